@@ -1,0 +1,58 @@
+import type { Metadata } from './metadata.ts';
+import type { Metric } from './metric.ts';
+
+/** Shapes returned by the data plane, shared by server and SDK. */
+export interface ScoredRecord {
+  id: string;
+  score: number;
+  values?: number[];
+  metadata?: Metadata;
+}
+export interface QueryResult {
+  matches: ScoredRecord[];
+  namespace: string;
+  usage: { readUnits: number };
+}
+export interface FetchedRecord {
+  id: string;
+  values: number[];
+  metadata?: Metadata;
+}
+export interface FetchResult {
+  records: Record<string, FetchedRecord>;
+  namespace: string;
+  usage: { readUnits: number };
+}
+export interface ListResult {
+  ids: string[];
+  namespace: string;
+  /** Absent on the last page. */
+  pagination?: { next: string };
+  usage: { readUnits: number };
+}
+export interface WriteResult {
+  /** LSN the write was durably logged at. */
+  lsn: number;
+}
+export interface UpsertResult extends WriteResult {
+  upsertedCount: number;
+}
+export interface NamespaceStats {
+  name: string;
+  recordCount: number;
+}
+export interface IndexStats {
+  dimension: number;
+  metric: Metric;
+  totalRecordCount: number;
+  namespaces: Record<string, { recordCount: number }>;
+}
+export interface IndexDescription {
+  name: string;
+  dimension: number;
+  metric: Metric;
+  status: 'ready' | 'terminating';
+  deletionProtection: 'enabled' | 'disabled';
+  tags: Record<string, string>;
+  createdAt: string;
+}

@@ -1,0 +1,237 @@
+import { z } from 'zod';
+import { LIMITS } from './limits.ts';
+import { METRICS } from './metric.ts';
+import { validateFilter, type Filter } from './filter.ts';
+import type { Metadata } from './metadata.ts';
+
+/**
+ * The zod schemas of every request, shared by the server (validation) and the SDK (types). Messages
+ * name the limit; the field comes from the issue path (see `formatIssues`).
+ */
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+// ASCII without NUL, as Pinecone documents for ids and namespaces.
+// eslint-disable-next-line no-control-regex -- the range deliberately starts after NUL
+const ASCII_NO_NUL = /^[\x01-\x7f]*$/;
+
+export const recordIdSchema = z
+  .string({ error: 'must be a string' })
+  .min(LIMITS.minIdLength, { error: `must be ${LIMITS.minIdLength}–${LIMITS.maxIdLength} characters` })
+  .max(LIMITS.maxIdLength, { error: `must be at most ${LIMITS.maxIdLength} characters` })
+  .regex(ASCII_NO_NUL, { error: 'must contain only ASCII characters other than NUL' });
+
+/**
+ * Dense vector values. A hand-written loop rather than `z.array(z.number())`: an upsert of 1000
+ * records × 1536 dimensions is 1.5M numbers and this check sits on the ingest path.
+ */
+export const vectorValuesSchema = z.custom<number[]>(() => true).superRefine((value, ctx) => {
+  if (!Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an array of numbers' });
+    return;
+  }
+  if (value.length < LIMITS.minDimension || value.length > LIMITS.maxDimension) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must have ${LIMITS.minDimension}–${LIMITS.maxDimension} dimensions (got ${value.length})`,
+    });
+    return;
+  }
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i];
+    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) {
+      ctx.addIssue({ code: 'custom', path: [i], message: 'must be a finite number within float32 range' });
+      return;
+    }
+  }
+});
+
+const metadataValueSchema = z.union(
+  [z.string(), z.number().refine(Number.isFinite, { error: 'must be finite' }), z.boolean(), z.array(z.string({ error: 'lists may hold only strings' }))],
+  { error: 'must be a string, number, boolean or list of strings (null and nested objects are not supported)' },
+);
+
+const textEncoder = new TextEncoder();
+
+export const metadataSchema = z
+  .record(z.string(), metadataValueSchema, { error: 'must be a flat object' })
+  .superRefine((metadata, ctx) => {
+    for (const key of Object.keys(metadata)) {
+      if (key.length === 0) ctx.addIssue({ code: 'custom', path: [key], message: 'metadata keys must not be empty' });
+      else if (key.startsWith('$')) ctx.addIssue({ code: 'custom', path: [key], message: "metadata keys must not start with '$'" });
+    }
+    const bytes = textEncoder.encode(JSON.stringify(metadata)).length;
+    if (bytes > LIMITS.maxMetadataBytes) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${LIMITS.maxMetadataBytes} bytes as JSON (got ${bytes})` });
+    }
+  }) as unknown as z.ZodType<Metadata>;
+
+export const filterSchema = z
+  .custom<Filter>(() => true)
+  .superRefine((value, ctx) => {
+    for (const issue of validateFilter(value)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
+
+/** "" and "__default__" both name the default namespace; it is stored as "". */
+export const DEFAULT_NAMESPACE_ALIAS = '__default__';
+export const namespaceSchema = z
+  .string({ error: 'must be a string' })
+  .max(LIMITS.maxNamespaceLength, { error: `must be at most ${LIMITS.maxNamespaceLength} characters` })
+  .regex(ASCII_NO_NUL, { error: 'must contain only ASCII characters other than NUL' })
+  .optional()
+  .transform((ns) => (ns === undefined || ns === DEFAULT_NAMESPACE_ALIAS ? '' : ns));
+
+export const indexNameSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: `must be 1–${LIMITS.maxIndexNameLength} characters` })
+  .max(LIMITS.maxIndexNameLength, { error: `must be at most ${LIMITS.maxIndexNameLength} characters` })
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
+    error: "must consist of lowercase alphanumeric characters or '-', and must start and end with an alphanumeric character",
+  });
+
+export const metricSchema = z.enum(METRICS, { error: `must be one of ${METRICS.join(', ')}` });
+
+export const dimensionSchema = z
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be an integer' })
+  .min(LIMITS.minDimension, { error: `must be ${LIMITS.minDimension}–${LIMITS.maxDimension}` })
+  .max(LIMITS.maxDimension, { error: `must be at most ${LIMITS.maxDimension}` });
+
+export const tagsSchema = z
+  .record(
+    z
+      .string()
+      .max(LIMITS.maxTagKeyLength, { error: `tag keys must be at most ${LIMITS.maxTagKeyLength} characters` })
+      .regex(/^[A-Za-z0-9_-]+$/, { error: "tag keys may contain only alphanumerics, '_' and '-'" }),
+    z.string({ error: 'tag values must be strings' }).max(LIMITS.maxTagValueLength, { error: `tag values must be at most ${LIMITS.maxTagValueLength} characters` }),
+  );
+
+export const deletionProtectionSchema = z.enum(['enabled', 'disabled'], { error: "must be 'enabled' or 'disabled'" });
+
+export const createIndexSchema = z.object({
+  name: indexNameSchema,
+  dimension: dimensionSchema,
+  metric: metricSchema.default('cosine'),
+  deletionProtection: deletionProtectionSchema.default('disabled'),
+  tags: tagsSchema.optional(),
+});
+export const configureIndexSchema = z.object({
+  name: indexNameSchema,
+  deletionProtection: deletionProtectionSchema.optional(),
+  /** Tags to merge; a tag set to "" is removed. */
+  tags: tagsSchema.optional(),
+});
+export const indexRefSchema = z.object({ name: indexNameSchema });
+
+export const vectorRecordSchema = z.object({
+  id: recordIdSchema,
+  values: vectorValuesSchema,
+  metadata: metadataSchema.optional(),
+});
+
+const dataRequest = { index: indexNameSchema, namespace: namespaceSchema };
+
+export const upsertSchema = z.object({
+  ...dataRequest,
+  records: z
+    .array(vectorRecordSchema, { error: 'must be an array of records' })
+    .min(1, { error: 'must hold at least 1 record' })
+    .max(LIMITS.maxUpsertRecords, { error: `must hold at most ${LIMITS.maxUpsertRecords} records per request` }),
+});
+
+const idsSchema = z
+  .array(recordIdSchema, { error: 'must be an array of ids' })
+  .min(1, { error: 'must hold at least 1 id' })
+  .max(LIMITS.maxIdsPerRequest, { error: `must hold at most ${LIMITS.maxIdsPerRequest} ids per request` });
+
+export const querySchema = z
+  .object({
+    ...dataRequest,
+    topK: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be an integer' })
+      .min(LIMITS.minTopK, { error: `must be ${LIMITS.minTopK}–${LIMITS.maxTopK}` })
+      .max(LIMITS.maxTopK, { error: `must be at most ${LIMITS.maxTopK}` }),
+    vector: vectorValuesSchema.optional(),
+    id: recordIdSchema.optional(),
+    filter: filterSchema.optional(),
+    includeValues: z.boolean().default(false),
+    includeMetadata: z.boolean().default(false),
+  })
+  .superRefine((q, ctx) => {
+    if ((q.vector === undefined) === (q.id === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['vector'], message: 'exactly one of vector or id must be given' });
+    }
+  });
+
+export const fetchSchema = z.object({ ...dataRequest, ids: idsSchema });
+
+export const updateSchema = z
+  .object({
+    ...dataRequest,
+    id: recordIdSchema,
+    values: vectorValuesSchema.optional(),
+    /** Merged into the record's metadata: given keys are replaced, others kept. */
+    setMetadata: metadataSchema.optional(),
+  })
+  .superRefine((u, ctx) => {
+    if (u.values === undefined && u.setMetadata === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'an update needs values or setMetadata' });
+    }
+  });
+
+export const deleteSchema = z
+  .object({
+    ...dataRequest,
+    ids: idsSchema.optional(),
+    deleteAll: z.boolean().optional(),
+    filter: filterSchema.optional(),
+  })
+  .superRefine((d, ctx) => {
+    const given = [d.ids !== undefined, d.deleteAll === true, d.filter !== undefined].filter(Boolean).length;
+    if (given !== 1) ctx.addIssue({ code: 'custom', path: ['ids'], message: 'exactly one of ids, deleteAll: true or filter must be given' });
+  });
+
+export const listSchema = z.object({
+  ...dataRequest,
+  prefix: z.string().max(LIMITS.maxIdLength, { error: `must be at most ${LIMITS.maxIdLength} characters` }).optional(),
+  limit: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: `must be 1–${LIMITS.maxListLimit}` })
+    .max(LIMITS.maxListLimit, { error: `must be at most ${LIMITS.maxListLimit}` })
+    .default(LIMITS.defaultListLimit),
+  paginationToken: z.string().max(2048, { error: 'must be at most 2048 characters' }).optional(),
+});
+
+export const statsSchema = z.object({ index: indexNameSchema });
+export const namespaceRefSchema = z.object({ index: indexNameSchema, namespace: namespaceSchema });
+
+export type CreateIndexInput = z.input<typeof createIndexSchema>;
+export type ConfigureIndexInput = z.input<typeof configureIndexSchema>;
+export type VectorRecordInput = z.input<typeof vectorRecordSchema>;
+export type UpsertRequest = z.output<typeof upsertSchema>;
+export type QueryRequest = z.output<typeof querySchema>;
+export type FetchRequest = z.output<typeof fetchSchema>;
+export type UpdateRequest = z.output<typeof updateSchema>;
+export type DeleteRequest = z.output<typeof deleteSchema>;
+export type ListRequest = z.output<typeof listSchema>;
+
+/** Renders zod issues as "records[3].values: must have 1–20000 dimensions (got 0)". */
+export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = formatPath(issue.path);
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}

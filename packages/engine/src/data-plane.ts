@@ -1,0 +1,104 @@
+import type {
+  Filter,
+  FetchResult,
+  ListResult,
+  Metadata,
+  Metric,
+  QueryResult,
+  UpsertResult,
+  WriteResult,
+} from '@conifer/core';
+
+/**
+ * The data plane as the API layer sees it. Every call names the index (by the handle the control
+ * plane resolved) and one namespace ("" is the default). Inputs are already validated by the zod
+ * schemas of `@conifer/core` except what needs the index: the dimension (checked here, 400 on
+ * mismatch) and the existence of records (`query` by id of a missing record → NotFoundError).
+ *
+ * Writes resolve only after the write is durable in the request log; a read issued after that
+ * on this node sees it.
+ */
+export interface IndexHandle {
+  /** Stable id from the control plane; the storage prefix. */
+  id: string;
+  dimension: number;
+  metric: Metric;
+}
+
+export interface RecordInput {
+  id: string;
+  values: number[] | Float32Array;
+  metadata?: Metadata | undefined;
+}
+
+export interface QueryInput {
+  topK: number;
+  vector?: number[] | Float32Array | undefined;
+  id?: string | undefined;
+  filter?: Filter | undefined;
+  includeValues?: boolean | undefined;
+  includeMetadata?: boolean | undefined;
+}
+
+export interface UpdateInput {
+  id: string;
+  values?: number[] | Float32Array | undefined;
+  setMetadata?: Metadata | undefined;
+}
+
+export interface DeleteInput {
+  ids?: string[] | undefined;
+  deleteAll?: boolean | undefined;
+  filter?: Filter | undefined;
+}
+
+export interface ListInput {
+  prefix?: string | undefined;
+  limit: number;
+  paginationToken?: string | undefined;
+}
+
+export interface UpdateResult extends WriteResult {
+  /** 1 when the record existed and was changed, 0 when there was no such record. */
+  matchedRecords: number;
+}
+export interface DeleteResult extends WriteResult {
+  deletedCount?: number;
+}
+
+export interface NamespaceSummary {
+  name: string;
+  recordCount: number;
+}
+
+export interface NamespaceInternals {
+  name: string;
+  /** Highest LSN durably logged. */
+  writtenLsn: number;
+  /** Highest LSN contained in slabs referenced by the current manifest. */
+  flushedLsn: number;
+  manifestVersion: number;
+  memtable: { records: number; bytes: number };
+  slabs: { id: string; level: number; records: number; bytes: number; minLsn: number; maxLsn: number }[];
+  compactions: number;
+  flushes: number;
+}
+
+export interface DataPlane {
+  upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult>;
+  query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryResult>;
+  fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchResult>;
+  update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult>;
+  delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult>;
+  list(index: IndexHandle, namespace: string, list: ListInput): Promise<ListResult>;
+  /** Namespaces that hold at least one record, with exact live counts. */
+  listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]>;
+  /** Removes the namespace's records and its storage prefix. Unknown namespace → NotFoundError. */
+  deleteNamespace(index: IndexHandle, namespace: string): Promise<void>;
+  /** Removes all of an index's data (after the control plane has marked it deleted). */
+  dropIndex(index: IndexHandle): Promise<void>;
+  /** Engine state of one namespace, for operators and the console. */
+  describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals>;
+  /** Flushes every memtable and stops background work; writes after close are rejected. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,111 @@
+/**
+ * The object-store contract (DESIGN.md): the whole of what the log, slabs and manifests need from
+ * storage, identical on every backend (memory, local disk, S3, GCS, Azure Blob).
+ *
+ * Keys are '/'-separated strings of printable ASCII without '..' segments; adapters reject
+ * anything else with `ObjectStoreError('invalid_key')`. Conditional writes are what make the
+ * log and manifest safe without a coordinator: `putIfAbsent` (create-if-absent) and `putIfMatch`
+ * (compare-and-swap on the etag returned by get/head/put).
+ */
+export interface ObjectMeta {
+  key: string;
+  size: number;
+  /** Opaque version token; changes on every write of the key. */
+  etag: string;
+}
+
+export interface ObjectBody extends ObjectMeta {
+  data: Uint8Array;
+}
+
+export interface ListPage {
+  objects: ObjectMeta[];
+  /** Pass as `startAfter` to read the next page; absent on the last page. */
+  nextStartAfter?: string;
+}
+
+export interface ListOptions {
+  /** Only keys strictly greater than this one. */
+  startAfter?: string;
+  /** Page size; adapters may return fewer. Default 1000. */
+  limit?: number;
+}
+
+export interface ObjectStore {
+  /** Whole object, or `null` when the key does not exist. */
+  get(key: string): Promise<ObjectBody | null>;
+  /** Bytes [start, end) of the object, or `null` when the key does not exist. `end` is clamped to the size. */
+  getRange(key: string, start: number, end: number): Promise<Uint8Array | null>;
+  /** Size and etag, or `null` when the key does not exist. */
+  head(key: string): Promise<ObjectMeta | null>;
+  /** Writes (creates or replaces) the object. Durable when the promise resolves. */
+  put(key: string, data: Uint8Array): Promise<ObjectMeta>;
+  /** Creates the object only if the key does not exist; otherwise throws `precondition_failed`. */
+  putIfAbsent(key: string, data: Uint8Array): Promise<ObjectMeta>;
+  /** Replaces the object only if its current etag is `etag`; otherwise throws `precondition_failed` (also when absent). */
+  putIfMatch(key: string, data: Uint8Array, etag: string): Promise<ObjectMeta>;
+  /** Deletes the object; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Keys starting with `prefix`, in ascending byte order, one page at a time. */
+  list(prefix: string, options?: ListOptions): Promise<ListPage>;
+}
+
+export type ObjectStoreErrorKind =
+  | 'not_found'
+  | 'precondition_failed'
+  | 'invalid_key'
+  | 'throttled'
+  | 'transient'
+  | 'permanent';
+
+export class ObjectStoreError extends Error {
+  readonly kind: ObjectStoreErrorKind;
+  readonly key: string | undefined;
+  constructor(kind: ObjectStoreErrorKind, message: string, options?: { key?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ObjectStoreError';
+    this.kind = kind;
+    this.key = options?.key;
+  }
+  /** Worth retrying with backoff. */
+  get retryable(): boolean {
+    return this.kind === 'throttled' || this.kind === 'transient';
+  }
+}
+
+export function isPreconditionFailed(err: unknown): boolean {
+  return err instanceof ObjectStoreError && err.kind === 'precondition_failed';
+}
+
+/** Every key under `prefix`, following pages. */
+export async function* listAll(store: ObjectStore, prefix: string, pageSize = 1000): AsyncGenerator<ObjectMeta> {
+  let startAfter: string | undefined;
+  for (;;) {
+    const page = await store.list(prefix, { limit: pageSize, ...(startAfter === undefined ? {} : { startAfter }) });
+    yield* page.objects;
+    if (page.nextStartAfter === undefined) return;
+    startAfter = page.nextStartAfter;
+  }
+}
+
+/** Deletes every object under `prefix`. */
+export async function deletePrefix(store: ObjectStore, prefix: string): Promise<number> {
+  let deleted = 0;
+  // Collect first: deleting while paginating could skip keys on backends that list lazily.
+  const keys: string[] = [];
+  for await (const meta of listAll(store, prefix)) keys.push(meta.key);
+  for (const key of keys) {
+    await store.delete(key);
+    deleted++;
+  }
+  return deleted;
+}
+
+const KEY_PATTERN = /^[\x21-\x7e]+(\/[\x21-\x7e]+)*$/;
+
+/** Throws `invalid_key` unless `key` is a safe object key for every backend. */
+export function assertValidKey(key: string): void {
+  if (key.length === 0 || key.length > 1024 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '.' || s === '..')) {
+    throw new ObjectStoreError('invalid_key', `invalid object key ${JSON.stringify(key)}`, { key });
+  }
+}
