@@ -1,0 +1,225 @@
+import { compareHits, compileFilter, float32ArrayToNumbers, makeScorer, type Filter, type Metadata, type Metric } from '@conifer/core';
+import { MemoryObjectStore } from '@conifer/storage';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Engine } from './engine.ts';
+import type { IndexHandle } from './data-plane.ts';
+import { killable } from './testing/killable-store.ts';
+
+/**
+ * The engine against a reference model: random sequences of writes, reads, forced flushes
+ * (which trigger compactions with a low trigger), clean restarts and crashes. After every read the
+ * engine must agree exactly with brute force over the model — same ids, same scores, same order.
+ */
+const DIM = 3;
+const NAMESPACES = ['', 'ns-a'];
+const IDS = ['a', 'ab', 'abc', 'b', 'ba', 'c', 'cd', 'd', 'e', 'f'];
+const GENRES = ['drama', 'comedy', 'news'];
+
+interface ModelRecord {
+  values: Float32Array;
+  metadata: Metadata | undefined;
+}
+type Model = Map<string, Map<string, ModelRecord>>;
+
+const valueArb = fc.integer({ min: -4, max: 4 }).map((n) => n / 2);
+const vectorArb = fc.array(valueArb, { minLength: DIM, maxLength: DIM }).filter((v) => v.some((x) => x !== 0));
+const metadataArb: fc.Arbitrary<Metadata | undefined> = fc.option(
+  fc.record(
+    { genre: fc.constantFrom(...GENRES), year: fc.integer({ min: 2000, max: 2005 }), tags: fc.subarray(['x', 'y', 'z']) },
+    { requiredKeys: [] },
+  ),
+  { nil: undefined },
+);
+const filterArb: fc.Arbitrary<Filter> = fc.oneof(
+  fc.constantFrom(...GENRES).map((g) => ({ genre: g })),
+  fc.integer({ min: 2000, max: 2005 }).map((y) => ({ year: { $gte: y } })),
+  fc.constantFrom('x', 'y', 'z').map((t) => ({ tags: { $in: [t] } })),
+  fc.record({ a: fc.constantFrom(...GENRES), b: fc.integer({ min: 2000, max: 2005 }) }).map(({ a, b }) => ({ $or: [{ genre: { $ne: a } }, { year: { $lt: b } }] })),
+  fc.boolean().map((e) => ({ genre: { $exists: e } })),
+);
+const nsArb = fc.constantFrom(...NAMESPACES);
+const idArb = fc.constantFrom(...IDS);
+
+type Command =
+  | { kind: 'upsert'; ns: string; records: { id: string; values: number[]; metadata: Metadata | undefined }[] }
+  | { kind: 'update'; ns: string; id: string; values?: number[] | undefined; setMetadata?: Metadata | undefined }
+  | { kind: 'delete'; ns: string; ids: string[] }
+  | { kind: 'deleteByFilter'; ns: string; filter: Filter }
+  | { kind: 'deleteAll'; ns: string }
+  | { kind: 'query'; ns: string; vector?: number[] | undefined; id?: string | undefined; topK: number; filter?: Filter | undefined }
+  | { kind: 'fetch'; ns: string; ids: string[] }
+  | { kind: 'list'; ns: string; prefix: string; limit: number }
+  | { kind: 'stats' }
+  | { kind: 'flush'; ns: string }
+  | { kind: 'restart' }
+  | { kind: 'crash' };
+
+const commandArb: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('upsert' as const), ns: nsArb, records: fc.array(fc.record({ id: idArb, values: vectorArb, metadata: metadataArb }), { minLength: 1, maxLength: 4 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('update' as const), ns: nsArb, id: idArb, values: fc.option(vectorArb, { nil: undefined }), setMetadata: fc.option(fc.record({ genre: fc.constantFrom(...GENRES) }), { nil: undefined }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), ns: nsArb, ids: fc.uniqueArray(idArb, { minLength: 1, maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteByFilter' as const), ns: nsArb, filter: filterArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteAll' as const), ns: nsArb }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('query' as const), ns: nsArb, vector: vectorArb, topK: fc.integer({ min: 1, max: 12 }), filter: fc.option(filterArb, { nil: undefined }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('query' as const), ns: nsArb, id: idArb, topK: fc.integer({ min: 1, max: 12 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fetch' as const), ns: nsArb, ids: fc.uniqueArray(idArb, { minLength: 1, maxLength: 4 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('list' as const), ns: nsArb, prefix: fc.constantFrom('', 'a', 'ab', 'b', 'z'), limit: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'stats' as const }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('flush' as const), ns: nsArb }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'crash' as const }) },
+);
+
+function nsModel(model: Model, ns: string): Map<string, ModelRecord> {
+  let m = model.get(ns);
+  if (!m) model.set(ns, (m = new Map()));
+  return m;
+}
+
+function bruteForce(records: Map<string, ModelRecord>, metric: Metric, vector: Float32Array, topK: number, filter: Filter | undefined) {
+  const score = makeScorer(metric, vector);
+  const predicate = compileFilter(filter);
+  const hits = [...records]
+    .filter(([, r]) => predicate(r.metadata))
+    .map(([id, r]) => ({ id, score: score(r.values, 0) }));
+  return hits.sort(compareHits(metric)).slice(0, topK);
+}
+
+interface Tuning {
+  memtableMaxRecords: number;
+  trigger: number;
+  maxMerge: number;
+}
+// Small, random thresholds: several overlapping slabs of different levels coexist, so shadowing,
+// tombstones and newest-wins across slabs are exercised, not only the memtable.
+const tuningArb: fc.Arbitrary<Tuning> = fc.record({
+  memtableMaxRecords: fc.integer({ min: 2, max: 10 }),
+  trigger: fc.integer({ min: 2, max: 5 }),
+  maxMerge: fc.integer({ min: 2, max: 4 }),
+});
+
+async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]): Promise<void> {
+  const disk = new MemoryObjectStore();
+  const index: IndexHandle = { id: 'idx_test', dimension: DIM, metric };
+  const config = {
+    memtableMaxRecords: tuning.memtableMaxRecords,
+    gcGraceMs: 0,
+    tickMs: 60_000,
+    compaction: { trigger: tuning.trigger, maxMerge: Math.max(tuning.trigger, tuning.maxMerge) },
+  };
+  let handle = killable(disk);
+  let engine = new Engine({ store: handle.store, config });
+  const model: Model = new Map();
+
+  for (const cmd of commands) {
+    switch (cmd.kind) {
+      case 'upsert': {
+        await engine.upsert(index, cmd.ns, cmd.records);
+        const m = nsModel(model, cmd.ns);
+        for (const r of cmd.records) m.set(r.id, { values: Float32Array.from(r.values), metadata: r.metadata && Object.keys(r.metadata).length > 0 ? r.metadata : undefined });
+        break;
+      }
+      case 'update': {
+        if (cmd.values === undefined && cmd.setMetadata === undefined) break;
+        const result = await engine.update(index, cmd.ns, cmd);
+        const m = nsModel(model, cmd.ns);
+        const current = m.get(cmd.id);
+        expect(result.matchedRecords).toBe(current ? 1 : 0);
+        if (current) {
+          m.set(cmd.id, {
+            values: cmd.values ? Float32Array.from(cmd.values) : current.values,
+            metadata: cmd.setMetadata ? { ...current.metadata, ...cmd.setMetadata } : current.metadata,
+          });
+        }
+        break;
+      }
+      case 'delete':
+        await engine.delete(index, cmd.ns, { ids: cmd.ids });
+        for (const id of cmd.ids) nsModel(model, cmd.ns).delete(id);
+        break;
+      case 'deleteByFilter': {
+        await engine.delete(index, cmd.ns, { filter: cmd.filter });
+        const m = nsModel(model, cmd.ns);
+        const predicate = compileFilter(cmd.filter);
+        for (const [id, r] of [...m]) if (predicate(r.metadata)) m.delete(id);
+        break;
+      }
+      case 'deleteAll':
+        await engine.delete(index, cmd.ns, { deleteAll: true });
+        nsModel(model, cmd.ns).clear();
+        break;
+      case 'query': {
+        const m = nsModel(model, cmd.ns);
+        const got = await engine.query(index, cmd.ns, { vector: cmd.vector, id: cmd.id, topK: cmd.topK, filter: cmd.filter, includeValues: true, includeMetadata: true });
+        const vector = cmd.id !== undefined ? m.get(cmd.id)?.values : Float32Array.from(cmd.vector!);
+        const want = vector ? bruteForce(m, metric, vector, cmd.topK, cmd.filter) : [];
+        expect(got.matches.map((h) => [h.id, h.score])).toEqual(want.map((h) => [h.id, h.score]));
+        for (const hit of got.matches) {
+          expect(hit.values).toEqual(float32ArrayToNumbers(m.get(hit.id)!.values));
+          expect(hit.metadata).toEqual(m.get(hit.id)!.metadata);
+        }
+        break;
+      }
+      case 'fetch': {
+        const got = await engine.fetch(index, cmd.ns, cmd.ids);
+        const m = nsModel(model, cmd.ns);
+        const want = Object.fromEntries(
+          cmd.ids.filter((id) => m.has(id)).map((id) => {
+            const r = m.get(id)!;
+            return [id, { id, values: float32ArrayToNumbers(r.values), ...(r.metadata ? { metadata: r.metadata } : {}) }];
+          }),
+        );
+        expect(got.records).toEqual(want);
+        break;
+      }
+      case 'list': {
+        const ids: string[] = [];
+        let token: string | undefined;
+        for (let page = 0; page < 50; page++) {
+          const got = await engine.list(index, cmd.ns, { prefix: cmd.prefix, limit: cmd.limit, paginationToken: token });
+          expect(got.ids.length).toBeLessThanOrEqual(cmd.limit);
+          ids.push(...got.ids);
+          token = got.pagination?.next;
+          if (!token) break;
+        }
+        const want = [...nsModel(model, cmd.ns).keys()].filter((id) => id.startsWith(cmd.prefix)).sort();
+        expect(ids).toEqual(want);
+        break;
+      }
+      case 'stats': {
+        const got = await engine.listNamespaces(index);
+        const want = [...model].filter(([, m]) => m.size > 0).map(([name, m]) => ({ name, recordCount: m.size }));
+        const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
+        expect([...got].sort(byName)).toEqual(want.sort(byName));
+        break;
+      }
+      case 'flush':
+        await engine.flush(index, cmd.ns);
+        break;
+      case 'restart':
+        await engine.close();
+        handle = killable(disk);
+        engine = new Engine({ store: handle.store, config });
+        break;
+      case 'crash':
+        handle.kill();
+        engine.abandon();
+        handle = killable(disk);
+        engine = new Engine({ store: handle.store, config });
+        break;
+    }
+  }
+  await engine.close();
+}
+
+describe('engine against a reference model', () => {
+  for (const metric of ['cosine', 'euclidean', 'dotproduct'] as const) {
+    it(`agrees with brute force over random operation sequences (${metric})`, async () => {
+      await fc.assert(
+        fc.asyncProperty(tuningArb, fc.array(commandArb, { minLength: 1, maxLength: 80 }), (tuning, commands) => runScenario(metric, tuning, commands)),
+        { numRuns: 150 },
+      );
+    }, 120_000);
+  }
+});

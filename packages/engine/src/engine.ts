@@ -1,0 +1,342 @@
+import {
+  compileFilter,
+  float32ArrayToNumbers,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+  type FetchResult,
+  type FetchedRecord,
+  type ListResult,
+  type QueryResult,
+  type UpsertResult,
+} from '@conifer/core';
+import type { PutRecord } from '@conifer/log';
+import { countLive, getRecord, listIds, matchingIds, searchSnapshot } from '@conifer/router';
+import { deletePrefix, isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
+import { pino, type Logger } from 'pino';
+import { resolveEngineConfig, type EngineConfig } from './config.ts';
+import type {
+  DataPlane,
+  DeleteInput,
+  DeleteResult,
+  IndexHandle,
+  ListInput,
+  NamespaceInternals,
+  NamespaceSummary,
+  QueryInput,
+  RecordInput,
+  UpdateInput,
+  UpdateResult,
+} from './data-plane.ts';
+import { decodeNamespace, indexPrefix, namespacePrefix, registryKey, registryPrefix } from './layout.ts';
+import { Namespace } from './namespace.ts';
+
+export interface EngineOptions {
+  store: ObjectStore;
+  config?: Partial<EngineConfig> | undefined;
+  logger?: Logger | undefined;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const DELETE_CHUNK = 10_000;
+
+/**
+ * The data plane of one node: opens namespaces on first use and routes every call to the
+ * namespace's engine. Reads of a namespace that was never written see an empty namespace.
+ */
+export class Engine implements DataPlane {
+  readonly #store: ObjectStore;
+  readonly #config: EngineConfig;
+  readonly #logger: Logger;
+  readonly #namespaces = new Map<string, Promise<Namespace>>();
+  /** Namespaces whose storage is being removed; opens wait for it. */
+  readonly #deleting = new Map<string, Promise<void>>();
+  /** Namespaces known to have a registry marker (so the marker is written once). */
+  readonly #registered = new Set<string>();
+  readonly #timer: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: EngineOptions) {
+    this.#store = options.store;
+    this.#config = resolveEngineConfig(options.config);
+    this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#timer = setInterval(() => void this.#tick(), this.#config.tickMs);
+    this.#timer.unref();
+  }
+
+  get config(): EngineConfig {
+    return this.#config;
+  }
+
+  async #tick(): Promise<void> {
+    const now = Date.now();
+    for (const pending of this.#namespaces.values()) {
+      const ns = await pending.catch(() => undefined);
+      ns?.tick(now);
+    }
+  }
+
+  #key(index: IndexHandle, namespace: string): string {
+    return `${index.id}\u0000${namespace}`;
+  }
+
+  async #open(index: IndexHandle, namespace: string): Promise<Namespace> {
+    if (this.#closed) throw new UnavailableError('the data plane is shutting down');
+    const key = this.#key(index, namespace);
+    await this.#deleting.get(key);
+    let pending = this.#namespaces.get(key);
+    if (!pending) {
+      pending = this.#openFresh(index, namespace);
+      this.#namespaces.set(key, pending);
+      pending.catch(() => this.#namespaces.delete(key));
+    }
+    return pending;
+  }
+
+  async #openFresh(index: IndexHandle, namespace: string): Promise<Namespace> {
+    // A marker left in the "deleting" state by a crash: finish that deletion first.
+    const marker = await this.#store.get(registryKey(index.id, namespace));
+    if (marker && decoder.decode(marker.data).includes('"deleting"')) await this.#removeNamespaceStorage(index, namespace);
+    else if (marker) this.#registered.add(this.#key(index, namespace));
+    return Namespace.open({
+      store: this.#store,
+      prefix: namespacePrefix(index.id, namespace),
+      name: namespace,
+      dimension: index.dimension,
+      config: this.#config,
+      logger: this.#logger,
+    });
+  }
+
+  /** Writes the registry marker before the namespace's first write, so listings find it. */
+  async #register(index: IndexHandle, namespace: string): Promise<void> {
+    const key = this.#key(index, namespace);
+    if (this.#registered.has(key)) return;
+    try {
+      await this.#store.putIfAbsent(registryKey(index.id, namespace), encoder.encode('{"state":"active"}'));
+    } catch (err) {
+      if (!isPreconditionFailed(err)) throw new UnavailableError('object store unavailable', { cause: err });
+    }
+    this.#registered.add(key);
+  }
+
+  #toVector(index: IndexHandle, values: number[] | Float32Array, field: string): Float32Array {
+    if (values.length !== index.dimension) {
+      throw new InvalidArgumentError(`${field}: Vector dimension ${values.length} does not match the dimension of the index ${index.dimension}`);
+    }
+    const vector = values instanceof Float32Array ? values : Float32Array.from(values);
+    if (index.metric === 'cosine' && vector.every((v) => v === 0)) {
+      throw new InvalidArgumentError(`${field}: a cosine index cannot take an all-zero vector`);
+    }
+    return vector;
+  }
+
+  async upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
+    // Validate the whole batch before anything is logged: a bad record rejects the request whole.
+    const put: PutRecord[] = records.map((r, i) => ({
+      id: r.id,
+      values: this.#toVector(index, r.values, `records[${i}].values`),
+      ...(r.metadata && Object.keys(r.metadata).length > 0 ? { metadata: r.metadata } : {}),
+    }));
+    const ns = await this.#open(index, namespace);
+    await this.#register(index, namespace);
+    const { lsn } = await ns.write({ kind: 'put', records: put });
+    return { lsn, upsertedCount: put.length };
+  }
+
+  async update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult> {
+    const values = update.values === undefined ? undefined : this.#toVector(index, update.values, 'values');
+    const ns = await this.#open(index, namespace);
+    await this.#register(index, namespace);
+    const { lsn, result } = await ns.write({
+      kind: 'update',
+      id: update.id,
+      ...(values ? { values } : {}),
+      ...(update.setMetadata ? { setMetadata: update.setMetadata } : {}),
+    });
+    return { lsn, matchedRecords: result.matched };
+  }
+
+  async delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult> {
+    const ns = await this.#open(index, namespace);
+    if (del.deleteAll) {
+      await this.#register(index, namespace);
+      const { lsn } = await ns.write({ kind: 'deleteAll' });
+      return { lsn };
+    }
+    // Delete by filter is resolved to ids against the current state, then logged as plain deletes.
+    const ids = del.ids ?? matchingIds(ns.snapshot(), compileFilter(del.filter));
+    if (ids.length === 0) return { lsn: ns.lastLsn, deletedCount: 0 };
+    await this.#register(index, namespace);
+    let lsn = ns.lastLsn;
+    for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
+      ({ lsn } = await ns.write({ kind: 'delete', ids: ids.slice(i, i + DELETE_CHUNK) }));
+    }
+    return { lsn, deletedCount: ids.length };
+  }
+
+  async query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryResult> {
+    const ns = await this.#open(index, namespace);
+    const snapshot = ns.snapshot();
+    let vector: Float32Array;
+    if (query.id !== undefined) {
+      const record = getRecord(snapshot, query.id);
+      if (!record) return { matches: [], namespace, usage: { readUnits: 1 } };
+      vector = record.values;
+    } else {
+      vector = this.#toVector(index, query.vector!, 'vector');
+    }
+    const hits = searchSnapshot(snapshot, {
+      metric: index.metric,
+      vector,
+      topK: query.topK,
+      filter: query.filter ? compileFilter(query.filter) : undefined,
+    });
+    return {
+      matches: hits.map((hit) => {
+        const metadata = query.includeMetadata ? hit.metadata() : undefined;
+        return {
+          id: hit.id,
+          score: hit.score,
+          ...(query.includeValues ? { values: float32ArrayToNumbers(hit.values()) } : {}),
+          ...(metadata ? { metadata } : {}),
+        };
+      }),
+      namespace,
+      usage: { readUnits: 1 },
+    };
+  }
+
+  async fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchResult> {
+    const ns = await this.#open(index, namespace);
+    const snapshot = ns.snapshot();
+    const records: Record<string, FetchedRecord> = {};
+    for (const id of ids) {
+      const record = getRecord(snapshot, id);
+      if (record) records[id] = { id, values: float32ArrayToNumbers(record.values), ...(record.metadata ? { metadata: record.metadata } : {}) };
+    }
+    return { records, namespace, usage: { readUnits: 1 } };
+  }
+
+  async list(index: IndexHandle, namespace: string, list: ListInput): Promise<ListResult> {
+    const ns = await this.#open(index, namespace);
+    let after: string | undefined;
+    if (list.paginationToken !== undefined) after = decodePaginationToken(list.paginationToken);
+    const page = listIds(ns.snapshot(), { prefix: list.prefix ?? '', limit: list.limit, after });
+    return {
+      ids: page.ids,
+      namespace,
+      ...(page.next !== undefined ? { pagination: { next: encodePaginationToken(page.next) } } : {}),
+      usage: { readUnits: 1 },
+    };
+  }
+
+  async #registeredNamespaces(index: IndexHandle): Promise<string[]> {
+    const prefix = registryPrefix(index.id);
+    const names: string[] = [];
+    for await (const meta of listAll(this.#store, prefix)) names.push(decodeNamespace(meta.key.slice(prefix.length)));
+    return names;
+  }
+
+  async listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]> {
+    const out: NamespaceSummary[] = [];
+    for (const name of await this.#registeredNamespaces(index)) {
+      const ns = await this.#open(index, name);
+      const recordCount = countLive(ns.snapshot());
+      if (recordCount > 0) out.push({ name, recordCount });
+    }
+    return out;
+  }
+
+  async describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {
+    const ns = await this.#open(index, namespace);
+    return ns.describe();
+  }
+
+  async deleteNamespace(index: IndexHandle, namespace: string): Promise<void> {
+    const key = this.#key(index, namespace);
+    if (!(await this.#store.head(registryKey(index.id, namespace)))) {
+      throw new NotFoundError(`Namespace ${namespace === '' ? '__default__' : namespace} not found.`);
+    }
+    await this.#deleting.get(key);
+    const deletion = (async () => {
+      const open = this.#namespaces.get(key);
+      this.#namespaces.delete(key);
+      this.#registered.delete(key);
+      const ns = await open?.catch(() => undefined);
+      await ns?.close({ flush: false });
+      await this.#removeNamespaceStorage(index, namespace);
+    })();
+    this.#deleting.set(key, deletion);
+    try {
+      await deletion;
+    } finally {
+      this.#deleting.delete(key);
+    }
+  }
+
+  /**
+   * Marks the namespace "deleting" in the registry, removes its prefix, then the marker. A crash
+   * part-way leaves the marker, and the next open finishes the job instead of resurrecting data.
+   */
+  async #removeNamespaceStorage(index: IndexHandle, namespace: string): Promise<void> {
+    const marker = registryKey(index.id, namespace);
+    await this.#store.put(marker, encoder.encode('{"state":"deleting"}'));
+    await deletePrefix(this.#store, namespacePrefix(index.id, namespace));
+    await this.#store.delete(marker);
+  }
+
+  async dropIndex(index: IndexHandle): Promise<void> {
+    const prefix = `${index.id}\u0000`;
+    for (const [key, pending] of [...this.#namespaces]) {
+      if (!key.startsWith(prefix)) continue;
+      this.#namespaces.delete(key);
+      this.#registered.delete(key);
+      const ns = await pending.catch(() => undefined);
+      await ns?.close({ flush: false });
+    }
+    await deletePrefix(this.#store, indexPrefix(index.id));
+  }
+
+  /** Flushes the namespace's memtable to a slab and waits for the compaction and GC it triggers. */
+  async flush(index: IndexHandle, namespace: string): Promise<void> {
+    const ns = await this.#open(index, namespace);
+    await ns.settle();
+  }
+
+  /** Flushes every open namespace and stops background work. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    const all = await Promise.all([...this.#namespaces.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all(all.map((ns) => ns?.close({ flush: true })));
+    this.#namespaces.clear();
+  }
+
+  /** Test hook: forget every open namespace without flushing, as a crash would. */
+  abandon(): void {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#namespaces.clear();
+  }
+}
+
+function encodePaginationToken(lastId: string): string {
+  return Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
+}
+
+function decodePaginationToken(token: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError('paginationToken: not a token returned by list');
+}
+
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  return new Engine(options);
+}

@@ -1,0 +1,399 @@
+import type { Metadata } from '@conifer/core';
+import { RequestLog, type LogEntry, type LogOp } from '@conifer/log';
+import { Memtable } from '@conifer/memtable';
+import { computeShadows, getRecord, type Snapshot, type SlabLayer } from '@conifer/router';
+import {
+  buildSlab,
+  ManifestConflictError,
+  ManifestStore,
+  mergeSlabRows,
+  planCompaction,
+  rowsFromMemtable,
+  SlabReader,
+  type Manifest,
+  type SlabRef,
+} from '@conifer/slab';
+import { listAll, type ObjectStore } from '@conifer/storage';
+import type { Logger } from 'pino';
+import type { EngineConfig } from './config.ts';
+import { newSlabId, slabIdTime, slabKey } from './layout.ts';
+import { Mutex } from './mutex.ts';
+
+export interface NamespaceOptions {
+  store: ObjectStore;
+  /** `<index-id>/<encoded namespace>/` */
+  prefix: string;
+  name: string;
+  dimension: number;
+  config: EngineConfig;
+  logger: Logger;
+}
+
+/** What applying one log entry reports back to the writer. */
+export type ApplyResult = { matched: number };
+
+/**
+ * One namespace's engine: the write path (log → memtable → flush → compaction → GC) and the state
+ * reads run against. Opening it loads the newest manifest and its slabs, then replays the log
+ * entries the manifest does not cover, in LSN order.
+ */
+export class Namespace {
+  readonly name: string;
+  readonly #store: ObjectStore;
+  readonly #prefix: string;
+  readonly #dimension: number;
+  readonly #config: EngineConfig;
+  readonly #log: RequestLog;
+  readonly #logger: Logger;
+  readonly #manifests: ManifestStore;
+  /** Serializes manifest changes (flush and compaction commits). */
+  readonly #manifestLock = new Mutex();
+
+  #manifest: Manifest;
+  #readers = new Map<string, SlabReader>();
+  #layers: SlabLayer[] = [];
+  #active = new Memtable();
+  #activeSince = 0;
+  /** Frozen memtables waiting to be flushed, newest first. */
+  #frozen: Memtable[] = [];
+  #flushLoop: Promise<void> | undefined;
+  #compactionLoop: Promise<void> | undefined;
+  #gcScheduled: Promise<void> | undefined;
+  /** Set by close(): background loops stop retrying and compaction stops starting. */
+  #closing = false;
+  /** Slabs written by this process but not yet in a committed manifest: GC must not touch them. */
+  readonly #inflightSlabs = new Set<string>();
+  readonly stats = { flushes: 0, compactions: 0, gcDeleted: 0, flushErrors: 0 };
+
+  private constructor(options: NamespaceOptions, manifest: Manifest) {
+    this.name = options.name;
+    this.#store = options.store;
+    this.#prefix = options.prefix;
+    this.#dimension = options.dimension;
+    this.#config = options.config;
+    this.#logger = options.logger;
+    this.#manifests = new ManifestStore(options.store, `${options.prefix}manifest/`);
+    this.#manifest = manifest;
+    this.#log = new RequestLog({
+      store: options.store,
+      prefix: `${options.prefix}log/`,
+      nextLsn: manifest.flushedLsn + 1,
+      apply: (entry) => this.#apply(entry),
+      maxBatchEntries: options.config.maxLogBatchEntries,
+    });
+  }
+
+  static async open(options: NamespaceOptions): Promise<Namespace> {
+    const manifests = new ManifestStore(options.store, `${options.prefix}manifest/`);
+    const manifest = await manifests.latest();
+    const ns = new Namespace(options, manifest);
+    await ns.#installManifest(manifest, new Map());
+    const replayed = await ns.#log.catchUp();
+    if (replayed > 0) options.logger.info({ namespace: options.name, replayed, lastLsn: ns.#log.lastLsn }, 'replayed request log');
+    return ns;
+  }
+
+  /** The state a read runs against. */
+  snapshot(): Snapshot {
+    return { memtables: [this.#active, ...this.#frozen], slabs: this.#layers };
+  }
+
+  get lastLsn(): number {
+    return this.#log.lastLsn;
+  }
+
+  /** Appends a write; resolves once it is durable and visible. */
+  async write(op: LogOp): Promise<{ lsn: number; result: ApplyResult }> {
+    await this.#backpressure();
+    const appended = await this.#log.append<ApplyResult>(op);
+    this.#maybeFlush();
+    return appended;
+  }
+
+  /** Applies one durable entry to the active memtable (called by the log, in LSN order). */
+  #apply(entry: LogEntry): ApplyResult {
+    const { lsn, op } = entry;
+    const mem = this.#active;
+    if (mem.isEmpty) this.#activeSince = Date.now();
+    switch (op.kind) {
+      case 'put':
+        for (const r of op.records) mem.put(lsn, r.id, r.values, r.metadata);
+        return { matched: op.records.length };
+      case 'delete':
+        for (const id of op.ids) mem.delete(lsn, id);
+        return { matched: op.ids.length };
+      case 'deleteAll':
+        mem.deleteAll(lsn);
+        return { matched: 0 };
+      case 'update': {
+        // Resolved against the state just before this LSN, so replay reproduces it exactly.
+        const current = getRecord(this.snapshot(), op.id);
+        if (!current) {
+          mem.noop(lsn);
+          return { matched: 0 };
+        }
+        const metadata: Metadata | undefined = op.setMetadata ? { ...current.metadata, ...op.setMetadata } : current.metadata;
+        mem.put(lsn, op.id, op.values ?? current.values, metadata);
+        return { matched: 1 };
+      }
+    }
+  }
+
+  async #backpressure(): Promise<void> {
+    const { memtableMaxRecords, memtableMaxBytes, backpressureFactor } = this.#config;
+    while (
+      this.#flushLoop &&
+      (this.#active.size > memtableMaxRecords * backpressureFactor || this.#active.bytes > memtableMaxBytes * backpressureFactor)
+    ) {
+      await this.#flushLoop;
+    }
+  }
+
+  #maybeFlush(): void {
+    const { memtableMaxRecords, memtableMaxBytes } = this.#config;
+    if (this.#active.size >= memtableMaxRecords || this.#active.bytes >= memtableMaxBytes) this.requestFlush();
+  }
+
+  /** Called periodically: flushes a memtable whose first write is older than the age limit. */
+  tick(now: number): void {
+    if (!this.#active.isEmpty && now - this.#activeSince >= this.#config.memtableMaxAgeMs) this.requestFlush();
+  }
+
+  /** Freezes the active memtable (if it holds anything) and makes sure the flush loop runs. */
+  requestFlush(): Promise<void> {
+    if (!this.#active.isEmpty) {
+      this.#active.freeze();
+      this.#frozen.unshift(this.#active);
+      this.#active = new Memtable();
+    }
+    this.#flushLoop ??= this.#runFlushLoop().finally(() => {
+      this.#flushLoop = undefined;
+    });
+    return this.#flushLoop;
+  }
+
+  async #runFlushLoop(): Promise<void> {
+    let backoff = 100;
+    while (this.#frozen.length > 0) {
+      const oldest = this.#frozen[this.#frozen.length - 1]!;
+      try {
+        await this.#flush(oldest);
+        backoff = 100;
+      } catch (err) {
+        this.stats.flushErrors++;
+        this.#logger.error({ err, namespace: this.name }, 'flush failed; will retry');
+        if (this.#closing) throw err;
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+    this.#scheduleCompaction();
+  }
+
+  /** Writes a frozen memtable as an L0 slab and commits a manifest that covers its LSNs. */
+  async #flush(mem: Memtable): Promise<void> {
+    const rows = rowsFromMemtable(mem);
+    let built: { ref: SlabRef; reader: SlabReader } | undefined;
+    if (rows.length > 0) built = await this.#writeSlab(rows, 0);
+    try {
+      await this.#commitFlush(mem, built);
+    } finally {
+      if (built) this.#inflightSlabs.delete(built.ref.id);
+    }
+    this.stats.flushes++;
+    this.#scheduleGc();
+  }
+
+  async #commitFlush(mem: Memtable, built: { ref: SlabRef; reader: SlabReader } | undefined): Promise<void> {
+    await this.#manifestLock.run(async () => {
+      const base = this.#manifest;
+      // A deleteAll in this memtable hides everything older: the slabs before it leave the manifest.
+      const kept = mem.clearedAtLsn > 0 ? [] : base.slabs;
+      const next = await this.#manifests.commit(base, {
+        flushedLsn: mem.maxLsn,
+        slabs: built ? [...kept, built.ref] : kept,
+      });
+      await this.#installManifest(next, built ? new Map([[built.ref.id, built.reader]]) : new Map());
+      this.#frozen = this.#frozen.filter((m) => m !== mem);
+    });
+  }
+
+  async #writeSlab(rows: Parameters<typeof buildSlab>[0], level: number): Promise<{ ref: SlabRef; reader: SlabReader }> {
+    const { bytes, header } = buildSlab(rows, { dimension: this.#dimension, level });
+    const id = newSlabId();
+    this.#inflightSlabs.add(id);
+    await this.#store.putIfAbsent(slabKey(this.#prefix, id), bytes);
+    const ref: SlabRef = {
+      id,
+      level,
+      count: header.count,
+      tombstones: header.tombstones,
+      bytes: bytes.length,
+      minLsn: header.minLsn,
+      maxLsn: header.maxLsn,
+    };
+    return { ref, reader: new SlabReader(id, bytes) };
+  }
+
+  /** Makes `manifest` current: loads slabs not yet in memory and recomputes shadows. */
+  async #installManifest(manifest: Manifest, fresh: Map<string, SlabReader>): Promise<void> {
+    const readers = new Map<string, SlabReader>();
+    await Promise.all(
+      manifest.slabs.map(async (ref) => {
+        let reader = fresh.get(ref.id) ?? this.#readers.get(ref.id);
+        if (!reader) {
+          const obj = await this.#store.get(slabKey(this.#prefix, ref.id));
+          if (!obj) throw new Error(`slab ${ref.id} referenced by manifest v${manifest.version} is missing`);
+          reader = new SlabReader(ref.id, obj.data);
+        }
+        readers.set(ref.id, reader);
+      }),
+    );
+    const newestFirst = [...manifest.slabs].reverse().map((ref) => readers.get(ref.id)!);
+    this.#manifest = manifest;
+    this.#readers = readers;
+    this.#layers = computeShadows(newestFirst);
+  }
+
+  #scheduleCompaction(): void {
+    if (this.#closing || this.#compactionLoop) return;
+    if (!planCompaction(this.#manifest.slabs, this.#config.compaction)) return;
+    this.#compactionLoop = this.#runCompactions()
+      .catch((err) => this.#logger.error({ err, namespace: this.name }, 'compaction failed'))
+      .finally(() => {
+        this.#compactionLoop = undefined;
+      });
+  }
+
+  async #runCompactions(): Promise<void> {
+    for (;;) {
+      if (this.#closing) return;
+      const plan = planCompaction(this.#manifest.slabs, this.#config.compaction);
+      if (!plan) return;
+      const inputs = plan.inputs.map((ref) => this.#readers.get(ref.id)!);
+      const rows = mergeSlabRows(inputs, plan.dropTombstones);
+      const built = rows.length > 0 ? await this.#writeSlab(rows, plan.outputLevel) : undefined;
+      const committed = await this.#manifestLock
+        .run(async () => {
+        const base = this.#manifest;
+        const start = base.slabs.findIndex((s) => s.id === plan.inputs[0]!.id);
+        const stillThere = start !== -1 && plan.inputs.every((ref, i) => base.slabs[start + i]?.id === ref.id);
+        // The inputs moved (a deleteAll flush dropped them): give up; GC removes the output.
+        if (!stillThere || (plan.dropTombstones && start !== 0)) return false;
+        const slabs = [...base.slabs.slice(0, start), ...(built ? [built.ref] : []), ...base.slabs.slice(start + plan.inputs.length)];
+        const next = await this.#manifests.commit(base, { flushedLsn: base.flushedLsn, slabs });
+        await this.#installManifest(next, built ? new Map([[built.ref.id, built.reader]]) : new Map());
+        return true;
+      })
+        .finally(() => {
+          if (built) this.#inflightSlabs.delete(built.ref.id);
+        });
+      if (!committed) return;
+      this.stats.compactions++;
+      this.#scheduleGc();
+    }
+  }
+
+  #scheduleGc(): void {
+    if (this.#gcScheduled) return;
+    this.#gcScheduled = this.collectGarbage()
+      .then(() => undefined)
+      .catch((err) => this.#logger.warn({ err, namespace: this.name }, 'garbage collection failed'))
+      .finally(() => {
+        this.#gcScheduled = undefined;
+      });
+  }
+
+  /**
+   * Deletes what no manifest still in use references. In use: the current manifest and every
+   * version written within the grace period (another reader may still be on it). Log objects go
+   * once every retained manifest covers them; slabs once no retained manifest lists them and
+   * they are older than the grace period (a younger unlisted slab may be a flush in flight).
+   */
+  async collectGarbage(now = Date.now()): Promise<number> {
+    // Decide under the manifest lock, so no flush or compaction commits while we classify: every
+    // slab is then either in a manifest we read, in flight in this process, or an orphan.
+    const plan = await this.#manifestLock.run(async () => {
+      const grace = this.#config.gcGraceMs;
+      const current = this.#manifest;
+      const retained: Manifest[] = [];
+      const expiredVersions: number[] = [];
+      for (const version of await this.#manifests.versions()) {
+        const m = await this.#manifests.read(version);
+        if (!m) continue;
+        // Versions at or above ours may have been written by another writer: always kept.
+        if (version >= current.version || now - Date.parse(m.writtenAt) < grace) retained.push(m);
+        else expiredVersions.push(version);
+      }
+      if (!retained.some((m) => m.version === current.version)) retained.push(current);
+      const referenced = new Set(retained.flatMap((m) => m.slabs.map((s) => s.id)));
+      const slabPrefix = `${this.#prefix}slabs/`;
+      const orphanSlabs: string[] = [];
+      for await (const meta of listAll(this.#store, slabPrefix)) {
+        const id = meta.key.slice(slabPrefix.length, -'.slab'.length);
+        if (!referenced.has(id) && !this.#inflightSlabs.has(id) && now - slabIdTime(id) >= grace) orphanSlabs.push(meta.key);
+      }
+      return { expiredVersions, orphanSlabs, coveredLsn: Math.min(...retained.map((m) => m.flushedLsn)) };
+    });
+    let deleted = 0;
+    // Expired manifests first, then the slabs only they referenced: a crash in between never
+    // leaves a manifest that points at a deleted slab.
+    for (const version of plan.expiredVersions) {
+      await this.#manifests.delete(version);
+      deleted++;
+    }
+    for (const key of plan.orphanSlabs) {
+      await this.#store.delete(key);
+      deleted++;
+    }
+    deleted += await this.#log.truncateThrough(plan.coveredLsn);
+    this.stats.gcDeleted += deleted;
+    return deleted;
+  }
+
+  /** Flushes everything written so far and waits for the compactions and GC that follow. */
+  async settle(): Promise<void> {
+    await this.requestFlush();
+    await this.#compactionLoop;
+    this.#scheduleCompaction();
+    await this.#compactionLoop;
+    await this.#gcScheduled;
+  }
+
+  describe() {
+    return {
+      name: this.name,
+      writtenLsn: this.#log.lastLsn,
+      flushedLsn: this.#manifest.flushedLsn,
+      manifestVersion: this.#manifest.version,
+      memtable: {
+        records: this.#active.size + this.#frozen.reduce((n, m) => n + m.size, 0),
+        bytes: this.#active.bytes + this.#frozen.reduce((n, m) => n + m.bytes, 0),
+      },
+      slabs: this.#manifest.slabs.map((s) => ({ id: s.id, level: s.level, records: s.count, bytes: s.bytes, minLsn: s.minLsn, maxLsn: s.maxLsn })),
+      compactions: this.stats.compactions,
+      flushes: this.stats.flushes,
+    };
+  }
+
+  /** Stops writes; with `flush`, writes the memtable out so the next open replays nothing. */
+  async close(options: { flush: boolean }): Promise<void> {
+    await this.#log.close();
+    this.#closing = true;
+    try {
+      if (options.flush) await this.requestFlush();
+      await this.#flushLoop;
+    } catch (err) {
+      // Nothing is lost: every acknowledged write is in the log and is replayed on the next open.
+      this.#logger.warn({ err, namespace: this.name }, 'final flush failed; the log will be replayed on next open');
+    }
+    await this.#compactionLoop;
+    await this.#gcScheduled;
+  }
+}
+
+export { ManifestConflictError };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

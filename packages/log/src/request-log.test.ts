@@ -1,0 +1,115 @@
+import { MemoryObjectStore, ObjectStoreError, type ObjectStore } from '@conifer/storage';
+import { describe, expect, it } from 'vitest';
+import { decodeLogBatch, encodeLogBatch, LogCorruptionError } from './codec.ts';
+import type { LogEntry } from './entry.ts';
+import { logKey, RequestLog } from './request-log.ts';
+
+const PREFIX = 'idx/ns_/log/';
+
+function put(id: string, values: number[], metadata?: Record<string, string>): LogEntry['op'] {
+  return { kind: 'put', records: [{ id, values: Float32Array.from(values), ...(metadata ? { metadata } : {}) }] };
+}
+
+describe('log codec', () => {
+  it('round-trips every kind of entry exactly', () => {
+    const entries: LogEntry[] = [
+      { lsn: 7, op: put('a', [0.1, -2, 3.5e10], { genre: 'drama' }) },
+      { lsn: 8, op: { kind: 'update', id: 'a', values: Float32Array.from([1, 2, 3]), setMetadata: { year: 2020 } } },
+      { lsn: 9, op: { kind: 'update', id: 'b', setMetadata: { x: true } } },
+      { lsn: 10, op: { kind: 'delete', ids: ['a', 'b'] } },
+      { lsn: 11, op: { kind: 'deleteAll' } },
+    ];
+    expect(decodeLogBatch(encodeLogBatch(entries))).toEqual(entries);
+  });
+
+  it('detects a corrupted object', () => {
+    const bytes = encodeLogBatch([{ lsn: 1, op: put('a', [1, 2]) }]);
+    bytes[20] = bytes[20]! ^ 0xff;
+    expect(() => decodeLogBatch(bytes)).toThrow(LogCorruptionError);
+    expect(() => decodeLogBatch(new TextEncoder().encode('garbage at all'))).toThrow(LogCorruptionError);
+  });
+});
+
+describe('RequestLog', () => {
+  function openLog(store: ObjectStore, nextLsn = 1) {
+    const applied: LogEntry[] = [];
+    const log = new RequestLog({ store, prefix: PREFIX, nextLsn, apply: (e) => applied.push(e) });
+    return { log, applied };
+  }
+
+  it('assigns gapless increasing LSNs and applies before acknowledging', async () => {
+    const store = new MemoryObjectStore();
+    const { log, applied } = openLog(store);
+    const acks = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(put(`id${i}`, [i])).then((a) => ({ ...a, seen: applied.length }))));
+    expect(acks.map((a) => a.lsn).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    for (const ack of acks) expect(ack.seen).toBeGreaterThanOrEqual(ack.lsn);
+    expect(applied.map((e) => e.lsn)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+
+  it('group-commits concurrent appends into few objects', async () => {
+    const store = new MemoryObjectStore();
+    const { log } = openLog(store);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(put(`id${i}`, [i]))));
+    // The first append is written alone; everything queued behind it shares the next object(s).
+    expect(log.objectsWritten).toBeLessThanOrEqual(3);
+    const keys = (await store.list(PREFIX)).objects.map((o) => o.key);
+    expect(keys[0]).toBe(logKey(PREFIX, 1));
+  });
+
+  it('replays what a previous run wrote, in order, exactly once', async () => {
+    const store = new MemoryObjectStore();
+    const first = openLog(store);
+    for (let i = 0; i < 5; i++) await first.log.append(put(`id${i}`, [i]));
+    const second = openLog(store);
+    expect(await second.log.catchUp()).toBe(5);
+    expect(second.applied.map((e) => e.lsn)).toEqual([1, 2, 3, 4, 5]);
+    expect((await second.log.append(put('next', [9]))).lsn).toBe(6);
+  });
+
+  it('never overwrites: a writer that loses an LSN race catches up and takes the next LSN', async () => {
+    const store = new MemoryObjectStore();
+    const a = openLog(store);
+    const b = openLog(store);
+    await a.log.append(put('from-a', [1]));
+    const ack = await b.log.append(put('from-b', [2]));
+    expect(ack.lsn).toBe(2);
+    expect(b.applied.map((e) => e.lsn)).toEqual([1, 2]);
+    const reader = openLog(store);
+    await reader.log.catchUp();
+    expect(reader.applied.map((e) => (e.op.kind === 'put' ? e.op.records[0]!.id : ''))).toEqual(['from-a', 'from-b']);
+  });
+
+  it('rejects appends with a clear error when the store fails, and recovers', async () => {
+    const memory = new MemoryObjectStore();
+    let down = false;
+    const flaky: ObjectStore = {
+      ...memory,
+      get: (k) => memory.get(k),
+      list: (p, o) => memory.list(p, o),
+      putIfAbsent: (k, d) => (down ? Promise.reject(new ObjectStoreError('transient', 'store down')) : memory.putIfAbsent(k, d)),
+    } as ObjectStore;
+    const { log } = openLog(flaky);
+    await log.append(put('a', [1]));
+    down = true;
+    await expect(log.append(put('b', [2]))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    down = false;
+    expect((await log.append(put('c', [3]))).lsn).toBe(2);
+  });
+
+  it('refuses to replay across a hole in the log', async () => {
+    const store = new MemoryObjectStore();
+    await store.putIfAbsent(logKey(PREFIX, 1), encodeLogBatch([{ lsn: 1, op: put('a', [1]) }]));
+    await store.putIfAbsent(logKey(PREFIX, 3), encodeLogBatch([{ lsn: 3, op: put('c', [1]) }]));
+    const { log } = openLog(store);
+    await expect(log.catchUp()).rejects.toThrow(/gap/);
+  });
+
+  it('truncates only objects fully covered', async () => {
+    const store = new MemoryObjectStore();
+    const { log } = openLog(store);
+    for (let i = 0; i < 4; i++) await log.append(put(`id${i}`, [i]));
+    expect(await log.truncateThrough(2)).toBe(2);
+    const keys = (await store.list(PREFIX)).objects.map((o) => o.key);
+    expect(keys).toEqual([logKey(PREFIX, 3), logKey(PREFIX, 4)]);
+  });
+});

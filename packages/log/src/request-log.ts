@@ -1,0 +1,190 @@
+import { UnavailableError } from '@conifer/core';
+import { isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
+import { decodeLogBatch, encodeLogBatch, LogCorruptionError } from './codec.ts';
+import type { LogEntry, LogOp } from './entry.ts';
+
+/**
+ * The durable request log of one namespace.
+ *
+ * - Every write gets the namespace's next LSN; LSNs are gapless and strictly increasing.
+ * - Concurrent appends are group-committed: while one log object is being written, new appends
+ *   queue, and the next object carries all of them. An idle log writes at once (no added latency);
+ *   a busy one pays one object-store round trip per batch, not per request.
+ * - An object is named by its first LSN (20 digits) and written with put-if-absent, so it is never
+ *   overwritten; a writer that loses the race for an LSN (another process wrote it) reads what the
+ *   other wrote, applies it, and retries with later LSNs.
+ * - `apply` runs synchronously, in LSN order, only after the object is durable, and before the
+ *   appender's promise resolves: an acknowledged write is already visible to reads.
+ */
+export interface RequestLogOptions {
+  store: ObjectStore;
+  /** Key prefix of the log, ending in '/'. */
+  prefix: string;
+  /** The LSN the next write gets (one past the last durable entry). */
+  nextLsn: number;
+  /** Applies a durable entry to in-memory state; its return value is handed to the appender. */
+  apply: (entry: LogEntry) => unknown;
+  /** Cap on entries per log object. Default 4096. */
+  maxBatchEntries?: number;
+  /** How many times a batch is retried after losing an LSN race. Default 8. */
+  maxConflictRetries?: number;
+}
+
+export interface Appended<T = unknown> {
+  lsn: number;
+  result: T;
+}
+
+interface Pending {
+  op: LogOp;
+  resolve: (value: Appended) => void;
+  reject: (reason: unknown) => void;
+}
+
+const LSN_DIGITS = 20;
+
+export function logKey(prefix: string, lsn: number): string {
+  return prefix + String(lsn).padStart(LSN_DIGITS, '0');
+}
+
+function lsnOfKey(prefix: string, key: string): number {
+  return Number(key.slice(prefix.length));
+}
+
+export class RequestLog {
+  readonly #store: ObjectStore;
+  readonly #prefix: string;
+  readonly #apply: (entry: LogEntry) => unknown;
+  readonly #maxBatchEntries: number;
+  readonly #maxConflictRetries: number;
+  #nextLsn: number;
+  #queue: Pending[] = [];
+  #draining: Promise<void> | undefined;
+  /** Set when an append's outcome is unknown or lost a race: read the log's tail before writing. */
+  #needsCatchUp = false;
+  #closed = false;
+  #objectsWritten = 0;
+
+  constructor(options: RequestLogOptions) {
+    this.#store = options.store;
+    this.#prefix = options.prefix;
+    this.#apply = options.apply;
+    this.#nextLsn = options.nextLsn;
+    this.#maxBatchEntries = options.maxBatchEntries ?? 4096;
+    this.#maxConflictRetries = options.maxConflictRetries ?? 8;
+  }
+
+  /** LSN of the last durable entry (0 when none). */
+  get lastLsn(): number {
+    return this.#nextLsn - 1;
+  }
+
+  get objectsWritten(): number {
+    return this.#objectsWritten;
+  }
+
+  /** Appends one write; resolves once it is durable and applied. */
+  append<T = unknown>(op: LogOp): Promise<Appended<T>> {
+    if (this.#closed) return Promise.reject(new UnavailableError('the namespace is closing; retry the write'));
+    return new Promise<Appended<T>>((resolve, reject) => {
+      this.#queue.push({ op, resolve: resolve as (v: Appended) => void, reject });
+      this.#draining ??= this.#drain().finally(() => {
+        this.#draining = undefined;
+      });
+    });
+  }
+
+  /** Stops accepting appends and waits for the ones in flight. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatchEntries);
+      await this.#commit(batch);
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    for (let attempt = 0; attempt <= this.#maxConflictRetries; attempt++) {
+      try {
+        if (this.#needsCatchUp) await this.catchUp();
+      } catch (err) {
+        batch.forEach((p) => p.reject(new UnavailableError('the request log could not be read; retry the write', { cause: err })));
+        return;
+      }
+      const first = this.#nextLsn;
+      const entries: LogEntry[] = batch.map((p, i) => ({ lsn: first + i, op: p.op }));
+      try {
+        await this.#store.putIfAbsent(logKey(this.#prefix, first), encodeLogBatch(entries));
+      } catch (err) {
+        // Lost the race for this LSN, or the outcome is unknown (the object may exist): either
+        // way the tail must be read before the next attempt.
+        this.#needsCatchUp = true;
+        if (isPreconditionFailed(err)) continue;
+        batch.forEach((p) => p.reject(new UnavailableError('the write could not be made durable; retry it', { cause: err })));
+        return;
+      }
+      this.#objectsWritten++;
+      this.#nextLsn = first + entries.length;
+      entries.forEach((entry, i) => {
+        const pending = batch[i]!;
+        try {
+          pending.resolve({ lsn: entry.lsn, result: this.#apply(entry) });
+        } catch (err) {
+          pending.reject(err);
+        }
+      });
+      return;
+    }
+    batch.forEach((p) => p.reject(new UnavailableError('too many concurrent writers on this namespace; retry the write')));
+  }
+
+  /**
+   * Reads and applies every durable entry at or after the next LSN (written by a previous run of
+   * this process, or by another process). Used at open (replay) and after a lost race.
+   */
+  async catchUp(): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const object = await this.#store.get(logKey(this.#prefix, this.#nextLsn));
+      if (!object) break;
+      const entries = decodeLogBatch(object.data);
+      entries.forEach((entry, i) => {
+        if (entry.lsn !== this.#nextLsn + i) {
+          throw new LogCorruptionError(`log object ${object.key} holds LSN ${entry.lsn} where ${this.#nextLsn + i} was expected`);
+        }
+      });
+      for (const entry of entries) this.#apply(entry);
+      this.#nextLsn += entries.length;
+      applied += entries.length;
+    }
+    // A later object after a missing one means a hole in the log: refuse to continue.
+    const after = await this.#store.list(this.#prefix, { startAfter: logKey(this.#prefix, this.#nextLsn), limit: 1 });
+    if (after.objects.length > 0) {
+      throw new LogCorruptionError(`gap in the request log: ${logKey(this.#prefix, this.#nextLsn)} is missing but ${after.objects[0]!.key} exists`);
+    }
+    this.#needsCatchUp = false;
+    return applied;
+  }
+
+  /**
+   * Deletes log objects whose entries are all at or below `lsn` (they are covered by slabs the
+   * manifest references). Returns how many objects were deleted.
+   */
+  async truncateThrough(lsn: number): Promise<number> {
+    const firsts: number[] = [];
+    for await (const meta of listAll(this.#store, this.#prefix)) firsts.push(lsnOfKey(this.#prefix, meta.key));
+    firsts.sort((a, b) => a - b);
+    let deleted = 0;
+    for (let i = 0; i < firsts.length; i++) {
+      const lastOfObject = i + 1 < firsts.length ? firsts[i + 1]! - 1 : this.lastLsn;
+      if (lastOfObject > lsn) break;
+      await this.#store.delete(logKey(this.#prefix, firsts[i]!));
+      deleted++;
+    }
+    return deleted;
+  }
+}

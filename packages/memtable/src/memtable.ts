@@ -1,0 +1,113 @@
+import type { Metadata } from '@conifer/core';
+
+/**
+ * Recent writes of one namespace, in memory, newest version per id. A delete is kept as a
+ * tombstone (`values === null`) because it must hide older versions that live in slabs.
+ * `clearedAtLsn` records a deleteAll: every version in older layers with a lower LSN is hidden.
+ *
+ * A memtable is appended to only by the request log's apply step, in LSN order; once frozen for a
+ * flush it never changes again.
+ */
+export interface MemEntry {
+  lsn: number;
+  /** null for a tombstone. */
+  values: Float32Array | null;
+  metadata: Metadata | undefined;
+}
+
+/** Rough per-entry overhead (Map slot, object, strings) used for the flush threshold. */
+const ENTRY_OVERHEAD_BYTES = 96;
+
+export class Memtable {
+  readonly #entries = new Map<string, MemEntry>();
+  #clearedAtLsn = 0;
+  #minLsn = 0;
+  #maxLsn = 0;
+  #bytes = 0;
+  #frozen = false;
+  readonly createdAt = Date.now();
+
+  get size(): number {
+    return this.#entries.size;
+  }
+  /** Approximate memory held, for the flush threshold. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+  get minLsn(): number {
+    return this.#minLsn;
+  }
+  /** Highest LSN applied to this memtable (0 when empty). */
+  get maxLsn(): number {
+    return this.#maxLsn;
+  }
+  /** LSN of the newest deleteAll applied here, or 0. */
+  get clearedAtLsn(): number {
+    return this.#clearedAtLsn;
+  }
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+  /** True when nothing was applied (no entries and no deleteAll). */
+  get isEmpty(): boolean {
+    return this.#maxLsn === 0;
+  }
+
+  freeze(): void {
+    this.#frozen = true;
+  }
+
+  get(id: string): MemEntry | undefined {
+    return this.#entries.get(id);
+  }
+
+  entries(): IterableIterator<[string, MemEntry]> {
+    return this.#entries.entries();
+  }
+
+  put(lsn: number, id: string, values: Float32Array, metadata: Metadata | undefined): void {
+    this.#set(lsn, id, { lsn, values, metadata });
+  }
+
+  delete(lsn: number, id: string): void {
+    this.#set(lsn, id, { lsn, values: null, metadata: undefined });
+  }
+
+  deleteAll(lsn: number): void {
+    this.#checkWritable(lsn);
+    this.#entries.clear();
+    this.#bytes = 0;
+    this.#clearedAtLsn = lsn;
+    this.#touch(lsn);
+  }
+
+  /** Records that `lsn` was applied without changing any record (e.g. an update of a missing id). */
+  noop(lsn: number): void {
+    this.#checkWritable(lsn);
+    this.#touch(lsn);
+  }
+
+  #set(lsn: number, id: string, entry: MemEntry): void {
+    this.#checkWritable(lsn);
+    const previous = this.#entries.get(id);
+    if (previous) this.#bytes -= entryBytes(id, previous);
+    this.#entries.set(id, entry);
+    this.#bytes += entryBytes(id, entry);
+    this.#touch(lsn);
+  }
+
+  #checkWritable(lsn: number): void {
+    if (this.#frozen) throw new Error('memtable is frozen');
+    if (lsn < this.#maxLsn) throw new Error(`memtable applies LSNs in order: got ${lsn} after ${this.#maxLsn}`);
+  }
+
+  #touch(lsn: number): void {
+    if (this.#minLsn === 0) this.#minLsn = lsn;
+    this.#maxLsn = lsn;
+  }
+}
+
+function entryBytes(id: string, entry: MemEntry): number {
+  const md = entry.metadata ? JSON.stringify(entry.metadata).length : 0;
+  return ENTRY_OVERHEAD_BYTES + id.length * 2 + (entry.values ? entry.values.byteLength : 0) + md * 2;
+}

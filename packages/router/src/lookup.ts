@@ -1,0 +1,73 @@
+import type { Metadata } from '@conifer/core';
+import { clearedLsn, type Snapshot } from './snapshot.ts';
+
+export interface LiveRecord {
+  id: string;
+  lsn: number;
+  values: Float32Array;
+  metadata: Metadata | undefined;
+}
+
+/** The newest live version of `id`, or undefined when it does not exist or is deleted. */
+export function getRecord(snapshot: Snapshot, id: string): LiveRecord | undefined {
+  const cleared = clearedLsn(snapshot);
+  for (const memtable of snapshot.memtables) {
+    const entry = memtable.get(id);
+    if (!entry) continue;
+    if (entry.values === null || entry.lsn < cleared) return undefined;
+    return { id, lsn: entry.lsn, values: entry.values, metadata: entry.metadata };
+  }
+  for (const { reader } of snapshot.slabs) {
+    const row = reader.find(id);
+    if (row === -1) continue;
+    if (reader.isTombstone(row) || reader.lsns[row]! < cleared) return undefined;
+    return { id, lsn: reader.lsns[row]!, values: reader.values(row)!, metadata: reader.metadata(row) };
+  }
+  return undefined;
+}
+
+/** Exact number of live records. */
+export function countLive(snapshot: Snapshot): number {
+  const cleared = clearedLsn(snapshot);
+  const inMemtables = new Set<string>();
+  let count = 0;
+  for (const memtable of snapshot.memtables) {
+    for (const [id, entry] of memtable.entries()) {
+      if (inMemtables.has(id)) continue;
+      inMemtables.add(id);
+      if (entry.values !== null && entry.lsn >= cleared) count++;
+    }
+  }
+  for (const { reader, shadowed } of snapshot.slabs) {
+    const { ids, lsns, flags } = reader;
+    for (let row = 0; row < ids.length; row++) {
+      if (shadowed[row] !== 0 || flags[row] !== 0 || lsns[row]! < cleared) continue;
+      if (inMemtables.has(ids[row]!)) continue;
+      count++;
+    }
+  }
+  return count;
+}
+
+/** Ids of every live record whose metadata satisfies `filter` (for delete by filter). */
+export function matchingIds(snapshot: Snapshot, filter: (metadata: Metadata | undefined) => boolean): string[] {
+  const cleared = clearedLsn(snapshot);
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const memtable of snapshot.memtables) {
+    for (const [id, entry] of memtable.entries()) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (entry.values !== null && entry.lsn >= cleared && filter(entry.metadata)) out.push(id);
+    }
+  }
+  for (const { reader, shadowed } of snapshot.slabs) {
+    for (let row = 0; row < reader.count; row++) {
+      if (shadowed[row] !== 0 || reader.isTombstone(row) || reader.lsns[row]! < cleared) continue;
+      const id = reader.ids[row]!;
+      if (seen.has(id)) continue;
+      if (filter(reader.metadata(row))) out.push(id);
+    }
+  }
+  return out;
+}

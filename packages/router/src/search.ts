@@ -1,0 +1,72 @@
+import { compareHits, makeScorer, type Metadata, type MetadataPredicate, type Metric } from '@conifer/core';
+import type { MemEntry } from '@conifer/memtable';
+import type { SlabReader } from '@conifer/slab';
+import { clearedLsn, type Snapshot } from './snapshot.ts';
+import { TopK } from './top-k.ts';
+
+export interface SearchRequest {
+  metric: Metric;
+  vector: Float32Array;
+  topK: number;
+  /** Metadata predicate; omitted means every record is eligible. */
+  filter?: MetadataPredicate | undefined;
+}
+
+export interface Hit {
+  id: string;
+  score: number;
+  values(): Float32Array;
+  metadata(): Metadata | undefined;
+}
+
+interface Candidate {
+  id: string;
+  score: number;
+  entry?: MemEntry;
+  reader?: SlabReader;
+  row?: number;
+}
+
+/**
+ * Exact top-k over a snapshot. The metadata filter is applied before ranking (a record that does
+ * not match never takes a slot), and only the newest live version of each id is considered: a
+ * version is skipped when a newer layer holds the same id, when it is a tombstone, or when a
+ * deleteAll with a higher LSN hides it. Runs synchronously, so it sees one consistent state.
+ */
+export function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Hit[] {
+  const score = makeScorer(request.metric, request.vector);
+  const top = new TopK<Candidate>(request.topK, compareHits(request.metric));
+  const filter = request.filter;
+  const cleared = clearedLsn(snapshot);
+  const inMemtables = new Set<string>();
+
+  for (const memtable of snapshot.memtables) {
+    for (const [id, entry] of memtable.entries()) {
+      if (inMemtables.has(id)) continue;
+      inMemtables.add(id);
+      if (entry.values === null || entry.lsn < cleared) continue;
+      if (filter && !filter(entry.metadata)) continue;
+      top.push({ id, score: score(entry.values, 0), entry });
+    }
+  }
+
+  const checkMemtables = inMemtables.size > 0;
+  for (const { reader, shadowed } of snapshot.slabs) {
+    const { ids, lsns, flags, vectors } = reader;
+    const dim = reader.dimension;
+    for (let row = 0; row < ids.length; row++) {
+      if (shadowed[row] !== 0 || flags[row] !== 0 || lsns[row]! < cleared) continue;
+      const id = ids[row]!;
+      if (checkMemtables && inMemtables.has(id)) continue;
+      if (filter && !filter(reader.metadata(row))) continue;
+      top.push({ id, score: score(vectors, row * dim), reader, row });
+    }
+  }
+
+  return top.sorted().map((c) => ({
+    id: c.id,
+    score: c.score,
+    values: () => (c.entry ? c.entry.values! : c.reader!.values(c.row!)!),
+    metadata: () => (c.entry ? c.entry.metadata : c.reader!.metadata(c.row!)),
+  }));
+}

@@ -1,0 +1,90 @@
+import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, type SlabHeader, type SlabRow } from './format.ts';
+
+const encoder = new TextEncoder();
+
+/**
+ * Serializes rows into a slab. Rows may come in any order; ids must be unique (the caller keeps
+ * only the newest version of each id). Returns the bytes and the header that describes them.
+ */
+export function buildSlab(rows: readonly SlabRow[], options: { dimension: number; level: number }): { bytes: Uint8Array; header: SlabHeader } {
+  const { dimension, level } = options;
+  const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.id === sorted[i - 1]!.id) throw new Error(`duplicate id in slab: ${sorted[i]!.id}`);
+  }
+  const count = sorted.length;
+  const idBytes = sorted.map((r) => encoder.encode(r.id));
+  const mdBytes = sorted.map((r) => (r.metadata && Object.keys(r.metadata).length > 0 ? encoder.encode(JSON.stringify(r.metadata)) : new Uint8Array(0)));
+  let minLsn = Number.MAX_SAFE_INTEGER;
+  let maxLsn = 0;
+  let tombstones = 0;
+  for (const r of sorted) {
+    minLsn = Math.min(minLsn, r.lsn);
+    maxLsn = Math.max(maxLsn, r.lsn);
+    if (r.values === null) tombstones++;
+    else if (r.values.length !== dimension) throw new Error(`row ${r.id} has ${r.values.length} dimensions, slab has ${dimension}`);
+  }
+  if (count === 0) minLsn = 0;
+
+  // Two passes over the layout: the header's length depends on the offsets it records.
+  const layout = (headerLength: number) => {
+    const lsns = align(SLAB_MAGIC.length + 4 + headerLength, 8);
+    const flags = lsns + 8 * count;
+    const vectors = align(flags + count, 4);
+    const ids = vectors + 4 * count * dimension;
+    const idData = ids + 4 * (count + 1);
+    const metadata = align(idData + idBytes.reduce((n, b) => n + b.length, 0), 4);
+    const mdData = metadata + 4 * (count + 1);
+    const end = align(mdData + mdBytes.reduce((n, b) => n + b.length, 0), 4);
+    return { lsns, flags, vectors, ids, metadata, end };
+  };
+  const makeHeader = (sections: SlabHeader['sections']): SlabHeader => ({
+    version: SLAB_FORMAT_VERSION,
+    dimension,
+    count,
+    tombstones,
+    minLsn,
+    maxLsn,
+    level,
+    sections,
+  });
+  let headerJson = encoder.encode(JSON.stringify(makeHeader(layout(0))));
+  let sections = layout(headerJson.length);
+  for (;;) {
+    const next = encoder.encode(JSON.stringify(makeHeader(sections)));
+    const nextSections = layout(next.length);
+    headerJson = next;
+    if (JSON.stringify(nextSections) === JSON.stringify(sections)) break;
+    sections = nextSections;
+  }
+  const header = makeHeader(sections);
+
+  const out = new Uint8Array(sections.end + 4);
+  const view = new DataView(out.buffer);
+  out.set(SLAB_MAGIC, 0);
+  view.setUint32(SLAB_MAGIC.length, headerJson.length, true);
+  out.set(headerJson, SLAB_MAGIC.length + 4);
+
+  const lsns = new Float64Array(out.buffer, sections.lsns, count);
+  const flags = new Uint8Array(out.buffer, sections.flags, count);
+  const vectors = new Float32Array(out.buffer, sections.vectors, count * dimension);
+  const idOffsets = new Uint32Array(out.buffer, sections.ids, count + 1);
+  const mdOffsets = new Uint32Array(out.buffer, sections.metadata, count + 1);
+  let idAt = sections.ids + 4 * (count + 1);
+  let mdAt = sections.metadata + 4 * (count + 1);
+  sorted.forEach((row, i) => {
+    lsns[i] = row.lsn;
+    if (row.values === null) flags[i] = FLAG_TOMBSTONE;
+    else vectors.set(row.values, i * dimension);
+    idOffsets[i] = idAt;
+    out.set(idBytes[i]!, idAt);
+    idAt += idBytes[i]!.length;
+    mdOffsets[i] = mdAt;
+    out.set(mdBytes[i]!, mdAt);
+    mdAt += mdBytes[i]!.length;
+  });
+  idOffsets[count] = idAt;
+  mdOffsets[count] = mdAt;
+  view.setUint32(sections.end, checksum(out.subarray(0, sections.end)), true);
+  return { bytes: out, header };
+}

@@ -1,0 +1,9 @@
+import type { Memtable } from '@conifer/memtable';
+import type { SlabRow } from './format.ts';
+
+/** The rows a frozen memtable becomes when flushed: every entry, tombstones included. */
+export function rowsFromMemtable(memtable: Memtable): SlabRow[] {
+  const rows: SlabRow[] = [];
+  for (const [id, entry] of memtable.entries()) rows.push({ id, lsn: entry.lsn, values: entry.values, metadata: entry.metadata });
+  return rows;
+}

@@ -1,0 +1,52 @@
+import { crc32 } from 'node:zlib';
+import type { Metadata } from '@conifer/core';
+
+/**
+ * Slab format v1: an immutable, self-describing file of rows sorted by id.
+ *
+ *   "CNFSLAB1" | u32 headerLength | header JSON | pad to 8
+ *   lsns      f64 × count                      (LSN of each row's version)
+ *   flags     u8 × count, pad to 4             (bit 0: tombstone)
+ *   vectors   f32 × count × dim                (zeros for tombstones)
+ *   idOffsets u32 × (count + 1) | id bytes (UTF-8), pad to 4
+ *   mdOffsets u32 × (count + 1) | metadata bytes (JSON per row, empty = none), pad to 4
+ *   u32 crc32 of everything before it
+ *
+ * Sections are aligned so a reader can view them in place with typed arrays (no copies). Rows
+ * are sorted by id, so fetch is a binary search and listing / merging is a sorted walk.
+ */
+export const SLAB_MAGIC = new TextEncoder().encode('CNFSLAB1');
+export const SLAB_FORMAT_VERSION = 1;
+export const FLAG_TOMBSTONE = 1;
+
+export interface SlabHeader {
+  version: number;
+  dimension: number;
+  count: number;
+  tombstones: number;
+  minLsn: number;
+  maxLsn: number;
+  level: number;
+  /** Byte offsets of the sections, from the start of the file. */
+  sections: { lsns: number; flags: number; vectors: number; ids: number; metadata: number; end: number };
+}
+
+export interface SlabRow {
+  id: string;
+  lsn: number;
+  /** null for a tombstone. */
+  values: Float32Array | null;
+  metadata: Metadata | undefined;
+}
+
+export function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+export function checksum(bytes: Uint8Array): number {
+  return crc32(bytes);
+}
+
+export class SlabCorruptionError extends Error {
+  override name = 'SlabCorruptionError';
+}

@@ -1,0 +1,6 @@
+export * from './format.ts';
+export { buildSlab } from './builder.ts';
+export { SlabReader } from './reader.ts';
+export * from './manifest.ts';
+export * from './compaction.ts';
+export { rowsFromMemtable } from './flush.ts';

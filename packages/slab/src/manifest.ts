@@ -1,0 +1,114 @@
+import { isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
+
+/**
+ * The manifest says which slabs make up a namespace and up to which LSN they cover. It is the only
+ * mutable thing in a namespace, and it moves by writing a new version with create-if-absent: two
+ * writers cannot both create version N+1, so the loser learns it lost instead of overwriting.
+ * Versions are never rewritten; old ones are garbage-collected once nothing uses them.
+ */
+export interface SlabRef {
+  id: string;
+  level: number;
+  count: number;
+  tombstones: number;
+  bytes: number;
+  minLsn: number;
+  maxLsn: number;
+}
+
+export interface Manifest {
+  version: number;
+  /** Every log entry with an LSN at or below this is contained in `slabs`. */
+  flushedLsn: number;
+  /** Ordered oldest → newest; LSN ranges do not overlap. */
+  slabs: SlabRef[];
+  writtenAt: string;
+}
+
+export const EMPTY_MANIFEST: Manifest = { version: 0, flushedLsn: 0, slabs: [], writtenAt: new Date(0).toISOString() };
+
+const VERSION_DIGITS = 20;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class ManifestConflictError extends Error {
+  override name = 'ManifestConflictError';
+}
+
+export function manifestKey(prefix: string, version: number): string {
+  return prefix + String(version).padStart(VERSION_DIGITS, '0');
+}
+
+/** Throws when a manifest breaks an invariant; used on load and before every commit. */
+export function checkManifestInvariants(m: Manifest): void {
+  const fail = (why: string) => {
+    throw new Error(`manifest v${m.version} is invalid: ${why}`);
+  };
+  if (!Number.isSafeInteger(m.version) || m.version < 0) fail('bad version');
+  const ids = new Set<string>();
+  let previousMax = 0;
+  for (const s of m.slabs) {
+    if (ids.has(s.id)) fail(`slab ${s.id} listed twice`);
+    ids.add(s.id);
+    if (s.count > 0 && s.minLsn > s.maxLsn) fail(`slab ${s.id} has minLsn > maxLsn`);
+    if (s.count > 0 && s.minLsn <= previousMax) fail(`slab ${s.id} overlaps the LSN range of an older slab`);
+    if (s.maxLsn > m.flushedLsn) fail(`slab ${s.id} holds LSN ${s.maxLsn} beyond flushedLsn ${m.flushedLsn}`);
+    if (s.count > 0) previousMax = s.maxLsn;
+  }
+}
+
+/** Reads and writes the manifest versions under one namespace's `manifest/` prefix. */
+export class ManifestStore {
+  readonly #store: ObjectStore;
+  readonly #prefix: string;
+
+  constructor(store: ObjectStore, prefix: string) {
+    this.#store = store;
+    this.#prefix = prefix;
+  }
+
+  /** All stored versions, ascending. */
+  async versions(): Promise<number[]> {
+    const out: number[] = [];
+    for await (const meta of listAll(this.#store, this.#prefix)) out.push(Number(meta.key.slice(this.#prefix.length)));
+    return out.sort((a, b) => a - b);
+  }
+
+  async read(version: number): Promise<Manifest | null> {
+    const obj = await this.#store.get(manifestKey(this.#prefix, version));
+    if (!obj) return null;
+    const m = JSON.parse(decoder.decode(obj.data)) as Manifest;
+    checkManifestInvariants(m);
+    return m;
+  }
+
+  /** The newest manifest, or the empty one for a new namespace. */
+  async latest(): Promise<Manifest> {
+    const versions = await this.versions();
+    for (let i = versions.length - 1; i >= 0; i--) {
+      const m = await this.read(versions[i]!);
+      if (m) return m;
+    }
+    return EMPTY_MANIFEST;
+  }
+
+  /**
+   * Writes `next` as version `base.version + 1`. Throws ManifestConflictError when another writer
+   * created that version first.
+   */
+  async commit(base: Manifest, next: Omit<Manifest, 'version' | 'writtenAt'>): Promise<Manifest> {
+    const manifest: Manifest = { ...next, version: base.version + 1, writtenAt: new Date().toISOString() };
+    checkManifestInvariants(manifest);
+    try {
+      await this.#store.putIfAbsent(manifestKey(this.#prefix, manifest.version), encoder.encode(JSON.stringify(manifest)));
+    } catch (err) {
+      if (isPreconditionFailed(err)) throw new ManifestConflictError(`manifest version ${manifest.version} was written by another writer`);
+      throw err;
+    }
+    return manifest;
+  }
+
+  async delete(version: number): Promise<void> {
+    await this.#store.delete(manifestKey(this.#prefix, version));
+  }
+}

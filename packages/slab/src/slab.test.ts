@@ -1,0 +1,116 @@
+import { MemoryObjectStore } from '@conifer/storage';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildSlab } from './builder.ts';
+import { mergeSlabRows, planCompaction } from './compaction.ts';
+import { SlabCorruptionError, type SlabRow } from './format.ts';
+import { checkManifestInvariants, EMPTY_MANIFEST, ManifestConflictError, ManifestStore, type SlabRef } from './manifest.ts';
+import { SlabReader } from './reader.ts';
+
+const rowArb = (dim: number) =>
+  fc.record({
+    id: fc.string({ minLength: 1, maxLength: 12 }),
+    lsn: fc.integer({ min: 1, max: 1e12 }),
+    values: fc.option(fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: dim, maxLength: dim }).map((v) => Float32Array.from(v)), { nil: null }),
+    metadata: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }).filter((k) => !k.startsWith('$')), fc.oneof(fc.string(), fc.integer(), fc.boolean())), { nil: undefined }),
+  });
+
+describe('slab format', () => {
+  it('round-trips rows through build and read, sorted by id', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(rowArb(5), { selector: (r) => r.id, maxLength: 40 }), (rows) => {
+        const { bytes, header } = buildSlab(rows, { dimension: 5, level: 2 });
+        const reader = new SlabReader('s', bytes);
+        expect(reader.count).toBe(rows.length);
+        expect(header.level).toBe(2);
+        const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        sorted.forEach((row, i) => {
+          const got = reader.row(i);
+          expect(got.id).toBe(row.id);
+          expect(got.lsn).toBe(row.lsn);
+          expect(got.values).toEqual(row.values);
+          const md = row.metadata && Object.keys(row.metadata).length > 0 ? row.metadata : undefined;
+          expect(got.metadata).toEqual(md);
+          expect(reader.find(row.id)).toBe(i);
+        });
+        expect(reader.find('\u0000not-there')).toBe(-1);
+      }),
+    );
+  });
+
+  it('reads a slab held at an unaligned offset', () => {
+    const { bytes } = buildSlab([{ id: 'a', lsn: 1, values: Float32Array.from([1, 2]), metadata: undefined }], { dimension: 2, level: 0 });
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    expect(new SlabReader('s', shifted.subarray(3)).values(0)).toEqual(Float32Array.from([1, 2]));
+  });
+
+  it('detects corruption', () => {
+    const { bytes } = buildSlab([{ id: 'a', lsn: 1, values: Float32Array.from([1, 2]), metadata: { k: 'v' } }], { dimension: 2, level: 0 });
+    const bad = bytes.slice();
+    bad[bad.length - 10] = bad[bad.length - 10]! ^ 1;
+    expect(() => new SlabReader('s', bad)).toThrow(SlabCorruptionError);
+    expect(() => new SlabReader('s', bytes.subarray(0, bytes.length - 1))).toThrow(SlabCorruptionError);
+  });
+
+  it('rejects duplicate ids and wrong dimensions', () => {
+    const row = (id: string, dim: number): SlabRow => ({ id, lsn: 1, values: new Float32Array(dim), metadata: undefined });
+    expect(() => buildSlab([row('a', 2), row('a', 2)], { dimension: 2, level: 0 })).toThrow(/duplicate/);
+    expect(() => buildSlab([row('a', 3)], { dimension: 2, level: 0 })).toThrow(/dimensions/);
+  });
+});
+
+describe('compaction', () => {
+  const ref = (id: string, level: number, minLsn: number, maxLsn: number): SlabRef => ({ id, level, count: 1, tombstones: 0, bytes: 1, minLsn, maxLsn });
+
+  it('plans a merge of the first run of `trigger` adjacent slabs of one level', () => {
+    const slabs = [ref('big', 1, 1, 10), ref('a', 0, 11, 12), ref('b', 0, 13, 14), ref('c', 0, 15, 16)];
+    expect(planCompaction(slabs, { trigger: 4, maxMerge: 8 })).toBeNull();
+    const plan = planCompaction(slabs, { trigger: 3, maxMerge: 8 })!;
+    expect(plan.inputs.map((s) => s.id)).toEqual(['a', 'b', 'c']);
+    expect(plan.outputLevel).toBe(1);
+    expect(plan.dropTombstones).toBe(false);
+    const fromOldest = planCompaction([ref('a', 0, 1, 1), ref('b', 0, 2, 2)], { trigger: 2, maxMerge: 8 })!;
+    expect(fromOldest.dropTombstones).toBe(true);
+  });
+
+  it('merges with newest-wins and keeps tombstones unless told to drop them', () => {
+    const older = new SlabReader('o', buildSlab([
+      { id: 'a', lsn: 1, values: Float32Array.from([1]), metadata: undefined },
+      { id: 'b', lsn: 2, values: Float32Array.from([2]), metadata: undefined },
+    ], { dimension: 1, level: 0 }).bytes);
+    const newer = new SlabReader('n', buildSlab([
+      { id: 'a', lsn: 3, values: Float32Array.from([9]), metadata: undefined },
+      { id: 'b', lsn: 4, values: null, metadata: undefined },
+    ], { dimension: 1, level: 0 }).bytes);
+    const kept = mergeSlabRows([older, newer], false).sort((x, y) => x.id.localeCompare(y.id));
+    expect(kept.map((r) => [r.id, r.lsn, r.values === null])).toEqual([['a', 3, false], ['b', 4, true]]);
+    expect(mergeSlabRows([older, newer], true).map((r) => r.id)).toEqual(['a']);
+  });
+});
+
+describe('manifest', () => {
+  it('moves by create-if-absent versions; a stale writer gets a conflict', async () => {
+    const store = new MemoryObjectStore();
+    const manifests = new ManifestStore(store, 'x/manifest/');
+    expect(await manifests.latest()).toEqual(EMPTY_MANIFEST);
+    const v1 = await manifests.commit(EMPTY_MANIFEST, { flushedLsn: 5, slabs: [{ id: 's1', level: 0, count: 2, tombstones: 0, bytes: 10, minLsn: 1, maxLsn: 5 }] });
+    expect(v1.version).toBe(1);
+    await expect(manifests.commit(EMPTY_MANIFEST, { flushedLsn: 3, slabs: [] })).rejects.toThrow(ManifestConflictError);
+    expect((await manifests.latest()).version).toBe(1);
+  });
+
+  it('checks invariants', () => {
+    const base = { version: 1, writtenAt: '', flushedLsn: 10 };
+    expect(() => checkManifestInvariants({ ...base, slabs: [{ id: 'a', level: 0, count: 1, tombstones: 0, bytes: 1, minLsn: 5, maxLsn: 11 }] })).toThrow(/beyond/);
+    expect(() =>
+      checkManifestInvariants({
+        ...base,
+        slabs: [
+          { id: 'a', level: 0, count: 1, tombstones: 0, bytes: 1, minLsn: 1, maxLsn: 5 },
+          { id: 'b', level: 0, count: 1, tombstones: 0, bytes: 1, minLsn: 5, maxLsn: 6 },
+        ],
+      }),
+    ).toThrow(/overlaps/);
+  });
+});
