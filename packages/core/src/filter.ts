@@ -114,13 +114,21 @@ export function compileFilter(filter: Filter | undefined): MetadataPredicate {
       const subs = (value as Filter[]).map(compileFilter);
       clauses.push((m) => subs.some((p) => p(m)));
     } else if (isPrimitive(value)) {
-      clauses.push((m) => matchesAny(m?.[key], (v) => v === value));
+      clauses.push((m) => matchesAny(fieldOf(m, key), (v) => v === value));
     } else {
       for (const [op, operand] of Object.entries(value as FieldOps)) clauses.push(compileOperator(key, op, operand));
     }
   }
   if (clauses.length === 1) return clauses[0]!;
   return (m) => clauses.every((p) => p(m));
+}
+
+/**
+ * The record's own value of `field`. Plain `m[field]` would find Object.prototype's members, so
+ * "constructor" or "toString" would exist on every record.
+ */
+function fieldOf(m: Metadata | undefined, field: string): MetadataValue | undefined {
+  return m !== undefined && Object.hasOwn(m, field) ? m[field] : undefined;
 }
 
 /** True when the field's value (or, for a list, any element) satisfies `test`. */
@@ -133,27 +141,33 @@ function matchesAny(field: MetadataValue | undefined, test: (v: Primitive) => bo
 function compileOperator(key: string, op: string, operand: unknown): MetadataPredicate {
   switch (op) {
     case '$eq':
-      return (m) => matchesAny(m?.[key], (v) => v === operand);
+      return (m) => matchesAny(fieldOf(m, key), (v) => v === operand);
     case '$ne':
-      return (m) => m?.[key] !== undefined && !matchesAny(m[key], (v) => v === operand);
+      return (m) => {
+        const field = fieldOf(m, key);
+        return field !== undefined && !matchesAny(field, (v) => v === operand);
+      };
     case '$gt':
-      return (m) => matchesAny(m?.[key], (v) => typeof v === 'number' && v > (operand as number));
+      return (m) => matchesAny(fieldOf(m, key), (v) => typeof v === 'number' && v > (operand as number));
     case '$gte':
-      return (m) => matchesAny(m?.[key], (v) => typeof v === 'number' && v >= (operand as number));
+      return (m) => matchesAny(fieldOf(m, key), (v) => typeof v === 'number' && v >= (operand as number));
     case '$lt':
-      return (m) => matchesAny(m?.[key], (v) => typeof v === 'number' && v < (operand as number));
+      return (m) => matchesAny(fieldOf(m, key), (v) => typeof v === 'number' && v < (operand as number));
     case '$lte':
-      return (m) => matchesAny(m?.[key], (v) => typeof v === 'number' && v <= (operand as number));
+      return (m) => matchesAny(fieldOf(m, key), (v) => typeof v === 'number' && v <= (operand as number));
     case '$in': {
       const set = new Set(operand as Primitive[]);
-      return (m) => matchesAny(m?.[key], (v) => set.has(v));
+      return (m) => matchesAny(fieldOf(m, key), (v) => set.has(v));
     }
     case '$nin': {
       const set = new Set(operand as Primitive[]);
-      return (m) => m?.[key] !== undefined && !matchesAny(m[key], (v) => set.has(v));
+      return (m) => {
+        const field = fieldOf(m, key);
+        return field !== undefined && !matchesAny(field, (v) => set.has(v));
+      };
     }
     case '$exists':
-      return (m) => (m?.[key] !== undefined) === operand;
+      return (m) => (fieldOf(m, key) !== undefined) === operand;
     default:
       throw new Error(`unvalidated filter operator ${op}`);
   }

@@ -6,3 +6,4 @@ export * from './metadata.ts';
 export * from './filter.ts';
 export * from './schemas.ts';
 export * from './results.ts';
+export * from './failpoints.ts';

@@ -63,7 +63,7 @@ export const metadataSchema = z
     if (bytes > LIMITS.maxMetadataBytes) {
       ctx.addIssue({ code: 'custom', message: `must be at most ${LIMITS.maxMetadataBytes} bytes as JSON (got ${bytes})` });
     }
-  }) as unknown as z.ZodType<Metadata>;
+  }) as unknown as z.ZodType<Metadata, Metadata>;
 
 export const filterSchema = z
   .custom<Filter>(() => true)
@@ -103,6 +103,8 @@ export const tagsSchema = z
       .max(LIMITS.maxTagKeyLength, { error: `tag keys must be at most ${LIMITS.maxTagKeyLength} characters` })
       .regex(/^[A-Za-z0-9_-]+$/, { error: "tag keys may contain only alphanumerics, '_' and '-'" }),
     z.string({ error: 'tag values must be strings' }).max(LIMITS.maxTagValueLength, { error: `tag values must be at most ${LIMITS.maxTagValueLength} characters` }),
+    // zod reports a rejected key only as "Invalid key in record": surface the key schema's message.
+    { error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) },
   );
 
 export const deletionProtectionSchema = z.enum(['enabled', 'disabled'], { error: "must be 'enabled' or 'disabled'" });

@@ -97,7 +97,9 @@ export class Engine implements DataPlane {
   async #openFresh(index: IndexHandle, namespace: string): Promise<Namespace> {
     // A marker left in the "deleting" state by a crash: finish that deletion first.
     const marker = await this.#store.get(registryKey(index.id, namespace));
-    if (marker && decoder.decode(marker.data).includes('"deleting"')) await this.#removeNamespaceStorage(index, namespace);
+    if (marker && (JSON.parse(decoder.decode(marker.data)) as { state: string }).state === 'deleting') {
+      await this.#removeNamespaceStorage(index, namespace);
+    }
     else if (marker) this.#registered.add(this.#key(index, namespace));
     return Namespace.open({
       store: this.#store,
@@ -114,7 +116,7 @@ export class Engine implements DataPlane {
     const key = this.#key(index, namespace);
     if (this.#registered.has(key)) return;
     try {
-      await this.#store.putIfAbsent(registryKey(index.id, namespace), encoder.encode('{"state":"active"}'));
+      await this.#store.putIfAbsent(registryKey(index.id, namespace), encoder.encode(JSON.stringify({ state: 'active', name: namespace })));
     } catch (err) {
       if (!isPreconditionFailed(err)) throw new UnavailableError('object store unavailable', { cause: err });
     }
@@ -211,12 +213,13 @@ export class Engine implements DataPlane {
   async fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchResult> {
     const ns = await this.#open(index, namespace);
     const snapshot = ns.snapshot();
-    const records: Record<string, FetchedRecord> = {};
+    const found: [string, FetchedRecord][] = [];
     for (const id of ids) {
       const record = getRecord(snapshot, id);
-      if (record) records[id] = { id, values: float32ArrayToNumbers(record.values), ...(record.metadata ? { metadata: record.metadata } : {}) };
+      if (record) found.push([id, { id, values: float32ArrayToNumbers(record.values), ...(record.metadata ? { metadata: record.metadata } : {}) }]);
     }
-    return { records, namespace, usage: { readUnits: 1 } };
+    // fromEntries defines own properties, so an id such as "__proto__" is kept like any other.
+    return { records: Object.fromEntries(found), namespace, usage: { readUnits: 1 } };
   }
 
   async list(index: IndexHandle, namespace: string, list: ListInput): Promise<ListResult> {
@@ -235,7 +238,16 @@ export class Engine implements DataPlane {
   async #registeredNamespaces(index: IndexHandle): Promise<string[]> {
     const prefix = registryPrefix(index.id);
     const names: string[] = [];
-    for await (const meta of listAll(this.#store, prefix)) names.push(decodeNamespace(meta.key.slice(prefix.length)));
+    for await (const meta of listAll(this.#store, prefix)) {
+      const name = decodeNamespace(meta.key.slice(prefix.length));
+      if (name !== undefined) {
+        names.push(name);
+        continue;
+      }
+      // A hashed long name: the marker holds the real one.
+      const marker = await this.#store.get(meta.key);
+      if (marker) names.push((JSON.parse(decoder.decode(marker.data)) as { name: string }).name);
+    }
     return names;
   }
 
@@ -282,7 +294,7 @@ export class Engine implements DataPlane {
    */
   async #removeNamespaceStorage(index: IndexHandle, namespace: string): Promise<void> {
     const marker = registryKey(index.id, namespace);
-    await this.#store.put(marker, encoder.encode('{"state":"deleting"}'));
+    await this.#store.put(marker, encoder.encode(JSON.stringify({ state: 'deleting', name: namespace })));
     await deletePrefix(this.#store, namespacePrefix(index.id, namespace));
     await this.#store.delete(marker);
   }

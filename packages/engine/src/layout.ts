@@ -1,25 +1,35 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Where a namespace lives in the object store (DESIGN.md "Storage layout"):
  *
  *   <index-id>/<ns>/log/<first lsn, 20 digits>
  *   <index-id>/<ns>/slabs/<id>.slab
  *   <index-id>/<ns>/manifest/<version, 20 digits>
- *   <index-id>/_namespaces/<ns>          registry marker: the namespace exists (or is being deleted)
+ *   <index-id>/_namespaces/<ns>          registry marker: {"state", "name"}
  *
- * Namespace names are user strings, so <ns> is an encoding: "ns_" followed by the name with every
- * character outside [A-Za-z0-9._-] percent-encoded. It is reversible, never empty ("" → "ns_"),
- * never "." or "..", and cannot collide with "_namespaces".
+ * Namespace names are user strings (up to 512 ASCII characters), so <ns> is an encoding:
+ * "ns_" followed by the name with every byte outside [a-z0-9._-] written as %xx (lowercase hex).
+ * It is reversible, never empty ("" → "ns_"), never "." or "..", cannot collide with
+ * "_namespaces", and uses no upper case, so two names never share a key on a case-insensitive
+ * disk. Names whose encoding would exceed MAX_SEGMENT bytes (file systems cap a path segment at
+ * 255) are stored as "nh_" + sha256(name); their real name is kept in the registry marker.
  */
+const MAX_SEGMENT = 200;
+
 export function encodeNamespace(name: string): string {
   let out = 'ns_';
   for (const byte of new TextEncoder().encode(name)) {
     const ch = String.fromCharCode(byte);
-    out += /[A-Za-z0-9._-]/.test(ch) ? ch : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+    out += /[a-z0-9._-]/.test(ch) ? ch : '%' + byte.toString(16).padStart(2, '0');
   }
-  return out;
+  if (out.length <= MAX_SEGMENT) return out;
+  return 'nh_' + createHash('sha256').update(name).digest('hex');
 }
 
-export function decodeNamespace(encoded: string): string {
+/** The name behind an encoded namespace, or undefined for a hashed one (read its marker). */
+export function decodeNamespace(encoded: string): string | undefined {
+  if (encoded.startsWith('nh_')) return undefined;
   if (!encoded.startsWith('ns_')) throw new Error(`not an encoded namespace: ${encoded}`);
   return decodeURIComponent(encoded.slice(3));
 }

@@ -1,4 +1,4 @@
-import type { Metadata } from '@conifer/core';
+import { failpoint, type Metadata } from '@conifer/core';
 import { RequestLog, type LogEntry, type LogOp } from '@conifer/log';
 import { Memtable } from '@conifer/memtable';
 import { computeShadows, getRecord, type Snapshot, type SlabLayer } from '@conifer/router';
@@ -195,6 +195,7 @@ export class Namespace {
     const rows = rowsFromMemtable(mem);
     let built: { ref: SlabRef; reader: SlabReader } | undefined;
     if (rows.length > 0) built = await this.#writeSlab(rows, 0);
+    failpoint('flush:after-slab');
     try {
       await this.#commitFlush(mem, built);
     } finally {
@@ -213,6 +214,7 @@ export class Namespace {
         flushedLsn: mem.maxLsn,
         slabs: built ? [...kept, built.ref] : kept,
       });
+      failpoint('flush:after-manifest');
       await this.#installManifest(next, built ? new Map([[built.ref.id, built.reader]]) : new Map());
       this.#frozen = this.#frozen.filter((m) => m !== mem);
     });
@@ -273,6 +275,7 @@ export class Namespace {
       const inputs = plan.inputs.map((ref) => this.#readers.get(ref.id)!);
       const rows = mergeSlabRows(inputs, plan.dropTombstones);
       const built = rows.length > 0 ? await this.#writeSlab(rows, plan.outputLevel) : undefined;
+      failpoint('compaction:after-slab');
       const committed = await this.#manifestLock
         .run(async () => {
         const base = this.#manifest;
@@ -282,6 +285,7 @@ export class Namespace {
         if (!stillThere || (plan.dropTombstones && start !== 0)) return false;
         const slabs = [...base.slabs.slice(0, start), ...(built ? [built.ref] : []), ...base.slabs.slice(start + plan.inputs.length)];
         const next = await this.#manifests.commit(base, { flushedLsn: base.flushedLsn, slabs });
+        failpoint('compaction:after-manifest');
         await this.#installManifest(next, built ? new Map([[built.ref.id, built.reader]]) : new Map());
         return true;
       })
@@ -342,6 +346,7 @@ export class Namespace {
       await this.#manifests.delete(version);
       deleted++;
     }
+    if (plan.expiredVersions.length > 0 || plan.orphanSlabs.length > 0) failpoint('gc:mid');
     for (const key of plan.orphanSlabs) {
       await this.#store.delete(key);
       deleted++;

@@ -1,4 +1,4 @@
-import { UnavailableError } from '@conifer/core';
+import { failpoint, UnavailableError } from '@conifer/core';
 import { isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
 import { decodeLogBatch, encodeLogBatch, LogCorruptionError } from './codec.ts';
 import type { LogEntry, LogOp } from './entry.ts';
@@ -127,6 +127,7 @@ export class RequestLog {
         batch.forEach((p) => p.reject(new UnavailableError('the write could not be made durable; retry it', { cause: err })));
         return;
       }
+      failpoint('log:after-append');
       this.#objectsWritten++;
       this.#nextLsn = first + entries.length;
       entries.forEach((entry, i) => {

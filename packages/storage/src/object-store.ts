@@ -101,7 +101,9 @@ export async function deletePrefix(store: ObjectStore, prefix: string): Promise<
   return deleted;
 }
 
-const KEY_PATTERN = /^[\x21-\x7e]+(\/[\x21-\x7e]+)*$/;
+// Segments are printable ASCII other than '/' itself: no leading, trailing or doubled '/', which a
+// file system would fold into another key ("a//b" and "a/b" are the same path).
+const KEY_PATTERN = /^[\x21-\x2e\x30-\x7e]+(\/[\x21-\x2e\x30-\x7e]+)*$/;
 
 /** Throws `invalid_key` unless `key` is a safe object key for every backend. */
 export function assertValidKey(key: string): void {

@@ -1,6 +1,7 @@
 /**
  * Child process for the crash test: opens an engine over a local-disk store and upserts forever
- * from several concurrent writers, printing "ack <id> <version>" after each acknowledged write.
+ * from several concurrent writers, printing "sent <version> 0 <id> <ns>" before and
+ * "ack <version> <lsn> <id> <ns>" after each acknowledged write.
  * The parent kills it with SIGKILL at a moment of its choosing and checks what survived.
  *
  * Small memtable and compaction thresholds make flushes, compactions and GC happen constantly,
@@ -30,8 +31,10 @@ async function writer(w: number): Promise<never> {
       { id: `w${w}-${seq}`, values: [v, w, seq, 1], metadata: { writer: w, version: v } },
       { id: hot, values: [v, w, seq, 2], metadata: { version: v } },
     ];
-    await engine.upsert(index, seq % 2 === 0 ? '' : 'second', records);
-    process.stdout.write(`ack ${records[0]!.id} ${v} ${seq % 2 === 0 ? '' : 'second'}\nack ${hot} ${v} ${seq % 2 === 0 ? '' : 'second'}\n`);
+    const ns = seq % 2 === 0 ? '' : 'second';
+    process.stdout.write(records.map((r) => `sent ${v} 0 ${r.id} ${ns}\n`).join(''));
+    const { lsn } = await engine.upsert(index, ns, records);
+    process.stdout.write(records.map((r) => `ack ${v} ${lsn} ${r.id} ${ns}\n`).join(''));
   }
 }
 

@@ -1,0 +1,124 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createControlPlane, type ControlPlane } from '@conifer/control';
+import { createEngine, type Engine } from '@conifer/engine';
+import { openObjectStore, type ObjectStore } from '@conifer/storage';
+import { createServices, resumeIndexDeletions, type Services } from '@conifer/api';
+import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
+import { ConfigError, type ServerConfig } from './config.ts';
+import { createHttpApp } from './http.ts';
+import { createLogger } from './logger.ts';
+
+export interface BuildOptions {
+  /** Logger to use instead of one built from `config.logLevel`. */
+  logger?: Logger;
+  /** Where the one-time admin-key banner goes. Default stdout. */
+  stdout?: { write(text: string): unknown };
+}
+
+export interface ConiferServer {
+  app: FastifyInstance;
+  config: ServerConfig;
+  services: Services;
+  control: ControlPlane;
+  engine: Engine;
+  bootstrap: BootstrapOutcome;
+  /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:5080`. */
+  start(): Promise<string>;
+  /**
+   * Graceful stop: stops accepting connections and lets requests in flight finish, then flushes
+   * and closes the engine, then closes the control database. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens storage, the control plane and the engine, bootstraps the admin key and wires the HTTP
+ * server: the tRPC API at `/trpc`, `GET /healthz`, `GET /metrics`.
+ *
+ * @example
+ * const server = await buildServer(loadConfig());
+ * console.log(`listening on ${await server.start()}`);
+ */
+export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<ConiferServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  let store: ObjectStore;
+  try {
+    store = openObjectStore(config.storage);
+  } catch (error) {
+    throw new ConfigError(`CONIFER_STORAGE: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const control = await createControlPlane(
+    config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'control') },
+  );
+  let engine: Engine;
+  try {
+    engine = await createEngine({ store, config: config.engine, logger: logger.child({ component: 'engine' }) });
+  } catch (error) {
+    await control.close();
+    throw error;
+  }
+
+  let bootstrap: BootstrapOutcome;
+  try {
+    bootstrap = await bootstrapAdmin(control, config, logger, options.stdout);
+  } catch (error) {
+    await engine.close();
+    await control.close();
+    throw error;
+  }
+
+  const services = createServices({ control, data: engine });
+  const projectId = bootstrap.projectId;
+  const { app, drain } = createHttpApp({
+    logger,
+    services,
+    health: {
+      control: () => control.projects.get(projectId),
+      store: () => store.head('healthz'),
+    },
+  });
+
+  // Deletions a crash interrupted: finish them in the background; the API does not wait.
+  const resuming = resumeIndexDeletions({ control, data: engine }).then(
+    (n) => {
+      if (n > 0) logger.info({ indexes: n }, 'finished interrupted index deletions');
+    },
+    (err: unknown) => logger.error({ err }, 'could not finish interrupted index deletions'),
+  );
+
+  let closing: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    try {
+      await drain.close();
+      await resuming;
+    } finally {
+      try {
+        await engine.close();
+      } finally {
+        await control.close();
+      }
+    }
+  }
+
+  return {
+    app,
+    config,
+    services,
+    control,
+    engine,
+    bootstrap,
+    async start() {
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.port;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      return `http://${host}:${port}`;
+    },
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}

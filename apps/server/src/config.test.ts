@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('has documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      host: '127.0.0.1',
+      port: 5080,
+      dataDir: path.resolve('.conifer'),
+      storage: path.join(path.resolve('.conifer'), 'objects'),
+      databaseUrl: undefined,
+      apiKey: undefined,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      CONIFER_HOST: '0.0.0.0',
+      CONIFER_PORT: '8080',
+      CONIFER_DATA_DIR: '/var/lib/conifer',
+      CONIFER_STORAGE: 'memory://',
+      CONIFER_DATABASE_URL: 'postgres://u:p@db:5432/conifer',
+      CONIFER_API_KEY: 'cnf_0123456789abcdef',
+      CONIFER_LOG_LEVEL: 'debug',
+    });
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      dataDir: '/var/lib/conifer',
+      storage: 'memory://',
+      databaseUrl: 'postgres://u:p@db:5432/conifer',
+      apiKey: 'cnf_0123456789abcdef',
+      logLevel: 'debug',
+    });
+  });
+
+  it('puts the default object store under the data directory', () => {
+    expect(loadConfig({ CONIFER_DATA_DIR: '/data' }).storage).toBe('/data/objects');
+  });
+
+  it('treats empty optional variables as unset', () => {
+    const config = loadConfig({ CONIFER_STORAGE: '', CONIFER_API_KEY: ' ', CONIFER_DATABASE_URL: '' });
+    expect(config.apiKey).toBeUndefined();
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it.each([
+    [{ CONIFER_PORT: 'http' }, 'CONIFER_PORT: must be an integer 0–65535'],
+    [{ CONIFER_PORT: '70000' }, 'CONIFER_PORT: must be 0–65535'],
+    [{ CONIFER_PORT: '' }, 'CONIFER_PORT: must be an integer 0–65535'],
+    [{ CONIFER_LOG_LEVEL: 'verbose' }, 'CONIFER_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
+    [{ CONIFER_DATABASE_URL: 'mysql://x' }, 'CONIFER_DATABASE_URL: must be a postgres:// or postgresql:// URL'],
+    [{ CONIFER_API_KEY: 'short' }, 'CONIFER_API_KEY: must be 16–256 printable ASCII characters without spaces'],
+  ])('rejects %o with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);
+  });
+});

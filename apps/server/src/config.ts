@@ -1,0 +1,120 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { formatIssues } from '@conifer/core';
+import type { EngineConfig } from '@conifer/engine';
+
+/**
+ * Server configuration, read from the environment. Every knob, its variable and its default is
+ * documented here and nowhere else.
+ */
+export interface ServerConfig {
+  /** `CONIFER_HOST`: interface to listen on. Default `127.0.0.1` (local only); `0.0.0.0` for all. */
+  host: string;
+  /** `CONIFER_PORT`: TCP port. Default `5080`; `0` picks a free port (tests). */
+  port: number;
+  /** `CONIFER_DATA_DIR`: directory for local state (objects, embedded database, admin key). Default `./.conifer`. */
+  dataDir: string;
+  /**
+   * `CONIFER_STORAGE`: where vectors live, as an object-store URL: a plain path or `file:///path`
+   * (local disk), `memory://` (tests; nothing survives a restart), or a cloud URL the storage
+   * package supports. Default: a file store at `<dataDir>/objects`.
+   */
+  storage: string;
+  /**
+   * `CONIFER_DATABASE_URL`: PostgreSQL URL of the control plane (`postgres://…`). Default: none,
+   * which runs embedded PGlite with its files under `<dataDir>/control`.
+   */
+  databaseUrl: string | undefined;
+  /**
+   * `CONIFER_API_KEY`: admin API key to register at first start. Default: none, which generates one,
+   * prints it once and writes it to `<dataDir>/admin-api-key` (mode 0600).
+   */
+  apiKey: string | undefined;
+  /** `CONIFER_LOG_LEVEL`: pino level (`fatal error warn info debug trace silent`). Default `info`. */
+  logLevel: LogLevel;
+  /**
+   * Data-plane tuning; unset knobs keep the engine's defaults (documented in
+   * packages/engine/src/config.ts):
+   * `CONIFER_MEMTABLE_MAX_RECORDS`, `CONIFER_MEMTABLE_MAX_BYTES`, `CONIFER_MEMTABLE_MAX_AGE_MS`
+   * (flush thresholds), `CONIFER_COMPACTION_TRIGGER` (adjacent slabs of one level that are merged),
+   * `CONIFER_GC_GRACE_MS` (how long unreferenced objects are kept).
+   */
+  engine: Partial<EngineConfig>;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const envSchema = z.object({
+  CONIFER_HOST: z.string().min(1, { error: 'must not be empty' }).default('127.0.0.1'),
+  CONIFER_PORT: z
+    .string()
+    .default('5080')
+    .refine((v) => /^\d+$/.test(v.trim()), { error: 'must be an integer 0–65535' })
+    .transform((v) => Number(v))
+    .pipe(z.number({ error: 'must be a number' }).int({ error: 'must be an integer 0–65535' }).min(0, { error: 'must be 0–65535' }).max(65535, { error: 'must be 0–65535' })),
+  CONIFER_DATA_DIR: z.string().min(1, { error: 'must not be empty' }).default('./.conifer'),
+  CONIFER_STORAGE: optionalString,
+  CONIFER_DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    error: 'must be a postgres:// or postgresql:// URL',
+  }),
+  CONIFER_API_KEY: optionalString.refine((v) => v === undefined || /^[\x21-\x7e]{16,256}$/.test(v), {
+    error: 'must be 16–256 printable ASCII characters without spaces',
+  }),
+  CONIFER_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  CONIFER_MEMTABLE_MAX_RECORDS: positiveInt(1),
+  CONIFER_MEMTABLE_MAX_BYTES: positiveInt(1024),
+  CONIFER_MEMTABLE_MAX_AGE_MS: positiveInt(1),
+  CONIFER_COMPACTION_TRIGGER: positiveInt(2),
+  CONIFER_GC_GRACE_MS: positiveInt(0),
+});
+
+/** An optional integer knob with a lower bound; unset or empty keeps the engine default. */
+function positiveInt(min: number) {
+  return optionalString
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= min), { error: `must be an integer >= ${min}` })
+    .transform((v) => (v === undefined ? undefined : Number(v)));
+}
+
+/** Invalid configuration; `main` prints the message and exits with code 1. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @example loadConfig({ CONIFER_PORT: '8080' }).port // 8080
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${formatIssues(parsed.error.issues)}`);
+  const e = parsed.data;
+  const dataDir = path.resolve(e.CONIFER_DATA_DIR);
+  return {
+    host: e.CONIFER_HOST,
+    port: e.CONIFER_PORT,
+    dataDir,
+    storage: e.CONIFER_STORAGE ?? path.join(dataDir, 'objects'),
+    databaseUrl: e.CONIFER_DATABASE_URL,
+    apiKey: e.CONIFER_API_KEY,
+    logLevel: e.CONIFER_LOG_LEVEL,
+    engine: {
+      ...(e.CONIFER_MEMTABLE_MAX_RECORDS !== undefined ? { memtableMaxRecords: e.CONIFER_MEMTABLE_MAX_RECORDS } : {}),
+      ...(e.CONIFER_MEMTABLE_MAX_BYTES !== undefined ? { memtableMaxBytes: e.CONIFER_MEMTABLE_MAX_BYTES } : {}),
+      ...(e.CONIFER_MEMTABLE_MAX_AGE_MS !== undefined ? { memtableMaxAgeMs: e.CONIFER_MEMTABLE_MAX_AGE_MS } : {}),
+      ...(e.CONIFER_GC_GRACE_MS !== undefined ? { gcGraceMs: e.CONIFER_GC_GRACE_MS } : {}),
+      ...(e.CONIFER_COMPACTION_TRIGGER !== undefined
+        ? { compaction: { trigger: e.CONIFER_COMPACTION_TRIGGER, maxMerge: Math.max(8, e.CONIFER_COMPACTION_TRIGGER) } }
+        : {}),
+    },
+  };
+}

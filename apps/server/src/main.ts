@@ -1,0 +1,45 @@
+import { buildServer, type ConiferServer } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+
+/**
+ * Entry point: `node apps/server/src/main.ts`. Reads the configuration from the environment,
+ * starts the server, and stops it gracefully on SIGTERM/SIGINT (a second signal exits at once).
+ */
+async function main(): Promise<void> {
+  let server: ConiferServer;
+  try {
+    server = await buildServer(loadConfig());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`conifer: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const url = await server.start();
+  process.stdout.write(`Conifer listening on ${url}\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`conifer: ${signal} again, exiting without waiting\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down: draining requests, flushing the engine');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        server.app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`conifer: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

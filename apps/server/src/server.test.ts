@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { AlreadyExistsError, Conifer, ConnectionError, NotFoundError, PermissionDeniedError } from '@conifer/sdk';
+import { freePort, uniqueIndexName, useServer } from './test-support.ts';
+
+describe('server over the SDK', () => {
+  const running = useServer();
+
+  it('runs the full index and record lifecycle', async () => {
+    const { client } = running();
+    const name = uniqueIndexName('docs');
+
+    const created = await client.createIndex({ name, dimension: 3, metric: 'cosine', tags: { team: 'search' } });
+    expect(created).toMatchObject({ name, dimension: 3, metric: 'cosine', status: 'ready', deletionProtection: 'disabled', tags: { team: 'search' } });
+    await expect(client.createIndex({ name, dimension: 3 })).rejects.toBeInstanceOf(AlreadyExistsError);
+    expect((await client.listIndexes()).indexes.map((i) => i.name)).toContain(name);
+    expect(await client.describeIndex(name)).toEqual(created);
+
+    const ns = client.index(name).namespace('ns1');
+    expect(
+      await ns.upsert([
+        { id: 'a', values: [0.1, 0.2, 0.3], metadata: { genre: 'drama', year: 2019 } },
+        { id: 'b', values: [0.3, 0.2, 0.1], metadata: { genre: 'comedy' } },
+        { id: 'c', values: [0.1, 0.25, 0.3], metadata: { genre: 'drama', tags: ['x', 'y'] } },
+      ]),
+    ).toMatchObject({ upsertedCount: 3 });
+    await client.index(name).upsert([{ id: 'd', values: [1, 1, 1] }]);
+
+    const { matches } = await ns.query({ vector: [0.1, 0.2, 0.3], topK: 5, filter: { genre: { $eq: 'drama' } }, includeMetadata: true });
+    expect(matches.map((m) => m.id)).toEqual(['a', 'c']);
+    expect(matches[0]!.score).toBeCloseTo(1, 5);
+    expect(matches[0]!.metadata).toEqual({ genre: 'drama', year: 2019 });
+
+    const fetched = await ns.fetch(['a', 'missing']);
+    expect(Object.keys(fetched.records)).toEqual(['a']);
+    // Values come back as sent (shortest decimal of the stored float32).
+    expect(fetched.records.a!.values).toEqual([0.1, 0.2, 0.3]);
+
+    expect(await ns.update({ id: 'a', setMetadata: { year: 2020 } })).toMatchObject({ matchedRecords: 1 });
+    expect((await ns.fetch(['a'])).records.a!.metadata).toEqual({ genre: 'drama', year: 2020 });
+
+    const page = await ns.listPaginated({ limit: 2 });
+    expect(page.ids).toEqual(['a', 'b']);
+    expect((await ns.listPaginated({ limit: 2, paginationToken: page.pagination!.next })).ids).toEqual(['c']);
+    expect((await ns.listPaginated({ prefix: 'b' })).ids).toEqual(['b']);
+
+    expect(await client.index(name).describeIndexStats()).toEqual({
+      dimension: 3,
+      metric: 'cosine',
+      totalRecordCount: 4,
+      namespaces: { '': { recordCount: 1 }, ns1: { recordCount: 3 } },
+    });
+    expect((await client.index(name).listNamespaces()).namespaces).toEqual(
+      expect.arrayContaining([
+        { name: '', recordCount: 1 },
+        { name: 'ns1', recordCount: 3 },
+      ]),
+    );
+    expect((await client.index(name).describeNamespace('ns1')).writtenLsn).toBeGreaterThan(0);
+
+    await ns.deleteOne('b');
+    await ns.deleteMany({ filter: { year: { $eq: 2020 } } });
+    expect((await ns.listPaginated()).ids).toEqual(['c']);
+    await ns.deleteMany(['c']);
+    expect((await ns.listPaginated()).ids).toEqual([]);
+    await client.index(name).deleteAll();
+    expect((await client.index(name).fetch(['d'])).records).toEqual({});
+
+    await ns.upsert([{ id: 'e', values: [1, 2, 3] }]);
+    await client.index(name).deleteNamespace('ns1');
+    expect((await client.index(name).describeIndexStats()).totalRecordCount).toBe(0);
+
+    const configured = await client.configureIndex(name, { deletionProtection: 'enabled', tags: { env: 'prod', team: '' } });
+    expect(configured).toMatchObject({ deletionProtection: 'enabled', tags: { env: 'prod' } });
+    await expect(client.deleteIndex(name)).rejects.toBeInstanceOf(PermissionDeniedError);
+    await client.configureIndex(name, { deletionProtection: 'disabled' });
+    await client.deleteIndex(name);
+    await expect(client.describeIndex(name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('accepts the key as a bearer token too', async () => {
+    const { url } = running();
+    const response = await fetch(`${url}/trpc/indexes.list`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer cnf_test_admin_key_0123456789abcdef' },
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it('answers /healthz', async () => {
+    const response = await fetch(`${running().url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('exports request metrics by procedure and status', async () => {
+    const { client, url } = running();
+    await client.listIndexes();
+    await expect(client.describeIndex('nope')).rejects.toBeInstanceOf(NotFoundError);
+    await fetch(`${url}/trpc/no.such.procedure`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toMatch(/conifer_requests_total\{procedure="indexes.list",status="200"\} \d+/);
+    expect(text).toMatch(/conifer_requests_total\{procedure="indexes.describe",status="404"\} \d+/);
+    expect(text).toMatch(/conifer_requests_total\{procedure="unknown",status="404"\} \d+/);
+    expect(text).toMatch(/conifer_request_duration_seconds_bucket\{le="0.1",procedure="indexes.list",status="200"\} \d+/);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const response = await fetch(`${running().url}/nope`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: 'NOT_FOUND' }, status: 404 });
+  });
+});
+
+describe('SDK without a server', () => {
+  it('throws ConnectionError when nothing listens', async () => {
+    const port = await freePort();
+    const client = new Conifer({ url: `http://127.0.0.1:${port}`, apiKey: 'whatever' });
+    const error = await client.listIndexes().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+  });
+});

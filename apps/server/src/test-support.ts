@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+// Tests only. @conifer/sdk resolves through the workspace link; it should be a devDependency here.
+import { Conifer } from '@conifer/sdk';
+import { buildServer, type BuildOptions, type ConiferServer } from './app.ts';
+import { loadConfig } from './config.ts';
+
+/** An admin key the tests register through CONIFER_API_KEY. */
+export const TEST_API_KEY = 'cnf_test_admin_key_0123456789abcdef';
+
+export interface RunningServer {
+  server: ConiferServer;
+  url: string;
+  dataDir: string;
+  /** SDK client with the admin key. */
+  client: Conifer;
+  /** Status code of the last HTTP response `client` received. */
+  lastStatus(): number | undefined;
+  /** SDK client with another key (or none: ''). */
+  clientWithKey(apiKey: string): Conifer;
+  /** POSTs a raw body to a tRPC procedure; returns status and parsed JSON. */
+  rawPost(procedure: string, body: string, headers?: Record<string, string>): Promise<{ status: number; body: RawErrorBody }>;
+}
+
+export interface RawErrorBody {
+  error?: { message: string; code: number; data: { code: string; httpStatus: number; path?: string } };
+  result?: unknown;
+}
+
+/** A fresh temporary data directory. */
+export function tempDataDir(): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), 'conifer-server-test-'));
+}
+
+/** Starts a real server in process, on a free port and a temporary data directory. */
+export async function startServer(env: Record<string, string> = {}, options: BuildOptions = {}): Promise<RunningServer & { stop(): Promise<void> }> {
+  const dataDir = env.CONIFER_DATA_DIR ?? (await tempDataDir());
+  const config = loadConfig({ CONIFER_DATA_DIR: dataDir, CONIFER_PORT: '0', CONIFER_API_KEY: TEST_API_KEY, CONIFER_LOG_LEVEL: 'silent', ...env });
+  const server = await buildServer(config, { stdout: { write: () => true }, ...options });
+  const url = await server.start();
+  let status: number | undefined;
+  const recordingFetch: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    status = response.status;
+    return response;
+  };
+  return {
+    server,
+    url,
+    dataDir,
+    client: new Conifer({ url, apiKey: TEST_API_KEY, fetch: recordingFetch }),
+    lastStatus: () => status,
+    clientWithKey: (apiKey) => new Conifer({ url, apiKey, fetch: recordingFetch }),
+    async rawPost(procedure, body, headers = {}) {
+      const response = await fetch(`${url}/trpc/${procedure}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'api-key': TEST_API_KEY, ...headers },
+        body,
+      });
+      return { status: response.status, body: (await response.json()) as RawErrorBody };
+    },
+    async stop() {
+      await server.close();
+      if (env.CONIFER_DATA_DIR === undefined) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One server for the enclosing `describe`. */
+export function useServer(env: Record<string, string> = {}): () => RunningServer {
+  let running: (RunningServer & { stop(): Promise<void> }) | undefined;
+  beforeAll(async () => {
+    running = await startServer(env);
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  return () => {
+    if (!running) throw new Error('server not started yet');
+    return running;
+  };
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+let counter = 0;
+/** An index name unique in this process. */
+export function uniqueIndexName(prefix = 'idx'): string {
+  counter += 1;
+  return `${prefix}-${counter}`;
+}

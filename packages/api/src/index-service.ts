@@ -1,0 +1,107 @@
+import type { z } from 'zod';
+import { NotFoundError, type IndexDescription, type configureIndexSchema, type createIndexSchema } from '@conifer/core';
+import type { ControlPlane, IndexRecord } from '@conifer/control';
+import type { DataPlane, IndexHandle } from '@conifer/engine';
+import { assertCanWrite, type AuthContext } from './auth.ts';
+
+export type CreateIndexRequest = z.output<typeof createIndexSchema>;
+export type ConfigureIndexRequest = z.output<typeof configureIndexSchema>;
+
+/** The Pinecone-shaped description of an index record (drops the internal ids). */
+export function describeRecord(record: IndexRecord): IndexDescription {
+  return {
+    name: record.name,
+    dimension: record.dimension,
+    metric: record.metric,
+    status: record.status,
+    deletionProtection: record.deletionProtection,
+    tags: { ...record.tags },
+    createdAt: record.createdAt,
+  };
+}
+
+/** What the data plane needs to know about an index. */
+export function handleOf(record: IndexRecord): IndexHandle {
+  return { id: record.id, dimension: record.dimension, metric: record.metric };
+}
+
+export function indexNotFound(name: string): NotFoundError {
+  return new NotFoundError(`Index ${name} not found.`);
+}
+
+/**
+ * The live index named `name` in the caller's project. An index being deleted is already gone
+ * for data requests: `NotFoundError`, like an index that never existed.
+ */
+export async function resolveLiveIndex(control: ControlPlane, auth: AuthContext, name: string): Promise<IndexRecord> {
+  const record = await control.indexes.get(auth.projectId, name);
+  if (record.status === 'terminating') throw indexNotFound(name);
+  return record;
+}
+
+export interface IndexService {
+  createIndex(auth: AuthContext, input: CreateIndexRequest): Promise<IndexDescription>;
+  listIndexes(auth: AuthContext): Promise<{ indexes: IndexDescription[] }>;
+  describeIndex(auth: AuthContext, input: { name: string }): Promise<IndexDescription>;
+  configureIndex(auth: AuthContext, input: ConfigureIndexRequest): Promise<IndexDescription>;
+  /** Marks the index terminating, drops its data, then forgets it. Protected index → PermissionDeniedError. */
+  deleteIndex(auth: AuthContext, input: { name: string }): Promise<void>;
+}
+
+/**
+ * Index management: the control plane's records (which audits its own changes), plus dropping the
+ * data on delete.
+ */
+export function createIndexService(deps: { control: ControlPlane; data: DataPlane }): IndexService {
+  const { control, data } = deps;
+  return {
+    async createIndex(auth, input) {
+      assertCanWrite(auth, 'creating an index');
+      const record = await control.indexes.create(auth.projectId, {
+        name: input.name,
+        dimension: input.dimension,
+        metric: input.metric,
+        deletionProtection: input.deletionProtection,
+        tags: input.tags ?? {},
+      }, auth.keyId);
+      return describeRecord(record);
+    },
+
+    async listIndexes(auth) {
+      const records = await control.indexes.list(auth.projectId);
+      return { indexes: records.map(describeRecord) };
+    },
+
+    async describeIndex(auth, input) {
+      return describeRecord(await control.indexes.get(auth.projectId, input.name));
+    },
+
+    async configureIndex(auth, input) {
+      assertCanWrite(auth, 'configuring an index');
+      await resolveLiveIndex(control, auth, input.name);
+      const changes = { deletionProtection: input.deletionProtection, tags: input.tags };
+      const record = await control.indexes.configure(auth.projectId, input.name, changes, auth.keyId);
+      return describeRecord(record);
+    },
+
+    async deleteIndex(auth, input) {
+      assertCanWrite(auth, 'deleting an index');
+      const record = await control.indexes.beginDelete(auth.projectId, input.name, auth.keyId);
+      await data.dropIndex(handleOf(record));
+      await control.indexes.finishDelete(record.id);
+    },
+  };
+}
+
+/**
+ * Finishes deletions that a crash interrupted: every index still marked terminating has its data
+ * dropped and its record removed. Run once at start-up; safe to run again.
+ */
+export async function resumeIndexDeletions(deps: { control: ControlPlane; data: DataPlane }): Promise<number> {
+  const pending = await deps.control.indexes.listTerminating();
+  for (const record of pending) {
+    await deps.data.dropIndex(handleOf(record));
+    await deps.control.indexes.finishDelete(record.id);
+  }
+  return pending.length;
+}

@@ -1,0 +1,82 @@
+import type { Kysely } from 'kysely';
+import { AuthCache } from './auth-cache.ts';
+import type { ControlPlaneConfig } from './config.ts';
+import { MAX_API_KEY_LENGTH, hashApiKey, hashesEqual } from './keys.ts';
+import type { Database } from './schema.ts';
+import type { AuthContext } from './types.ts';
+
+/** Resolves API keys to callers, with an in-process cache and throttled `last_used_at` writes. */
+export interface Authenticator {
+  /** The caller behind `rawKey`, or null for an unknown or revoked key. */
+  authenticate(rawKey: string): Promise<AuthContext | null>;
+  /** Forgets a key hash at once (called after a revocation commits). */
+  invalidate(keyHash: string): void;
+}
+
+/**
+ * An authenticator over `db`. A hit in the cache costs no database round trip; `last_used_at` is
+ * written at most once per `lastUsedWriteIntervalMs` per key (also remembering the value read from
+ * the database, so a restart or another node does not cause extra writes).
+ */
+export function createAuthenticator(
+  db: Kysely<Database>,
+  config: Pick<ControlPlaneConfig, 'authCacheTtlMs' | 'authCacheMaxEntries' | 'lastUsedWriteIntervalMs'>,
+  now: () => number,
+): Authenticator {
+  const cache = new AuthCache({ ttlMs: config.authCacheTtlMs, maxEntries: config.authCacheMaxEntries });
+  /** keyId → when last_used_at was last written (or read), insertion-ordered for eviction. */
+  const lastUsedWrites = new Map<string, number>();
+
+  function rememberLastUsed(keyId: string, at: number): void {
+    lastUsedWrites.delete(keyId);
+    while (lastUsedWrites.size >= Math.max(1, config.authCacheMaxEntries)) {
+      const oldest = lastUsedWrites.keys().next();
+      if (oldest.done) break;
+      lastUsedWrites.delete(oldest.value);
+    }
+    lastUsedWrites.set(keyId, at);
+  }
+
+  async function touch(keyId: string): Promise<void> {
+    const at = now();
+    const last = lastUsedWrites.get(keyId);
+    if (last !== undefined && at - last < config.lastUsedWriteIntervalMs) return;
+    rememberLastUsed(keyId, at); // before the write, so concurrent requests do not all write
+    await db
+      .updateTable('api_keys')
+      .set({ last_used_at: new Date(at) })
+      .where('id', '=', keyId)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  return {
+    async authenticate(rawKey) {
+      if (rawKey.length === 0 || rawKey.length > MAX_API_KEY_LENGTH) return null;
+      const hash = hashApiKey(rawKey);
+      const cached = cache.get(hash, now());
+      if (cached !== undefined) {
+        await touch(cached.keyId);
+        return cached;
+      }
+      const generation = cache.generation();
+      const row = await db
+        .selectFrom('api_keys')
+        .select(['id', 'project_id', 'role', 'key_hash', 'last_used_at'])
+        .where('key_hash', '=', hash)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (row === undefined || !hashesEqual(row.key_hash, hash)) return null;
+      // Frozen: the same object is handed to every request that hits the cache.
+      const context: AuthContext = Object.freeze({ projectId: row.project_id, keyId: row.id, role: row.role });
+      cache.set(hash, context, generation, now());
+      if (row.last_used_at !== null && !lastUsedWrites.has(row.id)) rememberLastUsed(row.id, row.last_used_at.getTime());
+      await touch(row.id);
+      return context;
+    },
+
+    invalidate(keyHash) {
+      cache.invalidate(keyHash);
+    },
+  };
+}

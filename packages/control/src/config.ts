@@ -1,0 +1,22 @@
+/** Tunables of the control plane. Every knob has its default here. */
+export interface ControlPlaneConfig {
+  /**
+   * How long an authenticated key stays in the in-process cache, in ms. Default 10 000.
+   * Revocation through the same ControlPlane is immediate; a revocation made by another node
+   * takes effect here within this delay.
+   */
+  authCacheTtlMs: number;
+  /** Most keys kept in the auth cache (oldest evicted first). Default 10 000. */
+  authCacheMaxEntries: number;
+  /** Least time between two writes of a key's `last_used_at`, in ms. Default 60 000. */
+  lastUsedWriteIntervalMs: number;
+  /** Connections in the `pg` pool when a database URL is used. Default 10. */
+  postgresPoolSize: number;
+}
+
+export const DEFAULT_CONFIG: ControlPlaneConfig = {
+  authCacheTtlMs: 10_000,
+  authCacheMaxEntries: 10_000,
+  lastUsedWriteIntervalMs: 60_000,
+  postgresPoolSize: 10,
+};

@@ -1,0 +1,92 @@
+import { createKeyStore, type KeyStore } from './api-keys.ts';
+import { recentAudit, recordAudit } from './audit.ts';
+import { createAuthenticator } from './authenticator.ts';
+import { bootstrap, type BootstrapOptions, type BootstrapResult } from './bootstrap.ts';
+import { DEFAULT_CONFIG, type ControlPlaneConfig } from './config.ts';
+import { openDatabase } from './database.ts';
+import { createIndexStore, type IndexStore } from './indexes.ts';
+import { migrateToLatest } from './migrate.ts';
+import { createProjectStore, type ProjectStore } from './projects.ts';
+import type { AuditEvent, AuthContext } from './types.ts';
+
+export interface ControlPlaneOptions {
+  /** `postgres://…`: use this PostgreSQL server (wins over `dataDir`). */
+  databaseUrl?: string | undefined;
+  /** Embedded PGlite persisted in this directory; in memory when neither option is given. */
+  dataDir?: string | undefined;
+  /** Overrides of the defaults in `config.ts`. */
+  config?: Partial<ControlPlaneConfig> | undefined;
+  /** Clock in ms since the epoch, for the auth cache and `last_used_at`. Default `Date.now`. */
+  now?: (() => number) | undefined;
+}
+
+/** Projects, API keys, indexes and audit events, over PostgreSQL or embedded PGlite. */
+export interface ControlPlane {
+  /**
+   * Ensures the "default" project and an admin key exist; returns the key's plaintext only from
+   * the call that created it. Idempotent.
+   *
+   * @example const { apiKey } = await cp.bootstrap({ apiKey: process.env.CONIFER_API_KEY });
+   */
+  bootstrap(options?: BootstrapOptions): Promise<BootstrapResult>;
+  /**
+   * The caller behind an API key, or null for an unknown or revoked key. Cached in process
+   * (`authCacheTtlMs`); revocations through this ControlPlane apply at once.
+   *
+   * @example const auth = await cp.authenticate(req.headers['api-key']); if (!auth) throw new UnauthenticatedError();
+   */
+  authenticate(rawKey: string): Promise<AuthContext | null>;
+  readonly projects: ProjectStore;
+  readonly keys: KeyStore;
+  readonly indexes: IndexStore;
+  /**
+   * Records an audit event for actions the control plane does not record itself (its own
+   * mutations are audited in their transaction).
+   *
+   * @example await cp.audit(auth.projectId, auth.keyId, 'namespace.delete', 'index:products/ns:a');
+   */
+  audit(projectId: string, actorKeyId: string | null, action: string, target: string): Promise<void>;
+  /** The newest audit events of a project, newest first (default 50). */
+  recentAudit(projectId: string, limit?: number): Promise<AuditEvent[]>;
+  /** Closes the database (pool or PGlite). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database, runs pending migrations and returns the control plane.
+ *
+ * @example
+ * const cp = await createControlPlane({ dataDir: '.conifer/control' });
+ * const { apiKey } = await cp.bootstrap();
+ */
+export async function createControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const config: ControlPlaneConfig = { ...DEFAULT_CONFIG, ...options.config };
+  const now = options.now ?? Date.now;
+  const db = await openDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir: options.dataDir,
+    poolSize: config.postgresPoolSize,
+  });
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const authenticator = createAuthenticator(db, config, now);
+  let closing: Promise<void> | undefined;
+
+  return {
+    bootstrap: (bootstrapOptions) => bootstrap(db, bootstrapOptions),
+    authenticate: (rawKey) => authenticator.authenticate(rawKey),
+    projects: createProjectStore(db),
+    keys: createKeyStore(db, (hash) => authenticator.invalidate(hash)),
+    indexes: createIndexStore(db),
+    audit: (projectId, actorKeyId, action, target) => recordAudit(db, { projectId, actorKeyId, action, target }),
+    recentAudit: (projectId, limit = 50) => recentAudit(db, projectId, limit),
+    close() {
+      closing ??= db.destroy();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '@conifer/core';
+import { openDatabase } from './database.ts';
+import { migrateToLatest } from './migrate.ts';
+
+describe('openDatabase', () => {
+  it('accepts only postgres:// URLs', async () => {
+    await expect(openDatabase({ databaseUrl: 'mysql://localhost/x' })).rejects.toThrow(InvalidArgumentError);
+  });
+
+  it('migrates an empty PGlite, and a second run is a no-op', async () => {
+    const db = await openDatabase({});
+    try {
+      await migrateToLatest(db);
+      await migrateToLatest(db);
+      const tables = await db.introspection.getTables();
+      expect(tables.map((t) => t.name).sort()).toEqual(['api_keys', 'audit_events', 'indexes', 'projects']);
+    } finally {
+      await db.destroy();
+    }
+  });
+});

@@ -1,0 +1,43 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import { InvalidArgumentError } from '@conifer/core';
+import type { Database } from './schema.ts';
+
+export interface DatabaseOptions {
+  /** `postgres://…` or `postgresql://…`: use a real PostgreSQL server (wins over `dataDir`). */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory (created if missing); in-memory PGlite when absent. */
+  dataDir?: string | undefined;
+  /** Size of the `pg` pool. Default 10. */
+  poolSize?: number | undefined;
+}
+
+/**
+ * Opens the control-plane database: PostgreSQL through a `pg` Pool when `databaseUrl` is given,
+ * otherwise embedded PGlite (persisted to `dataDir`, or in memory). Same SQL dialect either way.
+ *
+ * PGlite has a single connection: `kysely-pglite-dialect` hands it to one Kysely connection at a
+ * time, so a transaction owns it until commit and other queries queue behind it (never
+ * interleave). Inside a transaction, always use the transaction object, never the outer `db`,
+ * or the queue deadlocks.
+ *
+ * @example const db = await openDatabase({ dataDir: '.conifer/control' });
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Database>> {
+  if (options.databaseUrl !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
+      throw new InvalidArgumentError('databaseUrl must start with postgres:// or postgresql://');
+    }
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle client that loses its connection emits 'error' on the pool; without a listener
+    // that would crash the process. The broken client is discarded and the next query reconnects.
+    pool.on('error', () => {});
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
+  const pglite = await PGlite.create(options.dataDir);
+  return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+}

@@ -1,0 +1,22 @@
+export { createControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
+export { DEFAULT_CONFIG, type ControlPlaneConfig } from './config.ts';
+export { DEFAULT_PROJECT_NAME, type BootstrapOptions, type BootstrapResult } from './bootstrap.ts';
+export type { ProjectStore } from './projects.ts';
+export type { KeyStore } from './api-keys.ts';
+export type { IndexStore } from './indexes.ts';
+export { AUDIT_ACTIONS } from './audit.ts';
+export { generateApiKey, hashApiKey, API_KEY_PREFIX } from './keys.ts';
+export {
+  ROLES,
+  type Role,
+  type Project,
+  type ApiKeyInfo,
+  type AuthContext,
+  type IndexRecord,
+  type IndexStatus,
+  type DeletionProtection,
+  type CreateIndexInput,
+  type ConfigureIndexInput,
+  type CreateKeyInput,
+  type AuditEvent,
+} from './types.ts';

@@ -1,0 +1,195 @@
+import type { Kysely } from 'kysely';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  configureIndexSchema,
+  createIndexSchema,
+  formatIssues,
+} from '@conifer/core';
+import { AUDIT_ACTIONS, recordAudit } from './audit.ts';
+import { newId } from './ids.ts';
+import { requireProject } from './projects.ts';
+import { toIndexRecord } from './rows.ts';
+import type { Database } from './schema.ts';
+import { isUniqueViolation } from './sql-errors.ts';
+import { mergeTags } from './tags.ts';
+import type { ConfigureIndexInput, CreateIndexInput, IndexRecord } from './types.ts';
+
+/** The partial unique index on (project_id, name) of live indexes (see migration 0001). */
+const LIVE_NAME_CONSTRAINT = 'indexes_project_name_live';
+
+/**
+ * Indexes of a project, addressed by name. A name is unique among the project's live indexes; an
+ * index of another project is invisible (same NotFoundError as a missing one).
+ *
+ * Deletion has two steps so that a crash in between loses nothing: `beginDelete` marks the index
+ * 'terminating' (it keeps its name), the data plane removes its storage prefix, then
+ * `finishDelete` frees the name. `listTerminating` finds unfinished deletions after a restart.
+ */
+export interface IndexStore {
+  /**
+   * Creates a ready index; AlreadyExistsError when the name is taken in the project (also by an
+   * index still terminating).
+   *
+   * @example await cp.indexes.create(projectId, { name: 'products', dimension: 384, metric: 'cosine' });
+   */
+  create(projectId: string, input: CreateIndexInput, actorKeyId?: string | null): Promise<IndexRecord>;
+  /** A live index by name (ready or terminating); NotFoundError `Index <name> not found.` */
+  get(projectId: string, name: string): Promise<IndexRecord>;
+  /** Live indexes of the project, by name. */
+  list(projectId: string): Promise<IndexRecord[]>;
+  /**
+   * Changes deletion protection and/or merges tags ("" removes a tag). FailedPreconditionError on
+   * a terminating index.
+   *
+   * @example await cp.indexes.configure(projectId, 'products', { tags: { team: 'search', old: '' } });
+   */
+  configure(projectId: string, name: string, changes: ConfigureIndexInput, actorKeyId?: string | null): Promise<IndexRecord>;
+  /**
+   * Marks the index terminating and returns it (idempotent). PermissionDeniedError while deletion
+   * protection is enabled.
+   */
+  beginDelete(projectId: string, name: string, actorKeyId?: string | null): Promise<IndexRecord>;
+  /** Frees the name of a terminating index once its data is gone. Idempotent. */
+  finishDelete(indexId: string): Promise<void>;
+  /** Terminating, not yet deleted indexes of every project: deletions to finish. */
+  listTerminating(): Promise<IndexRecord[]>;
+}
+
+const notFound = (name: string) => new NotFoundError(`Index ${name} not found.`);
+
+function liveIndex(db: Kysely<Database>, projectId: string, name: string) {
+  return db
+    .selectFrom('indexes')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .where('name', '=', name)
+    .where('deleted_at', 'is', null);
+}
+
+/** The index store over `db`. */
+export function createIndexStore(db: Kysely<Database>): IndexStore {
+  return {
+    async create(projectId, input, actorKeyId = null) {
+      const parsed = createIndexSchema.safeParse(input);
+      if (!parsed.success) throw new InvalidArgumentError(formatIssues(parsed.error.issues));
+      const { name, dimension, metric, deletionProtection, tags } = parsed.data;
+      try {
+        return await db.transaction().execute(async (trx) => {
+          await requireProject(trx, projectId);
+          const row = await trx
+            .insertInto('indexes')
+            .values({
+              id: newId('idx'),
+              project_id: projectId,
+              name,
+              dimension,
+              metric,
+              status: 'ready',
+              deletion_protection: deletionProtection,
+              tags: JSON.stringify(withoutEmptyValues(tags ?? {})),
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await recordAudit(trx, { projectId, actorKeyId, action: AUDIT_ACTIONS.indexCreate, target: `index:${name}` });
+          return toIndexRecord(row);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error, LIVE_NAME_CONSTRAINT)) throw new AlreadyExistsError('Resource already exists.');
+        throw error;
+      }
+    },
+
+    async get(projectId, name) {
+      const row = await liveIndex(db, projectId, name).executeTakeFirst();
+      if (row === undefined) throw notFound(name);
+      return toIndexRecord(row);
+    },
+
+    async list(projectId) {
+      const rows = await db
+        .selectFrom('indexes')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('deleted_at', 'is', null)
+        .orderBy('name')
+        .execute();
+      return rows.map(toIndexRecord);
+    },
+
+    async configure(projectId, name, changes, actorKeyId = null) {
+      const parsed = configureIndexSchema.safeParse({ name, ...changes });
+      if (!parsed.success) throw new InvalidArgumentError(formatIssues(parsed.error.issues));
+      const { deletionProtection, tags } = parsed.data;
+      return db.transaction().execute(async (trx) => {
+        const current = await liveIndex(trx, projectId, name).forUpdate().executeTakeFirst();
+        if (current === undefined) throw notFound(name);
+        if (current.status === 'terminating') throw new FailedPreconditionError(`Index ${name} is being deleted.`);
+        const row = await trx
+          .updateTable('indexes')
+          .set({
+            deletion_protection: deletionProtection ?? current.deletion_protection,
+            tags: JSON.stringify(mergeTags(current.tags, tags ?? {})),
+          })
+          .where('id', '=', current.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await recordAudit(trx, { projectId, actorKeyId, action: AUDIT_ACTIONS.indexConfigure, target: `index:${name}` });
+        return toIndexRecord(row);
+      });
+    },
+
+    async beginDelete(projectId, name, actorKeyId = null) {
+      return db.transaction().execute(async (trx) => {
+        const current = await liveIndex(trx, projectId, name).forUpdate().executeTakeFirst();
+        if (current === undefined) throw notFound(name);
+        if (current.deletion_protection === 'enabled') {
+          throw new PermissionDeniedError(
+            'Deletion protection is enabled for this index. Disable deletion protection before retrying.',
+          );
+        }
+        if (current.status === 'terminating') return toIndexRecord(current);
+        const row = await trx
+          .updateTable('indexes')
+          .set({ status: 'terminating' })
+          .where('id', '=', current.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await recordAudit(trx, { projectId, actorKeyId, action: AUDIT_ACTIONS.indexDelete, target: `index:${name}` });
+        return toIndexRecord(row);
+      });
+    },
+
+    async finishDelete(indexId) {
+      const done = await db
+        .updateTable('indexes')
+        .set({ deleted_at: new Date() })
+        .where('id', '=', indexId)
+        .where('status', '=', 'terminating')
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (done.numUpdatedRows > 0n) return;
+      const row = await db.selectFrom('indexes').select(['status', 'deleted_at']).where('id', '=', indexId).executeTakeFirst();
+      if (row === undefined) throw new NotFoundError(`Index ${indexId} not found.`);
+      if (row.deleted_at === null) throw new FailedPreconditionError(`Index ${indexId} is not being deleted.`);
+    },
+
+    async listTerminating() {
+      const rows = await db
+        .selectFrom('indexes')
+        .selectAll()
+        .where('status', '=', 'terminating')
+        .where('deleted_at', 'is', null)
+        .orderBy('created_at')
+        .execute();
+      return rows.map(toIndexRecord);
+    },
+  };
+}
+
+function withoutEmptyValues(tags: Record<string, string>): Record<string, string> {
+  return mergeTags({}, tags);
+}

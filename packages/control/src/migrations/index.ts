@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely/migration';
+import { migration0001Initial } from './0001_initial.ts';
+
+/**
+ * Every migration, in order. Names sort lexically (Kysely's rule); never rename or edit a
+ * migration that has shipped — add a new one.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_initial': migration0001Initial,
+};

@@ -1,0 +1,65 @@
+import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
+import type { Metric } from '@conifer/core';
+import type { DeletionProtection, IndexStatus, Role } from './types.ts';
+
+/**
+ * The control-plane tables as Kysely sees them. Every query in this package is checked against
+ * this interface; `migrations/` creates the same shape in SQL (PostgreSQL, also under PGlite).
+ *
+ * Timestamps are `timestamptz`: both `pg` and PGlite return them as `Date`.
+ */
+export interface Database {
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  indexes: IndexesTable;
+  audit_events: AuditEventsTable;
+}
+
+/** A timestamp the database fills in (`default now()`), never updated afterwards. */
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+/** API keys. The plaintext key is never stored: only its sha256 and its first 8 characters. */
+export interface ApiKeysTable {
+  id: string;
+  project_id: string;
+  name: string;
+  role: Role;
+  /** sha256 hex of the whole key; unique. */
+  key_hash: string;
+  /** First 8 characters of the key, shown in listings. */
+  display_prefix: string;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface IndexesTable {
+  id: string;
+  project_id: string;
+  name: string;
+  dimension: number;
+  metric: Metric;
+  status: IndexStatus;
+  deletion_protection: DeletionProtection;
+  /** jsonb; written as a JSON string, read back as an object by both drivers. */
+  tags: ColumnType<Record<string, string>, string | undefined, string>;
+  created_at: CreatedAt;
+  /** Set by `finishDelete`; a deleted row no longer holds its name. */
+  deleted_at: Date | null;
+}
+
+export interface AuditEventsTable {
+  /** `bigint generated always as identity`: `pg` returns int8 as a string, PGlite as a number. */
+  id: GeneratedAlways<string | number>;
+  project_id: string;
+  actor_key_id: string | null;
+  action: string;
+  target: string;
+  at: Generated<Date>;
+}

@@ -1,0 +1,73 @@
+import type { IndexDescription, Metric } from '@conifer/core';
+
+/** What a key may do; the gateway maps each route to the least role it needs. */
+export const ROLES = ['admin', 'read-write', 'read-only'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type IndexStatus = IndexDescription['status'];
+export type DeletionProtection = IndexDescription['deletionProtection'];
+
+export interface Project {
+  id: string;
+  name: string;
+  /** ISO 8601. */
+  createdAt: string;
+}
+
+/** An API key as listed: never the key itself, nor its hash. */
+export interface ApiKeyInfo {
+  id: string;
+  projectId: string;
+  name: string;
+  role: Role;
+  /** First 8 characters of the key (`cnf_xxxx`), enough to recognise it. */
+  displayPrefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** Who is calling, as resolved from an API key by `authenticate`. */
+export interface AuthContext {
+  projectId: string;
+  keyId: string;
+  role: Role;
+}
+
+/** An index as the control plane knows it: the Pinecone description plus its ids. */
+export interface IndexRecord extends IndexDescription {
+  /** Stable, random, `[a-z0-9_]`: the data plane's storage prefix. */
+  id: string;
+  projectId: string;
+}
+
+export interface CreateIndexInput {
+  name: string;
+  dimension: number;
+  metric: Metric;
+  /** Default 'disabled'. */
+  deletionProtection?: DeletionProtection | undefined;
+  /** Default {}. */
+  tags?: Record<string, string> | undefined;
+}
+
+export interface ConfigureIndexInput {
+  deletionProtection?: DeletionProtection | undefined;
+  /** Merged into the current tags; a tag whose value is "" is removed. */
+  tags?: Record<string, string> | undefined;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  role: Role;
+}
+
+export interface AuditEvent {
+  /** Monotonic per database (identity column), as a string. */
+  id: string;
+  projectId: string;
+  actorKeyId: string | null;
+  action: string;
+  target: string;
+  at: string;
+}

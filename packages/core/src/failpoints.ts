@@ -1,0 +1,33 @@
+/**
+ * Crash failpoints for durability tests. `CONIFER_FAILPOINTS="flush:after-slab@3,gc:mid"` makes
+ * the process SIGKILL itself the 3rd time it reaches `flush:after-slab` and the first time it
+ * reaches `gc:mid` — the only way to land a kill -9 exactly between two steps of a protocol. With
+ * the variable unset (production) a failpoint costs one Map lookup.
+ *
+ * Points: log:after-append (durable, not yet applied or acknowledged), flush:after-slab,
+ * flush:after-manifest, compaction:after-slab, compaction:after-manifest, gc:mid (expired
+ * manifests deleted, orphan slabs not yet).
+ */
+const armed = parse(process.env['CONIFER_FAILPOINTS'] ?? '');
+const hits = new Map<string, number>();
+
+function parse(spec: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, count] = part.split('@');
+    out.set(name!, count ? Number(count) : 1);
+  }
+  return out;
+}
+
+export function failpoint(name: string): void {
+  if (armed.size === 0) return;
+  const at = armed.get(name);
+  if (at === undefined) return;
+  const n = (hits.get(name) ?? 0) + 1;
+  hits.set(name, n);
+  if (n === at) {
+    process.stderr.write(`failpoint ${name}@${n}: SIGKILL\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { Conifer } from './client.ts';
+import { ConnectionError } from './errors.ts';
+import {
+  AlreadyExistsError,
+  ConiferError,
+  InternalError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '@conifer/core';
+
+interface Sent {
+  url: string;
+  method: string;
+  headers: Headers;
+  body: unknown;
+}
+
+/** A client whose fetch records each request and answers with `respond`. */
+function fakeClient(respond: (sent: Sent) => Response | Promise<Response>) {
+  const sent: Sent[] = [];
+  const fakeFetch: typeof fetch = async (input, init) => {
+    const request = { url: String(input), method: init?.method ?? 'GET', headers: new Headers(init?.headers), body: init?.body ? JSON.parse(String(init.body)) : undefined };
+    sent.push(request);
+    return respond(request);
+  };
+  const client = new Conifer({ url: 'http://conifer.test:5080/', apiKey: 'cnf_key', fetch: fakeFetch });
+  return { client, sent };
+}
+
+const ok = (data: unknown) => Response.json({ result: { data } });
+const trpcError = (status: number, code: string, message: string) =>
+  Response.json({ error: { message, code: -32600, data: { code, httpStatus: status, path: 'x' } } }, { status });
+
+describe('Conifer requests', () => {
+  it('POSTs every call to /trpc/<procedure> with the Api-Key header', async () => {
+    const { client, sent } = fakeClient(() => ok({ indexes: [] }));
+    await client.listIndexes();
+    await client.describeIndex('docs');
+    expect(sent.map((s) => [s.method, s.url])).toEqual([
+      ['POST', 'http://conifer.test:5080/trpc/indexes.list'],
+      ['POST', 'http://conifer.test:5080/trpc/indexes.describe'],
+    ]);
+    expect(sent[0]!.headers.get('api-key')).toBe('cnf_key');
+    expect(sent[1]!.body).toEqual({ name: 'docs' });
+  });
+
+  it('scopes record calls to the index and namespace', async () => {
+    const { client, sent } = fakeClient(() => ok({}));
+    const ns = client.index('docs').namespace('ns1');
+    await ns.upsert([{ id: 'a', values: [1, 2], metadata: { genre: 'drama' } }]);
+    await ns.query({ vector: [1, 2], topK: 3, filter: { genre: { $eq: 'drama' } }, includeMetadata: true });
+    await ns.fetch(['a']);
+    await ns.update({ id: 'a', setMetadata: { year: 2020 } });
+    await ns.deleteOne('a');
+    await ns.deleteMany(['a', 'b']);
+    await ns.deleteMany({ filter: { genre: 'drama' } });
+    await ns.deleteAll();
+    await ns.listPaginated({ prefix: 'a', limit: 5, paginationToken: 't' });
+    await client.index('docs').describeIndexStats();
+    await client.index('docs').listNamespaces();
+    await client.index('docs').deleteNamespace('ns1');
+    await client.index('docs').describeNamespace('ns1');
+    await client.index('docs').upsert([{ id: 'z', values: [1, 2] }]);
+
+    const calls = sent.map((s) => [s.url.split('/trpc/')[1], s.body]);
+    expect(calls).toEqual([
+      ['data.upsert', { index: 'docs', namespace: 'ns1', records: [{ id: 'a', values: [1, 2], metadata: { genre: 'drama' } }] }],
+      ['data.query', { index: 'docs', namespace: 'ns1', vector: [1, 2], topK: 3, filter: { genre: { $eq: 'drama' } }, includeMetadata: true }],
+      ['data.fetch', { index: 'docs', namespace: 'ns1', ids: ['a'] }],
+      ['data.update', { index: 'docs', namespace: 'ns1', id: 'a', setMetadata: { year: 2020 } }],
+      ['data.delete', { index: 'docs', namespace: 'ns1', ids: ['a'] }],
+      ['data.delete', { index: 'docs', namespace: 'ns1', ids: ['a', 'b'] }],
+      ['data.delete', { index: 'docs', namespace: 'ns1', filter: { genre: 'drama' } }],
+      ['data.delete', { index: 'docs', namespace: 'ns1', deleteAll: true }],
+      ['data.list', { index: 'docs', namespace: 'ns1', prefix: 'a', limit: 5, paginationToken: 't' }],
+      ['data.stats', { index: 'docs' }],
+      ['namespaces.list', { index: 'docs' }],
+      ['namespaces.delete', { index: 'docs', namespace: 'ns1' }],
+      ['namespaces.describe', { index: 'docs', namespace: 'ns1' }],
+      ['data.upsert', { index: 'docs', namespace: '', records: [{ id: 'z', values: [1, 2] }] }],
+    ]);
+  });
+
+  it('passes index management options through', async () => {
+    const { client, sent } = fakeClient(() => ok({}));
+    await client.createIndex({ name: 'docs', dimension: 3, metric: 'dotproduct', tags: { a: 'b' } });
+    await client.configureIndex('docs', { deletionProtection: 'enabled' });
+    await client.deleteIndex('docs');
+    expect(sent.map((s) => [s.url.split('/trpc/')[1], s.body])).toEqual([
+      ['indexes.create', { name: 'docs', dimension: 3, metric: 'dotproduct', tags: { a: 'b' } }],
+      ['indexes.configure', { deletionProtection: 'enabled', name: 'docs' }],
+      ['indexes.delete', { name: 'docs' }],
+    ]);
+  });
+
+  it('returns the response data', async () => {
+    const { client } = fakeClient(() => ok({ matches: [{ id: 'a', score: 0.5 }], namespace: '', usage: { readUnits: 1 } }));
+    expect((await client.index('docs').query({ vector: [1], topK: 1 })).matches).toEqual([{ id: 'a', score: 0.5 }]);
+  });
+});
+
+describe('Conifer errors', () => {
+  it.each([
+    [400, 'INVALID_ARGUMENT', InvalidArgumentError],
+    [401, 'UNAUTHENTICATED', UnauthenticatedError],
+    [403, 'PERMISSION_DENIED', PermissionDeniedError],
+    [404, 'NOT_FOUND', NotFoundError],
+    [409, 'ALREADY_EXISTS', AlreadyExistsError],
+    [503, 'UNAVAILABLE', UnavailableError],
+    [500, 'INTERNAL', InternalError],
+  ] as const)('rebuilds HTTP %i / %s as its class with the server message', async (status, code, cls) => {
+    const { client } = fakeClient(() => trpcError(status, code, `server says ${code}`));
+    const error = await client.listIndexes().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(cls);
+    expect(error).toBeInstanceOf(ConiferError);
+    expect((error as ConiferError).code).toBe(code);
+    expect((error as Error).message).toBe(`server says ${code}`);
+  });
+
+  it('throws ConnectionError when the request never gets an answer', async () => {
+    const { client } = fakeClient(() => {
+      throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:5080') });
+    });
+    const error = await client.listIndexes().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as Error).message).toBe('Could not reach the Conifer server at http://conifer.test:5080 (fetch failed: connect ECONNREFUSED 127.0.0.1:5080)');
+  });
+
+  it('classes a response that is not from Conifer by its HTTP status', async () => {
+    const { client } = fakeClient(() => new Response('<html>Bad Gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }));
+    const error = await client.listIndexes().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as Error).message).toContain('HTTP 502');
+  });
+});

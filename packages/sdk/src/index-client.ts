@@ -1,0 +1,163 @@
+import type { Transport } from './transport.ts';
+import type {
+  DeleteManyOptions,
+  DeleteResponse,
+  FetchResponse,
+  IndexStatsResponse,
+  ListOptions,
+  ListResponse,
+  NamespaceDescription,
+  NamespaceList,
+  QueryOptions,
+  QueryResponse,
+  RecordToUpsert,
+  UpdateOptions,
+  UpdateResponse,
+  UpsertResponse,
+} from './types.ts';
+
+/**
+ * One index, scoped to one namespace (the default namespace unless made with `namespace()`).
+ * Cheap to create: it holds no connection of its own.
+ *
+ * @example
+ * const ns = client.index('docs').namespace('ns1');
+ */
+export class Index {
+  readonly #transport: Transport;
+  /** Name of the index. */
+  readonly name: string;
+  /** Namespace the record operations target; "" is the default namespace. */
+  readonly namespaceName: string;
+
+  constructor(transport: Transport, name: string, namespace = '') {
+    this.#transport = transport;
+    this.name = name;
+    this.namespaceName = namespace;
+  }
+
+  #scope(): { index: string; namespace: string } {
+    return { index: this.name, namespace: this.namespaceName };
+  }
+
+  /**
+   * The same index, targeting another namespace.
+   *
+   * @example await client.index('docs').namespace('ns1').upsert([...]);
+   */
+  namespace(name: string): Index {
+    return new Index(this.#transport, this.name, name);
+  }
+
+  /**
+   * Inserts or replaces records (1–1000 per call). Resolves once the write is durable.
+   *
+   * @example await ns.upsert([{ id: 'a', values: [0.1, 0.2, 0.3], metadata: { genre: 'drama' } }]);
+   */
+  upsert(records: RecordToUpsert[]): Promise<UpsertResponse> {
+    return this.#transport.call((api) => api.data.upsert.mutate({ ...this.#scope(), records }));
+  }
+
+  /**
+   * The `topK` nearest records to a vector (or to the stored record `id`), optionally filtered.
+   *
+   * @example
+   * const { matches } = await ns.query({ vector: [0.1, 0.2, 0.3], topK: 5, filter: { genre: { $eq: 'drama' } }, includeMetadata: true });
+   */
+  query(options: QueryOptions): Promise<QueryResponse> {
+    return this.#transport.call((api) => api.data.query.query({ ...options, ...this.#scope() }));
+  }
+
+  /**
+   * Records by id; missing ids are absent from `records`.
+   *
+   * @example const { records } = await ns.fetch(['a', 'b']); records.a?.values;
+   */
+  fetch(ids: string[]): Promise<FetchResponse> {
+    return this.#transport.call((api) => api.data.fetch.query({ ...this.#scope(), ids }));
+  }
+
+  /**
+   * Replaces a record's values and/or merges keys into its metadata.
+   *
+   * @example await ns.update({ id: 'a', setMetadata: { year: 2020 } });
+   */
+  update(options: UpdateOptions): Promise<UpdateResponse> {
+    return this.#transport.call((api) => api.data.update.mutate({ ...options, ...this.#scope() }));
+  }
+
+  /**
+   * Deletes one record by id (a missing id is not an error).
+   *
+   * @example await ns.deleteOne('a');
+   */
+  deleteOne(id: string): Promise<DeleteResponse> {
+    return this.deleteMany([id]);
+  }
+
+  /**
+   * Deletes records by id, or every record whose metadata matches a filter.
+   *
+   * @example await ns.deleteMany(['a', 'b']); await ns.deleteMany({ filter: { genre: { $eq: 'drama' } } });
+   */
+  deleteMany(target: DeleteManyOptions): Promise<DeleteResponse> {
+    const what = Array.isArray(target) ? { ids: target } : { filter: target.filter };
+    return this.#transport.call((api) => api.data.delete.mutate({ ...this.#scope(), ...what }));
+  }
+
+  /**
+   * Deletes every record of the namespace (the namespace itself stays listed until empty).
+   *
+   * @example await ns.deleteAll();
+   */
+  deleteAll(): Promise<DeleteResponse> {
+    return this.#transport.call((api) => api.data.delete.mutate({ ...this.#scope(), deleteAll: true }));
+  }
+
+  /**
+   * One page of record ids, in id order; pass `pagination.next` back to get the next page.
+   *
+   * @example
+   * const page = await ns.listPaginated({ prefix: 'doc#', limit: 50 });
+   * const next = page.pagination && (await ns.listPaginated({ prefix: 'doc#', paginationToken: page.pagination.next }));
+   */
+  listPaginated(options: ListOptions = {}): Promise<ListResponse> {
+    return this.#transport.call((api) => api.data.list.query({ ...options, ...this.#scope() }));
+  }
+
+  /**
+   * Dimension, metric and record counts of the whole index, per namespace.
+   *
+   * @example const { totalRecordCount, namespaces } = await client.index('docs').describeIndexStats();
+   */
+  describeIndexStats(): Promise<IndexStatsResponse> {
+    return this.#transport.call((api) => api.data.stats.query({ index: this.name }));
+  }
+
+  /**
+   * Namespaces of the index that hold records, with their record counts.
+   *
+   * @example const { namespaces } = await client.index('docs').listNamespaces();
+   */
+  listNamespaces(): Promise<NamespaceList> {
+    return this.#transport.call((api) => api.namespaces.list.query({ index: this.name }));
+  }
+
+  /**
+   * Deletes a namespace and all its records. Unknown namespace → `NotFoundError`.
+   *
+   * @example await client.index('docs').deleteNamespace('ns1');
+   */
+  async deleteNamespace(namespace: string): Promise<void> {
+    await this.#transport.call((api) => api.namespaces.delete.mutate({ index: this.name, namespace }));
+  }
+
+  /**
+   * Storage-engine state of a namespace (LSNs, memtable, slabs), for operators.
+   *
+   * @example const { writtenLsn, slabs } = await client.index('docs').describeNamespace('ns1');
+   */
+  describeNamespace(namespace: string): Promise<NamespaceDescription> {
+    return this.#transport.call((api) => api.namespaces.describe.query({ index: this.name, namespace }));
+  }
+}

@@ -1,0 +1,38 @@
+import type { RouterInputs, RouterOutputs } from '@conifer/api';
+
+/**
+ * Request and response types of the SDK, all derived from the server's router: nothing here is
+ * written by hand, so the SDK cannot drift from the API.
+ */
+type Scoped<T> = Omit<T, 'index' | 'namespace'>;
+
+export type CreateIndexOptions = RouterInputs['indexes']['create'];
+export type ConfigureIndexOptions = Omit<RouterInputs['indexes']['configure'], 'name'>;
+export type IndexDescription = RouterOutputs['indexes']['describe'];
+export type IndexList = RouterOutputs['indexes']['list'];
+
+/** Record metadata as the API returns it: a flat object of strings, numbers, booleans, string lists. */
+export type RecordMetadata = NonNullable<RouterOutputs['data']['fetch']['records'][string]['metadata']>;
+
+/**
+ * `@conifer/core` declares `metadataSchema` as `ZodType<Metadata>`, whose *input* type is
+ * `unknown`; until it declares its input too, the metadata of requests is typed from responses.
+ */
+type WithMetadata<T, K extends string> = Omit<T, K> & { [P in K]?: RecordMetadata };
+
+export type RecordToUpsert = WithMetadata<RouterInputs['data']['upsert']['records'][number], 'metadata'>;
+export type UpsertResponse = RouterOutputs['data']['upsert'];
+export type QueryOptions = Scoped<RouterInputs['data']['query']>;
+export type QueryResponse = RouterOutputs['data']['query'];
+export type FetchResponse = RouterOutputs['data']['fetch'];
+export type UpdateOptions = WithMetadata<Scoped<RouterInputs['data']['update']>, 'setMetadata'>;
+export type UpdateResponse = RouterOutputs['data']['update'];
+export type DeleteResponse = RouterOutputs['data']['delete'];
+export type RecordFilter = NonNullable<RouterInputs['data']['delete']['filter']>;
+/** Ids to delete, or `{ filter }` to delete every record whose metadata matches. */
+export type DeleteManyOptions = string[] | { filter: RecordFilter };
+export type ListOptions = Scoped<RouterInputs['data']['list']>;
+export type ListResponse = RouterOutputs['data']['list'];
+export type IndexStatsResponse = RouterOutputs['data']['stats'];
+export type NamespaceList = RouterOutputs['namespaces']['list'];
+export type NamespaceDescription = RouterOutputs['namespaces']['describe'];

@@ -1,0 +1,38 @@
+import { ObjectStoreError, type ObjectStoreErrorKind } from './object-store.ts';
+
+/** The `code` of a Node.js system error (`ENOENT`, `EEXIST`, ...), if `err` is one. */
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
+/**
+ * How each file-system error reads through the object-store contract. Retrying helps only with
+ * resource exhaustion that passes by itself; a full disk, a read-only mount or missing permissions
+ * need an operator.
+ */
+const KIND_BY_CODE: Record<string, ObjectStoreErrorKind> = {
+  ENOENT: 'not_found',
+  EACCES: 'permanent',
+  EPERM: 'permanent',
+  EROFS: 'permanent',
+  ENOSPC: 'permanent',
+  EDQUOT: 'permanent',
+  ENAMETOOLONG: 'invalid_key',
+  EMFILE: 'transient',
+  ENFILE: 'transient',
+  EAGAIN: 'transient',
+  EBUSY: 'transient',
+  EINTR: 'transient',
+  ENOMEM: 'transient',
+  ETIMEDOUT: 'transient',
+};
+
+/** Wraps a file-system error as an `ObjectStoreError`; one already wrapped passes through. */
+export function toObjectStoreError(err: unknown, action: string, key?: string): ObjectStoreError {
+  if (err instanceof ObjectStoreError) return err;
+  const code = errnoCode(err);
+  const kind = (code && KIND_BY_CODE[code]) || 'permanent';
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ObjectStoreError(kind, `${action}${key === undefined ? '' : ` ${key}`} failed: ${reason}`, { key, cause: err });
+}

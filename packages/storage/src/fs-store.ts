@@ -1,0 +1,413 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, type BigIntStats } from 'node:fs';
+import { link, mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import { errnoCode, toObjectStoreError } from './fs-errors.ts';
+import { acquireFileLock, DEFAULT_LOCK_STALE_MS } from './fs-lock.ts';
+import { isPossibleKeyPrefix, MAX_SEGMENT_BYTES, walkKeys } from './fs-walk.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
+import { assertValidRange, listLimit } from './list-options.ts';
+import { assertValidKey, ObjectStoreError, type ListOptions, type ListPage, type ObjectBody, type ObjectMeta, type ObjectStore } from './object-store.ts';
+
+/** Temp files and lock files live here, inside the root so that rename and link stay on one file system. */
+const TMP_DIR = '.tmp';
+const LOCKS_DIR = 'locks';
+/** Temp files older than this belong to a crashed writer; no live write takes this long. */
+const ABANDONED_TEMP_MS = 60 * 60 * 1000;
+/** Attempts when a directory we just made disappears under a concurrent delete's pruning. */
+const MAX_INSTALL_ATTEMPTS = 8;
+const LIST_STAT_CONCURRENCY = 32;
+
+interface WrittenTemp {
+  path: string;
+  stats: BigIntStats;
+}
+
+/**
+ * The object store on a local directory: the durability foundation of a single-node Conifer.
+ * Key "a/b/c" is the file `<root>/a/b/c`.
+ *
+ * Writes: the bytes go to a temp file in `<root>/.tmp/`, which is fsynced, then moved into place
+ * atomically (rename, or link for create-if-absent), then the directory is fsynced — so a write is
+ * durable when its promise resolves, and a crash leaves either the old object or the new one.
+ * Readers open the file and keep the inode they opened, so they never see a torn object.
+ *
+ * Conditional writes hold a per-key lock — an in-process mutex plus a lock file in `.tmp/locks/`
+ * for other processes — around "check the etag, rename". Plain puts and deletes take the same lock,
+ * otherwise one landing between a compare-and-swap's check and its rename would be silently undone.
+ * putIfAbsent needs no lock: link(2) fails atomically when the name exists.
+ *
+ * Etag: inode, size and mtime in nanoseconds. Every write makes a new inode, but inodes are reused
+ * once freed, so each write also stamps a per-process strictly increasing mtime; an old etag comes
+ * back only if a reused inode, the same size and the same microsecond all coincide across processes.
+ *
+ * Limits of a file system, not of the contract: a key cannot be both an object and a "directory" of
+ * other keys ("a" and "a/b"); such a write fails with `permanent`. Segments are limited to 255
+ * bytes, and keys whose first segment is `.tmp` are reserved (both `invalid_key`). On a
+ * case-insensitive file system (macOS by default) keys differing only in case collide.
+ */
+export class FsObjectStore implements ObjectStore {
+  readonly root: string;
+  readonly #tmpDir: string;
+  readonly #locksDir: string;
+  readonly #mutex = new KeyedMutex();
+  /**
+   * Directories whose entry (and their ancestors') this process has fsynced, with their inode: a
+   * directory another process created may not be durable yet, so we fsync its chain on first use.
+   */
+  readonly #durableDirs = new LRUCache<string, bigint>({ max: 10_000 });
+
+  constructor(rootDir: string) {
+    this.root = resolve(rootDir);
+    this.#tmpDir = join(this.root, TMP_DIR);
+    this.#locksDir = join(this.#tmpDir, LOCKS_DIR);
+    const firstCreated = mkdirSync(this.root, { recursive: true });
+    if (firstCreated !== undefined) fsyncParentsSync(firstCreated, this.root);
+    mkdirSync(this.#locksDir, { recursive: true });
+    void this.#removeAbandonedTemps();
+  }
+
+  async get(key: string): Promise<ObjectBody | null> {
+    const file = this.#pathOf(key);
+    const handle = await openForRead(file, key);
+    if (!handle) return null;
+    try {
+      // Stat and read the same open inode: a concurrent replace cannot pair old bytes with a new etag.
+      const stats = await handle.stat({ bigint: true });
+      if (!stats.isFile()) return null;
+      const buffer = await handle.readFile();
+      return { key, size: buffer.byteLength, etag: etagOf(stats), data: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) };
+    } catch (err) {
+      throw toObjectStoreError(err, 'get', key);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
+    const file = this.#pathOf(key);
+    assertValidRange(start, end);
+    const handle = await openForRead(file, key);
+    if (!handle) return null;
+    try {
+      const stats = await handle.stat({ bigint: true });
+      if (!stats.isFile()) return null;
+      const size = Number(stats.size);
+      const from = Math.min(start, size);
+      const out = new Uint8Array(Math.max(0, Math.min(end, size) - from));
+      let filled = 0;
+      while (filled < out.length) {
+        const { bytesRead } = await handle.read(out, filled, out.length - filled, from + filled);
+        if (bytesRead === 0) break; // cannot happen to an immutable file, but never spin
+        filled += bytesRead;
+      }
+      return filled === out.length ? out : out.subarray(0, filled);
+    } catch (err) {
+      throw toObjectStoreError(err, 'getRange', key);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async head(key: string): Promise<ObjectMeta | null> {
+    const stats = await statFile(this.#pathOf(key), key);
+    return stats ? metaOf(key, stats) : null;
+  }
+
+  async put(key: string, data: Uint8Array): Promise<ObjectMeta> {
+    const file = this.#pathOf(key);
+    const temp = await this.#writeTemp(data, key);
+    try {
+      await this.#withKeyLock(key, () => this.#install(file, key, () => rename(temp.path, file)));
+    } catch (err) {
+      await unlinkQuietly(temp.path);
+      throw toObjectStoreError(err, 'put', key);
+    }
+    await this.#fsyncDir(dirname(file), key);
+    return metaOf(key, temp.stats);
+  }
+
+  async putIfAbsent(key: string, data: Uint8Array): Promise<ObjectMeta> {
+    const file = this.#pathOf(key);
+    const temp = await this.#writeTemp(data, key);
+    try {
+      await this.#install(file, key, async () => {
+        try {
+          await link(temp.path, file);
+        } catch (err) {
+          if (errnoCode(err) !== 'EEXIST') throw err;
+          // The name is taken by a directory of other keys: no object exists, and none ever can.
+          if ((await stat(file).catch(() => null))?.isDirectory()) throw conflictError(key);
+          throw new ObjectStoreError('precondition_failed', `object ${key} already exists`, { key });
+        }
+      });
+    } catch (err) {
+      throw toObjectStoreError(err, 'putIfAbsent', key);
+    } finally {
+      await unlinkQuietly(temp.path);
+    }
+    await this.#fsyncDir(dirname(file), key);
+    return metaOf(key, temp.stats);
+  }
+
+  async putIfMatch(key: string, data: Uint8Array, etag: string): Promise<ObjectMeta> {
+    const file = this.#pathOf(key);
+    const temp = await this.#writeTemp(data, key);
+    try {
+      await this.#withKeyLock(key, async (assertHeld) => {
+        const current = await statFile(file, key);
+        if (!current || etagOf(current) !== etag) {
+          const why = current ? `its etag is ${etagOf(current)}, not ${etag}` : 'it does not exist';
+          throw new ObjectStoreError('precondition_failed', `cannot replace object ${key}: ${why}`, { key });
+        }
+        await assertHeld();
+        await rename(temp.path, file);
+      });
+    } catch (err) {
+      await unlinkQuietly(temp.path);
+      throw toObjectStoreError(err, 'putIfMatch', key);
+    }
+    await this.#fsyncDir(dirname(file), key);
+    return metaOf(key, temp.stats);
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.#pathOf(key);
+    const removed = await this.#withKeyLock(key, async () => {
+      try {
+        await unlink(file);
+        return true;
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+        // unlink(2) on a directory: EISDIR on Linux, EPERM on macOS. A directory is not an object.
+        if ((code === 'EISDIR' || code === 'EPERM') && (await stat(file).catch(() => null))?.isDirectory()) return false;
+        throw toObjectStoreError(err, 'delete', key);
+      }
+    });
+    if (!removed) return;
+    await this.#fsyncDir(dirname(file), key);
+    await this.#pruneEmptyDirs(dirname(file));
+  }
+
+  async list(prefix: string, options?: ListOptions): Promise<ListPage> {
+    const limit = listLimit(options);
+    if (!isPossibleKeyPrefix(prefix, TMP_DIR)) return { objects: [] };
+    const keys: string[] = [];
+    let more = false;
+    for await (const key of walkKeys(this.root, prefix, options?.startAfter, TMP_DIR)) {
+      if (keys.length === limit) {
+        more = true;
+        break;
+      }
+      keys.push(key);
+    }
+    // A key deleted between readdir and stat is simply left out of the page.
+    const metas = await mapConcurrently(keys, LIST_STAT_CONCURRENCY, async (key) => {
+      const stats = await statFile(join(this.root, key), key);
+      return stats ? metaOf(key, stats) : null;
+    });
+    const objects = metas.filter((m): m is ObjectMeta => m !== null);
+    return more ? { objects, nextStartAfter: keys.at(-1)! } : { objects };
+  }
+
+  /** The file of `key`, after checking the key is valid here. */
+  #pathOf(key: string): string {
+    assertValidKey(key);
+    const segments = key.split('/');
+    if (segments[0] === TMP_DIR) throw new ObjectStoreError('invalid_key', `keys under ${TMP_DIR}/ are reserved by the file-system store`, { key });
+    if (segments.some((s) => s.length > MAX_SEGMENT_BYTES)) {
+      throw new ObjectStoreError('invalid_key', `key segments are limited to ${MAX_SEGMENT_BYTES} bytes on a file system`, { key });
+    }
+    return join(this.root, ...segments);
+  }
+
+  /** Writes `data` to a fresh temp file, stamps a unique mtime and fsyncs it. */
+  async #writeTemp(data: Uint8Array, key: string): Promise<WrittenTemp> {
+    const path = join(this.#tmpDir, `${process.pid}-${randomUUID()}`);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'wx');
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw toObjectStoreError(err, 'write', key);
+      // Someone removed .tmp/ under us: recreate it once.
+      await mkdir(this.#tmpDir, { recursive: true });
+      handle = await open(path, 'wx').catch((e: unknown) => Promise.reject(toObjectStoreError(e, 'write', key)));
+    }
+    try {
+      await handle.writeFile(data);
+      const mtime = nextMtime();
+      await handle.utimes(mtime, mtime);
+      await handle.sync();
+      return { path, stats: await handle.stat({ bigint: true }) };
+    } catch (err) {
+      await unlinkQuietly(path);
+      throw toObjectStoreError(err, 'write', key);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Makes the parent directories of `file` exist durably, then runs `move` (rename or link into
+   * place). A directory can vanish between the two when a delete prunes it as empty: start again.
+   */
+  async #install(file: string, key: string, move: () => Promise<void>): Promise<void> {
+    const dir = dirname(file);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#ensureDurableDir(dir, key);
+        await move();
+        return;
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') throw conflictError(key, err);
+        if (code !== 'ENOENT' || attempt === MAX_INSTALL_ATTEMPTS) throw err;
+        this.#durableDirs.delete(dir);
+      }
+    }
+  }
+
+  async #ensureDurableDir(dir: string, key: string): Promise<void> {
+    if (dir === this.root) return;
+    await mkdir(dir, { recursive: true });
+    const { ino } = await stat(dir, { bigint: true });
+    if (this.#durableDirs.get(dir) === ino) return;
+    // Each directory's entry lives in its parent: fsync every parent from here up to the root.
+    // The directories may have been made by another process that has not synced them yet.
+    const parents: string[] = [];
+    for (let d = dir; d !== this.root; d = dirname(d)) parents.push(dirname(d));
+    await Promise.all(parents.map((p) => this.#fsyncDir(p, key)));
+    this.#durableDirs.set(dir, ino);
+  }
+
+  async #fsyncDir(dir: string, key: string): Promise<void> {
+    if (process.platform === 'win32') return; // directories cannot be opened (nor need syncing) there
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(dir, 'r');
+      await handle.sync();
+    } catch (err) {
+      // Some file systems cannot sync a directory (EINVAL); their renames are not ours to make durable.
+      if (errnoCode(err) !== 'EINVAL') throw toObjectStoreError(err, 'sync directory for', key);
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  /** Removes directories left empty by a delete, best-effort; a write racing with it starts again. */
+  async #pruneEmptyDirs(dir: string): Promise<void> {
+    for (let d = dir; d !== this.root && d.startsWith(this.root); d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return; // not empty (or already gone): stop climbing
+      }
+      this.#durableDirs.delete(d);
+    }
+  }
+
+  async #withKeyLock<T>(key: string, fn: (assertHeld: () => Promise<void>) => Promise<T>): Promise<T> {
+    return this.#mutex.run(key, async () => {
+      const lockName = createHash('sha256').update(key).digest('hex');
+      const lock = await acquireFileLock(join(this.#locksDir, lockName), { staleMs: DEFAULT_LOCK_STALE_MS });
+      try {
+        return await fn(() => lock.assertHeld());
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  async #removeAbandonedTemps(): Promise<void> {
+    try {
+      const now = Date.now();
+      for (const entry of await readdir(this.#tmpDir, { withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const path = join(this.#tmpDir, entry.name);
+        const stats = await stat(path).catch(() => null);
+        if (stats && now - stats.mtimeMs > ABANDONED_TEMP_MS) await unlinkQuietly(path);
+      }
+    } catch {
+      // Best-effort housekeeping: the directory may be gone already (tests remove their roots).
+    }
+  }
+}
+
+/** Makes a newly created root durable: fsyncs the parent of each directory from `firstCreated` down. */
+function fsyncParentsSync(firstCreated: string, root: string): void {
+  if (process.platform === 'win32') return;
+  for (let dir = root; ; dir = dirname(dir)) {
+    const fd = openSync(dirname(dir), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (dir === firstCreated || dirname(dir) === dir) return;
+  }
+}
+
+function etagOf(stats: BigIntStats): string {
+  return `${stats.ino}-${stats.size}-${stats.mtimeNs}`;
+}
+
+function metaOf(key: string, stats: BigIntStats): ObjectMeta {
+  return { key, size: Number(stats.size), etag: etagOf(stats) };
+}
+
+let lastMtimeMicros = 0;
+/**
+ * Now, in seconds, but strictly after the previous value handed out in this process (1 µs
+ * steps survive the double → timespec conversion), so that two writes never share an mtime.
+ */
+function nextMtime(): number {
+  lastMtimeMicros = Math.max(Date.now() * 1000, lastMtimeMicros + 1);
+  return lastMtimeMicros / 1e6;
+}
+
+function conflictError(key: string, cause?: unknown): ObjectStoreError {
+  return new ObjectStoreError(
+    'permanent',
+    `cannot store ${key}: on a file system a key cannot be both an object and a prefix of other keys ("a" and "a/b")`,
+    { key, cause },
+  );
+}
+
+/** Stats of the object's file; `null` when there is no object (missing, or a directory). */
+async function statFile(file: string, key: string): Promise<BigIntStats | null> {
+  try {
+    const stats = await stat(file, { bigint: true });
+    return stats.isFile() ? stats : null;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
+    throw toObjectStoreError(err, 'head', key);
+  }
+}
+
+async function openForRead(file: string, key: string) {
+  try {
+    return await open(file, 'r');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
+    throw toObjectStoreError(err, 'get', key);
+  }
+}
+
+async function unlinkQuietly(path: string): Promise<void> {
+  await unlink(path).catch(() => undefined);
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
