@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       apiKey: undefined,
       logLevel: 'info',
+      engine: {},
     });
   });
 
@@ -25,6 +26,11 @@ describe('loadConfig', () => {
       CONIFER_DATABASE_URL: 'postgres://u:p@db:5432/conifer',
       CONIFER_API_KEY: 'cnf_0123456789abcdef',
       CONIFER_LOG_LEVEL: 'debug',
+      CONIFER_MEMTABLE_MAX_RECORDS: '1000',
+      CONIFER_MEMTABLE_MAX_BYTES: '1048576',
+      CONIFER_MEMTABLE_MAX_AGE_MS: '5000',
+      CONIFER_COMPACTION_TRIGGER: '3',
+      CONIFER_GC_GRACE_MS: '0',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -34,6 +40,13 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://u:p@db:5432/conifer',
       apiKey: 'cnf_0123456789abcdef',
       logLevel: 'debug',
+      engine: {
+        memtableMaxRecords: 1000,
+        memtableMaxBytes: 1048576,
+        memtableMaxAgeMs: 5000,
+        compaction: { trigger: 3, maxMerge: 8 },
+        gcGraceMs: 0,
+      },
     });
   });
 
@@ -54,6 +67,8 @@ describe('loadConfig', () => {
     [{ CONIFER_LOG_LEVEL: 'verbose' }, 'CONIFER_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
     [{ CONIFER_DATABASE_URL: 'mysql://x' }, 'CONIFER_DATABASE_URL: must be a postgres:// or postgresql:// URL'],
     [{ CONIFER_API_KEY: 'short' }, 'CONIFER_API_KEY: must be 16–256 printable ASCII characters without spaces'],
+    [{ CONIFER_MEMTABLE_MAX_RECORDS: '0' }, 'CONIFER_MEMTABLE_MAX_RECORDS: must be an integer >= 1'],
+    [{ CONIFER_COMPACTION_TRIGGER: 'lots' }, 'CONIFER_COMPACTION_TRIGGER: must be an integer >= 2'],
   ])('rejects %o with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);
