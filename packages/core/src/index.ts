@@ -7,3 +7,4 @@ export * from './filter.ts';
 export * from './schemas.ts';
 export * from './results.ts';
 export * from './failpoints.ts';
+export * from './sparse.ts';

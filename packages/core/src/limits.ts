@@ -14,6 +14,13 @@ export const LIMITS = {
   maxDimension: 20_000,
   /** Serialized metadata of one record, in bytes of JSON. */
   maxMetadataBytes: 40 * 1024,
+  /** Non-zero entries of one sparse vector (Pinecone's current limit). */
+  maxSparseValues: 2048,
+  /** Largest sparse index: sparse dimensions are unsigned 32-bit. */
+  maxSparseIndex: 4_294_967_295,
+  /** Page size of fetch by metadata. */
+  maxFetchByMetadataLimit: 1000,
+  defaultFetchByMetadataLimit: 100,
   /** Query topK. */
   minTopK: 1,
   maxTopK: 10_000,

@@ -2,10 +2,15 @@ import type { Metadata } from './metadata.ts';
 import type { Metric } from './metric.ts';
 
 /** Shapes returned by the data plane, shared by server and SDK. */
+export interface SparseVector {
+  indices: number[];
+  values: number[];
+}
 export interface ScoredRecord {
   id: string;
   score: number;
   values?: number[];
+  sparseValues?: SparseVector;
   metadata?: Metadata;
 }
 export interface QueryResult {
@@ -16,11 +21,19 @@ export interface QueryResult {
 export interface FetchedRecord {
   id: string;
   values: number[];
+  sparseValues?: SparseVector;
   metadata?: Metadata;
 }
 export interface FetchResult {
   records: Record<string, FetchedRecord>;
   namespace: string;
+  usage: { readUnits: number };
+}
+export interface FetchByMetadataResult {
+  records: FetchedRecord[];
+  namespace: string;
+  /** Absent on the last page. */
+  pagination?: { next: string };
   usage: { readUnits: number };
 }
 export interface ListResult {

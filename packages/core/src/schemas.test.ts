@@ -5,6 +5,7 @@ import {
   configureIndexSchema,
   createIndexSchema,
   deleteSchema,
+  fetchByMetadataSchema,
   fetchSchema,
   formatIssues,
   formatPath,
@@ -76,6 +77,25 @@ const BOUNDARIES: Record<keyof Limits, Boundary | { enforcedBy: string }> = {
     past: upsert([record({ metadata: metadataOfBytes(LIMITS.maxMetadataBytes + 1) })]),
     path: 'records[0].metadata',
   },
+  maxSparseValues: {
+    schema: upsertSchema,
+    at: upsert([record({ sparseValues: { indices: ids(LIMITS.maxSparseValues).map((_, i) => i), values: new Array(LIMITS.maxSparseValues).fill(0.5) } })]),
+    past: upsert([record({ sparseValues: { indices: ids(LIMITS.maxSparseValues + 1).map((_, i) => i), values: new Array(LIMITS.maxSparseValues + 1).fill(0.5) } })]),
+    path: 'records[0].sparseValues',
+  },
+  maxSparseIndex: {
+    schema: upsertSchema,
+    at: upsert([record({ sparseValues: { indices: [LIMITS.maxSparseIndex], values: [1] } })]),
+    past: upsert([record({ sparseValues: { indices: [LIMITS.maxSparseIndex + 1], values: [1] } })]),
+    path: 'records[0].sparseValues.indices[0]',
+  },
+  maxFetchByMetadataLimit: {
+    schema: fetchByMetadataSchema,
+    at: { index: 'movies', filter: { genre: 'drama' }, limit: LIMITS.maxFetchByMetadataLimit },
+    past: { index: 'movies', filter: { genre: 'drama' }, limit: LIMITS.maxFetchByMetadataLimit + 1 },
+    path: 'limit',
+  },
+  defaultFetchByMetadataLimit: { enforcedBy: 'fetchByMetadataSchema’s default (checked below)' },
   minTopK: { schema: querySchema, at: query({ topK: 1 }), past: query({ topK: 0 }), path: 'topK' },
   maxTopK: { schema: querySchema, at: query({ topK: LIMITS.maxTopK }), past: query({ topK: LIMITS.maxTopK + 1 }), path: 'topK' },
   maxInValues: {
@@ -142,6 +162,23 @@ describe('every limit in LIMITS', () => {
     const message = failure(b.schema, b.past);
     expect(message.startsWith(`${b.path}: `) || message.includes(`; ${b.path}: `), message).toBe(true);
     expect(message).toContain(String(LIMITS[name]));
+  });
+
+  it('defaults the fetch-by-metadata page size to defaultFetchByMetadataLimit', () => {
+    expect(parsed(fetchByMetadataSchema, { index: 'movies', filter: { a: 1 } }).limit).toBe(LIMITS.defaultFetchByMetadataLimit);
+  });
+
+  it('rejects malformed sparse vectors naming the problem', () => {
+    expect(failure(upsertSchema, upsert([record({ sparseValues: { indices: [1, 2], values: [1] } })]))).toContain('same length');
+    expect(failure(upsertSchema, upsert([record({ sparseValues: { indices: [3, 3], values: [1, 2] } })]))).toContain('appears twice');
+    expect(failure(upsertSchema, upsert([record({ sparseValues: { indices: [1.5], values: [1] } })]))).toContain('records[0].sparseValues.indices[0]');
+    expect(failure(upsertSchema, upsert([record({ sparseValues: { indices: [1], values: [1e39] } })]))).toContain('float32');
+  });
+
+  it('needs exactly one of id and filter on update', () => {
+    expect(failure(updateSchema, { index: 'movies', setMetadata: { a: 1 } })).toContain('exactly one of id or filter');
+    expect(failure(updateSchema, { index: 'movies', id: 'a', filter: { a: 1 }, setMetadata: { a: 1 } })).toContain('exactly one of id or filter');
+    expect(parsed(updateSchema, { index: 'movies', filter: { a: 1 }, setMetadata: { b: 2 } }).filter).toEqual({ a: 1 });
   });
 
   it('defaults the list page size to defaultListLimit', () => {
@@ -294,7 +331,7 @@ describe('fetch and delete', () => {
   });
 
   it('update needs values or setMetadata', () => {
-    expect(failure(updateSchema, { index: 'movies', id: 'r1' })).toBe('values: an update needs values or setMetadata');
+    expect(failure(updateSchema, { index: 'movies', id: 'r1' })).toBe('values: an update needs values, sparseValues or setMetadata');
     expect(parsed(updateSchema, { index: 'movies', id: 'r1', setMetadata: { a: 1 } }).setMetadata).toEqual({ a: 1 });
   });
 });

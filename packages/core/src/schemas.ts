@@ -45,6 +45,44 @@ export const vectorValuesSchema = z.custom<number[]>(() => true).superRefine((va
   }
 });
 
+/**
+ * A sparse vector: parallel arrays of unsigned 32-bit indices (unique) and finite values. Used in
+ * sparse-dense (hybrid) records on dotproduct indexes, where the score is dense·dense + sparse·sparse.
+ */
+export const sparseValuesSchema = z
+  .object({
+    indices: z.array(z.number({ error: 'must be numbers' }), { error: 'must be an array of integers' }),
+    values: z.array(z.number({ error: 'must be numbers' }), { error: 'must be an array of numbers' }),
+  })
+  .superRefine((sv, ctx) => {
+    if (sv.indices.length !== sv.values.length) {
+      ctx.addIssue({ code: 'custom', message: `indices and values must have the same length (got ${sv.indices.length} and ${sv.values.length})` });
+      return;
+    }
+    if (sv.indices.length > LIMITS.maxSparseValues) {
+      ctx.addIssue({ code: 'custom', message: `must have at most ${LIMITS.maxSparseValues} non-zero values (got ${sv.indices.length})` });
+      return;
+    }
+    const seen = new Set<number>();
+    for (let i = 0; i < sv.indices.length; i++) {
+      const index = sv.indices[i]!;
+      if (!Number.isInteger(index) || index < 0 || index > LIMITS.maxSparseIndex) {
+        ctx.addIssue({ code: 'custom', path: ['indices', i], message: `must be an integer 0–${LIMITS.maxSparseIndex}` });
+        return;
+      }
+      if (seen.has(index)) {
+        ctx.addIssue({ code: 'custom', path: ['indices', i], message: `index ${index} appears twice` });
+        return;
+      }
+      seen.add(index);
+      const value = sv.values[i]!;
+      if (!Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) {
+        ctx.addIssue({ code: 'custom', path: ['values', i], message: 'must be a finite number within float32 range' });
+        return;
+      }
+    }
+  });
+
 const metadataValueSchema = z.union(
   [z.string(), z.number().refine(Number.isFinite, { error: 'must be finite' }), z.boolean(), z.array(z.string({ error: 'lists may hold only strings' }))],
   { error: 'must be a string, number, boolean or list of strings (null and nested objects are not supported)' },
@@ -127,6 +165,7 @@ export const indexRefSchema = z.object({ name: indexNameSchema });
 export const vectorRecordSchema = z.object({
   id: recordIdSchema,
   values: vectorValuesSchema,
+  sparseValues: sparseValuesSchema.optional(),
   metadata: metadataSchema.optional(),
 });
 
@@ -154,6 +193,8 @@ export const querySchema = z
       .min(LIMITS.minTopK, { error: `must be ${LIMITS.minTopK}–${LIMITS.maxTopK}` })
       .max(LIMITS.maxTopK, { error: `must be at most ${LIMITS.maxTopK}` }),
     vector: vectorValuesSchema.optional(),
+    /** Sparse part of a hybrid query (dotproduct indexes only). */
+    sparseVector: sparseValuesSchema.optional(),
     id: recordIdSchema.optional(),
     filter: filterSchema.optional(),
     includeValues: z.boolean().default(false),
@@ -170,16 +211,34 @@ export const fetchSchema = z.object({ ...dataRequest, ids: idsSchema });
 export const updateSchema = z
   .object({
     ...dataRequest,
-    id: recordIdSchema,
+    /** The record to update; or `filter` to update every matching record. */
+    id: recordIdSchema.optional(),
+    filter: filterSchema.optional(),
     values: vectorValuesSchema.optional(),
+    sparseValues: sparseValuesSchema.optional(),
     /** Merged into the record's metadata: given keys are replaced, others kept. */
     setMetadata: metadataSchema.optional(),
   })
   .superRefine((u, ctx) => {
-    if (u.values === undefined && u.setMetadata === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: 'an update needs values or setMetadata' });
+    if ((u.id === undefined) === (u.filter === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['id'], message: 'exactly one of id or filter must be given' });
+    }
+    if (u.values === undefined && u.sparseValues === undefined && u.setMetadata === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['values'], message: 'an update needs values, sparseValues or setMetadata' });
     }
   });
+
+export const fetchByMetadataSchema = z.object({
+  ...dataRequest,
+  filter: filterSchema,
+  limit: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: `must be 1–${LIMITS.maxFetchByMetadataLimit}` })
+    .max(LIMITS.maxFetchByMetadataLimit, { error: `must be at most ${LIMITS.maxFetchByMetadataLimit}` })
+    .default(LIMITS.defaultFetchByMetadataLimit),
+  paginationToken: z.string().max(2048, { error: 'must be at most 2048 characters' }).optional(),
+});
 
 export const deleteSchema = z
   .object({
@@ -217,6 +276,8 @@ export type FetchRequest = z.output<typeof fetchSchema>;
 export type UpdateRequest = z.output<typeof updateSchema>;
 export type DeleteRequest = z.output<typeof deleteSchema>;
 export type ListRequest = z.output<typeof listSchema>;
+export type FetchByMetadataRequest = z.output<typeof fetchByMetadataSchema>;
+export type SparseValues = z.output<typeof sparseValuesSchema>;
 
 /** Renders zod issues as "records[3].values: must have 1–20000 dimensions (got 0)". */
 export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {

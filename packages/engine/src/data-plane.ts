@@ -1,5 +1,6 @@
 import type {
   Filter,
+  FetchByMetadataResult,
   FetchResult,
   ListResult,
   Metadata,
@@ -13,7 +14,8 @@ import type {
  * The data plane as the API layer sees it. Every call names the index (by the handle the control
  * plane resolved) and one namespace ("" is the default). Inputs are already validated by the zod
  * schemas of `@conifer/core` except what needs the index: the dimension (checked here, 400 on
- * mismatch) and the existence of records (`query` by id of a missing record → NotFoundError).
+ * mismatch), sparse vectors on non-dotproduct queries (400), and the existence of records (`query`
+ * by id of a missing record returns no matches, as Pinecone does).
  *
  * Writes resolve only after the write is durable in the request log; a read issued after that
  * on this node sees it.
@@ -25,25 +27,44 @@ export interface IndexHandle {
   metric: Metric;
 }
 
+/** A sparse vector on the wire: unique uint32 indices (any order) and values. */
+export interface SparseInput {
+  indices: number[];
+  values: number[];
+}
+
 export interface RecordInput {
   id: string;
   values: number[] | Float32Array;
+  sparseValues?: SparseInput | undefined;
   metadata?: Metadata | undefined;
 }
 
 export interface QueryInput {
   topK: number;
   vector?: number[] | Float32Array | undefined;
+  /** Sparse part of a hybrid query; dotproduct indexes only (InvalidArgumentError otherwise). */
+  sparseVector?: SparseInput | undefined;
   id?: string | undefined;
   filter?: Filter | undefined;
   includeValues?: boolean | undefined;
   includeMetadata?: boolean | undefined;
 }
 
+/** Exactly one of `id` and `filter`; at least one of values, sparseValues, setMetadata. */
 export interface UpdateInput {
-  id: string;
+  id?: string | undefined;
+  /** Update every record that matches (resolved to ids when the request is accepted). */
+  filter?: Filter | undefined;
   values?: number[] | Float32Array | undefined;
+  sparseValues?: SparseInput | undefined;
   setMetadata?: Metadata | undefined;
+}
+
+export interface FetchByMetadataInput {
+  filter: Filter;
+  limit: number;
+  paginationToken?: string | undefined;
 }
 
 export interface DeleteInput {
@@ -59,7 +80,7 @@ export interface ListInput {
 }
 
 export interface UpdateResult extends WriteResult {
-  /** 1 when the record existed and was changed, 0 when there was no such record. */
+  /** How many records existed and were changed (0 when there was no such record). */
   matchedRecords: number;
 }
 export interface DeleteResult extends WriteResult {
@@ -91,7 +112,13 @@ export interface DataPlane {
   update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult>;
   delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult>;
   list(index: IndexHandle, namespace: string, list: ListInput): Promise<ListResult>;
-  /** Namespaces that hold at least one record, with exact live counts. */
+  /** Records whose metadata matches, in id order, one page at a time. */
+  fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput): Promise<FetchByMetadataResult>;
+  /** Creates an empty namespace. AlreadyExistsError when it exists. */
+  createNamespace(index: IndexHandle, namespace: string): Promise<void>;
+  /** Record count of one namespace. NotFoundError when it was never created or written. */
+  namespaceStats(index: IndexHandle, namespace: string): Promise<NamespaceSummary>;
+  /** Every namespace (created explicitly or by a write) with exact live counts. */
   listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]>;
   /** Removes the namespace's records and its storage prefix. Unknown namespace → NotFoundError. */
   deleteNamespace(index: IndexHandle, namespace: string): Promise<void>;

@@ -1,4 +1,4 @@
-import { compareHits, compileFilter, float32ArrayToNumbers, makeScorer, type Filter, type Metadata, type Metric } from '@conifer/core';
+import { compareHits, compileFilter, float32ArrayToNumbers, makeScorer, sparseDot, sparseToWire, toSparseF32, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
 import { MemoryObjectStore } from '@conifer/storage';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -18,9 +18,11 @@ const GENRES = ['drama', 'comedy', 'news'];
 
 interface ModelRecord {
   values: Float32Array;
+  sparse: SparseF32 | undefined;
   metadata: Metadata | undefined;
 }
 type Model = Map<string, Map<string, ModelRecord>>;
+type Sparse = { indices: number[]; values: number[] };
 
 const valueArb = fc.integer({ min: -4, max: 4 }).map((n) => n / 2);
 const vectorArb = fc.array(valueArb, { minLength: DIM, maxLength: DIM }).filter((v) => v.some((x) => x !== 0));
@@ -38,16 +40,24 @@ const filterArb: fc.Arbitrary<Filter> = fc.oneof(
   fc.record({ a: fc.constantFrom(...GENRES), b: fc.integer({ min: 2000, max: 2005 }) }).map(({ a, b }) => ({ $or: [{ genre: { $ne: a } }, { year: { $lt: b } }] })),
   fc.boolean().map((e) => ({ genre: { $exists: e } })),
 );
+const sparseArb: fc.Arbitrary<Sparse | undefined> = fc.option(
+  fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 3 }).chain((indices) =>
+    fc.array(valueArb, { minLength: indices.length, maxLength: indices.length }).map((values) => ({ indices, values })),
+  ),
+  { nil: undefined },
+);
 const nsArb = fc.constantFrom(...NAMESPACES);
 const idArb = fc.constantFrom(...IDS);
 
 type Command =
-  | { kind: 'upsert'; ns: string; records: { id: string; values: number[]; metadata: Metadata | undefined }[] }
-  | { kind: 'update'; ns: string; id: string; values?: number[] | undefined; setMetadata?: Metadata | undefined }
+  | { kind: 'upsert'; ns: string; records: { id: string; values: number[]; sparseValues: Sparse | undefined; metadata: Metadata | undefined }[] }
+  | { kind: 'update'; ns: string; id: string; values?: number[] | undefined; sparseValues?: Sparse | undefined; setMetadata?: Metadata | undefined }
+  | { kind: 'updateByFilter'; ns: string; filter: Filter; setMetadata: Metadata }
+  | { kind: 'fetchByMetadata'; ns: string; filter: Filter; limit: number }
   | { kind: 'delete'; ns: string; ids: string[] }
   | { kind: 'deleteByFilter'; ns: string; filter: Filter }
   | { kind: 'deleteAll'; ns: string }
-  | { kind: 'query'; ns: string; vector?: number[] | undefined; id?: string | undefined; topK: number; filter?: Filter | undefined }
+  | { kind: 'query'; ns: string; vector?: number[] | undefined; sparseVector?: Sparse | undefined; id?: string | undefined; topK: number; filter?: Filter | undefined }
   | { kind: 'fetch'; ns: string; ids: string[] }
   | { kind: 'list'; ns: string; prefix: string; limit: number }
   | { kind: 'stats' }
@@ -56,12 +66,14 @@ type Command =
   | { kind: 'crash' };
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('upsert' as const), ns: nsArb, records: fc.array(fc.record({ id: idArb, values: vectorArb, metadata: metadataArb }), { minLength: 1, maxLength: 4 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('update' as const), ns: nsArb, id: idArb, values: fc.option(vectorArb, { nil: undefined }), setMetadata: fc.option(fc.record({ genre: fc.constantFrom(...GENRES) }), { nil: undefined }) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('upsert' as const), ns: nsArb, records: fc.array(fc.record({ id: idArb, values: vectorArb, sparseValues: sparseArb, metadata: metadataArb }), { minLength: 1, maxLength: 4 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('update' as const), ns: nsArb, id: idArb, values: fc.option(vectorArb, { nil: undefined }), sparseValues: sparseArb, setMetadata: fc.option(fc.record({ genre: fc.constantFrom(...GENRES) }), { nil: undefined }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('updateByFilter' as const), ns: nsArb, filter: filterArb, setMetadata: fc.record({ year: fc.integer({ min: 2000, max: 2005 }) }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('fetchByMetadata' as const), ns: nsArb, filter: filterArb, limit: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), ns: nsArb, ids: fc.uniqueArray(idArb, { minLength: 1, maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteByFilter' as const), ns: nsArb, filter: filterArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteAll' as const), ns: nsArb }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('query' as const), ns: nsArb, vector: vectorArb, topK: fc.integer({ min: 1, max: 12 }), filter: fc.option(filterArb, { nil: undefined }) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('query' as const), ns: nsArb, vector: vectorArb, sparseVector: sparseArb, topK: fc.integer({ min: 1, max: 12 }), filter: fc.option(filterArb, { nil: undefined }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('query' as const), ns: nsArb, id: idArb, topK: fc.integer({ min: 1, max: 12 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('fetch' as const), ns: nsArb, ids: fc.uniqueArray(idArb, { minLength: 1, maxLength: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('list' as const), ns: nsArb, prefix: fc.constantFrom('', 'a', 'ab', 'b', 'z'), limit: fc.integer({ min: 1, max: 4 }) }) },
@@ -77,12 +89,12 @@ function nsModel(model: Model, ns: string): Map<string, ModelRecord> {
   return m;
 }
 
-function bruteForce(records: Map<string, ModelRecord>, metric: Metric, vector: Float32Array, topK: number, filter: Filter | undefined) {
+function bruteForce(records: Map<string, ModelRecord>, metric: Metric, vector: Float32Array, sparse: SparseF32 | undefined, topK: number, filter: Filter | undefined) {
   const score = makeScorer(metric, vector);
   const predicate = compileFilter(filter);
   const hits = [...records]
     .filter(([, r]) => predicate(r.metadata))
-    .map(([id, r]) => ({ id, score: score(r.values, 0) }));
+    .map(([id, r]) => ({ id, score: score(r.values, 0) + (sparse && r.sparse ? sparseDot(sparse, r.sparse) : 0) }));
   return hits.sort(compareHits(metric)).slice(0, topK);
 }
 
@@ -111,17 +123,28 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
   let handle = killable(disk);
   let engine = new Engine({ store: handle.store, config });
   const model: Model = new Map();
+  /** Namespaces that exist: created by an upsert. */
+  const existing = new Set<string>();
+  const toModelSparse = (sv: Sparse | undefined) => (sv && sv.indices.length > 0 ? toSparseF32(sv) : undefined);
+  const wire = (r: ModelRecord) => ({
+    values: float32ArrayToNumbers(r.values),
+    ...(r.sparse ? { sparseValues: sparseToWire(r.sparse) } : {}),
+    ...(r.metadata ? { metadata: r.metadata } : {}),
+  });
 
   for (const cmd of commands) {
     switch (cmd.kind) {
       case 'upsert': {
         await engine.upsert(index, cmd.ns, cmd.records);
+        existing.add(cmd.ns);
         const m = nsModel(model, cmd.ns);
-        for (const r of cmd.records) m.set(r.id, { values: Float32Array.from(r.values), metadata: r.metadata && Object.keys(r.metadata).length > 0 ? r.metadata : undefined });
+        for (const r of cmd.records) {
+          m.set(r.id, { values: Float32Array.from(r.values), sparse: toModelSparse(r.sparseValues), metadata: r.metadata && Object.keys(r.metadata).length > 0 ? r.metadata : undefined });
+        }
         break;
       }
       case 'update': {
-        if (cmd.values === undefined && cmd.setMetadata === undefined) break;
+        if (cmd.values === undefined && cmd.setMetadata === undefined && cmd.sparseValues === undefined) break;
         const result = await engine.update(index, cmd.ns, cmd);
         const m = nsModel(model, cmd.ns);
         const current = m.get(cmd.id);
@@ -129,9 +152,39 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
         if (current) {
           m.set(cmd.id, {
             values: cmd.values ? Float32Array.from(cmd.values) : current.values,
+            sparse: toModelSparse(cmd.sparseValues) ?? current.sparse,
             metadata: cmd.setMetadata ? { ...current.metadata, ...cmd.setMetadata } : current.metadata,
           });
         }
+        break;
+      }
+      case 'updateByFilter': {
+        const result = await engine.update(index, cmd.ns, { filter: cmd.filter, setMetadata: cmd.setMetadata });
+        const m = nsModel(model, cmd.ns);
+        const predicate = compileFilter(cmd.filter);
+        let matched = 0;
+        for (const [id, r] of [...m]) {
+          if (!predicate(r.metadata)) continue;
+          m.set(id, { ...r, metadata: { ...r.metadata, ...cmd.setMetadata } });
+          matched++;
+        }
+        expect(result.matchedRecords).toBe(matched);
+        break;
+      }
+      case 'fetchByMetadata': {
+        const got: { id: string }[] = [];
+        let token: string | undefined;
+        for (let page = 0; page < 50; page++) {
+          const res = await engine.fetchByMetadata(index, cmd.ns, { filter: cmd.filter, limit: cmd.limit, paginationToken: token });
+          expect(res.records.length).toBeLessThanOrEqual(cmd.limit);
+          got.push(...res.records);
+          token = res.pagination?.next;
+          if (!token) break;
+        }
+        const m = nsModel(model, cmd.ns);
+        const predicate = compileFilter(cmd.filter);
+        const want = [...m].filter(([, r]) => predicate(r.metadata)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, r]) => ({ id, ...wire(r) }));
+        expect(got).toEqual(want);
         break;
       }
       case 'delete':
@@ -151,25 +204,24 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
         break;
       case 'query': {
         const m = nsModel(model, cmd.ns);
-        const got = await engine.query(index, cmd.ns, { vector: cmd.vector, id: cmd.id, topK: cmd.topK, filter: cmd.filter, includeValues: true, includeMetadata: true });
+        const sparseVector = metric === 'dotproduct' ? cmd.sparseVector : undefined;
+        if (cmd.sparseVector && metric !== 'dotproduct' && cmd.vector) {
+          await expect(engine.query(index, cmd.ns, { vector: cmd.vector, sparseVector: cmd.sparseVector, topK: cmd.topK })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+        }
+        const got = await engine.query(index, cmd.ns, { vector: cmd.vector, sparseVector, id: cmd.id, topK: cmd.topK, filter: cmd.filter, includeValues: true, includeMetadata: true });
         const vector = cmd.id !== undefined ? m.get(cmd.id)?.values : Float32Array.from(cmd.vector!);
-        const want = vector ? bruteForce(m, metric, vector, cmd.topK, cmd.filter) : [];
+        const want = vector ? bruteForce(m, metric, vector, toModelSparse(sparseVector), cmd.topK, cmd.filter) : [];
         expect(got.matches.map((h) => [h.id, h.score])).toEqual(want.map((h) => [h.id, h.score]));
         for (const hit of got.matches) {
-          expect(hit.values).toEqual(float32ArrayToNumbers(m.get(hit.id)!.values));
-          expect(hit.metadata).toEqual(m.get(hit.id)!.metadata);
+          const { values, sparseValues, metadata } = hit;
+          expect({ values, ...(sparseValues ? { sparseValues } : {}), ...(metadata ? { metadata } : {}) }).toEqual(wire(m.get(hit.id)!));
         }
         break;
       }
       case 'fetch': {
         const got = await engine.fetch(index, cmd.ns, cmd.ids);
         const m = nsModel(model, cmd.ns);
-        const want = Object.fromEntries(
-          cmd.ids.filter((id) => m.has(id)).map((id) => {
-            const r = m.get(id)!;
-            return [id, { id, values: float32ArrayToNumbers(r.values), ...(r.metadata ? { metadata: r.metadata } : {}) }];
-          }),
-        );
+        const want = Object.fromEntries(cmd.ids.filter((id) => m.has(id)).map((id) => [id, { id, ...wire(m.get(id)!) }]));
         expect(got.records).toEqual(want);
         break;
       }
@@ -189,7 +241,7 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
       }
       case 'stats': {
         const got = await engine.listNamespaces(index);
-        const want = [...model].filter(([, m]) => m.size > 0).map(([name, m]) => ({ name, recordCount: m.size }));
+        const want = [...existing].map((name) => ({ name, recordCount: nsModel(model, name).size }));
         const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
         expect([...got].sort(byName)).toEqual(want.sort(byName));
         break;

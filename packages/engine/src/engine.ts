@@ -1,23 +1,30 @@
 import {
+  AlreadyExistsError,
   compileFilter,
   float32ArrayToNumbers,
   InvalidArgumentError,
   NotFoundError,
+  sparseToWire,
+  toSparseF32,
   UnavailableError,
+  type FetchByMetadataResult,
   type FetchResult,
   type FetchedRecord,
   type ListResult,
+  type Metadata,
   type QueryResult,
+  type SparseF32,
   type UpsertResult,
 } from '@conifer/core';
 import type { PutRecord } from '@conifer/log';
-import { countLive, getRecord, listIds, matchingIds, searchSnapshot } from '@conifer/router';
+import { countLive, getRecord, listIds, matchingIds, searchSnapshot, type LiveRecord } from '@conifer/router';
 import { deletePrefix, isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import type {
   DataPlane,
   DeleteInput,
+  FetchByMetadataInput,
   DeleteResult,
   IndexHandle,
   ListInput,
@@ -111,16 +118,36 @@ export class Engine implements DataPlane {
     });
   }
 
-  /** Writes the registry marker before the namespace's first write, so listings find it. */
-  async #register(index: IndexHandle, namespace: string): Promise<void> {
+  /**
+   * Writes the registry marker before the namespace's first upsert, so listings find it. A
+   * namespace exists exactly when its marker does: updates and deletes never create one.
+   * Returns false when the marker already existed.
+   */
+  async #register(index: IndexHandle, namespace: string): Promise<boolean> {
     const key = this.#key(index, namespace);
-    if (this.#registered.has(key)) return;
+    if (this.#registered.has(key)) return false;
+    let created = true;
     try {
       await this.#store.putIfAbsent(registryKey(index.id, namespace), encoder.encode(JSON.stringify({ state: 'active', name: namespace })));
     } catch (err) {
       if (!isPreconditionFailed(err)) throw new UnavailableError('object store unavailable', { cause: err });
+      created = false;
     }
     this.#registered.add(key);
+    return created;
+  }
+
+  async #exists(index: IndexHandle, namespace: string): Promise<boolean> {
+    const key = this.#key(index, namespace);
+    if (this.#registered.has(key)) return true;
+    if (!(await this.#store.head(registryKey(index.id, namespace)))) return false;
+    this.#registered.add(key);
+    return true;
+  }
+
+  #toSparse(index: IndexHandle, sparse: { indices: number[]; values: number[] } | undefined): SparseF32 | undefined {
+    if (!sparse || sparse.indices.length === 0) return undefined;
+    return toSparseF32(sparse);
   }
 
   #toVector(index: IndexHandle, values: number[] | Float32Array, field: string): Float32Array {
@@ -136,11 +163,15 @@ export class Engine implements DataPlane {
 
   async upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
     // Validate the whole batch before anything is logged: a bad record rejects the request whole.
-    const put: PutRecord[] = records.map((r, i) => ({
-      id: r.id,
-      values: this.#toVector(index, r.values, `records[${i}].values`),
-      ...(r.metadata && Object.keys(r.metadata).length > 0 ? { metadata: r.metadata } : {}),
-    }));
+    const put: PutRecord[] = records.map((r, i) => {
+      const sparse = this.#toSparse(index, r.sparseValues);
+      return {
+        id: r.id,
+        values: this.#toVector(index, r.values, `records[${i}].values`),
+        ...(sparse ? { sparse } : {}),
+        ...(r.metadata && Object.keys(r.metadata).length > 0 ? { metadata: r.metadata } : {}),
+      };
+    });
     const ns = await this.#open(index, namespace);
     await this.#register(index, namespace);
     const { lsn } = await ns.write({ kind: 'put', records: put });
@@ -149,28 +180,38 @@ export class Engine implements DataPlane {
 
   async update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult> {
     const values = update.values === undefined ? undefined : this.#toVector(index, update.values, 'values');
+    const sparse = this.#toSparse(index, update.sparseValues);
     const ns = await this.#open(index, namespace);
-    await this.#register(index, namespace);
-    const { lsn, result } = await ns.write({
-      kind: 'update',
-      id: update.id,
-      ...(values ? { values } : {}),
-      ...(update.setMetadata ? { setMetadata: update.setMetadata } : {}),
-    });
-    return { lsn, matchedRecords: result.matched };
+    if (!(await this.#exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
+    // An update by filter is resolved to ids against the current state, then logged as one patch.
+    const ids = update.id !== undefined ? [update.id] : matchingIds(ns.snapshot(), compileFilter(update.filter));
+    if (ids.length === 0) return { lsn: ns.lastLsn, matchedRecords: 0 };
+    let lsn = ns.lastLsn;
+    let matched = 0;
+    for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
+      const { lsn: at, result } = await ns.write({
+        kind: 'update',
+        ids: ids.slice(i, i + DELETE_CHUNK),
+        ...(values ? { values } : {}),
+        ...(sparse ? { sparse } : {}),
+        ...(update.setMetadata ? { setMetadata: update.setMetadata } : {}),
+      });
+      lsn = at;
+      matched += result.matched;
+    }
+    return { lsn, matchedRecords: matched };
   }
 
   async delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult> {
     const ns = await this.#open(index, namespace);
+    if (!(await this.#exists(index, namespace))) return { lsn: ns.lastLsn, deletedCount: 0 };
     if (del.deleteAll) {
-      await this.#register(index, namespace);
       const { lsn } = await ns.write({ kind: 'deleteAll' });
       return { lsn };
     }
     // Delete by filter is resolved to ids against the current state, then logged as plain deletes.
     const ids = del.ids ?? matchingIds(ns.snapshot(), compileFilter(del.filter));
     if (ids.length === 0) return { lsn: ns.lastLsn, deletedCount: 0 };
-    await this.#register(index, namespace);
     let lsn = ns.lastLsn;
     for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
       ({ lsn } = await ns.write({ kind: 'delete', ids: ids.slice(i, i + DELETE_CHUNK) }));
@@ -181,6 +222,10 @@ export class Engine implements DataPlane {
   async query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryResult> {
     const ns = await this.#open(index, namespace);
     const snapshot = ns.snapshot();
+    const sparse = this.#toSparse(index, query.sparseVector);
+    if (query.sparseVector && index.metric !== 'dotproduct') {
+      throw new InvalidArgumentError(`sparseVector: sparse (hybrid) queries need an index with metric dotproduct; this index uses ${index.metric}`);
+    }
     let vector: Float32Array;
     if (query.id !== undefined) {
       const record = getRecord(snapshot, query.id);
@@ -192,16 +237,19 @@ export class Engine implements DataPlane {
     const hits = searchSnapshot(snapshot, {
       metric: index.metric,
       vector,
+      sparse,
       topK: query.topK,
       filter: query.filter ? compileFilter(query.filter) : undefined,
     });
     return {
       matches: hits.map((hit) => {
         const metadata = query.includeMetadata ? hit.metadata() : undefined;
+        const hitSparse = query.includeValues ? hit.sparse() : undefined;
         return {
           id: hit.id,
           score: hit.score,
           ...(query.includeValues ? { values: float32ArrayToNumbers(hit.values()) } : {}),
+          ...(hitSparse ? { sparseValues: sparseToWire(hitSparse) } : {}),
           ...(metadata ? { metadata } : {}),
         };
       }),
@@ -216,7 +264,7 @@ export class Engine implements DataPlane {
     const found: [string, FetchedRecord][] = [];
     for (const id of ids) {
       const record = getRecord(snapshot, id);
-      if (record) found.push([id, { id, values: float32ArrayToNumbers(record.values), ...(record.metadata ? { metadata: record.metadata } : {}) }]);
+      if (record) found.push([id, toFetched(record)]);
     }
     // fromEntries defines own properties, so an id such as "__proto__" is kept like any other.
     return { records: Object.fromEntries(found), namespace, usage: { readUnits: 1 } };
@@ -233,6 +281,38 @@ export class Engine implements DataPlane {
       ...(page.next !== undefined ? { pagination: { next: encodePaginationToken(page.next) } } : {}),
       usage: { readUnits: 1 },
     };
+  }
+
+  async fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput): Promise<FetchByMetadataResult> {
+    const ns = await this.#open(index, namespace);
+    const snapshot = ns.snapshot();
+    const after = input.paginationToken !== undefined ? decodePaginationToken(input.paginationToken) : undefined;
+    const ids = matchingIds(snapshot, compileFilter(input.filter))
+      .filter((id) => after === undefined || id > after)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const page = ids.slice(0, input.limit);
+    const records = page.map((id) => toFetched(getRecord(snapshot, id)!));
+    return {
+      records,
+      namespace,
+      ...(ids.length > input.limit ? { pagination: { next: encodePaginationToken(page[page.length - 1]!) } } : {}),
+      usage: { readUnits: 1 },
+    };
+  }
+
+  async createNamespace(index: IndexHandle, namespace: string): Promise<void> {
+    await this.#deleting.get(this.#key(index, namespace));
+    if (!(await this.#register(index, namespace))) {
+      throw new AlreadyExistsError(`Namespace ${namespace === '' ? '__default__' : namespace} already exists.`);
+    }
+  }
+
+  async namespaceStats(index: IndexHandle, namespace: string): Promise<NamespaceSummary> {
+    if (!(await this.#exists(index, namespace))) {
+      throw new NotFoundError(`Namespace ${namespace === '' ? '__default__' : namespace} not found.`);
+    }
+    const ns = await this.#open(index, namespace);
+    return { name: namespace, recordCount: countLive(ns.snapshot()) };
   }
 
   async #registeredNamespaces(index: IndexHandle): Promise<string[]> {
@@ -255,8 +335,7 @@ export class Engine implements DataPlane {
     const out: NamespaceSummary[] = [];
     for (const name of await this.#registeredNamespaces(index)) {
       const ns = await this.#open(index, name);
-      const recordCount = countLive(ns.snapshot());
-      if (recordCount > 0) out.push({ name, recordCount });
+      out.push({ name, recordCount: countLive(ns.snapshot()) });
     }
     return out;
   }
@@ -333,6 +412,16 @@ export class Engine implements DataPlane {
     clearInterval(this.#timer);
     this.#namespaces.clear();
   }
+}
+
+function toFetched(record: LiveRecord): FetchedRecord {
+  const metadata: Metadata | undefined = record.metadata;
+  return {
+    id: record.id,
+    values: float32ArrayToNumbers(record.values),
+    ...(record.sparse ? { sparseValues: sparseToWire(record.sparse) } : {}),
+    ...(metadata ? { metadata } : {}),
+  };
 }
 
 function encodePaginationToken(lastId: string): string {

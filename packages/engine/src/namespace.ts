@@ -117,7 +117,7 @@ export class Namespace {
     if (mem.isEmpty) this.#activeSince = Date.now();
     switch (op.kind) {
       case 'put':
-        for (const r of op.records) mem.put(lsn, r.id, r.values, r.metadata);
+        for (const r of op.records) mem.put(lsn, r.id, r.values, r.metadata, r.sparse);
         return { matched: op.records.length };
       case 'delete':
         for (const id of op.ids) mem.delete(lsn, id);
@@ -127,14 +127,16 @@ export class Namespace {
         return { matched: 0 };
       case 'update': {
         // Resolved against the state just before this LSN, so replay reproduces it exactly.
-        const current = getRecord(this.snapshot(), op.id);
-        if (!current) {
-          mem.noop(lsn);
-          return { matched: 0 };
+        let matched = 0;
+        for (const id of op.ids) {
+          const current = getRecord(this.snapshot(), id);
+          if (!current) continue;
+          const metadata: Metadata | undefined = op.setMetadata ? { ...current.metadata, ...op.setMetadata } : current.metadata;
+          mem.put(lsn, id, op.values ?? current.values, metadata, op.sparse ?? current.sparse);
+          matched++;
         }
-        const metadata: Metadata | undefined = op.setMetadata ? { ...current.metadata, ...op.setMetadata } : current.metadata;
-        mem.put(lsn, op.id, op.values ?? current.values, metadata);
-        return { matched: 1 };
+        if (matched === 0) mem.noop(lsn);
+        return { matched };
       }
     }
   }

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { Metadata } from '@conifer/core';
+import type { Metadata, SparseF32 } from '@conifer/core';
 import type { LogEntry, LogOp, PutRecord } from './entry.ts';
 
 /**
@@ -24,6 +24,15 @@ interface OpJson {
   dims?: number[];
   setMetadata?: Metadata;
   hasValues?: boolean;
+  /** Sparse vectors as [indices, values] (values are float32, exact in JSON). */
+  sp?: ([number[], number[]] | null)[];
+}
+
+function sparseToJson(s: SparseF32 | undefined): [number[], number[]] | null {
+  return s ? [Array.from(s.indices), Array.from(s.values)] : null;
+}
+function sparseFromJson(j: [number[], number[]] | null | undefined): SparseF32 | undefined {
+  return j ? { indices: Uint32Array.from(j[0]), values: Float32Array.from(j[1]) } : undefined;
 }
 
 function splitOp(op: LogOp): { json: OpJson; floats: Float32Array[] } {
@@ -35,6 +44,7 @@ function splitOp(op: LogOp): { json: OpJson; floats: Float32Array[] } {
           ids: op.records.map((r) => r.id),
           md: op.records.map((r) => r.metadata ?? null),
           dims: op.records.map((r) => r.values.length),
+          ...(op.records.some((r) => r.sparse) ? { sp: op.records.map((r) => sparseToJson(r.sparse)) } : {}),
         },
         floats: op.records.map((r) => r.values),
       };
@@ -42,8 +52,9 @@ function splitOp(op: LogOp): { json: OpJson; floats: Float32Array[] } {
       return {
         json: {
           k: 'update',
-          ids: [op.id],
+          ids: op.ids,
           ...(op.setMetadata ? { setMetadata: op.setMetadata } : {}),
+          ...(op.sparse ? { sp: [sparseToJson(op.sparse)] } : {}),
           hasValues: op.values !== undefined,
         },
         floats: op.values ? [op.values] : [],
@@ -129,7 +140,8 @@ function joinOp(json: OpJson, floats: Float32Array): LogOp {
       json.ids!.forEach((id, i) => {
         const dim = json.dims![i]!;
         const md = json.md![i];
-        records.push({ id, values: floats.subarray(offset, offset + dim), ...(md ? { metadata: md } : {}) });
+        const sparse = sparseFromJson(json.sp?.[i]);
+        records.push({ id, values: floats.subarray(offset, offset + dim), ...(sparse ? { sparse } : {}), ...(md ? { metadata: md } : {}) });
         offset += dim;
       });
       return { kind: 'put', records };
@@ -137,8 +149,9 @@ function joinOp(json: OpJson, floats: Float32Array): LogOp {
     case 'update':
       return {
         kind: 'update',
-        id: json.ids![0]!,
+        ids: json.ids!,
         ...(json.hasValues ? { values: floats } : {}),
+        ...(json.sp?.[0] ? { sparse: sparseFromJson(json.sp[0]) } : {}),
         ...(json.setMetadata ? { setMetadata: json.setMetadata } : {}),
       };
     case 'delete':

@@ -1,4 +1,4 @@
-import type { Metadata } from '@conifer/core';
+import type { Metadata, SparseF32 } from '@conifer/core';
 
 /**
  * Recent writes of one namespace, in memory, newest version per id. A delete is kept as a
@@ -12,6 +12,7 @@ export interface MemEntry {
   lsn: number;
   /** null for a tombstone. */
   values: Float32Array | null;
+  sparse?: SparseF32 | undefined;
   metadata: Metadata | undefined;
 }
 
@@ -65,8 +66,8 @@ export class Memtable {
     return this.#entries.entries();
   }
 
-  put(lsn: number, id: string, values: Float32Array, metadata: Metadata | undefined): void {
-    this.#set(lsn, id, { lsn, values, metadata });
+  put(lsn: number, id: string, values: Float32Array, metadata: Metadata | undefined, sparse?: SparseF32): void {
+    this.#set(lsn, id, sparse ? { lsn, values, sparse, metadata } : { lsn, values, metadata });
   }
 
   delete(lsn: number, id: string): void {
@@ -109,5 +110,6 @@ export class Memtable {
 
 function entryBytes(id: string, entry: MemEntry): number {
   const md = entry.metadata ? JSON.stringify(entry.metadata).length : 0;
-  return ENTRY_OVERHEAD_BYTES + id.length * 2 + (entry.values ? entry.values.byteLength : 0) + md * 2;
+  const sparse = entry.sparse ? entry.sparse.indices.byteLength + entry.sparse.values.byteLength : 0;
+  return ENTRY_OVERHEAD_BYTES + id.length * 2 + (entry.values ? entry.values.byteLength : 0) + sparse + md * 2;
 }

@@ -1,10 +1,11 @@
-import type { Metadata } from '@conifer/core';
+import type { Metadata, SparseF32 } from '@conifer/core';
 import { clearedLsn, type Snapshot } from './snapshot.ts';
 
 export interface LiveRecord {
   id: string;
   lsn: number;
   values: Float32Array;
+  sparse: SparseF32 | undefined;
   metadata: Metadata | undefined;
 }
 
@@ -15,13 +16,13 @@ export function getRecord(snapshot: Snapshot, id: string): LiveRecord | undefine
     const entry = memtable.get(id);
     if (!entry) continue;
     if (entry.values === null || entry.lsn < cleared) return undefined;
-    return { id, lsn: entry.lsn, values: entry.values, metadata: entry.metadata };
+    return { id, lsn: entry.lsn, values: entry.values, sparse: entry.sparse, metadata: entry.metadata };
   }
   for (const { reader } of snapshot.slabs) {
     const row = reader.find(id);
     if (row === -1) continue;
     if (reader.isTombstone(row) || reader.lsns[row]! < cleared) return undefined;
-    return { id, lsn: reader.lsns[row]!, values: reader.values(row)!, metadata: reader.metadata(row) };
+    return { id, lsn: reader.lsns[row]!, values: reader.values(row)!, sparse: reader.sparse(row), metadata: reader.metadata(row) };
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { compareHits, makeScorer, type Metadata, type MetadataPredicate, type Metric } from '@conifer/core';
+import { compareHits, makeScorer, sparseDot, type Metadata, type MetadataPredicate, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry } from '@conifer/memtable';
 import type { SlabReader } from '@conifer/slab';
 import { clearedLsn, type Snapshot } from './snapshot.ts';
@@ -8,6 +8,11 @@ export interface SearchRequest {
   metric: Metric;
   vector: Float32Array;
   topK: number;
+  /**
+   * Sparse part of a hybrid query (dotproduct only, enforced by the caller): the score becomes
+   * dense·dense + sparse·sparse, Pinecone's definition.
+   */
+  sparse?: SparseF32 | undefined;
   /** Metadata predicate; omitted means every record is eligible. */
   filter?: MetadataPredicate | undefined;
 }
@@ -16,6 +21,7 @@ export interface Hit {
   id: string;
   score: number;
   values(): Float32Array;
+  sparse(): SparseF32 | undefined;
   metadata(): Metadata | undefined;
 }
 
@@ -34,7 +40,8 @@ interface Candidate {
  * deleteAll with a higher LSN hides it. Runs synchronously, so it sees one consistent state.
  */
 export function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Hit[] {
-  const score = makeScorer(request.metric, request.vector);
+  const dense = makeScorer(request.metric, request.vector);
+  const querySparse = request.sparse;
   const top = new TopK<Candidate>(request.topK, compareHits(request.metric));
   const filter = request.filter;
   const cleared = clearedLsn(snapshot);
@@ -46,7 +53,8 @@ export function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Hit[
       inMemtables.add(id);
       if (entry.values === null || entry.lsn < cleared) continue;
       if (filter && !filter(entry.metadata)) continue;
-      top.push({ id, score: score(entry.values, 0), entry });
+      const sparseScore = querySparse && entry.sparse ? sparseDot(querySparse, entry.sparse) : 0;
+      top.push({ id, score: dense(entry.values, 0) + sparseScore, entry });
     }
   }
 
@@ -59,7 +67,12 @@ export function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Hit[
       const id = ids[row]!;
       if (checkMemtables && inMemtables.has(id)) continue;
       if (filter && !filter(reader.metadata(row))) continue;
-      top.push({ id, score: score(vectors, row * dim), reader, row });
+      let score = dense(vectors, row * dim);
+      if (querySparse) {
+        const rowSparse = reader.sparse(row);
+        if (rowSparse) score += sparseDot(querySparse, rowSparse);
+      }
+      top.push({ id, score, reader, row });
     }
   }
 
@@ -67,6 +80,7 @@ export function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Hit[
     id: c.id,
     score: c.score,
     values: () => (c.entry ? c.entry.values! : c.reader!.values(c.row!)!),
+    sparse: () => (c.entry ? c.entry.sparse : c.reader!.sparse(c.row!)),
     metadata: () => (c.entry ? c.entry.metadata : c.reader!.metadata(c.row!)),
   }));
 }

@@ -15,6 +15,7 @@ export function buildSlab(rows: readonly SlabRow[], options: { dimension: number
   const count = sorted.length;
   const idBytes = sorted.map((r) => encoder.encode(r.id));
   const mdBytes = sorted.map((r) => (r.metadata && Object.keys(r.metadata).length > 0 ? encoder.encode(JSON.stringify(r.metadata)) : new Uint8Array(0)));
+  const sparseEntries = sorted.reduce((n, r) => n + (r.sparse?.indices.length ?? 0), 0);
   let minLsn = Number.MAX_SAFE_INTEGER;
   let maxLsn = 0;
   let tombstones = 0;
@@ -35,14 +36,16 @@ export function buildSlab(rows: readonly SlabRow[], options: { dimension: number
     const idData = ids + 4 * (count + 1);
     const metadata = align(idData + idBytes.reduce((n, b) => n + b.length, 0), 4);
     const mdData = metadata + 4 * (count + 1);
-    const end = align(mdData + mdBytes.reduce((n, b) => n + b.length, 0), 4);
-    return { lsns, flags, vectors, ids, metadata, end };
+    const sparse = align(mdData + mdBytes.reduce((n, b) => n + b.length, 0), 4);
+    const end = sparse + 4 * (count + 1) + 8 * sparseEntries;
+    return { lsns, flags, vectors, ids, metadata, sparse, end };
   };
   const makeHeader = (sections: SlabHeader['sections']): SlabHeader => ({
     version: SLAB_FORMAT_VERSION,
     dimension,
     count,
     tombstones,
+    sparseEntries,
     minLsn,
     maxLsn,
     level,
@@ -70,6 +73,10 @@ export function buildSlab(rows: readonly SlabRow[], options: { dimension: number
   const vectors = new Float32Array(out.buffer, sections.vectors, count * dimension);
   const idOffsets = new Uint32Array(out.buffer, sections.ids, count + 1);
   const mdOffsets = new Uint32Array(out.buffer, sections.metadata, count + 1);
+  const spOffsets = new Uint32Array(out.buffer, sections.sparse, count + 1);
+  const spIndices = new Uint32Array(out.buffer, sections.sparse + 4 * (count + 1), sparseEntries);
+  const spValues = new Float32Array(out.buffer, sections.sparse + 4 * (count + 1) + 4 * sparseEntries, sparseEntries);
+  let spAt = 0;
   let idAt = sections.ids + 4 * (count + 1);
   let mdAt = sections.metadata + 4 * (count + 1);
   sorted.forEach((row, i) => {
@@ -82,7 +89,14 @@ export function buildSlab(rows: readonly SlabRow[], options: { dimension: number
     mdOffsets[i] = mdAt;
     out.set(mdBytes[i]!, mdAt);
     mdAt += mdBytes[i]!.length;
+    spOffsets[i] = spAt;
+    if (row.sparse) {
+      spIndices.set(row.sparse.indices, spAt);
+      spValues.set(row.sparse.values, spAt);
+      spAt += row.sparse.indices.length;
+    }
   });
+  spOffsets[count] = spAt;
   idOffsets[count] = idAt;
   mdOffsets[count] = mdAt;
   view.setUint32(sections.end, checksum(out.subarray(0, sections.end)), true);

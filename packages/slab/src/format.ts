@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { Metadata } from '@conifer/core';
+import type { Metadata, SparseF32 } from '@conifer/core';
 
 /**
  * Slab format v1: an immutable, self-describing file of rows sorted by id.
@@ -10,6 +10,7 @@ import type { Metadata } from '@conifer/core';
  *   vectors   f32 × count × dim                (zeros for tombstones)
  *   idOffsets u32 × (count + 1) | id bytes (UTF-8), pad to 4
  *   mdOffsets u32 × (count + 1) | metadata bytes (JSON per row, empty = none), pad to 4
+ *   spOffsets u32 × (count + 1) | sparse indices u32 × total | sparse values f32 × total
  *   u32 crc32 of everything before it
  *
  * Sections are aligned so a reader can view them in place with typed arrays (no copies). Rows
@@ -27,8 +28,10 @@ export interface SlabHeader {
   minLsn: number;
   maxLsn: number;
   level: number;
+  /** Non-zero entries over all rows' sparse vectors. */
+  sparseEntries: number;
   /** Byte offsets of the sections, from the start of the file. */
-  sections: { lsns: number; flags: number; vectors: number; ids: number; metadata: number; end: number };
+  sections: { lsns: number; flags: number; vectors: number; ids: number; metadata: number; sparse: number; end: number };
 }
 
 export interface SlabRow {
@@ -36,6 +39,7 @@ export interface SlabRow {
   lsn: number;
   /** null for a tombstone. */
   values: Float32Array | null;
+  sparse?: SparseF32 | undefined;
   metadata: Metadata | undefined;
 }
 

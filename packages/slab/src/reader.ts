@@ -1,4 +1,4 @@
-import type { Metadata } from '@conifer/core';
+import type { Metadata, SparseF32 } from '@conifer/core';
 import { checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 
 const decoder = new TextDecoder();
@@ -18,6 +18,9 @@ export class SlabReader {
   readonly vectors: Float32Array;
   readonly ids: string[];
   readonly #mdOffsets: Uint32Array;
+  readonly #spOffsets: Uint32Array;
+  readonly #spIndices: Uint32Array;
+  readonly #spValues: Float32Array;
   readonly #metadata: (Metadata | undefined | null)[];
 
   constructor(id: string, input: Uint8Array) {
@@ -47,6 +50,18 @@ export class SlabReader {
     for (let i = 0; i < count; i++) this.ids[i] = decoder.decode(bytes.subarray(idOffsets[i], idOffsets[i + 1]));
     this.#mdOffsets = new Uint32Array(bytes.buffer, base + sections.metadata, count + 1);
     this.#metadata = new Array(count).fill(null);
+    const total = header.sparseEntries;
+    this.#spOffsets = new Uint32Array(bytes.buffer, base + sections.sparse, count + 1);
+    this.#spIndices = new Uint32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1), total);
+    this.#spValues = new Float32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1) + 4 * total, total);
+  }
+
+  /** The row's sparse vector (views into the slab), or undefined when it has none. */
+  sparse(row: number): SparseF32 | undefined {
+    const start = this.#spOffsets[row]!;
+    const end = this.#spOffsets[row + 1]!;
+    if (end === start) return undefined;
+    return { indices: this.#spIndices.subarray(start, end), values: this.#spValues.subarray(start, end) };
   }
 
   get count(): number {
@@ -107,6 +122,7 @@ export class SlabReader {
   }
 
   row(row: number): SlabRow {
-    return { id: this.ids[row]!, lsn: this.lsns[row]!, values: this.values(row), metadata: this.metadata(row) };
+    const sparse = this.sparse(row);
+    return { id: this.ids[row]!, lsn: this.lsns[row]!, values: this.values(row), ...(sparse ? { sparse } : {}), metadata: this.metadata(row) };
   }
 }

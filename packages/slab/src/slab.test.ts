@@ -12,6 +12,15 @@ const rowArb = (dim: number) =>
     id: fc.string({ minLength: 1, maxLength: 12 }),
     lsn: fc.integer({ min: 1, max: 1e12 }),
     values: fc.option(fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: dim, maxLength: dim }).map((v) => Float32Array.from(v)), { nil: null }),
+    sparse: fc.option(
+      fc.uniqueArray(fc.integer({ min: 0, max: 4294967295 }), { maxLength: 6 }).chain((indices) =>
+        fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: indices.length, maxLength: indices.length }).map((values) => ({
+          indices: Uint32Array.from([...indices].sort((a, b) => a - b)),
+          values: Float32Array.from(values),
+        })),
+      ),
+      { nil: undefined },
+    ),
     metadata: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }).filter((k) => !k.startsWith('$')), fc.oneof(fc.string(), fc.integer(), fc.boolean())), { nil: undefined }),
   });
 
@@ -29,6 +38,7 @@ describe('slab format', () => {
           expect(got.id).toBe(row.id);
           expect(got.lsn).toBe(row.lsn);
           expect(got.values).toEqual(row.values);
+          expect(got.sparse).toEqual(row.sparse && row.sparse.indices.length > 0 ? row.sparse : undefined);
           const md = row.metadata && Object.keys(row.metadata).length > 0 ? row.metadata : undefined;
           expect(got.metadata).toEqual(md);
           expect(reader.find(row.id)).toBe(i);
