@@ -1,6 +1,5 @@
 import {
   AlreadyExistsError,
-  compileFilter,
   float32ArrayToNumbers,
   InvalidArgumentError,
   NotFoundError,
@@ -184,7 +183,7 @@ export class Engine implements DataPlane {
     const ns = await this.#open(index, namespace);
     if (!(await this.#exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
     // An update by filter is resolved to ids against the current state, then logged as one patch.
-    const ids = update.id !== undefined ? [update.id] : matchingIds(ns.snapshot(), compileFilter(update.filter));
+    const ids = update.id !== undefined ? [update.id] : matchingIds(ns.snapshot(), update.filter!);
     if (ids.length === 0) return { lsn: ns.lastLsn, matchedRecords: 0 };
     let lsn = ns.lastLsn;
     let matched = 0;
@@ -210,7 +209,7 @@ export class Engine implements DataPlane {
       return { lsn };
     }
     // Delete by filter is resolved to ids against the current state, then logged as plain deletes.
-    const ids = del.ids ?? matchingIds(ns.snapshot(), compileFilter(del.filter));
+    const ids = del.ids ?? matchingIds(ns.snapshot(), del.filter!);
     if (ids.length === 0) return { lsn: ns.lastLsn, deletedCount: 0 };
     let lsn = ns.lastLsn;
     for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
@@ -239,7 +238,7 @@ export class Engine implements DataPlane {
       vector,
       sparse,
       topK: query.topK,
-      filter: query.filter ? compileFilter(query.filter) : undefined,
+      filter: query.filter,
     });
     return {
       matches: hits.map((hit) => {
@@ -287,7 +286,7 @@ export class Engine implements DataPlane {
     const ns = await this.#open(index, namespace);
     const snapshot = ns.snapshot();
     const after = input.paginationToken !== undefined ? decodePaginationToken(input.paginationToken) : undefined;
-    const ids = matchingIds(snapshot, compileFilter(input.filter))
+    const ids = matchingIds(snapshot, input.filter)
       .filter((id) => after === undefined || id > after)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const page = ids.slice(0, input.limit);

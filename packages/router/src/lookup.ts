@@ -1,4 +1,4 @@
-import type { Metadata, SparseF32 } from '@conifer/core';
+import { compileFilter, type Filter, type Metadata, type SparseF32 } from '@conifer/core';
 import { clearedLsn, type Snapshot } from './snapshot.ts';
 
 export interface LiveRecord {
@@ -50,8 +50,9 @@ export function countLive(snapshot: Snapshot): number {
   return count;
 }
 
-/** Ids of every live record whose metadata satisfies `filter` (for delete by filter). */
-export function matchingIds(snapshot: Snapshot, filter: (metadata: Metadata | undefined) => boolean): string[] {
+/** Ids of every live record whose metadata satisfies `filter` (delete / update / fetch by metadata). */
+export function matchingIds(snapshot: Snapshot, filter: Filter): string[] {
+  const predicate = compileFilter(filter);
   const cleared = clearedLsn(snapshot);
   const seen = new Set<string>();
   const out: string[] = [];
@@ -59,16 +60,15 @@ export function matchingIds(snapshot: Snapshot, filter: (metadata: Metadata | un
     for (const [id, entry] of memtable.entries()) {
       if (seen.has(id)) continue;
       seen.add(id);
-      if (entry.values !== null && entry.lsn >= cleared && filter(entry.metadata)) out.push(id);
+      if (entry.values !== null && entry.lsn >= cleared && predicate(entry.metadata)) out.push(id);
     }
   }
   for (const { reader, shadowed } of snapshot.slabs) {
-    for (let row = 0; row < reader.count; row++) {
-      if (shadowed[row] !== 0 || reader.isTombstone(row) || reader.lsns[row]! < cleared) continue;
+    reader.metadataIndex().evaluate(filter).forEach((row) => {
+      if (shadowed[row] !== 0 || reader.isTombstone(row) || reader.lsns[row]! < cleared) return;
       const id = reader.ids[row]!;
-      if (seen.has(id)) continue;
-      if (filter(reader.metadata(row))) out.push(id);
-    }
+      if (!seen.has(id)) out.push(id);
+    });
   }
   return out;
 }

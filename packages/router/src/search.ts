@@ -1,4 +1,4 @@
-import { compareHits, makeScorer, sparseDot, type Metadata, type MetadataPredicate, type Metric, type SparseF32 } from '@conifer/core';
+import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry } from '@conifer/memtable';
 import type { SlabReader } from '@conifer/slab';
 import { clearedLsn, type Snapshot } from './snapshot.ts';
@@ -13,8 +13,8 @@ export interface SearchRequest {
    * dense·dense + sparse·sparse, Pinecone's definition.
    */
   sparse?: SparseF32 | undefined;
-  /** Metadata predicate; omitted means every record is eligible. */
-  filter?: MetadataPredicate | undefined;
+  /** Metadata filter (validated); omitted means every record is eligible. */
+  filter?: Filter | undefined;
 }
 
 export interface Hit {
@@ -43,7 +43,8 @@ export function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Hit[
   const dense = makeScorer(request.metric, request.vector);
   const querySparse = request.sparse;
   const top = new TopK<Candidate>(request.topK, compareHits(request.metric));
-  const filter = request.filter;
+  const filter = request.filter && Object.keys(request.filter).length > 0 ? request.filter : undefined;
+  const predicate = filter ? compileFilter(filter) : undefined;
   const cleared = clearedLsn(snapshot);
   const inMemtables = new Set<string>();
 
@@ -52,7 +53,7 @@ export function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Hit[
       if (inMemtables.has(id)) continue;
       inMemtables.add(id);
       if (entry.values === null || entry.lsn < cleared) continue;
-      if (filter && !filter(entry.metadata)) continue;
+      if (predicate && !predicate(entry.metadata)) continue;
       const sparseScore = querySparse && entry.sparse ? sparseDot(querySparse, entry.sparse) : 0;
       top.push({ id, score: dense(entry.values, 0) + sparseScore, entry });
     }
@@ -62,18 +63,21 @@ export function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Hit[
   for (const { reader, shadowed } of snapshot.slabs) {
     const { ids, lsns, flags, vectors } = reader;
     const dim = reader.dimension;
-    for (let row = 0; row < ids.length; row++) {
-      if (shadowed[row] !== 0 || flags[row] !== 0 || lsns[row]! < cleared) continue;
+    const visit = (row: number) => {
+      if (shadowed[row] !== 0 || flags[row] !== 0 || lsns[row]! < cleared) return;
       const id = ids[row]!;
-      if (checkMemtables && inMemtables.has(id)) continue;
-      if (filter && !filter(reader.metadata(row))) continue;
+      if (checkMemtables && inMemtables.has(id)) return;
       let score = dense(vectors, row * dim);
       if (querySparse) {
         const rowSparse = reader.sparse(row);
         if (rowSparse) score += sparseDot(querySparse, rowSparse);
       }
       top.push({ id, score, reader, row });
-    }
+    };
+    // With a filter, the slab's columnar metadata yields the eligible rows as a bitmap, and only
+    // those are scored: the filter is applied before ranking, at the cost of set algebra.
+    if (filter) reader.metadataIndex().evaluate(filter).forEach(visit);
+    else for (let row = 0; row < ids.length; row++) visit(row);
   }
 
   return top.sorted().map((c) => ({

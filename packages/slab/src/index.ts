@@ -4,3 +4,5 @@ export { SlabReader } from './reader.ts';
 export * from './manifest.ts';
 export * from './compaction.ts';
 export { rowsFromMemtable } from './flush.ts';
+export { Bitset } from './bitset.ts';
+export { MetadataIndex } from './metadata-index.ts';

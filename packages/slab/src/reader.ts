@@ -1,4 +1,5 @@
 import type { Metadata, SparseF32 } from '@conifer/core';
+import { MetadataIndex } from './metadata-index.ts';
 import { checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 
 const decoder = new TextDecoder();
@@ -21,6 +22,7 @@ export class SlabReader {
   readonly #spOffsets: Uint32Array;
   readonly #spIndices: Uint32Array;
   readonly #spValues: Float32Array;
+  #metadataIndex: MetadataIndex | undefined;
   readonly #metadata: (Metadata | undefined | null)[];
 
   constructor(id: string, input: Uint8Array) {
@@ -54,6 +56,12 @@ export class SlabReader {
     this.#spOffsets = new Uint32Array(bytes.buffer, base + sections.sparse, count + 1);
     this.#spIndices = new Uint32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1), total);
     this.#spValues = new Float32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1) + 4 * total, total);
+  }
+
+  /** Columnar metadata, built on first use (the first filtered read of this slab). */
+  metadataIndex(): MetadataIndex {
+    this.#metadataIndex ??= new MetadataIndex(this.count, (row) => this.metadata(row));
+    return this.#metadataIndex;
   }
 
   /** The row's sparse vector (views into the slab), or undefined when it has none. */
