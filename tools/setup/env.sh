@@ -32,6 +32,42 @@ export NX_NO_CLOUD=true
 export NX_TUI=false
 export NX_SKIP_NX_CACHE_WARNING=true
 
+# Native faiss addon (packages/faiss): (1) the apt packages it links against, installed when
+# missing; (2) build/Release/conifer_faiss.node, built with node-gyp when missing or older than
+# its C++ sources. The package sets "gypfile": false so `npm ci` never builds it (that would need
+# the apt packages first, and Node 24's headers); this function does, after npm ci.
+ensure_native() {
+  if ! dpkg -s libfaiss-dev libopenblas-dev >/dev/null 2>&1; then
+    echo "conifer: installing libfaiss-dev and libopenblas-dev (apt)" >&2
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libfaiss-dev libopenblas-dev >/dev/null
+  fi
+  local pkg="$CONIFER_ROOT/packages/faiss"
+  local addon="$pkg/build/Release/conifer_faiss.node"
+  if [ ! -f "$addon" ] || [ -n "$(find "$pkg/native" "$pkg/binding.gyp" -newer "$addon" -print -quit)" ]; then
+    echo "conifer: building the faiss addon (packages/faiss)" >&2
+    # Build against the headers of the Node that will load the addon.
+    local nodedir="${npm_config_nodedir:-$(dirname "$(dirname "$(command -v node)")")}"
+    # node-gyp: the root devDependency, else the copy bundled with npm.
+    local gyp="$CONIFER_ROOT/node_modules/.bin/node-gyp"
+    if [ ! -x "$gyp" ]; then
+      gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
+    fi
+    local log
+    log="$(mktemp)"
+    if ! (cd "$pkg" && node "$gyp" rebuild --nodedir="$nodedir" >"$log" 2>&1); then
+      cat "$log" >&2
+      rm -f "$log"
+      echo "conifer: building the faiss addon failed" >&2
+      return 1
+    fi
+    rm -f "$log"
+  fi
+}
+
 # npm dependencies: install when node_modules is missing or older than the lock file.
 ensure_npm_deps() {
   local stamp="$CONIFER_ROOT/node_modules/.conifer-installed"
@@ -40,4 +76,5 @@ ensure_npm_deps() {
     (cd "$CONIFER_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
   fi
+  ensure_native
 }

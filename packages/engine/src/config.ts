@@ -1,4 +1,4 @@
-import { DEFAULT_COMPACTION_POLICY, type CompactionPolicy } from '@conifer/slab';
+import { DEFAULT_ANN_POLICY, DEFAULT_COMPACTION_POLICY, type AnnPolicy, type CompactionPolicy } from '@conifer/slab';
 
 /** Tuning knobs of the data plane. Every default is documented where it is defined. */
 export interface EngineConfig {
@@ -15,6 +15,16 @@ export interface EngineConfig {
   backpressureFactor: number;
   /** Size-tiered compaction: merge `trigger` adjacent slabs of one level (at most `maxMerge`). */
   compaction: CompactionPolicy;
+  /**
+   * ANN tier: compaction outputs with at least `minRows` rows (default 20,000) get an IVF index
+   * calibrated for `recallTarget` (default 0.95 recall@10); smaller slabs are scanned exactly.
+   */
+  ann: AnnPolicy;
+  /**
+   * Query planner: a slab whose eligible rows × dimension is at most this is scanned exactly
+   * instead of through its ANN index. Default 2^21 (about a millisecond of scanning).
+   */
+  exactBudget: number;
   /**
    * Objects no longer referenced by the current manifest are deleted only once they have been
    * unreferenced for this long, so readers holding an older manifest (other nodes, in-flight
@@ -33,11 +43,18 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   memtableMaxAgeMs: 30_000,
   backpressureFactor: 4,
   compaction: DEFAULT_COMPACTION_POLICY,
+  ann: DEFAULT_ANN_POLICY,
+  exactBudget: 2 ** 21,
   gcGraceMs: 60_000,
   maxLogBatchEntries: 4096,
   tickMs: 1000,
 };
 
 export function resolveEngineConfig(partial: Partial<EngineConfig> | undefined): EngineConfig {
-  return { ...DEFAULT_ENGINE_CONFIG, ...partial, compaction: { ...DEFAULT_COMPACTION_POLICY, ...partial?.compaction } };
+  return {
+    ...DEFAULT_ENGINE_CONFIG,
+    ...partial,
+    compaction: { ...DEFAULT_COMPACTION_POLICY, ...partial?.compaction },
+    ann: { ...DEFAULT_ANN_POLICY, ...partial?.ann },
+  };
 }

@@ -49,6 +49,8 @@ export interface QueryInput {
   filter?: Filter | undefined;
   includeValues?: boolean | undefined;
   includeMetadata?: boolean | undefined;
+  /** recall@10 each ANN slab must reach for this query (speed/recall knob); default 0.95. */
+  recallTarget?: number | undefined;
 }
 
 /** Exactly one of `id` and `filter`; at least one of values, sparseValues, setMetadata. */
@@ -100,7 +102,18 @@ export interface NamespaceInternals {
   flushedLsn: number;
   manifestVersion: number;
   memtable: { records: number; bytes: number };
-  slabs: { id: string; level: number; records: number; bytes: number; minLsn: number; maxLsn: number }[];
+  slabs: {
+    id: string;
+    level: number;
+    records: number;
+    bytes: number;
+    minLsn: number;
+    maxLsn: number;
+    /** "flat" (exact scan) or the faiss factory string of the slab's ANN index. */
+    index: string;
+    /** ANN slabs: recall@10 measured at build time per knob value. */
+    calibration?: { param: string; points: { value: number; recall: number }[] };
+  }[];
   compactions: number;
   flushes: number;
 }

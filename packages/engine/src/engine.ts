@@ -112,6 +112,7 @@ export class Engine implements DataPlane {
       prefix: namespacePrefix(index.id, namespace),
       name: namespace,
       dimension: index.dimension,
+      metric: index.metric,
       config: this.#config,
       logger: this.#logger,
     });
@@ -233,11 +234,13 @@ export class Engine implements DataPlane {
     } else {
       vector = this.#toVector(index, query.vector!, 'vector');
     }
-    const hits = searchSnapshot(snapshot, {
+    const hits = await searchSnapshot(snapshot, {
       metric: index.metric,
       vector,
       sparse,
       topK: query.topK,
+      exactBudget: this.#config.exactBudget,
+      recallTarget: query.recallTarget,
       filter: query.filter,
     });
     return {

@@ -1,9 +1,11 @@
-import { failpoint, type Metadata } from '@conifer/core';
+import { failpoint, type Metadata, type Metric } from '@conifer/core';
 import { RequestLog, type LogEntry, type LogOp } from '@conifer/log';
 import { Memtable } from '@conifer/memtable';
 import { computeShadows, getRecord, type Snapshot, type SlabLayer } from '@conifer/router';
 import {
+  buildAnn,
   buildSlab,
+  sortRows,
   ManifestConflictError,
   ManifestStore,
   mergeSlabRows,
@@ -25,6 +27,7 @@ export interface NamespaceOptions {
   prefix: string;
   name: string;
   dimension: number;
+  metric: Metric;
   config: EngineConfig;
   logger: Logger;
 }
@@ -42,6 +45,7 @@ export class Namespace {
   readonly #store: ObjectStore;
   readonly #prefix: string;
   readonly #dimension: number;
+  readonly #metric: Metric;
   readonly #config: EngineConfig;
   readonly #log: RequestLog;
   readonly #logger: Logger;
@@ -70,6 +74,7 @@ export class Namespace {
     this.#store = options.store;
     this.#prefix = options.prefix;
     this.#dimension = options.dimension;
+    this.#metric = options.metric;
     this.#config = options.config;
     this.#logger = options.logger;
     this.#manifests = new ManifestStore(options.store, `${options.prefix}manifest/`);
@@ -223,7 +228,8 @@ export class Namespace {
   }
 
   async #writeSlab(rows: Parameters<typeof buildSlab>[0], level: number): Promise<{ ref: SlabRef; reader: SlabReader }> {
-    const { bytes, header } = buildSlab(rows, { dimension: this.#dimension, level });
+    const ann = level > 0 && rows.length >= this.#config.ann.minRows ? await this.#buildAnn(rows) : undefined;
+    const { bytes, header } = buildSlab(rows, { dimension: this.#dimension, level, ann });
     const id = newSlabId();
     this.#inflightSlabs.add(id);
     await this.#store.putIfAbsent(slabKey(this.#prefix, id), bytes);
@@ -237,6 +243,20 @@ export class Namespace {
       maxLsn: header.maxLsn,
     };
     return { ref, reader: new SlabReader(id, bytes) };
+  }
+
+  /** Builds the ANN index of a compaction output over its rows in slab order (ids ascending). */
+  async #buildAnn(rows: Parameters<typeof buildSlab>[0]) {
+    const sorted = sortRows(rows);
+    const dim = this.#dimension;
+    const vectors = new Float32Array(sorted.length * dim);
+    sorted.forEach((row, i) => {
+      if (row.values) vectors.set(row.values, i * dim);
+    });
+    const started = Date.now();
+    const ann = await buildAnn(vectors, sorted.length, dim, this.#metric, this.#config.ann);
+    this.#logger.info({ namespace: this.name, rows: sorted.length, factory: ann.header.factory, calibration: ann.header.calibration, ms: Date.now() - started }, 'built ANN index');
+    return ann;
   }
 
   /** Makes `manifest` current: loads slabs not yet in memory and recomputes shadows. */
@@ -377,7 +397,19 @@ export class Namespace {
         records: this.#active.size + this.#frozen.reduce((n, m) => n + m.size, 0),
         bytes: this.#active.bytes + this.#frozen.reduce((n, m) => n + m.bytes, 0),
       },
-      slabs: this.#manifest.slabs.map((s) => ({ id: s.id, level: s.level, records: s.count, bytes: s.bytes, minLsn: s.minLsn, maxLsn: s.maxLsn })),
+      slabs: this.#manifest.slabs.map((s) => {
+        const ann = this.#readers.get(s.id)?.header.ann;
+        return {
+          id: s.id,
+          level: s.level,
+          records: s.count,
+          bytes: s.bytes,
+          minLsn: s.minLsn,
+          maxLsn: s.maxLsn,
+          index: ann ? ann.factory : 'flat',
+          ...(ann ? { calibration: { param: ann.param, points: ann.calibration } } : {}),
+        };
+      }),
       compactions: this.stats.compactions,
       flushes: this.stats.flushes,
     };

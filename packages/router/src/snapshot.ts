@@ -1,5 +1,5 @@
 import type { Memtable } from '@conifer/memtable';
-import type { SlabReader } from '@conifer/slab';
+import { Bitset, type SlabReader } from '@conifer/slab';
 
 /**
  * What one read sees: the namespace's memtables and slabs at one instant, newest first. Layers
@@ -13,6 +13,10 @@ export interface SlabLayer {
    * slabs are immutable. Shadowing by memtables is checked per read.
    */
   shadowed: Uint8Array;
+  /** Rows that are neither shadowed nor tombstones: what an ANN search may return. */
+  live: Bitset;
+  /** live.count(), cached. */
+  liveCount: number;
 }
 
 export interface Snapshot {
@@ -39,6 +43,8 @@ export function computeShadows(readers: readonly SlabReader[]): SlabLayer[] {
     const ids = reader.ids;
     for (let row = 0; row < ids.length; row++) if (seen.has(ids[row]!)) shadowed[row] = 1;
     for (let row = 0; row < ids.length; row++) seen.add(ids[row]!);
-    return { reader, shadowed };
+    const live = new Bitset(reader.count);
+    for (let row = 0; row < ids.length; row++) if (shadowed[row] === 0 && !reader.isTombstone(row)) live.set(row);
+    return { reader, shadowed, live, liveCount: live.count() };
   });
 }

@@ -1,4 +1,10 @@
+import type { AnnHeader } from './ann.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, type SlabHeader, type SlabRow } from './format.ts';
+
+/** Rows in slab order (ascending id). An ANN index built over a slab's rows must use this order. */
+export function sortRows(rows: readonly SlabRow[]): SlabRow[] {
+  return [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
 
 const encoder = new TextEncoder();
 
@@ -6,9 +12,12 @@ const encoder = new TextEncoder();
  * Serializes rows into a slab. Rows may come in any order; ids must be unique (the caller keeps
  * only the newest version of each id). Returns the bytes and the header that describes them.
  */
-export function buildSlab(rows: readonly SlabRow[], options: { dimension: number; level: number }): { bytes: Uint8Array; header: SlabHeader } {
-  const { dimension, level } = options;
-  const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+export function buildSlab(
+  rows: readonly SlabRow[],
+  options: { dimension: number; level: number; ann?: { header: AnnHeader; bytes: Uint8Array } | undefined },
+): { bytes: Uint8Array; header: SlabHeader } {
+  const { dimension, level, ann } = options;
+  const sorted = sortRows(rows);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.id === sorted[i - 1]!.id) throw new Error(`duplicate id in slab: ${sorted[i]!.id}`);
   }
@@ -37,8 +46,9 @@ export function buildSlab(rows: readonly SlabRow[], options: { dimension: number
     const metadata = align(idData + idBytes.reduce((n, b) => n + b.length, 0), 4);
     const mdData = metadata + 4 * (count + 1);
     const sparse = align(mdData + mdBytes.reduce((n, b) => n + b.length, 0), 4);
-    const end = sparse + 4 * (count + 1) + 8 * sparseEntries;
-    return { lsns, flags, vectors, ids, metadata, sparse, end };
+    const annAt = align(sparse + 4 * (count + 1) + 8 * sparseEntries, 8);
+    const end = align(annAt + (ann?.bytes.length ?? 0), 4);
+    return { lsns, flags, vectors, ids, metadata, sparse, ann: annAt, end };
   };
   const makeHeader = (sections: SlabHeader['sections']): SlabHeader => ({
     version: SLAB_FORMAT_VERSION,
@@ -46,6 +56,7 @@ export function buildSlab(rows: readonly SlabRow[], options: { dimension: number
     count,
     tombstones,
     sparseEntries,
+    ...(ann ? { ann: { ...ann.header, bytes: ann.bytes.length } } : {}),
     minLsn,
     maxLsn,
     level,
@@ -97,6 +108,7 @@ export function buildSlab(rows: readonly SlabRow[], options: { dimension: number
     }
   });
   spOffsets[count] = spAt;
+  if (ann) out.set(ann.bytes, sections.ann);
   idOffsets[count] = idAt;
   mdOffsets[count] = mdAt;
   view.setUint32(sections.end, checksum(out.subarray(0, sections.end)), true);

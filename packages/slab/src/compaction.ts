@@ -54,7 +54,9 @@ export function mergeSlabRows(readers: readonly SlabReader[], dropTombstones: bo
   const out: SlabRow[] = [];
   for (const { reader, row } of newest.values()) {
     if (dropTombstones && reader.isTombstone(row)) continue;
-    out.push(reader.row(row));
+    // Views, not copies: the builder copies each vector once into the new slab.
+    const sparse = reader.sparse(row);
+    out.push({ id: reader.ids[row]!, lsn: reader.lsns[row]!, values: reader.vectorView(row), ...(sparse ? { sparse } : {}), metadata: reader.metadata(row) });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { Metadata, SparseF32 } from '@conifer/core';
+import type { AnnHeader } from './ann.ts';
 
 /**
  * Slab format v1: an immutable, self-describing file of rows sorted by id.
@@ -10,7 +11,8 @@ import type { Metadata, SparseF32 } from '@conifer/core';
  *   vectors   f32 × count × dim                (zeros for tombstones)
  *   idOffsets u32 × (count + 1) | id bytes (UTF-8), pad to 4
  *   mdOffsets u32 × (count + 1) | metadata bytes (JSON per row, empty = none), pad to 4
- *   spOffsets u32 × (count + 1) | sparse indices u32 × total | sparse values f32 × total
+ *   spOffsets u32 × (count + 1) | sparse indices u32 × total | sparse values f32 × total, pad to 8
+ *   ann       serialized faiss index (compacted slabs only; see ann.ts), pad to 4
  *   u32 crc32 of everything before it
  *
  * Sections are aligned so a reader can view them in place with typed arrays (no copies). Rows
@@ -30,8 +32,10 @@ export interface SlabHeader {
   level: number;
   /** Non-zero entries over all rows' sparse vectors. */
   sparseEntries: number;
+  /** The ANN index stored in the slab, if any, and its calibration. */
+  ann?: AnnHeader & { bytes: number };
   /** Byte offsets of the sections, from the start of the file. */
-  sections: { lsns: number; flags: number; vectors: number; ids: number; metadata: number; sparse: number; end: number };
+  sections: { lsns: number; flags: number; vectors: number; ids: number; metadata: number; sparse: number; ann: number; end: number };
 }
 
 export interface SlabRow {

@@ -1,4 +1,5 @@
 import type { Metadata, SparseF32 } from '@conifer/core';
+import { FaissIndex } from '@conifer/faiss';
 import { MetadataIndex } from './metadata-index.ts';
 import { checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 
@@ -23,6 +24,7 @@ export class SlabReader {
   readonly #spIndices: Uint32Array;
   readonly #spValues: Float32Array;
   #metadataIndex: MetadataIndex | undefined;
+  #ann: FaissIndex | undefined;
   readonly #metadata: (Metadata | undefined | null)[];
 
   constructor(id: string, input: Uint8Array) {
@@ -56,6 +58,20 @@ export class SlabReader {
     this.#spOffsets = new Uint32Array(bytes.buffer, base + sections.sparse, count + 1);
     this.#spIndices = new Uint32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1), total);
     this.#spValues = new Float32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1) + 4 * total, total);
+  }
+
+  /** The slab's ANN index (loaded into native memory on first use), or undefined for a flat slab. */
+  ann(): FaissIndex | undefined {
+    const info = this.header.ann;
+    if (!info) return undefined;
+    this.#ann ??= FaissIndex.deserialize(this.bytes.subarray(this.header.sections.ann, this.header.sections.ann + info.bytes));
+    return this.#ann;
+  }
+
+  /** Frees the native ANN index now rather than at garbage collection. */
+  release(): void {
+    this.#ann?.dispose();
+    this.#ann = undefined;
   }
 
   /** Columnar metadata, built on first use (the first filtered read of this slab). */
@@ -94,6 +110,13 @@ export class SlabReader {
     const parsed = end > start ? (JSON.parse(decoder.decode(this.bytes.subarray(start, end))) as Metadata) : undefined;
     this.#metadata[row] = parsed;
     return parsed;
+  }
+
+  /** A view of the row's vector inside the slab (no copy), or null for a tombstone. */
+  vectorView(row: number): Float32Array | null {
+    if (this.isTombstone(row)) return null;
+    const d = this.dimension;
+    return this.vectors.subarray(row * d, (row + 1) * d);
   }
 
   /** A copy of the row's vector, or null for a tombstone. */

@@ -1,0 +1,51 @@
+# Builds build/Release/conifer_faiss.node: a thin N-API binding over Debian's static libfaiss
+# (faiss 1.7.3, package libfaiss-dev) and OpenBLAS (libopenblas-dev).
+#
+# -march=x86-64-v2 rather than -march=native: the binary may move between machines of the same
+# kind. The distance kernels live in libfaiss.a anyway (built by Debian without AVX2), so the
+# flags below only shape the glue code.
+{
+  "targets": [
+    {
+      "target_name": "conifer_faiss",
+      "sources": [
+        "native/addon.cc",
+        "native/index_wrap.cc",
+        "native/workers.cc",
+        "native/threads.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++20", "-std=gnu++17"],
+      "cflags_cc": [
+        "-std=c++17",
+        "-O3",
+        "-march=x86-64-v2",
+        "-fexceptions",
+        "-frtti",
+        "-fopenmp",
+        "-fvisibility=hidden",
+        "-Wall",
+        "-Wextra",
+        "-Wno-unused-parameter"
+      ],
+      "ldflags": [
+        "-fopenmp",
+        "-Wl,--exclude-libs,ALL"
+      ],
+      "libraries": [
+        "-lfaiss",
+        "-llapack",
+        "-lblas",
+        "-lgomp"
+      ]
+    }
+  ]
+}

@@ -1,0 +1,54 @@
+// Module entry: conifer_faiss.node
+//
+// exports.Index        the index class (see index_wrap.h)
+// exports.setThreads   OpenMP threads for train()/add() (searches always use one)
+// exports.getThreads
+// exports.blasPinned   whether OpenBLAS was found and pinned to one thread
+// exports.faissVersion
+#include "errors.h"
+#include "index_wrap.h"
+#include "threads.h"
+#include "validate.h"
+
+#include <faiss/Index.h>
+
+#include <napi.h>
+
+#include <string>
+
+namespace conifer {
+namespace {
+
+Napi::Value setThreads(const Napi::CallbackInfo& info) {
+  setBuildThreads(static_cast<int>(integerArg(info[0], "n", 1, 1024)));
+  return info.Env().Undefined();
+}
+
+Napi::Value getThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), buildThreads());
+}
+
+bool gBlasPinned = false;
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  static const bool pinned = pinBlasToOneThread();
+  gBlasPinned = pinned;
+  exports.Set("Index", IndexWrap::define(env));
+  exports.Set("setThreads", Napi::Function::New<setThreads>(env, "setThreads"));
+  exports.Set("getThreads", Napi::Function::New<getThreads>(env, "getThreads"));
+  exports.Set("blasPinned", Napi::Boolean::New(env, gBlasPinned));
+  exports.Set("faissVersion",
+              Napi::String::New(env, std::to_string(FAISS_VERSION_MAJOR) + "." +
+                                         std::to_string(FAISS_VERSION_MINOR) + "." +
+                                         std::to_string(FAISS_VERSION_PATCH)));
+  return exports;
+}
+
+}  // namespace
+}  // namespace conifer
+
+static Napi::Object initModule(Napi::Env env, Napi::Object exports) {
+  return conifer::init(env, exports);
+}
+
+NODE_API_MODULE(conifer_faiss, initModule)

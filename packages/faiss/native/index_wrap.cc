@@ -1,0 +1,312 @@
+#include "index_wrap.h"
+
+#include "errors.h"
+#include "validate.h"
+#include "workers.h"
+
+#include <faiss/impl/io.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+
+#include <cstring>
+#include <limits>
+
+namespace conifer {
+
+namespace {
+
+/// Per-environment data: the constructor, so C++ can create instances.
+struct AddonData {
+  Napi::FunctionReference indexConstructor;
+};
+
+/// Largest dimension accepted (Pinecone allows 20,000).
+constexpr int64_t kMaxDimension = 65536;
+/// Largest k accepted, and largest nq * k (result arrays of 2^28 elements are 1 GiB each).
+constexpr int64_t kMaxK = 1 << 20;
+constexpr int64_t kMaxResults = int64_t{1} << 28;
+constexpr int64_t kMaxFactoryLength = 1024;
+
+/// faiss::IOReader over borrowed bytes (read_index copies what it keeps): avoids copying the
+/// serialized index into a std::vector first, as VectorIOReader would.
+struct SpanReader : faiss::IOReader {
+  SpanReader(const uint8_t* data, size_t size) : data(data), size(size) {}
+  size_t operator()(void* ptr, size_t itemSize, size_t nitems) override {
+    if (itemSize == 0 || pos >= size) return 0;
+    const size_t available = (size - pos) / itemSize;
+    const size_t count = nitems < available ? nitems : available;
+    std::memcpy(ptr, data + pos, count * itemSize);
+    pos += count * itemSize;
+    return count;
+  }
+  const uint8_t* data;
+  size_t size;
+  size_t pos = 0;
+};
+
+Napi::Error disposedError(Napi::Env env) {
+  return makeError(env, "faiss index is disposed", kDisposedErrorCode);
+}
+
+Napi::Error busyError(Napi::Env env, const char* what) {
+  return makeError(env,
+                   std::string("faiss index is busy: ") + what +
+                       " cannot run while train() or add() is in progress; await it first",
+                   kBusyErrorCode);
+}
+
+}  // namespace
+
+Napi::Function IndexWrap::define(Napi::Env env) {
+  Napi::Function ctor = DefineClass(
+      env, "Index",
+      {
+          StaticMethod<&IndexWrap::create>("create"),
+          StaticMethod<&IndexWrap::deserialize>("deserialize"),
+          InstanceAccessor<&IndexWrap::d>("d"),
+          InstanceAccessor<&IndexWrap::ntotal>("ntotal"),
+          InstanceAccessor<&IndexWrap::isTrained>("isTrained"),
+          InstanceAccessor<&IndexWrap::metric>("metric"),
+          InstanceAccessor<&IndexWrap::kind>("kind"),
+          InstanceAccessor<&IndexWrap::disposed>("disposed"),
+          InstanceMethod<&IndexWrap::train>("train"),
+          InstanceMethod<&IndexWrap::add>("add"),
+          InstanceMethod<&IndexWrap::search>("search"),
+          InstanceMethod<&IndexWrap::reconstruct>("reconstruct"),
+          InstanceMethod<&IndexWrap::serialize>("serialize"),
+          InstanceMethod<&IndexWrap::dispose>("dispose"),
+      });
+  auto* data = new AddonData();
+  data->indexConstructor = Napi::Persistent(ctor);
+  env.SetInstanceData<AddonData>(data);
+  return ctor;
+}
+
+IndexWrap::IndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IndexWrap>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal()) {
+    throw Napi::TypeError::New(info.Env(), "use Index.create() or Index.deserialize()");
+  }
+  auto* handoff = info[0].As<Napi::External<std::shared_ptr<IndexState>>>().Data();
+  state_ = std::move(*handoff);
+  int64_t ignored;
+  napi_adjust_external_memory(info.Env(), state_->externalBytes, &ignored);
+}
+
+IndexWrap::~IndexWrap() { release(Env()); }
+
+void IndexWrap::release(napi_env env) {
+  if (!state_) return;
+  state_->disposed = true;
+  int64_t ignored;
+  // Raw call: this also runs in the GC finalizer, where a thrown Napi::Error would terminate.
+  napi_adjust_external_memory(env, -state_->externalBytes, &ignored);
+  state_.reset();  // frees the index now, or when the last in-flight worker finishes
+}
+
+Napi::Object IndexWrap::instantiate(Napi::Env env, std::shared_ptr<IndexState> state) {
+  auto* data = env.GetInstanceData<AddonData>();
+  std::shared_ptr<IndexState> handoff = std::move(state);
+  using Handoff = Napi::External<std::shared_ptr<IndexState>>;
+  return data->indexConstructor.New({Handoff::New(env, &handoff)});
+}
+
+IndexState& IndexWrap::live(Napi::Env env) {
+  if (!state_) throw disposedError(env);
+  return *state_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// construction
+
+Napi::Value IndexWrap::create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int d = static_cast<int>(integerArg(info[0], "d", 1, kMaxDimension));
+  const std::string factory = stringArg(info[1], "factory");
+  if (factory.empty() || static_cast<int64_t>(factory.size()) > kMaxFactoryLength) {
+    throw Napi::RangeError::New(env, "factory must be a non-empty faiss index_factory string");
+  }
+  const std::string metricName = stringArg(info[2], "metric");
+  faiss::MetricType metric;
+  if (metricName == "l2") {
+    metric = faiss::METRIC_L2;
+  } else if (metricName == "ip") {
+    metric = faiss::METRIC_INNER_PRODUCT;
+  } else {
+    throw Napi::RangeError::New(env, "metric must be 'l2' or 'ip', got '" + metricName + "'");
+  }
+  std::shared_ptr<IndexState> state;
+  runOrThrow(env, [&] {
+    std::unique_ptr<faiss::Index> index(faiss::index_factory(d, factory.c_str(), metric));
+    state = std::make_shared<IndexState>(std::move(index));
+  });
+  return instantiate(env, std::move(state));
+}
+
+Napi::Value IndexWrap::deserialize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Uint8Array bytes = uint8Arg(info[0], "bytes");
+  if (bytes.ElementLength() == 0) {
+    throw makeError(env, "faiss: cannot deserialize an empty buffer", kFaissErrorCode);
+  }
+  std::shared_ptr<IndexState> state;
+  runOrThrow(env, [&] {
+    SpanReader reader(bytes.Data(), bytes.ElementLength());
+    std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
+    if (reader.pos != reader.size) {
+      throw std::runtime_error("trailing bytes after the serialized index (" +
+                               std::to_string(reader.size - reader.pos) + ")");
+    }
+    if (index->metric_type != faiss::METRIC_L2 &&
+        index->metric_type != faiss::METRIC_INNER_PRODUCT) {
+      throw std::runtime_error("unsupported metric type " + std::to_string(index->metric_type));
+    }
+    if (index->ntotal > std::numeric_limits<int32_t>::max()) {
+      throw std::runtime_error("index holds more than 2^31-1 vectors");
+    }
+    state = std::make_shared<IndexState>(std::move(index));
+    state->externalBytes = state->ntotal.load() * state->d * static_cast<int64_t>(sizeof(float));
+  });
+  return instantiate(env, std::move(state));
+}
+
+// ---------------------------------------------------------------------------------------------
+// properties
+
+Napi::Value IndexWrap::d(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), live(info.Env()).d);
+}
+
+Napi::Value IndexWrap::ntotal(const Napi::CallbackInfo& info) {
+  const int64_t ntotal = live(info.Env()).ntotal.load(std::memory_order_acquire);
+  return Napi::Number::New(info.Env(), static_cast<double>(ntotal));
+}
+
+Napi::Value IndexWrap::isTrained(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), live(info.Env()).trained.load(std::memory_order_acquire));
+}
+
+Napi::Value IndexWrap::metric(const Napi::CallbackInfo& info) {
+  const IndexState& s = live(info.Env());
+  return Napi::String::New(info.Env(), s.metric == faiss::METRIC_INNER_PRODUCT ? "ip" : "l2");
+}
+
+Napi::Value IndexWrap::kind(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), live(info.Env()).kind());
+}
+
+Napi::Value IndexWrap::disposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !state_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// async work
+
+Napi::Value IndexWrap::mutate(const Napi::CallbackInfo& info, bool train) {
+  Napi::Env env = info.Env();
+  IndexState& s = live(env);
+  Napi::Float32Array vectors = float32Arg(info[0], "vectors");
+  const int64_t n = vectorCount(vectors, s.d, "vectors");
+  if (!train && !s.trained.load(std::memory_order_acquire)) {
+    throw makeError(env, "faiss: index is not trained: call (and await) train() before add()",
+                    kFaissErrorCode);
+  }
+  const auto kind = train ? MutateWorker::Kind::Train : MutateWorker::Kind::Add;
+  auto* worker = new MutateWorker(env, state_, kind, vectors, n);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value IndexWrap::train(const Napi::CallbackInfo& info) { return mutate(info, true); }
+
+Napi::Value IndexWrap::add(const Napi::CallbackInfo& info) { return mutate(info, false); }
+
+Napi::Value IndexWrap::search(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IndexState& s = live(env);
+  Napi::Float32Array queries = float32Arg(info[0], "queries");
+  SearchRequest request;
+  request.nq = vectorCount(queries, s.d, "queries");
+  request.k = integerArg(info[1], "k", 1, kMaxK);
+  if (request.nq * request.k > kMaxResults) {
+    throw Napi::RangeError::New(env, "nq * k must be at most 2^28");
+  }
+  if (auto nprobe = optionalIntegerArg(info[2], "nprobe", 1, std::numeric_limits<int32_t>::max())) {
+    if (s.ivf == nullptr) {
+      throw Napi::TypeError::New(
+          env, std::string("nprobe applies to IVF indexes; this index is ") + s.kind());
+    }
+    request.nprobe = static_cast<int>(*nprobe);
+  }
+  if (auto ef = optionalIntegerArg(info[3], "efSearch", 1, 1 << 20)) {
+    if (s.hnsw == nullptr) {
+      throw Napi::TypeError::New(
+          env, std::string("efSearch applies to HNSW indexes; this index is ") + s.kind());
+    }
+    request.efSearch = static_cast<int>(*ef);
+  }
+  if (!info[4].IsUndefined() && !info[4].IsNull()) {
+    Napi::Uint8Array allowed = uint8Arg(info[4], "allowed");
+    request.filtered = true;
+    request.allowed.assign(allowed.Data(), allowed.Data() + allowed.ElementLength());
+  }
+  request.queries.assign(queries.Data(), queries.Data() + queries.ElementLength());
+  auto* worker = new SearchWorker(env, state_, std::move(request));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+// ---------------------------------------------------------------------------------------------
+// synchronous reads
+
+Napi::Value IndexWrap::reconstruct(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IndexState& s = live(env);
+  const int64_t ntotal = s.ntotal.load(std::memory_order_acquire);
+  const int64_t id = integerArg(info[0], "id", 0, std::numeric_limits<int32_t>::max());
+  if (id >= ntotal) {
+    throw Napi::RangeError::New(env, "id " + std::to_string(id) + " is out of range (ntotal " +
+                                         std::to_string(ntotal) + ")");
+  }
+  Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(s.d));
+  if (!s.gate.tryLockSharedNow(IndexGate::kAnyKey, [](int) {})) {
+    throw busyError(env, "reconstruct()");
+  }
+  auto error = captureErrors([&] {
+    if (s.ivf != nullptr && s.ivf->direct_map.no()) {
+      // No id → list map: scan the inverted lists' ids instead of building one (which would
+      // mutate the index and its serialized form).
+      s.ivf->reconstruct_n(id, 1, out.Data());
+    } else {
+      s.index->reconstruct(id, out.Data());
+    }
+  });
+  s.gate.unlockShared(IndexGate::kAnyKey);
+  if (error) throw makeError(env, *error, kFaissErrorCode);
+  return out;
+}
+
+Napi::Value IndexWrap::serialize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IndexState& s = live(env);
+  // HNSW: write the default efSearch, not whatever the last search set.
+  const int key = s.searchKey(std::nullopt);
+  if (!s.gate.tryLockSharedNow(key, [&s](int k) { s.applyKey(k); })) {
+    throw busyError(env, "serialize()");
+  }
+  faiss::VectorIOWriter writer;
+  auto error = captureErrors([&] { faiss::write_index(s.index.get(), &writer); });
+  s.gate.unlockShared(key);
+  if (error) throw makeError(env, *error, kFaissErrorCode);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, writer.data.size());
+  if (!writer.data.empty()) std::memcpy(buffer.Data(), writer.data.data(), writer.data.size());
+  return Napi::Uint8Array::New(env, writer.data.size(), buffer, 0);
+}
+
+Napi::Value IndexWrap::dispose(const Napi::CallbackInfo& info) {
+  release(info.Env());
+  return info.Env().Undefined();
+}
+
+}  // namespace conifer

@@ -1,0 +1,159 @@
+#include "workers.h"
+
+#include "errors.h"
+#include "threads.h"
+
+#include <faiss/impl/HNSW.h>
+#include <faiss/impl/IDSelector.h>
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+namespace conifer {
+
+// ---------------------------------------------------------------------------------------------
+// train / add
+
+MutateWorker::MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
+                           const Napi::Float32Array& vectors, int64_t n)
+    : Napi::AsyncWorker(env, kind == Kind::Train ? "conifer:faiss:train" : "conifer:faiss:add"),
+      state_(std::move(state)),
+      kind_(kind),
+      vectors_(vectors.Data(), vectors.Data() + vectors.ElementLength()),
+      n_(n),
+      deferred_(Napi::Promise::Deferred::New(env)) {}
+
+void MutateWorker::Execute() {
+  auto error = captureErrors([this] {
+    useOmpThreads(buildThreads());
+    IndexState& s = *state_;
+    ExclusiveAccess access(s.gate);
+    if (kind_ == Kind::Train) {
+      s.index->train(n_, vectors_.data());
+    } else {
+      if (!s.index->is_trained) {
+        throw std::logic_error("index is not trained: call train() before add()");
+      }
+      if (s.index->ntotal + n_ > std::numeric_limits<int32_t>::max()) {
+        throw std::length_error("an index holds at most 2^31-1 vectors (labels are int32)");
+      }
+      s.index->add(n_, vectors_.data());
+    }
+    s.refreshCounts();
+  });
+  std::vector<float>().swap(vectors_);  // free the copy before the promise settles
+  if (error) SetError(*error);
+}
+
+void MutateWorker::OnOK() {
+  IndexState& s = *state_;
+  if (kind_ == Kind::Add && !s.disposed) {
+    const int64_t bytes = n_ * s.d * static_cast<int64_t>(sizeof(float));
+    s.externalBytes += bytes;
+    int64_t ignored;
+    napi_adjust_external_memory(Env(), bytes, &ignored);
+  }
+  deferred_.Resolve(Env().Undefined());
+}
+
+void MutateWorker::OnError(const Napi::Error& error) {
+  deferred_.Reject(makeError(Env(), error.Message(), kFaissErrorCode).Value());
+}
+
+// ---------------------------------------------------------------------------------------------
+// search
+
+SearchWorker::SearchWorker(Napi::Env env, std::shared_ptr<IndexState> state,
+                           SearchRequest request)
+    : Napi::AsyncWorker(env, "conifer:faiss:search"),
+      state_(std::move(state)),
+      request_(std::move(request)),
+      deferred_(Napi::Promise::Deferred::New(env)) {
+  const size_t count = static_cast<size_t>(request_.nq * request_.k);
+  Napi::Float32Array distances = Napi::Float32Array::New(env, count);
+  Napi::Int32Array labels = Napi::Int32Array::New(env, count);
+  distances_ = distances.Data();
+  labels_ = labels.Data();
+  distancesRef_ = Napi::Persistent(distances.As<Napi::Object>());
+  labelsRef_ = Napi::Persistent(labels.As<Napi::Object>());
+}
+
+void SearchWorker::Execute() {
+  auto error = captureErrors([this] {
+    useOmpThreads(1);
+    IndexState& s = *state_;
+    const SearchRequest& r = request_;
+    std::vector<faiss::Index::idx_t> labels64(static_cast<size_t>(r.nq * r.k));
+
+    std::unique_ptr<faiss::IDSelectorBitmap> selector;
+    if (r.filtered) {
+      selector = std::make_unique<faiss::IDSelectorBitmap>(r.allowed.size(), r.allowed.data());
+    }
+    // Per-call parameters. The HNSW efSearch is also set on the index by the gate (faiss 1.7.3
+    // sizes its queue from the member; see gate.h).
+    faiss::SearchParametersIVF ivfParams;
+    faiss::SearchParametersHNSW hnswParams;
+    faiss::SearchParameters plainParams;
+    const faiss::SearchParameters* params = nullptr;
+    if (s.ivf != nullptr) {
+      ivfParams.nprobe = static_cast<size_t>(r.nprobe.value_or(static_cast<int>(s.ivf->nprobe)));
+      ivfParams.nprobe = std::min(ivfParams.nprobe, s.ivf->nlist);
+      ivfParams.max_codes = s.ivf->max_codes;
+      ivfParams.sel = selector.get();
+      params = &ivfParams;
+    } else if (s.hnsw != nullptr) {
+      hnswParams.efSearch = s.searchKey(r.efSearch);
+      hnswParams.check_relative_distance = s.hnsw->hnsw.check_relative_distance;
+      hnswParams.sel = selector.get();
+      params = &hnswParams;
+    } else if (selector) {
+      plainParams.sel = selector.get();
+      params = &plainParams;
+    }
+
+    const int key = s.searchKey(r.efSearch);
+    {
+      SharedAccess access(s.gate, key, [&s](int k) { s.applyKey(k); });
+      // faiss 1.7.3 checks some of this only inside OpenMP regions, where a throw cannot be
+      // caught and terminates the process (an untrained IVF reads uninitialized list numbers).
+      if (!s.index->is_trained) {
+        throw std::logic_error("index is not trained: call (and await) train() before search()");
+      }
+      if (s.ivf != nullptr && (s.ivf->quantizer == nullptr ||
+                               s.ivf->quantizer->ntotal != static_cast<int64_t>(s.ivf->nlist))) {
+        throw std::logic_error("IVF coarse quantizer does not hold nlist centroids");
+      }
+      s.index->search(r.nq, r.queries.data(), r.k, distances_, labels64.data(), params);
+    }
+
+    // Narrow labels; a missing result (-1) gets the worst possible distance.
+    const float missing = s.metric == faiss::METRIC_INNER_PRODUCT
+                              ? -std::numeric_limits<float>::infinity()
+                              : std::numeric_limits<float>::infinity();
+    for (size_t i = 0; i < labels64.size(); ++i) {
+      const faiss::Index::idx_t label = labels64[i];
+      if (label < 0) {
+        labels_[i] = -1;
+        distances_[i] = missing;
+      } else {
+        labels_[i] = static_cast<int32_t>(label);
+      }
+    }
+  });
+  if (error) SetError(*error);
+}
+
+void SearchWorker::OnOK() {
+  Napi::Env env = Env();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("distances", distancesRef_.Value());
+  result.Set("labels", labelsRef_.Value());
+  deferred_.Resolve(result);
+}
+
+void SearchWorker::OnError(const Napi::Error& error) {
+  deferred_.Reject(makeError(Env(), error.Message(), kFaissErrorCode).Value());
+}
+
+}  // namespace conifer

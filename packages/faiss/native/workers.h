@@ -1,0 +1,72 @@
+// Work that runs on the libuv thread pool and settles a promise.
+#pragma once
+
+#include "index_state.h"
+
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace conifer {
+
+/// train() or add(): exclusive access, buildThreads() OpenMP threads. The input vectors are
+/// copied once (one memcpy) on the JS thread, so the caller's array may change right away.
+class MutateWorker : public Napi::AsyncWorker {
+ public:
+  enum class Kind { Train, Add };
+
+  MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
+               const Napi::Float32Array& vectors, int64_t n);
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override;
+  void OnOK() override;
+  void OnError(const Napi::Error& error) override;
+
+ private:
+  std::shared_ptr<IndexState> state_;
+  Kind kind_;
+  std::vector<float> vectors_;
+  int64_t n_;
+  Napi::Promise::Deferred deferred_;
+};
+
+struct SearchRequest {
+  int64_t nq = 0;
+  int64_t k = 0;
+  std::optional<int> nprobe;    // IVF only
+  std::optional<int> efSearch;  // HNSW only
+  std::vector<float> queries;   // nq * d, copied once
+  bool filtered = false;
+  std::vector<uint8_t> allowed;  // bitmap, bit i of byte i/8 (LSB first) = id i allowed
+};
+
+/// search(): shared access, one OpenMP thread. faiss writes distances straight into the
+/// Float32Array that the promise resolves with; labels (int64 in faiss) are narrowed to an
+/// Int32Array in the worker.
+class SearchWorker : public Napi::AsyncWorker {
+ public:
+  SearchWorker(Napi::Env env, std::shared_ptr<IndexState> state, SearchRequest request);
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override;
+  void OnOK() override;
+  void OnError(const Napi::Error& error) override;
+
+ private:
+  std::shared_ptr<IndexState> state_;
+  SearchRequest request_;
+  Napi::ObjectReference distancesRef_;
+  Napi::ObjectReference labelsRef_;
+  float* distances_;
+  int32_t* labels_;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace conifer

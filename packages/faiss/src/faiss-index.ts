@@ -1,0 +1,158 @@
+import { binding, type NativeIndex } from './native.ts';
+
+/**
+ * Distance metric of an index.
+ * - `'l2'`: squared Euclidean distance (faiss METRIC_L2; exactly what Conifer reports for
+ *   `euclidean`); smaller is closer.
+ * - `'ip'`: inner product (METRIC_INNER_PRODUCT); larger is closer. Cosine similarity is inner
+ *   product over normalized vectors: Conifer normalizes vectors and queries and uses `'ip'`.
+ */
+export type FaissMetric = 'l2' | 'ip';
+
+/** Top-level index family, which decides which search parameters apply. */
+export type FaissIndexKind = 'flat' | 'ivf' | 'hnsw' | 'other';
+
+/** Per-call search parameters. */
+export interface SearchParams {
+  /** IVF only: inverted lists probed per query (default: the index's, 1 for a new index). */
+  nprobe?: number;
+  /** HNSW only: size of the search queue (default: the index's, 16 for a new index). */
+  efSearch?: number;
+  /**
+   * Filter bitmap: row i may be returned iff bit `i % 8` (least significant first) of byte
+   * `i >> 3` is set; rows past the end are excluded. See {@link bitmapOf}.
+   *
+   * Supported by Flat, SQ, IVF (Flat/SQ/PQ) and HNSW indexes; faiss 1.7.3 rejects it for PQ,
+   * fast-scan, LSH, NSG and Refine indexes. IVF and HNSW return only the allowed rows they
+   * reach: with a very selective filter they return fewer than k (label -1), so search the few
+   * allowed rows exactly instead (a Flat index over them, or a scan).
+   */
+  allowed?: Uint8Array;
+}
+
+/**
+ * Result of a search of `nq` queries for `k` neighbours, row-major: the neighbours of query q
+ * are at `[q * k, (q + 1) * k)`, best first. A missing neighbour (fewer than k rows, or
+ * filtered out) has label -1 and distance +Infinity (`'l2'`) or -Infinity (`'ip'`).
+ */
+export interface SearchResult {
+  distances: Float32Array;
+  /** Row numbers: the i-th vector ever added to the index has label i. */
+  labels: Int32Array;
+}
+
+/**
+ * A faiss index in native memory.
+ *
+ * Ids are sequential: the vectors of every add() get the next row numbers (0, 1, 2, ...), which
+ * is what a slab needs; there is no add_with_ids. Labels come back as an Int32Array (an index
+ * holds at most 2^31-1 vectors).
+ *
+ * train(), add() and search() run on the libuv thread pool and return promises; inputs are
+ * copied once into native memory when the call is made, so the caller may reuse its arrays at
+ * once. Concurrent searches run in parallel; train() and add() wait for running searches and
+ * run alone. Every native failure becomes a rejected promise or a thrown Error (`code`
+ * `ERR_FAISS`, `ERR_FAISS_DISPOSED` or `ERR_FAISS_BUSY`); bad arguments throw TypeError or
+ * RangeError before faiss is called.
+ *
+ * @example
+ * const index = FaissIndex.create(128, 'IVF1024,Flat', 'l2');
+ * await index.train(sample);
+ * await index.add(vectors);
+ * const { labels, distances } = await index.search(query, 10, { nprobe: 8 });
+ * const bytes = index.serialize();
+ * index.dispose();
+ */
+export class FaissIndex {
+  readonly #native: NativeIndex;
+
+  private constructor(native: NativeIndex) {
+    this.#native = native;
+  }
+
+  /**
+   * Creates an empty index with faiss's index_factory, e.g. `'Flat'`, `'IVF1024,Flat'`,
+   * `'HNSW32'`, `'IVF256,SQ8'`. Throws (code ERR_FAISS) on a string faiss cannot parse.
+   */
+  static create(d: number, factory: string, metric: FaissMetric): FaissIndex {
+    return new FaissIndex(binding().Index.create(d, factory, metric));
+  }
+
+  /**
+   * Reads an index written by {@link serialize}. Throws (code ERR_FAISS) on bytes faiss cannot
+   * parse. faiss checks structure, not integrity: verify a checksum of bytes read from storage
+   * first (a flipped bit in a length field can still ask for a huge allocation).
+   */
+  static deserialize(bytes: Uint8Array): FaissIndex {
+    return new FaissIndex(binding().Index.deserialize(bytes));
+  }
+
+  /** Vector dimension. */
+  get d(): number {
+    return this.#native.d;
+  }
+
+  /** Number of vectors added. */
+  get ntotal(): number {
+    return this.#native.ntotal;
+  }
+
+  /** False until train() for indexes that need it (IVF, PQ, SQ); true for Flat and HNSW. */
+  get isTrained(): boolean {
+    return this.#native.isTrained;
+  }
+
+  get metric(): FaissMetric {
+    return this.#native.metric;
+  }
+
+  get kind(): FaissIndexKind {
+    return this.#native.kind;
+  }
+
+  /** True after dispose(). */
+  get disposed(): boolean {
+    return this.#native.disposed;
+  }
+
+  /** Trains on `vectors` (n × d, row-major), off the event loop. */
+  async train(vectors: Float32Array): Promise<void> {
+    return this.#native.train(vectors);
+  }
+
+  /** Appends `vectors` (n × d, row-major) with labels ntotal, ntotal + 1, ... */
+  async add(vectors: Float32Array): Promise<void> {
+    return this.#native.add(vectors);
+  }
+
+  /**
+   * Finds the k nearest rows of each query (`queries` is nq × d, row-major), off the event loop,
+   * single-threaded. k may exceed ntotal (missing neighbours have label -1).
+   * `nprobe` on a non-IVF index or `efSearch` on a non-HNSW index throws a TypeError.
+   */
+  async search(queries: Float32Array, k: number, params: SearchParams = {}): Promise<SearchResult> {
+    return this.#native.search(queries, k, params.nprobe, params.efSearch, params.allowed);
+  }
+
+  /** The stored vector of row `id` (decoded: approximate for SQ/PQ indexes). */
+  reconstruct(id: number): Float32Array {
+    return this.#native.reconstruct(id);
+  }
+
+  /**
+   * The index in faiss's own format (write_index). Synchronous; throws ERR_FAISS_BUSY while a
+   * train() or add() is running.
+   */
+  serialize(): Uint8Array {
+    return this.#native.serialize();
+  }
+
+  /**
+   * Frees the native index now (or, when searches are still running, as soon as they finish).
+   * Later calls throw (code ERR_FAISS_DISPOSED). Indexes not disposed are freed when garbage
+   * collected; their memory is reported to V8 as external memory.
+   */
+  dispose(): void {
+    this.#native.dispose();
+  }
+}

@@ -1,0 +1,499 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  FaissIndex,
+  bitmapOf,
+  blasPinned,
+  emptyBitmap,
+  faissVersion,
+  getThreads,
+  isAllowed,
+  setThreads,
+} from './index.ts';
+import type { FaissMetric, SearchResult } from './index.ts';
+import { bruteForce, clusteredVectors, normalizeRows, recallAtK, rng, rowOf } from './synthetic.ts';
+
+const D = 32;
+const N = 5000;
+const NQ = 100;
+const K = 10;
+
+/** Uniform random vectors: no near-ties, so exact search must match brute force exactly. */
+function uniformVectors(n: number, d: number, seed: number): Float32Array {
+  const random = rng(seed);
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < out.length; i++) out[i] = random() * 2 - 1;
+  return out;
+}
+
+/** 5000 base + 100 query vectors from one mixture of 32 Gaussians. */
+function clusteredSet(): { base: Float32Array; queries: Float32Array } {
+  const all = clusteredVectors(N + NQ, D, { clusters: 32, sigma: 0.5, seed: 7 });
+  return { base: all.slice(0, N * D), queries: all.slice(N * D) };
+}
+
+async function built(factory: string, metric: FaissMetric, base: Float32Array): Promise<FaissIndex> {
+  const index = FaissIndex.create(D, factory, metric);
+  if (!index.isTrained) await index.train(base);
+  await index.add(base);
+  return index;
+}
+
+/** Byte equality without vitest's slow element-wise diffing of large arrays. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** Asserts `promise` rejects with an Error whose message matches and whose code is `code`. */
+async function expectRejects(promise: Promise<unknown>, message: RegExp, code?: string): Promise<Error> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).message).toMatch(message);
+  if (code !== undefined) expect((error as { code?: string }).code).toBe(code);
+  return error as Error;
+}
+
+function expectThrows(fn: () => unknown, message: RegExp, code?: string): Error {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).message).toMatch(message);
+  if (code !== undefined) expect((error as { code?: string }).code).toBe(code);
+  return error as Error;
+}
+
+describe('exact search (Flat) matches brute force', () => {
+  const base = uniformVectors(N, D, 1);
+  const queries = uniformVectors(50, D, 2);
+
+  for (const metric of ['l2', 'ip'] as const) {
+    it(`${metric}: identical top-${K} ids, and distances`, async () => {
+      const index = await built('Flat', metric, base);
+      const exact = bruteForce(base, queries, D, K, metric);
+      // nq >= 20 takes faiss's BLAS path, a single query the direct one: check both.
+      const batch = await index.search(queries, K);
+      const single = await index.search(queries.subarray(0, D), K);
+      for (let q = 0; q < 50; q++) expect(rowOf(batch.labels, q, K)).toEqual(exact[q]);
+      expect(rowOf(single.labels, 0, K)).toEqual(exact[0]);
+      // Distances: squared L2 / inner product of the returned rows.
+      for (let j = 0; j < K; j++) {
+        const row = batch.labels[j]!;
+        let want = 0;
+        for (let x = 0; x < D; x++) {
+          const a = queries[x]!;
+          const b = base[row * D + x]!;
+          want += metric === 'l2' ? (a - b) ** 2 : a * b;
+        }
+        expect(batch.distances[j]).toBeCloseTo(want, 3);
+      }
+      index.dispose();
+    });
+  }
+
+  it('cosine = inner product over normalized vectors', async () => {
+    const b = normalizeRows(base.slice(), D);
+    const q = normalizeRows(queries.slice(), D);
+    const index = await built('Flat', 'ip', b);
+    const { labels, distances } = await index.search(q, K);
+    expect(rowOf(labels, 0, K)).toEqual(bruteForce(b, q.subarray(0, D), D, K, 'ip')[0]);
+    expect(distances[0]).toBeLessThanOrEqual(1.000001);
+    index.dispose();
+  });
+});
+
+describe('approximate search: recall and per-call parameters', { timeout: 60_000 }, () => {
+  const { base, queries } = clusteredSet();
+  const exactL2 = bruteForce(base, queries, D, K, 'l2');
+  let ivf: FaissIndex;
+  let hnsw: FaissIndex;
+
+  beforeAll(async () => {
+    ivf = await built('IVF64,Flat', 'l2', base);
+    hnsw = await built('HNSW32', 'l2', base);
+  });
+  afterAll(() => {
+    ivf.dispose();
+    hnsw.dispose();
+  });
+
+  it('IVF64,Flat: recall@10 >= 0.9 at nprobe 16, clearly lower at nprobe 1', async () => {
+    const high = recallAtK((await ivf.search(queries, K, { nprobe: 16 })).labels, exactL2, K);
+    const low = recallAtK((await ivf.search(queries, K, { nprobe: 1 })).labels, exactL2, K);
+    expect(high).toBeGreaterThanOrEqual(0.9);
+    expect(low).toBeLessThan(high - 0.1);
+    // Default nprobe is the index's (1).
+    const byDefault = recallAtK((await ivf.search(queries, K)).labels, exactL2, K);
+    expect(byDefault).toBe(low);
+  });
+
+  it('HNSW32: recall@10 >= 0.9 at efSearch 64, clearly lower at efSearch 1', async () => {
+    const high = recallAtK((await hnsw.search(queries, K, { efSearch: 64 })).labels, exactL2, K);
+    const low = recallAtK((await hnsw.search(queries, K, { efSearch: 1 })).labels, exactL2, K);
+    expect(high).toBeGreaterThanOrEqual(0.9);
+    expect(low).toBeLessThan(high - 0.1);
+  });
+
+  it('HNSW: a search without efSearch uses the index default, whatever ran before', async () => {
+    const before = await hnsw.search(queries, K);
+    await hnsw.search(queries, K, { efSearch: 256 });
+    const after = await hnsw.search(queries, K);
+    const explicit16 = await hnsw.search(queries, K, { efSearch: 16 });
+    expect(after.labels).toEqual(before.labels);
+    expect(after.labels).toEqual(explicit16.labels);
+  });
+
+  it('IVF and HNSW with inner product on normalized vectors (cosine)', async () => {
+    const b = normalizeRows(base.slice(), D);
+    const q = normalizeRows(queries.slice(), D);
+    const exact = bruteForce(b, q, D, K, 'ip');
+    const ivfIp = await built('IVF64,Flat', 'ip', b);
+    const hnswIp = await built('HNSW32', 'ip', b);
+    expect(recallAtK((await ivfIp.search(q, K, { nprobe: 16 })).labels, exact, K)).toBeGreaterThanOrEqual(0.9);
+    expect(recallAtK((await hnswIp.search(q, K, { efSearch: 64 })).labels, exact, K)).toBeGreaterThanOrEqual(0.9);
+    ivfIp.dispose();
+    hnswIp.dispose();
+  });
+
+  it('64 concurrent searches with mixed parameters all return what sequential searches return', async () => {
+    const one = (q: number): Float32Array => queries.subarray(q * D, (q + 1) * D);
+    const efs = [8, 16, 64, 128];
+    const probes = [1, 4, 16];
+    const expected: SearchResult[] = [];
+    for (let i = 0; i < 64; i++) {
+      expected.push(
+        i % 2 === 0
+          ? await hnsw.search(one(i), K, { efSearch: efs[i % efs.length]! })
+          : await ivf.search(one(i), K, { nprobe: probes[i % probes.length]! }),
+      );
+    }
+    const concurrent = await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        i % 2 === 0
+          ? hnsw.search(one(i), K, { efSearch: efs[i % efs.length]! })
+          : ivf.search(one(i), K, { nprobe: probes[i % probes.length]! }),
+      ),
+    );
+    concurrent.forEach((result, i) => {
+      expect(result.labels).toEqual(expected[i]!.labels);
+      expect(result.distances).toEqual(expected[i]!.distances);
+    });
+  });
+});
+
+describe('filtered search with an allowed-rows bitmap', { timeout: 60_000 }, () => {
+  const { base, queries } = clusteredSet();
+  const random = rng(3);
+  const allowedRows = new Set<number>();
+  for (let r = 0; r < N; r++) if (random() < 0.1) allowedRows.add(r);
+  const allowed = bitmapOf(N, allowedRows);
+  const exact = bruteForce(base, queries, D, K, 'l2', (r) => allowedRows.has(r));
+
+  const cases: { factory: string; params: { nprobe?: number; efSearch?: number }; minRecall: number }[] = [
+    { factory: 'Flat', params: {}, minRecall: 1 },
+    { factory: 'IVF64,Flat', params: { nprobe: 32 }, minRecall: 0.9 },
+    { factory: 'HNSW32', params: { efSearch: 128 }, minRecall: 0.9 },
+  ];
+  for (const { factory, params, minRecall } of cases) {
+    it(`${factory}: only allowed rows come back, and the right ones`, async () => {
+      const index = await built(factory, 'l2', base);
+      const { labels, distances } = await index.search(queries, K, { ...params, allowed });
+      for (let i = 0; i < labels.length; i++) {
+        const label = labels[i]!;
+        if (label === -1) expect(distances[i]).toBe(Infinity);
+        else expect(allowedRows.has(label)).toBe(true);
+      }
+      expect(recallAtK(labels, exact, K)).toBeGreaterThanOrEqual(minRecall);
+      if (factory === 'Flat') for (let q = 0; q < NQ; q++) expect(rowOf(labels, q, K)).toEqual(exact[q]);
+      index.dispose();
+    });
+  }
+
+  it('fewer allowed rows than k: the rest is -1; an empty bitmap returns nothing', async () => {
+    const index = await built('Flat', 'ip', base);
+    const three = bitmapOf(N, [5, 17, 4999]);
+    const { labels, distances } = await index.search(queries.subarray(0, D), K, { allowed: three });
+    expect([...labels.subarray(0, 3)].sort((a, b) => a - b)).toEqual([5, 17, 4999]);
+    expect([...labels.subarray(3)]).toEqual(new Array(K - 3).fill(-1));
+    expect([...distances.subarray(3)]).toEqual(new Array(K - 3).fill(-Infinity));
+    const none = await index.search(queries.subarray(0, D), K, { allowed: emptyBitmap(N) });
+    expect([...none.labels]).toEqual(new Array(K).fill(-1));
+    // Rows past the end of a short bitmap are excluded.
+    const short = await index.search(queries.subarray(0, D), K, { allowed: new Uint8Array([0xff]) });
+    expect([...short.labels].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, -1, -1].sort((a, b) => a - b));
+    index.dispose();
+  });
+
+  it('bitmap helpers use faiss IDSelectorBitmap layout (LSB first)', () => {
+    const bitmap = bitmapOf(20, [0, 9, 19]);
+    expect([...bitmap]).toEqual([0b00000001, 0b00000010, 0b00001000]);
+    expect(isAllowed(bitmap, 9)).toBe(true);
+    expect(isAllowed(bitmap, 10)).toBe(false);
+    expect(isAllowed(bitmap, 1000)).toBe(false);
+    expect(() => bitmapOf(8, [8])).toThrow(RangeError);
+  });
+});
+
+describe('serialize / deserialize', { timeout: 60_000 }, () => {
+  const { base, queries } = clusteredSet();
+
+  for (const factory of ['Flat', 'IVF64,Flat', 'HNSW32', 'IVF16,SQ8']) {
+    it(`${factory}: round trip gives identical metadata, results and bytes`, async () => {
+      const index = await built(factory, 'l2', base);
+      const params = factory.startsWith('IVF') ? { nprobe: 4 } : factory === 'HNSW32' ? { efSearch: 32 } : {};
+      const bytes = index.serialize();
+      const copy = FaissIndex.deserialize(bytes);
+      expect([copy.d, copy.ntotal, copy.isTrained, copy.metric, copy.kind]).toEqual([
+        index.d,
+        index.ntotal,
+        index.isTrained,
+        index.metric,
+        index.kind,
+      ]);
+      const a = await index.search(queries, K, params);
+      const b = await copy.search(queries, K, params);
+      expect(b.labels).toEqual(a.labels);
+      expect(b.distances).toEqual(a.distances);
+      // Searches with other parameters do not leak into the serialized form.
+      expect(sameBytes(copy.serialize(), bytes)).toBe(true);
+      expect(sameBytes(index.serialize(), bytes)).toBe(true);
+      // A serialized copy can be extended (rows continue after ntotal).
+      await copy.add(queries.subarray(0, D));
+      expect(copy.ntotal).toBe(N + 1);
+      const self = await copy.search(queries.subarray(0, D), 1, factory.startsWith('IVF') ? { nprobe: 16 } : {});
+      expect(self.labels[0]).toBe(N);
+      index.dispose();
+      copy.dispose();
+    });
+  }
+
+  it('accepts a Uint8Array view at an offset into a larger buffer', async () => {
+    const index = await built('Flat', 'l2', base.subarray(0, 10 * D));
+    const bytes = index.serialize();
+    const padded = new Uint8Array(bytes.length + 13);
+    padded.set(bytes, 7);
+    const copy = FaissIndex.deserialize(padded.subarray(7, 7 + bytes.length));
+    expect(copy.ntotal).toBe(10);
+    expect(copy.reconstruct(9)).toEqual(base.slice(9 * D, 10 * D));
+  });
+});
+
+describe('reconstruct, add, metadata', { timeout: 60_000 }, () => {
+  const { base } = clusteredSet();
+
+  it('reports d, ntotal, isTrained, metric and kind', async () => {
+    const flat = FaissIndex.create(D, 'Flat', 'ip');
+    expect([flat.d, flat.ntotal, flat.isTrained, flat.metric, flat.kind]).toEqual([D, 0, true, 'ip', 'flat']);
+    const ivf = FaissIndex.create(D, 'IVF16,Flat', 'l2');
+    expect([ivf.isTrained, ivf.kind]).toEqual([false, 'ivf']);
+    await ivf.train(base);
+    expect(ivf.isTrained).toBe(true);
+    expect(FaissIndex.create(D, 'HNSW16', 'l2').kind).toBe('hnsw');
+    expect(FaissIndex.create(D, 'PCA16,Flat', 'l2').kind).toBe('other');
+    expect(faissVersion()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('ids are sequential row numbers across several add() calls', async () => {
+    const index = FaissIndex.create(D, 'Flat', 'l2');
+    await index.add(base.subarray(0, 100 * D));
+    await index.add(base.subarray(100 * D, 250 * D));
+    expect(index.ntotal).toBe(250);
+    const { labels, distances } = await index.search(base.subarray(200 * D, 201 * D), 1);
+    expect(labels[0]).toBe(200);
+    expect(distances[0]).toBe(0);
+  });
+
+  for (const factory of ['Flat', 'IVF16,Flat', 'HNSW16']) {
+    it(`${factory}: reconstruct(id) returns the stored vector`, async () => {
+      const index = await built(factory, 'l2', base);
+      for (const id of [0, 1234, N - 1]) expect(index.reconstruct(id)).toEqual(base.slice(id * D, (id + 1) * D));
+      index.dispose();
+    });
+  }
+});
+
+describe('threads and the event loop', { timeout: 60_000 }, () => {
+  it('setThreads sets the build thread count and validates it; OpenBLAS is pinned', async () => {
+    expect(blasPinned()).toBe(true);
+    expect(getThreads()).toBe(1);
+    setThreads(2);
+    expect(getThreads()).toBe(2);
+    const { base, queries } = clusteredSet();
+    const index = await built('IVF64,Flat', 'l2', base);
+    expect((await index.search(queries, K, { nprobe: 64 })).labels).toEqual(
+      (await (await built('Flat', 'l2', base)).search(queries, K)).labels,
+    );
+    setThreads(1);
+    expect(() => setThreads(0)).toThrow(RangeError);
+    expect(() => setThreads(1.5)).toThrow(RangeError);
+    expect(getThreads()).toBe(1);
+  });
+
+  it('the event loop stays responsive while a long search runs', async () => {
+    const d = 128;
+    const index = FaissIndex.create(d, 'Flat', 'l2');
+    await index.add(uniformVectors(100_000, d, 11));
+    const queries = uniformVectors(1000, d, 12);
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    histogram.enable();
+    const started = performance.now();
+    const { labels } = await index.search(queries, K);
+    const elapsed = performance.now() - started;
+    histogram.disable();
+    clearInterval(timer);
+    expect(labels.length).toBe(1000 * K);
+    // Blocking the loop would delay timers by the whole search; here they keep firing (the
+    // bound leaves room for the scheduler of a busy 2-core machine; typical max is < 15 ms).
+    expect(elapsed).toBeGreaterThan(100);
+    expect(ticks).toBeGreaterThan(elapsed / 5 / 4);
+    expect(histogram.max / 1e6).toBeLessThan(elapsed / 3);
+    index.dispose();
+  });
+});
+
+describe('errors never kill the process', { timeout: 60_000 }, () => {
+  const { base, queries } = clusteredSet();
+  let flat: FaissIndex;
+  beforeAll(async () => {
+    flat = await built('Flat', 'l2', base);
+  });
+
+  it('bad factory strings, dimensions and metrics', () => {
+    expectThrows(() => FaissIndex.create(D, 'NoSuchIndex', 'l2'), /faiss: .*NoSuchIndex/, 'ERR_FAISS');
+    expectThrows(() => FaissIndex.create(D, 'IVF,Flat', 'l2'), /faiss: /, 'ERR_FAISS');
+    expectThrows(() => FaissIndex.create(D, '', 'l2'), /factory/);
+    expectThrows(() => FaissIndex.create(0, 'Flat', 'l2'), /d must be an integer/);
+    expectThrows(() => FaissIndex.create(2.5, 'Flat', 'l2'), /d must be an integer/);
+    expectThrows(() => FaissIndex.create(D, 'Flat', 'cosine' as FaissMetric), /metric must be 'l2' or 'ip'/);
+  });
+
+  it('vectors whose length is not a multiple of d, or of the wrong type', async () => {
+    await expectRejects(flat.add(new Float32Array(D + 1)), /multiple of d \(32\)/);
+    await expectRejects(flat.add(new Float32Array(0)), /positive multiple of d/);
+    await expectRejects(flat.search(new Float32Array(D - 1), K), /queries.length \(31\)/);
+    await expectRejects(flat.train(new Float32Array(3)), /multiple of d/);
+    await expectRejects(flat.add(new Float64Array(D) as unknown as Float32Array), /must be a Float32Array/);
+    await expectRejects(flat.search([1, 2, 3] as unknown as Float32Array, K), /must be a Float32Array/);
+    const wrongBitmap = new Int8Array(4) as unknown as Uint8Array;
+    await expectRejects(flat.search(queries.subarray(0, D), K, { allowed: wrongBitmap }), /Uint8Array/);
+  });
+
+  it('k = 0, k not an integer, k > ntotal', async () => {
+    await expectRejects(flat.search(queries.subarray(0, D), 0), /k must be an integer/);
+    await expectRejects(flat.search(queries.subarray(0, D), 1.5), /k must be an integer/);
+    await expectRejects(flat.search(queries.subarray(0, D), NaN), /k must be an integer/);
+    const small = await built('Flat', 'l2', base.subarray(0, 3 * D));
+    const { labels, distances } = await small.search(queries.subarray(0, D), 5);
+    expect([...labels.subarray(3)]).toEqual([-1, -1]);
+    expect([...distances.subarray(3)]).toEqual([Infinity, Infinity]);
+    const empty = FaissIndex.create(D, 'HNSW32', 'l2');
+    expect([...(await empty.search(queries.subarray(0, D), 2)).labels]).toEqual([-1, -1]);
+  });
+
+  it('parameters that do not apply to the index type', async () => {
+    await expectRejects(flat.search(queries.subarray(0, D), K, { nprobe: 4 }), /nprobe applies to IVF/);
+    await expectRejects(flat.search(queries.subarray(0, D), K, { efSearch: 4 }), /efSearch applies to HNSW/);
+    await expectRejects(flat.search(queries.subarray(0, D), K, { efSearch: 0 }), /efSearch must be an integer/);
+  });
+
+  it('untrained IVF: add and search reject with a faiss error', async () => {
+    const ivf = FaissIndex.create(D, 'IVF16,Flat', 'l2');
+    await expectRejects(ivf.add(base), /not trained/, 'ERR_FAISS');
+    await expectRejects(ivf.search(queries, K), /faiss: index is not trained/, 'ERR_FAISS');
+    await expectRejects(ivf.train(base.subarray(0, 4 * D)), /faiss: /, 'ERR_FAISS'); // fewer points than lists
+  });
+
+  it('corrupt, truncated or empty serialized bytes', async () => {
+    const ivf = await built('IVF16,Flat', 'l2', base);
+    const bytes = ivf.serialize();
+    const random = rng(5);
+    const noise = Uint8Array.from({ length: 4096 }, () => Math.floor(random() * 256));
+    expectThrows(() => FaissIndex.deserialize(noise), /faiss: /, 'ERR_FAISS');
+    for (const cut of [4, 20, 100, bytes.length >> 1, bytes.length - 1]) {
+      expectThrows(() => FaissIndex.deserialize(bytes.subarray(0, cut)), /faiss: /, 'ERR_FAISS');
+    }
+    const trailing = new Uint8Array(bytes.length + 8);
+    trailing.set(bytes);
+    expectThrows(() => FaissIndex.deserialize(trailing), /trailing bytes/, 'ERR_FAISS');
+    const badHeader = bytes.slice();
+    badHeader[0] = 0x58;
+    expectThrows(() => FaissIndex.deserialize(badHeader), /faiss: /, 'ERR_FAISS');
+    expectThrows(() => FaissIndex.deserialize(new Uint8Array(0)), /empty buffer/, 'ERR_FAISS');
+    expectThrows(() => FaissIndex.deserialize('abc' as unknown as Uint8Array), /must be a Uint8Array/);
+  });
+
+  it('a filter on an index type faiss cannot filter (PQ, Refine) rejects instead of crashing', async () => {
+    const pq = await built('PQ4np', 'l2', base); // np: no polysemous training (slow)
+    await expectRejects(pq.search(queries, K, { allowed: bitmapOf(N, [1]) }), /faiss: /, 'ERR_FAISS');
+    expect((await pq.search(queries, K)).labels.length).toBe(NQ * K);
+    pq.dispose();
+  });
+
+  it('reconstruct outside [0, ntotal)', () => {
+    expectThrows(() => flat.reconstruct(N), /out of range/);
+    expectThrows(() => flat.reconstruct(-1), /id must be an integer/);
+    expectThrows(() => flat.reconstruct(0.5), /id must be an integer/);
+  });
+
+  it('serialize while train() runs is refused (ERR_FAISS_BUSY), then works', async () => {
+    const big = clusteredVectors(50_000, D, { clusters: 256, seed: 9 });
+    const ivf = FaissIndex.create(D, 'IVF512,Flat', 'l2');
+    const training = ivf.train(big);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expectThrows(() => ivf.serialize(), /busy/, 'ERR_FAISS_BUSY');
+    await training;
+    expect(ivf.serialize().length).toBeGreaterThan(512 * D * 4);
+    ivf.dispose();
+  });
+
+  it('dispose: later calls throw, dispose twice is fine, in-flight searches finish', async () => {
+    const index = await built('Flat', 'l2', base);
+    const inFlight = index.search(queries, K);
+    index.dispose();
+    index.dispose();
+    expect(index.disposed).toBe(true);
+    expect((await inFlight).labels.length).toBe(NQ * K);
+    expectThrows(() => index.ntotal, /disposed/, 'ERR_FAISS_DISPOSED');
+    expectThrows(() => index.serialize(), /disposed/, 'ERR_FAISS_DISPOSED');
+    expectThrows(() => index.reconstruct(0), /disposed/, 'ERR_FAISS_DISPOSED');
+    await expectRejects(index.search(queries, K), /disposed/, 'ERR_FAISS_DISPOSED');
+    await expectRejects(index.add(base), /disposed/, 'ERR_FAISS_DISPOSED');
+  });
+
+  it('the process is still healthy afterwards', async () => {
+    const { labels } = await flat.search(queries.subarray(0, D), 1);
+    expect(labels[0]).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('native memory', { timeout: 120_000 }, () => {
+  it('indexes that are never disposed are freed by the garbage collector', async () => {
+    // 40 indexes of 20 MB each, dropped without dispose(): RSS must stay far below 800 MB.
+    const script = `
+      import { FaissIndex } from ${JSON.stringify(fileURLToPath(new URL('./index.ts', import.meta.url)))};
+      const vectors = new Float32Array(20_000 * 256).fill(0.5);
+      let peak = 0;
+      for (let i = 0; i < 40; i++) {
+        const index = FaissIndex.create(256, 'Flat', 'l2');
+        await index.add(vectors);
+        await new Promise((resolve) => setImmediate(resolve));
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }
+      console.log(JSON.stringify({ peakMb: Math.round(peak / 2 ** 20) }));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    const { peakMb } = JSON.parse(stdout.trim()) as { peakMb: number };
+    expect(peakMb).toBeLessThan(500);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Loads the compiled addon, build/Release/conifer_faiss.node (built by `npx node-gyp rebuild`
+ * in packages/faiss, which `ensure_native` in tools/setup/env.sh runs on a fresh machine).
+ * Loaded on first use, so importing the package for its types never needs the binary.
+ */
+import { createRequire } from 'node:module';
+
+/** Raw search result: row-major `nq × k` arrays. */
+export interface NativeSearchResult {
+  distances: Float32Array;
+  labels: Int32Array;
+}
+
+/** The addon's `Index` instance (see native/index_wrap.cc). */
+export interface NativeIndex {
+  readonly d: number;
+  readonly ntotal: number;
+  readonly isTrained: boolean;
+  readonly metric: 'l2' | 'ip';
+  readonly kind: 'flat' | 'ivf' | 'hnsw' | 'other';
+  readonly disposed: boolean;
+  train(vectors: Float32Array): Promise<void>;
+  add(vectors: Float32Array): Promise<void>;
+  search(
+    queries: Float32Array,
+    k: number,
+    nprobe: number | undefined,
+    efSearch: number | undefined,
+    allowed: Uint8Array | undefined,
+  ): Promise<NativeSearchResult>;
+  reconstruct(id: number): Float32Array;
+  serialize(): Uint8Array;
+  dispose(): void;
+}
+
+export interface NativeBinding {
+  Index: {
+    create(d: number, factory: string, metric: 'l2' | 'ip'): NativeIndex;
+    deserialize(bytes: Uint8Array): NativeIndex;
+  };
+  setThreads(n: number): void;
+  getThreads(): number;
+  /** True when OpenBLAS was found at load time and pinned to one thread. */
+  blasPinned: boolean;
+  /** Version of the faiss library the addon was compiled against, e.g. "1.7.3". */
+  faissVersion: string;
+}
+
+const ADDON_PATH = '../build/Release/conifer_faiss.node';
+let loaded: NativeBinding | undefined;
+
+/** The addon; throws an Error explaining how to build it when it is missing. */
+export function binding(): NativeBinding {
+  if (loaded === undefined) {
+    const require = createRequire(import.meta.url);
+    try {
+      loaded = require(ADDON_PATH) as NativeBinding;
+    } catch (cause) {
+      throw new Error(
+        'conifer: the faiss addon is not built (packages/faiss/build/Release/conifer_faiss.node). ' +
+          'Run `source tools/setup/env.sh && ensure_native`, or `npx node-gyp rebuild` in packages/faiss ' +
+          'after `apt-get install libfaiss-dev libopenblas-dev`.',
+        { cause },
+      );
+    }
+  }
+  return loaded;
+}

@@ -1,0 +1,33 @@
+import { binding } from './native.ts';
+
+/**
+ * Sets the number of OpenMP threads faiss uses inside one train() or add() (default 1).
+ *
+ * Searches always run single-threaded: parallelism comes from running many searches at once on
+ * the libuv thread pool (UV_THREADPOOL_SIZE, default 4). OpenBLAS is pinned to one thread when
+ * the addon loads, so faiss threads and BLAS threads never oversubscribe the cores.
+ *
+ * @example
+ * setThreads(2); // index builds on a 2-vCPU machine
+ */
+export function setThreads(n: number): void {
+  binding().setThreads(n);
+}
+
+/** The OpenMP thread count used by train() and add(). */
+export function getThreads(): number {
+  return binding().getThreads();
+}
+
+/** The faiss version the addon was compiled against, e.g. "1.7.3". */
+export function faissVersion(): string {
+  return binding().faissVersion;
+}
+
+/**
+ * Whether OpenBLAS was found when the addon loaded and pinned to one thread. When false (another
+ * BLAS), set OPENBLAS_NUM_THREADS=1 / OMP_NUM_THREADS=1 in the environment instead.
+ */
+export function blasPinned(): boolean {
+  return binding().blasPinned;
+}
