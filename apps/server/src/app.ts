@@ -35,7 +35,8 @@ export interface ConiferServer {
 
 /**
  * Opens storage, the control plane and the engine, bootstraps the admin key and wires the HTTP
- * server: the tRPC API at `/trpc`, `GET /healthz`, `GET /metrics`.
+ * server (see `createHttpApp`): the Pinecone-compatible REST API, `/admin`, the tRPC API at
+ * `/trpc`, `GET /openapi.json`, `GET /healthz`, `GET /metrics`.
  *
  * @example
  * const server = await buildServer(loadConfig());
@@ -49,9 +50,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   } catch (error) {
     throw new ConfigError(`CONIFER_STORAGE: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const control = await createControlPlane(
-    config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'control') },
-  );
+  const control = await createControlPlane({
+    ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'control') }),
+    config: config.control,
+    onUsageFlushError: (err) => logger.warn({ err }, 'could not write usage counters; will retry'),
+  });
   let engine: Engine;
   try {
     engine = await createEngine({ store, config: config.engine, logger: logger.child({ component: 'engine' }) });
@@ -69,11 +72,12 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     throw error;
   }
 
-  const services = createServices({ control, data: engine });
   const projectId = bootstrap.projectId;
+  const services = createServices({ control, data: engine, rateLimits: config.rateLimits, operatorProjectId: projectId });
   const { app, drain } = createHttpApp({
     logger,
     services,
+    publicUrl: config.publicUrl,
     health: {
       control: () => control.projects.get(projectId),
       store: () => store.head('healthz'),

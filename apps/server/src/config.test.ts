@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { DEFAULT_RATE_LIMITS } from '@conifer/api';
+import { ConfigError, loadConfig, rateLimitVariable } from './config.ts';
 
 describe('loadConfig', () => {
   it('has documented defaults', () => {
@@ -13,6 +14,9 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       apiKey: undefined,
       logLevel: 'info',
+      publicUrl: undefined,
+      rateLimits: {},
+      control: {},
       engine: {},
     });
   });
@@ -31,6 +35,10 @@ describe('loadConfig', () => {
       CONIFER_MEMTABLE_MAX_AGE_MS: '5000',
       CONIFER_COMPACTION_TRIGGER: '3',
       CONIFER_GC_GRACE_MS: '0',
+      CONIFER_PUBLIC_URL: 'https://vectors.example.com/',
+      CONIFER_RATE_QUERY_PER_NAMESPACE: '10',
+      CONIFER_RATE_UPSERT_BYTES_PER_NAMESPACE: '0',
+      CONIFER_USAGE_FLUSH_MS: '500',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -40,6 +48,9 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://u:p@db:5432/conifer',
       apiKey: 'cnf_0123456789abcdef',
       logLevel: 'debug',
+      publicUrl: 'https://vectors.example.com',
+      rateLimits: { queryPerNamespace: 10, upsertBytesPerNamespace: 0 },
+      control: { usageFlushIntervalMs: 500 },
       engine: {
         memtableMaxRecords: 1000,
         memtableMaxBytes: 1048576,
@@ -48,6 +59,17 @@ describe('loadConfig', () => {
         gcGraceMs: 0,
       },
     });
+  });
+
+  it('switches every rate limit off, keeping those set explicitly', () => {
+    const { rateLimits } = loadConfig({ CONIFER_RATE_LIMITS: 'off', CONIFER_RATE_LIST_PER_INDEX: '7' });
+    expect(Object.keys(rateLimits)).toHaveLength(Object.keys(DEFAULT_RATE_LIMITS).length);
+    expect(rateLimits.queryPerNamespace).toBe(0);
+    expect(rateLimits.listPerIndex).toBe(7);
+  });
+
+  it('names a variable for every rate limit', () => {
+    expect(rateLimitVariable('describeIndexStatsPerIndex')).toBe('CONIFER_RATE_DESCRIBE_INDEX_STATS_PER_INDEX');
   });
 
   it('puts the default object store under the data directory', () => {
@@ -69,6 +91,9 @@ describe('loadConfig', () => {
     [{ CONIFER_API_KEY: 'short' }, 'CONIFER_API_KEY: must be 16–256 printable ASCII characters without spaces'],
     [{ CONIFER_MEMTABLE_MAX_RECORDS: '0' }, 'CONIFER_MEMTABLE_MAX_RECORDS: must be an integer >= 1'],
     [{ CONIFER_COMPACTION_TRIGGER: 'lots' }, 'CONIFER_COMPACTION_TRIGGER: must be an integer >= 2'],
+    [{ CONIFER_PUBLIC_URL: '127.0.0.1:5080' }, 'CONIFER_PUBLIC_URL: must be an http:// or https:// URL'],
+    [{ CONIFER_RATE_LIMITS: 'maybe' }, "CONIFER_RATE_LIMITS: must be 'on' or 'off'"],
+    [{ CONIFER_RATE_FETCH_PER_INDEX: '-1' }, 'CONIFER_RATE_FETCH_PER_INDEX: must be a non-negative number (0 = unlimited)'],
   ])('rejects %o with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}`);

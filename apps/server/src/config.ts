@@ -2,6 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { formatIssues } from '@conifer/core';
 import type { EngineConfig } from '@conifer/engine';
+import type { ControlPlaneConfig } from '@conifer/control';
+import { DEFAULT_RATE_LIMITS, NO_RATE_LIMITS, type RateLimits } from '@conifer/api';
 
 /**
  * Server configuration, read from the environment. Every knob, its variable and its default is
@@ -32,6 +34,35 @@ export interface ServerConfig {
   apiKey: string | undefined;
   /** `CONIFER_LOG_LEVEL`: pino level (`fatal error warn info debug trace silent`). Default `info`. */
   logLevel: LogLevel;
+  /**
+   * `CONIFER_PUBLIC_URL`: the base URL clients reach this server at (`http://…` or `https://…`),
+   * used in the `host` of every index the Pinecone API describes. Default: none, which uses the
+   * scheme and `Host` header of each request (right whenever clients reach the server directly).
+   */
+  publicUrl: string | undefined;
+  /**
+   * Rate limits of the data plane (per node), overriding `DEFAULT_RATE_LIMITS` of
+   * packages/api/src/rate-limits.ts, which documents each one and its default (Pinecone's
+   * serverless limits). `CONIFER_RATE_LIMITS=off` switches them all off; then, or otherwise, each
+   * limit has its own variable, `CONIFER_RATE_` + its name in upper snake case, taking a
+   * non-negative number per second (`0` = unlimited):
+   * `CONIFER_RATE_QUERY_PER_NAMESPACE` (100), `CONIFER_RATE_QUERY_READ_UNITS_PER_INDEX` (2000),
+   * `CONIFER_RATE_UPSERT_PER_NAMESPACE` (100), `CONIFER_RATE_UPSERT_BYTES_PER_NAMESPACE` (52428800),
+   * `CONIFER_RATE_UPDATE_PER_NAMESPACE` (100), `CONIFER_RATE_UPDATE_BY_FILTER_PER_NAMESPACE` (5),
+   * `CONIFER_RATE_UPDATE_BY_FILTER_PER_INDEX` (500), `CONIFER_RATE_DELETE_PER_NAMESPACE` (100),
+   * `CONIFER_RATE_DELETE_BY_FILTER_PER_NAMESPACE` (5), `CONIFER_RATE_DELETE_BY_FILTER_PER_INDEX` (500),
+   * `CONIFER_RATE_DELETE_RECORDS_PER_NAMESPACE` (5000), `CONIFER_RATE_DELETE_RECORDS_PER_INDEX` (5000),
+   * `CONIFER_RATE_FETCH_PER_INDEX` (100), `CONIFER_RATE_LIST_PER_INDEX` (200),
+   * `CONIFER_RATE_DESCRIBE_INDEX_STATS_PER_INDEX` (100).
+   * Exceeding a limit answers HTTP 429 with a message naming it.
+   */
+  rateLimits: Partial<RateLimits>;
+  /**
+   * Control-plane tuning; unset knobs keep the defaults documented in
+   * packages/control/src/config.ts: `CONIFER_USAGE_FLUSH_MS` (how often metered read/write units
+   * are written to the database; default 10000).
+   */
+  control: Partial<ControlPlaneConfig>;
   /**
    * Data-plane tuning; unset knobs keep the engine's defaults (documented in
    * packages/engine/src/config.ts):
@@ -67,6 +98,11 @@ const envSchema = z.object({
     error: 'must be 16–256 printable ASCII characters without spaces',
   }),
   CONIFER_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  CONIFER_PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/\s]+(\/\S*)?$/.test(v), {
+    error: 'must be an http:// or https:// URL',
+  }),
+  CONIFER_RATE_LIMITS: optionalString.refine((v) => v === undefined || v === 'on' || v === 'off', { error: "must be 'on' or 'off'" }),
+  CONIFER_USAGE_FLUSH_MS: positiveInt(0),
   CONIFER_MEMTABLE_MAX_RECORDS: positiveInt(1),
   CONIFER_MEMTABLE_MAX_BYTES: positiveInt(1024),
   CONIFER_MEMTABLE_MAX_AGE_MS: positiveInt(1),
@@ -79,6 +115,23 @@ function positiveInt(min: number) {
   return optionalString
     .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= min), { error: `must be an integer >= ${min}` })
     .transform((v) => (v === undefined ? undefined : Number(v)));
+}
+
+/** `queryPerNamespace` → `CONIFER_RATE_QUERY_PER_NAMESPACE`. */
+export function rateLimitVariable(name: keyof RateLimits): string {
+  return `CONIFER_RATE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+function readRateLimits(env: Record<string, string | undefined>, switchedOff: boolean): Partial<RateLimits> {
+  const limits: Partial<RateLimits> = switchedOff ? { ...NO_RATE_LIMITS } : {};
+  for (const name of Object.keys(DEFAULT_RATE_LIMITS) as (keyof RateLimits)[]) {
+    const variable = rateLimitVariable(name);
+    const raw = env[variable]?.trim();
+    if (raw === undefined || raw === '') continue;
+    if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(`Invalid configuration: ${variable}: must be a non-negative number (0 = unlimited)`);
+    limits[name] = Number(raw);
+  }
+  return limits;
 }
 
 /** Invalid configuration; `main` prints the message and exits with code 1. */
@@ -107,6 +160,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.CONIFER_DATABASE_URL,
     apiKey: e.CONIFER_API_KEY,
     logLevel: e.CONIFER_LOG_LEVEL,
+    publicUrl: e.CONIFER_PUBLIC_URL?.replace(/\/+$/, ''),
+    rateLimits: readRateLimits(env, e.CONIFER_RATE_LIMITS === 'off'),
+    control: e.CONIFER_USAGE_FLUSH_MS !== undefined ? { usageFlushIntervalMs: e.CONIFER_USAGE_FLUSH_MS } : {},
     engine: {
       ...(e.CONIFER_MEMTABLE_MAX_RECORDS !== undefined ? { memtableMaxRecords: e.CONIFER_MEMTABLE_MAX_RECORDS } : {}),
       ...(e.CONIFER_MEMTABLE_MAX_BYTES !== undefined ? { memtableMaxBytes: e.CONIFER_MEMTABLE_MAX_BYTES } : {}),

@@ -7,23 +7,38 @@ import { installDrain, type Drain } from './drain.ts';
 import { registerHealth, type Probe } from './health.ts';
 import { TRPC_PREFIX, installErrorHandlers } from './http-errors.ts';
 import { installMetrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
+import { registerControlPlane } from './pinecone/control-routes.ts';
+import { DATA_PLANE_PREFIX, registerDataPlane } from './pinecone/data-routes.ts';
 
 export interface HttpDeps {
   logger: Logger;
   services: Services;
   /** Dependencies `GET /healthz` checks, by name. */
   health: Record<string, Probe>;
+  /** Base URL put in index hosts (`CONIFER_PUBLIC_URL`); default: from each request. */
+  publicUrl?: string | undefined;
 }
 
+/** Longest path parameter: namespace names are up to 512 characters, up to 3× that URL-encoded. */
+const MAX_PARAM_LENGTH = 4096;
+
 /**
- * The HTTP face: the tRPC router at `/trpc`, `GET /healthz`, `GET /metrics`; bodies up to
- * `LIMITS.maxRequestBytes`; errors in the envelope each caller understands.
+ * The HTTP faces, all over the same services:
+ * - the Pinecone-compatible REST API: control plane at the root (`/indexes…`), each index's data
+ *   plane under `/projects/{projectId}/indexes/{name}` (its `host`);
+ * - the administration API under `/admin` (projects, API keys, usage);
+ * - the tRPC router at `/trpc` (the SDK's API);
+ * - `GET /openapi.json` (the REST API's OpenAPI document), `GET /healthz`, `GET /metrics`.
+ * Bodies up to `LIMITS.maxRequestBytes`; errors in the envelope each caller understands.
  */
 export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Drain } {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps Fastify's default generic parameters.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: LIMITS.maxRequestBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
   installErrorHandlers(app);
   const drain = installDrain(app);
@@ -42,5 +57,10 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
     },
   };
   void app.register(fastifyTRPCPlugin, { prefix: TRPC_PREFIX, trpcOptions });
+
+  void app.register(async (scope) => registerControlPlane(scope, { services: deps.services, publicUrl: deps.publicUrl }));
+  void app.register(async (scope) => registerDataPlane(scope, { services: deps.services }), { prefix: DATA_PLANE_PREFIX });
+  void app.register(async (scope) => registerAdmin(scope, { services: deps.services }), { prefix: ADMIN_PREFIX });
+  app.get('/openapi.json', async () => openApiDocument());
   return { app, drain };
 }

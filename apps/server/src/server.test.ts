@@ -55,7 +55,8 @@ describe('server over the SDK', () => {
         { name: 'ns1', recordCount: 3 },
       ]),
     );
-    expect((await client.index(name).describeNamespace('ns1')).writtenLsn).toBeGreaterThan(0);
+    expect(await client.index(name).describeNamespace('ns1')).toEqual({ name: 'ns1', recordCount: 3 });
+    expect((await client.index(name).namespaceInternals('ns1')).writtenLsn).toBeGreaterThan(0);
 
     await ns.deleteOne('b');
     await ns.deleteMany({ filter: { year: { $eq: 2020 } } });

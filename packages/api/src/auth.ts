@@ -34,3 +34,10 @@ export function assertCanWrite(auth: AuthContext, action: string): void {
     throw new PermissionDeniedError(`This API key is read-only; ${action} needs a read-write or admin key.`);
   }
 }
+
+/** Throws `PermissionDeniedError` unless the key is an admin key of its project. */
+export function assertAdmin(auth: AuthContext, action: string): void {
+  if (auth.role !== 'admin') {
+    throw new PermissionDeniedError(`${action} needs an admin key; this key is ${auth.role}.`);
+  }
+}

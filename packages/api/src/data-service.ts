@@ -1,99 +1,289 @@
-import type { z } from 'zod';
-import type {
-  DeleteRequest,
-  FetchRequest,
-  FetchResult,
-  IndexStats,
-  ListRequest,
-  ListResult,
-  QueryRequest,
-  QueryResult,
-  UpdateRequest,
-  UpsertRequest,
-  UpsertResult,
+import { z } from 'zod';
+import {
+  LIMITS,
+  InvalidArgumentError,
+  indexNameSchema,
   namespaceRefSchema,
   statsSchema,
+  updateSchema,
+  type DeleteRequest,
+  type FetchByMetadataRequest,
+  type FetchByMetadataResult,
+  type FetchRequest,
+  type FetchResult,
+  type IndexStats,
+  type ListRequest,
+  type ListResult,
+  type QueryRequest,
+  type QueryResult,
+  type UpsertRequest,
+  type UpsertResult,
 } from '@conifer/core';
-import type { ControlPlane } from '@conifer/control';
-import type { DataPlane, DeleteResult, IndexHandle, NamespaceInternals, NamespaceSummary, UpdateResult } from '@conifer/engine';
+import type { ControlPlane, IndexRecord } from '@conifer/control';
+import type { DataPlane, DeleteResult, IndexHandle, NamespaceInternals, NamespaceSummary } from '@conifer/engine';
 import { assertCanWrite, type AuthContext } from './auth.ts';
 import { handleOf, resolveLiveIndex } from './index-service.ts';
+import type { RateLimiter, RateScope } from './rate-limits.ts';
+import {
+  LIST_READ_UNITS,
+  UNIT_RULES,
+  estimatedRecordBytes,
+  fetchReadUnits,
+  queryReadUnits,
+  recordBytes,
+  reportedUnits,
+  writeUnits,
+} from './units.ts';
 
 export type IndexRef = z.output<typeof statsSchema>;
 export type NamespaceRef = z.output<typeof namespaceRefSchema>;
+
+/** `update` plus `dryRun`: count the records that would change, write nothing. */
+export const updateRequestSchema = z.intersection(updateSchema, z.object({ dryRun: z.boolean().optional() }));
+export type UpdateRequest = z.output<typeof updateRequestSchema>;
+
+export interface UpdateResponse {
+  /** Records that matched (and, unless `dryRun`, were changed). */
+  matchedRecords: number;
+  /** LSN the update was logged at; absent for a dry run or when nothing matched nothing was logged. */
+  lsn?: number;
+}
+
+const paginationTokenSchema = z.string().max(2048, { error: 'must be at most 2048 characters' });
+
+/** Namespaces of an index, one page at a time, in bitwise ("C") order of their names. */
+export const listNamespacesSchema = z.object({
+  index: indexNameSchema,
+  prefix: z.string().max(LIMITS.maxNamespaceLength, { error: `must be at most ${LIMITS.maxNamespaceLength} characters` }).optional(),
+  limit: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: `must be 1–${LIMITS.maxListLimit}` })
+    .max(LIMITS.maxListLimit, { error: `must be at most ${LIMITS.maxListLimit}` })
+    .default(LIMITS.defaultListLimit),
+  paginationToken: paginationTokenSchema.optional(),
+});
+export type ListNamespacesRequest = z.output<typeof listNamespacesSchema>;
+
+export interface NamespacePage {
+  namespaces: NamespaceSummary[];
+  /** Namespaces matching the prefix, over all pages. */
+  totalCount: number;
+  /** Absent on the last page. */
+  pagination?: { next: string };
+}
 
 export interface DataService {
   upsert(auth: AuthContext, input: UpsertRequest): Promise<UpsertResult>;
   query(auth: AuthContext, input: QueryRequest): Promise<QueryResult>;
   fetch(auth: AuthContext, input: FetchRequest): Promise<FetchResult>;
-  update(auth: AuthContext, input: UpdateRequest): Promise<UpdateResult>;
+  /** Records whose metadata matches a filter, in id order, one page at a time. */
+  fetchByMetadata(auth: AuthContext, input: FetchByMetadataRequest): Promise<FetchByMetadataResult>;
+  /** By id, or every record matching `filter`; values replaced, metadata merged. */
+  update(auth: AuthContext, input: UpdateRequest): Promise<UpdateResponse>;
   delete(auth: AuthContext, input: DeleteRequest): Promise<DeleteResult>;
   list(auth: AuthContext, input: ListRequest): Promise<ListResult>;
+  /** Dimension, metric and record counts of the namespaces that hold records. */
   describeIndexStats(auth: AuthContext, input: IndexRef): Promise<IndexStats>;
-  listNamespaces(auth: AuthContext, input: IndexRef): Promise<{ namespaces: NamespaceSummary[] }>;
+  listNamespaces(auth: AuthContext, input: ListNamespacesRequest): Promise<NamespacePage>;
+  /** Creates an empty namespace. AlreadyExistsError when it exists. */
+  createNamespace(auth: AuthContext, input: NamespaceRef): Promise<NamespaceSummary>;
+  /** Name and record count. NotFoundError when the namespace was never created or written. */
+  describeNamespace(auth: AuthContext, input: NamespaceRef): Promise<NamespaceSummary>;
   /** Unknown namespace → NotFoundError. */
   deleteNamespace(auth: AuthContext, input: NamespaceRef): Promise<void>;
   describeNamespaceInternals(auth: AuthContext, input: NamespaceRef): Promise<NamespaceInternals>;
 }
 
+function namespaceBytes(internals: NamespaceInternals): number {
+  return internals.memtable.bytes + internals.slabs.reduce((sum, slab) => sum + slab.bytes, 0);
+}
+
+function encodeAfter(name: string): string {
+  return Buffer.from(JSON.stringify({ after: name })).toString('base64url');
+}
+
+function decodeAfter(token: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // fall through
+  }
+  throw new InvalidArgumentError('paginationToken: not a token returned by list namespaces');
+}
+
+const byName = (a: NamespaceSummary, b: NamespaceSummary): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 /**
  * Record reads and writes. Each call resolves the index by name in the caller's project (an index
- * of another project is simply not found), checks the key's role for writes, and hands the
- * already-validated request to the data plane.
+ * of another project is simply not found), checks the key's role for writes and the rate limits,
+ * hands the already-validated request to the data plane, and meters its read or write units.
  */
-export function createDataService(deps: { control: ControlPlane; data: DataPlane }): DataService {
-  const { control, data } = deps;
-  const handle = async (auth: AuthContext, index: string): Promise<IndexHandle> => handleOf(await resolveLiveIndex(control, auth, index));
+export function createDataService(deps: { control: ControlPlane; data: DataPlane; limiter: RateLimiter }): DataService {
+  const { control, data, limiter } = deps;
+
+  async function target(auth: AuthContext, index: string, namespace?: string): Promise<{ record: IndexRecord; handle: IndexHandle; scope: RateScope }> {
+    const record = await resolveLiveIndex(control, auth, index);
+    return { record, handle: handleOf(record), scope: { indexId: record.id, indexName: record.name, namespace } };
+  }
+
+  function meter(record: IndexRecord, units: { readUnits?: number; writeUnits?: number }): void {
+    control.usage.record({ projectId: record.projectId, indexId: record.id, indexName: record.name, ...units });
+  }
+
+  async function countMatches(handle: IndexHandle, namespace: string, input: UpdateRequest): Promise<number> {
+    if (input.id !== undefined) return Object.keys((await data.fetch(handle, namespace, [input.id])).records).length;
+    let count = 0;
+    let paginationToken: string | undefined;
+    do {
+      const page = await data.fetchByMetadata(handle, namespace, { filter: input.filter!, limit: LIMITS.maxFetchByMetadataLimit, paginationToken });
+      count += page.records.length;
+      paginationToken = page.pagination?.next;
+    } while (paginationToken !== undefined);
+    return count;
+  }
 
   return {
     async upsert(auth, { index, namespace, records }) {
       assertCanWrite(auth, 'upsert');
-      return data.upsert(await handle(auth, index), namespace, records);
+      const { record, handle, scope } = await target(auth, index, namespace);
+      const bytes = records.reduce((sum, r) => sum + recordBytes(r), 0);
+      limiter.take('upsertPerNamespace', scope);
+      limiter.take('upsertBytesPerNamespace', scope, bytes);
+      const result = await data.upsert(handle, namespace, records);
+      meter(record, { writeUnits: writeUnits(bytes) });
+      return result;
     },
 
     async query(auth, { index, namespace, ...query }) {
-      return data.query(await handle(auth, index), namespace, query);
+      const { record, handle, scope } = await target(auth, index, namespace);
+      limiter.take('queryPerNamespace', scope);
+      limiter.check('queryReadUnitsPerIndex', scope);
+      const result = await data.query(handle, namespace, query);
+      const units = queryReadUnits(namespaceBytes(await data.describeNamespace(handle, namespace)));
+      limiter.charge('queryReadUnitsPerIndex', scope, units);
+      meter(record, { readUnits: units });
+      return { ...result, usage: { readUnits: reportedUnits(units) } };
     },
 
     async fetch(auth, { index, namespace, ids }) {
-      return data.fetch(await handle(auth, index), namespace, ids);
+      const { record, handle, scope } = await target(auth, index, namespace);
+      limiter.take('fetchPerIndex', scope);
+      const result = await data.fetch(handle, namespace, ids);
+      const units = fetchReadUnits(Object.keys(result.records).length);
+      meter(record, { readUnits: units });
+      return { ...result, usage: { readUnits: reportedUnits(units) } };
     },
 
-    async update(auth, { index, namespace, ...update }) {
+    async fetchByMetadata(auth, { index, namespace, ...input }) {
+      const { record, handle, scope } = await target(auth, index, namespace);
+      limiter.take('fetchPerIndex', scope);
+      const result = await data.fetchByMetadata(handle, namespace, input);
+      const units = fetchReadUnits(result.records.length);
+      meter(record, { readUnits: units });
+      return { ...result, usage: { readUnits: reportedUnits(units) } };
+    },
+
+    async update(auth, { index, namespace, dryRun, ...update }) {
       assertCanWrite(auth, 'update');
-      return data.update(await handle(auth, index), namespace, update);
+      const { record, handle, scope } = await target(auth, index, namespace);
+      limiter.take('updatePerNamespace', scope);
+      if (update.filter !== undefined) {
+        limiter.take('updateByFilterPerNamespace', scope);
+        limiter.take('updateByFilterPerIndex', scope);
+      }
+      if (dryRun === true) {
+        const matchedRecords = await countMatches(handle, namespace, { ...update, index, namespace });
+        meter(record, { readUnits: fetchReadUnits(matchedRecords) });
+        return { matchedRecords };
+      }
+      const result = await data.update(handle, namespace, update);
+      if (result.matchedRecords > 0) {
+        // New fields once per matched record, plus the (estimated) existing record.
+        const changed = recordBytes({ values: update.values, sparseValues: update.sparseValues, metadata: update.setMetadata });
+        const existing = estimatedRecordBytes(update.id, record.dimension);
+        meter(record, { writeUnits: writeUnits(result.matchedRecords * (changed + existing)) });
+      }
+      return { matchedRecords: result.matchedRecords, lsn: result.lsn };
     },
 
     async delete(auth, { index, namespace, ...del }) {
       assertCanWrite(auth, 'delete');
-      return data.delete(await handle(auth, index), namespace, del);
+      const { record, handle, scope } = await target(auth, index, namespace);
+      limiter.take('deletePerNamespace', scope);
+      if (del.filter !== undefined) {
+        limiter.take('deleteByFilterPerNamespace', scope);
+        limiter.take('deleteByFilterPerIndex', scope);
+      }
+      if (del.ids !== undefined) {
+        limiter.take('deleteRecordsPerNamespace', scope, del.ids.length);
+        limiter.take('deleteRecordsPerIndex', scope, del.ids.length);
+      }
+      const result = await data.delete(handle, namespace, del);
+      let units: number = UNIT_RULES.deleteAllWriteUnits;
+      if (del.ids !== undefined) units = writeUnits(del.ids.reduce((sum, id) => sum + estimatedRecordBytes(id, record.dimension), 0));
+      else if (del.filter !== undefined) units = writeUnits((result.deletedCount ?? 0) * estimatedRecordBytes(undefined, record.dimension));
+      meter(record, { writeUnits: units });
+      return result;
     },
 
     async list(auth, { index, namespace, ...list }) {
-      return data.list(await handle(auth, index), namespace, list);
+      const { record, handle, scope } = await target(auth, index, namespace);
+      limiter.take('listPerIndex', scope);
+      const result = await data.list(handle, namespace, list);
+      meter(record, { readUnits: LIST_READ_UNITS });
+      return { ...result, usage: { readUnits: LIST_READ_UNITS } };
     },
 
     async describeIndexStats(auth, { index }) {
-      const h = await handle(auth, index);
-      const summaries = await data.listNamespaces(h);
+      const { handle, scope } = await target(auth, index);
+      limiter.take('describeIndexStatsPerIndex', scope);
+      const summaries = (await data.listNamespaces(handle)).filter((ns) => ns.recordCount > 0).sort(byName);
       // fromEntries defines own properties, so a namespace named "__proto__" stays a plain key.
       const namespaces: IndexStats['namespaces'] = Object.fromEntries(summaries.map((ns) => [ns.name, { recordCount: ns.recordCount }]));
       const totalRecordCount = summaries.reduce((sum, ns) => sum + ns.recordCount, 0);
-      return { dimension: h.dimension, metric: h.metric, totalRecordCount, namespaces };
+      return { dimension: handle.dimension, metric: handle.metric, totalRecordCount, namespaces };
     },
 
-    async listNamespaces(auth, { index }) {
-      return { namespaces: await data.listNamespaces(await handle(auth, index)) };
+    async listNamespaces(auth, { index, prefix, limit, paginationToken }) {
+      const { handle } = await target(auth, index);
+      const all = (await data.listNamespaces(handle)).filter((ns) => prefix === undefined || ns.name.startsWith(prefix)).sort(byName);
+      const after = paginationToken === undefined ? undefined : decodeAfter(paginationToken);
+      const rest = after === undefined ? all : all.filter((ns) => ns.name > after);
+      const page = rest.slice(0, limit);
+      return {
+        namespaces: page,
+        totalCount: all.length,
+        ...(rest.length > limit ? { pagination: { next: encodeAfter(page[page.length - 1]!.name) } } : {}),
+      };
+    },
+
+    async createNamespace(auth, { index, namespace }) {
+      assertCanWrite(auth, 'creating a namespace');
+      if (namespace === '') throw new InvalidArgumentError('name: the default namespace always exists; give another name');
+      const { handle } = await target(auth, index, namespace);
+      await data.createNamespace(handle, namespace);
+      await control.audit(auth.projectId, auth.keyId, 'namespace.create', `index:${index}/ns:${namespace}`);
+      return { name: namespace, recordCount: 0 };
+    },
+
+    async describeNamespace(auth, { index, namespace }) {
+      const { handle } = await target(auth, index, namespace);
+      return data.namespaceStats(handle, namespace);
     },
 
     async deleteNamespace(auth, { index, namespace }) {
       assertCanWrite(auth, 'deleting a namespace');
-      await data.deleteNamespace(await handle(auth, index), namespace);
+      const { record, handle } = await target(auth, index, namespace);
+      await data.deleteNamespace(handle, namespace);
+      meter(record, { writeUnits: UNIT_RULES.deleteAllWriteUnits });
       await control.audit(auth.projectId, auth.keyId, 'namespace.delete', `index:${index}/ns:${namespace}`);
     },
 
     async describeNamespaceInternals(auth, { index, namespace }) {
-      return data.describeNamespace(await handle(auth, index), namespace);
+      const { handle } = await target(auth, index, namespace);
+      return data.describeNamespace(handle, namespace);
     },
   };
 }

@@ -1,14 +1,28 @@
-import type { z } from 'zod';
-import { NotFoundError, type IndexDescription, type configureIndexSchema, type createIndexSchema } from '@conifer/core';
+import { z } from 'zod';
+import { NotFoundError, createIndexSchema, type IndexDescription, type configureIndexSchema } from '@conifer/core';
 import type { ControlPlane, IndexRecord } from '@conifer/control';
 import type { DataPlane, IndexHandle } from '@conifer/engine';
 import { assertCanWrite, type AuthContext } from './auth.ts';
 
-export type CreateIndexRequest = z.output<typeof createIndexSchema>;
+const labelSchema = z
+  .string({ error: 'must be a string' })
+  .max(64, { error: 'must be at most 64 characters' })
+  .regex(/^[a-z0-9][a-z0-9-]*$/, { error: "must consist of a-z, 0-9 and '-'" });
+
+/** `createIndexSchema` plus the serverless spec's cloud and region (labels, echoed back). */
+export const createIndexRequestSchema = createIndexSchema.extend({ cloud: labelSchema.optional(), region: labelSchema.optional() });
+
+export type CreateIndexRequest = z.output<typeof createIndexRequestSchema>;
+
+/** An index as the API describes it: the Pinecone description plus its spec labels. */
+export interface IndexInfo extends IndexDescription {
+  cloud: string;
+  region: string;
+}
 export type ConfigureIndexRequest = z.output<typeof configureIndexSchema>;
 
 /** The Pinecone-shaped description of an index record (drops the internal ids). */
-export function describeRecord(record: IndexRecord): IndexDescription {
+export function describeRecord(record: IndexRecord): IndexInfo {
   return {
     name: record.name,
     dimension: record.dimension,
@@ -17,6 +31,8 @@ export function describeRecord(record: IndexRecord): IndexDescription {
     deletionProtection: record.deletionProtection,
     tags: { ...record.tags },
     createdAt: record.createdAt,
+    cloud: record.cloud,
+    region: record.region,
   };
 }
 
@@ -40,10 +56,10 @@ export async function resolveLiveIndex(control: ControlPlane, auth: AuthContext,
 }
 
 export interface IndexService {
-  createIndex(auth: AuthContext, input: CreateIndexRequest): Promise<IndexDescription>;
-  listIndexes(auth: AuthContext): Promise<{ indexes: IndexDescription[] }>;
-  describeIndex(auth: AuthContext, input: { name: string }): Promise<IndexDescription>;
-  configureIndex(auth: AuthContext, input: ConfigureIndexRequest): Promise<IndexDescription>;
+  createIndex(auth: AuthContext, input: CreateIndexRequest): Promise<IndexInfo>;
+  listIndexes(auth: AuthContext): Promise<{ indexes: IndexInfo[] }>;
+  describeIndex(auth: AuthContext, input: { name: string }): Promise<IndexInfo>;
+  configureIndex(auth: AuthContext, input: ConfigureIndexRequest): Promise<IndexInfo>;
   /** Marks the index terminating, drops its data, then forgets it. Protected index → PermissionDeniedError. */
   deleteIndex(auth: AuthContext, input: { name: string }): Promise<void>;
 }
@@ -63,6 +79,8 @@ export function createIndexService(deps: { control: ControlPlane; data: DataPlan
         metric: input.metric,
         deletionProtection: input.deletionProtection,
         tags: input.tags ?? {},
+        cloud: input.cloud,
+        region: input.region,
       }, auth.keyId);
       return describeRecord(record);
     },

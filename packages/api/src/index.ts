@@ -1,9 +1,35 @@
 export { createAppRouter, appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from './router.ts';
 export { createContext, type Context } from './trpc.ts';
 export { createServices, type Services, type ServiceDeps } from './services.ts';
-export { resumeIndexDeletions, type CreateIndexRequest, type ConfigureIndexRequest } from './index-service.ts';
-export type { IndexRef, NamespaceRef } from './data-service.ts';
-export { apiKeyFromHeaders, type AuthContext, type Role, type HeaderBag } from './auth.ts';
+export {
+  createIndexRequestSchema,
+  describeRecord,
+  resumeIndexDeletions,
+  type CreateIndexRequest,
+  type ConfigureIndexRequest,
+  type IndexInfo,
+} from './index-service.ts';
+export {
+  listNamespacesSchema,
+  updateRequestSchema,
+  type IndexRef,
+  type NamespaceRef,
+  type NamespacePage,
+  type ListNamespacesRequest,
+  type UpdateRequest,
+  type UpdateResponse,
+} from './data-service.ts';
+export {
+  apiKeyRefSchema,
+  createApiKeySchema,
+  createProjectSchema,
+  usageQuerySchema,
+  type CallerDescription,
+  type UsageReport,
+} from './admin-service.ts';
+export { DEFAULT_RATE_LIMITS, NO_RATE_LIMITS, RateLimiter, type RateLimits, type RateLimitName, type RateScope } from './rate-limits.ts';
+export { UNIT_RULES, fetchReadUnits, queryReadUnits, recordBytes, writeUnits } from './units.ts';
+export { apiKeyFromHeaders, assertAdmin, assertCanWrite, type AuthContext, type Role, type HeaderBag } from './auth.ts';
 export {
   BODY_TOO_LARGE_MESSAGE,
   INTERNAL_MESSAGE,

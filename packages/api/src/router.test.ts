@@ -138,7 +138,8 @@ describe('appRouter', () => {
       expect(await api.data.stats({ index })).toEqual({ dimension: 2, metric: 'dotproduct', totalRecordCount: 3, namespaces: { '': { recordCount: 1 }, b: { recordCount: 2 } } });
       const { namespaces } = await api.namespaces.list({ index });
       expect(namespaces.map((n) => n.name).sort()).toEqual(['', 'b']);
-      expect((await api.namespaces.describe({ index, namespace: 'b' })).writtenLsn).toBeGreaterThan(0);
+      expect(await api.namespaces.describe({ index, namespace: 'b' })).toEqual({ name: 'b', recordCount: 2 });
+      expect((await api.namespaces.internals({ index, namespace: 'b' })).writtenLsn).toBeGreaterThan(0);
 
       await api.namespaces.delete({ index, namespace: 'b' });
       expect((await api.data.stats({ index })).namespaces).toEqual({ '': { recordCount: 1 } });

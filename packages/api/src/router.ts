@@ -1,27 +1,30 @@
 import {
   configureIndexSchema,
-  createIndexSchema,
   deleteSchema,
+  fetchByMetadataSchema,
   fetchSchema,
   indexRefSchema,
   listSchema,
   namespaceRefSchema,
   querySchema,
   statsSchema,
-  updateSchema,
   upsertSchema,
 } from '@conifer/core';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, usageQuerySchema } from './admin-service.ts';
+import { listNamespacesSchema, updateRequestSchema } from './data-service.ts';
+import { createIndexRequestSchema } from './index-service.ts';
 import { createCallerFactory, protectedProcedure as p, router } from './trpc.ts';
 
 /**
- * The native API. Each procedure validates its input with the shared schema of `@conifer/core` and
- * calls one service function; reads are queries, everything that changes state is a mutation.
+ * The native API. Each procedure validates its input with the shared schema of `@conifer/core` (or
+ * of the service it calls) and calls one service function; reads are queries, everything that
+ * changes state is a mutation. Roles are checked by the services.
  */
 export function createAppRouter() {
   return router({
     indexes: router({
-      create: p.input(createIndexSchema).mutation(({ ctx, input }) => ctx.services.createIndex(ctx.auth, input)),
+      create: p.input(createIndexRequestSchema).mutation(({ ctx, input }) => ctx.services.createIndex(ctx.auth, input)),
       list: p.query(({ ctx }) => ctx.services.listIndexes(ctx.auth)),
       describe: p.input(indexRefSchema).query(({ ctx, input }) => ctx.services.describeIndex(ctx.auth, input)),
       configure: p.input(configureIndexSchema).mutation(({ ctx, input }) => ctx.services.configureIndex(ctx.auth, input)),
@@ -31,26 +34,40 @@ export function createAppRouter() {
       upsert: p.input(upsertSchema).mutation(({ ctx, input }) => ctx.services.upsert(ctx.auth, input)),
       query: p.input(querySchema).query(({ ctx, input }) => ctx.services.query(ctx.auth, input)),
       fetch: p.input(fetchSchema).query(({ ctx, input }) => ctx.services.fetch(ctx.auth, input)),
-      update: p.input(updateSchema).mutation(({ ctx, input }) => ctx.services.update(ctx.auth, input)),
+      fetchByMetadata: p.input(fetchByMetadataSchema).query(({ ctx, input }) => ctx.services.fetchByMetadata(ctx.auth, input)),
+      update: p.input(updateRequestSchema).mutation(({ ctx, input }) => ctx.services.update(ctx.auth, input)),
       delete: p.input(deleteSchema).mutation(({ ctx, input }) => ctx.services.delete(ctx.auth, input)),
       list: p.input(listSchema).query(({ ctx, input }) => ctx.services.list(ctx.auth, input)),
       stats: p.input(statsSchema).query(({ ctx, input }) => ctx.services.describeIndexStats(ctx.auth, input)),
     }),
     namespaces: router({
-      list: p.input(statsSchema).query(({ ctx, input }) => ctx.services.listNamespaces(ctx.auth, input)),
+      list: p.input(listNamespacesSchema).query(({ ctx, input }) => ctx.services.listNamespaces(ctx.auth, input)),
+      create: p.input(namespaceRefSchema).mutation(({ ctx, input }) => ctx.services.createNamespace(ctx.auth, input)),
+      describe: p.input(namespaceRefSchema).query(({ ctx, input }) => ctx.services.describeNamespace(ctx.auth, input)),
       delete: p.input(namespaceRefSchema).mutation(({ ctx, input }) => ctx.services.deleteNamespace(ctx.auth, input)),
-      describe: p.input(namespaceRefSchema).query(({ ctx, input }) => ctx.services.describeNamespaceInternals(ctx.auth, input)),
+      internals: p.input(namespaceRefSchema).query(({ ctx, input }) => ctx.services.describeNamespaceInternals(ctx.auth, input)),
+    }),
+    projects: router({
+      current: p.query(({ ctx }) => ctx.services.whoami(ctx.auth)),
+      list: p.query(({ ctx }) => ctx.services.listProjects(ctx.auth)),
+      create: p.input(createProjectSchema).mutation(({ ctx, input }) => ctx.services.createProject(ctx.auth, input)),
+    }),
+    keys: router({
+      list: p.query(({ ctx }) => ctx.services.listApiKeys(ctx.auth)),
+      create: p.input(createApiKeySchema).mutation(({ ctx, input }) => ctx.services.createApiKey(ctx.auth, input)),
+      revoke: p.input(apiKeyRefSchema).mutation(({ ctx, input }) => ctx.services.revokeApiKey(ctx.auth, input)),
+    }),
+    usage: router({
+      get: p.input(usageQuerySchema).query(({ ctx, input }) => ctx.services.usage(ctx.auth, input)),
     }),
   });
 }
 
 export const appRouter = createAppRouter();
 export type AppRouter = typeof appRouter;
-
 /** Request types of every procedure, e.g. `RouterInputs['data']['upsert']`. */
 export type RouterInputs = inferRouterInputs<AppRouter>;
 /** Response types of every procedure, e.g. `RouterOutputs['data']['query']`. */
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
-
 /** In-process caller, for tests and server-side use: `createCaller({ services, apiKey })`. */
 export const createCaller = createCallerFactory(appRouter);

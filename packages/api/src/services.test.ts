@@ -69,6 +69,6 @@ describe('services', () => {
 
   it('answers NotFoundError for an unknown index', async () => {
     await expect(stack().services.describeIndex(admin(), { name: 'never-created' })).rejects.toThrow('Index never-created not found.');
-    await expect(stack().services.listNamespaces(admin(), { index: 'never-created' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(stack().services.listNamespaces(admin(), { index: 'never-created', limit: 100 })).rejects.toBeInstanceOf(NotFoundError);
   });
 });

@@ -1,35 +1,48 @@
 import type { ControlPlane } from '@conifer/control';
 import type { DataPlane } from '@conifer/engine';
+import { createAdminService, type AdminService } from './admin-service.ts';
 import type { AuthContext } from './auth.ts';
 import { createDataService, type DataService } from './data-service.ts';
 import { createIndexService, type IndexService } from './index-service.ts';
+import { RateLimiter, type RateLimits } from './rate-limits.ts';
 
 /**
  * The service layer: every operation of the public API, as plain async functions taking the
  * caller's `AuthContext` and an already-validated request. The tRPC router and the
  * Pinecone-compatible REST API are two faces over these same functions; neither holds business
- * logic of its own.
+ * logic of its own (roles, rate limits, usage metering and project scoping all live here).
  */
-export interface Services extends IndexService, DataService {
+export interface Services extends IndexService, DataService, AdminService {
   /** The caller behind a raw API key, or null when the key is unknown or revoked. */
   authenticate(rawKey: string): Promise<AuthContext | null>;
+  /** The rate limiter the data operations share (its `limits` are the ones in force). */
+  readonly limiter: RateLimiter;
 }
 
 export interface ServiceDeps {
   control: ControlPlane;
   data: DataPlane;
+  /** Overrides of `DEFAULT_RATE_LIMITS` (0 switches a limit off). */
+  rateLimits?: Partial<RateLimits> | undefined;
+  /** Project whose admin keys may create projects (the bootstrapped one). None: nobody may. */
+  operatorProjectId?: string | undefined;
+  /** Monotonic clock in ms for the rate limiter. Default `performance.now`. */
+  now?: (() => number) | undefined;
 }
 
 /**
  * @example
- * const services = createServices({ control, data: engine });
+ * const services = createServices({ control, data: engine, operatorProjectId });
  * const auth = await services.authenticate(key);
  * if (auth) await services.createIndex(auth, { name: 'docs', dimension: 3, metric: 'cosine', deletionProtection: 'disabled' });
  */
 export function createServices(deps: ServiceDeps): Services {
+  const limiter = new RateLimiter(deps.rateLimits, deps.now);
   return {
     authenticate: (rawKey) => deps.control.authenticate(rawKey),
+    limiter,
     ...createIndexService(deps),
-    ...createDataService(deps),
+    ...createDataService({ ...deps, limiter }),
+    ...createAdminService(deps),
   };
 }

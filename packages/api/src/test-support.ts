@@ -3,6 +3,7 @@ import { createControlPlane, type ControlPlane } from '@conifer/control';
 import { createEngine, type Engine } from '@conifer/engine';
 import { MemoryObjectStore } from '@conifer/storage';
 import { createCaller } from './router.ts';
+import type { RateLimits } from './rate-limits.ts';
 import { createServices, type Services } from './services.ts';
 
 /** A real control plane (in-memory PGlite) and a real engine over an in-memory object store. */
@@ -18,14 +19,14 @@ export interface Stack {
 }
 
 /** Opens one stack for the enclosing `describe` and closes it after. */
-export function useStack(): () => Stack {
+export function useStack(options: { rateLimits?: Partial<RateLimits>; now?: () => number } = {}): () => Stack {
   let stack: Stack | undefined;
   beforeAll(async () => {
     const control = await createControlPlane();
     const engine = await createEngine({ store: new MemoryObjectStore() });
     const { project, apiKey } = await control.bootstrap();
     if (apiKey === undefined) throw new Error('bootstrap created no key');
-    const services = createServices({ control, data: engine });
+    const services = createServices({ control, data: engine, operatorProjectId: project.id, ...options });
     stack = { control, engine, services, adminKey: apiKey, projectId: project.id, caller: (key) => createCaller({ services, apiKey: key }) };
   });
   afterAll(async () => {

@@ -12,6 +12,11 @@ export interface ControlPlaneConfig {
   lastUsedWriteIntervalMs: number;
   /** Connections in the `pg` pool when a database URL is used. Default 10. */
   postgresPoolSize: number;
+  /**
+   * How often metered usage (read/write units) is added to the database, in ms. Default 10 000.
+   * Units are summed in memory in between; `0` disables the timer (flush on report and close only).
+   */
+  usageFlushIntervalMs: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -19,4 +24,5 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   authCacheMaxEntries: 10_000,
   lastUsedWriteIntervalMs: 60_000,
   postgresPoolSize: 10,
+  usageFlushIntervalMs: 10_000,
 };

@@ -7,6 +7,7 @@ import { openDatabase } from './database.ts';
 import { createIndexStore, type IndexStore } from './indexes.ts';
 import { migrateToLatest } from './migrate.ts';
 import { createProjectStore, type ProjectStore } from './projects.ts';
+import { createUsageMeter, type UsageMeter } from './usage.ts';
 import type { AuditEvent, AuthContext } from './types.ts';
 
 export interface ControlPlaneOptions {
@@ -16,8 +17,10 @@ export interface ControlPlaneOptions {
   dataDir?: string | undefined;
   /** Overrides of the defaults in `config.ts`. */
   config?: Partial<ControlPlaneConfig> | undefined;
-  /** Clock in ms since the epoch, for the auth cache and `last_used_at`. Default `Date.now`. */
+  /** Clock in ms since the epoch, for the auth cache, `last_used_at` and usage days. Default `Date.now`. */
   now?: (() => number) | undefined;
+  /** Called when a background usage flush fails (the units are kept and retried). */
+  onUsageFlushError?: ((error: unknown) => void) | undefined;
 }
 
 /** Projects, API keys, indexes and audit events, over PostgreSQL or embedded PGlite. */
@@ -39,6 +42,8 @@ export interface ControlPlane {
   readonly projects: ProjectStore;
   readonly keys: KeyStore;
   readonly indexes: IndexStore;
+  /** Read/write units per index per day, buffered in memory and flushed in the background. */
+  readonly usage: UsageMeter;
   /**
    * Records an audit event for actions the control plane does not record itself (its own
    * mutations are audited in their transaction).
@@ -48,7 +53,7 @@ export interface ControlPlane {
   audit(projectId: string, actorKeyId: string | null, action: string, target: string): Promise<void>;
   /** The newest audit events of a project, newest first (default 50). */
   recentAudit(projectId: string, limit?: number): Promise<AuditEvent[]>;
-  /** Closes the database (pool or PGlite). Idempotent. */
+  /** Flushes metered usage, then closes the database (pool or PGlite). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -74,6 +79,7 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
     throw error;
   }
   const authenticator = createAuthenticator(db, config, now);
+  const usage = createUsageMeter(db, { flushIntervalMs: config.usageFlushIntervalMs, now, onFlushError: options.onUsageFlushError });
   let closing: Promise<void> | undefined;
 
   return {
@@ -82,10 +88,14 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
     projects: createProjectStore(db),
     keys: createKeyStore(db, (hash) => authenticator.invalidate(hash)),
     indexes: createIndexStore(db),
+    usage,
     audit: (projectId, actorKeyId, action, target) => recordAudit(db, { projectId, actorKeyId, action, target }),
     recentAudit: (projectId, limit = 50) => recentAudit(db, projectId, limit),
     close() {
-      closing ??= db.destroy();
+      closing ??= usage
+        .close()
+        .catch(() => {}) // the database is going away; nothing left to retry with
+        .then(() => db.destroy());
       return closing;
     },
   };

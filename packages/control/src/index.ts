@@ -4,6 +4,8 @@ export { DEFAULT_PROJECT_NAME, type BootstrapOptions, type BootstrapResult } fro
 export type { ProjectStore } from './projects.ts';
 export type { KeyStore } from './api-keys.ts';
 export type { IndexStore } from './indexes.ts';
+export { DeletionProtectedError } from './errors.ts';
+export { MAX_USAGE_DAYS, DEFAULT_USAGE_DAYS, utcDay, type UsageMeter } from './usage.ts';
 export { AUDIT_ACTIONS } from './audit.ts';
 export { generateApiKey, hashApiKey, API_KEY_PREFIX } from './keys.ts';
 export {
@@ -19,4 +21,7 @@ export {
   type ConfigureIndexInput,
   type CreateKeyInput,
   type AuditEvent,
+  type UsageEntry,
+  type UsageRecord,
+  type UsageQuery,
 } from './types.ts';

@@ -7,6 +7,7 @@ import {
   PermissionDeniedError,
 } from '@conifer/core';
 import type { ControlPlane } from './control-plane.ts';
+import { DeletionProtectedError } from './errors.ts';
 import { backends } from './testing/backends.ts';
 import { uniqueName, useControlPlane } from './testing/harness.ts';
 import type { CreateIndexInput } from './types.ts';
@@ -43,6 +44,8 @@ describe.each(backends())('indexes on $name', (backend) => {
       status: 'ready',
       deletionProtection: 'disabled',
       tags: { team: 'search' },
+      cloud: 'aws',
+      region: 'us-east-1',
     });
     expect(created.id).toMatch(/^idx_[a-z0-9]{20}$/);
     expect(new Date(created.createdAt).toISOString()).toBe(created.createdAt);
@@ -71,6 +74,15 @@ describe.each(backends())('indexes on $name', (backend) => {
     );
     await expect(cp.indexes.configure(projectId, 'ok', { tags: { 'bad key': 'x' } })).rejects.toThrow(InvalidArgumentError);
     await expect(cp.indexes.create('prj_missing', spec('ok'))).rejects.toThrow(NotFoundError);
+    await expect(cp.indexes.create(projectId, spec('ok', { cloud: 'AWS!' }))).rejects.toThrow("cloud: must be 1–64 characters of a-z, 0-9 and '-'");
+  });
+
+  it('keeps the cloud and region labels the client chose', async () => {
+    const { cp } = shared;
+    const projectId = await newProject(cp);
+    const created = await cp.indexes.create(projectId, spec('labelled', { cloud: 'gcp', region: 'europe-west4' }));
+    expect(created).toMatchObject({ cloud: 'gcp', region: 'europe-west4' });
+    expect(await cp.indexes.get(projectId, 'labelled')).toMatchObject({ cloud: 'gcp', region: 'europe-west4' });
   });
 
   it('isolates projects: another project sees exactly "not found", and may reuse the name', async () => {
@@ -123,6 +135,7 @@ describe.each(backends())('indexes on $name', (backend) => {
     await cp.indexes.create(projectId, spec('precious', { deletionProtection: 'enabled' }));
     const error = await errorOf(cp.indexes.beginDelete(projectId, 'precious'));
     expect(error).toBeInstanceOf(PermissionDeniedError);
+    expect(error).toBeInstanceOf(DeletionProtectedError);
     expect(error.message).toBe(
       'Deletion protection is enabled for this index. Disable deletion protection before retrying.',
     );

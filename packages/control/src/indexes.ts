@@ -4,12 +4,12 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
-  PermissionDeniedError,
   configureIndexSchema,
   createIndexSchema,
   formatIssues,
 } from '@conifer/core';
 import { AUDIT_ACTIONS, recordAudit } from './audit.ts';
+import { DeletionProtectedError } from './errors.ts';
 import { newId } from './ids.ts';
 import { requireProject } from './projects.ts';
 import { toIndexRecord } from './rows.ts';
@@ -77,6 +77,8 @@ export function createIndexStore(db: Kysely<Database>): IndexStore {
       const parsed = createIndexSchema.safeParse(input);
       if (!parsed.success) throw new InvalidArgumentError(formatIssues(parsed.error.issues));
       const { name, dimension, metric, deletionProtection, tags } = parsed.data;
+      const cloud = label('cloud', input.cloud, 'aws');
+      const region = label('region', input.region, 'us-east-1');
       try {
         return await db.transaction().execute(async (trx) => {
           await requireProject(trx, projectId);
@@ -91,6 +93,8 @@ export function createIndexStore(db: Kysely<Database>): IndexStore {
               status: 'ready',
               deletion_protection: deletionProtection,
               tags: JSON.stringify(withoutEmptyValues(tags ?? {})),
+              cloud,
+              region,
             })
             .returningAll()
             .executeTakeFirstOrThrow();
@@ -147,9 +151,7 @@ export function createIndexStore(db: Kysely<Database>): IndexStore {
         const current = await liveIndex(trx, projectId, name).forUpdate().executeTakeFirst();
         if (current === undefined) throw notFound(name);
         if (current.deletion_protection === 'enabled') {
-          throw new PermissionDeniedError(
-            'Deletion protection is enabled for this index. Disable deletion protection before retrying.',
-          );
+          throw new DeletionProtectedError();
         }
         if (current.status === 'terminating') return toIndexRecord(current);
         const row = await trx
@@ -188,6 +190,18 @@ export function createIndexStore(db: Kysely<Database>): IndexStore {
       return rows.map(toIndexRecord);
     },
   };
+}
+
+/** Longest cloud or region label accepted. */
+export const MAX_LABEL_LENGTH = 64;
+
+/** A cloud/region label: 1–64 characters of a-z, 0-9 and '-' (as Pinecone names them). */
+function label(field: string, value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(value) || value.length > MAX_LABEL_LENGTH) {
+    throw new InvalidArgumentError(`${field}: must be 1–${MAX_LABEL_LENGTH} characters of a-z, 0-9 and '-'`);
+  }
+  return value;
 }
 
 function withoutEmptyValues(tags: Record<string, string>): Record<string, string> {

@@ -42,6 +42,8 @@ export function toIndexRecord(row: Selectable<IndexesTable>): IndexRecord {
     deletionProtection: row.deletion_protection,
     tags: { ...row.tags },
     createdAt: iso(row.created_at),
+    cloud: row.cloud,
+    region: row.region,
   };
 }
 

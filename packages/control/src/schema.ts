@@ -13,6 +13,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   indexes: IndexesTable;
   audit_events: AuditEventsTable;
+  usage_daily: UsageDailyTable;
 }
 
 /** A timestamp the database fills in (`default now()`), never updated afterwards. */
@@ -49,9 +50,30 @@ export interface IndexesTable {
   deletion_protection: DeletionProtection;
   /** jsonb; written as a JSON string, read back as an object by both drivers. */
   tags: ColumnType<Record<string, string>, string | undefined, string>;
+  /** `spec.serverless.cloud` as the client gave it (a label; default 'aws'). */
+  cloud: ColumnType<string, string | undefined, string>;
+  /** `spec.serverless.region` as the client gave it (a label; default 'us-east-1'). */
+  region: ColumnType<string, string | undefined, string>;
   created_at: CreatedAt;
   /** Set by `finishDelete`; a deleted row no longer holds its name. */
   deleted_at: Date | null;
+}
+
+/**
+ * Read and write units per index per UTC day (`date`). Written only by the usage meter, which adds
+ * its in-memory sums to the row (`on conflict do update`), so several nodes share a row safely.
+ */
+export interface UsageDailyTable {
+  project_id: string;
+  index_id: string;
+  /** Name of the index when the units were recorded (kept after the index is deleted). */
+  index_name: string;
+  /** Written as 'YYYY-MM-DD'; read back with `to_char` (the drivers would turn a date into a local-time Date). */
+  day: ColumnType<Date, string, string>;
+  read_units: ColumnType<number, number | undefined, number>;
+  write_units: ColumnType<number, number | undefined, number>;
+  /** `bigint`: `pg` returns int8 as a string, PGlite as a number. */
+  requests: ColumnType<string | number, number | undefined, number>;
 }
 
 export interface AuditEventsTable {

@@ -39,6 +39,10 @@ export interface IndexRecord extends IndexDescription {
   /** Stable, random, `[a-z0-9_]`: the data plane's storage prefix. */
   id: string;
   projectId: string;
+  /** Cloud label from `spec.serverless.cloud` (default 'aws'). */
+  cloud: string;
+  /** Region label from `spec.serverless.region` (default 'us-east-1'). */
+  region: string;
 }
 
 export interface CreateIndexInput {
@@ -49,6 +53,10 @@ export interface CreateIndexInput {
   deletionProtection?: DeletionProtection | undefined;
   /** Default {}. */
   tags?: Record<string, string> | undefined;
+  /** Cloud label (`spec.serverless.cloud`). Default 'aws'. */
+  cloud?: string | undefined;
+  /** Region label (`spec.serverless.region`). Default 'us-east-1'. */
+  region?: string | undefined;
 }
 
 export interface ConfigureIndexInput {
@@ -70,4 +78,35 @@ export interface AuditEvent {
   action: string;
   target: string;
   at: string;
+}
+
+/** Units to add to an index's counters for today (UTC). */
+export interface UsageEntry {
+  projectId: string;
+  indexId: string;
+  indexName: string;
+  readUnits?: number | undefined;
+  writeUnits?: number | undefined;
+}
+
+/** One row of a usage report: one index on one UTC day. */
+export interface UsageRecord {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  indexId: string;
+  /** Name of the index when the units were recorded. */
+  indexName: string;
+  readUnits: number;
+  writeUnits: number;
+  /** Metered requests (reads and writes). */
+  requests: number;
+}
+
+export interface UsageQuery {
+  /** First UTC day included, `YYYY-MM-DD`. Default: 30 days before `to`. */
+  from?: string | undefined;
+  /** Last UTC day included, `YYYY-MM-DD`. Default: today. */
+  to?: string | undefined;
+  /** Only this index (by name). */
+  index?: string | undefined;
 }

@@ -22,7 +22,8 @@ export interface EngineConfig {
   ann: AnnPolicy;
   /**
    * Query planner: a slab whose eligible rows × dimension is at most this is scanned exactly
-   * instead of through its ANN index. Default 2^21 (about a millisecond of scanning).
+   * instead of through its ANN index. Default 2^18 (a few hundred microseconds of JS scanning;
+   * measured: a 10% filter on 100k×128 took 1.95 ms p50 exact vs well under 1 ms through IVF).
    */
   exactBudget: number;
   /**
@@ -44,7 +45,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   backpressureFactor: 4,
   compaction: DEFAULT_COMPACTION_POLICY,
   ann: DEFAULT_ANN_POLICY,
-  exactBudget: 2 ** 21,
+  exactBudget: 2 ** 18,
   gcGraceMs: 60_000,
   maxLogBatchEntries: 4096,
   tickMs: 1000,

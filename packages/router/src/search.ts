@@ -24,7 +24,7 @@ export interface SearchRequest {
   exactBudget?: number | undefined;
 }
 
-export const DEFAULT_EXACT_BUDGET = 2 ** 21;
+export const DEFAULT_EXACT_BUDGET = 2 ** 18;
 
 export interface Hit {
   id: string;

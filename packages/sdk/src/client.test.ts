@@ -65,6 +65,11 @@ describe('Conifer requests', () => {
     await client.index('docs').deleteNamespace('ns1');
     await client.index('docs').describeNamespace('ns1');
     await client.index('docs').upsert([{ id: 'z', values: [1, 2] }]);
+    await ns.fetchByMetadata({ filter: { genre: 'drama' }, limit: 10 });
+    await ns.update({ filter: { genre: 'drama' }, setMetadata: { seen: true }, dryRun: true });
+    await client.index('docs').listNamespaces({ prefix: 'n', limit: 2 });
+    await client.index('docs').createNamespace('ns2');
+    await client.index('docs').namespaceInternals('ns2');
 
     const calls = sent.map((s) => [s.url.split('/trpc/')[1], s.body]);
     expect(calls).toEqual([
@@ -82,6 +87,31 @@ describe('Conifer requests', () => {
       ['namespaces.delete', { index: 'docs', namespace: 'ns1' }],
       ['namespaces.describe', { index: 'docs', namespace: 'ns1' }],
       ['data.upsert', { index: 'docs', namespace: '', records: [{ id: 'z', values: [1, 2] }] }],
+      ['data.fetchByMetadata', { index: 'docs', namespace: 'ns1', filter: { genre: 'drama' }, limit: 10 }],
+      ['data.update', { index: 'docs', namespace: 'ns1', filter: { genre: 'drama' }, setMetadata: { seen: true }, dryRun: true }],
+      ['namespaces.list', { index: 'docs', prefix: 'n', limit: 2 }],
+      ['namespaces.create', { index: 'docs', namespace: 'ns2' }],
+      ['namespaces.internals', { index: 'docs', namespace: 'ns2' }],
+    ]);
+  });
+
+  it('manages projects, API keys and usage', async () => {
+    const { client, sent } = fakeClient(() => ok({}));
+    await client.whoami();
+    await client.listProjects();
+    await client.createProject('team');
+    await client.listApiKeys();
+    await client.createApiKey({ name: 'ci', role: 'read-only' });
+    await client.revokeApiKey('key_1');
+    await client.usage({ from: '2026-11-01', index: 'docs' });
+    expect(sent.map((s) => [s.url.split('/trpc/')[1], s.body])).toEqual([
+      ['projects.current', undefined],
+      ['projects.list', undefined],
+      ['projects.create', { name: 'team' }],
+      ['keys.list', undefined],
+      ['keys.create', { name: 'ci', role: 'read-only' }],
+      ['keys.revoke', { id: 'key_1' }],
+      ['usage.get', { from: '2026-11-01', index: 'docs' }],
     ]);
   });
 

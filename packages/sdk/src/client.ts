@@ -1,6 +1,20 @@
 import { Index } from './index-client.ts';
 import { createTransport, type ConiferOptions, type Transport } from './transport.ts';
-import type { ConfigureIndexOptions, CreateIndexOptions, IndexDescription, IndexList } from './types.ts';
+import type {
+  ApiKeyInfo,
+  ApiKeyList,
+  CallerDescription,
+  ConfigureIndexOptions,
+  CreateApiKeyOptions,
+  CreatedApiKey,
+  CreatedProject,
+  CreateIndexOptions,
+  IndexDescription,
+  IndexList,
+  ProjectList,
+  UsageOptions,
+  UsageReport,
+} from './types.ts';
 
 /**
  * Client of a Conifer server. Every failure is thrown as an error class of `@conifer/core`
@@ -65,6 +79,74 @@ export class Conifer {
    */
   async deleteIndex(name: string): Promise<void> {
     await this.#transport.call((api) => api.indexes.delete.mutate({ name }));
+  }
+
+  /**
+   * The project, key id and role behind this client's API key.
+   *
+   * @example const { project, role } = await client.whoami();
+   */
+  whoami(): Promise<CallerDescription> {
+    return this.#transport.call((api) => api.projects.current.query());
+  }
+
+  /**
+   * Projects this key may see: every project for an admin key of the operator project, its own
+   * project for other admin keys. Non-admin keys → `PermissionDeniedError`.
+   *
+   * @example const { projects } = await client.listProjects();
+   */
+  listProjects(): Promise<ProjectList> {
+    return this.#transport.call((api) => api.projects.list.query());
+  }
+
+  /**
+   * Creates a project and its first admin key (operator admin keys only). The key's secret is in
+   * `apiKey`, returned only here: store it now.
+   *
+   * @example const { project, apiKey } = await client.createProject('search-team');
+   */
+  createProject(name: string): Promise<CreatedProject> {
+    return this.#transport.call((api) => api.projects.create.mutate({ name }));
+  }
+
+  /**
+   * API keys of this key's project, revoked ones included; never their secrets (admin keys only).
+   *
+   * @example const { keys } = await client.listApiKeys(); keys.filter((k) => k.revokedAt === null);
+   */
+  listApiKeys(): Promise<ApiKeyList> {
+    return this.#transport.call((api) => api.keys.list.query());
+  }
+
+  /**
+   * Creates an API key in this key's project (admin keys only); `role` defaults to read-write. The
+   * secret is in `apiKey`, returned only here (the server stores a hash).
+   *
+   * @example const { apiKey, key } = await client.createApiKey({ name: 'dashboard', role: 'read-only' });
+   */
+  createApiKey(options: CreateApiKeyOptions): Promise<CreatedApiKey> {
+    return this.#transport.call((api) => api.keys.create.mutate(options));
+  }
+
+  /**
+   * Revokes an API key of this key's project, effective at once (admin keys only). The project's
+   * last active admin key cannot be revoked (`FailedPreconditionError`).
+   *
+   * @example await client.revokeApiKey(key.id);
+   */
+  revokeApiKey(id: string): Promise<ApiKeyInfo> {
+    return this.#transport.call((api) => api.keys.revoke.mutate({ id }));
+  }
+
+  /**
+   * Read and write units per index per UTC day of this key's project (admin keys only); default
+   * range: the last 30 days.
+   *
+   * @example const { days, total } = await client.usage({ from: '2026-11-01', index: 'docs' });
+   */
+  usage(options: UsageOptions = {}): Promise<UsageReport> {
+    return this.#transport.call((api) => api.usage.get.query(options));
   }
 
   /**

@@ -2,12 +2,16 @@ import type { Transport } from './transport.ts';
 import type {
   DeleteManyOptions,
   DeleteResponse,
+  FetchByMetadataOptions,
+  FetchByMetadataResponse,
   FetchResponse,
   IndexStatsResponse,
+  ListNamespacesOptions,
   ListOptions,
   ListResponse,
-  NamespaceDescription,
+  NamespaceInternals,
   NamespaceList,
+  NamespaceSummary,
   QueryOptions,
   QueryResponse,
   RecordToUpsert,
@@ -78,9 +82,12 @@ export class Index {
   }
 
   /**
-   * Replaces a record's values and/or merges keys into its metadata.
+   * Replaces a record's values (dense and/or sparse) and/or merges keys into its metadata; with
+   * `filter` instead of `id`, every matching record. `dryRun: true` only counts the matches.
    *
-   * @example await ns.update({ id: 'a', setMetadata: { year: 2020 } });
+   * @example
+   * await ns.update({ id: 'a', setMetadata: { year: 2020 } });
+   * const { matchedRecords } = await ns.update({ filter: { genre: { $eq: 'drama' } }, setMetadata: { reviewed: true } });
    */
   update(options: UpdateOptions): Promise<UpdateResponse> {
     return this.#transport.call((api) => api.data.update.mutate({ ...options, ...this.#scope() }));
@@ -135,12 +142,32 @@ export class Index {
   }
 
   /**
-   * Namespaces of the index that hold records, with their record counts.
+   * Records whose metadata matches a filter, in id order; pass `pagination.next` back for the next page.
    *
-   * @example const { namespaces } = await client.index('docs').listNamespaces();
+   * @example const { records, pagination } = await ns.fetchByMetadata({ filter: { genre: { $eq: 'drama' } }, limit: 50 });
    */
-  listNamespaces(): Promise<NamespaceList> {
-    return this.#transport.call((api) => api.namespaces.list.query({ index: this.name }));
+  fetchByMetadata(options: FetchByMetadataOptions): Promise<FetchByMetadataResponse> {
+    return this.#transport.call((api) => api.data.fetchByMetadata.query({ ...options, ...this.#scope() }));
+  }
+
+  /**
+   * Namespaces of the index (created explicitly or by a write) with their record counts, in name
+   * order, one page at a time.
+   *
+   * @example
+   * const { namespaces, totalCount, pagination } = await client.index('docs').listNamespaces({ prefix: 'tenant-', limit: 50 });
+   */
+  listNamespaces(options: ListNamespacesOptions = {}): Promise<NamespaceList> {
+    return this.#transport.call((api) => api.namespaces.list.query({ ...options, index: this.name }));
+  }
+
+  /**
+   * Creates an empty namespace. Existing namespace → `AlreadyExistsError`.
+   *
+   * @example await client.index('docs').createNamespace('tenant-42');
+   */
+  createNamespace(namespace: string): Promise<NamespaceSummary> {
+    return this.#transport.call((api) => api.namespaces.create.mutate({ index: this.name, namespace }));
   }
 
   /**
@@ -153,11 +180,20 @@ export class Index {
   }
 
   /**
+   * Name and record count of a namespace. Never created nor written → `NotFoundError`.
+   *
+   * @example const { recordCount } = await client.index('docs').describeNamespace('ns1');
+   */
+  describeNamespace(namespace: string): Promise<NamespaceSummary> {
+    return this.#transport.call((api) => api.namespaces.describe.query({ index: this.name, namespace }));
+  }
+
+  /**
    * Storage-engine state of a namespace (LSNs, memtable, slabs), for operators.
    *
-   * @example const { writtenLsn, slabs } = await client.index('docs').describeNamespace('ns1');
+   * @example const { writtenLsn, slabs } = await client.index('docs').namespaceInternals('ns1');
    */
-  describeNamespace(namespace: string): Promise<NamespaceDescription> {
-    return this.#transport.call((api) => api.namespaces.describe.query({ index: this.name, namespace }));
+  namespaceInternals(namespace: string): Promise<NamespaceInternals> {
+    return this.#transport.call((api) => api.namespaces.internals.query({ index: this.name, namespace }));
   }
 }

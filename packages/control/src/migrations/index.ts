@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import { migration0001Initial } from './0001_initial.ts';
+import { migration0002UsageAndIndexSpec } from './0002_usage_and_index_spec.ts';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely's rule); never rename or edit a
@@ -7,4 +8,5 @@ import { migration0001Initial } from './0001_initial.ts';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': migration0001Initial,
+  '0002_usage_and_index_spec': migration0002UsageAndIndexSpec,
 };

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, usageQuerySchema, type Services } from '@conifer/api';
+import { parseWith, useControlPlaneErrors } from './errors.ts';
+import { acceptJsonBodies, authOf, bodyOf, queryParam, requireApiKey } from './plugin-support.ts';
+
+/** Where the administration API is mounted. */
+export const ADMIN_PREFIX = '/admin';
+
+/**
+ * Conifer's administration API (not part of Pinecone's): projects, API keys and usage, over the
+ * same services as the tRPC procedures `projects.*`, `keys.*` and `usage.get`, with the same
+ * camelCase JSON. Keys and usage belong to the caller's project and need an admin key; creating
+ * projects needs an admin key of the operator project. Errors use the control-plane shape.
+ */
+export function registerAdmin(app: FastifyInstance, options: { services: Services }): void {
+  const { services } = options;
+  useControlPlaneErrors(app);
+  acceptJsonBodies(app);
+  requireApiKey(app, services);
+
+  app.get('/whoami', async (request) => services.whoami(authOf(request)));
+
+  app.get('/projects', async (request) => services.listProjects(authOf(request)));
+
+  app.post('/projects', async (request, reply) => {
+    const created = await services.createProject(authOf(request), parseWith(createProjectSchema, bodyOf(request)));
+    return reply.code(201).send(created);
+  });
+
+  app.get('/api-keys', async (request) => services.listApiKeys(authOf(request)));
+
+  app.post('/api-keys', async (request, reply) => {
+    const created = await services.createApiKey(authOf(request), parseWith(createApiKeySchema, bodyOf(request)));
+    return reply.code(201).send(created);
+  });
+
+  app.delete('/api-keys/:id', async (request) => {
+    const { id } = request.params as { id: string };
+    return services.revokeApiKey(authOf(request), parseWith(apiKeyRefSchema, { id }));
+  });
+
+  app.get('/usage', async (request) => {
+    const input = parseWith(usageQuerySchema, {
+      from: queryParam(request, 'from') || undefined,
+      to: queryParam(request, 'to') || undefined,
+      index: queryParam(request, 'index') || undefined,
+    });
+    return services.usage(authOf(request), input);
+  });
+}

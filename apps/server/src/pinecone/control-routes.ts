@@ -1,0 +1,149 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidArgumentError, NotFoundError, configureIndexSchema, indexRefSchema } from '@conifer/core';
+import { createIndexRequestSchema, type IndexInfo, type Services } from '@conifer/api';
+import { UnimplementedError, parseWith, useControlPlaneErrors } from './errors.ts';
+import { acceptJsonBodies, authOf, bodyOf, requireApiKey } from './plugin-support.ts';
+import { indexHostPath, publicBaseUrl, speaks202607, toIndexModel, toIndexModel202607 } from './wire.ts';
+
+/** Wire (snake_case) names of the request fields, for validation messages. */
+const WIRE_FIELDS = { deletionProtection: 'deletion_protection' };
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Reads a create-index body in either shape the clients send: API ≤ 2026-04 (`dimension`,
+ * `metric`, `vector_type`, `spec.serverless`) or 2026-07 (`deployment`, `schema.fields._values`).
+ * Only what Conifer offers is accepted — dense serverless indexes; anything else is a 400 (or a
+ * 404 for a source collection, which cannot exist here) that says so.
+ */
+export function createIndexInput(body: Json): unknown {
+  let dimension: unknown = body.dimension;
+  let metric: unknown = body.metric;
+  let cloud: unknown;
+  let region: unknown;
+  let readCapacity: unknown;
+  const schemaFields = isObject(body.schema) && isObject(body.schema.fields) ? body.schema.fields : undefined;
+  if (isObject(body.deployment) || schemaFields !== undefined) {
+    // API 2026-07.
+    const deployment = isObject(body.deployment) ? body.deployment : {};
+    if (deployment.deployment_type !== undefined && deployment.deployment_type !== 'managed') {
+      throw new InvalidArgumentError('deployment.deployment_type: only "managed" (serverless) indexes are supported');
+    }
+    cloud = deployment.cloud;
+    region = deployment.region;
+    readCapacity = body.read_capacity;
+    if (schemaFields !== undefined && '_sparse_values' in schemaFields) throw sparseUnsupported('schema.fields._sparse_values');
+    const values = schemaFields !== undefined && isObject(schemaFields._values) ? schemaFields._values : undefined;
+    if (values === undefined) throw new InvalidArgumentError('schema.fields._values: a dense_vector field with dimension and metric is required');
+    dimension = values.dimension;
+    metric = values.metric;
+  } else {
+    if (body.vector_type !== undefined && body.vector_type !== 'dense') {
+      if (body.vector_type === 'sparse') throw sparseUnsupported('vector_type');
+      throw new InvalidArgumentError("vector_type: must be 'dense'");
+    }
+    const spec = isObject(body.spec) ? body.spec : {};
+    if (spec.pod !== undefined || spec.byoc !== undefined) throw new InvalidArgumentError('spec: only serverless indexes are supported (spec.serverless)');
+    const serverless = isObject(spec.serverless) ? spec.serverless : {};
+    if (serverless.source_collection !== undefined) throw new NotFoundError(`Collection ${String(serverless.source_collection)} not found.`);
+    cloud = serverless.cloud;
+    region = serverless.region;
+    readCapacity = serverless.read_capacity;
+  }
+  checkReadCapacity(readCapacity);
+  return {
+    name: body.name,
+    dimension,
+    metric: metric ?? undefined,
+    deletionProtection: body.deletion_protection ?? undefined,
+    tags: body.tags ?? undefined,
+    cloud: cloud ?? undefined,
+    region: region ?? undefined,
+  };
+}
+
+function sparseUnsupported(field: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `${field}: sparse-only indexes are not supported; create a dense index with metric dotproduct and upsert sparseValues alongside values (hybrid search)`,
+  );
+}
+
+function checkReadCapacity(readCapacity: unknown): void {
+  if (isObject(readCapacity) && readCapacity.mode !== undefined && readCapacity.mode !== 'OnDemand') {
+    throw new InvalidArgumentError('read_capacity.mode: only OnDemand is supported');
+  }
+}
+
+/**
+ * The Pinecone control plane at the server root: `GET/POST /indexes`,
+ * `GET/PATCH/DELETE /indexes/{name}`. Snake_case JSON, `{ error: { code, message }, status }`
+ * errors, hosts with an `http://` scheme pointing at each index's data-plane prefix. Clients that
+ * declare API 2026-07 (client 9.x) get that version's IndexModel.
+ */
+export function registerControlPlane(app: FastifyInstance, options: { services: Services; publicUrl: string | undefined }): void {
+  const { services } = options;
+  useControlPlaneErrors(app);
+  acceptJsonBodies(app);
+  requireApiKey(app, services);
+
+  const model = (request: FastifyRequest, index: IndexInfo) => {
+    const host = publicBaseUrl(request, options.publicUrl) + indexHostPath(authOf(request).projectId, index.name);
+    return speaks202607(request) ? toIndexModel202607(index, host) : toIndexModel(index, host);
+  };
+
+  app.get('/indexes', async (request) => {
+    const { indexes } = await services.listIndexes(authOf(request));
+    return { indexes: indexes.map((index) => model(request, index)) };
+  });
+
+  app.post('/indexes', async (request, reply) => {
+    const input = parseWith(createIndexRequestSchema, createIndexInput(bodyOf(request)), WIRE_FIELDS);
+    const created = await services.createIndex(authOf(request), input);
+    return reply.code(201).send(model(request, created));
+  });
+
+  app.get('/indexes/:name', async (request) => {
+    const { name } = request.params as { name: string };
+    return model(request, await services.describeIndex(authOf(request), parseIndexName(name)));
+  });
+
+  app.patch('/indexes/:name', async (request, reply) => {
+    const { name } = request.params as { name: string };
+    const body = bodyOf(request);
+    if (body.embed !== undefined) throw new InvalidArgumentError('embed: integrated embedding is not supported');
+    const spec = isObject(body.spec) ? body.spec : {};
+    checkReadCapacity(isObject(spec.serverless) ? spec.serverless.read_capacity : body.read_capacity);
+    if (spec.pod !== undefined) throw new InvalidArgumentError('spec: only serverless indexes are supported (spec.serverless)');
+    const input = parseWith(configureIndexSchema, { name: parseIndexName(name).name, deletionProtection: body.deletion_protection ?? undefined, tags: body.tags ?? undefined }, WIRE_FIELDS);
+    const configured = await services.configureIndex(authOf(request), input);
+    return reply.code(202).send(model(request, configured));
+  });
+
+  app.delete('/indexes/:name', async (request, reply) => {
+    const { name } = request.params as { name: string };
+    await services.deleteIndex(authOf(request), parseIndexName(name));
+    return reply.code(202).send();
+  });
+
+  const unimplemented = (what: string) => async () => {
+    throw new UnimplementedError(`${what} are not supported by Conifer.`);
+  };
+  app.post('/indexes/create-for-model', unimplemented('Indexes with integrated embedding'));
+  app.all('/indexes/:name/backups', unimplemented('Backups'));
+  for (const [path, what] of [
+    ['/collections', 'Collections'],
+    ['/backups', 'Backups'],
+    ['/restore-jobs', 'Restore jobs'],
+  ] as const) {
+    app.all(path, unimplemented(what));
+    app.all(`${path}/*`, unimplemented(what));
+  }
+}
+
+/** An index name from the path; a malformed one cannot exist, so it is "not found". */
+function parseIndexName(name: string): { name: string } {
+  const parsed = indexRefSchema.safeParse({ name });
+  if (!parsed.success) throw new NotFoundError(`Index ${name} not found.`);
+  return parsed.data;
+}

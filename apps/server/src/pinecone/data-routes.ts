@@ -1,0 +1,191 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  deleteSchema,
+  fetchByMetadataSchema,
+  fetchSchema,
+  listSchema,
+  namespaceRefSchema,
+  querySchema,
+  statsSchema,
+  upsertSchema,
+} from '@conifer/core';
+import { listNamespacesSchema, updateRequestSchema, type Services } from '@conifer/api';
+import { UnimplementedError, parseWith, useDataPlaneErrors } from './errors.ts';
+import { acceptJsonBodies, authOf, bodyOf, queryInt, queryList, queryParam, requireApiKey } from './plugin-support.ts';
+import { echoNamespace, toWireMatch, vectorsById, wireNamespaceName } from './wire.ts';
+
+/** Route prefix of an index's data plane; the `host` of an index points here. */
+export const DATA_PLANE_PREFIX = '/projects/:projectId/indexes/:indexName';
+
+/** Response header carrying the LSN a write was logged at. */
+export const LSN_HEADER = 'x-pinecone-request-lsn';
+
+interface IndexParams {
+  projectId: string;
+  indexName: string;
+}
+
+/**
+ * The Pinecone data plane of one index, under `/projects/{projectId}/indexes/{indexName}`: the
+ * client appends `/vectors/upsert`, `/query`, ... to the index's `host`. The project in the path
+ * must be the key's project; any other project's index is "not found", like a missing one.
+ * Every write answers with a JSON body and the `x-pinecone-request-lsn` header.
+ */
+export function registerDataPlane(app: FastifyInstance, options: { services: Services }): void {
+  const { services } = options;
+  useDataPlaneErrors(app);
+  acceptJsonBodies(app);
+  requireApiKey(app, services);
+
+  /** The index the path names, checked against the caller's project. */
+  const indexOf = (request: FastifyRequest): string => {
+    const { projectId, indexName } = request.params as IndexParams;
+    if (projectId !== authOf(request).projectId) throw new NotFoundError(`Index ${indexName} not found.`);
+    return indexName;
+  };
+
+  const withLsn = (reply: FastifyReply, lsn: number | undefined): FastifyReply => (lsn === undefined ? reply : reply.header(LSN_HEADER, String(lsn)));
+
+  app.post('/vectors/upsert', async (request, reply) => {
+    const index = indexOf(request);
+    const body = bodyOf(request);
+    const input = parseWith(upsertSchema, { index, namespace: body.namespace, records: body.vectors }, { records: 'vectors' });
+    const result = await services.upsert(authOf(request), input).catch((error: unknown) => {
+      // The engine names the records of a batch as the service layer does; the wire calls them vectors.
+      if (error instanceof InvalidArgumentError && error.message.startsWith('records[')) throw new InvalidArgumentError(`vectors${error.message.slice('records'.length)}`);
+      throw error;
+    });
+    return withLsn(reply, result.lsn).send({ upsertedCount: result.upsertedCount });
+  });
+
+  app.post('/query', async (request) => {
+    const index = indexOf(request);
+    const body = bodyOf(request);
+    if (body.queries !== undefined) throw new InvalidArgumentError('queries: the deprecated multi-query form is not supported; send one query per request');
+    const input = parseWith(querySchema, { ...body, index });
+    const result = await services.query(authOf(request), input);
+    return { matches: result.matches.map(toWireMatch), namespace: echoNamespace(request, body.namespace), usage: result.usage };
+  });
+
+  app.get('/vectors/fetch', async (request) => {
+    const index = indexOf(request);
+    const namespace = queryParam(request, 'namespace');
+    const input = parseWith(fetchSchema, { index, namespace, ids: queryList(request, 'ids') });
+    const result = await services.fetch(authOf(request), input);
+    return { vectors: vectorsById(Object.values(result.records)), namespace: echoNamespace(request, namespace), usage: result.usage };
+  });
+
+  app.post('/vectors/fetch_by_metadata', async (request) => {
+    const index = indexOf(request);
+    const body = bodyOf(request);
+    const input = parseWith(fetchByMetadataSchema, { ...body, index });
+    const result = await services.fetchByMetadata(authOf(request), input);
+    return {
+      vectors: vectorsById(result.records),
+      namespace: echoNamespace(request, body.namespace),
+      ...(result.pagination !== undefined ? { pagination: result.pagination } : {}),
+      usage: result.usage,
+    };
+  });
+
+  app.post('/vectors/update', async (request, reply) => {
+    const index = indexOf(request);
+    const body = bodyOf(request);
+    const input = parseWith(updateRequestSchema, { ...body, index });
+    const result = await services.update(authOf(request), input);
+    return withLsn(reply, result.lsn).send({ matchedRecords: result.matchedRecords });
+  });
+
+  app.post('/vectors/delete', async (request, reply) => {
+    const index = indexOf(request);
+    const body = bodyOf(request);
+    // `deleteAll: false` alongside ids or a filter means "not all": drop it before the exactly-one check.
+    const { deleteAll, ...rest } = body;
+    const input = parseWith(deleteSchema, { ...rest, ...(deleteAll === false ? {} : { deleteAll }), index });
+    const result = await services.delete(authOf(request), input);
+    return withLsn(reply, result.lsn).send({});
+  });
+
+  app.get('/vectors/list', async (request) => {
+    const index = indexOf(request);
+    const namespace = queryParam(request, 'namespace');
+    const input = parseWith(listSchema, {
+      index,
+      namespace,
+      prefix: queryParam(request, 'prefix'),
+      limit: queryInt(request, 'limit'),
+      paginationToken: queryParam(request, 'paginationToken') || undefined,
+    });
+    const result = await services.list(authOf(request), input);
+    return {
+      vectors: result.ids.map((id) => ({ id })),
+      // Absent on the last page: the client's tests assert `pagination` is undefined, not null.
+      ...(result.pagination !== undefined ? { pagination: result.pagination } : {}),
+      namespace: echoNamespace(request, namespace),
+      usage: result.usage,
+    };
+  });
+
+  const describeIndexStats = async (request: FastifyRequest) => {
+    const index = indexOf(request);
+    if (request.method === 'POST' && bodyOf(request).filter !== undefined) {
+      throw new InvalidArgumentError('filter: serverless indexes do not support filtering describe_index_stats by metadata');
+    }
+    const stats = await services.describeIndexStats(authOf(request), parseWith(statsSchema, { index }));
+    const namespaces = Object.fromEntries(Object.entries(stats.namespaces).map(([name, ns]) => [wireNamespaceName(request, name), { vectorCount: ns.recordCount }]));
+    return { namespaces, dimension: stats.dimension, indexFullness: 0, totalVectorCount: stats.totalRecordCount, metric: stats.metric, vectorType: 'dense' };
+  };
+  app.post('/describe_index_stats', describeIndexStats);
+  app.get('/describe_index_stats', describeIndexStats);
+
+  app.get('/namespaces', async (request) => {
+    const index = indexOf(request);
+    const input = parseWith(listNamespacesSchema, {
+      index,
+      prefix: queryParam(request, 'prefix') || undefined,
+      limit: queryInt(request, 'limit'),
+      paginationToken: queryParam(request, 'paginationToken') || undefined,
+    });
+    const page = await services.listNamespaces(authOf(request), input);
+    return {
+      namespaces: page.namespaces.map((ns) => ({ name: wireNamespaceName(request, ns.name), record_count: ns.recordCount })),
+      ...(page.pagination !== undefined ? { pagination: page.pagination } : {}),
+      total_count: page.totalCount,
+    };
+  });
+
+  app.post('/namespaces', async (request, reply) => {
+    const index = indexOf(request);
+    const body = bodyOf(request);
+    if (typeof body.name !== 'string' || body.name === '') throw new InvalidArgumentError('name: must be a non-empty string');
+    const input = parseWith(namespaceRefSchema, { index, namespace: body.name }, { namespace: 'name' });
+    const created = await services.createNamespace(authOf(request), input);
+    // Every metadata field is filterable in Conifer; the schema is echoed, not stored.
+    const schema = typeof body.schema === 'object' && body.schema !== null ? { schema: body.schema } : {};
+    return reply.code(201).send({ name: wireNamespaceName(request, created.name), record_count: created.recordCount, ...schema });
+  });
+
+  app.get('/namespaces/:namespace', async (request) => {
+    const index = indexOf(request);
+    const { namespace } = request.params as { namespace: string };
+    const summary = await services.describeNamespace(authOf(request), parseWith(namespaceRefSchema, { index, namespace }));
+    return { name: wireNamespaceName(request, summary.name), record_count: summary.recordCount };
+  });
+
+  app.delete('/namespaces/:namespace', async (request, reply) => {
+    const index = indexOf(request);
+    const { namespace } = request.params as { namespace: string };
+    await services.deleteNamespace(authOf(request), parseWith(namespaceRefSchema, { index, namespace }));
+    return reply.code(202).send({});
+  });
+
+  const unimplemented = (what: string) => async (request: FastifyRequest) => {
+    indexOf(request);
+    throw new UnimplementedError(`${what} is not supported by Conifer.`);
+  };
+  app.all('/bulk/imports', unimplemented('Bulk import'));
+  app.all('/bulk/imports/*', unimplemented('Bulk import'));
+  app.all('/records/*', unimplemented('Integrated inference (records upsert/search)'));
+}

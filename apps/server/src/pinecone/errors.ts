@@ -1,0 +1,116 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ConiferError, ERROR_HTTP_STATUS, formatIssues, InvalidArgumentError, type ErrorCode } from '@conifer/core';
+import { DeletionProtectedError } from '@conifer/control';
+import { INTERNAL_MESSAGE } from '@conifer/api';
+import type { z } from 'zod';
+import { classifyHttpError } from '../http-errors.ts';
+
+/**
+ * A Pinecone operation Conifer does not offer (collections, backups, bulk import, ...). Answered
+ * with HTTP 400 and code UNIMPLEMENTED (gRPC 12), not 501: the Pinecone clients retry every
+ * status >= 500 with backoff, which would only delay the same answer.
+ */
+export class UnimplementedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnimplementedError';
+  }
+}
+
+/** Codes of the Pinecone faces: Conifer's, plus the few Pinecone has that Conifer's vocabulary lacks. */
+export type WireCode = ErrorCode | 'UNIMPLEMENTED' | 'UNPROCESSABLE_ENTITY' | 'FORBIDDEN';
+
+export interface WireFailure {
+  status: number;
+  code: WireCode;
+  message: string;
+}
+
+/** gRPC status code of each failure, for the data plane's `rpcStatus` body. */
+export const GRPC_CODE: Record<WireCode, number> = {
+  INVALID_ARGUMENT: 3,
+  UNPROCESSABLE_ENTITY: 3,
+  PAYLOAD_TOO_LARGE: 3,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  FORBIDDEN: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+};
+
+/** Any thrown value → status, code and a message safe to show. */
+export function classify(error: unknown): WireFailure {
+  if (error instanceof DeletionProtectedError) return { status: 403, code: 'FORBIDDEN', message: error.message };
+  if (error instanceof ConiferError) {
+    if (error.code === 'INTERNAL') return { status: 500, code: 'INTERNAL', message: INTERNAL_MESSAGE };
+    return { status: ERROR_HTTP_STATUS[error.code], code: error.code, message: error.message };
+  }
+  if (error instanceof UnimplementedError) return { status: 400, code: 'UNIMPLEMENTED', message: error.message };
+  if (error instanceof Error && ('statusCode' in error || 'code' in error || error instanceof SyntaxError)) {
+    const failure = classifyHttpError(error as FastifyError);
+    return { status: failure.status, code: failure.code, message: failure.message };
+  }
+  return { status: 500, code: 'INTERNAL', message: INTERNAL_MESSAGE };
+}
+
+/**
+ * Parses `input` with a shared schema; a failure is an `InvalidArgumentError` whose message names
+ * the field the way the wire names it (`renames` maps schema keys to wire keys, e.g. records → vectors).
+ */
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown, renames: Record<string, string> = {}): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    path: issue.path.map((p, i) => (i === 0 && typeof p === 'string' && p in renames ? renames[p]! : p)),
+    message: issue.message,
+  }));
+  throw new InvalidArgumentError(formatIssues(issues));
+}
+
+function logIfInternal(request: FastifyRequest, error: unknown, failure: WireFailure): void {
+  if (failure.status >= 500) request.log.error({ err: error }, 'request failed');
+}
+
+/** Data-plane error body (`rpcStatus`): `{ code: <gRPC code>, message, details: [] }`. */
+export function sendDataPlaneFailure(reply: FastifyReply, failure: WireFailure): FastifyReply {
+  return reply
+    .code(failure.status)
+    .type('application/json; charset=utf-8')
+    .send({ code: GRPC_CODE[failure.code], message: failure.message, details: [] });
+}
+
+/** Control-plane error body (`ErrorResponse`): `{ error: { code, message }, status }`. */
+export function sendControlPlaneFailure(reply: FastifyReply, failure: WireFailure): FastifyReply {
+  const code = failure.code === 'PAYLOAD_TOO_LARGE' ? 'INVALID_ARGUMENT' : failure.code;
+  return reply
+    .code(failure.status)
+    .type('application/json; charset=utf-8')
+    .send({ error: { code, message: failure.message }, status: failure.status });
+}
+
+/** Installs the data-plane error handler on an encapsulated plugin. */
+export function useDataPlaneErrors(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const failure = classify(error);
+    logIfInternal(request, error, failure);
+    return sendDataPlaneFailure(reply, failure);
+  });
+}
+
+/**
+ * Installs the control-plane error handler on an encapsulated plugin. A body that is not JSON is
+ * 422 UNPROCESSABLE_ENTITY there, as Pinecone answers it.
+ */
+export function useControlPlaneErrors(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request, reply) => {
+    let failure = classify(error);
+    if (failure.status === 400 && failure.message.startsWith('malformed JSON')) failure = { ...failure, status: 422, code: 'UNPROCESSABLE_ENTITY' };
+    logIfInternal(request, error, failure);
+    return sendControlPlaneFailure(reply, failure);
+  });
+}

@@ -1,0 +1,314 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { OPENAPI_FILE, renderOpenApi } from '../write-openapi.ts';
+import { TEST_API_KEY, uniqueIndexName, useServer } from '../test-support.ts';
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- wire JSON under test
+}
+
+/** A raw HTTP call, as curl would make it. */
+async function call(method: string, url: string, options: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key !== null) headers['api-key'] = options.key ?? TEST_API_KEY;
+  let body: string | undefined = options.raw;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] = 'application/json';
+  }
+  const response = await fetch(url, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, body: parsed };
+}
+
+describe('Pinecone REST API', () => {
+  const running = useServer();
+
+  async function createIndex(name: string, extra: Record<string, unknown> = {}): Promise<{ host: string; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const answer = await call('POST', `${running().url}/indexes`, {
+      body: { name, dimension: 2, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } }, ...extra },
+    });
+    expect(answer.status).toBe(201);
+    return { host: answer.body.host as string, body: answer.body };
+  }
+
+  describe('control plane', () => {
+    it('creates, describes, lists, configures and deletes indexes with Pinecone’s shapes', async () => {
+      const { url } = running();
+      const name = uniqueIndexName('ctl');
+      const { host, body } = await createIndex(name, { tags: { team: 'search' }, spec: { serverless: { cloud: 'gcp', region: 'europe-west4' } } });
+      const projectId = (await running().server.services.authenticate(TEST_API_KEY))!.projectId;
+      expect(body).toEqual({
+        name,
+        dimension: 2,
+        metric: 'cosine',
+        host: `${url}/projects/${projectId}/indexes/${name}`,
+        deletion_protection: 'disabled',
+        tags: { team: 'search' },
+        spec: { serverless: { cloud: 'gcp', region: 'europe-west4', read_capacity: { mode: 'OnDemand', status: { state: 'Ready' } } } },
+        status: { ready: true, state: 'Ready' },
+        vector_type: 'dense',
+      });
+      expect(host.startsWith('http://')).toBe(true);
+      expect((await call('GET', `${url}/indexes/${name}`)).body).toEqual(body);
+      expect((await call('GET', `${url}/indexes`)).body.indexes).toContainEqual(body);
+
+      const configured = await call('PATCH', `${url}/indexes/${name}`, { body: { deletion_protection: 'enabled', tags: { team: '', env: 'prod' } } });
+      expect(configured.status).toBe(202);
+      expect(configured.body).toMatchObject({ deletion_protection: 'enabled', tags: { env: 'prod' } });
+
+      const refused = await call('DELETE', `${url}/indexes/${name}`);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toEqual({
+        error: { code: 'FORBIDDEN', message: 'Deletion protection is enabled for this index. Disable deletion protection before retrying.' },
+        status: 403,
+      });
+      await call('PATCH', `${url}/indexes/${name}`, { body: { deletion_protection: 'disabled' } });
+      const deleted = await call('DELETE', `${url}/indexes/${name}`);
+      expect(deleted.status).toBe(202);
+      expect(deleted.text).toBe('');
+      expect(await call('GET', `${url}/indexes/${name}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: `Index ${name} not found.` }, status: 404 } });
+    });
+
+    it('answers errors as { error: { code, message }, status }', async () => {
+      const { url } = running();
+      const name = uniqueIndexName('dup');
+      await createIndex(name);
+      expect(await call('POST', `${url}/indexes`, { body: { name, dimension: 2 } })).toMatchObject({
+        status: 409,
+        body: { error: { code: 'ALREADY_EXISTS', message: 'Resource already exists.' }, status: 409 },
+      });
+      const badName = await call('POST', `${url}/indexes`, { body: { name: 'bad-', dimension: 2 } });
+      expect(badName.status).toBe(400);
+      expect(badName.body.error.message).toContain('alphanumeric character');
+      expect((await call('POST', `${url}/indexes`, { body: { name: 'nodim' } })).body.error.message).toBe('dimension: must be a number');
+      expect((await call('POST', `${url}/indexes`, { body: { name: 'x', dimension: 2, deletion_protection: 'maybe' } })).body.error.message).toMatch(/^deletion_protection: /);
+      expect(await call('POST', `${url}/indexes`, { raw: '{oops', headers: { 'content-type': 'application/json' } })).toMatchObject({
+        status: 422,
+        body: { error: { code: 'UNPROCESSABLE_ENTITY' }, status: 422 },
+      });
+      const sparse = await call('POST', `${url}/indexes`, { body: { name: 'sp', vector_type: 'sparse', metric: 'dotproduct', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } } });
+      expect(sparse.status).toBe(400);
+      expect(sparse.body.error.message).toMatch(/^vector_type: sparse-only indexes are not supported/);
+      expect((await call('POST', `${url}/indexes`, { body: { name: 'pod', dimension: 2, spec: { pod: { environment: 'x' } } } })).status).toBe(400);
+      expect(await call('GET', `${url}/indexes`, { key: 'cnf_wrong' })).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' }, status: 401 } });
+      expect(await call('GET', `${url}/indexes`, { key: null })).toMatchObject({ status: 401 });
+      expect(await call('GET', `${url}/collections`)).toMatchObject({ status: 400, body: { error: { code: 'UNIMPLEMENTED' }, status: 400 } });
+    });
+
+    it('speaks the 2026-07 IndexModel to clients that declare that version', async () => {
+      const { url } = running();
+      const name = uniqueIndexName('v9');
+      const headers = { 'x-pinecone-api-version': '2026-07' };
+      const created = await call('POST', `${url}/indexes`, {
+        headers,
+        body: { name, deployment: { deployment_type: 'managed', cloud: 'aws', region: 'us-east-1' }, schema: { fields: { _values: { type: 'dense_vector', dimension: 3, metric: 'dotproduct' } } } },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        name,
+        status: { ready: true, state: 'Ready' },
+        deployment: { deployment_type: 'managed', cloud: 'aws', region: 'us-east-1' },
+        schema: { fields: { _values: { type: 'dense_vector', dimension: 3, metric: 'dotproduct' } } },
+        read_capacity: { mode: 'OnDemand', status: { state: 'Ready' } },
+      });
+      expect(created.body).not.toHaveProperty('dimension');
+      expect((await call('GET', `${url}/indexes/${name}`)).body).toMatchObject({ dimension: 3, metric: 'dotproduct', vector_type: 'dense' });
+    });
+  });
+
+  describe('data plane', () => {
+    it('round-trips records through upsert, fetch, query, update, list and delete', async () => {
+      const { host } = await createIndex(uniqueIndexName('dp'));
+      const upsert = await call('POST', `${host}/vectors/upsert`, {
+        body: { vectors: [{ id: 'p-1', values: [0.5, 0.4], metadata: { genre: 'drama', year: 2020 } }, { id: 'p-2', values: [0.1, 0.2] }, { id: 'q 3', values: [0.3, 0.3] }], namespace: '__default__' },
+      });
+      expect(upsert.status).toBe(200);
+      expect(upsert.body).toEqual({ upsertedCount: 3 });
+      const lsn = Number(upsert.headers.get('x-pinecone-request-lsn'));
+      expect(lsn).toBeGreaterThan(0);
+
+      const fetched = await call('GET', `${host}/vectors/fetch?ids=p-1&ids=q%203&ids=missing&namespace=__default__`);
+      expect(fetched.body).toEqual({
+        vectors: { 'p-1': { id: 'p-1', values: [0.5, 0.4], metadata: { genre: 'drama', year: 2020 } }, 'q 3': { id: 'q 3', values: [0.3, 0.3] } },
+        namespace: '__default__',
+        usage: { readUnits: 1 },
+      });
+
+      const query = await call('POST', `${host}/query`, { body: { namespace: '__default__', topK: 1, filter: { genre: { $eq: 'drama' } }, includeMetadata: true, vector: [0.5, 0.4] } });
+      expect(query.body).toEqual({ matches: [{ id: 'p-1', score: 1, metadata: { genre: 'drama', year: 2020 } }], namespace: '__default__', usage: { readUnits: 1 } });
+      expect((await call('POST', `${host}/query`, { body: { topK: 3, id: 'nope' } })).body).toMatchObject({ matches: [], namespace: '__default__' });
+
+      const update = await call('POST', `${host}/vectors/update`, { body: { id: 'p-1', setMetadata: { flavor: 'x' }, namespace: '__default__' } });
+      expect(update.body).toEqual({ matchedRecords: 1 });
+      expect(Number(update.headers.get('x-pinecone-request-lsn'))).toBeGreaterThan(lsn);
+      expect((await call('GET', `${host}/vectors/fetch?ids=p-1`)).body.vectors['p-1'].metadata).toEqual({ genre: 'drama', year: 2020, flavor: 'x' });
+
+      const page1 = await call('GET', `${host}/vectors/list?prefix=p-&limit=1&namespace=__default__`);
+      expect(page1.body).toMatchObject({ vectors: [{ id: 'p-1' }], namespace: '__default__', usage: { readUnits: 1 } });
+      const page2 = await call('GET', `${host}/vectors/list?prefix=p-&limit=1&namespace=__default__&paginationToken=${page1.body.pagination.next}`);
+      expect(page2.body.vectors).toEqual([{ id: 'p-2' }]);
+      expect(page2.body).not.toHaveProperty('pagination');
+      expect((await call('GET', `${host}/vectors/list?namespace=`)).body.namespace).toBe('');
+
+      for (const body of [{ ids: ['p-2'] }, { filter: { genre: { $eq: 'drama' } } }, { deleteAll: true }]) {
+        const answer = await call('POST', `${host}/vectors/delete`, { body });
+        expect(answer.status).toBe(200);
+        expect(answer.body).toEqual({});
+        expect(answer.headers.get('x-pinecone-request-lsn')).toMatch(/^\d+$/);
+      }
+      expect((await call('POST', `${host}/describe_index_stats`, { body: {} })).body.totalVectorCount).toBe(0);
+    });
+
+    it('answers data-plane errors as { code, message, details }', async () => {
+      const { host } = await createIndex(uniqueIndexName('err'));
+      expect(await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [1, 2, 3] }] } })).toMatchObject({
+        status: 400,
+        body: { code: 3, message: 'vectors[0].values: Vector dimension 3 does not match the dimension of the index 2', details: [] },
+      });
+      expect((await call('POST', `${host}/vectors/upsert`, { body: { vectors: [] } })).body.message).toBe('vectors: must hold at least 1 record');
+      expect((await call('POST', `${host}/query`, { body: { topK: 0, vector: [1, 1] } })).body).toMatchObject({ code: 3, message: 'topK: must be 1–10000' });
+      expect((await call('POST', `${host}/query`, { body: { topK: 1, vector: [1, 1], sparseVector: { indices: [1], values: [1] } } })).status).toBe(400);
+      expect((await call('POST', `${host}/describe_index_stats`, { body: { filter: { a: 1 } } })).status).toBe(400);
+      expect(await call('POST', `${host}/query`, { raw: '{nope', headers: { 'content-type': 'application/json' } })).toMatchObject({ status: 400, body: { code: 3 } });
+      expect(await call('GET', `${host}/vectors/list`, { key: 'cnf_wrong' })).toMatchObject({ status: 401, body: { code: 16 } });
+      expect(await call('GET', `${host}/namespaces/nope`)).toMatchObject({ status: 404, body: { code: 5, message: 'Namespace nope not found.' } });
+      expect(await call('POST', `${host.replace(/indexes\/[^/]+$/, 'indexes/missing')}/query`, { body: { topK: 1, vector: [1, 1] } })).toMatchObject({
+        status: 404,
+        body: { code: 5, message: 'Index missing not found.' },
+      });
+      expect(await call('POST', `${host}/bulk/imports`, { body: { uri: 's3://b/p' } })).toMatchObject({ status: 400, body: { code: 12 } });
+    });
+
+    it('reads a body sent without a JSON content type, as curl -d sends it', async () => {
+      const { host } = await createIndex(uniqueIndexName('curl'));
+      const answer = await call('POST', `${host}/vectors/upsert`, { raw: '{"vectors":[{"id":"a","values":[1,2]}]}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(answer).toMatchObject({ status: 200, body: { upsertedCount: 1 } });
+    });
+
+    it('manages namespaces, names the default one per API version, and handles any name in the path', async () => {
+      const { host } = await createIndex(uniqueIndexName('ns'));
+      await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [1, 2] }] } });
+      const created = await call('POST', `${host}/namespaces`, { body: { name: 'a/b c', schema: { fields: { genre: { filterable: true } } } } });
+      expect(created).toMatchObject({ status: 201, body: { name: 'a/b c', record_count: 0, schema: { fields: { genre: { filterable: true } } } } });
+      expect((await call('POST', `${host}/namespaces`, { body: { name: 'a/b c' } })).status).toBe(409);
+      const path = `${host}/namespaces/${encodeURIComponent('a/b c')}`;
+      expect((await call('GET', path)).body).toEqual({ name: 'a/b c', record_count: 0 });
+      expect((await call('GET', `${host}/namespaces`)).body).toEqual({
+        namespaces: [
+          { name: '__default__', record_count: 1 },
+          { name: 'a/b c', record_count: 0 },
+        ],
+        total_count: 2,
+      });
+      const old = { 'x-pinecone-api-version': '2025-01' };
+      expect((await call('POST', `${host}/describe_index_stats`, { body: {}, headers: old })).body.namespaces).toEqual({ '': { vectorCount: 1 } });
+      expect((await call('GET', `${host}/describe_index_stats`)).body.namespaces).toEqual({ __default__: { vectorCount: 1 } });
+      expect((await call('GET', `${host}/namespaces/__default__`)).body).toEqual({ name: '__default__', record_count: 1 });
+      const deleted = await call('DELETE', path);
+      expect(deleted).toMatchObject({ status: 202, body: {} });
+      expect((await call('GET', path)).status).toBe(404);
+    });
+  });
+
+  describe('projects, roles and keys', () => {
+    it('keeps projects apart and enforces roles; revocation applies at once', async () => {
+      const { url } = running();
+      const name = uniqueIndexName('iso');
+      const { host } = await createIndex(name);
+      await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: 'secret', values: [1, 2] }] } });
+
+      const tenant = await call('POST', `${url}/admin/projects`, { body: { name: uniqueIndexName('tenant') } });
+      expect(tenant.status).toBe(201);
+      const otherKey = tenant.body.apiKey as string;
+      // The other project's key: the index is not found, by name or through its host.
+      expect((await call('GET', `${url}/indexes/${name}`, { key: otherKey })).status).toBe(404);
+      expect((await call('GET', `${url}/indexes`, { key: otherKey })).body).toEqual({ indexes: [] });
+      for (const answer of [
+        await call('GET', `${host}/vectors/fetch?ids=secret`, { key: otherKey }),
+        await call('POST', `${host}/query`, { key: otherKey, body: { topK: 1, vector: [1, 2] } }),
+        await call('POST', `${host}/vectors/delete`, { key: otherKey, body: { deleteAll: true } }),
+      ]) {
+        expect(answer).toMatchObject({ status: 404, body: { code: 5, message: `Index ${name} not found.` } });
+      }
+      // The same index name in the other project is a different index.
+      await call('POST', `${url}/indexes`, { key: otherKey, body: { name, dimension: 2 } });
+      const otherHost = (await call('GET', `${url}/indexes/${name}`, { key: otherKey })).body.host as string;
+      expect(otherHost).not.toBe(host);
+      expect((await call('GET', `${otherHost}/vectors/fetch?ids=secret`, { key: otherKey })).body.vectors).toEqual({});
+      expect((await call('GET', `${host}/vectors/fetch?ids=secret`)).body.vectors.secret.id).toBe('secret');
+
+      const reader = await call('POST', `${url}/admin/api-keys`, { body: { name: 'reader', role: 'read-only' } });
+      expect(reader.status).toBe(201);
+      expect(reader.body.key).toMatchObject({ name: 'reader', role: 'read-only', revokedAt: null });
+      const readKey = reader.body.apiKey as string;
+      expect((await call('POST', `${host}/query`, { key: readKey, body: { topK: 1, vector: [1, 2] } })).status).toBe(200);
+      expect(await call('POST', `${host}/vectors/upsert`, { key: readKey, body: { vectors: [{ id: 'x', values: [1, 2] }] } })).toMatchObject({ status: 403, body: { code: 7 } });
+      expect(await call('POST', `${url}/indexes`, { key: readKey, body: { name: uniqueIndexName(), dimension: 2 } })).toMatchObject({ status: 403, body: { error: { code: 'PERMISSION_DENIED' } } });
+      expect((await call('GET', `${url}/admin/api-keys`, { key: readKey })).status).toBe(403);
+
+      const listed = await call('GET', `${url}/admin/api-keys`);
+      expect(listed.body.keys.map((k: { name: string }) => k.name)).toContain('reader');
+      expect(listed.text).not.toContain(readKey);
+      const revoked = await call('DELETE', `${url}/admin/api-keys/${reader.body.key.id}`);
+      expect(revoked.body.revokedAt).not.toBeNull();
+      expect((await call('POST', `${host}/query`, { key: readKey, body: { topK: 1, vector: [1, 2] } })).status).toBe(401);
+      expect((await call('GET', `${url}/admin/whoami`, { key: otherKey })).body).toMatchObject({ role: 'admin', operator: false });
+      expect((await call('POST', `${url}/admin/projects`, { key: otherKey, body: { name: 'nope' } })).status).toBe(403);
+    });
+
+    it('reports usage per index and day', async () => {
+      const { url } = running();
+      const tenant = await call('POST', `${url}/admin/projects`, { body: { name: uniqueIndexName('usage') } });
+      const key = tenant.body.apiKey as string;
+      const created = await call('POST', `${url}/indexes`, { key, body: { name: 'metered', dimension: 2 } });
+      const host = created.body.host as string;
+      await call('POST', `${host}/vectors/upsert`, { key, body: { vectors: [{ id: 'a', values: [1, 2] }] } });
+      await call('POST', `${host}/query`, { key, body: { topK: 1, vector: [1, 2] } });
+      await call('GET', `${host}/vectors/fetch?ids=a`, { key });
+      const usage = await call('GET', `${url}/admin/usage?index=metered`, { key });
+      expect(usage.status).toBe(200);
+      expect(usage.body.days).toEqual([expect.objectContaining({ indexName: 'metered', readUnits: 1.25, writeUnits: 5, requests: 3 })]);
+      expect((await call('GET', `${url}/admin/usage?from=bad`, { key })).body.error.message).toBe('from: must be a date YYYY-MM-DD');
+    });
+  });
+
+  it('serves the OpenAPI document that is checked in as docs/openapi.json', async () => {
+    const served = await call('GET', `${running().url}/openapi.json`, { key: null });
+    expect(served.status).toBe(200);
+    expect(served.body).toEqual(JSON.parse(renderOpenApi()));
+    // Regenerate with `node apps/server/src/write-openapi.ts` when this fails after an API change.
+    expect(await readFile(OPENAPI_FILE, 'utf8')).toBe(renderOpenApi());
+    const paths = Object.keys(served.body.paths);
+    expect(paths).toEqual(expect.arrayContaining(['/indexes', '/indexes/{indexName}', '/projects/{projectId}/indexes/{indexName}/query', '/admin/api-keys', '/admin/usage']));
+  });
+});
+
+describe('Pinecone REST API rate limits', () => {
+  const running = useServer({ CONIFER_RATE_QUERY_PER_NAMESPACE: '2', CONIFER_RATE_FETCH_PER_INDEX: '1' });
+
+  it('answers 429 with a message naming the limit', async () => {
+    const { url } = running();
+    const created = await call('POST', `${url}/indexes`, { body: { name: 'limited', dimension: 2 } });
+    const host = created.body.host as string;
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await call('POST', `${host}/query`, { body: { topK: 1, vector: [1, 2] } }));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 429, 429]);
+    expect(answers[2]!.body).toEqual({
+      code: 8,
+      message: 'Too many requests: query is limited to 2 requests per second per namespace (namespace "__default__" of index "limited"). Retry later.',
+      details: [],
+    });
+    expect((await call('GET', `${host}/vectors/fetch?ids=a`)).status).toBe(200);
+    expect((await call('GET', `${host}/vectors/fetch?ids=a`)).status).toBe(429);
+  });
+});

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { FailedPreconditionError, PermissionDeniedError } from '@conifer/core';
+import { ROLES, type ApiKeyInfo, type ControlPlane, type Project, type UsageRecord } from '@conifer/control';
+import { assertAdmin, type AuthContext } from './auth.ts';
+
+export const createProjectSchema = z.object({
+  name: z.string({ error: 'must be a string' }).trim().min(1, { error: 'must be 1–128 characters' }).max(128, { error: 'must be at most 128 characters' }),
+});
+
+export const createApiKeySchema = z.object({
+  name: z.string({ error: 'must be a string' }).trim().min(1, { error: 'must be 1–128 characters' }).max(128, { error: 'must be at most 128 characters' }),
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('read-write'),
+});
+
+export const apiKeyRefSchema = z.object({ id: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(64, { error: 'must be at most 64 characters' }) });
+
+const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date YYYY-MM-DD' });
+export const usageQuerySchema = z.object({
+  from: daySchema.optional(),
+  to: daySchema.optional(),
+  index: z.string().max(45, { error: 'must be at most 45 characters' }).optional(),
+});
+
+/** Who is calling: the key's project and role. */
+export interface CallerDescription {
+  project: Project;
+  keyId: string;
+  role: AuthContext['role'];
+  /** True for admin keys of the operator project, which may create projects. */
+  operator: boolean;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  /** One row per index per UTC day that had metered traffic, by day then index name. */
+  days: UsageRecord[];
+  /** Sums over `days`. */
+  total: { readUnits: number; writeUnits: number; requests: number };
+}
+
+export interface AdminService {
+  /** The caller's project and key. Any role. */
+  whoami(auth: AuthContext): Promise<CallerDescription>;
+  /** Every project for an operator key; the caller's own project for other admin keys. */
+  listProjects(auth: AuthContext): Promise<{ projects: Project[] }>;
+  /** Operator admin keys only: a new project and its first admin key (shown once). */
+  createProject(auth: AuthContext, input: z.output<typeof createProjectSchema>): Promise<{ project: Project; apiKey: string; key: ApiKeyInfo }>;
+  /** Keys of the caller's project, revoked ones included; never the secrets. Admin only. */
+  listApiKeys(auth: AuthContext): Promise<{ keys: ApiKeyInfo[] }>;
+  /** A new key of the caller's project; its secret is in `apiKey`, returned only here. Admin only. */
+  createApiKey(auth: AuthContext, input: z.output<typeof createApiKeySchema>): Promise<{ apiKey: string; key: ApiKeyInfo }>;
+  /** Revokes a key of the caller's project, at once. Refuses the project's last active admin key. Admin only. */
+  revokeApiKey(auth: AuthContext, input: z.output<typeof apiKeyRefSchema>): Promise<ApiKeyInfo>;
+  /** Read and write units per index per day of the caller's project. Admin only. */
+  usage(auth: AuthContext, input: z.output<typeof usageQuerySchema>): Promise<UsageReport>;
+}
+
+/**
+ * Projects, API keys and usage. Keys and usage are scoped to the caller's project; creating
+ * projects is reserved to admin keys of the operator project (the one the server bootstrapped).
+ */
+export function createAdminService(deps: { control: ControlPlane; operatorProjectId?: string | undefined }): AdminService {
+  const { control } = deps;
+  const isOperator = (auth: AuthContext) => auth.role === 'admin' && deps.operatorProjectId !== undefined && auth.projectId === deps.operatorProjectId;
+
+  return {
+    async whoami(auth) {
+      return { project: await control.projects.get(auth.projectId), keyId: auth.keyId, role: auth.role, operator: isOperator(auth) };
+    },
+
+    async listProjects(auth) {
+      assertAdmin(auth, 'Listing projects');
+      if (isOperator(auth)) return { projects: await control.projects.list() };
+      return { projects: [await control.projects.get(auth.projectId)] };
+    },
+
+    async createProject(auth, { name }) {
+      if (!isOperator(auth)) throw new PermissionDeniedError('Creating a project needs an admin key of the operator project.');
+      const { project, key, keyInfo } = await control.projects.createWithAdminKey(name, auth.keyId);
+      return { project, apiKey: key, key: keyInfo };
+    },
+
+    async listApiKeys(auth) {
+      assertAdmin(auth, 'Listing API keys');
+      return { keys: await control.keys.list(auth.projectId) };
+    },
+
+    async createApiKey(auth, input) {
+      assertAdmin(auth, 'Creating an API key');
+      const { key, info } = await control.keys.create(auth.projectId, input, auth.keyId);
+      return { apiKey: key, key: info };
+    },
+
+    async revokeApiKey(auth, { id }) {
+      assertAdmin(auth, 'Revoking an API key');
+      const keys = await control.keys.list(auth.projectId);
+      const target = keys.find((k) => k.id === id);
+      if (target !== undefined && target.role === 'admin' && target.revokedAt === null) {
+        const activeAdmins = keys.filter((k) => k.role === 'admin' && k.revokedAt === null).length;
+        if (activeAdmins <= 1) {
+          throw new FailedPreconditionError('This is the last active admin key of the project; create another admin key before revoking it.');
+        }
+      }
+      return control.keys.revoke(auth.projectId, id, auth.keyId);
+    },
+
+    async usage(auth, input) {
+      assertAdmin(auth, 'Reading usage');
+      const { from, to, days } = await control.usage.report(auth.projectId, input);
+      const total = days.reduce(
+        (sum, d) => ({ readUnits: sum.readUnits + d.readUnits, writeUnits: sum.writeUnits + d.writeUnits, requests: sum.requests + d.requests }),
+        { readUnits: 0, writeUnits: 0, requests: 0 },
+      );
+      return { from, to, days, total };
+    },
+  };
+}

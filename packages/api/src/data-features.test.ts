@@ -1,0 +1,121 @@
+import { TRPCError } from '@trpc/server';
+import { describe, expect, it } from 'vitest';
+import { uniqueIndexName, useStack } from './test-support.ts';
+
+async function failure(promise: Promise<unknown>): Promise<TRPCError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCError);
+  return error as TRPCError;
+}
+
+describe('data features', () => {
+  const stack = useStack();
+
+  it('fetches by metadata page by page, and updates by filter merging metadata', async () => {
+    const api = stack().caller(stack().adminKey);
+    const index = uniqueIndexName();
+    await api.indexes.create({ name: index, dimension: 2 });
+    const records = Array.from({ length: 5 }, (_, i) => ({ id: `r${i}`, values: [i + 1, 1], metadata: { genre: i % 2 === 0 ? 'drama' : 'comedy', n: i } }));
+    await api.data.upsert({ index, namespace: 'ns', records });
+
+    const page1 = await api.data.fetchByMetadata({ index, namespace: 'ns', filter: { genre: { $eq: 'drama' } }, limit: 2 });
+    expect(page1.records.map((r) => r.id)).toEqual(['r0', 'r2']);
+    expect(page1.pagination?.next).toBeDefined();
+    const page2 = await api.data.fetchByMetadata({ index, namespace: 'ns', filter: { genre: { $eq: 'drama' } }, limit: 2, paginationToken: page1.pagination!.next });
+    expect(page2.records.map((r) => r.id)).toEqual(['r4']);
+    expect(page2.pagination).toBeUndefined();
+
+    expect(await api.data.update({ index, namespace: 'ns', filter: { genre: 'drama' }, setMetadata: { flag: true }, dryRun: true })).toEqual({ matchedRecords: 3 });
+    expect((await api.data.fetch({ index, namespace: 'ns', ids: ['r0'] })).records.r0!.metadata).toEqual({ genre: 'drama', n: 0 });
+    const updated = await api.data.update({ index, namespace: 'ns', filter: { genre: 'drama' }, setMetadata: { flag: true } });
+    expect(updated.matchedRecords).toBe(3);
+    expect(updated.lsn).toBeGreaterThan(0);
+    const drama = await api.data.fetchByMetadata({ index, namespace: 'ns', filter: { flag: true } });
+    expect(drama.records.map((r) => [r.id, r.metadata])).toEqual([
+      ['r0', { genre: 'drama', n: 0, flag: true }],
+      ['r2', { genre: 'drama', n: 2, flag: true }],
+      ['r4', { genre: 'drama', n: 4, flag: true }],
+    ]);
+    expect(await api.data.update({ index, namespace: 'ns', id: 'nope', values: [1, 1], dryRun: true })).toEqual({ matchedRecords: 0 });
+    expect((await failure(api.data.update({ index, namespace: 'ns', id: 'r1', filter: { n: 1 }, values: [1, 1] }))).message).toBe(
+      'id: exactly one of id or filter must be given',
+    );
+  });
+
+  it('creates, describes, lists (paginated) and deletes namespaces', async () => {
+    const api = stack().caller(stack().adminKey);
+    const index = uniqueIndexName();
+    await api.indexes.create({ name: index, dimension: 2 });
+    expect(await api.namespaces.create({ index, namespace: 'empty' })).toEqual({ name: 'empty', recordCount: 0 });
+    expect((await failure(api.namespaces.create({ index, namespace: 'empty' }))).code).toBe('CONFLICT');
+    expect((await failure(api.namespaces.create({ index, namespace: '__default__' }))).code).toBe('BAD_REQUEST');
+    for (const ns of ['b', 'a', 'c']) await api.data.upsert({ index, namespace: ns, records: [{ id: 'x', values: [1, 1] }] });
+    expect(await api.namespaces.describe({ index, namespace: 'a' })).toEqual({ name: 'a', recordCount: 1 });
+    expect((await failure(api.namespaces.describe({ index, namespace: 'nope' }))).code).toBe('NOT_FOUND');
+
+    const first = await api.namespaces.list({ index, limit: 2 });
+    expect(first.namespaces.map((n) => n.name)).toEqual(['a', 'b']);
+    expect(first.totalCount).toBe(4);
+    const second = await api.namespaces.list({ index, limit: 2, paginationToken: first.pagination!.next });
+    expect(second.namespaces).toEqual([
+      { name: 'c', recordCount: 1 },
+      { name: 'empty', recordCount: 0 },
+    ]);
+    expect(second.pagination).toBeUndefined();
+    expect((await api.namespaces.list({ index, prefix: 'e' })).namespaces.map((n) => n.name)).toEqual(['empty']);
+    // Stats list only namespaces holding records.
+    expect(Object.keys((await api.data.stats({ index })).namespaces)).toEqual(['a', 'b', 'c']);
+    await api.namespaces.delete({ index, namespace: 'empty' });
+    expect((await api.namespaces.list({ index })).totalCount).toBe(3);
+  });
+
+  it('scores sparse-dense records on dotproduct indexes as dense·dense + sparse·sparse', async () => {
+    const api = stack().caller(stack().adminKey);
+    const index = uniqueIndexName();
+    await api.indexes.create({ name: index, dimension: 2, metric: 'dotproduct' });
+    await api.data.upsert({
+      index,
+      records: [
+        { id: 'a', values: [1, 0], sparseValues: { indices: [7], values: [2] } },
+        { id: 'b', values: [1, 0], sparseValues: { indices: [9], values: [0.5] } },
+      ],
+    });
+    const result = await api.data.query({ index, vector: [1, 0], sparseVector: { indices: [7, 9], values: [1, 1] }, topK: 2, includeValues: true });
+    expect(result.matches.map((m) => [m.id, m.score])).toEqual([
+      ['a', 3],
+      ['b', 1.5],
+    ]);
+    expect(result.matches[0]!.sparseValues).toEqual({ indices: [7], values: [2] });
+    await api.data.update({ index, id: 'b', sparseValues: { indices: [7], values: [0.4] } });
+    expect((await api.data.fetch({ index, ids: ['b'] })).records.b!.sparseValues).toEqual({ indices: [7], values: [0.4] });
+
+    const cosine = uniqueIndexName();
+    await api.indexes.create({ name: cosine, dimension: 2 });
+    const error = await failure(api.data.query({ index: cosine, vector: [1, 0], sparseVector: { indices: [1], values: [1] }, topK: 1 }));
+    expect(error.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('rate limits through the services', () => {
+  let now = 0;
+  const stack = useStack({ rateLimits: { queryPerNamespace: 2, listPerIndex: 1 }, now: () => now });
+
+  it('answers TOO_MANY_REQUESTS past the limit, per namespace, and recovers', async () => {
+    const api = stack().caller(stack().adminKey);
+    const index = uniqueIndexName();
+    await api.indexes.create({ name: index, dimension: 2 });
+    await api.data.query({ index, vector: [1, 1], topK: 1 });
+    await api.data.query({ index, vector: [1, 1], topK: 1 });
+    const error = await failure(api.data.query({ index, vector: [1, 1], topK: 1 }));
+    expect(error.code).toBe('TOO_MANY_REQUESTS');
+    expect(error.message).toContain('query is limited to 2 requests per second per namespace');
+    await api.data.query({ index, namespace: 'other', vector: [1, 1], topK: 1 });
+    await api.data.list({ index });
+    expect((await failure(api.data.list({ index, namespace: 'x' }))).message).toContain('list is limited to 1 requests per second per index');
+    now += 1000;
+    await api.data.query({ index, vector: [1, 1], topK: 1 });
+  });
+});
