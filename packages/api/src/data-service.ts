@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import {
+  listNamespacesSchema,
+  type ListNamespacesRequest,
   LIMITS,
   InvalidArgumentError,
-  indexNameSchema,
   namespaceRefSchema,
   statsSchema,
   updateSchema,
@@ -49,21 +50,8 @@ export interface UpdateResponse {
   lsn?: number;
 }
 
-const paginationTokenSchema = z.string().max(2048, { error: 'must be at most 2048 characters' });
-
-/** Namespaces of an index, one page at a time, in bitwise ("C") order of their names. */
-export const listNamespacesSchema = z.object({
-  index: indexNameSchema,
-  prefix: z.string().max(LIMITS.maxNamespaceLength, { error: `must be at most ${LIMITS.maxNamespaceLength} characters` }).optional(),
-  limit: z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(1, { error: `must be 1–${LIMITS.maxListLimit}` })
-    .max(LIMITS.maxListLimit, { error: `must be at most ${LIMITS.maxListLimit}` })
-    .default(LIMITS.defaultListLimit),
-  paginationToken: paginationTokenSchema.optional(),
-});
-export type ListNamespacesRequest = z.output<typeof listNamespacesSchema>;
+export { listNamespacesSchema };
+export type { ListNamespacesRequest };
 
 export interface NamespacePage {
   namespaces: NamespaceSummary[];

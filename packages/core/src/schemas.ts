@@ -171,6 +171,17 @@ export const vectorRecordSchema = z.object({
 
 const dataRequest = { index: indexNameSchema, namespace: namespaceSchema };
 
+export const paginationTokenSchema = z.string().max(2048, { error: 'must be at most 2048 characters' });
+
+/** Page size of list and list namespaces. */
+const listLimitSchema = z
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be an integer' })
+  .min(1, { error: `must be 1–${LIMITS.maxListLimit}` })
+  .max(LIMITS.maxListLimit, { error: `must be at most ${LIMITS.maxListLimit}` })
+  .default(LIMITS.defaultListLimit);
+
+
 export const upsertSchema = z.object({
   ...dataRequest,
   records: z
@@ -237,7 +248,7 @@ export const fetchByMetadataSchema = z.object({
     .min(1, { error: `must be 1–${LIMITS.maxFetchByMetadataLimit}` })
     .max(LIMITS.maxFetchByMetadataLimit, { error: `must be at most ${LIMITS.maxFetchByMetadataLimit}` })
     .default(LIMITS.defaultFetchByMetadataLimit),
-  paginationToken: z.string().max(2048, { error: 'must be at most 2048 characters' }).optional(),
+  paginationToken: paginationTokenSchema.optional(),
 });
 
 export const deleteSchema = z
@@ -255,13 +266,16 @@ export const deleteSchema = z
 export const listSchema = z.object({
   ...dataRequest,
   prefix: z.string().max(LIMITS.maxIdLength, { error: `must be at most ${LIMITS.maxIdLength} characters` }).optional(),
-  limit: z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(1, { error: `must be 1–${LIMITS.maxListLimit}` })
-    .max(LIMITS.maxListLimit, { error: `must be at most ${LIMITS.maxListLimit}` })
-    .default(LIMITS.defaultListLimit),
-  paginationToken: z.string().max(2048, { error: 'must be at most 2048 characters' }).optional(),
+  limit: listLimitSchema,
+  paginationToken: paginationTokenSchema.optional(),
+});
+
+/** Namespaces of an index, one page at a time, in bitwise ("C") order of their names. */
+export const listNamespacesSchema = z.object({
+  index: indexNameSchema,
+  prefix: z.string().max(LIMITS.maxNamespaceLength, { error: `must be at most ${LIMITS.maxNamespaceLength} characters` }).optional(),
+  limit: listLimitSchema,
+  paginationToken: paginationTokenSchema.optional(),
 });
 
 export const statsSchema = z.object({ index: indexNameSchema });
@@ -276,6 +290,7 @@ export type FetchRequest = z.output<typeof fetchSchema>;
 export type UpdateRequest = z.output<typeof updateSchema>;
 export type DeleteRequest = z.output<typeof deleteSchema>;
 export type ListRequest = z.output<typeof listSchema>;
+export type ListNamespacesRequest = z.output<typeof listNamespacesSchema>;
 export type FetchByMetadataRequest = z.output<typeof fetchByMetadataSchema>;
 export type SparseValues = z.output<typeof sparseValuesSchema>;
 
