@@ -1,9 +1,21 @@
 import { assertValidRange, listLimit } from './list-options.ts';
-import { assertValidKey, ObjectStoreError, type ListOptions, type ListPage, type ObjectBody, type ObjectMeta, type ObjectStore } from './object-store.ts';
+import {
+  assertValidKey,
+  ObjectStoreError,
+  type ListOptions,
+  type ListPage,
+  type ObjectBody,
+  type ObjectMeta,
+  type ObjectStore,
+  type TokenedMeta,
+  type WriteTokenSupport,
+} from './object-store.ts';
 
 interface StoredObject {
   data: Uint8Array;
   etag: string;
+  /** Write token of a conditional write (see `WriteTokenSupport`). */
+  token: string | undefined;
 }
 
 /**
@@ -11,9 +23,10 @@ interface StoredObject {
  *
  * Bytes are copied on the way in and out, so a caller that reuses its buffer (or scribbles on a
  * returned one) cannot change what is stored — the same isolation a real backend gives for free.
- * Every method runs to completion without awaiting, which makes each call atomic.
+ * Every method runs to completion without awaiting, which makes each call atomic. Conditional
+ * writes record write tokens like the cloud adapters do, so retry logic can be tested here.
  */
-export class MemoryObjectStore implements ObjectStore {
+export class MemoryObjectStore implements ObjectStore, WriteTokenSupport {
   readonly #objects = new Map<string, StoredObject>();
   /** All keys in ascending order, so that a page of `list` is a binary search plus a slice. */
   readonly #sortedKeys: string[] = [];
@@ -43,23 +56,37 @@ export class MemoryObjectStore implements ObjectStore {
 
   async put(key: string, data: Uint8Array): Promise<ObjectMeta> {
     assertValidKey(key);
-    return this.#write(key, data);
+    return this.#write(key, data, undefined);
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<ObjectMeta> {
-    assertValidKey(key);
-    if (this.#objects.has(key)) throw new ObjectStoreError('precondition_failed', `object ${key} already exists`, { key });
-    return this.#write(key, data);
+    return this.putIfAbsentWithToken(key, data, undefined);
   }
 
   async putIfMatch(key: string, data: Uint8Array, etag: string): Promise<ObjectMeta> {
+    return this.putIfMatchWithToken(key, data, etag, undefined);
+  }
+
+  async putIfAbsentWithToken(key: string, data: Uint8Array, token: string | undefined): Promise<ObjectMeta> {
+    assertValidKey(key);
+    if (this.#objects.has(key)) throw new ObjectStoreError('precondition_failed', `object ${key} already exists`, { key });
+    return this.#write(key, data, token);
+  }
+
+  async putIfMatchWithToken(key: string, data: Uint8Array, etag: string, token: string | undefined): Promise<ObjectMeta> {
     assertValidKey(key);
     const current = this.#objects.get(key);
     if (current?.etag !== etag) {
       const why = current ? `its etag is ${current.etag}, not ${etag}` : 'it does not exist';
       throw new ObjectStoreError('precondition_failed', `cannot replace object ${key}: ${why}`, { key });
     }
-    return this.#write(key, data);
+    return this.#write(key, data, token);
+  }
+
+  async headWithToken(key: string): Promise<TokenedMeta | null> {
+    assertValidKey(key);
+    const object = this.#objects.get(key);
+    return object ? { meta: meta(key, object), token: object.token } : null;
   }
 
   async delete(key: string): Promise<void> {
@@ -83,10 +110,10 @@ export class MemoryObjectStore implements ObjectStore {
     return more ? { objects, nextStartAfter: objects.at(-1)!.key } : { objects };
   }
 
-  #write(key: string, data: Uint8Array): ObjectMeta {
+  #write(key: string, data: Uint8Array, token: string | undefined): ObjectMeta {
     if (!this.#objects.has(key)) this.#sortedKeys.splice(lowerBound(this.#sortedKeys, key), 0, key);
     // A store-wide counter: an etag is never reused, even after delete and re-create.
-    const object = { data: data.slice(), etag: `m${++this.#writes}` };
+    const object = { data: data.slice(), etag: `m${++this.#writes}`, token };
     this.#objects.set(key, object);
     return meta(key, object);
   }

@@ -50,6 +50,36 @@ export interface ObjectStore {
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
 }
 
+/**
+ * Optional capability of a store: conditional writes that record a caller-chosen token with the
+ * object (S3 `x-amz-meta-conifer-token`, GCS and Azure metadata), and a head that reads it back.
+ *
+ * Why: a conditional write whose response was lost (timeout, reset connection) may have landed.
+ * Retrying it then fails `precondition_failed` — against our own first attempt. `withRetries`
+ * sends every attempt of one call with the same token, and on such a failure checks whether the
+ * stored token is its own: if it is, the write succeeded. The cloud adapters and the memory store
+ * implement it; see `hasWriteTokens`.
+ */
+export interface WriteTokenSupport {
+  /** `putIfAbsent` that stores `token` with the object. */
+  putIfAbsentWithToken(key: string, data: Uint8Array, token: string): Promise<ObjectMeta>;
+  /** `putIfMatch` that stores `token` with the new version. */
+  putIfMatchWithToken(key: string, data: Uint8Array, etag: string, token: string): Promise<ObjectMeta>;
+  /** Like `head`, plus the token the current version was written with (undefined if none). */
+  headWithToken(key: string): Promise<TokenedMeta | null>;
+}
+
+export interface TokenedMeta {
+  meta: ObjectMeta;
+  token: string | undefined;
+}
+
+/** Whether `store` records write tokens (see `WriteTokenSupport`). */
+export function hasWriteTokens(store: ObjectStore): store is ObjectStore & WriteTokenSupport {
+  const s = store as Partial<WriteTokenSupport>;
+  return typeof s.putIfAbsentWithToken === 'function' && typeof s.putIfMatchWithToken === 'function' && typeof s.headWithToken === 'function';
+}
+
 export type ObjectStoreErrorKind =
   | 'not_found'
   | 'precondition_failed'

@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { azureEmulator } from './local.ts';
+import type { AzureEmulator, GcsEmulator, S3Emulator } from './types.ts';
+
+/**
+ * The same emulators as containers, through testcontainers, for machines with a Docker engine.
+ * Images can be overridden with CONIFER_MINIO_IMAGE, CONIFER_FAKE_GCS_IMAGE, CONIFER_AZURITE_IMAGE.
+ * Not exercised on the development machine (it has no Docker engine): the local-process runtime is
+ * what the test suite runs there, and `auto` falls back to it when a container fails to start.
+ */
+export const IMAGES = {
+  minio: process.env.CONIFER_MINIO_IMAGE ?? 'minio/minio:RELEASE.2025-04-22T22-12-26Z',
+  fakeGcs: process.env.CONIFER_FAKE_GCS_IMAGE ?? 'fsouza/fake-gcs-server:1.52.2',
+  azurite: process.env.CONIFER_AZURITE_IMAGE ?? 'mcr.microsoft.com/azure-storage/azurite:3.34.0',
+};
+
+const run = promisify(execFile);
+
+/** True when a Docker engine answers `docker info` within 5 s. */
+export async function dockerAvailable(): Promise<boolean> {
+  try {
+    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startDockerS3(bucket: string): Promise<S3Emulator> {
+  const { MinioContainer } = await import('@testcontainers/minio');
+  const user = 'conifer';
+  const secret = 'conifer-emulator-secret';
+  const container = await new MinioContainer(IMAGES.minio).withUsername(user).withPassword(secret).start();
+  const endpoint = container.getConnectionUrl();
+  const region = 'us-east-1';
+  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint, region, forcePathStyle: true, credentials: { accessKeyId: user, secretAccessKey: secret } });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  client.destroy();
+  return {
+    kind: 's3',
+    implementation: 'minio',
+    version: IMAGES.minio,
+    runtime: 'docker',
+    pids: [],
+    endpoint,
+    region,
+    accessKeyId: user,
+    secretAccessKey: secret,
+    bucket,
+    env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: user, AWS_SECRET_ACCESS_KEY: secret, AWS_REGION: region, CONIFER_S3_FORCE_PATH_STYLE: 'true' },
+    storageUrl: (prefix = '') => `s3://${bucket}/${prefix}`,
+    stop: async () => {
+      await container.stop();
+    },
+  };
+}
+
+export async function startDockerGcs(bucket: string): Promise<GcsEmulator> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const container = await new GenericContainer(IMAGES.fakeGcs)
+    .withCommand(['-scheme', 'http', '-backend', 'memory', '-port', '4443', '-log-level', 'warn'])
+    .withExposedPorts(4443)
+    .withWaitStrategy(Wait.forHttp('/storage/v1/b', 4443))
+    .start();
+  const endpoint = `http://${container.getHost()}:${container.getMappedPort(4443)}`;
+  const project = 'conifer-emulator';
+  // Resumable uploads answer with a Location on the external URL, which only now is known.
+  await fetch(`${endpoint}/_internal/config`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ externalUrl: endpoint, publicHost: endpoint.replace(/^http:\/\//, '') }),
+  });
+  const res = await fetch(`${endpoint}/storage/v1/b?project=${project}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: bucket }),
+  });
+  if (!res.ok) throw new Error(`fake-gcs-server: creating bucket ${bucket} failed: ${res.status}`);
+  return {
+    kind: 'gcs',
+    implementation: 'fake-gcs-server',
+    version: IMAGES.fakeGcs,
+    runtime: 'docker',
+    pids: [],
+    endpoint,
+    projectId: project,
+    bucket,
+    env: { STORAGE_EMULATOR_HOST: endpoint, GOOGLE_CLOUD_PROJECT: project },
+    storageUrl: (prefix = '') => `gs://${bucket}/${prefix}`,
+    stop: async () => {
+      await container.stop();
+    },
+  };
+}
+
+export async function startDockerAzure(bucket: string): Promise<AzureEmulator> {
+  const { AzuriteContainer } = await import('@testcontainers/azurite');
+  const container = await new AzuriteContainer(IMAGES.azurite).withInMemoryPersistence().withSkipApiVersionCheck().start();
+  const connectionString = container.getConnectionString();
+  const { BlobServiceClient } = await import('@azure/storage-blob');
+  await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(bucket).createIfNotExists();
+  return azureEmulator('azurite', IMAGES.azurite, 'docker', [], container.getBlobEndpoint(), connectionString, bucket, async () => {
+    await container.stop();
+  });
+}
