@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '@conifer/core';
 import { Engine, type IndexHandle } from '@conifer/engine';
-import { ObjectStoreError, withFaults, withRetries, type RetryOptions } from '@conifer/storage';
+import { withFaults, withRetries, type RetryOptions } from '@conifer/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bareCloudStore, CLOUDS, cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshPrefix, startEmulators, type Emulators } from './emulators.ts';
 
@@ -121,11 +121,9 @@ describe.each(CLOUDS)('faults on %s', (cloud) => {
       expect(write.ms).toBeLessThan(DOWN_BOUND_MS);
       // A namespace this node has open answers reads from memory.
       expect((await engine.fetch(index, 'ns', ['before'])).records.before?.values).toEqual(vec(1));
-      // One it has not opened cannot be loaded: the open fails within the same bound. (Until the
-      // engine maps store errors at open to UnavailableError, it surfaces as the store's
-      // retryable error: see docs/storage.md, "Store outages".)
+      // One it has not opened cannot be loaded: the open fails within the same bound, as UNAVAILABLE.
       const open = await failure(engine.fetch(index, `other-${mode}`, ['x']));
-      expect(open.error instanceof UnavailableError || (open.error instanceof ObjectStoreError && open.error.retryable)).toBe(true);
+      expect(open.error).toBeInstanceOf(UnavailableError);
       expect(open.ms).toBeLessThan(DOWN_BOUND_MS);
       faulty.faults.restore();
       await engine.upsert(index, 'ns', [{ id: `after-${mode}`, values: vec(3) }]);

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createControlPlane, type ControlPlane } from '@conifer/control';
 import { createEngine, type Engine } from '@conifer/engine';
-import { openObjectStore, type ObjectStore } from '@conifer/storage';
+import { openObjectStore, withCache, type ObjectStore } from '@conifer/storage';
 import { createServices, resumeIndexDeletions, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
 import { ConfigError, type ServerConfig } from './config.ts';
@@ -49,6 +49,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     store = openObjectStore(config.storage);
   } catch (error) {
     throw new ConfigError(`CONIFER_STORAGE: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  // On a cloud bucket, slabs are cached in memory and on local disk (immutable objects only), so a
+  // restart or a reopened namespace reads them locally instead of from the bucket.
+  if (isRemoteStorage(config.storage)) {
+    store = withCache(store, { memoryBytes: 256 * 2 ** 20, dir: path.join(config.dataDir, 'slab-cache'), diskBytes: 4 * 2 ** 30, shareBuffers: true });
   }
   const control = await createControlPlane({
     ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'control') }),
@@ -125,4 +130,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       return closing;
     },
   };
+}
+
+/** Object stores reached over the network (S3, GCS, Azure), as opposed to local disk or memory. */
+function isRemoteStorage(url: string): boolean {
+  return /^(s3|gs|az|https?):\/\//.test(url);
 }

@@ -1,5 +1,6 @@
 import {
   AlreadyExistsError,
+  InternalError,
   float32ArrayToNumbers,
   InvalidArgumentError,
   NotFoundError,
@@ -17,7 +18,7 @@ import {
 } from '@conifer/core';
 import type { PutRecord } from '@conifer/log';
 import { countLive, getRecord, listIds, matchingIds, searchSnapshot, type LiveRecord } from '@conifer/router';
-import { deletePrefix, isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
+import { deletePrefix, isPreconditionFailed, listAll, ObjectStoreError, type ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import type {
@@ -93,7 +94,9 @@ export class Engine implements DataPlane {
     await this.#deleting.get(key);
     let pending = this.#namespaces.get(key);
     if (!pending) {
-      pending = this.#openFresh(index, namespace);
+      pending = this.#openFresh(index, namespace).catch((err: unknown) => {
+        throw toClientError(err);
+      });
       this.#namespaces.set(key, pending);
       pending.catch(() => this.#namespaces.delete(key));
     }
@@ -140,7 +143,7 @@ export class Engine implements DataPlane {
   async #exists(index: IndexHandle, namespace: string): Promise<boolean> {
     const key = this.#key(index, namespace);
     if (this.#registered.has(key)) return true;
-    if (!(await this.#store.head(registryKey(index.id, namespace)))) return false;
+    if (!(await storeCall(() => this.#store.head(registryKey(index.id, namespace))))) return false;
     this.#registered.add(key);
     return true;
   }
@@ -320,14 +323,19 @@ export class Engine implements DataPlane {
   async #registeredNamespaces(index: IndexHandle): Promise<string[]> {
     const prefix = registryPrefix(index.id);
     const names: string[] = [];
-    for await (const meta of listAll(this.#store, prefix)) {
+    const metas = await storeCall(async () => {
+      const out = [];
+      for await (const meta of listAll(this.#store, prefix)) out.push(meta);
+      return out;
+    });
+    for (const meta of metas) {
       const name = decodeNamespace(meta.key.slice(prefix.length));
       if (name !== undefined) {
         names.push(name);
         continue;
       }
       // A hashed long name: the marker holds the real one.
-      const marker = await this.#store.get(meta.key);
+      const marker = await storeCall(() => this.#store.get(meta.key));
       if (marker) names.push((JSON.parse(decoder.decode(marker.data)) as { name: string }).name);
     }
     return names;
@@ -349,7 +357,7 @@ export class Engine implements DataPlane {
 
   async deleteNamespace(index: IndexHandle, namespace: string): Promise<void> {
     const key = this.#key(index, namespace);
-    if (!(await this.#store.head(registryKey(index.id, namespace)))) {
+    if (!(await storeCall(() => this.#store.head(registryKey(index.id, namespace))))) {
       throw new NotFoundError(`Namespace ${namespace === '' ? '__default__' : namespace} not found.`);
     }
     await this.#deleting.get(key);
@@ -359,7 +367,7 @@ export class Engine implements DataPlane {
       this.#registered.delete(key);
       const ns = await open?.catch(() => undefined);
       await ns?.close({ flush: false });
-      await this.#removeNamespaceStorage(index, namespace);
+      await storeCall(() => this.#removeNamespaceStorage(index, namespace));
     })();
     this.#deleting.set(key, deletion);
     try {
@@ -389,7 +397,7 @@ export class Engine implements DataPlane {
       const ns = await pending.catch(() => undefined);
       await ns?.close({ flush: false });
     }
-    await deletePrefix(this.#store, indexPrefix(index.id));
+    await storeCall(() => deletePrefix(this.#store, indexPrefix(index.id)));
   }
 
   /** Flushes the namespace's memtable to a slab and waits for the compaction and GC it triggers. */
@@ -413,6 +421,24 @@ export class Engine implements DataPlane {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#namespaces.clear();
+  }
+}
+
+/**
+ * What a client sees of a storage failure: a retryable one (throttled, transient, timeout) is a
+ * 503 UNAVAILABLE it may retry; a broken store (permissions, missing bucket) is a 500.
+ */
+function toClientError(err: unknown): unknown {
+  if (!(err instanceof ObjectStoreError)) return err;
+  if (err.retryable) return new UnavailableError('object store unavailable; retry the request', { cause: err });
+  return new InternalError(`object store error (${err.kind})`, { cause: err });
+}
+
+async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toClientError(err);
   }
 }
 
