@@ -78,3 +78,14 @@ ensure_npm_deps() {
   fi
   ensure_native
 }
+
+# Chromium for the console's browser tests (e2e/src/console.test.ts): Debian's `chromium`, installed
+# with apt when /usr/bin/chromium is missing (CONIFER_CHROMIUM may point at another binary). Idempotent.
+ensure_chromium() {
+  if [ -n "${CONIFER_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ]; then return 0; fi
+  echo "conifer: installing chromium (apt) for the console tests" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}

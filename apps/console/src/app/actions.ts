@@ -1,0 +1,165 @@
+'use server';
+
+import { revalidatePath } from 'next/cache';
+import { redirect } from 'next/navigation';
+import {
+  parseConfigureForm,
+  parseCreateIndexForm,
+  parseDeleteForm,
+  parseQueryForm,
+  parseUpsertForm,
+  type FieldErrors,
+} from '../lib/forms.ts';
+import { attempt } from '../lib/outcome.ts';
+import { clearSession, clientFor, sessionClient, setSession } from '../lib/session.ts';
+
+/**
+ * Server actions: every change the console makes goes through here, through the SDK, with the
+ * key from the session cookie. Each returns plain state for `useActionState`: field errors from
+ * the shared schemas, or the server's own error message.
+ */
+export interface ActionState {
+  ok?: string;
+  error?: string;
+  kind?: string;
+  errors?: FieldErrors;
+}
+
+function text(form: FormData, name: string): string {
+  const value = form.get(name);
+  return typeof value === 'string' ? value : '';
+}
+
+export async function signIn(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const apiKey = text(form, 'apiKey').trim();
+  if (!apiKey) return { errors: { apiKey: 'enter an API key' } };
+  try {
+    await clientFor(apiKey).whoami();
+  } catch (error) {
+    const e = error as Error;
+    return { error: e.message, kind: e.name };
+  }
+  await setSession(apiKey);
+  redirect('/indexes');
+}
+
+export async function signOut(): Promise<void> {
+  await clearSession();
+  redirect('/login');
+}
+
+export async function createIndex(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const parsed = parseCreateIndexForm({
+    name: text(form, 'name'),
+    dimension: text(form, 'dimension'),
+    metric: text(form, 'metric'),
+    deletionProtection: text(form, 'deletionProtection'),
+    tags: text(form, 'tags'),
+  });
+  if (!parsed.ok) return { errors: parsed.errors };
+  const client = await sessionClient();
+  const result = await attempt(() => client.createIndex(parsed.value));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidatePath('/indexes');
+  redirect(`/indexes/${encodeURIComponent(parsed.value.name)}`);
+}
+
+export async function configureIndex(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const name = text(form, 'index');
+  const parsed = parseConfigureForm(name, { deletionProtection: text(form, 'deletionProtection'), tags: text(form, 'tags') });
+  if (!parsed.ok) return { errors: parsed.errors };
+  const client = await sessionClient();
+  const result = await attempt(() => client.configureIndex(name, parsed.value));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidatePath(`/indexes/${encodeURIComponent(name)}`);
+  return { ok: `Saved: deletion protection ${result.data.deletionProtection}.` };
+}
+
+export async function deleteIndex(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const name = text(form, 'index');
+  if (text(form, 'confirm') !== name) return { errors: { confirm: `type "${name}" to confirm` } };
+  const client = await sessionClient();
+  const result = await attempt(() => client.deleteIndex(name));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidatePath('/indexes');
+  redirect('/indexes');
+}
+
+export async function upsertRecord(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const index = text(form, 'index');
+  const namespace = text(form, 'namespace');
+  const parsed = parseUpsertForm({ id: text(form, 'id'), values: text(form, 'values'), metadata: text(form, 'metadata') }, Number(text(form, 'dimension')));
+  if (!parsed.ok) return { errors: parsed.errors };
+  const client = await sessionClient();
+  const result = await attempt(() => client.index(index).namespace(namespace).upsert([parsed.value]));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidatePath(`/indexes/${encodeURIComponent(index)}`, 'layout');
+  return { ok: `Upserted "${parsed.value.id}" (${result.data.upsertedCount} record).` };
+}
+
+export async function deleteRecords(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const index = text(form, 'index');
+  const namespace = text(form, 'namespace');
+  const parsed = parseDeleteForm({ mode: text(form, 'mode'), ids: text(form, 'ids'), filter: text(form, 'filter') });
+  if (!parsed.ok) return { errors: parsed.errors };
+  const client = await sessionClient();
+  const ns = client.index(index).namespace(namespace);
+  const result = await attempt(() => ns.deleteMany('ids' in parsed.value ? parsed.value.ids : { filter: parsed.value.filter }));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidatePath(`/indexes/${encodeURIComponent(index)}`, 'layout');
+  return { ok: 'ids' in parsed.value ? `Deleted ${parsed.value.ids.length} id(s).` : 'Deleted the records matching the filter.' };
+}
+
+export interface QueryState extends ActionState {
+  matches?: { id: string; score: number; values?: number[]; metadata?: Record<string, unknown> }[];
+  latencyMs?: number;
+  readUnits?: number;
+}
+
+export async function runQuery(_prev: QueryState, form: FormData): Promise<QueryState> {
+  const index = text(form, 'index');
+  const namespace = text(form, 'namespace');
+  const parsed = parseQueryForm(
+    {
+      mode: text(form, 'mode'),
+      vector: text(form, 'vector'),
+      id: text(form, 'id'),
+      topK: text(form, 'topK'),
+      filter: text(form, 'filter'),
+      includeValues: form.get('includeValues') === 'on',
+    },
+    Number(text(form, 'dimension')),
+  );
+  if (!parsed.ok) return { errors: parsed.errors };
+  const client = await sessionClient();
+  const started = performance.now();
+  const result = await attempt(() => client.index(index).namespace(namespace).query(parsed.value));
+  const latencyMs = performance.now() - started;
+  if (!result.ok) return { error: result.error, kind: result.kind, latencyMs };
+  return { matches: result.data.matches, latencyMs, readUnits: result.data.usage?.readUnits };
+}
+
+export interface KeyState extends ActionState {
+  secret?: string;
+  keyName?: string;
+}
+
+export async function createKey(_prev: KeyState, form: FormData): Promise<KeyState> {
+  const name = text(form, 'name').trim();
+  const role = text(form, 'role') as 'admin' | 'read-write' | 'read-only';
+  if (!name) return { errors: { name: 'give the key a name' } };
+  const client = await sessionClient();
+  const result = await attempt(() => client.createApiKey({ name, role }));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidatePath('/keys');
+  return { secret: result.data.apiKey, keyName: result.data.key.name };
+}
+
+export async function revokeKey(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const id = text(form, 'id');
+  const client = await sessionClient();
+  const result = await attempt(() => client.revokeApiKey(id));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidatePath('/keys');
+  return { ok: `Revoked ${result.data.name}.` };
+}
