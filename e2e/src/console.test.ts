@@ -113,6 +113,9 @@ describe('admin console', () => {
     await page.getByLabel(/^Values/).fill('[1, 2]');
     await page.getByRole('button', { name: 'Upsert record' }).click();
     await visible(page.getByText(/must have 3 dimensions/));
+    // A rejected submit keeps what was typed, so it can be corrected.
+    expect(await page.getByLabel('Id', { exact: true }).inputValue()).toBe('m3');
+    expect(await page.getByLabel(/^Values/).inputValue()).toBe('[1, 2]');
     await shot('write');
   });
 
@@ -146,7 +149,21 @@ describe('admin console', () => {
     await page.goto(`${consoleApp.url}/indexes/movies/engine?ns=films`);
     await visible(page.getByText('LSN written'));
     await visible(page.getByText('Memtable'));
+    await visible(page.getByText('Slab cache'));
     await shot('engine');
+    // The index list shows each index's record count and storage size.
+    await page.goto(`${consoleApp.url}/indexes`);
+    const cells = page.getByRole('row', { name: /movies/ }).getByRole('cell');
+    await hasText(cells.nth(3), /^2$/);
+    await hasText(cells.nth(4), /^\d+(\.\d)? (B|KiB|MiB)$/);
+    await shot('indexes-storage');
+  });
+
+  it('lists the projects the key can see', async () => {
+    await page.goto(`${consoleApp.url}/projects`);
+    const row = page.getByRole('row', { name: /default/ });
+    await hasText(row, 'signed in');
+    await shot('projects');
   });
 
   it('creates a key (secret shown once), revokes it, and the revoked key is refused', async () => {

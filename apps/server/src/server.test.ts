@@ -47,6 +47,7 @@ describe('server over the SDK', () => {
       dimension: 3,
       metric: 'cosine',
       totalRecordCount: 4,
+      storageBytes: expect.any(Number),
       namespaces: { '': { recordCount: 1 }, ns1: { recordCount: 3 } },
     });
     expect((await client.index(name).listNamespaces()).namespaces).toEqual(

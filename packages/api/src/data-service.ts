@@ -231,7 +231,9 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
       // fromEntries defines own properties, so a namespace named "__proto__" stays a plain key.
       const namespaces: IndexStats['namespaces'] = Object.fromEntries(summaries.map((ns) => [ns.name, { recordCount: ns.recordCount }]));
       const totalRecordCount = summaries.reduce((sum, ns) => sum + ns.recordCount, 0);
-      return { dimension: handle.dimension, metric: handle.metric, totalRecordCount, namespaces };
+      const internals = await Promise.all(summaries.map((ns) => data.describeNamespace(handle, ns.name)));
+      const storageBytes = internals.reduce((sum, i) => sum + namespaceBytes(i), 0);
+      return { dimension: handle.dimension, metric: handle.metric, totalRecordCount, storageBytes, namespaces };
     },
 
     async listNamespaces(auth, { index, prefix, limit, paginationToken }) {

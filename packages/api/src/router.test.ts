@@ -135,7 +135,9 @@ describe('appRouter', () => {
       await api.data.upsert({ index, records: [{ id: 'x', values: [1, 1] }] });
       await api.data.upsert({ index, namespace: 'b', records: [{ id: 'y', values: [1, 1] }, { id: 'z', values: [2, 1] }] });
 
-      expect(await api.data.stats({ index })).toEqual({ dimension: 2, metric: 'dotproduct', totalRecordCount: 3, namespaces: { '': { recordCount: 1 }, b: { recordCount: 2 } } });
+      const stats = await api.data.stats({ index });
+      expect(stats).toEqual({ dimension: 2, metric: 'dotproduct', totalRecordCount: 3, storageBytes: expect.any(Number), namespaces: { '': { recordCount: 1 }, b: { recordCount: 2 } } });
+      expect(stats.storageBytes).toBeGreaterThan(0);
       const { namespaces } = await api.namespaces.list({ index });
       expect(namespaces.map((n) => n.name).sort()).toEqual(['', 'b']);
       expect(await api.namespaces.describe({ index, namespace: 'b' })).toEqual({ name: 'b', recordCount: 2 });

@@ -58,6 +58,8 @@ export interface IndexStats {
   dimension: number;
   metric: Metric;
   totalRecordCount: number;
+  /** Bytes the index occupies: its slabs in object storage plus its memtables (Conifer extension). */
+  storageBytes: number;
   namespaces: Record<string, { recordCount: number }>;
 }
 export interface IndexDescription {

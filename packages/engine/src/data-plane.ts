@@ -116,6 +116,11 @@ export interface NamespaceInternals {
   }[];
   compactions: number;
   flushes: number;
+  /**
+   * The node's slab cache (object stores over a network), shared by every namespace; absent when
+   * slabs are read straight from local disk.
+   */
+  slabCache?: { hits: number; misses: number; hitRate: number; bytesFromStore: number; memoryBytes: number; diskBytes: number };
 }
 
 export interface DataPlane {

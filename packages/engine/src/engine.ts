@@ -18,7 +18,7 @@ import {
 } from '@conifer/core';
 import type { PutRecord } from '@conifer/log';
 import { countLive, getRecord, listIds, matchingIds, searchSnapshot, type LiveRecord } from '@conifer/router';
-import { deletePrefix, isPreconditionFailed, listAll, ObjectStoreError, type ObjectStore } from '@conifer/storage';
+import { deletePrefix, isPreconditionFailed, listAll, ObjectStoreError, type CachedObjectStore, type ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import type {
@@ -352,7 +352,20 @@ export class Engine implements DataPlane {
 
   async describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {
     const ns = await this.#open(index, namespace);
-    return ns.describe();
+    const cache = (this.#store as Partial<CachedObjectStore>).cache?.stats();
+    if (!cache) return ns.describe();
+    const hits = cache.memoryHits + cache.diskHits;
+    return {
+      ...ns.describe(),
+      slabCache: {
+        hits,
+        misses: cache.misses,
+        hitRate: hits + cache.misses === 0 ? 0 : hits / (hits + cache.misses),
+        bytesFromStore: cache.bytesFromStore,
+        memoryBytes: cache.memoryBytes,
+        diskBytes: cache.diskBytes,
+      },
+    };
   }
 
   async deleteNamespace(index: IndexHandle, namespace: string): Promise<void> {

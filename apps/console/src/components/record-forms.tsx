@@ -24,6 +24,11 @@ function Hidden({ index, namespace, dimension }: Target) {
 
 export function UpsertForm(target: Target) {
   const [state, action, pending] = useActionState<ActionState, FormData>(upsertRecord, {});
+  // Controlled fields: React resets uncontrolled ones after every action, which would throw away
+  // what the user typed when the server rejects it.
+  const [id, setId] = useState('');
+  const [values, setValues] = useState('');
+  const [metadata, setMetadata] = useState('');
   return (
     <form action={action} className="stack">
       {state.error ? <ErrorBox error={state.error} kind={state.kind} /> : null}
@@ -31,17 +36,23 @@ export function UpsertForm(target: Target) {
       <Hidden {...target} />
       <label>
         Id
-        <input name="id" placeholder="doc-1" aria-invalid={Boolean(state.errors?.['id'])} />
+        <input name="id" placeholder="doc-1" value={id} onChange={(e) => setId(e.target.value)} aria-invalid={Boolean(state.errors?.['id'])} />
         <FieldError message={state.errors?.['id']} />
       </label>
       <label>
         Values <span className="hint">{target.dimension} numbers</span>
-        <textarea name="values" placeholder="[0.1, 0.2, 0.3]" aria-invalid={Boolean(state.errors?.['values'])} />
+        <textarea name="values" placeholder="[0.1, 0.2, 0.3]" value={values} onChange={(e) => setValues(e.target.value)} aria-invalid={Boolean(state.errors?.['values'])} />
         <FieldError message={state.errors?.['values']} />
       </label>
       <label>
         Metadata <span className="hint">flat JSON object (optional)</span>
-        <textarea name="metadata" placeholder='{"genre": "drama", "year": 2020}' aria-invalid={Boolean(state.errors?.['metadata'])} />
+        <textarea
+          name="metadata"
+          placeholder='{"genre": "drama", "year": 2020}'
+          value={metadata}
+          onChange={(e) => setMetadata(e.target.value)}
+          aria-invalid={Boolean(state.errors?.['metadata'])}
+        />
         <FieldError message={state.errors?.['metadata']} />
       </label>
       <div>

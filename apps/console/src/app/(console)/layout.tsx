@@ -16,6 +16,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
         <div className="brand">
           Conifer <span>console</span>
         </div>
+        <Link href="/projects">Projects</Link>
         <Link href="/indexes">Indexes</Link>
         <Link href="/keys">API keys</Link>
         <Link href="/usage">Usage</Link>

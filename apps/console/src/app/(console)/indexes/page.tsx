@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { CreateIndexForm } from '../../../components/create-index-form.tsx';
 import { Empty, ErrorBox } from '../../../components/ui.tsx';
-import { formatNumber } from '../../../lib/format.ts';
+import { formatBytes, formatNumber } from '../../../lib/format.ts';
 import { attempt } from '../../../lib/outcome.ts';
 import { sessionClient } from '../../../lib/session.ts';
 
@@ -10,7 +10,7 @@ export const metadata = { title: 'Indexes · Conifer' };
 export default async function IndexesPage() {
   const client = await sessionClient();
   const list = await attempt(() => client.listIndexes());
-  // Record counts come from each index's stats; one failing index does not hide the others.
+  // Record counts and storage come from each index's stats; one failing index does not hide the others.
   const counts = list.ok
     ? await Promise.all(list.data.indexes.map((ix) => attempt(() => client.index(ix.name).describeIndexStats())))
     : [];
@@ -35,6 +35,7 @@ export default async function IndexesPage() {
                 <th className="num">Dimension</th>
                 <th>Metric</th>
                 <th className="num">Records</th>
+                <th className="num">Storage</th>
                 <th>Status</th>
                 <th>Protection</th>
                 <th>Tags</th>
@@ -51,6 +52,7 @@ export default async function IndexesPage() {
                     <td className="num">{ix.dimension}</td>
                     <td>{ix.metric}</td>
                     <td className="num">{stats?.ok ? formatNumber(stats.data.totalRecordCount) : '—'}</td>
+                    <td className="num">{stats?.ok ? formatBytes(stats.data.storageBytes) : '—'}</td>
                     <td>
                       <span className={`badge ${ix.status === 'ready' ? 'green' : ''}`}>{ix.status}</span>
                     </td>

@@ -42,6 +42,15 @@ export default async function EnginePage({ params, searchParams }: { params: Pro
             <Stat label="Freshness lag" value={formatNumber(freshnessLag(internals.data.writtenLsn, internals.data.flushedLsn))} hint="LSNs served from the memtable" />
             <Stat label="Memtable" value={formatNumber(internals.data.memtable.records)} hint={`records · ${formatBytes(internals.data.memtable.bytes)}`} />
             <Stat label="Manifest" value={`v${internals.data.manifestVersion}`} hint={`${internals.data.flushes} flushes · ${internals.data.compactions} compactions`} />
+            {internals.data.slabCache ? (
+              <Stat
+                label="Slab cache"
+                value={`${(internals.data.slabCache.hitRate * 100).toFixed(1)}%`}
+                hint={`hit rate · ${formatNumber(internals.data.slabCache.hits)} hits, ${formatNumber(internals.data.slabCache.misses)} misses · ${formatBytes(internals.data.slabCache.memoryBytes)} in memory, ${formatBytes(internals.data.slabCache.diskBytes)} on disk`}
+              />
+            ) : (
+              <Stat label="Slab cache" value="—" hint="none: slabs are read from local disk and kept in memory" />
+            )}
           </div>
           <div className="panel table-wrap">
             <h2>Slabs by level</h2>
