@@ -6,6 +6,7 @@ import {
   buildAnn,
   buildSlab,
   sortRows,
+  yieldToEventLoop,
   ManifestConflictError,
   ManifestStore,
   mergeSlabRows,
@@ -229,7 +230,7 @@ export class Namespace {
 
   async #writeSlab(rows: Parameters<typeof buildSlab>[0], level: number): Promise<{ ref: SlabRef; reader: SlabReader }> {
     const ann = level > 0 && rows.length >= this.#config.ann.minRows ? await this.#buildAnn(rows) : undefined;
-    const { bytes, header } = buildSlab(rows, { dimension: this.#dimension, level, ann });
+    const { bytes, header } = await buildSlab(rows, { dimension: this.#dimension, level, ann });
     const id = newSlabId();
     this.#inflightSlabs.add(id);
     await this.#store.putIfAbsent(slabKey(this.#prefix, id), bytes);
@@ -250,9 +251,11 @@ export class Namespace {
     const sorted = sortRows(rows);
     const dim = this.#dimension;
     const vectors = new Float32Array(sorted.length * dim);
-    sorted.forEach((row, i) => {
-      if (row.values) vectors.set(row.values, i * dim);
-    });
+    for (let i = 0; i < sorted.length; i++) {
+      const values = sorted[i]!.values;
+      if (values) vectors.set(values, i * dim);
+      if (i % 16_384 === 16_383) await yieldToEventLoop();
+    }
     const started = Date.now();
     const ann = await buildAnn(vectors, sorted.length, dim, this.#metric, this.#config.ann);
     this.#logger.info({ namespace: this.name, rows: sorted.length, factory: ann.header.factory, calibration: ann.header.calibration, ms: Date.now() - started }, 'built ANN index');
@@ -295,7 +298,7 @@ export class Namespace {
       const plan = planCompaction(this.#manifest.slabs, this.#config.compaction);
       if (!plan) return;
       const inputs = plan.inputs.map((ref) => this.#readers.get(ref.id)!);
-      const rows = mergeSlabRows(inputs, plan.dropTombstones);
+      const rows = await mergeSlabRows(inputs, plan.dropTombstones);
       const built = rows.length > 0 ? await this.#writeSlab(rows, plan.outputLevel) : undefined;
       failpoint('compaction:after-slab');
       const committed = await this.#manifestLock

@@ -1,29 +1,43 @@
 import type { AnnHeader } from './ann.ts';
+import { yieldToEventLoop } from './compaction.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, type SlabHeader, type SlabRow } from './format.ts';
 
-/** Rows in slab order (ascending id). An ANN index built over a slab's rows must use this order. */
+/**
+ * Rows in slab order (ascending id). An ANN index built over a slab's rows must use this order.
+ * Already sorted input (a compaction's merge output) is returned as is, without sorting again.
+ */
 export function sortRows(rows: readonly SlabRow[]): SlabRow[] {
-  return [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let sorted = true;
+  for (let i = 1; i < rows.length && sorted; i++) sorted = rows[i - 1]!.id < rows[i]!.id;
+  return sorted ? (rows as SlabRow[]) : [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+const YIELD_EVERY = 4096;
 
 /**
  * Serializes rows into a slab. Rows may come in any order; ids must be unique (the caller keeps
  * only the newest version of each id). Returns the bytes and the header that describes them.
  */
-export function buildSlab(
+export async function buildSlab(
   rows: readonly SlabRow[],
   options: { dimension: number; level: number; ann?: { header: AnnHeader; bytes: Uint8Array } | undefined },
-): { bytes: Uint8Array; header: SlabHeader } {
+): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
   const { dimension, level, ann } = options;
   const sorted = sortRows(rows);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.id === sorted[i - 1]!.id) throw new Error(`duplicate id in slab: ${sorted[i]!.id}`);
   }
   const count = sorted.length;
-  const idBytes = sorted.map((r) => encoder.encode(r.id));
-  const mdBytes = sorted.map((r) => (r.metadata && Object.keys(r.metadata).length > 0 ? encoder.encode(JSON.stringify(r.metadata)) : new Uint8Array(0)));
+  const idBytes: Uint8Array[] = new Array(count);
+  const mdBytes: Uint8Array[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const r = sorted[i]!;
+    idBytes[i] = encoder.encode(r.id);
+    mdBytes[i] = r.metadata && Object.keys(r.metadata).length > 0 ? encoder.encode(JSON.stringify(r.metadata)) : EMPTY;
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+  }
   const sparseEntries = sorted.reduce((n, r) => n + (r.sparse?.indices.length ?? 0), 0);
   let minLsn = Number.MAX_SAFE_INTEGER;
   let maxLsn = 0;
@@ -90,7 +104,8 @@ export function buildSlab(
   let spAt = 0;
   let idAt = sections.ids + 4 * (count + 1);
   let mdAt = sections.metadata + 4 * (count + 1);
-  sorted.forEach((row, i) => {
+  for (let i = 0; i < count; i++) {
+    const row = sorted[i]!;
     lsns[i] = row.lsn;
     if (row.values === null) flags[i] = FLAG_TOMBSTONE;
     else vectors.set(row.values, i * dimension);
@@ -106,7 +121,8 @@ export function buildSlab(
       spValues.set(row.sparse.values, spAt);
       spAt += row.sparse.indices.length;
     }
-  });
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+  }
   spOffsets[count] = spAt;
   if (ann) out.set(ann.bytes, sections.ann);
   idOffsets[count] = idAt;

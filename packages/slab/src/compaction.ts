@@ -42,21 +42,43 @@ export function planCompaction(slabs: readonly SlabRef[], policy: CompactionPoli
   return null;
 }
 
+/** Lets queued I/O and requests run: long loops call this every few thousand rows. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+const YIELD_EVERY = 4096;
+
 /**
- * Merges slabs (oldest first) into one row set: the newest version of each id wins; tombstones are
- * kept unless `dropTombstones`, because they may still hide versions in older slabs.
+ * Merges slabs (oldest first) into one row set in ascending id order: a k-way merge of the slabs'
+ * sorted rows (no global sort), where for an id present in several slabs the newest slab's
+ * version wins. Tombstones are kept unless `dropTombstones`, because they may still hide versions
+ * in older slabs. Yields to the event loop every few thousand rows so queries keep being served
+ * while a large compaction runs.
  */
-export function mergeSlabRows(readers: readonly SlabReader[], dropTombstones: boolean): SlabRow[] {
-  const newest = new Map<string, { reader: SlabReader; row: number }>();
-  for (const reader of readers) {
-    for (let row = 0; row < reader.count; row++) newest.set(reader.ids[row]!, { reader, row });
-  }
+export async function mergeSlabRows(readers: readonly SlabReader[], dropTombstones: boolean): Promise<SlabRow[]> {
+  const at = readers.map(() => 0);
   const out: SlabRow[] = [];
-  for (const { reader, row } of newest.values()) {
-    if (dropTombstones && reader.isTombstone(row)) continue;
-    // Views, not copies: the builder copies each vector once into the new slab.
-    const sparse = reader.sparse(row);
-    out.push({ id: reader.ids[row]!, lsn: reader.lsns[row]!, values: reader.vectorView(row), ...(sparse ? { sparse } : {}), metadata: reader.metadata(row) });
+  for (let step = 1; ; step++) {
+    let min: string | undefined;
+    for (let r = 0; r < readers.length; r++) {
+      const id = readers[r]!.ids[at[r]!];
+      if (id !== undefined && (min === undefined || id < min)) min = id;
+    }
+    if (min === undefined) return out;
+    let winner = -1;
+    for (let r = 0; r < readers.length; r++) {
+      if (readers[r]!.ids[at[r]!] !== min) continue;
+      winner = r; // readers are oldest first: the last one holding `min` is the newest
+    }
+    const reader = readers[winner]!;
+    const row = at[winner]!;
+    for (let r = 0; r < readers.length; r++) if (readers[r]!.ids[at[r]!] === min) at[r]!++;
+    if (!(dropTombstones && reader.isTombstone(row))) {
+      // Views, not copies: the builder copies each vector once into the new slab.
+      const sparse = reader.sparse(row);
+      out.push({ id: min, lsn: reader.lsns[row]!, values: reader.vectorView(row), ...(sparse ? { sparse } : {}), metadata: reader.metadata(row) });
+    }
+    if (step % YIELD_EVERY === 0) await yieldToEventLoop();
   }
-  return out;
 }

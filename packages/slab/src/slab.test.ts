@@ -25,10 +25,10 @@ const rowArb = (dim: number) =>
   });
 
 describe('slab format', () => {
-  it('round-trips rows through build and read, sorted by id', () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(rowArb(5), { selector: (r) => r.id, maxLength: 40 }), (rows) => {
-        const { bytes, header } = buildSlab(rows, { dimension: 5, level: 2 });
+  it('round-trips rows through build and read, sorted by id', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(rowArb(5), { selector: (r) => r.id, maxLength: 40 }), async (rows) => {
+        const { bytes, header } = await buildSlab(rows, { dimension: 5, level: 2 });
         const reader = new SlabReader('s', bytes);
         expect(reader.count).toBe(rows.length);
         expect(header.level).toBe(2);
@@ -48,25 +48,25 @@ describe('slab format', () => {
     );
   });
 
-  it('reads a slab held at an unaligned offset', () => {
-    const { bytes } = buildSlab([{ id: 'a', lsn: 1, values: Float32Array.from([1, 2]), metadata: undefined }], { dimension: 2, level: 0 });
+  it('reads a slab held at an unaligned offset', async () => {
+    const { bytes } = await buildSlab([{ id: 'a', lsn: 1, values: Float32Array.from([1, 2]), metadata: undefined }], { dimension: 2, level: 0 });
     const shifted = new Uint8Array(bytes.length + 3);
     shifted.set(bytes, 3);
     expect(new SlabReader('s', shifted.subarray(3)).values(0)).toEqual(Float32Array.from([1, 2]));
   });
 
-  it('detects corruption', () => {
-    const { bytes } = buildSlab([{ id: 'a', lsn: 1, values: Float32Array.from([1, 2]), metadata: { k: 'v' } }], { dimension: 2, level: 0 });
+  it('detects corruption', async () => {
+    const { bytes } = await buildSlab([{ id: 'a', lsn: 1, values: Float32Array.from([1, 2]), metadata: { k: 'v' } }], { dimension: 2, level: 0 });
     const bad = bytes.slice();
     bad[bad.length - 10] = bad[bad.length - 10]! ^ 1;
     expect(() => new SlabReader('s', bad)).toThrow(SlabCorruptionError);
     expect(() => new SlabReader('s', bytes.subarray(0, bytes.length - 1))).toThrow(SlabCorruptionError);
   });
 
-  it('rejects duplicate ids and wrong dimensions', () => {
+  it('rejects duplicate ids and wrong dimensions', async () => {
     const row = (id: string, dim: number): SlabRow => ({ id, lsn: 1, values: new Float32Array(dim), metadata: undefined });
-    expect(() => buildSlab([row('a', 2), row('a', 2)], { dimension: 2, level: 0 })).toThrow(/duplicate/);
-    expect(() => buildSlab([row('a', 3)], { dimension: 2, level: 0 })).toThrow(/dimensions/);
+    await expect(buildSlab([row('a', 2), row('a', 2)], { dimension: 2, level: 0 })).rejects.toThrow(/duplicate/);
+    await expect(buildSlab([row('a', 3)], { dimension: 2, level: 0 })).rejects.toThrow(/dimensions/);
   });
 });
 
@@ -84,18 +84,42 @@ describe('compaction', () => {
     expect(fromOldest.dropTombstones).toBe(true);
   });
 
-  it('merges with newest-wins and keeps tombstones unless told to drop them', () => {
-    const older = new SlabReader('o', buildSlab([
+  it('merges with newest-wins and keeps tombstones unless told to drop them', async () => {
+    const older = new SlabReader('o', (await buildSlab([
       { id: 'a', lsn: 1, values: Float32Array.from([1]), metadata: undefined },
       { id: 'b', lsn: 2, values: Float32Array.from([2]), metadata: undefined },
-    ], { dimension: 1, level: 0 }).bytes);
-    const newer = new SlabReader('n', buildSlab([
+    ], { dimension: 1, level: 0 })).bytes);
+    const newer = new SlabReader('n', (await buildSlab([
       { id: 'a', lsn: 3, values: Float32Array.from([9]), metadata: undefined },
       { id: 'b', lsn: 4, values: null, metadata: undefined },
-    ], { dimension: 1, level: 0 }).bytes);
-    const kept = mergeSlabRows([older, newer], false).sort((x, y) => x.id.localeCompare(y.id));
+    ], { dimension: 1, level: 0 })).bytes);
+    const kept = await mergeSlabRows([older, newer], false);
     expect(kept.map((r) => [r.id, r.lsn, r.values === null])).toEqual([['a', 3, false], ['b', 4, true]]);
-    expect(mergeSlabRows([older, newer], true).map((r) => r.id)).toEqual(['a']);
+    expect((await mergeSlabRows([older, newer], true)).map((r) => r.id)).toEqual(['a']);
+  });
+});
+
+describe('k-way merge', () => {
+  it('equals a newest-wins map merge, in id order, for any slabs', async () => {
+    const slabArb = fc.uniqueArray(
+      fc.record({ id: fc.constantFrom('a', 'b', 'ba', 'c', 'd', 'e', 'f'), tomb: fc.boolean(), v: fc.integer({ min: 0, max: 9 }) }),
+      { selector: (r) => r.id, maxLength: 7 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(slabArb, { minLength: 1, maxLength: 4 }), fc.boolean(), async (slabs, drop) => {
+        let lsn = 0;
+        const readers = [];
+        const reference = new Map<string, { lsn: number; tomb: boolean }>();
+        for (const [s, rows] of slabs.entries()) {
+          const built = rows.map((r) => ({ id: r.id, lsn: ++lsn, values: r.tomb ? null : Float32Array.from([r.v]), metadata: undefined }));
+          for (const r of built) reference.set(r.id, { lsn: r.lsn, tomb: r.values === null });
+          readers.push(new SlabReader(`s${s}`, (await buildSlab(built, { dimension: 1, level: 0 })).bytes));
+        }
+        const want = [...reference].filter(([, r]) => !(drop && r.tomb)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, r]) => [id, r.lsn]);
+        const got = (await mergeSlabRows(readers, drop)).map((r) => [r.id, r.lsn]);
+        expect(got).toEqual(want);
+      }),
+    );
   });
 });
 

@@ -58,7 +58,9 @@ async function benchConifer(ds: Dataset, truth: Int32Array, filteredTruth: Map<n
   const ns = '';
   const memBefore = memorySnapshot();
   try {
-    // Ingest: batches of 1000, 4 in flight, acknowledged vectors per second.
+    // Ingest: batches of 1000, 4 in flight, acknowledged vectors per second. The stall probe
+    // covers ingest and the flushes / compactions / ANN builds it triggers.
+    const writeStall = stallProbe();
     const batches = Math.ceil(ds.count / 1000);
     const ingest = await runConcurrent(batches, 4, async (b) => {
       const records = [];
@@ -74,6 +76,7 @@ async function benchConifer(ds: Dataset, truth: Int32Array, filteredTruth: Map<n
     const settleStart = performance.now();
     await engine.flush(index, ns);
     facts['settleMs'] = Math.round(performance.now() - settleStart);
+    facts['eventLoopStallDuringIngestAndCompactionMs'] = writeStall.stop();
     const internals = await engine.describeNamespace(index, ns);
     facts['slabs'] = internals.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`);
     // After a full GC: what the namespace really holds (slab buffers, faiss indexes, ids, metadata).
