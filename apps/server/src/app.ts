@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createControlPlane, type ControlPlane } from '@conifer/control';
 import { createEngine, type Engine } from '@conifer/engine';
-import { openObjectStore, withCache, type ObjectStore } from '@conifer/storage';
+import { openObjectStore, withCache, type ObjectStore, type SlabCache } from '@conifer/storage';
 import { createServices, resumeIndexDeletions, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
 import { ConfigError, type ServerConfig } from './config.ts';
@@ -52,8 +52,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   }
   // On a cloud bucket, slabs are cached in memory and on local disk (immutable objects only), so a
   // restart or a reopened namespace reads them locally instead of from the bucket.
+  let slabCache: SlabCache | undefined;
   if (isRemoteStorage(config.storage)) {
-    store = withCache(store, { memoryBytes: 256 * 2 ** 20, dir: path.join(config.dataDir, 'slab-cache'), diskBytes: 4 * 2 ** 30, shareBuffers: true });
+    const cached = withCache(store, { memoryBytes: 256 * 2 ** 20, dir: path.join(config.dataDir, 'slab-cache'), diskBytes: 4 * 2 ** 30, shareBuffers: true });
+    slabCache = cached.cache;
+    store = cached;
   }
   const control = await createControlPlane({
     ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'control') }),
@@ -83,6 +86,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     logger,
     services,
     publicUrl: config.publicUrl,
+    slabCache: slabCache ? () => slabCache.stats() : undefined,
     health: {
       control: () => control.projects.get(projectId),
       store: () => store.head('healthz'),

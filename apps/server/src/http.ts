@@ -6,6 +6,7 @@ import { appRouter, coniferCodeOf, createContext, toTRPCError, type AppRouter, t
 import { installDrain, type Drain } from './drain.ts';
 import { registerHealth, type Probe } from './health.ts';
 import { TRPC_PREFIX, installErrorHandlers } from './http-errors.ts';
+import type { SlabCacheStats } from '@conifer/storage';
 import { installMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
@@ -19,6 +20,8 @@ export interface HttpDeps {
   health: Record<string, Probe>;
   /** Base URL put in index hosts (`CONIFER_PUBLIC_URL`); default: from each request. */
   publicUrl?: string | undefined;
+  /** The slab cache's counters, exported on /metrics (cloud storage only). */
+  slabCache?: (() => SlabCacheStats) | undefined;
 }
 
 /** Longest path parameter: namespace names are up to 512 characters, up to 3× that URL-encoded. */
@@ -42,7 +45,7 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
   });
   installErrorHandlers(app);
   const drain = installDrain(app);
-  installMetrics(app, { trpcRoute: `${TRPC_PREFIX}/:path`, procedures: new Set(Object.keys(appRouter._def.procedures)) });
+  installMetrics(app, { trpcRoute: `${TRPC_PREFIX}/:path`, procedures: new Set(Object.keys(appRouter._def.procedures)), slabCache: deps.slabCache });
   registerHealth(app, deps.health);
 
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {

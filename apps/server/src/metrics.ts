@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SlabCacheStats } from '@conifer/storage';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics of one server: Node's default process metrics plus a request counter and a
@@ -12,9 +13,10 @@ export interface ServerMetrics {
   observe(procedure: string, status: number, seconds: number): void;
 }
 
-export function createMetrics(): ServerMetrics {
+export function createMetrics(options: { slabCache?: (() => SlabCacheStats) | undefined } = {}): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (options.slabCache) registerSlabCacheMetrics(registry, options.slabCache);
   const requests = new Counter({
     name: 'conifer_requests_total',
     help: 'HTTP requests by procedure (tRPC path or route) and status code.',
@@ -43,8 +45,11 @@ export function createMetrics(): ServerMetrics {
  * their procedure; only names in `procedures` become label values (a client must not be able to
  * mint time series), anything else under `trpcRoute` is `unknown`. Other routes use their pattern.
  */
-export function installMetrics(app: FastifyInstance, options: { trpcRoute: string; procedures: ReadonlySet<string> }): ServerMetrics {
-  const metrics = createMetrics();
+export function installMetrics(
+  app: FastifyInstance,
+  options: { trpcRoute: string; procedures: ReadonlySet<string>; slabCache?: (() => SlabCacheStats) | undefined },
+): ServerMetrics {
+  const metrics = createMetrics({ slabCache: options.slabCache });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     let procedure: string;
@@ -61,4 +66,53 @@ export function installMetrics(app: FastifyInstance, options: { trpcRoute: strin
     return metrics.registry.metrics();
   });
   return metrics;
+}
+
+/**
+ * The slab cache's counters (read when /metrics is scraped): hits by tier, misses, bytes served by
+ * source, and what each tier holds. Cumulative counts are exposed as gauges set at collection time.
+ */
+function registerSlabCacheMetrics(registry: Registry, stats: () => SlabCacheStats): void {
+  new Gauge({
+    name: 'conifer_slab_cache_hits',
+    help: 'Slab cache hits since start, by tier.',
+    labelNames: ['tier'] as const,
+    registers: [registry],
+    collect() {
+      const s = stats();
+      this.set({ tier: 'memory' }, s.memoryHits);
+      this.set({ tier: 'disk' }, s.diskHits);
+    },
+  });
+  new Gauge({
+    name: 'conifer_slab_cache_misses',
+    help: 'Slab cache misses (fetches from the object store) since start.',
+    registers: [registry],
+    collect() {
+      this.set(stats().misses);
+    },
+  });
+  new Gauge({
+    name: 'conifer_slab_cache_served_bytes',
+    help: 'Bytes of slabs served since start, by source.',
+    labelNames: ['source'] as const,
+    registers: [registry],
+    collect() {
+      const s = stats();
+      this.set({ source: 'memory' }, s.bytesFromMemory);
+      this.set({ source: 'disk' }, s.bytesFromDisk);
+      this.set({ source: 'store' }, s.bytesFromStore);
+    },
+  });
+  new Gauge({
+    name: 'conifer_slab_cache_resident_bytes',
+    help: 'Bytes the slab cache holds now, by tier.',
+    labelNames: ['tier'] as const,
+    registers: [registry],
+    collect() {
+      const s = stats();
+      this.set({ tier: 'memory' }, s.memoryBytes);
+      this.set({ tier: 'disk' }, s.diskBytes);
+    },
+  });
 }
