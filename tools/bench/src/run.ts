@@ -15,6 +15,7 @@ import { Engine } from '@conifer/engine';
 import { FaissIndex, setThreads } from '@conifer/faiss';
 import { FsObjectStore } from '@conifer/storage';
 import { gaussianMixture, SIZES, type Dataset, type SizeName } from './dataset.ts';
+import { benchHnswlib, benchLanceDB, peersInstalled } from './peers.ts';
 import { recallAt, runConcurrent, summarize, type LatencySummary } from './stats.ts';
 
 const K = 10;
@@ -241,6 +242,16 @@ export async function runBench(options: BenchOptions): Promise<{ rows: QueryRow[
   if (options.peers) {
     const nlist = Math.min(65_536, Math.max(16, 2 ** Math.round(Math.log2(4 * Math.sqrt(count)))));
     await benchRawFaiss(ds, truth, rows, dimension > 512 ? `IVF${nlist},SQ8` : `IVF${nlist},Flat`);
+    if (peersInstalled()) {
+      const lance = await benchLanceDB(ds, truth, nlist, QUERIES, log);
+      rows.push(...lance.rows);
+      facts['lancedbBuildMs'] = lance.buildMs;
+      const hnsw = await benchHnswlib(ds, truth, QUERIES, log);
+      rows.push(...hnsw.rows);
+      facts['hnswlibBuildMs'] = hnsw.buildMs;
+    } else {
+      facts['peers'] = 'LanceDB and hnswlib-node not installed (npm run bench installs them into tools/bench/peers)';
+    }
   }
   if (options.write) {
     mkdirSync(join(ROOT, 'tools/bench/results'), { recursive: true });
