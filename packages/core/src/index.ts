@@ -8,3 +8,4 @@ export * from './schemas.ts';
 export * from './results.ts';
 export * from './failpoints.ts';
 export * from './sparse.ts';
+export * from './random.ts';

@@ -1,4 +1,4 @@
-import { compareHits, compileFilter, makeScorer, type Filter, type Metric } from '@conifer/core';
+import { compareHits, compileFilter, makeScorer, mulberry32, type Filter, type Metric } from '@conifer/core';
 import { MemoryObjectStore } from '@conifer/storage';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
@@ -11,19 +11,9 @@ import { Engine } from './engine.ts';
 const DIM = 32;
 const N = 24_000;
 
-function rng(seed: number) {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A Gaussian mixture: 48 centres, points spread around them. */
 function dataset(seed: number, n: number) {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const centres = Array.from({ length: 48 }, () => Array.from({ length: DIM }, () => gauss() * 4));
   return Array.from({ length: n }, () => {

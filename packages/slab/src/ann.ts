@@ -1,4 +1,4 @@
-import type { Metric } from '@conifer/core';
+import { mulberry32, type Metric } from '@conifer/core';
 import { FaissIndex, type FaissMetric } from '@conifer/faiss';
 import { yieldToEventLoop } from './compaction.ts';
 
@@ -62,16 +62,10 @@ export function normalizeRows(vectors: Float32Array, dimension: number): Float32
   return out;
 }
 
-/** Deterministic pseudo-random row sample (mulberry32), so builds are reproducible. */
+/** Deterministic pseudo-random row sample, so builds are reproducible. */
 function sampleRows(count: number, wanted: number, seed: number): number[] {
   if (wanted >= count) return Array.from({ length: count }, (_, i) => i);
-  let t = seed >>> 0;
-  const rand = () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const chosen = new Set<number>();
   while (chosen.size < wanted) chosen.add(Math.floor(rand() * count));
   return [...chosen].sort((a, b) => a - b);

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@conifer/core';
 /**
  * Deterministic synthetic datasets: a Gaussian mixture (clusters of different spread), seeded, so
  * every run and every peer sees the same vectors. Queries are drawn from the same mixture and are
@@ -21,16 +22,6 @@ export const SIZES = {
   L: { count: 1_000_000, dimension: 768 },
 } as const;
 export type SizeName = keyof typeof SIZES;
-
-function mulberry32(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function gaussianMixture(name: string, count: number, dimension: number, queryCount: number, seed = 42): Dataset {
   const rand = mulberry32(seed);
