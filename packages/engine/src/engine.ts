@@ -16,7 +16,7 @@ import {
   type SparseF32,
   type UpsertResult,
 } from '@conifer/core';
-import type { PutRecord } from '@conifer/log';
+import type { LogOp, PutRecord } from '@conifer/log';
 import { countLive, getRecord, listIds, matchingIds, searchSnapshot, type LiveRecord } from '@conifer/router';
 import { deletePrefix, isPreconditionFailed, listAll, ObjectStoreError, type CachedObjectStore, type ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
@@ -46,7 +46,22 @@ export interface EngineOptions {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Ids per log entry when a request (an update or delete by filter) touches many records. */
 const DELETE_CHUNK = 10_000;
+
+/** How messages name a namespace: the default one by its API alias. */
+function displayName(namespace: string): string {
+  return namespace === '' ? '__default__' : namespace;
+}
+
+interface RegistryMarker {
+  state: 'active' | 'deleting';
+  name: string;
+}
+
+function parseMarker(data: Uint8Array): RegistryMarker {
+  return JSON.parse(decoder.decode(data)) as RegistryMarker;
+}
 
 /**
  * The data plane of one node: opens namespaces on first use and routes every call to the
@@ -106,9 +121,7 @@ export class Engine implements DataPlane {
   async #openFresh(index: IndexHandle, namespace: string): Promise<Namespace> {
     // A marker left in the "deleting" state by a crash: finish that deletion first.
     const marker = await this.#store.get(registryKey(index.id, namespace));
-    if (marker && (JSON.parse(decoder.decode(marker.data)) as { state: string }).state === 'deleting') {
-      await this.#removeNamespaceStorage(index, namespace);
-    }
+    if (marker && parseMarker(marker.data).state === 'deleting') await this.#removeNamespaceStorage(index, namespace);
     else if (marker) this.#registered.add(this.#key(index, namespace));
     return Namespace.open({
       store: this.#store,
@@ -131,9 +144,9 @@ export class Engine implements DataPlane {
     if (this.#registered.has(key)) return false;
     let created = true;
     try {
-      await this.#store.putIfAbsent(registryKey(index.id, namespace), encoder.encode(JSON.stringify({ state: 'active', name: namespace })));
+      await this.#store.putIfAbsent(registryKey(index.id, namespace), encoder.encode(JSON.stringify({ state: 'active', name: namespace } satisfies RegistryMarker)));
     } catch (err) {
-      if (!isPreconditionFailed(err)) throw new UnavailableError('object store unavailable', { cause: err });
+      if (!isPreconditionFailed(err)) throw toClientError(err);
       created = false;
     }
     this.#registered.add(key);
@@ -148,7 +161,7 @@ export class Engine implements DataPlane {
     return true;
   }
 
-  #toSparse(index: IndexHandle, sparse: { indices: number[]; values: number[] } | undefined): SparseF32 | undefined {
+  #toSparse(sparse: { indices: number[]; values: number[] } | undefined): SparseF32 | undefined {
     if (!sparse || sparse.indices.length === 0) return undefined;
     return toSparseF32(sparse);
   }
@@ -167,7 +180,7 @@ export class Engine implements DataPlane {
   async upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
     // Validate the whole batch before anything is logged: a bad record rejects the request whole.
     const put: PutRecord[] = records.map((r, i) => {
-      const sparse = this.#toSparse(index, r.sparseValues);
+      const sparse = this.#toSparse(r.sparseValues);
       return {
         id: r.id,
         values: this.#toVector(index, r.values, `records[${i}].values`),
@@ -183,25 +196,19 @@ export class Engine implements DataPlane {
 
   async update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult> {
     const values = update.values === undefined ? undefined : this.#toVector(index, update.values, 'values');
-    const sparse = this.#toSparse(index, update.sparseValues);
+    const sparse = this.#toSparse(update.sparseValues);
     const ns = await this.#open(index, namespace);
     if (!(await this.#exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
     // An update by filter is resolved to ids against the current state, then logged as one patch.
     const ids = update.id !== undefined ? [update.id] : matchingIds(ns.snapshot(), update.filter!);
     if (ids.length === 0) return { lsn: ns.lastLsn, matchedRecords: 0 };
-    let lsn = ns.lastLsn;
-    let matched = 0;
-    for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
-      const { lsn: at, result } = await ns.write({
-        kind: 'update',
-        ids: ids.slice(i, i + DELETE_CHUNK),
-        ...(values ? { values } : {}),
-        ...(sparse ? { sparse } : {}),
-        ...(update.setMetadata ? { setMetadata: update.setMetadata } : {}),
-      });
-      lsn = at;
-      matched += result.matched;
-    }
+    const { lsn, matched } = await writeInChunks(ns, ids, (chunk) => ({
+      kind: 'update',
+      ids: chunk,
+      ...(values ? { values } : {}),
+      ...(sparse ? { sparse } : {}),
+      ...(update.setMetadata ? { setMetadata: update.setMetadata } : {}),
+    }));
     return { lsn, matchedRecords: matched };
   }
 
@@ -215,17 +222,14 @@ export class Engine implements DataPlane {
     // Delete by filter is resolved to ids against the current state, then logged as plain deletes.
     const ids = del.ids ?? matchingIds(ns.snapshot(), del.filter!);
     if (ids.length === 0) return { lsn: ns.lastLsn, deletedCount: 0 };
-    let lsn = ns.lastLsn;
-    for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
-      ({ lsn } = await ns.write({ kind: 'delete', ids: ids.slice(i, i + DELETE_CHUNK) }));
-    }
+    const { lsn } = await writeInChunks(ns, ids, (chunk) => ({ kind: 'delete', ids: chunk }));
     return { lsn, deletedCount: ids.length };
   }
 
   async query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryResult> {
     const ns = await this.#open(index, namespace);
     const snapshot = ns.snapshot();
-    const sparse = this.#toSparse(index, query.sparseVector);
+    const sparse = this.#toSparse(query.sparseVector);
     if (query.sparseVector && index.metric !== 'dotproduct') {
       throw new InvalidArgumentError(`sparseVector: sparse (hybrid) queries need an index with metric dotproduct; this index uses ${index.metric}`);
     }
@@ -308,13 +312,13 @@ export class Engine implements DataPlane {
   async createNamespace(index: IndexHandle, namespace: string): Promise<void> {
     await this.#deleting.get(this.#key(index, namespace));
     if (!(await this.#register(index, namespace))) {
-      throw new AlreadyExistsError(`Namespace ${namespace === '' ? '__default__' : namespace} already exists.`);
+      throw new AlreadyExistsError(`Namespace ${displayName(namespace)} already exists.`);
     }
   }
 
   async namespaceStats(index: IndexHandle, namespace: string): Promise<NamespaceSummary> {
     if (!(await this.#exists(index, namespace))) {
-      throw new NotFoundError(`Namespace ${namespace === '' ? '__default__' : namespace} not found.`);
+      throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     }
     const ns = await this.#open(index, namespace);
     return { name: namespace, recordCount: countLive(ns.snapshot()) };
@@ -336,7 +340,7 @@ export class Engine implements DataPlane {
       }
       // A hashed long name: the marker holds the real one.
       const marker = await storeCall(() => this.#store.get(meta.key));
-      if (marker) names.push((JSON.parse(decoder.decode(marker.data)) as { name: string }).name);
+      if (marker) names.push(parseMarker(marker.data).name);
     }
     return names;
   }
@@ -370,9 +374,7 @@ export class Engine implements DataPlane {
 
   async deleteNamespace(index: IndexHandle, namespace: string): Promise<void> {
     const key = this.#key(index, namespace);
-    if (!(await storeCall(() => this.#store.head(registryKey(index.id, namespace))))) {
-      throw new NotFoundError(`Namespace ${namespace === '' ? '__default__' : namespace} not found.`);
-    }
+    if (!(await this.#exists(index, namespace))) throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     await this.#deleting.get(key);
     const deletion = (async () => {
       const open = this.#namespaces.get(key);
@@ -396,7 +398,7 @@ export class Engine implements DataPlane {
    */
   async #removeNamespaceStorage(index: IndexHandle, namespace: string): Promise<void> {
     const marker = registryKey(index.id, namespace);
-    await this.#store.put(marker, encoder.encode(JSON.stringify({ state: 'deleting', name: namespace })));
+    await this.#store.put(marker, encoder.encode(JSON.stringify({ state: 'deleting', name: namespace } satisfies RegistryMarker)));
     await deletePrefix(this.#store, namespacePrefix(index.id, namespace));
     await this.#store.delete(marker);
   }
@@ -435,6 +437,21 @@ export class Engine implements DataPlane {
     clearInterval(this.#timer);
     this.#namespaces.clear();
   }
+}
+
+/**
+ * Logs a write that touches many ids as one entry per DELETE_CHUNK ids, so no log object grows
+ * without bound; returns the last LSN and how many records the entries matched.
+ */
+async function writeInChunks(ns: Namespace, ids: string[], op: (chunk: string[]) => LogOp): Promise<{ lsn: number; matched: number }> {
+  let lsn = ns.lastLsn;
+  let matched = 0;
+  for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
+    const written = await ns.write(op(ids.slice(i, i + DELETE_CHUNK)));
+    lsn = written.lsn;
+    matched += written.result.matched;
+  }
+  return { lsn, matched };
 }
 
 /**

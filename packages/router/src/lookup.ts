@@ -1,5 +1,5 @@
 import { compileFilter, type Filter, type Metadata, type SparseF32 } from '@conifer/core';
-import { clearedLsn, type Snapshot } from './snapshot.ts';
+import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 
 export interface LiveRecord {
   id: string;
@@ -30,15 +30,8 @@ export function getRecord(snapshot: Snapshot, id: string): LiveRecord | undefine
 /** Exact number of live records. */
 export function countLive(snapshot: Snapshot): number {
   const cleared = clearedLsn(snapshot);
-  const inMemtables = new Set<string>();
   let count = 0;
-  for (const memtable of snapshot.memtables) {
-    for (const [id, entry] of memtable.entries()) {
-      if (inMemtables.has(id)) continue;
-      inMemtables.add(id);
-      if (entry.values !== null && entry.lsn >= cleared) count++;
-    }
-  }
+  const inMemtables = scanMemtables(snapshot, () => count++);
   for (const { reader, shadowed } of snapshot.slabs) {
     const { ids, lsns, flags } = reader;
     for (let row = 0; row < ids.length; row++) {
@@ -54,15 +47,10 @@ export function countLive(snapshot: Snapshot): number {
 export function matchingIds(snapshot: Snapshot, filter: Filter): string[] {
   const predicate = compileFilter(filter);
   const cleared = clearedLsn(snapshot);
-  const seen = new Set<string>();
   const out: string[] = [];
-  for (const memtable of snapshot.memtables) {
-    for (const [id, entry] of memtable.entries()) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-      if (entry.values !== null && entry.lsn >= cleared && predicate(entry.metadata)) out.push(id);
-    }
-  }
+  const seen = scanMemtables(snapshot, (id, entry) => {
+    if (predicate(entry.metadata)) out.push(id);
+  });
   for (const { reader, shadowed } of snapshot.slabs) {
     reader.metadataIndex().evaluate(filter).forEach((row) => {
       if (shadowed[row] !== 0 || reader.isTombstone(row) || reader.lsns[row]! < cleared) return;

@@ -1,7 +1,7 @@
 import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry } from '@conifer/memtable';
 import { knobFor, normalizeRows, type Bitset, type SlabReader } from '@conifer/slab';
-import { clearedLsn, type Snapshot } from './snapshot.ts';
+import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
 export interface SearchRequest {
@@ -61,18 +61,11 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   const filter = request.filter && Object.keys(request.filter).length > 0 ? request.filter : undefined;
   const predicate = filter ? compileFilter(filter) : undefined;
   const cleared = clearedLsn(snapshot);
-  const inMemtables = new Set<string>();
-
-  for (const memtable of snapshot.memtables) {
-    for (const [id, entry] of memtable.entries()) {
-      if (inMemtables.has(id)) continue;
-      inMemtables.add(id);
-      if (entry.values === null || entry.lsn < cleared) continue;
-      if (predicate && !predicate(entry.metadata)) continue;
-      const sparseScore = querySparse && entry.sparse ? sparseDot(querySparse, entry.sparse) : 0;
-      top.push({ id, score: dense(entry.values, 0) + sparseScore, entry });
-    }
-  }
+  const inMemtables = scanMemtables(snapshot, (id, entry) => {
+    if (predicate && !predicate(entry.metadata)) return;
+    const sparseScore = querySparse && entry.sparse ? sparseDot(querySparse, entry.sparse) : 0;
+    top.push({ id, score: dense(entry.values, 0) + sparseScore, entry });
+  });
 
   const checkMemtables = inMemtables.size > 0;
   // A deleteAll in a memtable is newer than every slab: it hides them all.

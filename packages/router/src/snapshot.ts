@@ -1,4 +1,4 @@
-import type { Memtable } from '@conifer/memtable';
+import type { MemEntry, Memtable } from '@conifer/memtable';
 import { Bitset, type SlabReader } from '@conifer/slab';
 
 /**
@@ -31,6 +31,24 @@ export function clearedLsn(snapshot: Snapshot): number {
   let max = 0;
   for (const m of snapshot.memtables) max = Math.max(max, m.clearedAtLsn);
   return max;
+}
+
+/**
+ * Walks the memtables newest first and calls `live` once per id with its newest version, when
+ * that version is a live record (not a tombstone, not hidden by a deleteAll). Returns every id the
+ * memtables hold, live or not: those ids shadow whatever older version the slabs have.
+ */
+export function scanMemtables(snapshot: Snapshot, live: (id: string, entry: MemEntry & { values: Float32Array }) => void): Set<string> {
+  const cleared = clearedLsn(snapshot);
+  const seen = new Set<string>();
+  for (const memtable of snapshot.memtables) {
+    for (const [id, entry] of memtable.entries()) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (entry.values !== null && entry.lsn >= cleared) live(id, entry as MemEntry & { values: Float32Array });
+    }
+  }
+  return seen;
 }
 
 /**
