@@ -7,7 +7,6 @@ import {
   buildSlab,
   sortRows,
   yieldToEventLoop,
-  ManifestConflictError,
   ManifestStore,
   mergeSlabRows,
   planCompaction,
@@ -434,7 +433,6 @@ export class Namespace {
   }
 }
 
-export { ManifestConflictError };
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
