@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '@conifer/core';
-import { Engine, type IndexHandle } from '@conifer/engine';
+import { Engine } from '@conifer/engine';
 import { listAll, withCache } from '@conifer/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOUDS, cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshPrefix, startEmulators, type Emulators } from './emulators.ts';
+import { CLOUDS, cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshPrefix, newIndex, startEmulators, vec, type Emulators } from './emulators.ts';
 
 /**
  * The data plane on each cloud's emulator, through the same adapters and URL settings a server
@@ -11,7 +10,6 @@ import { CLOUDS, cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshPrefix, startEmul
  * the namespace; flush and compaction put slabs and manifests in the bucket and a reopen reads
  * them back (through the slab cache).
  */
-const DIM = 4;
 
 let emulators: Emulators;
 beforeAll(async () => {
@@ -21,9 +19,6 @@ afterAll(async () => {
   await emulators?.stop();
 });
 
-/** Integer components: exact in float32, distinct for i < 385. */
-const vec = (i: number): number[] => [i % 5, (3 * i) % 7, ((7 * i) % 11) - 5, 1];
-const newIndex = (): IndexHandle => ({ id: `idx-${randomUUID().slice(0, 8)}`, dimension: DIM, metric: 'euclidean' });
 
 /** The engine's top k are live records, at exactly the brute-force distances (ties may come in any order). */
 function expectTopK(ids: string[], records: Map<string, number[]>, query: number[], k: number): void {

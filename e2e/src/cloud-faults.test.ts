@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '@conifer/core';
-import { Engine, type IndexHandle } from '@conifer/engine';
+import { Engine } from '@conifer/engine';
 import { withFaults, withRetries, type RetryOptions } from '@conifer/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bareCloudStore, CLOUDS, cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshPrefix, startEmulators, type Emulators } from './emulators.ts';
+import { bareCloudStore, CLOUDS, cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshPrefix, newIndex, startEmulators, vec, type Emulators } from './emulators.ts';
 
 /**
  * The data plane over each cloud emulator with faults injected between the engine and the real
@@ -11,7 +10,6 @@ import { bareCloudStore, CLOUDS, cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshP
  * throttling, timeouts, writes that land while the caller sees a timeout, and outages. What the
  * tests then read back is the emulator's real state, through a clean store.
  */
-const DIM = 4;
 /** Tight retry settings so that outages surface in about two seconds. */
 const RETRIES: RetryOptions = { baseDelayMs: 5, maxDelayMs: 50, deadlineMs: 2_000, attemptTimeoutMs: 500 };
 /** The bound a client waits for an answer while the store is down. */
@@ -25,8 +23,6 @@ afterAll(async () => {
   await emulators?.stop();
 });
 
-const vec = (i: number): number[] => [i % 5, (3 * i) % 7, ((7 * i) % 11) - 5, 1];
-const newIndex = (): IndexHandle => ({ id: `idx-${randomUUID().slice(0, 8)}`, dimension: DIM, metric: 'euclidean' });
 
 async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const started = Date.now();
@@ -49,7 +45,7 @@ describe.each(CLOUDS)('faults on %s', (cloud) => {
       seed: 11,
     });
     // At least these three log appends land while the engine sees a timeout.
-    faulty.faults.inject('lost-ack', { operation: 'putIfAbsent', key: /\/log\//, times: 3 });
+    faulty.faults.inject('lost-ack', { operation: 'putIfAbsent', key: /\/log\//, times: 3, distinctKeys: true });
     const store = withRetries(faulty, { ...RETRIES, maxAttempts: 20 });
     const index = newIndex();
     const engine = new Engine({ store, config: { memtableMaxRecords: 20, compaction: { trigger: 2, maxMerge: 4 }, gcGraceMs: 0 } });

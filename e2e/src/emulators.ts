@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LazyObjectStore, openObjectStore, type ObjectStore, type RetryOptions, type WriteTokenSupport } from '@conifer/storage';
 import { startEmulators, type Emulators } from '@conifer/storage/testing/emulators';
+import type { IndexHandle } from '@conifer/engine';
 
 /**
  * Cloud emulators for the e2e suites: one set per test file (MinIO or moto, fake-gcs-server and
@@ -30,3 +31,12 @@ export async function bareCloudStore(emulators: Emulators, cloud: Cloud, prefix:
   const lazy = openObjectStore(emulators[cloud]!.storageUrl(prefix), { env: emulators.env, retries: false }) as LazyObjectStore;
   return lazy.resolve();
 }
+
+/** Dimension of the cloud suites' test vectors. */
+export const DIM = 4;
+
+/** Integer components: exact in float32, distinct for i < 385. */
+export const vec = (i: number): number[] => [i % 5, (3 * i) % 7, ((7 * i) % 11) - 5, 1];
+
+/** A fresh index handle (its id is the storage prefix inside the bucket's prefix). */
+export const newIndex = (): IndexHandle => ({ id: `idx-${randomUUID().slice(0, 8)}`, dimension: DIM, metric: 'euclidean' });

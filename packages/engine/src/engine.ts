@@ -108,6 +108,17 @@ export class Engine implements DataPlane {
     const key = this.#key(index, namespace);
     await this.#deleting.get(key);
     let pending = this.#namespaces.get(key);
+    if (pending) {
+      // Fenced by another writer's newer manifest: drop this view (everything it acknowledged is
+      // in the log or in the other writer's slabs) and reopen from the store.
+      const current = await pending.catch(() => undefined);
+      if (current?.stale && this.#namespaces.get(key) === pending) {
+        this.#namespaces.delete(key);
+        void current.close({ flush: false });
+      }
+      pending = this.#namespaces.get(key);
+    }
+    // No await between this lookup and the set below: concurrent callers share one open.
     if (!pending) {
       pending = this.#openFresh(index, namespace).catch((err: unknown) => {
         throw toClientError(err);

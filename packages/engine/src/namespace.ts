@@ -1,4 +1,4 @@
-import { failpoint, type Metadata, type Metric } from '@conifer/core';
+import { failpoint, UnavailableError, type Metadata, type Metric } from '@conifer/core';
 import { RequestLog, type LogEntry, type LogOp } from '@conifer/log';
 import { Memtable } from '@conifer/memtable';
 import { computeShadows, getRecord, type Snapshot, type SlabLayer } from '@conifer/router';
@@ -7,6 +7,8 @@ import {
   buildSlab,
   sortRows,
   yieldToEventLoop,
+  ManifestConflictError,
+  manifestKey,
   ManifestStore,
   mergeSlabRows,
   planCompaction,
@@ -20,6 +22,10 @@ import type { Logger } from 'pino';
 import type { EngineConfig } from './config.ts';
 import { newSlabId, slabIdTime, slabKey } from './layout.ts';
 import { Mutex } from './mutex.ts';
+
+function staleError(namespace: string): UnavailableError {
+  return new UnavailableError(`namespace ${namespace === '' ? '__default__' : namespace} was advanced by another writer; retry the write`);
+}
 
 export interface NamespaceOptions {
   store: ObjectStore;
@@ -65,6 +71,10 @@ export class Namespace {
   #gcScheduled: Promise<void> | undefined;
   /** Set by close(): background loops stop retrying and compaction stops starting. */
   #closing = false;
+  /** Manifest version this process is committing right now (not someone else's). */
+  #committingVersion = 0;
+  /** Set when another writer advanced the manifest: this view is stale and must be reopened. */
+  #stale = false;
   /** Slabs written by this process but not yet in a committed manifest: GC must not touch them. */
   readonly #inflightSlabs = new Set<string>();
   readonly stats = { flushes: 0, compactions: 0, gcDeleted: 0, flushErrors: 0 };
@@ -85,6 +95,7 @@ export class Namespace {
       nextLsn: manifest.flushedLsn + 1,
       apply: (entry) => this.#apply(entry),
       maxBatchEntries: options.config.maxLogBatchEntries,
+      beforeAppend: () => this.#fence(),
     });
   }
 
@@ -105,6 +116,33 @@ export class Namespace {
 
   get lastLsn(): number {
     return this.#log.lastLsn;
+  }
+
+  /** True once another writer has advanced the manifest: the engine reopens this namespace. */
+  get stale(): boolean {
+    return this.#stale;
+  }
+
+  /**
+   * Refuses to append when another writer has committed a manifest newer than the one this view
+   * is built on (one HEAD per group commit). Its flush may have covered — and its GC deleted — log
+   * objects at LSNs this view would append at, and put-if-absent cannot detect a reuse of a deleted
+   * key. The caller gets a retryable error; the engine reopens the namespace from the new manifest.
+   */
+  async #fence(): Promise<void> {
+    if (this.#stale) throw staleError(this.name);
+    const next = this.#manifest.version + 1;
+    if (next === this.#committingVersion) return;
+    let newer;
+    try {
+      newer = await this.#store.head(manifestKey(`${this.#prefix}manifest/`, next));
+    } catch (err) {
+      throw new UnavailableError('the write could not be made durable; retry it', { cause: err });
+    }
+    if (!newer) return;
+    if (next === this.#committingVersion || next <= this.#manifest.version) return; // our own flush landed meanwhile
+    this.#stale = true;
+    throw staleError(this.name);
   }
 
   /** Appends a write; resolves once it is durable and visible. */
@@ -217,7 +255,7 @@ export class Namespace {
       const base = this.#manifest;
       // A deleteAll in this memtable hides everything older: the slabs before it leave the manifest.
       const kept = mem.clearedAtLsn > 0 ? [] : base.slabs;
-      const next = await this.#manifests.commit(base, {
+      const next = await this.#commitManifest(base, {
         flushedLsn: mem.maxLsn,
         slabs: built ? [...kept, built.ref] : kept,
       });
@@ -259,6 +297,21 @@ export class Namespace {
     const ann = await buildAnn(vectors, sorted.length, dim, this.#metric, this.#config.ann);
     this.#logger.info({ namespace: this.name, rows: sorted.length, factory: ann.header.factory, calibration: ann.header.calibration, ms: Date.now() - started }, 'built ANN index');
     return ann;
+  }
+
+  /**
+   * Writes the next manifest version. Losing the race to another writer makes this view stale:
+   * the engine reopens the namespace from the winner's manifest (what this view had is in the log).
+   */
+  async #commitManifest(base: Manifest, next: Omit<Manifest, 'version' | 'writtenAt'>): Promise<Manifest> {
+    this.#committingVersion = base.version + 1;
+    try {
+      return await this.#manifests.commit(base, next);
+    } catch (err) {
+      this.#committingVersion = 0;
+      if (err instanceof ManifestConflictError) this.#stale = true;
+      throw err;
+    }
   }
 
   /** Makes `manifest` current: loads slabs not yet in memory and recomputes shadows. */
@@ -308,7 +361,7 @@ export class Namespace {
         // The inputs moved (a deleteAll flush dropped them): give up; GC removes the output.
         if (!stillThere || (plan.dropTombstones && start !== 0)) return false;
         const slabs = [...base.slabs.slice(0, start), ...(built ? [built.ref] : []), ...base.slabs.slice(start + plan.inputs.length)];
-        const next = await this.#manifests.commit(base, { flushedLsn: base.flushedLsn, slabs });
+        const next = await this.#commitManifest(base, { flushedLsn: base.flushedLsn, slabs });
         failpoint('compaction:after-manifest');
         await this.#installManifest(next, built ? new Map([[built.ref.id, built.reader]]) : new Map());
         return true;
@@ -345,10 +398,12 @@ export class Namespace {
       const grace = this.#config.gcGraceMs;
       const current = this.#manifest;
       const retained: Manifest[] = [];
+      const allManifests: Manifest[] = [];
       const expiredVersions: number[] = [];
       for (const version of await this.#manifests.versions()) {
         const m = await this.#manifests.read(version);
         if (!m) continue;
+        allManifests.push(m);
         // Versions at or above ours may have been written by another writer: always kept.
         if (version >= current.version || now - Date.parse(m.writtenAt) < grace) retained.push(m);
         else expiredVersions.push(version);
@@ -361,7 +416,13 @@ export class Namespace {
         const id = meta.key.slice(slabPrefix.length, -'.slab'.length);
         if (!referenced.has(id) && !this.#inflightSlabs.has(id) && now - slabIdTime(id) >= grace) orphanSlabs.push(meta.key);
       }
-      return { expiredVersions, orphanSlabs, coveredLsn: Math.min(...retained.map((m) => m.flushedLsn)) };
+      // The log goes only through what a manifest has covered for the whole grace period: a writer
+      // whose fence (a HEAD of the next manifest version) saw nothing newer is then sure its next
+      // log key still exists, unless its append stalls longer than the grace period.
+      const settled = allManifests.filter((m) => now - Date.parse(m.writtenAt) >= grace || grace === 0);
+      const settledLsn = Math.max(0, ...settled.map((m) => m.flushedLsn));
+      const coveredLsn = Math.min(settledLsn, ...retained.map((m) => m.flushedLsn));
+      return { expiredVersions, orphanSlabs, coveredLsn };
     });
     let deleted = 0;
     // Expired manifests first, then the slabs only they referenced: a crash in between never

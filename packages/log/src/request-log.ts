@@ -28,6 +28,13 @@ export interface RequestLogOptions {
   maxBatchEntries?: number;
   /** How many times a batch is retried after losing an LSN race. Default 8. */
   maxConflictRetries?: number;
+  /**
+   * Runs before every append; throwing rejects the batch with that error and writes nothing. The
+   * namespace uses it as a fence: a writer whose view is older than the newest manifest must not
+   * append, since log objects the manifest covers may already be gone (put-if-absent could then
+   * reuse an LSN).
+   */
+  beforeAppend?: () => Promise<void>;
 }
 
 export interface Appended<T = unknown> {
@@ -57,6 +64,7 @@ export class RequestLog {
   readonly #apply: (entry: LogEntry) => unknown;
   readonly #maxBatchEntries: number;
   readonly #maxConflictRetries: number;
+  readonly #beforeAppend: (() => Promise<void>) | undefined;
   #nextLsn: number;
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
@@ -72,6 +80,7 @@ export class RequestLog {
     this.#nextLsn = options.nextLsn;
     this.#maxBatchEntries = options.maxBatchEntries ?? 4096;
     this.#maxConflictRetries = options.maxConflictRetries ?? 8;
+    this.#beforeAppend = options.beforeAppend;
   }
 
   /** LSN of the last durable entry (0 when none). */
@@ -113,6 +122,12 @@ export class RequestLog {
         if (this.#needsCatchUp) await this.catchUp();
       } catch (err) {
         batch.forEach((p) => p.reject(new UnavailableError('the request log could not be read; retry the write', { cause: err })));
+        return;
+      }
+      try {
+        await this.#beforeAppend?.();
+      } catch (err) {
+        batch.forEach((p) => p.reject(err));
         return;
       }
       const first = this.#nextLsn;

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@conifer/core';
 import {
   hasWriteTokens,
   ObjectStoreError,
@@ -54,7 +55,11 @@ export interface FaultController {
   /** Replaces the random plan (`{}` turns random faults off). */
   setPlan(plan: FaultPlan): void;
   /** Makes the next `times` calls that match fail with `kind`, before the random plan is consulted. */
-  inject(kind: FaultKind, options?: { operation?: StoreOperation; key?: RegExp; times?: number }): void;
+  /**
+   * Queues `times` faults of `kind` for the next matching calls. With `distinctKeys`, each hits a
+   * different key, so the retries of one faulted call do not use up the others.
+   */
+  inject(kind: FaultKind, options?: { operation?: StoreOperation; key?: RegExp; times?: number; distinctKeys?: boolean }): void;
   /**
    * The store goes down: every call fails until `restore()`. `refuse` fails at once like a closed
    * port; `hang` holds each call until restore (or `hangMs`, default 60 s) and then fails — a
@@ -95,7 +100,7 @@ class FaultyStore implements FaultyObjectStore, FaultController {
   readonly headWithToken?: (key: string) => Promise<TokenedMeta | null>;
   #plan: FaultPlan = {};
   #random: () => number = mulberry32(1);
-  #queued: { kind: FaultKind; operation: StoreOperation | undefined; key: RegExp | undefined; times: number }[] = [];
+  #queued: { kind: FaultKind; operation: StoreOperation | undefined; key: RegExp | undefined; times: number; hitKeys?: Set<string> }[] = [];
   #outage: { mode: 'refuse' | 'hang'; hangMs: number; restored: Promise<void>; restore: () => void } | undefined;
 
   constructor(inner: ObjectStore, plan: FaultPlan) {
@@ -113,8 +118,14 @@ class FaultyStore implements FaultyObjectStore, FaultController {
     this.#random = mulberry32(plan.seed ?? 1);
   }
 
-  inject(kind: FaultKind, options: { operation?: StoreOperation; key?: RegExp; times?: number } = {}): void {
-    this.#queued.push({ kind, operation: options.operation, key: options.key, times: options.times ?? 1 });
+  inject(kind: FaultKind, options: { operation?: StoreOperation; key?: RegExp; times?: number; distinctKeys?: boolean } = {}): void {
+    this.#queued.push({
+      kind,
+      operation: options.operation,
+      key: options.key,
+      times: options.times ?? 1,
+      ...(options.distinctKeys ? { hitKeys: new Set<string>() } : {}),
+    });
   }
 
   outage(mode: 'refuse' | 'hang' = 'refuse', hangMs = 60_000): void {
@@ -189,8 +200,11 @@ class FaultyStore implements FaultyObjectStore, FaultController {
   }
 
   #pick(operation: StoreOperation, key: string): FaultKind | undefined {
-    const queued = this.#queued.find((q) => (q.operation === undefined || q.operation === operation) && (q.key === undefined || q.key.test(key)));
+    const queued = this.#queued.find(
+      (q) => (q.operation === undefined || q.operation === operation) && (q.key === undefined || q.key.test(key)) && !q.hitKeys?.has(key),
+    );
     if (queued) {
+      queued.hitKeys?.add(key);
       if (--queued.times <= 0) this.#queued.splice(this.#queued.indexOf(queued), 1);
       return queued.kind;
     }
@@ -210,18 +224,6 @@ class FaultyStore implements FaultyObjectStore, FaultController {
     }
     return undefined;
   }
-}
-
-/** A small seeded PRNG (mulberry32): reproducible fault sequences. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function sleep(ms: number): Promise<void> {
