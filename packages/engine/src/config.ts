@@ -1,4 +1,5 @@
-import { DEFAULT_ANN_POLICY, DEFAULT_COMPACTION_POLICY, type AnnPolicy, type CompactionPolicy } from '@conifer/slab';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_ANN_POLICY, DEFAULT_COMPACTION_POLICY, type AnnPolicy, type CompactionPolicy, type CompactorOptions } from '@conifer/slab';
 
 /** Tuning knobs of the data plane. Every default is documented where it is defined. */
 export interface EngineConfig {
@@ -20,6 +21,13 @@ export interface EngineConfig {
    * calibrated for `recallTarget` (default 0.95 recall@10); smaller slabs are scanned exactly.
    */
   ann: AnnPolicy;
+  /**
+   * Where compactions run: `workers` worker threads (default 1), each letting faiss train with
+   * `buildThreads` OpenMP threads (default: all cores but one, at least 1), so merges and index
+   * builds never run on the event loop that serves queries. `inline: true` runs them on the
+   * event loop instead (slices that yield; for environments without worker threads).
+   */
+  compactor: CompactorOptions;
   /**
    * Query planner: a slab whose eligible rows × dimension is at most this is scanned exactly
    * instead of through its ANN index. Default 2^18 (a few hundred microseconds of JS scanning;
@@ -45,6 +53,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   backpressureFactor: 4,
   compaction: DEFAULT_COMPACTION_POLICY,
   ann: DEFAULT_ANN_POLICY,
+  compactor: { workers: 1, buildThreads: Math.max(1, availableParallelism() - 1), inline: false },
   exactBudget: 2 ** 18,
   gcGraceMs: 60_000,
   maxLogBatchEntries: 4096,
@@ -57,5 +66,6 @@ export function resolveEngineConfig(partial: Partial<EngineConfig> | undefined):
     ...partial,
     compaction: { ...DEFAULT_COMPACTION_POLICY, ...partial?.compaction },
     ann: { ...DEFAULT_ANN_POLICY, ...partial?.ann },
+    compactor: { ...DEFAULT_ENGINE_CONFIG.compactor, ...partial?.compactor },
   };
 }

@@ -36,6 +36,7 @@ import type {
   UpdateResult,
 } from './data-plane.ts';
 import { decodeNamespace, indexPrefix, namespacePrefix, registryKey, registryPrefix } from './layout.ts';
+import { Compactor } from '@conifer/slab';
 import { Namespace } from './namespace.ts';
 
 export interface EngineOptions {
@@ -77,12 +78,15 @@ export class Engine implements DataPlane {
   /** Namespaces known to have a registry marker (so the marker is written once). */
   readonly #registered = new Set<string>();
   readonly #timer: NodeJS.Timeout;
+  /** Worker threads shared by every namespace's compactions (bounded concurrency). */
+  readonly #compactor: Compactor;
   #closed = false;
 
   constructor(options: EngineOptions) {
     this.#store = options.store;
     this.#config = resolveEngineConfig(options.config);
     this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#compactor = new Compactor(this.#config.compactor);
     this.#timer = setInterval(() => void this.#tick(), this.#config.tickMs);
     this.#timer.unref();
   }
@@ -142,6 +146,7 @@ export class Engine implements DataPlane {
       metric: index.metric,
       config: this.#config,
       logger: this.#logger,
+      compactor: this.#compactor,
     });
   }
 
@@ -440,12 +445,14 @@ export class Engine implements DataPlane {
     const all = await Promise.all([...this.#namespaces.values()].map((p) => p.catch(() => undefined)));
     await Promise.all(all.map((ns) => ns?.close({ flush: true })));
     this.#namespaces.clear();
+    await this.#compactor.close();
   }
 
   /** Test hook: forget every open namespace without flushing, as a crash would. */
   abandon(): void {
     this.#closed = true;
     clearInterval(this.#timer);
+    void this.#compactor.close();
     this.#namespaces.clear();
   }
 }

@@ -3,18 +3,17 @@ import { RequestLog, type LogEntry, type LogOp } from '@conifer/log';
 import { Memtable } from '@conifer/memtable';
 import { computeShadows, getRecord, type Snapshot, type SlabLayer } from '@conifer/router';
 import {
-  buildAnn,
   buildSlab,
-  sortRows,
-  yieldToEventLoop,
   ManifestConflictError,
   manifestKey,
   ManifestStore,
-  mergeSlabRows,
   planCompaction,
   rowsFromMemtable,
   SlabReader,
+  type CompactionPlan,
+  type Compactor,
   type Manifest,
+  type SlabHeader,
   type SlabRef,
 } from '@conifer/slab';
 import { listAll, type ObjectStore } from '@conifer/storage';
@@ -36,6 +35,8 @@ export interface NamespaceOptions {
   metric: Metric;
   config: EngineConfig;
   logger: Logger;
+  /** Runs merges and ANN builds off the event loop. */
+  compactor: Compactor;
 }
 
 /** What applying one log entry reports back to the writer. */
@@ -55,6 +56,7 @@ export class Namespace {
   readonly #config: EngineConfig;
   readonly #log: RequestLog;
   readonly #logger: Logger;
+  readonly #compactor: Compactor;
   readonly #manifests: ManifestStore;
   /** Serializes manifest changes (flush and compaction commits). */
   readonly #manifestLock = new Mutex();
@@ -87,6 +89,7 @@ export class Namespace {
     this.#metric = options.metric;
     this.#config = options.config;
     this.#logger = options.logger;
+    this.#compactor = options.compactor;
     this.#manifests = new ManifestStore(options.store, `${options.prefix}manifest/`);
     this.#manifest = manifest;
     this.#log = new RequestLog({
@@ -239,7 +242,7 @@ export class Namespace {
   async #flush(mem: Memtable): Promise<void> {
     const rows = rowsFromMemtable(mem);
     let built: { ref: SlabRef; reader: SlabReader } | undefined;
-    if (rows.length > 0) built = await this.#writeSlab(rows, 0);
+    if (rows.length > 0) built = await this.#writeSlab(rows);
     failpoint('flush:after-slab');
     try {
       await this.#commitFlush(mem, built);
@@ -265,38 +268,42 @@ export class Namespace {
     });
   }
 
-  async #writeSlab(rows: Parameters<typeof buildSlab>[0], level: number): Promise<{ ref: SlabRef; reader: SlabReader }> {
-    const ann = level > 0 && rows.length >= this.#config.ann.minRows ? await this.#buildAnn(rows) : undefined;
-    const { bytes, header } = await buildSlab(rows, { dimension: this.#dimension, level, ann });
+  /** Serializes rows (a flushed memtable) as an L0 slab and stores it. */
+  async #writeSlab(rows: Parameters<typeof buildSlab>[0]): Promise<{ ref: SlabRef; reader: SlabReader }> {
+    const { bytes, header } = await buildSlab(rows, { dimension: this.#dimension, level: 0 });
+    return this.#storeSlab(bytes, header);
+  }
+
+  /** Stores a built slab under a new id (tracked as in flight until a manifest lists it). */
+  async #storeSlab(bytes: Uint8Array, header: SlabHeader): Promise<{ ref: SlabRef; reader: SlabReader }> {
     const id = newSlabId();
     this.#inflightSlabs.add(id);
     await this.#store.putIfAbsent(slabKey(this.#prefix, id), bytes);
     const ref: SlabRef = {
       id,
-      level,
+      level: header.level,
       count: header.count,
       tombstones: header.tombstones,
       bytes: bytes.length,
       minLsn: header.minLsn,
       maxLsn: header.maxLsn,
     };
-    return { ref, reader: new SlabReader(id, bytes) };
+    // Built by this process a moment ago: no checksum pass needed.
+    return { ref, reader: await SlabReader.load(id, bytes, { verify: false }) };
   }
 
-  /** Builds the ANN index of a compaction output over its rows in slab order (ids ascending). */
-  async #buildAnn(rows: Parameters<typeof buildSlab>[0]) {
-    const sorted = sortRows(rows);
-    const dim = this.#dimension;
-    const vectors = new Float32Array(sorted.length * dim);
-    for (let i = 0; i < sorted.length; i++) {
-      const values = sorted[i]!.values;
-      if (values) vectors.set(values, i * dim);
-      if (i % 16_384 === 16_383) await yieldToEventLoop();
-    }
-    const started = Date.now();
-    const ann = await buildAnn(vectors, sorted.length, dim, this.#metric, this.#config.ann);
-    this.#logger.info({ namespace: this.name, rows: sorted.length, factory: ann.header.factory, calibration: ann.header.calibration, ms: Date.now() - started }, 'built ANN index');
-    return ann;
+  /** Merges a compaction's inputs into one slab (in a worker thread) and stores it. */
+  async #compact(plan: CompactionPlan): Promise<{ ref: SlabRef; reader: SlabReader } | undefined> {
+    const output = await this.#compactor.run({
+      inputs: plan.inputs.map((ref) => ({ id: ref.id, bytes: this.#readers.get(ref.id)!.bytes })),
+      dropTombstones: plan.dropTombstones,
+      dimension: this.#dimension,
+      metric: this.#metric,
+      level: plan.outputLevel,
+      ann: this.#config.ann,
+    });
+    if (output.annBuild) this.#logger.info({ namespace: this.name, rows: output.header?.count, ...output.annBuild }, 'built ANN index');
+    return output.header ? this.#storeSlab(output.bytes, output.header) : undefined;
   }
 
   /**
@@ -323,15 +330,16 @@ export class Namespace {
         if (!reader) {
           const obj = await this.#store.get(slabKey(this.#prefix, ref.id));
           if (!obj) throw new Error(`slab ${ref.id} referenced by manifest v${manifest.version} is missing`);
-          reader = new SlabReader(ref.id, obj.data);
+          reader = await SlabReader.load(ref.id, obj.data);
         }
         readers.set(ref.id, reader);
       }),
     );
     const newestFirst = [...manifest.slabs].reverse().map((ref) => readers.get(ref.id)!);
+    const layers = await computeShadows(newestFirst);
     this.#manifest = manifest;
     this.#readers = readers;
-    this.#layers = computeShadows(newestFirst);
+    this.#layers = layers;
   }
 
   #scheduleCompaction(): void {
@@ -349,9 +357,7 @@ export class Namespace {
       if (this.#closing) return;
       const plan = planCompaction(this.#manifest.slabs, this.#config.compaction);
       if (!plan) return;
-      const inputs = plan.inputs.map((ref) => this.#readers.get(ref.id)!);
-      const rows = await mergeSlabRows(inputs, plan.dropTombstones);
-      const built = rows.length > 0 ? await this.#writeSlab(rows, plan.outputLevel) : undefined;
+      const built = await this.#compact(plan);
       failpoint('compaction:after-slab');
       const committed = await this.#manifestLock
         .run(async () => {

@@ -87,7 +87,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       return true;
     };
     // The filter becomes a bitmap through the slab's columnar metadata: applied before ranking.
-    const allowed = filter ? reader.metadataIndex().evaluate(filter).and(live) : live;
+    const allowed = filter ? (await reader.metadataIndexAsync()).evaluate(filter).and(live) : live;
     const eligible = filter ? allowed.count() : liveCount;
     if (eligible === 0) continue;
     const ann = querySparse ? undefined : reader.ann();

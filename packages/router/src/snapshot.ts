@@ -1,5 +1,5 @@
 import type { MemEntry, Memtable } from '@conifer/memtable';
-import { Bitset, type SlabReader } from '@conifer/slab';
+import { Bitset, yieldToEventLoop, type SlabReader } from '@conifer/slab';
 
 /**
  * What one read sees: the namespace's memtables and slabs at one instant, newest first. Layers
@@ -54,15 +54,28 @@ export function scanMemtables(snapshot: Snapshot, live: (id: string, entry: MemE
 /**
  * Marks, for each slab (given newest first), the rows whose id appears in a newer slab.
  */
-export function computeShadows(readers: readonly SlabReader[]): SlabLayer[] {
+export async function computeShadows(readers: readonly SlabReader[]): Promise<SlabLayer[]> {
   const seen = new Set<string>();
-  return readers.map((reader) => {
+  const layers: SlabLayer[] = [];
+  // In slices that yield to the event loop: a manifest change recomputes this over every row of
+  // the namespace (a Set of a million ids takes a few hundred milliseconds).
+  for (const [at, reader] of readers.entries()) {
     const shadowed = new Uint8Array(reader.count);
     const ids = reader.ids;
-    for (let row = 0; row < ids.length; row++) if (seen.has(ids[row]!)) shadowed[row] = 1;
-    for (let row = 0; row < ids.length; row++) seen.add(ids[row]!);
+    for (let row = 0; row < ids.length; row++) {
+      if (seen.has(ids[row]!)) shadowed[row] = 1;
+      if (row % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
+    }
+    // Nothing is older than the oldest slab (usually the largest): its ids need not be remembered.
+    for (let row = 0; at < readers.length - 1 && row < ids.length; row++) {
+      seen.add(ids[row]!);
+      if (row % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
+    }
     const live = new Bitset(reader.count);
     for (let row = 0; row < ids.length; row++) if (shadowed[row] === 0 && !reader.isTombstone(row)) live.set(row);
-    return { reader, shadowed, live, liveCount: live.count() };
-  });
+    layers.push({ reader, shadowed, live, liveCount: live.count() });
+  }
+  return layers;
 }
+
+const SHADOW_SLICE = 16_384;

@@ -1,6 +1,6 @@
 import { mulberry32, type Metric } from '@conifer/core';
 import { FaissIndex, type FaissMetric } from '@conifer/faiss';
-import { yieldToEventLoop } from './compaction.ts';
+import { yieldToEventLoop } from './yield.ts';
 
 /**
  * ANN indexes of compacted slabs (issue: tiered slabs). L0 slabs stay flat (exact scan); a

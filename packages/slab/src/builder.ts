@@ -1,5 +1,5 @@
 import type { AnnHeader } from './ann.ts';
-import { yieldToEventLoop } from './compaction.ts';
+import { yieldToEventLoop } from './yield.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, type SlabHeader, type SlabRow } from './format.ts';
 
 /**

@@ -1,4 +1,5 @@
 import type { SlabReader } from './reader.ts';
+import { yieldToEventLoop } from './yield.ts';
 import type { SlabRow } from './format.ts';
 import type { SlabRef } from './manifest.ts';
 
@@ -42,10 +43,6 @@ export function planCompaction(slabs: readonly SlabRef[], policy: CompactionPoli
   return null;
 }
 
-/** Lets queued I/O and requests run: long loops call this every few thousand rows. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 const YIELD_EVERY = 4096;
 

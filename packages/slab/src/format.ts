@@ -51,8 +51,9 @@ export function align(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 
-export function checksum(bytes: Uint8Array): number {
-  return crc32(bytes);
+/** crc32 of `bytes`; pass the previous slice's result to checksum a file slice by slice. */
+export function checksum(bytes: Uint8Array, previous = 0): number {
+  return crc32(bytes, previous);
 }
 
 export class SlabCorruptionError extends Error {

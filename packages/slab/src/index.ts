@@ -7,3 +7,6 @@ export { rowsFromMemtable } from './flush.ts';
 export { Bitset } from './bitset.ts';
 export { MetadataIndex } from './metadata-index.ts';
 export * from './ann.ts';
+export { yieldToEventLoop } from './yield.ts';
+export { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
+export { Compactor, DEFAULT_COMPACTOR_OPTIONS, type CompactorOptions } from './compactor.ts';

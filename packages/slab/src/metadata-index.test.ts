@@ -41,6 +41,22 @@ describe('MetadataIndex', () => {
       { numRuns: 500 },
     );
   });
+
+  it('builds the same index asynchronously (in slices) as synchronously', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(metadataArb, { maxLength: 5000 }), filterArb, async (rows, filter) => {
+        fc.pre(validateFilter(filter).length === 0);
+        const sync = new MetadataIndex(rows.length, (r) => rows[r]);
+        const built = await MetadataIndex.build(rows.length, (r) => rows[r]);
+        const a: number[] = [];
+        const b: number[] = [];
+        sync.evaluate(filter).forEach((r) => a.push(r));
+        built.evaluate(filter).forEach((r) => b.push(r));
+        expect(b).toEqual(a);
+      }),
+      { numRuns: 30 },
+    );
+  });
 });
 
 describe('Bitset', () => {

@@ -1,5 +1,8 @@
 import type { Filter, FieldOps, Metadata, Primitive } from '@conifer/core';
 import { Bitset } from './bitset.ts';
+import { yieldToEventLoop } from './yield.ts';
+
+const BUILD_YIELD_EVERY = 2048;
 
 /**
  * Columnar metadata of one slab, built once when the slab is loaded: for every field, the rows
@@ -23,37 +26,59 @@ export class MetadataIndex {
   readonly size: number;
   readonly #fields = new Map<string, FieldColumn>();
 
-  constructor(size: number, metadataOf: (row: number) => Metadata | undefined) {
+  /** Without `metadataOf` the index starts empty (rows are added by `build`). */
+  constructor(size: number, metadataOf?: (row: number) => Metadata | undefined) {
     this.size = size;
     const numbers = new Map<string, { v: number; row: number }[]>();
+    if (metadataOf) for (let row = 0; row < size; row++) this.#addRow(row, metadataOf(row), numbers);
+    this.#finish(numbers);
+  }
+
+  /**
+   * Builds the index like the constructor, yielding to the event loop every few thousand rows:
+   * the first filtered query of a million-row slab parses a million JSON documents, which must not
+   * hold every other request for that long.
+   */
+  static async build(size: number, metadataOf: (row: number) => Metadata | undefined): Promise<MetadataIndex> {
+    const index = new MetadataIndex(size);
+    const numbers = new Map<string, { v: number; row: number }[]>();
     for (let row = 0; row < size; row++) {
-      const md = metadataOf(row);
-      if (!md) continue;
-      for (const [field, value] of Object.entries(md)) {
-        let col = this.#fields.get(field);
-        if (!col) {
-          col = { present: [], postings: new Map(), numbers: new Float64Array(0), numberRows: new Uint32Array(0) };
-          this.#fields.set(field, col);
+      index.#addRow(row, metadataOf(row), numbers);
+      if (row % BUILD_YIELD_EVERY === BUILD_YIELD_EVERY - 1) await yieldToEventLoop();
+    }
+    index.#finish(numbers);
+    return index;
+  }
+
+  #addRow(row: number, md: Metadata | undefined, numbers: Map<string, { v: number; row: number }[]>): void {
+    if (!md) return;
+    for (const [field, value] of Object.entries(md)) {
+      let col = this.#fields.get(field);
+      if (!col) {
+        col = { present: [], postings: new Map(), numbers: new Float64Array(0), numberRows: new Uint32Array(0) };
+        this.#fields.set(field, col);
+      }
+      col.present.push(row);
+      const values = Array.isArray(value) ? value : [value];
+      const seen = new Set<string>();
+      for (const v of values) {
+        if (typeof v === 'number') {
+          let list = numbers.get(field);
+          if (!list) numbers.set(field, (list = []));
+          list.push({ v, row });
+          continue;
         }
-        col.present.push(row);
-        const values = Array.isArray(value) ? value : [value];
-        const seen = new Set<string>();
-        for (const v of values) {
-          if (typeof v === 'number') {
-            let list = numbers.get(field);
-            if (!list) numbers.set(field, (list = []));
-            list.push({ v, row });
-            continue;
-          }
-          const key = postingKey(v);
-          if (seen.has(key)) continue; // a list may repeat an element; one posting per row
-          seen.add(key);
-          let posting = col.postings.get(key);
-          if (!posting) col.postings.set(key, (posting = []));
-          posting.push(row);
-        }
+        const key = postingKey(v);
+        if (seen.has(key)) continue; // a list may repeat an element; one posting per row
+        seen.add(key);
+        let posting = col.postings.get(key);
+        if (!posting) col.postings.set(key, (posting = []));
+        posting.push(row);
       }
     }
+  }
+
+  #finish(numbers: Map<string, { v: number; row: number }[]>): void {
     for (const [field, list] of numbers) {
       list.sort((a, b) => a.v - b.v || a.row - b.row);
       const col = this.#fields.get(field)!;

@@ -2,8 +2,40 @@ import type { Metadata, SparseF32 } from '@conifer/core';
 import { FaissIndex } from '@conifer/faiss';
 import { MetadataIndex } from './metadata-index.ts';
 import { checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
+import { yieldToEventLoop } from './yield.ts';
 
 const decoder = new TextDecoder();
+/** Bytes checksummed between yields (about a millisecond of crc32). */
+const CHECKSUM_SLICE = 4 * 1024 * 1024;
+/** Ids decoded between yields. */
+const DECODE_SLICE = 8192;
+
+/** Typed-array views need their section offsets aligned in memory; copy when the buffer is not. */
+function alignedBytes(input: Uint8Array): Uint8Array {
+  return input.byteOffset % 8 === 0 ? input : input.slice();
+}
+
+/** Parses and checks the header (magic, version, length); the checksum is checked by the caller. */
+function parseHeader(id: string, bytes: Uint8Array): SlabHeader {
+  if (bytes.length < SLAB_MAGIC.length + 8 || !SLAB_MAGIC.every((b, i) => bytes[i] === b)) {
+    throw new SlabCorruptionError(`slab ${id}: bad magic`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(SLAB_MAGIC.length, true);
+  let header: SlabHeader;
+  try {
+    header = JSON.parse(decoder.decode(bytes.subarray(SLAB_MAGIC.length + 4, SLAB_MAGIC.length + 4 + headerLength))) as SlabHeader;
+  } catch (cause) {
+    throw new SlabCorruptionError(`slab ${id}: unreadable header`, { cause });
+  }
+  if (header.version !== SLAB_FORMAT_VERSION) throw new SlabCorruptionError(`slab ${id}: unsupported format version ${header.version}`);
+  if (header.sections.end + 4 !== bytes.length) throw new SlabCorruptionError(`slab ${id}: length ${bytes.length} does not match its header`);
+  return header;
+}
+
+function storedChecksum(bytes: Uint8Array, header: SlabHeader): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(header.sections.end, true);
+}
 
 /**
  * Read access to one slab held in memory. Vectors, LSNs and flags are typed-array views over the
@@ -24,40 +56,68 @@ export class SlabReader {
   readonly #spIndices: Uint32Array;
   readonly #spValues: Float32Array;
   #metadataIndex: MetadataIndex | undefined;
+  #metadataIndexBuild: Promise<MetadataIndex> | undefined;
   #ann: FaissIndex | undefined;
   readonly #metadata: (Metadata | undefined | null)[];
 
-  constructor(id: string, input: Uint8Array) {
+  /**
+   * Checks and opens a slab synchronously (tests, small slabs). Large slabs go through
+   * {@link SlabReader.load}, which does the same work without holding the event loop.
+   * `prepared` is load()'s result: the checksum was verified and the ids decoded already.
+   */
+  constructor(id: string, input: Uint8Array, prepared?: { ids: string[] }) {
     this.id = id;
-    // Typed-array views need their section offsets aligned in memory; copy when the buffer is not.
-    const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
-    this.bytes = bytes;
-    if (bytes.length < SLAB_MAGIC.length + 8 || !SLAB_MAGIC.every((b, i) => bytes[i] === b)) {
-      throw new SlabCorruptionError(`slab ${id}: bad magic`);
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const headerLength = view.getUint32(SLAB_MAGIC.length, true);
-    const header = JSON.parse(decoder.decode(bytes.subarray(SLAB_MAGIC.length + 4, SLAB_MAGIC.length + 4 + headerLength))) as SlabHeader;
-    if (header.version !== SLAB_FORMAT_VERSION) throw new SlabCorruptionError(`slab ${id}: unsupported format version ${header.version}`);
-    const { sections, count, dimension } = header;
-    if (sections.end + 4 !== bytes.length) throw new SlabCorruptionError(`slab ${id}: length ${bytes.length} does not match its header`);
-    if (view.getUint32(sections.end, true) !== checksum(bytes.subarray(0, sections.end))) {
+    const bytes = alignedBytes(input);
+    const header = parseHeader(id, bytes);
+    if (!prepared && checksum(bytes.subarray(0, header.sections.end)) !== storedChecksum(bytes, header)) {
       throw new SlabCorruptionError(`slab ${id}: checksum mismatch`);
     }
+    this.bytes = bytes;
     this.header = header;
+    const { sections, count, dimension } = header;
     const base = bytes.byteOffset;
     this.lsns = new Float64Array(bytes.buffer, base + sections.lsns, count);
     this.flags = new Uint8Array(bytes.buffer, base + sections.flags, count);
     this.vectors = new Float32Array(bytes.buffer, base + sections.vectors, count * dimension);
-    const idOffsets = new Uint32Array(bytes.buffer, base + sections.ids, count + 1);
-    this.ids = new Array<string>(count);
-    for (let i = 0; i < count; i++) this.ids[i] = decoder.decode(bytes.subarray(idOffsets[i], idOffsets[i + 1]));
+    if (prepared) {
+      this.ids = prepared.ids;
+    } else {
+      const idOffsets = new Uint32Array(bytes.buffer, base + sections.ids, count + 1);
+      this.ids = new Array<string>(count);
+      for (let i = 0; i < count; i++) this.ids[i] = decoder.decode(bytes.subarray(idOffsets[i], idOffsets[i + 1]));
+    }
     this.#mdOffsets = new Uint32Array(bytes.buffer, base + sections.metadata, count + 1);
     this.#metadata = new Array(count).fill(null);
     const total = header.sparseEntries;
     this.#spOffsets = new Uint32Array(bytes.buffer, base + sections.sparse, count + 1);
     this.#spIndices = new Uint32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1), total);
     this.#spValues = new Float32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1) + 4 * total, total);
+  }
+
+  /**
+   * Opens a slab like the constructor, in slices that yield to the event loop: a million-row slab
+   * takes hundreds of milliseconds to checksum and to decode its ids. `verify: false` skips the
+   * checksum, for bytes this process has just built itself.
+   */
+  static async load(id: string, input: Uint8Array, options: { verify: boolean } = { verify: true }): Promise<SlabReader> {
+    const bytes = alignedBytes(input);
+    const header = parseHeader(id, bytes);
+    if (options.verify) {
+      let crc = 0;
+      for (let at = 0; at < header.sections.end; at += CHECKSUM_SLICE) {
+        crc = checksum(bytes.subarray(at, Math.min(header.sections.end, at + CHECKSUM_SLICE)), crc);
+        await yieldToEventLoop();
+      }
+      if (crc !== storedChecksum(bytes, header)) throw new SlabCorruptionError(`slab ${id}: checksum mismatch`);
+    }
+    const { count, sections } = header;
+    const idOffsets = new Uint32Array(bytes.buffer, bytes.byteOffset + sections.ids, count + 1);
+    const ids = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      ids[i] = decoder.decode(bytes.subarray(idOffsets[i], idOffsets[i + 1]));
+      if (i % DECODE_SLICE === DECODE_SLICE - 1) await yieldToEventLoop();
+    }
+    return new SlabReader(id, bytes, { ids });
   }
 
   /** The slab's ANN index (loaded into native memory on first use), or undefined for a flat slab. */
@@ -74,10 +134,24 @@ export class SlabReader {
     this.#ann = undefined;
   }
 
-  /** Columnar metadata, built on first use (the first filtered read of this slab). */
+  /**
+   * Columnar metadata, built on first use (the first filtered read of this slab). Synchronous:
+   * for the write path, which resolves filters inside one log apply. Reads use
+   * {@link SlabReader.metadataIndexAsync}.
+   */
   metadataIndex(): MetadataIndex {
-    this.#metadataIndex ??= new MetadataIndex(this.count, (row) => this.metadata(row));
+    this.#metadataIndex ??= new MetadataIndex(this.count, (row) => this.#parseMetadata(row));
     return this.#metadataIndex;
+  }
+
+  /** The columnar metadata, built in slices that yield to the event loop when not built yet. */
+  async metadataIndexAsync(): Promise<MetadataIndex> {
+    if (this.#metadataIndex) return this.#metadataIndex;
+    this.#metadataIndexBuild ??= MetadataIndex.build(this.count, (row) => this.#parseMetadata(row)).then((index) => {
+      this.#metadataIndex ??= index;
+      return this.#metadataIndex;
+    });
+    return this.#metadataIndexBuild;
   }
 
   /** The row's sparse vector (views into the slab), or undefined when it has none. */
@@ -105,11 +179,16 @@ export class SlabReader {
   metadata(row: number): Metadata | undefined {
     const cached = this.#metadata[row];
     if (cached !== null) return cached;
-    const start = this.#mdOffsets[row]!;
-    const end = this.#mdOffsets[row + 1]!;
-    const parsed = end > start ? (JSON.parse(decoder.decode(this.bytes.subarray(start, end))) as Metadata) : undefined;
+    const parsed = this.#parseMetadata(row);
     this.#metadata[row] = parsed;
     return parsed;
+  }
+
+  /** Parses a row's metadata without memoizing it (building the columnar index reads every row once). */
+  #parseMetadata(row: number): Metadata | undefined {
+    const start = this.#mdOffsets[row]!;
+    const end = this.#mdOffsets[row + 1]!;
+    return end > start ? (JSON.parse(decoder.decode(this.bytes.subarray(start, end))) as Metadata) : undefined;
   }
 
   /** A view of the row's vector inside the slab (no copy), or null for a tombstone. */

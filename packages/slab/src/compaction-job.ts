@@ -1,0 +1,57 @@
+import { threadId } from 'node:worker_threads';
+import type { Metric } from '@conifer/core';
+import { buildAnn, type AnnHeader, type AnnPolicy } from './ann.ts';
+import { buildSlab } from './builder.ts';
+import { mergeSlabRows } from './compaction.ts';
+import type { SlabHeader } from './format.ts';
+import { SlabReader } from './reader.ts';
+
+/**
+ * One compaction, as plain data: what a compaction worker receives. The input slabs' bytes are
+ * shared with the thread that owns them (SharedArrayBuffer), never copied per job.
+ */
+export interface CompactionJob {
+  /** Input slabs, oldest first. */
+  inputs: { id: string; bytes: Uint8Array }[];
+  dropTombstones: boolean;
+  dimension: number;
+  metric: Metric;
+  level: number;
+  /** The ANN policy; the output gets an index when it has at least `ann.minRows` rows. */
+  ann: AnnPolicy;
+}
+
+export interface CompactionOutput {
+  /** The new slab (empty when every row was dropped), in a buffer the caller may take over. */
+  bytes: Uint8Array;
+  header: SlabHeader | undefined;
+  /** Set when an ANN index was built: what the log line reports. */
+  annBuild?: { factory: string; calibration: AnnHeader['calibration']; ms: number } | undefined;
+  /** The thread that ran the job (diagnostics: a worker's id, 0 on the main thread). */
+  threadId: number;
+}
+
+/**
+ * Merges the inputs (newest version of each id wins) and writes the output slab, with an ANN
+ * index when it is large enough. Pure and self-contained, so it runs the same in a worker thread
+ * (production) and on the calling thread.
+ */
+export async function runCompactionJob(job: CompactionJob): Promise<CompactionOutput> {
+  const readers = await Promise.all(job.inputs.map((input) => SlabReader.load(input.id, input.bytes, { verify: false })));
+  const rows = await mergeSlabRows(readers, job.dropTombstones);
+  if (rows.length === 0) return { bytes: new Uint8Array(0), header: undefined, threadId };
+  let ann: Awaited<ReturnType<typeof buildAnn>> | undefined;
+  let annBuild: CompactionOutput['annBuild'];
+  if (job.level > 0 && rows.length >= job.ann.minRows) {
+    // Rows come out of the merge in id order, which is the slab's row order: ANN labels = rows.
+    const vectors = new Float32Array(rows.length * job.dimension);
+    rows.forEach((row, i) => {
+      if (row.values) vectors.set(row.values, i * job.dimension);
+    });
+    const started = performance.now();
+    ann = await buildAnn(vectors, rows.length, job.dimension, job.metric, job.ann);
+    annBuild = { factory: ann.header.factory, calibration: ann.header.calibration, ms: Math.round(performance.now() - started) };
+  }
+  const { bytes, header } = await buildSlab(rows, { dimension: job.dimension, level: job.level, ann });
+  return { bytes, header, annBuild, threadId };
+}

@@ -1,0 +1,36 @@
+/**
+ * Entry point of a compaction worker thread (see compactor.ts): runs one job per message and
+ * answers with the output slab, whose buffer is transferred (not copied) back.
+ */
+import { parentPort } from 'node:worker_threads';
+import { setThreads } from '@conifer/faiss';
+import { runCompactionJob, type CompactionJob } from './compaction-job.ts';
+
+export interface WorkerRequest {
+  jobId: number;
+  job: CompactionJob;
+  /** OpenMP threads faiss may use for training and adding in this job. */
+  buildThreads: number;
+}
+
+export type WorkerReply =
+  | { jobId: number; ok: true; output: Awaited<ReturnType<typeof runCompactionJob>> }
+  | { jobId: number; ok: false; error: { name: string; message: string; stack?: string | undefined } };
+
+const port = parentPort;
+if (!port) throw new Error('compaction-worker.ts must run in a worker thread');
+
+port.on('message', (request: WorkerRequest) => {
+  void (async () => {
+    try {
+      setThreads(request.buildThreads);
+      const output = await runCompactionJob(request.job);
+      const reply: WorkerReply = { jobId: request.jobId, ok: true, output };
+      port.postMessage(reply, output.bytes.byteLength > 0 ? [output.bytes.buffer as ArrayBuffer] : []);
+    } catch (err) {
+      const error = err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { name: 'Error', message: String(err) };
+      const reply: WorkerReply = { jobId: request.jobId, ok: false, error };
+      port.postMessage(reply);
+    }
+  })();
+});

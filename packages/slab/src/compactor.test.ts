@@ -1,0 +1,96 @@
+import { threadId } from 'node:worker_threads';
+import { mulberry32 } from '@conifer/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ANN_POLICY } from './ann.ts';
+import { buildSlab } from './builder.ts';
+import { runCompactionJob, type CompactionJob } from './compaction-job.ts';
+import { Compactor } from './compactor.ts';
+import type { SlabRow } from './format.ts';
+import { SlabReader } from './reader.ts';
+
+const rand = mulberry32(7);
+
+function rows(ids: string[], lsn: number, dim: number): SlabRow[] {
+  return ids.map((id) => ({ id, lsn, values: Float32Array.from({ length: dim }, () => rand()), metadata: { n: lsn } }));
+}
+
+async function slab(id: string, slabRows: SlabRow[], dim: number) {
+  return { id, bytes: (await buildSlab(slabRows, { dimension: dim, level: 0 })).bytes };
+}
+
+const compactors: Compactor[] = [];
+function compactor(options: ConstructorParameters<typeof Compactor>[0] = {}): Compactor {
+  const c = new Compactor(options);
+  compactors.push(c);
+  return c;
+}
+afterEach(async () => {
+  await Promise.all(compactors.splice(0).map((c) => c.close()));
+});
+
+describe('Compactor', () => {
+  it('runs a job in a worker thread with the same output as running it inline', async () => {
+    const dim = 4;
+    const older = await slab('a', rows(['1', '2', '3', '5'], 1, dim), dim);
+    const newer = await slab('b', [...rows(['2', '4'], 2, dim), { id: '3', lsn: 2, values: null, metadata: undefined }], dim);
+    const job: CompactionJob = { inputs: [older, newer], dropTombstones: true, dimension: dim, metric: 'cosine', level: 1, ann: DEFAULT_ANN_POLICY };
+    const inline = await runCompactionJob(job);
+    const pooled = await compactor().run(job);
+    expect(inline.threadId).toBe(threadId);
+    expect(pooled.threadId).not.toBe(threadId);
+    expect(pooled.header).toEqual(inline.header);
+    expect(Buffer.from(pooled.bytes).equals(Buffer.from(inline.bytes))).toBe(true);
+    const merged = new SlabReader('out', pooled.bytes);
+    // Newest version wins, the tombstone is dropped with the row it hid.
+    expect(merged.ids).toEqual(['1', '2', '4', '5']);
+    expect(merged.metadata(1)).toEqual({ n: 2 });
+    // The caller's input buffers are not taken away (they are copied to shared memory).
+    expect(older.bytes.byteLength).toBeGreaterThan(0);
+    expect(new SlabReader('a', older.bytes).count).toBe(4);
+  });
+
+  it('builds and calibrates an ANN index in the worker', async () => {
+    const dim = 8;
+    const ids = (from: number) => Array.from({ length: 600 }, (_, i) => String(from + i).padStart(6, '0'));
+    const inputs = [await slab('a', rows(ids(0), 1, dim), dim), await slab('b', rows(ids(600), 2, dim), dim)];
+    const out = await compactor().run({ inputs, dropTombstones: true, dimension: dim, metric: 'euclidean', level: 1, ann: { ...DEFAULT_ANN_POLICY, minRows: 1000 } });
+    expect(out.annBuild?.factory).toMatch(/^IVF\d+,Flat$/);
+    const reader = new SlabReader('out', out.bytes);
+    expect(reader.count).toBe(1200);
+    expect(reader.header.ann?.calibration.length).toBeGreaterThan(0);
+    const { labels } = await reader.ann()!.search(reader.vectors.subarray(5 * dim, 6 * dim), 1, { nprobe: 64 });
+    expect(labels[0]).toBe(5);
+    reader.release();
+  });
+
+  it('fails a job whose input is corrupt and keeps serving the next ones', async () => {
+    const c = compactor();
+    const good = await slab('a', rows(['x', 'y'], 1, 2), 2);
+    const bad = { id: 'bad', bytes: Uint8Array.from(good.bytes) };
+    bad.bytes[0] = 0;
+    const job = (inputs: CompactionJob['inputs']): CompactionJob => ({ inputs, dropTombstones: false, dimension: 2, metric: 'dotproduct', level: 1, ann: DEFAULT_ANN_POLICY });
+    await expect(c.run(job([good, bad]))).rejects.toThrow(/slab bad: bad magic/);
+    expect((await c.run(job([good]))).header?.count).toBe(2);
+  });
+
+  it('queues jobs beyond its workers and runs every one', async () => {
+    const c = compactor({ workers: 1 });
+    const jobs = await Promise.all(
+      [0, 1, 2, 3].map(async (n) => {
+        const input = await slab(`s${n}`, rows([`id${n}`], n + 1, 2), 2);
+        return c.run({ inputs: [input], dropTombstones: false, dimension: 2, metric: 'euclidean', level: 1, ann: DEFAULT_ANN_POLICY });
+      }),
+    );
+    expect(jobs.map((j) => new SlabReader('o', j.bytes).ids[0])).toEqual(['id0', 'id1', 'id2', 'id3']);
+    expect(new Set(jobs.map((j) => j.threadId)).size).toBe(1);
+  });
+
+  it('returns no slab when every row is dropped, and refuses work once closed', async () => {
+    const c = compactor();
+    const onlyTombstone = await slab('t', [{ id: 'gone', lsn: 3, values: null, metadata: undefined }], 2);
+    const out = await c.run({ inputs: [onlyTombstone], dropTombstones: true, dimension: 2, metric: 'euclidean', level: 1, ann: DEFAULT_ANN_POLICY });
+    expect(out.header).toBeUndefined();
+    await c.close();
+    await expect(c.run({ inputs: [onlyTombstone], dropTombstones: true, dimension: 2, metric: 'euclidean', level: 1, ann: DEFAULT_ANN_POLICY })).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,143 @@
+import { Worker } from 'node:worker_threads';
+import { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
+import type { WorkerReply, WorkerRequest } from './compaction-worker.ts';
+import { yieldToEventLoop } from './yield.ts';
+
+export interface CompactorOptions {
+  /**
+   * Compactions that run at once, each in its own worker thread. Default 1: on a small machine
+   * the other cores stay free for queries, which is what keeps query latency flat during
+   * compaction.
+   */
+  workers: number;
+  /** OpenMP threads a worker's faiss training and adding may use. Default 1. */
+  buildThreads: number;
+  /**
+   * Run jobs on the calling thread instead (each long loop still yields to the event loop). Only
+   * for environments without worker threads; queries then compete with merges for the thread.
+   */
+  inline: boolean;
+}
+
+export const DEFAULT_COMPACTOR_OPTIONS: CompactorOptions = { workers: 1, buildThreads: 1, inline: false };
+
+/** Bytes copied into shared memory between yields (about a millisecond of memcpy). */
+const SHARE_SLICE = 8 * 1024 * 1024;
+
+interface Pending {
+  resolve: (output: CompactionOutput) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * Runs compaction jobs (merge, ANN training and calibration, slab serialization) off the event
+ * loop, in a small pool of worker threads: a million-row merge and index build takes seconds of
+ * CPU, and queries must keep their latency meanwhile. Jobs beyond the pool size wait their turn.
+ * A worker that dies fails its job (the namespace retries the compaction later) and is replaced
+ * by the next job.
+ */
+export class Compactor {
+  readonly #options: CompactorOptions;
+  readonly #slots: (Slot | undefined)[];
+  readonly #idle: number[];
+  readonly #queue: (() => void)[] = [];
+  #nextJobId = 1;
+  #closed = false;
+
+  constructor(options: Partial<CompactorOptions> = {}) {
+    this.#options = { ...DEFAULT_COMPACTOR_OPTIONS, ...options };
+    if (!Number.isInteger(this.#options.workers) || this.#options.workers < 1) throw new RangeError('compactor workers must be a positive integer');
+    this.#slots = new Array(this.#options.workers).fill(undefined);
+    this.#idle = this.#slots.map((_, i) => i);
+  }
+
+  /** Runs one job; resolves with the output slab's bytes and header. */
+  async run(job: CompactionJob): Promise<CompactionOutput> {
+    if (this.#closed) throw new Error('compactor is closed');
+    const slot = await this.#acquire();
+    try {
+      if (this.#options.inline) return await runCompactionJob(job);
+      const inputs = [];
+      for (const input of job.inputs) inputs.push({ id: input.id, bytes: await shared(input.bytes) });
+      return await this.#send(slot, { ...job, inputs });
+    } finally {
+      this.#release(slot);
+    }
+  }
+
+  /** Stops the workers; jobs in flight fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(
+      this.#slots.map(async (slot, i) => {
+        if (!slot) return;
+        this.#slots[i] = undefined;
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  async #acquire(): Promise<number> {
+    const free = this.#idle.pop();
+    if (free !== undefined) return free;
+    return new Promise((resolve) => this.#queue.push(() => resolve(this.#idle.pop()!)));
+  }
+
+  #release(slot: number): void {
+    this.#idle.push(slot);
+    this.#queue.shift()?.();
+  }
+
+  #send(index: number, job: CompactionJob): Promise<CompactionOutput> {
+    const slot = (this.#slots[index] ??= this.#spawn(index));
+    const jobId = this.#nextJobId++;
+    // Referenced while it has work (the process waits for the job), unreferenced when idle (an idle
+    // pool never keeps the process alive).
+    slot.worker.ref();
+    return new Promise((resolve, reject) => {
+      slot.pending.set(jobId, { resolve, reject });
+      const request: WorkerRequest = { jobId, job, buildThreads: this.#options.buildThreads };
+      slot.worker.postMessage(request);
+    });
+  }
+
+  #spawn(index: number): Slot {
+    const worker = new Worker(new URL('./compaction-worker.ts', import.meta.url));
+    const slot: Slot = { worker, pending: new Map() };
+    const failAll = (err: Error) => {
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+      if (this.#slots[index] === slot) this.#slots[index] = undefined;
+    };
+    worker.on('message', (reply: WorkerReply) => {
+      const pending = slot.pending.get(reply.jobId);
+      if (!pending) return;
+      slot.pending.delete(reply.jobId);
+      if (slot.pending.size === 0) worker.unref();
+      if (reply.ok) pending.resolve(reply.output);
+      else pending.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
+    });
+    worker.on('error', (err) => failAll(err));
+    worker.on('exit', (code) => failAll(new Error(`compaction worker exited with code ${code}`)));
+    return slot;
+  }
+}
+
+/**
+ * The bytes in shared memory, so a worker can read them without a copy per message: a copy made
+ * once, in slices that yield to the event loop (copying half a gigabyte at once would stall it).
+ */
+async function shared(bytes: Uint8Array): Promise<Uint8Array> {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  for (let at = 0; at < bytes.byteLength; at += SHARE_SLICE) {
+    out.set(bytes.subarray(at, Math.min(bytes.byteLength, at + SHARE_SLICE)), at);
+    if (at + SHARE_SLICE < bytes.byteLength) await yieldToEventLoop();
+  }
+  return out;
+}
