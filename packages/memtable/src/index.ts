@@ -1,1 +1,2 @@
 export * from './memtable.ts';
+export type { ArenaChunk } from './vector-arena.ts';

@@ -1,4 +1,5 @@
 import type { Metadata, SparseF32 } from '@conifer/core';
+import { VectorArena, type ArenaChunk } from './vector-arena.ts';
 
 /**
  * Recent writes of one namespace, in memory, newest version per id. A delete is kept as a
@@ -16,11 +17,25 @@ export interface MemEntry {
   metadata: Metadata | undefined;
 }
 
+/** A memtable's entries as they were when a deleteAll at `lsn` cleared them. */
+interface ClearedEntries {
+  lsn: number;
+  entries: Map<string, MemEntry>;
+  older: ClearedEntries | undefined;
+}
+
 /** Rough per-entry overhead (Map slot, object, strings) used for the flush threshold. */
 const ENTRY_OVERHEAD_BYTES = 96;
 
 export class Memtable {
-  readonly #entries = new Map<string, MemEntry>();
+  #entries = new Map<string, MemEntry>();
+  /** The version each entry replaced (for reads as of an earlier LSN); old versions stay until the flush. */
+  readonly #replaced = new WeakMap<MemEntry, MemEntry>();
+  /** The entries as they were just before the newest deleteAll (and so on back). */
+  #beforeClear: ClearedEntries | undefined;
+  /** Dense vectors, packed for native scans; `#slots` maps an id to its live row there. */
+  readonly #arena = new VectorArena();
+  readonly #slots = new Map<string, number>();
   #clearedAtLsn = 0;
   #minLsn = 0;
   #maxLsn = 0;
@@ -62,21 +77,50 @@ export class Memtable {
     return this.#entries.get(id);
   }
 
+  /**
+   * The version of `id` this memtable held once every LSN up to `lsn` was applied (and none
+   * after): what a read that started at `lsn` must still see while later writes land.
+   */
+  getAsOf(id: string, lsn: number): MemEntry | undefined {
+    let entries = this.#entries;
+    for (let cleared = this.#beforeClear; cleared && lsn < cleared.lsn; cleared = cleared.older) entries = cleared.entries;
+    let entry = entries.get(id);
+    while (entry && entry.lsn > lsn) entry = this.#replaced.get(entry);
+    return entry;
+  }
+
   entries(): IterableIterator<[string, MemEntry]> {
     return this.#entries.entries();
   }
 
+  /**
+   * The dense vectors of the entries, in chunks with a bitmap of the live rows (each id's newest
+   * version when it is not a tombstone): what a native scan reads. A row's id is in the chunk.
+   */
+  vectorChunks(): ArenaChunk[] {
+    return this.#arena.chunks();
+  }
+
   put(lsn: number, id: string, values: Float32Array, metadata: Metadata | undefined, sparse?: SparseF32): void {
-    this.#set(lsn, id, sparse ? { lsn, values, sparse, metadata } : { lsn, values, metadata });
+    this.#checkWritable(lsn);
+    const { slot, view } = this.#arena.append(id, values);
+    this.#killSlot(id);
+    this.#slots.set(id, slot);
+    this.#set(lsn, id, sparse ? { lsn, values: view, sparse, metadata } : { lsn, values: view, metadata });
   }
 
   delete(lsn: number, id: string): void {
+    this.#checkWritable(lsn);
+    this.#killSlot(id);
     this.#set(lsn, id, { lsn, values: null, metadata: undefined });
   }
 
   deleteAll(lsn: number): void {
     this.#checkWritable(lsn);
-    this.#entries.clear();
+    this.#beforeClear = { lsn, entries: this.#entries, older: this.#beforeClear };
+    this.#entries = new Map();
+    this.#slots.clear();
+    this.#arena.killAll();
     this.#bytes = 0;
     this.#clearedAtLsn = lsn;
     this.#touch(lsn);
@@ -91,10 +135,22 @@ export class Memtable {
   #set(lsn: number, id: string, entry: MemEntry): void {
     this.#checkWritable(lsn);
     const previous = this.#entries.get(id);
-    if (previous) this.#bytes -= entryBytes(id, previous);
+    if (previous) {
+      this.#bytes -= entryBytes(id, previous);
+      this.#replaced.set(entry, previous);
+    }
     this.#entries.set(id, entry);
     this.#bytes += entryBytes(id, entry);
+    // A replaced vector keeps its arena row until the flush: it still counts.
+    if (previous?.values) this.#bytes += previous.values.byteLength;
     this.#touch(lsn);
+  }
+
+  #killSlot(id: string): void {
+    const slot = this.#slots.get(id);
+    if (slot === undefined) return;
+    this.#arena.kill(slot);
+    this.#slots.delete(id);
   }
 
   #checkWritable(lsn: number): void {

@@ -1,6 +1,6 @@
 import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
-import type { MemEntry } from '@conifer/memtable';
-import { knobFor, normalizeRows, type Bitset, type SlabReader } from '@conifer/slab';
+import type { MemEntry, Memtable } from '@conifer/memtable';
+import { exactTopRows, knobFor, normalizeRows, type Bitset, type SlabReader } from '@conifer/slab';
 import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
@@ -61,13 +61,23 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   const filter = request.filter && Object.keys(request.filter).length > 0 ? request.filter : undefined;
   const predicate = filter ? compileFilter(filter) : undefined;
   const cleared = clearedLsn(snapshot);
-  const inMemtables = scanMemtables(snapshot, (id, entry) => {
-    if (predicate && !predicate(entry.metadata)) return;
-    const sparseScore = querySparse && entry.sparse ? sparseDot(querySparse, entry.sparse) : 0;
-    top.push({ id, score: dense(entry.values, 0) + sparseScore, entry });
-  });
+  // Writes keep landing in the active memtable while this query awaits ANN searches: shadowing is
+  // decided as of the LSN the memtables were scanned at.
+  const scanLsn = Math.max(0, ...snapshot.memtables.map((m) => m.maxLsn));
+  if (predicate || querySparse) {
+    // Metadata predicates and sparse scores are evaluated per entry in JavaScript.
+    scanMemtables(snapshot, (id, entry) => {
+      if (predicate && !predicate(entry.metadata)) return;
+      const sparseScore = querySparse && entry.sparse ? sparseDot(querySparse, entry.sparse) : 0;
+      top.push({ id, score: dense(entry.values, 0) + sparseScore, entry });
+    });
+  } else {
+    searchMemtableVectors(snapshot, request, (id, entry) => top.push({ id, score: dense(entry.values!, 0), entry }));
+  }
+  const memtables = snapshot.memtables.filter((m) => !m.isEmpty);
+  /** A memtable holding any version of an id (a tombstone too) shadows every slab's version. */
+  const inMemtables = (id: string): boolean => memtables.some((m) => m.getAsOf(id, scanLsn) !== undefined);
 
-  const checkMemtables = inMemtables.size > 0;
   // A deleteAll in a memtable is newer than every slab: it hides them all.
   const slabs = cleared > 0 ? [] : snapshot.slabs;
   const budget = request.exactBudget ?? DEFAULT_EXACT_BUDGET;
@@ -77,7 +87,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     /** Scores an eligible row (live, and passing the filter) unless a memtable shadows it. */
     const visit = (row: number): boolean => {
       const id = ids[row]!;
-      if (checkMemtables && inMemtables.has(id)) return false;
+      if (inMemtables(id)) return false;
       let score = dense(vectors, row * dim);
       if (querySparse) {
         const rowSparse = reader.sparse(row);
@@ -90,9 +100,15 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     const allowed = filter ? (await reader.metadataIndexAsync()).evaluate(filter).and(live) : live;
     const eligible = filter ? allowed.count() : liveCount;
     if (eligible === 0) continue;
-    const ann = querySparse ? undefined : reader.ann();
-    if (!ann || eligible * dim <= budget) {
+    if (querySparse) {
+      // Hybrid scores need every eligible row's sparse part: scanned in JavaScript.
       allowed.forEach((row) => void visit(row));
+      continue;
+    }
+    const ann = reader.ann();
+    if (!ann || eligible * dim <= budget) {
+      const bitmap = eligible === reader.count ? undefined : allowed.bytes;
+      collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, bitmap), eligible, request.topK, visit);
       continue;
     }
     await searchAnn(reader, ann, request, allowed, eligible, visit);
@@ -105,6 +121,60 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     sparse: () => (c.entry ? c.entry.sparse : c.reader!.sparse(c.row!)),
     metadata: () => (c.entry ? c.entry.metadata : c.reader!.metadata(c.row!)),
   }));
+}
+
+/**
+ * Dense search of the memtables through their packed vectors (native scans of each chunk's live
+ * rows): newest memtable first, skipping ids a newer memtable holds, and none older than the
+ * newest deleteAll. Synchronous, so it sees one LSN prefix of the active memtable.
+ */
+function searchMemtableVectors(snapshot: Snapshot, request: SearchRequest, push: (id: string, entry: MemEntry) => void): void {
+  const visible: Memtable[] = [];
+  for (const m of snapshot.memtables) {
+    visible.push(m);
+    if (m.clearedAtLsn > 0) break; // everything older is hidden by this deleteAll
+  }
+  visible.forEach((memtable, at) => {
+    const newer = visible.slice(0, at);
+    for (const chunk of memtable.vectorChunks()) {
+      if (chunk.liveCount === 0) continue;
+      const dim = chunk.vectors.length / chunk.ids.length;
+      collectTop(
+        (k) => exactTopRows(chunk.vectors, dim, request.vector, k, request.metric, chunk.live),
+        chunk.liveCount,
+        request.topK,
+        (row) => {
+          const id = chunk.ids[row]!;
+          if (newer.some((m) => m.get(id) !== undefined)) return false;
+          push(id, memtable.get(id)!);
+          return true;
+        },
+      );
+    }
+  });
+}
+
+/**
+ * Offers the best candidates of an exact scan to `visit` until `topK` of them are accepted (a
+ * candidate is refused when a newer layer shadows it) or every eligible row was offered.
+ */
+const EXACT_SLACK = 8;
+
+function collectTop(candidates: (k: number) => Int32Array, eligible: number, topK: number, visit: (row: number) => boolean): void {
+  let k = Math.min(eligible, topK);
+  const seen = new Set<number>();
+  let accepted = 0;
+  for (;;) {
+    // A few more than k: the native scan accumulates in float32, and rows within rounding of the
+    // k-th must reach the exact JavaScript scoring that decides the final order.
+    for (const row of candidates(Math.min(eligible, k + EXACT_SLACK))) {
+      if (seen.has(row)) continue;
+      seen.add(row);
+      if (visit(row)) accepted++;
+    }
+    if (accepted >= Math.min(topK, eligible) || k >= eligible) return;
+    k = Math.min(eligible, k * 2);
+  }
 }
 
 /**

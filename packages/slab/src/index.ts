@@ -10,3 +10,4 @@ export * from './ann.ts';
 export { yieldToEventLoop } from './yield.ts';
 export { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
 export { Compactor, DEFAULT_COMPACTOR_OPTIONS, type CompactorOptions } from './compactor.ts';
+export { exactTopRows } from './exact-scan.ts';
