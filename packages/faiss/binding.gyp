@@ -2,8 +2,9 @@
 # (faiss 1.7.3, package libfaiss-dev) and OpenBLAS (libopenblas-dev).
 #
 # -march=x86-64-v2 rather than -march=native: the binary may move between machines of the same
-# kind. The distance kernels live in libfaiss.a anyway (built by Debian without AVX2), so the
-# flags below only shape the glue code.
+# kind. The distance kernels live in libfaiss.a anyway (Debian builds it for baseline x86-64,
+# where faiss 1.7.3 compiles its scalar reference kernels), so the flags below only shape the
+# glue code.
 {
   "targets": [
     {
@@ -12,7 +13,8 @@
         "native/addon.cc",
         "native/index_wrap.cc",
         "native/workers.cc",
-        "native/threads.cc"
+        "native/threads.cc",
+        "native/scan.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -5,8 +5,10 @@
 // exports.getThreads
 // exports.blasPinned   whether OpenBLAS was found and pinned to one thread
 // exports.faissVersion
+// exports.scanRows     exact top-k over rows of a caller-owned Float32Array (see scan.h)
 #include "errors.h"
 #include "index_wrap.h"
+#include "scan.h"
 #include "threads.h"
 #include "validate.h"
 
@@ -36,6 +38,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Index", IndexWrap::define(env));
   exports.Set("setThreads", Napi::Function::New<setThreads>(env, "setThreads"));
   exports.Set("getThreads", Napi::Function::New<getThreads>(env, "getThreads"));
+  exports.Set("scanRows", Napi::Function::New<scanRows>(env, "scanRows"));
   exports.Set("blasPinned", Napi::Boolean::New(env, gBlasPinned));
   exports.Set("faissVersion",
               Napi::String::New(env, std::to_string(FAISS_VERSION_MAJOR) + "." +

@@ -20,10 +20,7 @@ struct AddonData {
   Napi::FunctionReference indexConstructor;
 };
 
-/// Largest dimension accepted (Pinecone allows 20,000).
-constexpr int64_t kMaxDimension = 65536;
-/// Largest k accepted, and largest nq * k (result arrays of 2^28 elements are 1 GiB each).
-constexpr int64_t kMaxK = 1 << 20;
+/// Largest nq * k (result arrays of 2^28 elements are 1 GiB each); kMaxK is in validate.h.
 constexpr int64_t kMaxResults = int64_t{1} << 28;
 constexpr int64_t kMaxFactoryLength = 1024;
 

@@ -10,6 +10,11 @@
 
 namespace conifer {
 
+/// Largest dimension accepted (Pinecone allows 20,000).
+inline constexpr int64_t kMaxDimension = 65536;
+/// Largest k accepted by search() and scanRows().
+inline constexpr int64_t kMaxK = 1 << 20;
+
 inline Napi::Float32Array float32Arg(const Napi::Value& value, const char* name) {
   if (!value.IsTypedArray() ||
       value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
@@ -25,6 +30,17 @@ inline Napi::Uint8Array uint8Arg(const Napi::Value& value, const char* name) {
   }
   return value.As<Napi::Uint8Array>();
 }
+
+inline Napi::Int32Array int32Arg(const Napi::Value& value, const char* name) {
+  if (!value.IsTypedArray() ||
+      value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be an Int32Array");
+  }
+  return value.As<Napi::Int32Array>();
+}
+
+/// undefined and null mean "not given".
+inline bool isAbsent(const Napi::Value& value) { return value.IsUndefined() || value.IsNull(); }
 
 inline int64_t integerArg(const Napi::Value& value, const char* name, int64_t min, int64_t max) {
   if (!value.IsNumber()) {
@@ -43,7 +59,7 @@ inline int64_t integerArg(const Napi::Value& value, const char* name, int64_t mi
 
 inline std::optional<int64_t> optionalIntegerArg(const Napi::Value& value, const char* name,
                                                  int64_t min, int64_t max) {
-  if (value.IsUndefined() || value.IsNull()) return std::nullopt;
+  if (isAbsent(value)) return std::nullopt;
   return integerArg(value, name, min, max);
 }
 

@@ -25,7 +25,7 @@ export interface SearchParams {
    * Supported by Flat, SQ, IVF (Flat/SQ/PQ) and HNSW indexes; faiss 1.7.3 rejects it for PQ,
    * fast-scan, LSH, NSG and Refine indexes. IVF and HNSW return only the allowed rows they
    * reach: with a very selective filter they return fewer than k (label -1), so search the few
-   * allowed rows exactly instead (a Flat index over them, or a scan).
+   * allowed rows exactly instead (e.g. `scanRows` with this bitmap).
    */
   allowed?: Uint8Array;
 }

@@ -38,6 +38,16 @@ export interface NativeBinding {
     create(d: number, factory: string, metric: 'l2' | 'ip'): NativeIndex;
     deserialize(bytes: Uint8Array): NativeIndex;
   };
+  /** Exact top-k over rows of `vectors`, read in place (native/scan.cc); see scan.ts. */
+  scanRows(
+    vectors: Float32Array,
+    dimension: number,
+    query: Float32Array,
+    k: number,
+    metric: 'l2' | 'ip' | 'cosine',
+    allowed: Uint8Array | undefined,
+    rows: Int32Array | undefined,
+  ): NativeSearchResult;
   setThreads(n: number): void;
   getThreads(): number;
   /** True when OpenBLAS was found at load time and pinned to one thread. */

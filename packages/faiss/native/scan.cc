@@ -1,0 +1,328 @@
+// scanRows: exact k-NN of one query over a subset of rows of a caller-owned Float32Array.
+//
+// The vectors are read in place through the typed array's data pointer: no copy, no index.
+// napi_get_typedarray_info moves a small on-heap typed array's bytes off the V8 heap before
+// handing out the pointer, and off-heap backing stores never move, so the pointers stay valid
+// for the whole (synchronous) call even when allocating the result arrays triggers a GC.
+//
+// Cost: O(rows · d) distance work in faiss's kernels (fvec_L2sqr, fvec_inner_product,
+// fvec_norm_L2sqr) plus O(rows · log k) for a bounded heap (faiss's heap templates with a
+// comparator that breaks ties by row number, so results do not depend on visiting order).
+// Scattered rows are prefetched a few rows ahead of the scoring (see scanWith).
+//
+// Note: Debian builds libfaiss.a for baseline x86-64 (SSE2, no SSE3), where faiss 1.7.3 compiles
+// these kernels as its scalar reference loops (fvec_L2sqr jumps to fvec_L2sqr_ref: one float at
+// a time, one accumulator). They are exact and match a Flat index bit for bit, but not SIMD:
+// 'cosine' (two passes per row) is no faster than a JS loop on a full scan. See README.md.
+#include "scan.h"
+
+#include "errors.h"
+#include "validate.h"
+
+#include <faiss/utils/Heap.h>
+#include <faiss/utils/distances.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "scan.cc reads filter bitmaps 64 bits at a time and assumes a little-endian target"
+#endif
+
+namespace conifer {
+namespace {
+
+enum class ScanMetric { L2, IP, Cosine };
+
+/// Candidate order for faiss's heap templates (faiss/utils/Heap.h), which only use cmp2:
+/// cmp2(a, b, ia, ib) says whether (a, ia) is *worse* than (b, ib), so the heap top is the worst
+/// candidate kept. Keys are smaller-is-better (scores of 'ip' and 'cosine' are negated); equal
+/// keys prefer the smaller row; NaN (NaN or infinite vector components) is worse than any number.
+struct WorseFirst {
+  using T = float;
+  using TI = int32_t;
+  static bool cmp2(float a, float b, int32_t ia, int32_t ib) {
+    if (a > b) return true;
+    if (a < b) return false;
+    if (a == b) return ia > ib;
+    const bool aNan = std::isnan(a);
+    if (aNan != std::isnan(b)) return aNan;
+    return ia > ib;  // both NaN
+  }
+  static float neutral() { return std::numeric_limits<float>::infinity(); }
+};
+
+/// The best k candidates seen so far, as a heap stored directly in the output arrays.
+class TopK {
+ public:
+  TopK(float* keys, int32_t* rows, size_t k) : keys_(keys), rows_(rows), k_(k) {}
+
+  void offer(float key, int32_t row) {
+    if (size_ < k_) {
+      ++size_;
+      faiss::heap_push<WorseFirst>(size_, keys_, rows_, key, row);
+    } else if (WorseFirst::cmp2(keys_[0], key, rows_[0], row)) {
+      faiss::heap_replace_top<WorseFirst>(k_, keys_, rows_, key, row);
+    }
+  }
+
+  /// Sorts the kept candidates best-first in place and pads the rest with (padKey, -1).
+  void finish(float padKey) {
+    for (size_t n = size_; n > 1; --n) {
+      const float key = keys_[0];
+      const int32_t row = rows_[0];
+      faiss::heap_pop<WorseFirst>(n, keys_, rows_);
+      keys_[n - 1] = key;
+      rows_[n - 1] = row;
+    }
+    std::fill(keys_ + size_, keys_ + k_, padKey);
+    std::fill(rows_ + size_, rows_ + k_, -1);
+  }
+
+ private:
+  float* keys_;
+  int32_t* rows_;
+  size_t k_;
+  size_t size_ = 0;
+};
+
+// Keys: smaller is better.
+struct L2Key {
+  const float* query;
+  size_t d;
+  float operator()(const float* x) const { return faiss::fvec_L2sqr(query, x, d); }
+};
+
+struct IpKey {
+  const float* query;
+  size_t d;
+  float operator()(const float* x) const { return -faiss::fvec_inner_product(query, x, d); }
+};
+
+/// -ip / (|q|·|x|), computed in double from the float kernels' ip and |x|²; 0 when either vector
+/// is zero (the formula of @conifer/core's cosine scorer).
+struct CosineKey {
+  const float* query;
+  size_t d;
+  double queryNorm;
+  float operator()(const float* x) const {
+    const double ip = faiss::fvec_inner_product(query, x, d);
+    const double denom = queryNorm * std::sqrt(static_cast<double>(faiss::fvec_norm_L2sqr(x, d)));
+    return -static_cast<float>(denom == 0 ? 0.0 : ip / denom);
+  }
+};
+
+// Row visitors: call fn(row) once for every eligible row.
+struct AllRows {
+  int64_t nrows;
+  template <class Fn>
+  void operator()(Fn&& fn) const {
+    for (int64_t row = 0; row < nrows; ++row) fn(row);
+  }
+};
+
+/// Rows whose bit is set; bits at or past nrows are ignored, rows past the bitmap's end are not
+/// allowed. Full 64-bit words first (little-endian load: bit b of byte j is row 8j + b).
+struct BitmapRows {
+  const uint8_t* bitmap;
+  size_t bytes;
+  int64_t nrows;
+  template <class Fn>
+  void operator()(Fn&& fn) const {
+    const int64_t covered = std::min<int64_t>(nrows, static_cast<int64_t>(bytes) * 8);
+    const int64_t words = covered / 64;
+    for (int64_t w = 0; w < words; ++w) {
+      uint64_t word;
+      std::memcpy(&word, bitmap + w * 8, sizeof word);
+      while (word != 0) {
+        fn(w * 64 + __builtin_ctzll(word));
+        word &= word - 1;
+      }
+    }
+    for (int64_t row = words * 64; row < covered; ++row) {
+      if ((bitmap[row >> 3] >> (row & 7)) & 1) fn(row);
+    }
+  }
+};
+
+/// Explicit row numbers (already range-checked), as a set: a repeated row is visited once.
+struct ListedRows {
+  const int32_t* rows;
+  size_t count;
+  int64_t nrows;
+  template <class Fn>
+  void operator()(Fn&& fn) const {
+    std::vector<uint64_t> seen(static_cast<size_t>((nrows + 63) / 64), 0);
+    for (size_t i = 0; i < count; ++i) {
+      const int32_t row = rows[i];
+      uint64_t& word = seen[static_cast<size_t>(row) >> 6];
+      const uint64_t bit = uint64_t{1} << (row & 63);
+      if ((word & bit) != 0) continue;
+      word |= bit;
+      fn(row);
+    }
+  }
+};
+
+/// Rows in flight between being visited (and prefetched) and being scored.
+constexpr size_t kLookahead = 8;
+/// Cache lines prefetched per row, at most (1 KiB: all of a 256-dimensional row).
+constexpr size_t kMaxPrefetchLines = 16;
+
+template <class Key, class Visit>
+void scanWith(const float* vectors, size_t d, const Key& key, const Visit& visit, TopK& top) {
+  const auto score = [&](int64_t row) {
+    top.offer(key(vectors + static_cast<size_t>(row) * d), static_cast<int32_t>(row));
+  };
+  if constexpr (std::is_same_v<Visit, AllRows>) {
+    visit(score);  // sequential: the hardware prefetcher keeps up
+  } else {
+    // Scattered rows (a sparse subset of a large buffer) are DRAM- and TLB-miss bound: prefetch
+    // each row when it is visited and score it kLookahead rows later, so the misses of the next
+    // rows overlap the distance work of this one.
+    const size_t rowBytes = d * sizeof(float);
+    int64_t pending[kLookahead];
+    size_t next = 0;
+    size_t filled = 0;
+    visit([&](int64_t row) {
+      const auto start = reinterpret_cast<uintptr_t>(vectors + static_cast<size_t>(row) * d);
+      const uintptr_t first = start & ~uintptr_t{63};
+      const uintptr_t end = std::min(start + rowBytes, first + kMaxPrefetchLines * 64);
+      for (uintptr_t line = first; line < end; line += 64) {
+        __builtin_prefetch(reinterpret_cast<const void*>(line));
+      }
+      if (filled == kLookahead) {
+        score(pending[next]);
+      } else {
+        ++filled;
+      }
+      pending[next] = row;
+      next = (next + 1) % kLookahead;
+    });
+    // Drain, oldest first (the order does not matter to the result: ties go by row number).
+    for (size_t i = 0; i < filled; ++i) {
+      score(pending[(next + kLookahead - filled + i) % kLookahead]);
+    }
+  }
+}
+
+template <class Visit>
+void scanMetric(ScanMetric metric, const float* vectors, const float* query, size_t d,
+                const Visit& visit, TopK& top) {
+  switch (metric) {
+    case ScanMetric::L2:
+      scanWith(vectors, d, L2Key{query, d}, visit, top);
+      break;
+    case ScanMetric::IP:
+      scanWith(vectors, d, IpKey{query, d}, visit, top);
+      break;
+    case ScanMetric::Cosine: {
+      const double queryNorm = std::sqrt(static_cast<double>(faiss::fvec_norm_L2sqr(query, d)));
+      scanWith(vectors, d, CosineKey{query, d, queryNorm}, visit, top);
+      break;
+    }
+  }
+}
+
+Napi::RangeError rangeError(Napi::Env env, const std::string& message) {
+  return Napi::RangeError::New(env, message);
+}
+
+}  // namespace
+
+Napi::Value scanRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+
+  // --- validation: nothing below reads vector memory until every argument has been checked.
+  Napi::Float32Array vectors = float32Arg(info[0], "vectors");
+  const int64_t d = integerArg(info[1], "dimension", 1, kMaxDimension);
+  const size_t length = vectors.ElementLength();
+  if (length % static_cast<size_t>(d) != 0) {
+    throw rangeError(env, "vectors.length (" + std::to_string(length) +
+                              ") must be a multiple of dimension (" + std::to_string(d) + ")");
+  }
+  const int64_t nrows = static_cast<int64_t>(length / static_cast<size_t>(d));
+  if (nrows > std::numeric_limits<int32_t>::max()) {
+    throw rangeError(env, "vectors holds " + std::to_string(nrows) +
+                              " rows; row numbers must fit an Int32Array (at most 2^31-1 rows)");
+  }
+  Napi::Float32Array query = float32Arg(info[2], "query");
+  if (query.ElementLength() != static_cast<size_t>(d)) {
+    throw rangeError(env, "query.length (" + std::to_string(query.ElementLength()) +
+                              ") must equal dimension (" + std::to_string(d) + ")");
+  }
+  const int64_t k = integerArg(info[3], "k", 1, kMaxK);
+  const std::string metricName = stringArg(info[4], "metric");
+  ScanMetric metric;
+  if (metricName == "l2") {
+    metric = ScanMetric::L2;
+  } else if (metricName == "ip") {
+    metric = ScanMetric::IP;
+  } else if (metricName == "cosine") {
+    metric = ScanMetric::Cosine;
+  } else {
+    throw rangeError(env, "metric must be 'l2', 'ip' or 'cosine', got '" + metricName + "'");
+  }
+  const bool hasAllowed = !isAbsent(info[5]);
+  const bool hasRows = !isAbsent(info[6]);
+  if (hasAllowed && hasRows) {
+    throw Napi::TypeError::New(env,
+                               "pass at most one of allowed (a bitmap) and rows (row numbers)");
+  }
+  const uint8_t* bitmap = nullptr;
+  size_t bitmapBytes = 0;
+  if (hasAllowed) {
+    Napi::Uint8Array allowed = uint8Arg(info[5], "allowed");
+    bitmap = allowed.Data();
+    bitmapBytes = allowed.ElementLength();
+  }
+  const int32_t* rowList = nullptr;
+  size_t rowCount = 0;
+  if (hasRows) {
+    Napi::Int32Array rows = int32Arg(info[6], "rows");
+    rowList = rows.Data();
+    rowCount = rows.ElementLength();
+    for (size_t i = 0; i < rowCount; ++i) {
+      if (rowList[i] < 0 || rowList[i] >= nrows) {
+        throw rangeError(env, "rows[" + std::to_string(i) + "] = " + std::to_string(rowList[i]) +
+                                  " is out of range [0, " + std::to_string(nrows) + ")");
+      }
+    }
+  }
+
+  // --- results: the heap lives in the returned arrays.
+  Napi::Float32Array distances = Napi::Float32Array::New(env, static_cast<size_t>(k));
+  Napi::Int32Array labels = Napi::Int32Array::New(env, static_cast<size_t>(k));
+  runOrThrow(env, [&] {
+    const float* base = vectors.Data();
+    const float* q = query.Data();
+    const size_t dim = static_cast<size_t>(d);
+    TopK top(distances.Data(), labels.Data(), static_cast<size_t>(k));
+    if (hasRows) {
+      scanMetric(metric, base, q, dim, ListedRows{rowList, rowCount, nrows}, top);
+    } else if (hasAllowed) {
+      scanMetric(metric, base, q, dim, BitmapRows{bitmap, bitmapBytes, nrows}, top);
+    } else {
+      scanMetric(metric, base, q, dim, AllRows{nrows}, top);
+    }
+    top.finish(std::numeric_limits<float>::infinity());
+    if (metric != ScanMetric::L2) {
+      // Back from keys to scores (larger is better); padding becomes -Infinity.
+      float* out = distances.Data();
+      for (int64_t i = 0; i < k; ++i) out[i] = -out[i];
+    }
+  });
+
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("distances", distances);
+  result.Set("labels", labels);
+  return result;
+}
+
+}  // namespace conifer

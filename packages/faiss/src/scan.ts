@@ -1,0 +1,74 @@
+import { binding } from './native.ts';
+
+/**
+ * Metric of {@link scanRows}:
+ * - `'l2'`: squared Euclidean distance; smaller is better.
+ * - `'ip'`: inner product; larger is better.
+ * - `'cosine'`: `ip / (|q|·|x|)`, 0 when either vector is zero; larger is better. Computed from
+ *   the stored vectors as they are (no need to normalize them first).
+ */
+export type ScanMetric = 'l2' | 'ip' | 'cosine';
+
+/** Which rows {@link scanRows} scans; give at most one of the two (both is a TypeError). */
+export interface ScanOptions {
+  /**
+   * Filter bitmap, the layout of `SearchParams.allowed`: row i is scanned iff bit `i % 8`
+   * (least significant first) of byte `i >> 3` is set. Bits at or past the row count are
+   * ignored; a bitmap shorter than `ceil(rows / 8)` bytes allows no row past its end.
+   */
+  allowed?: Uint8Array;
+  /**
+   * Explicit row numbers, each in `[0, rows)` (else RangeError), in any order. A repeated row
+   * counts once: the result is that of the bitmap of the same set.
+   */
+  rows?: Int32Array;
+}
+
+/** Best-first top-k of {@link scanRows}: both arrays have length k. */
+export interface ScanResult {
+  /**
+   * Squared L2 distances (`'l2'`) or scores (`'ip'`, `'cosine'`). Padding (fewer than k eligible
+   * rows) is +Infinity for `'l2'` and -Infinity otherwise, as in `SearchResult`.
+   */
+  distances: Float32Array;
+  /** Row numbers; -1 for padding. */
+  labels: Int32Array;
+}
+
+/**
+ * Exact top-k of `query` against rows of `vectors` (row-major, `dimension` floats per row).
+ * Rows scanned: those whose bit is set in `allowed` (same bitmap layout as SearchParams.allowed:
+ * bit i%8 of byte i>>3, LSB first) or every row when `allowed` is undefined. Optionally `rows`:
+ * an Int32Array of explicit row numbers instead of a bitmap (one of the two at most).
+ * Returns best-first: distances (l2: squared L2, smaller better; ip: inner product, larger better;
+ * cosine: ip / (|q|·|x|), larger better, 0 for zero vectors) and labels (row numbers, -1 padding
+ * when fewer than k rows are eligible).
+ * Synchronous and runs on the calling thread: meant for scans of up to a few million floats
+ * (roughly 0.4–0.7 ms per million floats for 'l2'/'ip' and twice that for 'cosine' with Debian's
+ * scalar faiss kernels; see README.md); larger work should go to an index.
+ *
+ * `vectors` is read in place, never copied: pass a view into a larger buffer (a slab) as is.
+ * Distances come from faiss's kernels (float accumulation, as a Flat index computes them).
+ * Equal distances are ordered by row number, so the result does not depend on the order of
+ * `rows`. A row whose distance is NaN (NaN or infinite components) ranks after every other row.
+ *
+ * Throws TypeError for arguments of the wrong type (including both `allowed` and `rows`) and
+ * RangeError for bad values: dimension not an integer in [1, 65536], `vectors.length` not a
+ * multiple of dimension, `query.length` ≠ dimension, k not an integer in [1, 2^20], an unknown
+ * metric, a row number outside `[0, vectors.length / dimension)`. An empty `vectors` is valid
+ * (every label is -1).
+ *
+ * @example
+ * const allowed = bitmapOf(slab.rows, candidateRows);
+ * const { labels, distances } = scanRows(slab.vectors, 128, query, 10, 'cosine', { allowed });
+ */
+export function scanRows(
+  vectors: Float32Array,
+  dimension: number,
+  query: Float32Array,
+  k: number,
+  metric: ScanMetric,
+  options?: ScanOptions,
+): ScanResult {
+  return binding().scanRows(vectors, dimension, query, k, metric, options?.allowed, options?.rows);
+}
