@@ -19,12 +19,13 @@ export interface SearchRequest {
   recallTarget?: number | undefined;
   /**
    * Planner threshold: a slab whose eligible rows × dimension is at most this is scanned exactly
-   * (a few hundred microseconds of work); larger ones use their ANN index. Default 2^21.
+   * natively (about the cost of one IVF search of a million rows); larger ones use their ANN index.
+   * Default 2^21.
    */
   exactBudget?: number | undefined;
 }
 
-export const DEFAULT_EXACT_BUDGET = 2 ** 18;
+export const DEFAULT_EXACT_BUDGET = 2 ** 21;
 
 export interface Hit {
   id: string;
