@@ -2,9 +2,11 @@
 # (faiss 1.7.3, package libfaiss-dev) and OpenBLAS (libopenblas-dev).
 #
 # -march=x86-64-v2 rather than -march=native: the binary may move between machines of the same
-# kind. The distance kernels live in libfaiss.a anyway (Debian builds it for baseline x86-64,
-# where faiss 1.7.3 compiles its scalar reference kernels), so the flags below only shape the
-# glue code.
+# kind. faiss's own kernels live in libfaiss.a (Debian builds it for baseline x86-64, where
+# faiss 1.7.3 compiles its scalar reference kernels), so the flags below only shape the glue
+# code and scanRows' kernels (native/kernels.cc): SSE at this baseline, plus AVX2+FMA versions
+# compiled per function with __attribute__((target("avx2,fma"))) and chosen at load time when
+# the CPU has them. Do not raise -march: the dispatch is what keeps the binary portable.
 {
   "targets": [
     {
@@ -14,7 +16,8 @@
         "native/index_wrap.cc",
         "native/workers.cc",
         "native/threads.cc",
-        "native/scan.cc"
+        "native/scan.cc",
+        "native/kernels.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -6,8 +6,10 @@
 // exports.blasPinned   whether OpenBLAS was found and pinned to one thread
 // exports.faissVersion
 // exports.scanRows     exact top-k over rows of a caller-owned Float32Array (see scan.h)
+// exports.setScanKernel, exports.scanKernel   its distance kernels (sse / avx2; see kernels.h)
 #include "errors.h"
 #include "index_wrap.h"
+#include "kernels.h"
 #include "scan.h"
 #include "threads.h"
 #include "validate.h"
@@ -35,10 +37,13 @@ bool gBlasPinned = false;
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   static const bool pinned = pinBlasToOneThread();
   gBlasPinned = pinned;
+  detectedScanKernels();  // CPU feature detection once, at load time
   exports.Set("Index", IndexWrap::define(env));
   exports.Set("setThreads", Napi::Function::New<setThreads>(env, "setThreads"));
   exports.Set("getThreads", Napi::Function::New<getThreads>(env, "getThreads"));
   exports.Set("scanRows", Napi::Function::New<scanRows>(env, "scanRows"));
+  exports.Set("setScanKernel", Napi::Function::New<setScanKernel>(env, "setScanKernel"));
+  exports.Set("scanKernel", Napi::Function::New<scanKernel>(env, "scanKernel"));
   exports.Set("blasPinned", Napi::Boolean::New(env, gBlasPinned));
   exports.Set("faissVersion",
               Napi::String::New(env, std::to_string(FAISS_VERSION_MAJOR) + "." +

@@ -5,22 +5,22 @@
 // handing out the pointer, and off-heap backing stores never move, so the pointers stay valid
 // for the whole (synchronous) call even when allocating the result arrays triggers a GC.
 //
-// Cost: O(rows · d) distance work in faiss's kernels (fvec_L2sqr, fvec_inner_product,
-// fvec_norm_L2sqr) plus O(rows · log k) for a bounded heap (faiss's heap templates with a
-// comparator that breaks ties by row number, so results do not depend on visiting order).
-// Scattered rows are prefetched a few rows ahead of the scoring (see scanWith).
+// Cost: O(rows · d) distance work in the addon's own SIMD kernels (kernels.h: AVX2+FMA when the
+// CPU has it, else SSE; chosen at load time) plus O(rows · log k) for a bounded heap (faiss's
+// heap templates with a comparator that breaks ties by row number, so results do not depend on
+// visiting order). Rows are scored kBatch at a time (one kernel call per batch); scattered rows
+// are prefetched a batch ahead of the scoring (see scanWith).
 //
-// Note: Debian builds libfaiss.a for baseline x86-64 (SSE2, no SSE3), where faiss 1.7.3 compiles
-// these kernels as its scalar reference loops (fvec_L2sqr jumps to fvec_L2sqr_ref: one float at
-// a time, one accumulator). They are exact and match a Flat index bit for bit, but not SIMD:
-// 'cosine' (two passes per row) is no faster than a JS loop on a full scan. See README.md.
+// Why not faiss's fvec_L2sqr / fvec_inner_product: Debian builds libfaiss.a for baseline x86-64
+// (SSE2, no SSE3), where faiss 1.7.3 compiles them as its scalar reference loops (one float at a
+// time, one accumulator), and cosine needed a second pass for |x|². See README.md for timings.
 #include "scan.h"
 
 #include "errors.h"
+#include "kernels.h"
 #include "validate.h"
 
 #include <faiss/utils/Heap.h>
-#include <faiss/utils/distances.h>
 
 #include <algorithm>
 #include <cmath>
@@ -92,29 +92,46 @@ class TopK {
   size_t size_ = 0;
 };
 
-// Keys: smaller is better.
-struct L2Key {
+/// Rows scored per kernel call; for scattered rows also the prefetch distance (one to two
+/// batches ahead). Measured with d = 128 on the dev VM: 8 beats 4, 16 and 32 for 10,000
+/// scattered rows (more rows in flight than the core has line-fill buffers only adds traffic).
+constexpr size_t kBatch = 8;
+
+// Keys of a batch of rows: smaller is better.
+struct L2Keys {
+  const ScanKernels* kernels;
   const float* query;
   size_t d;
-  float operator()(const float* x) const { return faiss::fvec_L2sqr(query, x, d); }
+  void operator()(const float* const* rows, size_t n, float* keys) const {
+    kernels->l2sqr(query, rows, n, d, keys);
+  }
 };
 
-struct IpKey {
+struct IpKeys {
+  const ScanKernels* kernels;
   const float* query;
   size_t d;
-  float operator()(const float* x) const { return -faiss::fvec_inner_product(query, x, d); }
+  void operator()(const float* const* rows, size_t n, float* keys) const {
+    kernels->inner(query, rows, n, d, keys);
+    for (size_t i = 0; i < n; ++i) keys[i] = -keys[i];
+  }
 };
 
-/// -ip / (|q|·|x|), computed in double from the float kernels' ip and |x|²; 0 when either vector
-/// is zero (the formula of @conifer/core's cosine scorer).
-struct CosineKey {
+/// -ip / (|q|·|x|), computed in double from the kernel's float ip and |x|² (one pass over the
+/// row); 0 when either vector is zero (the formula of @conifer/core's cosine scorer).
+struct CosineKeys {
+  const ScanKernels* kernels;
   const float* query;
   size_t d;
   double queryNorm;
-  float operator()(const float* x) const {
-    const double ip = faiss::fvec_inner_product(query, x, d);
-    const double denom = queryNorm * std::sqrt(static_cast<double>(faiss::fvec_norm_L2sqr(x, d)));
-    return -static_cast<float>(denom == 0 ? 0.0 : ip / denom);
+  void operator()(const float* const* rows, size_t n, float* keys) const {
+    float ip[kBatch];
+    float norms[kBatch];
+    kernels->innerAndNorm(query, rows, n, d, ip, norms);
+    for (size_t i = 0; i < n; ++i) {
+      const double denom = queryNorm * std::sqrt(static_cast<double>(norms[i]));
+      keys[i] = -static_cast<float>(denom == 0 ? 0.0 : static_cast<double>(ip[i]) / denom);
+    }
   }
 };
 
@@ -170,26 +187,35 @@ struct ListedRows {
   }
 };
 
-/// Rows in flight between being visited (and prefetched) and being scored.
-constexpr size_t kLookahead = 8;
 /// Cache lines prefetched per row, at most (1 KiB: all of a 256-dimensional row).
 constexpr size_t kMaxPrefetchLines = 16;
 
-template <class Key, class Visit>
-void scanWith(const float* vectors, size_t d, const Key& key, const Visit& visit, TopK& top) {
-  const auto score = [&](int64_t row) {
-    top.offer(key(vectors + static_cast<size_t>(row) * d), static_cast<int32_t>(row));
+template <class Keys, class Visit>
+void scanWith(const float* vectors, size_t d, const Keys& keys, const Visit& visit, TopK& top) {
+  const float* pointers[kBatch];
+  float scores[kBatch];
+  const auto score = [&](const int32_t* rows, size_t n) {
+    for (size_t i = 0; i < n; ++i) pointers[i] = vectors + static_cast<size_t>(rows[i]) * d;
+    keys(pointers, n, scores);
+    for (size_t i = 0; i < n; ++i) top.offer(scores[i], rows[i]);
   };
   if constexpr (std::is_same_v<Visit, AllRows>) {
-    visit(score);  // sequential: the hardware prefetcher keeps up
+    // Sequential: the hardware prefetcher keeps up.
+    int32_t rows[kBatch];
+    for (int64_t start = 0; start < visit.nrows; start += static_cast<int64_t>(kBatch)) {
+      const size_t n = static_cast<size_t>(std::min<int64_t>(kBatch, visit.nrows - start));
+      for (size_t i = 0; i < n; ++i) rows[i] = static_cast<int32_t>(start) + static_cast<int32_t>(i);
+      score(rows, n);
+    }
   } else {
     // Scattered rows (a sparse subset of a large buffer) are DRAM- and TLB-miss bound: prefetch
-    // each row when it is visited and score it kLookahead rows later, so the misses of the next
-    // rows overlap the distance work of this one.
+    // each row when it is visited and score it one batch later, so the misses of the next batch
+    // overlap the distance work of this one. Two batches alternate: one filling, one waiting.
     const size_t rowBytes = d * sizeof(float);
-    int64_t pending[kLookahead];
-    size_t next = 0;
-    size_t filled = 0;
+    int32_t batches[2][kBatch];
+    size_t filling = 0;
+    size_t count = 0;
+    bool waiting = false;
     visit([&](int64_t row) {
       const auto start = reinterpret_cast<uintptr_t>(vectors + static_cast<size_t>(row) * d);
       const uintptr_t first = start & ~uintptr_t{63};
@@ -197,34 +223,37 @@ void scanWith(const float* vectors, size_t d, const Key& key, const Visit& visit
       for (uintptr_t line = first; line < end; line += 64) {
         __builtin_prefetch(reinterpret_cast<const void*>(line));
       }
-      if (filled == kLookahead) {
-        score(pending[next]);
-      } else {
-        ++filled;
+      batches[filling][count++] = static_cast<int32_t>(row);
+      if (count == kBatch) {
+        if (waiting) score(batches[filling ^ 1], kBatch);
+        waiting = true;
+        filling ^= 1;
+        count = 0;
       }
-      pending[next] = row;
-      next = (next + 1) % kLookahead;
     });
-    // Drain, oldest first (the order does not matter to the result: ties go by row number).
-    for (size_t i = 0; i < filled; ++i) {
-      score(pending[(next + kLookahead - filled + i) % kLookahead]);
-    }
+    // Drain (the order does not matter to the result: ties go by row number).
+    if (waiting) score(batches[filling ^ 1], kBatch);
+    score(batches[filling], count);
   }
 }
 
 template <class Visit>
-void scanMetric(ScanMetric metric, const float* vectors, const float* query, size_t d,
-                const Visit& visit, TopK& top) {
+void scanMetric(const ScanKernels& kernels, ScanMetric metric, const float* vectors,
+                const float* query, size_t d, const Visit& visit, TopK& top) {
   switch (metric) {
     case ScanMetric::L2:
-      scanWith(vectors, d, L2Key{query, d}, visit, top);
+      scanWith(vectors, d, L2Keys{&kernels, query, d}, visit, top);
       break;
     case ScanMetric::IP:
-      scanWith(vectors, d, IpKey{query, d}, visit, top);
+      scanWith(vectors, d, IpKeys{&kernels, query, d}, visit, top);
       break;
     case ScanMetric::Cosine: {
-      const double queryNorm = std::sqrt(static_cast<double>(faiss::fvec_norm_L2sqr(query, d)));
-      scanWith(vectors, d, CosineKey{query, d, queryNorm}, visit, top);
+      // |q|² with the kernel that computes |x|², so a row equal to the query scores exactly 1.
+      float ignored;
+      float queryNormSqr;
+      kernels.innerAndNorm(query, &query, 1, d, &ignored, &queryNormSqr);
+      const double queryNorm = std::sqrt(static_cast<double>(queryNormSqr));
+      scanWith(vectors, d, CosineKeys{&kernels, query, d, queryNorm}, visit, top);
       break;
     }
   }
@@ -299,17 +328,18 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
   // --- results: the heap lives in the returned arrays.
   Napi::Float32Array distances = Napi::Float32Array::New(env, static_cast<size_t>(k));
   Napi::Int32Array labels = Napi::Int32Array::New(env, static_cast<size_t>(k));
+  const ScanKernels& kernels = activeScanKernels();
   runOrThrow(env, [&] {
     const float* base = vectors.Data();
     const float* q = query.Data();
     const size_t dim = static_cast<size_t>(d);
     TopK top(distances.Data(), labels.Data(), static_cast<size_t>(k));
     if (hasRows) {
-      scanMetric(metric, base, q, dim, ListedRows{rowList, rowCount, nrows}, top);
+      scanMetric(kernels, metric, base, q, dim, ListedRows{rowList, rowCount, nrows}, top);
     } else if (hasAllowed) {
-      scanMetric(metric, base, q, dim, BitmapRows{bitmap, bitmapBytes, nrows}, top);
+      scanMetric(kernels, metric, base, q, dim, BitmapRows{bitmap, bitmapBytes, nrows}, top);
     } else {
-      scanMetric(metric, base, q, dim, AllRows{nrows}, top);
+      scanMetric(kernels, metric, base, q, dim, AllRows{nrows}, top);
     }
     top.finish(std::numeric_limits<float>::infinity());
     if (metric != ScanMetric::L2) {
@@ -323,6 +353,23 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
   result.Set("distances", distances);
   result.Set("labels", labels);
   return result;
+}
+
+Napi::Value setScanKernel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string name = stringArg(info[0], "kernel");
+  if (name != "auto" && name != "sse" && name != "avx2") {
+    throw rangeError(env, "kernel must be 'auto', 'sse' or 'avx2', got '" + name + "'");
+  }
+  if (!setScanKernels(name)) {
+    throw rangeError(env, "the avx2 scan kernels need a CPU with AVX2 and FMA; this one has " +
+                              std::string(detectedScanKernels().name) + " only");
+  }
+  return Napi::String::New(env, activeScanKernels().name);
+}
+
+Napi::Value scanKernel(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), activeScanKernels().name);
 }
 
 }  // namespace conifer

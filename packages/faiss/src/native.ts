@@ -48,6 +48,9 @@ export interface NativeBinding {
     allowed: Uint8Array | undefined,
     rows: Int32Array | undefined,
   ): NativeSearchResult;
+  /** Forces scanRows' distance kernels (native/kernels.h); returns the kernel now in use. */
+  setScanKernel(kernel: 'auto' | 'sse' | 'avx2'): 'sse' | 'avx2';
+  scanKernel(): 'sse' | 'avx2';
   setThreads(n: number): void;
   getThreads(): number;
   /** True when OpenBLAS was found at load time and pinned to one thread. */

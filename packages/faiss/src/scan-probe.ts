@@ -4,13 +4,16 @@
  * for a selective bitmap over a large buffer and a full scan of a smaller one. Subsets and
  * queries rotate between calls so the rows scanned are not all cache-resident.
  *
- *   node src/scan-probe.ts [calls=200] [d=128] [k=10]
+ *   node src/scan-probe.ts [calls=200] [d=128] [k=10] [kernel=auto]
+ *
+ * kernel: 'auto' (the one chosen at load), 'sse' or 'avx2' (see setScanKernel).
  */
-import { bitmapOf, faissVersion, scanRows } from './index.ts';
-import type { ScanMetric, ScanOptions } from './index.ts';
+import { bitmapOf, faissVersion, scanKernel, scanRows, setScanKernel } from './index.ts';
+import type { ScanKernel, ScanMetric, ScanOptions } from './index.ts';
 import { rng } from './synthetic.ts';
 
-const [calls = 200, d = 128, k = 10] = process.argv.slice(2).map(Number);
+const [calls = 200, d = 128, k = 10] = process.argv.slice(2, 5).map(Number);
+setScanKernel((process.argv[5] ?? 'auto') as ScanKernel | 'auto');
 const VARIANTS = 16; // distinct subsets / queries cycled through
 
 function uniform(n: number, seed: number): Float32Array {
@@ -112,7 +115,10 @@ function probe(label: string, vectors: Float32Array, subsets: (ScanOptions | und
   }
 }
 
-console.log(`faiss ${faissVersion()}; d=${d}, k=${k}, ${calls} calls each, ${VARIANTS} rotating subsets/queries`);
+console.log(
+  `faiss ${faissVersion()}, ${scanKernel()} scan kernels; d=${d}, k=${k}, ${calls} calls each, ` +
+    `${VARIANTS} rotating subsets/queries`,
+);
 {
   const n = 1_000_000;
   const vectors = uniform(n * d, 1);
