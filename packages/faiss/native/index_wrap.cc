@@ -23,6 +23,9 @@ struct AddonData {
 /// Largest nq * k (result arrays of 2^28 elements are 1 GiB each); kMaxK is in validate.h.
 constexpr int64_t kMaxResults = int64_t{1} << 28;
 constexpr int64_t kMaxFactoryLength = 1024;
+/// Bounds of train()'s clustering options (faiss's IVF defaults: 39 and 256 points, 10 iterations).
+constexpr int64_t kMaxPointsPerCentroid = int64_t{1} << 20;
+constexpr int64_t kMaxClusteringIterations = 1000;
 
 /// faiss::IOReader over borrowed bytes (read_index copies what it keeps): avoids copying the
 /// serialized index into a std::vector first, as VectorIOReader would.
@@ -198,6 +201,41 @@ Napi::Value IndexWrap::disposed(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------------------------------------
 // async work
 
+/// train(vectors, minPointsPerCentroid?, maxPointsPerCentroid?, niter?): the clustering options
+/// of an IVF index (faiss::IndexIVF::cp). Any of them on another kind of index is a RangeError.
+ClusteringOptions IndexWrap::clusteringOptions(const Napi::CallbackInfo& info,
+                                               const IndexState& s) {
+  Napi::Env env = info.Env();
+  ClusteringOptions options;
+  const char* given = nullptr;  // the first option given, for the error message
+  if (auto v = optionalIntegerArg(info[1], "minPointsPerCentroid", 1, kMaxPointsPerCentroid)) {
+    options.minPointsPerCentroid = static_cast<int>(*v);
+    given = "minPointsPerCentroid";
+  }
+  if (auto v = optionalIntegerArg(info[2], "maxPointsPerCentroid", 1, kMaxPointsPerCentroid)) {
+    options.maxPointsPerCentroid = static_cast<int>(*v);
+    if (given == nullptr) given = "maxPointsPerCentroid";
+  }
+  if (auto v = optionalIntegerArg(info[3], "niter", 1, kMaxClusteringIterations)) {
+    options.niter = static_cast<int>(*v);
+    if (given == nullptr) given = "niter";
+  }
+  if (options.minPointsPerCentroid && options.maxPointsPerCentroid &&
+      *options.minPointsPerCentroid > *options.maxPointsPerCentroid) {
+    throw Napi::RangeError::New(
+        env, "minPointsPerCentroid (" + std::to_string(*options.minPointsPerCentroid) +
+                 ") must not exceed maxPointsPerCentroid (" +
+                 std::to_string(*options.maxPointsPerCentroid) + ")");
+  }
+  if (given != nullptr && s.ivf == nullptr) {
+    throw Napi::RangeError::New(env, std::string(given) +
+                                         ": only IVF indexes take clustering options; this "
+                                         "index is " +
+                                         s.kind());
+  }
+  return options;
+}
+
 Napi::Value IndexWrap::mutate(const Napi::CallbackInfo& info, bool train) {
   Napi::Env env = info.Env();
   IndexState& s = live(env);
@@ -207,8 +245,10 @@ Napi::Value IndexWrap::mutate(const Napi::CallbackInfo& info, bool train) {
     throw makeError(env, "faiss: index is not trained: call (and await) train() before add()",
                     kFaissErrorCode);
   }
+  ClusteringOptions clustering;
+  if (train) clustering = clusteringOptions(info, s);
   const auto kind = train ? MutateWorker::Kind::Train : MutateWorker::Kind::Add;
-  auto* worker = new MutateWorker(env, state_, kind, vectors, n);
+  auto* worker = new MutateWorker(env, state_, kind, vectors, n, clustering);
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

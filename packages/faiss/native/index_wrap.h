@@ -2,6 +2,7 @@
 #pragma once
 
 #include "index_state.h"
+#include "workers.h"
 
 #include <napi.h>
 
@@ -40,6 +41,7 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   /// The state, or a thrown ERR_FAISS_DISPOSED error.
   IndexState& live(Napi::Env env);
   Napi::Value mutate(const Napi::CallbackInfo& info, bool train);
+  static ClusteringOptions clusteringOptions(const Napi::CallbackInfo& info, const IndexState& s);
   void release(napi_env env);
 
   std::shared_ptr<IndexState> state_;

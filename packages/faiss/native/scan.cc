@@ -204,7 +204,7 @@ void scanWith(const float* vectors, size_t d, const Keys& keys, const Visit& vis
     int32_t rows[kBatch];
     for (int64_t start = 0; start < visit.nrows; start += static_cast<int64_t>(kBatch)) {
       const size_t n = static_cast<size_t>(std::min<int64_t>(kBatch, visit.nrows - start));
-      for (size_t i = 0; i < n; ++i) rows[i] = static_cast<int32_t>(start) + static_cast<int32_t>(i);
+      for (size_t i = 0; i < n; ++i) rows[i] = static_cast<int32_t>(start + static_cast<int64_t>(i));
       score(rows, n);
     }
   } else {

@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "threads.h"
 
+#include <faiss/Clustering.h>
 #include <faiss/impl/HNSW.h>
 #include <faiss/impl/IDSelector.h>
 
@@ -16,13 +17,44 @@ namespace conifer {
 // train / add
 
 MutateWorker::MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
-                           const Napi::Float32Array& vectors, int64_t n)
+                           const Napi::Float32Array& vectors, int64_t n,
+                           ClusteringOptions clustering)
     : Napi::AsyncWorker(env, kind == Kind::Train ? "conifer:faiss:train" : "conifer:faiss:add"),
       state_(std::move(state)),
       kind_(kind),
       vectors_(vectors.Data(), vectors.Data() + vectors.ElementLength()),
       n_(n),
+      clustering_(clustering),
       deferred_(Napi::Promise::Deferred::New(env)) {}
+
+namespace {
+
+/// Sets an IVF index's clustering parameters for the lifetime of the object, then puts the
+/// previous ones back (they are not serialized, and only matter while the coarse quantizer is
+/// trained, so one train() call's options never leak into another's).
+class ScopedClustering {
+ public:
+  ScopedClustering(faiss::IndexIVF* ivf, const ClusteringOptions& options)
+      : ivf_(options.any() ? ivf : nullptr) {
+    if (ivf_ == nullptr) return;
+    saved_ = ivf_->cp;
+    faiss::ClusteringParameters& cp = ivf_->cp;
+    if (options.minPointsPerCentroid) cp.min_points_per_centroid = *options.minPointsPerCentroid;
+    if (options.maxPointsPerCentroid) cp.max_points_per_centroid = *options.maxPointsPerCentroid;
+    if (options.niter) cp.niter = *options.niter;
+  }
+  ~ScopedClustering() {
+    if (ivf_ != nullptr) ivf_->cp = saved_;
+  }
+  ScopedClustering(const ScopedClustering&) = delete;
+  ScopedClustering& operator=(const ScopedClustering&) = delete;
+
+ private:
+  faiss::IndexIVF* ivf_;
+  faiss::ClusteringParameters saved_;
+};
+
+}  // namespace
 
 void MutateWorker::Execute() {
   auto error = captureErrors([this] {
@@ -30,6 +62,7 @@ void MutateWorker::Execute() {
     IndexState& s = *state_;
     ExclusiveAccess access(s.gate);
     if (kind_ == Kind::Train) {
+      ScopedClustering clustering(s.ivf, clustering_);
       s.index->train(n_, vectors_.data());
     } else {
       if (!s.index->is_trained) {

@@ -13,6 +13,15 @@
 
 namespace conifer {
 
+/// train() options for an IVF index's coarse clustering (faiss::IndexIVF::cp); unset fields
+/// keep the index's values. Validated on the JS thread.
+struct ClusteringOptions {
+  std::optional<int> minPointsPerCentroid;
+  std::optional<int> maxPointsPerCentroid;
+  std::optional<int> niter;
+  bool any() const { return minPointsPerCentroid || maxPointsPerCentroid || niter; }
+};
+
 /// train() or add(): exclusive access, buildThreads() OpenMP threads. The input vectors are
 /// copied once (one memcpy) on the JS thread, so the caller's array may change right away.
 class MutateWorker : public Napi::AsyncWorker {
@@ -20,7 +29,7 @@ class MutateWorker : public Napi::AsyncWorker {
   enum class Kind { Train, Add };
 
   MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
-               const Napi::Float32Array& vectors, int64_t n);
+               const Napi::Float32Array& vectors, int64_t n, ClusteringOptions clustering = {});
   Napi::Promise promise() const { return deferred_.Promise(); }
 
  protected:
@@ -33,6 +42,7 @@ class MutateWorker : public Napi::AsyncWorker {
   Kind kind_;
   std::vector<float> vectors_;
   int64_t n_;
+  ClusteringOptions clustering_;  // Train only; IVF only
   Napi::Promise::Deferred deferred_;
 };
 

@@ -31,6 +31,30 @@ export interface SearchParams {
 }
 
 /**
+ * Options of {@link FaissIndex.train} for IVF indexes: the k-means clustering that trains the
+ * coarse quantizer (faiss `IndexIVF::cp`), for this call only. Each is an integer; unset ones keep
+ * faiss's defaults. Giving any of them to a non-IVF index is a RangeError.
+ */
+export interface TrainOptions {
+  /**
+   * faiss prints `WARNING clustering N points to K centroids: please provide at least …` to
+   * stderr when the training set has fewer than K × this many points (default 39). Lower it when
+   * training on a deliberate sample (e.g. 16 points per list). In [1, 2^20].
+   */
+  minPointsPerCentroid?: number;
+  /**
+   * faiss trains on a random subsample of K × this many points when given more (default 256).
+   * In [1, 2^20]; at least minPointsPerCentroid when both are given.
+   */
+  maxPointsPerCentroid?: number;
+  /**
+   * k-means iterations: faiss's IVF default is 10 (`IndexIVF` lowers `ClusteringParameters`' 25);
+   * fewer is faster, more gives slightly tighter lists. In [1, 1000].
+   */
+  niter?: number;
+}
+
+/**
  * Result of a search of `nq` queries for `k` neighbours, row-major: the neighbours of query q
  * are at `[q * k, (q + 1) * k)`, best first. A missing neighbour (fewer than k rows, or
  * filtered out) has label -1 and distance +Infinity (`'l2'`) or -Infinity (`'ip'`).
@@ -115,9 +139,20 @@ export class FaissIndex {
     return this.#native.disposed;
   }
 
-  /** Trains on `vectors` (n × d, row-major), off the event loop. */
-  async train(vectors: Float32Array): Promise<void> {
-    return this.#native.train(vectors);
+  /**
+   * Trains on `vectors` (n × d, row-major), off the event loop. For an IVF index, `options` set
+   * the k-means clustering of the coarse quantizer for this call (see {@link TrainOptions});
+   * training an already trained IVF index does not cluster again. Rejects with TypeError for a
+   * non-number option, RangeError for a value out of range, minPointsPerCentroid above
+   * maxPointsPerCentroid, or any option on a non-IVF index ("only IVF indexes take clustering
+   * options"). faiss needs at least as many points as lists (else ERR_FAISS).
+   *
+   * @example
+   * // 16 points per list, 10 iterations, no "WARNING clustering" on stderr.
+   * await ivf.train(sampleOf(16 * nlist), { minPointsPerCentroid: 16, niter: 10 });
+   */
+  async train(vectors: Float32Array, options: TrainOptions = {}): Promise<void> {
+    return this.#native.train(vectors, options.minPointsPerCentroid, options.maxPointsPerCentroid, options.niter);
   }
 
   /** Appends `vectors` (n × d, row-major) with labels ntotal, ntotal + 1, ... */

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -13,7 +13,7 @@ import {
   isAllowed,
   setThreads,
 } from './index.ts';
-import type { FaissMetric, SearchResult } from './index.ts';
+import type { FaissMetric, SearchResult, TrainOptions } from './index.ts';
 import { bruteForce, clusteredVectors, normalizeRows, recallAtK, rng, rowOf } from './synthetic.ts';
 
 const D = 32;
@@ -319,6 +319,111 @@ describe('reconstruct, add, metadata', { timeout: 60_000 }, () => {
       index.dispose();
     });
   }
+});
+
+describe('train options (IVF clustering parameters)', { timeout: 60_000 }, () => {
+  const { base, queries } = clusteredSet();
+  const nlist = 64;
+
+  /** Serialized IVF index trained on the first n rows of base: equal bytes = same centroids. */
+  async function trainedBytes(n: number, options?: TrainOptions): Promise<string> {
+    const index = FaissIndex.create(D, `IVF${nlist},Flat`, 'l2');
+    await index.train(base.subarray(0, n * D), options);
+    const bytes = Buffer.from(index.serialize()).toString('base64');
+    index.dispose();
+    return bytes;
+  }
+
+  it('reach faiss: niter and maxPointsPerCentroid change the centroids, their defaults do not', async () => {
+    // faiss's k-means is deterministic (fixed seed, one thread): same options, same bytes.
+    const n = 40 * nlist;
+    const byDefault = await trainedBytes(n);
+    expect(await trainedBytes(n)).toBe(byDefault);
+    // faiss's IVF defaults: 10 iterations (IndexIVF sets cp.niter = 10; plain k-means has 25),
+    // at most 256 and at least 39 points per centroid.
+    expect(await trainedBytes(n, { niter: 10, maxPointsPerCentroid: 256, minPointsPerCentroid: 39 })).toBe(byDefault);
+    expect(await trainedBytes(n, { niter: 2 })).not.toBe(byDefault);
+    expect(await trainedBytes(n, { niter: 25 })).not.toBe(byDefault);
+    expect(await trainedBytes(n, { maxPointsPerCentroid: 20 })).not.toBe(byDefault); // subsamples
+    expect(await trainedBytes(n, { minPointsPerCentroid: 16 })).toBe(byDefault); // only the warning
+  });
+
+  it("minPointsPerCentroid below n / nlist: no faiss WARNING on stderr (checked in a child process)", () => {
+    // faiss prints the warning with fprintf(stderr) from native code, so run both trainings in a
+    // child and look at its stderr between markers (writes to a pipe are synchronous in Node).
+    const script = `
+      import { FaissIndex } from ${JSON.stringify(fileURLToPath(new URL('./index.ts', import.meta.url)))};
+      const d = 8, nlist = 16;
+      const vectors = new Float32Array(16 * nlist * d).map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+      for (const options of [undefined, { minPointsPerCentroid: 16, niter: 5 }]) {
+        process.stderr.write('<' + JSON.stringify(options ?? null) + '>\\n');
+        const index = FaissIndex.create(d, 'IVF' + nlist + ',Flat', 'l2');
+        await index.train(vectors, options);
+        if (!index.isTrained) throw new Error('not trained');
+      }
+      process.stderr.write('<end>\\n');
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    const [, withDefaults, withOptions] = child.stderr.split(/<[^>]*>\n/);
+    expect(withDefaults).toMatch(/^WARNING clustering 256 points to 16 centroids: please provide at least 624/);
+    expect(withOptions).toBe('');
+  });
+
+  it('a small sample with fewer iterations still gives a good index', async () => {
+    const index = FaissIndex.create(D, `IVF${nlist},Flat`, 'l2');
+    await index.train(base.subarray(0, 16 * nlist * D), { minPointsPerCentroid: 16, niter: 10 });
+    expect(index.isTrained).toBe(true);
+    await index.add(base);
+    const exact = bruteForce(base, queries, D, K, 'l2');
+    expect(recallAtK((await index.search(queries, K, { nprobe: 16 })).labels, exact, K)).toBeGreaterThanOrEqual(0.9);
+    index.dispose();
+  });
+
+  it('validation: types, ranges, and IVF indexes only', async () => {
+    const ivf = FaissIndex.create(D, `IVF${nlist},Flat`, 'l2');
+    const sample = base.subarray(0, 40 * nlist * D);
+    const loose = (options: unknown): Promise<void> => ivf.train(sample, options as TrainOptions);
+    await expectRejects(loose({ niter: '5' }), /^niter must be a number$/);
+    await expectRejects(
+      loose({ minPointsPerCentroid: null, maxPointsPerCentroid: true }),
+      /^maxPointsPerCentroid must be a number$/,
+    );
+    for (const [options, message] of [
+      [{ minPointsPerCentroid: 0 }, /^minPointsPerCentroid must be an integer in \[1, 1048576\], got 0$/],
+      [{ minPointsPerCentroid: 2.5 }, /^minPointsPerCentroid must be an integer/],
+      [{ maxPointsPerCentroid: 2 ** 20 + 1 }, /^maxPointsPerCentroid must be an integer in \[1, 1048576\]/],
+      [{ niter: 0 }, /^niter must be an integer in \[1, 1000\], got 0$/],
+      [{ niter: NaN }, /^niter must be an integer/],
+      [
+        { minPointsPerCentroid: 64, maxPointsPerCentroid: 32 },
+        /^minPointsPerCentroid \(64\) must not exceed maxPointsPerCentroid \(32\)$/,
+      ],
+    ] as const) {
+      const error = await expectRejects(loose(options), message);
+      expect(error).toBeInstanceOf(RangeError);
+    }
+    expect(ivf.isTrained).toBe(false); // nothing ran
+    await ivf.train(sample, { niter: undefined }); // undefined = not given
+    expect(ivf.isTrained).toBe(true);
+    ivf.dispose();
+
+    for (const [factory, kind] of [
+      ['Flat', 'flat'],
+      ['HNSW16', 'hnsw'],
+      ['PCA16,IVF16,Flat', 'other'],
+    ] as const) {
+      const index = FaissIndex.create(D, factory, 'l2');
+      const error = await expectRejects(
+        index.train(sample, { maxPointsPerCentroid: 100, niter: 3 }),
+        new RegExp(`^maxPointsPerCentroid: only IVF indexes take clustering options; this index is ${kind}$`),
+      );
+      expect(error).toBeInstanceOf(RangeError);
+      await expectRejects(index.train(sample, { niter: 3 }), /^niter: only IVF indexes take clustering options/);
+      await index.train(sample, {}); // no options: fine for any index
+      index.dispose();
+    }
+  });
 });
 
 describe('threads and the event loop', { timeout: 60_000 }, () => {

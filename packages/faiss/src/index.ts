@@ -1,5 +1,5 @@
 export { FaissIndex } from './faiss-index.ts';
-export type { FaissIndexKind, FaissMetric, SearchParams, SearchResult } from './faiss-index.ts';
+export type { FaissIndexKind, FaissMetric, SearchParams, SearchResult, TrainOptions } from './faiss-index.ts';
 export { blasPinned, faissVersion, getThreads, setThreads } from './threads.ts';
 export { allowRow, bitmapOf, emptyBitmap, isAllowed } from './bitmap.ts';
 export { scanKernel, scanRows, setScanKernel } from './scan.ts';

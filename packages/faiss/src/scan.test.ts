@@ -494,7 +494,11 @@ describe('scan kernels: SIMD dispatch', () => {
       } else {
         expectThrows(() => setScanKernel('avx2'), RangeError, /need a CPU with AVX2 and FMA/);
       }
-      expectThrows(() => setScanKernel('avx512' as ScanKernel), RangeError, /^kernel must be 'auto', 'sse' or 'avx2', got 'avx512'$/);
+      expectThrows(
+        () => setScanKernel('avx512' as ScanKernel),
+        RangeError,
+        /^kernel must be 'auto', 'sse' or 'avx2', got 'avx512'$/,
+      );
       expectThrows(() => setScanKernel(undefined as unknown as ScanKernel), TypeError, /^kernel must be a string$/);
     } finally {
       expect(setScanKernel('auto')).toBe(DETECTED);
