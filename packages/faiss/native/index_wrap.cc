@@ -10,6 +10,9 @@
 
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace conifer {
 
@@ -44,6 +47,98 @@ struct SpanReader : faiss::IOReader {
   size_t pos = 0;
 };
 
+/// The bytes argument of deserialize(Async): a non-empty Uint8Array (TypeError / ERR_FAISS).
+Napi::Uint8Array serializedBytesArg(const Napi::Value& value) {
+  Napi::Uint8Array bytes = uint8Arg(value, "bytes");
+  if (bytes.ElementLength() == 0) {
+    throw makeError(value.Env(), "faiss: cannot deserialize an empty buffer", kFaissErrorCode);
+  }
+  return bytes;
+}
+
+/// Reads a serialized index from borrowed bytes (any thread; throws on failure). Used by both
+/// deserialize() on the JS thread and deserializeAsync() on the pool, so they accept and reject
+/// exactly the same bytes with the same messages.
+std::shared_ptr<IndexState> readIndexState(const uint8_t* data, size_t size) {
+  SpanReader reader(data, size);
+  std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
+  if (reader.pos != reader.size) {
+    throw std::runtime_error("trailing bytes after the serialized index (" +
+                             std::to_string(reader.size - reader.pos) + ")");
+  }
+  if (index->metric_type != faiss::METRIC_L2 &&
+      index->metric_type != faiss::METRIC_INNER_PRODUCT) {
+    throw std::runtime_error("unsupported metric type " + std::to_string(index->metric_type));
+  }
+  if (index->ntotal > std::numeric_limits<int32_t>::max()) {
+    throw std::runtime_error("index holds more than 2^31-1 vectors");
+  }
+  auto state = std::make_shared<IndexState>(std::move(index));
+  state->externalBytes = state->ntotal.load() * state->d * static_cast<int64_t>(sizeof(float));
+  return state;
+}
+
+/// deserializeAsync(): read_index on the libuv pool, straight from the caller's bytes.
+///
+/// No copy: the worker keeps a strong reference to the Uint8Array (so neither it nor its
+/// ArrayBuffer can be collected while the read runs) and reads through the data pointer taken on
+/// the JS thread (napi_get_typedarray_info has already moved a small on-heap array's bytes off
+/// the V8 heap for good). What a reference cannot prevent is the caller changing the bytes
+/// meanwhile: writing them (or a SharedArrayBuffer's other threads writing them) gives a corrupt
+/// read, and detaching (postMessage/structuredClone transfer, ArrayBuffer.prototype.transfer) or
+/// shrinking a resizable buffer can free or unmap the memory under the reader. The contract
+/// (faiss-index.ts) forbids all of that until the promise settles; OnOK still refuses the result
+/// when it sees the buffer detached or resized, since it was read from memory in flux.
+class DeserializeWorker : public Napi::AsyncWorker {
+ public:
+  DeserializeWorker(Napi::Env env, const Napi::Uint8Array& bytes)
+      : Napi::AsyncWorker(env, "conifer:faiss:deserialize"),
+        bytesRef_(Napi::Persistent(bytes.As<Napi::Object>())),
+        data_(bytes.Data()),
+        size_(bytes.ElementLength()),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    auto error = captureErrors([this] { state_ = readIndexState(data_, size_); });
+    if (error) SetError(*error);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Uint8Array bytes = bytesRef_.Value().As<Napi::Uint8Array>();
+    bytesRef_.Reset();
+    if (bytes.ArrayBuffer().IsDetached() || bytes.ElementLength() != size_) {
+      state_.reset();
+      deferred_.Reject(makeError(env,
+                                 "faiss: the bytes were detached or resized while "
+                                 "deserializeAsync() was reading them",
+                                 kFaissErrorCode)
+                           .Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(IndexWrap::instantiate(env, std::move(state_)));
+    } catch (const Napi::Error& error) {  // a rejection, not an uncaught exception
+      deferred_.Reject(error.Value());
+    }
+  }
+
+  void OnError(const Napi::Error& error) override {
+    bytesRef_.Reset();
+    deferred_.Reject(makeError(Env(), error.Message(), kFaissErrorCode).Value());
+  }
+
+ private:
+  Napi::ObjectReference bytesRef_;
+  const uint8_t* data_;
+  size_t size_;
+  std::shared_ptr<IndexState> state_;
+  Napi::Promise::Deferred deferred_;
+};
+
 Napi::Error disposedError(Napi::Env env) {
   return makeError(env, "faiss index is disposed", kDisposedErrorCode);
 }
@@ -63,6 +158,7 @@ Napi::Function IndexWrap::define(Napi::Env env) {
       {
           StaticMethod<&IndexWrap::create>("create"),
           StaticMethod<&IndexWrap::deserialize>("deserialize"),
+          StaticMethod<&IndexWrap::deserializeAsync>("deserializeAsync"),
           InstanceAccessor<&IndexWrap::d>("d"),
           InstanceAccessor<&IndexWrap::ntotal>("ntotal"),
           InstanceAccessor<&IndexWrap::isTrained>("isTrained"),
@@ -144,29 +240,18 @@ Napi::Value IndexWrap::create(const Napi::CallbackInfo& info) {
 
 Napi::Value IndexWrap::deserialize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Uint8Array bytes = uint8Arg(info[0], "bytes");
-  if (bytes.ElementLength() == 0) {
-    throw makeError(env, "faiss: cannot deserialize an empty buffer", kFaissErrorCode);
-  }
+  Napi::Uint8Array bytes = serializedBytesArg(info[0]);
   std::shared_ptr<IndexState> state;
-  runOrThrow(env, [&] {
-    SpanReader reader(bytes.Data(), bytes.ElementLength());
-    std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
-    if (reader.pos != reader.size) {
-      throw std::runtime_error("trailing bytes after the serialized index (" +
-                               std::to_string(reader.size - reader.pos) + ")");
-    }
-    if (index->metric_type != faiss::METRIC_L2 &&
-        index->metric_type != faiss::METRIC_INNER_PRODUCT) {
-      throw std::runtime_error("unsupported metric type " + std::to_string(index->metric_type));
-    }
-    if (index->ntotal > std::numeric_limits<int32_t>::max()) {
-      throw std::runtime_error("index holds more than 2^31-1 vectors");
-    }
-    state = std::make_shared<IndexState>(std::move(index));
-    state->externalBytes = state->ntotal.load() * state->d * static_cast<int64_t>(sizeof(float));
-  });
+  runOrThrow(env, [&] { state = readIndexState(bytes.Data(), bytes.ElementLength()); });
   return instantiate(env, std::move(state));
+}
+
+Napi::Value IndexWrap::deserializeAsync(const Napi::CallbackInfo& info) {
+  Napi::Uint8Array bytes = serializedBytesArg(info[0]);
+  auto* worker = new DeserializeWorker(info.Env(), bytes);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,14 +15,17 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   /// Defines the class and keeps its constructor in the addon's instance data.
   static Napi::Function define(Napi::Env env);
 
-  /// Not callable from JS: instances come from Index.create / Index.deserialize.
+  /// Not callable from JS: instances come from Index.create / Index.deserialize(Async).
   explicit IndexWrap(const Napi::CallbackInfo& info);
   ~IndexWrap() override;
+
+  /// A new JS Index owning `state` (JS thread only).
+  static Napi::Object instantiate(Napi::Env env, std::shared_ptr<IndexState> state);
 
  private:
   static Napi::Value create(const Napi::CallbackInfo& info);
   static Napi::Value deserialize(const Napi::CallbackInfo& info);
-  static Napi::Object instantiate(Napi::Env env, std::shared_ptr<IndexState> state);
+  static Napi::Value deserializeAsync(const Napi::CallbackInfo& info);
 
   Napi::Value d(const Napi::CallbackInfo& info);
   Napi::Value ntotal(const Napi::CallbackInfo& info);

@@ -111,6 +111,31 @@ export class FaissIndex {
     return new FaissIndex(binding().Index.deserialize(bytes));
   }
 
+  /**
+   * {@link deserialize} off the event loop: faiss reads the index on the libuv thread pool, so a
+   * large index (hundreds of MB, ~100 ms or more to read) does not hold the event loop. Accepts and
+   * rejects exactly the bytes deserialize() does, with the same errors (code ERR_FAISS; TypeError
+   * for a non-Uint8Array), as a rejected promise.
+   *
+   * `bytes` is read in place, not copied: the addon holds a reference to the array until the
+   * promise settles (so it cannot be garbage collected), and **the caller must leave it alone
+   * meanwhile**: do not write to it (nor let another thread write to its SharedArrayBuffer), and
+   * do not transfer, detach or resize its ArrayBuffer. Writes give a corrupt index or a faiss
+   * error; a detached, transferred or shrunk buffer can be freed while faiss reads it (a crash).
+   * When the buffer is seen detached or resized at the end, the promise rejects (ERR_FAISS).
+   * Once it settles, the index owns its own copy of everything and `bytes` may be reused.
+   *
+   * Occupies one libuv pool thread while it runs (UV_THREADPOOL_SIZE, default 4, shared with
+   * searches and fs).
+   *
+   * @example
+   * const bytes = await readFile(path); // a Buffer is a Uint8Array
+   * const index = await FaissIndex.deserializeAsync(bytes);
+   */
+  static async deserializeAsync(bytes: Uint8Array): Promise<FaissIndex> {
+    return new FaissIndex(await binding().Index.deserializeAsync(bytes));
+  }
+
   /** Vector dimension. */
   get d(): number {
     return this.#native.d;

@@ -1,7 +1,10 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { stat } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FaissIndex,
@@ -15,6 +18,12 @@ import {
 } from './index.ts';
 import type { FaissMetric, SearchResult, TrainOptions } from './index.ts';
 import { bruteForce, clusteredVectors, normalizeRows, recallAtK, rng, rowOf } from './synthetic.ts';
+
+/** global.gc without starting node with --expose-gc (test-only: flags set at run time). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
 
 const D = 32;
 const N = 5000;
@@ -284,6 +293,143 @@ describe('serialize / deserialize', { timeout: 60_000 }, () => {
     const copy = FaissIndex.deserialize(padded.subarray(7, 7 + bytes.length));
     expect(copy.ntotal).toBe(10);
     expect(copy.reconstruct(9)).toEqual(base.slice(9 * D, 10 * D));
+    const asyncCopy = await FaissIndex.deserializeAsync(padded.subarray(7, 7 + bytes.length));
+    expect(asyncCopy.ntotal).toBe(10);
+    expect(asyncCopy.reconstruct(9)).toEqual(base.slice(9 * D, 10 * D));
+  });
+});
+
+describe('deserializeAsync', { timeout: 60_000 }, () => {
+  const { base, queries } = clusteredSet();
+
+  for (const [factory, metric] of [
+    ['Flat', 'l2'],
+    ['IVF64,Flat', 'l2'],
+    ['IVF16,SQ8', 'ip'],
+    ['HNSW32', 'l2'],
+  ] as const) {
+    it(`${factory} (${metric}): the same index as deserialize()`, async () => {
+      const index = await built(factory, metric, base);
+      const bytes = index.serialize();
+      index.dispose();
+      const sync = FaissIndex.deserialize(bytes);
+      const copy = await FaissIndex.deserializeAsync(bytes);
+      expect(copy).toBeInstanceOf(FaissIndex);
+      expect([copy.d, copy.ntotal, copy.isTrained, copy.metric, copy.kind]).toEqual([
+        sync.d,
+        sync.ntotal,
+        sync.isTrained,
+        sync.metric,
+        sync.kind,
+      ]);
+      const params = factory.startsWith('IVF') ? { nprobe: 4 } : factory === 'HNSW32' ? { efSearch: 32 } : {};
+      const a = await sync.search(queries, K, params);
+      const b = await copy.search(queries, K, params);
+      expect(b.labels).toEqual(a.labels);
+      expect(b.distances).toEqual(a.distances);
+      expect(sameBytes(copy.serialize(), bytes)).toBe(true);
+      // Independent of the bytes once settled, and of the other copy.
+      bytes.fill(0);
+      sync.dispose();
+      expect((await copy.search(queries, K, params)).labels).toEqual(a.labels);
+      copy.dispose();
+    });
+  }
+
+  it('rejects what deserialize() throws on, with the same message and code', async () => {
+    const ivf = await built('IVF16,Flat', 'l2', base);
+    const bytes = ivf.serialize();
+    ivf.dispose();
+    const random = rng(5);
+    const trailing = new Uint8Array(bytes.length + 8);
+    trailing.set(bytes);
+    const badHeader = bytes.slice();
+    badHeader[0] = 0x58;
+    const cases: unknown[] = [
+      Uint8Array.from({ length: 4096 }, () => Math.floor(random() * 256)),
+      ...[4, 20, 100, bytes.length >> 1, bytes.length - 1].map((cut) => bytes.subarray(0, cut)),
+      trailing,
+      badHeader,
+      new Uint8Array(0),
+      'abc',
+      new Int8Array(16),
+    ];
+    for (const input of cases) {
+      const thrown = expectThrows(() => FaissIndex.deserialize(input as Uint8Array), /./);
+      const rejected = await expectRejects(FaissIndex.deserializeAsync(input as Uint8Array), /./);
+      expect(rejected.constructor).toBe(thrown.constructor);
+      expect(rejected.message).toBe(thrown.message);
+      expect((rejected as { code?: string }).code).toBe((thrown as { code?: string }).code);
+    }
+    // Spot checks of what those are.
+    await expectRejects(FaissIndex.deserializeAsync(trailing), /trailing bytes/, 'ERR_FAISS');
+    await expectRejects(FaissIndex.deserializeAsync(new Uint8Array(0)), /empty buffer/, 'ERR_FAISS');
+    const typeError = await expectRejects(FaissIndex.deserializeAsync('abc' as unknown as Uint8Array), /Uint8Array/);
+    expect(typeError).toBeInstanceOf(TypeError);
+  });
+
+  it('rejects when the buffer is detached while it is being read', async () => {
+    const index = await built('Flat', 'l2', base.subarray(0, 100 * D));
+    const bytes = index.serialize();
+    index.dispose();
+    const reading = FaissIndex.deserializeAsync(bytes);
+    // Moved, not freed: `moved` keeps the memory alive (the contract forbids this; the test only
+    // checks that the result of a read from a buffer in flux is refused).
+    const buffer = bytes.buffer as ArrayBuffer;
+    const moved = structuredClone(buffer, { transfer: [buffer] });
+    expect(bytes.length).toBe(0);
+    await expectRejects(reading, /detached or resized while deserializeAsync\(\) was reading/, 'ERR_FAISS');
+    expect(moved.byteLength).toBeGreaterThan(0);
+  });
+
+  it('keeps the event loop running while a 50 MB index is read, and the bytes alive', async () => {
+    const d = 128;
+    const n = 100_000;
+    let bytes: Uint8Array;
+    let last: Float32Array;
+    {
+      const vectors = new Float32Array(n * d);
+      for (let i = 0; i < vectors.length; i += 61) vectors[i] = (i % 1009) / 1009;
+      last = vectors.slice((n - 1) * d);
+      const index = FaissIndex.create(d, 'Flat', 'l2');
+      await index.add(vectors);
+      bytes = index.serialize();
+      index.dispose();
+    }
+    expect(bytes.length).toBeGreaterThan(50e6);
+
+    // Start from an I/O callback (the continuation of an fs callback runs in libuv's poll phase):
+    // the check phase, which runs setImmediate callbacks, comes next in the same loop iteration,
+    // while a completed pool job is only seen by the next poll. So an immediate queued right
+    // after the call runs before the promise settles however fast the read is — unless the read
+    // blocked the loop (as deserialize() wrapped in a promise would: it resolves first, below).
+    await new Promise((resolve) => stat(fileURLToPath(import.meta.url), resolve));
+    const events: string[] = [];
+    const reading = FaissIndex.deserializeAsync(bytes.slice()).then((index) => {
+      events.push('resolved');
+      return index;
+    });
+    setImmediate(() => events.push('immediate'));
+    // The only reference to that copy of the bytes is the addon's: collecting garbage now must
+    // not free it under the reader.
+    collectGarbage();
+    const copy = await reading;
+    expect(events).toEqual(['immediate', 'resolved']);
+    expect(copy.ntotal).toBe(n);
+    expect(copy.reconstruct(n - 1)).toEqual(last);
+
+    await new Promise((resolve) => stat(fileURLToPath(import.meta.url), resolve));
+    const syncEvents: string[] = [];
+    const syncReading = Promise.resolve()
+      .then(() => FaissIndex.deserialize(bytes))
+      .then((index) => {
+        syncEvents.push('resolved');
+        return index;
+      });
+    setImmediate(() => syncEvents.push('immediate'));
+    (await syncReading).dispose();
+    expect(syncEvents).toEqual(['resolved']);
+    copy.dispose();
   });
 });
 

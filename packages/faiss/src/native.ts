@@ -42,6 +42,8 @@ export interface NativeBinding {
   Index: {
     create(d: number, factory: string, metric: 'l2' | 'ip'): NativeIndex;
     deserialize(bytes: Uint8Array): NativeIndex;
+    /** read_index on the libuv pool, reading `bytes` in place (see faiss-index.ts). */
+    deserializeAsync(bytes: Uint8Array): Promise<NativeIndex>;
   };
   /** Exact top-k over rows of `vectors`, read in place (native/scan.cc); see scan.ts. */
   scanRows(
