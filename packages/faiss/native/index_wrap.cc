@@ -8,6 +8,7 @@
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -60,6 +61,10 @@ Napi::Uint8Array serializedBytesArg(const Napi::Value& value) {
 /// deserialize() on the JS thread and deserializeAsync() on the pool, so they accept and reject
 /// exactly the same bytes with the same messages.
 std::shared_ptr<IndexState> readIndexState(const uint8_t* data, size_t size) {
+  // faiss's read errors end with strerror(errno), which SpanReader never sets: clear it so the
+  // message says "(Success)" on every thread instead of whatever errno the thread last had
+  // (the JS thread's is often libuv's EAGAIN, "Resource temporarily unavailable").
+  errno = 0;
   SpanReader reader(data, size);
   std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
   if (reader.pos != reader.size) {
