@@ -10,6 +10,7 @@ import {
   planCompaction,
   rowsFromMemtable,
   SlabReader,
+  type AnnDonor,
   type CompactionPlan,
   type Compactor,
   type Manifest,
@@ -292,6 +293,13 @@ export class Namespace {
     return { ref, reader: await SlabReader.load(id, bytes, { verify: false }) };
   }
 
+  /** The largest ANN slab of the namespace: its trained quantizer can serve the next build. */
+  #annDonor(): AnnDonor | undefined {
+    let best: SlabReader | undefined;
+    for (const reader of this.#readers.values()) if (reader.header.ann && (!best || reader.count > best.count)) best = reader;
+    return best ? { header: best.header.ann!, bytes: best.annBytes()! } : undefined;
+  }
+
   /** Merges a compaction's inputs into one slab (in a worker thread) and stores it. */
   async #compact(plan: CompactionPlan): Promise<{ ref: SlabRef; reader: SlabReader } | undefined> {
     const output = await this.#compactor.run({
@@ -301,6 +309,7 @@ export class Namespace {
       metric: this.#metric,
       level: plan.outputLevel,
       ann: this.#config.ann,
+      donor: this.#annDonor(),
     });
     if (output.annBuild) this.#logger.info({ namespace: this.name, rows: output.header?.count, ...output.annBuild }, 'built ANN index');
     return output.header ? this.#storeSlab(output.bytes, output.header) : undefined;
@@ -332,6 +341,8 @@ export class Namespace {
           if (!obj) throw new Error(`slab ${ref.id} referenced by manifest v${manifest.version} is missing`);
           reader = await SlabReader.load(ref.id, obj.data);
         }
+        // The ANN index is read into native memory off the event loop before queries see the slab.
+        await reader.loadAnn();
         readers.set(ref.id, reader);
       }),
     );

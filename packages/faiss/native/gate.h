@@ -74,6 +74,14 @@ class IndexGate {
     writer_ = true;
   }
 
+  /// Exclusive access for the JS thread: false (without waiting) when anyone holds the gate.
+  bool tryLockExclusiveNow() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (writer_ || readers_ > 0) return false;
+    writer_ = true;
+    return true;
+  }
+
   void unlockExclusive() {
     std::lock_guard<std::mutex> lock(mu_);
     writer_ = false;

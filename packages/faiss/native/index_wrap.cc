@@ -175,6 +175,7 @@ Napi::Function IndexWrap::define(Napi::Env env) {
           InstanceMethod<&IndexWrap::search>("search"),
           InstanceMethod<&IndexWrap::reconstruct>("reconstruct"),
           InstanceMethod<&IndexWrap::serialize>("serialize"),
+          InstanceMethod<&IndexWrap::reset>("reset"),
           InstanceMethod<&IndexWrap::dispose>("dispose"),
       });
   auto* data = new AddonData();
@@ -429,6 +430,20 @@ Napi::Value IndexWrap::serialize(const Napi::CallbackInfo& info) {
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, writer.data.size());
   if (!writer.data.empty()) std::memcpy(buffer.Data(), writer.data.data(), writer.data.size());
   return Napi::Uint8Array::New(env, writer.data.size(), buffer, 0);
+}
+
+Napi::Value IndexWrap::reset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IndexState& s = live(env);
+  if (!s.gate.tryLockExclusiveNow()) throw busyError(env, "reset()");
+  auto error = captureErrors([&] { s.index->reset(); });
+  s.ntotal.store(s.index->ntotal, std::memory_order_release);
+  s.gate.unlockExclusive();
+  int64_t ignored;
+  napi_adjust_external_memory(env, -s.externalBytes, &ignored);
+  s.externalBytes = 0;
+  if (error) throw makeError(env, *error, kFaissErrorCode);
+  return env.Undefined();
 }
 
 Napi::Value IndexWrap::dispose(const Napi::CallbackInfo& info) {

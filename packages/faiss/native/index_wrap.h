@@ -39,6 +39,7 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value search(const Napi::CallbackInfo& info);
   Napi::Value reconstruct(const Napi::CallbackInfo& info);
   Napi::Value serialize(const Napi::CallbackInfo& info);
+  Napi::Value reset(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
 
   /// The state, or a thrown ERR_FAISS_DISPOSED error.

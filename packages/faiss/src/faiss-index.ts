@@ -208,6 +208,16 @@ export class FaissIndex {
   }
 
   /**
+   * Removes every vector but keeps what training learned (an IVF index's coarse quantizer and
+   * scalar-quantizer ranges): the next add() starts again at label 0 without training. This is
+   * how a new index reuses another's quantizer: deserialize it, reset(), add(). Synchronous;
+   * throws ERR_FAISS_BUSY while any search, train() or add() is running.
+   */
+  reset(): void {
+    this.#native.reset();
+  }
+
+  /**
    * Frees the native index now (or, when searches are still running, as soon as they finish).
    * Later calls throw (code ERR_FAISS_DISPOSED). Indexes not disposed are freed when garbage
    * collected; their memory is reported to V8 as external memory.

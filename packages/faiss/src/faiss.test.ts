@@ -467,6 +467,32 @@ describe('reconstruct, add, metadata', { timeout: 60_000 }, () => {
   }
 });
 
+describe('reset', { timeout: 60_000 }, () => {
+  const { base, queries } = clusteredSet();
+
+  it('empties an index but keeps its training: re-adding gives the same index without training', async () => {
+    const original = await built('IVF32,Flat', 'l2', base);
+    const donor = FaissIndex.deserialize(original.serialize());
+    donor.reset();
+    expect([donor.ntotal, donor.isTrained]).toEqual([0, true]);
+    await donor.add(base);
+    expect(sameBytes(donor.serialize(), original.serialize())).toBe(true);
+    const a = await donor.search(queries, K, { nprobe: 4 });
+    const b = await original.search(queries, K, { nprobe: 4 });
+    expect(a.labels).toEqual(b.labels);
+    original.dispose();
+    donor.dispose();
+  });
+
+  it('is refused after dispose', async () => {
+    const index = await built('Flat', 'l2', base);
+    index.reset();
+    expect(index.ntotal).toBe(0);
+    index.dispose();
+    expectThrows(() => index.reset(), /disposed/, 'ERR_FAISS_DISPOSED');
+  });
+});
+
 describe('train options (IVF clustering parameters)', { timeout: 60_000 }, () => {
   const { base, queries } = clusteredSet();
   const nlist = 64;

@@ -35,6 +35,7 @@ export interface NativeIndex {
   ): Promise<NativeSearchResult>;
   reconstruct(id: number): Float32Array;
   serialize(): Uint8Array;
+  reset(): void;
   dispose(): void;
 }
 

@@ -77,9 +77,40 @@ function gather(vectors: Float32Array, dimension: number, rows: number[]): Float
   return out;
 }
 
+/** A trained ANN index of another slab whose coarse quantizer a new build may reuse. */
+export interface AnnDonor {
+  header: AnnHeader;
+  /** Its serialized index (the donor slab's ANN section). */
+  bytes: Uint8Array;
+}
+
+/** Points per centroid the k-means training samples (faiss asks for 39; 16 trains 2.5× faster). */
+const TRAIN_POINTS_PER_CENTROID = 16;
+
+function nlistOf(factory: string): number {
+  return Number(/^IVF(\d+)/.exec(factory)?.[1] ?? 0);
+}
+
 /**
- * Builds and calibrates the ANN index of a slab's vectors (row-major, in slab row order). Runs
- * train/add/search on the libuv pool, so the event loop stays free.
+ * Whether a donor's quantizer suits a new index: same metric, normalization and code type, and a
+ * list count within a factor of two of what this size would get (lists then hold 0.5–2× the
+ * usual rows; the calibration measures the outcome either way).
+ */
+export function donorFits(donor: AnnHeader, factory: string, faissMetric: FaissMetric, normalized: boolean): boolean {
+  const want = nlistOf(factory);
+  const have = nlistOf(donor.factory);
+  const codes = (f: string) => f.slice(f.indexOf(','));
+  return donor.faissMetric === faissMetric && donor.normalized === normalized && codes(donor.factory) === codes(factory) && have >= want / 2 && have <= want * 2;
+}
+
+/**
+ * Builds and calibrates the ANN index of a slab's vectors (row-major, in slab row order).
+ *
+ * Training (k-means of the coarse quantizer) is most of an index build. Compaction rewrites the
+ * same data at every level of the tree, so a build reuses the quantizer of a `donor` — another
+ * slab's index, trained once — when it fits (see {@link donorFits}), and trains on a 16-points-
+ * per-centroid sample otherwise. The calibration then measures the recall actually reached; if a
+ * reused quantizer cannot reach the target at any knob value, the index is trained afresh.
  */
 export async function buildAnn(
   vectors: Float32Array,
@@ -87,7 +118,8 @@ export async function buildAnn(
   dimension: number,
   metric: Metric,
   policy: AnnPolicy = DEFAULT_ANN_POLICY,
-): Promise<{ header: AnnHeader; bytes: Uint8Array }> {
+  donor?: AnnDonor,
+): Promise<{ header: AnnHeader; bytes: Uint8Array; trained: 'donor' | 'sample' }> {
   const normalized = metric === 'cosine';
   let data = vectors;
   if (normalized) {
@@ -100,17 +132,46 @@ export async function buildAnn(
     }
   }
   const faissMetric = faissMetricOf(metric);
-  const { factory, oversample } = chooseFactory(count, dimension);
-  const nlist = Number(/^IVF(\d+)/.exec(factory)![1]);
-  const index = FaissIndex.create(dimension, factory, faissMetric);
+  const chosen = chooseFactory(count, dimension);
+  const wanted = Math.min(0.995, policy.recallTarget + CALIBRATION_MARGIN);
+  if (donor && donorFits(donor.header, chosen.factory, faissMetric, normalized)) {
+    const index = FaissIndex.deserialize(donor.bytes);
+    index.reset();
+    const built = await addAndCalibrate(index, donor.header.factory, chosen.oversample, data, count, dimension, faissMetric, normalized, policy);
+    if (built.header.calibration.some((p) => p.recall >= wanted)) return { ...built, trained: 'donor' };
+  }
+  const index = FaissIndex.create(dimension, chosen.factory, faissMetric);
+  const nlist = nlistOf(chosen.factory);
+  try {
+    const sample = gather(data, dimension, sampleRows(count, Math.min(count, nlist * TRAIN_POINTS_PER_CENTROID), 1));
+    await index.train(sample, { minPointsPerCentroid: Math.min(TRAIN_POINTS_PER_CENTROID, Math.max(1, Math.floor(count / nlist))) });
+  } catch (err) {
+    index.dispose();
+    throw err;
+  }
+  return { ...(await addAndCalibrate(index, chosen.factory, chosen.oversample, data, count, dimension, faissMetric, normalized, policy)), trained: 'sample' };
+}
+
+/**
+ * Adds the vectors to a trained index and measures recall@10 for increasing nprobe on held-out
+ * queries: rows of the slab, whose own match is excluded on both sides, so the measured recall is
+ * that of finding *other* neighbours. Disposes the index.
+ */
+async function addAndCalibrate(
+  index: FaissIndex,
+  factory: string,
+  oversample: number,
+  data: Float32Array,
+  count: number,
+  dimension: number,
+  faissMetric: FaissMetric,
+  normalized: boolean,
+  policy: AnnPolicy,
+): Promise<{ header: AnnHeader; bytes: Uint8Array }> {
+  const nlist = nlistOf(factory);
   const exact = FaissIndex.create(dimension, 'Flat', faissMetric);
   try {
-    // k-means wants ~40 points per centroid; more only slows training.
-    await index.train(gather(data, dimension, sampleRows(count, Math.min(count, nlist * 40), 1)));
     await index.add(data);
-
-    // Calibration on held-out queries: rows of the slab, whose own match is excluded on both
-    // sides, so the measured recall is that of finding *other* neighbours.
     const queryRows = sampleRows(count, Math.min(policy.calibrationQueries, count), 2);
     const queries = gather(data, dimension, queryRows);
     await exact.add(data);

@@ -1,6 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import type { Metric } from '@conifer/core';
-import { buildAnn, type AnnHeader, type AnnPolicy } from './ann.ts';
+import { buildAnn, type AnnDonor, type AnnHeader, type AnnPolicy } from './ann.ts';
 import { buildSlab } from './builder.ts';
 import { mergeSlabRows } from './compaction.ts';
 import type { SlabHeader } from './format.ts';
@@ -19,6 +19,8 @@ export interface CompactionJob {
   level: number;
   /** The ANN policy; the output gets an index when it has at least `ann.minRows` rows. */
   ann: AnnPolicy;
+  /** Another slab's trained index whose quantizer the output's index may reuse (see buildAnn). */
+  donor?: AnnDonor | undefined;
 }
 
 export interface CompactionOutput {
@@ -26,7 +28,7 @@ export interface CompactionOutput {
   bytes: Uint8Array;
   header: SlabHeader | undefined;
   /** Set when an ANN index was built: what the log line reports. */
-  annBuild?: { factory: string; calibration: AnnHeader['calibration']; ms: number } | undefined;
+  annBuild?: { factory: string; calibration: AnnHeader['calibration']; ms: number; trained: 'donor' | 'sample' } | undefined;
   /** The thread that ran the job (diagnostics: a worker's id, 0 on the main thread). */
   threadId: number;
 }
@@ -49,8 +51,8 @@ export async function runCompactionJob(job: CompactionJob): Promise<CompactionOu
       if (row.values) vectors.set(row.values, i * job.dimension);
     });
     const started = performance.now();
-    ann = await buildAnn(vectors, rows.length, job.dimension, job.metric, job.ann);
-    annBuild = { factory: ann.header.factory, calibration: ann.header.calibration, ms: Math.round(performance.now() - started) };
+    ann = await buildAnn(vectors, rows.length, job.dimension, job.metric, job.ann, job.donor);
+    annBuild = { factory: ann.header.factory, calibration: ann.header.calibration, ms: Math.round(performance.now() - started), trained: ann.trained };
   }
   const { bytes, header } = await buildSlab(rows, { dimension: job.dimension, level: job.level, ann });
   return { bytes, header, annBuild, threadId };

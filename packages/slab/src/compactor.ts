@@ -64,7 +64,8 @@ export class Compactor {
       if (this.#options.inline) return await runCompactionJob(job);
       const inputs = [];
       for (const input of job.inputs) inputs.push({ id: input.id, bytes: await shared(input.bytes) });
-      return await this.#send(slot, { ...job, inputs });
+      const donor = job.donor ? { header: job.donor.header, bytes: await shared(job.donor.bytes) } : undefined;
+      return await this.#send(slot, { ...job, inputs, donor });
     } finally {
       this.#release(slot);
     }

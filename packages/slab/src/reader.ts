@@ -58,6 +58,7 @@ export class SlabReader {
   #metadataIndex: MetadataIndex | undefined;
   #metadataIndexBuild: Promise<MetadataIndex> | undefined;
   #ann: FaissIndex | undefined;
+  #annLoading: Promise<void> | undefined;
   readonly #metadata: (Metadata | undefined | null)[];
 
   /**
@@ -120,12 +121,33 @@ export class SlabReader {
     return new SlabReader(id, bytes, { ids });
   }
 
-  /** The slab's ANN index (loaded into native memory on first use), or undefined for a flat slab. */
+  /**
+   * Loads the ANN index into native memory on the libuv pool (a compacted million-row slab's index
+   * is hundreds of megabytes: reading it on the event loop would hold every request). The engine
+   * calls this before a slab serves queries; ann() then finds it loaded.
+   */
+  async loadAnn(): Promise<void> {
+    const bytes = this.annBytes();
+    if (!bytes || this.#ann) return;
+    this.#annLoading ??= FaissIndex.deserializeAsync(bytes).then((index) => {
+      if (this.#ann) index.dispose();
+      else this.#ann = index;
+    });
+    await this.#annLoading;
+  }
+
+  /** The slab's ANN index (loaded on first use if loadAnn() was not awaited), or undefined for a flat slab. */
   ann(): FaissIndex | undefined {
     const info = this.header.ann;
     if (!info) return undefined;
-    this.#ann ??= FaissIndex.deserialize(this.bytes.subarray(this.header.sections.ann, this.header.sections.ann + info.bytes));
+    this.#ann ??= FaissIndex.deserialize(this.annBytes()!);
     return this.#ann;
+  }
+
+  /** The serialized ANN index inside the slab (a view), or undefined for a flat slab. */
+  annBytes(): Uint8Array | undefined {
+    const info = this.header.ann;
+    return info ? this.bytes.subarray(this.header.sections.ann, this.header.sections.ann + info.bytes) : undefined;
   }
 
   /** Frees the native ANN index now rather than at garbage collection. */

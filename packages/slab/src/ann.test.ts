@@ -1,0 +1,40 @@
+import { mulberry32 } from '@conifer/core';
+import { describe, expect, it } from 'vitest';
+import { buildAnn, chooseFactory, CALIBRATION_MARGIN, DEFAULT_ANN_POLICY, donorFits } from './ann.ts';
+
+/** Clustered vectors (so IVF has structure to learn), seeded. */
+function clustered(n: number, dim: number, seed: number): Float32Array {
+  const rand = mulberry32(seed);
+  const centres = Array.from({ length: 40 }, () => Array.from({ length: dim }, () => rand() * 10));
+  const out = new Float32Array(n * dim);
+  for (let r = 0; r < n; r++) {
+    const c = centres[Math.floor(rand() * centres.length)]!;
+    for (let d = 0; d < dim; d++) out[r * dim + d] = c[d]! + (rand() - 0.5);
+  }
+  return out;
+}
+
+describe('buildAnn', { timeout: 60_000 }, () => {
+  const dim = 16;
+  const policy = { ...DEFAULT_ANN_POLICY, minRows: 1000 };
+
+  it('trains on a sample, then a later build reuses that quantizer and still meets the target', async () => {
+    const first = await buildAnn(clustered(8000, dim, 1), 8000, dim, 'euclidean', policy);
+    expect(first.trained).toBe('sample');
+    const second = await buildAnn(clustered(12_000, dim, 2), 12_000, dim, 'euclidean', policy, first);
+    expect(second.trained).toBe('donor');
+    expect(second.header.factory).toBe(first.header.factory);
+    expect(second.header.calibration.at(-1)!.recall).toBeGreaterThanOrEqual(policy.recallTarget + CALIBRATION_MARGIN);
+  });
+
+  it('trains afresh when the donor does not fit', async () => {
+    const cosine = await buildAnn(clustered(8000, dim, 3), 8000, dim, 'cosine', policy);
+    const euclidean = await buildAnn(clustered(8000, dim, 4), 8000, dim, 'euclidean', policy, cosine);
+    expect(euclidean.trained).toBe('sample');
+    expect(donorFits(cosine.header, chooseFactory(8000, dim).factory, 'ip', true)).toBe(true);
+    // Four times the rows wants twice the lists: still within reach; sixteen times is not.
+    expect(donorFits(cosine.header, chooseFactory(32_000, dim).factory, 'ip', true)).toBe(true);
+    expect(donorFits(cosine.header, chooseFactory(8000 * 64, dim).factory, 'ip', true)).toBe(false);
+    expect(donorFits(cosine.header, chooseFactory(8000, 600).factory, 'ip', true)).toBe(false);
+  });
+});
