@@ -75,3 +75,31 @@ for (const metric of ['euclidean', 'cosine'] as const) {
     }, 120_000);
   });
 }
+
+describe('indexing flat slabs', () => {
+  it('gives a lone flat slab too large to scan cheaply an ANN index once the namespace settles', async () => {
+    const vectors = dataset(11, 6_000);
+    const engine = new Engine({
+      store: new MemoryObjectStore(),
+      // One flush, nothing to merge it with: without indexing it would stay flat.
+      config: { memtableMaxRecords: 100_000, exactBudget: 4096, tickMs: 60_000 },
+    });
+    const index = { id: 'idx_flat', dimension: DIM, metric: 'euclidean' as const };
+    await engine.upsert(index, '', vectors.map((values, i) => ({ id: `r${i}`, values })));
+    await engine.flush(index, '');
+    const slabs = (await engine.describeNamespace(index, '')).slabs;
+    expect(slabs.map((s) => [s.level, s.records, s.index.startsWith('IVF')])).toEqual([[1, 6_000, true]]);
+    const got = await engine.query(index, '', { vector: vectors[42]!, topK: 1 });
+    expect(got.matches[0]?.id).toBe('r42');
+    await engine.close();
+  }, 60_000);
+
+  it('leaves a flat slab that is cheap to scan as it is', async () => {
+    const engine = new Engine({ store: new MemoryObjectStore(), config: { memtableMaxRecords: 100_000, tickMs: 60_000 } });
+    const index = { id: 'idx_small', dimension: DIM, metric: 'euclidean' as const };
+    await engine.upsert(index, '', dataset(12, 2_000).map((values, i) => ({ id: `r${i}`, values })));
+    await engine.flush(index, '');
+    expect((await engine.describeNamespace(index, '')).slabs.map((s) => [s.level, s.index])).toEqual([[0, 'flat']]);
+    await engine.close();
+  });
+});

@@ -42,6 +42,12 @@ export interface EngineConfig {
    * reads) can finish. Default 60 s.
    */
   gcGraceMs: number;
+  /**
+   * A flat slab too large to scan exactly (rows × dimension above `exactBudget`) gets an ANN index
+   * of its own once the namespace has had no flush for this long, so the last writes before a
+   * quiet period do not stay flat. Default 2 s.
+   */
+  indexIdleMs: number;
   /** Most writes group-committed into one log object. Default 4096. */
   maxLogBatchEntries: number;
   /** How often background maintenance (age flushes) runs. Default 1 s. */
@@ -58,6 +64,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   compactor: { workers: 1, buildThreads: Math.max(1, availableParallelism() - 1), inline: false },
   exactBudget: 2 ** 21,
   gcGraceMs: 60_000,
+  indexIdleMs: 2000,
   maxLogBatchEntries: 4096,
   tickMs: 1000,
 };

@@ -67,6 +67,7 @@ export class Namespace {
   #layers: SlabLayer[] = [];
   #active = new Memtable();
   #activeSince = 0;
+  #lastFlushAt = Date.now();
   /** Frozen memtables waiting to be flushed, newest first. */
   #frozen: Memtable[] = [];
   #flushLoop: Promise<void> | undefined;
@@ -203,9 +204,13 @@ export class Namespace {
     if (this.#active.size >= memtableMaxRecords || this.#active.bytes >= memtableMaxBytes) this.requestFlush();
   }
 
-  /** Called periodically: flushes a memtable whose first write is older than the age limit. */
+  /**
+   * Called periodically: flushes a memtable whose first write is older than the age limit, and
+   * indexes large flat slabs once no flush has happened for `indexIdleMs`.
+   */
   tick(now: number): void {
     if (!this.#active.isEmpty && now - this.#activeSince >= this.#config.memtableMaxAgeMs) this.requestFlush();
+    else if (!this.#flushLoop && now - this.#lastFlushAt >= this.#config.indexIdleMs) this.#scheduleCompaction(true);
   }
 
   /** Freezes the active memtable (if it holds anything) and makes sure the flush loop runs. */
@@ -251,6 +256,7 @@ export class Namespace {
       if (built) this.#inflightSlabs.delete(built.ref.id);
     }
     this.stats.flushes++;
+    this.#lastFlushAt = Date.now();
     this.#scheduleGc();
   }
 
@@ -301,7 +307,7 @@ export class Namespace {
   }
 
   /** Merges a compaction's inputs into one slab (in a worker thread) and stores it. */
-  async #compact(plan: CompactionPlan): Promise<{ ref: SlabRef; reader: SlabReader } | undefined> {
+  async #compact(plan: CompactionPlan & { index: boolean }): Promise<{ ref: SlabRef; reader: SlabReader } | undefined> {
     const output = await this.#compactor.run({
       inputs: plan.inputs.map((ref) => ({ id: ref.id, bytes: this.#readers.get(ref.id)!.bytes })),
       dropTombstones: plan.dropTombstones,
@@ -309,6 +315,7 @@ export class Namespace {
       metric: this.#metric,
       level: plan.outputLevel,
       ann: this.#config.ann,
+      indexAlways: plan.index,
       donor: this.#annDonor(),
     });
     if (output.annBuild) this.#logger.info({ namespace: this.name, rows: output.header?.count, ...output.annBuild }, 'built ANN index');
@@ -353,20 +360,40 @@ export class Namespace {
     this.#layers = layers;
   }
 
-  #scheduleCompaction(): void {
+  /**
+   * The next compaction: a size-tiered merge when one is due; otherwise, with `indexFlat`, the
+   * indexing of a flat slab too large to scan cheaply (the newest first). Left alone, the last
+   * flushes before a namespace goes quiet would stay flat — tens of thousands of rows every query
+   * scans exactly — until more writes arrive to merge them with.
+   */
+  #nextCompaction(indexFlat: boolean): (CompactionPlan & { index: boolean }) | null {
+    const merge = planCompaction(this.#manifest.slabs, this.#config.compaction);
+    if (merge) return { ...merge, index: false };
+    if (!indexFlat) return null;
+    const slabs = this.#manifest.slabs;
+    for (let i = slabs.length - 1; i >= 0; i--) {
+      const ref = slabs[i]!;
+      const reader = this.#readers.get(ref.id);
+      if (!reader || reader.header.ann || (ref.count - ref.tombstones) * this.#dimension <= this.#config.exactBudget) continue;
+      return { start: i, inputs: [ref], outputLevel: ref.level + 1, dropTombstones: i === 0, index: true };
+    }
+    return null;
+  }
+
+  #scheduleCompaction(indexFlat = false): void {
     if (this.#closing || this.#compactionLoop) return;
-    if (!planCompaction(this.#manifest.slabs, this.#config.compaction)) return;
-    this.#compactionLoop = this.#runCompactions()
+    if (!this.#nextCompaction(indexFlat)) return;
+    this.#compactionLoop = this.#runCompactions(indexFlat)
       .catch((err) => this.#logger.error({ err, namespace: this.name }, 'compaction failed'))
       .finally(() => {
         this.#compactionLoop = undefined;
       });
   }
 
-  async #runCompactions(): Promise<void> {
+  async #runCompactions(indexFlat: boolean): Promise<void> {
     for (;;) {
       if (this.#closing) return;
-      const plan = planCompaction(this.#manifest.slabs, this.#config.compaction);
+      const plan = this.#nextCompaction(indexFlat);
       if (!plan) return;
       const built = await this.#compact(plan);
       failpoint('compaction:after-slab');
@@ -462,7 +489,7 @@ export class Namespace {
   async settle(): Promise<void> {
     await this.requestFlush();
     await this.#compactionLoop;
-    this.#scheduleCompaction();
+    this.#scheduleCompaction(true);
     await this.#compactionLoop;
     await this.#gcScheduled;
   }

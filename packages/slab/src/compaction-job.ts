@@ -19,6 +19,8 @@ export interface CompactionJob {
   level: number;
   /** The ANN policy; the output gets an index when it has at least `ann.minRows` rows. */
   ann: AnnPolicy;
+  /** Build an ANN index whatever the row count (indexing a flat slab too large to scan). */
+  indexAlways?: boolean | undefined;
   /** Another slab's trained index whose quantizer the output's index may reuse (see buildAnn). */
   donor?: AnnDonor | undefined;
 }
@@ -33,6 +35,9 @@ export interface CompactionOutput {
   threadId: number;
 }
 
+/** Below this, an index has too few rows per list to be worth it: the slab is scanned exactly. */
+const MIN_INDEXED_ROWS = 1024;
+
 /**
  * Merges the inputs (newest version of each id wins) and writes the output slab, with an ANN
  * index when it is large enough. Pure and self-contained, so it runs the same in a worker thread
@@ -44,7 +49,7 @@ export async function runCompactionJob(job: CompactionJob): Promise<CompactionOu
   if (rows.length === 0) return { bytes: new Uint8Array(0), header: undefined, threadId };
   let ann: Awaited<ReturnType<typeof buildAnn>> | undefined;
   let annBuild: CompactionOutput['annBuild'];
-  if (job.level > 0 && rows.length >= job.ann.minRows) {
+  if (job.level > 0 && (rows.length >= job.ann.minRows || (job.indexAlways && rows.length >= MIN_INDEXED_ROWS))) {
     // Rows come out of the merge in id order, which is the slab's row order: ANN labels = rows.
     const vectors = new Float32Array(rows.length * job.dimension);
     rows.forEach((row, i) => {
