@@ -2,10 +2,13 @@ import { mulberry32 } from '@conifer/core';
 /**
  * Deterministic synthetic datasets: a Gaussian mixture (clusters of different spread), seeded, so
  * every run and every peer sees the same vectors. Queries are drawn from the same mixture and are
- * never indexed (held out). Sizes follow the issue: S 100k×128, M 1M×128, L 1M×768.
+ * never indexed (held out). Sizes follow the issue: S 100k×128, M 1M×128, L 1M×768. The real
+ * dataset (fashion-mnist) is loaded by fashion-mnist.ts into the same shape.
  */
 export interface Dataset {
   name: string;
+  /** One line for the markdown heading: where the vectors come from. */
+  source: string;
   dimension: number;
   vectors: Float32Array;
   count: number;
@@ -23,6 +26,25 @@ export const SIZES = {
 } as const;
 export type SizeName = keyof typeof SIZES;
 
+/** Everything `--size` accepts: the synthetic sizes and the real dataset. */
+export const DATASET_NAMES = [...(Object.keys(SIZES) as SizeName[]), 'fashion-mnist'] as const;
+export type DatasetName = SizeName | 'fashion-mnist';
+
+export function isDatasetName(name: string): name is DatasetName {
+  return (DATASET_NAMES as readonly string[]).includes(name);
+}
+
+/** Per row, a bucket 0–99 (uniform, seeded) for filters of known selectivity: `bucket < p` keeps p%. */
+export function seededBuckets(count: number, rand: () => number): Uint8Array {
+  return Uint8Array.from({ length: count }, () => Math.floor(rand() * 100));
+}
+
+/** Query i of a run (queries are reused round-robin when a run asks for more than the set holds). */
+export function queryOf(ds: Dataset, i: number): Float32Array {
+  const q = i % ds.queryCount;
+  return ds.queries.subarray(q * ds.dimension, (q + 1) * ds.dimension);
+}
+
 export function gaussianMixture(name: string, count: number, dimension: number, queryCount: number, seed = 42): Dataset {
   const rand = mulberry32(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -37,9 +59,10 @@ export function gaussianMixture(name: string, count: number, dimension: number, 
     const s = spreads[c]!;
     for (let d = 0; d < dimension; d++) all[r * dimension + d] = centres[c * dimension + d]! + gauss() * s;
   }
-  const buckets = Uint8Array.from({ length: count }, () => Math.floor(rand() * 100));
+  const buckets = seededBuckets(count, rand);
   return {
     name,
+    source: `Synthetic ${name}, Gaussian mixture of ${clusters} clusters`,
     dimension,
     count,
     vectors: all.subarray(0, count * dimension),

@@ -8,18 +8,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Dataset } from './dataset.ts';
-import { recallAt, runConcurrent, summarize, type LatencySummary } from './stats.ts';
+import { queryOf, type Dataset } from './dataset.ts';
+import { meanRecall, runConcurrent, summarize, type QueryRow } from './stats.ts';
 
 const PEERS = fileURLToPath(new URL('../peers/node_modules/', import.meta.url));
 
-export interface PeerRow {
-  system: string;
-  scenario: string;
-  concurrency: number;
-  recall: number;
-  latency: LatencySummary;
-}
+export type PeerRow = QueryRow;
 
 export function peersInstalled(): boolean {
   return existsSync(join(PEERS, '@lancedb/lancedb')) && existsSync(join(PEERS, 'hnswlib-node'));
@@ -28,12 +22,8 @@ export function peersInstalled(): boolean {
 type Log = (...parts: unknown[]) => void;
 const K = 10;
 
-function recallOf(got: number[][], truth: Int32Array, ds: Dataset, queries: number): number {
-  return got.reduce((s, g, i) => s + recallAt(K, truth.subarray((i % ds.queryCount) * K, (i % ds.queryCount + 1) * K), g), 0) / queries;
-}
-
-function queryOf(ds: Dataset, i: number): Float32Array {
-  return ds.queries.subarray((i % ds.queryCount) * ds.dimension, ((i % ds.queryCount) + 1) * ds.dimension);
+function recallOf(got: number[][], truth: Int32Array, ds: Dataset): number {
+  return meanRecall(K, got, truth, ds.queryCount);
 }
 
 interface LanceQuery {
@@ -81,7 +71,7 @@ export async function benchLanceDB(ds: Dataset, truth: Int32Array, nlist: number
           const res = await lance.vectorSearch(queryOf(ds, i)).limit(K).nprobes(nprobes).select(['id']).toArray();
           got[i] = res.map((r) => Number(r.id));
         });
-        rows.push({ system: `LanceDB embedded (IVF_FLAT ${nlist})`, scenario: `nprobes ${nprobes}`, concurrency, recall: recallOf(got, truth, ds, queries), latency: summarize(run.latencies, run.wallMs) });
+        rows.push({ system: `LanceDB embedded (IVF_FLAT ${nlist})`, scenario: `nprobes ${nprobes}`, concurrency, recall: recallOf(got, truth, ds), latency: summarize(run.latencies, run.wallMs) });
         log('lancedb', nprobes, concurrency, rows.at(-1)!.recall, rows.at(-1)!.latency.p50);
       }
     }
@@ -115,7 +105,7 @@ export async function benchHnswlib(ds: Dataset, truth: Int32Array, queries: numb
     const run = await runConcurrent(queries, 1, async (i) => {
       got[i] = index.searchKnn(Array.from(queryOf(ds, i)), K).neighbors;
     });
-    rows.push({ system: 'hnswlib-node (HNSW M=16)', scenario: `ef ${ef}`, concurrency: 1, recall: recallOf(got, truth, ds, queries), latency: summarize(run.latencies, run.wallMs) });
+    rows.push({ system: 'hnswlib-node (HNSW M=16)', scenario: `ef ${ef}`, concurrency: 1, recall: recallOf(got, truth, ds), latency: summarize(run.latencies, run.wallMs) });
     log('hnswlib', ef, rows.at(-1)!.recall, rows.at(-1)!.latency.p50);
   }
   return { rows, buildMs };

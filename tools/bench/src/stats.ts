@@ -12,6 +12,15 @@ export interface LatencySummary {
   qps: number;
 }
 
+/** One row of a results table: a system at one setting and concurrency. */
+export interface QueryRow {
+  system: string;
+  scenario: string;
+  concurrency: number;
+  recall: number;
+  latency: LatencySummary;
+}
+
 export function summarize(latenciesMs: number[], wallMs: number): LatencySummary {
   const sorted = [...latenciesMs].sort((a, b) => a - b);
   return {
@@ -22,7 +31,22 @@ export function summarize(latenciesMs: number[], wallMs: number): LatencySummary
   };
 }
 
-/** Runs `count` calls of `fn(i)` with `concurrency` in flight; returns per-call latencies and wall time. */
+/**
+ * One turn of the event loop. A caller issues its next request only after one, as a network
+ * client's next request reaches a server through I/O: a call that completes in microtasks alone
+ * (an in-process query over the memtable or a flat slab) would otherwise starve timers and I/O for
+ * the whole run.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Runs `count` calls of `fn(i)` with `concurrency` in flight; returns per-call latencies and wall
+ * time. Each call starts after one event-loop turn, which its latency includes: the time it
+ * waits there for the other callers' synchronous work is its queueing delay, as a request's
+ * would be in a server (latency × QPS ≈ concurrency holds).
+ */
 export async function runConcurrent(count: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<{ latencies: number[]; wallMs: number }> {
   const latencies: number[] = [];
   let next = 0;
@@ -33,6 +57,7 @@ export async function runConcurrent(count: number, concurrency: number, fn: (i: 
         const i = next++;
         if (i >= count) return;
         const t = performance.now();
+        await nextTurn();
         await fn(i);
         latencies.push(performance.now() - t);
       }
@@ -47,4 +72,10 @@ export function recallAt(k: number, truth: ArrayLike<number>, got: ArrayLike<num
   let hits = 0;
   for (const x of Array.from(got).slice(0, k)) if (want.has(x)) hits++;
   return hits / want.size;
+}
+
+/** Mean recall@k over a run: `got[i]` answered query i, whose truth is row i % queryCount of `truth` (k ids per row). */
+export function meanRecall(k: number, got: number[][], truth: Int32Array, queryCount: number): number {
+  if (got.length === 0) return NaN;
+  return got.reduce((s, g, i) => s + recallAt(k, truth.subarray((i % queryCount) * k, ((i % queryCount) + 1) * k), g), 0) / got.length;
 }

@@ -1,0 +1,138 @@
+/**
+ * Conifer's engine in-process over a local-disk store: ingest (batches of 1000, 4 in flight),
+ * settle (flush + compaction into ANN slabs), memory per million vectors, query latency / QPS /
+ * recall at concurrency 1, 8, 32 for several recall targets, filtered queries at 1/10/50/99%
+ * selectivity, event-loop delay, freshness; optionally queries during ingest + compaction
+ * (interference.ts) and cold vs warm start (cold-start.ts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine, type EngineConfig } from '@conifer/engine';
+import { FsObjectStore } from '@conifer/storage';
+import { coldAndWarm } from './cold-start.ts';
+import { queryOf, type Dataset } from './dataset.ts';
+import { queriesDuringWrites } from './interference.ts';
+import { forceGc, gcExposed, memoryPerMillion, sampleMemory } from './memory.ts';
+import { stallProbe } from './probe.ts';
+import { meanRecall, runConcurrent, summarize, type QueryRow } from './stats.ts';
+
+type Log = (...parts: unknown[]) => void;
+
+const K = 10;
+
+export interface EngineBenchOptions {
+  queries: number;
+  /** Queries during a second phase of writes (flushes + compactions). */
+  interference: boolean;
+  /** Close, reopen on the same store, first query vs the next ones. */
+  coldStart: boolean;
+  log: Log;
+}
+
+export async function benchEngine(
+  ds: Dataset,
+  truth: Int32Array,
+  filteredTruth: Map<number, Int32Array>,
+  options: EngineBenchOptions,
+): Promise<{ rows: QueryRow[]; facts: Record<string, unknown> }> {
+  const { queries: QUERIES, log } = options;
+  const rows: QueryRow[] = [];
+  const facts: Record<string, unknown> = {};
+  const dir = mkdtempSync(join(tmpdir(), 'conifer-bench-'));
+  // Trigger 2: every pair of L0 slabs is compacted, so the data reaches the ANN tier at every size.
+  const config: Partial<EngineConfig> = { compaction: { trigger: 2, maxMerge: 8 } };
+  facts['engineConfig'] = config;
+  const open = () => new Engine({ store: new FsObjectStore(dir), config });
+  let engine: Engine | undefined = open();
+  const index = { id: 'idx_bench', dimension: ds.dimension, metric: 'euclidean' as const };
+  const ns = '';
+  const memBefore = sampleMemory();
+  try {
+    // Ingest: batches of 1000, 4 in flight, acknowledged vectors per second. The stall probe
+    // covers ingest and the flushes / compactions / ANN builds it triggers.
+    const writeStall = stallProbe();
+    const batches = Math.ceil(ds.count / 1000);
+    const ingest = await runConcurrent(batches, 4, async (b) => {
+      const records = [];
+      for (let r = b * 1000; r < Math.min(ds.count, (b + 1) * 1000); r++) {
+        records.push({ id: String(r), values: ds.vectors.subarray(r * ds.dimension, (r + 1) * ds.dimension), metadata: { bucket: ds.buckets[r]! } });
+      }
+      await engine!.upsert(index, ns, records);
+    });
+    facts['ingestVectorsPerSecond'] = Math.round((ds.count / ingest.wallMs) * 1000);
+    facts['ingestBatchAckMs'] = summarize(ingest.latencies, ingest.wallMs);
+    log('ingest', facts['ingestVectorsPerSecond'], 'vectors/s');
+
+    const settleStart = performance.now();
+    await engine.flush(index, ns);
+    facts['settleMs'] = Math.round(performance.now() - settleStart);
+    facts['eventLoopStallDuringIngestAndCompactionMs'] = writeStall.stop();
+    const internals = await engine.describeNamespace(index, ns);
+    facts['slabs'] = internals.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`);
+    // After a full GC: what the namespace really holds, part by part (memory.ts).
+    const slabBytes = internals.slabs.reduce((sum, s) => sum + s.bytes, 0);
+    facts['memoryMiBPerMillionVectors'] = memoryPerMillion(memBefore, sampleMemory(), slabBytes, ds.count);
+    if (!gcExposed()) facts['memoryNote'] = 'run without --expose-gc: no forced GC, the heap figures include garbage';
+    log('settled in', facts['settleMs'], 'ms:', facts['slabs'], 'memory MiB per million vectors', facts['memoryMiBPerMillionVectors']);
+
+    const stall = stallProbe();
+    for (const target of [0.9, 0.95, 0.99]) {
+      for (const concurrency of [1, 8, 32]) {
+        const got: number[][] = new Array(QUERIES);
+        const run = await runConcurrent(QUERIES, concurrency, async (i) => {
+          const res = await engine!.query(index, ns, { vector: queryOf(ds, i), topK: K, recallTarget: target });
+          got[i] = res.matches.map((m) => Number(m.id));
+        });
+        rows.push({ system: 'conifer (engine)', scenario: `target ${target}`, concurrency, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) });
+        log('conifer target', target, 'c', concurrency, rows.at(-1));
+      }
+    }
+    facts['eventLoopStallMaxMs'] = stall.stop();
+    for (const [keep, ftruth] of filteredTruth) {
+      const got: number[][] = new Array(QUERIES);
+      const run = await runConcurrent(QUERIES, 1, async (i) => {
+        const res = await engine!.query(index, ns, { vector: queryOf(ds, i), topK: K, filter: { bucket: { $lt: keep } } });
+        got[i] = res.matches.map((m) => Number(m.id));
+      });
+      rows.push({ system: 'conifer (engine)', scenario: `filter ${keep}%`, concurrency: 1, recall: meanRecall(K, got, ftruth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) });
+      log('conifer filter', keep, rows.at(-1));
+    }
+
+    // Freshness: an upsert is acknowledged, then the next query must find it (in its top 10: a
+    // dataset may hold an exact duplicate of the query vector). After the query runs above: its
+    // writes are flushed (by age, 30 s later) and compacted, which would change the namespace
+    // under them.
+    const fresh: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const v = queryOf(ds, i);
+      const t = performance.now();
+      await engine.upsert(index, ns, [{ id: `fresh-${i}`, values: v }]);
+      const got = await engine.query(index, ns, { vector: v, topK: K });
+      if (!got.matches.some((m) => m.id === `fresh-${i}`)) throw new Error('freshness: acknowledged write not visible');
+      fresh.push(performance.now() - t);
+    }
+    await engine.delete(index, ns, { ids: Array.from({ length: 100 }, (_, i) => `fresh-${i}`) });
+    facts['freshnessAckToVisibleMs'] = summarize(fresh, fresh.reduce((a, b) => a + b, 0));
+
+    if (options.interference) {
+      const during = await queriesDuringWrites(engine, index, ns, ds, truth, QUERIES);
+      rows.push(...during.rows);
+      Object.assign(facts, during.facts);
+      log('conifer during writes', during.facts);
+    }
+
+    if (options.coldStart) {
+      await engine.close();
+      engine = undefined;
+      forceGc();
+      facts['coldStart'] = await coldAndWarm(open, index, ns, ds, truth, { warmQueries: Math.min(QUERIES, 200) });
+      log('conifer cold start', facts['coldStart']);
+    }
+  } finally {
+    await engine?.close();
+    forceGc();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { rows, facts };
+}

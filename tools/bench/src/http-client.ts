@@ -1,0 +1,81 @@
+/**
+ * A minimal JSON-over-HTTP client for the load generator: node:http with a keep-alive agent, so
+ * each of the N concurrent callers reuses its own TCP connection (no handshake per request), and
+ * nothing between the caller and the socket but one JSON.parse of the response.
+ */
+import { Agent, request } from 'node:http';
+
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed body (undefined when empty). */
+  body: unknown;
+}
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown, what: string) {
+    super(`${what}: HTTP ${status} ${JSON.stringify(body)}`);
+    this.name = 'HttpError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export class JsonClient {
+  readonly #agent: Agent;
+  readonly #base: URL;
+  readonly #apiKey: string;
+
+  constructor(base: string, apiKey: string, options: { maxSockets?: number } = {}) {
+    this.#base = new URL(base);
+    this.#apiKey = apiKey;
+    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
+  }
+
+  /** Sends `body` (already JSON) and parses the answer; any status is returned, not thrown. */
+  send(method: 'GET' | 'POST', path: string, body?: string | Buffer): Promise<JsonResponse> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          agent: this.#agent,
+          host: this.#base.hostname,
+          port: this.#base.port,
+          method,
+          path,
+          headers: {
+            'Api-Key': this.#apiKey,
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            try {
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text === '' ? undefined : (JSON.parse(text) as unknown) });
+            } catch (err) {
+              reject(new Error(`${method} ${path}: HTTP ${res.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`, { cause: err }));
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Like send, but a status other than 2xx throws an HttpError. */
+  async call(method: 'GET' | 'POST', path: string, body?: string | Buffer): Promise<unknown> {
+    const res = await this.send(method, path, body);
+    if (res.status < 200 || res.status >= 300) throw new HttpError(res.status, res.body, `${method} ${path}`);
+    return res.body;
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}

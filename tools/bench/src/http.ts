@@ -1,0 +1,202 @@
+/**
+ * Conifer through HTTP: the real server as a child process (local-disk store in a temp dir, rate
+ * limits off), driven through the Pinecone REST API by a load generator in this process:
+ *
+ * 1. create the index (POST /indexes, control plane);
+ * 2. bulk ingest (POST {host}/vectors/upsert): as many records per request as Pinecone's limits
+ *    allow (1000 records, 2 MB body), 4 requests in flight; acknowledged vectors per second, the
+ *    bodies encoded beforehand as far as memory allows;
+ * 3. wait until the namespace has settled, polling the engine state the console shows (tRPC
+ *    `namespaces.internals`) — see settle.ts;
+ * 4. queries (POST {host}/query, topK 10, server's default recall target) at concurrency 1, 8, 32
+ *    over keep-alive connections; recall@10 against the exact ground truth;
+ * 5. freshness: upsert one record, then query for it (ack → visible), 100 times.
+ *
+ * The load generator shares the machine's cores with the server: on a small machine client-side
+ * JSON encoding and parsing take CPU the server would otherwise have.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LIMITS } from '@conifer/core';
+import { queryOf, type Dataset } from './dataset.ts';
+import { JsonClient } from './http-client.ts';
+import { nextUpsertBody, recordJson, vectorJson } from './json-body.ts';
+import { startServer, processRss, type ServerProcess } from './server-process.ts';
+import { settled, type InternalsView } from './settle.ts';
+import { meanRecall, runConcurrent, summarize, type QueryRow } from './stats.ts';
+
+type Log = (...parts: unknown[]) => void;
+
+const K = 10;
+const INDEX = 'bench';
+const COMPACTION_TRIGGER = 2;
+/**
+ * Server knobs: no rate limits, and the engine bench's compaction trigger, so both build the same
+ * slabs. Everything else is the default — including the memtable's 30 s age flush, which is what
+ * flushes the tail of the ingest (the settle wait includes it).
+ */
+export const SERVER_ENV = {
+  CONIFER_RATE_LIMITS: 'off',
+  CONIFER_COMPACTION_TRIGGER: String(COMPACTION_TRIGGER),
+};
+/**
+ * Request bodies are encoded before the clock starts while they fit in this many bytes (all of
+ * them up to S and fashion-mnist); the rest is encoded by the load generator as it goes, on the
+ * CPU the server also needs.
+ */
+const PRE_ENCODE_BYTES = 256 * 2 ** 20;
+
+export interface HttpBenchOptions {
+  queries: number;
+  log: Log;
+  /** Upper bound for the wait until flushed and compacted. Default 1 hour. */
+  settleTimeoutMs?: number;
+}
+
+interface QueryResponse {
+  matches: { id: string; score: number }[];
+}
+
+export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBenchOptions): Promise<{ rows: QueryRow[]; facts: Record<string, unknown> }> {
+  const { log, queries } = options;
+  const dir = mkdtempSync(join(tmpdir(), 'conifer-bench-http-'));
+  const facts: Record<string, unknown> = { httpServerEnv: SERVER_ENV };
+  const rows: QueryRow[] = [];
+  let server: ServerProcess | undefined;
+  let client: JsonClient | undefined;
+  try {
+    const started = performance.now();
+    server = await startServer({ dataDir: dir, env: SERVER_ENV });
+    facts['httpServerStartMs'] = Math.round(performance.now() - started);
+    client = new JsonClient(server.url, server.apiKey);
+    const created = (await client.call(
+      'POST',
+      '/indexes',
+      JSON.stringify({ name: INDEX, dimension: ds.dimension, metric: 'euclidean', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }),
+    )) as { host: string };
+    const host = new URL(created.host).pathname.replace(/\/+$/, '');
+    log('http: server up at', server.url, 'index host', host);
+
+    await ingest(client, host, ds, facts, log);
+    await waitSettled(client, facts, options.settleTimeoutMs ?? 3_600_000);
+    const rss = processRss(server.pid);
+    if (rss !== undefined) facts['httpServerRssMiBAfterSettle'] = Math.round(rss / 2 ** 20);
+    log('http: settled in', facts['httpSettleMs'], 'ms:', facts['httpSlabs']);
+
+    // Query bodies are encoded before the clock starts (as a client holding its vectors would).
+    const bodies = Array.from({ length: Math.min(queries, ds.queryCount) }, (_, i) => Buffer.from(`{"topK":${K},"vector":${vectorJson(queryOf(ds, i))}}`));
+    const query = async (i: number): Promise<number[]> => {
+      const res = (await client!.call('POST', `${host}/query`, bodies[i % bodies.length])) as QueryResponse;
+      return res.matches.map((m) => Number(m.id));
+    };
+    // Warm-up: opens the 32 keep-alive connections the runs below reuse (not measured).
+    await runConcurrent(32, 32, async (i) => void (await query(i)));
+    for (const concurrency of [1, 8, 32]) {
+      const got: number[][] = new Array(queries);
+      const run = await runConcurrent(queries, concurrency, async (i) => {
+        got[i] = await query(i);
+      });
+      rows.push({ system: 'conifer (HTTP)', scenario: 'REST /query, default target', concurrency, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) });
+      log('http query c', concurrency, rows.at(-1));
+    }
+    // Last: its writes (and the server's age flush of them) would change the namespace under the queries above.
+    facts['httpFreshnessAckToVisibleMs'] = await freshness(client, host, ds);
+    log('http: freshness', facts['httpFreshnessAckToVisibleMs']);
+    return { rows, facts };
+  } finally {
+    client?.close();
+    if (server) {
+      await server.stop();
+      const lines = server.output().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Conifer listening on'));
+      if (lines.length > 0) {
+        facts['httpServerLogLines'] = lines.length;
+        log(`http: the server logged ${lines.length} warning/error line(s):\n${lines.slice(0, 20).join('\n')}`);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Bulk ingest: the largest requests the limits allow, 4 in flight. */
+async function ingest(client: JsonClient, host: string, ds: Dataset, facts: Record<string, unknown>, log: Log): Promise<void> {
+  const limits = { maxBytes: LIMITS.maxRequestBytes, maxRecords: LIMITS.maxUpsertRecords };
+  let cursor = 0;
+  // Bodies as Buffers: a string built by concatenation is a rope of one small string per value,
+  // and holding thousands of them would keep the GC busy for the whole ingest.
+  const encode = (): { body: Buffer; start: number; end: number } => {
+    const batch = nextUpsertBody(ds, cursor, ds.count, limits);
+    cursor = batch.end;
+    return { body: Buffer.from(batch.body), start: batch.start, end: batch.end };
+  };
+  const ready: ({ body: Buffer; start: number; end: number } | undefined)[] = [];
+  let held = 0;
+  const encodeStart = performance.now();
+  while (cursor < ds.count && held < PRE_ENCODE_BYTES) {
+    const batch = encode();
+    ready.push(batch);
+    held += batch.body.length;
+  }
+  let encodeMs = performance.now() - encodeStart;
+  facts['httpIngestPreEncodedRows'] = cursor;
+  let next = 0;
+  const sizes: number[] = [];
+  const run = await runConcurrent(4, 4, async () => {
+    for (;;) {
+      let batch = ready[next];
+      if (batch !== undefined) {
+        ready[next++] = undefined; // sent: let the GC have it
+      } else if (cursor < ds.count) {
+        const t = performance.now();
+        batch = encode();
+        encodeMs += performance.now() - t;
+      } else {
+        return;
+      }
+      const res = (await client.call('POST', `${host}/vectors/upsert`, batch.body)) as { upsertedCount: number };
+      if (res.upsertedCount !== batch.end - batch.start) throw new Error(`upsert acknowledged ${res.upsertedCount} of ${batch.end - batch.start} records`);
+      sizes.push(batch.end - batch.start);
+    }
+  });
+  facts['httpIngestVectorsPerSecond'] = Math.round((ds.count / run.wallMs) * 1000);
+  facts['httpIngestRecordsPerRequest'] = { min: Math.min(...sizes), max: Math.max(...sizes), requests: sizes.length };
+  facts['httpIngestClientEncodeMs'] = Math.round(encodeMs);
+  log('http: ingest', facts['httpIngestVectorsPerSecond'], 'vectors/s', facts['httpIngestRecordsPerRequest']);
+}
+
+/** Polls the namespace's engine state (what the console shows) until it has settled. */
+async function waitSettled(client: JsonClient, facts: Record<string, unknown>, timeoutMs: number): Promise<void> {
+  const path = `/trpc/namespaces.internals?input=${encodeURIComponent(JSON.stringify({ index: INDEX, namespace: '' }))}`;
+  const started = performance.now();
+  let previous: InternalsView | undefined;
+  for (;;) {
+    const now = ((await client.call('GET', path)) as { result: { data: InternalsView } }).result.data;
+    if (settled(previous, now, COMPACTION_TRIGGER)) {
+      facts['httpSettleMs'] = Math.round(performance.now() - started);
+      facts['httpSlabs'] = now.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`);
+      return;
+    }
+    if (performance.now() - started > timeoutMs) throw new Error(`http: not settled after ${timeoutMs} ms: ${JSON.stringify(now)}`);
+    previous = now;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Upsert one record, then query for it: time from sending the write to the answer that holds it. */
+async function freshness(client: JsonClient, host: string, ds: Dataset): Promise<ReturnType<typeof summarize>> {
+  const times: number[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    const id = `fresh-${i}`;
+    const v = queryOf(ds, i);
+    const t = performance.now();
+    await client.call('POST', `${host}/vectors/upsert`, `{"vectors":[${recordJson(id, v)}]}`);
+    const res = (await client.call('POST', `${host}/query`, `{"topK":${K},"vector":${vectorJson(v)}}`)) as QueryResponse;
+    times.push(performance.now() - t);
+    // topK 10, not 1: a dataset may hold an exact duplicate of the query (distance 0 too).
+    if (!res.matches.some((m) => m.id === id)) throw new Error('http freshness: acknowledged write not visible to the next query');
+    ids.push(id);
+  }
+  await client.call('POST', `${host}/vectors/delete`, JSON.stringify({ ids }));
+  return summarize(times, times.reduce((a, b) => a + b, 0));
+}

@@ -1,0 +1,101 @@
+/**
+ * Queries during ingest + compaction: the same queries (concurrency 1, default recall target) on
+ * the idle namespace, then while a second phase of writes runs — 25% of the ids re-upserted with
+ * their own vectors (so the ground truth still holds), batches of 1000, 4 in flight, in two halves
+ * each followed by a flush, so each half becomes a slab and the size-tiered policy merges slabs
+ * (rebuilding ANN indexes) while the queries go on. Queries and writes share one event loop, as
+ * they do in the server.
+ */
+import type { Engine, IndexHandle } from '@conifer/engine';
+import { queryOf, type Dataset } from './dataset.ts';
+import { stallProbe } from './probe.ts';
+import { meanRecall, nextTurn, runConcurrent, summarize, type QueryRow } from './stats.ts';
+
+const K = 10;
+/** Every REWRITE_EVERY-th row is rewritten: 25% of the ids, spread over every slab. */
+const REWRITE_EVERY = 4;
+
+export async function queriesDuringWrites(
+  engine: Engine,
+  index: IndexHandle,
+  ns: string,
+  ds: Dataset,
+  truth: Int32Array,
+  queries: number,
+): Promise<{ rows: QueryRow[]; facts: Record<string, unknown> }> {
+  const query = async (i: number) => (await engine.query(index, ns, { vector: queryOf(ds, i), topK: K })).matches.map((m) => Number(m.id));
+
+  // Idle = settled: earlier writes (freshness probes) flushed and compacted first.
+  await engine.flush(index, ns);
+  const idleGot: number[][] = new Array(queries);
+  const idleRun = await runConcurrent(queries, 1, async (i) => {
+    idleGot[i] = await query(i);
+  });
+  const idle: QueryRow = { system: 'conifer (engine)', scenario: 'idle, just before the writes', concurrency: 1, recall: meanRecall(K, idleGot, truth, ds.queryCount), latency: summarize(idleRun.latencies, idleRun.wallMs) };
+
+  const before = await engine.describeNamespace(index, ns);
+  let writing = true;
+  const stall = stallProbe();
+  const writeStart = performance.now();
+  const writer = (async () => {
+    try {
+      // Rows 0, 4, 8, … alternately into two halves, so each half spans every slab.
+      const halves: number[][] = [[], []];
+      for (let r = 0; r < ds.count; r += REWRITE_EVERY) halves[(r / REWRITE_EVERY) % 2]!.push(r);
+      for (const rowsOfHalf of halves) {
+        await runConcurrent(Math.ceil(rowsOfHalf.length / 1000), 4, async (b) => {
+          const records = rowsOfHalf.slice(b * 1000, (b + 1) * 1000).map((r) => ({
+            id: String(r),
+            values: ds.vectors.subarray(r * ds.dimension, (r + 1) * ds.dimension),
+            metadata: { bucket: ds.buckets[r]! },
+          }));
+          await engine.upsert(index, ns, records);
+        });
+        await engine.flush(index, ns);
+      }
+    } finally {
+      writing = false;
+    }
+  })();
+
+  const latencies: number[] = [];
+  const got: number[][] = [];
+  const duringStart = performance.now();
+  for (let i = 0; writing; i++) {
+    const t = performance.now();
+    await nextTurn(); // as runConcurrent does: else a query loop in microtasks alone starves the writer
+    got.push(await query(i));
+    latencies.push(performance.now() - t);
+  }
+  const duringWall = performance.now() - duringStart;
+  await writer;
+  const writeMs = performance.now() - writeStart;
+  const maxDelay = stall.stop();
+  const after = await engine.describeNamespace(index, ns);
+  const during: QueryRow = { system: 'conifer (engine)', scenario: 'during ingest+compaction', concurrency: 1, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(latencies, duringWall) };
+  return {
+    rows: [idle, during],
+    facts: {
+      duringWrites: {
+        rewrittenRecords: rewrittenCount(ds.count),
+        writeMs: Math.round(writeMs),
+        flushes: after.flushes - before.flushes,
+        compactions: after.compactions - before.compactions,
+        queries: latencies.length,
+        p99IdleMs: round2(idle.latency.p99),
+        p99DuringMs: round2(during.latency.p99),
+        p99Ratio: round2(during.latency.p99 / idle.latency.p99),
+        eventLoopMaxDelayMs: maxDelay,
+        slabsAfter: after.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`),
+      },
+    },
+  };
+}
+
+function rewrittenCount(count: number): number {
+  return Math.ceil(count / REWRITE_EVERY);
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

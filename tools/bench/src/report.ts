@@ -1,0 +1,103 @@
+/**
+ * Results out: JSON to tools/bench/results/<size>.json and one markdown section per size into
+ * docs/benchmarks.md, between `<!-- bench:<size>:begin -->` and `<!-- bench:<size>:end -->`
+ * (appended when the markers are missing; the rest of the file is left alone).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Dataset } from './dataset.ts';
+import type { QueryRow } from './stats.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface Report {
+  size: string;
+  command: string;
+  ds: Dataset;
+  queries: number;
+  rows: QueryRow[];
+  facts: Record<string, unknown>;
+}
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} vCPU (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`;
+}
+
+/** Numbers in facts with at most 2 decimals (summaries carry 15). */
+function roundDeep(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : Math.round(value * 100) / 100;
+  if (Array.isArray(value)) return value.map(roundDeep);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundDeep(v)]));
+  return value;
+}
+
+export function markdown(report: Report): string {
+  const { ds, rows, facts, queries } = report;
+  const f = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 0) : '—');
+  const notes: string[] = [];
+  if (facts['memoryMiBPerMillionVectors'] !== undefined) {
+    notes.push(
+      '- memoryMiBPerMillionVectors (engine, after settle and a forced GC, deltas per million vectors): `arrayBuffers` = slab buffers as read from the store ' +
+        '(vectors, ids, metadata, serialized ANN index; compare `slabBytes`); `externalNative` = native memory the faiss addon reports ' +
+        '(the vectors each faiss index copies from its slab); `heapUsed` = JS heap (ids, metadata objects, memtable); `rss` = all of it ' +
+        'plus native memory nobody reports (inverted-list overhead, allocator slack).',
+    );
+  }
+  if (rows.some((r) => r.system === 'conifer (HTTP)')) {
+    notes.push(
+      `- conifer (HTTP): the real server as a child process (local-disk store, rate limits off, compaction trigger 2 like the engine rows, other knobs default), driven through the Pinecone REST API over keep-alive connections by a load generator inside the benchmark process. On this ${cpus().length}-vCPU machine the generator (JSON encoding of upserts beyond the pre-encoded ones, response parsing) competes with the server for CPU, so these rows understate a server with the machine to itself. httpSettleMs = last upsert acknowledged → memtable empty, everything flushed, no compaction pending (polled through tRPC namespaces.internals); it includes the memtable's 30 s age flush.`,
+    );
+  }
+  if (facts['coldStart'] !== undefined) {
+    notes.push('- coldStart: the engine closed, then a new Engine over the same local-disk store; its first query opens the namespace (manifest, every slab and ANN index, log replay), three times; then warm queries on the open namespace. The OS page cache still holds the files.');
+  }
+  if (rows.some((r) => r.scenario === 'during ingest+compaction')) {
+    notes.push('- during ingest+compaction: concurrency-1 queries while 25% of the ids are re-upserted (batches of 1000, 4 in flight, two halves each followed by a flush and the compactions it triggers); `idle, just before the writes` is the same query loop on the idle namespace. See duringWrites.');
+  }
+  const lines = [
+    `### ${ds.source} (${ds.count.toLocaleString('en')} × ${ds.dimension}, ${queries} held-out queries, k=10)`,
+    '',
+    `Machine: ${machine()}. Run: ${new Date().toISOString().slice(0, 16)}Z. Command: \`${report.command}\`.`,
+    '',
+    '| system | scenario | concurrency | recall@10 | p50 ms | p99 ms | QPS |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.system} | ${r.scenario} | ${r.concurrency} | ${r.recall.toFixed(3)} | ${f(r.latency.p50)} | ${f(r.latency.p99)} | ${f(r.latency.qps)} |`),
+    '',
+    ...(notes.length > 0 ? ['Notes:', '', ...notes, ''] : []),
+    'Facts:',
+    '',
+    ...Object.entries(facts).map(([k, v]) => `- ${k}: ${typeof v === 'object' ? JSON.stringify(roundDeep(v)) : String(roundDeep(v))}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export function writeReport(report: Report): void {
+  mkdirSync(join(ROOT, 'tools/bench/results'), { recursive: true });
+  const { ds } = report;
+  const json = {
+    size: report.size,
+    dataset: { name: ds.name, source: ds.source, count: ds.count, dimension: ds.dimension, queries: report.queries },
+    machine: machine(),
+    command: report.command,
+    rows: report.rows,
+    facts: report.facts,
+  };
+  writeFileSync(join(ROOT, `tools/bench/results/${report.size}.json`), JSON.stringify(json, null, 2) + '\n');
+  writeSection(report.size, markdown(report));
+}
+
+function writeSection(size: string, section: string): void {
+  const file = join(ROOT, 'docs/benchmarks.md');
+  const begin = `<!-- bench:${size}:begin -->`;
+  const end = `<!-- bench:${size}:end -->`;
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const block = `${begin}\n${section}${end}`;
+  const at = text.indexOf(begin);
+  const until = text.indexOf(end, at);
+  text = at >= 0 && until >= 0 ? text.slice(0, at) + block + text.slice(until + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, text);
+}

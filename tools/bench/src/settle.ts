@@ -1,0 +1,40 @@
+/**
+ * When a namespace behind the server has settled — seen from outside, through the engine state
+ * the console shows (tRPC `namespaces.internals`, the engine's describeNamespace): nothing left in
+ * the memtable, every logged write in a slab, no run of slabs the size-tiered policy would still
+ * merge, and no flush or compaction committed since the previous poll.
+ */
+export interface InternalsView {
+  writtenLsn: number;
+  flushedLsn: number;
+  manifestVersion: number;
+  memtable: { records: number };
+  slabs: { level: number; records: number; index: string }[];
+  compactions: number;
+  flushes: number;
+}
+
+/** Mirrors the engine's planCompaction: `trigger` or more adjacent slabs of one level get merged. */
+export function compactionPending(levels: readonly number[], trigger: number): boolean {
+  let run = 0;
+  for (let i = 0; i < levels.length; i++) {
+    run = i > 0 && levels[i] === levels[i - 1] ? run + 1 : 1;
+    if (run >= trigger) return true;
+  }
+  return false;
+}
+
+export function settled(previous: InternalsView | undefined, now: InternalsView, trigger: number): boolean {
+  return (
+    previous !== undefined &&
+    now.memtable.records === 0 &&
+    now.flushedLsn >= now.writtenLsn &&
+    !compactionPending(
+      now.slabs.map((s) => s.level),
+      trigger,
+    ) &&
+    previous.manifestVersion === now.manifestVersion &&
+    previous.compactions === now.compactions &&
+    previous.flushes === now.flushes
+  );
+}
