@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Engine, type EngineConfig } from '@conifer/engine';
 import { FsObjectStore } from '@conifer/storage';
 import { coldAndWarm } from './cold-start.ts';
+import { queriesDuringCompaction } from './compaction-interference.ts';
 import { queryOf, type Dataset } from './dataset.ts';
 import { queriesDuringWrites } from './interference.ts';
 import { forceGc, gcExposed, memoryPerMillion, sampleMemory } from './memory.ts';
@@ -43,7 +44,7 @@ export async function benchEngine(
   // Trigger 2: every pair of L0 slabs is compacted, so the data reaches the ANN tier at every size.
   const config: Partial<EngineConfig> = { compaction: { trigger: 2, maxMerge: 8 } };
   facts['engineConfig'] = config;
-  const open = () => new Engine({ store: new FsObjectStore(dir), config });
+  const open = (with_: Partial<EngineConfig> = config) => new Engine({ store: new FsObjectStore(dir), config: with_ });
   let engine: Engine | undefined = open();
   const index = { id: 'idx_bench', dimension: ds.dimension, metric: 'euclidean' as const };
   const ns = '';
@@ -122,8 +123,19 @@ export async function benchEngine(
       log('conifer during writes', during.facts);
     }
 
-    if (options.coldStart) {
+    if (options.interference) {
       await engine.close();
+      engine = undefined;
+      forceGc();
+      const compaction = await queriesDuringCompaction(open, config, index, ns, ds, truth, QUERIES);
+      rows.push(...compaction.rows);
+      Object.assign(facts, compaction.facts);
+      log('conifer during compaction', compaction.facts);
+      forceGc();
+    }
+
+    if (options.coldStart) {
+      await engine?.close();
       engine = undefined;
       forceGc();
       facts['coldStart'] = await coldAndWarm(open, index, ns, ds, truth, { warmQueries: Math.min(QUERIES, 200) });
