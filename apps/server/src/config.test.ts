@@ -35,6 +35,9 @@ describe('loadConfig', () => {
       CONIFER_MEMTABLE_MAX_AGE_MS: '5000',
       CONIFER_COMPACTION_TRIGGER: '3',
       CONIFER_GC_GRACE_MS: '0',
+      CONIFER_COMPACTION_WORKERS: '2',
+      CONIFER_COMPACTION_THREADS: '3',
+      CONIFER_INDEX_IDLE_MS: '0',
       CONIFER_PUBLIC_URL: 'https://vectors.example.com/',
       CONIFER_RATE_QUERY_PER_NAMESPACE: '10',
       CONIFER_RATE_UPSERT_BYTES_PER_NAMESPACE: '0',
@@ -57,6 +60,8 @@ describe('loadConfig', () => {
         memtableMaxAgeMs: 5000,
         compaction: { trigger: 3, maxMerge: 8 },
         gcGraceMs: 0,
+        indexIdleMs: 0,
+        compactor: { workers: 2, buildThreads: 3, inline: false },
       },
     });
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { formatIssues } from '@conifer/core';
-import type { EngineConfig } from '@conifer/engine';
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '@conifer/engine';
 import type { ControlPlaneConfig } from '@conifer/control';
 import { DEFAULT_RATE_LIMITS, NO_RATE_LIMITS, type RateLimits } from '@conifer/api';
 
@@ -68,7 +68,10 @@ export interface ServerConfig {
    * packages/engine/src/config.ts):
    * `CONIFER_MEMTABLE_MAX_RECORDS`, `CONIFER_MEMTABLE_MAX_BYTES`, `CONIFER_MEMTABLE_MAX_AGE_MS`
    * (flush thresholds), `CONIFER_COMPACTION_TRIGGER` (adjacent slabs of one level that are merged),
-   * `CONIFER_GC_GRACE_MS` (how long unreferenced objects are kept).
+   * `CONIFER_GC_GRACE_MS` (how long unreferenced objects are kept), `CONIFER_COMPACTION_WORKERS`
+   * (compactions running at once, each in a worker thread), `CONIFER_COMPACTION_THREADS` (OpenMP
+   * threads each may train indexes with), `CONIFER_INDEX_IDLE_MS` (quiet time before a large flat
+   * slab gets its own ANN index).
    */
   engine: Partial<EngineConfig>;
 }
@@ -108,6 +111,9 @@ const envSchema = z.object({
   CONIFER_MEMTABLE_MAX_AGE_MS: positiveInt(1),
   CONIFER_COMPACTION_TRIGGER: positiveInt(2),
   CONIFER_GC_GRACE_MS: positiveInt(0),
+  CONIFER_COMPACTION_WORKERS: positiveInt(1),
+  CONIFER_COMPACTION_THREADS: positiveInt(1),
+  CONIFER_INDEX_IDLE_MS: positiveInt(0),
 });
 
 /** An optional integer knob with a lower bound; unset or empty keeps the engine default. */
@@ -168,6 +174,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.CONIFER_MEMTABLE_MAX_BYTES !== undefined ? { memtableMaxBytes: e.CONIFER_MEMTABLE_MAX_BYTES } : {}),
       ...(e.CONIFER_MEMTABLE_MAX_AGE_MS !== undefined ? { memtableMaxAgeMs: e.CONIFER_MEMTABLE_MAX_AGE_MS } : {}),
       ...(e.CONIFER_GC_GRACE_MS !== undefined ? { gcGraceMs: e.CONIFER_GC_GRACE_MS } : {}),
+      ...(e.CONIFER_INDEX_IDLE_MS !== undefined ? { indexIdleMs: e.CONIFER_INDEX_IDLE_MS } : {}),
+      ...(e.CONIFER_COMPACTION_WORKERS !== undefined || e.CONIFER_COMPACTION_THREADS !== undefined
+        ? {
+            compactor: {
+              ...DEFAULT_ENGINE_CONFIG.compactor,
+              ...(e.CONIFER_COMPACTION_WORKERS !== undefined ? { workers: e.CONIFER_COMPACTION_WORKERS } : {}),
+              ...(e.CONIFER_COMPACTION_THREADS !== undefined ? { buildThreads: e.CONIFER_COMPACTION_THREADS } : {}),
+            },
+          }
+        : {}),
       ...(e.CONIFER_COMPACTION_TRIGGER !== undefined
         ? { compaction: { trigger: e.CONIFER_COMPACTION_TRIGGER, maxMerge: Math.max(8, e.CONIFER_COMPACTION_TRIGGER) } }
         : {}),
