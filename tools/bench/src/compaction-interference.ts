@@ -34,8 +34,9 @@ export async function queriesDuringCompaction(
   }
   await writer.close();
 
-  // 2. The same state, idle, then while compaction runs.
-  const engine = open(config);
+  // 2. The same state, idle, then while compaction runs (started by flush(), which also indexes
+  //    flat slabs; the idle timer that would do so on its own is off, so "idle" stays idle).
+  const engine = open({ ...config, indexIdleMs: 3_600_000 });
   try {
     const query = async (i: number) => (await engine.query(index, ns, { vector: queryOf(ds, i), topK: K })).matches.map((m) => Number(m.id));
     await query(0); // opens the namespace (loads slabs) outside the measurement
