@@ -79,7 +79,7 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
     log('http: server up at', server.url, 'index host', host);
 
     await ingest(client, host, ds, facts, log);
-    await waitSettled(client, facts, options.settleTimeoutMs ?? 3_600_000);
+    await waitSettled(client, ds.dimension, facts, options.settleTimeoutMs ?? 3_600_000);
     const rss = processRss(server.pid);
     if (rss !== undefined) facts['httpServerRssMiBAfterSettle'] = Math.round(rss / 2 ** 20);
     log('http: settled in', facts['httpSettleMs'], 'ms:', facts['httpSlabs']);
@@ -165,13 +165,13 @@ async function ingest(client: JsonClient, host: string, ds: Dataset, facts: Reco
 }
 
 /** Polls the namespace's engine state (what the console shows) until it has settled. */
-async function waitSettled(client: JsonClient, facts: Record<string, unknown>, timeoutMs: number): Promise<void> {
+async function waitSettled(client: JsonClient, dimension: number, facts: Record<string, unknown>, timeoutMs: number): Promise<void> {
   const path = `/trpc/namespaces.internals?input=${encodeURIComponent(JSON.stringify({ index: INDEX, namespace: '' }))}`;
   const started = performance.now();
   let previous: InternalsView | undefined;
   for (;;) {
     const now = ((await client.call('GET', path)) as { result: { data: InternalsView } }).result.data;
-    if (settled(previous, now, COMPACTION_TRIGGER)) {
+    if (settled(previous, now, COMPACTION_TRIGGER, dimension)) {
       facts['httpSettleMs'] = Math.round(performance.now() - started);
       facts['httpSlabs'] = now.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`);
       return;

@@ -24,9 +24,18 @@ export function compactionPending(levels: readonly number[], trigger: number): b
   return false;
 }
 
-export function settled(previous: InternalsView | undefined, now: InternalsView, trigger: number): boolean {
+/**
+ * Mirrors the engine's idle indexing: a flat slab whose rows × dimension exceed the planner's
+ * exact budget (2^21 floats by default) gets its own ANN index once the namespace is quiet.
+ */
+export function indexingPending(slabs: InternalsView['slabs'], dimension: number, exactBudget = 2 ** 21): boolean {
+  return slabs.some((s) => s.index === 'flat' && s.records * dimension > exactBudget);
+}
+
+export function settled(previous: InternalsView | undefined, now: InternalsView, trigger: number, dimension = 0): boolean {
   return (
     previous !== undefined &&
+    !indexingPending(now.slabs, dimension) &&
     now.memtable.records === 0 &&
     now.flushedLsn >= now.writtenLsn &&
     !compactionPending(
