@@ -7,6 +7,7 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
 
 #include <cerrno>
 #include <cstring>
@@ -176,6 +177,7 @@ Napi::Function IndexWrap::define(Napi::Env env) {
           InstanceMethod<&IndexWrap::reconstruct>("reconstruct"),
           InstanceMethod<&IndexWrap::serialize>("serialize"),
           InstanceMethod<&IndexWrap::reset>("reset"),
+          InstanceMethod<&IndexWrap::ivfLayout>("ivfLayout"),
           InstanceMethod<&IndexWrap::dispose>("dispose"),
       });
   auto* data = new AddonData();
@@ -430,6 +432,42 @@ Napi::Value IndexWrap::serialize(const Napi::CallbackInfo& info) {
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, writer.data.size());
   if (!writer.data.empty()) std::memcpy(buffer.Data(), writer.data.data(), writer.data.size());
   return Napi::Uint8Array::New(env, writer.data.size(), buffer, 0);
+}
+
+Napi::Value IndexWrap::ivfLayout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IndexState& s = live(env);
+  if (s.ivf == nullptr) throw Napi::TypeError::New(env, "ivfLayout(): not an IVF index");
+  if (!s.gate.tryLockSharedNow(IndexGate::kAnyKey, [](int) {})) throw busyError(env, "ivfLayout()");
+  const faiss::IndexIVF& ivf = *s.ivf;
+  const size_t nlist = ivf.nlist;
+  const int64_t ntotal = ivf.ntotal;
+  Napi::Float32Array centroids = Napi::Float32Array::New(env, nlist * static_cast<size_t>(ivf.d));
+  Napi::Int32Array offsets = Napi::Int32Array::New(env, nlist + 1);
+  Napi::Int32Array rows = Napi::Int32Array::New(env, static_cast<size_t>(ntotal));
+  auto error = captureErrors([&] {
+    if (ivf.quantizer->ntotal != static_cast<faiss::Index::idx_t>(nlist)) throw std::runtime_error("quantizer is not trained");
+    ivf.quantizer->reconstruct_n(0, static_cast<faiss::Index::idx_t>(nlist), centroids.Data());
+    int64_t at = 0;
+    for (size_t list = 0; list < nlist; ++list) {
+      offsets[list] = static_cast<int32_t>(at);
+      const size_t size = ivf.invlists->list_size(list);
+      faiss::InvertedLists::ScopedIds ids(ivf.invlists, list);
+      for (size_t i = 0; i < size; ++i) {
+        if (at >= ntotal) throw std::runtime_error("inverted lists hold more ids than the index");
+        rows[static_cast<size_t>(at++)] = static_cast<int32_t>(ids[i]);
+      }
+    }
+    offsets[nlist] = static_cast<int32_t>(at);
+    if (at != ntotal) throw std::runtime_error("inverted lists hold fewer ids than the index");
+  });
+  s.gate.unlockShared(IndexGate::kAnyKey);
+  if (error) throw makeError(env, *error, kFaissErrorCode);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("centroids", centroids);
+  out.Set("offsets", offsets);
+  out.Set("rows", rows);
+  return out;
 }
 
 Napi::Value IndexWrap::reset(const Napi::CallbackInfo& info) {

@@ -40,6 +40,7 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value reconstruct(const Napi::CallbackInfo& info);
   Napi::Value serialize(const Napi::CallbackInfo& info);
   Napi::Value reset(const Napi::CallbackInfo& info);
+  Napi::Value ivfLayout(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
 
   /// The state, or a thrown ERR_FAISS_DISPOSED error.

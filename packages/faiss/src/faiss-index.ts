@@ -1,4 +1,4 @@
-import { binding, type NativeIndex } from './native.ts';
+import { binding, type IvfLayout, type NativeIndex } from './native.ts';
 
 /**
  * Distance metric of an index.
@@ -205,6 +205,16 @@ export class FaissIndex {
    */
   serialize(): Uint8Array {
     return this.#native.serialize();
+  }
+
+  /**
+   * An IVF index's centroids and which rows each inverted list holds: what a caller needs to run
+   * the IVF search itself over vectors it keeps (probe the nearest centroids, scan those lists'
+   * rows with {@link scanRows}). A copy (nlist × d floats plus one int per row); the index may be
+   * disposed afterwards. TypeError for a non-IVF index; ERR_FAISS_BUSY during train()/add().
+   */
+  ivfLayout(): IvfLayout {
+    return this.#native.ivfLayout();
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   faissVersion,
   getThreads,
   isAllowed,
+  scanRows,
   setThreads,
 } from './index.ts';
 import type { FaissMetric, SearchResult, TrainOptions } from './index.ts';
@@ -490,6 +491,33 @@ describe('reset', { timeout: 60_000 }, () => {
     expect(index.ntotal).toBe(0);
     index.dispose();
     expectThrows(() => index.reset(), /disposed/, 'ERR_FAISS_DISPOSED');
+  });
+});
+
+describe('ivfLayout', { timeout: 60_000 }, () => {
+  const { base, queries } = clusteredSet();
+
+  it('exposes centroids and list membership: scanning the probed lists reproduces the IVF search', async () => {
+    const index = await built('IVF32,Flat', 'l2', base);
+    const { centroids, offsets, rows } = index.ivfLayout();
+    expect(centroids.length).toBe(32 * D);
+    expect(offsets.length).toBe(33);
+    expect([...rows].sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i));
+    for (let q = 0; q < 20; q++) {
+      const query = queries.subarray(q * D, (q + 1) * D);
+      const lists = scanRows(centroids, D, query, 4, 'l2').labels;
+      const probed = Int32Array.from([...lists].flatMap((l) => [...rows.subarray(offsets[l]!, offsets[l + 1]!)]));
+      const mine = scanRows(base, D, query, K, 'l2', { rows: probed }).labels;
+      const theirs = (await index.search(query, K, { nprobe: 4 })).labels;
+      expect(new Set(mine)).toEqual(new Set(theirs));
+    }
+    index.dispose();
+  });
+
+  it('is a TypeError for other index types', () => {
+    const flat = FaissIndex.create(D, 'Flat', 'l2');
+    expect(() => flat.ivfLayout()).toThrow(TypeError);
+    flat.dispose();
   });
 });
 

@@ -4,3 +4,4 @@ export { blasPinned, faissVersion, getThreads, setThreads } from './threads.ts';
 export { allowRow, bitmapOf, emptyBitmap, isAllowed } from './bitmap.ts';
 export { scanKernel, scanRows, setScanKernel } from './scan.ts';
 export type { ScanKernel, ScanMetric, ScanOptions, ScanResult } from './scan.ts';
+export type { IvfLayout } from './native.ts';

@@ -11,6 +11,16 @@ export interface NativeSearchResult {
   labels: Int32Array;
 }
 
+/** An IVF index's coarse quantizer and list membership (see FaissIndex.ivfLayout). */
+export interface IvfLayout {
+  /** nlist × d, row-major. */
+  centroids: Float32Array;
+  /** Rows of list l are rows[offsets[l] .. offsets[l + 1]). */
+  offsets: Int32Array;
+  /** Every row (label) of the index, grouped by list. */
+  rows: Int32Array;
+}
+
 /** The addon's `Index` instance (see native/index_wrap.cc). */
 export interface NativeIndex {
   readonly d: number;
@@ -36,6 +46,7 @@ export interface NativeIndex {
   reconstruct(id: number): Float32Array;
   serialize(): Uint8Array;
   reset(): void;
+  ivfLayout(): IvfLayout;
   dispose(): void;
 }
 

@@ -1,6 +1,6 @@
 import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
-import { exactTopRows, knobFor, normalizeRows, type Bitset, type SlabReader } from '@conifer/slab';
+import { exactTopRows, knobFor, normalizeRows, type Bitset, type IvfLayout, type SlabReader } from '@conifer/slab';
 import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
@@ -106,13 +106,14 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       allowed.forEach((row) => void visit(row));
       continue;
     }
-    const ann = reader.ann();
-    if (!ann || eligible * dim <= budget) {
+    if (!reader.header.ann || eligible * dim <= budget) {
       const bitmap = eligible === reader.count ? undefined : allowed.bytes;
       collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, bitmap), eligible, request.topK, visit);
       continue;
     }
-    await searchAnn(reader, ann, request, allowed, eligible, visit);
+    const ivf = reader.ivfLayout();
+    if (ivf) searchIvf(reader, ivf, request, eligible === reader.count ? undefined : allowed, eligible, visit);
+    else await searchAnn(reader, reader.ann()!, request, allowed, eligible, visit);
   }
 
   return top.sorted().map((c) => ({
@@ -175,6 +176,64 @@ function collectTop(candidates: (k: number) => Int32Array, eligible: number, top
     }
     if (accepted >= Math.min(topK, eligible) || k >= eligible) return;
     k = Math.min(eligible, k * 2);
+  }
+}
+
+/**
+ * IVF search run here rather than in faiss: the query is compared with the slab's centroids, and
+ * the rows of the nearest `nprobe` lists (the calibrated knob for the recall target, grown by
+ * 1/selectivity under a filter) are scanned exactly from the slab's own vectors with the SIMD
+ * kernels — the same lists faiss would probe, but exact distances and no second copy of the
+ * vectors in faiss. When shadowing or a filter leaves fewer than topK accepted rows, nprobe doubles.
+ */
+function searchIvf(
+  reader: SlabReader,
+  ivf: IvfLayout,
+  request: SearchRequest,
+  allowed: Bitset | undefined,
+  eligible: number,
+  visit: (row: number) => boolean,
+): void {
+  const info = reader.header.ann!;
+  const dim = reader.dimension;
+  const nlist = ivf.offsets.length - 1;
+  const target = request.recallTarget ?? info.recallTarget;
+  let nprobe = Math.min(nlist, Math.ceil(knobFor(info, target) / (eligible / reader.count)));
+  const probe = info.normalized ? normalizeRows(request.vector, dim) : request.vector;
+  const centroidMetric: Metric = info.faissMetric === 'l2' ? 'euclidean' : 'dotproduct';
+  const seen = new Set<number>();
+  let accepted = 0;
+  let probed = 0;
+  for (;;) {
+    const lists = exactTopRows(ivf.centroids, dim, probe, nprobe, centroidMetric, undefined);
+    let size = 0;
+    for (let i = probed; i < lists.length; i++) size += ivf.offsets[lists[i]! + 1]! - ivf.offsets[lists[i]!]!;
+    const rows = new Int32Array(size);
+    let n = 0;
+    for (let i = probed; i < lists.length; i++) {
+      for (let at = ivf.offsets[lists[i]!]!, end = ivf.offsets[lists[i]! + 1]!; at < end; at++) {
+        const row = ivf.rows[at]!;
+        if (!allowed || allowed.has(row)) rows[n++] = row;
+      }
+    }
+    probed = lists.length;
+    if (n > 0) {
+      const candidates = rows.subarray(0, n);
+      let k = Math.min(n, request.topK + EXACT_SLACK);
+      for (;;) {
+        let fresh = 0;
+        for (const row of exactTopRows(reader.vectors, dim, request.vector, k, request.metric, undefined, candidates)) {
+          if (seen.has(row)) continue;
+          seen.add(row);
+          fresh++;
+          if (visit(row)) accepted++;
+        }
+        if (accepted >= Math.min(request.topK, eligible) || k >= n || fresh === 0) break;
+        k = Math.min(n, k * 2);
+      }
+    }
+    if (accepted >= Math.min(request.topK, eligible) || nprobe >= nlist) return;
+    nprobe = Math.min(nlist, nprobe * 2);
   }
 }
 

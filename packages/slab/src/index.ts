@@ -11,3 +11,4 @@ export { yieldToEventLoop } from './yield.ts';
 export { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
 export { Compactor, DEFAULT_COMPACTOR_OPTIONS, type CompactorOptions } from './compactor.ts';
 export { exactTopRows } from './exact-scan.ts';
+export type { IvfLayout } from '@conifer/faiss';

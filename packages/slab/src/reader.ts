@@ -1,5 +1,5 @@
 import type { Metadata, SparseF32 } from '@conifer/core';
-import { FaissIndex } from '@conifer/faiss';
+import { FaissIndex, type IvfLayout } from '@conifer/faiss';
 import { MetadataIndex } from './metadata-index.ts';
 import { checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 import { yieldToEventLoop } from './yield.ts';
@@ -59,6 +59,7 @@ export class SlabReader {
   #metadataIndexBuild: Promise<MetadataIndex> | undefined;
   #ann: FaissIndex | undefined;
   #annLoading: Promise<void> | undefined;
+  #ivf: IvfLayout | undefined;
   readonly #metadata: (Metadata | undefined | null)[];
 
   /**
@@ -128,12 +129,28 @@ export class SlabReader {
    */
   async loadAnn(): Promise<void> {
     const bytes = this.annBytes();
-    if (!bytes || this.#ann) return;
+    if (!bytes || this.#ann || this.#ivf) return;
     this.#annLoading ??= FaissIndex.deserializeAsync(bytes).then((index) => {
-      if (this.#ann) index.dispose();
+      if (index.kind === 'ivf') {
+        // Queries run the IVF search themselves (SIMD scans of this slab's own vectors), so only
+        // the centroids and the list membership are kept; faiss's copy of the vectors is freed.
+        this.#ivf ??= index.ivfLayout();
+        index.dispose();
+      } else if (this.#ann) index.dispose();
       else this.#ann = index;
     });
     await this.#annLoading;
+  }
+
+  /** An IVF slab's centroids and inverted lists (loaded by loadAnn), or undefined. */
+  ivfLayout(): IvfLayout | undefined {
+    if (!this.#ivf && !this.#annLoading && this.header.ann?.factory.startsWith('IVF')) {
+      // Not loaded ahead (a reader used outside the engine): read it now, synchronously.
+      const index = FaissIndex.deserialize(this.annBytes()!);
+      this.#ivf = index.ivfLayout();
+      index.dispose();
+    }
+    return this.#ivf;
   }
 
   /** The slab's ANN index (loaded on first use if loadAnn() was not awaited), or undefined for a flat slab. */
