@@ -9,7 +9,7 @@
 import { Engine, type EngineConfig, type IndexHandle } from '@conifer/engine';
 import { queryOf, type Dataset } from './dataset.ts';
 import { stallProbe } from './probe.ts';
-import { meanRecall, nextTurn, summarize, type QueryRow } from './stats.ts';
+import { meanRecall, round2, runConcurrent, runWhile, slabSummary, summarize, type QueryRow } from './stats.ts';
 
 const K = 10;
 /** Every REWRITE_EVERY-th row is rewritten with its own vector (the ground truth still holds). */
@@ -41,16 +41,11 @@ export async function queriesDuringCompaction(
     const query = async (i: number) => (await engine.query(index, ns, { vector: queryOf(ds, i), topK: K })).matches.map((m) => Number(m.id));
     await query(0); // opens the namespace (loads slabs) outside the measurement
     const before = await engine.describeNamespace(index, ns);
-    const idleLatencies: number[] = [];
-    const idleGot: number[][] = [];
-    const idleStart = performance.now();
-    for (let i = 0; i < queries; i++) {
-      const t = performance.now();
-      await nextTurn();
-      idleGot.push(await query(i));
-      idleLatencies.push(performance.now() - t);
-    }
-    const idle: QueryRow = { system: 'conifer (engine)', scenario: 'idle, before compaction', concurrency: 1, recall: meanRecall(K, idleGot, truth, ds.queryCount), latency: summarize(idleLatencies, performance.now() - idleStart) };
+    const idleGot: number[][] = new Array(queries);
+    const idleRun = await runConcurrent(queries, 1, async (i) => {
+      idleGot[i] = await query(i);
+    });
+    const idle: QueryRow = { system: 'conifer (engine)', scenario: 'idle, before compaction', concurrency: 1, recall: meanRecall(K, idleGot, truth, ds.queryCount), latency: summarize(idleRun.latencies, idleRun.wallMs) };
 
     let compacting = true;
     const stall = stallProbe();
@@ -58,28 +53,27 @@ export async function queriesDuringCompaction(
     const compaction = engine.flush(index, ns).finally(() => {
       compacting = false;
     });
-    const latencies: number[] = [];
     const got: number[][] = [];
-    for (let i = 0; compacting; i++) {
-      const t = performance.now();
-      await nextTurn();
-      got.push(await query(i));
-      latencies.push(performance.now() - t);
-    }
+    const run = await runWhile(
+      () => compacting,
+      async (i) => {
+        got.push(await query(i));
+      },
+    );
     await compaction;
     const compactMs = performance.now() - compactStart;
     const maxDelay = stall.stop();
     const after = await engine.describeNamespace(index, ns);
-    const during: QueryRow = { system: 'conifer (engine)', scenario: 'during compaction', concurrency: 1, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(latencies, compactMs) };
+    const during: QueryRow = { system: 'conifer (engine)', scenario: 'during compaction', concurrency: 1, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) };
     return {
       rows: [idle, during],
       facts: {
         duringCompaction: {
           rewrittenRecords: rows.length,
-          slabsBefore: before.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`),
-          slabsAfter: after.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`),
+          slabsBefore: slabSummary(before.slabs),
+          slabsAfter: slabSummary(after.slabs),
           compactMs: Math.round(compactMs),
-          queries: latencies.length,
+          queries: run.latencies.length,
           p99IdleMs: round2(idle.latency.p99),
           p99DuringMs: round2(during.latency.p99),
           p99Ratio: round2(during.latency.p99 / idle.latency.p99),
@@ -90,8 +84,4 @@ export async function queriesDuringCompaction(
   } finally {
     await engine.close();
   }
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }

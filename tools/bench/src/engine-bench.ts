@@ -16,7 +16,7 @@ import { queryOf, type Dataset } from './dataset.ts';
 import { queriesDuringWrites } from './interference.ts';
 import { forceGc, gcExposed, memoryPerMillion, sampleMemory } from './memory.ts';
 import { stallProbe } from './probe.ts';
-import { meanRecall, runConcurrent, summarize, type QueryRow } from './stats.ts';
+import { meanRecall, runConcurrent, slabSummary, summarize, type QueryRow } from './stats.ts';
 
 type Log = (...parts: unknown[]) => void;
 
@@ -70,7 +70,7 @@ export async function benchEngine(
     facts['settleMs'] = Math.round(performance.now() - settleStart);
     facts['eventLoopStallDuringIngestAndCompactionMs'] = writeStall.stop();
     const internals = await engine.describeNamespace(index, ns);
-    facts['slabs'] = internals.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`);
+    facts['slabs'] = slabSummary(internals.slabs);
     // After a full GC: what the namespace really holds, part by part (memory.ts).
     const slabBytes = internals.slabs.reduce((sum, s) => sum + s.bytes, 0);
     facts['memoryMiBPerMillionVectors'] = memoryPerMillion(memBefore, sampleMemory(), slabBytes, ds.count);

@@ -24,7 +24,7 @@ import { JsonClient } from './http-client.ts';
 import { nextUpsertBody, recordJson, vectorJson } from './json-body.ts';
 import { startServer, processRss, type ServerProcess } from './server-process.ts';
 import { settled, type InternalsView } from './settle.ts';
-import { meanRecall, runConcurrent, summarize, type QueryRow } from './stats.ts';
+import { meanRecall, runConcurrent, slabSummary, summarize, type QueryRow } from './stats.ts';
 
 type Log = (...parts: unknown[]) => void;
 
@@ -173,7 +173,7 @@ async function waitSettled(client: JsonClient, dimension: number, facts: Record<
     const now = ((await client.call('GET', path)) as { result: { data: InternalsView } }).result.data;
     if (settled(previous, now, COMPACTION_TRIGGER, dimension)) {
       facts['httpSettleMs'] = Math.round(performance.now() - started);
-      facts['httpSlabs'] = now.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`);
+      facts['httpSlabs'] = slabSummary(now.slabs);
       return;
     }
     if (performance.now() - started > timeoutMs) throw new Error(`http: not settled after ${timeoutMs} ms: ${JSON.stringify(now)}`);

@@ -9,7 +9,7 @@
 import type { Engine, IndexHandle } from '@conifer/engine';
 import { queryOf, type Dataset } from './dataset.ts';
 import { stallProbe } from './probe.ts';
-import { meanRecall, nextTurn, runConcurrent, summarize, type QueryRow } from './stats.ts';
+import { meanRecall, round2, runConcurrent, runWhile, slabSummary, summarize, type QueryRow } from './stats.ts';
 
 const K = 10;
 /** Every REWRITE_EVERY-th row is rewritten: 25% of the ids, spread over every slab. */
@@ -58,21 +58,19 @@ export async function queriesDuringWrites(
     }
   })();
 
-  const latencies: number[] = [];
   const got: number[][] = [];
-  const duringStart = performance.now();
-  for (let i = 0; writing; i++) {
-    const t = performance.now();
-    await nextTurn(); // as runConcurrent does: else a query loop in microtasks alone starves the writer
-    got.push(await query(i));
-    latencies.push(performance.now() - t);
-  }
-  const duringWall = performance.now() - duringStart;
+  // One event-loop turn per query (runWhile): else a query loop in microtasks alone starves the writer.
+  const run = await runWhile(
+    () => writing,
+    async (i) => {
+      got.push(await query(i));
+    },
+  );
   await writer;
   const writeMs = performance.now() - writeStart;
   const maxDelay = stall.stop();
   const after = await engine.describeNamespace(index, ns);
-  const during: QueryRow = { system: 'conifer (engine)', scenario: 'during ingest+compaction', concurrency: 1, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(latencies, duringWall) };
+  const during: QueryRow = { system: 'conifer (engine)', scenario: 'during ingest+compaction', concurrency: 1, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) };
   return {
     rows: [idle, during],
     facts: {
@@ -81,12 +79,12 @@ export async function queriesDuringWrites(
         writeMs: Math.round(writeMs),
         flushes: after.flushes - before.flushes,
         compactions: after.compactions - before.compactions,
-        queries: latencies.length,
+        queries: run.latencies.length,
         p99IdleMs: round2(idle.latency.p99),
         p99DuringMs: round2(during.latency.p99),
         p99Ratio: round2(during.latency.p99 / idle.latency.p99),
         eventLoopMaxDelayMs: maxDelay,
-        slabsAfter: after.slabs.map((s) => `L${s.level} ${s.records} ${s.index}`),
+        slabsAfter: slabSummary(after.slabs),
       },
     },
   };
@@ -94,8 +92,4 @@ export async function queriesDuringWrites(
 
 function rewrittenCount(count: number): number {
   return Math.ceil(count / REWRITE_EVERY);
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }

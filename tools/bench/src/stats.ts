@@ -66,6 +66,32 @@ export async function runConcurrent(count: number, concurrency: number, fn: (i: 
   return { latencies, wallMs: performance.now() - started };
 }
 
+/**
+ * Calls `fn(i)` one at a time, each after one event-loop turn as in {@link runConcurrent}, for as
+ * long as `busy()` holds (a background phase the calls measure themselves against).
+ */
+export async function runWhile(busy: () => boolean, fn: (i: number) => Promise<void>): Promise<{ latencies: number[]; wallMs: number }> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  for (let i = 0; busy(); i++) {
+    const t = performance.now();
+    await nextTurn();
+    await fn(i);
+    latencies.push(performance.now() - t);
+  }
+  return { latencies, wallMs: performance.now() - started };
+}
+
+/** Two decimals, for ratios and milliseconds in the facts. */
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** A namespace's slabs as the facts list them: `L<level> <records> <index>`. */
+export function slabSummary(slabs: readonly { level: number; records: number; index: string }[]): string[] {
+  return slabs.map((s) => `L${s.level} ${s.records} ${s.index}`);
+}
+
 export function recallAt(k: number, truth: ArrayLike<number>, got: ArrayLike<number>): number {
   const want = new Set(Array.from(truth).slice(0, k).filter((x) => x >= 0));
   if (want.size === 0) return 1;
