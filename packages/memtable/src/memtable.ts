@@ -132,8 +132,8 @@ export class Memtable {
     this.#touch(lsn);
   }
 
+  /** Records the newest version of `id` (put and delete have checked the LSN and frozen state). */
   #set(lsn: number, id: string, entry: MemEntry): void {
-    this.#checkWritable(lsn);
     const previous = this.#entries.get(id);
     if (previous) {
       this.#bytes -= entryBytes(id, previous);

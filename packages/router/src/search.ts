@@ -1,6 +1,6 @@
 import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
-import { exactTopRows, knobFor, normalizeRows, type Bitset, type IvfLayout, type SlabReader } from '@conifer/slab';
+import { exactTopRows, knobFor, nlistOf, normalizeRows, type Bitset, type IvfLayout, type SlabReader } from '@conifer/slab';
 import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
@@ -162,7 +162,7 @@ function searchMemtableVectors(snapshot: Snapshot, request: SearchRequest, push:
  */
 const EXACT_SLACK = 8;
 
-function collectTop(candidates: (k: number) => Int32Array, eligible: number, topK: number, visit: (row: number) => boolean): void {
+function collectTop(candidates: (k: number) => Int32Array, eligible: number, topK: number, visit: (row: number) => boolean): number {
   let k = Math.min(eligible, topK);
   const seen = new Set<number>();
   let accepted = 0;
@@ -174,7 +174,7 @@ function collectTop(candidates: (k: number) => Int32Array, eligible: number, top
       seen.add(row);
       if (visit(row)) accepted++;
     }
-    if (accepted >= Math.min(topK, eligible) || k >= eligible) return;
+    if (accepted >= Math.min(topK, eligible) || k >= eligible) return accepted;
     k = Math.min(eligible, k * 2);
   }
 }
@@ -201,10 +201,10 @@ function searchIvf(
   let nprobe = Math.min(nlist, Math.ceil(knobFor(info, target) / (eligible / reader.count)));
   const probe = info.normalized ? normalizeRows(request.vector, dim) : request.vector;
   const centroidMetric: Metric = info.faissMetric === 'l2' ? 'euclidean' : 'dotproduct';
-  const seen = new Set<number>();
   let accepted = 0;
   let probed = 0;
   for (;;) {
+    // The lists not probed yet among the nearest nprobe (their rows are new to this query).
     const lists = exactTopRows(ivf.centroids, dim, probe, nprobe, centroidMetric, undefined);
     let size = 0;
     for (let i = probed; i < lists.length; i++) size += ivf.offsets[lists[i]! + 1]! - ivf.offsets[lists[i]!]!;
@@ -219,18 +219,7 @@ function searchIvf(
     probed = lists.length;
     if (n > 0) {
       const candidates = rows.subarray(0, n);
-      let k = Math.min(n, request.topK + EXACT_SLACK);
-      for (;;) {
-        let fresh = 0;
-        for (const row of exactTopRows(reader.vectors, dim, request.vector, k, request.metric, undefined, candidates)) {
-          if (seen.has(row)) continue;
-          seen.add(row);
-          fresh++;
-          if (visit(row)) accepted++;
-        }
-        if (accepted >= Math.min(request.topK, eligible) || k >= n || fresh === 0) break;
-        k = Math.min(n, k * 2);
-      }
+      accepted += collectTop((k) => exactTopRows(reader.vectors, dim, request.vector, k, request.metric, undefined, candidates), n, request.topK - accepted, visit);
     }
     if (accepted >= Math.min(request.topK, eligible) || nprobe >= nlist) return;
     nprobe = Math.min(nlist, nprobe * 2);
@@ -254,7 +243,7 @@ async function searchAnn(
   const info = reader.header.ann!;
   const target = request.recallTarget ?? info.recallTarget;
   const selectivity = eligible / reader.count;
-  const nlist = ann.kind === 'ivf' ? Number(/^IVF(\d+)/.exec(info.factory)?.[1] ?? 1) : 1;
+  const nlist = ann.kind === 'ivf' ? nlistOf(info.factory) : 1;
   const knob = Math.min(nlist, Math.ceil(knobFor(info, target) / selectivity));
   const query = info.normalized ? normalizeRows(request.vector, request.vector.length) : request.vector;
   const bitmap = eligible === reader.count ? undefined : allowed.bytes;

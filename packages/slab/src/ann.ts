@@ -87,7 +87,8 @@ export interface AnnDonor {
 /** Points per centroid the k-means training samples (faiss asks for 39; 16 trains 2.5× faster). */
 const TRAIN_POINTS_PER_CENTROID = 16;
 
-function nlistOf(factory: string): number {
+/** The list count of an `IVF<n>,…` factory string (0 for other index types). */
+export function nlistOf(factory: string): number {
   return Number(/^IVF(\d+)/.exec(factory)?.[1] ?? 0);
 }
 
