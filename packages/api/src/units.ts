@@ -1,4 +1,4 @@
-import type { Metadata } from '@conifer/core';
+import { utf8Length, type Metadata } from '@conifer/core';
 
 /**
  * Read and write units, with Pinecone's serverless cost rules (understanding-cost page):
@@ -31,14 +31,6 @@ export const UNIT_RULES = {
   /** Id length assumed for records whose ids are not at hand (update or delete by filter). */
   assumedIdBytes: 16,
 } as const;
-
-const encoder = new TextEncoder();
-
-/** UTF-8 length without allocating for the (usual) ASCII case. */
-export function utf8Length(text: string): number {
-  // eslint-disable-next-line no-control-regex -- ASCII range check
-  return /^[\x00-\x7f]*$/.test(text) ? text.length : encoder.encode(text).length;
-}
 
 export interface SizedRecord {
   id?: string | undefined;

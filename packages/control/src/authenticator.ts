@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { AuthCache } from './auth-cache.ts';
+import { TtlCache } from './ttl-cache.ts';
 import type { ControlPlaneConfig } from './config.ts';
 import { MAX_API_KEY_LENGTH, hashApiKey, hashesEqual } from './keys.ts';
 import type { Database } from './schema.ts';
@@ -23,7 +23,7 @@ export function createAuthenticator(
   config: Pick<ControlPlaneConfig, 'authCacheTtlMs' | 'authCacheMaxEntries' | 'lastUsedWriteIntervalMs'>,
   now: () => number,
 ): Authenticator {
-  const cache = new AuthCache({ ttlMs: config.authCacheTtlMs, maxEntries: config.authCacheMaxEntries });
+  const cache = new TtlCache<string, AuthContext>({ ttlMs: config.authCacheTtlMs, maxEntries: config.authCacheMaxEntries });
   /** keyId → when last_used_at was last written (or read), insertion-ordered for eviction. */
   const lastUsedWrites = new Map<string, number>();
 

@@ -10,6 +10,12 @@ export interface ControlPlaneConfig {
   authCacheMaxEntries: number;
   /** Least time between two writes of a key's `last_used_at`, in ms. Default 60 000. */
   lastUsedWriteIntervalMs: number;
+  /**
+   * How long an index found by name stays in the in-process cache, in ms. Default 1 000. Every
+   * data request resolves its index by name; changes through the same ControlPlane apply at once,
+   * a change (or deletion) made by another node takes effect here within this delay. 0 disables it.
+   */
+  indexCacheTtlMs: number;
   /** Connections in the `pg` pool when a database URL is used. Default 10. */
   postgresPoolSize: number;
   /**
@@ -23,6 +29,7 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   authCacheTtlMs: 10_000,
   authCacheMaxEntries: 10_000,
   lastUsedWriteIntervalMs: 60_000,
+  indexCacheTtlMs: 1_000,
   postgresPoolSize: 10,
   usageFlushIntervalMs: 10_000,
 };

@@ -87,7 +87,7 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
     authenticate: (rawKey) => authenticator.authenticate(rawKey),
     projects: createProjectStore(db),
     keys: createKeyStore(db, (hash) => authenticator.invalidate(hash)),
-    indexes: createIndexStore(db),
+    indexes: createIndexStore(db, { cacheTtlMs: config.indexCacheTtlMs, now }),
     usage,
     audit: (projectId, actorKeyId, action, target) => recordAudit(db, { projectId, actorKeyId, action, target }),
     recentAudit: (projectId, limit = 50) => recentAudit(db, projectId, limit),

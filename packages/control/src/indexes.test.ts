@@ -9,7 +9,8 @@ import {
 import type { ControlPlane } from './control-plane.ts';
 import { DeletionProtectedError } from './errors.ts';
 import { backends } from './testing/backends.ts';
-import { uniqueName, useControlPlane } from './testing/harness.ts';
+import { uniqueName, useControlPlane, withFreshControlPlane } from './testing/harness.ts';
+import { createControlPlane } from './control-plane.ts';
 import type { CreateIndexInput } from './types.ts';
 
 const spec = (name: string, extra: Partial<CreateIndexInput> = {}): CreateIndexInput => ({
@@ -201,5 +202,33 @@ describe.each(backends())('indexes on $name', (backend) => {
       Array.from({ length: 6 }, (_, i) => cp.indexes.configure(projectId, 'busy', { tags: { [`k${i}`]: `v${i}` } })),
     );
     expect(Object.keys((await cp.indexes.get(projectId, 'busy')).tags).sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5']);
+  });
+
+  it.runIf(backend.sharedAccess)('caches an index by name: its own changes apply at once, another node\'s within the TTL', async () => {
+    let now = Date.parse('2026-05-01T00:00:00Z');
+    await withFreshControlPlane(
+      backend,
+      async (cp, database) => {
+        const projectId = await newProject(cp);
+        await cp.indexes.create(projectId, spec('cached'));
+        expect((await cp.indexes.get(projectId, 'cached')).tags).toEqual({});
+        await cp.indexes.configure(projectId, 'cached', { tags: { mine: 'yes' } });
+        expect((await cp.indexes.get(projectId, 'cached')).tags).toEqual({ mine: 'yes' }); // at once
+        const otherNode = await createControlPlane(database.options);
+        try {
+          await otherNode.indexes.configure(projectId, 'cached', { tags: { theirs: 'yes' } });
+          await otherNode.indexes.beginDelete(projectId, 'cached');
+        } finally {
+          await otherNode.close();
+        }
+        expect((await cp.indexes.get(projectId, 'cached')).status).toBe('ready'); // still cached here
+        now += 1_000;
+        const seen = await cp.indexes.get(projectId, 'cached');
+        expect(seen).toMatchObject({ status: 'terminating', tags: { mine: 'yes', theirs: 'yes' } });
+        await cp.indexes.finishDelete(seen.id);
+        await expect(cp.indexes.get(projectId, 'cached')).rejects.toThrow(NotFoundError); // at once
+      },
+      { now: () => now },
+    );
   });
 });

@@ -16,7 +16,11 @@ import { toIndexRecord } from './rows.ts';
 import type { Database } from './schema.ts';
 import { isUniqueViolation } from './sql-errors.ts';
 import { mergeTags } from './tags.ts';
+import { TtlCache } from './ttl-cache.ts';
 import type { ConfigureIndexInput, CreateIndexInput, IndexRecord } from './types.ts';
+
+/** Most indexes kept in the by-name cache. */
+const INDEX_CACHE_ENTRIES = 10_000;
 
 /** The partial unique index on (project_id, name) of live indexes (see migration 0001). */
 const LIVE_NAME_CONSTRAINT = 'indexes_project_name_live';
@@ -71,8 +75,23 @@ function liveIndex(db: Kysely<Database>, projectId: string, name: string) {
 }
 
 /** The index store over `db`. */
-export function createIndexStore(db: Kysely<Database>): IndexStore {
-  return {
+/**
+ * The store over `db`. `get` is on every data request's path (an index is addressed by name), so
+ * found indexes are cached for `cacheTtlMs`; any change made through this store empties the cache
+ * at once, and a change made by another node shows here within the TTL.
+ */
+export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: number; now: () => number }): IndexStore {
+  const cache = new TtlCache<string, IndexRecord>({ ttlMs: options.cacheTtlMs, maxEntries: options.cacheTtlMs > 0 ? INDEX_CACHE_ENTRIES : 0 });
+  const cacheKey = (projectId: string, name: string) => `${projectId}\u0000${name}`;
+  /** Runs a change, then forgets every cached index (changes are rare; reads in flight are fenced). */
+  async function changing<T>(change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } finally {
+      cache.clear();
+    }
+  }
+  const store: IndexStore = {
     async create(projectId, input, actorKeyId = null) {
       const parsed = createIndexSchema.safeParse(input);
       if (!parsed.success) throw new InvalidArgumentError(formatIssues(parsed.error.issues));
@@ -108,9 +127,15 @@ export function createIndexStore(db: Kysely<Database>): IndexStore {
     },
 
     async get(projectId, name) {
+      const key = cacheKey(projectId, name);
+      const cached = cache.get(key, options.now());
+      if (cached !== undefined) return cached;
+      const generation = cache.generation();
       const row = await liveIndex(db, projectId, name).executeTakeFirst();
       if (row === undefined) throw notFound(name);
-      return toIndexRecord(row);
+      const record = Object.freeze(toIndexRecord(row));
+      cache.set(key, record, generation, options.now());
+      return record;
     },
 
     async list(projectId) {
@@ -189,6 +214,13 @@ export function createIndexStore(db: Kysely<Database>): IndexStore {
         .execute();
       return rows.map(toIndexRecord);
     },
+  };
+  return {
+    ...store,
+    create: (...args) => changing(() => store.create(...args)),
+    configure: (...args) => changing(() => store.configure(...args)),
+    beginDelete: (...args) => changing(() => store.beginDelete(...args)),
+    finishDelete: (...args) => changing(() => store.finishDelete(...args)),
   };
 }
 

@@ -3,6 +3,7 @@ import { LIMITS } from './limits.ts';
 import { METRICS } from './metric.ts';
 import { validateFilter, type Filter } from './filter.ts';
 import type { Metadata } from './metadata.ts';
+import { utf8Length } from './utf8.ts';
 
 /**
  * The zod schemas of every request, shared by the server (validation) and the SDK (types). Messages
@@ -88,8 +89,6 @@ const metadataValueSchema = z.union(
   { error: 'must be a string, number, boolean or list of strings (null and nested objects are not supported)' },
 );
 
-const textEncoder = new TextEncoder();
-
 export const metadataSchema = z
   .record(z.string(), metadataValueSchema, { error: 'must be a flat object' })
   .superRefine((metadata, ctx) => {
@@ -97,7 +96,9 @@ export const metadataSchema = z
       if (key.length === 0) ctx.addIssue({ code: 'custom', path: [key], message: 'metadata keys must not be empty' });
       else if (key.startsWith('$')) ctx.addIssue({ code: 'custom', path: [key], message: "metadata keys must not start with '$'" });
     }
-    const bytes = textEncoder.encode(JSON.stringify(metadata)).length;
+    const json = JSON.stringify(metadata);
+    // At most 3 bytes per UTF-16 unit: short metadata needs no count.
+    const bytes = json.length * 3 <= LIMITS.maxMetadataBytes ? json.length : utf8Length(json);
     if (bytes > LIMITS.maxMetadataBytes) {
       ctx.addIssue({ code: 'custom', message: `must be at most ${LIMITS.maxMetadataBytes} bytes as JSON (got ${bytes})` });
     }

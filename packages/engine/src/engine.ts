@@ -182,11 +182,14 @@ export class Engine implements DataPlane {
     return toSparseF32(sparse);
   }
 
-  #toVector(index: IndexHandle, values: number[] | Float32Array, field: string): Float32Array {
+  #toVector(index: IndexHandle, values: number[] | Float32Array, field: string, into?: Float32Array): Float32Array {
     if (values.length !== index.dimension) {
       throw new InvalidArgumentError(`${field}: Vector dimension ${values.length} does not match the dimension of the index ${index.dimension}`);
     }
-    const vector = values instanceof Float32Array ? values : Float32Array.from(values);
+    // A plain loop rather than `new Float32Array(values)` or `Float32Array.from`: in the server
+    // those took the generic iterator path (about 18 ns per number, a tenth of the ingest path).
+    const vector = into ?? new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) vector[i] = values[i]!;
     if (index.metric === 'cosine' && vector.every((v) => v === 0)) {
       throw new InvalidArgumentError(`${field}: a cosine index cannot take an all-zero vector`);
     }
@@ -195,11 +198,14 @@ export class Engine implements DataPlane {
 
   async upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
     // Validate the whole batch before anything is logged: a bad record rejects the request whole.
+    // One buffer for the batch's vectors: a thousand small typed arrays per request kept the GC busy.
+    const dimension = index.dimension;
+    const batch = new Float32Array(records.length * dimension);
     const put: PutRecord[] = records.map((r, i) => {
       const sparse = this.#toSparse(r.sparseValues);
       return {
         id: r.id,
-        values: this.#toVector(index, r.values, `records[${i}].values`),
+        values: this.#toVector(index, r.values, `records[${i}].values`, batch.subarray(i * dimension, (i + 1) * dimension)),
         ...(sparse ? { sparse } : {}),
         ...(r.metadata && Object.keys(r.metadata).length > 0 ? { metadata: r.metadata } : {}),
       };

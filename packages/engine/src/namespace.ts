@@ -354,7 +354,7 @@ export class Namespace {
       }),
     );
     const newestFirst = [...manifest.slabs].reverse().map((ref) => readers.get(ref.id)!);
-    const layers = await computeShadows(newestFirst);
+    const layers = await computeShadows(newestFirst, this.#layers);
     this.#manifest = manifest;
     this.#readers = readers;
     this.#layers = layers;

@@ -53,29 +53,106 @@ export function scanMemtables(snapshot: Snapshot, live: (id: string, entry: MemE
 
 /**
  * Marks, for each slab (given newest first), the rows whose id appears in a newer slab.
+ *
+ * Incremental, because a manifest changes on every flush and compaction while a namespace ingests:
+ * recomputing from every id of every slab took seconds of event-loop time per million ingested
+ * rows. Slabs are immutable and sorted by id, so which rows of slab O a newer slab N shadows is a
+ * fact about the pair, found by a merge of the two sorted id lists and cached for as long as both
+ * slabs live. A slab whose newer slabs are the same as in `previous` keeps its layer as it was.
  */
-export async function computeShadows(readers: readonly SlabReader[]): Promise<SlabLayer[]> {
-  const seen = new Set<string>();
+export async function computeShadows(readers: readonly SlabReader[], previous: readonly SlabLayer[] = []): Promise<SlabLayer[]> {
+  const before = new Map<SlabReader, { layer: SlabLayer; newer: readonly SlabReader[] }>();
+  for (const [at, layer] of previous.entries()) before.set(layer.reader, { layer, newer: previous.slice(0, at).map((l) => l.reader) });
   const layers: SlabLayer[] = [];
-  // In slices that yield to the event loop: a manifest change recomputes this over every row of
-  // the namespace (a Set of a million ids takes a few hundred milliseconds).
   for (const [at, reader] of readers.entries()) {
+    const newer = readers.slice(0, at);
+    const kept = before.get(reader);
+    if (kept && sameReaders(kept.newer, newer)) {
+      layers.push(kept.layer);
+      continue;
+    }
     const shadowed = new Uint8Array(reader.count);
-    const ids = reader.ids;
-    for (let row = 0; row < ids.length; row++) {
-      if (seen.has(ids[row]!)) shadowed[row] = 1;
-      if (row % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
+    const live = liveRowsOf(reader).clone();
+    let liveCount = live.count();
+    for (const over of newer) {
+      const rows = await shadowedBy(over, reader);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        if (shadowed[row] !== 0) continue;
+        shadowed[row] = 1;
+        if (live.has(row)) {
+          live.clear(row);
+          liveCount--;
+        }
+      }
     }
-    // Nothing is older than the oldest slab (usually the largest): its ids need not be remembered.
-    for (let row = 0; at < readers.length - 1 && row < ids.length; row++) {
-      seen.add(ids[row]!);
-      if (row % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
-    }
-    const live = new Bitset(reader.count);
-    for (let row = 0; row < ids.length; row++) if (shadowed[row] === 0 && !reader.isTombstone(row)) live.set(row);
-    layers.push({ reader, shadowed, live, liveCount: live.count() });
+    layers.push({ reader, shadowed, live, liveCount });
   }
   return layers;
+}
+
+function sameReaders(a: readonly SlabReader[], b: readonly SlabReader[]): boolean {
+  return a.length === b.length && a.every((reader, i) => reader === b[i]);
+}
+
+/** Rows of each slab that are not tombstones, computed once per slab. */
+const liveRowsCache = new WeakMap<SlabReader, Bitset>();
+
+function liveRowsOf(reader: SlabReader): Bitset {
+  let live = liveRowsCache.get(reader);
+  if (!live) {
+    live = new Bitset(reader.count);
+    for (let row = 0; row < reader.count; row++) if (!reader.isTombstone(row)) live.set(row);
+    liveRowsCache.set(reader, live);
+  }
+  return live;
+}
+
+/** older → newer → rows of older whose id newer also holds. Dropped with either slab. */
+const pairCache = new WeakMap<SlabReader, WeakMap<SlabReader, Uint32Array>>();
+
+async function shadowedBy(newer: SlabReader, older: SlabReader): Promise<Uint32Array> {
+  let byNewer = pairCache.get(older);
+  if (!byNewer) pairCache.set(older, (byNewer = new WeakMap()));
+  let rows = byNewer.get(newer);
+  if (!rows) {
+    rows = await commonRows(newer.ids, older.ids);
+    byNewer.set(newer, rows);
+  }
+  return rows;
+}
+
+/**
+ * Positions in `target` of the ids that `probe` also holds; both are sorted and unique. Walks the
+ * shorter list and gallops through the longer one, so a small flush against a large slab costs
+ * about small × log(large / small) comparisons. Yields to the event loop every slice.
+ */
+export async function commonRows(probe: readonly string[], target: readonly string[]): Promise<Uint32Array> {
+  const probeIsShort = probe.length <= target.length;
+  const short = probeIsShort ? probe : target;
+  const long = probeIsShort ? target : probe;
+  const found: number[] = [];
+  let lo = 0;
+  for (let i = 0; i < short.length && lo < long.length; i++) {
+    const id = short[i]!;
+    // Gallop: find a window [lo, hi) of `long` whose end is past id, then binary search in it.
+    let step = 1;
+    let hi = lo;
+    while (hi < long.length && long[hi]! < id) {
+      lo = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    hi = Math.min(hi, long.length);
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (long[mid]! < id) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < long.length && long[lo] === id) found.push(probeIsShort ? lo : i);
+    if (i % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
+  }
+  return Uint32Array.from(found);
 }
 
 const SHADOW_SLICE = 16_384;

@@ -38,6 +38,10 @@ export class Bitset {
     this.words[row >>> 5]! |= 1 << (row & 31);
   }
 
+  clear(row: number): void {
+    this.words[row >>> 5]! &= ~(1 << (row & 31));
+  }
+
   clone(): Bitset {
     return new Bitset(this.size, this.words.slice());
   }

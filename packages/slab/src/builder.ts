@@ -1,3 +1,4 @@
+import { utf8Length } from '@conifer/core';
 import type { AnnHeader } from './ann.ts';
 import { yieldToEventLoop } from './yield.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, type SlabHeader, type SlabRow } from './format.ts';
@@ -13,8 +14,36 @@ export function sortRows(rows: readonly SlabRow[]): SlabRow[] {
 }
 
 const encoder = new TextEncoder();
-const EMPTY = new Uint8Array(0);
+const ENCODE_CHUNK_CHARS = 1 << 22;
 const YIELD_EVERY = 4096;
+
+/**
+ * The UTF-8 bytes of `texts` end to end, and where each one starts. One encode per few megabytes
+ * of joined text rather than one per row: a flush of 10,000 rows otherwise allocates 20,000 small
+ * arrays on the event loop. Ids are ASCII (the API requires it) and metadata JSON mostly is, and
+ * then a text's start is its character offset; otherwise each text's own length is measured.
+ */
+export function encodeAll(texts: readonly string[], chunkChars = ENCODE_CHUNK_CHARS): { chunks: Uint8Array[]; length: number; starts: Uint32Array } {
+  const starts = new Uint32Array(texts.length);
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (let first = 0; first < texts.length; ) {
+    // Chunks bound the joined string (a million rows of large metadata would pass V8's limit).
+    let end = first;
+    let chars = 0;
+    while (end < texts.length && (end === first || chars + texts[end]!.length <= chunkChars)) chars += texts[end++]!.length;
+    const joined = end - first === 1 ? texts[first]! : texts.slice(first, end).join('');
+    const bytes = encoder.encode(joined);
+    const ascii = bytes.length === joined.length;
+    for (let i = first; i < end; i++) {
+      starts[i] = length;
+      length += ascii ? texts[i]!.length : utf8Length(texts[i]!);
+    }
+    chunks.push(bytes);
+    first = end;
+  }
+  return { chunks, length, starts };
+}
 
 /**
  * Serializes rows into a slab. Rows may come in any order; ids must be unique (the caller keeps
@@ -30,14 +59,16 @@ export async function buildSlab(
     if (sorted[i]!.id === sorted[i - 1]!.id) throw new Error(`duplicate id in slab: ${sorted[i]!.id}`);
   }
   const count = sorted.length;
-  const idBytes: Uint8Array[] = new Array(count);
-  const mdBytes: Uint8Array[] = new Array(count);
+  const idTexts: string[] = new Array(count);
+  const mdTexts: string[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const r = sorted[i]!;
-    idBytes[i] = encoder.encode(r.id);
-    mdBytes[i] = r.metadata && Object.keys(r.metadata).length > 0 ? encoder.encode(JSON.stringify(r.metadata)) : EMPTY;
+    idTexts[i] = r.id;
+    mdTexts[i] = r.metadata && Object.keys(r.metadata).length > 0 ? JSON.stringify(r.metadata) : '';
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
   }
+  const idBytes = encodeAll(idTexts);
+  const mdBytes = encodeAll(mdTexts);
   const sparseEntries = sorted.reduce((n, r) => n + (r.sparse?.indices.length ?? 0), 0);
   let minLsn = Number.MAX_SAFE_INTEGER;
   let maxLsn = 0;
@@ -57,9 +88,9 @@ export async function buildSlab(
     const vectors = align(flags + count, 4);
     const ids = vectors + 4 * count * dimension;
     const idData = ids + 4 * (count + 1);
-    const metadata = align(idData + idBytes.reduce((n, b) => n + b.length, 0), 4);
+    const metadata = align(idData + idBytes.length, 4);
     const mdData = metadata + 4 * (count + 1);
-    const sparse = align(mdData + mdBytes.reduce((n, b) => n + b.length, 0), 4);
+    const sparse = align(mdData + mdBytes.length, 4);
     const annAt = align(sparse + 4 * (count + 1) + 8 * sparseEntries, 8);
     const end = align(annAt + (ann?.bytes.length ?? 0), 4);
     return { lsns, flags, vectors, ids, metadata, sparse, ann: annAt, end };
@@ -102,19 +133,15 @@ export async function buildSlab(
   const spIndices = new Uint32Array(out.buffer, sections.sparse + 4 * (count + 1), sparseEntries);
   const spValues = new Float32Array(out.buffer, sections.sparse + 4 * (count + 1) + 4 * sparseEntries, sparseEntries);
   let spAt = 0;
-  let idAt = sections.ids + 4 * (count + 1);
-  let mdAt = sections.metadata + 4 * (count + 1);
+  const idAt = sections.ids + 4 * (count + 1);
+  const mdAt = sections.metadata + 4 * (count + 1);
   for (let i = 0; i < count; i++) {
     const row = sorted[i]!;
     lsns[i] = row.lsn;
     if (row.values === null) flags[i] = FLAG_TOMBSTONE;
     else vectors.set(row.values, i * dimension);
-    idOffsets[i] = idAt;
-    out.set(idBytes[i]!, idAt);
-    idAt += idBytes[i]!.length;
-    mdOffsets[i] = mdAt;
-    out.set(mdBytes[i]!, mdAt);
-    mdAt += mdBytes[i]!.length;
+    idOffsets[i] = idAt + idBytes.starts[i]!;
+    mdOffsets[i] = mdAt + mdBytes.starts[i]!;
     spOffsets[i] = spAt;
     if (row.sparse) {
       spIndices.set(row.sparse.indices, spAt);
@@ -124,9 +151,19 @@ export async function buildSlab(
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
   }
   spOffsets[count] = spAt;
+  for (const { encoded, at } of [
+    { encoded: idBytes, at: idAt },
+    { encoded: mdBytes, at: mdAt },
+  ]) {
+    let to = at;
+    for (const chunk of encoded.chunks) {
+      out.set(chunk, to);
+      to += chunk.length;
+    }
+  }
   if (ann) out.set(ann.bytes, sections.ann);
-  idOffsets[count] = idAt;
-  mdOffsets[count] = mdAt;
+  idOffsets[count] = idAt + idBytes.length;
+  mdOffsets[count] = mdAt + mdBytes.length;
   view.setUint32(sections.end, checksum(out.subarray(0, sections.end)), true);
   return { bytes: out, header };
 }

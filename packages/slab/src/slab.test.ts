@@ -1,7 +1,7 @@
 import { MemoryObjectStore } from '@conifer/storage';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildSlab } from './builder.ts';
+import { buildSlab, encodeAll } from './builder.ts';
 import { mergeSlabRows, planCompaction } from './compaction.ts';
 import { SlabCorruptionError, type SlabRow } from './format.ts';
 import { checkManifestInvariants, EMPTY_MANIFEST, ManifestConflictError, ManifestStore, type SlabRef } from './manifest.ts';
@@ -164,5 +164,29 @@ describe('manifest', () => {
         ],
       }),
     ).toThrow(/overlaps/);
+  });
+});
+
+describe('encodeAll', () => {
+  it('lays out any texts end to end as TextEncoder would, across chunk boundaries', () => {
+    const encoder = new TextEncoder();
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme-ascii' })), { maxLength: 40 }), fc.integer({ min: 1, max: 64 }), (texts, chunkChars) => {
+        const { chunks, length, starts } = encodeAll(texts, chunkChars);
+        const joined = new Uint8Array(length);
+        let at = 0;
+        for (const chunk of chunks) {
+          joined.set(chunk, at);
+          at += chunk.length;
+        }
+        expect(at).toBe(length);
+        texts.forEach((text, i) => {
+          const bytes = encoder.encode(text);
+          expect(joined.subarray(starts[i], starts[i]! + bytes.length)).toEqual(bytes);
+          expect(i + 1 < texts.length ? starts[i + 1] : length).toBe(starts[i]! + bytes.length);
+        });
+      }),
+      { numRuns: 200 },
+    );
   });
 });

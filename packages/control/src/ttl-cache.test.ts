@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { AuthCache } from './auth-cache.ts';
+import { TtlCache } from './ttl-cache.ts';
 import type { AuthContext } from './types.ts';
 
 const ctx = (keyId: string): AuthContext => ({ projectId: 'prj_1', keyId, role: 'admin' });
 
-describe('AuthCache', () => {
+describe('TtlCache', () => {
   it('expires entries after the TTL', () => {
-    const cache = new AuthCache({ ttlMs: 1000, maxEntries: 10 });
+    const cache = new TtlCache<string, AuthContext>({ ttlMs: 1000, maxEntries: 10 });
     cache.set('h', ctx('k'), cache.generation(), 0);
     expect(cache.get('h', 999)).toEqual(ctx('k'));
     expect(cache.get('h', 1000)).toBeUndefined();
   });
 
   it('evicts the oldest entry beyond its size bound', () => {
-    const cache = new AuthCache({ ttlMs: 1000, maxEntries: 2 });
+    const cache = new TtlCache<string, AuthContext>({ ttlMs: 1000, maxEntries: 2 });
     for (const h of ['a', 'b', 'c']) cache.set(h, ctx(h), cache.generation(), 0);
     expect(cache.size).toBe(2);
     expect(cache.get('a', 0)).toBeUndefined();
@@ -21,7 +21,7 @@ describe('AuthCache', () => {
   });
 
   it('drops a set made by a lookup that started before an invalidation', () => {
-    const cache = new AuthCache({ ttlMs: 1000, maxEntries: 10 });
+    const cache = new TtlCache<string, AuthContext>({ ttlMs: 1000, maxEntries: 10 });
     const generation = cache.generation();
     cache.invalidate('h'); // a revocation commits while the lookup is reading the database
     cache.set('h', ctx('k'), generation, 0);
@@ -29,9 +29,20 @@ describe('AuthCache', () => {
   });
 
   it('invalidate removes an entry at once', () => {
-    const cache = new AuthCache({ ttlMs: 1000, maxEntries: 10 });
+    const cache = new TtlCache<string, AuthContext>({ ttlMs: 1000, maxEntries: 10 });
     cache.set('h', ctx('k'), cache.generation(), 0);
     cache.invalidate('h');
     expect(cache.get('h', 0)).toBeUndefined();
+  });
+
+  it('clear drops every entry and fences off lookups in flight', () => {
+    const cache = new TtlCache<string, AuthContext>({ ttlMs: 1000, maxEntries: 10 });
+    cache.set('a', ctx('a'), cache.generation(), 0);
+    const generation = cache.generation();
+    cache.clear();
+    cache.set('b', ctx('b'), generation, 0);
+    expect(cache.get('a', 0)).toBeUndefined();
+    expect(cache.get('b', 0)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 });

@@ -1,19 +1,18 @@
-import type { AuthContext } from './types.ts';
-
-interface Entry {
-  context: AuthContext;
+interface Entry<V> {
+  value: V;
   expiresAt: number;
 }
 
 /**
- * Key hash → AuthContext, in process, with a TTL and a size bound (oldest entry evicted first).
+ * Database reads kept in process with a TTL and a size bound (oldest entry evicted first): API key
+ * hash → caller, (project, index name) → index.
  *
  * Invalidation is race-free against lookups in flight: a caller takes `generation()` before its
- * database read and passes it to `set`; if any key was invalidated in between, the `set` is
+ * database read and passes it to `set`; if anything was invalidated in between, the `set` is
  * dropped, so a read that saw a key just before its revocation cannot re-insert it.
  */
-export class AuthCache {
-  readonly #entries = new Map<string, Entry>();
+export class TtlCache<K, V> {
+  readonly #entries = new Map<K, Entry<V>>();
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   #generation = 0;
@@ -23,15 +22,15 @@ export class AuthCache {
     this.#maxEntries = options.maxEntries;
   }
 
-  /** The cached context for a hash, or undefined when absent or expired at `now`. */
-  get(hash: string, now: number): AuthContext | undefined {
-    const entry = this.#entries.get(hash);
+  /** The cached value, or undefined when absent or expired at `now`. */
+  get(key: K, now: number): V | undefined {
+    const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= now) {
-      this.#entries.delete(hash);
+      this.#entries.delete(key);
       return undefined;
     }
-    return entry.context;
+    return entry.value;
   }
 
   /** Current invalidation generation; take it before reading the database. */
@@ -39,22 +38,28 @@ export class AuthCache {
     return this.#generation;
   }
 
-  /** Caches a context read at `generation`; ignored if anything was invalidated since. */
-  set(hash: string, context: AuthContext, generation: number, now: number): void {
+  /** Caches a value read at `generation`; ignored if anything was invalidated since. */
+  set(key: K, value: V, generation: number, now: number): void {
     if (generation !== this.#generation || this.#maxEntries <= 0) return;
-    this.#entries.delete(hash);
+    this.#entries.delete(key);
     while (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next();
       if (oldest.done) break;
       this.#entries.delete(oldest.value);
     }
-    this.#entries.set(hash, { context, expiresAt: now + this.#ttlMs });
+    this.#entries.set(key, { value, expiresAt: now + this.#ttlMs });
   }
 
-  /** Drops a hash at once and fences off lookups in flight (see the class comment). */
-  invalidate(hash: string): void {
+  /** Drops a key at once and fences off lookups in flight (see the class comment). */
+  invalidate(key: K): void {
     this.#generation++;
-    this.#entries.delete(hash);
+    this.#entries.delete(key);
+  }
+
+  /** Drops everything at once and fences off lookups in flight. */
+  clear(): void {
+    this.#generation++;
+    this.#entries.clear();
   }
 
   /** Number of entries held (expired ones included until touched). */
