@@ -72,7 +72,7 @@ export async function computeShadows(readers: readonly SlabReader[], previous: r
       continue;
     }
     const shadowed = new Uint8Array(reader.count);
-    const live = liveRowsOf(reader).clone();
+    const live = (await liveRowsOf(reader)).clone();
     let liveCount = live.count();
     for (const over of newer) {
       const rows = await shadowedBy(over, reader);
@@ -98,15 +98,20 @@ function sameReaders(a: readonly SlabReader[], b: readonly SlabReader[]): boolea
 /** Rows of each slab that are not tombstones, computed once per slab. */
 const liveRowsCache = new WeakMap<SlabReader, Bitset>();
 
-function liveRowsOf(reader: SlabReader): Bitset {
+async function liveRowsOf(reader: SlabReader): Promise<Bitset> {
   let live = liveRowsCache.get(reader);
   if (!live) {
     live = new Bitset(reader.count);
-    for (let row = 0; row < reader.count; row++) if (!reader.isTombstone(row)) live.set(row);
+    for (let row = 0; row < reader.count; row++) {
+      if (!reader.isTombstone(row)) live.set(row);
+      if (row % LIVE_SLICE === LIVE_SLICE - 1) await yieldToEventLoop();
+    }
     liveRowsCache.set(reader, live);
   }
   return live;
 }
+
+const LIVE_SLICE = 65_536;
 
 /** older → newer → rows of older whose id newer also holds. Dropped with either slab. */
 const pairCache = new WeakMap<SlabReader, WeakMap<SlabReader, Uint32Array>>();
@@ -155,4 +160,4 @@ export async function commonRows(probe: readonly string[], target: readonly stri
   return Uint32Array.from(found);
 }
 
-const SHADOW_SLICE = 16_384;
+const SHADOW_SLICE = 4096;

@@ -1,5 +1,6 @@
 import { utf8Length } from '@conifer/core';
 import type { AnnHeader } from './ann.ts';
+import { sharedArray } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, type SlabHeader, type SlabRow } from './format.ts';
 
@@ -118,7 +119,7 @@ export async function buildSlab(
   }
   const header = makeHeader(sections);
 
-  const out = new Uint8Array(sections.end + 4);
+  const out = sharedArray(sections.end + 4);
   const view = new DataView(out.buffer);
   out.set(SLAB_MAGIC, 0);
   view.setUint32(SLAB_MAGIC.length, headerJson.length, true);

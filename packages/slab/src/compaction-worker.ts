@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { setThreads } from '@conifer/faiss';
+import { isShared } from './shared-bytes.ts';
 import { runCompactionJob, type CompactionJob } from './compaction-job.ts';
 
 export interface WorkerRequest {
@@ -26,7 +27,8 @@ port.on('message', (request: WorkerRequest) => {
       setThreads(request.buildThreads);
       const output = await runCompactionJob(request.job);
       const reply: WorkerReply = { jobId: request.jobId, ok: true, output };
-      port.postMessage(reply, output.bytes.byteLength > 0 ? [output.bytes.buffer as ArrayBuffer] : []);
+      // A slab built here is in shared memory already (see shared-bytes.ts): nothing to transfer.
+      port.postMessage(reply, output.bytes.byteLength > 0 && !isShared(output.bytes) ? [output.bytes.buffer as ArrayBuffer] : []);
     } catch (err) {
       const error = err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { name: 'Error', message: String(err) };
       const reply: WorkerReply = { jobId: request.jobId, ok: false, error };

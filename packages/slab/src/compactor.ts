@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
 import type { WorkerReply, WorkerRequest } from './compaction-worker.ts';
-import { yieldToEventLoop } from './yield.ts';
+import { toShared } from './shared-bytes.ts';
 
 export interface CompactorOptions {
   /**
@@ -21,8 +21,6 @@ export interface CompactorOptions {
 
 export const DEFAULT_COMPACTOR_OPTIONS: CompactorOptions = { workers: 1, buildThreads: 1, inline: false };
 
-/** Bytes copied into shared memory between yields (about a millisecond of memcpy). */
-const SHARE_SLICE = 8 * 1024 * 1024;
 
 interface Pending {
   resolve: (output: CompactionOutput) => void;
@@ -63,8 +61,8 @@ export class Compactor {
     try {
       if (this.#options.inline) return await runCompactionJob(job);
       const inputs = [];
-      for (const input of job.inputs) inputs.push({ id: input.id, bytes: await shared(input.bytes) });
-      const donor = job.donor ? { header: job.donor.header, bytes: await shared(job.donor.bytes) } : undefined;
+      for (const input of job.inputs) inputs.push({ id: input.id, bytes: await toShared(input.bytes) });
+      const donor = job.donor ? { header: job.donor.header, bytes: await toShared(job.donor.bytes) } : undefined;
       return await this.#send(slot, { ...job, inputs, donor });
     } finally {
       this.#release(slot);
@@ -127,18 +125,4 @@ export class Compactor {
     worker.on('exit', (code) => failAll(new Error(`compaction worker exited with code ${code}`)));
     return slot;
   }
-}
-
-/**
- * The bytes in shared memory, so a worker can read them without a copy per message: a copy made
- * once, in slices that yield to the event loop (copying half a gigabyte at once would stall it).
- */
-async function shared(bytes: Uint8Array): Promise<Uint8Array> {
-  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
-  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
-  for (let at = 0; at < bytes.byteLength; at += SHARE_SLICE) {
-    out.set(bytes.subarray(at, Math.min(bytes.byteLength, at + SHARE_SLICE)), at);
-    if (at + SHARE_SLICE < bytes.byteLength) await yieldToEventLoop();
-  }
-  return out;
 }

@@ -2,13 +2,12 @@ import type { Metadata, SparseF32 } from '@conifer/core';
 import { FaissIndex, type IvfLayout } from '@conifer/faiss';
 import { MetadataIndex } from './metadata-index.ts';
 import { checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
+import { toShared } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
 
 const decoder = new TextDecoder();
-/** Bytes checksummed between yields (about a millisecond of crc32). */
-const CHECKSUM_SLICE = 4 * 1024 * 1024;
-/** Ids decoded between yields. */
-const DECODE_SLICE = 8192;
+/** Ids decoded between yields (a few tenths of a millisecond). */
+const DECODE_SLICE = 2048;
 
 /** Typed-array views need their section offsets aligned in memory; copy when the buffer is not. */
 function alignedBytes(input: Uint8Array): Uint8Array {
@@ -102,16 +101,16 @@ export class SlabReader {
    * checksum, for bytes this process has just built itself.
    */
   static async load(id: string, input: Uint8Array, options: { verify: boolean } = { verify: true }): Promise<SlabReader> {
-    const bytes = alignedBytes(input);
-    const header = parseHeader(id, bytes);
-    if (options.verify) {
-      let crc = 0;
-      for (let at = 0; at < header.sections.end; at += CHECKSUM_SLICE) {
-        crc = checksum(bytes.subarray(at, Math.min(header.sections.end, at + CHECKSUM_SLICE)), crc);
-        await yieldToEventLoop();
-      }
-      if (crc !== storedChecksum(bytes, header)) throw new SlabCorruptionError(`slab ${id}: checksum mismatch`);
-    }
+    const header = parseHeader(id, alignedBytes(input));
+    // Copied into shared memory (for compaction workers) and checksummed in the same slices.
+    let crc = 0;
+    let checked = 0;
+    const bytes = await toShared(input, (slice) => {
+      if (!options.verify || checked >= header.sections.end) return;
+      crc = checksum(slice.subarray(0, Math.min(slice.length, header.sections.end - checked)), crc);
+      checked += slice.length;
+    });
+    if (options.verify && crc !== storedChecksum(bytes, header)) throw new SlabCorruptionError(`slab ${id}: checksum mismatch`);
     const { count, sections } = header;
     const idOffsets = new Uint32Array(bytes.buffer, bytes.byteOffset + sections.ids, count + 1);
     const ids = new Array<string>(count);

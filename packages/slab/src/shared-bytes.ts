@@ -1,0 +1,34 @@
+import { yieldToEventLoop } from './yield.ts';
+
+/**
+ * Slab bytes live in SharedArrayBuffers: a compaction worker then reads its input slabs where
+ * they are, and its output comes back without a copy. Slabs this process builds are born shared;
+ * a slab read from the object store is copied once, when it is loaded (before it serves queries),
+ * rather than when a compaction picks it — that copy, on the event loop, held queries up.
+ */
+export function isShared(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof SharedArrayBuffer;
+}
+
+/** A zeroed, shared byte array. */
+export function sharedArray(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
+}
+
+/**
+ * `bytes` in shared memory (as is when already shared), copied in slices that yield to the event
+ * loop; `onSlice` sees each copied slice (the loader checksums as it copies).
+ */
+export async function toShared(bytes: Uint8Array, onSlice?: (slice: Uint8Array) => void): Promise<Uint8Array> {
+  const out = isShared(bytes) ? bytes : sharedArray(bytes.byteLength);
+  for (let at = 0; at < bytes.byteLength; at += COPY_SLICE) {
+    const slice = bytes.subarray(at, Math.min(bytes.byteLength, at + COPY_SLICE));
+    if (out !== bytes) out.set(slice, at);
+    onSlice?.(slice);
+    if (at + COPY_SLICE < bytes.byteLength) await yieldToEventLoop();
+  }
+  return out;
+}
+
+/** About a quarter of a millisecond of copying (and page faults) per slice. */
+const COPY_SLICE = 1024 * 1024;
