@@ -169,12 +169,19 @@ struct BitmapRows {
 };
 
 /// Explicit row numbers (already range-checked), as a set: a repeated row is visited once.
+/// A strictly ascending list (a filter's rows) cannot repeat one, so it skips the `seen` bitmap:
+/// for a slab of a million rows that is a 125 KiB allocation to zero for a 10,000-row scan.
 struct ListedRows {
   const int32_t* rows;
   size_t count;
   int64_t nrows;
+  bool ascending;
   template <class Fn>
   void operator()(Fn&& fn) const {
+    if (ascending) {
+      for (size_t i = 0; i < count; ++i) fn(rows[i]);
+      return;
+    }
     std::vector<uint64_t> seen(static_cast<size_t>((nrows + 63) / 64), 0);
     for (size_t i = 0; i < count; ++i) {
       const int32_t row = rows[i];
@@ -313,6 +320,7 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
   }
   const int32_t* rowList = nullptr;
   size_t rowCount = 0;
+  bool rowsAscending = true;
   if (hasRows) {
     Napi::Int32Array rows = int32Arg(info[6], "rows");
     rowList = rows.Data();
@@ -322,6 +330,7 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
         throw rangeError(env, "rows[" + std::to_string(i) + "] = " + std::to_string(rowList[i]) +
                                   " is out of range [0, " + std::to_string(nrows) + ")");
       }
+      if (i > 0 && rowList[i] <= rowList[i - 1]) rowsAscending = false;
     }
   }
 
@@ -335,7 +344,7 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
     const size_t dim = static_cast<size_t>(d);
     TopK top(distances.Data(), labels.Data(), static_cast<size_t>(k));
     if (hasRows) {
-      scanMetric(kernels, metric, base, q, dim, ListedRows{rowList, rowCount, nrows}, top);
+      scanMetric(kernels, metric, base, q, dim, ListedRows{rowList, rowCount, nrows, rowsAscending}, top);
     } else if (hasAllowed) {
       scanMetric(kernels, metric, base, q, dim, BitmapRows{bitmap, bitmapBytes, nrows}, top);
     } else {

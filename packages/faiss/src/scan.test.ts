@@ -227,6 +227,11 @@ describe.each(KERNELS)('%s kernels', (kernel) => {
                   ? fc.constant<number[]>([])
                   : fc.array(fc.integer({ min: 0, max: n - 1 }), { maxLength: 2 * n }),
             }),
+            // Strictly ascending (a filter's rows): the native scan skips its repeat check.
+            fc.record({
+              kind: fc.constant('rows' as const),
+              rows: n === 0 ? fc.constant<number[]>([]) : fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: n }).map((rows) => rows.sort((a, b) => a - b)),
+            }),
           ),
         }),
       );
@@ -529,6 +534,7 @@ describe('scan kernels: SIMD dispatch', () => {
             ['every row', undefined],
             ['bitmap', { allowed: bitmapOf(n, subset) }],
             ['rows', { rows: Int32Array.from(subset).reverse() }],
+            ['ascending rows', { rows: Int32Array.from(subset) }],
           ];
           for (const [name, options] of selections) {
             const want = scoredRows(vectors, d, query, metric, eligibleRows(n, options));

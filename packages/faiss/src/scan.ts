@@ -19,7 +19,8 @@ export interface ScanOptions {
   allowed?: Uint8Array;
   /**
    * Explicit row numbers, each in `[0, rows)` (else RangeError), in any order. A repeated row
-   * counts once: the result is that of the bitmap of the same set.
+   * counts once: the result is that of the bitmap of the same set. Strictly ascending rows are
+   * scanned without the repeat check (a bitmap over every row of `vectors`), the cheapest form.
    */
   rows?: Int32Array;
 }

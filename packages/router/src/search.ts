@@ -1,6 +1,7 @@
 import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
 import { exactTopRows, knobFor, nlistOf, normalizeRows, type Bitset, type IvfLayout, type SlabReader } from '@conifer/slab';
+import { eligibleRows } from './eligible.ts';
 import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
@@ -51,9 +52,10 @@ interface Candidate {
  *
  * Memtables are searched exactly and synchronously first (that fixes which ids they shadow); slabs
  * are immutable, so the awaits of ANN searches cannot change what this query sees. Per slab the
- * planner turns the filter into a bitmap of eligible rows and scans them exactly when that is
- * cheap, or asks the slab's ANN index (with the bitmap as an ID selector and the calibrated knob
- * for the recall target) and rescores its candidates exactly.
+ * planner turns the filter into the eligible rows (a short row list for a selective filter, else a
+ * bitmap: eligible.ts) and scans them exactly when that is cheap, or asks the slab's ANN index
+ * (with the bitmap as an ID selector and the calibrated knob for the recall target) and rescores
+ * its candidates exactly.
  */
 export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Promise<Hit[]> {
   const dense = makeScorer(request.metric, request.vector);
@@ -82,7 +84,8 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   // A deleteAll in a memtable is newer than every slab: it hides them all.
   const slabs = cleared > 0 ? [] : snapshot.slabs;
   const budget = request.exactBudget ?? DEFAULT_EXACT_BUDGET;
-  for (const { reader, live, liveCount } of slabs) {
+  for (const layer of slabs) {
+    const { reader } = layer;
     const { ids, vectors } = reader;
     const dim = reader.dimension;
     /** Scores an eligible row (live, and passing the filter) unless a memtable shadows it. */
@@ -97,22 +100,29 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       top.push({ id, score, reader, row });
       return true;
     };
-    // The filter becomes a bitmap through the slab's columnar metadata: applied before ranking.
-    const allowed = filter ? (await reader.metadataIndexAsync()).evaluate(filter).and(live) : live;
-    const eligible = filter ? allowed.count() : liveCount;
+    // The filter becomes the eligible rows through the slab's columnar metadata (applied before
+    // ranking): a short row list when it is selective enough to scan exactly, else a bitmap.
+    const { count: eligible, rows, bitset } = await eligibleRows(layer, filter, Math.floor(budget / dim));
     if (eligible === 0) continue;
+    const every = eligible === reader.count;
+    if (rows) {
+      // At most budget / dim rows: always the exact path.
+      if (querySparse) rows.forEach((row) => void visit(row));
+      else collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, undefined, every ? undefined : rows), eligible, request.topK, visit);
+      continue;
+    }
+    const allowed = bitset!; // eligibleRows sets exactly one of rows / bitset
     if (querySparse) {
       // Hybrid scores need every eligible row's sparse part: scanned in JavaScript.
       allowed.forEach((row) => void visit(row));
       continue;
     }
     if (!reader.header.ann || eligible * dim <= budget) {
-      const bitmap = eligible === reader.count ? undefined : allowed.bytes;
-      collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, bitmap), eligible, request.topK, visit);
+      collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, every ? undefined : allowed.bytes), eligible, request.topK, visit);
       continue;
     }
     const ivf = reader.ivfLayout();
-    if (ivf) searchIvf(reader, ivf, request, eligible === reader.count ? undefined : allowed, eligible, visit);
+    if (ivf) searchIvf(reader, ivf, request, every ? undefined : allowed, eligible, visit);
     else await searchAnn(reader, reader.ann()!, request, allowed, eligible, visit);
   }
 

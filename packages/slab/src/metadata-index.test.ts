@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bitset } from './bitset.ts';
 import { MetadataIndex } from './metadata-index.ts';
+import { intersectSorted, sortUnique, unionSorted } from './sorted-rows.ts';
 
 const strings = ['a', 'b', 'c'];
 const valueArb = fc.oneof(fc.constantFrom(...strings), fc.integer({ min: -2, max: 3 }), fc.constantFrom(0.5, -0.5), fc.boolean(), fc.subarray(strings));
@@ -40,6 +41,49 @@ describe('MetadataIndex', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('matchingRows lists exactly the rows evaluate selects, or declines', () => {
+    // Numbers only from a small set, and lists of numbers, so ranges hit several values and rows
+    // that hold more than one number.
+    // (Metadata lists hold strings; lists of numbers exercise the index's defensive handling.)
+    const numeric = fc.option(fc.record({ f: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.array(fc.integer({ min: -2, max: 3 }), { maxLength: 3 })) }), { nil: undefined }) as fc.Arbitrary<Metadata | undefined>;
+    fc.assert(
+      fc.property(fc.array(fc.oneof(metadataArb, numeric), { maxLength: 80 }), filterArb, fc.integer({ min: 0, max: 90 }), (rows, filter, max) => {
+        fc.pre(validateFilter(filter).length === 0);
+        const index = new MetadataIndex(rows.length, (r) => rows[r]);
+        const expected: number[] = [];
+        index.evaluate(filter).forEach((r) => expected.push(r));
+        const got = index.matchingRows(filter, max);
+        // Without negations, an unbounded limit always gets a list.
+        if (!/\$ne|\$nin|"\$exists":false/.test(JSON.stringify(filter))) expect(index.matchingRows(filter, Infinity)).toBeDefined();
+        if (got === undefined) return;
+        expect(got.length).toBeLessThanOrEqual(max);
+        expect(Array.from(got)).toEqual(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('matchingRows answers every positive clause whose rows fit the limit', () => {
+    const rows = Array.from({ length: 1000 }, (_, r) => ({ bucket: r % 100, tag: r % 2 === 0 ? 'even' : 'odd', many: [r % 7, r % 11] })) as unknown as Metadata[];
+    const index = new MetadataIndex(rows.length, (r) => rows[r]);
+    const list = (f: Filter) => {
+      const out: number[] = [];
+      index.evaluate(f).forEach((r) => out.push(r));
+      return out;
+    };
+    for (const filter of [{ bucket: { $lt: 1 } }, { bucket: { $gte: 3, $lt: 5 } }, { bucket: 7 }, { bucket: { $in: [1, 2] } }, { many: { $lte: 0 } }, { $or: [{ bucket: 1 }, { many: 3 }] }, { many: 3, bucket: { $lt: 10 } }] as Filter[]) {
+      const got = index.matchingRows(filter, 400);
+      expect(got, JSON.stringify(filter)).toBeDefined();
+      expect(Array.from(got!)).toEqual(list(filter));
+    }
+    expect(index.matchingRows({ tag: 'even' }, 400)).toBeUndefined(); // 500 rows
+    // Every clause of a conjunction must be short (a broad one would need its bitmap anyway).
+    expect(index.matchingRows({ tag: 'even', bucket: { $lt: 10 } }, 400)).toBeUndefined();
+    expect(index.matchingRows({ bucket: { $ne: 1 } }, 2000)).toBeUndefined(); // a complement
+    // A broad range as a bitmap: built by clearing the rows out of range.
+    expect(list({ bucket: { $gte: 1 } })).toEqual(rows.flatMap((_, r) => (r % 100 >= 1 ? [r] : [])));
   });
 
   it('builds the same index asynchronously (in slices) as synchronously', async () => {
@@ -84,5 +128,31 @@ describe('Bitset', () => {
         for (const r of rowsA) expect(A.bytes[r >> 3]! & (1 << (r & 7))).not.toBe(0);
       }),
     );
+  });
+});
+
+describe('sorted row lists', () => {
+  it('intersect, unite and sort like Sets', () => {
+    const sorted = fc.uniqueArray(fc.nat(60)).map((a) => Int32Array.from(a.sort((x, y) => x - y)));
+    fc.assert(
+      fc.property(sorted, sorted, fc.array(fc.nat(60)), (a, b, raw) => {
+        const sb = new Set(b);
+        expect(Array.from(intersectSorted(a, b))).toEqual(Array.from(a).filter((x) => sb.has(x)));
+        expect(Array.from(unionSorted(a, b))).toEqual([...new Set([...a, ...b])].sort((x, y) => x - y));
+        expect(Array.from(sortUnique(Int32Array.from(raw)))).toEqual([...new Set(raw)].sort((x, y) => x - y));
+      }),
+    );
+  });
+
+  it('sorts long lists (radix passes) of any row numbers', () => {
+    const rows = fc.integer({ min: 0, max: 30 }).chain((bits) => fc.array(fc.integer({ min: 0, max: 2 ** bits - 1 }), { minLength: 200, maxLength: 3000 }));
+    fc.assert(
+      fc.property(rows, (raw) => {
+        expect(Array.from(sortUnique(Int32Array.from(raw)))).toEqual([...new Set(raw)].sort((x, y) => x - y));
+      }),
+      { numRuns: 200 },
+    );
+    const extremes = [2 ** 31 - 1, 0, 2 ** 30, 1, 2 ** 31 - 1, ...Array.from({ length: 300 }, (_, i) => i * 7_000_001)];
+    expect(Array.from(sortUnique(Int32Array.from(extremes)))).toEqual([...new Set(extremes)].sort((x, y) => x - y));
   });
 });
