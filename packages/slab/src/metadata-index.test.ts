@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bitset } from './bitset.ts';
 import { MetadataIndex } from './metadata-index.ts';
-import { intersectSorted, sortUnique, unionSorted } from './sorted-rows.ts';
+import { intersectSorted, sortNumberColumn, sortUnique, unionSorted } from './sorted-rows.ts';
 
 const strings = ['a', 'b', 'c'];
 const valueArb = fc.oneof(fc.constantFrom(...strings), fc.integer({ min: -2, max: 3 }), fc.constantFrom(0.5, -0.5), fc.boolean(), fc.subarray(strings));
@@ -154,5 +154,21 @@ describe('sorted row lists', () => {
     );
     const extremes = [2 ** 31 - 1, 0, 2 ** 30, 1, 2 ** 31 - 1, ...Array.from({ length: 300 }, (_, i) => i * 7_000_001)];
     expect(Array.from(sortUnique(Int32Array.from(extremes)))).toEqual([...new Set(extremes)].sort((x, y) => x - y));
+  });
+});
+
+describe('sortNumberColumn', () => {
+  it('sorts by value with ties in the given order, by radix as by comparator', () => {
+    const value = fc.oneof(fc.integer({ min: -50, max: 50 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e-300, -1e300, 2 ** 53));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 300 }), fc.integer({ min: 0, max: 64 }), (values, radixFrom) => {
+        const rows = values.map((_, i) => i * 3);
+        const { numbers, numberRows } = sortNumberColumn(values, rows, radixFrom);
+        const expected = values.map((v, i) => ({ v: v === 0 ? 0 : v, row: rows[i]! })).sort((a, b) => a.v - b.v || a.row - b.row);
+        expect(Array.from(numberRows)).toEqual(expected.map((e) => e.row));
+        expect(Array.from(numbers, (v) => (v === 0 ? 0 : v))).toEqual(expected.map((e) => e.v));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

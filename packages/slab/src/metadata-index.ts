@@ -1,6 +1,6 @@
 import type { Filter, FieldOps, Metadata, Primitive } from '@conifer/core';
 import { Bitset } from './bitset.ts';
-import { intersectSorted, sortUnique, unionSorted } from './sorted-rows.ts';
+import { intersectSorted, sortNumberColumn, sortUnique, unionSorted } from './sorted-rows.ts';
 import { yieldToEventLoop } from './yield.ts';
 
 const BUILD_YIELD_EVERY = 2048;
@@ -23,7 +23,9 @@ interface FieldColumn {
 interface ColumnBuilder {
   present: number[];
   postings: Map<string, number[]>;
-  numbers: { v: number; row: number }[];
+  /** Numbers and their rows, parallel (plain numbers: objects per entry kept the GC busy). */
+  numbers: number[];
+  numberRows: number[];
   multiNumber: boolean;
 }
 
@@ -67,14 +69,14 @@ export class MetadataIndex {
 
   #finish(builders: Map<string, ColumnBuilder>): void {
     for (const [field, b] of builders) {
-      b.numbers.sort((x, y) => x.v - y.v || x.row - y.row);
+      const { numbers, numberRows } = sortNumberColumn(b.numbers, b.numberRows);
       const postings = new Map<string, Int32Array>();
       for (const [key, rows] of b.postings) postings.set(key, Int32Array.from(rows));
       this.#fields.set(field, {
         present: Int32Array.from(b.present),
         postings,
-        numbers: Float64Array.from(b.numbers, (e) => e.v),
-        numberRows: Int32Array.from(b.numbers, (e) => e.row),
+        numbers,
+        numberRows,
         multiNumber: b.multiNumber,
       });
     }
@@ -324,14 +326,15 @@ function addRow(builders: Map<string, ColumnBuilder>, row: number, md: Metadata 
   if (!md) return;
   for (const [field, value] of Object.entries(md)) {
     let col = builders.get(field);
-    if (!col) builders.set(field, (col = { present: [], postings: new Map(), numbers: [], multiNumber: false }));
+    if (!col) builders.set(field, (col = { present: [], postings: new Map(), numbers: [], numberRows: [], multiNumber: false }));
     col.present.push(row);
     const values = Array.isArray(value) ? value : [value];
     const seen = new Set<string>();
     let numbers = 0;
     for (const v of values) {
       if (typeof v === 'number') {
-        col.numbers.push({ v, row });
+        col.numbers.push(v);
+        col.numberRows.push(row);
         if (++numbers > 1) col.multiNumber = true;
         continue;
       }

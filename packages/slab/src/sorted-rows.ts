@@ -91,3 +91,64 @@ function radixSort(rows: Int32Array): Int32Array {
   }
   return from;
 }
+
+/**
+ * A number column sorted by value, ties in the order given (rows arrive ascending, so one value's
+ * rows stay ascending). Above `radixFrom` entries an LSD radix sort over the values' bits: the
+ * comparator sort of {value, row} objects took about half a second on the event loop for a
+ * million-row slab's column the first time a filter touched it. Values are finite (metadata).
+ */
+export function sortNumberColumn(values: readonly number[], rows: readonly number[], radixFrom = 4096): { numbers: Float64Array; numberRows: Int32Array } {
+  const n = values.length;
+  const numbers = new Float64Array(n);
+  const numberRows = new Int32Array(n);
+  if (n < radixFrom) {
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]! || a - b);
+    for (let i = 0; i < n; i++) {
+      numbers[i] = values[order[i]!]!;
+      numberRows[i] = rows[order[i]!]!;
+    }
+    return { numbers, numberRows };
+  }
+  // Each float64 as a 64-bit unsigned key that sorts like the number (-0 counts as 0): negative
+  // numbers get every bit flipped, the others only the sign bit. Little-endian: [lo, hi] words.
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = values[i] === 0 ? 0 : values[i]!;
+  const words = new Uint32Array(keys.buffer);
+  for (let i = 0; i < n; i++) {
+    const hi = words[2 * i + 1]!;
+    if (hi >>> 31) {
+      words[2 * i] = ~words[2 * i]! >>> 0;
+      words[2 * i + 1] = ~hi >>> 0;
+    } else words[2 * i + 1] = (hi | 0x80000000) >>> 0;
+  }
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let next = new Uint32Array(n);
+  const counts = new Uint32Array(1 << 16);
+  // Four stable 16-bit passes, low digit first; a digit all keys share (the low mantissa bits of
+  // integers, the exponent of a narrow range) is skipped.
+  for (let digit = 0; digit < 4; digit++) {
+    const word = digit >> 1;
+    const shift = (digit & 1) * 16;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(words[2 * i + word]! >>> shift) & 0xffff]!++;
+    if (counts[(words[word]! >>> shift) & 0xffff] === n) continue;
+    let sum = 0;
+    for (let d = 0; d < counts.length; d++) {
+      const c = counts[d]!;
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const at = order[i]!;
+      next[counts[(words[2 * at + word]! >>> shift) & 0xffff]!++] = at;
+    }
+    [order, next] = [next, order];
+  }
+  for (let i = 0; i < n; i++) {
+    numbers[i] = values[order[i]!]!;
+    numberRows[i] = rows[order[i]!]!;
+  }
+  return { numbers, numberRows };
+}
