@@ -101,7 +101,7 @@ export class SlabReader {
    * checksum, for bytes this process has just built itself.
    */
   static async load(id: string, input: Uint8Array, options: { verify: boolean } = { verify: true }): Promise<SlabReader> {
-    const header = parseHeader(id, alignedBytes(input));
+    const header = parseHeader(id, input); // DataView and subarray: any alignment, no copy
     // Copied into shared memory (for compaction workers) and checksummed in the same slices.
     let crc = 0;
     let checked = 0;
