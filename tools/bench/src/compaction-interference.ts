@@ -47,20 +47,12 @@ export async function queriesDuringCompaction(
     });
     const idle: QueryRow = { system: 'conifer (engine)', scenario: 'idle, before compaction', concurrency: 1, recall: meanRecall(K, idleGot, truth, ds.queryCount), latency: summarize(idleRun.latencies, idleRun.wallMs) };
 
-    let compacting = true;
     const stall = stallProbe();
     const compactStart = performance.now();
-    const compaction = engine.flush(index, ns).finally(() => {
-      compacting = false;
-    });
     const got: number[][] = [];
-    const run = await runWhile(
-      () => compacting,
-      async (i) => {
-        got.push(await query(i));
-      },
-    );
-    await compaction;
+    const run = await runWhile(engine.flush(index, ns), async (i) => {
+      got.push(await query(i));
+    });
     const compactMs = performance.now() - compactStart;
     const maxDelay = stall.stop();
     const after = await engine.describeNamespace(index, ns);

@@ -34,39 +34,30 @@ export async function queriesDuringWrites(
   const idle: QueryRow = { system: 'conifer (engine)', scenario: 'idle, just before the writes', concurrency: 1, recall: meanRecall(K, idleGot, truth, ds.queryCount), latency: summarize(idleRun.latencies, idleRun.wallMs) };
 
   const before = await engine.describeNamespace(index, ns);
-  let writing = true;
   const stall = stallProbe();
   const writeStart = performance.now();
   const writer = (async () => {
-    try {
-      // Rows 0, 4, 8, … alternately into two halves, so each half spans every slab.
-      const halves: number[][] = [[], []];
-      for (let r = 0; r < ds.count; r += REWRITE_EVERY) halves[(r / REWRITE_EVERY) % 2]!.push(r);
-      for (const rowsOfHalf of halves) {
-        await runConcurrent(Math.ceil(rowsOfHalf.length / 1000), 4, async (b) => {
-          const records = rowsOfHalf.slice(b * 1000, (b + 1) * 1000).map((r) => ({
-            id: String(r),
-            values: ds.vectors.subarray(r * ds.dimension, (r + 1) * ds.dimension),
-            metadata: { bucket: ds.buckets[r]! },
-          }));
-          await engine.upsert(index, ns, records);
-        });
-        await engine.flush(index, ns);
-      }
-    } finally {
-      writing = false;
+    // Rows 0, 4, 8, … alternately into two halves, so each half spans every slab.
+    const halves: number[][] = [[], []];
+    for (let r = 0; r < ds.count; r += REWRITE_EVERY) halves[(r / REWRITE_EVERY) % 2]!.push(r);
+    for (const rowsOfHalf of halves) {
+      await runConcurrent(Math.ceil(rowsOfHalf.length / 1000), 4, async (b) => {
+        const records = rowsOfHalf.slice(b * 1000, (b + 1) * 1000).map((r) => ({
+          id: String(r),
+          values: ds.vectors.subarray(r * ds.dimension, (r + 1) * ds.dimension),
+          metadata: { bucket: ds.buckets[r]! },
+        }));
+        await engine.upsert(index, ns, records);
+      });
+      await engine.flush(index, ns);
     }
   })();
 
   const got: number[][] = [];
   // One event-loop turn per query (runWhile): else a query loop in microtasks alone starves the writer.
-  const run = await runWhile(
-    () => writing,
-    async (i) => {
-      got.push(await query(i));
-    },
-  );
-  await writer;
+  const run = await runWhile(writer, async (i) => {
+    got.push(await query(i));
+  });
   const writeMs = performance.now() - writeStart;
   const maxDelay = stall.stop();
   const after = await engine.describeNamespace(index, ns);

@@ -68,18 +68,26 @@ export async function runConcurrent(count: number, concurrency: number, fn: (i: 
 
 /**
  * Calls `fn(i)` one at a time, each after one event-loop turn as in {@link runConcurrent}, for as
- * long as `busy()` holds (a background phase the calls measure themselves against).
+ * long as `task` (a background phase the calls measure themselves against) is running; then
+ * waits for it, so its failure fails the measurement.
  */
-export async function runWhile(busy: () => boolean, fn: (i: number) => Promise<void>): Promise<{ latencies: number[]; wallMs: number }> {
+export async function runWhile(task: Promise<unknown>, fn: (i: number) => Promise<void>): Promise<{ latencies: number[]; wallMs: number }> {
+  let busy = true;
+  const settled = task.finally(() => {
+    busy = false;
+  });
+  settled.catch(() => {}); // rethrown below, once the calls stop
   const latencies: number[] = [];
   const started = performance.now();
-  for (let i = 0; busy(); i++) {
+  for (let i = 0; busy; i++) {
     const t = performance.now();
     await nextTurn();
     await fn(i);
     latencies.push(performance.now() - t);
   }
-  return { latencies, wallMs: performance.now() - started };
+  const wallMs = performance.now() - started;
+  await settled;
+  return { latencies, wallMs };
 }
 
 /** Two decimals, for ratios and milliseconds in the facts. */
