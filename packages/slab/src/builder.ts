@@ -1,5 +1,7 @@
 import { utf8Length } from '@conifer/core';
 import type { AnnHeader } from './ann.ts';
+import { MetadataIndex } from './metadata-index.ts';
+import { encodeMetadataIndex } from './metadata-index-codec.ts';
 import { sharedArray } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, type SlabHeader, type SlabRow } from './format.ts';
@@ -49,10 +51,12 @@ export function encodeAll(texts: readonly string[], chunkChars = ENCODE_CHUNK_CH
 /**
  * Serializes rows into a slab. Rows may come in any order; ids must be unique (the caller keeps
  * only the newest version of each id). Returns the bytes and the header that describes them.
+ * With `metadataIndex`, the slab also stores its columnar metadata index (compaction outputs,
+ * built in a worker thread; flushes leave it to the first filtered read).
  */
 export async function buildSlab(
   rows: readonly SlabRow[],
-  options: { dimension: number; level: number; ann?: { header: AnnHeader; bytes: Uint8Array } | undefined },
+  options: { dimension: number; level: number; ann?: { header: AnnHeader; bytes: Uint8Array } | undefined; metadataIndex?: boolean },
 ): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
   const { dimension, level, ann } = options;
   const sorted = sortRows(rows);
@@ -81,6 +85,10 @@ export async function buildSlab(
     else if (r.values.length !== dimension) throw new Error(`row ${r.id} has ${r.values.length} dimensions, slab has ${dimension}`);
   }
   if (count === 0) minLsn = 0;
+  // Over the rows as the slab stores them: an empty metadata object is stored (and read) as none.
+  const mdIndex = options.metadataIndex
+    ? encodeMetadataIndex(await MetadataIndex.build(count, (row) => (mdTexts[row] === '' ? undefined : sorted[row]!.metadata)))
+    : undefined;
 
   // Two passes over the layout: the header's length depends on the offsets it records.
   const layout = (headerLength: number) => {
@@ -93,8 +101,10 @@ export async function buildSlab(
     const mdData = metadata + 4 * (count + 1);
     const sparse = align(mdData + mdBytes.length, 4);
     const annAt = align(sparse + 4 * (count + 1) + 8 * sparseEntries, 8);
-    const end = align(annAt + (ann?.bytes.length ?? 0), 4);
-    return { lsns, flags, vectors, ids, metadata, sparse, ann: annAt, end };
+    const annEnd = align(annAt + (ann?.bytes.length ?? 0), 4);
+    if (!mdIndex) return { lsns, flags, vectors, ids, metadata, sparse, ann: annAt, end: annEnd };
+    const mdIndexAt = align(annEnd, 8);
+    return { lsns, flags, vectors, ids, metadata, sparse, ann: annAt, mdIndex: mdIndexAt, end: align(mdIndexAt + mdIndex.length, 4) };
   };
   const makeHeader = (sections: SlabHeader['sections']): SlabHeader => ({
     version: SLAB_FORMAT_VERSION,
@@ -103,6 +113,7 @@ export async function buildSlab(
     tombstones,
     sparseEntries,
     ...(ann ? { ann: { ...ann.header, bytes: ann.bytes.length } } : {}),
+    ...(mdIndex ? { metadataIndex: { bytes: mdIndex.length } } : {}),
     minLsn,
     maxLsn,
     level,
@@ -163,6 +174,7 @@ export async function buildSlab(
     }
   }
   if (ann) out.set(ann.bytes, sections.ann);
+  if (mdIndex) out.set(mdIndex, sections.mdIndex!);
   idOffsets[count] = idAt + idBytes.length;
   mdOffsets[count] = mdAt + mdBytes.length;
   view.setUint32(sections.end, checksum(out.subarray(0, sections.end)), true);

@@ -59,6 +59,6 @@ export async function runCompactionJob(job: CompactionJob): Promise<CompactionOu
     ann = await buildAnn(vectors, rows.length, job.dimension, job.metric, job.ann, job.donor);
     annBuild = { factory: ann.header.factory, calibration: ann.header.calibration, ms: Math.round(performance.now() - started), trained: ann.trained };
   }
-  const { bytes, header } = await buildSlab(rows, { dimension: job.dimension, level: job.level, ann });
+  const { bytes, header } = await buildSlab(rows, { dimension: job.dimension, level: job.level, ann, metadataIndex: true });
   return { bytes, header, annBuild, threadId };
 }

@@ -13,6 +13,9 @@ import type { AnnHeader } from './ann.ts';
  *   mdOffsets u32 × (count + 1) | metadata bytes (JSON per row, empty = none), pad to 4
  *   spOffsets u32 × (count + 1) | sparse indices u32 × total | sparse values f32 × total, pad to 8
  *   ann       serialized faiss index (compacted slabs only; see ann.ts), pad to 4
+ *   mdIndex   optional, 8-aligned: the columnar metadata index (compacted slabs; see
+ *             metadata-index-codec.ts), pad to 4. Readers that predate it skip it: the header
+ *             records every section's offset, and the checksum sits at sections.end.
  *   u32 crc32 of everything before it
  *
  * Sections are aligned so a reader can view them in place with typed arrays (no copies). Rows
@@ -34,8 +37,10 @@ export interface SlabHeader {
   sparseEntries: number;
   /** The ANN index stored in the slab, if any, and its calibration. */
   ann?: AnnHeader & { bytes: number };
+  /** The stored metadata index, if any: its length in bytes (it starts at sections.mdIndex). */
+  metadataIndex?: { bytes: number };
   /** Byte offsets of the sections, from the start of the file. */
-  sections: { lsns: number; flags: number; vectors: number; ids: number; metadata: number; sparse: number; ann: number; end: number };
+  sections: { lsns: number; flags: number; vectors: number; ids: number; metadata: number; sparse: number; ann: number; mdIndex?: number; end: number };
 }
 
 export interface SlabRow {

@@ -5,11 +5,20 @@ import { yieldToEventLoop } from './yield.ts';
 
 const BUILD_YIELD_EVERY = 2048;
 
-interface FieldColumn {
+/**
+ * A field's posting lists by key: a Map when the index is built in memory, a binary search over
+ * sorted keys when it is read from a slab (metadata-index-codec.ts).
+ */
+export interface Postings {
+  get(key: string): Int32Array | undefined;
+  entries(): Iterable<[string, Int32Array]>;
+}
+
+export interface FieldColumn {
   /** Rows that have the field, ascending. */
   present: Int32Array;
   /** "s:<string>" or "b:true" / "b:false" → rows, ascending. */
-  postings: Map<string, Int32Array>;
+  postings: Postings;
   /** Numbers sorted ascending, with their rows (ties by row, so one value's rows ascend). */
   numbers: Float64Array;
   numberRows: Int32Array;
@@ -65,6 +74,18 @@ export class MetadataIndex {
     }
     index.#finish(builders);
     return index;
+  }
+
+  /** An index over columns built elsewhere (decoded from a slab's stored index). */
+  static fromColumns(size: number, fields: ReadonlyMap<string, FieldColumn>): MetadataIndex {
+    const index = new MetadataIndex(size);
+    for (const [field, column] of fields) index.#fields.set(field, column);
+    return index;
+  }
+
+  /** The columns by field (read-only use: the encoder that stores them in a slab). */
+  columns(): ReadonlyMap<string, Readonly<FieldColumn>> {
+    return this.#fields;
   }
 
   #finish(builders: Map<string, ColumnBuilder>): void {

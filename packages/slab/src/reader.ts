@@ -1,6 +1,7 @@
 import type { Metadata, SparseF32 } from '@conifer/core';
 import { FaissIndex, type IvfLayout } from '@conifer/faiss';
 import { MetadataIndex } from './metadata-index.ts';
+import { decodeMetadataIndex } from './metadata-index-codec.ts';
 import { checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 import { toShared } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
@@ -178,18 +179,33 @@ export class SlabReader {
    * {@link SlabReader.metadataIndexAsync}.
    */
   metadataIndex(): MetadataIndex {
-    this.#metadataIndex ??= new MetadataIndex(this.count, (row) => this.#parseMetadata(row));
+    this.#metadataIndex ??= this.#storedMetadataIndex() ?? new MetadataIndex(this.count, (row) => this.#parseMetadata(row));
     return this.#metadataIndex;
   }
 
-  /** The columnar metadata, built in slices that yield to the event loop when not built yet. */
+  /**
+   * The columnar metadata: the slab's stored index when it has one (opened in place, at once),
+   * else built in slices that yield to the event loop.
+   */
   async metadataIndexAsync(): Promise<MetadataIndex> {
+    this.#metadataIndex ??= this.#storedMetadataIndex();
     if (this.#metadataIndex) return this.#metadataIndex;
     this.#metadataIndexBuild ??= MetadataIndex.build(this.count, (row) => this.#parseMetadata(row)).then((index) => {
       this.#metadataIndex ??= index;
       return this.#metadataIndex;
     });
     return this.#metadataIndexBuild;
+  }
+
+  /** Whether the slab stores its metadata index (compacted slabs), rather than building it on first use. */
+  get storesMetadataIndex(): boolean {
+    return this.header.metadataIndex !== undefined && this.header.sections.mdIndex !== undefined;
+  }
+
+  #storedMetadataIndex(): MetadataIndex | undefined {
+    if (!this.storesMetadataIndex) return undefined;
+    const at = this.header.sections.mdIndex!;
+    return decodeMetadataIndex(this.bytes.subarray(at, at + this.header.metadataIndex!.bytes), this.count, this.id);
   }
 
   /** The row's sparse vector (views into the slab), or undefined when it has none. */
