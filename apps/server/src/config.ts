@@ -70,7 +70,8 @@ export interface ServerConfig {
    * (flush thresholds), `CONIFER_COMPACTION_TRIGGER` (adjacent slabs of one level that are merged),
    * `CONIFER_GC_GRACE_MS` (how long unreferenced objects are kept), `CONIFER_COMPACTION_WORKERS`
    * (compactions running at once, each in a worker thread), `CONIFER_COMPACTION_THREADS` (OpenMP
-   * threads each may train indexes with), `CONIFER_INDEX_IDLE_MS` (quiet time before a large flat
+   * threads each may train indexes with), `CONIFER_COMPACTION_NICENESS` (CPU priority of the
+   * compaction and V8 helper threads, 0–19), `CONIFER_INDEX_IDLE_MS` (quiet time before a large flat
    * slab gets its own ANN index).
    */
   engine: Partial<EngineConfig>;
@@ -113,13 +114,15 @@ const envSchema = z.object({
   CONIFER_GC_GRACE_MS: positiveInt(0),
   CONIFER_COMPACTION_WORKERS: positiveInt(1),
   CONIFER_COMPACTION_THREADS: positiveInt(1),
+  CONIFER_COMPACTION_NICENESS: positiveInt(0, 19),
   CONIFER_INDEX_IDLE_MS: positiveInt(0),
 });
 
 /** An optional integer knob with a lower bound; unset or empty keeps the engine default. */
-function positiveInt(min: number) {
+function positiveInt(min: number, max = Infinity) {
+  const error = max === Infinity ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`;
   return optionalString
-    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= min), { error: `must be an integer >= ${min}` })
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max), { error })
     .transform((v) => (v === undefined ? undefined : Number(v)));
 }
 
@@ -175,12 +178,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.CONIFER_MEMTABLE_MAX_AGE_MS !== undefined ? { memtableMaxAgeMs: e.CONIFER_MEMTABLE_MAX_AGE_MS } : {}),
       ...(e.CONIFER_GC_GRACE_MS !== undefined ? { gcGraceMs: e.CONIFER_GC_GRACE_MS } : {}),
       ...(e.CONIFER_INDEX_IDLE_MS !== undefined ? { indexIdleMs: e.CONIFER_INDEX_IDLE_MS } : {}),
-      ...(e.CONIFER_COMPACTION_WORKERS !== undefined || e.CONIFER_COMPACTION_THREADS !== undefined
+      ...(e.CONIFER_COMPACTION_WORKERS !== undefined || e.CONIFER_COMPACTION_THREADS !== undefined || e.CONIFER_COMPACTION_NICENESS !== undefined
         ? {
             compactor: {
               ...DEFAULT_ENGINE_CONFIG.compactor,
               ...(e.CONIFER_COMPACTION_WORKERS !== undefined ? { workers: e.CONIFER_COMPACTION_WORKERS } : {}),
               ...(e.CONIFER_COMPACTION_THREADS !== undefined ? { buildThreads: e.CONIFER_COMPACTION_THREADS } : {}),
+              ...(e.CONIFER_COMPACTION_NICENESS !== undefined ? { niceness: e.CONIFER_COMPACTION_NICENESS } : {}),
             },
           }
         : {}),

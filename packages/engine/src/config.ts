@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { DEFAULT_ANN_POLICY, DEFAULT_COMPACTION_POLICY, type AnnPolicy, type CompactionPolicy, type CompactorOptions } from '@conifer/slab';
+import { DEFAULT_ANN_POLICY, DEFAULT_COMPACTION_POLICY, DEFAULT_COMPACTOR_OPTIONS, type AnnPolicy, type CompactionPolicy, type CompactorOptions } from '@conifer/slab';
 
 /** Tuning knobs of the data plane. Every default is documented where it is defined. */
 export interface EngineConfig {
@@ -25,7 +25,9 @@ export interface EngineConfig {
    * Where compactions run: `workers` worker threads (default 1), each letting faiss train with
    * `buildThreads` OpenMP threads (default: all cores but one, at least 1), so merges and index
    * builds never run on the event loop that serves queries. `inline: true` runs them on the
-   * event loop instead (slices that yield; for environments without worker threads).
+   * event loop instead (slices that yield; for environments without worker threads). The workers
+   * and V8's helper threads run at `niceness` (default 10, Linux), so the event loop gets the
+   * CPU first.
    */
   compactor: CompactorOptions;
   /**
@@ -61,7 +63,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   backpressureFactor: 4,
   compaction: DEFAULT_COMPACTION_POLICY,
   ann: DEFAULT_ANN_POLICY,
-  compactor: { workers: 1, buildThreads: Math.max(1, availableParallelism() - 1), inline: false },
+  compactor: { ...DEFAULT_COMPACTOR_OPTIONS, buildThreads: Math.max(1, availableParallelism() - 1) },
   exactBudget: 2 ** 21,
   gcGraceMs: 60_000,
   indexIdleMs: 2000,

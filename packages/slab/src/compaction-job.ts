@@ -5,6 +5,7 @@ import { buildSlab } from './builder.ts';
 import { mergeSlabRows } from './compaction.ts';
 import type { SlabHeader } from './format.ts';
 import { SlabReader } from './reader.ts';
+import { currentThreadNiceness } from './thread-priority.ts';
 
 /**
  * One compaction, as plain data: what a compaction worker receives. The input slabs' bytes are
@@ -33,6 +34,8 @@ export interface CompactionOutput {
   annBuild?: { factory: string; calibration: AnnHeader['calibration']; ms: number; trained: 'donor' | 'sample' } | undefined;
   /** The thread that ran the job (diagnostics: a worker's id, 0 on the main thread). */
   threadId: number;
+  /** That thread's nice value while it ran the job (diagnostics; undefined off Linux). */
+  niceness?: number | undefined;
 }
 
 /** Below this, an index has too few rows per list to be worth it: the slab is scanned exactly. */
@@ -46,7 +49,7 @@ const MIN_INDEXED_ROWS = 1024;
 export async function runCompactionJob(job: CompactionJob): Promise<CompactionOutput> {
   const readers = await Promise.all(job.inputs.map((input) => SlabReader.load(input.id, input.bytes, { verify: false })));
   const rows = await mergeSlabRows(readers, job.dropTombstones);
-  if (rows.length === 0) return { bytes: new Uint8Array(0), header: undefined, threadId };
+  if (rows.length === 0) return { bytes: new Uint8Array(0), header: undefined, threadId, niceness: currentThreadNiceness() };
   let ann: Awaited<ReturnType<typeof buildAnn>> | undefined;
   let annBuild: CompactionOutput['annBuild'];
   if (job.level > 0 && (rows.length >= job.ann.minRows || (job.indexAlways && rows.length >= MIN_INDEXED_ROWS))) {
@@ -60,5 +63,5 @@ export async function runCompactionJob(job: CompactionJob): Promise<CompactionOu
     annBuild = { factory: ann.header.factory, calibration: ann.header.calibration, ms: Math.round(performance.now() - started), trained: ann.trained };
   }
   const { bytes, header } = await buildSlab(rows, { dimension: job.dimension, level: job.level, ann, metadataIndex: true });
-  return { bytes, header, annBuild, threadId };
+  return { bytes, header, annBuild, threadId, niceness: currentThreadNiceness() };
 }

@@ -2,10 +2,11 @@
  * Entry point of a compaction worker thread (see compactor.ts): runs one job per message and
  * answers with the output slab, whose buffer is transferred (not copied) back.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { setThreads } from '@conifer/faiss';
 import { isShared } from './shared-bytes.ts';
 import { runCompactionJob, type CompactionJob } from './compaction-job.ts';
+import { niceCurrentThread } from './thread-priority.ts';
 
 export interface WorkerRequest {
   jobId: number;
@@ -20,6 +21,8 @@ export type WorkerReply =
 
 const port = parentPort;
 if (!port) throw new Error('compaction-worker.ts must run in a worker thread');
+// Background priority for everything this thread does (see thread-priority.ts).
+niceCurrentThread((workerData as { niceness: number }).niceness);
 
 port.on('message', (request: WorkerRequest) => {
   void (async () => {

@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { mulberry32 } from '@conifer/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +9,7 @@ import { runCompactionJob, type CompactionJob } from './compaction-job.ts';
 import { Compactor } from './compactor.ts';
 import type { SlabRow } from './format.ts';
 import { SlabReader } from './reader.ts';
+import { threadName, threadNiceness } from './thread-priority.ts';
 
 const rand = mulberry32(7);
 
@@ -47,6 +50,21 @@ describe('Compactor', () => {
     // The caller's input buffers are not taken away (they are copied to shared memory).
     expect(older.bytes.byteLength).toBeGreaterThan(0);
     expect(new SlabReader('a', older.bytes).count).toBe(4);
+  });
+
+  it.runIf(process.platform === 'linux')('runs workers and V8 helper threads at the configured niceness, the event loop at its own', async () => {
+    const dim = 4;
+    const job: CompactionJob = { inputs: [await slab('a', rows(['1', '2'], 1, dim), dim)], dropTombstones: true, dimension: dim, metric: 'cosine', level: 1, ann: DEFAULT_ANN_POLICY };
+    const before = getPriority(0);
+    const out = await compactor({ niceness: 7 }).run(job);
+    expect(out.niceness).toBe(Math.max(7, before)); // measured by the worker thread itself
+    expect(getPriority(0)).toBe(before); // this thread, the event loop, is untouched
+    const helpers = readdirSync('/proc/self/task').map(Number).filter((tid) => threadName(tid) === 'V8Worker');
+    expect(helpers.length).toBeGreaterThan(0);
+    for (const tid of helpers) expect(threadNiceness(tid)).toBeGreaterThanOrEqual(7);
+    expect(threadNiceness(process.pid)).toBe(before);
+    expect(() => new Compactor({ niceness: 20 })).toThrow(/niceness/);
+    expect(() => new Compactor({ niceness: 1.5 })).toThrow(/niceness/);
   });
 
   it('builds and calibrates an ANN index in the worker', async () => {

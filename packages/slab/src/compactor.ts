@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
 import type { WorkerReply, WorkerRequest } from './compaction-worker.ts';
 import { toShared } from './shared-bytes.ts';
+import { niceV8HelperThreads } from './thread-priority.ts';
 
 export interface CompactorOptions {
   /**
@@ -17,9 +18,15 @@ export interface CompactorOptions {
    * for environments without worker threads; queries then compete with merges for the thread.
    */
   inline: boolean;
+  /**
+   * Nice value (0–19) of the worker threads and of the process's V8 helper threads (which collect
+   * the workers' garbage), so the event loop gets the CPU first while compactions run; 0 leaves
+   * priorities alone. Default 10. Linux only (see thread-priority.ts).
+   */
+  niceness: number;
 }
 
-export const DEFAULT_COMPACTOR_OPTIONS: CompactorOptions = { workers: 1, buildThreads: 1, inline: false };
+export const DEFAULT_COMPACTOR_OPTIONS: CompactorOptions = { workers: 1, buildThreads: 1, inline: false, niceness: 10 };
 
 
 interface Pending {
@@ -50,6 +57,8 @@ export class Compactor {
   constructor(options: Partial<CompactorOptions> = {}) {
     this.#options = { ...DEFAULT_COMPACTOR_OPTIONS, ...options };
     if (!Number.isInteger(this.#options.workers) || this.#options.workers < 1) throw new RangeError('compactor workers must be a positive integer');
+    const { niceness } = this.#options;
+    if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new RangeError('compactor niceness must be an integer from 0 to 19');
     this.#slots = new Array(this.#options.workers).fill(undefined);
     this.#idle = this.#slots.map((_, i) => i);
   }
@@ -106,7 +115,8 @@ export class Compactor {
   }
 
   #spawn(index: number): Slot {
-    const worker = new Worker(new URL('./compaction-worker.ts', import.meta.url));
+    niceV8HelperThreads(this.#options.niceness);
+    const worker = new Worker(new URL('./compaction-worker.ts', import.meta.url), { workerData: { niceness: this.#options.niceness } });
     const slot: Slot = { worker, pending: new Map() };
     const failAll = (err: Error) => {
       for (const p of slot.pending.values()) p.reject(err);
