@@ -5,6 +5,8 @@
  * compaction merges those slabs and rebuilds ANN indexes (during). Both measurements start from
  * the same slabs, and no writes run during either, so the ratio isolates what compaction costs
  * the queries: CPU shared with the worker thread and the manifest installs on the event loop.
+ * Short compactions are measured several times and their latencies pooled (MIN_DURING_QUERIES);
+ * each round's own ratio is kept in the facts.
  */
 import { Engine, type EngineConfig, type IndexHandle } from '@conifer/engine';
 import { queryOf, type Dataset } from './dataset.ts';
@@ -14,6 +16,13 @@ import { meanRecall, round2, runConcurrent, runWhile, slabSummary, summarize, ty
 const K = 10;
 /** Every REWRITE_EVERY-th row is rewritten with its own vector (the ground truth still holds). */
 const REWRITE_EVERY = 5;
+/**
+ * Queries to pool during compactions before the p99 is taken. One compaction at S lasts under a
+ * second (about 1,300 queries, so its p99 is the 14th slowest query and two scheduler hiccups
+ * move it by 2×); the scenario then runs again, up to MAX_ROUNDS times.
+ */
+const MIN_DURING_QUERIES = 10_000;
+const MAX_ROUNDS = 5;
 
 export async function queriesDuringCompaction(
   open: (config: Partial<EngineConfig>) => Engine,
@@ -24,6 +33,49 @@ export async function queriesDuringCompaction(
   truth: Int32Array,
   queries: number,
 ): Promise<{ rows: QueryRow[]; facts: Record<string, unknown> }> {
+  // Recall is pooled per query (each round numbers its queries from 0, as the truth does).
+  const idle = { latencies: [] as number[], wallMs: 0, recallSum: 0 };
+  const during = { latencies: [] as number[], wallMs: 0, recallSum: 0 };
+  const rounds: Record<string, unknown>[] = [];
+  while (rounds.length < MAX_ROUNDS && (rounds.length === 0 || during.latencies.length < MIN_DURING_QUERIES)) {
+    const round = await oneCompaction(open, config, index, ns, ds, queries);
+    idle.latencies.push(...round.idle.latencies);
+    idle.wallMs += round.idle.wallMs;
+    idle.recallSum += meanRecall(K, round.idle.got, truth, ds.queryCount) * round.idle.got.length;
+    during.latencies.push(...round.during.latencies);
+    during.wallMs += round.during.wallMs;
+    during.recallSum += meanRecall(K, round.during.got, truth, ds.queryCount) * round.during.got.length;
+    rounds.push(round.facts);
+  }
+  const idleRow: QueryRow = { system: 'conifer (engine)', scenario: 'idle, before compaction', concurrency: 1, recall: idle.recallSum / idle.latencies.length, latency: summarize(idle.latencies, idle.wallMs) };
+  const duringRow: QueryRow = { system: 'conifer (engine)', scenario: 'during compaction', concurrency: 1, recall: during.recallSum / during.latencies.length, latency: summarize(during.latencies, during.wallMs) };
+  return {
+    rows: [idleRow, duringRow],
+    facts: {
+      duringCompaction: {
+        rounds,
+        queries: during.latencies.length,
+        p99IdleMs: round2(idleRow.latency.p99),
+        p99DuringMs: round2(duringRow.latency.p99),
+        p99Ratio: round2(duringRow.latency.p99 / idleRow.latency.p99),
+      },
+    },
+  };
+}
+
+/**
+ * One round: rewrites of 20% of the ids are flushed as flat L0 slabs by an engine that does not
+ * compact; a fresh engine on the same store answers queries on that state (idle), then while
+ * `flush()` merges those slabs and builds their ANN indexes (during).
+ */
+async function oneCompaction(
+  open: (config: Partial<EngineConfig>) => Engine,
+  config: Partial<EngineConfig>,
+  index: IndexHandle,
+  ns: string,
+  ds: Dataset,
+  queries: number,
+) {
   // 1. Flat L0 slabs only: no merges, no indexing of flat slabs; close() flushes the memtable.
   const writer = open({ ...config, compaction: { trigger: 1_000_000, maxMerge: 8 }, indexIdleMs: 3_600_000 });
   const rows: number[] = [];
@@ -45,7 +97,6 @@ export async function queriesDuringCompaction(
     const idleRun = await runConcurrent(queries, 1, async (i) => {
       idleGot[i] = await query(i);
     });
-    const idle: QueryRow = { system: 'conifer (engine)', scenario: 'idle, before compaction', concurrency: 1, recall: meanRecall(K, idleGot, truth, ds.queryCount), latency: summarize(idleRun.latencies, idleRun.wallMs) };
 
     const stall = stallProbe();
     const compactStart = performance.now();
@@ -56,21 +107,21 @@ export async function queriesDuringCompaction(
     const compactMs = performance.now() - compactStart;
     const maxDelay = stall.stop();
     const after = await engine.describeNamespace(index, ns);
-    const during: QueryRow = { system: 'conifer (engine)', scenario: 'during compaction', concurrency: 1, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) };
+    const idleP99 = summarize(idleRun.latencies, idleRun.wallMs).p99;
+    const duringP99 = summarize(run.latencies, run.wallMs).p99;
     return {
-      rows: [idle, during],
+      idle: { ...idleRun, got: idleGot },
+      during: { ...run, got },
       facts: {
-        duringCompaction: {
-          rewrittenRecords: rows.length,
-          slabsBefore: slabSummary(before.slabs),
-          slabsAfter: slabSummary(after.slabs),
-          compactMs: Math.round(compactMs),
-          queries: run.latencies.length,
-          p99IdleMs: round2(idle.latency.p99),
-          p99DuringMs: round2(during.latency.p99),
-          p99Ratio: round2(during.latency.p99 / idle.latency.p99),
-          eventLoopMaxDelayMs: maxDelay,
-        },
+        rewrittenRecords: rows.length,
+        slabsBefore: slabSummary(before.slabs),
+        slabsAfter: slabSummary(after.slabs),
+        compactMs: Math.round(compactMs),
+        queries: run.latencies.length,
+        p99IdleMs: round2(idleP99),
+        p99DuringMs: round2(duringP99),
+        p99Ratio: round2(duringP99 / idleP99),
+        eventLoopMaxDelayMs: maxDelay,
       },
     };
   } finally {
