@@ -3,6 +3,7 @@
 // exports.Index        the index class (see index_wrap.h)
 // exports.setThreads   OpenMP threads for train()/add() (searches always use one)
 // exports.getThreads
+// exports.setRunOnCallingThread / runOnCallingThread   train/add/search on this thread (see threads.h)
 // exports.blasPinned   whether OpenBLAS was found and pinned to one thread
 // exports.faissVersion
 // exports.scanRows     exact top-k over rows of a caller-owned Float32Array (see scan.h)
@@ -32,6 +33,16 @@ Napi::Value getThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), buildThreads());
 }
 
+Napi::Value setRunOnCallingThreadFn(const Napi::CallbackInfo& info) {
+  if (!info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "enabled must be a boolean");
+  setRunOnCallingThread(info[0].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value runOnCallingThreadFn(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), runOnCallingThread());
+}
+
 bool gBlasPinned = false;
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
@@ -41,6 +52,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Index", IndexWrap::define(env));
   exports.Set("setThreads", Napi::Function::New<setThreads>(env, "setThreads"));
   exports.Set("getThreads", Napi::Function::New<getThreads>(env, "getThreads"));
+  exports.Set("setRunOnCallingThread", Napi::Function::New<setRunOnCallingThreadFn>(env, "setRunOnCallingThread"));
+  exports.Set("runOnCallingThread", Napi::Function::New<runOnCallingThreadFn>(env, "runOnCallingThread"));
   exports.Set("scanRows", Napi::Function::New<scanRows>(env, "scanRows"));
   exports.Set("setScanKernel", Napi::Function::New<setScanKernel>(env, "setScanKernel"));
   exports.Set("scanKernel", Napi::Function::New<scanKernel>(env, "scanKernel"));

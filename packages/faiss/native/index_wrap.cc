@@ -1,6 +1,7 @@
 #include "index_wrap.h"
 
 #include "errors.h"
+#include "threads.h"
 #include "validate.h"
 #include "workers.h"
 
@@ -343,7 +344,11 @@ Napi::Value IndexWrap::mutate(const Napi::CallbackInfo& info, bool train) {
   const auto kind = train ? MutateWorker::Kind::Train : MutateWorker::Kind::Add;
   auto* worker = new MutateWorker(env, state_, kind, vectors, n, clustering);
   Napi::Promise promise = worker->promise();
-  worker->Queue();
+  if (runOnCallingThread()) {
+    worker->RunHere();
+  } else {
+    worker->Queue();
+  }
   return promise;
 }
 
@@ -383,7 +388,11 @@ Napi::Value IndexWrap::search(const Napi::CallbackInfo& info) {
   request.queries.assign(queries.Data(), queries.Data() + queries.ElementLength());
   auto* worker = new SearchWorker(env, state_, std::move(request));
   Napi::Promise promise = worker->promise();
-  worker->Queue();
+  if (runOnCallingThread()) {
+    worker->RunHere();
+  } else {
+    worker->Queue();
+  }
   return promise;
 }
 

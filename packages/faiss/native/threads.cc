@@ -25,4 +25,12 @@ void setBuildThreads(int n) { gBuildThreads.store(n, std::memory_order_relaxed);
 
 void useOmpThreads(int n) { omp_set_num_threads(n); }
 
+namespace {
+thread_local bool tRunOnCallingThread = false;
+}
+
+bool runOnCallingThread() { return tRunOnCallingThread; }
+
+void setRunOnCallingThread(bool enabled) { tRunOnCallingThread = enabled; }
+
 }  // namespace conifer

@@ -20,4 +20,11 @@ void setBuildThreads(int n);
 /// Sets the OpenMP thread count of the calling thread (a libuv pool thread).
 void useOmpThreads(int n);
 
+/// Whether train() / add() / search() called from this thread run on it, blocking it, instead of
+/// on the libuv thread pool. Per thread (each worker thread has its own): a thread dedicated to
+/// index builds sets it so the work shares that thread's CPU priority (see setRunOnCallingThread
+/// in src/threads.ts).
+bool runOnCallingThread();
+void setRunOnCallingThread(bool enabled);
+
 }  // namespace conifer

@@ -76,7 +76,24 @@ void MutateWorker::Execute() {
     s.refreshCounts();
   });
   std::vector<float>().swap(vectors_);  // free the copy before the promise settles
-  if (error) SetError(*error);
+  if (error) {
+    failed_ = *error;
+    SetError(*error);
+  }
+}
+
+void MutateWorker::RunHere() {
+  Execute();
+  // Settled as OnWorkComplete would settle a queued worker; one never queued deletes its async
+  // work in its destructor.
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  if (failed_) {
+    OnError(Napi::Error::New(env, *failed_));
+  } else {
+    OnOK();
+  }
+  delete this;
 }
 
 void MutateWorker::OnOK() {
@@ -174,7 +191,24 @@ void SearchWorker::Execute() {
       }
     }
   });
-  if (error) SetError(*error);
+  if (error) {
+    failed_ = *error;
+    SetError(*error);
+  }
+}
+
+void SearchWorker::RunHere() {
+  Execute();
+  // Settled as OnWorkComplete would settle a queued worker; one never queued deletes its async
+  // work in its destructor.
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  if (failed_) {
+    OnError(Napi::Error::New(env, *failed_));
+  } else {
+    OnOK();
+  }
+  delete this;
 }
 
 void SearchWorker::OnOK() {

@@ -31,6 +31,9 @@ class MutateWorker : public Napi::AsyncWorker {
   MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
                const Napi::Float32Array& vectors, int64_t n, ClusteringOptions clustering = {});
   Napi::Promise promise() const { return deferred_.Promise(); }
+  /// Runs the work on the calling (JS) thread and settles the promise, instead of Queue(); the
+  /// worker deletes itself.
+  void RunHere();
 
  protected:
   void Execute() override;
@@ -38,6 +41,7 @@ class MutateWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& error) override;
 
  private:
+  std::optional<std::string> failed_;
   std::shared_ptr<IndexState> state_;
   Kind kind_;
   std::vector<float> vectors_;
@@ -63,6 +67,8 @@ class SearchWorker : public Napi::AsyncWorker {
  public:
   SearchWorker(Napi::Env env, std::shared_ptr<IndexState> state, SearchRequest request);
   Napi::Promise promise() const { return deferred_.Promise(); }
+  /// As MutateWorker::RunHere.
+  void RunHere();
 
  protected:
   void Execute() override;
@@ -70,6 +76,7 @@ class SearchWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& error) override;
 
  private:
+  std::optional<std::string> failed_;
   std::shared_ptr<IndexState> state_;
   SearchRequest request_;
   Napi::ObjectReference distancesRef_;

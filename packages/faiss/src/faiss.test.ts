@@ -14,7 +14,9 @@ import {
   faissVersion,
   getThreads,
   isAllowed,
+  runsOnCallingThread,
   scanRows,
+  setRunOnCallingThread,
   setThreads,
 } from './index.ts';
 import type { FaissMetric, SearchResult, TrainOptions } from './index.ts';
@@ -641,6 +643,38 @@ describe('threads and the event loop', { timeout: 60_000 }, () => {
     expect(() => setThreads(0)).toThrow(RangeError);
     expect(() => setThreads(1.5)).toThrow(RangeError);
     expect(getThreads()).toBe(1);
+  });
+
+  it('runs train, add and search on the calling thread when asked, with the same results and errors', async () => {
+    const { base, queries } = clusteredSet();
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const pooled = await built('IVF64,Flat', 'l2', base);
+    expect(turned).toBe(true); // the pool: the event loop turned meanwhile
+    const expected = await pooled.search(queries, K, { nprobe: 8 });
+    expect(runsOnCallingThread()).toBe(false);
+    setRunOnCallingThread(true);
+    try {
+      expect(runsOnCallingThread()).toBe(true);
+      const index = FaissIndex.create(D, 'IVF64,Flat', 'l2');
+      // Settled by the time the call returns: awaiting it takes microtasks only, so an immediate
+      // queued before it has not run yet (on the pool it would: the result comes in a later turn).
+      let turned = false;
+      setImmediate(() => (turned = true));
+      await index.train(base);
+      expect(turned).toBe(false);
+      await index.add(base);
+      const got = await index.search(queries, K, { nprobe: 8 });
+      expect(Array.from(got.labels)).toEqual(Array.from(expected.labels));
+      expect(Array.from(got.distances)).toEqual(Array.from(expected.distances));
+      // Errors still reject the promise (never a throw, never a crash).
+      const untrained = FaissIndex.create(D, 'IVF64,Flat', 'l2');
+      await expect(untrained.add(base)).rejects.toThrow(/not trained/);
+      await expect(index.search(new Float32Array(3), K)).rejects.toThrow();
+    } finally {
+      setRunOnCallingThread(false);
+    }
+    expect(() => setRunOnCallingThread(1 as unknown as boolean)).toThrow(TypeError);
   });
 
   it('the event loop stays responsive while a long search runs', async () => {

@@ -72,6 +72,8 @@ export interface NativeBinding {
   scanKernel(): 'sse' | 'avx2';
   setThreads(n: number): void;
   getThreads(): number;
+  setRunOnCallingThread(enabled: boolean): void;
+  runOnCallingThread(): boolean;
   /** True when OpenBLAS was found at load time and pinned to one thread. */
   blasPinned: boolean;
   /** Version of the faiss library the addon was compiled against, e.g. "1.7.3". */

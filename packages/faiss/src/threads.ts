@@ -19,6 +19,22 @@ export function getThreads(): number {
   return binding().getThreads();
 }
 
+/**
+ * Makes train(), add() and search() called from the calling thread run on that thread, blocking
+ * it until they finish (their promises are settled when they return), instead of on the libuv
+ * thread pool. Per thread: meant for a worker thread dedicated to index builds (the compaction
+ * worker), so the work runs at that thread's CPU priority rather than on pool threads that also
+ * serve the event loop's I/O and queries. Never for the event loop itself.
+ */
+export function setRunOnCallingThread(enabled: boolean): void {
+  binding().setRunOnCallingThread(enabled);
+}
+
+/** Whether {@link setRunOnCallingThread} is on for the calling thread. */
+export function runsOnCallingThread(): boolean {
+  return binding().runOnCallingThread();
+}
+
 /** The faiss version the addon was compiled against, e.g. "1.7.3". */
 export function faissVersion(): string {
   return binding().faissVersion;

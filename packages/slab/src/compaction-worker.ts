@@ -3,7 +3,7 @@
  * answers with the output slab, whose buffer is transferred (not copied) back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { setThreads } from '@conifer/faiss';
+import { setRunOnCallingThread, setThreads } from '@conifer/faiss';
 import { isShared } from './shared-bytes.ts';
 import { runCompactionJob, type CompactionJob } from './compaction-job.ts';
 import { niceCurrentThread } from './thread-priority.ts';
@@ -21,8 +21,11 @@ export type WorkerReply =
 
 const port = parentPort;
 if (!port) throw new Error('compaction-worker.ts must run in a worker thread');
-// Background priority for everything this thread does (see thread-priority.ts).
+// Background priority for everything this thread does (see thread-priority.ts), faiss's training,
+// adding and calibration searches included: they run on this thread rather than on the libuv pool,
+// whose threads serve the event loop's log writes and keep their normal priority.
 niceCurrentThread((workerData as { niceness: number }).niceness);
+setRunOnCallingThread(true);
 
 port.on('message', (request: WorkerRequest) => {
   void (async () => {
