@@ -39,10 +39,11 @@ export async function queriesDuringCompaction(
   const rounds: Record<string, unknown>[] = [];
   while (rounds.length < MAX_ROUNDS && (rounds.length === 0 || during.latencies.length < MIN_DURING_QUERIES)) {
     const round = await oneCompaction(open, config, index, ns, ds, queries);
-    idle.latencies.push(...round.idle.latencies);
+    // concat, not push(...): a long compaction at M times well over 100,000 queries.
+    idle.latencies = idle.latencies.concat(round.idle.latencies);
     idle.wallMs += round.idle.wallMs;
     idle.recallSum += meanRecall(K, round.idle.got, truth, ds.queryCount) * round.idle.got.length;
-    during.latencies.push(...round.during.latencies);
+    during.latencies = during.latencies.concat(round.during.latencies);
     during.wallMs += round.during.wallMs;
     during.recallSum += meanRecall(K, round.during.got, truth, ds.queryCount) * round.during.got.length;
     rounds.push(round.facts);
