@@ -35,7 +35,10 @@ export async function queriesDuringWrites(
 
   const before = await engine.describeNamespace(index, ns);
   const stall = stallProbe();
+  const unindexed = sampleUnindexedRows(engine, index, ns);
   const writeStart = performance.now();
+  /** When each half's last upsert was acknowledged: the rest of the phase is flush + compaction. */
+  const ackedMs: number[] = [];
   const writer = (async () => {
     // Rows 0, 4, 8, … alternately into two halves, so each half spans every slab.
     const halves: number[][] = [[], []];
@@ -49,6 +52,7 @@ export async function queriesDuringWrites(
         }));
         await engine.upsert(index, ns, records);
       });
+      ackedMs.push(Math.round(performance.now() - writeStart));
       await engine.flush(index, ns);
     }
   })();
@@ -60,6 +64,7 @@ export async function queriesDuringWrites(
   });
   const writeMs = performance.now() - writeStart;
   const maxDelay = stall.stop();
+  const scanned = await unindexed.stop();
   const after = await engine.describeNamespace(index, ns);
   const during: QueryRow = { system: 'conifer (engine)', scenario: 'during ingest+compaction', concurrency: 1, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) };
   return {
@@ -68,6 +73,8 @@ export async function queriesDuringWrites(
       duringWrites: {
         rewrittenRecords: rewrittenCount(ds.count),
         writeMs: Math.round(writeMs),
+        upsertsAckedMs: ackedMs,
+        unindexedRows: scanned,
         flushes: after.flushes - before.flushes,
         compactions: after.compactions - before.compactions,
         queries: run.latencies.length,
@@ -77,6 +84,34 @@ export async function queriesDuringWrites(
         eventLoopMaxDelayMs: maxDelay,
         slabsAfter: slabSummary(after.slabs),
       },
+    },
+  };
+}
+
+/**
+ * Rows a query must scan exactly because no ANN index covers them yet — the memtables plus the
+ * flat slabs — sampled every `everyMs` while the writes and the compactions they trigger run. It
+ * is what the queries of this phase pay beyond the idle ones.
+ */
+function sampleUnindexedRows(engine: Engine, index: IndexHandle, ns: string, everyMs = 50): { stop(): Promise<{ mean: number; max: number; samples: number }> } {
+  const counts: number[] = [];
+  let pending: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    pending ??= engine
+      .describeNamespace(index, ns)
+      .then((d) => {
+        counts.push(d.memtable.records + d.slabs.reduce((n, s) => n + (s.index === 'flat' ? s.records : 0), 0));
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await pending;
+      const mean = counts.length === 0 ? 0 : counts.reduce((a, b) => a + b, 0) / counts.length;
+      return { mean: Math.round(mean), max: Math.max(0, ...counts), samples: counts.length };
     },
   };
 }
