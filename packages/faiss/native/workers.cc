@@ -14,18 +14,46 @@
 namespace conifer {
 
 // ---------------------------------------------------------------------------------------------
+// promise settling
+
+PromiseWorker::PromiseWorker(Napi::Env env, const char* resourceName)
+    : Napi::AsyncWorker(env, resourceName), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+void PromiseWorker::Fail(const std::string& message) {
+  failed_ = message;
+  SetError(message);
+}
+
+void PromiseWorker::RunHere() {
+  Execute();
+  // Settled as OnWorkComplete would settle a queued worker; one never queued deletes its async
+  // work in its destructor.
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  if (failed_) {
+    OnError(Napi::Error::New(env, *failed_));
+  } else {
+    OnOK();
+  }
+  delete this;
+}
+
+void PromiseWorker::OnError(const Napi::Error& error) {
+  deferred_.Reject(makeError(Env(), error.Message(), kFaissErrorCode).Value());
+}
+
+// ---------------------------------------------------------------------------------------------
 // train / add
 
 MutateWorker::MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
                            const Napi::Float32Array& vectors, int64_t n,
                            ClusteringOptions clustering)
-    : Napi::AsyncWorker(env, kind == Kind::Train ? "conifer:faiss:train" : "conifer:faiss:add"),
+    : PromiseWorker(env, kind == Kind::Train ? "conifer:faiss:train" : "conifer:faiss:add"),
       state_(std::move(state)),
       kind_(kind),
       vectors_(vectors.Data(), vectors.Data() + vectors.ElementLength()),
       n_(n),
-      clustering_(clustering),
-      deferred_(Napi::Promise::Deferred::New(env)) {}
+      clustering_(clustering) {}
 
 namespace {
 
@@ -76,24 +104,7 @@ void MutateWorker::Execute() {
     s.refreshCounts();
   });
   std::vector<float>().swap(vectors_);  // free the copy before the promise settles
-  if (error) {
-    failed_ = *error;
-    SetError(*error);
-  }
-}
-
-void MutateWorker::RunHere() {
-  Execute();
-  // Settled as OnWorkComplete would settle a queued worker; one never queued deletes its async
-  // work in its destructor.
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  if (failed_) {
-    OnError(Napi::Error::New(env, *failed_));
-  } else {
-    OnOK();
-  }
-  delete this;
+  if (error) Fail(*error);
 }
 
 void MutateWorker::OnOK() {
@@ -107,19 +118,14 @@ void MutateWorker::OnOK() {
   deferred_.Resolve(Env().Undefined());
 }
 
-void MutateWorker::OnError(const Napi::Error& error) {
-  deferred_.Reject(makeError(Env(), error.Message(), kFaissErrorCode).Value());
-}
-
 // ---------------------------------------------------------------------------------------------
 // search
 
 SearchWorker::SearchWorker(Napi::Env env, std::shared_ptr<IndexState> state,
                            SearchRequest request)
-    : Napi::AsyncWorker(env, "conifer:faiss:search"),
+    : PromiseWorker(env, "conifer:faiss:search"),
       state_(std::move(state)),
-      request_(std::move(request)),
-      deferred_(Napi::Promise::Deferred::New(env)) {
+      request_(std::move(request)) {
   const size_t count = static_cast<size_t>(request_.nq * request_.k);
   Napi::Float32Array distances = Napi::Float32Array::New(env, count);
   Napi::Int32Array labels = Napi::Int32Array::New(env, count);
@@ -191,24 +197,7 @@ void SearchWorker::Execute() {
       }
     }
   });
-  if (error) {
-    failed_ = *error;
-    SetError(*error);
-  }
-}
-
-void SearchWorker::RunHere() {
-  Execute();
-  // Settled as OnWorkComplete would settle a queued worker; one never queued deletes its async
-  // work in its destructor.
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  if (failed_) {
-    OnError(Napi::Error::New(env, *failed_));
-  } else {
-    OnOK();
-  }
-  delete this;
+  if (error) Fail(*error);
 }
 
 void SearchWorker::OnOK() {
@@ -217,10 +206,6 @@ void SearchWorker::OnOK() {
   result.Set("distances", distancesRef_.Value());
   result.Set("labels", labelsRef_.Value());
   deferred_.Resolve(result);
-}
-
-void SearchWorker::OnError(const Napi::Error& error) {
-  deferred_.Reject(makeError(Env(), error.Message(), kFaissErrorCode).Value());
 }
 
 }  // namespace conifer

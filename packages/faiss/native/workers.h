@@ -22,32 +22,47 @@ struct ClusteringOptions {
   bool any() const { return minPointsPerCentroid || maxPointsPerCentroid || niter; }
 };
 
-/// train() or add(): exclusive access, buildThreads() OpenMP threads. The input vectors are
-/// copied once (one memcpy) on the JS thread, so the caller's array may change right away.
-class MutateWorker : public Napi::AsyncWorker {
+/// An async worker that settles a promise: rejected with a FaissError when Execute() recorded a
+/// failure (Fail), else resolved by the subclass's OnOK. It normally runs on the libuv pool
+/// (Queue()); RunHere() runs it on the calling thread instead.
+class PromiseWorker : public Napi::AsyncWorker {
  public:
-  enum class Kind { Train, Add };
-
-  MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
-               const Napi::Float32Array& vectors, int64_t n, ClusteringOptions clustering = {});
   Napi::Promise promise() const { return deferred_.Promise(); }
   /// Runs the work on the calling (JS) thread and settles the promise, instead of Queue(); the
   /// worker deletes itself.
   void RunHere();
 
  protected:
-  void Execute() override;
-  void OnOK() override;
+  PromiseWorker(Napi::Env env, const char* resourceName);
+  /// Called from Execute() on failure: the promise is rejected with this message.
+  void Fail(const std::string& message);
   void OnError(const Napi::Error& error) override;
+
+  Napi::Promise::Deferred deferred_;
 
  private:
   std::optional<std::string> failed_;
+};
+
+/// train() or add(): exclusive access, buildThreads() OpenMP threads. The input vectors are
+/// copied once (one memcpy) on the JS thread, so the caller's array may change right away.
+class MutateWorker : public PromiseWorker {
+ public:
+  enum class Kind { Train, Add };
+
+  MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
+               const Napi::Float32Array& vectors, int64_t n, ClusteringOptions clustering = {});
+
+ protected:
+  void Execute() override;
+  void OnOK() override;
+
+ private:
   std::shared_ptr<IndexState> state_;
   Kind kind_;
   std::vector<float> vectors_;
   int64_t n_;
   ClusteringOptions clustering_;  // Train only; IVF only
-  Napi::Promise::Deferred deferred_;
 };
 
 struct SearchRequest {
@@ -63,27 +78,21 @@ struct SearchRequest {
 /// search(): shared access, one OpenMP thread. faiss writes distances straight into the
 /// Float32Array that the promise resolves with; labels (int64 in faiss) are narrowed to an
 /// Int32Array in the worker.
-class SearchWorker : public Napi::AsyncWorker {
+class SearchWorker : public PromiseWorker {
  public:
   SearchWorker(Napi::Env env, std::shared_ptr<IndexState> state, SearchRequest request);
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  /// As MutateWorker::RunHere.
-  void RunHere();
 
  protected:
   void Execute() override;
   void OnOK() override;
-  void OnError(const Napi::Error& error) override;
 
  private:
-  std::optional<std::string> failed_;
   std::shared_ptr<IndexState> state_;
   SearchRequest request_;
   Napi::ObjectReference distancesRef_;
   Napi::ObjectReference labelsRef_;
   float* distances_;
   int32_t* labels_;
-  Napi::Promise::Deferred deferred_;
 };
 
 }  // namespace conifer
