@@ -6,22 +6,12 @@ import { SlabCorruptionError, type SlabRow } from './format.ts';
 import { MetadataIndex } from './metadata-index.ts';
 import { decodeMetadataIndex, encodeMetadataIndex } from './metadata-index-codec.ts';
 import { SlabReader } from './reader.ts';
+import { filterArbitraries } from './testing/filter-arbitraries.ts';
 
 // Strings beyond ASCII, so key order by UTF-8 bytes (the stored order) differs from JS string
 // order (UTF-16 code units): '\uFF5E' sorts before '\u{1F600}' in UTF-16, after it in UTF-8.
 const strings = ['a', 'b', '', 'é', '\uFF5E', '\u{1F600}', 'a\u0000'];
-const valueArb = fc.oneof(fc.constantFrom(...strings), fc.integer({ min: -2, max: 3 }), fc.constantFrom(0.5, -0.5), fc.boolean(), fc.subarray(strings));
-const metadataArb: fc.Arbitrary<Metadata | undefined> = fc.option(fc.dictionary(fc.constantFrom('f', 'g', 'ü'), valueArb, { maxKeys: 3 }), { nil: undefined });
-const primitiveArb = fc.oneof(fc.constantFrom(...strings, 'missing'), fc.integer({ min: -2, max: 3 }), fc.boolean());
-const field = fc.constantFrom('f', 'g', 'ü', 'missing');
-const leafArb: fc.Arbitrary<Filter> = fc.oneof(
-  fc.record({ k: field, v: primitiveArb }).map(({ k, v }) => ({ [k]: v })),
-  fc.record({ k: field, op: fc.constantFrom('$eq', '$ne'), v: primitiveArb }).map(({ k, op, v }) => ({ [k]: { [op]: v } })),
-  fc.record({ k: field, op: fc.constantFrom('$gt', '$gte', '$lt', '$lte'), v: fc.integer({ min: -3, max: 4 }) }).map(({ k, op, v }) => ({ [k]: { [op]: v } })),
-  fc.record({ k: field, op: fc.constantFrom('$in', '$nin'), v: fc.array(primitiveArb, { maxLength: 3 }) }).map(({ k, op, v }) => ({ [k]: { [op]: v } })),
-  fc.record({ k: field, v: fc.boolean() }).map(({ k, v }) => ({ [k]: { $exists: v } })),
-);
-const filterArb: fc.Arbitrary<Filter> = fc.oneof(leafArb, fc.array(leafArb, { minLength: 1, maxLength: 3 }).map((fs) => ({ $or: fs })), fc.array(leafArb, { minLength: 1, maxLength: 3 }).map((fs) => ({ $and: fs })));
+const { metadata: metadataArb, filter: filterArb } = filterArbitraries({ strings, fields: ['f', 'g', 'ü'], extraOperands: ['missing'] });
 
 function rowsOf(index: MetadataIndex, filter: Filter): number[] {
   const out: number[] = [];

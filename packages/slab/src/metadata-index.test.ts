@@ -4,29 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { Bitset } from './bitset.ts';
 import { MetadataIndex } from './metadata-index.ts';
 import { intersectSorted, sortNumberColumn, sortUnique, unionSorted } from './sorted-rows.ts';
+import { filterArbitraries } from './testing/filter-arbitraries.ts';
 
 const strings = ['a', 'b', 'c'];
-const valueArb = fc.oneof(fc.constantFrom(...strings), fc.integer({ min: -2, max: 3 }), fc.constantFrom(0.5, -0.5), fc.boolean(), fc.subarray(strings));
-const metadataArb: fc.Arbitrary<Metadata | undefined> = fc.option(fc.dictionary(fc.constantFrom('f', 'g', 'h'), valueArb, { maxKeys: 3 }), { nil: undefined });
-const primitiveArb = fc.oneof(fc.constantFrom(...strings), fc.integer({ min: -2, max: 3 }), fc.constantFrom(0.5), fc.boolean());
-const field = fc.constantFrom('f', 'g', 'h', 'missing');
-const leafArb: fc.Arbitrary<Filter> = fc.oneof(
-  fc.record({ k: field, v: primitiveArb }).map(({ k, v }) => ({ [k]: v })),
-  fc.record({ k: field, op: fc.constantFrom('$eq', '$ne'), v: primitiveArb }).map(({ k, op, v }) => ({ [k]: { [op]: v } })),
-  fc.record({ k: field, op: fc.constantFrom('$gt', '$gte', '$lt', '$lte'), v: fc.integer({ min: -3, max: 4 }) }).map(({ k, op, v }) => ({ [k]: { [op]: v } })),
-  fc.record({ k: field, op: fc.constantFrom('$in', '$nin'), v: fc.array(primitiveArb, { maxLength: 3 }) }).map(({ k, op, v }) => ({ [k]: { [op]: v } })),
-  fc.record({ k: field, v: fc.boolean() }).map(({ k, v }) => ({ [k]: { $exists: v } })),
-  fc.record({ k: field, lo: fc.integer({ min: -2, max: 1 }), hi: fc.integer({ min: 0, max: 3 }) }).map(({ k, lo, hi }) => ({ [k]: { $gte: lo, $lt: hi } })),
-);
-const filterArb: fc.Arbitrary<Filter> = fc.letrec<{ f: Filter }>((tie) => ({
-  f: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    leafArb,
-    fc.array(tie('f'), { minLength: 1, maxLength: 3 }).map((fs) => ({ $and: fs })),
-    fc.array(tie('f'), { minLength: 1, maxLength: 3 }).map((fs) => ({ $or: fs })),
-    fc.tuple(leafArb, leafArb).map(([a, b]) => ({ ...a, ...b })),
-  ),
-})).f;
+const { metadata: metadataArb, filter: filterArb } = filterArbitraries({ strings, fields: ['f', 'g', 'h'], extraOperands: [0.5] });
 
 describe('MetadataIndex', () => {
   it('selects exactly the rows compileFilter accepts', () => {
