@@ -226,12 +226,20 @@ export class SlabCache {
 
   /** Waits for disk writes in flight; with `clear`, empties both tiers (and the directory). */
   async close(options: { clear?: boolean } = {}): Promise<void> {
-    await Promise.all([...this.#pendingIo]);
+    await this.#settleIo();
     if (options.clear) {
       this.#memory?.clear();
       this.#disk?.clear();
-      await Promise.all([...this.#pendingIo]);
+      await this.#settleIo();
     }
+  }
+
+  /**
+   * Until no disk I/O is left: a write that completes can start more (caching its object may
+   * evict another, whose files are then unlinked), so one snapshot of the pending set is not enough.
+   */
+  async #settleIo(): Promise<void> {
+    while (this.#pendingIo.size > 0) await Promise.all([...this.#pendingIo]);
   }
 
   async #load(key: string, ticket: Ticket): Promise<ObjectBody | null> {
