@@ -4,6 +4,7 @@
 // exports.setThreads   OpenMP threads for train()/add() (searches always use one)
 // exports.getThreads
 // exports.setRunOnCallingThread / runOnCallingThread   train/add/search on this thread (see threads.h)
+// exports.trimNativeHeap   returns freed malloc memory to the OS (glibc malloc_trim)
 // exports.blasPinned   whether OpenBLAS was found and pinned to one thread
 // exports.faissVersion
 // exports.scanRows     exact top-k over rows of a caller-owned Float32Array (see scan.h)
@@ -18,6 +19,10 @@
 #include <faiss/Index.h>
 
 #include <napi.h>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <string>
 
@@ -43,6 +48,16 @@ Napi::Value runOnCallingThreadFn(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), runOnCallingThread());
 }
 
+// glibc keeps freed memory in its arenas (one per thread that allocated: a compaction worker's
+// faiss builds free gigabytes there); malloc_trim(0) hands the free pages back to the OS.
+Napi::Value trimNativeHeap(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 bool gBlasPinned = false;
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
@@ -54,6 +69,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New<getThreads>(env, "getThreads"));
   exports.Set("setRunOnCallingThread", Napi::Function::New<setRunOnCallingThreadFn>(env, "setRunOnCallingThread"));
   exports.Set("runOnCallingThread", Napi::Function::New<runOnCallingThreadFn>(env, "runOnCallingThread"));
+  exports.Set("trimNativeHeap", Napi::Function::New<trimNativeHeap>(env, "trimNativeHeap"));
   exports.Set("scanRows", Napi::Function::New<scanRows>(env, "scanRows"));
   exports.Set("setScanKernel", Napi::Function::New<setScanKernel>(env, "setScanKernel"));
   exports.Set("scanKernel", Napi::Function::New<scanKernel>(env, "scanKernel"));

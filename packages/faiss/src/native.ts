@@ -74,6 +74,7 @@ export interface NativeBinding {
   getThreads(): number;
   setRunOnCallingThread(enabled: boolean): void;
   runOnCallingThread(): boolean;
+  trimNativeHeap(): boolean;
   /** True when OpenBLAS was found at load time and pinned to one thread. */
   blasPinned: boolean;
   /** Version of the faiss library the addon was compiled against, e.g. "1.7.3". */

@@ -35,6 +35,16 @@ export function runsOnCallingThread(): boolean {
   return binding().runOnCallingThread();
 }
 
+/**
+ * Returns the free memory of the C heap to the operating system (glibc's `malloc_trim(0)`, over
+ * every thread's arena); true when some was released, false when none was or the C library is not
+ * glibc. glibc keeps what faiss frees (index copies, training buffers: gigabytes for a large build)
+ * in the arena of the thread that allocated it, where only that process can reuse it.
+ */
+export function trimNativeHeap(): boolean {
+  return binding().trimNativeHeap();
+}
+
 /** The faiss version the addon was compiled against, e.g. "1.7.3". */
 export function faissVersion(): string {
   return binding().faissVersion;

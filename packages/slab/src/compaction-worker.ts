@@ -3,7 +3,7 @@
  * answers with the output slab, whose buffer is transferred (not copied) back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { setRunOnCallingThread, setThreads } from '@conifer/faiss';
+import { setRunOnCallingThread, setThreads, trimNativeHeap } from '@conifer/faiss';
 import { isShared } from './shared-bytes.ts';
 import { runCompactionJob, type CompactionJob } from './compaction-job.ts';
 import { niceCurrentThread } from './thread-priority.ts';
@@ -35,6 +35,8 @@ port.on('message', (request: WorkerRequest) => {
       const reply: WorkerReply = { jobId: request.jobId, ok: true, output };
       // A slab built here is in shared memory already (see shared-bytes.ts): nothing to transfer.
       port.postMessage(reply, output.bytes.byteLength > 0 && !isShared(output.bytes) ? [output.bytes.buffer as ArrayBuffer] : []);
+      // What the build freed goes back to the OS now, not when this worker next allocates.
+      trimNativeHeap();
     } catch (err) {
       const error = err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : { name: 'Error', message: String(err) };
       const reply: WorkerReply = { jobId: request.jobId, ok: false, error };

@@ -67,6 +67,27 @@ describe('Compactor', () => {
     expect(() => new Compactor({ niceness: 1.5 })).toThrow(/niceness/);
   });
 
+  it('stops a worker idle for idleMs and starts a new one for the next job; idleMs 0 keeps it', async () => {
+    const dim = 4;
+    const job: CompactionJob = { inputs: [await slab('a', rows(['1', '2'], 1, dim), dim)], dropTombstones: true, dimension: dim, metric: 'cosine', level: 1, ann: DEFAULT_ANN_POLICY };
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const retiring = compactor({ idleMs: 1000 }); // long enough that a loaded CI machine still reuses it at once
+    const first = await retiring.run(job);
+    const soon = await retiring.run(job); // within idleMs of the first: the same worker
+    await wait(1500);
+    const later = await retiring.run(job);
+    expect(soon.threadId).toBe(first.threadId);
+    expect(later.threadId).not.toBe(first.threadId);
+    expect(Buffer.from(later.bytes).equals(Buffer.from(first.bytes))).toBe(true);
+
+    const keeping = compactor({ idleMs: 0 });
+    const a = await keeping.run(job);
+    await wait(300);
+    expect((await keeping.run(job)).threadId).toBe(a.threadId);
+    expect(() => new Compactor({ idleMs: -1 })).toThrow(/idleMs/);
+    expect(() => new Compactor({ idleMs: 0.5 })).toThrow(/idleMs/);
+  });
+
   it('builds and calibrates an ANN index in the worker', async () => {
     const dim = 8;
     const ids = (from: number) => Array.from({ length: 600 }, (_, i) => String(from + i).padStart(6, '0'));

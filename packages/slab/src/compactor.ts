@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { trimNativeHeap } from '@conifer/faiss';
 import { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
 import type { WorkerReply, WorkerRequest } from './compaction-worker.ts';
 import { toShared } from './shared-bytes.ts';
@@ -24,9 +25,16 @@ export interface CompactorOptions {
    * priorities alone. Default 10. Linux only (see thread-priority.ts).
    */
   niceness: number;
+  /**
+   * A worker with no job for this long is stopped (the next job starts a new one), so an idle
+   * namespace does not keep the worker's heap — garbage from its last merge and index build that
+   * nothing collects while it sleeps — and the C heap is trimmed after it (trimNativeHeap). 0 keeps
+   * workers for the compactor's lifetime. Default 10 s.
+   */
+  idleMs: number;
 }
 
-export const DEFAULT_COMPACTOR_OPTIONS: CompactorOptions = { workers: 1, buildThreads: 1, inline: false, niceness: 10 };
+export const DEFAULT_COMPACTOR_OPTIONS: CompactorOptions = { workers: 1, buildThreads: 1, inline: false, niceness: 10, idleMs: 10_000 };
 
 
 interface Pending {
@@ -37,6 +45,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Set while the worker has no job: stops it after `idleMs`. */
+  idleTimer?: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -59,6 +69,8 @@ export class Compactor {
     if (!Number.isInteger(this.#options.workers) || this.#options.workers < 1) throw new RangeError('compactor workers must be a positive integer');
     const { niceness } = this.#options;
     if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new RangeError('compactor niceness must be an integer from 0 to 19');
+    const { idleMs } = this.#options;
+    if (!Number.isInteger(idleMs) || idleMs < 0) throw new RangeError('compactor idleMs must be a non-negative integer');
     this.#slots = new Array(this.#options.workers).fill(undefined);
     this.#idle = this.#slots.map((_, i) => i);
   }
@@ -85,6 +97,7 @@ export class Compactor {
       this.#slots.map(async (slot, i) => {
         if (!slot) return;
         this.#slots[i] = undefined;
+        clearTimeout(slot.idleTimer);
         await slot.worker.terminate();
       }),
     );
@@ -103,6 +116,8 @@ export class Compactor {
 
   #send(index: number, job: CompactionJob): Promise<CompactionOutput> {
     const slot = (this.#slots[index] ??= this.#spawn(index));
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
     const jobId = this.#nextJobId++;
     // Referenced while it has work (the process waits for the job), unreferenced when idle (an idle
     // pool never keeps the process alive).
@@ -127,12 +142,24 @@ export class Compactor {
       const pending = slot.pending.get(reply.jobId);
       if (!pending) return;
       slot.pending.delete(reply.jobId);
-      if (slot.pending.size === 0) worker.unref();
+      if (slot.pending.size === 0) {
+        worker.unref();
+        if (this.#options.idleMs > 0) slot.idleTimer = setTimeout(() => this.#retire(index, slot), this.#options.idleMs).unref();
+      }
       if (reply.ok) pending.resolve(reply.output);
       else pending.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
     });
     worker.on('error', (err) => failAll(err));
+    // The worker's arena still holds what its faiss builds freed; with the worker gone, return it.
+    worker.on('exit', () => trimNativeHeap());
     worker.on('exit', (code) => failAll(new Error(`compaction worker exited with code ${code}`)));
     return slot;
+  }
+
+  /** Stops an idle worker; the next job on this slot spawns a new one. */
+  #retire(index: number, slot: Slot): void {
+    if (this.#slots[index] !== slot || slot.pending.size > 0) return;
+    this.#slots[index] = undefined;
+    void slot.worker.terminate();
   }
 }
