@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       CONIFER_COMPACTION_WORKERS: '2',
       CONIFER_COMPACTION_THREADS: '3',
       CONIFER_COMPACTION_NICENESS: '0',
+      CONIFER_COMPACTION_IDLE_MS: '60000',
       CONIFER_INDEX_IDLE_MS: '0',
       CONIFER_PUBLIC_URL: 'https://vectors.example.com/',
       CONIFER_RATE_QUERY_PER_NAMESPACE: '10',
@@ -62,7 +63,7 @@ describe('loadConfig', () => {
         compaction: { trigger: 3, maxMerge: 8 },
         gcGraceMs: 0,
         indexIdleMs: 0,
-        compactor: { workers: 2, buildThreads: 3, inline: false, niceness: 0 },
+        compactor: { workers: 2, buildThreads: 3, inline: false, niceness: 0, idleMs: 60_000 },
       },
     });
   });
@@ -98,6 +99,7 @@ describe('loadConfig', () => {
     [{ CONIFER_MEMTABLE_MAX_RECORDS: '0' }, 'CONIFER_MEMTABLE_MAX_RECORDS: must be an integer >= 1'],
     [{ CONIFER_COMPACTION_TRIGGER: 'lots' }, 'CONIFER_COMPACTION_TRIGGER: must be an integer >= 2'],
     [{ CONIFER_COMPACTION_NICENESS: '20' }, 'CONIFER_COMPACTION_NICENESS: must be an integer from 0 to 19'],
+    [{ CONIFER_COMPACTION_IDLE_MS: '-1' }, 'CONIFER_COMPACTION_IDLE_MS: must be an integer >= 0'],
     [{ CONIFER_PUBLIC_URL: '127.0.0.1:5080' }, 'CONIFER_PUBLIC_URL: must be an http:// or https:// URL'],
     [{ CONIFER_RATE_LIMITS: 'maybe' }, "CONIFER_RATE_LIMITS: must be 'on' or 'off'"],
     [{ CONIFER_RATE_FETCH_PER_INDEX: '-1' }, 'CONIFER_RATE_FETCH_PER_INDEX: must be a non-negative number (0 = unlimited)'],

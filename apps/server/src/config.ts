@@ -71,8 +71,9 @@ export interface ServerConfig {
    * `CONIFER_GC_GRACE_MS` (how long unreferenced objects are kept), `CONIFER_COMPACTION_WORKERS`
    * (compactions running at once, each in a worker thread), `CONIFER_COMPACTION_THREADS` (OpenMP
    * threads each may train indexes with), `CONIFER_COMPACTION_NICENESS` (CPU priority of the
-   * compaction and V8 helper threads, 0–19), `CONIFER_INDEX_IDLE_MS` (quiet time before a large flat
-   * slab gets its own ANN index).
+   * compaction and V8 helper threads, 0–19), `CONIFER_COMPACTION_IDLE_MS` (how long an idle
+   * compaction worker is kept before it is stopped and its memory returned; 0 keeps it),
+   * `CONIFER_INDEX_IDLE_MS` (quiet time before a large flat slab gets its own ANN index).
    */
   engine: Partial<EngineConfig>;
 }
@@ -115,6 +116,7 @@ const envSchema = z.object({
   CONIFER_COMPACTION_WORKERS: positiveInt(1),
   CONIFER_COMPACTION_THREADS: positiveInt(1),
   CONIFER_COMPACTION_NICENESS: positiveInt(0, 19),
+  CONIFER_COMPACTION_IDLE_MS: positiveInt(0),
   CONIFER_INDEX_IDLE_MS: positiveInt(0),
 });
 
@@ -178,13 +180,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.CONIFER_MEMTABLE_MAX_AGE_MS !== undefined ? { memtableMaxAgeMs: e.CONIFER_MEMTABLE_MAX_AGE_MS } : {}),
       ...(e.CONIFER_GC_GRACE_MS !== undefined ? { gcGraceMs: e.CONIFER_GC_GRACE_MS } : {}),
       ...(e.CONIFER_INDEX_IDLE_MS !== undefined ? { indexIdleMs: e.CONIFER_INDEX_IDLE_MS } : {}),
-      ...(e.CONIFER_COMPACTION_WORKERS !== undefined || e.CONIFER_COMPACTION_THREADS !== undefined || e.CONIFER_COMPACTION_NICENESS !== undefined
+      ...(e.CONIFER_COMPACTION_WORKERS !== undefined ||
+      e.CONIFER_COMPACTION_THREADS !== undefined ||
+      e.CONIFER_COMPACTION_NICENESS !== undefined ||
+      e.CONIFER_COMPACTION_IDLE_MS !== undefined
         ? {
             compactor: {
               ...DEFAULT_ENGINE_CONFIG.compactor,
               ...(e.CONIFER_COMPACTION_WORKERS !== undefined ? { workers: e.CONIFER_COMPACTION_WORKERS } : {}),
               ...(e.CONIFER_COMPACTION_THREADS !== undefined ? { buildThreads: e.CONIFER_COMPACTION_THREADS } : {}),
               ...(e.CONIFER_COMPACTION_NICENESS !== undefined ? { niceness: e.CONIFER_COMPACTION_NICENESS } : {}),
+              ...(e.CONIFER_COMPACTION_IDLE_MS !== undefined ? { idleMs: e.CONIFER_COMPACTION_IDLE_MS } : {}),
             },
           }
         : {}),
