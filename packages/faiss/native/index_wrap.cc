@@ -1,7 +1,6 @@
 #include "index_wrap.h"
 
 #include "errors.h"
-#include "threads.h"
 #include "validate.h"
 #include "workers.h"
 
@@ -344,11 +343,7 @@ Napi::Value IndexWrap::mutate(const Napi::CallbackInfo& info, bool train) {
   const auto kind = train ? MutateWorker::Kind::Train : MutateWorker::Kind::Add;
   auto* worker = new MutateWorker(env, state_, kind, vectors, n, clustering);
   Napi::Promise promise = worker->promise();
-  if (runOnCallingThread()) {
-    worker->RunHere();
-  } else {
-    worker->Queue();
-  }
+  worker->Start();
   return promise;
 }
 
@@ -388,11 +383,7 @@ Napi::Value IndexWrap::search(const Napi::CallbackInfo& info) {
   request.queries.assign(queries.Data(), queries.Data() + queries.ElementLength());
   auto* worker = new SearchWorker(env, state_, std::move(request));
   Napi::Promise promise = worker->promise();
-  if (runOnCallingThread()) {
-    worker->RunHere();
-  } else {
-    worker->Queue();
-  }
+  worker->Start();
   return promise;
 }
 

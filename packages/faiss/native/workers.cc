@@ -24,6 +24,14 @@ void PromiseWorker::Fail(const std::string& message) {
   SetError(message);
 }
 
+void PromiseWorker::Start() {
+  if (runOnCallingThread()) {
+    RunHere();
+  } else {
+    Queue();
+  }
+}
+
 void PromiseWorker::RunHere() {
   Execute();
   // Settled as OnWorkComplete would settle a queued worker; one never queued deletes its async

@@ -28,6 +28,9 @@ struct ClusteringOptions {
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   Napi::Promise promise() const { return deferred_.Promise(); }
+  /// Starts the work: on the libuv pool (Queue()), or with runOnCallingThread() set for this
+  /// thread, right here (RunHere()).
+  void Start();
   /// Runs the work on the calling (JS) thread and settles the promise, instead of Queue(); the
   /// worker deletes itself.
   void RunHere();
