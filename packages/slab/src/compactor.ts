@@ -63,13 +63,13 @@ export class Compactor {
   readonly #queue: (() => void)[] = [];
   #nextJobId = 1;
   #closed = false;
+  #helpersNiced = false;
 
   constructor(options: Partial<CompactorOptions> = {}) {
     this.#options = { ...DEFAULT_COMPACTOR_OPTIONS, ...options };
     if (!Number.isInteger(this.#options.workers) || this.#options.workers < 1) throw new RangeError('compactor workers must be a positive integer');
-    const { niceness } = this.#options;
+    const { niceness, idleMs } = this.#options;
     if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new RangeError('compactor niceness must be an integer from 0 to 19');
-    const { idleMs } = this.#options;
     if (!Number.isInteger(idleMs) || idleMs < 0) throw new RangeError('compactor idleMs must be a non-negative integer');
     this.#slots = new Array(this.#options.workers).fill(undefined);
     this.#idle = this.#slots.map((_, i) => i);
@@ -130,7 +130,11 @@ export class Compactor {
   }
 
   #spawn(index: number): Slot {
-    niceV8HelperThreads(this.#options.niceness);
+    // The helper threads live as long as the process: once is enough, though idle workers respawn.
+    if (!this.#helpersNiced) {
+      niceV8HelperThreads(this.#options.niceness);
+      this.#helpersNiced = true;
+    }
     const worker = new Worker(new URL('./compaction-worker.ts', import.meta.url), { workerData: { niceness: this.#options.niceness } });
     const slot: Slot = { worker, pending: new Map() };
     const failAll = (err: Error) => {
@@ -150,9 +154,11 @@ export class Compactor {
       else pending.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
     });
     worker.on('error', (err) => failAll(err));
-    // The worker's arena still holds what its faiss builds freed; with the worker gone, return it.
-    worker.on('exit', () => trimNativeHeap());
-    worker.on('exit', (code) => failAll(new Error(`compaction worker exited with code ${code}`)));
+    worker.on('exit', (code) => {
+      failAll(new Error(`compaction worker exited with code ${code}`));
+      // The worker's arena still holds what its faiss builds freed; with the worker gone, return it.
+      trimNativeHeap();
+    });
     return slot;
   }
 
