@@ -33,23 +33,17 @@ export async function queriesDuringCompaction(
   truth: Int32Array,
   queries: number,
 ): Promise<{ rows: QueryRow[]; facts: Record<string, unknown> }> {
-  // Recall is pooled per query (each round numbers its queries from 0, as the truth does).
-  const idle = { latencies: [] as number[], wallMs: 0, recallSum: 0 };
-  const during = { latencies: [] as number[], wallMs: 0, recallSum: 0 };
+  const idle = pooled();
+  const during = pooled();
   const rounds: Record<string, unknown>[] = [];
   while (rounds.length < MAX_ROUNDS && (rounds.length === 0 || during.latencies.length < MIN_DURING_QUERIES)) {
     const round = await oneCompaction(open, config, index, ns, ds, queries);
-    // concat, not push(...): a long compaction at M times well over 100,000 queries.
-    idle.latencies = idle.latencies.concat(round.idle.latencies);
-    idle.wallMs += round.idle.wallMs;
-    idle.recallSum += meanRecall(K, round.idle.got, truth, ds.queryCount) * round.idle.got.length;
-    during.latencies = during.latencies.concat(round.during.latencies);
-    during.wallMs += round.during.wallMs;
-    during.recallSum += meanRecall(K, round.during.got, truth, ds.queryCount) * round.during.got.length;
+    idle.add(round.idle, truth, ds.queryCount);
+    during.add(round.during, truth, ds.queryCount);
     rounds.push(round.facts);
   }
-  const idleRow: QueryRow = { system: 'conifer (engine)', scenario: 'idle, before compaction', concurrency: 1, recall: idle.recallSum / idle.latencies.length, latency: summarize(idle.latencies, idle.wallMs) };
-  const duringRow: QueryRow = { system: 'conifer (engine)', scenario: 'during compaction', concurrency: 1, recall: during.recallSum / during.latencies.length, latency: summarize(during.latencies, during.wallMs) };
+  const idleRow = idle.row('idle, before compaction');
+  const duringRow = during.row('during compaction');
   return {
     rows: [idleRow, duringRow],
     facts: {
@@ -60,6 +54,28 @@ export async function queriesDuringCompaction(
         p99DuringMs: round2(duringRow.latency.p99),
         p99Ratio: round2(duringRow.latency.p99 / idleRow.latency.p99),
       },
+    },
+  };
+}
+
+/**
+ * Query latencies and recall pooled over rounds. Recall is pooled per query (each round numbers
+ * its queries from 0, as the truth does).
+ */
+function pooled() {
+  const acc = { latencies: [] as number[], wallMs: 0, recallSum: 0 };
+  return {
+    get latencies(): number[] {
+      return acc.latencies;
+    },
+    add(part: { latencies: number[]; wallMs: number; got: number[][] }, truth: Int32Array, queryCount: number): void {
+      // concat, not push(...): a long compaction at M times well over 100,000 queries.
+      acc.latencies = acc.latencies.concat(part.latencies);
+      acc.wallMs += part.wallMs;
+      acc.recallSum += meanRecall(K, part.got, truth, queryCount) * part.got.length;
+    },
+    row(scenario: string): QueryRow {
+      return { system: 'conifer (engine)', scenario, concurrency: 1, recall: acc.recallSum / acc.latencies.length, latency: summarize(acc.latencies, acc.wallMs) };
     },
   };
 }
