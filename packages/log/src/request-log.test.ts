@@ -105,6 +105,26 @@ describe('RequestLog', () => {
     await expect(log.catchUp()).rejects.toThrow(/gap/);
   });
 
+  it('does not take objects the manifest covers for a gap, even from a store whose listing returns them', async () => {
+    const memory = new MemoryObjectStore();
+    const writer = openLog(memory);
+    for (let i = 0; i < 4; i++) await writer.log.append(put(`id${i}`, [i]));
+    // A fake, and the only way to reach this: every adapter now drops keys at or before
+    // `startAfter` itself, so no real store hands the log its covered objects any more.
+    const ignoresStartAfter = {
+      get: (k) => memory.get(k),
+      putIfAbsent: (k, d) => memory.putIfAbsent(k, d),
+      list: (p, o) => memory.list(p, o?.limit === undefined ? {} : { limit: o.limit }),
+    } as ObjectStore;
+    // Reopened after a flush that covered LSNs 1–4: the objects are still there, waiting for truncation.
+    const reopened = openLog(ignoresStartAfter, 5);
+    expect(await reopened.log.catchUp()).toBe(0);
+    expect((await reopened.log.append(put('next', [9]))).lsn).toBe(5);
+    // A real hole is still found behind the covered objects.
+    await memory.putIfAbsent(logKey(PREFIX, 7), encodeLogBatch([{ lsn: 7, op: put('late', [1]) }]));
+    await expect(openLog(ignoresStartAfter, 6).log.catchUp()).rejects.toThrow(/gap in the request log: .*06 is missing but .*07 exists/);
+  });
+
   it('truncates only objects fully covered', async () => {
     const store = new MemoryObjectStore();
     const { log } = openLog(store);

@@ -178,12 +178,28 @@ export class RequestLog {
       applied += entries.length;
     }
     // A later object after a missing one means a hole in the log: refuse to continue.
-    const after = await this.#store.list(this.#prefix, { startAfter: logKey(this.#prefix, this.#nextLsn), limit: 1 });
-    if (after.objects.length > 0) {
-      throw new LogCorruptionError(`gap in the request log: ${logKey(this.#prefix, this.#nextLsn)} is missing but ${after.objects[0]!.key} exists`);
+    const later = await this.#firstObjectAfter(this.#nextLsn);
+    if (later !== undefined) {
+      throw new LogCorruptionError(`gap in the request log: ${logKey(this.#prefix, this.#nextLsn)} is missing but ${later} exists`);
     }
     this.#needsCatchUp = false;
     return applied;
+  }
+
+  /**
+   * The key of the first log object that starts after `lsn`, if any. Objects at lower LSNs are
+   * covered by the manifest and only wait for truncation; they are skipped by LSN here rather than
+   * trusted to be left out by the listing's `startAfter`.
+   */
+  async #firstObjectAfter(lsn: number): Promise<string | undefined> {
+    let startAfter = logKey(this.#prefix, lsn);
+    for (;;) {
+      const page = await this.#store.list(this.#prefix, { startAfter, limit: 100 });
+      const later = page.objects.find((o) => lsnOfKey(this.#prefix, o.key) > lsn);
+      if (later !== undefined) return later.key;
+      if (page.nextStartAfter === undefined) return undefined;
+      startAfter = page.nextStartAfter;
+    }
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   type CloudStoreOptions,
 } from './cloud-common.ts';
 import { assertValidRange, listLimit } from './list-options.ts';
+import { collectListPage, serverPageSize } from './list-page.ts';
 import {
   assertValidKey,
   ObjectStoreError,
@@ -37,6 +38,8 @@ const AZURE_TOKEN_METADATA_KEY = 'conifer_token';
 /** The SDK's own retries are off: `withRetries` does it, knowing about write tokens. */
 export const AZURE_PIPELINE_OPTIONS: StoragePipelineOptions = { retryOptions: { maxTries: 1, tryTimeoutInMs: 60_000 } };
 
+/** Azure answers at most this many blobs per List Blobs call. */
+const AZURE_MAX_RESULTS = 5000;
 const THROTTLE_CODES = new Set(['ServerBusy', 'TooManyRequests']);
 const TRANSIENT_CODES = new Set(['InternalError', 'OperationTimedOut', 'ServerTimeout', 'REQUEST_SEND_ERROR']);
 /** 409s that mean "your condition does not hold": If-None-Match: * on an existing blob. */
@@ -163,29 +166,22 @@ export class AzureBlobObjectStore implements ObjectStore, WriteTokenSupport {
 
   async list(prefix: string, options?: ListOptions): Promise<ListPage> {
     const limit = listLimit(options);
-    const fullStartAfter = options?.startAfter === undefined ? undefined : this.prefix + options.startAfter;
-    const objects: ObjectMeta[] = [];
-    let more = false;
-    try {
-      // startFrom is inclusive: ask for one more than the page, to skip `startAfter` itself and to
-      // learn whether anything follows the page.
-      const pages = this.container
-        .listBlobsFlat({ prefix: this.prefix + prefix, ...(fullStartAfter === undefined ? {} : { startFrom: fullStartAfter }) })
-        .byPage({ maxPageSize: Math.min(limit + 1, 5000) });
-      outer: for await (const page of pages) {
-        for (const item of page.segment.blobItems) {
-          if (item.name === fullStartAfter) continue;
-          if (objects.length === limit) {
-            more = true;
-            break outer;
-          }
-          objects.push({ key: item.name.slice(this.prefix.length), size: item.properties.contentLength ?? 0, etag: unquoteEtag(item.properties.etag) });
-        }
+    const startAfter = options?.startAfter;
+    // startFrom is inclusive, and ignored by older service versions and Azurite before 3.37:
+    // `collectListPage` drops `startAfter` itself and anything before it.
+    const listing = this.container
+      .listBlobsFlat({ prefix: this.prefix + prefix, ...(startAfter === undefined ? {} : { startFrom: this.prefix + startAfter }) })
+      .byPage({ maxPageSize: serverPageSize(limit, AZURE_MAX_RESULTS) });
+    async function* pages(): AsyncGenerator<ObjectMeta[]> {
+      for await (const page of listing) {
+        yield page.segment.blobItems.map((item) => ({ key: item.name, size: item.properties.contentLength ?? 0, etag: unquoteEtag(item.properties.etag) }));
       }
+    }
+    try {
+      return await collectListPage(pages(), { storePrefix: this.prefix, prefix, startAfter, limit });
     } catch (err) {
       throw this.#error(err, 'list', prefix);
     }
-    return more ? { objects, nextStartAfter: objects.at(-1)!.key } : { objects };
   }
 
   async #write(

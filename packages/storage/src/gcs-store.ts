@@ -12,6 +12,7 @@ import {
   type CloudStoreOptions,
 } from './cloud-common.ts';
 import { assertValidRange, listLimit } from './list-options.ts';
+import { collectListPage, serverPageSize } from './list-page.ts';
 import {
   assertValidKey,
   ObjectStoreError,
@@ -40,6 +41,8 @@ export interface GcsStoreOptions extends CloudStoreOptions {
 
 /** GCS wants resumable chunks in multiples of 256 KiB. */
 const GCS_CHUNK_UNIT = 256 * 1024;
+/** GCS answers at most this many objects per list call. */
+const GCS_MAX_RESULTS = 1000;
 const THROTTLE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'tooManyRequests']);
 
 interface GcsObjectMetadata {
@@ -81,7 +84,7 @@ export class GcsObjectStore implements ObjectStore, WriteTokenSupport {
 
   constructor(options: GcsStoreOptions) {
     this.prefix = normalizePrefix(options.prefix);
-    this.storage = options.storage ?? new Storage({ retryOptions: { autoRetry: false, maxRetries: 0 }, ...options.storageOptions });
+    this.storage = options.storage ?? newStorage({ retryOptions: { autoRetry: false, maxRetries: 0 }, ...options.storageOptions });
     this.bucket = this.storage.bucket(options.bucket);
     const partSize = options.partSize ?? DEFAULT_PART_SIZE;
     this.#chunkSize = Math.max(GCS_CHUNK_UNIT, Math.round(partSize / GCS_CHUNK_UNIT) * GCS_CHUNK_UNIT);
@@ -176,36 +179,29 @@ export class GcsObjectStore implements ObjectStore, WriteTokenSupport {
 
   async list(prefix: string, options?: ListOptions): Promise<ListPage> {
     const limit = listLimit(options);
-    const fullStartAfter = options?.startAfter === undefined ? undefined : this.prefix + options.startAfter;
-    const objects: ObjectMeta[] = [];
-    let more = false;
-    let pageToken: string | undefined;
-    try {
-      // startOffset is inclusive: ask for one more than the page to skip `startAfter` itself and
-      // to learn whether anything follows the page.
-      for (;;) {
-        const [files, nextQuery] = await this.bucket.getFiles({
-          prefix: this.prefix + prefix,
-          autoPaginate: false,
-          maxResults: Math.min(limit + 1, 1000),
-          ...(fullStartAfter === undefined ? {} : { startOffset: fullStartAfter }),
-          ...(pageToken === undefined ? {} : { pageToken }),
-        });
-        for (const file of files) {
-          if (file.name === fullStartAfter) continue;
-          if (objects.length === limit) {
-            more = true;
-            break;
-          }
-          objects.push(this.#meta(file.name.slice(this.prefix.length), file.metadata));
-        }
+    const startAfter = options?.startAfter;
+    const bucket = this.bucket;
+    // startOffset is inclusive; `collectListPage` drops `startAfter` itself.
+    const query = {
+      prefix: this.prefix + prefix,
+      autoPaginate: false,
+      maxResults: serverPageSize(limit, GCS_MAX_RESULTS),
+      ...(startAfter === undefined ? {} : { startOffset: this.prefix + startAfter }),
+    };
+    const meta = (file: File) => this.#meta(file.name, file.metadata);
+    async function* pages(): AsyncGenerator<ObjectMeta[]> {
+      let pageToken: string | undefined;
+      do {
+        const [files, nextQuery] = await bucket.getFiles({ ...query, ...(pageToken === undefined ? {} : { pageToken }) });
+        yield files.map(meta);
         pageToken = (nextQuery as { pageToken?: string } | null | undefined)?.pageToken;
-        if (more || !pageToken) break;
-      }
+      } while (pageToken);
+    }
+    try {
+      return await collectListPage(pages(), { storePrefix: this.prefix, prefix, startAfter, limit });
     } catch (err) {
       throw this.#error(err, 'list', prefix);
     }
-    return more ? { objects, nextStartAfter: objects.at(-1)!.key } : { objects };
   }
 
   async #write(action: 'put' | 'putIfAbsent' | 'putIfMatch', key: string, data: Uint8Array, generation: number | undefined, token: string | undefined): Promise<ObjectMeta> {
@@ -244,6 +240,20 @@ export class GcsObjectStore implements ObjectStore, WriteTokenSupport {
       cause: err,
     });
   }
+}
+
+/**
+ * A client whose JSON API calls (metadata, listing, delete) go to the same endpoint as its uploads
+ * and downloads. Why: when `STORAGE_EMULATOR_HOST` is in the process environment, the SDK takes
+ * that variable, verbatim, as the base of its JSON API calls (`<host>/b/<bucket>/o`, without
+ * `/storage/v1`) while uploads go to `<apiEndpoint>/upload/storage/v1` — so listings fail with 404
+ * on fake-gcs-server however the variable is written. The base is set from the endpoint the
+ * client settled on, which is the real service's when no emulator is configured.
+ */
+export function newStorage(options: StorageOptions): Storage {
+  const storage = new Storage(options);
+  storage.baseUrl = `${storage.apiEndpoint.replace(/\/+$/, '')}/storage/v1`;
+  return storage;
 }
 
 function statusOf(err: unknown): number | undefined {

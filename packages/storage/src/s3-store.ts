@@ -29,6 +29,7 @@ import {
   type CloudStoreOptions,
 } from './cloud-common.ts';
 import { assertValidRange, listLimit } from './list-options.ts';
+import { collectListPage, serverPageSize } from './list-page.ts';
 import {
   assertValidKey,
   ObjectStoreError,
@@ -180,21 +181,23 @@ export class S3ObjectStore implements ObjectStore, WriteTokenSupport {
   async list(prefix: string, options?: ListOptions): Promise<ListPage> {
     const limit = listLimit(options);
     const startAfter = options?.startAfter;
+    const client = this.client;
+    const request = {
+      Bucket: this.bucket,
+      Prefix: this.prefix + prefix,
+      MaxKeys: serverPageSize(limit, S3_MAX_KEYS),
+      ...(startAfter === undefined ? {} : { StartAfter: this.prefix + startAfter }),
+    };
+    async function* pages(): AsyncGenerator<ObjectMeta[]> {
+      let token: string | undefined;
+      do {
+        const res = await client.send(new ListObjectsV2Command({ ...request, ...(token === undefined ? {} : { ContinuationToken: token }) }));
+        yield (res.Contents ?? []).map((o) => ({ key: o.Key!, size: o.Size ?? 0, etag: unquoteEtag(o.ETag) }));
+        token = res.IsTruncated ? res.NextContinuationToken : undefined;
+      } while (token !== undefined);
+    }
     try {
-      const res = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: this.prefix + prefix,
-          MaxKeys: Math.min(limit, S3_MAX_KEYS),
-          ...(startAfter === undefined ? {} : { StartAfter: this.prefix + startAfter }),
-        }),
-      );
-      const objects: ObjectMeta[] = (res.Contents ?? []).map((o) => ({
-        key: o.Key!.slice(this.prefix.length),
-        size: o.Size ?? 0,
-        etag: unquoteEtag(o.ETag),
-      }));
-      return res.IsTruncated && objects.length > 0 ? { objects, nextStartAfter: objects.at(-1)!.key } : { objects };
+      return await collectListPage(pages(), { storePrefix: this.prefix, prefix, startAfter, limit });
     } catch (err) {
       throw this.#error(err, 'list', prefix);
     }

@@ -74,6 +74,9 @@ describe('openObjectStore', () => {
       projectId: 'p',
     });
     expect(parseCloudUrl('gs://b', { STORAGE_EMULATOR_HOST: 'http://127.0.0.1:1/' })).toMatchObject({ emulatorHost: 'http://127.0.0.1:1' });
+    // The JSON API path some Node examples put in the variable is not part of the endpoint.
+    expect(parseCloudUrl('gs://b', { STORAGE_EMULATOR_HOST: 'http://127.0.0.1:1/storage/v1/' })).toMatchObject({ emulatorHost: 'http://127.0.0.1:1' });
+    expect(parseCloudUrl('gs://b', { STORAGE_EMULATOR_HOST: 'HTTPS://gcs.test:8443' })).toMatchObject({ emulatorHost: 'HTTPS://gcs.test:8443' });
   });
 
   it('reads Azure settings: connection string, account for DefaultAzureCredential, account URLs with a SAS', () => {

@@ -97,7 +97,7 @@ export function parseCloudUrl(url: string, env: Env = process.env): CloudLocatio
     }
     if (scheme === 'gs:') {
       const host = setting(env, 'STORAGE_EMULATOR_HOST');
-      const emulatorHost = host === undefined ? undefined : /^https?:\/\//.test(host) ? host.replace(/\/+$/, '') : `http://${host}`;
+      const emulatorHost = host === undefined ? undefined : gcsEmulatorEndpoint(host);
       return { kind: 'gcs', bucket, prefix: path, emulatorHost, projectId: setting(env, 'GOOGLE_CLOUD_PROJECT') ?? setting(env, 'GCLOUD_PROJECT') };
     }
     const connectionString = setting(env, 'AZURE_STORAGE_CONNECTION_STRING');
@@ -127,6 +127,17 @@ export function parseCloudUrl(url: string, env: Env = process.env): CloudLocatio
     };
   }
   return undefined;
+}
+
+/**
+ * The endpoint `STORAGE_EMULATOR_HOST` names, in any of the forms the clouds' SDKs and emulators
+ * document: `host:port` (Go and Python clients: plain HTTP), `http://host:port`, or that with the
+ * JSON API path (`http://host:port/storage/v1`, as some Node examples write it). The path is dropped
+ * because uploads and the JSON API live under different paths of the same endpoint.
+ */
+export function gcsEmulatorEndpoint(host: string): string {
+  const withScheme = /^https?:\/\//i.test(host) ? host : `http://${host}`;
+  return withScheme.replace(/\/+$/, '').replace(/\/storage\/v1$/, '');
 }
 
 function setting(env: Env, name: string): string | undefined {
