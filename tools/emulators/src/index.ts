@@ -5,7 +5,7 @@ import { DEFAULT_BUCKET, type AzureEmulator, type Emulator, type EmulatorKind, t
 
 export type { AzureEmulator, Emulator, EmulatorKind, GcsEmulator, S3Emulator, StartOptions } from './types.ts';
 export { dockerAvailable } from './docker.ts';
-export { ensureGoTool, ensureMoto, GO_TOOLS, TOOLS_BIN } from './install.ts';
+export { AZURITE_OLDEST, ensureAzurite, ensureGoTool, ensureMoto, GO_TOOLS, TOOLS_BIN } from './install.ts';
 
 export interface Emulators {
   s3?: S3Emulator;
@@ -61,7 +61,7 @@ export async function startEmulators(kinds: readonly EmulatorKind[] = ['s3', 'gc
     const local = { bucket, log, detached: options.detached ?? false, dir: localDir() };
     if (kind === 's3') return startLocalS3(s3, local);
     if (kind === 'gcs') return startLocalGcs(local);
-    return startLocalAzure(local);
+    return startLocalAzure(local, options.azurite ?? process.env.CONIFER_AZURITE_VERSION ?? 'current');
   };
 
   const results = await Promise.allSettled(kinds.map(startOne));

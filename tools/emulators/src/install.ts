@@ -118,8 +118,52 @@ export function azuriteMain(): { script: string; version: string } {
   } catch (err) {
     throw new Error('azurite is not installed: run `npm ci` at the repository root (it is a root devDependency)', { cause: err });
   }
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string };
-  return { script: join(dirname(pkgPath), 'dist', 'src', 'blob', 'main.js'), version: pkg.version };
+  return azuriteScript(dirname(pkgPath));
+}
+
+/**
+ * The oldest Azurite release the storage contract suite passes against with the @azure/storage-blob
+ * version in the lockfile (`--skipApiVersionCheck`: the SDK speaks a newer service version than any
+ * Azurite knows). Older service versions differ in ways that matter: before 3.37 Azurite ignores
+ * List Blobs' `startFrom`, and before 3.28 it has no in-memory mode. The cloud e2e and contract
+ * suites run against it as well as the current one; see docs/storage.md for how it was chosen.
+ */
+export const AZURITE_OLDEST = '3.14.3';
+
+/**
+ * The Azurite blob server script of `version`: the root devDependency when it is that version,
+ * otherwise `npm install azurite@<version>` into `TOOLS_BIN/azurite-<version>` (once per machine,
+ * under a lock, shared by every clone like the Go-built emulators).
+ */
+export async function ensureAzurite(version: string, log: (line: string) => void = () => undefined): Promise<{ script: string; version: string }> {
+  const root = azuriteMain();
+  if (version === root.version) return root;
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`not an Azurite release: ${JSON.stringify(version)}`);
+  const prefix = join(TOOLS_BIN, `azurite-${version}`);
+  const packageDir = join(prefix, 'node_modules', 'azurite');
+  const installed = () => existsSync(join(packageDir, 'package.json')) && azuriteScript(packageDir).version === version;
+  if (installed()) return azuriteScript(packageDir);
+  mkdirSync(TOOLS_BIN, { recursive: true });
+  const lock = join(TOOLS_BIN, `.azurite-${version}.lock`);
+  await acquireLock(lock);
+  try {
+    if (!installed()) {
+      log(`conifer-emulators: installing azurite@${version} into ${prefix} (one time)`);
+      rmSync(prefix, { recursive: true, force: true });
+      await run('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `azurite@${version}`], {
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 10 * 60 * 1000,
+      });
+    }
+    return azuriteScript(packageDir);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function azuriteScript(packageDir: string): { script: string; version: string } {
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  return { script: join(packageDir, 'dist', 'src', 'blob', 'main.js'), version: pkg.version };
 }
 
 /** Whether Go is on PATH (MinIO and fake-gcs-server can be built). */

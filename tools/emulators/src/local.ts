@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { azuriteMain, ensureGoTool, ensureMoto, GO_TOOLS, goAvailable, REPO_ROOT } from './install.ts';
+import { AZURITE_OLDEST, azuriteMain, ensureAzurite, ensureGoTool, ensureMoto, GO_TOOLS, goAvailable, REPO_ROOT } from './install.ts';
 import { freePort, httpReady, startService, type RunningService } from './process.ts';
 import type { AzureEmulator, GcsEmulator, S3Emulator, StartOptions } from './types.ts';
 
@@ -153,22 +153,19 @@ export async function startLocalGcs(options: LocalOptions): Promise<GcsEmulator>
   };
 }
 
-export async function startLocalAzure(options: LocalOptions): Promise<AzureEmulator> {
-  const { script, version } = azuriteMain();
+export async function startLocalAzure(options: LocalOptions, release = 'current'): Promise<AzureEmulator> {
+  const wanted = release === 'current' ? azuriteMain().version : release === 'oldest' ? AZURITE_OLDEST : release;
+  const { script, version } = await ensureAzurite(wanted, options.log);
+  // Releases before 3.28 have no in-memory mode (they keep their data in a scratch directory), and
+  // before 3.34 no telemetry to switch off: an option a release does not know stops it.
+  const storage = atLeast(version, 3, 28) ? ['--inMemoryPersistence'] : ['--location', mkdtempSync(join(options.dir, `azurite-${version}-`))];
+  const telemetry = atLeast(version, 3, 34) ? ['--disableTelemetry'] : [];
   const { port, service } = await onFreePort((port) =>
     startService({
       name: 'azurite',
       command: process.execPath,
-      args: [
-        script,
-        '--blobHost', '127.0.0.1',
-        '--blobPort', String(port),
-        '--inMemoryPersistence',
-        '--skipApiVersionCheck',
-        '--disableTelemetry',
-        '--silent',
-      ],
-      logFile: join(options.dir, 'azurite.log'),
+      args: [script, '--blobHost', '127.0.0.1', '--blobPort', String(port), ...storage, '--skipApiVersionCheck', ...telemetry, '--silent'],
+      logFile: join(options.dir, `azurite-${version}.log`),
       // Azurite answers an unauthenticated request with 4xx: it is up.
       ready: () => httpReady(`http://127.0.0.1:${port}/${AZURITE_ACCOUNT}?comp=list`, true),
       detached: options.detached,
@@ -211,6 +208,12 @@ export function azureEmulator(
     storageUrl: (prefix = '') => `az://${container}/${prefix}`,
     stop,
   };
+}
+
+/** Whether `version` (x.y.z) is `major.minor` or later. */
+function atLeast(version: string, major: number, minor: number): boolean {
+  const [x = 0, y = 0] = version.split('.').map(Number);
+  return x > major || (x === major && y >= minor);
 }
 
 /** A scratch directory for one set of emulators (logs, MinIO data). */

@@ -45,6 +45,12 @@ export interface StartOptions {
   runtime?: 'auto' | 'process' | 'docker';
   /** S3 server: `minio` (default when Go is available or it is installed) or `moto`. Default: `CONIFER_S3_EMULATOR` or `auto`. */
   s3?: 'auto' | 'minio' | 'moto';
+  /**
+   * Azurite release to run as a local process: an exact version, `oldest` (`AZURITE_OLDEST`, the
+   * oldest the contract suite passes against) or `current` (the root devDependency). Default:
+   * `CONIFER_AZURITE_VERSION` or `current`. Containers run the image `CONIFER_AZURITE_IMAGE` names.
+   */
+  azurite?: string;
   /** Bucket / container created in each emulator. Default `conifer-test`. */
   bucket?: string;
   /** Progress messages (installs). Default: stderr. */
