@@ -157,6 +157,18 @@ describe('appRouter', () => {
       expect(Object.keys((await api.data.fetch({ index, ids: ['x'] })).records)).toEqual(['x']);
     });
 
+    it('refuses blank and unprintable namespace names, naming the field, and creates nothing', async () => {
+      const api = stack().caller(stack().adminKey);
+      const index = uniqueIndexName();
+      await api.indexes.create({ name: index, dimension: 2 });
+      const blank = await failure(api.namespaces.create({ index, namespace: '   ' }));
+      expect(blank.code).toBe('BAD_REQUEST');
+      expect(blank.message).toBe('namespace: must not be blank (only spaces)');
+      expect((await failure(api.namespaces.create({ index, namespace: 'bell\u0007' }))).message).toBe('namespace: must contain only printable ASCII characters (space to ~)');
+      expect((await failure(api.data.upsert({ index, namespace: ' ', records: [{ id: 'x', values: [1, 1] }] }))).message).toBe('namespace: must not be blank (only spaces)');
+      expect((await api.namespaces.list({ index })).namespaces).toEqual([]);
+    });
+
     it('rejects a wrong dimension naming both dimensions, and writes nothing', async () => {
       const api = stack().caller(stack().adminKey);
       const index = uniqueIndexName();

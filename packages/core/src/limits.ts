@@ -35,7 +35,7 @@ export const LIMITS = {
   /** Page size of list (ids) and list namespaces. */
   maxListLimit: 100,
   defaultListLimit: 100,
-  /** Namespace name length (ASCII without NUL); "" and "__default__" name the default namespace. */
+  /** Namespace name length (printable ASCII, not only spaces); "" and "__default__" name the default namespace. */
   maxNamespaceLength: 512,
   /** Index name: 1–45 chars of a-z, 0-9 and '-', not starting or ending with '-'. */
   maxIndexNameLength: 45,

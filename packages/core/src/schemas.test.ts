@@ -4,6 +4,7 @@ import { LIMITS, type Limits } from './limits.ts';
 import {
   configureIndexSchema,
   createIndexSchema,
+  createNamespaceSchema,
   deleteSchema,
   fetchByMetadataSchema,
   fetchSchema,
@@ -368,11 +369,38 @@ describe('names', () => {
     expect(parsed(fetchSchema, { index: 'movies', namespace: '__default__', ids: ['a'] }).namespace).toBe('');
   });
 
-  it('namespace: at most 512 ASCII characters without NUL', () => {
+  it('namespace: at most 512 printable ASCII characters, not only spaces', () => {
     expect(parsed(namespaceSchema, 'n'.repeat(512))).toHaveLength(512);
+    expect(parsed(namespaceSchema, ' a/b c~! ')).toBe(' a/b c~! ');
     expect(failure(namespaceSchema, 'n'.repeat(513))).toBe('must be at most 512 characters');
-    expect(failure(namespaceSchema, 'ünïcode')).toBe('must contain only ASCII characters other than NUL');
-    expect(failure(namespaceSchema, 'a\u0000')).toBe('must contain only ASCII characters other than NUL');
+    const notPrintable = 'must contain only printable ASCII characters (space to ~)';
+    expect(failure(namespaceSchema, 'ünïcode')).toBe(notPrintable);
+    expect(failure(namespaceSchema, 'a\u0000')).toBe(notPrintable);
+    expect(failure(namespaceSchema, 'tab\there')).toBe(notPrintable);
+    expect(failure(namespaceSchema, '\x7f')).toBe(notPrintable);
+    // Only the not-printable message, not also "blank", for control characters that trim() removes.
+    expect(failure(namespaceSchema, '\t\n')).toBe(notPrintable);
+    expect(failure(namespaceSchema, ' ')).toBe('must not be blank (only spaces)');
+    expect(failure(fetchSchema, { index: 'movies', namespace: '   ', ids: ['a'] })).toBe('namespace: must not be blank (only spaces)');
+  });
+
+  it('create namespace: a name other than the default, and an optional object schema', () => {
+    const create = (overrides: Record<string, unknown>) => ({ index: 'movies', namespace: 'tenant-1', ...overrides });
+    expect(parsed(createNamespaceSchema, create({ schema: { fields: { genre: { filterable: true } }, extra: 1 } }))).toEqual({
+      index: 'movies',
+      namespace: 'tenant-1',
+      schema: { fields: { genre: { filterable: true } }, extra: 1 },
+    });
+    expect(parsed(createNamespaceSchema, create({})).schema).toBeUndefined();
+    expect(failure(createNamespaceSchema, create({ namespace: '' }))).toBe('namespace: must not be empty');
+    expect(failure(createNamespaceSchema, create({ namespace: undefined }))).toBe('namespace: must be a string');
+    expect(failure(createNamespaceSchema, create({ namespace: '  ' }))).toBe('namespace: must not be blank (only spaces)');
+    expect(failure(createNamespaceSchema, create({ schema: [null, null] }))).toBe('schema: must be an object');
+    expect(failure(createNamespaceSchema, create({ schema: null }))).toBe('schema: must be an object');
+    expect(failure(createNamespaceSchema, create({ schema: 'x' }))).toBe('schema: must be an object');
+    expect(failure(createNamespaceSchema, create({ schema: { fields: [] } }))).toBe('schema.fields: must be an object of fields');
+    expect(failure(createNamespaceSchema, create({ schema: { fields: { genre: true } } }))).toBe('schema.fields.genre: must be an object');
+    expect(failure(createNamespaceSchema, create({ schema: { fields: { genre: { filterable: 'yes' } } } }))).toBe('schema.fields.genre.filterable: must be a boolean');
   });
 });
 

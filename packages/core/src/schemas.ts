@@ -112,12 +112,17 @@ export const filterSchema = z
 
 /** "" and "__default__" both name the default namespace; it is stored as "". */
 export const DEFAULT_NAMESPACE_ALIAS = '__default__';
-export const namespaceSchema = z
+// Printable ASCII (space to tilde), as Pinecone documents for namespace names: a name must be
+// readable and typeable, so control characters are refused where ids allow them.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const namespaceNameSchema = z
   .string({ error: 'must be a string' })
   .max(LIMITS.maxNamespaceLength, { error: `must be at most ${LIMITS.maxNamespaceLength} characters` })
-  .regex(ASCII_NO_NUL, { error: 'must contain only ASCII characters other than NUL' })
-  .optional()
-  .transform((ns) => (ns === undefined || ns === DEFAULT_NAMESPACE_ALIAS ? '' : ns));
+  .regex(PRINTABLE_ASCII, { error: 'must contain only printable ASCII characters (space to ~)', abort: true })
+  // "" is the default namespace; a name of spaces only would look like it and is not one.
+  .refine((ns) => ns === '' || ns.trim() !== '', { error: 'must not be blank (only spaces)' });
+const defaultAlias = (ns: string | undefined): string => (ns === undefined || ns === DEFAULT_NAMESPACE_ALIAS ? '' : ns);
+export const namespaceSchema = namespaceNameSchema.optional().transform(defaultAlias);
 
 export const indexNameSchema = z
   .string({ error: 'must be a string' })
@@ -281,6 +286,31 @@ export const listNamespacesSchema = z.object({
 
 export const statsSchema = z.object({ index: indexNameSchema });
 export const namespaceRefSchema = z.object({ index: indexNameSchema, namespace: namespaceSchema });
+
+/**
+ * The `schema` of a create-namespace request, Pinecone's shape: which metadata fields are
+ * filterable, `{ "fields": { "genre": { "filterable": true } } }`. Conifer filters on every field,
+ * so it is checked and echoed back, not stored; unknown keys are kept in the echo.
+ */
+export const namespaceFieldsSchema = z
+  .object(
+    {
+      fields: z
+        .record(z.string(), z.object({ filterable: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'must be an object' }).loose(), {
+          error: 'must be an object of fields',
+        })
+        .optional(),
+    },
+    { error: 'must be an object' },
+  )
+  .loose();
+
+/** A namespace to create: a name (not the default namespace's "") and an optional `schema`. */
+export const createNamespaceSchema = z.object({
+  index: indexNameSchema,
+  namespace: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty', abort: true }).pipe(namespaceNameSchema).transform(defaultAlias),
+  schema: namespaceFieldsSchema.optional(),
+});
 
 export type CreateIndexInput = z.input<typeof createIndexSchema>;
 export type ConfigureIndexInput = z.input<typeof configureIndexSchema>;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   InvalidArgumentError,
   NotFoundError,
+  createNamespaceSchema,
   deleteSchema,
   fetchByMetadataSchema,
   fetchSchema,
@@ -159,12 +160,11 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
   app.post('/namespaces', async (request, reply) => {
     const index = indexOf(request);
     const body = bodyOf(request);
-    if (typeof body.name !== 'string' || body.name === '') throw new InvalidArgumentError('name: must be a non-empty string');
-    const input = parseWith(namespaceRefSchema, { index, namespace: body.name }, { namespace: 'name' });
+    // The whole body is checked before anything is created: a bad `schema` must not leave a namespace behind.
+    const { schema, ...input } = parseWith(createNamespaceSchema, { index, namespace: body.name, schema: body.schema }, { namespace: 'name' });
     const created = await services.createNamespace(authOf(request), input);
     // Every metadata field is filterable in Conifer; the schema is echoed, not stored.
-    const schema = typeof body.schema === 'object' && body.schema !== null ? { schema: body.schema } : {};
-    return reply.code(201).send({ name: wireNamespaceName(request, created.name), record_count: created.recordCount, ...schema });
+    return reply.code(201).send({ name: wireNamespaceName(request, created.name), record_count: created.recordCount, ...(schema !== undefined ? { schema } : {}) });
   });
 
   app.get('/namespaces/:namespace', async (request) => {

@@ -218,6 +218,45 @@ describe('Pinecone REST API', () => {
       expect(deleted).toMatchObject({ status: 202, body: {} });
       expect((await call('GET', path)).status).toBe(404);
     });
+    it('refuses a create-namespace body with a non-object schema, naming it, and creates nothing', async () => {
+      const { host } = await createIndex(uniqueIndexName('nsbad'));
+      for (const schema of [[null, null], 'fields', 7, null]) {
+        expect(await call('POST', `${host}/namespaces`, { body: { name: 'typed', schema } })).toMatchObject({
+          status: 400,
+          body: { code: 3, message: 'schema: must be an object' },
+        });
+      }
+      expect((await call('POST', `${host}/namespaces`, { body: { name: 'typed', schema: { fields: { genre: true } } } })).body.message).toBe(
+        'schema.fields.genre: must be an object',
+      );
+      expect((await call('GET', `${host}/namespaces/typed`)).status).toBe(404);
+      expect((await call('GET', `${host}/namespaces`)).body).toEqual({ namespaces: [], total_count: 0 });
+    });
+
+    it('refuses blank and unprintable namespace names, naming the field; the default namespace keeps its aliases', async () => {
+      const { host } = await createIndex(uniqueIndexName('nsname'));
+      const refusals: [string, unknown, string][] = [
+        ['POST', { name: '   ' }, 'name: must not be blank (only spaces)'],
+        ['POST', { name: '' }, 'name: must not be empty'],
+        ['POST', {}, 'name: must be a string'],
+        ['POST', { name: 'tab\tname' }, 'name: must contain only printable ASCII characters (space to ~)'],
+        ['POST', { name: '__default__' }, 'name: the default namespace always exists; give another name'],
+      ];
+      for (const [method, body, message] of refusals) {
+        expect(await call(method, `${host}/namespaces`, { body })).toMatchObject({ status: 400, body: { code: 3, message } });
+      }
+      expect(await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [1, 2] }], namespace: '  ' } })).toMatchObject({
+        status: 400,
+        body: { message: 'namespace: must not be blank (only spaces)' },
+      });
+      expect(await call('GET', `${host}/namespaces/%20`)).toMatchObject({ status: 400, body: { message: 'namespace: must not be blank (only spaces)' } });
+      expect((await call('GET', `${host}/namespaces`)).body.total_count).toBe(0);
+      for (const namespace of ['', '__default__']) {
+        expect((await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [1, 2] }], namespace } })).status).toBe(200);
+      }
+      expect((await call('GET', `${host}/namespaces/__default__`)).body).toEqual({ name: '__default__', record_count: 1 });
+      expect((await call('POST', `${host}/namespaces`, { body: { name: ' padded ' } })).status).toBe(201);
+    });
   });
 
   describe('projects, roles and keys', () => {
