@@ -46,9 +46,12 @@ export function acceptJsonBodies(app: FastifyInstance): void {
   });
 }
 
-/** The JSON object body of a request (`{}` when there was none); anything else is a 400. */
+/**
+ * The JSON object body of a request (`{}` when there was none); anything else, a literal `null`
+ * included, is a 400.
+ */
 export function bodyOf(request: FastifyRequest): Record<string, unknown> {
-  const body = request.body ?? {};
+  const body = request.body === undefined ? {} : request.body;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError('request body must be a JSON object');
   return body as Record<string, unknown>;
 }

@@ -257,6 +257,22 @@ describe('Pinecone REST API', () => {
       expect((await call('GET', `${host}/namespaces/__default__`)).body).toEqual({ name: '__default__', record_count: 1 });
       expect((await call('POST', `${host}/namespaces`, { body: { name: ' padded ' } })).status).toBe(201);
     });
+
+    it('refuses a JSON null body as it refuses any body that is not an object', async () => {
+      const { url } = running();
+      const { host } = await createIndex(uniqueIndexName('null'));
+      const json = { 'content-type': 'application/json' };
+      expect(await call('POST', `${host}/describe_index_stats`, { raw: 'null', headers: json })).toMatchObject({
+        status: 400,
+        body: { code: 3, message: 'request body must be a JSON object' },
+      });
+      expect(await call('POST', `${url}/admin/api-keys`, { raw: 'null', headers: json })).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_ARGUMENT', message: 'request body must be a JSON object' } },
+      });
+      // No body at all still reads as {}.
+      expect((await call('POST', `${host}/describe_index_stats`)).status).toBe(200);
+    });
   });
 
   describe('projects, roles and keys', () => {
