@@ -5,7 +5,8 @@ import { LIMITS } from '@conifer/core';
 import { appRouter, coniferCodeOf, createContext, toTRPCError, type AppRouter, type Services } from '@conifer/api';
 import { installDrain, type Drain } from './drain.ts';
 import { registerHealth, type Probe } from './health.ts';
-import { TRPC_PREFIX, installErrorHandlers } from './http-errors.ts';
+import { TRPC_PREFIX, installErrorHandlers, sendFailure } from './http-errors.ts';
+import { installMethodNotAllowed } from './method-not-allowed.ts';
 import type { SlabCacheStats } from '@conifer/storage';
 import { installMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -34,7 +35,8 @@ const MAX_PARAM_LENGTH = 4096;
  * - the administration API under `/admin` (projects, API keys, usage);
  * - the tRPC router at `/trpc` (the SDK's API);
  * - `GET /openapi.json` (the REST API's OpenAPI document), `GET /healthz`, `GET /metrics`.
- * Bodies up to `LIMITS.maxRequestBytes`; errors in the envelope each caller understands.
+ * Bodies up to `LIMITS.maxRequestBytes`; errors in the envelope each caller understands; a known
+ * path asked with a method it does not have is 405 with `Allow`.
  */
 export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Drain } {
   const app = Fastify({
@@ -44,6 +46,16 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
   installErrorHandlers(app);
+  installMethodNotAllowed(app, {
+    maxParamLength: MAX_PARAM_LENGTH,
+    send: (request, reply, allowed) =>
+      sendFailure(request, reply.header('allow', allowed.join(', ')), {
+        status: 405,
+        // The route exists for other methods only: "not found" for this one, in the error vocabulary.
+        code: 'NOT_FOUND',
+        message: `Method ${request.method} is not allowed on ${request.url.split('?')[0]}; allowed: ${allowed.join(', ')}.`,
+      }),
+  });
   const drain = installDrain(app);
   installMetrics(app, { trpcRoute: `${TRPC_PREFIX}/:path`, procedures: new Set(Object.keys(appRouter._def.procedures)), slabCache: deps.slabCache });
   registerHealth(app, deps.health);

@@ -112,6 +112,25 @@ describe('server over the SDK', () => {
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: { code: 'NOT_FOUND' }, status: 404 });
   });
+
+  it('answers a known path asked with another method with 405 and Allow, before reading any body', async () => {
+    const { url } = running();
+    const answer = async (method: string, path: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${url}${path}`, { method, headers });
+      return { status: response.status, allow: response.headers.get('allow'), body: method === 'HEAD' ? undefined : await response.json() };
+    };
+    expect(await answer('PUT', '/indexes/docs')).toEqual({
+      status: 405,
+      allow: 'DELETE, GET, HEAD, PATCH',
+      body: { error: { code: 'NOT_FOUND', message: 'Method PUT is not allowed on /indexes/docs; allowed: DELETE, GET, HEAD, PATCH.' }, status: 405 },
+    });
+    expect(await answer('OPTIONS', '/projects/p/indexes/docs/describe_index_stats')).toMatchObject({ status: 405, allow: 'GET, HEAD, POST' });
+    // QUERY declares a body: without a content type Fastify would refuse it with a 400 while parsing.
+    expect(await answer('QUERY', '/admin/api-keys/key_1')).toMatchObject({ status: 405, allow: 'DELETE' });
+    // Every GET route answers HEAD too (here: 401, the key is missing), so HEAD is never 405 there.
+    expect(await answer('HEAD', '/indexes')).toMatchObject({ status: 401 });
+    expect((await answer('PATCH', '/nope')).status).toBe(404);
+  });
 });
 
 describe('SDK without a server', () => {
