@@ -29,6 +29,15 @@ export interface HttpDeps {
 const MAX_PARAM_LENGTH = 4096;
 
 /**
+ * Largest request head (request line and headers). Node's default, 16 KiB, answered 431 to a
+ * fetch of 1000 ids of 22 characters, well inside the documented limits: the ids travel in the
+ * URL. This fits the largest fetch the limits allow — every id of the longest length, each
+ * character percent-encoded, plus a namespace — and 64 KiB of other headers.
+ */
+export const MAX_HEADER_BYTES =
+  LIMITS.maxIdsPerRequest * ('&ids='.length + 3 * LIMITS.maxIdLength) + '&namespace='.length + 3 * LIMITS.maxNamespaceLength + 64 * 1024;
+
+/**
  * The HTTP faces, all over the same services:
  * - the Pinecone-compatible REST API: control plane at the root (`/indexes…`), each index's data
  *   plane under `/projects/{projectId}/indexes/{name}` (its `host`);
@@ -43,6 +52,7 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
     // pino's Logger is a FastifyBaseLogger; the cast keeps Fastify's default generic parameters.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: LIMITS.maxRequestBytes,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
   installErrorHandlers(app);

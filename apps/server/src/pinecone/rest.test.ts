@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '@conifer/core';
 import { OPENAPI_FILE, renderOpenApi } from '../write-openapi.ts';
 import { TEST_API_KEY, uniqueIndexName, useServer } from '../test-support.ts';
 
@@ -272,6 +273,17 @@ describe('Pinecone REST API', () => {
       });
       // No body at all still reads as {}.
       expect((await call('POST', `${host}/describe_index_stats`)).status).toBe(200);
+    });
+
+    it('fetches as many ids of the longest length as the limits allow, all in the URL', async () => {
+      const { host } = await createIndex(uniqueIndexName('wide'));
+      // Every character percent-encoded: the longest URL a fetch within the limits can have.
+      const id = (i: number) => `${String(i).padStart(4, '0')}${'/'.repeat(LIMITS.maxIdLength - 4)}`;
+      const ids = Array.from({ length: LIMITS.maxIdsPerRequest }, (_, i) => `ids=${encodeURIComponent(id(i))}`).join('&');
+      await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: id(7), values: [1, 2] }] } });
+      const answer = await call('GET', `${host}/vectors/fetch?${ids}`);
+      expect(answer.status).toBe(200);
+      expect(Object.keys(answer.body.vectors)).toEqual([id(7)]);
     });
   });
 
