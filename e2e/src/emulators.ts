@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LazyObjectStore, openObjectStore, type ObjectStore, type RetryOptions, type WriteTokenSupport } from '@conifer/storage';
-import { startEmulators, type Emulators } from '@conifer/storage/testing/emulators';
+import { startEmulators, type Emulator, type Emulators } from '@conifer/emulators';
 import type { IndexHandle } from '@conifer/engine';
 
 /**
@@ -15,6 +15,65 @@ export const CLOUDS: readonly Cloud[] = ['s3', 'gcs', 'azure'];
 
 /** The first run on a machine installs MinIO and fake-gcs-server (`go install`): minutes, once. */
 export const EMULATOR_STARTUP_TIMEOUT_MS = 20 * 60_000;
+
+/** Every backend the cloud suites run against, by the label of its tests. */
+export const BACKENDS = ['s3 (minio)', 's3 (moto)', 'gcs (fake-gcs-server)', 'azure (azurite)', 'azure (azurite, oldest)'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** One storage service the cloud suites run against: a cloud and the emulator that serves it. */
+export interface Backend {
+  name: BackendName;
+  cloud: Cloud;
+  emulator: Emulator;
+}
+
+export interface Backends {
+  byName: ReadonlyMap<BackendName, Backend>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Every backend users run: S3 on MinIO and on moto, GCS on fake-gcs-server, and Azure on the
+ * current Azurite and on the oldest release the SDK still works with (`AZURITE_OLDEST`, which, like
+ * older Blob service versions, ignores List Blobs' `startFrom`). Two sets of emulators, since each
+ * set has one emulator per cloud; moto and the old Azurite always run as local processes.
+ */
+export async function startBackends(): Promise<Backends> {
+  const [current, other] = await Promise.all([
+    startEmulators(['s3', 'gcs', 'azure'], { s3: 'minio' }),
+    startEmulators(['s3', 'azure'], { s3: 'moto', azurite: 'oldest', runtime: 'process' }),
+  ]);
+  const backend = (name: BackendName, emulator: Emulator | undefined): [BackendName, Backend] => {
+    if (!emulator) throw new Error(`the emulator of ${name} did not start`);
+    return [name, { name, cloud: emulator.kind, emulator }];
+  };
+  const byName = new Map([
+    backend('s3 (minio)', current.s3),
+    backend('gcs (fake-gcs-server)', current.gcs),
+    backend('azure (azurite)', current.azure),
+    backend('s3 (moto)', other.s3),
+    backend('azure (azurite, oldest)', other.azure),
+  ]);
+  return { byName, stop: async () => void (await Promise.all([current.stop(), other.stop()])) };
+}
+
+/**
+ * Sets `env` in this process's environment while `fn` runs, then puts back what was there. The
+ * cloud SDKs read some settings from `process.env` themselves (the GCS client reads
+ * `STORAGE_EMULATOR_HOST` when it is built), so a store built this way sees what a server sees.
+ */
+export async function withEnvironment<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
 
 /** A fresh prefix, so that tests share the emulators' bucket without seeing each other. */
 export function freshPrefix(label: string): string {

@@ -1,44 +1,42 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
+import { LazyObjectStore, ObjectStoreError, openObjectStore, type ObjectStore, type ObjectStoreErrorKind, type WriteTokenSupport } from '@conifer/storage';
+import { AzureBlobObjectStore } from '@conifer/storage/azure';
+import { GcsObjectStore } from '@conifer/storage/gcs';
+import { S3ObjectStore } from '@conifer/storage/s3';
+import { objectStoreContract } from '@conifer/storage/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-// `.js`: tools/emulators is another TypeScript project; see testing/emulators.ts.
-import { startEmulators, type Emulators } from '../../../tools/emulators/src/index.js';
-import { AzureBlobObjectStore } from './azure-store.ts';
-import { GcsObjectStore } from './gcs-store.ts';
-import { LazyObjectStore } from './lazy-store.ts';
-import { ObjectStoreError, type ObjectStore, type ObjectStoreErrorKind, type WriteTokenSupport } from './object-store.ts';
-import { S3ObjectStore } from './s3-store.ts';
-import { openObjectStore } from './store-from-url.ts';
-import { objectStoreContract } from './testing/contract.ts';
+import { BACKENDS, EMULATOR_STARTUP_TIMEOUT_MS, startBackends, withEnvironment, type Backend, type BackendName, type Backends } from './emulators.ts';
 
 /**
- * The storage contract suite, unchanged, against the three cloud adapters on their emulators
- * (MinIO or moto, fake-gcs-server, Azurite — started here as local processes, or containers where
- * a Docker engine runs), plus what only the clouds have: uploads in parts, write tokens, error
- * mapping of a missing bucket, bad credentials and a dead endpoint, and keys under a URL prefix.
+ * The storage contract suite, unchanged, against every cloud backend users run (S3 on MinIO and on
+ * moto, GCS on fake-gcs-server, Azure on the current and the oldest supported Azurite — local
+ * processes, or containers where a Docker engine runs), plus what only the clouds have: uploads in
+ * parts, write tokens, error mapping of a missing bucket, bad credentials and a dead endpoint, and
+ * keys under a URL prefix.
  *
- * The adapters are opened through `openObjectStore(url, { env })`, as a server would, but without
- * `withRetries`: the contract checks the adapters' own answers.
+ * The contract runs on stores built the way a server builds its own: `openObjectStore(url)` from
+ * the process environment holding only the cloud's standard settings — not from options handed to
+ * the constructor, which is how a bug that only the environment triggers went unseen (the GCS client
+ * reads `STORAGE_EMULATOR_HOST` itself). No `withRetries`: the contract checks the adapters' own
+ * answers.
  */
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
-type Cloud = 's3' | 'gcs' | 'azure';
-const CLOUDS: Cloud[] = ['s3', 'gcs', 'azure'];
-
-let emulators: Emulators;
-const stores = new Map<Cloud, ObjectStore & WriteTokenSupport>();
+let backends: Backends;
+const stores = new Map<BackendName, ObjectStore & WriteTokenSupport>();
+const backend = (name: BackendName): Backend => backends.byName.get(name)!;
 
 beforeAll(async () => {
-  // The first run on a machine installs MinIO and fake-gcs-server (`go install`): minutes, once.
-  emulators = await startEmulators(CLOUDS);
-  for (const cloud of CLOUDS) {
-    const emulator = emulators[cloud]!;
-    stores.set(cloud, (await (openObjectStore(emulator.storageUrl(), { env: emulators.env, retries: false }) as LazyObjectStore).resolve()));
+  backends = await startBackends();
+  for (const { name, emulator } of backends.byName.values()) {
+    stores.set(name, await withEnvironment(emulator.env, () => (openObjectStore(emulator.storageUrl(), { retries: false }) as LazyObjectStore).resolve()));
+    console.log(`cloud contract: ${name} is ${emulator.implementation} ${emulator.version} (${emulator.runtime})`);
   }
-}, 20 * 60_000);
+}, EMULATOR_STARTUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  await emulators?.stop();
+  await backends?.stop();
 });
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -53,38 +51,41 @@ async function rejectionKind(promise: Promise<unknown>): Promise<ObjectStoreErro
   return (err as ObjectStoreError).kind;
 }
 
-for (const cloud of CLOUDS) {
-  objectStoreContract(`${cloud} (emulator)`, async () => ({ store: stores.get(cloud)! }));
+for (const name of BACKENDS) {
+  objectStoreContract(`${name}, built from the environment`, async () => ({ store: stores.get(name)! }));
 }
 
 /** An adapter on the emulator with small part sizes, so that multi-part uploads run on small objects. */
-function smallPartStore(cloud: Cloud): ObjectStore & WriteTokenSupport {
+function smallPartStore({ emulator }: Backend): ObjectStore & WriteTokenSupport {
   const options = { multipartThreshold: 1024 * 1024, partSize: 512 * 1024, uploadConcurrency: 3 };
-  if (cloud === 's3') {
-    const s3 = emulators.s3!;
+  if (emulator.kind === 's3') {
     // S3 parts are at least 5 MiB; the adapter raises both sizes to that.
     return new S3ObjectStore({
-      bucket: s3.bucket,
+      bucket: emulator.bucket,
       ...options,
-      clientConfig: { endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+      clientConfig: {
+        endpoint: emulator.endpoint,
+        region: emulator.region,
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: { accessKeyId: emulator.accessKeyId, secretAccessKey: emulator.secretAccessKey },
+      },
     });
   }
-  if (cloud === 'gcs') {
-    const gcs = emulators.gcs!;
-    return new GcsObjectStore({ bucket: gcs.bucket, ...options, storageOptions: { apiEndpoint: gcs.endpoint, projectId: gcs.projectId, retryOptions: { autoRetry: false } } });
+  if (emulator.kind === 'gcs') {
+    return new GcsObjectStore({ bucket: emulator.bucket, ...options, storageOptions: { apiEndpoint: emulator.endpoint, projectId: emulator.projectId, retryOptions: { autoRetry: false } } });
   }
-  const azure = emulators.azure!;
-  return AzureBlobObjectStore.fromConnectionString(azure.connectionString, azure.container, options);
+  return AzureBlobObjectStore.fromConnectionString(emulator.connectionString, emulator.container, options);
 }
 
-for (const cloud of CLOUDS) {
-  describe(`${cloud} adapter beyond the contract`, () => {
+for (const name of BACKENDS) {
+  describe(`${name} adapter beyond the contract`, () => {
     const base = () => `cloud-${randomUUID()}/`;
 
     it('uploads a large object in parts, conditionally, and reads it whole and by range', async () => {
-      const store = smallPartStore(cloud);
+      const store = smallPartStore(backend(name));
       const k = base();
-      const size = cloud === 's3' ? 11 * 1024 * 1024 + 5 : 2 * 1024 * 1024 + 300 * 1024 + 7;
+      const size = backend(name).cloud === 's3' ? 11 * 1024 * 1024 + 5 : 2 * 1024 * 1024 + 300 * 1024 + 7;
       const data = new Uint8Array(randomBytes(size));
       const created = await store.putIfAbsent(`${k}big`, data);
       expect(created.size).toBe(size);
@@ -97,7 +98,7 @@ for (const cloud of CLOUDS) {
       const next = new Uint8Array(randomBytes(size));
       const replaced = await store.putIfMatch(`${k}big`, next, created.etag);
       expect((await store.head(`${k}big`))?.etag).toBe(replaced.etag);
-      if (!(cloud === 's3' && emulators.s3!.implementation === 'moto')) {
+      if (backend(name).emulator.implementation !== 'moto') {
         // moto ignores If-Match on CompleteMultipartUpload; MinIO, S3, GCS and Azure do not.
         expect(await rejectionKind(store.putIfMatch(`${k}big`, data, created.etag))).toBe('precondition_failed');
       }
@@ -106,7 +107,7 @@ for (const cloud of CLOUDS) {
     });
 
     it('records the write token of a conditional write and reads it back', async () => {
-      const store = stores.get(cloud)!;
+      const store = stores.get(name)!;
       const k = base();
       const token = randomUUID();
       const meta = await store.putIfAbsentWithToken(`${k}t`, utf8('x'), token);
@@ -120,10 +121,10 @@ for (const cloud of CLOUDS) {
     });
 
     it('keeps keys relative to the URL prefix', async () => {
-      const emulator = emulators[cloud]!;
+      const { emulator } = backend(name);
       const prefix = `tenants/${randomUUID()}`;
-      const scoped = openObjectStore(emulator.storageUrl(prefix), { env: emulators.env, retries: false });
-      const root = stores.get(cloud)!;
+      const scoped = openObjectStore(emulator.storageUrl(prefix), { env: emulator.env, retries: false });
+      const root = stores.get(name)!;
       await scoped.put('a/1', utf8('one'));
       await scoped.putIfAbsent('a/2', utf8('two'));
       expect(text((await root.get(`${prefix}/a/1`))?.data)).toBe('one');
@@ -134,20 +135,23 @@ for (const cloud of CLOUDS) {
     });
 
     it('reports a missing bucket as permanent, not as a missing object', async () => {
-      const emulator = emulators[cloud]!;
+      const { emulator } = backend(name);
       const url = emulator.storageUrl().replace(/^(\w+:\/\/)[^/]+/, '$1no-such-bucket-' + randomUUID().slice(0, 8));
-      const store = openObjectStore(url, { env: emulators.env, retries: false });
+      const store = openObjectStore(url, { env: emulator.env, retries: false });
       expect(await rejectionKind(store.put('k', utf8('x')))).toBe('permanent');
       expect(await rejectionKind(store.list(''))).toBe('permanent');
     });
 
     it('reports a dead endpoint as transient', async () => {
-      const env: Record<string, string> = {
-        s3: { ...emulators.s3!.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' },
-        gcs: { ...emulators.gcs!.env, STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9' },
-        azure: { AZURE_STORAGE_CONNECTION_STRING: emulators.azure!.connectionString.replace(/BlobEndpoint=http:\/\/[^/]+/, 'BlobEndpoint=http://127.0.0.1:9') },
-      }[cloud];
-      const store = openObjectStore(emulators[cloud]!.storageUrl(), { env, retries: false });
+      const { emulator } = backend(name);
+      const dead = 'http://127.0.0.1:9';
+      const env =
+        emulator.kind === 's3'
+          ? { ...emulator.env, AWS_ENDPOINT_URL_S3: dead }
+          : emulator.kind === 'gcs'
+            ? { ...emulator.env, STORAGE_EMULATOR_HOST: dead }
+            : { AZURE_STORAGE_CONNECTION_STRING: emulator.connectionString.replace(/BlobEndpoint=http:\/\/[^/]+/, `BlobEndpoint=${dead}`) };
+      const store = openObjectStore(emulator.storageUrl(), { env, retries: false });
       expect(await rejectionKind(store.get('k'))).toBe('transient');
       expect(await rejectionKind(store.putIfAbsent('k', utf8('x')))).toBe('transient');
     });
@@ -156,12 +160,13 @@ for (const cloud of CLOUDS) {
 
 describe('S3 adapter', () => {
   it('rejects wrong credentials as permanent', async () => {
-    const s3 = emulators.s3!;
+    // MinIO and S3 check signatures; moto does not.
+    const s3 = backend('s3 (minio)').emulator;
+    if (s3.kind !== 's3') throw new Error('expected an S3 emulator');
     const store = new S3ObjectStore({
       bucket: s3.bucket,
       client: new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: 'wrong' } }),
     });
-    // moto does not check signatures; MinIO and S3 do.
-    if (s3.implementation === 'minio') expect(await rejectionKind(store.get('k'))).toBe('permanent');
+    expect(await rejectionKind(store.get('k'))).toBe('permanent');
   });
 });
