@@ -1,14 +1,20 @@
 import { z } from 'zod';
-import { FailedPreconditionError, PermissionDeniedError } from '@conifer/core';
+import { FailedPreconditionError, PermissionDeniedError, STORABLE_TEXT_MESSAGE, isStorableText } from '@conifer/core';
 import { ROLES, type ApiKeyInfo, type ControlPlane, type Project, type UsageRecord } from '@conifer/control';
 import { assertAdmin, type AuthContext } from './auth.ts';
 
-export const createProjectSchema = z.object({
-  name: z.string({ error: 'must be a string' }).trim().min(1, { error: 'must be 1–128 characters' }).max(128, { error: 'must be at most 128 characters' }),
-});
+/** Project and key names: trimmed, 1–128 characters, storable as PostgreSQL text. */
+const nameSchema = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, { error: 'must be 1–128 characters' })
+  .max(128, { error: 'must be at most 128 characters' })
+  .refine(isStorableText, { error: STORABLE_TEXT_MESSAGE });
+
+export const createProjectSchema = z.object({ name: nameSchema });
 
 export const createApiKeySchema = z.object({
-  name: z.string({ error: 'must be a string' }).trim().min(1, { error: 'must be 1–128 characters' }).max(128, { error: 'must be at most 128 characters' }),
+  name: nameSchema,
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('read-write'),
 });
 

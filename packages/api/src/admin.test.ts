@@ -41,6 +41,17 @@ describe('projects, API keys and usage', () => {
     expect((await failure(admin.keys.create({ name: ' ' }))).message).toBe('name: must be 1–128 characters');
   });
 
+  it('refuses key and project names the control database cannot store, naming the field', async () => {
+    const admin = stack().caller(stack().adminKey);
+    for (const name of ['nul\u0000name', 'lone \ud800 surrogate']) {
+      const key = await failure(admin.keys.create({ name }));
+      expect(key.code).toBe('BAD_REQUEST');
+      expect(key.message).toBe('name: must be valid Unicode without NUL characters');
+      expect((await failure(admin.projects.create({ name }))).message).toBe('name: must be valid Unicode without NUL characters');
+    }
+    expect((await admin.keys.create({ name: 'ünï 😀' })).key.name).toBe('ünï 😀');
+  });
+
   it('refuses to revoke the last active admin key of a project', async () => {
     const admin = stack().caller(stack().adminKey);
     const { project, apiKey } = await admin.projects.create({ name: uniqueIndexName('solo') });

@@ -356,6 +356,12 @@ describe('names', () => {
     );
   });
 
+  it('tag values are text the control database can store: no NUL, no unpaired surrogate', () => {
+    expect(failure(configureIndexSchema, { name: 'movies', tags: { team: 'a\u0000b' } })).toBe('tags.team: tag values must be valid Unicode without NUL characters');
+    expect(failure(configureIndexSchema, { name: 'movies', tags: { team: 'a\ud800' } })).toBe('tags.team: tag values must be valid Unicode without NUL characters');
+    expect(parsed(configureIndexSchema, { name: 'movies', tags: { team: 'ünï 😀' } }).tags).toEqual({ team: 'ünï 😀' });
+  });
+
   it('tag keys allow only alphanumerics, _ and -', () => {
     expect(failure(configureIndexSchema, { name: 'movies', tags: { 'bad key': 'v' } })).toBe("tags.bad key: tag keys may contain only alphanumerics, '_' and '-'");
     expect(parsed(configureIndexSchema, { name: 'movies', tags: { 'team_a-1': '' } }).tags).toEqual({ 'team_a-1': '' });

@@ -11,7 +11,7 @@ import { utf8Length } from './utf8.ts';
  */
 
 const FLOAT32_MAX = 3.4028234663852886e38;
-// ASCII without NUL, as Pinecone documents for ids and namespaces.
+// ASCII without NUL, as Pinecone documents for record ids.
 // eslint-disable-next-line no-control-regex -- the range deliberately starts after NUL
 const ASCII_NO_NUL = /^[\x01-\x7f]*$/;
 
@@ -140,13 +140,26 @@ export const dimensionSchema = z
   .min(LIMITS.minDimension, { error: `must be ${LIMITS.minDimension}–${LIMITS.maxDimension}` })
   .max(LIMITS.maxDimension, { error: `must be at most ${LIMITS.maxDimension}` });
 
+/**
+ * Whether a string can be stored in a PostgreSQL text or jsonb column (project and key names, tag
+ * values): well-formed UTF-16, so it has a UTF-8 form, and without NUL, which neither type holds.
+ * A NUL in a tag value answered 500 before this was checked.
+ */
+export function isStorableText(s: string): boolean {
+  return s.isWellFormed() && !s.includes('\u0000');
+}
+export const STORABLE_TEXT_MESSAGE = 'must be valid Unicode without NUL characters';
+
 export const tagsSchema = z
   .record(
     z
       .string()
       .max(LIMITS.maxTagKeyLength, { error: `tag keys must be at most ${LIMITS.maxTagKeyLength} characters` })
       .regex(/^[A-Za-z0-9_-]+$/, { error: "tag keys may contain only alphanumerics, '_' and '-'" }),
-    z.string({ error: 'tag values must be strings' }).max(LIMITS.maxTagValueLength, { error: `tag values must be at most ${LIMITS.maxTagValueLength} characters` }),
+    z
+      .string({ error: 'tag values must be strings' })
+      .max(LIMITS.maxTagValueLength, { error: `tag values must be at most ${LIMITS.maxTagValueLength} characters` })
+      .refine(isStorableText, { error: `tag values ${STORABLE_TEXT_MESSAGE}` }),
     // zod reports a rejected key only as "Invalid key in record": surface the key schema's message.
     { error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) },
   );
