@@ -7,6 +7,7 @@ import {
   createNamespaceSchema,
   deleteSchema,
   fetchByMetadataSchema,
+  FLOAT32_OVERFLOW,
   fetchSchema,
   formatIssues,
   formatPath,
@@ -218,6 +219,20 @@ describe('upsert', () => {
   it('accepts the float32 extremes', () => {
     const extremes = [3.4028234663852886e38, -3.4028234663852886e38, 1.401298464324817e-45, 0, -0];
     expect(parsed(upsertSchema, upsert([record({ values: extremes })])).records[0]!.values).toEqual(extremes);
+  });
+
+  it('accepts every number that is stored as a finite float32, as a fetch returns it', () => {
+    // 3.4028235e38 is how the largest float32 is written back (its shortest decimal), and is
+    // larger than that float32 read as a double: it must still be accepted.
+    const written = [3.4028235e38, -3.4028235e38, FLOAT32_OVERFLOW - 2 ** 75];
+    expect(parsed(upsertSchema, upsert([record({ values: written })])).records[0]!.values).toEqual(written);
+    expect(parsed(upsertSchema, upsert([record({ sparseValues: { indices: [1], values: [3.4028235e38] } })])).records[0]!.sparseValues).toEqual({
+      indices: [1],
+      values: [3.4028235e38],
+    });
+    for (const overflow of [FLOAT32_OVERFLOW, -FLOAT32_OVERFLOW]) {
+      expect(failure(upsertSchema, upsert([record({ values: [overflow, 0] })]))).toBe('records[0].values[0]: must be a finite number within float32 range');
+    }
   });
 
   it('rejects values that are not an array', () => {

@@ -10,7 +10,18 @@ import { utf8Length } from './utf8.ts';
  * name the limit; the field comes from the issue path (see `formatIssues`).
  */
 
-const FLOAT32_MAX = 3.4028234663852886e38;
+/**
+ * The smallest magnitude that rounds to infinity as a float32 (2^128 − 2^103, halfway between the
+ * largest float32 and 2^128). Values are stored as float32, so anything smaller in magnitude is
+ * stored as a finite number — including 3.4028235e38, the shortest decimal of the largest float32,
+ * which is how a fetch returns that value and which must therefore be accepted back.
+ */
+export const FLOAT32_OVERFLOW = 2 ** 128 - 2 ** 103;
+
+/** A finite number that is still finite once rounded to float32. */
+function isFloat32(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(Math.fround(v));
+}
 // ASCII without NUL, as Pinecone documents for record ids.
 // eslint-disable-next-line no-control-regex -- the range deliberately starts after NUL
 const ASCII_NO_NUL = /^[\x01-\x7f]*$/;
@@ -39,7 +50,7 @@ export const vectorValuesSchema = z.custom<number[]>(() => true).superRefine((va
   }
   for (let i = 0; i < value.length; i++) {
     const v: unknown = value[i];
-    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) {
+    if (!isFloat32(v)) {
       ctx.addIssue({ code: 'custom', path: [i], message: 'must be a finite number within float32 range' });
       return;
     }
@@ -77,7 +88,7 @@ export const sparseValuesSchema = z
       }
       seen.add(index);
       const value = sv.values[i]!;
-      if (!Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) {
+      if (!isFloat32(value)) {
         ctx.addIssue({ code: 'custom', path: ['values', i], message: 'must be a finite number within float32 range' });
         return;
       }

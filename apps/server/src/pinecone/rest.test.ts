@@ -259,6 +259,14 @@ describe('Pinecone REST API', () => {
       expect((await call('POST', `${host}/namespaces`, { body: { name: ' padded ' } })).status).toBe(201);
     });
 
+    it('accepts back every value a fetch returns, the largest float32 included', async () => {
+      const { host } = await createIndex(uniqueIndexName('f32'));
+      await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [3.4028234663852886e38, -1], sparseValues: { indices: [0], values: [3.4028234663852886e38] } }] } });
+      const fetched = (await call('GET', `${host}/vectors/fetch?ids=a`)).body.vectors.a;
+      expect(fetched).toEqual({ id: 'a', values: [3.4028235e38, -1], sparseValues: { indices: [0], values: [3.4028235e38] } });
+      expect((await call('POST', `${host}/vectors/upsert`, { body: { vectors: [fetched] } })).status).toBe(200);
+    });
+
     it('refuses a JSON null body as it refuses any body that is not an object', async () => {
       const { url } = running();
       const { host } = await createIndex(uniqueIndexName('null'));
