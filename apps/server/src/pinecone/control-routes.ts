@@ -12,6 +12,17 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
+ * An optional object field of a request: absent or null (Pinecone's generated clients send null
+ * for unset fields) is `{}`; anything else that is not an object is a 400 naming the field, rather
+ * than being read as absent and ignored.
+ */
+function objectField(value: unknown, field: string): Json {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) throw new InvalidArgumentError(`${field}: must be an object`);
+  return value;
+}
+
+/**
  * Reads a create-index body in either shape the clients send: API ≤ 2026-04 (`dimension`,
  * `metric`, `vector_type`, `spec.serverless`) or 2026-07 (`deployment`, `schema.fields._values`).
  * Only what Conifer offers is accepted — dense serverless indexes; anything else is a 400 (or a
@@ -23,16 +34,20 @@ export function createIndexInput(body: Json): unknown {
   let cloud: unknown;
   let region: unknown;
   let readCapacity: unknown;
-  const schemaFields = isObject(body.schema) && isObject(body.schema.fields) ? body.schema.fields : undefined;
-  if (isObject(body.deployment) || schemaFields !== undefined) {
+  let readCapacityField: string;
+  const present = (value: unknown) => value !== undefined && value !== null;
+  const schema = objectField(body.schema, 'schema');
+  const schemaFields = present(schema.fields) ? objectField(schema.fields, 'schema.fields') : undefined;
+  if (present(body.deployment) || schemaFields !== undefined) {
     // API 2026-07.
-    const deployment = isObject(body.deployment) ? body.deployment : {};
+    const deployment = objectField(body.deployment, 'deployment');
     if (deployment.deployment_type !== undefined && deployment.deployment_type !== 'managed') {
       throw new InvalidArgumentError('deployment.deployment_type: only "managed" (serverless) indexes are supported');
     }
     cloud = deployment.cloud;
     region = deployment.region;
     readCapacity = body.read_capacity;
+    readCapacityField = 'read_capacity';
     if (schemaFields !== undefined && '_sparse_values' in schemaFields) throw sparseUnsupported('schema.fields._sparse_values');
     const values = schemaFields !== undefined && isObject(schemaFields._values) ? schemaFields._values : undefined;
     if (values === undefined) throw new InvalidArgumentError('schema.fields._values: a dense_vector field with dimension and metric is required');
@@ -43,15 +58,16 @@ export function createIndexInput(body: Json): unknown {
       if (body.vector_type === 'sparse') throw sparseUnsupported('vector_type');
       throw new InvalidArgumentError("vector_type: must be 'dense'");
     }
-    const spec = isObject(body.spec) ? body.spec : {};
+    const spec = objectField(body.spec, 'spec');
     if (spec.pod !== undefined || spec.byoc !== undefined) throw new InvalidArgumentError('spec: only serverless indexes are supported (spec.serverless)');
-    const serverless = isObject(spec.serverless) ? spec.serverless : {};
+    const serverless = objectField(spec.serverless, 'spec.serverless');
     if (serverless.source_collection !== undefined) throw new NotFoundError(`Collection ${String(serverless.source_collection)} not found.`);
     cloud = serverless.cloud;
     region = serverless.region;
     readCapacity = serverless.read_capacity;
+    readCapacityField = 'spec.serverless.read_capacity';
   }
-  checkReadCapacity(readCapacity);
+  checkReadCapacity(readCapacity, readCapacityField);
   return {
     name: body.name,
     dimension,
@@ -69,10 +85,9 @@ function sparseUnsupported(field: string): InvalidArgumentError {
   );
 }
 
-function checkReadCapacity(readCapacity: unknown): void {
-  if (isObject(readCapacity) && readCapacity.mode !== undefined && readCapacity.mode !== 'OnDemand') {
-    throw new InvalidArgumentError('read_capacity.mode: only OnDemand is supported');
-  }
+function checkReadCapacity(readCapacity: unknown, field: string): void {
+  const { mode } = objectField(readCapacity, field);
+  if (mode !== undefined && mode !== null && mode !== 'OnDemand') throw new InvalidArgumentError(`${field}.mode: only OnDemand is supported`);
 }
 
 /**
@@ -112,9 +127,13 @@ export function registerControlPlane(app: FastifyInstance, options: { services: 
     const { name } = request.params as { name: string };
     const body = bodyOf(request);
     if (body.embed !== undefined) throw new InvalidArgumentError('embed: integrated embedding is not supported');
-    const spec = isObject(body.spec) ? body.spec : {};
-    checkReadCapacity(isObject(spec.serverless) ? spec.serverless.read_capacity : body.read_capacity);
+    const spec = objectField(body.spec, 'spec');
     if (spec.pod !== undefined) throw new InvalidArgumentError('spec: only serverless indexes are supported (spec.serverless)');
+    if (spec.serverless !== undefined && spec.serverless !== null) {
+      checkReadCapacity(objectField(spec.serverless, 'spec.serverless').read_capacity, 'spec.serverless.read_capacity');
+    } else {
+      checkReadCapacity(body.read_capacity, 'read_capacity');
+    }
     const input = parseWith(configureIndexSchema, { name: parseIndexName(name).name, deletionProtection: body.deletion_protection ?? undefined, tags: body.tags ?? undefined }, WIRE_FIELDS);
     const configured = await services.configureIndex(authOf(request), input);
     return reply.code(202).send(model(request, configured));

@@ -106,6 +106,28 @@ describe('Pinecone REST API', () => {
       expect(await call('GET', `${url}/collections`)).toMatchObject({ status: 400, body: { error: { code: 'UNIMPLEMENTED' }, status: 400 } });
     });
 
+    it('refuses fields of the wrong type, naming them, instead of ignoring them; null still means absent', async () => {
+      const { url } = running();
+      const name = uniqueIndexName('types');
+      await createIndex(name);
+      const refusals: [string, string, unknown, string][] = [
+        ['PATCH', `/indexes/${name}`, { spec: 5 }, 'spec: must be an object'],
+        ['PATCH', `/indexes/${name}`, { spec: { serverless: [] } }, 'spec.serverless: must be an object'],
+        ['PATCH', `/indexes/${name}`, { spec: { serverless: { read_capacity: 'x' } } }, 'spec.serverless.read_capacity: must be an object'],
+        ['POST', '/indexes', { name: 'typed', dimension: 2, spec: 'aws' }, 'spec: must be an object'],
+        ['POST', '/indexes', { name: 'typed', dimension: 2, spec: { serverless: { read_capacity: { mode: 'Dedicated' } } } }, 'spec.serverless.read_capacity.mode: only OnDemand is supported'],
+        ['POST', '/indexes', { name: 'typed', deployment: 3 }, 'deployment: must be an object'],
+        ['POST', '/indexes', { name: 'typed', dimension: 2, schema: [] }, 'schema: must be an object'],
+        // A NUL cannot be stored in the control database: this was a 500.
+        ['PATCH', `/indexes/${name}`, { tags: { team: 'a\u0000b' } }, 'tags.team: tag values must be valid Unicode without NUL characters'],
+      ];
+      for (const [method, path, body, message] of refusals) {
+        expect(await call(method, `${url}${path}`, { body })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT', message } } });
+      }
+      expect((await call('GET', `${url}/indexes/typed`)).status).toBe(404);
+      expect(await call('PATCH', `${url}/indexes/${name}`, { body: { spec: null, deletion_protection: null, tags: null } })).toMatchObject({ status: 202, body: { deletion_protection: 'disabled' } });
+    });
+
     it('speaks the 2026-07 IndexModel to clients that declare that version', async () => {
       const { url } = running();
       const name = uniqueIndexName('v9');
