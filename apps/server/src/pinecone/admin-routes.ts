@@ -41,8 +41,9 @@ export function registerAdmin(app: FastifyInstance, options: { services: Service
 
   app.get('/usage', async (request) => {
     const input = parseWith(usageQuerySchema, {
-      from: queryParam(request, 'from') || undefined,
-      to: queryParam(request, 'to') || undefined,
+      // An empty `?from=` is not a date: refused, like any other that is not.
+      from: queryParam(request, 'from'),
+      to: queryParam(request, 'to'),
       index: queryParam(request, 'index') || undefined,
     });
     return services.usage(authOf(request), input);

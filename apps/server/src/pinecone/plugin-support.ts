@@ -68,10 +68,10 @@ export function queryList(request: FastifyRequest, name: string): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** An integer query-string parameter; a non-integer is a 400 naming it. */
+/** An integer query-string parameter; a non-integer, an empty `?limit=` included, is a 400 naming it. */
 export function queryInt(request: FastifyRequest, name: string): number | undefined {
   const value = queryParam(request, name);
-  if (value === undefined || value === '') return undefined;
+  if (value === undefined) return undefined;
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`${name}: must be an integer`);
   return Number(value);
 }

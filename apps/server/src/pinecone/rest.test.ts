@@ -281,6 +281,16 @@ describe('Pinecone REST API', () => {
       expect((await call('POST', `${host}/namespaces`, { body: { name: ' padded ' } })).status).toBe(201);
     });
 
+    it('refuses an empty limit or date in the query string instead of reading it as absent', async () => {
+      const { url } = running();
+      const { host } = await createIndex(uniqueIndexName('empty'));
+      for (const path of ['/vectors/list?limit=', '/namespaces?limit=']) {
+        expect(await call('GET', `${host}${path}`)).toMatchObject({ status: 400, body: { code: 3, message: 'limit: must be an integer' } });
+      }
+      expect((await call('GET', `${url}/admin/usage?to=`)).body.error.message).toBe('to: must be a date YYYY-MM-DD');
+      expect((await call('GET', `${url}/admin/usage?index=`)).status).toBe(200);
+    });
+
     it('accepts back every value a fetch returns, the largest float32 included', async () => {
       const { host } = await createIndex(uniqueIndexName('f32'));
       await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [3.4028234663852886e38, -1], sparseValues: { indices: [0], values: [3.4028234663852886e38] } }] } });
