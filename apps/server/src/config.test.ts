@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RATE_LIMITS } from '@conifer/api';
+import { PINECONE_RATE_LIMITS, RateLimiter } from '@conifer/api';
 import { ConfigError, loadConfig, rateLimitVariable } from './config.ts';
 
 describe('loadConfig', () => {
@@ -68,11 +68,15 @@ describe('loadConfig', () => {
     });
   });
 
-  it('switches every rate limit off, keeping those set explicitly', () => {
-    const { rateLimits } = loadConfig({ CONIFER_RATE_LIMITS: 'off', CONIFER_RATE_LIST_PER_INDEX: '7' });
-    expect(Object.keys(rateLimits)).toHaveLength(Object.keys(DEFAULT_RATE_LIMITS).length);
-    expect(rateLimits.queryPerNamespace).toBe(0);
-    expect(rateLimits.listPerIndex).toBe(7);
+  it('leaves rate limits off unless asked: CONIFER_RATE_LIMITS=on gives Pinecone’s, single variables set single limits', () => {
+    expect(new RateLimiter(loadConfig({}).rateLimits).limits.queryPerNamespace).toBe(0);
+    expect(loadConfig({ CONIFER_RATE_LIMITS: 'off' }).rateLimits).toEqual({});
+    expect(loadConfig({ CONIFER_RATE_LIMITS: 'on' }).rateLimits).toEqual(PINECONE_RATE_LIMITS);
+    const { rateLimits } = loadConfig({ CONIFER_RATE_LIMITS: 'on', CONIFER_RATE_LIST_PER_INDEX: '7', CONIFER_RATE_QUERY_PER_NAMESPACE: '0' });
+    expect(rateLimits).toEqual({ ...PINECONE_RATE_LIMITS, listPerIndex: 7, queryPerNamespace: 0 });
+    const alone = new RateLimiter(loadConfig({ CONIFER_RATE_QUERY_PER_NAMESPACE: '500' }).rateLimits).limits;
+    expect(alone.queryPerNamespace).toBe(500);
+    expect(alone.fetchPerIndex).toBe(0);
   });
 
   it('names a variable for every rate limit', () => {

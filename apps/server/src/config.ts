@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { formatIssues } from '@conifer/core';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '@conifer/engine';
 import type { ControlPlaneConfig } from '@conifer/control';
-import { DEFAULT_RATE_LIMITS, NO_RATE_LIMITS, type RateLimits } from '@conifer/api';
+import { PINECONE_RATE_LIMITS, RATE_LIMIT_NAMES, type RateLimits } from '@conifer/api';
 
 /**
  * Server configuration, read from the environment. Every knob, its variable and its default is
@@ -41,20 +41,22 @@ export interface ServerConfig {
    */
   publicUrl: string | undefined;
   /**
-   * Rate limits of the data plane (per node), overriding `DEFAULT_RATE_LIMITS` of
-   * packages/api/src/rate-limits.ts, which documents each one and its default (Pinecone's
-   * serverless limits). `CONIFER_RATE_LIMITS=off` switches them all off; then, or otherwise, each
-   * limit has its own variable, `CONIFER_RATE_` + its name in upper snake case, taking a
-   * non-negative number per second (`0` = unlimited):
-   * `CONIFER_RATE_QUERY_PER_NAMESPACE` (100), `CONIFER_RATE_QUERY_READ_UNITS_PER_INDEX` (2000),
-   * `CONIFER_RATE_UPSERT_PER_NAMESPACE` (100), `CONIFER_RATE_UPSERT_BYTES_PER_NAMESPACE` (52428800),
-   * `CONIFER_RATE_UPDATE_PER_NAMESPACE` (100), `CONIFER_RATE_UPDATE_BY_FILTER_PER_NAMESPACE` (5),
-   * `CONIFER_RATE_UPDATE_BY_FILTER_PER_INDEX` (500), `CONIFER_RATE_DELETE_PER_NAMESPACE` (100),
-   * `CONIFER_RATE_DELETE_BY_FILTER_PER_NAMESPACE` (5), `CONIFER_RATE_DELETE_BY_FILTER_PER_INDEX` (500),
-   * `CONIFER_RATE_DELETE_RECORDS_PER_NAMESPACE` (5000), `CONIFER_RATE_DELETE_RECORDS_PER_INDEX` (5000),
-   * `CONIFER_RATE_FETCH_PER_INDEX` (100), `CONIFER_RATE_LIST_PER_INDEX` (200),
-   * `CONIFER_RATE_DESCRIBE_INDEX_STATS_PER_INDEX` (100).
-   * Exceeding a limit answers HTTP 429 with a message naming it.
+   * The node's own rate limits of the data plane (packages/api/src/rate-limits.ts documents each).
+   * Off by default: on one's own hardware they would only throttle one's own load.
+   * `CONIFER_RATE_LIMITS=on` turns on Pinecone's serverless limits (`PINECONE_RATE_LIMITS`);
+   * `off` (the default) leaves every limit off. Then, either way, each limit has its own variable,
+   * `CONIFER_RATE_` + its name in upper snake case, taking a non-negative number per second
+   * (`0` = unlimited) — e.g. `CONIFER_RATE_QUERY_PER_NAMESPACE=500` alone limits only queries.
+   * The variables: `CONIFER_RATE_QUERY_PER_NAMESPACE` (Pinecone: 100),
+   * `CONIFER_RATE_QUERY_READ_UNITS_PER_INDEX` (2000), `CONIFER_RATE_UPSERT_PER_NAMESPACE` (100),
+   * `CONIFER_RATE_UPSERT_BYTES_PER_NAMESPACE` (52428800), `CONIFER_RATE_UPDATE_PER_NAMESPACE` (100),
+   * `CONIFER_RATE_UPDATE_BY_FILTER_PER_NAMESPACE` (5), `CONIFER_RATE_UPDATE_BY_FILTER_PER_INDEX` (500),
+   * `CONIFER_RATE_DELETE_PER_NAMESPACE` (100), `CONIFER_RATE_DELETE_BY_FILTER_PER_NAMESPACE` (5),
+   * `CONIFER_RATE_DELETE_BY_FILTER_PER_INDEX` (500), `CONIFER_RATE_DELETE_RECORDS_PER_NAMESPACE` (5000),
+   * `CONIFER_RATE_DELETE_RECORDS_PER_INDEX` (5000), `CONIFER_RATE_FETCH_PER_INDEX` (100),
+   * `CONIFER_RATE_LIST_PER_INDEX` (200), `CONIFER_RATE_DESCRIBE_INDEX_STATS_PER_INDEX` (100).
+   * An operator's overrides per project and per index (admin API) win over these. Exceeding a
+   * limit answers HTTP 429 with a message naming it.
    */
   rateLimits: Partial<RateLimits>;
   /**
@@ -133,9 +135,9 @@ export function rateLimitVariable(name: keyof RateLimits): string {
   return `CONIFER_RATE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
-function readRateLimits(env: Record<string, string | undefined>, switchedOff: boolean): Partial<RateLimits> {
-  const limits: Partial<RateLimits> = switchedOff ? { ...NO_RATE_LIMITS } : {};
-  for (const name of Object.keys(DEFAULT_RATE_LIMITS) as (keyof RateLimits)[]) {
+function readRateLimits(env: Record<string, string | undefined>, pinecone: boolean): Partial<RateLimits> {
+  const limits: Partial<RateLimits> = pinecone ? { ...PINECONE_RATE_LIMITS } : {};
+  for (const name of RATE_LIMIT_NAMES) {
     const variable = rateLimitVariable(name);
     const raw = env[variable]?.trim();
     if (raw === undefined || raw === '') continue;
@@ -172,7 +174,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKey: e.CONIFER_API_KEY,
     logLevel: e.CONIFER_LOG_LEVEL,
     publicUrl: e.CONIFER_PUBLIC_URL?.replace(/\/+$/, ''),
-    rateLimits: readRateLimits(env, e.CONIFER_RATE_LIMITS === 'off'),
+    rateLimits: readRateLimits(env, e.CONIFER_RATE_LIMITS === 'on'),
     control: e.CONIFER_USAGE_FLUSH_MS !== undefined ? { usageFlushIntervalMs: e.CONIFER_USAGE_FLUSH_MS } : {},
     engine: {
       ...(e.CONIFER_MEMTABLE_MAX_RECORDS !== undefined ? { memtableMaxRecords: e.CONIFER_MEMTABLE_MAX_RECORDS } : {}),

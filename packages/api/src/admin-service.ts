@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { FailedPreconditionError, PermissionDeniedError, STORABLE_TEXT_MESSAGE, isStorableText } from '@conifer/core';
+import { FailedPreconditionError, indexNameSchema, NotFoundError, PermissionDeniedError, STORABLE_TEXT_MESSAGE, isStorableText } from '@conifer/core';
 import { ROLES, type ApiKeyInfo, type ControlPlane, type Project, type UsageRecord } from '@conifer/control';
 import { assertAdmin, type AuthContext } from './auth.ts';
+import { RATE_LIMIT_NAMES, rateLimitOverridesSchema, type RateLimiter, type RateLimitOverrides, type RateLimits } from './rate-limits.ts';
 
 /** Project and key names: trimmed, 1–128 characters, storable as PostgreSQL text. */
 const nameSchema = z
@@ -26,6 +27,30 @@ export const usageQuerySchema = z.object({
   to: daySchema.optional(),
   index: z.string().max(45, { error: 'must be at most 45 characters' }).optional(),
 });
+
+/** Whose rate limits: a project (default: the caller's), or one index of it. */
+export const rateLimitScopeSchema = z.object({
+  projectId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(64, { error: 'must be at most 64 characters' }).optional(),
+  index: indexNameSchema.optional(),
+});
+
+/** New overrides for a scope; they replace the old ones (`{}` removes them). */
+export const setRateLimitsSchema = rateLimitScopeSchema.extend({ limits: rateLimitOverridesSchema });
+
+/** The rate limits of a project or an index: each layer, and what applies. */
+export interface RateLimitsView {
+  projectId: string;
+  /** The index, when the view is of one. */
+  index?: string;
+  /** The node's own limits (`0` = off). */
+  node: RateLimits;
+  /** The project's overrides. */
+  projectOverrides: RateLimitOverrides;
+  /** The index's overrides (only in a view of an index). */
+  indexOverrides?: RateLimitOverrides;
+  /** What applies: to this index, or to the project's indexes that set none of their own. */
+  effective: RateLimits;
+}
 
 /** Who is calling: the key's project and role. */
 export interface CallerDescription {
@@ -60,15 +85,43 @@ export interface AdminService {
   revokeApiKey(auth: AuthContext, input: z.output<typeof apiKeyRefSchema>): Promise<ApiKeyInfo>;
   /** Read and write units per index per day of the caller's project. Admin only. */
   usage(auth: AuthContext, input: z.output<typeof usageQuerySchema>): Promise<UsageReport>;
+  /** The rate limits of a project or one of its indexes. Admin keys of that project, or operator admin keys. */
+  rateLimits(auth: AuthContext, scope: z.output<typeof rateLimitScopeSchema>): Promise<RateLimitsView>;
+  /** Replaces the overrides of a project or one of its indexes. Operator admin keys only: tenants do not set their own limits. */
+  setRateLimits(auth: AuthContext, input: z.output<typeof setRateLimitsSchema>): Promise<RateLimitsView>;
 }
 
 /**
  * Projects, API keys and usage. Keys and usage are scoped to the caller's project; creating
  * projects is reserved to admin keys of the operator project (the one the server bootstrapped).
  */
-export function createAdminService(deps: { control: ControlPlane; operatorProjectId?: string | undefined }): AdminService {
-  const { control } = deps;
+export function createAdminService(deps: { control: ControlPlane; limiter: RateLimiter; operatorProjectId?: string | undefined }): AdminService {
+  const { control, limiter } = deps;
   const isOperator = (auth: AuthContext) => auth.role === 'admin' && deps.operatorProjectId !== undefined && auth.projectId === deps.operatorProjectId;
+
+  /** The project a rate-limit call is about; another project's only for an operator (else it is not found). */
+  async function rateLimitProject(auth: AuthContext, projectId: string | undefined): Promise<string> {
+    assertAdmin(auth, 'Reading rate limits');
+    const id = projectId ?? auth.projectId;
+    // Another project answers as an unknown one would: its existence is not the caller's business.
+    if (id !== auth.projectId && !isOperator(auth)) throw new NotFoundError(`Project ${id} not found.`);
+    return id;
+  }
+
+  async function rateLimitsView(projectId: string, index: string | undefined): Promise<RateLimitsView> {
+    const projectOverrides = await control.rateLimits.get(projectId);
+    const indexOverrides = index === undefined ? undefined : await control.rateLimits.get(projectId, index);
+    const overrides = { ...projectOverrides, ...indexOverrides };
+    const effective = Object.fromEntries(RATE_LIMIT_NAMES.map((name) => [name, limiter.rateOf(name, { overrides })])) as unknown as RateLimits;
+    return {
+      projectId,
+      ...(index === undefined ? {} : { index }),
+      node: { ...limiter.limits },
+      projectOverrides,
+      ...(indexOverrides === undefined ? {} : { indexOverrides }),
+      effective,
+    };
+  }
 
   return {
     async whoami(auth) {
@@ -119,6 +172,17 @@ export function createAdminService(deps: { control: ControlPlane; operatorProjec
         { readUnits: 0, writeUnits: 0, requests: 0 },
       );
       return { from, to, days, total };
+    },
+
+    async rateLimits(auth, { projectId, index }) {
+      return rateLimitsView(await rateLimitProject(auth, projectId), index);
+    },
+
+    async setRateLimits(auth, { projectId, index, limits }) {
+      if (!isOperator(auth)) throw new PermissionDeniedError('Setting rate limits needs an admin key of the operator project.');
+      const id = projectId ?? auth.projectId;
+      await control.rateLimits.set(id, index, limits, auth.keyId);
+      return rateLimitsView(id, index);
     },
   };
 }

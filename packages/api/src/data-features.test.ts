@@ -119,3 +119,54 @@ describe('rate limits through the services', () => {
     await api.data.query({ index, vector: [1, 1], topK: 1 });
   });
 });
+
+describe('rate-limit overrides per project and per index', () => {
+  let now = 0;
+  // The node has limits off (the default); the operator sets them for a tenant.
+  const stack = useStack({ now: () => now });
+
+  it('lets only the operator set them; a tenant reads its own and is limited by them, index over project', async () => {
+    const operator = stack().caller(stack().adminKey);
+    const { project, apiKey } = await operator.projects.create({ name: uniqueIndexName('tenant') });
+    const tenant = stack().caller(apiKey);
+    const index = uniqueIndexName();
+    await tenant.indexes.create({ name: index, dimension: 2 });
+    for (let i = 0; i < 50; i++) await tenant.data.query({ index, vector: [1, 1], topK: 1 });
+
+    // Tenants do not set their own limits, not even their admin keys.
+    expect((await failure(tenant.rateLimits.set({ limits: { queryPerNamespace: 1000 } }))).code).toBe('FORBIDDEN');
+    const reader = stack().caller((await tenant.keys.create({ name: 'r', role: 'read-only' })).apiKey);
+    expect((await failure(reader.rateLimits.get({}))).code).toBe('FORBIDDEN');
+    // …nor see another project's.
+    expect((await failure(tenant.rateLimits.get({ projectId: stack().projectId }))).code).toBe('NOT_FOUND');
+
+    const set = await operator.rateLimits.set({ projectId: project.id, limits: { queryPerNamespace: 3, listPerIndex: 1 } });
+    expect(set).toMatchObject({ projectId: project.id, projectOverrides: { queryPerNamespace: 3, listPerIndex: 1 } });
+    expect(set.node.queryPerNamespace).toBe(0);
+    expect(set.effective).toMatchObject({ queryPerNamespace: 3, listPerIndex: 1, fetchPerIndex: 0 });
+    expect(await tenant.rateLimits.get({})).toEqual(set);
+
+    for (let i = 0; i < 3; i++) await tenant.data.query({ index, vector: [1, 1], topK: 1 });
+    expect((await failure(tenant.data.query({ index, vector: [1, 1], topK: 1 }))).message).toContain('query is limited to 3 requests per second per namespace');
+    // The operator's own project is not affected.
+    const own = uniqueIndexName();
+    await operator.indexes.create({ name: own, dimension: 2 });
+    for (let i = 0; i < 10; i++) await operator.data.query({ index: own, vector: [1, 1], topK: 1 });
+
+    // An index override wins over the project's; 0 lifts a limit.
+    const indexView = await operator.rateLimits.set({ projectId: project.id, index, limits: { queryPerNamespace: 0 } });
+    expect(indexView).toMatchObject({ index, indexOverrides: { queryPerNamespace: 0 }, effective: { queryPerNamespace: 0, listPerIndex: 1 } });
+    for (let i = 0; i < 20; i++) await tenant.data.query({ index, vector: [1, 1], topK: 1 });
+    await tenant.data.list({ index });
+    expect((await failure(tenant.data.list({ index }))).message).toContain('list is limited to 1 requests per second per index');
+
+    // Bad overrides are refused, naming the limit; nothing is stored.
+    const bad = await failure(operator.rateLimits.set({ projectId: project.id, limits: { queryPerNamespace: -5 } }));
+    expect(bad.code).toBe('BAD_REQUEST');
+    expect(bad.message).toBe('limits.queryPerNamespace: must be a number >= 0 (0 = unlimited)');
+    expect((await operator.rateLimits.get({ projectId: project.id })).projectOverrides).toEqual({ queryPerNamespace: 3, listPerIndex: 1 });
+    expect((await failure(operator.rateLimits.set({ projectId: 'prj_nope', limits: {} }))).code).toBe('NOT_FOUND');
+    expect((await failure(operator.rateLimits.get({ projectId: project.id, index: 'nope' }))).code).toBe('NOT_FOUND');
+    now += 1000;
+  });
+});

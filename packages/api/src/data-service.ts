@@ -113,7 +113,8 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
 
   async function target(auth: AuthContext, index: string, namespace?: string): Promise<{ record: IndexRecord; handle: IndexHandle; scope: RateScope }> {
     const record = await resolveLiveIndex(control, auth, index);
-    return { record, handle: handleOf(record), scope: { indexId: record.id, indexName: record.name, namespace } };
+    const overrides = await control.rateLimits.forIndex(record.projectId, record.id);
+    return { record, handle: handleOf(record), scope: { indexId: record.id, indexName: record.name, namespace, overrides } };
   }
 
   function meter(record: IndexRecord, units: { readUnits?: number; writeUnits?: number }): void {

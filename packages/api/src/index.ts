@@ -27,7 +27,18 @@ export {
   type CallerDescription,
   type UsageReport,
 } from './admin-service.ts';
-export { DEFAULT_RATE_LIMITS, NO_RATE_LIMITS, RateLimiter, type RateLimits, type RateLimitName, type RateScope } from './rate-limits.ts';
+export {
+  DEFAULT_RATE_LIMITS,
+  PINECONE_RATE_LIMITS,
+  NO_RATE_LIMITS,
+  RATE_LIMIT_NAMES,
+  RateLimiter,
+  rateLimitOverridesSchema,
+  type RateLimits,
+  type RateLimitName,
+  type RateLimitOverrides,
+  type RateScope,
+} from './rate-limits.ts';
 export { UNIT_RULES, fetchReadUnits, queryReadUnits, recordBytes, writeUnits } from './units.ts';
 export { apiKeyFromHeaders, assertAdmin, assertCanWrite, type AuthContext, type Role, type HeaderBag } from './auth.ts';
 export {

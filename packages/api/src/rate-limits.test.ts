@@ -1,13 +1,43 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceExhaustedError } from '@conifer/core';
-import { DEFAULT_RATE_LIMITS, NO_RATE_LIMITS, RateLimiter } from './rate-limits.ts';
+import { NO_RATE_LIMITS, PINECONE_RATE_LIMITS, RateLimiter, rateLimitOverridesSchema } from './rate-limits.ts';
 
 const docs = (namespace?: string) => ({ indexId: 'idx_1', indexName: 'docs', namespace });
 
 describe('RateLimiter', () => {
-  it('has Pinecone’s serverless limits as defaults', () => {
-    expect(new RateLimiter().limits).toEqual(DEFAULT_RATE_LIMITS);
-    expect(DEFAULT_RATE_LIMITS).toMatchObject({ queryPerNamespace: 100, queryReadUnitsPerIndex: 2000, fetchPerIndex: 100, listPerIndex: 200 });
+  it('has every limit off by default; Pinecone’s serverless limits are there to turn on', () => {
+    expect(new RateLimiter().limits).toEqual(NO_RATE_LIMITS);
+    const limiter = new RateLimiter({}, () => 0);
+    for (let i = 0; i < 10_000; i++) limiter.take('queryPerNamespace', docs());
+    expect(PINECONE_RATE_LIMITS).toMatchObject({ queryPerNamespace: 100, queryReadUnitsPerIndex: 2000, fetchPerIndex: 100, listPerIndex: 200 });
+  });
+
+  it('applies a scope’s overrides over the node’s limits, both ways, and follows a change of override', () => {
+    const limiter = new RateLimiter({ queryPerNamespace: 2 }, () => 0);
+    const tenant = { ...docs('t'), overrides: { queryPerNamespace: 5 } };
+    for (let i = 0; i < 5; i++) limiter.take('queryPerNamespace', tenant);
+    expect(() => limiter.take('queryPerNamespace', tenant)).toThrow('query is limited to 5 requests per second per namespace');
+    // An override of 0 lifts the node's limit for that scope only.
+    const unlimited = { ...docs('u'), overrides: { queryPerNamespace: 0 } };
+    for (let i = 0; i < 100; i++) limiter.take('queryPerNamespace', unlimited);
+    limiter.take('queryPerNamespace', docs('n'));
+    limiter.take('queryPerNamespace', docs('n'));
+    expect(() => limiter.take('queryPerNamespace', docs('n'))).toThrow('limited to 2 requests');
+    // An override set on a node that has the limit off turns it on for that scope.
+    const off = new RateLimiter({}, () => 0);
+    off.take('fetchPerIndex', { ...docs(), overrides: { fetchPerIndex: 1 } });
+    expect(() => off.take('fetchPerIndex', { ...docs(), overrides: { fetchPerIndex: 1 } })).toThrow('fetch is limited to 1');
+    expect(limiter.rateOf('queryPerNamespace', tenant)).toBe(5);
+    expect(limiter.rateOf('queryPerNamespace', {})).toBe(2);
+  });
+
+  it('checks overrides: known names only, numbers >= 0, errors naming the limit', () => {
+    expect(rateLimitOverridesSchema.parse({ queryPerNamespace: 10, fetchPerIndex: 0 })).toEqual({ queryPerNamespace: 10, fetchPerIndex: 0 });
+    const issues = (input: unknown) => rateLimitOverridesSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues({ queryPerNamespace: -1 })).toEqual(['queryPerNamespace: must be a number >= 0 (0 = unlimited)']);
+    expect(issues({ queryPerNamespace: '10' })).toEqual(['queryPerNamespace: must be a number >= 0 (0 = unlimited)']);
+    expect(issues({ queriesPerSecond: 1 })?.[0]).toMatch(/^: unknown rate limit; known: queryPerNamespace, /);
+    expect(issues([1])).toEqual([': must be an object']);
   });
 
   it('allows one second’s worth, then refuses with a message naming the limit, then refills', () => {

@@ -1,48 +1,54 @@
+import { z } from 'zod';
 import { ResourceExhaustedError } from '@conifer/core';
 
 /**
- * Request-rate limits, per second, as Pinecone documents them for serverless indexes
- * (database-limits page). Every limit is enforced on this node with a token bucket that holds one
- * second's worth of tokens; a request that finds its bucket empty fails with
+ * Request-rate limits, per second. Every limit is enforced on this node with a token bucket that
+ * holds one second's worth of tokens; a request that finds its bucket empty fails with
  * `ResourceExhaustedError` (HTTP 429) naming the limit. `0` switches a limit off.
+ *
+ * Off by default: on one's own hardware a limit only throttles one's own load. An operator who
+ * hosts tenants turns them on for the node (`PINECONE_RATE_LIMITS`, or any values), and sets
+ * overrides per project and per index; a request's limit is its index's override, else its
+ * project's, else the node's.
  *
  * With several nodes behind a load balancer each node enforces the limits on its own share of the
  * traffic, so the cluster-wide ceiling is the per-node value times the number of nodes.
  */
 export interface RateLimits {
-  /** Query requests per second per namespace. Default 100. */
+  /** Query requests per second per namespace. Pinecone: 100. */
   queryPerNamespace: number;
-  /** Query read units per second per index (a query is charged after it ran). Default 2000. */
+  /** Query read units per second per index (a query is charged after it ran). Pinecone: 2000. */
   queryReadUnitsPerIndex: number;
-  /** Upsert requests per second per namespace. Default 100. */
+  /** Upsert requests per second per namespace. Pinecone: 100. */
   upsertPerNamespace: number;
-  /** Upsert payload bytes per second per namespace (records as billed, see `units.ts`). Default 50 MB. */
+  /** Upsert payload bytes per second per namespace (records as billed, see `units.ts`). Pinecone: 50 MB. */
   upsertBytesPerNamespace: number;
-  /** Update requests (by id or by filter) per second per namespace. Default 100. */
+  /** Update requests (by id or by filter) per second per namespace. Pinecone: 100. */
   updatePerNamespace: number;
-  /** Updates by metadata filter per second per namespace. Default 5. */
+  /** Updates by metadata filter per second per namespace. Pinecone: 5. */
   updateByFilterPerNamespace: number;
-  /** Updates by metadata filter per second per index. Default 500. */
+  /** Updates by metadata filter per second per index. Pinecone: 500. */
   updateByFilterPerIndex: number;
-  /** Delete requests per second per namespace. Default 100. */
+  /** Delete requests per second per namespace. Pinecone: 100. */
   deletePerNamespace: number;
-  /** Deletes by metadata filter per second per namespace. Default 5. */
+  /** Deletes by metadata filter per second per namespace. Pinecone: 5. */
   deleteByFilterPerNamespace: number;
-  /** Deletes by metadata filter per second per index. Default 500. */
+  /** Deletes by metadata filter per second per index. Pinecone: 500. */
   deleteByFilterPerIndex: number;
-  /** Records deleted (by id) per second per namespace. Default 5000. */
+  /** Records deleted (by id) per second per namespace. Pinecone: 5000. */
   deleteRecordsPerNamespace: number;
-  /** Records deleted (by id) per second per index. Default 5000. */
+  /** Records deleted (by id) per second per index. Pinecone: 5000. */
   deleteRecordsPerIndex: number;
-  /** Fetch and fetch-by-metadata requests per second per index. Default 100. */
+  /** Fetch and fetch-by-metadata requests per second per index. Pinecone: 100. */
   fetchPerIndex: number;
-  /** List requests per second per index. Default 200. */
+  /** List requests per second per index. Pinecone: 200. */
   listPerIndex: number;
-  /** describe_index_stats requests per second per index. Default 100. */
+  /** describe_index_stats requests per second per index. Pinecone: 100. */
   describeIndexStatsPerIndex: number;
 }
 
-export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
+/** Pinecone's serverless limits (its database-limits page): what `CONIFER_RATE_LIMITS=on` applies. */
+export const PINECONE_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
   queryPerNamespace: 100,
   queryReadUnitsPerIndex: 2000,
   upsertPerNamespace: 100,
@@ -60,12 +66,37 @@ export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
   describeIndexStatsPerIndex: 100,
 });
 
-/** Every limit switched off. */
-export const NO_RATE_LIMITS: Readonly<RateLimits> = Object.freeze(
-  Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS).map((k) => [k, 0])) as unknown as RateLimits,
-);
+/** @deprecated Pinecone's values, no longer the node's default; use `PINECONE_RATE_LIMITS`. */
+export const DEFAULT_RATE_LIMITS = PINECONE_RATE_LIMITS;
 
 export type RateLimitName = keyof RateLimits;
+
+/** Every limit's name, in the order of `RateLimits`. */
+export const RATE_LIMIT_NAMES = Object.keys(PINECONE_RATE_LIMITS) as RateLimitName[];
+
+/** Every limit switched off. */
+export const NO_RATE_LIMITS: Readonly<RateLimits> = Object.freeze(Object.fromEntries(RATE_LIMIT_NAMES.map((k) => [k, 0])) as unknown as RateLimits);
+
+/** Overrides of some limits, as a project or an index carries them. */
+export type RateLimitOverrides = Readonly<Partial<RateLimits>>;
+
+/**
+ * Overrides as an operator sends them: known limit names only, each a finite number >= 0
+ * (0 = unlimited). Errors name the limit: `queryPerNamespace: must be a number >= 0`.
+ */
+export const rateLimitOverridesSchema = z.strictObject(
+  Object.fromEntries(
+    RATE_LIMIT_NAMES.map((name) => [
+      name,
+      z
+        .number({ error: 'must be a number >= 0 (0 = unlimited)' })
+        .min(0, { error: 'must be a number >= 0 (0 = unlimited)' })
+        .max(1e12, { error: 'must be at most 1e12' })
+        .optional(),
+    ]),
+  ) as Record<RateLimitName, z.ZodOptional<z.ZodNumber>>,
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown rate limit; known: ${RATE_LIMIT_NAMES.join(', ')}` : 'must be an object') },
+);
 
 /** How messages name each limit: what is limited, and the unit of its rate. */
 const DESCRIPTION: Record<RateLimitName, [what: string, unit: string]> = {
@@ -88,16 +119,20 @@ const DESCRIPTION: Record<RateLimitName, [what: string, unit: string]> = {
 
 const perNamespace = (name: RateLimitName): boolean => DESCRIPTION[name][1].endsWith('namespace');
 
-/** Where a limit applies: one index (by id), optionally one namespace of it. */
+/** Where a limit applies: one index (by id), optionally one namespace of it, and its overrides. */
 export interface RateScope {
   indexId: string;
   indexName: string;
   namespace?: string | undefined;
+  /** The index's overrides merged over its project's; they win over the node's limits. */
+  overrides?: Readonly<Record<string, number>> | undefined;
 }
 
 interface Bucket {
   tokens: number;
   updatedAt: number;
+  /** The rate the bucket was last filled at (what a sweep refills it to). */
+  rate: number;
 }
 
 /** Buckets kept before idle (full) ones are swept. */
@@ -117,24 +152,31 @@ export class RateLimiter {
   readonly #now: () => number;
   readonly #buckets = new Map<string, Bucket>();
 
+  /** `limits`: the node's own; unset ones are off. */
   constructor(limits: Partial<RateLimits> = {}, now: () => number = performance.now.bind(performance)) {
-    this.limits = Object.freeze({ ...DEFAULT_RATE_LIMITS, ...limits });
+    this.limits = Object.freeze({ ...NO_RATE_LIMITS, ...limits });
     this.#now = now;
   }
 
+  /** The limit in force for `scope`: its override, else the node's. */
+  rateOf(name: RateLimitName, scope: Pick<RateScope, 'overrides'>): number {
+    return scope.overrides?.[name] ?? this.limits[name];
+  }
+
   #bucket(name: RateLimitName, scope: RateScope): { bucket: Bucket; rate: number } | undefined {
-    const rate = this.limits[name];
+    const rate = this.rateOf(name, scope);
     if (!(rate > 0)) return undefined;
     const key = `${name}\u0000${scope.indexId}\u0000${perNamespace(name) ? (scope.namespace ?? '') : ''}`;
     const now = this.#now();
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
       if (this.#buckets.size >= SWEEP_THRESHOLD) this.#sweep(now);
-      bucket = { tokens: rate, updatedAt: now };
+      bucket = { tokens: rate, updatedAt: now, rate };
       this.#buckets.set(key, bucket);
     } else {
       bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate);
       bucket.updatedAt = now;
+      bucket.rate = rate;
     }
     return { bucket, rate };
   }
@@ -142,9 +184,7 @@ export class RateLimiter {
   /** Drops buckets that have refilled completely: they hold no state worth keeping. */
   #sweep(now: number): void {
     for (const [key, bucket] of this.#buckets) {
-      const name = key.slice(0, key.indexOf('\u0000')) as RateLimitName;
-      const rate = this.limits[name];
-      if (bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate >= rate) this.#buckets.delete(key);
+      if (bucket.tokens + ((now - bucket.updatedAt) / 1000) * bucket.rate >= bucket.rate) this.#buckets.delete(key);
     }
   }
 

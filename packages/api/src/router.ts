@@ -11,7 +11,7 @@ import {
   upsertSchema,
 } from '@conifer/core';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, usageQuerySchema } from './admin-service.ts';
+import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, rateLimitScopeSchema, setRateLimitsSchema, usageQuerySchema } from './admin-service.ts';
 import { listNamespacesSchema, updateRequestSchema } from './data-service.ts';
 import { createIndexRequestSchema } from './index-service.ts';
 import { createCallerFactory, protectedProcedure as p, router } from './trpc.ts';
@@ -59,6 +59,10 @@ export function createAppRouter() {
     }),
     usage: router({
       get: p.input(usageQuerySchema).query(({ ctx, input }) => ctx.services.usage(ctx.auth, input)),
+    }),
+    rateLimits: router({
+      get: p.input(rateLimitScopeSchema).query(({ ctx, input }) => ctx.services.rateLimits(ctx.auth, input)),
+      set: p.input(setRateLimitsSchema).mutation(({ ctx, input }) => ctx.services.setRateLimits(ctx.auth, input)),
     }),
   });
 }

@@ -22,7 +22,7 @@ export interface Services extends IndexService, DataService, AdminService {
 export interface ServiceDeps {
   control: ControlPlane;
   data: DataPlane;
-  /** Overrides of `DEFAULT_RATE_LIMITS` (0 switches a limit off). */
+  /** The node's own rate limits; unset ones are off (see `RateLimits`). */
   rateLimits?: Partial<RateLimits> | undefined;
   /** Project whose admin keys may create projects (the bootstrapped one). None: nobody may. */
   operatorProjectId?: string | undefined;
@@ -43,6 +43,6 @@ export function createServices(deps: ServiceDeps): Services {
     limiter,
     ...createIndexService(deps),
     ...createDataService({ ...deps, limiter }),
-    ...createAdminService(deps),
+    ...createAdminService({ ...deps, limiter }),
   };
 }

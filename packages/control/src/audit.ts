@@ -11,6 +11,8 @@ export const AUDIT_ACTIONS = {
   indexCreate: 'index.create',
   indexConfigure: 'index.configure',
   indexDelete: 'index.delete',
+  projectRateLimits: 'project.rate_limits',
+  indexRateLimits: 'index.rate_limits',
 } as const;
 
 export interface AuditEntry {

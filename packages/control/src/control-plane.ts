@@ -7,6 +7,7 @@ import { openDatabase } from './database.ts';
 import { createIndexStore, type IndexStore } from './indexes.ts';
 import { migrateToLatest } from './migrate.ts';
 import { createProjectStore, type ProjectStore } from './projects.ts';
+import { createRateLimitOverrideStore, type RateLimitOverrideStore } from './rate-limit-overrides.ts';
 import { createUsageMeter, type UsageMeter } from './usage.ts';
 import type { AuditEvent, AuthContext } from './types.ts';
 
@@ -42,6 +43,8 @@ export interface ControlPlane {
   readonly projects: ProjectStore;
   readonly keys: KeyStore;
   readonly indexes: IndexStore;
+  /** Rate-limit overrides of projects and indexes (an operator's, for tenants). */
+  readonly rateLimits: RateLimitOverrideStore;
   /** Read/write units per index per day, buffered in memory and flushed in the background. */
   readonly usage: UsageMeter;
   /**
@@ -88,6 +91,7 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
     projects: createProjectStore(db),
     keys: createKeyStore(db, (hash) => authenticator.invalidate(hash)),
     indexes: createIndexStore(db, { cacheTtlMs: config.indexCacheTtlMs, now }),
+    rateLimits: createRateLimitOverrideStore(db, { cacheTtlMs: config.indexCacheTtlMs, now }),
     usage,
     audit: (projectId, actorKeyId, action, target) => recordAudit(db, { projectId, actorKeyId, action, target }),
     recentAudit: (projectId, limit = 50) => recentAudit(db, projectId, limit),

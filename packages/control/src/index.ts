@@ -4,6 +4,7 @@ export { DEFAULT_PROJECT_NAME, type BootstrapOptions, type BootstrapResult } fro
 export type { ProjectStore } from './projects.ts';
 export type { KeyStore } from './api-keys.ts';
 export type { IndexStore } from './indexes.ts';
+export type { RateLimitOverrideStore, RateLimitOverrides } from './rate-limit-overrides.ts';
 export { DeletionProtectedError } from './errors.ts';
 export { MAX_USAGE_DAYS, DEFAULT_USAGE_DAYS, utcDay, type UsageMeter } from './usage.ts';
 export { AUDIT_ACTIONS } from './audit.ts';

@@ -19,10 +19,14 @@ export interface Database {
 /** A timestamp the database fills in (`default now()`), never updated afterwards. */
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 
+/** jsonb rate-limit overrides (limit name → per second); written as a JSON string. */
+type RateLimitsColumn = ColumnType<Record<string, number>, string | undefined, string>;
+
 export interface ProjectsTable {
   id: string;
   name: string;
   created_at: CreatedAt;
+  rate_limits: RateLimitsColumn;
 }
 
 /** API keys. The plaintext key is never stored: only its sha256 and its first 8 characters. */
@@ -54,6 +58,7 @@ export interface IndexesTable {
   cloud: ColumnType<string, string | undefined, string>;
   /** `spec.serverless.region` as the client gave it (a label; default 'us-east-1'). */
   region: ColumnType<string, string | undefined, string>;
+  rate_limits: RateLimitsColumn;
   created_at: CreatedAt;
   /** Set by `finishDelete`; a deleted row no longer holds its name. */
   deleted_at: Date | null;
