@@ -23,8 +23,11 @@ export {
   apiKeyRefSchema,
   createApiKeySchema,
   createProjectSchema,
+  rateLimitScopeSchema,
+  setRateLimitsSchema,
   usageQuerySchema,
   type CallerDescription,
+  type RateLimitsView,
   type UsageReport,
 } from './admin-service.ts';
 export {

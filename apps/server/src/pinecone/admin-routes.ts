@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, usageQuerySchema, type Services } from '@conifer/api';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, rateLimitOverridesSchema, rateLimitScopeSchema, usageQuerySchema, type Services } from '@conifer/api';
 import { parseWith, useControlPlaneErrors } from './errors.ts';
 import { acceptJsonBodies, authOf, bodyOf, queryParam, requireApiKey } from './plugin-support.ts';
 
@@ -7,10 +7,11 @@ import { acceptJsonBodies, authOf, bodyOf, queryParam, requireApiKey } from './p
 export const ADMIN_PREFIX = '/admin';
 
 /**
- * Conifer's administration API (not part of Pinecone's): projects, API keys and usage, over the
- * same services as the tRPC procedures `projects.*`, `keys.*` and `usage.get`, with the same
- * camelCase JSON. Keys and usage belong to the caller's project and need an admin key; creating
- * projects needs an admin key of the operator project. Errors use the control-plane shape.
+ * Conifer's administration API (not part of Pinecone's): projects, API keys, usage and rate
+ * limits, over the same services as the tRPC procedures `projects.*`, `keys.*`, `usage.get` and
+ * `rateLimits.*`, with the same camelCase JSON. Keys and usage belong to the caller's project and
+ * need an admin key; creating projects and setting rate limits need an admin key of the operator
+ * project. Errors use the control-plane shape.
  */
 export function registerAdmin(app: FastifyInstance, options: { services: Services }): void {
   const { services } = options;
@@ -48,4 +49,20 @@ export function registerAdmin(app: FastifyInstance, options: { services: Service
     });
     return services.usage(authOf(request), input);
   });
+
+  // Rate limits of a project (`/projects/{id}/rate-limits`) or of one of its indexes
+  // (`/projects/{id}/indexes/{name}/rate-limits`); PUT replaces the overrides with its body.
+  const scopeOf = (request: FastifyRequest) => {
+    const { projectId, indexName } = request.params as { projectId: string; indexName?: string };
+    return parseWith(rateLimitScopeSchema, { projectId, ...(indexName === undefined ? {} : { index: indexName }) });
+  };
+  const readLimits = async (request: FastifyRequest) => services.rateLimits(authOf(request), scopeOf(request));
+  const replaceLimits = async (request: FastifyRequest) => {
+    const scope = scopeOf(request);
+    return services.setRateLimits(authOf(request), { ...scope, limits: parseWith(rateLimitOverridesSchema, bodyOf(request)) });
+  };
+  app.get('/projects/:projectId/rate-limits', readLimits);
+  app.put('/projects/:projectId/rate-limits', replaceLimits);
+  app.get('/projects/:projectId/indexes/:indexName/rate-limits', readLimits);
+  app.put('/projects/:projectId/indexes/:indexName/rate-limits', replaceLimits);
 }
