@@ -95,7 +95,7 @@ describe('Conifer requests', () => {
     ]);
   });
 
-  it('manages projects, API keys and usage', async () => {
+  it('manages projects, API keys, usage and rate limits', async () => {
     const { client, sent } = fakeClient(() => ok({}));
     await client.whoami();
     await client.listProjects();
@@ -104,6 +104,8 @@ describe('Conifer requests', () => {
     await client.createApiKey({ name: 'ci', role: 'read-only' });
     await client.revokeApiKey('key_1');
     await client.usage({ from: '2026-11-01', index: 'docs' });
+    await client.rateLimits();
+    await client.setRateLimits({ projectId: 'prj_1', index: 'docs', limits: { queryPerNamespace: 5 } });
     expect(sent.map((s) => [s.url.split('/trpc/')[1], s.body])).toEqual([
       ['projects.current', undefined],
       ['projects.list', undefined],
@@ -112,6 +114,8 @@ describe('Conifer requests', () => {
       ['keys.create', { name: 'ci', role: 'read-only' }],
       ['keys.revoke', { id: 'key_1' }],
       ['usage.get', { from: '2026-11-01', index: 'docs' }],
+      ['rateLimits.get', {}],
+      ['rateLimits.set', { projectId: 'prj_1', index: 'docs', limits: { queryPerNamespace: 5 } }],
     ]);
   });
 

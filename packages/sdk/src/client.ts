@@ -12,6 +12,9 @@ import type {
   IndexDescription,
   IndexList,
   ProjectList,
+  RateLimitScope,
+  RateLimitsView,
+  SetRateLimitsOptions,
   UsageOptions,
   UsageReport,
 } from './types.ts';
@@ -147,6 +150,27 @@ export class Conifer {
    */
   usage(options: UsageOptions = {}): Promise<UsageReport> {
     return this.#transport.call((api) => api.usage.get.query(options));
+  }
+
+  /**
+   * The rate limits of a project (default: this key's) or of one of its indexes: the node's own,
+   * the project's and the index's overrides, and what applies (`0` = unlimited). Admin keys of the
+   * project, or operator admin keys for any project.
+   *
+   * @example const { effective } = await client.rateLimits({ index: 'docs' }); effective.queryPerNamespace;
+   */
+  rateLimits(scope: RateLimitScope = {}): Promise<RateLimitsView> {
+    return this.#transport.call((api) => api.rateLimits.get.query(scope));
+  }
+
+  /**
+   * Replaces the rate-limit overrides of a project or one of its indexes (`limits: {}` removes
+   * them). Operator admin keys only: a tenant does not set its own limits.
+   *
+   * @example await client.setRateLimits({ projectId: tenant.id, limits: { queryPerNamespace: 50 } });
+   */
+  setRateLimits(options: SetRateLimitsOptions): Promise<RateLimitsView> {
+    return this.#transport.call((api) => api.rateLimits.set.mutate(options));
   }
 
   /**

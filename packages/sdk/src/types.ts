@@ -51,3 +51,6 @@ export type CreateApiKeyOptions = RouterInputs['keys']['create'];
 export type CreatedApiKey = RouterOutputs['keys']['create'];
 export type UsageOptions = RouterInputs['usage']['get'];
 export type UsageReport = RouterOutputs['usage']['get'];
+export type RateLimitScope = RouterInputs['rateLimits']['get'];
+export type SetRateLimitsOptions = RouterInputs['rateLimits']['set'];
+export type RateLimitsView = RouterOutputs['rateLimits']['get'];

@@ -70,6 +70,12 @@ describe('rate limits over REST, on a server started with the defaults', () => {
     // `{}` removes the overrides.
     await call('PUT', `${url}/admin/projects/${project.id}/rate-limits`, operator, {});
     expect((await call('GET', `${url}/admin/projects/${project.id}/rate-limits`, tenant)).body.projectOverrides).toEqual({});
+
+    // The same through the TypeScript SDK.
+    const sdk = running().client;
+    expect((await sdk.setRateLimits({ projectId: project.id, index: 'docs', limits: { listPerIndex: 4 } })).effective.listPerIndex).toBe(4);
+    expect(await running().clientWithKey(tenant).rateLimits({ index: 'docs' })).toMatchObject({ indexOverrides: { listPerIndex: 4 } });
+    await expect(running().clientWithKey(tenant).setRateLimits({ limits: {} })).rejects.toThrow(/operator project/);
   });
 });
 
