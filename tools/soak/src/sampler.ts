@@ -1,0 +1,111 @@
+/**
+ * Samples of the server process (resident memory, open file descriptors; Linux /proc) every few
+ * seconds, and of what is stored (objects under the run's prefix, the data directory) less often:
+ * listing a bucket costs more than reading /proc.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { directorySize, type RunningBackend } from './backends.ts';
+import type { ServerController } from './server.ts';
+
+export interface ResourceSample {
+  /** Seconds since the run started. */
+  t: number;
+  /** Server generation the sample is of. */
+  epoch: number;
+  rssBytes: number;
+  fds: number;
+  /** Resident memory of the emulator's processes, when it runs as local processes. */
+  emulatorRssBytes?: number;
+}
+
+export interface StorageSample {
+  t: number;
+  objects: number;
+  objectBytes: number;
+  /** The server's data directory (embedded database; for cloud backends also the slab cache). */
+  dataDirBytes: number;
+}
+
+/** Resident set size of a process in bytes, or undefined when it is gone. */
+export async function processRss(pid: number): Promise<number | undefined> {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function openFds(pid: number): Promise<number | undefined> {
+  try {
+    return (await readdir(`/proc/${pid}/fd`)).length;
+  } catch {
+    return undefined;
+  }
+}
+
+export class Sampler {
+  readonly resources: ResourceSample[] = [];
+  readonly storage: StorageSample[] = [];
+  readonly #server: ServerController;
+  readonly #backend: RunningBackend;
+  readonly #dataDir: string;
+  readonly #clock: () => number;
+  readonly #everyMs: number;
+  readonly #storageEvery: number;
+  #timer: NodeJS.Timeout | undefined;
+  #ticks = 0;
+  #busy: Promise<void> = Promise.resolve();
+  #storageBusy = false;
+
+  constructor(options: { server: ServerController; backend: RunningBackend; dataDir: string; clock: () => number; everyMs: number; storageEveryMs: number }) {
+    this.#server = options.server;
+    this.#backend = options.backend;
+    this.#dataDir = options.dataDir;
+    this.#clock = options.clock;
+    this.#everyMs = options.everyMs;
+    this.#storageEvery = Math.max(1, Math.round(options.storageEveryMs / options.everyMs));
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.#busy = this.#tick();
+    }, this.#everyMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#busy;
+  }
+
+  async #tick(): Promise<void> {
+    const tick = this.#ticks++;
+    const pid = this.#server.pid;
+    const epoch = this.#server.generation;
+    if (pid !== undefined) {
+      const t = this.#clock();
+      const [rss, fds] = await Promise.all([processRss(pid), openFds(pid)]);
+      // A sample is kept only if the same server was up before and after it: a restart in between mixes processes.
+      if (rss !== undefined && fds !== undefined && this.#server.pid === pid && this.#server.generation === epoch) {
+        const emulator = await this.#emulatorRss();
+        this.resources.push({ t, epoch, rssBytes: rss, fds, ...(emulator !== undefined ? { emulatorRssBytes: emulator } : {}) });
+      }
+    }
+    if (tick % this.#storageEvery === 0 && !this.#storageBusy) {
+      this.#storageBusy = true;
+      const t = this.#clock();
+      void Promise.all([this.#backend.storedSize(), directorySize(this.#dataDir)])
+        .then(([stored, dataDir]) => {
+          this.storage.push({ t, objects: stored.objects, objectBytes: stored.bytes, dataDirBytes: dataDir.bytes });
+        })
+        .catch(() => undefined)
+        .finally(() => (this.#storageBusy = false));
+    }
+  }
+
+  async #emulatorRss(): Promise<number | undefined> {
+    if (this.#backend.pids.length === 0) return undefined;
+    const values = await Promise.all(this.#backend.pids.map(processRss));
+    return values.some((v) => v === undefined) ? undefined : values.reduce((a, b) => a! + b!, 0);
+  }
+}
