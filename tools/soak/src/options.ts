@@ -7,7 +7,7 @@
  *   --seed S               seed of every random choice (default 1)
  *   --out PATH             result JSON (default tools/soak/results/<backend>.json)
  *   --restart-every A-B    seconds between restarts, drawn uniformly (default 60-180)
- *   --steady-fraction F    the last F of the run has no restarts, for the memory trend (default 0.33)
+ *   --steady-fraction F    the last F of the run has no restarts, for the memory trend (default 0.4)
  *   --no-docs              do not rewrite the soak section of docs/benchmarks.md
  *   --keep                 keep the run's directory (server log, data) even when the run passes
  *                          (a failed run always keeps it)
@@ -36,7 +36,7 @@ export interface SoakOptions {
   command: string;
 }
 
-export const DEFAULTS = { minutes: 5, backend: 'local', clients: 6, seed: 1, restartEvery: '60-180', steadyFraction: 0.33 } as const;
+export const DEFAULTS = { minutes: 5, backend: 'local', clients: 6, seed: 1, restartEvery: '60-180', steadyFraction: 0.4 } as const;
 
 export class UsageError extends Error {}
 

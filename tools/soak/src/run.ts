@@ -39,7 +39,7 @@ const PASSED_THROUGH = /^CONIFER_(MEMTABLE_|COMPACTION_|GC_|INDEX_|LOG_LEVEL$)/;
 /** What a process needs from the environment to run at all. */
 const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'LD_LIBRARY_PATH', 'TZ'];
 
-const RSS_TREND: TrendOptions = { unit: 'MiB', floorPerMin: 1, warmupS: 30, minFitS: 60, minSamples: 20, phaseWindowS: 30 };
+const RSS_TREND: TrendOptions = { unit: 'MiB', floorPerMin: 1, warmupS: 30, minFitS: 120, minSamples: 20, phaseWindowS: 30 };
 const FD_TREND: TrendOptions = { ...RSS_TREND, unit: 'fds', floorPerMin: 0.5 };
 
 export interface FinalCheckContext {

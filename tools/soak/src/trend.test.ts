@@ -2,7 +2,7 @@ import { mulberry32 } from '@conifer/core';
 import { describe, expect, it } from 'vitest';
 import { computeTrend, fitLine, median, type Sample, type TrendOptions } from './trend.ts';
 
-const RSS: TrendOptions = { unit: 'MiB', floorPerMin: 1, warmupS: 30, minFitS: 60, minSamples: 20, phaseWindowS: 30 };
+const RSS: TrendOptions = { unit: 'MiB', floorPerMin: 1, warmupS: 30, minFitS: 120, minSamples: 20, phaseWindowS: 30 };
 
 /**
  * A synthetic run sampled every 2 s: restarts at `restarts` (s), then a restart-free tail until

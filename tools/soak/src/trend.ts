@@ -4,13 +4,13 @@
  *
  * 1. Within the steady epoch: the run's last stretch has no restarts (the final `steadyFraction` of
  *    it). After a warm-up (the larger of `warmupS` and a fifth of the epoch) a least-squares line is
- *    fitted to the samples. Its 95% interval uses the residuals' standard error, widened for their
- *    lag-1 autocorrelation (effective sample size n·(1−ρ)/(1+ρ)): consecutive samples of a process's
- *    memory are far from independent.
+ *    fitted to the samples (at least `minFitS` of them). Its 95% interval uses the residuals'
+ *    standard error and Student's t with the effective sample size n·(1−ρ)/(1+ρ), ρ the residuals'
+ *    lag-1 autocorrelation: consecutive samples of a process's memory are far from independent.
  * 2. Across epochs, at the same phase: for every epoch long enough, the median of its samples
  *    between `warmupS` and `warmupS + phaseWindowS` after its start; a least-squares line through
- *    those medians against the epochs' start times (needs 3 epochs). This catches growth that
- *    survives restarts (state the server reloads at every start).
+ *    those medians against the epochs' start times (needs 3 epochs; Student's t interval). This
+ *    catches growth that survives restarts (state the server reloads at every start).
  *
  * The verdict is "growth of X/min" when either slope exceeds `floorPerMin` and its 95% interval
  * lies above zero; "no growth trend" when the views that have enough data show neither; and
@@ -82,14 +82,23 @@ export function fitLine(xs: readonly number[], ys: readonly number[], autocorrel
   const sse = residuals.reduce((a, r) => a + r * r, 0);
   if (n <= 2) return { slope, ci: Infinity };
   let se = Math.sqrt(sse / (n - 2) / sxx);
+  let df = n - 2;
   if (autocorrelated && sse > 0) {
     let lag = 0;
     for (let i = 1; i < n; i++) lag += residuals[i]! * residuals[i - 1]!;
     const rho = Math.min(0.99, Math.max(0, lag / sse));
     const nEff = Math.max(3, (n * (1 - rho)) / (1 + rho));
-    se *= Math.sqrt((n - 2) / Math.max(1, nEff - 2));
+    se *= Math.sqrt((n - 2) / (nEff - 2));
+    df = nEff - 2;
   }
-  return { slope, ci: 1.96 * se };
+  return { slope, ci: tQuantile975(df) * se };
+}
+
+/** Student's t 97.5% quantile (two-sided 95%) for `df` degrees of freedom, rounded down to a whole df. */
+export function tQuantile975(df: number): number {
+  const table = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05, 2.05, 2.05, 2.04];
+  const whole = Math.max(1, Math.floor(df));
+  return whole <= table.length ? table[whole - 1]! : 1.96;
 }
 
 /**
@@ -169,8 +178,8 @@ export function median(values: readonly number[]): number {
 /** How the verdict is computed, in one paragraph for results and docs. */
 export const TREND_METHOD =
   'Restarts reset memory, so there is no slope over the whole run. (1) Steady epoch: the last part of the run has no restarts; ' +
-  'after a warm-up (30 s or a fifth of the epoch, whichever is longer) a least-squares line is fitted to the samples, with a 95% ' +
-  'interval from the residuals widened for their lag-1 autocorrelation. (2) Across epochs: the median of each epoch\'s samples ' +
-  '30–60 s after its start, against the epochs\' start times (least squares, at least 3 epochs), which catches growth that survives ' +
-  'restarts. Verdict "growth of X/min" when a slope exceeds the floor (RSS 1 MiB/min, fds 0.5/min) and its interval lies above zero; ' +
+  'after a warm-up (30 s or a fifth of the epoch, whichever is longer) a least-squares line is fitted to at least 2 minutes of ' +
+  'samples, with a 95% interval from the residuals (Student\'s t, effective sample size reduced for their lag-1 autocorrelation). ' +
+  '(2) Across epochs: the median of each epoch\'s samples 30–60 s after its start, against the epochs\' start times (least squares, ' +
+  'at least 3 epochs), which catches growth that survives restarts. Verdict "growth of X/min" when a slope exceeds the floor (RSS 1 MiB/min, fds 0.5/min) and its interval lies above zero; ' +
   '"no growth trend" otherwise; "insufficient data" when neither view has enough samples.';
