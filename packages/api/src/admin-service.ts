@@ -19,18 +19,28 @@ export const createApiKeySchema = z.object({
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).default('read-write'),
 });
 
-export const apiKeyRefSchema = z.object({ id: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(64, { error: 'must be at most 64 characters' }) });
+export const apiKeyRefSchema = z.object({
+  // Looked up in the control database: a NUL there was a 500.
+  id: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(64, { error: 'must be at most 64 characters' }).refine(isStorableText, { error: STORABLE_TEXT_MESSAGE }),
+});
 
 const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date YYYY-MM-DD' });
 export const usageQuerySchema = z.object({
   from: daySchema.optional(),
   to: daySchema.optional(),
-  index: z.string().max(45, { error: 'must be at most 45 characters' }).optional(),
+  // An index name (a NUL, looked up in the control database, was a 500).
+  index: indexNameSchema.optional(),
 });
 
 /** Whose rate limits: a project (default: the caller's), or one index of it. */
 export const rateLimitScopeSchema = z.object({
-  projectId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(64, { error: 'must be at most 64 characters' }).optional(),
+  projectId: z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(64, { error: 'must be at most 64 characters' })
+    // Looked up in the control database: a NUL there was a 500.
+    .refine(isStorableText, { error: STORABLE_TEXT_MESSAGE })
+    .optional(),
   index: indexNameSchema.optional(),
 });
 

@@ -37,7 +37,7 @@ export function registerAdmin(app: FastifyInstance, options: { services: Service
 
   app.delete('/api-keys/:id', async (request) => {
     const { id } = request.params as { id: string };
-    return services.revokeApiKey(authOf(request), parseWith(apiKeyRefSchema, { id }));
+    return services.revokeApiKey(authOf(request), parseWith(apiKeyRefSchema, { id }, { id: 'keyId' }));
   });
 
   app.get('/usage', async (request) => {

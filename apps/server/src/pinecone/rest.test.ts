@@ -281,6 +281,16 @@ describe('Pinecone REST API', () => {
       expect((await call('POST', `${host}/namespaces`, { body: { name: ' padded ' } })).status).toBe(201);
     });
 
+    it('refuses ids and names the control database cannot hold, naming them (each was a 500)', async () => {
+      const { url } = running();
+      expect(await call('DELETE', `${url}/admin/api-keys/%00`)).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_ARGUMENT', message: 'keyId: must be valid Unicode without NUL characters' } },
+      });
+      expect((await call('GET', `${url}/admin/usage?index=%00`)).body.error.message).toMatch(/^index: must consist of lowercase alphanumeric/);
+      expect((await call('GET', `${url}/admin/projects/%00/rate-limits`)).body.error.message).toBe('projectId: must be valid Unicode without NUL characters');
+    });
+
     it('refuses an empty limit or date in the query string instead of reading it as absent', async () => {
       const { url } = running();
       const { host } = await createIndex(uniqueIndexName('empty'));
