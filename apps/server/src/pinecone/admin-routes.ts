@@ -45,7 +45,7 @@ export function registerAdmin(app: FastifyInstance, options: { services: Service
       // An empty `?from=` is not a date: refused, like any other that is not.
       from: queryParam(request, 'from'),
       to: queryParam(request, 'to'),
-      index: queryParam(request, 'index') || undefined,
+      index: queryParam(request, 'index'),
     });
     return services.usage(authOf(request), input);
   });

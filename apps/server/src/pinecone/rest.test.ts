@@ -298,7 +298,7 @@ describe('Pinecone REST API', () => {
         expect(await call('GET', `${host}${path}`)).toMatchObject({ status: 400, body: { code: 3, message: 'limit: must be an integer' } });
       }
       expect((await call('GET', `${url}/admin/usage?to=`)).body.error.message).toBe('to: must be a date YYYY-MM-DD');
-      expect((await call('GET', `${url}/admin/usage?index=`)).status).toBe(200);
+      expect((await call('GET', `${url}/admin/usage?index=`)).body.error.message).toMatch(/^index: must be 1–45 characters/);
     });
 
     it('accepts back every value a fetch returns, the largest float32 included', async () => {
