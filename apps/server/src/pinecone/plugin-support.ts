@@ -26,15 +26,16 @@ export function authOf(request: FastifyRequest): AuthContext {
 
 /**
  * JSON bodies for the Pinecone faces: an empty body reads as `{}` (some clients send a JSON
- * content type on bodiless DELETEs), and a body sent without a JSON content type (`curl -d`
- * defaults to form encoding) is still read as JSON. `JSON.parse` defines `__proto__` as an
- * ordinary own key, so metadata may use it without touching any prototype.
+ * content type on bodiless DELETEs) — empty, not blank: whitespace alone is not JSON — and a
+ * body sent without a JSON content type (`curl -d` defaults to form encoding) is still read as
+ * JSON. `JSON.parse` defines `__proto__` as an ordinary own key, so metadata may use it without
+ * touching any prototype.
  */
 export function acceptJsonBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') {
+    if (text === '') {
       done(null, {});
       return;
     }

@@ -321,8 +321,10 @@ describe('Pinecone REST API', () => {
         status: 400,
         body: { error: { code: 'INVALID_ARGUMENT', message: 'request body must be a JSON object' } },
       });
-      // No body at all still reads as {}.
+      // Whitespace is not JSON either; no body at all still reads as {}.
+      expect(await call('POST', `${host}/describe_index_stats`, { raw: '\r\n', headers: json })).toMatchObject({ status: 400, body: { code: 3, message: expect.stringMatching(/^malformed JSON in request body/) } });
       expect((await call('POST', `${host}/describe_index_stats`)).status).toBe(200);
+      expect((await call('POST', `${host}/describe_index_stats`, { raw: '', headers: json })).status).toBe(200);
     });
 
     it('fetches as many ids of the longest length as the limits allow, all in the URL', async () => {
