@@ -1,5 +1,5 @@
-import { LIMITS } from '@conifer/core';
-import { DEFAULT_RATE_LIMITS } from '@conifer/api';
+import { FLOAT32_OVERFLOW, LIMITS } from '@conifer/core';
+import { DEFAULT_RATE_LIMITS, RATE_LIMIT_NAMES } from '@conifer/api';
 
 /**
  * The OpenAPI 3.1 document of Conifer's REST surface: the Pinecone-compatible control and data
@@ -35,12 +35,19 @@ const dataErrorResponses: Record<string, [name: string, description: string]> = 
   '429': ['DataTooManyRequests', 'Rate limit exceeded'],
   '500': ['DataInternal', 'Internal error'],
 };
+/**
+ * 431 comes from Node's HTTP parser, before any route runs, so it has Fastify's shape rather than
+ * either plane's: a request line and headers over `MAX_HEADER_BYTES` (apps/server/src/http.ts),
+ * which the largest fetch the limits allow fits.
+ */
+const headersTooLarge = { '431': responseRef('HeadersTooLarge') };
 const refs = (table: Record<string, [string, string]>) => Object.fromEntries(Object.entries(table).map(([status, [name]]) => [status, responseRef(name)]));
-const controlErrors = refs(controlErrorResponses);
-const dataErrors = refs(dataErrorResponses);
+const controlErrors = { ...refs(controlErrorResponses), ...headersTooLarge };
+const dataErrors = { ...refs(dataErrorResponses), ...headersTooLarge };
 const sharedResponses = {
   ...Object.fromEntries(Object.values(controlErrorResponses).map(([name, description]) => [name, ok(description, ref('ErrorResponse'))])),
   ...Object.fromEntries(Object.values(dataErrorResponses).map(([name, description]) => [name, ok(description, ref('RpcStatus'))])),
+  HeadersTooLarge: ok('Request line and headers too large (answered by the HTTP parser, before routing)', ref('HttpParserError')),
 };
 
 const lsnHeader = {
@@ -52,6 +59,21 @@ const indexParams = [
   { name: 'projectId', in: 'path', required: true, description: 'Project of the index (part of its `host`).', schema: { type: 'string' } },
   { name: 'indexName', in: 'path', required: true, schema: { type: 'string' } },
 ];
+
+/** Record ids: ASCII without NUL (Pinecone's rule). */
+const recordId: Schema = { type: 'string', minLength: LIMITS.minIdLength, maxLength: LIMITS.maxIdLength, pattern: '^[\\u0001-\\u007f]*$' };
+/**
+ * Namespace names: printable ASCII and not only spaces (Pinecone's rule); `""` and `"__default__"`
+ * name the default namespace where a namespace may be omitted.
+ */
+const namespaceName: Schema = {
+  type: 'string',
+  maxLength: LIMITS.maxNamespaceLength,
+  pattern: '^(|[ -~]*[!-~][ -~]*)$',
+  description: 'Printable ASCII, not only spaces; `""` or `"__default__"` is the default namespace.',
+};
+const newNamespaceName: Schema = { type: 'string', minLength: 1, maxLength: LIMITS.maxNamespaceLength, pattern: '^[ -~]*[!-~][ -~]*$', description: 'Printable ASCII, not only spaces.' };
+const namespacePath = { name: 'namespace', in: 'path', required: true, schema: { ...newNamespaceName, description: 'The namespace; `__default__` is the default one.' } };
 const query = (name: string, schema: Schema, description?: string, extra: Schema = {}) => ({
   name,
   in: 'query',
@@ -59,7 +81,9 @@ const query = (name: string, schema: Schema, description?: string, extra: Schema
   ...(description ? { description } : {}),
   ...extra,
 });
-const namespaceQuery = query('namespace', { type: 'string' }, 'Namespace; `""` or `"__default__"` is the default namespace.');
+const namespaceQuery = query('namespace', namespaceName, 'Namespace; `""` or `"__default__"` is the default namespace.');
+/** Page tokens are opaque: only a `pagination.next` of an earlier page is accepted. */
+const paginationToken: Schema = { type: 'string', maxLength: 2048, description: 'The `pagination.next` of the previous page.' };
 
 function dataOp(operationId: string, summary: string, spec: Schema): Schema {
   return { operationId, summary, tags: ['Data plane'], parameters: indexParams, ...spec, responses: { ...(spec.responses as Schema), ...dataErrors } };
@@ -69,21 +93,56 @@ function controlOp(operationId: string, summary: string, spec: Schema, tag = 'Co
   return { operationId, summary, tags: [tag], ...spec, responses: { ...(spec.responses as Schema), ...controlErrors } };
 }
 
+/**
+ * A JSON number a double can hold: larger ones parse to Infinity and are refused. No `maximum`:
+ * the exact bound (2^1024 − 2^970, which rounds up) is not a double, and any double below it would
+ * refuse numbers the server reads as finite.
+ */
+const finiteNumber: Schema = { type: 'number', description: 'Finite as a double (magnitude below about 1.8e308).' };
+/** A number that stays finite as a float32 (3.4028235e38, the largest float32 as written back, included). */
+const float32: Schema = { type: 'number', exclusiveMinimum: -FLOAT32_OVERFLOW, exclusiveMaximum: FLOAT32_OVERFLOW };
+const denseValues: Schema = {
+  type: 'array',
+  minItems: LIMITS.minDimension,
+  maxItems: LIMITS.maxDimension,
+  items: float32,
+  description: 'Exactly the index’s dimension; stored as float32, returned as the shortest decimal that reads back as the same float32.',
+};
 const metadata: Schema = {
   type: 'object',
-  description: `Flat object of strings, numbers, booleans and lists of strings; keys must not start with "$"; at most ${LIMITS.maxMetadataBytes} bytes as JSON.`,
-  additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { type: 'string' } }] },
+  description: `Flat object of strings, numbers, booleans and lists of strings; keys not empty and not starting with "$"; at most ${LIMITS.maxMetadataBytes} bytes as JSON.`,
+  propertyNames: { minLength: 1, pattern: '^[^$]' },
+  additionalProperties: { oneOf: [{ type: 'string' }, finiteNumber, { type: 'boolean' }, { type: 'array', items: { type: 'string' } }] },
 };
-const filter: Schema = {
-  type: 'object',
-  description: 'Metadata filter: `$eq $ne $gt $gte $lt $lte $in $nin $exists $and $or`; `{"f": v}` means `{"f": {"$eq": v}}`.',
-  additionalProperties: true,
-};
+const filter = ref('Filter');
 const usage: Schema = { type: 'object', required: ['readUnits'], properties: { readUnits: { type: 'integer', description: 'Read units of the request, rounded up.' } } };
 const pagination: Schema = { type: 'object', required: ['next'], properties: { next: { type: 'string' } }, description: 'Absent on the last page.' };
 const dimension: Schema = { type: 'integer', minimum: LIMITS.minDimension, maximum: LIMITS.maxDimension };
 const metric: Schema = { type: 'string', enum: ['cosine', 'euclidean', 'dotproduct'] };
-const tags: Schema = { type: 'object', additionalProperties: { type: 'string', maxLength: LIMITS.maxTagValueLength } };
+const tags: Schema = {
+  type: 'object',
+  propertyNames: { minLength: 1, maxLength: LIMITS.maxTagKeyLength, pattern: '^[A-Za-z0-9_-]+$' },
+  additionalProperties: { type: 'string', maxLength: LIMITS.maxTagValueLength, pattern: '^[^\\u0000]*$' },
+};
+/** Pinecone's generated clients send `null` for an optional field they leave unset; it means absent. */
+const nullable = (schema: Schema): Schema => ({ ...schema, type: [schema.type as string, 'null'], ...(schema.enum ? { enum: [...(schema.enum as unknown[]), null] } : {}) });
+/** `cloud` and `region`: labels, echoed back. */
+const label: Schema = { type: 'string', maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]*$' };
+const readCapacity: Schema = nullable({ type: 'object', properties: { mode: { enum: ['OnDemand', null] } }, description: 'Only on-demand read capacity (`{"mode": "OnDemand"}`).' });
+/** What String.prototype.trim removes (ECMAScript's WhiteSpace and LineTerminator), as a regex class body. */
+const JS_WHITESPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+const adminName: Schema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 128,
+  pattern: `^[^\\u0000]*[^${JS_WHITESPACE}\\u0000][^\\u0000]*$`,
+  description: 'Trimmed; not blank; no NUL.',
+};
+const day: Schema = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', format: 'date' };
+const indexName: Schema = { type: 'string', maxLength: LIMITS.maxIndexNameLength, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' };
+/** Requests (or bytes, or units) per second; 0 = unlimited. */
+const rate: Schema = { type: 'number', minimum: 0, maximum: 1e12 };
+const rateLimits: Schema = { type: 'object', required: [...RATE_LIMIT_NAMES], properties: Object.fromEntries(RATE_LIMIT_NAMES.map((name) => [name, rate])) };
 
 const schemas: Record<string, Schema> = {
   ErrorResponse: {
@@ -104,6 +163,12 @@ const schemas: Record<string, Schema> = {
       },
       status: { type: 'integer' },
     },
+  },
+  HttpParserError: {
+    type: 'object',
+    description: 'An error of the HTTP parser, before routing (Fastify’s shape).',
+    required: ['error', 'message', 'statusCode'],
+    properties: { error: { type: 'string' }, message: { type: 'string' }, statusCode: { type: 'integer' } },
   },
   RpcStatus: {
     type: 'object',
@@ -142,40 +207,44 @@ const schemas: Record<string, Schema> = {
   CreateIndexRequest: {
     type: 'object',
     required: ['name', 'dimension'],
-    description: 'Dense serverless indexes only. Clients of API 2026-07 may send `deployment` and `schema.fields._values` instead of `dimension`, `metric` and `spec`.',
+    description:
+      'Dense serverless indexes only: `spec.pod`, `spec.byoc`, `vector_type: "sparse"` and a `source_collection` are refused. Clients of API 2026-07 may send `deployment` and `schema.fields._values` instead of `dimension`, `metric` and `spec`. `null` means absent.',
     properties: {
-      name: { type: 'string', maxLength: LIMITS.maxIndexNameLength, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' },
+      name: indexName,
       dimension,
-      metric: { ...metric, default: 'cosine' },
-      deletion_protection: { type: 'string', enum: ['enabled', 'disabled'], default: 'disabled' },
-      tags,
+      metric: nullable({ ...metric, default: 'cosine' }),
+      deletion_protection: nullable({ type: 'string', enum: ['enabled', 'disabled'], default: 'disabled' }),
+      tags: nullable(tags),
       vector_type: { const: 'dense' },
-      spec: { type: 'object', properties: { serverless: { type: 'object', properties: { cloud: { type: 'string' }, region: { type: 'string' } } } } },
+      spec: nullable({
+        type: 'object',
+        properties: { serverless: nullable({ type: 'object', properties: { cloud: nullable(label), region: nullable(label), read_capacity: readCapacity } }) },
+      }),
     },
   },
   ConfigureIndexRequest: {
     type: 'object',
+    description: 'An empty body changes nothing. Pod specs and integrated embedding (`embed`) are refused. `null` means unchanged.',
     properties: {
-      deletion_protection: { type: 'string', enum: ['enabled', 'disabled'] },
-      tags: { ...tags, description: 'Merged into the current tags; a tag set to "" is removed.' },
+      deletion_protection: nullable({ type: 'string', enum: ['enabled', 'disabled'] }),
+      tags: nullable({ ...tags, description: 'Merged into the current tags; a tag set to "" is removed.' }),
+      spec: nullable({ type: 'object', properties: { serverless: nullable({ type: 'object', properties: { read_capacity: readCapacity } }) } }),
     },
   },
   IndexList: { type: 'object', required: ['indexes'], properties: { indexes: { type: 'array', items: ref('IndexModel') } } },
   SparseValues: {
     type: 'object',
     required: ['indices', 'values'],
-    description: `Same-length arrays; unique unsigned 32-bit indices; at most ${LIMITS.maxSparseValues} entries.`,
-    properties: { indices: { type: 'array', items: { type: 'integer', minimum: 0 } }, values: { type: 'array', items: { type: 'number' } } },
+    description: `Arrays of the same length; unique unsigned 32-bit indices; at most ${LIMITS.maxSparseValues} entries.`,
+    properties: {
+      indices: { type: 'array', maxItems: LIMITS.maxSparseValues, uniqueItems: true, items: { type: 'integer', minimum: 0, maximum: LIMITS.maxSparseIndex } },
+      values: { type: 'array', maxItems: LIMITS.maxSparseValues, items: float32 },
+    },
   },
   Vector: {
     type: 'object',
     required: ['id', 'values'],
-    properties: {
-      id: { type: 'string', minLength: LIMITS.minIdLength, maxLength: LIMITS.maxIdLength },
-      values: { type: 'array', items: { type: 'number' }, description: 'Stored as float32, returned as the shortest decimal that reads back as the same float32.' },
-      sparseValues: ref('SparseValues'),
-      metadata,
-    },
+    properties: { id: recordId, values: denseValues, sparseValues: ref('SparseValues'), metadata },
   },
   ScoredVector: {
     type: 'object',
@@ -185,22 +254,24 @@ const schemas: Record<string, Schema> = {
   UpsertRequest: {
     type: 'object',
     required: ['vectors'],
-    properties: { vectors: { type: 'array', minItems: 1, maxItems: LIMITS.maxUpsertRecords, items: ref('Vector') }, namespace: { type: 'string' } },
+    description: `At most ${LIMITS.maxRequestBytes} bytes of JSON.`,
+    properties: { vectors: { type: 'array', minItems: 1, maxItems: LIMITS.maxUpsertRecords, items: ref('Vector') }, namespace: namespaceName },
   },
   UpsertResponse: { type: 'object', required: ['upsertedCount'], properties: { upsertedCount: { type: 'integer' } } },
   QueryRequest: {
     type: 'object',
     required: ['topK'],
     description: 'Exactly one of `vector` and `id`; `sparseVector` adds a sparse part (dotproduct indexes only): score = dense·dense + sparse·sparse.',
+    oneOf: [{ required: ['vector'] }, { required: ['id'] }],
     properties: {
-      namespace: { type: 'string' },
+      namespace: namespaceName,
       topK: { type: 'integer', minimum: LIMITS.minTopK, maximum: LIMITS.maxTopK },
       filter,
       includeValues: { type: 'boolean', default: false },
       includeMetadata: { type: 'boolean', default: false },
-      vector: { type: 'array', items: { type: 'number' } },
+      vector: denseValues,
       sparseVector: ref('SparseValues'),
-      id: { type: 'string', description: 'Query with this record’s vector; an unknown id gives no matches.' },
+      id: { ...recordId, description: 'Query with this record’s vector; an unknown id gives no matches.' },
     },
   },
   QueryResponse: {
@@ -217,10 +288,10 @@ const schemas: Record<string, Schema> = {
     type: 'object',
     required: ['filter'],
     properties: {
-      namespace: { type: 'string' },
+      namespace: namespaceName,
       filter,
       limit: { type: 'integer', minimum: 1, maximum: LIMITS.maxFetchByMetadataLimit, default: LIMITS.defaultFetchByMetadataLimit },
-      paginationToken: { type: 'string' },
+      paginationToken,
     },
   },
   FetchByMetadataResponse: {
@@ -231,13 +302,14 @@ const schemas: Record<string, Schema> = {
   UpdateRequest: {
     type: 'object',
     description: 'Exactly one of `id` and `filter`; at least one of `values`, `sparseValues`, `setMetadata`. Metadata is merged.',
+    allOf: [{ oneOf: [{ required: ['id'] }, { required: ['filter'] }] }, { anyOf: [{ required: ['values'] }, { required: ['sparseValues'] }, { required: ['setMetadata'] }] }],
     properties: {
-      id: { type: 'string' },
+      id: recordId,
       filter,
-      values: { type: 'array', items: { type: 'number' } },
+      values: denseValues,
       sparseValues: ref('SparseValues'),
       setMetadata: metadata,
-      namespace: { type: 'string' },
+      namespace: namespaceName,
       dryRun: { type: 'boolean', description: 'Count the matching records without changing them.' },
     },
   },
@@ -245,11 +317,12 @@ const schemas: Record<string, Schema> = {
   DeleteRequest: {
     type: 'object',
     description: 'Exactly one of `ids`, `deleteAll: true` and `filter`.',
+    oneOf: [{ required: ['ids'] }, { required: ['deleteAll'], properties: { deleteAll: { const: true } } }, { required: ['filter'] }],
     properties: {
-      ids: { type: 'array', maxItems: LIMITS.maxIdsPerRequest, items: { type: 'string' } },
+      ids: { type: 'array', minItems: 1, maxItems: LIMITS.maxIdsPerRequest, items: recordId },
       deleteAll: { type: 'boolean' },
       filter,
-      namespace: { type: 'string' },
+      namespace: namespaceName,
     },
   },
   Empty: { type: 'object', description: 'Always `{}`.' },
@@ -282,7 +355,7 @@ const schemas: Record<string, Schema> = {
   NamespaceDescription: {
     type: 'object',
     required: ['name', 'record_count'],
-    properties: { name: { type: 'string' }, record_count: { type: 'integer' }, schema: { type: 'object', description: 'Echoed from the create request.' } },
+    properties: { name: { type: 'string' }, record_count: { type: 'integer' }, schema: { ...ref('NamespaceFields'), description: 'Echoed from the create request.' } },
   },
   ListNamespacesResponse: {
     type: 'object',
@@ -292,7 +365,60 @@ const schemas: Record<string, Schema> = {
   CreateNamespaceRequest: {
     type: 'object',
     required: ['name'],
-    properties: { name: { type: 'string', minLength: 1, maxLength: LIMITS.maxNamespaceLength }, schema: { type: 'object', description: 'Accepted and echoed; every metadata field is filterable in Conifer.' } },
+    properties: {
+      name: { ...newNamespaceName, not: { const: '__default__' }, description: 'Printable ASCII, not only spaces; not `__default__` (the default namespace always exists).' },
+      schema: { ...ref('NamespaceFields'), description: 'Checked and echoed; every metadata field is filterable in Conifer.' },
+    },
+  },
+  NamespaceFields: {
+    type: 'object',
+    description: 'Which metadata fields are filterable: `{"fields": {"genre": {"filterable": true}}}`.',
+    properties: { fields: { type: 'object', additionalProperties: { type: 'object', properties: { filterable: { type: 'boolean' } } } } },
+  },
+  Filter: {
+    type: 'object',
+    description:
+      'Metadata filter: fields with a value (`{"f": v}` means `{"f": {"$eq": v}}`) or an object of operators (`$eq $ne $gt $gte $lt $lte $in $nin $exists`), and `$and` / `$or` over non-empty filters. Several fields are an implicit AND.',
+    properties: { $and: ref('FilterList'), $or: ref('FilterList') },
+    patternProperties: { '^$|^[^$]': ref('FieldCondition') },
+    additionalProperties: false,
+  },
+  FilterList: { type: 'array', minItems: 1, items: { allOf: [ref('Filter')], minProperties: 1 } },
+  FieldCondition: { oneOf: [ref('FilterValue'), ref('FieldOperators')] },
+  FilterValue: { oneOf: [{ type: 'string' }, finiteNumber, { type: 'boolean' }] },
+  FieldOperators: {
+    type: 'object',
+    minProperties: 1,
+    additionalProperties: false,
+    properties: {
+      $eq: ref('FilterValue'),
+      $ne: ref('FilterValue'),
+      $gt: finiteNumber,
+      $gte: finiteNumber,
+      $lt: finiteNumber,
+      $lte: finiteNumber,
+      $in: { type: 'array', maxItems: LIMITS.maxInValues, items: ref('FilterValue') },
+      $nin: { type: 'array', maxItems: LIMITS.maxInValues, items: ref('FilterValue') },
+      $exists: { type: 'boolean' },
+    },
+  },
+  RateLimitOverrides: {
+    type: 'object',
+    description: 'Some limits, by name; each replaces the node’s (0 = unlimited). Unknown names are refused.',
+    additionalProperties: false,
+    properties: Object.fromEntries(RATE_LIMIT_NAMES.map((name) => [name, rate])),
+  },
+  RateLimitsView: {
+    type: 'object',
+    required: ['projectId', 'node', 'projectOverrides', 'effective'],
+    properties: {
+      projectId: { type: 'string' },
+      index: { type: 'string', description: 'The index, in a view of one.' },
+      node: { ...rateLimits, description: 'The node’s own limits (CONIFER_RATE_*).' },
+      projectOverrides: ref('RateLimitOverrides'),
+      indexOverrides: { ...ref('RateLimitOverrides'), description: 'In a view of an index.' },
+      effective: { ...rateLimits, description: 'What applies: to this index, or to the project’s indexes that set none of their own.' },
+    },
   },
   Project: { type: 'object', required: ['id', 'name', 'createdAt'], properties: { id: { type: 'string' }, name: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } },
   ApiKey: {
@@ -335,9 +461,28 @@ const schemas: Record<string, Schema> = {
   },
 };
 
+const rateLimitProject = { name: 'projectId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 64 } };
+
+/** Reading and replacing the rate-limit overrides of a project or of one of its indexes. */
+function rateLimitPaths(scope: 'Project' | 'Index', parameters: Schema[]): Schema {
+  const of = scope === 'Project' ? 'a project' : 'an index';
+  return {
+    parameters,
+    get: controlOp(`get${scope}RateLimits`, `The rate limits of ${of}: the node’s, the overrides and what applies (admin keys of the project, or operator keys)`, {
+      responses: { '200': ok('Rate limits', ref('RateLimitsView')) },
+    }, 'Admin'),
+    put: controlOp(`set${scope}RateLimits`, `Replace the rate-limit overrides of ${of} (operator admin keys only); \`{}\` removes them`, {
+      requestBody: { required: false, description: 'No body is `{}`.', content: json(ref('RateLimitOverrides')) },
+      responses: { '200': ok('Rate limits after the change', ref('RateLimitsView')) },
+    }, 'Admin'),
+  };
+}
+
 const describeIndexStats = (operationId: string) =>
   dataOp(operationId, 'Record counts per namespace, dimension and metric', {
-    ...(operationId.startsWith('post') ? { requestBody: { content: json({ type: 'object', description: 'Send `{}`; a `filter` is refused (serverless).' }) } } : {}),
+    ...(operationId.startsWith('post')
+      ? { requestBody: { required: false, content: json({ type: 'object', properties: { filter: false }, description: 'Send `{}` or nothing; a `filter` is refused (serverless).' }) } }
+      : {}),
     responses: { '200': ok('Statistics', ref('DescribeIndexStatsResponse')) },
   });
 
@@ -353,7 +498,7 @@ const paths: Record<string, Schema> = {
     parameters: [{ name: 'indexName', in: 'path', required: true, schema: { type: 'string' } }],
     get: controlOp('describeIndex', 'Describe an index', { responses: { '200': ok('The index', ref('IndexModel')) } }),
     patch: controlOp('configureIndex', 'Change deletion protection and tags', {
-      requestBody: { required: true, content: json(ref('ConfigureIndexRequest')) },
+      requestBody: { required: false, content: json(ref('ConfigureIndexRequest')) },
       responses: { '202': ok('The index after the change', ref('IndexModel')) },
     }),
     delete: controlOp('deleteIndex', 'Delete an index and all its data', { responses: { '202': ok('Deleted (empty body)') } }),
@@ -374,7 +519,7 @@ const paths: Record<string, Schema> = {
     get: dataOp('fetchVectors', 'Records by id', {
       parameters: [
         ...indexParams,
-        query('ids', { type: 'array', items: { type: 'string' }, maxItems: LIMITS.maxIdsPerRequest }, 'Repeated: `?ids=a&ids=b`.', { required: true, style: 'form', explode: true }),
+        query('ids', { type: 'array', items: recordId, minItems: 1, maxItems: LIMITS.maxIdsPerRequest }, 'Repeated: `?ids=a&ids=b`.', { required: true, style: 'form', explode: true }),
         namespaceQuery,
       ],
       responses: { '200': ok('Records found', ref('FetchResponse')) },
@@ -402,9 +547,9 @@ const paths: Record<string, Schema> = {
     get: dataOp('listVectors', 'Record ids in bitwise order, one page at a time', {
       parameters: [
         ...indexParams,
-        query('prefix', { type: 'string' }),
+        query('prefix', { type: 'string', maxLength: LIMITS.maxIdLength }),
         query('limit', { type: 'integer', minimum: 1, maximum: LIMITS.maxListLimit, default: LIMITS.defaultListLimit }),
-        query('paginationToken', { type: 'string' }),
+        query('paginationToken', paginationToken),
         namespaceQuery,
       ],
       responses: { '200': ok('One page of ids', ref('ListResponse')) },
@@ -418,9 +563,9 @@ const paths: Record<string, Schema> = {
     get: dataOp('listNamespaces', 'Namespaces in bitwise order, one page at a time', {
       parameters: [
         ...indexParams,
-        query('prefix', { type: 'string' }),
+        query('prefix', { type: 'string', maxLength: LIMITS.maxNamespaceLength }),
         query('limit', { type: 'integer', minimum: 1, maximum: LIMITS.maxListLimit, default: LIMITS.defaultListLimit }),
-        query('paginationToken', { type: 'string' }),
+        query('paginationToken', paginationToken),
       ],
       responses: { '200': ok('One page of namespaces', ref('ListNamespacesResponse')) },
     }),
@@ -431,11 +576,11 @@ const paths: Record<string, Schema> = {
   },
   [`${dataPrefix}/namespaces/{namespace}`]: {
     get: dataOp('describeNamespace', 'Name and record count of a namespace', {
-      parameters: [...indexParams, { name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }],
+      parameters: [...indexParams, namespacePath],
       responses: { '200': ok('The namespace', ref('NamespaceDescription')) },
     }),
     delete: dataOp('deleteNamespace', 'Delete a namespace and its records', {
-      parameters: [...indexParams, { name: 'namespace', in: 'path', required: true, schema: { type: 'string' } }],
+      parameters: [...indexParams, namespacePath],
       responses: { '202': ok('Deleted', ref('Empty')) },
     }),
   },
@@ -454,12 +599,13 @@ const paths: Record<string, Schema> = {
       responses: { '200': ok('Projects', { type: 'object', properties: { projects: { type: 'array', items: ref('Project') } } }) },
     }, 'Admin'),
     post: controlOp('createProject', 'Create a project and its first admin key (operator admin keys only)', {
-      requestBody: { required: true, content: json({ type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 128 } } }) },
+      requestBody: { required: true, content: json({ type: 'object', required: ['name'], properties: { name: adminName } }) },
       responses: {
         '201': ok('Created; `apiKey` is shown only here', {
           type: 'object',
           properties: { project: ref('Project'), apiKey: { type: 'string' }, key: ref('ApiKey') },
         }),
+        '409': ok('A project of that name exists', ref('ErrorResponse')),
       },
     }, 'Admin'),
   },
@@ -470,7 +616,7 @@ const paths: Record<string, Schema> = {
     post: controlOp('createApiKey', 'Create an API key (admin keys only)', {
       requestBody: {
         required: true,
-        content: json({ type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 128 }, role: { ...ref('Role'), default: 'read-write' } } }),
+        content: json({ type: 'object', required: ['name'], properties: { name: adminName, role: { ...ref('Role'), default: 'read-write' } } }),
       },
       responses: {
         '201': ok('Created; `apiKey` (the secret) is shown only here and stored hashed', {
@@ -482,20 +628,22 @@ const paths: Record<string, Schema> = {
   },
   '/admin/api-keys/{keyId}': {
     delete: controlOp('revokeApiKey', 'Revoke an API key, effective at once (admin keys only)', {
-      parameters: [{ name: 'keyId', in: 'path', required: true, schema: { type: 'string' } }],
+      parameters: [{ name: 'keyId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 64 } }],
       responses: { '200': ok('The revoked key', ref('ApiKey')), '412': ok('The project’s last active admin key', ref('ErrorResponse')) },
     }, 'Admin'),
   },
   '/admin/usage': {
     get: controlOp('getUsage', 'Read and write units per index per UTC day (admin keys only)', {
       parameters: [
-        query('from', { type: 'string', format: 'date' }, 'First day (default: 29 days before `to`).'),
-        query('to', { type: 'string', format: 'date' }, 'Last day (default: today, UTC).'),
-        query('index', { type: 'string' }, 'Only this index.'),
+        query('from', day, 'First day (default: 29 days before `to`); at most 400 days before `to`.'),
+        query('to', day, 'Last day (default: today, UTC); not before `from`.'),
+        query('index', indexName, 'Only this index.'),
       ],
       responses: { '200': ok('Usage', ref('UsageReport')) },
     }, 'Admin'),
   },
+  '/admin/projects/{projectId}/rate-limits': rateLimitPaths('Project', [rateLimitProject]),
+  '/admin/projects/{projectId}/indexes/{indexName}/rate-limits': rateLimitPaths('Index', [rateLimitProject, { name: 'indexName', in: 'path', required: true, schema: indexName }]),
 };
 
 /** The OpenAPI document served at `GET /openapi.json`. */
@@ -513,6 +661,7 @@ export function openApiDocument(): Record<string, unknown> {
         'The control plane is at the server root; each index’s data plane is under its `host`, `/projects/{projectId}/indexes/{indexName}`.',
         'Authenticate with the `Api-Key` header (or `Authorization: Bearer <key>`). Read-only keys get 403 on writes; an index of another project is 404.',
         '`""` and `"__default__"` name the default namespace.',
+        'A path asked with a method it does not have is answered 405 with an `Allow` header; a request line and headers too large to parse (over about 1.6 MB, which the largest fetch the limits allow fits) 431.',
         `Rate limits per second (429 when exceeded; configurable, see apps/server/src/config.ts): ${limits}.`,
       ].join('\n\n'),
     },
