@@ -89,3 +89,15 @@ ensure_chromium() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 }
+
+# Python 3 with venv for the REST API fuzzing test (e2e/src/api-fuzz.test.ts), which installs its
+# pinned Schemathesis into a private virtualenv on first use: Debian's python3 and python3-venv,
+# installed with apt when `python3 -m venv` could not work. Idempotent.
+ensure_python_venv() {
+  if command -v python3 >/dev/null 2>&1 && python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then return 0; fi
+  echo "conifer: installing python3 and python3-venv (apt) for the API fuzzing test" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+}

@@ -24,6 +24,7 @@ fi
 # Reports of an earlier run must not count; Nx restores the cached ones.
 find packages apps tools e2e -maxdepth 3 -type d -name test-results -not -path '*/node_modules/*' -exec rm -rf {} + 2>/dev/null || true
 ensure_chromium || echo "conifer: could not install chromium; the console browser tests will fail" >&2
+ensure_python_venv || echo "conifer: could not install python3-venv; the API fuzzing test will fail" >&2
 status=0
 npx nx run-many -t typecheck,lint,test --outputStyle=stream "$@" || status=$?
 node tools/setup/test-summary.mjs || status=1
