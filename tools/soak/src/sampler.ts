@@ -14,7 +14,7 @@ export interface ResourceSample {
   epoch: number;
   rssBytes: number;
   fds: number;
-  /** Resident memory of the emulator's processes, when it runs as local processes. */
+  /** Resident memory of the emulator's processes (with their children), when it runs as local processes. */
   emulatorRssBytes?: number;
 }
 
@@ -34,6 +34,22 @@ export async function processRss(pid: number): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** A process and all its descendants (Linux /proc/<pid>/task/<tid>/children). */
+export async function processTree(pid: number): Promise<number[]> {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    try {
+      for (const task of await readdir(`/proc/${tree[i]}/task`)) {
+        const children = await readFile(`/proc/${tree[i]}/task/${task}/children`, 'utf8').catch(() => '');
+        tree.push(...children.split(' ').filter((c) => c.trim() !== '').map(Number));
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return tree;
 }
 
 export async function openFds(pid: number): Promise<number | undefined> {
@@ -103,9 +119,11 @@ export class Sampler {
     }
   }
 
+  /** The emulator's processes and their children (a local emulator runs under a watchdog shell). */
   async #emulatorRss(): Promise<number | undefined> {
     if (this.#backend.pids.length === 0) return undefined;
-    const values = await Promise.all(this.#backend.pids.map(processRss));
-    return values.some((v) => v === undefined) ? undefined : values.reduce((a, b) => a! + b!, 0);
+    const pids = (await Promise.all(this.#backend.pids.map(processTree))).flat();
+    const values = await Promise.all(pids.map(processRss));
+    return values.reduce<number>((a, b) => a + (b ?? 0), 0);
   }
 }
