@@ -164,7 +164,7 @@ describe('REST API fuzzing from the OpenAPI document (Schemathesis)', () => {
         .map((line) => (line.length > 600 ? `${line.slice(0, 600)} …` : line));
       const report = [
         result.timedOut ? `Schemathesis was stopped after ${RUN_TIMEOUT_MS / 1000} s.` : `Schemathesis exited with ${result.code}.`,
-        `Replay this run: CONIFER_FUZZ_SEED=${SEED} CONIFER_FUZZ_MAX_EXAMPLES=${MAX_EXAMPLES} npx vitest run src/api-fuzz.test.ts (in e2e/)`,
+        `Replay this run: CONIFER_FUZZ_SEED=${SEED} CONIFER_FUZZ_MAX_EXAMPLES=${MAX_EXAMPLES}${MAX_TIME !== undefined ? ` CONIFER_FUZZ_MAX_TIME=${MAX_TIME}` : ''} bash -c 'source tools/setup/env.sh && cd e2e && npx vitest run src/api-fuzz.test.ts'`,
         failureReport(result.output),
         ...(serverErrors.length > 0 ? ['Errors the server logged:', ...serverErrors] : []),
         ...(alive ? [] : ['The server no longer answers /healthz.']),
