@@ -23,10 +23,12 @@ export interface ClientDeps {
   /** Seconds since the run started. */
   clock: () => number;
   rng: Rng;
+  /** Relative frequency of each operation (default `OP_WEIGHTS`). */
+  weights?: Readonly<Record<OpKind, number>>;
 }
 
 /** Relative frequency of each operation. */
-const OP_WEIGHTS = {
+export const OP_WEIGHTS = {
   upsert: 26,
   update: 14,
   delete: 8,
@@ -38,8 +40,8 @@ const OP_WEIGHTS = {
   listNamespaces: 2,
   describeNamespace: 3,
   deleteByFilter: 2,
-  deleteAll: 0.5,
-  deleteNamespace: 1,
+  deleteAll: 0.1,
+  deleteNamespace: 0.15,
 } satisfies Record<OpKind, number>;
 
 /** Checks made while the workload ran (reads compared with the model). */
@@ -92,7 +94,7 @@ export class SoakClient {
     const ns = this.namespaces[at]!;
     const model = this.models[at]!;
     const api = rng.pick(this.#deps.apis);
-    let op = rng.weighted(OP_WEIGHTS);
+    let op = rng.weighted(this.#deps.weights ?? OP_WEIGHTS);
     // The default namespace always exists; it is emptied with deleteAll instead.
     if (op === 'deleteNamespace' && ns.name === '') op = 'deleteAll';
     switch (op) {

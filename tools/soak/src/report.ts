@@ -57,7 +57,7 @@ export interface SoakResult {
   operations: Record<OpKind, OpSummary>;
   totalOperations: number;
   byFace: Record<string, number>;
-  /** Flushes and compactions the server reported over the run (lower bounds: see run.ts). */
+  /** Flushes and compactions the server reported over the run (lower bounds: see engine-activity.ts). */
   engineActivity: { flushes: number; compactions: number };
   restarts: { clean: number; kill: number; events: RestartEvent[] };
   runChecks: RunChecks;

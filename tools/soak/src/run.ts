@@ -13,14 +13,15 @@ import { mulberry32 } from '@conifer/core';
 import { Conifer } from '@conifer/sdk';
 import type { DataApi } from './api.ts';
 import { startBackend, type RunningBackend } from './backends.ts';
-import { SoakClient, type RunChecks } from './client.ts';
+import { EngineActivity } from './engine-activity.ts';
+import { OP_WEIGHTS, SoakClient, type RunChecks } from './client.ts';
 import type { SoakOptions } from './options.ts';
 import { machine, type Distribution, type ResourceReport, type RestartEvent, type SoakResult } from './report.ts';
 import { RestApi } from './rest-api.ts';
 import { Sampler } from './sampler.ts';
 import { SdkApi } from './sdk-api.ts';
 import { freePort, ServerController, type StopKind } from './server.ts';
-import { Findings, OP_KINDS, OpStats } from './stats.ts';
+import { Findings, OP_KINDS, OpStats, type OpKind } from './stats.ts';
 import { computeTrend, median, TREND_METHOD, type Sample, type TrendOptions } from './trend.ts';
 import { verifyAll, type VerifyTarget } from './verify.ts';
 import { INDEXES, Rng } from './workload.ts';
@@ -48,6 +49,8 @@ export interface FinalCheckContext {
 }
 
 export interface RunSoakOptions extends SoakOptions {
+  /** Changes to the operations' relative frequencies (`OP_WEIGHTS` of client.ts). */
+  weights?: Partial<Record<OpKind, number>>;
   /** Runs just before the last end check (tests corrupt the server's data here, behind the model's back). */
   beforeFinalCheck?: (context: FinalCheckContext) => Promise<void>;
 }
@@ -89,7 +92,7 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
   let sampler: Sampler | undefined;
   let server: ServerController | undefined;
   let serverTuning: Record<string, string> = {};
-  const activity = { flushes: 0, compactions: 0 };
+  let activity: EngineActivity | undefined;
 
   log(`soak: backend ${options.backend}, ${options.minutes} min, ${options.clients} clients, seed ${options.seed}; run directory ${runDir}`);
   const backend = await startBackend(options.backend, { dataDir, prefix: `soak-${randomUUID().slice(0, 8)}`, log });
@@ -113,12 +116,11 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
     for (const index of INDEXES) await admin.createIndex({ name: index.name, dimension: index.dimension, metric: index.metric });
     const apis: DataApi[] = [new SdkApi(srv.url, apiKey), new RestApi(apiKey, await RestApi.resolveHosts(srv.url, apiKey, INDEXES.map((i) => i.name)))];
 
-    const activityOf = async () => {
-      const seen = await engineActivity(admin, clients);
-      activity.flushes += seen.flushes;
-      activity.compactions += seen.compactions;
-    };
-    clients = Array.from({ length: options.clients }, (_, i) => new SoakClient(i, { server: srv, apis, stats, findings, clock, rng: new Rng(mulberry32(options.seed * 7919 + i + 1)) }));
+    const engine = new EngineActivity(admin, () =>
+      clients.flatMap((c) => c.namespaces.filter((_, i) => c.models[i]!.existence().includes(true)).map((ns) => ({ index: ns.index.name, name: ns.name }))),
+    );
+    activity = engine;
+    clients = Array.from({ length: options.clients }, (_, i) => new SoakClient(i, { server: srv, apis, stats, findings, clock, rng: new Rng(mulberry32(options.seed * 7919 + i + 1)), weights: { ...OP_WEIGHTS, ...options.weights } }));
     sampler = new Sampler({ server: srv, backend, dataDir, clock, everyMs: options.sampleEveryS * 1000, storageEveryMs: 10_000 });
     sampler.start();
 
@@ -126,9 +128,10 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
     const workloadStart = clock();
     const running = Promise.all(clients.map((c) => c.run(() => stop)));
     const progress = setInterval(() => log(progressLine(clock() - workloadStart, stats, restarts, findings, sampler!)), 30_000);
+    const polling = setInterval(() => void engine.poll(), 10_000);
     let aborted = false;
     try {
-      await restartLoop({ server: srv, options, clock, workloadStart, restarts, findings, beforeStop: activityOf });
+      await restartLoop({ server: srv, options, clock, workloadStart, restarts, findings, beforeStop: () => engine.poll() });
     } catch (err) {
       aborted = true;
       failures.push(`run aborted: ${err instanceof Error ? err.message : String(err)}`);
@@ -136,11 +139,12 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
     } finally {
       stop = true;
       clearInterval(progress);
+      clearInterval(polling);
     }
     await running;
     await srv.settled();
     workloadS = clock() - workloadStart;
-    if (!aborted) await activityOf();
+    if (!aborted) await engine.poll();
     await sampler.stop();
     log(progressLine(workloadS, stats, restarts, findings, sampler));
 
@@ -178,7 +182,7 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
 
   if (findings.mismatchCount > 0) failures.push(`${findings.mismatchCount} mismatches with the model`);
   if (findings.findingCount > 0) failures.push(`${findings.findingCount} findings (${findings.serverErrorCount} HTTP 5xx)`);
-  const result = buildResult({ options, startedAt, backend, clients, stats, findings, restarts, endChecks, sampler, server, generationStarts, workloadS, totalS: clock(), failures, serverTuning, activity });
+  const result = buildResult({ options, startedAt, backend, clients, stats, findings, restarts, endChecks, sampler, server, generationStarts, workloadS, totalS: clock(), failures, serverTuning, activity: activity?.totals ?? { flushes: 0, compactions: 0 } });
   if (options.keep === 'always' || (options.keep === 'on-failure' && !result.passed)) log(`soak: run directory kept: ${runDir} (server.log, data/)`);
   else await rm(runDir, { recursive: true, force: true });
   return result;
@@ -229,28 +233,6 @@ async function startWithRetries(server: ServerController, findings: Findings, cl
       if (attempt >= 3) throw err;
     }
   }
-}
-
-/**
- * Flushes and compactions the running server's namespaces report. Counters live in the process and
- * in each open namespace, so they are read before every stop and at the end and summed: a
- * namespace deleted in between takes its counts with it (the totals are lower bounds).
- */
-async function engineActivity(admin: Conifer, clients: readonly SoakClient[]): Promise<{ flushes: number; compactions: number }> {
-  const total = { flushes: 0, compactions: 0 };
-  for (const client of clients) {
-    for (const [i, ns] of client.namespaces.entries()) {
-      if (!client.models[i]!.existence().includes(true)) continue;
-      try {
-        const internals = await admin.index(ns.index.name).namespaceInternals(ns.name);
-        total.flushes += internals.flushes;
-        total.compactions += internals.compactions;
-      } catch {
-        // the server went away or the namespace was just deleted: counted as nothing
-      }
-    }
-  }
-  return total;
 }
 
 function progressLine(elapsedS: number, stats: OpStats, restarts: RestartEvent[], findings: Findings, sampler: Sampler): string {

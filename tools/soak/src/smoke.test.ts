@@ -34,6 +34,8 @@ describe('soak smoke run (local disk)', () => {
       log: (line) => lines.push(line),
       command: 'smoke.test.ts',
       beforeFinalCheck: corrupt,
+      // Rare operations made common enough that a short run surely has some.
+      weights: { deleteNamespace: 2, deleteAll: 1, deleteByFilter: 3, listNamespaces: 3 },
     });
     const context = `${lines.join('\n')}\n${JSON.stringify({ failures: result.failures, findings: result.findings, mismatches: result.mismatches }, null, 2)}`;
 
@@ -42,6 +44,7 @@ describe('soak smoke run (local disk)', () => {
     expect(result.restarts.kill, context).toBeGreaterThanOrEqual(1);
     for (const kind of OP_KINDS) expect(result.operations[kind].ok, `${kind}\n${context}`).toBeGreaterThan(0);
     expect(result.runChecks.afterRestart, context).toBeGreaterThan(0);
+    expect(result.engineActivity.flushes, context).toBeGreaterThan(0);
     expect(result.rss.max).toBeGreaterThan(0);
     expect(result.fds.max).toBeGreaterThan(0);
 
