@@ -49,7 +49,9 @@ describe('official Pinecone client 8.2.0 against Conifer', () => {
 
   beforeAll(async () => {
     dataDir = await tempDataDir();
-    server = await startServer({ dataDir });
+    // Pinecone's own rate limits, as an operator hosting tenants turns them on (a node has none by
+    // default), so the client meets the 429s it would meet at Pinecone.
+    server = await startServer({ dataDir, env: { CONIFER_RATE_LIMITS: 'on' } });
     pc = new Pinecone({ apiKey: server.apiKey, controllerHostUrl: server.url, maxRetries: 0 });
   });
 
@@ -289,7 +291,7 @@ describe('official Pinecone client 8.2.0 against Conifer', () => {
     });
 
     it('answers 429 past a rate limit, which the client raises as PineconeUnmappedHttpError', async () => {
-      // Default limit: 5 updates by metadata per second per namespace.
+      // Pinecone's limit (CONIFER_RATE_LIMITS=on): 5 updates by metadata per second per namespace.
       const idx = pc.index({ name: 'acc', namespace: 'limited' });
       await idx.upsert({ records: [{ id: 'a', values: [1, 1], metadata: { g: 'x' } }] });
       const outcomes: (Error | undefined)[] = [];
