@@ -1,5 +1,5 @@
 import { FLOAT32_OVERFLOW, LIMITS } from '@conifer/core';
-import { DEFAULT_RATE_LIMITS, RATE_LIMIT_NAMES } from '@conifer/api';
+import { PINECONE_RATE_LIMITS, RATE_LIMIT_NAMES } from '@conifer/api';
 
 /**
  * The OpenAPI 3.1 document of Conifer's REST surface: the Pinecone-compatible control and data
@@ -648,7 +648,7 @@ const paths: Record<string, Schema> = {
 
 /** The OpenAPI document served at `GET /openapi.json`. */
 export function openApiDocument(): Record<string, unknown> {
-  const limits = Object.entries(DEFAULT_RATE_LIMITS)
+  const limits = Object.entries(PINECONE_RATE_LIMITS)
     .map(([name, value]) => `\`${name}\` ${value}`)
     .join(', ');
   return {
@@ -662,7 +662,7 @@ export function openApiDocument(): Record<string, unknown> {
         'Authenticate with the `Api-Key` header (or `Authorization: Bearer <key>`). Read-only keys get 403 on writes; an index of another project is 404.',
         '`""` and `"__default__"` name the default namespace.',
         'A path asked with a method it does not have is answered 405 with an `Allow` header; a request line and headers too large to parse (over about 1.6 MB, which the largest fetch the limits allow fits) 431.',
-        `Rate limits per second (429 when exceeded; configurable, see apps/server/src/config.ts): ${limits}.`,
+        `Rate limits are off unless the operator turns them on: for the node (\`CONIFER_RATE_LIMITS=on\` applies Pinecone’s, per second: ${limits}; see apps/server/src/config.ts), and per project and per index through \`/admin/projects/{projectId}/rate-limits\`. Exceeding one answers 429 naming it.`,
       ].join('\n\n'),
     },
     servers: [{ url: 'http://127.0.0.1:5080', description: 'Default local server' }],
@@ -670,7 +670,7 @@ export function openApiDocument(): Record<string, unknown> {
     tags: [
       { name: 'Control plane', description: 'Indexes (Pinecone db_control).' },
       { name: 'Data plane', description: 'Records and namespaces of one index (Pinecone db_data).' },
-      { name: 'Admin', description: 'Conifer’s own API: projects, API keys, usage.' },
+      { name: 'Admin', description: 'Conifer’s own API: projects, API keys, usage, rate limits.' },
     ],
     paths,
     components: {

@@ -31,7 +31,6 @@ export {
   type UsageReport,
 } from './admin-service.ts';
 export {
-  DEFAULT_RATE_LIMITS,
   PINECONE_RATE_LIMITS,
   NO_RATE_LIMITS,
   RATE_LIMIT_NAMES,

@@ -66,9 +66,6 @@ export const PINECONE_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
   describeIndexStatsPerIndex: 100,
 });
 
-/** @deprecated Pinecone's values, no longer the node's default; use `PINECONE_RATE_LIMITS`. */
-export const DEFAULT_RATE_LIMITS = PINECONE_RATE_LIMITS;
-
 export type RateLimitName = keyof RateLimits;
 
 /** Every limit's name, in the order of `RateLimits`. */
@@ -144,7 +141,7 @@ const SWEEP_THRESHOLD = 10_000;
  * leave the bucket in debt, which the next `take`/`check` of that limit waits out.
  *
  * @example
- * const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMITS, queryPerNamespace: 10 });
+ * const limiter = new RateLimiter({ ...PINECONE_RATE_LIMITS, queryPerNamespace: 10 });
  * limiter.take('queryPerNamespace', { indexId, indexName: 'docs', namespace: 'ns1' });
  */
 export class RateLimiter {
