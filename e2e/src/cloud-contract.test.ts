@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
-import { LazyObjectStore, ObjectStoreError, openObjectStore, type ObjectStore, type ObjectStoreErrorKind, type WriteTokenSupport } from '@conifer/storage';
+import { LazyObjectStore, openObjectStore, type ObjectStore, type WriteTokenSupport } from '@conifer/storage';
 import { AzureBlobObjectStore } from '@conifer/storage/azure';
 import { GcsObjectStore } from '@conifer/storage/gcs';
 import { S3ObjectStore } from '@conifer/storage/s3';
-import { objectStoreContract } from '@conifer/storage/testing';
+import { objectStoreContract, rejectionKind } from '@conifer/storage/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKENDS, EMULATOR_STARTUP_TIMEOUT_MS, startBackends, withEnvironment, type Backend, type BackendName, type Backends } from './emulators.ts';
 
@@ -41,15 +41,6 @@ afterAll(async () => {
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(b) : b);
-
-async function rejectionKind(promise: Promise<unknown>): Promise<ObjectStoreErrorKind> {
-  const err: unknown = await promise.then(
-    () => new Error('expected the call to fail'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ObjectStoreError);
-  return (err as ObjectStoreError).kind;
-}
 
 for (const name of BACKENDS) {
   objectStoreContract(`${name}, built from the environment`, async () => ({ store: stores.get(name)! }));

@@ -1,25 +1,15 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { acquireLock, TOOLS_BIN } from '@conifer/emulators';
 import { REPO_ROOT } from './server-process.ts';
 
 const run = promisify(execFile);
 
 /** The pinned Schemathesis and all it depends on, one `name==version` a line. */
 export const REQUIREMENTS_FILE = join(REPO_ROOT, 'e2e/api-fuzz/requirements.txt');
-
-/**
- * The per-user tools cache the cloud emulators are installed into (tools/emulators/src/install.ts):
- * `$CONIFER_TOOLS_BIN`, else `$XDG_CACHE_HOME/conifer/bin`, else `~/.cache/conifer/bin`. Shared by
- * every clone, so a fresh clone — CI's — reuses what an earlier one installed.
- */
-export const TOOLS_BIN = process.env['CONIFER_TOOLS_BIN'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'conifer', 'bin');
-
-/** A stale install lock (a crashed installer) is taken over after this long. */
-const LOCK_STALE_MS = 30 * 60 * 1000;
 
 /** The Schemathesis version the requirements pin, e.g. "4.32.5". */
 export function schemathesisVersion(requirements = readFileSync(REQUIREMENTS_FILE, 'utf8')): string {
@@ -64,22 +54,5 @@ export async function ensureSchemathesis(log: (line: string) => void = () => und
     return executable;
   } finally {
     rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-async function acquireLock(lock: string): Promise<void> {
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    try {
-      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
-    } catch {
-      // gone already
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 }

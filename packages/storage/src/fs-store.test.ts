@@ -7,23 +7,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FsObjectStore } from './fs-store.ts';
-import { listAll, ObjectStoreError, type ObjectStoreErrorKind } from './object-store.ts';
-import { objectStoreContract } from './testing/contract.ts';
+import { listAll } from './object-store.ts';
+import { objectStoreContract, rejectionKind } from './testing/contract.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(b) : b);
 
 async function makeRoot(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'conifer-fs-store-'));
-}
-
-async function rejectionKind(promise: Promise<unknown>): Promise<ObjectStoreErrorKind> {
-  const err: unknown = await promise.then(
-    () => new Error('expected the call to fail'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ObjectStoreError);
-  return (err as ObjectStoreError).kind;
 }
 
 objectStoreContract('FsObjectStore', async () => {

@@ -5,7 +5,8 @@ import { DEFAULT_BUCKET, type AzureEmulator, type Emulator, type EmulatorKind, t
 
 export type { AzureEmulator, Emulator, EmulatorKind, GcsEmulator, S3Emulator, StartOptions } from './types.ts';
 export { dockerAvailable } from './docker.ts';
-export { AZURITE_OLDEST, ensureAzurite, ensureGoTool, ensureMoto, GO_TOOLS, TOOLS_BIN } from './install.ts';
+export { acquireLock, AZURITE_OLDEST, ensureAzurite, ensureGoTool, ensureMoto, GO_TOOLS, TOOLS_BIN } from './install.ts';
+export { freePort } from './process.ts';
 
 export interface Emulators {
   s3?: S3Emulator;

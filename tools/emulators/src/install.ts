@@ -171,7 +171,12 @@ export async function goAvailable(): Promise<boolean> {
   return commandExists('go');
 }
 
-async function acquireLock(lock: string): Promise<void> {
+/**
+ * Takes the lock directory `lock` (mkdir is atomic), waiting while another installer holds it; a
+ * lock older than `LOCK_STALE_MS` was left by a crashed installer and is taken over. Remove the
+ * directory to release it.
+ */
+export async function acquireLock(lock: string): Promise<void> {
   for (;;) {
     try {
       mkdirSync(lock);

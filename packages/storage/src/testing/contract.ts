@@ -11,7 +11,8 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null | undefined) => (b ? new TextDecoder().decode(b) : b);
 
 /** Resolves to the error kind `promise` rejects with; fails the test if it resolves or throws anything else. */
-async function rejectionKind(promise: Promise<unknown>): Promise<ObjectStoreErrorKind> {
+/** The kind of the `ObjectStoreError` `promise` rejects with (the test fails on any other outcome). */
+export async function rejectionKind(promise: Promise<unknown>): Promise<ObjectStoreErrorKind> {
   try {
     await promise;
   } catch (err) {
