@@ -72,6 +72,9 @@ export class ApiError extends Error {
 /** Longest a request may take before it counts as lost (a hung server is a finding, not a stall). */
 export const REQUEST_TIMEOUT_MS = 60_000;
 
+/** `fetch` with the request deadline, for the SDK's clients. */
+export const timedFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+
 /** Every page of a paginated listing. */
 export async function listAllPages<T>(page: (paginationToken: string | undefined) => Promise<Page<T>>): Promise<T[]> {
   const all: T[] = [];

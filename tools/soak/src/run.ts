@@ -11,20 +11,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '@conifer/core';
 import { Conifer } from '@conifer/sdk';
-import type { DataApi } from './api.ts';
+import { timedFetch, type DataApi } from './api.ts';
 import { startBackend, type RunningBackend } from './backends.ts';
+import { OP_WEIGHTS, SoakClient } from './client.ts';
 import { EngineActivity } from './engine-activity.ts';
-import { OP_WEIGHTS, SoakClient, type RunChecks } from './client.ts';
 import type { SoakOptions } from './options.ts';
-import { machine, type Distribution, type ResourceReport, type RestartEvent, type SoakResult } from './report.ts';
+import type { RestartEvent, SoakResult } from './report.ts';
+import { restartLoop } from './restarts.ts';
 import { RestApi } from './rest-api.ts';
+import { buildResult } from './result.ts';
 import { Sampler } from './sampler.ts';
 import { SdkApi } from './sdk-api.ts';
-import { freePort, ServerController, type StopKind } from './server.ts';
-import { Findings, OP_KINDS, OpStats, type OpKind } from './stats.ts';
-import { computeTrend, median, TREND_METHOD, type Sample, type TrendOptions } from './trend.ts';
+import { freePort, ServerController } from './server.ts';
+import { Findings, OpStats, type OpKind } from './stats.ts';
 import { verifyAll, type VerifyTarget } from './verify.ts';
 import { INDEXES, Rng } from './workload.ts';
+
+type EndCheckResult = SoakResult['endChecks'][number];
 
 /** Thresholds small enough that flushes, compactions and GC run all the time. */
 const ENGINE_TUNING: Record<string, string> = {
@@ -40,8 +43,6 @@ const PASSED_THROUGH = /^CONIFER_(MEMTABLE_|COMPACTION_|GC_|INDEX_|LOG_LEVEL$)/;
 /** What a process needs from the environment to run at all. */
 const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'LD_LIBRARY_PATH', 'TZ'];
 
-const RSS_TREND: TrendOptions = { unit: 'MiB', floorPerMin: 1, warmupS: 30, minFitS: 120, minSamples: 20, phaseWindowS: 30 };
-const FD_TREND: TrendOptions = { ...RSS_TREND, unit: 'fds', floorPerMin: 0.5 };
 
 export interface FinalCheckContext {
   apis: readonly DataApi[];
@@ -70,8 +71,6 @@ export function serverEnv(options: { backend: RunningBackend; dataDir: string; p
     ...options.backend.env,
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
   const { log } = options;
@@ -112,7 +111,7 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
     server = srv;
     await srv.start();
 
-    const admin = new Conifer({ url: srv.url, apiKey });
+    const admin = new Conifer({ url: srv.url, apiKey, fetch: timedFetch });
     for (const index of INDEXES) await admin.createIndex({ name: index.name, dimension: index.dimension, metric: index.metric });
     const apis: DataApi[] = [new SdkApi(srv.url, apiKey), new RestApi(apiKey, await RestApi.resolveHosts(srv.url, apiKey, INDEXES.map((i) => i.name)))];
 
@@ -151,15 +150,10 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
     if (!aborted) {
       const targets = clients.flatMap((c) => c.namespaces.map((spec, i) => ({ spec, model: c.models[i]! })));
       const check = async (phase: string) => {
-        const before = findings.mismatchCount;
-        try {
-          const counts = await verifyAll(targets, apis, (target, problems) => {
-            for (const p of problems) findings.mismatch({ phase, check: p.check, index: target.spec.index.name, namespace: target.spec.name, ...(p.id !== undefined ? { id: p.id } : {}), expected: p.expected, observed: p.observed, atS: clock(), generation: srv.generation });
-          });
-          endChecks.push({ phase, counts, mismatches: findings.mismatchCount - before });
-          log(`soak: ${phase}: ${counts.recordsChecked} records, ${counts.deletedIdsChecked} deleted ids, ${counts.namespacesChecked + counts.deletedNamespacesChecked} namespaces, ${counts.queriesChecked} queries checked; ${findings.mismatchCount - before} mismatches`);
-        } catch (err) {
-          findings.finding({ what: `${phase} check could not finish`, message: err instanceof Error ? err.message : String(err), atS: clock(), generation: srv.generation });
+        const done = await endCheck(phase, targets, apis, findings, () => ({ atS: clock(), generation: srv.generation }));
+        if (done) {
+          endChecks.push(done);
+          log(`soak: ${phase}: ${done.counts.recordsChecked} records, ${done.counts.deletedIdsChecked} deleted ids, ${done.counts.namespacesChecked + done.counts.deletedNamespacesChecked} namespaces, ${done.counts.queriesChecked} queries checked; ${done.mismatches} mismatches`);
         }
       };
       if (!options.finalRestart) await options.beforeFinalCheck?.({ apis, targets });
@@ -188,150 +182,22 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
   return result;
 }
 
-async function restartLoop(context: {
-  server: ServerController;
-  options: SoakOptions;
-  clock: () => number;
-  workloadStart: number;
-  restarts: RestartEvent[];
-  findings: Findings;
-  beforeStop: () => Promise<void>;
-}): Promise<void> {
-  const { server, options, clock, workloadStart, restarts, findings } = context;
-  const rng = new Rng(mulberry32(options.seed ^ 0x5eed));
-  const interval = () => options.restartEveryS[0] + rng.float() * (options.restartEveryS[1] - options.restartEveryS[0]);
-  const end = workloadStart + options.minutes * 60;
-  const restartsUntil = workloadStart + options.minutes * 60 * (1 - options.steadyFraction);
-  let kind: StopKind = rng.chance(0.5) ? 'clean' : 'kill';
-  for (let next = workloadStart + interval(); next < restartsUntil; next = clock() + interval()) {
-    await sleep((next - clock()) * 1000);
-    await server.settled();
-    await context.beforeStop();
-    const atS = clock();
-    const stopped = performance.now();
-    const exit = await server.stop(kind);
-    const stopMs = performance.now() - stopped;
-    if (kind === 'clean' && (exit.code !== 0 || exit.forced)) {
-      findings.finding({ what: 'clean stop failed', message: `SIGTERM: exit code ${exit.code}, signal ${exit.signal}${exit.forced ? ', killed after the stop timeout' : ''}`, atS, generation: server.generation });
-    }
-    const started = performance.now();
-    await startWithRetries(server, findings, clock);
-    restarts.push({ atS: round1(atS - workloadStart), kind, stopMs: Math.round(stopMs), startMs: Math.round(performance.now() - started), exit: exit.signal ?? `code ${exit.code}` });
-    options.log(`soak: restart ${restarts.length} (${kind === 'clean' ? 'SIGTERM' : 'kill -9'}) at ${(atS - workloadStart).toFixed(0)} s: stopped in ${Math.round(stopMs)} ms, up again in ${Math.round(performance.now() - started)} ms`);
-    kind = kind === 'clean' ? 'kill' : 'clean';
-  }
-  await sleep((end - clock()) * 1000);
-}
-
-async function startWithRetries(server: ServerController, findings: Findings, clock: () => number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await server.start();
-      return;
-    } catch (err) {
-      findings.finding({ what: 'server did not start', message: err instanceof Error ? err.message : String(err), atS: clock(), generation: server.generation });
-      if (attempt >= 3) throw err;
-    }
-  }
-}
-
 function progressLine(elapsedS: number, stats: OpStats, restarts: RestartEvent[], findings: Findings, sampler: Sampler): string {
   const ops = Object.values(stats.summary()).reduce((sum, o) => sum + o.count, 0);
   const last = sampler.resources[sampler.resources.length - 1];
   return `soak: ${elapsedS.toFixed(0)} s: ${ops} operations, ${restarts.length} restarts, ${findings.mismatchCount} mismatches, ${findings.findingCount} findings${last ? `, server RSS ${(last.rssBytes / 2 ** 20).toFixed(0)} MiB, ${last.fds} fds` : ''}`;
 }
 
-const round1 = (x: number) => Math.round(x * 10) / 10;
-const MiB = (bytes: number) => round1(bytes / 2 ** 20);
-
-function distribution(values: readonly number[]): Distribution {
-  if (values.length === 0) return { min: NaN, median: NaN, max: NaN };
-  return { min: Math.min(...values), median: median(values), max: Math.max(...values) };
-}
-
-function buildResult(context: {
-  options: SoakOptions;
-  startedAt: Date;
-  backend: RunningBackend;
-  clients: SoakClient[];
-  stats: OpStats;
-  findings: Findings;
-  restarts: RestartEvent[];
-  endChecks: SoakResult['endChecks'];
-  sampler: Sampler | undefined;
-  server: ServerController | undefined;
-  generationStarts: Map<number, number>;
-  workloadS: number;
-  totalS: number;
-  failures: string[];
-  serverTuning: Record<string, string>;
-  activity: { flushes: number; compactions: number };
-}): SoakResult {
-  const { options, stats, findings, sampler } = context;
-  const operations = stats.summary();
-  const resources = sampler?.resources ?? [];
-  const storage = sampler?.storage ?? [];
-  const rssSamples: Sample[] = resources.map((s) => ({ t: s.t, epoch: s.epoch, value: s.rssBytes / 2 ** 20 }));
-  const fdSamples: Sample[] = resources.map((s) => ({ t: s.t, epoch: s.epoch, value: s.fds }));
-  const report = (samples: Sample[], trend: TrendOptions, round: (x: number) => number): ResourceReport => {
-    const d = distribution(samples.map((s) => s.value));
-    return { unit: trend.unit, min: round(d.min), median: round(d.median), max: round(d.max), trend: computeTrend(samples, context.generationStarts, trend) };
-  };
-  const runChecks = context.clients.reduce<RunChecks>(
-    (sum, c) => ({
-      readBacks: sum.readBacks + c.checks.readBacks,
-      recordsCompared: sum.recordsCompared + c.checks.recordsCompared,
-      queriesChecked: sum.queriesChecked + c.checks.queriesChecked,
-      listsChecked: sum.listsChecked + c.checks.listsChecked,
-      afterRestart: sum.afterRestart + c.checks.afterRestart,
-    }),
-    { readBacks: 0, recordsCompared: 0, queriesChecked: 0, listsChecked: 0, afterRestart: 0 },
-  );
-  const withLast = (values: number[]) => ({ ...distribution(values), last: values[values.length - 1] ?? NaN });
-  const emulator = resources.flatMap((s) => (s.emulatorRssBytes !== undefined ? [MiB(s.emulatorRssBytes)] : []));
-  return {
-    backend: options.backend,
-    storage: context.backend.description,
-    command: options.command,
-    machine: machine(),
-    startedAt: context.startedAt.toISOString(),
-    seed: options.seed,
-    clients: options.clients,
-    plannedMinutes: options.minutes,
-    workloadS: round1(context.workloadS),
-    totalS: round1(context.totalS),
-    serverEnv: context.serverTuning,
-    operations,
-    totalOperations: OP_KINDS.reduce((sum, k) => sum + operations[k].count, 0),
-    byFace: { ...stats.byFace },
-    engineActivity: context.activity,
-    restarts: { clean: context.restarts.filter((r) => r.kind === 'clean').length, kill: context.restarts.filter((r) => r.kind === 'kill').length, events: context.restarts },
-    runChecks,
-    endChecks: context.endChecks,
-    mismatchCount: findings.mismatchCount,
-    mismatches: findings.mismatches,
-    findingCount: findings.findingCount,
-    serverErrors: findings.serverErrorCount,
-    findings: findings.findings,
-    serverLog: context.server?.logSummary ?? { errors: 0, warnings: 0, firstErrors: [] },
-    rss: report(rssSamples, RSS_TREND, round1),
-    fds: report(fdSamples, FD_TREND, (x) => x),
-    ...(emulator.length > 0 ? { emulatorRss: { unit: 'MiB', ...distribution(emulator) } } : {}),
-    ...(storage.length > 0
-      ? {
-          stored: {
-            objects: withLast(storage.map((s) => s.objects)),
-            objectMiB: withLast(storage.map((s) => MiB(s.objectBytes))),
-            dataDirMiB: withLast(storage.map((s) => MiB(s.dataDirBytes))),
-          },
-        }
-      : {}),
-    trendMethod: TREND_METHOD,
-    samples: {
-      resources: resources.map((s) => [round1(s.t), s.epoch, MiB(s.rssBytes), s.fds]),
-      storage: storage.map((s) => [round1(s.t), s.objects, MiB(s.objectBytes)]),
-    },
-    passed: context.failures.length === 0 && context.endChecks.length > 0,
-    failures: context.endChecks.length === 0 && context.failures.length === 0 ? ['no end check ran'] : context.failures,
-  };
+/** One full check of every namespace; undefined when it could not finish (a finding). */
+async function endCheck(phase: string, targets: readonly VerifyTarget[], apis: readonly DataApi[], findings: Findings, now: () => { atS: number; generation: number }): Promise<EndCheckResult | undefined> {
+  const before = findings.mismatchCount;
+  try {
+    const counts = await verifyAll(targets, apis, (target, problems) => {
+      for (const p of problems) findings.mismatch({ phase, check: p.check, index: target.spec.index.name, namespace: target.spec.name, ...(p.id !== undefined ? { id: p.id } : {}), expected: p.expected, observed: p.observed, ...now() });
+    });
+    return { phase, counts, mismatches: findings.mismatchCount - before };
+  } catch (err) {
+    findings.finding({ what: `${phase} check could not finish`, message: err instanceof Error ? err.message : String(err), ...now() });
+    return undefined;
+  }
 }

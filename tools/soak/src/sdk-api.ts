@@ -2,7 +2,7 @@
  * The SDK face: `@conifer/sdk` (tRPC), as README "Use it from TypeScript" shows it.
  */
 import { Conifer, ConiferError, ConnectionError } from '@conifer/sdk';
-import { ApiError, REQUEST_TIMEOUT_MS, type ApiRecord, type DataApi, type NamespaceSummary, type Page, type QueryMatch, type QueryRequest } from './api.ts';
+import { ApiError, timedFetch, type ApiRecord, type DataApi, type NamespaceSummary, type Page, type QueryMatch, type QueryRequest } from './api.ts';
 import type { Filter, Metadata } from './filter.ts';
 
 export class SdkApi implements DataApi {
@@ -11,7 +11,6 @@ export class SdkApi implements DataApi {
 
   constructor(url: string, apiKey: string) {
     // Every call gets a deadline, as the REST face's do: a request the server never answers is a finding.
-    const timedFetch: typeof fetch = (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     this.#client = new Conifer({ url, apiKey, fetch: timedFetch });
   }
 
