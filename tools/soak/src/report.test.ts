@@ -64,7 +64,7 @@ describe('the soak section of docs/benchmarks.md', () => {
     const rows = text.split('\n').filter((l) => /^\| (local|moto) /.test(l));
     expect(rows.map((r) => r.split(' | ')[0])).toEqual(['| local', '| moto']);
     expect(rows[0]).toContain('**failed**: 2 mismatches with the model');
-    expect(rows[1]).toContain('| 400.0 / 650.0 / 700.0 | no growth trend |');
+    expect(rows[1]).toContain('| 400 / 650 / 700 | no growth trend | 80 / 90 / 100 |');
     expect(text).toContain('RSS no growth trend (steady epoch: +0.10 ± 0.50 MiB/min over 3.0 min)');
   });
 

@@ -90,7 +90,9 @@ const n = (x: number) => x.toLocaleString('en-US');
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
 const ms = (x: number) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(0)) : '—');
 const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
-const dist = (d: Distribution, unit = '') => `${f1(d.min)} / ${f1(d.median)} / ${f1(d.max)}${unit}`;
+/** Whole numbers (counts) as they are, others with one decimal. */
+const num = (x: number) => (Number.isInteger(x) ? n(x) : f1(x));
+const dist = (d: Distribution) => `${num(d.min)} / ${num(d.median)} / ${num(d.max)}`;
 
 /** The printed summary of one run. */
 export function summaryText(r: SoakResult): string {
