@@ -1,0 +1,135 @@
+import { failpoint, type Metric } from '@conifer/core';
+import { planCompaction, type CompactionPlan, type Compactor, type Manifest, type SlabReader } from '@conifer/slab';
+import type { Logger } from 'pino';
+import type { EngineConfig } from './config.ts';
+import type { ManifestState } from './manifest-state.ts';
+import type { NamespaceStats } from './namespace-stats.ts';
+import type { SlabWriter, WrittenSlab } from './slab-writer.ts';
+
+/** A compaction to run: a size-tiered merge, or (`index`) the indexing of one flat slab. */
+export type ScheduledCompaction = CompactionPlan & { index: boolean };
+
+/**
+ * The next compaction of a manifest: a size-tiered merge when one is due; otherwise, with
+ * `indexFlat`, the indexing of a flat slab too large to scan cheaply (the newest first). Left
+ * alone, the last flushes before a namespace goes quiet would stay flat — tens of thousands of rows
+ * every query scans exactly — until more writes arrive to merge them with.
+ */
+export function nextCompaction(
+  manifest: Manifest,
+  reader: (id: string) => SlabReader | undefined,
+  options: Pick<EngineConfig, 'compaction' | 'exactBudget'> & { dimension: number },
+  indexFlat: boolean,
+): ScheduledCompaction | null {
+  const merge = planCompaction(manifest.slabs, options.compaction);
+  if (merge) return { ...merge, index: false };
+  if (!indexFlat) return null;
+  const slabs = manifest.slabs;
+  for (let i = slabs.length - 1; i >= 0; i--) {
+    const ref = slabs[i]!;
+    const slab = reader(ref.id);
+    if (!slab || slab.header.ann || (ref.count - ref.tombstones) * options.dimension <= options.exactBudget) continue;
+    return { start: i, inputs: [ref], outputLevel: ref.level + 1, dropTombstones: i === 0, index: true };
+  }
+  return null;
+}
+
+export interface CompactionSchedulerOptions {
+  name: string;
+  dimension: number;
+  metric: Metric;
+  config: EngineConfig;
+  logger: Logger;
+  /** Runs merges and ANN builds off the event loop. */
+  compactor: Compactor;
+  slabs: SlabWriter;
+  manifest: ManifestState;
+  stats: NamespaceStats;
+  /** True once the namespace is closing: no new compaction starts. */
+  closing: () => boolean;
+  /** After each compaction has committed (GC may follow). */
+  onCompacted: () => void;
+}
+
+/**
+ * Runs a namespace's compactions, one at a time, until none is due: merge (in a worker, through
+ * the compactor), store the output, and commit a manifest that replaces the inputs with it — unless
+ * the inputs moved meanwhile (a deleteAll flush dropped them), in which case the output is left to
+ * GC.
+ */
+export class CompactionScheduler {
+  readonly #options: CompactionSchedulerOptions;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: CompactionSchedulerOptions) {
+    this.#options = options;
+  }
+
+  /** The compactions running now, if any. */
+  get running(): Promise<void> | undefined {
+    return this.#loop;
+  }
+
+  /** Starts the compaction loop if a compaction is due (with `indexFlat`, indexing flat slabs counts). */
+  schedule(indexFlat = false): void {
+    if (this.#options.closing() || this.#loop) return;
+    if (!this.#next(indexFlat)) return;
+    this.#loop = this.#run(indexFlat)
+      .catch((err) => this.#options.logger.error({ err, namespace: this.#options.name }, 'compaction failed'))
+      .finally(() => {
+        this.#loop = undefined;
+      });
+  }
+
+  #next(indexFlat: boolean): ScheduledCompaction | null {
+    const { manifest, config, dimension } = this.#options;
+    return nextCompaction(manifest.current, (id) => manifest.reader(id), { compaction: config.compaction, exactBudget: config.exactBudget, dimension }, indexFlat);
+  }
+
+  async #run(indexFlat: boolean): Promise<void> {
+    const { manifest, slabs, stats } = this.#options;
+    for (;;) {
+      if (this.#options.closing()) return;
+      const plan = this.#next(indexFlat);
+      if (!plan) return;
+      const built = await this.#compact(plan);
+      failpoint('compaction:after-slab');
+      const committed = await manifest.lock
+        .run(async () => {
+          const base = manifest.current;
+          const start = base.slabs.findIndex((s) => s.id === plan.inputs[0]!.id);
+          const stillThere = start !== -1 && plan.inputs.every((ref, i) => base.slabs[start + i]?.id === ref.id);
+          // The inputs moved (a deleteAll flush dropped them): give up; GC removes the output.
+          if (!stillThere || (plan.dropTombstones && start !== 0)) return false;
+          const next = await manifest.commit(base, {
+            flushedLsn: base.flushedLsn,
+            slabs: [...base.slabs.slice(0, start), ...(built ? [built.ref] : []), ...base.slabs.slice(start + plan.inputs.length)],
+          });
+          failpoint('compaction:after-manifest');
+          await manifest.install(next, built ? new Map([[built.ref.id, built.reader]]) : new Map());
+          return true;
+        })
+        .finally(() => slabs.release(built));
+      if (!committed) return;
+      stats.compactions++;
+      this.#options.onCompacted();
+    }
+  }
+
+  /** Merges a compaction's inputs into one slab (in a worker thread) and stores it. */
+  async #compact(plan: ScheduledCompaction): Promise<WrittenSlab | undefined> {
+    const { manifest, compactor, config, dimension, metric, logger, name } = this.#options;
+    const output = await compactor.run({
+      inputs: plan.inputs.map((ref) => ({ id: ref.id, bytes: manifest.reader(ref.id)!.bytes })),
+      dropTombstones: plan.dropTombstones,
+      dimension,
+      metric,
+      level: plan.outputLevel,
+      ann: config.ann,
+      indexAlways: plan.index,
+      donor: manifest.annDonor(),
+    });
+    if (output.annBuild) logger.info({ namespace: name, rows: output.header?.count, ...output.annBuild }, 'built ANN index');
+    return output.header ? this.#options.slabs.write(output.bytes, output.header) : undefined;
+  }
+}

@@ -1,0 +1,87 @@
+import { failpoint } from '@conifer/core';
+import type { RequestLog } from '@conifer/log';
+import type { Manifest, ManifestStore } from '@conifer/slab';
+import { listAll, type ObjectStore } from '@conifer/storage';
+import type { Logger } from 'pino';
+import { planGarbageCollection } from './gc-plan.ts';
+import { slabIdTime, slabKey } from './layout.ts';
+import type { ManifestState } from './manifest-state.ts';
+import type { NamespaceStats } from './namespace-stats.ts';
+import type { SlabWriter } from './slab-writer.ts';
+
+export interface GarbageCollectorOptions {
+  name: string;
+  store: ObjectStore;
+  /** `<index-id>/<encoded namespace>/` */
+  prefix: string;
+  graceMs: number;
+  logger: Logger;
+  manifests: ManifestStore;
+  manifest: ManifestState;
+  slabs: SlabWriter;
+  log: RequestLog;
+  stats: NamespaceStats;
+}
+
+/**
+ * Deletes what no manifest still in use references (the decision is `planGarbageCollection`'s):
+ * expired manifest versions, then the slabs only they listed, then the log objects every retained
+ * manifest covers. Runs after flushes and compactions, one collection at a time.
+ */
+export class GarbageCollector {
+  readonly #options: GarbageCollectorOptions;
+  #scheduled: Promise<void> | undefined;
+
+  constructor(options: GarbageCollectorOptions) {
+    this.#options = options;
+  }
+
+  /** The collection running now, if any. */
+  get running(): Promise<void> | undefined {
+    return this.#scheduled;
+  }
+
+  /** Starts a collection unless one is running. */
+  schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = this.collect()
+      .then(() => undefined)
+      .catch((err) => this.#options.logger.warn({ err, namespace: this.#options.name }, 'garbage collection failed'))
+      .finally(() => {
+        this.#scheduled = undefined;
+      });
+  }
+
+  /** One collection at `now`; resolves with the number of objects deleted. */
+  async collect(now = Date.now()): Promise<number> {
+    const { store, prefix, manifests, manifest, slabs, log, stats, graceMs } = this.#options;
+    // Decide under the manifest lock, so no flush or compaction commits while we classify: every
+    // slab is then either in a manifest we read, in flight in this process, or an orphan.
+    const slabPrefix = `${prefix}slabs/`;
+    const plan = await manifest.lock.run(async () => {
+      const read: Manifest[] = [];
+      for (const version of await manifests.versions()) {
+        const m = await manifests.read(version);
+        if (m) read.push(m);
+      }
+      const slabIds: string[] = [];
+      for await (const meta of listAll(store, slabPrefix)) slabIds.push(meta.key.slice(slabPrefix.length, -'.slab'.length));
+      return planGarbageCollection({ now, graceMs, current: manifest.current, manifests: read, slabIds, inflight: slabs.inflight, slabCreatedAt: slabIdTime });
+    });
+    let deleted = 0;
+    // Expired manifests first, then the slabs only they referenced: a crash in between never
+    // leaves a manifest that points at a deleted slab.
+    for (const version of plan.expiredVersions) {
+      await manifests.delete(version);
+      deleted++;
+    }
+    if (plan.expiredVersions.length > 0 || plan.orphanSlabs.length > 0) failpoint('gc:mid');
+    for (const id of plan.orphanSlabs) {
+      await store.delete(slabKey(prefix, id));
+      deleted++;
+    }
+    deleted += await log.truncateThrough(plan.coveredLsn);
+    stats.gcDeleted += deleted;
+    return deleted;
+  }
+}

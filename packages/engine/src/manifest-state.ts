@@ -1,0 +1,91 @@
+import { computeShadows, type SlabLayer } from '@conifer/router';
+import { SlabReader, type AnnDonor, type Manifest, type ManifestStore } from '@conifer/slab';
+import type { ObjectStore } from '@conifer/storage';
+import type { WriterFence } from './fence.ts';
+import { slabKey } from './layout.ts';
+import { Mutex } from './mutex.ts';
+
+/**
+ * The manifest a namespace's view is built on, the readers of the slabs it lists and their shadow
+ * layers (what reads run against), and the one way to move it: commit the next version (fenced:
+ * losing the race makes the view stale), then install it. Flush and compaction commit under `lock`,
+ * and GC classifies under it, so no commit happens while GC decides what is garbage.
+ */
+export class ManifestState {
+  /** Serializes manifest changes (flush and compaction commits) and GC's classification. */
+  readonly lock = new Mutex();
+  readonly #store: ObjectStore;
+  readonly #prefix: string;
+  readonly #manifests: ManifestStore;
+  readonly #fence: WriterFence;
+  #manifest: Manifest;
+  #readers = new Map<string, SlabReader>();
+  #layers: SlabLayer[] = [];
+
+  private constructor(options: { store: ObjectStore; prefix: string; manifests: ManifestStore; fence: WriterFence }, manifest: Manifest) {
+    this.#store = options.store;
+    this.#prefix = options.prefix;
+    this.#manifests = options.manifests;
+    this.#fence = options.fence;
+    this.#manifest = manifest;
+  }
+
+  /** The state of the newest manifest in the store, its slabs loaded. */
+  static async load(options: { store: ObjectStore; prefix: string; manifests: ManifestStore; fence: WriterFence }): Promise<ManifestState> {
+    const manifest = await options.manifests.latest();
+    const state = new ManifestState(options, manifest);
+    await state.install(manifest, new Map());
+    return state;
+  }
+
+  get current(): Manifest {
+    return this.#manifest;
+  }
+
+  /** Slabs as reads see them, newest first, with what newer slabs shadow. */
+  get layers(): SlabLayer[] {
+    return this.#layers;
+  }
+
+  reader(id: string): SlabReader | undefined {
+    return this.#readers.get(id);
+  }
+
+  /** The largest ANN slab of the namespace: its trained quantizer can serve the next build. */
+  annDonor(): AnnDonor | undefined {
+    let best: SlabReader | undefined;
+    for (const reader of this.#readers.values()) if (reader.header.ann && (!best || reader.count > best.count)) best = reader;
+    return best ? { header: best.header.ann!, bytes: best.annBytes()! } : undefined;
+  }
+
+  /**
+   * Writes the next manifest version. Losing the race to another writer makes this view stale:
+   * the engine reopens the namespace from the winner's manifest (what this view had is in the log).
+   */
+  commit(base: Manifest, next: Omit<Manifest, 'version' | 'writtenAt'>): Promise<Manifest> {
+    return this.#fence.committing(base.version + 1, () => this.#manifests.commit(base, next));
+  }
+
+  /** Makes `manifest` current: loads slabs not yet in memory (or in `fresh`) and recomputes shadows. */
+  async install(manifest: Manifest, fresh: Map<string, SlabReader>): Promise<void> {
+    const readers = new Map<string, SlabReader>();
+    await Promise.all(
+      manifest.slabs.map(async (ref) => {
+        let reader = fresh.get(ref.id) ?? this.#readers.get(ref.id);
+        if (!reader) {
+          const obj = await this.#store.get(slabKey(this.#prefix, ref.id));
+          if (!obj) throw new Error(`slab ${ref.id} referenced by manifest v${manifest.version} is missing`);
+          reader = await SlabReader.load(ref.id, obj.data);
+        }
+        // The ANN index is read into native memory off the event loop before queries see the slab.
+        await reader.loadAnn();
+        readers.set(ref.id, reader);
+      }),
+    );
+    const newestFirst = [...manifest.slabs].reverse().map((ref) => readers.get(ref.id)!);
+    const layers = await computeShadows(newestFirst, this.#layers);
+    this.#manifest = manifest;
+    this.#readers = readers;
+    this.#layers = layers;
+  }
+}

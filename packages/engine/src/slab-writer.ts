@@ -1,0 +1,52 @@
+import { SlabReader, type SlabHeader, type SlabRef } from '@conifer/slab';
+import type { ObjectStore } from '@conifer/storage';
+import { newSlabId, slabKey } from './layout.ts';
+
+/** A slab this process stored, and its reader. */
+export interface WrittenSlab {
+  ref: SlabRef;
+  reader: SlabReader;
+}
+
+/**
+ * Stores built slabs (flush and compaction output) under new ids, and remembers which are in
+ * flight — written, but not yet in a committed manifest — so that GC leaves them alone.
+ */
+export class SlabWriter {
+  readonly #store: ObjectStore;
+  readonly #prefix: string;
+  readonly #inflight = new Set<string>();
+
+  constructor(store: ObjectStore, prefix: string) {
+    this.#store = store;
+    this.#prefix = prefix;
+  }
+
+  /** Ids of the slabs written but not yet released. */
+  get inflight(): ReadonlySet<string> {
+    return this.#inflight;
+  }
+
+  /** Stores a built slab under a new id; it stays in flight until `release`. */
+  async write(bytes: Uint8Array, header: SlabHeader): Promise<WrittenSlab> {
+    const id = newSlabId();
+    this.#inflight.add(id);
+    await this.#store.putIfAbsent(slabKey(this.#prefix, id), bytes);
+    const ref: SlabRef = {
+      id,
+      level: header.level,
+      count: header.count,
+      tombstones: header.tombstones,
+      bytes: bytes.length,
+      minLsn: header.minLsn,
+      maxLsn: header.maxLsn,
+    };
+    // Built by this process a moment ago: no checksum pass needed.
+    return { ref, reader: await SlabReader.load(id, bytes, { verify: false }) };
+  }
+
+  /** Ends a slab's time in flight: a manifest lists it now, or none ever will (GC may take it). */
+  release(slab: WrittenSlab | undefined): void {
+    if (slab) this.#inflight.delete(slab.ref.id);
+  }
+}
