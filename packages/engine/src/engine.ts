@@ -1,24 +1,21 @@
 import {
   AlreadyExistsError,
-  InternalError,
   float32ArrayToNumbers,
   InvalidArgumentError,
   NotFoundError,
   sparseToWire,
-  toSparseF32,
   UnavailableError,
   type FetchByMetadataResult,
   type FetchResult,
   type FetchedRecord,
   type ListResult,
-  type Metadata,
   type QueryResult,
-  type SparseF32,
   type UpsertResult,
 } from '@conifer/core';
 import type { LogOp, PutRecord } from '@conifer/log';
-import { countLive, getRecord, listIds, matchingIds, searchSnapshot, type LiveRecord } from '@conifer/router';
-import { deletePrefix, isPreconditionFailed, listAll, ObjectStoreError, type CachedObjectStore, type ObjectStore } from '@conifer/storage';
+import { countLive, getRecord, listIds, matchingIds, searchSnapshot } from '@conifer/router';
+import { Compactor } from '@conifer/slab';
+import { deletePrefix, type CachedObjectStore, type ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import type {
@@ -35,9 +32,11 @@ import type {
   UpdateInput,
   UpdateResult,
 } from './data-plane.ts';
-import { decodeNamespace, indexPrefix, namespacePrefix, registryKey, registryPrefix } from './layout.ts';
-import { Compactor } from '@conifer/slab';
+import { indexPrefix, namespacePrefix } from './layout.ts';
 import { Namespace } from './namespace.ts';
+import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
+import { decodePaginationToken, encodePaginationToken, toFetched, toSparse, toVector } from './records.ts';
+import { storeCall, toClientError } from './store-errors.ts';
 
 export interface EngineOptions {
   store: ObjectStore;
@@ -45,23 +44,12 @@ export interface EngineOptions {
   logger?: Logger | undefined;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 /** Ids per log entry when a request (an update or delete by filter) touches many records. */
 const DELETE_CHUNK = 10_000;
 
 /** How messages name a namespace: the default one by its API alias. */
 function displayName(namespace: string): string {
   return namespace === '' ? '__default__' : namespace;
-}
-
-interface RegistryMarker {
-  state: 'active' | 'deleting';
-  name: string;
-}
-
-function parseMarker(data: Uint8Array): RegistryMarker {
-  return JSON.parse(decoder.decode(data)) as RegistryMarker;
 }
 
 /**
@@ -75,8 +63,7 @@ export class Engine implements DataPlane {
   readonly #namespaces = new Map<string, Promise<Namespace>>();
   /** Namespaces whose storage is being removed; opens wait for it. */
   readonly #deleting = new Map<string, Promise<void>>();
-  /** Namespaces known to have a registry marker (so the marker is written once). */
-  readonly #registered = new Set<string>();
+  readonly #registry: NamespaceRegistry;
   readonly #timer: NodeJS.Timeout;
   /** Worker threads shared by every namespace's compactions (bounded concurrency). */
   readonly #compactor: Compactor;
@@ -86,6 +73,7 @@ export class Engine implements DataPlane {
     this.#store = options.store;
     this.#config = resolveEngineConfig(options.config);
     this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#registry = new NamespaceRegistry(this.#store);
     this.#compactor = new Compactor(this.#config.compactor);
     this.#timer = setInterval(() => void this.#tick(), this.#config.tickMs);
     this.#timer.unref();
@@ -103,13 +91,9 @@ export class Engine implements DataPlane {
     }
   }
 
-  #key(index: IndexHandle, namespace: string): string {
-    return `${index.id}\u0000${namespace}`;
-  }
-
   async #open(index: IndexHandle, namespace: string): Promise<Namespace> {
     if (this.#closed) throw new UnavailableError('the data plane is shutting down');
-    const key = this.#key(index, namespace);
+    const key = namespaceKey(index, namespace);
     await this.#deleting.get(key);
     let pending = this.#namespaces.get(key);
     if (pending) {
@@ -134,10 +118,7 @@ export class Engine implements DataPlane {
   }
 
   async #openFresh(index: IndexHandle, namespace: string): Promise<Namespace> {
-    // A marker left in the "deleting" state by a crash: finish that deletion first.
-    const marker = await this.#store.get(registryKey(index.id, namespace));
-    if (marker && parseMarker(marker.data).state === 'deleting') await this.#removeNamespaceStorage(index, namespace);
-    else if (marker) this.#registered.add(this.#key(index, namespace));
+    await this.#registry.prepareOpen(index, namespace);
     return Namespace.open({
       store: this.#store,
       prefix: namespacePrefix(index.id, namespace),
@@ -150,77 +131,31 @@ export class Engine implements DataPlane {
     });
   }
 
-  /**
-   * Writes the registry marker before the namespace's first upsert, so listings find it. A
-   * namespace exists exactly when its marker does: updates and deletes never create one.
-   * Returns false when the marker already existed.
-   */
-  async #register(index: IndexHandle, namespace: string): Promise<boolean> {
-    const key = this.#key(index, namespace);
-    if (this.#registered.has(key)) return false;
-    let created = true;
-    try {
-      await this.#store.putIfAbsent(registryKey(index.id, namespace), encoder.encode(JSON.stringify({ state: 'active', name: namespace } satisfies RegistryMarker)));
-    } catch (err) {
-      if (!isPreconditionFailed(err)) throw toClientError(err);
-      created = false;
-    }
-    this.#registered.add(key);
-    return created;
-  }
-
-  async #exists(index: IndexHandle, namespace: string): Promise<boolean> {
-    const key = this.#key(index, namespace);
-    if (this.#registered.has(key)) return true;
-    if (!(await storeCall(() => this.#store.head(registryKey(index.id, namespace))))) return false;
-    this.#registered.add(key);
-    return true;
-  }
-
-  #toSparse(sparse: { indices: number[]; values: number[] } | undefined): SparseF32 | undefined {
-    if (!sparse || sparse.indices.length === 0) return undefined;
-    return toSparseF32(sparse);
-  }
-
-  #toVector(index: IndexHandle, values: number[] | Float32Array, field: string, into?: Float32Array): Float32Array {
-    if (values.length !== index.dimension) {
-      throw new InvalidArgumentError(`${field}: Vector dimension ${values.length} does not match the dimension of the index ${index.dimension}`);
-    }
-    // A plain loop rather than `new Float32Array(values)` or `Float32Array.from`: in the server
-    // those took the generic iterator path (about 18 ns per number, a tenth of the ingest path).
-    const vector = into ?? new Float32Array(values.length);
-    for (let i = 0; i < values.length; i++) vector[i] = values[i]!;
-    if (index.metric === 'cosine' && vector.every((v) => v === 0)) {
-      throw new InvalidArgumentError(`${field}: a cosine index cannot take an all-zero vector`);
-    }
-    return vector;
-  }
-
   async upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
     // Validate the whole batch before anything is logged: a bad record rejects the request whole.
     // One buffer for the batch's vectors: a thousand small typed arrays per request kept the GC busy.
     const dimension = index.dimension;
     const batch = new Float32Array(records.length * dimension);
     const put: PutRecord[] = records.map((r, i) => {
-      const sparse = this.#toSparse(r.sparseValues);
+      const sparse = toSparse(r.sparseValues);
       return {
         id: r.id,
-        values: this.#toVector(index, r.values, `records[${i}].values`, batch.subarray(i * dimension, (i + 1) * dimension)),
+        values: toVector(index, r.values, `records[${i}].values`, batch.subarray(i * dimension, (i + 1) * dimension)),
         ...(sparse ? { sparse } : {}),
         ...(r.metadata && Object.keys(r.metadata).length > 0 ? { metadata: r.metadata } : {}),
       };
     });
     const ns = await this.#open(index, namespace);
-    await this.#register(index, namespace);
+    await this.#registry.register(index, namespace);
     const { lsn } = await ns.write({ kind: 'put', records: put });
     return { lsn, upsertedCount: put.length };
   }
 
   async update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult> {
-    const values = update.values === undefined ? undefined : this.#toVector(index, update.values, 'values');
-    const sparse = this.#toSparse(update.sparseValues);
+    const values = update.values === undefined ? undefined : toVector(index, update.values, 'values');
+    const sparse = toSparse(update.sparseValues);
     const ns = await this.#open(index, namespace);
-    if (!(await this.#exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
+    if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
     // An update by filter is resolved to ids against the current state, then logged as one patch.
     const ids = update.id !== undefined ? [update.id] : matchingIds(ns.snapshot(), update.filter!);
     if (ids.length === 0) return { lsn: ns.lastLsn, matchedRecords: 0 };
@@ -236,7 +171,7 @@ export class Engine implements DataPlane {
 
   async delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult> {
     const ns = await this.#open(index, namespace);
-    if (!(await this.#exists(index, namespace))) return { lsn: ns.lastLsn, deletedCount: 0 };
+    if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, deletedCount: 0 };
     if (del.deleteAll) {
       const { lsn } = await ns.write({ kind: 'deleteAll' });
       return { lsn };
@@ -251,7 +186,7 @@ export class Engine implements DataPlane {
   async query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryResult> {
     const ns = await this.#open(index, namespace);
     const snapshot = ns.snapshot();
-    const sparse = this.#toSparse(query.sparseVector);
+    const sparse = toSparse(query.sparseVector);
     if (query.sparseVector && index.metric !== 'dotproduct') {
       throw new InvalidArgumentError(`sparseVector: sparse (hybrid) queries need an index with metric dotproduct; this index uses ${index.metric}`);
     }
@@ -261,7 +196,7 @@ export class Engine implements DataPlane {
       if (!record) return { matches: [], namespace, usage: { readUnits: 1 } };
       vector = record.values;
     } else {
-      vector = this.#toVector(index, query.vector!, 'vector');
+      vector = toVector(index, query.vector!, 'vector');
     }
     const hits = await searchSnapshot(snapshot, {
       metric: index.metric,
@@ -332,44 +267,23 @@ export class Engine implements DataPlane {
   }
 
   async createNamespace(index: IndexHandle, namespace: string): Promise<void> {
-    await this.#deleting.get(this.#key(index, namespace));
-    if (!(await this.#register(index, namespace))) {
+    await this.#deleting.get(namespaceKey(index, namespace));
+    if (!(await this.#registry.register(index, namespace))) {
       throw new AlreadyExistsError(`Namespace ${displayName(namespace)} already exists.`);
     }
   }
 
   async namespaceStats(index: IndexHandle, namespace: string): Promise<NamespaceSummary> {
-    if (!(await this.#exists(index, namespace))) {
+    if (!(await this.#registry.exists(index, namespace))) {
       throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     }
     const ns = await this.#open(index, namespace);
     return { name: namespace, recordCount: countLive(ns.snapshot()) };
   }
 
-  async #registeredNamespaces(index: IndexHandle): Promise<string[]> {
-    const prefix = registryPrefix(index.id);
-    const names: string[] = [];
-    const metas = await storeCall(async () => {
-      const out = [];
-      for await (const meta of listAll(this.#store, prefix)) out.push(meta);
-      return out;
-    });
-    for (const meta of metas) {
-      const name = decodeNamespace(meta.key.slice(prefix.length));
-      if (name !== undefined) {
-        names.push(name);
-        continue;
-      }
-      // A hashed long name: the marker holds the real one.
-      const marker = await storeCall(() => this.#store.get(meta.key));
-      if (marker) names.push(parseMarker(marker.data).name);
-    }
-    return names;
-  }
-
   async listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]> {
     const out: NamespaceSummary[] = [];
-    for (const name of await this.#registeredNamespaces(index)) {
+    for (const name of await this.#registry.names(index)) {
       const ns = await this.#open(index, name);
       out.push({ name, recordCount: countLive(ns.snapshot()) });
     }
@@ -395,16 +309,16 @@ export class Engine implements DataPlane {
   }
 
   async deleteNamespace(index: IndexHandle, namespace: string): Promise<void> {
-    const key = this.#key(index, namespace);
-    if (!(await this.#exists(index, namespace))) throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
+    const key = namespaceKey(index, namespace);
+    if (!(await this.#registry.exists(index, namespace))) throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     await this.#deleting.get(key);
     const deletion = (async () => {
       const open = this.#namespaces.get(key);
       this.#namespaces.delete(key);
-      this.#registered.delete(key);
+      this.#registry.forget(key);
       const ns = await open?.catch(() => undefined);
       await ns?.close({ flush: false });
-      await storeCall(() => this.#removeNamespaceStorage(index, namespace));
+      await storeCall(() => this.#registry.removeStorage(index, namespace));
     })();
     this.#deleting.set(key, deletion);
     try {
@@ -414,23 +328,12 @@ export class Engine implements DataPlane {
     }
   }
 
-  /**
-   * Marks the namespace "deleting" in the registry, removes its prefix, then the marker. A crash
-   * part-way leaves the marker, and the next open finishes the job instead of resurrecting data.
-   */
-  async #removeNamespaceStorage(index: IndexHandle, namespace: string): Promise<void> {
-    const marker = registryKey(index.id, namespace);
-    await this.#store.put(marker, encoder.encode(JSON.stringify({ state: 'deleting', name: namespace } satisfies RegistryMarker)));
-    await deletePrefix(this.#store, namespacePrefix(index.id, namespace));
-    await this.#store.delete(marker);
-  }
-
   async dropIndex(index: IndexHandle): Promise<void> {
     const prefix = `${index.id}\u0000`;
     for (const [key, pending] of [...this.#namespaces]) {
       if (!key.startsWith(prefix)) continue;
       this.#namespaces.delete(key);
-      this.#registered.delete(key);
+      this.#registry.forget(key);
       const ns = await pending.catch(() => undefined);
       await ns?.close({ flush: false });
     }
@@ -476,48 +379,6 @@ async function writeInChunks(ns: Namespace, ids: string[], op: (chunk: string[])
     matched += written.result.matched;
   }
   return { lsn, matched };
-}
-
-/**
- * What a client sees of a storage failure: a retryable one (throttled, transient, timeout) is a
- * 503 UNAVAILABLE it may retry; a broken store (permissions, missing bucket) is a 500.
- */
-function toClientError(err: unknown): unknown {
-  if (!(err instanceof ObjectStoreError)) return err;
-  if (err.retryable) return new UnavailableError('object store unavailable; retry the request', { cause: err });
-  return new InternalError(`object store error (${err.kind})`, { cause: err });
-}
-
-async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toClientError(err);
-  }
-}
-
-function toFetched(record: LiveRecord): FetchedRecord {
-  const metadata: Metadata | undefined = record.metadata;
-  return {
-    id: record.id,
-    values: float32ArrayToNumbers(record.values),
-    ...(record.sparse ? { sparseValues: sparseToWire(record.sparse) } : {}),
-    ...(metadata ? { metadata } : {}),
-  };
-}
-
-function encodePaginationToken(lastId: string): string {
-  return Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
-}
-
-function decodePaginationToken(token: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // fall through
-  }
-  throw new InvalidArgumentError('paginationToken: not a token returned by list');
 }
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {

@@ -1,0 +1,110 @@
+import { deletePrefix, isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
+import type { IndexHandle } from './data-plane.ts';
+import { decodeNamespace, namespacePrefix, registryKey, registryPrefix } from './layout.ts';
+import { storeCall, toClientError } from './store-errors.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The registry marker of a namespace (`<index>/registry/<encoded name>`). */
+interface RegistryMarker {
+  state: 'active' | 'deleting';
+  name: string;
+}
+
+function parseMarker(data: Uint8Array): RegistryMarker {
+  return JSON.parse(decoder.decode(data)) as RegistryMarker;
+}
+
+/** The in-process key of a namespace of an index. */
+export function namespaceKey(index: IndexHandle, namespace: string): string {
+  return `${index.id}\u0000${namespace}`;
+}
+
+/**
+ * Which namespaces of an index exist, as registry markers in the store. A namespace exists exactly
+ * when its marker does: the first upsert (or create namespace) writes it; updates and deletes never
+ * do. Removing a namespace marks it "deleting" first, so a crash part-way is finished by the next
+ * open instead of resurrecting data. Markers known to exist are remembered, so a marker is written
+ * (and looked up) once per process.
+ */
+export class NamespaceRegistry {
+  readonly #store: ObjectStore;
+  /** Namespaces known to have a marker. */
+  readonly #registered = new Set<string>();
+
+  constructor(store: ObjectStore) {
+    this.#store = store;
+  }
+
+  /** Writes the namespace's marker unless it exists; false when it already did. */
+  async register(index: IndexHandle, namespace: string): Promise<boolean> {
+    const key = namespaceKey(index, namespace);
+    if (this.#registered.has(key)) return false;
+    let created = true;
+    try {
+      await this.#store.putIfAbsent(registryKey(index.id, namespace), encoder.encode(JSON.stringify({ state: 'active', name: namespace } satisfies RegistryMarker)));
+    } catch (err) {
+      if (!isPreconditionFailed(err)) throw toClientError(err);
+      created = false;
+    }
+    this.#registered.add(key);
+    return created;
+  }
+
+  async exists(index: IndexHandle, namespace: string): Promise<boolean> {
+    const key = namespaceKey(index, namespace);
+    if (this.#registered.has(key)) return true;
+    if (!(await storeCall(() => this.#store.head(registryKey(index.id, namespace))))) return false;
+    this.#registered.add(key);
+    return true;
+  }
+
+  /**
+   * Before a namespace is opened: a marker left "deleting" by a crash has its deletion finished
+   * (the namespace then opens empty); an active one is remembered.
+   */
+  async prepareOpen(index: IndexHandle, namespace: string): Promise<void> {
+    const marker = await this.#store.get(registryKey(index.id, namespace));
+    if (marker && parseMarker(marker.data).state === 'deleting') await this.removeStorage(index, namespace);
+    else if (marker) this.#registered.add(namespaceKey(index, namespace));
+  }
+
+  /** Names of every registered namespace of the index. */
+  async names(index: IndexHandle): Promise<string[]> {
+    const prefix = registryPrefix(index.id);
+    const names: string[] = [];
+    const metas = await storeCall(async () => {
+      const out = [];
+      for await (const meta of listAll(this.#store, prefix)) out.push(meta);
+      return out;
+    });
+    for (const meta of metas) {
+      const name = decodeNamespace(meta.key.slice(prefix.length));
+      if (name !== undefined) {
+        names.push(name);
+        continue;
+      }
+      // A hashed long name: the marker holds the real one.
+      const marker = await storeCall(() => this.#store.get(meta.key));
+      if (marker) names.push(parseMarker(marker.data).name);
+    }
+    return names;
+  }
+
+  /** Forgets that a namespace is registered (it is being deleted). */
+  forget(key: string): void {
+    this.#registered.delete(key);
+  }
+
+  /**
+   * Marks the namespace "deleting" in the registry, removes its prefix, then the marker. A crash
+   * part-way leaves the marker, and the next open finishes the job instead of resurrecting data.
+   */
+  async removeStorage(index: IndexHandle, namespace: string): Promise<void> {
+    const marker = registryKey(index.id, namespace);
+    await this.#store.put(marker, encoder.encode(JSON.stringify({ state: 'deleting', name: namespace } satisfies RegistryMarker)));
+    await deletePrefix(this.#store, namespacePrefix(index.id, namespace));
+    await this.#store.delete(marker);
+  }
+}
