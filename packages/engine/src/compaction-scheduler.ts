@@ -1,38 +1,10 @@
 import { failpoint, type Metric } from '@conifer/core';
-import { planCompaction, type CompactionPlan, type Compactor, type Manifest, type SlabReader } from '@conifer/slab';
+import { nextCompaction, type Compactor, type ScheduledCompaction } from '@conifer/index-builder';
 import type { Logger } from 'pino';
 import type { EngineConfig } from './config.ts';
 import type { ManifestState } from './manifest-state.ts';
 import type { NamespaceStats } from './namespace-stats.ts';
 import type { SlabWriter, WrittenSlab } from './slab-writer.ts';
-
-/** A compaction to run: a size-tiered merge, or (`index`) the indexing of one flat slab. */
-export type ScheduledCompaction = CompactionPlan & { index: boolean };
-
-/**
- * The next compaction of a manifest: a size-tiered merge when one is due; otherwise, with
- * `indexFlat`, the indexing of a flat slab too large to scan cheaply (the newest first). Left
- * alone, the last flushes before a namespace goes quiet would stay flat — tens of thousands of rows
- * every query scans exactly — until more writes arrive to merge them with.
- */
-export function nextCompaction(
-  manifest: Manifest,
-  reader: (id: string) => SlabReader | undefined,
-  options: Pick<EngineConfig, 'compaction' | 'exactBudget'> & { dimension: number },
-  indexFlat: boolean,
-): ScheduledCompaction | null {
-  const merge = planCompaction(manifest.slabs, options.compaction);
-  if (merge) return { ...merge, index: false };
-  if (!indexFlat) return null;
-  const slabs = manifest.slabs;
-  for (let i = slabs.length - 1; i >= 0; i--) {
-    const ref = slabs[i]!;
-    const slab = reader(ref.id);
-    if (!slab || slab.header.ann || (ref.count - ref.tombstones) * options.dimension <= options.exactBudget) continue;
-    return { start: i, inputs: [ref], outputLevel: ref.level + 1, dropTombstones: i === 0, index: true };
-  }
-  return null;
-}
 
 export interface CompactionSchedulerOptions {
   name: string;

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { DEFAULT_ANN_POLICY, DEFAULT_COMPACTION_POLICY, DEFAULT_COMPACTOR_OPTIONS, type AnnPolicy, type CompactionPolicy, type CompactorOptions } from '@conifer/slab';
+import { DEFAULT_ANN_POLICY, DEFAULT_COMPACTION_POLICY, DEFAULT_COMPACTOR_OPTIONS, type AnnPolicy, type CompactionPolicy, type CompactorOptions } from '@conifer/index-builder';
 
 /** Tuning knobs of the data plane. Every default is documented where it is defined. */
 export interface EngineConfig {

@@ -1,4 +1,5 @@
-import type { Manifest, SlabReader } from '@conifer/slab';
+import type { Manifest } from '@conifer/manifest';
+import type { SlabReader } from '@conifer/slab';
 import type { NamespaceStats } from './namespace-stats.ts';
 
 /**

@@ -14,7 +14,7 @@ import {
 } from '@conifer/core';
 import type { LogOp, PutRecord } from '@conifer/log';
 import { countLive, getRecord, listIds, matchingIds, searchSnapshot } from '@conifer/router';
-import { Compactor } from '@conifer/slab';
+import { Compactor } from '@conifer/index-builder';
 import { deletePrefix, type CachedObjectStore, type ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';

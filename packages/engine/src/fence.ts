@@ -1,5 +1,5 @@
 import { UnavailableError } from '@conifer/core';
-import { ManifestConflictError, manifestKey } from '@conifer/slab';
+import { ManifestConflictError, manifestKey } from '@conifer/manifest';
 import type { ObjectStore } from '@conifer/storage';
 
 /**

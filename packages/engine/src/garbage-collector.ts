@@ -1,6 +1,6 @@
 import { failpoint } from '@conifer/core';
 import type { RequestLog } from '@conifer/log';
-import type { Manifest, ManifestStore } from '@conifer/slab';
+import type { Manifest, ManifestStore } from '@conifer/manifest';
 import { listAll, type ObjectStore } from '@conifer/storage';
 import type { Logger } from 'pino';
 import { planGarbageCollection } from './gc-plan.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Manifest, SlabRef } from '@conifer/slab';
+import type { Manifest, SlabRef } from '@conifer/manifest';
 import { planGarbageCollection, type GcInput } from './gc-plan.ts';
 
 const ref = (id: string): SlabRef => ({ id, level: 0, count: 1, tombstones: 0, bytes: 10, minLsn: 1, maxLsn: 1 });

@@ -1,4 +1,4 @@
-import type { Manifest } from '@conifer/slab';
+import type { Manifest } from '@conifer/manifest';
 
 /** What a garbage collection may delete, decided from what it read (see `planGarbageCollection`). */
 export interface GcPlan {

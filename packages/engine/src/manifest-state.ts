@@ -1,5 +1,7 @@
 import { computeShadows, type SlabLayer } from '@conifer/router';
-import { SlabReader, type AnnDonor, type Manifest, type ManifestStore } from '@conifer/slab';
+import type { AnnDonor } from '@conifer/index-builder';
+import type { Manifest, ManifestStore } from '@conifer/manifest';
+import { SlabReader } from '@conifer/slab';
 import type { ObjectStore } from '@conifer/storage';
 import type { WriterFence } from './fence.ts';
 import { slabKey } from './layout.ts';

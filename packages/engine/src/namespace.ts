@@ -1,7 +1,8 @@
 import type { Metric } from '@conifer/core';
 import { RequestLog, type LogOp } from '@conifer/log';
 import type { Snapshot } from '@conifer/router';
-import { ManifestStore, type Compactor } from '@conifer/slab';
+import type { Compactor } from '@conifer/index-builder';
+import { ManifestStore } from '@conifer/manifest';
 import type { ObjectStore } from '@conifer/storage';
 import type { Logger } from 'pino';
 import { CompactionScheduler } from './compaction-scheduler.ts';

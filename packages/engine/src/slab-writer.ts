@@ -1,4 +1,5 @@
-import { SlabReader, type SlabHeader, type SlabRef } from '@conifer/slab';
+import type { SlabRef } from '@conifer/manifest';
+import { SlabReader, type SlabHeader } from '@conifer/slab';
 import type { ObjectStore } from '@conifer/storage';
 import { newSlabId, slabKey } from './layout.ts';
 

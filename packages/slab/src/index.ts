@@ -1,14 +1,11 @@
 export * from './format.ts';
 export { buildSlab, sortRows } from './builder.ts';
 export { SlabReader } from './reader.ts';
-export * from './manifest.ts';
-export * from './compaction.ts';
 export { rowsFromMemtable } from './flush.ts';
 export { Bitset } from './bitset.ts';
 export { MetadataIndex } from './metadata-index.ts';
-export * from './ann.ts';
+export { CALIBRATION_MARGIN, faissMetricOf, knobFor, nlistOf, normalizeRows, type AnnHeader } from './ann.ts';
 export { yieldToEventLoop } from './yield.ts';
-export { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
-export { Compactor, DEFAULT_COMPACTOR_OPTIONS, type CompactorOptions } from './compactor.ts';
+export { isShared, sharedArray, toShared } from './shared-bytes.ts';
 export { exactTopRows } from './exact-scan.ts';
 export type { IvfLayout } from '@conifer/faiss';

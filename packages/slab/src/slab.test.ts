@@ -1,10 +1,7 @@
-import { MemoryObjectStore } from '@conifer/storage';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSlab, encodeAll } from './builder.ts';
-import { mergeSlabRows, planCompaction } from './compaction.ts';
 import { SlabCorruptionError, type SlabRow } from './format.ts';
-import { checkManifestInvariants, EMPTY_MANIFEST, ManifestConflictError, ManifestStore, type SlabRef } from './manifest.ts';
 import { SlabReader } from './reader.ts';
 
 const rowArb = (dim: number) =>
@@ -85,85 +82,6 @@ describe('slab format', () => {
     const row = (id: string, dim: number): SlabRow => ({ id, lsn: 1, values: new Float32Array(dim), metadata: undefined });
     await expect(buildSlab([row('a', 2), row('a', 2)], { dimension: 2, level: 0 })).rejects.toThrow(/duplicate/);
     await expect(buildSlab([row('a', 3)], { dimension: 2, level: 0 })).rejects.toThrow(/dimensions/);
-  });
-});
-
-describe('compaction', () => {
-  const ref = (id: string, level: number, minLsn: number, maxLsn: number): SlabRef => ({ id, level, count: 1, tombstones: 0, bytes: 1, minLsn, maxLsn });
-
-  it('plans a merge of the first run of `trigger` adjacent slabs of one level', () => {
-    const slabs = [ref('big', 1, 1, 10), ref('a', 0, 11, 12), ref('b', 0, 13, 14), ref('c', 0, 15, 16)];
-    expect(planCompaction(slabs, { trigger: 4, maxMerge: 8 })).toBeNull();
-    const plan = planCompaction(slabs, { trigger: 3, maxMerge: 8 })!;
-    expect(plan.inputs.map((s) => s.id)).toEqual(['a', 'b', 'c']);
-    expect(plan.outputLevel).toBe(1);
-    expect(plan.dropTombstones).toBe(false);
-    const fromOldest = planCompaction([ref('a', 0, 1, 1), ref('b', 0, 2, 2)], { trigger: 2, maxMerge: 8 })!;
-    expect(fromOldest.dropTombstones).toBe(true);
-  });
-
-  it('merges with newest-wins and keeps tombstones unless told to drop them', async () => {
-    const older = new SlabReader('o', (await buildSlab([
-      { id: 'a', lsn: 1, values: Float32Array.from([1]), metadata: undefined },
-      { id: 'b', lsn: 2, values: Float32Array.from([2]), metadata: undefined },
-    ], { dimension: 1, level: 0 })).bytes);
-    const newer = new SlabReader('n', (await buildSlab([
-      { id: 'a', lsn: 3, values: Float32Array.from([9]), metadata: undefined },
-      { id: 'b', lsn: 4, values: null, metadata: undefined },
-    ], { dimension: 1, level: 0 })).bytes);
-    const kept = await mergeSlabRows([older, newer], false);
-    expect(kept.map((r) => [r.id, r.lsn, r.values === null])).toEqual([['a', 3, false], ['b', 4, true]]);
-    expect((await mergeSlabRows([older, newer], true)).map((r) => r.id)).toEqual(['a']);
-  });
-});
-
-describe('k-way merge', () => {
-  it('equals a newest-wins map merge, in id order, for any slabs', async () => {
-    const slabArb = fc.uniqueArray(
-      fc.record({ id: fc.constantFrom('a', 'b', 'ba', 'c', 'd', 'e', 'f'), tomb: fc.boolean(), v: fc.integer({ min: 0, max: 9 }) }),
-      { selector: (r) => r.id, maxLength: 7 },
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.array(slabArb, { minLength: 1, maxLength: 4 }), fc.boolean(), async (slabs, drop) => {
-        let lsn = 0;
-        const readers = [];
-        const reference = new Map<string, { lsn: number; tomb: boolean }>();
-        for (const [s, rows] of slabs.entries()) {
-          const built = rows.map((r) => ({ id: r.id, lsn: ++lsn, values: r.tomb ? null : Float32Array.from([r.v]), metadata: undefined }));
-          for (const r of built) reference.set(r.id, { lsn: r.lsn, tomb: r.values === null });
-          readers.push(new SlabReader(`s${s}`, (await buildSlab(built, { dimension: 1, level: 0 })).bytes));
-        }
-        const want = [...reference].filter(([, r]) => !(drop && r.tomb)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, r]) => [id, r.lsn]);
-        const got = (await mergeSlabRows(readers, drop)).map((r) => [r.id, r.lsn]);
-        expect(got).toEqual(want);
-      }),
-    );
-  });
-});
-
-describe('manifest', () => {
-  it('moves by create-if-absent versions; a stale writer gets a conflict', async () => {
-    const store = new MemoryObjectStore();
-    const manifests = new ManifestStore(store, 'x/manifest/');
-    expect(await manifests.latest()).toEqual(EMPTY_MANIFEST);
-    const v1 = await manifests.commit(EMPTY_MANIFEST, { flushedLsn: 5, slabs: [{ id: 's1', level: 0, count: 2, tombstones: 0, bytes: 10, minLsn: 1, maxLsn: 5 }] });
-    expect(v1.version).toBe(1);
-    await expect(manifests.commit(EMPTY_MANIFEST, { flushedLsn: 3, slabs: [] })).rejects.toThrow(ManifestConflictError);
-    expect((await manifests.latest()).version).toBe(1);
-  });
-
-  it('checks invariants', () => {
-    const base = { version: 1, writtenAt: '', flushedLsn: 10 };
-    expect(() => checkManifestInvariants({ ...base, slabs: [{ id: 'a', level: 0, count: 1, tombstones: 0, bytes: 1, minLsn: 5, maxLsn: 11 }] })).toThrow(/beyond/);
-    expect(() =>
-      checkManifestInvariants({
-        ...base,
-        slabs: [
-          { id: 'a', level: 0, count: 1, tombstones: 0, bytes: 1, minLsn: 1, maxLsn: 5 },
-          { id: 'b', level: 0, count: 1, tombstones: 0, bytes: 1, minLsn: 5, maxLsn: 6 },
-        ],
-      }),
-    ).toThrow(/overlaps/);
   });
 });
 

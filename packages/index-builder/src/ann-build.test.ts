@@ -1,6 +1,7 @@
 import { mulberry32 } from '@conifer/core';
 import { describe, expect, it } from 'vitest';
-import { buildAnn, chooseFactory, CALIBRATION_MARGIN, DEFAULT_ANN_POLICY, donorFits } from './ann.ts';
+import { CALIBRATION_MARGIN } from '@conifer/slab';
+import { buildAnn, chooseFactory, DEFAULT_ANN_POLICY, donorFits } from './ann-build.ts';
 
 /** Clustered vectors (so IVF has structure to learn), seeded. */
 function clustered(n: number, dim: number, seed: number): Float32Array {

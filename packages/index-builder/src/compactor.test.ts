@@ -3,12 +3,10 @@ import { getPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { mulberry32 } from '@conifer/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_ANN_POLICY } from './ann.ts';
-import { buildSlab } from './builder.ts';
+import { buildSlab, SlabReader, type SlabRow } from '@conifer/slab';
+import { DEFAULT_ANN_POLICY } from './ann-build.ts';
 import { runCompactionJob, type CompactionJob } from './compaction-job.ts';
 import { Compactor } from './compactor.ts';
-import type { SlabRow } from './format.ts';
-import { SlabReader } from './reader.ts';
 import { threadName, threadNiceness } from './thread-priority.ts';
 
 const rand = mulberry32(7);

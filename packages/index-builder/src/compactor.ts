@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { trimNativeHeap } from '@conifer/faiss';
+import { toShared } from '@conifer/slab';
 import { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
 import type { WorkerReply, WorkerRequest } from './compaction-worker.ts';
-import { toShared } from './shared-bytes.ts';
 import { niceV8HelperThreads } from './thread-priority.ts';
 
 export interface CompactorOptions {

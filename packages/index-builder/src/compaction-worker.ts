@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setRunOnCallingThread, setThreads, trimNativeHeap } from '@conifer/faiss';
-import { isShared } from './shared-bytes.ts';
+import { isShared } from '@conifer/slab';
 import { runCompactionJob, type CompactionJob } from './compaction-job.ts';
 import { niceCurrentThread } from './thread-priority.ts';
 

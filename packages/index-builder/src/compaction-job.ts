@@ -1,10 +1,8 @@
 import { threadId } from 'node:worker_threads';
 import type { Metric } from '@conifer/core';
-import { buildAnn, type AnnDonor, type AnnHeader, type AnnPolicy } from './ann.ts';
-import { buildSlab } from './builder.ts';
-import { mergeSlabRows } from './compaction.ts';
-import type { SlabHeader } from './format.ts';
-import { SlabReader } from './reader.ts';
+import { buildSlab, SlabReader, type AnnHeader, type SlabHeader } from '@conifer/slab';
+import { buildAnn, type AnnDonor, type AnnPolicy } from './ann-build.ts';
+import { mergeSlabRows } from './merge.ts';
 import { currentThreadNiceness } from './thread-priority.ts';
 
 /**

@@ -1,0 +1,191 @@
+import { mulberry32, type Metric } from '@conifer/core';
+import { FaissIndex, type FaissMetric } from '@conifer/faiss';
+import { CALIBRATION_MARGIN, faissMetricOf, nlistOf, normalizeRows, yieldToEventLoop, type AnnHeader } from '@conifer/slab';
+
+// Building and calibrating the ANN index of a slab. The format it is stored in, and how queries
+// use the calibration, are @conifer/slab's `ann.ts`.
+
+/** When a slab gets an ANN index, and the recall its calibration aims for. */
+export interface AnnPolicy {
+  /** Slabs with fewer rows stay flat: an exact scan of them is already fast. Default 20,000. */
+  minRows: number;
+  /** Default recall@10 a query must reach on each slab. Default 0.95. */
+  recallTarget: number;
+  /** Held-out queries used to calibrate. Default 100. */
+  calibrationQueries: number;
+}
+
+export const DEFAULT_ANN_POLICY: AnnPolicy = { minRows: 20_000, recallTarget: 0.95, calibrationQueries: 100 };
+
+/**
+ * IVF for every size: it trains in seconds where HNSW takes minutes per million vectors on two
+ * cores, and DESIGN.md measured IVF4096 at 0.28 ms p50 for 1M×128. nlist ≈ 4·√n; vectors above
+ * 512 dimensions are stored as 8-bit scalar codes (4× smaller) and rescored exactly.
+ */
+export function chooseFactory(count: number, dimension: number): { factory: string; oversample: number } {
+  const nlist = Math.min(65_536, Math.max(16, 2 ** Math.round(Math.log2(4 * Math.sqrt(count)))));
+  return dimension > 512 ? { factory: `IVF${nlist},SQ8`, oversample: 3 } : { factory: `IVF${nlist},Flat`, oversample: 1 };
+}
+
+/** Deterministic pseudo-random row sample, so builds are reproducible. */
+function sampleRows(count: number, wanted: number, seed: number): number[] {
+  if (wanted >= count) return Array.from({ length: count }, (_, i) => i);
+  const rand = mulberry32(seed);
+  const chosen = new Set<number>();
+  while (chosen.size < wanted) chosen.add(Math.floor(rand() * count));
+  return [...chosen].sort((a, b) => a - b);
+}
+
+function gather(vectors: Float32Array, dimension: number, rows: number[]): Float32Array {
+  const out = new Float32Array(rows.length * dimension);
+  rows.forEach((row, i) => out.set(vectors.subarray(row * dimension, (row + 1) * dimension), i * dimension));
+  return out;
+}
+
+/** A trained ANN index of another slab whose coarse quantizer a new build may reuse. */
+export interface AnnDonor {
+  header: AnnHeader;
+  /** Its serialized index (the donor slab's ANN section). */
+  bytes: Uint8Array;
+}
+
+/** Points per centroid the k-means training samples (faiss asks for 39; 16 trains 2.5× faster). */
+const TRAIN_POINTS_PER_CENTROID = 16;
+
+/**
+ * Whether a donor's quantizer suits a new index: same metric, normalization and code type, and at
+ * least as many lists as this size would get, at most twice as many. Fewer, larger lists would make
+ * every query scan more rows for the same recall (measured: two 500k-row slabs on a 1024-list
+ * donor answered through HTTP at twice the cost of one 1M-row slab on 4096 lists), so a growing
+ * namespace retrains when its slabs outgrow their quantizer and reuses it otherwise.
+ */
+export function donorFits(donor: AnnHeader, factory: string, faissMetric: FaissMetric, normalized: boolean): boolean {
+  const want = nlistOf(factory);
+  const have = nlistOf(donor.factory);
+  const codes = (f: string) => f.slice(f.indexOf(','));
+  return donor.faissMetric === faissMetric && donor.normalized === normalized && codes(donor.factory) === codes(factory) && have >= want && have <= want * 2;
+}
+
+/**
+ * Builds and calibrates the ANN index of a slab's vectors (row-major, in slab row order).
+ *
+ * Training (k-means of the coarse quantizer) is most of an index build. Compaction rewrites the
+ * same data at every level of the tree, so a build reuses the quantizer of a `donor` — another
+ * slab's index, trained once — when it fits (see {@link donorFits}), and trains on a 16-points-
+ * per-centroid sample otherwise. The calibration then measures the recall actually reached; if a
+ * reused quantizer cannot reach the target at any knob value, the index is trained afresh.
+ */
+export async function buildAnn(
+  vectors: Float32Array,
+  count: number,
+  dimension: number,
+  metric: Metric,
+  policy: AnnPolicy = DEFAULT_ANN_POLICY,
+  donor?: AnnDonor,
+): Promise<{ header: AnnHeader; bytes: Uint8Array; trained: 'donor' | 'sample' }> {
+  const normalized = metric === 'cosine';
+  let data = vectors;
+  if (normalized) {
+    // In chunks, so a large build does not hold the event loop for the whole pass.
+    data = new Float32Array(vectors.length);
+    const chunk = 4096 * dimension;
+    for (let off = 0; off < vectors.length; off += chunk) {
+      data.set(normalizeRows(vectors.subarray(off, off + chunk), dimension), off);
+      await yieldToEventLoop();
+    }
+  }
+  const faissMetric = faissMetricOf(metric);
+  const chosen = chooseFactory(count, dimension);
+  const wanted = Math.min(0.995, policy.recallTarget + CALIBRATION_MARGIN);
+  if (donor && donorFits(donor.header, chosen.factory, faissMetric, normalized)) {
+    const index = FaissIndex.deserialize(donor.bytes);
+    index.reset();
+    const built = await addAndCalibrate(index, donor.header.factory, chosen.oversample, data, count, dimension, faissMetric, normalized, policy);
+    if (built.header.calibration.some((p) => p.recall >= wanted)) return { ...built, trained: 'donor' };
+  }
+  const index = FaissIndex.create(dimension, chosen.factory, faissMetric);
+  const nlist = nlistOf(chosen.factory);
+  try {
+    const sample = gather(data, dimension, sampleRows(count, Math.min(count, nlist * TRAIN_POINTS_PER_CENTROID), 1));
+    await index.train(sample, { minPointsPerCentroid: Math.min(TRAIN_POINTS_PER_CENTROID, Math.max(1, Math.floor(count / nlist))) });
+  } catch (err) {
+    index.dispose();
+    throw err;
+  }
+  return { ...(await addAndCalibrate(index, chosen.factory, chosen.oversample, data, count, dimension, faissMetric, normalized, policy)), trained: 'sample' };
+}
+
+/**
+ * Adds the vectors to a trained index and measures recall@10 for increasing nprobe on held-out
+ * queries: rows of the slab, whose own match is excluded on both sides, so the measured recall is
+ * that of finding *other* neighbours. Disposes the index.
+ */
+async function addAndCalibrate(
+  index: FaissIndex,
+  factory: string,
+  oversample: number,
+  data: Float32Array,
+  count: number,
+  dimension: number,
+  faissMetric: FaissMetric,
+  normalized: boolean,
+  policy: AnnPolicy,
+): Promise<{ header: AnnHeader; bytes: Uint8Array }> {
+  const nlist = nlistOf(factory);
+  const exact = FaissIndex.create(dimension, 'Flat', faissMetric);
+  try {
+    await index.add(data);
+    const queryRows = sampleRows(count, Math.min(policy.calibrationQueries, count), 2);
+    const queries = gather(data, dimension, queryRows);
+    await exact.add(data);
+    const K = 10;
+    const truth = await exact.search(queries, K + 1);
+    const truthSets = queryRows.map((row, q) => {
+      const labels = Array.from(truth.labels.subarray(q * (K + 1), (q + 1) * (K + 1))).filter((l) => l !== row && l !== -1);
+      return new Set(labels.slice(0, K));
+    });
+    const calibration: { value: number; recall: number }[] = [];
+    for (let nprobe = 1; nprobe <= nlist; nprobe *= 2) {
+      const kk = K * oversample + 1;
+      const got = await index.search(queries, kk, { nprobe });
+      let hits = 0;
+      let total = 0;
+      queryRows.forEach((row, q) => {
+        const found = Array.from(got.labels.subarray(q * kk, (q + 1) * kk)).filter((l) => l !== row && l !== -1);
+        const top = rescoreTop(found, data, dimension, queries.subarray(q * dimension, (q + 1) * dimension), faissMetric, K);
+        for (const l of top) if (truthSets[q]!.has(l)) hits++;
+        total += truthSets[q]!.size;
+      });
+      const recall = total === 0 ? 1 : hits / total;
+      calibration.push({ value: nprobe, recall });
+      if (recall >= 0.995) break;
+    }
+    return {
+      header: { factory, faissMetric, normalized, param: 'nprobe', calibration, oversample, recallTarget: policy.recallTarget },
+      bytes: index.serialize(),
+    };
+  } finally {
+    index.dispose();
+    exact.dispose();
+  }
+}
+
+/** The k best of `labels` by exact distance to `query` (as faiss ranks them for the metric). */
+function rescoreTop(labels: number[], data: Float32Array, dimension: number, query: Float32Array, metric: FaissMetric, k: number): number[] {
+  const scored = labels.map((label) => {
+    let s = 0;
+    const off = label * dimension;
+    if (metric === 'l2') {
+      for (let i = 0; i < dimension; i++) {
+        const d = data[off + i]! - query[i]!;
+        s += d * d;
+      }
+    } else {
+      for (let i = 0; i < dimension; i++) s += data[off + i]! * query[i]!;
+    }
+    return { label, s };
+  });
+  scored.sort((a, b) => (metric === 'l2' ? a.s - b.s : b.s - a.s));
+  return scored.slice(0, k).map((x) => x.label);
+}
+

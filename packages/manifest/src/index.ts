@@ -1,0 +1,9 @@
+export {
+  checkManifestInvariants,
+  EMPTY_MANIFEST,
+  ManifestConflictError,
+  manifestKey,
+  ManifestStore,
+  type Manifest,
+  type SlabRef,
+} from './manifest.ts';
