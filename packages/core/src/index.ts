@@ -10,3 +10,4 @@ export * from './results.ts';
 export * from './failpoints.ts';
 export * from './sparse.ts';
 export * from './random.ts';
+export * from './clock.ts';

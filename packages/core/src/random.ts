@@ -1,4 +1,14 @@
 /**
+ * A source of random numbers in [0, 1), injected wherever the product draws one (slab ids, retry
+ * jitter), so a seed replays a run: `Math.random` in production, `mulberry32(seed)` in tests and
+ * simulations.
+ */
+export type RandomSource = () => number;
+
+/** The runtime's random source. */
+export const SYSTEM_RANDOM: RandomSource = Math.random;
+
+/**
  * mulberry32: a tiny seeded PRNG returning floats in [0, 1). Used wherever results must be
  * reproducible from a seed: ANN calibration samples, benchmark datasets, tests.
  */

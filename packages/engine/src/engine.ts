@@ -1,15 +1,20 @@
 import {
   AlreadyExistsError,
+  every,
   float32ArrayToNumbers,
   InvalidArgumentError,
   NotFoundError,
   sparseToWire,
+  SYSTEM_CLOCK,
+  SYSTEM_RANDOM,
   UnavailableError,
+  type Clock,
   type FetchByMetadataResult,
   type FetchResult,
   type FetchedRecord,
   type ListResult,
   type QueryResult,
+  type RandomSource,
   type UpsertResult,
 } from '@conifer/core';
 import type { LogOp, PutRecord } from '@conifer/log';
@@ -42,6 +47,10 @@ export interface EngineOptions {
   store: ObjectStore;
   config?: Partial<EngineConfig> | undefined;
   logger?: Logger | undefined;
+  /** Time of the engine's timers, memtable ages, GC and manifests. Default: the system clock. */
+  clock?: Clock | undefined;
+  /** Randomness of slab ids. Default `Math.random`. */
+  random?: RandomSource | undefined;
 }
 
 /** Ids per log entry when a request (an update or delete by filter) touches many records. */
@@ -64,7 +73,10 @@ export class Engine implements DataPlane {
   /** Namespaces whose storage is being removed; opens wait for it. */
   readonly #deleting = new Map<string, Promise<void>>();
   readonly #registry: NamespaceRegistry;
-  readonly #timer: NodeJS.Timeout;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  /** Stops the periodic tick. */
+  readonly #stopTicking: () => void;
   /** Worker threads shared by every namespace's compactions (bounded concurrency). */
   readonly #compactor: Compactor;
   #closed = false;
@@ -74,9 +86,10 @@ export class Engine implements DataPlane {
     this.#config = resolveEngineConfig(options.config);
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#registry = new NamespaceRegistry(this.#store);
-    this.#compactor = new Compactor(this.#config.compactor);
-    this.#timer = setInterval(() => void this.#tick(), this.#config.tickMs);
-    this.#timer.unref();
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#random = options.random ?? SYSTEM_RANDOM;
+    this.#compactor = new Compactor(this.#config.compactor, this.#clock);
+    this.#stopTicking = every(this.#clock, this.#config.tickMs, () => void this.#tick());
   }
 
   get config(): EngineConfig {
@@ -84,7 +97,7 @@ export class Engine implements DataPlane {
   }
 
   async #tick(): Promise<void> {
-    const now = Date.now();
+    const now = this.#clock.now();
     for (const pending of this.#namespaces.values()) {
       const ns = await pending.catch(() => undefined);
       ns?.tick(now);
@@ -128,6 +141,8 @@ export class Engine implements DataPlane {
       config: this.#config,
       logger: this.#logger,
       compactor: this.#compactor,
+      clock: this.#clock,
+      random: this.#random,
     });
   }
 
@@ -350,7 +365,7 @@ export class Engine implements DataPlane {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
+    this.#stopTicking();
     const all = await Promise.all([...this.#namespaces.values()].map((p) => p.catch(() => undefined)));
     await Promise.all(all.map((ns) => ns?.close({ flush: true })));
     this.#namespaces.clear();
@@ -360,7 +375,7 @@ export class Engine implements DataPlane {
   /** Test hook: forget every open namespace without flushing, as a crash would. */
   abandon(): void {
     this.#closed = true;
-    clearInterval(this.#timer);
+    this.#stopTicking();
     void this.#compactor.close();
     this.#namespaces.clear();
   }

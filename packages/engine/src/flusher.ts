@@ -1,4 +1,4 @@
-import { failpoint } from '@conifer/core';
+import { failpoint, sleep, type Clock } from '@conifer/core';
 import { Memtable } from '@conifer/memtable';
 import { buildSlab, rowsFromMemtable } from '@conifer/slab';
 import type { Logger } from 'pino';
@@ -17,6 +17,7 @@ export interface FlusherOptions {
   stats: NamespaceStats;
   /** True once the namespace is closing: a failing flush stops retrying. */
   closing: () => boolean;
+  clock: Clock;
   /** After each flush has committed (GC may follow). */
   onFlushed: () => void;
   /** After the flush loop has emptied the frozen memtables (compaction may follow). */
@@ -39,10 +40,11 @@ export class Flusher {
   #frozen: Memtable[] = [];
   #loop: Promise<void> | undefined;
   /** When the last flush committed (the namespace indexes flat slabs once it has been quiet). */
-  lastFlushAt = Date.now();
+  lastFlushAt: number;
 
   constructor(options: FlusherOptions) {
     this.#options = options;
+    this.lastFlushAt = options.clock.now();
   }
 
   /** Every memtable, newest first: what reads see besides the slabs. */
@@ -52,7 +54,7 @@ export class Flusher {
 
   /** The memtable the next applied write goes into. */
   activeForWrite(): Memtable {
-    if (this.#active.isEmpty) this.#activeSince = Date.now();
+    if (this.#active.isEmpty) this.#activeSince = this.#options.clock.now();
     return this.#active;
   }
 
@@ -111,7 +113,7 @@ export class Flusher {
         stats.flushErrors++;
         logger.error({ err, namespace: name }, 'flush failed; will retry');
         if (this.#options.closing()) throw err;
-        await sleep(backoff);
+        await sleep(this.#options.clock, backoff);
         backoff = Math.min(backoff * 2, 30_000);
       }
     }
@@ -133,7 +135,7 @@ export class Flusher {
       this.#options.slabs.release(built);
     }
     this.#options.stats.flushes++;
-    this.lastFlushAt = Date.now();
+    this.lastFlushAt = this.#options.clock.now();
     this.#options.onFlushed();
   }
 
@@ -152,8 +154,4 @@ export class Flusher {
       this.#frozen = this.#frozen.filter((m) => m !== mem);
     });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,4 @@
-import { failpoint } from '@conifer/core';
+import { failpoint, type Clock } from '@conifer/core';
 import type { RequestLog } from '@conifer/log';
 import type { Manifest, ManifestStore } from '@conifer/manifest';
 import { listAll, type ObjectStore } from '@conifer/storage';
@@ -21,6 +21,7 @@ export interface GarbageCollectorOptions {
   slabs: SlabWriter;
   log: RequestLog;
   stats: NamespaceStats;
+  clock: Clock;
 }
 
 /**
@@ -53,7 +54,7 @@ export class GarbageCollector {
   }
 
   /** One collection at `now`; resolves with the number of objects deleted. */
-  async collect(now = Date.now()): Promise<number> {
+  async collect(now = this.#options.clock.now()): Promise<number> {
     const { store, prefix, manifests, manifest, slabs, log, stats, graceMs } = this.#options;
     // Decide under the manifest lock, so no flush or compaction commits while we classify: every
     // slab is then either in a manifest we read, in flight in this process, or an orphan.

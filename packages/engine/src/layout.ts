@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { RandomSource } from '@conifer/core';
 
 /**
  * Where a namespace lives in the object store (DESIGN.md "Storage layout"):
@@ -51,9 +52,9 @@ export function slabKey(nsPrefix: string, slabId: string): string {
 }
 
 /** Slab ids start with their creation time so GC can tell an in-flight slab from an orphan. */
-export function newSlabId(now = Date.now()): string {
-  const random = Math.floor(Math.random() * 36 ** 8).toString(36).padStart(8, '0');
-  return `${now.toString(36).padStart(9, '0')}-${random}`;
+export function newSlabId(now: number, random: RandomSource): string {
+  const suffix = Math.floor(random() * 36 ** 8).toString(36).padStart(8, '0');
+  return `${now.toString(36).padStart(9, '0')}-${suffix}`;
 }
 export function slabIdTime(slabId: string): number {
   return parseInt(slabId.slice(0, 9), 36);

@@ -1,4 +1,4 @@
-import type { Metric } from '@conifer/core';
+import type { Clock, Metric, RandomSource } from '@conifer/core';
 import { RequestLog, type LogOp } from '@conifer/log';
 import type { Snapshot } from '@conifer/router';
 import type { Compactor } from '@conifer/index-builder';
@@ -27,6 +27,10 @@ export interface NamespaceOptions {
   logger: Logger;
   /** Runs merges and ANN builds off the event loop. */
   compactor: Compactor;
+  /** Time of memtable ages, flush backoff, GC and manifest dates. */
+  clock: Clock;
+  /** Randomness of slab ids. */
+  random: RandomSource;
 }
 
 /**
@@ -54,6 +58,7 @@ export class Namespace {
   readonly #compactions: CompactionScheduler;
   readonly #gc: GarbageCollector;
   readonly #logger: Logger;
+  readonly #clock: Clock;
   /** Set by close(): background loops stop retrying and compaction stops starting. */
   #closing = false;
 
@@ -63,9 +68,10 @@ export class Namespace {
     this.#logger = options.logger;
     this.#fence = fence;
     this.#manifest = manifest;
-    const slabs = new SlabWriter(options.store, options.prefix);
+    this.#clock = options.clock;
+    const slabs = new SlabWriter(options);
     const closing = () => this.#closing;
-    const common = { name: options.name, logger: options.logger, slabs, manifest, stats: this.stats, closing };
+    const common = { name: options.name, logger: options.logger, clock: options.clock, slabs, manifest, stats: this.stats, closing };
     this.#log = new RequestLog({
       store: options.store,
       prefix: `${options.prefix}log/`,
@@ -94,7 +100,7 @@ export class Namespace {
 
   static async open(options: NamespaceOptions): Promise<Namespace> {
     const manifestPrefix = `${options.prefix}manifest/`;
-    const manifests = new ManifestStore(options.store, manifestPrefix);
+    const manifests = new ManifestStore(options.store, manifestPrefix, options.clock);
     const fence = new WriterFence({ store: options.store, manifestPrefix, namespace: options.name });
     const manifest = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence });
     const ns = new Namespace(options, fence, manifests, manifest);
@@ -140,7 +146,7 @@ export class Namespace {
   }
 
   /** Deletes what no manifest still in use references; resolves with the number of objects deleted. */
-  collectGarbage(now = Date.now()): Promise<number> {
+  collectGarbage(now = this.#clock.now()): Promise<number> {
     return this.#gc.collect(now);
   }
 

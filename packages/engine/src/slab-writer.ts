@@ -1,4 +1,5 @@
 import type { SlabRef } from '@conifer/manifest';
+import type { Clock, RandomSource } from '@conifer/core';
 import { SlabReader, type SlabHeader } from '@conifer/slab';
 import type { ObjectStore } from '@conifer/storage';
 import { newSlabId, slabKey } from './layout.ts';
@@ -16,11 +17,15 @@ export interface WrittenSlab {
 export class SlabWriter {
   readonly #store: ObjectStore;
   readonly #prefix: string;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
   readonly #inflight = new Set<string>();
 
-  constructor(store: ObjectStore, prefix: string) {
-    this.#store = store;
-    this.#prefix = prefix;
+  constructor(options: { store: ObjectStore; prefix: string; clock: Clock; random: RandomSource }) {
+    this.#store = options.store;
+    this.#prefix = options.prefix;
+    this.#clock = options.clock;
+    this.#random = options.random;
   }
 
   /** Ids of the slabs written but not yet released. */
@@ -30,7 +35,7 @@ export class SlabWriter {
 
   /** Stores a built slab under a new id; it stays in flight until `release`. */
   async write(bytes: Uint8Array, header: SlabHeader): Promise<WrittenSlab> {
-    const id = newSlabId();
+    const id = newSlabId(this.#clock.now(), this.#random);
     this.#inflight.add(id);
     await this.#store.putIfAbsent(slabKey(this.#prefix, id), bytes);
     const ref: SlabRef = {

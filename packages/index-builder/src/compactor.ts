@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { SYSTEM_CLOCK, type Clock } from '@conifer/core';
 import { trimNativeHeap } from '@conifer/faiss';
 import { toShared } from '@conifer/slab';
 import { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
@@ -46,7 +47,8 @@ interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
   /** Set while the worker has no job: stops it after `idleMs`. */
-  idleTimer?: NodeJS.Timeout | undefined;
+  /** Cancels the idle stop, when one is armed. */
+  idleTimer?: (() => void) | undefined;
 }
 
 /**
@@ -58,6 +60,7 @@ interface Slot {
  */
 export class Compactor {
   readonly #options: CompactorOptions;
+  readonly #clock: Clock;
   readonly #slots: (Slot | undefined)[];
   readonly #idle: number[];
   readonly #queue: (() => void)[] = [];
@@ -65,8 +68,10 @@ export class Compactor {
   #closed = false;
   #helpersNiced = false;
 
-  constructor(options: Partial<CompactorOptions> = {}) {
+  /** `clock` times the idle stop of workers. */
+  constructor(options: Partial<CompactorOptions> = {}, clock: Clock = SYSTEM_CLOCK) {
     this.#options = { ...DEFAULT_COMPACTOR_OPTIONS, ...options };
+    this.#clock = clock;
     if (!Number.isInteger(this.#options.workers) || this.#options.workers < 1) throw new RangeError('compactor workers must be a positive integer');
     const { niceness, idleMs } = this.#options;
     if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new RangeError('compactor niceness must be an integer from 0 to 19');
@@ -97,7 +102,7 @@ export class Compactor {
       this.#slots.map(async (slot, i) => {
         if (!slot) return;
         this.#slots[i] = undefined;
-        clearTimeout(slot.idleTimer);
+        slot.idleTimer?.();
         await slot.worker.terminate();
       }),
     );
@@ -116,7 +121,7 @@ export class Compactor {
 
   #send(index: number, job: CompactionJob): Promise<CompactionOutput> {
     const slot = (this.#slots[index] ??= this.#spawn(index));
-    clearTimeout(slot.idleTimer);
+    slot.idleTimer?.();
     slot.idleTimer = undefined;
     const jobId = this.#nextJobId++;
     // Referenced while it has work (the process waits for the job), unreferenced when idle (an idle
@@ -148,7 +153,7 @@ export class Compactor {
       slot.pending.delete(reply.jobId);
       if (slot.pending.size === 0) {
         worker.unref();
-        if (this.#options.idleMs > 0) slot.idleTimer = setTimeout(() => this.#retire(index, slot), this.#options.idleMs).unref();
+        if (this.#options.idleMs > 0) slot.idleTimer = this.#clock.after(this.#options.idleMs, () => this.#retire(index, slot));
       }
       if (reply.ok) pending.resolve(reply.output);
       else pending.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));

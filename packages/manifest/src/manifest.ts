@@ -1,3 +1,4 @@
+import { SYSTEM_CLOCK, type Clock } from '@conifer/core';
 import { isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
 
 /**
@@ -61,10 +62,13 @@ export function checkManifestInvariants(m: Manifest): void {
 export class ManifestStore {
   readonly #store: ObjectStore;
   readonly #prefix: string;
+  readonly #clock: Clock;
 
-  constructor(store: ObjectStore, prefix: string) {
+  /** `clock` dates each version's `writtenAt` (GC keeps versions for a grace period after it). */
+  constructor(store: ObjectStore, prefix: string, clock: Clock = SYSTEM_CLOCK) {
     this.#store = store;
     this.#prefix = prefix;
+    this.#clock = clock;
   }
 
   /** All stored versions, ascending. */
@@ -97,7 +101,7 @@ export class ManifestStore {
    * created that version first.
    */
   async commit(base: Manifest, next: Omit<Manifest, 'version' | 'writtenAt'>): Promise<Manifest> {
-    const manifest: Manifest = { ...next, version: base.version + 1, writtenAt: new Date().toISOString() };
+    const manifest: Manifest = { ...next, version: base.version + 1, writtenAt: new Date(this.#clock.now()).toISOString() };
     checkManifestInvariants(manifest);
     try {
       await this.#store.putIfAbsent(manifestKey(this.#prefix, manifest.version), encoder.encode(JSON.stringify(manifest)));

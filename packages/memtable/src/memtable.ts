@@ -41,7 +41,6 @@ export class Memtable {
   #maxLsn = 0;
   #bytes = 0;
   #frozen = false;
-  readonly createdAt = Date.now();
 
   get size(): number {
     return this.#entries.size;

@@ -1,3 +1,4 @@
+import { sleep, SYSTEM_CLOCK, SYSTEM_RANDOM, type Clock, type RandomSource } from '@conifer/core';
 import { newWriteToken } from './cloud-common.ts';
 import {
   hasWriteTokens,
@@ -33,8 +34,10 @@ export interface RetryOptions {
   attemptTimeoutMs?: number;
   /** Told about every retry (logging, metrics). */
   onRetry?: (event: RetryEvent) => void;
-  /** Source of jitter in [0, 1); for tests. Default Math.random. */
-  random?: () => number;
+  /** Source of jitter in [0, 1). Default `Math.random`. */
+  random?: RandomSource;
+  /** Time of deadlines, attempt timeouts and backoff. Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface RetryEvent {
@@ -52,7 +55,8 @@ export const DEFAULT_RETRY_OPTIONS: Required<Omit<RetryOptions, 'onRetry'>> = {
   maxDelayMs: 2_000,
   deadlineMs: 30_000,
   attemptTimeoutMs: 20_000,
-  random: Math.random,
+  random: SYSTEM_RANDOM,
+  clock: SYSTEM_CLOCK,
 };
 
 /** Counters of a retrying store, for tests and metrics. */
@@ -171,13 +175,13 @@ class RetryingStore implements RetryingObjectStore {
   }
 
   async #retry<T>(operation: string, key: string, attempt: () => Promise<T>, onUnknownOutcome?: () => void): Promise<T> {
-    const { maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, random, onRetry } = this.#options;
-    const started = Date.now();
+    const { maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, random, clock, onRetry } = this.#options;
+    const started = clock.now();
     const deadline = started + deadlineMs;
     for (let n = 1; ; n++) {
       let error: ObjectStoreError;
       try {
-        return await this.#withTimeout(attempt(), Math.min(attemptTimeoutMs, Math.max(1, deadline - Date.now())), operation, key);
+        return await this.#withTimeout(attempt(), Math.min(attemptTimeoutMs, Math.max(1, deadline - clock.now())), operation, key);
       } catch (err) {
         if (!(err instanceof ObjectStoreError) || !err.retryable) throw err;
         error = err;
@@ -185,37 +189,33 @@ class RetryingStore implements RetryingObjectStore {
       onUnknownOutcome?.();
       const base = error.kind === 'throttled' ? baseDelayMs * 4 : baseDelayMs;
       const delayMs = Math.floor(random() * Math.min(maxDelayMs, base * 2 ** (n - 1)));
-      if (n >= maxAttempts || Date.now() + delayMs >= deadline) {
+      if (n >= maxAttempts || clock.now() + delayMs >= deadline) {
         this.retryStats.exhausted++;
-        throw new ObjectStoreError(error.kind, `${operation} ${key}: gave up after ${n} attempt(s) in ${Date.now() - started} ms: ${error.message}`, {
+        throw new ObjectStoreError(error.kind, `${operation} ${key}: gave up after ${n} attempt(s) in ${clock.now() - started} ms: ${error.message}`, {
           key: error.key ?? key,
           cause: error,
         });
       }
       this.retryStats.retries++;
       onRetry?.({ operation, key, attempt: n, delayMs, error });
-      await sleep(delayMs);
+      await sleep(clock, delayMs);
     }
   }
 
   async #withTimeout<T>(promise: Promise<T>, ms: number, operation: string, key: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      cancel = this.#options.clock.after(ms, () => {
         this.retryStats.attemptTimeouts++;
         reject(new ObjectStoreError('transient', `${operation} ${key}: no answer within ${ms} ms`, { key }));
-      }, ms);
+      });
     });
     // An abandoned attempt may still fail later: nobody listens then.
     promise.catch(() => undefined);
     try {
       return await Promise.race([promise, timeout]);
     } finally {
-      clearTimeout(timer);
+      cancel?.();
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
