@@ -8,8 +8,20 @@
  * flush:after-manifest, compaction:after-slab, compaction:after-manifest, gc:mid (expired
  * manifests deleted, orphan slabs not yet).
  */
+/** Every failpoint of the product, in protocol order. */
+export const FAILPOINTS = ['log:after-append', 'flush:after-slab', 'flush:after-manifest', 'compaction:after-slab', 'compaction:after-manifest', 'gc:mid'] as const;
+
 const armed = parse(process.env['CONIFER_FAILPOINTS'] ?? '');
 const hits = new Map<string, number>();
+let handler: ((name: string) => void) | undefined;
+
+/**
+ * Sends every failpoint to `onFailpoint` instead (the deterministic simulation crashes its
+ * simulated nodes there); `undefined` restores the environment's behaviour.
+ */
+export function setFailpointHandler(onFailpoint: ((name: string) => void) | undefined): void {
+  handler = onFailpoint;
+}
 
 function parse(spec: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -21,6 +33,10 @@ function parse(spec: string): Map<string, number> {
 }
 
 export function failpoint(name: string): void {
+  if (handler !== undefined) {
+    handler(name);
+    return;
+  }
   if (armed.size === 0) return;
   const at = armed.get(name);
   if (at === undefined) return;

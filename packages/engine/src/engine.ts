@@ -104,8 +104,13 @@ export class Engine implements DataPlane {
     }
   }
 
-  async #open(index: IndexHandle, namespace: string): Promise<Namespace> {
+  /** Refuses work once `close` has begun (the namespaces are being flushed and closed). */
+  #assertOpen(): void {
     if (this.#closed) throw new UnavailableError('the data plane is shutting down');
+  }
+
+  async #open(index: IndexHandle, namespace: string): Promise<Namespace> {
+    this.#assertOpen();
     const key = namespaceKey(index, namespace);
     await this.#deleting.get(key);
     let pending = this.#namespaces.get(key);
@@ -299,6 +304,7 @@ export class Engine implements DataPlane {
   async listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]> {
     const out: NamespaceSummary[] = [];
     for (const name of await this.#registry.names(index)) {
+      if (!(await this.#registry.exists(index, name))) continue; // an interrupted deletion, finished now
       const ns = await this.#open(index, name);
       out.push({ name, recordCount: countLive(ns.snapshot()) });
     }
@@ -324,6 +330,7 @@ export class Engine implements DataPlane {
   }
 
   async deleteNamespace(index: IndexHandle, namespace: string): Promise<void> {
+    this.#assertOpen();
     const key = namespaceKey(index, namespace);
     if (!(await this.#registry.exists(index, namespace))) throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     await this.#deleting.get(key);
@@ -344,6 +351,7 @@ export class Engine implements DataPlane {
   }
 
   async dropIndex(index: IndexHandle): Promise<void> {
+    this.#assertOpen();
     const prefix = `${index.id}\u0000`;
     for (const [key, pending] of [...this.#namespaces]) {
       if (!key.startsWith(prefix)) continue;
@@ -366,6 +374,8 @@ export class Engine implements DataPlane {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopTicking();
+    // A namespace deletion under way finishes first: its storage must not be written behind it.
+    await Promise.all([...this.#deleting.values()].map((p) => p.catch(() => undefined)));
     const all = await Promise.all([...this.#namespaces.values()].map((p) => p.catch(() => undefined)));
     await Promise.all(all.map((ns) => ns?.close({ flush: true })));
     this.#namespaces.clear();

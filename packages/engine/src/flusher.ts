@@ -77,10 +77,11 @@ export class Flusher {
     }
   }
 
-  /** Flushes when the active memtable is full. */
+  /** Flushes when the active memtable is full (not once the namespace is closing). */
   maybeFlush(): void {
     const { memtableMaxRecords, memtableMaxBytes } = this.#options.config;
-    if (this.#active.size >= memtableMaxRecords || this.#active.bytes >= memtableMaxBytes) void this.requestFlush();
+    // Nobody waits for this flush: its failure is logged by the loop (and the log keeps the writes).
+    if (this.#active.size >= memtableMaxRecords || this.#active.bytes >= memtableMaxBytes) this.requestFlush().catch(() => undefined);
   }
 
   /** Whether the active memtable holds writes older than the age limit at `now`. */
@@ -88,8 +89,14 @@ export class Flusher {
     return !this.#active.isEmpty && now - this.#activeSince >= this.#options.config.memtableMaxAgeMs;
   }
 
-  /** Freezes the active memtable (if it holds anything) and makes sure the flush loop runs. */
-  requestFlush(): Promise<void> {
+  /**
+   * Freezes the active memtable (if it holds anything) and makes sure the flush loop runs. Once the
+   * namespace is closing only its own `final` flush starts: a flush begun after a close has waited
+   * for the flush loop would commit a manifest behind the close — after a namespace deletion had
+   * removed the slabs that manifest lists.
+   */
+  requestFlush(options: { final?: boolean } = {}): Promise<void> {
+    if (this.#options.closing() && !options.final) return this.#loop ?? Promise.resolve();
     if (!this.#active.isEmpty) {
       this.#active.freeze();
       this.#frozen.unshift(this.#active);

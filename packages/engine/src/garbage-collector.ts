@@ -22,6 +22,8 @@ export interface GarbageCollectorOptions {
   log: RequestLog;
   stats: NamespaceStats;
   clock: Clock;
+  /** True once the namespace is closing: no collection starts. */
+  closing: () => boolean;
 }
 
 /**
@@ -42,9 +44,9 @@ export class GarbageCollector {
     return this.#scheduled;
   }
 
-  /** Starts a collection unless one is running. */
+  /** Starts a collection unless one is running or the namespace is closing. */
   schedule(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#options.closing()) return;
     this.#scheduled = this.collect()
       .then(() => undefined)
       .catch((err) => this.#options.logger.warn({ err, namespace: this.#options.name }, 'garbage collection failed'))

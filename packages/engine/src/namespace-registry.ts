@@ -52,10 +52,20 @@ export class NamespaceRegistry {
     return created;
   }
 
+  /**
+   * Whether the namespace exists. One left "deleting" by a delete that failed or crashed part-way
+   * does not: its deletion is finished here, so that no reader sees it exist and then vanish when
+   * the next open finishes the job.
+   */
   async exists(index: IndexHandle, namespace: string): Promise<boolean> {
     const key = namespaceKey(index, namespace);
     if (this.#registered.has(key)) return true;
-    if (!(await storeCall(() => this.#store.head(registryKey(index.id, namespace))))) return false;
+    const marker = await storeCall(() => this.#store.get(registryKey(index.id, namespace)));
+    if (!marker) return false;
+    if (parseMarker(marker.data).state === 'deleting') {
+      await storeCall(() => this.removeStorage(index, namespace));
+      return false;
+    }
     this.#registered.add(key);
     return true;
   }
@@ -102,6 +112,9 @@ export class NamespaceRegistry {
    * part-way leaves the marker, and the next open finishes the job instead of resurrecting data.
    */
   async removeStorage(index: IndexHandle, namespace: string): Promise<void> {
+    // Whatever `exists` saw (a "deleting" marker counts as existing), the namespace is gone now:
+    // its next write must write the marker again.
+    this.#registered.delete(namespaceKey(index, namespace));
     const marker = registryKey(index.id, namespace);
     await this.#store.put(marker, encoder.encode(JSON.stringify({ state: 'deleting', name: namespace } satisfies RegistryMarker)));
     await deletePrefix(this.#store, namespacePrefix(index.id, namespace));

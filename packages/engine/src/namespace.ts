@@ -61,6 +61,8 @@ export class Namespace {
   readonly #clock: Clock;
   /** Set by close(): background loops stop retrying and compaction stops starting. */
   #closing = false;
+  /** The close under way or done. */
+  #closed: Promise<void> | undefined;
 
   private constructor(options: NamespaceOptions, fence: WriterFence, manifests: ManifestStore, manifest: ManifestState) {
     this.name = options.name;
@@ -136,7 +138,8 @@ export class Namespace {
    * indexes large flat slabs once no flush has happened for `indexIdleMs`.
    */
   tick(now: number): void {
-    if (this.#flusher.tooOld(now)) void this.requestFlush();
+    if (this.#closing) return;
+    if (this.#flusher.tooOld(now)) this.requestFlush().catch(() => undefined); // logged by the flush loop
     else if (!this.#flusher.running && now - this.#flusher.lastFlushAt >= this.#config.indexIdleMs) this.#compactions.schedule(true);
   }
 
@@ -170,12 +173,21 @@ export class Namespace {
     });
   }
 
-  /** Stops writes; with `flush`, writes the memtable out so the next open replays nothing. */
-  async close(options: { flush: boolean }): Promise<void> {
-    await this.#log.close();
+  /**
+   * Stops writes; with `flush`, writes the memtable out so the next open replays nothing. A second
+   * call (a namespace deleted while the engine closes) waits for the first close.
+   */
+  close(options: { flush: boolean }): Promise<void> {
+    this.#closed ??= this.#close(options);
+    return this.#closed;
+  }
+
+  async #close(options: { flush: boolean }): Promise<void> {
+    // Closing first: no flush, compaction or GC starts from here on but the final flush below.
     this.#closing = true;
+    await this.#log.close();
     try {
-      if (options.flush) await this.requestFlush();
+      if (options.flush) await this.#flusher.requestFlush({ final: true });
       await this.#flusher.running;
     } catch (err) {
       // Nothing is lost: every acknowledged write is in the log and is replayed on the next open.

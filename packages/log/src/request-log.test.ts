@@ -105,6 +105,31 @@ describe('RequestLog', () => {
     await expect(log.catchUp()).rejects.toThrow(/gap/);
   });
 
+  it('does not report a gap when another writer fills it between the read and the listing', async () => {
+    const memory = new MemoryObjectStore();
+    await memory.putIfAbsent(logKey(PREFIX, 1), encodeLogBatch([{ lsn: 1, op: put('a', [1]) }]));
+    // A wrapper, because the interleaving cannot be forced on a real store: the first read of
+    // LSN 2 finds nothing, then the other writer appends LSNs 2 and 3 before the listing runs.
+    let raced = false;
+    const racing = {
+      get: async (k) => {
+        const object = await memory.get(k);
+        if (!object && k === logKey(PREFIX, 2) && !raced) {
+          raced = true;
+          await memory.putIfAbsent(logKey(PREFIX, 2), encodeLogBatch([{ lsn: 2, op: put('b', [2]) }]));
+          await memory.putIfAbsent(logKey(PREFIX, 3), encodeLogBatch([{ lsn: 3, op: put('c', [3]) }]));
+        }
+        return object;
+      },
+      putIfAbsent: (k, d) => memory.putIfAbsent(k, d),
+      list: (p, o) => memory.list(p, o),
+    } as ObjectStore;
+    const { log, applied } = openLog(racing);
+    expect(await log.catchUp()).toBe(3);
+    expect(raced).toBe(true);
+    expect(applied.map((e) => e.lsn)).toEqual([1, 2, 3]);
+  });
+
   it('does not take objects the manifest covers for a gap, even from a store whose listing returns them', async () => {
     const memory = new MemoryObjectStore();
     const writer = openLog(memory);

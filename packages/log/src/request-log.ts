@@ -49,6 +49,8 @@ interface Pending {
 }
 
 const LSN_DIGITS = 20;
+/** Reads of a missing log object, with a later one listed, before the log is declared to have a hole. */
+const GAP_CHECKS = 3;
 
 export function logKey(prefix: string, lsn: number): string {
   return prefix + String(lsn).padStart(LSN_DIGITS, '0');
@@ -164,23 +166,28 @@ export class RequestLog {
    */
   async catchUp(): Promise<number> {
     let applied = 0;
-    for (;;) {
-      const object = await this.#store.get(logKey(this.#prefix, this.#nextLsn));
-      if (!object) break;
-      const entries = decodeLogBatch(object.data);
-      entries.forEach((entry, i) => {
-        if (entry.lsn !== this.#nextLsn + i) {
-          throw new LogCorruptionError(`log object ${object.key} holds LSN ${entry.lsn} where ${this.#nextLsn + i} was expected`);
-        }
-      });
-      for (const entry of entries) this.#apply(entry);
-      this.#nextLsn += entries.length;
-      applied += entries.length;
-    }
-    // A later object after a missing one means a hole in the log: refuse to continue.
-    const later = await this.#firstObjectAfter(this.#nextLsn);
-    if (later !== undefined) {
-      throw new LogCorruptionError(`gap in the request log: ${logKey(this.#prefix, this.#nextLsn)} is missing but ${later} exists`);
+    for (let check = 1; ; check++) {
+      for (;;) {
+        const object = await this.#store.get(logKey(this.#prefix, this.#nextLsn));
+        if (!object) break;
+        const entries = decodeLogBatch(object.data);
+        entries.forEach((entry, i) => {
+          if (entry.lsn !== this.#nextLsn + i) {
+            throw new LogCorruptionError(`log object ${object.key} holds LSN ${entry.lsn} where ${this.#nextLsn + i} was expected`);
+          }
+        });
+        for (const entry of entries) this.#apply(entry);
+        this.#nextLsn += entries.length;
+        applied += entries.length;
+      }
+      // A later object after a missing one means a hole in the log — unless another writer
+      // appended the missing one, and more, between the read and the listing: read again, and
+      // refuse to continue only if the hole is still there.
+      const later = await this.#firstObjectAfter(this.#nextLsn);
+      if (later === undefined) break;
+      if (check === GAP_CHECKS) {
+        throw new LogCorruptionError(`gap in the request log: ${logKey(this.#prefix, this.#nextLsn)} is missing but ${later} exists`);
+      }
     }
     this.#needsCatchUp = false;
     return applied;

@@ -58,6 +58,9 @@ export function checkManifestInvariants(m: Manifest): void {
   }
 }
 
+/** Listings read by latest() before a listed but unreadable newest version is an error. */
+const LATEST_ATTEMPTS = 5;
+
 /** Reads and writes the manifest versions under one namespace's `manifest/` prefix. */
 export class ManifestStore {
   readonly #store: ObjectStore;
@@ -86,14 +89,22 @@ export class ManifestStore {
     return m;
   }
 
-  /** The newest manifest, or the empty one for a new namespace. */
+  /**
+   * The newest manifest, or the empty one for a new namespace. A listed version that is gone by
+   * the time it is read was garbage-collected, which happens only once a newer version exists: the
+   * listing is read again, never an older version taken instead (its log objects and slabs may be
+   * gone too).
+   */
   async latest(): Promise<Manifest> {
-    const versions = await this.versions();
-    for (let i = versions.length - 1; i >= 0; i--) {
-      const m = await this.read(versions[i]!);
+    let newest = 0;
+    for (let attempt = 1; attempt <= LATEST_ATTEMPTS; attempt++) {
+      const versions = await this.versions();
+      if (versions.length === 0) return EMPTY_MANIFEST;
+      newest = versions[versions.length - 1]!;
+      const m = await this.read(newest);
       if (m) return m;
     }
-    return EMPTY_MANIFEST;
+    throw new Error(`manifest version ${newest} under ${this.#prefix} is listed but cannot be read`);
   }
 
   /**
