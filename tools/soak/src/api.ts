@@ -5,7 +5,8 @@
  */
 import type { Filter, Metadata } from './filter.ts';
 
-export type Face = 'sdk' | 'rest';
+/** How the data operations reach the server: its two client faces, or (the simulation) the engine in process. */
+export type Face = 'sdk' | 'rest' | 'engine';
 
 export interface ApiRecord {
   id: string;

@@ -50,7 +50,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 export class OpStats {
   readonly #ops = new Map<OpKind, OpRecord>(OP_KINDS.map((k) => [k, new OpRecord()]));
-  readonly byFace: Record<Face, number> = { sdk: 0, rest: 0 };
+  readonly byFace: Record<Face, number> = { sdk: 0, rest: 0, engine: 0 };
 
   ok(kind: OpKind, face: Face, ms: number): void {
     this.#ops.get(kind)!.latencies.push(ms);
