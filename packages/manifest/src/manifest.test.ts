@@ -1,4 +1,4 @@
-import { MemoryObjectStore, type ObjectStore } from '@conifer/storage';
+import { MemoryObjectStore, type ListOptions, type ObjectStore } from '@conifer/storage';
 import { describe, expect, it } from 'vitest';
 import { checkManifestInvariants, EMPTY_MANIFEST, ManifestConflictError, manifestKey, ManifestStore } from './manifest.ts';
 
@@ -42,7 +42,7 @@ describe('manifest', () => {
   it('latest() fails clearly when a listed version stays unreadable', async () => {
     const memory = new MemoryObjectStore();
     await new ManifestStore(memory, 'x/manifest/').commit(EMPTY_MANIFEST, { flushedLsn: 1, slabs: [] });
-    const unreadable = { get: async () => null, list: (p, o) => memory.list(p, o) } as unknown as ObjectStore;
+    const unreadable = { get: async () => null, list: (p: string, o?: ListOptions) => memory.list(p, o) } as unknown as ObjectStore;
     await expect(new ManifestStore(unreadable, 'x/manifest/').latest()).rejects.toThrow(/version 1 .* listed but cannot be read/);
   });
 
