@@ -21,7 +21,7 @@ import {
   trimNativeHeap,
 } from './index.ts';
 import type { FaissMetric, SearchResult, TrainOptions } from './index.ts';
-import { bruteForce, clusteredVectors, normalizeRows, recallAtK, rng, rowOf } from './synthetic.ts';
+import { bruteForce, clusteredVectors, normalizeRows, recallAtK, rng, rowOf } from './testing/synthetic.ts';
 
 /** global.gc without starting node with --expose-gc (test-only: flags set at run time). */
 function collectGarbage(): void {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaissIndex, bitmapOf, emptyBitmap, isAllowed, scanKernel, scanRows, setScanKernel } from './index.ts';
 import type { ScanKernel, ScanMetric, ScanOptions, ScanResult } from './index.ts';
-import { rng } from './synthetic.ts';
+import { rng } from './testing/synthetic.ts';
 
 const METRICS: readonly ScanMetric[] = ['l2', 'ip', 'cosine'];
 

@@ -1,6 +1,6 @@
 import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
-import { exactTopRows, knobFor, nlistOf, normalizeRows, type Bitset, type IvfLayout, type SlabReader } from '@conifer/slab';
+import { exactTopRows, knobFor, normalizeRows, type Bitset, type IvfLayout, type SlabReader } from '@conifer/slab';
 import { eligibleRows } from './eligible.ts';
 import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
@@ -117,13 +117,11 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       allowed.forEach((row) => void visit(row));
       continue;
     }
-    if (!reader.header.ann || eligible * dim <= budget) {
-      collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, every ? undefined : allowed.bytes), eligible, request.topK, visit);
-      continue;
-    }
-    const ivf = reader.ivfLayout();
+    // Every ANN slab the index builder writes is IVF; without a layout (a flat slab, or one whose
+    // index is still loading) the exact scan answers.
+    const ivf = reader.header.ann && eligible * dim > budget ? reader.ivfLayout() : undefined;
     if (ivf) searchIvf(reader, ivf, request, every ? undefined : allowed, eligible, visit);
-    else await searchAnn(reader, reader.ann()!, request, allowed, eligible, visit);
+    else collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, every ? undefined : allowed.bytes), eligible, request.topK, visit);
   }
 
   return top.sorted().map((c) => ({
@@ -233,41 +231,5 @@ function searchIvf(
     }
     if (accepted >= Math.min(request.topK, eligible) || nprobe >= nlist) return;
     nprobe = Math.min(nlist, nprobe * 2);
-  }
-}
-
-/**
- * Asks a slab's ANN index for candidates and scores them exactly. A filter that leaves a fraction
- * s of the rows makes IVF find fewer eligible rows per probed list, so nprobe grows by 1/s.
- * Candidates shadowed by a memtable are dropped; if that leaves fewer than topK, the search is
- * repeated with more candidates.
- */
-async function searchAnn(
-  reader: SlabReader,
-  ann: NonNullable<ReturnType<SlabReader['ann']>>,
-  request: SearchRequest,
-  allowed: Bitset,
-  eligible: number,
-  visit: (row: number) => boolean,
-): Promise<void> {
-  const info = reader.header.ann!;
-  const target = request.recallTarget ?? info.recallTarget;
-  const selectivity = eligible / reader.count;
-  const nlist = ann.kind === 'ivf' ? nlistOf(info.factory) : 1;
-  const knob = Math.min(nlist, Math.ceil(knobFor(info, target) / selectivity));
-  const query = info.normalized ? normalizeRows(request.vector, request.vector.length) : request.vector;
-  const bitmap = eligible === reader.count ? undefined : allowed.bytes;
-  let k = Math.min(eligible, request.topK * info.oversample);
-  const seen = new Set<number>();
-  let accepted = 0;
-  for (;;) {
-    const { labels } = await ann.search(query, k, { [info.param]: knob, ...(bitmap ? { allowed: bitmap } : {}) });
-    for (const label of labels) {
-      if (label < 0 || seen.has(label)) continue;
-      seen.add(label);
-      if (visit(label)) accepted++;
-    }
-    if (accepted >= Math.min(request.topK, eligible) || k >= eligible) return;
-    k = Math.min(eligible, k * 2);
   }
 }

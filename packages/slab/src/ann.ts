@@ -3,19 +3,20 @@ import type { FaissMetric } from '@conifer/faiss';
 
 /**
  * The ANN section of a slab, as readers and queries see it (@conifer/index-builder builds it). L0
- * slabs stay flat (exact scan); a compaction output large enough gets a faiss index over its rows
- * (labels = row numbers), stored inside the slab, plus a calibration table: the recall@10 measured
- * at build time on held-out queries for each value of the search knob. A query then uses the
- * smallest knob value that meets its recall target, and rescores the ANN candidates exactly from
- * the slab's own float32 vectors, so scores are identical to the exact path.
+ * slabs stay flat (exact scan); a compaction output large enough gets a faiss IVF index over its
+ * rows (labels = row numbers), stored inside the slab, plus a calibration table: the recall@10
+ * measured at build time on held-out queries for each nprobe. A query uses the smallest nprobe that
+ * meets its recall target and scans the rows of those lists exactly from the slab's own float32
+ * vectors (the reader keeps only the IVF layout: centroids and list membership), so scores are
+ * identical to the exact path.
  */
 export interface AnnHeader {
   factory: string;
   faissMetric: FaissMetric;
   /** Cosine: vectors were L2-normalized before indexing (inner product = cosine); queries must be too. */
   normalized: boolean;
-  /** The search-time knob this index type has. */
-  param: 'nprobe' | 'efSearch';
+  /** The search-time knob: IVF's nprobe (the only index type the builder writes). */
+  param: 'nprobe';
   /** Measured recall@10 for increasing knob values. */
   calibration: { value: number; recall: number }[];
   /** Candidates fetched per wanted result before exact rescoring (more for quantized codes). */

@@ -123,21 +123,21 @@ export class SlabReader {
   }
 
   /**
-   * Loads the ANN index into native memory on the libuv pool (a compacted million-row slab's index
-   * is hundreds of megabytes: reading it on the event loop would hold every request). The engine
-   * calls this before a slab serves queries; ann() then finds it loaded.
+   * Reads the IVF layout of the slab's ANN index on the libuv pool (a compacted million-row slab's
+   * index is hundreds of megabytes: reading it on the event loop would hold every request). The
+   * engine calls this before a slab serves queries; ivfLayout() then finds it loaded.
    */
   async loadAnn(): Promise<void> {
     const bytes = this.annBytes();
-    if (!bytes || this.#ann || this.#ivf) return;
+    if (!bytes || this.#ivf) return;
     this.#annLoading ??= FaissIndex.deserializeAsync(bytes).then((index) => {
-      if (index.kind === 'ivf') {
-        // Queries run the IVF search themselves (SIMD scans of this slab's own vectors), so only
-        // the centroids and the list membership are kept; faiss's copy of the vectors is freed.
-        this.#ivf ??= index.ivfLayout();
+      // Queries run the IVF search themselves (SIMD scans of this slab's own vectors), so only
+      // the centroids and the list membership are kept; faiss's copy of the vectors is freed.
+      try {
+        if (index.kind === 'ivf') this.#ivf ??= index.ivfLayout();
+      } finally {
         index.dispose();
-      } else if (this.#ann) index.dispose();
-      else this.#ann = index;
+      }
     });
     await this.#annLoading;
   }
@@ -153,7 +153,10 @@ export class SlabReader {
     return this.#ivf;
   }
 
-  /** The slab's ANN index (loaded on first use if loadAnn() was not awaited), or undefined for a flat slab. */
+  /**
+   * The slab's faiss index itself, deserialized on first call, or undefined for a flat slab. Queries
+   * do not use it (they read ivfLayout()); it is for inspecting what the builder wrote.
+   */
   ann(): FaissIndex | undefined {
     const info = this.header.ann;
     if (!info) return undefined;

@@ -4,13 +4,12 @@
  * for a selective bitmap over a large buffer and a full scan of a smaller one. Subsets and
  * queries rotate between calls so the rows scanned are not all cache-resident.
  *
- *   node src/scan-probe.ts [calls=200] [d=128] [k=10] [kernel=auto]
+ *   node tools/bench/src/scan-probe.ts [calls=200] [d=128] [k=10] [kernel=auto]
  *
  * kernel: 'auto' (the one chosen at load), 'sse' or 'avx2' (see setScanKernel).
  */
-import { bitmapOf, faissVersion, scanKernel, scanRows, setScanKernel } from './index.ts';
-import type { ScanKernel, ScanMetric, ScanOptions } from './index.ts';
-import { rng } from './synthetic.ts';
+import { bitmapOf, faissVersion, scanKernel, scanRows, setScanKernel, type ScanKernel, type ScanMetric, type ScanOptions } from '@conifer/faiss';
+import { rng } from '@conifer/faiss/testing';
 
 const [calls = 200, d = 128, k = 10] = process.argv.slice(2, 5).map(Number);
 setScanKernel((process.argv[5] ?? 'auto') as ScanKernel | 'auto');

@@ -3,18 +3,14 @@
  * query at a time (await each), for Flat, IVF1024,Flat (nprobe 8) and HNSW32 on clustered
  * synthetic data; recall@10 against the Flat results.
  *
- *   node src/bench-probe.ts [n=100000] [d=128] [queries=1000] [clusters=256]
+ *   node tools/bench/src/faiss-probe.ts [n=100000] [d=128] [queries=1000] [clusters=256]
  */
-import { FaissIndex, faissVersion, setThreads } from './index.ts';
-import type { SearchParams } from './index.ts';
-import { clusteredVectors, recallAtK } from './synthetic.ts';
+import { FaissIndex, faissVersion, setThreads, type SearchParams } from '@conifer/faiss';
+import { clusteredVectors, recallAtK } from '@conifer/faiss/testing';
+import { percentile } from './stats.ts';
 
 const [n = 100_000, d = 128, nq = 1000, clusters = 256] = process.argv.slice(2).map(Number);
 const k = 10;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
@@ -76,8 +72,8 @@ for (const { factory, params } of configs) {
     [
       `${factory}${JSON.stringify(params)}`.padEnd(30),
       `build ${(buildMs / 1000).toFixed(1)} s`,
-      `p50 ${percentile(latencies, 0.5).toFixed(3)} ms`,
-      `p99 ${percentile(latencies, 0.99).toFixed(3)} ms`,
+      `p50 ${percentile(latencies, 50).toFixed(3)} ms`,
+      `p99 ${percentile(latencies, 99).toFixed(3)} ms`,
       `recall@10 ${recallAtK(labels, truth, k).toFixed(3)}`,
       `${Math.round(nq / (batchMs / 1000))} q/s with 8 in flight`,
     ].join('  '),

@@ -1,7 +1,8 @@
 /**
- * Seeded synthetic data and exact (brute-force) search, for tests and benchmarks.
+ * Seeded synthetic data and exact (brute-force) search, for tests and benchmarks: imported by this
+ * package's tests and by tools (as `@conifer/faiss/testing`), never by the package's own code.
  */
-import type { FaissMetric } from './faiss-index.ts';
+import type { FaissMetric } from '../faiss-index.ts';
 
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
 export function rng(seed: number): () => number {
