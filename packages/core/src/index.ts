@@ -10,4 +10,5 @@ export * from './results.ts';
 export * from './failpoints.ts';
 export * from './sparse.ts';
 export * from './random.ts';
+export * from './percentile.ts';
 export * from './clock.ts';

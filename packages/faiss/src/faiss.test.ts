@@ -21,7 +21,8 @@ import {
   trimNativeHeap,
 } from './index.ts';
 import type { FaissMetric, SearchResult, TrainOptions } from './index.ts';
-import { bruteForce, clusteredVectors, normalizeRows, recallAtK, rng, rowOf } from './testing/synthetic.ts';
+import { mulberry32 } from '@conifer/core';
+import { bruteForce, clusteredVectors, normalizeRows, recallAtK, rowOf } from './testing/synthetic.ts';
 
 /** global.gc without starting node with --expose-gc (test-only: flags set at run time). */
 function collectGarbage(): void {
@@ -36,7 +37,7 @@ const K = 10;
 
 /** Uniform random vectors: no near-ties, so exact search must match brute force exactly. */
 function uniformVectors(n: number, d: number, seed: number): Float32Array {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const out = new Float32Array(n * d);
   for (let i = 0; i < out.length; i++) out[i] = random() * 2 - 1;
   return out;
@@ -205,7 +206,7 @@ describe('approximate search: recall and per-call parameters', { timeout: 60_000
 
 describe('filtered search with an allowed-rows bitmap', { timeout: 60_000 }, () => {
   const { base, queries } = clusteredSet();
-  const random = rng(3);
+  const random = mulberry32(3);
   const allowedRows = new Set<number>();
   for (let r = 0; r < N; r++) if (random() < 0.1) allowedRows.add(r);
   const allowed = bitmapOf(N, allowedRows);
@@ -344,7 +345,7 @@ describe('deserializeAsync', { timeout: 60_000 }, () => {
     const ivf = await built('IVF16,Flat', 'l2', base);
     const bytes = ivf.serialize();
     ivf.dispose();
-    const random = rng(5);
+    const random = mulberry32(5);
     const trailing = new Uint8Array(bytes.length + 8);
     trailing.set(bytes);
     const badHeader = bytes.slice();
@@ -769,7 +770,7 @@ describe('errors never kill the process', { timeout: 60_000 }, () => {
   it('corrupt, truncated or empty serialized bytes', async () => {
     const ivf = await built('IVF16,Flat', 'l2', base);
     const bytes = ivf.serialize();
-    const random = rng(5);
+    const random = mulberry32(5);
     const noise = Uint8Array.from({ length: 4096 }, () => Math.floor(random() * 256));
     expectThrows(() => FaissIndex.deserialize(noise), /faiss: /, 'ERR_FAISS');
     for (const cut of [4, 20, 100, bytes.length >> 1, bytes.length - 1]) {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaissIndex, bitmapOf, emptyBitmap, isAllowed, scanKernel, scanRows, setScanKernel } from './index.ts';
 import type { ScanKernel, ScanMetric, ScanOptions, ScanResult } from './index.ts';
-import { rng } from './testing/synthetic.ts';
+import { mulberry32 } from '@conifer/core';
 
 const METRICS: readonly ScanMetric[] = ['l2', 'ip', 'cosine'];
 
@@ -74,7 +74,7 @@ function found(labels: Int32Array): number[] {
 }
 
 function uniform(n: number, seed: number): Float32Array {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < out.length; i++) out[i] = random() * 2 - 1;
   return out;
@@ -82,7 +82,7 @@ function uniform(n: number, seed: number): Float32Array {
 
 /** Vectors with small integer components: every score is exact in float, so ties are real. */
 function small(n: number, seed: number, max = 3): Float32Array {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < out.length; i++) out[i] = Math.floor(random() * (2 * max + 1)) - max;
   return out;
@@ -113,7 +113,7 @@ describe.each(KERNELS)('%s kernels', (kernel) => {
     const n = 3000;
     const vectors = uniform(n * d, 11);
     const queries = uniform(5 * d, 12);
-    const random = rng(13);
+    const random = mulberry32(13);
     const subset = range(n).filter(() => random() < 0.1);
     const allowed = bitmapOf(n, subset);
     const rows = Int32Array.from([...subset].sort(() => random() - 0.5));
@@ -168,7 +168,7 @@ describe.each(KERNELS)('%s kernels', (kernel) => {
       const k = 10;
       const vectors = uniform(n * d, 21);
       const queries = uniform(10 * d, 22);
-      const random = rng(23);
+      const random = mulberry32(23);
       const tolerance = (value: number): number => 1e-5 * Math.max(1, Math.abs(value));
       let labelsCompared = 0;
       for (const metric of ['l2', 'ip'] as const) {
@@ -333,7 +333,7 @@ describe.each(KERNELS)('%s kernels', (kernel) => {
       const n = 50;
       const vectors = new Float32Array(n * d).fill(1); // every row identical
       const query = new Float32Array([1, 2, 3, 4]);
-      const random = rng(9);
+      const random = mulberry32(9);
       const shuffled = Int32Array.from(range(n).sort(() => random() - 0.5));
       for (const metric of METRICS) {
         expect(Array.from(scanRows(vectors, d, query, 7, metric).labels)).toEqual(range(7));
@@ -522,7 +522,7 @@ describe('scan kernels: SIMD dispatch', () => {
       try {
         for (const d of DIMS) {
           const n = 60 + (d % 13);
-          const random = rng(1000 + d);
+          const random = mulberry32(1000 + d);
           const vectors = uniform(n * d, d);
           for (let row = 0; row < n; row++) {
             const scale = 10 ** (random() * 4 - 2);

@@ -6,8 +6,8 @@
  *   node tools/bench/src/faiss-probe.ts [n=100000] [d=128] [queries=1000] [clusters=256]
  */
 import { FaissIndex, faissVersion, setThreads, type SearchParams } from '@conifer/faiss';
+import { percentile } from '@conifer/core';
 import { clusteredVectors, recallAtK } from '@conifer/faiss/testing';
-import { percentile } from './stats.ts';
 
 const [n = 100_000, d = 128, nq = 1000, clusters = 256] = process.argv.slice(2).map(Number);
 const k = 10;

@@ -9,14 +9,14 @@
  * kernel: 'auto' (the one chosen at load), 'sse' or 'avx2' (see setScanKernel).
  */
 import { bitmapOf, faissVersion, scanKernel, scanRows, setScanKernel, type ScanKernel, type ScanMetric, type ScanOptions } from '@conifer/faiss';
-import { rng } from '@conifer/faiss/testing';
+import { mulberry32, percentile } from '@conifer/core';
 
 const [calls = 200, d = 128, k = 10] = process.argv.slice(2, 5).map(Number);
 setScanKernel((process.argv[5] ?? 'auto') as ScanKernel | 'auto');
 const VARIANTS = 16; // distinct subsets / queries cycled through
 
 function uniform(n: number, seed: number): Float32Array {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = random() * 2 - 1;
   return out;
@@ -78,10 +78,6 @@ function jsScan(vectors: Float32Array, query: Float32Array, metric: ScanMetric, 
   return labels;
 }
 
-function median(sorted: number[]): number {
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 /** Median and p99 microseconds per call of fn(i), after a warm-up. */
 function time(fn: (i: number) => unknown): string {
   for (let i = 0; i < 10; i++) fn(i);
@@ -92,8 +88,8 @@ function time(fn: (i: number) => unknown): string {
     samples.push((performance.now() - start) * 1000);
   }
   samples.sort((a, b) => a - b);
-  const p99 = samples[Math.min(samples.length - 1, Math.floor(0.99 * samples.length))]!;
-  return `median ${median(samples).toFixed(0).padStart(6)} µs  p99 ${p99.toFixed(0).padStart(6)} µs`;
+  const [median, p99] = [percentile(samples, 50), percentile(samples, 99)];
+  return `median ${median.toFixed(0).padStart(6)} µs  p99 ${p99.toFixed(0).padStart(6)} µs`;
 }
 
 const queries = uniform(VARIANTS * d, 2);
@@ -121,7 +117,7 @@ console.log(
 {
   const n = 1_000_000;
   const vectors = uniform(n * d, 1);
-  const random = rng(3);
+  const random = mulberry32(3);
   const rowSets = Array.from({ length: VARIANTS }, () => {
     const rows = new Set<number>();
     while (rows.size < 10_000) rows.add(Math.floor(random() * n));

@@ -1,10 +1,6 @@
-/** Latency summaries. */
-export function percentile(sortedMs: number[], p: number): number {
-  if (sortedMs.length === 0) return NaN;
-  const i = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil((p / 100) * sortedMs.length) - 1));
-  return sortedMs[i]!;
-}
+import { percentile } from '@conifer/core';
 
+/** Latency summaries. */
 export interface LatencySummary {
   p50: number;
   p99: number;

@@ -20,6 +20,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mulberry32, percentile } from '@conifer/core';
 import { Engine, type IndexHandle } from '@conifer/engine';
 import { openObjectStore, withCache, type ObjectStore } from '@conifer/storage';
 import { startEmulators } from './index.ts';
@@ -55,20 +56,15 @@ interface Row {
   slabBytes: number;
 }
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+/** p-th percentile of unsorted samples. */
+function pct(samples: number[], p: number): number {
+  return percentile([...samples].sort((a, b) => a - b), p);
 }
 
-/** A deterministic pseudo-random vector (xorshift), so every backend gets the same data. */
+/** A deterministic pseudo-random vector, so every backend gets the same data. */
 function vector(seed: number): number[] {
-  let x = (seed * 2654435761) >>> 0 || 1;
-  return Array.from({ length: DIM }, () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return ((x >>> 0) / 4294967296) * 2 - 1;
-  });
+  const random = mulberry32(seed);
+  return Array.from({ length: DIM }, () => random() * 2 - 1);
 }
 
 async function bench(backend: string, open: () => ObjectStore): Promise<Row> {
@@ -117,13 +113,13 @@ async function bench(backend: string, open: () => ObjectStore): Promise<Row> {
   }
   return {
     backend,
-    writeP50: percentile(writes, 50),
-    writeP99: percentile(writes, 99),
-    coldP50: percentile(cold, 50),
+    writeP50: pct(writes, 50),
+    writeP99: pct(writes, 99),
+    coldP50: pct(cold, 50),
     coldMax: Math.max(...cold),
-    cachedP50: percentile(cached, 50),
-    warmP50: percentile(warm, 50),
-    warmP99: percentile(warm, 99),
+    cachedP50: pct(cached, 50),
+    warmP50: pct(warm, 50),
+    warmP99: pct(warm, 99),
     slabs: internals.slabs.length,
     slabBytes: internals.slabs.reduce((n, s) => n + s.bytes, 0),
   };

@@ -2,6 +2,7 @@
  * What happened during the run: every operation with its latency and how it ended, and every
  * finding (an error from a healthy server, a check the server failed, a crash).
  */
+import { percentile } from '@conifer/core';
 import type { Face } from './api.ts';
 
 export const OP_KINDS = [
@@ -41,11 +42,6 @@ class OpRecord {
   clientErrors = 0;
   serverErrors = 0;
   noResponse = 0;
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 export class OpStats {

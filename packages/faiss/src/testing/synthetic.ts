@@ -2,19 +2,8 @@
  * Seeded synthetic data and exact (brute-force) search, for tests and benchmarks: imported by this
  * package's tests and by tools (as `@conifer/faiss/testing`), never by the package's own code.
  */
+import { mulberry32 } from '@conifer/core';
 import type { FaissMetric } from '../faiss-index.ts';
-
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal sample (Box–Muller). */
 function gaussian(random: () => number): number {
@@ -31,7 +20,7 @@ export function clusteredVectors(
   options: { clusters?: number; sigma?: number; seed?: number } = {},
 ): Float32Array {
   const { clusters = 64, sigma = 0.3, seed = 1 } = options;
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const centres = new Float32Array(clusters * d);
   for (let i = 0; i < centres.length; i++) centres[i] = gaussian(random);
   const out = new Float32Array(n * d);
