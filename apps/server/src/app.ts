@@ -51,10 +51,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     throw new ConfigError(`CONIFER_STORAGE: ${error instanceof Error ? error.message : String(error)}`);
   }
   // On a cloud bucket, slabs are cached in memory and on local disk (immutable objects only), so a
-  // restart or a reopened namespace reads them locally instead of from the bucket.
+  // restart or a reopened namespace reads them locally instead of from the bucket. Both tiers keep
+  // the storage package's default sizes.
   let slabCache: SlabCache | undefined;
   if (isRemoteStorage(config.storage)) {
-    const cached = withCache(store, { memoryBytes: 256 * 2 ** 20, dir: path.join(config.dataDir, 'slab-cache'), diskBytes: 4 * 2 ** 30, shareBuffers: true });
+    const cached = withCache(store, { dir: path.join(config.dataDir, 'slab-cache'), shareBuffers: true });
     slabCache = cached.cache;
     store = cached;
   }

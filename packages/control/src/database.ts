@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { InvalidArgumentError } from '@conifer/core';
+import { DEFAULT_CONFIG } from './config.ts';
 import type { Database } from './schema.ts';
 
 export interface DatabaseOptions {
@@ -11,7 +12,7 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   /** PGlite data directory (created if missing); in-memory PGlite when absent. */
   dataDir?: string | undefined;
-  /** Size of the `pg` pool. Default 10. */
+  /** Size of the `pg` pool. Default `DEFAULT_CONFIG.postgresPoolSize`. */
   poolSize?: number | undefined;
 }
 
@@ -31,7 +32,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Dat
     if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
       throw new InvalidArgumentError('databaseUrl must start with postgres:// or postgresql://');
     }
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? DEFAULT_CONFIG.postgresPoolSize });
     // An idle client that loses its connection emits 'error' on the pool; without a listener
     // that would crash the process. The broken client is discarded and the next query reconnects.
     pool.on('error', () => {});

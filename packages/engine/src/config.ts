@@ -1,7 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULT_ANN_POLICY, DEFAULT_COMPACTION_POLICY, DEFAULT_COMPACTOR_OPTIONS, type AnnPolicy, type CompactionPolicy, type CompactorOptions } from '@conifer/index-builder';
+import { DEFAULT_MAX_BATCH_ENTRIES } from '@conifer/log';
+import { DEFAULT_EXACT_BUDGET } from '@conifer/router';
 
-/** Tuning knobs of the data plane. Every default is documented where it is defined. */
+/**
+ * Tuning knobs of the data plane. A default that belongs to the package doing the work (the
+ * planner's exact budget, the log's batch size, compaction and ANN policies) is imported from
+ * there, so each is defined once.
+ */
 export interface EngineConfig {
   /** Flush the memtable into an L0 slab once it holds this many records. Default 50,000. */
   memtableMaxRecords: number;
@@ -32,10 +38,11 @@ export interface EngineConfig {
   compactor: CompactorOptions;
   /**
    * Query planner: a slab whose eligible rows × dimension is at most this is scanned exactly
-   * instead of through its ANN index (a native scan of the eligible rows, in place). Default 2^21
-   * floats: about the cost of an IVF search of a million-row slab, so a 1% filter on a million
+   * instead of through its ANN index (a native scan of the eligible rows, in place). 2^21 floats:
+   * about the cost of an IVF search of a million-row slab, so a 1% filter on a million
    * vectors (10k rows) is scanned exactly — where IVF would have to probe ~100× more lists to find
-   * enough eligible rows — and anything broader goes through the index.
+   * enough eligible rows — and anything broader goes through the index. Default: the router's
+   * `DEFAULT_EXACT_BUDGET`.
    */
   exactBudget: number;
   /**
@@ -50,7 +57,7 @@ export interface EngineConfig {
    * quiet period do not stay flat. Default 2 s.
    */
   indexIdleMs: number;
-  /** Most writes group-committed into one log object. Default 4096. */
+  /** Most writes group-committed into one log object. Default: the log's `DEFAULT_MAX_BATCH_ENTRIES`. */
   maxLogBatchEntries: number;
   /** How often background maintenance (age flushes) runs. Default 1 s. */
   tickMs: number;
@@ -64,10 +71,10 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   compaction: DEFAULT_COMPACTION_POLICY,
   ann: DEFAULT_ANN_POLICY,
   compactor: { ...DEFAULT_COMPACTOR_OPTIONS, buildThreads: Math.max(1, availableParallelism() - 1) },
-  exactBudget: 2 ** 21,
+  exactBudget: DEFAULT_EXACT_BUDGET,
   gcGraceMs: 60_000,
   indexIdleMs: 2000,
-  maxLogBatchEntries: 4096,
+  maxLogBatchEntries: DEFAULT_MAX_BATCH_ENTRIES,
   tickMs: 1000,
 };
 

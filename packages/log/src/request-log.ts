@@ -24,7 +24,7 @@ export interface RequestLogOptions {
   nextLsn: number;
   /** Applies a durable entry to in-memory state; its return value is handed to the appender. */
   apply: (entry: LogEntry) => unknown;
-  /** Cap on entries per log object. Default 4096. */
+  /** Cap on entries per log object. Default `DEFAULT_MAX_BATCH_ENTRIES`. */
   maxBatchEntries?: number;
   /** How many times a batch is retried after losing an LSN race. Default 8. */
   maxConflictRetries?: number;
@@ -60,6 +60,12 @@ function lsnOfKey(prefix: string, key: string): number {
   return Number(key.slice(prefix.length));
 }
 
+/**
+ * Most entries group-committed into one log object: enough that a busy namespace pays one
+ * round trip for thousands of writes, few enough that one object stays small to write and replay.
+ */
+export const DEFAULT_MAX_BATCH_ENTRIES = 4096;
+
 export class RequestLog {
   readonly #store: ObjectStore;
   readonly #prefix: string;
@@ -80,7 +86,7 @@ export class RequestLog {
     this.#prefix = options.prefix;
     this.#apply = options.apply;
     this.#nextLsn = options.nextLsn;
-    this.#maxBatchEntries = options.maxBatchEntries ?? 4096;
+    this.#maxBatchEntries = options.maxBatchEntries ?? DEFAULT_MAX_BATCH_ENTRIES;
     this.#maxConflictRetries = options.maxConflictRetries ?? 8;
     this.#beforeAppend = options.beforeAppend;
   }

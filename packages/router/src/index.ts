@@ -1,5 +1,5 @@
 export * from './snapshot.ts';
 export { TopK } from './top-k.ts';
-export { searchSnapshot, type SearchRequest, type Hit } from './search.ts';
+export { searchSnapshot, DEFAULT_EXACT_BUDGET, type SearchRequest, type Hit } from './search.ts';
 export { getRecord, countLive, matchingIds, type LiveRecord } from './lookup.ts';
 export { listIds, type ListPageResult } from './list.ts';
