@@ -5,6 +5,8 @@ export * from './float.ts';
 export * from './metadata.ts';
 export * from './filter.ts';
 export * from './schemas.ts';
+export * from './index-schemas.ts';
+export * from './request-schemas.ts';
 export * from './utf8.ts';
 export * from './results.ts';
 export * from './failpoints.ts';

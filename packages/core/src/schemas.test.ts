@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { LIMITS, type Limits } from './limits.ts';
-import {
-  configureIndexSchema,
-  createIndexSchema,
-  createNamespaceSchema,
-  deleteSchema,
-  fetchByMetadataSchema,
-  FLOAT32_OVERFLOW,
-  fetchSchema,
-  formatIssues,
-  formatPath,
-  listSchema,
-  namespaceSchema,
-  querySchema,
-  updateSchema,
-  upsertSchema,
-} from './schemas.ts';
+import { configureIndexSchema, createIndexSchema } from './index-schemas.ts';
+import { createNamespaceSchema, deleteSchema, fetchByMetadataSchema, fetchSchema, listSchema, querySchema, updateSchema, upsertSchema } from './request-schemas.ts';
+import { FLOAT32_OVERFLOW, formatIssues, formatPath, namespaceSchema } from './schemas.ts';
 
 /** The issues of a failed parse, as the API renders them ("records[3].values: must have ..."). */
 function failure(schema: z.ZodType, input: unknown): string {

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
-import { METRICS } from './metric.ts';
 import { validateFilter, type Filter } from './filter.ts';
 import type { Metadata } from './metadata.ts';
 import { utf8Length } from './utf8.ts';
 
 /**
- * The zod schemas of every request, shared by the server (validation) and the SDK (types). Messages
- * name the limit; the field comes from the issue path (see `formatIssues`).
+ * The field schemas requests are built from (ids, vectors, metadata, filters, names), and how a
+ * failed validation is rendered. The requests themselves are in index-schemas.ts (control plane)
+ * and request-schemas.ts (data plane); all are shared by the server (validation) and the SDK
+ * (types). Messages name the limit; the field comes from the issue path (see `formatIssues`).
  */
 
 /**
@@ -126,13 +127,14 @@ export const DEFAULT_NAMESPACE_ALIAS = '__default__';
 // Printable ASCII (space to tilde), as Pinecone documents for namespace names: a name must be
 // readable and typeable, so control characters are refused where ids allow them.
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-const namespaceNameSchema = z
+export const namespaceNameSchema = z
   .string({ error: 'must be a string' })
   .max(LIMITS.maxNamespaceLength, { error: `must be at most ${LIMITS.maxNamespaceLength} characters` })
   .regex(PRINTABLE_ASCII, { error: 'must contain only printable ASCII characters (space to ~)', abort: true })
   // "" is the default namespace; a name of spaces only would look like it and is not one.
   .refine((ns) => ns === '' || ns.trim() !== '', { error: 'must not be blank (only spaces)' });
-const defaultAlias = (ns: string | undefined): string => (ns === undefined || ns === DEFAULT_NAMESPACE_ALIAS ? '' : ns);
+/** Undefined and "__default__" name the default namespace, stored as "". */
+export const defaultAlias = (ns: string | undefined): string => (ns === undefined || ns === DEFAULT_NAMESPACE_ALIAS ? '' : ns);
 export const namespaceSchema = namespaceNameSchema.optional().transform(defaultAlias);
 
 export const indexNameSchema = z
@@ -142,14 +144,6 @@ export const indexNameSchema = z
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
     error: "must consist of lowercase alphanumeric characters or '-', and must start and end with an alphanumeric character",
   });
-
-export const metricSchema = z.enum(METRICS, { error: `must be one of ${METRICS.join(', ')}` });
-
-export const dimensionSchema = z
-  .number({ error: 'must be a number' })
-  .int({ error: 'must be an integer' })
-  .min(LIMITS.minDimension, { error: `must be ${LIMITS.minDimension}–${LIMITS.maxDimension}` })
-  .max(LIMITS.maxDimension, { error: `must be at most ${LIMITS.maxDimension}` });
 
 /**
  * Whether a string can be stored in a PostgreSQL text or jsonb column (project and key names, tag
@@ -161,192 +155,8 @@ export function isStorableText(s: string): boolean {
 }
 export const STORABLE_TEXT_MESSAGE = 'must be valid Unicode without NUL characters';
 
-export const tagsSchema = z
-  .record(
-    z
-      .string()
-      .max(LIMITS.maxTagKeyLength, { error: `tag keys must be at most ${LIMITS.maxTagKeyLength} characters` })
-      .regex(/^[A-Za-z0-9_-]+$/, { error: "tag keys may contain only alphanumerics, '_' and '-'" }),
-    z
-      .string({ error: 'tag values must be strings' })
-      .max(LIMITS.maxTagValueLength, { error: `tag values must be at most ${LIMITS.maxTagValueLength} characters` })
-      .refine(isStorableText, { error: `tag values ${STORABLE_TEXT_MESSAGE}` }),
-    // zod reports a rejected key only as "Invalid key in record": surface the key schema's message.
-    { error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) },
-  );
-
-export const deletionProtectionSchema = z.enum(['enabled', 'disabled'], { error: "must be 'enabled' or 'disabled'" });
-
-export const createIndexSchema = z.object({
-  name: indexNameSchema,
-  dimension: dimensionSchema,
-  metric: metricSchema.default('cosine'),
-  deletionProtection: deletionProtectionSchema.default('disabled'),
-  tags: tagsSchema.optional(),
-});
-export const configureIndexSchema = z.object({
-  name: indexNameSchema,
-  deletionProtection: deletionProtectionSchema.optional(),
-  /** Tags to merge; a tag set to "" is removed. */
-  tags: tagsSchema.optional(),
-});
-export const indexRefSchema = z.object({ name: indexNameSchema });
-
-export const vectorRecordSchema = z.object({
-  id: recordIdSchema,
-  values: vectorValuesSchema,
-  sparseValues: sparseValuesSchema.optional(),
-  metadata: metadataSchema.optional(),
-});
-
-const dataRequest = { index: indexNameSchema, namespace: namespaceSchema };
-
 export const paginationTokenSchema = z.string().max(2048, { error: 'must be at most 2048 characters' });
 
-/** Page size of list and list namespaces. */
-const listLimitSchema = z
-  .number({ error: 'must be a number' })
-  .int({ error: 'must be an integer' })
-  .min(1, { error: `must be 1–${LIMITS.maxListLimit}` })
-  .max(LIMITS.maxListLimit, { error: `must be at most ${LIMITS.maxListLimit}` })
-  .default(LIMITS.defaultListLimit);
-
-
-export const upsertSchema = z.object({
-  ...dataRequest,
-  records: z
-    .array(vectorRecordSchema, { error: 'must be an array of records' })
-    .min(1, { error: 'must hold at least 1 record' })
-    .max(LIMITS.maxUpsertRecords, { error: `must hold at most ${LIMITS.maxUpsertRecords} records per request` }),
-});
-
-const idsSchema = z
-  .array(recordIdSchema, { error: 'must be an array of ids' })
-  .min(1, { error: 'must hold at least 1 id' })
-  .max(LIMITS.maxIdsPerRequest, { error: `must hold at most ${LIMITS.maxIdsPerRequest} ids per request` });
-
-export const querySchema = z
-  .object({
-    ...dataRequest,
-    topK: z
-      .number({ error: 'must be a number' })
-      .int({ error: 'must be an integer' })
-      .min(LIMITS.minTopK, { error: `must be ${LIMITS.minTopK}–${LIMITS.maxTopK}` })
-      .max(LIMITS.maxTopK, { error: `must be at most ${LIMITS.maxTopK}` }),
-    vector: vectorValuesSchema.optional(),
-    /** Sparse part of a hybrid query (dotproduct indexes only). */
-    sparseVector: sparseValuesSchema.optional(),
-    id: recordIdSchema.optional(),
-    filter: filterSchema.optional(),
-    includeValues: z.boolean().default(false),
-    includeMetadata: z.boolean().default(false),
-  })
-  .superRefine((q, ctx) => {
-    if ((q.vector === undefined) === (q.id === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['vector'], message: 'exactly one of vector or id must be given' });
-    }
-  });
-
-export const fetchSchema = z.object({ ...dataRequest, ids: idsSchema });
-
-export const updateSchema = z
-  .object({
-    ...dataRequest,
-    /** The record to update; or `filter` to update every matching record. */
-    id: recordIdSchema.optional(),
-    filter: filterSchema.optional(),
-    values: vectorValuesSchema.optional(),
-    sparseValues: sparseValuesSchema.optional(),
-    /** Merged into the record's metadata: given keys are replaced, others kept. */
-    setMetadata: metadataSchema.optional(),
-  })
-  .superRefine((u, ctx) => {
-    if ((u.id === undefined) === (u.filter === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['id'], message: 'exactly one of id or filter must be given' });
-    }
-    if (u.values === undefined && u.sparseValues === undefined && u.setMetadata === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: 'an update needs values, sparseValues or setMetadata' });
-    }
-  });
-
-export const fetchByMetadataSchema = z.object({
-  ...dataRequest,
-  filter: filterSchema,
-  limit: z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(1, { error: `must be 1–${LIMITS.maxFetchByMetadataLimit}` })
-    .max(LIMITS.maxFetchByMetadataLimit, { error: `must be at most ${LIMITS.maxFetchByMetadataLimit}` })
-    .default(LIMITS.defaultFetchByMetadataLimit),
-  paginationToken: paginationTokenSchema.optional(),
-});
-
-export const deleteSchema = z
-  .object({
-    ...dataRequest,
-    ids: idsSchema.optional(),
-    deleteAll: z.boolean().optional(),
-    filter: filterSchema.optional(),
-  })
-  .superRefine((d, ctx) => {
-    const given = [d.ids !== undefined, d.deleteAll === true, d.filter !== undefined].filter(Boolean).length;
-    if (given !== 1) ctx.addIssue({ code: 'custom', path: ['ids'], message: 'exactly one of ids, deleteAll: true or filter must be given' });
-  });
-
-export const listSchema = z.object({
-  ...dataRequest,
-  prefix: z.string().max(LIMITS.maxIdLength, { error: `must be at most ${LIMITS.maxIdLength} characters` }).optional(),
-  limit: listLimitSchema,
-  paginationToken: paginationTokenSchema.optional(),
-});
-
-/** Namespaces of an index, one page at a time, in bitwise ("C") order of their names. */
-export const listNamespacesSchema = z.object({
-  index: indexNameSchema,
-  prefix: z.string().max(LIMITS.maxNamespaceLength, { error: `must be at most ${LIMITS.maxNamespaceLength} characters` }).optional(),
-  limit: listLimitSchema,
-  paginationToken: paginationTokenSchema.optional(),
-});
-
-export const statsSchema = z.object({ index: indexNameSchema });
-export const namespaceRefSchema = z.object({ index: indexNameSchema, namespace: namespaceSchema });
-
-/**
- * The `schema` of a create-namespace request, Pinecone's shape: which metadata fields are
- * filterable, `{ "fields": { "genre": { "filterable": true } } }`. Conifer filters on every field,
- * so it is checked and echoed back, not stored; unknown keys are kept in the echo.
- */
-export const namespaceFieldsSchema = z
-  .object(
-    {
-      fields: z
-        .record(z.string(), z.object({ filterable: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'must be an object' }).loose(), {
-          error: 'must be an object of fields',
-        })
-        .optional(),
-    },
-    { error: 'must be an object' },
-  )
-  .loose();
-
-/** A namespace to create: a name (not the default namespace's "") and an optional `schema`. */
-export const createNamespaceSchema = z.object({
-  index: indexNameSchema,
-  namespace: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty', abort: true }).pipe(namespaceNameSchema).transform(defaultAlias),
-  schema: namespaceFieldsSchema.optional(),
-});
-
-export type CreateIndexInput = z.input<typeof createIndexSchema>;
-export type ConfigureIndexInput = z.input<typeof configureIndexSchema>;
-export type VectorRecordInput = z.input<typeof vectorRecordSchema>;
-export type UpsertRequest = z.output<typeof upsertSchema>;
-export type QueryRequest = z.output<typeof querySchema>;
-export type FetchRequest = z.output<typeof fetchSchema>;
-export type UpdateRequest = z.output<typeof updateSchema>;
-export type DeleteRequest = z.output<typeof deleteSchema>;
-export type ListRequest = z.output<typeof listSchema>;
-export type ListNamespacesRequest = z.output<typeof listNamespacesSchema>;
-export type FetchByMetadataRequest = z.output<typeof fetchByMetadataSchema>;
 export type SparseValues = z.output<typeof sparseValuesSchema>;
 
 /** Renders zod issues as "records[3].values: must have 1–20000 dimensions (got 0)". */

@@ -1,4 +1,5 @@
-import { MetadataIndex, type FieldColumn, type Postings } from './metadata-index.ts';
+import type { FieldColumn, Postings } from './metadata-columns.ts';
+import { MetadataIndex } from './metadata-index.ts';
 import { align, SlabCorruptionError } from './format.ts';
 
 /**

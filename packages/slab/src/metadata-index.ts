@@ -1,42 +1,7 @@
 import type { Filter, FieldOps, Metadata, Primitive } from '@conifer/core';
 import { Bitset } from './bitset.ts';
-import { intersectSorted, sortNumberColumn, sortUnique, unionSorted } from './sorted-rows.ts';
-import { yieldToEventLoop } from './yield.ts';
-
-const BUILD_YIELD_EVERY = 2048;
-
-/**
- * A field's posting lists by key: a Map when the index is built in memory, a binary search over
- * sorted keys when it is read from a slab (metadata-index-codec.ts).
- */
-export interface Postings {
-  get(key: string): Int32Array | undefined;
-  entries(): Iterable<[string, Int32Array]>;
-}
-
-export interface FieldColumn {
-  /** Rows that have the field, ascending. */
-  present: Int32Array;
-  /** "s:<string>" or "b:true" / "b:false" → rows, ascending. */
-  postings: Postings;
-  /** Numbers sorted ascending, with their rows (ties by row, so one value's rows ascend). */
-  numbers: Float64Array;
-  numberRows: Int32Array;
-  /** Some row holds several numbers (a list): numberRows may repeat a row. */
-  multiNumber: boolean;
-  /** Rows holding a number, built on the first broad range over the field (see #range). */
-  numberPresent?: Bitset;
-}
-
-/** A column while rows are added: plain arrays, turned into a FieldColumn by #finish. */
-interface ColumnBuilder {
-  present: number[];
-  postings: Map<string, number[]>;
-  /** Numbers and their rows, parallel (plain numbers: objects per entry kept the GC busy). */
-  numbers: number[];
-  numberRows: number[];
-  multiNumber: boolean;
-}
+import { buildColumns, buildColumnsYielding, postingKey, rangeBounds, type FieldColumn } from './metadata-columns.ts';
+import { intersectSorted, sortUnique, unionSorted } from './sorted-rows.ts';
 
 /**
  * Columnar metadata of one slab, built once when the slab is loaded: for every field, the rows
@@ -50,30 +15,17 @@ interface ColumnBuilder {
  */
 export class MetadataIndex {
   readonly size: number;
-  readonly #fields = new Map<string, FieldColumn>();
+  readonly #fields: Map<string, FieldColumn>;
 
-  /** Without `metadataOf` the index starts empty (rows are added by `build`). */
+  /** Without `metadataOf` the index starts empty. */
   constructor(size: number, metadataOf?: (row: number) => Metadata | undefined) {
     this.size = size;
-    const builders = new Map<string, ColumnBuilder>();
-    if (metadataOf) for (let row = 0; row < size; row++) addRow(builders, row, metadataOf(row));
-    this.#finish(builders);
+    this.#fields = metadataOf ? buildColumns(size, metadataOf) : new Map();
   }
 
-  /**
-   * Builds the index like the constructor, yielding to the event loop every few thousand rows:
-   * the first filtered query of a million-row slab parses a million JSON documents, which must not
-   * hold every other request for that long.
-   */
+  /** Builds the index like the constructor, yielding to the event loop (see buildColumnsYielding). */
   static async build(size: number, metadataOf: (row: number) => Metadata | undefined): Promise<MetadataIndex> {
-    const index = new MetadataIndex(size);
-    const builders = new Map<string, ColumnBuilder>();
-    for (let row = 0; row < size; row++) {
-      addRow(builders, row, metadataOf(row));
-      if (row % BUILD_YIELD_EVERY === BUILD_YIELD_EVERY - 1) await yieldToEventLoop();
-    }
-    index.#finish(builders);
-    return index;
+    return MetadataIndex.fromColumns(size, await buildColumnsYielding(size, metadataOf));
   }
 
   /** An index over columns built elsewhere (decoded from a slab's stored index). */
@@ -86,21 +38,6 @@ export class MetadataIndex {
   /** The columns by field (read-only use: the encoder that stores them in a slab). */
   columns(): ReadonlyMap<string, Readonly<FieldColumn>> {
     return this.#fields;
-  }
-
-  #finish(builders: Map<string, ColumnBuilder>): void {
-    for (const [field, b] of builders) {
-      const { numbers, numberRows } = sortNumberColumn(b.numbers, b.numberRows);
-      const postings = new Map<string, Int32Array>();
-      for (const [key, rows] of b.postings) postings.set(key, Int32Array.from(rows));
-      this.#fields.set(field, {
-        present: Int32Array.from(b.present),
-        postings,
-        numbers,
-        numberRows,
-        multiNumber: b.multiNumber,
-      });
-    }
   }
 
   /** Rows whose metadata satisfies `filter` (every row when the filter is empty). */
@@ -341,53 +278,4 @@ export class MetadataIndex {
     if (!col.multiNumber && (rows.length === 0 || col.numbers[start] === col.numbers[end - 1])) return rows;
     return sortUnique(rows);
   }
-}
-
-function addRow(builders: Map<string, ColumnBuilder>, row: number, md: Metadata | undefined): void {
-  if (!md) return;
-  for (const [field, value] of Object.entries(md)) {
-    let col = builders.get(field);
-    if (!col) builders.set(field, (col = { present: [], postings: new Map(), numbers: [], numberRows: [], multiNumber: false }));
-    col.present.push(row);
-    const values = Array.isArray(value) ? value : [value];
-    const seen = new Set<string>();
-    let numbers = 0;
-    for (const v of values) {
-      if (typeof v === 'number') {
-        col.numbers.push(v);
-        col.numberRows.push(row);
-        if (++numbers > 1) col.multiNumber = true;
-        continue;
-      }
-      const key = postingKey(v);
-      if (seen.has(key)) continue; // a list may repeat an element; one posting per row
-      seen.add(key);
-      let posting = col.postings.get(key);
-      if (!posting) col.postings.set(key, (posting = []));
-      posting.push(row);
-    }
-  }
-}
-
-/** [start, end) of the sorted numbers within [lo, hi] (bounds inclusive or not); empty when lo > hi. */
-function rangeBounds(sorted: Float64Array, lo: number, loIncl: boolean, hi: number, hiIncl: boolean): [number, number] {
-  const start = lowerBound(sorted, lo, loIncl);
-  return [start, Math.max(start, lowerBound(sorted, hi, !hiIncl))];
-}
-
-function postingKey(v: string | boolean): string {
-  return typeof v === 'string' ? `s:${v}` : `b:${v}`;
-}
-
-/** First index whose value is >= lo (or > lo when not inclusive). */
-function lowerBound(sorted: Float64Array, lo: number, inclusive: boolean): number {
-  let a = 0;
-  let b = sorted.length;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    const v = sorted[mid]!;
-    if (v < lo || (v === lo && !inclusive)) a = mid + 1;
-    else b = mid;
-  }
-  return a;
 }

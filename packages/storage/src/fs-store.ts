@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, type BigIntStats } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdirSync, type BigIntStats } from 'node:fs';
+import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { LRUCache } from 'lru-cache';
+import { DurableDirs, fsyncDir, fsyncParentsSync, removeAbandonedTemps, unlinkQuietly, writeDurableTemp } from './fs-durable.ts';
 import { errnoCode, toObjectStoreError } from './fs-errors.ts';
 import { acquireFileLock, DEFAULT_LOCK_STALE_MS } from './fs-lock.ts';
 import { isPossibleKeyPrefix, MAX_SEGMENT_BYTES, walkKeys } from './fs-walk.ts';
@@ -13,16 +13,9 @@ import { assertValidKey, ObjectStoreError, type ListOptions, type ListPage, type
 /** Temp files and lock files live here, inside the root so that rename and link stay on one file system. */
 const TMP_DIR = '.tmp';
 const LOCKS_DIR = 'locks';
-/** Temp files older than this belong to a crashed writer; no live write takes this long. */
-const ABANDONED_TEMP_MS = 60 * 60 * 1000;
 /** Attempts when a directory we just made disappears under a concurrent delete's pruning. */
 const MAX_INSTALL_ATTEMPTS = 8;
 const LIST_STAT_CONCURRENCY = 32;
-
-interface WrittenTemp {
-  path: string;
-  stats: BigIntStats;
-}
 
 /**
  * The object store on a local directory: the durability foundation of a single-node Conifer.
@@ -52,11 +45,7 @@ export class FsObjectStore implements ObjectStore {
   readonly #tmpDir: string;
   readonly #locksDir: string;
   readonly #mutex = new KeyedMutex();
-  /**
-   * Directories whose entry (and their ancestors') this process has fsynced, with their inode: a
-   * directory another process created may not be durable yet, so we fsync its chain on first use.
-   */
-  readonly #durableDirs = new LRUCache<string, bigint>({ max: 10_000 });
+  readonly #dirs: DurableDirs;
 
   constructor(rootDir: string) {
     this.root = resolve(rootDir);
@@ -65,7 +54,8 @@ export class FsObjectStore implements ObjectStore {
     const firstCreated = mkdirSync(this.root, { recursive: true });
     if (firstCreated !== undefined) fsyncParentsSync(firstCreated, this.root);
     mkdirSync(this.#locksDir, { recursive: true });
-    void this.#removeAbandonedTemps();
+    this.#dirs = new DurableDirs(this.root);
+    void removeAbandonedTemps(this.#tmpDir);
   }
 
   async get(key: string): Promise<ObjectBody | null> {
@@ -117,20 +107,20 @@ export class FsObjectStore implements ObjectStore {
 
   async put(key: string, data: Uint8Array): Promise<ObjectMeta> {
     const file = this.#pathOf(key);
-    const temp = await this.#writeTemp(data, key);
+    const temp = await writeDurableTemp(this.#tmpDir, data, key);
     try {
       await this.#withKeyLock(key, () => this.#install(file, key, () => rename(temp.path, file)));
     } catch (err) {
       await unlinkQuietly(temp.path);
       throw toObjectStoreError(err, 'put', key);
     }
-    await this.#fsyncDir(dirname(file), key);
+    await fsyncDir(dirname(file), key);
     return metaOf(key, temp.stats);
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<ObjectMeta> {
     const file = this.#pathOf(key);
-    const temp = await this.#writeTemp(data, key);
+    const temp = await writeDurableTemp(this.#tmpDir, data, key);
     try {
       await this.#install(file, key, async () => {
         try {
@@ -147,13 +137,13 @@ export class FsObjectStore implements ObjectStore {
     } finally {
       await unlinkQuietly(temp.path);
     }
-    await this.#fsyncDir(dirname(file), key);
+    await fsyncDir(dirname(file), key);
     return metaOf(key, temp.stats);
   }
 
   async putIfMatch(key: string, data: Uint8Array, etag: string): Promise<ObjectMeta> {
     const file = this.#pathOf(key);
-    const temp = await this.#writeTemp(data, key);
+    const temp = await writeDurableTemp(this.#tmpDir, data, key);
     try {
       await this.#withKeyLock(key, async (assertHeld) => {
         const current = await statFile(file, key);
@@ -168,7 +158,7 @@ export class FsObjectStore implements ObjectStore {
       await unlinkQuietly(temp.path);
       throw toObjectStoreError(err, 'putIfMatch', key);
     }
-    await this.#fsyncDir(dirname(file), key);
+    await fsyncDir(dirname(file), key);
     return metaOf(key, temp.stats);
   }
 
@@ -187,8 +177,8 @@ export class FsObjectStore implements ObjectStore {
       }
     });
     if (!removed) return;
-    await this.#fsyncDir(dirname(file), key);
-    await this.#pruneEmptyDirs(dirname(file));
+    await fsyncDir(dirname(file), key);
+    await this.#dirs.pruneEmpty(dirname(file));
   }
 
   async list(prefix: string, options?: ListOptions): Promise<ListPage> {
@@ -223,32 +213,6 @@ export class FsObjectStore implements ObjectStore {
     return join(this.root, ...segments);
   }
 
-  /** Writes `data` to a fresh temp file, stamps a unique mtime and fsyncs it. */
-  async #writeTemp(data: Uint8Array, key: string): Promise<WrittenTemp> {
-    const path = join(this.#tmpDir, `${process.pid}-${randomUUID()}`);
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'wx');
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw toObjectStoreError(err, 'write', key);
-      // Someone removed .tmp/ under us: recreate it once.
-      await mkdir(this.#tmpDir, { recursive: true });
-      handle = await open(path, 'wx').catch((e: unknown) => Promise.reject(toObjectStoreError(e, 'write', key)));
-    }
-    try {
-      await handle.writeFile(data);
-      const mtime = nextMtime();
-      await handle.utimes(mtime, mtime);
-      await handle.sync();
-      return { path, stats: await handle.stat({ bigint: true }) };
-    } catch (err) {
-      await unlinkQuietly(path);
-      throw toObjectStoreError(err, 'write', key);
-    } finally {
-      await handle.close();
-    }
-  }
-
   /**
    * Makes the parent directories of `file` exist durably, then runs `move` (rename or link into
    * place). A directory can vanish between the two when a delete prunes it as empty: start again.
@@ -257,54 +221,15 @@ export class FsObjectStore implements ObjectStore {
     const dir = dirname(file);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#ensureDurableDir(dir, key);
+        await this.#dirs.ensure(dir, key);
         await move();
         return;
       } catch (err) {
         const code = errnoCode(err);
         if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') throw conflictError(key, err);
         if (code !== 'ENOENT' || attempt === MAX_INSTALL_ATTEMPTS) throw err;
-        this.#durableDirs.delete(dir);
+        this.#dirs.forget(dir);
       }
-    }
-  }
-
-  async #ensureDurableDir(dir: string, key: string): Promise<void> {
-    if (dir === this.root) return;
-    await mkdir(dir, { recursive: true });
-    const { ino } = await stat(dir, { bigint: true });
-    if (this.#durableDirs.get(dir) === ino) return;
-    // Each directory's entry lives in its parent: fsync every parent from here up to the root.
-    // The directories may have been made by another process that has not synced them yet.
-    const parents: string[] = [];
-    for (let d = dir; d !== this.root; d = dirname(d)) parents.push(dirname(d));
-    await Promise.all(parents.map((p) => this.#fsyncDir(p, key)));
-    this.#durableDirs.set(dir, ino);
-  }
-
-  async #fsyncDir(dir: string, key: string): Promise<void> {
-    if (process.platform === 'win32') return; // directories cannot be opened (nor need syncing) there
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(dir, 'r');
-      await handle.sync();
-    } catch (err) {
-      // Some file systems cannot sync a directory (EINVAL); their renames are not ours to make durable.
-      if (errnoCode(err) !== 'EINVAL') throw toObjectStoreError(err, 'sync directory for', key);
-    } finally {
-      await handle?.close();
-    }
-  }
-
-  /** Removes directories left empty by a delete, best-effort; a write racing with it starts again. */
-  async #pruneEmptyDirs(dir: string): Promise<void> {
-    for (let d = dir; d !== this.root && d.startsWith(this.root); d = dirname(d)) {
-      try {
-        await rmdir(d);
-      } catch {
-        return; // not empty (or already gone): stop climbing
-      }
-      this.#durableDirs.delete(d);
     }
   }
 
@@ -319,34 +244,6 @@ export class FsObjectStore implements ObjectStore {
       }
     });
   }
-
-  async #removeAbandonedTemps(): Promise<void> {
-    try {
-      const now = Date.now();
-      for (const entry of await readdir(this.#tmpDir, { withFileTypes: true })) {
-        if (!entry.isFile()) continue;
-        const path = join(this.#tmpDir, entry.name);
-        const stats = await stat(path).catch(() => null);
-        if (stats && now - stats.mtimeMs > ABANDONED_TEMP_MS) await unlinkQuietly(path);
-      }
-    } catch {
-      // Best-effort housekeeping: the directory may be gone already (tests remove their roots).
-    }
-  }
-}
-
-/** Makes a newly created root durable: fsyncs the parent of each directory from `firstCreated` down. */
-function fsyncParentsSync(firstCreated: string, root: string): void {
-  if (process.platform === 'win32') return;
-  for (let dir = root; ; dir = dirname(dir)) {
-    const fd = openSync(dirname(dir), 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (dir === firstCreated || dirname(dir) === dir) return;
-  }
 }
 
 function etagOf(stats: BigIntStats): string {
@@ -355,16 +252,6 @@ function etagOf(stats: BigIntStats): string {
 
 function metaOf(key: string, stats: BigIntStats): ObjectMeta {
   return { key, size: Number(stats.size), etag: etagOf(stats) };
-}
-
-let lastMtimeMicros = 0;
-/**
- * Now, in seconds, but strictly after the previous value handed out in this process (1 µs
- * steps survive the double → timespec conversion), so that two writes never share an mtime.
- */
-function nextMtime(): number {
-  lastMtimeMicros = Math.max(Date.now() * 1000, lastMtimeMicros + 1);
-  return lastMtimeMicros / 1e6;
 }
 
 function conflictError(key: string, cause?: unknown): ObjectStoreError {
@@ -393,10 +280,6 @@ async function openForRead(file: string, key: string) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
     throw toObjectStoreError(err, 'get', key);
   }
-}
-
-async function unlinkQuietly(path: string): Promise<void> {
-  await unlink(path).catch(() => undefined);
 }
 
 async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
