@@ -1,3 +1,5 @@
+import { formatIssues } from './schemas.ts';
+
 /**
  * One small error vocabulary shared by every layer. The API maps `code` to an HTTP status and to
  * tRPC codes; the SDK turns it back into these classes, so `instanceof NotFoundError` works on
@@ -30,9 +32,43 @@ export class ConiferError extends Error {
   }
 }
 
+/** One thing wrong with a request: where, and what (naming the limit). */
+export interface FieldIssue {
+  /** Path from the request's root, e.g. `['records', 3, 'values']`; empty for the request as a whole. */
+  readonly path: readonly (string | number)[];
+  /** "must have at most 1000 records (got 1001)" */
+  readonly message: string;
+}
+
+/**
+ * Bad input (HTTP 400). Raised for fields, it keeps them as `issues` beside the message, so a face
+ * that names a field differently (the Pinecone routes call `records` `vectors`) renames the path
+ * and rebuilds the message with `withPaths` instead of rewriting message strings.
+ */
 export class InvalidArgumentError extends ConiferError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The fields at fault; empty when the error is about no particular field. */
+  readonly issues: readonly FieldIssue[];
+
+  constructor(message: string, options?: { cause?: unknown; issues?: readonly FieldIssue[] | undefined }) {
     super('INVALID_ARGUMENT', message, options);
+    this.issues = options?.issues ?? [];
+  }
+
+  /** "records[3].values: <message>" — the field at fault and what is wrong with it. */
+  static at(path: readonly (string | number)[], message: string, options?: { cause?: unknown }): InvalidArgumentError {
+    return InvalidArgumentError.of([{ path, message }], options);
+  }
+
+  /** One error for several issues (a schema failure); the message lists the first few. */
+  static of(issues: readonly FieldIssue[], options?: { cause?: unknown }): InvalidArgumentError {
+    return new InvalidArgumentError(formatIssues(issues), { ...options, issues });
+  }
+
+  /** The same error with every issue's path mapped, the message rebuilt; itself when it names no field. */
+  withPaths(map: (path: readonly (string | number)[]) => readonly (string | number)[]): InvalidArgumentError {
+    if (this.issues.length === 0) return this;
+    const issues = this.issues.map((issue) => ({ path: map(issue.path), message: issue.message }));
+    return InvalidArgumentError.of(issues, this.cause === undefined ? undefined : { cause: this.cause });
   }
 }
 export class UnauthenticatedError extends ConiferError {
