@@ -24,6 +24,7 @@ import type { ControlPlane, IndexRecord } from '@conifer/control';
 import type { DataPlane, DeleteResult, IndexHandle, NamespaceInternals, NamespaceSummary } from '@conifer/engine';
 import { assertCanWrite, type AuthContext } from './auth.ts';
 import { handleOf, resolveLiveIndex } from './index-service.ts';
+import { afterOf, paginationOf } from './pagination.ts';
 import type { RateLimiter, RateScope } from './rate-limits.ts';
 import {
   LIST_READ_UNITS,
@@ -83,22 +84,9 @@ export interface DataService {
   describeNamespaceInternals(auth: AuthContext, input: NamespaceRef): Promise<NamespaceInternals>;
 }
 
-function namespaceBytes(internals: NamespaceInternals): number {
+/** Storage of a namespace as the console describes it (index stats; queries use the engine's own count). */
+function describedBytes(internals: NamespaceInternals): number {
   return internals.memtable.bytes + internals.slabs.reduce((sum, slab) => sum + slab.bytes, 0);
-}
-
-function encodeAfter(name: string): string {
-  return Buffer.from(JSON.stringify({ after: name })).toString('base64url');
-}
-
-function decodeAfter(token: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // fall through
-  }
-  throw new InvalidArgumentError('paginationToken: not a token returned by list namespaces');
 }
 
 const byName = (a: NamespaceSummary, b: NamespaceSummary): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -124,12 +112,12 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
   async function countMatches(handle: IndexHandle, namespace: string, input: UpdateRequest): Promise<number> {
     if (input.id !== undefined) return Object.keys((await data.fetch(handle, namespace, [input.id])).records).length;
     let count = 0;
-    let paginationToken: string | undefined;
+    let after: string | undefined;
     do {
-      const page = await data.fetchByMetadata(handle, namespace, { filter: input.filter!, limit: LIMITS.maxFetchByMetadataLimit, paginationToken });
+      const page = await data.fetchByMetadata(handle, namespace, { filter: input.filter!, limit: LIMITS.maxFetchByMetadataLimit, after });
       count += page.records.length;
-      paginationToken = page.pagination?.next;
-    } while (paginationToken !== undefined);
+      after = page.next;
+    } while (after !== undefined);
     return count;
   }
 
@@ -149,29 +137,30 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
       const { record, handle, scope } = await target(auth, index, namespace);
       limiter.take('queryPerNamespace', scope);
       limiter.check('queryReadUnitsPerIndex', scope);
-      const result = await data.query(handle, namespace, query);
-      const units = queryReadUnits(namespaceBytes(await data.describeNamespace(handle, namespace)));
+      const { matches, namespaceBytes: bytes } = await data.query(handle, namespace, query);
+      const units = queryReadUnits(bytes);
       limiter.charge('queryReadUnitsPerIndex', scope, units);
       meter(record, { readUnits: units });
-      return { ...result, usage: { readUnits: reportedUnits(units) } };
+      return { matches, namespace, usage: { readUnits: reportedUnits(units) } };
     },
 
     async fetch(auth, { index, namespace, ids }) {
       const { record, handle, scope } = await target(auth, index, namespace);
       limiter.take('fetchPerIndex', scope);
-      const result = await data.fetch(handle, namespace, ids);
-      const units = fetchReadUnits(Object.keys(result.records).length);
+      const { records } = await data.fetch(handle, namespace, ids);
+      const units = fetchReadUnits(Object.keys(records).length);
       meter(record, { readUnits: units });
-      return { ...result, usage: { readUnits: reportedUnits(units) } };
+      return { records, namespace, usage: { readUnits: reportedUnits(units) } };
     },
 
-    async fetchByMetadata(auth, { index, namespace, ...input }) {
+    async fetchByMetadata(auth, { index, namespace, filter, limit, paginationToken }) {
       const { record, handle, scope } = await target(auth, index, namespace);
       limiter.take('fetchPerIndex', scope);
-      const result = await data.fetchByMetadata(handle, namespace, input);
-      const units = fetchReadUnits(result.records.length);
+      const after = afterOf(paginationToken, 'fetch by metadata');
+      const { records, next } = await data.fetchByMetadata(handle, namespace, { filter, limit, after });
+      const units = fetchReadUnits(records.length);
       meter(record, { readUnits: units });
-      return { ...result, usage: { readUnits: reportedUnits(units) } };
+      return { records, namespace, ...paginationOf(next), usage: { readUnits: reportedUnits(units) } };
     },
 
     async update(auth, { index, namespace, dryRun, ...update }) {
@@ -217,12 +206,13 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
       return result;
     },
 
-    async list(auth, { index, namespace, ...list }) {
+    async list(auth, { index, namespace, prefix, limit, paginationToken }) {
       const { record, handle, scope } = await target(auth, index, namespace);
       limiter.take('listPerIndex', scope);
-      const result = await data.list(handle, namespace, list);
+      const after = afterOf(paginationToken, 'list');
+      const { ids, next } = await data.list(handle, namespace, { prefix, limit, after });
       meter(record, { readUnits: LIST_READ_UNITS });
-      return { ...result, usage: { readUnits: LIST_READ_UNITS } };
+      return { ids, namespace, ...paginationOf(next), usage: { readUnits: LIST_READ_UNITS } };
     },
 
     async describeIndexStats(auth, { index }) {
@@ -233,26 +223,22 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
       const namespaces: IndexStats['namespaces'] = Object.fromEntries(summaries.map((ns) => [ns.name, { recordCount: ns.recordCount }]));
       const totalRecordCount = summaries.reduce((sum, ns) => sum + ns.recordCount, 0);
       const internals = await Promise.all(summaries.map((ns) => data.describeNamespace(handle, ns.name)));
-      const storageBytes = internals.reduce((sum, i) => sum + namespaceBytes(i), 0);
+      const storageBytes = internals.reduce((sum, i) => sum + describedBytes(i), 0);
       return { dimension: handle.dimension, metric: handle.metric, totalRecordCount, storageBytes, namespaces };
     },
 
     async listNamespaces(auth, { index, prefix, limit, paginationToken }) {
       const { handle } = await target(auth, index);
       const all = (await data.listNamespaces(handle)).filter((ns) => prefix === undefined || ns.name.startsWith(prefix)).sort(byName);
-      const after = paginationToken === undefined ? undefined : decodeAfter(paginationToken);
+      const after = afterOf(paginationToken, 'list namespaces');
       const rest = after === undefined ? all : all.filter((ns) => ns.name > after);
       const page = rest.slice(0, limit);
-      return {
-        namespaces: page,
-        totalCount: all.length,
-        ...(rest.length > limit ? { pagination: { next: encodeAfter(page[page.length - 1]!.name) } } : {}),
-      };
+      return { namespaces: page, totalCount: all.length, ...paginationOf(rest.length > limit ? page[page.length - 1]!.name : undefined) };
     },
 
     async createNamespace(auth, { index, namespace }) {
       assertCanWrite(auth, 'creating a namespace');
-      if (namespace === '') throw new InvalidArgumentError('name: the default namespace always exists; give another name');
+      if (namespace === '') throw InvalidArgumentError.at(['name'], 'the default namespace always exists; give another name');
       const { handle } = await target(auth, index, namespace);
       await data.createNamespace(handle, namespace);
       await control.audit(auth.projectId, auth.keyId, 'namespace.create', `index:${index}/ns:${namespace}`);

@@ -1,14 +1,4 @@
-import type {
-  Filter,
-  FetchByMetadataResult,
-  FetchResult,
-  ListResult,
-  Metadata,
-  Metric,
-  QueryResult,
-  UpsertResult,
-  WriteResult,
-} from '@conifer/core';
+import type { FetchedRecord, Filter, Metadata, Metric, ScoredRecord, UpsertResult, WriteResult } from '@conifer/core';
 
 /**
  * The data plane as the API layer sees it. Every call names the index (by the handle the control
@@ -66,7 +56,8 @@ export interface UpdateInput {
 export interface FetchByMetadataInput {
   filter: Filter;
   limit: number;
-  paginationToken?: string | undefined;
+  /** Start after this id (the `next` of the previous page). */
+  after?: string | undefined;
 }
 
 export interface DeleteInput {
@@ -78,7 +69,38 @@ export interface DeleteInput {
 export interface ListInput {
   prefix?: string | undefined;
   limit: number;
-  paginationToken?: string | undefined;
+  /** Start after this id (the `next` of the previous page). */
+  after?: string | undefined;
+}
+
+/**
+ * What a query found. The API layer shapes it for the wire (namespace, `usage`); the namespace's
+ * size is here because a query is priced on it, and the engine has it at hand for free.
+ */
+export interface QueryMatches {
+  /** Best first. */
+  matches: ScoredRecord[];
+  /** Bytes of the namespace the query ran over: its memtables plus the slabs of its manifest. */
+  namespaceBytes: number;
+}
+
+export interface FetchedRecords {
+  /** The records found, by id; missing ids are absent. */
+  records: Record<string, FetchedRecord>;
+}
+
+/** One page of ids in order. */
+export interface IdPage {
+  ids: string[];
+  /** The last id of this page when more follow: the `after` of the next page. Absent on the last page. */
+  next?: string;
+}
+
+/** One page of records in id order. */
+export interface RecordPage {
+  records: FetchedRecord[];
+  /** The last id of this page when more follow: the `after` of the next page. Absent on the last page. */
+  next?: string;
 }
 
 export interface UpdateResult extends WriteResult {
@@ -125,13 +147,14 @@ export interface NamespaceInternals {
 
 export interface DataPlane {
   upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult>;
-  query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryResult>;
-  fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchResult>;
+  query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryMatches>;
+  fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchedRecords>;
   update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult>;
   delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult>;
-  list(index: IndexHandle, namespace: string, list: ListInput): Promise<ListResult>;
+  /** Ids in order, one page at a time. */
+  list(index: IndexHandle, namespace: string, list: ListInput): Promise<IdPage>;
   /** Records whose metadata matches, in id order, one page at a time. */
-  fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput): Promise<FetchByMetadataResult>;
+  fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput): Promise<RecordPage>;
   /** Creates an empty namespace. AlreadyExistsError when it exists. */
   createNamespace(index: IndexHandle, namespace: string): Promise<void>;
   /** Record count of one namespace. NotFoundError when it was never created or written. */

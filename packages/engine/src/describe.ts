@@ -1,5 +1,7 @@
 import type { Manifest } from '@conifer/manifest';
 import type { SlabReader } from '@conifer/slab';
+import type { CachedObjectStore, ObjectStore } from '@conifer/storage';
+import type { NamespaceInternals } from './data-plane.ts';
 import type { NamespaceStats } from './namespace-stats.ts';
 
 /**
@@ -35,5 +37,20 @@ export function describeNamespace(state: {
     }),
     compactions: state.stats.compactions,
     flushes: state.stats.flushes,
+  };
+}
+
+/** The node's slab cache as the console shows it; undefined when slabs are read straight from disk. */
+export function slabCacheStats(store: ObjectStore): NamespaceInternals['slabCache'] {
+  const cache = (store as Partial<CachedObjectStore>).cache?.stats();
+  if (!cache) return undefined;
+  const hits = cache.memoryHits + cache.diskHits;
+  return {
+    hits,
+    misses: cache.misses,
+    hitRate: hits + cache.misses === 0 ? 0 : hits / (hits + cache.misses),
+    bytesFromStore: cache.bytesFromStore,
+    memoryBytes: cache.memoryBytes,
+    diskBytes: cache.diskBytes,
   };
 }

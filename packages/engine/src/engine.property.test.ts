@@ -175,10 +175,10 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
         const got: { id: string }[] = [];
         let token: string | undefined;
         for (let page = 0; page < 50; page++) {
-          const res = await engine.fetchByMetadata(index, cmd.ns, { filter: cmd.filter, limit: cmd.limit, paginationToken: token });
+          const res = await engine.fetchByMetadata(index, cmd.ns, { filter: cmd.filter, limit: cmd.limit, after: token });
           expect(res.records.length).toBeLessThanOrEqual(cmd.limit);
           got.push(...res.records);
-          token = res.pagination?.next;
+          token = res.next;
           if (!token) break;
         }
         const m = nsModel(model, cmd.ns);
@@ -229,10 +229,10 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
         const ids: string[] = [];
         let token: string | undefined;
         for (let page = 0; page < 50; page++) {
-          const got = await engine.list(index, cmd.ns, { prefix: cmd.prefix, limit: cmd.limit, paginationToken: token });
+          const got = await engine.list(index, cmd.ns, { prefix: cmd.prefix, limit: cmd.limit, after: token });
           expect(got.ids.length).toBeLessThanOrEqual(cmd.limit);
           ids.push(...got.ids);
-          token = got.pagination?.next;
+          token = got.next;
           if (!token) break;
         }
         const want = [...nsModel(model, cmd.ns).keys()].filter((id) => id.startsWith(cmd.prefix)).sort();

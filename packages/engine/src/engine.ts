@@ -1,46 +1,44 @@
 import {
   AlreadyExistsError,
   every,
-  float32ArrayToNumbers,
-  InvalidArgumentError,
   NotFoundError,
-  sparseToWire,
   SYSTEM_CLOCK,
   SYSTEM_RANDOM,
   UnavailableError,
   type Clock,
-  type FetchByMetadataResult,
-  type FetchResult,
-  type FetchedRecord,
-  type ListResult,
-  type QueryResult,
   type RandomSource,
   type UpsertResult,
 } from '@conifer/core';
-import type { LogOp, PutRecord } from '@conifer/log';
-import { countLive, getRecord, listIds, matchingIds, searchSnapshot } from '@conifer/router';
+import { countLive, matchingIds } from '@conifer/router';
 import { Compactor } from '@conifer/index-builder';
-import { deletePrefix, type CachedObjectStore, type ObjectStore } from '@conifer/storage';
+import { deletePrefix, type ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import type {
   DataPlane,
   DeleteInput,
-  FetchByMetadataInput,
   DeleteResult,
+  FetchByMetadataInput,
+  FetchedRecords,
+  IdPage,
   IndexHandle,
   ListInput,
   NamespaceInternals,
   NamespaceSummary,
   QueryInput,
+  QueryMatches,
   RecordInput,
+  RecordPage,
   UpdateInput,
   UpdateResult,
 } from './data-plane.ts';
+import { slabCacheStats } from './describe.ts';
 import { indexPrefix, namespacePrefix } from './layout.ts';
 import { Namespace } from './namespace.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
-import { decodePaginationToken, encodePaginationToken, toFetched, toSparse, toVector } from './records.ts';
+import { fetchByMetadataFromSnapshot, fetchFromSnapshot, listSnapshot, querySnapshot } from './reads.ts';
+import { toSparse, toVector } from './records.ts';
+import { toPutRecords, writeInChunks } from './writes.ts';
 import { storeCall, toClientError } from './store-errors.ts';
 
 export interface EngineOptions {
@@ -52,9 +50,6 @@ export interface EngineOptions {
   /** Randomness of slab ids. Default `Math.random`. */
   random?: RandomSource | undefined;
 }
-
-/** Ids per log entry when a request (an update or delete by filter) touches many records. */
-const DELETE_CHUNK = 10_000;
 
 /** How messages name a namespace: the default one by its API alias. */
 function displayName(namespace: string): string {
@@ -152,19 +147,7 @@ export class Engine implements DataPlane {
   }
 
   async upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
-    // Validate the whole batch before anything is logged: a bad record rejects the request whole.
-    // One buffer for the batch's vectors: a thousand small typed arrays per request kept the GC busy.
-    const dimension = index.dimension;
-    const batch = new Float32Array(records.length * dimension);
-    const put: PutRecord[] = records.map((r, i) => {
-      const sparse = toSparse(r.sparseValues);
-      return {
-        id: r.id,
-        values: toVector(index, r.values, `records[${i}].values`, batch.subarray(i * dimension, (i + 1) * dimension)),
-        ...(sparse ? { sparse } : {}),
-        ...(r.metadata && Object.keys(r.metadata).length > 0 ? { metadata: r.metadata } : {}),
-      };
-    });
+    const put = toPutRecords(index, records);
     const ns = await this.#open(index, namespace);
     await this.#registry.register(index, namespace);
     const { lsn } = await ns.write({ kind: 'put', records: put });
@@ -172,7 +155,7 @@ export class Engine implements DataPlane {
   }
 
   async update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult> {
-    const values = update.values === undefined ? undefined : toVector(index, update.values, 'values');
+    const values = update.values === undefined ? undefined : toVector(index, update.values, ['values']);
     const sparse = toSparse(update.sparseValues);
     const ns = await this.#open(index, namespace);
     if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
@@ -203,87 +186,24 @@ export class Engine implements DataPlane {
     return { lsn, deletedCount: ids.length };
   }
 
-  async query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryResult> {
+  async query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryMatches> {
     const ns = await this.#open(index, namespace);
-    const snapshot = ns.snapshot();
-    const sparse = toSparse(query.sparseVector);
-    if (query.sparseVector && index.metric !== 'dotproduct') {
-      throw new InvalidArgumentError(`sparseVector: sparse (hybrid) queries need an index with metric dotproduct; this index uses ${index.metric}`);
-    }
-    let vector: Float32Array;
-    if (query.id !== undefined) {
-      const record = getRecord(snapshot, query.id);
-      if (!record) return { matches: [], namespace, usage: { readUnits: 1 } };
-      vector = record.values;
-    } else {
-      vector = toVector(index, query.vector!, 'vector');
-    }
-    const hits = await searchSnapshot(snapshot, {
-      metric: index.metric,
-      vector,
-      sparse,
-      topK: query.topK,
-      exactBudget: this.#config.exactBudget,
-      recallTarget: query.recallTarget,
-      filter: query.filter,
-    });
-    return {
-      matches: hits.map((hit) => {
-        const metadata = query.includeMetadata ? hit.metadata() : undefined;
-        const hitSparse = query.includeValues ? hit.sparse() : undefined;
-        return {
-          id: hit.id,
-          score: hit.score,
-          ...(query.includeValues ? { values: float32ArrayToNumbers(hit.values()) } : {}),
-          ...(hitSparse ? { sparseValues: sparseToWire(hitSparse) } : {}),
-          ...(metadata ? { metadata } : {}),
-        };
-      }),
-      namespace,
-      usage: { readUnits: 1 },
-    };
+    return querySnapshot(ns.snapshot(), index, query, this.#config.exactBudget);
   }
 
-  async fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchResult> {
+  async fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchedRecords> {
     const ns = await this.#open(index, namespace);
-    const snapshot = ns.snapshot();
-    const found: [string, FetchedRecord][] = [];
-    for (const id of ids) {
-      const record = getRecord(snapshot, id);
-      if (record) found.push([id, toFetched(record)]);
-    }
-    // fromEntries defines own properties, so an id such as "__proto__" is kept like any other.
-    return { records: Object.fromEntries(found), namespace, usage: { readUnits: 1 } };
+    return fetchFromSnapshot(ns.snapshot(), ids);
   }
 
-  async list(index: IndexHandle, namespace: string, list: ListInput): Promise<ListResult> {
+  async list(index: IndexHandle, namespace: string, list: ListInput): Promise<IdPage> {
     const ns = await this.#open(index, namespace);
-    let after: string | undefined;
-    if (list.paginationToken !== undefined) after = decodePaginationToken(list.paginationToken);
-    const page = listIds(ns.snapshot(), { prefix: list.prefix ?? '', limit: list.limit, after });
-    return {
-      ids: page.ids,
-      namespace,
-      ...(page.next !== undefined ? { pagination: { next: encodePaginationToken(page.next) } } : {}),
-      usage: { readUnits: 1 },
-    };
+    return listSnapshot(ns.snapshot(), list);
   }
 
-  async fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput): Promise<FetchByMetadataResult> {
+  async fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput): Promise<RecordPage> {
     const ns = await this.#open(index, namespace);
-    const snapshot = ns.snapshot();
-    const after = input.paginationToken !== undefined ? decodePaginationToken(input.paginationToken) : undefined;
-    const ids = matchingIds(snapshot, input.filter)
-      .filter((id) => after === undefined || id > after)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const page = ids.slice(0, input.limit);
-    const records = page.map((id) => toFetched(getRecord(snapshot, id)!));
-    return {
-      records,
-      namespace,
-      ...(ids.length > input.limit ? { pagination: { next: encodePaginationToken(page[page.length - 1]!) } } : {}),
-      usage: { readUnits: 1 },
-    };
+    return fetchByMetadataFromSnapshot(ns.snapshot(), input);
   }
 
   async createNamespace(index: IndexHandle, namespace: string): Promise<void> {
@@ -313,20 +233,8 @@ export class Engine implements DataPlane {
 
   async describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {
     const ns = await this.#open(index, namespace);
-    const cache = (this.#store as Partial<CachedObjectStore>).cache?.stats();
-    if (!cache) return ns.describe();
-    const hits = cache.memoryHits + cache.diskHits;
-    return {
-      ...ns.describe(),
-      slabCache: {
-        hits,
-        misses: cache.misses,
-        hitRate: hits + cache.misses === 0 ? 0 : hits / (hits + cache.misses),
-        bytesFromStore: cache.bytesFromStore,
-        memoryBytes: cache.memoryBytes,
-        diskBytes: cache.diskBytes,
-      },
-    };
+    const slabCache = slabCacheStats(this.#store);
+    return slabCache ? { ...ns.describe(), slabCache } : ns.describe();
   }
 
   async deleteNamespace(index: IndexHandle, namespace: string): Promise<void> {
@@ -389,21 +297,6 @@ export class Engine implements DataPlane {
     void this.#compactor.close();
     this.#namespaces.clear();
   }
-}
-
-/**
- * Logs a write that touches many ids as one entry per DELETE_CHUNK ids, so no log object grows
- * without bound; returns the last LSN and how many records the entries matched.
- */
-async function writeInChunks(ns: Namespace, ids: string[], op: (chunk: string[]) => LogOp): Promise<{ lsn: number; matched: number }> {
-  let lsn = ns.lastLsn;
-  let matched = 0;
-  for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
-    const written = await ns.write(op(ids.slice(i, i + DELETE_CHUNK)));
-    lsn = written.lsn;
-    matched += written.result.matched;
-  }
-  return { lsn, matched };
 }
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {

@@ -80,8 +80,9 @@ export class EngineApi implements DataApi {
 
   listIds(index: string, namespace: string, options: { limit: number; paginationToken?: string }): Promise<Page<string>> {
     return this.#call(async (e) => {
-      const page = await e.list(this.#index(index), namespace, options);
-      return { items: page.ids, ...(page.pagination ? { next: page.pagination.next } : {}) };
+      // The engine pages by id: the soak's opaque token is the last id of the previous page.
+      const page = await e.list(this.#index(index), namespace, { limit: options.limit, after: options.paginationToken });
+      return { items: page.ids, ...(page.next !== undefined ? { next: page.next } : {}) };
     });
   }
 

@@ -1,0 +1,76 @@
+import { InvalidArgumentError, type FetchedRecord } from '@conifer/core';
+import { getRecord, listIds, matchingIds, searchSnapshot, type Snapshot } from '@conifer/router';
+import type { FetchByMetadataInput, FetchedRecords, IdPage, IndexHandle, ListInput, QueryInput, QueryMatches, RecordPage } from './data-plane.ts';
+import { toFetched, toMatch, toSparse, toVector } from './records.ts';
+
+/*
+ * The reads of the data plane, each over one snapshot of a namespace: a read runs against one
+ * consistent LSN prefix however long it takes. They return domain results; the API layer shapes
+ * them for the wire (namespace, usage, pagination tokens).
+ */
+
+/**
+ * Bytes of what a read sees: its memtables plus its slabs as stored — the namespace size a query
+ * is priced on. A sum over a handful of layers, where the console's describe builds a row per slab.
+ */
+export function snapshotBytes(snapshot: Snapshot): number {
+  let bytes = 0;
+  for (const memtable of snapshot.memtables) bytes += memtable.bytes;
+  for (const layer of snapshot.slabs) bytes += layer.reader.bytes.byteLength;
+  return bytes;
+}
+
+export async function querySnapshot(snapshot: Snapshot, index: IndexHandle, query: QueryInput, exactBudget: number): Promise<QueryMatches> {
+  const namespaceBytes = snapshotBytes(snapshot);
+  const sparse = toSparse(query.sparseVector);
+  if (query.sparseVector && index.metric !== 'dotproduct') {
+    throw InvalidArgumentError.at(['sparseVector'], `sparse (hybrid) queries need an index with metric dotproduct; this index uses ${index.metric}`);
+  }
+  let vector: Float32Array;
+  if (query.id !== undefined) {
+    // Querying by the id of a missing record finds nothing, as Pinecone answers it.
+    const record = getRecord(snapshot, query.id);
+    if (!record) return { matches: [], namespaceBytes };
+    vector = record.values;
+  } else {
+    vector = toVector(index, query.vector!, ['vector']);
+  }
+  const hits = await searchSnapshot(snapshot, {
+    metric: index.metric,
+    vector,
+    sparse,
+    topK: query.topK,
+    exactBudget,
+    recallTarget: query.recallTarget,
+    filter: query.filter,
+  });
+  const include = { values: query.includeValues, metadata: query.includeMetadata };
+  return { matches: hits.map((hit) => toMatch(hit, include)), namespaceBytes };
+}
+
+export function fetchFromSnapshot(snapshot: Snapshot, ids: string[]): FetchedRecords {
+  const found: [string, FetchedRecord][] = [];
+  for (const id of ids) {
+    const record = getRecord(snapshot, id);
+    if (record) found.push([id, toFetched(record)]);
+  }
+  // fromEntries defines own properties, so an id such as "__proto__" is kept like any other.
+  return { records: Object.fromEntries(found) };
+}
+
+export function listSnapshot(snapshot: Snapshot, list: ListInput): IdPage {
+  return listIds(snapshot, { prefix: list.prefix ?? '', limit: list.limit, after: list.after });
+}
+
+/** Matching records in id order, strictly after `input.after`, at most `input.limit`. */
+export function fetchByMetadataFromSnapshot(snapshot: Snapshot, input: FetchByMetadataInput): RecordPage {
+  const { after, limit } = input;
+  const ids = matchingIds(snapshot, input.filter)
+    .filter((id) => after === undefined || id > after)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const page = ids.slice(0, limit);
+  return {
+    records: page.map((id) => toFetched(getRecord(snapshot, id)!)),
+    ...(ids.length > limit ? { next: page[page.length - 1]! } : {}),
+  };
+}
