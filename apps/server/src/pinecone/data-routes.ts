@@ -13,7 +13,7 @@ import {
   upsertSchema,
 } from '@conifer/core';
 import { listNamespacesSchema, updateRequestSchema, type Services } from '@conifer/api';
-import { UnimplementedError, parseWith, useDataPlaneErrors } from './errors.ts';
+import { UnimplementedError, parseWith, useDataPlaneErrors, withWireFields, type FieldRenames } from './errors.ts';
 import { acceptJsonBodies, authOf, bodyOf, queryInt, queryList, queryParam, requireApiKey } from './plugin-support.ts';
 import { echoNamespace, toWireMatch, vectorsById, wireNamespaceName } from './wire.ts';
 
@@ -22,6 +22,9 @@ export const DATA_PLANE_PREFIX = '/projects/:projectId/indexes/:indexName';
 
 /** Response header carrying the LSN a write was logged at. */
 export const LSN_HEADER = 'x-pinecone-request-lsn';
+
+/** An upsert's `records` (the service layer's name) are `vectors` on the wire. */
+const UPSERT_FIELDS: FieldRenames = { records: 'vectors' };
 
 interface IndexParams {
   projectId: string;
@@ -52,11 +55,10 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
   app.post('/vectors/upsert', async (request, reply) => {
     const index = indexOf(request);
     const body = bodyOf(request);
-    const input = parseWith(upsertSchema, { index, namespace: body.namespace, records: body.vectors }, { records: 'vectors' });
+    const input = parseWith(upsertSchema, { index, namespace: body.namespace, records: body.vectors }, UPSERT_FIELDS);
     const result = await services.upsert(authOf(request), input).catch((error: unknown) => {
       // The engine names the records of a batch as the service layer does; the wire calls them vectors.
-      if (error instanceof InvalidArgumentError && error.message.startsWith('records[')) throw new InvalidArgumentError(`vectors${error.message.slice('records'.length)}`);
-      throw error;
+      throw withWireFields(error, UPSERT_FIELDS);
     });
     return withLsn(reply, result.lsn).send({ upsertedCount: result.upsertedCount });
   });

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ConiferError, ERROR_HTTP_STATUS, formatIssues, InvalidArgumentError, type ErrorCode } from '@conifer/core';
+import { ConiferError, ERROR_HTTP_STATUS, InvalidArgumentError, type ErrorCode } from '@conifer/core';
 import { DeletionProtectedError } from '@conifer/control';
 import { INTERNAL_MESSAGE } from '@conifer/api';
 import type { z } from 'zod';
@@ -58,18 +58,33 @@ export function classify(error: unknown): WireFailure {
   return { status: 500, code: 'INTERNAL', message: INTERNAL_MESSAGE };
 }
 
+/** Schema keys the wire names differently (e.g. `{ records: 'vectors' }`), by the root of a field path. */
+export type FieldRenames = Readonly<Record<string, string>>;
+
 /**
- * Parses `input` with a shared schema; a failure is an `InvalidArgumentError` whose message names
- * the field the way the wire names it (`renames` maps schema keys to wire keys, e.g. records → vectors).
+ * `error` with its fields named the way the wire names them: the root of each issue's path renamed,
+ * the message rebuilt from path and reason. Anything but an `InvalidArgumentError` is returned as is.
  */
-export function parseWith<S extends z.ZodType>(schema: S, input: unknown, renames: Record<string, string> = {}): z.output<S> {
+export function withWireFields(error: unknown, renames: FieldRenames): unknown {
+  if (!(error instanceof InvalidArgumentError)) return error;
+  return error.withPaths((path) => {
+    const [root, ...rest] = path;
+    return typeof root === 'string' && Object.hasOwn(renames, root) ? [renames[root]!, ...rest] : path;
+  });
+}
+
+/**
+ * Parses `input` with a shared schema; a failure is an `InvalidArgumentError` whose issues (and so
+ * message) name the field the way the wire names it (see `withWireFields`).
+ */
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown, renames: FieldRenames = {}): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
-    path: issue.path.map((p, i) => (i === 0 && typeof p === 'string' && p in renames ? renames[p]! : p)),
+    path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
     message: issue.message,
   }));
-  throw new InvalidArgumentError(formatIssues(issues));
+  throw withWireFields(InvalidArgumentError.of(issues), renames);
 }
 
 function logIfInternal(request: FastifyRequest, error: unknown, failure: WireFailure): void {
