@@ -1,16 +1,95 @@
-export * from './limits.ts';
-export * from './errors.ts';
-export * from './metric.ts';
-export * from './float.ts';
-export * from './metadata.ts';
-export * from './filter.ts';
-export * from './schemas.ts';
-export * from './index-schemas.ts';
-export * from './request-schemas.ts';
-export * from './utf8.ts';
-export * from './results.ts';
-export * from './failpoints.ts';
-export * from './sparse.ts';
-export * from './random.ts';
-export * from './percentile.ts';
-export * from './clock.ts';
+export { LIMITS, type Limits } from './limits.ts';
+export {
+  AlreadyExistsError,
+  ConiferError,
+  ERROR_HTTP_STATUS,
+  type ErrorCode,
+  errorFromCode,
+  FailedPreconditionError,
+  type FieldIssue,
+  InternalError,
+  InvalidArgumentError,
+  isErrorCode,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  UnauthenticatedError,
+  UnavailableError,
+} from './errors.ts';
+export { compareHits, higherIsBetter, makeScorer, type Metric, METRICS, type Scorer } from './metric.ts';
+export { float32ArrayToNumbers, float32ToShortest } from './float.ts';
+export type { Metadata, MetadataValue } from './metadata.ts';
+export { compileFilter, type FieldOps, type Filter, type FilterIssue, type MetadataPredicate, type Primitive, validateFilter } from './filter.ts';
+export {
+  DEFAULT_NAMESPACE_ALIAS,
+  filterSchema,
+  FLOAT32_OVERFLOW,
+  formatIssues,
+  formatPath,
+  indexNameSchema,
+  isStorableText,
+  metadataSchema,
+  namespaceSchema,
+  paginationTokenSchema,
+  recordIdSchema,
+  type SparseValues,
+  sparseValuesSchema,
+  STORABLE_TEXT_MESSAGE,
+  vectorValuesSchema,
+} from './schemas.ts';
+export {
+  type ConfigureIndexInput,
+  configureIndexSchema,
+  type CreateIndexInput,
+  createIndexSchema,
+  deletionProtectionSchema,
+  dimensionSchema,
+  indexRefSchema,
+  metricSchema,
+  tagsSchema,
+} from './index-schemas.ts';
+export {
+  createNamespaceSchema,
+  type DeleteRequest,
+  deleteSchema,
+  type FetchByMetadataRequest,
+  fetchByMetadataSchema,
+  type FetchRequest,
+  fetchSchema,
+  type ListNamespacesRequest,
+  listNamespacesSchema,
+  type ListRequest,
+  listSchema,
+  namespaceFieldsSchema,
+  namespaceRefSchema,
+  type QueryRequest,
+  querySchema,
+  statsSchema,
+  type UpdateRequest,
+  updateSchema,
+  type UpsertRequest,
+  upsertSchema,
+  type VectorRecordInput,
+  vectorRecordSchema,
+} from './request-schemas.ts';
+export { utf8Length } from './utf8.ts';
+export type {
+  FetchByMetadataResult,
+  FetchedRecord,
+  FetchResult,
+  IndexDescription,
+  IndexStats,
+  ListResult,
+  NamespaceStats,
+  QueryResult,
+  ScoredRecord,
+  SparseVector,
+  UpsertResult,
+  WriteResult,
+} from './results.ts';
+export { failpoint, FAILPOINTS, setFailpointHandler } from './failpoints.ts';
+export { sparseDot, type SparseF32, sparseToWire, toSparseF32 } from './sparse.ts';
+export { mulberry32, type RandomSource, SYSTEM_RANDOM } from './random.ts';
+export { percentile } from './percentile.ts';
+export { type Clock, every, ManualClock, sleep, SYSTEM_CLOCK } from './clock.ts';

@@ -1,2 +1,2 @@
-export * from './memtable.ts';
+export { type MemEntry, Memtable } from './memtable.ts';
 export type { ArenaChunk } from './vector-arena.ts';

@@ -1,4 +1,4 @@
-export * from './format.ts';
+export { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 export { buildSlab, sortRows } from './builder.ts';
 export { SlabReader } from './reader.ts';
 export { rowsFromMemtable } from './flush.ts';

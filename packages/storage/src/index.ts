@@ -1,4 +1,19 @@
-export * from './object-store.ts';
+export {
+  assertValidKey,
+  deletePrefix,
+  hasWriteTokens,
+  isPreconditionFailed,
+  listAll,
+  type ListOptions,
+  type ListPage,
+  type ObjectBody,
+  type ObjectMeta,
+  type ObjectStore,
+  ObjectStoreError,
+  type ObjectStoreErrorKind,
+  type TokenedMeta,
+  type WriteTokenSupport,
+} from './object-store.ts';
 export { MemoryObjectStore } from './memory-store.ts';
 export { FsObjectStore } from './fs-store.ts';
 export { openObjectStore, parseCloudUrl, type CloudLocation, type Env, type OpenObjectStoreOptions } from './store-from-url.ts';
