@@ -62,7 +62,7 @@ export async function startEmulators(kinds: readonly EmulatorKind[] = ['s3', 'gc
     const local = { bucket, log, detached: options.detached ?? false, dir: localDir() };
     if (kind === 's3') return startLocalS3(s3, local);
     if (kind === 'gcs') return startLocalGcs(local);
-    return startLocalAzure(local, options.azurite ?? process.env.CONIFER_AZURITE_VERSION ?? 'current');
+    return startLocalAzure(local, options.azurite ?? process.env.CONIFER_AZURITE_VERSION ?? 'current', options.azuritePersistence);
   };
 
   const results = await Promise.allSettled(kinds.map(startOne));

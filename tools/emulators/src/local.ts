@@ -153,12 +153,12 @@ export async function startLocalGcs(options: LocalOptions): Promise<GcsEmulator>
   };
 }
 
-export async function startLocalAzure(options: LocalOptions, release = 'current'): Promise<AzureEmulator> {
+export async function startLocalAzure(options: LocalOptions, release = 'current', persistence: 'memory' | 'disk' = 'memory'): Promise<AzureEmulator> {
   const wanted = release === 'current' ? azuriteMain().version : release === 'oldest' ? AZURITE_OLDEST : release;
   const { script, version } = await ensureAzurite(wanted, options.log);
   // Releases before 3.28 have no in-memory mode (they keep their data in a scratch directory), and
   // before 3.34 no telemetry to switch off: an option a release does not know stops it.
-  const storage = atLeast(version, 3, 28) ? ['--inMemoryPersistence'] : ['--location', mkdtempSync(join(options.dir, `azurite-${version}-`))];
+  const storage = persistence === 'memory' && atLeast(version, 3, 28) ? ['--inMemoryPersistence'] : ['--location', mkdtempSync(join(options.dir, `azurite-${version}-`))];
   const telemetry = atLeast(version, 3, 34) ? ['--disableTelemetry'] : [];
   const { port, service } = await onFreePort((port) =>
     startService({

@@ -51,6 +51,13 @@ export interface StartOptions {
    * `CONIFER_AZURITE_VERSION` or `current`. Containers run the image `CONIFER_AZURITE_IMAGE` names.
    */
   azurite?: string;
+  /**
+   * Where a local Azurite keeps blobs: `memory` (default where the release has it, 3.28+) or `disk`
+   * (a scratch directory). Long runs want `disk`: in memory, Azurite 3.37 stopped answering about
+   * ten minutes into two soak runs — when its periodic extent GC (every 10 minutes) first runs —
+   * for longer than a client's retries last.
+   */
+  azuritePersistence?: 'memory' | 'disk';
   /** Bucket / container created in each emulator. Default `conifer-test`. */
   bucket?: string;
   /** Progress messages (installs). Default: stderr. */

@@ -20,7 +20,9 @@ export const BACKENDS = {
   minio: { emulator: 's3', options: { s3: 'minio' } },
   moto: { emulator: 's3', options: { s3: 'moto' } },
   gcs: { emulator: 'gcs' },
-  azure: { emulator: 'azure' },
+  // Azurite on disk, as a process: in memory it stopped answering ten minutes into a soak
+  // (an emulator limit, see StartOptions.azuritePersistence).
+  azure: { emulator: 'azure', options: { azuritePersistence: 'disk', runtime: 'process' } },
   'azure-oldest': { emulator: 'azure', options: { azurite: 'oldest', runtime: 'process' } },
 } satisfies Record<string, BackendSpec>;
 
