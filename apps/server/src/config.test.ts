@@ -87,16 +87,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ CONIFER_DATA_DIR: '/data' }).storage).toBe('/data/objects');
   });
 
-  it('treats empty optional variables as unset', () => {
-    const config = loadConfig({ CONIFER_STORAGE: '', CONIFER_API_KEY: ' ', CONIFER_DATABASE_URL: '' });
-    expect(config.apiKey).toBeUndefined();
-    expect(config.databaseUrl).toBeUndefined();
+  it('treats empty variables as unset', () => {
+    const config = loadConfig({ CONIFER_STORAGE: '', CONIFER_API_KEY: ' ', CONIFER_DATABASE_URL: '', CONIFER_PORT: '', CONIFER_HOST: ' ' });
+    expect(config).toEqual(loadConfig({}));
   });
 
   it.each([
-    [{ CONIFER_PORT: 'http' }, 'CONIFER_PORT: must be an integer 0–65535'],
-    [{ CONIFER_PORT: '70000' }, 'CONIFER_PORT: must be 0–65535'],
-    [{ CONIFER_PORT: '' }, 'CONIFER_PORT: must be an integer 0–65535'],
+    [{ CONIFER_PORT: 'http' }, 'CONIFER_PORT: must be an integer from 0 to 65535'],
+    [{ CONIFER_PORT: '70000' }, 'CONIFER_PORT: must be an integer from 0 to 65535'],
+    [{ CONIFER_S3_FORCE_PATH_STYLE: 'on' }, 'CONIFER_S3_FORCE_PATH_STYLE: must be true or false (or 1/0, yes/no)'],
+    [{ CONIFER_USAGE_FLUSH_MS: '1.5' }, 'CONIFER_USAGE_FLUSH_MS: must be an integer >= 0'],
+    [{ CONIFER_PORT: 'http', CONIFER_GC_GRACE_MS: 'soon' }, 'CONIFER_PORT: must be an integer from 0 to 65535; CONIFER_GC_GRACE_MS: must be an integer >= 0'],
     [{ CONIFER_LOG_LEVEL: 'verbose' }, 'CONIFER_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent'],
     [{ CONIFER_DATABASE_URL: 'mysql://x' }, 'CONIFER_DATABASE_URL: must be a postgres:// or postgresql:// URL'],
     [{ CONIFER_API_KEY: 'short' }, 'CONIFER_API_KEY: must be 16–256 printable ASCII characters without spaces'],

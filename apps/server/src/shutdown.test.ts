@@ -101,7 +101,7 @@ describe('node src/main.ts', () => {
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(1);
-    expect(err).toContain('Invalid configuration: CONIFER_PORT: must be an integer 0–65535');
+    expect(err).toContain('Invalid configuration: CONIFER_PORT: must be an integer from 0 to 65535');
   });
 
   it('rejects an unsupported storage URL with code 1', async () => {

@@ -1,0 +1,290 @@
+import { DEFAULT_CONFIG as CONTROL_DEFAULTS } from '@conifer/control';
+import { DEFAULT_ENGINE_CONFIG } from '@conifer/engine';
+import { PINECONE_RATE_LIMITS, RATE_LIMIT_NAMES, type RateLimitName } from '@conifer/api';
+
+/**
+ * The registry of the server's settings: every environment variable the server reads, with its
+ * parser, accepted values, default and documentation. `loadConfig` reads through it, and the
+ * settings tables of README.md and docs/operations.md are generated from it
+ * (`node apps/server/src/write-settings-docs.ts`; a test fails when they are stale).
+ *
+ * A default owned by a package (engine thresholds, control-plane timers) stays defined there and
+ * is only shown here: the setting then parses to `undefined` when unset, and the package applies
+ * its own default. The server's own settings (`default` present) get their default here.
+ */
+export interface Setting<T> {
+  readonly env: string;
+  readonly group: SettingGroup;
+  /** What a valid value looks like; an invalid value fails startup with `<env>: must be <accepts>`. */
+  readonly accepts: string;
+  /** The default as the docs show it (Markdown), rendered from the value that applies. */
+  readonly defaultText: string;
+  /** One line for README.md's table (Markdown). */
+  readonly doc: string;
+  /** Trade-offs for docs/operations.md, sentences appended to `doc` there (Markdown). */
+  readonly tuning?: string;
+  /** The value of a non-blank (trimmed) string, or `undefined` when it is not accepted. */
+  readonly parse: (raw: string) => T | undefined;
+}
+
+/** A setting whose default the server owns: unset or blank gives `default`. */
+export interface DefaultedSetting<T> extends Setting<T> {
+  readonly default: T;
+}
+
+export const SETTING_GROUPS = ['server', 'storage', 'control plane', 'data plane', 'rate limits'] as const;
+export type SettingGroup = (typeof SETTING_GROUPS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const code = (value: string | number): string => `\`${value}\``;
+const MiB = 2 ** 20;
+const bytes = (n: number): string => (n % MiB === 0 ? `${code(n)} (${n / MiB} MiB)` : code(n));
+const ms = (n: number): string => (n % 1000 === 0 && n > 0 ? `${code(n)} (${n / 1000} s)` : code(n));
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): { accepts: string; parse: (raw: string) => number | undefined } {
+  return {
+    accepts: max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`,
+    parse: (raw) => (/^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max ? Number(raw) : undefined),
+  };
+}
+
+const text = (raw: string): string => raw;
+
+const engine = DEFAULT_ENGINE_CONFIG;
+
+export const SETTINGS = {
+  CONIFER_HOST: {
+    env: 'CONIFER_HOST',
+    group: 'server',
+    accepts: 'a host name or IP address',
+    default: '127.0.0.1',
+    defaultText: code('127.0.0.1'),
+    doc: 'interface to listen on (`0.0.0.0` for all)',
+    tuning: 'The default serves this machine only.',
+    parse: text,
+  },
+  CONIFER_PORT: {
+    env: 'CONIFER_PORT',
+    group: 'server',
+    ...integer(0, 65_535),
+    default: 5080,
+    defaultText: code(5080),
+    doc: 'HTTP port (`0` picks a free one)',
+  },
+  CONIFER_DATA_DIR: {
+    env: 'CONIFER_DATA_DIR',
+    group: 'server',
+    accepts: 'a directory path',
+    default: './.conifer',
+    defaultText: code('./.conifer'),
+    doc: 'local state: objects, embedded database, admin key file',
+    parse: text,
+  },
+  CONIFER_PUBLIC_URL: {
+    env: 'CONIFER_PUBLIC_URL',
+    group: 'server',
+    accepts: 'an http:// or https:// URL',
+    defaultText: "each request's scheme and `Host`",
+    doc: 'base URL clients reach this server at, used in the `host` of every index the API describes',
+    tuning: 'Needed behind a proxy or load balancer that changes the host clients see.',
+    parse: (raw) => (/^https?:\/\/[^/\s]+(\/\S*)?$/.test(raw) ? raw.replace(/\/+$/, '') : undefined),
+  } satisfies Setting<string>,
+  CONIFER_LOG_LEVEL: {
+    env: 'CONIFER_LOG_LEVEL',
+    group: 'server',
+    accepts: `one of ${LOG_LEVELS.join(', ')}`,
+    default: 'info' as LogLevel,
+    defaultText: code('info'),
+    doc: 'pino level of the JSON logs on stdout',
+    parse: (raw) => LOG_LEVELS.find((level) => level === raw),
+  },
+  CONIFER_API_KEY: {
+    env: 'CONIFER_API_KEY',
+    group: 'server',
+    accepts: '16–256 printable ASCII characters without spaces',
+    defaultText: 'generated',
+    doc: 'admin API key registered at first start (else one is generated, printed once and written to `<data dir>/admin-api-key`)',
+    parse: (raw) => (/^[\x21-\x7e]{16,256}$/.test(raw) ? raw : undefined),
+  } satisfies Setting<string>,
+  CONIFER_STORAGE: {
+    env: 'CONIFER_STORAGE',
+    group: 'storage',
+    accepts: 'a path or an object-store URL (`file://`, `s3://`, `gs://`, `az://`, `memory://`)',
+    defaultText: '`<data dir>/objects`',
+    doc: 'where vectors live: a path or `file://` (local disk), `s3://`, `gs://`, `az://` (docs/storage.md), `memory://` (tests)',
+    parse: text,
+  } satisfies Setting<string>,
+  CONIFER_S3_FORCE_PATH_STYLE: {
+    env: 'CONIFER_S3_FORCE_PATH_STYLE',
+    group: 'storage',
+    accepts: 'true or false (or 1/0, yes/no)',
+    defaultText: code('false'),
+    doc: 'path-style S3 addressing (`http://host/bucket/key`), which most S3-compatible services need',
+    // Read again by the storage package from the environment when it opens the store; parsed here
+    // so that a typo fails startup instead of silently meaning `false`.
+    parse: (raw) => (/^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : undefined),
+  } satisfies Setting<boolean>,
+  CONIFER_DATABASE_URL: {
+    env: 'CONIFER_DATABASE_URL',
+    group: 'control plane',
+    accepts: 'a postgres:// or postgresql:// URL',
+    defaultText: 'embedded PGlite',
+    doc: 'PostgreSQL of the control plane; unset runs embedded PGlite under `<data dir>/control`',
+    parse: (raw) => (/^postgres(ql)?:\/\//.test(raw) ? raw : undefined),
+  } satisfies Setting<string>,
+  CONIFER_USAGE_FLUSH_MS: {
+    env: 'CONIFER_USAGE_FLUSH_MS',
+    group: 'control plane',
+    ...integer(0),
+    defaultText: ms(CONTROL_DEFAULTS.usageFlushIntervalMs),
+    doc: 'how often metered read/write units are written to the database (`0`: only on close)',
+  },
+  CONIFER_MEMTABLE_MAX_RECORDS: {
+    env: 'CONIFER_MEMTABLE_MAX_RECORDS',
+    group: 'data plane',
+    ...integer(1),
+    defaultText: code(engine.memtableMaxRecords),
+    doc: "records in a namespace's memtable before it is flushed to a slab",
+    tuning: 'Bigger: fewer, larger L0 slabs; more replay after a crash, slower memtable scans.',
+  },
+  CONIFER_MEMTABLE_MAX_BYTES: {
+    env: 'CONIFER_MEMTABLE_MAX_BYTES',
+    group: 'data plane',
+    ...integer(1024),
+    defaultText: bytes(engine.memtableMaxBytes),
+    doc: "bytes in a namespace's memtable before it is flushed",
+  },
+  CONIFER_MEMTABLE_MAX_AGE_MS: {
+    env: 'CONIFER_MEMTABLE_MAX_AGE_MS',
+    group: 'data plane',
+    ...integer(1),
+    defaultText: ms(engine.memtableMaxAgeMs),
+    doc: "age of a memtable's first write at which it is flushed",
+    tuning: 'Idle namespaces flush so that the log stays short.',
+  },
+  CONIFER_COMPACTION_TRIGGER: {
+    env: 'CONIFER_COMPACTION_TRIGGER',
+    group: 'data plane',
+    ...integer(2),
+    defaultText: code(engine.compaction.trigger),
+    doc: 'adjacent slabs of one level merged into one',
+    tuning: 'Lower: fewer slabs to search, more rewriting.',
+  },
+  CONIFER_GC_GRACE_MS: {
+    env: 'CONIFER_GC_GRACE_MS',
+    group: 'data plane',
+    ...integer(0),
+    defaultText: ms(engine.gcGraceMs),
+    doc: 'how long unreferenced objects are kept for readers on older manifests',
+  },
+  CONIFER_COMPACTION_WORKERS: {
+    env: 'CONIFER_COMPACTION_WORKERS',
+    group: 'data plane',
+    ...integer(1),
+    defaultText: code(engine.compactor.workers),
+    doc: 'compactions (merge + ANN build) running at once, each in its own worker thread',
+    tuning: 'The event loop serving queries never runs them.',
+  },
+  CONIFER_COMPACTION_THREADS: {
+    env: 'CONIFER_COMPACTION_THREADS',
+    group: 'data plane',
+    ...integer(1),
+    // Computed from the machine's cores in packages/engine/src/config.ts.
+    defaultText: 'cores − 1 (at least 1)',
+    doc: 'OpenMP threads each compaction may train and fill faiss indexes with',
+    tuning: 'Leave at least one core for queries.',
+  },
+  CONIFER_COMPACTION_NICENESS: {
+    env: 'CONIFER_COMPACTION_NICENESS',
+    group: 'data plane',
+    ...integer(0, 19),
+    defaultText: code(engine.compactor.niceness),
+    doc: "Linux nice value of the compaction threads and of V8's helper threads (garbage collection)",
+    tuning: 'The event loop serving requests gets a core first; `0` leaves priorities alone.',
+  },
+  CONIFER_COMPACTION_IDLE_MS: {
+    env: 'CONIFER_COMPACTION_IDLE_MS',
+    group: 'data plane',
+    ...integer(0),
+    defaultText: ms(engine.compactor.idleMs),
+    doc: 'how long a compaction worker with no job is kept before it is stopped (`0` keeps it)',
+    tuning: 'Stopping it and trimming the C heap gives back the memory of the last merge and index build; the next compaction starts a new worker.',
+  },
+  CONIFER_INDEX_IDLE_MS: {
+    env: 'CONIFER_INDEX_IDLE_MS',
+    group: 'data plane',
+    ...integer(0),
+    defaultText: ms(engine.indexIdleMs),
+    doc: 'quiet time (no flush) before a flat slab too large to scan exactly gets its own ANN index',
+  },
+  CONIFER_RATE_LIMITS: {
+    env: 'CONIFER_RATE_LIMITS',
+    group: 'rate limits',
+    accepts: "'on' or 'off'",
+    default: false,
+    defaultText: code('off'),
+    doc: "`on` applies Pinecone's serverless rate limits to this node; each `CONIFER_RATE_<LIMIT>` then overrides one",
+    tuning: "Off on one's own hardware, where limits would only throttle one's own load; operators who host tenants also set them per project and per index (docs/api.md).",
+    parse: (raw) => (raw === 'on' ? true : raw === 'off' ? false : undefined),
+  } satisfies DefaultedSetting<boolean>,
+} satisfies Record<string, Setting<unknown> | DefaultedSetting<unknown>>;
+
+/** `queryPerNamespace` → `CONIFER_RATE_QUERY_PER_NAMESPACE`. */
+export function rateLimitVariable(name: RateLimitName): string {
+  return `CONIFER_RATE_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** One setting per rate limit of the node (packages/api/src/rate-limits.ts documents each). */
+export const RATE_LIMIT_SETTINGS: ReadonlyMap<RateLimitName, Setting<number>> = new Map(
+  RATE_LIMIT_NAMES.map((name) => [
+    name,
+    {
+      env: rateLimitVariable(name),
+      group: 'rate limits',
+      accepts: 'a non-negative number (0 = unlimited)',
+      defaultText: `${code(0)} (off; Pinecone: ${code(PINECONE_RATE_LIMITS[name])})`,
+      doc: `the node's \`${name}\` limit, per second`,
+      parse: (raw: string) => (/^\d+(\.\d+)?$/.test(raw) ? Number(raw) : undefined),
+    },
+  ]),
+);
+
+/** Every setting, in the order the docs list them. */
+export const ALL_SETTINGS: readonly Setting<unknown>[] = [...Object.values(SETTINGS), ...RATE_LIMIT_SETTINGS.values()].sort(
+  (a, b) => SETTING_GROUPS.indexOf(a.group) - SETTING_GROUPS.indexOf(b.group),
+);
+
+type Env = Record<string, string | undefined>;
+type ValueOf<S> = S extends DefaultedSetting<infer T> ? T : S extends Setting<infer T> ? T | undefined : never;
+export type SettingValues = { -readonly [K in keyof typeof SETTINGS]: ValueOf<(typeof SETTINGS)[K]> };
+
+/**
+ * Reads one setting: unset or blank gives its default (or `undefined`, leaving the owning
+ * package's default), anything else must parse.
+ */
+export function readSetting<T>(setting: Setting<T>, env: Env): { value: T | undefined } | { error: string } {
+  const raw = env[setting.env]?.trim();
+  if (raw === undefined || raw === '') return { value: 'default' in setting ? (setting as DefaultedSetting<T>).default : undefined };
+  const value = setting.parse(raw);
+  return value === undefined ? { error: `${setting.env}: must be ${setting.accepts}` } : { value };
+}
+
+/** Reads every setting; `errors` names each invalid variable and what it accepts. */
+export function readSettings(env: Env): { values: SettingValues; rateLimits: Map<RateLimitName, number>; errors: string[] } {
+  const errors: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const read = readSetting(setting, env);
+    if ('error' in read) errors.push(read.error);
+    else values[key] = read.value;
+  }
+  const rateLimits = new Map<RateLimitName, number>();
+  for (const [name, setting] of RATE_LIMIT_SETTINGS) {
+    const read = readSetting(setting, env);
+    if ('error' in read) errors.push(read.error);
+    else if (read.value !== undefined) rateLimits.set(name, read.value);
+  }
+  return { values: values as SettingValues, rateLimits, errors };
+}
