@@ -7,6 +7,7 @@ export type { AzureEmulator, Emulator, EmulatorKind, GcsEmulator, S3Emulator, St
 export { dockerAvailable } from './docker.ts';
 export { acquireLock, AZURITE_OLDEST, ensureAzurite, ensureGoTool, ensureMoto, GO_TOOLS, TOOLS_BIN } from './install.ts';
 export { freePort } from './process.ts';
+export { REPO_ROOT, startServerProcess, type ServerProcess, type ServerProcessOptions } from './server-process.ts';
 
 export interface Emulators {
   s3?: S3Emulator;
