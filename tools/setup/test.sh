@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: provisions what the suite needs (Node 24, npm dependencies, a throwaway PostgreSQL
-# server), then runs typecheck, lint and tests of every project through Nx (cached), and prints
+# server), then checks formatting (Prettier) and runs typecheck, lint and tests of every project through Nx (cached), and prints
 # one summary line "N passed, N failed" over all vitest suites.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ensure_npm_deps
@@ -26,6 +26,11 @@ find packages apps tools e2e -maxdepth 3 -type d -name test-results -not -path '
 ensure_chromium || echo "conifer: could not install chromium; the console browser tests will fail" >&2
 ensure_python_venv || echo "conifer: could not install python3-venv; the API fuzzing test will fail" >&2
 status=0
+# Formatting is checked first and fails the run, but does not stop the tests (one report for both).
+if ! npx prettier --check . --log-level warn; then
+  echo "conifer: files above are not formatted; run: npm run format" >&2
+  status=1
+fi
 npx nx run-many -t typecheck,lint,test --outputStyle=stream "$@" || status=$?
 node tools/setup/test-summary.mjs || status=1
 exit $status

@@ -1,4 +1,22 @@
-export * from './data-plane.ts';
+export type {
+  IndexHandle,
+  SparseInput,
+  RecordInput,
+  QueryInput,
+  UpdateInput,
+  FetchByMetadataInput,
+  DeleteInput,
+  ListInput,
+  QueryMatches,
+  FetchedRecords,
+  IdPage,
+  RecordPage,
+  UpdateResult,
+  DeleteResult,
+  NamespaceSummary,
+  NamespaceInternals,
+  DataPlane,
+} from './data-plane.ts';
 export { Engine, createEngine, type EngineOptions } from './engine.ts';
 export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig } from './config.ts';
 export { encodeNamespace, decodeNamespace } from './layout.ts';
