@@ -86,7 +86,8 @@ describe('REST API fuzzing from the OpenAPI document (Schemathesis)', () => {
   let workDir: string;
   let env: Record<string, string>;
 
-  async function call(method: string, path: string, body?: unknown, apiKey = server.apiKey): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async function call(method: string, path: string, body?: unknown, apiKey = server.apiKey): Promise<any> {
     const response = await fetch(`${server.url}${path}`, {
       method,
       headers: { 'api-key': apiKey, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -97,44 +98,47 @@ describe('REST API fuzzing from the OpenAPI document (Schemathesis)', () => {
     return text === '' ? undefined : JSON.parse(text);
   }
 
-  beforeAll(async () => {
-    // The first run on a machine installs Schemathesis (a minute or so): not part of the budget.
-    schemathesis = await ensureSchemathesis((line) => console.log(line));
-    dataDir = await tempDataDir();
-    // Schemathesis writes its own working files where it runs: not into the repository.
-    workDir = await mkdtemp(join(tmpdir(), 'conifer-fuzz-'));
-    // Rate limits off: a 429 would end a case before the request was looked at.
-    server = await startServer({ dataDir, env: { CONIFER_RATE_LIMITS: 'off' } });
+  beforeAll(
+    async () => {
+      // The first run on a machine installs Schemathesis (a minute or so): not part of the budget.
+      schemathesis = await ensureSchemathesis((line) => console.log(line));
+      dataDir = await tempDataDir();
+      // Schemathesis writes its own working files where it runs: not into the repository.
+      workDir = await mkdtemp(join(tmpdir(), 'conifer-fuzz-'));
+      // Rate limits off: a 429 would end a case before the request was looked at.
+      server = await startServer({ dataDir, env: { CONIFER_RATE_LIMITS: 'off' } });
 
-    // What the fuzzer works on: a real index with records (dotproduct, so sparse queries are
-    // valid), namespaces to describe and delete, the victims of the operations that would
-    // otherwise remove the fuzzer's own index or key, and a project to set rate limits on.
-    const projectId = (await call('GET', '/admin/whoami')).project.id as string;
-    const host = `/projects/${projectId}/indexes/${INDEX}`;
-    await call('POST', '/indexes', { name: INDEX, dimension: DIMENSION, metric: 'dotproduct' });
-    await call('POST', '/indexes', { name: DOOMED_INDEX, dimension: DIMENSION });
-    for (const namespace of ['', ...NAMESPACES]) {
-      const vectors = [
-        { id: 'a', values: [0.5, 0.25], metadata: { genre: 'drama', year: 2020, tags: ['x', 'y'], live: true } },
-        { id: 'b', values: [0.1, 0.2], sparseValues: { indices: [3, 7], values: [0.5, 0.5] } },
-      ];
-      await call('POST', `${host}/vectors/upsert`, { vectors, namespace });
-    }
-    const doomedKey = (await call('POST', '/admin/api-keys', { name: 'fuzz-doomed', role: 'read-only' })).key.id as string;
-    const other = await call('POST', '/admin/projects', { name: 'fuzz-other' });
-    const otherProject = other.project.id as string;
-    await call('POST', '/indexes', { name: INDEX, dimension: DIMENSION }, other.apiKey as string);
-    env = {
-      SCHEMATHESIS_HOOKS: HOOKS,
-      CONIFER_FUZZ_API_KEY: server.apiKey,
-      CONIFER_FUZZ_PROJECT_ID: projectId,
-      CONIFER_FUZZ_INDEX: INDEX,
-      CONIFER_FUZZ_DIMENSION: String(DIMENSION),
-      CONIFER_FUZZ_DOOMED_INDEX: DOOMED_INDEX,
-      CONIFER_FUZZ_DOOMED_KEY_ID: doomedKey,
-      CONIFER_FUZZ_OTHER_PROJECT_ID: otherProject,
-    };
-  }, 20 * 60 * 1000);
+      // What the fuzzer works on: a real index with records (dotproduct, so sparse queries are
+      // valid), namespaces to describe and delete, the victims of the operations that would
+      // otherwise remove the fuzzer's own index or key, and a project to set rate limits on.
+      const projectId = (await call('GET', '/admin/whoami')).project.id as string;
+      const host = `/projects/${projectId}/indexes/${INDEX}`;
+      await call('POST', '/indexes', { name: INDEX, dimension: DIMENSION, metric: 'dotproduct' });
+      await call('POST', '/indexes', { name: DOOMED_INDEX, dimension: DIMENSION });
+      for (const namespace of ['', ...NAMESPACES]) {
+        const vectors = [
+          { id: 'a', values: [0.5, 0.25], metadata: { genre: 'drama', year: 2020, tags: ['x', 'y'], live: true } },
+          { id: 'b', values: [0.1, 0.2], sparseValues: { indices: [3, 7], values: [0.5, 0.5] } },
+        ];
+        await call('POST', `${host}/vectors/upsert`, { vectors, namespace });
+      }
+      const doomedKey = (await call('POST', '/admin/api-keys', { name: 'fuzz-doomed', role: 'read-only' })).key.id as string;
+      const other = await call('POST', '/admin/projects', { name: 'fuzz-other' });
+      const otherProject = other.project.id as string;
+      await call('POST', '/indexes', { name: INDEX, dimension: DIMENSION }, other.apiKey as string);
+      env = {
+        SCHEMATHESIS_HOOKS: HOOKS,
+        CONIFER_FUZZ_API_KEY: server.apiKey,
+        CONIFER_FUZZ_PROJECT_ID: projectId,
+        CONIFER_FUZZ_INDEX: INDEX,
+        CONIFER_FUZZ_DIMENSION: String(DIMENSION),
+        CONIFER_FUZZ_DOOMED_INDEX: DOOMED_INDEX,
+        CONIFER_FUZZ_DOOMED_KEY_ID: doomedKey,
+        CONIFER_FUZZ_OTHER_PROJECT_ID: otherProject,
+      };
+    },
+    20 * 60 * 1000,
+  );
 
   afterAll(async () => {
     server?.child.kill('SIGTERM');
@@ -153,9 +157,14 @@ describe('REST API fuzzing from the OpenAPI document (Schemathesis)', () => {
       await mkdir(join(REPO_ROOT, 'e2e/test-results'), { recursive: true });
       await writeFile(OUTPUT_FILE, result.output);
       const cases = /^\s*(\d+) generated/m.exec(result.output)?.[1] ?? '?';
-      console.log(`schemathesis: ${cases} cases, seed ${SEED}, ${MAX_EXAMPLES} examples per operation, ${((Date.now() - started) / 1000).toFixed(0)} s (output: ${OUTPUT_FILE})`);
+      console.log(
+        `schemathesis: ${cases} cases, seed ${SEED}, ${MAX_EXAMPLES} examples per operation, ${((Date.now() - started) / 1000).toFixed(0)} s (output: ${OUTPUT_FILE})`,
+      );
 
-      const alive = await fetch(`${server.url}/healthz`).then((r) => r.ok, () => false);
+      const alive = await fetch(`${server.url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       const serverErrors = server
         .output()
         .split('\n')

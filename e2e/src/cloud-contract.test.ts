@@ -64,7 +64,11 @@ function smallPartStore({ emulator }: Backend): ObjectStore & WriteTokenSupport 
     });
   }
   if (emulator.kind === 'gcs') {
-    return new GcsObjectStore({ bucket: emulator.bucket, ...options, storageOptions: { apiEndpoint: emulator.endpoint, projectId: emulator.projectId, retryOptions: { autoRetry: false } } });
+    return new GcsObjectStore({
+      bucket: emulator.bucket,
+      ...options,
+      storageOptions: { apiEndpoint: emulator.endpoint, projectId: emulator.projectId, retryOptions: { autoRetry: false } },
+    });
   }
   return AzureBlobObjectStore.fromConnectionString(emulator.connectionString, emulator.container, options);
 }
@@ -156,7 +160,13 @@ describe('S3 adapter', () => {
     if (s3.kind !== 's3') throw new Error('expected an S3 emulator');
     const store = new S3ObjectStore({
       bucket: s3.bucket,
-      client: new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: 'wrong' } }),
+      client: new S3Client({
+        endpoint: s3.endpoint,
+        region: s3.region,
+        forcePathStyle: true,
+        maxAttempts: 1,
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: 'wrong' },
+      }),
     });
     expect(await rejectionKind(store.get('k'))).toBe('permanent');
   });

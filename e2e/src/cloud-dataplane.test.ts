@@ -19,11 +19,13 @@ afterAll(async () => {
   await emulators?.stop();
 });
 
-
 /** The engine's top k are live records, at exactly the brute-force distances (ties may come in any order). */
 function expectTopK(ids: string[], records: Map<string, number[]>, query: number[], k: number): void {
   const dist = (v: number[]) => Number(v.reduce((s, x, i) => s + (x - query[i]!) ** 2, 0).toFixed(4));
-  const best = [...records.values()].map(dist).sort((a, b) => a - b).slice(0, k);
+  const best = [...records.values()]
+    .map(dist)
+    .sort((a, b) => a - b)
+    .slice(0, k);
   expect(ids.every((id) => records.has(id))).toBe(true);
   expect(ids.map((id) => dist(records.get(id)!))).toEqual(best);
 }
@@ -45,13 +47,22 @@ describe.each(CLOUDS)('data plane on %s', (cloud) => {
     await first.close();
 
     const second = new Engine({ store: cloudStore(emulators, cloud, prefix) });
-    const fetched = await second.fetch(index, 'ns', Array.from({ length: 30 }, (_, i) => `r${i}`));
+    const fetched = await second.fetch(
+      index,
+      'ns',
+      Array.from({ length: 30 }, (_, i) => `r${i}`),
+    );
     expect(Object.keys(fetched.records).sort()).toEqual([...expected.keys()].sort());
     for (const [id, values] of expected) expect(fetched.records[id]!.values).toEqual(values);
     expect(fetched.records.r6!.metadata).toEqual({ batch: 99 });
     const query = [0.31, 1.17, -0.53, 0.9];
     const result = await second.query(index, 'ns', { topK: 5, vector: query });
-    expectTopK(result.matches.map((m) => m.id), expected, query, 5);
+    expectTopK(
+      result.matches.map((m) => m.id),
+      expected,
+      query,
+      5,
+    );
     expect((await second.describeNamespace(index, 'ns')).writtenLsn).toBe(5);
     await second.close();
   });
@@ -140,12 +151,24 @@ describe.each(CLOUDS)('data plane on %s', (cloud) => {
     const cached = withCache(store, { memoryBytes: 64 * 1024 * 1024 });
     for (let round = 0; round < 2; round++) {
       const reader = new Engine({ store: cached });
-      const fetched = await reader.fetch(index, 'ns', Array.from({ length: 100 }, (_, i) => `r${i}`));
+      const fetched = await reader.fetch(
+        index,
+        'ns',
+        Array.from({ length: 100 }, (_, i) => `r${i}`),
+      );
       expect(Object.keys(fetched.records).sort()).toEqual([...expected.keys()].sort());
       for (const [id, values] of expected) expect(fetched.records[id]!.values).toEqual(values);
-      for (const query of [[0.5, 2.2, -3.1, 1], [4.4, 0.2, 4.9, 1]]) {
+      for (const query of [
+        [0.5, 2.2, -3.1, 1],
+        [4.4, 0.2, 4.9, 1],
+      ]) {
         const result = await reader.query(index, 'ns', { topK: 7, vector: query });
-        expectTopK(result.matches.map((m) => m.id), expected, query, 7);
+        expectTopK(
+          result.matches.map((m) => m.id),
+          expected,
+          query,
+          7,
+        );
       }
       const reopened = await reader.describeNamespace(index, 'ns');
       expect(reopened.slabs.map((s) => s.id)).toEqual(internals.slabs.map((s) => s.id));

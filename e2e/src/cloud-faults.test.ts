@@ -23,7 +23,6 @@ afterAll(async () => {
   await emulators?.stop();
 });
 
-
 async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const started = Date.now();
   const error = await promise.then(

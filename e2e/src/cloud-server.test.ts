@@ -132,7 +132,9 @@ describe.each(BACKENDS)('the server on %s, configured only by its documented env
     try {
       await verify(server, expected, gone);
       // Still writable after the crash, and the write is visible at once.
-      const { lsn } = await new Conifer({ url: server.url, apiKey: server.apiKey }).index(INDEX).upsert([{ id: 'after', values: vec(999_999), metadata: { batch: 0 } }]);
+      const { lsn } = await new Conifer({ url: server.url, apiKey: server.apiKey })
+        .index(INDEX)
+        .upsert([{ id: 'after', values: vec(999_999), metadata: { batch: 0 } }]);
       expect(lsn).toBeGreaterThan(0);
       expected.set('after', { values: vec(999_999), metadata: { batch: 0 } });
       await verify(server, new Map([['after', expected.get('after')!]]));

@@ -21,7 +21,13 @@ function newestMtime(path: string): number {
 export function consoleBuildIsStale(): boolean {
   if (!existsSync(BUILD_ID)) return true;
   const built = statSync(BUILD_ID).mtimeMs;
-  const inputs = [join(CONSOLE_DIR, 'src'), join(CONSOLE_DIR, 'next.config.ts'), join(CONSOLE_DIR, 'package.json'), join(REPO_ROOT, 'packages/sdk/src'), join(REPO_ROOT, 'packages/core/src')];
+  const inputs = [
+    join(CONSOLE_DIR, 'src'),
+    join(CONSOLE_DIR, 'next.config.ts'),
+    join(CONSOLE_DIR, 'package.json'),
+    join(REPO_ROOT, 'packages/sdk/src'),
+    join(REPO_ROOT, 'packages/core/src'),
+  ];
   return inputs.some((p) => existsSync(p) && newestMtime(p) > built);
 }
 

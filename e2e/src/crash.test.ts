@@ -101,7 +101,10 @@ async function verifyAcked(server: ServerProcess, acked: Acked): Promise<void> {
         const newestAcked = [...writes.acked].reduce((a, b) => (b[1] > a[1] ? b : a));
         const storedLsn = writes.acked.get(stored);
         // An acknowledged version survives only if no later acknowledged write replaced it.
-        if (storedLsn !== undefined) expect(storedLsn, `${ns}/${id}: version ${stored} (LSN ${storedLsn}) shadows acknowledged version ${newestAcked[0]} (LSN ${newestAcked[1]})`).toBe(newestAcked[1]);
+        if (storedLsn !== undefined)
+          expect(storedLsn, `${ns}/${id}: version ${stored} (LSN ${storedLsn}) shadows acknowledged version ${newestAcked[0]} (LSN ${newestAcked[1]})`).toBe(
+            newestAcked[1],
+          );
       }
     }
   }

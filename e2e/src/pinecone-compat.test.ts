@@ -3,13 +3,7 @@ import { Errors, Pinecone } from '@pinecone-database/pinecone';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, tempDataDir, type ServerProcess } from './server-process.ts';
 
-const {
-  PineconeAuthorizationError,
-  PineconeBadRequestError,
-  PineconeConflictError,
-  PineconeNotFoundError,
-  PineconeUnmappedHttpError,
-} = Errors;
+const { PineconeAuthorizationError, PineconeBadRequestError, PineconeConflictError, PineconeNotFoundError, PineconeUnmappedHttpError } = Errors;
 
 /**
  * Compatibility suite: the official Pinecone TypeScript client 8.2.0, pointed at a real Conifer
@@ -38,7 +32,8 @@ describe('official Pinecone client 8.2.0 against Conifer', () => {
   const clientWithKey = (apiKey: string) => new Pinecone({ apiKey, controllerHostUrl: server.url, maxRetries: 0 });
 
   /** Raw REST call with the admin key (the admin API is Conifer's own). */
-  async function admin(method: string, path: string, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async function admin(method: string, path: string, body?: unknown): Promise<any> {
     const response = await fetch(`${server.url}${path}`, {
       method,
       headers: { 'api-key': server.apiKey, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -64,7 +59,14 @@ describe('official Pinecone client 8.2.0 against Conifer', () => {
   describe('control plane', () => {
     it('creates, describes and lists a serverless index', async () => {
       const created = await pc.createIndex({ name: 'acc', dimension: 2, metric: 'cosine', spec, waitUntilReady: true, tags: { t: 'v' } });
-      expect(created).toMatchObject({ name: 'acc', dimension: 2, metric: 'cosine', vectorType: 'dense', tags: { t: 'v' }, status: { ready: true, state: 'Ready' } });
+      expect(created).toMatchObject({
+        name: 'acc',
+        dimension: 2,
+        metric: 'cosine',
+        vectorType: 'dense',
+        tags: { t: 'v' },
+        status: { ready: true, state: 'Ready' },
+      });
       expect(created!.host).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/projects\/prj_\w+\/indexes\/acc$/);
       const described = await pc.describeIndex('acc');
       expect((described.spec as { serverless?: unknown }).serverless).toMatchObject({ cloud: 'aws', region: 'us-east-1', readCapacity: { mode: 'OnDemand' } });
@@ -295,7 +297,13 @@ describe('official Pinecone client 8.2.0 against Conifer', () => {
       const idx = pc.index({ name: 'acc', namespace: 'limited' });
       await idx.upsert({ records: [{ id: 'a', values: [1, 1], metadata: { g: 'x' } }] });
       const outcomes: (Error | undefined)[] = [];
-      for (let i = 0; i < 10; i++) outcomes.push(await idx.update({ filter: { g: { $eq: 'x' } }, metadata: { n: i } }).then(() => undefined, (e: Error) => e));
+      for (let i = 0; i < 10; i++)
+        outcomes.push(
+          await idx.update({ filter: { g: { $eq: 'x' } }, metadata: { n: i } }).then(
+            () => undefined,
+            (e: Error) => e,
+          ),
+        );
       expect(outcomes.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined]);
       const limited = outcomes.find((e) => e !== undefined);
       expect(limited).toBeInstanceOf(PineconeUnmappedHttpError);
@@ -314,7 +322,11 @@ describe('official Pinecone client 8.2.0 against Conifer', () => {
   describe('raw REST, as curl would call it', () => {
     it('serves the control plane, the data plane and the OpenAPI document', async () => {
       const headers = { 'Api-Key': server.apiKey, 'Content-Type': 'application/json' };
-      const created = await fetch(`${server.url}/indexes`, { method: 'POST', headers, body: JSON.stringify({ name: 'curl', dimension: 2, metric: 'dotproduct' }) });
+      const created = await fetch(`${server.url}/indexes`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: 'curl', dimension: 2, metric: 'dotproduct' }),
+      });
       expect(created.status).toBe(201);
       const { host } = (await created.json()) as { host: string };
       const upsert = await fetch(`${host}/vectors/upsert`, { method: 'POST', headers, body: JSON.stringify({ vectors: [{ id: 'a', values: [0.1, 0.2] }] }) });
@@ -322,7 +334,11 @@ describe('official Pinecone client 8.2.0 against Conifer', () => {
       expect(await upsert.json()).toEqual({ upsertedCount: 1 });
       expect(upsert.headers.get('x-pinecone-request-lsn')).toMatch(/^\d+$/);
       const query = await fetch(`${host}/query`, { method: 'POST', headers, body: JSON.stringify({ topK: 1, vector: [1, 1], includeValues: true }) });
-      expect(await query.json()).toEqual({ matches: [{ id: 'a', score: expect.closeTo(0.3, 6), values: [0.1, 0.2] }], namespace: '__default__', usage: { readUnits: 1 } });
+      expect(await query.json()).toEqual({
+        matches: [{ id: 'a', score: expect.closeTo(0.3, 6), values: [0.1, 0.2] }],
+        namespace: '__default__',
+        usage: { readUnits: 1 },
+      });
       const fetched = await fetch(`${host}/vectors/fetch?ids=a&ids=b`, { headers });
       expect(await fetched.json()).toEqual({ vectors: { a: { id: 'a', values: [0.1, 0.2] } }, namespace: '__default__', usage: { readUnits: 1 } });
       const missing = await fetch(`${server.url}/indexes/nope`, { headers });

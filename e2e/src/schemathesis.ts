@@ -44,7 +44,9 @@ export async function ensureSchemathesis(log: (line: string) => void = () => und
     try {
       await run('python3', ['-m', 'venv', venv], { timeout: 5 * 60 * 1000 });
     } catch (error) {
-      throw new Error(`could not create a Python virtualenv with python3 -m venv (on Debian: apt-get install python3-venv): ${String(error)}`, { cause: error });
+      throw new Error(`could not create a Python virtualenv with python3 -m venv (on Debian: apt-get install python3-venv): ${String(error)}`, {
+        cause: error,
+      });
     }
     await run(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', REQUIREMENTS_FILE], {
       maxBuffer: 64 * 1024 * 1024,

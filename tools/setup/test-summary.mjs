@@ -4,7 +4,9 @@
 import { globSync, readFileSync } from 'node:fs';
 
 const files = globSync('{packages,apps,tools,e2e}/{*/,}test-results/vitest.json', { exclude: (p) => p.includes('node_modules') });
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 for (const file of files) {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   passed += report.numPassedTests ?? 0;

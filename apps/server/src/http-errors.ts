@@ -61,6 +61,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return sendFailure(request, reply, failure);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendFailure(request, reply, { status: ERROR_HTTP_STATUS.NOT_FOUND, code: 'NOT_FOUND', message: `Route ${request.method} ${request.url.split('?')[0]} not found.` }),
+    sendFailure(request, reply, {
+      status: ERROR_HTTP_STATUS.NOT_FOUND,
+      code: 'NOT_FOUND',
+      message: `Route ${request.method} ${request.url.split('?')[0]} not found.`,
+    }),
   );
 }

@@ -1,12 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConiferError,
-  InvalidArgumentError,
-  NotFoundError,
-  UnauthenticatedError,
-  type Conifer,
-  type RecordToUpsert,
-} from '@conifer/sdk';
+import { ConiferError, InvalidArgumentError, NotFoundError, UnauthenticatedError, type Conifer, type RecordToUpsert } from '@conifer/sdk';
 import { uniqueIndexName, useServer, type RunningServer } from './test-support.ts';
 
 /**
@@ -97,7 +90,9 @@ describe('request limits', () => {
     it('no nested metadata', async () => {
       const metadata = { author: { name: 'x' } } as unknown as RecordToUpsert['metadata'];
       const message = await bad(client.index(index).upsert([{ id: 'a', values: vec(), metadata }]));
-      expect(message).toMatch(/^records\[0\]\.metadata\.author: must be a string, number, boolean or list of strings \(null and nested objects are not supported\)/);
+      expect(message).toMatch(
+        /^records\[0\]\.metadata\.author: must be a string, number, boolean or list of strings \(null and nested objects are not supported\)/,
+      );
     });
 
     it('no null metadata values', async () => {

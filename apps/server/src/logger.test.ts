@@ -28,8 +28,14 @@ describe('logging', () => {
     const running = await startServer({ CONIFER_LOG_LEVEL: 'trace' }, { logger: createLogger('trace', out.stream) });
     try {
       await running.client.listIndexes();
-      await running.clientWithKey('cnf_a_wrong_key_1234567890').listIndexes().catch(() => undefined);
-      await fetch(`${running.url}/trpc/indexes.list`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}` } });
+      await running
+        .clientWithKey('cnf_a_wrong_key_1234567890')
+        .listIndexes()
+        .catch(() => undefined);
+      await fetch(`${running.url}/trpc/indexes.list`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}` },
+      });
     } finally {
       await running.stop();
     }
@@ -51,7 +57,9 @@ describe('logging', () => {
       });
       expect(response.status).toBe(500);
       const body = await response.text();
-      expect(JSON.parse(body)).toEqual({ error: { message: 'Internal server error.', code: -32603, data: { code: 'INTERNAL', httpStatus: 500, path: 'indexes.list' } } });
+      expect(JSON.parse(body)).toEqual({
+        error: { message: 'Internal server error.', code: -32603, data: { code: 'INTERNAL', httpStatus: 500, path: 'indexes.list' } },
+      });
       expect(body).not.toContain('secret-host');
     } finally {
       await running.stop();

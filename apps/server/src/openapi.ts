@@ -72,8 +72,19 @@ const namespaceName: Schema = {
   pattern: '^(|[ -~]*[!-~][ -~]*)$',
   description: 'Printable ASCII, not only spaces; `""` or `"__default__"` is the default namespace.',
 };
-const newNamespaceName: Schema = { type: 'string', minLength: 1, maxLength: LIMITS.maxNamespaceLength, pattern: '^[ -~]*[!-~][ -~]*$', description: 'Printable ASCII, not only spaces.' };
-const namespacePath = { name: 'namespace', in: 'path', required: true, schema: { ...newNamespaceName, description: 'The namespace; `__default__` is the default one.' } };
+const newNamespaceName: Schema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: LIMITS.maxNamespaceLength,
+  pattern: '^[ -~]*[!-~][ -~]*$',
+  description: 'Printable ASCII, not only spaces.',
+};
+const namespacePath = {
+  name: 'namespace',
+  in: 'path',
+  required: true,
+  schema: { ...newNamespaceName, description: 'The namespace; `__default__` is the default one.' },
+};
 const query = (name: string, schema: Schema, description?: string, extra: Schema = {}) => ({
   name,
   in: 'query',
@@ -115,7 +126,11 @@ const metadata: Schema = {
   additionalProperties: { oneOf: [{ type: 'string' }, finiteNumber, { type: 'boolean' }, { type: 'array', items: { type: 'string' } }] },
 };
 const filter = ref('Filter');
-const usage: Schema = { type: 'object', required: ['readUnits'], properties: { readUnits: { type: 'integer', description: 'Read units of the request, rounded up.' } } };
+const usage: Schema = {
+  type: 'object',
+  required: ['readUnits'],
+  properties: { readUnits: { type: 'integer', description: 'Read units of the request, rounded up.' } },
+};
 const pagination: Schema = { type: 'object', required: ['next'], properties: { next: { type: 'string' } }, description: 'Absent on the last page.' };
 const dimension: Schema = { type: 'integer', minimum: LIMITS.minDimension, maximum: LIMITS.maxDimension };
 const metric: Schema = { type: 'string', enum: ['cosine', 'euclidean', 'dotproduct'] };
@@ -125,10 +140,18 @@ const tags: Schema = {
   additionalProperties: { type: 'string', maxLength: LIMITS.maxTagValueLength, pattern: '^[^\\u0000]*$' },
 };
 /** Pinecone's generated clients send `null` for an optional field they leave unset; it means absent. */
-const nullable = (schema: Schema): Schema => ({ ...schema, type: [schema.type as string, 'null'], ...(schema.enum ? { enum: [...(schema.enum as unknown[]), null] } : {}) });
+const nullable = (schema: Schema): Schema => ({
+  ...schema,
+  type: [schema.type as string, 'null'],
+  ...(schema.enum ? { enum: [...(schema.enum as unknown[]), null] } : {}),
+});
 /** `cloud` and `region`: labels, echoed back. */
 const label: Schema = { type: 'string', maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]*$' };
-const readCapacity: Schema = nullable({ type: 'object', properties: { mode: { enum: ['OnDemand', null] } }, description: 'Only on-demand read capacity (`{"mode": "OnDemand"}`).' });
+const readCapacity: Schema = nullable({
+  type: 'object',
+  properties: { mode: { enum: ['OnDemand', null] } },
+  description: 'Only on-demand read capacity (`{"mode": "OnDemand"}`).',
+});
 /** What String.prototype.trim removes (ECMAScript's WhiteSpace and LineTerminator), as a regex class body. */
 const JS_WHITESPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
 const adminName: Schema = {
@@ -156,7 +179,20 @@ const schemas: Record<string, Schema> = {
         properties: {
           code: {
             type: 'string',
-            enum: ['INVALID_ARGUMENT', 'UNAUTHENTICATED', 'PERMISSION_DENIED', 'FORBIDDEN', 'NOT_FOUND', 'ALREADY_EXISTS', 'FAILED_PRECONDITION', 'UNPROCESSABLE_ENTITY', 'RESOURCE_EXHAUSTED', 'UNIMPLEMENTED', 'UNAVAILABLE', 'INTERNAL'],
+            enum: [
+              'INVALID_ARGUMENT',
+              'UNAUTHENTICATED',
+              'PERMISSION_DENIED',
+              'FORBIDDEN',
+              'NOT_FOUND',
+              'ALREADY_EXISTS',
+              'FAILED_PRECONDITION',
+              'UNPROCESSABLE_ENTITY',
+              'RESOURCE_EXHAUSTED',
+              'UNIMPLEMENTED',
+              'UNAVAILABLE',
+              'INTERNAL',
+            ],
           },
           message: { type: 'string' },
         },
@@ -172,7 +208,8 @@ const schemas: Record<string, Schema> = {
   },
   RpcStatus: {
     type: 'object',
-    description: 'Data-plane error: gRPC status code (3 invalid argument, 5 not found, 6 already exists, 7 permission denied, 8 resource exhausted, 12 unimplemented, 13 internal, 16 unauthenticated).',
+    description:
+      'Data-plane error: gRPC status code (3 invalid argument, 5 not found, 6 already exists, 7 permission denied, 8 resource exhausted, 12 unimplemented, 13 internal, 16 unauthenticated).',
     required: ['code', 'message', 'details'],
     properties: { code: { type: 'integer' }, message: { type: 'string' }, details: { type: 'array', items: { type: 'object' } } },
   },
@@ -195,12 +232,19 @@ const schemas: Record<string, Schema> = {
             properties: {
               cloud: { type: 'string' },
               region: { type: 'string' },
-              read_capacity: { type: 'object', properties: { mode: { const: 'OnDemand' }, status: { type: 'object', properties: { state: { const: 'Ready' } } } } },
+              read_capacity: {
+                type: 'object',
+                properties: { mode: { const: 'OnDemand' }, status: { type: 'object', properties: { state: { const: 'Ready' } } } },
+              },
             },
           },
         },
       },
-      status: { type: 'object', required: ['ready', 'state'], properties: { ready: { type: 'boolean' }, state: { type: 'string', enum: ['Ready', 'Terminating'] } } },
+      status: {
+        type: 'object',
+        required: ['ready', 'state'],
+        properties: { ready: { type: 'boolean' }, state: { type: 'string', enum: ['Ready', 'Terminating'] } },
+      },
       vector_type: { const: 'dense' },
     },
   },
@@ -249,7 +293,13 @@ const schemas: Record<string, Schema> = {
   ScoredVector: {
     type: 'object',
     required: ['id', 'score'],
-    properties: { id: { type: 'string' }, score: { type: 'number' }, values: { type: 'array', items: { type: 'number' } }, sparseValues: ref('SparseValues'), metadata },
+    properties: {
+      id: { type: 'string' },
+      score: { type: 'number' },
+      values: { type: 'array', items: { type: 'number' } },
+      sparseValues: ref('SparseValues'),
+      metadata,
+    },
   },
   UpsertRequest: {
     type: 'object',
@@ -282,7 +332,11 @@ const schemas: Record<string, Schema> = {
   FetchResponse: {
     type: 'object',
     required: ['vectors', 'namespace', 'usage'],
-    properties: { vectors: { type: 'object', additionalProperties: ref('Vector'), description: 'By id; missing ids are left out.' }, namespace: { type: 'string' }, usage },
+    properties: {
+      vectors: { type: 'object', additionalProperties: ref('Vector'), description: 'By id; missing ids are left out.' },
+      namespace: { type: 'string' },
+      usage,
+    },
   },
   FetchByMetadataRequest: {
     type: 'object',
@@ -302,7 +356,10 @@ const schemas: Record<string, Schema> = {
   UpdateRequest: {
     type: 'object',
     description: 'Exactly one of `id` and `filter`; at least one of `values`, `sparseValues`, `setMetadata`. Metadata is merged.',
-    allOf: [{ oneOf: [{ required: ['id'] }, { required: ['filter'] }] }, { anyOf: [{ required: ['values'] }, { required: ['sparseValues'] }, { required: ['setMetadata'] }] }],
+    allOf: [
+      { oneOf: [{ required: ['id'] }, { required: ['filter'] }] },
+      { anyOf: [{ required: ['values'] }, { required: ['sparseValues'] }, { required: ['setMetadata'] }] },
+    ],
     properties: {
       id: recordId,
       filter,
@@ -355,7 +412,11 @@ const schemas: Record<string, Schema> = {
   NamespaceDescription: {
     type: 'object',
     required: ['name', 'record_count'],
-    properties: { name: { type: 'string' }, record_count: { type: 'integer' }, schema: { ...ref('NamespaceFields'), description: 'Echoed from the create request.' } },
+    properties: {
+      name: { type: 'string' },
+      record_count: { type: 'integer' },
+      schema: { ...ref('NamespaceFields'), description: 'Echoed from the create request.' },
+    },
   },
   ListNamespacesResponse: {
     type: 'object',
@@ -366,7 +427,11 @@ const schemas: Record<string, Schema> = {
     type: 'object',
     required: ['name'],
     properties: {
-      name: { ...newNamespaceName, not: { const: '__default__' }, description: 'Printable ASCII, not only spaces; not `__default__` (the default namespace always exists).' },
+      name: {
+        ...newNamespaceName,
+        not: { const: '__default__' },
+        description: 'Printable ASCII, not only spaces; not `__default__` (the default namespace always exists).',
+      },
       schema: { ...ref('NamespaceFields'), description: 'Checked and echoed; every metadata field is filterable in Conifer.' },
     },
   },
@@ -420,7 +485,11 @@ const schemas: Record<string, Schema> = {
       effective: { ...rateLimits, description: 'What applies: to this index, or to the project’s indexes that set none of their own.' },
     },
   },
-  Project: { type: 'object', required: ['id', 'name', 'createdAt'], properties: { id: { type: 'string' }, name: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } },
+  Project: {
+    type: 'object',
+    required: ['id', 'name', 'createdAt'],
+    properties: { id: { type: 'string' }, name: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+  },
   ApiKey: {
     type: 'object',
     description: 'An API key as listed: never the secret, nor its hash.',
@@ -468,20 +537,35 @@ function rateLimitPaths(scope: 'Project' | 'Index', parameters: Schema[]): Schem
   const of = scope === 'Project' ? 'a project' : 'an index';
   return {
     parameters,
-    get: controlOp(`get${scope}RateLimits`, `The rate limits of ${of}: the node’s, the overrides and what applies (admin keys of the project, or operator keys)`, {
-      responses: { '200': ok('Rate limits', ref('RateLimitsView')) },
-    }, 'Admin'),
-    put: controlOp(`set${scope}RateLimits`, `Replace the rate-limit overrides of ${of} (operator admin keys only); \`{}\` removes them`, {
-      requestBody: { required: false, description: 'No body is `{}`.', content: json(ref('RateLimitOverrides')) },
-      responses: { '200': ok('Rate limits after the change', ref('RateLimitsView')) },
-    }, 'Admin'),
+    get: controlOp(
+      `get${scope}RateLimits`,
+      `The rate limits of ${of}: the node’s, the overrides and what applies (admin keys of the project, or operator keys)`,
+      {
+        responses: { '200': ok('Rate limits', ref('RateLimitsView')) },
+      },
+      'Admin',
+    ),
+    put: controlOp(
+      `set${scope}RateLimits`,
+      `Replace the rate-limit overrides of ${of} (operator admin keys only); \`{}\` removes them`,
+      {
+        requestBody: { required: false, description: 'No body is `{}`.', content: json(ref('RateLimitOverrides')) },
+        responses: { '200': ok('Rate limits after the change', ref('RateLimitsView')) },
+      },
+      'Admin',
+    ),
   };
 }
 
 const describeIndexStats = (operationId: string) =>
   dataOp(operationId, 'Record counts per namespace, dimension and metric', {
     ...(operationId.startsWith('post')
-      ? { requestBody: { required: false, content: json({ type: 'object', properties: { filter: false }, description: 'Send `{}` or nothing; a `filter` is refused (serverless).' }) } }
+      ? {
+          requestBody: {
+            required: false,
+            content: json({ type: 'object', properties: { filter: false }, description: 'Send `{}` or nothing; a `filter` is refused (serverless).' }),
+          },
+        }
       : {}),
     responses: { '200': ok('Statistics', ref('DescribeIndexStatsResponse')) },
   });
@@ -519,7 +603,11 @@ const paths: Record<string, Schema> = {
     get: dataOp('fetchVectors', 'Records by id', {
       parameters: [
         ...indexParams,
-        query('ids', { type: 'array', items: recordId, minItems: 1, maxItems: LIMITS.maxIdsPerRequest }, 'Repeated: `?ids=a&ids=b`.', { required: true, style: 'form', explode: true }),
+        query('ids', { type: 'array', items: recordId, minItems: 1, maxItems: LIMITS.maxIdsPerRequest }, 'Repeated: `?ids=a&ids=b`.', {
+          required: true,
+          style: 'form',
+          explode: true,
+        }),
         namespaceQuery,
       ],
       responses: { '200': ok('Records found', ref('FetchResponse')) },
@@ -585,65 +673,103 @@ const paths: Record<string, Schema> = {
     }),
   },
   '/admin/whoami': {
-    get: controlOp('whoami', 'The caller’s project, key id and role', {
-      responses: {
-        '200': ok('Caller', {
-          type: 'object',
-          properties: { project: ref('Project'), keyId: { type: 'string' }, role: ref('Role'), operator: { type: 'boolean' } },
-        }),
+    get: controlOp(
+      'whoami',
+      'The caller’s project, key id and role',
+      {
+        responses: {
+          '200': ok('Caller', {
+            type: 'object',
+            properties: { project: ref('Project'), keyId: { type: 'string' }, role: ref('Role'), operator: { type: 'boolean' } },
+          }),
+        },
       },
-    }, 'Admin'),
+      'Admin',
+    ),
   },
   '/admin/projects': {
-    get: controlOp('listProjects', 'Every project (operator key) or the caller’s own (admin key)', {
-      responses: { '200': ok('Projects', { type: 'object', properties: { projects: { type: 'array', items: ref('Project') } } }) },
-    }, 'Admin'),
-    post: controlOp('createProject', 'Create a project and its first admin key (operator admin keys only)', {
-      requestBody: { required: true, content: json({ type: 'object', required: ['name'], properties: { name: adminName } }) },
-      responses: {
-        '201': ok('Created; `apiKey` is shown only here', {
-          type: 'object',
-          properties: { project: ref('Project'), apiKey: { type: 'string' }, key: ref('ApiKey') },
-        }),
-        '409': ok('A project of that name exists', ref('ErrorResponse')),
+    get: controlOp(
+      'listProjects',
+      'Every project (operator key) or the caller’s own (admin key)',
+      {
+        responses: { '200': ok('Projects', { type: 'object', properties: { projects: { type: 'array', items: ref('Project') } } }) },
       },
-    }, 'Admin'),
+      'Admin',
+    ),
+    post: controlOp(
+      'createProject',
+      'Create a project and its first admin key (operator admin keys only)',
+      {
+        requestBody: { required: true, content: json({ type: 'object', required: ['name'], properties: { name: adminName } }) },
+        responses: {
+          '201': ok('Created; `apiKey` is shown only here', {
+            type: 'object',
+            properties: { project: ref('Project'), apiKey: { type: 'string' }, key: ref('ApiKey') },
+          }),
+          '409': ok('A project of that name exists', ref('ErrorResponse')),
+        },
+      },
+      'Admin',
+    ),
   },
   '/admin/api-keys': {
-    get: controlOp('listApiKeys', 'API keys of the caller’s project (admin keys only)', {
-      responses: { '200': ok('Keys', { type: 'object', properties: { keys: { type: 'array', items: ref('ApiKey') } } }) },
-    }, 'Admin'),
-    post: controlOp('createApiKey', 'Create an API key (admin keys only)', {
-      requestBody: {
-        required: true,
-        content: json({ type: 'object', required: ['name'], properties: { name: adminName, role: { ...ref('Role'), default: 'read-write' } } }),
+    get: controlOp(
+      'listApiKeys',
+      'API keys of the caller’s project (admin keys only)',
+      {
+        responses: { '200': ok('Keys', { type: 'object', properties: { keys: { type: 'array', items: ref('ApiKey') } } }) },
       },
-      responses: {
-        '201': ok('Created; `apiKey` (the secret) is shown only here and stored hashed', {
-          type: 'object',
-          properties: { apiKey: { type: 'string' }, key: ref('ApiKey') },
-        }),
+      'Admin',
+    ),
+    post: controlOp(
+      'createApiKey',
+      'Create an API key (admin keys only)',
+      {
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['name'], properties: { name: adminName, role: { ...ref('Role'), default: 'read-write' } } }),
+        },
+        responses: {
+          '201': ok('Created; `apiKey` (the secret) is shown only here and stored hashed', {
+            type: 'object',
+            properties: { apiKey: { type: 'string' }, key: ref('ApiKey') },
+          }),
+        },
       },
-    }, 'Admin'),
+      'Admin',
+    ),
   },
   '/admin/api-keys/{keyId}': {
-    delete: controlOp('revokeApiKey', 'Revoke an API key, effective at once (admin keys only)', {
-      parameters: [{ name: 'keyId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 64 } }],
-      responses: { '200': ok('The revoked key', ref('ApiKey')), '412': ok('The project’s last active admin key', ref('ErrorResponse')) },
-    }, 'Admin'),
+    delete: controlOp(
+      'revokeApiKey',
+      'Revoke an API key, effective at once (admin keys only)',
+      {
+        parameters: [{ name: 'keyId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 64 } }],
+        responses: { '200': ok('The revoked key', ref('ApiKey')), '412': ok('The project’s last active admin key', ref('ErrorResponse')) },
+      },
+      'Admin',
+    ),
   },
   '/admin/usage': {
-    get: controlOp('getUsage', 'Read and write units per index per UTC day (admin keys only)', {
-      parameters: [
-        query('from', day, 'First day (default: 29 days before `to`); at most 400 days before `to`.'),
-        query('to', day, 'Last day (default: today, UTC); not before `from`.'),
-        query('index', indexName, 'Only this index.'),
-      ],
-      responses: { '200': ok('Usage', ref('UsageReport')) },
-    }, 'Admin'),
+    get: controlOp(
+      'getUsage',
+      'Read and write units per index per UTC day (admin keys only)',
+      {
+        parameters: [
+          query('from', day, 'First day (default: 29 days before `to`); at most 400 days before `to`.'),
+          query('to', day, 'Last day (default: today, UTC); not before `from`.'),
+          query('index', indexName, 'Only this index.'),
+        ],
+        responses: { '200': ok('Usage', ref('UsageReport')) },
+      },
+      'Admin',
+    ),
   },
   '/admin/projects/{projectId}/rate-limits': rateLimitPaths('Project', [rateLimitProject]),
-  '/admin/projects/{projectId}/indexes/{indexName}/rate-limits': rateLimitPaths('Index', [rateLimitProject, { name: 'indexName', in: 'path', required: true, schema: indexName }]),
+  '/admin/projects/{projectId}/indexes/{indexName}/rate-limits': rateLimitPaths('Index', [
+    rateLimitProject,
+    { name: 'indexName', in: 'path', required: true, schema: indexName },
+  ]),
 };
 
 /** The OpenAPI document served at `GET /openapi.json`. */

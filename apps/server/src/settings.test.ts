@@ -99,7 +99,10 @@ describe('settings docs', () => {
       for (const file of await filesUnder(dir, (name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))) {
         // Quoted names only: what code reads (`process.env['…']`), not what comments mention.
         const read = [...(await readFile(file, 'utf8')).matchAll(/['"](CONIFER_[A-Z0-9_]+)['"]/g)].map((m) => m[1]!);
-        expect(read.filter((name) => !KNOWN.has(name)), path.relative(ROOT, file)).toEqual([]);
+        expect(
+          read.filter((name) => !KNOWN.has(name)),
+          path.relative(ROOT, file),
+        ).toEqual([]);
       }
     }
   });

@@ -226,7 +226,8 @@ export const SETTINGS = {
     default: false,
     defaultText: code('off'),
     doc: "`on` applies Pinecone's serverless rate limits to this node; each `CONIFER_RATE_<LIMIT>` then overrides one",
-    tuning: "Off on one's own hardware, where limits would only throttle one's own load; operators who host tenants also set them per project and per index (docs/api.md).",
+    tuning:
+      "Off on one's own hardware, where limits would only throttle one's own load; operators who host tenants also set them per project and per index (docs/api.md).",
     parse: (raw) => (raw === 'on' ? true : raw === 'off' ? false : undefined),
   } satisfies DefaultedSetting<boolean>,
 } satisfies Record<string, Setting<unknown> | DefaultedSetting<unknown>>;

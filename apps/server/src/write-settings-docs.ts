@@ -14,7 +14,9 @@ const sentence = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** README.md's table: every setting, its default and one line. */
 export function renderReadmeSettings(): string {
-  return [row(['variable', 'default', 'meaning']), row(['---', '---', '---']), ...ALL_SETTINGS.map((s) => row([`\`${s.env}\``, s.defaultText, s.doc]))].join('\n');
+  return [row(['variable', 'default', 'meaning']), row(['---', '---', '---']), ...ALL_SETTINGS.map((s) => row([`\`${s.env}\``, s.defaultText, s.doc]))].join(
+    '\n',
+  );
 }
 
 /** docs/operations.md's tables: one per group, with accepted values and trade-offs. */

@@ -21,7 +21,11 @@ export const createApiKeySchema = z.object({
 
 export const apiKeyRefSchema = z.object({
   // Looked up in the control database: a NUL there was a 500.
-  id: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(64, { error: 'must be at most 64 characters' }).refine(isStorableText, { error: STORABLE_TEXT_MESSAGE }),
+  id: z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(64, { error: 'must be at most 64 characters' })
+    .refine(isStorableText, { error: STORABLE_TEXT_MESSAGE }),
 });
 
 const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date YYYY-MM-DD' });

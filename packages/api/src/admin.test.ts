@@ -88,7 +88,13 @@ describe('projects, API keys and usage', () => {
     const { apiKey } = await operator.projects.create({ name: uniqueIndexName('metered') });
     const api = stack().caller(apiKey);
     await api.indexes.create({ name: 'docs', dimension: 2 });
-    await api.data.upsert({ index: 'docs', records: [{ id: 'a', values: [1, 2] }, { id: 'b', values: [2, 1] }] }); // 5 WU
+    await api.data.upsert({
+      index: 'docs',
+      records: [
+        { id: 'a', values: [1, 2] },
+        { id: 'b', values: [2, 1] },
+      ],
+    }); // 5 WU
     const q = await api.data.query({ index: 'docs', vector: [1, 1], topK: 1 }); // 0.25 RU, reported as 1
     expect(q.usage.readUnits).toBe(1);
     const f = await api.data.fetch({ index: 'docs', ids: ['a', 'b', 'zzz'] }); // 1 RU

@@ -24,11 +24,19 @@ describe('data features', () => {
     const page1 = await api.data.fetchByMetadata({ index, namespace: 'ns', filter: { genre: { $eq: 'drama' } }, limit: 2 });
     expect(page1.records.map((r) => r.id)).toEqual(['r0', 'r2']);
     expect(page1.pagination?.next).toBeDefined();
-    const page2 = await api.data.fetchByMetadata({ index, namespace: 'ns', filter: { genre: { $eq: 'drama' } }, limit: 2, paginationToken: page1.pagination!.next });
+    const page2 = await api.data.fetchByMetadata({
+      index,
+      namespace: 'ns',
+      filter: { genre: { $eq: 'drama' } },
+      limit: 2,
+      paginationToken: page1.pagination!.next,
+    });
     expect(page2.records.map((r) => r.id)).toEqual(['r4']);
     expect(page2.pagination).toBeUndefined();
 
-    expect(await api.data.update({ index, namespace: 'ns', filter: { genre: 'drama' }, setMetadata: { flag: true }, dryRun: true })).toEqual({ matchedRecords: 3 });
+    expect(await api.data.update({ index, namespace: 'ns', filter: { genre: 'drama' }, setMetadata: { flag: true }, dryRun: true })).toEqual({
+      matchedRecords: 3,
+    });
     expect((await api.data.fetch({ index, namespace: 'ns', ids: ['r0'] })).records.r0!.metadata).toEqual({ genre: 'drama', n: 0 });
     const updated = await api.data.update({ index, namespace: 'ns', filter: { genre: 'drama' }, setMetadata: { flag: true } });
     expect(updated.matchedRecords).toBe(3);

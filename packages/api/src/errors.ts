@@ -106,10 +106,7 @@ export interface ConiferErrorData {
  * The error formatter: the Conifer code in `data.code`, the HTTP status that goes with it, and
  * never a stack trace or the message of an unexpected (internal) error.
  */
-export function formatErrorShape(opts: {
-  error: TRPCError;
-  path: string | undefined;
-}): { message: string; code: number; data: ConiferErrorData } {
+export function formatErrorShape(opts: { error: TRPCError; path: string | undefined }): { message: string; code: number; data: ConiferErrorData } {
   const error = toTRPCError(opts.error);
   const code = coniferCodeOf(error);
   const message = code === 'INTERNAL' ? INTERNAL_MESSAGE : error.message;

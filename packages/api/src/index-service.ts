@@ -73,15 +73,19 @@ export function createIndexService(deps: { control: ControlPlane; data: DataPlan
   return {
     async createIndex(auth, input) {
       assertCanWrite(auth, 'creating an index');
-      const record = await control.indexes.create(auth.projectId, {
-        name: input.name,
-        dimension: input.dimension,
-        metric: input.metric,
-        deletionProtection: input.deletionProtection,
-        tags: input.tags ?? {},
-        cloud: input.cloud,
-        region: input.region,
-      }, auth.keyId);
+      const record = await control.indexes.create(
+        auth.projectId,
+        {
+          name: input.name,
+          dimension: input.dimension,
+          metric: input.metric,
+          deletionProtection: input.deletionProtection,
+          tags: input.tags ?? {},
+          cloud: input.cloud,
+          region: input.region,
+        },
+        auth.keyId,
+      );
       return describeRecord(record);
     },
 

@@ -133,10 +133,23 @@ describe('appRouter', () => {
       const index = uniqueIndexName();
       await api.indexes.create({ name: index, dimension: 2, metric: 'dotproduct' });
       await api.data.upsert({ index, records: [{ id: 'x', values: [1, 1] }] });
-      await api.data.upsert({ index, namespace: 'b', records: [{ id: 'y', values: [1, 1] }, { id: 'z', values: [2, 1] }] });
+      await api.data.upsert({
+        index,
+        namespace: 'b',
+        records: [
+          { id: 'y', values: [1, 1] },
+          { id: 'z', values: [2, 1] },
+        ],
+      });
 
       const stats = await api.data.stats({ index });
-      expect(stats).toEqual({ dimension: 2, metric: 'dotproduct', totalRecordCount: 3, storageBytes: expect.any(Number), namespaces: { '': { recordCount: 1 }, b: { recordCount: 2 } } });
+      expect(stats).toEqual({
+        dimension: 2,
+        metric: 'dotproduct',
+        totalRecordCount: 3,
+        storageBytes: expect.any(Number),
+        namespaces: { '': { recordCount: 1 }, b: { recordCount: 2 } },
+      });
       expect(stats.storageBytes).toBeGreaterThan(0);
       const { namespaces } = await api.namespaces.list({ index });
       expect(namespaces.map((n) => n.name).sort()).toEqual(['', 'b']);
@@ -164,8 +177,12 @@ describe('appRouter', () => {
       const blank = await failure(api.namespaces.create({ index, namespace: '   ' }));
       expect(blank.code).toBe('BAD_REQUEST');
       expect(blank.message).toBe('namespace: must not be blank (only spaces)');
-      expect((await failure(api.namespaces.create({ index, namespace: 'bell\u0007' }))).message).toBe('namespace: must contain only printable ASCII characters (space to ~)');
-      expect((await failure(api.data.upsert({ index, namespace: ' ', records: [{ id: 'x', values: [1, 1] }] }))).message).toBe('namespace: must not be blank (only spaces)');
+      expect((await failure(api.namespaces.create({ index, namespace: 'bell\u0007' }))).message).toBe(
+        'namespace: must contain only printable ASCII characters (space to ~)',
+      );
+      expect((await failure(api.data.upsert({ index, namespace: ' ', records: [{ id: 'x', values: [1, 1] }] }))).message).toBe(
+        'namespace: must not be blank (only spaces)',
+      );
       expect((await api.namespaces.list({ index })).namespaces).toEqual([]);
     });
 

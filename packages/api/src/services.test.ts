@@ -20,9 +20,7 @@ describe('services', () => {
     await control.indexes.beginDelete(stack().projectId, name);
 
     await expect(services.fetch(admin(), { index: name, namespace: '', ids: ['a'] })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(services.upsert(admin(), { index: name, namespace: '', records: [{ id: 'b', values: [1, 2] }] })).rejects.toThrow(
-      `Index ${name} not found.`,
-    );
+    await expect(services.upsert(admin(), { index: name, namespace: '', records: [{ id: 'b', values: [1, 2] }] })).rejects.toThrow(`Index ${name} not found.`);
     await expect(services.configureIndex(admin(), { name, tags: { a: 'b' } })).rejects.toBeInstanceOf(NotFoundError);
     // It is still listed, as terminating, until the deletion finishes.
     expect((await services.describeIndex(admin(), { name })).status).toBe('terminating');

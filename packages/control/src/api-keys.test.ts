@@ -20,9 +20,7 @@ describe.each(backends())('API keys on $name', (backend) => {
     expect(key).toMatch(/^cnf_[0-9A-Za-z]{40}$/);
     expect(info).toMatchObject({ projectId: project.id, name: 'ci', role: 'read-only', displayPrefix: key.slice(0, 8) });
     expect(info).toMatchObject({ lastUsedAt: null, revokedAt: null });
-    expect(Object.keys(info).sort()).toEqual(
-      ['createdAt', 'displayPrefix', 'id', 'lastUsedAt', 'name', 'projectId', 'revokedAt', 'role'].sort(),
-    );
+    expect(Object.keys(info).sort()).toEqual(['createdAt', 'displayPrefix', 'id', 'lastUsedAt', 'name', 'projectId', 'revokedAt', 'role'].sort());
 
     const listed = await cp.keys.list(project.id);
     expect(listed).toEqual([info]);
@@ -42,9 +40,7 @@ describe.each(backends())('API keys on $name', (backend) => {
       const bootstrapKey = (await bootstrap(db)).apiKey!;
       // Every row of every table: the key's characters appear only as the 8-character prefix.
       const dump = JSON.stringify(
-        await Promise.all(
-          (['projects', 'api_keys', 'indexes', 'audit_events'] as const).map((t) => db.selectFrom(t).selectAll().execute()),
-        ),
+        await Promise.all((['projects', 'api_keys', 'indexes', 'audit_events'] as const).map((t) => db.selectFrom(t).selectAll().execute())),
       );
       for (const k of [key, bootstrapKey]) {
         expect(dump).toContain(hashApiKey(k));

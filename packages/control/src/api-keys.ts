@@ -47,33 +47,16 @@ export function createKeyStore(db: Kysely<Database>, onRevoked: (keyHash: string
     },
 
     async list(projectId) {
-      const rows = await db
-        .selectFrom('api_keys')
-        .selectAll()
-        .where('project_id', '=', projectId)
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute();
+      const rows = await db.selectFrom('api_keys').selectAll().where('project_id', '=', projectId).orderBy('created_at').orderBy('id').execute();
       return rows.map(toApiKeyInfo);
     },
 
     async revoke(projectId, keyId, actorKeyId = null) {
       const row = await db.transaction().execute(async (trx) => {
-        const current = await trx
-          .selectFrom('api_keys')
-          .selectAll()
-          .where('id', '=', keyId)
-          .where('project_id', '=', projectId)
-          .forUpdate()
-          .executeTakeFirst();
+        const current = await trx.selectFrom('api_keys').selectAll().where('id', '=', keyId).where('project_id', '=', projectId).forUpdate().executeTakeFirst();
         if (current === undefined) throw new NotFoundError(`API key ${keyId} not found.`);
         if (current.revoked_at !== null) return current;
-        const revoked = await trx
-          .updateTable('api_keys')
-          .set({ revoked_at: new Date() })
-          .where('id', '=', keyId)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const revoked = await trx.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', keyId).returningAll().executeTakeFirstOrThrow();
         await recordAudit(trx, { projectId, actorKeyId, action: AUDIT_ACTIONS.keyRevoke, target: `key:${keyId}` });
         return revoked;
       });

@@ -40,21 +40,12 @@ export async function bootstrap(db: Kysely<Database>, options: BootstrapOptions 
       .values({ id: newId('prj'), name: DEFAULT_PROJECT_NAME })
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
-    const projectRow = await trx
-      .selectFrom('projects')
-      .selectAll()
-      .where('name', '=', DEFAULT_PROJECT_NAME)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
+    const projectRow = await trx.selectFrom('projects').selectAll().where('name', '=', DEFAULT_PROJECT_NAME).forUpdate().executeTakeFirstOrThrow();
     const project = toProject(projectRow);
 
     let key: string;
     if (given !== undefined) {
-      const existing = await trx
-        .selectFrom('api_keys')
-        .select(['revoked_at'])
-        .where('key_hash', '=', hashApiKey(given))
-        .executeTakeFirst();
+      const existing = await trx.selectFrom('api_keys').select(['revoked_at']).where('key_hash', '=', hashApiKey(given)).executeTakeFirst();
       if (existing !== undefined) {
         if (existing.revoked_at !== null) throw new FailedPreconditionError('The bootstrap API key has been revoked.');
         return { project };

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-} from '@conifer/core';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '@conifer/core';
 import type { ControlPlane } from './control-plane.ts';
 import { DeletionProtectedError } from './errors.ts';
 import { backends } from './testing/backends.ts';
@@ -70,9 +64,7 @@ describe.each(backends())('indexes on $name', (backend) => {
     const projectId = await newProject(cp);
     await expect(cp.indexes.create(projectId, spec('Bad_Name'))).rejects.toThrow(InvalidArgumentError);
     await expect(cp.indexes.create(projectId, spec('ok', { dimension: 0 }))).rejects.toThrow(InvalidArgumentError);
-    await expect(cp.indexes.create(projectId, spec('ok', { metric: 'hamming' as 'cosine' }))).rejects.toThrow(
-      InvalidArgumentError,
-    );
+    await expect(cp.indexes.create(projectId, spec('ok', { metric: 'hamming' as 'cosine' }))).rejects.toThrow(InvalidArgumentError);
     await expect(cp.indexes.configure(projectId, 'ok', { tags: { 'bad key': 'x' } })).rejects.toThrow(InvalidArgumentError);
     await expect(cp.indexes.create('prj_missing', spec('ok'))).rejects.toThrow(NotFoundError);
     await expect(cp.indexes.create(projectId, spec('ok', { cloud: 'AWS!' }))).rejects.toThrow("cloud: must be 1–64 characters of a-z, 0-9 and '-'");
@@ -99,9 +91,7 @@ describe.each(backends())('indexes on $name', (backend) => {
     expect(missing.message).toBe('Index no-such-index not found.');
     expect(foreign.constructor).toBe(missing.constructor);
     expect(await cp.indexes.list(b)).toEqual([]);
-    await expect(cp.indexes.configure(b, 'shared-name', { tags: { owner: 'b' } })).rejects.toThrow(
-      new NotFoundError('Index shared-name not found.'),
-    );
+    await expect(cp.indexes.configure(b, 'shared-name', { tags: { owner: 'b' } })).rejects.toThrow(new NotFoundError('Index shared-name not found.'));
     await expect(cp.indexes.beginDelete(b, 'shared-name')).rejects.toThrow(new NotFoundError('Index shared-name not found.'));
     expect(await cp.indexes.get(a, 'shared-name')).toEqual(indexA);
 
@@ -137,9 +127,7 @@ describe.each(backends())('indexes on $name', (backend) => {
     const error = await errorOf(cp.indexes.beginDelete(projectId, 'precious'));
     expect(error).toBeInstanceOf(PermissionDeniedError);
     expect(error).toBeInstanceOf(DeletionProtectedError);
-    expect(error.message).toBe(
-      'Deletion protection is enabled for this index. Disable deletion protection before retrying.',
-    );
+    expect(error.message).toBe('Deletion protection is enabled for this index. Disable deletion protection before retrying.');
     expect((await cp.indexes.get(projectId, 'precious')).status).toBe('ready');
 
     await cp.indexes.configure(projectId, 'precious', { deletionProtection: 'disabled' });
@@ -182,9 +170,7 @@ describe.each(backends())('indexes on $name', (backend) => {
   it('lets exactly one of many concurrent creates of a name win', async () => {
     const { cp } = shared;
     const projectId = await newProject(cp);
-    const attempts = await Promise.allSettled(
-      Array.from({ length: 8 }, (_, i) => cp.indexes.create(projectId, spec('race', { dimension: i + 1 }))),
-    );
+    const attempts = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => cp.indexes.create(projectId, spec('race', { dimension: i + 1 }))));
     const won = attempts.filter((a) => a.status === 'fulfilled');
     const lost = attempts.filter((a) => a.status === 'rejected');
     expect(won).toHaveLength(1);
@@ -198,13 +184,11 @@ describe.each(backends())('indexes on $name', (backend) => {
     const { cp } = shared;
     const projectId = await newProject(cp);
     await cp.indexes.create(projectId, spec('busy'));
-    await Promise.all(
-      Array.from({ length: 6 }, (_, i) => cp.indexes.configure(projectId, 'busy', { tags: { [`k${i}`]: `v${i}` } })),
-    );
+    await Promise.all(Array.from({ length: 6 }, (_, i) => cp.indexes.configure(projectId, 'busy', { tags: { [`k${i}`]: `v${i}` } })));
     expect(Object.keys((await cp.indexes.get(projectId, 'busy')).tags).sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5']);
   });
 
-  it.runIf(backend.sharedAccess)('caches an index by name: its own changes apply at once, another node\'s within the TTL', async () => {
+  it.runIf(backend.sharedAccess)("caches an index by name: its own changes apply at once, another node's within the TTL", async () => {
     let now = Date.parse('2026-05-01T00:00:00Z');
     await withFreshControlPlane(
       backend,

@@ -66,12 +66,7 @@ export interface IndexStore {
 const notFound = (name: string) => new NotFoundError(`Index ${name} not found.`);
 
 function liveIndex(db: Kysely<Database>, projectId: string, name: string) {
-  return db
-    .selectFrom('indexes')
-    .selectAll()
-    .where('project_id', '=', projectId)
-    .where('name', '=', name)
-    .where('deleted_at', 'is', null);
+  return db.selectFrom('indexes').selectAll().where('project_id', '=', projectId).where('name', '=', name).where('deleted_at', 'is', null);
 }
 
 /** The index store over `db`. */
@@ -139,13 +134,7 @@ export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: nu
     },
 
     async list(projectId) {
-      const rows = await db
-        .selectFrom('indexes')
-        .selectAll()
-        .where('project_id', '=', projectId)
-        .where('deleted_at', 'is', null)
-        .orderBy('name')
-        .execute();
+      const rows = await db.selectFrom('indexes').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).orderBy('name').execute();
       return rows.map(toIndexRecord);
     },
 
@@ -179,12 +168,7 @@ export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: nu
           throw new DeletionProtectedError();
         }
         if (current.status === 'terminating') return toIndexRecord(current);
-        const row = await trx
-          .updateTable('indexes')
-          .set({ status: 'terminating' })
-          .where('id', '=', current.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await trx.updateTable('indexes').set({ status: 'terminating' }).where('id', '=', current.id).returningAll().executeTakeFirstOrThrow();
         await recordAudit(trx, { projectId, actorKeyId, action: AUDIT_ACTIONS.indexDelete, target: `index:${name}` });
         return toIndexRecord(row);
       });

@@ -40,7 +40,11 @@ export function createProjectStore(db: Kysely<Database>): ProjectStore {
       checkName(name);
       try {
         return await db.transaction().execute(async (trx) => {
-          const row = await trx.insertInto('projects').values({ id: newId('prj'), name }).returningAll().executeTakeFirstOrThrow();
+          const row = await trx
+            .insertInto('projects')
+            .values({ id: newId('prj'), name })
+            .returningAll()
+            .executeTakeFirstOrThrow();
           await recordAudit(trx, { projectId: row.id, actorKeyId, action: AUDIT_ACTIONS.projectCreate, target: `project:${name}` });
           return toProject(row);
         });
@@ -55,7 +59,11 @@ export function createProjectStore(db: Kysely<Database>): ProjectStore {
       const key = generateApiKey();
       try {
         return await db.transaction().execute(async (trx) => {
-          const row = await trx.insertInto('projects').values({ id: newId('prj'), name }).returningAll().executeTakeFirstOrThrow();
+          const row = await trx
+            .insertInto('projects')
+            .values({ id: newId('prj'), name })
+            .returningAll()
+            .executeTakeFirstOrThrow();
           await recordAudit(trx, { projectId: row.id, actorKeyId, action: AUDIT_ACTIONS.projectCreate, target: `project:${name}` });
           const keyInfo = await insertKey(trx, { projectId: row.id, name: 'admin', role: 'admin', key, actorKeyId });
           return { project: toProject(row), key, keyInfo };

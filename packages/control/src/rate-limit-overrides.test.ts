@@ -14,7 +14,10 @@ describe.each(backends())('rate-limit overrides on $name', (backend) => {
     expect(await cp.rateLimits.get(project.id)).toEqual({});
     expect(await cp.rateLimits.forIndex(project.id, index.id)).toEqual({});
 
-    expect(await cp.rateLimits.set(project.id, undefined, { queryPerNamespace: 50, fetchPerIndex: 10 }, null)).toEqual({ queryPerNamespace: 50, fetchPerIndex: 10 });
+    expect(await cp.rateLimits.set(project.id, undefined, { queryPerNamespace: 50, fetchPerIndex: 10 }, null)).toEqual({
+      queryPerNamespace: 50,
+      fetchPerIndex: 10,
+    });
     expect(await cp.rateLimits.set(project.id, 'products', { queryPerNamespace: 5, listPerIndex: 0 }, null)).toEqual({ queryPerNamespace: 5, listPerIndex: 0 });
     expect(await cp.rateLimits.get(project.id)).toEqual({ queryPerNamespace: 50, fetchPerIndex: 10 });
     expect(await cp.rateLimits.get(project.id, 'products')).toEqual({ queryPerNamespace: 5, listPerIndex: 0 });

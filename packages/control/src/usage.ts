@@ -164,14 +164,7 @@ export function createUsageMeter(
       if (!closed) await flush();
       let q = db
         .selectFrom('usage_daily')
-        .select([
-          sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day_text'),
-          'index_id',
-          'index_name',
-          'read_units',
-          'write_units',
-          'requests',
-        ])
+        .select([sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day_text'), 'index_id', 'index_name', 'read_units', 'write_units', 'requests'])
         .where('project_id', '=', projectId)
         .where('day', '>=', sql<Date>`${utcDay(fromMs)}::date`)
         .where('day', '<=', sql<Date>`${utcDay(toMs)}::date`);

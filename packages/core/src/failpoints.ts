@@ -9,7 +9,14 @@
  * manifests deleted, orphan slabs not yet).
  */
 /** Every failpoint of the product, in protocol order. */
-export const FAILPOINTS = ['log:after-append', 'flush:after-slab', 'flush:after-manifest', 'compaction:after-slab', 'compaction:after-manifest', 'gc:mid'] as const;
+export const FAILPOINTS = [
+  'log:after-append',
+  'flush:after-slab',
+  'flush:after-manifest',
+  'compaction:after-slab',
+  'compaction:after-manifest',
+  'gc:mid',
+] as const;
 
 const armed = parse(process.env['CONIFER_FAILPOINTS'] ?? '');
 const hits = new Map<string, number>();
@@ -25,7 +32,10 @@ export function setFailpointHandler(onFailpoint: ((name: string) => void) | unde
 
 function parse(spec: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, count] = part.split('@');
     out.set(name!, count ? Number(count) : 1);
   }

@@ -138,11 +138,7 @@ describe('compileFilter', () => {
   describe('laws, over random metadata', () => {
     const value = fc.oneof(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 3 }), fc.boolean());
     const field = fc.constantFrom('x', 'y');
-    const metadata: fc.Arbitrary<Metadata> = fc.dictionary(
-      field,
-      fc.oneof(value, fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 3 })),
-      { maxKeys: 2 },
-    );
+    const metadata: fc.Arbitrary<Metadata> = fc.dictionary(field, fc.oneof(value, fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 3 })), { maxKeys: 2 });
     const values = fc.array(value, { maxLength: 3 });
 
     it('$nin is "exists and not $in"; $ne is "exists and not $eq"', () => {
@@ -177,7 +173,10 @@ describe('compileFilter', () => {
 
 describe('validateFilter', () => {
   const paths = (input: unknown) => validateFilter(input).map((issue) => issue.path);
-  const messages = (input: unknown) => validateFilter(input).map((issue) => issue.message).join('; ');
+  const messages = (input: unknown) =>
+    validateFilter(input)
+      .map((issue) => issue.message)
+      .join('; ');
 
   it('accepts every operator with a well-typed operand', () => {
     const filter = {

@@ -31,8 +31,7 @@ const float32 = fc
 
 describe('float32ToShortest', () => {
   it('gives back what the client sent for common decimals', () => {
-    for (const sent of [0.1, 0.2, 0.3, -0.7, 1.5, 3.14159, 1e-7, 123.456, 0.001, 42])
-      expect(float32ToShortest(Math.fround(sent))).toBe(sent);
+    for (const sent of [0.1, 0.2, 0.3, -0.7, 1.5, 3.14159, 1e-7, 123.456, 0.001, 42]) expect(float32ToShortest(Math.fround(sent))).toBe(sent);
     expect(Math.fround(0.1)).not.toBe(0.1); // the problem being solved
   });
 
@@ -73,9 +72,12 @@ describe('float32ToShortest', () => {
 
   it('finds the fewest digits that round-trip', () => {
     fc.assert(
-      fc.property(float32.filter((x) => x !== 0), (x) => {
-        expect(significantDigits(float32ToShortest(x))).toBe(fewestDigits(x));
-      }),
+      fc.property(
+        float32.filter((x) => x !== 0),
+        (x) => {
+          expect(significantDigits(float32ToShortest(x))).toBe(fewestDigits(x));
+        },
+      ),
       { numRuns: 20_000 },
     );
     for (let e = -149; e <= 127; e++) {

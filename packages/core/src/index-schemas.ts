@@ -13,19 +13,18 @@ export const dimensionSchema = z
   .min(LIMITS.minDimension, { error: `must be ${LIMITS.minDimension}–${LIMITS.maxDimension}` })
   .max(LIMITS.maxDimension, { error: `must be at most ${LIMITS.maxDimension}` });
 
-export const tagsSchema = z
-  .record(
-    z
-      .string()
-      .max(LIMITS.maxTagKeyLength, { error: `tag keys must be at most ${LIMITS.maxTagKeyLength} characters` })
-      .regex(/^[A-Za-z0-9_-]+$/, { error: "tag keys may contain only alphanumerics, '_' and '-'" }),
-    z
-      .string({ error: 'tag values must be strings' })
-      .max(LIMITS.maxTagValueLength, { error: `tag values must be at most ${LIMITS.maxTagValueLength} characters` })
-      .refine(isStorableText, { error: `tag values ${STORABLE_TEXT_MESSAGE}` }),
-    // zod reports a rejected key only as "Invalid key in record": surface the key schema's message.
-    { error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) },
-  );
+export const tagsSchema = z.record(
+  z
+    .string()
+    .max(LIMITS.maxTagKeyLength, { error: `tag keys must be at most ${LIMITS.maxTagKeyLength} characters` })
+    .regex(/^[A-Za-z0-9_-]+$/, { error: "tag keys may contain only alphanumerics, '_' and '-'" }),
+  z
+    .string({ error: 'tag values must be strings' })
+    .max(LIMITS.maxTagValueLength, { error: `tag values must be at most ${LIMITS.maxTagValueLength} characters` })
+    .refine(isStorableText, { error: `tag values ${STORABLE_TEXT_MESSAGE}` }),
+  // zod reports a rejected key only as "Invalid key in record": surface the key schema's message.
+  { error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) },
+);
 
 export const deletionProtectionSchema = z.enum(['enabled', 'disabled'], { error: "must be 'enabled' or 'disabled'" });
 

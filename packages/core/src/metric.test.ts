@@ -41,7 +41,10 @@ describe('makeScorer', () => {
         const dot = q.reduce((s, x, i) => s + x * v[i]!, 0);
         const norm = (a: number[]) => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
         expect(score('dotproduct', q, v)).toBeCloseTo(dot, 3);
-        expect(score('euclidean', q, v)).toBeCloseTo(q.reduce((s, x, i) => s + (x - v[i]!) ** 2, 0), 3);
+        expect(score('euclidean', q, v)).toBeCloseTo(
+          q.reduce((s, x, i) => s + (x - v[i]!) ** 2, 0),
+          3,
+        );
         const denominator = norm(q) * norm(v);
         expect(score('cosine', q, v)).toBeCloseTo(denominator === 0 ? 0 : dot / denominator, 5);
       }),

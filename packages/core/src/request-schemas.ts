@@ -115,7 +115,10 @@ export const deleteSchema = z
 
 export const listSchema = z.object({
   ...dataRequest,
-  prefix: z.string().max(LIMITS.maxIdLength, { error: `must be at most ${LIMITS.maxIdLength} characters` }).optional(),
+  prefix: z
+    .string()
+    .max(LIMITS.maxIdLength, { error: `must be at most ${LIMITS.maxIdLength} characters` })
+    .optional(),
   limit: listLimitSchema,
   paginationToken: paginationTokenSchema.optional(),
 });
@@ -123,7 +126,10 @@ export const listSchema = z.object({
 /** Namespaces of an index, one page at a time, in bitwise ("C") order of their names. */
 export const listNamespacesSchema = z.object({
   index: indexNameSchema,
-  prefix: z.string().max(LIMITS.maxNamespaceLength, { error: `must be at most ${LIMITS.maxNamespaceLength} characters` }).optional(),
+  prefix: z
+    .string()
+    .max(LIMITS.maxNamespaceLength, { error: `must be at most ${LIMITS.maxNamespaceLength} characters` })
+    .optional(),
   limit: listLimitSchema,
   paginationToken: paginationTokenSchema.optional(),
 });

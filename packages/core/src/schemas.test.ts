@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { LIMITS, type Limits } from './limits.ts';
 import { configureIndexSchema, createIndexSchema } from './index-schemas.ts';
-import { createNamespaceSchema, deleteSchema, fetchByMetadataSchema, fetchSchema, listSchema, querySchema, updateSchema, upsertSchema } from './request-schemas.ts';
+import {
+  createNamespaceSchema,
+  deleteSchema,
+  fetchByMetadataSchema,
+  fetchSchema,
+  listSchema,
+  querySchema,
+  updateSchema,
+  upsertSchema,
+} from './request-schemas.ts';
 import { FLOAT32_OVERFLOW, formatIssues, formatPath, namespaceSchema } from './schemas.ts';
 
 /** The issues of a failed parse, as the API renders them ("records[3].values: must have ..."). */
@@ -69,7 +78,9 @@ const BOUNDARIES: Record<keyof Limits, Boundary | { enforcedBy: string }> = {
   maxSparseValues: {
     schema: upsertSchema,
     at: upsert([record({ sparseValues: { indices: ids(LIMITS.maxSparseValues).map((_, i) => i), values: new Array(LIMITS.maxSparseValues).fill(0.5) } })]),
-    past: upsert([record({ sparseValues: { indices: ids(LIMITS.maxSparseValues + 1).map((_, i) => i), values: new Array(LIMITS.maxSparseValues + 1).fill(0.5) } })]),
+    past: upsert([
+      record({ sparseValues: { indices: ids(LIMITS.maxSparseValues + 1).map((_, i) => i), values: new Array(LIMITS.maxSparseValues + 1).fill(0.5) } }),
+    ]),
     path: 'records[0].sparseValues',
   },
   maxSparseIndex: {
@@ -353,19 +364,23 @@ describe('names', () => {
     expect(failure(createIndexSchema, { name: 'movies', dimension: 0 })).toBe('dimension: must be 1–20000');
     expect(failure(createIndexSchema, { name: 'movies', dimension: 20_001 })).toBe('dimension: must be at most 20000');
     expect(failure(createIndexSchema, { name: 'movies', dimension: 1.5 })).toBe('dimension: must be an integer');
-    expect(failure(createIndexSchema, { name: 'movies', dimension: 8, metric: 'manhattan' })).toBe(
-      'metric: must be one of cosine, euclidean, dotproduct',
-    );
+    expect(failure(createIndexSchema, { name: 'movies', dimension: 8, metric: 'manhattan' })).toBe('metric: must be one of cosine, euclidean, dotproduct');
   });
 
   it('tag values are text the control database can store: no NUL, no unpaired surrogate', () => {
-    expect(failure(configureIndexSchema, { name: 'movies', tags: { team: 'a\u0000b' } })).toBe('tags.team: tag values must be valid Unicode without NUL characters');
-    expect(failure(configureIndexSchema, { name: 'movies', tags: { team: 'a\ud800' } })).toBe('tags.team: tag values must be valid Unicode without NUL characters');
+    expect(failure(configureIndexSchema, { name: 'movies', tags: { team: 'a\u0000b' } })).toBe(
+      'tags.team: tag values must be valid Unicode without NUL characters',
+    );
+    expect(failure(configureIndexSchema, { name: 'movies', tags: { team: 'a\ud800' } })).toBe(
+      'tags.team: tag values must be valid Unicode without NUL characters',
+    );
     expect(parsed(configureIndexSchema, { name: 'movies', tags: { team: 'ünï 😀' } }).tags).toEqual({ team: 'ünï 😀' });
   });
 
   it('tag keys allow only alphanumerics, _ and -', () => {
-    expect(failure(configureIndexSchema, { name: 'movies', tags: { 'bad key': 'v' } })).toBe("tags.bad key: tag keys may contain only alphanumerics, '_' and '-'");
+    expect(failure(configureIndexSchema, { name: 'movies', tags: { 'bad key': 'v' } })).toBe(
+      "tags.bad key: tag keys may contain only alphanumerics, '_' and '-'",
+    );
     expect(parsed(configureIndexSchema, { name: 'movies', tags: { 'team_a-1': '' } }).tags).toEqual({ 'team_a-1': '' });
   });
 
@@ -408,7 +423,9 @@ describe('names', () => {
     expect(failure(createNamespaceSchema, create({ schema: 'x' }))).toBe('schema: must be an object');
     expect(failure(createNamespaceSchema, create({ schema: { fields: [] } }))).toBe('schema.fields: must be an object of fields');
     expect(failure(createNamespaceSchema, create({ schema: { fields: { genre: true } } }))).toBe('schema.fields.genre: must be an object');
-    expect(failure(createNamespaceSchema, create({ schema: { fields: { genre: { filterable: 'yes' } } } }))).toBe('schema.fields.genre.filterable: must be a boolean');
+    expect(failure(createNamespaceSchema, create({ schema: { fields: { genre: { filterable: 'yes' } } } }))).toBe(
+      'schema.fields.genre.filterable: must be a boolean',
+    );
   });
 });
 

@@ -37,26 +37,28 @@ export const recordIdSchema = z
  * Dense vector values. A hand-written loop rather than `z.array(z.number())`: an upsert of 1000
  * records × 1536 dimensions is 1.5M numbers and this check sits on the ingest path.
  */
-export const vectorValuesSchema = z.custom<number[]>(() => true).superRefine((value, ctx) => {
-  if (!Array.isArray(value)) {
-    ctx.addIssue({ code: 'custom', message: 'must be an array of numbers' });
-    return;
-  }
-  if (value.length < LIMITS.minDimension || value.length > LIMITS.maxDimension) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must have ${LIMITS.minDimension}–${LIMITS.maxDimension} dimensions (got ${value.length})`,
-    });
-    return;
-  }
-  for (let i = 0; i < value.length; i++) {
-    const v: unknown = value[i];
-    if (!isFloat32(v)) {
-      ctx.addIssue({ code: 'custom', path: [i], message: 'must be a finite number within float32 range' });
+export const vectorValuesSchema = z
+  .custom<number[]>(() => true)
+  .superRefine((value, ctx) => {
+    if (!Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an array of numbers' });
       return;
     }
-  }
-});
+    if (value.length < LIMITS.minDimension || value.length > LIMITS.maxDimension) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must have ${LIMITS.minDimension}–${LIMITS.maxDimension} dimensions (got ${value.length})`,
+      });
+      return;
+    }
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (!isFloat32(v)) {
+        ctx.addIssue({ code: 'custom', path: [i], message: 'must be a finite number within float32 range' });
+        return;
+      }
+    }
+  });
 
 /**
  * A sparse vector: parallel arrays of unsigned 32-bit indices (unique) and finite values. Used in
@@ -101,20 +103,18 @@ const metadataValueSchema = z.union(
   { error: 'must be a string, number, boolean or list of strings (null and nested objects are not supported)' },
 );
 
-export const metadataSchema = z
-  .record(z.string(), metadataValueSchema, { error: 'must be a flat object' })
-  .superRefine((metadata, ctx) => {
-    for (const key of Object.keys(metadata)) {
-      if (key.length === 0) ctx.addIssue({ code: 'custom', path: [key], message: 'metadata keys must not be empty' });
-      else if (key.startsWith('$')) ctx.addIssue({ code: 'custom', path: [key], message: "metadata keys must not start with '$'" });
-    }
-    const json = JSON.stringify(metadata);
-    // At most 3 bytes per UTF-16 unit: short metadata needs no count.
-    const bytes = json.length * 3 <= LIMITS.maxMetadataBytes ? json.length : utf8Length(json);
-    if (bytes > LIMITS.maxMetadataBytes) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${LIMITS.maxMetadataBytes} bytes as JSON (got ${bytes})` });
-    }
-  }) as unknown as z.ZodType<Metadata, Metadata>;
+export const metadataSchema = z.record(z.string(), metadataValueSchema, { error: 'must be a flat object' }).superRefine((metadata, ctx) => {
+  for (const key of Object.keys(metadata)) {
+    if (key.length === 0) ctx.addIssue({ code: 'custom', path: [key], message: 'metadata keys must not be empty' });
+    else if (key.startsWith('$')) ctx.addIssue({ code: 'custom', path: [key], message: "metadata keys must not start with '$'" });
+  }
+  const json = JSON.stringify(metadata);
+  // At most 3 bytes per UTF-16 unit: short metadata needs no count.
+  const bytes = json.length * 3 <= LIMITS.maxMetadataBytes ? json.length : utf8Length(json);
+  if (bytes > LIMITS.maxMetadataBytes) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${LIMITS.maxMetadataBytes} bytes as JSON (got ${bytes})` });
+  }
+}) as unknown as z.ZodType<Metadata, Metadata>;
 
 export const filterSchema = z
   .custom<Filter>(() => true)

@@ -31,11 +31,21 @@ for (const metric of ['euclidean', 'cosine'] as const) {
       const queries = all.slice(N);
       const engine = new Engine({
         store: new MemoryObjectStore(),
-        config: { memtableMaxRecords: 8_000, compaction: { trigger: 2, maxMerge: 4 }, ann: { minRows: 10_000, recallTarget: 0.95, calibrationQueries: 100 }, exactBudget: 0, tickMs: 60_000 },
+        config: {
+          memtableMaxRecords: 8_000,
+          compaction: { trigger: 2, maxMerge: 4 },
+          ann: { minRows: 10_000, recallTarget: 0.95, calibrationQueries: 100 },
+          exactBudget: 0,
+          tickMs: 60_000,
+        },
       });
       const index = { id: 'idx_ann', dimension: DIM, metric: metric as Metric };
       for (let i = 0; i < N; i += 1000) {
-        await engine.upsert(index, '', vectors.slice(i, i + 1000).map((values, j) => ({ id: `r${i + j}`, values, metadata: { bucket: (i + j) % 100 } })));
+        await engine.upsert(
+          index,
+          '',
+          vectors.slice(i, i + 1000).map((values, j) => ({ id: `r${i + j}`, values, metadata: { bucket: (i + j) % 100 } })),
+        );
       }
       await engine.flush(index, '');
       const internals = await engine.describeNamespace(index, '');
@@ -85,7 +95,11 @@ describe('indexing flat slabs', () => {
       config: { memtableMaxRecords: 100_000, exactBudget: 4096, tickMs: 60_000 },
     });
     const index = { id: 'idx_flat', dimension: DIM, metric: 'euclidean' as const };
-    await engine.upsert(index, '', vectors.map((values, i) => ({ id: `r${i}`, values })));
+    await engine.upsert(
+      index,
+      '',
+      vectors.map((values, i) => ({ id: `r${i}`, values })),
+    );
     await engine.flush(index, '');
     const slabs = (await engine.describeNamespace(index, '')).slabs;
     expect(slabs.map((s) => [s.level, s.records, s.index.startsWith('IVF')])).toEqual([[1, 6_000, true]]);
@@ -97,7 +111,11 @@ describe('indexing flat slabs', () => {
   it('leaves a flat slab that is cheap to scan as it is', async () => {
     const engine = new Engine({ store: new MemoryObjectStore(), config: { memtableMaxRecords: 100_000, tickMs: 60_000 } });
     const index = { id: 'idx_small', dimension: DIM, metric: 'euclidean' as const };
-    await engine.upsert(index, '', dataset(12, 2_000).map((values, i) => ({ id: `r${i}`, values })));
+    await engine.upsert(
+      index,
+      '',
+      dataset(12, 2_000).map((values, i) => ({ id: `r${i}`, values })),
+    );
     await engine.flush(index, '');
     expect((await engine.describeNamespace(index, '')).slabs.map((s) => [s.level, s.index])).toEqual([[0, 'flat']]);
     await engine.close();

@@ -55,7 +55,12 @@ export class CompactionScheduler {
 
   #next(indexFlat: boolean): ScheduledCompaction | null {
     const { manifest, config, dimension } = this.#options;
-    return nextCompaction(manifest.current, (id) => manifest.reader(id), { compaction: config.compaction, exactBudget: config.exactBudget, dimension }, indexFlat);
+    return nextCompaction(
+      manifest.current,
+      (id) => manifest.reader(id),
+      { compaction: config.compaction, exactBudget: config.exactBudget, dimension },
+      indexFlat,
+    );
   }
 
   async #run(indexFlat: boolean): Promise<void> {

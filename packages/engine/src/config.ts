@@ -1,5 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { DEFAULT_ANN_POLICY, DEFAULT_COMPACTION_POLICY, DEFAULT_COMPACTOR_OPTIONS, type AnnPolicy, type CompactionPolicy, type CompactorOptions } from '@conifer/index-builder';
+import {
+  DEFAULT_ANN_POLICY,
+  DEFAULT_COMPACTION_POLICY,
+  DEFAULT_COMPACTOR_OPTIONS,
+  type AnnPolicy,
+  type CompactionPolicy,
+  type CompactorOptions,
+} from '@conifer/index-builder';
 import { DEFAULT_MAX_BATCH_ENTRIES } from '@conifer/log';
 import { DEFAULT_EXACT_BUDGET } from '@conifer/router';
 

@@ -1,4 +1,16 @@
-import { compareHits, compileFilter, float32ArrayToNumbers, makeScorer, sparseDot, sparseToWire, toSparseF32, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
+import {
+  compareHits,
+  compileFilter,
+  float32ArrayToNumbers,
+  makeScorer,
+  sparseDot,
+  sparseToWire,
+  toSparseF32,
+  type Filter,
+  type Metadata,
+  type Metric,
+  type SparseF32,
+} from '@conifer/core';
 import { MemoryObjectStore } from '@conifer/storage';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -27,23 +39,22 @@ type Sparse = { indices: number[]; values: number[] };
 const valueArb = fc.integer({ min: -4, max: 4 }).map((n) => n / 2);
 const vectorArb = fc.array(valueArb, { minLength: DIM, maxLength: DIM }).filter((v) => v.some((x) => x !== 0));
 const metadataArb: fc.Arbitrary<Metadata | undefined> = fc.option(
-  fc.record(
-    { genre: fc.constantFrom(...GENRES), year: fc.integer({ min: 2000, max: 2005 }), tags: fc.subarray(['x', 'y', 'z']) },
-    { requiredKeys: [] },
-  ),
+  fc.record({ genre: fc.constantFrom(...GENRES), year: fc.integer({ min: 2000, max: 2005 }), tags: fc.subarray(['x', 'y', 'z']) }, { requiredKeys: [] }),
   { nil: undefined },
 );
 const filterArb: fc.Arbitrary<Filter> = fc.oneof(
   fc.constantFrom(...GENRES).map((g) => ({ genre: g })),
   fc.integer({ min: 2000, max: 2005 }).map((y) => ({ year: { $gte: y } })),
   fc.constantFrom('x', 'y', 'z').map((t) => ({ tags: { $in: [t] } })),
-  fc.record({ a: fc.constantFrom(...GENRES), b: fc.integer({ min: 2000, max: 2005 }) }).map(({ a, b }) => ({ $or: [{ genre: { $ne: a } }, { year: { $lt: b } }] })),
+  fc
+    .record({ a: fc.constantFrom(...GENRES), b: fc.integer({ min: 2000, max: 2005 }) })
+    .map(({ a, b }) => ({ $or: [{ genre: { $ne: a } }, { year: { $lt: b } }] })),
   fc.boolean().map((e) => ({ genre: { $exists: e } })),
 );
 const sparseArb: fc.Arbitrary<Sparse | undefined> = fc.option(
-  fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 3 }).chain((indices) =>
-    fc.array(valueArb, { minLength: indices.length, maxLength: indices.length }).map((values) => ({ indices, values })),
-  ),
+  fc
+    .uniqueArray(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 3 })
+    .chain((indices) => fc.array(valueArb, { minLength: indices.length, maxLength: indices.length }).map((values) => ({ indices, values }))),
   { nil: undefined },
 );
 const nsArb = fc.constantFrom(...NAMESPACES);
@@ -57,7 +68,15 @@ type Command =
   | { kind: 'delete'; ns: string; ids: string[] }
   | { kind: 'deleteByFilter'; ns: string; filter: Filter }
   | { kind: 'deleteAll'; ns: string }
-  | { kind: 'query'; ns: string; vector?: number[] | undefined; sparseVector?: Sparse | undefined; id?: string | undefined; topK: number; filter?: Filter | undefined }
+  | {
+      kind: 'query';
+      ns: string;
+      vector?: number[] | undefined;
+      sparseVector?: Sparse | undefined;
+      id?: string | undefined;
+      topK: number;
+      filter?: Filter | undefined;
+    }
   | { kind: 'fetch'; ns: string; ids: string[] }
   | { kind: 'list'; ns: string; prefix: string; limit: number }
   | { kind: 'stats' }
@@ -66,17 +85,60 @@ type Command =
   | { kind: 'crash' };
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('upsert' as const), ns: nsArb, records: fc.array(fc.record({ id: idArb, values: vectorArb, sparseValues: sparseArb, metadata: metadataArb }), { minLength: 1, maxLength: 4 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('update' as const), ns: nsArb, id: idArb, values: fc.option(vectorArb, { nil: undefined }), sparseValues: sparseArb, setMetadata: fc.option(fc.record({ genre: fc.constantFrom(...GENRES) }), { nil: undefined }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('updateByFilter' as const), ns: nsArb, filter: filterArb, setMetadata: fc.record({ year: fc.integer({ min: 2000, max: 2005 }) }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('upsert' as const),
+      ns: nsArb,
+      records: fc.array(fc.record({ id: idArb, values: vectorArb, sparseValues: sparseArb, metadata: metadataArb }), { minLength: 1, maxLength: 4 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('update' as const),
+      ns: nsArb,
+      id: idArb,
+      values: fc.option(vectorArb, { nil: undefined }),
+      sparseValues: sparseArb,
+      setMetadata: fc.option(fc.record({ genre: fc.constantFrom(...GENRES) }), { nil: undefined }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('updateByFilter' as const),
+      ns: nsArb,
+      filter: filterArb,
+      setMetadata: fc.record({ year: fc.integer({ min: 2000, max: 2005 }) }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('fetchByMetadata' as const), ns: nsArb, filter: filterArb, limit: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), ns: nsArb, ids: fc.uniqueArray(idArb, { minLength: 1, maxLength: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteByFilter' as const), ns: nsArb, filter: filterArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteAll' as const), ns: nsArb }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('query' as const), ns: nsArb, vector: vectorArb, sparseVector: sparseArb, topK: fc.integer({ min: 1, max: 12 }), filter: fc.option(filterArb, { nil: undefined }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('query' as const),
+      ns: nsArb,
+      vector: vectorArb,
+      sparseVector: sparseArb,
+      topK: fc.integer({ min: 1, max: 12 }),
+      filter: fc.option(filterArb, { nil: undefined }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('query' as const), ns: nsArb, id: idArb, topK: fc.integer({ min: 1, max: 12 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('fetch' as const), ns: nsArb, ids: fc.uniqueArray(idArb, { minLength: 1, maxLength: 4 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('list' as const), ns: nsArb, prefix: fc.constantFrom('', 'a', 'ab', 'b', 'z'), limit: fc.integer({ min: 1, max: 4 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('list' as const),
+      ns: nsArb,
+      prefix: fc.constantFrom('', 'a', 'ab', 'b', 'z'),
+      limit: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'stats' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('flush' as const), ns: nsArb }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
@@ -89,7 +151,14 @@ function nsModel(model: Model, ns: string): Map<string, ModelRecord> {
   return m;
 }
 
-function bruteForce(records: Map<string, ModelRecord>, metric: Metric, vector: Float32Array, sparse: SparseF32 | undefined, topK: number, filter: Filter | undefined) {
+function bruteForce(
+  records: Map<string, ModelRecord>,
+  metric: Metric,
+  vector: Float32Array,
+  sparse: SparseF32 | undefined,
+  topK: number,
+  filter: Filter | undefined,
+) {
   const score = makeScorer(metric, vector);
   const predicate = compileFilter(filter);
   const hits = [...records]
@@ -139,7 +208,11 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
         existing.add(cmd.ns);
         const m = nsModel(model, cmd.ns);
         for (const r of cmd.records) {
-          m.set(r.id, { values: Float32Array.from(r.values), sparse: toModelSparse(r.sparseValues), metadata: r.metadata && Object.keys(r.metadata).length > 0 ? r.metadata : undefined });
+          m.set(r.id, {
+            values: Float32Array.from(r.values),
+            sparse: toModelSparse(r.sparseValues),
+            metadata: r.metadata && Object.keys(r.metadata).length > 0 ? r.metadata : undefined,
+          });
         }
         break;
       }
@@ -183,7 +256,10 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
         }
         const m = nsModel(model, cmd.ns);
         const predicate = compileFilter(cmd.filter);
-        const want = [...m].filter(([, r]) => predicate(r.metadata)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, r]) => ({ id, ...wire(r) }));
+        const want = [...m]
+          .filter(([, r]) => predicate(r.metadata))
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([id, r]) => ({ id, ...wire(r) }));
         expect(got).toEqual(want);
         break;
       }
@@ -206,9 +282,19 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
         const m = nsModel(model, cmd.ns);
         const sparseVector = metric === 'dotproduct' ? cmd.sparseVector : undefined;
         if (cmd.sparseVector && metric !== 'dotproduct' && cmd.vector) {
-          await expect(engine.query(index, cmd.ns, { vector: cmd.vector, sparseVector: cmd.sparseVector, topK: cmd.topK })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+          await expect(engine.query(index, cmd.ns, { vector: cmd.vector, sparseVector: cmd.sparseVector, topK: cmd.topK })).rejects.toMatchObject({
+            code: 'INVALID_ARGUMENT',
+          });
         }
-        const got = await engine.query(index, cmd.ns, { vector: cmd.vector, sparseVector, id: cmd.id, topK: cmd.topK, filter: cmd.filter, includeValues: true, includeMetadata: true });
+        const got = await engine.query(index, cmd.ns, {
+          vector: cmd.vector,
+          sparseVector,
+          id: cmd.id,
+          topK: cmd.topK,
+          filter: cmd.filter,
+          includeValues: true,
+          includeMetadata: true,
+        });
         const vector = cmd.id !== undefined ? m.get(cmd.id)?.values : Float32Array.from(cmd.vector!);
         const want = vector ? bruteForce(m, metric, vector, toModelSparse(sparseVector), cmd.topK, cmd.filter) : [];
         expect(got.matches.map((h) => [h.id, h.score])).toEqual(want.map((h) => [h.id, h.score]));

@@ -14,10 +14,13 @@ const at = (ms: number) => new Date(ms).toISOString();
  */
 const histories = fc
   .record({
-    versions: fc.array(fc.record({ gap: fc.integer({ min: 0, max: 50 }), lsnStep: fc.integer({ min: 0, max: 5 }), slabs: fc.subarray(['a', 'b', 'c', 'd', 'e', 'f']) }), {
-      minLength: 1,
-      maxLength: 8,
-    }),
+    versions: fc.array(
+      fc.record({ gap: fc.integer({ min: 0, max: 50 }), lsnStep: fc.integer({ min: 0, max: 5 }), slabs: fc.subarray(['a', 'b', 'c', 'd', 'e', 'f']) }),
+      {
+        minLength: 1,
+        maxLength: 8,
+      },
+    ),
     slabAges: fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 8, maxLength: 8 }),
     extraSlabs: fc.subarray(['g', 'h']),
     inflight: fc.subarray(['a', 'c', 'g']),
@@ -49,7 +52,9 @@ const histories = fc
 
 /** The manifests someone may still be reading: this writer's, newer ones, and any written within grace. */
 const inUse = (input: GcInput) =>
-  [input.current, ...input.manifests].filter((m) => m === input.current || m.version >= input.current.version || input.now - Date.parse(m.writtenAt) < input.graceMs);
+  [input.current, ...input.manifests].filter(
+    (m) => m === input.current || m.version >= input.current.version || input.now - Date.parse(m.writtenAt) < input.graceMs,
+  );
 
 describe('planGarbageCollection', () => {
   it('never deletes what a reader or a writer may still need', () => {

@@ -53,7 +53,9 @@ export function slabKey(nsPrefix: string, slabId: string): string {
 
 /** Slab ids start with their creation time so GC can tell an in-flight slab from an orphan. */
 export function newSlabId(now: number, random: RandomSource): string {
-  const suffix = Math.floor(random() * 36 ** 8).toString(36).padStart(8, '0');
+  const suffix = Math.floor(random() * 36 ** 8)
+    .toString(36)
+    .padStart(8, '0');
   return `${now.toString(36).padStart(9, '0')}-${suffix}`;
 }
 export function slabIdTime(slabId: string): number {

@@ -43,7 +43,10 @@ export class NamespaceRegistry {
     if (this.#registered.has(key)) return false;
     let created = true;
     try {
-      await this.#store.putIfAbsent(registryKey(index.id, namespace), encoder.encode(JSON.stringify({ state: 'active', name: namespace } satisfies RegistryMarker)));
+      await this.#store.putIfAbsent(
+        registryKey(index.id, namespace),
+        encoder.encode(JSON.stringify({ state: 'active', name: namespace } satisfies RegistryMarker)),
+      );
     } catch (err) {
       if (!isPreconditionFailed(err)) throw toClientError(err);
       created = false;

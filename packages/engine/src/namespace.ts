@@ -139,7 +139,8 @@ export class Namespace {
    */
   tick(now: number): void {
     if (this.#closing) return;
-    if (this.#flusher.tooOld(now)) this.requestFlush().catch(() => undefined); // logged by the flush loop
+    if (this.#flusher.tooOld(now))
+      this.requestFlush().catch(() => undefined); // logged by the flush loop
     else if (!this.#flusher.running && now - this.#flusher.lastFlushAt >= this.#config.indexIdleMs) this.#compactions.schedule(true);
   }
 

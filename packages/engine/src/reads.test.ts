@@ -4,7 +4,8 @@ import { Engine } from './engine.ts';
 
 describe('engine reads', () => {
   const index = { id: 'idx_reads', dimension: 3, metric: 'euclidean' as const };
-  const records = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${from + i}`, values: [from + i, 1, 2], metadata: { n: from + i } }));
+  const records = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `r${from + i}`, values: [from + i, 1, 2], metadata: { n: from + i } }));
 
   it('prices a query on the namespace size the console shows, from the snapshot alone', async () => {
     const engine = new Engine({ store: new MemoryObjectStore(), config: { tickMs: 60_000 } });
@@ -48,7 +49,12 @@ describe('engine reads', () => {
   it('names the field at fault in a structured path', async () => {
     const engine = new Engine({ store: new MemoryObjectStore(), config: { tickMs: 60_000 } });
     try {
-      const error = await engine.upsert(index, '', [{ id: 'a', values: [1, 2, 3] }, { id: 'b', values: [1, 2] }]).catch((e: unknown) => e);
+      const error = await engine
+        .upsert(index, '', [
+          { id: 'a', values: [1, 2, 3] },
+          { id: 'b', values: [1, 2] },
+        ])
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({
         code: 'INVALID_ARGUMENT',
         message: 'records[1].values: Vector dimension 2 does not match the dimension of the index 3',

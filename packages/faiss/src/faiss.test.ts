@@ -185,16 +185,12 @@ describe('approximate search: recall and per-call parameters', { timeout: 60_000
     const expected: SearchResult[] = [];
     for (let i = 0; i < 64; i++) {
       expected.push(
-        i % 2 === 0
-          ? await hnsw.search(one(i), K, { efSearch: efs[i % efs.length]! })
-          : await ivf.search(one(i), K, { nprobe: probes[i % probes.length]! }),
+        i % 2 === 0 ? await hnsw.search(one(i), K, { efSearch: efs[i % efs.length]! }) : await ivf.search(one(i), K, { nprobe: probes[i % probes.length]! }),
       );
     }
     const concurrent = await Promise.all(
       Array.from({ length: 64 }, (_, i) =>
-        i % 2 === 0
-          ? hnsw.search(one(i), K, { efSearch: efs[i % efs.length]! })
-          : ivf.search(one(i), K, { nprobe: probes[i % probes.length]! }),
+        i % 2 === 0 ? hnsw.search(one(i), K, { efSearch: efs[i % efs.length]! }) : ivf.search(one(i), K, { nprobe: probes[i % probes.length]! }),
       ),
     );
     concurrent.forEach((result, i) => {
@@ -266,13 +262,7 @@ describe('serialize / deserialize', { timeout: 60_000 }, () => {
       const params = factory.startsWith('IVF') ? { nprobe: 4 } : factory === 'HNSW32' ? { efSearch: 32 } : {};
       const bytes = index.serialize();
       const copy = FaissIndex.deserialize(bytes);
-      expect([copy.d, copy.ntotal, copy.isTrained, copy.metric, copy.kind]).toEqual([
-        index.d,
-        index.ntotal,
-        index.isTrained,
-        index.metric,
-        index.kind,
-      ]);
+      expect([copy.d, copy.ntotal, copy.isTrained, copy.metric, copy.kind]).toEqual([index.d, index.ntotal, index.isTrained, index.metric, index.kind]);
       const a = await index.search(queries, K, params);
       const b = await copy.search(queries, K, params);
       expect(b.labels).toEqual(a.labels);
@@ -320,13 +310,7 @@ describe('deserializeAsync', { timeout: 60_000 }, () => {
       const sync = FaissIndex.deserialize(bytes);
       const copy = await FaissIndex.deserializeAsync(bytes);
       expect(copy).toBeInstanceOf(FaissIndex);
-      expect([copy.d, copy.ntotal, copy.isTrained, copy.metric, copy.kind]).toEqual([
-        sync.d,
-        sync.ntotal,
-        sync.isTrained,
-        sync.metric,
-        sync.kind,
-      ]);
+      expect([copy.d, copy.ntotal, copy.isTrained, copy.metric, copy.kind]).toEqual([sync.d, sync.ntotal, sync.isTrained, sync.metric, sync.kind]);
       const params = factory.startsWith('IVF') ? { nprobe: 4 } : factory === 'HNSW32' ? { efSearch: 32 } : {};
       const a = await sync.search(queries, K, params);
       const b = await copy.search(queries, K, params);
@@ -552,7 +536,7 @@ describe('train options (IVF clustering parameters)', { timeout: 60_000 }, () =>
     expect(await trainedBytes(n, { minPointsPerCentroid: 16 })).toBe(byDefault); // only the warning
   });
 
-  it("minPointsPerCentroid below n / nlist: no faiss WARNING on stderr (checked in a child process)", () => {
+  it('minPointsPerCentroid below n / nlist: no faiss WARNING on stderr (checked in a child process)', () => {
     // faiss prints the warning with fprintf(stderr) from native code, so run both trainings in a
     // child and look at its stderr between markers (writes to a pipe are synchronous in Node).
     const script = `
@@ -589,20 +573,14 @@ describe('train options (IVF clustering parameters)', { timeout: 60_000 }, () =>
     const sample = base.subarray(0, 40 * nlist * D);
     const loose = (options: unknown): Promise<void> => ivf.train(sample, options as TrainOptions);
     await expectRejects(loose({ niter: '5' }), /^niter must be a number$/);
-    await expectRejects(
-      loose({ minPointsPerCentroid: null, maxPointsPerCentroid: true }),
-      /^maxPointsPerCentroid must be a number$/,
-    );
+    await expectRejects(loose({ minPointsPerCentroid: null, maxPointsPerCentroid: true }), /^maxPointsPerCentroid must be a number$/);
     for (const [options, message] of [
       [{ minPointsPerCentroid: 0 }, /^minPointsPerCentroid must be an integer in \[1, 1048576\], got 0$/],
       [{ minPointsPerCentroid: 2.5 }, /^minPointsPerCentroid must be an integer/],
       [{ maxPointsPerCentroid: 2 ** 20 + 1 }, /^maxPointsPerCentroid must be an integer in \[1, 1048576\]/],
       [{ niter: 0 }, /^niter must be an integer in \[1, 1000\], got 0$/],
       [{ niter: NaN }, /^niter must be an integer/],
-      [
-        { minPointsPerCentroid: 64, maxPointsPerCentroid: 32 },
-        /^minPointsPerCentroid \(64\) must not exceed maxPointsPerCentroid \(32\)$/,
-      ],
+      [{ minPointsPerCentroid: 64, maxPointsPerCentroid: 32 }, /^minPointsPerCentroid \(64\) must not exceed maxPointsPerCentroid \(32\)$/],
     ] as const) {
       const error = await expectRejects(loose(options), message);
       expect(error).toBeInstanceOf(RangeError);
@@ -638,9 +616,7 @@ describe('threads and the event loop', { timeout: 60_000 }, () => {
     expect(getThreads()).toBe(2);
     const { base, queries } = clusteredSet();
     const index = await built('IVF64,Flat', 'l2', base);
-    expect((await index.search(queries, K, { nprobe: 64 })).labels).toEqual(
-      (await (await built('Flat', 'l2', base)).search(queries, K)).labels,
-    );
+    expect((await index.search(queries, K, { nprobe: 64 })).labels).toEqual((await (await built('Flat', 'l2', base)).search(queries, K)).labels);
     setThreads(1);
     expect(() => setThreads(0)).toThrow(RangeError);
     expect(() => setThreads(1.5)).toThrow(RangeError);

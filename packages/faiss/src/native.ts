@@ -29,12 +29,7 @@ export interface NativeIndex {
   readonly metric: 'l2' | 'ip';
   readonly kind: 'flat' | 'ivf' | 'hnsw' | 'other';
   readonly disposed: boolean;
-  train(
-    vectors: Float32Array,
-    minPointsPerCentroid: number | undefined,
-    maxPointsPerCentroid: number | undefined,
-    niter: number | undefined,
-  ): Promise<void>;
+  train(vectors: Float32Array, minPointsPerCentroid: number | undefined, maxPointsPerCentroid: number | undefined, niter: number | undefined): Promise<void>;
   add(vectors: Float32Array): Promise<void>;
   search(
     queries: Float32Array,

@@ -176,16 +176,17 @@ describe.each(KERNELS)('%s kernels', (kernel) => {
         await index.add(vectors);
         for (let q = 0; q < 10; q++) {
           const query = queries.subarray(q * d, (q + 1) * d);
-          const allowed = bitmapOf(n, range(300).map(() => Math.floor(random() * n)));
+          const allowed = bitmapOf(
+            n,
+            range(300).map(() => Math.floor(random() * n)),
+          );
           for (const options of [undefined, { allowed }]) {
             const flat = await index.search(query, k + 1, options); // one more: ties at the cut
             const scan = scanRows(vectors, d, query, k, metric, options);
             for (let i = 0; i < k; i++) {
               const want = flat.distances[i]!;
               expect(Math.abs(scan.distances[i]! - want)).toBeLessThanOrEqual(tolerance(want));
-              const nearTie = [i - 1, i + 1].some(
-                (j) => j >= 0 && Math.abs(flat.distances[j]! - want) <= 2 * tolerance(want),
-              );
+              const nearTie = [i - 1, i + 1].some((j) => j >= 0 && Math.abs(flat.distances[j]! - want) <= 2 * tolerance(want));
               if (!nearTie) {
                 expect(scan.labels[i]).toBe(flat.labels[i]);
                 labelsCompared++;
@@ -203,38 +204,36 @@ describe.each(KERNELS)('%s kernels', (kernel) => {
     // Small integer components keep every score exact in float32, so labels and distances must be
     // identical to the model's, ties included.
     const component = fc.integer({ min: -3, max: 3 });
-    const input = fc
-      .record({ d: fc.integer({ min: 1, max: 8 }), n: fc.integer({ min: 0, max: 40 }) })
-      .chain(({ d, n }) =>
-        fc.record({
-          d: fc.constant(d),
-          n: fc.constant(n),
-          vectors: fc.array(component, { minLength: n * d, maxLength: n * d }),
-          query: fc.array(component, { minLength: d, maxLength: d }),
-          k: fc.integer({ min: 1, max: 50 }),
-          metric: fc.constantFrom(...METRICS),
-          selection: fc.oneof(
-            fc.constant({ kind: 'all' as const }),
-            // Any length: shorter than ceil(n / 8) (rows past the end excluded) or longer (ignored).
-            fc.record({
-              kind: fc.constant('bitmap' as const),
-              bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: Math.ceil(n / 8) + 2 }),
-            }),
-            fc.record({
-              kind: fc.constant('rows' as const),
-              rows:
-                n === 0
-                  ? fc.constant<number[]>([])
-                  : fc.array(fc.integer({ min: 0, max: n - 1 }), { maxLength: 2 * n }),
-            }),
-            // Strictly ascending (a filter's rows): the native scan skips its repeat check.
-            fc.record({
-              kind: fc.constant('rows' as const),
-              rows: n === 0 ? fc.constant<number[]>([]) : fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: n }).map((rows) => rows.sort((a, b) => a - b)),
-            }),
-          ),
-        }),
-      );
+    const input = fc.record({ d: fc.integer({ min: 1, max: 8 }), n: fc.integer({ min: 0, max: 40 }) }).chain(({ d, n }) =>
+      fc.record({
+        d: fc.constant(d),
+        n: fc.constant(n),
+        vectors: fc.array(component, { minLength: n * d, maxLength: n * d }),
+        query: fc.array(component, { minLength: d, maxLength: d }),
+        k: fc.integer({ min: 1, max: 50 }),
+        metric: fc.constantFrom(...METRICS),
+        selection: fc.oneof(
+          fc.constant({ kind: 'all' as const }),
+          // Any length: shorter than ceil(n / 8) (rows past the end excluded) or longer (ignored).
+          fc.record({
+            kind: fc.constant('bitmap' as const),
+            bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: Math.ceil(n / 8) + 2 }),
+          }),
+          fc.record({
+            kind: fc.constant('rows' as const),
+            rows: n === 0 ? fc.constant<number[]>([]) : fc.array(fc.integer({ min: 0, max: n - 1 }), { maxLength: 2 * n }),
+          }),
+          // Strictly ascending (a filter's rows): the native scan skips its repeat check.
+          fc.record({
+            kind: fc.constant('rows' as const),
+            rows:
+              n === 0
+                ? fc.constant<number[]>([])
+                : fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: n }).map((rows) => rows.sort((a, b) => a - b)),
+          }),
+        ),
+      }),
+    );
 
     it('for every metric, selection and k', () => {
       fc.assert(
@@ -275,11 +274,7 @@ describe.each(KERNELS)('%s kernels', (kernel) => {
     it('returns only padding when no row is eligible', () => {
       const vectors = small(10 * d, 1);
       const query = small(d, 2);
-      const none = [
-        { allowed: emptyBitmap(10) },
-        { allowed: new Uint8Array(0) },
-        { rows: new Int32Array(0) },
-      ];
+      const none = [{ allowed: emptyBitmap(10) }, { allowed: new Uint8Array(0) }, { rows: new Int32Array(0) }];
       for (const options of none) {
         expect(Array.from(scanRows(vectors, d, query, 3, 'l2', options).labels)).toEqual([-1, -1, -1]);
       }
@@ -338,9 +333,7 @@ describe.each(KERNELS)('%s kernels', (kernel) => {
       for (const metric of METRICS) {
         expect(Array.from(scanRows(vectors, d, query, 7, metric).labels)).toEqual(range(7));
         expect(Array.from(scanRows(vectors, d, query, 7, metric, { rows: shuffled }).labels)).toEqual(range(7));
-        expect(Array.from(scanRows(vectors, d, query, 7, metric, { rows: shuffled.slice().reverse() }).labels)).toEqual(
-          range(7),
-        );
+        expect(Array.from(scanRows(vectors, d, query, 7, metric, { rows: shuffled.slice().reverse() }).labels)).toEqual(range(7));
       }
     });
 
@@ -394,7 +387,14 @@ function cpuFlags(): Set<string> | undefined {
     const line = readFileSync('/proc/cpuinfo', 'utf8')
       .split('\n')
       .find((l) => l.startsWith('flags'));
-    return line === undefined ? undefined : new Set(line.slice(line.indexOf(':') + 1).trim().split(/\s+/));
+    return line === undefined
+      ? undefined
+      : new Set(
+          line
+            .slice(line.indexOf(':') + 1)
+            .trim()
+            .split(/\s+/),
+        );
   } catch {
     return undefined;
   }
@@ -415,13 +415,7 @@ interface Scored {
  * bound for float kernels: relative 1e-5 of the value for 'l2' (a sum of non-negative terms),
  * 1e-5 of Σ|q_j·x_j| for 'ip' (cancellation), the same over |q|·|x| (plus 1e-5) for 'cosine'.
  */
-function scoredRows(
-  vectors: Float32Array,
-  d: number,
-  query: Float32Array,
-  metric: ScanMetric,
-  eligible: Iterable<number>,
-): Scored[] {
+function scoredRows(vectors: Float32Array, d: number, query: Float32Array, metric: ScanMetric, eligible: Iterable<number>): Scored[] {
   let qq = 0;
   for (let j = 0; j < d; j++) qq += query[j]! * query[j]!;
   const scored: Scored[] = [];
@@ -478,9 +472,7 @@ function expectCloseTopK(got: ScanResult, scored: Scored[], k: number, context: 
     const own = byRow.get(got.labels[i]!);
     expect(own, at).toBeDefined();
     expect(Math.abs(distance - own!.value), at).toBeLessThanOrEqual(own!.tolerance);
-    const nearTie = [scored[i - 1], scored[i + 1]].some(
-      (other) => other !== undefined && Math.abs(other.key - want.key) <= other.tolerance + want.tolerance,
-    );
+    const nearTie = [scored[i - 1], scored[i + 1]].some((other) => other !== undefined && Math.abs(other.key - want.key) <= other.tolerance + want.tolerance);
     if (!nearTie) expect(got.labels[i], at).toBe(want.row);
   }
 }
@@ -499,11 +491,7 @@ describe('scan kernels: SIMD dispatch', () => {
       } else {
         expectThrows(() => setScanKernel('avx2'), RangeError, /need a CPU with AVX2 and FMA/);
       }
-      expectThrows(
-        () => setScanKernel('avx512' as ScanKernel),
-        RangeError,
-        /^kernel must be 'auto', 'sse' or 'avx2', got 'avx512'$/,
-      );
+      expectThrows(() => setScanKernel('avx512' as ScanKernel), RangeError, /^kernel must be 'auto', 'sse' or 'avx2', got 'avx512'$/);
       expectThrows(() => setScanKernel(undefined as unknown as ScanKernel), TypeError, /^kernel must be a string$/);
     } finally {
       expect(setScanKernel('auto')).toBe(DETECTED);
@@ -548,9 +536,7 @@ describe('scan kernels: SIMD dispatch', () => {
               const [sse, avx2] = results as [ScanResult, ScanResult];
               for (let i = 0; i < K; i++) {
                 const tolerance = 2 * Math.max(want[i]?.tolerance ?? 0, 1e-30);
-                expect(Math.abs(sse.distances[i]! - avx2.distances[i]!), `d=${d}, ${name}, #${i}`).toBeLessThanOrEqual(
-                  tolerance,
-                );
+                expect(Math.abs(sse.distances[i]! - avx2.distances[i]!), `d=${d}, ${name}, #${i}`).toBeLessThanOrEqual(tolerance);
               }
             }
           }

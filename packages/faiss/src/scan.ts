@@ -67,14 +67,7 @@ export interface ScanResult {
  * const allowed = bitmapOf(slab.rows, candidateRows);
  * const { labels, distances } = scanRows(slab.vectors, 128, query, 10, 'cosine', { allowed });
  */
-export function scanRows(
-  vectors: Float32Array,
-  dimension: number,
-  query: Float32Array,
-  k: number,
-  metric: ScanMetric,
-  options?: ScanOptions,
-): ScanResult {
+export function scanRows(vectors: Float32Array, dimension: number, query: Float32Array, k: number, metric: ScanMetric, options?: ScanOptions): ScanResult {
   return binding().scanRows(vectors, dimension, query, k, metric, options?.allowed, options?.rows);
 }
 

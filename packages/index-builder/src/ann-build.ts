@@ -188,4 +188,3 @@ function rescoreTop(labels: number[], data: Float32Array, dimension: number, que
   scored.sort((a, b) => (metric === 'l2' ? a.s - b.s : b.s - a.s));
   return scored.slice(0, k).map((x) => x.label);
 }
-

@@ -40,4 +40,3 @@ export function planCompaction(slabs: readonly SlabRef[], policy: CompactionPoli
   }
   return null;
 }
-

@@ -52,12 +52,21 @@ describe('Compactor', () => {
 
   it.runIf(process.platform === 'linux')('runs workers and V8 helper threads at the configured niceness, the event loop at its own', async () => {
     const dim = 4;
-    const job: CompactionJob = { inputs: [await slab('a', rows(['1', '2'], 1, dim), dim)], dropTombstones: true, dimension: dim, metric: 'cosine', level: 1, ann: DEFAULT_ANN_POLICY };
+    const job: CompactionJob = {
+      inputs: [await slab('a', rows(['1', '2'], 1, dim), dim)],
+      dropTombstones: true,
+      dimension: dim,
+      metric: 'cosine',
+      level: 1,
+      ann: DEFAULT_ANN_POLICY,
+    };
     const before = getPriority(0);
     const out = await compactor({ niceness: 7 }).run(job);
     expect(out.niceness).toBe(Math.max(7, before)); // measured by the worker thread itself
     expect(getPriority(0)).toBe(before); // this thread, the event loop, is untouched
-    const helpers = readdirSync('/proc/self/task').map(Number).filter((tid) => threadName(tid) === 'V8Worker');
+    const helpers = readdirSync('/proc/self/task')
+      .map(Number)
+      .filter((tid) => threadName(tid) === 'V8Worker');
     expect(helpers.length).toBeGreaterThan(0);
     for (const tid of helpers) expect(threadNiceness(tid)).toBeGreaterThanOrEqual(7);
     expect(threadNiceness(process.pid)).toBe(before);
@@ -67,7 +76,14 @@ describe('Compactor', () => {
 
   it('stops a worker idle for idleMs and starts a new one for the next job; idleMs 0 keeps it', async () => {
     const dim = 4;
-    const job: CompactionJob = { inputs: [await slab('a', rows(['1', '2'], 1, dim), dim)], dropTombstones: true, dimension: dim, metric: 'cosine', level: 1, ann: DEFAULT_ANN_POLICY };
+    const job: CompactionJob = {
+      inputs: [await slab('a', rows(['1', '2'], 1, dim), dim)],
+      dropTombstones: true,
+      dimension: dim,
+      metric: 'cosine',
+      level: 1,
+      ann: DEFAULT_ANN_POLICY,
+    };
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const retiring = compactor({ idleMs: 1000 }); // long enough that a loaded CI machine still reuses it at once
     const first = await retiring.run(job);
@@ -90,7 +106,14 @@ describe('Compactor', () => {
     const dim = 8;
     const ids = (from: number) => Array.from({ length: 600 }, (_, i) => String(from + i).padStart(6, '0'));
     const inputs = [await slab('a', rows(ids(0), 1, dim), dim), await slab('b', rows(ids(600), 2, dim), dim)];
-    const out = await compactor().run({ inputs, dropTombstones: true, dimension: dim, metric: 'euclidean', level: 1, ann: { ...DEFAULT_ANN_POLICY, minRows: 1000 } });
+    const out = await compactor().run({
+      inputs,
+      dropTombstones: true,
+      dimension: dim,
+      metric: 'euclidean',
+      level: 1,
+      ann: { ...DEFAULT_ANN_POLICY, minRows: 1000 },
+    });
     expect(out.annBuild?.factory).toMatch(/^IVF\d+,Flat$/);
     const reader = new SlabReader('out', out.bytes);
     expect(reader.count).toBe(1200);
@@ -105,7 +128,14 @@ describe('Compactor', () => {
     const good = await slab('a', rows(['x', 'y'], 1, 2), 2);
     const bad = { id: 'bad', bytes: Uint8Array.from(good.bytes) };
     bad.bytes[0] = 0;
-    const job = (inputs: CompactionJob['inputs']): CompactionJob => ({ inputs, dropTombstones: false, dimension: 2, metric: 'dotproduct', level: 1, ann: DEFAULT_ANN_POLICY });
+    const job = (inputs: CompactionJob['inputs']): CompactionJob => ({
+      inputs,
+      dropTombstones: false,
+      dimension: 2,
+      metric: 'dotproduct',
+      level: 1,
+      ann: DEFAULT_ANN_POLICY,
+    });
     await expect(c.run(job([good, bad]))).rejects.toThrow(/slab bad: bad magic/);
     expect((await c.run(job([good]))).header?.count).toBe(2);
   });
@@ -128,6 +158,8 @@ describe('Compactor', () => {
     const out = await c.run({ inputs: [onlyTombstone], dropTombstones: true, dimension: 2, metric: 'euclidean', level: 1, ann: DEFAULT_ANN_POLICY });
     expect(out.header).toBeUndefined();
     await c.close();
-    await expect(c.run({ inputs: [onlyTombstone], dropTombstones: true, dimension: 2, metric: 'euclidean', level: 1, ann: DEFAULT_ANN_POLICY })).rejects.toThrow(/closed/);
+    await expect(
+      c.run({ inputs: [onlyTombstone], dropTombstones: true, dimension: 2, metric: 'euclidean', level: 1, ann: DEFAULT_ANN_POLICY }),
+    ).rejects.toThrow(/closed/);
   });
 });

@@ -37,7 +37,6 @@ export interface CompactorOptions {
 
 export const DEFAULT_COMPACTOR_OPTIONS: CompactorOptions = { workers: 1, buildThreads: 1, inline: false, niceness: 10, idleMs: 10_000 };
 
-
 interface Pending {
   resolve: (output: CompactionOutput) => void;
   reject: (err: Error) => void;

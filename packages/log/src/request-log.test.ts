@@ -15,8 +15,25 @@ describe('log codec', () => {
     const entries: LogEntry[] = [
       { lsn: 7, op: put('a', [0.1, -2, 3.5e10], { genre: 'drama' }) },
       { lsn: 8, op: { kind: 'update', ids: ['a'], values: Float32Array.from([1, 2, 3]), setMetadata: { year: 2020 } } },
-      { lsn: 9, op: { kind: 'update', ids: ['b', 'c'], setMetadata: { x: true }, sparse: { indices: Uint32Array.from([3, 4294967295]), values: Float32Array.from([0.5, -1]) } } },
-      { lsn: 10, op: { kind: 'put', records: [{ id: 's', values: Float32Array.from([1]), sparse: { indices: Uint32Array.from([7]), values: Float32Array.from([0.25]) } }, { id: 't', values: Float32Array.from([2]) }] } },
+      {
+        lsn: 9,
+        op: {
+          kind: 'update',
+          ids: ['b', 'c'],
+          setMetadata: { x: true },
+          sparse: { indices: Uint32Array.from([3, 4294967295]), values: Float32Array.from([0.5, -1]) },
+        },
+      },
+      {
+        lsn: 10,
+        op: {
+          kind: 'put',
+          records: [
+            { id: 's', values: Float32Array.from([1]), sparse: { indices: Uint32Array.from([7]), values: Float32Array.from([0.25]) } },
+            { id: 't', values: Float32Array.from([2]) },
+          ],
+        },
+      },
       { lsn: 11, op: { kind: 'delete', ids: ['a', 'b'] } },
       { lsn: 12, op: { kind: 'deleteAll' } },
     ];

@@ -1,9 +1,1 @@
-export {
-  checkManifestInvariants,
-  EMPTY_MANIFEST,
-  ManifestConflictError,
-  manifestKey,
-  ManifestStore,
-  type Manifest,
-  type SlabRef,
-} from './manifest.ts';
+export { checkManifestInvariants, EMPTY_MANIFEST, ManifestConflictError, manifestKey, ManifestStore, type Manifest, type SlabRef } from './manifest.ts';

@@ -54,7 +54,9 @@ describe('Memtable', () => {
   it('packs live vectors into chunks whose bitmap marks exactly the newest live version per id', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.constantFrom('put', 'put', 'put', 'delete', 'deleteAll'), fc.integer({ min: 0, max: 30 }), fc.float({ noNaN: true })), { maxLength: 3000 }),
+        fc.array(fc.tuple(fc.constantFrom('put', 'put', 'put', 'delete', 'deleteAll'), fc.integer({ min: 0, max: 30 }), fc.float({ noNaN: true })), {
+          maxLength: 3000,
+        }),
         (ops) => {
           const m = new Memtable();
           const model = new Map<string, number>();
@@ -96,32 +98,29 @@ describe('Memtable', () => {
 
   it('answers what it held as of an earlier LSN, across overwrites, deletes and deleteAll', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.constantFrom('put', 'put', 'delete', 'deleteAll'), fc.integer({ min: 0, max: 6 })), { maxLength: 60 }),
-        (ops) => {
-          const m = new Memtable();
-          const history: Map<string, number>[] = [new Map()];
-          const state = new Map<string, number>();
-          ops.forEach(([op, key], i) => {
-            const lsn = i + 1;
-            const id = `id${key}`;
-            if (op === 'put') {
-              m.put(lsn, id, v(lsn), undefined);
-              state.set(id, lsn);
-            } else if (op === 'delete') {
-              m.delete(lsn, id);
-              state.set(id, lsn);
-            } else {
-              m.deleteAll(lsn);
-              state.clear();
-            }
-            history.push(new Map(state));
-          });
-          history.forEach((expected, lsn) => {
-            for (let key = 0; key <= 6; key++) expect(m.getAsOf(`id${key}`, lsn)?.lsn).toBe(expected.get(`id${key}`));
-          });
-        },
-      ),
+      fc.property(fc.array(fc.tuple(fc.constantFrom('put', 'put', 'delete', 'deleteAll'), fc.integer({ min: 0, max: 6 })), { maxLength: 60 }), (ops) => {
+        const m = new Memtable();
+        const history: Map<string, number>[] = [new Map()];
+        const state = new Map<string, number>();
+        ops.forEach(([op, key], i) => {
+          const lsn = i + 1;
+          const id = `id${key}`;
+          if (op === 'put') {
+            m.put(lsn, id, v(lsn), undefined);
+            state.set(id, lsn);
+          } else if (op === 'delete') {
+            m.delete(lsn, id);
+            state.set(id, lsn);
+          } else {
+            m.deleteAll(lsn);
+            state.clear();
+          }
+          history.push(new Map(state));
+        });
+        history.forEach((expected, lsn) => {
+          for (let key = 0; key <= 6; key++) expect(m.getAsOf(`id${key}`, lsn)?.lsn).toBe(expected.get(`id${key}`));
+        });
+      }),
       { numRuns: 300 },
     );
   });

@@ -29,10 +29,18 @@ const filterArb: fc.Arbitrary<Filter> = fc.oneof(
 
 /** One slab of `metadata.length` rows (row i has id `id-<i>`, sorted ids keep row = i) with a random live subset. */
 async function layerOf(metadata: (Metadata | undefined)[], live: boolean[], vectors: number[][]): Promise<SlabLayer> {
-  const rows: SlabRow[] = metadata.map((md, i) => ({ id: `id-${String(i).padStart(4, '0')}`, lsn: i + 1, values: Float32Array.from(vectors[i]!), metadata: md }));
+  const rows: SlabRow[] = metadata.map((md, i) => ({
+    id: `id-${String(i).padStart(4, '0')}`,
+    lsn: i + 1,
+    values: Float32Array.from(vectors[i]!),
+    metadata: md,
+  }));
   const { bytes } = await buildSlab(rows, { dimension: DIM, level: 0 });
   const reader = await SlabReader.load('s', bytes);
-  const liveRows = Bitset.fromRows(reader.count, live.flatMap((l, i) => (l ? [i] : [])));
+  const liveRows = Bitset.fromRows(
+    reader.count,
+    live.flatMap((l, i) => (l ? [i] : [])),
+  );
   return { reader, shadowed: new Uint8Array(reader.count), live: liveRows, liveCount: liveRows.count() };
 }
 
@@ -69,7 +77,14 @@ describe('eligibleRows', () => {
   });
 
   it('without a filter: the live bitmap itself', async () => {
-    const layer = await layerOf([{ bucket: 1 }, undefined], [true, false], [[0, 0, 0, 0], [1, 1, 1, 1]]);
+    const layer = await layerOf(
+      [{ bucket: 1 }, undefined],
+      [true, false],
+      [
+        [0, 0, 0, 0],
+        [1, 1, 1, 1],
+      ],
+    );
     expect(await eligibleRows(layer, undefined, 10)).toEqual({ count: 1, bitset: layer.live });
   });
 });
@@ -77,23 +92,31 @@ describe('eligibleRows', () => {
 describe('searchSnapshot with a filter', () => {
   it('returns the exact top-k of the eligible rows on the row-list and the bitmap paths alike', async () => {
     await fc.assert(
-      fc.asyncProperty(slabArb, filterArb, fc.array(fc.integer({ min: -20, max: 20 }), { minLength: DIM, maxLength: DIM }), async ({ metadata, live, vectors }, filter, query) => {
-        fc.pre(validateFilter(filter).length === 0);
-        const layer = await layerOf(metadata, live, vectors);
-        const predicate = compileFilter(filter);
-        const dist = (row: number) => vectors[row]!.reduce((s, x, j) => s + (x - query[j]!) ** 2, 0);
-        const want = metadata
-          .flatMap((md, row) => (live[row] && predicate(md) ? [row] : []))
-          .sort((a, b) => dist(a) - dist(b) || a - b)
-          .slice(0, 5)
-          .map(dist);
-        // exactBudget 0: no row list (every clause "too broad"); large: the row list when possible.
-        for (const exactBudget of [0, DIM * 10, 2 ** 21]) {
-          const hits = await searchSnapshot({ memtables: [], slabs: [layer] }, { metric: 'euclidean', vector: Float32Array.from(query), topK: 5, filter, exactBudget });
-          // Scores (not ids): ties may be broken either way.
-          expect(hits.map((h) => h.score)).toEqual(want);
-        }
-      }),
+      fc.asyncProperty(
+        slabArb,
+        filterArb,
+        fc.array(fc.integer({ min: -20, max: 20 }), { minLength: DIM, maxLength: DIM }),
+        async ({ metadata, live, vectors }, filter, query) => {
+          fc.pre(validateFilter(filter).length === 0);
+          const layer = await layerOf(metadata, live, vectors);
+          const predicate = compileFilter(filter);
+          const dist = (row: number) => vectors[row]!.reduce((s, x, j) => s + (x - query[j]!) ** 2, 0);
+          const want = metadata
+            .flatMap((md, row) => (live[row] && predicate(md) ? [row] : []))
+            .sort((a, b) => dist(a) - dist(b) || a - b)
+            .slice(0, 5)
+            .map(dist);
+          // exactBudget 0: no row list (every clause "too broad"); large: the row list when possible.
+          for (const exactBudget of [0, DIM * 10, 2 ** 21]) {
+            const hits = await searchSnapshot(
+              { memtables: [], slabs: [layer] },
+              { metric: 'euclidean', vector: Float32Array.from(query), topK: 5, filter, exactBudget },
+            );
+            // Scores (not ids): ties may be broken either way.
+            expect(hits.map((h) => h.score)).toEqual(want);
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });

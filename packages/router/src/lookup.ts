@@ -52,11 +52,14 @@ export function matchingIds(snapshot: Snapshot, filter: Filter): string[] {
     if (predicate(entry.metadata)) out.push(id);
   });
   for (const { reader, shadowed } of snapshot.slabs) {
-    reader.metadataIndex().evaluate(filter).forEach((row) => {
-      if (shadowed[row] !== 0 || reader.isTombstone(row) || reader.lsns[row]! < cleared) return;
-      const id = reader.ids[row]!;
-      if (!seen.has(id)) out.push(id);
-    });
+    reader
+      .metadataIndex()
+      .evaluate(filter)
+      .forEach((row) => {
+        if (shadowed[row] !== 0 || reader.isTombstone(row) || reader.lsns[row]! < cleared) return;
+        const id = reader.ids[row]!;
+        if (!seen.has(id)) out.push(id);
+      });
   }
   return out;
 }

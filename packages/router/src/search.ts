@@ -227,7 +227,12 @@ function searchIvf(
     probed = lists.length;
     if (n > 0) {
       const candidates = rows.subarray(0, n);
-      accepted += collectTop((k) => exactTopRows(reader.vectors, dim, request.vector, k, request.metric, undefined, candidates), n, request.topK - accepted, visit);
+      accepted += collectTop(
+        (k) => exactTopRows(reader.vectors, dim, request.vector, k, request.metric, undefined, candidates),
+        n,
+        request.topK - accepted,
+        visit,
+      );
     }
     if (accepted >= Math.min(request.topK, eligible) || nprobe >= nlist) return;
     nprobe = Math.min(nlist, nprobe * 2);

@@ -32,9 +32,9 @@ function observed(layers: readonly SlabLayer[]): { shadowed: number[]; live: num
 
 describe('computeShadows', () => {
   it('matches the model over any sequence of manifests, reusing the previous layers', async () => {
-    const slabArb = fc.uniqueArray(fc.constantFrom(...ID_POOL), { maxLength: 25 }).chain((ids) =>
-      fc.record({ ids: fc.constant([...ids].sort()), tombstones: fc.array(fc.boolean(), { minLength: ids.length, maxLength: ids.length }) }),
-    );
+    const slabArb = fc
+      .uniqueArray(fc.constantFrom(...ID_POOL), { maxLength: 25 })
+      .chain((ids) => fc.record({ ids: fc.constant([...ids].sort()), tombstones: fc.array(fc.boolean(), { minLength: ids.length, maxLength: ids.length }) }));
     await fc.assert(
       fc.asyncProperty(
         fc.array(slabArb, { minLength: 1, maxLength: 6 }),

@@ -23,7 +23,12 @@ interface Sent {
 function fakeClient(respond: (sent: Sent) => Response | Promise<Response>) {
   const sent: Sent[] = [];
   const fakeFetch: typeof fetch = async (input, init) => {
-    const request = { url: String(input), method: init?.method ?? 'GET', headers: new Headers(init?.headers), body: init?.body ? JSON.parse(String(init.body)) : undefined };
+    const request = {
+      url: String(input),
+      method: init?.method ?? 'GET',
+      headers: new Headers(init?.headers),
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+    };
     sent.push(request);
     return respond(request);
   };

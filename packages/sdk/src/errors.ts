@@ -22,9 +22,7 @@ export class ForeignResponseError extends Error {
   }
 }
 
-const CODE_OF_STATUS = new Map<number, ErrorCode>(
-  Object.entries(ERROR_HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode]),
-);
+const CODE_OF_STATUS = new Map<number, ErrorCode>(Object.entries(ERROR_HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode]));
 
 function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return 'network error';

@@ -30,7 +30,7 @@ export function encodeAll(texts: readonly string[], chunkChars = ENCODE_CHUNK_CH
   const starts = new Uint32Array(texts.length);
   const chunks: Uint8Array[] = [];
   let length = 0;
-  for (let first = 0; first < texts.length; ) {
+  for (let first = 0; first < texts.length;) {
     // Chunks bound the joined string (a million rows of large metadata would pass V8's limit).
     let end = first;
     let chars = 0;

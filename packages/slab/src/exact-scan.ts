@@ -16,7 +16,14 @@ export function exactTopRows(
   allowed: Uint8Array | undefined,
   rows?: Int32Array,
 ): Int32Array {
-  const { labels } = scanRows(vectors, dimension, query, k, metric === 'euclidean' ? 'l2' : metric === 'dotproduct' ? 'ip' : 'cosine', rows ? { rows } : allowed ? { allowed } : undefined);
+  const { labels } = scanRows(
+    vectors,
+    dimension,
+    query,
+    k,
+    metric === 'euclidean' ? 'l2' : metric === 'dotproduct' ? 'ip' : 'cosine',
+    rows ? { rows } : allowed ? { allowed } : undefined,
+  );
   let n = labels.length;
   while (n > 0 && labels[n - 1]! < 0) n--;
   return n === labels.length ? labels : labels.subarray(0, n);

@@ -29,17 +29,22 @@ function aligned(bytes: Uint8Array): Uint8Array {
 describe('stored metadata index', () => {
   it('answers every filter as the index it was encoded from (evaluate and matchingRows)', () => {
     fc.assert(
-      fc.property(fc.array(metadataArb, { maxLength: 60 }), fc.array(filterArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 70 }), (rows, filters, max) => {
-        const built = new MetadataIndex(rows.length, (r) => rows[r]);
-        const decoded = decodeMetadataIndex(aligned(encodeMetadataIndex(built)), rows.length, 's');
-        for (const filter of filters) {
-          fc.pre(validateFilter(filter).length === 0);
-          expect(rowsOf(decoded, filter)).toEqual(rowsOf(built, filter));
-          const a = built.matchingRows(filter, max);
-          const b = decoded.matchingRows(filter, max);
-          expect(b === undefined ? undefined : Array.from(b)).toEqual(a === undefined ? undefined : Array.from(a));
-        }
-      }),
+      fc.property(
+        fc.array(metadataArb, { maxLength: 60 }),
+        fc.array(filterArb, { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 0, max: 70 }),
+        (rows, filters, max) => {
+          const built = new MetadataIndex(rows.length, (r) => rows[r]);
+          const decoded = decodeMetadataIndex(aligned(encodeMetadataIndex(built)), rows.length, 's');
+          for (const filter of filters) {
+            fc.pre(validateFilter(filter).length === 0);
+            expect(rowsOf(decoded, filter)).toEqual(rowsOf(built, filter));
+            const a = built.matchingRows(filter, max);
+            const b = decoded.matchingRows(filter, max);
+            expect(b === undefined ? undefined : Array.from(b)).toEqual(a === undefined ? undefined : Array.from(a));
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -83,7 +88,12 @@ describe('stored metadata index', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(metadataArb, { maxLength: 40 }), fc.array(fc.boolean(), { maxLength: 40 }), filterArb, async (mds, tombstones, filter) => {
         fc.pre(validateFilter(filter).length === 0);
-        const rows: SlabRow[] = mds.map((metadata, r) => ({ id: `id${String(r).padStart(3, '0')}`, lsn: r + 1, values: tombstones[r] ? null : Float32Array.of(r, 1), metadata: tombstones[r] ? undefined : metadata }));
+        const rows: SlabRow[] = mds.map((metadata, r) => ({
+          id: `id${String(r).padStart(3, '0')}`,
+          lsn: r + 1,
+          values: tombstones[r] ? null : Float32Array.of(r, 1),
+          metadata: tombstones[r] ? undefined : metadata,
+        }));
         const stored = new SlabReader('s', (await buildSlab(rows, { dimension: 2, level: 1, metadataIndex: true })).bytes);
         const lazy = new SlabReader('l', (await buildSlab(rows, { dimension: 2, level: 1 })).bytes);
         expect(stored.storesMetadataIndex).toBe(true);

@@ -152,7 +152,13 @@ export function decodeMetadataIndex(bytes: Uint8Array, size: number, slabId: str
     for (let k = 0; k < keyCount; k++) if (rowStarts[k]! > rowStarts[k + 1]!) corrupt(`field ${name}: posting offsets out of order`);
     const rows = int32s(rowStarts[keyCount]!);
     if (present.length > size) corrupt(`field ${name}: ${present.length} rows present in a slab of ${size}`);
-    fields.set(name, { present, postings: new SortedPostings(keyStarts, keys, rowStarts, rows), numbers, numberRows, multiNumber: (flags & FLAG_MULTI_NUMBER) !== 0 });
+    fields.set(name, {
+      present,
+      postings: new SortedPostings(keyStarts, keys, rowStarts, rows),
+      numbers,
+      numberRows,
+      multiNumber: (flags & FLAG_MULTI_NUMBER) !== 0,
+    });
   }
   if (at !== bytes.length) corrupt(`has ${bytes.length - at} trailing bytes`);
   return MetadataIndex.fromColumns(size, fields);

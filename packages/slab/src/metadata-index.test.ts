@@ -28,7 +28,9 @@ describe('MetadataIndex', () => {
     // Numbers only from a small set, and lists of numbers, so ranges hit several values and rows
     // that hold more than one number.
     // (Metadata lists hold strings; lists of numbers exercise the index's defensive handling.)
-    const numeric = fc.option(fc.record({ f: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.array(fc.integer({ min: -2, max: 3 }), { maxLength: 3 })) }), { nil: undefined }) as fc.Arbitrary<Metadata | undefined>;
+    const numeric = fc.option(fc.record({ f: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.array(fc.integer({ min: -2, max: 3 }), { maxLength: 3 })) }), {
+      nil: undefined,
+    }) as fc.Arbitrary<Metadata | undefined>;
     fc.assert(
       fc.property(fc.array(fc.oneof(metadataArb, numeric), { maxLength: 80 }), filterArb, fc.integer({ min: 0, max: 90 }), (rows, filter, max) => {
         fc.pre(validateFilter(filter).length === 0);
@@ -47,14 +49,26 @@ describe('MetadataIndex', () => {
   });
 
   it('matchingRows answers every positive clause whose rows fit the limit', () => {
-    const rows = Array.from({ length: 1000 }, (_, r) => ({ bucket: r % 100, tag: r % 2 === 0 ? 'even' : 'odd', many: [r % 7, r % 11] })) as unknown as Metadata[];
+    const rows = Array.from({ length: 1000 }, (_, r) => ({
+      bucket: r % 100,
+      tag: r % 2 === 0 ? 'even' : 'odd',
+      many: [r % 7, r % 11],
+    })) as unknown as Metadata[];
     const index = new MetadataIndex(rows.length, (r) => rows[r]);
     const list = (f: Filter) => {
       const out: number[] = [];
       index.evaluate(f).forEach((r) => out.push(r));
       return out;
     };
-    for (const filter of [{ bucket: { $lt: 1 } }, { bucket: { $gte: 3, $lt: 5 } }, { bucket: 7 }, { bucket: { $in: [1, 2] } }, { many: { $lte: 0 } }, { $or: [{ bucket: 1 }, { many: 3 }] }, { many: 3, bucket: { $lt: 10 } }] as Filter[]) {
+    for (const filter of [
+      { bucket: { $lt: 1 } },
+      { bucket: { $gte: 3, $lt: 5 } },
+      { bucket: 7 },
+      { bucket: { $in: [1, 2] } },
+      { many: { $lte: 0 } },
+      { $or: [{ bucket: 1 }, { many: 3 }] },
+      { many: 3, bucket: { $lt: 10 } },
+    ] as Filter[]) {
       const got = index.matchingRows(filter, 400);
       expect(got, JSON.stringify(filter)).toBeDefined();
       expect(Array.from(got!)).toEqual(list(filter));
@@ -87,27 +101,32 @@ describe('MetadataIndex', () => {
 describe('Bitset', () => {
   it('does set algebra and counts like a Set of rows', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 200 }).chain((n) => fc.tuple(fc.constant(n), fc.uniqueArray(fc.nat(Math.max(n - 1, 0))), fc.uniqueArray(fc.nat(Math.max(n - 1, 0))))), ([n, a, b]) => {
-        const rowsA = n === 0 ? [] : a;
-        const rowsB = n === 0 ? [] : b;
-        const A = Bitset.fromRows(n, rowsA);
-        const B = Bitset.fromRows(n, rowsB);
-        const list = (s: Bitset) => {
-          const out: number[] = [];
-          s.forEach((r) => out.push(r));
-          return out;
-        };
-        const sa = new Set(rowsA);
-        const sb = new Set(rowsB);
-        const all = Array.from({ length: n }, (_, i) => i);
-        expect(list(A.clone().and(B))).toEqual(all.filter((i) => sa.has(i) && sb.has(i)));
-        expect(list(A.clone().or(B))).toEqual(all.filter((i) => sa.has(i) || sb.has(i)));
-        expect(list(A.clone().andNot(B))).toEqual(all.filter((i) => sa.has(i) && !sb.has(i)));
-        expect(list(A.clone().not())).toEqual(all.filter((i) => !sa.has(i)));
-        expect(A.count()).toBe(sa.size);
-        expect(Bitset.full(n).count()).toBe(n);
-        for (const r of rowsA) expect(A.bytes[r >> 3]! & (1 << (r & 7))).not.toBe(0);
-      }),
+      fc.property(
+        fc
+          .integer({ min: 0, max: 200 })
+          .chain((n) => fc.tuple(fc.constant(n), fc.uniqueArray(fc.nat(Math.max(n - 1, 0))), fc.uniqueArray(fc.nat(Math.max(n - 1, 0))))),
+        ([n, a, b]) => {
+          const rowsA = n === 0 ? [] : a;
+          const rowsB = n === 0 ? [] : b;
+          const A = Bitset.fromRows(n, rowsA);
+          const B = Bitset.fromRows(n, rowsB);
+          const list = (s: Bitset) => {
+            const out: number[] = [];
+            s.forEach((r) => out.push(r));
+            return out;
+          };
+          const sa = new Set(rowsA);
+          const sb = new Set(rowsB);
+          const all = Array.from({ length: n }, (_, i) => i);
+          expect(list(A.clone().and(B))).toEqual(all.filter((i) => sa.has(i) && sb.has(i)));
+          expect(list(A.clone().or(B))).toEqual(all.filter((i) => sa.has(i) || sb.has(i)));
+          expect(list(A.clone().andNot(B))).toEqual(all.filter((i) => sa.has(i) && !sb.has(i)));
+          expect(list(A.clone().not())).toEqual(all.filter((i) => !sa.has(i)));
+          expect(A.count()).toBe(sa.size);
+          expect(Bitset.full(n).count()).toBe(n);
+          for (const r of rowsA) expect(A.bytes[r >> 3]! & (1 << (r & 7))).not.toBe(0);
+        },
+      ),
     );
   });
 });
@@ -140,7 +159,11 @@ describe('sorted row lists', () => {
 
 describe('sortNumberColumn', () => {
   it('sorts by value with ties in the given order, by radix as by comparator', () => {
-    const value = fc.oneof(fc.integer({ min: -50, max: 50 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e-300, -1e300, 2 ** 53));
+    const value = fc.oneof(
+      fc.integer({ min: -50, max: 50 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.constantFrom(0, -0, 1e-300, -1e300, 2 ** 53),
+    );
     fc.assert(
       fc.property(fc.array(value, { maxLength: 300 }), fc.integer({ min: 0, max: 64 }), (values, radixFrom) => {
         const rows = values.map((_, i) => i * 3);

@@ -8,7 +8,10 @@ const rowArb = (dim: number) =>
   fc.record({
     id: fc.string({ minLength: 1, maxLength: 12 }),
     lsn: fc.integer({ min: 1, max: 1e12 }),
-    values: fc.option(fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: dim, maxLength: dim }).map((v) => Float32Array.from(v)), { nil: null }),
+    values: fc.option(
+      fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: dim, maxLength: dim }).map((v) => Float32Array.from(v)),
+      { nil: null },
+    ),
     sparse: fc.option(
       fc.uniqueArray(fc.integer({ min: 0, max: 4294967295 }), { maxLength: 6 }).chain((indices) =>
         fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: indices.length, maxLength: indices.length }).map((values) => ({
@@ -18,7 +21,13 @@ const rowArb = (dim: number) =>
       ),
       { nil: undefined },
     ),
-    metadata: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }).filter((k) => !k.startsWith('$')), fc.oneof(fc.string(), fc.integer(), fc.boolean())), { nil: undefined }),
+    metadata: fc.option(
+      fc.dictionary(
+        fc.string({ minLength: 1, maxLength: 5 }).filter((k) => !k.startsWith('$')),
+        fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+      ),
+      { nil: undefined },
+    ),
   });
 
 describe('slab format', () => {
@@ -63,7 +72,12 @@ describe('slab format', () => {
   });
 
   it('loads a large slab in slices with the same content as the synchronous reader', async () => {
-    const rows: SlabRow[] = Array.from({ length: 20_000 }, (_, i) => ({ id: `id-${i}`, lsn: i + 1, values: Float32Array.from([i, -i]), metadata: i % 3 === 0 ? { k: i } : undefined }));
+    const rows: SlabRow[] = Array.from({ length: 20_000 }, (_, i) => ({
+      id: `id-${i}`,
+      lsn: i + 1,
+      values: Float32Array.from([i, -i]),
+      metadata: i % 3 === 0 ? { k: i } : undefined,
+    }));
     const { bytes } = await buildSlab(rows, { dimension: 2, level: 0 });
     const loaded = await SlabReader.load('s', bytes);
     const sync = new SlabReader('s', bytes);
@@ -89,21 +103,25 @@ describe('encodeAll', () => {
   it('lays out any texts end to end as TextEncoder would, across chunk boundaries', () => {
     const encoder = new TextEncoder();
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme-ascii' })), { maxLength: 40 }), fc.integer({ min: 1, max: 64 }), (texts, chunkChars) => {
-        const { chunks, length, starts } = encodeAll(texts, chunkChars);
-        const joined = new Uint8Array(length);
-        let at = 0;
-        for (const chunk of chunks) {
-          joined.set(chunk, at);
-          at += chunk.length;
-        }
-        expect(at).toBe(length);
-        texts.forEach((text, i) => {
-          const bytes = encoder.encode(text);
-          expect(joined.subarray(starts[i], starts[i]! + bytes.length)).toEqual(bytes);
-          expect(i + 1 < texts.length ? starts[i + 1] : length).toBe(starts[i]! + bytes.length);
-        });
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme-ascii' })), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 64 }),
+        (texts, chunkChars) => {
+          const { chunks, length, starts } = encodeAll(texts, chunkChars);
+          const joined = new Uint8Array(length);
+          let at = 0;
+          for (const chunk of chunks) {
+            joined.set(chunk, at);
+            at += chunk.length;
+          }
+          expect(at).toBe(length);
+          texts.forEach((text, i) => {
+            const bytes = encoder.encode(text);
+            expect(joined.subarray(starts[i], starts[i]! + bytes.length)).toEqual(bytes);
+            expect(i + 1 < texts.length ? starts[i + 1] : length).toBe(starts[i]! + bytes.length);
+          });
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -197,7 +197,12 @@ export class AzureBlobObjectStore implements ObjectStore, WriteTokenSupport {
     try {
       const res =
         data.length >= this.#multipartThreshold
-          ? await blob.uploadData(data, { ...common, blockSize: this.#blockSize, maxSingleShotSize: this.#multipartThreshold - 1, concurrency: this.#concurrency })
+          ? await blob.uploadData(data, {
+              ...common,
+              blockSize: this.#blockSize,
+              maxSingleShotSize: this.#multipartThreshold - 1,
+              concurrency: this.#concurrency,
+            })
           : await blob.upload(data, data.length, common);
       return { key, size: data.length, etag: unquoteEtag(res.etag) };
     } catch (err) {
@@ -229,9 +234,13 @@ export class AzureBlobObjectStore implements ObjectStore, WriteTokenSupport {
   #error(err: unknown, action: string, key: string): ObjectStoreError {
     if (err instanceof ObjectStoreError) return err;
     const kind = azureErrorKind(err);
-    return new ObjectStoreError(kind === 'not_found' ? 'permanent' : kind, `Azure ${action} ${this.container.containerName}/${this.prefix}${key} failed: ${describeError(err)}`, {
-      key,
-      cause: err,
-    });
+    return new ObjectStoreError(
+      kind === 'not_found' ? 'permanent' : kind,
+      `Azure ${action} ${this.container.containerName}/${this.prefix}${key} failed: ${describeError(err)}`,
+      {
+        key,
+        cause: err,
+      },
+    );
   }
 }

@@ -255,11 +255,10 @@ function metaOf(key: string, stats: BigIntStats): ObjectMeta {
 }
 
 function conflictError(key: string, cause?: unknown): ObjectStoreError {
-  return new ObjectStoreError(
-    'permanent',
-    `cannot store ${key}: on a file system a key cannot be both an object and a prefix of other keys ("a" and "a/b")`,
-    { key, cause },
-  );
+  return new ObjectStoreError('permanent', `cannot store ${key}: on a file system a key cannot be both an object and a prefix of other keys ("a" and "a/b")`, {
+    key,
+    cause,
+  });
 }
 
 /** Stats of the object's file; `null` when there is no object (missing, or a directory). */

@@ -204,7 +204,13 @@ export class GcsObjectStore implements ObjectStore, WriteTokenSupport {
     }
   }
 
-  async #write(action: 'put' | 'putIfAbsent' | 'putIfMatch', key: string, data: Uint8Array, generation: number | undefined, token: string | undefined): Promise<ObjectMeta> {
+  async #write(
+    action: 'put' | 'putIfAbsent' | 'putIfMatch',
+    key: string,
+    data: Uint8Array,
+    generation: number | undefined,
+    token: string | undefined,
+  ): Promise<ObjectMeta> {
     const file = this.#file(key);
     const resumable = data.length >= this.#multipartThreshold;
     try {
@@ -235,10 +241,14 @@ export class GcsObjectStore implements ObjectStore, WriteTokenSupport {
   #error(err: unknown, action: string, key: string): ObjectStoreError {
     if (err instanceof ObjectStoreError) return err;
     const kind = gcsErrorKind(err);
-    return new ObjectStoreError(kind === 'not_found' ? 'permanent' : kind, `GCS ${action} ${this.bucket.name}/${this.prefix}${key} failed: ${describeError(err)}`, {
-      key,
-      cause: err,
-    });
+    return new ObjectStoreError(
+      kind === 'not_found' ? 'permanent' : kind,
+      `GCS ${action} ${this.bucket.name}/${this.prefix}${key} failed: ${describeError(err)}`,
+      {
+        key,
+        cause: err,
+      },
+    );
   }
 }
 
@@ -267,7 +277,10 @@ function tokenOf(metadata: GcsObjectMetadata): string | undefined {
 }
 
 /** Downloads through the SDK's read stream, taking the generation from the response headers. */
-async function download(file: File, options: { start?: number; end?: number; validation?: false }): Promise<{ data: Uint8Array; generation: string | undefined }> {
+async function download(
+  file: File,
+  options: { start?: number; end?: number; validation?: false },
+): Promise<{ data: Uint8Array; generation: string | undefined }> {
   let generation: string | undefined;
   const stream = file.createReadStream(options);
   stream.on('response', (res: { headers?: unknown }) => {

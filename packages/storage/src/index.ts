@@ -18,7 +18,15 @@ export { MemoryObjectStore } from './memory-store.ts';
 export { FsObjectStore } from './fs-store.ts';
 export { openObjectStore, parseCloudUrl, type CloudLocation, type Env, type OpenObjectStoreOptions } from './store-from-url.ts';
 export { withRetries, DEFAULT_RETRY_OPTIONS, type RetryOptions, type RetryEvent, type RetryStats, type RetryingObjectStore } from './retrying-store.ts';
-export { withFaults, type FaultPlan, type FaultKind, type FaultController, type FaultStats, type FaultyObjectStore, type StoreOperation } from './faulty-store.ts';
+export {
+  withFaults,
+  type FaultPlan,
+  type FaultKind,
+  type FaultController,
+  type FaultStats,
+  type FaultyObjectStore,
+  type StoreOperation,
+} from './faulty-store.ts';
 export {
   SlabCache,
   withCache,

@@ -80,13 +80,7 @@ export function hasWriteTokens(store: ObjectStore): store is ObjectStore & Write
   return typeof s.putIfAbsentWithToken === 'function' && typeof s.putIfMatchWithToken === 'function' && typeof s.headWithToken === 'function';
 }
 
-export type ObjectStoreErrorKind =
-  | 'not_found'
-  | 'precondition_failed'
-  | 'invalid_key'
-  | 'throttled'
-  | 'transient'
-  | 'permanent';
+export type ObjectStoreErrorKind = 'not_found' | 'precondition_failed' | 'invalid_key' | 'throttled' | 'transient' | 'permanent';
 
 export class ObjectStoreError extends Error {
   readonly kind: ObjectStoreErrorKind;

@@ -185,7 +185,13 @@ describe('withFaults', () => {
     const run = async () => {
       const faulty = withFaults(new MemoryObjectStore(), { transient: 0.5, seed: 42, operations: ['get'], keys: /^slabs\// });
       const outcomes: boolean[] = [];
-      for (let i = 0; i < 40; i++) outcomes.push(await faulty.get(`slabs/${i}`).then(() => true, () => false));
+      for (let i = 0; i < 40; i++)
+        outcomes.push(
+          await faulty.get(`slabs/${i}`).then(
+            () => true,
+            () => false,
+          ),
+        );
       for (let i = 0; i < 10; i++) await faulty.get(`log/${i}`);
       await faulty.put('slabs/x', utf8('x'));
       return outcomes;

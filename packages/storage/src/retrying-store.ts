@@ -127,7 +127,9 @@ class RetryingStore implements RetryingObjectStore {
 
   putIfMatch(key: string, data: Uint8Array, etag: string): Promise<ObjectMeta> {
     const tokens = this.#tokens;
-    return this.#conditional('putIfMatch', key, data, (token) => (tokens ? tokens.putIfMatchWithToken(key, data, etag, token) : this.inner.putIfMatch(key, data, etag)));
+    return this.#conditional('putIfMatch', key, data, (token) =>
+      tokens ? tokens.putIfMatchWithToken(key, data, etag, token) : this.inner.putIfMatch(key, data, etag),
+    );
   }
 
   delete(key: string): Promise<void> {
@@ -145,22 +147,27 @@ class RetryingStore implements RetryingObjectStore {
   async #conditional(operation: string, key: string, data: Uint8Array, write: (token: string) => Promise<ObjectMeta>): Promise<ObjectMeta> {
     const token = newWriteToken();
     let ambiguous = false;
-    return this.#retry(operation, key, async () => {
-      try {
-        return await write(token);
-      } catch (err) {
-        if (ambiguous && isPreconditionFailed(err)) {
-          const ours = await this.#ourWrite(key, data, token);
-          if (ours) {
-            this.retryStats.recoveredConditionalWrites++;
-            return ours;
+    return this.#retry(
+      operation,
+      key,
+      async () => {
+        try {
+          return await write(token);
+        } catch (err) {
+          if (ambiguous && isPreconditionFailed(err)) {
+            const ours = await this.#ourWrite(key, data, token);
+            if (ours) {
+              this.retryStats.recoveredConditionalWrites++;
+              return ours;
+            }
           }
+          throw err;
         }
-        throw err;
-      }
-    }, () => {
-      ambiguous = true;
-    });
+      },
+      () => {
+        ambiguous = true;
+      },
+    );
   }
 
   /** The object's meta when the current version is the one written with `token` (or, without tokens, holds `data`). */

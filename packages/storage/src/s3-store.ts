@@ -216,7 +216,11 @@ export class S3ObjectStore implements ObjectStore, WriteTokenSupport {
       const etag =
         data.length >= this.#multipartThreshold
           ? await this.#multipart(full, data, condition, metadata)
-          : (await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: full, Body: data, ContentLength: data.length, Metadata: metadata, ...condition }))).ETag;
+          : (
+              await this.client.send(
+                new PutObjectCommand({ Bucket: this.bucket, Key: full, Body: data, ContentLength: data.length, Metadata: metadata, ...condition }),
+              )
+            ).ETag;
       return { key, size: data.length, etag: unquoteEtag(etag) };
     } catch (err) {
       // If-Match on a missing object: S3 answers 404 NoSuchKey.
@@ -228,7 +232,12 @@ export class S3ObjectStore implements ObjectStore, WriteTokenSupport {
   }
 
   /** A multipart upload; the condition applies to the completion, which makes the object appear at once. */
-  async #multipart(full: string, data: Uint8Array, condition: { IfNoneMatch?: string; IfMatch?: string }, metadata: Record<string, string> | undefined): Promise<string | undefined> {
+  async #multipart(
+    full: string,
+    data: Uint8Array,
+    condition: { IfNoneMatch?: string; IfMatch?: string },
+    metadata: Record<string, string> | undefined,
+  ): Promise<string | undefined> {
     const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: full, Metadata: metadata }));
     try {
       const parts = await mapConcurrently(splitParts(data, this.#partSize), this.#concurrency, async (body, i) => {

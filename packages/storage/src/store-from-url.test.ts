@@ -80,8 +80,16 @@ describe('openObjectStore', () => {
   });
 
   it('reads Azure settings: connection string, account for DefaultAzureCredential, account URLs with a SAS', () => {
-    expect(parseCloudUrl('az://c/p', { AZURE_STORAGE_CONNECTION_STRING: 'cs' })).toMatchObject({ container: 'c', prefix: 'p', connectionString: 'cs', accountUrl: undefined });
-    expect(parseCloudUrl('az://c', { AZURE_STORAGE_ACCOUNT: 'acct' })).toMatchObject({ connectionString: undefined, accountUrl: 'https://acct.blob.core.windows.net' });
+    expect(parseCloudUrl('az://c/p', { AZURE_STORAGE_CONNECTION_STRING: 'cs' })).toMatchObject({
+      container: 'c',
+      prefix: 'p',
+      connectionString: 'cs',
+      accountUrl: undefined,
+    });
+    expect(parseCloudUrl('az://c', { AZURE_STORAGE_ACCOUNT: 'acct' })).toMatchObject({
+      connectionString: undefined,
+      accountUrl: 'https://acct.blob.core.windows.net',
+    });
     expect(() => parseCloudUrl('az://c', {})).toThrow(/AZURE_STORAGE_CONNECTION_STRING/);
     expect(parseCloudUrl('https://acct.blob.core.windows.net/c/a/b?sv=1&sig=x', {})).toEqual({
       kind: 'azure',

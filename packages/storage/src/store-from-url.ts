@@ -181,14 +181,21 @@ async function openCloudAdapter(location: CloudLocation, env: Env) {
     }
     case 'azure': {
       const { AzureBlobObjectStore, AZURE_PIPELINE_OPTIONS } = await import('./azure-store.ts');
-      if (location.connectionString) return AzureBlobObjectStore.fromConnectionString(location.connectionString, location.container, { prefix: location.prefix });
+      if (location.connectionString)
+        return AzureBlobObjectStore.fromConnectionString(location.connectionString, location.container, { prefix: location.prefix });
       const { AnonymousCredential, ContainerClient } = await import('@azure/storage-blob');
       const containerUrl = `${location.accountUrl}/${encodeURIComponent(location.container)}`;
       if (location.sas) {
-        return new AzureBlobObjectStore({ prefix: location.prefix, containerClient: new ContainerClient(`${containerUrl}?${location.sas}`, new AnonymousCredential(), AZURE_PIPELINE_OPTIONS) });
+        return new AzureBlobObjectStore({
+          prefix: location.prefix,
+          containerClient: new ContainerClient(`${containerUrl}?${location.sas}`, new AnonymousCredential(), AZURE_PIPELINE_OPTIONS),
+        });
       }
       const { DefaultAzureCredential } = await import('@azure/identity');
-      return new AzureBlobObjectStore({ prefix: location.prefix, containerClient: new ContainerClient(containerUrl, new DefaultAzureCredential(), AZURE_PIPELINE_OPTIONS) });
+      return new AzureBlobObjectStore({
+        prefix: location.prefix,
+        containerClient: new ContainerClient(containerUrl, new DefaultAzureCredential(), AZURE_PIPELINE_OPTIONS),
+      });
     }
   }
 }

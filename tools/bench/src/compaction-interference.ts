@@ -75,7 +75,13 @@ function pooled() {
       acc.recallSum += meanRecall(K, part.got, truth, queryCount) * part.got.length;
     },
     row(scenario: string): QueryRow {
-      return { system: 'conifer (engine)', scenario, concurrency: 1, recall: acc.recallSum / acc.latencies.length, latency: summarize(acc.latencies, acc.wallMs) };
+      return {
+        system: 'conifer (engine)',
+        scenario,
+        concurrency: 1,
+        recall: acc.recallSum / acc.latencies.length,
+        latency: summarize(acc.latencies, acc.wallMs),
+      };
     },
   };
 }
@@ -98,7 +104,9 @@ async function oneCompaction(
   const rows: number[] = [];
   for (let r = 0; r < ds.count; r += REWRITE_EVERY) rows.push(r);
   for (let b = 0; b < rows.length; b += 1000) {
-    const records = rows.slice(b, b + 1000).map((r) => ({ id: String(r), values: ds.vectors.subarray(r * ds.dimension, (r + 1) * ds.dimension), metadata: { bucket: ds.buckets[r]! } }));
+    const records = rows
+      .slice(b, b + 1000)
+      .map((r) => ({ id: String(r), values: ds.vectors.subarray(r * ds.dimension, (r + 1) * ds.dimension), metadata: { bucket: ds.buckets[r]! } }));
     await writer.upsert(index, ns, records);
   }
   await writer.close();

@@ -89,7 +89,13 @@ export async function benchEngine(
           const res = await engine!.query(index, ns, { vector: queryOf(ds, i), topK: K, recallTarget: target });
           got[i] = res.matches.map((m) => Number(m.id));
         });
-        rows.push({ system: 'conifer (engine)', scenario: `target ${target}`, concurrency, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) });
+        rows.push({
+          system: 'conifer (engine)',
+          scenario: `target ${target}`,
+          concurrency,
+          recall: meanRecall(K, got, truth, ds.queryCount),
+          latency: summarize(run.latencies, run.wallMs),
+        });
         log('conifer target', target, 'c', concurrency, rows.at(-1));
       }
     }
@@ -100,7 +106,13 @@ export async function benchEngine(
         const res = await engine!.query(index, ns, { vector: queryOf(ds, i), topK: K, filter: { bucket: { $lt: keep } } });
         got[i] = res.matches.map((m) => Number(m.id));
       });
-      rows.push({ system: 'conifer (engine)', scenario: `filter ${keep}%`, concurrency: 1, recall: meanRecall(K, got, ftruth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) });
+      rows.push({
+        system: 'conifer (engine)',
+        scenario: `filter ${keep}%`,
+        concurrency: 1,
+        recall: meanRecall(K, got, ftruth, ds.queryCount),
+        latency: summarize(run.latencies, run.wallMs),
+      });
       log('conifer filter', keep, rows.at(-1));
     }
 
@@ -118,7 +130,10 @@ export async function benchEngine(
       fresh.push(performance.now() - t);
     }
     await engine.delete(index, ns, { ids: Array.from({ length: 100 }, (_, i) => `fresh-${i}`) });
-    facts['freshnessAckToVisibleMs'] = summarize(fresh, fresh.reduce((a, b) => a + b, 0));
+    facts['freshnessAckToVisibleMs'] = summarize(
+      fresh,
+      fresh.reduce((a, b) => a + b, 0),
+    );
 
     if (options.interference) {
       const during = await queriesDuringWrites(engine, index, ns, ds, truth, QUERIES);

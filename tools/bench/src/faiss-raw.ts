@@ -31,7 +31,13 @@ export async function benchRawFaiss(ds: Dataset, truth: Int32Array, factory: str
         const run = await runConcurrent(queries, concurrency, async (i) => {
           got[i] = Array.from((await index.search(queryOf(ds, i), K, { nprobe })).labels);
         });
-        rows.push({ system: `faiss in-process (${factory})`, scenario: `nprobe ${nprobe}`, concurrency, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) });
+        rows.push({
+          system: `faiss in-process (${factory})`,
+          scenario: `nprobe ${nprobe}`,
+          concurrency,
+          recall: meanRecall(K, got, truth, ds.queryCount),
+          latency: summarize(run.latencies, run.wallMs),
+        });
         log('faiss nprobe', nprobe, 'c', concurrency, rows.at(-1));
       }
     }

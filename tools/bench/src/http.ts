@@ -97,7 +97,13 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
       const run = await runConcurrent(queries, concurrency, async (i) => {
         got[i] = await query(i);
       });
-      rows.push({ system: 'conifer (HTTP)', scenario: 'REST /query, default target', concurrency, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) });
+      rows.push({
+        system: 'conifer (HTTP)',
+        scenario: 'REST /query, default target',
+        concurrency,
+        recall: meanRecall(K, got, truth, ds.queryCount),
+        latency: summarize(run.latencies, run.wallMs),
+      });
       log('http query c', concurrency, rows.at(-1));
     }
     // Last: its writes (and the server's age flush of them) would change the namespace under the queries above.
@@ -108,7 +114,10 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
     client?.close();
     if (server) {
       await server.stop();
-      const lines = server.output().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Conifer listening on'));
+      const lines = server
+        .output()
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith('Conifer listening on'));
       if (lines.length > 0) {
         facts['httpServerLogLines'] = lines.length;
         log(`http: the server logged ${lines.length} warning/error line(s):\n${lines.slice(0, 20).join('\n')}`);
@@ -198,5 +207,8 @@ async function freshness(client: JsonClient, host: string, ds: Dataset): Promise
     ids.push(id);
   }
   await client.call('POST', `${host}/vectors/delete`, JSON.stringify({ ids }));
-  return summarize(times, times.reduce((a, b) => a + b, 0));
+  return summarize(
+    times,
+    times.reduce((a, b) => a + b, 0),
+  );
 }

@@ -31,7 +31,13 @@ export async function queriesDuringWrites(
   const idleRun = await runConcurrent(queries, 1, async (i) => {
     idleGot[i] = await query(i);
   });
-  const idle: QueryRow = { system: 'conifer (engine)', scenario: 'idle, just before the writes', concurrency: 1, recall: meanRecall(K, idleGot, truth, ds.queryCount), latency: summarize(idleRun.latencies, idleRun.wallMs) };
+  const idle: QueryRow = {
+    system: 'conifer (engine)',
+    scenario: 'idle, just before the writes',
+    concurrency: 1,
+    recall: meanRecall(K, idleGot, truth, ds.queryCount),
+    latency: summarize(idleRun.latencies, idleRun.wallMs),
+  };
 
   const before = await engine.describeNamespace(index, ns);
   const stall = stallProbe();
@@ -66,7 +72,13 @@ export async function queriesDuringWrites(
   const maxDelay = stall.stop();
   const scanned = await unindexed.stop();
   const after = await engine.describeNamespace(index, ns);
-  const during: QueryRow = { system: 'conifer (engine)', scenario: 'during ingest+compaction', concurrency: 1, recall: meanRecall(K, got, truth, ds.queryCount), latency: summarize(run.latencies, run.wallMs) };
+  const during: QueryRow = {
+    system: 'conifer (engine)',
+    scenario: 'during ingest+compaction',
+    concurrency: 1,
+    recall: meanRecall(K, got, truth, ds.queryCount),
+    latency: summarize(run.latencies, run.wallMs),
+  };
   return {
     rows: [idle, during],
     facts: {
@@ -93,7 +105,12 @@ export async function queriesDuringWrites(
  * flat slabs — sampled every `everyMs` while the writes and the compactions they trigger run. It
  * is what the queries of this phase pay beyond the idle ones.
  */
-function sampleUnindexedRows(engine: Engine, index: IndexHandle, ns: string, everyMs = 50): { stop(): Promise<{ mean: number; max: number; samples: number }> } {
+function sampleUnindexedRows(
+  engine: Engine,
+  index: IndexHandle,
+  ns: string,
+  everyMs = 50,
+): { stop(): Promise<{ mean: number; max: number; samples: number }> } {
   const counts: number[] = [];
   let pending: Promise<void> | undefined;
   const timer = setInterval(() => {

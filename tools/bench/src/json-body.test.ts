@@ -16,7 +16,7 @@ describe('REST request bodies', () => {
     const maxBytes = 20_000;
     const seen: number[] = [];
     let sizes: number[] = [];
-    for (let start = 0; start < ds.count; ) {
+    for (let start = 0; start < ds.count;) {
       const batch = nextUpsertBody(ds, start, ds.count, { maxBytes, maxRecords: 1000 });
       expect(batch.body.length).toBeLessThanOrEqual(maxBytes);
       const parsed = JSON.parse(batch.body) as { vectors: { id: string; values: number[]; metadata: { bucket: number } }[] };
@@ -32,7 +32,7 @@ describe('REST request bodies', () => {
     // Byte-limited: every batch but the last is full enough that one more record would not fit.
     expect(Math.max(...sizes)).toBeLessThan(250);
     sizes = [];
-    for (let start = 0; start < ds.count; ) {
+    for (let start = 0; start < ds.count;) {
       const batch = nextUpsertBody(ds, start, ds.count, { maxBytes: 10 ** 7, maxRecords: 100 });
       sizes.push(batch.end - batch.start);
       start = batch.end;

@@ -71,7 +71,13 @@ export async function benchLanceDB(ds: Dataset, truth: Int32Array, nlist: number
           const res = await lance.vectorSearch(queryOf(ds, i)).limit(K).nprobes(nprobes).select(['id']).toArray();
           got[i] = res.map((r) => Number(r.id));
         });
-        rows.push({ system: `LanceDB embedded (IVF_FLAT ${nlist})`, scenario: `nprobes ${nprobes}`, concurrency, recall: recallOf(got, truth, ds), latency: summarize(run.latencies, run.wallMs) });
+        rows.push({
+          system: `LanceDB embedded (IVF_FLAT ${nlist})`,
+          scenario: `nprobes ${nprobes}`,
+          concurrency,
+          recall: recallOf(got, truth, ds),
+          latency: summarize(run.latencies, run.wallMs),
+        });
         log('lancedb', nprobes, concurrency, rows.at(-1)!.recall, rows.at(-1)!.latency.p50);
       }
     }
@@ -89,7 +95,10 @@ interface HnswIndex {
 }
 
 export async function benchHnswlib(ds: Dataset, truth: Int32Array, queries: number, log: Log): Promise<{ rows: PeerRow[]; buildMs: number }> {
-  const mod = (await import(join(PEERS, 'hnswlib-node/lib/index.js'))) as { default?: { HierarchicalNSW: new (space: string, dim: number) => HnswIndex }; HierarchicalNSW?: new (space: string, dim: number) => HnswIndex };
+  const mod = (await import(join(PEERS, 'hnswlib-node/lib/index.js'))) as {
+    default?: { HierarchicalNSW: new (space: string, dim: number) => HnswIndex };
+    HierarchicalNSW?: new (space: string, dim: number) => HnswIndex;
+  };
   const HierarchicalNSW = (mod.HierarchicalNSW ?? mod.default!.HierarchicalNSW)!;
   const started = performance.now();
   const index = new HierarchicalNSW('l2', ds.dimension);
@@ -105,7 +114,13 @@ export async function benchHnswlib(ds: Dataset, truth: Int32Array, queries: numb
     const run = await runConcurrent(queries, 1, async (i) => {
       got[i] = index.searchKnn(Array.from(queryOf(ds, i)), K).neighbors;
     });
-    rows.push({ system: 'hnswlib-node (HNSW M=16)', scenario: `ef ${ef}`, concurrency: 1, recall: recallOf(got, truth, ds), latency: summarize(run.latencies, run.wallMs) });
+    rows.push({
+      system: 'hnswlib-node (HNSW M=16)',
+      scenario: `ef ${ef}`,
+      concurrency: 1,
+      recall: recallOf(got, truth, ds),
+      latency: summarize(run.latencies, run.wallMs),
+    });
     log('hnswlib', ef, rows.at(-1)!.recall, rows.at(-1)!.latency.p50);
   }
   return { rows, buildMs };

@@ -52,10 +52,14 @@ export function markdown(report: Report): string {
     );
   }
   if (facts['coldStart'] !== undefined) {
-    notes.push('- coldStart: the engine closed, then a new Engine over the same local-disk store; its first query opens the namespace (manifest, every slab and ANN index, log replay), three times; then warm queries on the open namespace. The OS page cache still holds the files.');
+    notes.push(
+      '- coldStart: the engine closed, then a new Engine over the same local-disk store; its first query opens the namespace (manifest, every slab and ANN index, log replay), three times; then warm queries on the open namespace. The OS page cache still holds the files.',
+    );
   }
   if (rows.some((r) => r.scenario === 'during ingest+compaction')) {
-    notes.push('- during ingest+compaction: concurrency-1 queries while 25% of the ids are re-upserted (batches of 1000, 4 in flight, two halves each followed by a flush and the compactions it triggers); `idle, just before the writes` is the same query loop on the idle namespace. See duringWrites.');
+    notes.push(
+      '- during ingest+compaction: concurrency-1 queries while 25% of the ids are re-upserted (batches of 1000, 4 in flight, two halves each followed by a flush and the compactions it triggers); `idle, just before the writes` is the same query loop on the idle namespace. See duringWrites.',
+    );
   }
   const lines = [
     `### ${ds.source} (${ds.count.toLocaleString('en')} × ${ds.dimension}, ${queries} held-out queries, k=10)`,
@@ -64,7 +68,9 @@ export function markdown(report: Report): string {
     '',
     '| system | scenario | concurrency | recall@10 | p50 ms | p99 ms | QPS |',
     '|---|---|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.system} | ${r.scenario} | ${r.concurrency} | ${r.recall.toFixed(3)} | ${f(r.latency.p50)} | ${f(r.latency.p99)} | ${f(r.latency.qps)} |`),
+    ...rows.map(
+      (r) => `| ${r.system} | ${r.scenario} | ${r.concurrency} | ${r.recall.toFixed(3)} | ${f(r.latency.p50)} | ${f(r.latency.p99)} | ${f(r.latency.qps)} |`,
+    ),
     '',
     ...(notes.length > 0 ? ['Notes:', '', ...notes, ''] : []),
     'Facts:',

@@ -110,10 +110,7 @@ function probe(label: string, vectors: Float32Array, subsets: (ScanOptions | und
   }
 }
 
-console.log(
-  `faiss ${faissVersion()}, ${scanKernel()} scan kernels; d=${d}, k=${k}, ${calls} calls each, ` +
-    `${VARIANTS} rotating subsets/queries`,
-);
+console.log(`faiss ${faissVersion()}, ${scanKernel()} scan kernels; d=${d}, k=${k}, ${calls} calls each, ` + `${VARIANTS} rotating subsets/queries`);
 {
   const n = 1_000_000;
   const vectors = uniform(n * d, 1);

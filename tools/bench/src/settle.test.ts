@@ -29,7 +29,10 @@ describe('settle detection', () => {
     expect(settled(view(), view({ writtenLsn: 11 }), 2)).toBe(false);
     expect(settled(view({ manifestVersion: 2 }), view(), 2)).toBe(false);
     expect(settled(view({ compactions: 0 }), view(), 2)).toBe(false);
-    const twoL0 = [{ level: 0, records: 1, index: 'flat' }, { level: 0, records: 1, index: 'flat' }];
+    const twoL0 = [
+      { level: 0, records: 1, index: 'flat' },
+      { level: 0, records: 1, index: 'flat' },
+    ];
     expect(settled(view({ slabs: twoL0 }), view({ slabs: twoL0 }), 2)).toBe(false);
   });
 });

@@ -11,7 +11,16 @@ import { runBench } from './run.ts';
  */
 describe('benchmark smoke (size S)', () => {
   it('finishes and every scenario reaches recall@10 >= 0.95', async () => {
-    const { rows, facts } = await runBench({ size: 'S', queries: 200, peers: false, http: false, interference: false, coldStart: true, write: false, quiet: true });
+    const { rows, facts } = await runBench({
+      size: 'S',
+      queries: 200,
+      peers: false,
+      http: false,
+      interference: false,
+      coldStart: true,
+      write: false,
+      quiet: true,
+    });
     expect((facts['slabs'] as string[]).some((s) => s.includes('IVF'))).toBe(true);
     const scenarios = rows.filter((r) => r.scenario === 'target 0.95' || r.scenario.startsWith('filter'));
     expect(scenarios.map((r) => r.scenario)).toEqual(expect.arrayContaining(['target 0.95', 'filter 1%', 'filter 10%', 'filter 50%', 'filter 99%']));

@@ -4,7 +4,18 @@ import { meanRecall, runConcurrent } from './stats.ts';
 describe('bench stats', () => {
   it('averages recall over a run, reusing truth rows round-robin', () => {
     const truth = Int32Array.from([1, 2, 3, 4]); // k = 2, two queries
-    expect(meanRecall(2, [[1, 2], [4, 9], [1, 9]], truth, 2)).toBeCloseTo((1 + 0.5 + 0.5) / 3);
+    expect(
+      meanRecall(
+        2,
+        [
+          [1, 2],
+          [4, 9],
+          [1, 9],
+        ],
+        truth,
+        2,
+      ),
+    ).toBeCloseTo((1 + 0.5 + 0.5) / 3);
     expect(meanRecall(2, [], truth, 2)).toBeNaN();
   });
 

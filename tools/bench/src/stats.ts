@@ -97,7 +97,11 @@ export function slabSummary(slabs: readonly { level: number; records: number; in
 }
 
 export function recallAt(k: number, truth: ArrayLike<number>, got: ArrayLike<number>): number {
-  const want = new Set(Array.from(truth).slice(0, k).filter((x) => x >= 0));
+  const want = new Set(
+    Array.from(truth)
+      .slice(0, k)
+      .filter((x) => x >= 0),
+  );
   if (want.size === 0) return 1;
   let hits = 0;
   for (const x of Array.from(got).slice(0, k)) if (want.has(x)) hits++;

@@ -58,7 +58,10 @@ interface Row {
 
 /** p-th percentile of unsorted samples. */
 function pct(samples: number[], p: number): number {
-  return percentile([...samples].sort((a, b) => a - b), p);
+  return percentile(
+    [...samples].sort((a, b) => a - b),
+    p,
+  );
 }
 
 /** A deterministic pseudo-random vector, so every backend gets the same data. */
@@ -199,7 +202,8 @@ async function main(): Promise<void> {
     const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
     const start = current.indexOf(BEGIN);
     const end = current.indexOf(END);
-    const next = start !== -1 && end > start ? current.slice(0, start) + block + current.slice(end + END.length).replace(/^\n/, '') : `${current.trimEnd()}\n\n${block}`;
+    const next =
+      start !== -1 && end > start ? current.slice(0, start) + block + current.slice(end + END.length).replace(/^\n/, '') : `${current.trimEnd()}\n\n${block}`;
     writeFileSync(file, next);
     process.stderr.write(`bench: wrote the table to ${file}\n`);
   }

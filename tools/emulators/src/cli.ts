@@ -91,7 +91,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*?\n?/, '').replace(/^ \* ?/gm, ''));
+      console.log(
+        readFileSync(new URL(import.meta.url), 'utf8')
+          .split('*/')[0]!
+          .replace(/^\/\*\*?\n?/, '')
+          .replace(/^ \* ?/gm, ''),
+      );
   }
 }
 

@@ -18,8 +18,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
  * fresh clone — CI's — does not rebuild MinIO (minutes) that an earlier clone already built.
  * Versions are pinned below and checked before use.
  */
-export const TOOLS_BIN =
-  process.env['CONIFER_TOOLS_BIN'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'conifer', 'bin');
+export const TOOLS_BIN = process.env['CONIFER_TOOLS_BIN'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'conifer', 'bin');
 
 /**
  * Pinned emulator versions, installed through the Go module proxy. Pinned so that every machine
@@ -100,7 +99,7 @@ export async function ensureMoto(log: (line: string) => void = () => undefined):
     try {
       return { python, version: await version() };
     } catch {
-      log("conifer-emulators: installing moto[server] with pip");
+      log('conifer-emulators: installing moto[server] with pip');
       await run(python, ['-m', 'pip', 'install', '--quiet', 'moto[server]'], { maxBuffer: 64 * 1024 * 1024, timeout: 10 * 60 * 1000 });
       return { python, version: await version() };
     }

@@ -68,7 +68,14 @@ async function startMoto(options: LocalOptions): Promise<S3Emulator> {
   return finishS3('moto', version, port, service, options, () => undefined);
 }
 
-async function finishS3(implementation: string, version: string, port: number, service: RunningService, options: LocalOptions, cleanup: () => void): Promise<S3Emulator> {
+async function finishS3(
+  implementation: string,
+  version: string,
+  port: number,
+  service: RunningService,
+  options: LocalOptions,
+  cleanup: () => void,
+): Promise<S3Emulator> {
   const endpoint = `http://127.0.0.1:${port}`;
   const region = 'us-east-1';
   try {
@@ -113,13 +120,20 @@ export async function startLocalGcs(options: LocalOptions): Promise<GcsEmulator>
       name: 'fake-gcs-server',
       command: binary,
       args: [
-        '-scheme', 'http',
-        '-host', '127.0.0.1',
-        '-port', String(port),
-        '-backend', 'memory',
-        '-public-host', `127.0.0.1:${port}`,
-        '-external-url', `http://127.0.0.1:${port}`,
-        '-log-level', 'warn',
+        '-scheme',
+        'http',
+        '-host',
+        '127.0.0.1',
+        '-port',
+        String(port),
+        '-backend',
+        'memory',
+        '-public-host',
+        `127.0.0.1:${port}`,
+        '-external-url',
+        `http://127.0.0.1:${port}`,
+        '-log-level',
+        'warn',
       ],
       logFile: join(options.dir, 'fake-gcs-server.log'),
       ready: () => httpReady(`http://127.0.0.1:${port}/storage/v1/b`),
@@ -158,7 +172,8 @@ export async function startLocalAzure(options: LocalOptions, release = 'current'
   const { script, version } = await ensureAzurite(wanted, options.log);
   // Releases before 3.28 have no in-memory mode (they keep their data in a scratch directory), and
   // before 3.34 no telemetry to switch off: an option a release does not know stops it.
-  const storage = persistence === 'memory' && atLeast(version, 3, 28) ? ['--inMemoryPersistence'] : ['--location', mkdtempSync(join(options.dir, `azurite-${version}-`))];
+  const storage =
+    persistence === 'memory' && atLeast(version, 3, 28) ? ['--inMemoryPersistence'] : ['--location', mkdtempSync(join(options.dir, `azurite-${version}-`))];
   const telemetry = atLeast(version, 3, 34) ? ['--disableTelemetry'] : [];
   const { port, service } = await onFreePort((port) =>
     startService({

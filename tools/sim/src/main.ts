@@ -32,5 +32,7 @@ for (let seed = first; seed < first + seeds; seed++) {
   for (const line of result.trace.slice(-25)) console.log(`    ${line}`);
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-console.log(`sim: ${seeds} seeds × ${steps} steps in ${seconds} s: ${operations} operations, ${crashes} crashes; ${failed.length === 0 ? 'all passed' : `failed: ${failed.join(', ')}`}`);
+console.log(
+  `sim: ${seeds} seeds × ${steps} steps in ${seconds} s: ${operations} operations, ${crashes} crashes; ${failed.length === 0 ? 'all passed' : `failed: ${failed.join(', ')}`}`,
+);
 process.exit(failed.length === 0 ? 0 : 1);

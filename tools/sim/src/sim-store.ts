@@ -78,7 +78,8 @@ export class SimStore implements ObjectStore, WriteTokenSupport {
       call.reject(err);
       return;
     }
-    if (how === 'lost-ack') call.reject(new ObjectStoreError('transient', `simulated: ${call.operation} ${call.key} landed, its answer was lost`, { key: call.key }));
+    if (how === 'lost-ack')
+      call.reject(new ObjectStoreError('transient', `simulated: ${call.operation} ${call.key} landed, its answer was lost`, { key: call.key }));
     else call.resolve(result);
   }
 

@@ -199,10 +199,13 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       clock,
       random: () => rng.float(),
     });
-  const nodes = ['a', 'b'].map((name) => new SimNode(name, () => {
-    const store = new SimStore(memory, { clock, dropAfterMs: ATTEMPT_TIMEOUT_MS });
-    return { store, engine: newEngine(store) };
-  }));
+  const nodes = ['a', 'b'].map(
+    (name) =>
+      new SimNode(name, () => {
+        const store = new SimStore(memory, { clock, dropAfterMs: ATTEMPT_TIMEOUT_MS });
+        return { store, engine: newEngine(store) };
+      }),
+  );
   const [a, b] = nodes as [SimNode, SimNode];
 
   // Two clients with namespaces of their own on node a; both nodes write the "shared" namespace
@@ -263,7 +266,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     let send: () => Promise<unknown>;
     switch (op) {
       case 'upsert': {
-        const records = rng.sample(ownIds, rng.int(1, 6)).map((id) => ({ id, values: vector(rng, INDEX.dimension), metadata: metadata(rng, client.nextVersion(), client.id) }));
+        const records = rng
+          .sample(ownIds, rng.int(1, 6))
+          .map((id) => ({ id, values: vector(rng, INDEX.dimension), metadata: metadata(rng, client.nextVersion(), client.id) }));
         write = { kind: 'upsert', records };
         send = () => client.api.upsert(INDEX.name, spec.name, records);
         break;
@@ -312,7 +317,13 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       }
       case 'query': {
         const filter = rng.chance(0.4) ? queryFilter(rng) : undefined;
-        const request = { vector: vector(rng, INDEX.dimension), topK: rng.pick([3, 10, 100]), ...(filter ? { filter } : {}), includeValues: true, includeMetadata: true };
+        const request = {
+          vector: vector(rng, INDEX.dimension),
+          topK: rng.pick([3, 10, 100]),
+          ...(filter ? { filter } : {}),
+          includeValues: true,
+          includeMetadata: true,
+        };
         send = async () => {
           const matches = await client.api.query(INDEX.name, spec.name, request);
           return () => checkQuery(model, 'euclidean', request, matches);
@@ -483,7 +494,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     {
       const api = new EngineApi(() => recovered, new Map([[INDEX.name, HANDLE]]));
       const owned = clients.filter((c) => !c.shared).flatMap((c) => c.namespaces.map((spec, i) => ({ spec, model: c.models[i]! })));
-      const counts = await verifyAll(owned, [api], (target, problems) => problems.forEach((p) => problem(`after recovery, ${target.spec.name || '__default__'}`, p)));
+      const counts = await verifyAll(owned, [api], (target, problems) =>
+        problems.forEach((p) => problem(`after recovery, ${target.spec.name || '__default__'}`, p)),
+      );
       result.recordsVerified += counts.recordsChecked;
       for (const client of clients.filter((c) => c.shared)) {
         const model = client.models[0]!;

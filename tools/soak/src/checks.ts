@@ -45,12 +45,22 @@ function better(metric: Metric, a: number, b: number): boolean {
 }
 
 /** A fetch of `ids` answered `found`: each id must be in one of its possible states. */
-export function checkFetch(model: NamespaceModel, ids: readonly string[], found: ReadonlyMap<string, { values: number[]; metadata: KeyStateMetadata }>): Problem[] {
+export function checkFetch(
+  model: NamespaceModel,
+  ids: readonly string[],
+  found: ReadonlyMap<string, { values: number[]; metadata: KeyStateMetadata }>,
+): Problem[] {
   const problems: Problem[] = [];
   for (const id of ids) {
     const record = found.get(id);
     const verdict = model.observe(id, record ? { values: record.values, metadata: record.metadata } : null);
-    if (!verdict.ok) problems.push({ check: record ? 'fetch: wrong or unexpected record' : 'fetch: record missing', id, expected: verdict.expected, observed: verdict.observed });
+    if (!verdict.ok)
+      problems.push({
+        check: record ? 'fetch: wrong or unexpected record' : 'fetch: record missing',
+        id,
+        expected: verdict.expected,
+        observed: verdict.observed,
+      });
   }
   for (const id of found.keys()) if (!ids.includes(id)) problems.push({ check: 'fetch: id not asked for', id, expected: 'not returned', observed: 'returned' });
   return problems;
@@ -79,10 +89,7 @@ export function checkQuery(model: NamespaceModel, metric: Metric, request: Query
     const possible = model.possible(m.id);
     const returned = m.values !== undefined && m.metadata !== undefined ? { values: m.values, metadata: m.metadata } : undefined;
     const candidates = possible.filter(
-      (s) =>
-        eligible(s) &&
-        close(score(metric, vector, s.values), m.score) &&
-        (returned === undefined || sameState(s, returned)),
+      (s) => eligible(s) && close(score(metric, vector, s.values), m.score) && (returned === undefined || sameState(s, returned)),
     );
     if (candidates.length === 0) {
       problems.push({
@@ -102,7 +109,10 @@ export function checkQuery(model: NamespaceModel, metric: Metric, request: Query
     const scores = states.map((s) => score(metric, vector, s!.values));
     if (bound === undefined || scores.every((s) => better(metric, s, bound))) {
       problems.push({
-        check: bound === undefined ? `query: eligible record missing (${matches.length} of topK ${request.topK} returned)` : 'query: record ranking before the last match missing',
+        check:
+          bound === undefined
+            ? `query: eligible record missing (${matches.length} of topK ${request.topK} returned)`
+            : 'query: record ranking before the last match missing',
         id,
         expected: `match with score ${scores.join(' or ')}`,
         observed: 'not returned',
@@ -116,7 +126,13 @@ export function checkQuery(model: NamespaceModel, metric: Metric, request: Query
 export function checkList(model: NamespaceModel, listed: readonly string[]): Problem[] {
   const problems: Problem[] = [];
   for (let i = 1; i < listed.length; i++) {
-    if (!(listed[i - 1]! < listed[i]!)) problems.push({ check: 'list: ids not in ascending order or repeated', id: listed[i]!, expected: `after ${listed[i - 1]}`, observed: `at position ${i}` });
+    if (!(listed[i - 1]! < listed[i]!))
+      problems.push({
+        check: 'list: ids not in ascending order or repeated',
+        id: listed[i]!,
+        expected: `after ${listed[i - 1]}`,
+        observed: `at position ${i}`,
+      });
   }
   const known = new Set(model.ids());
   const seen = new Set(listed);
@@ -139,7 +155,9 @@ export function checkList(model: NamespaceModel, listed: readonly string[]): Pro
 /** A record count the server reported for the namespace (describe, list namespaces). */
 export function checkCount(model: NamespaceModel, count: number, source: string): Problem[] {
   const [min, max] = model.countRange();
-  return count >= min && count <= max ? [] : [{ check: `${source}: record count`, expected: min === max ? String(min) : `${min}–${max}`, observed: String(count) }];
+  return count >= min && count <= max
+    ? []
+    : [{ check: `${source}: record count`, expected: min === max ? String(min) : `${min}–${max}`, observed: String(count) }];
 }
 
 /** Whether the namespace exists, as the server showed it (listed, or describe answered 200 / 404). */

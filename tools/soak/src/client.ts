@@ -12,7 +12,18 @@ import { checkCount, checkExistence, checkFetch, checkList, checkQuery, type Pro
 import { NamespaceModel, type Outcome, type Write } from './model.ts';
 import type { ServerController } from './server.ts';
 import type { Findings, OpKind, OpStats } from './stats.ts';
-import { deleteFilter, keyId, KEYS_PER_NAMESPACE, metadata, metadataPatch, namespacesOf, queryFilter, vector, type NamespaceSpec, type Rng } from './workload.ts';
+import {
+  deleteFilter,
+  keyId,
+  KEYS_PER_NAMESPACE,
+  metadata,
+  metadataPatch,
+  namespacesOf,
+  queryFilter,
+  vector,
+  type NamespaceSpec,
+  type Rng,
+} from './workload.ts';
 
 export interface ClientDeps {
   server: ServerController;
@@ -143,7 +154,13 @@ export class SoakClient {
     }));
     const outcome = await this.#write('upsert', api, model, { kind: 'upsert', records }, () => api.upsert(ns.index.name, ns.name, records));
     // Read-your-writes: the acknowledged records, read back at once (through either face).
-    if (outcome === 'acknowledged' && rng.chance(0.5)) await this.#readBack(rng.pick(this.#deps.apis), ns, model, records.map((r) => r.id));
+    if (outcome === 'acknowledged' && rng.chance(0.5))
+      await this.#readBack(
+        rng.pick(this.#deps.apis),
+        ns,
+        model,
+        records.map((r) => r.id),
+      );
   }
 
   async #update(api: DataApi, ns: NamespaceSpec, model: NamespaceModel): Promise<void> {
@@ -169,7 +186,12 @@ export class SoakClient {
   }
 
   async #deleteNamespace(api: DataApi, ns: NamespaceSpec, model: NamespaceModel): Promise<void> {
-    const sent = await this.#send('deleteNamespace', api, () => api.deleteNamespace(ns.index.name, ns.name), (status) => status === 404);
+    const sent = await this.#send(
+      'deleteNamespace',
+      api,
+      () => api.deleteNamespace(ns.index.name, ns.name),
+      (status) => status === 404,
+    );
     if (sent.ok) {
       this.#report(ns, 'run', checkExistence(model, true, 'deleteNamespace'));
       model.apply({ kind: 'deleteNamespace' }, 'acknowledged');
@@ -199,7 +221,9 @@ export class SoakClient {
 
   async #list(api: DataApi, ns: NamespaceSpec, model: NamespaceModel): Promise<void> {
     const limit = this.#deps.rng.int(10, 100);
-    const sent = await this.#send('list', api, () => listAllPages((paginationToken) => api.listIds(ns.index.name, ns.name, { limit, ...(paginationToken ? { paginationToken } : {}) })));
+    const sent = await this.#send('list', api, () =>
+      listAllPages((paginationToken) => api.listIds(ns.index.name, ns.name, { limit, ...(paginationToken ? { paginationToken } : {}) })),
+    );
     if (!sent.ok) return;
     this.checks.listsChecked++;
     this.#report(ns, 'run', checkList(model, sent.value));
@@ -207,7 +231,9 @@ export class SoakClient {
 
   async #listNamespaces(api: DataApi, ns: NamespaceSpec): Promise<void> {
     const limit = this.#deps.rng.int(5, 100);
-    const sent = await this.#send('listNamespaces', api, () => listAllPages((paginationToken) => api.listNamespaces(ns.index.name, { limit, ...(paginationToken ? { paginationToken } : {}) })));
+    const sent = await this.#send('listNamespaces', api, () =>
+      listAllPages((paginationToken) => api.listNamespaces(ns.index.name, { limit, ...(paginationToken ? { paginationToken } : {}) })),
+    );
     if (!sent.ok) return;
     const listed = new Map(sent.value.map((s) => [s.name, s.recordCount]));
     // Only this client's namespaces: the others change under it.
@@ -221,13 +247,24 @@ export class SoakClient {
   }
 
   async #describeNamespace(api: DataApi, ns: NamespaceSpec, model: NamespaceModel): Promise<void> {
-    const sent = await this.#send('describeNamespace', api, () => api.describeNamespace(ns.index.name, ns.name), (status) => status === 404);
+    const sent = await this.#send(
+      'describeNamespace',
+      api,
+      () => api.describeNamespace(ns.index.name, ns.name),
+      (status) => status === 404,
+    );
     if (sent.ok) this.#report(ns, 'run', [...checkExistence(model, true, 'describeNamespace'), ...checkCount(model, sent.value, 'describeNamespace')]);
     else if (sent.accepted) this.#report(ns, 'run', checkExistence(model, false, 'describeNamespace answered 404'));
   }
 
   /** Fetches `ids` and compares them with the model; false when the server went away meanwhile. */
-  async #readBack(api: DataApi, ns: NamespaceSpec, model: NamespaceModel, ids: readonly string[], phase: 'fetch' | 'read-back' = 'read-back'): Promise<boolean> {
+  async #readBack(
+    api: DataApi,
+    ns: NamespaceSpec,
+    model: NamespaceModel,
+    ids: readonly string[],
+    phase: 'fetch' | 'read-back' = 'read-back',
+  ): Promise<boolean> {
     for (let i = 0; i < ids.length; i += FETCH_CHUNK) {
       const chunk = ids.slice(i, i + FETCH_CHUNK);
       const sent = await this.#send('fetch', api, () => api.fetch(ns.index.name, ns.name, chunk));
@@ -248,7 +285,12 @@ export class SoakClient {
       const ids = [...new Set([...model.uncertainIds(), ...rng.sample(model.ids(), 25)])];
       if (!(await this.#readBack(api, ns, model, ids))) return false;
       if (model.existence().length > 1) {
-        const sent = await this.#send('describeNamespace', api, () => api.describeNamespace(ns.index.name, ns.name), (status) => status === 404);
+        const sent = await this.#send(
+          'describeNamespace',
+          api,
+          () => api.describeNamespace(ns.index.name, ns.name),
+          (status) => status === 404,
+        );
         if (!sent.ok && !sent.accepted) return false;
         this.#report(ns, 'run', checkExistence(model, sent.ok, 'describeNamespace after restart'));
       }
@@ -329,6 +371,17 @@ export class SoakClient {
 
   #report(ns: NamespaceSpec, phase: string, problems: readonly Problem[]): void {
     const { findings, clock, server } = this.#deps;
-    for (const p of problems) findings.mismatch({ phase, check: p.check, index: ns.index.name, namespace: ns.name, ...(p.id !== undefined ? { id: p.id } : {}), expected: p.expected, observed: p.observed, atS: clock(), generation: server.generation });
+    for (const p of problems)
+      findings.mismatch({
+        phase,
+        check: p.check,
+        index: ns.index.name,
+        namespace: ns.name,
+        ...(p.id !== undefined ? { id: p.id } : {}),
+        expected: p.expected,
+        observed: p.observed,
+        atS: clock(),
+        generation: server.generation,
+      });
   }
 }

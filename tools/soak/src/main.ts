@@ -20,7 +20,9 @@ try {
   options = parseOptions(process.argv.slice(2), (backend) => join(RESULTS_DIR, `${backend}.json`));
 } catch (err) {
   if (!(err instanceof UsageError)) throw err;
-  process.stderr.write(`soak: ${err.message}\nusage: npm run soak -- [--minutes N] [--backend ${BACKEND_NAMES.join('|')}] [--clients N] [--seed S] [--out PATH] [--restart-every MIN-MAX] [--steady-fraction F] [--no-docs] [--keep]\n`);
+  process.stderr.write(
+    `soak: ${err.message}\nusage: npm run soak -- [--minutes N] [--backend ${BACKEND_NAMES.join('|')}] [--clients N] [--seed S] [--out PATH] [--restart-every MIN-MAX] [--steady-fraction F] [--no-docs] [--keep]\n`,
+  );
   process.exit(2);
 }
 const result = await runSoak(options);

@@ -70,7 +70,12 @@ export class MemoryApi implements DataApi {
       .map(([id, r]) => ({ id, score: score(metric, query.vector, r.values), r }))
       .sort((a, b) => sign * (a.score - b.score) || (a.id < b.id ? -1 : 1))
       .slice(0, query.topK)
-      .map(({ id, score, r }) => ({ id, score, ...(query.includeValues ? { values: [...r.values] } : {}), ...(query.includeMetadata ? { metadata: { ...r.metadata } } : {}) }));
+      .map(({ id, score, r }) => ({
+        id,
+        score,
+        ...(query.includeValues ? { values: [...r.values] } : {}),
+        ...(query.includeMetadata ? { metadata: { ...r.metadata } } : {}),
+      }));
   }
 
   async listIds(index: string, namespace: string, options: { limit: number; paginationToken?: string }): Promise<Page<string>> {

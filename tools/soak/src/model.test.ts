@@ -27,11 +27,24 @@ const filterArb: fc.Arbitrary<Filter> = fc.oneof(
   fc.constant<Filter>({ $and: [{ color: { $in: ['blue'] } }, { n: { $lt: 2 } }] }),
 );
 const writeArb: fc.Arbitrary<Write> = fc.oneof(
-  { weight: 4, arbitrary: fc.uniqueArray(fc.record({ id: fc.constantFrom(...IDS), values: fc.constantFrom(...VALUES), metadata: metadataArb }), { minLength: 1, maxLength: 2, selector: (r) => r.id }).map((records): Write => ({ kind: 'upsert', records })) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .uniqueArray(fc.record({ id: fc.constantFrom(...IDS), values: fc.constantFrom(...VALUES), metadata: metadataArb }), {
+        minLength: 1,
+        maxLength: 2,
+        selector: (r) => r.id,
+      })
+      .map((records): Write => ({ kind: 'upsert', records })),
+  },
   {
     weight: 3,
     arbitrary: fc
-      .record({ id: fc.constantFrom(...IDS), values: fc.option(fc.constantFrom(...VALUES), { nil: undefined }), setMetadata: fc.option(setMetadataArb, { nil: undefined }) })
+      .record({
+        id: fc.constantFrom(...IDS),
+        values: fc.option(fc.constantFrom(...VALUES), { nil: undefined }),
+        setMetadata: fc.option(setMetadataArb, { nil: undefined }),
+      })
       .map((u): Write => ({ kind: 'update', id: u.id, ...(u.values ? { values: u.values } : {}), ...(u.setMetadata ? { setMetadata: u.setMetadata } : {}) })),
   },
   { weight: 2, arbitrary: fc.uniqueArray(fc.constantFrom(...IDS), { minLength: 1, maxLength: 2 }).map((ids): Write => ({ kind: 'delete', ids })) },
@@ -90,7 +103,12 @@ function applyToServer(server: Server, write: Write): void {
 /** Order-insensitive form of a state, to compare sets of states. */
 function canonical(s: KeyState | undefined): string {
   if (!s) return 'absent';
-  return JSON.stringify([s.values, Object.keys(s.metadata).sort().map((k) => [k, s.metadata[k]])]);
+  return JSON.stringify([
+    s.values,
+    Object.keys(s.metadata)
+      .sort()
+      .map((k) => [k, s.metadata[k]]),
+  ]);
 }
 
 /** Replays `steps` on a server where unknown write number i was applied iff bit i of `mask` is set. */
@@ -167,14 +185,24 @@ describe('NamespaceModel against a brute-force reference', () => {
   });
 
   it('its verdict on an observed state is right exactly when some combination leads there', () => {
-    const candidates: KeyState[] = [null, ...VALUES.flatMap((values) => [{ values, metadata: { color: 'red', n: 2 } }, { values, metadata: { color: 'blue', n: 0 } }])];
+    const candidates: KeyState[] = [
+      null,
+      ...VALUES.flatMap((values) => [
+        { values, metadata: { color: 'red', n: 2 } },
+        { values, metadata: { color: 'blue', n: 0 } },
+      ]),
+    ];
     fc.assert(
       fc.property(fc.array(writeStepArb, { maxLength: 10 }).filter(fewUnknowns), fc.constantFrom(...IDS), (steps, id) => {
         const ref = reference(steps, new Map());
-        const possible = [...ref.states.get(id)!].map((c) => (c === 'absent' ? null : ({ values: JSON.parse(c)[0], metadata: Object.fromEntries(JSON.parse(c)[1]) } as KeyState)));
+        const possible = [...ref.states.get(id)!].map((c) =>
+          c === 'absent' ? null : ({ values: JSON.parse(c)[0], metadata: Object.fromEntries(JSON.parse(c)[1]) } as KeyState),
+        );
         for (const candidate of [...candidates, ...possible]) {
           const { model } = runModel(steps, 0);
-          expect(model.observe(id, candidate).ok, `${canonical(candidate ?? undefined)} vs ${[...ref.states.get(id)!].join(' | ')}`).toBe(ref.states.get(id)!.has(canonical(candidate ?? undefined)));
+          expect(model.observe(id, candidate).ok, `${canonical(candidate ?? undefined)} vs ${[...ref.states.get(id)!].join(' | ')}`).toBe(
+            ref.states.get(id)!.has(canonical(candidate ?? undefined)),
+          );
         }
         for (const exists of [true, false]) {
           const { model } = runModel(steps, 0);
@@ -209,7 +237,16 @@ describe('NamespaceModel verdicts', () => {
 
   it('reports an acknowledged upsert that the server lost, and a deleted record that came back', () => {
     const model = new NamespaceModel('idx', 'ns');
-    model.apply({ kind: 'upsert', records: [{ id: 'a', ...rec(1) }, { id: 'b', ...rec(2) }] }, 'acknowledged');
+    model.apply(
+      {
+        kind: 'upsert',
+        records: [
+          { id: 'a', ...rec(1) },
+          { id: 'b', ...rec(2) },
+        ],
+      },
+      'acknowledged',
+    );
     model.apply({ kind: 'delete', ids: ['b'] }, 'acknowledged');
     expect(model.observe('a', null)).toEqual({ ok: false, expected: JSON.stringify(rec(1)), observed: 'absent' });
     expect(model.observePresence('b', true).ok).toBe(false);

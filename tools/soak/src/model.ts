@@ -160,7 +160,14 @@ export class NamespaceModel {
   }
 
   apply(write: Write, outcome: Outcome): void {
-    const affected = write.kind === 'upsert' ? write.records.map((r) => r.id) : write.kind === 'update' ? [write.id] : write.kind === 'delete' ? write.ids : [...this.#keys.keys()];
+    const affected =
+      write.kind === 'upsert'
+        ? write.records.map((r) => r.id)
+        : write.kind === 'update'
+          ? [write.id]
+          : write.kind === 'delete'
+            ? write.ids
+            : [...this.#keys.keys()];
     for (const id of new Set(affected)) {
       const before = this.possible(id);
       const after = before.map(transition(write, id));
@@ -191,7 +198,8 @@ export class NamespaceModel {
 
   /** The server showed whether the namespace exists (a namespace list, describe namespace). */
   observeExistence(exists: boolean): Verdict {
-    if (!this.#exists.includes(exists)) return { ok: false, expected: this.#exists.length === 1 && this.#exists[0] ? 'exists' : 'absent', observed: exists ? 'exists' : 'absent' };
+    if (!this.#exists.includes(exists))
+      return { ok: false, expected: this.#exists.length === 1 && this.#exists[0] ? 'exists' : 'absent', observed: exists ? 'exists' : 'absent' };
     this.#exists = [exists];
     return OK;
   }

@@ -42,7 +42,8 @@ export class UsageError extends Error {}
 
 function positive(name: string, raw: string, integer: boolean): number {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) throw new UsageError(`--${name}: expected a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
+    throw new UsageError(`--${name}: expected a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -71,9 +72,11 @@ export function parseOptions(argv: readonly string[], defaultOut: (backend: Back
   const v = parsed.values;
   if (!isBackendName(v.backend)) throw new UsageError(`--backend: expected one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(v.backend)}`);
   const restart = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(v['restart-every']);
-  if (!restart || Number(restart[1]) <= 0 || Number(restart[1]) > Number(restart[2])) throw new UsageError(`--restart-every: expected MIN-MAX seconds, e.g. 60-180, got ${JSON.stringify(v['restart-every'])}`);
+  if (!restart || Number(restart[1]) <= 0 || Number(restart[1]) > Number(restart[2]))
+    throw new UsageError(`--restart-every: expected MIN-MAX seconds, e.g. 60-180, got ${JSON.stringify(v['restart-every'])}`);
   const steadyFraction = Number(v['steady-fraction']);
-  if (!(steadyFraction >= 0 && steadyFraction < 1)) throw new UsageError(`--steady-fraction: expected a number in [0, 1), got ${JSON.stringify(v['steady-fraction'])}`);
+  if (!(steadyFraction >= 0 && steadyFraction < 1))
+    throw new UsageError(`--steady-fraction: expected a number in [0, 1), got ${JSON.stringify(v['steady-fraction'])}`);
   const seed = Number(v.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed: expected a non-negative integer, got ${JSON.stringify(v.seed)}`);
   return {

@@ -26,7 +26,13 @@ function result(backend: string, overrides: Partial<SoakResult> = {}): SoakResul
     engineActivity: { flushes: 100, compactions: 50 },
     restarts: { clean: 2, kill: 3, events: [] },
     runChecks: { readBacks: 1, recordsCompared: 2, queriesChecked: 3, listsChecked: 4, afterRestart: 5 },
-    endChecks: [{ phase: 'end', counts: { namespacesChecked: 24, deletedNamespacesChecked: 0, recordsChecked: 3000, deletedIdsChecked: 4000, queriesChecked: 140 }, mismatches: 0 }],
+    endChecks: [
+      {
+        phase: 'end',
+        counts: { namespacesChecked: 24, deletedNamespacesChecked: 0, recordsChecked: 3000, deletedIdsChecked: 4000, queriesChecked: 140 },
+        mismatches: 0,
+      },
+    ],
     mismatchCount: 0,
     mismatches: [],
     findingCount: 0,

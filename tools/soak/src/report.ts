@@ -100,27 +100,44 @@ export function summaryText(r: SoakResult): string {
   lines.push(`soak ${r.passed ? 'PASSED' : 'FAILED'}: backend ${r.backend} (${r.storage}), ${r.clients} clients, seed ${r.seed}`);
   lines.push(`  duration: workload ${minutes(r.workloadS)} (planned ${r.plannedMinutes} min), whole run ${minutes(r.totalS)}`);
   lines.push(`  restarts: ${r.restarts.clean} clean (SIGTERM), ${r.restarts.kill} kill -9`);
-  lines.push(`  operations: ${n(r.totalOperations)} (sdk ${n(r.byFace['sdk'] ?? 0)}, rest ${n(r.byFace['rest'] ?? 0)}); the server flushed at least ${n(r.engineActivity.flushes)} memtables and ran at least ${n(r.engineActivity.compactions)} compactions`);
-  lines.push(`    ${'kind'.padEnd(18)}${'count'.padStart(9)}${'ok'.padStart(9)}${'outage'.padStart(8)}${'4xx'.padStart(6)}${'5xx'.padStart(6)}${'no-resp'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}`);
+  lines.push(
+    `  operations: ${n(r.totalOperations)} (sdk ${n(r.byFace['sdk'] ?? 0)}, rest ${n(r.byFace['rest'] ?? 0)}); the server flushed at least ${n(r.engineActivity.flushes)} memtables and ran at least ${n(r.engineActivity.compactions)} compactions`,
+  );
+  lines.push(
+    `    ${'kind'.padEnd(18)}${'count'.padStart(9)}${'ok'.padStart(9)}${'outage'.padStart(8)}${'4xx'.padStart(6)}${'5xx'.padStart(6)}${'no-resp'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
+  );
   for (const kind of OP_KINDS) {
     const o = r.operations[kind];
-    lines.push(`    ${kind.padEnd(18)}${n(o.count).padStart(9)}${n(o.ok).padStart(9)}${n(o.outage).padStart(8)}${String(o.clientErrors).padStart(6)}${String(o.serverErrors).padStart(6)}${String(o.noResponse).padStart(9)}${ms(o.p50Ms).padStart(9)}${ms(o.p99Ms).padStart(9)}`);
+    lines.push(
+      `    ${kind.padEnd(18)}${n(o.count).padStart(9)}${n(o.ok).padStart(9)}${n(o.outage).padStart(8)}${String(o.clientErrors).padStart(6)}${String(o.serverErrors).padStart(6)}${String(o.noResponse).padStart(9)}${ms(o.p50Ms).padStart(9)}${ms(o.p99Ms).padStart(9)}`,
+    );
   }
   const c = r.runChecks;
-  lines.push(`  checks during the run: ${n(c.recordsCompared)} records compared (${n(c.readBacks)} read-backs after writes), ${n(c.queriesChecked)} queries, ${n(c.listsChecked)} full listings, ${n(c.afterRestart)} post-restart checks`);
+  lines.push(
+    `  checks during the run: ${n(c.recordsCompared)} records compared (${n(c.readBacks)} read-backs after writes), ${n(c.queriesChecked)} queries, ${n(c.listsChecked)} full listings, ${n(c.afterRestart)} post-restart checks`,
+  );
   for (const e of r.endChecks) {
     lines.push(
       `  ${e.phase}: ${n(e.counts.recordsChecked)} records checked, ${n(e.counts.deletedIdsChecked)} deleted ids confirmed gone, ${e.counts.namespacesChecked} namespaces (+${e.counts.deletedNamespacesChecked} deleted), ${e.counts.queriesChecked} queries; ${e.mismatches} mismatches`,
     );
   }
-  lines.push(`  mismatches: ${r.mismatchCount}; findings (errors from a healthy server, crashes): ${r.findingCount}, of them HTTP 5xx: ${r.serverErrors}; server log: ${r.serverLog.errors} errors, ${r.serverLog.warnings} warnings`);
+  lines.push(
+    `  mismatches: ${r.mismatchCount}; findings (errors from a healthy server, crashes): ${r.findingCount}, of them HTTP 5xx: ${r.serverErrors}; server log: ${r.serverLog.errors} errors, ${r.serverLog.warnings} warnings`,
+  );
   lines.push(`  server RSS MiB min/median/max: ${dist(r.rss)}; trend: ${r.rss.trend.text}`);
   lines.push(`  server open fds min/median/max: ${dist(r.fds)}; trend: ${r.fds.trend.text}`);
   if (r.emulatorRss) lines.push(`  emulator RSS MiB min/median/max: ${dist(r.emulatorRss)}`);
-  if (r.stored) lines.push(`  stored objects min/median/max/last: ${dist(r.stored.objects)} / ${r.stored.objects.last}; object MiB: ${dist(r.stored.objectMiB)} / ${f1(r.stored.objectMiB.last)}; data dir MiB: ${dist(r.stored.dataDirMiB)}`);
+  if (r.stored)
+    lines.push(
+      `  stored objects min/median/max/last: ${dist(r.stored.objects)} / ${r.stored.objects.last}; object MiB: ${dist(r.stored.objectMiB)} / ${f1(r.stored.objectMiB.last)}; data dir MiB: ${dist(r.stored.dataDirMiB)}`,
+    );
   lines.push(`  trend method: ${r.trendMethod}`);
-  for (const m of r.mismatches.slice(0, 20)) lines.push(`  MISMATCH [${m.phase}] ${m.check} ${m.index}/${JSON.stringify(m.namespace)}${m.id ? ` ${m.id}` : ''}: expected ${m.expected.slice(0, 300)} observed ${m.observed.slice(0, 300)}`);
-  for (const x of r.findings.slice(0, 20)) lines.push(`  FINDING at ${x.atS.toFixed(0)} s: ${x.what}${x.op ? ` (${x.op} via ${x.face})` : ''}: ${x.message.slice(0, 300)}`);
+  for (const m of r.mismatches.slice(0, 20))
+    lines.push(
+      `  MISMATCH [${m.phase}] ${m.check} ${m.index}/${JSON.stringify(m.namespace)}${m.id ? ` ${m.id}` : ''}: expected ${m.expected.slice(0, 300)} observed ${m.observed.slice(0, 300)}`,
+    );
+  for (const x of r.findings.slice(0, 20))
+    lines.push(`  FINDING at ${x.atS.toFixed(0)} s: ${x.what}${x.op ? ` (${x.op} via ${x.face})` : ''}: ${x.message.slice(0, 300)}`);
   for (const e of r.serverLog.firstErrors.slice(0, 5)) lines.push(`  SERVER LOG: ${e.slice(0, 300)}`);
   if (!r.passed) lines.push(`  failed because: ${r.failures.join('; ')}`);
   return lines.join('\n');
@@ -164,8 +181,12 @@ export function markdownSection(results: readonly SoakResult[]): string {
   }
   lines.push('');
   for (const r of results) {
-    const activity = r.engineActivity ? ` The server flushed at least ${n(r.engineActivity.flushes)} memtables and ran at least ${n(r.engineActivity.compactions)} compactions.` : '';
-    lines.push(`- **${r.backend}** (${r.startedAt.slice(0, 10)}, \`${r.command}\`, seed ${r.seed}, ${r.machine}): RSS ${r.rss.trend.text}; fds ${r.fds.trend.text}.${activity}`);
+    const activity = r.engineActivity
+      ? ` The server flushed at least ${n(r.engineActivity.flushes)} memtables and ran at least ${n(r.engineActivity.compactions)} compactions.`
+      : '';
+    lines.push(
+      `- **${r.backend}** (${r.startedAt.slice(0, 10)}, \`${r.command}\`, seed ${r.seed}, ${r.machine}): RSS ${r.rss.trend.text}; fds ${r.fds.trend.text}.${activity}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -91,7 +91,10 @@ export class RestApi implements DataApi {
   async listNamespaces(index: string, options: { limit: number; paginationToken?: string }): Promise<Page<NamespaceSummary>> {
     const query: [string, string][] = [['limit', String(options.limit)]];
     if (options.paginationToken !== undefined) query.push(['paginationToken', options.paginationToken]);
-    const body = (await send(this.#apiKey, 'GET', this.#url(index, '/namespaces', query))) as { namespaces: { name: string; record_count: number }[]; pagination?: { next: string } };
+    const body = (await send(this.#apiKey, 'GET', this.#url(index, '/namespaces', query))) as {
+      namespaces: { name: string; record_count: number }[];
+      pagination?: { next: string };
+    };
     return {
       items: body.namespaces.map((ns) => ({ name: ns.name === DEFAULT_NAMESPACE_ALIAS ? '' : ns.name, recordCount: ns.record_count })),
       ...(body.pagination ? { next: body.pagination.next } : {}),

@@ -38,12 +38,25 @@ export async function restartLoop(context: {
     const exit = await server.stop(kind);
     const stopMs = performance.now() - stopped;
     if (kind === 'clean' && (exit.code !== 0 || exit.forced)) {
-      findings.finding({ what: 'clean stop failed', message: `SIGTERM: exit code ${exit.code}, signal ${exit.signal}${exit.forced ? ', killed after the stop timeout' : ''}`, atS, generation: server.generation });
+      findings.finding({
+        what: 'clean stop failed',
+        message: `SIGTERM: exit code ${exit.code}, signal ${exit.signal}${exit.forced ? ', killed after the stop timeout' : ''}`,
+        atS,
+        generation: server.generation,
+      });
     }
     const started = performance.now();
     await startWithRetries(server, findings, clock);
-    restarts.push({ atS: Math.round((atS - workloadStart) * 10) / 10, kind, stopMs: Math.round(stopMs), startMs: Math.round(performance.now() - started), exit: exit.signal ?? `code ${exit.code}` });
-    options.log(`soak: restart ${restarts.length} (${kind === 'clean' ? 'SIGTERM' : 'kill -9'}) at ${(atS - workloadStart).toFixed(0)} s: stopped in ${Math.round(stopMs)} ms, up again in ${Math.round(performance.now() - started)} ms`);
+    restarts.push({
+      atS: Math.round((atS - workloadStart) * 10) / 10,
+      kind,
+      stopMs: Math.round(stopMs),
+      startMs: Math.round(performance.now() - started),
+      exit: exit.signal ?? `code ${exit.code}`,
+    });
+    options.log(
+      `soak: restart ${restarts.length} (${kind === 'clean' ? 'SIGTERM' : 'kill -9'}) at ${(atS - workloadStart).toFixed(0)} s: stopped in ${Math.round(stopMs)} ms, up again in ${Math.round(performance.now() - started)} ms`,
+    );
     kind = kind === 'clean' ? 'kill' : 'clean';
   }
   await sleep((end - clock()) * 1000);
@@ -55,7 +68,12 @@ async function startWithRetries(server: ServerController, findings: Findings, cl
       await server.start();
       return;
     } catch (err) {
-      findings.finding({ what: 'server did not start', message: err instanceof Error ? err.message : String(err), atS: clock(), generation: server.generation });
+      findings.finding({
+        what: 'server did not start',
+        message: err instanceof Error ? err.message : String(err),
+        atS: clock(),
+        generation: server.generation,
+      });
       if (attempt >= 3) throw err;
     }
   }

@@ -78,7 +78,11 @@ export function buildResult(context: {
     totalOperations: OP_KINDS.reduce((sum, k) => sum + operations[k].count, 0),
     byFace: { ...stats.byFace },
     engineActivity: context.activity,
-    restarts: { clean: context.restarts.filter((r) => r.kind === 'clean').length, kill: context.restarts.filter((r) => r.kind === 'kill').length, events: context.restarts },
+    restarts: {
+      clean: context.restarts.filter((r) => r.kind === 'clean').length,
+      kill: context.restarts.filter((r) => r.kind === 'kill').length,
+      events: context.restarts,
+    },
     runChecks,
     endChecks: context.endChecks,
     mismatchCount: findings.mismatchCount,

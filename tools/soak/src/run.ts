@@ -44,7 +44,6 @@ const PASSED_THROUGH = /^CONIFER_(MEMTABLE_|COMPACTION_|GC_|INDEX_|LOG_LEVEL$)/;
 /** What a process needs from the environment to run at all. */
 const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'LD_LIBRARY_PATH', 'TZ'];
 
-
 export interface FinalCheckContext {
   apis: readonly DataApi[];
   targets: readonly VerifyTarget[];
@@ -58,7 +57,8 @@ export interface RunSoakOptions extends SoakOptions {
 }
 
 export function serverEnv(options: { backend: RunningBackend; dataDir: string; port: number; apiKey: string }): Record<string, string> {
-  const own = (names: (name: string) => boolean) => Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => names(e[0]) && e[1] !== undefined));
+  const own = (names: (name: string) => boolean) =>
+    Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => names(e[0]) && e[1] !== undefined));
   return {
     ...own((name) => BASE_ENV.includes(name)),
     ...ENGINE_TUNING,
@@ -101,7 +101,11 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
     const port = await freePort();
     const apiKey = `soak-admin-${randomBytes(12).toString('hex')}`;
     const env = serverEnv({ backend, dataDir, port, apiKey });
-    serverTuning = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('CONIFER_') && !['CONIFER_API_KEY', 'CONIFER_DATA_DIR', 'CONIFER_STORAGE', 'CONIFER_PORT', 'CONIFER_HOST'].includes(k)));
+    serverTuning = Object.fromEntries(
+      Object.entries(env).filter(
+        ([k]) => k.startsWith('CONIFER_') && !['CONIFER_API_KEY', 'CONIFER_DATA_DIR', 'CONIFER_STORAGE', 'CONIFER_PORT', 'CONIFER_HOST'].includes(k),
+      ),
+    );
     const srv = new ServerController({
       port,
       env,
@@ -114,13 +118,35 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
 
     const admin = new Conifer({ url: srv.url, apiKey, fetch: timedFetch });
     for (const index of INDEXES) await admin.createIndex({ name: index.name, dimension: index.dimension, metric: index.metric });
-    const apis: DataApi[] = [new SdkApi(srv.url, apiKey), new RestApi(apiKey, await RestApi.resolveHosts(srv.url, apiKey, INDEXES.map((i) => i.name)))];
+    const apis: DataApi[] = [
+      new SdkApi(srv.url, apiKey),
+      new RestApi(
+        apiKey,
+        await RestApi.resolveHosts(
+          srv.url,
+          apiKey,
+          INDEXES.map((i) => i.name),
+        ),
+      ),
+    ];
 
     const engine = new EngineActivity(admin, () =>
       clients.flatMap((c) => c.namespaces.filter((_, i) => c.models[i]!.existence().includes(true)).map((ns) => ({ index: ns.index.name, name: ns.name }))),
     );
     activity = engine;
-    clients = Array.from({ length: options.clients }, (_, i) => new SoakClient(i, { server: srv, apis, stats, findings, clock, rng: new Rng(mulberry32(options.seed * 7919 + i + 1)), weights: { ...OP_WEIGHTS, ...options.weights } }));
+    clients = Array.from(
+      { length: options.clients },
+      (_, i) =>
+        new SoakClient(i, {
+          server: srv,
+          apis,
+          stats,
+          findings,
+          clock,
+          rng: new Rng(mulberry32(options.seed * 7919 + i + 1)),
+          weights: { ...OP_WEIGHTS, ...options.weights },
+        }),
+    );
     sampler = new Sampler({ server: srv, backend, dataDir, clock, everyMs: options.sampleEveryS * 1000, storageEveryMs: 10_000 });
     sampler.start();
 
@@ -154,14 +180,22 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
         const done = await endCheck(phase, targets, apis, findings, () => ({ atS: clock(), generation: srv.generation }));
         if (done) {
           endChecks.push(done);
-          log(`soak: ${phase}: ${done.counts.recordsChecked} records, ${done.counts.deletedIdsChecked} deleted ids, ${done.counts.namespacesChecked + done.counts.deletedNamespacesChecked} namespaces, ${done.counts.queriesChecked} queries checked; ${done.mismatches} mismatches`);
+          log(
+            `soak: ${phase}: ${done.counts.recordsChecked} records, ${done.counts.deletedIdsChecked} deleted ids, ${done.counts.namespacesChecked + done.counts.deletedNamespacesChecked} namespaces, ${done.counts.queriesChecked} queries checked; ${done.mismatches} mismatches`,
+          );
         }
       };
       if (!options.finalRestart) await options.beforeFinalCheck?.({ apis, targets });
       await check('end');
       if (options.finalRestart) {
         const exit = await srv.stop('clean');
-        if (exit.code !== 0 || exit.forced) findings.finding({ what: 'clean stop before the last check failed', message: `exit code ${exit.code}, signal ${exit.signal}${exit.forced ? ', killed after the stop timeout' : ''}`, atS: clock(), generation: srv.generation });
+        if (exit.code !== 0 || exit.forced)
+          findings.finding({
+            what: 'clean stop before the last check failed',
+            message: `exit code ${exit.code}, signal ${exit.signal}${exit.forced ? ', killed after the stop timeout' : ''}`,
+            atS: clock(),
+            generation: srv.generation,
+          });
         await srv.start();
         await options.beforeFinalCheck?.({ apis, targets });
         await check('end after restart');
@@ -177,7 +211,24 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
 
   if (findings.mismatchCount > 0) failures.push(`${findings.mismatchCount} mismatches with the model`);
   if (findings.findingCount > 0) failures.push(`${findings.findingCount} findings (${findings.serverErrorCount} HTTP 5xx)`);
-  const result = buildResult({ options, startedAt, backend, clients, stats, findings, restarts, endChecks, sampler, server, generationStarts, workloadS, totalS: clock(), failures, serverTuning, activity: activity?.totals ?? { flushes: 0, compactions: 0 } });
+  const result = buildResult({
+    options,
+    startedAt,
+    backend,
+    clients,
+    stats,
+    findings,
+    restarts,
+    endChecks,
+    sampler,
+    server,
+    generationStarts,
+    workloadS,
+    totalS: clock(),
+    failures,
+    serverTuning,
+    activity: activity?.totals ?? { flushes: 0, compactions: 0 },
+  });
   if (options.keep === 'always' || (options.keep === 'on-failure' && !result.passed)) log(`soak: run directory kept: ${runDir} (server.log, data/)`);
   else await rm(runDir, { recursive: true, force: true });
   return result;
@@ -190,11 +241,27 @@ function progressLine(elapsedS: number, stats: OpStats, restarts: RestartEvent[]
 }
 
 /** One full check of every namespace; undefined when it could not finish (a finding). */
-async function endCheck(phase: string, targets: readonly VerifyTarget[], apis: readonly DataApi[], findings: Findings, now: () => { atS: number; generation: number }): Promise<EndCheckResult | undefined> {
+async function endCheck(
+  phase: string,
+  targets: readonly VerifyTarget[],
+  apis: readonly DataApi[],
+  findings: Findings,
+  now: () => { atS: number; generation: number },
+): Promise<EndCheckResult | undefined> {
   const before = findings.mismatchCount;
   try {
     const counts = await verifyAll(targets, apis, (target, problems) => {
-      for (const p of problems) findings.mismatch({ phase, check: p.check, index: target.spec.index.name, namespace: target.spec.name, ...(p.id !== undefined ? { id: p.id } : {}), expected: p.expected, observed: p.observed, ...now() });
+      for (const p of problems)
+        findings.mismatch({
+          phase,
+          check: p.check,
+          index: target.spec.index.name,
+          namespace: target.spec.name,
+          ...(p.id !== undefined ? { id: p.id } : {}),
+          expected: p.expected,
+          observed: p.observed,
+          ...now(),
+        });
     });
     return { phase, counts, mismatches: findings.mismatchCount - before };
   } catch (err) {

@@ -43,7 +43,12 @@ export async function processTree(pid: number): Promise<number[]> {
     try {
       for (const task of await readdir(`/proc/${tree[i]}/task`)) {
         const children = await readFile(`/proc/${tree[i]}/task/${task}/children`, 'utf8').catch(() => '');
-        tree.push(...children.split(' ').filter((c) => c.trim() !== '').map(Number));
+        tree.push(
+          ...children
+            .split(' ')
+            .filter((c) => c.trim() !== '')
+            .map(Number),
+        );
       }
     } catch {
       // exited meanwhile

@@ -56,7 +56,12 @@ export class SdkApi implements DataApi {
 
   async query(index: string, namespace: string, query: QueryRequest): Promise<QueryMatch[]> {
     const { matches } = await this.#call(() => this.#client.index(index, namespace).query(query));
-    return matches.map((m) => ({ id: m.id, score: m.score, ...(m.values ? { values: m.values } : {}), ...(m.metadata ? { metadata: m.metadata as Metadata } : {}) }));
+    return matches.map((m) => ({
+      id: m.id,
+      score: m.score,
+      ...(m.values ? { values: m.values } : {}),
+      ...(m.metadata ? { metadata: m.metadata as Metadata } : {}),
+    }));
   }
 
   async listIds(index: string, namespace: string, options: { limit: number; paginationToken?: string }): Promise<Page<string>> {

@@ -133,7 +133,9 @@ export class Findings {
   mismatch(m: Mismatch): void {
     this.mismatchCount++;
     if (this.mismatches.length < KEEP) this.mismatches.push(m);
-    this.#onEvent(`MISMATCH [${m.phase}] ${m.check} ${m.index}/${JSON.stringify(m.namespace)}${m.id !== undefined ? ` id ${m.id}` : ''}: expected ${m.expected.slice(0, 400)}, observed ${m.observed.slice(0, 400)}`);
+    this.#onEvent(
+      `MISMATCH [${m.phase}] ${m.check} ${m.index}/${JSON.stringify(m.namespace)}${m.id !== undefined ? ` id ${m.id}` : ''}: expected ${m.expected.slice(0, 400)}, observed ${m.observed.slice(0, 400)}`,
+    );
   }
 
   finding(f: Finding): void {

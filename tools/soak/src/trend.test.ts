@@ -10,7 +10,10 @@ const RSS: TrendOptions = { unit: 'MiB', floorPerMin: 1, warmupS: 30, minFitS: 1
  * `level + leakPerMin × minutes since its start` plus AR(1) noise (ρ = 0.9, like a process's
  * memory from one sample to the next).
  */
-function run(options: { restarts: number[]; endS: number; level: (epoch: number) => number; leakPerMin: number; noise: number; seed?: number }): { samples: Sample[]; starts: Map<number, number> } {
+function run(options: { restarts: number[]; endS: number; level: (epoch: number) => number; leakPerMin: number; noise: number; seed?: number }): {
+  samples: Sample[];
+  starts: Map<number, number>;
+} {
   const random = mulberry32(options.seed ?? 7);
   const starts = new Map<number, number>([[1, 0]]);
   options.restarts.forEach((t, i) => starts.set(i + 2, t + 4));

@@ -96,7 +96,10 @@ export function fitLine(xs: readonly number[], ys: readonly number[], autocorrel
 
 /** Student's t 97.5% quantile (two-sided 95%) for `df` degrees of freedom, rounded down to a whole df. */
 export function tQuantile975(df: number): number {
-  const table = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05, 2.05, 2.05, 2.04];
+  const table = [
+    12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06,
+    2.05, 2.05, 2.05, 2.04,
+  ];
   const whole = Math.max(1, Math.floor(df));
   return whole <= table.length ? table[whole - 1]! : 1.96;
 }
@@ -156,10 +159,17 @@ export function computeTrend(samples: readonly Sample[], epochStarts: ReadonlyMa
   const f = (x: number) => (Math.abs(x) >= 10 ? x.toFixed(0) : x.toFixed(2));
   const sign = (x: number) => (x >= 0 ? `+${f(x)}` : f(x));
   const parts: string[] = [];
-  if (steady) parts.push(`steady epoch: ${sign(steady.slopePerMin)} ± ${f(steady.ciPerMin)} ${options.unit}/min over ${((steady.toS - steady.fromS) / 60).toFixed(1)} min`);
-  if (across) parts.push(`across ${across.epochs} epochs at ${phase[0]}–${phase[1]} s after start: ${sign(across.slopePerMin)} ± ${f(across.ciPerMin)} ${options.unit}/min`);
+  if (steady)
+    parts.push(
+      `steady epoch: ${sign(steady.slopePerMin)} ± ${f(steady.ciPerMin)} ${options.unit}/min over ${((steady.toS - steady.fromS) / 60).toFixed(1)} min`,
+    );
+  if (across)
+    parts.push(
+      `across ${across.epochs} epochs at ${phase[0]}–${phase[1]} s after start: ${sign(across.slopePerMin)} ± ${f(across.ciPerMin)} ${options.unit}/min`,
+    );
   const detail = parts.length > 0 ? ` (${parts.join('; ')})` : '';
-  if (!steady && !across) return { verdict: 'insufficient data', text: 'insufficient data (no restart-free stretch long enough after warm-up, fewer than 3 epochs)' };
+  if (!steady && !across)
+    return { verdict: 'insufficient data', text: 'insufficient data (no restart-free stretch long enough after warm-up, fewer than 3 epochs)' };
   const growing = [steady, across].filter(grows);
   const result = { ...(steady ? { steady } : {}), ...(across ? { across } : {}) };
   if (growing.length > 0) {
@@ -179,7 +189,7 @@ export function median(values: readonly number[]): number {
 export const TREND_METHOD =
   'Restarts reset memory, so there is no slope over the whole run. (1) Steady epoch: the last part of the run has no restarts; ' +
   'after a warm-up (30 s or a fifth of the epoch, whichever is longer) a least-squares line is fitted to at least 2 minutes of ' +
-  'samples, with a 95% interval from the residuals (Student\'s t, effective sample size reduced for their lag-1 autocorrelation). ' +
-  '(2) Across epochs: the median of each epoch\'s samples 30–60 s after its start, against the epochs\' start times (least squares, ' +
+  "samples, with a 95% interval from the residuals (Student's t, effective sample size reduced for their lag-1 autocorrelation). " +
+  "(2) Across epochs: the median of each epoch's samples 30–60 s after its start, against the epochs' start times (least squares, " +
   'at least 3 epochs), which catches growth that survives restarts. Verdict "growth of X/min" when a slope exceeds the floor (RSS 1 MiB/min, fds 0.5/min) and its interval lies above zero; ' +
   '"no growth trend" otherwise; "insufficient data" when neither view has enough samples.';

@@ -14,14 +14,20 @@ import { deleteFilter, INDEXES, keyId, metadata, metadataPatch, namespacesOf, Rn
 async function setUp(options: { seed: number; unknownEvery?: number } = { seed: 1 }) {
   const rng = new Rng(mulberry32(options.seed));
   const api = new MemoryApi(new Map(INDEXES.map((i) => [i.name, i.metric])));
-  const targets: VerifyTarget[] = [0, 1].flatMap((client) => namespacesOf(client).map((spec) => ({ spec, model: new NamespaceModel(spec.index.name, spec.name) })));
+  const targets: VerifyTarget[] = [0, 1].flatMap((client) =>
+    namespacesOf(client).map((spec) => ({ spec, model: new NamespaceModel(spec.index.name, spec.name) })),
+  );
   let version = 0;
   for (let step = 0; step < 400; step++) {
     const { spec, model } = rng.pick(targets);
     const keys = Array.from({ length: 40 }, (_, k) => keyId(spec, k));
     let write: Write;
     const r = rng.float();
-    if (r < 0.5) write = { kind: 'upsert', records: rng.sample(keys, rng.int(1, 8)).map((id) => ({ id, values: vector(rng, spec.index.dimension), metadata: metadata(rng, ++version, 0) })) };
+    if (r < 0.5)
+      write = {
+        kind: 'upsert',
+        records: rng.sample(keys, rng.int(1, 8)).map((id) => ({ id, values: vector(rng, spec.index.dimension), metadata: metadata(rng, ++version, 0) })),
+      };
     else if (r < 0.75) write = { kind: 'update', id: rng.pick(keys), values: vector(rng, spec.index.dimension), setMetadata: metadataPatch(rng, ++version) };
     else if (r < 0.9) write = { kind: 'delete', ids: rng.sample(keys, 3) };
     else if (r < 0.97) write = { kind: 'deleteByFilter', filter: deleteFilter(rng) };
@@ -92,7 +98,12 @@ describe('the end check', () => {
     const { spec, id } = presentRecord(api, targets);
     api.data.get(spec.index.name)!.get(spec.name)!.delete(id);
     const { problems } = await check(api, targets);
-    expect(problems.map((p) => [p.check, p.id, p.namespace])).toEqual(expect.arrayContaining([['list: id missing', id, spec.name], ['fetch: record missing', id, spec.name]]));
+    expect(problems.map((p) => [p.check, p.id, p.namespace])).toEqual(
+      expect.arrayContaining([
+        ['list: id missing', id, spec.name],
+        ['fetch: record missing', id, spec.name],
+      ]),
+    );
     expect(problems.every((p) => p.id === id || p.check.includes('record count'))).toBe(true);
   });
 
@@ -118,7 +129,13 @@ describe('the end check', () => {
     ns.set(gone, { values: Array(deleted.spec.index.dimension).fill(1), metadata: { color: 'red' } });
     ns.set('stranger', { values: Array(deleted.spec.index.dimension).fill(1), metadata: {} });
     let { problems } = await check(api, targets);
-    expect(problems.map((p) => [p.check, p.id])).toEqual(expect.arrayContaining([['list: deleted id listed', gone], ['list: id never written here', 'stranger'], ['fetch: wrong or unexpected record', gone]]));
+    expect(problems.map((p) => [p.check, p.id])).toEqual(
+      expect.arrayContaining([
+        ['list: deleted id listed', gone],
+        ['list: id never written here', 'stranger'],
+        ['fetch: wrong or unexpected record', gone],
+      ]),
+    );
 
     const again = await setUp();
     const dropped = again.targets.find((t) => t.spec.name !== '' && t.model.presentIds().length > 0)!;

@@ -49,7 +49,9 @@ export async function verifyAll(targets: readonly VerifyTarget[], apis: readonly
     const recordCount = listed.get(spec.index.name)!.get(spec.name);
     problems.push(...checkExistence(model, recordCount !== undefined, 'end: listNamespaces'));
 
-    const ids = await listAllPages((paginationToken) => api.listIds(spec.index.name, spec.name, { limit: PAGE, ...(paginationToken ? { paginationToken } : {}) }));
+    const ids = await listAllPages((paginationToken) =>
+      api.listIds(spec.index.name, spec.name, { limit: PAGE, ...(paginationToken ? { paginationToken } : {}) }),
+    );
     problems.push(...checkList(model, ids));
 
     const toFetch = [...new Set([...model.ids(), ...ids])].sort();
@@ -80,7 +82,12 @@ export async function verifyAll(targets: readonly VerifyTarget[], apis: readonly
         const best = score(spec.index.metric, values, values);
         const first = matches[0];
         if (!matches.some((m) => m.id === id) || first === undefined || Math.abs(first.score - best) > 1e-6) {
-          problems.push({ check: 'end: query by own vector', id, expected: `${id} first (score ${best})`, observed: JSON.stringify(matches.map((m) => [m.id, m.score])) });
+          problems.push({
+            check: 'end: query by own vector',
+            id,
+            expected: `${id} first (score ${best})`,
+            observed: JSON.stringify(matches.map((m) => [m.id, m.score])),
+          });
         }
       }
     }

@@ -2,14 +2,7 @@
 
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
-import {
-  parseConfigureForm,
-  parseCreateIndexForm,
-  parseDeleteForm,
-  parseQueryForm,
-  parseUpsertForm,
-  type FieldErrors,
-} from '../lib/forms.ts';
+import { parseConfigureForm, parseCreateIndexForm, parseDeleteForm, parseQueryForm, parseUpsertForm, type FieldErrors } from '../lib/forms.ts';
 import { attempt } from '../lib/outcome.ts';
 import { clearSession, clientFor, sessionClient, setSession } from '../lib/session.ts';
 

@@ -21,7 +21,15 @@ export function ConfigureIndexForm({ name, deletionProtection, tags }: { name: s
       </label>
       <div>
         <span className="hint">Current tags: </span>
-        {current.length === 0 ? <span className="hint">none</span> : current.map(([k, v]) => <span key={k} className="badge">{k}={v}</span>)}
+        {current.length === 0 ? (
+          <span className="hint">none</span>
+        ) : (
+          current.map(([k, v]) => (
+            <span key={k} className="badge">
+              {k}={v}
+            </span>
+          ))
+        )}
       </div>
       <label>
         Tags to set <span className="hint">key=value, comma-separated; key= removes a tag</span>

@@ -12,7 +12,13 @@ export function FilterEditor({ name = 'filter', serverError }: { name?: string; 
     <label>
       Filter <span className="hint">metadata filter JSON, e.g. {'{"genre": {"$eq": "drama"}}'} (optional)</span>
       <textarea name={name} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={Boolean(error)} spellCheck={false} />
-      {error ? <span className="field-error" data-testid="filter-error">{error}</span> : text.trim() ? <span className="hint">✓ valid filter</span> : null}
+      {error ? (
+        <span className="field-error" data-testid="filter-error">
+          {error}
+        </span>
+      ) : text.trim() ? (
+        <span className="hint">✓ valid filter</span>
+      ) : null}
     </label>
   );
 }

@@ -20,7 +20,10 @@ export function CreateKeyForm() {
               type="button"
               className="secondary small"
               onClick={() => {
-                void navigator.clipboard?.writeText(state.secret!).then(() => setCopied(true), () => setCopied(false));
+                void navigator.clipboard?.writeText(state.secret!).then(
+                  () => setCopied(true),
+                  () => setCopied(false),
+                );
               }}
             >
               {copied ? 'Copied' : 'Copy'}

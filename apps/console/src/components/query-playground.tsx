@@ -33,7 +33,13 @@ export function QueryPlayground({ index, namespace, dimension }: { index: string
           {mode === 'vector' ? (
             <label>
               Vector <span className="hint">{dimension} numbers, JSON array or comma-separated</span>
-              <textarea name="vector" value={vector} onChange={(e) => setVector(e.target.value)} placeholder={`[${Array.from({ length: Math.min(dimension, 4) }, () => '0.1').join(', ')}${dimension > 4 ? ', …' : ''}]`} aria-invalid={Boolean(state.errors?.['vector'])} />
+              <textarea
+                name="vector"
+                value={vector}
+                onChange={(e) => setVector(e.target.value)}
+                placeholder={`[${Array.from({ length: Math.min(dimension, 4) }, () => '0.1').join(', ')}${dimension > 4 ? ', …' : ''}]`}
+                aria-invalid={Boolean(state.errors?.['vector'])}
+              />
               <FieldError message={state.errors?.['vector']} />
             </label>
           ) : (

@@ -41,7 +41,13 @@ export function UpsertForm(target: Target) {
       </label>
       <label>
         Values <span className="hint">{target.dimension} numbers</span>
-        <textarea name="values" placeholder="[0.1, 0.2, 0.3]" value={values} onChange={(e) => setValues(e.target.value)} aria-invalid={Boolean(state.errors?.['values'])} />
+        <textarea
+          name="values"
+          placeholder="[0.1, 0.2, 0.3]"
+          value={values}
+          onChange={(e) => setValues(e.target.value)}
+          aria-invalid={Boolean(state.errors?.['values'])}
+        />
         <FieldError message={state.errors?.['values']} />
       </label>
       <label>
@@ -70,7 +76,13 @@ export function DeleteRecordsForm(target: Target) {
   const [mode, setMode] = useState<'ids' | 'filter'>('ids');
   const [confirming, setConfirming] = useState(false);
   return (
-    <form action={(form) => { setConfirming(false); action(form); }} className="stack">
+    <form
+      action={(form) => {
+        setConfirming(false);
+        action(form);
+      }}
+      className="stack"
+    >
       {state.error ? <ErrorBox error={state.error} kind={state.kind} /> : null}
       {state.ok ? <div className="alert ok">{state.ok}</div> : null}
       <Hidden {...target} />

@@ -18,7 +18,15 @@ describe('usage chart data', () => {
     expect(dailyTotals(days, '2026-03-01', '2026-03-01', 'b')).toEqual([{ day: '2026-03-01', readUnits: 2, writeUnits: 0 }]);
   });
   it('scales bars to the largest value', () => {
-    const { bars, max } = layoutBars([{ label: 'x', value: 2 }, { label: 'y', value: 4 }, { label: 'z', value: 0 }], 300, 100);
+    const { bars, max } = layoutBars(
+      [
+        { label: 'x', value: 2 },
+        { label: 'y', value: 4 },
+        { label: 'z', value: 0 },
+      ],
+      300,
+      100,
+    );
     expect(max).toBe(4);
     expect(bars.map((b) => b.height)).toEqual([50, 100, 0]);
     expect(bars[1]!.y).toBe(0);

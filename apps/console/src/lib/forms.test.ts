@@ -29,7 +29,10 @@ describe('create index form (core createIndexSchema)', () => {
 
 describe('configure form', () => {
   it('keeps key= as a tag removal', () => {
-    expect(parseConfigureForm('docs', { deletionProtection: 'enabled', tags: 'old=' })).toEqual({ ok: true, value: { deletionProtection: 'enabled', tags: { old: '' } } });
+    expect(parseConfigureForm('docs', { deletionProtection: 'enabled', tags: 'old=' })).toEqual({
+      ok: true,
+      value: { deletionProtection: 'enabled', tags: { old: '' } },
+    });
   });
   it('rejects an unknown protection value', () => {
     expect(parseConfigureForm('docs', { deletionProtection: 'maybe', tags: '' }).ok).toBe(false);
@@ -44,14 +47,20 @@ describe('vectors and upsert form', () => {
     expect(parseVectorText('')).toBeUndefined();
   });
   it('checks the dimension, the id and the metadata', () => {
-    expect(parseUpsertForm({ id: 'a', values: '[1,2,3]', metadata: '{"g": "x"}' }, 3)).toEqual({ ok: true, value: { id: 'a', values: [1, 2, 3], metadata: { g: 'x' } } });
+    expect(parseUpsertForm({ id: 'a', values: '[1,2,3]', metadata: '{"g": "x"}' }, 3)).toEqual({
+      ok: true,
+      value: { id: 'a', values: [1, 2, 3], metadata: { g: 'x' } },
+    });
     const bad = parseUpsertForm({ id: '', values: '[1,2]', metadata: '{"nested": {"a": 1}}' }, 3);
     expect(bad.ok).toBe(false);
     if (bad.ok) return;
     expect(bad.errors['values']).toMatch(/3 dimensions/);
     expect(bad.errors['id']).toBeDefined();
     expect(bad.errors['metadata']).toMatch(/string, number, boolean/);
-    expect(parseUpsertForm({ id: 'a', values: '[1,2,3]', metadata: '{oops' }, 3)).toMatchObject({ ok: false, errors: { metadata: expect.stringMatching(/not valid JSON/) } });
+    expect(parseUpsertForm({ id: 'a', values: '[1,2,3]', metadata: '{oops' }, 3)).toMatchObject({
+      ok: false,
+      errors: { metadata: expect.stringMatching(/not valid JSON/) },
+    });
   });
 });
 

@@ -1,12 +1,4 @@
-import {
-  LIMITS,
-  configureIndexSchema,
-  createIndexSchema,
-  recordIdSchema,
-  vectorRecordSchema,
-  type Filter,
-  type Metadata,
-} from '@conifer/core';
+import { LIMITS, configureIndexSchema, createIndexSchema, recordIdSchema, vectorRecordSchema, type Filter, type Metadata } from '@conifer/core';
 import { parseFilterText } from './filter.ts';
 
 /**
@@ -44,7 +36,10 @@ function toNumber(text: string): number {
  */
 export function parseTags(text: string): Parsed<Record<string, string>> {
   const tags: Record<string, string> = {};
-  for (const part of text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) return { ok: false, errors: { tags: `"${part}" is not key=value` } };
     tags[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
@@ -199,7 +194,10 @@ export function parseDeleteForm(fields: { mode: string; ids: string; filter: str
     if (!filter.filter) return { ok: false, errors: { filter: 'a filter is required (delete everything from the namespace page instead)' } };
     return { ok: true, value: { filter: filter.filter } };
   }
-  const ids = fields.ids.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+  const ids = fields.ids
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (ids.length === 0) return { ok: false, errors: { ids: 'give at least one id' } };
   if (ids.length > LIMITS.maxIdsPerRequest) return { ok: false, errors: { ids: `at most ${LIMITS.maxIdsPerRequest} ids per request` } };
   for (const id of ids) {

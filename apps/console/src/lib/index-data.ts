@@ -3,10 +3,7 @@ import { attempt } from './outcome.ts';
 
 /** An index's description and its namespace names (first 100), for the index pages. */
 export async function loadIndex(client: Conifer, name: string) {
-  const [index, namespaces] = await Promise.all([
-    attempt(() => client.describeIndex(name)),
-    attempt(() => client.index(name).listNamespaces({ limit: 100 })),
-  ]);
+  const [index, namespaces] = await Promise.all([attempt(() => client.describeIndex(name)), attempt(() => client.index(name).listNamespaces({ limit: 100 }))]);
   return { index, namespaces };
 }
 

@@ -1,5 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, rateLimitOverridesSchema, rateLimitScopeSchema, usageQuerySchema, type Services } from '@conifer/api';
+import {
+  apiKeyRefSchema,
+  createApiKeySchema,
+  createProjectSchema,
+  rateLimitOverridesSchema,
+  rateLimitScopeSchema,
+  usageQuerySchema,
+  type Services,
+} from '@conifer/api';
 import { parseWith, useControlPlaneErrors } from './errors.ts';
 import { acceptJsonBodies, authOf, bodyOf, queryParam, requireApiKey } from './plugin-support.ts';
 

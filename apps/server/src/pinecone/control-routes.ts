@@ -134,7 +134,11 @@ export function registerControlPlane(app: FastifyInstance, options: { services: 
     } else {
       checkReadCapacity(body.read_capacity, 'read_capacity');
     }
-    const input = parseWith(configureIndexSchema, { name: parseIndexName(name).name, deletionProtection: body.deletion_protection ?? undefined, tags: body.tags ?? undefined }, WIRE_FIELDS);
+    const input = parseWith(
+      configureIndexSchema,
+      { name: parseIndexName(name).name, deletionProtection: body.deletion_protection ?? undefined, tags: body.tags ?? undefined },
+      WIRE_FIELDS,
+    );
     const configured = await services.configureIndex(authOf(request), input);
     return reply.code(202).send(model(request, configured));
   });

@@ -137,7 +137,9 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
       throw new InvalidArgumentError('filter: serverless indexes do not support filtering describe_index_stats by metadata');
     }
     const stats = await services.describeIndexStats(authOf(request), parseWith(statsSchema, { index }));
-    const namespaces = Object.fromEntries(Object.entries(stats.namespaces).map(([name, ns]) => [wireNamespaceName(request, name), { vectorCount: ns.recordCount }]));
+    const namespaces = Object.fromEntries(
+      Object.entries(stats.namespaces).map(([name, ns]) => [wireNamespaceName(request, name), { vectorCount: ns.recordCount }]),
+    );
     return { namespaces, dimension: stats.dimension, indexFullness: 0, totalVectorCount: stats.totalRecordCount, metric: stats.metric, vectorType: 'dense' };
   };
   app.post('/describe_index_stats', describeIndexStats);
@@ -166,7 +168,9 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
     const { schema, ...input } = parseWith(createNamespaceSchema, { index, namespace: body.name, schema: body.schema }, { namespace: 'name' });
     const created = await services.createNamespace(authOf(request), input);
     // Every metadata field is filterable in Conifer; the schema is echoed, not stored.
-    return reply.code(201).send({ name: wireNamespaceName(request, created.name), record_count: created.recordCount, ...(schema !== undefined ? { schema } : {}) });
+    return reply
+      .code(201)
+      .send({ name: wireNamespaceName(request, created.name), record_count: created.recordCount, ...(schema !== undefined ? { schema } : {}) });
   });
 
   app.get('/namespaces/:namespace', async (request) => {

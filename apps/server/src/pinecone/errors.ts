@@ -93,10 +93,7 @@ function logIfInternal(request: FastifyRequest, error: unknown, failure: WireFai
 
 /** Data-plane error body (`rpcStatus`): `{ code: <gRPC code>, message, details: [] }`. */
 export function sendDataPlaneFailure(reply: FastifyReply, failure: WireFailure): FastifyReply {
-  return reply
-    .code(failure.status)
-    .type('application/json; charset=utf-8')
-    .send({ code: GRPC_CODE[failure.code], message: failure.message, details: [] });
+  return reply.code(failure.status).type('application/json; charset=utf-8').send({ code: GRPC_CODE[failure.code], message: failure.message, details: [] });
 }
 
 /** Control-plane error body (`ErrorResponse`): `{ error: { code, message }, status }`. */

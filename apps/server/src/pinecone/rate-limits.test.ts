@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { TEST_API_KEY, uniqueIndexName, useServer } from '../test-support.ts';
 
 /** A JSON call with an API key, as curl would make it. */
-async function call(method: string, url: string, key: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function call(method: string, url: string, key: string, body?: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method,
     headers: { 'api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -35,7 +36,10 @@ describe('rate limits over REST, on a server started with the defaults', () => {
     const refused = await call('PUT', `${url}/admin/projects/${project.id}/rate-limits`, tenant, { queryPerNamespace: 5 });
     expect(refused).toMatchObject({ status: 403, body: { error: { code: 'PERMISSION_DENIED' } } });
     const set = await call('PUT', `${url}/admin/projects/${project.id}/rate-limits`, operator, { queryPerNamespace: 5, fetchPerIndex: 2 });
-    expect(set).toMatchObject({ status: 200, body: { projectOverrides: { queryPerNamespace: 5, fetchPerIndex: 2 }, effective: { queryPerNamespace: 5, fetchPerIndex: 2 } } });
+    expect(set).toMatchObject({
+      status: 200,
+      body: { projectOverrides: { queryPerNamespace: 5, fetchPerIndex: 2 }, effective: { queryPerNamespace: 5, fetchPerIndex: 2 } },
+    });
 
     const started = performance.now();
     const limited = await Promise.all(Array.from({ length: 40 }, () => call('POST', `${host}/query`, tenant, { topK: 1, vector: [1, 2] })));
@@ -62,7 +66,10 @@ describe('rate limits over REST, on a server started with the defaults', () => {
       const answer = await call('PUT', `${url}/admin/projects/${project.id}/rate-limits`, operator, body);
       expect(answer).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT', message } } });
     }
-    expect((await call('GET', `${url}/admin/projects/${project.id}/rate-limits`, operator)).body.projectOverrides).toEqual({ queryPerNamespace: 5, fetchPerIndex: 2 });
+    expect((await call('GET', `${url}/admin/projects/${project.id}/rate-limits`, operator)).body.projectOverrides).toEqual({
+      queryPerNamespace: 5,
+      fetchPerIndex: 2,
+    });
     // Another project's limits are not the tenant's business; unknown ones are 404.
     expect((await call('GET', `${url}/admin/projects/prj_nope/rate-limits`, operator)).status).toBe(404);
     expect((await call('GET', `${url}/admin/projects/prj_nope/rate-limits`, tenant)).status).toBe(404);

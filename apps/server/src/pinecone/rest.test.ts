@@ -12,7 +12,11 @@ interface Answer {
 }
 
 /** A raw HTTP call, as curl would make it. */
-async function call(method: string, url: string, options: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(
+  method: string,
+  url: string,
+  options: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.key !== null) headers['api-key'] = options.key ?? TEST_API_KEY;
   let body: string | undefined = options.raw;
@@ -34,7 +38,8 @@ async function call(method: string, url: string, options: { key?: string | null;
 describe('Pinecone REST API', () => {
   const running = useServer();
 
-  async function createIndex(name: string, extra: Record<string, unknown> = {}): Promise<{ host: string; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async function createIndex(name: string, extra: Record<string, unknown> = {}): Promise<{ host: string; body: any }> {
     const answer = await call('POST', `${running().url}/indexes`, {
       body: { name, dimension: 2, metric: 'cosine', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } }, ...extra },
     });
@@ -77,7 +82,10 @@ describe('Pinecone REST API', () => {
       const deleted = await call('DELETE', `${url}/indexes/${name}`);
       expect(deleted.status).toBe(202);
       expect(deleted.text).toBe('');
-      expect(await call('GET', `${url}/indexes/${name}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND', message: `Index ${name} not found.` }, status: 404 } });
+      expect(await call('GET', `${url}/indexes/${name}`)).toMatchObject({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND', message: `Index ${name} not found.` }, status: 404 },
+      });
     });
 
     it('answers errors as { error: { code, message }, status }', async () => {
@@ -92,16 +100,23 @@ describe('Pinecone REST API', () => {
       expect(badName.status).toBe(400);
       expect(badName.body.error.message).toContain('alphanumeric character');
       expect((await call('POST', `${url}/indexes`, { body: { name: 'nodim' } })).body.error.message).toBe('dimension: must be a number');
-      expect((await call('POST', `${url}/indexes`, { body: { name: 'x', dimension: 2, deletion_protection: 'maybe' } })).body.error.message).toMatch(/^deletion_protection: /);
+      expect((await call('POST', `${url}/indexes`, { body: { name: 'x', dimension: 2, deletion_protection: 'maybe' } })).body.error.message).toMatch(
+        /^deletion_protection: /,
+      );
       expect(await call('POST', `${url}/indexes`, { raw: '{oops', headers: { 'content-type': 'application/json' } })).toMatchObject({
         status: 422,
         body: { error: { code: 'UNPROCESSABLE_ENTITY' }, status: 422 },
       });
-      const sparse = await call('POST', `${url}/indexes`, { body: { name: 'sp', vector_type: 'sparse', metric: 'dotproduct', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } } });
+      const sparse = await call('POST', `${url}/indexes`, {
+        body: { name: 'sp', vector_type: 'sparse', metric: 'dotproduct', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } },
+      });
       expect(sparse.status).toBe(400);
       expect(sparse.body.error.message).toMatch(/^vector_type: sparse-only indexes are not supported/);
       expect((await call('POST', `${url}/indexes`, { body: { name: 'pod', dimension: 2, spec: { pod: { environment: 'x' } } } })).status).toBe(400);
-      expect(await call('GET', `${url}/indexes`, { key: 'cnf_wrong' })).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' }, status: 401 } });
+      expect(await call('GET', `${url}/indexes`, { key: 'cnf_wrong' })).toMatchObject({
+        status: 401,
+        body: { error: { code: 'UNAUTHENTICATED' }, status: 401 },
+      });
       expect(await call('GET', `${url}/indexes`, { key: null })).toMatchObject({ status: 401 });
       expect(await call('GET', `${url}/collections`)).toMatchObject({ status: 400, body: { error: { code: 'UNIMPLEMENTED' }, status: 400 } });
     });
@@ -115,7 +130,12 @@ describe('Pinecone REST API', () => {
         ['PATCH', `/indexes/${name}`, { spec: { serverless: [] } }, 'spec.serverless: must be an object'],
         ['PATCH', `/indexes/${name}`, { spec: { serverless: { read_capacity: 'x' } } }, 'spec.serverless.read_capacity: must be an object'],
         ['POST', '/indexes', { name: 'typed', dimension: 2, spec: 'aws' }, 'spec: must be an object'],
-        ['POST', '/indexes', { name: 'typed', dimension: 2, spec: { serverless: { read_capacity: { mode: 'Dedicated' } } } }, 'spec.serverless.read_capacity.mode: only OnDemand is supported'],
+        [
+          'POST',
+          '/indexes',
+          { name: 'typed', dimension: 2, spec: { serverless: { read_capacity: { mode: 'Dedicated' } } } },
+          'spec.serverless.read_capacity.mode: only OnDemand is supported',
+        ],
         ['POST', '/indexes', { name: 'typed', deployment: 3 }, 'deployment: must be an object'],
         ['POST', '/indexes', { name: 'typed', dimension: 2, schema: [] }, 'schema: must be an object'],
         // A NUL cannot be stored in the control database: this was a 500.
@@ -125,7 +145,10 @@ describe('Pinecone REST API', () => {
         expect(await call(method, `${url}${path}`, { body })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT', message } } });
       }
       expect((await call('GET', `${url}/indexes/typed`)).status).toBe(404);
-      expect(await call('PATCH', `${url}/indexes/${name}`, { body: { spec: null, deletion_protection: null, tags: null } })).toMatchObject({ status: 202, body: { deletion_protection: 'disabled' } });
+      expect(await call('PATCH', `${url}/indexes/${name}`, { body: { spec: null, deletion_protection: null, tags: null } })).toMatchObject({
+        status: 202,
+        body: { deletion_protection: 'disabled' },
+      });
     });
 
     it('speaks the 2026-07 IndexModel to clients that declare that version', async () => {
@@ -134,7 +157,11 @@ describe('Pinecone REST API', () => {
       const headers = { 'x-pinecone-api-version': '2026-07' };
       const created = await call('POST', `${url}/indexes`, {
         headers,
-        body: { name, deployment: { deployment_type: 'managed', cloud: 'aws', region: 'us-east-1' }, schema: { fields: { _values: { type: 'dense_vector', dimension: 3, metric: 'dotproduct' } } } },
+        body: {
+          name,
+          deployment: { deployment_type: 'managed', cloud: 'aws', region: 'us-east-1' },
+          schema: { fields: { _values: { type: 'dense_vector', dimension: 3, metric: 'dotproduct' } } },
+        },
       });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({
@@ -153,7 +180,14 @@ describe('Pinecone REST API', () => {
     it('round-trips records through upsert, fetch, query, update, list and delete', async () => {
       const { host } = await createIndex(uniqueIndexName('dp'));
       const upsert = await call('POST', `${host}/vectors/upsert`, {
-        body: { vectors: [{ id: 'p-1', values: [0.5, 0.4], metadata: { genre: 'drama', year: 2020 } }, { id: 'p-2', values: [0.1, 0.2] }, { id: 'q 3', values: [0.3, 0.3] }], namespace: '__default__' },
+        body: {
+          vectors: [
+            { id: 'p-1', values: [0.5, 0.4], metadata: { genre: 'drama', year: 2020 } },
+            { id: 'p-2', values: [0.1, 0.2] },
+            { id: 'q 3', values: [0.3, 0.3] },
+          ],
+          namespace: '__default__',
+        },
       });
       expect(upsert.status).toBe(200);
       expect(upsert.body).toEqual({ upsertedCount: 3 });
@@ -167,8 +201,14 @@ describe('Pinecone REST API', () => {
         usage: { readUnits: 1 },
       });
 
-      const query = await call('POST', `${host}/query`, { body: { namespace: '__default__', topK: 1, filter: { genre: { $eq: 'drama' } }, includeMetadata: true, vector: [0.5, 0.4] } });
-      expect(query.body).toEqual({ matches: [{ id: 'p-1', score: 1, metadata: { genre: 'drama', year: 2020 } }], namespace: '__default__', usage: { readUnits: 1 } });
+      const query = await call('POST', `${host}/query`, {
+        body: { namespace: '__default__', topK: 1, filter: { genre: { $eq: 'drama' } }, includeMetadata: true, vector: [0.5, 0.4] },
+      });
+      expect(query.body).toEqual({
+        matches: [{ id: 'p-1', score: 1, metadata: { genre: 'drama', year: 2020 } }],
+        namespace: '__default__',
+        usage: { readUnits: 1 },
+      });
       expect((await call('POST', `${host}/query`, { body: { topK: 3, id: 'nope' } })).body).toMatchObject({ matches: [], namespace: '__default__' });
 
       const update = await call('POST', `${host}/vectors/update`, { body: { id: 'p-1', setMetadata: { flavor: 'x' }, namespace: '__default__' } });
@@ -202,7 +242,10 @@ describe('Pinecone REST API', () => {
       expect((await call('POST', `${host}/query`, { body: { topK: 0, vector: [1, 1] } })).body).toMatchObject({ code: 3, message: 'topK: must be 1–10000' });
       expect((await call('POST', `${host}/query`, { body: { topK: 1, vector: [1, 1], sparseVector: { indices: [1], values: [1] } } })).status).toBe(400);
       expect((await call('POST', `${host}/describe_index_stats`, { body: { filter: { a: 1 } } })).status).toBe(400);
-      expect(await call('POST', `${host}/query`, { raw: '{nope', headers: { 'content-type': 'application/json' } })).toMatchObject({ status: 400, body: { code: 3 } });
+      expect(await call('POST', `${host}/query`, { raw: '{nope', headers: { 'content-type': 'application/json' } })).toMatchObject({
+        status: 400,
+        body: { code: 3 },
+      });
       expect(await call('GET', `${host}/vectors/list`, { key: 'cnf_wrong' })).toMatchObject({ status: 401, body: { code: 16 } });
       expect(await call('GET', `${host}/namespaces/nope`)).toMatchObject({ status: 404, body: { code: 5, message: 'Namespace nope not found.' } });
       expect(await call('POST', `${host.replace(/indexes\/[^/]+$/, 'indexes/missing')}/query`, { body: { topK: 1, vector: [1, 1] } })).toMatchObject({
@@ -214,7 +257,10 @@ describe('Pinecone REST API', () => {
 
     it('reads a body sent without a JSON content type, as curl -d sends it', async () => {
       const { host } = await createIndex(uniqueIndexName('curl'));
-      const answer = await call('POST', `${host}/vectors/upsert`, { raw: '{"vectors":[{"id":"a","values":[1,2]}]}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const answer = await call('POST', `${host}/vectors/upsert`, {
+        raw: '{"vectors":[{"id":"a","values":[1,2]}]}',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(answer).toMatchObject({ status: 200, body: { upsertedCount: 1 } });
     });
 
@@ -303,7 +349,9 @@ describe('Pinecone REST API', () => {
 
     it('accepts back every value a fetch returns, the largest float32 included', async () => {
       const { host } = await createIndex(uniqueIndexName('f32'));
-      await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [3.4028234663852886e38, -1], sparseValues: { indices: [0], values: [3.4028234663852886e38] } }] } });
+      await call('POST', `${host}/vectors/upsert`, {
+        body: { vectors: [{ id: 'a', values: [3.4028234663852886e38, -1], sparseValues: { indices: [0], values: [3.4028234663852886e38] } }] },
+      });
       const fetched = (await call('GET', `${host}/vectors/fetch?ids=a`)).body.vectors.a;
       expect(fetched).toEqual({ id: 'a', values: [3.4028235e38, -1], sparseValues: { indices: [0], values: [3.4028235e38] } });
       expect((await call('POST', `${host}/vectors/upsert`, { body: { vectors: [fetched] } })).status).toBe(200);
@@ -322,7 +370,10 @@ describe('Pinecone REST API', () => {
         body: { error: { code: 'INVALID_ARGUMENT', message: 'request body must be a JSON object' } },
       });
       // Whitespace is not JSON either; no body at all still reads as {}.
-      expect(await call('POST', `${host}/describe_index_stats`, { raw: '\r\n', headers: json })).toMatchObject({ status: 400, body: { code: 3, message: expect.stringMatching(/^malformed JSON in request body/) } });
+      expect(await call('POST', `${host}/describe_index_stats`, { raw: '\r\n', headers: json })).toMatchObject({
+        status: 400,
+        body: { code: 3, message: expect.stringMatching(/^malformed JSON in request body/) },
+      });
       expect((await call('POST', `${host}/describe_index_stats`)).status).toBe(200);
       expect((await call('POST', `${host}/describe_index_stats`, { raw: '', headers: json })).status).toBe(200);
     });
@@ -371,8 +422,14 @@ describe('Pinecone REST API', () => {
       expect(reader.body.key).toMatchObject({ name: 'reader', role: 'read-only', revokedAt: null });
       const readKey = reader.body.apiKey as string;
       expect((await call('POST', `${host}/query`, { key: readKey, body: { topK: 1, vector: [1, 2] } })).status).toBe(200);
-      expect(await call('POST', `${host}/vectors/upsert`, { key: readKey, body: { vectors: [{ id: 'x', values: [1, 2] }] } })).toMatchObject({ status: 403, body: { code: 7 } });
-      expect(await call('POST', `${url}/indexes`, { key: readKey, body: { name: uniqueIndexName(), dimension: 2 } })).toMatchObject({ status: 403, body: { error: { code: 'PERMISSION_DENIED' } } });
+      expect(await call('POST', `${host}/vectors/upsert`, { key: readKey, body: { vectors: [{ id: 'x', values: [1, 2] }] } })).toMatchObject({
+        status: 403,
+        body: { code: 7 },
+      });
+      expect(await call('POST', `${url}/indexes`, { key: readKey, body: { name: uniqueIndexName(), dimension: 2 } })).toMatchObject({
+        status: 403,
+        body: { error: { code: 'PERMISSION_DENIED' } },
+      });
       expect((await call('GET', `${url}/admin/api-keys`, { key: readKey })).status).toBe(403);
 
       const listed = await call('GET', `${url}/admin/api-keys`);
@@ -408,7 +465,9 @@ describe('Pinecone REST API', () => {
     // Regenerate with `node apps/server/src/write-openapi.ts` when this fails after an API change.
     expect(await readFile(OPENAPI_FILE, 'utf8')).toBe(renderOpenApi());
     const paths = Object.keys(served.body.paths);
-    expect(paths).toEqual(expect.arrayContaining(['/indexes', '/indexes/{indexName}', '/projects/{projectId}/indexes/{indexName}/query', '/admin/api-keys', '/admin/usage']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/indexes', '/indexes/{indexName}', '/projects/{projectId}/indexes/{indexName}/query', '/admin/api-keys', '/admin/usage']),
+    );
   });
 });
 

@@ -36,9 +36,7 @@ export const migration0001Initial: Migration = {
       .addColumn('dimension', 'integer', (c) => c.notNull().check(sql`dimension > 0`))
       .addColumn('metric', 'text', (c) => c.notNull().check(sql`metric in ('cosine', 'euclidean', 'dotproduct')`))
       .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('ready', 'terminating')`))
-      .addColumn('deletion_protection', 'text', (c) =>
-        c.notNull().check(sql`deletion_protection in ('enabled', 'disabled')`),
-      )
+      .addColumn('deletion_protection', 'text', (c) => c.notNull().check(sql`deletion_protection in ('enabled', 'disabled')`))
       .addColumn('tags', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
       .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .addColumn('deleted_at', 'timestamptz')

@@ -26,8 +26,14 @@ export const migration0002UsageAndIndexSpec: Migration = {
       .addPrimaryKeyConstraint('usage_daily_pkey', ['project_id', 'index_id', 'day'])
       .execute();
     await db.schema.createIndex('usage_daily_project_day').on('usage_daily').columns(['project_id', 'day']).execute();
-    await db.schema.alterTable('indexes').addColumn('cloud', 'text', (c) => c.notNull().defaultTo('aws')).execute();
-    await db.schema.alterTable('indexes').addColumn('region', 'text', (c) => c.notNull().defaultTo('us-east-1')).execute();
+    await db.schema
+      .alterTable('indexes')
+      .addColumn('cloud', 'text', (c) => c.notNull().defaultTo('aws'))
+      .execute();
+    await db.schema
+      .alterTable('indexes')
+      .addColumn('region', 'text', (c) => c.notNull().defaultTo('us-east-1'))
+      .execute();
   },
   async down(db: Kysely<unknown>): Promise<void> {
     await db.schema.alterTable('indexes').dropColumn('region').execute();

@@ -8,8 +8,14 @@ import type { Migration } from 'kysely/migration';
  */
 export const migration0003RateLimits: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
-    await db.schema.alterTable('projects').addColumn('rate_limits', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`)).execute();
-    await db.schema.alterTable('indexes').addColumn('rate_limits', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`)).execute();
+    await db.schema
+      .alterTable('projects')
+      .addColumn('rate_limits', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+      .execute();
+    await db.schema
+      .alterTable('indexes')
+      .addColumn('rate_limits', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+      .execute();
   },
   async down(db: Kysely<unknown>): Promise<void> {
     await db.schema.alterTable('indexes').dropColumn('rate_limits').execute();

@@ -9,7 +9,8 @@ import { ObjectStoreError, type ObjectStore } from '@conifer/storage';
  */
 export function killable(store: ObjectStore): { store: ObjectStore; kill: () => void } {
   let dead = false;
-  const guard = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+  const guard =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> => {
       if (dead) return Promise.reject(new ObjectStoreError('permanent', 'process killed (test crash)'));
       return fn(...args);

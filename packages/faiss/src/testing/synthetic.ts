@@ -14,11 +14,7 @@ function gaussian(random: () => number): number {
 /**
  * n × d vectors from a mixture of `clusters` Gaussians (centres ~ N(0, 1), spread `sigma`).
  */
-export function clusteredVectors(
-  n: number,
-  d: number,
-  options: { clusters?: number; sigma?: number; seed?: number } = {},
-): Float32Array {
+export function clusteredVectors(n: number, d: number, options: { clusters?: number; sigma?: number; seed?: number } = {}): Float32Array {
   const { clusters = 64, sigma = 0.3, seed = 1 } = options;
   const random = mulberry32(seed);
   const centres = new Float32Array(clusters * d);

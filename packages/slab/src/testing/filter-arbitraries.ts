@@ -29,7 +29,9 @@ export function filterArbitraries({ strings, fields, extraOperands = [] }: Filte
   const leaf: fc.Arbitrary<Filter> = fc.oneof(
     fc.record({ k: field, v: operand }).map(({ k, v }) => ({ [k]: v })),
     fc.record({ k: field, op: fc.constantFrom('$eq', '$ne'), v: operand }).map(({ k, op, v }) => ({ [k]: { [op]: v } })),
-    fc.record({ k: field, op: fc.constantFrom('$gt', '$gte', '$lt', '$lte'), v: fc.integer({ min: -3, max: 4 }) }).map(({ k, op, v }) => ({ [k]: { [op]: v } })),
+    fc
+      .record({ k: field, op: fc.constantFrom('$gt', '$gte', '$lt', '$lte'), v: fc.integer({ min: -3, max: 4 }) })
+      .map(({ k, op, v }) => ({ [k]: { [op]: v } })),
     fc.record({ k: field, op: fc.constantFrom('$in', '$nin'), v: fc.array(operand, { maxLength: 3 }) }).map(({ k, op, v }) => ({ [k]: { [op]: v } })),
     fc.record({ k: field, v: fc.boolean() }).map(({ k, v }) => ({ [k]: { $exists: v } })),
     fc.record({ k: field, lo: fc.integer({ min: -2, max: 1 }), hi: fc.integer({ min: 0, max: 3 }) }).map(({ k, lo, hi }) => ({ [k]: { $gte: lo, $lt: hi } })),

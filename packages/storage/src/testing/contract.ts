@@ -386,9 +386,7 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Contr
     describe('concurrency', () => {
       it('exactly one of many concurrent putIfAbsent calls on a key wins', async () => {
         const contenders = 32;
-        const results = await Promise.allSettled(
-          Array.from({ length: contenders }, (_, i) => store.putIfAbsent(k('race/once'), utf8(`writer-${i}`))),
-        );
+        const results = await Promise.allSettled(Array.from({ length: contenders }, (_, i) => store.putIfAbsent(k('race/once'), utf8(`writer-${i}`))));
         const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [{ i, meta: r.value }] : []));
         expect(winners).toHaveLength(1);
         for (const r of results) {

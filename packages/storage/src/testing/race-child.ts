@@ -35,7 +35,7 @@ async function putIfAbsentRace(): Promise<object> {
 
 async function incrementRace(): Promise<object> {
   let conflicts = 0;
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const current = await store.get(key!);
     if (!current) throw new Error(`counter ${key} is missing`);
     const next = String(Number(new TextDecoder().decode(current.data)) + 1);

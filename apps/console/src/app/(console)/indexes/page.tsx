@@ -11,9 +11,7 @@ export default async function IndexesPage() {
   const client = await sessionClient();
   const list = await attempt(() => client.listIndexes());
   // Record counts and storage come from each index's stats; one failing index does not hide the others.
-  const counts = list.ok
-    ? await Promise.all(list.data.indexes.map((ix) => attempt(() => client.index(ix.name).describeIndexStats())))
-    : [];
+  const counts = list.ok ? await Promise.all(list.data.indexes.map((ix) => attempt(() => client.index(ix.name).describeIndexStats()))) : [];
   return (
     <>
       <div className="page-head">

@@ -47,7 +47,17 @@ export default async function UsagePage({ searchParams }: { searchParams: Promis
   );
 }
 
-function UsageBody({ days, from, to, index }: { days: { day: string; indexName: string; readUnits: number; writeUnits: number; requests: number }[]; from: string; to: string; index: string | undefined }) {
+function UsageBody({
+  days,
+  from,
+  to,
+  index,
+}: {
+  days: { day: string; indexName: string; readUnits: number; writeUnits: number; requests: number }[];
+  from: string;
+  to: string;
+  index: string | undefined;
+}) {
   const series = dailyTotals(days, from, to, index);
   const selected = days.filter((d) => !index || d.indexName === index);
   const byIndex = new Map<string, { readUnits: number; writeUnits: number; requests: number }>();
@@ -58,7 +68,10 @@ function UsageBody({ days, from, to, index }: { days: { day: string; indexName: 
     t.requests += d.requests;
     byIndex.set(d.indexName, t);
   }
-  const total = [...byIndex.values()].reduce((a, t) => ({ readUnits: a.readUnits + t.readUnits, writeUnits: a.writeUnits + t.writeUnits, requests: a.requests + t.requests }), { readUnits: 0, writeUnits: 0, requests: 0 });
+  const total = [...byIndex.values()].reduce(
+    (a, t) => ({ readUnits: a.readUnits + t.readUnits, writeUnits: a.writeUnits + t.writeUnits, requests: a.requests + t.requests }),
+    { readUnits: 0, writeUnits: 0, requests: 0 },
+  );
   return (
     <>
       <div className="stats">

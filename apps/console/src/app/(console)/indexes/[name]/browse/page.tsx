@@ -80,7 +80,11 @@ export default async function BrowsePage({ params, searchParams }: { params: Pro
               </table>
               <div className="pager">
                 {search.token ? <Link href={link({})}>« First page</Link> : null}
-                {page.data.pagination?.next ? <Link href={link({ token: page.data.pagination.next })}>Next page »</Link> : <span className="hint">Last page</span>}
+                {page.data.pagination?.next ? (
+                  <Link href={link({ token: page.data.pagination.next })}>Next page »</Link>
+                ) : (
+                  <span className="hint">Last page</span>
+                )}
               </div>
             </>
           )}
@@ -97,7 +101,9 @@ export default async function BrowsePage({ params, searchParams }: { params: Pro
             <div className="stack" style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
               <div>
                 <div className="hint">Id</div>
-                <div className="mono" data-testid="record-id">{opened.id}</div>
+                <div className="mono" data-testid="record-id">
+                  {opened.id}
+                </div>
               </div>
               <div>
                 <div className="hint">Values</div>

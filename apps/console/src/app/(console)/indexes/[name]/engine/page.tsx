@@ -39,9 +39,17 @@ export default async function EnginePage({ params, searchParams }: { params: Pro
           <div className="stats">
             <Stat label="LSN written" value={formatNumber(internals.data.writtenLsn)} hint="durably logged" />
             <Stat label="LSN indexed" value={formatNumber(internals.data.flushedLsn)} hint="in slabs" />
-            <Stat label="Freshness lag" value={formatNumber(freshnessLag(internals.data.writtenLsn, internals.data.flushedLsn))} hint="LSNs served from the memtable" />
+            <Stat
+              label="Freshness lag"
+              value={formatNumber(freshnessLag(internals.data.writtenLsn, internals.data.flushedLsn))}
+              hint="LSNs served from the memtable"
+            />
             <Stat label="Memtable" value={formatNumber(internals.data.memtable.records)} hint={`records · ${formatBytes(internals.data.memtable.bytes)}`} />
-            <Stat label="Manifest" value={`v${internals.data.manifestVersion}`} hint={`${internals.data.flushes} flushes · ${internals.data.compactions} compactions`} />
+            <Stat
+              label="Manifest"
+              value={`v${internals.data.manifestVersion}`}
+              hint={`${internals.data.flushes} flushes · ${internals.data.compactions} compactions`}
+            />
             {internals.data.slabCache ? (
               <Stat
                 label="Slab cache"
