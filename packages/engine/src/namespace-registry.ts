@@ -32,6 +32,13 @@ export class NamespaceRegistry {
   readonly #store: ObjectStore;
   /** Namespaces known to have a marker. */
   readonly #registered = new Set<string>();
+  /**
+   * Removals under way in this process. A second caller joins the first instead of starting its
+   * own, and a marker is written only once none is under way: a removal started by a reader that
+   * found a "deleting" marker must not delete the marker (and data) of the namespace recreated
+   * after the removal that wrote it.
+   */
+  readonly #removing = new Map<string, Promise<void>>();
 
   constructor(store: ObjectStore) {
     this.#store = store;
@@ -41,6 +48,7 @@ export class NamespaceRegistry {
   async register(index: IndexHandle, namespace: string): Promise<boolean> {
     const key = namespaceKey(index, namespace);
     if (this.#registered.has(key)) return false;
+    await this.#removing.get(key)?.catch(() => undefined);
     let created = true;
     try {
       await this.#store.putIfAbsent(
@@ -66,7 +74,7 @@ export class NamespaceRegistry {
     const marker = await storeCall(() => this.#store.get(registryKey(index.id, namespace)));
     if (!marker) return false;
     if (parseMarker(marker.data).state === 'deleting') {
-      await storeCall(() => this.removeStorage(index, namespace));
+      await storeCall(() => this.#finishDeletion(index, namespace, marker.etag));
       return false;
     }
     this.#registered.add(key);
@@ -79,7 +87,7 @@ export class NamespaceRegistry {
    */
   async prepareOpen(index: IndexHandle, namespace: string): Promise<void> {
     const marker = await this.#store.get(registryKey(index.id, namespace));
-    if (marker && parseMarker(marker.data).state === 'deleting') await this.removeStorage(index, namespace);
+    if (marker && parseMarker(marker.data).state === 'deleting') await this.#finishDeletion(index, namespace, marker.etag);
     else if (marker) this.#registered.add(namespaceKey(index, namespace));
   }
 
@@ -114,13 +122,46 @@ export class NamespaceRegistry {
    * Marks the namespace "deleting" in the registry, removes its prefix, then the marker. A crash
    * part-way leaves the marker, and the next open finishes the job instead of resurrecting data.
    */
-  async removeStorage(index: IndexHandle, namespace: string): Promise<void> {
+  removeStorage(index: IndexHandle, namespace: string): Promise<void> {
+    return this.#removal(index, namespace, async (marker, deleting) => {
+      await this.#store.put(marker, deleting);
+      return true;
+    });
+  }
+
+  /**
+   * Finishes the deletion whose "deleting" marker was read with `etag` — only if the marker is
+   * still that one: read before a deletion finished, it may since have been deleted and the
+   * namespace created again, and that namespace must not be removed.
+   */
+  #finishDeletion(index: IndexHandle, namespace: string, etag: string): Promise<void> {
+    return this.#removal(index, namespace, async (marker, deleting) => {
+      try {
+        await this.#store.putIfMatch(marker, deleting, etag);
+        return true;
+      } catch (err) {
+        if (isPreconditionFailed(err)) return false;
+        throw err;
+      }
+    });
+  }
+
+  /** One removal per namespace at a time in this process: `claim` decides whether it goes ahead. */
+  #removal(index: IndexHandle, namespace: string, claim: (marker: string, deleting: Uint8Array) => Promise<boolean>): Promise<void> {
+    const key = namespaceKey(index, namespace);
     // Whatever `exists` saw (a "deleting" marker counts as existing), the namespace is gone now:
     // its next write must write the marker again.
-    this.#registered.delete(namespaceKey(index, namespace));
-    const marker = registryKey(index.id, namespace);
-    await this.#store.put(marker, encoder.encode(JSON.stringify({ state: 'deleting', name: namespace } satisfies RegistryMarker)));
-    await deletePrefix(this.#store, namespacePrefix(index.id, namespace));
-    await this.#store.delete(marker);
+    this.#registered.delete(key);
+    let removal = this.#removing.get(key);
+    if (!removal) {
+      removal = (async () => {
+        const marker = registryKey(index.id, namespace);
+        if (!(await claim(marker, encoder.encode(JSON.stringify({ state: 'deleting', name: namespace } satisfies RegistryMarker))))) return;
+        await deletePrefix(this.#store, namespacePrefix(index.id, namespace));
+        await this.#store.delete(marker);
+      })().finally(() => this.#removing.delete(key));
+      this.#removing.set(key, removal);
+    }
+    return removal;
   }
 }

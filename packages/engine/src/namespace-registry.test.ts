@@ -1,0 +1,92 @@
+import { MemoryObjectStore, type ObjectBody } from '@conifer/storage';
+import { describe, expect, it } from 'vitest';
+import { Engine } from './engine.ts';
+import { registryKey } from './layout.ts';
+
+/** A promise and the function that settles it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/**
+ * A memory store that can hold back the deletion of one key and the answer to one read of it. A
+ * wrapper, because the interleaving cannot be forced on a real store: the read sees the object as
+ * it was, and its answer arrives after other requests have changed it.
+ */
+class HoldingStore extends MemoryObjectStore {
+  holdDelete: { key: string; until: Promise<void> } | undefined;
+  holdGet: { key: string; read: () => void; until: Promise<void> } | undefined;
+
+  override async delete(key: string): Promise<void> {
+    const held = this.holdDelete;
+    if (held?.key === key) {
+      this.holdDelete = undefined;
+      await held.until;
+    }
+    return super.delete(key);
+  }
+
+  override async get(key: string): Promise<ObjectBody | null> {
+    const held = this.holdGet;
+    if (held?.key !== key) return super.get(key);
+    this.holdGet = undefined;
+    const answer = await super.get(key);
+    held.read();
+    await held.until;
+    return answer;
+  }
+}
+
+describe('namespace registry', () => {
+  const index = { id: 'idx_registry', dimension: 2, metric: 'euclidean' as const };
+
+  it('a listing that read a "deleting" marker before the deletion ended never removes the namespace created after it', async () => {
+    const store = new HoldingStore();
+    const engine = new Engine({ store, config: { tickMs: 60_000 } });
+    try {
+      await engine.upsert(index, 'ns', [{ id: 'old', values: [1, 1] }]);
+      const marker = registryKey(index.id, 'ns');
+
+      // The deletion stops before removing its marker, which now says "deleting".
+      const markerDelete = gate();
+      store.holdDelete = { key: marker, until: markerDelete.opened };
+      const deletion = engine.deleteNamespace(index, 'ns');
+      await expect.poll(async () => JSON.parse(new TextDecoder().decode((await store.get(marker))!.data)).state).toBe('deleting');
+
+      // A listing reads that marker; its answer is held back…
+      const listingRead = gate();
+      const listingAnswer = gate();
+      store.holdGet = { key: marker, read: listingRead.open, until: listingAnswer.opened };
+      const listing = engine.listNamespaces(index);
+      await listingRead.opened;
+
+      // …while the deletion ends and the namespace is created again.
+      markerDelete.open();
+      await deletion;
+      await engine.upsert(index, 'ns', [{ id: 'new', values: [2, 2] }]);
+
+      listingAnswer.open();
+      await listing;
+      expect((await engine.listNamespaces(index)).map((n) => n.name)).toEqual(['ns']);
+      expect(Object.keys((await engine.fetch(index, 'ns', ['old', 'new'])).records)).toEqual(['new']);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('concurrent listings and a deletion remove the namespace once, and it can be written again at once', async () => {
+    const store = new MemoryObjectStore();
+    const engine = new Engine({ store, config: { tickMs: 60_000 } });
+    try {
+      await engine.upsert(index, 'gone', [{ id: 'a', values: [1, 1] }]);
+      await Promise.all([engine.deleteNamespace(index, 'gone'), engine.listNamespaces(index), engine.listNamespaces(index)]);
+      expect(await engine.listNamespaces(index)).toEqual([]);
+      await engine.upsert(index, 'gone', [{ id: 'b', values: [1, 1] }]);
+      expect((await engine.listNamespaces(index)).map((n) => n.name)).toEqual(['gone']);
+    } finally {
+      await engine.close();
+    }
+  });
+});
