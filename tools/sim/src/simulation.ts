@@ -52,9 +52,17 @@ const START_TIME = Date.UTC(2026, 0, 1);
 /** Event-loop turns the scheduler lets pass between two steps. */
 const TURNS = 4;
 /** Relative frequency of each client operation in a namespace of its own… */
-const OWNED_OPS = { upsert: 10, update: 4, delete: 3, deleteAll: 0.4, deleteNamespace: 0.3, fetch: 5, query: 4, list: 1.5, describe: 1 };
+const OWNED_OPS = { upsert: 10, update: 4, delete: 3, deleteAll: 0.4, deleteNamespace: 0.3, fetch: 5, query: 4, list: 1.5, listNamespaces: 1, describe: 1 };
 /** …and in the namespace both nodes write (namespace-wide operations would race the other writer). */
-const SHARED_OPS: Record<keyof typeof OWNED_OPS, number> = { ...OWNED_OPS, deleteAll: 0, deleteNamespace: 0, query: 0, list: 0, describe: 0 };
+const SHARED_OPS: Record<keyof typeof OWNED_OPS, number> = {
+  ...OWNED_OPS,
+  deleteAll: 0,
+  deleteNamespace: 0,
+  query: 0,
+  list: 0,
+  listNamespaces: 0,
+  describe: 0,
+};
 /** A store attempt unanswered this long is abandoned by the retries, and never lands later. */
 const ATTEMPT_TIMEOUT_MS = 2_000;
 /** How long the retries keep at one store call. */
@@ -334,6 +342,16 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         send = async () => {
           const page = await client.api.listIds(INDEX.name, spec.name, { limit: 1000 });
           return () => checkList(model, page.items);
+        };
+        break;
+      case 'listNamespaces':
+        send = async () => {
+          const page = await client.api.listNamespaces(INDEX.name, { limit: 1000 });
+          const count = page.items.find((n) => n.name === spec.name)?.recordCount;
+          return () => [
+            ...checkExistence(model, count !== undefined, 'listNamespaces'),
+            ...(count === undefined ? [] : checkCount(model, count, 'listNamespaces')),
+          ];
         };
         break;
       default:
