@@ -76,6 +76,37 @@ describe('namespace registry', () => {
     }
   });
 
+  it('a listing that read an active marker before a deletion does not leave the namespace registered without one', async () => {
+    const store = new HoldingStore();
+    const engine = new Engine({ store, config: { tickMs: 60_000 } });
+    try {
+      await engine.upsert(index, 'ns', [{ id: 'old', values: [1, 1] }]);
+      // A fresh engine on the same store knows nothing yet, so its listing reads the marker.
+      await engine.close();
+      const fresh = new Engine({ store, config: { tickMs: 60_000 } });
+      try {
+        const listingRead = gate();
+        const listingAnswer = gate();
+        store.holdGet = { key: registryKey(index.id, 'ns'), read: listingRead.open, until: listingAnswer.opened };
+        const listing = fresh.listNamespaces(index);
+        await listingRead.opened;
+        // The namespace is deleted while the listing's answer ("active") is on its way…
+        store.holdGet = undefined;
+        await fresh.deleteNamespace(index, 'ns');
+        listingAnswer.open();
+        await listing;
+        // …and written again: the write must put its marker back.
+        await fresh.upsert(index, 'ns', [{ id: 'new', values: [2, 2] }]);
+        expect((await fresh.listNamespaces(index)).map((n) => n.name)).toEqual(['ns']);
+      } finally {
+        await fresh.close();
+      }
+    } catch (err) {
+      await engine.close().catch(() => undefined);
+      throw err;
+    }
+  });
+
   it('concurrent listings and a deletion remove the namespace once, and it can be written again at once', async () => {
     const store = new MemoryObjectStore();
     const engine = new Engine({ store, config: { tickMs: 60_000 } });

@@ -33,6 +33,13 @@ export class NamespaceRegistry {
   /** Namespaces known to have a marker. */
   readonly #registered = new Set<string>();
   /**
+   * How often each namespace has been forgotten (deleted). A marker read before a deletion began
+   * must not make the namespace "registered" after it: the next write would then skip writing the
+   * marker, and the namespace would hold data no listing shows. So a read is remembered only if no
+   * deletion began since it was sent.
+   */
+  readonly #forgotten = new Map<string, number>();
+  /**
    * Removals under way in this process. A second caller joins the first instead of starting its
    * own, and a marker is written only once none is under way: a removal started by a reader that
    * found a "deleting" marker must not delete the marker (and data) of the namespace recreated
@@ -49,6 +56,7 @@ export class NamespaceRegistry {
     const key = namespaceKey(index, namespace);
     if (this.#registered.has(key)) return false;
     await this.#removing.get(key)?.catch(() => undefined);
+    const epoch = this.#epoch(key);
     let created = true;
     try {
       await this.#store.putIfAbsent(
@@ -59,7 +67,7 @@ export class NamespaceRegistry {
       if (!isPreconditionFailed(err)) throw toClientError(err);
       created = false;
     }
-    this.#registered.add(key);
+    this.#remember(key, epoch);
     return created;
   }
 
@@ -71,13 +79,14 @@ export class NamespaceRegistry {
   async exists(index: IndexHandle, namespace: string): Promise<boolean> {
     const key = namespaceKey(index, namespace);
     if (this.#registered.has(key)) return true;
+    const epoch = this.#epoch(key);
     const marker = await storeCall(() => this.#store.get(registryKey(index.id, namespace)));
     if (!marker) return false;
     if (parseMarker(marker.data).state === 'deleting') {
       await storeCall(() => this.#finishDeletion(index, namespace, marker.etag));
       return false;
     }
-    this.#registered.add(key);
+    this.#remember(key, epoch);
     return true;
   }
 
@@ -86,9 +95,20 @@ export class NamespaceRegistry {
    * (the namespace then opens empty); an active one is remembered.
    */
   async prepareOpen(index: IndexHandle, namespace: string): Promise<void> {
+    const key = namespaceKey(index, namespace);
+    const epoch = this.#epoch(key);
     const marker = await this.#store.get(registryKey(index.id, namespace));
     if (marker && parseMarker(marker.data).state === 'deleting') await this.#finishDeletion(index, namespace, marker.etag);
-    else if (marker) this.#registered.add(namespaceKey(index, namespace));
+    else if (marker) this.#remember(key, epoch);
+  }
+
+  #epoch(key: string): number {
+    return this.#forgotten.get(key) ?? 0;
+  }
+
+  /** Remembers a namespace as registered, unless it was forgotten since `epoch` was read. */
+  #remember(key: string, epoch: number): void {
+    if (this.#epoch(key) === epoch) this.#registered.add(key);
   }
 
   /** Names of every registered namespace of the index. */
@@ -116,6 +136,7 @@ export class NamespaceRegistry {
   /** Forgets that a namespace is registered (it is being deleted). */
   forget(key: string): void {
     this.#registered.delete(key);
+    this.#forgotten.set(key, this.#epoch(key) + 1);
   }
 
   /**
@@ -151,7 +172,7 @@ export class NamespaceRegistry {
     const key = namespaceKey(index, namespace);
     // Whatever `exists` saw (a "deleting" marker counts as existing), the namespace is gone now:
     // its next write must write the marker again.
-    this.#registered.delete(key);
+    this.forget(key);
     let removal = this.#removing.get(key);
     if (!removal) {
       removal = (async () => {
