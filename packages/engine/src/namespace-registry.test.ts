@@ -1,4 +1,4 @@
-import { MemoryObjectStore, type ObjectBody } from '@conifer/storage';
+import { MemoryObjectStore, type ObjectBody, type ObjectMeta } from '@conifer/storage';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
 import { registryKey } from './layout.ts';
@@ -18,6 +18,17 @@ function gate(): { opened: Promise<void>; open: () => void } {
 class HoldingStore extends MemoryObjectStore {
   holdDelete: { key: string; until: Promise<void> } | undefined;
   holdGet: { key: string; read: () => void; until: Promise<void> } | undefined;
+  holdPut: { key: string; reached: () => void; until: Promise<void> } | undefined;
+
+  override async put(key: string, data: Uint8Array): Promise<ObjectMeta> {
+    const held = this.holdPut;
+    if (held?.key === key) {
+      this.holdPut = undefined;
+      held.reached();
+      await held.until;
+    }
+    return super.put(key, data);
+  }
 
   override async delete(key: string): Promise<void> {
     const held = this.holdDelete;
@@ -42,9 +53,11 @@ class HoldingStore extends MemoryObjectStore {
 describe('namespace registry', () => {
   const index = { id: 'idx_registry', dimension: 2, metric: 'euclidean' as const };
 
-  it('a listing that read a "deleting" marker before the deletion ended never removes the namespace created after it', async () => {
+  it('a listing in another process that read a "deleting" marker before the deletion ended never removes the namespace created after it', async () => {
     const store = new HoldingStore();
     const engine = new Engine({ store, config: { tickMs: 60_000 } });
+    // Another process on the same store: it knows nothing of the deletion under way.
+    const other = new Engine({ store, config: { tickMs: 60_000 } });
     try {
       await engine.upsert(index, 'ns', [{ id: 'old', values: [1, 1] }]);
       const marker = registryKey(index.id, 'ns');
@@ -59,7 +72,7 @@ describe('namespace registry', () => {
       const listingRead = gate();
       const listingAnswer = gate();
       store.holdGet = { key: marker, read: listingRead.open, until: listingAnswer.opened };
-      const listing = engine.listNamespaces(index);
+      const listing = other.listNamespaces(index);
       await listingRead.opened;
 
       // …while the deletion ends and the namespace is created again.
@@ -72,6 +85,7 @@ describe('namespace registry', () => {
       expect((await engine.listNamespaces(index)).map((n) => n.name)).toEqual(['ns']);
       expect(Object.keys((await engine.fetch(index, 'ns', ['old', 'new'])).records)).toEqual(['new']);
     } finally {
+      await other.close();
       await engine.close();
     }
   });
@@ -104,6 +118,41 @@ describe('namespace registry', () => {
     } catch (err) {
       await engine.close().catch(() => undefined);
       throw err;
+    }
+  });
+
+  it('a listing during a deletion, before its "deleting" marker lands, does not leave the namespace registered', async () => {
+    const store = new HoldingStore();
+    const engine = new Engine({ store, config: { tickMs: 60_000 } });
+    try {
+      await engine.upsert(index, 'ns', [{ id: 'old', values: [1, 1] }]);
+      await engine.close();
+    } catch (err) {
+      await engine.close().catch(() => undefined);
+      throw err;
+    }
+    // A fresh engine, so the listing reads the marker instead of remembering it.
+    const fresh = new Engine({ store, config: { tickMs: 60_000 } });
+    try {
+      const markerPut = gate();
+      const reached = gate();
+      store.holdPut = { key: registryKey(index.id, 'ns'), reached: reached.open, until: markerPut.opened };
+      const deletion = fresh.deleteNamespace(index, 'ns');
+      await reached.opened; // the removal has begun; the marker still says "active"
+      // The listing either reads the marker now (and sees "active") or waits for the removal; give
+      // it the time to do either before the removal goes on.
+      const listingRead = gate();
+      store.holdGet = { key: registryKey(index.id, 'ns'), read: listingRead.open, until: Promise.resolve() };
+      const listing = fresh.listNamespaces(index);
+      await Promise.race([listingRead.opened, new Promise((resolve) => setTimeout(resolve, 200))]);
+      store.holdGet = undefined;
+      markerPut.open();
+      await deletion;
+      expect((await listing).map((n) => n.name)).toEqual([]);
+      await fresh.upsert(index, 'ns', [{ id: 'new', values: [2, 2] }]);
+      expect((await fresh.listNamespaces(index)).map((n) => n.name)).toEqual(['ns']);
+    } finally {
+      await fresh.close();
     }
   });
 

@@ -79,6 +79,11 @@ export class NamespaceRegistry {
   async exists(index: IndexHandle, namespace: string): Promise<boolean> {
     const key = namespaceKey(index, namespace);
     if (this.#registered.has(key)) return true;
+    const removal = this.#removing.get(key);
+    if (removal) {
+      await storeCall(() => removal);
+      return false;
+    }
     const epoch = this.#epoch(key);
     const marker = await storeCall(() => this.#store.get(registryKey(index.id, namespace)));
     if (!marker) return false;
@@ -106,9 +111,12 @@ export class NamespaceRegistry {
     return this.#forgotten.get(key) ?? 0;
   }
 
-  /** Remembers a namespace as registered, unless it was forgotten since `epoch` was read. */
+  /**
+   * Remembers a namespace as registered, unless it was forgotten since `epoch` was read or is being
+   * removed (a read sent after the removal began can still see the marker before it is rewritten).
+   */
   #remember(key: string, epoch: number): void {
-    if (this.#epoch(key) === epoch) this.#registered.add(key);
+    if (this.#epoch(key) === epoch && !this.#removing.has(key)) this.#registered.add(key);
   }
 
   /** Names of every registered namespace of the index. */
