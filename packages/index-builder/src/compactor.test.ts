@@ -100,7 +100,7 @@ describe('Compactor', () => {
     expect((await keeping.run(job)).threadId).toBe(a.threadId);
     expect(() => new Compactor({ idleMs: -1 })).toThrow(/idleMs/);
     expect(() => new Compactor({ idleMs: 0.5 })).toThrow(/idleMs/);
-  });
+  }, 30_000); // four worker starts, each loading faiss: seconds on a loaded machine
 
   it('builds and calibrates an ANN index in the worker', async () => {
     const dim = 8;
