@@ -84,15 +84,7 @@ export class NamespaceRegistry {
       await storeCall(() => removal);
       return false;
     }
-    const epoch = this.#epoch(key);
-    const marker = await storeCall(() => this.#store.get(registryKey(index.id, namespace)));
-    if (!marker) return false;
-    if (parseMarker(marker.data).state === 'deleting') {
-      await storeCall(() => this.#finishDeletion(index, namespace, marker.etag));
-      return false;
-    }
-    this.#remember(key, epoch);
-    return true;
+    return storeCall(() => this.#readMarker(index, namespace, key));
   }
 
   /**
@@ -100,11 +92,23 @@ export class NamespaceRegistry {
    * (the namespace then opens empty); an active one is remembered.
    */
   async prepareOpen(index: IndexHandle, namespace: string): Promise<void> {
-    const key = namespaceKey(index, namespace);
+    await this.#readMarker(index, namespace, namespaceKey(index, namespace));
+  }
+
+  /**
+   * Reads the marker: true when it is active (and remembers it), false when there is none or it
+   * says "deleting" (the deletion is then finished).
+   */
+  async #readMarker(index: IndexHandle, namespace: string, key: string): Promise<boolean> {
     const epoch = this.#epoch(key);
     const marker = await this.#store.get(registryKey(index.id, namespace));
-    if (marker && parseMarker(marker.data).state === 'deleting') await this.#finishDeletion(index, namespace, marker.etag);
-    else if (marker) this.#remember(key, epoch);
+    if (!marker) return false;
+    if (parseMarker(marker.data).state === 'deleting') {
+      await this.#finishDeletion(index, namespace, marker.etag);
+      return false;
+    }
+    this.#remember(key, epoch);
+    return true;
   }
 
   #epoch(key: string): number {
