@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlreadyExistsError, Conifer, ConnectionError, NotFoundError, PermissionDeniedError } from '@conifer/sdk';
+import { AlreadyExistsError, Conifer, ConnectionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '@conifer/sdk';
 import { freePort, uniqueIndexName, useServer } from './test-support.ts';
 
 describe('server over the SDK', () => {
@@ -77,6 +77,41 @@ describe('server over the SDK', () => {
     await client.configureIndex(name, { deletionProtection: 'disabled' });
     await client.deleteIndex(name);
     await expect(client.describeIndex(name)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('tells the SDK which field of bad input is at fault, from the schemas, the engine and the control plane', async () => {
+    const { client } = running();
+    const name = uniqueIndexName('fields');
+    await client.createIndex({ name, dimension: 3 });
+    const ns = client.index(name).namespace('ns1');
+    const issuesOf = async (call: Promise<unknown>) => {
+      const error = await call.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      return (error as InvalidArgumentError).issues;
+    };
+    expect(
+      await issuesOf(
+        ns.upsert([
+          { id: 'a', values: [1, 2, 3] },
+          { id: '', values: [1, 2, 3] },
+        ]),
+      ),
+    ).toEqual([{ path: ['records', 1, 'id'], message: 'must be 1–512 characters' }]);
+    expect(
+      await issuesOf(
+        ns.upsert([
+          { id: 'a', values: [1, 2, 3] },
+          { id: 'b', values: [1, 2] },
+        ]),
+      ),
+    ).toEqual([{ path: ['records', 1, 'values'], message: 'Vector dimension 2 does not match the dimension of the index 3' }]);
+    expect(await issuesOf(client.createIndex({ name: uniqueIndexName('cloud'), dimension: 3, cloud: 'Not A Cloud' }))).toEqual([
+      { path: ['cloud'], message: "must consist of a-z, 0-9 and '-'" },
+    ]);
+    // Shaped like a date (the schema passes it), but no such day: the control plane names the field.
+    expect(await issuesOf(client.usage({ from: '2026-02-30' }))).toEqual([{ path: ['from'], message: 'must be a date YYYY-MM-DD' }]);
+    // Nothing of the rejected batches was written.
+    expect((await ns.fetch(['a', 'b'])).records).toEqual({});
   });
 
   it('accepts the key as a bearer token too', async () => {

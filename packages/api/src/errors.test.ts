@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InternalError, NotFoundError, ResourceExhaustedError, upsertSchema } from '@conifer/core';
+import { InternalError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, upsertSchema } from '@conifer/core';
 import { BODY_TOO_LARGE_MESSAGE, INTERNAL_MESSAGE, formatErrorShape, toTRPCError } from './errors.ts';
 
 const wrap = (cause: unknown, code: TRPCError['code'] = 'INTERNAL_SERVER_ERROR') => new TRPCError({ code, cause });
@@ -60,6 +60,24 @@ describe('formatErrorShape', () => {
     expect(shape.data.code).toBe('INVALID_ARGUMENT');
     expect(shape.data.httpStatus).toBe(400);
     expect(shape.message).toMatch(/^topK: /);
+    expect(shape.data.issues).toEqual([{ path: ['topK'], message: expect.any(String) as string }]);
+  });
+
+  it('puts the field issues of bad input in data, from schemas and from services alike', () => {
+    const result = upsertSchema.safeParse({
+      index: 'docs',
+      records: [
+        { id: 'a', values: [1] },
+        { id: '', values: [1] },
+      ],
+    });
+    const fromSchema = formatErrorShape({ error: wrap(result.error, 'BAD_REQUEST'), path: 'data.upsert' });
+    expect(fromSchema.data.issues).toEqual([{ path: ['records', 1, 'id'], message: 'must be 1–512 characters' }]);
+    const fromService = formatErrorShape({ error: wrap(InvalidArgumentError.at(['from'], 'must be a date YYYY-MM-DD')), path: 'usage.get' });
+    expect(fromService).toMatchObject({ message: 'from: must be a date YYYY-MM-DD', data: { code: 'INVALID_ARGUMENT', httpStatus: 400 } });
+    expect(fromService.data.issues).toEqual([{ path: ['from'], message: 'must be a date YYYY-MM-DD' }]);
+    // An error about the request as a whole names no field: no issues on the wire.
+    expect(formatErrorShape({ error: wrap(new InvalidArgumentError('request body must be a JSON object')), path: 'x' }).data.issues).toBeUndefined();
   });
 
   it('maps tRPC’s own errors', () => {

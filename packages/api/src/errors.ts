@@ -1,6 +1,6 @@
 import { TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
-import { ConiferError, ERROR_HTTP_STATUS, LIMITS, formatIssues, type ErrorCode } from '@conifer/core';
+import { ConiferError, ERROR_HTTP_STATUS, InvalidArgumentError, LIMITS, type ErrorCode, type FieldIssue, type SchemaIssue } from '@conifer/core';
 
 /**
  * The one translation table between Conifer's error vocabulary (`@conifer/core` errors) and
@@ -47,26 +47,21 @@ export const BODY_TOO_LARGE_MESSAGE = `request body is larger than the ${LIMITS.
 
 export const MISSING_KEY_MESSAGE = 'Missing or invalid API key.';
 
-interface IssueLike {
-  path: readonly PropertyKey[];
-  message: string;
-}
-
-function schemaIssues(cause: unknown): IssueLike[] | undefined {
-  if (typeof cause !== 'object' || cause === null || !('issues' in cause)) return undefined;
+/** A schema library's validation failure (zod's `ZodError`, a standard-schema failure). */
+function hasSchemaIssues(cause: unknown): cause is { issues: SchemaIssue[] } {
+  if (typeof cause !== 'object' || cause === null || !('issues' in cause)) return false;
   const issues = (cause as { issues: unknown }).issues;
-  if (!Array.isArray(issues)) return undefined;
-  return issues.map((issue: { path?: readonly unknown[]; message?: unknown }) => ({
-    // Standard-schema paths may hold `{ key }` segments; zod's hold the keys themselves.
-    path: (issue.path ?? []).map((p) => (typeof p === 'object' && p !== null && 'key' in p ? (p as { key: PropertyKey }).key : (p as PropertyKey))),
-    message: String(issue.message),
-  }));
+  return (
+    Array.isArray(issues) &&
+    issues.every((issue) => typeof issue === 'object' && issue !== null && typeof (issue as { message?: unknown }).message === 'string')
+  );
 }
 
 /**
  * Normalizes any error a procedure produced into the `TRPCError` the client should see:
  * - a `ConiferError` (thrown by a service) gets the tRPC code of its Conifer code;
- * - an input-validation failure gets `formatIssues` as its message ("records[0].values: ...");
+ * - an input-validation failure becomes an `InvalidArgumentError` with its field issues
+ *   (message "records[0].values: ...");
  * - a malformed JSON body gets a message saying so.
  * The original error stays available as `cause` for the error formatter and for logging.
  */
@@ -77,8 +72,10 @@ export function toTRPCError(error: TRPCError): TRPCError {
     return new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
   }
   if (error.code === 'BAD_REQUEST') {
-    const issues = schemaIssues(cause);
-    if (issues) return new TRPCError({ code: 'BAD_REQUEST', message: formatIssues(issues), cause });
+    if (hasSchemaIssues(cause)) {
+      const invalid = InvalidArgumentError.fromSchema(cause.issues, { cause });
+      return new TRPCError({ code: 'BAD_REQUEST', message: invalid.message, cause: invalid });
+    }
     if (cause instanceof SyntaxError) {
       return new TRPCError({ code: 'BAD_REQUEST', message: `malformed JSON in request body: ${cause.message}`, cause });
     }
@@ -100,6 +97,8 @@ export interface ConiferErrorData {
   httpStatus: number;
   /** Procedure path, e.g. "data.upsert". */
   path?: string;
+  /** For bad input: each field at fault (path from the input's root) and what is wrong with it. */
+  issues?: FieldIssue[];
 }
 
 /**
@@ -113,5 +112,6 @@ export function formatErrorShape(opts: { error: TRPCError; path: string | undefi
   const data: ConiferErrorData = { code, httpStatus: ERROR_HTTP_STATUS[code] };
   if (error.code === 'METHOD_NOT_SUPPORTED') data.httpStatus = 405;
   if (opts.path !== undefined) data.path = opts.path;
+  if (error.cause instanceof InvalidArgumentError && error.cause.issues.length > 0) data.issues = [...error.cause.issues];
   return { message, code: TRPC_ERROR_CODES_BY_KEY[error.code], data };
 }

@@ -33,10 +33,10 @@ export function createKeyStore(db: Kysely<Database>, onRevoked: (keyHash: string
   return {
     async create(projectId, input, actorKeyId = null) {
       if (input.name.trim() === '' || input.name.length > MAX_KEY_NAME_LENGTH) {
-        throw new InvalidArgumentError(`name must be 1–${MAX_KEY_NAME_LENGTH} characters`);
+        throw InvalidArgumentError.at(['name'], `must be 1–${MAX_KEY_NAME_LENGTH} characters`);
       }
       if (!(ROLES as readonly string[]).includes(input.role)) {
-        throw new InvalidArgumentError(`role must be one of ${ROLES.join(', ')}`);
+        throw InvalidArgumentError.at(['role'], `must be one of ${ROLES.join(', ')}`);
       }
       const key = generateApiKey();
       const info = await db.transaction().execute(async (trx) => {

@@ -1,13 +1,5 @@
 import type { Kysely } from 'kysely';
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  configureIndexSchema,
-  createIndexSchema,
-  formatIssues,
-} from '@conifer/core';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, configureIndexSchema, createIndexSchema } from '@conifer/core';
 import { AUDIT_ACTIONS, recordAudit } from './audit.ts';
 import { DeletionProtectedError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -89,7 +81,7 @@ export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: nu
   const store: IndexStore = {
     async create(projectId, input, actorKeyId = null) {
       const parsed = createIndexSchema.safeParse(input);
-      if (!parsed.success) throw new InvalidArgumentError(formatIssues(parsed.error.issues));
+      if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
       const { name, dimension, metric, deletionProtection, tags } = parsed.data;
       const cloud = label('cloud', input.cloud, 'aws');
       const region = label('region', input.region, 'us-east-1');
@@ -140,7 +132,7 @@ export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: nu
 
     async configure(projectId, name, changes, actorKeyId = null) {
       const parsed = configureIndexSchema.safeParse({ name, ...changes });
-      if (!parsed.success) throw new InvalidArgumentError(formatIssues(parsed.error.issues));
+      if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
       const { deletionProtection, tags } = parsed.data;
       return db.transaction().execute(async (trx) => {
         const current = await liveIndex(trx, projectId, name).forUpdate().executeTakeFirst();
@@ -215,7 +207,7 @@ export const MAX_LABEL_LENGTH = 64;
 function label(field: string, value: string | undefined, fallback: string): string {
   if (value === undefined) return fallback;
   if (!/^[a-z0-9][a-z0-9-]*$/.test(value) || value.length > MAX_LABEL_LENGTH) {
-    throw new InvalidArgumentError(`${field}: must be 1–${MAX_LABEL_LENGTH} characters of a-z, 0-9 and '-'`);
+    throw InvalidArgumentError.at([field], `must be 1–${MAX_LABEL_LENGTH} characters of a-z, 0-9 and '-'`);
   }
   return value;
 }

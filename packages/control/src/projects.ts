@@ -87,7 +87,7 @@ export function createProjectStore(db: Kysely<Database>): ProjectStore {
 
 function checkName(name: string): void {
   if (name.trim() === '' || name.length > MAX_PROJECT_NAME_LENGTH) {
-    throw new InvalidArgumentError(`name must be 1–${MAX_PROJECT_NAME_LENGTH} characters`);
+    throw InvalidArgumentError.at(['name'], `must be 1–${MAX_PROJECT_NAME_LENGTH} characters`);
   }
 }
 

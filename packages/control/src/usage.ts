@@ -56,7 +56,7 @@ const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 function parseDay(field: string, value: string): number {
   const ms = Date.parse(`${value}T00:00:00Z`);
   if (!DAY_PATTERN.test(value) || Number.isNaN(ms) || utcDay(ms) !== value) {
-    throw new InvalidArgumentError(`${field}: must be a date YYYY-MM-DD`);
+    throw InvalidArgumentError.at([field], 'must be a date YYYY-MM-DD');
   }
   return ms;
 }
@@ -159,7 +159,7 @@ export function createUsageMeter(
     async report(projectId, query = {}) {
       const toMs = query.to !== undefined ? parseDay('to', query.to) : Date.parse(`${utcDay(options.now())}T00:00:00Z`);
       const fromMs = query.from !== undefined ? parseDay('from', query.from) : toMs - (DEFAULT_USAGE_DAYS - 1) * 86_400_000;
-      if (fromMs > toMs) throw new InvalidArgumentError('from: must not be after to');
+      if (fromMs > toMs) throw InvalidArgumentError.at(['from'], 'must not be after to');
       if ((toMs - fromMs) / 86_400_000 >= MAX_USAGE_DAYS) throw new InvalidArgumentError(`a report covers at most ${MAX_USAGE_DAYS} days`);
       if (!closed) await flush();
       let q = db

@@ -40,6 +40,34 @@ export interface FieldIssue {
   readonly message: string;
 }
 
+/** An issue as schema libraries report it: zod's path holds keys, standard-schema's may hold `{ key }`. */
+export interface SchemaIssue {
+  readonly path?: readonly unknown[] | undefined;
+  readonly message: string;
+}
+
+function fieldIssueOf(issue: SchemaIssue): FieldIssue {
+  const path = (issue.path ?? []).map((segment) => {
+    const key = typeof segment === 'object' && segment !== null && 'key' in segment ? (segment as { key: unknown }).key : segment;
+    return typeof key === 'number' ? key : String(key);
+  });
+  return { path, message: issue.message };
+}
+
+/** Field issues received over the wire, kept only when they have the expected shape. */
+export function parseFieldIssues(value: unknown): FieldIssue[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const issues: FieldIssue[] = [];
+  for (const item of value as unknown[]) {
+    if (typeof item !== 'object' || item === null) return undefined;
+    const { path, message } = item as { path?: unknown; message?: unknown };
+    if (typeof message !== 'string' || !Array.isArray(path)) return undefined;
+    if (!path.every((p): p is string | number => typeof p === 'string' || typeof p === 'number')) return undefined;
+    issues.push({ path, message });
+  }
+  return issues;
+}
+
 /**
  * Bad input (HTTP 400). Raised for fields, it keeps them as `issues` beside the message, so a face
  * that names a field differently (the Pinecone routes call `records` `vectors`) renames the path
@@ -62,6 +90,11 @@ export class InvalidArgumentError extends ConiferError {
   /** One error for several issues (a schema failure); the message lists the first few. */
   static of(issues: readonly FieldIssue[], options?: { cause?: unknown }): InvalidArgumentError {
     return new InvalidArgumentError(formatIssues(issues), { ...options, issues });
+  }
+
+  /** From a schema library's issues (zod, standard-schema): paths of property keys or `{ key }` segments. */
+  static fromSchema(issues: readonly SchemaIssue[], options?: { cause?: unknown }): InvalidArgumentError {
+    return InvalidArgumentError.of(issues.map(fieldIssueOf), options);
   }
 
   /** The same error with every issue's path mapped, the message rebuilt; itself when it names no field. */
@@ -134,7 +167,8 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && value in ERROR_HTTP_STATUS;
 }
 
-/** Rebuilds the typed error for a code received over the wire. */
-export function errorFromCode(code: ErrorCode, message: string): ConiferError {
+/** Rebuilds the typed error for a code received over the wire (with its field issues, for bad input). */
+export function errorFromCode(code: ErrorCode, message: string, issues?: readonly FieldIssue[]): ConiferError {
+  if (code === 'INVALID_ARGUMENT') return new InvalidArgumentError(message, { issues });
   return new CLASSES[code](message);
 }

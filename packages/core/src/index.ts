@@ -11,9 +11,11 @@ export {
   InvalidArgumentError,
   isErrorCode,
   NotFoundError,
+  parseFieldIssues,
   PayloadTooLargeError,
   PermissionDeniedError,
   ResourceExhaustedError,
+  type SchemaIssue,
   UnauthenticatedError,
   UnavailableError,
 } from './errors.ts';

@@ -160,6 +160,22 @@ describe('Conifer errors', () => {
     expect((error as Error).message).toBe(`server says ${code}`);
   });
 
+  it('keeps the field issues of bad input, and ignores issues of an unexpected shape', async () => {
+    const issues = [{ path: ['records', 2, 'values'], message: 'must have 3 dimensions (got 2)' }];
+    const answer = (data: unknown) => () =>
+      Response.json({ error: { message: 'records[2].values: must have 3 dimensions (got 2)', code: -32600, data } }, { status: 400 });
+    const typed = await fakeClient(answer({ code: 'INVALID_ARGUMENT', httpStatus: 400, issues }))
+      .client.listIndexes()
+      .catch((e: unknown) => e);
+    expect(typed).toBeInstanceOf(InvalidArgumentError);
+    expect((typed as InvalidArgumentError).issues).toEqual(issues);
+    const odd = await fakeClient(answer({ code: 'INVALID_ARGUMENT', httpStatus: 400, issues: [{ path: 'records', message: 1 }] }))
+      .client.listIndexes()
+      .catch((e: unknown) => e);
+    expect(odd).toBeInstanceOf(InvalidArgumentError);
+    expect((odd as InvalidArgumentError).issues).toEqual([]);
+  });
+
   it('throws ConnectionError when the request never gets an answer', async () => {
     const { client } = fakeClient(() => {
       throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:5080') });

@@ -1,5 +1,5 @@
 import { TRPCClientError } from '@trpc/client';
-import { ERROR_HTTP_STATUS, InternalError, UnavailableError, errorFromCode, isErrorCode, type ErrorCode } from '@conifer/core';
+import { ERROR_HTTP_STATUS, InternalError, UnavailableError, errorFromCode, isErrorCode, parseFieldIssues, type ErrorCode } from '@conifer/core';
 import type { AppRouter } from '@conifer/api';
 
 /**
@@ -32,14 +32,14 @@ function describeCause(cause: unknown): string {
 
 /**
  * Turns whatever a call threw into the matching `@conifer/core` error class: the server's
- * `data.code` picks the class and its message is kept; a failure without a response is a
+ * `data.code` picks the class and its message (and, for bad input, `data.issues`) is kept; a failure without a response is a
  * `ConnectionError`; a non-Conifer response (a proxy's 502 page) is classed by its HTTP status.
  */
 export function toConiferError(error: unknown, url: string): unknown {
   if (!(error instanceof TRPCClientError)) return error;
   const clientError = error as TRPCClientError<AppRouter>;
   const code: unknown = clientError.data?.code;
-  if (isErrorCode(code)) return errorFromCode(code, clientError.message);
+  if (isErrorCode(code)) return errorFromCode(code, clientError.message, parseFieldIssues((clientError.data as { issues?: unknown } | undefined)?.issues));
   const cause = clientError.cause;
   if (cause instanceof ForeignResponseError) {
     if (cause.status >= 500) return new UnavailableError(`Conifer server at ${url} answered HTTP ${cause.status}`, { cause: clientError });

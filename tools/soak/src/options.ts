@@ -11,6 +11,10 @@
  *   --no-docs              do not rewrite the soak section of docs/benchmarks.md
  *   --keep                 keep the run's directory (server log, data) even when the run passes
  *                          (a failed run always keeps it)
+ *
+ * The server gets the soak's tuning (src/run.ts) plus the caller's CONIFER_MEMTABLE_*,
+ * CONIFER_COMPACTION_*, CONIFER_GC_*, CONIFER_INDEX_*, CONIFER_LOG_LEVEL and CONIFER_DATABASE_URL
+ * (the control plane on PostgreSQL instead of embedded PGlite; use an empty database per run).
  */
 import { parseArgs } from 'node:util';
 import { BACKEND_NAMES, isBackendName, type BackendName } from './backends.ts';

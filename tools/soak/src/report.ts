@@ -71,11 +71,21 @@ export interface SoakResult {
   serverLog: { errors: number; warnings: number; firstErrors: string[] };
   rss: ResourceReport;
   fds: ResourceReport;
+  /**
+   * Where the RSS is, from the server's /metrics: the V8 heap in use, external memory (Buffers,
+   * ArrayBuffers), and the rest of the RSS (`rss − heap total − external`: native allocations —
+   * the embedded database's WebAssembly memory, faiss, allocator slack — and code). Absent in
+   * results of runs that did not sample it.
+   */
+  memory?: { heapUsed: ResourceReport; external: ResourceReport; nativeRest: ResourceReport };
   emulatorRss?: Distribution & { unit: string };
   stored?: { objects: Distribution & { last: number }; objectMiB: Distribution & { last: number }; dataDirMiB: Distribution & { last: number } };
   trendMethod: string;
-  /** Samples, for anyone who wants to redo the trend: [t s, generation, RSS MiB, fds] and [t s, objects, object MiB]. */
-  samples: { resources: [number, number, number, number][]; storage: [number, number, number][] };
+  /**
+   * Samples, for anyone who wants to redo the trend: [t s, generation, RSS MiB, fds],
+   * [t s, objects, object MiB] and [t s, generation, heap used MiB, heap total MiB, external MiB].
+   */
+  samples: { resources: [number, number, number, number][]; storage: [number, number, number][]; heap?: [number, number, number, number, number][] };
   passed: boolean;
   /** Why the run failed (empty when it passed). */
   failures: string[];
@@ -126,6 +136,11 @@ export function summaryText(r: SoakResult): string {
   );
   lines.push(`  server RSS MiB min/median/max: ${dist(r.rss)}; trend: ${r.rss.trend.text}`);
   lines.push(`  server open fds min/median/max: ${dist(r.fds)}; trend: ${r.fds.trend.text}`);
+  if (r.memory) {
+    lines.push(`    of the RSS, V8 heap used MiB: ${dist(r.memory.heapUsed)}; trend: ${r.memory.heapUsed.trend.text}`);
+    lines.push(`    external (Buffers, ArrayBuffers) MiB: ${dist(r.memory.external)}; trend: ${r.memory.external.trend.text}`);
+    lines.push(`    native and the rest MiB: ${dist(r.memory.nativeRest)}; trend: ${r.memory.nativeRest.trend.text}`);
+  }
   if (r.emulatorRss) lines.push(`  emulator RSS MiB min/median/max: ${dist(r.emulatorRss)}`);
   if (r.stored)
     lines.push(
@@ -185,10 +200,17 @@ export function markdownSection(results: readonly SoakResult[]): string {
       ? ` The server flushed at least ${n(r.engineActivity.flushes)} memtables and ran at least ${n(r.engineActivity.compactions)} compactions.`
       : '';
     lines.push(
-      `- **${r.backend}** (${r.startedAt.slice(0, 10)}, \`${r.command}\`, seed ${r.seed}, ${r.machine}): RSS ${r.rss.trend.text}; fds ${r.fds.trend.text}.${activity}`,
+      `- **${r.backend}** (${r.startedAt.slice(0, 10)}, \`${r.command}\`, seed ${r.seed}, ${r.machine}): RSS ${r.rss.trend.text}; fds ${r.fds.trend.text}.${memoryText(r)}${activity}`,
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** Where an RSS trend sits, for runs that sampled the heap. */
+function memoryText(r: SoakResult): string {
+  if (!r.memory) return '';
+  const m = r.memory;
+  return ` Of the RSS: V8 heap used ${m.heapUsed.trend.text}; external ${m.external.trend.text}; native and the rest ${m.nativeRest.trend.text}.`;
 }
 
 /** Rewrites the soak section of docs/benchmarks.md from the result files (appended with its markers when missing). */

@@ -46,6 +46,9 @@ export function buildResult(context: {
   const storage = sampler?.storage ?? [];
   const rssSamples: Sample[] = resources.map((s) => ({ t: s.t, epoch: s.epoch, value: s.rssBytes / 2 ** 20 }));
   const fdSamples: Sample[] = resources.map((s) => ({ t: s.t, epoch: s.epoch, value: s.fds }));
+  const withHeap = resources.flatMap((s) => (s.heap !== undefined ? [{ ...s, heap: s.heap }] : []));
+  const heapSeries = (value: (s: (typeof withHeap)[number]) => number): Sample[] =>
+    withHeap.map((s) => ({ t: s.t, epoch: s.epoch, value: value(s) / 2 ** 20 }));
   const report = (samples: Sample[], trend: TrendOptions, round: (x: number) => number): ResourceReport => {
     const d = distribution(samples.map((s) => s.value));
     return { unit: trend.unit, min: round(d.min), median: round(d.median), max: round(d.max), trend: computeTrend(samples, context.generationStarts, trend) };
@@ -93,6 +96,27 @@ export function buildResult(context: {
     serverLog: context.server?.logSummary ?? { errors: 0, warnings: 0, firstErrors: [] },
     rss: report(rssSamples, RSS_TREND, round1),
     fds: report(fdSamples, FD_TREND, (x) => x),
+    ...(withHeap.length > 0
+      ? {
+          memory: {
+            heapUsed: report(
+              heapSeries((s) => s.heap.heapUsedBytes),
+              RSS_TREND,
+              round1,
+            ),
+            external: report(
+              heapSeries((s) => s.heap.externalBytes),
+              RSS_TREND,
+              round1,
+            ),
+            nativeRest: report(
+              heapSeries((s) => s.rssBytes - s.heap.heapTotalBytes - s.heap.externalBytes),
+              RSS_TREND,
+              round1,
+            ),
+          },
+        }
+      : {}),
     ...(emulator.length > 0 ? { emulatorRss: { unit: 'MiB', ...distribution(emulator) } } : {}),
     ...(storage.length > 0
       ? {
@@ -107,6 +131,7 @@ export function buildResult(context: {
     samples: {
       resources: resources.map((s) => [round1(s.t), s.epoch, MiB(s.rssBytes), s.fds]),
       storage: storage.map((s) => [round1(s.t), s.objects, MiB(s.objectBytes)]),
+      heap: withHeap.map((s) => [round1(s.t), s.epoch, MiB(s.heap.heapUsedBytes), MiB(s.heap.heapTotalBytes), MiB(s.heap.externalBytes)]),
     },
     passed: context.failures.length === 0 && context.endChecks.length > 0,
     failures: context.endChecks.length === 0 && context.failures.length === 0 ? ['no end check ran'] : context.failures,

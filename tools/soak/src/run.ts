@@ -39,8 +39,12 @@ const ENGINE_TUNING: Record<string, string> = {
   CONIFER_LOG_LEVEL: 'warn',
 };
 
-/** Tuning variables of the soak's own environment that reach the server (documented in apps/server/src/config.ts). */
-const PASSED_THROUGH = /^CONIFER_(MEMTABLE_|COMPACTION_|GC_|INDEX_|LOG_LEVEL$)/;
+/**
+ * Variables of the soak's own environment that reach the server (documented in
+ * apps/server/src/settings.ts): tuning, and `CONIFER_DATABASE_URL` to run the control plane on
+ * PostgreSQL instead of embedded PGlite.
+ */
+const PASSED_THROUGH = /^CONIFER_(MEMTABLE_|COMPACTION_|GC_|INDEX_|LOG_LEVEL$|DATABASE_URL$)/;
 /** What a process needs from the environment to run at all. */
 const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'LD_LIBRARY_PATH', 'TZ'];
 
@@ -102,9 +106,10 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
     const apiKey = `soak-admin-${randomBytes(12).toString('hex')}`;
     const env = serverEnv({ backend, dataDir, port, apiKey });
     serverTuning = Object.fromEntries(
-      Object.entries(env).filter(
-        ([k]) => k.startsWith('CONIFER_') && !['CONIFER_API_KEY', 'CONIFER_DATA_DIR', 'CONIFER_STORAGE', 'CONIFER_PORT', 'CONIFER_HOST'].includes(k),
-      ),
+      Object.entries(env)
+        .filter(([k]) => k.startsWith('CONIFER_') && !['CONIFER_API_KEY', 'CONIFER_DATA_DIR', 'CONIFER_STORAGE', 'CONIFER_PORT', 'CONIFER_HOST'].includes(k))
+        // The database URL may hold a password: the result says only that PostgreSQL was used.
+        .map(([k, v]) => (k === 'CONIFER_DATABASE_URL' ? [k, 'postgresql (given)'] : [k, v])),
     );
     const srv = new ServerController({
       port,

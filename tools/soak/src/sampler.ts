@@ -1,6 +1,6 @@
 /**
- * Samples of the server process (resident memory, open file descriptors; Linux /proc) every few
- * seconds, and of what is stored (objects under the run's prefix, the data directory) less often:
+ * Samples of the server process (resident memory, open file descriptors; Linux /proc; and its heap
+ * as its /metrics reports it) every few seconds, and of what is stored (objects under the run's prefix, the data directory) less often:
  * listing a bucket costs more than reading /proc.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -16,6 +16,46 @@ export interface ResourceSample {
   fds: number;
   /** Resident memory of the emulator's processes (with their children), when it runs as local processes. */
   emulatorRssBytes?: number;
+  /** Where the server's memory is, from its /metrics (absent when the scrape failed). */
+  heap?: HeapSample;
+}
+
+/** The server's own account of its memory (Node's default Prometheus metrics). */
+export interface HeapSample {
+  /** JS objects on the V8 heap. */
+  heapUsedBytes: number;
+  /** The V8 heap as reserved (used plus free pages). */
+  heapTotalBytes: number;
+  /** Memory of C++ objects bound to JS objects: Buffers, ArrayBuffers, the faiss addon's reports. */
+  externalBytes: number;
+}
+
+const HEAP_METRICS = {
+  nodejs_heap_size_used_bytes: 'heapUsedBytes',
+  nodejs_heap_size_total_bytes: 'heapTotalBytes',
+  nodejs_external_memory_bytes: 'externalBytes',
+} as const;
+
+/** Reads the heap figures out of a Prometheus text exposition; undefined if any is missing. */
+export function parseHeapMetrics(text: string): HeapSample | undefined {
+  const found: Partial<HeapSample> = {};
+  for (const line of text.split('\n')) {
+    const [name, value] = line.split(' ');
+    const key = HEAP_METRICS[name as keyof typeof HEAP_METRICS];
+    if (key !== undefined && value !== undefined && Number.isFinite(Number(value))) found[key] = Number(value);
+  }
+  const { heapUsedBytes, heapTotalBytes, externalBytes } = found;
+  if (heapUsedBytes === undefined || heapTotalBytes === undefined || externalBytes === undefined) return undefined;
+  return { heapUsedBytes, heapTotalBytes, externalBytes };
+}
+
+async function scrapeHeap(url: string): Promise<HeapSample | undefined> {
+  try {
+    const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    return response.ok ? parseHeapMetrics(await response.text()) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface StorageSample {
@@ -105,11 +145,18 @@ export class Sampler {
     const epoch = this.#server.generation;
     if (pid !== undefined) {
       const t = this.#clock();
-      const [rss, fds] = await Promise.all([processRss(pid), openFds(pid)]);
+      const [rss, fds, heap] = await Promise.all([processRss(pid), openFds(pid), scrapeHeap(this.#server.url)]);
       // A sample is kept only if the same server was up before and after it: a restart in between mixes processes.
       if (rss !== undefined && fds !== undefined && this.#server.pid === pid && this.#server.generation === epoch) {
         const emulator = await this.#emulatorRss();
-        this.resources.push({ t, epoch, rssBytes: rss, fds, ...(emulator !== undefined ? { emulatorRssBytes: emulator } : {}) });
+        this.resources.push({
+          t,
+          epoch,
+          rssBytes: rss,
+          fds,
+          ...(emulator !== undefined ? { emulatorRssBytes: emulator } : {}),
+          ...(heap !== undefined ? { heap } : {}),
+        });
       }
     }
     if (tick % this.#storageEvery === 0 && !this.#storageBusy) {
