@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createControlPlane, type ControlPlane } from '@conifer/control';
+import { createControlPlane, newNodeId, NODE_ROLES, NodeHeartbeat, type ControlPlane } from '@conifer/control';
 import { createEngine, type Engine } from '@conifer/engine';
 import { openObjectStore, withCache, type ObjectStore, type SlabCache } from '@conifer/storage';
 import { createServices, resumeIndexDeletions, type Services } from '@conifer/api';
@@ -24,11 +24,14 @@ export interface ConiferServer {
   control: ControlPlane;
   engine: Engine;
   bootstrap: BootstrapOutcome;
-  /** Starts listening; resolves to the base URL, e.g. `http://127.0.0.1:5080`. */
+  /** This process's id in the cluster's membership (a new one each start). */
+  nodeId: string;
+  /** Starts listening, then joins the membership; resolves to the base URL, e.g. `http://127.0.0.1:5080`. */
   start(): Promise<string>;
   /**
-   * Graceful stop: stops accepting connections and lets requests in flight finish, then flushes
-   * and closes the engine, then closes the control database. Idempotent.
+   * Graceful stop: announces `draining`, stops accepting connections and lets requests in flight
+   * finish, then flushes and closes the engine, leaves the membership and closes the control
+   * database. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -102,16 +105,23 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     (err: unknown) => logger.error({ err }, 'could not finish interrupted index deletions'),
   );
 
+  const nodeId = newNodeId();
+  let heartbeat: NodeHeartbeat | undefined;
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     try {
+      await heartbeat?.drain().catch((err: unknown) => logger.warn({ err }, 'could not announce draining'));
       await drain.close();
       await resuming;
     } finally {
       try {
         await engine.close();
       } finally {
-        await control.close();
+        try {
+          await heartbeat?.stop().catch((err: unknown) => logger.warn({ err }, 'could not leave the cluster membership'));
+        } finally {
+          await control.close();
+        }
       }
     }
   }
@@ -123,12 +133,21 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     control,
     engine,
     bootstrap,
+    nodeId,
     async start() {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      return `http://${host}:${port}`;
+      const url = `http://${host}:${port}`;
+      // Every role in one process until roles can be split (docs/adr/0006-cluster-roles.md).
+      heartbeat = new NodeHeartbeat(
+        control.membership,
+        { id: nodeId, roles: NODE_ROLES, url: config.publicUrl ?? url, state: 'active' },
+        { everyMs: control.config.heartbeatIntervalMs, onError: (err) => logger.warn({ err }, 'cluster heartbeat failed; will retry') },
+      );
+      await heartbeat.start();
+      return url;
     },
     close() {
       closing ??= shutdown();

@@ -765,6 +765,41 @@ const paths: Record<string, Schema> = {
       'Admin',
     ),
   },
+  '/admin/cluster/nodes': {
+    get: controlOp(
+      'listClusterNodes',
+      'The cluster’s nodes, their roles and heartbeats (operator admin keys only)',
+      {
+        responses: {
+          '200': ok('Cluster', {
+            type: 'object',
+            required: ['leaseMs', 'nodes'],
+            properties: {
+              leaseMs: { type: 'integer', description: 'A node whose last heartbeat is older than this is not live.' },
+              nodes: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['id', 'roles', 'url', 'state', 'startedAt', 'heartbeatAt', 'sinceHeartbeatMs', 'live'],
+                  properties: {
+                    id: { type: 'string' },
+                    roles: { type: 'array', items: { type: 'string', enum: ['gateway', 'writer', 'query', 'indexer'] } },
+                    url: { type: 'string' },
+                    state: { type: 'string', enum: ['active', 'draining'] },
+                    startedAt: { type: 'string', format: 'date-time' },
+                    heartbeatAt: { type: 'string', format: 'date-time' },
+                    sinceHeartbeatMs: { type: 'integer', description: 'Time since its last heartbeat, by the database’s clock.' },
+                    live: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          }),
+        },
+      },
+      'Admin',
+    ),
+  },
   '/admin/projects/{projectId}/rate-limits': rateLimitPaths('Project', [rateLimitProject]),
   '/admin/projects/{projectId}/indexes/{indexName}/rate-limits': rateLimitPaths('Index', [
     rateLimitProject,

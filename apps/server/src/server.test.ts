@@ -114,6 +114,15 @@ describe('server over the SDK', () => {
     expect((await ns.fetch(['a', 'b'])).records).toEqual({});
   });
 
+  it('joins the cluster membership while it runs, with every role, and leaves it on close', async () => {
+    const { client, server, url } = running();
+    const { leaseMs, nodes } = await client.clusterNodes();
+    expect(leaseMs).toBe(server.control.config.nodeLeaseMs);
+    const self = nodes.find((n) => n.id === server.nodeId);
+    expect(self).toMatchObject({ url, state: 'active', live: true, roles: ['gateway', 'writer', 'query', 'indexer'] });
+    expect(self!.sinceHeartbeatMs).toBeLessThan(leaseMs);
+  });
+
   it('accepts the key as a bearer token too', async () => {
     const { url } = running();
     const response = await fetch(`${url}/trpc/indexes.list`, {

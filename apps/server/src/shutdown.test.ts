@@ -1,52 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Conifer } from '@conifer/sdk';
 import { buildServer } from './app.ts';
 import { ADMIN_KEY_FILE } from './bootstrap.ts';
 import { loadConfig } from './config.ts';
-import { freePort, tempDataDir, TEST_API_KEY } from './test-support.ts';
-
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Spawns `node src/main.ts` and waits for its "listening" line. */
-async function spawnServer(env: Record<string, string>): Promise<Child> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, CONIFER_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 30_000);
-    const check = () => {
-      const match = /Conifer listening on (http:\/\/\S+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}\n${err}`));
-    });
-  });
-  return { process: child, url, stdout: () => out, stderr: () => err, exited };
-}
+import { freePort, SERVER_MAIN as MAIN, spawnServer, tempDataDir, TEST_API_KEY } from './test-support.ts';
 
 describe('node src/main.ts', () => {
   const dirs: string[] = [];

@@ -1,12 +1,17 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 // Tests only. @conifer/sdk resolves through the workspace link; it should be a devDependency here.
 import { Conifer } from '@conifer/sdk';
 import { buildServer, type BuildOptions, type ConiferServer } from './app.ts';
 import { loadConfig } from './config.ts';
+
+/** The server's entry point, for tests that run it as a process. */
+export const SERVER_MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
 
 /** An admin key the tests register through CONIFER_API_KEY. */
 export const TEST_API_KEY = 'cnf_test_admin_key_0123456789abcdef';
@@ -103,4 +108,41 @@ let counter = 0;
 export function uniqueIndexName(prefix = 'idx'): string {
   counter += 1;
   return `${prefix}-${counter}`;
+}
+
+export interface Child {
+  process: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Spawns `node src/main.ts` and waits for its "listening" line. */
+export async function spawnServer(env: Record<string, string>): Promise<Child> {
+  const child = spawn(process.execPath, [SERVER_MAIN], {
+    env: { ...process.env, CONIFER_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 30_000);
+    const check = () => {
+      const match = /Conifer listening on (http:\/\/\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${out}\n${err}`));
+    });
+  });
+  return { process: child, url, stdout: () => out, stderr: () => err, exited };
 }

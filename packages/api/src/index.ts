@@ -27,6 +27,8 @@ export {
   setRateLimitsSchema,
   usageQuerySchema,
   type CallerDescription,
+  type ClusterNodeView,
+  type ClusterView,
   type RateLimitsView,
   type UsageReport,
 } from './admin-service.ts';

@@ -64,6 +64,9 @@ export function createAppRouter() {
       get: p.input(rateLimitScopeSchema).query(({ ctx, input }) => ctx.services.rateLimits(ctx.auth, input)),
       set: p.input(setRateLimitsSchema).mutation(({ ctx, input }) => ctx.services.setRateLimits(ctx.auth, input)),
     }),
+    cluster: router({
+      nodes: p.query(({ ctx }) => ctx.services.clusterNodes(ctx.auth)),
+    }),
   });
 }
 

@@ -23,6 +23,13 @@ export interface ControlPlaneConfig {
    * Units are summed in memory in between; `0` disables the timer (flush on report and close only).
    */
   usageFlushIntervalMs: number;
+  /** How often a node refreshes its row in `cluster_nodes`, in ms. Default 1 000. */
+  heartbeatIntervalMs: number;
+  /**
+   * A node whose last heartbeat is older than this (by the database's clock) is not live, in ms.
+   * Default 3 000: three missed heartbeats. Routing moves its work once it lapses.
+   */
+  nodeLeaseMs: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -32,4 +39,6 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   indexCacheTtlMs: 1_000,
   postgresPoolSize: 10,
   usageFlushIntervalMs: 10_000,
+  heartbeatIntervalMs: 1_000,
+  nodeLeaseMs: 3_000,
 };

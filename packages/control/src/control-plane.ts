@@ -5,6 +5,7 @@ import { bootstrap, type BootstrapOptions, type BootstrapResult } from './bootst
 import { DEFAULT_CONFIG, type ControlPlaneConfig } from './config.ts';
 import { openDatabase } from './database.ts';
 import { createIndexStore, type IndexStore } from './indexes.ts';
+import { createMembership, type Membership } from './membership.ts';
 import { migrateToLatest } from './migrate.ts';
 import { createProjectStore, type ProjectStore } from './projects.ts';
 import { createRateLimitOverrideStore, type RateLimitOverrideStore } from './rate-limit-overrides.ts';
@@ -47,6 +48,10 @@ export interface ControlPlane {
   readonly rateLimits: RateLimitOverrideStore;
   /** Read/write units per index per day, buffered in memory and flushed in the background. */
   readonly usage: UsageMeter;
+  /** The nodes of the cluster and their heartbeats (docs/adr/0006-cluster-roles.md). */
+  readonly membership: Membership;
+  /** The tunables in effect (defaults plus overrides). */
+  readonly config: Readonly<ControlPlaneConfig>;
   /**
    * Records an audit event for actions the control plane does not record itself (its own
    * mutations are audited in their transaction).
@@ -93,6 +98,8 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
     indexes: createIndexStore(db, { cacheTtlMs: config.indexCacheTtlMs, now }),
     rateLimits: createRateLimitOverrideStore(db, { cacheTtlMs: config.indexCacheTtlMs, now }),
     usage,
+    membership: createMembership(db),
+    config,
     audit: (projectId, actorKeyId, action, target) => recordAudit(db, { projectId, actorKeyId, action, target }),
     recentAudit: (projectId, limit = 50) => recentAudit(db, projectId, limit),
     close() {

@@ -14,6 +14,7 @@ export interface Database {
   indexes: IndexesTable;
   audit_events: AuditEventsTable;
   usage_daily: UsageDailyTable;
+  cluster_nodes: ClusterNodesTable;
 }
 
 /** A timestamp the database fills in (`default now()`), never updated afterwards. */
@@ -89,4 +90,17 @@ export interface AuditEventsTable {
   action: string;
   target: string;
   at: Generated<Date>;
+}
+
+/** One running node of a cluster (`membership.ts`). */
+export interface ClusterNodesTable {
+  id: string;
+  /** `jsonb` array of role names. */
+  roles: ColumnType<string[], string, string>;
+  url: string;
+  /** 'active' or 'draining'. */
+  state: string;
+  started_at: Generated<Date>;
+  /** Set to the database's `now()` on every heartbeat. */
+  heartbeat_at: Generated<Date>;
 }

@@ -4,6 +4,7 @@ import type {
   ApiKeyInfo,
   ApiKeyList,
   CallerDescription,
+  ClusterView,
   ConfigureIndexOptions,
   CreateApiKeyOptions,
   CreatedApiKey,
@@ -171,6 +172,16 @@ export class Conifer {
    */
   setRateLimits(options: SetRateLimitsOptions): Promise<RateLimitsView> {
     return this.#transport.call((api) => api.rateLimits.set.mutate(options));
+  }
+
+  /**
+   * The cluster's nodes: roles, URL, state (`active`, `draining`), heartbeat age by the database's
+   * clock and whether the node is live. Operator admin keys only.
+   *
+   * @example const { nodes } = await client.clusterNodes(); nodes.filter((n) => n.live).length;
+   */
+  clusterNodes(): Promise<ClusterView> {
+    return this.#transport.call((api) => api.cluster.nodes.query());
   }
 
   /**

@@ -54,3 +54,5 @@ export type UsageReport = RouterOutputs['usage']['get'];
 export type RateLimitScope = RouterInputs['rateLimits']['get'];
 export type SetRateLimitsOptions = RouterInputs['rateLimits']['set'];
 export type RateLimitsView = RouterOutputs['rateLimits']['get'];
+export type ClusterView = RouterOutputs['cluster']['nodes'];
+export type ClusterNode = ClusterView['nodes'][number];

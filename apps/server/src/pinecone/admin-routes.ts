@@ -15,9 +15,9 @@ import { acceptJsonBodies, authOf, bodyOf, queryParam, requireApiKey } from './p
 export const ADMIN_PREFIX = '/admin';
 
 /**
- * Conifer's administration API (not part of Pinecone's): projects, API keys, usage and rate
- * limits, over the same services as the tRPC procedures `projects.*`, `keys.*`, `usage.get` and
- * `rateLimits.*`, with the same camelCase JSON. Keys and usage belong to the caller's project and
+ * Conifer's administration API (not part of Pinecone's): projects, API keys, usage, rate limits
+ * and the cluster's nodes, over the same services as the tRPC procedures `projects.*`, `keys.*`, `usage.get`,
+ * `rateLimits.*` and `cluster.nodes`, with the same camelCase JSON. Keys and usage belong to the caller's project and
  * need an admin key; creating projects and setting rate limits need an admin key of the operator
  * project. Errors use the control-plane shape.
  */
@@ -47,6 +47,8 @@ export function registerAdmin(app: FastifyInstance, options: { services: Service
     const { id } = request.params as { id: string };
     return services.revokeApiKey(authOf(request), parseWith(apiKeyRefSchema, { id }, { id: 'keyId' }));
   });
+
+  app.get('/cluster/nodes', async (request) => services.clusterNodes(authOf(request)));
 
   app.get('/usage', async (request) => {
     const input = parseWith(usageQuerySchema, {

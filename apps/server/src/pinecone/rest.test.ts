@@ -440,6 +440,11 @@ describe('Pinecone REST API', () => {
       expect((await call('POST', `${host}/query`, { key: readKey, body: { topK: 1, vector: [1, 2] } })).status).toBe(401);
       expect((await call('GET', `${url}/admin/whoami`, { key: otherKey })).body).toMatchObject({ role: 'admin', operator: false });
       expect((await call('POST', `${url}/admin/projects`, { key: otherKey, body: { name: 'nope' } })).status).toBe(403);
+      // The cluster's nodes are the operator's business only.
+      expect((await call('GET', `${url}/admin/cluster/nodes`, { key: otherKey })).status).toBe(403);
+      const cluster = await call('GET', `${url}/admin/cluster/nodes`);
+      expect(cluster.status).toBe(200);
+      expect(cluster.body.nodes).toContainEqual(expect.objectContaining({ id: running().server.nodeId, state: 'active', live: true }));
     });
 
     it('reports usage per index and day', async () => {

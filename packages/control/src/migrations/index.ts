@@ -2,6 +2,7 @@ import type { Migration } from 'kysely/migration';
 import { migration0001Initial } from './0001_initial.ts';
 import { migration0002UsageAndIndexSpec } from './0002_usage_and_index_spec.ts';
 import { migration0003RateLimits } from './0003_rate_limits.ts';
+import { migration0004ClusterNodes } from './0004_cluster_nodes.ts';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely's rule); never rename or edit a
@@ -11,4 +12,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': migration0001Initial,
   '0002_usage_and_index_spec': migration0002UsageAndIndexSpec,
   '0003_rate_limits': migration0003RateLimits,
+  '0004_cluster_nodes': migration0004ClusterNodes,
 };

@@ -72,6 +72,12 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   }
 }
 
+/** A fresh PostgreSQL database when CONIFER_TEST_DATABASE_URL is set (for tests of several server processes), else undefined. */
+export function postgresTestBackend(): Backend | undefined {
+  const url = process.env[POSTGRES_URL_ENV];
+  return url ? postgres(url) : undefined;
+}
+
 /** PGlite in memory and on disk always; PostgreSQL too when CONIFER_TEST_DATABASE_URL is set. */
 export function backends(): Backend[] {
   const url = process.env[POSTGRES_URL_ENV];

@@ -1,0 +1,71 @@
+import type { Membership, NodeAnnouncement, NodeState } from './membership.ts';
+
+export interface NodeHeartbeatOptions {
+  everyMs: number;
+  /** A heartbeat that failed (the database is down or restarting); the next one retries. */
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * Keeps one node's membership row fresh: a heartbeat at `start`, then every `everyMs`. A failed
+ * heartbeat is reported and the timer goes on, so a database restart only makes the node look
+ * late for a while. `drain` announces `draining` at once; `stop` removes the row.
+ */
+export class NodeHeartbeat {
+  readonly #membership: Membership;
+  readonly #options: NodeHeartbeatOptions;
+  #node: NodeAnnouncement;
+  #timer: NodeJS.Timeout | undefined;
+  #beating: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(membership: Membership, node: NodeAnnouncement, options: NodeHeartbeatOptions) {
+    this.#membership = membership;
+    this.#node = node;
+    this.#options = options;
+  }
+
+  get node(): NodeAnnouncement {
+    return this.#node;
+  }
+
+  /** Writes the first heartbeat (its failure is the caller's: a node that cannot join should not start), then keeps beating. */
+  async start(): Promise<void> {
+    await this.#membership.heartbeat(this.#node);
+    this.#timer = setInterval(() => this.#beat(), this.#options.everyMs);
+    this.#timer.unref();
+  }
+
+  /** Announces `draining` now (best effort; the row's state is also sent with every later beat). */
+  async drain(): Promise<void> {
+    await this.#setState('draining');
+  }
+
+  /** Stops beating and removes the row; idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#beating;
+    await this.#membership.leave(this.#node.id);
+  }
+
+  async #setState(state: NodeState): Promise<void> {
+    this.#node = { ...this.#node, state };
+    if (this.#stopped) return;
+    await this.#beating;
+    await this.#membership.heartbeat(this.#node);
+  }
+
+  #beat(): void {
+    // One heartbeat at a time: a slow database must not pile them up.
+    this.#beating = this.#beating.then(async () => {
+      if (this.#stopped) return;
+      try {
+        await this.#membership.heartbeat(this.#node);
+      } catch (error) {
+        this.#options.onError?.(error);
+      }
+    });
+  }
+}
