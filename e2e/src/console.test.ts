@@ -166,6 +166,15 @@ describe('admin console', () => {
     await shot('projects');
   });
 
+  it('shows the cluster: this server as a live node with every role', async () => {
+    await page.getByRole('link', { name: 'Cluster' }).click();
+    await page.waitForURL(/\/cluster$/);
+    const row = page.getByRole('row', { name: /gateway, writer, query, indexer/ });
+    await hasText(row, 'active');
+    await hasText(row, server.url);
+    await shot('cluster');
+  });
+
   it('creates a key (secret shown once), revokes it, and the revoked key is refused', async () => {
     await page.goto(`${consoleApp.url}/keys`);
     await page.getByLabel('Name').fill('temp-reader');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dailyTotals, daysBetween, layoutBars } from './chart.ts';
-import { formatBytes, freshnessLag, previewVector } from './format.ts';
+import { formatBytes, formatDuration, freshnessLag, previewVector } from './format.ts';
 
 describe('usage chart data', () => {
   it('fills every day of the range and sums per day', () => {
@@ -41,5 +41,8 @@ describe('formatting', () => {
     expect(previewVector([1, 2, 3], 2)).toBe('[1, 2, …] (3 dims)');
     expect(freshnessLag(10, 4)).toBe(6);
     expect(freshnessLag(3, 5)).toBe(0);
+    expect(formatDuration(850)).toBe('850 ms');
+    expect(formatDuration(3000)).toBe('3.0 s');
+    expect(formatDuration(125_000)).toBe('2 min 5 s');
   });
 });

@@ -32,3 +32,11 @@ export function previewVector(values: readonly number[], n = 8): string {
 export function freshnessLag(writtenLsn: number, flushedLsn: number): number {
   return Math.max(0, writtenLsn - flushedLsn);
 }
+
+/** 850 → "850 ms", 3000 → "3.0 s", 125000 → "2 min 5 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}

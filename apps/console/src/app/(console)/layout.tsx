@@ -20,6 +20,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
         <Link href="/indexes">Indexes</Link>
         <Link href="/keys">API keys</Link>
         <Link href="/usage">Usage</Link>
+        {me.ok && me.data.operator ? <Link href="/cluster">Cluster</Link> : null}
         <div className="who">
           {me.ok ? (
             <>
