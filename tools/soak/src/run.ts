@@ -45,8 +45,11 @@ const ENGINE_TUNING: Record<string, string> = {
  * PostgreSQL instead of embedded PGlite.
  */
 const PASSED_THROUGH = /^CONIFER_(MEMTABLE_|COMPACTION_|GC_|INDEX_|LOG_LEVEL$|DATABASE_URL$)/;
-/** What a process needs from the environment to run at all. */
-const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'LD_LIBRARY_PATH', 'TZ'];
+/**
+ * What a process needs from the environment to run at all, and the memory allocator's settings
+ * (`LD_PRELOAD` of another malloc, `MALLOC_ARENA_MAX`), so a soak can compare allocators.
+ */
+const BASE_ENV = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'LD_LIBRARY_PATH', 'TZ', 'LD_PRELOAD', 'MALLOC_ARENA_MAX'];
 
 export interface FinalCheckContext {
   apis: readonly DataApi[];
