@@ -101,3 +101,21 @@ ensure_python_venv() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
 }
+
+# jemalloc for the server process of `npm start`: under glibc's malloc the server's native memory
+# (outside the V8 heap and ArrayBuffers) creeps up for as long as it runs, from fragmentation; with
+# jemalloc it stays flat and the RSS is lower (docs/operations.md, "Memory"). Prints the library's
+# path, installing Debian's libjemalloc2 with apt when it is missing; prints nothing if it cannot.
+ensure_jemalloc() {
+  local lib=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+  if [ ! -f "$lib" ]; then
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    echo "conifer: installing libjemalloc2 (apt) for the server's memory allocator" >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libjemalloc2 >/dev/null 2>&1 || {
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libjemalloc2 >/dev/null 2>&1
+    } || true
+  fi
+  if [ -f "$lib" ]; then echo "$lib"; fi
+}

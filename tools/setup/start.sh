@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm start`: provisions Node 24 and npm dependencies if needed, then starts Conifer with
-# embedded defaults (local-disk object store and PGlite under ./.conifer, HTTP on 127.0.0.1:5080)
-# and the admin console (Next.js, http://127.0.0.1:${CONIFER_CONSOLE_PORT:-3000}), which talks to
+# embedded defaults (local-disk object store and PGlite under ./.conifer, HTTP on 127.0.0.1:5080;
+# the server on jemalloc) and the admin console (Next.js, http://127.0.0.1:${CONIFER_CONSOLE_PORT:-3000}), which talks to
 # the server at CONIFER_SERVER_URL. The console is built first when its build is missing or older
 # than its sources (`next build`, ~15–30 s on 2 cores). Ctrl-C / SIGTERM stop both; when either
 # process exits, the other is stopped and the script exits with the first one's status.
@@ -35,7 +35,14 @@ pids=()
 stop() { [ "${#pids[@]}" -gt 0 ] && kill -TERM "${pids[@]}" 2>/dev/null; return 0; }
 trap stop INT TERM
 
-node apps/server/src/main.ts &
+# The server runs on jemalloc (see ensure_jemalloc) unless LD_PRELOAD is already set — set it
+# empty to keep glibc's malloc.
+if [ -z "${LD_PRELOAD+set}" ] && jemalloc="$(ensure_jemalloc)" && [ -n "$jemalloc" ]; then
+  LD_PRELOAD="$jemalloc" node apps/server/src/main.ts &
+else
+  [ -z "${LD_PRELOAD+set}" ] && echo "conifer: jemalloc not available; the server uses glibc's malloc" >&2
+  node apps/server/src/main.ts &
+fi
 pids+=($!)
 if [ "$console_ok" = 1 ]; then
   (cd "$console_dir" && exec node "$next_bin" start -p "${CONIFER_CONSOLE_PORT:-3000}" -H 127.0.0.1) &

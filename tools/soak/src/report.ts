@@ -52,7 +52,7 @@ export interface SoakResult {
   /** Seconds of workload (with restarts), and of the whole run (setup, end checks). */
   workloadS: number;
   totalS: number;
-  /** The server's tuning variables (the ones the soak sets or passes through; no paths, no key). */
+  /** The server's tuning variables (the ones the soak sets or passes through; no paths but the allocator's LD_PRELOAD, no key, no database URL). */
   serverEnv: Record<string, string>;
   operations: Record<OpKind, OpSummary>;
   totalOperations: number;

@@ -110,7 +110,12 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
     const env = serverEnv({ backend, dataDir, port, apiKey });
     serverTuning = Object.fromEntries(
       Object.entries(env)
-        .filter(([k]) => k.startsWith('CONIFER_') && !['CONIFER_API_KEY', 'CONIFER_DATA_DIR', 'CONIFER_STORAGE', 'CONIFER_PORT', 'CONIFER_HOST'].includes(k))
+        .filter(
+          ([k]) =>
+            (k.startsWith('CONIFER_') && !['CONIFER_API_KEY', 'CONIFER_DATA_DIR', 'CONIFER_STORAGE', 'CONIFER_PORT', 'CONIFER_HOST'].includes(k)) ||
+            k === 'LD_PRELOAD' ||
+            k === 'MALLOC_ARENA_MAX',
+        )
         // The database URL may hold a password: the result says only that PostgreSQL was used.
         .map(([k, v]) => (k === 'CONIFER_DATABASE_URL' ? [k, 'postgresql (given)'] : [k, v])),
     );
