@@ -8,4 +8,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ensure_npm_deps
 cd "$CONIFER_ROOT"
+# The server runs on jemalloc, as under `npm start`, unless LD_PRELOAD is already set (set it
+# empty to soak glibc's malloc). The soak passes LD_PRELOAD on to the server and records it.
+if [ -z "${LD_PRELOAD+set}" ] && jemalloc="$(ensure_jemalloc)" && [ -n "$jemalloc" ]; then export LD_PRELOAD="$jemalloc"; fi
 exec node tools/soak/src/main.ts "$@"

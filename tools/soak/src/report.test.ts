@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { markdownSection, summaryText, updateDocs, writeResult, type SoakResult } from './report.ts';
+import { allocatorText, markdownSection, summaryText, updateDocs, writeResult, type SoakResult } from './report.ts';
 import { OP_KINDS, type OpSummary } from './stats.ts';
 
 function result(backend: string, overrides: Partial<SoakResult> = {}): SoakResult {
@@ -87,5 +87,14 @@ describe('the soak section of docs/benchmarks.md', () => {
     const text = summaryText(result('local', { passed: false, failures: ['1 findings (1 HTTP 5xx)'] }));
     expect(text).toMatch(/^soak FAILED: backend local/);
     expect(text).toContain('failed because: 1 findings (1 HTTP 5xx)');
+  });
+});
+
+describe('allocatorText', () => {
+  it('names the server’s malloc from the settings the run passed on', () => {
+    expect(allocatorText({ serverEnv: { LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' } })).toBe('server on jemalloc');
+    expect(allocatorText({ serverEnv: { MALLOC_ARENA_MAX: '2' } })).toBe('server on glibc malloc, MALLOC_ARENA_MAX=2');
+    expect(allocatorText({ serverEnv: { LD_PRELOAD: '' } })).toBe('server on glibc malloc');
+    expect(allocatorText({ serverEnv: {} })).toBe('server on glibc malloc');
   });
 });

@@ -200,10 +200,18 @@ export function markdownSection(results: readonly SoakResult[]): string {
       ? ` The server flushed at least ${n(r.engineActivity.flushes)} memtables and ran at least ${n(r.engineActivity.compactions)} compactions.`
       : '';
     lines.push(
-      `- **${r.backend}** (${r.startedAt.slice(0, 10)}, \`${r.command}\`, seed ${r.seed}, ${r.machine}): RSS ${r.rss.trend.text}; fds ${r.fds.trend.text}.${memoryText(r)}${activity}`,
+      `- **${r.backend}** (${r.startedAt.slice(0, 10)}, \`${r.command}\`, seed ${r.seed}, ${r.machine}): ${allocatorText(r)}; RSS ${r.rss.trend.text}; fds ${r.fds.trend.text}.${memoryText(r)}${activity}`,
     );
   }
   return lines.join('\n') + '\n';
+}
+
+/** The server's malloc, from the allocator settings the run passed on (runs before they were recorded used glibc's). */
+export function allocatorText(r: Pick<SoakResult, 'serverEnv'>): string {
+  const preload = r.serverEnv['LD_PRELOAD'];
+  if (preload !== undefined && preload !== '') return /jemalloc/.test(preload) ? 'server on jemalloc' : `server with LD_PRELOAD=${preload}`;
+  const arenas = r.serverEnv['MALLOC_ARENA_MAX'];
+  return arenas !== undefined ? `server on glibc malloc, MALLOC_ARENA_MAX=${arenas}` : 'server on glibc malloc';
 }
 
 /** Where an RSS trend sits, for runs that sampled the heap. */
