@@ -144,7 +144,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       heartbeat = new NodeHeartbeat(
         control.membership,
         { id: nodeId, roles: NODE_ROLES, url: config.publicUrl ?? url, state: 'active' },
-        { everyMs: control.config.heartbeatIntervalMs, onError: (err) => logger.warn({ err }, 'cluster heartbeat failed; will retry') },
+        {
+          everyMs: control.config.heartbeatIntervalMs,
+          forgetAfterMs: control.config.nodeForgetMs,
+          onError: (err) => logger.warn({ err }, 'cluster heartbeat failed; will retry'),
+        },
       );
       await heartbeat.start();
       return url;

@@ -30,6 +30,8 @@ export interface ControlPlaneConfig {
    * Default 3 000: three missed heartbeats. Routing moves its work once it lapses.
    */
   nodeLeaseMs: number;
+  /** A node silent for longer than this is removed from the membership, in ms. Default 600 000 (10 min). */
+  nodeForgetMs: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -41,4 +43,5 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   usageFlushIntervalMs: 10_000,
   heartbeatIntervalMs: 1_000,
   nodeLeaseMs: 3_000,
+  nodeForgetMs: 600_000,
 };

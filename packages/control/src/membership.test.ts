@@ -89,6 +89,23 @@ describe.each(backends().filter((b) => b.sharedAccess))('membership across nodes
   });
 });
 
+it('forgets nodes silent for longer than asked, checking on its own cadence', async () => {
+  const cp = await createControlPlane();
+  const heartbeat = new NodeHeartbeat(cp.membership, node(), { everyMs: 30, forgetAfterMs: 200, forgetCheckMs: 60 });
+  try {
+    const dead = node();
+    await cp.membership.heartbeat(dead);
+    await heartbeat.start();
+    const ids = async () => (await cp.membership.nodes(60_000)).map((n) => n.id);
+    expect(await ids()).toContain(dead.id);
+    await expect.poll(ids, { timeout: 5_000, interval: 50 }).not.toContain(dead.id);
+    expect(await ids()).toContain(heartbeat.node.id); // its own row is fresh: never forgotten
+  } finally {
+    await heartbeat.stop();
+    await cp.close();
+  }
+});
+
 it('a heartbeat that fails is reported and the timer goes on', async () => {
   const cp = await createControlPlane();
   let failures = 0;

@@ -2,6 +2,13 @@ import type { Membership, NodeAnnouncement, NodeState } from './membership.ts';
 
 export interface NodeHeartbeatOptions {
   everyMs: number;
+  /**
+   * Rows of nodes silent for longer than this are removed (by whichever node gets there first,
+   * every `forgetCheckMs`): a node that crashed stays visible as not live for this long.
+   */
+  forgetAfterMs?: number | undefined;
+  /** How often this node removes forgotten rows. Default 60 000 (a minute). */
+  forgetCheckMs?: number | undefined;
   /** A heartbeat that failed (the database is down or restarting); the next one retries. */
   onError?: ((error: unknown) => void) | undefined;
 }
@@ -18,6 +25,7 @@ export class NodeHeartbeat {
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> = Promise.resolve();
   #stopped = false;
+  #beats = 0;
 
   constructor(membership: Membership, node: NodeAnnouncement, options: NodeHeartbeatOptions) {
     this.#membership = membership;
@@ -63,6 +71,8 @@ export class NodeHeartbeat {
       if (this.#stopped) return;
       try {
         await this.#membership.heartbeat(this.#node);
+        const { forgetAfterMs, forgetCheckMs = 60_000, everyMs } = this.#options;
+        if (forgetAfterMs !== undefined && ++this.#beats % Math.max(1, Math.round(forgetCheckMs / everyMs)) === 0) await this.#membership.prune(forgetAfterMs);
       } catch (error) {
         this.#options.onError?.(error);
       }
