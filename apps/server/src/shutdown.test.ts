@@ -59,7 +59,7 @@ describe('node src/main.ts', () => {
     children.push(child);
     let err = '';
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve)); // 'close': after stderr is read to its end
     expect(code).toBe(1);
     expect(err).toContain('Invalid configuration: CONIFER_PORT: must be an integer from 0 to 65535');
   });
@@ -74,7 +74,7 @@ describe('node src/main.ts', () => {
     children.push(child);
     let err = '';
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve)); // 'close': after stderr is read to its end
     expect(code).toBe(1);
     expect(err).toMatch(/^conifer: CONIFER_STORAGE: unsupported object store URL/);
   });

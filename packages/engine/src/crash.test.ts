@@ -34,7 +34,9 @@ async function runAndKill(dataDir: string, killAfterAcks: number, versionBase: n
   let buffer = '';
   let acks = 0;
   await new Promise<void>((resolve, reject) => {
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited early (${code}): ${stderr}`))));
+    // 'close', not 'exit': 'exit' can come before the last of the child's stdout has been read, and
+    // a "sent" line still in the pipe would make its durable (unacknowledged) write look invented.
+    child.on('close', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited early (${code}): ${stderr}`))));
     child.stdout.on('data', (chunk) => {
       buffer += String(chunk);
       const lines = buffer.split('\n');
