@@ -110,7 +110,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     try {
-      await heartbeat?.drain().catch((err: unknown) => logger.warn({ err }, 'could not announce draining'));
+      // Membership is for routing: a slow or unreachable database must never hold up a shutdown.
+      await bounded(heartbeat?.drain(), MEMBERSHIP_WAIT_MS).catch((err: unknown) => logger.warn({ err }, 'could not announce draining'));
       await drain.close();
       await resuming;
     } finally {
@@ -118,7 +119,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         await engine.close();
       } finally {
         try {
-          await heartbeat?.stop().catch((err: unknown) => logger.warn({ err }, 'could not leave the cluster membership'));
+          await bounded(heartbeat?.stop(), MEMBERSHIP_WAIT_MS).catch((err: unknown) => logger.warn({ err }, 'could not leave the cluster membership'));
         } finally {
           await control.close();
         }
@@ -150,7 +151,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
           onError: (err) => logger.warn({ err }, 'cluster heartbeat failed; will retry'),
         },
       );
-      await heartbeat.start();
+      // Nor a start: the node keeps beating in the background and joins when the database answers.
+      await bounded(heartbeat.start(), MEMBERSHIP_WAIT_MS).catch((err: unknown) => logger.warn({ err }, 'could not join the cluster membership yet'));
       return url;
     },
     close() {
@@ -158,6 +160,20 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       return closing;
     },
   };
+}
+
+/** Longest wait for a membership write at start and stop. */
+const MEMBERSHIP_WAIT_MS = 5_000;
+
+/** `promise`, or a rejection after `ms` (the promise itself keeps running). */
+function bounded(promise: Promise<void> | undefined, ms: number): Promise<void> {
+  if (promise === undefined) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the control-plane database in ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Object stores reached over the network (S3, GCS, Azure), as opposed to local disk or memory. */

@@ -37,11 +37,12 @@ export class NodeHeartbeat {
     return this.#node;
   }
 
-  /** Writes the first heartbeat (its failure is the caller's: a node that cannot join should not start), then keeps beating. */
+  /** Starts beating and writes the first heartbeat (its failure is reported to the caller; the timer goes on). */
   async start(): Promise<void> {
-    await this.#membership.heartbeat(this.#node);
+    // The timer starts first: a first heartbeat that fails or hangs does not stop the later ones.
     this.#timer = setInterval(() => this.#beat(), this.#options.everyMs);
     this.#timer.unref();
+    await this.#membership.heartbeat(this.#node);
   }
 
   /** Announces `draining` now (best effort; the row's state is also sent with every later beat). */
