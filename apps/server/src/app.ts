@@ -7,6 +7,7 @@ import { openObjectStore, withCache, type ObjectStore, type SlabCache } from '@c
 import { createServices, resumeIndexDeletions, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
 import { ConfigError, type ServerConfig } from './config.ts';
+import { withTimeout } from './health.ts';
 import { createHttpApp } from './http.ts';
 import { createLogger } from './logger.ts';
 
@@ -111,7 +112,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   async function shutdown(): Promise<void> {
     try {
       // Membership is for routing: a slow or unreachable database must never hold up a shutdown.
-      await bounded(heartbeat?.drain(), MEMBERSHIP_WAIT_MS).catch((err: unknown) => logger.warn({ err }, 'could not announce draining'));
+      await withTimeout(async () => heartbeat?.drain(), MEMBERSHIP_WAIT_MS).catch((err: unknown) => logger.warn({ err }, 'could not announce draining'));
       await drain.close();
       await resuming;
     } finally {
@@ -119,7 +120,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         await engine.close();
       } finally {
         try {
-          await bounded(heartbeat?.stop(), MEMBERSHIP_WAIT_MS).catch((err: unknown) => logger.warn({ err }, 'could not leave the cluster membership'));
+          await withTimeout(async () => heartbeat?.stop(), MEMBERSHIP_WAIT_MS).catch((err: unknown) =>
+            logger.warn({ err }, 'could not leave the cluster membership'),
+          );
         } finally {
           await control.close();
         }
@@ -152,7 +155,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         },
       );
       // Nor a start: the node keeps beating in the background and joins when the database answers.
-      await bounded(heartbeat.start(), MEMBERSHIP_WAIT_MS).catch((err: unknown) => logger.warn({ err }, 'could not join the cluster membership yet'));
+      await withTimeout(() => heartbeat!.start(), MEMBERSHIP_WAIT_MS).catch((err: unknown) =>
+        logger.warn({ err }, 'could not join the cluster membership yet'),
+      );
       return url;
     },
     close() {
@@ -164,17 +169,6 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
 
 /** Longest wait for a membership write at start and stop. */
 const MEMBERSHIP_WAIT_MS = 5_000;
-
-/** `promise`, or a rejection after `ms` (the promise itself keeps running). */
-function bounded(promise: Promise<void> | undefined, ms: number): Promise<void> {
-  if (promise === undefined) return Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from the control-plane database in ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Object stores reached over the network (S3, GCS, Azure), as opposed to local disk or memory. */
 function isRemoteStorage(url: string): boolean {

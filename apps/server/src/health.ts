@@ -6,7 +6,8 @@ export const HEALTH_TIMEOUT_MS = 2_000;
 /** A probe resolves when its dependency answers and rejects (or times out) when it does not. */
 export type Probe = () => Promise<unknown>;
 
-function withTimeout(probe: Probe, ms: number): Promise<unknown> {
+/** The probe's answer, or a rejection after `ms` (the probe itself keeps running). */
+export function withTimeout(probe: Probe, ms: number): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);

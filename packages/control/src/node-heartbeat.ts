@@ -42,7 +42,10 @@ export class NodeHeartbeat {
     // The timer starts first: a first heartbeat that fails or hangs does not stop the later ones.
     this.#timer = setInterval(() => this.#beat(), this.#options.everyMs);
     this.#timer.unref();
-    await this.#membership.heartbeat(this.#node);
+    // In the chain like every beat, so drain and stop wait for it even if the caller gave up on it.
+    const first = this.#membership.heartbeat(this.#node);
+    this.#beating = first.catch(() => undefined);
+    await first;
   }
 
   /** Announces `draining` now (best effort; the row's state is also sent with every later beat). */
