@@ -144,6 +144,18 @@ export class UnavailableError extends ConiferError {
     super('UNAVAILABLE', message, options);
   }
 }
+/**
+ * A write refused because another writer took the namespace over. `written: false` — nothing was
+ * written, so the write can be retried on the new owner as it is; `written: true` — it reached the
+ * log but was not acknowledged, and may or may not be applied (as after a crash).
+ */
+export class FencedError extends UnavailableError {
+  readonly written: boolean;
+  constructor(message: string, options: { written: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.written = options.written;
+  }
+}
 export class InternalError extends ConiferError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('INTERNAL', message, options);

@@ -6,6 +6,7 @@ export {
   type ErrorCode,
   errorFromCode,
   FailedPreconditionError,
+  FencedError,
   type FieldIssue,
   InternalError,
   InvalidArgumentError,

@@ -123,6 +123,10 @@ export interface NamespaceInternals {
   /** Highest LSN contained in slabs referenced by the current manifest. */
   flushedLsn: number;
   manifestVersion: number;
+  /** Writer epoch of that manifest: how many times the namespace changed owner (a takeover raises it). */
+  writerEpoch: number;
+  /** Whether this node owns the namespace (took it over and was not fenced since). */
+  owner: boolean;
   memtable: { records: number; bytes: number };
   slabs: {
     id: string;

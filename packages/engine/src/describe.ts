@@ -15,12 +15,16 @@ export function describeNamespace(state: {
   memtable: { records: number; bytes: number };
   reader: (id: string) => SlabReader | undefined;
   stats: NamespaceStats;
+  /** The epoch this node owns the namespace at, 0 when it does not. */
+  ownedEpoch: number;
 }) {
   return {
     name: state.name,
     writtenLsn: state.writtenLsn,
     flushedLsn: state.manifest.flushedLsn,
     manifestVersion: state.manifest.version,
+    writerEpoch: state.manifest.writerEpoch,
+    owner: state.ownedEpoch > 0,
     memtable: state.memtable,
     slabs: state.manifest.slabs.map((s) => {
       const ann = state.reader(s.id)?.header.ann;

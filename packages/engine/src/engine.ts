@@ -231,6 +231,13 @@ export class Engine implements DataPlane {
     return out;
   }
 
+  /** Names of every namespace of the index (created explicitly or by a write), without opening them. */
+  async namespaceNames(index: IndexHandle): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await this.#registry.names(index)) if (await this.#registry.exists(index, name)) out.push(name);
+    return out;
+  }
+
   async describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {
     const ns = await this.#open(index, namespace);
     const slabCache = slabCacheStats(this.#store);

@@ -1,16 +1,27 @@
-import { UnavailableError } from '@conifer/core';
+import { FencedError, UnavailableError } from '@conifer/core';
 import { ManifestConflictError, manifestKey } from '@conifer/manifest';
 import type { ObjectStore } from '@conifer/storage';
 
 /**
- * The writer fence of one namespace: whether this process's view may still append to the log.
+ * The writer fence of one namespace: whether this process's view owns the namespace and may still
+ * acknowledge writes.
  *
- * A view goes stale when another writer commits a manifest newer than the one it is built on: that
- * writer's flush may have covered — and its GC deleted — log objects at LSNs this view would append
- * at, and put-if-absent cannot detect the reuse of a deleted key. `check` (one HEAD of the next
- * manifest version per group commit) refuses such appends with a retryable error; the engine then
- * reopens the namespace from the newer manifest. Losing a manifest commit race marks the view stale
- * too.
+ * A view owns the namespace once it has committed a manifest version under a new writer epoch (a
+ * takeover, done lazily by the first write or flush). It loses ownership when another writer
+ * commits a version it did not write: that writer has taken over, and its flush may cover — and
+ * its GC delete — log objects at LSNs this view would append at (put-if-absent cannot detect the
+ * reuse of a deleted key). Two checks keep a fenced writer from acknowledging anything:
+ *
+ * - `check`, before a log object is written (one HEAD of the next manifest version): a view known
+ *   to be stale writes nothing, so its callers may retry the write on the new owner;
+ * - `confirm`, after the object is durable and before it is acknowledged (HEADs of the next and of
+ *   the current version, in parallel): if neither a newer version exists nor the current one was
+ *   collected, no takeover had committed when the object landed, so the new owner's replay — which
+ *   follows its takeover commit — reads it. A writer paused for any length of time between check
+ *   and write (SIGSTOP, a long pause) therefore acknowledges nothing once it resumes.
+ *
+ * Versions are deleted oldest first and never the collector's current one, so a collected current
+ * version means a newer one exists even when the next one has been collected too.
  */
 export class WriterFence {
   readonly #store: ObjectStore;
@@ -19,6 +30,8 @@ export class WriterFence {
   /** Manifest version this process is committing right now (not someone else's). */
   #committingVersion = 0;
   #stale = false;
+  /** The writer epoch this view owns the namespace at; 0 until it has taken it over. */
+  #epoch = 0;
 
   constructor(options: { store: ObjectStore; manifestPrefix: string; namespace: string }) {
     this.#store = options.store;
@@ -31,9 +44,19 @@ export class WriterFence {
     return this.#stale;
   }
 
-  /** Throws a retryable error when another writer has committed past `currentVersion()`. */
+  /** The epoch this view owns the namespace at, 0 when it does not (yet). */
+  get epoch(): number {
+    return this.#stale ? 0 : this.#epoch;
+  }
+
+  /** Records a takeover committed by this view. */
+  owned(epoch: number): void {
+    this.#epoch = epoch;
+  }
+
+  /** Before an append: throws a retryable FencedError (nothing written) when another writer committed past `currentVersion()`. */
   async check(currentVersion: () => number): Promise<void> {
-    if (this.#stale) throw staleError(this.#namespace);
+    if (this.#stale) throw this.#fenced(false);
     const next = currentVersion() + 1;
     if (next === this.#committingVersion) return;
     let newer;
@@ -45,7 +68,43 @@ export class WriterFence {
     if (!newer) return;
     if (next === this.#committingVersion || next <= currentVersion()) return; // our own flush landed meanwhile
     this.#stale = true;
-    throw staleError(this.#namespace);
+    throw this.#fenced(false);
+  }
+
+  /**
+   * After an append is durable, before it is acknowledged: throws a FencedError (the write is in the
+   * log but not acknowledged) when another writer committed a version meanwhile.
+   */
+  async confirm(currentVersion: () => number): Promise<void> {
+    if (this.#stale) throw this.#fenced(true);
+    let overtaken;
+    try {
+      overtaken = await this.overtaken(currentVersion);
+    } catch (err) {
+      throw new UnavailableError('the write was logged but could not be confirmed; it may or may not be applied', { cause: err });
+    }
+    if (overtaken) throw this.#fenced(true);
+  }
+
+  /**
+   * Whether another writer committed past `currentVersion()` (a newer version exists, or the current
+   * one was collected); marks the view stale if so. Also explains a hole in the log below another
+   * writer's flushed LSN: it collected those objects.
+   */
+  async overtaken(currentVersion: () => number): Promise<boolean> {
+    if (this.#stale) return true;
+    const base = currentVersion();
+    const [newer, current] = await Promise.all([this.#exists(base + 1), base > 0 ? this.#exists(base) : true]);
+    const ours = base + 1 === this.#committingVersion || base + 1 <= currentVersion();
+    // Our own collector removes `base` only after our view has moved past it.
+    const collectedByOther = !current && currentVersion() === base;
+    if ((newer && !ours) || collectedByOther) this.#stale = true;
+    return this.#stale;
+  }
+
+  /** The error a stale view's writes get (see FencedError). */
+  fencedError(): FencedError {
+    return this.#fenced(false);
   }
 
   /**
@@ -53,17 +112,47 @@ export class WriterFence {
    * another writer's). Losing the race to another writer makes this view stale.
    */
   async committing<T>(version: number, commit: () => Promise<T>): Promise<T> {
+    if (this.#stale) throw this.#fenced(false);
+    // A base that is gone was collected by a newer writer, or deleted with its namespace: creating
+    // the next version would succeed (it may be gone too) and fork the manifest.
+    if (version > 1 && !(await this.#exists(version - 1))) {
+      this.#stale = true;
+      throw this.#fenced(false);
+    }
     this.#committingVersion = version;
+    let committed: T;
     try {
-      return await commit();
+      committed = await commit();
     } catch (err) {
       this.#committingVersion = 0;
-      if (err instanceof ManifestConflictError) this.#stale = true;
+      if (err instanceof ManifestConflictError) {
+        this.#stale = true;
+        throw this.#fenced(false, err);
+      }
       throw err;
     }
+    // The same after the commit: had a newer writer collected `version` (and its base) while this
+    // one stalled, the create succeeded on a collected key. Seen that way, nothing newer existed
+    // when the version landed.
+    const [base, newer] = await Promise.all([version > 1 ? this.#exists(version - 1) : true, this.#exists(version + 1)]);
+    if (!base || newer) {
+      this.#stale = true;
+      throw this.#fenced(false);
+    }
+    return committed;
   }
-}
 
-function staleError(namespace: string): UnavailableError {
-  return new UnavailableError(`namespace ${namespace === '' ? '__default__' : namespace} was advanced by another writer; retry the write`);
+  async #exists(version: number): Promise<boolean> {
+    return (await this.#store.head(manifestKey(this.#manifestPrefix, version))) !== null;
+  }
+
+  #fenced(written: boolean, cause?: unknown): FencedError {
+    const name = this.#namespace === '' ? '__default__' : this.#namespace;
+    return new FencedError(
+      written
+        ? `namespace ${name} was taken over by another writer; this write was logged but not acknowledged, and may or may not be applied`
+        : `namespace ${name} was taken over by another writer; retry the write`,
+      { written, cause },
+    );
+  }
 }

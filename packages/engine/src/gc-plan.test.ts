@@ -34,7 +34,7 @@ const histories = fc
     const manifests: Manifest[] = h.versions.map((v, i) => {
       time += v.gap;
       lsn += v.lsnStep;
-      return { version: i + 1, flushedLsn: lsn, slabs: v.slabs.map(ref), writtenAt: at(time) };
+      return { version: i + 1, writerEpoch: 1, flushedLsn: lsn, slabs: v.slabs.map(ref), writtenAt: at(time) };
     });
     const now = time + h.nowAfterLast;
     const slabIds = [...new Set([...manifests.flatMap((m) => m.slabs.map((s) => s.id)), ...h.extraSlabs])];
@@ -98,8 +98,8 @@ describe('planGarbageCollection', () => {
   });
 
   it('keeps a writer’s current manifest even when the store no longer lists it, and everything a newer writer wrote', () => {
-    const old = { version: 3, flushedLsn: 9, slabs: [ref('x')], writtenAt: at(0) };
-    const newer = { version: 4, flushedLsn: 12, slabs: [ref('y')], writtenAt: at(0) };
+    const old = { version: 3, writerEpoch: 1, flushedLsn: 9, slabs: [ref('x')], writtenAt: at(0) };
+    const newer = { version: 4, writerEpoch: 1, flushedLsn: 12, slabs: [ref('y')], writtenAt: at(0) };
     const plan = planGarbageCollection({
       now: 1_000_000,
       graceMs: 10,

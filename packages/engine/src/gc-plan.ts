@@ -37,9 +37,9 @@ export interface GcInput {
  *   this process, and it is older than the grace period (a younger unlisted slab may be another
  *   writer's flush in flight).
  * - **The log** goes only through what a manifest has covered for the whole grace period and every
- *   manifest in use covers: a writer whose fence (a HEAD of the next manifest version) saw nothing
- *   newer is then sure its next log key still exists, unless its append stalls for longer than the
- *   grace period.
+ *   manifest in use covers. A stale writer whose append lands on a collected key anyway (it stalled
+ *   for longer) does not acknowledge it: it confirms after the write that no newer manifest exists
+ *   (`fence.ts`).
  */
 export function planGarbageCollection(input: GcInput): GcPlan {
   const { now, graceMs, current } = input;

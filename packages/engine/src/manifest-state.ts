@@ -1,6 +1,6 @@
 import { computeShadows, type SlabLayer } from '@conifer/router';
 import type { AnnDonor } from '@conifer/index-builder';
-import type { Manifest, ManifestStore } from '@conifer/manifest';
+import type { Manifest, ManifestChange, ManifestStore } from '@conifer/manifest';
 import { SlabReader } from '@conifer/slab';
 import type { ObjectStore } from '@conifer/storage';
 import type { WriterFence } from './fence.ts';
@@ -12,7 +12,19 @@ import { Mutex } from './mutex.ts';
  * layers (what reads run against), and the one way to move it: commit the next version (fenced:
  * losing the race makes the view stale), then install it. Flush and compaction commit under `lock`,
  * and GC classifies under it, so no commit happens while GC decides what is garbage.
+ *
+ * A view commits only as the namespace's owner: its first commit — or `acquire`, before the first
+ * write — is a takeover, the current contents under the next writer epoch. Opening a namespace
+ * (to read it) writes nothing.
  */
+export interface ManifestStateOptions {
+  store: ObjectStore;
+  prefix: string;
+  manifests: ManifestStore;
+  fence: WriterFence;
+  onTakeover: () => void;
+}
+
 export class ManifestState {
   /** Serializes manifest changes (flush and compaction commits) and GC's classification. */
   readonly lock = new Mutex();
@@ -20,20 +32,23 @@ export class ManifestState {
   readonly #prefix: string;
   readonly #manifests: ManifestStore;
   readonly #fence: WriterFence;
+  /** Called after a takeover commit: the log's tail must be read before the next append. */
+  readonly #onTakeover: () => void;
   #manifest: Manifest;
   #readers = new Map<string, SlabReader>();
   #layers: SlabLayer[] = [];
 
-  private constructor(options: { store: ObjectStore; prefix: string; manifests: ManifestStore; fence: WriterFence }, manifest: Manifest) {
+  private constructor(options: ManifestStateOptions, manifest: Manifest) {
     this.#store = options.store;
     this.#prefix = options.prefix;
     this.#manifests = options.manifests;
     this.#fence = options.fence;
+    this.#onTakeover = options.onTakeover;
     this.#manifest = manifest;
   }
 
   /** The state of the newest manifest in the store, its slabs loaded. */
-  static async load(options: { store: ObjectStore; prefix: string; manifests: ManifestStore; fence: WriterFence }): Promise<ManifestState> {
+  static async load(options: ManifestStateOptions): Promise<ManifestState> {
     const manifest = await options.manifests.latest();
     const state = new ManifestState(options, manifest);
     await state.install(manifest, new Map());
@@ -61,11 +76,33 @@ export class ManifestState {
   }
 
   /**
-   * Writes the next manifest version. Losing the race to another writer makes this view stale:
-   * the engine reopens the namespace from the winner's manifest (what this view had is in the log).
+   * Writes the next manifest version (the caller holds `lock`), taking the namespace over first if
+   * this view does not own it yet. Losing the race to another writer makes this view stale: the
+   * engine reopens the namespace from the winner's manifest (what this view had is in the log).
    */
-  commit(base: Manifest, next: Omit<Manifest, 'version' | 'writtenAt'>): Promise<Manifest> {
-    return this.#fence.committing(base.version + 1, () => this.#manifests.commit(base, next));
+  async commit(base: Manifest, next: ManifestChange): Promise<Manifest> {
+    if (this.#fence.epoch === 0) base = await this.#takeOver(base);
+    return this.#fence.committing(base.version + 1, () => this.#manifests.commit(base, { ...next, writerEpoch: base.writerEpoch }));
+  }
+
+  /** Takes the namespace over unless this view owns it; true when it just did. */
+  acquire(): Promise<boolean> {
+    if (this.#fence.epoch > 0) return Promise.resolve(false);
+    return this.lock.run(async () => {
+      if (this.#fence.epoch > 0) return false;
+      await this.#takeOver(this.#manifest);
+      return true;
+    });
+  }
+
+  /** Commits `base`'s contents under the next writer epoch and installs it (the caller holds `lock`). */
+  async #takeOver(base: Manifest): Promise<Manifest> {
+    const { flushedLsn, slabs } = base;
+    const taken = await this.#fence.committing(base.version + 1, () => this.#manifests.commit(base, { flushedLsn, slabs, writerEpoch: base.writerEpoch + 1 }));
+    await this.install(taken, new Map());
+    this.#fence.owned(taken.writerEpoch);
+    this.#onTakeover();
+    return taken;
   }
 
   /** Makes `manifest` current: loads slabs not yet in memory (or in `fresh`) and recomputes shadows. */

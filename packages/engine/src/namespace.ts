@@ -15,6 +15,7 @@ import { applyLogEntry, type ApplyResult } from './log-apply.ts';
 import { ManifestState } from './manifest-state.ts';
 import type { NamespaceStats } from './namespace-stats.ts';
 import { SlabWriter } from './slab-writer.ts';
+import { storeCall } from './store-errors.ts';
 
 export interface NamespaceOptions {
   store: ObjectStore;
@@ -80,7 +81,14 @@ export class Namespace {
       nextLsn: manifest.current.flushedLsn + 1,
       apply: (entry) => applyLogEntry(entry, this.#flusher.activeForWrite(), () => this.snapshot()),
       maxBatchEntries: options.config.maxLogBatchEntries,
-      beforeAppend: () => this.#fence.check(() => this.#manifest.current.version),
+      // Own the namespace before the first append, then check that nobody took it over since.
+      beforeAppend: async () => {
+        const tookOver = await storeCall(() => this.#manifest.acquire());
+        await this.#fence.check(() => this.#manifest.current.version);
+        return tookOver;
+      },
+      beforeAcknowledge: () => this.#fence.confirm(() => this.#manifest.current.version),
+      explainGap: async () => ((await this.#fence.overtaken(() => this.#manifest.current.version)) ? this.#fence.fencedError() : undefined),
     });
     this.#gc = new GarbageCollector({ ...common, store: options.store, prefix: options.prefix, graceMs: options.config.gcGraceMs, manifests, log: this.#log });
     this.#compactions = new CompactionScheduler({
@@ -104,11 +112,19 @@ export class Namespace {
     const manifestPrefix = `${options.prefix}manifest/`;
     const manifests = new ManifestStore(options.store, manifestPrefix, options.clock);
     const fence = new WriterFence({ store: options.store, manifestPrefix, namespace: options.name });
-    const manifest = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence });
-    const ns = new Namespace(options, fence, manifests, manifest);
+    // A takeover (the first write or flush) makes the log read its tail before the next append.
+    const opened: { ns?: Namespace } = {};
+    const onTakeover = () => opened.ns?.requireLogCatchUp();
+    const manifest = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover });
+    const ns = (opened.ns = new Namespace(options, fence, manifests, manifest));
     const replayed = await ns.#log.catchUp();
     if (replayed > 0) options.logger.info({ namespace: options.name, replayed, lastLsn: ns.#log.lastLsn }, 'replayed request log');
     return ns;
+  }
+
+  /** Makes the next append read the log's tail first. */
+  requireLogCatchUp(): void {
+    this.#log.requireCatchUp();
   }
 
   /** The state a read runs against. */
@@ -138,7 +154,9 @@ export class Namespace {
    * indexes large flat slabs once no flush has happened for `indexIdleMs`.
    */
   tick(now: number): void {
-    if (this.#closing) return;
+    // Only the owner flushes and compacts: a view opened to read must not take the namespace over
+    // from the writer that owns it (it would fence that writer).
+    if (this.#closing || this.#fence.epoch === 0) return;
     if (this.#flusher.tooOld(now))
       this.requestFlush().catch(() => undefined); // logged by the flush loop
     else if (!this.#flusher.running && now - this.#flusher.lastFlushAt >= this.#config.indexIdleMs) this.#compactions.schedule(true);
@@ -171,6 +189,7 @@ export class Namespace {
       memtable: this.#flusher.held(),
       reader: (id) => this.#manifest.reader(id),
       stats: this.stats,
+      ownedEpoch: this.#fence.epoch,
     });
   }
 
@@ -188,7 +207,7 @@ export class Namespace {
     this.#closing = true;
     await this.#log.close();
     try {
-      if (options.flush) await this.#flusher.requestFlush({ final: true });
+      if (options.flush && this.#fence.epoch > 0) await this.#flusher.requestFlush({ final: true });
       await this.#flusher.running;
     } catch (err) {
       // Nothing is lost: every acknowledged write is in the log and is replayed on the next open.

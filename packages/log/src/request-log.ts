@@ -30,11 +30,24 @@ export interface RequestLogOptions {
   maxConflictRetries?: number;
   /**
    * Runs before every append; throwing rejects the batch with that error and writes nothing. The
-   * namespace uses it as a fence: a writer whose view is older than the newest manifest must not
-   * append, since log objects the manifest covers may already be gone (put-if-absent could then
-   * reuse an LSN).
+   * namespace uses it to take ownership on the first write and as a fence: a writer whose view is
+   * older than the newest manifest must not append. Resolving `true` (ownership was just taken)
+   * makes the log read its tail before writing: the previous owner may have appended since.
    */
-  beforeAppend?: () => Promise<void>;
+  beforeAppend?: () => Promise<boolean | void>;
+  /**
+   * Runs once a batch is durable, before it is applied and acknowledged; throwing rejects the batch
+   * with that error (the entries stay in the log, unacknowledged, as after a crash). The namespace
+   * confirms here that no other writer took over while the object was written: a deleted log key
+   * below another writer's flushed LSN can be written again by a writer that stalled.
+   */
+  beforeAcknowledge?: () => Promise<void>;
+  /**
+   * Asked when the log has a hole (an object missing, a later one present): an error to throw
+   * instead of declaring the log corrupt, when the hole is explained — the namespace's view is
+   * stale, and another writer collected the objects its newer manifest covers.
+   */
+  explainGap?: () => Promise<Error | undefined>;
 }
 
 export interface Appended<T = unknown> {
@@ -72,7 +85,9 @@ export class RequestLog {
   readonly #apply: (entry: LogEntry) => unknown;
   readonly #maxBatchEntries: number;
   readonly #maxConflictRetries: number;
-  readonly #beforeAppend: (() => Promise<void>) | undefined;
+  readonly #beforeAppend: (() => Promise<boolean | void>) | undefined;
+  readonly #beforeAcknowledge: (() => Promise<void>) | undefined;
+  readonly #explainGap: (() => Promise<Error | undefined>) | undefined;
   #nextLsn: number;
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
@@ -89,6 +104,8 @@ export class RequestLog {
     this.#maxBatchEntries = options.maxBatchEntries ?? DEFAULT_MAX_BATCH_ENTRIES;
     this.#maxConflictRetries = options.maxConflictRetries ?? 8;
     this.#beforeAppend = options.beforeAppend;
+    this.#beforeAcknowledge = options.beforeAcknowledge;
+    this.#explainGap = options.explainGap;
   }
 
   /** LSN of the last durable entry (0 when none). */
@@ -111,6 +128,11 @@ export class RequestLog {
     });
   }
 
+  /** Makes the next append read the log's tail first (another writer may have appended to it). */
+  requireCatchUp(): void {
+    this.#needsCatchUp = true;
+  }
+
   /** Stops accepting appends and waits for the ones in flight. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -127,15 +149,15 @@ export class RequestLog {
   async #commit(batch: Pending[]): Promise<void> {
     for (let attempt = 0; attempt <= this.#maxConflictRetries; attempt++) {
       try {
-        if (this.#needsCatchUp) await this.catchUp();
+        if ((await this.#beforeAppend?.()) === true) this.#needsCatchUp = true;
       } catch (err) {
-        batch.forEach((p) => p.reject(new UnavailableError('the request log could not be read; retry the write', { cause: err })));
+        batch.forEach((p) => p.reject(err));
         return;
       }
       try {
-        await this.#beforeAppend?.();
+        if (this.#needsCatchUp) await this.catchUp();
       } catch (err) {
-        batch.forEach((p) => p.reject(err));
+        batch.forEach((p) => p.reject(new UnavailableError('the request log could not be read; retry the write', { cause: err })));
         return;
       }
       const first = this.#nextLsn;
@@ -152,6 +174,14 @@ export class RequestLog {
       }
       failpoint('log:after-append');
       this.#objectsWritten++;
+      try {
+        await this.#beforeAcknowledge?.();
+      } catch (err) {
+        // Durable but unacknowledged: the next attempt reads these entries back from the log.
+        this.#needsCatchUp = true;
+        batch.forEach((p) => p.reject(err));
+        return;
+      }
       this.#nextLsn = first + entries.length;
       entries.forEach((entry, i) => {
         const pending = batch[i]!;
@@ -192,6 +222,8 @@ export class RequestLog {
       const later = await this.#firstObjectAfter(this.#nextLsn);
       if (later === undefined) break;
       if (check === GAP_CHECKS) {
+        const explained = await this.#explainGap?.();
+        if (explained) throw explained;
         throw new LogCorruptionError(`gap in the request log: ${logKey(this.#prefix, this.#nextLsn)} is missing but ${later} exists`);
       }
     }

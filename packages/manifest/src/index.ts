@@ -1,1 +1,10 @@
-export { checkManifestInvariants, EMPTY_MANIFEST, ManifestConflictError, manifestKey, ManifestStore, type Manifest, type SlabRef } from './manifest.ts';
+export {
+  checkManifestInvariants,
+  EMPTY_MANIFEST,
+  ManifestConflictError,
+  manifestKey,
+  ManifestStore,
+  type Manifest,
+  type ManifestChange,
+  type SlabRef,
+} from './manifest.ts';

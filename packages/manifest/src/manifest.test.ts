@@ -50,7 +50,7 @@ describe('manifest', () => {
   });
 
   it('checks invariants', () => {
-    const base = { version: 1, writtenAt: '', flushedLsn: 10 };
+    const base = { version: 1, writerEpoch: 0, writtenAt: '', flushedLsn: 10 };
     expect(() => checkManifestInvariants({ ...base, slabs: [{ id: 'a', level: 0, count: 1, tombstones: 0, bytes: 1, minLsn: 5, maxLsn: 11 }] })).toThrow(
       /beyond/,
     );

@@ -19,6 +19,13 @@ export interface SlabRef {
 
 export interface Manifest {
   version: number;
+  /**
+   * The ownership term of the writer that committed this version (as SlateDB's `writer_epoch`). A
+   * writer taking a namespace over commits the next version with a higher epoch; flushes and
+   * compactions keep their writer's. Epochs never go down from one version to the next. Manifests
+   * written before epochs existed read as 0.
+   */
+  writerEpoch: number;
   /** Every log entry with an LSN at or below this is contained in `slabs`. */
   flushedLsn: number;
   /** Ordered oldest → newest; LSN ranges do not overlap. */
@@ -26,11 +33,14 @@ export interface Manifest {
   writtenAt: string;
 }
 
-export const EMPTY_MANIFEST: Manifest = { version: 0, flushedLsn: 0, slabs: [], writtenAt: new Date(0).toISOString() };
+export const EMPTY_MANIFEST: Manifest = { version: 0, writerEpoch: 0, flushedLsn: 0, slabs: [], writtenAt: new Date(0).toISOString() };
 
 const VERSION_DIGITS = 20;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** What a commit changes: the contents, and the writer epoch only when taking over. */
+export type ManifestChange = Omit<Manifest, 'version' | 'writtenAt' | 'writerEpoch'> & { writerEpoch?: number };
 
 export class ManifestConflictError extends Error {
   override name = 'ManifestConflictError';
@@ -46,6 +56,7 @@ export function checkManifestInvariants(m: Manifest): void {
     throw new Error(`manifest v${m.version} is invalid: ${why}`);
   };
   if (!Number.isSafeInteger(m.version) || m.version < 0) fail('bad version');
+  if (!Number.isSafeInteger(m.writerEpoch) || m.writerEpoch < 0) fail('bad writer epoch');
   const ids = new Set<string>();
   let previousMax = 0;
   for (const s of m.slabs) {
@@ -84,7 +95,8 @@ export class ManifestStore {
   async read(version: number): Promise<Manifest | null> {
     const obj = await this.#store.get(manifestKey(this.#prefix, version));
     if (!obj) return null;
-    const m = JSON.parse(decoder.decode(obj.data)) as Manifest;
+    const stored = JSON.parse(decoder.decode(obj.data)) as Omit<Manifest, 'writerEpoch'> & { writerEpoch?: number };
+    const m: Manifest = { ...stored, writerEpoch: stored.writerEpoch ?? 0 };
     checkManifestInvariants(m);
     return m;
   }
@@ -108,11 +120,17 @@ export class ManifestStore {
   }
 
   /**
-   * Writes `next` as version `base.version + 1`. Throws ManifestConflictError when another writer
-   * created that version first.
+   * Writes `next` as version `base.version + 1`, with `base`'s writer epoch unless `next` raises it
+   * (a takeover). Throws ManifestConflictError when another writer created that version first.
    */
-  async commit(base: Manifest, next: Omit<Manifest, 'version' | 'writtenAt'>): Promise<Manifest> {
-    const manifest: Manifest = { ...next, version: base.version + 1, writtenAt: new Date(this.#clock.now()).toISOString() };
+  async commit(base: Manifest, next: ManifestChange): Promise<Manifest> {
+    const manifest: Manifest = {
+      ...next,
+      version: base.version + 1,
+      writerEpoch: next.writerEpoch ?? base.writerEpoch,
+      writtenAt: new Date(this.#clock.now()).toISOString(),
+    };
+    if (manifest.writerEpoch < base.writerEpoch) throw new Error(`manifest v${manifest.version} would lower the writer epoch below ${base.writerEpoch}`);
     checkManifestInvariants(manifest);
     try {
       await this.#store.putIfAbsent(manifestKey(this.#prefix, manifest.version), encoder.encode(JSON.stringify(manifest)));

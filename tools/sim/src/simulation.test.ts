@@ -32,7 +32,7 @@ describe('deterministic simulation', () => {
   });
 
   it(`passes ${SEEDS} seeds of ${STEPS} steps with crashes, failpoints, faults and two writers`, async () => {
-    const totals = { operations: 0, acknowledged: 0, crashes: 0, failpointCrashes: 0, restarts: 0, recordsVerified: 0, lostAcks: 0 };
+    const totals = { operations: 0, acknowledged: 0, crashes: 0, failpointCrashes: 0, restarts: 0, recordsVerified: 0, lostAcks: 0, takeovers: 0 };
     for (let seed = 1_000; seed < 1_000 + SEEDS; seed++) {
       const result = await runSimulation({ seed, steps: STEPS });
       expect(result.problems, report(result)).toEqual([]);
@@ -43,6 +43,7 @@ describe('deterministic simulation', () => {
       totals.restarts += result.restarts;
       totals.recordsVerified += result.recordsVerified;
       totals.lostAcks += result.deliveries['lost-ack'];
+      totals.takeovers += result.takeovers;
     }
     // The run did what it is for: every kind of disruption happened, and data was checked.
     expect(totals.crashes).toBeGreaterThan(SEEDS);
@@ -50,6 +51,7 @@ describe('deterministic simulation', () => {
     expect(totals.restarts).toBeGreaterThan(SEEDS);
     expect(totals.lostAcks).toBeGreaterThan(SEEDS);
     expect(totals.recordsVerified).toBeGreaterThan(SEEDS * 20);
+    expect(totals.takeovers).toBeGreaterThan(SEEDS);
     console.log(`simulation: ${JSON.stringify(totals)}`);
   }, 600_000);
 });
