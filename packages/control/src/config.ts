@@ -32,6 +32,11 @@ export interface ControlPlaneConfig {
   nodeLeaseMs: number;
   /** A node silent for longer than this is removed from the membership, in ms. Default 600 000 (10 min). */
   nodeForgetMs: number;
+  /**
+   * Claims an index-build job gets before a failure is final, in claims. Default 3. A failed build
+   * returns to the queue while claims remain; a claim that lapsed on the last one fails the job.
+   */
+  indexJobMaxAttempts: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -44,4 +49,5 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   heartbeatIntervalMs: 1_000,
   nodeLeaseMs: 3_000,
   nodeForgetMs: 600_000,
+  indexJobMaxAttempts: 3,
 };

@@ -4,6 +4,7 @@ import { createAuthenticator } from './authenticator.ts';
 import { bootstrap, type BootstrapOptions, type BootstrapResult } from './bootstrap.ts';
 import { DEFAULT_CONFIG, type ControlPlaneConfig } from './config.ts';
 import { openDatabase } from './database.ts';
+import { createIndexJobs, type IndexJobs } from './index-jobs.ts';
 import { createIndexStore, type IndexStore } from './indexes.ts';
 import { createMembership, type Membership } from './membership.ts';
 import { migrateToLatest } from './migrate.ts';
@@ -50,6 +51,8 @@ export interface ControlPlane {
   readonly usage: UsageMeter;
   /** The nodes of the cluster and their heartbeats (docs/adr/0006-cluster-roles.md). */
   readonly membership: Membership;
+  /** The queue of compactions and index builds that writers plan and indexers claim (docs/adr/0006-cluster-roles.md). */
+  readonly indexJobs: IndexJobs;
   /** The tunables in effect (defaults plus overrides). */
   readonly config: Readonly<ControlPlaneConfig>;
   /**
@@ -99,6 +102,7 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
     rateLimits: createRateLimitOverrideStore(db, { cacheTtlMs: config.indexCacheTtlMs, now }),
     usage,
     membership: createMembership(db),
+    indexJobs: createIndexJobs(db, { maxAttempts: config.indexJobMaxAttempts }),
     config,
     audit: (projectId, actorKeyId, action, target) => recordAudit(db, { projectId, actorKeyId, action, target }),
     recentAudit: (projectId, limit = 50) => recentAudit(db, projectId, limit),

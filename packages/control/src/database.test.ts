@@ -14,7 +14,7 @@ describe('openDatabase', () => {
       await migrateToLatest(db);
       await migrateToLatest(db);
       const tables = await db.introspection.getTables();
-      expect(tables.map((t) => t.name).sort()).toEqual(['api_keys', 'audit_events', 'cluster_nodes', 'indexes', 'projects', 'usage_daily']);
+      expect(tables.map((t) => t.name).sort()).toEqual(['api_keys', 'audit_events', 'cluster_nodes', 'index_jobs', 'indexes', 'projects', 'usage_daily']);
     } finally {
       await db.destroy();
     }

@@ -24,7 +24,7 @@ export function randomString(alphabet: string, length: number): string {
 }
 
 /** Row-id prefixes. Ids are `[a-z0-9_]` because index ids double as storage prefixes. */
-export type IdKind = 'prj' | 'key' | 'idx' | 'node';
+export type IdKind = 'prj' | 'key' | 'idx' | 'node' | 'job';
 
 /**
  * A new random id: the kind, '_', then 20 lowercase base36 characters (~103 bits).

@@ -9,6 +9,16 @@ export { DeletionProtectedError } from './errors.ts';
 export { MAX_USAGE_DAYS, DEFAULT_USAGE_DAYS, utcDay, type UsageMeter } from './usage.ts';
 export { AUDIT_ACTIONS } from './audit.ts';
 export { NODE_ROLES, newNodeId, type ClusterNode, type Membership, type NodeAnnouncement, type NodeRole, type NodeState } from './membership.ts';
+export {
+  INDEX_JOB_KINDS,
+  INDEX_JOB_STATES,
+  type IndexJob,
+  type IndexJobKind,
+  type IndexJobOutput,
+  type IndexJobPlan,
+  type IndexJobs,
+  type IndexJobState,
+} from './index-jobs.ts';
 export { NodeHeartbeat, type NodeHeartbeatOptions } from './node-heartbeat.ts';
 export { generateApiKey, hashApiKey, API_KEY_PREFIX } from './keys.ts';
 export {

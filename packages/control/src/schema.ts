@@ -15,6 +15,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   usage_daily: UsageDailyTable;
   cluster_nodes: ClusterNodesTable;
+  index_jobs: IndexJobsTable;
 }
 
 /** A timestamp the database fills in (`default now()`), never updated afterwards. */
@@ -103,4 +104,37 @@ export interface ClusterNodesTable {
   started_at: Generated<Date>;
   /** Set to the database's `now()` on every heartbeat. */
   heartbeat_at: Generated<Date>;
+}
+
+/**
+ * One planned compaction or index build of a namespace (`index-jobs.ts`). jsonb columns are written
+ * as JSON strings and read back parsed by both drivers.
+ */
+export interface IndexJobsTable {
+  id: string;
+  index_id: string;
+  namespace: string;
+  /** 'compaction' or 'index'. */
+  kind: string;
+  /** jsonb array of the input slab ids. */
+  inputs: ColumnType<unknown, string, string>;
+  /** bigint: the manifest version the job was planned against (`pg` returns int8 as a string, PGlite as a number). */
+  base_version: ColumnType<string | number, number, number>;
+  /** bigint: the planning writer's epoch. */
+  writer_epoch: ColumnType<string | number, number, number>;
+  /** jsonb, opaque to the queue. */
+  params: ColumnType<unknown, string, string>;
+  /** 'pending', 'running', 'done', 'failed' or 'cancelled'. */
+  state: string;
+  /** Claims so far. */
+  attempts: Generated<number>;
+  claimed_by: string | null;
+  /** The database's `now()` at the claim and at every heartbeat since. */
+  heartbeat_at: Date | null;
+  /** jsonb the claimer reported with `done`. */
+  output: ColumnType<unknown, string | null | undefined, string | null>;
+  error: string | null;
+  created_at: CreatedAt;
+  /** The database's `now()` at the last change of state or claimer (not at heartbeats). */
+  updated_at: Generated<Date>;
 }

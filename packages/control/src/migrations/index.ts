@@ -3,6 +3,7 @@ import { migration0001Initial } from './0001_initial.ts';
 import { migration0002UsageAndIndexSpec } from './0002_usage_and_index_spec.ts';
 import { migration0003RateLimits } from './0003_rate_limits.ts';
 import { migration0004ClusterNodes } from './0004_cluster_nodes.ts';
+import { migration0005IndexJobs } from './0005_index_jobs.ts';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely's rule); never rename or edit a
@@ -13,4 +14,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002_usage_and_index_spec': migration0002UsageAndIndexSpec,
   '0003_rate_limits': migration0003RateLimits,
   '0004_cluster_nodes': migration0004ClusterNodes,
+  '0005_index_jobs': migration0005IndexJobs,
 };
