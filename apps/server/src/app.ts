@@ -1,12 +1,13 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createControlPlane, newNodeId, NODE_ROLES, NodeHeartbeat, type ControlPlane } from '@conifer/control';
-import { createEngine, type Engine } from '@conifer/engine';
+import { NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
+import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane } from '@conifer/control';
+import { createEngine, type DataPlane, type Engine } from '@conifer/engine';
 import { openObjectStore, withCache, type ObjectStore, type SlabCache } from '@conifer/storage';
 import { createServices, resumeIndexDeletions, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
-import { ConfigError, type ServerConfig } from './config.ts';
+import { ConfigError, isAllInOne, type ServerConfig } from './config.ts';
 import { withTimeout } from './health.ts';
 import { createHttpApp } from './http.ts';
 import { createLogger } from './logger.ts';
@@ -21,10 +22,13 @@ export interface BuildOptions {
 export interface ConiferServer {
   app: FastifyInstance;
   config: ServerConfig;
-  services: Services;
+  /** The API's services; absent on a node without the gateway role (it serves no public API). */
+  services: Services | undefined;
   control: ControlPlane;
-  engine: Engine;
-  bootstrap: BootstrapOutcome;
+  /** This node's engine; absent on a node without the writer role. */
+  engine: Engine | undefined;
+  /** The admin key's bootstrap; absent on a node without the gateway role. */
+  bootstrap: BootstrapOutcome | undefined;
   /** This process's id in the cluster's membership (a new one each start). */
   nodeId: string;
   /** Starts listening, then joins the membership; resolves to the base URL, e.g. `http://127.0.0.1:5080`. */
@@ -68,43 +72,61 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     config: config.control,
     onUsageFlushError: (err) => logger.warn({ err }, 'could not write usage counters; will retry'),
   });
-  let engine: Engine;
+  const roles = config.roles;
+  const allInOne = isAllInOne(roles);
+  let engine: Engine | undefined;
   try {
-    engine = await createEngine({ store, config: config.engine, logger: logger.child({ component: 'engine' }) });
+    if (roles.includes('writer')) engine = await createEngine({ store, config: config.engine, logger: logger.child({ component: 'engine' }) });
   } catch (error) {
     await control.close();
     throw error;
   }
 
-  let bootstrap: BootstrapOutcome;
+  // A gateway of a cluster reaches the data through the writers that own each namespace; the
+  // single process uses its own engine.
+  let directory: NodeDirectory | undefined;
+  let data: DataPlane | undefined = engine;
+  if (!allInOne && roles.includes('gateway')) {
+    directory = new NodeDirectory({
+      membership: control.membership,
+      leaseMs: control.config.nodeLeaseMs,
+      refreshMs: control.config.heartbeatIntervalMs,
+      onError: (err) => logger.warn({ err }, 'could not read the cluster membership; routing on the last one read'),
+    });
+    data = new RoutedDataPlane({ directory, client: new NodeClient({ secret: config.clusterSecret! }) });
+  }
+
+  let bootstrap: BootstrapOutcome | undefined;
   try {
-    bootstrap = await bootstrapAdmin(control, config, logger, options.stdout);
+    if (roles.includes('gateway')) bootstrap = await bootstrapAdmin(control, config, logger, options.stdout);
   } catch (error) {
-    await engine.close();
+    await engine?.close();
     await control.close();
     throw error;
   }
 
-  const projectId = bootstrap.projectId;
-  const services = createServices({ control, data: engine, rateLimits: config.rateLimits, operatorProjectId: projectId });
+  const services = bootstrap && data ? createServices({ control, data, rateLimits: config.rateLimits, operatorProjectId: bootstrap.projectId }) : undefined;
   const { app, drain } = createHttpApp({
     logger,
     services,
+    internal: !allInOne && engine ? { secret: config.clusterSecret!, data: engine } : undefined,
     publicUrl: config.publicUrl,
     slabCache: slabCache ? () => slabCache.stats() : undefined,
     health: {
-      control: () => control.projects.get(projectId),
+      control: () => (bootstrap ? control.projects.get(bootstrap.projectId) : control.membership.nodes(control.config.nodeLeaseMs)),
       store: () => store.head('healthz'),
     },
   });
 
   // Deletions a crash interrupted: finish them in the background; the API does not wait.
-  const resuming = resumeIndexDeletions({ control, data: engine }).then(
-    (n) => {
-      if (n > 0) logger.info({ indexes: n }, 'finished interrupted index deletions');
-    },
-    (err: unknown) => logger.error({ err }, 'could not finish interrupted index deletions'),
-  );
+  const resuming = services
+    ? resumeIndexDeletions({ control, data: data! }).then(
+        (n) => {
+          if (n > 0) logger.info({ indexes: n }, 'finished interrupted index deletions');
+        },
+        (err: unknown) => logger.error({ err }, 'could not finish interrupted index deletions'),
+      )
+    : Promise.resolve();
 
   const nodeId = newNodeId();
   let heartbeat: NodeHeartbeat | undefined;
@@ -117,7 +139,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       await resuming;
     } finally {
       try {
-        await engine.close();
+        directory?.stop();
+        await engine?.close();
       } finally {
         try {
           await withTimeout(async () => heartbeat?.stop(), MEMBERSHIP_WAIT_MS).catch((err: unknown) =>
@@ -144,10 +167,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const port = typeof address === 'object' && address !== null ? address.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       const url = `http://${host}:${port}`;
-      // Every role in one process until roles can be split (docs/adr/0006-cluster-roles.md).
       heartbeat = new NodeHeartbeat(
         control.membership,
-        { id: nodeId, roles: NODE_ROLES, url: config.publicUrl ?? url, state: 'active' },
+        // Other nodes call a cluster node at the address it listens on; the single process
+        // announces where its users reach it.
+        { id: nodeId, roles, url: allInOne ? (config.publicUrl ?? url) : url, state: 'active' },
         {
           everyMs: control.config.heartbeatIntervalMs,
           forgetAfterMs: control.config.nodeForgetMs,
@@ -158,6 +182,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       await withTimeout(() => heartbeat!.start(), MEMBERSHIP_WAIT_MS).catch((err: unknown) =>
         logger.warn({ err }, 'could not join the cluster membership yet'),
       );
+      await directory?.start();
       return url;
     },
     close() {

@@ -13,6 +13,8 @@ describe('loadConfig', () => {
       storage: path.join(path.resolve('.conifer'), 'objects'),
       databaseUrl: undefined,
       apiKey: undefined,
+      roles: ['gateway', 'writer', 'query', 'indexer'],
+      clusterSecret: undefined,
       logLevel: 'info',
       publicUrl: undefined,
       rateLimits: {},
@@ -44,6 +46,8 @@ describe('loadConfig', () => {
       CONIFER_RATE_QUERY_PER_NAMESPACE: '10',
       CONIFER_RATE_UPSERT_BYTES_PER_NAMESPACE: '0',
       CONIFER_USAGE_FLUSH_MS: '500',
+      CONIFER_ROLES: 'writer, gateway',
+      CONIFER_CLUSTER_SECRET: 'cluster-secret-0123456789',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -52,6 +56,8 @@ describe('loadConfig', () => {
       storage: 'memory://',
       databaseUrl: 'postgres://u:p@db:5432/conifer',
       apiKey: 'cnf_0123456789abcdef',
+      roles: ['gateway', 'writer'],
+      clusterSecret: 'cluster-secret-0123456789',
       logLevel: 'debug',
       publicUrl: 'https://vectors.example.com',
       rateLimits: { queryPerNamespace: 10, upsertBytesPerNamespace: 0 },
@@ -66,6 +72,24 @@ describe('loadConfig', () => {
         compactor: { workers: 2, buildThreads: 3, inline: false, niceness: 0, idleMs: 60_000 },
       },
     });
+  });
+
+  it('makes a node that is not all four roles one of a cluster, which needs PostgreSQL, a shared store and the cluster secret', () => {
+    const cluster = { CONIFER_DATABASE_URL: 'postgres://db/conifer', CONIFER_STORAGE: 's3://bucket', CONIFER_CLUSTER_SECRET: 'cluster-secret-0123456789' };
+    expect(loadConfig({ ...cluster, CONIFER_ROLES: 'writer' }).roles).toEqual(['writer']);
+    expect(loadConfig({ ...cluster, CONIFER_ROLES: 'gateway' }).roles).toEqual(['gateway']);
+    // Each missing setting is named.
+    expect(() => loadConfig({ CONIFER_ROLES: 'writer' })).toThrow(/CONIFER_DATABASE_URL .*CONIFER_STORAGE .*CONIFER_CLUSTER_SECRET/);
+    expect(() => loadConfig({ ...cluster, CONIFER_STORAGE: '', CONIFER_ROLES: 'gateway' })).toThrow(/needs CONIFER_STORAGE/);
+    expect(() => loadConfig({ ...cluster, CONIFER_CLUSTER_SECRET: undefined, CONIFER_ROLES: 'writer' })).toThrow(/needs CONIFER_CLUSTER_SECRET/);
+    // Roles that cannot run apart yet, unknown roles and short secrets are refused.
+    expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'query' })).toThrow(/query and indexer cannot run apart from writer yet/);
+    expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'writer,reader' })).toThrow(
+      /CONIFER_ROLES: must be a comma-separated list of gateway, writer, query, indexer/,
+    );
+    expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'writer', CONIFER_CLUSTER_SECRET: 'short' })).toThrow(/CONIFER_CLUSTER_SECRET: must be 16–256/);
+    // All four, in any order, is the single process: nothing else is required.
+    expect(loadConfig({ CONIFER_ROLES: 'indexer,query,writer,gateway' }).roles).toEqual(['gateway', 'writer', 'query', 'indexer']);
   });
 
   it('leaves rate limits off unless asked: CONIFER_RATE_LIMITS=on gives Pinecone’s, single variables set single limits', () => {

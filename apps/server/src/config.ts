@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '@conifer/engine';
-import type { ControlPlaneConfig } from '@conifer/control';
+import { NODE_ROLES, type ControlPlaneConfig, type NodeRole } from '@conifer/control';
 import { PINECONE_RATE_LIMITS, type RateLimits } from '@conifer/api';
 import { readSettings, type LogLevel } from './settings.ts';
 
@@ -23,6 +23,10 @@ export interface ServerConfig {
   databaseUrl: string | undefined;
   /** `CONIFER_API_KEY`; `undefined` generates one at first start. */
   apiKey: string | undefined;
+  /** `CONIFER_ROLES`: all four runs the whole database in this process. */
+  roles: NodeRole[];
+  /** `CONIFER_CLUSTER_SECRET`; required when `roles` is not all four. Never logged. */
+  clusterSecret: string | undefined;
   /** `CONIFER_LOG_LEVEL`. */
   logLevel: LogLevel;
   /** `CONIFER_PUBLIC_URL` without trailing slashes; `undefined` uses each request's scheme and host. */
@@ -56,6 +60,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const { values: e, rateLimits, errors } = readSettings(env);
   if (errors.length > 0) throw new ConfigError(`Invalid configuration: ${errors.join('; ')}`);
   const dataDir = path.resolve(e.CONIFER_DATA_DIR);
+  if (!isAllInOne(e.CONIFER_ROLES)) checkClusterNode(e.CONIFER_ROLES, env, e);
   return {
     host: e.CONIFER_HOST,
     port: e.CONIFER_PORT,
@@ -63,6 +68,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     storage: e.CONIFER_STORAGE ?? path.join(dataDir, 'objects'),
     databaseUrl: e.CONIFER_DATABASE_URL,
     apiKey: e.CONIFER_API_KEY,
+    roles: e.CONIFER_ROLES,
+    clusterSecret: e.CONIFER_CLUSTER_SECRET,
     logLevel: e.CONIFER_LOG_LEVEL,
     publicUrl: e.CONIFER_PUBLIC_URL,
     rateLimits: { ...(e.CONIFER_RATE_LIMITS ? PINECONE_RATE_LIMITS : {}), ...Object.fromEntries(rateLimits) },
@@ -93,4 +100,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : {}),
     },
   };
+}
+
+/** Whether `roles` are all four: the whole database in one process, as `npm start` runs it. */
+export function isAllInOne(roles: readonly NodeRole[]): boolean {
+  return NODE_ROLES.every((r) => roles.includes(r));
+}
+
+/**
+ * A node of a cluster shares its state through PostgreSQL and the object store, and calls the
+ * other nodes with the cluster secret: each must be set, and the roles must be ones that can run
+ * apart today.
+ */
+function checkClusterNode(
+  roles: readonly NodeRole[],
+  env: Record<string, string | undefined>,
+  e: { CONIFER_DATABASE_URL?: string | undefined; CONIFER_CLUSTER_SECRET?: string | undefined },
+): void {
+  const missing: string[] = [];
+  if (e.CONIFER_DATABASE_URL === undefined) missing.push('CONIFER_DATABASE_URL (the PostgreSQL every node shares; embedded PGlite is one process only)');
+  if (!env['CONIFER_STORAGE']?.trim()) missing.push('CONIFER_STORAGE (the object store every node shares)');
+  if (e.CONIFER_CLUSTER_SECRET === undefined) missing.push('CONIFER_CLUSTER_SECRET (what the nodes call each other with)');
+  if (missing.length > 0) throw new ConfigError(`CONIFER_ROLES=${roles.join(',')} makes this node one of a cluster, which needs ${missing.join('; ')}`);
+  if (!roles.includes('writer') && roles.some((r) => r === 'query' || r === 'indexer')) {
+    throw new ConfigError(
+      `CONIFER_ROLES: query and indexer cannot run apart from writer yet (a writer serves the reads of the namespaces it owns and builds their indexes); list them beside writer (got ${roles.join(',')})`,
+    );
+  }
 }

@@ -8,6 +8,7 @@ import { registerHealth, type Probe } from './health.ts';
 import { TRPC_PREFIX, installErrorHandlers, sendFailure } from './http-errors.ts';
 import { installMethodNotAllowed } from './method-not-allowed.ts';
 import type { SlabCacheStats } from '@conifer/storage';
+import { registerInternalRoutes, type InternalDeps } from './internal-routes.ts';
 import { installMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
@@ -16,7 +17,10 @@ import { DATA_PLANE_PREFIX, registerDataPlane } from './pinecone/data-routes.ts'
 
 export interface HttpDeps {
   logger: Logger;
-  services: Services;
+  /** The public API's services; absent on a cluster node without the gateway role (no public API). */
+  services: Services | undefined;
+  /** The node-internal routes of a cluster's writer (`internal-routes.ts`); absent in one process. */
+  internal?: InternalDeps | undefined;
   /** Dependencies `GET /healthz` checks, by name. */
   health: Record<string, Probe>;
   /** Base URL put in index hosts (`CONIFER_PUBLIC_URL`); default: from each request. */
@@ -70,9 +74,13 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
   installMetrics(app, { trpcRoute: `${TRPC_PREFIX}/:path`, procedures: new Set(Object.keys(appRouter._def.procedures)), slabCache: deps.slabCache });
   registerHealth(app, deps.health);
 
+  if (deps.internal) registerInternalRoutes(app, deps.internal);
+  const services = deps.services;
+  if (!services) return { app, drain };
+
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
     router: appRouter,
-    createContext: ({ req }) => createContext(deps.services, req.headers),
+    createContext: ({ req }) => createContext(services, req.headers),
     // The SDK sends every call as POST (query inputs can be megabytes: a vector in a URL is not).
     allowMethodOverride: true,
     maxBodySize: LIMITS.maxRequestBytes,
@@ -83,9 +91,9 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
   };
   void app.register(fastifyTRPCPlugin, { prefix: TRPC_PREFIX, trpcOptions });
 
-  void app.register(async (scope) => registerControlPlane(scope, { services: deps.services, publicUrl: deps.publicUrl }));
-  void app.register(async (scope) => registerDataPlane(scope, { services: deps.services }), { prefix: DATA_PLANE_PREFIX });
-  void app.register(async (scope) => registerAdmin(scope, { services: deps.services }), { prefix: ADMIN_PREFIX });
+  void app.register(async (scope) => registerControlPlane(scope, { services, publicUrl: deps.publicUrl }));
+  void app.register(async (scope) => registerDataPlane(scope, { services }), { prefix: DATA_PLANE_PREFIX });
+  void app.register(async (scope) => registerAdmin(scope, { services }), { prefix: ADMIN_PREFIX });
   app.get('/openapi.json', async () => openApiDocument());
   return { app, drain };
 }

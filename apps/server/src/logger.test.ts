@@ -48,7 +48,7 @@ describe('logging', () => {
     const out = capture();
     const running = await startServer({}, { logger: createLogger('info', out.stream) });
     try {
-      running.server.services.listIndexes = async () => {
+      running.server.services!.listIndexes = async () => {
         throw new Error('connect ECONNREFUSED 10.1.2.3:5432 (secret-host)');
       };
       const response = await fetch(`${running.url}/trpc/indexes.list`, {

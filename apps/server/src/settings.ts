@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG as CONTROL_DEFAULTS } from '@conifer/control';
+import { DEFAULT_CONFIG as CONTROL_DEFAULTS, NODE_ROLES, type NodeRole } from '@conifer/control';
 import { DEFAULT_ENGINE_CONFIG } from '@conifer/engine';
 import { PINECONE_RATE_LIMITS, RATE_LIMIT_NAMES, type RateLimitName } from '@conifer/api';
 
@@ -32,7 +32,7 @@ export interface DefaultedSetting<T> extends Setting<T> {
   readonly default: T;
 }
 
-export const SETTING_GROUPS = ['server', 'storage', 'control plane', 'data plane', 'rate limits'] as const;
+export const SETTING_GROUPS = ['server', 'storage', 'control plane', 'cluster', 'data plane', 'rate limits'] as const;
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -133,6 +133,30 @@ export const SETTINGS = {
     defaultText: 'embedded PGlite',
     doc: 'PostgreSQL of the control plane; unset runs embedded PGlite under `<data dir>/control`',
     parse: (raw) => (/^postgres(ql)?:\/\//.test(raw) ? raw : undefined),
+  } satisfies Setting<string>,
+  CONIFER_ROLES: {
+    env: 'CONIFER_ROLES',
+    group: 'cluster',
+    accepts: `a comma-separated list of ${NODE_ROLES.join(', ')}`,
+    default: [...NODE_ROLES] as NodeRole[],
+    defaultText: 'all four (one process)',
+    doc: 'this node\'s roles in a cluster (docs/operations.md, "Running a cluster")',
+    tuning:
+      'Anything but all four makes the node one of a cluster: it then needs `CONIFER_DATABASE_URL`, a shared `CONIFER_STORAGE` and `CONIFER_CLUSTER_SECRET`. A `writer` also serves the reads of the namespaces it owns and builds their indexes, so `query` and `indexer` are listed only beside `writer` for now.',
+    parse: (raw) => {
+      const roles = raw.split(',').map((r) => r.trim());
+      if (!roles.every((r): r is NodeRole => (NODE_ROLES as readonly string[]).includes(r))) return undefined;
+      return NODE_ROLES.filter((r) => roles.includes(r));
+    },
+  } satisfies DefaultedSetting<NodeRole[]>,
+  CONIFER_CLUSTER_SECRET: {
+    env: 'CONIFER_CLUSTER_SECRET',
+    group: 'cluster',
+    accepts: '16–256 printable ASCII characters without spaces',
+    defaultText: 'none',
+    doc: "shared secret the nodes of a cluster call each other's internal endpoints with (never a user's API key)",
+    tuning: 'The same on every node; required on every node that is not all four roles.',
+    parse: (raw) => (/^[\x21-\x7e]{16,256}$/.test(raw) ? raw : undefined),
   } satisfies Setting<string>,
   CONIFER_USAGE_FLUSH_MS: {
     env: 'CONIFER_USAGE_FLUSH_MS',

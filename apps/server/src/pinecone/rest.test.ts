@@ -52,7 +52,7 @@ describe('Pinecone REST API', () => {
       const { url } = running();
       const name = uniqueIndexName('ctl');
       const { host, body } = await createIndex(name, { tags: { team: 'search' }, spec: { serverless: { cloud: 'gcp', region: 'europe-west4' } } });
-      const projectId = (await running().server.services.authenticate(TEST_API_KEY))!.projectId;
+      const projectId = (await running().server.services!.authenticate(TEST_API_KEY))!.projectId;
       expect(body).toEqual({
         name,
         dimension: 2,

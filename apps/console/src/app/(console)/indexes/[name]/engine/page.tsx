@@ -50,6 +50,11 @@ export default async function EnginePage({ params, searchParams }: { params: Pro
               value={`v${internals.data.manifestVersion}`}
               hint={`${internals.data.flushes} flushes · ${internals.data.compactions} compactions`}
             />
+            <Stat
+              label="Writer epoch"
+              value={formatNumber(internals.data.writerEpoch)}
+              hint={internals.data.owner ? 'owned by the node that answered' : 'not owned by the node that answered (nothing written since it opened)'}
+            />
             {internals.data.slabCache ? (
               <Stat
                 label="Slab cache"

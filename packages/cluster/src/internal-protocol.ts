@@ -1,0 +1,128 @@
+import { ConiferError, errorFromCode, FencedError, InternalError, InvalidArgumentError, isErrorCode, parseFieldIssues, type FieldIssue } from '@conifer/core';
+import type { DataPlane, IndexHandle } from '@conifer/engine';
+import { z } from 'zod';
+
+/**
+ * The node-internal data protocol: a gateway sends one data-plane call (the `DataPlane` method, the
+ * index, the namespace and the method's input) to the writer that owns the namespace, as JSON over
+ * HTTP, with the cluster secret. The writer runs it on its engine and answers the result, or the
+ * error as `{ error: { code, message, issues?, written? } }` with the error's HTTP status, which
+ * the gateway turns back into the same error class.
+ */
+export const INTERNAL_DATA_PATH = '/internal/v1/data';
+
+export const DATA_OPS = [
+  'upsert',
+  'query',
+  'fetch',
+  'update',
+  'delete',
+  'list',
+  'fetchByMetadata',
+  'createNamespace',
+  'namespaceStats',
+  'namespaceNames',
+  'deleteNamespace',
+  'dropIndex',
+  'describeNamespace',
+] as const;
+export type DataOp = (typeof DATA_OPS)[number];
+
+export interface DataCall {
+  op: DataOp;
+  index: IndexHandle;
+  namespace: string;
+  input?: unknown;
+}
+
+const dataCallSchema = z.object({
+  op: z.enum(DATA_OPS),
+  index: z.object({ id: z.string().min(1), dimension: z.number().int().positive(), metric: z.enum(['cosine', 'euclidean', 'dotproduct']) }),
+  namespace: z.string(),
+  input: z.unknown().optional(),
+});
+
+/** What a writer's engine offers the protocol: the data plane, plus namespace names without opening them. */
+export interface LocalDataPlane extends DataPlane {
+  namespaceNames(index: IndexHandle): Promise<string[]>;
+}
+
+/** Parses a call's body; InvalidArgumentError when it is not one. */
+export function parseDataCall(body: unknown): DataCall {
+  const parsed = dataCallSchema.safeParse(body);
+  if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
+  return parsed.data as DataCall;
+}
+
+/** Runs a call on the writer's engine. Inputs were validated by the gateway's API layer. */
+export function serveDataCall(data: LocalDataPlane, call: DataCall): Promise<unknown> {
+  const { index, namespace } = call;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the input's type is the op's, checked where the gateway accepted it
+  const input = call.input as any;
+  switch (call.op) {
+    case 'upsert':
+      return data.upsert(index, namespace, input);
+    case 'query':
+      return data.query(index, namespace, input);
+    case 'fetch':
+      return data.fetch(index, namespace, input);
+    case 'update':
+      return data.update(index, namespace, input);
+    case 'delete':
+      return data.delete(index, namespace, input);
+    case 'list':
+      return data.list(index, namespace, input);
+    case 'fetchByMetadata':
+      return data.fetchByMetadata(index, namespace, input);
+    case 'createNamespace':
+      return data.createNamespace(index, namespace).then(() => null);
+    case 'namespaceStats':
+      return data.namespaceStats(index, namespace);
+    case 'namespaceNames':
+      return data.namespaceNames(index);
+    case 'deleteNamespace':
+      return data.deleteNamespace(index, namespace).then(() => null);
+    case 'dropIndex':
+      return data.dropIndex(index).then(() => null);
+    case 'describeNamespace':
+      return data.describeNamespace(index, namespace);
+  }
+}
+
+export interface WireError {
+  code: string;
+  message: string;
+  issues?: readonly FieldIssue[];
+  written?: boolean;
+}
+
+/** An error as the writer answers it: status and body. Anything not a ConiferError is an internal error. */
+export function encodeError(err: unknown): { status: number; body: { error: WireError } } {
+  const e = err instanceof ConiferError ? err : new InternalError('Internal server error.');
+  return {
+    status: e.httpStatus,
+    body: {
+      error: {
+        code: e.code,
+        message: e.message,
+        ...(e instanceof InvalidArgumentError && e.issues.length > 0 ? { issues: e.issues } : {}),
+        ...(e instanceof FencedError ? { written: e.written } : {}),
+      },
+    },
+  };
+}
+
+/** The error a writer answered, as the class it was on the writer. */
+export function decodeError(status: number, body: unknown): ConiferError {
+  const wire = (body as { error?: Partial<WireError> } | null)?.error;
+  if (!wire || typeof wire.code !== 'string' || !isErrorCode(wire.code))
+    return new InternalError(`a cluster node answered HTTP ${status} without an error body`);
+  const message = wire.message ?? '';
+  if (wire.code === 'UNAVAILABLE' && typeof wire.written === 'boolean') return new FencedError(message, { written: wire.written });
+  return errorFromCode(wire.code, message, parseFieldIssues(wire.issues));
+}
+
+/** JSON that keeps vectors: a Float32Array would otherwise serialize as an object of indices. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v));
+}
