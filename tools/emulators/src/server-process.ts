@@ -21,6 +21,11 @@ export interface ServerProcessOptions {
   env?: Record<string, string> | undefined;
   /** How long to wait for /healthz. Default 120 s. */
   timeoutMs?: number | undefined;
+  /**
+   * Runs the server in a process group of its own, so a Ctrl-C at the terminal reaches only the
+   * parent, which then stops it once (a second signal would make the server exit without flushing).
+   */
+  detached?: boolean | undefined;
 }
 
 export interface ServerProcess {
@@ -49,6 +54,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += String(d)));
