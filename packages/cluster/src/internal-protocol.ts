@@ -1,5 +1,5 @@
 import { ConiferError, errorFromCode, FencedError, InternalError, InvalidArgumentError, isErrorCode, parseFieldIssues, type FieldIssue } from '@conifer/core';
-import type { DataPlane, IndexHandle } from '@conifer/engine';
+import type { DataPlane, IndexHandle, ReadOptions } from '@conifer/engine';
 import { z } from 'zod';
 
 /**
@@ -33,6 +33,8 @@ export interface DataCall {
   index: IndexHandle;
   namespace: string;
   input?: unknown;
+  /** How fresh a read must be (reads only). */
+  read?: ReadOptions;
 }
 
 const dataCallSchema = z.object({
@@ -40,6 +42,7 @@ const dataCallSchema = z.object({
   index: z.object({ id: z.string().min(1), dimension: z.number().int().positive(), metric: z.enum(['cosine', 'euclidean', 'dotproduct']) }),
   namespace: z.string(),
   input: z.unknown().optional(),
+  read: z.object({ consistency: z.enum(['eventual', 'strong']).optional(), minLsn: z.number().int().nonnegative().optional() }).optional(),
 });
 
 /** What a writer's engine offers the protocol: the data plane, plus namespace names without opening them. */
@@ -56,24 +59,24 @@ export function parseDataCall(body: unknown): DataCall {
 
 /** Runs a call on the writer's engine. Inputs were validated by the gateway's API layer. */
 export function serveDataCall(data: LocalDataPlane, call: DataCall): Promise<unknown> {
-  const { index, namespace } = call;
+  const { index, namespace, read } = call;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the input's type is the op's, checked where the gateway accepted it
   const input = call.input as any;
   switch (call.op) {
     case 'upsert':
       return data.upsert(index, namespace, input);
     case 'query':
-      return data.query(index, namespace, input);
+      return data.query(index, namespace, input, read);
     case 'fetch':
-      return data.fetch(index, namespace, input);
+      return data.fetch(index, namespace, input, read);
     case 'update':
       return data.update(index, namespace, input);
     case 'delete':
       return data.delete(index, namespace, input);
     case 'list':
-      return data.list(index, namespace, input);
+      return data.list(index, namespace, input, read);
     case 'fetchByMetadata':
-      return data.fetchByMetadata(index, namespace, input);
+      return data.fetchByMetadata(index, namespace, input, read);
     case 'createNamespace':
       return data.createNamespace(index, namespace).then(() => null);
     case 'namespaceStats':

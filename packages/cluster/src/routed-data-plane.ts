@@ -13,6 +13,7 @@ import type {
   NamespaceSummary,
   QueryInput,
   QueryMatches,
+  ReadOptions,
   RecordInput,
   RecordPage,
   UpdateInput,
@@ -75,14 +76,14 @@ export class RoutedDataPlane implements DataPlane {
     return rank(namespaceRoutingKey(index.id, namespace), await this.#directory.nodes('writer'));
   }
 
-  async #call<T>(op: DataOp, index: IndexHandle, namespace: string, input?: unknown): Promise<T> {
+  async #call<T>(op: DataOp, index: IndexHandle, namespace: string, input?: unknown, read?: ReadOptions): Promise<T> {
     let fencedRetries = 1;
     const refused = new Set<string>();
     for (;;) {
       const owner = (await this.#writersFor(index, namespace)).find((n) => !refused.has(n.id));
       if (!owner) throw new UnavailableError('no writer node is available; retry the request');
       try {
-        return (await this.#send(owner, { op, index, namespace, input })) as T;
+        return (await this.#send(owner, { op, index, namespace, input, ...(read ? { read } : {}) })) as T;
       } catch (err) {
         if (err instanceof NodeUnreachableError && !err.sent) {
           this.#directory.suspect(owner.id);
@@ -101,11 +102,11 @@ export class RoutedDataPlane implements DataPlane {
   upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
     return this.#call('upsert', index, namespace, records);
   }
-  query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryMatches> {
-    return this.#call('query', index, namespace, query);
+  query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
+    return this.#call('query', index, namespace, query, read);
   }
-  fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchedRecords> {
-    return this.#call('fetch', index, namespace, ids);
+  fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords> {
+    return this.#call('fetch', index, namespace, ids, read);
   }
   update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult> {
     return this.#call('update', index, namespace, update);
@@ -113,11 +114,11 @@ export class RoutedDataPlane implements DataPlane {
   delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult> {
     return this.#call('delete', index, namespace, del);
   }
-  list(index: IndexHandle, namespace: string, list: ListInput): Promise<IdPage> {
-    return this.#call('list', index, namespace, list);
+  list(index: IndexHandle, namespace: string, list: ListInput, read?: ReadOptions): Promise<IdPage> {
+    return this.#call('list', index, namespace, list, read);
   }
-  fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput): Promise<RecordPage> {
-    return this.#call('fetchByMetadata', index, namespace, input);
+  fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput, read?: ReadOptions): Promise<RecordPage> {
+    return this.#call('fetchByMetadata', index, namespace, input, read);
   }
   async createNamespace(index: IndexHandle, namespace: string): Promise<void> {
     await this.#call('createNamespace', index, namespace);

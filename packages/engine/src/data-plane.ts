@@ -74,30 +74,48 @@ export interface ListInput {
 }
 
 /**
+ * How fresh a read must be. A node answers from the state it holds: a writer, everything it
+ * acknowledged; a query replica, what it has read from the store so far (refreshed in the
+ * background).
+ */
+export interface ReadOptions {
+  /** `eventual` (default): the node's state as it is; `strong`: refreshed from the store first. */
+  consistency?: 'eventual' | 'strong' | undefined;
+  /** Answer only once the state reflects this LSN (a write's `lsn`), or fail with 503 after a timeout. */
+  minLsn?: number | undefined;
+}
+
+/** Every read says which LSN of its namespace it reflects (`x-pinecone-max-indexed-lsn`). */
+export interface Reflects {
+  /** Every write at or below this LSN is visible to the read; later ones are not. */
+  indexedLsn: number;
+}
+
+/**
  * What a query found. The API layer shapes it for the wire (namespace, `usage`); the namespace's
  * size is here because a query is priced on it, and the engine has it at hand for free.
  */
-export interface QueryMatches {
+export interface QueryMatches extends Reflects {
   /** Best first. */
   matches: ScoredRecord[];
   /** Bytes of the namespace the query ran over: its memtables plus the slabs of its manifest. */
   namespaceBytes: number;
 }
 
-export interface FetchedRecords {
+export interface FetchedRecords extends Reflects {
   /** The records found, by id; missing ids are absent. */
   records: Record<string, FetchedRecord>;
 }
 
 /** One page of ids in order. */
-export interface IdPage {
+export interface IdPage extends Reflects {
   ids: string[];
   /** The last id of this page when more follow: the `after` of the next page. Absent on the last page. */
   next?: string;
 }
 
 /** One page of records in id order. */
-export interface RecordPage {
+export interface RecordPage extends Reflects {
   records: FetchedRecord[];
   /** The last id of this page when more follow: the `after` of the next page. Absent on the last page. */
   next?: string;
@@ -151,14 +169,14 @@ export interface NamespaceInternals {
 
 export interface DataPlane {
   upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult>;
-  query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryMatches>;
-  fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchedRecords>;
+  query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches>;
+  fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords>;
   update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult>;
   delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult>;
   /** Ids in order, one page at a time. */
-  list(index: IndexHandle, namespace: string, list: ListInput): Promise<IdPage>;
+  list(index: IndexHandle, namespace: string, list: ListInput, read?: ReadOptions): Promise<IdPage>;
   /** Records whose metadata matches, in id order, one page at a time. */
-  fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput): Promise<RecordPage>;
+  fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput, read?: ReadOptions): Promise<RecordPage>;
   /** Creates an empty namespace. AlreadyExistsError when it exists. */
   createNamespace(index: IndexHandle, namespace: string): Promise<void>;
   /** Record count of one namespace. NotFoundError when it was never created or written. */

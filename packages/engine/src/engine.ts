@@ -9,7 +9,7 @@ import {
   type RandomSource,
   type UpsertResult,
 } from '@conifer/core';
-import { countLive, matchingIds } from '@conifer/router';
+import { countLive, matchingIds, type Snapshot } from '@conifer/router';
 import { Compactor } from '@conifer/index-builder';
 import { deletePrefix, type ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
@@ -27,6 +27,7 @@ import type {
   NamespaceSummary,
   QueryInput,
   QueryMatches,
+  ReadOptions,
   RecordInput,
   RecordPage,
   UpdateInput,
@@ -186,24 +187,37 @@ export class Engine implements DataPlane {
     return { lsn, deletedCount: ids.length };
   }
 
-  async query(index: IndexHandle, namespace: string, query: QueryInput): Promise<QueryMatches> {
+  /**
+   * The state a read runs against and the LSN it reflects, taken together (entries are applied
+   * synchronously, in LSN order). A writer's view holds everything it acknowledged, so `strong`
+   * adds nothing; a `minLsn` beyond it was acknowledged by another node, which this view has not read.
+   */
+  async #view(index: IndexHandle, namespace: string, read: ReadOptions | undefined): Promise<{ snapshot: Snapshot; indexedLsn: number }> {
     const ns = await this.#open(index, namespace);
-    return querySnapshot(ns.snapshot(), index, query, this.#config.exactBudget);
+    if (read?.minLsn !== undefined && ns.lastLsn < read.minLsn) {
+      throw new UnavailableError(`namespace ${displayName(namespace)} is at LSN ${ns.lastLsn} on this node, short of the ${read.minLsn} asked for; retry`);
+    }
+    return { snapshot: ns.snapshot(), indexedLsn: ns.lastLsn };
   }
 
-  async fetch(index: IndexHandle, namespace: string, ids: string[]): Promise<FetchedRecords> {
-    const ns = await this.#open(index, namespace);
-    return fetchFromSnapshot(ns.snapshot(), ids);
+  async query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
+    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
+    return { ...(await querySnapshot(snapshot, index, query, this.#config.exactBudget)), indexedLsn };
   }
 
-  async list(index: IndexHandle, namespace: string, list: ListInput): Promise<IdPage> {
-    const ns = await this.#open(index, namespace);
-    return listSnapshot(ns.snapshot(), list);
+  async fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords> {
+    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
+    return { ...fetchFromSnapshot(snapshot, ids), indexedLsn };
   }
 
-  async fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput): Promise<RecordPage> {
-    const ns = await this.#open(index, namespace);
-    return fetchByMetadataFromSnapshot(ns.snapshot(), input);
+  async list(index: IndexHandle, namespace: string, list: ListInput, read?: ReadOptions): Promise<IdPage> {
+    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
+    return { ...listSnapshot(snapshot, list), indexedLsn };
+  }
+
+  async fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput, read?: ReadOptions): Promise<RecordPage> {
+    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
+    return { ...fetchByMetadataFromSnapshot(snapshot, input), indexedLsn };
   }
 
   async createNamespace(index: IndexHandle, namespace: string): Promise<void> {

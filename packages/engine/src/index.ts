@@ -16,6 +16,8 @@ export type {
   NamespaceSummary,
   NamespaceInternals,
   DataPlane,
+  ReadOptions,
+  Reflects,
 } from './data-plane.ts';
 export { Engine, createEngine, type EngineOptions } from './engine.ts';
 export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig } from './config.ts';

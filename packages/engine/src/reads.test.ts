@@ -23,7 +23,8 @@ describe('engine reads', () => {
       const expected = described.memtable.bytes + described.slabs.reduce((sum, s) => sum + s.bytes, 0);
       expect((await engine.query(index, 'ns', { vector: [1, 2, 3], topK: 3 })).namespaceBytes).toBe(expected);
       // A query by the id of a missing record finds nothing but still read the namespace.
-      expect(await engine.query(index, 'ns', { id: 'missing', topK: 3 })).toEqual({ matches: [], namespaceBytes: expected });
+      const lsn = described.writtenLsn;
+      expect(await engine.query(index, 'ns', { id: 'missing', topK: 3 })).toEqual({ matches: [], namespaceBytes: expected, indexedLsn: lsn });
     } finally {
       await engine.close();
     }
@@ -34,13 +35,14 @@ describe('engine reads', () => {
     try {
       await engine.upsert(index, '', records(0, 5));
       const first = await engine.list(index, '', { limit: 2 });
-      expect(first).toEqual({ ids: ['r0', 'r1'], next: 'r1' });
-      expect(await engine.list(index, '', { limit: 2, after: 'r3' })).toEqual({ ids: ['r4'] });
+      // Every read says which LSN it reflects: the one upsert is LSN 1.
+      expect(first).toEqual({ ids: ['r0', 'r1'], next: 'r1', indexedLsn: 1 });
+      expect(await engine.list(index, '', { limit: 2, after: 'r3' })).toEqual({ ids: ['r4'], indexedLsn: 1 });
       const byMetadata = await engine.fetchByMetadata(index, '', { filter: { n: { $gte: 2 } }, limit: 2 });
       expect(byMetadata.records.map((r) => r.id)).toEqual(['r2', 'r3']);
       expect(byMetadata.next).toBe('r3');
       const last = await engine.fetchByMetadata(index, '', { filter: { n: { $gte: 2 } }, limit: 2, after: 'r3' });
-      expect(last).toEqual({ records: [{ id: 'r4', values: [4, 1, 2], metadata: { n: 4 } }] });
+      expect(last).toEqual({ records: [{ id: 'r4', values: [4, 1, 2], metadata: { n: 4 } }], indexedLsn: 1 });
     } finally {
       await engine.close();
     }

@@ -20,7 +20,7 @@ export function snapshotBytes(snapshot: Snapshot): number {
   return bytes;
 }
 
-export async function querySnapshot(snapshot: Snapshot, index: IndexHandle, query: QueryInput, exactBudget: number): Promise<QueryMatches> {
+export async function querySnapshot(snapshot: Snapshot, index: IndexHandle, query: QueryInput, exactBudget: number): Promise<Omit<QueryMatches, 'indexedLsn'>> {
   const namespaceBytes = snapshotBytes(snapshot);
   const sparse = toSparse(query.sparseVector);
   if (query.sparseVector && index.metric !== 'dotproduct') {
@@ -48,7 +48,7 @@ export async function querySnapshot(snapshot: Snapshot, index: IndexHandle, quer
   return { matches: hits.map((hit) => toMatch(hit, include)), namespaceBytes };
 }
 
-export function fetchFromSnapshot(snapshot: Snapshot, ids: string[]): FetchedRecords {
+export function fetchFromSnapshot(snapshot: Snapshot, ids: string[]): Omit<FetchedRecords, 'indexedLsn'> {
   const found: [string, FetchedRecord][] = [];
   for (const id of ids) {
     const record = getRecord(snapshot, id);
@@ -58,12 +58,12 @@ export function fetchFromSnapshot(snapshot: Snapshot, ids: string[]): FetchedRec
   return { records: Object.fromEntries(found) };
 }
 
-export function listSnapshot(snapshot: Snapshot, list: ListInput): IdPage {
+export function listSnapshot(snapshot: Snapshot, list: ListInput): Omit<IdPage, 'indexedLsn'> {
   return listIds(snapshot, { prefix: list.prefix ?? '', limit: list.limit, after: list.after });
 }
 
 /** Matching records in id order, strictly after `input.after`, at most `input.limit`. */
-export function fetchByMetadataFromSnapshot(snapshot: Snapshot, input: FetchByMetadataInput): RecordPage {
+export function fetchByMetadataFromSnapshot(snapshot: Snapshot, input: FetchByMetadataInput): Omit<RecordPage, 'indexedLsn'> {
   const { after, limit } = input;
   const ids = matchingIds(snapshot, input.filter)
     .filter((id) => after === undefined || id > after)
