@@ -68,6 +68,14 @@ export interface EngineConfig {
   maxLogBatchEntries: number;
   /** How often background maintenance (age flushes) runs. Default 1 s. */
   tickMs: number;
+  /**
+   * Query replicas (`ReplicaEngine`) read what their writers added every this often: the
+   * staleness bound of a default read is this plus one refresh. Each refresh of a namespace costs
+   * two HEADs and a GET. Default 100 ms.
+   */
+  replicaRefreshMs: number;
+  /** Longest a read with a `minLsn` waits for a replica to reach it before answering 503. Default 5 s. */
+  minLsnWaitMs: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -83,6 +91,8 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   indexIdleMs: 2000,
   maxLogBatchEntries: DEFAULT_MAX_BATCH_ENTRIES,
   tickMs: 1000,
+  replicaRefreshMs: 100,
+  minLsnWaitMs: 5_000,
 };
 
 export function resolveEngineConfig(partial: Partial<EngineConfig> | undefined): EngineConfig {

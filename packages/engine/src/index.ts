@@ -20,5 +20,6 @@ export type {
   Reflects,
 } from './data-plane.ts';
 export { Engine, createEngine, type EngineOptions } from './engine.ts';
+export { ReplicaEngine, type ReplicaEngineOptions } from './replica-engine.ts';
 export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig } from './config.ts';
 export { encodeNamespace, decodeNamespace } from './layout.ts';

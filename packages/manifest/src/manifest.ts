@@ -93,12 +93,17 @@ export class ManifestStore {
   }
 
   async read(version: number): Promise<Manifest | null> {
+    return (await this.readEntry(version))?.manifest ?? null;
+  }
+
+  /** A version and the etag of its object: a namespace deleted and created again reuses version numbers, never etags. */
+  async readEntry(version: number): Promise<{ manifest: Manifest; etag: string } | null> {
     const obj = await this.#store.get(manifestKey(this.#prefix, version));
     if (!obj) return null;
     const stored = JSON.parse(decoder.decode(obj.data)) as Omit<Manifest, 'writerEpoch'> & { writerEpoch?: number };
     const m: Manifest = { ...stored, writerEpoch: stored.writerEpoch ?? 0 };
     checkManifestInvariants(m);
-    return m;
+    return { manifest: m, etag: obj.etag };
   }
 
   /**
@@ -108,13 +113,18 @@ export class ManifestStore {
    * gone too).
    */
   async latest(): Promise<Manifest> {
+    return (await this.latestEntry()).manifest;
+  }
+
+  /** `latest` with the etag of the version read (none for a namespace without a manifest). */
+  async latestEntry(): Promise<{ manifest: Manifest; etag: string | undefined }> {
     let newest = 0;
     for (let attempt = 1; attempt <= LATEST_ATTEMPTS; attempt++) {
       const versions = await this.versions();
-      if (versions.length === 0) return EMPTY_MANIFEST;
+      if (versions.length === 0) return { manifest: EMPTY_MANIFEST, etag: undefined };
       newest = versions[versions.length - 1]!;
-      const m = await this.read(newest);
-      if (m) return m;
+      const entry = await this.readEntry(newest);
+      if (entry) return entry;
     }
     throw new Error(`manifest version ${newest} under ${this.#prefix} is listed but cannot be read`);
   }

@@ -1,0 +1,176 @@
+import { every, NotFoundError, SYSTEM_CLOCK, UnavailableError, type Clock, type UpsertResult } from '@conifer/core';
+import { countLive, type Snapshot } from '@conifer/router';
+import type { ObjectStore } from '@conifer/storage';
+import { pino, type Logger } from 'pino';
+import { resolveEngineConfig, type EngineConfig } from './config.ts';
+import type {
+  DataPlane,
+  DeleteResult,
+  FetchByMetadataInput,
+  FetchedRecords,
+  IdPage,
+  IndexHandle,
+  ListInput,
+  NamespaceInternals,
+  NamespaceSummary,
+  QueryInput,
+  QueryMatches,
+  ReadOptions,
+  RecordPage,
+  UpdateResult,
+} from './data-plane.ts';
+import { slabCacheStats } from './describe.ts';
+import { namespacePrefix } from './layout.ts';
+import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
+import { fetchByMetadataFromSnapshot, fetchFromSnapshot, listSnapshot, querySnapshot } from './reads.ts';
+import { Replica } from './replica.ts';
+import { storeCall, toClientError } from './store-errors.ts';
+
+export interface ReplicaEngineOptions {
+  store: ObjectStore;
+  config?: Partial<EngineConfig> | undefined;
+  logger?: Logger | undefined;
+  clock?: Clock | undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The data plane of a query node: read-only replicas of the namespaces it is asked about, each
+ * refreshed from the object store every `replicaRefreshMs` (the staleness bound of a default read:
+ * that interval plus one refresh). A `strong` read refreshes first; a read with `minLsn` refreshes
+ * until the replica reflects it, or answers 503 after `minLsnWaitMs`. A replica still loading
+ * answers nothing until it is complete. Writes belong to writers and are refused.
+ */
+export class ReplicaEngine implements DataPlane {
+  readonly #store: ObjectStore;
+  readonly #config: EngineConfig;
+  readonly #logger: Logger;
+  readonly #registry: NamespaceRegistry;
+  readonly #replicas = new Map<string, Promise<Replica>>();
+  readonly #stopRefreshing: () => void;
+  #closed = false;
+
+  constructor(options: ReplicaEngineOptions) {
+    this.#store = options.store;
+    this.#config = resolveEngineConfig(options.config);
+    this.#logger = options.logger ?? pino({ level: 'silent' });
+    this.#registry = new NamespaceRegistry(this.#store);
+    this.#stopRefreshing = every(options.clock ?? SYSTEM_CLOCK, this.#config.replicaRefreshMs, () => this.#refreshAll());
+  }
+
+  #refreshAll(): void {
+    for (const pending of this.#replicas.values()) {
+      void pending.then(
+        (replica) => replica.refresh().catch((err: unknown) => this.#logger.debug({ err, namespace: replica.name }, 'replica refresh failed; will retry')),
+        () => undefined,
+      );
+    }
+  }
+
+  #open(index: IndexHandle, namespace: string): Promise<Replica> {
+    if (this.#closed) return Promise.reject(new UnavailableError('the data plane is shutting down'));
+    const key = namespaceKey(index, namespace);
+    let pending = this.#replicas.get(key);
+    if (!pending) {
+      pending = Replica.open({ store: this.#store, prefix: namespacePrefix(index.id, namespace), name: namespace }).catch((err: unknown) => {
+        throw toClientError(err);
+      });
+      this.#replicas.set(key, pending);
+      pending.catch(() => this.#replicas.delete(key));
+    }
+    return pending;
+  }
+
+  async #view(index: IndexHandle, namespace: string, read: ReadOptions | undefined): Promise<{ snapshot: Snapshot; indexedLsn: number }> {
+    const replica = await this.#open(index, namespace);
+    if (read?.consistency === 'strong') await storeCall(() => replica.refreshAfterNow());
+    if (read?.minLsn !== undefined && replica.appliedLsn < read.minLsn) {
+      const deadline = Date.now() + this.#config.minLsnWaitMs;
+      while (replica.appliedLsn < read.minLsn) {
+        if (Date.now() >= deadline) {
+          throw new UnavailableError(
+            `namespace ${namespace === '' ? '__default__' : namespace} reached LSN ${replica.appliedLsn} on this node, not ${read.minLsn}, within ${this.#config.minLsnWaitMs} ms; retry`,
+          );
+        }
+        await storeCall(() => replica.refreshAfterNow());
+        if (replica.appliedLsn < read.minLsn) await sleep(Math.min(20, this.#config.replicaRefreshMs));
+      }
+    }
+    return { snapshot: replica.snapshot(), indexedLsn: replica.appliedLsn };
+  }
+
+  async query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
+    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
+    return { ...(await querySnapshot(snapshot, index, query, this.#config.exactBudget)), indexedLsn };
+  }
+
+  async fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords> {
+    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
+    return { ...fetchFromSnapshot(snapshot, ids), indexedLsn };
+  }
+
+  async list(index: IndexHandle, namespace: string, list: ListInput, read?: ReadOptions): Promise<IdPage> {
+    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
+    return { ...listSnapshot(snapshot, list), indexedLsn };
+  }
+
+  async fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput, read?: ReadOptions): Promise<RecordPage> {
+    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
+    return { ...fetchByMetadataFromSnapshot(snapshot, input), indexedLsn };
+  }
+
+  async namespaceStats(index: IndexHandle, namespace: string): Promise<NamespaceSummary> {
+    if (!(await this.#registry.exists(index, namespace))) throw new NotFoundError(`Namespace ${namespace === '' ? '__default__' : namespace} not found.`);
+    const replica = await this.#open(index, namespace);
+    return { name: namespace, recordCount: countLive(replica.snapshot()) };
+  }
+
+  async namespaceNames(index: IndexHandle): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await this.#registry.names(index)) if (await this.#registry.exists(index, name)) out.push(name);
+    return out;
+  }
+
+  async listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]> {
+    return Promise.all((await this.namespaceNames(index)).map((name) => this.namespaceStats(index, name)));
+  }
+
+  async describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {
+    const described = (await this.#open(index, namespace)).describe();
+    const slabCache = slabCacheStats(this.#store);
+    return slabCache ? { ...described, slabCache } : described;
+  }
+
+  /** Forgets the index's replicas (its data is being removed by a writer). */
+  async dropIndex(index: IndexHandle): Promise<void> {
+    const prefix = `${index.id}\u0000`;
+    for (const key of [...this.#replicas.keys()]) if (key.startsWith(prefix)) this.#replicas.delete(key);
+  }
+
+  upsert(): Promise<UpsertResult> {
+    return Promise.reject(readOnly());
+  }
+  update(): Promise<UpdateResult> {
+    return Promise.reject(readOnly());
+  }
+  delete(): Promise<DeleteResult> {
+    return Promise.reject(readOnly());
+  }
+  createNamespace(): Promise<void> {
+    return Promise.reject(readOnly());
+  }
+  deleteNamespace(): Promise<void> {
+    return Promise.reject(readOnly());
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#stopRefreshing();
+    this.#replicas.clear();
+  }
+}
+
+function readOnly(): UnavailableError {
+  return new UnavailableError("this node serves reads only (query role); writes go to the namespace's writer");
+}

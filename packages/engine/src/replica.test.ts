@@ -1,0 +1,106 @@
+import fc from 'fast-check';
+import { UnavailableError } from '@conifer/core';
+import { MemoryObjectStore } from '@conifer/storage';
+import { describe, expect, it } from 'vitest';
+import { Engine } from './engine.ts';
+import { ReplicaEngine } from './replica-engine.ts';
+
+/**
+ * A query replica reads the store, never its writer: whatever the writer did — writes, flushes,
+ * compactions, GC with no grace, deleteAll, a namespace deleted and written again — a strong read
+ * of the replica answers what the writer answers, and says the same LSN.
+ */
+const index = { id: 'idx_replica', dimension: 2, metric: 'euclidean' as const };
+const writerConfig = { tickMs: 3_600_000, gcGraceMs: 0, memtableMaxRecords: 6, compaction: { trigger: 2, maxMerge: 3 } };
+const ids = Array.from({ length: 12 }, (_, i) => `k${i}`);
+
+describe('query replicas', () => {
+  it('answers what the writer acknowledged: eventually by itself, at once when strong, and waits for a minLsn', async () => {
+    const store = new MemoryObjectStore();
+    const writer = new Engine({ store, config: writerConfig });
+    const replica = new ReplicaEngine({ store, config: { replicaRefreshMs: 20, minLsnWaitMs: 300 } });
+    try {
+      const { lsn } = await writer.upsert(index, 'ns', [{ id: 'a', values: [1, 1] }]);
+      // A replica that opens on the namespace loads everything there is before answering.
+      expect(await replica.fetch(index, 'ns', ['a'])).toMatchObject({ records: { a: { id: 'a' } }, indexedLsn: lsn });
+      const second = await writer.upsert(index, 'ns', [{ id: 'b', values: [2, 2] }]);
+      // Eventual: visible after a background refresh.
+      const started = Date.now();
+      while (!(await replica.fetch(index, 'ns', ['b'])).records['b']) {
+        expect(Date.now() - started).toBeLessThan(2_000);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // Strong: refreshed before answering.
+      const third = await writer.upsert(index, 'ns', [{ id: 'c', values: [3, 3] }]);
+      const strong = await replica.fetch(index, 'ns', ['c'], { consistency: 'strong' });
+      expect(strong.records['c']).toBeDefined();
+      expect(strong.indexedLsn).toBe(third.lsn);
+      expect(second.lsn).toBeLessThan(third.lsn);
+      // Read-your-writes: a minLsn the store has is reached; one nobody wrote is a 503 after the wait.
+      const fourth = await writer.upsert(index, 'ns', [{ id: 'd', values: [4, 4] }]);
+      expect((await replica.fetch(index, 'ns', ['d'], { minLsn: fourth.lsn })).records['d']).toBeDefined();
+      const refused = await replica.fetch(index, 'ns', ['d'], { minLsn: fourth.lsn + 10 }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(UnavailableError);
+      expect((refused as Error).message).toMatch(/reached LSN \d+ on this node, not \d+/);
+      // Writes are the writer's.
+      await expect(replica.upsert()).rejects.toThrow(/serves reads only/);
+    } finally {
+      await replica.close();
+      await writer.close();
+    }
+  });
+
+  it('matches the writer after any sequence of writes, flushes, compactions, collections and deletions', async () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('upsert' as const),
+        keys: fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1, maxLength: 5 }),
+        v: fc.integer({ min: -50, max: 50 }),
+      }),
+      fc.record({ kind: fc.constant('delete' as const), keys: fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1, maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('update' as const), key: fc.constantFrom(...ids), v: fc.integer({ min: -50, max: 50 }) }),
+      fc.constant({ kind: 'deleteAll' as const }),
+      fc.constant({ kind: 'flush' as const }),
+      fc.constant({ kind: 'deleteNamespace' as const }),
+      fc.constant({ kind: 'check' as const }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
+        const store = new MemoryObjectStore();
+        const writer = new Engine({ store, config: writerConfig });
+        // Background refreshes off: only strong reads move the replica, so the check is exact.
+        const replica = new ReplicaEngine({ store, config: { replicaRefreshMs: 3_600_000 } });
+        const check = async () => {
+          const expected = await writer.fetch(index, 'ns', ids);
+          const got = await replica.fetch(index, 'ns', ids, { consistency: 'strong' });
+          expect(got).toEqual(expected);
+          const page = await replica.list(index, 'ns', { limit: 100 }, { consistency: 'strong' });
+          expect(page).toEqual(await writer.list(index, 'ns', { limit: 100 }));
+        };
+        try {
+          await writer.upsert(index, 'ns', [{ id: 'seed', values: [0, 0] }]);
+          await check();
+          for (const o of ops) {
+            if (o.kind === 'upsert')
+              await writer.upsert(
+                index,
+                'ns',
+                o.keys.map((id) => ({ id, values: [o.v, id.length] })),
+              );
+            else if (o.kind === 'delete') await writer.delete(index, 'ns', { ids: o.keys });
+            else if (o.kind === 'update') await writer.update(index, 'ns', { id: o.key, values: [o.v, -o.v] });
+            else if (o.kind === 'deleteAll') await writer.delete(index, 'ns', { deleteAll: true });
+            else if (o.kind === 'flush') await writer.flush(index, 'ns');
+            else if (o.kind === 'deleteNamespace') await writer.deleteNamespace(index, 'ns').catch(() => undefined);
+            else await check();
+          }
+          await check();
+        } finally {
+          await replica.close();
+          await writer.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
