@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
 import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane } from '@conifer/control';
-import { createEngine, type DataPlane, type Engine } from '@conifer/engine';
+import { createEngine, ReplicaEngine, type DataPlane, type Engine } from '@conifer/engine';
 import { openObjectStore, withCache, type ObjectStore, type SlabCache } from '@conifer/storage';
 import { createServices, resumeIndexDeletions, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
@@ -82,6 +82,10 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     throw error;
   }
 
+  // A query node of a cluster serves reads from replicas it builds from the store.
+  const replicas =
+    !allInOne && roles.includes('query') ? new ReplicaEngine({ store, config: config.engine, logger: logger.child({ component: 'replicas' }) }) : undefined;
+
   // A gateway of a cluster reaches the data through the writers that own each namespace; the
   // single process uses its own engine.
   let directory: NodeDirectory | undefined;
@@ -100,6 +104,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   try {
     if (roles.includes('gateway')) bootstrap = await bootstrapAdmin(control, config, logger, options.stdout);
   } catch (error) {
+    await replicas?.close();
     await engine?.close();
     await control.close();
     throw error;
@@ -109,7 +114,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const { app, drain } = createHttpApp({
     logger,
     services,
-    internal: !allInOne && engine ? { secret: config.clusterSecret!, data: engine } : undefined,
+    internal: !allInOne && (engine || replicas) ? { secret: config.clusterSecret!, writer: engine, query: replicas } : undefined,
     publicUrl: config.publicUrl,
     slabCache: slabCache ? () => slabCache.stats() : undefined,
     health: {
@@ -140,6 +145,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     } finally {
       try {
         directory?.stop();
+        await replicas?.close();
         await engine?.close();
       } finally {
         try {

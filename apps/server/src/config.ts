@@ -122,9 +122,9 @@ function checkClusterNode(
   if (!env['CONIFER_STORAGE']?.trim()) missing.push('CONIFER_STORAGE (the object store every node shares)');
   if (e.CONIFER_CLUSTER_SECRET === undefined) missing.push('CONIFER_CLUSTER_SECRET (what the nodes call each other with)');
   if (missing.length > 0) throw new ConfigError(`CONIFER_ROLES=${roles.join(',')} makes this node one of a cluster, which needs ${missing.join('; ')}`);
-  if (!roles.includes('writer') && roles.some((r) => r === 'query' || r === 'indexer')) {
+  if (roles.includes('indexer') && !roles.includes('writer')) {
     throw new ConfigError(
-      `CONIFER_ROLES: query and indexer cannot run apart from writer yet (a writer serves the reads of the namespaces it owns and builds their indexes); list them beside writer (got ${roles.join(',')})`,
+      `CONIFER_ROLES: indexer cannot run apart from writer yet (a writer builds the indexes of the namespaces it owns); list it beside writer (got ${roles.join(',')})`,
     );
   }
 }

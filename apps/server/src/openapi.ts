@@ -1,5 +1,6 @@
 import { FLOAT32_OVERFLOW, LIMITS } from '@conifer/core';
 import { PINECONE_RATE_LIMITS, RATE_LIMIT_NAMES } from '@conifer/api';
+import { MIN_LSN_PATTERN } from './pinecone/data-routes.ts';
 
 /**
  * The OpenAPI 3.1 document of Conifer's REST surface: the Pinecone-compatible control and data
@@ -48,11 +49,41 @@ const sharedResponses = {
   ...Object.fromEntries(Object.values(controlErrorResponses).map(([name, description]) => [name, ok(description, ref('ErrorResponse'))])),
   ...Object.fromEntries(Object.values(dataErrorResponses).map(([name, description]) => [name, ok(description, ref('RpcStatus'))])),
   HeadersTooLarge: ok('Request line and headers too large (answered by the HTTP parser, before routing)', ref('HttpParserError')),
+  DataReadUnavailable: ok('The node could not reach the `x-conifer-min-lsn` asked for in time; retry', ref('RpcStatus')),
 };
 
 const lsnHeader = {
   'x-pinecone-request-lsn': { description: 'Log sequence number the write was durably logged at, in its namespace.', schema: { type: 'string' } },
 };
+
+/** What every record read answers: the LSN it reflects. */
+const indexedLsnHeader = {
+  'x-pinecone-max-indexed-lsn': {
+    description: 'The LSN of the namespace this read reflects: every write at or below it (its `x-pinecone-request-lsn`) is visible, later ones are not.',
+    schema: { type: 'string' },
+  },
+};
+/** How fresh a record read must be (Conifer's request headers); see docs/api.md, "Read consistency". */
+const readHeaders = [
+  {
+    name: 'x-conifer-consistency',
+    in: 'header',
+    description:
+      '`eventual` (the default): the serving node’s state as it is; `strong`: the latest state. A single server always answers with every acknowledged write.',
+    schema: { type: 'string', enum: ['eventual', 'strong'] },
+  },
+  {
+    name: 'x-conifer-min-lsn',
+    in: 'header',
+    description: 'Read-your-writes: the `x-pinecone-request-lsn` of a write this read must reflect, in decimal; 503 when the node cannot reach it in time.',
+    schema: { type: 'string', pattern: MIN_LSN_PATTERN },
+  },
+];
+/** The success and the 503 of a record read. */
+const readResponses = (description: string, schema: Schema): Schema => ({
+  '200': { ...ok(description, schema), headers: indexedLsnHeader },
+  '503': responseRef('DataReadUnavailable'),
+});
 
 const dataPrefix = '/projects/{projectId}/indexes/{indexName}';
 const indexParams = [
@@ -209,7 +240,7 @@ const schemas: Record<string, Schema> = {
   RpcStatus: {
     type: 'object',
     description:
-      'Data-plane error: gRPC status code (3 invalid argument, 5 not found, 6 already exists, 7 permission denied, 8 resource exhausted, 12 unimplemented, 13 internal, 16 unauthenticated).',
+      'Data-plane error: gRPC status code (3 invalid argument, 5 not found, 6 already exists, 7 permission denied, 8 resource exhausted, 12 unimplemented, 13 internal, 14 unavailable, 16 unauthenticated).',
     required: ['code', 'message', 'details'],
     properties: { code: { type: 'integer' }, message: { type: 'string' }, details: { type: 'array', items: { type: 'object' } } },
   },
@@ -595,8 +626,9 @@ const paths: Record<string, Schema> = {
   },
   [`${dataPrefix}/query`]: {
     post: dataOp('queryVectors', 'Nearest records to a vector or to a stored record', {
+      parameters: [...indexParams, ...readHeaders],
       requestBody: { required: true, content: json(ref('QueryRequest')) },
-      responses: { '200': ok('Matches, best first', ref('QueryResponse')) },
+      responses: readResponses('Matches, best first', ref('QueryResponse')),
     }),
   },
   [`${dataPrefix}/vectors/fetch`]: {
@@ -609,14 +641,16 @@ const paths: Record<string, Schema> = {
           explode: true,
         }),
         namespaceQuery,
+        ...readHeaders,
       ],
-      responses: { '200': ok('Records found', ref('FetchResponse')) },
+      responses: readResponses('Records found', ref('FetchResponse')),
     }),
   },
   [`${dataPrefix}/vectors/fetch_by_metadata`]: {
     post: dataOp('fetchVectorsByMetadata', 'Records whose metadata matches a filter, in id order', {
+      parameters: [...indexParams, ...readHeaders],
       requestBody: { required: true, content: json(ref('FetchByMetadataRequest')) },
-      responses: { '200': ok('One page of records', ref('FetchByMetadataResponse')) },
+      responses: readResponses('One page of records', ref('FetchByMetadataResponse')),
     }),
   },
   [`${dataPrefix}/vectors/update`]: {
@@ -639,8 +673,9 @@ const paths: Record<string, Schema> = {
         query('limit', { type: 'integer', minimum: 1, maximum: LIMITS.maxListLimit, default: LIMITS.defaultListLimit }),
         query('paginationToken', paginationToken),
         namespaceQuery,
+        ...readHeaders,
       ],
-      responses: { '200': ok('One page of ids', ref('ListResponse')) },
+      responses: readResponses('One page of ids', ref('ListResponse')),
     }),
   },
   [`${dataPrefix}/describe_index_stats`]: {
@@ -822,6 +857,7 @@ export function openApiDocument(): Record<string, unknown> {
         'The control plane is at the server root; each index’s data plane is under its `host`, `/projects/{projectId}/indexes/{indexName}`.',
         'Authenticate with the `Api-Key` header (or `Authorization: Bearer <key>`). Read-only keys get 403 on writes; an index of another project is 404.',
         '`""` and `"__default__"` name the default namespace.',
+        'Writes answer `x-pinecone-request-lsn`; record reads (query, fetch, fetch by metadata, list) take `x-conifer-consistency` and `x-conifer-min-lsn` and answer `x-pinecone-max-indexed-lsn`, the LSN they reflect.',
         'A path asked with a method it does not have is answered 405 with an `Allow` header; a request line and headers too large to parse (over about 1.6 MB, which the largest fetch the limits allow fits) 431.',
         `Rate limits are off unless the operator turns them on: for the node (\`CONIFER_RATE_LIMITS=on\` applies Pinecone’s, per second: ${limits}; see apps/server/src/config.ts), and per project and per index through \`/admin/projects/{projectId}/rate-limits\`. Exceeding one answers 429 naming it.`,
       ].join('\n\n'),

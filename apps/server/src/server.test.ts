@@ -1,5 +1,14 @@
-import { describe, expect, it } from 'vitest';
-import { AlreadyExistsError, Conifer, ConnectionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '@conifer/sdk';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  AlreadyExistsError,
+  Conifer,
+  ConnectionError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+  type ReadOptions,
+} from '@conifer/sdk';
 import { freePort, uniqueIndexName, useServer } from './test-support.ts';
 
 describe('server over the SDK', () => {
@@ -112,6 +121,64 @@ describe('server over the SDK', () => {
     expect(await issuesOf(client.usage({ from: '2026-02-30' }))).toEqual([{ path: ['from'], message: 'must be a date YYYY-MM-DD' }]);
     // Nothing of the rejected batches was written.
     expect((await ns.fetch(['a', 'b'])).records).toEqual({});
+  });
+
+  describe('read consistency', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('passes consistency and minLsn of every read to the data plane and returns the LSN each read reflects', async () => {
+      const { client, server } = running();
+      const name = uniqueIndexName('fresh');
+      await client.createIndex({ name, dimension: 2, metric: 'euclidean' });
+      const ns = client.index(name).namespace('ns');
+      await ns.upsert([{ id: 'a', values: [1, 2], metadata: { kind: 'x' } }]);
+      const { lsn } = await ns.upsert([{ id: 'b', values: [2, 1], metadata: { kind: 'x' } }]);
+      // Another namespace's later write is not this namespace's LSN.
+      await client
+        .index(name)
+        .namespace('other')
+        .upsert([{ id: 'z', values: [1, 1] }]);
+      const engine = server.engine!;
+      const reads = {
+        query: { spy: vi.spyOn(engine, 'query'), read: (read?: ReadOptions) => ns.query({ vector: [1, 2], topK: 2 }, read) },
+        fetch: { spy: vi.spyOn(engine, 'fetch'), read: (read?: ReadOptions) => ns.fetch(['a', 'b'], read) },
+        fetchByMetadata: { spy: vi.spyOn(engine, 'fetchByMetadata'), read: (read?: ReadOptions) => ns.fetchByMetadata({ filter: { kind: 'x' } }, read) },
+        list: { spy: vi.spyOn(engine, 'list'), read: (read?: ReadOptions) => ns.listPaginated({}, read) },
+      };
+      for (const [what, { spy, read }] of Object.entries(reads)) {
+        expect((await read({ consistency: 'strong', minLsn: lsn })).indexedLsn, what).toBe(lsn);
+        expect(spy.mock.lastCall?.[3], what).toEqual({ consistency: 'strong', minLsn: lsn });
+        expect((await read({ consistency: 'eventual', minLsn: 0 })).indexedLsn, what).toBe(lsn);
+        expect(spy.mock.lastCall?.[3], what).toEqual({ consistency: 'eventual', minLsn: 0 });
+        expect((await read()).indexedLsn, what).toBe(lsn);
+        expect(spy.mock.lastCall?.[3], what).toEqual({ consistency: undefined, minLsn: undefined });
+
+        const ahead = await read({ minLsn: lsn + 1 }).catch((e: unknown) => e);
+        expect(ahead, what).toBeInstanceOf(UnavailableError);
+        expect((ahead as Error).message, what).toContain(`short of the ${lsn + 1} asked for`);
+      }
+      expect(Object.keys((await ns.fetch(['a', 'b'], { minLsn: lsn })).records)).toEqual(['a', 'b']);
+    });
+
+    it('refuses read options out of range, naming the field', async () => {
+      const { client, server } = running();
+      const name = uniqueIndexName('fresh');
+      await client.createIndex({ name, dimension: 2 });
+      const ns = client.index(name);
+      const spy = vi.spyOn(server.engine!, 'fetch');
+      const issuesOf = async (read: ReadOptions) => {
+        const error = await ns.fetch(['a'], read).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidArgumentError);
+        return (error as InvalidArgumentError).issues;
+      };
+      expect(await issuesOf({ consistency: 'linearizable' as 'strong' })).toEqual([{ path: ['consistency'], message: 'must be "eventual" or "strong"' }]);
+      const lsnIssue = [{ path: ['minLsn'], message: 'must be an integer from 0 to 9007199254740991' }];
+      for (const minLsn of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1, '5' as unknown as number])
+        expect(await issuesOf({ minLsn }), String(minLsn)).toEqual(lsnIssue);
+      expect(spy).not.toHaveBeenCalled();
+    });
   });
 
   it('joins the cluster membership while it runs, with every role, and leaves it on close', async () => {

@@ -4,7 +4,12 @@ import {
   type ListNamespacesRequest,
   LIMITS,
   InvalidArgumentError,
+  fetchByMetadataSchema,
+  fetchSchema,
+  listSchema,
   namespaceRefSchema,
+  querySchema,
+  readOptionsSchema,
   statsSchema,
   updateSchema,
   type DeleteRequest,
@@ -21,7 +26,7 @@ import {
   type UpsertResult,
 } from '@conifer/core';
 import type { ControlPlane, IndexRecord } from '@conifer/control';
-import type { DataPlane, DeleteResult, IndexHandle, NamespaceInternals, NamespaceSummary } from '@conifer/engine';
+import type { DataPlane, DeleteResult, IndexHandle, NamespaceInternals, NamespaceSummary, ReadOptions } from '@conifer/engine';
 import { assertCanWrite, type AuthContext } from './auth.ts';
 import { handleOf, resolveLiveIndex } from './index-service.ts';
 import { afterOf, paginationOf } from './pagination.ts';
@@ -34,6 +39,15 @@ export type NamespaceRef = z.output<typeof namespaceRefSchema>;
 /** `update` plus `dryRun`: count the records that would change, write nothing. */
 export const updateRequestSchema = z.intersection(updateSchema, z.object({ dryRun: z.boolean().optional() }));
 export type UpdateRequest = z.output<typeof updateRequestSchema>;
+
+/**
+ * The reads of the tRPC face: the shared request schema plus the read options (`consistency`,
+ * `minLsn`) as input fields. The router hands the options to the service as its `read` argument.
+ */
+export const queryRequestSchema = z.intersection(querySchema, readOptionsSchema);
+export const fetchRequestSchema = z.intersection(fetchSchema, readOptionsSchema);
+export const fetchByMetadataRequestSchema = z.intersection(fetchByMetadataSchema, readOptionsSchema);
+export const listRequestSchema = z.intersection(listSchema, readOptionsSchema);
 
 export interface UpdateResponse {
   /** Records that matched (and, unless `dryRun`, were changed). */
@@ -55,14 +69,18 @@ export interface NamespacePage {
 
 export interface DataService {
   upsert(auth: AuthContext, input: UpsertRequest): Promise<UpsertResult>;
-  query(auth: AuthContext, input: QueryRequest): Promise<QueryResult>;
-  fetch(auth: AuthContext, input: FetchRequest): Promise<FetchResult>;
+  /**
+   * The reads take how fresh they must be (`read`: consistency, minLsn; default eventual, no
+   * minimum) and say which LSN of the namespace they reflect (`indexedLsn`).
+   */
+  query(auth: AuthContext, input: QueryRequest, read?: ReadOptions): Promise<QueryResult>;
+  fetch(auth: AuthContext, input: FetchRequest, read?: ReadOptions): Promise<FetchResult>;
   /** Records whose metadata matches a filter, in id order, one page at a time. */
-  fetchByMetadata(auth: AuthContext, input: FetchByMetadataRequest): Promise<FetchByMetadataResult>;
+  fetchByMetadata(auth: AuthContext, input: FetchByMetadataRequest, read?: ReadOptions): Promise<FetchByMetadataResult>;
   /** By id, or every record matching `filter`; values replaced, metadata merged. */
   update(auth: AuthContext, input: UpdateRequest): Promise<UpdateResponse>;
   delete(auth: AuthContext, input: DeleteRequest): Promise<DeleteResult>;
-  list(auth: AuthContext, input: ListRequest): Promise<ListResult>;
+  list(auth: AuthContext, input: ListRequest, read?: ReadOptions): Promise<ListResult>;
   /** Dimension, metric and record counts of the namespaces that hold records. */
   describeIndexStats(auth: AuthContext, input: IndexRef): Promise<IndexStats>;
   listNamespaces(auth: AuthContext, input: ListNamespacesRequest): Promise<NamespacePage>;
@@ -124,34 +142,34 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
       return result;
     },
 
-    async query(auth, { index, namespace, ...query }) {
+    async query(auth, { index, namespace, ...query }, read) {
       const { record, handle, scope } = await target(auth, index, namespace);
       limiter.take('queryPerNamespace', scope);
       limiter.check('queryReadUnitsPerIndex', scope);
-      const { matches, namespaceBytes: bytes } = await data.query(handle, namespace, query);
+      const { matches, namespaceBytes: bytes, indexedLsn } = await data.query(handle, namespace, query, read);
       const units = queryReadUnits(bytes);
       limiter.charge('queryReadUnitsPerIndex', scope, units);
       meter(record, { readUnits: units });
-      return { matches, namespace, usage: { readUnits: reportedUnits(units) } };
+      return { matches, namespace, usage: { readUnits: reportedUnits(units) }, indexedLsn };
     },
 
-    async fetch(auth, { index, namespace, ids }) {
+    async fetch(auth, { index, namespace, ids }, read) {
       const { record, handle, scope } = await target(auth, index, namespace);
       limiter.take('fetchPerIndex', scope);
-      const { records } = await data.fetch(handle, namespace, ids);
+      const { records, indexedLsn } = await data.fetch(handle, namespace, ids, read);
       const units = fetchReadUnits(Object.keys(records).length);
       meter(record, { readUnits: units });
-      return { records, namespace, usage: { readUnits: reportedUnits(units) } };
+      return { records, namespace, usage: { readUnits: reportedUnits(units) }, indexedLsn };
     },
 
-    async fetchByMetadata(auth, { index, namespace, filter, limit, paginationToken }) {
+    async fetchByMetadata(auth, { index, namespace, filter, limit, paginationToken }, read) {
       const { record, handle, scope } = await target(auth, index, namespace);
       limiter.take('fetchPerIndex', scope);
       const after = afterOf(paginationToken, 'fetch by metadata');
-      const { records, next } = await data.fetchByMetadata(handle, namespace, { filter, limit, after });
+      const { records, next, indexedLsn } = await data.fetchByMetadata(handle, namespace, { filter, limit, after }, read);
       const units = fetchReadUnits(records.length);
       meter(record, { readUnits: units });
-      return { records, namespace, ...paginationOf(next), usage: { readUnits: reportedUnits(units) } };
+      return { records, namespace, ...paginationOf(next), usage: { readUnits: reportedUnits(units) }, indexedLsn };
     },
 
     async update(auth, { index, namespace, dryRun, ...update }) {
@@ -197,13 +215,13 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
       return result;
     },
 
-    async list(auth, { index, namespace, prefix, limit, paginationToken }) {
+    async list(auth, { index, namespace, prefix, limit, paginationToken }, read) {
       const { record, handle, scope } = await target(auth, index, namespace);
       limiter.take('listPerIndex', scope);
       const after = afterOf(paginationToken, 'list');
-      const { ids, next } = await data.list(handle, namespace, { prefix, limit, after });
+      const { ids, next, indexedLsn } = await data.list(handle, namespace, { prefix, limit, after }, read);
       meter(record, { readUnits: LIST_READ_UNITS });
-      return { ids, namespace, ...paginationOf(next), usage: { readUnits: LIST_READ_UNITS } };
+      return { ids, namespace, ...paginationOf(next), usage: { readUnits: LIST_READ_UNITS }, indexedLsn };
     },
 
     async describeIndexStats(auth, { index }) {

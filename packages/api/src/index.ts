@@ -10,7 +10,11 @@ export {
   type IndexInfo,
 } from './index-service.ts';
 export {
+  fetchByMetadataRequestSchema,
+  fetchRequestSchema,
   listNamespacesSchema,
+  listRequestSchema,
+  queryRequestSchema,
   updateRequestSchema,
   type IndexRef,
   type NamespaceRef,

@@ -46,7 +46,7 @@ describe('query pricing', () => {
 
     reportedBytes = 3 * GiB;
     const big = await services.query(auth, { index: 'priced', namespace: 'ns', vector: [1, 2], topK: 1, includeValues: false, includeMetadata: false });
-    expect(big).toEqual({ matches: [{ id: 'a', score: expect.any(Number) }], namespace: 'ns', usage: { readUnits: 3 } });
+    expect(big).toEqual({ matches: [{ id: 'a', score: expect.any(Number) }], namespace: 'ns', usage: { readUnits: 3 }, indexedLsn: 1 });
 
     reportedBytes = 1000;
     const small = await services.query(auth, { index: 'priced', namespace: 'ns', vector: [1, 2], topK: 1, includeValues: false, includeMetadata: false });

@@ -1,25 +1,28 @@
-import {
-  configureIndexSchema,
-  deleteSchema,
-  fetchByMetadataSchema,
-  fetchSchema,
-  indexRefSchema,
-  listSchema,
-  namespaceRefSchema,
-  querySchema,
-  statsSchema,
-  upsertSchema,
-} from '@conifer/core';
+import { configureIndexSchema, deleteSchema, indexRefSchema, namespaceRefSchema, statsSchema, upsertSchema, type ReadOptionsRequest } from '@conifer/core';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, rateLimitScopeSchema, setRateLimitsSchema, usageQuerySchema } from './admin-service.ts';
-import { listNamespacesSchema, updateRequestSchema } from './data-service.ts';
+import {
+  fetchByMetadataRequestSchema,
+  fetchRequestSchema,
+  listNamespacesSchema,
+  listRequestSchema,
+  queryRequestSchema,
+  updateRequestSchema,
+} from './data-service.ts';
 import { createIndexRequestSchema } from './index-service.ts';
 import { createCallerFactory, protectedProcedure as p, router } from './trpc.ts';
+
+/** A read's input split into the request proper and its read options (the service's `read`). */
+function splitRead<T extends ReadOptionsRequest>(input: T): [Omit<T, keyof ReadOptionsRequest>, ReadOptionsRequest] {
+  const { consistency, minLsn, ...request } = input;
+  return [request, { consistency, minLsn }];
+}
 
 /**
  * The native API. Each procedure validates its input with the shared schema of `@conifer/core` (or
  * of the service it calls) and calls one service function; reads are queries, everything that
- * changes state is a mutation. Roles are checked by the services.
+ * changes state is a mutation. Roles are checked by the services. The record reads (query, fetch,
+ * fetchByMetadata, list) also take `consistency` and `minLsn` and answer `indexedLsn`.
  */
 export function createAppRouter() {
   return router({
@@ -32,12 +35,12 @@ export function createAppRouter() {
     }),
     data: router({
       upsert: p.input(upsertSchema).mutation(({ ctx, input }) => ctx.services.upsert(ctx.auth, input)),
-      query: p.input(querySchema).query(({ ctx, input }) => ctx.services.query(ctx.auth, input)),
-      fetch: p.input(fetchSchema).query(({ ctx, input }) => ctx.services.fetch(ctx.auth, input)),
-      fetchByMetadata: p.input(fetchByMetadataSchema).query(({ ctx, input }) => ctx.services.fetchByMetadata(ctx.auth, input)),
+      query: p.input(queryRequestSchema).query(({ ctx, input }) => ctx.services.query(ctx.auth, ...splitRead(input))),
+      fetch: p.input(fetchRequestSchema).query(({ ctx, input }) => ctx.services.fetch(ctx.auth, ...splitRead(input))),
+      fetchByMetadata: p.input(fetchByMetadataRequestSchema).query(({ ctx, input }) => ctx.services.fetchByMetadata(ctx.auth, ...splitRead(input))),
       update: p.input(updateRequestSchema).mutation(({ ctx, input }) => ctx.services.update(ctx.auth, input)),
       delete: p.input(deleteSchema).mutation(({ ctx, input }) => ctx.services.delete(ctx.auth, input)),
-      list: p.input(listSchema).query(({ ctx, input }) => ctx.services.list(ctx.auth, input)),
+      list: p.input(listRequestSchema).query(({ ctx, input }) => ctx.services.list(ctx.auth, ...splitRead(input))),
       stats: p.input(statsSchema).query(({ ctx, input }) => ctx.services.describeIndexStats(ctx.auth, input)),
     }),
     namespaces: router({

@@ -35,6 +35,8 @@ export interface DataCall {
   input?: unknown;
   /** How fresh a read must be (reads only). */
   read?: ReadOptions;
+  /** Which of the node's data planes answers: its writer's (default) or its query replicas'. */
+  role?: 'writer' | 'query';
 }
 
 const dataCallSchema = z.object({
@@ -43,6 +45,7 @@ const dataCallSchema = z.object({
   namespace: z.string(),
   input: z.unknown().optional(),
   read: z.object({ consistency: z.enum(['eventual', 'strong']).optional(), minLsn: z.number().int().nonnegative().optional() }).optional(),
+  role: z.enum(['writer', 'query']).optional(),
 });
 
 /** What a writer's engine offers the protocol: the data plane, plus namespace names without opening them. */

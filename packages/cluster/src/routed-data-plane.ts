@@ -28,8 +28,9 @@ import { namespaceRoutingKey, rank } from './rendezvous.ts';
 const LIST_CONCURRENCY = 8;
 
 /**
- * The data plane of a gateway: every call goes to the writer that owns its namespace — the
- * rendezvous-hash winner among live writers — over the node-internal protocol. Ownership is only
+ * The data plane of a gateway: every write goes to the writer that owns its namespace — the
+ * rendezvous-hash winner among live writers — over the node-internal protocol; reads go to query
+ * nodes the same way (see `#read`). Ownership is only
  * routing; the writers' epochs keep data safe when two gateways briefly disagree.
  *
  * - A writer that refuses the connection is set aside and the call goes to the next in rank (it
@@ -102,11 +103,30 @@ export class RoutedDataPlane implements DataPlane {
   upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
     return this.#call('upsert', index, namespace, records);
   }
+  /**
+   * A read goes to the query node the namespace hashes to (its replica and slab cache stay warm
+   * there), falling through to the next in rank when one refuses the connection; with no query
+   * node in the cluster, to the writer that owns the namespace.
+   */
+  async #read<T>(op: DataOp, index: IndexHandle, namespace: string, input: unknown, read: ReadOptions | undefined): Promise<T> {
+    const replicas = rank(namespaceRoutingKey(index.id, namespace), await this.#directory.nodes('query'));
+    if (replicas.length === 0) return this.#call(op, index, namespace, input, read);
+    for (const node of replicas) {
+      try {
+        return (await this.#send(node, { op, index, namespace, input, role: 'query', ...(read ? { read } : {}) })) as T;
+      } catch (err) {
+        if (!(err instanceof NodeUnreachableError && !err.sent)) throw err;
+        this.#directory.suspect(node.id);
+      }
+    }
+    throw new UnavailableError('no query node is available; retry the request');
+  }
+
   query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
-    return this.#call('query', index, namespace, query, read);
+    return this.#read('query', index, namespace, query, read);
   }
   fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords> {
-    return this.#call('fetch', index, namespace, ids, read);
+    return this.#read('fetch', index, namespace, ids, read);
   }
   update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult> {
     return this.#call('update', index, namespace, update);
@@ -115,10 +135,10 @@ export class RoutedDataPlane implements DataPlane {
     return this.#call('delete', index, namespace, del);
   }
   list(index: IndexHandle, namespace: string, list: ListInput, read?: ReadOptions): Promise<IdPage> {
-    return this.#call('list', index, namespace, list, read);
+    return this.#read('list', index, namespace, list, read);
   }
   fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput, read?: ReadOptions): Promise<RecordPage> {
-    return this.#call('fetchByMetadata', index, namespace, input, read);
+    return this.#read('fetchByMetadata', index, namespace, input, read);
   }
   async createNamespace(index: IndexHandle, namespace: string): Promise<void> {
     await this.#call('createNamespace', index, namespace);

@@ -134,6 +134,22 @@ export const listNamespacesSchema = z.object({
   paginationToken: paginationTokenSchema.optional(),
 });
 
+/** A minimum LSN: a non-negative safe integer (what a JSON number holds exactly). */
+const LSN_MESSAGE = `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`;
+
+/**
+ * How fresh a read must be (query, fetch, fetch by metadata, list): `consistency` `eventual` (the
+ * default: the serving node's state as it is) or `strong` (refreshed from the store first), and
+ * `minLsn`, the `lsn` of a write the read must reflect (read-your-writes; 503 when the node cannot
+ * reach it in time). The tRPC face takes them as input fields, the REST face as the headers
+ * `x-conifer-consistency` and `x-conifer-min-lsn`.
+ */
+export const readOptionsSchema = z.object({
+  consistency: z.enum(['eventual', 'strong'], { error: 'must be "eventual" or "strong"' }).optional(),
+  // `int` refuses unsafe integers too; one issue per bad value.
+  minLsn: z.number({ error: LSN_MESSAGE }).int({ error: LSN_MESSAGE, abort: true }).min(0, { error: LSN_MESSAGE }).optional(),
+});
+
 export const statsSchema = z.object({ index: indexNameSchema });
 export const namespaceRefSchema = z.object({ index: indexNameSchema, namespace: namespaceSchema });
 
@@ -171,3 +187,4 @@ export type DeleteRequest = z.output<typeof deleteSchema>;
 export type ListRequest = z.output<typeof listSchema>;
 export type ListNamespacesRequest = z.output<typeof listNamespacesSchema>;
 export type FetchByMetadataRequest = z.output<typeof fetchByMetadataSchema>;
+export type ReadOptionsRequest = z.output<typeof readOptionsSchema>;

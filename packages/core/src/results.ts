@@ -2,6 +2,12 @@ import type { Metadata } from './metadata.ts';
 import type { Metric } from './metric.ts';
 
 /** Shapes returned by the data plane, shared by server and SDK. */
+
+/** Every read says which LSN of its namespace it reflects (REST: `x-pinecone-max-indexed-lsn`). */
+export interface ReadReflects {
+  /** Every write of the namespace at or below this LSN is visible to the read; later ones are not. */
+  indexedLsn: number;
+}
 export interface SparseVector {
   indices: number[];
   values: number[];
@@ -13,7 +19,7 @@ export interface ScoredRecord {
   sparseValues?: SparseVector;
   metadata?: Metadata;
 }
-export interface QueryResult {
+export interface QueryResult extends ReadReflects {
   matches: ScoredRecord[];
   namespace: string;
   usage: { readUnits: number };
@@ -24,19 +30,19 @@ export interface FetchedRecord {
   sparseValues?: SparseVector;
   metadata?: Metadata;
 }
-export interface FetchResult {
+export interface FetchResult extends ReadReflects {
   records: Record<string, FetchedRecord>;
   namespace: string;
   usage: { readUnits: number };
 }
-export interface FetchByMetadataResult {
+export interface FetchByMetadataResult extends ReadReflects {
   records: FetchedRecord[];
   namespace: string;
   /** Absent on the last page. */
   pagination?: { next: string };
   usage: { readUnits: number };
 }
-export interface ListResult {
+export interface ListResult extends ReadReflects {
   ids: string[];
   namespace: string;
   /** Absent on the last page. */

@@ -100,6 +100,25 @@ describe('Conifer requests', () => {
     ]);
   });
 
+  it('sends the read options of the reads, last argument, with the request', async () => {
+    const { client, sent } = fakeClient(() => ok({}));
+    const ns = client.index('docs').namespace('ns1');
+    await ns.query({ vector: [1, 2], topK: 3 }, { consistency: 'strong', minLsn: 7 });
+    await ns.fetch(['a'], { minLsn: 0 });
+    await ns.fetchByMetadata({ filter: { genre: 'drama' } }, { consistency: 'eventual' });
+    await ns.listPaginated({ limit: 5 }, { consistency: 'strong' });
+    await ns.listPaginated(undefined, { minLsn: 3 });
+    await ns.fetch(['a'], {});
+    expect(sent.map((s) => [s.url.split('/trpc/')[1], s.body])).toEqual([
+      ['data.query', { index: 'docs', namespace: 'ns1', vector: [1, 2], topK: 3, consistency: 'strong', minLsn: 7 }],
+      ['data.fetch', { index: 'docs', namespace: 'ns1', ids: ['a'], minLsn: 0 }],
+      ['data.fetchByMetadata', { index: 'docs', namespace: 'ns1', filter: { genre: 'drama' }, consistency: 'eventual' }],
+      ['data.list', { index: 'docs', namespace: 'ns1', limit: 5, consistency: 'strong' }],
+      ['data.list', { index: 'docs', namespace: 'ns1', minLsn: 3 }],
+      ['data.fetch', { index: 'docs', namespace: 'ns1', ids: ['a'] }],
+    ]);
+  });
+
   it('manages projects, API keys, usage and rate limits', async () => {
     const { client, sent } = fakeClient(() => ok({}));
     await client.whoami();
@@ -137,8 +156,10 @@ describe('Conifer requests', () => {
   });
 
   it('returns the response data', async () => {
-    const { client } = fakeClient(() => ok({ matches: [{ id: 'a', score: 0.5 }], namespace: '', usage: { readUnits: 1 } }));
-    expect((await client.index('docs').query({ vector: [1], topK: 1 })).matches).toEqual([{ id: 'a', score: 0.5 }]);
+    const { client } = fakeClient(() => ok({ matches: [{ id: 'a', score: 0.5 }], namespace: '', usage: { readUnits: 1 }, indexedLsn: 12 }));
+    const result = await client.index('docs').query({ vector: [1], topK: 1 });
+    expect(result.matches).toEqual([{ id: 'a', score: 0.5 }]);
+    expect(result.indexedLsn).toBe(12);
   });
 });
 

@@ -14,6 +14,7 @@ import type {
   NamespaceSummary,
   QueryOptions,
   QueryResponse,
+  ReadOptions,
   RecordToUpsert,
   UpdateOptions,
   UpdateResponse,
@@ -64,21 +65,25 @@ export class Index {
 
   /**
    * The `topK` nearest records to a vector (or to the stored record `id`), optionally filtered.
+   * Like every read, it takes `ReadOptions` last and says the LSN it reflects (`indexedLsn`).
    *
    * @example
    * const { matches } = await ns.query({ vector: [0.1, 0.2, 0.3], topK: 5, filter: { genre: { $eq: 'drama' } }, includeMetadata: true });
+   * const { lsn } = await ns.upsert(records);
+   * const fresh = await ns.query({ vector: [0.1, 0.2, 0.3], topK: 5 }, { minLsn: lsn }); // sees the upsert
    */
-  query(options: QueryOptions): Promise<QueryResponse> {
-    return this.#transport.call((api) => api.data.query.query({ ...options, ...this.#scope() }));
+  query(options: QueryOptions, read: ReadOptions = {}): Promise<QueryResponse> {
+    return this.#transport.call((api) => api.data.query.query({ ...options, ...read, ...this.#scope() }));
   }
 
   /**
    * Records by id; missing ids are absent from `records`.
    *
    * @example const { records } = await ns.fetch(['a', 'b']); records.a?.values;
+   * @example const { records } = await ns.fetch(['a'], { consistency: 'strong' });
    */
-  fetch(ids: string[]): Promise<FetchResponse> {
-    return this.#transport.call((api) => api.data.fetch.query({ ...this.#scope(), ids }));
+  fetch(ids: string[], read: ReadOptions = {}): Promise<FetchResponse> {
+    return this.#transport.call((api) => api.data.fetch.query({ ...read, ...this.#scope(), ids }));
   }
 
   /**
@@ -128,8 +133,8 @@ export class Index {
    * const page = await ns.listPaginated({ prefix: 'doc#', limit: 50 });
    * const next = page.pagination && (await ns.listPaginated({ prefix: 'doc#', paginationToken: page.pagination.next }));
    */
-  listPaginated(options: ListOptions = {}): Promise<ListResponse> {
-    return this.#transport.call((api) => api.data.list.query({ ...options, ...this.#scope() }));
+  listPaginated(options: ListOptions = {}, read: ReadOptions = {}): Promise<ListResponse> {
+    return this.#transport.call((api) => api.data.list.query({ ...options, ...read, ...this.#scope() }));
   }
 
   /**
@@ -146,8 +151,8 @@ export class Index {
    *
    * @example const { records, pagination } = await ns.fetchByMetadata({ filter: { genre: { $eq: 'drama' } }, limit: 50 });
    */
-  fetchByMetadata(options: FetchByMetadataOptions): Promise<FetchByMetadataResponse> {
-    return this.#transport.call((api) => api.data.fetchByMetadata.query({ ...options, ...this.#scope() }));
+  fetchByMetadata(options: FetchByMetadataOptions, read: ReadOptions = {}): Promise<FetchByMetadataResponse> {
+    return this.#transport.call((api) => api.data.fetchByMetadata.query({ ...options, ...read, ...this.#scope() }));
   }
 
   /**

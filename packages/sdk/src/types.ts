@@ -6,6 +6,16 @@ import type { RouterInputs, RouterOutputs } from '@conifer/api';
  */
 type Scoped<T> = Omit<T, 'index' | 'namespace'>;
 
+/**
+ * How fresh a read (query, fetch, fetchByMetadata, listPaginated) must be, its last argument:
+ * `consistency: 'strong'` reads the latest state, `'eventual'` (the default) what the serving node
+ * holds; `minLsn`, the `lsn` a write returned, makes the read reflect that write or fail with
+ * `UnavailableError` (read-your-writes). Every read's result says the LSN it reflects, `indexedLsn`.
+ */
+export type ReadOptions = Pick<RouterInputs['data']['query'], 'consistency' | 'minLsn'>;
+/** A read's own options: the read options go in the separate last argument. */
+type ReadScoped<T> = Omit<Scoped<T>, keyof ReadOptions>;
+
 export type CreateIndexOptions = RouterInputs['indexes']['create'];
 export type ConfigureIndexOptions = Omit<RouterInputs['indexes']['configure'], 'name'>;
 export type IndexDescription = RouterOutputs['indexes']['describe'];
@@ -22,7 +32,7 @@ type WithMetadata<T, K extends string> = Omit<T, K> & { [P in K]?: RecordMetadat
 
 export type RecordToUpsert = WithMetadata<RouterInputs['data']['upsert']['records'][number], 'metadata'>;
 export type UpsertResponse = RouterOutputs['data']['upsert'];
-export type QueryOptions = Scoped<RouterInputs['data']['query']>;
+export type QueryOptions = ReadScoped<RouterInputs['data']['query']>;
 export type QueryResponse = RouterOutputs['data']['query'];
 export type FetchResponse = RouterOutputs['data']['fetch'];
 export type UpdateOptions = WithMetadata<Scoped<RouterInputs['data']['update']>, 'setMetadata'>;
@@ -31,10 +41,10 @@ export type DeleteResponse = RouterOutputs['data']['delete'];
 export type RecordFilter = NonNullable<RouterInputs['data']['delete']['filter']>;
 /** Ids to delete, or `{ filter }` to delete every record whose metadata matches. */
 export type DeleteManyOptions = string[] | { filter: RecordFilter };
-export type ListOptions = Scoped<RouterInputs['data']['list']>;
+export type ListOptions = ReadScoped<RouterInputs['data']['list']>;
 export type ListResponse = RouterOutputs['data']['list'];
 export type IndexStatsResponse = RouterOutputs['data']['stats'];
-export type FetchByMetadataOptions = Scoped<RouterInputs['data']['fetchByMetadata']>;
+export type FetchByMetadataOptions = ReadScoped<RouterInputs['data']['fetchByMetadata']>;
 export type FetchByMetadataResponse = RouterOutputs['data']['fetchByMetadata'];
 export type ListNamespacesOptions = Omit<RouterInputs['namespaces']['list'], 'index'>;
 export type NamespaceList = RouterOutputs['namespaces']['list'];

@@ -13,6 +13,7 @@ import {
   upsertSchema,
 } from '@conifer/core';
 import { listNamespacesSchema, updateRequestSchema, type Services } from '@conifer/api';
+import type { ReadOptions } from '@conifer/engine';
 import { UnimplementedError, parseWith, useDataPlaneErrors, withWireFields, type FieldRenames } from './errors.ts';
 import { acceptJsonBodies, authOf, bodyOf, queryInt, queryList, queryParam, requireApiKey } from './plugin-support.ts';
 import { echoNamespace, toWireMatch, vectorsById, wireNamespaceName } from './wire.ts';
@@ -22,6 +23,55 @@ export const DATA_PLANE_PREFIX = '/projects/:projectId/indexes/:indexName';
 
 /** Response header carrying the LSN a write was logged at. */
 export const LSN_HEADER = 'x-pinecone-request-lsn';
+
+/** Request header of a read: `strong` or `eventual` (the default). */
+export const CONSISTENCY_HEADER = 'x-conifer-consistency';
+
+/** Request header of a read: the LSN (a write's `x-pinecone-request-lsn`) the read must reflect. */
+export const MIN_LSN_HEADER = 'x-conifer-min-lsn';
+
+/** Response header of every read: the LSN of the namespace the read reflects. */
+export const INDEXED_LSN_HEADER = 'x-pinecone-max-indexed-lsn';
+
+/** One request header as a string (repeated headers are joined by Node, and so refused below). */
+function headerOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * What `x-conifer-min-lsn` accepts: 1 to 15 decimal digits ("1e3", "+5", "0x10" and "" are
+ * refused). 15 digits hold any LSN a namespace reaches and stay exact as a number; the OpenAPI
+ * document states this same pattern.
+ */
+export const MIN_LSN_PATTERN = '^[0-9]{1,15}$';
+const MIN_LSN = new RegExp(MIN_LSN_PATTERN);
+
+/**
+ * The read options of a request, from `x-conifer-consistency` and `x-conifer-min-lsn`; a value
+ * those headers do not accept is a 400 naming the header.
+ */
+export function readOptionsOf(request: FastifyRequest): ReadOptions {
+  const consistency = headerOf(request, CONSISTENCY_HEADER);
+  const minLsn = headerOf(request, MIN_LSN_HEADER);
+  if (consistency !== undefined && consistency !== 'strong' && consistency !== 'eventual') {
+    throw new InvalidArgumentError(`${CONSISTENCY_HEADER}: must be "eventual" or "strong"`);
+  }
+  if (minLsn !== undefined && !MIN_LSN.test(minLsn)) {
+    throw new InvalidArgumentError(`${MIN_LSN_HEADER}: must be a decimal integer of 1–15 digits (the x-pinecone-request-lsn of a write)`);
+  }
+  return { consistency, minLsn: minLsn === undefined ? undefined : Number(minLsn) };
+}
+
+/**
+ * Route options of the reads: their headers are checked as the request arrives (after the API
+ * key, before the body is read), so a bad one is named even when the body is bad too.
+ */
+const READ_ROUTE = {
+  onRequest: async (request: FastifyRequest) => {
+    readOptionsOf(request);
+  },
+};
 
 /** An upsert's `records` (the service layer's name) are `vectors` on the wire. */
 const UPSERT_FIELDS: FieldRenames = { records: 'vectors' };
@@ -35,7 +85,9 @@ interface IndexParams {
  * The Pinecone data plane of one index, under `/projects/{projectId}/indexes/{indexName}`: the
  * client appends `/vectors/upsert`, `/query`, ... to the index's `host`. The project in the path
  * must be the key's project; any other project's index is "not found", like a missing one.
- * Every write answers with a JSON body and the `x-pinecone-request-lsn` header.
+ * Every write answers with a JSON body and the `x-pinecone-request-lsn` header; every record read
+ * (query, fetch, fetch by metadata, list) takes the `x-conifer-consistency` and `x-conifer-min-lsn`
+ * headers and answers `x-pinecone-max-indexed-lsn`.
  */
 export function registerDataPlane(app: FastifyInstance, options: { services: Services }): void {
   const { services } = options;
@@ -51,6 +103,7 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
   };
 
   const withLsn = (reply: FastifyReply, lsn: number | undefined): FastifyReply => (lsn === undefined ? reply : reply.header(LSN_HEADER, String(lsn)));
+  const withIndexedLsn = (reply: FastifyReply, indexedLsn: number): FastifyReply => reply.header(INDEXED_LSN_HEADER, String(indexedLsn));
 
   app.post('/vectors/upsert', async (request, reply) => {
     const index = indexOf(request);
@@ -63,34 +116,42 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
     return withLsn(reply, result.lsn).send({ upsertedCount: result.upsertedCount });
   });
 
-  app.post('/query', async (request) => {
+  app.post('/query', READ_ROUTE, async (request, reply) => {
     const index = indexOf(request);
     const body = bodyOf(request);
     if (body.queries !== undefined) throw new InvalidArgumentError('queries: the deprecated multi-query form is not supported; send one query per request');
     const input = parseWith(querySchema, { ...body, index });
-    const result = await services.query(authOf(request), input);
-    return { matches: result.matches.map(toWireMatch), namespace: echoNamespace(request, body.namespace), usage: result.usage };
+    const result = await services.query(authOf(request), input, readOptionsOf(request));
+    return withIndexedLsn(reply, result.indexedLsn).send({
+      matches: result.matches.map(toWireMatch),
+      namespace: echoNamespace(request, body.namespace),
+      usage: result.usage,
+    });
   });
 
-  app.get('/vectors/fetch', async (request) => {
+  app.get('/vectors/fetch', READ_ROUTE, async (request, reply) => {
     const index = indexOf(request);
     const namespace = queryParam(request, 'namespace');
     const input = parseWith(fetchSchema, { index, namespace, ids: queryList(request, 'ids') });
-    const result = await services.fetch(authOf(request), input);
-    return { vectors: vectorsById(Object.values(result.records)), namespace: echoNamespace(request, namespace), usage: result.usage };
+    const result = await services.fetch(authOf(request), input, readOptionsOf(request));
+    return withIndexedLsn(reply, result.indexedLsn).send({
+      vectors: vectorsById(Object.values(result.records)),
+      namespace: echoNamespace(request, namespace),
+      usage: result.usage,
+    });
   });
 
-  app.post('/vectors/fetch_by_metadata', async (request) => {
+  app.post('/vectors/fetch_by_metadata', READ_ROUTE, async (request, reply) => {
     const index = indexOf(request);
     const body = bodyOf(request);
     const input = parseWith(fetchByMetadataSchema, { ...body, index });
-    const result = await services.fetchByMetadata(authOf(request), input);
-    return {
+    const result = await services.fetchByMetadata(authOf(request), input, readOptionsOf(request));
+    return withIndexedLsn(reply, result.indexedLsn).send({
       vectors: vectorsById(result.records),
       namespace: echoNamespace(request, body.namespace),
       ...(result.pagination !== undefined ? { pagination: result.pagination } : {}),
       usage: result.usage,
-    };
+    });
   });
 
   app.post('/vectors/update', async (request, reply) => {
@@ -111,7 +172,7 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
     return withLsn(reply, result.lsn).send({});
   });
 
-  app.get('/vectors/list', async (request) => {
+  app.get('/vectors/list', READ_ROUTE, async (request, reply) => {
     const index = indexOf(request);
     const namespace = queryParam(request, 'namespace');
     const input = parseWith(listSchema, {
@@ -121,14 +182,14 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
       limit: queryInt(request, 'limit'),
       paginationToken: queryParam(request, 'paginationToken') || undefined,
     });
-    const result = await services.list(authOf(request), input);
-    return {
+    const result = await services.list(authOf(request), input, readOptionsOf(request));
+    return withIndexedLsn(reply, result.indexedLsn).send({
       vectors: result.ids.map((id) => ({ id })),
       // Absent on the last page: the client's tests assert `pagination` is undefined, not null.
       ...(result.pagination !== undefined ? { pagination: result.pagination } : {}),
       namespace: echoNamespace(request, namespace),
       usage: result.usage,
-    };
+    });
   });
 
   const describeIndexStats = async (request: FastifyRequest) => {

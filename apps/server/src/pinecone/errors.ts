@@ -88,7 +88,10 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, rename
 }
 
 function logIfInternal(request: FastifyRequest, error: unknown, failure: WireFailure): void {
-  if (failure.status >= 500) request.log.error({ err: error }, 'request failed');
+  // A 503 is a state the client is told to retry (a store hiccup, a namespace changing owner, a
+  // minimum LSN not reached yet): worth a warning, not an error with a stack per request.
+  if (failure.status === 503) request.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'request refused as unavailable');
+  else if (failure.status >= 500) request.log.error({ err: error }, 'request failed');
 }
 
 /** Data-plane error body (`rpcStatus`): `{ code: <gRPC code>, message, details: [] }`. */
