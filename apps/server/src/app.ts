@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
+import { Indexer, JobQueueCompactions, NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
+import { Compactor } from '@conifer/index-builder';
 import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane } from '@conifer/control';
-import { createEngine, ReplicaEngine, type DataPlane, type Engine } from '@conifer/engine';
+import { createEngine, ReplicaEngine, resolveEngineConfig, type DataPlane, type Engine } from '@conifer/engine';
 import { openObjectStore, withCache, type ObjectStore, type SlabCache } from '@conifer/storage';
 import { createServices, resumeIndexDeletions, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
@@ -74,9 +75,24 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   });
   const roles = config.roles;
   const allInOne = isAllInOne(roles);
+  const nodeId = newNodeId();
+  // A node of a cluster finds the others in the membership (gateways route by it; writers send
+  // their compactions out while an indexer is live).
+  const directory = allInOne
+    ? undefined
+    : new NodeDirectory({
+        membership: control.membership,
+        leaseMs: control.config.nodeLeaseMs,
+        refreshMs: control.config.heartbeatIntervalMs,
+        onError: (err) => logger.warn({ err }, 'could not read the cluster membership; routing on the last one read'),
+      });
   let engine: Engine | undefined;
   try {
-    if (roles.includes('writer')) engine = await createEngine({ store, config: config.engine, logger: logger.child({ component: 'engine' }) });
+    if (roles.includes('writer')) {
+      // A writer without the indexer role leaves its builds to indexer nodes.
+      const remoteCompactions = directory && !roles.includes('indexer') ? new JobQueueCompactions({ jobs: control.indexJobs, directory }) : undefined;
+      engine = await createEngine({ store, config: config.engine, logger: logger.child({ component: 'engine' }), remoteCompactions });
+    }
   } catch (error) {
     await control.close();
     throw error;
@@ -86,19 +102,24 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const replicas =
     !allInOne && roles.includes('query') ? new ReplicaEngine({ store, config: config.engine, logger: logger.child({ component: 'replicas' }) }) : undefined;
 
+  // An indexer of a cluster builds the compactions writers queue in PostgreSQL.
+  const indexer =
+    !allInOne && roles.includes('indexer')
+      ? new Indexer({
+          jobs: control.indexJobs,
+          store,
+          nodeId,
+          leaseMs: control.config.nodeLeaseMs,
+          heartbeatMs: control.config.heartbeatIntervalMs,
+          compactor: new Compactor(resolveEngineConfig(config.engine).compactor),
+          logger: logger.child({ component: 'indexer' }),
+        })
+      : undefined;
+
   // A gateway of a cluster reaches the data through the writers that own each namespace; the
   // single process uses its own engine.
-  let directory: NodeDirectory | undefined;
-  let data: DataPlane | undefined = engine;
-  if (!allInOne && roles.includes('gateway')) {
-    directory = new NodeDirectory({
-      membership: control.membership,
-      leaseMs: control.config.nodeLeaseMs,
-      refreshMs: control.config.heartbeatIntervalMs,
-      onError: (err) => logger.warn({ err }, 'could not read the cluster membership; routing on the last one read'),
-    });
-    data = new RoutedDataPlane({ directory, client: new NodeClient({ secret: config.clusterSecret! }) });
-  }
+  const data: DataPlane | undefined =
+    directory && roles.includes('gateway') ? new RoutedDataPlane({ directory, client: new NodeClient({ secret: config.clusterSecret! }) }) : engine;
 
   let bootstrap: BootstrapOutcome | undefined;
   try {
@@ -133,7 +154,6 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       )
     : Promise.resolve();
 
-  const nodeId = newNodeId();
   let heartbeat: NodeHeartbeat | undefined;
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
@@ -145,6 +165,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     } finally {
       try {
         directory?.stop();
+        await indexer?.stop();
         await replicas?.close();
         await engine?.close();
       } finally {
@@ -189,6 +210,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         logger.warn({ err }, 'could not join the cluster membership yet'),
       );
       await directory?.start();
+      indexer?.start();
       return url;
     },
     close() {

@@ -82,9 +82,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CONIFER_ROLES: 'writer' })).toThrow(/CONIFER_DATABASE_URL .*CONIFER_STORAGE .*CONIFER_CLUSTER_SECRET/);
     expect(() => loadConfig({ ...cluster, CONIFER_STORAGE: '', CONIFER_ROLES: 'gateway' })).toThrow(/needs CONIFER_STORAGE/);
     expect(() => loadConfig({ ...cluster, CONIFER_CLUSTER_SECRET: undefined, CONIFER_ROLES: 'writer' })).toThrow(/needs CONIFER_CLUSTER_SECRET/);
-    // Roles that cannot run apart yet, unknown roles and short secrets are refused.
+    // Unknown roles and short secrets are refused.
     expect(loadConfig({ ...cluster, CONIFER_ROLES: 'query' }).roles).toEqual(['query']);
-    expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'indexer' })).toThrow(/indexer cannot run apart from writer yet/);
+    expect(loadConfig({ ...cluster, CONIFER_ROLES: 'indexer' }).roles).toEqual(['indexer']);
     expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'writer,reader' })).toThrow(
       /CONIFER_ROLES: must be a comma-separated list of gateway, writer, query, indexer/,
     );

@@ -109,8 +109,7 @@ export function isAllInOne(roles: readonly NodeRole[]): boolean {
 
 /**
  * A node of a cluster shares its state through PostgreSQL and the object store, and calls the
- * other nodes with the cluster secret: each must be set, and the roles must be ones that can run
- * apart today.
+ * other nodes with the cluster secret: each must be set.
  */
 function checkClusterNode(
   roles: readonly NodeRole[],
@@ -122,9 +121,4 @@ function checkClusterNode(
   if (!env['CONIFER_STORAGE']?.trim()) missing.push('CONIFER_STORAGE (the object store every node shares)');
   if (e.CONIFER_CLUSTER_SECRET === undefined) missing.push('CONIFER_CLUSTER_SECRET (what the nodes call each other with)');
   if (missing.length > 0) throw new ConfigError(`CONIFER_ROLES=${roles.join(',')} makes this node one of a cluster, which needs ${missing.join('; ')}`);
-  if (roles.includes('indexer') && !roles.includes('writer')) {
-    throw new ConfigError(
-      `CONIFER_ROLES: indexer cannot run apart from writer yet (a writer builds the indexes of the namespaces it owns); list it beside writer (got ${roles.join(',')})`,
-    );
-  }
 }

@@ -142,7 +142,7 @@ export const SETTINGS = {
     defaultText: 'all four (one process)',
     doc: 'this node\'s roles in a cluster (docs/operations.md, "Running a cluster")',
     tuning:
-      'Anything but all four makes the node one of a cluster: it then needs `CONIFER_DATABASE_URL`, a shared `CONIFER_STORAGE` and `CONIFER_CLUSTER_SECRET`. Reads go to `query` nodes when the cluster has any, else to the writer owning the namespace; a `writer` builds the indexes of its namespaces, so `indexer` is listed only beside `writer` for now.',
+      'Anything but all four makes the node one of a cluster: it then needs `CONIFER_DATABASE_URL`, a shared `CONIFER_STORAGE` and `CONIFER_CLUSTER_SECRET`. Reads go to `query` nodes when the cluster has any, else to the writer owning the namespace; compactions go to `indexer` nodes while one is live, else the writer builds them itself.',
     parse: (raw) => {
       const roles = raw.split(',').map((r) => r.trim());
       if (!roles.every((r): r is NodeRole => (NODE_ROLES as readonly string[]).includes(r))) return undefined;

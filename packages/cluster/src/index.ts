@@ -15,3 +15,5 @@ export {
 export { NodeClient, NodeUnreachableError } from './node-client.ts';
 export { NodeDirectory, type NodeDirectoryOptions } from './node-directory.ts';
 export { RoutedDataPlane } from './routed-data-plane.ts';
+export { JobQueueCompactions } from './job-queue-compactions.ts';
+export { Indexer, type IndexerOptions } from './indexer.ts';

@@ -6,7 +6,8 @@
  *
  * Points: log:after-append (durable, not yet applied or acknowledged), flush:after-slab,
  * flush:after-manifest, compaction:after-slab, compaction:after-manifest, gc:mid (expired
- * manifests deleted, orphan slabs not yet).
+ * manifests deleted, orphan slabs not yet); on an indexer node, indexer:before-complete (output
+ * stored, job not yet reported).
  */
 /** Every failpoint of the product, in protocol order. */
 export const FAILPOINTS = [
@@ -17,6 +18,9 @@ export const FAILPOINTS = [
   'compaction:after-manifest',
   'gc:mid',
 ] as const;
+
+/** Failpoints of the indexer role (a cluster's index builder), apart: the simulation runs no indexer. */
+export const INDEXER_FAILPOINTS = ['indexer:before-complete'] as const;
 
 const armed = parse(process.env['CONIFER_FAILPOINTS'] ?? '');
 const hits = new Map<string, number>();

@@ -94,7 +94,7 @@ export type {
   UpsertResult,
   WriteResult,
 } from './results.ts';
-export { failpoint, FAILPOINTS, setFailpointHandler } from './failpoints.ts';
+export { failpoint, FAILPOINTS, INDEXER_FAILPOINTS, setFailpointHandler } from './failpoints.ts';
 export { sparseDot, type SparseF32, sparseToWire, toSparseF32 } from './sparse.ts';
 export { mulberry32, type RandomSource, SYSTEM_RANDOM } from './random.ts';
 export { percentile } from './percentile.ts';

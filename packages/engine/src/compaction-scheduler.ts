@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { EngineConfig } from './config.ts';
 import type { ManifestState } from './manifest-state.ts';
 import type { NamespaceStats } from './namespace-stats.ts';
+import { NoIndexerError, type RemoteCompactions } from './remote-compactions.ts';
 import type { SlabWriter, WrittenSlab } from './slab-writer.ts';
 
 export interface CompactionSchedulerOptions {
@@ -14,6 +15,11 @@ export interface CompactionSchedulerOptions {
   logger: Logger;
   /** Runs merges and ANN builds off the event loop. */
   compactor: Compactor;
+  /** Indexer nodes that build compactions instead, when the cluster has any live. */
+  remote?: RemoteCompactions | undefined;
+  /** The index id and storage prefix of the namespace (what a remote build needs). */
+  indexId: string;
+  prefix: string;
   slabs: SlabWriter;
   manifest: ManifestState;
   stats: NamespaceStats;
@@ -93,8 +99,52 @@ export class CompactionScheduler {
     }
   }
 
-  /** Merges a compaction's inputs into one slab (in a worker thread) and stores it. */
+  /** Merges a compaction's inputs into one slab (here, or on an indexer node) and stores it. */
   async #compact(plan: ScheduledCompaction): Promise<WrittenSlab | undefined> {
+    const { remote } = this.#options;
+    if (remote && (await remote.available())) {
+      try {
+        return await this.#compactRemotely(remote, plan);
+      } catch (err) {
+        if (!(err instanceof NoIndexerError)) throw err;
+        this.#options.logger.warn({ namespace: this.#options.name }, 'no indexer is live; compacting here');
+      }
+    }
+    return this.#compactHere(plan);
+  }
+
+  /** Queues the build for an indexer and loads the slab it stored. */
+  async #compactRemotely(remote: RemoteCompactions, plan: ScheduledCompaction): Promise<WrittenSlab | undefined> {
+    const { manifest, slabs, config, dimension, metric, name, indexId, prefix, closing } = this.#options;
+    const outputId = slabs.reserve();
+    try {
+      const stored = await remote.build(
+        {
+          indexId,
+          namespace: name,
+          prefix,
+          inputs: plan.inputs.map((ref) => ref.id),
+          outputId,
+          dropTombstones: plan.dropTombstones,
+          dimension,
+          metric,
+          level: plan.outputLevel,
+          ann: config.ann,
+          index: plan.index,
+          baseVersion: manifest.current.version,
+          writerEpoch: manifest.current.writerEpoch,
+        },
+        closing,
+      );
+      return stored ? await slabs.load(outputId) : undefined;
+    } catch (err) {
+      slabs.unreserve(outputId);
+      throw err;
+    }
+  }
+
+  /** Merges a compaction's inputs into one slab (in a worker thread) and stores it. */
+  async #compactHere(plan: ScheduledCompaction): Promise<WrittenSlab | undefined> {
     const { manifest, compactor, config, dimension, metric, logger, name } = this.#options;
     const output = await compactor.run({
       inputs: plan.inputs.map((ref) => ({ id: ref.id, bytes: manifest.reader(ref.id)!.bytes })),

@@ -39,6 +39,7 @@ import { Namespace } from './namespace.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
 import { fetchByMetadataFromSnapshot, fetchFromSnapshot, listSnapshot, querySnapshot } from './reads.ts';
 import { toSparse, toVector } from './records.ts';
+import type { RemoteCompactions } from './remote-compactions.ts';
 import { toPutRecords, writeInChunks } from './writes.ts';
 import { storeCall, toClientError } from './store-errors.ts';
 
@@ -50,6 +51,8 @@ export interface EngineOptions {
   clock?: Clock | undefined;
   /** Randomness of slab ids. Default `Math.random`. */
   random?: RandomSource | undefined;
+  /** Indexer nodes that build compactions when a cluster has any live; default: all built here. */
+  remoteCompactions?: RemoteCompactions | undefined;
 }
 
 /** How messages name a namespace: the default one by its API alias. */
@@ -75,6 +78,7 @@ export class Engine implements DataPlane {
   readonly #stopTicking: () => void;
   /** Worker threads shared by every namespace's compactions (bounded concurrency). */
   readonly #compactor: Compactor;
+  readonly #remoteCompactions: RemoteCompactions | undefined;
   #closed = false;
 
   constructor(options: EngineOptions) {
@@ -85,6 +89,7 @@ export class Engine implements DataPlane {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#random = options.random ?? SYSTEM_RANDOM;
     this.#compactor = new Compactor(this.#config.compactor, this.#clock);
+    this.#remoteCompactions = options.remoteCompactions;
     this.#stopTicking = every(this.#clock, this.#config.tickMs, () => void this.#tick());
   }
 
@@ -142,6 +147,8 @@ export class Engine implements DataPlane {
       config: this.#config,
       logger: this.#logger,
       compactor: this.#compactor,
+      remoteCompactions: this.#remoteCompactions,
+      indexId: index.id,
       clock: this.#clock,
       random: this.#random,
     });

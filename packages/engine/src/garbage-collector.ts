@@ -24,6 +24,8 @@ export interface GarbageCollectorOptions {
   clock: Clock;
   /** True once the namespace is closing: no collection starts. */
   closing: () => boolean;
+  /** Slabs of remote builds (indexer nodes) not yet committed: kept like this process's own. */
+  remoteInflight?: (() => Promise<Iterable<string>>) | undefined;
 }
 
 /**
@@ -69,7 +71,9 @@ export class GarbageCollector {
       }
       const slabIds: string[] = [];
       for await (const meta of listAll(store, slabPrefix)) slabIds.push(meta.key.slice(slabPrefix.length, -'.slab'.length));
-      return planGarbageCollection({ now, graceMs, current: manifest.current, manifests: read, slabIds, inflight: slabs.inflight, slabCreatedAt: slabIdTime });
+      const remote = this.#options.remoteInflight ? await this.#options.remoteInflight() : [];
+      const inflight = new Set([...slabs.inflight, ...remote]);
+      return planGarbageCollection({ now, graceMs, current: manifest.current, manifests: read, slabIds, inflight, slabCreatedAt: slabIdTime });
     });
     let deleted = 0;
     // Expired manifests first, then the slabs only they referenced: a crash in between never

@@ -22,4 +22,5 @@ export type {
 export { Engine, createEngine, type EngineOptions } from './engine.ts';
 export { ReplicaEngine, type ReplicaEngineOptions } from './replica-engine.ts';
 export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig } from './config.ts';
-export { encodeNamespace, decodeNamespace } from './layout.ts';
+export { encodeNamespace, decodeNamespace, slabKey } from './layout.ts';
+export { NoIndexerError, type RemoteCompactions, type RemoteCompactionJob } from './remote-compactions.ts';

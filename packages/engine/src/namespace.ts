@@ -15,6 +15,7 @@ import { applyLogEntry, type ApplyResult } from './log-apply.ts';
 import { ManifestState } from './manifest-state.ts';
 import type { NamespaceStats } from './namespace-stats.ts';
 import { SlabWriter } from './slab-writer.ts';
+import type { RemoteCompactions } from './remote-compactions.ts';
 import { storeCall } from './store-errors.ts';
 
 export interface NamespaceOptions {
@@ -28,6 +29,10 @@ export interface NamespaceOptions {
   logger: Logger;
   /** Runs merges and ANN builds off the event loop. */
   compactor: Compactor;
+  /** Indexer nodes that build compactions instead, when a cluster has any live. */
+  remoteCompactions?: RemoteCompactions | undefined;
+  /** The index the namespace belongs to (a remote build's job names it). */
+  indexId: string;
   /** Time of memtable ages, flush backoff, GC and manifest dates. */
   clock: Clock;
   /** Randomness of slab ids. */
@@ -90,13 +95,25 @@ export class Namespace {
       beforeAcknowledge: () => this.#fence.confirm(() => this.#manifest.current.version),
       explainGap: async () => ((await this.#fence.overtaken(() => this.#manifest.current.version)) ? this.#fence.fencedError() : undefined),
     });
-    this.#gc = new GarbageCollector({ ...common, store: options.store, prefix: options.prefix, graceMs: options.config.gcGraceMs, manifests, log: this.#log });
+    const remote = options.remoteCompactions;
+    this.#gc = new GarbageCollector({
+      ...common,
+      store: options.store,
+      prefix: options.prefix,
+      graceMs: options.config.gcGraceMs,
+      manifests,
+      log: this.#log,
+      remoteInflight: remote ? () => remote.inflight(options.indexId, options.name) : undefined,
+    });
     this.#compactions = new CompactionScheduler({
       ...common,
       dimension: options.dimension,
       metric: options.metric,
       config: options.config,
       compactor: options.compactor,
+      remote,
+      indexId: options.indexId,
+      prefix: options.prefix,
       onCompacted: () => this.#gc.schedule(),
     });
     this.#flusher = new Flusher({

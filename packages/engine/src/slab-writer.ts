@@ -51,6 +51,36 @@ export class SlabWriter {
     return { ref, reader: await SlabReader.load(id, bytes, { verify: false }) };
   }
 
+  /** A new slab id, in flight from now on: another node stores the slab under it (a remote build). */
+  reserve(): string {
+    const id = newSlabId(this.#clock.now(), this.#random);
+    this.#inflight.add(id);
+    return id;
+  }
+
+  /** Gives up a reserved id whose slab was never stored. */
+  unreserve(id: string): void {
+    this.#inflight.delete(id);
+  }
+
+  /** Loads a slab another node stored under a reserved id. */
+  async load(id: string): Promise<WrittenSlab> {
+    const obj = await this.#store.get(slabKey(this.#prefix, id));
+    if (!obj) throw new Error(`slab ${id} built by an indexer is missing`);
+    const reader = await SlabReader.load(id, obj.data);
+    const { header } = reader;
+    const ref: SlabRef = {
+      id,
+      level: header.level,
+      count: header.count,
+      tombstones: header.tombstones,
+      bytes: obj.data.length,
+      minLsn: header.minLsn,
+      maxLsn: header.maxLsn,
+    };
+    return { ref, reader };
+  }
+
   /** Ends a slab's time in flight: a manifest lists it now, or none ever will (GC may take it). */
   release(slab: WrittenSlab | undefined): void {
     if (slab) this.#inflight.delete(slab.ref.id);

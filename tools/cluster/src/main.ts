@@ -1,5 +1,5 @@
 /**
- * `npm run cluster -- [--writers N] [--query Q] [--gateways M]`: a cluster of Conifer server processes on this
+ * `npm run cluster -- [--writers N] [--query Q] [--indexers I] [--gateways M]`: a cluster of Conifer server processes on this
  * machine — the same server `npm start` runs, each with its roles in `CONIFER_ROLES` — on one
  * PostgreSQL database and one shared object store, talking over loopback with a cluster secret.
  * Prints the gateway URL(s); Ctrl-C or SIGTERM stops every node (SIGTERM: they drain and flush).
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     writers: { type: 'string', default: '2' },
     gateways: { type: 'string', default: '1' },
     query: { type: 'string', default: '0' },
-    indexers: { type: 'string' },
+    indexers: { type: 'string', default: '0' },
   },
 });
 const writers = Number(values.writers);
@@ -32,10 +32,11 @@ const gateways = Number(values.gateways);
 const queryNodes = Number(values.query);
 if (![writers, gateways].every((n) => Number.isSafeInteger(n) && n >= 1 && n <= 16)) usage('--writers and --gateways take a whole number from 1 to 16');
 if (!Number.isSafeInteger(queryNodes) || queryNodes < 0 || queryNodes > 16) usage('--query takes a whole number from 0 to 16');
-if (values.indexers !== undefined) usage('indexer nodes cannot run apart from writers yet: each writer builds the indexes of the namespaces it owns');
+const indexers = Number(values.indexers);
+if (!Number.isSafeInteger(indexers) || indexers < 0 || indexers > 16) usage('--indexers takes a whole number from 0 to 16');
 
 function usage(why: string): never {
-  process.stderr.write(`npm run cluster: ${why}\nusage: npm run cluster -- [--writers N] [--query Q] [--gateways M]\n`);
+  process.stderr.write(`npm run cluster: ${why}\nusage: npm run cluster -- [--writers N] [--query Q] [--indexers I] [--gateways M]\n`);
   process.exit(2);
 }
 
@@ -108,8 +109,9 @@ try {
   for (let i = 2; i <= gateways; i++) await start('gateway', `gateway-${i}`, '0');
   for (let i = 1; i <= writers; i++) await start('writer', `writer-${i}`, '0');
   for (let i = 1; i <= queryNodes; i++) await start('query', `query-${i}`, '0');
+  for (let i = 1; i <= indexers; i++) await start('indexer', `indexer-${i}`, '0');
   process.stdout.write(
-    `\nConifer cluster: ${gateways} gateway(s), ${writers} writer(s), ${queryNodes} query node(s) on ${storage}\n` +
+    `\nConifer cluster: ${gateways} gateway(s), ${writers} writer(s), ${queryNodes} query node(s), ${indexers} indexer(s) on ${storage}\n` +
       `  gateway: ${first.url}\n` +
       (env['CONIFER_API_KEY'] ? '' : `  admin API key: ${apiKey}\n`) +
       `  stop with Ctrl-C\n`,

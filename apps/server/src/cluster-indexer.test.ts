@@ -1,0 +1,108 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createControlPlane } from '@conifer/control';
+import { postgresTestBackend } from '@conifer/control/testing';
+import { Conifer } from '@conifer/sdk';
+import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-support.ts';
+
+/**
+ * The index builder as a role: a writer without it queues its compactions in PostgreSQL, and
+ * indexer processes build them. An indexer killed between storing its output and reporting
+ * (the failpoint `indexer:before-complete`) leaves the job to another once its heartbeat lapses;
+ * the writer commits the swap and nothing written is lost.
+ */
+const postgres = postgresTestBackend();
+const SECRET = 'cluster-test-secret-0123456789';
+const INDEX = 'built';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(postgres === undefined)('cluster indexers: compactions built by other processes (PostgreSQL, local-disk store)', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  });
+
+  async function node(roles: string, shared: { databaseUrl: string; storage: string }, env: Record<string, string> = {}): Promise<Child> {
+    const dataDir = await tempDataDir();
+    const child = await spawnServer({
+      CONIFER_ROLES: roles,
+      CONIFER_CLUSTER_SECRET: SECRET,
+      CONIFER_DATA_DIR: dataDir,
+      CONIFER_PORT: '0',
+      CONIFER_API_KEY: TEST_API_KEY,
+      CONIFER_DATABASE_URL: shared.databaseUrl,
+      CONIFER_STORAGE: shared.storage,
+      CONIFER_MEMTABLE_MAX_RECORDS: '40',
+      CONIFER_COMPACTION_TRIGGER: '2',
+      CONIFER_GC_GRACE_MS: '0',
+      ...env,
+    });
+    cleanups.push(async () => {
+      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    return child;
+  }
+
+  it('builds a writer’s compactions on indexer nodes, and finishes the job of one killed mid-job on another', async () => {
+    const database = await postgres!.create();
+    cleanups.push(() => database.dispose());
+    const storage = await tempDataDir();
+    cleanups.push(() => rm(storage, { recursive: true, force: true }));
+    const shared = { databaseUrl: database.options.databaseUrl!, storage };
+    const control = await createControlPlane(database.options);
+    cleanups.push(() => control.close());
+
+    const gateway = await node('gateway', shared);
+    await node('writer', shared);
+    // The first indexer dies the first time it is about to report a finished build.
+    const doomed = await node('indexer', shared, { CONIFER_FAILPOINTS: 'indexer:before-complete@1' });
+    const client = new Conifer({ url: gateway.url, apiKey: TEST_API_KEY });
+    await client.createIndex({ name: INDEX, dimension: 4, metric: 'euclidean' });
+    const ns = client.index(INDEX).namespace('n');
+    const ids: string[] = [];
+    const write = async (from: number, count: number) => {
+      for (let i = from; i < from + count; i += 20) {
+        const batch = Array.from({ length: 20 }, (_, j) => ({ id: `r${i + j}`, values: [i + j, 1, 2, 3] }));
+        await ns.upsert(batch);
+        ids.push(...batch.map((r) => r.id));
+      }
+    };
+    await write(0, 200);
+    // Flushes of 40 records and a trigger of 2 queue a compaction, which the doomed indexer takes.
+    expect(await doomed.exited).not.toBe(0);
+    expect(doomed.stderr()).toContain('failpoint indexer:before-complete@1: SIGKILL');
+
+    // Another indexer claims the job once the dead one's heartbeat lapses, and finishes it.
+    const rescuer = await node('indexer', shared);
+    const deadline = Date.now() + 30_000;
+    let jobs = await control.indexJobs.list({ limit: 50 });
+    while (!jobs.some((j) => j.state === 'done' && j.attempts >= 2) && Date.now() < deadline) {
+      await sleep(200);
+      jobs = await control.indexJobs.list({ limit: 50 });
+    }
+    const retried = jobs.find((j) => j.state === 'done' && j.attempts >= 2);
+    expect(retried, JSON.stringify(jobs, null, 1)).toBeDefined();
+    const members = (await client.clusterNodes()).nodes;
+    expect(members.find((m) => m.id === retried!.claimedBy)?.url).toBe(rescuer.url);
+
+    // More writes keep compacting through the queue; the writer commits every swap it gets.
+    await write(200, 200);
+    const settle = Date.now() + 30_000;
+    let described = await client.index(INDEX).namespaceInternals('n');
+    while (described.compactions < 2 && Date.now() < settle) {
+      await sleep(200);
+      described = await client.index(INDEX).namespaceInternals('n');
+    }
+    expect(described.compactions).toBeGreaterThanOrEqual(2);
+    const done = (await control.indexJobs.list({ limit: 100 })).filter((j) => j.state === 'done');
+    expect(done.length).toBeGreaterThanOrEqual(2);
+    // Everything written is there.
+    for (let i = 0; i < ids.length; i += 100) {
+      const { records } = await ns.fetch(ids.slice(i, i + 100));
+      expect(Object.keys(records)).toHaveLength(Math.min(100, ids.length - i));
+    }
+    console.log(`cluster indexers: ${done.length} jobs built by indexers; the killed one's job finished on attempt ${retried!.attempts}`);
+  });
+});
