@@ -24,6 +24,12 @@ export interface GarbageCollectorOptions {
   clock: Clock;
   /** True once the namespace is closing: no collection starts. */
   closing: () => boolean;
+  /**
+   * Whether another writer has taken the namespace over (`WriterFence.overtaken`). Asked after the
+   * listings: a slab listed there that a newer owner has in flight was written after that owner's
+   * takeover commit, so the takeover is visible by then, and this collector deletes nothing.
+   */
+  overtaken: () => Promise<boolean>;
   /** Slabs of remote builds (indexer nodes) not yet committed: kept like this process's own. */
   remoteInflight?: (() => Promise<Iterable<string>>) | undefined;
 }
@@ -72,9 +78,11 @@ export class GarbageCollector {
       const slabIds: string[] = [];
       for await (const meta of listAll(store, slabPrefix)) slabIds.push(meta.key.slice(slabPrefix.length, -'.slab'.length));
       const remote = this.#options.remoteInflight ? await this.#options.remoteInflight() : [];
+      if (await this.#options.overtaken()) return undefined;
       const inflight = new Set([...slabs.inflight, ...remote]);
       return planGarbageCollection({ now, graceMs, current: manifest.current, manifests: read, slabIds, inflight, slabCreatedAt: slabIdTime });
     });
+    if (!plan) return 0;
     let deleted = 0;
     // Expired manifests first, then the slabs only they referenced: a crash in between never
     // leaves a manifest that points at a deleted slab.

@@ -104,6 +104,7 @@ export class Namespace {
       manifests,
       log: this.#log,
       remoteInflight: remote ? () => remote.inflight(options.indexId, options.name) : undefined,
+      overtaken: () => fence.overtaken(() => manifest.current.version),
     });
     this.#compactions = new CompactionScheduler({
       ...common,

@@ -32,7 +32,18 @@ describe('deterministic simulation', () => {
   });
 
   it(`passes ${SEEDS} seeds of ${STEPS} steps with crashes, failpoints, faults and two writers`, async () => {
-    const totals = { operations: 0, acknowledged: 0, crashes: 0, failpointCrashes: 0, restarts: 0, recordsVerified: 0, lostAcks: 0, takeovers: 0 };
+    const totals = {
+      operations: 0,
+      acknowledged: 0,
+      crashes: 0,
+      failpointCrashes: 0,
+      restarts: 0,
+      recordsVerified: 0,
+      lostAcks: 0,
+      takeovers: 0,
+      indexerBuilds: 0,
+      indexerCrashes: 0,
+    };
     for (let seed = 1_000; seed < 1_000 + SEEDS; seed++) {
       const result = await runSimulation({ seed, steps: STEPS });
       expect(result.problems, report(result)).toEqual([]);
@@ -44,6 +55,8 @@ describe('deterministic simulation', () => {
       totals.recordsVerified += result.recordsVerified;
       totals.lostAcks += result.deliveries['lost-ack'];
       totals.takeovers += result.takeovers;
+      totals.indexerBuilds += result.indexerBuilds;
+      totals.indexerCrashes += result.indexerCrashes;
     }
     // The run did what it is for: every kind of disruption happened, and data was checked.
     expect(totals.crashes).toBeGreaterThan(SEEDS);
@@ -52,6 +65,8 @@ describe('deterministic simulation', () => {
     expect(totals.lostAcks).toBeGreaterThan(SEEDS);
     expect(totals.recordsVerified).toBeGreaterThan(SEEDS * 20);
     expect(totals.takeovers).toBeGreaterThan(SEEDS);
+    expect(totals.indexerBuilds).toBeGreaterThan(SEEDS);
+    expect(totals.indexerCrashes).toBeGreaterThan(SEEDS / 10);
     console.log(`simulation: ${JSON.stringify(totals)}`);
   }, 600_000);
 });

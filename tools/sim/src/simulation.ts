@@ -3,7 +3,8 @@
  * each behind a store whose requests the scheduler delivers in a seeded order, with transient
  * errors and lost acknowledgements — driven by clients (the soak's workload and model) while the
  * scheduler also moves a simulated clock (memtable ages, retries, GC grace), flushes, restarts
- * nodes cleanly, crashes them, and crashes them at failpoints. Every read is checked against the
+ * nodes cleanly, crashes them, and crashes them at failpoints; in half the seeds an indexer
+ * builds the compactions, and crashes and leaves too (`sim-indexer.ts`). Every read is checked against the
  * model at once; at the end every node is crashed, a fresh engine recovers from the store, and
  * everything acknowledged must be there (the soak's full check).
  *
@@ -20,6 +21,7 @@ import { keyId, metadata, metadataPatch, queryFilter, Rng, vector, type IndexSpe
 import { ApiError } from '@conifer/soak/api';
 import { MemoryObjectStore, withRetries } from '@conifer/storage';
 import { EngineApi } from './engine-api.ts';
+import { SimIndexer } from './sim-indexer.ts';
 import { SimStore, type Delivery } from './sim-store.ts';
 
 export interface SimOptions {
@@ -37,6 +39,9 @@ export interface SimResult {
   deliveries: Record<Delivery, number>;
   crashes: number;
   failpointCrashes: number;
+  /** Compactions an indexer built (seeds that run one), and times it crashed holding a job. */
+  indexerBuilds: number;
+  indexerCrashes: number;
   restarts: number;
   recordsVerified: number;
   /** Times the shared namespace changed owner (its writer epoch at the end, less the first owner's). */
@@ -189,6 +194,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     deliveries: { ok: 0, error: 0, 'lost-ack': 0 },
     crashes: 0,
     failpointCrashes: 0,
+    indexerBuilds: 0,
+    indexerCrashes: 0,
     restarts: 0,
     recordsVerified: 0,
     takeovers: 0,
@@ -203,8 +210,11 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const problem = (where: string, p: Problem) => {
     result.problems.push(`${where}: ${p.check}${p.id ? ` ${p.id}` : ''}: expected ${p.expected}, observed ${p.observed}`);
   };
+  // Half the seeds send compactions to an indexer, as a cluster's writers do.
+  const indexer = rng.chance(0.5) ? new SimIndexer(new SimStore(memory, { clock, immediate: true }), (line) => trace(line)) : undefined;
   const newEngine = (store: SimStore) =>
     new Engine({
+      remoteCompactions: indexer,
       store: withRetries(store, { clock, random: () => rng.float(), maxAttempts: 6, deadlineMs: RETRY_DEADLINE_MS, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS }),
       config,
       clock,
@@ -441,6 +451,9 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
         crash: mix.crash,
         restart: mix.restart,
         arm: armed ? 0 : mix.failpoints,
+        indexerStep: indexer?.pending ? 6 : 0,
+        indexerCrash: indexer?.pending ? 0.4 : 0,
+        indexerLeave: indexer ? 0.05 : 0,
       });
       switch (action) {
         case 'deliver':
@@ -481,6 +494,17 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
           armed = { name: rng.pick(FAILPOINTS), countdown: rng.int(1, 3) };
           trace(`arm ${armed.name}@${armed.countdown}`);
           break;
+        case 'indexerStep':
+          await indexer!.step();
+          break;
+        case 'indexerCrash':
+          indexer!.crash();
+          break;
+        case 'indexerLeave':
+          // Leaves, and comes back at once for later builds: writers build the withdrawn ones themselves.
+          indexer!.leave();
+          indexer!.join();
+          break;
       }
     }
 
@@ -489,8 +513,11 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     for (let round = 0; round < 2_000 && (clients.some((c) => c.inflight) || nodes.some((n) => n.store.pending > 0 || n.restarting)); round++) {
       await drain();
       for (const node of nodes) while (node.store.pending > 0) await node.store.deliver(0, 'ok');
+      if (indexer?.pending) await indexer.step();
       clock.advance(250);
     }
+    result.indexerBuilds = indexer?.built ?? 0;
+    result.indexerCrashes = indexer?.crashes ?? 0;
     const stuck = clients.filter((c) => c.inflight);
     if (stuck.length > 0) result.problems.push(`clients ${stuck.map((c) => c.id).join(', ')} never got an answer once storage answered everything`);
 
