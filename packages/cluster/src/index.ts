@@ -14,6 +14,6 @@ export {
 } from './internal-protocol.ts';
 export { NodeClient, NodeUnreachableError } from './node-client.ts';
 export { NodeDirectory, type NodeDirectoryOptions } from './node-directory.ts';
-export { RoutedDataPlane } from './routed-data-plane.ts';
+export { RoutedDataPlane, type NamespaceCopy, type NamespacePlacement, type PlacedNode } from './routed-data-plane.ts';
 export { JobQueueCompactions } from './job-queue-compactions.ts';
 export { Indexer, type IndexerOptions } from './indexer.ts';

@@ -26,6 +26,8 @@ export class NodeDirectory {
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
   #loaded = false;
+  /** Until then, heartbeats that lapsed during a database outage are not trusted (see `#afterOutage`). */
+  #trustAfter = 0;
 
   constructor(options: NodeDirectoryOptions) {
     this.#options = options;
@@ -48,21 +50,41 @@ export class NodeDirectory {
     this.#refreshing ??= this.#options.membership
       .nodes(this.#options.leaseMs)
       .then(
-        (nodes) => {
+        (read) => {
+          const nodes = this.#afterOutage(read);
           this.#nodes = nodes;
           this.#loaded = true;
           for (const listener of this.#listeners) listener(nodes);
         },
-        (err: unknown) => this.#options.onError?.(err),
+        (err: unknown) => {
+          // Every heartbeat lapses while the database is away, the live nodes' too.
+          this.#trustAfter = this.#now() + this.#options.leaseMs + this.#options.refreshMs;
+          this.#options.onError?.(err);
+        },
       )
       .finally(() => (this.#refreshing = undefined));
     return this.#refreshing;
   }
 
+  /**
+   * Right after the database was unreachable, a heartbeat that lapsed says nothing about the node
+   * — nobody could write one. Nodes live before the outage stay live until their heartbeats have
+   * had a lease to resume; a node that is really gone refuses connections and is set aside then.
+   */
+  #afterOutage(read: ClusterNode[]): ClusterNode[] {
+    if (this.#now() >= this.#trustAfter) return read;
+    const wasLive = new Set(this.#nodes.filter((n) => n.live).map((n) => n.id));
+    return read.map((n) => (!n.live && wasLive.has(n.id) ? { ...n, live: true } : n));
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
   /** Live, active nodes with `role` that are not suspected; reads the membership first if it never has. */
   async nodes(role: NodeRole): Promise<ClusterNode[]> {
     if (!this.#loaded) await this.refresh();
-    const now = (this.#options.now ?? Date.now)();
+    const now = this.#now();
     return this.#nodes.filter((n) => n.live && n.state === 'active' && n.roles.includes(role) && !((this.#suspects.get(n.id) ?? 0) > now));
   }
 
@@ -73,6 +95,6 @@ export class NodeDirectory {
 
   /** Sets a node aside after a failed connection. */
   suspect(id: string): void {
-    this.#suspects.set(id, (this.#options.now ?? Date.now)() + (this.#options.suspectMs ?? this.#options.leaseMs));
+    this.#suspects.set(id, this.#now() + (this.#options.suspectMs ?? this.#options.leaseMs));
   }
 }

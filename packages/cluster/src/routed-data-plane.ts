@@ -24,6 +24,28 @@ import { NodeUnreachableError, type NodeClient } from './node-client.ts';
 import type { NodeDirectory } from './node-directory.ts';
 import { namespaceRoutingKey, rank } from './rendezvous.ts';
 
+/** A node as the placement of a namespace names it. */
+export interface PlacedNode {
+  id: string;
+  url: string;
+}
+
+/** One copy of a namespace: the node's description of it, or why it could not give one. */
+export type NamespaceCopy = { node: PlacedNode; internals: NamespaceInternals } | { node: PlacedNode; error: string };
+
+/**
+ * Where a namespace lives: its owner writer and the query node serving its reads, each with its
+ * description of the namespace (a query node's `writtenLsn` is the LSN its replica has applied).
+ * Null: no such node is live (no query node in the cluster; no writer at all).
+ */
+export interface NamespacePlacement {
+  writer: NamespaceCopy | null;
+  query: NamespaceCopy | null;
+}
+
+const nodeRef = (node: ClusterNode): PlacedNode => ({ id: node.id, url: node.url });
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 /** Namespaces counted at once when listing an index's namespaces. */
 const LIST_CONCURRENCY = 8;
 
@@ -78,13 +100,18 @@ export class RoutedDataPlane implements DataPlane {
   }
 
   async #call<T>(op: DataOp, index: IndexHandle, namespace: string, input?: unknown, read?: ReadOptions): Promise<T> {
+    return (await this.#route<T>(op, index, namespace, input, read)).result;
+  }
+
+  /** A call to the namespace's owner, and the writer that answered it. */
+  async #route<T>(op: DataOp, index: IndexHandle, namespace: string, input?: unknown, read?: ReadOptions): Promise<{ node: ClusterNode; result: T }> {
     let fencedRetries = 1;
     const refused = new Set<string>();
     for (;;) {
       const owner = (await this.#writersFor(index, namespace)).find((n) => !refused.has(n.id));
       if (!owner) throw new UnavailableError('no writer node is available; retry the request');
       try {
-        return (await this.#send(owner, { op, index, namespace, input, ...(read ? { read } : {}) })) as T;
+        return { node: owner, result: (await this.#send(owner, { op, index, namespace, input, ...(read ? { read } : {}) })) as T };
       } catch (err) {
         if (err instanceof NodeUnreachableError && !err.sent) {
           this.#directory.suspect(owner.id);
@@ -111,9 +138,21 @@ export class RoutedDataPlane implements DataPlane {
   async #read<T>(op: DataOp, index: IndexHandle, namespace: string, input: unknown, read: ReadOptions | undefined): Promise<T> {
     const replicas = rank(namespaceRoutingKey(index.id, namespace), await this.#directory.nodes('query'));
     if (replicas.length === 0) return this.#call(op, index, namespace, input, read);
+    return (await this.#readFrom<T>(replicas, op, index, namespace, input, read)).result;
+  }
+
+  /** A read from the first of `replicas` that takes the connection, and the query node that answered it. */
+  async #readFrom<T>(
+    replicas: readonly ClusterNode[],
+    op: DataOp,
+    index: IndexHandle,
+    namespace: string,
+    input: unknown,
+    read: ReadOptions | undefined,
+  ): Promise<{ node: ClusterNode; result: T }> {
     for (const node of replicas) {
       try {
-        return (await this.#send(node, { op, index, namespace, input, role: 'query', ...(read ? { read } : {}) })) as T;
+        return { node, result: (await this.#send(node, { op, index, namespace, input, role: 'query', ...(read ? { read } : {}) })) as T };
       } catch (err) {
         if (!(err instanceof NodeUnreachableError && !err.sent)) throw err;
         this.#directory.suspect(node.id);
@@ -148,6 +187,34 @@ export class RoutedDataPlane implements DataPlane {
   }
   describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {
     return this.#call('describeNamespace', index, namespace);
+  }
+
+  /**
+   * Where the namespace lives, for operators: the writer that owns it and the query node serving
+   * its reads (none when the cluster has no query node), each picked as the calls above pick them
+   * (falling through nodes that refuse the connection), with its description of the namespace — or,
+   * when it could not give one, why. The replica is described first, so a write landing meanwhile
+   * can only make the writer look further ahead of it. Describing opens the namespace's replica on
+   * its query node, as its first read would.
+   */
+  async describePlacement(index: IndexHandle, namespace: string): Promise<NamespacePlacement> {
+    const key = namespaceRoutingKey(index.id, namespace);
+    const replicas = rank(key, await this.#directory.nodes('query'));
+    const query =
+      replicas.length === 0
+        ? null
+        : await this.#readFrom<NamespaceInternals>(replicas, 'describeNamespace', index, namespace, undefined, undefined).then(
+            ({ node, result }) => ({ node: nodeRef(node), internals: result }),
+            (err: unknown) => ({ node: nodeRef(replicas[0]!), error: messageOf(err) }),
+          );
+    const writer = await this.#route<NamespaceInternals>('describeNamespace', index, namespace).then(
+      ({ node, result }): NamespaceCopy => ({ node: nodeRef(node), internals: result }),
+      async (err: unknown): Promise<NamespaceCopy | null> => {
+        const owner = rank(key, await this.#directory.nodes('writer'))[0];
+        return owner ? { node: nodeRef(owner), error: messageOf(err) } : null;
+      },
+    );
+    return { writer, query };
   }
   async deleteNamespace(index: IndexHandle, namespace: string): Promise<void> {
     await this.#call('deleteNamespace', index, namespace);

@@ -20,7 +20,7 @@ export interface Authenticator {
  */
 export function createAuthenticator(
   db: Kysely<Database>,
-  config: Pick<ControlPlaneConfig, 'authCacheTtlMs' | 'authCacheMaxEntries' | 'lastUsedWriteIntervalMs'>,
+  config: Pick<ControlPlaneConfig, 'authCacheTtlMs' | 'authCacheMaxEntries' | 'lastUsedWriteIntervalMs' | 'staleIfErrorMs'>,
   now: () => number,
 ): Authenticator {
   const cache = new TtlCache<string, AuthContext>({ ttlMs: config.authCacheTtlMs, maxEntries: config.authCacheMaxEntries });
@@ -42,12 +42,16 @@ export function createAuthenticator(
     const last = lastUsedWrites.get(keyId);
     if (last !== undefined && at - last < config.lastUsedWriteIntervalMs) return;
     rememberLastUsed(keyId, at); // before the write, so concurrent requests do not all write
-    await db
-      .updateTable('api_keys')
-      .set({ last_used_at: new Date(at) })
-      .where('id', '=', keyId)
-      .where('revoked_at', 'is', null)
-      .execute();
+    try {
+      await db
+        .updateTable('api_keys')
+        .set({ last_used_at: new Date(at) })
+        .where('id', '=', keyId)
+        .where('revoked_at', 'is', null)
+        .execute();
+    } catch {
+      // Bookkeeping only: a database that cannot be written must not fail an authenticated request.
+    }
   }
 
   return {
@@ -60,12 +64,19 @@ export function createAuthenticator(
         return cached;
       }
       const generation = cache.generation();
-      const row = await db
-        .selectFrom('api_keys')
-        .select(['id', 'project_id', 'role', 'key_hash', 'last_used_at'])
-        .where('key_hash', '=', hash)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+      let row;
+      try {
+        row = await db
+          .selectFrom('api_keys')
+          .select(['id', 'project_id', 'role', 'key_hash', 'last_used_at'])
+          .where('key_hash', '=', hash)
+          .where('revoked_at', 'is', null)
+          .executeTakeFirst();
+      } catch (error) {
+        const stale = cache.stale(hash, now(), config.staleIfErrorMs);
+        if (stale !== undefined) return stale;
+        throw error;
+      }
       if (row === undefined || !hashesEqual(row.key_hash, hash)) return null;
       // Frozen: the same object is handed to every request that hits the cache.
       const context: AuthContext = Object.freeze({ projectId: row.project_id, keyId: row.id, role: row.role });

@@ -37,6 +37,12 @@ export interface ControlPlaneConfig {
    * returns to the queue while claims remain; a claim that lapsed on the last one fails the job.
    */
   indexJobMaxAttempts: number;
+  /**
+   * When the database cannot be read, API keys, indexes and rate-limit overrides read within this
+   * long past their cache TTL are still served, so the data path rides out a PostgreSQL restart.
+   * In ms. Default 300 000 (5 min); 0 turns it off.
+   */
+  staleIfErrorMs: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -50,4 +56,5 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   nodeLeaseMs: 3_000,
   nodeForgetMs: 600_000,
   indexJobMaxAttempts: 3,
+  staleIfErrorMs: 300_000,
 };

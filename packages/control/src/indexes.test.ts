@@ -158,6 +158,24 @@ describe.each(backends())('indexes on $name', (backend) => {
     expect(await cp.indexes.get(projectId, 'cycle')).toEqual(recreated);
   });
 
+  it('finds live indexes of any project by id, leaving out unknown and deleted ones', async () => {
+    const { cp } = shared;
+    const [p1, p2] = [await newProject(cp), await newProject(cp)];
+    const a = await cp.indexes.create(p1, spec('by-id-a'));
+    const b = await cp.indexes.create(p2, spec('by-id-b'));
+    const gone = await cp.indexes.create(p2, spec('by-id-gone'));
+    await cp.indexes.beginDelete(p2, 'by-id-gone');
+    await cp.indexes.finishDelete(gone.id);
+    const found = await cp.indexes.byIds([b.id, a.id, 'idx_missing', gone.id, a.id]);
+    expect(found.map((i) => [i.projectId, i.name]).sort()).toEqual(
+      [
+        [p1, 'by-id-a'],
+        [p2, 'by-id-b'],
+      ].sort(),
+    );
+    expect(await cp.indexes.byIds([])).toEqual([]);
+  });
+
   it('finishDelete refuses a ready index and an unknown id', async () => {
     const { cp } = shared;
     const projectId = await newProject(cp);

@@ -53,6 +53,8 @@ export interface IndexStore {
   finishDelete(indexId: string): Promise<void>;
   /** Terminating, not yet deleted indexes of every project: deletions to finish. */
   listTerminating(): Promise<IndexRecord[]>;
+  /** The live (ready or terminating) indexes among `ids`, of any project; unknown and deleted ids are left out. For operators' views. */
+  byIds(ids: readonly string[]): Promise<IndexRecord[]>;
 }
 
 const notFound = (name: string) => new NotFoundError(`Index ${name} not found.`);
@@ -67,7 +69,7 @@ function liveIndex(db: Kysely<Database>, projectId: string, name: string) {
  * found indexes are cached for `cacheTtlMs`; any change made through this store empties the cache
  * at once, and a change made by another node shows here within the TTL.
  */
-export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: number; now: () => number }): IndexStore {
+export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: number; now: () => number; staleIfErrorMs?: number }): IndexStore {
   const cache = new TtlCache<string, IndexRecord>({ ttlMs: options.cacheTtlMs, maxEntries: options.cacheTtlMs > 0 ? INDEX_CACHE_ENTRIES : 0 });
   const cacheKey = (projectId: string, name: string) => `${projectId}\u0000${name}`;
   /** Runs a change, then forgets every cached index (changes are rare; reads in flight are fenced). */
@@ -118,7 +120,14 @@ export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: nu
       const cached = cache.get(key, options.now());
       if (cached !== undefined) return cached;
       const generation = cache.generation();
-      const row = await liveIndex(db, projectId, name).executeTakeFirst();
+      let row;
+      try {
+        row = await liveIndex(db, projectId, name).executeTakeFirst();
+      } catch (error) {
+        const stale = cache.stale(key, options.now(), options.staleIfErrorMs ?? 0);
+        if (stale !== undefined) return stale;
+        throw error;
+      }
       if (row === undefined) throw notFound(name);
       const record = Object.freeze(toIndexRecord(row));
       cache.set(key, record, generation, options.now());
@@ -187,6 +196,18 @@ export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: nu
         .where('status', '=', 'terminating')
         .where('deleted_at', 'is', null)
         .orderBy('created_at')
+        .execute();
+      return rows.map(toIndexRecord);
+    },
+
+    async byIds(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .selectFrom('indexes')
+        .selectAll()
+        .where('id', 'in', [...new Set(ids)])
+        .where('deleted_at', 'is', null)
+        .orderBy('id')
         .execute();
       return rows.map(toIndexRecord);
     },

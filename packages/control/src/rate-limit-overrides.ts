@@ -39,7 +39,10 @@ const NONE: RateLimitOverrides = Object.freeze({});
  * The store over `db`. `forIndex` is on every data request's path, so merged overrides are cached
  * for `cacheTtlMs` (the index cache's TTL); a change through this store empties the cache.
  */
-export function createRateLimitOverrideStore(db: Kysely<Database>, options: { cacheTtlMs: number; now: () => number }): RateLimitOverrideStore {
+export function createRateLimitOverrideStore(
+  db: Kysely<Database>,
+  options: { cacheTtlMs: number; now: () => number; staleIfErrorMs?: number },
+): RateLimitOverrideStore {
   const cache = new TtlCache<string, RateLimitOverrides>({ ttlMs: options.cacheTtlMs, maxEntries: options.cacheTtlMs > 0 ? CACHE_ENTRIES : 0 });
 
   const project = (projectId: string) => db.selectFrom('projects').select('rate_limits').where('id', '=', projectId);
@@ -87,13 +90,20 @@ export function createRateLimitOverrideStore(db: Kysely<Database>, options: { ca
       const cached = cache.get(key, options.now());
       if (cached !== undefined) return cached;
       const generation = cache.generation();
-      const row = await db
-        .selectFrom('indexes')
-        .innerJoin('projects', 'projects.id', 'indexes.project_id')
-        .select(['projects.rate_limits as project', 'indexes.rate_limits as index'])
-        .where('indexes.id', '=', indexId)
-        .where('indexes.project_id', '=', projectId)
-        .executeTakeFirst();
+      let row;
+      try {
+        row = await db
+          .selectFrom('indexes')
+          .innerJoin('projects', 'projects.id', 'indexes.project_id')
+          .select(['projects.rate_limits as project', 'indexes.rate_limits as index'])
+          .where('indexes.id', '=', indexId)
+          .where('indexes.project_id', '=', projectId)
+          .executeTakeFirst();
+      } catch (error) {
+        const stale = cache.stale(key, options.now(), options.staleIfErrorMs ?? 0);
+        if (stale !== undefined) return stale;
+        throw error;
+      }
       const merged = row === undefined ? NONE : Object.freeze({ ...row.project, ...row.index });
       cache.set(key, merged, generation, options.now());
       return merged;

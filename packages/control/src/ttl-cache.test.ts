@@ -12,6 +12,18 @@ describe('TtlCache', () => {
     expect(cache.get('h', 1000)).toBeUndefined();
   });
 
+  it('serves an expired entry as stale for a while, never an invalidated one', () => {
+    const cache = new TtlCache<string, number>({ ttlMs: 100, maxEntries: 10 });
+    cache.set('a', 1, cache.generation(), 0);
+    cache.set('b', 2, cache.generation(), 0);
+    expect(cache.get('a', 150)).toBeUndefined();
+    expect(cache.stale('a', 150, 1_000)).toBe(1);
+    expect(cache.stale('a', 1_101, 1_000)).toBeUndefined();
+    expect(cache.stale('a', 150, 0)).toBeUndefined();
+    cache.invalidate('b');
+    expect(cache.stale('b', 150, 1_000)).toBeUndefined();
+  });
+
   it('evicts the oldest entry beyond its size bound', () => {
     const cache = new TtlCache<string, AuthContext>({ ttlMs: 1000, maxEntries: 2 });
     for (const h of ['a', 'b', 'c']) cache.set(h, ctx(h), cache.generation(), 0);

@@ -25,11 +25,18 @@ export class TtlCache<K, V> {
   /** The cached value, or undefined when absent or expired at `now`. */
   get(key: K, now: number): V | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now) {
-      this.#entries.delete(key);
-      return undefined;
-    }
+    if (entry === undefined || entry.expiresAt <= now) return undefined;
+    return entry.value;
+  }
+
+  /**
+   * The value even if it expired — up to `maxStaleMs` ago — for when the database cannot be read
+   * (a PostgreSQL restart): requests keep being served from what was last read. Invalidated keys
+   * are gone, stale or not. Expired entries stay until evicted by size or invalidated.
+   */
+  stale(key: K, now: number, maxStaleMs: number): V | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || now - entry.expiresAt > maxStaleMs) return undefined;
     return entry.value;
   }
 
@@ -62,7 +69,7 @@ export class TtlCache<K, V> {
     this.#entries.clear();
   }
 
-  /** Number of entries held (expired ones included until touched). */
+  /** Number of entries held (expired ones included until evicted or invalidated). */
   get size(): number {
     return this.#entries.size;
   }
