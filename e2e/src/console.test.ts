@@ -172,7 +172,36 @@ describe('admin console', () => {
     const row = page.getByRole('row', { name: /gateway, writer, query, indexer/ });
     await hasText(row, 'active');
     await hasText(row, server.url);
+    const nodeId = (await row.getByRole('cell').first().textContent())!.trim();
+    expect(nodeId).toMatch(/^node_/);
+
+    // One process queues no index builds: it builds its own.
+    const jobs = page.getByTestId('jobs');
+    await hasText(jobs, 'No index-build jobs');
+    await hasText(jobs, 'One process builds its own compactions');
+
+    // Ownership of the first index's namespaces: this node owns them all, with no replica.
+    const ownership = page.getByTestId('ownership');
+    await hasText(page.getByTestId('single-process'), `One process: this node ${nodeId} owns every namespace`);
+    const films = ownership.locator('tr[data-namespace="films"]');
+    await hasText(films, nodeId);
+    await hasText(films, 'this node');
+    await hasText(films, 'no replica');
+    const cells = films.getByRole('cell');
+    await hasText(cells.nth(1), /^2$/); // records
+    await hasText(cells.nth(3), /^\d+$/); // writer epoch
+    await hasText(cells.nth(4), /^\d+$/); // written LSN
     await shot('cluster');
+
+    // The job filter keeps the index picked; the namespace links to its engine page.
+    await jobs.getByLabel('State').selectOption('failed');
+    await jobs.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/state=failed/);
+    await hasText(page.getByTestId('jobs'), 'No failed index-build jobs');
+    expect(page.url()).toContain('index=movies');
+    await page.getByTestId('ownership').getByRole('link', { name: 'films' }).click();
+    await page.waitForURL(/\/indexes\/movies\/engine\?ns=films$/);
+    await visible(page.getByText('LSN written'));
   });
 
   it('creates a key (secret shown once), revokes it, and the revoked key is refused', async () => {

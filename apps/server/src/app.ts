@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import { Indexer, JobQueueCompactions, NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
 import { Compactor } from '@conifer/index-builder';
 import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane } from '@conifer/control';
-import { createEngine, ReplicaEngine, resolveEngineConfig, type DataPlane, type Engine } from '@conifer/engine';
+import { createEngine, ReplicaEngine, resolveEngineConfig, type Engine } from '@conifer/engine';
 import { openObjectStore, withCache, type ObjectStore, type SlabCache } from '@conifer/storage';
-import { createServices, resumeIndexDeletions, type Services } from '@conifer/api';
+import { createServices, resumeIndexDeletions, type ServiceDataPlane, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
 import { ConfigError, isAllInOne, type ServerConfig } from './config.ts';
 import { withTimeout } from './health.ts';
@@ -116,9 +116,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         })
       : undefined;
 
-  // A gateway of a cluster reaches the data through the writers that own each namespace; the
-  // single process uses its own engine.
-  const data: DataPlane | undefined =
+  // A gateway of a cluster reaches the data through the writers that own each namespace (and says
+  // where each one lives, for the operators' view); the single process uses its own engine.
+  const data: ServiceDataPlane | undefined =
     directory && roles.includes('gateway') ? new RoutedDataPlane({ directory, client: new NodeClient({ secret: config.clusterSecret! }) }) : engine;
 
   let bootstrap: BootstrapOutcome | undefined;
@@ -131,7 +131,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     throw error;
   }
 
-  const services = bootstrap && data ? createServices({ control, data, rateLimits: config.rateLimits, operatorProjectId: bootstrap.projectId }) : undefined;
+  const services =
+    bootstrap && data ? createServices({ control, data, rateLimits: config.rateLimits, operatorProjectId: bootstrap.projectId, nodeId }) : undefined;
   const { app, drain } = createHttpApp({
     logger,
     services,

@@ -1,5 +1,13 @@
 import { FLOAT32_OVERFLOW, LIMITS } from '@conifer/core';
-import { PINECONE_RATE_LIMITS, RATE_LIMIT_NAMES } from '@conifer/api';
+import {
+  CLUSTER_JOBS_DEFAULT_LIMIT,
+  CLUSTER_JOBS_MAX_LIMIT,
+  CLUSTER_NAMESPACES_DEFAULT_LIMIT,
+  CLUSTER_NAMESPACES_MAX_LIMIT,
+  PINECONE_RATE_LIMITS,
+  RATE_LIMIT_NAMES,
+} from '@conifer/api';
+import { INDEX_JOB_KINDS, INDEX_JOB_STATES } from '@conifer/control';
 import { MIN_LSN_PATTERN } from './pinecone/data-routes.ts';
 
 /**
@@ -197,6 +205,10 @@ const indexName: Schema = { type: 'string', maxLength: LIMITS.maxIndexNameLength
 /** Requests (or bytes, or units) per second; 0 = unlimited. */
 const rate: Schema = { type: 'number', minimum: 0, maximum: 1e12 };
 const rateLimits: Schema = { type: 'object', required: [...RATE_LIMIT_NAMES], properties: Object.fromEntries(RATE_LIMIT_NAMES.map((name) => [name, rate])) };
+
+const nullableString: Schema = { type: ['string', 'null'] };
+const nullableInteger: Schema = { type: ['integer', 'null'] };
+const clusterNodeRef: Schema = { type: 'object', required: ['id', 'url'], properties: { id: { type: 'string' }, url: { type: 'string' } } };
 
 const schemas: Record<string, Schema> = {
   ErrorResponse: {
@@ -559,6 +571,79 @@ const schemas: Record<string, Schema> = {
       total: { type: 'object', properties: { readUnits: { type: 'number' }, writeUnits: { type: 'number' }, requests: { type: 'integer' } } },
     },
   },
+  ClusterJob: {
+    type: 'object',
+    description: 'An index build (compaction or ANN index) a writer queued in PostgreSQL for an indexer.',
+    required: [
+      'id',
+      'indexId',
+      'index',
+      'projectId',
+      'namespace',
+      'kind',
+      'state',
+      'attempts',
+      'inputs',
+      'baseVersion',
+      'writerEpoch',
+      'claimedBy',
+      'heartbeatAt',
+      'error',
+      'createdAt',
+      'updatedAt',
+      'ageMs',
+    ],
+    properties: {
+      id: { type: 'string' },
+      indexId: { type: 'string' },
+      index: { ...nullableString, description: 'The index’s name; null once it is deleted.' },
+      projectId: nullableString,
+      namespace: { type: 'string', description: '`""` is the default namespace.' },
+      kind: { type: 'string', enum: [...INDEX_JOB_KINDS] },
+      state: { type: 'string', enum: [...INDEX_JOB_STATES] },
+      attempts: { type: 'integer', description: 'Claims so far.' },
+      inputs: { type: 'array', items: { type: 'string' }, description: 'Slab ids the build reads.' },
+      baseVersion: { type: 'integer', description: 'Manifest version it was planned against.' },
+      writerEpoch: { type: 'integer' },
+      claimedBy: { ...nullableString, description: 'The node holding (or that last held) the claim.' },
+      heartbeatAt: { type: ['string', 'null'], format: 'date-time' },
+      error: { ...nullableString, description: 'The last failure reported.' },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+      ageMs: { type: 'integer', description: 'Time since it was queued.' },
+    },
+  },
+  ClusterNamespace: {
+    type: 'object',
+    description: 'Where one namespace lives. Fields a node could not describe are null, and `error` says why.',
+    required: [
+      'namespace',
+      'recordCount',
+      'writer',
+      'writerEpoch',
+      'manifestVersion',
+      'writtenLsn',
+      'flushedLsn',
+      'takenOver',
+      'query',
+      'appliedLsn',
+      'lagLsn',
+    ],
+    properties: {
+      namespace: { type: 'string', description: '`""` is the default namespace.' },
+      recordCount: { type: 'integer' },
+      writer: { oneOf: [clusterNodeRef, { type: 'null' }], description: 'The owner writer (this node in the single process).' },
+      writerEpoch: nullableInteger,
+      manifestVersion: nullableInteger,
+      writtenLsn: { ...nullableInteger, description: 'Highest LSN the writer durably logged.' },
+      flushedLsn: { ...nullableInteger, description: 'Highest LSN in the slabs of its manifest.' },
+      takenOver: { type: ['boolean', 'null'], description: 'The writer has committed its epoch; false until its next write after a change of owner.' },
+      query: { oneOf: [clusterNodeRef, { type: 'null' }], description: 'The query node serving its reads; null when there is none (the writer serves them).' },
+      appliedLsn: { ...nullableInteger, description: 'The LSN the query node’s replica has applied.' },
+      lagLsn: { ...nullableInteger, description: '`writtenLsn - appliedLsn`, at least 0.' },
+      error: { type: 'string' },
+    },
+  },
 };
 
 const rateLimitProject = { name: 'projectId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 64 } };
@@ -835,6 +920,63 @@ const paths: Record<string, Schema> = {
       'Admin',
     ),
   },
+  '/admin/cluster/jobs': {
+    get: controlOp(
+      'listClusterJobs',
+      'Recent index-build jobs writers queued for indexers, the most recently changed first (operator admin keys only)',
+      {
+        parameters: [
+          query(
+            'state',
+            { type: 'array', items: { type: 'string', enum: [...INDEX_JOB_STATES] }, minItems: 1 },
+            'Only jobs in these states; repeated: `?state=pending&state=running`.',
+            {
+              style: 'form',
+              explode: true,
+            },
+          ),
+          query('limit', { type: 'integer', minimum: 1, maximum: CLUSTER_JOBS_MAX_LIMIT, default: CLUSTER_JOBS_DEFAULT_LIMIT }),
+        ],
+        responses: {
+          '200': ok('Jobs', {
+            type: 'object',
+            required: ['jobs'],
+            properties: { jobs: { type: 'array', items: ref('ClusterJob') } },
+          }),
+        },
+      },
+      'Admin',
+    ),
+  },
+  '/admin/cluster/namespaces': {
+    get: controlOp(
+      'listClusterNamespaces',
+      'Where each namespace of an index lives: its owner writer, epoch and LSNs, the query node serving it and its replica’s lag (operator admin keys only)',
+      {
+        parameters: [
+          query('index', indexName, 'An index of the caller’s project.', { required: true }),
+          query(
+            'limit',
+            { type: 'integer', minimum: 1, maximum: CLUSTER_NAMESPACES_MAX_LIMIT, default: CLUSTER_NAMESPACES_DEFAULT_LIMIT },
+            'Namespaces described, the first by name.',
+          ),
+        ],
+        responses: {
+          '200': ok('Ownership', {
+            type: 'object',
+            required: ['index', 'singleProcess', 'totalCount', 'namespaces'],
+            properties: {
+              index: { type: 'string' },
+              singleProcess: { type: 'boolean', description: 'One process with every role: it owns every namespace and serves its reads; no replicas.' },
+              totalCount: { type: 'integer', description: 'Namespaces of the index; `namespaces` holds the first `limit` by name.' },
+              namespaces: { type: 'array', items: ref('ClusterNamespace') },
+            },
+          }),
+        },
+      },
+      'Admin',
+    ),
+  },
   '/admin/projects/{projectId}/rate-limits': rateLimitPaths('Project', [rateLimitProject]),
   '/admin/projects/{projectId}/indexes/{indexName}/rate-limits': rateLimitPaths('Index', [
     rateLimitProject,
@@ -867,7 +1009,7 @@ export function openApiDocument(): Record<string, unknown> {
     tags: [
       { name: 'Control plane', description: 'Indexes (Pinecone db_control).' },
       { name: 'Data plane', description: 'Records and namespaces of one index (Pinecone db_data).' },
-      { name: 'Admin', description: 'Conifer’s own API: projects, API keys, usage, rate limits.' },
+      { name: 'Admin', description: 'Conifer’s own API: projects, API keys, usage, rate limits, the cluster.' },
     ],
     paths,
     components: {

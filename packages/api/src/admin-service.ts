@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FailedPreconditionError, indexNameSchema, NotFoundError, PermissionDeniedError, STORABLE_TEXT_MESSAGE, isStorableText } from '@conifer/core';
-import { ROLES, type ApiKeyInfo, type ControlPlane, type NodeRole, type NodeState, type Project, type UsageRecord } from '@conifer/control';
+import { ROLES, type ApiKeyInfo, type ControlPlane, type Project, type UsageRecord } from '@conifer/control';
 import { assertAdmin, type AuthContext } from './auth.ts';
 import { RATE_LIMIT_NAMES, rateLimitOverridesSchema, type RateLimiter, type RateLimitOverrides, type RateLimits } from './rate-limits.ts';
 
@@ -84,27 +84,6 @@ export interface UsageReport {
   total: { readUnits: number; writeUnits: number; requests: number };
 }
 
-/** One node of the cluster as operators see it (times as ISO strings). */
-export interface ClusterNodeView {
-  id: string;
-  roles: NodeRole[];
-  url: string;
-  state: NodeState;
-  startedAt: string;
-  heartbeatAt: string;
-  /** Time since its last heartbeat, by the database's clock. */
-  sinceHeartbeatMs: number;
-  /** Its last heartbeat is younger than `leaseMs`. */
-  live: boolean;
-}
-
-export interface ClusterView {
-  /** A node silent for longer than this is not live. */
-  leaseMs: number;
-  /** Every node with a membership row, oldest first. */
-  nodes: ClusterNodeView[];
-}
-
 export interface AdminService {
   /** The caller's project and key. Any role. */
   whoami(auth: AuthContext): Promise<CallerDescription>;
@@ -124,8 +103,6 @@ export interface AdminService {
   rateLimits(auth: AuthContext, scope: z.output<typeof rateLimitScopeSchema>): Promise<RateLimitsView>;
   /** Replaces the overrides of a project or one of its indexes. Operator admin keys only: tenants do not set their own limits. */
   setRateLimits(auth: AuthContext, input: z.output<typeof setRateLimitsSchema>): Promise<RateLimitsView>;
-  /** The cluster's nodes, their roles and heartbeats. Operator admin keys only. */
-  clusterNodes(auth: AuthContext): Promise<ClusterView>;
 }
 
 /**
@@ -220,25 +197,6 @@ export function createAdminService(deps: { control: ControlPlane; limiter: RateL
       const id = projectId ?? auth.projectId;
       await control.rateLimits.set(id, index, limits, auth.keyId);
       return rateLimitsView(id, index);
-    },
-
-    async clusterNodes(auth) {
-      if (!isOperator(auth)) throw new PermissionDeniedError('Reading the cluster needs an admin key of the operator project.');
-      const leaseMs = control.config.nodeLeaseMs;
-      const nodes = await control.membership.nodes(leaseMs);
-      return {
-        leaseMs,
-        nodes: nodes.map((n) => ({
-          id: n.id,
-          roles: [...n.roles],
-          url: n.url,
-          state: n.state,
-          startedAt: n.startedAt.toISOString(),
-          heartbeatAt: n.heartbeatAt.toISOString(),
-          sinceHeartbeatMs: Math.round(n.sinceHeartbeatMs),
-          live: n.live,
-        })),
-      };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { configureIndexSchema, deleteSchema, indexRefSchema, namespaceRefSchema, statsSchema, upsertSchema, type ReadOptionsRequest } from '@conifer/core';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, rateLimitScopeSchema, setRateLimitsSchema, usageQuerySchema } from './admin-service.ts';
+import { clusterJobsQuerySchema, clusterNamespacesQuerySchema } from './cluster-service.ts';
 import {
   fetchByMetadataRequestSchema,
   fetchRequestSchema,
@@ -69,6 +70,8 @@ export function createAppRouter() {
     }),
     cluster: router({
       nodes: p.query(({ ctx }) => ctx.services.clusterNodes(ctx.auth)),
+      jobs: p.input(clusterJobsQuerySchema.prefault({})).query(({ ctx, input }) => ctx.services.clusterJobs(ctx.auth, input)),
+      namespaces: p.input(clusterNamespacesQuerySchema).query(({ ctx, input }) => ctx.services.clusterNamespaces(ctx.auth, input)),
     }),
   });
 }

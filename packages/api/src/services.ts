@@ -1,7 +1,7 @@
 import type { ControlPlane } from '@conifer/control';
-import type { DataPlane } from '@conifer/engine';
 import { createAdminService, type AdminService } from './admin-service.ts';
 import type { AuthContext } from './auth.ts';
+import { createClusterService, type ClusterService, type ServiceDataPlane } from './cluster-service.ts';
 import { createDataService, type DataService } from './data-service.ts';
 import { createIndexService, type IndexService } from './index-service.ts';
 import { RateLimiter, type RateLimits } from './rate-limits.ts';
@@ -12,7 +12,7 @@ import { RateLimiter, type RateLimits } from './rate-limits.ts';
  * Pinecone-compatible REST API are two faces over these same functions; neither holds business
  * logic of its own (roles, rate limits, usage metering and project scoping all live here).
  */
-export interface Services extends IndexService, DataService, AdminService {
+export interface Services extends IndexService, DataService, AdminService, ClusterService {
   /** The caller behind a raw API key, or null when the key is unknown or revoked. */
   authenticate(rawKey: string): Promise<AuthContext | null>;
   /** The rate limiter the data operations share (its `limits` are the ones in force). */
@@ -21,11 +21,14 @@ export interface Services extends IndexService, DataService, AdminService {
 
 export interface ServiceDeps {
   control: ControlPlane;
-  data: DataPlane;
+  /** The engine (single process) or a cluster gateway's routing data plane, which also says where each namespace lives. */
+  data: ServiceDataPlane;
   /** The node's own rate limits; unset ones are off (see `RateLimits`). */
   rateLimits?: Partial<RateLimits> | undefined;
   /** Project whose admin keys may create projects (the bootstrapped one). None: nobody may. */
   operatorProjectId?: string | undefined;
+  /** This process's id in the cluster membership (the single process names itself as every namespace's owner). */
+  nodeId?: string | undefined;
   /** Monotonic clock in ms for the rate limiter. Default `performance.now`. */
   now?: (() => number) | undefined;
 }
@@ -44,5 +47,6 @@ export function createServices(deps: ServiceDeps): Services {
     ...createIndexService(deps),
     ...createDataService({ ...deps, limiter }),
     ...createAdminService({ ...deps, limiter }),
+    ...createClusterService(deps),
   };
 }

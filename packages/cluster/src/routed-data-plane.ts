@@ -36,7 +36,9 @@ export type NamespaceCopy = { node: PlacedNode; internals: NamespaceInternals } 
 /**
  * Where a namespace lives: its owner writer and the query node serving its reads, each with its
  * description of the namespace (a query node's `writtenLsn` is the LSN its replica has applied).
- * Null: no such node is live (no query node in the cluster; no writer at all).
+ * Null: no such node is live (no query node in the cluster; no writer at all). The shape the API's
+ * services take (`ServiceDataPlane` of `@conifer/api`); apps/server/src/app.ts has the compiler
+ * check the two agree.
  */
 export interface NamespacePlacement {
   writer: NamespaceCopy | null;

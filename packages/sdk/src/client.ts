@@ -4,6 +4,10 @@ import type {
   ApiKeyInfo,
   ApiKeyList,
   CallerDescription,
+  ClusterJobs,
+  ClusterJobsOptions,
+  ClusterNamespaces,
+  ClusterNamespacesOptions,
   ClusterView,
   ConfigureIndexOptions,
   CreateApiKeyOptions,
@@ -182,6 +186,29 @@ export class Conifer {
    */
   clusterNodes(): Promise<ClusterView> {
     return this.#transport.call((api) => api.cluster.nodes.query());
+  }
+
+  /**
+   * Recent index-build jobs (compactions and ANN builds writers queued for indexers), the most
+   * recently changed first: state, kind, namespace, attempts, claimer, age. `state` keeps only
+   * those states; `limit` 1–500, default 50. Empty in a single process. Operator admin keys only.
+   *
+   * @example const { jobs } = await client.clusterJobs({ state: ['pending', 'running'] });
+   */
+  clusterJobs(options: ClusterJobsOptions = {}): Promise<ClusterJobs> {
+    return this.#transport.call((api) => api.cluster.jobs.query(options));
+  }
+
+  /**
+   * Where each namespace of an index of this key's project lives: the writer that owns it, its
+   * epoch and LSNs, the query node serving its reads and how many LSNs its replica trails
+   * (`lagLsn`). In a single process (`singleProcess`) this node owns every namespace and there are
+   * no replicas. `limit` namespaces by name, 1–1000, default 100. Operator admin keys only.
+   *
+   * @example const { namespaces } = await client.clusterNamespaces({ index: 'docs' });
+   */
+  clusterNamespaces(options: ClusterNamespacesOptions): Promise<ClusterNamespaces> {
+    return this.#transport.call((api) => api.cluster.namespaces.query(options));
   }
 
   /**

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   apiKeyRefSchema,
+  clusterJobsQuerySchema,
+  clusterNamespacesQuerySchema,
   createApiKeySchema,
   createProjectSchema,
   rateLimitOverridesSchema,
@@ -9,15 +11,16 @@ import {
   type Services,
 } from '@conifer/api';
 import { parseWith, useControlPlaneErrors } from './errors.ts';
-import { acceptJsonBodies, authOf, bodyOf, queryParam, requireApiKey } from './plugin-support.ts';
+import { acceptJsonBodies, authOf, bodyOf, queryInt, queryList, queryParam, requireApiKey } from './plugin-support.ts';
 
 /** Where the administration API is mounted. */
 export const ADMIN_PREFIX = '/admin';
 
 /**
  * Conifer's administration API (not part of Pinecone's): projects, API keys, usage, rate limits
- * and the cluster's nodes, over the same services as the tRPC procedures `projects.*`, `keys.*`, `usage.get`,
- * `rateLimits.*` and `cluster.nodes`, with the same camelCase JSON. Keys and usage belong to the caller's project and
+ * and the cluster (nodes, index-build jobs, namespace ownership), over the same services as the
+ * tRPC procedures `projects.*`, `keys.*`, `usage.get`, `rateLimits.*` and `cluster.*`, with the
+ * same camelCase JSON. Keys and usage belong to the caller's project and
  * need an admin key; creating projects and setting rate limits need an admin key of the operator
  * project. Errors use the control-plane shape.
  */
@@ -49,6 +52,18 @@ export function registerAdmin(app: FastifyInstance, options: { services: Service
   });
 
   app.get('/cluster/nodes', async (request) => services.clusterNodes(authOf(request)));
+
+  app.get('/cluster/jobs', async (request) => {
+    // Several states as `?state=pending&state=running`; an empty `?state=` names no state: refused.
+    const states = queryList(request, 'state');
+    const input = parseWith(clusterJobsQuerySchema, { state: states.length === 0 ? undefined : states, limit: queryInt(request, 'limit') });
+    return services.clusterJobs(authOf(request), input);
+  });
+
+  app.get('/cluster/namespaces', async (request) => {
+    const input = parseWith(clusterNamespacesQuerySchema, { index: queryParam(request, 'index'), limit: queryInt(request, 'limit') });
+    return services.clusterNamespaces(authOf(request), input);
+  });
 
   app.get('/usage', async (request) => {
     const input = parseWith(usageQuerySchema, {

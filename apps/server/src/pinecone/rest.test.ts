@@ -463,6 +463,102 @@ describe('Pinecone REST API', () => {
     });
   });
 
+  describe('the cluster, as operators see it (one process)', () => {
+    const invalid = (message: string) => ({ status: 400, body: { error: { code: 'INVALID_ARGUMENT', message }, status: 400 } });
+
+    it('names this node as the owner of every namespace, with its epoch and LSNs and no replica', async () => {
+      const { url, server } = running();
+      const name = uniqueIndexName('owned');
+      const { host } = await createIndex(name);
+      const lsns: Record<string, number> = {};
+      for (const namespace of ['', 'films', 'books']) {
+        const written = await call('POST', `${host}/vectors/upsert`, { body: { namespace, vectors: [{ id: 'a', values: [1, 2] }] } });
+        lsns[namespace] = Number(written.headers.get('x-pinecone-request-lsn'));
+      }
+      const answer = await call('GET', `${url}/admin/cluster/namespaces?index=${name}`);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ index: name, singleProcess: true, totalCount: 3 });
+      expect(answer.body.namespaces.map((n: { namespace: string }) => n.namespace)).toEqual(['', 'books', 'films']);
+      for (const ns of answer.body.namespaces) {
+        expect(ns).toEqual({
+          namespace: ns.namespace,
+          recordCount: 1,
+          writer: { id: server.nodeId, url },
+          writerEpoch: expect.any(Number),
+          manifestVersion: expect.any(Number),
+          writtenLsn: lsns[ns.namespace],
+          flushedLsn: expect.any(Number),
+          takenOver: true,
+          query: null,
+          appliedLsn: null,
+          lagLsn: null,
+        });
+      }
+      expect((await call('GET', `${url}/admin/cluster/namespaces?index=${name}&limit=1`)).body).toMatchObject({
+        totalCount: 3,
+        namespaces: [{ namespace: '' }],
+      });
+      expect(await call('GET', `${url}/admin/cluster/namespaces?index=missing-index`)).toMatchObject({
+        status: 404,
+        body: { error: { code: 'NOT_FOUND', message: 'Index missing-index not found.' } },
+      });
+    });
+
+    it('lists index-build jobs (none are queued in one process) with their index, filtered by state', async () => {
+      const { url, server } = running();
+      const name = uniqueIndexName('jobs');
+      await createIndex(name);
+      const before = await call('GET', `${url}/admin/cluster/jobs`);
+      expect(before.status).toBe(200);
+      expect(before.body).toEqual({ jobs: [] });
+      // The single process builds its own compactions; a job is planned here as a writer of a cluster would.
+      const indexId = (await server.control.indexes.get((await server.services!.authenticate(TEST_API_KEY))!.projectId, name)).id;
+      const job = await server.control.indexJobs.plan({
+        indexId,
+        namespace: 'films',
+        kind: 'compaction',
+        inputs: ['s1', 's2'],
+        baseVersion: 3,
+        writerEpoch: 1,
+      });
+      try {
+        const listed = await call('GET', `${url}/admin/cluster/jobs?state=pending&state=running&limit=10`);
+        expect(listed.body.jobs).toEqual([
+          expect.objectContaining({ id: job.id, index: name, namespace: 'films', kind: 'compaction', state: 'pending', attempts: 0, claimedBy: null }),
+        ]);
+        expect((await call('GET', `${url}/admin/cluster/jobs?state=done`)).body).toEqual({ jobs: [] });
+      } finally {
+        await server.control.indexJobs.cancel(job.id);
+      }
+    });
+
+    it('refuses bad parameters naming the field and the bound, and keys of other projects', async () => {
+      const { url } = running();
+      const jobs = (query: string) => call('GET', `${url}/admin/cluster/jobs?${query}`);
+      expect(await jobs('limit=0')).toMatchObject(invalid('limit: must be 1–500'));
+      expect(await jobs('limit=501')).toMatchObject(invalid('limit: must be at most 500'));
+      expect(await jobs('limit=ten')).toMatchObject(invalid('limit: must be an integer'));
+      expect(await jobs('limit=')).toMatchObject(invalid('limit: must be an integer'));
+      expect(await jobs('state=stuck')).toMatchObject(invalid('state[0]: must be one of pending, running, done, failed, cancelled'));
+      expect(await jobs('state=pending&state=')).toMatchObject(invalid('state[1]: must be one of pending, running, done, failed, cancelled'));
+      const namespaces = (query: string) => call('GET', `${url}/admin/cluster/namespaces?${query}`);
+      expect(await namespaces('')).toMatchObject(invalid('index: is required: the name of an index'));
+      expect(await namespaces('index=Bad_Name')).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^index: must consist of/) } } });
+      expect(await namespaces('index=x&limit=1001')).toMatchObject(invalid('limit: must be at most 1000'));
+
+      const tenant = await call('POST', `${url}/admin/projects`, { body: { name: uniqueIndexName('tenant') } });
+      const otherKey = tenant.body.apiKey as string;
+      await call('POST', `${url}/indexes`, { key: otherKey, body: { name: 'theirs', dimension: 2 } });
+      for (const path of ['/admin/cluster/jobs', '/admin/cluster/namespaces?index=theirs']) {
+        expect(await call('GET', `${url}${path}`, { key: otherKey })).toMatchObject({
+          status: 403,
+          body: { error: { code: 'PERMISSION_DENIED', message: 'Reading the cluster needs an admin key of the operator project.' } },
+        });
+      }
+      expect((await call('GET', `${url}/admin/cluster/jobs`, { key: null })).status).toBe(401);
+    });
+  });
+
   it('serves the OpenAPI document that is checked in as docs/openapi.json', async () => {
     const served = await call('GET', `${running().url}/openapi.json`, { key: null });
     expect(served.status).toBe(200);

@@ -1,0 +1,109 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { namespaceRoutingKey, rank } from '@conifer/cluster';
+import { createControlPlane } from '@conifer/control';
+import { postgresTestBackend } from '@conifer/control/testing';
+import { Conifer, type ClusterNamespace } from '@conifer/sdk';
+import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-support.ts';
+
+/**
+ * The operators' view of a cluster of processes (a gateway, two writers, one query node on one
+ * PostgreSQL database and one store): `GET /admin/cluster/namespaces` names, for each namespace,
+ * the writer that owns it by rendezvous over the live writers, the query node serving it, the
+ * writer's epoch and LSN and the replica's lag; `GET /admin/cluster/jobs` answers.
+ */
+const postgres = postgresTestBackend();
+const SECRET = 'cluster-test-secret-0123456789';
+const INDEX = 'owned';
+const NAMESPACES = ['', 'a', 'b', 'c', 'd', 'e', 'f', 'g'];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(postgres === undefined)('cluster console: namespace ownership and replica lag across processes (PostgreSQL, local-disk store)', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  });
+
+  async function node(roles: string, shared: { databaseUrl: string; storage: string }): Promise<Child> {
+    const dataDir = await tempDataDir();
+    const child = await spawnServer({
+      CONIFER_ROLES: roles,
+      CONIFER_CLUSTER_SECRET: SECRET,
+      CONIFER_DATA_DIR: dataDir,
+      CONIFER_PORT: '0',
+      CONIFER_API_KEY: TEST_API_KEY,
+      CONIFER_DATABASE_URL: shared.databaseUrl,
+      CONIFER_STORAGE: shared.storage,
+    });
+    cleanups.push(async () => {
+      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    return child;
+  }
+
+  it('names each namespace’s owner writer and serving query node, with the writer’s LSN and the replica’s lag', async () => {
+    const database = await postgres!.create();
+    cleanups.push(() => database.dispose());
+    const storage = await tempDataDir();
+    cleanups.push(() => rm(storage, { recursive: true, force: true }));
+    const shared = { databaseUrl: database.options.databaseUrl!, storage };
+
+    const gateway = await node('gateway', shared);
+    const writers = [await node('writer', shared), await node('writer', shared)];
+    const query = await node('query', shared);
+    const client = new Conifer({ url: gateway.url, apiKey: TEST_API_KEY });
+    await client.createIndex({ name: INDEX, dimension: 2, metric: 'euclidean' });
+    const ns = client.index(INDEX);
+    const lsns = new Map<string, number>();
+    for (const name of NAMESPACES) lsns.set(name, (await ns.namespace(name).upsert([{ id: 'r', values: [1, 2] }])).lsn!);
+
+    const control = await createControlPlane(database.options);
+    cleanups.push(() => control.close());
+    const { projectId } = (await control.authenticate(TEST_API_KEY))!;
+    const indexId = (await control.indexes.get(projectId, INDEX)).id;
+    const members = (await client.clusterNodes()).nodes.filter((n) => n.live);
+    const liveWriters = members.filter((n) => writers.some((w) => w.url === n.url));
+    const queryNode = members.find((n) => n.url === query.url)!;
+    expect(liveWriters).toHaveLength(2);
+    const ownerOf = (name: string) => rank(namespaceRoutingKey(indexId, name), liveWriters)[0]!;
+
+    // The gateway routes on the membership it last read (refreshed every second): wait until it has every node.
+    let view: { singleProcess: boolean; totalCount: number; namespaces: ClusterNamespace[] } | undefined;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      view = await client.clusterNamespaces({ index: INDEX });
+      if (view.namespaces.every((n) => n.writer?.id === ownerOf(n.namespace).id && n.query !== null)) break;
+      await sleep(100);
+    }
+    expect(view!.singleProcess).toBe(false);
+    expect(view!.totalCount).toBe(NAMESPACES.length);
+    const owners = new Set<string>();
+    for (const row of view!.namespaces) {
+      const owner = ownerOf(row.namespace);
+      owners.add(owner.id);
+      expect(row, row.namespace).toMatchObject({
+        recordCount: 1,
+        writer: { id: owner.id, url: owner.url },
+        query: { id: queryNode.id, url: queryNode.url },
+        takenOver: true,
+      });
+      expect(row.error).toBeUndefined();
+      expect(row.writerEpoch).toBeGreaterThanOrEqual(1);
+      expect(row.writtenLsn).toBeGreaterThanOrEqual(lsns.get(row.namespace)!);
+      expect(row.appliedLsn).not.toBeNull();
+      expect(row.lagLsn).toBe(Math.max(0, row.writtenLsn! - row.appliedLsn!));
+      expect(row.lagLsn).toBeGreaterThanOrEqual(0);
+    }
+    // Eight namespaces over two writers: both own some (rendezvous spreads them).
+    expect(owners.size).toBe(2);
+
+    // Once the replica has read everything (a strong read refreshes it), it trails by nothing.
+    await ns.namespace('a').fetch(['r'], { consistency: 'strong' });
+    const a = (await client.clusterNamespaces({ index: INDEX })).namespaces.find((n) => n.namespace === 'a')!;
+    expect(a).toMatchObject({ appliedLsn: a.writtenLsn, lagLsn: 0 });
+
+    // No indexer: writers build their own compactions; the queue answers all the same.
+    expect((await client.clusterJobs()).jobs).toEqual([]);
+  });
+});
