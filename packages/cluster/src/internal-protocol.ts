@@ -128,7 +128,20 @@ export function decodeError(status: number, body: unknown): ConiferError {
   return errorFromCode(wire.code, message, parseFieldIssues(wire.issues));
 }
 
-/** JSON that keeps vectors: a Float32Array would otherwise serialize as an object of indices. */
+/**
+ * JSON that keeps vectors: a Float32Array would otherwise serialize as an object of indices. The
+ * typed arrays are converted first rather than through a replacer, which JSON.stringify would
+ * call once per number of every vector.
+ */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v));
+  return JSON.stringify(plain(value));
+}
+
+function plain(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) return Array.from(value as Float32Array);
+  if (Array.isArray(value)) return value.length > 0 && typeof value[0] === 'number' ? value : value.map(plain);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = plain(v);
+  return out;
 }
