@@ -46,18 +46,19 @@ export class JsonClient {
    * Sends `body` (already JSON) and parses the answer; any status is returned, not thrown. A
    * request that went out on a kept-alive connection the server closed at that moment (its idle
    * timeout, e.g. after a long settle wait) is sent again once on a new one, as Node's documentation
-   * advises; every request the benchmark sends is idempotent.
+   * advises; every request the benchmark sends is idempotent. `headers` go out beside the API key
+   * (e.g. a read's consistency headers).
    */
-  async send(method: 'GET' | 'POST', path: string, body?: string | Buffer): Promise<JsonResponse> {
+  async send(method: 'GET' | 'POST', path: string, body?: string | Buffer, headers?: Record<string, string>): Promise<JsonResponse> {
     try {
-      return await this.#sendOnce(method, path, body);
+      return await this.#sendOnce(method, path, body, headers);
     } catch (err) {
-      if (err instanceof StaleConnectionError) return this.#sendOnce(method, path, body);
+      if (err instanceof StaleConnectionError) return this.#sendOnce(method, path, body, headers);
       throw err;
     }
   }
 
-  #sendOnce(method: 'GET' | 'POST', path: string, body?: string | Buffer): Promise<JsonResponse> {
+  #sendOnce(method: 'GET' | 'POST', path: string, body?: string | Buffer, extraHeaders?: Record<string, string>): Promise<JsonResponse> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -67,6 +68,7 @@ export class JsonClient {
           method,
           path,
           headers: {
+            ...extraHeaders,
             'Api-Key': this.#apiKey,
             ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }),
           },
@@ -93,8 +95,8 @@ export class JsonClient {
   }
 
   /** Like send, but a status other than 2xx throws an HttpError. */
-  async call(method: 'GET' | 'POST', path: string, body?: string | Buffer): Promise<unknown> {
-    const res = await this.send(method, path, body);
+  async call(method: 'GET' | 'POST', path: string, body?: string | Buffer, headers?: Record<string, string>): Promise<unknown> {
+    const res = await this.send(method, path, body, headers);
     if (res.status < 200 || res.status >= 300) throw new HttpError(res.status, res.body, `${method} ${path}`);
     return res.body;
   }

@@ -96,7 +96,7 @@ export function writeReport(report: Report): void {
   writeSection(report.size, markdown(report));
 }
 
-function writeSection(size: string, section: string): void {
+export function writeSection(size: string, section: string): void {
   const file = join(ROOT, 'docs/benchmarks.md');
   const begin = `<!-- bench:${size}:begin -->`;
   const end = `<!-- bench:${size}:end -->`;
