@@ -1,10 +1,10 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { namespaceRoutingKey, rank } from '@conifer/cluster';
 import { createControlPlane } from '@conifer/control';
 import { postgresTestBackend } from '@conifer/control/testing';
 import { Conifer, type ClusterNamespace } from '@conifer/sdk';
-import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-support.ts';
+import { TEST_API_KEY } from './test-support.ts';
+import { ClusterFixture, type ClusterShared } from './cluster-support.ts';
 
 /**
  * The operators' view of a cluster of processes (a gateway, two writers, one query node on one
@@ -13,42 +13,19 @@ import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-suppo
  * writer's epoch and LSN and the replica's lag; `GET /admin/cluster/jobs` answers.
  */
 const postgres = postgresTestBackend();
-const SECRET = 'cluster-test-secret-0123456789';
 const INDEX = 'owned';
 const NAMESPACES = ['', 'a', 'b', 'c', 'd', 'e', 'f', 'g'];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(postgres === undefined)('cluster console: namespace ownership and replica lag across processes (PostgreSQL, local-disk store)', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
+  const cluster = new ClusterFixture();
+  afterAll(() => cluster.close());
 
-  async function node(roles: string, shared: { databaseUrl: string; storage: string }): Promise<Child> {
-    const dataDir = await tempDataDir();
-    const child = await spawnServer({
-      CONIFER_ROLES: roles,
-      CONIFER_CLUSTER_SECRET: SECRET,
-      CONIFER_DATA_DIR: dataDir,
-      CONIFER_PORT: '0',
-      CONIFER_API_KEY: TEST_API_KEY,
-      CONIFER_DATABASE_URL: shared.databaseUrl,
-      CONIFER_STORAGE: shared.storage,
-    });
-    cleanups.push(async () => {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    return child;
-  }
+  const node = (roles: string, shared: ClusterShared) => cluster.node(roles, shared);
 
   it('names each namespace’s owner writer and serving query node, with the writer’s LSN and the replica’s lag', async () => {
-    const database = await postgres!.create();
-    cleanups.push(() => database.dispose());
-    const storage = await tempDataDir();
-    cleanups.push(() => rm(storage, { recursive: true, force: true }));
-    const shared = { databaseUrl: database.options.databaseUrl!, storage };
+    const shared = await cluster.shared();
 
     const gateway = await node('gateway', shared);
     const writers = [await node('writer', shared), await node('writer', shared)];
@@ -59,8 +36,8 @@ describe.skipIf(postgres === undefined)('cluster console: namespace ownership an
     const lsns = new Map<string, number>();
     for (const name of NAMESPACES) lsns.set(name, (await ns.namespace(name).upsert([{ id: 'r', values: [1, 2] }])).lsn!);
 
-    const control = await createControlPlane(database.options);
-    cleanups.push(() => control.close());
+    const control = await createControlPlane({ databaseUrl: shared.databaseUrl });
+    cluster.onClose(() => control.close());
     const { projectId } = (await control.authenticate(TEST_API_KEY))!;
     const indexId = (await control.indexes.get(projectId, INDEX)).id;
     const members = (await client.clusterNodes()).nodes.filter((n) => n.live);

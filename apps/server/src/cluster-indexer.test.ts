@@ -1,9 +1,9 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createControlPlane } from '@conifer/control';
 import { postgresTestBackend } from '@conifer/control/testing';
 import { Conifer } from '@conifer/sdk';
-import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-support.ts';
+import { TEST_API_KEY } from './test-support.ts';
+import { ClusterFixture, type ClusterShared } from './cluster-support.ts';
 
 /**
  * The index builder as a role: a writer without it queues its compactions in PostgreSQL, and
@@ -12,47 +12,21 @@ import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-suppo
  * the writer commits the swap and nothing written is lost.
  */
 const postgres = postgresTestBackend();
-const SECRET = 'cluster-test-secret-0123456789';
 const INDEX = 'built';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(postgres === undefined)('cluster indexers: compactions built by other processes (PostgreSQL, local-disk store)', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
+  const cluster = new ClusterFixture();
+  afterAll(() => cluster.close());
 
-  async function node(roles: string, shared: { databaseUrl: string; storage: string }, env: Record<string, string> = {}): Promise<Child> {
-    const dataDir = await tempDataDir();
-    const child = await spawnServer({
-      CONIFER_ROLES: roles,
-      CONIFER_CLUSTER_SECRET: SECRET,
-      CONIFER_DATA_DIR: dataDir,
-      CONIFER_PORT: '0',
-      CONIFER_API_KEY: TEST_API_KEY,
-      CONIFER_DATABASE_URL: shared.databaseUrl,
-      CONIFER_STORAGE: shared.storage,
-      CONIFER_MEMTABLE_MAX_RECORDS: '40',
-      CONIFER_COMPACTION_TRIGGER: '2',
-      CONIFER_GC_GRACE_MS: '0',
-      ...env,
-    });
-    cleanups.push(async () => {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    return child;
-  }
+  const node = (roles: string, shared: ClusterShared, env: Record<string, string> = {}) =>
+    cluster.node(roles, shared, { CONIFER_MEMTABLE_MAX_RECORDS: '40', CONIFER_COMPACTION_TRIGGER: '2', CONIFER_GC_GRACE_MS: '0', ...env });
 
   it('builds a writer’s compactions on indexer nodes, and finishes the job of one killed mid-job on another', async () => {
-    const database = await postgres!.create();
-    cleanups.push(() => database.dispose());
-    const storage = await tempDataDir();
-    cleanups.push(() => rm(storage, { recursive: true, force: true }));
-    const shared = { databaseUrl: database.options.databaseUrl!, storage };
-    const control = await createControlPlane(database.options);
-    cleanups.push(() => control.close());
+    const shared = await cluster.shared();
+    const control = await createControlPlane({ databaseUrl: shared.databaseUrl });
+    cluster.onClose(() => control.close());
 
     const gateway = await node('gateway', shared);
     await node('writer', shared);

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresTestBackend } from '@conifer/control/testing';
 import { Conifer } from '@conifer/sdk';
-import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-support.ts';
+import { tempDataDir, TEST_API_KEY } from './test-support.ts';
+import { ClusterFixture } from './cluster-support.ts';
 
 /**
  * A restart of the cluster's PostgreSQL (on a server of this test's own: the shared test server
@@ -18,46 +19,27 @@ import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-suppo
  */
 const postgres = postgresTestBackend();
 const PG_TOOLS = fileURLToPath(new URL('../../../tools/postgres/', import.meta.url));
-const SECRET = 'cluster-test-secret-0123456789';
 const DOWN_SECONDS = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(postgres === undefined)('a PostgreSQL restart under a cluster', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
+  const cluster = new ClusterFixture();
+  afterAll(() => cluster.close());
 
   it('keeps writes and reads answering while the database is down, and heartbeats resume after', async () => {
     // A directory start.sh creates itself: the server's system user must be able to reach it.
     const pgDir = path.join(tmpdir(), `conifer-pg-restart-${randomBytes(6).toString('hex')}`);
     const pgEnv = { ...process.env, CONIFER_PG_DIR: pgDir };
     const out = execFileSync('bash', [path.join(PG_TOOLS, 'start.sh')], { env: pgEnv, encoding: 'utf8' });
-    cleanups.push(async () => {
+    cluster.onClose(async () => {
       execFileSync('bash', [path.join(PG_TOOLS, 'stop.sh')], { env: pgEnv });
       await rm(pgDir, { recursive: true, force: true });
     });
     const databaseUrl = /CONIFER_TEST_DATABASE_URL=(\S+)/.exec(out)![1]!;
     const storage = await tempDataDir();
-    cleanups.push(() => rm(storage, { recursive: true, force: true }));
-    const node = async (roles: string): Promise<Child> => {
-      const dataDir = await tempDataDir();
-      const child = await spawnServer({
-        CONIFER_ROLES: roles,
-        CONIFER_CLUSTER_SECRET: SECRET,
-        CONIFER_DATA_DIR: dataDir,
-        CONIFER_PORT: '0',
-        CONIFER_API_KEY: TEST_API_KEY,
-        CONIFER_DATABASE_URL: databaseUrl,
-        CONIFER_STORAGE: storage,
-      });
-      cleanups.push(async () => {
-        if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-        await rm(dataDir, { recursive: true, force: true });
-      });
-      return child;
-    };
+    cluster.onClose(() => rm(storage, { recursive: true, force: true }));
+    const node = (roles: string) => cluster.node(roles, { databaseUrl, storage });
     const gateway = await node('gateway');
     await node('writer');
     await node('query');
@@ -93,7 +75,7 @@ describe.skipIf(postgres === undefined)('a PostgreSQL restart under a cluster', 
     stop = true;
     await Promise.all(running);
 
-    expect(failures).toEqual([]);
+    expect(failures, `gateway output:\n${gateway.stdout().slice(-3000)}\n${gateway.stderr().slice(-3000)}`).toEqual([]);
     expect(okDuringRestart).toBeGreaterThan(DOWN_SECONDS * 10);
     // The database is back: the nodes heartbeat again and the membership reads live nodes.
     const deadline = Date.now() + 10_000;

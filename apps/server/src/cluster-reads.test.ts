@@ -1,10 +1,10 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { namespaceRoutingKey, rank } from '@conifer/cluster';
 import { createControlPlane } from '@conifer/control';
 import { postgresTestBackend } from '@conifer/control/testing';
 import { Conifer } from '@conifer/sdk';
-import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-support.ts';
+import { TEST_API_KEY } from './test-support.ts';
+import { ClusterFixture, type ClusterShared } from './cluster-support.ts';
 
 /**
  * The read path of a cluster: two gateways, one writer and two query nodes as separate processes
@@ -13,44 +13,19 @@ import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-suppo
  * default read catches up by itself, and reads keep answering when a query node is killed.
  */
 const postgres = postgresTestBackend();
-const SECRET = 'cluster-test-secret-0123456789';
 const INDEX = 'replicated';
 const PAIRS = 150;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(postgres === undefined)('cluster reads: gateways, a writer and query replicas (PostgreSQL, local-disk store)', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
+  const cluster = new ClusterFixture();
+  afterAll(() => cluster.close());
 
-  async function node(roles: string, shared: { databaseUrl: string; storage: string }): Promise<Child> {
-    const dataDir = await tempDataDir();
-    const child = await spawnServer({
-      CONIFER_ROLES: roles,
-      CONIFER_CLUSTER_SECRET: SECRET,
-      CONIFER_DATA_DIR: dataDir,
-      CONIFER_PORT: '0',
-      CONIFER_API_KEY: TEST_API_KEY,
-      CONIFER_DATABASE_URL: shared.databaseUrl,
-      CONIFER_STORAGE: shared.storage,
-      CONIFER_MEMTABLE_MAX_RECORDS: '50',
-      CONIFER_GC_GRACE_MS: '0',
-    });
-    cleanups.push(async () => {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    return child;
-  }
+  const node = (roles: string, shared: ClusterShared) => cluster.node(roles, shared, { CONIFER_MEMTABLE_MAX_RECORDS: '50', CONIFER_GC_GRACE_MS: '0' });
 
   it('reads a write through another gateway with its LSN, says what it reflects, and survives losing a query node', async () => {
-    const database = await postgres!.create();
-    cleanups.push(() => database.dispose());
-    const storage = await tempDataDir();
-    cleanups.push(() => rm(storage, { recursive: true, force: true }));
-    const shared = { databaseUrl: database.options.databaseUrl!, storage };
+    const shared = await cluster.shared();
 
     const gatewayA = await node('gateway', shared);
     const gatewayB = await node('gateway', shared);
@@ -108,8 +83,8 @@ describe.skipIf(postgres === undefined)('cluster reads: gateways, a writer and q
     expect(Number(strong.headers.get('x-pinecone-max-indexed-lsn'))).toBe(lsn);
 
     // Killing the query node that serves ns0: its reads fall through to the other one, with no error.
-    const control = await createControlPlane(database.options);
-    cleanups.push(() => control.close());
+    const control = await createControlPlane({ databaseUrl: shared.databaseUrl });
+    cluster.onClose(() => control.close());
     const { projectId } = (await control.authenticate(TEST_API_KEY))!;
     const indexId = (await control.indexes.get(projectId, INDEX)).id;
     const members = (await client.clusterNodes()).nodes.filter((n) => queries.some((q) => q.url === n.url));

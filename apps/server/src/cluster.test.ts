@@ -1,10 +1,10 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { namespaceRoutingKey, rank } from '@conifer/cluster';
 import { createControlPlane } from '@conifer/control';
 import { postgresTestBackend } from '@conifer/control/testing';
 import { Conifer } from '@conifer/sdk';
-import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-support.ts';
+import { TEST_API_KEY, type Child } from './test-support.ts';
+import { ClusterFixture, type ClusterShared } from './cluster-support.ts';
 
 /**
  * A cluster as `CONIFER_ROLES` makes one: a gateway and three writers as separate processes on one
@@ -14,7 +14,6 @@ import { spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-suppo
  * is there afterwards, once, at an LSN no other acknowledged write has.
  */
 const postgres = postgresTestBackend();
-const SECRET = 'cluster-test-secret-0123456789';
 const INDEX = 'clustered';
 const NAMESPACES = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'];
 const CLIENTS_PER_NAMESPACE = 2;
@@ -31,40 +30,13 @@ interface Ack {
 }
 
 describe.skipIf(postgres === undefined)('a cluster of a gateway and three writers (PostgreSQL, local-disk store)', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
+  const cluster = new ClusterFixture();
+  afterAll(() => cluster.close());
 
-  async function node(roles: string, shared: { databaseUrl: string; storage: string }): Promise<Child> {
-    const dataDir = await tempDataDir();
-    const child = await spawnServer({
-      CONIFER_ROLES: roles,
-      CONIFER_CLUSTER_SECRET: SECRET,
-      CONIFER_DATA_DIR: dataDir,
-      CONIFER_PORT: '0',
-      CONIFER_API_KEY: TEST_API_KEY,
-      CONIFER_DATABASE_URL: shared.databaseUrl,
-      CONIFER_STORAGE: shared.storage,
-      CONIFER_MEMTABLE_MAX_RECORDS: '200',
-      CONIFER_GC_GRACE_MS: '0',
-    });
-    cleanups.push(async () => {
-      if (child.process.exitCode === null && child.process.signalCode === null) {
-        child.process.kill('SIGCONT');
-        child.process.kill('SIGKILL');
-      }
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    return child;
-  }
+  const node = (roles: string, shared: ClusterShared) => cluster.node(roles, shared, { CONIFER_MEMTABLE_MAX_RECORDS: '200', CONIFER_GC_GRACE_MS: '0' });
 
   it('fails writes over to another writer after SIGKILL and after SIGSTOP, losing and duplicating no acknowledged write', async () => {
-    const database = await postgres!.create();
-    cleanups.push(() => database.dispose());
-    const storage = await tempDataDir();
-    cleanups.push(() => rm(storage, { recursive: true, force: true }));
-    const shared = { databaseUrl: database.options.databaseUrl!, storage };
+    const shared = await cluster.shared();
 
     const gateway = await node('gateway', shared);
     const writers = [await node('writer', shared), await node('writer,query,indexer', shared), await node('writer', shared)];
@@ -72,8 +44,8 @@ describe.skipIf(postgres === undefined)('a cluster of a gateway and three writer
     await client.createIndex({ name: INDEX, dimension: 4, metric: 'euclidean' });
 
     // Which writer owns each namespace, as every gateway computes it.
-    const control = await createControlPlane(database.options);
-    cleanups.push(() => control.close());
+    const control = await createControlPlane({ databaseUrl: shared.databaseUrl });
+    cluster.onClose(() => control.close());
     const { projectId } = (await control.authenticate(TEST_API_KEY))!;
     const indexId = (await control.indexes.get(projectId, INDEX)).id;
     const members = (await client.clusterNodes()).nodes;

@@ -36,6 +36,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Dat
     // An idle client that loses its connection emits 'error' on the pool; without a listener
     // that would crash the process. The broken client is discarded and the next query reconnects.
     pool.on('error', () => {});
+    // A client checked out when the server goes away (a restart, a failover) emits 'error' on
+    // itself, not on the pool: the query in flight fails, and the listener keeps the process up.
+    pool.on('connect', (client) => client.on('error', () => {}));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
