@@ -9,7 +9,7 @@ import {
   type RandomSource,
   type UpsertResult,
 } from '@conifer/core';
-import { countLive, matchingIds, type Snapshot } from '@conifer/router';
+import { countLive, matchingIds } from '@conifer/router';
 import { Compactor } from '@conifer/index-builder';
 import { deletePrefix, type ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
@@ -34,10 +34,10 @@ import type {
   UpdateResult,
 } from './data-plane.ts';
 import { slabCacheStats } from './describe.ts';
-import { indexPrefix, namespacePrefix } from './layout.ts';
+import { displayName, indexPrefix, namespacePrefix } from './layout.ts';
 import { Namespace } from './namespace.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
-import { fetchByMetadataFromSnapshot, fetchFromSnapshot, listSnapshot, querySnapshot } from './reads.ts';
+import { fetchByMetadataView, fetchView, listView, queryView, type ReadView } from './reads.ts';
 import { toSparse, toVector } from './records.ts';
 import type { RemoteCompactions } from './remote-compactions.ts';
 import { toPutRecords, writeInChunks } from './writes.ts';
@@ -53,11 +53,6 @@ export interface EngineOptions {
   random?: RandomSource | undefined;
   /** Indexer nodes that build compactions when a cluster has any live; default: all built here. */
   remoteCompactions?: RemoteCompactions | undefined;
-}
-
-/** How messages name a namespace: the default one by its API alias. */
-function displayName(namespace: string): string {
-  return namespace === '' ? '__default__' : namespace;
 }
 
 /**
@@ -199,7 +194,7 @@ export class Engine implements DataPlane {
    * synchronously, in LSN order). A writer's view holds everything it acknowledged, so `strong`
    * adds nothing; a `minLsn` beyond it was acknowledged by another node, which this view has not read.
    */
-  async #view(index: IndexHandle, namespace: string, read: ReadOptions | undefined): Promise<{ snapshot: Snapshot; indexedLsn: number }> {
+  async #view(index: IndexHandle, namespace: string, read: ReadOptions | undefined): Promise<ReadView> {
     const ns = await this.#open(index, namespace);
     if (read?.minLsn !== undefined && ns.lastLsn < read.minLsn) {
       throw new UnavailableError(`namespace ${displayName(namespace)} is at LSN ${ns.lastLsn} on this node, short of the ${read.minLsn} asked for; retry`);
@@ -208,23 +203,19 @@ export class Engine implements DataPlane {
   }
 
   async query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
-    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
-    return { ...(await querySnapshot(snapshot, index, query, this.#config.exactBudget)), indexedLsn };
+    return queryView(await this.#view(index, namespace, read), index, query, this.#config.exactBudget);
   }
 
   async fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords> {
-    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
-    return { ...fetchFromSnapshot(snapshot, ids), indexedLsn };
+    return fetchView(await this.#view(index, namespace, read), ids);
   }
 
   async list(index: IndexHandle, namespace: string, list: ListInput, read?: ReadOptions): Promise<IdPage> {
-    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
-    return { ...listSnapshot(snapshot, list), indexedLsn };
+    return listView(await this.#view(index, namespace, read), list);
   }
 
   async fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput, read?: ReadOptions): Promise<RecordPage> {
-    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
-    return { ...fetchByMetadataFromSnapshot(snapshot, input), indexedLsn };
+    return fetchByMetadataView(await this.#view(index, namespace, read), input);
   }
 
   async createNamespace(index: IndexHandle, namespace: string): Promise<void> {
@@ -244,8 +235,7 @@ export class Engine implements DataPlane {
 
   async listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]> {
     const out: NamespaceSummary[] = [];
-    for (const name of await this.#registry.names(index)) {
-      if (!(await this.#registry.exists(index, name))) continue; // an interrupted deletion, finished now
+    for (const name of await this.#registry.existingNames(index)) {
       const ns = await this.#open(index, name);
       out.push({ name, recordCount: countLive(ns.snapshot()) });
     }
@@ -253,10 +243,8 @@ export class Engine implements DataPlane {
   }
 
   /** Names of every namespace of the index (created explicitly or by a write), without opening them. */
-  async namespaceNames(index: IndexHandle): Promise<string[]> {
-    const out: string[] = [];
-    for (const name of await this.#registry.names(index)) if (await this.#registry.exists(index, name)) out.push(name);
-    return out;
+  namespaceNames(index: IndexHandle): Promise<string[]> {
+    return this.#registry.existingNames(index);
   }
 
   async describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {

@@ -1,6 +1,7 @@
 import { FencedError, UnavailableError } from '@conifer/core';
 import { ManifestConflictError, manifestKey } from '@conifer/manifest';
 import type { ObjectStore } from '@conifer/storage';
+import { displayName } from './layout.ts';
 
 /**
  * The writer fence of one namespace: whether this process's view owns the namespace and may still
@@ -147,7 +148,7 @@ export class WriterFence {
   }
 
   #fenced(written: boolean, cause?: unknown): FencedError {
-    const name = this.#namespace === '' ? '__default__' : this.#namespace;
+    const name = displayName(this.#namespace);
     return new FencedError(
       written
         ? `namespace ${name} was taken over by another writer; this write was logged but not acknowledged, and may or may not be applied`

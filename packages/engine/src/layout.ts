@@ -61,3 +61,8 @@ export function newSlabId(now: number, random: RandomSource): string {
 export function slabIdTime(slabId: string): number {
   return parseInt(slabId.slice(0, 9), 36);
 }
+
+/** How messages name a namespace: the default one by its API alias. */
+export function displayName(namespace: string): string {
+  return namespace === '' ? '__default__' : namespace;
+}

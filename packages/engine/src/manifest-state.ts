@@ -47,9 +47,9 @@ export class ManifestState {
     this.#manifest = manifest;
   }
 
-  /** The state of the newest manifest in the store, its slabs loaded. */
-  static async load(options: ManifestStateOptions): Promise<ManifestState> {
-    const manifest = await options.manifests.latest();
+  /** The state of `manifest` (default: the newest in the store), its slabs loaded. */
+  static async load(options: ManifestStateOptions, manifest?: Manifest): Promise<ManifestState> {
+    manifest ??= await options.manifests.latest();
     const state = new ManifestState(options, manifest);
     await state.install(manifest, new Map());
     return state;

@@ -145,6 +145,13 @@ export class NamespaceRegistry {
     return names;
   }
 
+  /** Names of the namespaces of the index that exist (an interrupted deletion is finished, not listed). */
+  async existingNames(index: IndexHandle): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await this.names(index)) if (await this.exists(index, name)) out.push(name);
+    return out;
+  }
+
   /** Forgets that a namespace is registered (it is being deleted). */
   forget(key: string): void {
     this.#registered.delete(key);

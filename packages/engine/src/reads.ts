@@ -4,10 +4,17 @@ import type { FetchByMetadataInput, FetchedRecords, IdPage, IndexHandle, ListInp
 import { toFetched, toMatch, toSparse, toVector } from './records.ts';
 
 /*
- * The reads of the data plane, each over one snapshot of a namespace: a read runs against one
- * consistent LSN prefix however long it takes. They return domain results; the API layer shapes
- * them for the wire (namespace, usage, pagination tokens).
+ * The reads of the data plane, each over one view of a namespace: a read runs against one
+ * consistent LSN prefix however long it takes, and says which (`indexedLsn`). They return domain
+ * results; the API layer shapes them for the wire (namespace, usage, pagination tokens). A writer's
+ * engine and a query node's replicas both answer through them.
  */
+
+/** What a read runs against: a snapshot, and the LSN every write of which it holds. */
+export interface ReadView {
+  snapshot: Snapshot;
+  indexedLsn: number;
+}
 
 /**
  * Bytes of what a read sees: its memtables plus its slabs as stored — the namespace size a query
@@ -20,7 +27,7 @@ export function snapshotBytes(snapshot: Snapshot): number {
   return bytes;
 }
 
-export async function querySnapshot(snapshot: Snapshot, index: IndexHandle, query: QueryInput, exactBudget: number): Promise<Omit<QueryMatches, 'indexedLsn'>> {
+export async function queryView({ snapshot, indexedLsn }: ReadView, index: IndexHandle, query: QueryInput, exactBudget: number): Promise<QueryMatches> {
   const namespaceBytes = snapshotBytes(snapshot);
   const sparse = toSparse(query.sparseVector);
   if (query.sparseVector && index.metric !== 'dotproduct') {
@@ -30,7 +37,7 @@ export async function querySnapshot(snapshot: Snapshot, index: IndexHandle, quer
   if (query.id !== undefined) {
     // Querying by the id of a missing record finds nothing, as Pinecone answers it.
     const record = getRecord(snapshot, query.id);
-    if (!record) return { matches: [], namespaceBytes };
+    if (!record) return { matches: [], namespaceBytes, indexedLsn };
     vector = record.values;
   } else {
     vector = toVector(index, query.vector!, ['vector']);
@@ -45,25 +52,25 @@ export async function querySnapshot(snapshot: Snapshot, index: IndexHandle, quer
     filter: query.filter,
   });
   const include = { values: query.includeValues, metadata: query.includeMetadata };
-  return { matches: hits.map((hit) => toMatch(hit, include)), namespaceBytes };
+  return { matches: hits.map((hit) => toMatch(hit, include)), namespaceBytes, indexedLsn };
 }
 
-export function fetchFromSnapshot(snapshot: Snapshot, ids: string[]): Omit<FetchedRecords, 'indexedLsn'> {
+export function fetchView({ snapshot, indexedLsn }: ReadView, ids: string[]): FetchedRecords {
   const found: [string, FetchedRecord][] = [];
   for (const id of ids) {
     const record = getRecord(snapshot, id);
     if (record) found.push([id, toFetched(record)]);
   }
   // fromEntries defines own properties, so an id such as "__proto__" is kept like any other.
-  return { records: Object.fromEntries(found) };
+  return { records: Object.fromEntries(found), indexedLsn };
 }
 
-export function listSnapshot(snapshot: Snapshot, list: ListInput): Omit<IdPage, 'indexedLsn'> {
-  return listIds(snapshot, { prefix: list.prefix ?? '', limit: list.limit, after: list.after });
+export function listView({ snapshot, indexedLsn }: ReadView, list: ListInput): IdPage {
+  return { ...listIds(snapshot, { prefix: list.prefix ?? '', limit: list.limit, after: list.after }), indexedLsn };
 }
 
 /** Matching records in id order, strictly after `input.after`, at most `input.limit`. */
-export function fetchByMetadataFromSnapshot(snapshot: Snapshot, input: FetchByMetadataInput): Omit<RecordPage, 'indexedLsn'> {
+export function fetchByMetadataView({ snapshot, indexedLsn }: ReadView, input: FetchByMetadataInput): RecordPage {
   const { after, limit } = input;
   const ids = matchingIds(snapshot, input.filter)
     .filter((id) => after === undefined || id > after)
@@ -72,5 +79,6 @@ export function fetchByMetadataFromSnapshot(snapshot: Snapshot, input: FetchByMe
   return {
     records: page.map((id) => toFetched(getRecord(snapshot, id)!)),
     ...(ids.length > limit ? { next: page[page.length - 1]! } : {}),
+    indexedLsn,
   };
 }

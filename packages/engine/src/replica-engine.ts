@@ -1,5 +1,5 @@
 import { every, NotFoundError, SYSTEM_CLOCK, UnavailableError, type Clock, type UpsertResult } from '@conifer/core';
-import { countLive, type Snapshot } from '@conifer/router';
+import { countLive } from '@conifer/router';
 import type { ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
@@ -20,9 +20,9 @@ import type {
   UpdateResult,
 } from './data-plane.ts';
 import { slabCacheStats } from './describe.ts';
-import { namespacePrefix } from './layout.ts';
+import { displayName, namespacePrefix } from './layout.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
-import { fetchByMetadataFromSnapshot, fetchFromSnapshot, listSnapshot, querySnapshot } from './reads.ts';
+import { fetchByMetadataView, fetchView, listView, queryView, type ReadView } from './reads.ts';
 import { Replica } from './replica.ts';
 import { storeCall, toClientError } from './store-errors.ts';
 
@@ -82,7 +82,7 @@ export class ReplicaEngine implements DataPlane {
     return pending;
   }
 
-  async #view(index: IndexHandle, namespace: string, read: ReadOptions | undefined): Promise<{ snapshot: Snapshot; indexedLsn: number }> {
+  async #view(index: IndexHandle, namespace: string, read: ReadOptions | undefined): Promise<ReadView> {
     const replica = await this.#open(index, namespace);
     if (read?.consistency === 'strong') await storeCall(() => replica.refreshAfterNow());
     if (read?.minLsn !== undefined && replica.appliedLsn < read.minLsn) {
@@ -90,7 +90,7 @@ export class ReplicaEngine implements DataPlane {
       while (replica.appliedLsn < read.minLsn) {
         if (Date.now() >= deadline) {
           throw new UnavailableError(
-            `namespace ${namespace === '' ? '__default__' : namespace} reached LSN ${replica.appliedLsn} on this node, not ${read.minLsn}, within ${this.#config.minLsnWaitMs} ms; retry`,
+            `namespace ${displayName(namespace)} reached LSN ${replica.appliedLsn} on this node, not ${read.minLsn}, within ${this.#config.minLsnWaitMs} ms; retry`,
           );
         }
         await storeCall(() => replica.refreshAfterNow());
@@ -101,35 +101,29 @@ export class ReplicaEngine implements DataPlane {
   }
 
   async query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
-    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
-    return { ...(await querySnapshot(snapshot, index, query, this.#config.exactBudget)), indexedLsn };
+    return queryView(await this.#view(index, namespace, read), index, query, this.#config.exactBudget);
   }
 
   async fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords> {
-    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
-    return { ...fetchFromSnapshot(snapshot, ids), indexedLsn };
+    return fetchView(await this.#view(index, namespace, read), ids);
   }
 
   async list(index: IndexHandle, namespace: string, list: ListInput, read?: ReadOptions): Promise<IdPage> {
-    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
-    return { ...listSnapshot(snapshot, list), indexedLsn };
+    return listView(await this.#view(index, namespace, read), list);
   }
 
   async fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput, read?: ReadOptions): Promise<RecordPage> {
-    const { snapshot, indexedLsn } = await this.#view(index, namespace, read);
-    return { ...fetchByMetadataFromSnapshot(snapshot, input), indexedLsn };
+    return fetchByMetadataView(await this.#view(index, namespace, read), input);
   }
 
   async namespaceStats(index: IndexHandle, namespace: string): Promise<NamespaceSummary> {
-    if (!(await this.#registry.exists(index, namespace))) throw new NotFoundError(`Namespace ${namespace === '' ? '__default__' : namespace} not found.`);
+    if (!(await this.#registry.exists(index, namespace))) throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     const replica = await this.#open(index, namespace);
     return { name: namespace, recordCount: countLive(replica.snapshot()) };
   }
 
-  async namespaceNames(index: IndexHandle): Promise<string[]> {
-    const out: string[] = [];
-    for (const name of await this.#registry.names(index)) if (await this.#registry.exists(index, name)) out.push(name);
-    return out;
+  namespaceNames(index: IndexHandle): Promise<string[]> {
+    return this.#registry.existingNames(index);
   }
 
   async listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]> {

@@ -60,10 +60,10 @@ export class Replica {
     const manifests = new ManifestStore(options.store, manifestPrefix);
     // The fence is never asked to commit: a replica writes nothing.
     const fence = new WriterFence({ store: options.store, manifestPrefix, namespace: options.name });
-    const state = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover: () => undefined });
+    const { manifest, etag } = await manifests.latestEntry();
+    const state = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover: () => undefined }, manifest);
     const replica = new Replica(options, manifests, state);
-    // Adopt the loaded version's etag by reading it again; a version deleted meanwhile is installed afresh.
-    await replica.#install(await manifests.latestEntry());
+    replica.#baseEtag = etag;
     await replica.refresh();
     return replica;
   }
