@@ -1,7 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LIMITS, UnavailableError } from '@conifer/core';
-import { encodeError, INTERNAL_DATA_PATH, parseDataCall, serveDataCall, toJson, type LocalDataPlane } from '@conifer/cluster';
+import {
+  decodeForwardedCall,
+  encodeError,
+  FORWARDED_CALL_HEADER,
+  INTERNAL_DATA_PATH,
+  INTERNAL_UPSERT_PATH,
+  parseDataCall,
+  serveDataCall,
+  toJson,
+  type LocalDataPlane,
+} from '@conifer/cluster';
+import { applyForwardedUpsert } from './forwarded-upsert.ts';
 
 export interface InternalDeps {
   /** `CONIFER_CLUSTER_SECRET`: the only credential these routes accept. */
@@ -20,30 +31,56 @@ export interface InternalDeps {
  */
 export function registerInternalRoutes(app: FastifyInstance, deps: InternalDeps): void {
   const expected = digest(deps.secret);
+  /** Answers 401 unless the request carries the cluster secret; true when it does. */
+  const authorized = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    const header = request.headers.authorization ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    if (timingSafeEqual(digest(given), expected)) return true;
+    void reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message: 'node-internal endpoint: the cluster secret is required' } });
+    return false;
+  };
+  const answer = async (request: FastifyRequest, reply: FastifyReply, run: () => Promise<unknown>) => {
+    try {
+      return reply.type('application/json').send(toJson({ result: await run() }));
+    } catch (err) {
+      const { status, body } = encodeError(err);
+      if (status >= 500 && body.error.code === 'INTERNAL') request.log.error({ err }, 'internal data call failed');
+      return reply.code(status).send(body);
+    }
+  };
+  const writer = (): LocalDataPlane => {
+    if (!deps.writer) throw new UnavailableError('this node has no writer role');
+    return deps.writer;
+  };
+
   app.post(
     INTERNAL_DATA_PATH,
     // A vector in JSON can take several times its bytes in the request the gateway received.
     { bodyLimit: 4 * LIMITS.maxRequestBytes },
     async (request, reply) => {
-      const header = request.headers.authorization ?? '';
-      const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-      if (!timingSafeEqual(digest(given), expected)) {
-        return reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message: 'node-internal endpoint: the cluster secret is required' } });
-      }
-      try {
+      if (!authorized(request, reply)) return reply;
+      return answer(request, reply, async () => {
         const call = parseDataCall(request.body);
         const role = call.role ?? 'writer';
-        const data = role === 'query' ? deps.query : deps.writer;
+        const data = role === 'query' ? deps.query : writer();
         if (!data) throw new UnavailableError(`this node has no ${role} role`);
-        const result = await serveDataCall(data, call);
-        return reply.type('application/json').send(toJson({ result }));
-      } catch (err) {
-        const { status, body } = encodeError(err);
-        if (status >= 500 && body.error.code === 'INTERNAL') request.log.error({ err }, 'internal data call failed');
-        return reply.code(status).send(body);
-      }
+        return serveDataCall(data, call);
+      });
     },
   );
+
+  // An upsert's body as the client sent it, forwarded by a gateway: parsed here, once.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.post(INTERNAL_UPSERT_PATH, { bodyLimit: LIMITS.maxRequestBytes }, async (request, reply) => {
+      if (!authorized(request, reply)) return reply;
+      return answer(request, reply, async () => {
+        const header = request.headers[FORWARDED_CALL_HEADER];
+        const call = decodeForwardedCall(Array.isArray(header) ? header[0] : header);
+        return applyForwardedUpsert(writer(), call, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+      });
+    });
+  });
 }
 
 function digest(secret: string): Buffer {

@@ -13,6 +13,7 @@ import {
 import type { DataPlane, IndexHandle, NamespaceInternals, NamespaceSummary } from '@conifer/engine';
 import type { AuthContext } from './auth.ts';
 import { handleOf, resolveLiveIndex } from './index-service.ts';
+import type { ForwardingDataPlane } from './data-service.ts';
 
 /*
  * The operators' view of a cluster (docs/adr/0006-cluster-roles.md): its nodes, the index-build
@@ -168,9 +169,10 @@ export interface NamespacePlacement {
  * The data plane the services take. A cluster gateway's (`RoutedDataPlane` of `@conifer/cluster`)
  * also says where each namespace lives; the single process's engine does not, and owns them all.
  */
-export type ServiceDataPlane = DataPlane & {
-  describePlacement?(index: IndexHandle, namespace: string): Promise<NamespacePlacement>;
-};
+export type ServiceDataPlane = DataPlane &
+  Partial<ForwardingDataPlane> & {
+    describePlacement?(index: IndexHandle, namespace: string): Promise<NamespacePlacement>;
+  };
 
 export interface ClusterService {
   /** The cluster's nodes, their roles and heartbeats. Operator admin keys only. */

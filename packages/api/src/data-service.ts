@@ -4,6 +4,7 @@ import {
   type ListNamespacesRequest,
   LIMITS,
   InvalidArgumentError,
+  InternalError,
   fetchByMetadataSchema,
   fetchSchema,
   listSchema,
@@ -67,8 +68,40 @@ export interface NamespacePage {
   pagination?: { next: string };
 }
 
+/**
+ * A forwarded upsert's outcome (see {@link ForwardingDataPlane}): applied, with the bytes of its
+ * records for rate limits and metering, or not applied because the body's namespace is another.
+ */
+export type ForwardedUpsertResult = { upsertedCount: number; lsn: number; recordBytes: number } | { misroutedTo: string };
+
+/**
+ * A data plane that takes an upsert's body as the client sent it (a cluster gateway's): the writer
+ * owning `namespace` parses and validates it as the REST API would, and applies it only if the body
+ * names that namespace.
+ */
+export interface ForwardingDataPlane {
+  /** `body`: the request body's bytes, in the chunks they arrived in. */
+  upsertBody(index: IndexHandle, indexName: string, namespace: string, body: readonly Uint8Array[]): Promise<ForwardedUpsertResult>;
+}
+
+/** A Pinecone upsert body, unparsed, and where it goes. */
+export interface UpsertBodyRequest {
+  index: string;
+  /** The namespace the body names, as read from its text (already through the namespace schema). */
+  namespace: string;
+  /** The body's bytes, in the chunks they arrived in. */
+  body: readonly Uint8Array[];
+}
+
 export interface DataService {
   upsert(auth: AuthContext, input: UpsertRequest): Promise<UpsertResult>;
+  /**
+   * Present when the data plane forwards bodies (a cluster gateway): an upsert whose body is parsed
+   * and validated by the writer that applies it. Same checks, limits and metering as `upsert`,
+   * except that the bytes of its records are charged to the byte rate limit once the writer has
+   * counted them (the limit refuses the requests after the one that exhausts it).
+   */
+  upsertBody?(auth: AuthContext, input: UpsertBodyRequest): Promise<UpsertResult>;
   /**
    * The reads take how fresh they must be (`read`: consistency, minLsn; default eventual, no
    * minimum) and say which LSN of the namespace they reflect (`indexedLsn`).
@@ -105,7 +138,7 @@ const byName = (a: NamespaceSummary, b: NamespaceSummary): number => (a.name < b
  * of another project is simply not found), checks the key's role for writes and the rate limits,
  * hands the already-validated request to the data plane, and meters its read or write units.
  */
-export function createDataService(deps: { control: ControlPlane; data: DataPlane; limiter: RateLimiter }): DataService {
+export function createDataService(deps: { control: ControlPlane; data: DataPlane & Partial<ForwardingDataPlane>; limiter: RateLimiter }): DataService {
   const { control, data, limiter } = deps;
 
   async function target(auth: AuthContext, index: string, namespace?: string): Promise<{ record: IndexRecord; handle: IndexHandle; scope: RateScope }> {
@@ -130,7 +163,28 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
     return count;
   }
 
+  const forwarding = data.upsertBody?.bind(data);
+  async function upsertBody(auth: AuthContext, { index, namespace, body }: UpsertBodyRequest): Promise<UpsertResult> {
+    assertCanWrite(auth, 'upsert');
+    // A body whose namespace the gateway misread is routed again, once, by the writer's reading.
+    for (let routed = namespace, rerouted = false; ; rerouted = true) {
+      const { record, handle, scope } = await target(auth, index, routed);
+      limiter.take('upsertPerNamespace', scope);
+      limiter.check('upsertBytesPerNamespace', scope);
+      const result = await forwarding!(handle, record.name, routed, body);
+      if ('misroutedTo' in result) {
+        if (rerouted) throw new InternalError(`an upsert routed by namespace "${routed}" was refused as misrouted twice`);
+        routed = result.misroutedTo;
+        continue;
+      }
+      limiter.charge('upsertBytesPerNamespace', scope, result.recordBytes);
+      meter(record, { writeUnits: writeUnits(result.recordBytes) });
+      return { upsertedCount: result.upsertedCount, lsn: result.lsn };
+    }
+  }
+
   return {
+    ...(forwarding ? { upsertBody } : {}),
     async upsert(auth, { index, namespace, records }) {
       assertCanWrite(auth, 'upsert');
       const { record, handle, scope } = await target(auth, index, namespace);

@@ -22,6 +22,9 @@ export {
   type ListNamespacesRequest,
   type UpdateRequest,
   type UpdateResponse,
+  type ForwardedUpsertResult,
+  type ForwardingDataPlane,
+  type UpsertBodyRequest,
 } from './data-service.ts';
 export {
   apiKeyRefSchema,

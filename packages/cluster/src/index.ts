@@ -1,14 +1,19 @@
 export { rank, score, namespaceRoutingKey } from './rendezvous.ts';
 export {
   DATA_OPS,
+  FORWARDED_CALL_HEADER,
   INTERNAL_DATA_PATH,
+  INTERNAL_UPSERT_PATH,
   decodeError,
+  decodeForwardedCall,
   encodeError,
   parseDataCall,
   serveDataCall,
   toJson,
   type DataCall,
   type DataOp,
+  type ForwardedUpsertCall,
+  type ForwardedUpsertResult,
   type LocalDataPlane,
   type WireError,
 } from './internal-protocol.ts';

@@ -48,6 +48,49 @@ const dataCallSchema = z.object({
   role: z.enum(['writer', 'query']).optional(),
 });
 
+/**
+ * An upsert forwarded as the client sent it: the gateway routes it by the namespace it read from
+ * the body's text (without parsing the vectors) and sends the body's bytes to the owner, which
+ * parses and validates it as the gateway's own API would have — the JSON of vectors is parsed once
+ * in the cluster, on the writer's core, not twice plus an encoding on the gateway's. The call rides
+ * in a header (base64url JSON), the body is the request's body.
+ */
+export const INTERNAL_UPSERT_PATH = '/internal/v1/upsert';
+export const FORWARDED_CALL_HEADER = 'x-conifer-call';
+
+export interface ForwardedUpsertCall {
+  index: IndexHandle;
+  /** The index's name, as the API's validation of the body names it. */
+  indexName: string;
+  /** The namespace the gateway routed by; the writer applies the write only if the body says the same. */
+  namespace: string;
+}
+
+/**
+ * A forwarded upsert's outcome: applied (with the bytes of its records, for rate limits and
+ * metering), or not applied because the body's namespace is not the one it was routed by.
+ */
+export type ForwardedUpsertResult = { upsertedCount: number; lsn: number; recordBytes: number } | { misroutedTo: string };
+
+const forwardedUpsertCallSchema = z.object({ index: dataCallSchema.shape.index, indexName: z.string().min(1), namespace: z.string() });
+
+export function encodeForwardedCall(call: ForwardedUpsertCall): string {
+  return Buffer.from(JSON.stringify(call)).toString('base64url');
+}
+
+/** The call of a forwarded upsert from its header; InvalidArgumentError when it is not one. */
+export function decodeForwardedCall(header: string | undefined): ForwardedUpsertCall {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidArgumentError(`${FORWARDED_CALL_HEADER}: must be base64url JSON`);
+  }
+  const parsed = forwardedUpsertCallSchema.safeParse(value);
+  if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
+  return parsed.data as ForwardedUpsertCall;
+}
+
 /** What a writer's engine offers the protocol: the data plane, plus namespace names without opening them. */
 export interface LocalDataPlane extends DataPlane {
   namespaceNames(index: IndexHandle): Promise<string[]>;

@@ -19,7 +19,7 @@ import type {
   UpdateInput,
   UpdateResult,
 } from '@conifer/engine';
-import type { DataCall, DataOp } from './internal-protocol.ts';
+import type { DataCall, DataOp, ForwardedUpsertResult } from './internal-protocol.ts';
 import { NodeUnreachableError, type NodeClient } from './node-client.ts';
 import type { NodeDirectory } from './node-directory.ts';
 import { namespaceRoutingKey, rank } from './rendezvous.ts';
@@ -82,18 +82,22 @@ export class RoutedDataPlane implements DataPlane {
     });
   }
 
-  /** One call to `node`, abandoned if the node leaves the membership meanwhile. */
-  async #send(node: ClusterNode, call: DataCall): Promise<unknown> {
+  /** One call to `node` (`send`), abandoned if the node leaves the membership meanwhile. */
+  async #sendWith<T>(node: ClusterNode, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const abort = new AbortController();
     let calls = this.#inFlight.get(node.id);
     if (!calls) this.#inFlight.set(node.id, (calls = new Set()));
     calls.add(abort);
     try {
-      return await this.#client.data(node.url, call, abort.signal);
+      return await send(abort.signal);
     } finally {
       calls.delete(abort);
       if (calls.size === 0) this.#inFlight.delete(node.id);
     }
+  }
+
+  #send(node: ClusterNode, call: DataCall): Promise<unknown> {
+    return this.#sendWith(node, (signal) => this.#client.data(node.url, call, signal));
   }
 
   /** Writers for the namespace, owner first. */
@@ -106,14 +110,20 @@ export class RoutedDataPlane implements DataPlane {
   }
 
   /** A call to the namespace's owner, and the writer that answered it. */
-  async #route<T>(op: DataOp, index: IndexHandle, namespace: string, input?: unknown, read?: ReadOptions): Promise<{ node: ClusterNode; result: T }> {
+  #route<T>(op: DataOp, index: IndexHandle, namespace: string, input?: unknown, read?: ReadOptions): Promise<{ node: ClusterNode; result: T }> {
+    const call: DataCall = { op, index, namespace, input, ...(read ? { read } : {}) };
+    return this.#toOwner(index, namespace, (node) => this.#send(node, call) as Promise<T>);
+  }
+
+  /** `send` to the namespace's owner (see the class comment for what is retried where). */
+  async #toOwner<T>(index: IndexHandle, namespace: string, send: (node: ClusterNode) => Promise<T>): Promise<{ node: ClusterNode; result: T }> {
     let fencedRetries = 1;
     const refused = new Set<string>();
     for (;;) {
       const owner = (await this.#writersFor(index, namespace)).find((n) => !refused.has(n.id));
       if (!owner) throw new UnavailableError('no writer node is available; retry the request');
       try {
-        return { node: owner, result: (await this.#send(owner, { op, index, namespace, input, ...(read ? { read } : {}) })) as T };
+        return { node: owner, result: await send(owner) };
       } catch (err) {
         if (err instanceof NodeUnreachableError && !err.sent) {
           this.#directory.suspect(owner.id);
@@ -127,6 +137,16 @@ export class RoutedDataPlane implements DataPlane {
         throw err;
       }
     }
+  }
+
+  /**
+   * An upsert's body (its chunks), as the client sent it, to the owner of `namespace` (read from the body by
+   * the gateway, and checked by the writer against the body it parses).
+   */
+  async upsertBody(index: IndexHandle, indexName: string, namespace: string, body: readonly Uint8Array[]): Promise<ForwardedUpsertResult> {
+    const call = { index, indexName, namespace };
+    const { result } = await this.#toOwner(index, namespace, (node) => this.#sendWith(node, (signal) => this.#client.upsertBody(node.url, call, body, signal)));
+    return result;
   }
 
   upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
@@ -246,6 +266,8 @@ export class RoutedDataPlane implements DataPlane {
     );
   }
 
-  /** Nothing to flush: the writers hold the data. */
-  async close(): Promise<void> {}
+  /** Nothing to flush (the writers hold the data): closes the idle connections to nodes. */
+  async close(): Promise<void> {
+    this.#client.close();
+  }
 }

@@ -211,7 +211,7 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
     singleClient.close();
     await cleanups.pop()!();
 
-    // 2. The cluster: gateways and the query node on CPU 0, writers on CPU 1.
+    // 2. The cluster: gateways and the query node on CPU 0, writers and the indexer on CPU 1.
     const mainDb = await createDatabase(options.adminDatabaseUrl);
     cleanups.push(() => mainDb.drop());
     const cluster = new LocalCluster({
@@ -228,6 +228,7 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
     const gatewayB = await cluster.start('gateway', 'gateway', 0);
     await cluster.start('writer', 'writer', 1);
     await cluster.start('writer', 'writer', 1);
+    await cluster.start('indexer', 'indexer', 1);
     await cluster.start('query', 'query', 0);
     const a = new JsonClient(gatewayA.url, BENCH_API_KEY);
     const b = new JsonClient(gatewayB.url, BENCH_API_KEY);
@@ -237,6 +238,7 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
     });
     await cluster.awaitMembership(a, 'writer');
     await cluster.awaitMembership(a, 'query');
+    await cluster.awaitMembership(a, 'indexer');
     const host = await createIndex(a, INDEX, ds.dimension);
     const topologyMain = cluster.running().map((n) => ({ name: n.name, roles: n.roles, cpu: n.cpu === undefined ? 'any' : String(n.cpu) }));
     const clusterResult = await ingestAndIsolation(ds, truth, encoded, {

@@ -10,12 +10,12 @@ import {
   namespaceRefSchema,
   querySchema,
   statsSchema,
-  upsertSchema,
 } from '@conifer/core';
 import { listNamespacesSchema, updateRequestSchema, type Services } from '@conifer/api';
 import type { ReadOptions } from '@conifer/engine';
-import { UnimplementedError, parseWith, useDataPlaneErrors, withWireFields, type FieldRenames } from './errors.ts';
-import { acceptJsonBodies, authOf, bodyOf, queryInt, queryList, queryParam, requireApiKey } from './plugin-support.ts';
+import { UnimplementedError, parseWith, useDataPlaneErrors, withWireFields } from './errors.ts';
+import { acceptJsonBodies, acceptRawBodies, authOf, bodyOf, queryInt, queryList, queryParam, rawBodyOf, requireApiKey } from './plugin-support.ts';
+import { jsonObjectOf, routingNamespaceOf, UPSERT_FIELDS, upsertRequestOf } from './upsert-body.ts';
 import { echoNamespace, toWireMatch, vectorsById, wireNamespaceName } from './wire.ts';
 
 /** Route prefix of an index's data plane; the `host` of an index points here. */
@@ -73,9 +73,6 @@ const READ_ROUTE = {
   },
 };
 
-/** An upsert's `records` (the service layer's name) are `vectors` on the wire. */
-const UPSERT_FIELDS: FieldRenames = { records: 'vectors' };
-
 interface IndexParams {
   projectId: string;
   indexName: string;
@@ -105,15 +102,24 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
   const withLsn = (reply: FastifyReply, lsn: number | undefined): FastifyReply => (lsn === undefined ? reply : reply.header(LSN_HEADER, String(lsn)));
   const withIndexedLsn = (reply: FastifyReply, indexedLsn: number): FastifyReply => reply.header(INDEXED_LSN_HEADER, String(indexedLsn));
 
-  app.post('/vectors/upsert', async (request, reply) => {
-    const index = indexOf(request);
-    const body = bodyOf(request);
-    const input = parseWith(upsertSchema, { index, namespace: body.namespace, records: body.vectors }, UPSERT_FIELDS);
-    const result = await services.upsert(authOf(request), input).catch((error: unknown) => {
-      // The engine names the records of a batch as the service layer does; the wire calls them vectors.
-      throw withWireFields(error, UPSERT_FIELDS);
+  // In a scope of its own, the upsert's body stays in the chunks it arrived in: a cluster gateway
+  // forwards them, unread but for the namespace, to the owning writer; otherwise they are parsed here.
+  void app.register(async (scope) => {
+    acceptRawBodies(scope);
+    scope.post('/vectors/upsert', async (request, reply) => {
+      const index = indexOf(request);
+      const body = rawBodyOf(request);
+      const namespace = services.upsertBody ? routingNamespaceOf(body.chunks, body.length) : undefined;
+      const upserting =
+        namespace !== undefined && services.upsertBody
+          ? services.upsertBody(authOf(request), { index, namespace, body: body.chunks })
+          : services.upsert(authOf(request), upsertRequestOf(index, jsonObjectOf(body.bytes())));
+      const result = await upserting.catch((error: unknown) => {
+        // The engine names the records of a batch as the service layer does; the wire calls them vectors.
+        throw withWireFields(error, UPSERT_FIELDS);
+      });
+      return withLsn(reply, result.lsn).send({ upsertedCount: result.upsertedCount });
     });
-    return withLsn(reply, result.lsn).send({ upsertedCount: result.upsertedCount });
   });
 
   app.post('/query', READ_ROUTE, async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { InvalidArgumentError, UnauthenticatedError } from '@conifer/core';
 import { apiKeyFromHeaders, type AuthContext, type Services } from '@conifer/api';
 
@@ -24,6 +24,22 @@ export function authOf(request: FastifyRequest): AuthContext {
   return auth;
 }
 
+/** A request body as it arrived: its chunks, joined only when someone needs it whole. */
+export class RawBody {
+  readonly chunks: readonly Buffer[];
+  readonly length: number;
+  #joined: Buffer | undefined;
+  constructor(chunks: readonly Buffer[], length: number) {
+    this.chunks = chunks;
+    this.length = length;
+  }
+  /** The body in one buffer. */
+  bytes(): Buffer {
+    this.#joined ??= this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
+    return this.#joined;
+  }
+}
+
 /**
  * JSON bodies for the Pinecone faces: an empty body reads as `{}` (some clients send a JSON
  * content type on bodiless DELETEs) — empty, not blank: whitespace alone is not JSON — and a
@@ -45,6 +61,55 @@ export function acceptJsonBodies(app: FastifyInstance): void {
       done(error as SyntaxError, undefined);
     }
   });
+}
+
+/**
+ * Bodies of any content type kept as the chunks they arrived in ({@link rawBodyOf}), for a scope
+ * whose routes may forward them without reading them — a cluster gateway sends an upsert's chunks
+ * on to the writer as they are. The same limits as Fastify's own reading: the route's body limit
+ * (checked against Content-Length first, then as bytes arrive) and a Content-Length that must match.
+ */
+export function acceptRawBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (request, payload, done) => {
+    const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit;
+    const declared = Number(request.headers['content-length']);
+    if (declared > limit) {
+      done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const finish = (error: Error | null, body?: RawBody) => {
+      payload.removeListener('data', onData);
+      payload.removeListener('end', onEnd);
+      payload.removeListener('error', onError);
+      done(error, body);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      length += bytes.length;
+      if (length > limit) finish(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+      else chunks.push(bytes);
+    };
+    const onEnd = () => {
+      if (!Number.isNaN(declared) && declared !== length) finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+      else finish(null, new RawBody(chunks, length));
+    };
+    const onError = (error: Error & { statusCode?: number }) => {
+      if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
+      finish(error);
+    };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', onError);
+    payload.resume();
+  });
+}
+
+/** The body on a route of an {@link acceptRawBodies} scope (empty when the request had none). */
+export function rawBodyOf(request: FastifyRequest): RawBody {
+  return request.body instanceof RawBody ? request.body : new RawBody([], 0);
 }
 
 /**

@@ -1,0 +1,44 @@
+import { InvalidArgumentError, namespaceSchema, upsertSchema, type UpsertRequest } from '@conifer/core';
+import { parseWith, type FieldRenames } from './errors.ts';
+import { topLevelFieldOfChunks } from './top-level-field.ts';
+
+/**
+ * A Pinecone upsert body, read the same way wherever it is read: by the REST API of the process
+ * that received it, or by the cluster writer a gateway forwarded it to unparsed.
+ */
+
+/** An upsert's `records` (the service layer's name) are `vectors` on the wire. */
+export const UPSERT_FIELDS: FieldRenames = { records: 'vectors' };
+
+/**
+ * A request body's bytes as the JSON object it must be: empty reads as `{}`; malformed JSON and
+ * anything but an object (a literal `null` included) are 400s, worded as for every other body.
+ */
+export function jsonObjectOf(bytes: Uint8Array): Record<string, unknown> {
+  if (bytes.length === 0) return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (error) {
+    throw new InvalidArgumentError(`malformed JSON in request body: ${(error as Error).message}`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError('request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** The service layer's request for an upsert body; a 400 names the fields as the wire does. */
+export function upsertRequestOf(index: string, body: Record<string, unknown>): UpsertRequest {
+  return parseWith(upsertSchema, { index, namespace: body.namespace, records: body.vectors }, UPSERT_FIELDS);
+}
+
+/**
+ * The namespace an upsert body names, read from its text without parsing its vectors ("" for the
+ * default namespace, as the schema maps it); undefined when that cannot be told cheaply or the
+ * value is not a valid namespace — the body is then parsed, and its errors reported, as usual.
+ */
+export function routingNamespaceOf(chunks: readonly Buffer[], length: number): string | undefined {
+  const field = topLevelFieldOfChunks(chunks, length, 'namespace');
+  if (field.kind !== 'absent' && field.kind !== 'string') return undefined;
+  const parsed = namespaceSchema.safeParse(field.kind === 'string' ? field.value : undefined);
+  return parsed.success ? parsed.data : undefined;
+}
