@@ -10,7 +10,7 @@
 import type { Dataset } from './dataset.ts';
 import type { JsonClient } from './http-client.ts';
 import { cpuSeconds } from './cluster-harness.ts';
-import { ingest, queryBodies, queryLoop, waitSettled, writeBurst, type EncodedRows, type Errors, type QueryRun } from './cluster-load.ts';
+import { ingest, queryBodies, queryLoop, waitSettled, writeBurstOffThread, type EncodedRows, type Errors, type QueryRun } from './cluster-load.ts';
 import { meanRecall, round2, summarize, type LatencySummary } from './stats.ts';
 
 type Log = (...parts: unknown[]) => void;
@@ -23,6 +23,9 @@ export interface IsolationOptions {
   host: string;
   /** Writes go here (the single process, or gateway A); so do the queries of the first variant. */
   client: JsonClient;
+  /** Base URL of `client`, and the API key, for the write burst's own client on its thread. */
+  writeUrl: string;
+  apiKey: string;
   /**
    * Query paths to measure, each idle and then during its own burst of writes through `client`:
    * the first is `client` itself; a cluster adds its other gateway.
@@ -87,9 +90,11 @@ export async function ingestAndIsolation(ds: Dataset, truth: Int32Array, encoded
     log(`${name}: idle p50 ${idle.latency.p50.toFixed(2)} ms, p99 ${idle.latency.p99.toFixed(2)} ms, ${idle.errors.count} errors; CPU ${cpuText(idle.cpu)}`);
 
     log(`${name}: queries during a ${options.burstMs / 1000} s write burst into namespace ${BURST} (writes via ${options.variants[0]!.label})`);
+    // The writes come from a thread of their own, so the query loop's timings exclude their pauses.
+    const burster = await writeBurstOffThread(options.writeUrl, options.apiKey, host, encoded, BURST, options.burstMs);
     const burstCpu = cpuMeter(options.processes);
     let writing = true;
-    const writes = writeBurst(client, host, encoded, BURST, options.burstMs).finally(() => {
+    const writes = burster.start().finally(() => {
       writing = false;
     });
     const burstRun = await queryLoop(variant.client, bodyOf, () => writing);

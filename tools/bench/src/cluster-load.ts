@@ -4,6 +4,7 @@
  * fixed duration, query loops that count errors instead of stopping at the first, and the settle
  * wait. The same functions drive the single process and the cluster's gateway.
  */
+import { Worker } from 'node:worker_threads';
 import { LIMITS } from '@conifer/core';
 import { queryOf, type Dataset } from './dataset.ts';
 import { HttpError, type JsonClient } from './http-client.ts';
@@ -67,6 +68,14 @@ export class Errors {
 
   toJSON(): { count: number; byKind: Record<string, number>; samples: string[] } {
     return { count: this.count, byKind: Object.fromEntries(this.byKind), samples: this.samples };
+  }
+
+  static fromJSON(json: ReturnType<Errors['toJSON']>): Errors {
+    const errors = new Errors();
+    errors.count = json.count;
+    for (const [kind, n] of Object.entries(json.byKind)) errors.byKind.set(kind, n);
+    errors.samples.push(...json.samples);
+    return errors;
   }
 }
 
@@ -139,6 +148,41 @@ export async function writeBurst(
   );
   const wallMs = performance.now() - started;
   return { vectors, requests, wallMs: Math.round(wallMs), vectorsPerSecond: Math.round((vectors / wallMs) * 1000), errors };
+}
+
+type BurstResult = Awaited<ReturnType<typeof writeBurst>>;
+
+/**
+ * {@link writeBurst} on a worker thread (write-burst-worker.ts); resolves once the thread has its
+ * copy of the bodies with a `start` that begins the burst and resolves with its result.
+ */
+export async function writeBurstOffThread(
+  url: string,
+  apiKey: string,
+  host: string,
+  encoded: EncodedRows,
+  namespace: string,
+  durationMs: number,
+  inFlight = 4,
+): Promise<{ start: () => Promise<BurstResult> }> {
+  const worker = new Worker(new URL('./write-burst-worker.ts', import.meta.url), {
+    workerData: { url, apiKey, host, tails: encoded.tails, rows: encoded.rows, namespace, durationMs, inFlight },
+  });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  return {
+    start: () =>
+      new Promise<BurstResult>((resolve, reject) => {
+        worker.once('message', (result: Omit<BurstResult, 'errors'> & { errors: ReturnType<Errors['toJSON']> }) => {
+          void worker.terminate();
+          resolve({ ...result, errors: Errors.fromJSON(result.errors) });
+        });
+        worker.once('error', reject);
+        worker.postMessage('start');
+      }),
+  };
 }
 
 export interface QueryRun {

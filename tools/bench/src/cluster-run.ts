@@ -199,6 +199,8 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
       index: INDEX,
       host: singleHost,
       client: singleClient,
+      writeUrl: single.url,
+      apiKey: BENCH_API_KEY,
       variants: [{ label: 'the same endpoint', client: singleClient }],
       processes: [{ name: 'single process', pid: single.pid }],
       idleMs: scale.idleMs,
@@ -245,6 +247,8 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
       index: INDEX,
       host,
       client: a,
+      writeUrl: gatewayA.url,
+      apiKey: BENCH_API_KEY,
       variants: [
         { label: 'gateway A (gateway-1, the writes too)', client: a },
         { label: 'gateway B (gateway-2; writes via A)', client: b },
