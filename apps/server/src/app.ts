@@ -139,6 +139,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     internal: !allInOne && (engine || replicas) ? { secret: config.clusterSecret!, writer: engine, query: replicas } : undefined,
     publicUrl: config.publicUrl,
     slabCache: slabCache ? () => slabCache.stats() : undefined,
+    slabBytesQueried: replicas ? () => replicas.slabBytesQueried : undefined,
     health: {
       control: () => (bootstrap ? control.projects.get(bootstrap.projectId) : control.membership.nodes(control.config.nodeLeaseMs)),
       store: () => store.head('healthz'),

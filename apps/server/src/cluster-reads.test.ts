@@ -82,6 +82,26 @@ describe.skipIf(postgres === undefined)('cluster reads: gateways, a writer and q
     expect(Object.keys(((await strong.json()) as { vectors: object }).vectors)).toEqual(['now']);
     expect(Number(strong.headers.get('x-pinecone-max-indexed-lsn'))).toBe(lsn);
 
+    // Queries search the slabs their query node's replica holds, and the node counts those bytes.
+    const queried = async () => {
+      let sum = 0;
+      for (const q of queries) {
+        const text = await (await fetch(`${q.url}/metrics`)).text();
+        sum += Number(/^conifer_replica_slab_bytes_queried (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+      }
+      return sum;
+    };
+    // (60 records: the memtable holds 50, so a slab is flushed.)
+    for (let i = 0; i < 60; i++) await upsert('slabbed', `s${i}`);
+    const before = await queried();
+    const query = await fetch(`${gatewayB.url}${host}/query`, {
+      method: 'POST',
+      headers: { ...headers, 'x-conifer-consistency': 'strong' },
+      body: JSON.stringify({ namespace: 'slabbed', vector: [1, 2], topK: 3 }),
+    });
+    expect(query.status).toBe(200);
+    expect(await queried()).toBeGreaterThan(before);
+
     // Killing the query node that serves ns0: its reads fall through to the other one, with no error.
     const control = await createControlPlane({ databaseUrl: shared.databaseUrl });
     cluster.onClose(() => control.close());

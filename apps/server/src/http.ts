@@ -27,6 +27,8 @@ export interface HttpDeps {
   publicUrl?: string | undefined;
   /** The slab cache's counters, exported on /metrics (cloud storage only). */
   slabCache?: (() => SlabCacheStats) | undefined;
+  /** A query node's count of slab bytes its queries searched. */
+  slabBytesQueried?: (() => number) | undefined;
 }
 
 /** Longest path parameter: namespace names are up to 512 characters, up to 3× that URL-encoded. */
@@ -71,7 +73,7 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
       }),
   });
   const drain = installDrain(app);
-  installMetrics(app, { trpcRoute: `${TRPC_PREFIX}/:path`, procedures: new Set(Object.keys(appRouter._def.procedures)), slabCache: deps.slabCache });
+  installMetrics(app, { trpcRoute: `${TRPC_PREFIX}/:path`, procedures: new Set(Object.keys(appRouter._def.procedures)), slabCache: deps.slabCache, slabBytesQueried: deps.slabBytesQueried });
   registerHealth(app, deps.health);
 
   if (deps.internal) registerInternalRoutes(app, deps.internal);

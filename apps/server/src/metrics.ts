@@ -47,9 +47,25 @@ export function createMetrics(options: { slabCache?: (() => SlabCacheStats) | un
  */
 export function installMetrics(
   app: FastifyInstance,
-  options: { trpcRoute: string; procedures: ReadonlySet<string>; slabCache?: (() => SlabCacheStats) | undefined },
+  options: {
+    trpcRoute: string;
+    procedures: ReadonlySet<string>;
+    slabCache?: (() => SlabCacheStats) | undefined;
+    slabBytesQueried?: (() => number) | undefined;
+  },
 ): ServerMetrics {
   const metrics = createMetrics({ slabCache: options.slabCache });
+  const slabBytesQueried = options.slabBytesQueried;
+  if (slabBytesQueried) {
+    new Gauge({
+      name: 'conifer_replica_slab_bytes_queried',
+      help: "Bytes of slabs this query node's queries have searched since start (held in memory by its replicas).",
+      registers: [metrics.registry],
+      collect() {
+        this.set(slabBytesQueried());
+      },
+    });
+  }
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     let procedure: string;

@@ -50,6 +50,7 @@ export class ReplicaEngine implements DataPlane {
   readonly #replicas = new Map<string, Promise<Replica>>();
   readonly #stopRefreshing: () => void;
   #closed = false;
+  #slabBytesQueried = 0;
 
   constructor(options: ReplicaEngineOptions) {
     this.#store = options.store;
@@ -101,7 +102,18 @@ export class ReplicaEngine implements DataPlane {
   }
 
   async query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
-    return queryView(await this.#view(index, namespace, read), index, query, this.#config.exactBudget);
+    const view = await this.#view(index, namespace, read);
+    for (const layer of view.snapshot.slabs) this.#slabBytesQueried += layer.reader.bytes.byteLength;
+    return queryView(view, index, query, this.#config.exactBudget);
+  }
+
+  /**
+   * Bytes of slabs the queries of this node have searched since start: every slab of each query's
+   * snapshot, held in memory by its replica. Beside the slab cache's fetches from the object store,
+   * it says what share of the slab bytes queries used came from this node rather than the store.
+   */
+  get slabBytesQueried(): number {
+    return this.#slabBytesQueried;
   }
 
   async fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords> {

@@ -10,7 +10,8 @@
  * from the membership; the share of namespaces whose query node changes with the kill (computed
  * from rank, and observed); latency before and in slices of the time after the kill; and the slab
  * bytes the query nodes served by source (memory / disk cache / store) — exposed only on cloud
- * storage (`conifer_slab_cache_served_bytes`), so null on local disk.
+ * storage (`conifer_slab_cache_served_bytes`), so null on local disk; beside the slab bytes the queries
+ * searched (`conifer_replica_slab_bytes_queried`), they give the share of those served without the store.
  */
 import { namespaceRoutingKey, rank } from '@conifer/cluster';
 import { LIMITS } from '@conifer/core';
@@ -48,10 +49,16 @@ export interface MovesOptions {
 }
 
 export interface SlabBytes {
+  /** Slab bytes the slab cache served, by source: memory and disk hits, fetches from the store. */
   memory: number;
   disk: number;
   store: number;
-  /** (memory + disk) / all, or null when nothing was read. */
+  /** Slab bytes the query nodes' queries searched (`conifer_replica_slab_bytes_queried`). */
+  queried: number;
+  /**
+   * Percent of the slab bytes queries searched that did not come from the object store in the
+   * window: 100 × (1 − store / queried), at least 0; null when no query searched a slab.
+   */
   cacheShare: number | null;
 }
 
@@ -259,7 +266,7 @@ async function observeServers(
   return out;
 }
 
-type SlabSnapshot = Map<ClusterNode, { memory: number; disk: number; store: number } | null>;
+type SlabSnapshot = Map<ClusterNode, { memory: number; disk: number; store: number; queried: number } | null>;
 
 async function slabBytesOf(nodes: ClusterNode[]): Promise<SlabSnapshot> {
   const out: SlabSnapshot = new Map();
@@ -267,7 +274,8 @@ async function slabBytesOf(nodes: ClusterNode[]): Promise<SlabSnapshot> {
     const samples = await scrape(q.url);
     const has = [...samples.keys()].some((k) => k.startsWith('conifer_slab_cache_served_bytes'));
     const of = (source: string) => metricSum(samples, 'conifer_slab_cache_served_bytes', [`source="${source}"`]);
-    out.set(q, has ? { memory: of('memory'), disk: of('disk'), store: of('store') } : null);
+    const queried = metricSum(samples, 'conifer_replica_slab_bytes_queried');
+    out.set(q, has ? { memory: of('memory'), disk: of('disk'), store: of('store'), queried } : null);
   }
   return out;
 }
@@ -280,13 +288,14 @@ function diff(from: SlabSnapshot, to: SlabSnapshot): SlabBytes | null {
   let memory = 0;
   let disk = 0;
   let store = 0;
+  let queried = 0;
   for (const [node, b] of to) {
     const a = from.get(node);
     if (!a || !b) return null;
     memory += b.memory - a.memory;
     disk += b.disk - a.disk;
     store += b.store - a.store;
+    queried += b.queried - a.queried;
   }
-  const all = memory + disk + store;
-  return { memory, disk, store, cacheShare: all === 0 ? null : round2(((memory + disk) / all) * 100) };
+  return { memory, disk, store, queried, cacheShare: queried === 0 ? null : round2(Math.max(0, 1 - store / queried) * 100) };
 }

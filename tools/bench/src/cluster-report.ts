@@ -3,6 +3,7 @@
  * of docs/benchmarks.md between `<!-- bench:cluster-<size>:begin -->` and `…:end -->` (appended
  * when missing; the rest of the file is left alone).
  */
+import type { SlabBytes } from './cluster-moves.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,13 @@ export interface TargetCheck {
 const ms = (x: number) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(0)) : '—');
 const n = (x: number) => x.toLocaleString('en');
 const pct = (x: number | null) => (x === null ? '—' : `${x}%`);
+
+const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+function cacheText(b: SlabBytes | null): string {
+  if (b === null) return 'not exposed (local disk)';
+  return `${pct(b.cacheShare)} (${MiB(b.queried)} of slabs searched, ${MiB(b.store)} fetched from the store)`;
+}
 
 export function targetChecks(r: ClusterBenchResult): TargetCheck[] {
   const [same, other] = r.cluster.variants;
@@ -58,6 +66,12 @@ export function targetChecks(r: ClusterBenchResult): TargetCheck[] {
       target: 'default read via the other gateway: ack → visible p99 ≤ 250 ms',
       measured: `p50 ${ms(r.staleness.ackToVisibleMs.p50)} ms, p99 ${ms(r.staleness.ackToVisibleMs.p99)} ms, max ${ms(r.staleness.ackToVisibleMs.max)} ms over ${n(r.staleness.writes)} writes`,
       met: r.staleness.ackToVisibleMs.p99 <= 250 && r.staleness.neverVisible === 0,
+    },
+    {
+      part: '4. cache',
+      target: 'after warm-up, ≥ 95% of the slab bytes queries use served from the query nodes’ caches (not the object store)',
+      measured: `before the death ${cacheText(r.moves.slabBytes.before)}; after it ${cacheText(r.moves.slabBytes.after)}`,
+      met: r.moves.slabBytes.before?.cacheShare != null && r.moves.slabBytes.before.cacheShare >= 95,
     },
     {
       part: '4. moves',
@@ -97,10 +111,10 @@ export function clusterMarkdown(r: ClusterBenchResult, command: string, date = n
   const m = r.moves;
   const same = r.cluster.variants[0]!;
   const single = r.single.variants[0]!;
-  const bytes = (b: { memory: number; disk: number; store: number; cacheShare: number | null } | null) =>
+  const bytes = (b: SlabBytes | null) =>
     b === null
       ? 'not exposed (local disk)'
-      : `${(b.memory / 2 ** 20).toFixed(1)} MiB memory, ${(b.disk / 2 ** 20).toFixed(1)} MiB disk cache, ${(b.store / 2 ** 20).toFixed(1)} MiB store → ${pct(b.cacheShare)} from cache`;
+      : `queries searched ${MiB(b.queried)}; the slab cache served ${MiB(b.memory)} from memory, ${MiB(b.disk)} from disk, ${MiB(b.store)} from the store → ${pct(b.cacheShare)} of the searched bytes without the store`;
   const topo = (nodes: { name: string; roles: string; cpu: string }[]) => nodes.map((t) => `${t.name} (${t.roles}, CPU ${t.cpu})`).join(', ');
   const lines = [
     `## Cluster (roles as processes): synthetic ${r.dataset.name} (${n(r.dataset.count)} × ${r.dataset.dimension})`,
@@ -142,7 +156,7 @@ export function clusterMarkdown(r: ClusterBenchResult, command: string, date = n
     `**3. Reads across gateways** — read-your-writes: ${n(r.readYourWrites.pairs)} pairs in ${r.readYourWrites.concurrency} loops (one namespace each): upsert of one record through gateway A, then a fetch of it through gateway B with \`x-conifer-min-lsn\` = the write's \`x-pinecone-request-lsn\`: ${n(r.readYourWrites.found)} found (${r.readYourWrites.foundPercent}%), read p50 ${ms(r.readYourWrites.readMs.p50)} ms / p99 ${ms(r.readYourWrites.readMs.p99)} ms, write + read p50 ${ms(r.readYourWrites.pairMs.p50)} ms / p99 ${ms(r.readYourWrites.pairMs.p99)} ms; ${r.readYourWrites.readErrors.count} read errors, ${r.readYourWrites.writeErrors.count} write errors; ${r.readYourWrites.indexedLsnBelowWrite} answers whose \`x-pinecone-max-indexed-lsn\` was below the write. Default-mode staleness: ${n(r.staleness.writes)} writes through A in ${r.staleness.concurrency} loops, each after a random pause of 0–${r.staleness.jitterMs} ms (so the writes fall at random points of the query node's 100 ms refresh cycle; without it a loop writes just after each refresh and measures a whole interval) and followed by default fetches through B every ${r.staleness.pollMs} ms until it is there: ack → first answer that holds it p50 ${ms(r.staleness.ackToVisibleMs.p50)} ms, p99 ${ms(r.staleness.ackToVisibleMs.p99)} ms, max ${ms(r.staleness.ackToVisibleMs.max)} ms (${n(r.staleness.staleReads)} stale reads, ${r.staleness.neverVisible} never visible within 10 s, ${r.staleness.errors.count} errors). The query node refreshes each replica every 100 ms.`,
     '',
     `**4. Cache affinity and moves** — ${m.namespaces} namespaces of ${n(m.recordsPerNamespace)} records, each settled into a slab (${m.settleMs} ms); rendezvous winners per query node: ${JSON.stringify(m.winnersPerNode)}. After a warm-up (every namespace read 3 times, then ${(m.warmMs / 1000).toFixed(0)} s of the round-robin queries below, not measured), the query node that served each namespace (observed from the query nodes' /metrics around one query) was its rendezvous winner for ${m.servedByWinnerBefore}% of namespaces (after the death: ${m.servedByWinnerAfter}% among the survivors). Concurrency-1 queries round-robin over the namespaces: before, p50 ${ms(m.before.latency.p50)} ms / p99 ${ms(m.before.latency.p99)} ms (${m.before.errors.count} errors); SIGKILL of ${m.victim}: ${m.movedComputedPercent}% of namespaces change query node by rank, ${m.movedObservedPercent}% observed (${m.movedThoughNotOnVictim} moved that the dead node did not serve); after, over ${m.afterSlices.at(-1)!.toS} s: p50 ${ms(m.after.latency.p50)} ms / p99 ${ms(m.after.latency.p99)} ms (${m.after.errors.count} errors), by slice ${m.afterSlices.map((s) => `${s.fromS}–${s.toS} s p99 ${ms(s.p99)} ms`).join(', ')}. The first query of each moved namespace on its new node (which opens the replica there, from the store): p50 ${ms(m.firstReadAfterMoveMs.p50)} ms, max ${ms(m.firstReadAfterMoveMs.max)} ms over ${m.firstReadAfterMoveMs.count}. CPU in cores before the death: ${cpuLine(m.before)}; after: ${cpuLine(m.after)}.`,
-    `Slab bytes the query nodes served (\`conifer_slab_cache_served_bytes\`): warm-up ${bytes(m.slabBytes.warmUp)}; after warm-up, before the death ${bytes(m.slabBytes.before)}; after the death ${bytes(m.slabBytes.after)}. A replica keeps the slabs of its current manifest in memory and reads a slab through the cache only when it opens a namespace or installs a manifest with a new slab, so after warm-up an idle namespace reads no slab bytes at all; a namespace that moves is opened from the store on its new node (the cache is per node).`,
+    `Slab bytes on the query nodes (\`conifer_replica_slab_bytes_queried\`: slabs each query searched, held in memory by its replica; \`conifer_slab_cache_served_bytes\`: what the slab cache served when replicas opened or took in a new slab): warm-up ${bytes(m.slabBytes.warmUp)}; after warm-up, before the death ${bytes(m.slabBytes.before)}; after the death ${bytes(m.slabBytes.after)}. A replica keeps the slabs of its current manifest in memory and reads a slab through the cache only when it opens a namespace or installs a manifest with a new slab; a namespace that moves is opened from the store on its new node (the cache is per node).`,
     '',
     `**5. Ingest** — the whole dataset into \`main\`, bodies of up to 1,000 records encoded before the clock starts, 4 requests in flight, same batches for both: single process ${n(r.single.ingest.vectorsPerSecond)} vectors/s, cluster (through gateway A to the owning writer) ${n(r.cluster.ingest.vectorsPerSecond)} vectors/s: ${r.ingestRatio}×. Time per upsert request (p50 / p99): single process ${ms(r.single.ingest.requestMs.p50)} / ${ms(r.single.ingest.requestMs.p99)} ms, cluster ${ms(r.cluster.ingest.requestMs.p50)} / ${ms(r.cluster.ingest.requestMs.p99)} ms.`,
     '',

@@ -41,7 +41,7 @@ describe.skipIf(!databaseUrl)('cluster benchmark (tiny)', () => {
     expect(r.moves.movedThoughNotOnVictim).toBe(0);
     expect(r.moves.servedByWinnerBefore).toBe(100);
     // The report renders (its figures are not checked here).
-    expect(targetChecks(r)).toHaveLength(7);
+    expect(targetChecks(r)).toHaveLength(8);
     expect(clusterMarkdown(r, 'test')).toContain('## Cluster (roles as processes): synthetic tiny (3,000 × 16)');
   }, 120_000);
 });
