@@ -74,6 +74,12 @@ export interface EngineConfig {
    * two HEADs and a GET. Default 100 ms.
    */
   replicaRefreshMs: number;
+  /**
+   * A replica not read for this long is no longer refreshed in the background (an idle namespace
+   * costs the store nothing); its next read refreshes it first, so that read is no staler than
+   * the bound above. Default 30 s.
+   */
+  replicaIdleMs: number;
   /** Longest a read with a `minLsn` waits for a replica to reach it before answering 503. Default 5 s. */
   minLsnWaitMs: number;
 }
@@ -92,6 +98,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   maxLogBatchEntries: DEFAULT_MAX_BATCH_ENTRIES,
   tickMs: 1000,
   replicaRefreshMs: 100,
+  replicaIdleMs: 30_000,
   minLsnWaitMs: 5_000,
 };
 

@@ -48,6 +48,9 @@ export class ReplicaEngine implements DataPlane {
   readonly #logger: Logger;
   readonly #registry: NamespaceRegistry;
   readonly #replicas = new Map<string, Promise<Replica>>();
+  /** When each replica (by namespace key) was last read, by `#clock`. */
+  readonly #lastRead = new Map<string, number>();
+  readonly #clock: Clock;
   readonly #stopRefreshing: () => void;
   #closed = false;
   #slabBytesQueried = 0;
@@ -57,11 +60,15 @@ export class ReplicaEngine implements DataPlane {
     this.#config = resolveEngineConfig(options.config);
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#registry = new NamespaceRegistry(this.#store);
-    this.#stopRefreshing = every(options.clock ?? SYSTEM_CLOCK, this.#config.replicaRefreshMs, () => this.#refreshAll());
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#stopRefreshing = every(this.#clock, this.#config.replicaRefreshMs, () => this.#refreshAll());
   }
 
+  /** Refreshes every replica read within `replicaIdleMs`; the idle ones wait for their next read. */
   #refreshAll(): void {
-    for (const pending of this.#replicas.values()) {
+    const activeSince = this.#clock.now() - this.#config.replicaIdleMs;
+    for (const [key, pending] of this.#replicas) {
+      if ((this.#lastRead.get(key) ?? Number.NEGATIVE_INFINITY) < activeSince) continue;
       void pending.then(
         (replica) => replica.refresh().catch((err: unknown) => this.#logger.debug({ err, namespace: replica.name }, 'replica refresh failed; will retry')),
         () => undefined,
@@ -83,9 +90,24 @@ export class ReplicaEngine implements DataPlane {
     return pending;
   }
 
-  async #view(index: IndexHandle, namespace: string, read: ReadOptions | undefined): Promise<ReadView> {
+  /**
+   * The replica of a namespace for a read, marked read now. Refreshed first when the read is strong,
+   * or when the replica was idle until now (no longer refreshed in the background), so a default
+   * read is never staler than the background interval allows.
+   */
+  async #forRead(index: IndexHandle, namespace: string, strong: boolean): Promise<Replica> {
     const replica = await this.#open(index, namespace);
-    if (read?.consistency === 'strong') await storeCall(() => replica.refreshAfterNow());
+    const key = namespaceKey(index, namespace);
+    const now = this.#clock.now();
+    const lastRead = this.#lastRead.get(key);
+    this.#lastRead.set(key, now);
+    const idle = lastRead !== undefined && now - lastRead > this.#config.replicaIdleMs;
+    if (strong || idle) await storeCall(() => replica.refreshAfterNow());
+    return replica;
+  }
+
+  async #view(index: IndexHandle, namespace: string, read: ReadOptions | undefined): Promise<ReadView> {
+    const replica = await this.#forRead(index, namespace, read?.consistency === 'strong');
     if (read?.minLsn !== undefined && replica.appliedLsn < read.minLsn) {
       const deadline = Date.now() + this.#config.minLsnWaitMs;
       while (replica.appliedLsn < read.minLsn) {
@@ -130,7 +152,7 @@ export class ReplicaEngine implements DataPlane {
 
   async namespaceStats(index: IndexHandle, namespace: string): Promise<NamespaceSummary> {
     if (!(await this.#registry.exists(index, namespace))) throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
-    const replica = await this.#open(index, namespace);
+    const replica = await this.#forRead(index, namespace, false);
     return { name: namespace, recordCount: countLive(replica.snapshot()) };
   }
 
@@ -143,7 +165,7 @@ export class ReplicaEngine implements DataPlane {
   }
 
   async describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {
-    const described = (await this.#open(index, namespace)).describe();
+    const described = (await this.#forRead(index, namespace, false)).describe();
     const slabCache = slabCacheStats(this.#store);
     return slabCache ? { ...described, slabCache } : described;
   }
@@ -151,7 +173,11 @@ export class ReplicaEngine implements DataPlane {
   /** Forgets the index's replicas (its data is being removed by a writer). */
   async dropIndex(index: IndexHandle): Promise<void> {
     const prefix = `${index.id}\u0000`;
-    for (const key of [...this.#replicas.keys()]) if (key.startsWith(prefix)) this.#replicas.delete(key);
+    for (const key of [...this.#replicas.keys()]) {
+      if (!key.startsWith(prefix)) continue;
+      this.#replicas.delete(key);
+      this.#lastRead.delete(key);
+    }
   }
 
   upsert(): Promise<UpsertResult> {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { UnavailableError } from '@conifer/core';
-import { MemoryObjectStore } from '@conifer/storage';
+import { ManualClock, UnavailableError } from '@conifer/core';
+import { MemoryObjectStore, type ObjectStore } from '@conifer/storage';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
 import { ReplicaEngine } from './replica-engine.ts';
@@ -14,7 +14,65 @@ const index = { id: 'idx_replica', dimension: 2, metric: 'euclidean' as const };
 const writerConfig = { tickMs: 3_600_000, gcGraceMs: 0, memtableMaxRecords: 6, compaction: { trigger: 2, maxMerge: 3 } };
 const ids = Array.from({ length: 12 }, (_, i) => `k${i}`);
 
+/** `store`, counting the calls made through it. */
+function counting(store: ObjectStore): { store: ObjectStore; calls: () => number } {
+  let calls = 0;
+  const proxy = new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, calls: () => calls };
+}
+
+/** Moves the clock in steps, letting each step's refreshes finish. */
+async function advance(clock: ManualClock, ms: number): Promise<void> {
+  for (let done = 0; done < ms; done += 50) {
+    clock.advance(50);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  }
+}
+
 describe('query replicas', () => {
+  it('stop reading the store for a namespace nobody reads, and refresh it before its next read', async () => {
+    const store = new MemoryObjectStore();
+    const seen = counting(store);
+    const clock = new ManualClock(1_000_000);
+    const writer = new Engine({ store, config: writerConfig });
+    const replica = new ReplicaEngine({ store: seen.store, clock, config: { replicaRefreshMs: 100, replicaIdleMs: 1_000 } });
+    try {
+      await writer.upsert(index, 'ns', [{ id: 'a', values: [1, 1] }]);
+      expect((await replica.fetch(index, 'ns', ['a'])).records['a']).toBeDefined();
+      // Read lately: refreshed in the background.
+      let calls = seen.calls();
+      await advance(clock, 500);
+      expect(seen.calls()).toBeGreaterThan(calls);
+      // Idle past replicaIdleMs: no more store calls for it.
+      await advance(clock, 1_000);
+      calls = seen.calls();
+      await advance(clock, 5_000);
+      expect(seen.calls()).toBe(calls);
+      // A write meanwhile is seen by the next default read, which refreshes first.
+      const { lsn } = await writer.upsert(index, 'ns', [{ id: 'b', values: [2, 2] }]);
+      const read = await replica.fetch(index, 'ns', ['b']);
+      expect(read.records['b']).toBeDefined();
+      expect(read.indexedLsn).toBe(lsn);
+      // Read again: refreshed in the background again.
+      calls = seen.calls();
+      await advance(clock, 300);
+      expect(seen.calls()).toBeGreaterThan(calls);
+    } finally {
+      await replica.close();
+      await writer.close();
+    }
+  });
+
+
   it('answers what the writer acknowledged: eventually by itself, at once when strong, and waits for a minLsn', async () => {
     const store = new MemoryObjectStore();
     const writer = new Engine({ store, config: writerConfig });
