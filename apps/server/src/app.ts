@@ -198,9 +198,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       const url = `http://${host}:${port}`;
       heartbeat = new NodeHeartbeat(
         control.membership,
-        // Other nodes call a cluster node at the address it listens on; the single process
-        // announces where its users reach it.
-        { id: nodeId, roles, url: allInOne ? (config.publicUrl ?? url) : url, state: 'active' },
+        // Other nodes call a cluster node where it says (CONIFER_ADVERTISE_URL), else at the address
+        // it listens on; the single process announces where its users reach it.
+        { id: nodeId, roles, url: allInOne ? (config.publicUrl ?? url) : (config.advertiseUrl ?? url), state: 'active' },
         {
           everyMs: control.config.heartbeatIntervalMs,
           forgetAfterMs: control.config.nodeForgetMs,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresTestBackend } from '@conifer/control/testing';
 import { ClusterFixture } from './cluster-support.ts';
-import { startServer, TEST_API_KEY, type RunningServer } from './test-support.ts';
+import { freePort, startServer, TEST_API_KEY, type RunningServer } from './test-support.ts';
 
 /**
  * Upserts through a cluster gateway, which forwards the body unparsed to the owning writer (routed
@@ -53,8 +53,14 @@ describe.skipIf(postgres === undefined)('upserts through a cluster gateway (Post
   beforeAll(async () => {
     single = await startServer();
     const shared = await cluster.shared();
-    // Writers first: a gateway's first view of the membership then holds them.
-    writers = [(await cluster.node('writer', shared)).url, (await cluster.node('writer', shared)).url];
+    // Writers first: a gateway's first view of the membership then holds them. One listens on every
+    // interface and says where it is reached (CONIFER_ADVERTISE_URL), as on a multi-host network.
+    const port = await freePort();
+    const advertised = `http://127.0.0.1:${port}`;
+    writers = [
+      (await cluster.node('writer', shared)).url,
+      (await cluster.node('writer', shared, { CONIFER_HOST: '0.0.0.0', CONIFER_PORT: String(port), CONIFER_ADVERTISE_URL: advertised })).url,
+    ];
     gateway = (await cluster.node('gateway', shared)).url;
     limitedGateway = (await cluster.node('gateway', shared, { CONIFER_RATE_UPSERT_BYTES_PER_NAMESPACE: '2000' })).url;
     for (const base of [single.url, gateway]) {
@@ -67,6 +73,10 @@ describe.skipIf(postgres === undefined)('upserts through a cluster gateway (Post
       hosts.set(base, new URL(((await res.json()) as { host: string }).host).pathname);
     }
     hosts.set(limitedGateway, hosts.get(gateway)!);
+    const members = (await (await fetch(`${gateway}/admin/cluster/nodes`, { headers: { 'api-key': TEST_API_KEY } })).json()) as {
+      nodes: { url: string; roles: string[] }[];
+    };
+    expect(members.nodes.filter((n) => n.roles.includes('writer')).map((n) => n.url)).toContain(advertised);
   }, 60_000);
   afterAll(async () => {
     await single?.stop();

@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       CONIFER_USAGE_FLUSH_MS: '500',
       CONIFER_ROLES: 'writer, gateway',
       CONIFER_CLUSTER_SECRET: 'cluster-secret-0123456789',
+      CONIFER_ADVERTISE_URL: 'http://10.0.0.7:8080',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       apiKey: 'cnf_0123456789abcdef',
       roles: ['gateway', 'writer'],
       clusterSecret: 'cluster-secret-0123456789',
+      advertiseUrl: 'http://10.0.0.7:8080',
       logLevel: 'debug',
       publicUrl: 'https://vectors.example.com',
       rateLimits: { queryPerNamespace: 10, upsertBytesPerNamespace: 0 },
@@ -89,6 +91,13 @@ describe('loadConfig', () => {
       /CONIFER_ROLES: must be a comma-separated list of gateway, writer, query, indexer/,
     );
     expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'writer', CONIFER_CLUSTER_SECRET: 'short' })).toThrow(/CONIFER_CLUSTER_SECRET: must be 16–256/);
+    // Listening on every interface names no address to call: the node must say where it is reached.
+    expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'writer', CONIFER_HOST: '0.0.0.0' })).toThrow(/needs CONIFER_ADVERTISE_URL \(CONIFER_HOST=0\.0\.0\.0/);
+    expect(loadConfig({ ...cluster, CONIFER_ROLES: 'writer', CONIFER_HOST: '::', CONIFER_ADVERTISE_URL: 'http://10.0.0.5:5080/' }).advertiseUrl).toBe(
+      'http://10.0.0.5:5080',
+    );
+    expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'writer', CONIFER_ADVERTISE_URL: '10.0.0.5:5080' })).toThrow(/CONIFER_ADVERTISE_URL: must be an http/);
+    expect(loadConfig({ CONIFER_HOST: '0.0.0.0' }).advertiseUrl).toBeUndefined();
     // All four, in any order, is the single process: nothing else is required.
     expect(loadConfig({ CONIFER_ROLES: 'indexer,query,writer,gateway' }).roles).toEqual(['gateway', 'writer', 'query', 'indexer']);
   });

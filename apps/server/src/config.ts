@@ -27,6 +27,8 @@ export interface ServerConfig {
   roles: NodeRole[];
   /** `CONIFER_CLUSTER_SECRET`; required when `roles` is not all four. Never logged. */
   clusterSecret: string | undefined;
+  /** `CONIFER_ADVERTISE_URL`: where other nodes call this one; `undefined` announces the listening address. */
+  advertiseUrl: string | undefined;
   /** `CONIFER_LOG_LEVEL`. */
   logLevel: LogLevel;
   /** `CONIFER_PUBLIC_URL` without trailing slashes; `undefined` uses each request's scheme and host. */
@@ -70,6 +72,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKey: e.CONIFER_API_KEY,
     roles: e.CONIFER_ROLES,
     clusterSecret: e.CONIFER_CLUSTER_SECRET,
+    advertiseUrl: e.CONIFER_ADVERTISE_URL,
     logLevel: e.CONIFER_LOG_LEVEL,
     publicUrl: e.CONIFER_PUBLIC_URL,
     rateLimits: { ...(e.CONIFER_RATE_LIMITS ? PINECONE_RATE_LIMITS : {}), ...Object.fromEntries(rateLimits) },
@@ -107,6 +110,9 @@ export function isAllInOne(roles: readonly NodeRole[]): boolean {
   return NODE_ROLES.every((r) => roles.includes(r));
 }
 
+/** Listening addresses that mean "every interface". */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
 /**
  * A node of a cluster shares its state through PostgreSQL and the object store, and calls the
  * other nodes with the cluster secret: each must be set.
@@ -114,9 +120,17 @@ export function isAllInOne(roles: readonly NodeRole[]): boolean {
 function checkClusterNode(
   roles: readonly NodeRole[],
   env: Record<string, string | undefined>,
-  e: { CONIFER_DATABASE_URL?: string | undefined; CONIFER_CLUSTER_SECRET?: string | undefined },
+  e: {
+    CONIFER_DATABASE_URL?: string | undefined;
+    CONIFER_CLUSTER_SECRET?: string | undefined;
+    CONIFER_HOST: string;
+    CONIFER_ADVERTISE_URL?: string | undefined;
+  },
 ): void {
   const missing: string[] = [];
+  if (WILDCARD_HOSTS.has(e.CONIFER_HOST) && e.CONIFER_ADVERTISE_URL === undefined) {
+    missing.push(`CONIFER_ADVERTISE_URL (CONIFER_HOST=${e.CONIFER_HOST} listens on every interface, which names no address other nodes can call)`);
+  }
   if (e.CONIFER_DATABASE_URL === undefined) missing.push('CONIFER_DATABASE_URL (the PostgreSQL every node shares; embedded PGlite is one process only)');
   if (!env['CONIFER_STORAGE']?.trim()) missing.push('CONIFER_STORAGE (the object store every node shares)');
   if (e.CONIFER_CLUSTER_SECRET === undefined) missing.push('CONIFER_CLUSTER_SECRET (what the nodes call each other with)');

@@ -73,7 +73,12 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
       }),
   });
   const drain = installDrain(app);
-  installMetrics(app, { trpcRoute: `${TRPC_PREFIX}/:path`, procedures: new Set(Object.keys(appRouter._def.procedures)), slabCache: deps.slabCache, slabBytesQueried: deps.slabBytesQueried });
+  installMetrics(app, {
+    trpcRoute: `${TRPC_PREFIX}/:path`,
+    procedures: new Set(Object.keys(appRouter._def.procedures)),
+    slabCache: deps.slabCache,
+    slabBytesQueried: deps.slabBytesQueried,
+  });
   registerHealth(app, deps.health);
 
   if (deps.internal) registerInternalRoutes(app, deps.internal);

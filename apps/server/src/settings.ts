@@ -158,6 +158,16 @@ export const SETTINGS = {
     tuning: 'The same on every node; required on every node that is not all four roles.',
     parse: (raw) => (/^[\x21-\x7e]{16,256}$/.test(raw) ? raw : undefined),
   } satisfies Setting<string>,
+  CONIFER_ADVERTISE_URL: {
+    env: 'CONIFER_ADVERTISE_URL',
+    group: 'cluster',
+    accepts: 'an http:// or https:// URL',
+    defaultText: '`http://<CONIFER_HOST>:<port>`',
+    doc: 'URL the other nodes of a cluster call this node at, as it announces it in the membership',
+    tuning:
+      "Required on a cluster node listening on every interface (`CONIFER_HOST=0.0.0.0` or `::`), where the listening address names no host others can reach: set it to this machine's address or DNS name and the port (a pod's address in Kubernetes).",
+    parse: (raw) => (/^https?:\/\/[^/\s]+\/?$/.test(raw) ? raw.replace(/\/+$/, '') : undefined),
+  } satisfies Setting<string>,
   CONIFER_USAGE_FLUSH_MS: {
     env: 'CONIFER_USAGE_FLUSH_MS',
     group: 'control plane',

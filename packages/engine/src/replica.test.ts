@@ -72,7 +72,6 @@ describe('query replicas', () => {
     }
   });
 
-
   it('answers what the writer acknowledged: eventually by itself, at once when strong, and waits for a minLsn', async () => {
     const store = new MemoryObjectStore();
     const writer = new Engine({ store, config: writerConfig });
