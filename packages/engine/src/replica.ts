@@ -1,5 +1,5 @@
 import { UnavailableError } from '@conifer/core';
-import { decodeLogBatch, logKey, LogCorruptionError } from '@conifer/log';
+import { logKey, readLogRun } from '@conifer/log';
 import { manifestKey, ManifestStore, type Manifest } from '@conifer/manifest';
 import { Memtable } from '@conifer/memtable';
 import type { Snapshot } from '@conifer/router';
@@ -125,17 +125,11 @@ export class Replica {
 
   /** Applies the log objects after `appliedLsn`; false when one is missing below a later one. */
   async #readLog(): Promise<boolean> {
-    for (;;) {
-      const next = this.#appliedLsn + 1;
-      const object = await this.#store.get(logKey(this.#logPrefix, next));
-      if (!object) return !(await this.#laterObjectExists(next));
-      const entries = decodeLogBatch(object.data);
-      entries.forEach((entry, i) => {
-        if (entry.lsn !== next + i) throw new LogCorruptionError(`log object ${object.key} holds LSN ${entry.lsn} where ${next + i} was expected`);
-      });
+    const next = await readLogRun(this.#store, this.#logPrefix, this.#appliedLsn + 1, (entries) => {
       for (const entry of entries) applyLogEntry(entry, this.#memtable, () => this.snapshot());
       this.#appliedLsn = entries[entries.length - 1]!.lsn;
-    }
+    });
+    return !(await this.#laterObjectExists(next));
   }
 
   async #anyManifest(): Promise<boolean> {

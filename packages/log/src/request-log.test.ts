@@ -2,7 +2,8 @@ import { MemoryObjectStore, ObjectStoreError, type ObjectStore } from '@conifer/
 import { describe, expect, it } from 'vitest';
 import { decodeLogBatch, encodeLogBatch, LogCorruptionError } from './codec.ts';
 import type { LogEntry } from './entry.ts';
-import { logKey, RequestLog } from './request-log.ts';
+import { RequestLog } from './request-log.ts';
+import { logKey } from './log-reader.ts';
 
 const PREFIX = 'idx/ns_/log/';
 

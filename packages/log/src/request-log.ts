@@ -1,7 +1,8 @@
 import { failpoint, UnavailableError } from '@conifer/core';
 import { isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
-import { decodeLogBatch, encodeLogBatch, LogCorruptionError } from './codec.ts';
+import { encodeLogBatch, LogCorruptionError } from './codec.ts';
 import type { LogEntry, LogOp } from './entry.ts';
+import { logKey, lsnOfKey, readLogRun } from './log-reader.ts';
 
 /**
  * The durable request log of one namespace.
@@ -61,17 +62,8 @@ interface Pending {
   reject: (reason: unknown) => void;
 }
 
-const LSN_DIGITS = 20;
 /** Reads of a missing log object, with a later one listed, before the log is declared to have a hole. */
 const GAP_CHECKS = 3;
-
-export function logKey(prefix: string, lsn: number): string {
-  return prefix + String(lsn).padStart(LSN_DIGITS, '0');
-}
-
-function lsnOfKey(prefix: string, key: string): number {
-  return Number(key.slice(prefix.length));
-}
 
 /**
  * Most entries group-committed into one log object: enough that a busy namespace pays one
@@ -203,19 +195,10 @@ export class RequestLog {
   async catchUp(): Promise<number> {
     let applied = 0;
     for (let check = 1; ; check++) {
-      for (;;) {
-        const object = await this.#store.get(logKey(this.#prefix, this.#nextLsn));
-        if (!object) break;
-        const entries = decodeLogBatch(object.data);
-        entries.forEach((entry, i) => {
-          if (entry.lsn !== this.#nextLsn + i) {
-            throw new LogCorruptionError(`log object ${object.key} holds LSN ${entry.lsn} where ${this.#nextLsn + i} was expected`);
-          }
-        });
+      this.#nextLsn = await readLogRun(this.#store, this.#prefix, this.#nextLsn, (entries) => {
         for (const entry of entries) this.#apply(entry);
-        this.#nextLsn += entries.length;
         applied += entries.length;
-      }
+      });
       // A later object after a missing one means a hole in the log — unless another writer
       // appended the missing one, and more, between the read and the listing: read again, and
       // refuse to continue only if the hole is still there.

@@ -1,0 +1,68 @@
+import type { ObjectStore } from '@conifer/storage';
+import { decodeLogBatch, LogCorruptionError } from './codec.ts';
+import type { LogEntry } from './entry.ts';
+
+const LSN_DIGITS = 20;
+
+/** The key of the log object whose first entry is `lsn`. */
+export function logKey(prefix: string, lsn: number): string {
+  return prefix + String(lsn).padStart(LSN_DIGITS, '0');
+}
+
+/** The first LSN of the log object `key`. */
+export function lsnOfKey(prefix: string, key: string): number {
+  return Number(key.slice(prefix.length));
+}
+
+/** Objects read one GET at a time before a run is treated as a backlog and listed. */
+const SEQUENTIAL_READS = 2;
+/** Log objects fetched at once when reading a backlog. */
+export const LOG_READ_AHEAD = 8;
+/** Keys listed per page when reading a backlog. */
+const LIST_PAGE = 1000;
+
+/**
+ * Reads the log objects under `prefix` from LSN `from` on, in LSN order, for as long as they follow
+ * each other without a hole, handing each object's entries (checked to be `from`, `from + 1`, …) to
+ * `apply`. Returns the LSN after the last entry applied: where the run stopped, at an object that
+ * does not exist (the caller decides whether that is the end of the log or a hole).
+ *
+ * The first objects are read one GET at a time, so a reader one object behind pays nothing more
+ * than before. Past that it is reading a backlog — a new owner replaying the tail since the last
+ * flush, a replica opening a namespace — where one GET at a time makes the wait a store round trip
+ * per object: it lists the keys that follow and fetches them `LOG_READ_AHEAD` at a time, applying
+ * them still strictly in order.
+ */
+export async function readLogRun(store: ObjectStore, prefix: string, from: number, apply: (entries: LogEntry[]) => void): Promise<number> {
+  let next = from;
+  const take = (key: string, data: Uint8Array): void => {
+    const entries = decodeLogBatch(data);
+    entries.forEach((entry, i) => {
+      if (entry.lsn !== next + i) throw new LogCorruptionError(`log object ${key} holds LSN ${entry.lsn} where ${next + i} was expected`);
+    });
+    apply(entries);
+    next += entries.length;
+  };
+  for (;;) {
+    for (let i = 0; i < SEQUENTIAL_READS; i++) {
+      const key = logKey(prefix, next);
+      const object = await store.get(key);
+      if (!object) return next;
+      take(key, object.data);
+    }
+    // A backlog: the keys that follow, fetched several at a time and applied in order.
+    const page = await store.list(prefix, { startAfter: logKey(prefix, next - 1), limit: LIST_PAGE });
+    const keys = page.objects.map((o) => o.key).filter((key) => lsnOfKey(prefix, key) >= next);
+    for (let at = 0; at < keys.length; at += LOG_READ_AHEAD) {
+      const window = keys.slice(at, at + LOG_READ_AHEAD);
+      const objects = await Promise.all(window.map((key) => store.get(key)));
+      for (let i = 0; i < window.length; i++) {
+        const object = objects[i];
+        // A hole, or an object gone since the listing: stop where the run breaks.
+        if (!object || lsnOfKey(prefix, window[i]!) !== next) return next;
+        take(window[i]!, object.data);
+      }
+    }
+    // Listed through (or the listing did not show what a GET will): read on from where it stands.
+  }
+}
