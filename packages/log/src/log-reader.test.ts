@@ -61,13 +61,15 @@ describe('readLogRun', () => {
         fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 40 }),
         fc.array(fc.nat(), { maxLength: 3 }),
         fc.nat(),
-        async (sizes, holes, startAt) => {
+        fc.boolean(),
+        async (sizes, holes, startAt, readAhead) => {
           const store = new MemoryObjectStore();
           const missing = new Set(holes.map((h) => (sizes.length === 0 ? 0 : h % sizes.length)));
           const firsts = await writeLog(store, sizes, missing);
           const from = sizes.length === 0 ? 1 : firsts[startAt % firsts.length]!;
           const applied: number[] = [];
-          const next = await readLogRun(store, PREFIX, from, (entries) => applied.push(...entries.map((e) => e.lsn)));
+          // Reading ahead or one object at a time: the same run either way.
+          const next = await readLogRun(store, PREFIX, from, (entries) => applied.push(...entries.map((e) => e.lsn)), { readAhead });
           const expected = await sequentialRun(store, from, sizes, firsts, missing);
           expect(next).toBe(expected);
           expect(applied).toEqual(Array.from({ length: expected - from }, (_, i) => from + i));
@@ -77,7 +79,7 @@ describe('readLogRun', () => {
     );
   });
 
-  it('reads a backlog several objects at a time, and one behind with a single GET', async () => {
+  it('reads a backlog from a remote store several objects at a time, from a local one one by one, and one behind with a single GET', async () => {
     const memory = new MemoryObjectStore();
     await writeLog(
       memory,
@@ -85,9 +87,25 @@ describe('readLogRun', () => {
     );
     const slow = slowGets(memory, 5);
     const applied: number[] = [];
-    expect(await readLogRun(slow.store, PREFIX, 1, (entries) => applied.push(...entries.map((e) => e.lsn)))).toBe(61);
+    const remote = new Proxy(slow.store, {
+      get: (target, property, receiver) => (property === 'remote' ? true : (Reflect.get(target, property, receiver) as unknown)),
+    });
+    expect(await readLogRun(remote, PREFIX, 1, (entries) => applied.push(...entries.map((e) => e.lsn)))).toBe(61);
     expect(applied).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     expect(slow.maxInFlight()).toBe(LOG_READ_AHEAD);
+
+    // A local store: no listing, one at a time.
+    const fast = slowGets(memory, 0);
+    let fastListed = false;
+    const fastStore = new Proxy(fast.store, {
+      get(target, property, receiver) {
+        if (property === 'list') fastListed = true;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    expect(await readLogRun(fastStore, PREFIX, 1, () => undefined)).toBe(61);
+    expect(fastListed).toBe(false);
+    expect(fast.maxInFlight()).toBe(1);
 
     // One object behind: one GET for it and one that finds nothing, nothing listed.
     const behind = slowGets(memory, 0);

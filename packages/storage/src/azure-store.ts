@@ -72,6 +72,7 @@ export function azureErrorKind(err: unknown): ObjectStoreErrorKind {
  * - The client should be built with `AZURE_PIPELINE_OPTIONS` (no SDK retries); wrap the store in `withRetries`.
  */
 export class AzureBlobObjectStore implements ObjectStore, WriteTokenSupport {
+  readonly remote = true;
   readonly prefix: string;
   readonly container: ContainerClient;
   readonly #multipartThreshold: number;

@@ -93,6 +93,9 @@ export function withFaults(store: ObjectStore, plan: FaultPlan = {}): FaultyObje
 
 class FaultyStore implements FaultyObjectStore, FaultController {
   readonly inner: ObjectStore;
+  get remote(): boolean {
+    return this.inner.remote === true;
+  }
   readonly faults: FaultController = this;
   readonly stats: FaultStats = { calls: 0, transient: 0, throttled: 0, timeout: 0, 'lost-ack': 0, outage: 0 };
   readonly putIfAbsentWithToken?: (key: string, data: Uint8Array, token: string) => Promise<ObjectMeta>;

@@ -75,6 +75,7 @@ export function gcsErrorKind(err: unknown): ObjectStoreErrorKind {
  * - The SDK's own retries are off; wrap the store in `withRetries`.
  */
 export class GcsObjectStore implements ObjectStore, WriteTokenSupport {
+  readonly remote = true;
   readonly prefix: string;
   readonly storage: Storage;
   readonly bucket: Bucket;

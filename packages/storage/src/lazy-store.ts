@@ -8,6 +8,8 @@ type TokenStore = ObjectStore & WriteTokenSupport;
  * that never touches a cloud never loads an SDK.
  */
 export class LazyObjectStore implements TokenStore {
+  /** Only the cloud adapters (buckets, across a network) are loaded lazily. */
+  readonly remote = true;
   readonly #load: () => Promise<TokenStore>;
   #store: Promise<TokenStore> | undefined;
 

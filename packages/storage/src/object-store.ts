@@ -48,6 +48,11 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Keys starting with `prefix`, in ascending byte order, one page at a time. */
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
+  /**
+   * True for a store across a network (a bucket), where each call waits a round trip: a reader
+   * may then issue several reads at once (log replay reads ahead). Absent or false: a local store.
+   */
+  readonly remote?: boolean;
 }
 
 /**

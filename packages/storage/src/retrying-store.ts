@@ -98,6 +98,10 @@ class RetryingStore implements RetryingObjectStore {
   readonly #options: Required<Omit<RetryOptions, 'onRetry'>> & Pick<RetryOptions, 'onRetry'>;
   readonly #tokens: (ObjectStore & WriteTokenSupport) | undefined;
 
+  get remote(): boolean {
+    return this.inner.remote === true;
+  }
+
   constructor(inner: ObjectStore, options: RetryOptions) {
     this.inner = inner;
     this.#options = { ...DEFAULT_RETRY_OPTIONS, ...options };

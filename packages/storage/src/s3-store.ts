@@ -87,6 +87,7 @@ export function s3ErrorKind(err: unknown): ObjectStoreErrorKind {
  *   first attempt into a precondition failure; wrap the store in `withRetries`.
  */
 export class S3ObjectStore implements ObjectStore, WriteTokenSupport {
+  readonly remote = true;
   readonly bucket: string;
   readonly prefix: string;
   readonly client: S3Client;

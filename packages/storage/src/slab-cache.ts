@@ -320,6 +320,7 @@ export function withCache(store: ObjectStore, options: SlabCacheOptions & { writ
   return {
     inner: store,
     cache,
+    remote: store.remote === true,
     get: (key) => (cache.cacheable(key) ? cache.get(key) : store.get(key)),
     getRange: (key, start, end) => (cache.cacheable(key) ? cache.getRange(key, start, end) : store.getRange(key, start, end)),
     head: (key) => store.head(key),

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from './fs-store.ts';
 import { MemoryObjectStore } from './memory-store.ts';
+import { withCache } from './slab-cache.ts';
 import { LazyObjectStore } from './lazy-store.ts';
 import type { RetryingObjectStore } from './retrying-store.ts';
 import { openObjectStore, parseCloudUrl } from './store-from-url.ts';
@@ -45,7 +46,12 @@ describe('openObjectStore', () => {
       const store = openObjectStore(url, { env });
       expect(store).toHaveProperty('retryStats');
       expect((store as RetryingObjectStore).inner).toBeInstanceOf(LazyObjectStore);
+      // A bucket is across a network: readers may read ahead (log replay), through every wrapper.
+      expect(store.remote).toBe(true);
+      expect(withCache(store, { memoryBytes: 1 }).remote).toBe(true);
     }
+    expect(openObjectStore('memory://').remote).toBeFalsy();
+    expect(withCache(openObjectStore('memory://'), { memoryBytes: 1 }).remote).toBe(false);
     expect(openObjectStore('s3://bucket', { env, retries: false })).toBeInstanceOf(LazyObjectStore);
   });
 
