@@ -1,5 +1,5 @@
 import type { ForwardedUpsertCall, ForwardedUpsertResult, LocalDataPlane } from '@conifer/cluster';
-import { recordBytes } from '@conifer/api';
+import { recordsBytes } from '@conifer/api';
 import { jsonObjectOf, UPSERT_FIELDS, upsertRequestOf } from './pinecone/upsert-body.ts';
 import { withWireFields } from './pinecone/errors.ts';
 
@@ -16,5 +16,5 @@ export async function applyForwardedUpsert(writer: LocalDataPlane, call: Forward
   const result = await writer.upsert(call.index, input.namespace, input.records).catch((error: unknown) => {
     throw withWireFields(error, UPSERT_FIELDS);
   });
-  return { upsertedCount: result.upsertedCount, lsn: result.lsn, recordBytes: input.records.reduce((sum, r) => sum + recordBytes(r), 0) };
+  return { upsertedCount: result.upsertedCount, lsn: result.lsn, recordBytes: recordsBytes(input.records) };
 }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_HTTP_STATUS, type ErrorCode } from '@conifer/core';
-import { BODY_TOO_LARGE_MESSAGE, INTERNAL_MESSAGE, TRPC_CODE_OF, type ConiferErrorData } from '@conifer/api';
+import { BODY_TOO_LARGE_MESSAGE, INTERNAL_MESSAGE, malformedJsonMessage, TRPC_CODE_OF, type ConiferErrorData } from '@conifer/api';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 
 /** Where the tRPC router is mounted. */
@@ -22,7 +22,7 @@ export function classifyHttpError(error: FastifyError): HttpFailure {
     return { status: 400, code: 'INVALID_ARGUMENT', message: BODY_TOO_LARGE_MESSAGE };
   }
   if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
-    return { status: 400, code: 'INVALID_ARGUMENT', message: `malformed JSON in request body: ${error.message}` };
+    return { status: 400, code: 'INVALID_ARGUMENT', message: malformedJsonMessage(error.message) };
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, code: status === 404 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', message: error.message };

@@ -13,10 +13,21 @@ export interface ServerMetrics {
   observe(procedure: string, status: number, seconds: number): void;
 }
 
-export function createMetrics(options: { slabCache?: (() => SlabCacheStats) | undefined } = {}): ServerMetrics {
+export function createMetrics(options: { slabCache?: (() => SlabCacheStats) | undefined; slabBytesQueried?: (() => number) | undefined } = {}): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   if (options.slabCache) registerSlabCacheMetrics(registry, options.slabCache);
+  const slabBytesQueried = options.slabBytesQueried;
+  if (slabBytesQueried) {
+    new Gauge({
+      name: 'conifer_replica_slab_bytes_queried',
+      help: "Bytes of slabs this query node's queries have searched since start (held in memory by its replicas).",
+      registers: [registry],
+      collect() {
+        this.set(slabBytesQueried());
+      },
+    });
+  }
   const requests = new Counter({
     name: 'conifer_requests_total',
     help: 'HTTP requests by procedure (tRPC path or route) and status code.',
@@ -54,18 +65,7 @@ export function installMetrics(
     slabBytesQueried?: (() => number) | undefined;
   },
 ): ServerMetrics {
-  const metrics = createMetrics({ slabCache: options.slabCache });
-  const slabBytesQueried = options.slabBytesQueried;
-  if (slabBytesQueried) {
-    new Gauge({
-      name: 'conifer_replica_slab_bytes_queried',
-      help: "Bytes of slabs this query node's queries have searched since start (held in memory by its replicas).",
-      registers: [metrics.registry],
-      collect() {
-        this.set(slabBytesQueried());
-      },
-    });
-  }
+  const metrics = createMetrics({ slabCache: options.slabCache, slabBytesQueried: options.slabBytesQueried });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     let procedure: string;

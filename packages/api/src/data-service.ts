@@ -32,7 +32,7 @@ import { assertCanWrite, type AuthContext } from './auth.ts';
 import { handleOf, resolveLiveIndex } from './index-service.ts';
 import { afterOf, paginationOf } from './pagination.ts';
 import type { RateLimiter, RateScope } from './rate-limits.ts';
-import { LIST_READ_UNITS, UNIT_RULES, estimatedRecordBytes, fetchReadUnits, queryReadUnits, recordBytes, reportedUnits, writeUnits } from './units.ts';
+import { LIST_READ_UNITS, UNIT_RULES, estimatedRecordBytes, fetchReadUnits, queryReadUnits, recordBytes, recordsBytes, reportedUnits, writeUnits } from './units.ts';
 
 export type IndexRef = z.output<typeof statsSchema>;
 export type NamespaceRef = z.output<typeof namespaceRefSchema>;
@@ -188,7 +188,7 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
     async upsert(auth, { index, namespace, records }) {
       assertCanWrite(auth, 'upsert');
       const { record, handle, scope } = await target(auth, index, namespace);
-      const bytes = records.reduce((sum, r) => sum + recordBytes(r), 0);
+      const bytes = recordsBytes(records);
       limiter.take('upsertPerNamespace', scope);
       limiter.take('upsertBytesPerNamespace', scope, bytes);
       const result = await data.upsert(handle, namespace, records);

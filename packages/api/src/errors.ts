@@ -43,6 +43,11 @@ const CONIFER_CODE_OF: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
 export const INTERNAL_MESSAGE = 'Internal server error.';
 
 /** "request body is larger than the 2 MB limit (2097152 bytes)" */
+/** What a request body that is not JSON is told, with the parser's reason (every face words it so). */
+export function malformedJsonMessage(reason: string): string {
+  return `malformed JSON in request body: ${reason}`;
+}
+
 export const BODY_TOO_LARGE_MESSAGE = `request body is larger than the ${LIMITS.maxRequestBytes / (1024 * 1024)} MB limit (${LIMITS.maxRequestBytes} bytes)`;
 
 export const MISSING_KEY_MESSAGE = 'Missing or invalid API key.';
@@ -77,7 +82,7 @@ export function toTRPCError(error: TRPCError): TRPCError {
       return new TRPCError({ code: 'BAD_REQUEST', message: invalid.message, cause: invalid });
     }
     if (cause instanceof SyntaxError) {
-      return new TRPCError({ code: 'BAD_REQUEST', message: `malformed JSON in request body: ${cause.message}`, cause });
+      return new TRPCError({ code: 'BAD_REQUEST', message: malformedJsonMessage(cause.message), cause });
     }
   }
   if (error.code === 'PAYLOAD_TOO_LARGE') return new TRPCError({ code: 'BAD_REQUEST', message: BODY_TOO_LARGE_MESSAGE, cause: error });

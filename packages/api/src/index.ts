@@ -66,10 +66,11 @@ export {
   type RateLimitOverrides,
   type RateScope,
 } from './rate-limits.ts';
-export { UNIT_RULES, fetchReadUnits, queryReadUnits, recordBytes, writeUnits } from './units.ts';
+export { UNIT_RULES, fetchReadUnits, queryReadUnits, recordBytes, recordsBytes, writeUnits } from './units.ts';
 export { apiKeyFromHeaders, assertAdmin, assertCanWrite, type AuthContext, type Role, type HeaderBag } from './auth.ts';
 export {
   BODY_TOO_LARGE_MESSAGE,
+  malformedJsonMessage,
   INTERNAL_MESSAGE,
   MISSING_KEY_MESSAGE,
   TRPC_CODE_OF,

@@ -39,6 +39,11 @@ export interface SizedRecord {
   metadata?: Metadata | undefined;
 }
 
+/** Billing size of a batch of records in bytes. */
+export function recordsBytes(records: readonly SizedRecord[]): number {
+  return records.reduce((sum, r) => sum + recordBytes(r), 0);
+}
+
 /** Billing size of a record (or of the fields of an update) in bytes. */
 export function recordBytes(record: SizedRecord): number {
   let bytes = record.id === undefined ? 0 : utf8Length(record.id);

@@ -62,13 +62,13 @@ export class NodeClient {
 
   /** Sends one data call to the node at `url`; resolves with its result or throws the node's error. */
   data(url: string, call: DataCall, signal?: AbortSignal): Promise<unknown> {
-    return this.#post(`${url}${INTERNAL_DATA_PATH}`, url, { 'content-type': 'application/json' }, [Buffer.from(toJson(call))], signal);
+    return this.#post(url, INTERNAL_DATA_PATH, { 'content-type': 'application/json' }, [Buffer.from(toJson(call))], signal);
   }
 
   /** Forwards an upsert's body (its chunks, written as they are), as the client sent it, to the writer at `url`. */
   async upsertBody(url: string, call: ForwardedUpsertCall, body: readonly Uint8Array[], signal?: AbortSignal): Promise<ForwardedUpsertResult> {
     const headers = { 'content-type': 'application/octet-stream', [FORWARDED_CALL_HEADER]: encodeForwardedCall(call) };
-    return (await this.#post(`${url}${INTERNAL_UPSERT_PATH}`, url, headers, body, signal)) as ForwardedUpsertResult;
+    return (await this.#post(url, INTERNAL_UPSERT_PATH, headers, body, signal)) as ForwardedUpsertResult;
   }
 
   /** Closes the idle connections (those in use close when their requests end). */
@@ -77,12 +77,13 @@ export class NodeClient {
     this.#https.destroy();
   }
 
-  #post(target: string, url: string, headers: Record<string, string>, body: readonly Uint8Array[], signal?: AbortSignal): Promise<unknown> {
+  /** POSTs `body` to `path` on the node at `url`; its result, or its error. */
+  #post(url: string, path: string, headers: Record<string, string>, body: readonly Uint8Array[], signal?: AbortSignal): Promise<unknown> {
     const deadline = AbortSignal.timeout(this.#timeoutMs);
-    const https = target.startsWith('https:');
+    const https = url.startsWith('https:');
     return new Promise((resolve, reject) => {
       const request = (https ? httpsRequest : httpRequest)(
-        target,
+        `${url}${path}`,
         {
           method: 'POST',
           agent: https ? this.#https : this.#http,

@@ -117,7 +117,11 @@ export function rawBodyOf(request: FastifyRequest): RawBody {
  * included, is a 400.
  */
 export function bodyOf(request: FastifyRequest): Record<string, unknown> {
-  const body = request.body === undefined ? {} : request.body;
+  return jsonObject(request.body === undefined ? {} : request.body);
+}
+
+/** A parsed body as the JSON object it must be; anything else, a literal `null` included, is a 400. */
+export function jsonObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError('request body must be a JSON object');
   return body as Record<string, unknown>;
 }

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, namespaceSchema, upsertSchema, type UpsertRequest } from '@conifer/core';
+import { malformedJsonMessage } from '@conifer/api';
 import { parseWith, type FieldRenames } from './errors.ts';
+import { jsonObject } from './plugin-support.ts';
 import { topLevelFieldOfChunks } from './top-level-field.ts';
 
 /**
@@ -20,10 +22,9 @@ export function jsonObjectOf(bytes: Uint8Array): Record<string, unknown> {
   try {
     body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (error) {
-    throw new InvalidArgumentError(`malformed JSON in request body: ${(error as Error).message}`);
+    throw new InvalidArgumentError(malformedJsonMessage((error as Error).message));
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidArgumentError('request body must be a JSON object');
-  return body as Record<string, unknown>;
+  return jsonObject(body);
 }
 
 /** The service layer's request for an upsert body; a 400 names the fields as the wire does. */
