@@ -30,14 +30,20 @@ async function sequentialRun(store: ObjectStore, from: number, sizes: number[], 
   }
 }
 
-/** `store` with every GET delayed by `ms`, counting the most GETs in flight at once. */
-function slowGets(store: ObjectStore, ms: number): { store: ObjectStore; maxInFlight: () => number; gets: () => number } {
+/**
+ * `store` with every GET delayed by `ms`, counting GETs, the most in flight at once, and listings;
+ * `remote` says what the store says it is.
+ */
+function slowGets(store: ObjectStore, ms: number, remote = false): { store: ObjectStore; maxInFlight: () => number; gets: () => number; lists: () => number } {
   let inFlight = 0;
   let max = 0;
   let gets = 0;
+  let lists = 0;
   const slow = new Proxy(store, {
     get(target, property, receiver) {
+      if (property === 'remote') return remote;
       const value: unknown = Reflect.get(target, property, receiver);
+      if (property === 'list') lists++;
       if (property !== 'get' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
       return async (...args: unknown[]) => {
         gets++;
@@ -51,7 +57,7 @@ function slowGets(store: ObjectStore, ms: number): { store: ObjectStore; maxInFl
       };
     },
   });
-  return { store: slow, maxInFlight: () => max, gets: () => gets };
+  return { store: slow, maxInFlight: () => max, gets: () => gets, lists: () => lists };
 }
 
 describe('readLogRun', () => {
@@ -85,40 +91,23 @@ describe('readLogRun', () => {
       memory,
       Array.from({ length: 60 }, () => 1),
     );
-    const slow = slowGets(memory, 5);
+    const slow = slowGets(memory, 5, true);
     const applied: number[] = [];
-    const remote = new Proxy(slow.store, {
-      get: (target, property, receiver) => (property === 'remote' ? true : (Reflect.get(target, property, receiver) as unknown)),
-    });
-    expect(await readLogRun(remote, PREFIX, 1, (entries) => applied.push(...entries.map((e) => e.lsn)))).toBe(61);
+    expect(await readLogRun(slow.store, PREFIX, 1, (entries) => applied.push(...entries.map((e) => e.lsn)))).toBe(61);
     expect(applied).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     expect(slow.maxInFlight()).toBe(LOG_READ_AHEAD);
 
     // A local store: no listing, one at a time.
     const fast = slowGets(memory, 0);
-    let fastListed = false;
-    const fastStore = new Proxy(fast.store, {
-      get(target, property, receiver) {
-        if (property === 'list') fastListed = true;
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
-    expect(await readLogRun(fastStore, PREFIX, 1, () => undefined)).toBe(61);
-    expect(fastListed).toBe(false);
+    expect(await readLogRun(fast.store, PREFIX, 1, () => undefined)).toBe(61);
+    expect(fast.lists()).toBe(0);
     expect(fast.maxInFlight()).toBe(1);
 
     // One object behind: one GET for it and one that finds nothing, nothing listed.
-    const behind = slowGets(memory, 0);
-    let listed = false;
-    const noLists = new Proxy(behind.store, {
-      get(target, property, receiver) {
-        if (property === 'list') listed = true;
-        return Reflect.get(target, property, receiver) as unknown;
-      },
-    });
-    expect(await readLogRun(noLists, PREFIX, 60, () => undefined)).toBe(61);
+    const behind = slowGets(memory, 0, true);
+    expect(await readLogRun(behind.store, PREFIX, 60, () => undefined)).toBe(61);
     expect(behind.gets()).toBe(2);
-    expect(listed).toBe(false);
+    expect(behind.lists()).toBe(0);
   });
 
   it('refuses an object whose entries are not the LSNs its key says', async () => {
