@@ -32,7 +32,17 @@ import { assertCanWrite, type AuthContext } from './auth.ts';
 import { handleOf, resolveLiveIndex } from './index-service.ts';
 import { afterOf, paginationOf } from './pagination.ts';
 import type { RateLimiter, RateScope } from './rate-limits.ts';
-import { LIST_READ_UNITS, UNIT_RULES, estimatedRecordBytes, fetchReadUnits, queryReadUnits, recordBytes, recordsBytes, reportedUnits, writeUnits } from './units.ts';
+import {
+  LIST_READ_UNITS,
+  UNIT_RULES,
+  estimatedRecordBytes,
+  fetchReadUnits,
+  queryReadUnits,
+  recordBytes,
+  recordsBytes,
+  reportedUnits,
+  writeUnits,
+} from './units.ts';
 
 export type IndexRef = z.output<typeof statsSchema>;
 export type NamespaceRef = z.output<typeof namespaceRefSchema>;
