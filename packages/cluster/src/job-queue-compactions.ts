@@ -24,7 +24,13 @@ export class JobQueueCompactions implements RemoteCompactions {
     this.#pollMs = options.pollMs ?? 100;
   }
 
+  /**
+   * Whether an indexer is live. The membership is read again before answering no: the view is up
+   * to a refresh old, and an indexer that joined since must not be passed over for a build here.
+   */
   async available(): Promise<boolean> {
+    if ((await this.#directory.nodes('indexer')).length > 0) return true;
+    await this.#directory.refresh();
     return (await this.#directory.nodes('indexer')).length > 0;
   }
 
