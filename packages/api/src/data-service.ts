@@ -27,7 +27,7 @@ import {
   type UpsertResult,
 } from '@conifer/core';
 import type { ControlPlane, IndexRecord } from '@conifer/control';
-import type { DataPlane, DeleteResult, IndexHandle, NamespaceInternals, NamespaceSummary, ReadOptions } from '@conifer/engine';
+import type { DataPlane, DeleteResult, IndexHandle, NamespaceInternals, NamespaceSummary, ReadOptions, RecordInput } from '@conifer/engine';
 import { assertCanWrite, type AuthContext } from './auth.ts';
 import { handleOf, resolveLiveIndex } from './index-service.ts';
 import { afterOf, paginationOf } from './pagination.ts';
@@ -94,6 +94,12 @@ export interface ForwardingDataPlane {
   upsertBody(index: IndexHandle, indexName: string, namespace: string, body: readonly Uint8Array[]): Promise<ForwardedUpsertResult>;
 }
 
+/**
+ * An upsert as the service takes it: the schema's request, whose vectors may also arrive already
+ * as float32 (a REST body read straight into a Float32Array).
+ */
+export type UpsertInput = Omit<UpsertRequest, 'records'> & { records: RecordInput[] };
+
 /** A Pinecone upsert body, unparsed, and where it goes. */
 export interface UpsertBodyRequest {
   index: string;
@@ -104,7 +110,7 @@ export interface UpsertBodyRequest {
 }
 
 export interface DataService {
-  upsert(auth: AuthContext, input: UpsertRequest): Promise<UpsertResult>;
+  upsert(auth: AuthContext, input: UpsertInput): Promise<UpsertResult>;
   /**
    * Present when the data plane forwards bodies (a cluster gateway): an upsert whose body is parsed
    * and validated by the writer that applies it. Same checks, limits and metering as `upsert`,

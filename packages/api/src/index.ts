@@ -25,6 +25,7 @@ export {
   type ForwardedUpsertResult,
   type ForwardingDataPlane,
   type UpsertBodyRequest,
+  type UpsertInput,
 } from './data-service.ts';
 export {
   apiKeyRefSchema,

@@ -90,3 +90,28 @@ describe('RoutedDataPlane.describePlacement', () => {
     expect(none.query).toMatchObject({ internals: internals(1) });
   });
 });
+
+describe('RoutedDataPlane.upsert', () => {
+  it('sends float32 values as JSON arrays of the same numbers (a Float32Array would turn into an object)', async () => {
+    const writers = [member('w1', ['writer'])];
+    const calls: DataCall[] = [];
+    const membership = { nodes: async () => writers } as unknown as Membership;
+    const directory = new NodeDirectory({ membership, leaseMs: 3_000, refreshMs: 60_000 });
+    const client = {
+      async data(_url: string, call: DataCall) {
+        calls.push(JSON.parse(JSON.stringify(call)) as DataCall);
+        return { upsertedCount: 2, lsn: 7 };
+      },
+    } as unknown as NodeClient;
+    const values = new Float32Array([0.1, -2.5, 3, 1e-7]);
+    const result = await new RoutedDataPlane({ directory, client }).upsert(INDEX, 'ns', [
+      { id: 'a', values: values.subarray(0, 2) },
+      { id: 'b', values: [3, 4], metadata: { k: 'v' } },
+    ]);
+    expect(result).toEqual({ upsertedCount: 2, lsn: 7 });
+    expect(calls[0]!.input).toEqual([
+      { id: 'a', values: [Math.fround(0.1), -2.5] },
+      { id: 'b', values: [3, 4], metadata: { k: 'v' } },
+    ]);
+  });
+});

@@ -150,7 +150,9 @@ export class RoutedDataPlane implements DataPlane {
   }
 
   upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
-    return this.#call('upsert', index, namespace, records);
+    // Calls travel as JSON, where a Float32Array would become an object of indices.
+    const asJson = records.map((r) => (r.values instanceof Float32Array ? { ...r, values: Array.from(r.values) } : r));
+    return this.#call('upsert', index, namespace, asJson);
   }
   /**
    * A read goes to the query node the namespace hashes to (its replica and slab cache stay warm

@@ -15,7 +15,7 @@ import { listNamespacesSchema, updateRequestSchema, type Services } from '@conif
 import type { ReadOptions } from '@conifer/engine';
 import { UnimplementedError, parseWith, useDataPlaneErrors, withWireFields } from './errors.ts';
 import { acceptJsonBodies, acceptRawBodies, authOf, bodyOf, queryInt, queryList, queryParam, rawBodyOf, requireApiKey } from './plugin-support.ts';
-import { jsonObjectOf, routingNamespaceOf, UPSERT_FIELDS, upsertRequestOf } from './upsert-body.ts';
+import { routingNamespaceOf, UPSERT_FIELDS, upsertInputOf } from './upsert-body.ts';
 import { echoNamespace, toWireMatch, vectorsById, wireNamespaceName } from './wire.ts';
 
 /** Route prefix of an index's data plane; the `host` of an index points here. */
@@ -113,7 +113,7 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
       const upserting =
         namespace !== undefined && services.upsertBody
           ? services.upsertBody(authOf(request), { index, namespace, body: body.chunks })
-          : services.upsert(authOf(request), upsertRequestOf(index, jsonObjectOf(body.bytes())));
+          : services.upsert(authOf(request), upsertInputOf(index, body.bytes()));
       const result = await upserting.catch((error: unknown) => {
         // The engine names the records of a batch as the service layer does; the wire calls them vectors.
         throw withWireFields(error, UPSERT_FIELDS);

@@ -1,8 +1,9 @@
 import { InvalidArgumentError, namespaceSchema, upsertSchema, type UpsertRequest } from '@conifer/core';
-import { malformedJsonMessage } from '@conifer/api';
+import { malformedJsonMessage, type UpsertInput } from '@conifer/api';
 import { parseWith, type FieldRenames } from './errors.ts';
 import { jsonObject } from './plugin-support.ts';
 import { topLevelFieldOfChunks } from './top-level-field.ts';
+import { fastUpsertOf } from './upsert-fast-path.ts';
 
 /**
  * A Pinecone upsert body, read the same way wherever it is read: by the REST API of the process
@@ -30,6 +31,15 @@ export function jsonObjectOf(bytes: Uint8Array): Record<string, unknown> {
 /** The service layer's request for an upsert body; a 400 names the fields as the wire does. */
 export function upsertRequestOf(index: string, body: Record<string, unknown>): UpsertRequest {
   return parseWith(upsertSchema, { index, namespace: body.namespace, records: body.vectors }, UPSERT_FIELDS);
+}
+
+/**
+ * The service layer's upsert for an upsert body's bytes: read straight into float32 when the body
+ * has the usual shape, else (and for every error) parsed and validated the general way.
+ */
+export function upsertInputOf(index: string, bytes: Uint8Array): UpsertInput {
+  const fast = fastUpsertOf(bytes);
+  return fast ? { index, namespace: fast.namespace, records: fast.records } : upsertRequestOf(index, jsonObjectOf(bytes));
 }
 
 /**
