@@ -5,9 +5,9 @@
  * 1. single process (`node apps/server/src/main.ts`, all roles, unpinned as `npm start` runs it):
  *    ingest into `main` (part 5), then query p99 idle vs during a write burst into another
  *    namespace (part 1);
- * 2. cluster: gateways A and B and a query node pinned to CPU 0, two writers pinned to CPU 1
- *    (writers also compact and build indexes: there is no separate indexer yet), PostgreSQL of its
- *    own database, a local directory as the shared store: the same ingest and isolation through
+ * 2. cluster: gateways A and B and a query node pinned to CPU 0, two writers and an indexer (which
+ *    builds the writers' compactions and ANN indexes) pinned to CPU 1, PostgreSQL of its own
+ *    database, a local directory as the shared store: the same ingest and isolation through
  *    gateway A (parts 5 and 1), then read-your-writes and default-read staleness across gateways
  *    (part 3), then writer failover (part 2);
  * 3. a second cluster (a gateway, a writer, three query nodes) on MinIO when it can be started,
