@@ -6,6 +6,13 @@
 ARG NODE_VERSION=24.21.0
 ARG NPM_VERSION=11.19.1
 
+# --- manifests: only the package.json files and the lock file, so that `npm ci` below is redone
+# only when they change (this stage reruns on any change; its output is the same unless they do).
+FROM debian:bookworm-slim AS manifests
+WORKDIR /src
+COPY . .
+RUN find . -type f ! -name package.json ! -name package-lock.json -delete && find . -depth -type d -empty -delete
+
 # --- build: Node, npm, the faiss addon (linked against Debian's faiss and OpenBLAS), the console.
 FROM debian:bookworm-slim AS build
 ARG NODE_VERSION
@@ -25,21 +32,30 @@ RUN mkdir -p /opt/node /opt/npm \
   && ln -s /opt/npm/bin/npm-cli.js /usr/local/bin/npm \
   && ln -s /opt/node/bin/node /usr/local/bin/node
 WORKDIR /src
-COPY . .
+COPY --from=manifests /src/ /src/
 RUN npm ci --no-audit --no-fund --loglevel=error
+COPY packages/faiss/ packages/faiss/
 RUN cd packages/faiss && node /src/node_modules/.bin/node-gyp rebuild --nodedir=/opt/node
-RUN cd apps/console && NEXT_TELEMETRY_DISABLED=1 node /src/node_modules/next/dist/bin/next build
-# What runs: the server's and the console's production dependencies only (no tools, no tests).
+COPY . .
+RUN cd apps/console \
+  && CONIFER_CONSOLE_OUTPUT=standalone NEXT_TELEMETRY_DISABLED=1 node /src/node_modules/next/dist/bin/next build \
+  && cp -r .next/static .next/standalone/apps/console/.next/static
+# What runs: the server's production dependencies only (no tools, no tests), and the console's
+# self-contained build.
+# npm ci installs every workspace's dependencies whatever it is told, so the runtime tree is a
+# workspace of its own: the packages and the server only, at the lock file's versions.
 RUN mkdir /app \
   && cp package.json package-lock.json /app/ \
-  && for ws in packages/* apps/* tools/* e2e; do mkdir -p "/app/$ws" && cp "$ws/package.json" "/app/$ws/"; done \
-  && cd /app && npm ci --omit=dev --no-audit --no-fund --loglevel=error --workspace=apps/server --workspace=apps/console \
+  && for ws in packages/* apps/server; do mkdir -p "/app/$ws" && cp "$ws/package.json" "/app/$ws/"; done \
+  && cd /app \
+  && node -e "const fs=require('fs'); const p=JSON.parse(fs.readFileSync('package.json')); p.workspaces=['packages/*','apps/server']; delete p.devDependencies; fs.writeFileSync('package.json', JSON.stringify(p, null, 2))" \
+  && npm install --omit=dev --no-audit --no-fund --loglevel=error \
+  && rm -rf /root/.npm \
   && cd /src && for p in packages/*; do cp -r "$p/src" "/app/$p/"; done \
   && cp -r apps/server/src /app/apps/server/ \
   && find /app/packages /app/apps -name '*.test.ts' -delete \
   && mkdir -p /app/packages/faiss/build/Release && cp packages/faiss/build/Release/conifer_faiss.node /app/packages/faiss/build/Release/ \
-  && cp -r apps/console/.next apps/console/next.config.ts /app/apps/console/ \
-  && rm -rf /app/apps/console/.next/cache
+  && cp -r apps/console/.next/standalone /app/console
 
 # --- runtime: Debian slim, Node, the runtime libraries of the addon, jemalloc, the app.
 FROM debian:bookworm-slim

@@ -11,6 +11,9 @@ const config: NextConfig = {
   outputFileTracingRoot: root,
   // `nx typecheck` (tsc --noEmit) checks types; the build need not do it again on every `npm start`.
   typescript: { ignoreBuildErrors: true },
+  // The container image runs the console from a self-contained build (`.next/standalone`, only
+  // the files it uses); `npm start` runs `next start` on the usual build.
+  ...(process.env.CONIFER_CONSOLE_OUTPUT === 'standalone' ? { output: 'standalone' as const } : {}),
   poweredByHeader: false,
   reactStrictMode: true,
 };

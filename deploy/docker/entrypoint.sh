@@ -7,8 +7,9 @@ case "${1:-server}" in
     exec node /app/apps/server/src/main.ts
     ;;
   console)
-    cd /app/apps/console
-    exec node /app/node_modules/next/dist/bin/next start -p "${CONIFER_CONSOLE_PORT:-3000}" -H "${CONIFER_CONSOLE_HOST:-0.0.0.0}"
+    # The console's self-contained build (Next.js `output: standalone`) reads PORT and HOSTNAME.
+    cd /app/console/apps/console
+    PORT="${CONIFER_CONSOLE_PORT:-3000}" HOSTNAME="${CONIFER_CONSOLE_HOST:-0.0.0.0}" exec node server.js
     ;;
   *)
     exec "$@"

@@ -36,6 +36,12 @@ if images_out="$(bash tools/docker/images.sh)"; then
 else
   echo "conifer: WARNING: no Docker engine or no image conifer:local; the container tests will fail" >&2
 fi
+# The Helm chart's checkers (e2e/src/helm-chart.test.ts): helm and kubernetes-validate, once per machine.
+if helm_out="$(bash tools/helm/ensure.sh)"; then
+  while IFS= read -r line; do case "$line" in CONIFER_HELM=* | CONIFER_KUBERNETES_VALIDATE=*) export "${line?}" ;; esac; done <<<"$helm_out"
+else
+  echo "conifer: WARNING: could not install helm or kubernetes-validate; the chart tests will fail" >&2
+fi
 # The cloud emulators run as local processes: there are no local images of them yet, and an
 # engine that answers would otherwise have them pulled (which cannot work here) before falling back.
 export CONIFER_EMULATORS="${CONIFER_EMULATORS:-process}"

@@ -168,6 +168,9 @@ describe.each(backends())('index jobs on $name', (backend) => {
     const done = await jobs.plan(planOf({ indexId, namespace: 'done' }));
     await jobs.claim(a, LONG_LEASE);
     await jobs.complete(done.id, a, { slabIds: ['out'] });
+    // Changes are ordered by their time, which on PGlite has millisecond resolution: two changes in
+    // the same millisecond have no order (the listing then breaks the tie by id).
+    await sleep(5);
     const open = await jobs.plan(planOf({ indexId, namespace: 'open' }));
     const listed = await jobs.list({ limit: 2 });
     expect(listed.map((j) => j.id)).toEqual([open.id, done.id]);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { StartedTestContainer } from 'testcontainers';
+import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
 
 /**
  * Conifer's image as a container, through testcontainers, for the container e2e tests. The image
@@ -48,14 +48,20 @@ export interface ConiferContainer {
 }
 
 /** Starts the image with `env` (only environment configures it) and waits until /healthz answers. */
-export async function startConiferContainer(options: { apiKey: string; env?: Record<string, string>; image?: string }): Promise<ConiferContainer> {
+export async function startConiferContainer(options: {
+  apiKey: string;
+  env?: Record<string, string>;
+  image?: string;
+  network?: StartedNetwork;
+}): Promise<ConiferContainer> {
   const { GenericContainer, Wait } = await import('testcontainers');
-  const container = await new GenericContainer(options.image ?? CONIFER_IMAGE)
+  let image = new GenericContainer(options.image ?? CONIFER_IMAGE)
     .withEnvironment({ CONIFER_API_KEY: options.apiKey, ...options.env })
     .withExposedPorts(CONIFER_PORT)
     .withWaitStrategy(Wait.forHttp('/healthz', CONIFER_PORT).forStatusCode(200))
-    .withStartupTimeout(120_000)
-    .start();
+    .withStartupTimeout(120_000);
+  if (options.network) image = image.withNetwork(options.network);
+  const container = await image.start();
   return {
     container,
     url: () => `http://${container.getHost()}:${container.getMappedPort(CONIFER_PORT)}`,
@@ -70,4 +76,143 @@ export async function startConiferContainer(options: { apiKey: string; env?: Rec
       await container.stop({ remove: true, removeVolumes: true });
     },
   };
+}
+
+/** The object stores a stack can use: an emulator container each, reached by Conifer on the stack's network. */
+export type StackStore = 's3' | 'gcs' | 'azure';
+
+/** The emulator images `npm run images` builds (CONIFER_*_LOCAL_IMAGE to use others). */
+export const STACK_IMAGES = {
+  postgres: process.env['CONIFER_POSTGRES_LOCAL_IMAGE'] ?? 'conifer-postgres:local',
+  s3: process.env['CONIFER_MINIO_LOCAL_IMAGE'] ?? 'conifer-minio:local',
+  gcs: process.env['CONIFER_FAKE_GCS_LOCAL_IMAGE'] ?? 'conifer-fake-gcs:local',
+  azure: process.env['CONIFER_AZURITE_LOCAL_IMAGE'] ?? 'conifer-azurite:local',
+};
+
+const BUCKET = 'conifer';
+const MINIO_USER = 'conifer';
+const MINIO_SECRET = 'conifer-emulator-secret';
+const AZURITE_ACCOUNT = 'devstoreaccount1';
+// Azurite's documented, public development key.
+const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const azuriteConnectionString = (blobEndpoint: string) =>
+  `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobEndpoint}/${AZURITE_ACCOUNT};`;
+
+/**
+ * Conifer as an operator deploys it on a cloud: the image with its control plane in PostgreSQL and
+ * its data in a bucket, each its own container on a network of their own, Conifer configured only
+ * by `CONIFER_DATABASE_URL`, `CONIFER_STORAGE` and the cloud's standard variables. The bucket is
+ * made from the host, through the emulator's published port, before Conifer starts.
+ */
+export async function startConiferStack(store: StackStore, options: { apiKey: string; env?: Record<string, string> }): Promise<ConiferContainer> {
+  const { GenericContainer, Network, Wait } = await import('testcontainers');
+  const network = await new Network().start();
+  const started: StartedTestContainer[] = [];
+  const stopAll = async () => {
+    for (const container of started.reverse()) await container.stop({ remove: true, removeVolumes: true }).catch(() => undefined);
+    await network.stop().catch(() => undefined);
+  };
+  try {
+    started.push(
+      await new GenericContainer(STACK_IMAGES.postgres)
+        .withNetwork(network)
+        .withNetworkAliases('postgres')
+        .withEnvironment({ POSTGRES_PASSWORD: 'conifer', POSTGRES_DB: 'conifer' })
+        .withWaitStrategy(Wait.forHealthCheck())
+        .withStartupTimeout(60_000)
+        .start(),
+    );
+    const storeEnv = await startStore(store, network, started);
+    const conifer = await startConiferContainer({
+      apiKey: options.apiKey,
+      network,
+      env: { CONIFER_DATABASE_URL: 'postgres://postgres:conifer@postgres:5432/conifer', ...storeEnv, ...options.env },
+    });
+    return {
+      ...conifer,
+      stop: async () => {
+        await conifer.stop();
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  async function startStore(kind: StackStore, net: StartedNetwork, into: StartedTestContainer[]): Promise<Record<string, string>> {
+    switch (kind) {
+      case 's3': {
+        const minio = await new GenericContainer(STACK_IMAGES.s3)
+          .withNetwork(net)
+          .withNetworkAliases('minio')
+          .withEnvironment({ MINIO_ROOT_USER: MINIO_USER, MINIO_ROOT_PASSWORD: MINIO_SECRET })
+          .withExposedPorts(9000)
+          .withWaitStrategy(Wait.forHttp('/minio/health/live', 9000))
+          .start();
+        into.push(minio);
+        const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+        const client = new S3Client({
+          endpoint: `http://${minio.getHost()}:${minio.getMappedPort(9000)}`,
+          region: 'us-east-1',
+          forcePathStyle: true,
+          credentials: { accessKeyId: MINIO_USER, secretAccessKey: MINIO_SECRET },
+        });
+        await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+        client.destroy();
+        return {
+          CONIFER_STORAGE: `s3://${BUCKET}/data/`,
+          AWS_ENDPOINT_URL_S3: 'http://minio:9000',
+          AWS_ACCESS_KEY_ID: MINIO_USER,
+          AWS_SECRET_ACCESS_KEY: MINIO_SECRET,
+          AWS_REGION: 'us-east-1',
+          CONIFER_S3_FORCE_PATH_STYLE: 'true',
+        };
+      }
+      case 'gcs': {
+        // Resumable uploads answer with a Location on the external URL: the one Conifer uses.
+        const gcs = await new GenericContainer(STACK_IMAGES.gcs)
+          .withNetwork(net)
+          .withNetworkAliases('gcs')
+          .withCommand([
+            '-scheme',
+            'http',
+            '-backend',
+            'memory',
+            '-port',
+            '4443',
+            '-external-url',
+            'http://gcs:4443',
+            '-public-host',
+            'gcs:4443',
+            '-log-level',
+            'warn',
+          ])
+          .withExposedPorts(4443)
+          .withWaitStrategy(Wait.forHttp('/storage/v1/b', 4443))
+          .start();
+        into.push(gcs);
+        const res = await fetch(`http://${gcs.getHost()}:${gcs.getMappedPort(4443)}/storage/v1/b?project=conifer-emulator`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: BUCKET }),
+        });
+        if (!res.ok) throw new Error(`fake-gcs-server: creating bucket ${BUCKET} failed: ${res.status}`);
+        return { CONIFER_STORAGE: `gs://${BUCKET}/data/`, STORAGE_EMULATOR_HOST: 'http://gcs:4443', GOOGLE_CLOUD_PROJECT: 'conifer-emulator' };
+      }
+      case 'azure': {
+        const azurite = await new GenericContainer(STACK_IMAGES.azure)
+          .withNetwork(net)
+          .withNetworkAliases('azurite')
+          .withExposedPorts(10000)
+          .withWaitStrategy(Wait.forListeningPorts())
+          .start();
+        into.push(azurite);
+        const { BlobServiceClient } = await import('@azure/storage-blob');
+        const fromHost = azuriteConnectionString(`http://${azurite.getHost()}:${azurite.getMappedPort(10000)}`);
+        await BlobServiceClient.fromConnectionString(fromHost).getContainerClient(BUCKET).createIfNotExists();
+        return { CONIFER_STORAGE: `az://${BUCKET}/data/`, AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString('http://azurite:10000') };
+      }
+    }
+  }
 }

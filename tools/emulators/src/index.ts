@@ -5,7 +5,16 @@ import { DEFAULT_BUCKET, type AzureEmulator, type Emulator, type EmulatorKind, t
 
 export type { AzureEmulator, Emulator, EmulatorKind, GcsEmulator, S3Emulator, StartOptions } from './types.ts';
 export { dockerAvailable } from './docker.ts';
-export { CONIFER_IMAGE, CONIFER_PORT, containerTestsBlocked, startConiferContainer, type ConiferContainer } from './conifer-container.ts';
+export {
+  CONIFER_IMAGE,
+  CONIFER_PORT,
+  containerTestsBlocked,
+  STACK_IMAGES,
+  startConiferContainer,
+  startConiferStack,
+  type ConiferContainer,
+  type StackStore,
+} from './conifer-container.ts';
 export { acquireLock, AZURITE_OLDEST, ensureAzurite, ensureGoTool, ensureMoto, GO_TOOLS, TOOLS_BIN } from './install.ts';
 export { freePort } from './process.ts';
 export { REPO_ROOT, startServerProcess, type ServerProcess, type ServerProcessOptions } from './server-process.ts';
