@@ -65,6 +65,33 @@ describe('the Helm chart', () => {
     });
   }
 
+  it.skipIf(!HELM)('keeps credentials given as values in Secrets of its own, which the pods read', async () => {
+    const cases = [
+      { url: 's3://b/p/', set: ['storage.s3.accessKeyId=AKIA0', 'storage.s3.secretAccessKey=s3cr3t'], secret: 'conifer-aws', env: 'AWS_SECRET_ACCESS_KEY' },
+      { url: 'gs://b/p/', set: ['storage.gcs.credentialsJson={}'], secret: 'conifer-gcs', env: 'GOOGLE_APPLICATION_CREDENTIALS' },
+      { url: 'az://c/p/', set: ['storage.azure.connectionString=UseDevelopmentStorage=true'], secret: 'conifer-azure', env: 'AZURE_STORAGE_CONNECTION_STRING' },
+    ];
+    for (const c of cases) {
+      const args = [
+        'template',
+        'conifer',
+        CHART,
+        '--set',
+        'database.url=postgres://x@y/z',
+        '--set',
+        `storage.url=${c.url}`,
+        ...c.set.flatMap((s) => ['--set', s]),
+      ];
+      const all = objects(await helm(args));
+      expect(all.filter((o) => o.kind === 'Secret').map((o) => o.name)).toContain(c.secret);
+      const writer = all.find((o) => o.kind === 'Deployment' && o.name === 'conifer-writer')!.text;
+      expect(writer).toContain(`name: ${c.env}`);
+      expect(writer).toContain(c.secret);
+      // The value itself never lands in a pod spec.
+      expect(writer).not.toContain('s3cr3t');
+    }
+  });
+
   it.skipIf(!HELM)('refuses to render without a shared object store or a database', async () => {
     const failure = async (args: string[]) => {
       try {

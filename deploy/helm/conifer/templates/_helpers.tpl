@@ -42,6 +42,17 @@ app.kubernetes.io/component: {{ .role }}
 {{- default (printf "%s-api-key" (include "conifer.fullname" .)) .Values.adminApiKey.existingSecret -}}
 {{- end -}}
 
+{{/* The Secret holding a cloud's credentials: the one named in values, else the chart's own when the values hold them, else none. */}}
+{{- define "conifer.awsSecretName" -}}
+{{- if .Values.storage.s3.credentialsSecret -}}{{ .Values.storage.s3.credentialsSecret }}{{- else if .Values.storage.s3.accessKeyId -}}{{ include "conifer.fullname" . }}-aws{{- end -}}
+{{- end -}}
+{{- define "conifer.gcsSecretName" -}}
+{{- if .Values.storage.gcs.credentialsSecret -}}{{ .Values.storage.gcs.credentialsSecret }}{{- else if .Values.storage.gcs.credentialsJson -}}{{ include "conifer.fullname" . }}-gcs{{- end -}}
+{{- end -}}
+{{- define "conifer.azureSecretName" -}}
+{{- if .Values.storage.azure.connectionStringSecret -}}{{ .Values.storage.azure.connectionStringSecret }}{{- else if .Values.storage.azure.connectionString -}}{{ include "conifer.fullname" . }}-azure{{- end -}}
+{{- end -}}
+
 {{/* The environment every node shares: cluster, control plane, object store. */}}
 {{- define "conifer.env" -}}
 - name: POD_IP
@@ -84,18 +95,18 @@ app.kubernetes.io/component: {{ .role }}
 - name: CONIFER_S3_FORCE_PATH_STYLE
   value: "true"
 {{- end }}
-{{- if .credentialsSecret }}
+{{- end }}
+{{- with include "conifer.awsSecretName" . }}
 - name: AWS_ACCESS_KEY_ID
   valueFrom:
     secretKeyRef:
-      name: {{ .credentialsSecret }}
+      name: {{ . }}
       key: AWS_ACCESS_KEY_ID
 - name: AWS_SECRET_ACCESS_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ .credentialsSecret }}
+      name: {{ . }}
       key: AWS_SECRET_ACCESS_KEY
-{{- end }}
 {{- end }}
 {{- else if hasPrefix "gs://" $url }}
 {{- with .Values.storage.gcs }}
@@ -103,22 +114,22 @@ app.kubernetes.io/component: {{ .role }}
 - name: GOOGLE_CLOUD_PROJECT
   value: {{ .project | quote }}
 {{- end }}
-{{- if .credentialsSecret }}
+{{- end }}
+{{- if include "conifer.gcsSecretName" . }}
 - name: GOOGLE_APPLICATION_CREDENTIALS
   value: /var/run/secrets/conifer/gcs/credentials.json
 {{- end }}
-{{- end }}
 {{- else if hasPrefix "az://" $url }}
-{{- with .Values.storage.azure }}
-{{- if .connectionStringSecret }}
+{{- with include "conifer.azureSecretName" . }}
 - name: AZURE_STORAGE_CONNECTION_STRING
   valueFrom:
     secretKeyRef:
-      name: {{ .connectionStringSecret }}
+      name: {{ . }}
       key: AZURE_STORAGE_CONNECTION_STRING
-{{- else if .account }}
+{{- else }}
+{{- with .Values.storage.azure.account }}
 - name: AZURE_STORAGE_ACCOUNT
-  value: {{ .account | quote }}
+  value: {{ . | quote }}
 {{- end }}
 {{- end }}
 {{- else }}
@@ -192,7 +203,7 @@ containers:
         mountPath: /data
       - name: tmp
         mountPath: /tmp
-      {{- if and (hasPrefix "gs://" $root.Values.storage.url) $root.Values.storage.gcs.credentialsSecret }}
+      {{- if and (hasPrefix "gs://" $root.Values.storage.url) (include "conifer.gcsSecretName" $root) }}
       - name: gcs-credentials
         mountPath: /var/run/secrets/conifer/gcs
         readOnly: true
@@ -204,10 +215,10 @@ volumes:
   {{- end }}
   - name: tmp
     emptyDir: {}
-  {{- if and (hasPrefix "gs://" $root.Values.storage.url) $root.Values.storage.gcs.credentialsSecret }}
+  {{- if and (hasPrefix "gs://" $root.Values.storage.url) (include "conifer.gcsSecretName" $root) }}
   - name: gcs-credentials
     secret:
-      secretName: {{ $root.Values.storage.gcs.credentialsSecret }}
+      secretName: {{ include "conifer.gcsSecretName" $root }}
   {{- end }}
 {{- with $root.Values.nodeSelector }}
 nodeSelector:
