@@ -42,8 +42,8 @@ if helm_out="$(bash tools/helm/ensure.sh)"; then
 else
   echo "conifer: WARNING: could not install helm or kubernetes-validate; the chart tests will fail" >&2
 fi
-# The cloud emulators run as local processes: there are no local images of them yet, and an
-# engine that answers would otherwise have them pulled (which cannot work here) before falling back.
+# The cloud suites start their emulators as local processes, where they also cover several
+# Azurite versions (CONIFER_EMULATORS=docker runs them as containers of the local images instead).
 export CONIFER_EMULATORS="${CONIFER_EMULATORS:-process}"
 ensure_chromium || echo "conifer: could not install chromium; the console browser tests will fail" >&2
 ensure_python_venv || echo "conifer: could not install python3-venv; the API fuzzing test will fail" >&2

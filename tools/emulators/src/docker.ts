@@ -4,15 +4,19 @@ import { azureEmulator } from './local.ts';
 import type { AzureEmulator, GcsEmulator, S3Emulator } from './types.ts';
 
 /**
- * The same emulators as containers, through testcontainers, for machines with a Docker engine.
- * Images can be overridden with CONIFER_MINIO_IMAGE, CONIFER_FAKE_GCS_IMAGE, CONIFER_AZURITE_IMAGE.
- * Not exercised on the development machine (it has no Docker engine): the local-process runtime is
- * what the test suite runs there, and `auto` falls back to it when a container fails to start.
+ * The same emulators as containers, through testcontainers, for machines with a Docker engine:
+ * the images `npm run images` builds from the very binaries and versions the local-process runtime
+ * runs (tools/docker/images), since no registry can be reached here. Override with
+ * CONIFER_MINIO_IMAGE, CONIFER_FAKE_GCS_IMAGE, CONIFER_AZURITE_IMAGE (e.g. the official
+ * minio/minio, fsouza/fake-gcs-server and mcr.microsoft.com/azure-storage/azurite where they can be
+ * pulled). `auto` falls back to local processes when a container fails to start; `npm test` runs
+ * the cloud suites on processes (CONIFER_EMULATORS=process), where they also cover several Azurite
+ * versions.
  */
 export const IMAGES = {
-  minio: process.env.CONIFER_MINIO_IMAGE ?? 'minio/minio:RELEASE.2025-04-22T22-12-26Z',
-  fakeGcs: process.env.CONIFER_FAKE_GCS_IMAGE ?? 'fsouza/fake-gcs-server:1.52.2',
-  azurite: process.env.CONIFER_AZURITE_IMAGE ?? 'mcr.microsoft.com/azure-storage/azurite:3.34.0',
+  minio: process.env.CONIFER_MINIO_IMAGE ?? 'conifer-minio:local',
+  fakeGcs: process.env.CONIFER_FAKE_GCS_IMAGE ?? 'conifer-fake-gcs:local',
+  azurite: process.env.CONIFER_AZURITE_IMAGE ?? 'conifer-azurite:local',
 };
 
 const run = promisify(execFile);
