@@ -49,12 +49,15 @@ export function durabilitySuite(label: string, start: () => Promise<ConiferConta
 
     const vector = (n: number) => Array.from({ length: 8 }, (_, d) => Math.sin(n * 8 + d));
 
+    /** Creates `name` (8 dimensions) and answers its data-plane path. */
+    async function createIndex(name: string): Promise<string> {
+      const created = await call('POST', '/indexes', { name, dimension: 8, metric: 'euclidean', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } });
+      expect(created.status).toBe(201);
+      return dataPath(name);
+    }
+
     it('keeps every acknowledged write across a stop and start of the container', async () => {
-      expect(
-        (await call('POST', '/indexes', { name: 'restarted', dimension: 8, metric: 'euclidean', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }))
-          .status,
-      ).toBe(201);
-      const path = await dataPath('restarted');
+      const path = await createIndex('restarted');
       const ids: string[] = [];
       for (let batch = 0; batch < 20; batch++) {
         const vectors = Array.from({ length: 50 }, (_, i) => ({ id: `r${batch * 50 + i}`, values: vector(batch * 50 + i) }));
@@ -67,11 +70,7 @@ export function durabilitySuite(label: string, start: () => Promise<ConiferConta
     });
 
     it('loses no acknowledged write when the container is killed (SIGKILL) mid-upsert', async () => {
-      expect(
-        (await call('POST', '/indexes', { name: 'killed', dimension: 8, metric: 'euclidean', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }))
-          .status,
-      ).toBe(201);
-      const path = await dataPath('killed');
+      const path = await createIndex('killed');
       const acknowledged: string[] = [];
       let stopped = false;
       let failures = 0;

@@ -81,6 +81,9 @@ describe.each(backends())('index jobs on $name', (backend) => {
     const jobs = shared.cp.indexJobs;
     const [a, b] = [newNodeId(), newNodeId()];
     const older = await jobs.plan(planOf());
+    // Jobs are claimed oldest first by their planning time, which on PGlite has millisecond
+    // resolution: two plans in the same millisecond have no order.
+    await sleep(5);
     const newer = await jobs.plan(planOf({ kind: 'index', inputs: ['slab_x'] }));
     const claimed = (await jobs.claim(a, LONG_LEASE))!;
     expect(claimed).toMatchObject({ id: older.id, state: 'running', claimedBy: a, attempts: 1 });

@@ -27,6 +27,14 @@ export function fastUpsertOf(bytes: Uint8Array): FastUpsert | undefined {
 const FAIL = Symbol('fail');
 type Fail = typeof FAIL;
 
+/** A record as read: its id, where its values sit in the float buffer, its metadata. */
+interface Row {
+  id: string;
+  start: number;
+  end: number;
+  metadata: Metadata | undefined;
+}
+
 // Byte values of the JSON grammar.
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -79,14 +87,9 @@ class Reader {
   }
 
   body(): FastUpsert | Fail {
-    if (this.#skipWhitespaceTo() !== OPEN_BRACE) return FAIL;
-    this.#i++;
     let namespace: string | undefined;
-    let rows: { id: string; start: number; end: number; metadata: Metadata | undefined }[] | undefined;
-    if (this.#skipWhitespaceTo() === CLOSE_BRACE) return FAIL;
-    for (;;) {
-      const key = this.#key();
-      if (key === FAIL) return FAIL;
+    let rows: Row[] | undefined;
+    const read = this.#object((key) => {
       if (key === KEY_NAMESPACE && namespace === undefined) {
         const raw = this.#plainString(0x20, LIMITS.maxNamespaceLength);
         if (raw === FAIL) return FAIL;
@@ -94,18 +97,14 @@ class Reader {
         if (!parsed.success) return FAIL;
         namespace = parsed.data;
       } else if (key === KEY_VECTORS && rows === undefined) {
-        const read = this.#records();
-        if (read === FAIL) return FAIL;
-        rows = read;
+        const records = this.#records();
+        if (records === FAIL) return FAIL;
+        rows = records;
       } else {
         return FAIL;
       }
-      const next = this.#skipWhitespaceTo();
-      this.#i++;
-      if (next === CLOSE_BRACE) break;
-      if (next !== COMMA) return FAIL;
-    }
-    if (this.#skipWhitespaceTo() !== -1 || rows === undefined) return FAIL;
+    });
+    if (read === FAIL || this.#skipWhitespaceTo() !== -1 || rows === undefined) return FAIL;
     // Views are taken once the buffer has stopped growing.
     const floats = this.#floats;
     const records: RecordInput[] = rows.map((r) => {
@@ -115,10 +114,28 @@ class Reader {
     return { namespace: namespace ?? '', records };
   }
 
-  #records(): { id: string; start: number; end: number; metadata: Metadata | undefined }[] | Fail {
+  /**
+   * A JSON object at the cursor, its members handed to `member` with the cursor on each value
+   * (which `member` reads, or answers FAIL). An empty object fails: none is valid here.
+   */
+  #object(member: (key: string) => void | Fail): void | Fail {
+    if (this.#skipWhitespaceTo() !== OPEN_BRACE) return FAIL;
+    this.#i++;
+    if (this.#skipWhitespaceTo() === CLOSE_BRACE) return FAIL;
+    for (;;) {
+      const key = this.#key();
+      if (key === FAIL || member(key) === FAIL) return FAIL;
+      const next = this.#skipWhitespaceTo();
+      this.#i++;
+      if (next === CLOSE_BRACE) return;
+      if (next !== COMMA) return FAIL;
+    }
+  }
+
+  #records(): Row[] | Fail {
     if (this.#skipWhitespaceTo() !== OPEN_BRACKET) return FAIL;
     this.#i++;
-    const rows: { id: string; start: number; end: number; metadata: Metadata | undefined }[] = [];
+    const rows: Row[] = [];
     if (this.#skipWhitespaceTo() === CLOSE_BRACKET) return FAIL;
     for (;;) {
       if (rows.length === LIMITS.maxUpsertRecords) return FAIL;
@@ -132,22 +149,17 @@ class Reader {
     }
   }
 
-  #record(): { id: string; start: number; end: number; metadata: Metadata | undefined } | Fail {
-    if (this.#skipWhitespaceTo() !== OPEN_BRACE) return FAIL;
-    this.#i++;
+  #record(): Row | Fail {
     let id: string | undefined;
     let start = -1;
     let end = -1;
     let metadata: Metadata | undefined;
-    if (this.#skipWhitespaceTo() === CLOSE_BRACE) return FAIL;
-    for (;;) {
-      const key = this.#key();
-      if (key === FAIL) return FAIL;
+    const read = this.#object((key) => {
       if (key === KEY_ID && id === undefined) {
         // Ids are ASCII without NUL; JSON itself keeps raw control characters out of strings.
-        const read = this.#plainString(0x20, LIMITS.maxIdLength);
-        if (read === FAIL || read.length < LIMITS.minIdLength) return FAIL;
-        id = read;
+        const raw = this.#plainString(0x20, LIMITS.maxIdLength);
+        if (raw === FAIL || raw.length < LIMITS.minIdLength) return FAIL;
+        id = raw;
       } else if (key === KEY_VALUES && start < 0) {
         start = this.#used;
         if (this.#numbers() === FAIL) return FAIL;
@@ -155,18 +167,14 @@ class Reader {
         const dimension = end - start;
         if (dimension < LIMITS.minDimension || dimension > LIMITS.maxDimension) return FAIL;
       } else if (key === KEY_METADATA && metadata === undefined) {
-        const read = this.#metadata();
-        if (read === FAIL) return FAIL;
-        metadata = read;
+        const parsed = this.#metadata();
+        if (parsed === FAIL) return FAIL;
+        metadata = parsed;
       } else {
         return FAIL;
       }
-      const next = this.#skipWhitespaceTo();
-      this.#i++;
-      if (next === CLOSE_BRACE) break;
-      if (next !== COMMA) return FAIL;
-    }
-    if (id === undefined || start < 0) return FAIL;
+    });
+    if (read === FAIL || id === undefined || start < 0) return FAIL;
     return { id, start, end, metadata };
   }
 
