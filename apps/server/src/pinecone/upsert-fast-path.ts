@@ -91,7 +91,7 @@ class Reader {
     let rows: Row[] | undefined;
     const read = this.#object((key) => {
       if (key === KEY_NAMESPACE && namespace === undefined) {
-        const raw = this.#plainString(0x20, LIMITS.maxNamespaceLength);
+        const raw = this.#plainString(LIMITS.maxNamespaceLength);
         if (raw === FAIL) return FAIL;
         const parsed = namespaceSchema.safeParse(raw);
         if (!parsed.success) return FAIL;
@@ -157,7 +157,7 @@ class Reader {
     const read = this.#object((key) => {
       if (key === KEY_ID && id === undefined) {
         // Ids are ASCII without NUL; JSON itself keeps raw control characters out of strings.
-        const raw = this.#plainString(0x20, LIMITS.maxIdLength);
+        const raw = this.#plainString(LIMITS.maxIdLength);
         if (raw === FAIL || raw.length < LIMITS.minIdLength) return FAIL;
         id = raw;
       } else if (key === KEY_VALUES && start < 0) {
@@ -332,15 +332,15 @@ class Reader {
   /** A key and its colon; the key only when it is plain (no escapes). */
   #key(): string | Fail {
     this.#skipWhitespaceTo();
-    const key = this.#plainString(0x20, 64);
+    const key = this.#plainString(64);
     if (key === FAIL || this.#skipWhitespaceTo() !== COLON) return FAIL;
     this.#i++;
     this.#skipWhitespaceTo();
     return key;
   }
 
-  /** A string of bytes in [low, 0x7f] with no escapes, of at most `max` characters. */
-  #plainString(low: number, max: number): string | Fail {
+  /** A string of ASCII from space to 0x7f, with no escapes, of at most `max` characters. */
+  #plainString(max: number): string | Fail {
     const b = this.#b;
     if (b[this.#i] !== QUOTE) return FAIL;
     const from = ++this.#i;
@@ -349,7 +349,7 @@ class Reader {
     for (; i < limit; i++) {
       const c = b[i]!;
       if (c === QUOTE) break;
-      if (c < low || c > 0x7f || c === BACKSLASH) return FAIL;
+      if (c < 0x20 || c > 0x7f || c === BACKSLASH) return FAIL;
     }
     if (b[i] !== QUOTE) return FAIL;
     this.#i = i + 1;
@@ -362,7 +362,7 @@ class Reader {
     let depth = 0;
     let i = this.#i;
     do {
-      while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+      while (i < b.length && IS_WHITESPACE[b[i]!]) i++;
       const c = b[i];
       if (c === undefined) return FAIL;
       if (c === QUOTE) {
@@ -393,7 +393,7 @@ class Reader {
     let i = this.#i;
     while (i < b.length) {
       const c = b[i]!;
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+      if (!IS_WHITESPACE[c]) {
         this.#i = i;
         return c;
       }
@@ -409,5 +409,5 @@ const IS_WHITESPACE = new Uint8Array(256);
 for (const c of [0x20, 0x0a, 0x0d, 0x09]) IS_WHITESPACE[c] = 1;
 
 /** Bytes that end a number or literal while skipping a value. */
-const STRUCTURAL = new Uint8Array(256);
-for (const c of [QUOTE, COMMA, COLON, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, 0x20, 0x0a, 0x0d, 0x09]) STRUCTURAL[c] = 1;
+const STRUCTURAL = IS_WHITESPACE.slice();
+for (const c of [QUOTE, COMMA, COLON, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET]) STRUCTURAL[c] = 1;
