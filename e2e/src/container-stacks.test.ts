@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containerTestsBlocked, STACK_IMAGES, startConiferStack, type StackStore } from '@conifer/emulators';
+import { CONIFER_IMAGE, containerTestsBlocked, STACK_IMAGES, startConiferStack, type StackStore } from '@conifer/emulators';
 import { durabilitySuite } from './container-durability.ts';
 import { pineconeCompatSuite } from './pinecone-compat-suite.ts';
 
@@ -18,15 +18,7 @@ const STORES: { store: StackStore; label: string }[] = [
   { store: 'gcs', label: 'GCS (fake-gcs-server)' },
   { store: 'azure', label: 'Azure Blob (Azurite)' },
 ];
-const blocked =
-  (await containerTestsBlocked()) ??
-  (await (async () => {
-    for (const image of Object.values(STACK_IMAGES)) {
-      const reason = await containerTestsBlocked(image);
-      if (reason) return reason;
-    }
-    return undefined;
-  })());
+const blocked = await containerTestsBlocked([CONIFER_IMAGE, ...Object.values(STACK_IMAGES)]);
 
 describe('the stack images can run here', () => {
   it('has a Docker engine, conifer:local and the PostgreSQL and emulator images', () => {

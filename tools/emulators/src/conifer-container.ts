@@ -1,6 +1,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
+import {
+  AZURITE_ACCOUNT,
+  azuriteConnectionString,
+  createAzureContainer,
+  createGcsBucket,
+  createS3Bucket,
+  GCS_PROJECT,
+  S3_SECRET,
+  S3_USER,
+} from './emulator-accounts.ts';
 
 /**
  * Conifer's image as a container, through testcontainers, for the container e2e tests. The image
@@ -20,17 +30,19 @@ const run = promisify(execFile);
 process.env['TESTCONTAINERS_RYUK_DISABLED'] ??= 'true';
 process.env['TESTCONTAINERS_HOST_OVERRIDE'] ??= '127.0.0.1';
 
-/** Why container tests cannot run here (no engine answering, or no image), or undefined when they can. */
-export async function containerTestsBlocked(image = CONIFER_IMAGE): Promise<string | undefined> {
+/** Why container tests cannot run here (no engine answering, or one of `images` missing), or undefined when they can. */
+export async function containerTestsBlocked(images: readonly string[] = [CONIFER_IMAGE]): Promise<string | undefined> {
   try {
     await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 10_000 });
   } catch (error) {
     return `no Docker engine answers at ${process.env['DOCKER_HOST'] ?? 'the default socket'} (${(error as Error).message.split('\n')[0]})`;
   }
-  try {
-    await run('docker', ['image', 'inspect', image], { timeout: 10_000 });
-  } catch {
-    return `the engine has no image ${image}: build it with npm run images`;
+  for (const image of images) {
+    try {
+      await run('docker', ['image', 'inspect', image], { timeout: 10_000 });
+    } catch {
+      return `the engine has no image ${image}: build it with npm run images`;
+    }
   }
   return undefined;
 }
@@ -90,13 +102,6 @@ export const STACK_IMAGES = {
 };
 
 const BUCKET = 'conifer';
-const MINIO_USER = 'conifer';
-const MINIO_SECRET = 'conifer-emulator-secret';
-const AZURITE_ACCOUNT = 'devstoreaccount1';
-// Azurite's documented, public development key.
-const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-const azuriteConnectionString = (blobEndpoint: string) =>
-  `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobEndpoint}/${AZURITE_ACCOUNT};`;
 
 /**
  * Conifer as an operator deploys it on a cloud: the image with its control plane in PostgreSQL and
@@ -146,25 +151,17 @@ export async function startConiferStack(store: StackStore, options: { apiKey: st
         const minio = await new GenericContainer(STACK_IMAGES.s3)
           .withNetwork(net)
           .withNetworkAliases('minio')
-          .withEnvironment({ MINIO_ROOT_USER: MINIO_USER, MINIO_ROOT_PASSWORD: MINIO_SECRET })
+          .withEnvironment({ MINIO_ROOT_USER: S3_USER, MINIO_ROOT_PASSWORD: S3_SECRET })
           .withExposedPorts(9000)
           .withWaitStrategy(Wait.forHttp('/minio/health/live', 9000))
           .start();
         into.push(minio);
-        const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-        const client = new S3Client({
-          endpoint: `http://${minio.getHost()}:${minio.getMappedPort(9000)}`,
-          region: 'us-east-1',
-          forcePathStyle: true,
-          credentials: { accessKeyId: MINIO_USER, secretAccessKey: MINIO_SECRET },
-        });
-        await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-        client.destroy();
+        await createS3Bucket(`http://${minio.getHost()}:${minio.getMappedPort(9000)}`, BUCKET);
         return {
           CONIFER_STORAGE: `s3://${BUCKET}/data/`,
           AWS_ENDPOINT_URL_S3: 'http://minio:9000',
-          AWS_ACCESS_KEY_ID: MINIO_USER,
-          AWS_SECRET_ACCESS_KEY: MINIO_SECRET,
+          AWS_ACCESS_KEY_ID: S3_USER,
+          AWS_SECRET_ACCESS_KEY: S3_SECRET,
           AWS_REGION: 'us-east-1',
           CONIFER_S3_FORCE_PATH_STYLE: 'true',
         };
@@ -192,13 +189,8 @@ export async function startConiferStack(store: StackStore, options: { apiKey: st
           .withWaitStrategy(Wait.forHttp('/storage/v1/b', 4443))
           .start();
         into.push(gcs);
-        const res = await fetch(`http://${gcs.getHost()}:${gcs.getMappedPort(4443)}/storage/v1/b?project=conifer-emulator`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ name: BUCKET }),
-        });
-        if (!res.ok) throw new Error(`fake-gcs-server: creating bucket ${BUCKET} failed: ${res.status}`);
-        return { CONIFER_STORAGE: `gs://${BUCKET}/data/`, STORAGE_EMULATOR_HOST: 'http://gcs:4443', GOOGLE_CLOUD_PROJECT: 'conifer-emulator' };
+        await createGcsBucket(`http://${gcs.getHost()}:${gcs.getMappedPort(4443)}`, BUCKET);
+        return { CONIFER_STORAGE: `gs://${BUCKET}/data/`, STORAGE_EMULATOR_HOST: 'http://gcs:4443', GOOGLE_CLOUD_PROJECT: GCS_PROJECT };
       }
       case 'azure': {
         const azurite = await new GenericContainer(STACK_IMAGES.azure)
@@ -208,10 +200,8 @@ export async function startConiferStack(store: StackStore, options: { apiKey: st
           .withWaitStrategy(Wait.forListeningPorts())
           .start();
         into.push(azurite);
-        const { BlobServiceClient } = await import('@azure/storage-blob');
-        const fromHost = azuriteConnectionString(`http://${azurite.getHost()}:${azurite.getMappedPort(10000)}`);
-        await BlobServiceClient.fromConnectionString(fromHost).getContainerClient(BUCKET).createIfNotExists();
-        return { CONIFER_STORAGE: `az://${BUCKET}/data/`, AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString('http://azurite:10000') };
+        await createAzureContainer(azuriteConnectionString(`http://${azurite.getHost()}:${azurite.getMappedPort(10000)}/${AZURITE_ACCOUNT}`), BUCKET);
+        return { CONIFER_STORAGE: `az://${BUCKET}/data/`, AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(`http://azurite:10000/${AZURITE_ACCOUNT}`) };
       }
     }
   }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { azureEmulator } from './local.ts';
+import { createAzureContainer, createGcsBucket, createS3Bucket, GCS_PROJECT, S3_SECRET, S3_USER } from './emulator-accounts.ts';
 import type { AzureEmulator, GcsEmulator, S3Emulator } from './types.ts';
 
 /**
@@ -33,15 +34,10 @@ export async function dockerAvailable(): Promise<boolean> {
 
 export async function startDockerS3(bucket: string): Promise<S3Emulator> {
   const { MinioContainer } = await import('@testcontainers/minio');
-  const user = 'conifer';
-  const secret = 'conifer-emulator-secret';
-  const container = await new MinioContainer(IMAGES.minio).withUsername(user).withPassword(secret).start();
+  const container = await new MinioContainer(IMAGES.minio).withUsername(S3_USER).withPassword(S3_SECRET).start();
   const endpoint = container.getConnectionUrl();
   const region = 'us-east-1';
-  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-  const client = new S3Client({ endpoint, region, forcePathStyle: true, credentials: { accessKeyId: user, secretAccessKey: secret } });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  client.destroy();
+  await createS3Bucket(endpoint, bucket);
   return {
     kind: 's3',
     implementation: 'minio',
@@ -50,10 +46,16 @@ export async function startDockerS3(bucket: string): Promise<S3Emulator> {
     pids: [],
     endpoint,
     region,
-    accessKeyId: user,
-    secretAccessKey: secret,
+    accessKeyId: S3_USER,
+    secretAccessKey: S3_SECRET,
     bucket,
-    env: { AWS_ENDPOINT_URL_S3: endpoint, AWS_ACCESS_KEY_ID: user, AWS_SECRET_ACCESS_KEY: secret, AWS_REGION: region, CONIFER_S3_FORCE_PATH_STYLE: 'true' },
+    env: {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ACCESS_KEY_ID: S3_USER,
+      AWS_SECRET_ACCESS_KEY: S3_SECRET,
+      AWS_REGION: region,
+      CONIFER_S3_FORCE_PATH_STYLE: 'true',
+    },
     storageUrl: (prefix = '') => `s3://${bucket}/${prefix}`,
     stop: async () => {
       await container.stop();
@@ -69,19 +71,14 @@ export async function startDockerGcs(bucket: string): Promise<GcsEmulator> {
     .withWaitStrategy(Wait.forHttp('/storage/v1/b', 4443))
     .start();
   const endpoint = `http://${container.getHost()}:${container.getMappedPort(4443)}`;
-  const project = 'conifer-emulator';
+  const project = GCS_PROJECT;
   // Resumable uploads answer with a Location on the external URL, which only now is known.
   await fetch(`${endpoint}/_internal/config`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ externalUrl: endpoint, publicHost: endpoint.replace(/^http:\/\//, '') }),
   });
-  const res = await fetch(`${endpoint}/storage/v1/b?project=${project}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: bucket }),
-  });
-  if (!res.ok) throw new Error(`fake-gcs-server: creating bucket ${bucket} failed: ${res.status}`);
+  await createGcsBucket(endpoint, bucket);
   return {
     kind: 'gcs',
     implementation: 'fake-gcs-server',
@@ -103,8 +100,7 @@ export async function startDockerAzure(bucket: string): Promise<AzureEmulator> {
   const { AzuriteContainer } = await import('@testcontainers/azurite');
   const container = await new AzuriteContainer(IMAGES.azurite).withInMemoryPersistence().withSkipApiVersionCheck().start();
   const connectionString = container.getConnectionString();
-  const { BlobServiceClient } = await import('@azure/storage-blob');
-  await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(bucket).createIfNotExists();
+  await createAzureContainer(connectionString, bucket);
   return azureEmulator('azurite', IMAGES.azurite, 'docker', [], container.getBlobEndpoint(), connectionString, bucket, async () => {
     await container.stop();
   });

@@ -4,13 +4,17 @@ import { join } from 'node:path';
 import { AZURITE_OLDEST, azuriteMain, ensureAzurite, ensureGoTool, ensureMoto, GO_TOOLS, goAvailable, REPO_ROOT } from './install.ts';
 import { freePort, httpReady, startService, type RunningService } from './process.ts';
 import type { AzureEmulator, GcsEmulator, S3Emulator, StartOptions } from './types.ts';
-
-/** Azurite's well-known development account (public, documented by Microsoft). */
-export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-const S3_USER = 'conifer';
-const S3_SECRET = 'conifer-emulator-secret';
-const GCS_PROJECT = 'conifer-emulator';
+import {
+  AZURITE_ACCOUNT,
+  AZURITE_KEY,
+  azuriteConnectionString,
+  createAzureContainer,
+  createGcsBucket,
+  createS3Bucket,
+  GCS_PROJECT,
+  S3_SECRET,
+  S3_USER,
+} from './emulator-accounts.ts';
 
 interface LocalOptions extends Required<Pick<StartOptions, 'bucket' | 'log'>> {
   detached: boolean;
@@ -79,10 +83,7 @@ async function finishS3(
   const endpoint = `http://127.0.0.1:${port}`;
   const region = 'us-east-1';
   try {
-    const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-    const client = new S3Client({ endpoint, region, forcePathStyle: true, credentials: { accessKeyId: S3_USER, secretAccessKey: S3_SECRET } });
-    await client.send(new CreateBucketCommand({ Bucket: options.bucket }));
-    client.destroy();
+    await createS3Bucket(endpoint, options.bucket);
   } catch (err) {
     await service.stop();
     throw err;
@@ -142,12 +143,7 @@ export async function startLocalGcs(options: LocalOptions): Promise<GcsEmulator>
   );
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    const res = await fetch(`${endpoint}/storage/v1/b?project=${GCS_PROJECT}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: options.bucket }),
-    });
-    if (!res.ok) throw new Error(`fake-gcs-server: creating bucket ${options.bucket} failed: ${res.status} ${await res.text()}`);
+    await createGcsBucket(endpoint, options.bucket);
   } catch (err) {
     await service.stop();
     throw err;
@@ -187,10 +183,9 @@ export async function startLocalAzure(options: LocalOptions, release = 'current'
     }),
   );
   const endpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
-  const connectionString = `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${endpoint};`;
+  const connectionString = azuriteConnectionString(endpoint);
   try {
-    const { BlobServiceClient } = await import('@azure/storage-blob');
-    await BlobServiceClient.fromConnectionString(connectionString).getContainerClient(options.bucket).createIfNotExists();
+    await createAzureContainer(connectionString, options.bucket);
   } catch (err) {
     await service.stop();
     throw err;
