@@ -10,6 +10,7 @@ import { installMethodNotAllowed } from './method-not-allowed.ts';
 import type { SlabCacheStats } from '@conifer/storage';
 import { registerInternalRoutes, type InternalDeps } from './internal-routes.ts';
 import { installMetrics } from './metrics.ts';
+import { installRetryAfter } from './retry-after.ts';
 import { openApiDocument } from './openapi.ts';
 import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
 import { registerControlPlane } from './pinecone/control-routes.ts';
@@ -72,6 +73,7 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
         message: `Method ${request.method} is not allowed on ${request.url.split('?')[0]}; allowed: ${allowed.join(', ')}.`,
       }),
   });
+  installRetryAfter(app);
   const drain = installDrain(app);
   installMetrics(app, {
     trpcRoute: `${TRPC_PREFIX}/:path`,

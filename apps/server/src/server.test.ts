@@ -7,6 +7,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   UnavailableError,
+  type CallOptions,
   type ReadOptions,
 } from '@conifer/sdk';
 import { freePort, uniqueIndexName, useServer } from './test-support.ts';
@@ -142,10 +143,13 @@ describe('server over the SDK', () => {
         .upsert([{ id: 'z', values: [1, 1] }]);
       const engine = server.engine!;
       const reads = {
-        query: { spy: vi.spyOn(engine, 'query'), read: (read?: ReadOptions) => ns.query({ vector: [1, 2], topK: 2 }, read) },
-        fetch: { spy: vi.spyOn(engine, 'fetch'), read: (read?: ReadOptions) => ns.fetch(['a', 'b'], read) },
-        fetchByMetadata: { spy: vi.spyOn(engine, 'fetchByMetadata'), read: (read?: ReadOptions) => ns.fetchByMetadata({ filter: { kind: 'x' } }, read) },
-        list: { spy: vi.spyOn(engine, 'list'), read: (read?: ReadOptions) => ns.listPaginated({}, read) },
+        query: { spy: vi.spyOn(engine, 'query'), read: (read?: ReadOptions & CallOptions) => ns.query({ vector: [1, 2], topK: 2 }, read) },
+        fetch: { spy: vi.spyOn(engine, 'fetch'), read: (read?: ReadOptions & CallOptions) => ns.fetch(['a', 'b'], read) },
+        fetchByMetadata: {
+          spy: vi.spyOn(engine, 'fetchByMetadata'),
+          read: (read?: ReadOptions & CallOptions) => ns.fetchByMetadata({ filter: { kind: 'x' } }, read),
+        },
+        list: { spy: vi.spyOn(engine, 'list'), read: (read?: ReadOptions & CallOptions) => ns.listPaginated({}, read) },
       };
       for (const [what, { spy, read }] of Object.entries(reads)) {
         expect((await read({ consistency: 'strong', minLsn: lsn })).indexedLsn, what).toBe(lsn);
@@ -155,7 +159,8 @@ describe('server over the SDK', () => {
         expect((await read()).indexedLsn, what).toBe(lsn);
         expect(spy.mock.lastCall?.[3], what).toEqual({ consistency: undefined, minLsn: undefined });
 
-        const ahead = await read({ minLsn: lsn + 1 }).catch((e: unknown) => e);
+        // Without retries: a retried 503 would only end the same way, seconds later.
+        const ahead = await read({ minLsn: lsn + 1, retry: false }).catch((e: unknown) => e);
         expect(ahead, what).toBeInstanceOf(UnavailableError);
         expect((ahead as Error).message, what).toContain(`short of the ${lsn + 1} asked for`);
       }

@@ -63,7 +63,7 @@ export const listRequestSchema = z.intersection(listSchema, readOptionsSchema);
 export interface UpdateResponse {
   /** Records that matched (and, unless `dryRun`, were changed). */
   matchedRecords: number;
-  /** LSN the update was logged at; absent for a dry run or when nothing matched nothing was logged. */
+  /** LSN the update was logged at; absent for a dry run, or when nothing matched (nothing was logged). */
   lsn?: number;
 }
 

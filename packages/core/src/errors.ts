@@ -1,4 +1,4 @@
-import { formatIssues } from './schemas.ts';
+import { formatIssues } from './issue-format.ts';
 
 /**
  * One small error vocabulary shared by every layer. The API maps `code` to an HTTP status and to

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { compileFilter, validateFilter, type Filter } from './filter.ts';
 import { LIMITS } from './limits.ts';
 import type { Metadata } from './metadata.ts';
-import { filterSchema, formatIssues } from './schemas.ts';
+import { filterSchema } from './schemas.ts';
+import { formatIssues } from './issue-format.ts';
 
 const matches = (filter: Filter | undefined, metadata: Metadata | undefined) => compileFilter(filter)(metadata);
 

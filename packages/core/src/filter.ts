@@ -1,15 +1,9 @@
 import { LIMITS } from './limits.ts';
 import type { Metadata, MetadataValue } from './metadata.ts';
 
-/**
- * The metadata filter language (Pinecone's): `$eq $ne $gt $gte $lt $lte $in $nin $exists`, plus
- * `$and` / `$or` over sub-filters. Several fields in one object are an implicit AND, a bare value is
- * `$eq`, and a field holding a list of strings matches when any element satisfies the clause.
- *
- * Records that lack the field never match `$ne` / `$nin` (Pinecone's observed behaviour); use
- * `$exists: false` to select them.
- */
+/** A value a filter compares with. */
 export type Primitive = string | number | boolean;
+/** The operators of one field's clause. */
 export interface FieldOps {
   $eq?: Primitive;
   $ne?: Primitive;
@@ -21,6 +15,14 @@ export interface FieldOps {
   $nin?: Primitive[];
   $exists?: boolean;
 }
+/**
+ * The metadata filter language (Pinecone's): `$eq $ne $gt $gte $lt $lte $in $nin $exists`, plus
+ * `$and` / `$or` over sub-filters. Several fields in one object are an implicit AND, a bare value is
+ * `$eq`, and a field holding a list of strings matches when any element satisfies the clause.
+ *
+ * Records that lack the field never match `$ne` / `$nin` (Pinecone's observed behaviour); use
+ * `$exists: false` to select them.
+ */
 export type Filter = {
   $and?: Filter[];
   $or?: Filter[];

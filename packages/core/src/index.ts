@@ -23,13 +23,12 @@ export {
 export { compareHits, higherIsBetter, makeScorer, type Metric, METRICS, type Scorer } from './metric.ts';
 export { float32ArrayToNumbers, float32ToShortest } from './float.ts';
 export type { Metadata, MetadataValue } from './metadata.ts';
+export { formatIssues, formatPath } from './issue-format.ts';
 export { compileFilter, type FieldOps, type Filter, type FilterIssue, type MetadataPredicate, type Primitive, validateFilter } from './filter.ts';
 export {
   DEFAULT_NAMESPACE_ALIAS,
   filterSchema,
   FLOAT32_OVERFLOW,
-  formatIssues,
-  formatPath,
   indexNameSchema,
   isStorableText,
   metadataSchema,

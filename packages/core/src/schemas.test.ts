@@ -12,7 +12,8 @@ import {
   updateSchema,
   upsertSchema,
 } from './request-schemas.ts';
-import { FLOAT32_OVERFLOW, formatIssues, formatPath, namespaceSchema } from './schemas.ts';
+import { FLOAT32_OVERFLOW, namespaceSchema } from './schemas.ts';
+import { formatIssues, formatPath } from './issue-format.ts';
 
 /** The issues of a failed parse, as the API renders them ("records[3].values: must have ..."). */
 function failure(schema: z.ZodType, input: unknown): string {

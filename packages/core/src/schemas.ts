@@ -158,23 +158,3 @@ export const STORABLE_TEXT_MESSAGE = 'must be valid Unicode without NUL characte
 export const paginationTokenSchema = z.string().max(2048, { error: 'must be at most 2048 characters' });
 
 export type SparseValues = z.output<typeof sparseValuesSchema>;
-
-/** Renders zod issues as "records[3].values: must have 1–20000 dimensions (got 0)". */
-export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues
-    .slice(0, 5)
-    .map((issue) => {
-      const path = formatPath(issue.path);
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
-}

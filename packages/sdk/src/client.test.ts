@@ -32,7 +32,8 @@ function fakeClient(respond: (sent: Sent) => Response | Promise<Response>) {
     sent.push(request);
     return respond(request);
   };
-  const client = new Conifer({ url: 'http://conifer.test:5080/', apiKey: 'cnf_key', fetch: fakeFetch });
+  // One attempt per call: retries are tested against the real server (apps/server sdk-resilience).
+  const client = new Conifer({ url: 'http://conifer.test:5080/', apiKey: 'cnf_key', fetch: fakeFetch, retry: false });
   return { client, sent };
 }
 

@@ -1,5 +1,5 @@
 import { Index } from './index-client.ts';
-import { createTransport, type ConiferOptions, type Transport } from './transport.ts';
+import { createTransport, type CallOptions, type ConiferOptions, type Transport } from './transport.ts';
 import type {
   ApiKeyInfo,
   ApiKeyList,
@@ -25,7 +25,7 @@ import type {
 } from './types.ts';
 
 /**
- * Client of a Conifer server. Every failure is thrown as an error class of `@conifer/core`
+ * Client of a Conifer server. Every failure is thrown as one of the error classes this package exports
  * (`NotFoundError`, `InvalidArgumentError`, ...), or `ConnectionError` when the server is unreachable.
  *
  * @example
@@ -49,8 +49,8 @@ export class Conifer {
    *
    * @example await client.createIndex({ name: 'docs', dimension: 384, metric: 'cosine', tags: { team: 'search' } });
    */
-  createIndex(options: CreateIndexOptions): Promise<IndexDescription> {
-    return this.#transport.call((api) => api.indexes.create.mutate(options));
+  createIndex(options: CreateIndexOptions, call: CallOptions = {}): Promise<IndexDescription> {
+    return this.#transport.call((api, request) => api.indexes.create.mutate(options, request), call);
   }
 
   /**
@@ -58,8 +58,8 @@ export class Conifer {
    *
    * @example const { indexes } = await client.listIndexes();
    */
-  listIndexes(): Promise<IndexList> {
-    return this.#transport.call((api) => api.indexes.list.query());
+  listIndexes(call: CallOptions = {}): Promise<IndexList> {
+    return this.#transport.call((api, request) => api.indexes.list.query(undefined, request), call);
   }
 
   /**
@@ -67,8 +67,8 @@ export class Conifer {
    *
    * @example const { dimension, metric, status } = await client.describeIndex('docs');
    */
-  describeIndex(name: string): Promise<IndexDescription> {
-    return this.#transport.call((api) => api.indexes.describe.query({ name }));
+  describeIndex(name: string, call: CallOptions = {}): Promise<IndexDescription> {
+    return this.#transport.call((api, request) => api.indexes.describe.query({ name }, request), call);
   }
 
   /**
@@ -76,8 +76,8 @@ export class Conifer {
    *
    * @example await client.configureIndex('docs', { deletionProtection: 'enabled', tags: { env: 'prod' } });
    */
-  configureIndex(name: string, options: ConfigureIndexOptions): Promise<IndexDescription> {
-    return this.#transport.call((api) => api.indexes.configure.mutate({ ...options, name }));
+  configureIndex(name: string, options: ConfigureIndexOptions, call: CallOptions = {}): Promise<IndexDescription> {
+    return this.#transport.call((api, request) => api.indexes.configure.mutate({ ...options, name }, request), call);
   }
 
   /**
@@ -85,8 +85,8 @@ export class Conifer {
    *
    * @example await client.deleteIndex('docs');
    */
-  async deleteIndex(name: string): Promise<void> {
-    await this.#transport.call((api) => api.indexes.delete.mutate({ name }));
+  async deleteIndex(name: string, call: CallOptions = {}): Promise<void> {
+    await this.#transport.call((api, request) => api.indexes.delete.mutate({ name }, request), call);
   }
 
   /**
@@ -94,8 +94,8 @@ export class Conifer {
    *
    * @example const { project, role } = await client.whoami();
    */
-  whoami(): Promise<CallerDescription> {
-    return this.#transport.call((api) => api.projects.current.query());
+  whoami(call: CallOptions = {}): Promise<CallerDescription> {
+    return this.#transport.call((api, request) => api.projects.current.query(undefined, request), call);
   }
 
   /**
@@ -104,8 +104,8 @@ export class Conifer {
    *
    * @example const { projects } = await client.listProjects();
    */
-  listProjects(): Promise<ProjectList> {
-    return this.#transport.call((api) => api.projects.list.query());
+  listProjects(call: CallOptions = {}): Promise<ProjectList> {
+    return this.#transport.call((api, request) => api.projects.list.query(undefined, request), call);
   }
 
   /**
@@ -114,8 +114,8 @@ export class Conifer {
    *
    * @example const { project, apiKey } = await client.createProject('search-team');
    */
-  createProject(name: string): Promise<CreatedProject> {
-    return this.#transport.call((api) => api.projects.create.mutate({ name }));
+  createProject(name: string, call: CallOptions = {}): Promise<CreatedProject> {
+    return this.#transport.call((api, request) => api.projects.create.mutate({ name }, request), call);
   }
 
   /**
@@ -123,8 +123,8 @@ export class Conifer {
    *
    * @example const { keys } = await client.listApiKeys(); keys.filter((k) => k.revokedAt === null);
    */
-  listApiKeys(): Promise<ApiKeyList> {
-    return this.#transport.call((api) => api.keys.list.query());
+  listApiKeys(call: CallOptions = {}): Promise<ApiKeyList> {
+    return this.#transport.call((api, request) => api.keys.list.query(undefined, request), call);
   }
 
   /**
@@ -133,8 +133,8 @@ export class Conifer {
    *
    * @example const { apiKey, key } = await client.createApiKey({ name: 'dashboard', role: 'read-only' });
    */
-  createApiKey(options: CreateApiKeyOptions): Promise<CreatedApiKey> {
-    return this.#transport.call((api) => api.keys.create.mutate(options));
+  createApiKey(options: CreateApiKeyOptions, call: CallOptions = {}): Promise<CreatedApiKey> {
+    return this.#transport.call((api, request) => api.keys.create.mutate(options, request), call);
   }
 
   /**
@@ -143,8 +143,8 @@ export class Conifer {
    *
    * @example await client.revokeApiKey(key.id);
    */
-  revokeApiKey(id: string): Promise<ApiKeyInfo> {
-    return this.#transport.call((api) => api.keys.revoke.mutate({ id }));
+  revokeApiKey(id: string, call: CallOptions = {}): Promise<ApiKeyInfo> {
+    return this.#transport.call((api, request) => api.keys.revoke.mutate({ id }, request), call);
   }
 
   /**
@@ -153,8 +153,8 @@ export class Conifer {
    *
    * @example const { days, total } = await client.usage({ from: '2026-11-01', index: 'docs' });
    */
-  usage(options: UsageOptions = {}): Promise<UsageReport> {
-    return this.#transport.call((api) => api.usage.get.query(options));
+  usage(options: UsageOptions = {}, call: CallOptions = {}): Promise<UsageReport> {
+    return this.#transport.call((api, request) => api.usage.get.query(options, request), call);
   }
 
   /**
@@ -164,8 +164,8 @@ export class Conifer {
    *
    * @example const { effective } = await client.rateLimits({ index: 'docs' }); effective.queryPerNamespace;
    */
-  rateLimits(scope: RateLimitScope = {}): Promise<RateLimitsView> {
-    return this.#transport.call((api) => api.rateLimits.get.query(scope));
+  rateLimits(scope: RateLimitScope = {}, call: CallOptions = {}): Promise<RateLimitsView> {
+    return this.#transport.call((api, request) => api.rateLimits.get.query(scope, request), call);
   }
 
   /**
@@ -174,8 +174,8 @@ export class Conifer {
    *
    * @example await client.setRateLimits({ projectId: tenant.id, limits: { queryPerNamespace: 50 } });
    */
-  setRateLimits(options: SetRateLimitsOptions): Promise<RateLimitsView> {
-    return this.#transport.call((api) => api.rateLimits.set.mutate(options));
+  setRateLimits(options: SetRateLimitsOptions, call: CallOptions = {}): Promise<RateLimitsView> {
+    return this.#transport.call((api, request) => api.rateLimits.set.mutate(options, request), call);
   }
 
   /**
@@ -184,8 +184,8 @@ export class Conifer {
    *
    * @example const { nodes } = await client.clusterNodes(); nodes.filter((n) => n.live).length;
    */
-  clusterNodes(): Promise<ClusterView> {
-    return this.#transport.call((api) => api.cluster.nodes.query());
+  clusterNodes(call: CallOptions = {}): Promise<ClusterView> {
+    return this.#transport.call((api, request) => api.cluster.nodes.query(undefined, request), call);
   }
 
   /**
@@ -195,8 +195,8 @@ export class Conifer {
    *
    * @example const { jobs } = await client.clusterJobs({ state: ['pending', 'running'] });
    */
-  clusterJobs(options: ClusterJobsOptions = {}): Promise<ClusterJobs> {
-    return this.#transport.call((api) => api.cluster.jobs.query(options));
+  clusterJobs(options: ClusterJobsOptions = {}, call: CallOptions = {}): Promise<ClusterJobs> {
+    return this.#transport.call((api, request) => api.cluster.jobs.query(options, request), call);
   }
 
   /**
@@ -207,8 +207,8 @@ export class Conifer {
    *
    * @example const { namespaces } = await client.clusterNamespaces({ index: 'docs' });
    */
-  clusterNamespaces(options: ClusterNamespacesOptions): Promise<ClusterNamespaces> {
-    return this.#transport.call((api) => api.cluster.namespaces.query(options));
+  clusterNamespaces(options: ClusterNamespacesOptions, call: CallOptions = {}): Promise<ClusterNamespaces> {
+    return this.#transport.call((api, request) => api.cluster.namespaces.query(options, request), call);
   }
 
   /**

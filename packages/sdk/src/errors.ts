@@ -1,12 +1,22 @@
 import { TRPCClientError } from '@trpc/client';
-import { ERROR_HTTP_STATUS, InternalError, UnavailableError, errorFromCode, isErrorCode, parseFieldIssues, type ErrorCode } from '@conifer/core';
-import type { AppRouter } from '@conifer/api';
+import { ERROR_HTTP_STATUS, InternalError, UnavailableError, errorFromCode, isErrorCode, parseFieldIssues, type ErrorCode } from '@conifer/core/errors';
+import type { ConiferRouter } from './contract.ts';
 
 /**
  * The server could not be reached (connection refused, DNS failure, reset...). A kind of
  * `UnavailableError`: retrying later may succeed.
  */
 export class ConnectionError extends UnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The call had no answer within its time limit (`timeoutMs`). A kind of `UnavailableError`: a
+ * write that timed out may or may not have been applied, and retrying it is safe.
+ */
+export class TimeoutError extends UnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -31,13 +41,13 @@ function describeCause(cause: unknown): string {
 }
 
 /**
- * Turns whatever a call threw into the matching `@conifer/core` error class: the server's
+ * Turns whatever a call threw into the matching Conifer error class: the server's
  * `data.code` picks the class and its message (and, for bad input, `data.issues`) is kept; a failure without a response is a
  * `ConnectionError`; a non-Conifer response (a proxy's 502 page) is classed by its HTTP status.
  */
 export function toConiferError(error: unknown, url: string): unknown {
   if (!(error instanceof TRPCClientError)) return error;
-  const clientError = error as TRPCClientError<AppRouter>;
+  const clientError = error as TRPCClientError<ConiferRouter>;
   const code: unknown = clientError.data?.code;
   if (isErrorCode(code)) return errorFromCode(code, clientError.message, parseFieldIssues((clientError.data as { issues?: unknown } | undefined)?.issues));
   const cause = clientError.cause;

@@ -1,4 +1,4 @@
-import type { Transport } from './transport.ts';
+import type { CallOptions, Transport } from './transport.ts';
 import type {
   DeleteManyOptions,
   DeleteResponse,
@@ -20,6 +20,16 @@ import type {
   UpdateResponse,
   UpsertResponse,
 } from './types.ts';
+
+/** A read's last argument split into what the server gets (freshness) and what the call itself uses. */
+function splitReadOptions(options: ReadOptions & CallOptions): [ReadOptions, CallOptions] {
+  const { signal, timeoutMs, retry, ...read } = options;
+  const call: CallOptions = {};
+  if (signal !== undefined) call.signal = signal;
+  if (timeoutMs !== undefined) call.timeoutMs = timeoutMs;
+  if (retry !== undefined) call.retry = retry;
+  return [read, call];
+}
 
 /**
  * One index, scoped to one namespace (the default namespace unless made with `namespace()`).
@@ -59,8 +69,8 @@ export class Index {
    *
    * @example await ns.upsert([{ id: 'a', values: [0.1, 0.2, 0.3], metadata: { genre: 'drama' } }]);
    */
-  upsert(records: RecordToUpsert[]): Promise<UpsertResponse> {
-    return this.#transport.call((api) => api.data.upsert.mutate({ ...this.#scope(), records }));
+  upsert(records: RecordToUpsert[], call: CallOptions = {}): Promise<UpsertResponse> {
+    return this.#transport.call((api, request) => api.data.upsert.mutate({ ...this.#scope(), records }, request), call);
   }
 
   /**
@@ -72,8 +82,9 @@ export class Index {
    * const { lsn } = await ns.upsert(records);
    * const fresh = await ns.query({ vector: [0.1, 0.2, 0.3], topK: 5 }, { minLsn: lsn }); // sees the upsert
    */
-  query(options: QueryOptions, read: ReadOptions = {}): Promise<QueryResponse> {
-    return this.#transport.call((api) => api.data.query.query({ ...options, ...read, ...this.#scope() }));
+  query(options: QueryOptions, read: ReadOptions & CallOptions = {}): Promise<QueryResponse> {
+    const [consistency, call] = splitReadOptions(read);
+    return this.#transport.call((api, request) => api.data.query.query({ ...options, ...consistency, ...this.#scope() }, request), call);
   }
 
   /**
@@ -82,8 +93,9 @@ export class Index {
    * @example const { records } = await ns.fetch(['a', 'b']); records.a?.values;
    * @example const { records } = await ns.fetch(['a'], { consistency: 'strong' });
    */
-  fetch(ids: string[], read: ReadOptions = {}): Promise<FetchResponse> {
-    return this.#transport.call((api) => api.data.fetch.query({ ...read, ...this.#scope(), ids }));
+  fetch(ids: string[], read: ReadOptions & CallOptions = {}): Promise<FetchResponse> {
+    const [consistency, call] = splitReadOptions(read);
+    return this.#transport.call((api, request) => api.data.fetch.query({ ...consistency, ...this.#scope(), ids }, request), call);
   }
 
   /**
@@ -94,8 +106,8 @@ export class Index {
    * await ns.update({ id: 'a', setMetadata: { year: 2020 } });
    * const { matchedRecords } = await ns.update({ filter: { genre: { $eq: 'drama' } }, setMetadata: { reviewed: true } });
    */
-  update(options: UpdateOptions): Promise<UpdateResponse> {
-    return this.#transport.call((api) => api.data.update.mutate({ ...options, ...this.#scope() }));
+  update(options: UpdateOptions, call: CallOptions = {}): Promise<UpdateResponse> {
+    return this.#transport.call((api, request) => api.data.update.mutate({ ...options, ...this.#scope() }, request), call);
   }
 
   /**
@@ -103,8 +115,8 @@ export class Index {
    *
    * @example await ns.deleteOne('a');
    */
-  deleteOne(id: string): Promise<DeleteResponse> {
-    return this.deleteMany([id]);
+  deleteOne(id: string, call: CallOptions = {}): Promise<DeleteResponse> {
+    return this.deleteMany([id], call);
   }
 
   /**
@@ -112,9 +124,9 @@ export class Index {
    *
    * @example await ns.deleteMany(['a', 'b']); await ns.deleteMany({ filter: { genre: { $eq: 'drama' } } });
    */
-  deleteMany(target: DeleteManyOptions): Promise<DeleteResponse> {
+  deleteMany(target: DeleteManyOptions, call: CallOptions = {}): Promise<DeleteResponse> {
     const what = Array.isArray(target) ? { ids: target } : { filter: target.filter };
-    return this.#transport.call((api) => api.data.delete.mutate({ ...this.#scope(), ...what }));
+    return this.#transport.call((api, request) => api.data.delete.mutate({ ...this.#scope(), ...what }, request), call);
   }
 
   /**
@@ -122,8 +134,8 @@ export class Index {
    *
    * @example await ns.deleteAll();
    */
-  deleteAll(): Promise<DeleteResponse> {
-    return this.#transport.call((api) => api.data.delete.mutate({ ...this.#scope(), deleteAll: true }));
+  deleteAll(call: CallOptions = {}): Promise<DeleteResponse> {
+    return this.#transport.call((api, request) => api.data.delete.mutate({ ...this.#scope(), deleteAll: true }, request), call);
   }
 
   /**
@@ -133,8 +145,9 @@ export class Index {
    * const page = await ns.listPaginated({ prefix: 'doc#', limit: 50 });
    * const next = page.pagination && (await ns.listPaginated({ prefix: 'doc#', paginationToken: page.pagination.next }));
    */
-  listPaginated(options: ListOptions = {}, read: ReadOptions = {}): Promise<ListResponse> {
-    return this.#transport.call((api) => api.data.list.query({ ...options, ...read, ...this.#scope() }));
+  listPaginated(options: ListOptions = {}, read: ReadOptions & CallOptions = {}): Promise<ListResponse> {
+    const [consistency, call] = splitReadOptions(read);
+    return this.#transport.call((api, request) => api.data.list.query({ ...options, ...consistency, ...this.#scope() }, request), call);
   }
 
   /**
@@ -142,8 +155,8 @@ export class Index {
    *
    * @example const { totalRecordCount, namespaces } = await client.index('docs').describeIndexStats();
    */
-  describeIndexStats(): Promise<IndexStatsResponse> {
-    return this.#transport.call((api) => api.data.stats.query({ index: this.name }));
+  describeIndexStats(call: CallOptions = {}): Promise<IndexStatsResponse> {
+    return this.#transport.call((api, request) => api.data.stats.query({ index: this.name }, request), call);
   }
 
   /**
@@ -151,8 +164,9 @@ export class Index {
    *
    * @example const { records, pagination } = await ns.fetchByMetadata({ filter: { genre: { $eq: 'drama' } }, limit: 50 });
    */
-  fetchByMetadata(options: FetchByMetadataOptions, read: ReadOptions = {}): Promise<FetchByMetadataResponse> {
-    return this.#transport.call((api) => api.data.fetchByMetadata.query({ ...options, ...read, ...this.#scope() }));
+  fetchByMetadata(options: FetchByMetadataOptions, read: ReadOptions & CallOptions = {}): Promise<FetchByMetadataResponse> {
+    const [consistency, call] = splitReadOptions(read);
+    return this.#transport.call((api, request) => api.data.fetchByMetadata.query({ ...options, ...consistency, ...this.#scope() }, request), call);
   }
 
   /**
@@ -162,8 +176,8 @@ export class Index {
    * @example
    * const { namespaces, totalCount, pagination } = await client.index('docs').listNamespaces({ prefix: 'tenant-', limit: 50 });
    */
-  listNamespaces(options: ListNamespacesOptions = {}): Promise<NamespaceList> {
-    return this.#transport.call((api) => api.namespaces.list.query({ ...options, index: this.name }));
+  listNamespaces(options: ListNamespacesOptions = {}, call: CallOptions = {}): Promise<NamespaceList> {
+    return this.#transport.call((api, request) => api.namespaces.list.query({ ...options, index: this.name }, request), call);
   }
 
   /**
@@ -171,8 +185,8 @@ export class Index {
    *
    * @example await client.index('docs').createNamespace('tenant-42');
    */
-  createNamespace(namespace: string): Promise<NamespaceSummary> {
-    return this.#transport.call((api) => api.namespaces.create.mutate({ index: this.name, namespace }));
+  createNamespace(namespace: string, call: CallOptions = {}): Promise<NamespaceSummary> {
+    return this.#transport.call((api, request) => api.namespaces.create.mutate({ index: this.name, namespace }, request), call);
   }
 
   /**
@@ -180,8 +194,8 @@ export class Index {
    *
    * @example await client.index('docs').deleteNamespace('ns1');
    */
-  async deleteNamespace(namespace: string): Promise<void> {
-    await this.#transport.call((api) => api.namespaces.delete.mutate({ index: this.name, namespace }));
+  async deleteNamespace(namespace: string, call: CallOptions = {}): Promise<void> {
+    await this.#transport.call((api, request) => api.namespaces.delete.mutate({ index: this.name, namespace }, request), call);
   }
 
   /**
@@ -189,8 +203,8 @@ export class Index {
    *
    * @example const { recordCount } = await client.index('docs').describeNamespace('ns1');
    */
-  describeNamespace(namespace: string): Promise<NamespaceSummary> {
-    return this.#transport.call((api) => api.namespaces.describe.query({ index: this.name, namespace }));
+  describeNamespace(namespace: string, call: CallOptions = {}): Promise<NamespaceSummary> {
+    return this.#transport.call((api, request) => api.namespaces.describe.query({ index: this.name, namespace }, request), call);
   }
 
   /**
@@ -198,7 +212,7 @@ export class Index {
    *
    * @example const { writtenLsn, slabs } = await client.index('docs').namespaceInternals('ns1');
    */
-  namespaceInternals(namespace: string): Promise<NamespaceInternals> {
-    return this.#transport.call((api) => api.namespaces.internals.query({ index: this.name, namespace }));
+  namespaceInternals(namespace: string, call: CallOptions = {}): Promise<NamespaceInternals> {
+    return this.#transport.call((api, request) => api.namespaces.internals.query({ index: this.name, namespace }, request), call);
   }
 }

@@ -1,7 +1,8 @@
 export { Conifer } from './client.ts';
 export { Index } from './index-client.ts';
-export type { ConiferOptions } from './transport.ts';
-export { ConnectionError, toConiferError } from './errors.ts';
+export type { CallOptions, ConiferOptions } from './transport.ts';
+export type { RetryOptions } from './retry.ts';
+export { ConnectionError, ForeignResponseError, TimeoutError, toConiferError } from './errors.ts';
 export type * from './types.ts';
 export {
   ConiferError,
@@ -16,4 +17,5 @@ export {
   UnavailableError,
   InternalError,
   type ErrorCode,
-} from '@conifer/core';
+  type FieldIssue,
+} from '@conifer/core/errors';

@@ -1,9 +1,16 @@
-import type { RouterInputs, RouterOutputs } from '@conifer/api';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { ConiferRouter } from './contract.ts';
 
 /**
- * Request and response types of the SDK, all derived from the server's router: nothing here is
- * written by hand, so the SDK cannot drift from the API.
+ * Request and response types of the SDK, all derived from the server's router (through
+ * `contract.ts`, generated from it and checked against it by a test): nothing here is written by
+ * hand, so the SDK cannot drift from the API.
  */
+/** Request types of every procedure, e.g. `RouterInputs['data']['upsert']`. */
+export type RouterInputs = inferRouterInputs<ConiferRouter>;
+/** Response types of every procedure, e.g. `RouterOutputs['data']['query']`. */
+export type RouterOutputs = inferRouterOutputs<ConiferRouter>;
+export type { ConiferRouter, ConiferErrorShape, Filter, FieldOps, Metadata, MetadataValue, Primitive } from './contract.ts';
 type Scoped<T> = Omit<T, 'index' | 'namespace'>;
 
 /**
@@ -21,21 +28,15 @@ export type ConfigureIndexOptions = Omit<RouterInputs['indexes']['configure'], '
 export type IndexDescription = RouterOutputs['indexes']['describe'];
 export type IndexList = RouterOutputs['indexes']['list'];
 
-/** Record metadata as the API returns it: a flat object of strings, numbers, booleans, string lists. */
+/** Record metadata: a flat object of strings, numbers, booleans and lists of strings. */
 export type RecordMetadata = NonNullable<RouterOutputs['data']['fetch']['records'][string]['metadata']>;
 
-/**
- * `@conifer/core` declares `metadataSchema` as `ZodType<Metadata>`, whose *input* type is
- * `unknown`; until it declares its input too, the metadata of requests is typed from responses.
- */
-type WithMetadata<T, K extends string> = Omit<T, K> & { [P in K]?: RecordMetadata };
-
-export type RecordToUpsert = WithMetadata<RouterInputs['data']['upsert']['records'][number], 'metadata'>;
+export type RecordToUpsert = RouterInputs['data']['upsert']['records'][number];
 export type UpsertResponse = RouterOutputs['data']['upsert'];
 export type QueryOptions = ReadScoped<RouterInputs['data']['query']>;
 export type QueryResponse = RouterOutputs['data']['query'];
 export type FetchResponse = RouterOutputs['data']['fetch'];
-export type UpdateOptions = WithMetadata<Scoped<RouterInputs['data']['update']>, 'setMetadata'>;
+export type UpdateOptions = Scoped<RouterInputs['data']['update']>;
 export type UpdateResponse = RouterOutputs['data']['update'];
 export type DeleteResponse = RouterOutputs['data']['delete'];
 export type RecordFilter = NonNullable<RouterInputs['data']['delete']['filter']>;

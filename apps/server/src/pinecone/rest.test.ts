@@ -582,6 +582,8 @@ describe('Pinecone REST API rate limits', () => {
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await call('POST', `${host}/query`, { body: { topK: 1, vector: [1, 2] } }));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 429, 429]);
+    // When to try again, for clients that back off (the SDK honours it).
+    expect(answers.map((a) => a.headers.get('retry-after'))).toEqual([null, null, '1', '1']);
     expect(answers[2]!.body).toEqual({
       code: 8,
       message: 'Too many requests: query is limited to 2 requests per second per namespace (namespace "__default__" of index "limited"). Retry later.',
