@@ -279,6 +279,26 @@ describe('the packed command line', () => {
     expect(records['row-02499']!.metadata).toEqual({ n: 2499, even: false });
   });
 
+  it('runs on Node 20 too', async () => {
+    const version = await run(NODE20, ['--version']).catch(() => undefined);
+    if (!version?.stdout.startsWith('v20.')) return; // this machine has no Node 20 (the image ships one)
+    const cli = join(appDir, 'node_modules', '@conifer', 'cli', 'dist', 'npm', 'main.mjs');
+    const listed = await run(NODE20, [cli, '--json', 'index', 'list']);
+    ok(listed, 'conifer on Node 20');
+    expect(JSON.parse(listed.stdout)).toHaveProperty('indexes');
+  });
+
+  it('draws a progress bar on a terminal', async () => {
+    const lines = Array.from({ length: 3_000 }, (_, i) => JSON.stringify({ id: `t${i}`, values: [i, 1, 2] })).join('\n');
+    await writeFile(join(appDir, 'terminal.jsonl'), `${lines}\n`);
+    ok(await conifer('index', 'create', 'terminal', '--dimension', '3'), 'create');
+    // util-linux `script` gives the command a pseudo-terminal, as a person's shell would.
+    const shown = await run('script', ['-qec', 'conifer upsert terminal --file terminal.jsonl --batch-size 100', '/dev/null']);
+    ok(shown, 'upsert on a terminal');
+    expect(shown.stdout).toMatch(/100% of the file \| 3000 records upserted/);
+    expect(shown.stdout).toContain('upserted 3000 records into terminal/(default)');
+  });
+
   it('says what is wrong with how it was called (exit code 2) and with the server (exit code 1)', async () => {
     const noServer = await run(join(appDir, 'node_modules', '.bin', 'conifer'), ['index', 'list'], {
       env: { PATH: env.PATH, HOME: appDir, CONIFER_CONFIG: join(appDir, 'none.json') },
