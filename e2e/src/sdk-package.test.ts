@@ -1,5 +1,5 @@
 import { execFile as execFileCallback, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,10 +9,11 @@ import { REPO_ROOT, startServer, tempDataDir, type ServerProcess } from './serve
 
 /**
  * The SDK and the command line as users get them: `npm pack` of both workspace packages (their
- * `prepack` builds them), `npm install` of the tarballs in a fresh application in a temporary
- * directory outside the repository (with registry packages only), then `tsc --strict` and plain
- * `node` — Node 24 and, where the machine has it, Node 20 — against the real server. The examples of
- * docs/sdk.md and docs/cli.md are run as written.
+ * `prepack` builds them; run in a copy of the workspace, see copyOfWorkspace), `npm install` of
+ * the tarballs in a fresh application in a temporary directory outside the repository (with
+ * registry packages only), then `tsc --strict` and plain `node` — Node 24 and, where the machine
+ * has it, Node 20 — against the real server. The examples of docs/sdk.md and docs/cli.md are run
+ * as written.
  */
 const execFile = promisify(execFileCallback);
 const FIXTURES = join(REPO_ROOT, 'e2e', 'fixtures', 'sdk-app');
@@ -56,12 +57,33 @@ async function docBlocks(page: string, language: string): Promise<string[]> {
   return [...text.matchAll(new RegExp('^```' + language + '\\n([\\s\\S]*?)^```$', 'gm'))].map((m) => m[1]!);
 }
 
+/**
+ * The files `npm pack -w @conifer/sdk -w @conifer/cli` reads, in a temporary directory: the root
+ * manifest and base tsconfig, both packages' sources and `tools/pack`, with the repository's
+ * `node_modules` linked in (it resolves `@conifer/core` and the build tools).
+ */
+async function copyOfWorkspace(): Promise<string> {
+  const copy = await mkdtemp(join(tmpdir(), 'conifer-workspace-'));
+  temporary.push(copy);
+  const skip = /\/(node_modules|dist|test-results)(\/|$)|\/\.package\.workspace\.json$/;
+  for (const dir of ['packages/sdk', 'packages/cli', 'tools/pack']) {
+    await cp(join(REPO_ROOT, dir), join(copy, dir), { recursive: true, filter: (source) => !skip.test(source.slice(REPO_ROOT.length)) });
+  }
+  for (const file of ['package.json', 'tsconfig.base.json']) await copyFile(join(REPO_ROOT, file), join(copy, file));
+  await symlink(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'));
+  return copy;
+}
+const temporary: string[] = [];
+
 beforeAll(async () => {
   packDir = await mkdtemp(join(tmpdir(), 'conifer-pack-'));
   appDir = await mkdtemp(join(tmpdir(), 'conifer-app-'));
   expect(appDir.startsWith(REPO_ROOT)).toBe(false);
+  // Packed in a copy of the workspace: `prepack` swaps a package's manifest for the published one
+  // for a moment, which must not reach the other projects' tests running beside this one.
+  const workspace = await copyOfWorkspace();
   const packed = await execFile('npm', ['pack', '-w', '@conifer/sdk', '-w', '@conifer/cli', '--pack-destination', packDir], {
-    cwd: REPO_ROOT,
+    cwd: workspace,
     maxBuffer: 16 << 20,
   });
   expect(packed.stdout).toContain('conifer-sdk-0.1.0.tgz');
@@ -94,7 +116,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.child.kill('SIGTERM');
   await server?.exited;
-  await Promise.all([packDir, appDir, dataDir].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all([packDir, appDir, dataDir, ...temporary].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
 });
 
 describe('the packed SDK in a fresh application', () => {

@@ -10,7 +10,7 @@ import { installMethodNotAllowed } from './method-not-allowed.ts';
 import type { SlabCacheStats } from '@conifer/storage';
 import { registerInternalRoutes, type InternalDeps } from './internal-routes.ts';
 import { installMetrics } from './metrics.ts';
-import { installRetryAfter } from './retry-after.ts';
+import { installRetryAfter, RETRY_AFTER_SECONDS } from './retry-after.ts';
 import { openApiDocument } from './openapi.ts';
 import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
 import { registerControlPlane } from './pinecone/control-routes.ts';
@@ -87,12 +87,16 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
   const services = deps.services;
   if (!services) return { app, drain };
 
+  const RETRY_LATER_CODES = new Set(['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE']);
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
     router: appRouter,
     createContext: ({ req }) => createContext(services, req.headers),
     // The SDK sends every call as POST (query inputs can be megabytes: a vector in a URL is not).
     allowMethodOverride: true,
     maxBodySize: LIMITS.maxRequestBytes,
+    // The tRPC adapter writes its answers itself, past Fastify's onSend hooks: its 429s and 503s
+    // get their Retry-After here.
+    responseMeta: ({ errors }) => (errors.some((e) => RETRY_LATER_CODES.has(e.code)) ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {}),
     onError: ({ error, path, req }) => {
       // Clients get "Internal server error."; operators get the cause and its stack.
       if (coniferCodeOf(toTRPCError(error)) === 'INTERNAL') req.log.error({ err: error.cause ?? error, procedure: path }, 'procedure failed');

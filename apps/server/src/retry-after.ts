@@ -8,8 +8,9 @@ import type { FastifyInstance } from 'fastify';
 export const RETRY_AFTER_SECONDS = 1;
 
 /**
- * Every 429 and 503 says when to try again (`Retry-After`, RFC 9110), on every route: the SDK and
- * Pinecone's clients back off by it instead of guessing.
+ * Every 429 and 503 of the REST routes says when to try again (`Retry-After`, RFC 9110): the SDK
+ * and Pinecone's clients back off by it instead of guessing. tRPC answers get theirs from the
+ * adapter's `responseMeta` (http.ts), since the adapter writes past these hooks.
  */
 export function installRetryAfter(app: FastifyInstance): void {
   app.addHook('onSend', async (_request, reply, payload) => {

@@ -27,6 +27,23 @@ describe('SDK retries against real 429s and 503s', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(900);
   });
 
+  it('says Retry-After on the tRPC answers it refuses for a while', async () => {
+    const { url } = running();
+    const client = new Conifer({ url, apiKey: TEST_API_KEY });
+    const { ns } = await indexWithRecord(client);
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        fetch(`${url}/trpc/data.query`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'api-key': TEST_API_KEY },
+          body: JSON.stringify({ index: ns.name, vector: [1, 2], topK: 1 }),
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 429]);
+    expect(answers.map((a) => a.headers.get('retry-after')).sort()).toEqual(['1', null, null]);
+  });
+
   it('gives the 429 to the caller without retries', async () => {
     const { url } = running();
     const client = new Conifer({ url, apiKey: TEST_API_KEY, retry: false });

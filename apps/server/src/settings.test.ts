@@ -16,6 +16,10 @@ const NOT_SERVER_SETTINGS = new Set([
   'CONIFER_CONSOLE_PORT',
   'CONIFER_SERVER_URL',
   'CONIFER_CONSOLE_SECURE_COOKIE',
+  // The command line (packages/cli, docs/cli.md): which server, which profile, where profiles live.
+  'CONIFER_URL',
+  'CONIFER_PROFILE',
+  'CONIFER_CONFIG',
   // Test-only: crash failpoints (packages/core), the PostgreSQL of the control-plane tests, the
   // simulation's seeds, the API fuzzer (e2e).
   'CONIFER_FAILPOINTS',
