@@ -18,6 +18,8 @@ import { REPO_ROOT, startServer, tempDataDir, type ServerProcess } from './serve
 const execFile = promisify(execFileCallback);
 const FIXTURES = join(REPO_ROOT, 'e2e', 'fixtures', 'sdk-app');
 const NODE20 = '/usr/bin/node';
+/** How a user's Node project type-checks: strict, Node 16+ module resolution. */
+const NODE16 = ['--strict', '--target', 'es2022', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node'];
 
 let packDir: string;
 let appDir: string;
@@ -135,24 +137,7 @@ describe('the packed SDK in a fresh application', () => {
   });
 
   it('type-checks a program using every public method with tsc --strict (node16 and bundler resolution)', async () => {
-    ok(
-      await tsc(
-        '--strict',
-        '--noEmit',
-        '--skipLibCheck',
-        'false',
-        '--target',
-        'es2022',
-        '--module',
-        'node16',
-        '--moduleResolution',
-        'node16',
-        '--types',
-        'node',
-        'app.ts',
-      ),
-      'tsc node16',
-    );
+    ok(await tsc(...NODE16, '--noEmit', '--skipLibCheck', 'false', 'app.ts'), 'tsc node16');
     ok(
       await tsc('--strict', '--noEmit', '--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', '--types', 'node', 'app.ts'),
       'tsc bundler',
@@ -160,36 +145,18 @@ describe('the packed SDK in a fresh application', () => {
   });
 
   it('makes a wrong field a compile error', async () => {
-    ok(
-      await tsc('--strict', '--noEmit', '--target', 'es2022', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', 'wrong-fields.ts'),
-      'every @ts-expect-error line is an error',
-    );
+    ok(await tsc(...NODE16, '--noEmit', 'wrong-fields.ts'), 'every @ts-expect-error line is an error');
     // And the same lines without their directives fail: the check above is not vacuous.
     const source = await readFile(join(appDir, 'wrong-fields.ts'), 'utf8');
     await writeFile(join(appDir, 'wrong-unmarked.ts'), source.replaceAll('// @ts-expect-error', '// (was expected to fail)'));
-    const unmarked = await tsc(
-      '--strict',
-      '--noEmit',
-      '--target',
-      'es2022',
-      '--module',
-      'node16',
-      '--moduleResolution',
-      'node16',
-      '--types',
-      'node',
-      'wrong-unmarked.ts',
-    );
+    const unmarked = await tsc(...NODE16, '--noEmit', 'wrong-unmarked.ts');
     expect(unmarked.code).not.toBe(0);
     const errors = unmarked.stdout.split('\n').filter((line) => /wrong-unmarked\.ts\(\d+,\d+\): error/.test(line));
     expect(errors.length).toBeGreaterThanOrEqual(10);
   });
 
   it('runs the program with plain node, on Node 24 and Node 20, against the real server', async () => {
-    ok(
-      await tsc('--strict', '--target', 'es2022', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--outDir', 'build', 'app.ts'),
-      'tsc emit',
-    );
+    ok(await tsc(...NODE16, '--outDir', 'build', 'app.ts'), 'tsc emit');
     const on24 = await run(process.execPath, ['build/app.js']);
     ok(on24, 'node 24');
     expect(on24.stdout).toContain('every call answered as expected');
@@ -208,10 +175,7 @@ describe('the packed SDK in a fresh application', () => {
   });
 
   it('works from CommonJS (require and a .cts file)', async () => {
-    ok(
-      await tsc('--strict', '--target', 'es2022', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--outDir', 'build', 'commonjs.cts'),
-      'tsc .cts',
-    );
+    ok(await tsc(...NODE16, '--outDir', 'build', 'commonjs.cts'), 'tsc .cts');
     const result = await run(process.execPath, ['build/commonjs.cjs']);
     ok(result, 'commonjs');
     expect(result.stdout).toMatch(/commonjs: listed \d+ indexes/);
@@ -224,10 +188,7 @@ describe('the packed SDK in a fresh application', () => {
     const blocks = await docBlocks('sdk.md', 'ts');
     expect(blocks.length).toBeGreaterThanOrEqual(6);
     await writeFile(join(appDir, 'sdk-docs.ts'), blocks.join('\n'));
-    ok(
-      await tsc('--strict', '--target', 'es2022', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node', '--outDir', 'build', 'sdk-docs.ts'),
-      'tsc docs/sdk.md',
-    );
+    ok(await tsc(...NODE16, '--outDir', 'build', 'sdk-docs.ts'), 'tsc docs/sdk.md');
     const result = await run(process.execPath, ['build/sdk-docs.js']);
     ok(result, 'docs/sdk.md program');
     expect(result.stdout).toContain('sdk docs example: done');
