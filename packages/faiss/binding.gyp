@@ -17,7 +17,8 @@
         "native/workers.cc",
         "native/threads.cc",
         "native/scan.cc",
-        "native/kernels.cc"
+        "native/kernels.cc",
+        "native/json_numbers.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

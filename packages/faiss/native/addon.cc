@@ -9,8 +9,10 @@
 // exports.faissVersion
 // exports.scanRows     exact top-k over rows of a caller-owned Float32Array (see scan.h)
 // exports.setScanKernel, exports.scanKernel   its distance kernels (sse / avx2; see kernels.h)
+// exports.readNumberArray   a JSON array of numbers into a Float32Array (see json_numbers.h)
 #include "errors.h"
 #include "index_wrap.h"
+#include "json_numbers.h"
 #include "kernels.h"
 #include "scan.h"
 #include "threads.h"
@@ -71,6 +73,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("runOnCallingThread", Napi::Function::New<runOnCallingThreadFn>(env, "runOnCallingThread"));
   exports.Set("trimNativeHeap", Napi::Function::New<trimNativeHeap>(env, "trimNativeHeap"));
   exports.Set("scanRows", Napi::Function::New<scanRows>(env, "scanRows"));
+  exports.Set("readNumberArray", Napi::Function::New<readNumberArray>(env, "readNumberArray"));
   exports.Set("setScanKernel", Napi::Function::New<setScanKernel>(env, "setScanKernel"));
   exports.Set("scanKernel", Napi::Function::New<scanKernel>(env, "scanKernel"));
   exports.Set("blasPinned", Napi::Boolean::New(env, gBlasPinned));

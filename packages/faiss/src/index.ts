@@ -5,3 +5,4 @@ export { allowRow, bitmapOf, emptyBitmap, isAllowed } from './bitmap.ts';
 export { scanKernel, scanRows, setScanKernel } from './scan.ts';
 export type { ScanKernel, ScanMetric, ScanOptions, ScanResult } from './scan.ts';
 export type { IvfLayout } from './native.ts';
+export { readNumberArray, type NumberArrayOutcome, type NumberArrayRead } from './json-numbers.ts';

@@ -62,6 +62,8 @@ export interface NativeBinding {
     allowed: Uint8Array | undefined,
     rows: Int32Array | undefined,
   ): NativeSearchResult;
+  /** A JSON array of numbers into a Float32Array (native/json_numbers.h); see json-numbers.ts. */
+  readNumberArray(bytes: Uint8Array, start: number, out: Float32Array, outStart: number, result: Float64Array): 0 | 1 | 2;
   /** Forces scanRows' distance kernels (native/kernels.h); returns the kernel now in use. */
   setScanKernel(kernel: 'auto' | 'sse' | 'avx2'): 'sse' | 'avx2';
   scanKernel(): 'sse' | 'avx2';

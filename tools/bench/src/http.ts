@@ -10,17 +10,21 @@
  *    `namespaces.internals`) — see settle.ts;
  * 4. queries (POST {host}/query, topK 10, server's default recall target) at concurrency 1, 8, 32
  *    over keep-alive connections; recall@10 against the exact ground truth;
- * 5. freshness: upsert one record, then query for it (ack → visible), 100 times.
+ * 5. the same queries from a load generator in its own process pinned to core 1, the server
+ *    pinned to core 0, where the machine has `taskset` and two cores or more;
+ * 6. freshness: upsert one record, then query for it (ack → visible), 100 times.
  *
  * The load generator shares the machine's cores with the server: on a small machine client-side
  * JSON encoding and parsing take CPU the server would otherwise have.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LIMITS } from '@conifer/core';
 import { queryOf, type Dataset } from './dataset.ts';
 import { JsonClient } from './http-client.ts';
+import { runLoadGenerator } from './load-generator.ts';
 import { nextUpsertBody, recordJson, vectorJson } from './json-body.ts';
 import { startServer, processRss, type ServerProcess } from './server-process.ts';
 import { settled, type InternalsView } from './settle.ts';
@@ -29,7 +33,7 @@ import { meanRecall, runConcurrent, slabSummary, summarize, type QueryRow } from
 type Log = (...parts: unknown[]) => void;
 
 const K = 10;
-const INDEX = 'bench';
+export const INDEX = 'bench';
 const COMPACTION_TRIGGER = 2;
 /**
  * Server knobs: no rate limits, and the engine bench's compaction trigger, so both build the same
@@ -78,8 +82,8 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
     const host = new URL(created.host).pathname.replace(/\/+$/, '');
     log('http: server up at', server.url, 'index host', host);
 
-    await ingest(client, host, ds, facts, log);
-    await waitSettled(client, ds.dimension, facts, options.settleTimeoutMs ?? 3_600_000);
+    await ingestOverHttp(client, host, ds, facts, log);
+    await waitSettledOverHttp(client, ds.dimension, facts, options.settleTimeoutMs ?? 3_600_000);
     const rss = processRss(server.pid);
     if (rss !== undefined) facts['httpServerRssMiBAfterSettle'] = Math.round(rss / 2 ** 20);
     log('http: settled in', facts['httpSettleMs'], 'ms:', facts['httpSlabs']);
@@ -106,6 +110,7 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
       });
       log('http query c', concurrency, rows.at(-1));
     }
+    rows.push(...(await pinnedQueryRows(server, host, ds, truth, queries, log)));
     // Last: its writes (and the server's age flush of them) would change the namespace under the queries above.
     facts['httpFreshnessAckToVisibleMs'] = await freshness(client, host, ds);
     log('http: freshness', facts['httpFreshnessAckToVisibleMs']);
@@ -128,7 +133,7 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
 }
 
 /** Bulk ingest: the largest requests the limits allow, 4 in flight. */
-async function ingest(client: JsonClient, host: string, ds: Dataset, facts: Record<string, unknown>, log: Log): Promise<void> {
+export async function ingestOverHttp(client: JsonClient, host: string, ds: Dataset, facts: Record<string, unknown>, log: Log): Promise<void> {
   const limits = { maxBytes: LIMITS.maxRequestBytes, maxRecords: LIMITS.maxUpsertRecords };
   let cursor = 0;
   // Bodies as Buffers: a string built by concatenation is a rope of one small string per value,
@@ -174,7 +179,7 @@ async function ingest(client: JsonClient, host: string, ds: Dataset, facts: Reco
 }
 
 /** Polls the namespace's engine state (what the console shows) until it has settled. */
-async function waitSettled(client: JsonClient, dimension: number, facts: Record<string, unknown>, timeoutMs: number): Promise<void> {
+export async function waitSettledOverHttp(client: JsonClient, dimension: number, facts: Record<string, unknown>, timeoutMs: number): Promise<void> {
   const path = `/trpc/namespaces.internals?input=${encodeURIComponent(JSON.stringify({ index: INDEX, namespace: '' }))}`;
   const started = performance.now();
   let previous: InternalsView | undefined;
@@ -211,4 +216,50 @@ async function freshness(client: JsonClient, host: string, ds: Dataset): Promise
     times,
     times.reduce((a, b) => a + b, 0),
   );
+}
+
+/**
+ * The same queries from a load generator in a process of its own pinned to core 1, the server
+ * pinned to core 0 (`taskset`): the server's figures without a client taking its CPU. Nothing
+ * on a machine without `taskset` or with one core.
+ */
+async function pinnedQueryRows(server: ServerProcess, host: string, ds: Dataset, truth: Int32Array, queries: number, log: Log): Promise<QueryRow[]> {
+  if (cpus().length < 2 || !hasTaskset()) return [];
+  const dir = mkdtempSync(join(tmpdir(), 'conifer-bench-load-'));
+  const bodiesFile = join(dir, 'queries.jsonl');
+  writeFileSync(
+    bodiesFile,
+    Array.from({ length: Math.min(queries, ds.queryCount) }, (_, i) => `{"topK":${K},"vector":${vectorJson(queryOf(ds, i))}}`).join('\n'),
+  );
+  const rows: QueryRow[] = [];
+  execFileSync('taskset', ['-a', '-p', '-c', '0', String(server.pid)], { stdio: 'ignore' });
+  try {
+    for (const concurrency of [1, 8, 32]) {
+      const result = await runLoadGenerator(
+        { url: server.url, apiKey: server.apiKey, path: `${host}/query`, bodiesFile, requests: queries, concurrency, warmup: 64 },
+        '1',
+      );
+      rows.push({
+        system: 'conifer (HTTP)',
+        scenario: 'REST /query, default target, client pinned to core 1, server to core 0',
+        concurrency,
+        recall: meanRecall(K, result.matchIds, truth, ds.queryCount),
+        latency: summarize(result.latencies, result.wallMs),
+      });
+      log('http query (pinned) c', concurrency, rows.at(-1));
+    }
+  } finally {
+    execFileSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(server.pid)], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,6 @@
 import { LIMITS, metadataSchema, namespaceSchema, type Metadata } from '@conifer/core';
 import type { RecordInput } from '@conifer/engine';
+import { readNumberArray } from '@conifer/faiss';
 
 /**
  * An upsert body read straight from its bytes, for the shape nearly every body has: a top-level
@@ -44,13 +45,6 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
-const LOWER_E = 0x65;
-const UPPER_E = 0x45;
 
 const KEY_NAMESPACE = 'namespace';
 const KEY_VECTORS = 'vectors';
@@ -58,24 +52,13 @@ const KEY_ID = 'id';
 const KEY_VALUES = 'values';
 const KEY_METADATA = 'metadata';
 
-/** 10^0 … 10^22: every one exact as a double, so one multiplication or division rounds once. */
-const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
-/** Mantissas below 2^53 are exact doubles (2^53 itself may be 2^53 + 1 rounded). */
-const EXACT_MANTISSA = 2 ** 53;
-/** Significant digits kept; a longer number is parsed by the engine's own Number(). */
-const MAX_DIGITS = 19;
-/**
- * Relative error bound of a mantissa of up to MAX_DIGITS digits built in doubles and scaled once
- * (about ten roundings of 2^-53 each), with a margin of sixteen.
- */
-const APPROX_ERROR = 2 ** -46;
-
 class Reader {
   readonly #b: Uint8Array;
   readonly #text: Buffer;
   #i = 0;
   /** Every record's values, back to back; grown by doubling. */
   #floats: Float32Array;
+  readonly #read = { end: 0, count: 0 };
   #used = 0;
 
   constructor(bytes: Uint8Array) {
@@ -83,7 +66,9 @@ class Reader {
     this.#text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // Sized for numbers of about sixteen bytes with their commas (what clients send for float32
     // values), so a typical body fills it without growing or leaving much of it unused.
-    this.#floats = new Float32Array(Math.max(16, bytes.length >> 4));
+    // A value takes at least 2 bytes of JSON and usually 8 or more: sized so that vectors of
+    // ordinary precision never make it grow (growing copies everything read so far).
+    this.#floats = new Float32Array(Math.max(16, bytes.length >> 3));
   }
 
   body(): FastUpsert | Fail {
@@ -196,137 +181,23 @@ class Reader {
   /** An array of numbers, appended to the float buffer. */
   #numbers(): void | Fail {
     if (this.#skipWhitespaceTo() !== OPEN_BRACKET) return FAIL;
-    this.#i++;
-    if (this.#skipWhitespaceTo() === CLOSE_BRACKET) {
-      this.#i++;
-      return;
+    // The digits are most of a request: they are read in native code, exactly as
+    // Math.fround(JSON.parse(text)) would read them (packages/faiss, json_numbers.h).
+    let outcome = readNumberArray(this.#b, this.#i, this.#floats, this.#used, this.#read);
+    if (outcome === 'no-room') {
+      this.#grow(this.#used + this.#read.count);
+      outcome = readNumberArray(this.#b, this.#i, this.#floats, this.#used, this.#read);
     }
-    const b = this.#b;
-    for (;;) {
-      if (IS_WHITESPACE[b[this.#i]!]) this.#skipWhitespaceTo();
-      const value = this.#number();
-      // Not a number (NaN is never a JSON value), or not finite once stored as float32.
-      if (!Number.isFinite(value)) return FAIL;
-      if (this.#used === this.#floats.length) this.#grow();
-      this.#floats[this.#used++] = value;
-      let next = b[this.#i];
-      if (next !== COMMA && next !== CLOSE_BRACKET) next = this.#skipWhitespaceTo();
-      this.#i++;
-      if (next === CLOSE_BRACKET) return;
-      if (next !== COMMA) return FAIL;
-    }
+    // Not an array of JSON numbers, or a value not finite as a float32: the slow path says which.
+    if (outcome !== 'ok') return FAIL;
+    this.#used += this.#read.count;
+    this.#i = this.#read.end;
   }
 
-  #grow(): void {
-    const bigger = new Float32Array(this.#floats.length * 2);
-    bigger.set(this.#floats);
+  #grow(atLeast: number): void {
+    const bigger = new Float32Array(Math.max(atLeast, this.#floats.length * 2));
+    bigger.set(this.#floats.subarray(0, this.#used));
     this.#floats = bigger;
-  }
-
-  /**
-   * A JSON number at the cursor, rounded to float32 exactly as Math.fround(JSON.parse(text)) would
-   * be; NaN when the text is not a JSON number. Short mantissas with small exponents are exact
-   * (one correctly rounded scaling, as in Clinger's fast path); longer ones are accepted only when
-   * their error bound cannot reach a float32 rounding boundary; anything else goes to Number().
-   */
-  #number(): number {
-    const b = this.#b;
-    const from = this.#i;
-    let i = from;
-    const negative = b[i] === MINUS;
-    if (negative) i++;
-    // Digits gather in `part` (int32 arithmetic, up to nine of them) and move into the double
-    // `mantissa` nine at a time: a chain of double multiply-adds per digit was the slow part.
-    let mantissa = 0;
-    let part = 0;
-    let partDigits = 0;
-    let digits = 0;
-    let exponent = 0;
-    let truncated = false;
-    let d = b[i]! - ZERO; // NaN past the end
-    if (d === 0) {
-      d = b[++i]! - ZERO;
-      if (d >= 0 && d <= 9) return NaN; // no leading zeros in JSON
-    } else if (d >= 1 && d <= 9) {
-      do {
-        if (digits < MAX_DIGITS) {
-          part = part * 10 + d;
-          digits++;
-          if (++partDigits === 9) {
-            mantissa = mantissa * 1e9 + part;
-            part = 0;
-            partDigits = 0;
-          }
-        } else {
-          exponent++;
-          truncated = true;
-        }
-        d = b[++i]! - ZERO;
-      } while (d >= 0 && d <= 9);
-    } else {
-      return NaN;
-    }
-    if (d === DOT - ZERO) {
-      d = b[++i]! - ZERO;
-      if (!(d >= 0 && d <= 9)) return NaN;
-      // Zeros before the first significant digit only scale the number.
-      if (digits === 0) {
-        while (d === 0) {
-          exponent--;
-          d = b[++i]! - ZERO;
-        }
-      }
-      while (d >= 0 && d <= 9) {
-        if (digits < MAX_DIGITS) {
-          part = part * 10 + d;
-          digits++;
-          exponent--;
-          if (++partDigits === 9) {
-            mantissa = mantissa * 1e9 + part;
-            part = 0;
-            partDigits = 0;
-          }
-        } else {
-          truncated = true;
-        }
-        d = b[++i]! - ZERO;
-      }
-    }
-    mantissa = mantissa * POW10[partDigits]! + part;
-    if (d === LOWER_E - ZERO || d === UPPER_E - ZERO) {
-      let c = b[++i];
-      let sign = 1;
-      if (c === MINUS || c === PLUS) {
-        if (c === MINUS) sign = -1;
-        c = b[++i];
-      }
-      if (c === undefined || c < ZERO || c > NINE) return NaN;
-      let e = 0;
-      do {
-        if (e < 100_000) e = e * 10 + (c - ZERO);
-        c = b[++i];
-      } while (c !== undefined && c >= ZERO && c <= NINE);
-      exponent += sign * e;
-    }
-    this.#i = i;
-    let value: number;
-    if (mantissa === 0) {
-      value = 0;
-    } else if (truncated || exponent < -22 || exponent > 22) {
-      return Math.fround(Number(this.#text.toString('latin1', from, i)));
-    } else {
-      const scaled = exponent < 0 ? mantissa / POW10[-exponent]! : mantissa * POW10[exponent]!;
-      if (mantissa < EXACT_MANTISSA) {
-        value = Math.fround(scaled);
-      } else {
-        // The mantissa itself was rounded: accept only when no float32 boundary is within reach.
-        const error = scaled * APPROX_ERROR;
-        const low = Math.fround(scaled - error);
-        if (low !== Math.fround(scaled + error)) return Math.fround(Number(this.#text.toString('latin1', from, i)));
-        value = low;
-      }
-    }
-    return negative ? -value : value;
   }
 
   /** A key and its colon; the key only when it is plain (no escapes). */
