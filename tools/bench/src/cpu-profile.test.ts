@@ -40,6 +40,8 @@ describe('CPU profile by phase', () => {
     const window = breakdown(profile, 'query', { fromUs: 2500, toUs: 5500 });
     expect(window.busyMs).toBe(3);
     expect(window.ms['search (engine)']).toBe(3);
-    expect(topFunctions(profile, 'query', 1, { fromUs: 2500, toUs: 5500 })).toEqual([{ name: 'scanRows (packages/faiss/src/scan.ts)', phase: 'search (engine)', ms: 3 }]);
+    expect(topFunctions(profile, 'query', 1, { fromUs: 2500, toUs: 5500 })).toEqual([
+      { name: 'scanRows (packages/faiss/src/scan.ts)', phase: 'search (engine)', ms: 3 },
+    ]);
   });
 });
