@@ -8,6 +8,7 @@ import {
   createGcsBucket,
   createS3Bucket,
   GCS_PROJECT,
+  s3ClientEnv,
   S3_SECRET,
   S3_USER,
 } from './emulator-accounts.ts';
@@ -157,14 +158,7 @@ export async function startConiferStack(store: StackStore, options: { apiKey: st
           .start();
         into.push(minio);
         await createS3Bucket(`http://${minio.getHost()}:${minio.getMappedPort(9000)}`, BUCKET);
-        return {
-          CONIFER_STORAGE: `s3://${BUCKET}/data/`,
-          AWS_ENDPOINT_URL_S3: 'http://minio:9000',
-          AWS_ACCESS_KEY_ID: S3_USER,
-          AWS_SECRET_ACCESS_KEY: S3_SECRET,
-          AWS_REGION: 'us-east-1',
-          CONIFER_S3_FORCE_PATH_STYLE: 'true',
-        };
+        return { CONIFER_STORAGE: `s3://${BUCKET}/data/`, ...s3ClientEnv('http://minio:9000', 'us-east-1') };
       }
       case 'gcs': {
         // Resumable uploads answer with a Location on the external URL: the one Conifer uses.

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { azureEmulator } from './local.ts';
-import { createAzureContainer, createGcsBucket, createS3Bucket, GCS_PROJECT, S3_SECRET, S3_USER } from './emulator-accounts.ts';
+import { createAzureContainer, createGcsBucket, createS3Bucket, GCS_PROJECT, s3ClientEnv, S3_SECRET, S3_USER } from './emulator-accounts.ts';
 import type { AzureEmulator, GcsEmulator, S3Emulator } from './types.ts';
 
 /**
@@ -49,13 +49,7 @@ export async function startDockerS3(bucket: string): Promise<S3Emulator> {
     accessKeyId: S3_USER,
     secretAccessKey: S3_SECRET,
     bucket,
-    env: {
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: S3_USER,
-      AWS_SECRET_ACCESS_KEY: S3_SECRET,
-      AWS_REGION: region,
-      CONIFER_S3_FORCE_PATH_STYLE: 'true',
-    },
+    env: s3ClientEnv(endpoint, region),
     storageUrl: (prefix = '') => `s3://${bucket}/${prefix}`,
     stop: async () => {
       await container.stop();

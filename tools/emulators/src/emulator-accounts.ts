@@ -15,6 +15,20 @@ export function azuriteConnectionString(blobEndpoint: string): string {
 }
 
 /** Makes `bucket` on the S3 emulator at `endpoint` (path-style, the emulator account). */
+/**
+ * The standard variables an S3 client (Conifer's included) reads to reach the emulator at
+ * `endpoint` with its account; path-style addressing, as emulators need.
+ */
+export function s3ClientEnv(endpoint: string, region: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: S3_USER,
+    AWS_SECRET_ACCESS_KEY: S3_SECRET,
+    AWS_REGION: region,
+    CONIFER_S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
 export async function createS3Bucket(endpoint: string, bucket: string): Promise<void> {
   const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3_USER, secretAccessKey: S3_SECRET } });

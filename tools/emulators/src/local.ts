@@ -12,6 +12,7 @@ import {
   createGcsBucket,
   createS3Bucket,
   GCS_PROJECT,
+  s3ClientEnv,
   S3_SECRET,
   S3_USER,
 } from './emulator-accounts.ts';
@@ -99,13 +100,7 @@ async function finishS3(
     accessKeyId: S3_USER,
     secretAccessKey: S3_SECRET,
     bucket: options.bucket,
-    env: {
-      AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: S3_USER,
-      AWS_SECRET_ACCESS_KEY: S3_SECRET,
-      AWS_REGION: region,
-      CONIFER_S3_FORCE_PATH_STYLE: 'true',
-    },
+    env: s3ClientEnv(endpoint, region),
     storageUrl: (prefix = '') => `s3://${options.bucket}/${prefix}`,
     stop: async () => {
       await service.stop();
