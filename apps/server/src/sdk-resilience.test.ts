@@ -75,6 +75,21 @@ describe('SDK retries against real 429s and 503s', () => {
     expect((error as Error).message).toBe('user gave up');
   });
 
+  it('takes retry options per call, over those of the client', async () => {
+    const { url } = running();
+    const client = new Conifer({ url, apiKey: TEST_API_KEY });
+    const { ns, lsn } = await indexWithRecord(client);
+    // One attempt: the 503 comes back at once, not after Retry-After's second.
+    let started = performance.now();
+    await expect(ns.fetch(['a'], { minLsn: lsn + 1000, retry: false })).rejects.toBeInstanceOf(UnavailableError);
+    expect(performance.now() - started).toBeLessThan(900);
+    // A client without retries, one call with one retry: it waits the second Retry-After asks.
+    const impatient = new Conifer({ url, apiKey: TEST_API_KEY, retry: false });
+    started = performance.now();
+    await expect(impatient.index(ns.name).fetch(['a'], { minLsn: lsn + 1000, retry: { maxRetries: 1 } })).rejects.toBeInstanceOf(UnavailableError);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
   it('answers UnavailableError once the retries are spent', async () => {
     const { url } = running();
     const client = new Conifer({ url, apiKey: TEST_API_KEY, retry: { maxRetries: 1 } });

@@ -25,10 +25,13 @@ export class TimeoutError extends UnavailableError {
 /** A response that is not a Conifer answer (no JSON): a proxy's error page, a wrong URL. */
 export class ForeignResponseError extends Error {
   readonly status: number;
-  constructor(status: number) {
+  /** The answer's `Retry-After` header, if any (a proxy's 503 may say when to come back). */
+  readonly retryAfter: string | null;
+  constructor(status: number, retryAfter: string | null = null) {
     super(`HTTP ${status} without a Conifer response body`);
     this.name = 'ForeignResponseError';
     this.status = status;
+    this.retryAfter = retryAfter;
   }
 }
 

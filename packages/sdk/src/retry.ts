@@ -46,19 +46,3 @@ export function delayBeforeRetry(retry: ResolvedRetry, attempt: number, retryAft
   const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** attempt);
   return Math.round(random() * ceiling);
 }
-
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
