@@ -84,24 +84,23 @@ export async function runUpsert(options: UpsertRunOptions): Promise<UpsertSummar
     }
   };
 
-  const upsertQuietly = async (entries: Entry[]): Promise<boolean> => {
-    try {
-      await options.index.upsert(entries.map((e) => e.record));
-      summary.upserted += entries.length;
-      options.onProgress?.(summary.upserted);
-      return true;
-    } catch {
-      return false;
-    }
+  /** Sends records; counts them once the server has acknowledged them (they are durable). */
+  const upsert = async (entries: Entry[]): Promise<void> => {
+    await options.index.upsert(entries.map((e) => e.record));
+    summary.upserted += entries.length;
+    options.onProgress?.(summary.upserted);
   };
+  const upsertQuietly = (entries: Entry[]): Promise<boolean> =>
+    upsert(entries).then(
+      () => true,
+      () => false,
+    );
 
   const send = async (number: number, entries: Entry[]): Promise<void> => {
     let pending = entries;
     while (pending.length > 0) {
       try {
-        await options.index.upsert(pending.map((e) => e.record));
-        summary.upserted += pending.length;
-        options.onProgress?.(summary.upserted);
+        await upsert(pending);
         break;
       } catch (error) {
         const bad = badRecordsOf(error, pending);

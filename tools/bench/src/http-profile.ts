@@ -15,7 +15,6 @@
  *
  * Writes the section `profile-<size>` of docs/benchmarks.md and tools/bench/results/profile-<size>.json.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +24,7 @@ import { groundTruth } from './ground-truth.ts';
 import { JsonClient } from './http-client.ts';
 import { ingestOverHttp, INDEX, SERVER_ENV, waitSettledOverHttp } from './http.ts';
 import { recordJson, vectorJson } from './json-body.ts';
-import { runLoadGenerator, type LoadResult } from './load-generator.ts';
+import { pinProcess, runLoadGenerator, type LoadResult } from './load-generator.ts';
 import { machine, writeSection } from './report.ts';
 import { loadDataset } from './run.ts';
 import { startServer, type ServerProcess } from './server-process.ts';
@@ -47,14 +46,10 @@ const CLIENT_CPU = '1';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const log = (...parts: unknown[]) => console.error(new Date().toISOString().slice(11, 19), ...parts);
 
-function pin(pid: number, cpus: string): void {
-  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
-}
-
 async function profiledServer(dataDir: string, profileDir: string): Promise<ServerProcess> {
   mkdirSync(profileDir, { recursive: true });
   const server = await startServer({ dataDir, env: { ...SERVER_ENV, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } });
-  pin(server.pid, SERVER_CPU);
+  pinProcess(server.pid, SERVER_CPU);
   return server;
 }
 
@@ -88,7 +83,7 @@ function hotspotTable(hotspots: Hotspot[], busyMs: number): string {
 /** Record i's vector, as ingested. */
 const queryOfRecord = (i: number): Float32Array => ds.vectors.subarray(i * ds.dimension, (i + 1) * ds.dimension);
 
-pin(process.pid, CLIENT_CPU);
+pinProcess(process.pid, CLIENT_CPU);
 const ds = loadDataset(size as DatasetName, 500);
 log(`dataset ${ds.name}: ${ds.count} × ${ds.dimension}`);
 const { truth } = await groundTruth(ds, []);
@@ -144,7 +139,7 @@ try {
 
   // 3. Throughput both ways, no profiler.
   const server = await startServer({ dataDir, env: SERVER_ENV });
-  pin(server.pid, SERVER_CPU);
+  pinProcess(server.pid, SERVER_CPU);
   const rows: { client: string; concurrency: number; recall: number; latency: ReturnType<typeof summarize> }[] = [];
   const record = (client: string, concurrency: number, result: LoadResult) => {
     rows.push({ client, concurrency, recall: meanRecall(K, result.matchIds, truth, ds.queryCount), latency: summarize(result.latencies, result.wallMs) });

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { LIMITS } from '@conifer/core';
 import { queryOf, type Dataset } from './dataset.ts';
 import { JsonClient } from './http-client.ts';
-import { runLoadGenerator } from './load-generator.ts';
+import { pinProcess, runLoadGenerator } from './load-generator.ts';
 import { nextUpsertBody, recordJson, vectorJson } from './json-body.ts';
 import { startServer, processRss, type ServerProcess } from './server-process.ts';
 import { settled, type InternalsView } from './settle.ts';
@@ -232,7 +232,7 @@ async function pinnedQueryRows(server: ServerProcess, host: string, ds: Dataset,
     Array.from({ length: Math.min(queries, ds.queryCount) }, (_, i) => `{"topK":${K},"vector":${vectorJson(queryOf(ds, i))}}`).join('\n'),
   );
   const rows: QueryRow[] = [];
-  execFileSync('taskset', ['-a', '-p', '-c', '0', String(server.pid)], { stdio: 'ignore' });
+  pinProcess(server.pid, '0');
   try {
     for (const concurrency of [1, 8, 32]) {
       const result = await runLoadGenerator(
@@ -249,7 +249,7 @@ async function pinnedQueryRows(server: ServerProcess, host: string, ds: Dataset,
       log('http query (pinned) c', concurrency, rows.at(-1));
     }
   } finally {
-    execFileSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(server.pid)], { stdio: 'ignore' });
+    pinProcess(server.pid, `0-${cpus().length - 1}`);
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;

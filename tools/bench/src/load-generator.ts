@@ -5,7 +5,7 @@
  *
  *   taskset -c 1 node tools/bench/src/load-generator.ts < job.json
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { JsonClient } from './http-client.ts';
@@ -52,6 +52,11 @@ async function runJob(job: LoadJob): Promise<LoadResult> {
 }
 
 const SELF = fileURLToPath(import.meta.url);
+
+/** Pins every thread of a process to `cpus` (a `taskset` list such as "0" or "0-1"). */
+export function pinProcess(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
 
 /**
  * Runs a job in a child process, pinned to `cpus` (a `taskset` list such as "1") when given and
