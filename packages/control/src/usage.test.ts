@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { InvalidArgumentError } from '@conifer/core';
 import { createControlPlane } from './control-plane.ts';
+import { utcDay } from './usage.ts';
 import { backends } from './testing/backends.ts';
 import { uniqueName, useControlPlane, withFreshControlPlane } from './testing/harness.ts';
 
@@ -103,5 +105,23 @@ describe.each(backends())('usage metering on $name', (backend) => {
     } finally {
       await node2.close();
     }
+  });
+});
+
+describe('utcDay', () => {
+  it('is the UTC date of any time, whatever times were asked before (it remembers the last day)', () => {
+    const time = fc.integer({ min: -8.64e15, max: 8.64e15 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(time, fc.constantFrom(0, 86_399_999, 86_400_000, -1, -86_400_000, -86_400_001)), { minLength: 1, maxLength: 20 }),
+        (times) => {
+          for (const ms of times) expect(utcDay(ms)).toBe(new Date(ms).toISOString().slice(0, 10));
+        },
+      ),
+    );
+  });
+
+  it('refuses an invalid time as Date does', () => {
+    expect(() => utcDay(Number.NaN)).toThrow(RangeError);
   });
 });

@@ -46,9 +46,15 @@ interface Pending {
   requests: number;
 }
 
+const DAY_MS = 86_400_000;
+/** The last day formatted, by day number: every metered request asks for today's. */
+let lastDay = { number: NaN, text: '' };
+
 /** `YYYY-MM-DD` of a time in ms, in UTC. */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const number = Math.floor(ms / DAY_MS);
+  if (number !== lastDay.number) lastDay = { number, text: new Date(ms).toISOString().slice(0, 10) };
+  return lastDay.text;
 }
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;

@@ -68,6 +68,8 @@ export interface NativeBinding {
   setScanKernel(kernel: 'auto' | 'sse' | 'avx2'): 'sse' | 'avx2';
   scanKernel(): 'sse' | 'avx2';
   setThreads(n: number): void;
+  /** madvise(MADV_HUGEPAGE) over the 2 MiB-aligned interior of `bytes` (native/addon.cc). */
+  adviseHugePages(bytes: ArrayBufferView): boolean;
   getThreads(): number;
   setRunOnCallingThread(enabled: boolean): void;
   runOnCallingThread(): boolean;

@@ -45,6 +45,18 @@ export function trimNativeHeap(): boolean {
   return binding().trimNativeHeap();
 }
 
+/**
+ * Asks Linux to back the memory of `bytes` with transparent huge pages (`madvise(MADV_HUGEPAGE)`
+ * over its 2 MiB-aligned interior), for large arrays read at random, such as a slab's vectors: with
+ * 4 KiB pages a scan of scattered rows misses the TLB on nearly every row. Call it before the
+ * memory is first written; pages already present are only merged later by the kernel's
+ * khugepaged. Best effort: true when the advice was taken, false when the array is too small to
+ * hold a huge page, the kernel refused (THP disabled) or the platform has no such advice.
+ */
+export function adviseHugePages(bytes: ArrayBufferView): boolean {
+  return binding().adviseHugePages(bytes);
+}
+
 /** The faiss version the addon was compiled against, e.g. "1.7.3". */
 export function faissVersion(): string {
   return binding().faissVersion;

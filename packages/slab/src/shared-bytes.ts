@@ -1,3 +1,4 @@
+import { adviseHugePages } from '@conifer/faiss';
 import { yieldToEventLoop } from './yield.ts';
 
 /**
@@ -10,10 +11,19 @@ export function isShared(bytes: Uint8Array): boolean {
   return bytes.buffer instanceof SharedArrayBuffer;
 }
 
-/** A zeroed, shared byte array. */
+/**
+ * A zeroed, shared byte array. A large one asks for transparent huge pages before anything is
+ * written to it: queries read a slab's vectors at scattered rows, where 4 KiB pages cost a TLB
+ * miss per row.
+ */
 export function sharedArray(length: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(length));
+  const bytes = new Uint8Array(new SharedArrayBuffer(length));
+  if (length >= HUGE_PAGE_MIN_BYTES) adviseHugePages(bytes);
+  return bytes;
 }
+
+/** Smaller arrays hold at most one whole 2 MiB page, not worth the advice. */
+const HUGE_PAGE_MIN_BYTES = 4 * 2 ** 20;
 
 /**
  * `bytes` in shared memory (as is when already shared), copied in slices that yield to the event
