@@ -11,6 +11,7 @@ import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
 import { ConfigError, isAllInOne, type ServerConfig } from './config.ts';
 import { withTimeout } from './health.ts';
 import { createHttpApp } from './http.ts';
+import { sharedUpsertParser } from './pinecone/upsert-parser.ts';
 import { createLogger } from './logger.ts';
 
 export interface BuildOptions {
@@ -86,6 +87,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         refreshMs: control.config.heartbeatIntervalMs,
         onError: (err) => logger.warn({ err }, 'could not read the cluster membership; routing on the last one read'),
       });
+  // Process-wide: every app of the process shares the parser's threads.
+  if (config.upsertParseThreads !== undefined) sharedUpsertParser().setThreads(config.upsertParseThreads);
   let engine: Engine | undefined;
   try {
     if (roles.includes('writer')) {

@@ -39,6 +39,8 @@ export interface ServerConfig {
    * An operator's overrides per project and per index (admin API) win over these.
    */
   rateLimits: Partial<RateLimits>;
+  /** `CONIFER_UPSERT_PARSE_THREADS`; `undefined` keeps the process's default (`defaultUpsertParserThreads`). */
+  upsertParseThreads: number | undefined;
   /** Control-plane knobs that were set (`CONIFER_USAGE_FLUSH_MS`); the rest keep the control plane's defaults. */
   control: Partial<ControlPlaneConfig>;
   /** Data-plane knobs that were set (`CONIFER_MEMTABLE_*`, `CONIFER_COMPACTION_*`, …); the rest keep the engine's defaults. */
@@ -76,6 +78,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.CONIFER_LOG_LEVEL,
     publicUrl: e.CONIFER_PUBLIC_URL,
     rateLimits: { ...(e.CONIFER_RATE_LIMITS ? PINECONE_RATE_LIMITS : {}), ...Object.fromEntries(rateLimits) },
+    upsertParseThreads: e.CONIFER_UPSERT_PARSE_THREADS,
     control: e.CONIFER_USAGE_FLUSH_MS !== undefined ? { usageFlushIntervalMs: e.CONIFER_USAGE_FLUSH_MS } : {},
     engine: {
       ...(e.CONIFER_MEMTABLE_MAX_RECORDS !== undefined ? { memtableMaxRecords: e.CONIFER_MEMTABLE_MAX_RECORDS } : {}),

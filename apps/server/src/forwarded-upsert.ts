@@ -11,7 +11,7 @@ import { withWireFields } from './pinecone/errors.ts';
  * any namespace (the epoch in the store fences it); a misrouted write would only move ownership.
  */
 export async function applyForwardedUpsert(writer: LocalDataPlane, call: ForwardedUpsertCall, bytes: Uint8Array): Promise<ForwardedUpsertResult> {
-  const input = upsertInputOf(call.indexName, bytes);
+  const input = await upsertInputOf(call.indexName, bytes);
   if (input.namespace !== call.namespace) return { misroutedTo: input.namespace };
   const result = await writer.upsert(call.index, input.namespace, input.records).catch((error: unknown) => {
     throw withWireFields(error, UPSERT_FIELDS);

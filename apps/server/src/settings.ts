@@ -230,6 +230,15 @@ export const SETTINGS = {
     doc: 'OpenMP threads each compaction may train and fill faiss indexes with',
     tuning: 'Leave at least one core for queries.',
   },
+  CONIFER_UPSERT_PARSE_THREADS: {
+    env: 'CONIFER_UPSERT_PARSE_THREADS',
+    group: 'data plane',
+    ...integer(0, 64),
+    // Computed from the machine's cores in apps/server/src/pinecone/upsert-parser.ts.
+    defaultText: 'cores − 1, at most 2',
+    doc: 'worker threads that read large upsert bodies (64 KiB and more) off the event loop (`0`: on the event loop)',
+    tuning: 'Reading the digits of vectors is most of an upsert; the write path after it stays on the event loop.',
+  },
   CONIFER_COMPACTION_NICENESS: {
     env: 'CONIFER_COMPACTION_NICENESS',
     group: 'data plane',

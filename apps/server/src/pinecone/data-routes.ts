@@ -113,7 +113,7 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
       const upserting =
         namespace !== undefined && services.upsertBody
           ? services.upsertBody(authOf(request), { index, namespace, body: body.chunks })
-          : services.upsert(authOf(request), upsertInputOf(index, body.bytes()));
+          : services.upsert(authOf(request), await upsertInputOf(index, body.bytes()));
       const result = await upserting.catch((error: unknown) => {
         // The engine names the records of a batch as the service layer does; the wire calls them vectors.
         throw withWireFields(error, UPSERT_FIELDS);

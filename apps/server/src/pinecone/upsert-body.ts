@@ -3,7 +3,7 @@ import { malformedJsonMessage, type UpsertInput } from '@conifer/api';
 import { parseWith, type FieldRenames } from './errors.ts';
 import { jsonObject } from './plugin-support.ts';
 import { topLevelFieldOfChunks } from './top-level-field.ts';
-import { fastUpsertOf } from './upsert-fast-path.ts';
+import { sharedUpsertParser } from './upsert-parser.ts';
 
 /**
  * A Pinecone upsert body, read the same way wherever it is read: by the REST API of the process
@@ -35,10 +35,12 @@ export function upsertRequestOf(index: string, body: Record<string, unknown>): U
 
 /**
  * The service layer's upsert for an upsert body's bytes: read straight into float32 when the body
- * has the usual shape, else (and for every error) parsed and validated the general way.
+ * has the usual shape (a large one on a parser thread), else (and for every error) parsed and
+ * validated the general way.
  */
-export function upsertInputOf(index: string, bytes: Uint8Array): UpsertInput {
-  const fast = fastUpsertOf(bytes);
+export async function upsertInputOf(index: string, bytes: Uint8Array): Promise<UpsertInput> {
+  // A large body is read on a parser thread (upsert-parser.ts), off the event loop.
+  const fast = await sharedUpsertParser().parse(bytes);
   return fast ? { index, namespace: fast.namespace, records: fast.records } : upsertRequestOf(index, jsonObjectOf(bytes));
 }
 
