@@ -9,8 +9,8 @@ import { MIN_THREAD_BODY_BYTES, sharedUpsertParser } from './upsert-parser.ts';
  * those of the event loop's reading.
  */
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- wire JSON under test
 async function call(method: string, url: string, body?: string): Promise<{ status: number; body: any }> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any -- wire JSON under test
   const response = await fetch(url, { method, headers: { 'api-key': TEST_API_KEY, 'content-type': 'application/json' }, body });
   const text = await response.text();
   return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
