@@ -29,10 +29,12 @@ export function toVector(index: IndexHandle, values: number[] | Float32Array, fi
   if (values.length !== index.dimension) {
     throw InvalidArgumentError.at(field, `Vector dimension ${values.length} does not match the dimension of the index ${index.dimension}`);
   }
-  // A plain loop rather than `new Float32Array(values)` or `Float32Array.from`: in the server
-  // those took the generic iterator path, a tenth of the ingest path.
   const vector = into ?? new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) vector[i] = values[i]!;
+  // Values read straight into float32 (the REST fast path) are copied in one memcpy; numbers with a
+  // plain loop rather than `new Float32Array(values)` or `Float32Array.from`: in the server those
+  // took the generic iterator path, a tenth of the ingest path.
+  if (values instanceof Float32Array) vector.set(values);
+  else for (let i = 0; i < values.length; i++) vector[i] = values[i]!;
   if (index.metric === 'cosine' && vector.every((v) => v === 0)) {
     throw InvalidArgumentError.at(field, 'a cosine index cannot take an all-zero vector');
   }
