@@ -8,8 +8,9 @@
  *    bodies encoded beforehand as far as memory allows;
  * 3. wait until the namespace has settled, polling the engine state the console shows (tRPC
  *    `namespaces.internals`) — see settle.ts;
- * 4. queries (POST {host}/query, topK 10, server's default recall target) at concurrency 1, 8, 32
- *    over keep-alive connections; recall@10 against the exact ground truth;
+ * 4. 2,000 unmeasured warm-up queries, then queries (POST {host}/query, topK 10, server's default
+ *    recall target; at least 2,000 per row) at concurrency 1, 8, 32 over keep-alive connections;
+ *    recall@10 against the exact ground truth;
  * 5. the same queries from a load generator in its own process pinned to core 1, the server
  *    pinned to core 0, where the machine has `taskset` and two cores or more;
  * 6. freshness: upsert one record, then query for it (ack → visible), 100 times.
