@@ -190,7 +190,7 @@ function markdownOf(r: {
   return [
     `### Server path profile, ${ds.name} (${ds.count.toLocaleString('en')} × ${ds.dimension})`,
     '',
-    `Machine: ${r.machine}. Run: ${r.date.slice(0, 16)}Z. Command: \`${r.command}\`. The server is pinned to core ${SERVER_CPU}, the load generator to core ${CLIENT_CPU}; CPU time of the server's main thread (its event loop), by phase, from \`node --cpu-prof\` (tools/bench/src/cpu-profile.ts says which code belongs to which phase). On one core the server has no upsert parser threads (`CONIFER_UPSERT_PARSE_THREADS` defaults to cores − 1): its event loop reads every body, as here.`,
+    `Machine: ${r.machine}. Run: ${r.date.slice(0, 16)}Z. Command: \`${r.command}\`. The server is pinned to core ${SERVER_CPU}, the load generator to core ${CLIENT_CPU}; CPU time of the server's main thread (its event loop), by phase, from \`node --cpu-prof\` (tools/bench/src/cpu-profile.ts says which code belongs to which phase). On one core the server has no upsert parser threads (\`CONIFER_UPSERT_PARSE_THREADS\` defaults to cores − 1): its event loop reads every body, as here.`,
     '',
     `**Query** (\`POST /query\`, topK ${K}, concurrency 32, ${r.query.requests.toLocaleString('en')} requests (warm-up included, server start excluded), ${(r.facts['profiledQueries'] as { qps: number }).qps} QPS under the profiler; main thread busy ${((100 * r.query.busyMs) / (r.query.busyMs + r.query.idleMs)).toFixed(0)}% of the time):`,
     '',
