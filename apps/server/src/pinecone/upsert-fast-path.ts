@@ -20,21 +20,46 @@ export interface FastUpsert {
 }
 
 export function fastUpsertOf(bytes: Uint8Array): FastUpsert | undefined {
-  const reader = new Reader(bytes);
-  const body = reader.body();
-  return body === FAIL ? undefined : body;
+  const body = readUpsertBody(bytes);
+  return body === undefined ? undefined : recordsOf(body);
 }
 
-const FAIL = Symbol('fail');
-type Fail = typeof FAIL;
+/**
+ * The fast reader's result before its records are built: every record's values in one
+ * Float32Array, each row saying where. A parser thread sends it as is, the array's buffer
+ * transferred (upsert-parser.ts).
+ */
+export interface ReadBody {
+  namespace: string;
+  floats: Float32Array;
+  rows: Row[];
+}
 
 /** A record as read: its id, where its values sit in the float buffer, its metadata. */
-interface Row {
+export interface Row {
   id: string;
   start: number;
   end: number;
   metadata: Metadata | undefined;
 }
+
+/** What {@link fastUpsertOf} reads, as rows of one float buffer; undefined where it gives up. */
+export function readUpsertBody(bytes: Uint8Array): ReadBody | undefined {
+  const body = new Reader(bytes).body();
+  return body === FAIL ? undefined : body;
+}
+
+/** The records of a read body, their values views of its one buffer. */
+export function recordsOf({ namespace, floats, rows }: ReadBody): FastUpsert {
+  const records: RecordInput[] = rows.map((r) => {
+    const values = floats.subarray(r.start, r.end);
+    return r.metadata === undefined ? { id: r.id, values } : { id: r.id, values, metadata: r.metadata };
+  });
+  return { namespace, records };
+}
+
+const FAIL = Symbol('fail');
+type Fail = typeof FAIL;
 
 // Byte values of the JSON grammar.
 const QUOTE = 0x22;
@@ -71,7 +96,7 @@ class Reader {
     this.#floats = new Float32Array(Math.max(16, bytes.length >> 3));
   }
 
-  body(): FastUpsert | Fail {
+  body(): ReadBody | Fail {
     let namespace: string | undefined;
     let rows: Row[] | undefined;
     const read = this.#object((key) => {
@@ -90,13 +115,8 @@ class Reader {
       }
     });
     if (read === FAIL || this.#skipWhitespaceTo() !== -1 || rows === undefined) return FAIL;
-    // Views are taken once the buffer has stopped growing.
-    const floats = this.#floats;
-    const records: RecordInput[] = rows.map((r) => {
-      const values = floats.subarray(r.start, r.end);
-      return r.metadata === undefined ? { id: r.id, values } : { id: r.id, values, metadata: r.metadata };
-    });
-    return { namespace: namespace ?? '', records };
+    // The buffer has stopped growing: views of it (recordsOf) stay valid.
+    return { namespace: namespace ?? '', floats: this.#floats, rows };
   }
 
   /**

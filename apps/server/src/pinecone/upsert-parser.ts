@@ -1,8 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Metadata } from '@conifer/core';
-import type { RecordInput } from '@conifer/engine';
-import { fastUpsertOf, type FastUpsert } from './upsert-fast-path.ts';
+import { fastUpsertOf, recordsOf, type FastUpsert, type ReadBody } from './upsert-fast-path.ts';
 
 /** A body sent to a parser thread. */
 export interface ParseRequest {
@@ -10,18 +8,8 @@ export interface ParseRequest {
   bytes: Uint8Array;
 }
 
-/** A parser thread's answer: the body as read, `parsed: undefined` (not the fast shape), or an error. */
-export type ParseReply = { id: number; parsed: ParsedBody | undefined; error?: undefined } | { id: number; parsed?: undefined; error: string };
-
-/** A fast-read body as it crosses threads: every record's values in one transferred buffer. */
-export interface ParsedBody {
-  namespace: string;
-  ids: string[];
-  buffer: ArrayBuffer;
-  /** Record i's values start at float `bounds[2i]` of `buffer` and are `bounds[2i + 1]` long. */
-  bounds: Int32Array;
-  metadata: (Metadata | undefined)[];
-}
+/** A parser thread's answer: the body as read, `body: undefined` (not the fast shape), or an error. */
+export type ParseReply = { id: number; body: ReadBody | undefined; error?: undefined } | { id: number; body?: undefined; error: string };
 
 /**
  * Bodies smaller than this are read on the event loop: a round trip to a thread costs about what
@@ -43,7 +31,6 @@ export class UpsertParser {
   #threads: number;
   readonly #workers: ParserThread[] = [];
   #nextId = 1;
-
   readonly #workerUrl: URL;
 
   /** `workerUrl` is the thread's script; tests give one that fails. */
@@ -65,8 +52,8 @@ export class UpsertParser {
   /** The body as the fast reader reads it, or undefined when the general path must read it. */
   async parse(bytes: Uint8Array): Promise<FastUpsert | undefined> {
     if (this.#threads === 0 || bytes.length < MIN_THREAD_BODY_BYTES) return fastUpsertOf(bytes);
-    const parsed = await this.#thread().parse(this.#nextId++, bytes);
-    return parsed === undefined ? undefined : recordsOf(parsed);
+    const body = await this.#thread().parse(this.#nextId++, bytes);
+    return body === undefined ? undefined : recordsOf(body);
   }
 
   /** Stops every thread once it has answered the bodies it holds. */
@@ -88,7 +75,7 @@ export class UpsertParser {
 /** One worker thread and the bodies it has been handed. */
 class ParserThread {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (parsed: ParsedBody | undefined) => void; reject: (error: Error) => void }>();
+  readonly #pending = new Map<number, { resolve: (body: ReadBody | undefined) => void; reject: (error: Error) => void }>();
   #retiring = false;
   dead = false;
 
@@ -102,7 +89,7 @@ class ParserThread {
       this.#pending.delete(reply.id);
       this.#ref();
       if (reply.error !== undefined) waiting.reject(new Error(`upsert parser thread: ${reply.error}`));
-      else waiting.resolve(reply.parsed);
+      else waiting.resolve(reply.body);
       if (this.#retiring && this.#pending.size === 0) void this.#worker.terminate();
     });
     const fail = (error: Error) => {
@@ -118,7 +105,7 @@ class ParserThread {
     return this.#pending.size;
   }
 
-  parse(id: number, bytes: Uint8Array): Promise<ParsedBody | undefined> {
+  parse(id: number, bytes: Uint8Array): Promise<ReadBody | undefined> {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#ref();
@@ -137,17 +124,6 @@ class ParserThread {
     if (this.#pending.size > 0) this.#worker.ref();
     else this.#worker.unref();
   }
-}
-
-/** The records of a body read on a thread, their values views into its buffer. */
-function recordsOf(parsed: ParsedBody): FastUpsert {
-  const floats = new Float32Array(parsed.buffer);
-  const records: RecordInput[] = parsed.ids.map((id, i) => {
-    const values = floats.subarray(parsed.bounds[2 * i]!, parsed.bounds[2 * i]! + parsed.bounds[2 * i + 1]!);
-    const metadata = parsed.metadata[i];
-    return metadata === undefined ? { id, values } : { id, values, metadata };
-  });
-  return { namespace: parsed.namespace, records };
 }
 
 function checkedThreads(threads: number): number {
