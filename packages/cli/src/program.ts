@@ -77,6 +77,13 @@ export function createProgram(io: ProgramIo): Command {
   };
 
   // Profiles
+  /** The config file and its profile `name`; a usage error when there is no such profile. */
+  const configWithProfile = async (name: string) => {
+    const path = configPath(io.env);
+    const config = await readConfig(path);
+    if (!config.profiles[name]) throw new UsageError(`no profile "${name}" in ${path}`);
+    return { path, config };
+  };
   const profile = program.command('profile').description('named servers and keys, kept in the config file (mode 0600)');
   profile
     .command('set <name>')
@@ -110,9 +117,7 @@ export function createProgram(io: ProgramIo): Command {
     .command('use <name>')
     .description('makes a profile the default')
     .action(async (name: string) => {
-      const path = configPath(io.env);
-      const config = await readConfig(path);
-      if (!config.profiles[name]) throw new UsageError(`no profile "${name}" in ${path}`);
+      const { path, config } = await configWithProfile(name);
       config.default = name;
       await writeConfig(path, config);
       output().result({ default: name }, () => `default profile: ${name}`);
@@ -121,9 +126,7 @@ export function createProgram(io: ProgramIo): Command {
     .command('remove <name>')
     .description('deletes a profile')
     .action(async (name: string) => {
-      const path = configPath(io.env);
-      const config = await readConfig(path);
-      if (!config.profiles[name]) throw new UsageError(`no profile "${name}" in ${path}`);
+      const { path, config } = await configWithProfile(name);
       delete config.profiles[name];
       if (config.default === name) config.default = undefined;
       await writeConfig(path, config);
