@@ -69,7 +69,10 @@ COPY --from=build /opt/node/bin/node /usr/local/bin/node
 COPY --from=build /app /app
 COPY deploy/docker/entrypoint.sh /usr/local/bin/conifer
 WORKDIR /app
+# Index hosts by path: a container usually publishes the main port only. For gRPC clients, run it
+# with CONIFER_INDEX_HOSTS=ports and publish CONIFER_INDEX_PORTS too (docs/api.md, "Hosts").
 ENV NODE_ENV=production \
+    CONIFER_INDEX_HOSTS=paths \
     NEXT_TELEMETRY_DISABLED=1 \
     CONIFER_HOST=0.0.0.0 \
     CONIFER_PORT=5080 \

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 export interface CompatTarget {
   url: string;
   apiKey: string;
+  /** How the target's index hosts address the data plane (`CONIFER_INDEX_HOSTS`); default `paths`. */
+  indexHosts?: 'ports' | 'paths';
   stop(): Promise<void>;
 }
 
@@ -71,7 +73,10 @@ export function pineconeCompatSuite(label: string, start: () => Promise<CompatTa
           tags: { t: 'v' },
           status: { ready: true, state: 'Ready' },
         });
-        expect(created!.host).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/projects\/prj_\w+\/indexes\/acc$/);
+        expect(created!.host).toMatch(
+          server.indexHosts === 'ports' ? /^http:\/\/127\.0\.0\.1:\d+$/ : /^http:\/\/127\.0\.0\.1:\d+\/projects\/prj_\w+\/indexes\/acc$/,
+        );
+        if (server.indexHosts === 'ports') expect(created!.host).not.toBe(server.url);
         const described = await pc.describeIndex('acc');
         expect((described.spec as { serverless?: unknown }).serverless).toMatchObject({
           cloud: 'aws',

@@ -13,6 +13,9 @@ import { withTimeout } from './health.ts';
 import { createHttpApp } from './http.ts';
 import { sharedUpsertParser } from './pinecone/upsert-parser.ts';
 import { createLogger } from './logger.ts';
+import { grpcEndpoint, type GrpcEndpoint } from './grpc/data-plane.ts';
+import { sniffProtocol } from './grpc/sniff.ts';
+import { IndexPorts } from './index-ports.ts';
 
 export interface BuildOptions {
   /** Logger to use instead of one built from `config.logLevel`. */
@@ -135,12 +138,31 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   }
 
   const services =
-    bootstrap && data ? createServices({ control, data, rateLimits: config.rateLimits, operatorProjectId: bootstrap.projectId, nodeId }) : undefined;
+    bootstrap && data
+      ? createServices({ control, data, rateLimits: config.rateLimits, operatorProjectId: bootstrap.projectId, nodeId, indexHostPorts: config.indexPorts })
+      : undefined;
+  // gRPC (Pinecone's VectorService) shares each port with HTTP/1.1: the main port's serves no index
+  // and says so; with CONIFER_INDEX_HOSTS=ports each index's port serves that index.
+  const grpcLogger = logger.child({ component: 'grpc' });
+  const mainGrpc: GrpcEndpoint | undefined = services ? grpcEndpoint({ services, resolveIndex: () => undefined, logger: grpcLogger }) : undefined;
+  let httpServer: import('node:http').Server | undefined;
+  const indexPorts =
+    services && config.indexPorts
+      ? new IndexPorts({
+          host: config.host,
+          list: () => control.indexes.hostPorts(),
+          http: () => httpServer!,
+          grpc: (resolveIndex) => grpcEndpoint({ services, resolveIndex, logger: grpcLogger }),
+          logger: logger.child({ component: 'index-ports' }),
+        })
+      : undefined;
   const { app, drain } = createHttpApp({
     logger,
     services,
     internal: !allInOne && (engine || replicas) ? { secret: config.clusterSecret!, writer: engine, query: replicas } : undefined,
     publicUrl: config.publicUrl,
+    dataPlanePrefixOf: indexPorts ? (port) => indexPorts.prefixOf(port) : undefined,
+    indexPorts,
     slabCache: slabCache ? () => slabCache.stats() : undefined,
     slabBytesQueried: replicas ? () => replicas.slabBytesQueried : undefined,
     health: {
@@ -165,7 +187,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     try {
       // Membership is for routing: a slow or unreachable database must never hold up a shutdown.
       await withTimeout(async () => heartbeat?.drain(), MEMBERSHIP_WAIT_MS).catch((err: unknown) => logger.warn({ err }, 'could not announce draining'));
+      const portsClosed = indexPorts?.close();
+      mainGrpc?.drain(DRAIN_GRPC_MS);
       await drain.close();
+      await portsClosed;
+      mainGrpc?.destroy();
       await resuming;
     } finally {
       try {
@@ -194,7 +220,18 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     bootstrap,
     nodeId,
     async start() {
+      httpServer = app.server;
       await app.listen({ host: config.host, port: config.port });
+      if (mainGrpc) serveGrpcBeside(app.server, mainGrpc);
+      if (indexPorts && config.indexPorts) {
+        // Indexes created before ports were on, or while they were off, get theirs now.
+        const assigned = await control.indexes.assignMissingHostPorts(config.indexPorts).catch((err: unknown) => {
+          logger.error({ err }, 'could not give every index a port; those without one keep their path host');
+          return 0;
+        });
+        if (assigned > 0) logger.info({ indexes: assigned }, 'gave indexes without a port one of CONIFER_INDEX_PORTS');
+        await indexPorts.start();
+      }
       const address = app.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -223,6 +260,26 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       return closing;
     },
   };
+}
+
+/** How long gRPC calls in flight at shutdown may take on the main port. */
+const DRAIN_GRPC_MS = 10_000;
+
+/**
+ * Makes an HTTP/1.1 server's port also serve gRPC: each new connection goes to the server's own
+ * connection handling, or to `grpc` when it opens with the HTTP/2 preface.
+ */
+function serveGrpcBeside(server: import('node:http').Server, grpc: GrpcEndpoint): void {
+  const http1 = server.listeners('connection') as ((socket: import('node:net').Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: import('node:net').Socket) =>
+    sniffProtocol(socket, {
+      http1: (s) => {
+        for (const listener of http1) listener.call(server, s);
+      },
+      http2: (connection) => grpc.inject(connection),
+    }),
+  );
 }
 
 /** Longest wait for a membership write at start and stop. */

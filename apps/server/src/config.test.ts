@@ -17,6 +17,8 @@ describe('loadConfig', () => {
       clusterSecret: undefined,
       logLevel: 'info',
       publicUrl: undefined,
+      indexHosts: 'ports',
+      indexPorts: { first: 5081, last: 5280 },
       rateLimits: {},
       control: {},
       engine: {},
@@ -62,6 +64,8 @@ describe('loadConfig', () => {
       advertiseUrl: 'http://10.0.0.7:8080',
       logLevel: 'debug',
       publicUrl: 'https://vectors.example.com',
+      indexHosts: 'paths',
+      indexPorts: undefined,
       rateLimits: { queryPerNamespace: 10, upsertBytesPerNamespace: 0 },
       control: { usageFlushIntervalMs: 500 },
       engine: {
@@ -74,6 +78,29 @@ describe('loadConfig', () => {
         compactor: { workers: 2, buildThreads: 3, inline: false, niceness: 0, idleMs: 60_000 },
       },
     });
+  });
+
+  it('gives indexes ports of their own where that can work, paths elsewhere, and refuses ports it cannot serve', () => {
+    expect(loadConfig({ CONIFER_PORT: '6000' })).toMatchObject({ indexHosts: 'ports', indexPorts: { first: 6001, last: 6200 } });
+    expect(loadConfig({ CONIFER_PORT: '65500' }).indexPorts).toEqual({ first: 65501, last: 65535 });
+    expect(loadConfig({ CONIFER_PORT: '0' })).toMatchObject({ indexHosts: 'paths', indexPorts: undefined });
+    expect(loadConfig({ CONIFER_PUBLIC_URL: 'https://v.example.com' })).toMatchObject({ indexHosts: 'paths', indexPorts: undefined });
+    expect(loadConfig({ CONIFER_INDEX_HOSTS: 'paths' })).toMatchObject({ indexHosts: 'paths', indexPorts: undefined });
+    expect(loadConfig({ CONIFER_PORT: '0', CONIFER_INDEX_HOSTS: 'ports', CONIFER_INDEX_PORTS: '7000-7009' }).indexPorts).toEqual({ first: 7000, last: 7009 });
+    expect(() => loadConfig({ CONIFER_PORT: '0', CONIFER_INDEX_HOSTS: 'ports' })).toThrow(/CONIFER_INDEX_PORTS/);
+    expect(() => loadConfig({ CONIFER_INDEX_PORTS: '5000-5100' })).toThrow(/must not hold CONIFER_PORT \(5080\)/);
+    expect(() => loadConfig({ CONIFER_INDEX_HOSTS: 'hosts' })).toThrow(/CONIFER_INDEX_HOSTS: must be `ports` or `paths`/);
+    for (const bad of ['5100', '5200-5100', '0-10', '1-70000', 'a-b']) {
+      expect(() => loadConfig({ CONIFER_INDEX_PORTS: bad })).toThrow(/CONIFER_INDEX_PORTS: must be a port range/);
+    }
+    const cluster = {
+      CONIFER_ROLES: 'gateway',
+      CONIFER_DATABASE_URL: 'postgres://db/c',
+      CONIFER_STORAGE: 's3://b',
+      CONIFER_CLUSTER_SECRET: 'cluster-secret-0123456789',
+    };
+    expect(loadConfig(cluster).indexHosts).toBe('paths');
+    expect(() => loadConfig({ ...cluster, CONIFER_INDEX_HOSTS: 'ports' })).toThrow(/needs a single node/);
   });
 
   it('makes a node that is not all four roles one of a cluster, which needs PostgreSQL, a shared store and the cluster secret', () => {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '@conifer/engine';
 import { NODE_ROLES, type ControlPlaneConfig, type NodeRole } from '@conifer/control';
 import { PINECONE_RATE_LIMITS, type RateLimits } from '@conifer/api';
-import { readSettings, type LogLevel } from './settings.ts';
+import { readSettings, type IndexHostsMode, type LogLevel } from './settings.ts';
 
 export { LOG_LEVELS, rateLimitVariable, type LogLevel } from './settings.ts';
 
@@ -39,6 +39,10 @@ export interface ServerConfig {
    * An operator's overrides per project and per index (admin API) win over these.
    */
   rateLimits: Partial<RateLimits>;
+  /** `CONIFER_INDEX_HOSTS` as it applies: `ports` gives each index a port of `indexPorts`. */
+  indexHosts: IndexHostsMode;
+  /** `CONIFER_INDEX_PORTS` (or its default); set exactly when `indexHosts` is `ports`. */
+  indexPorts: { first: number; last: number } | undefined;
   /** `CONIFER_UPSERT_PARSE_THREADS`; `undefined` keeps the process's default (`defaultUpsertParserThreads`). */
   upsertParseThreads: number | undefined;
   /** Control-plane knobs that were set (`CONIFER_USAGE_FLUSH_MS`); the rest keep the control plane's defaults. */
@@ -65,6 +69,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (errors.length > 0) throw new ConfigError(`Invalid configuration: ${errors.join('; ')}`);
   const dataDir = path.resolve(e.CONIFER_DATA_DIR);
   if (!isAllInOne(e.CONIFER_ROLES)) checkClusterNode(e.CONIFER_ROLES, env, e);
+  const { indexHosts, indexPorts } = indexHostsOf(e);
   return {
     host: e.CONIFER_HOST,
     port: e.CONIFER_PORT,
@@ -78,6 +83,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.CONIFER_LOG_LEVEL,
     publicUrl: e.CONIFER_PUBLIC_URL,
     rateLimits: { ...(e.CONIFER_RATE_LIMITS ? PINECONE_RATE_LIMITS : {}), ...Object.fromEntries(rateLimits) },
+    indexHosts,
+    indexPorts,
     upsertParseThreads: e.CONIFER_UPSERT_PARSE_THREADS,
     control: e.CONIFER_USAGE_FLUSH_MS !== undefined ? { usageFlushIntervalMs: e.CONIFER_USAGE_FLUSH_MS } : {},
     engine: {
@@ -106,6 +113,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : {}),
     },
   };
+}
+
+/** How many ports after `CONIFER_PORT` the indexes get by default. */
+export const DEFAULT_INDEX_PORT_COUNT = 200;
+
+/**
+ * Index hosts by port need one process that owns its ports (a cluster's gateways address indexes
+ * by path) and a fixed main port to place the default range after; a public URL names one
+ * address, so it keeps paths unless ports are asked for.
+ */
+function indexHostsOf(e: ReturnType<typeof readSettings>['values']): Pick<ServerConfig, 'indexHosts' | 'indexPorts'> {
+  const allInOne = isAllInOne(e.CONIFER_ROLES);
+  const mode: IndexHostsMode = e.CONIFER_INDEX_HOSTS ?? (allInOne && e.CONIFER_PUBLIC_URL === undefined && e.CONIFER_PORT !== 0 ? 'ports' : 'paths');
+  if (mode === 'paths') return { indexHosts: 'paths', indexPorts: undefined };
+  if (!allInOne) throw new ConfigError(`CONIFER_INDEX_HOSTS=ports needs a single node (all of CONIFER_ROLES); a cluster's gateways serve index hosts by path`);
+  const range =
+    e.CONIFER_INDEX_PORTS ??
+    (e.CONIFER_PORT === 0 ? undefined : { first: e.CONIFER_PORT + 1, last: Math.min(65_535, e.CONIFER_PORT + DEFAULT_INDEX_PORT_COUNT) });
+  if (range === undefined)
+    throw new ConfigError('CONIFER_INDEX_HOSTS=ports with CONIFER_PORT=0 needs CONIFER_INDEX_PORTS (there is no fixed port to place the range after)');
+  if (e.CONIFER_PORT >= range.first && e.CONIFER_PORT <= range.last) {
+    throw new ConfigError(`CONIFER_INDEX_PORTS (${range.first}-${range.last}) must not hold CONIFER_PORT (${e.CONIFER_PORT})`);
+  }
+  return { indexHosts: 'ports', indexPorts: range };
 }
 
 /** Whether `roles` are all four: the whole database in one process, as `npm start` runs it. */

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import { openApiDocument } from './openapi.ts';
 import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
 import { registerControlPlane } from './pinecone/control-routes.ts';
 import { DATA_PLANE_PREFIX, registerDataPlane } from './pinecone/data-routes.ts';
+import type { IndexPortsView } from './pinecone/control-routes.ts';
 
 export interface HttpDeps {
   logger: Logger;
@@ -26,6 +28,13 @@ export interface HttpDeps {
   health: Record<string, Probe>;
   /** Base URL put in index hosts (`CONIFER_PUBLIC_URL`); default: from each request. */
   publicUrl?: string | undefined;
+  /**
+   * The data-plane path of the index served on a local port (`CONIFER_INDEX_HOSTS=ports`): a REST
+   * request arriving on an index's port is routed as if it had named that path.
+   */
+  dataPlanePrefixOf?: ((localPort: number) => string | undefined) | undefined;
+  /** Each index's port, for the hosts the control plane describes (`CONIFER_INDEX_HOSTS=ports`). */
+  indexPorts?: IndexPortsView | undefined;
   /** The slab cache's counters, exported on /metrics (cloud storage only). */
   slabCache?: (() => SlabCacheStats) | undefined;
   /** A query node's count of slab bytes its queries searched. */
@@ -44,6 +53,17 @@ const MAX_PARAM_LENGTH = 4096;
 export const MAX_HEADER_BYTES =
   LIMITS.maxIdsPerRequest * ('&ids='.length + 3 * LIMITS.maxIdLength) + '&namespace='.length + 3 * LIMITS.maxNamespaceLength + 64 * 1024;
 
+/** Routes a request that arrived on an index's port under that index's data-plane path. */
+function indexPortRewrite(prefixOf: ((localPort: number) => string | undefined) | undefined): ((request: IncomingMessage) => string) | undefined {
+  if (prefixOf === undefined) return undefined;
+  return (request) => {
+    const url = request.url ?? '/';
+    const port = request.socket.localPort;
+    const prefix = port === undefined ? undefined : prefixOf(port);
+    return prefix === undefined ? url : prefix + url;
+  };
+}
+
 /**
  * The HTTP faces, all over the same services:
  * - the Pinecone-compatible REST API: control plane at the root (`/indexes…`), each index's data
@@ -61,6 +81,7 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
     bodyLimit: LIMITS.maxRequestBytes,
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    rewriteUrl: indexPortRewrite(deps.dataPlanePrefixOf),
   });
   installErrorHandlers(app);
   installMethodNotAllowed(app, {
@@ -104,7 +125,7 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
   };
   void app.register(fastifyTRPCPlugin, { prefix: TRPC_PREFIX, trpcOptions });
 
-  void app.register(async (scope) => registerControlPlane(scope, { services, publicUrl: deps.publicUrl }));
+  void app.register(async (scope) => registerControlPlane(scope, { services, publicUrl: deps.publicUrl, indexPorts: deps.indexPorts }));
   void app.register(async (scope) => registerDataPlane(scope, { services }), { prefix: DATA_PLANE_PREFIX });
   void app.register(async (scope) => registerAdmin(scope, { services }), { prefix: ADMIN_PREFIX });
   app.get('/openapi.json', async () => openApiDocument());

@@ -52,6 +52,18 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER): { accepts: string;
 
 const text = (raw: string): string => raw;
 
+/** `CONIFER_INDEX_HOSTS`: how index hosts address the data plane. */
+export type IndexHostsMode = 'ports' | 'paths';
+
+/** `first-last`, both 1–65535, first <= last. */
+function parsePortRange(raw: string): { first: number; last: number } | undefined {
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(raw);
+  if (!match) return undefined;
+  const first = Number(match[1]);
+  const last = Number(match[2]);
+  return first >= 1 && last <= 65_535 && first <= last ? { first, last } : undefined;
+}
+
 const engine = DEFAULT_ENGINE_CONFIG;
 
 export const SETTINGS = {
@@ -91,6 +103,25 @@ export const SETTINGS = {
     tuning: 'Needed behind a proxy or load balancer that changes the host clients see.',
     parse: (raw) => (/^https?:\/\/[^/\s]+(\/\S*)?$/.test(raw) ? raw.replace(/\/+$/, '') : undefined),
   } satisfies Setting<string>,
+  CONIFER_INDEX_HOSTS: {
+    env: 'CONIFER_INDEX_HOSTS',
+    group: 'server',
+    accepts: '`ports` or `paths`',
+    defaultText: '`ports` on a single node with a fixed `CONIFER_PORT` and no `CONIFER_PUBLIC_URL`, else `paths`',
+    doc: "how an index's `host` addresses its data plane: `ports` gives each index its own port (REST and gRPC); `paths` puts it under `/projects/<id>/indexes/<name>` of the main port (REST only)",
+    tuning:
+      "gRPC clients (Pinecone's Python `grpc=True`, Go) cannot dial a host with a path, so they need `ports`. Behind a proxy that publishes one address, `paths` keeps everything on it.",
+    parse: (raw) => (raw === 'ports' || raw === 'paths' ? raw : undefined),
+  } satisfies Setting<IndexHostsMode>,
+  CONIFER_INDEX_PORTS: {
+    env: 'CONIFER_INDEX_PORTS',
+    group: 'server',
+    accepts: 'a port range `first-last` (1–65535)',
+    defaultText: 'the 200 ports after `CONIFER_PORT` (`5081-5280`)',
+    doc: 'ports the indexes are served on when `CONIFER_INDEX_HOSTS=ports`; each index keeps its port across restarts',
+    tuning: 'One port per live index: the range bounds how many indexes this node can hold.',
+    parse: parsePortRange,
+  } satisfies Setting<{ first: number; last: number }>,
   CONIFER_LOG_LEVEL: {
     env: 'CONIFER_LOG_LEVEL',
     group: 'server',

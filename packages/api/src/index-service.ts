@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NotFoundError, createIndexSchema, type IndexDescription, type configureIndexSchema } from '@conifer/core';
-import type { ControlPlane, IndexRecord } from '@conifer/control';
+import type { ControlPlane, IndexRecord, PortRange } from '@conifer/control';
 import type { DataPlane, IndexHandle } from '@conifer/engine';
 import { assertCanWrite, type AuthContext } from './auth.ts';
 
@@ -18,6 +18,8 @@ export type CreateIndexRequest = z.output<typeof createIndexRequestSchema>;
 export interface IndexInfo extends IndexDescription {
   cloud: string;
   region: string;
+  /** The index's own TCP port (its host is `http://host:<port>`); absent while it has none. */
+  hostPort?: number;
 }
 export type ConfigureIndexRequest = z.output<typeof configureIndexSchema>;
 
@@ -33,6 +35,7 @@ export function describeRecord(record: IndexRecord): IndexInfo {
     createdAt: record.createdAt,
     cloud: record.cloud,
     region: record.region,
+    ...(record.hostPort !== null && { hostPort: record.hostPort }),
   };
 }
 
@@ -66,9 +69,9 @@ export interface IndexService {
 
 /**
  * Index management: the control plane's records (which audits its own changes), plus dropping the
- * data on delete.
+ * data on delete. With `indexHostPorts` each new index gets its own port before the create answers.
  */
-export function createIndexService(deps: { control: ControlPlane; data: DataPlane }): IndexService {
+export function createIndexService(deps: { control: ControlPlane; data: DataPlane; indexHostPorts?: PortRange | undefined }): IndexService {
   const { control, data } = deps;
   return {
     async createIndex(auth, input) {
@@ -85,6 +88,8 @@ export function createIndexService(deps: { control: ControlPlane; data: DataPlan
           region: input.region,
         },
         auth.keyId,
+        // In the insert's transaction: an exhausted range leaves no index behind.
+        { hostPorts: deps.indexHostPorts },
       );
       return describeRecord(record);
     },

@@ -1,4 +1,4 @@
-import type { ControlPlane } from '@conifer/control';
+import type { ControlPlane, PortRange } from '@conifer/control';
 import { createAdminService, type AdminService } from './admin-service.ts';
 import type { AuthContext } from './auth.ts';
 import { createClusterService, type ClusterService, type ServiceDataPlane } from './cluster-service.ts';
@@ -17,6 +17,12 @@ export interface Services extends IndexService, DataService, AdminService, Clust
   authenticate(rawKey: string): Promise<AuthContext | null>;
   /** The rate limiter the data operations share (its `limits` are the ones in force). */
   readonly limiter: RateLimiter;
+  /**
+   * Gives every live index without a port one from `indexHostPorts` (indexes made before ports, or
+   * while they were off); returns how many. For the server to call at start, before it listens on
+   * `control.indexes.hostPorts()`. Without `indexHostPorts`, does nothing and returns 0.
+   */
+  assignMissingHostPorts(): Promise<number>;
 }
 
 export interface ServiceDeps {
@@ -31,6 +37,8 @@ export interface ServiceDeps {
   nodeId?: string | undefined;
   /** Monotonic clock in ms for the rate limiter. Default `performance.now`. */
   now?: (() => number) | undefined;
+  /** Give each index its own TCP port from this range (`CONIFER_INDEX_PORTS`). None: indexes get no port. */
+  indexHostPorts?: PortRange | undefined;
 }
 
 /**
@@ -44,6 +52,7 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     authenticate: (rawKey) => deps.control.authenticate(rawKey),
     limiter,
+    assignMissingHostPorts: () => (deps.indexHostPorts === undefined ? Promise.resolve(0) : deps.control.indexes.assignMissingHostPorts(deps.indexHostPorts)),
     ...createIndexService(deps),
     ...createDataService({ ...deps, limiter }),
     ...createAdminService({ ...deps, limiter }),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { createControlPlane, type ControlPlane } from '@conifer/control';
+import { createControlPlane, type ControlPlane, type PortRange } from '@conifer/control';
 import { createEngine, type Engine } from '@conifer/engine';
 import { MemoryObjectStore } from '@conifer/storage';
 import { createCaller } from './router.ts';
@@ -19,7 +19,7 @@ export interface Stack {
 }
 
 /** Opens one stack for the enclosing `describe` and closes it after. */
-export function useStack(options: { rateLimits?: Partial<RateLimits>; now?: () => number } = {}): () => Stack {
+export function useStack(options: { rateLimits?: Partial<RateLimits>; now?: () => number; indexHostPorts?: PortRange } = {}): () => Stack {
   let stack: Stack | undefined;
   beforeAll(async () => {
     const control = await createControlPlane();

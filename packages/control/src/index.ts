@@ -5,7 +5,7 @@ export type { ProjectStore } from './projects.ts';
 export type { KeyStore } from './api-keys.ts';
 export type { IndexStore } from './indexes.ts';
 export type { RateLimitOverrideStore, RateLimitOverrides } from './rate-limit-overrides.ts';
-export { DeletionProtectedError } from './errors.ts';
+export { DeletionProtectedError, IndexPortsExhaustedError } from './errors.ts';
 export { MAX_USAGE_DAYS, DEFAULT_USAGE_DAYS, utcDay, type UsageMeter } from './usage.ts';
 export { AUDIT_ACTIONS } from './audit.ts';
 export { NODE_ROLES, newNodeId, type ClusterNode, type Membership, type NodeAnnouncement, type NodeRole, type NodeState } from './membership.ts';
@@ -31,6 +31,9 @@ export {
   type IndexStatus,
   type DeletionProtection,
   type CreateIndexInput,
+  type CreateIndexOptions,
+  type IndexHostPort,
+  type PortRange,
   type ConfigureIndexInput,
   type CreateKeyInput,
   type AuditEvent,

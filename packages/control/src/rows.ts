@@ -44,6 +44,7 @@ export function toIndexRecord(row: Selectable<IndexesTable>): IndexRecord {
     createdAt: iso(row.created_at),
     cloud: row.cloud,
     region: row.region,
+    hostPort: row.host_port,
   };
 }
 

@@ -62,8 +62,10 @@ export interface IndexesTable {
   region: ColumnType<string, string | undefined, string>;
   rate_limits: RateLimitsColumn;
   created_at: CreatedAt;
-  /** Set by `finishDelete`; a deleted row no longer holds its name. */
+  /** Set by `finishDelete`; a deleted row no longer holds its name nor its port. */
   deleted_at: Date | null;
+  /** The index's own TCP port (migration 0006); kept after deletion as the port's history. */
+  host_port: number | null;
 }
 
 /**

@@ -43,6 +43,26 @@ export interface IndexRecord extends IndexDescription {
   cloud: string;
   /** Region label from `spec.serverless.region` (default 'us-east-1'). */
   region: string;
+  /** The index's own TCP port (its host is `http://host:<port>`); null while it has none. */
+  hostPort: number | null;
+}
+
+/** Inclusive range of TCP ports the indexes' own ports are taken from. */
+export interface PortRange {
+  first: number;
+  last: number;
+}
+
+/** A live index's own port, as the server listens for it. */
+export interface IndexHostPort {
+  projectId: string;
+  name: string;
+  hostPort: number;
+}
+
+export interface CreateIndexOptions {
+  /** Give the new index its own port from this range, in the create's transaction. None: no port. */
+  hostPorts?: PortRange | undefined;
 }
 
 export interface CreateIndexInput {

@@ -6,6 +6,8 @@ import type { TRPCBuiltRouter, TRPCMutationProcedure, TRPCQueryProcedure } from 
 export type IndexInfo = {
   cloud: string;
   region: string;
+  /** The index's own TCP port (its host is `http://host:<port>`); absent while it has none. */
+  hostPort?: number | undefined;
   name: string;
   dimension: number;
   metric: 'cosine' | 'euclidean' | 'dotproduct';

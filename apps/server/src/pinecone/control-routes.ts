@@ -96,14 +96,27 @@ function checkReadCapacity(readCapacity: unknown, field: string): void {
  * errors, hosts with an `http://` scheme pointing at each index's data-plane prefix. Clients that
  * declare API 2026-07 (client 9.x) get that version's IndexModel.
  */
-export function registerControlPlane(app: FastifyInstance, options: { services: Services; publicUrl: string | undefined }): void {
-  const { services } = options;
+/** Index ports as the control plane needs them (`CONIFER_INDEX_HOSTS=ports`). */
+export interface IndexPortsView {
+  /** Opens the ports of indexes just created, so a host is served by the time it is described. */
+  sync(): Promise<void>;
+}
+
+export function registerControlPlane(
+  app: FastifyInstance,
+  options: { services: Services; publicUrl: string | undefined; indexPorts?: IndexPortsView | undefined },
+): void {
+  const { services, indexPorts } = options;
   useControlPlaneErrors(app);
   acceptJsonBodies(app);
   requireApiKey(app, services);
 
   const model = (request: FastifyRequest, index: IndexInfo) => {
-    const host = publicBaseUrl(request, options.publicUrl) + indexHostPath(authOf(request).projectId, index.name);
+    // An index with a port of its own is served there, on the host name the client reached us by.
+    const host =
+      indexPorts !== undefined && index.hostPort !== undefined
+        ? indexPortUrl(request, options.publicUrl, index.hostPort)
+        : publicBaseUrl(request, options.publicUrl) + indexHostPath(authOf(request).projectId, index.name);
     return speaks202607(request) ? toIndexModel202607(index, host) : toIndexModel(index, host);
   };
 
@@ -115,6 +128,7 @@ export function registerControlPlane(app: FastifyInstance, options: { services: 
   app.post('/indexes', async (request, reply) => {
     const input = parseWith(createIndexRequestSchema, createIndexInput(bodyOf(request)), WIRE_FIELDS);
     const created = await services.createIndex(authOf(request), input);
+    await indexPorts?.sync();
     return reply.code(201).send(model(request, created));
   });
 
@@ -146,6 +160,7 @@ export function registerControlPlane(app: FastifyInstance, options: { services: 
   app.delete('/indexes/:name', async (request, reply) => {
     const { name } = request.params as { name: string };
     await services.deleteIndex(authOf(request), parseIndexName(name));
+    await indexPorts?.sync();
     return reply.code(202).send();
   });
 
@@ -169,4 +184,16 @@ function parseIndexName(name: string): { name: string } {
   const parsed = indexRefSchema.safeParse({ name });
   if (!parsed.success) throw new NotFoundError(`Index ${name} not found.`);
   return parsed.data;
+}
+
+/**
+ * The URL of an index's own port: on `CONIFER_PUBLIC_URL`'s scheme and host name when set, else on
+ * those the request reached the server by (IPv6 literals keep their brackets).
+ */
+function indexPortUrl(request: FastifyRequest, publicUrl: string | undefined, port: number): string {
+  if (publicUrl !== undefined) {
+    const base = new URL(publicUrl);
+    return `${base.protocol}//${base.hostname}:${port}`;
+  }
+  return `${request.protocol}://${request.host.replace(/:\d+$/, '')}:${port}`;
 }

@@ -52,8 +52,16 @@ const MIN_LSN = new RegExp(MIN_LSN_PATTERN);
  * those headers do not accept is a 400 naming the header.
  */
 export function readOptionsOf(request: FastifyRequest): ReadOptions {
-  const consistency = headerOf(request, CONSISTENCY_HEADER);
-  const minLsn = headerOf(request, MIN_LSN_HEADER);
+  return readOptionsFrom((name) => headerOf(request, name));
+}
+
+/**
+ * Read options from a request's headers, or a gRPC call's metadata of the same names, as `header`
+ * gives them; an unaccepted value is an InvalidArgumentError naming the header.
+ */
+export function readOptionsFrom(header: (name: string) => string | undefined): ReadOptions {
+  const consistency = header(CONSISTENCY_HEADER);
+  const minLsn = header(MIN_LSN_HEADER);
   if (consistency !== undefined && consistency !== 'strong' && consistency !== 'eventual') {
     throw new InvalidArgumentError(`${CONSISTENCY_HEADER}: must be "eventual" or "strong"`);
   }

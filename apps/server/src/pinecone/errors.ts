@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConiferError, ERROR_HTTP_STATUS, InvalidArgumentError, type ErrorCode } from '@conifer/core';
-import { DeletionProtectedError } from '@conifer/control';
+import { DeletionProtectedError, IndexPortsExhaustedError } from '@conifer/control';
 import { INTERNAL_MESSAGE } from '@conifer/api';
 import type { z } from 'zod';
 import { classifyHttpError } from '../http-errors.ts';
@@ -46,6 +46,8 @@ export const GRPC_CODE: Record<WireCode, number> = {
 /** Any thrown value → status, code and a message safe to show. */
 export function classify(error: unknown): WireFailure {
   if (error instanceof DeletionProtectedError) return { status: 403, code: 'FORBIDDEN', message: error.message };
+  // A quota, as Pinecone answers "max indexes reached": 403, which clients do not retry (they retry 429).
+  if (error instanceof IndexPortsExhaustedError) return { status: 403, code: 'FORBIDDEN', message: error.message };
   if (error instanceof ConiferError) {
     if (error.code === 'INTERNAL') return { status: 500, code: 'INTERNAL', message: INTERNAL_MESSAGE };
     return { status: ERROR_HTTP_STATUS[error.code], code: error.code, message: error.message };

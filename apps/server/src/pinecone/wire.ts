@@ -35,7 +35,11 @@ export function apiVersion(request: FastifyRequest): string | undefined {
  * version is declared), `""` for older clients (5.x sends 2025-01 and `""`).
  */
 export function defaultNamespaceName(request: FastifyRequest): string {
-  const version = apiVersion(request);
+  return defaultNamespaceNameFor(apiVersion(request));
+}
+
+/** The default namespace's name for a client of API `version` (REST header or gRPC metadata). */
+export function defaultNamespaceNameFor(version: string | undefined): string {
   return version !== undefined && version < '2025-04' ? '' : DEFAULT_NAMESPACE_ALIAS;
 }
 

@@ -4,6 +4,7 @@ import { migration0002UsageAndIndexSpec } from './0002_usage_and_index_spec.ts';
 import { migration0003RateLimits } from './0003_rate_limits.ts';
 import { migration0004ClusterNodes } from './0004_cluster_nodes.ts';
 import { migration0005IndexJobs } from './0005_index_jobs.ts';
+import { migration0006IndexHostPorts } from './0006_index_host_ports.ts';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely's rule); never rename or edit a
@@ -15,4 +16,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003_rate_limits': migration0003RateLimits,
   '0004_cluster_nodes': migration0004ClusterNodes,
   '0005_index_jobs': migration0005IndexJobs,
+  '0006_index_host_ports': migration0006IndexHostPorts,
 };

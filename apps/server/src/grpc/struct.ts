@@ -1,0 +1,67 @@
+/**
+ * `google.protobuf.Struct` (metadata, filters) as proto-loader decodes it with `oneofs: true`,
+ * and the JSON it stands for. Pinecone's gRPC clients send metadata and filters as Structs; the
+ * service layer takes the same JSON the REST API reads.
+ */
+
+export interface StructMessage {
+  fields?: Record<string, ValueMessage>;
+}
+
+export interface ValueMessage {
+  kind?: 'nullValue' | 'numberValue' | 'stringValue' | 'boolValue' | 'structValue' | 'listValue';
+  nullValue?: unknown;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: StructMessage;
+  listValue?: { values?: ValueMessage[] };
+}
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A Struct as the JSON object it encodes; keys such as `__proto__` stay ordinary own keys. */
+export function fromStruct(struct: StructMessage): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const [key, value] of Object.entries(struct.fields ?? {})) {
+    Object.defineProperty(out, key, { value: fromValue(value), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function fromValue(value: ValueMessage): Json {
+  switch (value.kind) {
+    case 'numberValue':
+      return value.numberValue ?? 0;
+    case 'stringValue':
+      return value.stringValue ?? '';
+    case 'boolValue':
+      return value.boolValue ?? false;
+    case 'structValue':
+      return fromStruct(value.structValue ?? {});
+    case 'listValue':
+      return (value.listValue?.values ?? []).map(fromValue);
+    default:
+      // `null_value`, or a Value with no kind set: both mean JSON null.
+      return null;
+  }
+}
+
+/** A JSON object as a Struct. */
+export function toStruct(object: Record<string, unknown>): StructMessage {
+  const fields: Record<string, ValueMessage> = {};
+  for (const [key, value] of Object.entries(object)) {
+    Object.defineProperty(fields, key, { value: toValue(value), enumerable: true, writable: true, configurable: true });
+  }
+  return { fields };
+}
+
+function toValue(value: unknown): ValueMessage {
+  if (value === null || value === undefined) return { nullValue: 'NULL_VALUE' };
+  if (typeof value === 'number') return { numberValue: value };
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (Array.isArray(value)) return { listValue: { values: value.map(toValue) } };
+  if (typeof value === 'object') return { structValue: toStruct(value as Record<string, unknown>) };
+  return { nullValue: 'NULL_VALUE' };
+}
