@@ -144,7 +144,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   // gRPC (Pinecone's VectorService) shares each port with HTTP/1.1: the main port's serves no index
   // and says so; with CONIFER_INDEX_HOSTS=ports each index's port serves that index.
   const grpcLogger = logger.child({ component: 'grpc' });
-  const mainGrpc: GrpcEndpoint | undefined = services ? grpcEndpoint({ services, resolveIndex: () => undefined, logger: grpcLogger }) : undefined;
+  // The HTTP app's request metrics count gRPC calls too; it is built below, before any call can come.
+  const grpcMetrics: { observe?: (procedure: string, status: number, seconds: number) => void } = {};
+  const observe = (procedure: string, status: number, seconds: number) => grpcMetrics.observe?.(procedure, status, seconds);
   let httpServer: import('node:http').Server | undefined;
   const indexPorts =
     services && config.indexPorts
@@ -152,11 +154,11 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
           host: config.host,
           list: () => control.indexes.hostPorts(),
           http: () => httpServer!,
-          grpc: (resolveIndex) => grpcEndpoint({ services, resolveIndex, logger: grpcLogger }),
+          grpc: (resolveIndex) => grpcEndpoint({ services, resolveIndex, logger: grpcLogger, observe }),
           logger: logger.child({ component: 'index-ports' }),
         })
       : undefined;
-  const { app, drain } = createHttpApp({
+  const { app, drain, metrics } = createHttpApp({
     logger,
     services,
     internal: !allInOne && (engine || replicas) ? { secret: config.clusterSecret!, writer: engine, query: replicas } : undefined,
@@ -170,6 +172,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       store: () => store.head('healthz'),
     },
   });
+  grpcMetrics.observe = (procedure, status, seconds) => metrics.observe(procedure, status, seconds);
+  const mainGrpc: GrpcEndpoint | undefined = services ? grpcEndpoint({ services, resolveIndex: () => undefined, logger: grpcLogger, observe }) : undefined;
 
   // Deletions a crash interrupted: finish them in the background; the API does not wait.
   const resuming = services

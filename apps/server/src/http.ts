@@ -10,7 +10,7 @@ import { TRPC_PREFIX, installErrorHandlers, sendFailure } from './http-errors.ts
 import { installMethodNotAllowed } from './method-not-allowed.ts';
 import type { SlabCacheStats } from '@conifer/storage';
 import { registerInternalRoutes, type InternalDeps } from './internal-routes.ts';
-import { installMetrics } from './metrics.ts';
+import { installMetrics, type ServerMetrics } from './metrics.ts';
 import { installRetryAfter, RETRY_AFTER_SECONDS } from './retry-after.ts';
 import { openApiDocument } from './openapi.ts';
 import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
@@ -74,7 +74,7 @@ function indexPortRewrite(prefixOf: ((localPort: number) => string | undefined) 
  * Bodies up to `LIMITS.maxRequestBytes`; errors in the envelope each caller understands; a known
  * path asked with a method it does not have is 405 with `Allow`.
  */
-export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Drain } {
+export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Drain; metrics: ServerMetrics } {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps Fastify's default generic parameters.
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -96,7 +96,7 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
   });
   installRetryAfter(app);
   const drain = installDrain(app);
-  installMetrics(app, {
+  const metrics = installMetrics(app, {
     trpcRoute: `${TRPC_PREFIX}/:path`,
     procedures: new Set(Object.keys(appRouter._def.procedures)),
     slabCache: deps.slabCache,
@@ -106,7 +106,7 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
 
   if (deps.internal) registerInternalRoutes(app, deps.internal);
   const services = deps.services;
-  if (!services) return { app, drain };
+  if (!services) return { app, drain, metrics };
 
   const RETRY_LATER_CODES = new Set(['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE']);
   const trpcOptions: FastifyTRPCPluginOptions<AppRouter>['trpcOptions'] = {
@@ -129,5 +129,5 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
   void app.register(async (scope) => registerDataPlane(scope, { services }), { prefix: DATA_PLANE_PREFIX });
   void app.register(async (scope) => registerAdmin(scope, { services }), { prefix: ADMIN_PREFIX });
   app.get('/openapi.json', async () => openApiDocument());
-  return { app, drain };
+  return { app, drain, metrics };
 }

@@ -779,7 +779,7 @@ const paths: Record<string, Schema> = {
     }),
     post: dataOp('createNamespace', 'Create an empty namespace', {
       requestBody: { required: true, content: json(ref('CreateNamespaceRequest')) },
-      responses: { '201': ok('Created', ref('NamespaceDescription')), '409': ok('Exists', ref('RpcStatus')) },
+      responses: { '200': ok('Created', ref('NamespaceDescription')), '409': ok('Exists', ref('RpcStatus')) },
     }),
   },
   [`${dataPrefix}/namespaces/{namespace}`]: {
@@ -789,7 +789,7 @@ const paths: Record<string, Schema> = {
     }),
     delete: dataOp('deleteNamespace', 'Delete a namespace and its records', {
       parameters: [...indexParams, namespacePath],
-      responses: { '202': ok('Deleted', ref('Empty')) },
+      responses: { '200': ok('Deleted', ref('Empty')) },
     }),
   },
   '/admin/whoami': {

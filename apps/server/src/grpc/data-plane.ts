@@ -2,10 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { Server, ServerCredentials, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { Duplex } from 'node:stream';
-import type { Logger } from 'pino';
 import { LIMITS } from '@conifer/core';
-import type { Services } from '@conifer/api';
-import { vectorServiceHandlers, type IndexResolver } from './vector-service.ts';
+import { vectorServiceHandlers, type GrpcOptions } from './vector-service.ts';
 
 /** Pinecone's `db_data` protobuf as Conifer serves it. */
 export const DB_DATA_PROTO = fileURLToPath(new URL('./db_data.proto', import.meta.url));
@@ -41,7 +39,7 @@ export interface GrpcEndpoint {
  * connections it is handed (a listener that also serves HTTP/1.1 tells them apart by their first
  * bytes). `resolveIndex` says which index the address serves.
  */
-export function grpcEndpoint(options: { services: Services; resolveIndex: IndexResolver; logger: Logger }): GrpcEndpoint {
+export function grpcEndpoint(options: GrpcOptions): GrpcEndpoint {
   const server = new Server({
     // The same request size as the REST API's body limit, plus protobuf framing.
     'grpc.max_receive_message_length': LIMITS.maxRequestBytes + 64 * 1024,

@@ -205,9 +205,12 @@ describe('gRPC data plane on index ports (CONIFER_INDEX_HOSTS=ports)', () => {
     } finally {
       main.close();
     }
-    // REST on the main port is unchanged beside it.
+    // REST on the main port is unchanged beside it, and counts the gRPC calls with its own.
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/conifer_requests_total\{procedure="\/VectorService\/Query",status="401"\} [1-9]/);
+    expect(metrics).toMatch(/conifer_requests_total\{procedure="\/VectorService\/Upsert",status="400"\} [1-9]/);
   });
 
   it("keeps a project's indexes from another project's keys", async () => {
@@ -250,4 +253,35 @@ describe('gRPC data plane on index ports (CONIFER_INDEX_HOSTS=ports)', () => {
     });
     expect(refused).toBe(true);
   }, 60_000);
+});
+
+describe('gRPC data plane under rate limits', () => {
+  let server: Running;
+
+  beforeAll(async () => {
+    const range = await freePortRange(2);
+    server = await startServer({ CONIFER_INDEX_HOSTS: 'ports', CONIFER_INDEX_PORTS: `${range.first}-${range.last}`, CONIFER_RATE_QUERY_PER_NAMESPACE: '1' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers RESOURCE_EXHAUSTED naming the limit, as REST answers 429', async () => {
+    const { host } = await createIndex(server.url, 'limited');
+    const client = vectorClient(host.replace(/^http:\/\//, ''));
+    try {
+      const query = () => call(client, 'Query', { namespace: 'n', topK: 1, vector: vector(1) }, TEST_API_KEY);
+      const outcomes = await Promise.allSettled([query(), query(), query()]);
+      const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as ServiceError);
+      expect(outcomes.some((o) => o.status === 'fulfilled')).toBe(true);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const error of refused) {
+        expect(error.code).toBe(status.RESOURCE_EXHAUSTED);
+        expect(error.details).toMatch(/query/i);
+      }
+    } finally {
+      client.close();
+    }
+  });
 });

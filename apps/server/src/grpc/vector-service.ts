@@ -32,6 +32,14 @@ export interface IndexTarget {
 /** Says which index a call reached, or undefined when its address serves no index. */
 export type IndexResolver = () => IndexTarget | undefined;
 
+export interface GrpcOptions {
+  services: Services;
+  resolveIndex: IndexResolver;
+  logger: Logger;
+  /** Records one finished call in the server's request metrics (HTTP status equivalent, seconds). */
+  observe?: ((procedure: string, status: number, seconds: number) => void) | undefined;
+}
+
 /** What every handler gets: the caller, the index, and how to read the call's metadata. */
 interface CallContext {
   auth: AuthContext;
@@ -105,8 +113,8 @@ const wireName = (context: CallContext, name: string): string => (name === '' ? 
  * read options are the `x-conifer-consistency` / `x-conifer-min-lsn` metadata; writes answer the
  * `x-pinecone-request-lsn` metadata and reads `x-pinecone-max-indexed-lsn`, as REST's headers.
  */
-export function vectorServiceHandlers(options: { services: Services; resolveIndex: IndexResolver; logger: Logger }): UntypedServiceImplementation {
-  const { services, resolveIndex, logger } = options;
+export function vectorServiceHandlers(options: GrpcOptions): UntypedServiceImplementation {
+  const { services, resolveIndex, logger, observe } = options;
   const read = (context: CallContext): ReadOptions => readOptionsFrom(context.header);
   const lsn = (value: number | undefined): Record<string, string> => (value === undefined ? {} : { [LSN_HEADER]: String(value) });
   const indexedLsn = (value: number): Record<string, string> => ({ [INDEXED_LSN_HEADER]: String(value) });
@@ -311,7 +319,10 @@ export function vectorServiceHandlers(options: { services: Services; resolveInde
 
   const implementation: UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(handlers)) {
+    const procedure = `/VectorService/${method}`;
     implementation[method] = (call: ServerUnaryCall<Record<string, unknown>, object>, callback: sendUnaryData<object>) => {
+      const started = performance.now();
+      const done = (httpStatus: number) => observe?.(procedure, httpStatus, (performance.now() - started) / 1000);
       contextOf(call)
         .then((context) => handler(context, call.request))
         .then(
@@ -322,8 +333,13 @@ export function vectorServiceHandlers(options: { services: Services; resolveInde
               call.sendMetadata(sent);
             }
             callback(null, response);
+            done(200);
           },
-          (error: unknown) => callback(statusOf(error, method, logger)),
+          (error: unknown) => {
+            const failure = statusOf(error, method, logger);
+            callback(failure);
+            done(failure.httpStatus);
+          },
         );
     };
   }
@@ -339,10 +355,10 @@ export class NoIndexError extends Error {
 }
 
 /** A thrown value as the gRPC status the clients read: Pinecone's codes, the REST API's messages. */
-function statusOf(error: unknown, method: string, logger: Logger): { code: number; details: string } {
-  if (error instanceof NoIndexError) return { code: GrpcStatus.FAILED_PRECONDITION, details: error.message };
+function statusOf(error: unknown, method: string, logger: Logger): { code: number; details: string; httpStatus: number } {
+  if (error instanceof NoIndexError) return { code: GrpcStatus.FAILED_PRECONDITION, details: error.message, httpStatus: 400 };
   const failure = classify(error);
   // Clients get "Internal server error."; operators get the cause and its stack.
   if (failure.code === 'INTERNAL') logger.error({ err: error, method }, 'gRPC call failed');
-  return { code: GRPC_CODE[failure.code], details: failure.message };
+  return { code: GRPC_CODE[failure.code], details: failure.message, httpStatus: failure.status };
 }

@@ -243,9 +243,8 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
     const { schema, ...input } = parseWith(createNamespaceSchema, { index, namespace: body.name, schema: body.schema }, { namespace: 'name' });
     const created = await services.createNamespace(authOf(request), input);
     // Every metadata field is filterable in Conifer; the schema is echoed, not stored.
-    return reply
-      .code(201)
-      .send({ name: wireNamespaceName(request, created.name), record_count: created.recordCount, ...(schema !== undefined ? { schema } : {}) });
+    // 200, as Pinecone's spec answers a created namespace (not 201).
+    return reply.send({ name: wireNamespaceName(request, created.name), record_count: created.recordCount, ...(schema !== undefined ? { schema } : {}) });
   });
 
   app.get('/namespaces/:namespace', async (request) => {
@@ -259,7 +258,8 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
     const index = indexOf(request);
     const { namespace } = request.params as { namespace: string };
     await services.deleteNamespace(authOf(request), parseWith(namespaceRefSchema, { index, namespace }));
-    return reply.code(202).send({});
+    // 200 with a JSON body, as the spec says (the deletion is done when it answers).
+    return reply.send({});
   });
 
   const unimplemented = (what: string) => async (request: FastifyRequest) => {
