@@ -13,7 +13,9 @@
  *    recall@10 against the exact ground truth;
  * 5. the same queries from a load generator in its own process pinned to core 1, the server
  *    pinned to core 0, where the machine has `taskset` and two cores or more;
- * 6. freshness: upsert one record, then query for it (ack → visible), 100 times.
+ * 6. the same queries, and an ingest into an index of its own, through gRPC (grpc.ts) on the
+ *    index's port: the server runs with CONIFER_INDEX_HOSTS=ports, as `npm start` does;
+ * 7. freshness: upsert one record, then query for it (ack → visible), 100 times.
  *
  * The load generator shares the machine's cores with the server: on a small machine client-side
  * JSON encoding and parsing take CPU the server would otherwise have.
@@ -28,6 +30,8 @@ import { JsonClient } from './http-client.ts';
 import { pinProcess, runLoadGenerator } from './load-generator.ts';
 import { nextUpsertBody, recordJson, vectorJson } from './json-body.ts';
 import { startServer, processRss, type ServerProcess } from './server-process.ts';
+import { freePortRange } from '@conifer/emulators';
+import { grpcIngest, grpcQueryRows } from './grpc.ts';
 import { settled, type InternalsView } from './settle.ts';
 import { meanRecall, runConcurrent, slabSummary, summarize, type QueryRow } from './stats.ts';
 
@@ -70,20 +74,29 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
   const rows: QueryRow[] = [];
   let server: ServerProcess | undefined;
   let client: JsonClient | undefined;
+  let data: JsonClient | undefined;
   try {
     const started = performance.now();
-    server = await startServer({ dataDir: dir, env: SERVER_ENV });
+    // Each index on a port of its own, as `npm start` serves them: REST and gRPC there.
+    const ports = await freePortRange(4);
+    server = await startServer({ dataDir: dir, env: { ...SERVER_ENV, CONIFER_INDEX_HOSTS: 'ports', CONIFER_INDEX_PORTS: `${ports.first}-${ports.last}` } });
     facts['httpServerStartMs'] = Math.round(performance.now() - started);
     client = new JsonClient(server.url, server.apiKey);
-    const created = (await client.call(
-      'POST',
-      '/indexes',
-      JSON.stringify({ name: INDEX, dimension: ds.dimension, metric: 'euclidean', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }),
-    )) as { host: string };
-    const host = new URL(created.host).pathname.replace(/\/+$/, '');
-    log('http: server up at', server.url, 'index host', host);
+    const createIndex = async (name: string) =>
+      (
+        (await client!.call(
+          'POST',
+          '/indexes',
+          JSON.stringify({ name, dimension: ds.dimension, metric: 'euclidean', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } }),
+        )) as { host: string }
+      ).host;
+    const indexUrl = await createIndex(INDEX);
+    // The data plane is at the index's host; requests name paths relative to it.
+    data = new JsonClient(indexUrl, server.apiKey);
+    const host = '';
+    log('http: server up at', server.url, 'index host', indexUrl);
 
-    await ingestOverHttp(client, host, ds, facts, log);
+    await ingestOverHttp(data, host, ds, facts, log);
     await waitSettledOverHttp(client, ds.dimension, facts, options.settleTimeoutMs ?? 3_600_000);
     const rss = processRss(server.pid);
     if (rss !== undefined) facts['httpServerRssMiBAfterSettle'] = Math.round(rss / 2 ** 20);
@@ -92,7 +105,7 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
     // Query bodies are encoded before the clock starts (as a client holding its vectors would).
     const bodies = Array.from({ length: Math.min(queries, ds.queryCount) }, (_, i) => Buffer.from(`{"topK":${K},"vector":${vectorJson(queryOf(ds, i))}}`));
     const query = async (i: number): Promise<number[]> => {
-      const res = (await client!.call('POST', `${host}/query`, bodies[i % bodies.length])) as QueryResponse;
+      const res = (await data!.call('POST', `${host}/query`, bodies[i % bodies.length])) as QueryResponse;
       return res.matches.map((m) => Number(m.id));
     };
     // Warm-up (not measured): opens the 32 keep-alive connections the runs below reuse, and runs
@@ -113,13 +126,18 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
       });
       log('http query c', concurrency, rows.at(-1));
     }
-    rows.push(...(await pinnedQueryRows(server, host, ds, truth, queries, log)));
+    rows.push(...(await pinnedQueryRows(server, indexUrl, ds, truth, queries, log)));
+    // The same server through gRPC: queries on the same index, ingest into one of its own.
+    rows.push(...(await grpcQueryRows(indexUrl, server.apiKey, ds, truth, requests, log)));
+    facts['grpcIngestVectorsPerSecond'] = await grpcIngest(await createIndex(`${INDEX}-grpc`), server.apiKey, ds);
+    log('grpc: ingest', facts['grpcIngestVectorsPerSecond'], 'vectors/s');
     // Last: its writes (and the server's age flush of them) would change the namespace under the queries above.
-    facts['httpFreshnessAckToVisibleMs'] = await freshness(client, host, ds);
+    facts['httpFreshnessAckToVisibleMs'] = await freshness(data, host, ds);
     log('http: freshness', facts['httpFreshnessAckToVisibleMs']);
     return { rows, facts };
   } finally {
     client?.close();
+    data?.close();
     if (server) {
       await server.stop();
       const lines = server
@@ -241,7 +259,7 @@ function httpQueryRequests(queries: number): number {
  * pinned to core 0 (`taskset`): the server's figures without a client taking its CPU. Nothing
  * on a machine without `taskset` or with one core.
  */
-async function pinnedQueryRows(server: ServerProcess, host: string, ds: Dataset, truth: Int32Array, queries: number, log: Log): Promise<QueryRow[]> {
+async function pinnedQueryRows(server: ServerProcess, indexUrl: string, ds: Dataset, truth: Int32Array, queries: number, log: Log): Promise<QueryRow[]> {
   if (cpus().length < 2 || !hasTaskset()) return [];
   const dir = mkdtempSync(join(tmpdir(), 'conifer-bench-load-'));
   const bodiesFile = join(dir, 'queries.jsonl');
@@ -254,7 +272,7 @@ async function pinnedQueryRows(server: ServerProcess, host: string, ds: Dataset,
   try {
     for (const concurrency of [1, 8, 32]) {
       const result = await runLoadGenerator(
-        { url: server.url, apiKey: server.apiKey, path: `${host}/query`, bodiesFile, requests: httpQueryRequests(queries), concurrency, warmup: 64 },
+        { url: indexUrl, apiKey: server.apiKey, path: '/query', bodiesFile, requests: httpQueryRequests(queries), concurrency, warmup: 64 },
         '1',
       );
       rows.push({

@@ -51,6 +51,11 @@ export function markdown(report: Report): string {
       `- conifer (HTTP): the real server as a child process (local-disk store, rate limits off, compaction trigger 2 like the engine rows, other knobs default), driven through the Pinecone REST API over keep-alive connections by a load generator inside the benchmark process. On this ${cpus().length}-vCPU machine the generator (JSON encoding of upserts beyond the pre-encoded ones, response parsing) competes with the server for CPU, so these rows understate a server with the machine to itself; the rows "client pinned to core 1, server to core 0" run the same queries from a load generator in a process of its own (tools/bench/src/load-generator.ts) pinned to the other core than the server, so neither takes the other's CPU (the server then has one core, where the in-process rows let it use both). httpSettleMs = last upsert acknowledged → memtable empty, everything flushed, no compaction pending (polled through tRPC namespaces.internals); it includes the memtable's 30 s age flush.`,
     );
   }
+  if (rows.some((r) => r.system === 'conifer (gRPC)')) {
+    notes.push(
+      "- conifer (gRPC): the same server process, Pinecone's `VectorService` on the index's own port (CONIFER_INDEX_HOSTS=ports), a grpc-js client in the benchmark process sending requests encoded before the clock starts (one HTTP/2 connection; the same queries and request counts as the REST rows). grpcIngestVectorsPerSecond: the whole dataset upserted into an index of its own, 1000 records per request with the same metadata as the REST bodies, 4 in flight.",
+    );
+  }
   if (facts['coldStart'] !== undefined) {
     notes.push(
       '- coldStart: the engine closed, then a new Engine over the same local-disk store; its first query opens the namespace (manifest, every slab and ANN index, log replay), three times; then warm queries on the open namespace. The OS page cache still holds the files.',

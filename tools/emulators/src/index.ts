@@ -16,7 +16,7 @@ export {
   type StackStore,
 } from './conifer-container.ts';
 export { acquireLock, AZURITE_OLDEST, ensureAzurite, ensureGoTool, ensureMoto, GO_TOOLS, TOOLS_BIN } from './install.ts';
-export { freePort } from './process.ts';
+export { freePort, freePortRange } from './process.ts';
 export { REPO_ROOT, startServerProcess, type ServerProcess, type ServerProcessOptions } from './server-process.ts';
 
 export interface Emulators {

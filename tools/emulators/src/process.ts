@@ -110,6 +110,29 @@ export async function freePort(): Promise<number> {
 }
 
 /** True when an HTTP GET of `url` answers (any status when `anyStatus`, else 2xx). */
+/**
+ * `count` consecutive ports of 127.0.0.1 free now, for a server's `CONIFER_INDEX_PORTS`: a random
+ * start between 20000 and 32000, below Linux's ephemeral range, so other tests' free ports and
+ * client connections do not land in it.
+ */
+export async function freePortRange(count: number): Promise<{ first: number; last: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    const ports = Array.from({ length: count }, (_, i) => first + i);
+    if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) return { first, last: first + count - 1 };
+  }
+  throw new Error(`no ${count} consecutive free ports between 20000 and 32000 after 50 tries`);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port }, () => server.close(() => resolve(true)));
+  });
+}
+
 export async function httpReady(url: string, anyStatus = false): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
   await res.body?.cancel();
