@@ -4,8 +4,9 @@ Three things the OpenAPI document cannot say by itself:
 
 - `specialize_to_fuzz_index`: the fuzzer targets one real index, so dense vectors have exactly its
   dimension (the document allows 1 to 20000, the dimension of *some* index);
-- `equal_sparse_lengths`: a sparse vector's `indices` and `values` have the same length (JSON
-  Schema cannot relate two arrays), so valid cases are made valid;
+- `equal_sparse_lengths`: a sparse vector's `indices` and `values` (a search vector's
+  `sparse_indices` and `sparse_values`) have the same length and come together (JSON Schema cannot
+  relate two arrays), so valid cases are made valid;
 - `bad_input_names_field`: a check that a rejected invalid request says which field was wrong.
 """
 
@@ -28,6 +29,7 @@ DENSE_VECTOR_SCHEMAS = (
     ("Vector", "values"),
     ("QueryRequest", "vector"),
     ("UpdateRequest", "values"),
+    ("SearchRecordsVector", "values"),
 )
 
 
@@ -42,13 +44,23 @@ def before_load_schema(context: Any, raw_schema: dict[str, Any]) -> None:
         values["maxItems"] = DIMENSION
 
 
+def _equal_lengths(indices: Any, values: Any) -> None:
+    if isinstance(indices, list) and isinstance(values, list) and len(indices) != len(values):
+        n = min(len(indices), len(values))
+        del indices[n:]
+        del values[n:]
+
+
 def _equalize_sparse(value: Any) -> None:
     if isinstance(value, dict):
-        indices, values = value.get("indices"), value.get("values")
-        if isinstance(indices, list) and isinstance(values, list) and len(indices) != len(values):
-            n = min(len(indices), len(values))
-            del indices[n:]
-            del values[n:]
+        _equal_lengths(value.get("indices"), value.get("values"))
+        # A search vector's sparse part: both arrays or neither (should the generator not have
+        # honoured `dependentRequired`), of the same length.
+        has_indices, has_values = "sparse_indices" in value, "sparse_values" in value
+        if has_indices != has_values:
+            value.pop("sparse_indices", None)
+            value.pop("sparse_values", None)
+        _equal_lengths(value.get("sparse_indices"), value.get("sparse_values"))
         for child in value.values():
             _equalize_sparse(child)
     elif isinstance(value, list):

@@ -218,11 +218,51 @@ export function pineconeCompatSuite(label: string, start: () => Promise<CompatTa
         expect(await rejection(pc.index({ name: 'missing' }).fetch({ ids: ['a'] }))).toBeInstanceOf(PineconeNotFoundError);
       });
 
+      it('searches records by vector and by id (searchRecords), refusing text search with PineconeBadRequestError', async () => {
+        const idx = pc.index({ name: 'data', namespace: 'search' });
+        await idx.upsert({ records });
+        const byVector = await idx.searchRecords({ query: { topK: 2, vector: { values: [0.5, 0.4] }, filter: { genre: { $eq: 'drama' } } } });
+        expect(byVector.result.hits.map((h) => h._id)).toEqual(['p-1', 'p-3']);
+        expect(byVector.result.hits[0]!._score).toBeCloseTo(1, 5);
+        // Without `fields`, every metadata field.
+        expect(byVector.result.hits[0]!.fields).toEqual({ genre: 'drama', year: 2020 });
+        expect(byVector.usage.readUnits).toBeGreaterThan(0);
+
+        const byId = await idx.searchRecords({ query: { topK: 3, id: 'q-1' }, fields: ['year'] });
+        expect(byId.result.hits.map((h) => h._id)).toEqual(['q-1', 'p-2', 'p-4']);
+        expect(byId.result.hits.map((h) => h.fields)).toEqual([{ year: 2021 }, { year: 1999 }, { year: 1990 }]);
+        // The namespace given to the call wins over the index's, as the client documents.
+        const elsewhere = await pc.index({ name: 'data' }).searchRecords({ namespace: 'search', query: { topK: 1, id: 'p-3' } });
+        expect(elsewhere.result.hits.map((h) => h._id)).toEqual(['p-3']);
+
+        const text = await rejection(idx.searchRecords({ query: { topK: 1, inputs: { text: 'a drama' } } }));
+        expect(text).toBeInstanceOf(PineconeBadRequestError);
+        expect(text.message).toContain('query.inputs: searching by text needs an integrated embedding model');
+        const upsertText = await rejection(idx.upsertRecords({ records: [{ _id: 't', chunk_text: 'text' }] }));
+        expect(upsertText).toBeInstanceOf(PineconeBadRequestError);
+        expect(upsertText.message).toContain('Upserting text records is not supported by Conifer');
+        const dimension = await rejection(idx.searchRecords({ query: { topK: 1, vector: { values: [1, 2, 3] } } }));
+        expect(dimension).toBeInstanceOf(PineconeBadRequestError);
+        expect(dimension.message).toContain('query.vector.values: Vector dimension 3 does not match the dimension of the index 2');
+      });
+
       it('creates, lists, describes and deletes namespaces', async () => {
         const idx = pc.index({ name: 'data' });
         const created = await idx.createNamespace({ name: 'made', schema: { fields: { test: { filterable: true } } } });
         expect(created.name).toBe('made');
         expect(created.schema).toEqual({ fields: { test: { filterable: true } } });
+        expect(created.indexedFields).toEqual({ fields: ['test'] });
+        expect(await idx.describeNamespace('made')).toMatchObject({
+          name: 'made',
+          schema: { fields: { test: { filterable: true } } },
+          indexedFields: { fields: ['test'] },
+        });
+        // A filter on a field the schema does not index is refused; one it indexes is served.
+        const made = pc.index({ name: 'data', namespace: 'made' });
+        const unindexed = await rejection(made.query({ vector: [1, 1], topK: 1, filter: { other: { $eq: 1 } } }));
+        expect(unindexed).toBeInstanceOf(PineconeBadRequestError);
+        expect(unindexed.message).toContain('metadata field "other" is not in the indexed fields of namespace "made"');
+        expect((await made.query({ vector: [1, 1], topK: 1, filter: { test: { $eq: 1 } } })).matches).toEqual([]);
         expect(await rejection(idx.createNamespace({ name: 'made' }))).toBeInstanceOf(PineconeConflictError);
         await pc.index({ name: 'data', namespace: 'written' }).upsert({ records: [{ id: 'w', values: [1, 1] }] });
         const listed = await idx.listNamespaces();
@@ -257,6 +297,13 @@ export function pineconeCompatSuite(label: string, start: () => Promise<CompatTa
           ['c', 0.5],
         ]);
         expect(result.matches[0]!.sparseValues).toEqual({ indices: [7], values: [2] });
+        // The same through searchRecords: the sparse part beside the dense values.
+        const searched = await idx.searchRecords({ query: { topK: 3, vector: { values: [1, 0], sparseIndices: [7, 9], sparseValues: [1, 1] } } });
+        expect(searched.result.hits.map((h) => [h._id, h._score])).toEqual([
+          ['a', 3],
+          ['b', 1.5],
+          ['c', 0.5],
+        ]);
         await idx.update({ id: 'b', sparseValues: { indices: [0, 1], values: [0.5, 0.4] } });
         expect((await idx.fetch({ ids: ['b'] })).records['b']!.sparseValues).toEqual({ indices: [0, 1], values: [0.5, 0.4] });
         // Sparse queries need a dotproduct index.

@@ -139,7 +139,20 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
 
   const services =
     bootstrap && data
-      ? createServices({ control, data, rateLimits: config.rateLimits, operatorProjectId: bootstrap.projectId, nodeId, indexHostPorts: config.indexPorts })
+      ? createServices({
+          control,
+          data,
+          rateLimits: config.rateLimits,
+          operatorProjectId: bootstrap.projectId,
+          nodeId,
+          indexHostPorts: config.indexPorts,
+          // Whatever face created or deleted the index, its port opens or closes before the answer.
+          afterIndexesChange: async (): Promise<void> => indexPorts?.sync(),
+          imports: {
+            allowFileUris: config.importFileUris,
+            onError: (err, importId) => logger.warn({ err, importId }, 'bulk import failed'),
+          },
+        })
       : undefined;
   // gRPC (Pinecone's VectorService) shares each port with HTTP/1.1: the main port's serves no index
   // and says so; with CONIFER_INDEX_HOSTS=ports each index's port serves that index.
@@ -148,7 +161,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   const grpcMetrics: { observe?: (procedure: string, status: number, seconds: number) => void } = {};
   const observe = (procedure: string, status: number, seconds: number) => grpcMetrics.observe?.(procedure, status, seconds);
   let httpServer: import('node:http').Server | undefined;
-  const indexPorts =
+  const indexPorts: IndexPorts | undefined =
     services && config.indexPorts
       ? new IndexPorts({
           host: config.host,
@@ -174,6 +187,15 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   });
   grpcMetrics.observe = (procedure, status, seconds) => metrics.observe(procedure, status, seconds);
   const mainGrpc: GrpcEndpoint | undefined = services ? grpcEndpoint({ services, resolveIndex: () => undefined, logger: grpcLogger, observe }) : undefined;
+
+  // Imports a restart interrupted: Failed, saying so (single node: every open import was this node's).
+  if (services && engine && allInOne) {
+    const failed = await services.failInterruptedImports().catch((err: unknown) => {
+      logger.error({ err }, 'could not mark interrupted imports failed');
+      return 0;
+    });
+    if (failed > 0) logger.warn({ imports: failed }, 'marked imports interrupted by a restart as failed');
+  }
 
   // Deletions a crash interrupted: finish them in the background; the API does not wait.
   const resuming = services
@@ -202,6 +224,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         directory?.stop();
         await indexer?.stop();
         await replicas?.close();
+        await services?.stopImports().catch((err: unknown) => logger.warn({ err }, 'could not stop the imports under way'));
         await engine?.close();
       } finally {
         try {
@@ -225,9 +248,10 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     nodeId,
     async start() {
       httpServer = app.server;
-      await app.listen({ host: config.host, port: config.port });
-      if (mainGrpc) serveGrpcBeside(app.server, mainGrpc);
+      // The indexes' ports open before the main port: once /healthz answers, every host it
+      // describes is served.
       if (indexPorts && config.indexPorts) {
+        await app.ready();
         // Indexes created before ports were on, or while they were off, get theirs now.
         const assigned = await control.indexes.assignMissingHostPorts(config.indexPorts).catch((err: unknown) => {
           logger.error({ err }, 'could not give every index a port; those without one keep their path host');
@@ -236,6 +260,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         if (assigned > 0) logger.info({ indexes: assigned }, 'gave indexes without a port one of CONIFER_INDEX_PORTS');
         await indexPorts.start();
       }
+      await app.listen({ host: config.host, port: config.port });
+      if (mainGrpc) serveGrpcBeside(app.server, mainGrpc);
       const address = app.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       publicUrl: undefined,
       indexHosts: 'ports',
       indexPorts: { first: 5081, last: 5280 },
+      importFileUris: false,
       rateLimits: {},
       control: {},
       engine: {},
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
       CONIFER_ROLES: 'writer, gateway',
       CONIFER_CLUSTER_SECRET: 'cluster-secret-0123456789',
       CONIFER_ADVERTISE_URL: 'http://10.0.0.7:8080',
+      CONIFER_IMPORT_FILE_URIS: 'true',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -66,6 +68,7 @@ describe('loadConfig', () => {
       publicUrl: 'https://vectors.example.com',
       indexHosts: 'paths',
       indexPorts: undefined,
+      importFileUris: true,
       rateLimits: { queryPerNamespace: 10, upsertBytesPerNamespace: 0 },
       control: { usageFlushIntervalMs: 500 },
       engine: {

@@ -45,6 +45,8 @@ export interface ServerConfig {
   indexPorts: { first: number; last: number } | undefined;
   /** `CONIFER_UPSERT_PARSE_THREADS`; `undefined` keeps the process's default (`defaultUpsertParserThreads`). */
   upsertParseThreads: number | undefined;
+  /** Bulk imports may read `file://` URIs (a directory of this machine). */
+  importFileUris: boolean;
   /** Control-plane knobs that were set (`CONIFER_USAGE_FLUSH_MS`); the rest keep the control plane's defaults. */
   control: Partial<ControlPlaneConfig>;
   /** Data-plane knobs that were set (`CONIFER_MEMTABLE_*`, `CONIFER_COMPACTION_*`, …); the rest keep the engine's defaults. */
@@ -86,6 +88,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     indexHosts,
     indexPorts,
     upsertParseThreads: e.CONIFER_UPSERT_PARSE_THREADS,
+    importFileUris: e.CONIFER_IMPORT_FILE_URIS ?? false,
     control: e.CONIFER_USAGE_FLUSH_MS !== undefined ? { usageFlushIntervalMs: e.CONIFER_USAGE_FLUSH_MS } : {},
     engine: {
       ...(e.CONIFER_MEMTABLE_MAX_RECORDS !== undefined ? { memtableMaxRecords: e.CONIFER_MEMTABLE_MAX_RECORDS } : {}),

@@ -206,6 +206,14 @@ const indexName: Schema = { type: 'string', maxLength: LIMITS.maxIndexNameLength
 const rate: Schema = { type: 'number', minimum: 0, maximum: 1e12 };
 const rateLimits: Schema = { type: 'object', required: [...RATE_LIMIT_NAMES], properties: Object.fromEntries(RATE_LIMIT_NAMES.map((name) => [name, rate])) };
 
+/** What both forms of a records search's `query` have; `inputs` and `match_terms` need a hosted model. */
+const searchQuery: Schema = {
+  top_k: { type: 'integer', minimum: LIMITS.minTopK, maximum: LIMITS.maxTopK },
+  filter,
+  inputs: false,
+  match_terms: false,
+};
+
 const nullableString: Schema = { type: ['string', 'null'] };
 const nullableInteger: Schema = { type: ['integer', 'null'] };
 const clusterNodeRef: Schema = { type: 'object', required: ['id', 'url'], properties: { id: { type: 'string' }, url: { type: 'string' } } };
@@ -295,7 +303,7 @@ const schemas: Record<string, Schema> = {
     type: 'object',
     required: ['name', 'dimension'],
     description:
-      'Dense serverless indexes only: `spec.pod`, `spec.byoc`, `vector_type: "sparse"` and a `source_collection` are refused. Clients of API 2026-07 may send `deployment` and `schema.fields._values` instead of `dimension`, `metric` and `spec`. `null` means absent.',
+      'Dense serverless indexes only: `spec.pod`, `spec.byoc` (or a 2026-07 `deployment_type` `pod` or `byoc`), a `source_collection` and `Dedicated` read capacity are refused with 400 UNIMPLEMENTED, `vector_type: "sparse"` with 400 INVALID_ARGUMENT. Clients of API 2026-07 may send `deployment` and `schema.fields._values` instead of `dimension`, `metric` and `spec`. `null` means absent.',
     properties: {
       name: indexName,
       dimension,
@@ -311,7 +319,8 @@ const schemas: Record<string, Schema> = {
   },
   ConfigureIndexRequest: {
     type: 'object',
-    description: 'An empty body changes nothing. Pod specs and integrated embedding (`embed`) are refused. `null` means unchanged.',
+    description:
+      'An empty body changes nothing. Pod specs, integrated embedding (`embed`) and `Dedicated` read capacity are refused with 400 UNIMPLEMENTED. `null` means unchanged.',
     properties: {
       deletion_protection: nullable({ type: 'string', enum: ['enabled', 'disabled'] }),
       tags: nullable({ ...tags, description: 'Merged into the current tags; a tag set to "" is removed.' }),
@@ -371,6 +380,71 @@ const schemas: Record<string, Schema> = {
     type: 'object',
     required: ['matches', 'namespace', 'usage'],
     properties: { matches: { type: 'array', items: ref('ScoredVector') }, namespace: { type: 'string' }, usage },
+  },
+  SearchRecordsRequest: {
+    type: 'object',
+    required: ['query'],
+    description:
+      'Pinecone’s records search (API 2025-04 and later), by vector or by a record’s id; a `/query` underneath, with its limits, filters and read units. What needs a hosted model — `query.inputs` (text), `query.match_terms` and `rerank` — is refused with 400 UNIMPLEMENTED.',
+    properties: {
+      query: { description: 'Exactly one of `vector` and `id`.', oneOf: [ref('SearchQueryByVector'), ref('SearchQueryById')] },
+      fields: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'The metadata fields each hit returns (those it has); absent: all of them; `[]`: none.',
+      },
+      rerank: false,
+    },
+  },
+  // Two whole schemas rather than `oneOf` of `required` lists inside `query`: Schemathesis's
+  // coverage phase cannot build a valid body from the latter (it sends a negative one instead).
+  SearchQueryByVector: {
+    type: 'object',
+    required: ['top_k', 'vector'],
+    properties: { ...searchQuery, vector: ref('SearchRecordsVector'), id: false },
+  },
+  SearchQueryById: {
+    type: 'object',
+    required: ['top_k', 'id'],
+    properties: { ...searchQuery, id: { ...recordId, description: 'Search with this record’s vector; an unknown id gives no hits.' }, vector: false },
+  },
+  SearchRecordsVector: {
+    type: 'object',
+    required: ['values'],
+    description: 'Dense `values`, plus a sparse part (`sparse_indices` with `sparse_values`, of the same length) on dotproduct indexes: hybrid search.',
+    dependentRequired: { sparse_indices: ['sparse_values'], sparse_values: ['sparse_indices'] },
+    properties: {
+      values: denseValues,
+      sparse_indices: {
+        type: 'array',
+        maxItems: LIMITS.maxSparseValues,
+        uniqueItems: true,
+        items: { type: 'integer', minimum: 0, maximum: LIMITS.maxSparseIndex },
+      },
+      sparse_values: { type: 'array', maxItems: LIMITS.maxSparseValues, items: float32 },
+    },
+  },
+  SearchRecordsResponse: {
+    type: 'object',
+    required: ['result', 'namespace', 'usage'],
+    properties: {
+      result: { type: 'object', required: ['hits'], properties: { hits: { type: 'array', items: ref('Hit'), description: 'Best first.' } } },
+      namespace: { type: 'string', description: 'The namespace the path named.' },
+      usage: {
+        type: 'object',
+        required: ['read_units'],
+        properties: { read_units: { type: 'integer', description: 'Read units of the request, rounded up.' } },
+      },
+    },
+  },
+  Hit: {
+    type: 'object',
+    required: ['_id', '_score', 'fields'],
+    properties: {
+      _id: { type: 'string' },
+      _score: { type: 'number' },
+      fields: { ...metadata, description: 'The record’s metadata, or the fields of it the request named; `{}` when it has none.' },
+    },
   },
   FetchResponse: {
     type: 'object',
@@ -458,9 +532,67 @@ const schemas: Record<string, Schema> = {
     properties: {
       name: { type: 'string' },
       record_count: { type: 'integer' },
-      schema: { ...ref('NamespaceFields'), description: 'Echoed from the create request.' },
+      schema: {
+        ...ref('NamespaceFields'),
+        description:
+          'The metadata schema the namespace was created with, as stored (a field without `filterable` is not filterable); absent when it has none (then every field is indexed).',
+      },
+      indexed_fields: {
+        type: 'object',
+        description: 'The fields the schema indexes (its `filterable: true` ones), in name order; absent when the namespace has no schema.',
+        required: ['fields'],
+        properties: { fields: { type: 'array', items: { type: 'string' } } },
+      },
     },
   },
+  StartImportRequest: {
+    type: 'object',
+    required: ['uri'],
+    properties: {
+      uri: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 1500,
+        pattern: '^((s3|gs|az)://[^/]|https://[^/]+\\.blob\\.core\\.windows\\.net/|file://)[^\\u0000-\\u001f\\u007f]*$',
+        description:
+          'The import directory: `s3://bucket/dir`, `gs://bucket/dir`, `az://container/dir` or `https://<account>.blob.core.windows.net/container/dir`, read with the server’s own cloud credentials; `file:///dir` when `CONIFER_IMPORT_FILE_URIS=true`. It holds one directory per namespace (`__default__` for the default one) of Parquet files with columns `id`, `values`, optional `sparse_values` and `metadata` (a JSON string).',
+      },
+      integrationId: {
+        not: {},
+        description: 'Storage integrations are not supported: any value answers 400 (the server reads the URI with its own credentials).',
+      },
+      errorMode: {
+        type: 'object',
+        properties: {
+          onError: {
+            type: 'string',
+            enum: ['abort', 'continue'],
+            description:
+              '`abort`: the first bad row or file fails the import before any namespace is created. `continue` (default): bad rows, unreadable files and namespaces that exist are skipped.',
+          },
+        },
+      },
+    },
+  },
+  StartImportResponse: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 1000 } } },
+  ImportModel: {
+    type: 'object',
+    required: ['id', 'uri', 'status', 'createdAt', 'percentComplete', 'recordsImported'],
+    properties: {
+      id: { type: 'string' },
+      uri: { type: 'string' },
+      status: { type: 'string', enum: ['Pending', 'InProgress', 'Failed', 'Completed', 'Cancelled'] },
+      createdAt: { type: 'string', format: 'date-time' },
+      finishedAt: { type: 'string', format: 'date-time' },
+      percentComplete: { type: 'number', minimum: 0, maximum: 100 },
+      recordsImported: { type: 'integer', minimum: 0 },
+      error: {
+        type: 'string',
+        description: 'Why the import failed; on a completed import with `continue`, how many records were skipped and the first problem.',
+      },
+    },
+  },
+  ListImportsResponse: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: ref('ImportModel') }, pagination } },
   ListNamespacesResponse: {
     type: 'object',
     required: ['namespaces', 'total_count'],
@@ -475,18 +607,30 @@ const schemas: Record<string, Schema> = {
         not: { const: '__default__' },
         description: 'Printable ASCII, not only spaces; not `__default__` (the default namespace always exists).',
       },
-      schema: { ...ref('NamespaceFields'), description: 'Checked and echoed; every metadata field is filterable in Conifer.' },
+      schema: {
+        ...ref('NamespaceFields'),
+        description:
+          'Stored with the namespace: only the fields marked `filterable: true` are indexed, and a filter (query, fetch by metadata, update or delete by filter) naming any other field answers 400. Without it, every field is indexed.',
+      },
     },
   },
   NamespaceFields: {
     type: 'object',
-    description: 'Which metadata fields are filterable: `{"fields": {"genre": {"filterable": true}}}`.',
-    properties: { fields: { type: 'object', additionalProperties: { type: 'object', properties: { filterable: { type: 'boolean' } } } } },
+    description:
+      'Which metadata fields are indexed (filterable): `{"fields": {"genre": {"filterable": true}}}`. Field names are metadata keys: not empty, not starting with `$`, no NUL.',
+    required: ['fields'],
+    properties: {
+      fields: {
+        type: 'object',
+        propertyNames: { minLength: 1, pattern: '^[^$\\u0000][^\\u0000]*$' },
+        additionalProperties: { type: 'object', properties: { filterable: { type: 'boolean' } } },
+      },
+    },
   },
   Filter: {
     type: 'object',
     description:
-      'Metadata filter: fields with a value (`{"f": v}` means `{"f": {"$eq": v}}`) or an object of operators (`$eq $ne $gt $gte $lt $lte $in $nin $exists`), and `$and` / `$or` over non-empty filters. Several fields are an implicit AND.',
+      'Metadata filter: fields with a value (`{"f": v}` means `{"f": {"$eq": v}}`) or an object of operators (`$eq $ne $gt $gte $lt $lte $in $nin $exists`), and `$and` / `$or` over non-empty filters. Several fields are an implicit AND. In a namespace created with a `schema`, only the fields it marks `filterable: true` may be named (any other is a 400).',
     properties: { $and: ref('FilterList'), $or: ref('FilterList') },
     patternProperties: { '^$|^[^$]': ref('FieldCondition') },
     additionalProperties: false,
@@ -777,19 +921,61 @@ const paths: Record<string, Schema> = {
       ],
       responses: { '200': ok('One page of namespaces', ref('ListNamespacesResponse')) },
     }),
-    post: dataOp('createNamespace', 'Create an empty namespace', {
+    post: dataOp('createNamespace', 'Create an empty namespace, optionally with the metadata schema it indexes', {
       requestBody: { required: true, content: json(ref('CreateNamespaceRequest')) },
       responses: { '200': ok('Created', ref('NamespaceDescription')), '409': ok('Exists', ref('RpcStatus')) },
     }),
   },
   [`${dataPrefix}/namespaces/{namespace}`]: {
-    get: dataOp('describeNamespace', 'Name and record count of a namespace', {
+    get: dataOp('describeNamespace', 'Name, record count and metadata schema of a namespace', {
       parameters: [...indexParams, namespacePath],
       responses: { '200': ok('The namespace', ref('NamespaceDescription')) },
     }),
     delete: dataOp('deleteNamespace', 'Delete a namespace and its records', {
       parameters: [...indexParams, namespacePath],
       responses: { '200': ok('Deleted', ref('Empty')) },
+    }),
+  },
+  [`${dataPrefix}/records/namespaces/{namespace}/search`]: {
+    post: dataOp('searchRecordsNamespace', 'Search a namespace by vector (dense, or hybrid on dotproduct indexes) or by a record’s id', {
+      parameters: [...indexParams, namespacePath, ...readHeaders],
+      requestBody: { required: true, content: json(ref('SearchRecordsRequest')) },
+      responses: readResponses('Hits, best first', ref('SearchRecordsResponse')),
+    }),
+  },
+  [`${dataPrefix}/records/namespaces/{namespace}/upsert`]: {
+    post: dataOp('upsertRecordsNamespace', 'Upsert text records: needs an integrated embedding model, so always refused (400 UNIMPLEMENTED)', {
+      description: 'Embed the text yourself and send vectors to `/vectors/upsert`. Any body is read as it comes (Pinecone sends NDJSON) and refused.',
+      parameters: [...indexParams, namespacePath],
+      responses: {},
+    }),
+  },
+  [`${dataPrefix}/bulk/imports`]: {
+    get: dataOp('listBulkImports', 'The index’s imports, oldest first, one page at a time', {
+      parameters: [...indexParams, query('limit', { type: 'integer', minimum: 1, maximum: 100, default: 100 }), query('paginationToken', paginationToken)],
+      responses: { '200': ok('One page of imports', ref('ListImportsResponse')) },
+    }),
+    post: dataOp('startBulkImport', 'Start importing Parquet files from object storage into new namespaces (write keys; single-node servers)', {
+      description:
+        'Runs in the background on the server: each namespace directory is read row group by row group and written straight into slabs, then committed as a new namespace. A namespace that exists fails the import (`abort`) or is skipped (`continue`). On a cluster node, 400 FAILED_PRECONDITION.',
+      requestBody: { required: true, content: json(ref('StartImportRequest')) },
+      responses: { '200': ok('Started', ref('StartImportResponse')) },
+    }),
+  },
+  [`${dataPrefix}/bulk/imports/{id}`]: {
+    get: dataOp('describeBulkImport', 'Status and progress of an import', {
+      parameters: [
+        ...indexParams,
+        { name: 'id', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 1000, pattern: '^[\\x20-\\x7e]+$' } },
+      ],
+      responses: { '200': ok('The import', ref('ImportModel')) },
+    }),
+    delete: dataOp('cancelBulkImport', 'Cancel an import not yet finished (no effect on a finished one; write keys)', {
+      parameters: [
+        ...indexParams,
+        { name: 'id', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 1000, pattern: '^[\\x20-\\x7e]+$' } },
+      ],
+      responses: { '200': ok('Cancelled, or already finished', ref('Empty')) },
     }),
   },
   '/admin/whoami': {

@@ -261,6 +261,15 @@ export const SETTINGS = {
     doc: 'OpenMP threads each compaction may train and fill faiss indexes with',
     tuning: 'Leave at least one core for queries.',
   },
+  CONIFER_IMPORT_FILE_URIS: {
+    env: 'CONIFER_IMPORT_FILE_URIS',
+    group: 'data plane',
+    accepts: 'true or false (or 1/0, yes/no)',
+    defaultText: code('false'),
+    doc: "let bulk imports (`/bulk/imports`) read `file://` URIs, a directory of the server's machine, besides `s3://`, `gs://` and `az://`",
+    tuning: 'Any key that can write can then read Parquet files the server can: turn it on only where those keys are trusted (tests, a single-user machine).',
+    parse: (raw) => (/^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : undefined),
+  } satisfies Setting<boolean>,
   CONIFER_UPSERT_PARSE_THREADS: {
     env: 'CONIFER_UPSERT_PARSE_THREADS',
     group: 'data plane',

@@ -15,7 +15,8 @@ What it does, as a user of the client would:
    the index's host through describe_index. Conifer serves gRPC as plaintext HTTP/2 (h2c), so the
    client is told so the documented way: `grpc_scheme="http"` on the client.
 3. Does a few calls through the legacy `PineconeGRPC(...).Index(name)` and through the REST data
-   plane (`pc.index(name=...)`), which must reach the same index on the same host.
+   plane (`pc.index(name=...)`), which must reach the same index on the same host, its records
+   search (`index.search`, by vector and by id) included.
 4. Checks the errors the client raises: a wrong API key, a query of the wrong dimension.
 
 Every step is checked (ids, score order and values, metadata, counts) and recorded; a failing
@@ -454,6 +455,36 @@ def main() -> int:
         return {"query_ids": ids, "namespaces": rest_stats}
 
     run.step("rest: pc.index(name) on the same host reads gRPC's writes and vice versa", rest)
+
+    def rest_search() -> Any:
+        # The records API's search (POST /records/namespaces/{ns}/search) by vector and by id: no
+        # embedding model needed. Hits are the query's matches, with the metadata as `fields`.
+        index = pc.index(name=name)
+        drama = {k: r for k, r in NS_A.items() if r[1]["genre"] == "drama"}
+        want = ranked(vec(0), drama, 3)
+        response = index.search(namespace="ns-a", top_k=3, vector=vec(0), filter={"genre": {"$eq": "drama"}})
+        got = [(h.id, h.score) for h in response.result.hits]
+        expect([i for i, _ in got] == [i for i, _ in want], f"search hit ids {got} != expected {want}")
+        for (rid, score), (_, wanted) in zip(got, want):
+            expect(abs(score - wanted) <= SCORE_TOLERANCE, f"{rid}: score {score} != {wanted}")
+        # No `fields`: every metadata field.
+        for hit in response.result.hits:
+            expect(hit.fields == NS_A[hit.id][1], f"{hit.id}: fields {hit.fields} != metadata {NS_A[hit.id][1]}")
+        expect(response.usage.read_units > 0, f"read_units {response.usage.read_units}")
+        by_id = index.search(namespace="ns-a", top_k=2, id="doc#1", fields=["year"])
+        want_id = ranked(vec(1), NS_A, 2)
+        expect([h.id for h in by_id.result.hits] == [i for i, _ in want_id], f"search by id {[h.id for h in by_id.result.hits]} != {want_id}")
+        for hit in by_id.result.hits:
+            expect(hit.fields == {"year": NS_A[hit.id][1]["year"]}, f"{hit.id}: fields {hit.fields} with fields=['year']")
+        # Searching by text needs an embedding model: a 400 saying so, not a crash or a retry.
+        error = raised(lambda: index.search(namespace="ns-a", top_k=1, inputs={"text": "drama"}))
+        status = getattr(error, "status_code", None)
+        expect(isinstance(error, ApiError) and status == 400, f"text search raised {type(error).__name__} ({status}): {error}")
+        expect("query.inputs" in str(error), f"the message does not name query.inputs: {error}")
+        index.close()
+        return {"by_vector": [i for i, _ in got], "by_id": [h.id for h in by_id.result.hits]}
+
+    run.step("rest: index.search by vector (with filter) and by id, fields as metadata", rest_search)
 
     # ---- Errors, as the client raises them -----------------------------------------------------
 

@@ -80,6 +80,97 @@ describe('data features', () => {
     expect((await api.namespaces.list({ index })).totalCount).toBe(3);
   });
 
+  it('stores a namespace’s metadata schema, describes it with its indexed fields, and refuses filters on other fields', async () => {
+    const api = stack().caller(stack().adminKey);
+    const index = uniqueIndexName();
+    await api.indexes.create({ name: index, dimension: 2 });
+    const schema = { fields: { year: { filterable: true }, genre: { filterable: true }, notes: {} } };
+    const stored = { fields: { genre: { filterable: true }, notes: { filterable: false }, year: { filterable: true } } };
+    const movies = { name: 'movies', recordCount: 0, schema: stored, indexedFields: ['genre', 'year'] };
+    expect(await api.namespaces.create({ index, namespace: 'movies', schema })).toEqual(movies);
+    // Refused creations keep the first schema.
+    expect((await failure(api.namespaces.create({ index, namespace: 'movies', schema: { fields: { notes: { filterable: true } } } }))).code).toBe('CONFLICT');
+    await api.namespaces.create({ index, namespace: 'plain' });
+    // A namespace created by an upsert has no schema: every field is indexed.
+    await api.data.upsert({ index, namespace: 'written', records: [{ id: 'w', values: [1, 1], metadata: { notes: 'x' } }] });
+    expect(await api.namespaces.describe({ index, namespace: 'movies' })).toEqual(movies);
+    expect(await api.namespaces.describe({ index, namespace: 'plain' })).toEqual({ name: 'plain', recordCount: 0 });
+    expect((await api.namespaces.list({ index })).namespaces).toEqual([movies, { name: 'plain', recordCount: 0 }, { name: 'written', recordCount: 1 }]);
+
+    const records = [
+      { id: 'a', values: [1, 1], metadata: { genre: 'drama', year: 2001, notes: 'good' } },
+      { id: 'b', values: [1, 2], metadata: { genre: 'comedy', year: 1999, notes: 'bad' } },
+    ];
+    await api.data.upsert({ index, namespace: 'movies', records });
+    expect((await api.namespaces.describe({ index, namespace: 'movies' })).recordCount).toBe(2);
+    // Indexed fields filter as ever, in every operation.
+    const query = await api.data.query({
+      index,
+      namespace: 'movies',
+      vector: [1, 1],
+      topK: 5,
+      filter: { $and: [{ genre: 'drama' }, { year: { $gt: 2000 } }] },
+    });
+    expect(query.matches.map((m) => m.id)).toEqual(['a']);
+    expect((await api.data.fetchByMetadata({ index, namespace: 'movies', filter: { genre: 'comedy' } })).records.map((r) => r.id)).toEqual(['b']);
+
+    const refused = (field: string, path = `filter.${field}`) =>
+      `${path}: metadata field "${field}" is not in the indexed fields of namespace "movies" (genre, year): only the fields its schema marks "filterable": true can be filtered on`;
+    const notes = { notes: 'good' };
+    for (const attempt of [
+      api.data.query({ index, namespace: 'movies', vector: [1, 1], topK: 5, filter: notes }),
+      api.data.fetchByMetadata({ index, namespace: 'movies', filter: notes }),
+      api.data.update({ index, namespace: 'movies', filter: notes, setMetadata: { seen: true } }),
+      api.data.update({ index, namespace: 'movies', filter: notes, setMetadata: { seen: true }, dryRun: true }),
+      api.data.delete({ index, namespace: 'movies', filter: notes }),
+    ]) {
+      const error = await failure(attempt);
+      expect([error.code, error.message]).toEqual(['BAD_REQUEST', refused('notes')]);
+    }
+    expect(
+      (await failure(api.data.query({ index, namespace: 'movies', id: 'a', topK: 1, filter: { $or: [{ genre: 'x' }, { rating: { $gte: 3 } }] } }))).message,
+    ).toBe(refused('rating', 'filter.$or[1].rating'));
+    // Nothing was changed or deleted by the refused writes; other namespaces filter on any field.
+    expect((await api.data.fetch({ index, namespace: 'movies', ids: ['a', 'b'] })).records.a!.metadata).toEqual(records[0]!.metadata);
+    expect((await api.data.fetchByMetadata({ index, namespace: 'written', filter: notes })).records).toEqual([]);
+    expect((await api.data.fetchByMetadata({ index, namespace: 'written', filter: { notes: 'x' } })).records.map((r) => r.id)).toEqual(['w']);
+
+    // Deleting the namespace takes its schema: recreated by an upsert, it has none.
+    await api.namespaces.delete({ index, namespace: 'movies' });
+    await api.data.upsert({ index, namespace: 'movies', records });
+    expect(await api.namespaces.describe({ index, namespace: 'movies' })).toEqual({ name: 'movies', recordCount: 2 });
+    expect((await api.data.fetchByMetadata({ index, namespace: 'movies', filter: notes })).records.map((r) => r.id)).toEqual(['a']);
+  });
+
+  it('refuses a schema that is not Pinecone’s MetadataSchema, and creates nothing', async () => {
+    const api = stack().caller(stack().adminKey);
+    const index = uniqueIndexName();
+    await api.indexes.create({ name: index, dimension: 2 });
+    const bad = (schema: unknown) => failure(api.namespaces.create({ index, namespace: 'typed', schema: schema as never }));
+    expect((await bad({})).message).toBe('schema.fields: must be an object of fields');
+    expect((await bad({ fields: { $genre: { filterable: true } } })).message).toBe("schema.fields.$genre: field names must not start with '$'");
+    expect((await bad({ fields: { genre: { filterable: 'yes' } } })).message).toBe('schema.fields.genre.filterable: must be a boolean');
+    expect((await api.namespaces.list({ index })).totalCount).toBe(0);
+  });
+
+  it('forgets the schemas of a deleted index', async () => {
+    const { control, services } = stack();
+    const api = stack().caller(stack().adminKey);
+    const index = uniqueIndexName();
+    await api.indexes.create({ name: index, dimension: 2 });
+    await api.namespaces.create({ index, namespace: 'ns', schema: { fields: { genre: { filterable: true } } } });
+    const record = await control.indexes.get(stack().projectId, index);
+    expect(await control.namespaceSchemas.get(record.id, 'ns')).toBeDefined();
+    const auth = (await services.authenticate(stack().adminKey))!;
+    await services.deleteIndex(auth, { name: index });
+    expect(await control.namespaceSchemas.get(record.id, 'ns')).toBeUndefined();
+    // A new index of the same name starts without schemas.
+    await api.indexes.create({ name: index, dimension: 2 });
+    await api.data.upsert({ index, namespace: 'ns', records: [{ id: 'a', values: [1, 1], metadata: { other: 1 } }] });
+    expect(await api.namespaces.describe({ index, namespace: 'ns' })).toEqual({ name: 'ns', recordCount: 1 });
+    expect((await api.data.fetchByMetadata({ index, namespace: 'ns', filter: { other: 1 } })).records).toHaveLength(1);
+  });
+
   it('scores sparse-dense records on dotproduct indexes as dense·dense + sparse·sparse', async () => {
     const api = stack().caller(stack().adminKey);
     const index = uniqueIndexName();

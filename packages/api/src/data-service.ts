@@ -5,6 +5,10 @@ import {
   LIMITS,
   InvalidArgumentError,
   InternalError,
+  NotFoundError,
+  createNamespaceSchema,
+  indexedFieldsOf,
+  unindexedFilterField,
   fetchByMetadataSchema,
   fetchSchema,
   listSchema,
@@ -18,9 +22,11 @@ import {
   type FetchByMetadataResult,
   type FetchRequest,
   type FetchResult,
+  type Filter,
   type IndexStats,
   type ListRequest,
   type ListResult,
+  type NamespaceMetadataSchema,
   type QueryRequest,
   type QueryResult,
   type UpsertRequest,
@@ -46,6 +52,23 @@ import {
 
 export type IndexRef = z.output<typeof statsSchema>;
 export type NamespaceRef = z.output<typeof namespaceRefSchema>;
+/** A namespace to create, with the metadata schema it indexes (optional). */
+export type CreateNamespaceRequest = z.output<typeof createNamespaceSchema>;
+
+/**
+ * A namespace as create, describe and list answer it: name, live records, and, when it was created
+ * with one, its metadata `schema` and `indexedFields` (the schema's `filterable: true` fields,
+ * Pinecone's `indexed_fields`). Without a schema both are absent: every metadata field is indexed.
+ */
+export interface NamespaceDescription extends NamespaceSummary {
+  schema?: NamespaceMetadataSchema;
+  indexedFields?: string[];
+}
+
+/** A namespace's summary with its schema (if any) and the fields that schema indexes. */
+function describedNamespace(summary: NamespaceSummary, schema: NamespaceMetadataSchema | undefined): NamespaceDescription {
+  return schema === undefined ? summary : { ...summary, schema, indexedFields: indexedFieldsOf(schema) };
+}
 
 /** `update` plus `dryRun`: count the records that would change, write nothing. */
 export const updateRequestSchema = z.intersection(updateSchema, z.object({ dryRun: z.boolean().optional() }));
@@ -71,7 +94,7 @@ export { listNamespacesSchema };
 export type { ListNamespacesRequest };
 
 export interface NamespacePage {
-  namespaces: NamespaceSummary[];
+  namespaces: NamespaceDescription[];
   /** Namespaces matching the prefix, over all pages. */
   totalCount: number;
   /** Absent on the last page. */
@@ -133,11 +156,15 @@ export interface DataService {
   /** Dimension, metric and record counts of the namespaces that hold records. */
   describeIndexStats(auth: AuthContext, input: IndexRef): Promise<IndexStats>;
   listNamespaces(auth: AuthContext, input: ListNamespacesRequest): Promise<NamespacePage>;
-  /** Creates an empty namespace. AlreadyExistsError when it exists. */
-  createNamespace(auth: AuthContext, input: NamespaceRef): Promise<NamespaceSummary>;
-  /** Name and record count. NotFoundError when the namespace was never created or written. */
-  describeNamespace(auth: AuthContext, input: NamespaceRef): Promise<NamespaceSummary>;
-  /** Unknown namespace → NotFoundError. */
+  /**
+   * Creates an empty namespace, with the metadata schema it indexes when `schema` is given (stored
+   * with it; a filter on a field the schema does not index is then refused). AlreadyExistsError
+   * when it exists.
+   */
+  createNamespace(auth: AuthContext, input: CreateNamespaceRequest): Promise<NamespaceDescription>;
+  /** Name, record count and schema. NotFoundError when the namespace was never created or written. */
+  describeNamespace(auth: AuthContext, input: NamespaceRef): Promise<NamespaceDescription>;
+  /** Unknown namespace → NotFoundError. Its schema goes with it. */
   deleteNamespace(auth: AuthContext, input: NamespaceRef): Promise<void>;
   describeNamespaceInternals(auth: AuthContext, input: NamespaceRef): Promise<NamespaceInternals>;
 }
@@ -179,6 +206,24 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
     return count;
   }
 
+  /**
+   * Refuses a filter naming a metadata field the namespace's schema does not index (a namespace
+   * without a schema indexes every field). The schema is read through the control plane's cache.
+   */
+  async function assertIndexed(record: IndexRecord, namespace: string, filter: Filter | undefined): Promise<void> {
+    if (filter === undefined) return;
+    const schema = await control.namespaceSchemas.cached(record.id, namespace);
+    if (schema === undefined) return;
+    const found = unindexedFilterField(filter, (field) => Object.hasOwn(schema.fields, field) && schema.fields[field]!.filterable);
+    if (found === undefined) return;
+    const indexed = indexedFieldsOf(schema);
+    throw InvalidArgumentError.at(
+      ['filter', ...found.path],
+      `metadata field "${found.field}" is not in the indexed fields of namespace "${namespace}" (${indexed.length === 0 ? 'none' : indexed.join(', ')}): ` +
+        'only the fields its schema marks "filterable": true can be filtered on',
+    );
+  }
+
   const forwarding = data.upsertBody?.bind(data);
   async function upsertBody(auth: AuthContext, { index, namespace, body }: UpsertBodyRequest): Promise<UpsertResult> {
     assertCanWrite(auth, 'upsert');
@@ -214,6 +259,7 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
 
     async query(auth, { index, namespace, ...query }, read) {
       const { record, handle, scope } = await target(auth, index, namespace);
+      await assertIndexed(record, namespace, query.filter);
       limiter.take('queryPerNamespace', scope);
       limiter.check('queryReadUnitsPerIndex', scope);
       const { matches, namespaceBytes: bytes, indexedLsn } = await data.query(handle, namespace, query, read);
@@ -234,6 +280,7 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
 
     async fetchByMetadata(auth, { index, namespace, filter, limit, paginationToken }, read) {
       const { record, handle, scope } = await target(auth, index, namespace);
+      await assertIndexed(record, namespace, filter);
       limiter.take('fetchPerIndex', scope);
       const after = afterOf(paginationToken, 'fetch by metadata');
       const { records, next, indexedLsn } = await data.fetchByMetadata(handle, namespace, { filter, limit, after }, read);
@@ -245,6 +292,7 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
     async update(auth, { index, namespace, dryRun, ...update }) {
       assertCanWrite(auth, 'update');
       const { record, handle, scope } = await target(auth, index, namespace);
+      await assertIndexed(record, namespace, update.filter);
       limiter.take('updatePerNamespace', scope);
       if (update.filter !== undefined) {
         limiter.take('updateByFilterPerNamespace', scope);
@@ -268,6 +316,7 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
     async delete(auth, { index, namespace, ...del }) {
       assertCanWrite(auth, 'delete');
       const { record, handle, scope } = await target(auth, index, namespace);
+      await assertIndexed(record, namespace, del.filter);
       limiter.take('deletePerNamespace', scope);
       if (del.filter !== undefined) {
         limiter.take('deleteByFilterPerNamespace', scope);
@@ -307,32 +356,49 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
     },
 
     async listNamespaces(auth, { index, prefix, limit, paginationToken }) {
-      const { handle } = await target(auth, index);
+      const { record, handle } = await target(auth, index);
       const all = (await data.listNamespaces(handle)).filter((ns) => prefix === undefined || ns.name.startsWith(prefix)).sort(byName);
       const after = afterOf(paginationToken, 'list namespaces');
       const rest = after === undefined ? all : all.filter((ns) => ns.name > after);
       const page = rest.slice(0, limit);
-      return { namespaces: page, totalCount: all.length, ...paginationOf(rest.length > limit ? page[page.length - 1]!.name : undefined) };
+      const schemas = await control.namespaceSchemas.getMany(
+        record.id,
+        page.map((ns) => ns.name),
+      );
+      return {
+        namespaces: page.map((ns) => describedNamespace(ns, schemas.get(ns.name))),
+        totalCount: all.length,
+        ...paginationOf(rest.length > limit ? page[page.length - 1]!.name : undefined),
+      };
     },
 
-    async createNamespace(auth, { index, namespace }) {
+    async createNamespace(auth, { index, namespace, schema }) {
       assertCanWrite(auth, 'creating a namespace');
       if (namespace === '') throw InvalidArgumentError.at(['name'], 'the default namespace always exists; give another name');
-      const { handle } = await target(auth, index, namespace);
-      await data.createNamespace(handle, namespace);
+      const { record, handle } = await target(auth, index, namespace);
+      // The schema's row commits only if the namespace is created (and replaces any a deleted namesake left).
+      await control.namespaceSchemas.create(record.id, namespace, schema, () => data.createNamespace(handle, namespace));
       await control.audit(auth.projectId, auth.keyId, 'namespace.create', `index:${index}/ns:${namespace}`);
-      return { name: namespace, recordCount: 0 };
+      return describedNamespace({ name: namespace, recordCount: 0 }, schema);
     },
 
     async describeNamespace(auth, { index, namespace }) {
-      const { handle } = await target(auth, index, namespace);
-      return data.namespaceStats(handle, namespace);
+      const { record, handle } = await target(auth, index, namespace);
+      const summary = await data.namespaceStats(handle, namespace);
+      return describedNamespace(summary, await control.namespaceSchemas.get(record.id, namespace));
     },
 
     async deleteNamespace(auth, { index, namespace }) {
       assertCanWrite(auth, 'deleting a namespace');
       const { record, handle } = await target(auth, index, namespace);
-      await data.deleteNamespace(handle, namespace);
+      try {
+        await data.deleteNamespace(handle, namespace);
+      } catch (error) {
+        // A schema whose namespace is gone (a deletion that failed part-way) goes on the retry.
+        if (error instanceof NotFoundError) await control.namespaceSchemas.remove(record.id, namespace);
+        throw error;
+      }
+      await control.namespaceSchemas.remove(record.id, namespace);
       meter(record, { writeUnits: UNIT_RULES.deleteAllWriteUnits });
       await control.audit(auth.projectId, auth.keyId, 'namespace.delete', `index:${index}/ns:${namespace}`);
     },

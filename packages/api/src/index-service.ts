@@ -71,8 +71,15 @@ export interface IndexService {
  * Index management: the control plane's records (which audits its own changes), plus dropping the
  * data on delete. With `indexHostPorts` each new index gets its own port before the create answers.
  */
-export function createIndexService(deps: { control: ControlPlane; data: DataPlane; indexHostPorts?: PortRange | undefined }): IndexService {
+export function createIndexService(deps: {
+  control: ControlPlane;
+  data: DataPlane;
+  indexHostPorts?: PortRange | undefined;
+  /** After an index was created or deleted, whatever face asked (the server opens or closes its port). */
+  afterIndexesChange?: (() => Promise<void>) | undefined;
+}): IndexService {
   const { control, data } = deps;
+  const changed = async () => deps.afterIndexesChange?.();
   return {
     async createIndex(auth, input) {
       assertCanWrite(auth, 'creating an index');
@@ -91,6 +98,7 @@ export function createIndexService(deps: { control: ControlPlane; data: DataPlan
         // In the insert's transaction: an exhausted range leaves no index behind.
         { hostPorts: deps.indexHostPorts },
       );
+      await changed();
       return describeRecord(record);
     },
 
@@ -116,6 +124,7 @@ export function createIndexService(deps: { control: ControlPlane; data: DataPlan
       const record = await control.indexes.beginDelete(auth.projectId, input.name, auth.keyId);
       await data.dropIndex(handleOf(record));
       await control.indexes.finishDelete(record.id);
+      await changed();
     },
   };
 }

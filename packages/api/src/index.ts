@@ -17,6 +17,8 @@ export {
   queryRequestSchema,
   updateRequestSchema,
   type IndexRef,
+  type CreateNamespaceRequest,
+  type NamespaceDescription,
   type NamespaceRef,
   type NamespacePage,
   type ListNamespacesRequest,
@@ -80,3 +82,12 @@ export {
   toTRPCError,
   type ConiferErrorData,
 } from './errors.ts';
+export {
+  createImportService,
+  type BulkImporter,
+  type ImportInfo,
+  type ImportService,
+  type ImportServiceOptions,
+  type StartImportInput,
+} from './import-service.ts';
+export { ImportRowError, MAX_IMPORT_NAMESPACES, readNamespace, recordOfRow, scanImport, type ImportFile, type ImportNamespace } from './import-parquet.ts';

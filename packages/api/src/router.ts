@@ -1,4 +1,13 @@
-import { configureIndexSchema, deleteSchema, indexRefSchema, namespaceRefSchema, statsSchema, upsertSchema, type ReadOptionsRequest } from '@conifer/core';
+import {
+  configureIndexSchema,
+  createNamespaceSchema,
+  deleteSchema,
+  indexRefSchema,
+  namespaceRefSchema,
+  statsSchema,
+  upsertSchema,
+  type ReadOptionsRequest,
+} from '@conifer/core';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { apiKeyRefSchema, createApiKeySchema, createProjectSchema, rateLimitScopeSchema, setRateLimitsSchema, usageQuerySchema } from './admin-service.ts';
 import { clusterJobsQuerySchema, clusterNamespacesQuerySchema } from './cluster-service.ts';
@@ -46,7 +55,7 @@ export function createAppRouter() {
     }),
     namespaces: router({
       list: p.input(listNamespacesSchema).query(({ ctx, input }) => ctx.services.listNamespaces(ctx.auth, input)),
-      create: p.input(namespaceRefSchema).mutation(({ ctx, input }) => ctx.services.createNamespace(ctx.auth, input)),
+      create: p.input(createNamespaceSchema).mutation(({ ctx, input }) => ctx.services.createNamespace(ctx.auth, input)),
       describe: p.input(namespaceRefSchema).query(({ ctx, input }) => ctx.services.describeNamespace(ctx.auth, input)),
       delete: p.input(namespaceRefSchema).mutation(({ ctx, input }) => ctx.services.deleteNamespace(ctx.auth, input)),
       internals: p.input(namespaceRefSchema).query(({ ctx, input }) => ctx.services.describeNamespaceInternals(ctx.auth, input)),

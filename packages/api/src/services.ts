@@ -3,6 +3,7 @@ import { createAdminService, type AdminService } from './admin-service.ts';
 import type { AuthContext } from './auth.ts';
 import { createClusterService, type ClusterService, type ServiceDataPlane } from './cluster-service.ts';
 import { createDataService, type DataService } from './data-service.ts';
+import { createImportService, type ImportService, type ImportServiceOptions } from './import-service.ts';
 import { createIndexService, type IndexService } from './index-service.ts';
 import { RateLimiter, type RateLimits } from './rate-limits.ts';
 
@@ -12,7 +13,7 @@ import { RateLimiter, type RateLimits } from './rate-limits.ts';
  * Pinecone-compatible REST API are two faces over these same functions; neither holds business
  * logic of its own (roles, rate limits, usage metering and project scoping all live here).
  */
-export interface Services extends IndexService, DataService, AdminService, ClusterService {
+export interface Services extends IndexService, DataService, AdminService, ClusterService, ImportService {
   /** The caller behind a raw API key, or null when the key is unknown or revoked. */
   authenticate(rawKey: string): Promise<AuthContext | null>;
   /** The rate limiter the data operations share (its `limits` are the ones in force). */
@@ -39,6 +40,13 @@ export interface ServiceDeps {
   now?: (() => number) | undefined;
   /** Give each index its own TCP port from this range (`CONIFER_INDEX_PORTS`). None: indexes get no port. */
   indexHostPorts?: PortRange | undefined;
+  /**
+   * Called after an index is created or deleted through any face, before the call answers: the
+   * server opens or closes the index's port, so a host is served by the time it is described.
+   */
+  afterIndexesChange?: (() => Promise<void>) | undefined;
+  /** Bulk imports (`import-service.ts`): which URIs are allowed, slab size. */
+  imports?: ImportServiceOptions | undefined;
 }
 
 /**
@@ -57,5 +65,6 @@ export function createServices(deps: ServiceDeps): Services {
     ...createDataService({ ...deps, limiter }),
     ...createAdminService({ ...deps, limiter }),
     ...createClusterService(deps),
+    ...createImportService(deps),
   };
 }

@@ -14,6 +14,7 @@ export interface ControlPlaneConfig {
    * How long an index found by name stays in the in-process cache, in ms. Default 1 000. Every
    * data request resolves its index by name; changes through the same ControlPlane apply at once,
    * a change (or deletion) made by another node takes effect here within this delay. 0 disables it.
+   * Rate-limit overrides and namespace schemas (for filters) are cached as long.
    */
   indexCacheTtlMs: number;
   /** Connections in the `pg` pool when a database URL is used. Default 10. */

@@ -1,6 +1,7 @@
 import { createKeyStore, type KeyStore } from './api-keys.ts';
 import { recentAudit, recordAudit } from './audit.ts';
 import { createAuthenticator } from './authenticator.ts';
+import { createBulkImports, type BulkImports } from './bulk-imports.ts';
 import { bootstrap, type BootstrapOptions, type BootstrapResult } from './bootstrap.ts';
 import { DEFAULT_CONFIG, type ControlPlaneConfig } from './config.ts';
 import { openDatabase } from './database.ts';
@@ -8,6 +9,7 @@ import { createIndexJobs, type IndexJobs } from './index-jobs.ts';
 import { createIndexStore, type IndexStore } from './indexes.ts';
 import { createMembership, type Membership } from './membership.ts';
 import { migrateToLatest } from './migrate.ts';
+import { createNamespaceSchemaStore, type NamespaceSchemaStore } from './namespace-schemas.ts';
 import { createProjectStore, type ProjectStore } from './projects.ts';
 import { createRateLimitOverrideStore, type RateLimitOverrideStore } from './rate-limit-overrides.ts';
 import { createUsageMeter, type UsageMeter } from './usage.ts';
@@ -47,12 +49,16 @@ export interface ControlPlane {
   readonly indexes: IndexStore;
   /** Rate-limit overrides of projects and indexes (an operator's, for tenants). */
   readonly rateLimits: RateLimitOverrideStore;
+  /** The metadata schemas namespaces were created with (which fields are indexed). */
+  readonly namespaceSchemas: NamespaceSchemaStore;
   /** Read/write units per index per day, buffered in memory and flushed in the background. */
   readonly usage: UsageMeter;
   /** The nodes of the cluster and their heartbeats (docs/adr/0006-cluster-roles.md). */
   readonly membership: Membership;
   /** The queue of compactions and index builds that writers plan and indexers claim (docs/adr/0006-cluster-roles.md). */
   readonly indexJobs: IndexJobs;
+  /** Bulk imports of indexes (`/bulk/imports`), their progress and outcome. */
+  readonly imports: BulkImports;
   /** The tunables in effect (defaults plus overrides). */
   readonly config: Readonly<ControlPlaneConfig>;
   /**
@@ -100,9 +106,11 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
     keys: createKeyStore(db, (hash) => authenticator.invalidate(hash)),
     indexes: createIndexStore(db, { cacheTtlMs: config.indexCacheTtlMs, now, staleIfErrorMs: config.staleIfErrorMs }),
     rateLimits: createRateLimitOverrideStore(db, { cacheTtlMs: config.indexCacheTtlMs, now, staleIfErrorMs: config.staleIfErrorMs }),
+    namespaceSchemas: createNamespaceSchemaStore(db, { cacheTtlMs: config.indexCacheTtlMs, now, staleIfErrorMs: config.staleIfErrorMs }),
     usage,
     membership: createMembership(db),
     indexJobs: createIndexJobs(db, { maxAttempts: config.indexJobMaxAttempts }),
+    imports: createBulkImports(db, now),
     config,
     audit: (projectId, actorKeyId, action, target) => recordAudit(db, { projectId, actorKeyId, action, target }),
     recentAudit: (projectId, limit = 50) => recentAudit(db, projectId, limit),

@@ -14,7 +14,17 @@ describe('openDatabase', () => {
       await migrateToLatest(db);
       await migrateToLatest(db);
       const tables = await db.introspection.getTables();
-      expect(tables.map((t) => t.name).sort()).toEqual(['api_keys', 'audit_events', 'cluster_nodes', 'index_jobs', 'indexes', 'projects', 'usage_daily']);
+      expect(tables.map((t) => t.name).sort()).toEqual([
+        'api_keys',
+        'audit_events',
+        'bulk_imports',
+        'cluster_nodes',
+        'index_jobs',
+        'indexes',
+        'namespace_schemas',
+        'projects',
+        'usage_daily',
+      ]);
     } finally {
       await db.destroy();
     }

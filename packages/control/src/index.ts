@@ -5,6 +5,7 @@ export type { ProjectStore } from './projects.ts';
 export type { KeyStore } from './api-keys.ts';
 export type { IndexStore } from './indexes.ts';
 export type { RateLimitOverrideStore, RateLimitOverrides } from './rate-limit-overrides.ts';
+export type { NamespaceSchemaStore } from './namespace-schemas.ts';
 export { DeletionProtectedError, IndexPortsExhaustedError } from './errors.ts';
 export { MAX_USAGE_DAYS, DEFAULT_USAGE_DAYS, utcDay, type UsageMeter } from './usage.ts';
 export { AUDIT_ACTIONS } from './audit.ts';
@@ -19,6 +20,7 @@ export {
   type IndexJobs,
   type IndexJobState,
 } from './index-jobs.ts';
+export { IMPORT_STATUSES, type BulkImport, type BulkImports, type ImportErrorMode, type ImportStatus } from './bulk-imports.ts';
 export { NodeHeartbeat, type NodeHeartbeatOptions } from './node-heartbeat.ts';
 export { generateApiKey, hashApiKey, API_KEY_PREFIX } from './keys.ts';
 export {

@@ -58,7 +58,7 @@ export interface IndexStore {
    * protection is enabled.
    */
   beginDelete(projectId: string, name: string, actorKeyId?: string | null): Promise<IndexRecord>;
-  /** Frees the name of a terminating index once its data is gone. Idempotent. */
+  /** Frees the name of a terminating index once its data is gone, and forgets its namespaces' schemas. Idempotent. */
   finishDelete(indexId: string): Promise<void>;
   /** Terminating, not yet deleted indexes of every project: deletions to finish. */
   listTerminating(): Promise<IndexRecord[]>;
@@ -204,6 +204,8 @@ export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: nu
     },
 
     async finishDelete(indexId) {
+      // The index's namespaces are gone with its data; so are their schemas (idempotent, before the name is freed).
+      await db.deleteFrom('namespace_schemas').where('index_id', '=', indexId).execute();
       const done = await db
         .updateTable('indexes')
         .set({ deleted_at: new Date() })

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
-import type { Metric } from '@conifer/core';
+import type { Metric, NamespaceMetadataSchema } from '@conifer/core';
 import type { DeletionProtection, IndexStatus, Role } from './types.ts';
 
 /**
@@ -16,6 +16,8 @@ export interface Database {
   usage_daily: UsageDailyTable;
   cluster_nodes: ClusterNodesTable;
   index_jobs: IndexJobsTable;
+  bulk_imports: BulkImportsTable;
+  namespace_schemas: NamespaceSchemasTable;
 }
 
 /** A timestamp the database fills in (`default now()`), never updated afterwards. */
@@ -139,4 +141,34 @@ export interface IndexJobsTable {
   created_at: CreatedAt;
   /** The database's `now()` at the last change of state or claimer (not at heartbeats). */
   updated_at: Generated<Date>;
+}
+
+/** The metadata schema a namespace was created with (`namespace-schemas.ts`, migration 0007). */
+export interface NamespaceSchemasTable {
+  index_id: string;
+  namespace: string;
+  /** jsonb `{ fields: { <name>: { filterable } } }`; written as a JSON string, read back parsed by both drivers. */
+  schema: ColumnType<NamespaceMetadataSchema, string, string>;
+  created_at: CreatedAt;
+}
+
+/** One bulk import of an index (`bulk-imports.ts`). */
+export interface BulkImportsTable {
+  id: string;
+  project_id: string;
+  index_id: string;
+  uri: string;
+  /** 'abort' or 'continue'. */
+  error_mode: string;
+  /** 'Pending', 'InProgress', 'Failed', 'Completed' or 'Cancelled'. */
+  status: string;
+  percent_complete: Generated<number>;
+  /** bigint (`pg` returns int8 as a string, PGlite as a number). */
+  records_imported: ColumnType<string | number, number | undefined, number>;
+  records_skipped: ColumnType<string | number, number | undefined, number>;
+  error: string | null;
+  /** The node running the import. */
+  node_id: string | null;
+  created_at: CreatedAt;
+  finished_at: Date | null;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileFilter, validateFilter, type Filter } from './filter.ts';
+import { compileFilter, unindexedFilterField, validateFilter, type Filter } from './filter.ts';
 import { LIMITS } from './limits.ts';
 import type { Metadata } from './metadata.ts';
 import { filterSchema } from './schemas.ts';
@@ -267,5 +267,22 @@ describe('validateFilter', () => {
     const result = filterSchema.safeParse({ $or: [{ a: 1 }, { b: { $lt: 'z' } }] });
     expect(result.success).toBe(false);
     expect(formatIssues(result.error!.issues)).toBe('$or[1].b.$lt: $lt takes a finite number');
+  });
+});
+
+describe('unindexedFilterField', () => {
+  const indexed = new Set(['genre', 'year']);
+  const isIndexed = (field: string) => indexed.has(field);
+
+  it('finds the first field the filter names that is not indexed, with its path, through $and and $or', () => {
+    expect(unindexedFilterField({ genre: 'drama', year: { $gt: 2000 } }, isIndexed)).toBeUndefined();
+    expect(unindexedFilterField({ genre: 'drama', rating: { $gte: 3 } }, isIndexed)).toEqual({ field: 'rating', path: ['rating'] });
+    expect(unindexedFilterField({ $or: [{ genre: 'drama' }, { $and: [{ year: 2000 }, { author: { $exists: true } }] }] }, isIndexed)).toEqual({
+      field: 'author',
+      path: ['$or', 1, '$and', 1, 'author'],
+    });
+    // Operator names are not fields; an empty filter names none.
+    expect(unindexedFilterField({ year: { $in: [1, 2], $nin: [3] } }, isIndexed)).toBeUndefined();
+    expect(unindexedFilterField({}, () => false)).toBeUndefined();
   });
 });

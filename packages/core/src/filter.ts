@@ -101,6 +101,30 @@ function validateOperator(op: string, operand: unknown, at: (string | number)[])
   }
 }
 
+/**
+ * The first metadata field a validated filter names for which `isIndexed` is false, with the path
+ * it is named at (`['$and', 0, 'year']`), depth first; undefined when every field is indexed.
+ */
+export function unindexedFilterField(
+  filter: Filter,
+  isIndexed: (field: string) => boolean,
+  path: readonly (string | number)[] = [],
+): { field: string; path: (string | number)[] } | undefined {
+  for (const [key, value] of Object.entries(filter)) {
+    if (value === undefined) continue;
+    if (key === '$and' || key === '$or') {
+      const subs = value as Filter[];
+      for (let i = 0; i < subs.length; i++) {
+        const found = unindexedFilterField(subs[i]!, isIndexed, [...path, key, i]);
+        if (found !== undefined) return found;
+      }
+    } else if (!isIndexed(key)) {
+      return { field: key, path: [...path, key] };
+    }
+  }
+  return undefined;
+}
+
 export type MetadataPredicate = (metadata: Metadata | undefined) => boolean;
 
 /** Compiles a validated filter into a predicate. An empty filter matches everything. */

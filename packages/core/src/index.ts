@@ -24,7 +24,16 @@ export { compareHits, higherIsBetter, makeScorer, type Metric, METRICS, type Sco
 export { float32ArrayToNumbers, float32ToShortest } from './float.ts';
 export type { Metadata, MetadataValue } from './metadata.ts';
 export { formatIssues, formatPath } from './issue-format.ts';
-export { compileFilter, type FieldOps, type Filter, type FilterIssue, type MetadataPredicate, type Primitive, validateFilter } from './filter.ts';
+export {
+  compileFilter,
+  type FieldOps,
+  type Filter,
+  type FilterIssue,
+  type MetadataPredicate,
+  type Primitive,
+  unindexedFilterField,
+  validateFilter,
+} from './filter.ts';
 export {
   DEFAULT_NAMESPACE_ALIAS,
   filterSchema,
@@ -59,11 +68,13 @@ export {
   fetchByMetadataSchema,
   type FetchRequest,
   fetchSchema,
+  indexedFieldsOf,
   type ListNamespacesRequest,
   listNamespacesSchema,
   type ListRequest,
   listSchema,
   namespaceFieldsSchema,
+  type NamespaceMetadataSchema,
   namespaceRefSchema,
   type QueryRequest,
   querySchema,

@@ -3,6 +3,7 @@ import { LIMITS } from './limits.ts';
 import {
   defaultAlias,
   filterSchema,
+  isStorableText,
   indexNameSchema,
   metadataSchema,
   namespaceNameSchema,
@@ -10,6 +11,7 @@ import {
   paginationTokenSchema,
   recordIdSchema,
   sparseValuesSchema,
+  STORABLE_TEXT_MESSAGE,
   vectorValuesSchema,
 } from './schemas.ts';
 
@@ -154,22 +156,54 @@ export const statsSchema = z.object({ index: indexNameSchema });
 export const namespaceRefSchema = z.object({ index: indexNameSchema, namespace: namespaceSchema });
 
 /**
- * The `schema` of a create-namespace request, Pinecone's shape: which metadata fields are
- * filterable, `{ "fields": { "genre": { "filterable": true } } }`. Conifer filters on every field,
- * so it is checked and echoed back, not stored; unknown keys are kept in the echo.
+ * A namespace's metadata schema, as stored and described: the fields it names, each filterable
+ * (indexed) or not. With a schema, only its `filterable: true` fields are indexed and can be
+ * filtered on; without one, every field is.
+ */
+export interface NamespaceMetadataSchema {
+  fields: Record<string, { filterable: boolean }>;
+}
+
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The `schema` of a create-namespace request, Pinecone's `MetadataSchema`: which metadata fields
+ * are indexed, `{ "fields": { "genre": { "filterable": true } } }`. `fields` is required and each
+ * name must be a valid metadata key. Read as the stored form: a field without `filterable` is not
+ * filterable, unknown keys are dropped, and fields are in name order.
  */
 export const namespaceFieldsSchema = z
   .object(
     {
       fields: z
-        .record(z.string(), z.object({ filterable: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'must be an object' }).loose(), {
+        .record(z.string(), z.object({ filterable: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'must be an object' }), {
           error: 'must be an object of fields',
         })
-        .optional(),
+        .superRefine((fields, ctx) => {
+          for (const name of Object.keys(fields)) {
+            if (name.length === 0) ctx.addIssue({ code: 'custom', message: 'field names must not be empty' });
+            else if (name.startsWith('$')) ctx.addIssue({ code: 'custom', path: [name], message: "field names must not start with '$'" });
+            else if (!isStorableText(name)) ctx.addIssue({ code: 'custom', path: [name], message: `field names ${STORABLE_TEXT_MESSAGE}` });
+          }
+        }),
     },
     { error: 'must be an object' },
   )
-  .loose();
+  .transform(({ fields }): NamespaceMetadataSchema => ({
+    // fromEntries defines own properties, so a field named "__proto__" stays a plain key.
+    fields: Object.fromEntries(
+      Object.keys(fields)
+        .sort(byCodeUnits)
+        .map((name) => [name, { filterable: fields[name]!.filterable === true }]),
+    ),
+  }));
+
+/** The fields a namespace's schema indexes (its `filterable: true` ones), in name order: Pinecone's `indexed_fields.fields`. */
+export function indexedFieldsOf(schema: NamespaceMetadataSchema): string[] {
+  return Object.keys(schema.fields)
+    .filter((name) => schema.fields[name]!.filterable)
+    .sort(byCodeUnits);
+}
 
 /** A namespace to create: a name (not the default namespace's "") and an optional `schema`. */
 export const createNamespaceSchema = z.object({

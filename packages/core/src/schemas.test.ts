@@ -7,6 +7,7 @@ import {
   deleteSchema,
   fetchByMetadataSchema,
   fetchSchema,
+  indexedFieldsOf,
   listSchema,
   querySchema,
   updateSchema,
@@ -410,11 +411,18 @@ describe('names', () => {
 
   it('create namespace: a name other than the default, and an optional object schema', () => {
     const create = (overrides: Record<string, unknown>) => ({ index: 'movies', namespace: 'tenant-1', ...overrides });
-    expect(parsed(createNamespaceSchema, create({ schema: { fields: { genre: { filterable: true } }, extra: 1 } }))).toEqual({
-      index: 'movies',
-      namespace: 'tenant-1',
-      schema: { fields: { genre: { filterable: true } }, extra: 1 },
-    });
+    // Read as stored: unknown keys dropped, a field without `filterable` not filterable, fields in name order.
+    const schema = parsed(createNamespaceSchema, create({ schema: { fields: { year: {}, genre: { filterable: true, x: 1 } }, extra: 1 } })).schema;
+    expect(schema).toEqual({ fields: { genre: { filterable: true }, year: { filterable: false } } });
+    expect(Object.keys(schema!.fields)).toEqual(['genre', 'year']);
+    expect(indexedFieldsOf(schema!)).toEqual(['genre']);
+    expect(parsed(createNamespaceSchema, create({ schema: { fields: {} } })).schema).toEqual({ fields: {} });
+    expect(failure(createNamespaceSchema, create({ schema: {} }))).toBe('schema.fields: must be an object of fields');
+    expect(failure(createNamespaceSchema, create({ schema: { fields: { $year: { filterable: true } } } }))).toBe(
+      "schema.fields.$year: field names must not start with '$'",
+    );
+    expect(failure(createNamespaceSchema, create({ schema: { fields: { '': { filterable: true } } } }))).toBe('schema.fields: field names must not be empty');
+    expect(failure(createNamespaceSchema, create({ schema: { fields: { 'a\u0000': { filterable: true } } } }))).toContain('must be valid Unicode without NUL');
     expect(parsed(createNamespaceSchema, create({})).schema).toBeUndefined();
     expect(failure(createNamespaceSchema, create({ namespace: '' }))).toBe('namespace: must not be empty');
     expect(failure(createNamespaceSchema, create({ namespace: undefined }))).toBe('namespace: must be a string');

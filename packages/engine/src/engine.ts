@@ -33,6 +33,7 @@ import type {
   UpdateInput,
   UpdateResult,
 } from './data-plane.ts';
+import { stageImport, type ImportOptions, type StagedImport } from './bulk-import.ts';
 import { slabCacheStats } from './describe.ts';
 import { displayName, indexPrefix, namespacePrefix } from './layout.ts';
 import { Namespace } from './namespace.ts';
@@ -74,6 +75,8 @@ export class Engine implements DataPlane {
   /** Worker threads shared by every namespace's compactions (bounded concurrency). */
   readonly #compactor: Compactor;
   readonly #remoteCompactions: RemoteCompactions | undefined;
+  /** Namespaces a bulk import is writing (staged or committing) in this process. */
+  readonly #importing = new Set<string>();
   #closed = false;
 
   constructor(options: EngineOptions) {
@@ -285,6 +288,98 @@ export class Engine implements DataPlane {
       await ns?.close({ flush: false });
     }
     await storeCall(() => deletePrefix(this.#store, indexPrefix(index.id)));
+  }
+
+  /**
+   * Bulk import (`bulk-import.ts`): stores `batches` as L0 slabs of a namespace that does not exist
+   * yet, without committing them. AlreadyExistsError when the namespace exists (or another import
+   * into it is under way here). The caller commits or discards the result.
+   */
+  async stageImport(index: IndexHandle, namespace: string, batches: AsyncIterable<RecordInput[]>, options?: ImportOptions): Promise<StagedImport> {
+    this.#assertOpen();
+    const key = namespaceKey(index, namespace);
+    await this.#deleting.get(key);
+    if (this.#importing.has(key)) throw new AlreadyExistsError(`An import into namespace ${displayName(namespace)} is already under way.`);
+    this.#importing.add(key);
+    let staged: StagedImport;
+    try {
+      staged = await stageImport(
+        {
+          store: this.#store,
+          clock: this.#clock,
+          random: this.#random,
+          logger: this.#logger,
+          dimension: index.dimension,
+          gcGraceMs: this.#config.gcGraceMs,
+          exists: () => this.#registry.exists(index, namespace),
+          register: () => this.#registry.register(index, namespace),
+          committed: () => this.#afterImport(index, namespace),
+        },
+        index,
+        namespace,
+        batches,
+        options,
+      );
+    } catch (err) {
+      this.#importing.delete(key);
+      throw toClientError(err);
+    }
+    const done = () => this.#importing.delete(key);
+    return {
+      namespace,
+      records: staged.records,
+      slabs: staged.slabs,
+      commit: async () => {
+        try {
+          if (this.#closed) {
+            await staged.discard();
+            this.#assertOpen();
+          }
+          await staged.commit();
+        } catch (err) {
+          throw toClientError(err);
+        } finally {
+          done();
+        }
+      },
+      discard: () => staged.discard().finally(done),
+    };
+  }
+
+  /** `stageImport` then its commit: the namespace exists, with every record of `batches`, once it resolves. */
+  async importNamespace(
+    index: IndexHandle,
+    namespace: string,
+    batches: AsyncIterable<RecordInput[]>,
+    options?: ImportOptions,
+  ): Promise<{ records: number; slabs: number }> {
+    const staged = await this.stageImport(index, namespace, batches, options);
+    await staged.commit();
+    return { records: staged.records, slabs: staged.slabs };
+  }
+
+  /**
+   * After an import's commit: a view of the namespace opened before (a read of the then-missing
+   * namespace) is dropped, and the namespace is opened from the store with its compactions (ANN
+   * builds of the imported slabs) started in the background.
+   */
+  async #afterImport(index: IndexHandle, namespace: string): Promise<void> {
+    const key = namespaceKey(index, namespace);
+    const cached = this.#namespaces.get(key);
+    this.#namespaces.delete(key);
+    const old = await cached?.catch(() => undefined);
+    await old?.close({ flush: false });
+    if (this.#closed) return;
+    // The import is committed: a failure from here on only delays its compaction (the next open,
+    // write or tick starts it).
+    try {
+      const ns = await this.#open(index, namespace);
+      ns.settle().catch((err: unknown) =>
+        this.#logger.warn({ err, namespace: displayName(namespace) }, 'compaction after an import failed; it is retried on the next write or tick'),
+      );
+    } catch (err) {
+      this.#logger.warn({ err, namespace: displayName(namespace) }, 'could not open a namespace after its import; it opens on its next request');
+    }
   }
 
   /** Flushes the namespace's memtable to a slab and waits for the compaction and GC it triggers. */

@@ -24,3 +24,4 @@ export { ReplicaEngine, type ReplicaEngineOptions } from './replica-engine.ts';
 export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig } from './config.ts';
 export { encodeNamespace, decodeNamespace, slabKey } from './layout.ts';
 export { NoIndexerError, type RemoteCompactions, type RemoteCompactionJob } from './remote-compactions.ts';
+export type { ImportOptions, StagedImport } from './bulk-import.ts';

@@ -161,7 +161,7 @@ export type IndexStats = {
 };
 
 export type NamespacePage = {
-  namespaces: NamespaceSummary[];
+  namespaces: NamespaceDescription[];
   /** Namespaces matching the prefix, over all pages. */
   totalCount: number;
   /** Absent on the last page. */
@@ -172,9 +172,30 @@ export type NamespacePage = {
     | undefined;
 };
 
-export type NamespaceSummary = {
+/**
+ * A namespace as create, describe and list answer it: name, live records, and, when it was created
+ * with one, its metadata `schema` and `indexedFields` (the schema's `filterable: true` fields,
+ * Pinecone's `indexed_fields`). Without a schema both are absent: every metadata field is indexed.
+ */
+export type NamespaceDescription = {
+  schema?: NamespaceMetadataSchema | undefined;
+  indexedFields?: string[] | undefined;
   name: string;
   recordCount: number;
+};
+
+/**
+ * A namespace's metadata schema, as stored and described: the fields it names, each filterable
+ * (indexed) or not. With a schema, only its `filterable: true` fields are indexed and can be
+ * filtered on; without one, every field is.
+ */
+export type NamespaceMetadataSchema = {
+  fields: Record<
+    string,
+    {
+      filterable: boolean;
+    }
+  >;
 };
 
 export type NamespaceInternals = {
@@ -750,9 +771,19 @@ export type ConiferRouter = TRPCBuiltRouter<
       create: TRPCMutationProcedure<{
         input: {
           index: string;
-          namespace?: string | undefined;
+          namespace: string;
+          schema?:
+            | {
+                fields: Record<
+                  string,
+                  {
+                    filterable?: boolean | undefined;
+                  }
+                >;
+              }
+            | undefined;
         };
-        output: NamespaceSummary;
+        output: NamespaceDescription;
         meta: object;
       }>;
       /** query `namespaces.describe` */
@@ -761,7 +792,7 @@ export type ConiferRouter = TRPCBuiltRouter<
           index: string;
           namespace?: string | undefined;
         };
-        output: NamespaceSummary;
+        output: NamespaceDescription;
         meta: object;
       }>;
       /** mutation `namespaces.delete` */

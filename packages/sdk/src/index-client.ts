@@ -1,5 +1,6 @@
 import type { CallOptions, Transport } from './transport.ts';
 import type {
+  CreateNamespaceOptions,
   DeleteManyOptions,
   DeleteResponse,
   FetchByMetadataOptions,
@@ -181,12 +182,17 @@ export class Index {
   }
 
   /**
-   * Creates an empty namespace. Existing namespace → `AlreadyExistsError`.
+   * Creates an empty namespace; with `schema`, only the metadata fields it marks `filterable: true`
+   * are indexed, and a filter on any other field is refused. Existing namespace → `AlreadyExistsError`.
    *
-   * @example await client.index('docs').createNamespace('tenant-42');
+   * @example await client.index('docs').createNamespace('tenant-42', { schema: { fields: { genre: { filterable: true } } } });
    */
-  createNamespace(namespace: string, call: CallOptions = {}): Promise<NamespaceSummary> {
-    return this.#transport.call((api, request) => api.namespaces.create.mutate({ index: this.name, namespace }, request), call);
+  createNamespace(namespace: string, options: CreateNamespaceOptions & CallOptions = {}): Promise<NamespaceSummary> {
+    const { schema, ...call } = options;
+    return this.#transport.call(
+      (api, request) => api.namespaces.create.mutate({ index: this.name, namespace, ...(schema !== undefined ? { schema } : {}) }, request),
+      call,
+    );
   }
 
   /**

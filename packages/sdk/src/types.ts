@@ -49,6 +49,9 @@ export type FetchByMetadataOptions = ReadScoped<RouterInputs['data']['fetchByMet
 export type FetchByMetadataResponse = RouterOutputs['data']['fetchByMetadata'];
 export type ListNamespacesOptions = Omit<RouterInputs['namespaces']['list'], 'index'>;
 export type NamespaceList = RouterOutputs['namespaces']['list'];
+/** `schema`: the metadata fields the namespace indexes, `{ fields: { genre: { filterable: true } } }`. */
+export type CreateNamespaceOptions = Omit<RouterInputs['namespaces']['create'], 'index' | 'namespace'>;
+/** Name and record count; with the namespace's `schema` and `indexedFields` when it was created with a schema. */
 export type NamespaceSummary = RouterOutputs['namespaces']['describe'];
 export type NamespaceInternals = RouterOutputs['namespaces']['internals'];
 

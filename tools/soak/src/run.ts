@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '@conifer/core';
-import { freePort } from '@conifer/emulators';
+import { freePort, freePortRange } from '@conifer/emulators';
 import { Conifer } from '@conifer/sdk';
 import { timedFetch, type DataApi } from './api.ts';
 import { startBackend, type RunningBackend } from './backends.ts';
@@ -63,7 +63,7 @@ export interface RunSoakOptions extends SoakOptions {
   beforeFinalCheck?: (context: FinalCheckContext) => Promise<void>;
 }
 
-export function serverEnv(options: { backend: RunningBackend; dataDir: string; port: number; apiKey: string }): Record<string, string> {
+export function serverEnv(options: { backend: RunningBackend; dataDir: string; port: number; indexPorts?: string; apiKey: string }): Record<string, string> {
   const own = (names: (name: string) => boolean) =>
     Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => names(e[0]) && e[1] !== undefined));
   return {
@@ -72,6 +72,9 @@ export function serverEnv(options: { backend: RunningBackend; dataDir: string; p
     ...own((name) => PASSED_THROUGH.test(name)),
     CONIFER_HOST: '127.0.0.1',
     CONIFER_PORT: String(options.port),
+    // Each index on a port of its own, as `npm start` serves them, from a range free now: the
+    // default (the 200 ports after CONIFER_PORT) could meet other processes' ports on a busy machine.
+    ...(options.indexPorts !== undefined && process.env['CONIFER_INDEX_PORTS'] === undefined ? { CONIFER_INDEX_PORTS: options.indexPorts } : {}),
     CONIFER_DATA_DIR: options.dataDir,
     CONIFER_API_KEY: options.apiKey,
     CONIFER_STORAGE: options.backend.storage,
@@ -106,8 +109,9 @@ export async function runSoak(options: RunSoakOptions): Promise<SoakResult> {
   log(`soak: storage ${backend.storage} (${backend.description})`);
   try {
     const port = await freePort();
+    const range = await freePortRange(16);
     const apiKey = `soak-admin-${randomBytes(12).toString('hex')}`;
-    const env = serverEnv({ backend, dataDir, port, apiKey });
+    const env = serverEnv({ backend, dataDir, port, indexPorts: `${range.first}-${range.last}`, apiKey });
     serverTuning = Object.fromEntries(
       Object.entries(env)
         .filter(

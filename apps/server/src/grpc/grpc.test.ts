@@ -67,6 +67,20 @@ describe('gRPC data plane on index ports (CONIFER_INDEX_HOSTS=ports)', () => {
     expect(((await viaLocalhost.json()) as { host: string }).host).toBe(`http://localhost:${port}`);
   });
 
+  it('serves an index created through any face (the SDK here) on its port as soon as the create answers', async () => {
+    await server.client.createIndex({ name: 'via-sdk', dimension: DIMENSION, metric: 'cosine' });
+    const { host: sdkHost } = await describeIndex(server.url, 'via-sdk');
+    const sdkClient = vectorClient(sdkHost.replace(/^http:\/\//, ''));
+    try {
+      const stats = await call<{ dimension: number }>(sdkClient, 'DescribeIndexStats', {}, TEST_API_KEY);
+      expect(stats.response.dimension).toBe(DIMENSION);
+      expect((await fetch(`${sdkHost}/describe_index_stats`, { headers: { 'api-key': TEST_API_KEY } })).status).toBe(200);
+    } finally {
+      sdkClient.close();
+    }
+    await server.client.deleteIndex('via-sdk');
+  });
+
   it('runs a round trip: upsert, query with a filter, fetch, update, list, stats, namespaces, delete', async () => {
     const vectors = Array.from({ length: 20 }, (_, i) => ({
       id: `doc-${String(i).padStart(2, '0')}`,
@@ -227,6 +241,76 @@ describe('gRPC data plane on index ports (CONIFER_INDEX_HOSTS=ports)', () => {
     const rest = await fetch(`${host}/vectors/fetch?ids=doc-02&namespace=ns1`, { headers: { 'api-key': otherKey } });
     expect(rest.status).toBe(404);
   });
+
+  it('stores a namespace schema: answers it with indexedFields, refuses filters on other fields, and keeps it across a restart', async () => {
+    interface Described {
+      name: string;
+      recordCount: number;
+      schema?: { fields: Record<string, { filterable: boolean }> };
+      indexedFields?: { fields: string[] };
+    }
+    const schema = { fields: { genre: { filterable: true }, year: { filterable: true }, notes: { filterable: false } } };
+    const stored = { fields: { genre: { filterable: true }, notes: { filterable: false }, year: { filterable: true } } };
+    const created = await call<Described>(client, 'CreateNamespace', { name: 'schema-ns', schema }, TEST_API_KEY);
+    // (The test client decodes proto3 `optional` fields with their synthetic oneof names beside them: toMatchObject.)
+    expect(created.response).toMatchObject({ name: 'schema-ns', recordCount: 0, schema: stored, indexedFields: { fields: ['genre', 'year'] } });
+    // Without a schema, neither field is set.
+    const plain = await call<Described>(client, 'CreateNamespace', { name: 'schema-less' }, TEST_API_KEY);
+    expect(plain.response).toEqual({ name: 'schema-less', recordCount: 0 });
+    // A schema of no fields indexes none.
+    const none = await call<Described>(client, 'CreateNamespace', { name: 'schema-none', schema: { fields: {} } }, TEST_API_KEY);
+    expect(none.response).toMatchObject({ schema: { fields: {} }, indexedFields: { fields: [] } });
+
+    const vectors = [0, 1, 2].map((i) => ({
+      id: `s${i}`,
+      values: vector(i),
+      metadata: toStruct({ genre: i === 0 ? 'drama' : 'comedy', year: 2000 + i, notes: 'n' }),
+    }));
+    await call(client, 'Upsert', { vectors, namespace: 'schema-ns' }, TEST_API_KEY);
+    const described = await call<Described>(client, 'DescribeNamespace', { namespace: 'schema-ns' }, TEST_API_KEY);
+    expect(described.response).toMatchObject({ name: 'schema-ns', recordCount: 3, schema: stored, indexedFields: { fields: ['genre', 'year'] } });
+    const listed = await call<{ namespaces: Described[] }>(client, 'ListNamespaces', { prefix: 'schema-' }, TEST_API_KEY);
+    expect(listed.response.namespaces.map((n) => [n.name, n.indexedFields?.fields ?? null])).toEqual([
+      ['schema-less', null],
+      ['schema-none', []],
+      ['schema-ns', ['genre', 'year']],
+    ]);
+
+    const refused = async (method: string, request: object) => {
+      const error = await grpcError(call(client, method, request, TEST_API_KEY));
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(error.details).toBe(
+        'filter.notes: metadata field "notes" is not in the indexed fields of namespace "schema-ns" (genre, year): only the fields its schema marks "filterable": true can be filtered on',
+      );
+    };
+    const notes = toStruct({ notes: { $eq: 'n' } });
+    await refused('Query', { namespace: 'schema-ns', topK: 3, vector: vector(0), filter: notes });
+    await refused('FetchByMetadata', { namespace: 'schema-ns', filter: notes, limit: 10 });
+    await refused('Update', { namespace: 'schema-ns', filter: notes, setMetadata: toStruct({ seen: true }) });
+    await refused('Delete', { namespace: 'schema-ns', filter: notes });
+    const drama = await call<{ matches: { id: string }[] }>(
+      client,
+      'Query',
+      { namespace: 'schema-ns', topK: 3, vector: vector(0), filter: toStruct({ genre: 'drama' }) },
+      TEST_API_KEY,
+    );
+    expect(drama.response.matches.map((m) => m.id)).toEqual(['s0']);
+
+    // The schema is durable: a restarted server describes and enforces it as before.
+    client.close();
+    await server.stop();
+    server = await startServer(env());
+    client = vectorClient(host.replace(/^http:\/\//, ''));
+    const again = await call<Described>(client, 'DescribeNamespace', { namespace: 'schema-ns' }, TEST_API_KEY);
+    expect(again.response).toEqual(described.response);
+    const rest = await fetch(`${host}/namespaces/schema-ns`, { headers: { 'api-key': TEST_API_KEY } });
+    expect(await rest.json()).toEqual({ name: 'schema-ns', record_count: 3, schema: stored, indexed_fields: { fields: ['genre', 'year'] } });
+    await refused('Query', { namespace: 'schema-ns', topK: 3, vector: vector(0), filter: notes });
+    await call(client, 'DeleteNamespace', { namespace: 'schema-ns' }, TEST_API_KEY);
+    await call(client, 'Upsert', { vectors, namespace: 'schema-ns' }, TEST_API_KEY);
+    const recreated = await call<Described>(client, 'DescribeNamespace', { namespace: 'schema-ns' }, TEST_API_KEY);
+    expect(recreated.response).toEqual({ name: 'schema-ns', recordCount: 3 });
+  }, 60_000);
 
   it('keeps each index on its port across a restart, and closes the port of a deleted index', async () => {
     await call(client, 'Upsert', { vectors: [{ id: 'kept', values: vector(3) }], namespace: 'ns2' }, TEST_API_KEY);

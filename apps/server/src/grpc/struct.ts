@@ -30,7 +30,7 @@ export function fromStruct(struct: StructMessage): Record<string, Json> {
 }
 
 function fromValue(value: ValueMessage): Json {
-  switch (value.kind) {
+  switch (value.kind ?? kindOf(value)) {
     case 'numberValue':
       return value.numberValue ?? 0;
     case 'stringValue':
@@ -45,6 +45,16 @@ function fromValue(value: ValueMessage): Json {
       // `null_value`, or a Value with no kind set: both mean JSON null.
       return null;
   }
+}
+
+/** The field a Value holds, for one decoded without its oneof's name (or built by hand). */
+function kindOf(value: ValueMessage): ValueMessage['kind'] {
+  if (value.numberValue !== undefined) return 'numberValue';
+  if (value.stringValue !== undefined) return 'stringValue';
+  if (value.boolValue !== undefined) return 'boolValue';
+  if (value.structValue !== undefined) return 'structValue';
+  if (value.listValue !== undefined) return 'listValue';
+  return 'nullValue';
 }
 
 /** A JSON object as a Struct. */

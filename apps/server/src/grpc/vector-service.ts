@@ -15,11 +15,12 @@ import {
   type FetchedRecord,
   type ScoredRecord,
 } from '@conifer/core';
-import { apiKeyFromHeaders, listNamespacesSchema, updateRequestSchema, type AuthContext, type Services } from '@conifer/api';
+import { apiKeyFromHeaders, listNamespacesSchema, updateRequestSchema, type AuthContext, type NamespaceDescription, type Services } from '@conifer/api';
 import type { ReadOptions } from '@conifer/engine';
 import { GRPC_CODE, classify, parseWith, withWireFields } from '../pinecone/errors.ts';
 import { INDEXED_LSN_HEADER, LSN_HEADER, readOptionsFrom } from '../pinecone/data-routes.ts';
-import { UPSERT_FIELDS, upsertRequestOf } from '../pinecone/upsert-body.ts';
+import { UPSERT_FIELDS } from '../pinecone/upsert-body.ts';
+import { grpcUpsertInputOf, type UpsertMessage } from './upsert.ts';
 import { defaultNamespaceNameFor } from '../pinecone/wire.ts';
 import { fromStruct, toStruct, type StructMessage } from './struct.ts';
 
@@ -56,19 +57,6 @@ interface Answer {
 }
 
 type Handler = (context: CallContext, request: Record<string, unknown>) => Promise<Answer>;
-
-interface SparseMessage {
-  indices?: number[];
-  values?: number[];
-}
-
-/** Decoded `Vector` of an upsert. */
-interface VectorMessage {
-  id?: string;
-  values?: number[];
-  sparseValues?: SparseMessage;
-  metadata?: StructMessage;
-}
 
 const structOrUndefined = (value: unknown): Record<string, unknown> | undefined =>
   value === undefined || value === null ? undefined : fromStruct(value as StructMessage);
@@ -107,6 +95,19 @@ const echo = (context: CallContext, namespace: unknown): string => (typeof names
 const wireName = (context: CallContext, name: string): string => (name === '' ? context.defaultNamespace : name);
 
 /**
+ * A `NamespaceDescription` message: name, record count, and for a namespace created with a schema,
+ * the schema and the fields it indexes (`indexedFields`); both absent otherwise.
+ */
+function toNamespaceMessage(context: CallContext, ns: NamespaceDescription): object {
+  return {
+    name: wireName(context, ns.name),
+    recordCount: ns.recordCount,
+    ...(ns.schema !== undefined ? { schema: ns.schema } : {}),
+    ...(ns.indexedFields !== undefined ? { indexedFields: { fields: ns.indexedFields } } : {}),
+  };
+}
+
+/**
  * Pinecone's `VectorService` over the same services, limits, rate limits and metering as the REST
  * data plane: each request is turned into the REST body it mirrors and read by the same schemas, so
  * a field is named, limited and refused alike on both. The API key is the `api-key` metadata; the
@@ -121,15 +122,7 @@ export function vectorServiceHandlers(options: GrpcOptions): UntypedServiceImple
 
   const handlers: Record<string, Handler> = {
     async Upsert(context, request) {
-      const vectors = ((request.vectors as VectorMessage[] | undefined) ?? []).map((vector) => ({
-        id: vector.id ?? '',
-        values: vector.values ?? [],
-        ...(vector.sparseValues !== undefined
-          ? { sparseValues: { indices: vector.sparseValues.indices ?? [], values: vector.sparseValues.values ?? [] } }
-          : {}),
-        ...(vector.metadata !== undefined ? { metadata: fromStruct(vector.metadata) } : {}),
-      }));
-      const input = upsertRequestOf(context.index, { namespace: request.namespace, vectors });
+      const input = grpcUpsertInputOf(context.index, request as UpsertMessage);
       const result = await services.upsert(context.auth, input).catch((error: unknown) => {
         throw withWireFields(error, UPSERT_FIELDS);
       });
@@ -272,7 +265,7 @@ export function vectorServiceHandlers(options: GrpcOptions): UntypedServiceImple
       const page = await services.listNamespaces(context.auth, input);
       return {
         response: {
-          namespaces: page.namespaces.map((ns) => ({ name: wireName(context, ns.name), recordCount: ns.recordCount })),
+          namespaces: page.namespaces.map((ns) => toNamespaceMessage(context, ns)),
           ...(page.pagination !== undefined ? { pagination: page.pagination } : {}),
           totalCount: page.totalCount,
         },
@@ -280,8 +273,8 @@ export function vectorServiceHandlers(options: GrpcOptions): UntypedServiceImple
     },
 
     async DescribeNamespace(context, request) {
-      const summary = await services.describeNamespace(context.auth, parseWith(namespaceRefSchema, { index: context.index, namespace: request.namespace }));
-      return { response: { name: wireName(context, summary.name), recordCount: summary.recordCount } };
+      const described = await services.describeNamespace(context.auth, parseWith(namespaceRefSchema, { index: context.index, namespace: request.namespace }));
+      return { response: toNamespaceMessage(context, described) };
     },
 
     async DeleteNamespace(context, request) {
@@ -290,13 +283,12 @@ export function vectorServiceHandlers(options: GrpcOptions): UntypedServiceImple
     },
 
     async CreateNamespace(context, request) {
-      const { schema, ...input } = parseWith(
-        createNamespaceSchema,
-        { index: context.index, namespace: request.name, schema: request.schema ?? undefined },
-        { namespace: 'name' },
-      );
+      // A MetadataSchema with no fields arrives without its (empty) map.
+      const given = request.schema as { fields?: unknown } | null | undefined;
+      const schema = given === undefined || given === null ? undefined : { ...given, fields: given.fields ?? {} };
+      const input = parseWith(createNamespaceSchema, { index: context.index, namespace: request.name, schema }, { namespace: 'name' });
       const created = await services.createNamespace(context.auth, input);
-      return { response: { name: wireName(context, created.name), recordCount: created.recordCount, ...(schema !== undefined ? { schema } : {}) } };
+      return { response: toNamespaceMessage(context, created) };
     },
   };
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, NotFoundError, configureIndexSchema, indexRefSchema } from '@conifer/core';
 import { createIndexRequestSchema, type IndexInfo, type Services } from '@conifer/api';
-import { UnimplementedError, parseWith, useControlPlaneErrors } from './errors.ts';
+import { UNSUPPORTED, UnimplementedError, parseWith, useControlPlaneErrors } from './errors.ts';
 import { acceptJsonBodies, authOf, bodyOf, requireApiKey } from './plugin-support.ts';
 import { indexHostPath, publicBaseUrl, speaks202607, toIndexModel, toIndexModel202607 } from './wire.ts';
 
@@ -25,8 +25,9 @@ function objectField(value: unknown, field: string): Json {
 /**
  * Reads a create-index body in either shape the clients send: API ≤ 2026-04 (`dimension`,
  * `metric`, `vector_type`, `spec.serverless`) or 2026-07 (`deployment`, `schema.fields._values`).
- * Only what Conifer offers is accepted — dense serverless indexes; anything else is a 400 (or a
- * 404 for a source collection, which cannot exist here) that says so.
+ * Only what Conifer offers is accepted — dense serverless indexes with on-demand read capacity:
+ * pods, BYOC, dedicated read capacity and a source collection are 400 UNIMPLEMENTED naming the
+ * field (`UNSUPPORTED`), a sparse-only index a 400 INVALID_ARGUMENT that says what to do instead.
  */
 export function createIndexInput(body: Json): unknown {
   let dimension: unknown = body.dimension;
@@ -41,7 +42,10 @@ export function createIndexInput(body: Json): unknown {
   if (present(body.deployment) || schemaFields !== undefined) {
     // API 2026-07.
     const deployment = objectField(body.deployment, 'deployment');
-    if (deployment.deployment_type !== undefined && deployment.deployment_type !== 'managed') {
+    const type = deployment.deployment_type;
+    if (type === 'pod') throw new UnimplementedError(`deployment.deployment_type: ${UNSUPPORTED.pods}`);
+    if (type === 'byoc') throw new UnimplementedError(`deployment.deployment_type: ${UNSUPPORTED.byoc}`);
+    if (type !== undefined && type !== 'managed') {
       throw new InvalidArgumentError('deployment.deployment_type: only "managed" (serverless) indexes are supported');
     }
     cloud = deployment.cloud;
@@ -59,9 +63,12 @@ export function createIndexInput(body: Json): unknown {
       throw new InvalidArgumentError("vector_type: must be 'dense'");
     }
     const spec = objectField(body.spec, 'spec');
-    if (spec.pod !== undefined || spec.byoc !== undefined) throw new InvalidArgumentError('spec: only serverless indexes are supported (spec.serverless)');
+    refusePods(spec);
+    if (spec.byoc !== undefined && spec.byoc !== null) throw new UnimplementedError(`spec.byoc: ${UNSUPPORTED.byoc}`);
     const serverless = objectField(spec.serverless, 'spec.serverless');
-    if (serverless.source_collection !== undefined) throw new NotFoundError(`Collection ${String(serverless.source_collection)} not found.`);
+    if (serverless.source_collection !== undefined && serverless.source_collection !== null) {
+      throw new UnimplementedError(`spec.serverless.source_collection: ${UNSUPPORTED.collections}`);
+    }
     cloud = serverless.cloud;
     region = serverless.region;
     readCapacity = serverless.read_capacity;
@@ -85,9 +92,17 @@ function sparseUnsupported(field: string): InvalidArgumentError {
   );
 }
 
+/** `spec.pod` (API ≤ 2026-04, create and configure): pods are not offered. */
+function refusePods(spec: Json): void {
+  if (spec.pod !== undefined && spec.pod !== null) throw new UnimplementedError(`spec.pod: ${UNSUPPORTED.pods}`);
+}
+
+/** Read capacity: only OnDemand; Dedicated is not offered, any other mode is not a mode. */
 function checkReadCapacity(readCapacity: unknown, field: string): void {
   const { mode } = objectField(readCapacity, field);
-  if (mode !== undefined && mode !== null && mode !== 'OnDemand') throw new InvalidArgumentError(`${field}.mode: only OnDemand is supported`);
+  if (mode === undefined || mode === null || mode === 'OnDemand') return;
+  if (mode === 'Dedicated') throw new UnimplementedError(`${field}.mode: ${UNSUPPORTED.dedicatedReadCapacity}`);
+  throw new InvalidArgumentError(`${field}.mode: must be "OnDemand" (the only mode Conifer offers)`);
 }
 
 /**
@@ -96,11 +111,8 @@ function checkReadCapacity(readCapacity: unknown, field: string): void {
  * errors, hosts with an `http://` scheme pointing at each index's data-plane prefix. Clients that
  * declare API 2026-07 (client 9.x) get that version's IndexModel.
  */
-/** Index ports as the control plane needs them (`CONIFER_INDEX_HOSTS=ports`). */
-export interface IndexPortsView {
-  /** Opens the ports of indexes just created, so a host is served by the time it is described. */
-  sync(): Promise<void>;
-}
+/** Index ports, when on (`CONIFER_INDEX_HOSTS=ports`): hosts then name each index's own port. */
+export type IndexPortsView = object;
 
 export function registerControlPlane(
   app: FastifyInstance,
@@ -128,7 +140,6 @@ export function registerControlPlane(
   app.post('/indexes', async (request, reply) => {
     const input = parseWith(createIndexRequestSchema, createIndexInput(bodyOf(request)), WIRE_FIELDS);
     const created = await services.createIndex(authOf(request), input);
-    await indexPorts?.sync();
     return reply.code(201).send(model(request, created));
   });
 
@@ -140,9 +151,9 @@ export function registerControlPlane(
   app.patch('/indexes/:name', async (request, reply) => {
     const { name } = request.params as { name: string };
     const body = bodyOf(request);
-    if (body.embed !== undefined) throw new InvalidArgumentError('embed: integrated embedding is not supported');
+    if (body.embed !== undefined && body.embed !== null) throw new UnimplementedError(`embed: ${UNSUPPORTED.integratedEmbedding}`);
     const spec = objectField(body.spec, 'spec');
-    if (spec.pod !== undefined) throw new InvalidArgumentError('spec: only serverless indexes are supported (spec.serverless)');
+    refusePods(spec);
     if (spec.serverless !== undefined && spec.serverless !== null) {
       checkReadCapacity(objectField(spec.serverless, 'spec.serverless').read_capacity, 'spec.serverless.read_capacity');
     } else {
@@ -160,23 +171,28 @@ export function registerControlPlane(
   app.delete('/indexes/:name', async (request, reply) => {
     const { name } = request.params as { name: string };
     await services.deleteIndex(authOf(request), parseIndexName(name));
-    await indexPorts?.sync();
     return reply.code(202).send();
   });
 
-  const unimplemented = (what: string) => async () => {
-    throw new UnimplementedError(`${what} are not supported by Conifer.`);
+  // What Pinecone serves on this host and Conifer does not (db_control, inference, assistant):
+  // 400 UNIMPLEMENTED naming it, on every method, never a bare "route not found".
+  const unimplemented = (message: string) => async () => {
+    throw new UnimplementedError(message);
   };
-  app.post('/indexes/create-for-model', unimplemented('Indexes with integrated embedding'));
-  app.all('/indexes/:name/backups', unimplemented('Backups'));
-  for (const [path, what] of [
-    ['/collections', 'Collections'],
-    ['/backups', 'Backups'],
-    ['/restore-jobs', 'Restore jobs'],
+  app.post('/indexes/create-for-model', unimplemented(UNSUPPORTED.integratedEmbedding));
+  app.all('/indexes/:name/backups', unimplemented(UNSUPPORTED.backups));
+  for (const [path, message] of [
+    ['/collections', UNSUPPORTED.collections],
+    ['/backups', UNSUPPORTED.backups],
+    ['/restore-jobs', UNSUPPORTED.restoreJobs],
+    ['/models', UNSUPPORTED.inference],
+    ['/assistant', UNSUPPORTED.assistant],
   ] as const) {
-    app.all(path, unimplemented(what));
-    app.all(`${path}/*`, unimplemented(what));
+    app.all(path, unimplemented(message));
+    app.all(`${path}/*`, unimplemented(message));
   }
+  app.all('/embed', unimplemented(UNSUPPORTED.inference));
+  app.all('/rerank', unimplemented(UNSUPPORTED.inference));
 }
 
 /** An index name from the path; a malformed one cannot exist, so it is "not found". */

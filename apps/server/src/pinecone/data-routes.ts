@@ -11,10 +11,12 @@ import {
   querySchema,
   statsSchema,
 } from '@conifer/core';
-import { listNamespacesSchema, updateRequestSchema, type Services } from '@conifer/api';
+import { listNamespacesSchema, updateRequestSchema, type NamespaceDescription, type Services } from '@conifer/api';
 import type { ReadOptions } from '@conifer/engine';
-import { UnimplementedError, parseWith, useDataPlaneErrors, withWireFields } from './errors.ts';
+import { UNSUPPORTED, UnimplementedError, parseWith, useDataPlaneErrors, withWireFields } from './errors.ts';
 import { acceptJsonBodies, acceptRawBodies, authOf, bodyOf, queryInt, queryList, queryParam, rawBodyOf, requireApiKey } from './plugin-support.ts';
+import { registerRecords } from './records-routes.ts';
+import { registerImports } from './import-routes.ts';
 import { routingNamespaceOf, UPSERT_FIELDS, upsertInputOf } from './upsert-body.ts';
 import { echoNamespace, toWireMatch, vectorsById, wireNamespaceName } from './wire.ts';
 
@@ -80,6 +82,19 @@ const READ_ROUTE = {
     readOptionsOf(request);
   },
 };
+
+/**
+ * Pinecone's `NamespaceDescription`: name, `record_count`, and for a namespace created with a
+ * schema, the `schema` and the fields it indexes (`indexed_fields`); both absent otherwise.
+ */
+function toWireNamespace(request: FastifyRequest, ns: NamespaceDescription): object {
+  return {
+    name: wireNamespaceName(request, ns.name),
+    record_count: ns.recordCount,
+    ...(ns.schema !== undefined ? { schema: ns.schema } : {}),
+    ...(ns.indexedFields !== undefined ? { indexed_fields: { fields: ns.indexedFields } } : {}),
+  };
+}
 
 interface IndexParams {
   projectId: string;
@@ -230,7 +245,7 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
     });
     const page = await services.listNamespaces(authOf(request), input);
     return {
-      namespaces: page.namespaces.map((ns) => ({ name: wireNamespaceName(request, ns.name), record_count: ns.recordCount })),
+      namespaces: page.namespaces.map((ns) => toWireNamespace(request, ns)),
       ...(page.pagination !== undefined ? { pagination: page.pagination } : {}),
       total_count: page.totalCount,
     };
@@ -240,18 +255,17 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
     const index = indexOf(request);
     const body = bodyOf(request);
     // The whole body is checked before anything is created: a bad `schema` must not leave a namespace behind.
-    const { schema, ...input } = parseWith(createNamespaceSchema, { index, namespace: body.name, schema: body.schema }, { namespace: 'name' });
+    const input = parseWith(createNamespaceSchema, { index, namespace: body.name, schema: body.schema }, { namespace: 'name' });
     const created = await services.createNamespace(authOf(request), input);
-    // Every metadata field is filterable in Conifer; the schema is echoed, not stored.
-    // 200, as Pinecone's spec answers a created namespace (not 201).
-    return reply.send({ name: wireNamespaceName(request, created.name), record_count: created.recordCount, ...(schema !== undefined ? { schema } : {}) });
+    // 200, as Pinecone's spec answers a created namespace (not 201), with the schema as stored.
+    return reply.send(toWireNamespace(request, created));
   });
 
   app.get('/namespaces/:namespace', async (request) => {
     const index = indexOf(request);
     const { namespace } = request.params as { namespace: string };
-    const summary = await services.describeNamespace(authOf(request), parseWith(namespaceRefSchema, { index, namespace }));
-    return { name: wireNamespaceName(request, summary.name), record_count: summary.recordCount };
+    const described = await services.describeNamespace(authOf(request), parseWith(namespaceRefSchema, { index, namespace }));
+    return toWireNamespace(request, described);
   });
 
   app.delete('/namespaces/:namespace', async (request, reply) => {
@@ -262,11 +276,24 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
     return reply.send({});
   });
 
-  const unimplemented = (what: string) => async (request: FastifyRequest) => {
+  // Search by vector or id over the records API; its text and rerank parts are refused there.
+  registerRecords(app, { services, indexOf, readOptionsOf, withIndexedLsn });
+
+  // Bulk import: Parquet files from object storage into new namespaces, in the background.
+  registerImports(app, { services, indexOf });
+
+  // Pinecone data-plane paths Conifer does not serve: 400 UNIMPLEMENTED naming the feature, on
+  // every method, by path and on an index's port alike — never a bare "route not found".
+  const unimplemented = (message: string) => async (request: FastifyRequest) => {
     indexOf(request);
-    throw new UnimplementedError(`${what} is not supported by Conifer.`);
+    throw new UnimplementedError(message);
   };
-  app.all('/bulk/imports', unimplemented('Bulk import'));
-  app.all('/bulk/imports/*', unimplemented('Bulk import'));
-  app.all('/records/*', unimplemented('Integrated inference (records upsert/search)'));
+  for (const [path, message] of [
+    ['/namespace-aliases', UNSUPPORTED.namespaceAliases],
+    ['/assistant', UNSUPPORTED.assistant],
+  ] as const) {
+    app.all(path, unimplemented(message));
+    app.all(`${path}/*`, unimplemented(message));
+  }
+  app.all('/namespaces/:namespace/documents/*', unimplemented(UNSUPPORTED.documents));
 }

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { classifyHttpError } from '../http-errors.ts';
 
 /**
- * A Pinecone operation Conifer does not offer (collections, backups, bulk import, ...). Answered
+ * A Pinecone operation Conifer does not offer (collections, backups, ...). Answered
  * with HTTP 400 and code UNIMPLEMENTED (gRPC 12), not 501: the Pinecone clients retry every
  * status >= 500 with backoff, which would only delay the same answer.
  */
@@ -16,6 +16,28 @@ export class UnimplementedError extends Error {
     this.name = 'UnimplementedError';
   }
 }
+
+/**
+ * What Conifer does not offer, each said the same way wherever it is asked for: the control plane
+ * at the root, an index's data plane by path or on its own port. Each is an {@link UnimplementedError}
+ * (400 UNIMPLEMENTED); a refusal tied to one field of a body is prefixed with that field's wire name.
+ */
+export const UNSUPPORTED = {
+  pods: 'Pod-based indexes are not supported by Conifer; create a serverless index.',
+  byoc: 'BYOC (bring your own cloud) indexes are not supported by Conifer; create a serverless index.',
+  dedicatedReadCapacity: 'Dedicated read capacity is not supported by Conifer; only OnDemand.',
+  collections: 'Collections are not supported by Conifer.',
+  backups: 'Backups are not supported by Conifer.',
+  restoreJobs: 'Restore jobs are not supported by Conifer.',
+  integratedEmbedding: 'Indexes with integrated embedding are not supported by Conifer.',
+  inference: 'Pinecone Inference (embed, rerank, hosted models) is not supported by Conifer.',
+  assistant: 'Pinecone Assistant is not supported by Conifer.',
+  textRecords:
+    'Upserting text records is not supported by Conifer: it needs an integrated embedding model. Embed the text yourself and send vectors to /vectors/upsert.',
+  documents:
+    'The documents API (API 2026-07) is not supported by Conifer; use the vectors API (/vectors/upsert, /query, /vectors/fetch, ...) or /records/namespaces/{namespace}/search.',
+  namespaceAliases: 'Namespace aliases are not supported by Conifer.',
+} as const;
 
 /** Codes of the Pinecone faces: Conifer's, plus the few Pinecone has that Conifer's vocabulary lacks. */
 export type WireCode = ErrorCode | 'UNIMPLEMENTED' | 'UNPROCESSABLE_ENTITY' | 'FORBIDDEN';

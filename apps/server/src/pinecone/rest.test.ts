@@ -133,8 +133,8 @@ describe('Pinecone REST API', () => {
         [
           'POST',
           '/indexes',
-          { name: 'typed', dimension: 2, spec: { serverless: { read_capacity: { mode: 'Dedicated' } } } },
-          'spec.serverless.read_capacity.mode: only OnDemand is supported',
+          { name: 'typed', dimension: 2, spec: { serverless: { read_capacity: { mode: 'Fast' } } } },
+          'spec.serverless.read_capacity.mode: must be "OnDemand" (the only mode Conifer offers)',
         ],
         ['POST', '/indexes', { name: 'typed', deployment: 3 }, 'deployment: must be an object'],
         ['POST', '/indexes', { name: 'typed', dimension: 2, schema: [] }, 'schema: must be an object'],
@@ -252,7 +252,9 @@ describe('Pinecone REST API', () => {
         status: 404,
         body: { code: 5, message: 'Index missing not found.' },
       });
-      expect(await call('POST', `${host}/bulk/imports`, { body: { uri: 's3://b/p' } })).toMatchObject({ status: 400, body: { code: 12 } });
+      expect(await call('POST', `${host}/bulk/imports`, { body: { uri: 'ftp://b/p' } })).toMatchObject({ status: 400, body: { code: 3 } });
+      expect(await call('POST', `${host}/bulk/imports`, { body: {} })).toMatchObject({ status: 400, body: { code: 3, message: 'uri: is required' } });
+      expect(await call('GET', `${host}/bulk/imports/imp_nope`)).toMatchObject({ status: 404, body: { code: 5, message: 'Import imp_nope not found.' } });
     });
 
     it('reads a body sent without a JSON content type, as curl -d sends it', async () => {
@@ -268,15 +270,13 @@ describe('Pinecone REST API', () => {
       const { host } = await createIndex(uniqueIndexName('ns'));
       await call('POST', `${host}/vectors/upsert`, { body: { vectors: [{ id: 'a', values: [1, 2] }] } });
       const created = await call('POST', `${host}/namespaces`, { body: { name: 'a/b c', schema: { fields: { genre: { filterable: true } } } } });
-      expect(created).toMatchObject({ status: 200, body: { name: 'a/b c', record_count: 0, schema: { fields: { genre: { filterable: true } } } } });
+      const described = { name: 'a/b c', record_count: 0, schema: { fields: { genre: { filterable: true } } }, indexed_fields: { fields: ['genre'] } };
+      expect(created).toMatchObject({ status: 200, body: described });
       expect((await call('POST', `${host}/namespaces`, { body: { name: 'a/b c' } })).status).toBe(409);
       const path = `${host}/namespaces/${encodeURIComponent('a/b c')}`;
-      expect((await call('GET', path)).body).toEqual({ name: 'a/b c', record_count: 0 });
+      expect((await call('GET', path)).body).toEqual(described);
       expect((await call('GET', `${host}/namespaces`)).body).toEqual({
-        namespaces: [
-          { name: '__default__', record_count: 1 },
-          { name: 'a/b c', record_count: 0 },
-        ],
+        namespaces: [{ name: '__default__', record_count: 1 }, described],
         total_count: 2,
       });
       const old = { 'x-pinecone-api-version': '2025-01' };
@@ -298,8 +298,73 @@ describe('Pinecone REST API', () => {
       expect((await call('POST', `${host}/namespaces`, { body: { name: 'typed', schema: { fields: { genre: true } } } })).body.message).toBe(
         'schema.fields.genre: must be an object',
       );
+      expect((await call('POST', `${host}/namespaces`, { body: { name: 'typed', schema: {} } })).body.message).toBe(
+        'schema.fields: must be an object of fields',
+      );
+      expect((await call('POST', `${host}/namespaces`, { body: { name: 'typed', schema: { fields: { $and: { filterable: true } } } } })).body.message).toBe(
+        "schema.fields.$and: field names must not start with '$'",
+      );
       expect((await call('GET', `${host}/namespaces/typed`)).status).toBe(404);
       expect((await call('GET', `${host}/namespaces`)).body).toEqual({ namespaces: [], total_count: 0 });
+    });
+
+    it('stores a namespace schema: describes it with indexed_fields and refuses filters on fields it does not index', async () => {
+      const { host } = await createIndex(uniqueIndexName('nsschema'));
+      // As stored: unknown keys dropped, a field without `filterable` kept as not filterable.
+      const created = await call('POST', `${host}/namespaces`, {
+        body: { name: 'movies', schema: { fields: { year: { filterable: true }, genre: { filterable: true }, notes: {} }, extra: 1 } },
+      });
+      const movies = {
+        name: 'movies',
+        record_count: 0,
+        schema: { fields: { genre: { filterable: true }, notes: { filterable: false }, year: { filterable: true } } },
+        indexed_fields: { fields: ['genre', 'year'] },
+      };
+      expect(created).toMatchObject({ status: 200, body: movies });
+      expect((await call('POST', `${host}/namespaces`, { body: { name: 'plain' } })).body).toEqual({ name: 'plain', record_count: 0 });
+      const vectors = [
+        { id: 'a', values: [1, 1], metadata: { genre: 'drama', year: 2001, notes: 'good' } },
+        { id: 'b', values: [1, 2], metadata: { genre: 'comedy', year: 1999, notes: 'bad' } },
+      ];
+      await call('POST', `${host}/vectors/upsert`, { body: { vectors, namespace: 'movies' } });
+      await call('POST', `${host}/vectors/upsert`, { body: { vectors, namespace: 'written' } });
+      expect((await call('GET', `${host}/namespaces/movies`)).body).toEqual({ ...movies, record_count: 2 });
+      expect((await call('GET', `${host}/namespaces/written`)).body).toEqual({ name: 'written', record_count: 2 });
+      expect((await call('GET', `${host}/namespaces`)).body.namespaces).toEqual([
+        { ...movies, record_count: 2 },
+        { name: 'plain', record_count: 0 },
+        { name: 'written', record_count: 2 },
+      ]);
+
+      const query = await call('POST', `${host}/query`, {
+        body: { namespace: 'movies', vector: [1, 1], topK: 5, filter: { genre: 'drama', year: { $gt: 2000 } } },
+      });
+      expect(query.body.matches.map((m: { id: string }) => m.id)).toEqual(['a']);
+      const refusal = (path: string, field: string) =>
+        `${path}: metadata field "${field}" is not in the indexed fields of namespace "movies" (genre, year): only the fields its schema marks "filterable": true can be filtered on`;
+      const notes = { notes: { $eq: 'good' } };
+      for (const [path, body] of [
+        ['/query', { namespace: 'movies', vector: [1, 1], topK: 5, filter: notes }],
+        ['/vectors/fetch_by_metadata', { namespace: 'movies', filter: notes }],
+        ['/vectors/update', { namespace: 'movies', filter: notes, setMetadata: { seen: true } }],
+        ['/vectors/delete', { namespace: 'movies', filter: notes }],
+      ] as const) {
+        expect(await call('POST', `${host}${path}`, { body })).toMatchObject({ status: 400, body: { code: 3, message: refusal('filter.notes', 'notes') } });
+      }
+      expect(
+        await call('POST', `${host}/query`, {
+          body: { namespace: 'movies', id: 'a', topK: 1, filter: { $and: [{ genre: 'drama' }, { rating: { $gt: 1 } }] } },
+        }),
+      ).toMatchObject({ status: 400, body: { message: refusal('filter.$and[1].rating', 'rating') } });
+      // Namespaces without a schema filter on every field.
+      const written = await call('POST', `${host}/vectors/fetch_by_metadata`, { body: { namespace: 'written', filter: notes } });
+      expect(Object.keys(written.body.vectors)).toEqual(['a']);
+
+      // The schema goes with its namespace.
+      expect((await call('DELETE', `${host}/namespaces/movies`)).status).toBe(200);
+      await call('POST', `${host}/vectors/upsert`, { body: { vectors, namespace: 'movies' } });
+      expect((await call('GET', `${host}/namespaces/movies`)).body).toEqual({ name: 'movies', record_count: 2 });
+      expect((await call('POST', `${host}/vectors/fetch_by_metadata`, { body: { namespace: 'movies', filter: notes } })).status).toBe(200);
     });
 
     it('refuses blank and unprintable namespace names, naming the field; the default namespace keeps its aliases', async () => {

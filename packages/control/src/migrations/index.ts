@@ -5,6 +5,8 @@ import { migration0003RateLimits } from './0003_rate_limits.ts';
 import { migration0004ClusterNodes } from './0004_cluster_nodes.ts';
 import { migration0005IndexJobs } from './0005_index_jobs.ts';
 import { migration0006IndexHostPorts } from './0006_index_host_ports.ts';
+import { migration0007NamespaceSchemas } from './0007_namespace_schemas.ts';
+import { migration0008BulkImports } from './0008_bulk_imports.ts';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely's rule); never rename or edit a
@@ -17,4 +19,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004_cluster_nodes': migration0004ClusterNodes,
   '0005_index_jobs': migration0005IndexJobs,
   '0006_index_host_ports': migration0006IndexHostPorts,
+  '0007_namespace_schemas': migration0007NamespaceSchemas,
+  '0008_bulk_imports': migration0008BulkImports,
 };
