@@ -13,11 +13,12 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { acquireLock, TOOLS_BIN } from '@conifer/emulators';
+import { ensureVenv, pinnedVersion } from './python-venv.ts';
 import { REPO_ROOT } from './server-process.ts';
 
 const run = promisify(execFile);
@@ -29,48 +30,21 @@ export const GO_ROUND_TRIP_DIR = join(CLIENTS_DIR, 'go');
 
 /** The `pinecone` version the requirements pin, e.g. "10.2.0". */
 export function pineconePythonVersion(requirements = readFileSync(PYTHON_REQUIREMENTS, 'utf8')): string {
-  const pinned = /^pinecone==(\S+)$/m.exec(requirements);
-  if (pinned === null) throw new Error(`${PYTHON_REQUIREMENTS} pins no pinecone==<version>`);
-  return pinned[1]!;
+  return pinnedVersion(PYTHON_REQUIREMENTS, 'pinecone', requirements);
 }
 
 /**
- * The Python of a virtualenv holding the pinned Pinecone client, installed first when missing or
- * installed from other requirements: `python3 -m venv` into `<TOOLS_BIN>/pinecone-python-<version>`,
- * then `pip install -r requirements.txt`; the stamp (the requirements' hash) is written last.
+ * The Python of a virtualenv holding the pinned Pinecone client, `<TOOLS_BIN>/pinecone-python-<version>`,
+ * installed first when missing or installed from other requirements (python-venv.ts).
  */
 export async function ensurePineconePython(log: (line: string) => void = () => undefined): Promise<string> {
-  const requirements = readFileSync(PYTHON_REQUIREMENTS, 'utf8');
-  const venv = join(TOOLS_BIN, `pinecone-python-${pineconePythonVersion(requirements)}`);
-  const python = join(venv, 'bin', 'python');
-  const stamp = join(venv, '.conifer-requirements.sha256');
-  const wanted = createHash('sha256').update(requirements).digest('hex');
-  const current = () => existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted;
-  if (current()) return python;
-  mkdirSync(TOOLS_BIN, { recursive: true });
-  const lock = `${venv}.lock`;
-  await acquireLock(lock);
-  try {
-    if (current()) return python;
-    log(`conifer-e2e: installing the Pinecone Python client from ${PYTHON_REQUIREMENTS} into ${venv} (one time, about a minute)`);
-    // A virtualenv is not relocatable (its scripts name its own path), so it is built in place.
-    rmSync(venv, { recursive: true, force: true });
-    try {
-      await run('python3', ['-m', 'venv', venv], { timeout: 5 * 60 * 1000 });
-    } catch (error) {
-      throw new Error(`could not create a Python virtualenv with python3 -m venv (on Debian: apt-get install python3-venv): ${String(error)}`, {
-        cause: error,
-      });
-    }
-    await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', PYTHON_REQUIREMENTS], {
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 15 * 60 * 1000,
-    });
-    writeFileSync(stamp, `${wanted}\n`);
-    return python;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  const venv = await ensureVenv({
+    name: `pinecone-python-${pineconePythonVersion()}`,
+    requirementsFile: PYTHON_REQUIREMENTS,
+    what: 'the Pinecone Python client',
+    log,
+  });
+  return join(venv, 'bin', 'python');
 }
 
 /** The hash of what the Go round trip is built from: go.mod, go.sum and every .go file. */

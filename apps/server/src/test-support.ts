@@ -35,6 +35,26 @@ export interface RawErrorBody {
   result?: unknown;
 }
 
+/** A REST answer as the tests read it. */
+export interface RestAnswer {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- wire JSON under test
+}
+
+/** A raw HTTP call with the test key, JSON in and out. */
+export async function restCall(
+  method: string,
+  url: string,
+  options: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<RestAnswer> {
+  const headers: Record<string, string> = { 'api-key': TEST_API_KEY, ...options.headers };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(url, { method, headers, body: options.body === undefined ? options.raw : JSON.stringify(options.body) });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+}
+
 /** A fresh temporary data directory. */
 export function tempDataDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'conifer-server-test-'));

@@ -1,20 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TEST_API_KEY, uniqueIndexName, useServer } from '../test-support.ts';
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- wire JSON under test
-}
-
-/** A raw HTTP call with the test key, JSON in and out. */
-async function call(method: string, url: string, options: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { 'api-key': TEST_API_KEY, ...options.headers };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(url, { method, headers, body: options.body === undefined ? options.raw : JSON.stringify(options.body) });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
-}
+import { restCall as call, TEST_API_KEY, uniqueIndexName, useServer } from '../test-support.ts';
 
 describe('Pinecone REST API: POST /records/namespaces/{namespace}/search', () => {
   const running = useServer();
