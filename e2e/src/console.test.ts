@@ -1,6 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import { Conifer } from '@conifer/sdk';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { chromium, type Browser, type Locator, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureConsoleBuild, startConsole, type ConsoleProcess } from './console-process.ts';
 import { REPO_ROOT, startServer, tempDataDir, type ServerProcess } from './server-process.ts';
@@ -8,8 +11,10 @@ import { REPO_ROOT, startServer, tempDataDir, type ServerProcess } from './serve
 /**
  * The admin console in Chromium, against a real server process and the real (built) console:
  * sign in, create an index, upsert through the form, query in the playground, browse, look at
- * the engine, create and revoke a key, delete the index. Each main page is saved as a screenshot.
- * The steps run in order and share one browser page.
+ * the engine, create and revoke a key, delete the index; then a bulk import of Parquet files from a
+ * local directory (the server runs with `CONIFER_IMPORT_FILE_URIS=true`) started, followed and
+ * cancelled from an index's page, and a namespace's metadata schema. Each main page is saved as a
+ * screenshot. The steps run in order and share one browser page.
  */
 const SCREENSHOTS = join(REPO_ROOT, 'e2e/test-results/screenshots');
 const CHROMIUM = process.env['CONIFER_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -19,6 +24,28 @@ let consoleApp: ConsoleProcess;
 let browser: Browser;
 let page: Page;
 let dataDir: string;
+let importDir: string;
+
+type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
+
+/** A Parquet file in Pinecone's import layout: `n` records `<prefix><i>` of four dimensions. */
+function importFile(prefix: string, n: number): Uint8Array {
+  const ids = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: 3 },
+    { name: 'id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    { name: 'values', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+    { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
+    { name: 'metadata', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+  ];
+  const columnData = [
+    { name: 'id', data: ids },
+    { name: 'values', data: ids.map((_, i) => [i + 1, i % 7, (3 * i) % 11, 1]) },
+    { name: 'metadata', data: ids.map((_, i) => JSON.stringify({ i })) },
+  ];
+  return new Uint8Array(parquetWriteBuffer({ columnData, schema, rowGroupSize: 500 }));
+}
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -37,6 +64,17 @@ async function hasText(locator: Locator, text: string | RegExp): Promise<void> {
     .toMatch(typeof text === 'string' ? new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : text);
 }
 
+/** Counts the page's refreshes of `path` (RSC requests that are not link prefetches) until `stop()`. */
+function watchRefreshes(path: string): { count: () => number; stop: () => void } {
+  let count = 0;
+  const listener = (request: Request) => {
+    const headers = request.headers();
+    if (headers['rsc'] === '1' && !headers['next-router-prefetch'] && new URL(request.url()).pathname === path) count++;
+  };
+  page.on('request', listener);
+  return { count: () => count, stop: () => page.off('request', listener) };
+}
+
 async function signIn(key: string): Promise<void> {
   await page.goto(`${consoleApp.url}/login`);
   await page.getByLabel('API key').fill(key);
@@ -47,7 +85,17 @@ beforeAll(async () => {
   const buildSeconds = ensureConsoleBuild();
   if (buildSeconds > 0) console.log(`console: next build took ${buildSeconds.toFixed(1)} s`);
   dataDir = await tempDataDir();
-  server = await startServer({ dataDir, env: { CONIFER_USAGE_FLUSH_MS: '200' } });
+  importDir = await tempDataDir();
+  // Two namespaces (1,500 records), a directory without Parquet files, and an import big enough to watch and cancel.
+  await mkdir(join(importDir, 'good', 'products'), { recursive: true });
+  await mkdir(join(importDir, 'good', 'reviews'), { recursive: true });
+  await writeFile(join(importDir, 'good', 'products', 'part-0.parquet'), importFile('p', 1_200));
+  await writeFile(join(importDir, 'good', 'reviews', 'part-0.parquet'), importFile('r', 300));
+  await mkdir(join(importDir, 'empty', 'nothing'), { recursive: true });
+  await writeFile(join(importDir, 'empty', 'nothing', 'README.txt'), 'no parquet here');
+  await mkdir(join(importDir, 'big', 'many'), { recursive: true });
+  for (let f = 0; f < 60; f++) await writeFile(join(importDir, 'big', 'many', `part-${f}.parquet`), importFile(`m${f}-`, 10_000));
+  server = await startServer({ dataDir, env: { CONIFER_USAGE_FLUSH_MS: '200', CONIFER_IMPORT_FILE_URIS: 'true' } });
   consoleApp = await startConsole(server.url);
   await mkdir(SCREENSHOTS, { recursive: true });
   browser = await chromium.launch({
@@ -64,6 +112,7 @@ afterAll(async () => {
   server?.child.kill('SIGTERM');
   await server?.exited;
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (importDir) await rm(importDir, { recursive: true, force: true });
 });
 
 describe('admin console', () => {
@@ -248,5 +297,103 @@ describe('admin console', () => {
     await page.waitForURL('**/indexes');
     await visible(page.getByText('No indexes yet'));
     await shot('indexes');
+  });
+  it('starts a bulk import from the index page, follows it to Completed, and lists its namespaces', async () => {
+    await page.goto(`${consoleApp.url}/indexes`);
+    await page.getByLabel('Name').fill('catalog');
+    await page.getByLabel('Dimension').fill('4');
+    await page.getByRole('button', { name: 'Create index' }).click();
+    await page.waitForURL('**/indexes/catalog');
+    const imports = page.getByTestId('imports');
+    await visible(imports.getByText('No imports yet'));
+
+    // A URI the server refuses: its own message, and the URI stays to be corrected.
+    const uriField = imports.getByLabel(/^Parquet URI/);
+    await uriField.fill('ftp://example.com/embeddings');
+    await imports.getByRole('button', { name: 'Start import' }).click();
+    await hasText(imports.locator('div.alert.error'), /uri: must be s3:\/\/bucket\/prefix/);
+    expect(await uriField.inputValue()).toBe('ftp://example.com/embeddings');
+    // The form's own check (the API's schema) before any call.
+    await uriField.fill('   ');
+    await imports.getByRole('button', { name: 'Start import' }).click();
+    await visible(imports.getByText('must be a non-empty string'));
+
+    // The import: the page refreshes itself until it has finished, then shows the new namespaces.
+    const uri = pathToFileURL(join(importDir, 'good')).href;
+    await uriField.fill(uri);
+    await imports.getByLabel('On error').selectOption('abort');
+    await imports.getByRole('button', { name: 'Start import' }).click();
+    await visible(imports.getByText(/Started import imp_/));
+    expect(await imports.getByLabel('On error').inputValue()).toBe('abort');
+    const row = imports.locator('tbody tr').filter({ hasText: uri });
+    await hasText(row.getByRole('cell').nth(1), 'Completed');
+    const cells = row.getByRole('cell');
+    await hasText(cells.nth(3), /^1,500$/);
+    expect(await row.getByRole('progressbar').getAttribute('value')).toBe('100');
+    await hasText(cells.nth(2), '100%');
+    await hasText(cells.nth(6), /UTC$/);
+    expect((await cells.nth(4).textContent())!.trim()).toBe('');
+    expect(await row.getByRole('button', { name: /Cancel import/ }).count()).toBe(0);
+    await hasText(page.locator('tr[data-namespace="products"]'), '1,200');
+    await hasText(page.locator('tr[data-namespace="reviews"]'), '300');
+    // Polling stops once no import runs: no more refreshes of the page.
+    const refreshes = watchRefreshes('/indexes/catalog');
+    await page.waitForTimeout(3_500);
+    refreshes.stop();
+    expect(refreshes.count()).toBe(0);
+    await shot('imports');
+  });
+
+  it('shows a failed import with its error, and cancels one under way', async () => {
+    const imports = page.getByTestId('imports');
+    const uriField = imports.getByLabel(/^Parquet URI/);
+    const empty = pathToFileURL(join(importDir, 'empty')).href;
+    await uriField.fill(empty);
+    await imports.getByRole('button', { name: 'Start import' }).click();
+    const failed = imports.locator('tbody tr').filter({ hasText: empty });
+    await hasText(failed.getByRole('cell').nth(1), 'Failed');
+    await hasText(failed.getByRole('cell').nth(4), /no Parquet files under/);
+
+    // An import of 600,000 records (a few seconds): the page refreshes itself while it runs, then it is cancelled.
+    const big = pathToFileURL(join(importDir, 'big')).href;
+    await uriField.fill(big);
+    const refreshes = watchRefreshes('/indexes/catalog');
+    await imports.getByRole('button', { name: 'Start import' }).click();
+    const running = imports.locator('tbody tr').filter({ hasText: big });
+    await hasText(running.getByRole('cell').nth(1), 'In progress');
+    await hasText(imports.getByRole('status'), 'An import is running: refreshing every 1.5 s.');
+    await expect.poll(() => refreshes.count(), { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+    refreshes.stop();
+    await shot('import-running');
+    await running.getByRole('button', { name: /^Cancel import imp_/ }).click();
+    await hasText(running.getByRole('cell').nth(1), 'Cancelled');
+    expect(await running.getByRole('button', { name: /^Cancel import/ }).count()).toBe(0);
+    expect(await page.locator('tr[data-namespace="many"]').count()).toBe(0);
+  });
+
+  it('shows a namespace’s metadata schema: the fields it indexes and those it only stores', async () => {
+    const client = new Conifer({ url: server.url, apiKey: server.apiKey });
+    await client.index('catalog').createNamespace('tagged', { schema: { fields: { genre: { filterable: true }, notes: { filterable: false } } } });
+    await page.goto(`${consoleApp.url}/indexes/catalog`);
+    const tagged = page.locator('tr[data-namespace="tagged"]');
+    await hasText(tagged, /indexed: genre/);
+    await hasText(tagged, /not indexed: notes/);
+    await hasText(page.locator('tr[data-namespace="products"]'), 'none: every field indexed');
+    await page.goto(`${consoleApp.url}/indexes/catalog/engine?ns=tagged`);
+    await hasText(page.getByTestId('namespace-schema'), /indexed: genre.*not indexed: notes/);
+  });
+  it('shows a read-only key the imports, without the form or Cancel', async () => {
+    const client = new Conifer({ url: server.url, apiKey: server.apiKey });
+    const { apiKey } = await client.createApiKey({ name: 'import-reader', role: 'read-only' });
+    await signIn(apiKey);
+    await page.waitForURL('**/indexes');
+    await page.goto(`${consoleApp.url}/indexes/catalog`);
+    const imports = page.getByTestId('imports');
+    await visible(imports.getByText('Starting and cancelling imports needs a read-write or admin key.'));
+    await hasText(imports.locator('tbody tr').filter({ hasText: '/good' }).getByRole('cell').nth(1), 'Completed');
+    expect(await imports.getByRole('button', { name: 'Start import' }).count()).toBe(0);
+    expect(await imports.getByRole('button').count()).toBe(0);
+    await signIn(server.apiKey);
+    await page.waitForURL('**/indexes');
   });
 });

@@ -26,6 +26,8 @@ const run = promisify(execFile);
 export const CLIENTS_DIR = join(REPO_ROOT, 'e2e/pinecone-clients');
 export const PYTHON_REQUIREMENTS = join(CLIENTS_DIR, 'python/requirements.txt');
 export const PYTHON_ROUND_TRIP = join(CLIENTS_DIR, 'python/round_trip.py');
+export const PYTHON7_REQUIREMENTS = join(CLIENTS_DIR, 'python7/requirements.txt');
+export const PYTHON7_ROUND_TRIP = join(CLIENTS_DIR, 'python7/round_trip.py');
 export const GO_ROUND_TRIP_DIR = join(CLIENTS_DIR, 'go');
 
 /** The `pinecone` version the requirements pin, e.g. "10.2.0". */
@@ -42,6 +44,18 @@ export async function ensurePineconePython(log: (line: string) => void = () => u
     name: `pinecone-python-${pineconePythonVersion()}`,
     requirementsFile: PYTHON_REQUIREMENTS,
     what: 'the Pinecone Python client',
+    log,
+  });
+  return join(venv, 'bin', 'python');
+}
+
+/** The Python of a virtualenv holding the grpcio-based client `pinecone[grpc]` 7.x, as pinned. */
+export async function ensurePineconePython7(log: (line: string) => void = () => undefined): Promise<string> {
+  const version = pinnedVersion(PYTHON7_REQUIREMENTS, 'pinecone');
+  const venv = await ensureVenv({
+    name: `pinecone-grpc-python-${version}`,
+    requirementsFile: PYTHON7_REQUIREMENTS,
+    what: 'the Pinecone Python client (grpcio)',
     log,
   });
   return join(venv, 'bin', 'python');

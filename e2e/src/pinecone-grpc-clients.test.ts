@@ -1,10 +1,19 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureGoRoundTrip, ensurePineconePython, PYTHON_ROUND_TRIP, runClient, type ClientRun } from './pinecone-clients.ts';
+import {
+  ensureGoRoundTrip,
+  ensurePineconePython,
+  ensurePineconePython7,
+  PYTHON7_ROUND_TRIP,
+  PYTHON_ROUND_TRIP,
+  runClient,
+  type ClientRun,
+} from './pinecone-clients.ts';
 import { freePortRange, startServer, tempDataDir, type ServerProcess } from './server-process.ts';
 
 /**
- * The official Pinecone clients of Python (pinecone 10.2.0) and Go (go-pinecone v5.2.0), used
+ * The official Pinecone clients of Python (pinecone 10.2.0, and the grpcio-based pinecone[grpc]
+ * 7.3.0) and Go (go-pinecone v5.2.0), used
  * unchanged, against a server process as `npm start` runs it: each creates an index on the control
  * plane, then runs a whole data-plane round trip over gRPC — plaintext HTTP/2 on the index's own
  * port, the `host` describe_index answers — checking every answer (e2e/pinecone-clients/). Python
@@ -91,6 +100,17 @@ describe('official Pinecone clients over gRPC against a Conifer server process',
       const summary = await roundTrip('python round_trip.py', python, [PYTHON_ROUND_TRIP], 'py-grpc');
       expect(summary.failed).toBe(0);
       expect(summary.passed).toBeGreaterThanOrEqual(20);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'Python pinecone[grpc] 7.3.0 (grpcio): PineconeGRPC().Index(host without its scheme, secure=False), as with Pinecone Local',
+    async () => {
+      const python = await ensurePineconePython7((line) => console.log(line));
+      const summary = await roundTrip('python7 round_trip.py', python, [PYTHON7_ROUND_TRIP], 'py7-grpc');
+      expect(summary.failed).toBe(0);
+      expect(summary.passed).toBe(8);
     },
     TEST_TIMEOUT_MS,
   );
