@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -150,6 +151,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
           afterIndexesChange: async (): Promise<void> => indexPorts?.sync(),
           imports: {
             allowFileUris: config.importFileUris,
+            // The server's own object store and data directory are never an import's source.
+            forbiddenUris: [storageUri(config.storage), pathToFileURL(config.dataDir).href],
             onError: (err, importId) => logger.warn({ err, importId }, 'bulk import failed'),
           },
         })
@@ -314,6 +317,11 @@ function serveGrpcBeside(server: import('node:http').Server, grpc: GrpcEndpoint)
 
 /** Longest wait for a membership write at start and stop. */
 const MEMBERSHIP_WAIT_MS = 5_000;
+
+/** `CONIFER_STORAGE` as a URI (a plain path as its file:// URL), to compare import sources with. */
+function storageUri(storage: string): string {
+  return /^[a-z][a-z0-9+.-]+:/i.test(storage) ? storage : pathToFileURL(path.resolve(storage)).href;
+}
 
 /** Object stores reached over the network (S3, GCS, Azure), as opposed to local disk or memory. */
 function isRemoteStorage(url: string): boolean {

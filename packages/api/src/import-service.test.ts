@@ -4,6 +4,7 @@ import { createEngine, encodeNamespace, type Engine } from '@conifer/engine';
 import { listAll, MemoryObjectStore, type ObjectStore } from '@conifer/storage';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { overlaps } from './import-service.ts';
 import { createServices, type Services } from './services.ts';
 
 /**
@@ -272,6 +273,19 @@ describe('bulk import (service)', () => {
     // A new import of the same namespace runs: nothing of the cancelled one is in the way.
     const again = await runImport(index, uri);
     expect(again).toMatchObject({ status: 'Completed', recordsImported: 1500 });
+  });
+
+  it("refuses the server's own storage, and anything inside it or holding it", async () => {
+    const index = await newIndex();
+    const guarded = createServices({
+      control,
+      data: engine,
+      imports: { forbiddenUris: ['s3://conifer/prod/', 'file:///var/lib/conifer'], allowFileUris: true },
+    });
+    for (const uri of ['s3://conifer/prod', 's3://conifer/prod/indexes/x', 's3://conifer', 'file:///var/lib/conifer/objects', 'file:///var/lib']) {
+      await expect(guarded.startImport(auth, { index, uri })).rejects.toThrow(/uri: must not be, or hold, this server's own storage/);
+    }
+    expect(overlaps('s3://conifer/production', 's3://conifer/prod/')).toBe(false);
   });
 
   it('a node without an engine of its own (a cluster gateway) refuses imports: 400 FAILED_PRECONDITION', async () => {

@@ -29,12 +29,19 @@ export interface StartImportInput {
 /** An import as the API answers it. */
 export interface ImportInfo {
   id: string;
+  /** Where its Parquet files are read from (`<uri>/<namespace>/*.parquet`). */
   uri: string;
+  /** `Pending` and `InProgress` while it runs; `Completed`, `Failed` or `Cancelled` once finished. */
   status: ImportStatus;
+  /** ISO 8601. */
   createdAt: string;
+  /** ISO 8601; absent while it runs. */
   finishedAt?: string;
+  /** 0–100, by the bytes of Parquet read; 100 once completed. */
   percentComplete: number;
+  /** Records written so far (staged while it runs, committed once completed). */
   recordsImported: number;
+  /** Why it failed; for a completed `continue` import that skipped rows, how many and the first problem. */
   error?: string;
 }
 
@@ -71,6 +78,11 @@ export interface ImportServiceOptions {
   allowFileUris?: boolean | undefined;
   /** Records per slab; default as a flushed memtable: the engine's `memtableMaxRecords`, fewer when `memtableMaxBytes` of vectors is reached first. */
   batchRecords?: number | undefined;
+  /**
+   * Locations no import may read (the server's own object store and data directory, as URIs): a
+   * write key must not reach the server's own files, nor other projects' data in its store.
+   */
+  forbiddenUris?: readonly string[] | undefined;
   /** Opens the store an import URI names. Default `openObjectStore`. */
   openStore?: ((uri: string) => ObjectStore) | undefined;
   /** Where background failures go besides the import's row. */
@@ -84,6 +96,12 @@ const SHUT_DOWN = 'The import was interrupted by a shutdown of the server; start
 // As the OpenAPI document's pattern for `uri`.
 const CLOUD_SCHEMES = /^(s3|gs|az):\/\/[^/]/;
 const AZURE_HTTPS = /^https:\/\/[^/]+\.blob\.core\.windows\.net\//;
+
+/** Whether one location lies inside the other (or they are the same), compared as `/`-ended prefixes. */
+export function overlaps(a: string, b: string): boolean {
+  const dir = (uri: string) => (uri.endsWith('/') ? uri : `${uri}/`);
+  return dir(a).startsWith(dir(b)) || dir(b).startsWith(dir(a));
+}
 
 function importerOf(data: unknown): BulkImporter | undefined {
   const candidate = data as Partial<BulkImporter> | undefined;
@@ -126,6 +144,10 @@ export function createImportService(deps: {
   const running = new Map<string, { controller: AbortController; done: Promise<void>; cancelled: boolean }>();
 
   function checkUri(uri: string): void {
+    for (const forbidden of options.forbiddenUris ?? []) {
+      if (overlaps(uri, forbidden))
+        throw InvalidArgumentError.at(['uri'], "must not be, or hold, this server's own storage; import from a location of your own");
+    }
     if (CLOUD_SCHEMES.test(uri) || AZURE_HTTPS.test(uri)) return;
     if (uri.startsWith('file://')) {
       if (options.allowFileUris) return;
