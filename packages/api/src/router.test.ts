@@ -1,5 +1,10 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { TRPCError } from '@trpc/server';
-import { describe, expect, it } from 'vitest';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PermissionDeniedError } from '@conifer/core';
 import { uniqueIndexName, useStack } from './test-support.ts';
 
@@ -267,5 +272,108 @@ describe('appRouter', () => {
       await control.keys.revoke(projectId, info.id);
       expect((await failure(stack().caller(key).indexes.list())).code).toBe('UNAUTHORIZED');
     });
+  });
+});
+
+/** A Parquet file in Pinecone's import layout: `n` records `<prefix><i>` of two dimensions. */
+function parquetOf(prefix: string, n: number): Uint8Array {
+  const ids = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  return new Uint8Array(
+    parquetWriteBuffer({
+      columnData: [
+        { name: 'id', data: ids },
+        { name: 'values', data: ids.map((_, i) => [i, 1]) },
+      ],
+      schema: [
+        { name: 'root', num_children: 2 },
+        { name: 'id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+        { name: 'values', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
+      ],
+    }),
+  );
+}
+
+describe('appRouter imports', () => {
+  const stack = useStack({ imports: { allowFileUris: true, batchRecords: 4 } });
+  let dir: string;
+  let uri: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'conifer-router-import-'));
+    await mkdir(join(dir, 'books'));
+    await writeFile(join(dir, 'books', 'part-0.parquet'), parquetOf('b', 10));
+    uri = pathToFileURL(dir).href;
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts, lists, describes and cancels an import of an index', async () => {
+    const { services, adminKey } = stack();
+    const api = stack().caller(adminKey);
+    const index = uniqueIndexName();
+    await api.indexes.create({ name: index, dimension: 2 });
+    const { id } = await api.imports.start({ index, uri, errorMode: 'abort' });
+    expect(id).toMatch(/^imp_/);
+    await services.importsSettled();
+    const done = await api.imports.describe({ index, id });
+    expect(done).toMatchObject({ id, uri, status: 'Completed', percentComplete: 100, recordsImported: 10 });
+    expect(done.finishedAt).toBeDefined();
+    expect(done.error).toBeUndefined();
+    expect(await api.imports.list({ index })).toEqual({ data: [done] });
+    expect(await api.namespaces.describe({ index, namespace: 'books' })).toEqual({ name: 'books', recordCount: 10 });
+    // A finished import is not cancelled again (Pinecone's spec): no error, no change.
+    await expect(api.imports.cancel({ index, id })).resolves.toBeUndefined();
+    expect((await api.imports.describe({ index, id })).status).toBe('Completed');
+
+    // Pages of one, in creation order.
+    const second = await api.imports.start({ index, uri });
+    await services.importsSettled();
+    const page1 = await api.imports.list({ index, limit: 1 });
+    expect(page1.data.map((i) => i.id)).toEqual([id]);
+    const page2 = await api.imports.list({ index, limit: 1, paginationToken: page1.pagination!.next });
+    expect(page2.data.map((i) => i.id)).toEqual([second.id]);
+    // `continue` (the default) skips a namespace that exists, and says so.
+    expect(page2.data[0]).toMatchObject({ status: 'Completed', recordsImported: 0 });
+  });
+
+  it('validates input naming the field, and answers the service errors with their codes', async () => {
+    const api = stack().caller(stack().adminKey);
+    const index = uniqueIndexName();
+    await api.indexes.create({ name: index, dimension: 2 });
+    const badMode = await failure(api.imports.start({ index, uri, errorMode: 'skip' as 'abort' }));
+    expect(badMode.code).toBe('BAD_REQUEST');
+    expect(badMode.message).toBe('errorMode: must be "abort" or "continue"');
+    expect((await failure(api.imports.start({ index, uri: '' }))).message).toBe('uri: must be a non-empty string');
+    expect((await failure(api.imports.start({ index, uri: 's3://b/\u0007' }))).message).toBe('uri: must not contain control characters');
+    const scheme = await failure(api.imports.start({ index, uri: 'ftp://example.com/x' }));
+    expect(scheme.code).toBe('BAD_REQUEST');
+    expect(scheme.message).toMatch(/^uri: must be s3:\/\/bucket\/prefix/);
+    expect((await failure(api.imports.list({ index, limit: 0 }))).message).toBe('limit: must be an integer 1–100');
+    const missing = await failure(api.imports.describe({ index, id: 'imp_nothing' }));
+    expect(missing.code).toBe('NOT_FOUND');
+    expect(missing.message).toBe('Import imp_nothing not found.');
+    expect((await failure(api.imports.cancel({ index, id: 'bad\u0000id' }))).code).toBe('BAD_REQUEST');
+    expect((await failure(api.imports.list({ index: 'no-such-index' }))).code).toBe('NOT_FOUND');
+  });
+
+  it('lets a read-only key list and describe imports, not start or cancel them', async () => {
+    const { control, projectId, adminKey, services } = stack();
+    const admin = stack().caller(adminKey);
+    const index = uniqueIndexName();
+    await admin.indexes.create({ name: index, dimension: 2 });
+    const { id } = await admin.imports.start({ index, uri });
+    await services.importsSettled();
+    const { key } = await control.keys.create(projectId, { name: 'import-reader', role: 'read-only' });
+    const reader = stack().caller(key);
+    expect((await reader.imports.list({ index })).data.map((i) => i.id)).toEqual([id]);
+    expect((await reader.imports.describe({ index, id })).status).toBe('Completed');
+    for (const write of [reader.imports.start({ index, uri }), reader.imports.cancel({ index, id })]) {
+      const error = await failure(write);
+      expect(error.code).toBe('FORBIDDEN');
+      expect(error.cause).toBeInstanceOf(PermissionDeniedError);
+    }
   });
 });

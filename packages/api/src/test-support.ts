@@ -3,6 +3,7 @@ import { createControlPlane, type ControlPlane, type PortRange } from '@conifer/
 import { createEngine, type Engine } from '@conifer/engine';
 import { MemoryObjectStore } from '@conifer/storage';
 import { createCaller } from './router.ts';
+import type { ImportServiceOptions } from './import-service.ts';
 import type { RateLimits } from './rate-limits.ts';
 import { createServices, type Services } from './services.ts';
 
@@ -19,7 +20,9 @@ export interface Stack {
 }
 
 /** Opens one stack for the enclosing `describe` and closes it after. */
-export function useStack(options: { rateLimits?: Partial<RateLimits>; now?: () => number; indexHostPorts?: PortRange } = {}): () => Stack {
+export function useStack(
+  options: { rateLimits?: Partial<RateLimits>; now?: () => number; indexHostPorts?: PortRange; imports?: ImportServiceOptions } = {},
+): () => Stack {
   let stack: Stack | undefined;
   beforeAll(async () => {
     const control = await createControlPlane();

@@ -88,6 +88,19 @@ export {
   type VectorRecordInput,
   vectorRecordSchema,
 } from './request-schemas.ts';
+export {
+  MAX_IMPORT_ID_LENGTH,
+  MAX_IMPORT_URI_LENGTH,
+  importErrorModeSchema,
+  importIdSchema,
+  importRefSchema,
+  importUriSchema,
+  type ImportRef,
+  type ListImportsRequest,
+  listImportsSchema,
+  type StartImportRequest,
+  startImportSchema,
+} from './import-schemas.ts';
 export { utf8Length } from './utf8.ts';
 export type {
   FetchByMetadataResult,

@@ -101,6 +101,39 @@ describe('Conifer requests', () => {
     ]);
   });
 
+  it('starts, lists, describes and cancels bulk imports of the index, whatever namespace it targets', async () => {
+    const { client, sent } = fakeClient(() => ok({}));
+    const docs = client.index('docs');
+    await docs.startImport({ uri: 's3://bucket/embeddings', errorMode: 'abort' });
+    await docs.namespace('ns1').startImport({ uri: 's3://bucket/more' });
+    await docs.listImports();
+    await docs.listImports({ limit: 10, paginationToken: 't' });
+    await docs.describeImport('imp_1');
+    await docs.cancelImport('imp_1');
+    expect(sent.map((s) => [s.url.split('/trpc/')[1], s.body])).toEqual([
+      ['imports.start', { index: 'docs', uri: 's3://bucket/embeddings', errorMode: 'abort' }],
+      ['imports.start', { index: 'docs', uri: 's3://bucket/more' }],
+      ['imports.list', { index: 'docs' }],
+      ['imports.list', { index: 'docs', limit: 10, paginationToken: 't' }],
+      ['imports.describe', { index: 'docs', id: 'imp_1' }],
+      ['imports.cancel', { index: 'docs', id: 'imp_1' }],
+    ]);
+  });
+
+  it('returns an import as the server describes it, and a missing one as NotFoundError', async () => {
+    const info = { id: 'imp_1', uri: 's3://b/p', status: 'InProgress', createdAt: '2026-12-04T18:00:00.000Z', percentComplete: 42.5, recordsImported: 1200 };
+    const { client } = fakeClient((s) =>
+      s.body && (s.body as { id: string }).id === 'imp_1' ? ok(info) : trpcError(404, 'NOT_FOUND', 'Import imp_2 not found.'),
+    );
+    expect(await client.index('docs').describeImport('imp_1')).toEqual(info);
+    const error = await client
+      .index('docs')
+      .describeImport('imp_2')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toBe('Import imp_2 not found.');
+  });
+
   it('sends the read options of the reads, last argument, with the request', async () => {
     const { client, sent } = fakeClient(() => ok({}));
     const ns = client.index('docs').namespace('ns1');

@@ -251,6 +251,25 @@ export type NamespaceInternals = {
     | undefined;
 };
 
+/** An import as the API answers it. */
+export type ImportInfo = {
+  id: string;
+  /** Where its Parquet files are read from (`<uri>/<namespace>/*.parquet`). */
+  uri: string;
+  /** `Pending` and `InProgress` while it runs; `Completed`, `Failed` or `Cancelled` once finished. */
+  status: 'Pending' | 'InProgress' | 'Failed' | 'Completed' | 'Cancelled';
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; absent while it runs. */
+  finishedAt?: string | undefined;
+  /** 0–100, by the bytes of Parquet read; 100 once completed. */
+  percentComplete: number;
+  /** Records written so far (staged while it runs, committed once completed). */
+  recordsImported: number;
+  /** Why it failed; for a completed `continue` import that skipped rows, how many and the first problem. */
+  error?: string | undefined;
+};
+
 /** Who is calling: the key's project and role. */
 export type CallerDescription = {
   project: Project;
@@ -811,6 +830,55 @@ export type ConiferRouter = TRPCBuiltRouter<
           namespace?: string | undefined;
         };
         output: NamespaceInternals;
+        meta: object;
+      }>;
+    };
+    imports: {
+      /** mutation `imports.start` */
+      start: TRPCMutationProcedure<{
+        input: {
+          index: string;
+          uri: string;
+          errorMode?: 'abort' | 'continue' | undefined;
+        };
+        output: {
+          id: string;
+        };
+        meta: object;
+      }>;
+      /** query `imports.list` */
+      list: TRPCQueryProcedure<{
+        input: {
+          index: string;
+          limit?: number | undefined;
+          paginationToken?: string | undefined;
+        };
+        output: {
+          data: ImportInfo[];
+          pagination?:
+            | {
+                next: string;
+              }
+            | undefined;
+        };
+        meta: object;
+      }>;
+      /** query `imports.describe` */
+      describe: TRPCQueryProcedure<{
+        input: {
+          index: string;
+          id: string;
+        };
+        output: ImportInfo;
+        meta: object;
+      }>;
+      /** mutation `imports.cancel` */
+      cancel: TRPCMutationProcedure<{
+        input: {
+          index: string;
+          id: string;
+        };
+        output: void;
         meta: object;
       }>;
     };

@@ -6,7 +6,10 @@ import type {
   FetchByMetadataOptions,
   FetchByMetadataResponse,
   FetchResponse,
+  ImportDescription,
+  ImportList,
   IndexStatsResponse,
+  ListImportsOptions,
   ListNamespacesOptions,
   ListOptions,
   ListResponse,
@@ -17,6 +20,8 @@ import type {
   QueryResponse,
   ReadOptions,
   RecordToUpsert,
+  StartImportOptions,
+  StartImportResponse,
   UpdateOptions,
   UpdateResponse,
   UpsertResponse,
@@ -220,5 +225,47 @@ export class Index {
    */
   namespaceInternals(namespace: string, call: CallOptions = {}): Promise<NamespaceInternals> {
     return this.#transport.call((api, request) => api.namespaces.internals.query({ index: this.name, namespace }, request), call);
+  }
+
+  /**
+   * Starts a bulk import into the index (Pinecone's `/bulk/imports`): every `<uri>/<namespace>/*.parquet`
+   * becomes a new namespace (`__default__` for the default one), written in the background. Needs a
+   * write key. With `errorMode: 'abort'` a bad row fails the import and creates nothing; with
+   * `'continue'` (the default) bad rows are skipped and counted. Follow it with `describeImport`.
+   *
+   * @example
+   * const { id } = await client.index('docs').startImport({ uri: 's3://bucket/embeddings', errorMode: 'abort' });
+   */
+  startImport(options: StartImportOptions, call: CallOptions = {}): Promise<StartImportResponse> {
+    return this.#transport.call((api, request) => api.imports.start.mutate({ ...options, index: this.name }, request), call);
+  }
+
+  /**
+   * The index's imports, oldest first, one page at a time (`limit` 1–100, default 100); pass
+   * `pagination.next` back for the next page.
+   *
+   * @example const { data, pagination } = await client.index('docs').listImports({ limit: 10 });
+   */
+  listImports(options: ListImportsOptions = {}, call: CallOptions = {}): Promise<ImportList> {
+    return this.#transport.call((api, request) => api.imports.list.query({ ...options, index: this.name }, request), call);
+  }
+
+  /**
+   * One import: status, `percentComplete`, `recordsImported`, `error`. Unknown id → `NotFoundError`.
+   *
+   * @example const { status, percentComplete } = await client.index('docs').describeImport(id);
+   */
+  describeImport(id: string, call: CallOptions = {}): Promise<ImportDescription> {
+    return this.#transport.call((api, request) => api.imports.describe.query({ index: this.name, id }, request), call);
+  }
+
+  /**
+   * Cancels an import that is still running (what it has staged is discarded); a finished import
+   * is left as it is. Needs a write key. Unknown id → `NotFoundError`.
+   *
+   * @example await client.index('docs').cancelImport(id);
+   */
+  async cancelImport(id: string, call: CallOptions = {}): Promise<void> {
+    await this.#transport.call((api, request) => api.imports.cancel.mutate({ index: this.name, id }, request), call);
   }
 }

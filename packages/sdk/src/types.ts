@@ -54,6 +54,13 @@ export type CreateNamespaceOptions = Omit<RouterInputs['namespaces']['create'], 
 /** Name and record count; with the namespace's `schema` and `indexedFields` when it was created with a schema. */
 export type NamespaceSummary = RouterOutputs['namespaces']['describe'];
 export type NamespaceInternals = RouterOutputs['namespaces']['internals'];
+/** `uri` of the Parquet files (`s3://`, `gs://`, `az://`, Azure `https://`; `file://` when the server allows it) and `errorMode`, `'continue'` (the default) or `'abort'`. */
+export type StartImportOptions = Omit<RouterInputs['imports']['start'], 'index'>;
+export type StartImportResponse = RouterOutputs['imports']['start'];
+export type ListImportsOptions = Omit<RouterInputs['imports']['list'], 'index'>;
+export type ImportList = RouterOutputs['imports']['list'];
+/** One bulk import: status, `percentComplete`, `recordsImported`, `error`, `createdAt`, `finishedAt`. */
+export type ImportDescription = RouterOutputs['imports']['describe'];
 
 export type Project = RouterOutputs['projects']['current']['project'];
 export type CallerDescription = RouterOutputs['projects']['current'];

@@ -2,7 +2,15 @@
 
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
-import { parseConfigureForm, parseCreateIndexForm, parseDeleteForm, parseQueryForm, parseUpsertForm, type FieldErrors } from '../lib/forms.ts';
+import {
+  parseConfigureForm,
+  parseCreateIndexForm,
+  parseDeleteForm,
+  parseQueryForm,
+  parseStartImportForm,
+  parseUpsertForm,
+  type FieldErrors,
+} from '../lib/forms.ts';
 import { attempt } from '../lib/outcome.ts';
 import { clearSession, clientFor, sessionClient, setSession } from '../lib/session.ts';
 
@@ -101,6 +109,33 @@ export async function deleteRecords(_prev: ActionState, form: FormData): Promise
   if (!result.ok) return { error: result.error, kind: result.kind };
   revalidatePath(`/indexes/${encodeURIComponent(index)}`, 'layout');
   return { ok: 'ids' in parsed.value ? `Deleted ${parsed.value.ids.length} id(s).` : 'Deleted the records matching the filter.' };
+}
+
+/** The start-import form's state: also the error mode submitted, which the form keeps. */
+export interface StartImportState extends ActionState {
+  errorMode?: string;
+}
+
+export async function startImport(_prev: StartImportState, form: FormData): Promise<StartImportState> {
+  const index = text(form, 'index');
+  const errorMode = text(form, 'errorMode');
+  const parsed = parseStartImportForm(index, { uri: text(form, 'uri'), errorMode });
+  if (!parsed.ok) return { errors: parsed.errors, errorMode };
+  const client = await sessionClient();
+  const result = await attempt(() => client.index(index).startImport(parsed.value));
+  if (!result.ok) return { error: result.error, kind: result.kind, errorMode };
+  revalidatePath(`/indexes/${encodeURIComponent(index)}`);
+  return { ok: `Started import ${result.data.id}.`, errorMode };
+}
+
+export async function cancelImport(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const index = text(form, 'index');
+  const id = text(form, 'id');
+  const client = await sessionClient();
+  const result = await attempt(() => client.index(index).cancelImport(id));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidatePath(`/indexes/${encodeURIComponent(index)}`);
+  return { ok: `Cancelled import ${id}.` };
 }
 
 export interface QueryState extends ActionState {

@@ -1,4 +1,13 @@
-import { LIMITS, configureIndexSchema, createIndexSchema, recordIdSchema, vectorRecordSchema, type Filter, type Metadata } from '@conifer/core';
+import {
+  LIMITS,
+  configureIndexSchema,
+  createIndexSchema,
+  recordIdSchema,
+  startImportSchema,
+  vectorRecordSchema,
+  type Filter,
+  type Metadata,
+} from '@conifer/core';
 import { parseFilterText } from './filter.ts';
 
 /**
@@ -205,4 +214,19 @@ export function parseDeleteForm(fields: { mode: string; ids: string; filter: str
     if (!result.success) return { ok: false, errors: { ids: `"${id}" ${result.error.issues[0]?.message ?? 'is not a valid id'}` } };
   }
   return { ok: true, value: { ids } };
+}
+
+export interface StartImportValue {
+  uri: string;
+  errorMode: 'abort' | 'continue';
+}
+
+/**
+ * The start-import form: the URI (trimmed) and the error mode, checked with core's
+ * `startImportSchema`; the server checks the rest (scheme, whether `file://` is allowed).
+ */
+export function parseStartImportForm(index: string, fields: { uri: string; errorMode: string }): Parsed<StartImportValue> {
+  const result = startImportSchema.safeParse({ index, uri: fields.uri.trim(), errorMode: fields.errorMode || 'continue' });
+  if (!result.success) return { ok: false, errors: errorsOf(result.error.issues) };
+  return { ok: true, value: { uri: result.data.uri, errorMode: result.data.errorMode ?? 'continue' } };
 }

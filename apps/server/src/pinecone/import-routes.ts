@@ -1,11 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { InvalidArgumentError } from '@conifer/core';
+import { InvalidArgumentError, MAX_IMPORT_ID_LENGTH, MAX_IMPORT_URI_LENGTH } from '@conifer/core';
 import type { Services } from '@conifer/api';
 import { authOf, bodyOf, queryInt, queryParam } from './plugin-support.ts';
-
-/** Longest import id and URI the spec allows. */
-const MAX_ID_LENGTH = 1000;
-const MAX_URI_LENGTH = 1500;
 
 function stringField(body: Record<string, unknown>, field: string, max: number, required: boolean): string | undefined {
   const value = body[field];
@@ -37,8 +33,8 @@ const PRINTABLE = /^[\x20-\x7e]+$/;
 
 function idOf(request: FastifyRequest): string {
   const { id } = request.params as { id: string };
-  if (id.length === 0 || id.length > MAX_ID_LENGTH || !PRINTABLE.test(id)) {
-    throw InvalidArgumentError.at(['id'], `must be 1–${MAX_ID_LENGTH} printable ASCII characters`);
+  if (id.length === 0 || id.length > MAX_IMPORT_ID_LENGTH || !PRINTABLE.test(id)) {
+    throw InvalidArgumentError.at(['id'], `must be 1–${MAX_IMPORT_ID_LENGTH} printable ASCII characters`);
   }
   return id;
 }
@@ -59,7 +55,7 @@ export function registerImports(app: FastifyInstance, options: { services: Servi
     if (body['integrationId'] !== undefined) {
       throw InvalidArgumentError.at(['integrationId'], 'storage integrations are not supported; the server reads the URI with its own cloud credentials');
     }
-    const uri = stringField(body, 'uri', MAX_URI_LENGTH, true)!;
+    const uri = stringField(body, 'uri', MAX_IMPORT_URI_LENGTH, true)!;
     return services.startImport(authOf(request), { index, uri, errorMode });
   });
 

@@ -1,18 +1,27 @@
 import Link from 'next/link';
 import { DeleteIndexForm } from '../../../../components/delete-index-form.tsx';
 import { ConfigureIndexForm } from '../../../../components/configure-index-form.tsx';
+import { ImportsPanel } from '../../../../components/imports-panel.tsx';
 import { IndexHeader } from '../../../../components/index-header.tsx';
+import { NamespaceSchema } from '../../../../components/namespace-schema.tsx';
 import { Empty, ErrorBox, Stat } from '../../../../components/ui.tsx';
 import { formatNumber, namespaceLabel } from '../../../../lib/format.ts';
-import { loadIndex } from '../../../../lib/index-data.ts';
+import { loadImports, loadIndex } from '../../../../lib/index-data.ts';
 import { attempt } from '../../../../lib/outcome.ts';
 import { sessionClient } from '../../../../lib/session.ts';
 
 export default async function IndexPage({ params }: { params: Promise<{ name: string }> }) {
   const name = decodeURIComponent((await params).name);
   const client = await sessionClient();
-  const [{ index, namespaces }, stats] = await Promise.all([loadIndex(client, name), attempt(() => client.index(name).describeIndexStats())]);
+  const [{ index, namespaces }, stats, imports, me] = await Promise.all([
+    loadIndex(client, name),
+    attempt(() => client.index(name).describeIndexStats()),
+    loadImports(client, name),
+    attempt(() => client.whoami()),
+  ]);
   if (!index.ok) return <ErrorBox error={index.error} kind={index.kind} />;
+  // The server decides; the form is hidden from keys it would refuse.
+  const canWrite = !me.ok || me.data.role !== 'read-only';
   const ix = index.data;
   const href = (path: string, ns: string) => `/indexes/${encodeURIComponent(name)}/${path}?ns=${encodeURIComponent(ns)}`;
   return (
@@ -38,14 +47,18 @@ export default async function IndexPage({ params }: { params: Promise<{ name: st
               <tr>
                 <th>Namespace</th>
                 <th className="num">Records</th>
+                <th>Metadata schema</th>
                 <th />
               </tr>
             </thead>
             <tbody>
               {namespaces.data.namespaces.map((ns) => (
-                <tr key={ns.name}>
+                <tr key={ns.name} data-namespace={ns.name}>
                   <td className="mono">{namespaceLabel(ns.name)}</td>
                   <td className="num">{formatNumber(ns.recordCount)}</td>
+                  <td>
+                    <NamespaceSchema schema={ns.schema} indexedFields={ns.indexedFields} />
+                  </td>
                   <td className="num">
                     <Link href={href('browse', ns.name)}>browse</Link> · <Link href={href('query', ns.name)}>query</Link> ·{' '}
                     <Link href={href('engine', ns.name)}>engine</Link>
@@ -56,6 +69,7 @@ export default async function IndexPage({ params }: { params: Promise<{ name: st
           </table>
         )}
       </div>
+      <ImportsPanel index={ix.name} imports={imports} canWrite={canWrite} />
       <div className="grid2">
         <div className="panel">
           <h2>Settings</h2>

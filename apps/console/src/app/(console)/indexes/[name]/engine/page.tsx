@@ -1,4 +1,5 @@
 import { IndexHeader, NamespacePicker } from '../../../../../components/index-header.tsx';
+import { NamespaceSchema } from '../../../../../components/namespace-schema.tsx';
 import { Empty, ErrorBox, Stat } from '../../../../../components/ui.tsx';
 import { formatBytes, formatNumber, freshnessLag, namespaceLabel } from '../../../../../lib/format.ts';
 import { loadIndex, namespaceParam } from '../../../../../lib/index-data.ts';
@@ -10,7 +11,11 @@ export default async function EnginePage({ params, searchParams }: { params: Pro
   const name = decodeURIComponent((await params).name);
   const ns = namespaceParam((await searchParams).ns);
   const client = await sessionClient();
-  const [{ index, namespaces }, internals] = await Promise.all([loadIndex(client, name), attempt(() => client.index(name).namespaceInternals(ns))]);
+  const [{ index, namespaces }, internals, described] = await Promise.all([
+    loadIndex(client, name),
+    attempt(() => client.index(name).namespaceInternals(ns)),
+    attempt(() => client.index(name).describeNamespace(ns)),
+  ]);
   if (!index.ok) return <ErrorBox error={index.error} kind={index.kind} />;
   const levels = new Map<number, { count: number; bytes: number; records: number; types: Set<string> }>();
   if (internals.ok) {
@@ -28,6 +33,12 @@ export default async function EnginePage({ params, searchParams }: { params: Pro
       <IndexHeader index={index.data} active="/engine" ns={ns} />
       <div className="panel">
         <NamespacePicker namespaces={namespaces.ok ? namespaces.data.namespaces.map((n) => n.name) : []} current={ns} />
+        {described.ok ? (
+          <p className="sub" data-testid="namespace-schema">
+            Metadata schema of <span className="mono">{namespaceLabel(ns)}</span>:{' '}
+            <NamespaceSchema schema={described.data.schema} indexedFields={described.data.indexedFields} />
+          </p>
+        ) : null}
       </div>
       {!internals.ok ? (
         <ErrorBox error={internals.error} kind={internals.kind} />
