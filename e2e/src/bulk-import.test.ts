@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Pinecone, type Index } from '@pinecone-database/pinecone';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { pineconeParquet } from '@conifer/emulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshPrefix, startEmulators, type Emulators } from './emulators.ts';
 import { startServer, tempDataDir, type ServerProcess } from './server-process.ts';
@@ -17,27 +17,12 @@ const DIM = 4;
 const spec = { serverless: { cloud: 'aws' as const, region: 'us-east-1' } };
 const vec = (i: number): number[] => [i + 1, i % 7, (3 * i) % 11, 1];
 
-type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
-
 /** A Parquet file of `n` records `<prefix><i>` (values `vec(start + i)`, metadata `{i}`). */
 function importFile(prefix: string, n: number, start = 0, options: { badRow?: number } = {}): Uint8Array {
   const ids = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
   const values = ids.map((_, i) => (i === options.badRow ? [1, 2] : vec(start + i)));
   const metadata = ids.map((_, i) => JSON.stringify({ i: start + i, tag: i % 2 === 0 ? 'even' : 'odd' }));
-  const schema: SchemaElement[] = [
-    { name: 'root', num_children: 3 },
-    { name: 'id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-    { name: 'values', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-    { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
-    { name: 'metadata', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-  ];
-  const columnData = [
-    { name: 'id', data: ids },
-    { name: 'values', data: values },
-    { name: 'metadata', data: metadata },
-  ];
-  return new Uint8Array(parquetWriteBuffer({ columnData, schema, rowGroupSize: 500 }));
+  return pineconeParquet({ ids, values, metadata });
 }
 
 /** Polls until the import has finished. */

@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Conifer } from '@conifer/sdk';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { pineconeParquet } from '@conifer/emulators';
 import { chromium, type Browser, type Locator, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureConsoleBuild, startConsole, type ConsoleProcess } from './console-process.ts';
@@ -26,25 +26,10 @@ let page: Page;
 let dataDir: string;
 let importDir: string;
 
-type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
-
 /** A Parquet file in Pinecone's import layout: `n` records `<prefix><i>` of four dimensions. */
 function importFile(prefix: string, n: number): Uint8Array {
   const ids = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-  const schema: SchemaElement[] = [
-    { name: 'root', num_children: 3 },
-    { name: 'id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-    { name: 'values', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-    { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
-    { name: 'metadata', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-  ];
-  const columnData = [
-    { name: 'id', data: ids },
-    { name: 'values', data: ids.map((_, i) => [i + 1, i % 7, (3 * i) % 11, 1]) },
-    { name: 'metadata', data: ids.map((_, i) => JSON.stringify({ i })) },
-  ];
-  return new Uint8Array(parquetWriteBuffer({ columnData, schema, rowGroupSize: 500 }));
+  return pineconeParquet({ ids, values: ids.map((_, i) => [i + 1, i % 7, (3 * i) % 11, 1]), metadata: ids.map((_, i) => JSON.stringify({ i })) });
 }
 
 async function shot(name: string): Promise<void> {

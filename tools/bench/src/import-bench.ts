@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mulberry32 } from '@conifer/core';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { pineconeParquet } from '@conifer/emulators';
 import { startServer } from './server-process.ts';
 
 const ROWS_PER_FILE = 100_000;
@@ -59,15 +59,6 @@ function rows(file: number): { ids: string[]; values: number[][] } {
   return { ids, values };
 }
 
-type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
-const schema: SchemaElement[] = [
-  { name: 'root', num_children: 2 },
-  { name: 'id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-  { name: 'values', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-  { name: 'element', type: 'FLOAT', repetition_type: 'REQUIRED' },
-];
-
 async function call(url: string, apiKey: string, method: string, body?: string): Promise<unknown> {
   const response = await fetch(url, {
     method,
@@ -91,16 +82,7 @@ try {
   let parquetBytes = 0;
   for (let f = 0; f < files; f++) {
     const { ids, values } = rows(f);
-    const buffer = new Uint8Array(
-      parquetWriteBuffer({
-        columnData: [
-          { name: 'id', data: ids },
-          { name: 'values', data: values },
-        ],
-        schema,
-        rowGroupSize: ROW_GROUP,
-      }),
-    );
+    const buffer = pineconeParquet({ ids, values }, ROW_GROUP);
     parquetBytes += buffer.length;
     await writeFile(join(importDir, 'vectors', `part-${String(f).padStart(4, '0')}.parquet`), buffer);
   }

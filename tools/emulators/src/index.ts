@@ -100,3 +100,4 @@ export async function startEmulators(kinds: readonly EmulatorKind[] = ['s3', 'gc
     },
   };
 }
+export { pineconeParquet, type PineconeParquetRows } from './pinecone-parquet.ts';
