@@ -160,16 +160,14 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   // gRPC (Pinecone's VectorService) shares each port with HTTP/1.1: the main port's serves no index
   // and says so; with CONIFER_INDEX_HOSTS=ports each index's port serves that index.
   const grpcLogger = logger.child({ component: 'grpc' });
-  // The HTTP app's request metrics count gRPC calls too; it is built below, before any call can come.
-  const grpcMetrics: { observe?: (procedure: string, status: number, seconds: number) => void } = {};
-  const observe = (procedure: string, status: number, seconds: number) => grpcMetrics.observe?.(procedure, status, seconds);
-  let httpServer: import('node:http').Server | undefined;
+  // The HTTP app's request metrics count gRPC calls too (the app is built below, before any call can come).
+  const observe = (procedure: string, status: number, seconds: number) => metrics.observe(procedure, status, seconds);
   const indexPorts: IndexPorts | undefined =
     services && config.indexPorts
       ? new IndexPorts({
           host: config.host,
           list: () => control.indexes.hostPorts(),
-          http: () => httpServer!,
+          http: () => app.server,
           grpc: (resolveIndex) => grpcEndpoint({ services, resolveIndex, logger: grpcLogger, observe }),
           logger: logger.child({ component: 'index-ports' }),
         })
@@ -180,7 +178,6 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     internal: !allInOne && (engine || replicas) ? { secret: config.clusterSecret!, writer: engine, query: replicas } : undefined,
     publicUrl: config.publicUrl,
     dataPlanePrefixOf: indexPorts ? (port) => indexPorts.prefixOf(port) : undefined,
-    indexPorts,
     slabCache: slabCache ? () => slabCache.stats() : undefined,
     slabBytesQueried: replicas ? () => replicas.slabBytesQueried : undefined,
     health: {
@@ -188,7 +185,6 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       store: () => store.head('healthz'),
     },
   });
-  grpcMetrics.observe = (procedure, status, seconds) => metrics.observe(procedure, status, seconds);
   const mainGrpc: GrpcEndpoint | undefined = services ? grpcEndpoint({ services, resolveIndex: () => undefined, logger: grpcLogger, observe }) : undefined;
 
   // Imports a restart interrupted: Failed, saying so (single node: every open import was this node's).
@@ -250,13 +246,12 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     bootstrap,
     nodeId,
     async start() {
-      httpServer = app.server;
       // The indexes' ports open before the main port: once /healthz answers, every host it
       // describes is served.
-      if (indexPorts && config.indexPorts) {
+      if (indexPorts && services) {
         await app.ready();
         // Indexes created before ports were on, or while they were off, get theirs now.
-        const assigned = await control.indexes.assignMissingHostPorts(config.indexPorts).catch((err: unknown) => {
+        const assigned = await services.assignMissingHostPorts().catch((err: unknown) => {
           logger.error({ err }, 'could not give every index a port; those without one keep their path host');
           return 0;
         });

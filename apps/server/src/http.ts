@@ -16,7 +16,6 @@ import { openApiDocument } from './openapi.ts';
 import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
 import { registerControlPlane } from './pinecone/control-routes.ts';
 import { DATA_PLANE_PREFIX, registerDataPlane } from './pinecone/data-routes.ts';
-import type { IndexPortsView } from './pinecone/control-routes.ts';
 
 export interface HttpDeps {
   logger: Logger;
@@ -30,11 +29,10 @@ export interface HttpDeps {
   publicUrl?: string | undefined;
   /**
    * The data-plane path of the index served on a local port (`CONIFER_INDEX_HOSTS=ports`): a REST
-   * request arriving on an index's port is routed as if it had named that path.
+   * request arriving on an index's port is routed as if it had named that path. Set exactly when
+   * indexes have ports of their own, so the control plane then describes their hosts at them.
    */
   dataPlanePrefixOf?: ((localPort: number) => string | undefined) | undefined;
-  /** Each index's port, for the hosts the control plane describes (`CONIFER_INDEX_HOSTS=ports`). */
-  indexPorts?: IndexPortsView | undefined;
   /** The slab cache's counters, exported on /metrics (cloud storage only). */
   slabCache?: (() => SlabCacheStats) | undefined;
   /** A query node's count of slab bytes its queries searched. */
@@ -125,7 +123,9 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
   };
   void app.register(fastifyTRPCPlugin, { prefix: TRPC_PREFIX, trpcOptions });
 
-  void app.register(async (scope) => registerControlPlane(scope, { services, publicUrl: deps.publicUrl, indexPorts: deps.indexPorts }));
+  void app.register(async (scope) =>
+    registerControlPlane(scope, { services, publicUrl: deps.publicUrl, indexHostsByPort: deps.dataPlanePrefixOf !== undefined }),
+  );
   void app.register(async (scope) => registerDataPlane(scope, { services }), { prefix: DATA_PLANE_PREFIX });
   void app.register(async (scope) => registerAdmin(scope, { services }), { prefix: ADMIN_PREFIX });
   app.get('/openapi.json', async () => openApiDocument());

@@ -22,11 +22,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 /** A Struct as the JSON object it encodes; keys such as `__proto__` stay ordinary own keys. */
 export function fromStruct(struct: StructMessage): Record<string, Json> {
-  const out: Record<string, Json> = {};
-  for (const [key, value] of Object.entries(struct.fields ?? {})) {
-    Object.defineProperty(out, key, { value: fromValue(value), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
+  // fromEntries defines own properties: "__proto__" stays a key, not a prototype.
+  return Object.fromEntries(Object.entries(struct.fields ?? {}).map(([key, value]) => [key, fromValue(value)]));
 }
 
 function fromValue(value: ValueMessage): Json {
@@ -59,11 +56,7 @@ function kindOf(value: ValueMessage): ValueMessage['kind'] {
 
 /** A JSON object as a Struct. */
 export function toStruct(object: Record<string, unknown>): StructMessage {
-  const fields: Record<string, ValueMessage> = {};
-  for (const [key, value] of Object.entries(object)) {
-    Object.defineProperty(fields, key, { value: toValue(value), enumerable: true, writable: true, configurable: true });
-  }
-  return { fields };
+  return { fields: Object.fromEntries(Object.entries(object).map(([key, value]) => [key, toValue(value)])) };
 }
 
 function toValue(value: unknown): ValueMessage {

@@ -82,11 +82,8 @@ function toScoredMessage(match: ScoredRecord): object {
   };
 }
 
-const vectorMap = (records: Iterable<FetchedRecord>): Record<string, object> => {
-  const out: Record<string, object> = {};
-  for (const record of records) Object.defineProperty(out, record.id, { value: toVectorMessage(record), enumerable: true, writable: true, configurable: true });
-  return out;
-};
+/** Records keyed by id, as own properties (an id such as "__proto__" stays an ordinary key). */
+const vectorMap = (records: Iterable<FetchedRecord>): Record<string, object> => Object.fromEntries([...records].map((r) => [r.id, toVectorMessage(r)]));
 
 /** The namespace a response echoes: the request's, else the default's name for this client. */
 const echo = (context: CallContext, namespace: unknown): string => (typeof namespace === 'string' && namespace !== '' ? namespace : context.defaultNamespace);
@@ -234,15 +231,7 @@ export function vectorServiceHandlers(options: GrpcOptions): UntypedServiceImple
         throw new InvalidArgumentError('filter: serverless indexes do not support filtering describe_index_stats by metadata');
       }
       const stats = await services.describeIndexStats(context.auth, parseWith(statsSchema, { index: context.index }));
-      const namespaces: Record<string, object> = {};
-      for (const [name, ns] of Object.entries(stats.namespaces)) {
-        Object.defineProperty(namespaces, wireName(context, name), {
-          value: { vectorCount: ns.recordCount },
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
+      const namespaces = Object.fromEntries(Object.entries(stats.namespaces).map(([name, ns]) => [wireName(context, name), { vectorCount: ns.recordCount }]));
       return {
         response: {
           namespaces,

@@ -111,14 +111,12 @@ function checkReadCapacity(readCapacity: unknown, field: string): void {
  * errors, hosts with an `http://` scheme pointing at each index's data-plane prefix. Clients that
  * declare API 2026-07 (client 9.x) get that version's IndexModel.
  */
-/** Index ports, when on (`CONIFER_INDEX_HOSTS=ports`): hosts then name each index's own port. */
-export type IndexPortsView = object;
-
 export function registerControlPlane(
   app: FastifyInstance,
-  options: { services: Services; publicUrl: string | undefined; indexPorts?: IndexPortsView | undefined },
+  /** `indexHostsByPort`: CONIFER_INDEX_HOSTS=ports, an index with a port is described at it. */
+  options: { services: Services; publicUrl: string | undefined; indexHostsByPort: boolean },
 ): void {
-  const { services, indexPorts } = options;
+  const { services, indexHostsByPort } = options;
   useControlPlaneErrors(app);
   acceptJsonBodies(app);
   requireApiKey(app, services);
@@ -126,7 +124,7 @@ export function registerControlPlane(
   const model = (request: FastifyRequest, index: IndexInfo) => {
     // An index with a port of its own is served there, on the host name the client reached us by.
     const host =
-      indexPorts !== undefined && index.hostPort !== undefined
+      indexHostsByPort && index.hostPort !== undefined
         ? indexPortUrl(request, options.publicUrl, index.hostPort)
         : publicBaseUrl(request, options.publicUrl) + indexHostPath(authOf(request).projectId, index.name);
     return speaks202607(request) ? toIndexModel202607(index, host) : toIndexModel(index, host);
