@@ -2,8 +2,9 @@
 
 Three things the OpenAPI document cannot say by itself:
 
-- `specialize_to_fuzz_index`: the fuzzer targets one real index, so dense vectors have exactly its
-  dimension (the document allows 1 to 20000, the dimension of *some* index);
+- `specialize_to_fuzz_index`: the fuzzer targets one real index, a dense one, so dense vectors have
+  exactly its dimension (the document allows 1 to 20000, the dimension of *some* index) and are
+  required where the document lets a sparse index's records and queries leave them out;
 - `equal_sparse_lengths`: a sparse vector's `indices` and `values` (a search vector's
   `sparse_indices` and `sparse_values`) have the same length and come together (JSON Schema cannot
   relate two arrays), so valid cases are made valid;
@@ -42,6 +43,13 @@ def before_load_schema(context: Any, raw_schema: dict[str, Any]) -> None:
         values = schemas[schema]["properties"][prop]
         values["minItems"] = DIMENSION
         values["maxItems"] = DIMENSION
+    # The fuzz index is dense: its records need values, its queries a vector or an id, its
+    # searches dense values (a sparse part goes beside them).
+    schemas["Vector"]["required"] = ["id", "values"]
+    schemas["QueryRequest"]["oneOf"] = [{"required": ["vector"]}, {"required": ["id"]}]
+    search = schemas["SearchRecordsVector"]
+    search.pop("anyOf", None)
+    search["required"] = ["values"]
 
 
 def _equal_lengths(indices: Any, values: Any) -> None:

@@ -13,8 +13,10 @@ import { REPO_ROOT, startServer, tempDataDir, type ServerProcess } from './serve
  * sign in, create an index, upsert through the form, query in the playground, browse, look at
  * the engine, create and revoke a key, delete the index; then a bulk import of Parquet files from a
  * local directory (the server runs with `CONIFER_IMPORT_FILE_URIS=true`) started, followed and
- * cancelled from an index's page, and a namespace's metadata schema. Each main page is saved as a
- * screenshot. The steps run in order and share one browser page.
+ * cancelled from an index's page, and a namespace's metadata schema; a sparse index created through
+ * the form, written and queried with sparse vectors; a backup of it taken, restored into a new index
+ * and deleted (after its index). Each main page is saved as a screenshot. The steps run in order and
+ * share one browser page.
  */
 const SCREENSHOTS = join(REPO_ROOT, 'e2e/test-results/screenshots');
 const CHROMIUM = process.env['CONIFER_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -188,8 +190,10 @@ describe('admin console', () => {
     // The index list shows each index's record count and storage size.
     await page.goto(`${consoleApp.url}/indexes`);
     const cells = page.getByRole('row', { name: /movies/ }).getByRole('cell');
-    await hasText(cells.nth(3), /^2$/);
-    await hasText(cells.nth(4), /^\d+(\.\d)? (B|KiB|MiB)$/);
+    await hasText(cells.nth(1), 'dense');
+    await hasText(cells.nth(2), /^3$/);
+    await hasText(cells.nth(4), /^2$/);
+    await hasText(cells.nth(5), /^\d+(\.\d)? (B|KiB|MiB)$/);
     await shot('indexes-storage');
   });
 
@@ -380,5 +384,134 @@ describe('admin console', () => {
     expect(await imports.getByRole('button').count()).toBe(0);
     await signIn(server.apiKey);
     await page.waitForURL('**/indexes');
+  });
+  it('creates a sparse index through the form, upserts sparse records and queries them in the playground', async () => {
+    await page.goto(`${consoleApp.url}/indexes`);
+    await page.getByLabel('Name').fill('terms');
+    await page.getByLabel('Vector type').selectOption('sparse');
+    // A sparse index has no dimension and scores by dotproduct: both fields are fixed.
+    expect(await page.getByLabel(/^Dimension/).isDisabled()).toBe(true);
+    expect(await page.getByLabel(/^Metric/).isDisabled()).toBe(true);
+    expect(await page.getByLabel(/^Metric/).inputValue()).toBe('dotproduct');
+    await page.getByRole('button', { name: 'Create index' }).click();
+    await page.waitForURL('**/indexes/terms');
+    await hasText(page.getByTestId('index-shape'), 'sparse · dotproduct');
+
+    // One record through the form (no dense values asked for), two through the SDK.
+    await page.goto(`${consoleApp.url}/indexes/terms/write?ns=docs`);
+    expect(await page.getByLabel(/^Values/).count()).toBe(0);
+    await page.getByLabel('Id', { exact: true }).fill('t1');
+    await page.getByLabel(/^Sparse indices/).fill('[1, 5]');
+    await page.getByLabel(/^Sparse values/).fill('[1, 2, 3]');
+    await page.getByRole('button', { name: 'Upsert record' }).click();
+    await visible(page.getByText('indices and values must have the same length (got 2 and 3)'));
+    await page.getByLabel(/^Sparse values/).fill('1, 2');
+    await page.getByLabel(/^Metadata/).fill('{"lang": "en"}');
+    await page.getByRole('button', { name: 'Upsert record' }).click();
+    await visible(page.getByText('Upserted "t1"'));
+    const client = new Conifer({ url: server.url, apiKey: server.apiKey });
+    await client
+      .index('terms')
+      .namespace('docs')
+      .upsert([
+        { id: 't2', sparseValues: { indices: [5, 9], values: [3, 1] }, metadata: { lang: 'fr' } },
+        { id: 't3', sparseValues: { indices: [2], values: [4] }, metadata: { lang: 'en' } },
+      ]);
+
+    // The index list: sparse, no dimension, three records.
+    await page.goto(`${consoleApp.url}/indexes`);
+    const cells = page.getByRole('row', { name: /terms/ }).getByRole('cell');
+    await hasText(cells.nth(1), 'sparse');
+    await hasText(cells.nth(2), /^—$/);
+    await hasText(cells.nth(3), 'dotproduct');
+    await hasText(cells.nth(4), /^3$/);
+
+    // Query {5: 1, 9: 0.5}: t2 scores 3·1 + 1·0.5 = 3.5, t1 2·1 = 2.
+    await page.goto(`${consoleApp.url}/indexes/terms/query?ns=docs`);
+    expect(await page.getByLabel(/^Vector/).count()).toBe(0);
+    await page.getByLabel(/^Sparse indices/).fill('[5, 9]');
+    await page.getByLabel(/^Sparse values/).fill('[1]');
+    await page.getByRole('button', { name: 'Run query' }).click();
+    await visible(page.getByText('indices and values must have the same length (got 2 and 1)'));
+    await page.getByLabel(/^Sparse values/).fill('[1, 0.5]');
+    await page.getByLabel('topK').fill('2');
+    await page.getByLabel('include values').check();
+    await page.getByRole('button', { name: 'Run query' }).click();
+    const rows = page.getByTestId('results').locator('tbody tr');
+    await hasText(rows.nth(0), 't2');
+    expect(await rows.count()).toBe(2);
+    const ranked = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
+    expect(ranked.map((r) => [r[1], r[2]])).toEqual([
+      ['t2', '3.5000'],
+      ['t1', '2.0000'],
+    ]);
+    expect(ranked[0]![3]).toBe('{"lang":"fr"}');
+    expect(ranked[0]![4]).toBe('{5: 3, 9: 1} (2 non-zero)');
+    await shot('query-sparse');
+    // With a filter: only the English record that shares an index.
+    await page.getByLabel(/^Filter/).fill('{"lang": {"$eq": "en"}}');
+    await page.getByRole('button', { name: 'Run query' }).click();
+    await hasText(rows.nth(0), 't1');
+    await hasText(rows.nth(0).getByRole('cell').nth(2), '2.0000');
+    expect(await page.getByTestId('results').textContent()).not.toContain('t2');
+  });
+
+  it('backs the sparse index up, restores the backup into a new index, and deletes it once its index is gone', async () => {
+    await page.goto(`${consoleApp.url}/indexes/terms`);
+    const backups = page.getByTestId('backups');
+    await visible(backups.getByText('No backups yet'));
+    await backups.getByLabel(/^Backup name/).fill('nightly');
+    await backups.getByLabel(/^Description/).fill('three terms');
+    await backups.getByRole('button', { name: 'Create backup' }).click();
+    await visible(backups.getByText('Backup nightly is Ready: 3 record(s).'));
+    expect(await backups.getByLabel(/^Backup name/).inputValue()).toBe('');
+    const row = backups.locator('tr[data-backup-name="nightly"]');
+    const cells = row.getByRole('cell');
+    await hasText(cells.nth(0), 'three terms');
+    await hasText(cells.nth(1), 'Ready');
+    await hasText(cells.nth(2), /^3$/);
+    await hasText(cells.nth(3), /^1$/);
+    await hasText(cells.nth(4), /^\d+(\.\d)? (B|KiB|MiB)$/);
+    await hasText(cells.nth(5), /UTC$/);
+
+    // Restore: a bad name is refused by the form, then the job runs to Completed.
+    await row.getByRole('button', { name: 'Restore backup nightly to a new index' }).click();
+    await row.getByLabel('New index name').fill('Terms_Copy');
+    await row.getByRole('button', { name: 'Restore backup nightly', exact: true }).click();
+    await visible(row.getByText(/lowercase alphanumeric/));
+    await row.getByLabel('New index name').fill('terms-restored');
+    await row.getByRole('button', { name: 'Restore backup nightly', exact: true }).click();
+    await visible(row.getByText('Restoring into terms-restored: see Restore jobs.'));
+    const job = page.getByTestId('restore-jobs').locator('tr[data-target-index="terms-restored"]');
+    await hasText(job.getByRole('cell').nth(3), 'Completed');
+    await hasText(job.getByRole('cell').nth(4), '100%');
+    await hasText(job.getByRole('cell').nth(1), 'nightly');
+    await shot('backups-index');
+
+    // The restored index: listed, sparse, with the same three records, and queryable.
+    await page.goto(`${consoleApp.url}/indexes`);
+    const restored = page.getByRole('row', { name: /terms-restored/ }).getByRole('cell');
+    await hasText(restored.nth(1), 'sparse');
+    await hasText(restored.nth(4), /^3$/);
+    const client = new Conifer({ url: server.url, apiKey: server.apiKey });
+    const { matches } = await client
+      .index('terms-restored')
+      .namespace('docs')
+      .query({ sparseVector: { indices: [5, 9], values: [1, 0.5] }, topK: 2 });
+    expect(matches.map((m) => m.id)).toEqual(['t2', 't1']);
+
+    // The backup outlives its index: the backups page lists it, and deletes it.
+    await client.deleteIndex('terms');
+    await page.getByRole('link', { name: 'Backups' }).click();
+    await page.waitForURL(/\/backups$/);
+    const listed = page.getByTestId('backups').locator('tr[data-backup-name="nightly"]');
+    await hasText(listed.getByRole('cell').nth(1), /terms\s*deleted/);
+    await hasText(listed.getByRole('cell').nth(2), 'Ready');
+    await hasText(page.getByTestId('restore-jobs').locator('tr[data-target-index="terms-restored"]'), 'Completed');
+    await shot('backups');
+    await listed.getByRole('button', { name: 'Delete backup nightly…' }).click();
+    await listed.getByRole('button', { name: 'Delete backup nightly', exact: true }).click();
+    await visible(page.getByTestId('backups').getByText('No backups yet'));
+    expect((await client.listBackups()).data).toEqual([]);
   });
 });

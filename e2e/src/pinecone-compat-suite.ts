@@ -312,6 +312,42 @@ export function pineconeCompatSuite(label: string, start: () => Promise<CompatTa
       });
     });
 
+    describe('sparse-only index', () => {
+      it('creates it without a dimension, upserts and queries sparse vectors, and counts them', async () => {
+        await pc.createIndex({ name: 'lexical', vectorType: 'sparse', metric: 'dotproduct', spec, waitUntilReady: true });
+        const described = await pc.describeIndex('lexical');
+        expect(described).toMatchObject({ vectorType: 'sparse', metric: 'dotproduct' });
+        expect(described.dimension ?? undefined).toBeUndefined();
+        const idx = pc.index({ name: 'lexical', namespace: 'words' });
+        await idx.upsert({
+          records: [
+            { id: 'a', sparseValues: { indices: [1, 5], values: [0.5, 2] }, metadata: { lang: 'en' } },
+            { id: 'b', sparseValues: { indices: [5, 9], values: [1, 1] }, metadata: { lang: 'fr' } },
+            { id: 'c', sparseValues: { indices: [3], values: [4] } },
+          ],
+        });
+        // Client 8.2's types want a dense vector or an id; at run time it sends a sparse-only query
+        // as Pinecone documents for sparse indexes (an empty vector it refuses itself).
+        type Query = Parameters<typeof idx.query>[0];
+        const result = await idx.query({ sparseVector: { indices: [5, 1], values: [1, 2] }, topK: 5, includeMetadata: true } as Query);
+        // a: 0.5·2 + 2·1 = 3; b: 1·1; c shares no term.
+        expect(result.matches.map((m) => [m.id, m.score])).toEqual([
+          ['a', 3],
+          ['b', 1],
+        ]);
+        const filtered = await idx.query({ sparseVector: { indices: [5], values: [1] }, topK: 5, filter: { lang: { $eq: 'fr' } } } as Query);
+        expect(filtered.matches.map((m) => m.id)).toEqual(['b']);
+        const searched = await idx.searchRecords({ query: { topK: 1, vector: { sparseIndices: [3], sparseValues: [1] } } });
+        expect(searched.result.hits.map((h) => [h._id, h._score])).toEqual([['c', 4]]);
+        await idx.update({ id: 'c', sparseValues: { indices: [5], values: [10] } });
+        expect((await idx.fetch({ ids: ['c'] })).records['c']!.sparseValues).toEqual({ indices: [5], values: [10] });
+        await idx.deleteOne({ id: 'a' });
+        const stats = await idx.describeIndexStats();
+        expect(stats).toMatchObject({ totalRecordCount: 2, namespaces: { words: { recordCount: 2 } } });
+        expect(await rejection(idx.query({ vector: [1, 0], topK: 1 }))).toBeInstanceOf(PineconeBadRequestError);
+      });
+    });
+
     describe('keys, roles, projects and limits', () => {
       it('rejects a wrong key with PineconeAuthorizationError', async () => {
         const stranger = clientWithKey('cnf_not_a_real_key');

@@ -155,6 +155,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
             forbiddenUris: [storageUri(config.storage), pathToFileURL(config.dataDir).href],
             onError: (err, importId) => logger.warn({ err, importId }, 'bulk import failed'),
           },
+          onRestoreError: (err, restoreJobId) => logger.warn({ err, restoreJobId }, 'restore from a backup failed'),
         })
       : undefined;
   // gRPC (Pinecone's VectorService) shares each port with HTTP/1.1: the main port's serves no index
@@ -194,6 +195,17 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       return 0;
     });
     if (failed > 0) logger.warn({ imports: failed }, 'marked imports interrupted by a restart as failed');
+    // Backups a restart interrupted: Failed, their pins released. Restores: run again (idempotent).
+    const failedBackups = await services.failInterruptedBackups().catch((err: unknown) => {
+      logger.error({ err }, 'could not mark interrupted backups failed');
+      return 0;
+    });
+    if (failedBackups > 0) logger.warn({ backups: failedBackups }, 'marked backups interrupted by a restart as failed');
+    const resumed = await services.resumeRestores().catch((err: unknown) => {
+      logger.error({ err }, 'could not resume interrupted restores');
+      return 0;
+    });
+    if (resumed > 0) logger.info({ restoreJobs: resumed }, 'resumed restores interrupted by a restart');
   }
 
   // Deletions a crash interrupted: finish them in the background; the API does not wait.
@@ -224,6 +236,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         await indexer?.stop();
         await replicas?.close();
         await services?.stopImports().catch((err: unknown) => logger.warn({ err }, 'could not stop the imports under way'));
+        await services?.stopRestores().catch((err: unknown) => logger.warn({ err }, 'could not stop the restores under way'));
         await engine?.close();
       } finally {
         try {

@@ -102,6 +102,31 @@ describe.skipIf(postgres === undefined)('cluster reads: gateways, a writer and q
     expect(query.status).toBe(200);
     expect(await queried()).toBeGreaterThan(before);
 
+    // A sparse-only index through the cluster: the writer flushes slabs with postings, the query
+    // nodes' replicas answer from them (the index's vector type travels with every node call).
+    await client.createIndex({ name: 'lexical', vectorType: 'sparse' });
+    const sparseHost = new URL(
+      ((await (await fetch(`${gatewayA.url}/indexes/lexical`, { headers: { 'api-key': TEST_API_KEY } })).json()) as { host: string }).host,
+    ).pathname;
+    const sparseVectors = Array.from({ length: 60 }, (_, i) => ({ id: `w${i}`, sparseValues: { indices: [i % 7, 100 + i], values: [1, i] } }));
+    const sparseUpsert = await fetch(`${gatewayA.url}${sparseHost}/vectors/upsert`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ vectors: sparseVectors }),
+    });
+    expect(sparseUpsert.status).toBe(200);
+    const sparseQuery = await fetch(`${gatewayB.url}${sparseHost}/query`, {
+      method: 'POST',
+      headers: { ...headers, 'x-conifer-consistency': 'strong' },
+      body: JSON.stringify({ sparseVector: { indices: [3, 152], values: [1, 1] }, topK: 2 }),
+    });
+    expect(sparseQuery.status).toBe(200);
+    // w52: 1 (dimension 3) + 52 (dimension 152); then the lowest id among the other dimension-3 rows.
+    expect(((await sparseQuery.json()) as { matches: { id: string; score: number }[] }).matches).toEqual([
+      { id: 'w52', score: 53 },
+      { id: 'w10', score: 1 },
+    ]);
+
     // Killing the query node that serves ns0: its reads fall through to the other one, with no error.
     const control = await createControlPlane({ databaseUrl: shared.databaseUrl });
     cluster.onClose(() => control.close());

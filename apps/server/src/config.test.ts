@@ -103,7 +103,12 @@ describe('loadConfig', () => {
       CONIFER_CLUSTER_SECRET: 'cluster-secret-0123456789',
     };
     expect(loadConfig(cluster).indexHosts).toBe('paths');
-    expect(() => loadConfig({ ...cluster, CONIFER_INDEX_HOSTS: 'ports' })).toThrow(/needs a single node/);
+    // A cluster's gateways may serve index ports (gRPC); a node without the gateway role may not.
+    expect(loadConfig({ ...cluster, CONIFER_PORT: '6000', CONIFER_INDEX_HOSTS: 'ports' })).toMatchObject({
+      indexHosts: 'ports',
+      indexPorts: { first: 6001, last: 6200 },
+    });
+    expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'writer,query', CONIFER_INDEX_HOSTS: 'ports' })).toThrow(/needs the gateway role/);
   });
 
   it('makes a node that is not all four roles one of a cluster, which needs PostgreSQL, a shared store and the cluster secret', () => {

@@ -130,7 +130,9 @@ function indexHostsOf(e: ReturnType<typeof readSettings>['values']): Pick<Server
   const allInOne = isAllInOne(e.CONIFER_ROLES);
   const mode: IndexHostsMode = e.CONIFER_INDEX_HOSTS ?? (allInOne && e.CONIFER_PUBLIC_URL === undefined && e.CONIFER_PORT !== 0 ? 'ports' : 'paths');
   if (mode === 'paths') return { indexHosts: 'paths', indexPorts: undefined };
-  if (!allInOne) throw new ConfigError(`CONIFER_INDEX_HOSTS=ports needs a single node (all of CONIFER_ROLES); a cluster's gateways serve index hosts by path`);
+  // In a cluster the gateways serve the index ports (ports are assigned in the shared control plane,
+  // so every gateway opens the same ones); other roles serve no public API.
+  if (!e.CONIFER_ROLES.includes('gateway')) throw new ConfigError('CONIFER_INDEX_HOSTS=ports needs the gateway role: index ports serve the public API');
   const range =
     e.CONIFER_INDEX_PORTS ??
     (e.CONIFER_PORT === 0 ? undefined : { first: e.CONIFER_PORT + 1, last: Math.min(65_535, e.CONIFER_PORT + DEFAULT_INDEX_PORT_COUNT) });

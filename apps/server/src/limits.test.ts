@@ -50,7 +50,7 @@ describe('request limits', () => {
 
     it('at most 20000 dimensions', async () => {
       const message = await bad(client.index(index).upsert([{ id: 'a', values: new Array<number>(20_001).fill(0.5) }]));
-      expect(message).toBe('records[0].values: must have 1–20000 dimensions (got 20001)');
+      expect(message).toBe('records[0].values: must have at most 20000 dimensions (got 20001)');
     });
 
     it('no NaN (JSON sends it as null)', async () => {

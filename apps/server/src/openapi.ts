@@ -153,10 +153,10 @@ const finiteNumber: Schema = { type: 'number', description: 'Finite as a double 
 const float32: Schema = { type: 'number', exclusiveMinimum: -FLOAT32_OVERFLOW, exclusiveMaximum: FLOAT32_OVERFLOW };
 const denseValues: Schema = {
   type: 'array',
-  minItems: LIMITS.minDimension,
   maxItems: LIMITS.maxDimension,
   items: float32,
-  description: 'Exactly the index’s dimension; stored as float32, returned as the shortest decimal that reads back as the same float32.',
+  description:
+    'Exactly the index’s dimension (empty or absent on a sparse index); stored as float32, returned as the shortest decimal that reads back as the same float32.',
 };
 const metadata: Schema = {
   type: 'object',
@@ -266,10 +266,10 @@ const schemas: Record<string, Schema> = {
   },
   IndexModel: {
     type: 'object',
-    required: ['name', 'dimension', 'metric', 'host', 'spec', 'status', 'vector_type'],
+    required: ['name', 'metric', 'host', 'spec', 'status', 'vector_type'],
     properties: {
       name: { type: 'string' },
-      dimension,
+      dimension: { ...dimension, description: 'Absent for a sparse index.' },
       metric,
       host: { type: 'string', description: 'Base URL of the index’s data plane, with its scheme: `http://<server>/projects/<projectId>/indexes/<name>`.' },
       deletion_protection: { type: 'string', enum: ['enabled', 'disabled'] },
@@ -296,21 +296,25 @@ const schemas: Record<string, Schema> = {
         required: ['ready', 'state'],
         properties: { ready: { type: 'boolean' }, state: { type: 'string', enum: ['Ready', 'Terminating'] } },
       },
-      vector_type: { const: 'dense' },
+      vector_type: { type: 'string', enum: ['dense', 'sparse'] },
     },
   },
   CreateIndexRequest: {
     type: 'object',
-    required: ['name', 'dimension'],
+    required: ['name'],
+    // A sparse index has no dimension and only dotproduct; a dense one needs its dimension.
+    if: { required: ['vector_type'], properties: { vector_type: { const: 'sparse' } } },
+    then: { properties: { dimension: { type: 'null' }, metric: { enum: ['dotproduct', null] } } },
+    else: { required: ['dimension'], properties: { dimension } },
     description:
-      'Dense serverless indexes only: `spec.pod`, `spec.byoc` (or a 2026-07 `deployment_type` `pod` or `byoc`), a `source_collection` and `Dedicated` read capacity are refused with 400 UNIMPLEMENTED, `vector_type: "sparse"` with 400 INVALID_ARGUMENT. Clients of API 2026-07 may send `deployment` and `schema.fields._values` instead of `dimension`, `metric` and `spec`. `null` means absent.',
+      'Serverless indexes: dense (`dimension` required; metric default cosine) or sparse-only (`vector_type: "sparse"`, no dimension, metric dotproduct, the default). `spec.pod`, `spec.byoc` (or a 2026-07 `deployment_type` `pod` or `byoc`), a `source_collection` and `Dedicated` read capacity are refused with 400 UNIMPLEMENTED. Clients of API 2026-07 may send `deployment` and `schema.fields._values` (or `_sparse_values` with `type: "sparse_vector"`) instead of `dimension`, `metric` and `spec`. `null` means absent.',
     properties: {
       name: indexName,
-      dimension,
-      metric: nullable({ ...metric, default: 'cosine' }),
+      dimension: nullable(dimension),
+      metric: nullable(metric),
       deletion_protection: nullable({ type: 'string', enum: ['enabled', 'disabled'], default: 'disabled' }),
       tags: nullable(tags),
-      vector_type: { const: 'dense' },
+      vector_type: nullable({ type: 'string', enum: ['dense', 'sparse'], default: 'dense' }),
       spec: nullable({
         type: 'object',
         properties: { serverless: nullable({ type: 'object', properties: { cloud: nullable(label), region: nullable(label), read_capacity: readCapacity } }) },
@@ -339,7 +343,8 @@ const schemas: Record<string, Schema> = {
   },
   Vector: {
     type: 'object',
-    required: ['id', 'values'],
+    required: ['id'],
+    description: 'A dense index’s records carry `values` of its dimension (and a sparse part on dotproduct); a sparse index’s carry `sparseValues` only.',
     properties: { id: recordId, values: denseValues, sparseValues: ref('SparseValues'), metadata },
   },
   ScoredVector: {
@@ -363,8 +368,9 @@ const schemas: Record<string, Schema> = {
   QueryRequest: {
     type: 'object',
     required: ['topK'],
-    description: 'Exactly one of `vector` and `id`; `sparseVector` adds a sparse part (dotproduct indexes only): score = dense·dense + sparse·sparse.',
-    oneOf: [{ required: ['vector'] }, { required: ['id'] }],
+    description:
+      'Exactly one of `vector` and `id`; `sparseVector` adds a sparse part (dotproduct indexes only): score = dense·dense + sparse·sparse. A sparse index is queried by `sparseVector` alone (or `id`): the records sharing a dimension with it, by dot product.',
+    oneOf: [{ required: ['vector'] }, { required: ['id'] }, { required: ['sparseVector'], not: { anyOf: [{ required: ['vector'] }, { required: ['id'] }] } }],
     properties: {
       namespace: namespaceName,
       topK: { type: 'integer', minimum: LIMITS.minTopK, maximum: LIMITS.maxTopK },
@@ -410,8 +416,9 @@ const schemas: Record<string, Schema> = {
   },
   SearchRecordsVector: {
     type: 'object',
-    required: ['values'],
-    description: 'Dense `values`, plus a sparse part (`sparse_indices` with `sparse_values`, of the same length) on dotproduct indexes: hybrid search.',
+    description:
+      'Dense `values`, plus a sparse part (`sparse_indices` with `sparse_values`, of the same length) on dotproduct indexes: hybrid search. On a sparse index, the sparse part alone.',
+    anyOf: [{ required: ['values'] }, { required: ['sparse_values'] }],
     dependentRequired: { sparse_indices: ['sparse_values'], sparse_values: ['sparse_indices'] },
     properties: {
       values: denseValues,
@@ -512,18 +519,18 @@ const schemas: Record<string, Schema> = {
   },
   DescribeIndexStatsResponse: {
     type: 'object',
-    required: ['namespaces', 'dimension', 'indexFullness', 'totalVectorCount', 'metric', 'vectorType'],
+    required: ['namespaces', 'indexFullness', 'totalVectorCount', 'metric', 'vectorType'],
     properties: {
       namespaces: {
         type: 'object',
         description: 'Namespaces holding records; the default one under "__default__" (API ≥ 2025-04) or "" (older).',
         additionalProperties: { type: 'object', required: ['vectorCount'], properties: { vectorCount: { type: 'integer' } } },
       },
-      dimension,
+      dimension: { ...dimension, description: 'Absent for a sparse index.' },
       indexFullness: { type: 'number' },
       totalVectorCount: { type: 'integer' },
       metric,
-      vectorType: { const: 'dense' },
+      vectorType: { type: 'string', enum: ['dense', 'sparse'] },
     },
   },
   NamespaceDescription: {
@@ -593,6 +600,65 @@ const schemas: Record<string, Schema> = {
     },
   },
   ListImportsResponse: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: ref('ImportModel') }, pagination } },
+  CreateBackupRequest: {
+    type: 'object',
+    properties: {
+      name: nullable({ type: 'string', maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*$', description: 'A name of your own; need not be unique.' }),
+      description: nullable({ type: 'string', maxLength: 1000, pattern: '^[^\\u0000-\\u001f\\u007f]*$' }),
+    },
+  },
+  BackupModel: {
+    type: 'object',
+    required: ['backup_id', 'source_index_name', 'source_index_id', 'status', 'cloud', 'region'],
+    properties: {
+      backup_id: { type: 'string', format: 'uuid', description: 'A UUID (version 7: ids sort by creation time).' },
+      source_index_name: { type: 'string' },
+      source_index_id: { type: 'string' },
+      source_index_deleted_at: { type: 'string', format: 'date-time', description: 'Present only once the source index has been deleted.' },
+      name: { type: 'string' },
+      description: { type: 'string' },
+      status: { type: 'string', enum: ['Initializing', 'Ready', 'Failed'] },
+      cloud: { type: 'string' },
+      region: { type: 'string' },
+      dimension: { type: 'integer' },
+      metric,
+      record_count: { type: 'integer', minimum: 0 },
+      namespace_count: { type: 'integer', minimum: 0 },
+      size_bytes: { type: 'integer', minimum: 0, description: 'Bytes of the slabs the backup references (kept alive, not copied: docs/operations.md).' },
+      tags: { ...tags, description: 'The source index’s tags when the backup was taken.' },
+      created_at: { type: 'string', format: 'date-time' },
+    },
+  },
+  BackupList: { type: 'object', properties: { data: { type: 'array', items: ref('BackupModel') }, pagination } },
+  CreateIndexFromBackupRequest: {
+    type: 'object',
+    required: ['name'],
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 45, pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' },
+      tags,
+      deletion_protection: { type: 'string', enum: ['enabled', 'disabled'] },
+    },
+  },
+  CreateIndexFromBackupResponse: {
+    type: 'object',
+    required: ['restore_job_id', 'index_id'],
+    properties: { restore_job_id: { type: 'string', format: 'uuid' }, index_id: { type: 'string' } },
+  },
+  RestoreJobModel: {
+    type: 'object',
+    required: ['restore_job_id', 'backup_id', 'target_index_name', 'target_index_id', 'status', 'created_at'],
+    properties: {
+      restore_job_id: { type: 'string', format: 'uuid' },
+      backup_id: { type: 'string' },
+      target_index_name: { type: 'string' },
+      target_index_id: { type: 'string' },
+      status: { type: 'string', enum: ['Pending', 'InProgress', 'Completed', 'Failed'] },
+      created_at: { type: 'string', format: 'date-time' },
+      completed_at: { type: 'string', format: 'date-time', description: 'Absent while the job runs.' },
+      percent_complete: { type: 'number', minimum: 0, maximum: 100, description: 'By the bytes of slabs copied.' },
+    },
+  },
+  RestoreJobList: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: ref('RestoreJobModel') }, pagination } },
   ListNamespacesResponse: {
     type: 'object',
     required: ['namespaces', 'total_count'],
@@ -817,6 +883,90 @@ function rateLimitPaths(scope: 'Project' | 'Index', parameters: Schema[]): Schem
   };
 }
 
+/** Backups and restore jobs (docs/adr/0010-backups.md): single-node servers; a cluster node answers 412 FAILED_PRECONDITION. */
+function backupPaths(): Record<string, Schema> {
+  const page = [query('limit', { type: 'integer', minimum: 1, maximum: 100, default: 10 }), query('paginationToken', paginationToken)];
+  const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 100 } });
+  const tag = 'Backups';
+  const busy = { '412': ok('A restore from the backup is still running, or the backup is still being created', ref('ErrorResponse')) };
+  return {
+    '/indexes/{indexName}/backups': {
+      parameters: [{ name: 'indexName', in: 'path', required: true, schema: { type: 'string' } }],
+      get: controlOp(
+        'listIndexBackups',
+        'The index’s backups, oldest first, one page at a time',
+        {
+          parameters: [
+            ...page,
+            query('include_deleted', { type: 'boolean', default: false }, 'Also the backups of deleted indexes that had this name (no live index needed).'),
+          ],
+          responses: { '200': ok('One page of backups', ref('BackupList')) },
+        },
+        tag,
+      ),
+      post: controlOp(
+        'createBackup',
+        'Back up every namespace of the index (write keys)',
+        {
+          description:
+            'Flushes each namespace and pins the manifest that covers it: the backup references the index’s immutable slabs, nothing is copied. Answers once the backup is Ready; on a failure the backup is left Failed and the error returned.',
+          requestBody: { required: false, content: json(ref('CreateBackupRequest')) },
+          responses: { '201': ok('The backup, Ready', ref('BackupModel')), '412': ok('This node is part of a cluster', ref('ErrorResponse')) },
+        },
+        tag,
+      ),
+    },
+    '/backups': {
+      get: controlOp(
+        'listProjectBackups',
+        'Every backup of the project, oldest first',
+        { parameters: page, responses: { '200': ok('One page of backups', ref('BackupList')) } },
+        tag,
+      ),
+    },
+    '/backups/{backup_id}': {
+      parameters: [idParam('backup_id')],
+      get: controlOp('describeBackup', 'Describe a backup', { responses: { '200': ok('The backup', ref('BackupModel')) } }, tag),
+      delete: controlOp(
+        'deleteBackup',
+        'Delete a backup and the slabs only it kept alive (write keys)',
+        { responses: { '202': ok('Deleted (empty body)'), ...busy } },
+        tag,
+      ),
+    },
+    '/backups/{backup_id}/create-index': {
+      parameters: [idParam('backup_id')],
+      post: controlOp(
+        'createIndexFromBackup',
+        'Create an index from a backup (write keys)',
+        {
+          description:
+            'Creates the index at once (the backup’s dimension, metric, cloud and region) and starts a restore job that copies the backup’s slabs into it. A job that fails deletes the index it was filling.',
+          requestBody: { required: true, content: json(ref('CreateIndexFromBackupRequest')) },
+          responses: {
+            '202': ok('Accepted: the index exists, the restore job runs', ref('CreateIndexFromBackupResponse')),
+            '409': ok('Name taken', ref('ErrorResponse')),
+            '412': ok('The backup is not Ready, or this node is part of a cluster', ref('ErrorResponse')),
+          },
+        },
+        tag,
+      ),
+    },
+    '/restore-jobs': {
+      get: controlOp(
+        'listRestoreJobs',
+        'The project’s restore jobs, oldest first',
+        { parameters: page, responses: { '200': ok('One page of jobs', ref('RestoreJobList')) } },
+        tag,
+      ),
+    },
+    '/restore-jobs/{job_id}': {
+      parameters: [idParam('job_id')],
+      get: controlOp('describeRestoreJob', 'Status and progress of a restore job', { responses: { '200': ok('The job', ref('RestoreJobModel')) } }, tag),
+    },
+  };
+}
+
 const describeIndexStats = (operationId: string) =>
   dataOp(operationId, 'Record counts per namespace, dimension and metric', {
     ...(operationId.startsWith('post')
@@ -847,6 +997,7 @@ const paths: Record<string, Schema> = {
     }),
     delete: controlOp('deleteIndex', 'Delete an index and all its data', { responses: { '202': ok('Deleted (empty body)') } }),
   },
+  ...backupPaths(),
   [`${dataPrefix}/vectors/upsert`]: {
     post: dataOp('upsertVectors', 'Insert or overwrite records', {
       requestBody: { required: true, content: json(ref('UpsertRequest')) },
@@ -1194,6 +1345,7 @@ export function openApiDocument(): Record<string, unknown> {
     security: [{ ApiKeyAuth: [] }],
     tags: [
       { name: 'Control plane', description: 'Indexes (Pinecone db_control).' },
+      { name: 'Backups', description: 'Backups of indexes and restores from them (Pinecone db_control); single-node servers.' },
       { name: 'Data plane', description: 'Records and namespaces of one index (Pinecone db_data).' },
       { name: 'Admin', description: 'Conifer’s own API: projects, API keys, usage, rate limits, the cluster.' },
     ],

@@ -55,6 +55,7 @@ describe('server over the SDK', () => {
 
     expect(await client.index(name).describeIndexStats()).toEqual({
       dimension: 3,
+      vectorType: 'dense',
       metric: 'cosine',
       totalRecordCount: 4,
       storageBytes: expect.any(Number),

@@ -110,7 +110,7 @@ export const SETTINGS = {
     defaultText: '`ports` on a single node with a fixed `CONIFER_PORT` and no `CONIFER_PUBLIC_URL`, else `paths`',
     doc: "how an index's `host` addresses its data plane: `ports` gives each index its own port (REST and gRPC); `paths` puts it under `/projects/<id>/indexes/<name>` of the main port (REST only)",
     tuning:
-      "gRPC clients (Pinecone's Python `grpc=True`, Go) cannot dial a host with a path, so they need `ports`. Behind a proxy that publishes one address, `paths` keeps everything on it.",
+      "gRPC clients (Pinecone's Python `grpc=True`, Go) cannot dial a host with a path, so they need `ports`. Behind a proxy that publishes one address, `paths` keeps everything on it. In a cluster, set it on the gateways (with the same `CONIFER_INDEX_PORTS` on each, published by the load balancer).",
     parse: (raw) => (raw === 'ports' || raw === 'paths' ? raw : undefined),
   } satisfies Setting<IndexHostsMode>,
   CONIFER_INDEX_PORTS: {

@@ -731,6 +731,80 @@ func roundTrip() int {
 		return map[string]any{"error": describeError(err)}, nil
 	})
 
+	// A sparse-only index: VectorType "sparse", no dimension; upsert and query sparse values.
+	sparseName := *name + "-sparse"
+	r.do("sparse index: create (VectorType sparse), upsert, query with filter, fetch, stats", func() (any, error) {
+		if _, err := pc.DescribeIndex(ctx, sparseName); err == nil {
+			if err := pc.DeleteIndex(ctx, sparseName); err != nil {
+				return nil, err
+			}
+		}
+		metric, vectorType := pinecone.Dotproduct, "sparse"
+		created, err := pc.CreateServerlessIndex(ctx, &pinecone.CreateServerlessIndexRequest{
+			Name: sparseName, Metric: &metric, VectorType: &vectorType, Cloud: pinecone.Aws, Region: "us-east-1",
+		})
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = pc.DeleteIndex(ctx, sparseName) }()
+		if created.VectorType != "sparse" || created.Dimension != nil {
+			return nil, mismatch("created vector type %q dimension %v", created.VectorType, created.Dimension)
+		}
+		conn, err := pc.Index(pinecone.NewIndexConnParams{Host: created.Host, Namespace: "words"})
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		meta := func(lang string) *pinecone.Metadata {
+			m, _ := pinecone.NewMetadata(map[string]any{"lang": lang})
+			return m
+		}
+		docs := []*pinecone.Vector{
+			{Id: "a", SparseValues: &pinecone.SparseValues{Indices: []uint32{1, 5}, Values: []float32{0.5, 2}}, Metadata: meta("en")},
+			{Id: "b", SparseValues: &pinecone.SparseValues{Indices: []uint32{5, 9}, Values: []float32{1, 1}}, Metadata: meta("fr")},
+			{Id: "c", SparseValues: &pinecone.SparseValues{Indices: []uint32{3}, Values: []float32{4}}, Metadata: meta("en")},
+		}
+		if n, err := conn.UpsertVectors(ctx, docs); err != nil || n != 3 {
+			return nil, fmt.Errorf("upsert: %d, %v", n, err)
+		}
+		res, err := conn.QueryByVectorValues(ctx, &pinecone.QueryByVectorValuesRequest{SparseValues: &pinecone.SparseValues{Indices: []uint32{5, 1}, Values: []float32{1, 2}}, TopK: 5})
+		if err != nil {
+			return nil, err
+		}
+		var got []string
+		for _, m := range res.Matches {
+			got = append(got, fmt.Sprintf("%s:%.3f", m.Vector.Id, m.Score))
+		}
+		// a: 0.5·2 + 2·1 = 3; b: 1·1; c shares no dimension.
+		if strings.Join(got, " ") != "a:3.000 b:1.000" {
+			return nil, mismatch("sparse query %v", got)
+		}
+		filtered, err := conn.QueryByVectorValues(ctx, &pinecone.QueryByVectorValuesRequest{
+			SparseValues: &pinecone.SparseValues{Indices: []uint32{5}, Values: []float32{1}}, TopK: 5, MetadataFilter: filter(map[string]any{"lang": map[string]any{"$eq": "fr"}}),
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(filtered.Matches) != 1 || filtered.Matches[0].Vector.Id != "b" {
+			return nil, mismatch("filtered sparse query %+v", filtered.Matches)
+		}
+		fetched, err := conn.FetchVectors(ctx, []string{"c"})
+		if err != nil {
+			return nil, err
+		}
+		if v := fetched.Vectors["c"]; v == nil || v.SparseValues == nil || len(v.SparseValues.Indices) != 1 || v.SparseValues.Indices[0] != 3 || v.SparseValues.Values[0] != 4 {
+			return nil, mismatch("fetched %+v", fetched.Vectors["c"])
+		}
+		stats, err := conn.DescribeIndexStats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if stats.TotalVectorCount != 3 {
+			return nil, mismatch("total vector count %d", stats.TotalVectorCount)
+		}
+		return map[string]any{"matches": got}, nil
+	})
+
 	r.do("control: DeleteIndex", func() (any, error) {
 		if err := pc.DeleteIndex(ctx, *name); err != nil {
 			return nil, err

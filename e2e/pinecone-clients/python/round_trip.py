@@ -513,6 +513,46 @@ def main() -> int:
 
     grpc_index.close()
 
+    # ---- A sparse-only index: created as 9.x code does, used over gRPC and REST ----------------
+
+    sparse_name = f"{name}-sparse"
+
+    def sparse_round_trip() -> Any:
+        if pc.indexes.exists(sparse_name):
+            pc.indexes.delete(sparse_name)
+        model = pc.create_index(name=sparse_name, metric="dotproduct", vector_type="sparse", spec=ServerlessSpec(cloud="aws", region="us-east-1"), timeout=120)
+        expect(model.status.ready, f"sparse index not ready: {model.status}")
+        index = pc.index(name=sparse_name, grpc=True)
+        try:
+            docs = {
+                "a": ({"indices": [1, 5], "values": [0.5, 2.0]}, {"lang": "en"}),
+                "b": ({"indices": [5, 9], "values": [1.0, 1.0]}, {"lang": "fr"}),
+                "c": ({"indices": [3], "values": [4.0]}, {"lang": "en"}),
+            }
+            upserted = index.upsert(vectors=[{"id": i, "sparse_values": sv, "metadata": m} for i, (sv, m) in docs.items()], show_progress=False)
+            expect(upserted.upserted_count == 3, f"upserted_count {upserted.upserted_count}")
+            query = {"indices": [5, 1], "values": [1.0, 2.0]}
+            response = index.query(sparse_vector=query, top_k=5, include_metadata=True)
+            got = [(m.id, round(m.score, 4)) for m in response.matches]
+            # a: 0.5·2 + 2·1 = 3; b: 1·1; c shares no dimension.
+            expect(got == [("a", 3.0), ("b", 1.0)], f"grpc sparse query {got}")
+            filtered = index.query(sparse_vector={"indices": [5], "values": [1.0]}, top_k=5, filter={"lang": {"$eq": "fr"}})
+            expect([m.id for m in filtered.matches] == ["b"], f"filtered {[m.id for m in filtered.matches]}")
+            fetched = index.fetch(ids=["c"])
+            sv = fetched.vectors["c"].sparse_values
+            expect(list(sv.indices) == [3] and list(sv.values) == [4.0], f"fetched sparse values {sv}")
+            rest = pc.index(name=sparse_name)
+            rest_response = rest.query(sparse_vector=query, top_k=1)
+            expect([m.id for m in rest_response.matches] == ["a"], f"rest sparse query {[m.id for m in rest_response.matches]}")
+            stats = index.describe_index_stats()
+            expect(stats.total_vector_count == 3, f"total_vector_count {stats.total_vector_count}")
+            return {"grpc": got, "rest": [m.id for m in rest_response.matches]}
+        finally:
+            index.close()
+            pc.indexes.delete(sparse_name)
+
+    run.step("sparse index: create (vector_type=sparse), upsert, query with filter, fetch over gRPC; query over REST; stats", sparse_round_trip)
+
     def delete_index() -> Any:
         pc.indexes.delete(name)
         expect(not pc.indexes.exists(name), "index still exists after delete")

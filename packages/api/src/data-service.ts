@@ -352,7 +352,7 @@ export function createDataService(deps: { control: ControlPlane; data: DataPlane
       const totalRecordCount = summaries.reduce((sum, ns) => sum + ns.recordCount, 0);
       const internals = await Promise.all(summaries.map((ns) => data.describeNamespace(handle, ns.name)));
       const storageBytes = internals.reduce((sum, i) => sum + describedBytes(i), 0);
-      return { dimension: handle.dimension, metric: handle.metric, totalRecordCount, storageBytes, namespaces };
+      return { dimension: handle.dimension, metric: handle.metric, vectorType: handle.vectorType ?? 'dense', totalRecordCount, storageBytes, namespaces };
     },
 
     async listNamespaces(auth, { index, prefix, limit, paginationToken }) {

@@ -79,8 +79,11 @@ function leaves(node: SchemaTree): SchemaTree[] {
   return node.children.length === 0 ? [node] : node.children.flatMap(leaves);
 }
 
-/** The columns of a file to read; throws naming the file when its schema does not fit the import. */
-export function checkSchema(key: string, metadata: FileMetaData): string[] {
+/**
+ * The columns of a file to read; throws naming the file when its schema does not fit the import.
+ * A sparse index's files need `sparse_values` and may leave `values` out.
+ */
+export function checkSchema(key: string, metadata: FileMetaData, sparseIndex = false): string[] {
   const root = parquetSchema(metadata);
   const columns = new Map(root.children.map((c) => [c.element.name, c]));
   const fail = (message: string): never => {
@@ -90,13 +93,17 @@ export function checkSchema(key: string, metadata: FileMetaData): string[] {
   if (!id) fail('missing the required column "id"');
   if (id!.children.length > 0 || id!.element.type !== 'BYTE_ARRAY') fail('column "id" must be a string (BYTE_ARRAY/UTF8)');
   const values = columns.get('values');
-  if (!values) fail('missing the required column "values" (list<float>)');
-  const valueLeaves = leaves(values!);
-  if (values!.children.length === 0 || valueLeaves.length !== 1 || !FLOATS.has(valueLeaves[0]!.element.type ?? '')) {
-    fail('column "values" must be a list<float>');
+  const read = ['id'];
+  if (!values && !sparseIndex) fail('missing the required column "values" (list<float>)');
+  if (values) {
+    const valueLeaves = leaves(values);
+    if (values.children.length === 0 || valueLeaves.length !== 1 || !FLOATS.has(valueLeaves[0]!.element.type ?? '')) {
+      fail('column "values" must be a list<float>');
+    }
+    read.push('values');
   }
-  const read = ['id', 'values'];
   const sparse = columns.get('sparse_values');
+  if (!sparse && sparseIndex) fail('missing the column "sparse_values" a sparse index requires (struct {indices: list<uint32>, values: list<float>})');
   if (sparse) {
     const names = new Map(sparse.children.map((c) => [c.element.name, leaves(c)]));
     const indices = names.get('indices');
@@ -138,8 +145,10 @@ function firstIssue(error: { issues: readonly { path: readonly PropertyKey[]; me
 export function recordOfRow(index: IndexHandle, row: Record<string, unknown>): RecordInput | string {
   const id = recordIdSchema.safeParse(row['id']);
   if (!id.success) return `field "id": ${firstIssue(id.error)}`;
-  const values = numbersOf(row['values']);
+  const sparseIndex = index.vectorType === 'sparse';
+  const values = row['values'] === undefined || row['values'] === null ? (sparseIndex ? [] : undefined) : numbersOf(row['values']);
   if (!values) return 'field "values": must be a list of floats';
+  if (sparseIndex && values.length > 0) return `field "values": a sparse index stores no dense values; got ${values.length}`;
   if (values.length !== index.dimension) return `field "values": has ${values.length} dimensions, the index has ${index.dimension}`;
   const vector = new Float32Array(values.length);
   let nonZero = false;
@@ -149,7 +158,7 @@ export function recordOfRow(index: IndexHandle, row: Record<string, unknown>): R
     vector[i] = v;
     if (v !== 0) nonZero = true;
   }
-  if (!nonZero && index.metric === 'cosine') return 'field "values": a cosine index cannot take an all-zero vector';
+  if (!nonZero && index.metric === 'cosine' && !sparseIndex) return 'field "values": a cosine index cannot take an all-zero vector';
   const record: RecordInput = { id: id.data, values: vector };
   const rawSparse = row['sparse_values'];
   if (rawSparse !== undefined && rawSparse !== null) {
@@ -160,6 +169,7 @@ export function recordOfRow(index: IndexHandle, row: Record<string, unknown>): R
     if (!parsed.success) return `field "sparse_values": ${firstIssue(parsed.error)}`;
     if (parsed.data.indices.length > 0) record.sparseValues = parsed.data;
   }
+  if (sparseIndex && !record.sparseValues) return 'field "sparse_values": required on a sparse index, with at least one index and value';
   const rawMetadata = row['metadata'];
   if (rawMetadata !== undefined && rawMetadata !== null) {
     let metadata: unknown = rawMetadata;
@@ -219,7 +229,7 @@ async function* readFile(store: ObjectStore, index: IndexHandle, file: ImportFil
   const buffer = asyncBufferOf(store, file);
   try {
     metadata = await parquetMetadataAsync(buffer);
-    columns = checkSchema(file.key, metadata);
+    columns = checkSchema(file.key, metadata, index.vectorType === 'sparse');
   } catch (err) {
     const message =
       err instanceof ImportRowError ? err.message : `${file.key}: not a readable Parquet file (${err instanceof Error ? err.message : String(err)})`;

@@ -159,6 +159,33 @@ describe('bulk import (service)', () => {
     expect(sparse.records['s1']!.sparseValues).toEqual({ indices: [3, 9], values: [0.5, 0.25] });
   });
 
+  it('imports sparse records into a sparse index (values empty), queryable through its postings; dense values are refused', async () => {
+    const name = `imports-${++counter}`;
+    await services.createIndex(auth, { name, vectorType: 'sparse', deletionProtection: 'disabled' });
+    const docs: Row[] = Array.from({ length: 30 }, (_, i) => ({ id: `s${i}`, values: [], sparse: { indices: [i % 5, 10 + i], values: [1, i] } }));
+    const uri = await source({ 'words/0.parquet': importFile(docs, { sparse: true, metadata: false, rowGroupSize: 8 }) });
+    expect(await runImport(name, uri)).toMatchObject({ status: 'Completed', recordsImported: 30 });
+    const query = await services.query(auth, {
+      index: name,
+      namespace: 'words',
+      topK: 3,
+      sparseVector: { indices: [2, 37], values: [1, 1] },
+      includeValues: false,
+      includeMetadata: false,
+    });
+    // s27: 1 (term 2) + 27 (term 37) = 28; then s2, s7, s12, ... with 1 each, by id.
+    expect(query.matches.map((m) => [m.id, m.score])).toEqual([
+      ['s27', 28],
+      ['s12', 1],
+      ['s17', 1],
+    ]);
+    const dense = await source({ 'bad/0.parquet': importFile([{ id: 'd', values: [1, 2], sparse: { indices: [1], values: [1] } }], { sparse: true }) });
+    expect(await runImport(name, dense, 'abort')).toMatchObject({
+      status: 'Failed',
+      error: 'bad/0.parquet: row 1: field "values": a sparse index stores no dense values; got 2',
+    });
+  });
+
   it('abort: the first bad row fails the import and no namespace is created', async () => {
     const index = await newIndex();
     const bad = rows('x', 4);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotFoundError, createIndexSchema, type IndexDescription, type configureIndexSchema } from '@conifer/core';
+import { NotFoundError, checkIndexKind, createIndexFields, type IndexDescription, type configureIndexSchema } from '@conifer/core';
 import type { ControlPlane, IndexRecord, PortRange } from '@conifer/control';
 import type { DataPlane, IndexHandle } from '@conifer/engine';
 import { assertCanWrite, type AuthContext } from './auth.ts';
@@ -10,9 +10,10 @@ const labelSchema = z
   .regex(/^[a-z0-9][a-z0-9-]*$/, { error: "must consist of a-z, 0-9 and '-'" });
 
 /** `createIndexSchema` plus the serverless spec's cloud and region (labels, echoed back). */
-export const createIndexRequestSchema = createIndexSchema.extend({ cloud: labelSchema.optional(), region: labelSchema.optional() });
+export const createIndexRequestSchema = createIndexFields.extend({ cloud: labelSchema.optional(), region: labelSchema.optional() }).superRefine(checkIndexKind);
 
-export type CreateIndexRequest = z.output<typeof createIndexRequestSchema>;
+/** As a face hands it over: defaults are the control plane's. */
+export type CreateIndexRequest = z.input<typeof createIndexRequestSchema>;
 
 /** An index as the API describes it: the Pinecone description plus its spec labels. */
 export interface IndexInfo extends IndexDescription {
@@ -29,6 +30,7 @@ export function describeRecord(record: IndexRecord): IndexInfo {
     name: record.name,
     dimension: record.dimension,
     metric: record.metric,
+    vectorType: record.vectorType,
     status: record.status,
     deletionProtection: record.deletionProtection,
     tags: { ...record.tags },
@@ -41,7 +43,7 @@ export function describeRecord(record: IndexRecord): IndexInfo {
 
 /** What the data plane needs to know about an index. */
 export function handleOf(record: IndexRecord): IndexHandle {
-  return { id: record.id, dimension: record.dimension, metric: record.metric };
+  return { id: record.id, dimension: record.dimension, metric: record.metric, vectorType: record.vectorType };
 }
 
 export function indexNotFound(name: string): NotFoundError {
@@ -89,6 +91,7 @@ export function createIndexService(deps: {
           name: input.name,
           dimension: input.dimension,
           metric: input.metric,
+          vectorType: input.vectorType,
           deletionProtection: input.deletionProtection,
           tags: input.tags ?? {},
           cloud: input.cloud,

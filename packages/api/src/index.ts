@@ -90,4 +90,15 @@ export {
   type ImportServiceOptions,
   type StartImportInput,
 } from './import-service.ts';
+export {
+  backupRefSchema,
+  createBackupSchema,
+  listBackupsSchema,
+  MAX_BACKUP_DESCRIPTION_LENGTH,
+  MAX_BACKUP_NAME_LENGTH,
+  type BackupInfo,
+  type BackupService,
+  type CreateBackupRequest,
+} from './backup-service.ts';
+export { createIndexFromBackupSchema, listRestoreJobsSchema, restoreJobRefSchema, type RestoreJobInfo, type RestoreService } from './restore-service.ts';
 export { ImportRowError, MAX_IMPORT_NAMESPACES, readNamespace, recordOfRow, scanImport, type ImportFile, type ImportNamespace } from './import-parquet.ts';

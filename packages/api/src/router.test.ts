@@ -151,6 +151,7 @@ describe('appRouter', () => {
       expect(stats).toEqual({
         dimension: 2,
         metric: 'dotproduct',
+        vectorType: 'dense',
         totalRecordCount: 3,
         storageBytes: expect.any(Number),
         namespaces: { '': { recordCount: 1 }, b: { recordCount: 2 } },

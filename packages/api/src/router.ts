@@ -23,6 +23,8 @@ import {
   updateRequestSchema,
 } from './data-service.ts';
 import { createIndexRequestSchema } from './index-service.ts';
+import { backupRefSchema, createBackupSchema, listBackupsSchema } from './backup-service.ts';
+import { createIndexFromBackupSchema, listRestoreJobsSchema, restoreJobRefSchema } from './restore-service.ts';
 import { createCallerFactory, protectedProcedure as p, router } from './trpc.ts';
 
 /** A read's input split into the request proper and its read options (the service's `read`). */
@@ -68,6 +70,17 @@ export function createAppRouter() {
       list: p.input(listImportsSchema).query(({ ctx, input }) => ctx.services.listImports(ctx.auth, input)),
       describe: p.input(importRefSchema).query(({ ctx, input }) => ctx.services.describeImport(ctx.auth, input)),
       cancel: p.input(importRefSchema).mutation(({ ctx, input }) => ctx.services.cancelImport(ctx.auth, input)),
+    }),
+    backups: router({
+      create: p.input(createBackupSchema).mutation(({ ctx, input }) => ctx.services.createBackup(ctx.auth, input)),
+      list: p.input(listBackupsSchema.prefault({})).query(({ ctx, input }) => ctx.services.listBackups(ctx.auth, input)),
+      describe: p.input(backupRefSchema).query(({ ctx, input }) => ctx.services.describeBackup(ctx.auth, input)),
+      delete: p.input(backupRefSchema).mutation(({ ctx, input }) => ctx.services.deleteBackup(ctx.auth, input)),
+      createIndex: p.input(createIndexFromBackupSchema).mutation(({ ctx, input }) => ctx.services.createIndexFromBackup(ctx.auth, input)),
+    }),
+    restoreJobs: router({
+      list: p.input(listRestoreJobsSchema.prefault({})).query(({ ctx, input }) => ctx.services.listRestoreJobs(ctx.auth, input)),
+      describe: p.input(restoreJobRefSchema).query(({ ctx, input }) => ctx.services.describeRestoreJob(ctx.auth, input)),
     }),
     projects: router({
       current: p.query(({ ctx }) => ctx.services.whoami(ctx.auth)),

@@ -3,7 +3,9 @@ import { createAdminService, type AdminService } from './admin-service.ts';
 import type { AuthContext } from './auth.ts';
 import { createClusterService, type ClusterService, type ServiceDataPlane } from './cluster-service.ts';
 import { createDataService, type DataService } from './data-service.ts';
+import { createBackupService, type BackupService } from './backup-service.ts';
 import { createImportService, type ImportService, type ImportServiceOptions } from './import-service.ts';
+import { createRestoreService, type RestoreService } from './restore-service.ts';
 import { createIndexService, type IndexService } from './index-service.ts';
 import { RateLimiter, type RateLimits } from './rate-limits.ts';
 
@@ -13,7 +15,7 @@ import { RateLimiter, type RateLimits } from './rate-limits.ts';
  * Pinecone-compatible REST API are two faces over these same functions; neither holds business
  * logic of its own (roles, rate limits, usage metering and project scoping all live here).
  */
-export interface Services extends IndexService, DataService, AdminService, ClusterService, ImportService {
+export interface Services extends IndexService, DataService, AdminService, ClusterService, ImportService, BackupService, RestoreService {
   /** The caller behind a raw API key, or null when the key is unknown or revoked. */
   authenticate(rawKey: string): Promise<AuthContext | null>;
   /** The rate limiter the data operations share (its `limits` are the ones in force). */
@@ -47,6 +49,8 @@ export interface ServiceDeps {
   afterIndexesChange?: (() => Promise<void>) | undefined;
   /** Bulk imports (`import-service.ts`): which URIs are allowed, slab size. */
   imports?: ImportServiceOptions | undefined;
+  /** Where restore jobs' background failures go besides the job's row (the server logs them). */
+  onRestoreError?: ((error: unknown, jobId: string) => void) | undefined;
 }
 
 /**
@@ -66,5 +70,7 @@ export function createServices(deps: ServiceDeps): Services {
     ...createAdminService({ ...deps, limiter }),
     ...createClusterService(deps),
     ...createImportService(deps),
+    ...createBackupService(deps),
+    ...createRestoreService({ ...deps, onRestoreError: deps.onRestoreError }),
   };
 }

@@ -47,7 +47,9 @@ const collectTag = (value: string, tags: Record<string, string> = {}) => {
   return { ...tags, [value.slice(0, at)]: value.slice(at + 1) };
 };
 
-const indexRow = (i: IndexDescription) => [i.name, i.dimension, i.metric, i.status, i.deletionProtection, i.createdAt];
+/** A sparse index has no dimension: shown as "sparse". */
+const shapeOf = (i: { dimension: number; vectorType: string }) => (i.vectorType === 'sparse' ? 'sparse' : String(i.dimension));
+const indexRow = (i: IndexDescription) => [i.name, shapeOf(i), i.metric, i.status, i.deletionProtection, i.createdAt];
 const INDEX_HEADERS = ['NAME', 'DIMENSION', 'METRIC', 'STATUS', 'PROTECTION', 'CREATED'];
 
 /** The `conifer` command line, over the SDK. `main.ts` runs it on the process; tests run it on their own streams. */
@@ -146,25 +148,30 @@ export function createProgram(io: ProgramIo): Command {
   index
     .command('create <name>')
     .description('creates an index')
-    .requiredOption('--dimension <n>', 'vector dimension', positiveInt('--dimension'))
-    .addOption(new Option('--metric <metric>', 'similarity metric').choices(['cosine', 'euclidean', 'dotproduct']).default('cosine'))
+    .option('--dimension <n>', 'vector dimension (dense indexes)', positiveInt('--dimension'))
+    .addOption(new Option('--metric <metric>', 'similarity metric (default cosine; dotproduct for sparse)').choices(['cosine', 'euclidean', 'dotproduct']))
+    .addOption(new Option('--sparse', 'a sparse-only index: sparse vectors, dotproduct, no dimension'))
     .option('--deletion-protection', 'refuse deletes until turned off')
     .option('--tag <key=value>', 'a tag (repeatable)', collectTag)
     .action(
       async (
         name: string,
-        options: { dimension: number; metric: CreateIndexOptions['metric']; deletionProtection?: boolean; tag?: Record<string, string> },
+        options: { dimension?: number; metric?: CreateIndexOptions['metric']; sparse?: boolean; deletionProtection?: boolean; tag?: Record<string, string> },
       ) => {
+        if (!options.sparse && options.dimension === undefined) throw new UsageError('--dimension is required (or --sparse for a sparse-only index)');
         const created = await (
           await client()
         ).createIndex({
           name,
-          dimension: options.dimension,
-          metric: options.metric,
+          ...(options.dimension !== undefined ? { dimension: options.dimension } : {}),
+          ...(options.metric !== undefined ? { metric: options.metric } : {}),
+          ...(options.sparse ? { vectorType: 'sparse' as const } : {}),
           deletionProtection: options.deletionProtection ? 'enabled' : 'disabled',
           ...(options.tag ? { tags: options.tag } : {}),
         });
-        output().result(created, (i: IndexDescription) => `created index ${i.name} (${i.dimension} dimensions, ${i.metric})`);
+        output().result(created, (i: IndexDescription) =>
+          i.vectorType === 'sparse' ? `created index ${i.name} (sparse, ${i.metric})` : `created index ${i.name} (${i.dimension} dimensions, ${i.metric})`,
+        );
       },
     );
   index
@@ -216,7 +223,7 @@ export function createProgram(io: ProgramIo): Command {
       const stats = await (await client()).index(name).describeIndexStats();
       output().result(stats, (s: typeof stats) =>
         [
-          `${s.totalRecordCount} records, ${s.dimension} dimensions`,
+          s.vectorType === 'sparse' ? `${s.totalRecordCount} records, sparse` : `${s.totalRecordCount} records, ${s.dimension} dimensions`,
           table(
             ['NAMESPACE', 'RECORDS'],
             Object.entries(s.namespaces).map(([n, v]) => [n || '(default)', v.recordCount]),

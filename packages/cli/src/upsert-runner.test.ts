@@ -30,7 +30,7 @@ function simulatedIndex(seed: number, failRate: number): { index: Pick<Index, 'u
   const index = {
     async upsert(records: RecordToUpsert[]): Promise<UpsertResponse> {
       await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 3)));
-      const bad = records.flatMap((r, i) => (r.values.length !== 3 ? [i] : []));
+      const bad = records.flatMap((r, i) => (r.values?.length !== 3 ? [i] : []));
       if (bad.length > 0) {
         throw InvalidArgumentError.of(
           bad.map((i) => ({ path: ['records', i, 'values'], message: 'Vector dimension 2 does not match the dimension of the index 3' })),

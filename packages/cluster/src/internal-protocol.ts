@@ -41,7 +41,14 @@ export interface DataCall {
 
 const dataCallSchema = z.object({
   op: z.enum(DATA_OPS),
-  index: z.object({ id: z.string().min(1), dimension: z.number().int().positive(), metric: z.enum(['cosine', 'euclidean', 'dotproduct']) }),
+  // A sparse index has dimension 0 and says so in `vectorType` (a node that dropped it would take
+  // the index for a dense one).
+  index: z.object({
+    id: z.string().min(1),
+    dimension: z.number().int().nonnegative(),
+    metric: z.enum(['cosine', 'euclidean', 'dotproduct']),
+    vectorType: z.enum(['dense', 'sparse']).optional(),
+  }),
   namespace: z.string(),
   input: z.unknown().optional(),
   read: z.object({ consistency: z.enum(['eventual', 'strong']).optional(), minLsn: z.number().int().nonnegative().optional() }).optional(),

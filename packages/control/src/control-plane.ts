@@ -1,6 +1,7 @@
 import { createKeyStore, type KeyStore } from './api-keys.ts';
 import { recentAudit, recordAudit } from './audit.ts';
 import { createAuthenticator } from './authenticator.ts';
+import { createBackups, type Backups } from './backups.ts';
 import { createBulkImports, type BulkImports } from './bulk-imports.ts';
 import { bootstrap, type BootstrapOptions, type BootstrapResult } from './bootstrap.ts';
 import { DEFAULT_CONFIG, type ControlPlaneConfig } from './config.ts';
@@ -11,6 +12,7 @@ import { createMembership, type Membership } from './membership.ts';
 import { migrateToLatest } from './migrate.ts';
 import { createNamespaceSchemaStore, type NamespaceSchemaStore } from './namespace-schemas.ts';
 import { createProjectStore, type ProjectStore } from './projects.ts';
+import { createRestoreJobs, type RestoreJobs } from './restore-jobs.ts';
 import { createRateLimitOverrideStore, type RateLimitOverrideStore } from './rate-limit-overrides.ts';
 import { createUsageMeter, type UsageMeter } from './usage.ts';
 import type { AuditEvent, AuthContext } from './types.ts';
@@ -59,6 +61,10 @@ export interface ControlPlane {
   readonly indexJobs: IndexJobs;
   /** Bulk imports of indexes (`/bulk/imports`), their progress and outcome. */
   readonly imports: BulkImports;
+  /** Backups of indexes (`/backups`); what they hold is pinned in the object store. */
+  readonly backups: Backups;
+  /** Restores of backups into new indexes (`/restore-jobs`). */
+  readonly restoreJobs: RestoreJobs;
   /** The tunables in effect (defaults plus overrides). */
   readonly config: Readonly<ControlPlaneConfig>;
   /**
@@ -111,6 +117,8 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
     membership: createMembership(db),
     indexJobs: createIndexJobs(db, { maxAttempts: config.indexJobMaxAttempts }),
     imports: createBulkImports(db, now),
+    backups: createBackups(db, now),
+    restoreJobs: createRestoreJobs(db, now),
     config,
     audit: (projectId, actorKeyId, action, target) => recordAudit(db, { projectId, actorKeyId, action, target }),
     recentAudit: (projectId, limit = 50) => recentAudit(db, projectId, limit),

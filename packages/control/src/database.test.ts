@@ -17,12 +17,14 @@ describe('openDatabase', () => {
       expect(tables.map((t) => t.name).sort()).toEqual([
         'api_keys',
         'audit_events',
+        'backups',
         'bulk_imports',
         'cluster_nodes',
         'index_jobs',
         'indexes',
         'namespace_schemas',
         'projects',
+        'restore_jobs',
         'usage_daily',
       ]);
     } finally {

@@ -21,6 +21,8 @@ export {
   type IndexJobState,
 } from './index-jobs.ts';
 export { IMPORT_STATUSES, type BulkImport, type BulkImports, type ImportErrorMode, type ImportStatus } from './bulk-imports.ts';
+export { BACKUP_STATUSES, type Backup, type Backups, type BackupStatus, type CreateBackupInput } from './backups.ts';
+export { RESTORE_JOB_STATUSES, type RestoreJob, type RestoreJobs, type RestoreJobStatus } from './restore-jobs.ts';
 export { NodeHeartbeat, type NodeHeartbeatOptions } from './node-heartbeat.ts';
 export { generateApiKey, hashApiKey, API_KEY_PREFIX } from './keys.ts';
 export {

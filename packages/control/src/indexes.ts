@@ -1,5 +1,13 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, configureIndexSchema, createIndexSchema } from '@conifer/core';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  configureIndexSchema,
+  createIndexSchema,
+  indexShape,
+} from '@conifer/core';
 import { AUDIT_ACTIONS, recordAudit } from './audit.ts';
 import { DeletionProtectedError, IndexPortsExhaustedError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -107,7 +115,8 @@ export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: nu
     async create(projectId, input, actorKeyId = null, createOptions = {}) {
       const parsed = createIndexSchema.safeParse(input);
       if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
-      const { name, dimension, metric, deletionProtection, tags } = parsed.data;
+      const { name, deletionProtection, tags } = parsed.data;
+      const { dimension, metric, vectorType } = indexShape(parsed.data);
       const cloud = label('cloud', input.cloud, 'aws');
       const region = label('region', input.region, 'us-east-1');
       const { hostPorts } = createOptions;
@@ -124,6 +133,7 @@ export function createIndexStore(db: Kysely<Database>, options: { cacheTtlMs: nu
                 name,
                 dimension,
                 metric,
+                vector_type: vectorType,
                 status: 'ready',
                 deletion_protection: deletionProtection,
                 tags: JSON.stringify(withoutEmptyValues(tags ?? {})),

@@ -38,6 +38,7 @@ export function toIndexRecord(row: Selectable<IndexesTable>): IndexRecord {
     name: row.name,
     dimension: row.dimension,
     metric: row.metric,
+    vectorType: row.vector_type,
     status: row.status,
     deletionProtection: row.deletion_protection,
     tags: { ...row.tags },

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
-import type { Metric, NamespaceMetadataSchema } from '@conifer/core';
+import type { Metric, NamespaceMetadataSchema, VectorType } from '@conifer/core';
 import type { DeletionProtection, IndexStatus, Role } from './types.ts';
 
 /**
@@ -18,6 +18,8 @@ export interface Database {
   index_jobs: IndexJobsTable;
   bulk_imports: BulkImportsTable;
   namespace_schemas: NamespaceSchemasTable;
+  backups: BackupsTable;
+  restore_jobs: RestoreJobsTable;
 }
 
 /** A timestamp the database fills in (`default now()`), never updated afterwards. */
@@ -52,8 +54,10 @@ export interface IndexesTable {
   id: string;
   project_id: string;
   name: string;
+  /** 0 for a sparse index (migration 0009). */
   dimension: number;
   metric: Metric;
+  vector_type: ColumnType<VectorType, VectorType | undefined, VectorType>;
   status: IndexStatus;
   deletion_protection: DeletionProtection;
   /** jsonb; written as a JSON string, read back as an object by both drivers. */
@@ -171,4 +175,43 @@ export interface BulkImportsTable {
   node_id: string | null;
   created_at: CreatedAt;
   finished_at: Date | null;
+}
+
+/** Backups of indexes (migration 0010, `backups.ts`); what they hold is in the object store. */
+export interface BackupsTable {
+  id: string;
+  project_id: string;
+  source_index_id: string;
+  source_index_name: string;
+  name: string | null;
+  description: string | null;
+  /** 'Initializing', 'Ready' or 'Failed'. */
+  status: string;
+  cloud: string;
+  region: string;
+  dimension: number;
+  metric: string;
+  vector_type: ColumnType<string, string | undefined, string>;
+  /** jsonb: the source index's tags when the backup was taken; written as a JSON string. */
+  tags: ColumnType<Record<string, string>, string, string>;
+  record_count: ColumnType<string | number, number | undefined, number>;
+  namespace_count: Generated<number>;
+  size_bytes: ColumnType<string | number, number | undefined, number>;
+  error: string | null;
+  created_at: CreatedAt;
+}
+
+/** Restores of backups into new indexes (migration 0010, `restore-jobs.ts`). */
+export interface RestoreJobsTable {
+  id: string;
+  project_id: string;
+  backup_id: string;
+  target_index_id: string;
+  target_index_name: string;
+  /** 'Pending', 'InProgress', 'Completed' or 'Failed'. */
+  status: string;
+  percent_complete: Generated<number>;
+  error: string | null;
+  created_at: CreatedAt;
+  completed_at: Date | null;
 }

@@ -1,4 +1,4 @@
-import type { IndexDescription, Metric } from '@conifer/core';
+import type { IndexDescription, Metric, VectorType } from '@conifer/core';
 
 /** What a key may do; the gateway maps each route to the least role it needs. */
 export const ROLES = ['admin', 'read-write', 'read-only'] as const;
@@ -67,8 +67,12 @@ export interface CreateIndexOptions {
 
 export interface CreateIndexInput {
   name: string;
-  dimension: number;
-  metric: Metric;
+  /** Required for a dense index; none for a sparse one. */
+  dimension?: number | undefined;
+  /** Default cosine, or dotproduct for a sparse index. */
+  metric?: Metric | undefined;
+  /** Default 'dense'. */
+  vectorType?: VectorType | undefined;
   /** Default 'disabled'. */
   deletionProtection?: DeletionProtection | undefined;
   /** Default {}. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
-import { METRICS } from './metric.ts';
+import { METRICS, VECTOR_TYPES, type Metric, type VectorType } from './metric.ts';
 import { indexNameSchema, isStorableText, STORABLE_TEXT_MESSAGE } from './schemas.ts';
 
 /** The schemas of control-plane requests: creating, configuring and naming an index. */
@@ -28,13 +28,44 @@ export const tagsSchema = z.record(
 
 export const deletionProtectionSchema = z.enum(['enabled', 'disabled'], { error: "must be 'enabled' or 'disabled'" });
 
-export const createIndexSchema = z.object({
+export const vectorTypeSchema = z.enum(VECTOR_TYPES, { error: `must be one of ${VECTOR_TYPES.join(', ')}` });
+
+/** The fields of a create-index request, before the checks that relate them (`checkIndexKind`). */
+export const createIndexFields = z.object({
   name: indexNameSchema,
-  dimension: dimensionSchema,
-  metric: metricSchema.default('cosine'),
+  /** Required for a dense index; a sparse index has none. */
+  dimension: dimensionSchema.optional(),
+  /** Default cosine (dense) or dotproduct (sparse, the only metric it takes). */
+  metric: metricSchema.optional(),
+  vectorType: vectorTypeSchema.default('dense'),
   deletionProtection: deletionProtectionSchema.default('disabled'),
   tags: tagsSchema.optional(),
 });
+
+/** A dense index needs a dimension; a sparse one has none and scores by dotproduct. */
+export function checkIndexKind(input: { dimension?: number | undefined; metric?: Metric | undefined; vectorType: VectorType }, ctx: z.RefinementCtx): void {
+  if (input.vectorType === 'dense' && input.dimension === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['dimension'], message: 'required for a dense index' });
+  }
+  if (input.vectorType === 'sparse') {
+    if (input.dimension !== undefined) ctx.addIssue({ code: 'custom', path: ['dimension'], message: 'a sparse index has no dimension; omit it' });
+    if (input.metric !== undefined && input.metric !== 'dotproduct') {
+      ctx.addIssue({ code: 'custom', path: ['metric'], message: `a sparse index scores by dotproduct only; got ${input.metric}` });
+    }
+  }
+}
+
+export const createIndexSchema = createIndexFields.superRefine(checkIndexKind);
+
+/** A checked create request's vector shape with its defaults: dimension 0 stands for "sparse, none". */
+export function indexShape(input: { dimension?: number | undefined; metric?: Metric | undefined; vectorType: VectorType }): {
+  dimension: number;
+  metric: Metric;
+  vectorType: VectorType;
+} {
+  const sparse = input.vectorType === 'sparse';
+  return { dimension: sparse ? 0 : input.dimension!, metric: input.metric ?? (sparse ? 'dotproduct' : 'cosine'), vectorType: input.vectorType };
+}
 export const configureIndexSchema = z.object({
   name: indexNameSchema,
   deletionProtection: deletionProtectionSchema.optional(),

@@ -20,7 +20,7 @@ export {
   UnauthenticatedError,
   UnavailableError,
 } from './errors.ts';
-export { compareHits, higherIsBetter, makeScorer, type Metric, METRICS, type Scorer } from './metric.ts';
+export { compareHits, higherIsBetter, makeScorer, type Metric, METRICS, type Scorer, VECTOR_TYPES, type VectorType } from './metric.ts';
 export { float32ArrayToNumbers, float32ToShortest } from './float.ts';
 export type { Metadata, MetadataValue } from './metadata.ts';
 export { formatIssues, formatPath } from './issue-format.ts';
@@ -52,9 +52,13 @@ export {
 export {
   type ConfigureIndexInput,
   configureIndexSchema,
+  checkIndexKind,
   type CreateIndexInput,
+  createIndexFields,
   createIndexSchema,
   deletionProtectionSchema,
+  indexShape,
+  vectorTypeSchema,
   dimensionSchema,
   indexRefSchema,
   metricSchema,

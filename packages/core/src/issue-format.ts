@@ -1,9 +1,9 @@
 /**
- * How field issues read in messages: "records[3].values: must have 1–20000 dimensions (got 0)".
+ * How field issues read in messages: "records[3].values: must have at most 20000 dimensions (got 20001)".
  * Kept free of imports: the errors that use it ship in the SDK, which must not carry zod.
  */
 
-/** Renders schema issues as "records[3].values: must have 1–20000 dimensions (got 0)". */
+/** Renders schema issues as "records[3].values: must have at most 20000 dimensions (got 20001)". */
 export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
   return issues
     .slice(0, 5)

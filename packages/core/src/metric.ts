@@ -7,6 +7,13 @@
 export const METRICS = ['cosine', 'euclidean', 'dotproduct'] as const;
 export type Metric = (typeof METRICS)[number];
 
+/**
+ * What an index stores: dense vectors of its dimension (with an optional sparse part on
+ * dotproduct), or only sparse vectors ("sparse", dotproduct, no dimension: lexical search).
+ */
+export const VECTOR_TYPES = ['dense', 'sparse'] as const;
+export type VectorType = (typeof VECTOR_TYPES)[number];
+
 export function higherIsBetter(metric: Metric): boolean {
   return metric !== 'euclidean';
 }

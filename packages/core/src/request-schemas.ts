@@ -19,7 +19,8 @@ import {
 
 export const vectorRecordSchema = z.object({
   id: recordIdSchema,
-  values: vectorValuesSchema,
+  /** Omitted (or empty) on a sparse index, whose records are their sparseValues. */
+  values: vectorValuesSchema.optional().transform((values) => values ?? []),
   sparseValues: sparseValuesSchema.optional(),
   metadata: metadataSchema.optional(),
 });
@@ -64,8 +65,9 @@ export const querySchema = z
     includeMetadata: z.boolean().default(false),
   })
   .superRefine((q, ctx) => {
-    if ((q.vector === undefined) === (q.id === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['vector'], message: 'exactly one of vector or id must be given' });
+    // A sparse index is queried by sparseVector alone; the engine knows which kind the index is.
+    if (q.vector !== undefined ? q.id !== undefined : q.id === undefined && q.sparseVector === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['vector'], message: 'exactly one of vector (or sparseVector) or id must be given' });
     }
   });
 

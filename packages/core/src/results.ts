@@ -1,5 +1,5 @@
 import type { Metadata } from './metadata.ts';
-import type { Metric } from './metric.ts';
+import type { Metric, VectorType } from './metric.ts';
 
 /** Shapes returned by the data plane, shared by server and SDK. */
 
@@ -61,8 +61,10 @@ export interface NamespaceStats {
   recordCount: number;
 }
 export interface IndexStats {
+  /** 0 for a sparse index. */
   dimension: number;
   metric: Metric;
+  vectorType: VectorType;
   totalRecordCount: number;
   /** Bytes the index occupies: its slabs in object storage plus its memtables (Conifer extension). */
   storageBytes: number;
@@ -70,8 +72,10 @@ export interface IndexStats {
 }
 export interface IndexDescription {
   name: string;
+  /** 0 for a sparse index, which has no dimension. */
   dimension: number;
   metric: Metric;
+  vectorType: VectorType;
   status: 'ready' | 'terminating';
   deletionProtection: 'enabled' | 'disabled';
   tags: Record<string, string>;

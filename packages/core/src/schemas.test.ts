@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { LIMITS, type Limits } from './limits.ts';
-import { configureIndexSchema, createIndexSchema } from './index-schemas.ts';
+import { configureIndexSchema, createIndexSchema, indexShape } from './index-schemas.ts';
 import {
   createNamespaceSchema,
   deleteSchema,
@@ -64,7 +64,8 @@ const BOUNDARIES: Record<keyof Limits, Boundary | { enforcedBy: string }> = {
     past: upsert([record({ id: 'i'.repeat(LIMITS.maxIdLength + 1) })]),
     path: 'records[0].id',
   },
-  minDimension: { schema: upsertSchema, at: upsert([record({ values: [1] })]), past: upsert([record({ values: [] })]), path: 'records[0].values' },
+  // Records may carry no values (a sparse index's do): the lower bound is the index's dimension.
+  minDimension: { schema: createIndexSchema, at: { name: 'movies', dimension: 1 }, past: { name: 'movies', dimension: 0 }, path: 'dimension' },
   maxDimension: {
     schema: upsertSchema,
     at: upsert([record({ values: new Array(LIMITS.maxDimension).fill(0.5) })]),
@@ -201,7 +202,10 @@ describe('upsert', () => {
   });
 
   it('reports the dimension it got', () => {
-    expect(failure(upsertSchema, upsert([record({ values: [] })]))).toBe(`records[0].values: must have 1–${LIMITS.maxDimension} dimensions (got 0)`);
+    const values = new Array(LIMITS.maxDimension + 1).fill(0.5);
+    expect(failure(upsertSchema, upsert([record({ values })]))).toBe(
+      `records[0].values: must have at most ${LIMITS.maxDimension} dimensions (got ${values.length})`,
+    );
   });
 
   it.each([
@@ -237,7 +241,8 @@ describe('upsert', () => {
 
   it('rejects values that are not an array', () => {
     expect(failure(upsertSchema, upsert([record({ values: 'abc' })]))).toBe('records[0].values: must be an array of numbers');
-    expect(failure(upsertSchema, upsert([record({ values: undefined })]))).toBe('records[0].values: must be an array of numbers');
+    // Omitted values are none (a sparse index's records); the engine refuses them on a dense index.
+    expect(parsed(upsertSchema, upsert([record({ values: undefined })])).records[0]!.values).toEqual([]);
   });
 
   it('names the failing record among many', () => {
@@ -301,12 +306,17 @@ describe('query', () => {
   it('needs exactly one of vector or id', () => {
     expect(parsed(querySchema, query()).vector).toEqual([0.1, 0.2]);
     expect(parsed(querySchema, query({ vector: undefined, id: 'r1' })).id).toBe('r1');
-    expect(failure(querySchema, query({ vector: undefined }))).toBe('vector: exactly one of vector or id must be given');
-    expect(failure(querySchema, query({ id: 'r1' }))).toBe('vector: exactly one of vector or id must be given');
+    expect(failure(querySchema, query({ vector: undefined }))).toBe('vector: exactly one of vector (or sparseVector) or id must be given');
+    expect(failure(querySchema, query({ id: 'r1' }))).toBe('vector: exactly one of vector (or sparseVector) or id must be given');
+    // A sparse index is queried by its sparse vector alone.
+    expect(parsed(querySchema, query({ vector: undefined, sparseVector: { indices: [1], values: [0.5] } })).sparseVector).toEqual({
+      indices: [1],
+      values: [0.5],
+    });
   });
 
   it('checks the query vector like an upserted one', () => {
-    expect(failure(querySchema, query({ vector: [] }))).toContain('vector: must have 1–20000 dimensions');
+    expect(failure(querySchema, query({ vector: new Array(20_001).fill(1) }))).toContain('vector: must have at most 20000 dimensions');
     expect(failure(querySchema, query({ vector: [1, 1e39] }))).toBe('vector[1]: must be a finite number within float32 range');
   });
 
@@ -362,11 +372,26 @@ describe('names', () => {
   });
 
   it('createIndex defaults metric and deletion protection, and bounds the dimension', () => {
-    expect(parsed(createIndexSchema, { name: 'movies', dimension: 8 })).toMatchObject({ metric: 'cosine', deletionProtection: 'disabled' });
+    expect(parsed(createIndexSchema, { name: 'movies', dimension: 8 })).toMatchObject({ deletionProtection: 'disabled', vectorType: 'dense' });
+    expect(indexShape(parsed(createIndexSchema, { name: 'movies', dimension: 8 }))).toEqual({ dimension: 8, metric: 'cosine', vectorType: 'dense' });
+    expect(failure(createIndexSchema, { name: 'movies' })).toBe('dimension: required for a dense index');
     expect(failure(createIndexSchema, { name: 'movies', dimension: 0 })).toBe('dimension: must be 1–20000');
     expect(failure(createIndexSchema, { name: 'movies', dimension: 20_001 })).toBe('dimension: must be at most 20000');
     expect(failure(createIndexSchema, { name: 'movies', dimension: 1.5 })).toBe('dimension: must be an integer');
     expect(failure(createIndexSchema, { name: 'movies', dimension: 8, metric: 'manhattan' })).toBe('metric: must be one of cosine, euclidean, dotproduct');
+  });
+
+  it('createIndex takes sparse indexes: no dimension, dotproduct only', () => {
+    expect(indexShape(parsed(createIndexSchema, { name: 'words', vectorType: 'sparse' }))).toEqual({
+      dimension: 0,
+      metric: 'dotproduct',
+      vectorType: 'sparse',
+    });
+    expect(failure(createIndexSchema, { name: 'words', vectorType: 'sparse', dimension: 8 })).toBe('dimension: a sparse index has no dimension; omit it');
+    expect(failure(createIndexSchema, { name: 'words', vectorType: 'sparse', metric: 'cosine' })).toBe(
+      'metric: a sparse index scores by dotproduct only; got cosine',
+    );
+    expect(failure(createIndexSchema, { name: 'words', vectorType: 'lexical' })).toBe('vectorType: must be one of dense, sparse');
   });
 
   it('tag values are text the control database can store: no NUL, no unpaired surrogate', () => {

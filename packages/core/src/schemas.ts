@@ -44,11 +44,10 @@ export const vectorValuesSchema = z
       ctx.addIssue({ code: 'custom', message: 'must be an array of numbers' });
       return;
     }
-    if (value.length < LIMITS.minDimension || value.length > LIMITS.maxDimension) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must have ${LIMITS.minDimension}–${LIMITS.maxDimension} dimensions (got ${value.length})`,
-      });
+    // Empty is allowed here: it is what a sparse index's records carry; a dense index refuses it
+    // when it checks the dimension.
+    if (value.length > LIMITS.maxDimension) {
+      ctx.addIssue({ code: 'custom', message: `must have at most ${LIMITS.maxDimension} dimensions (got ${value.length})` });
       return;
     }
     for (let i = 0; i < value.length; i++) {

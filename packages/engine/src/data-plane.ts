@@ -1,4 +1,4 @@
-import type { FetchedRecord, Filter, Metadata, Metric, ScoredRecord, UpsertResult, WriteResult } from '@conifer/core';
+import type { FetchedRecord, Filter, Metadata, Metric, ScoredRecord, UpsertResult, VectorType, WriteResult } from '@conifer/core';
 
 /**
  * The data plane as the API layer sees it. Every call names the index (by the handle the control
@@ -13,8 +13,11 @@ import type { FetchedRecord, Filter, Metadata, Metric, ScoredRecord, UpsertResul
 export interface IndexHandle {
   /** Stable id from the control plane; the storage prefix. */
   id: string;
+  /** 0 for a sparse-only index. */
   dimension: number;
   metric: Metric;
+  /** Omitted means dense. */
+  vectorType?: VectorType | undefined;
 }
 
 /** A sparse vector on the wire: unique uint32 indices (any order) and values. */

@@ -1,6 +1,7 @@
 import {
   AlreadyExistsError,
   every,
+  failpoint,
   NotFoundError,
   SYSTEM_CLOCK,
   SYSTEM_RANDOM,
@@ -11,7 +12,7 @@ import {
 } from '@conifer/core';
 import { countLive, matchingIds } from '@conifer/router';
 import { Compactor } from '@conifer/index-builder';
-import { deletePrefix, type ObjectStore } from '@conifer/storage';
+import type { ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
 import { resolveEngineConfig, type EngineConfig } from './config.ts';
 import type {
@@ -34,6 +35,8 @@ import type {
   UpdateResult,
 } from './data-plane.ts';
 import { stageImport, type ImportOptions, type StagedImport } from './bulk-import.ts';
+import { deleteUnpinned, pinsOfBackup, releaseBackup, writePin, type BackupPin } from './backup-pins.ts';
+import { restoreNamespace } from './restore.ts';
 import { slabCacheStats } from './describe.ts';
 import { displayName, indexPrefix, namespacePrefix } from './layout.ts';
 import { Namespace } from './namespace.ts';
@@ -77,6 +80,8 @@ export class Engine implements DataPlane {
   readonly #remoteCompactions: RemoteCompactions | undefined;
   /** Namespaces a bulk import is writing (staged or committing) in this process. */
   readonly #importing = new Set<string>();
+  /** Backups pinning a namespace in this process: its deletion (or its index's) waits for them. */
+  readonly #pinning = new Map<string, Promise<unknown>>();
   #closed = false;
 
   constructor(options: EngineOptions) {
@@ -262,6 +267,8 @@ export class Engine implements DataPlane {
     if (!(await this.#registry.exists(index, namespace))) throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     await this.#deleting.get(key);
     const deletion = (async () => {
+      // A backup pinning it finishes first: its pin must be stored before the unpinned slabs go.
+      await this.#pinning.get(key)?.catch(() => undefined);
       const open = this.#namespaces.get(key);
       this.#namespaces.delete(key);
       this.#registry.forget(key);
@@ -277,9 +284,14 @@ export class Engine implements DataPlane {
     }
   }
 
+  /**
+   * Removes the index's storage, except the slabs its backups pin (`backup-pins.ts`): they stay
+   * under the index's prefix, restorable, until the last backup naming them is deleted.
+   */
   async dropIndex(index: IndexHandle): Promise<void> {
     this.#assertOpen();
     const prefix = `${index.id}\u0000`;
+    for (const [key, pinning] of [...this.#pinning]) if (key.startsWith(prefix)) await pinning.catch(() => undefined);
     for (const [key, pending] of [...this.#namespaces]) {
       if (!key.startsWith(prefix)) continue;
       this.#namespaces.delete(key);
@@ -287,7 +299,77 @@ export class Engine implements DataPlane {
       const ns = await pending.catch(() => undefined);
       await ns?.close({ flush: false });
     }
-    await storeCall(() => deletePrefix(this.#store, indexPrefix(index.id)));
+    await storeCall(() => deleteUnpinned(this.#store, index.id, indexPrefix(index.id)));
+  }
+
+  /**
+   * Backs one namespace up (`backup-pins.ts`): flushes what it was acknowledged, then pins the
+   * manifest that covers it as backup `backupId`'s. Undefined when the namespace does not exist.
+   * `schema` (the namespace's metadata schema) is kept with the pin for its restore.
+   */
+  async backupNamespace(index: IndexHandle, namespace: string, backupId: string, schema?: unknown): Promise<BackupPin | undefined> {
+    this.#assertOpen();
+    const key = namespaceKey(index, namespace);
+    await this.#deleting.get(key);
+    const pinning = (async () => {
+      if (!(await this.#registry.exists(index, namespace))) return undefined;
+      const ns = await this.#open(index, namespace);
+      const pin = await ns.pin(async (manifest, records) => {
+        const pin: BackupPin = {
+          backupId,
+          indexId: index.id,
+          namespace,
+          flushedLsn: manifest.flushedLsn,
+          slabs: manifest.slabs,
+          records,
+          ...(schema !== undefined ? { schema } : {}),
+        };
+        await writePin(this.#store, pin);
+        return pin;
+      });
+      failpoint('backup:after-pin');
+      return pin;
+    })();
+    this.#pinning.set(key, pinning);
+    try {
+      return await storeCall(() => pinning);
+    } finally {
+      if (this.#pinning.get(key) === pinning) this.#pinning.delete(key);
+    }
+  }
+
+  /** The pins of backup `backupId` of the index `indexId` (which may be deleted), by namespace. */
+  backupPins(indexId: string, backupId: string): Promise<BackupPin[]> {
+    return storeCall(() => pinsOfBackup(this.#store, indexId, backupId));
+  }
+
+  /** Deletes the backup's pins and the slabs only they kept alive; idempotent. Returns the slabs deleted. */
+  releaseBackup(indexId: string, backupId: string): Promise<number> {
+    return storeCall(() => releaseBackup(this.#store, indexId, backupId));
+  }
+
+  /**
+   * Restores one pinned namespace into the new index `target` (`restore.ts`): copies its slabs,
+   * commits its first manifest and registers it. Idempotent; `onSlab` after each slab with its bytes.
+   */
+  async restoreNamespace(target: IndexHandle, pin: BackupPin, onSlab?: (bytes: number) => void): Promise<void> {
+    this.#assertOpen();
+    await this.#deleting.get(namespaceKey(target, pin.namespace));
+    try {
+      await restoreNamespace(
+        {
+          store: this.#store,
+          clock: this.#clock,
+          register: () => this.#registry.register(target, pin.namespace),
+          committed: () => this.#afterImport(target, pin.namespace),
+        },
+        target,
+        pin,
+        onSlab,
+      );
+    } catch (err) {
+      throw toClientError(err);
+    }
   }
 
   /**

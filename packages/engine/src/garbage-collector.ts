@@ -30,6 +30,8 @@ export interface GarbageCollectorOptions {
    * takeover commit, so the takeover is visible by then, and this collector deletes nothing.
    */
   overtaken: () => Promise<boolean>;
+  /** Slab ids backups pin in this namespace (`backup-pins.ts`): kept while a backup references them. */
+  pinned?: (() => Promise<Iterable<string>>) | undefined;
   /** Slabs of remote builds (indexer nodes) not yet committed: kept like this process's own. */
   remoteInflight?: (() => Promise<Iterable<string>>) | undefined;
 }
@@ -78,9 +80,12 @@ export class GarbageCollector {
       const slabIds: string[] = [];
       for await (const meta of listAll(store, slabPrefix)) slabIds.push(meta.key.slice(slabPrefix.length, -'.slab'.length));
       const remote = this.#options.remoteInflight ? await this.#options.remoteInflight() : [];
+      // Read under the lock: a backup pins the current manifest under it too (`Namespace.pin`), so
+      // a pin is either seen here or written after this plan, on slabs the plan keeps as current.
+      const pinned = new Set(this.#options.pinned ? await this.#options.pinned() : []);
       if (await this.#options.overtaken()) return undefined;
       const inflight = new Set([...slabs.inflight, ...remote]);
-      return planGarbageCollection({ now, graceMs, current: manifest.current, manifests: read, slabIds, inflight, slabCreatedAt: slabIdTime });
+      return planGarbageCollection({ now, graceMs, current: manifest.current, manifests: read, slabIds, inflight, slabCreatedAt: slabIdTime, pinned });
     });
     if (!plan) return 0;
     let deleted = 0;

@@ -25,6 +25,8 @@ export interface GcInput {
   inflight: ReadonlySet<string>;
   /** When a slab was created, read from its id. */
   slabCreatedAt: (id: string) => number;
+  /** Slabs a backup references (`backup-pins.ts`): never garbage while the backup exists. */
+  pinned?: ReadonlySet<string> | undefined;
 }
 
 /**
@@ -36,6 +38,7 @@ export interface GcInput {
  * - **A slab** goes once no manifest in use lists it, it is not a flush or compaction in flight in
  *   this process, and it is older than the grace period (a younger unlisted slab may be another
  *   writer's flush in flight).
+ * - **A slab a backup pins** is kept whatever the manifests say: the backup reads it on restore.
  * - **The log** goes only through what a manifest has covered for the whole grace period and every
  *   manifest in use covers. A stale writer whose append lands on a collected key anyway (it stalled
  *   for longer) does not acknowledge it: it confirms after the write that no newer manifest exists
@@ -52,7 +55,9 @@ export function planGarbageCollection(input: GcInput): GcPlan {
   }
   if (!retained.some((m) => m.version === current.version)) retained.push(current);
   const referenced = new Set(retained.flatMap((m) => m.slabs.map((s) => s.id)));
-  const orphanSlabs = input.slabIds.filter((id) => !referenced.has(id) && !input.inflight.has(id) && now - input.slabCreatedAt(id) >= graceMs);
+  const orphanSlabs = input.slabIds.filter(
+    (id) => !referenced.has(id) && !input.inflight.has(id) && !input.pinned?.has(id) && now - input.slabCreatedAt(id) >= graceMs,
+  );
   const settled = input.manifests.filter((m) => now - written(m) >= graceMs || graceMs === 0);
   const settledLsn = Math.max(0, ...settled.map((m) => m.flushedLsn));
   const coveredLsn = Math.min(settledLsn, ...retained.map((m) => m.flushedLsn));

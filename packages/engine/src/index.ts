@@ -25,3 +25,4 @@ export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig } from '.
 export { encodeNamespace, decodeNamespace, slabKey } from './layout.ts';
 export { NoIndexerError, type RemoteCompactions, type RemoteCompactionJob } from './remote-compactions.ts';
 export type { ImportOptions, StagedImport } from './bulk-import.ts';
+export { sizeOfPin, type BackupPin } from './backup-pins.ts';

@@ -8,6 +8,7 @@ import type { RandomSource } from '@conifer/core';
  *   <index-id>/<ns>/slabs/<id>.slab
  *   <index-id>/<ns>/manifest/<version, 20 digits>
  *   <index-id>/_namespaces/<ns>          registry marker: {"state", "name"}
+ *   _backups/<index-id>/<ns>/<backup-id>  backup pin: the manifest a backup holds (backup-pins.ts)
  *
  * Namespace names are user strings (up to 512 ASCII characters), so <ns> is an encoding:
  * "ns_" followed by the name with every byte outside [a-z0-9._-] written as %xx (lowercase hex).
@@ -46,6 +47,16 @@ export function registryPrefix(indexId: string): string {
 }
 export function registryKey(indexId: string, namespace: string): string {
   return registryPrefix(indexId) + encodeNamespace(namespace);
+}
+/** Every backup pin of the namespaces of an index (kept apart from `<index-id>/`, which index deletion removes). */
+export function backupPinsPrefix(indexId: string): string {
+  return `_backups/${indexId}/`;
+}
+export function namespacePinsPrefix(indexId: string, namespace: string): string {
+  return `${backupPinsPrefix(indexId)}${encodeNamespace(namespace)}/`;
+}
+export function backupPinKey(indexId: string, namespace: string, backupId: string): string {
+  return namespacePinsPrefix(indexId, namespace) + backupId;
 }
 export function slabKey(nsPrefix: string, slabId: string): string {
   return `${nsPrefix}slabs/${slabId}.slab`;

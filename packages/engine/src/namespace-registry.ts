@@ -1,4 +1,5 @@
-import { deletePrefix, isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
+import { isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
+import { deleteUnpinned } from './backup-pins.ts';
 import type { IndexHandle } from './data-plane.ts';
 import { decodeNamespace, namespacePrefix, registryKey, registryPrefix } from './layout.ts';
 import { storeCall, toClientError } from './store-errors.ts';
@@ -197,7 +198,8 @@ export class NamespaceRegistry {
       removal = (async () => {
         const marker = registryKey(index.id, namespace);
         if (!(await claim(marker, encoder.encode(JSON.stringify({ state: 'deleting', name: namespace } satisfies RegistryMarker))))) return;
-        await deletePrefix(this.#store, namespacePrefix(index.id, namespace));
+        // The slabs a backup pins stay (`backup-pins.ts`); the backup's deletion removes them.
+        await deleteUnpinned(this.#store, index.id, namespacePrefix(index.id, namespace));
         await this.#store.delete(marker);
       })().finally(() => this.#removing.delete(key));
       this.#removing.set(key, removal);

@@ -2,8 +2,10 @@ import type { Clock, Metric, RandomSource } from '@conifer/core';
 import { RequestLog, type LogOp } from '@conifer/log';
 import type { Snapshot } from '@conifer/router';
 import type { Compactor } from '@conifer/index-builder';
-import { ManifestStore } from '@conifer/manifest';
+import { ManifestStore, type Manifest } from '@conifer/manifest';
 import type { ObjectStore } from '@conifer/storage';
+import { countLive } from '@conifer/router';
+import { pinnedSlabIds } from './backup-pins.ts';
 import type { Logger } from 'pino';
 import { CompactionScheduler } from './compaction-scheduler.ts';
 import type { EngineConfig } from './config.ts';
@@ -104,6 +106,7 @@ export class Namespace {
       manifests,
       log: this.#log,
       remoteInflight: remote ? () => remote.inflight(options.indexId, options.name) : undefined,
+      pinned: () => pinnedSlabIds(options.store, options.indexId, options.name),
       overtaken: () => fence.overtaken(() => manifest.current.version),
     });
     this.#compactions = new CompactionScheduler({
@@ -197,6 +200,17 @@ export class Namespace {
     this.#compactions.schedule(true);
     await this.#compactions.running;
     await this.#gc.running;
+  }
+
+  /**
+   * A backup of this namespace (`backup-pins.ts`): flushes every write acknowledged so far into
+   * slabs, then hands the manifest that covers them, and its live record count, to `pin` under the
+   * manifest lock — where GC classifies — so no collection deletes those slabs before the pin is
+   * stored. Resolves with what `pin` returned.
+   */
+  async pin<T>(pin: (manifest: Manifest, records: number) => Promise<T>): Promise<T> {
+    await this.requestFlush();
+    return this.#manifest.lock.run(() => pin(this.#manifest.current, countLive({ memtables: [], slabs: this.#manifest.layers })));
   }
 
   describe() {

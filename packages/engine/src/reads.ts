@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type FetchedRecord } from '@conifer/core';
 import { getRecord, listIds, matchingIds, searchSnapshot, type Snapshot } from '@conifer/router';
 import type { FetchByMetadataInput, FetchedRecords, IdPage, IndexHandle, ListInput, QueryInput, QueryMatches, RecordPage } from './data-plane.ts';
-import { toFetched, toMatch, toSparse, toVector } from './records.ts';
+import { isSparseIndex, requiredSparse, toFetched, toMatch, toSparse, toVector } from './records.ts';
 
 /*
  * The reads of the data plane, each over one view of a namespace: a read runs against one
@@ -30,22 +30,32 @@ export function snapshotBytes(snapshot: Snapshot): number {
 export async function queryView({ snapshot, indexedLsn }: ReadView, index: IndexHandle, query: QueryInput, exactBudget: number): Promise<QueryMatches> {
   const namespaceBytes = snapshotBytes(snapshot);
   const sparse = toSparse(query.sparseVector);
+  if (!isSparseIndex(index) && query.id === undefined && query.vector === undefined) {
+    throw InvalidArgumentError.at(['vector'], 'required: this index is dense (a sparse vector alone queries a sparse index)');
+  }
   if (query.sparseVector && index.metric !== 'dotproduct') {
     throw InvalidArgumentError.at(['sparseVector'], `sparse (hybrid) queries need an index with metric dotproduct; this index uses ${index.metric}`);
   }
   let vector: Float32Array;
+  let querySparse = sparse;
   if (query.id !== undefined) {
     // Querying by the id of a missing record finds nothing, as Pinecone answers it.
     const record = getRecord(snapshot, query.id);
     if (!record) return { matches: [], namespaceBytes, indexedLsn };
     vector = record.values;
+    // On a sparse index a record is its sparse vector: querying by id searches with it.
+    if (isSparseIndex(index)) querySparse = record.sparse;
+  } else if (isSparseIndex(index)) {
+    vector = toVector(index, query.vector ?? [], ['vector']);
+    querySparse = requiredSparse(query.sparseVector, ['sparseVector']);
   } else {
     vector = toVector(index, query.vector!, ['vector']);
   }
+  if (isSparseIndex(index) && !querySparse) return { matches: [], namespaceBytes, indexedLsn };
   const hits = await searchSnapshot(snapshot, {
     metric: index.metric,
     vector,
-    sparse,
+    sparse: querySparse,
     topK: query.topK,
     exactBudget,
     recallTarget: query.recallTarget,

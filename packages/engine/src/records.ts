@@ -14,6 +14,23 @@ import type { IndexHandle } from './data-plane.ts';
 /** Where a field sits in a request, as `InvalidArgumentError` paths name it: `['records', 3, 'values']`. */
 export type FieldPath = readonly (string | number)[];
 
+export function isSparseIndex(index: IndexHandle): boolean {
+  return index.vectorType === 'sparse';
+}
+
+/** The dense part of every record of a sparse-only index. */
+const NO_VALUES = new Float32Array(0);
+
+/**
+ * A record's sparse values on a sparse-only index, where they are the record: required and not
+ * empty. `field` names them as the request does.
+ */
+export function requiredSparse(sparse: { indices: number[]; values: number[] } | undefined, field: FieldPath): SparseF32 {
+  const stored = toSparse(sparse);
+  if (!stored) throw InvalidArgumentError.at(field, 'required on a sparse index, with at least one index and value');
+  return stored;
+}
+
 /** A request's sparse values as stored (none when empty). */
 export function toSparse(sparse: { indices: number[]; values: number[] } | undefined): SparseF32 | undefined {
   if (!sparse || sparse.indices.length === 0) return undefined;
@@ -26,6 +43,11 @@ export function toSparse(sparse: { indices: number[]; values: number[] } | undef
  * face that names the field differently can rename it); `into` is a view of a batch's buffer to fill.
  */
 export function toVector(index: IndexHandle, values: number[] | Float32Array, field: FieldPath, into?: Float32Array): Float32Array {
+  if (isSparseIndex(index)) {
+    if (values.length > 0) throw InvalidArgumentError.at(field, `a sparse index stores no dense values; got ${values.length}`);
+    return NO_VALUES;
+  }
+  if (values.length === 0) throw InvalidArgumentError.at(field, `required: this index stores dense vectors of dimension ${index.dimension}`);
   if (values.length !== index.dimension) {
     throw InvalidArgumentError.at(field, `Vector dimension ${values.length} does not match the dimension of the index ${index.dimension}`);
   }

@@ -1,7 +1,7 @@
 import type { LogOp, PutRecord } from '@conifer/log';
 import type { IndexHandle, RecordInput } from './data-plane.ts';
 import type { Namespace } from './namespace.ts';
-import { toSparse, toVector } from './records.ts';
+import { isSparseIndex, requiredSparse, toSparse, toVector } from './records.ts';
 
 /** Ids per log entry when a request (an update or delete by filter) touches many records. */
 const WRITE_CHUNK = 10_000;
@@ -15,7 +15,7 @@ export function toPutRecords(index: IndexHandle, records: RecordInput[]): PutRec
   const dimension = index.dimension;
   const batch = new Float32Array(records.length * dimension);
   return records.map((r, i) => {
-    const sparse = toSparse(r.sparseValues);
+    const sparse = isSparseIndex(index) ? requiredSparse(r.sparseValues, ['records', i, 'sparseValues']) : toSparse(r.sparseValues);
     return {
       id: r.id,
       values: toVector(index, r.values, ['records', i, 'values'], batch.subarray(i * dimension, (i + 1) * dimension)),

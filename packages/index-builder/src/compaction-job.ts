@@ -50,7 +50,8 @@ export async function runCompactionJob(job: CompactionJob): Promise<CompactionOu
   if (rows.length === 0) return { bytes: new Uint8Array(0), header: undefined, threadId, niceness: currentThreadNiceness() };
   let ann: Awaited<ReturnType<typeof buildAnn>> | undefined;
   let annBuild: CompactionOutput['annBuild'];
-  if (job.level > 0 && (rows.length >= job.ann.minRows || (job.indexAlways && rows.length >= MIN_INDEXED_ROWS))) {
+  // A sparse-only slab (dimension 0) has no dense part to index: its postings are its index.
+  if (job.dimension > 0 && job.level > 0 && (rows.length >= job.ann.minRows || (job.indexAlways && rows.length >= MIN_INDEXED_ROWS))) {
     // Rows come out of the merge in id order, which is the slab's row order: ANN labels = rows.
     const vectors = new Float32Array(rows.length * job.dimension);
     rows.forEach((row, i) => {

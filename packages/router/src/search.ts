@@ -1,7 +1,9 @@
-import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metadata, type Metric, type SparseF32 } from '@conifer/core';
+import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
 import { exactTopRows, knobFor, normalizeRows, type Bitset, type IvfLayout, type SlabReader } from '@conifer/slab';
 import { eligibleRows } from './eligible.ts';
+import { toHit, type Candidate, type Hit } from './hits.ts';
+import { searchSparseSnapshot } from './sparse-search.ts';
 import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
@@ -27,22 +29,9 @@ export interface SearchRequest {
 }
 
 export const DEFAULT_EXACT_BUDGET = 2 ** 21;
+const EMPTY_SPARSE: SparseF32 = { indices: new Uint32Array(0), values: new Float32Array(0) };
 
-export interface Hit {
-  id: string;
-  score: number;
-  values(): Float32Array;
-  sparse(): SparseF32 | undefined;
-  metadata(): Metadata | undefined;
-}
-
-interface Candidate {
-  id: string;
-  score: number;
-  entry?: MemEntry;
-  reader?: SlabReader;
-  row?: number;
-}
+export type { Hit } from './hits.ts';
 
 /**
  * Top-k over a snapshot. The metadata filter is applied before ranking (a record that does not
@@ -58,6 +47,8 @@ interface Candidate {
  * its candidates exactly.
  */
 export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest): Promise<Hit[]> {
+  // A sparse-only index has no dense part: its slabs are searched through their postings.
+  if (request.vector.length === 0) return searchSparseSnapshot(snapshot, { ...request, sparse: request.sparse ?? EMPTY_SPARSE });
   const dense = makeScorer(request.metric, request.vector);
   const querySparse = request.sparse;
   const top = new TopK<Candidate>(request.topK, compareHits(request.metric));
@@ -124,13 +115,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     else collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, every ? undefined : allowed.bytes), eligible, request.topK, visit);
   }
 
-  return top.sorted().map((c) => ({
-    id: c.id,
-    score: c.score,
-    values: () => (c.entry ? c.entry.values! : c.reader!.values(c.row!)!),
-    sparse: () => (c.entry ? c.entry.sparse : c.reader!.sparse(c.row!)),
-    metadata: () => (c.entry ? c.entry.metadata : c.reader!.metadata(c.row!)),
-  }));
+  return top.sorted().map(toHit);
 }
 
 /**

@@ -25,6 +25,11 @@ export class TopK<T extends { score: number; id: string }> {
     }
   }
 
+  /** The worst hit kept once k are kept (what a new hit must beat), else undefined. */
+  worst(): T | undefined {
+    return this.#heap.length < this.#k ? undefined : this.#heap[0];
+  }
+
   /** Best first. */
   sorted(): T[] {
     return [...this.#heap].sort(this.#better);

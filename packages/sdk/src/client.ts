@@ -3,6 +3,15 @@ import { createTransport, type CallOptions, type ConiferOptions, type Transport 
 import type {
   ApiKeyInfo,
   ApiKeyList,
+  BackupDescription,
+  BackupList,
+  CreateBackupOptions,
+  CreateIndexFromBackupOptions,
+  CreateIndexFromBackupResponse,
+  ListBackupsOptions,
+  ListRestoreJobsOptions,
+  RestoreJobDescription,
+  RestoreJobList,
   CallerDescription,
   ClusterJobs,
   ClusterJobsOptions,
@@ -87,6 +96,56 @@ export class Conifer {
    */
   async deleteIndex(name: string, call: CallOptions = {}): Promise<void> {
     await this.#transport.call((api, request) => api.indexes.delete.mutate({ name }, request), call);
+  }
+
+  /**
+   * Backs an index up (every namespace, at one LSN each): the slabs are referenced, not copied. It
+   * answers once the backup is `Ready`; a failure is thrown and the backup left `Failed`.
+   *
+   * @example const { backupId } = await client.createBackup('docs', { name: 'nightly' });
+   */
+  createBackup(index: string, options: CreateBackupOptions = {}, call: CallOptions = {}): Promise<BackupDescription> {
+    return this.#transport.call((api, request) => api.backups.create.mutate({ ...options, index }, request), call);
+  }
+
+  /**
+   * The project's backups (of one index with `index`), oldest first, one page at a time (`limit`
+   * 1–100, default 10); pass `pagination.next` as `paginationToken` for the next page.
+   *
+   * @example const { data } = await client.listBackups({ index: 'docs' });
+   */
+  listBackups(options: ListBackupsOptions = {}, call: CallOptions = {}): Promise<BackupList> {
+    return this.#transport.call((api, request) => api.backups.list.query(options, request), call);
+  }
+
+  /** One backup. Unknown id → `NotFoundError`. */
+  describeBackup(id: string, call: CallOptions = {}): Promise<BackupDescription> {
+    return this.#transport.call((api, request) => api.backups.describe.query({ id }, request), call);
+  }
+
+  /** Deletes a backup and the slabs only it kept. A restore from it still running → `FailedPreconditionError`. */
+  async deleteBackup(id: string, call: CallOptions = {}): Promise<void> {
+    await this.#transport.call((api, request) => api.backups.delete.mutate({ id }, request), call);
+  }
+
+  /**
+   * Creates an index from a backup (same dimension, metric, cloud and region) and starts the restore
+   * job that fills it; follow it with `describeRestoreJob`. Name taken → `AlreadyExistsError`.
+   *
+   * @example const { restoreJobId } = await client.createIndexFromBackup(backupId, { name: 'docs-restored' });
+   */
+  createIndexFromBackup(id: string, options: CreateIndexFromBackupOptions, call: CallOptions = {}): Promise<CreateIndexFromBackupResponse> {
+    return this.#transport.call((api, request) => api.backups.createIndex.mutate({ ...options, id }, request), call);
+  }
+
+  /** The project's restore jobs, oldest first, one page at a time (`limit` 1–100, default 10). */
+  listRestoreJobs(options: ListRestoreJobsOptions = {}, call: CallOptions = {}): Promise<RestoreJobList> {
+    return this.#transport.call((api, request) => api.restoreJobs.list.query(options, request), call);
+  }
+
+  /** One restore job: `status`, `percentComplete`. Unknown id → `NotFoundError`. */
+  describeRestoreJob(id: string, call: CallOptions = {}): Promise<RestoreJobDescription> {
+    return this.#transport.call((api, request) => api.restoreJobs.describe.query({ id }, request), call);
   }
 
   /**

@@ -9,8 +9,10 @@ export type IndexInfo = {
   /** The index's own TCP port (its host is `http://host:<port>`); absent while it has none. */
   hostPort?: number | undefined;
   name: string;
+  /** 0 for a sparse index, which has no dimension. */
   dimension: number;
   metric: 'cosine' | 'euclidean' | 'dotproduct';
+  vectorType: 'dense' | 'sparse';
   status: 'ready' | 'terminating';
   deletionProtection: 'enabled' | 'disabled';
   tags: Record<string, string>;
@@ -147,8 +149,10 @@ export type ListResult = {
 };
 
 export type IndexStats = {
+  /** 0 for a sparse index. */
   dimension: number;
   metric: 'cosine' | 'euclidean' | 'dotproduct';
+  vectorType: 'dense' | 'sparse';
   totalRecordCount: number;
   /** Bytes the index occupies: its slabs in object storage plus its memtables (Conifer extension). */
   storageBytes: number;
@@ -267,6 +271,52 @@ export type ImportInfo = {
   /** Records written so far (staged while it runs, committed once completed). */
   recordsImported: number;
   /** Why it failed; for a completed `continue` import that skipped rows, how many and the first problem. */
+  error?: string | undefined;
+};
+
+/** A backup as the API answers it. */
+export type BackupInfo = {
+  backupId: string;
+  sourceIndexName: string;
+  sourceIndexId: string;
+  /** ISO 8601; present only once the source index has been deleted. */
+  sourceIndexDeletedAt?: string | undefined;
+  name?: string | undefined;
+  description?: string | undefined;
+  /** `Initializing` while it is taken, then `Ready`, or `Failed`. */
+  status: 'Failed' | 'Initializing' | 'Ready';
+  cloud: string;
+  region: string;
+  /** 0 for a sparse index. */
+  dimension: number;
+  metric: string;
+  vectorType: 'dense' | 'sparse';
+  recordCount: number;
+  namespaceCount: number;
+  /** Bytes of the slabs it references (not copied: see docs/operations.md). */
+  sizeBytes: number;
+  tags: Record<string, string>;
+  /** ISO 8601. */
+  createdAt: string;
+  /** Why it failed. */
+  error?: string | undefined;
+};
+
+/** A restore job as the API answers it. */
+export type RestoreJobInfo = {
+  restoreJobId: string;
+  backupId: string;
+  targetIndexName: string;
+  targetIndexId: string;
+  /** `Pending`, `InProgress`, then `Completed` or `Failed`. */
+  status: 'Pending' | 'InProgress' | 'Failed' | 'Completed';
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; absent while it runs. */
+  completedAt?: string | undefined;
+  /** 0–100, by the bytes of slabs copied. */
+  percentComplete: number;
+  /** Why it failed. */
   error?: string | undefined;
 };
 
@@ -600,8 +650,11 @@ export type ConiferRouter = TRPCBuiltRouter<
       create: TRPCMutationProcedure<{
         input: {
           name: string;
-          dimension: number;
+          /** Required for a dense index; a sparse index has none. */
+          dimension?: number | undefined;
+          /** Default cosine (dense) or dotproduct (sparse, the only metric it takes). */
           metric?: 'cosine' | 'euclidean' | 'dotproduct' | undefined;
+          vectorType?: 'dense' | 'sparse' | undefined;
           deletionProtection?: 'enabled' | 'disabled' | undefined;
           tags?: Record<string, string> | undefined;
           cloud?: string | undefined;
@@ -652,7 +705,8 @@ export type ConiferRouter = TRPCBuiltRouter<
         input: {
           records: {
             id: string;
-            values: number[];
+            /** Omitted (or empty) on a sparse index, whose records are their sparseValues. */
+            values?: number[] | undefined;
             sparseValues?:
               | {
                   indices: number[];
@@ -879,6 +933,98 @@ export type ConiferRouter = TRPCBuiltRouter<
           id: string;
         };
         output: void;
+        meta: object;
+      }>;
+    };
+    backups: {
+      /** mutation `backups.create` */
+      create: TRPCMutationProcedure<{
+        input: {
+          index: string;
+          name?: string | undefined;
+          description?: string | undefined;
+        };
+        output: BackupInfo;
+        meta: object;
+      }>;
+      /** query `backups.list` */
+      list: TRPCQueryProcedure<{
+        input:
+          | {
+              /** Only the backups of this (live) index; all the project's when absent. */
+              index?: string | undefined;
+              /** With `index`: the backups of every index that had the name, deleted ones too (no live index needed). */
+              includeDeleted?: boolean | undefined;
+              limit?: number | undefined;
+              paginationToken?: string | undefined;
+            }
+          | undefined;
+        output: {
+          data: BackupInfo[];
+          pagination?:
+            | {
+                next: string;
+              }
+            | undefined;
+        };
+        meta: object;
+      }>;
+      /** query `backups.describe` */
+      describe: TRPCQueryProcedure<{
+        input: {
+          id: string;
+        };
+        output: BackupInfo;
+        meta: object;
+      }>;
+      /** mutation `backups.delete` */
+      delete: TRPCMutationProcedure<{
+        input: {
+          id: string;
+        };
+        output: void;
+        meta: object;
+      }>;
+      /** mutation `backups.createIndex` */
+      createIndex: TRPCMutationProcedure<{
+        input: {
+          id: string;
+          name: string;
+          tags?: Record<string, string> | undefined;
+          deletionProtection?: 'enabled' | 'disabled' | undefined;
+        };
+        output: {
+          restoreJobId: string;
+          indexId: string;
+        };
+        meta: object;
+      }>;
+    };
+    restoreJobs: {
+      /** query `restoreJobs.list` */
+      list: TRPCQueryProcedure<{
+        input:
+          | {
+              limit?: number | undefined;
+              paginationToken?: string | undefined;
+            }
+          | undefined;
+        output: {
+          data: RestoreJobInfo[];
+          pagination?:
+            | {
+                next: string;
+              }
+            | undefined;
+        };
+        meta: object;
+      }>;
+      /** query `restoreJobs.describe` */
+      describe: TRPCQueryProcedure<{
+        input: {
+          id: string;
+        };
+        output: RestoreJobInfo;
         meta: object;
       }>;
     };

@@ -61,6 +61,17 @@ export type ListImportsOptions = Omit<RouterInputs['imports']['list'], 'index'>;
 export type ImportList = RouterOutputs['imports']['list'];
 /** One bulk import: status, `percentComplete`, `recordsImported`, `error`, `createdAt`, `finishedAt`. */
 export type ImportDescription = RouterOutputs['imports']['describe'];
+export type CreateBackupOptions = Omit<RouterInputs['backups']['create'], 'index'>;
+export type ListBackupsOptions = RouterInputs['backups']['list'];
+export type BackupList = RouterOutputs['backups']['list'];
+/** One backup: `status` (`Initializing`, `Ready`, `Failed`), what it holds (`recordCount`, `namespaceCount`, `sizeBytes`), its source index. */
+export type BackupDescription = RouterOutputs['backups']['describe'];
+export type CreateIndexFromBackupOptions = Omit<RouterInputs['backups']['createIndex'], 'id'>;
+export type CreateIndexFromBackupResponse = RouterOutputs['backups']['createIndex'];
+export type ListRestoreJobsOptions = RouterInputs['restoreJobs']['list'];
+export type RestoreJobList = RouterOutputs['restoreJobs']['list'];
+/** One restore job: `status` (`Pending`, `InProgress`, `Completed`, `Failed`), `percentComplete`, its target index. */
+export type RestoreJobDescription = RouterOutputs['restoreJobs']['describe'];
 
 export type Project = RouterOutputs['projects']['current']['project'];
 export type CallerDescription = RouterOutputs['projects']['current'];

@@ -1,6 +1,7 @@
 import { utf8Length } from '@conifer/core';
 import type { AnnHeader } from './ann.ts';
 import { MetadataIndex } from './metadata-index.ts';
+import { BLOCK_SIZE, encodePostings, planPostings } from './postings.ts';
 import { encodeMetadataIndex } from './metadata-index-codec.ts';
 import { sharedArray } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
@@ -90,6 +91,9 @@ export async function buildSlab(
     ? encodeMetadataIndex(await MetadataIndex.build(count, (row) => (mdTexts[row] === '' ? undefined : sorted[row]!.metadata)))
     : undefined;
 
+  // A sparse-only slab (no dense part) carries the inverted index its queries read.
+  const postings = dimension === 0 ? planPostings(count, (row) => sorted[row]!.sparse) : undefined;
+
   // Two passes over the layout: the header's length depends on the offsets it records.
   const layout = (headerLength: number) => {
     const lsns = align(SLAB_MAGIC.length + 4 + headerLength, 8);
@@ -102,9 +106,18 @@ export async function buildSlab(
     const sparse = align(mdData + mdBytes.length, 4);
     const annAt = align(sparse + 4 * (count + 1) + 8 * sparseEntries, 8);
     const annEnd = align(annAt + (ann?.bytes.length ?? 0), 4);
-    if (!mdIndex) return { lsns, flags, vectors, ids, metadata, sparse, ann: annAt, end: annEnd };
-    const mdIndexAt = align(annEnd, 8);
-    return { lsns, flags, vectors, ids, metadata, sparse, ann: annAt, mdIndex: mdIndexAt, end: align(mdIndexAt + mdIndex.length, 4) };
+    const base = { lsns, flags, vectors, ids, metadata, sparse, ann: annAt };
+    let end = annEnd;
+    const optional: { mdIndex?: number; postings?: number } = {};
+    if (mdIndex) {
+      optional.mdIndex = align(end, 8);
+      end = align(optional.mdIndex + mdIndex.length, 4);
+    }
+    if (postings) {
+      optional.postings = align(end, 8);
+      end = align(optional.postings + postings.bytes, 4);
+    }
+    return { ...base, ...optional, end };
   };
   const makeHeader = (sections: SlabHeader['sections']): SlabHeader => ({
     version: SLAB_FORMAT_VERSION,
@@ -114,6 +127,7 @@ export async function buildSlab(
     sparseEntries,
     ...(ann ? { ann: { ...ann.header, bytes: ann.bytes.length } } : {}),
     ...(mdIndex ? { metadataIndex: { bytes: mdIndex.length } } : {}),
+    ...(postings ? { postings: { bytes: postings.bytes, terms: postings.terms, blockSize: BLOCK_SIZE } } : {}),
     minLsn,
     maxLsn,
     level,
@@ -175,6 +189,7 @@ export async function buildSlab(
   }
   if (ann) out.set(ann.bytes, sections.ann);
   if (mdIndex) out.set(mdIndex, sections.mdIndex!);
+  if (postings) encodePostings(out.subarray(sections.postings!, sections.postings! + postings.bytes), postings, count, (row) => sorted[row]!.sparse);
   idOffsets[count] = idAt + idBytes.length;
   mdOffsets[count] = mdAt + mdBytes.length;
   view.setUint32(sections.end, checksum(out.subarray(0, sections.end)), true);

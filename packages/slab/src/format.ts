@@ -16,6 +16,8 @@ import type { AnnHeader } from './ann.ts';
  *   mdIndex   optional, 8-aligned: the columnar metadata index (compacted slabs; see
  *             metadata-index-codec.ts), pad to 4. Readers that predate it skip it: the header
  *             records every section's offset, and the checksum sits at sections.end.
+ *   postings  optional, 8-aligned: the inverted index of a sparse-only slab (dimension 0; see
+ *             postings.ts), pad to 4
  *   u32 crc32 of everything before it
  *
  * Sections are aligned so a reader can view them in place with typed arrays (no copies). Rows
@@ -39,8 +41,21 @@ export interface SlabHeader {
   ann?: AnnHeader & { bytes: number };
   /** The stored metadata index, if any: its length in bytes (it starts at sections.mdIndex). */
   metadataIndex?: { bytes: number };
+  /** The stored inverted index of a sparse-only slab: its length, term count and block size. */
+  postings?: { bytes: number; terms: number; blockSize: number };
   /** Byte offsets of the sections, from the start of the file. */
-  sections: { lsns: number; flags: number; vectors: number; ids: number; metadata: number; sparse: number; ann: number; mdIndex?: number; end: number };
+  sections: {
+    lsns: number;
+    flags: number;
+    vectors: number;
+    ids: number;
+    metadata: number;
+    sparse: number;
+    ann: number;
+    mdIndex?: number;
+    postings?: number;
+    end: number;
+  };
 }
 
 export interface SlabRow {

@@ -9,3 +9,4 @@ export { yieldToEventLoop } from './yield.ts';
 export { isShared, sharedArray, toShared } from './shared-bytes.ts';
 export { exactTopRows } from './exact-scan.ts';
 export type { IvfLayout } from '@conifer/faiss';
+export { BLOCK_SIZE, buildPostings, findTerm, type Postings } from './postings.ts';

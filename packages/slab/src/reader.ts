@@ -1,6 +1,7 @@
 import type { Metadata, SparseF32 } from '@conifer/core';
 import { FaissIndex, type IvfLayout } from '@conifer/faiss';
 import { MetadataIndex } from './metadata-index.ts';
+import { buildPostings, view as viewPostings, type Postings } from './postings.ts';
 import { decodeMetadataIndex } from './metadata-index-codec.ts';
 import { checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 import { toShared } from './shared-bytes.ts';
@@ -60,6 +61,7 @@ export class SlabReader {
   #ann: FaissIndex | undefined;
   #annLoading: Promise<void> | undefined;
   #ivf: IvfLayout | undefined;
+  #postings: Postings | undefined;
   readonly #metadata: (Metadata | undefined | null)[];
 
   /**
@@ -209,6 +211,19 @@ export class SlabReader {
     if (!this.storesMetadataIndex) return undefined;
     const at = this.header.sections.mdIndex!;
     return decodeMetadataIndex(this.bytes.subarray(at, at + this.header.metadataIndex!.bytes), this.count, this.id);
+  }
+
+  /**
+   * The inverted index of the rows' sparse vectors: stored in sparse-only slabs (opened in place),
+   * built in memory on first use for a slab written without it.
+   */
+  postings(): Postings {
+    if (!this.#postings) {
+      const info = this.header.postings;
+      const at = this.header.sections.postings;
+      this.#postings = info && at !== undefined ? viewPostings(this.bytes.subarray(at, at + info.bytes)) : buildPostings(this.count, (row) => this.sparse(row));
+    }
+    return this.#postings;
   }
 
   /** The row's sparse vector (views into the slab), or undefined when it has none. */

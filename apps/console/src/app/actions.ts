@@ -4,12 +4,15 @@ import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import {
   parseConfigureForm,
+  parseCreateBackupForm,
   parseCreateIndexForm,
   parseDeleteForm,
   parseQueryForm,
+  parseRestoreForm,
   parseStartImportForm,
   parseUpsertForm,
   type FieldErrors,
+  type IndexShape,
 } from '../lib/forms.ts';
 import { attempt } from '../lib/outcome.ts';
 import { clearSession, clientFor, sessionClient, setSession } from '../lib/session.ts';
@@ -29,6 +32,15 @@ export interface ActionState {
 function text(form: FormData, name: string): string {
   const value = form.get(name);
   return typeof value === 'string' ? value : '';
+}
+
+/** The index's shape the record and query forms carry in hidden fields. */
+function shapeOf(form: FormData): IndexShape {
+  return {
+    dimension: Number(text(form, 'dimension')),
+    vectorType: text(form, 'vectorType') === 'sparse' ? 'sparse' : 'dense',
+    metric: text(form, 'metric'),
+  };
 }
 
 export async function signIn(_prev: ActionState, form: FormData): Promise<ActionState> {
@@ -52,6 +64,7 @@ export async function signOut(): Promise<void> {
 export async function createIndex(_prev: ActionState, form: FormData): Promise<ActionState> {
   const parsed = parseCreateIndexForm({
     name: text(form, 'name'),
+    vectorType: text(form, 'vectorType'),
     dimension: text(form, 'dimension'),
     metric: text(form, 'metric'),
     deletionProtection: text(form, 'deletionProtection'),
@@ -89,7 +102,16 @@ export async function deleteIndex(_prev: ActionState, form: FormData): Promise<A
 export async function upsertRecord(_prev: ActionState, form: FormData): Promise<ActionState> {
   const index = text(form, 'index');
   const namespace = text(form, 'namespace');
-  const parsed = parseUpsertForm({ id: text(form, 'id'), values: text(form, 'values'), metadata: text(form, 'metadata') }, Number(text(form, 'dimension')));
+  const parsed = parseUpsertForm(
+    {
+      id: text(form, 'id'),
+      values: text(form, 'values'),
+      metadata: text(form, 'metadata'),
+      sparseIndices: text(form, 'sparseIndices'),
+      sparseValues: text(form, 'sparseValues'),
+    },
+    shapeOf(form),
+  );
   if (!parsed.ok) return { errors: parsed.errors };
   const client = await sessionClient();
   const result = await attempt(() => client.index(index).namespace(namespace).upsert([parsed.value]));
@@ -139,7 +161,13 @@ export async function cancelImport(_prev: ActionState, form: FormData): Promise<
 }
 
 export interface QueryState extends ActionState {
-  matches?: { id: string; score: number; values?: number[]; metadata?: Record<string, unknown> }[];
+  matches?: {
+    id: string;
+    score: number;
+    values?: number[];
+    sparseValues?: { indices: number[]; values: number[] } | undefined;
+    metadata?: Record<string, unknown>;
+  }[];
   latencyMs?: number;
   readUnits?: number;
 }
@@ -155,8 +183,10 @@ export async function runQuery(_prev: QueryState, form: FormData): Promise<Query
       topK: text(form, 'topK'),
       filter: text(form, 'filter'),
       includeValues: form.get('includeValues') === 'on',
+      sparseIndices: text(form, 'sparseIndices'),
+      sparseValues: text(form, 'sparseValues'),
     },
-    Number(text(form, 'dimension')),
+    shapeOf(form),
   );
   if (!parsed.ok) return { errors: parsed.errors };
   const client = await sessionClient();
@@ -165,6 +195,50 @@ export async function runQuery(_prev: QueryState, form: FormData): Promise<Query
   const latencyMs = performance.now() - started;
   if (!result.ok) return { error: result.error, kind: result.kind, latencyMs };
   return { matches: result.data.matches, latencyMs, readUnits: result.data.usage?.readUnits };
+}
+
+/** Where backups show: the backups page, and the page of each index (the source and a restored one). */
+function revalidateBackups(index?: string): void {
+  revalidatePath('/backups');
+  revalidatePath('/indexes');
+  if (index) revalidatePath(`/indexes/${encodeURIComponent(index)}`);
+}
+
+export async function createBackup(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const index = text(form, 'index');
+  const parsed = parseCreateBackupForm({ name: text(form, 'name'), description: text(form, 'description') });
+  if (!parsed.ok) return { errors: parsed.errors };
+  const client = await sessionClient();
+  // The server answers once the backup is Ready (it pins the index's slabs: nothing is copied).
+  const result = await attempt(() => client.createBackup(index, parsed.value));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidateBackups(index);
+  return { ok: `Backup ${result.data.name ?? result.data.backupId} is ${result.data.status}: ${result.data.recordCount} record(s).` };
+}
+
+export async function deleteBackup(_prev: ActionState, form: FormData): Promise<ActionState> {
+  const id = text(form, 'id');
+  const client = await sessionClient();
+  const result = await attempt(() => client.deleteBackup(id));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidateBackups(text(form, 'index') || undefined);
+  return { ok: `Deleted backup ${id}.` };
+}
+
+/** The restore form's state: also the id of the restore job started. */
+export interface RestoreState extends ActionState {
+  restoreJobId?: string;
+}
+
+export async function restoreBackup(_prev: RestoreState, form: FormData): Promise<RestoreState> {
+  const id = text(form, 'id');
+  const parsed = parseRestoreForm({ name: text(form, 'name') });
+  if (!parsed.ok) return { errors: parsed.errors };
+  const client = await sessionClient();
+  const result = await attempt(() => client.createIndexFromBackup(id, { name: parsed.value.name }));
+  if (!result.ok) return { error: result.error, kind: result.kind };
+  revalidateBackups(text(form, 'index') || undefined);
+  return { ok: `Restoring into ${parsed.value.name}: see Restore jobs.`, restoreJobId: result.data.restoreJobId };
 }
 
 export interface KeyState extends ActionState {

@@ -8,12 +8,29 @@ import { ErrorBox, FieldError } from './ui.tsx';
 function fieldsOf(form: HTMLFormElement) {
   const data = new FormData(form);
   const get = (name: string) => String(data.get(name) ?? '');
-  return { name: get('name'), dimension: get('dimension'), metric: get('metric'), deletionProtection: get('deletionProtection'), tags: get('tags') };
+  // A sparse index's dimension and metric are disabled, so not submitted: "" here too (the input
+  // event of the vector type comes before they are disabled).
+  const sparse = get('vectorType') === 'sparse';
+  return {
+    name: get('name'),
+    vectorType: get('vectorType'),
+    dimension: sparse ? '' : get('dimension'),
+    metric: sparse ? '' : get('metric'),
+    deletionProtection: get('deletionProtection'),
+    tags: get('tags'),
+  };
 }
 
-/** Validated as the user types with core's createIndexSchema (the server checks the same). */
+/**
+ * Validated as the user types with core's createIndexSchema (the server checks the same). A sparse
+ * index has no dimension and scores by dotproduct: both fields are disabled when it is picked.
+ */
 export function CreateIndexForm() {
   const [state, action, pending] = useActionState<ActionState, FormData>(createIndex, {});
+  // Controlled: the dimension and metric follow the vector type.
+  const [vectorType, setVectorType] = useState<'dense' | 'sparse'>('dense');
+  const [metric, setMetric] = useState('cosine');
+  const sparse = vectorType === 'sparse';
   const [live, setLive] = useState<FieldErrors>({});
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const onInput = (event: FormEvent<HTMLFormElement>) => {
@@ -33,17 +50,25 @@ export function CreateIndexForm() {
           <FieldError message={error('name')} />
         </label>
         <label>
-          Dimension
-          <input name="dimension" inputMode="numeric" placeholder="384" aria-invalid={Boolean(error('dimension'))} />
+          Vector type
+          <select name="vectorType" value={vectorType} onChange={(e) => setVectorType(e.target.value === 'sparse' ? 'sparse' : 'dense')}>
+            <option value="dense">dense</option>
+            <option value="sparse">sparse</option>
+          </select>
+        </label>
+        <label>
+          Dimension {sparse ? <span className="hint">none for sparse</span> : null}
+          <input name="dimension" inputMode="numeric" placeholder={sparse ? '—' : '384'} disabled={sparse} aria-invalid={Boolean(error('dimension'))} />
           <FieldError message={error('dimension')} />
         </label>
         <label>
-          Metric
-          <select name="metric" defaultValue="cosine">
+          Metric {sparse ? <span className="hint">dotproduct only for sparse</span> : null}
+          <select name="metric" value={sparse ? 'dotproduct' : metric} disabled={sparse} onChange={(e) => setMetric(e.target.value)}>
             <option value="cosine">cosine</option>
             <option value="euclidean">euclidean</option>
             <option value="dotproduct">dotproduct</option>
           </select>
+          <FieldError message={error('metric')} />
         </label>
         <label>
           Deletion protection

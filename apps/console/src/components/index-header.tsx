@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import type { IndexDescription } from '@conifer/sdk';
+import { describeShape } from '../lib/format.ts';
 import { IndexTabs } from './ui.tsx';
 
 /** Title, key facts and tabs of one index's pages. */
@@ -13,7 +14,7 @@ export function IndexHeader({ index, active, ns }: { index: IndexDescription; ac
           </p>
           <h1>{index.name}</h1>
           <p className="sub">
-            {index.dimension} dimensions · {index.metric} · <span className="badge green">{index.status}</span>
+            <span data-testid="index-shape">{describeShape(index)}</span> · <span className="badge green">{index.status}</span>
             {index.deletionProtection === 'enabled' ? <span className="badge red">deletion protection</span> : null}
           </p>
         </div>

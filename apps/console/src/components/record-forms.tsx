@@ -3,25 +3,33 @@
 import { useActionState, useState } from 'react';
 import { deleteRecords, upsertRecord, type ActionState } from '../app/actions.ts';
 import { namespaceLabel } from '../lib/format.ts';
+import { takesSparse } from '../lib/forms.ts';
 import { FilterEditor } from './filter-editor.tsx';
+import { SparseFields, type SparseText } from './sparse-fields.tsx';
 import { ErrorBox, FieldError } from './ui.tsx';
 
 interface Target {
   index: string;
   namespace: string;
+  /** 0 for a sparse index. */
   dimension: number;
+  vectorType: 'dense' | 'sparse';
+  metric: string;
 }
 
-function Hidden({ index, namespace, dimension }: Target) {
+function Hidden({ index, namespace, dimension, vectorType, metric }: Target) {
   return (
     <>
       <input type="hidden" name="index" value={index} />
       <input type="hidden" name="namespace" value={namespace} />
       <input type="hidden" name="dimension" value={dimension} />
+      <input type="hidden" name="vectorType" value={vectorType} />
+      <input type="hidden" name="metric" value={metric} />
     </>
   );
 }
 
+/** One record: its dense values (a dense index), its sparse values (a sparse index, or optional on a dense dotproduct one), metadata. */
 export function UpsertForm(target: Target) {
   const [state, action, pending] = useActionState<ActionState, FormData>(upsertRecord, {});
   // Controlled fields: React resets uncontrolled ones after every action, which would throw away
@@ -29,6 +37,8 @@ export function UpsertForm(target: Target) {
   const [id, setId] = useState('');
   const [values, setValues] = useState('');
   const [metadata, setMetadata] = useState('');
+  const [sparse, setSparse] = useState<SparseText>({ indices: '', values: '' });
+  const sparseMode = takesSparse(target);
   return (
     <form action={action} className="stack">
       {state.error ? <ErrorBox error={state.error} kind={state.kind} /> : null}
@@ -39,17 +49,20 @@ export function UpsertForm(target: Target) {
         <input name="id" placeholder="doc-1" value={id} onChange={(e) => setId(e.target.value)} aria-invalid={Boolean(state.errors?.['id'])} />
         <FieldError message={state.errors?.['id']} />
       </label>
-      <label>
-        Values <span className="hint">{target.dimension} numbers</span>
-        <textarea
-          name="values"
-          placeholder="[0.1, 0.2, 0.3]"
-          value={values}
-          onChange={(e) => setValues(e.target.value)}
-          aria-invalid={Boolean(state.errors?.['values'])}
-        />
-        <FieldError message={state.errors?.['values']} />
-      </label>
+      {target.vectorType === 'dense' ? (
+        <label>
+          Values <span className="hint">{target.dimension} numbers</span>
+          <textarea
+            name="values"
+            placeholder="[0.1, 0.2, 0.3]"
+            value={values}
+            onChange={(e) => setValues(e.target.value)}
+            aria-invalid={Boolean(state.errors?.['values'])}
+          />
+          <FieldError message={state.errors?.['values']} />
+        </label>
+      ) : null}
+      {sparseMode !== 'no' ? <SparseFields value={sparse} onChange={setSparse} error={state.errors?.['sparse']} optional={sparseMode === 'optional'} /> : null}
       <label>
         Metadata <span className="hint">flat JSON object (optional)</span>
         <textarea

@@ -40,3 +40,14 @@ export function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
+
+/** A sparse vector's first `n` entries: "{10: 0.5, 45: 1.2, …} (12 non-zero)". */
+export function previewSparse(sparse: { indices: readonly number[]; values: readonly number[] }, n = 6): string {
+  const head = sparse.indices.slice(0, n).map((index, i) => `${index}: ${Number(sparse.values[i]!.toPrecision(4))}`);
+  return `{${head.join(', ')}${sparse.indices.length > n ? ', …' : ''}} (${sparse.indices.length} non-zero)`;
+}
+
+/** An index's vector shape in a few words: "384 dimensions · cosine", "sparse · dotproduct". */
+export function describeShape(index: { vectorType?: 'dense' | 'sparse' | undefined; dimension: number; metric: string }): string {
+  return index.vectorType === 'sparse' ? `sparse · ${index.metric}` : `${index.dimension} dimensions · ${index.metric}`;
+}

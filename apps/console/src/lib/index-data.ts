@@ -1,4 +1,4 @@
-import type { Conifer, ImportDescription } from '@conifer/sdk';
+import type { BackupDescription, Conifer, ImportDescription, RestoreJobDescription } from '@conifer/sdk';
 import { attempt } from './outcome.ts';
 
 /** An index's description and its namespace names (first 100), for the index pages. */
@@ -27,6 +27,34 @@ export async function loadImports(client: Conifer, name: string) {
     }
     return all.reverse();
   });
+}
+
+/** Pages of backups and of restore jobs the pages read at most (100 each). */
+const BACKUP_PAGES = 10;
+
+/** Every page of a listing the server answers oldest first, newest first (the first 1,000 at most). */
+async function allPages<T>(list: (token: string | undefined) => Promise<{ data: T[]; pagination?: { next: string } | undefined }>): Promise<T[]> {
+  const all: T[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < BACKUP_PAGES; page++) {
+    const { data, pagination } = await list(token);
+    all.push(...data);
+    token = pagination?.next;
+    if (!token) break;
+  }
+  return all.reverse();
+}
+
+/** The project's backups (of one live index with `index`), newest first. */
+export async function loadBackups(client: Conifer, index?: string) {
+  return attempt(() =>
+    allPages<BackupDescription>((token) => client.listBackups({ limit: 100, ...(index ? { index } : {}), ...(token ? { paginationToken: token } : {}) })),
+  );
+}
+
+/** The project's restore jobs, newest first. */
+export async function loadRestoreJobs(client: Conifer) {
+  return attempt(() => allPages<RestoreJobDescription>((token) => client.listRestoreJobs({ limit: 100, ...(token ? { paginationToken: token } : {}) })));
 }
 
 /** `?ns=` of a page; absent means the default namespace (""). */

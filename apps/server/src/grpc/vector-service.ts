@@ -235,11 +235,11 @@ export function vectorServiceHandlers(options: GrpcOptions): UntypedServiceImple
       return {
         response: {
           namespaces,
-          dimension: stats.dimension,
+          ...(stats.vectorType === 'dense' ? { dimension: stats.dimension } : {}),
           indexFullness: 0,
           totalVectorCount: stats.totalRecordCount,
           metric: stats.metric,
-          vectorType: 'dense',
+          vectorType: stats.vectorType,
         },
       };
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidArgumentError, NotFoundError, configureIndexSchema, indexRefSchema } from '@conifer/core';
 import { createIndexRequestSchema, type IndexInfo, type Services } from '@conifer/api';
+import { registerBackups } from './backup-routes.ts';
 import { UNSUPPORTED, UnimplementedError, parseWith, useControlPlaneErrors } from './errors.ts';
 import { acceptJsonBodies, authOf, bodyOf, requireApiKey } from './plugin-support.ts';
 import { indexHostPath, publicBaseUrl, speaks202607, toIndexModel, toIndexModel202607 } from './wire.ts';
@@ -27,11 +28,13 @@ function objectField(value: unknown, field: string): Json {
  * `metric`, `vector_type`, `spec.serverless`) or 2026-07 (`deployment`, `schema.fields._values`).
  * Only what Conifer offers is accepted — dense serverless indexes with on-demand read capacity:
  * pods, BYOC, dedicated read capacity and a source collection are 400 UNIMPLEMENTED naming the
- * field (`UNSUPPORTED`), a sparse-only index a 400 INVALID_ARGUMENT that says what to do instead.
+ * field (`UNSUPPORTED`). A sparse-only index is `vector_type: "sparse"` (≤ 2026-04) or a schema whose
+ * `_sparse_values` field is a `sparse_vector` and that has no `_values` (2026-07).
  */
 export function createIndexInput(body: Json): unknown {
   let dimension: unknown = body.dimension;
   let metric: unknown = body.metric;
+  let vectorType: unknown = body.vector_type;
   let cloud: unknown;
   let region: unknown;
   let readCapacity: unknown;
@@ -52,15 +55,31 @@ export function createIndexInput(body: Json): unknown {
     region = deployment.region;
     readCapacity = body.read_capacity;
     readCapacityField = 'read_capacity';
-    if (schemaFields !== undefined && '_sparse_values' in schemaFields) throw sparseUnsupported('schema.fields._sparse_values');
     const values = schemaFields !== undefined && isObject(schemaFields._values) ? schemaFields._values : undefined;
-    if (values === undefined) throw new InvalidArgumentError('schema.fields._values: a dense_vector field with dimension and metric is required');
-    dimension = values.dimension;
-    metric = values.metric;
+    const sparse = schemaFields !== undefined && isObject(schemaFields._sparse_values) ? schemaFields._sparse_values : undefined;
+    if (values !== undefined && sparse !== undefined) {
+      throw new InvalidArgumentError(
+        'schema.fields._sparse_values: an index is dense (_values) or sparse (_sparse_values), not both; hybrid records go in a dense dotproduct index',
+      );
+    }
+    if (sparse !== undefined) {
+      if (sparse.type !== undefined && sparse.type !== 'sparse_vector')
+        throw new InvalidArgumentError("schema.fields._sparse_values.type: must be 'sparse_vector'");
+      vectorType = 'sparse';
+      dimension = undefined;
+      metric = sparse.metric;
+    } else {
+      if (values === undefined)
+        throw new InvalidArgumentError(
+          'schema.fields._values: a dense_vector field with dimension and metric is required (or _sparse_values for a sparse index)',
+        );
+      vectorType = 'dense';
+      dimension = values.dimension;
+      metric = values.metric;
+    }
   } else {
-    if (body.vector_type !== undefined && body.vector_type !== 'dense') {
-      if (body.vector_type === 'sparse') throw sparseUnsupported('vector_type');
-      throw new InvalidArgumentError("vector_type: must be 'dense'");
+    if (vectorType !== undefined && vectorType !== null && vectorType !== 'dense' && vectorType !== 'sparse') {
+      throw new InvalidArgumentError("vector_type: must be 'dense' or 'sparse'");
     }
     const spec = objectField(body.spec, 'spec');
     refusePods(spec);
@@ -77,19 +96,15 @@ export function createIndexInput(body: Json): unknown {
   checkReadCapacity(readCapacity, readCapacityField);
   return {
     name: body.name,
-    dimension,
+    // Clients send `dimension: null` for a sparse index.
+    dimension: dimension ?? undefined,
     metric: metric ?? undefined,
+    vectorType: vectorType ?? undefined,
     deletionProtection: body.deletion_protection ?? undefined,
     tags: body.tags ?? undefined,
     cloud: cloud ?? undefined,
     region: region ?? undefined,
   };
-}
-
-function sparseUnsupported(field: string): InvalidArgumentError {
-  return new InvalidArgumentError(
-    `${field}: sparse-only indexes are not supported; create a dense index with metric dotproduct and upsert sparseValues alongside values (hybrid search)`,
-  );
 }
 
 /** `spec.pod` (API ≤ 2026-04, create and configure): pods are not offered. */
@@ -172,17 +187,16 @@ export function registerControlPlane(
     return reply.code(202).send();
   });
 
+  registerBackups(app, { services });
+
   // What Pinecone serves on this host and Conifer does not (db_control, inference, assistant):
   // 400 UNIMPLEMENTED naming it, on every method, never a bare "route not found".
   const unimplemented = (message: string) => async () => {
     throw new UnimplementedError(message);
   };
   app.post('/indexes/create-for-model', unimplemented(UNSUPPORTED.integratedEmbedding));
-  app.all('/indexes/:name/backups', unimplemented(UNSUPPORTED.backups));
   for (const [path, message] of [
     ['/collections', UNSUPPORTED.collections],
-    ['/backups', UNSUPPORTED.backups],
-    ['/restore-jobs', UNSUPPORTED.restoreJobs],
     ['/models', UNSUPPORTED.inference],
     ['/assistant', UNSUPPORTED.assistant],
   ] as const) {

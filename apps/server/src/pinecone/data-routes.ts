@@ -230,7 +230,15 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
     const namespaces = Object.fromEntries(
       Object.entries(stats.namespaces).map(([name, ns]) => [wireNamespaceName(request, name), { vectorCount: ns.recordCount }]),
     );
-    return { namespaces, dimension: stats.dimension, indexFullness: 0, totalVectorCount: stats.totalRecordCount, metric: stats.metric, vectorType: 'dense' };
+    return {
+      namespaces,
+      // A sparse index has no dimension: Pinecone leaves the field out.
+      ...(stats.vectorType === 'dense' ? { dimension: stats.dimension } : {}),
+      indexFullness: 0,
+      totalVectorCount: stats.totalRecordCount,
+      metric: stats.metric,
+      vectorType: stats.vectorType,
+    };
   };
   app.post('/describe_index_stats', describeIndexStats);
   app.get('/describe_index_stats', describeIndexStats);

@@ -26,7 +26,7 @@ describe('wire field names', () => {
   });
 
   it('names schema failures the way the wire does, naming the limit', () => {
-    const input = { index: 'docs', namespace: '', records: [{ id: 'a', values: [] }] };
+    const input = { index: 'docs', namespace: '', records: [{ id: 'a', values: new Array(20_001).fill(0) }] };
     let error: unknown;
     try {
       parseWith(upsertSchema, input, renames);

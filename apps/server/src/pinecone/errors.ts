@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { classifyHttpError } from '../http-errors.ts';
 
 /**
- * A Pinecone operation Conifer does not offer (collections, backups, ...). Answered
+ * A Pinecone operation Conifer does not offer (collections, inference, ...). Answered
  * with HTTP 400 and code UNIMPLEMENTED (gRPC 12), not 501: the Pinecone clients retry every
  * status >= 500 with backoff, which would only delay the same answer.
  */
@@ -27,8 +27,6 @@ export const UNSUPPORTED = {
   byoc: 'BYOC (bring your own cloud) indexes are not supported by Conifer; create a serverless index.',
   dedicatedReadCapacity: 'Dedicated read capacity is not supported by Conifer; only OnDemand.',
   collections: 'Collections are not supported by Conifer.',
-  backups: 'Backups are not supported by Conifer.',
-  restoreJobs: 'Restore jobs are not supported by Conifer.',
   integratedEmbedding: 'Indexes with integrated embedding are not supported by Conifer.',
   inference: 'Pinecone Inference (embed, rerank, hosted models) is not supported by Conifer.',
   assistant: 'Pinecone Assistant is not supported by Conifer.',

@@ -95,7 +95,7 @@ describe('Pinecone REST API: POST /records/namespaces/{namespace}/search', () =>
       [{ query: { top_k: 1, vector: [1, 1] } }, 'query.vector: must be an object'],
       [
         { query: { top_k: 1, vector: { sparse_indices: [1], sparse_values: [1] } } },
-        'query.vector.values: required: Conifer’s indexes are dense, so a search needs dense values (a sparse part goes beside them on dotproduct indexes)',
+        'query.vector.values: required: this index is dense (a sparse vector alone queries a sparse index)',
       ],
       [{ query: { top_k: 1, vector: { values: [1, 2, 3] } } }, 'query.vector.values: Vector dimension 3 does not match the dimension of the index 2'],
       [{ query: { top_k: 1, vector: { values: [1, 'x'] } } }, 'query.vector.values[1]: must be a finite number within float32 range'],

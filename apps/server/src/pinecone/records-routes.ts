@@ -88,7 +88,8 @@ function fieldsOf(body: Json): string[] | undefined {
 
 /**
  * The service's query request for a search body: `query.vector.values` is the dense vector,
- * `sparse_indices`/`sparse_values` the sparse part; exactly one of `query.vector` and `query.id`.
+ * `sparse_indices`/`sparse_values` the sparse part (the whole vector on a sparse index); exactly one
+ * of `query.vector` and `query.id`.
  */
 function queryInputOf(index: string, namespace: string, query: Json, fields: string[] | undefined): unknown {
   const { vector, id } = query;
@@ -97,14 +98,14 @@ function queryInputOf(index: string, namespace: string, query: Json, fields: str
   let sparseVector: unknown;
   if (vector !== undefined) {
     if (!isObject(vector)) throw InvalidArgumentError.at(['query', 'vector'], 'must be an object');
-    if (vector.values === undefined) {
-      throw InvalidArgumentError.at(
-        ['query', 'vector', 'values'],
-        'required: Conifer’s indexes are dense, so a search needs dense values (a sparse part goes beside them on dotproduct indexes)',
-      );
-    }
     values = vector.values;
     const { sparse_indices: indices, sparse_values: sparseValues } = vector;
+    if (values === undefined && indices === undefined && sparseValues === undefined) {
+      throw InvalidArgumentError.at(
+        ['query', 'vector'],
+        'needs values (a dense index) or sparse_indices and sparse_values (a sparse index, or beside values on dotproduct)',
+      );
+    }
     if (indices !== undefined || sparseValues !== undefined) {
       if (indices === undefined) throw InvalidArgumentError.at(['query', 'vector', 'sparse_indices'], 'required with query.vector.sparse_values');
       if (sparseValues === undefined) throw InvalidArgumentError.at(['query', 'vector', 'sparse_values'], 'required with query.vector.sparse_indices');

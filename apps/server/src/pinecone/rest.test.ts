@@ -99,7 +99,7 @@ describe('Pinecone REST API', () => {
       const badName = await call('POST', `${url}/indexes`, { body: { name: 'bad-', dimension: 2 } });
       expect(badName.status).toBe(400);
       expect(badName.body.error.message).toContain('alphanumeric character');
-      expect((await call('POST', `${url}/indexes`, { body: { name: 'nodim' } })).body.error.message).toBe('dimension: must be a number');
+      expect((await call('POST', `${url}/indexes`, { body: { name: 'nodim' } })).body.error.message).toBe('dimension: required for a dense index');
       expect((await call('POST', `${url}/indexes`, { body: { name: 'x', dimension: 2, deletion_protection: 'maybe' } })).body.error.message).toMatch(
         /^deletion_protection: /,
       );
@@ -107,11 +107,12 @@ describe('Pinecone REST API', () => {
         status: 422,
         body: { error: { code: 'UNPROCESSABLE_ENTITY' }, status: 422 },
       });
+      // A sparse index has no dimension (sparse-index.test.ts covers them).
       const sparse = await call('POST', `${url}/indexes`, {
-        body: { name: 'sp', vector_type: 'sparse', metric: 'dotproduct', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } },
+        body: { name: 'sp', vector_type: 'sparse', dimension: 3, spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } },
       });
       expect(sparse.status).toBe(400);
-      expect(sparse.body.error.message).toMatch(/^vector_type: sparse-only indexes are not supported/);
+      expect(sparse.body.error.message).toBe('dimension: a sparse index has no dimension; omit it');
       expect((await call('POST', `${url}/indexes`, { body: { name: 'pod', dimension: 2, spec: { pod: { environment: 'x' } } } })).status).toBe(400);
       expect(await call('GET', `${url}/indexes`, { key: 'cnf_wrong' })).toMatchObject({
         status: 401,

@@ -6,7 +6,7 @@ import { indexHostPath } from './wire.ts';
 
 /**
  * Every Pinecone path and body field Conifer does not serve (pods, BYOC, dedicated read capacity,
- * collections, backups, integrated inference, the assistant, the 2026-07 documents API, namespace
+ * collections, integrated inference, the assistant, the 2026-07 documents API, namespace
  * aliases), walked on every host that could be asked: the control plane at the
  * root, an index's data plane by path, and the same data plane on the index's own port
  * (CONIFER_INDEX_HOSTS=ports). Each answers 400 with code UNIMPLEMENTED (gRPC 12 on the data
@@ -28,12 +28,6 @@ const INDEX = 'unsup';
 const CONTROL: Case[] = [
   ...['GET', 'POST'].map((method) => ({ method, path: '/collections', body: { name: 'c', source: INDEX }, message: UNSUPPORTED.collections })),
   ...['GET', 'DELETE'].map((method) => ({ method, path: '/collections/c', message: UNSUPPORTED.collections })),
-  ...['GET', 'POST'].map((method) => ({ method, path: `/indexes/${INDEX}/backups`, body: {}, message: UNSUPPORTED.backups })),
-  { method: 'GET', path: '/backups', message: UNSUPPORTED.backups },
-  ...['GET', 'DELETE'].map((method) => ({ method, path: '/backups/b-1', message: UNSUPPORTED.backups })),
-  { method: 'POST', path: '/backups/b-1/create-index', body: { name: 'restored' }, message: UNSUPPORTED.backups },
-  { method: 'GET', path: '/restore-jobs', message: UNSUPPORTED.restoreJobs },
-  { method: 'GET', path: '/restore-jobs/r-1', message: UNSUPPORTED.restoreJobs },
   {
     method: 'POST',
     path: '/indexes/create-for-model',

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { DEFAULT_NAMESPACE_ALIAS, type FetchedRecord, type ScoredRecord } from '@conifer/core';
+import { DEFAULT_NAMESPACE_ALIAS, type FetchedRecord, type ScoredRecord, type VectorType } from '@conifer/core';
 import type { IndexInfo } from '@conifer/api';
 
 /**
@@ -56,41 +56,45 @@ export function echoNamespace(request: FastifyRequest, requested: unknown): stri
 /** IndexModel of API 2025-04 … 2026-04 (clients 6.x–8.x). */
 export interface IndexModel {
   name: string;
-  dimension: number;
+  /** Absent for a sparse index. */
+  dimension?: number;
   metric: string;
   host: string;
   deletion_protection: string;
   tags: Record<string, string>;
   spec: { serverless: { cloud: string; region: string; read_capacity: { mode: 'OnDemand'; status: { state: 'Ready' } } } };
   status: { ready: boolean; state: 'Ready' | 'Terminating' };
-  vector_type: 'dense';
+  vector_type: VectorType;
 }
 
 export function toIndexModel(index: IndexInfo, host: string): IndexModel {
   const ready = index.status === 'ready';
   return {
     name: index.name,
-    dimension: index.dimension,
+    ...(index.vectorType === 'dense' ? { dimension: index.dimension } : {}),
     metric: index.metric,
     host,
     deletion_protection: index.deletionProtection,
     tags: index.tags,
     spec: { serverless: { cloud: index.cloud, region: index.region, read_capacity: { mode: 'OnDemand', status: { state: 'Ready' } } } },
     status: { ready, state: ready ? 'Ready' : 'Terminating' },
-    vector_type: 'dense',
+    vector_type: index.vectorType,
   };
 }
 
 /**
  * IndexModel of API 2026-07 (client 9.x): no dimension/metric/spec/vector_type; a `deployment`
- * and a `schema` whose reserved `_values` field describes the dense vectors.
+ * and a `schema` whose reserved `_values` field describes the dense vectors (`_sparse_values` the
+ * sparse ones of a sparse index).
  */
 export interface IndexModel202607 {
   name: string;
   host: string;
   status: { ready: boolean; state: 'Ready' | 'Terminating' };
   deployment: { deployment_type: 'managed'; cloud: string; region: string };
-  schema: { fields: { _values: { type: 'dense_vector'; dimension: number; metric: string } } };
+  schema: {
+    fields: { _values: { type: 'dense_vector'; dimension: number; metric: string } } | { _sparse_values: { type: 'sparse_vector'; metric: string } };
+  };
   read_capacity: { mode: 'OnDemand'; status: { state: 'Ready' } };
   tags: Record<string, string>;
   deletion_protection: string;
@@ -103,7 +107,12 @@ export function toIndexModel202607(index: IndexInfo, host: string): IndexModel20
     host,
     status: { ready, state: ready ? 'Ready' : 'Terminating' },
     deployment: { deployment_type: 'managed', cloud: index.cloud, region: index.region },
-    schema: { fields: { _values: { type: 'dense_vector', dimension: index.dimension, metric: index.metric } } },
+    schema: {
+      fields:
+        index.vectorType === 'sparse'
+          ? { _sparse_values: { type: 'sparse_vector', metric: index.metric } }
+          : { _values: { type: 'dense_vector', dimension: index.dimension, metric: index.metric } },
+    },
     read_capacity: { mode: 'OnDemand', status: { state: 'Ready' } },
     tags: index.tags,
     deletion_protection: index.deletionProtection,

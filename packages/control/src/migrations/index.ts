@@ -7,6 +7,8 @@ import { migration0005IndexJobs } from './0005_index_jobs.ts';
 import { migration0006IndexHostPorts } from './0006_index_host_ports.ts';
 import { migration0007NamespaceSchemas } from './0007_namespace_schemas.ts';
 import { migration0008BulkImports } from './0008_bulk_imports.ts';
+import { migration0009SparseIndexes } from './0009_sparse_indexes.ts';
+import { migration0010Backups } from './0010_backups.ts';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely's rule); never rename or edit a
@@ -21,4 +23,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006_index_host_ports': migration0006IndexHostPorts,
   '0007_namespace_schemas': migration0007NamespaceSchemas,
   '0008_bulk_imports': migration0008BulkImports,
+  '0009_sparse_indexes': migration0009SparseIndexes,
+  '0010_backups': migration0010Backups,
 };

@@ -18,6 +18,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
         </div>
         <Link href="/projects">Projects</Link>
         <Link href="/indexes">Indexes</Link>
+        <Link href="/backups">Backups</Link>
         <Link href="/keys">API keys</Link>
         <Link href="/usage">Usage</Link>
         {me.ok && me.data.operator ? <Link href="/cluster">Cluster</Link> : null}

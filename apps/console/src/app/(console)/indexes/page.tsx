@@ -17,7 +17,7 @@ export default async function IndexesPage() {
       <div className="page-head">
         <div>
           <h1>Indexes</h1>
-          <p className="sub">Dense serverless indexes of this project.</p>
+          <p className="sub">Dense and sparse serverless indexes of this project.</p>
         </div>
       </div>
       <div className="panel table-wrap">
@@ -30,6 +30,7 @@ export default async function IndexesPage() {
             <thead>
               <tr>
                 <th>Name</th>
+                <th>Type</th>
                 <th className="num">Dimension</th>
                 <th>Metric</th>
                 <th className="num">Records</th>
@@ -47,7 +48,8 @@ export default async function IndexesPage() {
                     <td>
                       <Link href={`/indexes/${encodeURIComponent(ix.name)}`}>{ix.name}</Link>
                     </td>
-                    <td className="num">{ix.dimension}</td>
+                    <td>{ix.vectorType === 'sparse' ? <span className="badge">sparse</span> : 'dense'}</td>
+                    <td className="num">{ix.vectorType === 'sparse' ? '—' : ix.dimension}</td>
                     <td>{ix.metric}</td>
                     <td className="num">{stats?.ok ? formatNumber(stats.data.totalRecordCount) : '—'}</td>
                     <td className="num">{stats?.ok ? formatBytes(stats.data.storageBytes) : '—'}</td>

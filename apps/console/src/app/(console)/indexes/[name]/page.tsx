@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { BackupsPanel } from '../../../../components/backups-panel.tsx';
 import { DeleteIndexForm } from '../../../../components/delete-index-form.tsx';
 import { ConfigureIndexForm } from '../../../../components/configure-index-form.tsx';
 import { ImportsPanel } from '../../../../components/imports-panel.tsx';
@@ -6,23 +7,28 @@ import { IndexHeader } from '../../../../components/index-header.tsx';
 import { NamespaceSchema } from '../../../../components/namespace-schema.tsx';
 import { Empty, ErrorBox, Stat } from '../../../../components/ui.tsx';
 import { formatNumber, namespaceLabel } from '../../../../lib/format.ts';
-import { loadImports, loadIndex } from '../../../../lib/index-data.ts';
+import { restoreJobsOfIndex } from '../../../../lib/backups.ts';
+import { loadBackups, loadImports, loadIndex, loadRestoreJobs } from '../../../../lib/index-data.ts';
 import { attempt } from '../../../../lib/outcome.ts';
 import { sessionClient } from '../../../../lib/session.ts';
 
 export default async function IndexPage({ params }: { params: Promise<{ name: string }> }) {
   const name = decodeURIComponent((await params).name);
   const client = await sessionClient();
-  const [{ index, namespaces }, stats, imports, me] = await Promise.all([
+  const [{ index, namespaces }, stats, imports, backups, restoreJobs, me] = await Promise.all([
     loadIndex(client, name),
     attempt(() => client.index(name).describeIndexStats()),
     loadImports(client, name),
+    loadBackups(client, name),
+    loadRestoreJobs(client),
     attempt(() => client.whoami()),
   ]);
   if (!index.ok) return <ErrorBox error={index.error} kind={index.kind} />;
   // The server decides; the form is hidden from keys it would refuse.
   const canWrite = !me.ok || me.data.role !== 'read-only';
   const ix = index.data;
+  // The restores of this index's backups, and the one that filled this index.
+  const jobs = restoreJobs.ok && backups.ok ? { ok: true as const, data: restoreJobsOfIndex(restoreJobs.data, name, backups.data) } : restoreJobs;
   const href = (path: string, ns: string) => `/indexes/${encodeURIComponent(name)}/${path}?ns=${encodeURIComponent(ns)}`;
   return (
     <>
@@ -30,7 +36,12 @@ export default async function IndexPage({ params }: { params: Promise<{ name: st
       <div className="stats">
         <Stat label="Records" value={stats.ok ? formatNumber(stats.data.totalRecordCount) : '—'} />
         <Stat label="Namespaces" value={namespaces.ok ? namespaces.data.totalCount : '—'} />
-        <Stat label="Dimension" value={ix.dimension} />
+        <Stat label="Vector type" value={ix.vectorType} />
+        <Stat
+          label="Dimension"
+          value={ix.vectorType === 'sparse' ? '—' : ix.dimension}
+          hint={ix.vectorType === 'sparse' ? 'a sparse index has none' : undefined}
+        />
         <Stat label="Metric" value={ix.metric} />
       </div>
       <div className="panel table-wrap">
@@ -70,6 +81,7 @@ export default async function IndexPage({ params }: { params: Promise<{ name: st
         )}
       </div>
       <ImportsPanel index={ix.name} imports={imports} canWrite={canWrite} />
+      <BackupsPanel index={ix.name} backups={backups} restoreJobs={jobs} canWrite={canWrite} />
       <div className="grid2">
         <div className="panel">
           <h2>Settings</h2>

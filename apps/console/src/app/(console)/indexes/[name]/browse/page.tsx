@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { IndexHeader, NamespacePicker } from '../../../../../components/index-header.tsx';
 import { Empty, ErrorBox } from '../../../../../components/ui.tsx';
-import { namespaceLabel, previewVector } from '../../../../../lib/format.ts';
+import { namespaceLabel, previewSparse, previewVector } from '../../../../../lib/format.ts';
 import { loadIndex, namespaceParam } from '../../../../../lib/index-data.ts';
 import { attempt } from '../../../../../lib/outcome.ts';
 import { sessionClient } from '../../../../../lib/session.ts';
@@ -105,10 +105,20 @@ export default async function BrowsePage({ params, searchParams }: { params: Pro
                   {opened.id}
                 </div>
               </div>
-              <div>
-                <div className="hint">Values</div>
-                <div className="mono">{previewVector(opened.values ?? [])}</div>
-              </div>
+              {index.data.vectorType !== 'sparse' ? (
+                <div>
+                  <div className="hint">Values</div>
+                  <div className="mono">{previewVector(opened.values ?? [])}</div>
+                </div>
+              ) : null}
+              {opened.sparseValues ? (
+                <div>
+                  <div className="hint">Sparse values</div>
+                  <div className="mono" data-testid="record-sparse">
+                    {previewSparse(opened.sparseValues, 12)}
+                  </div>
+                </div>
+              ) : null}
               <div>
                 <div className="hint">Metadata</div>
                 {opened.metadata && Object.keys(opened.metadata).length > 0 ? (

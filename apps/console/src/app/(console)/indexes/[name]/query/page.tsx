@@ -16,7 +16,12 @@ export default async function QueryPage({ params, searchParams }: { params: Prom
       <div className="panel">
         <NamespacePicker namespaces={namespaces.ok ? namespaces.data.namespaces.map((n) => n.name) : []} current={ns} />
       </div>
-      <QueryPlayground key={ns} index={name} namespace={ns} dimension={index.data.dimension} />
+      <QueryPlayground
+        key={ns}
+        index={name}
+        namespace={ns}
+        shape={{ dimension: index.data.dimension, vectorType: index.data.vectorType, metric: index.data.metric }}
+      />
     </>
   );
 }

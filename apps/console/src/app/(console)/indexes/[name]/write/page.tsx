@@ -11,7 +11,7 @@ export default async function WritePage({ params, searchParams }: { params: Prom
   const client = await sessionClient();
   const { index, namespaces } = await loadIndex(client, name);
   if (!index.ok) return <ErrorBox error={index.error} kind={index.kind} />;
-  const target = { index: name, namespace: ns, dimension: index.data.dimension };
+  const target = { index: name, namespace: ns, dimension: index.data.dimension, vectorType: index.data.vectorType, metric: index.data.metric };
   return (
     <>
       <IndexHeader index={index.data} active="/write" ns={ns} />
