@@ -12,8 +12,9 @@
  *
  * - sparse: recall@10 of `POST /query {sparseVector}` against an exhaustive scan of every posting
  *   of every query term (computed here), and its latency at concurrency 1;
- * - dense: the same number of random `--dimension`-dimensional vectors in a dense index, and the
- *   latency of `POST /query {vector}` at concurrency 1 — the path the sparse one is set beside.
+ * - dense: as many `--dimension`-dimensional vectors of the main benchmark's Gaussian mixture
+ *   (dataset.ts) in a dense euclidean index, and the latency of `POST /query {vector}` at
+ *   concurrency 1 — the path the sparse one is set beside.
  *
  * Prints the figures as JSON.
  */
@@ -21,6 +22,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareHits, mulberry32 } from '@conifer/core';
+import { gaussianMixture, queryOf } from './dataset.ts';
 import { JsonClient } from './http-client.ts';
 import { startServer } from './server-process.ts';
 import { settled, type InternalsView } from './settle.ts';
@@ -113,6 +115,11 @@ function exactTopK(): string[][] {
   });
 }
 
+// Before the server starts: seconds of this process's CPU it would otherwise compete with, and no
+// kept-alive connection left idle meanwhile.
+const truth = exactTopK();
+log('computed the exact top 10 of every query');
+
 const work = await mkdtemp(join(tmpdir(), 'conifer-sparse-bench-'));
 let server: Awaited<ReturnType<typeof startServer>> | undefined;
 try {
@@ -129,7 +136,7 @@ try {
     return new URL(created.host).pathname.replace(/\/+$/, '');
   };
   const sparseHost = await create({ name: 'sparse', vector_type: 'sparse', metric: 'dotproduct' });
-  const denseHost = await create({ name: 'dense', dimension, metric: 'dotproduct' });
+  const denseHost = await create({ name: 'dense', dimension, metric: 'euclidean' });
 
   const upsertAll = async (host: string, record: (i: number) => unknown) => {
     const started = performance.now();
@@ -162,14 +169,13 @@ try {
 
   const sparseIngest = await upsertAll(sparseHost, (i) => ({ id: `d${i}`, sparseValues: documents[i] }));
   log(`sparse upsert: ${docs} documents in ${sparseIngest.toFixed(1)} s`);
-  const denseRandom = mulberry32(0xd3);
-  const denseIngest = await upsertAll(denseHost, (i) => ({ id: `d${i}`, values: Array.from({ length: dimension }, () => Math.fround(denseRandom() * 2 - 1)) }));
+  const dense = gaussianMixture('sparse-bench', docs, dimension, queries.length);
+  const denseIngest = await upsertAll(denseHost, (i) => ({ id: `d${i}`, values: Array.from(dense.vectors.subarray(i * dimension, (i + 1) * dimension)) }));
   log(`dense upsert: ${docs} vectors in ${denseIngest.toFixed(1)} s`);
   const sparseSettle = await settle('sparse', 0);
   const denseSettle = await settle('dense', dimension);
   log(`settled: sparse ${sparseSettle.slabs.join(' ')}; dense ${denseSettle.slabs.join(' ')}`);
 
-  const truth = exactTopK();
   const timed = async (body: (i: number) => string, host: string) => {
     for (let i = 0; i < 20; i++) await client.call('POST', `${host}/query`, body(i % queries.length)); // warm-up
     const latencies: number[] = [];
@@ -187,8 +193,7 @@ try {
   let found = 0;
   sparseRun.answers.forEach((ids, i) => (found += ids.filter((id) => truth[i]!.includes(id)).length));
   const expected = truth.reduce((n, t) => n + t.length, 0);
-  const denseQueries = Array.from({ length: queries.length }, () => Array.from({ length: dimension }, () => Math.fround(denseRandom() * 2 - 1)));
-  const denseRun = await timed((i) => JSON.stringify({ topK: K, vector: denseQueries[i] }), denseHost);
+  const denseRun = await timed((i) => JSON.stringify({ topK: K, vector: Array.from(queryOf(dense, i)) }), denseHost);
   const round = (x: number) => Math.round(x * 100) / 100;
   console.log(
     JSON.stringify(
@@ -216,6 +221,10 @@ try {
       2,
     ),
   );
+} catch (error) {
+  // What the server said last, to see why a request failed.
+  if (server) console.error(server.output().split('\n').slice(-40).join('\n'));
+  throw error;
 } finally {
   await server?.stop();
   if (!keep) await rm(work, { recursive: true, force: true });
