@@ -11,7 +11,8 @@ import { startServer, tempDataDir, type ServerProcess } from './server-process.t
  * Pinecone's bulk import through the real server process and the official TypeScript client
  * (`startImport`, `describeImport`, `listImports`, `cancelImport`): Parquet files in Pinecone's
  * layout, from a local directory (`file://`, allowed by `CONIFER_IMPORT_FILE_URIS=true`) and from
- * MinIO (`s3://`, read with the server's own S3 settings).
+ * each cloud's emulator (`s3://` MinIO, `gs://` fake-gcs-server, `az://` Azurite, read with the
+ * server's own settings).
  */
 const DIM = 4;
 const spec = { serverless: { cloud: 'aws' as const, region: 'us-east-1' } };
@@ -151,12 +152,17 @@ describe('bulk import from a local directory (file://), official client 8.2.0', 
   });
 });
 
-describe('bulk import from MinIO (s3://)', () => {
+/** Each cloud's emulator (MinIO, fake-gcs-server, Azurite): the server reads the source with its own settings. */
+describe.each([
+  ['s3', 'MinIO (s3://)'],
+  ['gcs', 'fake-gcs-server (gs://)'],
+  ['azure', 'Azurite (az://)'],
+] as const)('bulk import from %s: %s', (cloud) => {
   let emulators: Emulators;
   let server: ServerProcess;
 
   beforeAll(async () => {
-    emulators = await startEmulators(['s3'], { s3: 'minio' });
+    emulators = await startEmulators([cloud], { s3: 'minio' });
   }, EMULATOR_STARTUP_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -164,19 +170,19 @@ describe('bulk import from MinIO (s3://)', () => {
     await emulators?.stop();
   });
 
-  it('imports Parquet files from a bucket the server reaches with its own S3 settings', async () => {
-    const s3 = emulators.s3!;
+  it('imports Parquet files from a bucket the server reaches with its own settings', async () => {
+    const emulator = emulators[cloud]!;
     const importPrefix = freshPrefix('import');
-    const source = cloudStore(emulators, 's3', importPrefix);
+    const source = cloudStore(emulators, cloud, importPrefix);
     await source.put('docs/part-0.parquet', importFile('s', 1_500));
     await source.put('__default__/part-0.parquet', importFile('t', 10));
     const dataDir = await tempDataDir();
     dirs.push(dataDir);
-    server = await startServer({ dataDir, env: { ...s3.env, CONIFER_STORAGE: s3.storageUrl(freshPrefix('server')) } });
+    server = await startServer({ dataDir, env: { ...emulators.env, CONIFER_STORAGE: emulator.storageUrl(freshPrefix('server')) } });
     const pc = new Pinecone({ apiKey: server.apiKey, controllerHostUrl: server.url, maxRetries: 0 });
-    await pc.createIndex({ name: 'from-s3', dimension: DIM, metric: 'cosine', spec, waitUntilReady: true });
-    const index = pc.index('from-s3');
-    const done = await finished(index, (await index.startImport({ uri: s3.storageUrl(importPrefix) })).id);
+    await pc.createIndex({ name: `from-${cloud}`, dimension: DIM, metric: 'cosine', spec, waitUntilReady: true });
+    const index = pc.index(`from-${cloud}`);
+    const done = await finished(index, (await index.startImport({ uri: emulator.storageUrl(importPrefix) })).id);
     expect(done).toMatchObject({ status: 'Completed', recordsImported: 1_510 });
     expect((await index.namespace('docs').fetch({ ids: ['s1499'] })).records['s1499']?.values).toEqual(vec(1_499));
     expect((await index.describeIndexStats()).namespaces?.['__default__']?.recordCount).toBe(10);

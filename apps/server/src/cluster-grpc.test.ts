@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { postgresTestBackend } from '@conifer/control/testing';
 import { Conifer } from '@conifer/sdk';
 import { call, freePortRange, vectorClient } from './grpc/testing.ts';
@@ -13,6 +14,17 @@ import { ClusterFixture } from './cluster-support.ts';
  */
 const postgres = postgresTestBackend();
 
+async function retryUnavailable<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if ((error as ServiceError).code !== status.UNAVAILABLE || tries >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 describe.skipIf(postgres === undefined)('a cluster gateway serving index ports (gRPC and REST)', () => {
   const cluster = new ClusterFixture();
   afterAll(() => cluster.close());
@@ -23,6 +35,12 @@ describe.skipIf(postgres === undefined)('a cluster gateway serving index ports (
     const gateway = await cluster.node('gateway', shared, { CONIFER_INDEX_HOSTS: 'ports', CONIFER_INDEX_PORTS: `${range.first}-${range.last}` });
     await cluster.node('writer,query,indexer', shared, { CONIFER_MEMTABLE_MAX_RECORDS: '20' });
     const client = new Conifer({ url: gateway.url, apiKey: TEST_API_KEY });
+    // The gateway routes to the writers it sees in the membership table: wait until it sees this one
+    // (a write before that is a retryable UNAVAILABLE, which this bare gRPC client does not retry).
+    for (const deadline = Date.now() + 30_000; !(await client.clusterNodes()).nodes.some((n) => n.roles.includes('writer'));) {
+      if (Date.now() > deadline) throw new Error('the gateway never saw the writer');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
 
     for (const spec of [
       { name: 'dense', create: { name: 'dense', dimension: 2, metric: 'dotproduct' as const }, vectors: (i: number) => ({ id: `v${i}`, values: [1, i] }) },
@@ -41,7 +59,9 @@ describe.skipIf(postgres === undefined)('a cluster gateway serving index ports (
       const grpc = vectorClient(`127.0.0.1:${port}`);
       try {
         const vectors = Array.from({ length: 50 }, (_, i) => spec.vectors(i));
-        const upserted = await call<{ upsertedCount: number }>(grpc, 'Upsert', { vectors, namespace: 'ns' }, TEST_API_KEY);
+        // UNAVAILABLE is retryable (Pinecone's clients retry it): the gateway's routing may not have
+        // caught up with the membership table for the first write.
+        const upserted = await retryUnavailable(() => call<{ upsertedCount: number }>(grpc, 'Upsert', { vectors, namespace: 'ns' }, TEST_API_KEY));
         expect(upserted.response.upsertedCount).toBe(50);
         const lsn = upserted.metadata.get('x-pinecone-request-lsn')[0];
         expect(Number(lsn)).toBeGreaterThan(0);

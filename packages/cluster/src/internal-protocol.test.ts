@@ -30,6 +30,10 @@ describe('node-internal protocol', () => {
     expect(() => parseDataCall({ op: 'drop', index: { id: 'i', dimension: 2, metric: 'cosine' }, namespace: '' })).toThrow(/op/);
     expect(() => parseDataCall({ op: 'fetch', index: { id: 'i', dimension: 0, metric: 'cosine' }, namespace: '' })).toThrow(/index\.dimension/);
     expect(parseDataCall({ op: 'fetch', index: { id: 'i', dimension: 2, metric: 'cosine' }, namespace: 'n', input: ['a'] }).op).toBe('fetch');
+    // A sparse index has dimension 0, and says it is sparse (a node that lost that would treat it as dense).
+    const sparse = { id: 'i', dimension: 0, metric: 'dotproduct', vectorType: 'sparse' };
+    expect(parseDataCall({ op: 'fetch', index: sparse, namespace: 'n', input: ['a'] }).index).toEqual(sparse);
+    expect(() => parseDataCall({ op: 'fetch', index: { ...sparse, dimension: 3 }, namespace: '' })).toThrow(/index\.dimension/);
   });
 
   it('sends vectors as arrays', () => {

@@ -43,12 +43,17 @@ const dataCallSchema = z.object({
   op: z.enum(DATA_OPS),
   // A sparse index has dimension 0 and says so in `vectorType` (a node that dropped it would take
   // the index for a dense one).
-  index: z.object({
-    id: z.string().min(1),
-    dimension: z.number().int().nonnegative(),
-    metric: z.enum(['cosine', 'euclidean', 'dotproduct']),
-    vectorType: z.enum(['dense', 'sparse']).optional(),
-  }),
+  index: z
+    .object({
+      id: z.string().min(1),
+      dimension: z.number().int().nonnegative(),
+      metric: z.enum(['cosine', 'euclidean', 'dotproduct']),
+      vectorType: z.enum(['dense', 'sparse']).optional(),
+    })
+    .refine((index) => (index.vectorType === 'sparse') === (index.dimension === 0), {
+      path: ['dimension'],
+      message: 'must be positive for a dense index and 0 for a sparse one',
+    }),
   namespace: z.string(),
   input: z.unknown().optional(),
   read: z.object({ consistency: z.enum(['eventual', 'strong']).optional(), minLsn: z.number().int().nonnegative().optional() }).optional(),
