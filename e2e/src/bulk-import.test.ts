@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Pinecone, type Index } from '@pinecone-database/pinecone';
 import { pineconeParquet } from '@conifer/emulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshPrefix, startEmulators, type Emulators } from './emulators.ts';
+import { cloudStore, EMULATOR_STARTUP_TIMEOUT_MS, freshPrefix, startEmulators, type Cloud, type Emulators } from './emulators.ts';
 import { startServer, tempDataDir, type ServerProcess } from './server-process.ts';
 
 /**
@@ -153,11 +153,11 @@ describe('bulk import from a local directory (file://), official client 8.2.0', 
 });
 
 /** Each cloud's emulator (MinIO, fake-gcs-server, Azurite): the server reads the source with its own settings. */
-describe.each([
-  ['s3', 'MinIO (s3://)'],
-  ['gcs', 'fake-gcs-server (gs://)'],
-  ['azure', 'Azurite (az://)'],
-] as const)('bulk import from %s: %s', (cloud) => {
+describe.each<{ cloud: Cloud; label: string }>([
+  { cloud: 's3', label: 'MinIO (s3://)' },
+  { cloud: 'gcs', label: 'fake-gcs-server (gs://)' },
+  { cloud: 'azure', label: 'Azurite (az://)' },
+])('bulk import from $label', ({ cloud }) => {
   let emulators: Emulators;
   let server: ServerProcess;
 

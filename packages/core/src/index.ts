@@ -122,7 +122,7 @@ export type {
   WriteResult,
 } from './results.ts';
 export { failpoint, FAILPOINTS, INDEXER_FAILPOINTS, setFailpointHandler } from './failpoints.ts';
-export { sparseDot, type SparseF32, sparseToWire, toSparseF32 } from './sparse.ts';
+export { sparseDot, type SparseF32, sparseMatch, sparseToWire, toSparseF32 } from './sparse.ts';
 export { mulberry32, type RandomSource, SYSTEM_RANDOM } from './random.ts';
 export { percentile } from './percentile.ts';
 export { type Clock, every, ManualClock, sleep, SYSTEM_CLOCK } from './clock.ts';

@@ -25,9 +25,18 @@ export function sparseToWire(sparse: SparseF32): SparseVector {
 
 /** Dot product of two sparse vectors (both sorted by index). */
 export function sparseDot(a: SparseF32, b: SparseF32): number {
+  return sparseMatch(a, b) ?? 0;
+}
+
+/**
+ * The dot product of two sparse vectors (both sorted by index) that share a dimension; undefined
+ * when they share none (a sparse index's query does not match such a record).
+ */
+export function sparseMatch(a: SparseF32, b: SparseF32): number | undefined {
   let i = 0;
   let j = 0;
   let sum = 0;
+  let shared = false;
   const ai = a.indices;
   const bi = b.indices;
   while (i < ai.length && j < bi.length) {
@@ -35,8 +44,9 @@ export function sparseDot(a: SparseF32, b: SparseF32): number {
     const y = bi[j]!;
     if (x === y) {
       sum += a.values[i++]! * b.values[j++]!;
+      shared = true;
     } else if (x < y) i++;
     else j++;
   }
-  return sum;
+  return shared ? sum : undefined;
 }

@@ -1,5 +1,4 @@
-import { compareHits, InvalidArgumentError } from '@conifer/core';
-import { sparseMatch } from '@conifer/router';
+import { compareHits, InvalidArgumentError, sparseMatch } from '@conifer/core';
 import { MemoryObjectStore } from '@conifer/storage';
 import { describe, expect, it } from 'vitest';
 import type { SparseInput } from './data-plane.ts';

@@ -1,6 +1,6 @@
 export { clearedLsn, commonRows, computeShadows, scanMemtables, type SlabLayer, type Snapshot } from './snapshot.ts';
 export { TopK } from './top-k.ts';
 export { searchSnapshot, DEFAULT_EXACT_BUDGET, type SearchRequest, type Hit } from './search.ts';
-export { searchPostings, sparseMatch } from './sparse-search.ts';
+export { searchPostings } from './sparse-search.ts';
 export { getRecord, countLive, matchingIds, type LiveRecord } from './lookup.ts';
 export { listIds, type ListPageResult } from './list.ts';

@@ -1,11 +1,11 @@
-import { compareHits, type Filter, type Metadata, type SparseF32 } from '@conifer/core';
+import { compareHits, sparseMatch, type Filter, type Metadata, type SparseF32 } from '@conifer/core';
 import { Memtable } from '@conifer/memtable';
 import { Bitset, buildSlab, SlabReader, type SlabRow } from '@conifer/slab';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { searchSnapshot } from './search.ts';
 import { computeShadows } from './snapshot.ts';
-import { searchPostings, sparseMatch } from './sparse-search.ts';
+import { searchPostings } from './sparse-search.ts';
 
 const EMPTY = new Float32Array(0);
 const ID_POOL = Array.from({ length: 200 }, (_, i) => `id-${String(i).padStart(2, '0')}`);

@@ -1,4 +1,4 @@
-import { compareHits, compileFilter, sparseDot, type SparseF32 } from '@conifer/core';
+import { compareHits, compileFilter, sparseDot, sparseMatch, type SparseF32 } from '@conifer/core';
 import type { MemEntry } from '@conifer/memtable';
 import { findTerm, type Bitset, type Postings } from '@conifer/slab';
 import { eligibleRows } from './eligible.ts';
@@ -56,26 +56,6 @@ export async function searchSparseSnapshot(snapshot: Snapshot, request: SearchRe
 
 /** Rows a filter may leave for them to be scored one by one rather than through the postings. */
 const SHORT_LIST_ROWS = 2048;
-
-/** The dot product of two sparse vectors that share a dimension; undefined when they share none. */
-export function sparseMatch(a: SparseF32, b: SparseF32): number | undefined {
-  let i = 0;
-  let j = 0;
-  let sum = 0;
-  let shared = false;
-  const ai = a.indices;
-  const bi = b.indices;
-  while (i < ai.length && j < bi.length) {
-    const x = ai[i]!;
-    const y = bi[j]!;
-    if (x === y) {
-      sum += a.values[i++]! * b.values[j++]!;
-      shared = true;
-    } else if (x < y) i++;
-    else j++;
-  }
-  return shared ? sum : undefined;
-}
 
 /** One query term's list during a search. */
 interface TermCursor {

@@ -22,22 +22,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mulberry32 } from '@conifer/core';
 import { pineconeParquet } from '@conifer/emulators';
+import { positiveIntArg } from './args.ts';
 import { startServer } from './server-process.ts';
 
 const ROWS_PER_FILE = 100_000;
 const ROW_GROUP = 10_000;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i === -1) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-const vectors = arg('--vectors', 1_000_000);
-const dimension = arg('--dimension', 128);
-const concurrency = arg('--concurrency', 4);
+const vectors = positiveIntArg('--vectors', 1_000_000);
+const dimension = positiveIntArg('--dimension', 128);
+const concurrency = positiveIntArg('--concurrency', 4);
 const keep = process.argv.includes('--keep');
 const files = Math.ceil(vectors / ROWS_PER_FILE);
 /** Records per upsert request: up to 1,000, within the 2 MB body limit (about 22 bytes a number as JSON). */

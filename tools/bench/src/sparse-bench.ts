@@ -24,23 +24,16 @@ import { join } from 'node:path';
 import { compareHits, mulberry32 } from '@conifer/core';
 import { gaussianMixture, queryOf } from './dataset.ts';
 import { JsonClient } from './http-client.ts';
+import { positiveIntArg } from './args.ts';
 import { startServer } from './server-process.ts';
 import { settled, type InternalsView } from './settle.ts';
 import { summarize } from './stats.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i === -1) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
-const docs = arg('--docs', 200_000);
-const vocabulary = arg('--vocabulary', 30_000);
-const termsPerDoc = arg('--terms', 60);
-const queryCount = arg('--queries', 300);
-const dimension = arg('--dimension', 128);
+const docs = positiveIntArg('--docs', 200_000);
+const vocabulary = positiveIntArg('--vocabulary', 30_000);
+const termsPerDoc = positiveIntArg('--terms', 60);
+const queryCount = positiveIntArg('--queries', 300);
+const dimension = positiveIntArg('--dimension', 128);
 const keep = process.argv.includes('--keep');
 const K = 10;
 const TRIGGER = 2;
