@@ -39,7 +39,8 @@ export const createBackupSchema = z.object({
   name: textSchema(MAX_BACKUP_NAME_LENGTH).optional(),
   description: textSchema(MAX_BACKUP_DESCRIPTION_LENGTH).optional(),
 });
-const limitSchema = z
+/** Page size of the backup and restore-job listings. */
+export const backupsLimitSchema = z
   .number({ error: 'must be a number' })
   .int({ error: 'must be an integer' })
   .min(1, { error: `must be 1–${BACKUPS_MAX_LIMIT}` })
@@ -49,10 +50,17 @@ export const listBackupsSchema = z.object({
   index: indexNameSchema.optional(),
   /** With `index`: the backups of every index that had the name, deleted ones too (no live index needed). */
   includeDeleted: z.boolean({ error: 'must be a boolean' }).optional(),
-  limit: limitSchema.optional(),
+  limit: backupsLimitSchema.optional(),
   paginationToken: z.string({ error: 'must be a string' }).optional(),
 });
 export const backupRefSchema = z.object({ id: backupIdSchema });
+
+/** A page of a backup or restore-job listing: its size (default 10) and the id it starts after. */
+export function backupsPageOf(limit: number | undefined, token: string | undefined, issuedBy: string): { size: number; after: string | undefined } {
+  const size = limit ?? BACKUPS_DEFAULT_LIMIT;
+  if (!Number.isInteger(size) || size < 1 || size > BACKUPS_MAX_LIMIT) throw InvalidArgumentError.at(['limit'], `must be an integer 1–${BACKUPS_MAX_LIMIT}`);
+  return { size, after: afterOf(token, issuedBy) };
+}
 
 export type CreateBackupRequest = z.output<typeof createBackupSchema>;
 
@@ -181,12 +189,6 @@ export function createBackupService(deps: { control: ControlPlane; data: unknown
     }
   }
 
-  async function pageOf(limit: number | undefined, token: string | undefined, issuedBy: string) {
-    const size = limit ?? BACKUPS_DEFAULT_LIMIT;
-    if (!Number.isInteger(size) || size < 1 || size > BACKUPS_MAX_LIMIT) throw InvalidArgumentError.at(['limit'], `must be an integer 1–${BACKUPS_MAX_LIMIT}`);
-    return { size, after: afterOf(token, issuedBy) };
-  }
-
   return {
     async createBackup(auth, input) {
       assertCanWrite(auth, 'creating a backup');
@@ -211,7 +213,7 @@ export function createBackupService(deps: { control: ControlPlane; data: unknown
     },
 
     async listBackups(auth, input) {
-      const { size, after } = await pageOf(input.limit, input.paginationToken, 'list backups');
+      const { size, after } = backupsPageOf(input.limit, input.paginationToken, 'list backups');
       let source: { id?: string; name?: string } | undefined;
       if (input.index !== undefined) {
         source = input.includeDeleted ? { name: input.index } : { id: (await resolveLiveIndex(control, auth, input.index)).id };

@@ -1,19 +1,11 @@
 import { z } from 'zod';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, indexNameSchema, type NamespaceMetadataSchema } from '@conifer/core';
+import { FailedPreconditionError, NotFoundError, indexNameSchema, type NamespaceMetadataSchema } from '@conifer/core';
 import type { ControlPlane, IndexRecord, PortRange, RestoreJob, RestoreJobStatus } from '@conifer/control';
 import type { BackupPin } from '@conifer/engine';
 import { assertCanWrite, type AuthContext } from './auth.ts';
-import {
-  BACKUPS_DEFAULT_LIMIT,
-  BACKUPS_MAX_LIMIT,
-  backupEngineOf,
-  backupIdSchema,
-  backupNotFound,
-  SINGLE_NODE_ONLY,
-  type BackupEngine,
-} from './backup-service.ts';
+import { backupEngineOf, backupsLimitSchema, backupsPageOf, backupIdSchema, backupNotFound, SINGLE_NODE_ONLY, type BackupEngine } from './backup-service.ts';
 import { handleOf } from './index-service.ts';
-import { afterOf, paginationOf } from './pagination.ts';
+import { paginationOf } from './pagination.ts';
 
 /**
  * Restores (Pinecone's `POST /backups/{id}/create-index`, `/restore-jobs`; docs/adr/0010-backups.md):
@@ -34,12 +26,7 @@ export const createIndexFromBackupSchema = z.object({
   deletionProtection: z.enum(['enabled', 'disabled'], { error: 'must be "enabled" or "disabled"' }).optional(),
 });
 export const listRestoreJobsSchema = z.object({
-  limit: z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(1, { error: `must be 1–${BACKUPS_MAX_LIMIT}` })
-    .max(BACKUPS_MAX_LIMIT, { error: `must be 1–${BACKUPS_MAX_LIMIT}` })
-    .optional(),
+  limit: backupsLimitSchema.optional(),
   paginationToken: z.string({ error: 'must be a string' }).optional(),
 });
 export const restoreJobRefSchema = z.object({ id: backupIdSchema });
@@ -203,10 +190,8 @@ export function createRestoreService(deps: {
     },
 
     async listRestoreJobs(auth, input) {
-      const size = input.limit ?? BACKUPS_DEFAULT_LIMIT;
-      if (!Number.isInteger(size) || size < 1 || size > BACKUPS_MAX_LIMIT)
-        throw InvalidArgumentError.at(['limit'], `must be an integer 1–${BACKUPS_MAX_LIMIT}`);
-      const rows = await control.restoreJobs.list(auth.projectId, { limit: size + 1, after: afterOf(input.paginationToken, 'list restore jobs') });
+      const { size, after } = backupsPageOf(input.limit, input.paginationToken, 'list restore jobs');
+      const rows = await control.restoreJobs.list(auth.projectId, { limit: size + 1, after });
       const page = rows.slice(0, size);
       return { data: page.map(infoOf), ...paginationOf(rows.length > size ? page[page.length - 1]!.id : undefined) };
     },

@@ -4,7 +4,7 @@ import { exactTopRows, knobFor, normalizeRows, type Bitset, type IvfLayout, type
 import { eligibleRows } from './eligible.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import { searchSparseSnapshot } from './sparse-search.ts';
-import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
+import { clearedLsn, effectiveFilter, scanMemtables, shadowedByMemtables, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
 export interface SearchRequest {
@@ -52,12 +52,10 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   const dense = makeScorer(request.metric, request.vector);
   const querySparse = request.sparse;
   const top = new TopK<Candidate>(request.topK, compareHits(request.metric));
-  const filter = request.filter && Object.keys(request.filter).length > 0 ? request.filter : undefined;
+  const filter = effectiveFilter(request.filter);
   const predicate = filter ? compileFilter(filter) : undefined;
   const cleared = clearedLsn(snapshot);
-  // Writes keep landing in the active memtable while this query awaits ANN searches: shadowing is
-  // decided as of the LSN the memtables were scanned at.
-  const scanLsn = Math.max(0, ...snapshot.memtables.map((m) => m.maxLsn));
+  const inMemtables = shadowedByMemtables(snapshot);
   if (predicate || querySparse) {
     // Metadata predicates and sparse scores are evaluated per entry in JavaScript.
     scanMemtables(snapshot, (id, entry) => {
@@ -68,9 +66,6 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   } else {
     searchMemtableVectors(snapshot, request, (id, entry) => top.push({ id, score: dense(entry.values!, 0), entry }));
   }
-  const memtables = snapshot.memtables.filter((m) => !m.isEmpty);
-  /** A memtable holding any version of an id (a tombstone too) shadows every slab's version. */
-  const inMemtables = (id: string): boolean => memtables.some((m) => m.getAsOf(id, scanLsn) !== undefined);
 
   // A deleteAll in a memtable is newer than every slab: it hides them all.
   const slabs = cleared > 0 ? [] : snapshot.slabs;

@@ -1,3 +1,4 @@
+import type { Filter } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
 import { Bitset, yieldToEventLoop, type SlabReader } from '@conifer/slab';
 
@@ -31,6 +32,22 @@ export function clearedLsn(snapshot: Snapshot): number {
   let max = 0;
   for (const m of snapshot.memtables) max = Math.max(max, m.clearedAtLsn);
   return max;
+}
+
+/**
+ * Whether the memtables hold any version of an id (a tombstone too): such an id shadows every
+ * slab's version. Decided as of the LSN the memtables held when this is called — before a search
+ * scans them — since writes keep landing in the active memtable while the search awaits slabs.
+ */
+export function shadowedByMemtables(snapshot: Snapshot): (id: string) => boolean {
+  const scanLsn = Math.max(0, ...snapshot.memtables.map((m) => m.maxLsn));
+  const memtables = snapshot.memtables.filter((m) => !m.isEmpty);
+  return (id) => memtables.some((m) => m.getAsOf(id, scanLsn) !== undefined);
+}
+
+/** A search's filter when it filters anything: `{}` and no filter both mean every record. */
+export function effectiveFilter(filter: Filter | undefined): Filter | undefined {
+  return filter && Object.keys(filter).length > 0 ? filter : undefined;
 }
 
 /**

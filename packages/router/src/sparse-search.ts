@@ -4,7 +4,7 @@ import { findTerm, type Bitset, type Postings } from '@conifer/slab';
 import { eligibleRows } from './eligible.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import type { SearchRequest } from './search.ts';
-import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
+import { clearedLsn, effectiveFilter, scanMemtables, shadowedByMemtables, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
 /**
@@ -18,17 +18,15 @@ import { TopK } from './top-k.ts';
 export async function searchSparseSnapshot(snapshot: Snapshot, request: SearchRequest & { sparse: SparseF32 }): Promise<Hit[]> {
   const query = request.sparse;
   const top = new TopK<Candidate>(request.topK, compareHits('dotproduct'));
-  const filter = request.filter && Object.keys(request.filter).length > 0 ? request.filter : undefined;
+  const filter = effectiveFilter(request.filter);
   const predicate = filter ? compileFilter(filter) : undefined;
   const cleared = clearedLsn(snapshot);
-  const scanLsn = Math.max(0, ...snapshot.memtables.map((m) => m.maxLsn));
+  const inMemtables = shadowedByMemtables(snapshot);
   scanMemtables(snapshot, (id, entry) => {
     if (predicate && !predicate(entry.metadata)) return;
     const score = entry.sparse ? sparseMatch(query, entry.sparse) : undefined;
     if (score !== undefined) top.push({ id, score, entry: entry as MemEntry });
   });
-  const memtables = snapshot.memtables.filter((m) => !m.isEmpty);
-  const inMemtables = (id: string): boolean => memtables.some((m) => m.getAsOf(id, scanLsn) !== undefined);
   const threshold = (): number => top.worst()?.score ?? -Infinity;
 
   for (const layer of cleared > 0 ? [] : snapshot.slabs) {

@@ -1,8 +1,7 @@
 'use client';
 
-import { useActionState, useEffect, useState } from 'react';
+import { useActionState, useState } from 'react';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import type { BackupDescription, RestoreJobDescription } from '@conifer/sdk';
 import { createBackup, deleteBackup, restoreBackup, type ActionState, type RestoreState } from '../app/actions.ts';
 import { RESTORE_POLL_MS, anyBackupWorkRunning, backupBadge, backupLabel, restoreRunning, restoreStatusLabel } from '../lib/backups.ts';
@@ -10,6 +9,7 @@ import { formatBytes, formatNumber } from '../lib/format.ts';
 import { formatPercent, formatTime } from '../lib/imports.ts';
 import type { Outcome } from '../lib/outcome.ts';
 import { Empty, ErrorBox, FieldError } from './ui.tsx';
+import { useRefreshWhile } from './use-refresh-while.ts';
 
 const indexHref = (name: string) => `/indexes/${encodeURIComponent(name)}`;
 
@@ -31,12 +31,7 @@ export function BackupsPanel({
   canWrite: boolean;
 }) {
   const running = anyBackupWorkRunning(backups.ok ? backups.data : [], restoreJobs.ok ? restoreJobs.data : []);
-  const router = useRouter();
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => router.refresh(), RESTORE_POLL_MS);
-    return () => clearInterval(timer);
-  }, [running, router]);
+  useRefreshWhile(running, RESTORE_POLL_MS);
   return (
     <>
       <section className="panel backups" aria-labelledby="backups-heading" data-testid="backups">

@@ -1,13 +1,13 @@
 'use client';
 
-import { useActionState, useEffect, useState } from 'react';
-import { useRouter } from 'next/navigation';
+import { useActionState, useState } from 'react';
 import type { ImportDescription } from '@conifer/sdk';
 import { cancelImport, startImport, type ActionState, type StartImportState } from '../app/actions.ts';
 import { formatNumber } from '../lib/format.ts';
 import { IMPORT_POLL_MS, anyImportRunning, formatPercent, formatTime, importBadge, importRunning, importStatusLabel } from '../lib/imports.ts';
 import type { Outcome } from '../lib/outcome.ts';
 import { Empty, ErrorBox, FieldError } from './ui.tsx';
+import { useRefreshWhile } from './use-refresh-while.ts';
 
 /**
  * An index's bulk imports: the form starting one (write keys), and the list with each import's
@@ -17,12 +17,7 @@ import { Empty, ErrorBox, FieldError } from './ui.tsx';
  */
 export function ImportsPanel({ index, imports, canWrite }: { index: string; imports: Outcome<ImportDescription[]>; canWrite: boolean }) {
   const running = imports.ok && anyImportRunning(imports.data);
-  const router = useRouter();
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => router.refresh(), IMPORT_POLL_MS);
-    return () => clearInterval(timer);
-  }, [running, router]);
+  useRefreshWhile(running, IMPORT_POLL_MS);
   return (
     <section className="panel imports" aria-labelledby="imports-heading" data-testid="imports">
       <h2 id="imports-heading">Imports</h2>

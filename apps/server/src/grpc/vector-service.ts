@@ -21,7 +21,7 @@ import { GRPC_CODE, classify, parseWith, withWireFields } from '../pinecone/erro
 import { INDEXED_LSN_HEADER, LSN_HEADER, readOptionsFrom } from '../pinecone/data-routes.ts';
 import { UPSERT_FIELDS } from '../pinecone/upsert-body.ts';
 import { grpcUpsertInputOf, type UpsertMessage } from './upsert.ts';
-import { defaultNamespaceNameFor } from '../pinecone/wire.ts';
+import { defaultNamespaceNameFor, toWireStats } from '../pinecone/wire.ts';
 import { fromStruct, toStruct, type StructMessage } from './struct.ts';
 
 /** The index a gRPC call is for: the one whose host (port) the client dialled. */
@@ -231,17 +231,7 @@ export function vectorServiceHandlers(options: GrpcOptions): UntypedServiceImple
         throw new InvalidArgumentError('filter: serverless indexes do not support filtering describe_index_stats by metadata');
       }
       const stats = await services.describeIndexStats(context.auth, parseWith(statsSchema, { index: context.index }));
-      const namespaces = Object.fromEntries(Object.entries(stats.namespaces).map(([name, ns]) => [wireName(context, name), { vectorCount: ns.recordCount }]));
-      return {
-        response: {
-          namespaces,
-          ...(stats.vectorType === 'dense' ? { dimension: stats.dimension } : {}),
-          indexFullness: 0,
-          totalVectorCount: stats.totalRecordCount,
-          metric: stats.metric,
-          vectorType: stats.vectorType,
-        },
-      };
+      return { response: toWireStats(stats, (name) => wireName(context, name)) };
     },
 
     async ListNamespaces(context, request) {

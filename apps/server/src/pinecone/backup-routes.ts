@@ -3,6 +3,7 @@ import { InvalidArgumentError, NotFoundError, indexRefSchema } from '@conifer/co
 import { createBackupSchema, createIndexFromBackupSchema, type BackupInfo, type RestoreJobInfo, type Services } from '@conifer/api';
 import { parseWith } from './errors.ts';
 import { authOf, bodyOf, queryInt, queryParam } from './plugin-support.ts';
+import { dimensionField } from './wire.ts';
 
 /** Wire (snake_case) names of the request fields, for validation messages. */
 const WIRE_FIELDS = { deletionProtection: 'deletion_protection' };
@@ -20,7 +21,7 @@ function backupModel(b: BackupInfo): Record<string, unknown> {
     cloud: b.cloud,
     region: b.region,
     // A sparse index's backup has no dimension, as its index has none.
-    ...(b.vectorType === 'dense' ? { dimension: b.dimension } : {}),
+    ...dimensionField(b),
     metric: b.metric,
     record_count: b.recordCount,
     namespace_count: b.namespaceCount,

@@ -18,7 +18,7 @@ import { acceptJsonBodies, acceptRawBodies, authOf, bodyOf, queryInt, queryList,
 import { registerRecords } from './records-routes.ts';
 import { registerImports } from './import-routes.ts';
 import { routingNamespaceOf, UPSERT_FIELDS, upsertInputOf } from './upsert-body.ts';
-import { echoNamespace, toWireMatch, vectorsById, wireNamespaceName } from './wire.ts';
+import { echoNamespace, toWireMatch, toWireStats, vectorsById, wireNamespaceName } from './wire.ts';
 
 /** Route prefix of an index's data plane; the `host` of an index points here. */
 export const DATA_PLANE_PREFIX = '/projects/:projectId/indexes/:indexName';
@@ -227,18 +227,7 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
       throw new InvalidArgumentError('filter: serverless indexes do not support filtering describe_index_stats by metadata');
     }
     const stats = await services.describeIndexStats(authOf(request), parseWith(statsSchema, { index }));
-    const namespaces = Object.fromEntries(
-      Object.entries(stats.namespaces).map(([name, ns]) => [wireNamespaceName(request, name), { vectorCount: ns.recordCount }]),
-    );
-    return {
-      namespaces,
-      // A sparse index has no dimension: Pinecone leaves the field out.
-      ...(stats.vectorType === 'dense' ? { dimension: stats.dimension } : {}),
-      indexFullness: 0,
-      totalVectorCount: stats.totalRecordCount,
-      metric: stats.metric,
-      vectorType: stats.vectorType,
-    };
+    return toWireStats(stats, (name) => wireNamespaceName(request, name));
   };
   app.post('/describe_index_stats', describeIndexStats);
   app.get('/describe_index_stats', describeIndexStats);

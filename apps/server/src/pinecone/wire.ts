@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { DEFAULT_NAMESPACE_ALIAS, type FetchedRecord, type ScoredRecord, type VectorType } from '@conifer/core';
+import { DEFAULT_NAMESPACE_ALIAS, type FetchedRecord, type IndexStats, type ScoredRecord, type VectorType } from '@conifer/core';
 import type { IndexInfo } from '@conifer/api';
 
 /**
@@ -53,6 +53,26 @@ export function echoNamespace(request: FastifyRequest, requested: unknown): stri
   return typeof requested === 'string' ? requested : defaultNamespaceName(request);
 }
 
+/** `dimension` as the wire carries it: a sparse index has none, and Pinecone leaves the field out. */
+export function dimensionField(shape: { vectorType: VectorType; dimension: number }): { dimension?: number } {
+  return shape.vectorType === 'dense' ? { dimension: shape.dimension } : {};
+}
+
+/**
+ * describe_index_stats as REST and gRPC answer it (camelCase in both); `wireName` names a
+ * namespace as the client expects the default one.
+ */
+export function toWireStats(stats: IndexStats, wireName: (name: string) => string) {
+  return {
+    namespaces: Object.fromEntries(Object.entries(stats.namespaces).map(([name, ns]) => [wireName(name), { vectorCount: ns.recordCount }])),
+    ...dimensionField(stats),
+    indexFullness: 0,
+    totalVectorCount: stats.totalRecordCount,
+    metric: stats.metric,
+    vectorType: stats.vectorType,
+  };
+}
+
 /** IndexModel of API 2025-04 … 2026-04 (clients 6.x–8.x). */
 export interface IndexModel {
   name: string;
@@ -71,7 +91,7 @@ export function toIndexModel(index: IndexInfo, host: string): IndexModel {
   const ready = index.status === 'ready';
   return {
     name: index.name,
-    ...(index.vectorType === 'dense' ? { dimension: index.dimension } : {}),
+    ...dimensionField(index),
     metric: index.metric,
     host,
     deletion_protection: index.deletionProtection,
