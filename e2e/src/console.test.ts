@@ -82,7 +82,7 @@ beforeAll(async () => {
   await writeFile(join(importDir, 'empty', 'nothing', 'README.txt'), 'no parquet here');
   await mkdir(join(importDir, 'big', 'many'), { recursive: true });
   for (let f = 0; f < 60; f++) await writeFile(join(importDir, 'big', 'many', `part-${f}.parquet`), importFile(`m${f}-`, 10_000));
-  server = await startServer({ dataDir, env: { CONIFER_USAGE_FLUSH_MS: '200', CONIFER_IMPORT_FILE_URIS: 'true' } });
+  server = await startServer({ dataDir, env: { CONIFER_USAGE_FLUSH_MS: '200', CONIFER_IMPORT_FILE_URIS: 'true', CONIFER_MEMORY_BUDGET: '1GiB' } });
   consoleApp = await startConsole(server.url);
   await mkdir(SCREENSHOTS, { recursive: true });
   browser = await chromium.launch({
@@ -212,6 +212,9 @@ describe('admin console', () => {
     await hasText(row, server.url);
     const nodeId = (await row.getByRole('cell').first().textContent())!.trim();
     expect(nodeId).toMatch(/^node_/);
+    // Its memory against CONIFER_MEMORY_BUDGET, from its heartbeat: the films namespace is open.
+    await hasText(row.getByTestId('node-memory'), /(B|KiB|MiB) of 1\.0 GiB/);
+    await hasText(row.getByTestId('node-memory'), /[1-9]\d* namespaces open/);
 
     // One process queues no index builds: it builds its own.
     const jobs = page.getByTestId('jobs');

@@ -4,14 +4,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Indexer, JobQueueCompactions, NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
 import { Compactor } from '@conifer/index-builder';
-import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane } from '@conifer/control';
+import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane, type NodeMemory as NodeMemorySummary } from '@conifer/control';
 import { createEngine, ReplicaEngine, resolveEngineConfig, type Engine } from '@conifer/engine';
-import { openObjectStore, withCache, type ObjectStore, type SlabCache } from '@conifer/storage';
+import { DEFAULT_SLAB_CACHE_MEMORY_BYTES, openObjectStore, withCache, type ObjectStore, type SlabCache } from '@conifer/storage';
 import { createServices, resumeIndexDeletions, type ServiceDataPlane, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
 import { ConfigError, isAllInOne, type ServerConfig } from './config.ts';
 import { withTimeout } from './health.ts';
 import { createHttpApp } from './http.ts';
+import type { NodeMemory } from './metrics.ts';
 import { sharedUpsertParser } from './pinecone/upsert-parser.ts';
 import { createLogger } from './logger.ts';
 import { grpcEndpoint, type GrpcEndpoint } from './grpc/data-plane.ts';
@@ -56,6 +57,22 @@ export interface ConiferServer {
  * const server = await buildServer(loadConfig());
  * console.log(`listening on ${await server.start()}`);
  */
+/** What a node's heartbeat says of its memory (the console's cluster page shows it). */
+function nodeMemorySummary(m: NodeMemory): NodeMemorySummary {
+  const roles = [m.writer, m.query].filter((r) => r !== undefined);
+  return {
+    budgetBytes: m.budgetBytes,
+    usedBytes: roles.reduce((n, r) => n + r.memory.memtables + r.memory.slabs, m.slabCacheBytes ?? 0),
+    openNamespaces: roles.reduce((n, r) => n + r.open, 0),
+    closedNamespaces: roles.reduce((n, r) => n + r.closedIdle + r.closedForBudget, 0),
+  };
+}
+
+/** The slab cache's memory tier's share of the memory budget: an eighth, at most the storage package's default. */
+export function slabCacheShare(memoryBudget: number): number {
+  return Math.min(DEFAULT_SLAB_CACHE_MEMORY_BYTES, Math.floor(memoryBudget / 8));
+}
+
 export async function buildServer(config: ServerConfig, options: BuildOptions = {}): Promise<ConiferServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   let store: ObjectStore;
@@ -65,14 +82,20 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     throw new ConfigError(`CONIFER_STORAGE: ${error instanceof Error ? error.message : String(error)}`);
   }
   // On a cloud bucket, slabs are cached in memory and on local disk (immutable objects only), so a
-  // restart or a reopened namespace reads them locally instead of from the bucket. Both tiers keep
-  // the storage package's default sizes.
+  // restart or a reopened namespace reads them locally instead of from the bucket. The memory
+  // tier takes its share of the memory budget, the open namespaces the rest; the disk tier keeps
+  // the storage package's default size.
   let slabCache: SlabCache | undefined;
+  const memoryBudget = resolveEngineConfig(config.engine).memoryBudgetBytes;
+  let namespaceBudget = memoryBudget;
   if (isRemoteStorage(config.storage)) {
-    const cached = withCache(store, { dir: path.join(config.dataDir, 'slab-cache'), shareBuffers: true });
+    const memoryBytes = slabCacheShare(memoryBudget);
+    namespaceBudget -= memoryBytes;
+    const cached = withCache(store, { dir: path.join(config.dataDir, 'slab-cache'), shareBuffers: true, memoryBytes });
     slabCache = cached.cache;
     store = cached;
   }
+  const engineConfig = { ...config.engine, memoryBudgetBytes: namespaceBudget };
   const control = await createControlPlane({
     ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'control') }),
     config: config.control,
@@ -98,7 +121,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     if (roles.includes('writer')) {
       // A writer without the indexer role leaves its builds to indexer nodes.
       const remoteCompactions = directory && !roles.includes('indexer') ? new JobQueueCompactions({ jobs: control.indexJobs, directory }) : undefined;
-      engine = await createEngine({ store, config: config.engine, logger: logger.child({ component: 'engine' }), remoteCompactions });
+      engine = await createEngine({ store, config: engineConfig, logger: logger.child({ component: 'engine' }), remoteCompactions });
     }
   } catch (error) {
     await control.close();
@@ -107,7 +130,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
 
   // A query node of a cluster serves reads from replicas it builds from the store.
   const replicas =
-    !allInOne && roles.includes('query') ? new ReplicaEngine({ store, config: config.engine, logger: logger.child({ component: 'replicas' }) }) : undefined;
+    !allInOne && roles.includes('query') ? new ReplicaEngine({ store, config: engineConfig, logger: logger.child({ component: 'replicas' }) }) : undefined;
 
   // An indexer of a cluster builds the compactions writers queue in PostgreSQL.
   const indexer =
@@ -173,6 +196,12 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
           logger: logger.child({ component: 'index-ports' }),
         })
       : undefined;
+  const nodeMemory = (): NodeMemory => ({
+    budgetBytes: memoryBudget,
+    writer: engine?.memory(),
+    query: replicas?.memory(),
+    slabCacheBytes: slabCache?.stats().memoryBytes,
+  });
   const { app, drain, metrics } = createHttpApp({
     logger,
     services,
@@ -181,6 +210,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     dataPlanePrefixOf: indexPorts ? (port) => indexPorts.prefixOf(port) : undefined,
     slabCache: slabCache ? () => slabCache.stats() : undefined,
     slabBytesQueried: replicas ? () => replicas.slabBytesQueried : undefined,
+    memory: nodeMemory,
     health: {
       control: () => (bootstrap ? control.projects.get(bootstrap.projectId) : control.membership.nodes(control.config.nodeLeaseMs)),
       store: () => store.head('healthz'),
@@ -286,6 +316,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
           everyMs: control.config.heartbeatIntervalMs,
           forgetAfterMs: control.config.nodeForgetMs,
           onError: (err) => logger.warn({ err }, 'cluster heartbeat failed; will retry'),
+          memory: () => nodeMemorySummary(nodeMemory()),
         },
       );
       // Nor a start: the node keeps beating in the background and joins when the database answers.

@@ -45,6 +45,8 @@ describe('loadConfig', () => {
       CONIFER_COMPACTION_NICENESS: '0',
       CONIFER_COMPACTION_IDLE_MS: '60000',
       CONIFER_INDEX_IDLE_MS: '0',
+      CONIFER_MEMORY_BUDGET: '3GiB',
+      CONIFER_NAMESPACE_IDLE_MS: '0',
       CONIFER_PUBLIC_URL: 'https://vectors.example.com/',
       CONIFER_RATE_QUERY_PER_NAMESPACE: '10',
       CONIFER_RATE_UPSERT_BYTES_PER_NAMESPACE: '0',
@@ -78,6 +80,8 @@ describe('loadConfig', () => {
         compaction: { trigger: 3, maxMerge: 8 },
         gcGraceMs: 0,
         indexIdleMs: 0,
+        memoryBudgetBytes: 3 * 2 ** 30,
+        namespaceIdleMs: 0,
         compactor: { workers: 2, buildThreads: 3, inline: false, niceness: 0, idleMs: 60_000 },
       },
     });
@@ -93,6 +97,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CONIFER_PORT: '0', CONIFER_INDEX_HOSTS: 'ports' })).toThrow(/CONIFER_INDEX_PORTS/);
     expect(() => loadConfig({ CONIFER_INDEX_PORTS: '5000-5100' })).toThrow(/must not hold CONIFER_PORT \(5080\)/);
     expect(() => loadConfig({ CONIFER_INDEX_HOSTS: 'hosts' })).toThrow(/CONIFER_INDEX_HOSTS: must be `ports` or `paths`/);
+    expect(loadConfig({ CONIFER_MEMORY_BUDGET: '512MiB' }).engine.memoryBudgetBytes).toBe(512 * 2 ** 20);
+    for (const bad of ['8MiB', '3 parsecs', '-1GiB'])
+      expect(() => loadConfig({ CONIFER_MEMORY_BUDGET: bad })).toThrow(/CONIFER_MEMORY_BUDGET: must be a size of at least 16MiB/);
     for (const bad of ['5100', '5200-5100', '0-10', '1-70000', 'a-b']) {
       expect(() => loadConfig({ CONIFER_INDEX_PORTS: bad })).toThrow(/CONIFER_INDEX_PORTS: must be a port range/);
     }

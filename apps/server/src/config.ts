@@ -96,6 +96,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.CONIFER_MEMTABLE_MAX_AGE_MS !== undefined ? { memtableMaxAgeMs: e.CONIFER_MEMTABLE_MAX_AGE_MS } : {}),
       ...(e.CONIFER_GC_GRACE_MS !== undefined ? { gcGraceMs: e.CONIFER_GC_GRACE_MS } : {}),
       ...(e.CONIFER_INDEX_IDLE_MS !== undefined ? { indexIdleMs: e.CONIFER_INDEX_IDLE_MS } : {}),
+      ...(e.CONIFER_MEMORY_BUDGET !== undefined ? { memoryBudgetBytes: e.CONIFER_MEMORY_BUDGET } : {}),
+      ...(e.CONIFER_NAMESPACE_IDLE_MS !== undefined ? { namespaceIdleMs: e.CONIFER_NAMESPACE_IDLE_MS } : {}),
       ...(e.CONIFER_COMPACTION_WORKERS !== undefined ||
       e.CONIFER_COMPACTION_THREADS !== undefined ||
       e.CONIFER_COMPACTION_NICENESS !== undefined ||

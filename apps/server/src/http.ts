@@ -10,7 +10,7 @@ import { TRPC_PREFIX, installErrorHandlers, sendFailure } from './http-errors.ts
 import { installMethodNotAllowed } from './method-not-allowed.ts';
 import type { SlabCacheStats } from '@conifer/storage';
 import { registerInternalRoutes, type InternalDeps } from './internal-routes.ts';
-import { installMetrics, type ServerMetrics } from './metrics.ts';
+import { installMetrics, type NodeMemory, type ServerMetrics } from './metrics.ts';
 import { installRetryAfter, RETRY_AFTER_SECONDS } from './retry-after.ts';
 import { openApiDocument } from './openapi.ts';
 import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
@@ -37,6 +37,8 @@ export interface HttpDeps {
   slabCache?: (() => SlabCacheStats) | undefined;
   /** A query node's count of slab bytes its queries searched. */
   slabBytesQueried?: (() => number) | undefined;
+  /** The memory budget and what it holds, exported on /metrics. */
+  memory?: (() => NodeMemory) | undefined;
 }
 
 /** Longest path parameter: namespace names are up to 512 characters, up to 3× that URL-encoded. */
@@ -99,6 +101,7 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
     procedures: new Set(Object.keys(appRouter._def.procedures)),
     slabCache: deps.slabCache,
     slabBytesQueried: deps.slabBytesQueried,
+    memory: deps.memory,
   });
   registerHealth(app, deps.health);
 

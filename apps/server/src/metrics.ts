@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { SlabCacheStats } from '@conifer/storage';
+import type { ResidentStats } from '@conifer/engine';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -13,10 +14,29 @@ export interface ServerMetrics {
   observe(procedure: string, status: number, seconds: number): void;
 }
 
-export function createMetrics(options: { slabCache?: (() => SlabCacheStats) | undefined; slabBytesQueried?: (() => number) | undefined } = {}): ServerMetrics {
+/** What a node's memory budget covers, and what it holds now. */
+export interface NodeMemory {
+  /** `CONIFER_MEMORY_BUDGET` as it applies. */
+  budgetBytes: number;
+  /** The writer role's open namespaces. */
+  writer?: ResidentStats | undefined;
+  /** The query role's replicas. */
+  query?: ResidentStats | undefined;
+  /** The slab cache's memory tier (on a cloud bucket). */
+  slabCacheBytes?: number | undefined;
+}
+
+export interface MetricsOptions {
+  slabCache?: (() => SlabCacheStats) | undefined;
+  slabBytesQueried?: (() => number) | undefined;
+  memory?: (() => NodeMemory) | undefined;
+}
+
+export function createMetrics(options: MetricsOptions = {}): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   if (options.slabCache) registerSlabCacheMetrics(registry, options.slabCache);
+  if (options.memory) registerMemoryMetrics(registry, options.memory);
   const slabBytesQueried = options.slabBytesQueried;
   if (slabBytesQueried) {
     new Gauge({
@@ -58,14 +78,12 @@ export function createMetrics(options: { slabCache?: (() => SlabCacheStats) | un
  */
 export function installMetrics(
   app: FastifyInstance,
-  options: {
+  options: MetricsOptions & {
     trpcRoute: string;
     procedures: ReadonlySet<string>;
-    slabCache?: (() => SlabCacheStats) | undefined;
-    slabBytesQueried?: (() => number) | undefined;
   },
 ): ServerMetrics {
-  const metrics = createMetrics({ slabCache: options.slabCache, slabBytesQueried: options.slabBytesQueried });
+  const metrics = createMetrics(options);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     let procedure: string;
@@ -129,6 +147,58 @@ function registerSlabCacheMetrics(registry: Registry, stats: () => SlabCacheStat
       const s = stats();
       this.set({ tier: 'memory' }, s.memoryBytes);
       this.set({ tier: 'disk' }, s.diskBytes);
+    },
+  });
+}
+
+/** The memory budget and what it holds (read when /metrics is scraped), by kind and by role. */
+function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): void {
+  const roles = (m: NodeMemory) =>
+    [
+      ['writer', m.writer],
+      ['query', m.query],
+    ].filter((r): r is [string, ResidentStats] => r[1] !== undefined);
+  new Gauge({
+    name: 'conifer_memory_budget_bytes',
+    help: 'The memory budget (CONIFER_MEMORY_BUDGET) of open namespaces and the slab cache.',
+    registers: [registry],
+    collect() {
+      this.set(memory().budgetBytes);
+    },
+  });
+  new Gauge({
+    name: 'conifer_memory_used_bytes',
+    help: 'Memory the budget covers, held now: memtables and slabs of open namespaces (writer) or replicas (query), and the slab cache.',
+    labelNames: ['kind', 'role'] as const,
+    registers: [registry],
+    collect() {
+      const m = memory();
+      for (const [role, stats] of roles(m)) {
+        this.set({ kind: 'memtables', role }, stats.memory.memtables);
+        this.set({ kind: 'slabs', role }, stats.memory.slabs);
+      }
+      if (m.slabCacheBytes !== undefined) this.set({ kind: 'slab_cache', role: 'node' }, m.slabCacheBytes);
+    },
+  });
+  new Gauge({
+    name: 'conifer_namespaces_open',
+    help: 'Namespaces open on this node: in the writer, or as replicas on a query node.',
+    labelNames: ['role'] as const,
+    registers: [registry],
+    collect() {
+      for (const [role, stats] of roles(memory())) this.set({ role }, stats.open);
+    },
+  });
+  new Gauge({
+    name: 'conifer_namespaces_closed',
+    help: 'Namespaces closed since start to free memory: unused for CONIFER_NAMESPACE_IDLE_MS (idle), or least recently used while over the budget (budget).',
+    labelNames: ['role', 'reason'] as const,
+    registers: [registry],
+    collect() {
+      for (const [role, stats] of roles(memory())) {
+        this.set({ role, reason: 'idle' }, stats.closedIdle);
+        this.set({ role, reason: 'budget' }, stats.closedForBudget);
+      }
     },
   });
 }

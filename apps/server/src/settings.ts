@@ -1,5 +1,6 @@
 import { DEFAULT_CONFIG as CONTROL_DEFAULTS, NODE_ROLES, type NodeRole } from '@conifer/control';
 import { DEFAULT_ENGINE_CONFIG } from '@conifer/engine';
+import { parseByteSize } from '@conifer/core';
 import { PINECONE_RATE_LIMITS, RATE_LIMIT_NAMES, type RateLimitName } from '@conifer/api';
 
 /**
@@ -301,6 +302,26 @@ export const SETTINGS = {
     ...integer(0),
     defaultText: ms(engine.indexIdleMs),
     doc: 'quiet time (no flush) before a flat slab too large to scan exactly gets its own ANN index',
+  },
+  CONIFER_MEMORY_BUDGET: {
+    env: 'CONIFER_MEMORY_BUDGET',
+    group: 'data plane',
+    accepts: 'a size of at least 16MiB, such as `512MiB`, `3GiB` or a number of bytes',
+    defaultText: "half the memory the process may use (its cgroup's limit, else the machine's)",
+    doc: "memory this node's open namespaces (memtables, slabs) and slab cache may hold; past it the least recently used namespaces are closed and reopened on their next request",
+    tuning:
+      'A closed namespace costs its next request an open from the store (manifest, slabs, log tail); a writer flushes it first. The slab cache on a cloud bucket takes an eighth of the budget (at most 256 MiB) and namespaces the rest. A namespace in use is never closed, so one larger than the budget still opens. Process overhead (code, buffers in flight) comes on top.',
+    parse: (raw) => {
+      const bytes = parseByteSize(raw);
+      return bytes !== undefined && bytes >= 16 * MiB ? bytes : undefined;
+    },
+  } satisfies Setting<number>,
+  CONIFER_NAMESPACE_IDLE_MS: {
+    env: 'CONIFER_NAMESPACE_IDLE_MS',
+    group: 'data plane',
+    ...integer(0),
+    defaultText: ms(engine.namespaceIdleMs),
+    doc: 'a namespace no request used for this long is closed, whatever the budget (`0`: only the budget closes namespaces)',
   },
   CONIFER_RATE_LIMITS: {
     env: 'CONIFER_RATE_LIMITS',

@@ -7,6 +7,7 @@ import {
   type IndexJobKind,
   type IndexJobState,
   type IndexRecord,
+  type NodeMemory,
   type NodeRole,
   type NodeState,
 } from '@conifer/control';
@@ -64,6 +65,8 @@ export interface ClusterNodeView {
   sinceHeartbeatMs: number;
   /** Its last heartbeat is younger than `leaseMs`. */
   live: boolean;
+  /** Its memory budget and use as of its last heartbeat; null when it did not say. */
+  memory: NodeMemory | null;
 }
 
 export interface ClusterView {
@@ -319,6 +322,7 @@ export function createClusterService(deps: {
           heartbeatAt: n.heartbeatAt.toISOString(),
           sinceHeartbeatMs: Math.round(n.sinceHeartbeatMs),
           live: n.live,
+          memory: n.memory ?? null,
         })),
       };
     },

@@ -9,7 +9,16 @@ export type { NamespaceSchemaStore } from './namespace-schemas.ts';
 export { DeletionProtectedError, IndexPortsExhaustedError } from './errors.ts';
 export { MAX_USAGE_DAYS, DEFAULT_USAGE_DAYS, utcDay, type UsageMeter } from './usage.ts';
 export { AUDIT_ACTIONS } from './audit.ts';
-export { NODE_ROLES, newNodeId, type ClusterNode, type Membership, type NodeAnnouncement, type NodeRole, type NodeState } from './membership.ts';
+export {
+  NODE_ROLES,
+  newNodeId,
+  type ClusterNode,
+  type Membership,
+  type NodeAnnouncement,
+  type NodeMemory,
+  type NodeRole,
+  type NodeState,
+} from './membership.ts';
 export {
   INDEX_JOB_KINDS,
   INDEX_JOB_STATES,

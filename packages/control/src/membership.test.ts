@@ -49,6 +49,27 @@ describe.each(backends())('cluster membership on $name', (backend) => {
     expect(ids).not.toContain(query.id);
   });
 
+  it("carries each heartbeat's memory, as of that heartbeat", async () => {
+    const { cp } = shared;
+    let used = 1000;
+    const heartbeat = new NodeHeartbeat(cp.membership, node(), {
+      everyMs: 40,
+      memory: () => ({ budgetBytes: 2 ** 30, usedBytes: used, openNamespaces: 3, closedNamespaces: 1 }),
+    });
+    const silent = node(['writer']);
+    await cp.membership.heartbeat(silent);
+    await heartbeat.start();
+    try {
+      const memoryOf = async (id: string) => (await cp.membership.nodes(60_000)).find((n) => n.id === id)?.memory;
+      expect(await memoryOf(heartbeat.node.id)).toEqual({ budgetBytes: 2 ** 30, usedBytes: 1000, openNamespaces: 3, closedNamespaces: 1 });
+      used = 5000;
+      await expect.poll(async () => (await memoryOf(heartbeat.node.id))?.usedBytes, { timeout: 5_000, interval: 20 }).toBe(5000);
+      expect(await memoryOf(silent.id)).toBeUndefined(); // a node that did not say
+    } finally {
+      await heartbeat.stop();
+    }
+  });
+
   it('beats on a timer, announces draining at once, and leaves on stop', async () => {
     const { cp } = shared;
     const errors: unknown[] = [];

@@ -15,6 +15,17 @@ export type NodeRole = (typeof NODE_ROLES)[number];
 /** `active` takes new work; `draining` finishes what it holds and is routed around (SIGTERM). */
 export type NodeState = 'active' | 'draining';
 
+/** A node's memory budget and what its open namespaces hold (CONIFER_MEMORY_BUDGET). */
+export interface NodeMemory {
+  budgetBytes: number;
+  /** Memtables, slabs of open namespaces and replicas, and the slab cache's memory tier. */
+  usedBytes: number;
+  /** Namespaces open in its writer plus replicas on its query role. */
+  openNamespaces: number;
+  /** Namespaces closed since it started, to stay within the budget or because they were idle. */
+  closedNamespaces: number;
+}
+
 /** What a node says about itself on each heartbeat. */
 export interface NodeAnnouncement {
   id: string;
@@ -22,6 +33,8 @@ export interface NodeAnnouncement {
   /** Where other nodes reach it (`http://10.0.0.5:5080`). */
   url: string;
   state: NodeState;
+  /** Its memory as of this heartbeat. */
+  memory?: NodeMemory | undefined;
 }
 
 export interface ClusterNode extends NodeAnnouncement {
@@ -59,21 +72,37 @@ function rolesOf(value: unknown): NodeRole[] {
   return Array.isArray(parsed) ? parsed.filter(isNodeRole) : [];
 }
 
+/** A stored NodeMemory, or undefined when absent or not of that shape. */
+function memoryOf(value: unknown): NodeMemory | undefined {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const m = parsed as Record<string, unknown>;
+  const keys = ['budgetBytes', 'usedBytes', 'openNamespaces', 'closedNamespaces'] as const;
+  if (!keys.every((k) => typeof m[k] === 'number')) return undefined;
+  return {
+    budgetBytes: m.budgetBytes as number,
+    usedBytes: m.usedBytes as number,
+    openNamespaces: m.openNamespaces as number,
+    closedNamespaces: m.closedNamespaces as number,
+  };
+}
+
 export function createMembership(db: Kysely<Database>): Membership {
   return {
     async heartbeat(node) {
       const roles = JSON.stringify([...node.roles]);
+      const memory = node.memory ? JSON.stringify(node.memory) : null;
       await db
         .insertInto('cluster_nodes')
-        .values({ id: node.id, roles, url: node.url, state: node.state })
-        .onConflict((oc) => oc.column('id').doUpdateSet({ roles, url: node.url, state: node.state, heartbeat_at: sql<Date>`now()` }))
+        .values({ id: node.id, roles, url: node.url, state: node.state, memory })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ roles, url: node.url, state: node.state, memory, heartbeat_at: sql<Date>`now()` }))
         .execute();
     },
 
     async nodes(leaseMs) {
       const rows = await db
         .selectFrom('cluster_nodes')
-        .select(['id', 'roles', 'url', 'state', 'started_at', 'heartbeat_at'])
+        .select(['id', 'roles', 'url', 'state', 'started_at', 'heartbeat_at', 'memory'])
         .select(sql<number>`extract(epoch from (now() - heartbeat_at)) * 1000`.as('since_ms'))
         .orderBy('started_at')
         .orderBy('id')
@@ -85,6 +114,7 @@ export function createMembership(db: Kysely<Database>): Membership {
           roles: rolesOf(row.roles),
           url: row.url,
           state: row.state === 'draining' ? 'draining' : 'active',
+          memory: memoryOf(row.memory),
           startedAt: row.started_at,
           heartbeatAt: row.heartbeat_at,
           sinceHeartbeatMs,

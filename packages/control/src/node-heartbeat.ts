@@ -1,4 +1,4 @@
-import type { Membership, NodeAnnouncement, NodeState } from './membership.ts';
+import type { Membership, NodeAnnouncement, NodeMemory, NodeState } from './membership.ts';
 
 export interface NodeHeartbeatOptions {
   everyMs: number;
@@ -11,6 +11,8 @@ export interface NodeHeartbeatOptions {
   forgetCheckMs?: number | undefined;
   /** A heartbeat that failed (the database is down or restarting); the next one retries. */
   onError?: ((error: unknown) => void) | undefined;
+  /** The node's memory, sent with each heartbeat. */
+  memory?: (() => NodeMemory) | undefined;
 }
 
 /**
@@ -43,7 +45,7 @@ export class NodeHeartbeat {
     this.#timer = setInterval(() => this.#beat(), this.#options.everyMs);
     this.#timer.unref();
     // In the chain like every beat, so drain and stop wait for it even if the caller gave up on it.
-    const first = this.#membership.heartbeat(this.#node);
+    const first = this.#membership.heartbeat(this.#announcement());
     this.#beating = first.catch(() => undefined);
     await first;
   }
@@ -66,7 +68,13 @@ export class NodeHeartbeat {
     this.#node = { ...this.#node, state };
     if (this.#stopped) return;
     await this.#beating;
-    await this.#membership.heartbeat(this.#node);
+    await this.#membership.heartbeat(this.#announcement());
+  }
+
+  /** The node as announced now: its state and, when known, its memory. */
+  #announcement(): NodeAnnouncement {
+    const memory = this.#options.memory?.();
+    return memory ? { ...this.#node, memory } : this.#node;
   }
 
   #beat(): void {
@@ -74,7 +82,7 @@ export class NodeHeartbeat {
     this.#beating = this.#beating.then(async () => {
       if (this.#stopped) return;
       try {
-        await this.#membership.heartbeat(this.#node);
+        await this.#membership.heartbeat(this.#announcement());
         const { forgetAfterMs, forgetCheckMs = 60_000, everyMs } = this.#options;
         if (forgetAfterMs !== undefined && ++this.#beats % Math.max(1, Math.round(forgetCheckMs / everyMs)) === 0) await this.#membership.prune(forgetAfterMs);
       } catch (error) {

@@ -112,6 +112,8 @@ export interface ClusterNodesTable {
   started_at: Generated<Date>;
   /** Set to the database's `now()` on every heartbeat. */
   heartbeat_at: Generated<Date>;
+  /** `jsonb` NodeMemory of the last heartbeat, or null. */
+  memory: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 /**

@@ -125,4 +125,5 @@ export { failpoint, FAILPOINTS, INDEXER_FAILPOINTS, setFailpointHandler } from '
 export { sparseDot, type SparseF32, sparseMatch, sparseToWire, toSparseF32 } from './sparse.ts';
 export { mulberry32, type RandomSource, SYSTEM_RANDOM } from './random.ts';
 export { percentile } from './percentile.ts';
+export { parseByteSize } from './byte-size.ts';
 export { type Clock, every, ManualClock, sleep, SYSTEM_CLOCK } from './clock.ts';

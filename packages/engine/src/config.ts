@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import {
   DEFAULT_ANN_POLICY,
   DEFAULT_COMPACTION_POLICY,
@@ -80,6 +80,15 @@ export interface EngineConfig {
    * the bound above. Default 30 s.
    */
   replicaIdleMs: number;
+  /**
+   * Memory the open namespaces of this node (memtables and slab readers; replicas on a query node)
+   * may hold. Past it, the least recently used ones that no request is using are closed (a writer's
+   * flushed first) and reopened from the store on their next request. Default: half the memory
+   * the process may use (its cgroup limit, else the machine's).
+   */
+  memoryBudgetBytes: number;
+  /** A namespace no request used for this long is closed whatever the budget; 0: never by time. Default 10 min. */
+  namespaceIdleMs: number;
   /** Longest a read with a `minLsn` waits for a replica to reach it before answering 503. Default 5 s. */
   minLsnWaitMs: number;
 }
@@ -100,7 +109,16 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   replicaRefreshMs: 100,
   replicaIdleMs: 30_000,
   minLsnWaitMs: 5_000,
+  memoryBudgetBytes: defaultMemoryBudget(),
+  namespaceIdleMs: 600_000,
 };
+
+/** Half the memory this process may use: its cgroup's limit when it has one, else the machine's. */
+export function defaultMemoryBudget(): number {
+  const constrained = process.constrainedMemory();
+  const limit = constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+  return Math.floor(limit / 2);
+}
 
 export function resolveEngineConfig(partial: Partial<EngineConfig> | undefined): EngineConfig {
   return {

@@ -61,7 +61,13 @@ const nsArb = fc.constantFrom(...NAMESPACES);
 const idArb = fc.constantFrom(...IDS);
 
 type Command =
-  | { kind: 'upsert'; ns: string; records: { id: string; values: number[]; sparseValues: Sparse | undefined; metadata: Metadata | undefined }[] }
+  | {
+      kind: 'upsert';
+      ns: string;
+      /** A memory trim is started while the upsert runs. */
+      duringTrim?: boolean;
+      records: { id: string; values: number[]; sparseValues: Sparse | undefined; metadata: Metadata | undefined }[];
+    }
   | { kind: 'update'; ns: string; id: string; values?: number[] | undefined; sparseValues?: Sparse | undefined; setMetadata?: Metadata | undefined }
   | { kind: 'updateByFilter'; ns: string; filter: Filter; setMetadata: Metadata }
   | { kind: 'fetchByMetadata'; ns: string; filter: Filter; limit: number }
@@ -82,7 +88,11 @@ type Command =
   | { kind: 'stats' }
   | { kind: 'flush'; ns: string }
   | { kind: 'restart' }
-  | { kind: 'crash' };
+  | { kind: 'crash' }
+  /** A memory trim: closes (in the background) what the budget says should not stay open. */
+  | { kind: 'trim' }
+  /** A query with a trim started while it runs. */
+  | { kind: 'queryDuringTrim'; ns: string; vector: number[]; topK: number; filter?: Filter | undefined };
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
   {
@@ -90,6 +100,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('upsert' as const),
       ns: nsArb,
+      duringTrim: fc.boolean(),
       records: fc.array(fc.record({ id: idArb, values: vectorArb, sparseValues: sparseArb, metadata: metadataArb }), { minLength: 1, maxLength: 4 }),
     }),
   },
@@ -143,6 +154,17 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('flush' as const), ns: nsArb }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'crash' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'trim' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('queryDuringTrim' as const),
+      ns: nsArb,
+      vector: vectorArb,
+      topK: fc.integer({ min: 1, max: 12 }),
+      filter: fc.option(filterArb, { nil: undefined }),
+    }),
+  },
 );
 
 function nsModel(model: Model, ns: string): Map<string, ModelRecord> {
@@ -171,6 +193,8 @@ interface Tuning {
   memtableMaxRecords: number;
   trigger: number;
   maxMerge: number;
+  /** 0 closes every namespace no request holds at each trim; a few KiB some; the largest none. */
+  memoryBudgetBytes: number;
 }
 // Small, random thresholds: several overlapping slabs of different levels coexist, so shadowing,
 // tombstones and newest-wins across slabs are exercised, not only the memtable.
@@ -178,7 +202,24 @@ const tuningArb: fc.Arbitrary<Tuning> = fc.record({
   memtableMaxRecords: fc.integer({ min: 2, max: 10 }),
   trigger: fc.integer({ min: 2, max: 5 }),
   maxMerge: fc.integer({ min: 2, max: 4 }),
+  memoryBudgetBytes: fc.constantFrom(0, 4096, Number.MAX_SAFE_INTEGER),
 });
+
+/** Namespaces trims closed, over every run: the trim commands must have closed some. */
+const trims = { closed: 0 };
+
+/** Trims at every step of the microtask queue (up to 200) until `op` settles: at each stage of its open, write or read. */
+async function trimWhile(engine: Engine, op: Promise<unknown>): Promise<void> {
+  let settled = false;
+  op.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let step = 0; step < 200 && !settled; step++) {
+    trims.closed += engine.trimMemory();
+    await Promise.resolve();
+  }
+}
 
 async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]): Promise<void> {
   const disk = new MemoryObjectStore();
@@ -188,6 +229,7 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
     gcGraceMs: 0,
     tickMs: 60_000,
     compaction: { trigger: tuning.trigger, maxMerge: Math.max(tuning.trigger, tuning.maxMerge) },
+    memoryBudgetBytes: tuning.memoryBudgetBytes,
   };
   let handle = killable(disk);
   let engine = new Engine({ store: handle.store, config });
@@ -204,7 +246,9 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
   for (const cmd of commands) {
     switch (cmd.kind) {
       case 'upsert': {
-        await engine.upsert(index, cmd.ns, cmd.records);
+        const upserted = engine.upsert(index, cmd.ns, cmd.records);
+        if (cmd.duringTrim) await trimWhile(engine, upserted);
+        await upserted;
         existing.add(cmd.ns);
         const m = nsModel(model, cmd.ns);
         for (const r of cmd.records) {
@@ -304,6 +348,17 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
         }
         break;
       }
+      case 'trim':
+        trims.closed += engine.trimMemory();
+        break;
+      case 'queryDuringTrim': {
+        const pending = engine.query(index, cmd.ns, { vector: cmd.vector, topK: cmd.topK, filter: cmd.filter, includeMetadata: true });
+        await trimWhile(engine, pending);
+        const got = await pending;
+        const want = bruteForce(nsModel(model, cmd.ns), metric, Float32Array.from(cmd.vector), undefined, cmd.topK, cmd.filter);
+        expect(got.matches.map((h) => [h.id, h.score])).toEqual(want.map((h) => [h.id, h.score]));
+        break;
+      }
       case 'fetch': {
         const got = await engine.fetch(index, cmd.ns, cmd.ids);
         const m = nsModel(model, cmd.ns);
@@ -358,6 +413,7 @@ describe('engine against a reference model', () => {
         fc.asyncProperty(tuningArb, fc.array(commandArb, { minLength: 1, maxLength: 80 }), (tuning, commands) => runScenario(metric, tuning, commands)),
         { numRuns: 150 },
       );
+      expect(trims.closed).toBeGreaterThan(0);
     }, 120_000);
   }
 });

@@ -40,6 +40,7 @@ import { restoreNamespace } from './restore.ts';
 import { slabCacheStats } from './describe.ts';
 import { displayName, indexPrefix, namespacePrefix } from './layout.ts';
 import { Namespace } from './namespace.ts';
+import { ResidentSet, type ResidentStats } from './resident-set.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
 import { fetchByMetadataView, fetchView, listView, queryView, type ReadView } from './reads.ts';
 import { toSparse, toVector } from './records.ts';
@@ -67,7 +68,8 @@ export class Engine implements DataPlane {
   readonly #store: ObjectStore;
   readonly #config: EngineConfig;
   readonly #logger: Logger;
-  readonly #namespaces = new Map<string, Promise<Namespace>>();
+  /** Open namespaces, closed again by the memory budget and idle time. */
+  readonly #namespaces: ResidentSet<Namespace>;
   /** Namespaces whose storage is being removed; opens wait for it. */
   readonly #deleting = new Map<string, Promise<void>>();
   readonly #registry: NamespaceRegistry;
@@ -91,21 +93,36 @@ export class Engine implements DataPlane {
     this.#registry = new NamespaceRegistry(this.#store);
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#random = options.random ?? SYSTEM_RANDOM;
+    // A trimmed namespace flushes first, so its next open replays nothing.
+    this.#namespaces = new ResidentSet(this.#clock, (ns) => ns.close({ flush: true }));
     this.#compactor = new Compactor(this.#config.compactor, this.#clock);
     this.#remoteCompactions = options.remoteCompactions;
-    this.#stopTicking = every(this.#clock, this.#config.tickMs, () => void this.#tick());
+    this.#stopTicking = every(this.#clock, this.#config.tickMs, () => this.#tick());
   }
 
   get config(): EngineConfig {
     return this.#config;
   }
 
-  async #tick(): Promise<void> {
+  #tick(): void {
     const now = this.#clock.now();
-    for (const pending of this.#namespaces.values()) {
-      const ns = await pending.catch(() => undefined);
-      ns?.tick(now);
-    }
+    for (const [, ns] of this.#namespaces.values()) ns.tick(now);
+    this.trimMemory();
+  }
+
+  /**
+   * Closes the namespaces the memory budget and idle time say should not stay open (the tick does
+   * this every `tickMs`); returns how many closes it started. They finish in the background; a
+   * request for one of them waits for its close, then opens it again.
+   */
+  trimMemory(): number {
+    if (this.#closed) return 0;
+    return this.#namespaces.trim({ budgetBytes: this.#config.memoryBudgetBytes, idleMs: this.#config.namespaceIdleMs });
+  }
+
+  /** The open namespaces, the memory they hold and what trims closed, beside the budget. */
+  memory(): ResidentStats & { budgetBytes: number } {
+    return { ...this.#namespaces.stats(), budgetBytes: this.#config.memoryBudgetBytes };
   }
 
   /** Refuses work once `close` has begun (the namespaces are being flushed and closed). */
@@ -113,30 +130,52 @@ export class Engine implements DataPlane {
     if (this.#closed) throw new UnavailableError('the data plane is shutting down');
   }
 
-  async #open(index: IndexHandle, namespace: string): Promise<Namespace> {
-    this.#assertOpen();
+  /**
+   * The namespace's engine, opened unless it is open, held open (`release` ends that) so no memory
+   * trim closes it while the caller uses it. Waits for a deletion of the namespace, or a trim's
+   * close of it, under way.
+   */
+  async #acquire(index: IndexHandle, namespace: string): Promise<{ ns: Namespace; release: () => void }> {
     const key = namespaceKey(index, namespace);
-    await this.#deleting.get(key);
-    let pending = this.#namespaces.get(key);
-    if (pending) {
-      // Fenced by another writer's newer manifest: drop this view (everything it acknowledged is
-      // in the log or in the other writer's slabs) and reopen from the store.
-      const current = await pending.catch(() => undefined);
-      if (current?.stale && this.#namespaces.get(key) === pending) {
-        this.#namespaces.delete(key);
-        void current.close({ flush: false });
+    for (;;) {
+      this.#assertOpen();
+      await this.#deleting.get(key);
+      await this.#namespaces.closing(key);
+      // Either may have begun during those waits.
+      if (this.#deleting.has(key) || this.#namespaces.closing(key)) continue;
+      let entry = this.#namespaces.get(key);
+      if (entry?.value?.stale) {
+        // Fenced by another writer's newer manifest: drop this view (everything it acknowledged is
+        // in the log or in the other writer's slabs) and reopen from the store.
+        this.#namespaces.take(key);
+        void entry.value.close({ flush: false });
+        entry = undefined;
       }
-      pending = this.#namespaces.get(key);
+      // No await between this lookup and the lease below: concurrent callers share one open, and
+      // no trim can close it in between.
+      entry ??= this.#namespaces.open(key, () =>
+        this.#openFresh(index, namespace).catch((err: unknown) => {
+          throw toClientError(err);
+        }),
+      );
+      const release = this.#namespaces.lease(entry);
+      try {
+        return { ns: await entry.pending, release };
+      } catch (err) {
+        release();
+        throw err;
+      }
     }
-    // No await between this lookup and the set below: concurrent callers share one open.
-    if (!pending) {
-      pending = this.#openFresh(index, namespace).catch((err: unknown) => {
-        throw toClientError(err);
-      });
-      this.#namespaces.set(key, pending);
-      pending.catch(() => this.#namespaces.delete(key));
+  }
+
+  /** Runs `use` with the namespace's engine held open. */
+  async #use<T>(index: IndexHandle, namespace: string, use: (ns: Namespace) => Promise<T> | T): Promise<T> {
+    const { ns, release } = await this.#acquire(index, namespace);
+    try {
+      return await use(ns);
+    } finally {
+      release();
     }
-    return pending;
   }
 
   async #openFresh(index: IndexHandle, namespace: string): Promise<Namespace> {
@@ -159,16 +198,27 @@ export class Engine implements DataPlane {
 
   async upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
     const put = toPutRecords(index, records);
-    const ns = await this.#open(index, namespace);
-    await this.#registry.register(index, namespace);
-    const { lsn } = await ns.write({ kind: 'put', records: put });
-    return { lsn, upsertedCount: put.length };
+    return this.#use(index, namespace, async (ns) => {
+      await this.#registry.register(index, namespace);
+      const { lsn } = await ns.write({ kind: 'put', records: put });
+      return { lsn, upsertedCount: put.length };
+    });
   }
 
   async update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult> {
     const values = update.values === undefined ? undefined : toVector(index, update.values, ['values']);
     const sparse = toSparse(update.sparseValues);
-    const ns = await this.#open(index, namespace);
+    return this.#use(index, namespace, (ns) => this.#update(index, namespace, ns, update, values, sparse));
+  }
+
+  async #update(
+    index: IndexHandle,
+    namespace: string,
+    ns: Namespace,
+    update: UpdateInput,
+    values: Float32Array | undefined,
+    sparse: ReturnType<typeof toSparse>,
+  ): Promise<UpdateResult> {
     if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
     // An update by filter is resolved to ids against the current state, then logged as one patch.
     const ids = update.id !== undefined ? [update.id] : matchingIds(ns.snapshot(), update.filter!);
@@ -183,8 +233,11 @@ export class Engine implements DataPlane {
     return { lsn, matchedRecords: matched };
   }
 
-  async delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult> {
-    const ns = await this.#open(index, namespace);
+  delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult> {
+    return this.#use(index, namespace, (ns) => this.#delete(index, namespace, ns, del));
+  }
+
+  async #delete(index: IndexHandle, namespace: string, ns: Namespace, del: DeleteInput): Promise<DeleteResult> {
     if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, deletedCount: 0 };
     if (del.deleteAll) {
       const { lsn } = await ns.write({ kind: 'deleteAll' });
@@ -202,28 +255,29 @@ export class Engine implements DataPlane {
    * synchronously, in LSN order). A writer's view holds everything it acknowledged, so `strong`
    * adds nothing; a `minLsn` beyond it was acknowledged by another node, which this view has not read.
    */
-  async #view(index: IndexHandle, namespace: string, read: ReadOptions | undefined): Promise<ReadView> {
-    const ns = await this.#open(index, namespace);
-    if (read?.minLsn !== undefined && ns.lastLsn < read.minLsn) {
-      throw new UnavailableError(`namespace ${displayName(namespace)} is at LSN ${ns.lastLsn} on this node, short of the ${read.minLsn} asked for; retry`);
-    }
-    return { snapshot: ns.snapshot(), indexedLsn: ns.lastLsn };
+  #read<T>(index: IndexHandle, namespace: string, read: ReadOptions | undefined, use: (view: ReadView) => Promise<T> | T): Promise<T> {
+    return this.#use(index, namespace, (ns) => {
+      if (read?.minLsn !== undefined && ns.lastLsn < read.minLsn) {
+        throw new UnavailableError(`namespace ${displayName(namespace)} is at LSN ${ns.lastLsn} on this node, short of the ${read.minLsn} asked for; retry`);
+      }
+      return use({ snapshot: ns.snapshot(), indexedLsn: ns.lastLsn });
+    });
   }
 
-  async query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
-    return queryView(await this.#view(index, namespace, read), index, query, this.#config.exactBudget);
+  query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
+    return this.#read(index, namespace, read, (view) => queryView(view, index, query, this.#config.exactBudget));
   }
 
-  async fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords> {
-    return fetchView(await this.#view(index, namespace, read), ids);
+  fetch(index: IndexHandle, namespace: string, ids: string[], read?: ReadOptions): Promise<FetchedRecords> {
+    return this.#read(index, namespace, read, (view) => fetchView(view, ids));
   }
 
-  async list(index: IndexHandle, namespace: string, list: ListInput, read?: ReadOptions): Promise<IdPage> {
-    return listView(await this.#view(index, namespace, read), list);
+  list(index: IndexHandle, namespace: string, list: ListInput, read?: ReadOptions): Promise<IdPage> {
+    return this.#read(index, namespace, read, (view) => listView(view, list));
   }
 
-  async fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput, read?: ReadOptions): Promise<RecordPage> {
-    return fetchByMetadataView(await this.#view(index, namespace, read), input);
+  fetchByMetadata(index: IndexHandle, namespace: string, input: FetchByMetadataInput, read?: ReadOptions): Promise<RecordPage> {
+    return this.#read(index, namespace, read, (view) => fetchByMetadataView(view, input));
   }
 
   async createNamespace(index: IndexHandle, namespace: string): Promise<void> {
@@ -237,15 +291,13 @@ export class Engine implements DataPlane {
     if (!(await this.#registry.exists(index, namespace))) {
       throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     }
-    const ns = await this.#open(index, namespace);
-    return { name: namespace, recordCount: countLive(ns.snapshot()) };
+    return this.#use(index, namespace, (ns) => ({ name: namespace, recordCount: countLive(ns.snapshot()) }));
   }
 
   async listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]> {
     const out: NamespaceSummary[] = [];
     for (const name of await this.#registry.existingNames(index)) {
-      const ns = await this.#open(index, name);
-      out.push({ name, recordCount: countLive(ns.snapshot()) });
+      out.push(await this.#use(index, name, (ns) => ({ name, recordCount: countLive(ns.snapshot()) })));
     }
     return out;
   }
@@ -255,10 +307,11 @@ export class Engine implements DataPlane {
     return this.#registry.existingNames(index);
   }
 
-  async describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {
-    const ns = await this.#open(index, namespace);
-    const slabCache = slabCacheStats(this.#store);
-    return slabCache ? { ...ns.describe(), slabCache } : ns.describe();
+  describeNamespace(index: IndexHandle, namespace: string): Promise<NamespaceInternals> {
+    return this.#use(index, namespace, (ns) => {
+      const slabCache = slabCacheStats(this.#store);
+      return slabCache ? { ...ns.describe(), slabCache } : ns.describe();
+    });
   }
 
   async deleteNamespace(index: IndexHandle, namespace: string): Promise<void> {
@@ -269,11 +322,12 @@ export class Engine implements DataPlane {
     const deletion = (async () => {
       // A backup pinning it finishes first: its pin must be stored before the unpinned slabs go.
       await this.#pinning.get(key)?.catch(() => undefined);
-      const open = this.#namespaces.get(key);
-      this.#namespaces.delete(key);
+      const open = this.#namespaces.take(key);
       this.#registry.forget(key);
-      const ns = await open?.catch(() => undefined);
+      const ns = await open?.pending.catch(() => undefined);
       await ns?.close({ flush: false });
+      // A trim's close flushes: it must land before the storage goes, not behind it.
+      await this.#namespaces.closing(key);
       await storeCall(() => this.#registry.removeStorage(index, namespace));
     })();
     this.#deleting.set(key, deletion);
@@ -292,13 +346,14 @@ export class Engine implements DataPlane {
     this.#assertOpen();
     const prefix = `${index.id}\u0000`;
     for (const [key, pinning] of [...this.#pinning]) if (key.startsWith(prefix)) await pinning.catch(() => undefined);
-    for (const [key, pending] of [...this.#namespaces]) {
+    for (const key of this.#namespaces.keys()) {
       if (!key.startsWith(prefix)) continue;
-      this.#namespaces.delete(key);
+      const open = this.#namespaces.take(key);
       this.#registry.forget(key);
-      const ns = await pending.catch(() => undefined);
+      const ns = await open?.pending.catch(() => undefined);
       await ns?.close({ flush: false });
     }
+    await Promise.all(this.#namespaces.closings(prefix));
     await storeCall(() => deleteUnpinned(this.#store, index.id, indexPrefix(index.id)));
   }
 
@@ -313,20 +368,21 @@ export class Engine implements DataPlane {
     await this.#deleting.get(key);
     const pinning = (async () => {
       if (!(await this.#registry.exists(index, namespace))) return undefined;
-      const ns = await this.#open(index, namespace);
-      const pin = await ns.pin(async (manifest, records) => {
-        const pin: BackupPin = {
-          backupId,
-          indexId: index.id,
-          namespace,
-          flushedLsn: manifest.flushedLsn,
-          slabs: manifest.slabs,
-          records,
-          ...(schema !== undefined ? { schema } : {}),
-        };
-        await writePin(this.#store, pin);
-        return pin;
-      });
+      const pin = await this.#use(index, namespace, (ns) =>
+        ns.pin(async (manifest, records) => {
+          const pin: BackupPin = {
+            backupId,
+            indexId: index.id,
+            namespace,
+            flushedLsn: manifest.flushedLsn,
+            slabs: manifest.slabs,
+            records,
+            ...(schema !== undefined ? { schema } : {}),
+          };
+          await writePin(this.#store, pin);
+          return pin;
+        }),
+      );
       failpoint('backup:after-pin');
       return pin;
     })();
@@ -447,27 +503,28 @@ export class Engine implements DataPlane {
    */
   async #afterImport(index: IndexHandle, namespace: string): Promise<void> {
     const key = namespaceKey(index, namespace);
-    const cached = this.#namespaces.get(key);
-    this.#namespaces.delete(key);
-    const old = await cached?.catch(() => undefined);
+    const cached = this.#namespaces.take(key);
+    const old = await cached?.pending.catch(() => undefined);
     await old?.close({ flush: false });
+    await this.#namespaces.closing(key);
     if (this.#closed) return;
     // The import is committed: a failure from here on only delays its compaction (the next open,
     // write or tick starts it).
     try {
-      const ns = await this.#open(index, namespace);
-      ns.settle().catch((err: unknown) =>
-        this.#logger.warn({ err, namespace: displayName(namespace) }, 'compaction after an import failed; it is retried on the next write or tick'),
-      );
+      const { ns, release } = await this.#acquire(index, namespace);
+      ns.settle()
+        .finally(release)
+        .catch((err: unknown) =>
+          this.#logger.warn({ err, namespace: displayName(namespace) }, 'compaction after an import failed; it is retried on the next write or tick'),
+        );
     } catch (err) {
       this.#logger.warn({ err, namespace: displayName(namespace) }, 'could not open a namespace after its import; it opens on its next request');
     }
   }
 
   /** Flushes the namespace's memtable to a slab and waits for the compaction and GC it triggers. */
-  async flush(index: IndexHandle, namespace: string): Promise<void> {
-    const ns = await this.#open(index, namespace);
-    await ns.settle();
+  flush(index: IndexHandle, namespace: string): Promise<void> {
+    return this.#use(index, namespace, (ns) => ns.settle());
   }
 
   /** Flushes every open namespace and stops background work. */
@@ -477,7 +534,8 @@ export class Engine implements DataPlane {
     this.#stopTicking();
     // A namespace deletion under way finishes first: its storage must not be written behind it.
     await Promise.all([...this.#deleting.values()].map((p) => p.catch(() => undefined)));
-    const all = await Promise.all([...this.#namespaces.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all(this.#namespaces.closings());
+    const all = await Promise.all(this.#namespaces.pending().map((p) => p.catch(() => undefined)));
     await Promise.all(all.map((ns) => ns?.close({ flush: true })));
     this.#namespaces.clear();
     await this.#compactor.close();

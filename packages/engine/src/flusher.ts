@@ -69,6 +69,11 @@ export class Flusher {
     return { records: all.reduce((n, m) => n + m.size, 0), bytes: all.reduce((n, m) => n + m.bytes, 0) };
   }
 
+  /** Memory the memtables hold (what a memory budget counts). */
+  memoryBytes(): number {
+    return this.memtables().reduce((n, m) => n + m.memoryBytes, 0);
+  }
+
   /** Waits while the active memtable is far over its limits and a flush is under way. */
   async backpressure(): Promise<void> {
     const { memtableMaxRecords, memtableMaxBytes, backpressureFactor } = this.#options.config;

@@ -64,6 +64,13 @@ export class ManifestState {
     return this.#layers;
   }
 
+  /** Memory the slab readers of the current manifest hold. */
+  memoryBytes(): number {
+    let bytes = 0;
+    for (const reader of this.#readers.values()) bytes += reader.memoryBytes;
+    return bytes;
+  }
+
   reader(id: string): SlabReader | undefined {
     return this.#readers.get(id);
   }

@@ -11,6 +11,7 @@ import { CompactionScheduler } from './compaction-scheduler.ts';
 import type { EngineConfig } from './config.ts';
 import { describeNamespace } from './describe.ts';
 import { WriterFence } from './fence.ts';
+import type { ResidentMemory } from './resident-set.ts';
 import { Flusher } from './flusher.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { applyLogEntry, type ApplyResult } from './log-apply.ts';
@@ -151,6 +152,19 @@ export class Namespace {
   /** The state a read runs against. */
   snapshot(): Snapshot {
     return { memtables: this.#flusher.memtables(), slabs: this.#manifest.layers };
+  }
+
+  /** Memory held: memtables and the current manifest's slab readers. */
+  memory(): ResidentMemory {
+    return { memtables: this.#flusher.memoryBytes(), slabs: this.#manifest.memoryBytes() };
+  }
+
+  /**
+   * A flush, compaction or collection is under way: closing now would wait for it (an ANN build
+   * takes minutes), so a memory trim passes this namespace over.
+   */
+  get busy(): boolean {
+    return this.#flusher.running !== undefined || this.#compactions.running !== undefined || this.#gc.running !== undefined;
   }
 
   get lastLsn(): number {

@@ -24,6 +24,7 @@ import { displayName, namespacePrefix } from './layout.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
 import { fetchByMetadataView, fetchView, listView, queryView, type ReadView } from './reads.ts';
 import { Replica } from './replica.ts';
+import { ResidentSet, type ResidentStats } from './resident-set.ts';
 import { storeCall, toClientError } from './store-errors.ts';
 
 export interface ReplicaEngineOptions {
@@ -47,7 +48,11 @@ export class ReplicaEngine implements DataPlane {
   readonly #config: EngineConfig;
   readonly #logger: Logger;
   readonly #registry: NamespaceRegistry;
-  readonly #replicas = new Map<string, Promise<Replica>>();
+  /**
+   * Open replicas, dropped again by the memory budget and idle time. A replica dropped while a read
+   * uses it is only forgotten: the read finishes on it.
+   */
+  readonly #replicas: ResidentSet<Replica>;
   /** When each replica (by namespace key) was last read, by `#clock`. */
   readonly #lastRead = new Map<string, number>();
   readonly #clock: Clock;
@@ -61,33 +66,50 @@ export class ReplicaEngine implements DataPlane {
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#registry = new NamespaceRegistry(this.#store);
     this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#replicas = new ResidentSet(this.#clock, () => Promise.resolve());
     this.#stopRefreshing = every(this.#clock, this.#config.replicaRefreshMs, () => this.#refreshAll());
+    const stopTrimming = every(this.#clock, this.#config.tickMs, () => this.trimMemory());
+    const stopRefreshing = this.#stopRefreshing;
+    this.#stopRefreshing = () => {
+      stopRefreshing();
+      stopTrimming();
+    };
+  }
+
+  /** Drops the replicas the memory budget and idle time say should not stay open; returns how many. */
+  trimMemory(): number {
+    if (this.#closed) return 0;
+    const dropped = this.#replicas.trim({ budgetBytes: this.#config.memoryBudgetBytes, idleMs: this.#config.namespaceIdleMs });
+    for (const key of this.#lastRead.keys()) if (!this.#replicas.get(key)) this.#lastRead.delete(key);
+    return dropped;
+  }
+
+  /** The open replicas, the memory they hold and what trims dropped, beside the budget. */
+  memory(): ResidentStats & { budgetBytes: number } {
+    return { ...this.#replicas.stats(), budgetBytes: this.#config.memoryBudgetBytes };
   }
 
   /** Refreshes every replica read within `replicaIdleMs`; the idle ones wait for their next read. */
   #refreshAll(): void {
     const activeSince = this.#clock.now() - this.#config.replicaIdleMs;
-    for (const [key, pending] of this.#replicas) {
+    for (const [key, replica] of this.#replicas.values()) {
       if ((this.#lastRead.get(key) ?? Number.NEGATIVE_INFINITY) < activeSince) continue;
-      void pending.then(
-        (replica) => replica.refresh().catch((err: unknown) => this.#logger.debug({ err, namespace: replica.name }, 'replica refresh failed; will retry')),
-        () => undefined,
-      );
+      replica.refresh().catch((err: unknown) => this.#logger.debug({ err, namespace: replica.name }, 'replica refresh failed; will retry'));
     }
   }
 
   #open(index: IndexHandle, namespace: string): Promise<Replica> {
     if (this.#closed) return Promise.reject(new UnavailableError('the data plane is shutting down'));
     const key = namespaceKey(index, namespace);
-    let pending = this.#replicas.get(key);
-    if (!pending) {
-      pending = Replica.open({ store: this.#store, prefix: namespacePrefix(index.id, namespace), name: namespace }).catch((err: unknown) => {
-        throw toClientError(err);
-      });
-      this.#replicas.set(key, pending);
-      pending.catch(() => this.#replicas.delete(key));
-    }
-    return pending;
+    const entry =
+      this.#replicas.get(key) ??
+      this.#replicas.open(key, () =>
+        Replica.open({ store: this.#store, prefix: namespacePrefix(index.id, namespace), name: namespace }).catch((err: unknown) => {
+          throw toClientError(err);
+        }),
+      );
+    this.#replicas.touch(entry);
+    return entry.pending;
   }
 
   /**
@@ -173,9 +195,9 @@ export class ReplicaEngine implements DataPlane {
   /** Forgets the index's replicas (its data is being removed by a writer). */
   async dropIndex(index: IndexHandle): Promise<void> {
     const prefix = `${index.id}\u0000`;
-    for (const key of [...this.#replicas.keys()]) {
+    for (const key of this.#replicas.keys()) {
       if (!key.startsWith(prefix)) continue;
-      this.#replicas.delete(key);
+      this.#replicas.take(key);
       this.#lastRead.delete(key);
     }
   }

@@ -5,6 +5,7 @@ import { Memtable } from '@conifer/memtable';
 import type { Snapshot } from '@conifer/router';
 import type { ObjectStore } from '@conifer/storage';
 import { WriterFence } from './fence.ts';
+import type { ResidentMemory } from './resident-set.ts';
 import type { NamespaceInternals } from './data-plane.ts';
 import { describeNamespace } from './describe.ts';
 import { applyLogEntry } from './log-apply.ts';
@@ -75,6 +76,16 @@ export class Replica {
 
   get manifestVersion(): number {
     return this.#state.current.version;
+  }
+
+  /** Memory held: the memtable and the current manifest's slab readers. */
+  memory(): ResidentMemory {
+    return { memtables: this.#memtable.memoryBytes, slabs: this.#state.memoryBytes() };
+  }
+
+  /** Replicas drop without waiting for anything: they own no writes. */
+  get busy(): boolean {
+    return false;
   }
 
   snapshot(): Snapshot {

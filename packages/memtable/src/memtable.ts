@@ -49,6 +49,10 @@ export class Memtable {
   get bytes(): number {
     return this.#bytes;
   }
+  /** Memory held: `bytes`, plus the room allocated in the vector arena and not yet filled. */
+  get memoryBytes(): number {
+    return this.#bytes + this.#arena.allocatedBytes - this.#arena.bytes;
+  }
   get minLsn(): number {
     return this.#minLsn;
   }

@@ -17,8 +17,14 @@ export interface ArenaChunk {
   readonly liveCount: number;
 }
 
-/** Bytes of floats per chunk: a few MiB, whatever the dimension (at least 64 rows). */
+/** Bytes of floats of the largest chunk: a few MiB, whatever the dimension (at least 64 rows). */
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Rows of the first chunk; each next chunk doubles up to the largest. A namespace holding ten
+ * records must not pay for megabytes of memtable (many small tenants share a node), while a large
+ * one still scans a few big contiguous chunks.
+ */
+const FIRST_CHUNK_ROWS = 16;
 
 class Chunk {
   readonly rows: number;
@@ -35,6 +41,10 @@ class Chunk {
   }
 }
 
+/**
+ * A row's slot is `chunk index × largest chunk's rows + row`: opaque to callers, and found again
+ * without a search whatever the chunk sizes.
+ */
 export class VectorArena {
   #dimension = 0;
   #rowsPerChunk = 0;
@@ -49,7 +59,8 @@ export class VectorArena {
     if (values.length !== this.#dimension) throw new Error(`memtable vectors have ${this.#dimension} dimensions, got ${values.length}`);
     let chunk = this.#chunks.at(-1);
     if (!chunk || chunk.used === chunk.rows) {
-      chunk = new Chunk(this.#rowsPerChunk, this.#dimension);
+      const rows = Math.min(this.#rowsPerChunk, FIRST_CHUNK_ROWS * 2 ** this.#chunks.length);
+      chunk = new Chunk(rows, this.#dimension);
       this.#chunks.push(chunk);
     }
     const row = chunk.used++;
@@ -86,6 +97,11 @@ export class VectorArena {
   /** Bytes of vector storage appended so far (live or not). */
   get bytes(): number {
     return this.#chunks.reduce((n, c) => n + c.used * this.#dimension * 4, 0);
+  }
+
+  /** Bytes of vector storage allocated (appended rows and the room left in the newest chunk). */
+  get allocatedBytes(): number {
+    return this.#chunks.reduce((n, c) => n + c.data.byteLength + c.live.byteLength, 0);
   }
 
   chunks(): ArenaChunk[] {

@@ -519,10 +519,23 @@ export type ClusterNodeView = {
   sinceHeartbeatMs: number;
   /** Its last heartbeat is younger than `leaseMs`. */
   live: boolean;
+  /** Its memory budget and use as of its last heartbeat; null when it did not say. */
+  memory: null | NodeMemory;
 };
 
 /** `active` takes new work; `draining` finishes what it holds and is routed around (SIGTERM). */
 export type NodeState = 'active' | 'draining';
+
+/** A node's memory budget and what its open namespaces hold (CONIFER_MEMORY_BUDGET). */
+export type NodeMemory = {
+  budgetBytes: number;
+  /** Memtables, slabs of open namespaces and replicas, and the slab cache's memory tier. */
+  usedBytes: number;
+  /** Namespaces open in its writer plus replicas on its query role. */
+  openNamespaces: number;
+  /** Namespaces closed since it started, to stay within the budget or because they were idle. */
+  closedNamespaces: number;
+};
 
 export type ClusterJobsView = {
   /** The most recently changed first. */

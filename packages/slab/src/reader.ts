@@ -10,6 +10,15 @@ import { yieldToEventLoop } from './yield.ts';
 const decoder = new TextDecoder();
 /** Ids decoded between yields (a few tenths of a millisecond). */
 const DECODE_SLICE = 2048;
+/** A decoded id (a short JS string and its array slot) and its metadata memo slot, estimated. */
+const ROW_OVERHEAD_BYTES = 48;
+
+function postingsBytes(p: Postings): number {
+  return [p.terms, p.termStart, p.blockStart, p.termMax, p.termMin, p.rows, p.values, p.blockLast, p.blockMax, p.blockMin].reduce(
+    (n, a) => n + a.byteLength,
+    0,
+  );
+}
 
 /** Typed-array views need their section offsets aligned in memory; copy when the buffer is not. */
 function alignedBytes(input: Uint8Array): Uint8Array {
@@ -232,6 +241,17 @@ export class SlabReader {
     const end = this.#spOffsets[row + 1]!;
     if (end === start) return undefined;
     return { indices: this.#spIndices.subarray(start, end), values: this.#spValues.subarray(start, end) };
+  }
+
+  /**
+   * Memory this reader holds, roughly: the slab's bytes, its decoded ids (a JS string and an array
+   * slot each, estimated), the metadata memo, and what loading added beside the bytes (the IVF
+   * layout, postings built for a slab stored without them). What a memory budget counts.
+   */
+  get memoryBytes(): number {
+    const ivf = this.#ivf ? this.#ivf.centroids.byteLength + this.#ivf.offsets.byteLength + this.#ivf.rows.byteLength : 0;
+    const builtPostings = this.#postings && this.header.postings === undefined ? postingsBytes(this.#postings) : 0;
+    return this.bytes.byteLength + this.count * ROW_OVERHEAD_BYTES + ivf + builtPostings;
   }
 
   get count(): number {

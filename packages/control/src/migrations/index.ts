@@ -9,6 +9,7 @@ import { migration0007NamespaceSchemas } from './0007_namespace_schemas.ts';
 import { migration0008BulkImports } from './0008_bulk_imports.ts';
 import { migration0009SparseIndexes } from './0009_sparse_indexes.ts';
 import { migration0010Backups } from './0010_backups.ts';
+import { migration0011NodeMemory } from './0011_node_memory.ts';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely's rule); never rename or edit a
@@ -25,4 +26,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008_bulk_imports': migration0008BulkImports,
   '0009_sparse_indexes': migration0009SparseIndexes,
   '0010_backups': migration0010Backups,
+  '0011_node_memory': migration0011NodeMemory,
 };

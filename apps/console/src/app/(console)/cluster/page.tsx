@@ -2,7 +2,7 @@ import Link from 'next/link';
 import type { ClusterJob, ClusterNamespaces, ClusterView } from '@conifer/sdk';
 import { Empty, ErrorBox } from '../../../components/ui.tsx';
 import { formatLag, isSingleProcess, JOB_STATES, jobStateBadge, jobStateParam, orDash, type JobState } from '../../../lib/cluster.ts';
-import { formatDuration, formatNumber, namespaceLabel } from '../../../lib/format.ts';
+import { formatBytes, formatDuration, formatNumber, namespaceLabel } from '../../../lib/format.ts';
 import { attempt } from '../../../lib/outcome.ts';
 import { sessionClient } from '../../../lib/session.ts';
 
@@ -123,6 +123,7 @@ function NodesTable({ nodes }: { nodes: ClusterView['nodes'] }) {
           <th>URL</th>
           <th>State</th>
           <th>Last heartbeat</th>
+          <th title="Open namespaces (memtables, slabs, replicas) and the slab cache, against CONIFER_MEMORY_BUDGET">Memory</th>
           <th>Started</th>
         </tr>
       </thead>
@@ -142,6 +143,18 @@ function NodesTable({ nodes }: { nodes: ClusterView['nodes'] }) {
               )}
             </td>
             <td>{formatDuration(n.sinceHeartbeatMs)} ago</td>
+            <td data-testid="node-memory">
+              {n.memory ? (
+                <>
+                  {formatBytes(n.memory.usedBytes)} of {formatBytes(n.memory.budgetBytes)}
+                  <div className="hint">
+                    {formatNumber(n.memory.openNamespaces)} namespaces open, {formatNumber(n.memory.closedNamespaces)} closed to free memory
+                  </div>
+                </>
+              ) : (
+                '—'
+              )}
+            </td>
             <td>{n.startedAt.slice(0, 19).replace('T', ' ')}</td>
           </tr>
         ))}

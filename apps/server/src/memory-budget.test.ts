@@ -1,0 +1,108 @@
+import { rm } from 'node:fs/promises';
+import { mulberry32 } from '@conifer/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restCall, spawnServer, tempDataDir, TEST_API_KEY, type Child } from './test-support.ts';
+
+/**
+ * The memory budget as an operator sets it: a server process started with CONIFER_MEMORY_BUDGET
+ * and CONIFER_NAMESPACE_IDLE_MS, written through the Pinecone REST API. More data than the budget
+ * holds goes in; /metrics must show namespaces closed for the budget while the writes run, the
+ * memory held within the budget after them, every namespace closed once idle — and every record
+ * still answered after all that (reopened from the store).
+ */
+const BUDGET = 16 * 2 ** 20;
+const NAMESPACES = 24;
+const PER_NAMESPACE = 2000;
+const DIMENSION = 64;
+
+function vectorOf(n: number, i: number): number[] {
+  const random = mulberry32(n * 100_003 + i + 1);
+  return Array.from({ length: DIMENSION }, () => Math.fround(random() * 2 - 1));
+}
+
+/** The value of a /metrics series, 0 when absent. */
+function series(text: string, name: string, labels: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('memory budget (CONIFER_MEMORY_BUDGET, CONIFER_NAMESPACE_IDLE_MS)', () => {
+  let server: Child;
+  let dataDir: string;
+  let host: string;
+  const metrics = async () => (await fetch(`${server.url}/metrics`)).text();
+
+  beforeAll(async () => {
+    dataDir = await tempDataDir();
+    server = await spawnServer({
+      CONIFER_DATA_DIR: dataDir,
+      CONIFER_PORT: '0',
+      CONIFER_API_KEY: TEST_API_KEY,
+      CONIFER_INDEX_HOSTS: 'paths',
+      CONIFER_MEMORY_BUDGET: '16MiB',
+      CONIFER_NAMESPACE_IDLE_MS: '3000',
+    });
+    const created = await restCall('POST', `${server.url}/indexes`, {
+      body: { name: 'tenants', dimension: DIMENSION, metric: 'euclidean', spec: { serverless: { cloud: 'aws', region: 'us-east-1' } } },
+    });
+    expect(created.status).toBe(201);
+    host = created.body.host;
+  });
+
+  afterAll(async () => {
+    server?.process.kill('SIGTERM');
+    await server?.exited;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('closes namespaces to stay within the budget and when idle, and answers every record after', async () => {
+    expect(await metrics()).toContain(`conifer_memory_budget_bytes ${BUDGET}`);
+
+    // About 1.3 times the budget in vectors alone, written two namespaces at a time.
+    for (let n = 0; n < NAMESPACES; n += 2) {
+      await Promise.all(
+        [n, n + 1].map(async (ns) => {
+          // Pinecone's limit: 1,000 records per upsert.
+          for (let first = 0; first < PER_NAMESPACE; first += 1000) {
+            const vectors = Array.from({ length: 1000 }, (_, i) => ({ id: `v${first + i}`, values: vectorOf(ns, first + i) }));
+            const answer = await restCall('POST', `${host}/vectors/upsert`, { body: { namespace: `t${ns}`, vectors } });
+            expect(answer.status).toBe(200);
+          }
+        }),
+      );
+    }
+    // The tick trims every second: within a few, what stays open fits the budget.
+    let text = '';
+    for (let wait = 0; wait < 50; wait++) {
+      text = await metrics();
+      const used =
+        series(text, 'conifer_memory_used_bytes', 'kind="memtables",role="writer"') + series(text, 'conifer_memory_used_bytes', 'kind="slabs",role="writer"');
+      if (series(text, 'conifer_namespaces_closed', 'role="writer",reason="budget"') > 0 && used <= BUDGET) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(series(text, 'conifer_namespaces_closed', 'role="writer",reason="budget"')).toBeGreaterThan(0);
+    expect(
+      series(text, 'conifer_memory_used_bytes', 'kind="memtables",role="writer"') + series(text, 'conifer_memory_used_bytes', 'kind="slabs",role="writer"'),
+    ).toBeLessThanOrEqual(BUDGET);
+
+    // Quiet for longer than the idle time: every namespace closes.
+    for (let wait = 0; wait < 60 && series(text, 'conifer_namespaces_open', 'role="writer"') > 0; wait++) {
+      await new Promise((r) => setTimeout(r, 200));
+      text = await metrics();
+    }
+    expect(series(text, 'conifer_namespaces_open', 'role="writer"')).toBe(0);
+    expect(series(text, 'conifer_namespaces_closed', 'role="writer",reason="idle"')).toBeGreaterThan(0);
+
+    // Every namespace reopens from the store with all its records.
+    const random = mulberry32(7);
+    for (let ns = 0; ns < NAMESPACES; ns++) {
+      const i = Math.floor(random() * PER_NAMESPACE);
+      const answer = await restCall('POST', `${host}/query`, { body: { namespace: `t${ns}`, topK: 1, vector: vectorOf(ns, i) } });
+      expect(answer.status).toBe(200);
+      expect(answer.body.matches[0].id).toBe(`v${i}`);
+    }
+    const stats = await restCall('POST', `${host}/describe_index_stats`, { body: {} });
+    expect(stats.body.totalVectorCount).toBe(NAMESPACES * PER_NAMESPACE);
+    expect(Object.keys(stats.body.namespaces)).toHaveLength(NAMESPACES);
+  }, 120_000);
+});

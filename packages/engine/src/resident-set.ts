@@ -1,0 +1,181 @@
+import type { Clock } from '@conifer/core';
+
+/** What a resident set holds: an open namespace (writer) or replica (query node). */
+export interface Resident {
+  /** Memory it holds now, by kind. */
+  memory(): ResidentMemory;
+  /** Closing it now would wait for work under way (a flush, an ANN build): trims pass it over. */
+  readonly busy: boolean;
+}
+
+export interface ResidentMemory {
+  /** Memtables: records not yet in slabs. */
+  memtables: number;
+  /** Slab readers of the current manifest: slab bytes, decoded ids, IVF layouts. */
+  slabs: number;
+}
+
+const total = (m: ResidentMemory) => m.memtables + m.slabs;
+
+export interface ResidentEntry<T> {
+  readonly pending: Promise<T>;
+  /** Set once `pending` resolves. */
+  value: T | undefined;
+  /** When a request last used it, by the set's clock. */
+  lastUsed: number;
+  /** Requests using it now: a trim never closes it under them. */
+  leases: number;
+}
+
+export interface TrimPolicy {
+  /** Close least recently used ones until what stays open holds at most this many bytes. */
+  budgetBytes: number;
+  /** Close what no request used for this long; 0 closes nothing by time. */
+  idleMs: number;
+}
+
+export interface ResidentStats {
+  open: number;
+  /** Memory the open ones hold, by kind. */
+  memory: ResidentMemory;
+  /** Closed since start because no request used them for the idle time. */
+  closedIdle: number;
+  /** Closed since start to stay within the memory budget. */
+  closedForBudget: number;
+}
+
+/**
+ * The namespaces a node holds open, by key, with their memory and last use: what the memory
+ * budget trims. A trim picks, synchronously, the entries no request holds (`lease`) and that are
+ * not busy — idle ones first, then least recently used ones while the total is over budget — takes
+ * them out of the set and starts closing them; an open of the same key waits for that close
+ * (`closing`), so a writer's final flush lands before the namespace is read again.
+ */
+export class ResidentSet<T extends Resident> {
+  readonly #clock: Clock;
+  readonly #close: (value: T) => Promise<void>;
+  readonly #entries = new Map<string, ResidentEntry<T>>();
+  readonly #closing = new Map<string, Promise<void>>();
+  #closedIdle = 0;
+  #closedForBudget = 0;
+
+  constructor(clock: Clock, close: (value: T) => Promise<void>) {
+    this.#clock = clock;
+    this.#close = close;
+  }
+
+  get(key: string): ResidentEntry<T> | undefined {
+    return this.#entries.get(key);
+  }
+
+  /** Starts opening `key` (the caller checked it is not open); a failed open leaves the set. */
+  open(key: string, opener: () => Promise<T>): ResidentEntry<T> {
+    const pending = opener();
+    const entry: ResidentEntry<T> = { pending, value: undefined, lastUsed: this.#clock.now(), leases: 0 };
+    this.#entries.set(key, entry);
+    pending.then(
+      (value) => (entry.value = value),
+      () => {
+        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+      },
+    );
+    return entry;
+  }
+
+  /** Takes `key` out of the set (the caller closes it); returns its entry. */
+  take(key: string): ResidentEntry<T> | undefined {
+    const entry = this.#entries.get(key);
+    this.#entries.delete(key);
+    return entry;
+  }
+
+  keys(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  /** Every entry's open, resolved or not. */
+  pending(): Promise<T>[] {
+    return [...this.#entries.values()].map((e) => e.pending);
+  }
+
+  /** The open ones. */
+  *values(): Iterable<[string, T]> {
+    for (const [key, entry] of this.#entries) if (entry.value !== undefined) yield [key, entry.value];
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  /** Marks the entry used now (for holders that may be dropped while in use, as replicas). */
+  touch(entry: ResidentEntry<T>): void {
+    entry.lastUsed = this.#clock.now();
+  }
+
+  /** Marks the entry used now and holds it open until the returned release is called. */
+  lease(entry: ResidentEntry<T>): () => void {
+    entry.lastUsed = this.#clock.now();
+    entry.leases++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      entry.leases--;
+      entry.lastUsed = this.#clock.now();
+    };
+  }
+
+  /** The close a trim started for `key`, while it runs. */
+  closing(key: string): Promise<void> | undefined {
+    return this.#closing.get(key);
+  }
+
+  /** Every close a trim started that is still running (of keys starting with `prefix`). */
+  closings(prefix = ''): Promise<void>[] {
+    return [...this.#closing].filter(([key]) => key.startsWith(prefix)).map(([, p]) => p);
+  }
+
+  /** Closes what `policy` says should not stay open; returns how many closes it started. */
+  trim(policy: TrimPolicy): number {
+    const now = this.#clock.now();
+    let held = 0;
+    const closable: [string, ResidentEntry<T> & { value: T }, number][] = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.value === undefined) continue;
+      const bytes = total(entry.value.memory());
+      held += bytes;
+      if (entry.leases === 0 && !entry.value.busy) closable.push([key, entry as ResidentEntry<T> & { value: T }, bytes]);
+    }
+    closable.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    let started = 0;
+    for (const [key, entry, bytes] of closable) {
+      const idle = policy.idleMs > 0 && now - entry.lastUsed >= policy.idleMs;
+      if (!idle && held <= policy.budgetBytes) break; // sorted by last use: the rest are newer
+      if (idle) this.#closedIdle++;
+      else this.#closedForBudget++;
+      held -= bytes;
+      this.#entries.delete(key);
+      const closing = this.#close(entry.value)
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.#closing.get(key) === closing) this.#closing.delete(key);
+        });
+      this.#closing.set(key, closing);
+      started++;
+    }
+    return started;
+  }
+
+  stats(): ResidentStats {
+    const memory: ResidentMemory = { memtables: 0, slabs: 0 };
+    let open = 0;
+    for (const entry of this.#entries.values()) {
+      if (entry.value === undefined) continue;
+      open++;
+      const m = entry.value.memory();
+      memory.memtables += m.memtables;
+      memory.slabs += m.slabs;
+    }
+    return { open, memory, closedIdle: this.#closedIdle, closedForBudget: this.#closedForBudget };
+  }
+}
