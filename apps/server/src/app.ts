@@ -6,7 +6,7 @@ import { Indexer, JobQueueCompactions, NodeClient, NodeDirectory, RoutedDataPlan
 import { Compactor } from '@conifer/index-builder';
 import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane, type NodeMemory as NodeMemorySummary } from '@conifer/control';
 import { createEngine, ReplicaEngine, resolveEngineConfig, type Engine } from '@conifer/engine';
-import { DEFAULT_SLAB_CACHE_MEMORY_BYTES, openObjectStore, withCache, type ObjectStore, type SlabCache } from '@conifer/storage';
+import { DEFAULT_SLAB_CACHE_MEMORY_BYTES, openObjectStore, withCache, withLatency, type ObjectStore, type SlabCache } from '@conifer/storage';
 import { createServices, resumeIndexDeletions, type ServiceDataPlane, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
 import { ConfigError, isAllInOne, type ServerConfig } from './config.ts';
@@ -62,7 +62,7 @@ function nodeMemorySummary(m: NodeMemory): NodeMemorySummary {
   const roles = [m.writer, m.query].filter((r) => r !== undefined);
   return {
     budgetBytes: m.budgetBytes,
-    usedBytes: roles.reduce((n, r) => n + r.memory.memtables + r.memory.slabs, m.slabCacheBytes ?? 0),
+    usedBytes: roles.reduce((n, r) => n + r.memory.memtables + r.memory.slabs + r.memory.fixed, m.slabCacheBytes ?? 0),
     openNamespaces: roles.reduce((n, r) => n + r.open, 0),
     closedNamespaces: roles.reduce((n, r) => n + r.closedIdle + r.closedForBudget, 0),
   };
@@ -80,6 +80,10 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     store = openObjectStore(config.storage);
   } catch (error) {
     throw new ConfigError(`CONIFER_STORAGE: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (config.storageLatency) {
+    logger.warn({ latency: config.storageLatency }, 'CONIFER_STORAGE_LATENCY is set: every store call waits a simulated bucket latency (benchmarks only)');
+    store = withLatency(store, config.storageLatency);
   }
   // On a cloud bucket, slabs are cached in memory and on local disk (immutable objects only), so a
   // restart or a reopened namespace reads them locally instead of from the bucket. The memory

@@ -98,6 +98,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CONIFER_INDEX_PORTS: '5000-5100' })).toThrow(/must not hold CONIFER_PORT \(5080\)/);
     expect(() => loadConfig({ CONIFER_INDEX_HOSTS: 'hosts' })).toThrow(/CONIFER_INDEX_HOSTS: must be `ports` or `paths`/);
     expect(loadConfig({ CONIFER_MEMORY_BUDGET: '512MiB' }).engine.memoryBudgetBytes).toBe(512 * 2 ** 20);
+    expect(loadConfig({ CONIFER_STORAGE_LATENCY: 's3' }).storageLatency).toEqual({ firstByteMs: { p50: 25, p99: 80 }, bytesPerSecond: 100e6 });
+    expect(() => loadConfig({ CONIFER_STORAGE_LATENCY: '80/25/100' })).toThrow(/CONIFER_STORAGE_LATENCY: must be `s3` or/);
     for (const bad of ['8MiB', '3 parsecs', '-1GiB'])
       expect(() => loadConfig({ CONIFER_MEMORY_BUDGET: bad })).toThrow(/CONIFER_MEMORY_BUDGET: must be a size of at least 16MiB/);
     for (const bad of ['5100', '5200-5100', '0-10', '1-70000', 'a-b']) {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '@conifer/engine';
+import type { LatencyModel } from '@conifer/storage';
 import { NODE_ROLES, type ControlPlaneConfig, type NodeRole } from '@conifer/control';
 import { PINECONE_RATE_LIMITS, type RateLimits } from '@conifer/api';
 import { readSettings, type IndexHostsMode, type LogLevel } from './settings.ts';
@@ -19,6 +20,8 @@ export interface ServerConfig {
   dataDir: string;
   /** `CONIFER_STORAGE`, else a file store at `<dataDir>/objects`. */
   storage: string;
+  /** `CONIFER_STORAGE_LATENCY`: simulated bucket latency in front of the store (benchmarks). */
+  storageLatency?: LatencyModel | undefined;
   /** `CONIFER_DATABASE_URL`; `undefined` runs embedded PGlite under `<dataDir>/control`. */
   databaseUrl: string | undefined;
   /** `CONIFER_API_KEY`; `undefined` generates one at first start. */
@@ -77,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.CONIFER_PORT,
     dataDir,
     storage: e.CONIFER_STORAGE ?? path.join(dataDir, 'objects'),
+    storageLatency: e.CONIFER_STORAGE_LATENCY,
     databaseUrl: e.CONIFER_DATABASE_URL,
     apiKey: e.CONIFER_API_KEY,
     roles: e.CONIFER_ROLES,

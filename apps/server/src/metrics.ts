@@ -168,7 +168,7 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
   });
   new Gauge({
     name: 'conifer_memory_used_bytes',
-    help: 'Memory the budget covers, held now: memtables and slabs of open namespaces (writer) or replicas (query), and the slab cache.',
+    help: 'Memory the budget covers, held now: memtables, slabs and the fixed cost of open namespaces (writer) or replicas (query), and the slab cache.',
     labelNames: ['kind', 'role'] as const,
     registers: [registry],
     collect() {
@@ -176,6 +176,7 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
       for (const [role, stats] of roles(m)) {
         this.set({ kind: 'memtables', role }, stats.memory.memtables);
         this.set({ kind: 'slabs', role }, stats.memory.slabs);
+        this.set({ kind: 'fixed', role }, stats.memory.fixed);
       }
       if (m.slabCacheBytes !== undefined) this.set({ kind: 'slab_cache', role: 'node' }, m.slabCacheBytes);
     },

@@ -1,6 +1,7 @@
 import { DEFAULT_CONFIG as CONTROL_DEFAULTS, NODE_ROLES, type NodeRole } from '@conifer/control';
 import { DEFAULT_ENGINE_CONFIG } from '@conifer/engine';
 import { parseByteSize } from '@conifer/core';
+import { parseLatencyModel, type LatencyModel } from '@conifer/storage';
 import { PINECONE_RATE_LIMITS, RATE_LIMIT_NAMES, type RateLimitName } from '@conifer/api';
 
 /**
@@ -148,6 +149,15 @@ export const SETTINGS = {
     doc: 'where vectors live: a path or `file://` (local disk), `s3://`, `gs://`, `az://` (docs/storage.md), `memory://` (tests)',
     parse: text,
   } satisfies Setting<string>,
+  CONIFER_STORAGE_LATENCY: {
+    env: 'CONIFER_STORAGE_LATENCY',
+    group: 'storage',
+    accepts: '`s3` or `<p50 ms>/<p99 ms>/<MB per second>`',
+    defaultText: 'none',
+    doc: 'for benchmarks: simulated object-store latency added to every store call — a log-normal time to first byte with that median and 99th percentile, then the body at that rate; `s3` is `25/80/100`',
+    tuning: 'Local disk and emulators answer in microseconds; this shows what the same data costs from a bucket. Never set it in production.',
+    parse: (raw) => parseLatencyModel(raw),
+  } satisfies Setting<LatencyModel>,
   CONIFER_S3_FORCE_PATH_STYLE: {
     env: 'CONIFER_S3_FORCE_PATH_STYLE',
     group: 'storage',

@@ -11,7 +11,7 @@ import { CompactionScheduler } from './compaction-scheduler.ts';
 import type { EngineConfig } from './config.ts';
 import { describeNamespace } from './describe.ts';
 import { WriterFence } from './fence.ts';
-import type { ResidentMemory } from './resident-set.ts';
+import { FIXED_BYTES_PER_NAMESPACE, type ResidentMemory } from './resident-set.ts';
 import { Flusher } from './flusher.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { applyLogEntry, type ApplyResult } from './log-apply.ts';
@@ -156,7 +156,7 @@ export class Namespace {
 
   /** Memory held: memtables and the current manifest's slab readers. */
   memory(): ResidentMemory {
-    return { memtables: this.#flusher.memoryBytes(), slabs: this.#manifest.memoryBytes() };
+    return { memtables: this.#flusher.memoryBytes(), slabs: this.#manifest.memoryBytes(), fixed: FIXED_BYTES_PER_NAMESPACE };
   }
 
   /**

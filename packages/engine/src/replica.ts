@@ -5,7 +5,7 @@ import { Memtable } from '@conifer/memtable';
 import type { Snapshot } from '@conifer/router';
 import type { ObjectStore } from '@conifer/storage';
 import { WriterFence } from './fence.ts';
-import type { ResidentMemory } from './resident-set.ts';
+import { FIXED_BYTES_PER_NAMESPACE, type ResidentMemory } from './resident-set.ts';
 import type { NamespaceInternals } from './data-plane.ts';
 import { describeNamespace } from './describe.ts';
 import { applyLogEntry } from './log-apply.ts';
@@ -80,7 +80,7 @@ export class Replica {
 
   /** Memory held: the memtable and the current manifest's slab readers. */
   memory(): ResidentMemory {
-    return { memtables: this.#memtable.memoryBytes, slabs: this.#state.memoryBytes() };
+    return { memtables: this.#memtable.memoryBytes, slabs: this.#state.memoryBytes(), fixed: FIXED_BYTES_PER_NAMESPACE };
   }
 
   /** Replicas drop without waiting for anything: they own no writes. */

@@ -27,6 +27,7 @@ export {
   type FaultyObjectStore,
   type StoreOperation,
 } from './faulty-store.ts';
+export { parseLatencyModel, S3_LATENCY, withLatency, type LatencyModel } from './latency-store.ts';
 export {
   SlabCache,
   withCache,

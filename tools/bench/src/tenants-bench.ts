@@ -4,6 +4,7 @@
  *
  *   node tools/bench/src/tenants-bench.ts [--namespaces 100000] [--vectors 100] [--dimension 128]
  *                                         [--queries 1000] [--hot 1000] [--budget 3GiB]
+ *                                         [--cold-latency s3]
  *
  * 1. write: every namespace gets its `--vectors` records in one REST upsert (8 in flight), while
  *    the server's RSS is sampled every 250 ms (peak and end);
@@ -11,13 +12,16 @@
  *    random ones among them;
  * 3. cold: the server restarts (SIGTERM, then the same data directory), and `--queries` queries at
  *    concurrency 1 go to namespaces not read since the restart;
- * 4. mixed: `--queries` more to random namespaces of all of them.
+ * 4. mixed: `--queries` more to random namespaces of all of them;
+ * 5. with `--cold-latency`, the server restarts once more with CONIFER_STORAGE_LATENCY set to it
+ *    (simulated bucket latency in front of the same local store), and `--queries` queries go to
+ *    namespaces no phase has read yet.
  *
  * Every query is one of the namespace's own vectors (regenerated from its seed), so its top match
  * must be that record: each answer is checked, and a wrong one counts as an error. The server runs
  * as `npm start` does (rate limits off); `--budget` sets CONIFER_MEMORY_BUDGET. Prints JSON.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '@conifer/core';
@@ -33,6 +37,8 @@ const queryCount = positiveIntArg('--queries', 1000);
 const hot = Math.min(namespaces, positiveIntArg('--hot', 1000));
 const budgetAt = process.argv.indexOf('--budget');
 const budget = budgetAt === -1 ? undefined : process.argv[budgetAt + 1];
+const latencyAt = process.argv.indexOf('--cold-latency');
+const coldLatency = latencyAt === -1 ? undefined : process.argv[latencyAt + 1];
 const IN_FLIGHT = 8;
 
 const log = (...parts: unknown[]) => console.error(`[tenants-bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
@@ -61,9 +67,27 @@ function rssSampler(pid: number) {
   };
 }
 
+/** The memory series of the server's /metrics (budget, held by kind, open and closed namespaces). */
+async function memoryMetrics(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^(conifer_memory_\w+|conifer_namespaces_\w+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (match) out[`${match[1]}${match[2] ?? ''}`] = Number(match[3]);
+  }
+  return out;
+}
+
+/** Files under `dir` (the local store's objects: this one index's), recursively. */
+async function countFiles(dir: string): Promise<number> {
+  let n = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) if (entry.isFile()) n++;
+  return n;
+}
+
 const work = await mkdtemp(join(tmpdir(), 'conifer-tenants-bench-'));
 const env: Record<string, string> = { CONIFER_INDEX_HOSTS: 'paths', CONIFER_RATE_LIMITS: 'off', ...(budget ? { CONIFER_MEMORY_BUDGET: budget } : {}) };
-const start = () => startServer({ dataDir: join(work, 'data'), env, timeoutMs: 300_000 });
+const start = (more: Record<string, string> = {}) => startServer({ dataDir: join(work, 'data'), env: { ...env, ...more }, timeoutMs: 300_000 });
 let server: ServerProcess | undefined;
 try {
   server = await start();
@@ -91,7 +115,8 @@ try {
   );
   const writeSeconds = (performance.now() - writeStarted) / 1000;
   const write = { seconds: Math.round(writeSeconds * 10) / 10, vectorsPerSecond: Math.round((namespaces * perNamespace) / writeSeconds), rss: writeRss.stop() };
-  log(`write: ${JSON.stringify(write)}`);
+  const afterWrite = await memoryMetrics(server.url);
+  log(`write: ${JSON.stringify(write)}; ${JSON.stringify(afterWrite)}`);
 
   const random = mulberry32(0x7e4a47);
   const pick = (n: number) => Math.floor(random() * n);
@@ -118,24 +143,42 @@ try {
   const cached = await timedQueries(() => hotSet[pick(hot)]!);
   log(`cached: ${JSON.stringify(cached)}`);
 
-  // 3. cold, after a restart
+  // 3. cold, after a restart (a clean stop flushes every open namespace)
   await server.stop();
+  const objectsPerNamespace = Math.round(((await countFiles(join(work, 'data', 'objects'))) / namespaces) * 10) / 10;
   server = await start();
   client = new JsonClient(server.url, server.apiKey);
   const restartRss = mib(processRss(server.pid));
-  const untouched = new Set<number>();
-  const cold = await timedQueries(() => {
+  // Namespaces read since the restart: a cold query goes to one that is not.
+  const touched = new Set<number>();
+  const untouched = () => {
     let n: number;
     do n = pick(namespaces);
-    while (untouched.has(n) && untouched.size < namespaces);
-    untouched.add(n);
+    while (touched.has(n) && touched.size < namespaces);
+    touched.add(n);
     return n;
-  });
+  };
+  const cold = await timedQueries(untouched);
   log(`cold: ${JSON.stringify(cold)}`);
 
   // 4. mixed
-  const mixed = await timedQueries(() => pick(namespaces));
-  log(`mixed: ${JSON.stringify(mixed)}`);
+  const mixed = await timedQueries(() => {
+    const n = pick(namespaces);
+    touched.add(n);
+    return n;
+  });
+  const afterMixed = await memoryMetrics(server.url);
+  log(`mixed: ${JSON.stringify(mixed)}; ${JSON.stringify(afterMixed)}`);
+
+  // 5. cold from a simulated bucket
+  let coldFromBucket: Awaited<ReturnType<typeof timedQueries>> | undefined;
+  if (coldLatency !== undefined) {
+    await server.stop();
+    server = await start({ CONIFER_STORAGE_LATENCY: coldLatency });
+    client = new JsonClient(server.url, server.apiKey);
+    coldFromBucket = await timedQueries(untouched);
+    log(`cold (CONIFER_STORAGE_LATENCY=${coldLatency}): ${JSON.stringify(coldFromBucket)}`);
+  }
 
   console.log(
     JSON.stringify(
@@ -146,10 +189,15 @@ try {
         budget: budget ?? 'default',
         startRssMiB: startRss,
         write,
+        rssPerNamespaceKiB: Math.round((((write.rss.peakMiB ?? 0) - (startRss ?? 0)) * 1024) / namespaces),
+        memoryAfterWrite: afterWrite,
+        objectsPerNamespace,
         cached,
         restartRssMiB: restartRss,
         cold,
         mixed,
+        memoryAfterMixed: afterMixed,
+        ...(coldFromBucket ? { coldLatency, coldFromBucket } : {}),
         wrongTopMatch: wrong,
       },
       null,
