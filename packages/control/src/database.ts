@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -41,7 +44,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Dat
     pool.on('connect', (client) => client.on('error', () => {}));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
-  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
+  if (options.dataDir !== undefined) {
+    await mkdir(options.dataDir, { recursive: true });
+    if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await createOnWorker(options.dataDir);
+  }
   const pglite = await PGlite.create(options.dataDir);
   return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+}
+
+/** Runs initdb for `dataDir` on a worker thread (`pglite-init-worker.ts` says why). */
+function createOnWorker(dataDir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./pglite-init-worker.ts', import.meta.url), { workerData: dataDir });
+    let created = false;
+    worker.once('message', () => (created = true));
+    worker.once('error', reject);
+    worker.once('exit', (code) => (created ? resolve() : reject(new Error(`creating the embedded database in ${dataDir} failed (worker exit ${code})`))));
+  });
 }

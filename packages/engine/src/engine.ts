@@ -178,8 +178,20 @@ export class Engine implements DataPlane {
     }
   }
 
+  /**
+   * Opens a namespace from the store. The registry marker is read while the namespace opens (one
+   * round trip to a bucket fewer); in the rare case the marker said "deleting", the deletion it
+   * finished may have removed what the open read, so the namespace is opened again after it.
+   */
   async #openFresh(index: IndexHandle, namespace: string): Promise<Namespace> {
-    await this.#registry.prepareOpen(index, namespace);
+    const [prepared, opened] = await Promise.allSettled([this.#registry.prepareOpen(index, namespace), this.#openNamespace(index, namespace)]);
+    if (prepared.status === 'fulfilled' && !prepared.value && opened.status === 'fulfilled') return opened.value;
+    if (opened.status === 'fulfilled') await opened.value.close({ flush: false });
+    if (prepared.status === 'rejected') throw prepared.reason;
+    return this.#openNamespace(index, namespace);
+  }
+
+  #openNamespace(index: IndexHandle, namespace: string): Promise<Namespace> {
     return Namespace.open({
       store: this.#store,
       prefix: namespacePrefix(index.id, namespace),

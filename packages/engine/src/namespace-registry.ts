@@ -85,31 +85,32 @@ export class NamespaceRegistry {
       await storeCall(() => removal);
       return false;
     }
-    return storeCall(() => this.#readMarker(index, namespace, key));
+    return storeCall(async () => (await this.#readMarker(index, namespace, key)) === 'active');
   }
 
   /**
    * Before a namespace is opened: a marker left "deleting" by a crash has its deletion finished
-   * (the namespace then opens empty); an active one is remembered.
+   * (the namespace then opens empty), and true says so — whatever was read of the namespace
+   * meanwhile is gone; an active one is remembered.
    */
-  async prepareOpen(index: IndexHandle, namespace: string): Promise<void> {
-    await this.#readMarker(index, namespace, namespaceKey(index, namespace));
+  async prepareOpen(index: IndexHandle, namespace: string): Promise<boolean> {
+    return (await this.#readMarker(index, namespace, namespaceKey(index, namespace))) === 'deleted';
   }
 
   /**
-   * Reads the marker: true when it is active (and remembers it), false when there is none or it
-   * says "deleting" (the deletion is then finished).
+   * Reads the marker: `active` (and remembers it), `absent`, or `deleted` when it said "deleting"
+   * and the deletion has now been finished.
    */
-  async #readMarker(index: IndexHandle, namespace: string, key: string): Promise<boolean> {
+  async #readMarker(index: IndexHandle, namespace: string, key: string): Promise<'active' | 'absent' | 'deleted'> {
     const epoch = this.#epoch(key);
     const marker = await this.#store.get(registryKey(index.id, namespace));
-    if (!marker) return false;
+    if (!marker) return 'absent';
     if (parseMarker(marker.data).state === 'deleting') {
       await this.#finishDeletion(index, namespace, marker.etag);
-      return false;
+      return 'deleted';
     }
     this.#remember(key, epoch);
-    return true;
+    return 'active';
   }
 
   #epoch(key: string): number {

@@ -1,5 +1,5 @@
 import type { Clock, Metric, RandomSource } from '@conifer/core';
-import { RequestLog, type LogOp } from '@conifer/log';
+import { readLogTail, RequestLog, type LogOp } from '@conifer/log';
 import type { Snapshot } from '@conifer/router';
 import type { Compactor } from '@conifer/index-builder';
 import { ManifestStore, type Manifest } from '@conifer/manifest';
@@ -53,8 +53,8 @@ export interface NamespaceOptions {
  * - `garbage-collector.ts` with `gc-plan.ts` — what may be deleted, and deleting it;
  * - `describe.ts` — what the console shows.
  *
- * Opening a namespace loads the newest manifest and its slabs, then replays the log entries the
- * manifest does not cover, in LSN order.
+ * Opening a namespace loads the newest manifest, then its slabs while it reads the log entries the
+ * manifest does not cover, and replays those in LSN order once the slabs are in.
  */
 export class Namespace {
   readonly name: string;
@@ -68,6 +68,8 @@ export class Namespace {
   readonly #gc: GarbageCollector;
   readonly #logger: Logger;
   readonly #clock: Clock;
+  /** The manifest version whose slabs the idle tick last found nothing to index or merge in. */
+  #idleCheckedVersion = -1;
   /** Set by close(): background loops stop retrying and compaction stops starting. */
   #closing = false;
   /** The close under way or done. */
@@ -137,9 +139,15 @@ export class Namespace {
     // A takeover (the first write or flush) makes the log read its tail before the next append.
     const opened: { ns?: Namespace } = {};
     const onTakeover = () => opened.ns?.requireLogCatchUp();
-    const manifest = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover });
+    const latest = await manifests.latest();
+    // The log after the manifest is read while its slabs load (on a bucket, round trips overlap).
+    const tail = readLogTail(options.store, `${options.prefix}log/`, latest.flushedLsn + 1, async () =>
+      (await fence.overtaken(() => latest.version)) ? fence.fencedError() : undefined,
+    );
+    tail.catch(() => undefined); // awaited below, unless the slabs fail to load first
+    const manifest = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover }, latest);
     const ns = (opened.ns = new Namespace(options, fence, manifests, manifest));
-    const replayed = await ns.#log.catchUp();
+    const replayed = ns.#log.applyTail(await tail);
     if (replayed > 0) options.logger.info({ namespace: options.name, replayed, lastLsn: ns.#log.lastLsn }, 'replayed request log');
     return ns;
   }
@@ -192,9 +200,16 @@ export class Namespace {
     // Only the owner flushes and compacts: a view opened to read must not take the namespace over
     // from the writer that owns it (it would fence that writer).
     if (this.#closing || this.#fence.epoch === 0) return;
-    if (this.#flusher.tooOld(now))
+    if (this.#flusher.tooOld(now)) {
       this.requestFlush().catch(() => undefined); // logged by the flush loop
-    else if (!this.#flusher.running && now - this.#flusher.lastFlushAt >= this.#config.indexIdleMs) this.#compactions.schedule(true);
+    } else if (!this.#flusher.running && now - this.#flusher.lastFlushAt >= this.#config.indexIdleMs) {
+      // Planning is looked at again only once the manifest has moved: a node holding tens of
+      // thousands of quiet namespaces must not plan each of them every tick.
+      const version = this.#manifest.current.version;
+      if (version === this.#idleCheckedVersion) return;
+      this.#compactions.schedule(true);
+      if (this.#compactions.running === undefined) this.#idleCheckedVersion = version;
+    }
   }
 
   /** Freezes the active memtable (if it holds anything) and makes sure the flush loop runs. */

@@ -1,5 +1,5 @@
 import { UnavailableError } from '@conifer/core';
-import { logKey, readLogRun } from '@conifer/log';
+import { logKey, readLogRun, readLogTail, type LogEntry } from '@conifer/log';
 import { manifestKey, ManifestStore, type Manifest } from '@conifer/manifest';
 import { Memtable } from '@conifer/memtable';
 import type { Snapshot } from '@conifer/router';
@@ -62,10 +62,16 @@ export class Replica {
     // The fence is never asked to commit: a replica writes nothing.
     const fence = new WriterFence({ store: options.store, manifestPrefix, namespace: options.name });
     const { manifest, etag } = await manifests.latestEntry();
+    // The log after the manifest is read while its slabs load (on a bucket, round trips overlap).
+    // Should that read find a hole (the writer collected objects a newer manifest covers), the
+    // replica catches up the usual way instead.
+    const tail = readLogTail(options.store, `${options.prefix}log/`, manifest.flushedLsn + 1).catch(() => undefined);
     const state = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover: () => undefined }, manifest);
     const replica = new Replica(options, manifests, state);
     replica.#baseEtag = etag;
-    await replica.refresh();
+    const read = await tail;
+    if (read) replica.#apply(read.entries);
+    else await replica.refresh();
     return replica;
   }
 
@@ -136,11 +142,16 @@ export class Replica {
 
   /** Applies the log objects after `appliedLsn`; false when one is missing below a later one. */
   async #readLog(): Promise<boolean> {
-    const next = await readLogRun(this.#store, this.#logPrefix, this.#appliedLsn + 1, (entries) => {
-      for (const entry of entries) applyLogEntry(entry, this.#memtable, () => this.snapshot());
-      this.#appliedLsn = entries[entries.length - 1]!.lsn;
-    });
+    const next = await readLogRun(this.#store, this.#logPrefix, this.#appliedLsn + 1, (entries) => this.#apply(entries));
     return !(await this.#laterObjectExists(next));
+  }
+
+  /** Applies entries that follow `appliedLsn`, in order. */
+  #apply(entries: readonly LogEntry[]): void {
+    for (const entry of entries) {
+      applyLogEntry(entry, this.#memtable, () => this.snapshot());
+      this.#appliedLsn = entry.lsn;
+    }
   }
 
   async #anyManifest(): Promise<boolean> {

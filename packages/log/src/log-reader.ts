@@ -77,3 +77,57 @@ export async function readLogRun(
     // Listed through (or the listing did not show what a GET will): read on from where it stands.
   }
 }
+
+/** Reads of a missing log object, with a later one listed, before the log is declared to have a hole. */
+const GAP_CHECKS = 3;
+
+/** The durable entries from LSN `from` on, read but not yet applied. */
+export interface LogTail {
+  from: number;
+  entries: LogEntry[];
+}
+
+/**
+ * Reads every durable entry from LSN `from` on (readLogRun), then makes sure no log object lies
+ * beyond the first missing one. A later object after a missing one means a hole in the log —
+ * unless another writer appended the missing one, and more, between the read and the listing: the
+ * run is read on, and the log refused only if the hole is still there. `explainGap` may name the
+ * reason (the namespace was taken over) instead of corruption.
+ */
+export async function readLogTail(
+  store: ObjectStore,
+  prefix: string,
+  from: number,
+  explainGap?: (() => Promise<Error | undefined>) | undefined,
+): Promise<LogTail> {
+  const entries: LogEntry[] = [];
+  let next = from;
+  for (let check = 1; ; check++) {
+    next = await readLogRun(store, prefix, next, (run) => {
+      for (const entry of run) entries.push(entry);
+    });
+    const later = await firstObjectAfter(store, prefix, next);
+    if (later === undefined) return { from, entries };
+    if (check === GAP_CHECKS) {
+      const explained = await explainGap?.();
+      if (explained) throw explained;
+      throw new LogCorruptionError(`gap in the request log: ${logKey(prefix, next)} is missing but ${later} exists`);
+    }
+  }
+}
+
+/**
+ * The key of the first log object that starts after `lsn`, if any. Objects at lower LSNs are
+ * covered by the manifest and only wait for truncation; they are skipped by LSN here rather than
+ * trusted to be left out by the listing's `startAfter`.
+ */
+async function firstObjectAfter(store: ObjectStore, prefix: string, lsn: number): Promise<string | undefined> {
+  let startAfter = logKey(prefix, lsn);
+  for (;;) {
+    const page = await store.list(prefix, { startAfter, limit: 100 });
+    const later = page.objects.find((o) => lsnOfKey(prefix, o.key) > lsn);
+    if (later !== undefined) return later.key;
+    if (page.nextStartAfter === undefined) return undefined;
+    startAfter = page.nextStartAfter;
+  }
+}

@@ -1,8 +1,8 @@
 import { failpoint, UnavailableError } from '@conifer/core';
 import { isPreconditionFailed, listAll, type ObjectStore } from '@conifer/storage';
-import { encodeLogBatch, LogCorruptionError } from './codec.ts';
+import { encodeLogBatch } from './codec.ts';
 import type { LogEntry, LogOp } from './entry.ts';
-import { logKey, lsnOfKey, readLogRun } from './log-reader.ts';
+import { logKey, lsnOfKey, readLogTail, type LogTail } from './log-reader.ts';
 
 /**
  * The durable request log of one namespace.
@@ -61,9 +61,6 @@ interface Pending {
   resolve: (value: Appended) => void;
   reject: (reason: unknown) => void;
 }
-
-/** Reads of a missing log object, with a later one listed, before the log is declared to have a hole. */
-const GAP_CHECKS = 3;
 
 /**
  * Most entries group-committed into one log object: enough that a busy namespace pays one
@@ -193,41 +190,22 @@ export class RequestLog {
    * this process, or by another process). Used at open (replay) and after a lost race.
    */
   async catchUp(): Promise<number> {
-    let applied = 0;
-    for (let check = 1; ; check++) {
-      this.#nextLsn = await readLogRun(this.#store, this.#prefix, this.#nextLsn, (entries) => {
-        for (const entry of entries) this.#apply(entry);
-        applied += entries.length;
-      });
-      // A later object after a missing one means a hole in the log — unless another writer
-      // appended the missing one, and more, between the read and the listing: read again, and
-      // refuse to continue only if the hole is still there.
-      const later = await this.#firstObjectAfter(this.#nextLsn);
-      if (later === undefined) break;
-      if (check === GAP_CHECKS) {
-        const explained = await this.#explainGap?.();
-        if (explained) throw explained;
-        throw new LogCorruptionError(`gap in the request log: ${logKey(this.#prefix, this.#nextLsn)} is missing but ${later} exists`);
-      }
-    }
-    this.#needsCatchUp = false;
-    return applied;
+    return this.applyTail(await readLogTail(this.#store, this.#prefix, this.#nextLsn, this.#explainGap));
   }
 
   /**
-   * The key of the first log object that starts after `lsn`, if any. Objects at lower LSNs are
-   * covered by the manifest and only wait for truncation; they are skipped by LSN here rather than
-   * trusted to be left out by the listing's `startAfter`.
+   * Applies a tail read from this log's next LSN (`readLogTail`, started before the state the
+   * entries apply to was ready: a namespace's slabs load while its log is read). Returns how many
+   * entries it applied.
    */
-  async #firstObjectAfter(lsn: number): Promise<string | undefined> {
-    let startAfter = logKey(this.#prefix, lsn);
-    for (;;) {
-      const page = await this.#store.list(this.#prefix, { startAfter, limit: 100 });
-      const later = page.objects.find((o) => lsnOfKey(this.#prefix, o.key) > lsn);
-      if (later !== undefined) return later.key;
-      if (page.nextStartAfter === undefined) return undefined;
-      startAfter = page.nextStartAfter;
+  applyTail(tail: LogTail): number {
+    if (tail.from !== this.#nextLsn) throw new Error(`log tail read from LSN ${tail.from}, but the log is at ${this.#nextLsn}`);
+    for (const entry of tail.entries) {
+      this.#apply(entry);
+      this.#nextLsn = entry.lsn + 1;
     }
+    this.#needsCatchUp = false;
+    return tail.entries.length;
   }
 
   /**
