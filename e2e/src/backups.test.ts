@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Pinecone } from '@pinecone-database/pinecone';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, startServer, tempDataDir, type ServerProcess } from './server-process.ts';
+import { freePortRange, startServer, tempDataDir, type ServerProcess } from './server-process.ts';
 
 /**
  * Backups and restore against the server as `npm start` runs it: driven by Pinecone's own
@@ -23,12 +23,20 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-/** Each data directory keeps its port across restarts: the client caches index hosts by name. */
-const ports = new Map<string, number>();
+/**
+ * Each data directory keeps its ports across restarts (the client caches index hosts by name):
+ * the main port and, after it, the indexes' own ports — a range below the ephemeral ports, so no
+ * other test's server or client connection can hold one of them.
+ */
+const ports = new Map<string, { first: number; last: number }>();
 
 async function start(dataDir: string, env: Record<string, string> = {}): Promise<{ server: ServerProcess; pc: Pinecone }> {
-  if (!ports.has(dataDir)) ports.set(dataDir, await freePort());
-  const server = await startServer({ dataDir, env: { CONIFER_GC_GRACE_MS: '0', CONIFER_PORT: String(ports.get(dataDir)), ...env } });
+  if (!ports.has(dataDir)) ports.set(dataDir, await freePortRange(12));
+  const { first, last } = ports.get(dataDir)!;
+  const server = await startServer({
+    dataDir,
+    env: { CONIFER_GC_GRACE_MS: '0', CONIFER_PORT: String(first), CONIFER_INDEX_PORTS: `${first + 1}-${last}`, ...env },
+  });
   servers.push(server);
   return { server, pc: new Pinecone({ apiKey: server.apiKey, controllerHostUrl: server.url, maxRetries: 0 }) };
 }

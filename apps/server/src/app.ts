@@ -99,7 +99,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     slabCache = cached.cache;
     store = cached;
   }
-  const engineConfig = { ...config.engine, memoryBudgetBytes: namespaceBudget };
+  const engineConfig = { ...config.engine, memoryBudgetBytes: namespaceBudget, soleWriter: isAllInOne(config.roles) };
   const control = await createControlPlane({
     ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'control') }),
     config: config.control,

@@ -89,6 +89,12 @@ export interface EngineConfig {
   memoryBudgetBytes: number;
   /** A namespace no request used for this long is closed whatever the budget; 0: never by time. Default 10 min. */
   namespaceIdleMs: number;
+  /**
+   * This process is the only writer of every namespace (a single node, not a cluster): a namespace
+   * opened by a read may be taken over to compact it. Default false: a cluster's writer compacts
+   * only what it owns.
+   */
+  soleWriter: boolean;
   /** Longest a read with a `minLsn` waits for a replica to reach it before answering 503. Default 5 s. */
   minLsnWaitMs: number;
 }
@@ -110,6 +116,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   replicaIdleMs: 30_000,
   minLsnWaitMs: 5_000,
   memoryBudgetBytes: defaultMemoryBudget(),
+  soleWriter: false,
   namespaceIdleMs: 600_000,
 };
 

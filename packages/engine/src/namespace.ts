@@ -197,9 +197,12 @@ export class Namespace {
    * indexes large flat slabs once no flush has happened for `indexIdleMs`.
    */
   tick(now: number): void {
+    if (this.#closing) return;
     // Only the owner flushes and compacts: a view opened to read must not take the namespace over
-    // from the writer that owns it (it would fence that writer).
-    if (this.#closing || this.#fence.epoch === 0) return;
+    // from the writer that owns it (it would fence that writer) — unless this process is the only
+    // writer there is (a single node), which then compacts what a restart left uncompacted
+    // without waiting for a write (the compaction's commit takes the namespace over).
+    if (this.#fence.epoch === 0 && !this.#config.soleWriter) return;
     if (this.#flusher.tooOld(now)) {
       this.requestFlush().catch(() => undefined); // logged by the flush loop
     } else if (!this.#flusher.running && now - this.#flusher.lastFlushAt >= this.#config.indexIdleMs) {
