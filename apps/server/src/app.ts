@@ -6,7 +6,15 @@ import { Indexer, JobQueueCompactions, NodeClient, NodeDirectory, RoutedDataPlan
 import { Compactor } from '@conifer/index-builder';
 import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane, type NodeMemory as NodeMemorySummary } from '@conifer/control';
 import { createEngine, ReplicaEngine, resolveEngineConfig, type Engine } from '@conifer/engine';
-import { DEFAULT_SLAB_CACHE_MEMORY_BYTES, openObjectStore, withCache, withLatency, type ObjectStore, type SlabCache } from '@conifer/storage';
+import {
+  DEFAULT_SLAB_CACHE_MEMORY_BYTES,
+  openObjectStore,
+  withCache,
+  withLatency,
+  withParallelReads,
+  type ObjectStore,
+  type SlabCache,
+} from '@conifer/storage';
 import { createServices, resumeIndexDeletions, type ServiceDataPlane, type Services } from '@conifer/api';
 import { bootstrapAdmin, type BootstrapOutcome } from './bootstrap.ts';
 import { ConfigError, isAllInOne, type ServerConfig } from './config.ts';
@@ -85,6 +93,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     logger.warn({ latency: config.storageLatency }, 'CONIFER_STORAGE_LATENCY is set: every store call waits a simulated bucket latency (benchmarks only)');
     store = withLatency(store, config.storageLatency);
   }
+  // A bucket serves a stream at about a hundred MB/s: large slabs are read in ranges, several at once.
+  if (isRemoteStorage(config.storage) || config.storageLatency) store = withParallelReads(store);
   // On a cloud bucket, slabs are cached in memory and on local disk (immutable objects only), so a
   // restart or a reopened namespace reads them locally instead of from the bucket. The memory
   // tier takes its share of the memory budget, the open namespaces the rest; the disk tier keeps

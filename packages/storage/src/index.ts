@@ -28,6 +28,7 @@ export {
   type StoreOperation,
 } from './faulty-store.ts';
 export { parseLatencyModel, S3_LATENCY, withLatency, type LatencyModel } from './latency-store.ts';
+export { withParallelReads, type ParallelReadOptions } from './parallel-reads.ts';
 export {
   SlabCache,
   withCache,

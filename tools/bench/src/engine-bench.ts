@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, type EngineConfig } from '@conifer/engine';
-import { FsObjectStore, S3_LATENCY, withLatency } from '@conifer/storage';
+import { FsObjectStore, S3_LATENCY, withLatency, withParallelReads } from '@conifer/storage';
 import { coldAndWarm } from './cold-start.ts';
 import { queriesDuringCompaction } from './compaction-interference.ts';
 import { queryOf, type Dataset } from './dataset.ts';
@@ -160,8 +160,9 @@ export async function benchEngine(
       facts['coldStart'] = await coldAndWarm(open, index, ns, ds, truth, { warmQueries: Math.min(QUERIES, 200) });
       log('conifer cold start', facts['coldStart']);
       // The same from a bucket: S3-like time to first byte and per-stream bandwidth before each
-      // store call (storage's withLatency), local disk behind it.
-      const fromBucket = () => new Engine({ store: withLatency(new FsObjectStore(dir), S3_LATENCY), config });
+      // store call (storage's withLatency), local disk behind it; slabs read in parallel ranges
+      // as the server reads them from a bucket (withParallelReads).
+      const fromBucket = () => new Engine({ store: withParallelReads(withLatency(new FsObjectStore(dir), S3_LATENCY)), config });
       facts['coldStartS3Latency'] = await coldAndWarm(fromBucket, index, ns, ds, truth, { warmQueries: Math.min(QUERIES, 200) });
       log('conifer cold start, simulated S3 latency', facts['coldStartS3Latency']);
     }
