@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Indexer, JobQueueCompactions, NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
 import { Compactor } from '@conifer/index-builder';
 import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane, type NodeMemory as NodeMemorySummary } from '@conifer/control';
-import { createEngine, ReplicaEngine, resolveEngineConfig, type Engine } from '@conifer/engine';
+import { createEngine, ReplicaEngine, residentBytes, resolveEngineConfig, type Engine } from '@conifer/engine';
 import {
   DEFAULT_SLAB_CACHE_MEMORY_BYTES,
   openObjectStore,
@@ -70,7 +70,7 @@ function nodeMemorySummary(m: NodeMemory): NodeMemorySummary {
   const roles = [m.writer, m.query].filter((r) => r !== undefined);
   return {
     budgetBytes: m.budgetBytes,
-    usedBytes: roles.reduce((n, r) => n + r.memory.memtables + r.memory.slabs + r.memory.fixed, m.slabCacheBytes ?? 0),
+    usedBytes: roles.reduce((n, r) => n + residentBytes(r.memory), m.slabCacheBytes ?? 0),
     openNamespaces: roles.reduce((n, r) => n + r.open, 0),
     closedNamespaces: roles.reduce((n, r) => n + r.closedIdle + r.closedForBudget, 0),
   };

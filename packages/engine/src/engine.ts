@@ -40,7 +40,7 @@ import { restoreNamespace } from './restore.ts';
 import { slabCacheStats } from './describe.ts';
 import { displayName, indexPrefix, namespacePrefix } from './layout.ts';
 import { Namespace } from './namespace.ts';
-import { ResidentSet, type ResidentStats } from './resident-set.ts';
+import { ResidentSet, trimPolicy, type ResidentStats } from './resident-set.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
 import { fetchByMetadataView, fetchView, listView, queryView, type ReadView } from './reads.ts';
 import { toSparse, toVector } from './records.ts';
@@ -94,7 +94,7 @@ export class Engine implements DataPlane {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#random = options.random ?? SYSTEM_RANDOM;
     // A trimmed namespace flushes first, so its next open replays nothing.
-    this.#namespaces = new ResidentSet(this.#clock, (ns) => ns.close({ flush: true }));
+    this.#namespaces = new ResidentSet(this.#clock, trimPolicy(this.#config), (ns) => ns.close({ flush: true }));
     this.#compactor = new Compactor(this.#config.compactor, this.#clock);
     this.#remoteCompactions = options.remoteCompactions;
     this.#stopTicking = every(this.#clock, this.#config.tickMs, () => this.#tick());
@@ -116,13 +116,12 @@ export class Engine implements DataPlane {
    * request for one of them waits for its close, then opens it again.
    */
   trimMemory(): number {
-    if (this.#closed) return 0;
-    return this.#namespaces.trim({ budgetBytes: this.#config.memoryBudgetBytes, idleMs: this.#config.namespaceIdleMs });
+    return this.#closed ? 0 : this.#namespaces.trim();
   }
 
   /** The open namespaces, the memory they hold and what trims closed, beside the budget. */
-  memory(): ResidentStats & { budgetBytes: number } {
-    return { ...this.#namespaces.stats(), budgetBytes: this.#config.memoryBudgetBytes };
+  memory(): ResidentStats {
+    return this.#namespaces.stats();
   }
 
   /** Refuses work once `close` has begun (the namespaces are being flushed and closed). */
@@ -166,6 +165,17 @@ export class Engine implements DataPlane {
         throw err;
       }
     }
+  }
+
+  /**
+   * Drops the open view of `key` without flushing (its storage is going, or was replaced under it),
+   * and waits for a trim's close of it under way: that one flushes, and must land first.
+   */
+  async #discard(key: string): Promise<void> {
+    const open = this.#namespaces.take(key);
+    const ns = await open?.pending.catch(() => undefined);
+    await ns?.close({ flush: false });
+    await this.#namespaces.closing(key);
   }
 
   /** Runs `use` with the namespace's engine held open. */
@@ -220,46 +230,35 @@ export class Engine implements DataPlane {
   async update(index: IndexHandle, namespace: string, update: UpdateInput): Promise<UpdateResult> {
     const values = update.values === undefined ? undefined : toVector(index, update.values, ['values']);
     const sparse = toSparse(update.sparseValues);
-    return this.#use(index, namespace, (ns) => this.#update(index, namespace, ns, update, values, sparse));
-  }
-
-  async #update(
-    index: IndexHandle,
-    namespace: string,
-    ns: Namespace,
-    update: UpdateInput,
-    values: Float32Array | undefined,
-    sparse: ReturnType<typeof toSparse>,
-  ): Promise<UpdateResult> {
-    if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
-    // An update by filter is resolved to ids against the current state, then logged as one patch.
-    const ids = update.id !== undefined ? [update.id] : matchingIds(ns.snapshot(), update.filter!);
-    if (ids.length === 0) return { lsn: ns.lastLsn, matchedRecords: 0 };
-    const { lsn, matched } = await writeInChunks(ns, ids, (chunk) => ({
-      kind: 'update',
-      ids: chunk,
-      ...(values ? { values } : {}),
-      ...(sparse ? { sparse } : {}),
-      ...(update.setMetadata ? { setMetadata: update.setMetadata } : {}),
-    }));
-    return { lsn, matchedRecords: matched };
+    return this.#use(index, namespace, async (ns) => {
+      if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
+      // An update by filter is resolved to ids against the current state, then logged as one patch.
+      const ids = update.id !== undefined ? [update.id] : matchingIds(ns.snapshot(), update.filter!);
+      if (ids.length === 0) return { lsn: ns.lastLsn, matchedRecords: 0 };
+      const { lsn, matched } = await writeInChunks(ns, ids, (chunk) => ({
+        kind: 'update',
+        ids: chunk,
+        ...(values ? { values } : {}),
+        ...(sparse ? { sparse } : {}),
+        ...(update.setMetadata ? { setMetadata: update.setMetadata } : {}),
+      }));
+      return { lsn, matchedRecords: matched };
+    });
   }
 
   delete(index: IndexHandle, namespace: string, del: DeleteInput): Promise<DeleteResult> {
-    return this.#use(index, namespace, (ns) => this.#delete(index, namespace, ns, del));
-  }
-
-  async #delete(index: IndexHandle, namespace: string, ns: Namespace, del: DeleteInput): Promise<DeleteResult> {
-    if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, deletedCount: 0 };
-    if (del.deleteAll) {
-      const { lsn } = await ns.write({ kind: 'deleteAll' });
-      return { lsn };
-    }
-    // Delete by filter is resolved to ids against the current state, then logged as plain deletes.
-    const ids = del.ids ?? matchingIds(ns.snapshot(), del.filter!);
-    if (ids.length === 0) return { lsn: ns.lastLsn, deletedCount: 0 };
-    const { lsn } = await writeInChunks(ns, ids, (chunk) => ({ kind: 'delete', ids: chunk }));
-    return { lsn, deletedCount: ids.length };
+    return this.#use(index, namespace, async (ns) => {
+      if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, deletedCount: 0 };
+      if (del.deleteAll) {
+        const { lsn } = await ns.write({ kind: 'deleteAll' });
+        return { lsn };
+      }
+      // Delete by filter is resolved to ids against the current state, then logged as plain deletes.
+      const ids = del.ids ?? matchingIds(ns.snapshot(), del.filter!);
+      if (ids.length === 0) return { lsn: ns.lastLsn, deletedCount: 0 };
+      const { lsn } = await writeInChunks(ns, ids, (chunk) => ({ kind: 'delete', ids: chunk }));
+      return { lsn, deletedCount: ids.length };
+    });
   }
 
   /**
@@ -334,12 +333,8 @@ export class Engine implements DataPlane {
     const deletion = (async () => {
       // A backup pinning it finishes first: its pin must be stored before the unpinned slabs go.
       await this.#pinning.get(key)?.catch(() => undefined);
-      const open = this.#namespaces.take(key);
       this.#registry.forget(key);
-      const ns = await open?.pending.catch(() => undefined);
-      await ns?.close({ flush: false });
-      // A trim's close flushes: it must land before the storage goes, not behind it.
-      await this.#namespaces.closing(key);
+      await this.#discard(key);
       await storeCall(() => this.#registry.removeStorage(index, namespace));
     })();
     this.#deleting.set(key, deletion);
@@ -360,10 +355,8 @@ export class Engine implements DataPlane {
     for (const [key, pinning] of [...this.#pinning]) if (key.startsWith(prefix)) await pinning.catch(() => undefined);
     for (const key of this.#namespaces.keys()) {
       if (!key.startsWith(prefix)) continue;
-      const open = this.#namespaces.take(key);
       this.#registry.forget(key);
-      const ns = await open?.pending.catch(() => undefined);
-      await ns?.close({ flush: false });
+      await this.#discard(key);
     }
     await Promise.all(this.#namespaces.closings(prefix));
     await storeCall(() => deleteUnpinned(this.#store, index.id, indexPrefix(index.id)));
@@ -514,11 +507,7 @@ export class Engine implements DataPlane {
    * builds of the imported slabs) started in the background.
    */
   async #afterImport(index: IndexHandle, namespace: string): Promise<void> {
-    const key = namespaceKey(index, namespace);
-    const cached = this.#namespaces.take(key);
-    const old = await cached?.pending.catch(() => undefined);
-    await old?.close({ flush: false });
-    await this.#namespaces.closing(key);
+    await this.#discard(namespaceKey(index, namespace));
     if (this.#closed) return;
     // The import is committed: a failure from here on only delays its compaction (the next open,
     // write or tick starts it).

@@ -21,7 +21,7 @@ export type {
 } from './data-plane.ts';
 export { Engine, createEngine, type EngineOptions } from './engine.ts';
 export { ReplicaEngine, type ReplicaEngineOptions } from './replica-engine.ts';
-export type { ResidentMemory, ResidentStats } from './resident-set.ts';
+export { residentBytes, type ResidentMemory, type ResidentStats } from './resident-set.ts';
 export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig } from './config.ts';
 export { encodeNamespace, decodeNamespace, slabKey } from './layout.ts';
 export { NoIndexerError, type RemoteCompactions, type RemoteCompactionJob } from './remote-compactions.ts';

@@ -24,7 +24,7 @@ import { displayName, namespacePrefix } from './layout.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
 import { fetchByMetadataView, fetchView, listView, queryView, type ReadView } from './reads.ts';
 import { Replica } from './replica.ts';
-import { ResidentSet, type ResidentStats } from './resident-set.ts';
+import { ResidentSet, trimPolicy, type ResidentStats } from './resident-set.ts';
 import { storeCall, toClientError } from './store-errors.ts';
 
 export interface ReplicaEngineOptions {
@@ -53,10 +53,9 @@ export class ReplicaEngine implements DataPlane {
    * uses it is only forgotten: the read finishes on it.
    */
   readonly #replicas: ResidentSet<Replica>;
-  /** When each replica (by namespace key) was last read, by `#clock`. */
-  readonly #lastRead = new Map<string, number>();
   readonly #clock: Clock;
-  readonly #stopRefreshing: () => void;
+  /** Stops the background refreshes and trims. */
+  readonly #stopTimers: (() => void)[];
   #closed = false;
   #slabBytesQueried = 0;
 
@@ -66,40 +65,39 @@ export class ReplicaEngine implements DataPlane {
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#registry = new NamespaceRegistry(this.#store);
     this.#clock = options.clock ?? SYSTEM_CLOCK;
-    this.#replicas = new ResidentSet(this.#clock, () => Promise.resolve());
-    this.#stopRefreshing = every(this.#clock, this.#config.replicaRefreshMs, () => this.#refreshAll());
-    const stopTrimming = every(this.#clock, this.#config.tickMs, () => this.trimMemory());
-    const stopRefreshing = this.#stopRefreshing;
-    this.#stopRefreshing = () => {
-      stopRefreshing();
-      stopTrimming();
-    };
+    this.#replicas = new ResidentSet(this.#clock, trimPolicy(this.#config), () => Promise.resolve());
+    this.#stopTimers = [
+      every(this.#clock, this.#config.replicaRefreshMs, () => this.#refreshAll()),
+      every(this.#clock, this.#config.tickMs, () => this.trimMemory()),
+    ];
   }
 
   /** Drops the replicas the memory budget and idle time say should not stay open; returns how many. */
   trimMemory(): number {
-    if (this.#closed) return 0;
-    const dropped = this.#replicas.trim({ budgetBytes: this.#config.memoryBudgetBytes, idleMs: this.#config.namespaceIdleMs });
-    for (const key of this.#lastRead.keys()) if (!this.#replicas.get(key)) this.#lastRead.delete(key);
-    return dropped;
+    return this.#closed ? 0 : this.#replicas.trim();
   }
 
   /** The open replicas, the memory they hold and what trims dropped, beside the budget. */
-  memory(): ResidentStats & { budgetBytes: number } {
-    return { ...this.#replicas.stats(), budgetBytes: this.#config.memoryBudgetBytes };
+  memory(): ResidentStats {
+    return this.#replicas.stats();
   }
 
   /** Refreshes every replica read within `replicaIdleMs`; the idle ones wait for their next read. */
   #refreshAll(): void {
     const activeSince = this.#clock.now() - this.#config.replicaIdleMs;
-    for (const [key, replica] of this.#replicas.values()) {
-      if ((this.#lastRead.get(key) ?? Number.NEGATIVE_INFINITY) < activeSince) continue;
+    for (const [, replica, lastRead] of this.#replicas.values()) {
+      if (lastRead < activeSince) continue;
       replica.refresh().catch((err: unknown) => this.#logger.debug({ err, namespace: replica.name }, 'replica refresh failed; will retry'));
     }
   }
 
-  #open(index: IndexHandle, namespace: string): Promise<Replica> {
-    if (this.#closed) return Promise.reject(new UnavailableError('the data plane is shutting down'));
+  /**
+   * The replica of a namespace for a read, opened unless it is open, and marked read now. Refreshed
+   * first when the read is strong, or when the replica was idle until now (no longer refreshed in
+   * the background), so a default read is never staler than the background interval allows.
+   */
+  async #forRead(index: IndexHandle, namespace: string, strong: boolean): Promise<Replica> {
+    if (this.#closed) throw new UnavailableError('the data plane is shutting down');
     const key = namespaceKey(index, namespace);
     const entry =
       this.#replicas.get(key) ??
@@ -108,22 +106,10 @@ export class ReplicaEngine implements DataPlane {
           throw toClientError(err);
         }),
       );
+    // A replica just opened was read now: it is not idle.
+    const idle = this.#clock.now() - entry.lastUsed > this.#config.replicaIdleMs;
     this.#replicas.touch(entry);
-    return entry.pending;
-  }
-
-  /**
-   * The replica of a namespace for a read, marked read now. Refreshed first when the read is strong,
-   * or when the replica was idle until now (no longer refreshed in the background), so a default
-   * read is never staler than the background interval allows.
-   */
-  async #forRead(index: IndexHandle, namespace: string, strong: boolean): Promise<Replica> {
-    const replica = await this.#open(index, namespace);
-    const key = namespaceKey(index, namespace);
-    const now = this.#clock.now();
-    const lastRead = this.#lastRead.get(key);
-    this.#lastRead.set(key, now);
-    const idle = lastRead !== undefined && now - lastRead > this.#config.replicaIdleMs;
+    const replica = await entry.pending;
     if (strong || idle) await storeCall(() => replica.refreshAfterNow());
     return replica;
   }
@@ -198,7 +184,6 @@ export class ReplicaEngine implements DataPlane {
     for (const key of this.#replicas.keys()) {
       if (!key.startsWith(prefix)) continue;
       this.#replicas.take(key);
-      this.#lastRead.delete(key);
     }
   }
 
@@ -220,7 +205,7 @@ export class ReplicaEngine implements DataPlane {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#stopRefreshing();
+    for (const stop of this.#stopTimers) stop();
     this.#replicas.clear();
   }
 }

@@ -1,5 +1,5 @@
 import { UnavailableError } from '@conifer/core';
-import { logKey, readLogRun, readLogTail, type LogEntry } from '@conifer/log';
+import { firstObjectAfter, readLogRun, readLogTail, type LogEntry } from '@conifer/log';
 import { manifestKey, ManifestStore, type Manifest } from '@conifer/manifest';
 import { Memtable } from '@conifer/memtable';
 import type { Snapshot } from '@conifer/router';
@@ -143,7 +143,7 @@ export class Replica {
   /** Applies the log objects after `appliedLsn`; false when one is missing below a later one. */
   async #readLog(): Promise<boolean> {
     const next = await readLogRun(this.#store, this.#logPrefix, this.#appliedLsn + 1, (entries) => this.#apply(entries));
-    return !(await this.#laterObjectExists(next));
+    return (await firstObjectAfter(this.#store, this.#logPrefix, next)) === undefined;
   }
 
   /** Applies entries that follow `appliedLsn`, in order. */
@@ -156,12 +156,6 @@ export class Replica {
 
   async #anyManifest(): Promise<boolean> {
     return (await this.#store.list(this.#manifestPrefix, { limit: 1 })).objects.length > 0;
-  }
-
-  /** Whether a log object starting after `lsn` exists (one listing page from `lsn`). */
-  async #laterObjectExists(lsn: number): Promise<boolean> {
-    const page = await this.#store.list(this.#logPrefix, { startAfter: logKey(this.#logPrefix, lsn), limit: 1 });
-    return page.objects.length > 0;
   }
 
   /** What the console shows of the replica: its manifest and slabs, and how far it has read. */

@@ -1,4 +1,5 @@
 import type { Clock } from '@conifer/core';
+import type { EngineConfig } from './config.ts';
 
 /** What a resident set holds: an open namespace (writer) or replica (query node). */
 export interface Resident {
@@ -23,7 +24,8 @@ export interface ResidentMemory {
  */
 export const FIXED_BYTES_PER_NAMESPACE = 6 * 1024;
 
-const total = (m: ResidentMemory) => m.memtables + m.slabs + m.fixed;
+/** Everything a resident holds, in bytes. */
+export const residentBytes = (m: ResidentMemory): number => m.memtables + m.slabs + m.fixed;
 
 export interface ResidentEntry<T> {
   readonly pending: Promise<T>;
@@ -42,7 +44,14 @@ export interface TrimPolicy {
   idleMs: number;
 }
 
+/** The trim policy an engine's configuration sets. */
+export function trimPolicy(config: Pick<EngineConfig, 'memoryBudgetBytes' | 'namespaceIdleMs'>): TrimPolicy {
+  return { budgetBytes: config.memoryBudgetBytes, idleMs: config.namespaceIdleMs };
+}
+
 export interface ResidentStats {
+  /** What trims hold the open ones' memory to. */
+  budgetBytes: number;
   open: number;
   /** Memory the open ones hold, by kind. */
   memory: ResidentMemory;
@@ -62,13 +71,15 @@ export interface ResidentStats {
 export class ResidentSet<T extends Resident> {
   readonly #clock: Clock;
   readonly #close: (value: T) => Promise<void>;
+  readonly #policy: TrimPolicy;
   readonly #entries = new Map<string, ResidentEntry<T>>();
   readonly #closing = new Map<string, Promise<void>>();
   #closedIdle = 0;
   #closedForBudget = 0;
 
-  constructor(clock: Clock, close: (value: T) => Promise<void>) {
+  constructor(clock: Clock, policy: TrimPolicy, close: (value: T) => Promise<void>) {
     this.#clock = clock;
+    this.#policy = policy;
     this.#close = close;
   }
 
@@ -106,9 +117,9 @@ export class ResidentSet<T extends Resident> {
     return [...this.#entries.values()].map((e) => e.pending);
   }
 
-  /** The open ones. */
-  *values(): Iterable<[string, T]> {
-    for (const [key, entry] of this.#entries) if (entry.value !== undefined) yield [key, entry.value];
+  /** The open ones, with when each was last used. */
+  *values(): Iterable<[key: string, value: T, lastUsed: number]> {
+    for (const [key, entry] of this.#entries) if (entry.value !== undefined) yield [key, entry.value, entry.lastUsed];
   }
 
   clear(): void {
@@ -143,14 +154,15 @@ export class ResidentSet<T extends Resident> {
     return [...this.#closing].filter(([key]) => key.startsWith(prefix)).map(([, p]) => p);
   }
 
-  /** Closes what `policy` says should not stay open; returns how many closes it started. */
-  trim(policy: TrimPolicy): number {
+  /** Closes what the policy says should not stay open; returns how many closes it started. */
+  trim(): number {
+    const policy = this.#policy;
     const now = this.#clock.now();
     let held = 0;
     const closable: [string, ResidentEntry<T> & { value: T }, number][] = [];
     for (const [key, entry] of this.#entries) {
       if (entry.value === undefined) continue;
-      const bytes = total(entry.value.memory());
+      const bytes = residentBytes(entry.value.memory());
       held += bytes;
       if (entry.leases === 0 && !entry.value.busy) closable.push([key, entry as ResidentEntry<T> & { value: T }, bytes]);
     }
@@ -185,6 +197,6 @@ export class ResidentSet<T extends Resident> {
       memory.slabs += m.slabs;
       memory.fixed += m.fixed;
     }
-    return { open, memory, closedIdle: this.#closedIdle, closedForBudget: this.#closedForBudget };
+    return { budgetBytes: this.#policy.budgetBytes, open, memory, closedIdle: this.#closedIdle, closedForBudget: this.#closedForBudget };
   }
 }

@@ -1,4 +1,4 @@
 export type { LogEntry, LogOp, PutRecord } from './entry.ts';
 export { encodeLogBatch, decodeLogBatch, LogCorruptionError } from './codec.ts';
 export { RequestLog, DEFAULT_MAX_BATCH_ENTRIES, type RequestLogOptions, type Appended } from './request-log.ts';
-export { logKey, readLogRun, readLogTail, LOG_READ_AHEAD, type LogTail } from './log-reader.ts';
+export { firstObjectAfter, logKey, readLogRun, readLogTail, LOG_READ_AHEAD, type LogTail } from './log-reader.ts';

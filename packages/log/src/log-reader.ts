@@ -121,7 +121,7 @@ export async function readLogTail(
  * covered by the manifest and only wait for truncation; they are skipped by LSN here rather than
  * trusted to be left out by the listing's `startAfter`.
  */
-async function firstObjectAfter(store: ObjectStore, prefix: string, lsn: number): Promise<string | undefined> {
+export async function firstObjectAfter(store: ObjectStore, prefix: string, lsn: number): Promise<string | undefined> {
   let startAfter = logKey(prefix, lsn);
   for (;;) {
     const page = await store.list(prefix, { startAfter, limit: 100 });
