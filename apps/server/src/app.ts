@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Indexer, JobQueueCompactions, NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
 import { Compactor } from '@conifer/index-builder';
 import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane, type NodeMemory as NodeMemorySummary } from '@conifer/control';
-import { createEngine, ReplicaEngine, residentBytes, resolveEngineConfig, type Engine } from '@conifer/engine';
+import { createEngine, PageCache, pageCacheShare, ReplicaEngine, residentBytes, resolveEngineConfig, type Engine } from '@conifer/engine';
 import {
   DEFAULT_SLAB_CACHE_MEMORY_BYTES,
   openObjectStore,
@@ -70,7 +70,7 @@ function nodeMemorySummary(m: NodeMemory): NodeMemorySummary {
   const roles = [m.writer, m.query].filter((r) => r !== undefined);
   return {
     budgetBytes: m.budgetBytes,
-    usedBytes: roles.reduce((n, r) => n + residentBytes(r.memory), m.slabCacheBytes ?? 0),
+    usedBytes: roles.reduce((n, r) => n + residentBytes(r.memory), (m.slabCacheBytes ?? 0) + m.pages.bytes),
     openNamespaces: roles.reduce((n, r) => n + r.open, 0),
     closedNamespaces: roles.reduce((n, r) => n + r.closedIdle + r.closedForBudget, 0),
   };
@@ -109,6 +109,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     slabCache = cached.cache;
     store = cached;
   }
+  // Pages of slabs read by range take their share too; both engines of the process share them.
+  const pages = new PageCache(pageCacheShare(memoryBudget));
+  namespaceBudget -= pages.maxBytes;
   const engineConfig = { ...config.engine, memoryBudgetBytes: namespaceBudget, soleWriter: isAllInOne(config.roles) };
   const control = await createControlPlane({
     ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'control') }),
@@ -135,7 +138,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     if (roles.includes('writer')) {
       // A writer without the indexer role leaves its builds to indexer nodes.
       const remoteCompactions = directory && !roles.includes('indexer') ? new JobQueueCompactions({ jobs: control.indexJobs, directory }) : undefined;
-      engine = await createEngine({ store, config: engineConfig, logger: logger.child({ component: 'engine' }), remoteCompactions });
+      engine = await createEngine({ store, config: engineConfig, logger: logger.child({ component: 'engine' }), remoteCompactions, pages });
     }
   } catch (error) {
     await control.close();
@@ -144,7 +147,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
 
   // A query node of a cluster serves reads from replicas it builds from the store.
   const replicas =
-    !allInOne && roles.includes('query') ? new ReplicaEngine({ store, config: engineConfig, logger: logger.child({ component: 'replicas' }) }) : undefined;
+    !allInOne && roles.includes('query')
+      ? new ReplicaEngine({ store, config: engineConfig, logger: logger.child({ component: 'replicas' }), pages })
+      : undefined;
 
   // An indexer of a cluster builds the compactions writers queue in PostgreSQL.
   const indexer =
@@ -215,6 +220,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     writer: engine?.memory(),
     query: replicas?.memory(),
     slabCacheBytes: slabCache?.stats().memoryBytes,
+    pages: pages.stats(),
   });
   const { app, drain, metrics } = createHttpApp({
     logger,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { SlabCacheStats } from '@conifer/storage';
-import type { ResidentStats } from '@conifer/engine';
+import type { PageCacheStats, ResidentStats } from '@conifer/engine';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -24,6 +24,8 @@ export interface NodeMemory {
   query?: ResidentStats | undefined;
   /** The slab cache's memory tier (on a cloud bucket). */
   slabCacheBytes?: number | undefined;
+  /** The page cache of slabs read by range. */
+  pages: PageCacheStats;
 }
 
 export interface MetricsOptions {
@@ -168,7 +170,7 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
   });
   new Gauge({
     name: 'conifer_memory_used_bytes',
-    help: 'Memory the budget covers, held now: memtables, slabs and the fixed cost of open namespaces (writer) or replicas (query), and the slab cache.',
+    help: 'Memory the budget covers, held now: memtables, slabs and the fixed cost of open namespaces (writer) or replicas (query), the slab cache and the page cache of slabs read by range.',
     labelNames: ['kind', 'role'] as const,
     registers: [registry],
     collect() {
@@ -179,6 +181,39 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
         this.set({ kind: 'fixed', role }, stats.memory.fixed);
       }
       if (m.slabCacheBytes !== undefined) this.set({ kind: 'slab_cache', role: 'node' }, m.slabCacheBytes);
+      this.set({ kind: 'slab_pages', role: 'node' }, m.pages.bytes);
+    },
+  });
+  new Gauge({
+    name: 'conifer_slab_vectors_moves',
+    help: 'Slabs read by range whose vectors the memory budget read into memory (promoted: scanned in place) or dropped again (shed: read by range), since start.',
+    labelNames: ['role', 'move'] as const,
+    registers: [registry],
+    collect() {
+      for (const [role, stats] of roles(memory())) {
+        this.set({ role, move: 'promoted' }, stats.promoted);
+        this.set({ role, move: 'shed' }, stats.shed);
+      }
+    },
+  });
+  new Gauge({
+    name: 'conifer_slab_pages_read_bytes',
+    help: 'Bytes of slab pages read from the object store by ranged reads (queries of slabs whose vectors are not in memory), since start.',
+    registers: [registry],
+    collect() {
+      this.set(memory().pages.bytesRead);
+    },
+  });
+  new Gauge({
+    name: 'conifer_slab_pages_total',
+    help: 'Lookups of the slab page cache since start, by outcome; refetch: pages read again because their first copy failed its checksum.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      const { hits, misses, refetches } = memory().pages;
+      this.set({ outcome: 'hit' }, hits);
+      this.set({ outcome: 'miss' }, misses);
+      this.set({ outcome: 'refetch' }, refetches);
     },
   });
   new Gauge({

@@ -147,14 +147,14 @@ export class CompactionScheduler {
   async #compactHere(plan: ScheduledCompaction): Promise<WrittenSlab | undefined> {
     const { manifest, compactor, config, dimension, metric, logger, name } = this.#options;
     const output = await compactor.run({
-      inputs: plan.inputs.map((ref) => ({ id: ref.id, bytes: manifest.reader(ref.id)!.bytes })),
+      inputs: await Promise.all(plan.inputs.map(async (ref) => ({ id: ref.id, bytes: await manifest.reader(ref.id)!.wholeBytes() }))),
       dropTombstones: plan.dropTombstones,
       dimension,
       metric,
       level: plan.outputLevel,
       ann: config.ann,
       indexAlways: plan.index,
-      donor: manifest.annDonor(),
+      donor: await manifest.annDonor(),
     });
     if (output.annBuild) logger.info({ namespace: name, rows: output.header?.count, ...output.annBuild }, 'built ANN index');
     return output.header ? this.#options.slabs.write(output.bytes, output.header) : undefined;

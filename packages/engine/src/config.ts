@@ -136,3 +136,11 @@ export function resolveEngineConfig(partial: Partial<EngineConfig> | undefined):
     compactor: { ...DEFAULT_ENGINE_CONFIG.compactor, ...partial?.compactor },
   };
 }
+
+/**
+ * The page cache's share of a memory budget: an eighth, at most 1 GiB. Pages of slabs read by range
+ * live there; promoted slabs (vectors held whole) count against the namespaces' share.
+ */
+export function pageCacheShare(memoryBudget: number): number {
+  return Math.min(1024 * 1024 * 1024, Math.floor(memoryBudget / 8));
+}

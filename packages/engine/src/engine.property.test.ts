@@ -15,6 +15,8 @@ import { MemoryObjectStore } from '@conifer/storage';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
+import { PageCache, SLAB_PAGE_SIZE } from '@conifer/slab';
+import type { ResidentStats } from './resident-set.ts';
 import type { IndexHandle } from './data-plane.ts';
 import { killable } from './testing/killable-store.ts';
 
@@ -152,7 +154,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'stats' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('flush' as const), ns: nsArb }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'restart' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'crash' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'trim' as const }) },
   {
@@ -195,6 +197,11 @@ interface Tuning {
   maxMerge: number;
   /** 0 closes every namespace no request holds at each trim; a few KiB some; the largest none. */
   memoryBudgetBytes: number;
+  /**
+   * Every slab read by range (vectors in memory only while trims promote them) through a page cache
+   * of this many bytes, or undefined: the default (small slabs held whole).
+   */
+  rangedPageCache: number | undefined;
 }
 // Small, random thresholds: several overlapping slabs of different levels coexist, so shadowing,
 // tombstones and newest-wins across slabs are exercised, not only the memtable.
@@ -202,11 +209,12 @@ const tuningArb: fc.Arbitrary<Tuning> = fc.record({
   memtableMaxRecords: fc.integer({ min: 2, max: 10 }),
   trigger: fc.integer({ min: 2, max: 5 }),
   maxMerge: fc.integer({ min: 2, max: 4 }),
-  memoryBudgetBytes: fc.constantFrom(0, 4096, Number.MAX_SAFE_INTEGER),
+  memoryBudgetBytes: fc.constantFrom(0, 4096, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+  rangedPageCache: fc.constantFrom(undefined, 0, SLAB_PAGE_SIZE),
 });
 
-/** Namespaces trims closed, over every run: the trim commands must have closed some. */
-const trims = { closed: 0 };
+/** Namespaces trims closed, slabs they promoted and shed, over every run: each must have happened. */
+const trims = { closed: 0, promoted: 0, shed: 0 };
 
 /** Trims at every step of the microtask queue (up to 200) until `op` settles: at each stage of its open, write or read. */
 async function trimWhile(engine: Engine, op: Promise<unknown>): Promise<void> {
@@ -232,7 +240,17 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
     memoryBudgetBytes: tuning.memoryBudgetBytes,
   };
   let handle = killable(disk);
-  let engine = new Engine({ store: handle.store, config });
+  const newEngine = () =>
+    new Engine({
+      store: handle.store,
+      config,
+      ...(tuning.rangedPageCache !== undefined ? { pages: new PageCache(tuning.rangedPageCache, { wholeUpTo: 0 }) } : {}),
+    });
+  const count = (stats: ResidentStats) => {
+    trims.promoted += stats.promoted;
+    trims.shed += stats.shed;
+  };
+  let engine = newEngine();
   const model: Model = new Map();
   /** Namespaces that exist: created by an upsert. */
   const existing = new Set<string>();
@@ -391,18 +409,21 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
         await engine.flush(index, cmd.ns);
         break;
       case 'restart':
+        count(engine.memory());
         await engine.close();
         handle = killable(disk);
-        engine = new Engine({ store: handle.store, config });
+        engine = newEngine();
         break;
       case 'crash':
+        count(engine.memory());
         handle.kill();
         engine.abandon();
         handle = killable(disk);
-        engine = new Engine({ store: handle.store, config });
+        engine = newEngine();
         break;
     }
   }
+  count(engine.memory());
   await engine.close();
 }
 
@@ -414,6 +435,8 @@ describe('engine against a reference model', () => {
         { numRuns: 150 },
       );
       expect(trims.closed).toBeGreaterThan(0);
+      expect(trims.promoted).toBeGreaterThan(0);
+      expect(trims.shed).toBeGreaterThan(0);
     }, 120_000);
   }
 });

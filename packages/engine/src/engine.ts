@@ -9,12 +9,14 @@ import {
   type Clock,
   type RandomSource,
   type UpsertResult,
+  type Filter,
 } from '@conifer/core';
-import { countLive, matchingIds } from '@conifer/router';
+import { countLive, loadFilterSections, matchingIds, type Snapshot } from '@conifer/router';
 import { Compactor } from '@conifer/index-builder';
 import type { ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
-import { resolveEngineConfig, type EngineConfig } from './config.ts';
+import { pageCacheShare, resolveEngineConfig, type EngineConfig } from './config.ts';
+import { PageCache } from '@conifer/slab';
 import type {
   DataPlane,
   DeleteInput,
@@ -58,6 +60,11 @@ export interface EngineOptions {
   random?: RandomSource | undefined;
   /** Indexer nodes that build compactions when a cluster has any live; default: all built here. */
   remoteCompactions?: RemoteCompactions | undefined;
+  /**
+   * Pages of slabs read by range, shared with the other engines of the process. Default: a cache
+   * of its own of pageCacheShare(memoryBudgetBytes) bytes.
+   */
+  pages?: PageCache | undefined;
 }
 
 /**
@@ -80,6 +87,7 @@ export class Engine implements DataPlane {
   /** Worker threads shared by every namespace's compactions (bounded concurrency). */
   readonly #compactor: Compactor;
   readonly #remoteCompactions: RemoteCompactions | undefined;
+  readonly #pages: PageCache;
   /** Namespaces a bulk import is writing (staged or committing) in this process. */
   readonly #importing = new Set<string>();
   /** Backups pinning a namespace in this process: its deletion (or its index's) waits for them. */
@@ -97,6 +105,7 @@ export class Engine implements DataPlane {
     this.#namespaces = new ResidentSet(this.#clock, trimPolicy(this.#config), (ns) => ns.close({ flush: true }));
     this.#compactor = new Compactor(this.#config.compactor, this.#clock);
     this.#remoteCompactions = options.remoteCompactions;
+    this.#pages = options.pages ?? new PageCache(pageCacheShare(this.#config.memoryBudgetBytes));
     this.#stopTicking = every(this.#clock, this.#config.tickMs, () => this.#tick());
   }
 
@@ -215,6 +224,7 @@ export class Engine implements DataPlane {
       indexId: index.id,
       clock: this.#clock,
       random: this.#random,
+      pages: this.#pages,
     });
   }
 
@@ -233,7 +243,7 @@ export class Engine implements DataPlane {
     return this.#use(index, namespace, async (ns) => {
       if (!(await this.#registry.exists(index, namespace))) return { lsn: ns.lastLsn, matchedRecords: 0 };
       // An update by filter is resolved to ids against the current state, then logged as one patch.
-      const ids = update.id !== undefined ? [update.id] : matchingIds(ns.snapshot(), update.filter!);
+      const ids = update.id !== undefined ? [update.id] : await idsMatching(ns.snapshot(), update.filter!);
       if (ids.length === 0) return { lsn: ns.lastLsn, matchedRecords: 0 };
       const { lsn, matched } = await writeInChunks(ns, ids, (chunk) => ({
         kind: 'update',
@@ -254,7 +264,7 @@ export class Engine implements DataPlane {
         return { lsn };
       }
       // Delete by filter is resolved to ids against the current state, then logged as plain deletes.
-      const ids = del.ids ?? matchingIds(ns.snapshot(), del.filter!);
+      const ids = del.ids ?? (await idsMatching(ns.snapshot(), del.filter!));
       if (ids.length === 0) return { lsn: ns.lastLsn, deletedCount: 0 };
       const { lsn } = await writeInChunks(ns, ids, (chunk) => ({ kind: 'delete', ids: chunk }));
       return { lsn, deletedCount: ids.length };
@@ -549,6 +559,12 @@ export class Engine implements DataPlane {
     void this.#compactor.close();
     this.#namespaces.clear();
   }
+}
+
+/** Ids of the live records matching `filter`, once the slabs' metadata they read is loaded. */
+async function idsMatching(snapshot: Snapshot, filter: Filter): Promise<string[]> {
+  await loadFilterSections(snapshot);
+  return matchingIds(snapshot, filter);
 }
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {

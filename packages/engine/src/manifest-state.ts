@@ -1,7 +1,7 @@
 import { computeShadows, type SlabLayer } from '@conifer/router';
 import type { AnnDonor } from '@conifer/index-builder';
 import type { Manifest, ManifestChange, ManifestStore } from '@conifer/manifest';
-import { SlabReader } from '@conifer/slab';
+import { SlabReader, type PageCache } from '@conifer/slab';
 import type { ObjectStore } from '@conifer/storage';
 import type { WriterFence } from './fence.ts';
 import { slabKey } from './layout.ts';
@@ -23,6 +23,21 @@ export interface ManifestStateOptions {
   manifests: ManifestStore;
   fence: WriterFence;
   onTakeover: () => void;
+  /**
+   * The process's page cache: given, slabs are opened by range (their head only; vectors read in
+   * pages as queries need them, or whole when the memory budget promotes them). Absent, they are
+   * loaded whole.
+   */
+  pages?: PageCache | undefined;
+}
+
+/** How a namespace's slab readers reach their bytes: whole, or by range through the page cache. */
+export function openSlab(store: ObjectStore, key: string, id: string, pages: PageCache | undefined): Promise<SlabReader> {
+  if (pages) return SlabReader.open(id, (start, end) => store.getRange(key, start, end), { cache: pages, cacheKey: key });
+  return store.get(key).then((obj) => {
+    if (!obj) throw new Error(`slab ${id} is missing`);
+    return SlabReader.load(id, obj.data);
+  });
 }
 
 export class ManifestState {
@@ -34,6 +49,7 @@ export class ManifestState {
   readonly #fence: WriterFence;
   /** Called after a takeover commit: the log's tail must be read before the next append. */
   readonly #onTakeover: () => void;
+  readonly #pages: PageCache | undefined;
   #manifest: Manifest;
   #readers = new Map<string, SlabReader>();
   #layers: SlabLayer[] = [];
@@ -44,6 +60,7 @@ export class ManifestState {
     this.#manifests = options.manifests;
     this.#fence = options.fence;
     this.#onTakeover = options.onTakeover;
+    this.#pages = options.pages;
     this.#manifest = manifest;
   }
 
@@ -64,6 +81,11 @@ export class ManifestState {
     return this.#layers;
   }
 
+  /** The slab readers of the current manifest. */
+  readers(): Iterable<SlabReader> {
+    return this.#readers.values();
+  }
+
   /** Memory the slab readers of the current manifest hold. */
   memoryBytes(): number {
     let bytes = 0;
@@ -76,10 +98,11 @@ export class ManifestState {
   }
 
   /** The largest ANN slab of the namespace: its trained quantizer can serve the next build. */
-  annDonor(): AnnDonor | undefined {
+  async annDonor(): Promise<AnnDonor | undefined> {
     let best: SlabReader | undefined;
     for (const reader of this.#readers.values()) if (reader.header.ann && (!best || reader.count > best.count)) best = reader;
-    return best ? { header: best.header.ann!, bytes: best.annBytes()! } : undefined;
+    const bytes = await best?.donorBytes();
+    return best && bytes ? { header: best.header.ann!, bytes } : undefined;
   }
 
   /**
@@ -118,11 +141,9 @@ export class ManifestState {
     await Promise.all(
       manifest.slabs.map(async (ref) => {
         let reader = fresh.get(ref.id) ?? this.#readers.get(ref.id);
-        if (!reader) {
-          const obj = await this.#store.get(slabKey(this.#prefix, ref.id));
-          if (!obj) throw new Error(`slab ${ref.id} referenced by manifest v${manifest.version} is missing`);
-          reader = await SlabReader.load(ref.id, obj.data);
-        }
+        reader ??= await openSlab(this.#store, slabKey(this.#prefix, ref.id), ref.id, this.#pages).catch((err: unknown) => {
+          throw new Error(`slab ${ref.id} referenced by manifest v${manifest.version} could not be read: ${String(err)}`, { cause: err });
+        });
         // The ANN index is read into native memory off the event loop before queries see the slab.
         await reader.loadAnn();
         readers.set(ref.id, reader);

@@ -4,6 +4,7 @@ import type { Snapshot } from '@conifer/router';
 import type { Compactor } from '@conifer/index-builder';
 import { ManifestStore, type Manifest } from '@conifer/manifest';
 import type { ObjectStore } from '@conifer/storage';
+import type { PageCache, SlabReader } from '@conifer/slab';
 import { countLive } from '@conifer/router';
 import { pinnedSlabIds } from './backup-pins.ts';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import { FIXED_BYTES_PER_NAMESPACE, type ResidentMemory } from './resident-set.t
 import { Flusher } from './flusher.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { applyLogEntry, type ApplyResult } from './log-apply.ts';
+import { UpdateReads } from './update-reads.ts';
 import { ManifestState } from './manifest-state.ts';
 import type { NamespaceStats } from './namespace-stats.ts';
 import { SlabWriter } from './slab-writer.ts';
@@ -40,6 +42,8 @@ export interface NamespaceOptions {
   clock: Clock;
   /** Randomness of slab ids. */
   random: RandomSource;
+  /** The process's page cache: slabs are then read by range (see ManifestStateOptions.pages). */
+  pages?: PageCache | undefined;
 }
 
 /**
@@ -63,6 +67,8 @@ export class Namespace {
   readonly #fence: WriterFence;
   readonly #manifest: ManifestState;
   readonly #log: RequestLog;
+  /** Vectors that update entries keep from slabs read by range, read before they apply. */
+  readonly #updateReads = new UpdateReads(() => this.snapshot());
   readonly #flusher: Flusher;
   readonly #compactions: CompactionScheduler;
   readonly #gc: GarbageCollector;
@@ -89,7 +95,8 @@ export class Namespace {
       store: options.store,
       prefix: `${options.prefix}log/`,
       nextLsn: manifest.current.flushedLsn + 1,
-      apply: (entry) => applyLogEntry(entry, this.#flusher.activeForWrite(), () => this.snapshot()),
+      apply: (entry) => applyLogEntry(entry, this.#flusher.activeForWrite(), () => this.snapshot(), this.#updateReads),
+      prepare: this.#updateReads,
       maxBatchEntries: options.config.maxLogBatchEntries,
       // Own the namespace before the first append, then check that nobody took it over since.
       beforeAppend: async () => {
@@ -145,9 +152,9 @@ export class Namespace {
       (await fence.overtaken(() => latest.version)) ? fence.fencedError() : undefined,
     );
     tail.catch(() => undefined); // awaited below, unless the slabs fail to load first
-    const manifest = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover }, latest);
+    const manifest = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover, pages: options.pages }, latest);
     const ns = (opened.ns = new Namespace(options, fence, manifests, manifest));
-    const replayed = ns.#log.applyTail(await tail);
+    const replayed = await ns.#log.applyTail(await tail);
     if (replayed > 0) options.logger.info({ namespace: options.name, replayed, lastLsn: ns.#log.lastLsn }, 'replayed request log');
     return ns;
   }
@@ -165,6 +172,11 @@ export class Namespace {
   /** Memory held: memtables and the current manifest's slab readers. */
   memory(): ResidentMemory {
     return { memtables: this.#flusher.memoryBytes(), slabs: this.#manifest.memoryBytes(), fixed: FIXED_BYTES_PER_NAMESPACE };
+  }
+
+  /** The slabs whose vectors could move between memory and the store (see Resident). */
+  slabReaders(): Iterable<SlabReader> {
+    return this.#manifest.readers();
   }
 
   /**
@@ -279,5 +291,6 @@ export class Namespace {
     }
     await this.#compactions.running;
     await this.#gc.running;
+    for (const reader of this.#manifest.readers()) reader.stopPromotion();
   }
 }

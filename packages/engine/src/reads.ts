@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type FetchedRecord } from '@conifer/core';
-import { getRecord, listIds, matchingIds, searchSnapshot, type Snapshot } from '@conifer/router';
+import { getRecord, listIds, loadFilterSections, locateRecord, matchingIds, searchSnapshot, slabRecord, type LiveRecord, type Snapshot } from '@conifer/router';
 import type { FetchByMetadataInput, FetchedRecords, IdPage, IndexHandle, ListInput, QueryInput, QueryMatches, RecordPage } from './data-plane.ts';
 import { isSparseIndex, requiredSparse, toFetched, toMatch, toSparse, toVector } from './records.ts';
 
@@ -23,7 +23,7 @@ export interface ReadView {
 export function snapshotBytes(snapshot: Snapshot): number {
   let bytes = 0;
   for (const memtable of snapshot.memtables) bytes += memtable.bytes;
-  for (const layer of snapshot.slabs) bytes += layer.reader.bytes.byteLength;
+  for (const layer of snapshot.slabs) bytes += layer.reader.fileBytes;
   return bytes;
 }
 
@@ -40,7 +40,7 @@ export async function queryView({ snapshot, indexedLsn }: ReadView, index: Index
   let querySparse = sparse;
   if (query.id !== undefined) {
     // Querying by the id of a missing record finds nothing, as Pinecone answers it.
-    const record = getRecord(snapshot, query.id);
+    const record = await getRecord(snapshot, query.id);
     if (!record) return { matches: [], namespaceBytes, indexedLsn };
     vector = record.values;
     // On a sparse index a record is its sparse vector: querying by id searches with it.
@@ -62,15 +62,16 @@ export async function queryView({ snapshot, indexedLsn }: ReadView, index: Index
     filter: query.filter,
   });
   const include = { values: query.includeValues, metadata: query.includeMetadata };
+  if (include.metadata) await Promise.all([...new Set(hits.map((hit) => hit.slab))].map((slab) => slab?.load('metadata')));
   return { matches: hits.map((hit) => toMatch(hit, include)), namespaceBytes, indexedLsn };
 }
 
-export function fetchView({ snapshot, indexedLsn }: ReadView, ids: string[]): FetchedRecords {
+export async function fetchView({ snapshot, indexedLsn }: ReadView, ids: string[]): Promise<FetchedRecords> {
+  const records = await readRecords(snapshot, ids);
   const found: [string, FetchedRecord][] = [];
-  for (const id of ids) {
-    const record = getRecord(snapshot, id);
-    if (record) found.push([id, toFetched(record)]);
-  }
+  records.forEach((record, i) => {
+    if (record) found.push([ids[i]!, toFetched(record)]);
+  });
   // fromEntries defines own properties, so an id such as "__proto__" is kept like any other.
   return { records: Object.fromEntries(found), indexedLsn };
 }
@@ -80,15 +81,25 @@ export function listView({ snapshot, indexedLsn }: ReadView, list: ListInput): I
 }
 
 /** Matching records in id order, strictly after `input.after`, at most `input.limit`. */
-export function fetchByMetadataView({ snapshot, indexedLsn }: ReadView, input: FetchByMetadataInput): RecordPage {
+export async function fetchByMetadataView({ snapshot, indexedLsn }: ReadView, input: FetchByMetadataInput): Promise<RecordPage> {
   const { after, limit } = input;
+  await loadFilterSections(snapshot);
   const ids = matchingIds(snapshot, input.filter)
     .filter((id) => after === undefined || id > after)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const page = ids.slice(0, limit);
   return {
-    records: page.map((id) => toFetched(getRecord(snapshot, id)!)),
+    records: (await readRecords(snapshot, page)).map((record) => toFetched(record!)),
     ...(ids.length > limit ? { next: page[page.length - 1]! } : {}),
     indexedLsn,
   };
+}
+
+/**
+ * The newest live versions of `ids`, all located in one synchronous step (one LSN prefix of the
+ * memtables), then the vectors of slabs read by range read together.
+ */
+async function readRecords(snapshot: Snapshot, ids: readonly string[]): Promise<(LiveRecord | undefined)[]> {
+  const located = ids.map((id) => locateRecord(snapshot, id));
+  return Promise.all(located.map((at) => (!at || 'record' in at ? at?.record : slabRecord(at.reader, at.row))));
 }

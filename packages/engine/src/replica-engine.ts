@@ -2,7 +2,8 @@ import { every, NotFoundError, SYSTEM_CLOCK, UnavailableError, type Clock, type 
 import { countLive } from '@conifer/router';
 import type { ObjectStore } from '@conifer/storage';
 import { pino, type Logger } from 'pino';
-import { resolveEngineConfig, type EngineConfig } from './config.ts';
+import { pageCacheShare, resolveEngineConfig, type EngineConfig } from './config.ts';
+import { PageCache } from '@conifer/slab';
 import type {
   DataPlane,
   DeleteResult,
@@ -32,6 +33,8 @@ export interface ReplicaEngineOptions {
   config?: Partial<EngineConfig> | undefined;
   logger?: Logger | undefined;
   clock?: Clock | undefined;
+  /** Pages of slabs read by range, shared with the other engines of the process (see EngineOptions.pages). */
+  pages?: PageCache | undefined;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,6 +57,7 @@ export class ReplicaEngine implements DataPlane {
    */
   readonly #replicas: ResidentSet<Replica>;
   readonly #clock: Clock;
+  readonly #pages: PageCache;
   /** Stops the background refreshes and trims. */
   readonly #stopTimers: (() => void)[];
   #closed = false;
@@ -65,7 +69,11 @@ export class ReplicaEngine implements DataPlane {
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#registry = new NamespaceRegistry(this.#store);
     this.#clock = options.clock ?? SYSTEM_CLOCK;
-    this.#replicas = new ResidentSet(this.#clock, trimPolicy(this.#config), () => Promise.resolve());
+    this.#pages = options.pages ?? new PageCache(pageCacheShare(this.#config.memoryBudgetBytes));
+    this.#replicas = new ResidentSet(this.#clock, trimPolicy(this.#config), (replica) => {
+      for (const reader of replica.slabReaders()) reader.stopPromotion();
+      return Promise.resolve();
+    });
     this.#stopTimers = [
       every(this.#clock, this.#config.replicaRefreshMs, () => this.#refreshAll()),
       every(this.#clock, this.#config.tickMs, () => this.trimMemory()),
@@ -102,7 +110,7 @@ export class ReplicaEngine implements DataPlane {
     const entry =
       this.#replicas.get(key) ??
       this.#replicas.open(key, () =>
-        Replica.open({ store: this.#store, prefix: namespacePrefix(index.id, namespace), name: namespace }).catch((err: unknown) => {
+        Replica.open({ store: this.#store, prefix: namespacePrefix(index.id, namespace), name: namespace, pages: this.#pages }).catch((err: unknown) => {
           throw toClientError(err);
         }),
       );
@@ -133,7 +141,7 @@ export class ReplicaEngine implements DataPlane {
 
   async query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
     const view = await this.#view(index, namespace, read);
-    for (const layer of view.snapshot.slabs) this.#slabBytesQueried += layer.reader.bytes.byteLength;
+    for (const layer of view.snapshot.slabs) this.#slabBytesQueried += layer.reader.fileBytes;
     return queryView(view, index, query, this.#config.exactBudget);
   }
 
@@ -206,6 +214,7 @@ export class ReplicaEngine implements DataPlane {
   async close(): Promise<void> {
     this.#closed = true;
     for (const stop of this.#stopTimers) stop();
+    for (const [, replica] of this.#replicas.values()) for (const reader of replica.slabReaders()) reader.stopPromotion();
     this.#replicas.clear();
   }
 }

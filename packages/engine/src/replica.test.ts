@@ -4,6 +4,7 @@ import { MemoryObjectStore, type ObjectStore } from '@conifer/storage';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
 import { ReplicaEngine } from './replica-engine.ts';
+import { PageCache } from '@conifer/slab';
 
 /**
  * A query replica reads the store, never its writer: whatever the writer did — writes, flushes,
@@ -122,11 +123,13 @@ describe('query replicas', () => {
       fc.constant({ kind: 'check' as const }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), fc.boolean(), async (ops, ranged) => {
         const store = new MemoryObjectStore();
-        const writer = new Engine({ store, config: writerConfig });
+        // Ranged: every slab read by range, through no page cache, on both sides.
+        const pages = () => (ranged ? { pages: new PageCache(0, { wholeUpTo: 0 }) } : {});
+        const writer = new Engine({ store, config: writerConfig, ...pages() });
         // Background refreshes off: only strong reads move the replica, so the check is exact.
-        const replica = new ReplicaEngine({ store, config: { replicaRefreshMs: 3_600_000 } });
+        const replica = new ReplicaEngine({ store, config: { replicaRefreshMs: 3_600_000 }, ...pages() });
         const check = async () => {
           const expected = await writer.fetch(index, 'ns', ids);
           const got = await replica.fetch(index, 'ns', ids, { consistency: 'strong' });
@@ -145,7 +148,9 @@ describe('query replicas', () => {
                 o.keys.map((id) => ({ id, values: [o.v, id.length] })),
               );
             else if (o.kind === 'delete') await writer.delete(index, 'ns', { ids: o.keys });
-            else if (o.kind === 'update') await writer.update(index, 'ns', { id: o.key, values: [o.v, -o.v] });
+            // Even: a new vector; odd: metadata only (the vector is kept, read from its slab).
+            else if (o.kind === 'update')
+              await writer.update(index, 'ns', o.v % 2 === 0 ? { id: o.key, values: [o.v, -o.v] } : { id: o.key, setMetadata: { v: o.v } });
             else if (o.kind === 'deleteAll') await writer.delete(index, 'ns', { deleteAll: true });
             else if (o.kind === 'flush') await writer.flush(index, 'ns');
             else if (o.kind === 'deleteNamespace') await writer.deleteNamespace(index, 'ns').catch(() => undefined);

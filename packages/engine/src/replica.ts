@@ -3,12 +3,14 @@ import { firstObjectAfter, readLogRun, readLogTail, type LogEntry } from '@conif
 import { manifestKey, ManifestStore, type Manifest } from '@conifer/manifest';
 import { Memtable } from '@conifer/memtable';
 import type { Snapshot } from '@conifer/router';
+import type { PageCache, SlabReader } from '@conifer/slab';
 import type { ObjectStore } from '@conifer/storage';
 import { WriterFence } from './fence.ts';
 import { FIXED_BYTES_PER_NAMESPACE, type ResidentMemory } from './resident-set.ts';
 import type { NamespaceInternals } from './data-plane.ts';
 import { describeNamespace } from './describe.ts';
 import { applyLogEntry } from './log-apply.ts';
+import { applyWithReads, UpdateReads } from './update-reads.ts';
 import { ManifestState } from './manifest-state.ts';
 
 /**
@@ -27,6 +29,8 @@ export interface ReplicaOptions {
   /** `<index-id>/<encoded namespace>/` */
   prefix: string;
   name: string;
+  /** The process's page cache: slabs are then read by range (see ManifestStateOptions.pages). */
+  pages?: PageCache | undefined;
 }
 
 /** Rebuilds after which a replica still behind a moving manifest reports it cannot keep up. */
@@ -40,6 +44,7 @@ export class Replica {
   readonly #manifests: ManifestStore;
   readonly #state: ManifestState;
   #memtable = new Memtable();
+  readonly #updateReads = new UpdateReads(() => this.snapshot());
   #appliedLsn: number;
   /** Etag of the installed manifest version's object (undefined for an empty namespace). */
   #baseEtag: string | undefined;
@@ -66,11 +71,14 @@ export class Replica {
     // Should that read find a hole (the writer collected objects a newer manifest covers), the
     // replica catches up the usual way instead.
     const tail = readLogTail(options.store, `${options.prefix}log/`, manifest.flushedLsn + 1).catch(() => undefined);
-    const state = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover: () => undefined }, manifest);
+    const state = await ManifestState.load(
+      { store: options.store, prefix: options.prefix, manifests, fence, onTakeover: () => undefined, pages: options.pages },
+      manifest,
+    );
     const replica = new Replica(options, manifests, state);
     replica.#baseEtag = etag;
     const read = await tail;
-    if (read) replica.#apply(read.entries);
+    if (read) await replica.#apply(read.entries);
     else await replica.refresh();
     return replica;
   }
@@ -87,6 +95,11 @@ export class Replica {
   /** Memory held: the memtable and the current manifest's slab readers. */
   memory(): ResidentMemory {
     return { memtables: this.#memtable.memoryBytes, slabs: this.#state.memoryBytes(), fixed: FIXED_BYTES_PER_NAMESPACE };
+  }
+
+  /** The slabs whose vectors could move between memory and the store (see Resident). */
+  slabReaders(): Iterable<SlabReader> {
+    return this.#state.readers();
   }
 
   /** Replicas drop without waiting for anything: they own no writes. */
@@ -147,11 +160,11 @@ export class Replica {
   }
 
   /** Applies entries that follow `appliedLsn`, in order. */
-  #apply(entries: readonly LogEntry[]): void {
-    for (const entry of entries) {
-      applyLogEntry(entry, this.#memtable, () => this.snapshot());
+  #apply(entries: readonly LogEntry[]): Promise<void> {
+    return applyWithReads(this.#updateReads, entries, (entry) => {
+      applyLogEntry(entry, this.#memtable, () => this.snapshot(), this.#updateReads);
       this.#appliedLsn = entry.lsn;
-    }
+    });
   }
 
   async #anyManifest(): Promise<boolean> {

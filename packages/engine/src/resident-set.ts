@@ -1,4 +1,5 @@
 import type { Clock } from '@conifer/core';
+import type { SlabReader } from '@conifer/slab';
 import type { EngineConfig } from './config.ts';
 
 /** What a resident set holds: an open namespace (writer) or replica (query node). */
@@ -7,6 +8,12 @@ export interface Resident {
   memory(): ResidentMemory;
   /** Closing it now would wait for work under way (a flush, an ANN build): trims pass it over. */
   readonly busy: boolean;
+  /**
+   * Its slab readers. Those opened by range hold their vectors in memory only while a trim lets
+   * them (promote: scanned in place) and drop them first when memory is short (shed: read by
+   * range again), before any namespace closes.
+   */
+  slabReaders(): Iterable<SlabReader>;
 }
 
 export interface ResidentMemory {
@@ -59,7 +66,16 @@ export interface ResidentStats {
   closedIdle: number;
   /** Closed since start to stay within the memory budget. */
   closedForBudget: number;
+  /** Slab vectors read into memory since start, and dropped again to stay within the budget. */
+  promoted: number;
+  shed: number;
 }
+
+/**
+ * Promotions fill the budget only this far: the rest is headroom for memtables growing between
+ * trims, so writes do not have to wait for a shed.
+ */
+const PROMOTE_UP_TO = 0.85;
 
 /**
  * The namespaces a node holds open, by key, with their memory and last use: what the memory
@@ -76,6 +92,8 @@ export class ResidentSet<T extends Resident> {
   readonly #closing = new Map<string, Promise<void>>();
   #closedIdle = 0;
   #closedForBudget = 0;
+  #promoted = 0;
+  #shed = 0;
 
   constructor(clock: Clock, policy: TrimPolicy, close: (value: T) => Promise<void>) {
     this.#clock = clock;
@@ -93,7 +111,12 @@ export class ResidentSet<T extends Resident> {
     const entry: ResidentEntry<T> = { pending, value: undefined, lastUsed: this.#clock.now(), leases: 0 };
     this.#entries.set(key, entry);
     pending.then(
-      (value) => (entry.value = value),
+      (value) => {
+        entry.value = value;
+        // Its slabs opened by range: read their vectors in now if the budget has room, rather
+        // than at the next trim, so the queries that follow scan them in place.
+        setImmediate(() => this.promote());
+      },
       () => {
         if (this.#entries.get(key) === entry) this.#entries.delete(key);
       },
@@ -154,26 +177,40 @@ export class ResidentSet<T extends Resident> {
     return [...this.#closing].filter(([key]) => key.startsWith(prefix)).map(([, p]) => p);
   }
 
-  /** Closes what the policy says should not stay open; returns how many closes it started. */
+  /**
+   * Holds memory to the policy: over budget, it first sheds the in-memory vectors of slabs read by
+   * range (least recently used namespaces first, leased or not: a read keeps what it holds), then
+   * closes what no request holds, idle ones first, then least recently used; under budget, it
+   * promotes the vectors of the most recently used namespaces' ranged slabs while they fit.
+   * Returns how many closes it started.
+   */
   trim(): number {
     const policy = this.#policy;
     const now = this.#clock.now();
     let held = 0;
-    const closable: [string, ResidentEntry<T> & { value: T }, number][] = [];
+    const open: [string, ResidentEntry<T> & { value: T }][] = [];
     for (const [key, entry] of this.#entries) {
       if (entry.value === undefined) continue;
-      const bytes = residentBytes(entry.value.memory());
-      held += bytes;
-      if (entry.leases === 0 && !entry.value.busy) closable.push([key, entry as ResidentEntry<T> & { value: T }, bytes]);
+      held += residentBytes(entry.value.memory());
+      open.push([key, entry as ResidentEntry<T> & { value: T }]);
     }
-    closable.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    open.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [, entry] of open) {
+      if (held <= policy.budgetBytes) break;
+      for (const reader of entry.value.slabReaders()) {
+        const freed = reader.shed();
+        if (freed > 0) this.#shed++;
+        held -= freed;
+      }
+    }
     let started = 0;
-    for (const [key, entry, bytes] of closable) {
+    for (const [key, entry] of open) {
+      if (entry.leases > 0 || entry.value.busy) continue;
       const idle = policy.idleMs > 0 && now - entry.lastUsed >= policy.idleMs;
       if (!idle && held <= policy.budgetBytes) break; // sorted by last use: the rest are newer
       if (idle) this.#closedIdle++;
       else this.#closedForBudget++;
-      held -= bytes;
+      held -= residentBytes(entry.value.memory());
       this.#entries.delete(key);
       const closing = this.#close(entry.value)
         .catch(() => undefined)
@@ -183,7 +220,36 @@ export class ResidentSet<T extends Resident> {
       this.#closing.set(key, closing);
       started++;
     }
+    this.#promote(open, held);
     return started;
+  }
+
+  /** Reads the vectors of the most recently used namespaces' ranged slabs into memory while the budget has room. */
+  promote(): void {
+    let held = 0;
+    const open: [string, ResidentEntry<T> & { value: T }][] = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.value === undefined) continue;
+      held += residentBytes(entry.value.memory());
+      open.push([key, entry as ResidentEntry<T> & { value: T }]);
+    }
+    open.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    this.#promote(open, held);
+  }
+
+  /** Promotes slabs of `open` (least recently used first), newest first, while `held` stays under the room. */
+  #promote(open: [string, ResidentEntry<T> & { value: T }][], held: number): void {
+    const room = this.#policy.budgetBytes * PROMOTE_UP_TO;
+    for (let i = open.length - 1; i >= 0 && held < room; i--) {
+      const [key, entry] = open[i]!;
+      if (this.#entries.get(key) !== entry) continue; // closed by the trim that called this
+      for (const reader of entry.value.slabReaders()) {
+        if (reader.resident || !reader.sheddable || held + reader.vectorBytes > room) continue;
+        held += reader.vectorBytes;
+        this.#promoted++;
+        reader.promote().catch(() => undefined); // a failed read leaves it read by range
+      }
+    }
   }
 
   stats(): ResidentStats {
@@ -197,6 +263,14 @@ export class ResidentSet<T extends Resident> {
       memory.slabs += m.slabs;
       memory.fixed += m.fixed;
     }
-    return { budgetBytes: this.#policy.budgetBytes, open, memory, closedIdle: this.#closedIdle, closedForBudget: this.#closedForBudget };
+    return {
+      budgetBytes: this.#policy.budgetBytes,
+      open,
+      memory,
+      closedIdle: this.#closedIdle,
+      closedForBudget: this.#closedForBudget,
+      promoted: this.#promoted,
+      shed: this.#shed,
+    };
   }
 }

@@ -1,8 +1,9 @@
 import type { SlabRef } from '@conifer/manifest';
 import type { Clock, RandomSource } from '@conifer/core';
-import { SlabReader, type SlabHeader } from '@conifer/slab';
+import { SlabReader, type PageCache, type SlabHeader } from '@conifer/slab';
 import type { ObjectStore } from '@conifer/storage';
 import { newSlabId, slabKey } from './layout.ts';
+import { openSlab } from './manifest-state.ts';
 
 /** A slab this process stored, and its reader. */
 export interface WrittenSlab {
@@ -20,9 +21,11 @@ export class SlabWriter {
   readonly #clock: Clock;
   readonly #random: RandomSource;
   readonly #inflight = new Set<string>();
+  readonly #pages: PageCache | undefined;
 
-  constructor(options: { store: ObjectStore; prefix: string; clock: Clock; random: RandomSource }) {
+  constructor(options: { store: ObjectStore; prefix: string; clock: Clock; random: RandomSource; pages?: PageCache | undefined }) {
     this.#store = options.store;
+    this.#pages = options.pages;
     this.#prefix = options.prefix;
     this.#clock = options.clock;
     this.#random = options.random;
@@ -47,8 +50,14 @@ export class SlabWriter {
       minLsn: header.minLsn,
       maxLsn: header.maxLsn,
     };
-    // Built by this process a moment ago: no checksum pass needed.
-    return { ref, reader: await SlabReader.load(id, bytes, { verify: false }) };
+    // Built by this process a moment ago: no checksum pass needed. Read by range, its vectors
+    // stay in memory for now (the memory budget may shed them: they are in the store).
+    const key = slabKey(this.#prefix, id);
+    const pages = this.#pages;
+    const reader = pages
+      ? await SlabReader.fromBuilt(id, bytes, (start, end) => this.#store.getRange(key, start, end), { cache: pages, cacheKey: key })
+      : await SlabReader.load(id, bytes, { verify: false });
+    return { ref, reader };
   }
 
   /** A new slab id, in flight from now on: another node stores the slab under it (a remote build). */
@@ -65,16 +74,16 @@ export class SlabWriter {
 
   /** Loads a slab another node stored under a reserved id. */
   async load(id: string): Promise<WrittenSlab> {
-    const obj = await this.#store.get(slabKey(this.#prefix, id));
-    if (!obj) throw new Error(`slab ${id} built by an indexer is missing`);
-    const reader = await SlabReader.load(id, obj.data);
+    const reader = await openSlab(this.#store, slabKey(this.#prefix, id), id, this.#pages).catch((err: unknown) => {
+      throw new Error(`slab ${id} built by an indexer could not be read: ${String(err)}`, { cause: err });
+    });
     const { header } = reader;
     const ref: SlabRef = {
       id,
       level: header.level,
       count: header.count,
       tombstones: header.tombstones,
-      bytes: obj.data.length,
+      bytes: reader.fileBytes,
       minLsn: header.minLsn,
       maxLsn: header.maxLsn,
     };

@@ -22,7 +22,7 @@ describe('buildAnn', { timeout: 60_000 }, () => {
   it('trains on a sample, then a later build reuses that quantizer and still meets the target', async () => {
     const first = await buildAnn(clustered(8000, dim, 1), 8000, dim, 'euclidean', policy);
     expect(first.trained).toBe('sample');
-    const second = await buildAnn(clustered(6_000, dim, 2), 6_000, dim, 'euclidean', policy, first);
+    const second = await buildAnn(clustered(6_000, dim, 2), 6_000, dim, 'euclidean', policy, { header: first.header, bytes: first.donor });
     expect(second.trained).toBe('donor');
     expect(second.header.factory).toBe(first.header.factory);
     expect(second.header.calibration.at(-1)!.recall).toBeGreaterThanOrEqual(policy.recallTarget + CALIBRATION_MARGIN);
@@ -30,7 +30,7 @@ describe('buildAnn', { timeout: 60_000 }, () => {
 
   it('trains afresh when the donor does not fit', async () => {
     const cosine = await buildAnn(clustered(8000, dim, 3), 8000, dim, 'cosine', policy);
-    const euclidean = await buildAnn(clustered(8000, dim, 4), 8000, dim, 'euclidean', policy, cosine);
+    const euclidean = await buildAnn(clustered(8000, dim, 4), 8000, dim, 'euclidean', policy, { header: cosine.header, bytes: cosine.donor });
     expect(euclidean.trained).toBe('sample');
     expect(donorFits(cosine.header, chooseFactory(8000, dim).factory, 'ip', true)).toBe(true);
     // A donor with fewer lists than the size wants would make queries scan more rows: retrain.

@@ -1,6 +1,6 @@
 import { mulberry32, type Metric } from '@conifer/core';
 import { FaissIndex, type FaissMetric } from '@conifer/faiss';
-import { CALIBRATION_MARGIN, faissMetricOf, nlistOf, normalizeRows, yieldToEventLoop, type AnnHeader } from '@conifer/slab';
+import { CALIBRATION_MARGIN, faissMetricOf, nlistOf, normalizeRows, yieldToEventLoop, type AnnHeader, type SlabAnn } from '@conifer/slab';
 
 // Building and calibrating the ANN index of a slab. The format it is stored in, and how queries
 // use the calibration, are @conifer/slab's `ann.ts`.
@@ -45,7 +45,7 @@ function gather(vectors: Float32Array, dimension: number, rows: number[]): Float
 /** A trained ANN index of another slab whose coarse quantizer a new build may reuse. */
 export interface AnnDonor {
   header: AnnHeader;
-  /** Its serialized index (the donor slab's ANN section). */
+  /** Its serialized trained index (the donor slab's donor section; version 1 slabs: the whole index). */
   bytes: Uint8Array;
 }
 
@@ -82,7 +82,7 @@ export async function buildAnn(
   metric: Metric,
   policy: AnnPolicy = DEFAULT_ANN_POLICY,
   donor?: AnnDonor,
-): Promise<{ header: AnnHeader; bytes: Uint8Array; trained: 'donor' | 'sample' }> {
+): Promise<SlabAnn & { trained: 'donor' | 'sample' }> {
   const normalized = metric === 'cosine';
   let data = vectors;
   if (normalized) {
@@ -118,7 +118,9 @@ export async function buildAnn(
 /**
  * Adds the vectors to a trained index and measures recall@10 for increasing nprobe on held-out
  * queries: rows of the slab, whose own match is excluded on both sides, so the measured recall is
- * that of finding *other* neighbours. Disposes the index.
+ * that of finding *other* neighbours. Returns the calibration, the index's lists (what the slab
+ * stores and queries probe) and the trained index emptied of its vectors (what a later build may
+ * reuse). Disposes the index.
  */
 async function addAndCalibrate(
   index: FaissIndex,
@@ -130,7 +132,7 @@ async function addAndCalibrate(
   faissMetric: FaissMetric,
   normalized: boolean,
   policy: AnnPolicy,
-): Promise<{ header: AnnHeader; bytes: Uint8Array }> {
+): Promise<SlabAnn> {
   const nlist = nlistOf(factory);
   const exact = FaissIndex.create(dimension, 'Flat', faissMetric);
   try {
@@ -160,9 +162,12 @@ async function addAndCalibrate(
       calibration.push({ value: nprobe, recall });
       if (recall >= 0.995) break;
     }
+    const layout = index.ivfLayout();
+    index.reset();
     return {
       header: { factory, faissMetric, normalized, param: 'nprobe', calibration, oversample, recallTarget: policy.recallTarget },
-      bytes: index.serialize(),
+      layout,
+      donor: index.serialize(),
     };
   } finally {
     index.dispose();

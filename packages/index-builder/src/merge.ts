@@ -16,18 +16,18 @@ export async function mergeSlabRows(readers: readonly SlabReader[], dropTombston
   for (let step = 1; ; step++) {
     let min: string | undefined;
     for (let r = 0; r < readers.length; r++) {
-      const id = readers[r]!.ids[at[r]!];
+      const id = readers[r]!.ids.at(at[r]!);
       if (id !== undefined && (min === undefined || id < min)) min = id;
     }
     if (min === undefined) return out;
     let winner = -1;
     for (let r = 0; r < readers.length; r++) {
-      if (readers[r]!.ids[at[r]!] !== min) continue;
+      if (readers[r]!.ids.at(at[r]!) !== min) continue;
       winner = r; // readers are oldest first: the last one holding `min` is the newest
     }
     const reader = readers[winner]!;
     const row = at[winner]!;
-    for (let r = 0; r < readers.length; r++) if (readers[r]!.ids[at[r]!] === min) at[r]!++;
+    for (let r = 0; r < readers.length; r++) if (readers[r]!.ids.at(at[r]!) === min) at[r]!++;
     if (!(dropTombstones && reader.isTombstone(row))) {
       // Views, not copies: the builder copies each vector once into the new slab.
       const sparse = reader.sparse(row);

@@ -75,7 +75,7 @@ describe('readLogRun', () => {
           const from = sizes.length === 0 ? 1 : firsts[startAt % firsts.length]!;
           const applied: number[] = [];
           // Reading ahead or one object at a time: the same run either way.
-          const next = await readLogRun(store, PREFIX, from, (entries) => applied.push(...entries.map((e) => e.lsn)), { readAhead });
+          const next = await readLogRun(store, PREFIX, from, (entries) => void applied.push(...entries.map((e) => e.lsn)), { readAhead });
           const expected = await sequentialRun(store, from, sizes, firsts, missing);
           expect(next).toBe(expected);
           expect(applied).toEqual(Array.from({ length: expected - from }, (_, i) => from + i));
@@ -93,7 +93,7 @@ describe('readLogRun', () => {
     );
     const slow = slowGets(memory, 5, true);
     const applied: number[] = [];
-    expect(await readLogRun(slow.store, PREFIX, 1, (entries) => applied.push(...entries.map((e) => e.lsn)))).toBe(61);
+    expect(await readLogRun(slow.store, PREFIX, 1, (entries) => void applied.push(...entries.map((e) => e.lsn)))).toBe(61);
     expect(applied).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     expect(slow.maxInFlight()).toBe(LOG_READ_AHEAD);
 

@@ -38,19 +38,19 @@ export async function readLogRun(
   store: ObjectStore,
   prefix: string,
   from: number,
-  apply: (entries: LogEntry[]) => void,
+  apply: (entries: LogEntry[]) => void | Promise<void>,
   options: { readAhead?: boolean } = {},
 ): Promise<number> {
   // A local disk answers a GET in microseconds, and its listing (a directory read and a stat per
   // key) costs more than reading ahead saves; a bucket answers in milliseconds.
   const readAhead = options.readAhead ?? store.remote === true;
   let next = from;
-  const take = (key: string, data: Uint8Array): void => {
+  const take = async (key: string, data: Uint8Array): Promise<void> => {
     const entries = decodeLogBatch(data);
     entries.forEach((entry, i) => {
       if (entry.lsn !== next + i) throw new LogCorruptionError(`log object ${key} holds LSN ${entry.lsn} where ${next + i} was expected`);
     });
-    apply(entries);
+    await apply(entries);
     next += entries.length;
   };
   for (;;) {
@@ -58,7 +58,7 @@ export async function readLogRun(
       const key = logKey(prefix, next);
       const object = await store.get(key);
       if (!object) return next;
-      take(key, object.data);
+      await take(key, object.data);
     }
     if (!readAhead) continue;
     // A backlog: the keys that follow, fetched several at a time and applied in order.
@@ -71,7 +71,7 @@ export async function readLogRun(
         const object = objects[i];
         // A hole, or an object gone since the listing: stop where the run breaks.
         if (!object || lsnOfKey(prefix, window[i]!) !== next) return next;
-        take(window[i]!, object.data);
+        await take(window[i]!, object.data);
       }
     }
     // Listed through (or the listing did not show what a GET will): read on from where it stands.

@@ -17,6 +17,9 @@ import { logKey, lsnOfKey, readLogTail, type LogTail } from './log-reader.ts';
  * - `apply` runs synchronously, in LSN order, only after the object is durable, and before the
  *   appender's promise resolves: an acknowledged write is already visible to reads.
  */
+/** Rounds of reading ahead before an entry applies, at most (see `prepare`). */
+const PREPARE_ATTEMPTS = 8;
+
 export interface RequestLogOptions {
   store: ObjectStore;
   /** Key prefix of the log, ending in '/'. */
@@ -25,6 +28,12 @@ export interface RequestLogOptions {
   nextLsn: number;
   /** Applies a durable entry to in-memory state; its return value is handed to the appender. */
   apply: (entry: LogEntry) => unknown;
+  /**
+   * Reads what entries need before they apply (apply itself is synchronous): while `ready` says
+   * no, the log awaits `load` and asks again; entries apply in the step `ready` says yes, and
+   * `done` follows. The namespace reads the vectors of slab rows updates keep.
+   */
+  prepare?: { ready(entries: readonly LogEntry[]): boolean; load(entries: readonly LogEntry[]): Promise<void>; done(): void } | undefined;
   /** Cap on entries per log object. Default `DEFAULT_MAX_BATCH_ENTRIES`. */
   maxBatchEntries?: number;
   /** How many times a batch is retried after losing an LSN race. Default 8. */
@@ -72,6 +81,7 @@ export class RequestLog {
   readonly #store: ObjectStore;
   readonly #prefix: string;
   readonly #apply: (entry: LogEntry) => unknown;
+  readonly #prepare: RequestLogOptions['prepare'];
   readonly #maxBatchEntries: number;
   readonly #maxConflictRetries: number;
   readonly #beforeAppend: (() => Promise<boolean | void>) | undefined;
@@ -89,6 +99,7 @@ export class RequestLog {
     this.#store = options.store;
     this.#prefix = options.prefix;
     this.#apply = options.apply;
+    this.#prepare = options.prepare;
     this.#nextLsn = options.nextLsn;
     this.#maxBatchEntries = options.maxBatchEntries ?? DEFAULT_MAX_BATCH_ENTRIES;
     this.#maxConflictRetries = options.maxConflictRetries ?? 8;
@@ -171,6 +182,15 @@ export class RequestLog {
         batch.forEach((p) => p.reject(err));
         return;
       }
+      try {
+        // The last readiness check and the apply below run in one synchronous step.
+        for (let attempt = 0; this.#prepare && !this.#prepare.ready(entries); attempt++) await this.#prepareRound(entries, attempt);
+      } catch (err) {
+        // Durable but unacknowledged, as above.
+        this.#needsCatchUp = true;
+        batch.forEach((p) => p.reject(err));
+        return;
+      }
       this.#nextLsn = first + entries.length;
       entries.forEach((entry, i) => {
         const pending = batch[i]!;
@@ -180,6 +200,7 @@ export class RequestLog {
           pending.reject(err);
         }
       });
+      this.#prepare?.done();
       return;
     }
     batch.forEach((p) => p.reject(new UnavailableError('too many concurrent writers on this namespace; retry the write')));
@@ -194,14 +215,27 @@ export class RequestLog {
   }
 
   /**
+   * One round of reading what entries need before they apply. Each load reads what the last check
+   * found missing; only a manifest change between the two (a compaction moving rows to a new
+   * slab) makes another round necessary.
+   */
+  async #prepareRound(entries: readonly LogEntry[], attempt: number): Promise<void> {
+    if (attempt === PREPARE_ATTEMPTS) throw new UnavailableError('the records an update reads kept moving between slabs; retry it');
+    await this.#prepare!.load(entries);
+  }
+
+  /**
    * Applies a tail read from this log's next LSN (`readLogTail`, started before the state the
    * entries apply to was ready: a namespace's slabs load while its log is read). Returns how many
    * entries it applied.
    */
-  applyTail(tail: LogTail): number {
+  async applyTail(tail: LogTail): Promise<number> {
     if (tail.from !== this.#nextLsn) throw new Error(`log tail read from LSN ${tail.from}, but the log is at ${this.#nextLsn}`);
     for (const entry of tail.entries) {
+      const one = [entry];
+      for (let attempt = 0; this.#prepare && !this.#prepare.ready(one); attempt++) await this.#prepareRound(one, attempt);
       this.#apply(entry);
+      this.#prepare?.done();
       this.#nextLsn = entry.lsn + 1;
     }
     this.#needsCatchUp = false;

@@ -6,6 +6,8 @@ import type { SlabReader } from '@conifer/slab';
 export interface Hit {
   id: string;
   score: number;
+  /** The slab it comes from (undefined: a memtable); its metadata must be loaded before metadata(). */
+  slab?: SlabReader | undefined;
   values(): Float32Array;
   sparse(): SparseF32 | undefined;
   metadata(): Metadata | undefined;
@@ -18,13 +20,21 @@ export interface Candidate {
   entry?: MemEntry;
   reader?: SlabReader;
   row?: number;
+  /** A slab row's vector where the search read it: row `index` of `data`. */
+  vector?: { data: Float32Array; index: number };
 }
 
 export function toHit(c: Candidate): Hit {
   return {
     id: c.id,
     score: c.score,
-    values: () => (c.entry ? c.entry.values! : c.reader!.values(c.row!)!),
+    slab: c.entry ? undefined : c.reader,
+    values: () => {
+      if (c.entry) return c.entry.values!;
+      if (!c.vector) return c.reader!.values(c.row!)!;
+      const d = c.reader!.dimension;
+      return c.vector.data.slice(c.vector.index * d, (c.vector.index + 1) * d);
+    },
     sparse: () => (c.entry ? c.entry.sparse : c.reader!.sparse(c.row!)),
     metadata: () => (c.entry ? c.entry.metadata : c.reader!.metadata(c.row!)),
   };

@@ -1,8 +1,9 @@
+import type { IdList } from '@conifer/slab';
 import { clearedLsn, type Snapshot } from './snapshot.ts';
 
 /** One sorted stream of ids from one layer, with the liveness of each id in that layer. */
 interface Cursor {
-  ids: readonly string[];
+  ids: IdList;
   at: number;
   /** Whether the layer's version of ids[i] is live (not a tombstone, not cleared). */
   live(i: number): boolean;
@@ -42,22 +43,22 @@ export function listIds(snapshot: Snapshot, options: { prefix: string; limit: nu
   }
   for (const { reader } of snapshot.slabs) {
     let at = reader.lowerBound(from);
-    if (skipEqual && reader.ids[at] === from) at++;
-    cursors.push({ ids: reader.ids, at, live: (i) => !reader.isTombstone(i) && reader.lsns[i]! >= cleared });
+    if (skipEqual && reader.ids.at(at) === from) at++;
+    cursors.push({ ids: reader.ids, at, live: (i) => cleared === 0 && !reader.isTombstone(i) });
   }
 
   const out: string[] = [];
   for (;;) {
     let min: string | undefined;
     for (const c of cursors) {
-      const id = c.ids[c.at];
+      const id = c.ids.at(c.at);
       if (id !== undefined && (min === undefined || id < min)) min = id;
     }
     if (min === undefined || !min.startsWith(prefix)) break;
     let decided = false;
     let live = false;
     for (const c of cursors) {
-      if (c.ids[c.at] !== min) continue;
+      if (c.ids.at(c.at) !== min) continue;
       if (!decided) {
         live = c.live(c.at);
         decided = true;

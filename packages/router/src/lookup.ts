@@ -1,30 +1,57 @@
 import { compileFilter, type Filter, type Metadata, type SparseF32 } from '@conifer/core';
+import type { LazySection, SlabReader } from '@conifer/slab';
 import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 
 export interface LiveRecord {
   id: string;
-  lsn: number;
   values: Float32Array;
   sparse: SparseF32 | undefined;
   metadata: Metadata | undefined;
 }
 
-/** The newest live version of `id`, or undefined when it does not exist or is deleted. */
-export function getRecord(snapshot: Snapshot, id: string): LiveRecord | undefined {
+/** Where the newest live version of an id is: a whole record (memtables), or a slab row. */
+export type RecordLocation = { record: LiveRecord } | { reader: SlabReader; row: number };
+
+/** The newest live version of `id`, or undefined when it does not exist or is deleted. Synchronous. */
+export function locateRecord(snapshot: Snapshot, id: string): RecordLocation | undefined {
   const cleared = clearedLsn(snapshot);
   for (const memtable of snapshot.memtables) {
     const entry = memtable.get(id);
     if (!entry) continue;
     if (entry.values === null || entry.lsn < cleared) return undefined;
-    return { id, lsn: entry.lsn, values: entry.values, sparse: entry.sparse, metadata: entry.metadata };
+    return { record: { id, values: entry.values, sparse: entry.sparse, metadata: entry.metadata } };
   }
+  // A deleteAll in the memtables is newer than every slab: it hides them all.
+  if (cleared > 0) return undefined;
   for (const { reader } of snapshot.slabs) {
     const row = reader.find(id);
     if (row === -1) continue;
-    if (reader.isTombstone(row) || reader.lsns[row]! < cleared) return undefined;
-    return { id, lsn: reader.lsns[row]!, values: reader.values(row)!, sparse: reader.sparse(row), metadata: reader.metadata(row) };
+    if (reader.isTombstone(row)) return undefined;
+    return { reader, row };
   }
   return undefined;
+}
+
+/** A slab row as a record: its vector read (by range when needed) and its metadata loaded. */
+export async function slabRecord(reader: SlabReader, row: number): Promise<LiveRecord> {
+  const [values] = await Promise.all([reader.valuesAsync(row), reader.load('metadata')]);
+  return { id: reader.ids.at(row)!, values: values!, sparse: reader.sparse(row), metadata: reader.metadata(row) };
+}
+
+/** Reads what sync reads of every slab of the snapshot need (see SlabReader.load). */
+export async function loadSections(snapshot: Snapshot, ...sections: LazySection[]): Promise<void> {
+  await Promise.all(snapshot.slabs.map(({ reader }) => reader.load(...sections)));
+}
+
+/**
+ * The newest live version of `id`, or undefined when it does not exist or is deleted. Which
+ * version that is is decided synchronously (one LSN prefix of the memtables); only reading the
+ * vector of a slab read by range awaits.
+ */
+export async function getRecord(snapshot: Snapshot, id: string): Promise<LiveRecord | undefined> {
+  const at = locateRecord(snapshot, id);
+  if (!at || 'record' in at) return at?.record;
+  return slabRecord(at.reader, at.row);
 }
 
 /** Exact number of live records. */
@@ -32,18 +59,21 @@ export function countLive(snapshot: Snapshot): number {
   const cleared = clearedLsn(snapshot);
   let count = 0;
   const inMemtables = scanMemtables(snapshot, () => count++);
-  for (const { reader, shadowed } of snapshot.slabs) {
-    const { ids, lsns, flags } = reader;
+  for (const { reader, shadowed } of cleared > 0 ? [] : snapshot.slabs) {
+    const { ids, flags } = reader;
     for (let row = 0; row < ids.length; row++) {
-      if (shadowed[row] !== 0 || flags[row] !== 0 || lsns[row]! < cleared) continue;
-      if (inMemtables.has(ids[row]!)) continue;
+      if (shadowed[row] !== 0 || flags[row] !== 0) continue;
+      if (inMemtables.size > 0 && inMemtables.has(ids.at(row)!)) continue;
       count++;
     }
   }
   return count;
 }
 
-/** Ids of every live record whose metadata satisfies `filter` (delete / update / fetch by metadata). */
+/**
+ * Ids of every live record whose metadata satisfies `filter` (delete / update / fetch by metadata).
+ * Slabs read by range must have their metadata index, or metadata, loaded (`loadFilterSections`).
+ */
 export function matchingIds(snapshot: Snapshot, filter: Filter): string[] {
   const predicate = compileFilter(filter);
   const cleared = clearedLsn(snapshot);
@@ -51,15 +81,20 @@ export function matchingIds(snapshot: Snapshot, filter: Filter): string[] {
   const seen = scanMemtables(snapshot, (id, entry) => {
     if (predicate(entry.metadata)) out.push(id);
   });
-  for (const { reader, shadowed } of snapshot.slabs) {
+  for (const { reader, shadowed } of cleared > 0 ? [] : snapshot.slabs) {
     reader
       .metadataIndex()
       .evaluate(filter)
       .forEach((row) => {
-        if (shadowed[row] !== 0 || reader.isTombstone(row) || reader.lsns[row]! < cleared) return;
-        const id = reader.ids[row]!;
+        if (shadowed[row] !== 0 || reader.isTombstone(row)) return;
+        const id = reader.ids.at(row)!;
         if (!seen.has(id)) out.push(id);
       });
   }
   return out;
+}
+
+/** Loads what matchingIds reads of every slab: its stored metadata index, or its metadata. */
+export async function loadFilterSections(snapshot: Snapshot): Promise<void> {
+  await Promise.all(snapshot.slabs.map(({ reader }) => reader.load(reader.storesMetadataIndex ? 'mdIndex' : 'metadata')));
 }

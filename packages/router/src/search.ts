@@ -1,6 +1,6 @@
 import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
-import { exactTopRows, knobFor, normalizeRows, type Bitset, type IvfLayout, type SlabReader } from '@conifer/slab';
+import { exactTopRows, knobFor, normalizeRows, type Bitset, type GatheredVectors, type IvfLayout, type SlabReader } from '@conifer/slab';
 import { eligibleRows } from './eligible.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import { searchSparseSnapshot } from './sparse-search.ts';
@@ -72,18 +72,20 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   const budget = request.exactBudget ?? DEFAULT_EXACT_BUDGET;
   for (const layer of slabs) {
     const { reader } = layer;
-    const { ids, vectors } = reader;
     const dim = reader.dimension;
-    /** Scores an eligible row (live, and passing the filter) unless a memtable shadows it. */
-    const visit = (row: number): boolean => {
-      const id = ids[row]!;
+    /**
+     * Scores an eligible row (live, and passing the filter) unless a memtable shadows it; its
+     * vector is row `index` of `data` (the slab's own vectors, or what a ranged read gathered).
+     */
+    const visit = (row: number, data: Float32Array, index: number): boolean => {
+      const id = reader.ids.at(row)!;
       if (inMemtables(id)) return false;
-      let score = dense(vectors, row * dim);
+      let score = dense(data, index * dim);
       if (querySparse) {
         const rowSparse = reader.sparse(row);
         if (rowSparse) score += sparseDot(querySparse, rowSparse);
       }
-      top.push({ id, score, reader, row });
+      top.push({ id, score, reader, row, vector: { data, index } });
       return true;
     };
     // The filter becomes the eligible rows through the slab's columnar metadata (applied before
@@ -91,23 +93,36 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     const { count: eligible, rows, bitset } = await eligibleRows(layer, filter, Math.floor(budget / dim));
     if (eligible === 0) continue;
     const every = eligible === reader.count;
-    if (rows) {
-      // At most budget / dim rows: always the exact path.
-      if (querySparse) rows.forEach((row) => void visit(row));
-      else collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, undefined, every ? undefined : rows), eligible, request.topK, visit);
+    if (rows || querySparse) {
+      // A short row list (at most budget / dim rows: always the exact path), or a hybrid query,
+      // whose scores need every eligible row's sparse part (scanned in JavaScript).
+      const gathered = await reader.gather(positionsOf(reader, rows ?? bitset!));
+      if (querySparse) {
+        for (const index of gathered.at) visit(gathered.rowOf(index), gathered.data, index);
+      } else {
+        scanGathered(gathered, request, eligible, request.topK, visit);
+      }
       continue;
     }
     const allowed = bitset!; // eligibleRows sets exactly one of rows / bitset
-    if (querySparse) {
-      // Hybrid scores need every eligible row's sparse part: scanned in JavaScript.
-      allowed.forEach((row) => void visit(row));
-      continue;
-    }
-    // Every ANN slab the index builder writes is IVF; without a layout (a flat slab, or one whose
-    // index is still loading) the exact scan answers.
+    // Every ANN slab the index builder writes is IVF; without a layout (a flat slab, or a version
+    // 1 slab whose index is still loading) the exact scan answers.
     const ivf = reader.header.ann && eligible * dim > budget ? reader.ivfLayout() : undefined;
-    if (ivf) searchIvf(reader, ivf, request, every ? undefined : allowed, eligible, visit);
-    else collectTop((k) => exactTopRows(vectors, dim, request.vector, k, request.metric, every ? undefined : allowed.bytes), eligible, request.topK, visit);
+    if (ivf) {
+      await searchIvf(reader, ivf, request, every ? undefined : allowed, eligible, visit);
+    } else if (reader.vectorOrder === 'rows') {
+      // Positions are rows: one native scan over all vectors with the bitmap.
+      const gathered = await reader.gather(allPositions(reader.count));
+      const { data } = gathered;
+      collectTop(
+        (k) => exactTopRows(data, dim, request.vector, k, request.metric, every ? undefined : allowed.bytes),
+        eligible,
+        request.topK,
+        (index) => visit(gathered.rowOf(index), data, index),
+      );
+    } else {
+      scanGathered(await reader.gather(positionsOf(reader, allowed)), request, eligible, request.topK, visit);
+    }
   }
 
   return top.sorted().map(toHit);
@@ -167,25 +182,67 @@ function collectTop(candidates: (k: number) => Int32Array, eligible: number, top
   }
 }
 
+/** Exact top-k over gathered vectors (their `at` rows), offered to `visit` best first. */
+function scanGathered(
+  gathered: GatheredVectors,
+  request: SearchRequest,
+  eligible: number,
+  topK: number,
+  visit: (row: number, data: Float32Array, index: number) => boolean,
+): number {
+  const { data, at } = gathered;
+  const dim = request.vector.length;
+  return collectTop(
+    (k) => exactTopRows(data, dim, request.vector, k, request.metric, undefined, at),
+    Math.min(eligible, at.length),
+    topK,
+    (index) => visit(gathered.rowOf(index), data, index),
+  );
+}
+
+/** The positions of the vectors of `rows` (a row list, or the rows of a bitmap), ascending. */
+function positionsOf(reader: SlabReader, rows: Int32Array | Bitset): Int32Array {
+  let positions: Int32Array;
+  if (rows instanceof Int32Array) {
+    positions = reader.vectorOrder === 'rows' ? rows : rows.map((row) => reader.positionOf(row));
+  } else {
+    positions = new Int32Array(rows.count());
+    let n = 0;
+    rows.forEach((row) => {
+      positions[n++] = reader.positionOf(row);
+    });
+  }
+  // Sorted, so a ranged read gathers runs of neighbouring positions in one request.
+  return reader.vectorOrder === 'rows' || reader.resident ? positions : positions.sort();
+}
+
+function allPositions(count: number): Int32Array {
+  const positions = new Int32Array(count);
+  for (let i = 0; i < count; i++) positions[i] = i;
+  return positions;
+}
+
 /**
  * IVF search run here rather than in faiss: the query is compared with the slab's centroids, and
  * the rows of the nearest `nprobe` lists (the calibrated knob for the recall target, grown by
  * 1/selectivity under a filter) are scanned exactly from the slab's own vectors with the SIMD
- * kernels — the same lists faiss would probe, but exact distances and no second copy of the
- * vectors in faiss. When shadowing or a filter leaves fewer than topK accepted rows, nprobe doubles.
+ * kernels — the same lists faiss would probe, but exact distances. A version 2 slab stores each
+ * list's vectors contiguously, so a probed list is one ranged read when the slab is read by range.
+ * When shadowing or a filter leaves fewer than topK accepted rows, nprobe doubles.
  */
-function searchIvf(
+async function searchIvf(
   reader: SlabReader,
   ivf: IvfLayout,
   request: SearchRequest,
   allowed: Bitset | undefined,
   eligible: number,
-  visit: (row: number) => boolean,
-): void {
+  visit: (row: number, data: Float32Array, index: number) => boolean,
+): Promise<void> {
   const info = reader.header.ann!;
   const dim = reader.dimension;
   const nlist = ivf.offsets.length - 1;
   const target = request.recallTarget ?? info.recallTarget;
+  const contiguous = reader.vectorOrder === 'lists';
   let nprobe = Math.min(nlist, Math.ceil(knobFor(info, target) / (eligible / reader.count)));
   const probe = info.normalized ? normalizeRows(request.vector, dim) : request.vector;
   const centroidMetric: Metric = info.faissMetric === 'l2' ? 'euclidean' : 'dotproduct';
@@ -196,23 +253,19 @@ function searchIvf(
     const lists = exactTopRows(ivf.centroids, dim, probe, nprobe, centroidMetric, undefined);
     let size = 0;
     for (let i = probed; i < lists.length; i++) size += ivf.offsets[lists[i]! + 1]! - ivf.offsets[lists[i]!]!;
-    const rows = new Int32Array(size);
+    const positions = new Int32Array(size);
     let n = 0;
     for (let i = probed; i < lists.length; i++) {
       for (let at = ivf.offsets[lists[i]!]!, end = ivf.offsets[lists[i]! + 1]!; at < end; at++) {
         const row = ivf.rows[at]!;
-        if (!allowed || allowed.has(row)) rows[n++] = row;
+        if (!allowed || allowed.has(row)) positions[n++] = contiguous ? at : row;
       }
     }
     probed = lists.length;
     if (n > 0) {
-      const candidates = rows.subarray(0, n);
-      accepted += collectTop(
-        (k) => exactTopRows(reader.vectors, dim, request.vector, k, request.metric, undefined, candidates),
-        n,
-        request.topK - accepted,
-        visit,
-      );
+      // Each list's positions are consecutive: a ranged read fetches a list as one range.
+      const gathered = await reader.gather(positions.subarray(0, n));
+      accepted += scanGathered(gathered, request, n, request.topK - accepted, visit);
     }
     if (accepted >= Math.min(request.topK, eligible) || nprobe >= nlist) return;
     nprobe = Math.min(nlist, nprobe * 2);

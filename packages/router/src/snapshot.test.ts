@@ -13,10 +13,11 @@ async function slab(name: string, ids: readonly string[], tombstones: readonly b
 
 /** The model: a row is shadowed when a newer slab holds its id; live when neither shadowed nor a tombstone. */
 function model(readers: readonly SlabReader[]): { shadowed: number[]; live: number[] }[] {
+  const idsOf = (r: SlabReader): string[] => Array.from({ length: r.count }, (_, row) => r.ids.at(row)!);
   return readers.map((reader, at) => {
-    const newer = new Set(readers.slice(0, at).flatMap((r) => r.ids));
-    const shadowed = reader.ids.map((id) => (newer.has(id) ? 1 : 0));
-    const live = reader.ids.flatMap((_, row) => (shadowed[row] === 0 && !reader.isTombstone(row) ? [row] : []));
+    const newer = new Set(readers.slice(0, at).flatMap(idsOf));
+    const shadowed = idsOf(reader).map((id) => (newer.has(id) ? 1 : 0));
+    const live = idsOf(reader).flatMap((_, row) => (shadowed[row] === 0 && !reader.isTombstone(row) ? [row] : []));
     return { shadowed, live };
   });
 }

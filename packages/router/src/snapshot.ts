@@ -1,6 +1,6 @@
 import type { Filter } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
-import { Bitset, yieldToEventLoop, type SlabReader } from '@conifer/slab';
+import { Bitset, yieldToEventLoop, type IdList, type SlabReader } from '@conifer/slab';
 
 /**
  * What one read sees: the namespace's memtables and slabs at one instant, newest first. Layers
@@ -117,6 +117,10 @@ const liveRowsCache = new WeakMap<SlabReader, Bitset>();
 
 async function liveRowsOf(reader: SlabReader): Promise<Bitset> {
   let live = liveRowsCache.get(reader);
+  if (!live && reader.header.tombstones === 0) {
+    live = Bitset.full(reader.count);
+    liveRowsCache.set(reader, live);
+  }
   if (!live) {
     live = new Bitset(reader.count);
     for (let row = 0; row < reader.count; row++) {
@@ -149,18 +153,18 @@ async function shadowedBy(newer: SlabReader, older: SlabReader): Promise<Uint32A
  * shorter list and gallops through the longer one, so a small flush against a large slab costs
  * about small × log(large / small) comparisons. Yields to the event loop every slice.
  */
-export async function commonRows(probe: readonly string[], target: readonly string[]): Promise<Uint32Array> {
+export async function commonRows(probe: IdList, target: IdList): Promise<Uint32Array> {
   const probeIsShort = probe.length <= target.length;
   const short = probeIsShort ? probe : target;
   const long = probeIsShort ? target : probe;
   const found: number[] = [];
   let lo = 0;
   for (let i = 0; i < short.length && lo < long.length; i++) {
-    const id = short[i]!;
+    const id = short.at(i)!;
     // Gallop: find a window [lo, hi) of `long` whose end is past id, then binary search in it.
     let step = 1;
     let hi = lo;
-    while (hi < long.length && long[hi]! < id) {
+    while (hi < long.length && long.at(hi)! < id) {
       lo = hi + 1;
       hi += step;
       step *= 2;
@@ -168,10 +172,10 @@ export async function commonRows(probe: readonly string[], target: readonly stri
     hi = Math.min(hi, long.length);
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (long[mid]! < id) lo = mid + 1;
+      if (long.at(mid)! < id) lo = mid + 1;
       else hi = mid;
     }
-    if (lo < long.length && long[lo] === id) found.push(probeIsShort ? lo : i);
+    if (lo < long.length && long.at(lo) === id) found.push(probeIsShort ? lo : i);
     if (i % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
   }
   return Uint32Array.from(found);

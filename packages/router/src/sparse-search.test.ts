@@ -134,7 +134,7 @@ describe('sparse search', () => {
         () => (best.length < 10 ? -Infinity : best[9]!.score),
         (row) => {
           visited++;
-          best.push({ id: reader.ids[row]!, score: sparseMatch(query, reader.sparse(row)!)! });
+          best.push({ id: reader.ids.at(row)!, score: sparseMatch(query, reader.sparse(row)!)! });
           best.sort(compare).splice(10);
         },
       );

@@ -32,7 +32,7 @@ export async function searchSparseSnapshot(snapshot: Snapshot, request: SearchRe
   for (const layer of cleared > 0 ? [] : snapshot.slabs) {
     const { reader } = layer;
     const visit = (row: number): void => {
-      const id = reader.ids[row]!;
+      const id = reader.ids.at(row)!;
       if (inMemtables(id)) return;
       // Exact, as a scan would score it: the pruning's running sums add in another order.
       top.push({ id, score: sparseDot(query, reader.sparse(row)!), reader, row });

@@ -5,7 +5,8 @@ import { BLOCK_SIZE, encodePostings, planPostings } from './postings.ts';
 import { encodeMetadataIndex } from './metadata-index-codec.ts';
 import { sharedArray } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
-import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, type SlabHeader, type SlabRow } from './format.ts';
+import type { IvfLayout } from '@conifer/faiss';
+import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SLAB_PAGE_SIZE, type SlabHeader, type SlabRow } from './format.ts';
 
 /**
  * Rows in slab order (ascending id). An ANN index built over a slab's rows must use this order.
@@ -50,14 +51,26 @@ export function encodeAll(texts: readonly string[], chunkChars = ENCODE_CHUNK_CH
 }
 
 /**
- * Serializes rows into a slab. Rows may come in any order; ids must be unique (the caller keeps
- * only the newest version of each id). Returns the bytes and the header that describes them.
- * With `metadataIndex`, the slab also stores its columnar metadata index (compaction outputs,
- * built in a worker thread; flushes leave it to the first filtered read).
+ * A slab's ANN index as the builder stores it: the calibration, the IVF layout over the slab's rows
+ * in id order (every row in exactly one list), and the trained empty faiss index a later build may
+ * reuse (its `donor`).
+ */
+export interface SlabAnn {
+  header: AnnHeader;
+  layout: IvfLayout;
+  donor: Uint8Array;
+}
+
+/**
+ * Serializes rows into a slab (format version 2, see format.ts). Rows may come in any order; ids
+ * must be unique (the caller keeps only the newest version of each id). Returns the bytes and the
+ * header that describes them. With `metadataIndex`, the slab also stores its columnar metadata
+ * index (compaction outputs, built in a worker thread; flushes leave it to the first filtered
+ * read).
  */
 export async function buildSlab(
   rows: readonly SlabRow[],
-  options: { dimension: number; level: number; ann?: { header: AnnHeader; bytes: Uint8Array } | undefined; metadataIndex?: boolean },
+  options: { dimension: number; level: number; ann?: SlabAnn | undefined; metadataIndex?: boolean },
 ): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
   const { dimension, level, ann } = options;
   const sorted = sortRows(rows);
@@ -65,6 +78,10 @@ export async function buildSlab(
     if (sorted[i]!.id === sorted[i - 1]!.id) throw new Error(`duplicate id in slab: ${sorted[i]!.id}`);
   }
   const count = sorted.length;
+  const nlist = ann ? ann.layout.offsets.length - 1 : 0;
+  if (ann && (ann.layout.rows.length !== count || ann.layout.centroids.length !== nlist * dimension)) {
+    throw new Error(`ANN layout covers ${ann.layout.rows.length} rows and ${ann.layout.centroids.length / dimension} centroids, slab has ${count} rows`);
+  }
   const idTexts: string[] = new Array(count);
   const mdTexts: string[] = new Array(count);
   for (let i = 0; i < count; i++) {
@@ -96,28 +113,39 @@ export async function buildSlab(
 
   // Two passes over the layout: the header's length depends on the offsets it records.
   const layout = (headerLength: number) => {
-    const lsns = align(SLAB_MAGIC.length + 4 + headerLength, 8);
-    const flags = lsns + 8 * count;
-    const vectors = align(flags + count, 4);
-    const ids = vectors + 4 * count * dimension;
+    // The head: what opening a slab reads.
+    const flags = align(SLAB_MAGIC.length + 4 + headerLength, 8);
+    const ids = align(flags + count, 4);
     const idData = ids + 4 * (count + 1);
-    const metadata = align(idData + idBytes.length, 4);
-    const mdData = metadata + 4 * (count + 1);
-    const sparse = align(mdData + mdBytes.length, 4);
-    const annAt = align(sparse + 4 * (count + 1) + 8 * sparseEntries, 8);
-    const annEnd = align(annAt + (ann?.bytes.length ?? 0), 4);
-    const base = { lsns, flags, vectors, ids, metadata, sparse, ann: annAt };
-    let end = annEnd;
-    const optional: { mdIndex?: number; postings?: number } = {};
-    if (mdIndex) {
-      optional.mdIndex = align(end, 8);
-      end = align(optional.mdIndex + mdIndex.length, 4);
+    const sparse = align(idData + idBytes.length, 4);
+    // Sparse vectors take no room in a slab without any.
+    let end = align(sparse + (sparseEntries > 0 ? 4 * (count + 1) + 8 * sparseEntries : 0), 8);
+    const optional: { ivf?: number; mdIndex?: number; postings?: number; donor?: number } = {};
+    if (ann) {
+      optional.ivf = end;
+      end = align(end + 4 * nlist * dimension + 4 * (nlist + 1) + 4 * count, 8);
     }
     if (postings) {
       optional.postings = align(end, 8);
       end = align(optional.postings + postings.bytes, 4);
     }
-    return { ...base, ...optional, end };
+    const pageCrcs = align(end, 4);
+    // The body, whose length is known before its offset: vectors, the donor, then the sections
+    // a reader loads on first use (LSNs, metadata, the metadata index).
+    const vectorBytes = 4 * count * dimension;
+    const donorBytes = ann?.donor.length ?? 0;
+    let bodyLength = align(vectorBytes, 8) + align(donorBytes, 8);
+    const lsnsAt = bodyLength;
+    bodyLength += 8 * count;
+    const metadataAt = bodyLength;
+    bodyLength = align(bodyLength + 4 * (count + 1) + mdBytes.length, 8);
+    const mdIndexAt = bodyLength;
+    if (mdIndex) bodyLength = align(bodyLength + mdIndex.length, 4);
+    const head = pageCrcs + 4 * Math.ceil(bodyLength / SLAB_PAGE_SIZE);
+    const vectors = align(head + 4, 64);
+    if (ann) optional.donor = vectors + align(vectorBytes, 8);
+    if (mdIndex) optional.mdIndex = vectors + mdIndexAt;
+    return { lsns: vectors + lsnsAt, flags, vectors, ids, metadata: vectors + metadataAt, sparse, ...optional, pageCrcs, head, end: vectors + bodyLength };
   };
   const makeHeader = (sections: SlabHeader['sections']): SlabHeader => ({
     version: SLAB_FORMAT_VERSION,
@@ -125,12 +153,13 @@ export async function buildSlab(
     count,
     tombstones,
     sparseEntries,
-    ...(ann ? { ann: { ...ann.header, bytes: ann.bytes.length } } : {}),
+    ...(ann ? { ann: { ...ann.header, bytes: ann.donor.length, nlist } } : {}),
     ...(mdIndex ? { metadataIndex: { bytes: mdIndex.length } } : {}),
     ...(postings ? { postings: { bytes: postings.bytes, terms: postings.terms, blockSize: BLOCK_SIZE } } : {}),
     minLsn,
     maxLsn,
     level,
+    pageSize: SLAB_PAGE_SIZE,
     sections,
   });
   let headerJson = encoder.encode(JSON.stringify(makeHeader(layout(0))));
@@ -153,9 +182,21 @@ export async function buildSlab(
   const lsns = new Float64Array(out.buffer, sections.lsns, count);
   const flags = new Uint8Array(out.buffer, sections.flags, count);
   const vectors = new Float32Array(out.buffer, sections.vectors, count * dimension);
+  // ANN slabs store vectors in list order: the position of each row.
+  const positionOf = ann ? new Uint32Array(count) : undefined;
+  if (ann && positionOf) {
+    const listRows = ann.layout.rows;
+    const placed = new Uint8Array(count);
+    for (let p = 0; p < count; p++) {
+      const row = listRows[p]!;
+      if (row < 0 || row >= count || placed[row] !== 0) throw new Error(`ANN layout places row ${row} twice or out of range`);
+      placed[row] = 1;
+      positionOf[row] = p;
+    }
+  }
   const idOffsets = new Uint32Array(out.buffer, sections.ids, count + 1);
   const mdOffsets = new Uint32Array(out.buffer, sections.metadata, count + 1);
-  const spOffsets = new Uint32Array(out.buffer, sections.sparse, count + 1);
+  const spOffsets = sparseEntries > 0 ? new Uint32Array(out.buffer, sections.sparse, count + 1) : new Uint32Array(count + 1);
   const spIndices = new Uint32Array(out.buffer, sections.sparse + 4 * (count + 1), sparseEntries);
   const spValues = new Float32Array(out.buffer, sections.sparse + 4 * (count + 1) + 4 * sparseEntries, sparseEntries);
   let spAt = 0;
@@ -165,7 +206,7 @@ export async function buildSlab(
     const row = sorted[i]!;
     lsns[i] = row.lsn;
     if (row.values === null) flags[i] = FLAG_TOMBSTONE;
-    else vectors.set(row.values, i * dimension);
+    else vectors.set(row.values, (positionOf ? positionOf[i]! : i) * dimension);
     idOffsets[i] = idAt + idBytes.starts[i]!;
     mdOffsets[i] = mdAt + mdBytes.starts[i]!;
     spOffsets[i] = spAt;
@@ -187,11 +228,26 @@ export async function buildSlab(
       to += chunk.length;
     }
   }
-  if (ann) out.set(ann.bytes, sections.ann);
+  if (ann) {
+    const { centroids, offsets, rows: listRows } = ann.layout;
+    const at = sections.ivf!;
+    new Float32Array(out.buffer, at, nlist * dimension).set(centroids);
+    new Uint32Array(out.buffer, at + 4 * nlist * dimension, nlist + 1).set(offsets);
+    new Uint32Array(out.buffer, at + 4 * nlist * dimension + 4 * (nlist + 1), count).set(listRows);
+    out.set(ann.donor, sections.donor!);
+  }
   if (mdIndex) out.set(mdIndex, sections.mdIndex!);
   if (postings) encodePostings(out.subarray(sections.postings!, sections.postings! + postings.bytes), postings, count, (row) => sorted[row]!.sparse);
   idOffsets[count] = idAt + idBytes.length;
   mdOffsets[count] = mdAt + mdBytes.length;
+  // Page checksums of the body, then the head's checksum (over them too), then the whole file's.
+  const pageCrcs = new Uint32Array(out.buffer, sections.pageCrcs, (sections.head - sections.pageCrcs) / 4);
+  for (let page = 0; page < pageCrcs.length; page++) {
+    const from = sections.vectors + page * SLAB_PAGE_SIZE;
+    pageCrcs[page] = checksum(out.subarray(from, Math.min(sections.end, from + SLAB_PAGE_SIZE)));
+    if (page % 256 === 255) await yieldToEventLoop();
+  }
+  view.setUint32(sections.head, checksum(out.subarray(0, sections.head)), true);
   view.setUint32(sections.end, checksum(out.subarray(0, sections.end)), true);
   return { bytes: out, header };
 }

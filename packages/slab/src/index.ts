@@ -1,6 +1,18 @@
-export { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
-export { buildSlab, sortRows } from './builder.ts';
-export { SlabReader } from './reader.ts';
+export {
+  align,
+  checksum,
+  FLAG_TOMBSTONE,
+  SLAB_FORMAT_VERSION,
+  SLAB_MAGIC,
+  SLAB_PAGE_SIZE,
+  SlabCorruptionError,
+  type SlabHeader,
+  type SlabRow,
+} from './format.ts';
+export { buildSlab, sortRows, type SlabAnn } from './builder.ts';
+export { SlabReader, type GatheredVectors, type IdList, type LazySection } from './reader.ts';
+export { PageCache, type PageCacheOptions, type PageCacheStats } from './page-cache.ts';
+export type { RangeSource } from './slab-body.ts';
 export { rowsFromMemtable } from './flush.ts';
 export { Bitset } from './bitset.ts';
 export { MetadataIndex } from './metadata-index.ts';

@@ -3,8 +3,10 @@ import { FaissIndex, type IvfLayout } from '@conifer/faiss';
 import { MetadataIndex } from './metadata-index.ts';
 import { buildPostings, view as viewPostings, type Postings } from './postings.ts';
 import { decodeMetadataIndex } from './metadata-index-codec.ts';
-import { checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
-import { toShared } from './shared-bytes.ts';
+import { align, checksum, FLAG_TOMBSTONE, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
+import type { PageCache } from './page-cache.ts';
+import { SlabBody, type RangeSource } from './slab-body.ts';
+import { sharedArray, toShared } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
 
 const decoder = new TextDecoder();
@@ -25,8 +27,67 @@ function alignedBytes(input: Uint8Array): Uint8Array {
   return input.byteOffset % 8 === 0 ? input : input.slice();
 }
 
+/** Bytes a ranged open reads first: the header, and the whole of a small slab. */
+const FIRST_READ = 64 * 1024;
+
+/** Body sections a ranged reader reads whole on first use (see SlabReader.load). */
+export type LazySection = 'lsns' | 'metadata' | 'mdIndex';
+
+/**
+ * Ids of a slab, as reads use them: `at(row)` and `length`. A slab loaded whole decodes them all
+ * (a string[]); a slab opened by range decodes each on first use (LazyIds), since decoding a
+ * million ids would cost most of a cold open.
+ */
+export interface IdList {
+  readonly length: number;
+  at(row: number): string | undefined;
+}
+
+/** Ids decoded on demand from the id section (ASCII, as the API requires; UTF-8 decoded all the same). */
+class LazyIds implements IdList {
+  readonly length: number;
+  readonly #bytes: Buffer;
+  readonly #offsets: Uint32Array;
+  readonly #memo: (string | undefined)[];
+  #decoded = 0;
+
+  constructor(bytes: Uint8Array, offsets: Uint32Array) {
+    this.length = offsets.length - 1;
+    this.#bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#offsets = offsets;
+    this.#memo = new Array<string | undefined>(this.length);
+  }
+
+  at(row: number): string | undefined {
+    if (row < 0 || row >= this.length) return undefined;
+    let id = this.#memo[row];
+    if (id === undefined) {
+      id = this.#bytes.toString('utf8', this.#offsets[row], this.#offsets[row + 1]);
+      this.#memo[row] = id;
+      this.#decoded++;
+    }
+    return id;
+  }
+
+  /** Memory the memo holds: a slot per row, and a short string per decoded id (estimated). */
+  get memoryBytes(): number {
+    return 8 * this.length + 40 * this.#decoded;
+  }
+}
+
+/**
+ * The vectors of some positions of a slab: `data` holds them, candidate i at row `at[i]` of `data`
+ * (rows of `dimension` floats), and `rowOf(at[i])` is the slab row it belongs to. A slab held
+ * whole hands out its own vectors without copying; a ranged one packs what it read.
+ */
+export interface GatheredVectors {
+  data: Float32Array;
+  at: Int32Array;
+  rowOf(index: number): number;
+}
+
 /** Parses and checks the header (magic, version, length); the checksum is checked by the caller. */
-function parseHeader(id: string, bytes: Uint8Array): SlabHeader {
+function parseHeader(id: string, bytes: Uint8Array, whole = true): SlabHeader {
   if (bytes.length < SLAB_MAGIC.length + 8 || !SLAB_MAGIC.every((b, i) => bytes[i] === b)) {
     throw new SlabCorruptionError(`slab ${id}: bad magic`);
   }
@@ -38,8 +99,8 @@ function parseHeader(id: string, bytes: Uint8Array): SlabHeader {
   } catch (cause) {
     throw new SlabCorruptionError(`slab ${id}: unreadable header`, { cause });
   }
-  if (header.version !== SLAB_FORMAT_VERSION) throw new SlabCorruptionError(`slab ${id}: unsupported format version ${header.version}`);
-  if (header.sections.end + 4 !== bytes.length) throw new SlabCorruptionError(`slab ${id}: length ${bytes.length} does not match its header`);
+  if (header.version !== 1 && header.version !== 2) throw new SlabCorruptionError(`slab ${id}: unsupported format version ${header.version}`);
+  if (whole && header.sections.end + 4 !== bytes.length) throw new SlabCorruptionError(`slab ${id}: length ${bytes.length} does not match its header`);
   return header;
 }
 
@@ -48,69 +109,109 @@ function storedChecksum(bytes: Uint8Array, header: SlabHeader): number {
 }
 
 /**
- * Read access to one slab held in memory. Vectors, LSNs and flags are typed-array views over the
- * slab's bytes (no copies); ids are decoded once (they are needed for every lookup); metadata is
- * parsed lazily per row and memoized.
+ * Read access to one slab: held whole in memory ({@link SlabReader.load}, the constructor), or by
+ * range ({@link SlabReader.open}, format version 2): then only the head is in memory (ids, LSNs,
+ * flags, metadata, sparse values, the IVF layout, the metadata index) and vectors are read from the
+ * object store in checksummed pages, through the process's page cache, when a query needs them.
+ * Views over the bytes are typed arrays (no copies); metadata is parsed lazily per row and memoized.
  */
 export class SlabReader {
   readonly id: string;
   readonly header: SlabHeader;
+  /** The whole file (loaded whole), or its head (opened by range). */
   readonly bytes: Uint8Array;
-  readonly lsns: Float64Array;
   readonly flags: Uint8Array;
-  /** All vectors, row-major: row i at offset i * dimension. */
-  readonly vectors: Float32Array;
-  readonly ids: string[];
-  readonly #mdOffsets: Uint32Array;
-  readonly #spOffsets: Uint32Array;
+  readonly ids: IdList;
+  /** Vectors in position order, while they are in memory (see residentVectors). */
+  #vectors: Float32Array | undefined;
+  #promoting: Promise<void> | undefined;
+  #promotionStopped = false;
+  readonly #body: SlabBody | undefined;
+  /** Body sections of a ranged reader read on first use (`load`), as [file offset, bytes]. */
+  readonly #loaded = new Map<LazySection, { at: number; bytes: Uint8Array }>();
+  readonly #loading = new Map<LazySection, Promise<void>>();
+  #lsns: Float64Array | undefined;
+  #mdOffsets: Uint32Array | undefined;
+  readonly #spOffsets: Uint32Array | undefined;
   readonly #spIndices: Uint32Array;
   readonly #spValues: Float32Array;
+  /** Version 2 ANN slabs: position → row (the ivf section's listRows). */
+  readonly #listRows: Int32Array | undefined;
+  #positions: Uint32Array | undefined;
   #metadataIndex: MetadataIndex | undefined;
   #metadataIndexBuild: Promise<MetadataIndex> | undefined;
   #ann: FaissIndex | undefined;
   #annLoading: Promise<void> | undefined;
   #ivf: IvfLayout | undefined;
   #postings: Postings | undefined;
-  readonly #metadata: (Metadata | undefined | null)[];
+  /** Parsed metadata by row, allocated on first use (a million-row slab's array is megabytes). */
+  #metadata: (Metadata | undefined | null)[] | undefined;
 
   /**
-   * Checks and opens a slab synchronously (tests, small slabs). Large slabs go through
-   * {@link SlabReader.load}, which does the same work without holding the event loop.
-   * `prepared` is load()'s result: the checksum was verified and the ids decoded already.
+   * Checks and opens a slab held whole, synchronously (tests, small slabs). Large slabs go through
+   * {@link SlabReader.load}, which does the same work without holding the event loop, or
+   * {@link SlabReader.open}. `prepared` is their result: the checksum was verified and the ids
+   * decoded already, or the reader reads its body by range.
    */
-  constructor(id: string, input: Uint8Array, prepared?: { ids: string[] }) {
+  constructor(
+    id: string,
+    input: Uint8Array,
+    prepared?: { ids?: IdList; body?: SlabBody; header?: SlabHeader; vectors?: Float32Array | undefined; sections?: Map<LazySection, Uint8Array> },
+  ) {
     this.id = id;
     const bytes = alignedBytes(input);
-    const header = parseHeader(id, bytes);
+    const ranged = prepared?.body !== undefined;
+    const header = prepared?.header ?? parseHeader(id, bytes, !ranged);
     if (!prepared && checksum(bytes.subarray(0, header.sections.end)) !== storedChecksum(bytes, header)) {
       throw new SlabCorruptionError(`slab ${id}: checksum mismatch`);
     }
     this.bytes = bytes;
     this.header = header;
+    this.#body = prepared?.body;
     const { sections, count, dimension } = header;
     const base = bytes.byteOffset;
-    this.lsns = new Float64Array(bytes.buffer, base + sections.lsns, count);
     this.flags = new Uint8Array(bytes.buffer, base + sections.flags, count);
-    this.vectors = new Float32Array(bytes.buffer, base + sections.vectors, count * dimension);
-    if (prepared) {
+    this.#vectors = ranged ? prepared?.vectors : new Float32Array(bytes.buffer, base + sections.vectors, count * dimension);
+    if (prepared?.ids) {
       this.ids = prepared.ids;
     } else {
       const idOffsets = new Uint32Array(bytes.buffer, base + sections.ids, count + 1);
-      this.ids = new Array<string>(count);
-      for (let i = 0; i < count; i++) this.ids[i] = decoder.decode(bytes.subarray(idOffsets[i], idOffsets[i + 1]));
+      const ids = new Array<string>(count);
+      for (let i = 0; i < count; i++) ids[i] = decoder.decode(bytes.subarray(idOffsets[i], idOffsets[i + 1]));
+      this.ids = ids;
     }
-    this.#mdOffsets = new Uint32Array(bytes.buffer, base + sections.metadata, count + 1);
-    this.#metadata = new Array(count).fill(null);
+    if (!ranged) {
+      this.#lsns = new Float64Array(bytes.buffer, base + sections.lsns, count);
+      this.#mdOffsets = new Uint32Array(bytes.buffer, base + sections.metadata, count + 1);
+    }
+    for (const [name, section] of prepared?.sections ?? []) this.#install(name, section);
     const total = header.sparseEntries;
-    this.#spOffsets = new Uint32Array(bytes.buffer, base + sections.sparse, count + 1);
-    this.#spIndices = new Uint32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1), total);
-    this.#spValues = new Float32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1) + 4 * total, total);
+    // Version 2 stores no sparse section when no row has a sparse vector.
+    if (header.version >= 2 && total === 0) {
+      this.#spOffsets = undefined;
+      this.#spIndices = new Uint32Array(0);
+      this.#spValues = new Float32Array(0);
+    } else {
+      this.#spOffsets = new Uint32Array(bytes.buffer, base + sections.sparse, count + 1);
+      this.#spIndices = new Uint32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1), total);
+      this.#spValues = new Float32Array(bytes.buffer, base + sections.sparse + 4 * (count + 1) + 4 * total, total);
+    }
+    if (header.version >= 2 && header.ann && sections.ivf !== undefined) {
+      const nlist = header.ann.nlist!;
+      const at = base + sections.ivf;
+      this.#ivf = {
+        centroids: new Float32Array(bytes.buffer, at, nlist * dimension),
+        offsets: new Int32Array(bytes.buffer, at + 4 * nlist * dimension, nlist + 1),
+        rows: new Int32Array(bytes.buffer, at + 4 * nlist * dimension + 4 * (nlist + 1), count),
+      };
+      this.#listRows = this.#ivf.rows;
+    }
   }
 
   /**
-   * Opens a slab like the constructor, in slices that yield to the event loop: a million-row slab
-   * takes hundreds of milliseconds to checksum and to decode its ids. `verify: false` skips the
-   * checksum, for bytes this process has just built itself.
+   * Opens a slab held whole like the constructor, in slices that yield to the event loop: a
+   * million-row slab takes hundreds of milliseconds to checksum and to decode its ids.
+   * `verify: false` skips the checksum, for bytes this process has just built itself.
    */
   static async load(id: string, input: Uint8Array, options: { verify: boolean } = { verify: true }): Promise<SlabReader> {
     const header = parseHeader(id, input); // DataView and subarray: any alignment, no copy
@@ -130,13 +231,195 @@ export class SlabReader {
       ids[i] = decoder.decode(bytes.subarray(idOffsets[i], idOffsets[i + 1]));
       if (i % DECODE_SLICE === DECODE_SLICE - 1) await yieldToEventLoop();
     }
-    return new SlabReader(id, bytes, { ids });
+    return new SlabReader(id, bytes, { ids, header });
   }
 
   /**
-   * Reads the IVF layout of the slab's ANN index on the libuv pool (a compacted million-row slab's
-   * index is hundreds of megabytes: reading it on the event loop would hold every request). The
-   * engine calls this before a slab serves queries; ivfLayout() then finds it loaded.
+   * Opens a slab by range: reads its head (one read for a small slab, two for a large one), checks
+   * it against its checksum, and leaves the vectors in the store, read by range as queries need
+   * them through `cache` (keyed by `cacheKey`, unique per slab in the process). A version 1 slab
+   * has no head: it is read and loaded whole.
+   */
+  static async open(id: string, source: RangeSource, options: { cache: PageCache; cacheKey: string }): Promise<SlabReader> {
+    const first = await source(0, FIRST_READ);
+    if (!first) throw new SlabCorruptionError(`slab ${id}: the object is missing`);
+    let head = first;
+    const headerLength = first.length >= SLAB_MAGIC.length + 4 ? new DataView(first.buffer, first.byteOffset).getUint32(SLAB_MAGIC.length, true) : 0;
+    if (SLAB_MAGIC.length + 4 + headerLength > first.length && first.length === FIRST_READ)
+      head = await readMore(id, source, first, SLAB_MAGIC.length + 4 + headerLength);
+    const header = parseHeader(id, head, false);
+    if (header.version < 2 || header.sections.head === undefined || header.sections.end + 4 <= options.cache.wholeUpTo) {
+      const whole =
+        header.sections.end + 4 <= head.length ? head.subarray(0, header.sections.end + 4) : await readMore(id, source, head, header.sections.end + 4);
+      return SlabReader.load(id, whole);
+    }
+    return SlabReader.#fromHead(id, await readMore(id, source, head, header.sections.head + 4), header, source, options);
+  }
+
+  /**
+   * A ranged reader over a slab this process has just built and stored (`whole` is its bytes):
+   * the head is copied out and the rest left to the store, so a large flush or compaction output
+   * does not stay in memory. Version 1 and small slabs stay whole.
+   */
+  static async fromBuilt(id: string, whole: Uint8Array, source: RangeSource, options: { cache: PageCache; cacheKey: string }): Promise<SlabReader> {
+    const header = parseHeader(id, whole);
+    if (header.version < 2 || header.sections.head === undefined || whole.length <= options.cache.wholeUpTo)
+      return SlabReader.load(id, whole, { verify: false });
+    const vectors = new Float32Array(whole.buffer, whole.byteOffset + header.sections.vectors, header.count * header.dimension);
+    // The sections read on first use are in hand: copied, so that shedding the vectors frees the file's buffer.
+    const s = header.sections;
+    const loaded = new Map<LazySection, Uint8Array>([
+      ['lsns', whole.slice(s.lsns, s.metadata)],
+      ['metadata', whole.slice(s.metadata, s.mdIndex ?? s.end)],
+    ]);
+    if (s.mdIndex !== undefined) loaded.set('mdIndex', whole.slice(s.mdIndex, s.end));
+    return SlabReader.#fromHead(id, whole.slice(0, header.sections.head + 4), header, source, options, false, vectors, loaded);
+  }
+
+  static async #fromHead(
+    id: string,
+    head: Uint8Array,
+    header: SlabHeader,
+    source: RangeSource,
+    options: { cache: PageCache; cacheKey: string },
+    verify = true,
+    vectors?: Float32Array,
+    loaded?: Map<LazySection, Uint8Array>,
+  ): Promise<SlabReader> {
+    const at = header.sections.head!;
+    const bytes = alignedBytes(head.subarray(0, at + 4));
+    if (verify) {
+      let crc = 0;
+      for (let from = 0; from < at; from += CHECK_SLICE) {
+        crc = checksum(bytes.subarray(from, Math.min(at, from + CHECK_SLICE)), crc);
+        if (from + CHECK_SLICE < at) await yieldToEventLoop();
+      }
+      if (crc !== new DataView(bytes.buffer, bytes.byteOffset).getUint32(at, true)) throw new SlabCorruptionError(`slab ${id}: head checksum mismatch`);
+    }
+    const { sections } = header;
+    const crcs = new Uint32Array(bytes.buffer, bytes.byteOffset + sections.pageCrcs!, (at - sections.pageCrcs!) / 4);
+    const body = new SlabBody({
+      id,
+      source,
+      cache: options.cache,
+      cacheKey: options.cacheKey,
+      start: sections.vectors,
+      end: sections.end,
+      pageSize: header.pageSize!,
+      crcs,
+    });
+    const idOffsets = new Uint32Array(bytes.buffer, bytes.byteOffset + sections.ids, header.count + 1);
+    return new SlabReader(id, bytes, { ids: new LazyIds(bytes, idOffsets), body, header, vectors, ...(loaded ? { sections: loaded } : {}) });
+  }
+
+  /**
+   * Vectors in position order (row order, or list order for version 2 ANN slabs; see
+   * {@link SlabReader.rowAt}) while they are in memory: always for a slab loaded whole; for one
+   * opened by range, from {@link SlabReader.promote} until {@link SlabReader.shed}.
+   */
+  get residentVectors(): Float32Array | undefined {
+    return this.#vectors;
+  }
+
+  /** Each row's LSN (a ranged reader loads them on first use: `load('lsns')`). */
+  get lsns(): Float64Array {
+    if (!this.#lsns) throw new Error(`slab ${this.id}: its LSNs are not loaded (await load('lsns') first)`);
+    return this.#lsns;
+  }
+
+  /** Whether a section a ranged reader reads on first use is in memory (always, for a slab held whole). */
+  loaded(section: LazySection): boolean {
+    return !this.#body || this.#loaded.has(section) || (section === 'mdIndex' && !this.storesMetadataIndex);
+  }
+
+  /**
+   * Reads body sections a ranged reader holds only once needed — LSNs, metadata, the stored
+   * metadata index — whole, every page checked. Nothing to do for a slab held whole.
+   */
+  async load(...sections: LazySection[]): Promise<void> {
+    await Promise.all(
+      sections.map((name) => {
+        if (this.loaded(name)) return undefined;
+        let loading = this.#loading.get(name);
+        if (!loading) {
+          const [start, end] = this.#sectionRange(name);
+          loading = this.#body!.readRange(start, end)
+            .then((bytes) => this.#install(name, bytes))
+            .finally(() => this.#loading.delete(name));
+          this.#loading.set(name, loading);
+        }
+        return loading;
+      }),
+    );
+  }
+
+  /** File range of a lazily read section: the body's sections follow each other in a fixed order. */
+  #sectionRange(name: LazySection): [number, number] {
+    const s = this.header.sections;
+    if (name === 'lsns') return [s.lsns, s.metadata];
+    if (name === 'metadata') return [s.metadata, s.mdIndex ?? s.end];
+    return [s.mdIndex!, s.end];
+  }
+
+  #install(name: LazySection, bytes: Uint8Array): void {
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const [at] = this.#sectionRange(name);
+    this.#loaded.set(name, { at, bytes: aligned });
+    const count = this.count;
+    if (name === 'lsns') this.#lsns = new Float64Array(aligned.buffer, aligned.byteOffset, count);
+    if (name === 'metadata') this.#mdOffsets = new Uint32Array(aligned.buffer, aligned.byteOffset, count + 1);
+  }
+
+  /** Whether the vectors are in memory rather than read by range. */
+  get resident(): boolean {
+    return this.#vectors !== undefined;
+  }
+
+  /** Whether the vectors can leave memory and be read by range again (a slab opened by range). */
+  get sheddable(): boolean {
+    return this.#body !== undefined;
+  }
+
+  /** Bytes of the vectors (what promote adds to memory and shed frees). */
+  get vectorBytes(): number {
+    return 4 * this.count * this.dimension;
+  }
+
+  /**
+   * Reads the vectors of a slab opened by range into memory (verified page by page), so queries
+   * scan them in place. For a memory budget that has room; shed() undoes it.
+   */
+  promote(): Promise<void> {
+    if (this.#vectors || !this.#body || this.#promotionStopped) return Promise.resolve();
+    this.#promoting ??= this.#body
+      .readAll(8, () => this.#promotionStopped)
+      .then((body) => {
+        this.#vectors = new Float32Array(body.buffer, body.byteOffset, this.count * this.dimension);
+      })
+      .finally(() => (this.#promoting = undefined));
+    return this.#promoting;
+  }
+
+  /** Ends a promotion under way and refuses new ones: the reader is no longer in use (its namespace closed). */
+  stopPromotion(): void {
+    this.#promotionStopped = true;
+  }
+
+  /**
+   * Drops the in-memory vectors of a slab opened by range (queries then read them by range);
+   * returns the bytes freed. Reads under way keep what they already hold.
+   */
+  shed(): number {
+    if (!this.#vectors || !this.#body) return 0;
+    this.#vectors = undefined;
+    return this.vectorBytes;
+  }
+
+  /**
+   * Version 1 slabs: reads the IVF layout of the slab's faiss index on the libuv pool (a compacted
+   * million-row slab's index is hundreds of megabytes: reading it on the event loop would hold
+   * every request). The engine calls this before a slab serves queries. Version 2 slabs store the
+   * layout itself: nothing to do.
    */
   async loadAnn(): Promise<void> {
     const bytes = this.annBytes();
@@ -153,9 +436,12 @@ export class SlabReader {
     await this.#annLoading;
   }
 
-  /** An IVF slab's centroids and inverted lists (loaded by loadAnn), or undefined. */
+  /**
+   * An IVF slab's centroids and inverted lists, or undefined. The entries of `rows` are slab rows;
+   * for version 2 slabs list entry a is also position a of the vectors (lists are contiguous).
+   */
   ivfLayout(): IvfLayout | undefined {
-    if (!this.#ivf && !this.#annLoading && this.header.ann?.factory.startsWith('IVF')) {
+    if (!this.#ivf && !this.#annLoading && this.header.version === 1 && this.header.ann?.factory.startsWith('IVF')) {
       // Not loaded ahead (a reader used outside the engine): read it now, synchronously.
       const index = FaissIndex.deserialize(this.annBytes()!);
       this.#ivf = index.ivfLayout();
@@ -165,26 +451,123 @@ export class SlabReader {
   }
 
   /**
-   * The slab's faiss index itself, deserialized on first call, or undefined for a flat slab. Queries
-   * do not use it (they read ivfLayout()); it is for inspecting what the builder wrote.
+   * Version 1: the slab's faiss index, deserialized on first call, or undefined for a flat slab.
+   * Queries do not use it (they read ivfLayout()); it is for inspecting what the builder wrote.
    */
   ann(): FaissIndex | undefined {
-    const info = this.header.ann;
-    if (!info) return undefined;
-    this.#ann ??= FaissIndex.deserialize(this.annBytes()!);
+    const bytes = this.annBytes();
+    if (!bytes) return undefined;
+    this.#ann ??= FaissIndex.deserialize(bytes);
     return this.#ann;
   }
 
-  /** The serialized ANN index inside the slab (a view), or undefined for a flat slab. */
+  /** Version 1: the serialized faiss index inside the slab (a view), or undefined. */
   annBytes(): Uint8Array | undefined {
     const info = this.header.ann;
-    return info ? this.bytes.subarray(this.header.sections.ann, this.header.sections.ann + info.bytes) : undefined;
+    const at = this.header.sections.ann;
+    return info && this.header.version === 1 && at !== undefined ? this.bytes.subarray(at, at + info.bytes) : undefined;
+  }
+
+  /**
+   * The trained faiss index a later build may reuse: version 2's donor section (empty of vectors;
+   * read by range when the slab is), version 1's whole index. Undefined for a flat slab.
+   */
+  async donorBytes(): Promise<Uint8Array | undefined> {
+    const info = this.header.ann;
+    if (!info) return undefined;
+    if (this.header.version === 1) return this.annBytes();
+    const at = this.header.sections.donor!;
+    return this.#body ? this.#body.read(at, at + info.bytes) : this.bytes.subarray(at, at + info.bytes);
+  }
+
+  /**
+   * The whole file, in shared memory (what a compaction reads): the bytes of a slab held whole;
+   * else the head this reader holds and the body — in memory when promoted, otherwise read in
+   * parallel ranges, every page checked — with the file's checksum computed again at its end.
+   */
+  async wholeBytes(): Promise<Uint8Array> {
+    if (!this.#body) return this.bytes;
+    const { sections } = this.header;
+    const out = sharedArray(sections.end + 4);
+    out.set(this.bytes.subarray(0, sections.head! + 4), 0);
+    const vectors = this.#vectors;
+    if (vectors) {
+      // The vectors from memory, the rest of the body (donor, LSNs, metadata…) from the store.
+      out.set(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), sections.vectors);
+      const rest = sections.vectors + align(vectors.byteLength, 8);
+      if (rest < sections.end) out.set(await this.#body.readRange(rest, sections.end), rest);
+    } else {
+      out.set(await this.#body.readAll(), sections.vectors);
+    }
+    new DataView(out.buffer).setUint32(sections.end, checksum(out.subarray(0, sections.end)), true);
+    return out;
   }
 
   /** Frees the native ANN index now rather than at garbage collection. */
   release(): void {
     this.#ann?.dispose();
     this.#ann = undefined;
+  }
+
+  /** Where vectors lie in the body: row order, or list order for version 2 ANN slabs. */
+  get vectorOrder(): 'rows' | 'lists' {
+    return this.#listRows ? 'lists' : 'rows';
+  }
+
+  /** The row whose vector is at `position`. */
+  rowAt(position: number): number {
+    return this.#listRows ? this.#listRows[position]! : position;
+  }
+
+  /** The position of `row`'s vector. */
+  positionOf(row: number): number {
+    if (!this.#listRows) return row;
+    if (!this.#positions) {
+      const positions = new Uint32Array(this.count);
+      for (let p = 0; p < this.count; p++) positions[this.#listRows[p]!] = p;
+      this.#positions = positions;
+    }
+    return this.#positions[row]!;
+  }
+
+  /**
+   * The vectors at `positions`. Held whole: the slab's own vectors, `at` = positions. By range:
+   * the pages holding them are read (cached ones are not), and the vectors packed in order.
+   */
+  async gather(positions: Int32Array): Promise<GatheredVectors> {
+    const resident = this.#vectors;
+    if (resident) return { data: resident, at: positions, rowOf: (p) => this.rowAt(p) };
+    const d = this.dimension;
+    const data = new Float32Array(positions.length * d);
+    const at = new Int32Array(positions.length);
+    const base = this.header.sections.vectors;
+    // Consecutive positions are read as one range (IVF lists are contiguous).
+    let i = 0;
+    const reads: Promise<void>[] = [];
+    while (i < positions.length) {
+      let j = i + 1;
+      while (j < positions.length && positions[j] === positions[j - 1]! + 1) j++;
+      const from = i;
+      const first = positions[i]!;
+      const n = j - i;
+      reads.push(
+        this.#body!.read(base + 4 * first * d, base + 4 * (first + n) * d).then((bytes) => {
+          data.set(floatsOf(bytes), from * d);
+        }),
+      );
+      i = j;
+    }
+    await Promise.all(reads);
+    for (let k = 0; k < at.length; k++) at[k] = k;
+    return { data, at, rowOf: (k) => this.rowAt(positions[k]!) };
+  }
+
+  /** A copy of the row's vector (read by range when the slab is), or null for a tombstone. */
+  async valuesAsync(row: number): Promise<Float32Array | null> {
+    if (this.isTombstone(row)) return null;
+    if (this.#vectors) return this.values(row);
+    const { data } = await this.gather(Int32Array.of(this.positionOf(row)));
+    return data;
   }
 
   /**
@@ -202,6 +585,7 @@ export class SlabReader {
    * else built in slices that yield to the event loop.
    */
   async metadataIndexAsync(): Promise<MetadataIndex> {
+    await this.load(this.storesMetadataIndex ? 'mdIndex' : 'metadata');
     this.#metadataIndex ??= this.#storedMetadataIndex();
     if (this.#metadataIndex) return this.#metadataIndex;
     this.#metadataIndexBuild ??= MetadataIndex.build(this.count, (row) => this.#parseMetadata(row)).then((index) => {
@@ -219,7 +603,13 @@ export class SlabReader {
   #storedMetadataIndex(): MetadataIndex | undefined {
     if (!this.storesMetadataIndex) return undefined;
     const at = this.header.sections.mdIndex!;
-    return decodeMetadataIndex(this.bytes.subarray(at, at + this.header.metadataIndex!.bytes), this.count, this.id);
+    const length = this.header.metadataIndex!.bytes;
+    if (this.#body) {
+      const section = this.#loaded.get('mdIndex');
+      if (!section) throw new Error(`slab ${this.id}: its metadata index is not loaded (await load('mdIndex') first)`);
+      return decodeMetadataIndex(section.bytes.subarray(0, length), this.count, this.id);
+    }
+    return decodeMetadataIndex(this.bytes.subarray(at, at + length), this.count, this.id);
   }
 
   /**
@@ -237,6 +627,7 @@ export class SlabReader {
 
   /** The row's sparse vector (views into the slab), or undefined when it has none. */
   sparse(row: number): SparseF32 | undefined {
+    if (!this.#spOffsets) return undefined;
     const start = this.#spOffsets[row]!;
     const end = this.#spOffsets[row + 1]!;
     if (end === start) return undefined;
@@ -244,14 +635,25 @@ export class SlabReader {
   }
 
   /**
-   * Memory this reader holds, roughly: the slab's bytes, its decoded ids (a JS string and an array
-   * slot each, estimated), the metadata memo, and what loading added beside the bytes (the IVF
-   * layout, postings built for a slab stored without them). What a memory budget counts.
+   * Memory this reader holds, roughly: the slab's bytes (whole, or the head), its decoded ids (a JS
+   * string and an array slot each, estimated), the metadata memo, and what loading added beside
+   * the bytes (a version 1 IVF layout, postings built for a slab stored without them). Body pages
+   * of a ranged reader are the page cache's, counted there. What a memory budget counts.
    */
   get memoryBytes(): number {
-    const ivf = this.#ivf ? this.#ivf.centroids.byteLength + this.#ivf.offsets.byteLength + this.#ivf.rows.byteLength : 0;
+    const ivf = this.#ivf && this.header.version === 1 ? this.#ivf.centroids.byteLength + this.#ivf.offsets.byteLength + this.#ivf.rows.byteLength : 0;
     const builtPostings = this.#postings && this.header.postings === undefined ? postingsBytes(this.#postings) : 0;
-    return this.bytes.byteLength + this.count * ROW_OVERHEAD_BYTES + ivf + builtPostings;
+    const ids = this.ids instanceof LazyIds ? this.ids.memoryBytes : this.count * ROW_OVERHEAD_BYTES;
+    // Vectors being promoted count already: the budget reserved them when it started the read.
+    const promoted = this.#body && (this.#vectors || this.#promoting) ? this.vectorBytes : 0;
+    let sections = 0;
+    for (const { bytes } of this.#loaded.values()) sections += bytes.byteLength;
+    return this.bytes.byteLength + promoted + sections + ids + ivf + builtPostings + (this.#positions?.byteLength ?? 0);
+  }
+
+  /** Bytes of the slab file. */
+  get fileBytes(): number {
+    return this.header.sections.end + 4;
   }
 
   get count(): number {
@@ -269,6 +671,7 @@ export class SlabReader {
   }
 
   metadata(row: number): Metadata | undefined {
+    this.#metadata ??= new Array<Metadata | undefined | null>(this.count).fill(null);
     const cached = this.#metadata[row];
     if (cached !== null) return cached;
     const parsed = this.#parseMetadata(row);
@@ -278,53 +681,87 @@ export class SlabReader {
 
   /** Parses a row's metadata without memoizing it (building the columnar index reads every row once). */
   #parseMetadata(row: number): Metadata | undefined {
-    const start = this.#mdOffsets[row]!;
-    const end = this.#mdOffsets[row + 1]!;
-    return end > start ? (JSON.parse(decoder.decode(this.bytes.subarray(start, end))) as Metadata) : undefined;
+    const offsets = this.#mdOffsets;
+    if (!offsets) throw new Error(`slab ${this.id}: its metadata is not loaded (await load('metadata') first)`);
+    const start = offsets[row]!;
+    const end = offsets[row + 1]!;
+    if (end <= start) return undefined;
+    const section = this.#loaded.get('metadata');
+    const bytes = section ? section.bytes.subarray(start - section.at, end - section.at) : this.bytes.subarray(start, end);
+    return JSON.parse(decoder.decode(bytes)) as Metadata;
   }
 
-  /** A view of the row's vector inside the slab (no copy), or null for a tombstone. */
+  #resident(): Float32Array {
+    if (!this.#vectors) throw new Error(`slab ${this.id} is read by range: read its vectors with gather() or valuesAsync()`);
+    return this.#vectors;
+  }
+
+  /** A view of the row's vector inside the slab (no copy), or null for a tombstone. Slabs held whole only. */
   vectorView(row: number): Float32Array | null {
     if (this.isTombstone(row)) return null;
     const d = this.dimension;
-    return this.vectors.subarray(row * d, (row + 1) * d);
+    const at = this.positionOf(row);
+    return this.#resident().subarray(at * d, (at + 1) * d);
   }
 
-  /** A copy of the row's vector, or null for a tombstone. */
+  /** A copy of the row's vector, or null for a tombstone. Slabs held whole only. */
   values(row: number): Float32Array | null {
-    if (this.isTombstone(row)) return null;
-    const d = this.dimension;
-    return this.vectors.slice(row * d, (row + 1) * d);
+    return this.vectorView(row)?.slice() ?? null;
   }
 
   /** Row index of `id`, or -1. */
   find(id: string): number {
-    let lo = 0;
-    let hi = this.ids.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const at = this.ids[mid]!;
-      if (at === id) return mid;
-      if (at < id) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    const row = this.lowerBound(id);
+    return row < this.count && this.ids.at(row) === id ? row : -1;
   }
 
-  /** First row whose id is >= `id` (ids.length when none). */
+  /** First row whose id is >= `id` (count when none). */
   lowerBound(id: string): number {
     let lo = 0;
-    let hi = this.ids.length;
+    let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ids[mid]! < id) lo = mid + 1;
+      if (this.ids.at(mid)! < id) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
+  /** The row as stored (slabs held whole only: compaction reads them so). */
   row(row: number): SlabRow {
     const sparse = this.sparse(row);
-    return { id: this.ids[row]!, lsn: this.lsns[row]!, values: this.values(row), ...(sparse ? { sparse } : {}), metadata: this.metadata(row) };
+    return { id: this.ids.at(row)!, lsn: this.lsns[row]!, values: this.values(row), ...(sparse ? { sparse } : {}), metadata: this.metadata(row) };
   }
+}
+
+/** Bytes checksummed between yields when a head is checked. */
+const CHECK_SLICE = 4 * 1024 * 1024;
+
+/** float32 values of bytes read from a store (copied when not 4-aligned). */
+function floatsOf(bytes: Uint8Array): Float32Array {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+}
+
+/** Bytes per ranged read of a head, several at once (a bucket serves each stream at about 100 MB/s). */
+const HEAD_CHUNK = 4 * 1024 * 1024;
+
+/** `have` (the file's first bytes) extended to the first `length` bytes of the file, the rest read in parallel ranges. */
+async function readMore(id: string, source: RangeSource, have: Uint8Array, length: number): Promise<Uint8Array> {
+  if (have.length >= length) return have.subarray(0, length);
+  const out = new Uint8Array(length);
+  out.set(have, 0);
+  const reads: Promise<void>[] = [];
+  for (let start = have.length; start < length; start += HEAD_CHUNK) {
+    const end = Math.min(length, start + HEAD_CHUNK);
+    reads.push(
+      source(start, end).then((part) => {
+        if (!part || part.length !== end - start)
+          throw new SlabCorruptionError(`slab ${id}: read ${part?.length ?? 0} of the ${end - start} bytes at ${start}`);
+        out.set(part, start);
+      }),
+    );
+  }
+  await Promise.all(reads);
+  return out;
 }

@@ -1,0 +1,188 @@
+import { checksum, SlabCorruptionError } from './format.ts';
+import type { PageCache } from './page-cache.ts';
+import { sharedArray } from './shared-bytes.ts';
+import { yieldToEventLoop } from './yield.ts';
+
+/** Reads bytes [start, end) of one slab file (absolute offsets); null when the object is gone. */
+export type RangeSource = (start: number, end: number) => Promise<Uint8Array | null>;
+
+/** Pages fetched by one ranged read at most (with the default page size, 8 MiB). */
+const PAGES_PER_READ = 128;
+
+/**
+ * The body of a version 2 slab (its vectors and donor index), read by range from the object store
+ * in checksummed pages (format.ts) through the process's page cache. A page whose checksum does not
+ * match is read once more; if it still does not match, the read fails: corrupt bytes are never
+ * served. Concurrent reads of one page share one fetch.
+ */
+export class SlabBody {
+  readonly #id: string;
+  readonly #source: RangeSource;
+  readonly #cache: PageCache;
+  readonly #cacheKey: string;
+  readonly #start: number;
+  readonly #end: number;
+  readonly #pageSize: number;
+  readonly #crcs: Uint32Array;
+  readonly #inflight = new Map<number, Promise<Uint8Array>>();
+
+  constructor(options: {
+    id: string;
+    source: RangeSource;
+    cache: PageCache;
+    cacheKey: string;
+    start: number;
+    end: number;
+    pageSize: number;
+    crcs: Uint32Array;
+  }) {
+    this.#id = options.id;
+    this.#source = options.source;
+    this.#cache = options.cache;
+    this.#cacheKey = options.cacheKey;
+    this.#start = options.start;
+    this.#end = options.end;
+    this.#pageSize = options.pageSize;
+    this.#crcs = options.crcs;
+    const pages = Math.ceil((this.#end - this.#start) / this.#pageSize);
+    if (pages !== this.#crcs.length) throw new SlabCorruptionError(`slab ${this.#id}: ${this.#crcs.length} page checksums for ${pages} pages`);
+  }
+
+  /** Bytes [start, end) of the file, which must lie in the body: a view of one page, or a copy. */
+  async read(start: number, end: number): Promise<Uint8Array> {
+    if (start < this.#start || end > this.#end || start > end) throw new RangeError(`slab ${this.#id}: [${start}, ${end}) is outside its body`);
+    if (start === end) return new Uint8Array(0);
+    const first = this.#pageOf(start);
+    const last = this.#pageOf(end - 1);
+    const pages = await this.pages(first, last);
+    const firstStart = this.#start + first * this.#pageSize;
+    if (pages.length === 1) return pages[0]!.subarray(start - firstStart, end - firstStart);
+    const out = new Uint8Array(end - start);
+    let at = 0;
+    pages.forEach((page, i) => {
+      const pageStart = firstStart + i * this.#pageSize;
+      const from = Math.max(start, pageStart) - pageStart;
+      const to = Math.min(end, pageStart + page.length) - pageStart;
+      out.set(page.subarray(from, to), at);
+      at += to - from;
+    });
+    return out;
+  }
+
+  /**
+   * The whole body in one new shared buffer (not through the page cache): `PAGES_PER_READ` pages
+   * per read, `streams` reads at once, every page verified.
+   */
+  async readAll(streams = 8, stop?: () => boolean): Promise<Uint8Array> {
+    return this.readRange(this.#start, this.#end, streams, stop);
+  }
+
+  /**
+   * Bytes [start, end) of the file, inside the body, in one new shared buffer (not through the page
+   * cache): the pages holding them, `PAGES_PER_READ` per read and `streams` reads at once, every
+   * page verified.
+   */
+  async readRange(start: number, end: number, streams = 8, stop?: () => boolean): Promise<Uint8Array> {
+    if (start < this.#start || end > this.#end || start > end) throw new RangeError(`slab ${this.#id}: [${start}, ${end}) is outside its body`);
+    if (start === end) return new Uint8Array(0);
+    const firstPage = this.#pageOf(start);
+    const lastPage = this.#pageOf(end - 1);
+    const base = this.#start + firstPage * this.#pageSize;
+    const out = sharedArray(Math.min(this.#end, this.#start + (lastPage + 1) * this.#pageSize) - base);
+    const runs: [number, number][] = [];
+    for (let from = firstPage; from <= lastPage; from += PAGES_PER_READ) runs.push([from, Math.min(lastPage + 1, from + PAGES_PER_READ)]);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < runs.length) {
+        if (stop?.()) throw new Error(`slab ${this.#id}: read stopped`);
+        const [from, to] = runs[next++]!;
+        const start = this.#start + from * this.#pageSize;
+        const bytes = await this.#fetch(start, Math.min(this.#end, this.#start + to * this.#pageSize));
+        for (let p = from; p < to; p++) {
+          const at = (p - from) * this.#pageSize;
+          let page = bytes.subarray(at, Math.min(bytes.length, at + this.#pageSize));
+          if (checksum(page) !== this.#crcs[p]) {
+            page = await this.#fetch(start + at, start + at + page.length, true);
+            if (checksum(page) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
+          }
+          out.set(page, (p - firstPage) * this.#pageSize);
+        }
+        await yieldToEventLoop();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(streams, runs.length) }, worker));
+    return start === base && end - start === out.length ? out : out.subarray(start - base, end - base);
+  }
+
+  /** Pages first..last (inclusive), verified; missing ones fetched in runs of consecutive pages. */
+  async pages(first: number, last: number): Promise<Uint8Array[]> {
+    const found: (Uint8Array | Promise<Uint8Array>)[] = [];
+    let runStart = -1;
+    const flush = (upTo: number): void => {
+      if (runStart < 0) return;
+      for (let from = runStart; from < upTo; from += PAGES_PER_READ) this.#fetchRun(from, Math.min(upTo, from + PAGES_PER_READ));
+      for (let p = runStart; p < upTo; p++) found[p - first] = this.#inflight.get(p)!;
+      runStart = -1;
+    };
+    for (let p = first; p <= last; p++) {
+      const cached = this.#cache.get(this.#key(p));
+      const pending = cached ? undefined : this.#inflight.get(p);
+      if (cached || pending) {
+        flush(p);
+        found[p - first] = cached ?? pending!;
+      } else if (runStart < 0) {
+        runStart = p;
+      }
+    }
+    flush(last + 1);
+    return Promise.all(found);
+  }
+
+  #pageOf(offset: number): number {
+    return Math.floor((offset - this.#start) / this.#pageSize);
+  }
+
+  #key(page: number): string {
+    return `${this.#cacheKey}#${page}`;
+  }
+
+  /** Starts the fetch of pages [from, to), registering one promise per page. */
+  #fetchRun(from: number, to: number): void {
+    const run = this.#readRun(from, to);
+    for (let p = from; p < to; p++) {
+      const page = run.then((pages) => pages[p - from]!);
+      page.catch(() => undefined).finally(() => this.#inflight.delete(p));
+      this.#inflight.set(p, page);
+    }
+  }
+
+  async #readRun(from: number, to: number): Promise<Uint8Array[]> {
+    const start = this.#start + from * this.#pageSize;
+    const end = Math.min(this.#end, this.#start + to * this.#pageSize);
+    const bytes = await this.#fetch(start, end);
+    const pages: Uint8Array[] = [];
+    for (let p = from; p < to; p++) {
+      const pageStart = (p - from) * this.#pageSize;
+      let page = bytes.subarray(pageStart, Math.min(bytes.length, pageStart + this.#pageSize));
+      if (checksum(page) !== this.#crcs[p]) {
+        // One more read of the page alone: a transfer may have been damaged on its way.
+        const pageFileStart = start + pageStart;
+        page = await this.#fetch(pageFileStart, Math.min(this.#end, pageFileStart + this.#pageSize), true);
+        if (checksum(page) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
+      }
+      // Own memory per page, so evicting one page frees it (a view would pin the whole run).
+      const own = pages.length === 0 && to - from === 1 && page.byteOffset === 0 && page.byteLength === page.buffer.byteLength ? page : page.slice();
+      this.#cache.set(this.#key(p), own);
+      pages.push(own);
+    }
+    return pages;
+  }
+
+  async #fetch(start: number, end: number, refetch = false): Promise<Uint8Array> {
+    const bytes = await this.#source(start, end);
+    if (!bytes) throw new SlabCorruptionError(`slab ${this.#id}: the object is gone`);
+    if (bytes.length !== end - start) throw new SlabCorruptionError(`slab ${this.#id}: read ${bytes.length} bytes of [${start}, ${end})`);
+    this.#cache.countRead(bytes.length, refetch);
+    return bytes;
+  }
+}
