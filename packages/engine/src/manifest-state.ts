@@ -1,6 +1,6 @@
 import { computeShadows, type SlabLayer } from '@conifer/router';
 import type { AnnDonor } from '@conifer/index-builder';
-import type { Manifest, ManifestChange, ManifestStore } from '@conifer/manifest';
+import type { Manifest, ManifestChange, ManifestStore, SlabRef } from '@conifer/manifest';
 import { SlabReader, type PageCache } from '@conifer/slab';
 import type { ObjectStore } from '@conifer/storage';
 import type { WriterFence } from './fence.ts';
@@ -31,9 +31,12 @@ export interface ManifestStateOptions {
   pages?: PageCache | undefined;
 }
 
-/** How a namespace's slab readers reach their bytes: whole, or by range through the page cache. */
-export function openSlab(store: ObjectStore, key: string, id: string, pages: PageCache | undefined): Promise<SlabReader> {
-  if (pages) return SlabReader.open(id, (start, end) => store.getRange(key, start, end), { cache: pages, cacheKey: key });
+/**
+ * How a namespace's slab readers reach their bytes: whole, or by range through the page cache
+ * (`ref`, the manifest's entry, says how large the slab and its head are when it knows).
+ */
+export function openSlab(store: ObjectStore, key: string, id: string, pages: PageCache | undefined, ref: SlabRef | undefined): Promise<SlabReader> {
+  if (pages) return SlabReader.open(id, (start, end) => store.getRange(key, start, end), { cache: pages, cacheKey: key, size: ref?.bytes, head: ref?.head });
   return store.get(key).then((obj) => {
     if (!obj) throw new Error(`slab ${id} is missing`);
     return SlabReader.load(id, obj.data);
@@ -141,7 +144,7 @@ export class ManifestState {
     await Promise.all(
       manifest.slabs.map(async (ref) => {
         let reader = fresh.get(ref.id) ?? this.#readers.get(ref.id);
-        reader ??= await openSlab(this.#store, slabKey(this.#prefix, ref.id), ref.id, this.#pages).catch((err: unknown) => {
+        reader ??= await openSlab(this.#store, slabKey(this.#prefix, ref.id), ref.id, this.#pages, ref).catch((err: unknown) => {
           throw new Error(`slab ${ref.id} referenced by manifest v${manifest.version} could not be read: ${String(err)}`, { cause: err });
         });
         // The ANN index is read into native memory off the event loop before queries see the slab.

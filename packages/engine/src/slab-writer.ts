@@ -49,6 +49,7 @@ export class SlabWriter {
       bytes: bytes.length,
       minLsn: header.minLsn,
       maxLsn: header.maxLsn,
+      ...headOf(header),
     };
     // Built by this process a moment ago: no checksum pass needed. Read by range, its vectors
     // stay in memory for now (the memory budget may shed them: they are in the store).
@@ -74,7 +75,7 @@ export class SlabWriter {
 
   /** Loads a slab another node stored under a reserved id. */
   async load(id: string): Promise<WrittenSlab> {
-    const reader = await openSlab(this.#store, slabKey(this.#prefix, id), id, this.#pages).catch((err: unknown) => {
+    const reader = await openSlab(this.#store, slabKey(this.#prefix, id), id, this.#pages, undefined).catch((err: unknown) => {
       throw new Error(`slab ${id} built by an indexer could not be read: ${String(err)}`, { cause: err });
     });
     const { header } = reader;
@@ -86,6 +87,7 @@ export class SlabWriter {
       bytes: reader.fileBytes,
       minLsn: header.minLsn,
       maxLsn: header.maxLsn,
+      ...headOf(header),
     };
     return { ref, reader };
   }
@@ -94,4 +96,9 @@ export class SlabWriter {
   release(slab: WrittenSlab | undefined): void {
     if (slab) this.#inflight.delete(slab.ref.id);
   }
+}
+
+/** The head size a manifest records for a version 2 slab (see SlabRef.head). */
+function headOf(header: SlabHeader): { head?: number } {
+  return header.sections.head !== undefined ? { head: header.sections.head + 4 } : {};
 }

@@ -15,6 +15,11 @@ export interface SlabRef {
   bytes: number;
   minLsn: number;
   maxLsn: number;
+  /**
+   * Bytes of the slab's head (format version 2), so a reader opening it by range reads them in one
+   * round trip. Absent for version 1 slabs and in manifests written before.
+   */
+  head?: number;
 }
 
 export interface Manifest {

@@ -146,6 +146,11 @@ describe('slabs read by range', () => {
     await ranged.gather(positions);
     expect(calls.n).toBe(1);
     expect(cache.stats().bytesRead).toBeGreaterThanOrEqual(positions.length * dim * 4);
+    // With the head's size known (the manifest records it), one round of reads.
+    calls.n = 0;
+    const hinted = await SlabReader.open('s', sourceOf(bytes, calls), { cache, cacheKey: 'hinted', size: bytes.length, head: header.sections.head! + 4 });
+    expect(calls.n).toBe(1);
+    expect(hinted.ids.at(123)).toBe(ranged.ids.at(123));
   });
 
   it('re-reads a page whose bytes arrive damaged, and never serves a page that stays damaged', async () => {

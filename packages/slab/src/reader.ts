@@ -240,17 +240,22 @@ export class SlabReader {
    * them through `cache` (keyed by `cacheKey`, unique per slab in the process). A version 1 slab
    * has no head: it is read and loaded whole.
    */
-  static async open(id: string, source: RangeSource, options: { cache: PageCache; cacheKey: string }): Promise<SlabReader> {
-    const first = await source(0, FIRST_READ);
+  static async open(
+    id: string,
+    source: RangeSource,
+    options: { cache: PageCache; cacheKey: string; size?: number | undefined; head?: number | undefined },
+  ): Promise<SlabReader> {
+    // Known sizes (the manifest records them) save a round trip: a small slab is read whole at
+    // once, a large one's head in one round of parallel reads.
+    const known = options.size !== undefined && options.size <= options.cache.wholeUpTo ? options.size : options.head;
+    const first = known !== undefined ? await readMore(id, source, new Uint8Array(0), known) : await source(0, FIRST_READ);
     if (!first) throw new SlabCorruptionError(`slab ${id}: the object is missing`);
     let head = first;
     const headerLength = first.length >= SLAB_MAGIC.length + 4 ? new DataView(first.buffer, first.byteOffset).getUint32(SLAB_MAGIC.length, true) : 0;
-    if (SLAB_MAGIC.length + 4 + headerLength > first.length && first.length === FIRST_READ)
-      head = await readMore(id, source, first, SLAB_MAGIC.length + 4 + headerLength);
+    if (SLAB_MAGIC.length + 4 + headerLength > first.length && first.length === FIRST_READ) head = await readMore(id, source, first, SLAB_MAGIC.length + 4 + headerLength);
     const header = parseHeader(id, head, false);
     if (header.version < 2 || header.sections.head === undefined || header.sections.end + 4 <= options.cache.wholeUpTo) {
-      const whole =
-        header.sections.end + 4 <= head.length ? head.subarray(0, header.sections.end + 4) : await readMore(id, source, head, header.sections.end + 4);
+      const whole = header.sections.end + 4 <= head.length ? head.subarray(0, header.sections.end + 4) : await readMore(id, source, head, header.sections.end + 4);
       return SlabReader.load(id, whole);
     }
     return SlabReader.#fromHead(id, await readMore(id, source, head, header.sections.head + 4), header, source, options);
