@@ -252,10 +252,12 @@ export class SlabReader {
     if (!first) throw new SlabCorruptionError(`slab ${id}: the object is missing`);
     let head = first;
     const headerLength = first.length >= SLAB_MAGIC.length + 4 ? new DataView(first.buffer, first.byteOffset).getUint32(SLAB_MAGIC.length, true) : 0;
-    if (SLAB_MAGIC.length + 4 + headerLength > first.length && first.length === FIRST_READ) head = await readMore(id, source, first, SLAB_MAGIC.length + 4 + headerLength);
+    if (SLAB_MAGIC.length + 4 + headerLength > first.length && first.length === FIRST_READ)
+      head = await readMore(id, source, first, SLAB_MAGIC.length + 4 + headerLength);
     const header = parseHeader(id, head, false);
     if (header.version < 2 || header.sections.head === undefined || header.sections.end + 4 <= options.cache.wholeUpTo) {
-      const whole = header.sections.end + 4 <= head.length ? head.subarray(0, header.sections.end + 4) : await readMore(id, source, head, header.sections.end + 4);
+      const whole =
+        header.sections.end + 4 <= head.length ? head.subarray(0, header.sections.end + 4) : await readMore(id, source, head, header.sections.end + 4);
       return SlabReader.load(id, whole);
     }
     return SlabReader.#fromHead(id, await readMore(id, source, head, header.sections.head + 4), header, source, options);
