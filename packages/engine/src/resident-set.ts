@@ -42,6 +42,8 @@ export interface ResidentEntry<T> {
   lastUsed: number;
   /** Requests using it now: a trim never closes it under them. */
   leases: number;
+  /** Opened, and its slabs' vectors not yet offered for promotion (see ResidentSet.open). */
+  promoteWhenFree: boolean;
 }
 
 export interface TrimPolicy {
@@ -108,14 +110,16 @@ export class ResidentSet<T extends Resident> {
   /** Starts opening `key` (the caller checked it is not open); a failed open leaves the set. */
   open(key: string, opener: () => Promise<T>): ResidentEntry<T> {
     const pending = opener();
-    const entry: ResidentEntry<T> = { pending, value: undefined, lastUsed: this.#clock.now(), leases: 0 };
+    const entry: ResidentEntry<T> = { pending, value: undefined, lastUsed: this.#clock.now(), leases: 0, promoteWhenFree: false };
     this.#entries.set(key, entry);
     pending.then(
       (value) => {
         entry.value = value;
-        // Its slabs opened by range: read their vectors in now if the budget has room, rather
-        // than at the next trim, so the queries that follow scan them in place.
-        setImmediate(() => this.promote());
+        // Its slabs opened by range: read their vectors in (if the budget has room) once the
+        // requests that opened it are answered — not under them, and not only at the next trim —
+        // so the queries that follow scan them in place.
+        entry.promoteWhenFree = true;
+        setImmediate(() => this.#promoteWhenFree(entry));
       },
       () => {
         if (this.#entries.get(key) === entry) this.#entries.delete(key);
@@ -164,7 +168,14 @@ export class ResidentSet<T extends Resident> {
       released = true;
       entry.leases--;
       entry.lastUsed = this.#clock.now();
+      if (entry.leases === 0 && entry.promoteWhenFree) setImmediate(() => this.#promoteWhenFree(entry));
     };
+  }
+
+  #promoteWhenFree(entry: ResidentEntry<T>): void {
+    if (!entry.promoteWhenFree || entry.leases > 0) return;
+    entry.promoteWhenFree = false;
+    this.promote();
   }
 
   /** The close a trim started for `key`, while it runs. */
