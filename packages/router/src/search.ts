@@ -112,13 +112,12 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       await searchIvf(reader, ivf, request, every ? undefined : allowed, eligible, visit);
     } else if (reader.vectorOrder === 'rows') {
       // Positions are rows: one native scan over all vectors with the bitmap.
-      const gathered = await reader.gather(allPositions(reader.count));
-      const { data } = gathered;
+      const data = reader.residentVectors ?? (await reader.gather(allPositions(reader.count))).data;
       collectTop(
         (k) => exactTopRows(data, dim, request.vector, k, request.metric, every ? undefined : allowed.bytes),
         eligible,
         request.topK,
-        (index) => visit(gathered.rowOf(index), data, index),
+        (row) => visit(row, data, row),
       );
     } else {
       scanGathered(await reader.gather(positionsOf(reader, allowed)), request, eligible, request.topK, visit);
@@ -212,8 +211,9 @@ function positionsOf(reader: SlabReader, rows: Int32Array | Bitset): Int32Array 
       positions[n++] = reader.positionOf(row);
     });
   }
-  // Sorted, so a ranged read gathers runs of neighbouring positions in one request.
-  return reader.vectorOrder === 'rows' || reader.resident ? positions : positions.sort();
+  // Ascending: a ranged read gathers runs of neighbouring positions in one request, and a scan of
+  // vectors in memory reads them in address order.
+  return reader.vectorOrder === 'rows' ? positions : positions.sort();
 }
 
 function allPositions(count: number): Int32Array {

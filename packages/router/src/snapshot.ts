@@ -142,10 +142,60 @@ async function shadowedBy(newer: SlabReader, older: SlabReader): Promise<Uint32A
   if (!byNewer) pairCache.set(older, (byNewer = new WeakMap()));
   let rows = byNewer.get(newer);
   if (!rows) {
-    rows = await commonRows(newer.ids, older.ids);
+    rows = await commonIdRows(newer, older);
     byNewer.set(newer, rows);
   }
   return rows;
+}
+
+/**
+ * commonRows over two slabs' id sections as stored, comparing UTF-8 bytes in place: a slab opened
+ * by range decodes ids only on use, and decoding a million of them to compare would cost most of a
+ * cold open. Ids are ASCII (the API requires it), so byte order is the ids' sort order.
+ */
+export async function commonIdRows(probe: SlabReader, target: SlabReader): Promise<Uint32Array> {
+  const probeIsShort = probe.count <= target.count;
+  const short = (probeIsShort ? probe : target).idBytes();
+  const long = (probeIsShort ? target : probe).idBytes();
+  const shortCount = short.offsets.length - 1;
+  const longCount = long.offsets.length - 1;
+  const lb = long.bytes;
+  const lo = long.offsets;
+  const sb = short.bytes;
+  const so = short.offsets;
+  /** long's id `j` against short's id `i`: negative when it sorts first. */
+  const compare = (j: number, i: number): number => {
+    const aStart = lo[j]!;
+    const aLength = lo[j + 1]! - aStart;
+    const bStart = so[i]!;
+    const bLength = so[i + 1]! - bStart;
+    const n = Math.min(aLength, bLength);
+    for (let k = 0; k < n; k++) {
+      const d = lb[aStart + k]! - sb[bStart + k]!;
+      if (d !== 0) return d;
+    }
+    return aLength - bLength;
+  };
+  const found: number[] = [];
+  let at = 0;
+  for (let i = 0; i < shortCount && at < longCount; i++) {
+    let step = 1;
+    let hi = at;
+    while (hi < longCount && compare(hi, i) < 0) {
+      at = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    hi = Math.min(hi, longCount);
+    while (at < hi) {
+      const mid = (at + hi) >>> 1;
+      if (compare(mid, i) < 0) at = mid + 1;
+      else hi = mid;
+    }
+    if (at < longCount && compare(at, i) === 0) found.push(probeIsShort ? at : i);
+    if (i % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
+  }
+  return Uint32Array.from(found);
 }
 
 /**

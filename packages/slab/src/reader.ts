@@ -126,6 +126,8 @@ export class SlabReader {
   #vectors: Float32Array | undefined;
   #promoting: Promise<void> | undefined;
   #promotionStopped = false;
+  /** The file as this process built it, kept while its vectors are in memory: what a compaction reads. */
+  #built: Uint8Array | undefined;
   readonly #body: SlabBody | undefined;
   /** Body sections of a ranged reader read on first use (`load`), as [file offset, bytes]. */
   readonly #loaded = new Map<LazySection, { at: number; bytes: Uint8Array }>();
@@ -280,7 +282,9 @@ export class SlabReader {
       ['metadata', whole.slice(s.metadata, s.mdIndex ?? s.end)],
     ]);
     if (s.mdIndex !== undefined) loaded.set('mdIndex', whole.slice(s.mdIndex, s.end));
-    return SlabReader.#fromHead(id, whole.slice(0, header.sections.head + 4), header, source, options, false, vectors, loaded);
+    const reader = await SlabReader.#fromHead(id, whole.slice(0, header.sections.head + 4), header, source, options, false, vectors, loaded);
+    reader.#built = whole;
+    return reader;
   }
 
   static async #fromHead(
@@ -407,6 +411,11 @@ export class SlabReader {
     return this.#promoting;
   }
 
+  /** The promotion under way, or a resolved promise (its failure leaves the reader ranged). */
+  promotion(): Promise<void> {
+    return this.#promoting?.catch(() => undefined) ?? Promise.resolve();
+  }
+
   /** Ends a promotion under way and refuses new ones: the reader is no longer in use (its namespace closed). */
   stopPromotion(): void {
     this.#promotionStopped = true;
@@ -419,6 +428,7 @@ export class SlabReader {
   shed(): number {
     if (!this.#vectors || !this.#body) return 0;
     this.#vectors = undefined;
+    this.#built = undefined;
     return this.vectorBytes;
   }
 
@@ -488,12 +498,13 @@ export class SlabReader {
   }
 
   /**
-   * The whole file, in shared memory (what a compaction reads): the bytes of a slab held whole;
-   * else the head this reader holds and the body — in memory when promoted, otherwise read in
-   * parallel ranges, every page checked — with the file's checksum computed again at its end.
+   * The whole file, in shared memory (what a compaction reads): the bytes of a slab held whole, or
+   * as this process built it while its vectors are in memory; else the head this reader holds and
+   * the body — in memory when promoted, otherwise read in parallel ranges, every page checked.
    */
   async wholeBytes(): Promise<Uint8Array> {
     if (!this.#body) return this.bytes;
+    if (this.#built) return this.#built;
     const { sections } = this.header;
     const out = sharedArray(sections.end + 4);
     out.set(this.bytes.subarray(0, sections.head! + 4), 0);
@@ -506,7 +517,9 @@ export class SlabReader {
     } else {
       out.set(await this.#body.readAll(), sections.vectors);
     }
-    new DataView(out.buffer).setUint32(sections.end, checksum(out.subarray(0, sections.end)), true);
+    // Every byte was checked (the head as a whole, the body page by page): the file's own final
+    // checksum is copied rather than computed again over the whole file on the event loop.
+    out.set(await this.#body.readTrailer(), sections.end);
     return out;
   }
 
@@ -652,7 +665,7 @@ export class SlabReader {
     const builtPostings = this.#postings && this.header.postings === undefined ? postingsBytes(this.#postings) : 0;
     const ids = this.ids instanceof LazyIds ? this.ids.memoryBytes : this.count * ROW_OVERHEAD_BYTES;
     // Vectors being promoted count already: the budget reserved them when it started the read.
-    const promoted = this.#body && (this.#vectors || this.#promoting) ? this.vectorBytes : 0;
+    const promoted = this.#built ? this.#built.byteLength : this.#body && (this.#vectors || this.#promoting) ? this.vectorBytes : 0;
     let sections = 0;
     for (const { bytes } of this.#loaded.values()) sections += bytes.byteLength;
     return this.bytes.byteLength + promoted + sections + ids + ivf + builtPostings + (this.#positions?.byteLength ?? 0);
@@ -714,6 +727,15 @@ export class SlabReader {
   /** A copy of the row's vector, or null for a tombstone. Slabs held whole only. */
   values(row: number): Float32Array | null {
     return this.vectorView(row)?.slice() ?? null;
+  }
+
+  /**
+   * The id section as stored: id `row` is bytes[offsets[row], offsets[row + 1]) (UTF-8, sorted).
+   * For comparisons without decoding.
+   */
+  idBytes(): { bytes: Uint8Array; offsets: Uint32Array } {
+    const { sections, count } = this.header;
+    return { bytes: this.bytes, offsets: new Uint32Array(this.bytes.buffer, this.bytes.byteOffset + sections.ids, count + 1) };
   }
 
   /** Row index of `id`, or -1. */

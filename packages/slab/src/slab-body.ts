@@ -114,6 +114,11 @@ export class SlabBody {
     return start === base && end - start === out.length ? out : out.subarray(start - base, end - base);
   }
 
+  /** The file's last 4 bytes (its whole-file checksum), which no page covers. */
+  async readTrailer(): Promise<Uint8Array> {
+    return this.#fetch(this.#end, this.#end + 4);
+  }
+
   /** Pages first..last (inclusive), verified; missing ones fetched in runs of consecutive pages. */
   async pages(first: number, last: number): Promise<Uint8Array[]> {
     const found: (Uint8Array | Promise<Uint8Array>)[] = [];

@@ -142,6 +142,34 @@ describe('SlabCache', () => {
   });
 });
 
+describe('SlabCache ranged reads', () => {
+  it('fetches a slab read by range whole to the disk tier in the background, then serves its ranges from disk, after a restart too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'conifer-cache-'));
+    try {
+      const store = new MemoryObjectStore();
+      const data = bytes(300_000);
+      await store.put('ns/slabs/r.slab', data);
+      const inner = counting(store);
+      const cache = new SlabCache(inner, { memoryBytes: 0, dir });
+      // The first range comes from the store while the whole object goes to disk.
+      expect(await cache.getRange('ns/slabs/r.slab', 1000, 2000)).toEqual(data.slice(1000, 2000));
+      await cache.close();
+      expect(inner.gets).toEqual(['ns/slabs/r.slab']);
+      expect(cache.stats()).toMatchObject({ diskEntries: 1, diskBytes: 300_000, bytesFromStore: 300_000 });
+      expect(await cache.getRange('ns/slabs/r.slab', 299_990, 400_000)).toEqual(data.slice(299_990));
+      expect(cache.stats()).toMatchObject({ diskHits: 1, bytesFromDisk: 10 });
+      // A restarted process finds it on disk: no read reaches the store.
+      const again = counting(store);
+      const restarted = new SlabCache(again, { memoryBytes: 0, dir });
+      expect(await restarted.getRange('ns/slabs/r.slab', 5, 50)).toEqual(data.slice(5, 50));
+      await restarted.close();
+      expect(again.gets).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('withCache', () => {
   it('caches only cacheable keys (slabs by default) and passes everything else through', async () => {
     const inner = counting(new MemoryObjectStore());

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { ListOptions, ListPage, ObjectBody, ObjectMeta, ObjectStore } from './object-store.ts';
@@ -96,6 +96,8 @@ export class SlabCache {
     memoryEvictions: 0,
     diskEvictions: 0,
   };
+  /** Keys being fetched whole into the disk tier after a ranged miss. */
+  readonly #filling = new Set<string>();
   /** Disk writes and deletes in flight, so that `close()` can wait for them. */
   readonly #pendingIo = new Set<Promise<unknown>>();
 
@@ -186,7 +188,12 @@ export class SlabCache {
     return body && this.#out(body);
   }
 
-  /** Bytes [start, end) of a cached object, or of the store's when it is not cached (that read is not cached). */
+  /**
+   * Bytes [start, end) of an object: from memory or the local disk when it is cached there, else
+   * from the store. A slab read by range is never read whole by its reader, so a miss also fetches
+   * the whole object to the disk tier in the background (once at a time per key): the next reads
+   * of it — after a restart too — are local.
+   */
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
     const hit = this.#memory?.get(key);
     if (hit) {
@@ -196,7 +203,36 @@ export class SlabCache {
       this.#counters.bytesFromMemory += part.byteLength;
       return this.#share ? part : part.slice();
     }
+    const onDisk = this.#disk?.get(key);
+    if (onDisk) {
+      const part = await readFileRange(onDisk.file, start, Math.min(end, onDisk.size)).catch(() => undefined);
+      if (part) {
+        this.#counters.diskHits++;
+        this.#counters.bytesFromDisk += part.byteLength;
+        return part;
+      }
+      this.#disk?.delete(key); // evicted and unlinked under us
+    }
+    this.#fillDisk(key);
     return this.store.getRange(key, start, end);
+  }
+
+  /** Fetches `key` whole into the disk tier in the background, unless that is under way. */
+  #fillDisk(key: string): void {
+    if (!this.#disk || !this.cacheable(key) || this.#filling.has(key)) return;
+    this.#filling.add(key);
+    this.#track(
+      this.store
+        .get(key)
+        .then(async (body) => {
+          if (!body) return;
+          this.#counters.misses++;
+          this.#counters.bytesFromStore += body.data.byteLength;
+          await this.#toDisk(body);
+        })
+        .catch(() => undefined) // best-effort, like every disk write
+        .finally(() => this.#filling.delete(key)),
+    );
   }
 
   /** Puts an object just written into the cache (write-through), when its key is cacheable. */
@@ -294,6 +330,23 @@ export class SlabCache {
   #track(io: Promise<unknown>): void {
     this.#pendingIo.add(io);
     void io.finally(() => this.#pendingIo.delete(io));
+  }
+}
+
+/** Bytes [start, end) of a local file (clamped to its size). */
+async function readFileRange(file: string, start: number, end: number): Promise<Uint8Array> {
+  const handle = await open(file, 'r');
+  try {
+    const out = new Uint8Array(Math.max(0, end - start));
+    let filled = 0;
+    while (filled < out.length) {
+      const { bytesRead } = await handle.read(out, filled, out.length - filled, start + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === out.length ? out : out.subarray(0, filled);
+  } finally {
+    await handle.close();
   }
 }
 

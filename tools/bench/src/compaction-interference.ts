@@ -116,7 +116,8 @@ async function oneCompaction(
   const engine = open({ ...config, indexIdleMs: 3_600_000 });
   try {
     const query = async (i: number) => (await engine.query(index, ns, { vector: queryOf(ds, i), topK: K })).matches.map((m) => Number(m.id));
-    await query(0); // opens the namespace (loads slabs) outside the measurement
+    await query(0); // opens the namespace outside the measurement
+    await engine.warm(index, ns); // and reads its slabs' vectors in: "idle" is a warm namespace
     const before = await engine.describeNamespace(index, ns);
     const idleGot: number[][] = new Array(queries);
     const idleRun = await runConcurrent(queries, 1, async (i) => {

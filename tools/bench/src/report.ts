@@ -58,7 +58,7 @@ export function markdown(report: Report): string {
   }
   if (facts['coldStart'] !== undefined) {
     notes.push(
-      "- coldStart: the engine closed, then a new Engine over the same local-disk store; its first query opens the namespace (manifest, every slab and ANN index, log replay), three times; then warm queries on the open namespace. The OS page cache still holds the files. coldStartS3Latency: the same through a simulated bucket (storage's withLatency: each store call waits a log-normal time to first byte of median 25 ms and p99 80 ms, then moves its body at 100 MB/s; slabs are read in 8 MiB ranges, 8 at once, as the server reads them from a bucket).",
+      "- coldStart: the engine closed, then a new Engine over the same local-disk store; its first query opens the namespace (manifest, each slab's head, the log after the manifest; the vectors it scans read by range), three times; then, once the slabs' vectors are in memory (warmUpMs), warm queries on the open namespace. The OS page cache still holds the files. coldStartS3Latency: the same through a simulated bucket (storage's withLatency: each store call waits a log-normal time to first byte of median 25 ms and p99 80 ms, then moves its body at 100 MB/s; slabs are read in 8 MiB ranges, 8 at once, as the server reads them from a bucket).",
     );
   }
   if (rows.some((r) => r.scenario === 'during ingest+compaction')) {
