@@ -199,21 +199,26 @@ function scanGathered(
   );
 }
 
-/** The positions of the vectors of `rows` (a row list, or the rows of a bitmap), ascending. */
+/**
+ * The positions of the vectors of `rows` (a row list, or the rows of a bitmap); ascending for a
+ * slab read by range, so that neighbouring positions are gathered in one request.
+ */
 function positionsOf(reader: SlabReader, rows: Int32Array | Bitset): Int32Array {
-  let positions: Int32Array;
-  if (rows instanceof Int32Array) {
-    positions = reader.vectorOrder === 'rows' ? rows : rows.map((row) => reader.positionOf(row));
-  } else {
-    positions = new Int32Array(rows.count());
-    let n = 0;
-    rows.forEach((row) => {
-      positions[n++] = reader.positionOf(row);
-    });
-  }
-  // Ascending: a ranged read gathers runs of neighbouring positions in one request, and a scan of
-  // vectors in memory reads them in address order.
-  return reader.vectorOrder === 'rows' ? positions : positions.sort();
+  if (reader.vectorOrder === 'rows') return rows instanceof Int32Array ? rows : bitsetRows(rows);
+  const of = reader.positions();
+  const list = rows instanceof Int32Array ? rows : bitsetRows(rows);
+  const positions = new Int32Array(list.length);
+  for (let i = 0; i < list.length; i++) positions[i] = of[list[i]!]!;
+  return reader.resident ? positions : positions.sort();
+}
+
+function bitsetRows(bitset: Bitset): Int32Array {
+  const rows = new Int32Array(bitset.count());
+  let n = 0;
+  bitset.forEach((row) => {
+    rows[n++] = row;
+  });
+  return rows;
 }
 
 function allPositions(count: number): Int32Array {

@@ -541,13 +541,18 @@ export class SlabReader {
 
   /** The position of `row`'s vector. */
   positionOf(row: number): number {
-    if (!this.#listRows) return row;
+    return this.#listRows ? this.positions()[row]! : row;
+  }
+
+  /** Row → position of its vector (list order; for row order, the identity), built on first use. */
+  positions(): Uint32Array {
     if (!this.#positions) {
       const positions = new Uint32Array(this.count);
-      for (let p = 0; p < this.count; p++) positions[this.#listRows[p]!] = p;
+      if (this.#listRows) for (let p = 0; p < this.count; p++) positions[this.#listRows[p]!] = p;
+      else for (let row = 0; row < this.count; row++) positions[row] = row;
       this.#positions = positions;
     }
-    return this.#positions[row]!;
+    return this.#positions;
   }
 
   /**
