@@ -198,14 +198,8 @@ export class ResidentSet<T extends Resident> {
   trim(): number {
     const policy = this.#policy;
     const now = this.#clock.now();
-    let held = 0;
-    const open: [string, ResidentEntry<T> & { value: T }][] = [];
-    for (const [key, entry] of this.#entries) {
-      if (entry.value === undefined) continue;
-      held += residentBytes(entry.value.memory());
-      open.push([key, entry as ResidentEntry<T> & { value: T }]);
-    }
-    open.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    const { open, held: heldAtStart } = this.#openByLastUse();
+    let held = heldAtStart;
     for (const [, entry] of open) {
       if (held <= policy.budgetBytes) break;
       for (const reader of entry.value.slabReaders()) {
@@ -237,6 +231,12 @@ export class ResidentSet<T extends Resident> {
 
   /** Reads the vectors of the most recently used namespaces' ranged slabs into memory while the budget has room. */
   promote(): void {
+    const { open, held } = this.#openByLastUse();
+    this.#promote(open, held);
+  }
+
+  /** The open entries, least recently used first, and the memory they hold. */
+  #openByLastUse(): { open: [string, ResidentEntry<T> & { value: T }][]; held: number } {
     let held = 0;
     const open: [string, ResidentEntry<T> & { value: T }][] = [];
     for (const [key, entry] of this.#entries) {
@@ -245,7 +245,7 @@ export class ResidentSet<T extends Resident> {
       open.push([key, entry as ResidentEntry<T> & { value: T }]);
     }
     open.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    this.#promote(open, held);
+    return { open, held };
   }
 
   /** Promotes slabs of `open` (least recently used first), newest first, while `held` stays under the room. */
