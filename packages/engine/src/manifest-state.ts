@@ -2,7 +2,7 @@ import { computeShadows, type SlabLayer } from '@conifer/router';
 import type { AnnDonor } from '@conifer/index-builder';
 import type { Manifest, ManifestChange, ManifestStore, SlabRef } from '@conifer/manifest';
 import { SlabReader, type PageCache } from '@conifer/slab';
-import type { ObjectStore } from '@conifer/storage';
+import { ObjectStoreError, type ObjectStore } from '@conifer/storage';
 import type { WriterFence } from './fence.ts';
 import { slabKey } from './layout.ts';
 import { Mutex } from './mutex.ts';
@@ -36,7 +36,9 @@ export interface ManifestStateOptions {
  * (`ref`, the manifest's entry, says how large the slab and its head are when it knows).
  */
 export function openSlab(store: ObjectStore, key: string, id: string, pages: PageCache | undefined, ref: SlabRef | undefined): Promise<SlabReader> {
-  if (pages) return SlabReader.open(id, (start, end) => store.getRange(key, start, end), { cache: pages, cacheKey: key, size: ref?.bytes, head: ref?.head });
+  // A slab small enough to hold whole is read with one plain GET (a slab cache keeps it whole).
+  const small = ref !== undefined && pages !== undefined && ref.bytes <= pages.wholeUpTo;
+  if (pages && !small) return SlabReader.open(id, (start, end) => store.getRange(key, start, end), { cache: pages, cacheKey: key, size: ref?.bytes, head: ref?.head });
   return store.get(key).then((obj) => {
     if (!obj) throw new Error(`slab ${id} is missing`);
     return SlabReader.load(id, obj.data);
@@ -145,6 +147,9 @@ export class ManifestState {
       manifest.slabs.map(async (ref) => {
         let reader = fresh.get(ref.id) ?? this.#readers.get(ref.id);
         reader ??= await openSlab(this.#store, slabKey(this.#prefix, ref.id), ref.id, this.#pages, ref).catch((err: unknown) => {
+          // A store that fails or does not answer stays that error (retryable, 503); anything
+          // else — a missing or damaged slab — names the slab and the manifest.
+          if (err instanceof ObjectStoreError) throw err;
           throw new Error(`slab ${ref.id} referenced by manifest v${manifest.version} could not be read: ${String(err)}`, { cause: err });
         });
         // The ANN index is read into native memory off the event loop before queries see the slab.

@@ -1,7 +1,7 @@
 import type { SlabRef } from '@conifer/manifest';
 import type { Clock, RandomSource } from '@conifer/core';
 import { SlabReader, type PageCache, type SlabHeader } from '@conifer/slab';
-import type { ObjectStore } from '@conifer/storage';
+import { ObjectStoreError, type ObjectStore } from '@conifer/storage';
 import { newSlabId, slabKey } from './layout.ts';
 import { openSlab } from './manifest-state.ts';
 
@@ -76,6 +76,7 @@ export class SlabWriter {
   /** Loads a slab another node stored under a reserved id. */
   async load(id: string): Promise<WrittenSlab> {
     const reader = await openSlab(this.#store, slabKey(this.#prefix, id), id, this.#pages, undefined).catch((err: unknown) => {
+      if (err instanceof ObjectStoreError) throw err; // the store's own error: retryable
       throw new Error(`slab ${id} built by an indexer could not be read: ${String(err)}`, { cause: err });
     });
     const { header } = reader;
