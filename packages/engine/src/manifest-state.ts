@@ -38,7 +38,8 @@ export interface ManifestStateOptions {
 export function openSlab(store: ObjectStore, key: string, id: string, pages: PageCache | undefined, ref: SlabRef | undefined): Promise<SlabReader> {
   // A slab small enough to hold whole is read with one plain GET (a slab cache keeps it whole).
   const small = ref !== undefined && pages !== undefined && ref.bytes <= pages.wholeUpTo;
-  if (pages && !small) return SlabReader.open(id, (start, end) => store.getRange(key, start, end), { cache: pages, cacheKey: key, size: ref?.bytes, head: ref?.head });
+  if (pages && !small)
+    return SlabReader.open(id, (start, end) => store.getRange(key, start, end), { cache: pages, cacheKey: key, size: ref?.bytes, head: ref?.head });
   return store.get(key).then((obj) => {
     if (!obj) throw new Error(`slab ${id} is missing`);
     return SlabReader.load(id, obj.data);
