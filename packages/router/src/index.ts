@@ -2,15 +2,5 @@ export { clearedLsn, commonRows, computeShadows, scanMemtables, type SlabLayer, 
 export { TopK } from './top-k.ts';
 export { searchSnapshot, DEFAULT_EXACT_BUDGET, type SearchRequest, type Hit } from './search.ts';
 export { searchPostings } from './sparse-search.ts';
-export {
-  getRecord,
-  locateRecord,
-  slabRecord,
-  loadSections,
-  loadFilterSections,
-  countLive,
-  matchingIds,
-  type LiveRecord,
-  type RecordLocation,
-} from './lookup.ts';
+export { getRecord, locateRecord, slabRecord, loadFilterSections, countLive, matchingIds, type LiveRecord, type RecordLocation } from './lookup.ts';
 export { listIds, type ListPageResult } from './list.ts';

@@ -1,5 +1,5 @@
 import { compileFilter, type Filter, type Metadata, type SparseF32 } from '@conifer/core';
-import type { LazySection, SlabReader } from '@conifer/slab';
+import type { SlabReader } from '@conifer/slab';
 import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
 
 export interface LiveRecord {
@@ -36,11 +36,6 @@ export function locateRecord(snapshot: Snapshot, id: string): RecordLocation | u
 export async function slabRecord(reader: SlabReader, row: number): Promise<LiveRecord> {
   const [values] = await Promise.all([reader.valuesAsync(row), reader.load('metadata')]);
   return { id: reader.ids.at(row)!, values: values!, sparse: reader.sparse(row), metadata: reader.metadata(row) };
-}
-
-/** Reads what sync reads of every slab of the snapshot need (see SlabReader.load). */
-export async function loadSections(snapshot: Snapshot, ...sections: LazySection[]): Promise<void> {
-  await Promise.all(snapshot.slabs.map(({ reader }) => reader.load(...sections)));
 }
 
 /**

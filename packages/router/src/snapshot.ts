@@ -176,26 +176,7 @@ export async function commonIdRows(probe: SlabReader, target: SlabReader): Promi
     }
     return aLength - bLength;
   };
-  const found: number[] = [];
-  let at = 0;
-  for (let i = 0; i < shortCount && at < longCount; i++) {
-    let step = 1;
-    let hi = at;
-    while (hi < longCount && compare(hi, i) < 0) {
-      at = hi + 1;
-      hi += step;
-      step *= 2;
-    }
-    hi = Math.min(hi, longCount);
-    while (at < hi) {
-      const mid = (at + hi) >>> 1;
-      if (compare(mid, i) < 0) at = mid + 1;
-      else hi = mid;
-    }
-    if (at < longCount && compare(at, i) === 0) found.push(probeIsShort ? at : i);
-    if (i % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
-  }
-  return Uint32Array.from(found);
+  return gallopCommon(shortCount, longCount, compare, probeIsShort);
 }
 
 /**
@@ -207,25 +188,38 @@ export async function commonRows(probe: IdList, target: IdList): Promise<Uint32A
   const probeIsShort = probe.length <= target.length;
   const short = probeIsShort ? probe : target;
   const long = probeIsShort ? target : probe;
+  const compare = (j: number, i: number): number => {
+    const a = long.at(j)!;
+    const b = short.at(i)!;
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
+  return gallopCommon(short.length, long.length, compare, probeIsShort);
+}
+
+/**
+ * The walk both commonRows and commonIdRows make: through the shorter list, galloping through the
+ * longer one (`compare(j, i)`: long's `j` against short's `i`, negative when it sorts first).
+ * Returns target positions: long's when the probe is the short list, short's otherwise.
+ */
+async function gallopCommon(shortCount: number, longCount: number, compare: (j: number, i: number) => number, probeIsShort: boolean): Promise<Uint32Array> {
   const found: number[] = [];
   let lo = 0;
-  for (let i = 0; i < short.length && lo < long.length; i++) {
-    const id = short.at(i)!;
-    // Gallop: find a window [lo, hi) of `long` whose end is past id, then binary search in it.
+  for (let i = 0; i < shortCount && lo < longCount; i++) {
+    // Gallop: find a window [lo, hi) of `long` whose end is past id i, then binary search in it.
     let step = 1;
     let hi = lo;
-    while (hi < long.length && long.at(hi)! < id) {
+    while (hi < longCount && compare(hi, i) < 0) {
       lo = hi + 1;
       hi += step;
       step *= 2;
     }
-    hi = Math.min(hi, long.length);
+    hi = Math.min(hi, longCount);
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (long.at(mid)! < id) lo = mid + 1;
+      if (compare(mid, i) < 0) lo = mid + 1;
       else hi = mid;
     }
-    if (lo < long.length && long.at(lo) === id) found.push(probeIsShort ? lo : i);
+    if (lo < longCount && compare(lo, i) === 0) found.push(probeIsShort ? lo : i);
     if (i % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
   }
   return Uint32Array.from(found);

@@ -142,7 +142,6 @@ export class SlabReader {
   #positions: Uint32Array | undefined;
   #metadataIndex: MetadataIndex | undefined;
   #metadataIndexBuild: Promise<MetadataIndex> | undefined;
-  #ann: FaissIndex | undefined;
   #annLoading: Promise<void> | undefined;
   #ivf: IvfLayout | undefined;
   #postings: Postings | undefined;
@@ -467,17 +466,6 @@ export class SlabReader {
     return this.#ivf;
   }
 
-  /**
-   * Version 1: the slab's faiss index, deserialized on first call, or undefined for a flat slab.
-   * Queries do not use it (they read ivfLayout()); it is for inspecting what the builder wrote.
-   */
-  ann(): FaissIndex | undefined {
-    const bytes = this.annBytes();
-    if (!bytes) return undefined;
-    this.#ann ??= FaissIndex.deserialize(bytes);
-    return this.#ann;
-  }
-
   /** Version 1: the serialized faiss index inside the slab (a view), or undefined. */
   annBytes(): Uint8Array | undefined {
     const info = this.header.ann;
@@ -521,12 +509,6 @@ export class SlabReader {
     // checksum is copied rather than computed again over the whole file on the event loop.
     out.set(await this.#body.readTrailer(), sections.end);
     return out;
-  }
-
-  /** Frees the native ANN index now rather than at garbage collection. */
-  release(): void {
-    this.#ann?.dispose();
-    this.#ann = undefined;
   }
 
   /** Where vectors lie in the body: row order, or list order for version 2 ANN slabs. */
