@@ -15,6 +15,7 @@ export { PageCache, type PageCacheOptions, type PageCacheStats } from './page-ca
 export type { RangeSource } from './slab-body.ts';
 export { rowsFromMemtable } from './flush.ts';
 export { Bitset } from './bitset.ts';
+export { sortedDistinct } from './sort-positions.ts';
 export { MetadataIndex } from './metadata-index.ts';
 export { CALIBRATION_MARGIN, faissMetricOf, knobFor, nlistOf, normalizeRows, type AnnHeader } from './ann.ts';
 export { yieldToEventLoop } from './yield.ts';

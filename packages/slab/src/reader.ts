@@ -6,7 +6,7 @@ import { decodeMetadataIndex } from './metadata-index-codec.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 import type { PageCache } from './page-cache.ts';
 import { SlabBody, type RangeSource } from './slab-body.ts';
-import { sharedArray, toShared } from './shared-bytes.ts';
+import { copyInSlices, sharedArray, toShared } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
 
 const decoder = new TextDecoder();
@@ -495,15 +495,15 @@ export class SlabReader {
     if (this.#built) return this.#built;
     const { sections } = this.header;
     const out = sharedArray(sections.end + 4);
-    out.set(this.bytes.subarray(0, sections.head! + 4), 0);
+    await copyInSlices(out, this.bytes.subarray(0, sections.head! + 4), 0);
     const vectors = this.#vectors;
     if (vectors) {
       // The vectors from memory, the rest of the body (donor, LSNs, metadata…) from the store.
-      out.set(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), sections.vectors);
+      await copyInSlices(out, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), sections.vectors);
       const rest = sections.vectors + align(vectors.byteLength, 8);
-      if (rest < sections.end) out.set(await this.#body.readRange(rest, sections.end), rest);
+      if (rest < sections.end) await copyInSlices(out, await this.#body.readRange(rest, sections.end), rest);
     } else {
-      out.set(await this.#body.readAll(), sections.vectors);
+      await copyInSlices(out, await this.#body.readAll(), sections.vectors);
     }
     // Every byte was checked (the head as a whole, the body page by page): the file's own final
     // checksum is copied rather than computed again over the whole file on the event loop.

@@ -40,5 +40,17 @@ export async function toShared(bytes: Uint8Array, onSlice?: (slice: Uint8Array) 
   return out;
 }
 
+/**
+ * Copies `source` into `target` at `offset` in slices that yield to the event loop: a copy of a
+ * large slab's vectors in one `set` (and the page faults of a fresh target) would hold queries up
+ * for the whole copy.
+ */
+export async function copyInSlices(target: Uint8Array, source: Uint8Array, offset: number): Promise<void> {
+  for (let at = 0; at < source.byteLength; at += COPY_SLICE) {
+    target.set(source.subarray(at, Math.min(source.byteLength, at + COPY_SLICE)), offset + at);
+    if (at + COPY_SLICE < source.byteLength) await yieldToEventLoop();
+  }
+}
+
 /** About a quarter of a millisecond of copying (and page faults) per slice. */
 const COPY_SLICE = 1024 * 1024;
