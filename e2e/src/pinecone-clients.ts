@@ -17,8 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { acquireLock, TOOLS_BIN } from '@conifer/emulators';
-import { ensureVenv, pinnedVersion } from './python-venv.ts';
+import { acquireLock, ensureVenv, pinnedVersion, TOOLS_BIN } from '@conifer/emulators';
 import { REPO_ROOT } from './server-process.ts';
 
 const run = promisify(execFile);
@@ -37,7 +36,7 @@ export function pineconePythonVersion(requirements = readFileSync(PYTHON_REQUIRE
 
 /**
  * The Python of a virtualenv holding the pinned Pinecone client, `<TOOLS_BIN>/pinecone-python-<version>`,
- * installed first when missing or installed from other requirements (python-venv.ts).
+ * installed first when missing or installed from other requirements (@conifer/emulators' python-venv.ts).
  */
 export async function ensurePineconePython(log: (line: string) => void = () => undefined): Promise<string> {
   const venv = await ensureVenv({

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureVenv, pinnedVersion } from './python-venv.ts';
+import { ensureVenv, pinnedVersion } from '@conifer/emulators';
 import { REPO_ROOT } from './server-process.ts';
 
 /** The pinned Schemathesis and all it depends on, one `name==version` a line. */
@@ -13,7 +13,7 @@ export function schemathesisVersion(requirements = readFileSync(REQUIREMENTS_FIL
 
 /**
  * The `schemathesis` executable, installed first when missing or installed from other
- * requirements, into `<TOOLS_BIN>/schemathesis-<version>` (python-venv.ts).
+ * requirements, into `<TOOLS_BIN>/schemathesis-<version>` (@conifer/emulators' python-venv.ts).
  */
 export async function ensureSchemathesis(log: (line: string) => void = () => undefined): Promise<string> {
   const venv = await ensureVenv({ name: `schemathesis-${schemathesisVersion()}`, requirementsFile: REQUIREMENTS_FILE, what: 'Schemathesis', log });

@@ -17,6 +17,7 @@ export {
 } from './conifer-container.ts';
 export { acquireLock, AZURITE_OLDEST, ensureAzurite, ensureGoTool, ensureMoto, GO_TOOLS, TOOLS_BIN } from './install.ts';
 export { freePort, freePortRange } from './process.ts';
+export { ensureVenv, pinnedVersion } from './python-venv.ts';
 export { REPO_ROOT, startServerProcess, type ServerProcess, type ServerProcessOptions } from './server-process.ts';
 
 export interface Emulators {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { acquireLock, TOOLS_BIN } from '@conifer/emulators';
+import { acquireLock, TOOLS_BIN } from './install.ts';
 
 const run = promisify(execFile);
 
@@ -33,7 +33,7 @@ export async function ensureVenv(options: { name: string; requirementsFile: stri
   await acquireLock(lock);
   try {
     if (current()) return venv;
-    options.log?.(`conifer-e2e: installing ${options.what} from ${options.requirementsFile} into ${venv} (one time, about a minute)`);
+    options.log?.(`conifer: installing ${options.what} from ${options.requirementsFile} into ${venv} (one time, about a minute)`);
     // A virtualenv is not relocatable (its scripts name its own path), so it is built in place.
     rmSync(venv, { recursive: true, force: true });
     try {
