@@ -126,67 +126,74 @@ def conifer(args, queries, truth):
     return measure("conifer (Pinecone Python client, REST)", search, queries, truth, args.requests)
 
 
-def chroma(args, vectors, queries, truth, wanted):
+def start_chroma(work, port):
     import chromadb
 
-    work = tempfile.mkdtemp(prefix="conifer-bench-chroma-")
-    port = free_port()
     server = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "chroma"), "run", "--path", work, "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    for _ in range(600):
+        try:
+            client = chromadb.HttpClient(host="127.0.0.1", port=port)
+            client.heartbeat()
+            return server, client
+        except Exception:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("chroma run did not answer")
+
+
+def stop(server):
+    server.terminate()
     try:
-        client = None
-        for _ in range(300):
-            try:
-                client = chromadb.HttpClient(host="127.0.0.1", port=port)
-                client.heartbeat()
-                break
-            except Exception:
-                client = None
-                time.sleep(0.1)
-        if client is None:
-            raise RuntimeError("chroma run did not answer")
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def chroma(args, vectors, queries, truth, wanted):
+    import chromadb
+
+    work = tempfile.mkdtemp(prefix="conifer-bench-chroma-")
+    port = free_port()
+    server, client = start_chroma(work, port)
+    try:
+        collection = client.create_collection(
+            name="bench",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "l2", "ef_construction": 100, "max_neighbors": 16, "ef_search": CHROMA_EF_SEARCH[0]}},
+        )
         batch = min(5000, client.get_max_batch_size())
-        ingest = None
+        start = time.perf_counter()
+        for at in range(0, len(vectors), batch):
+            part = vectors[at : at + batch]
+            collection.add(ids=[str(i) for i in range(at, at + len(part))], embeddings=part)
+        ingest = round(len(vectors) / (time.perf_counter() - start))
+        log("chroma: ingest", ingest, "vectors/s")
 
-        def search_in(collection):
-            def search(q):
-                res = collection.query(query_embeddings=[q], n_results=K, include=[])
-                return [int(x) for x in res["ids"][0]]
+        def search(q):
+            res = collection.query(query_embeddings=[q], n_results=K, include=[])
+            return [int(x) for x in res["ids"][0]]
 
-            return search
-
-        # ef_search is fixed when a collection is created (modify() records a new value that the
-        # running server does not apply: measured), so each candidate gets a collection of its own.
         for ef in CHROMA_EF_SEARCH:
-            name = f"bench-ef{ef}"
-            collection = client.create_collection(
-                name=name, embedding_function=None, configuration={"hnsw": {"space": "l2", "ef_construction": 100, "max_neighbors": 16, "ef_search": ef}}
-            )
-            start = time.perf_counter()
-            for at in range(0, len(vectors), batch):
-                part = vectors[at : at + batch]
-                collection.add(ids=[str(i) for i in range(at, at + len(part))], embeddings=part)
-            if ingest is None:
-                ingest = round(len(vectors) / (time.perf_counter() - start))
-                log("chroma: ingest", ingest, "vectors/s")
-            search = search_in(collection)
+            if ef != CHROMA_EF_SEARCH[0]:
+                # A running server keeps the ef_search the collection was loaded with (modify()
+                # only records the new one: measured), so the server restarts on its data to apply it.
+                collection.modify(configuration={"hnsw": {"ef_search": ef}})
+                stop(server)
+                server, client = start_chroma(work, port)
+                collection = client.get_collection("bench", embedding_function=None)
             got, _ = run_queries(search, queries, tuning_queries(search, queries), 8)
             reached = recall(got, truth[: len(got)])
             log("chroma ef_search", ef, "recall", round(reached, 4))
-            if reached >= wanted or ef == CHROMA_EF_SEARCH[-1]:
+            if reached >= wanted:
                 break
-            client.delete_collection(name)
         rows = measure(f"chroma {chromadb.__version__} (HttpClient, HNSW M=16 ef_search={ef})", search, queries, truth, args.requests)
         return rows, {"chromaIngestVectorsPerSecond": ingest, "chromaEfSearch": ef, "chromaBatch": batch}
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -255,11 +262,7 @@ def milvus(args, vectors, queries, truth, wanted):
     finally:
         if client is not None:
             client.close()
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         shutil.rmtree(work, ignore_errors=True)
 
 
