@@ -501,9 +501,10 @@ export class SlabReader {
       // The vectors from memory, the rest of the body (donor, LSNs, metadata…) from the store.
       await copyInSlices(out, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), sections.vectors);
       const rest = sections.vectors + align(vectors.byteLength, 8);
-      if (rest < sections.end) await copyInSlices(out, await this.#body.readRange(rest, sections.end), rest);
+      if (rest < sections.end) await this.#body.readRange(rest, sections.end, 8, undefined, out.subarray(rest, sections.end));
     } else {
-      await copyInSlices(out, await this.#body.readAll(), sections.vectors);
+      // Read in place: not a second copy of the body.
+      await this.#body.readAll(8, undefined, out.subarray(sections.vectors, sections.end));
     }
     // Every byte was checked (the head as a whole, the body page by page): the file's own final
     // checksum is copied rather than computed again over the whole file on the event loop.

@@ -70,25 +70,25 @@ export class SlabBody {
   }
 
   /**
-   * The whole body in one new shared buffer (not through the page cache): `PAGES_PER_READ` pages
-   * per read, `streams` reads at once, every page verified.
+   * The whole body in one new shared buffer, or in `into` (not through the page cache):
+   * `PAGES_PER_READ` pages per read, `streams` reads at once, every page verified.
    */
-  async readAll(streams = 8, stop?: () => boolean): Promise<Uint8Array> {
-    return this.readRange(this.#start, this.#end, streams, stop);
+  async readAll(streams = 8, stop?: () => boolean, into?: Uint8Array): Promise<Uint8Array> {
+    return this.readRange(this.#start, this.#end, streams, stop, into);
   }
 
   /**
-   * Bytes [start, end) of the file, inside the body, in one new shared buffer (not through the page
-   * cache): the pages holding them, `PAGES_PER_READ` per read and `streams` reads at once, every
-   * page verified.
+   * Bytes [start, end) of the file, inside the body, in one new shared buffer or in `into` (which
+   * must hold exactly end − start bytes), not through the page cache: the pages holding them,
+   * `PAGES_PER_READ` per read and `streams` reads at once, every page verified.
    */
-  async readRange(start: number, end: number, streams = 8, stop?: () => boolean): Promise<Uint8Array> {
+  async readRange(start: number, end: number, streams = 8, stop?: () => boolean, into?: Uint8Array): Promise<Uint8Array> {
     if (start < this.#start || end > this.#end || start > end) throw new RangeError(`slab ${this.#id}: [${start}, ${end}) is outside its body`);
-    if (start === end) return new Uint8Array(0);
+    if (into && into.length !== end - start) throw new RangeError(`slab ${this.#id}: a read of ${end - start} bytes into ${into.length}`);
+    const out = into ?? (start === end ? new Uint8Array(0) : sharedArray(end - start));
+    if (start === end) return out;
     const firstPage = this.#pageOf(start);
     const lastPage = this.#pageOf(end - 1);
-    const base = this.#start + firstPage * this.#pageSize;
-    const out = sharedArray(Math.min(this.#end, this.#start + (lastPage + 1) * this.#pageSize) - base);
     const runs: [number, number][] = [];
     for (let from = firstPage; from <= lastPage; from += PAGES_PER_READ) runs.push([from, Math.min(lastPage + 1, from + PAGES_PER_READ)]);
     let next = 0;
@@ -96,22 +96,26 @@ export class SlabBody {
       while (next < runs.length) {
         if (stop?.()) throw new Error(`slab ${this.#id}: read stopped`);
         const [from, to] = runs[next++]!;
-        const start = this.#start + from * this.#pageSize;
-        const bytes = await this.#fetch(start, Math.min(this.#end, this.#start + to * this.#pageSize));
+        const runStart = this.#start + from * this.#pageSize;
+        const bytes = await this.#fetch(runStart, Math.min(this.#end, this.#start + to * this.#pageSize));
         for (let p = from; p < to; p++) {
           const at = (p - from) * this.#pageSize;
           let page = bytes.subarray(at, Math.min(bytes.length, at + this.#pageSize));
           if (checksum(page) !== this.#crcs[p]) {
-            page = await this.#fetch(start + at, start + at + page.length, true);
+            page = await this.#fetch(runStart + at, runStart + at + page.length, true);
             if (checksum(page) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
           }
-          out.set(page, (p - firstPage) * this.#pageSize);
+          // The part of the page inside [start, end).
+          const pageStart = runStart + at;
+          const lo = Math.max(start, pageStart);
+          const hi = Math.min(end, pageStart + page.length);
+          out.set(page.subarray(lo - pageStart, hi - pageStart), lo - start);
         }
         await yieldToEventLoop();
       }
     };
     await Promise.all(Array.from({ length: Math.min(streams, runs.length) }, worker));
-    return start === base && end - start === out.length ? out : out.subarray(start - base, end - base);
+    return out;
   }
 
   /** The file's last 4 bytes (its whole-file checksum), which no page covers. */
