@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureVenv, freePortRange, REPO_ROOT } from '@conifer/emulators';
 import { SIZES, type SizeName } from './dataset.ts';
+import { nlistFor } from './faiss-raw.ts';
 import { groundTruth } from './ground-truth.ts';
 import { JsonClient } from './http-client.ts';
 import { INDEX, ingestOverHttp, SERVER_ENV, waitSettledOverHttp } from './http.ts';
@@ -96,11 +97,6 @@ try {
 } finally {
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** The nlist Milvus's IVF_FLAT gets: Conifer's rule for a slab of this size (4·√n, a power of two). */
-function nlistFor(count: number): number {
-  return 2 ** Math.round(Math.log2(4 * Math.sqrt(count)));
 }
 
 function report(rows: PeerRow[], facts: Record<string, unknown>): void {

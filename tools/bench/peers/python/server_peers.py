@@ -177,19 +177,18 @@ def chroma(args, vectors, queries, truth, wanted):
             res = collection.query(query_embeddings=[q], n_results=K, include=[])
             return [int(x) for x in res["ids"][0]]
 
-        for ef in CHROMA_EF_SEARCH:
-            if ef != CHROMA_EF_SEARCH[0]:
-                # A running server keeps the ef_search the collection was loaded with (modify()
-                # only records the new one: measured), so the server restarts on its data to apply it.
-                collection.modify(configuration={"hnsw": {"ef_search": ef}})
-                stop(server)
-                server, client = start_chroma(work, port)
-                collection = client.get_collection("bench", embedding_function=None)
-            got, _ = run_queries(search, queries, tuning_queries(search, queries), 8)
-            reached = recall(got, truth[: len(got)])
-            log("chroma ef_search", ef, "recall", round(reached, 4))
-            if reached >= wanted:
-                break
+        def set_ef(ef):
+            nonlocal server, collection
+            if ef == CHROMA_EF_SEARCH[0]:
+                return  # the collection was created with it
+            # A running server keeps the ef_search the collection was loaded with (modify() only
+            # records the new one: measured), so the server restarts on its data to apply it.
+            collection.modify(configuration={"hnsw": {"ef_search": ef}})
+            stop(server)
+            server, restarted = start_chroma(work, port)
+            collection = restarted.get_collection("bench", embedding_function=None)
+
+        ef, _ = tune("chroma ef_search", CHROMA_EF_SEARCH, set_ef, search, queries, truth, wanted)
         rows = measure(f"chroma {chromadb.__version__} (HttpClient, HNSW M=16 ef_search={ef})", search, queries, truth, args.requests)
         return rows, {"chromaIngestVectorsPerSecond": ingest, "chromaEfSearch": ef, "chromaBatch": batch}
     finally:
