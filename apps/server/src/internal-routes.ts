@@ -3,9 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LIMITS, UnavailableError } from '@conifer/core';
 import {
   decodeForwardedCall,
+  decodeRecordFrame,
+  decodeRecordsCall,
   encodeError,
   FORWARDED_CALL_HEADER,
   INTERNAL_DATA_PATH,
+  INTERNAL_RECORDS_PATH,
   INTERNAL_UPSERT_PATH,
   parseDataCall,
   serveDataCall,
@@ -13,6 +16,13 @@ import {
   type LocalDataPlane,
 } from '@conifer/cluster';
 import { applyForwardedUpsert } from './forwarded-upsert.ts';
+
+/**
+ * A record frame holds what a request of at most `LIMITS.maxRequestBytes` held, with each dense
+ * value as 4 bytes where JSON may have spent 2 ("0,"): at most twice that, plus the header's JSON,
+ * which can outgrow the client's by a few characters per number ("1e5" → "100000").
+ */
+const MAX_FRAME_BYTES = 4 * LIMITS.maxRequestBytes;
 
 export interface InternalDeps {
   /** `CONIFER_CLUSTER_SECRET`: the only credential these routes accept. */
@@ -78,6 +88,17 @@ export function registerInternalRoutes(app: FastifyInstance, deps: InternalDeps)
         const header = request.headers[FORWARDED_CALL_HEADER];
         const call = decodeForwardedCall(Array.isArray(header) ? header[0] : header);
         return applyForwardedUpsert(writer(), call, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+      });
+    });
+
+    // Records a gateway already held (tRPC, gRPC), as a record frame: read without parsing a digit.
+    scope.post(INTERNAL_RECORDS_PATH, { bodyLimit: MAX_FRAME_BYTES }, async (request, reply) => {
+      if (!authorized(request, reply)) return reply;
+      return answer(request, reply, async () => {
+        const header = request.headers[FORWARDED_CALL_HEADER];
+        const call = decodeRecordsCall(Array.isArray(header) ? header[0] : header);
+        const records = decodeRecordFrame(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+        return writer().upsert(call.index, call.namespace, records);
       });
     });
   });

@@ -3,9 +3,11 @@ export {
   DATA_OPS,
   FORWARDED_CALL_HEADER,
   INTERNAL_DATA_PATH,
+  INTERNAL_RECORDS_PATH,
   INTERNAL_UPSERT_PATH,
   decodeError,
   decodeForwardedCall,
+  decodeRecordsCall,
   encodeError,
   parseDataCall,
   serveDataCall,
@@ -14,9 +16,11 @@ export {
   type DataOp,
   type ForwardedUpsertCall,
   type ForwardedUpsertResult,
+  type RecordsCall,
   type LocalDataPlane,
   type WireError,
 } from './internal-protocol.ts';
+export { decodeRecordFrame, encodeRecordFrame } from './record-frame.ts';
 export { NodeClient, NodeUnreachableError } from './node-client.ts';
 export { NodeDirectory, type NodeDirectoryOptions } from './node-directory.ts';
 export { RoutedDataPlane, type NamespaceCopy, type NamespacePlacement, type PlacedNode } from './routed-data-plane.ts';

@@ -12,7 +12,6 @@ import { z } from 'zod';
 export const INTERNAL_DATA_PATH = '/internal/v1/data';
 
 export const DATA_OPS = [
-  'upsert',
   'query',
   'fetch',
   'update',
@@ -86,21 +85,46 @@ export type ForwardedUpsertResult = { upsertedCount: number; lsn: number; record
 
 const forwardedUpsertCallSchema = z.object({ index: dataCallSchema.shape.index, indexName: z.string().min(1), namespace: z.string() });
 
-export function encodeForwardedCall(call: ForwardedUpsertCall): string {
+/** A forwarded or records upsert's call, as its header carries it. */
+export function encodeCallHeader(call: ForwardedUpsertCall | RecordsCall): string {
   return Buffer.from(JSON.stringify(call)).toString('base64url');
 }
 
 /** The call of a forwarded upsert from its header; InvalidArgumentError when it is not one. */
 export function decodeForwardedCall(header: string | undefined): ForwardedUpsertCall {
-  let value: unknown;
+  const parsed = forwardedUpsertCallSchema.safeParse(headerJson(header));
+  if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
+  return parsed.data as ForwardedUpsertCall;
+}
+
+/**
+ * An upsert whose records the gateway already holds (from the SDK's tRPC API, gRPC, or a REST body
+ * the gateway had to parse itself): sent as a record frame (record-frame.ts) — float32, not JSON,
+ * which the writer reads without parsing a digit — with the call (index and namespace) in the
+ * same header as a forwarded body's.
+ */
+export const INTERNAL_RECORDS_PATH = '/internal/v1/upsert-records';
+
+export interface RecordsCall {
+  index: IndexHandle;
+  namespace: string;
+}
+
+const recordsCallSchema = z.object({ index: dataCallSchema.shape.index, namespace: z.string() });
+
+/** The call of a records upsert from its header; InvalidArgumentError when it is not one. */
+export function decodeRecordsCall(header: string | undefined): RecordsCall {
+  const parsed = recordsCallSchema.safeParse(headerJson(header));
+  if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
+  return parsed.data as RecordsCall;
+}
+
+function headerJson(header: string | undefined): unknown {
   try {
-    value = JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8'));
+    return JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8'));
   } catch {
     throw new InvalidArgumentError(`${FORWARDED_CALL_HEADER}: must be base64url JSON`);
   }
-  const parsed = forwardedUpsertCallSchema.safeParse(value);
-  if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
-  return parsed.data as ForwardedUpsertCall;
 }
 
 /** What a writer's engine offers the protocol: the data plane, plus namespace names without opening them. */
@@ -121,8 +145,6 @@ export function serveDataCall(data: LocalDataPlane, call: DataCall): Promise<unk
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the input's type is the op's, checked where the gateway accepted it
   const input = call.input as any;
   switch (call.op) {
-    case 'upsert':
-      return data.upsert(index, namespace, input);
     case 'query':
       return data.query(index, namespace, input, read);
     case 'fetch':

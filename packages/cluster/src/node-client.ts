@@ -1,17 +1,21 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { UnavailableError } from '@conifer/core';
+import { UnavailableError, type UpsertResult } from '@conifer/core';
+import type { RecordInput } from '@conifer/engine';
 import {
   decodeError,
-  encodeForwardedCall,
+  encodeCallHeader,
   FORWARDED_CALL_HEADER,
   INTERNAL_DATA_PATH,
+  INTERNAL_RECORDS_PATH,
   INTERNAL_UPSERT_PATH,
   toJson,
   type DataCall,
   type ForwardedUpsertCall,
   type ForwardedUpsertResult,
+  type RecordsCall,
 } from './internal-protocol.ts';
+import { encodeRecordFrame } from './record-frame.ts';
 
 /**
  * A node could not be reached. `sent: false` — the connection was refused, so the request never
@@ -67,8 +71,14 @@ export class NodeClient {
 
   /** Forwards an upsert's body (its chunks, written as they are), as the client sent it, to the writer at `url`. */
   async upsertBody(url: string, call: ForwardedUpsertCall, body: readonly Uint8Array[], signal?: AbortSignal): Promise<ForwardedUpsertResult> {
-    const headers = { 'content-type': 'application/octet-stream', [FORWARDED_CALL_HEADER]: encodeForwardedCall(call) };
+    const headers = { 'content-type': 'application/octet-stream', [FORWARDED_CALL_HEADER]: encodeCallHeader(call) };
     return (await this.#post(url, INTERNAL_UPSERT_PATH, headers, body, signal)) as ForwardedUpsertResult;
+  }
+
+  /** Sends an upsert's records, as a record frame, to the writer at `url`. */
+  async upsertRecords(url: string, call: RecordsCall, records: readonly RecordInput[], signal?: AbortSignal): Promise<UpsertResult> {
+    const headers = { 'content-type': 'application/octet-stream', [FORWARDED_CALL_HEADER]: encodeCallHeader(call) };
+    return (await this.#post(url, INTERNAL_RECORDS_PATH, headers, encodeRecordFrame(records), signal)) as UpsertResult;
   }
 
   /** Closes the idle connections (those in use close when their requests end). */

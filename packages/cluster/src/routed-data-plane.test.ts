@@ -92,26 +92,23 @@ describe('RoutedDataPlane.describePlacement', () => {
 });
 
 describe('RoutedDataPlane.upsert', () => {
-  it('sends float32 values as JSON arrays of the same numbers (a Float32Array would turn into an object)', async () => {
+  it('sends the records to the owning writer (the node client frames them as float32), with the index and namespace', async () => {
     const writers = [member('w1', ['writer'])];
-    const calls: DataCall[] = [];
+    const sent: { url: string; call: unknown; records: unknown }[] = [];
     const membership = { nodes: async () => writers } as unknown as Membership;
     const directory = new NodeDirectory({ membership, leaseMs: 3_000, refreshMs: 60_000 });
     const client = {
-      async data(_url: string, call: DataCall) {
-        calls.push(JSON.parse(JSON.stringify(call)) as DataCall);
+      async upsertRecords(url: string, call: unknown, records: unknown) {
+        sent.push({ url, call, records });
         return { upsertedCount: 2, lsn: 7 };
       },
     } as unknown as NodeClient;
-    const values = new Float32Array([0.1, -2.5, 3, 1e-7]);
-    const result = await new RoutedDataPlane({ directory, client }).upsert(INDEX, 'ns', [
-      { id: 'a', values: values.subarray(0, 2) },
+    const records = [
+      { id: 'a', values: new Float32Array([0.1, -2.5]) },
       { id: 'b', values: [3, 4], metadata: { k: 'v' } },
-    ]);
+    ];
+    const result = await new RoutedDataPlane({ directory, client }).upsert(INDEX, 'ns', records);
     expect(result).toEqual({ upsertedCount: 2, lsn: 7 });
-    expect(calls[0]!.input).toEqual([
-      { id: 'a', values: [Math.fround(0.1), -2.5] },
-      { id: 'b', values: [3, 4], metadata: { k: 'v' } },
-    ]);
+    expect(sent).toEqual([{ url: writers[0]!.url, call: { index: INDEX, namespace: 'ns' }, records }]);
   });
 });

@@ -149,10 +149,13 @@ export class RoutedDataPlane implements DataPlane {
     return result;
   }
 
-  upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
-    // Calls travel as JSON, where a Float32Array would become an object of indices.
-    const asJson = records.map((r) => (r.values instanceof Float32Array ? { ...r, values: Array.from(r.values) } : r));
-    return this.#call('upsert', index, namespace, asJson);
+  /** Records the gateway holds go to the owner as a record frame (float32, not JSON). */
+  async upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {
+    const call = { index, namespace };
+    const { result } = await this.#toOwner(index, namespace, (node) =>
+      this.#sendWith(node, (signal) => this.#client.upsertRecords(node.url, call, records, signal)),
+    );
+    return result;
   }
   /**
    * A read goes to the query node the namespace hashes to (its replica and slab cache stay warm
