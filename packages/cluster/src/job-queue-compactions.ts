@@ -8,6 +8,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const POLLS_PER_LIVENESS_CHECK = 20;
 
 /**
+ * How long finished jobs are kept. A done job's output counts as in flight for GC until the job is
+ * removed, because its writer may not have swapped it in yet — which takes one poll and a commit,
+ * so an hour is ample; it also leaves the console a recent history of builds. Removed jobs stop
+ * holding outputs that were never swapped in (or were compacted away since), which GC can then
+ * collect, and keep the table from growing with every build.
+ */
+export const FINISHED_JOB_RETENTION_MS = 3_600_000;
+/** How often a writer removes finished jobs past the retention (when it plans a build). */
+const PRUNE_EVERY_MS = 60_000;
+
+/**
  * A writer's compactions as jobs in PostgreSQL (`index_jobs`), built by indexer nodes
  * (`indexer.ts`). The writer plans the job with the output's slab id, waits for it to be done,
  * and then — as for a build of its own — checks that the inputs are still in its manifest before
@@ -17,11 +28,24 @@ export class JobQueueCompactions implements RemoteCompactions {
   readonly #jobs: IndexJobs;
   readonly #directory: NodeDirectory;
   readonly #pollMs: number;
+  readonly #retentionMs: number;
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(options: { jobs: IndexJobs; directory: NodeDirectory; pollMs?: number }) {
+  constructor(options: { jobs: IndexJobs; directory: NodeDirectory; pollMs?: number; retentionMs?: number }) {
     this.#jobs = options.jobs;
     this.#directory = options.directory;
     this.#pollMs = options.pollMs ?? 100;
+    this.#retentionMs = options.retentionMs ?? FINISHED_JOB_RETENTION_MS;
+  }
+
+  /**
+   * Removes the jobs finished longer than the retention ago, at most once a minute; how many it
+   * removed. Every build asks; a failure (the database is away) leaves them to the next one.
+   */
+  async pruneIfDue(now = performance.now()): Promise<number> {
+    if (now - this.#prunedAt < PRUNE_EVERY_MS) return 0;
+    this.#prunedAt = now;
+    return this.#jobs.prune(this.#retentionMs);
   }
 
   /**
@@ -35,6 +59,7 @@ export class JobQueueCompactions implements RemoteCompactions {
   }
 
   async build(job: RemoteCompactionJob, abandon: () => boolean): Promise<boolean> {
+    void this.pruneIfDue().catch(() => undefined);
     const planned = await this.#plan(job);
     for (let poll = 1; ; poll++) {
       await sleep(this.#pollMs);
