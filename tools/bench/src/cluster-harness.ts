@@ -82,6 +82,11 @@ export function canPin(): boolean {
   }
 }
 
+/** Pins one thread of this process (its Linux thread id) to `cpu`. */
+export function pinThread(tid: number, cpu: number): void {
+  execFileSync('taskset', ['-cp', String(cpu), String(tid)], { stdio: 'ignore' });
+}
+
 /** Pins every thread of `pid` to `cpu`; returns the CPUs the main thread may run on afterwards. */
 export function pin(pid: number, cpu: number): string {
   execFileSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });

@@ -37,6 +37,11 @@ export interface IsolationOptions {
   burstMs: number;
   queries: number;
   compactionTrigger: number;
+  /**
+   * The CPU the write burst's client thread is pinned to (the cluster's: the writers' core, where a
+   * deployment's write clients would not take the query path's CPU); unpinned when undefined.
+   */
+  burstClientCpu?: number | undefined;
   log: Log;
   label: string;
 }
@@ -91,7 +96,7 @@ export async function ingestAndIsolation(ds: Dataset, truth: Int32Array, encoded
 
     log(`${name}: queries during a ${options.burstMs / 1000} s write burst into namespace ${BURST} (writes via ${options.variants[0]!.label})`);
     // The writes come from a thread of their own, so the query loop's timings exclude their pauses.
-    const burster = await writeBurstOffThread(options.writeUrl, options.apiKey, host, encoded, BURST, options.burstMs);
+    const burster = await writeBurstOffThread(options.writeUrl, options.apiKey, host, encoded, BURST, options.burstMs, { cpu: options.burstClientCpu });
     const burstCpu = cpuMeter(options.processes);
     let writing = true;
     const writes = burster.start().finally(() => {

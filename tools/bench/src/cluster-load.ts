@@ -5,6 +5,7 @@
  * wait. The same functions drive the single process and the cluster's gateway.
  */
 import { Worker } from 'node:worker_threads';
+import { pinThread } from './cluster-harness.ts';
 import { LIMITS } from '@conifer/core';
 import { queryOf, type Dataset } from './dataset.ts';
 import { HttpError, type JsonClient } from './http-client.ts';
@@ -153,8 +154,9 @@ export async function writeBurst(
 type BurstResult = Awaited<ReturnType<typeof writeBurst>>;
 
 /**
- * {@link writeBurst} on a worker thread (write-burst-worker.ts); resolves once the thread has its
- * copy of the bodies with a `start` that begins the burst and resolves with its result.
+ * {@link writeBurst} on a worker thread (write-burst-worker.ts), pinned to `cpu` when given;
+ * resolves once the thread has its copy of the bodies with a `start` that begins the burst and
+ * resolves with its result.
  */
 export async function writeBurstOffThread(
   url: string,
@@ -163,15 +165,19 @@ export async function writeBurstOffThread(
   encoded: EncodedRows,
   namespace: string,
   durationMs: number,
-  inFlight = 4,
+  options: { inFlight?: number; cpu?: number | undefined } = {},
 ): Promise<{ start: () => Promise<BurstResult> }> {
   const worker = new Worker(new URL('./write-burst-worker.ts', import.meta.url), {
-    workerData: { url, apiKey, host, tails: encoded.tails, rows: encoded.rows, namespace, durationMs, inFlight },
+    workerData: { url, apiKey, host, tails: encoded.tails, rows: encoded.rows, namespace, durationMs, inFlight: options.inFlight ?? 4 },
   });
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
+  const { tid } = await new Promise<{ tid: number | undefined }>((resolve, reject) => {
+    worker.once('message', resolve);
     worker.once('error', reject);
   });
+  if (options.cpu !== undefined) {
+    if (tid === undefined) throw new Error('the write burst thread cannot be pinned: no thread id');
+    pinThread(tid, options.cpu);
+  }
   return {
     start: () =>
       new Promise<BurstResult>((resolve, reject) => {

@@ -133,7 +133,7 @@ export function clusterMarkdown(r: ClusterBenchResult, command: string, date = n
       .map(([k, v]) => `\`${k}=${v}\``)
       .join(
         ', ',
-      )}, other settings default. The load generator (this benchmark) runs unpinned on the same two cores; its CPU use is in the CPU lines below. The write burst of part 1 comes from a worker thread of its own, so the timed query loop does not share an event loop or heap with its 2 MB bodies.`,
+      )}, other settings default. The load generator (this benchmark) runs unpinned on the same two cores; its CPU use is in the CPU lines below. The write burst of part 1 comes from a worker thread of its own, so the timed query loop does not share an event loop or heap with its 2 MB bodies${r.pinned ? '; for the cluster that thread is pinned to CPU 1, beside the writers it loads (a deployment’s write clients run elsewhere; on CPU 0 its bodies would take the query path’s core; runs before 2026-12-05 left it unpinned, and measured 1.57–1.59× on 2026-12-04), while for the single process it runs unpinned like the rest' : ''}.`,
     '',
     '| part | target | measured | status |',
     '|---|---|---|---|',

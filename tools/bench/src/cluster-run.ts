@@ -258,6 +258,7 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
       burstMs: scale.burstMs,
       queries: options.queries,
       compactionTrigger,
+      burstClientCpu: pinned ? 1 : undefined,
       log,
       label: 'cluster',
     });

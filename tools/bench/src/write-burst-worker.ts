@@ -3,6 +3,7 @@
  * assembled per request) then do not share an event loop or a heap with the concurrency-1 query
  * loop being timed, so the query latencies measure the server, not the load generator's pauses.
  */
+import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { writeBurst, type EncodedRows } from './cluster-load.ts';
 import { JsonClient } from './http-client.ts';
@@ -27,4 +28,11 @@ parentPort!.once('message', () => {
     parentPort!.postMessage({ ...result, errors: result.errors.toJSON() });
   });
 });
-parentPort!.postMessage('ready');
+// Its thread id, so the benchmark can pin this thread alone (Linux; undefined elsewhere).
+let tid: number | undefined;
+try {
+  tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+} catch {
+  tid = undefined;
+}
+parentPort!.postMessage({ ready: true, tid });
