@@ -41,6 +41,7 @@ export {
   indexNameSchema,
   isStorableText,
   metadataSchema,
+  isPlainValidMetadata,
   namespaceSchema,
   paginationTokenSchema,
   recordIdSchema,

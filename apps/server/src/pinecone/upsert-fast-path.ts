@@ -1,4 +1,4 @@
-import { LIMITS, metadataSchema, namespaceSchema, type Metadata } from '@conifer/core';
+import { isPlainValidMetadata, LIMITS, metadataSchema, namespaceSchema, type Metadata } from '@conifer/core';
 import type { RecordInput } from '@conifer/engine';
 import { readNumberArray } from '@conifer/faiss';
 
@@ -183,7 +183,10 @@ class Reader {
     return { id, start, end, metadata };
   }
 
-  /** Metadata is rare on the hot path's scale: the general parser and the schema, on its bytes alone. */
+  /**
+   * A record's metadata: the general parser on its bytes alone, then the schema's check — through
+   * its shortcut for plain metadata (most records'), the schema itself otherwise.
+   */
   #metadata(): Metadata | Fail {
     this.#skipWhitespaceTo();
     const from = this.#i;
@@ -194,6 +197,7 @@ class Reader {
     } catch {
       return FAIL;
     }
+    if (isPlainValidMetadata(value)) return value;
     const parsed = metadataSchema.safeParse(value);
     return parsed.success ? parsed.data : FAIL;
   }
