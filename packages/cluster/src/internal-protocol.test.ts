@@ -1,6 +1,6 @@
 import { FencedError, InternalError, InvalidArgumentError, NotFoundError } from '@conifer/core';
 import { describe, expect, it } from 'vitest';
-import { decodeError, encodeError, parseDataCall, toJson } from './internal-protocol.ts';
+import { decodeError, encodeError, parseDataCall, serveDataCall, toJson, type LocalDataPlane } from './internal-protocol.ts';
 
 const roundTrip = (err: unknown) => {
   const { status, body } = encodeError(err);
@@ -38,5 +38,15 @@ describe('node-internal protocol', () => {
 
   it('sends vectors as arrays', () => {
     expect(JSON.parse(toJson({ values: new Float32Array([0.5, 2]) }))).toEqual({ values: [0.5, 2] });
+  });
+
+  it('still serves the JSON upsert call of gateways older than the record frame (writers are upgraded first)', async () => {
+    const applied: unknown[] = [];
+    const writer = { upsert: async (...args: unknown[]) => (applied.push(args), { upsertedCount: 1, lsn: 9 }) } as unknown as LocalDataPlane;
+    const index = { id: 'i', dimension: 2, metric: 'cosine' };
+    // As an older gateway sent it: the JSON of the call, vectors as arrays.
+    const call = parseDataCall(JSON.parse(JSON.stringify({ op: 'upsert', index, namespace: 'n', input: [{ id: 'a', values: [0.5, 2] }] })));
+    expect(await serveDataCall(writer, call)).toEqual({ upsertedCount: 1, lsn: 9 });
+    expect(applied).toEqual([[index, 'n', [{ id: 'a', values: [0.5, 2] }]]]);
   });
 });

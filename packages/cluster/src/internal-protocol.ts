@@ -12,6 +12,9 @@ import { z } from 'zod';
 export const INTERNAL_DATA_PATH = '/internal/v1/data';
 
 export const DATA_OPS = [
+  // Sent by gateways older than the record frame (INTERNAL_RECORDS_PATH), which newer gateways use:
+  // still served, so writers can be upgraded before gateways.
+  'upsert',
   'query',
   'fetch',
   'update',
@@ -145,6 +148,8 @@ export function serveDataCall(data: LocalDataPlane, call: DataCall): Promise<unk
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the input's type is the op's, checked where the gateway accepted it
   const input = call.input as any;
   switch (call.op) {
+    case 'upsert':
+      return data.upsert(index, namespace, input);
     case 'query':
       return data.query(index, namespace, input, read);
     case 'fetch':
