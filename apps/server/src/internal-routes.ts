@@ -84,24 +84,29 @@ export function registerInternalRoutes(app: FastifyInstance, deps: InternalDeps)
     scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     scope.post(INTERNAL_UPSERT_PATH, { bodyLimit: LIMITS.maxRequestBytes }, async (request, reply) => {
       if (!authorized(request, reply)) return reply;
-      return answer(request, reply, async () => {
-        const header = request.headers[FORWARDED_CALL_HEADER];
-        const call = decodeForwardedCall(Array.isArray(header) ? header[0] : header);
-        return applyForwardedUpsert(writer(), call, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
-      });
+      return answer(request, reply, async () => applyForwardedUpsert(writer(), decodeForwardedCall(callHeader(request)), bodyBytes(request)));
     });
 
     // Records a gateway already held (tRPC, gRPC), as a record frame: read without parsing a digit.
     scope.post(INTERNAL_RECORDS_PATH, { bodyLimit: MAX_FRAME_BYTES }, async (request, reply) => {
       if (!authorized(request, reply)) return reply;
       return answer(request, reply, async () => {
-        const header = request.headers[FORWARDED_CALL_HEADER];
-        const call = decodeRecordsCall(Array.isArray(header) ? header[0] : header);
-        const records = decodeRecordFrame(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
-        return writer().upsert(call.index, call.namespace, records);
+        const call = decodeRecordsCall(callHeader(request));
+        return writer().upsert(call.index, call.namespace, decodeRecordFrame(bodyBytes(request)));
       });
     });
   });
+}
+
+/** The call an upsert route's request carries in its header. */
+function callHeader(request: FastifyRequest): string | undefined {
+  const header = request.headers[FORWARDED_CALL_HEADER];
+  return Array.isArray(header) ? header[0] : header;
+}
+
+/** An upsert route's body, as the octet-stream parser of its scope kept it. */
+function bodyBytes(request: FastifyRequest): Buffer {
+  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
 }
 
 function digest(secret: string): Buffer {

@@ -86,7 +86,8 @@ export interface ForwardedUpsertCall {
  */
 export type ForwardedUpsertResult = { upsertedCount: number; lsn: number; recordBytes: number } | { misroutedTo: string };
 
-const forwardedUpsertCallSchema = z.object({ index: dataCallSchema.shape.index, indexName: z.string().min(1), namespace: z.string() });
+const recordsCallSchema = z.object({ index: dataCallSchema.shape.index, namespace: z.string() });
+const forwardedUpsertCallSchema = recordsCallSchema.extend({ indexName: z.string().min(1) });
 
 /** A forwarded or records upsert's call, as its header carries it. */
 export function encodeCallHeader(call: ForwardedUpsertCall | RecordsCall): string {
@@ -95,9 +96,7 @@ export function encodeCallHeader(call: ForwardedUpsertCall | RecordsCall): strin
 
 /** The call of a forwarded upsert from its header; InvalidArgumentError when it is not one. */
 export function decodeForwardedCall(header: string | undefined): ForwardedUpsertCall {
-  const parsed = forwardedUpsertCallSchema.safeParse(headerJson(header));
-  if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
-  return parsed.data as ForwardedUpsertCall;
+  return decodeCallHeader(forwardedUpsertCallSchema, header) as ForwardedUpsertCall;
 }
 
 /**
@@ -113,21 +112,22 @@ export interface RecordsCall {
   namespace: string;
 }
 
-const recordsCallSchema = z.object({ index: dataCallSchema.shape.index, namespace: z.string() });
-
 /** The call of a records upsert from its header; InvalidArgumentError when it is not one. */
 export function decodeRecordsCall(header: string | undefined): RecordsCall {
-  const parsed = recordsCallSchema.safeParse(headerJson(header));
-  if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
-  return parsed.data as RecordsCall;
+  return decodeCallHeader(recordsCallSchema, header) as RecordsCall;
 }
 
-function headerJson(header: string | undefined): unknown {
+/** A call from its header (base64url JSON) as `schema` reads it; InvalidArgumentError when it is not one. */
+function decodeCallHeader<T>(schema: z.ZodType<T>, header: string | undefined): T {
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8'));
+    value = JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8'));
   } catch {
     throw new InvalidArgumentError(`${FORWARDED_CALL_HEADER}: must be base64url JSON`);
   }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw InvalidArgumentError.fromSchema(parsed.error.issues);
+  return parsed.data;
 }
 
 /** What a writer's engine offers the protocol: the data plane, plus namespace names without opening them. */

@@ -102,14 +102,22 @@ const metadataValueSchema = z.union(
   { error: 'must be a string, number, boolean or list of strings (null and nested objects are not supported)' },
 );
 
+/**
+ * The size metadata is limited by: its JSON's UTF-8 bytes — counted exactly only when they could
+ * exceed the limit. UTF-8 takes at most 3 bytes per UTF-16 unit, so when three times the units fit,
+ * the unit count (not above the bytes) decides the same, and short metadata needs no count.
+ */
+function metadataJsonBytes(metadata: object): number {
+  const json = JSON.stringify(metadata);
+  return json.length * 3 <= LIMITS.maxMetadataBytes ? json.length : utf8Length(json);
+}
+
 export const metadataSchema = z.record(z.string(), metadataValueSchema, { error: 'must be a flat object' }).superRefine((metadata, ctx) => {
   for (const key of Object.keys(metadata)) {
     if (key.length === 0) ctx.addIssue({ code: 'custom', path: [key], message: 'metadata keys must not be empty' });
     else if (key.startsWith('$')) ctx.addIssue({ code: 'custom', path: [key], message: "metadata keys must not start with '$'" });
   }
-  const json = JSON.stringify(metadata);
-  // At most 3 bytes per UTF-16 unit: short metadata needs no count.
-  const bytes = json.length * 3 <= LIMITS.maxMetadataBytes ? json.length : utf8Length(json);
+  const bytes = metadataJsonBytes(metadata);
   if (bytes > LIMITS.maxMetadataBytes) {
     ctx.addIssue({ code: 'custom', message: `must be at most ${LIMITS.maxMetadataBytes} bytes as JSON (got ${bytes})` });
   }
@@ -137,8 +145,7 @@ export function isPlainValidMetadata(value: unknown): value is Metadata {
     if (!Array.isArray(v)) return false;
     for (const item of v) if (typeof item !== 'string') return false;
   }
-  const json = JSON.stringify(record);
-  return (json.length * 3 <= LIMITS.maxMetadataBytes ? json.length : utf8Length(json)) <= LIMITS.maxMetadataBytes;
+  return metadataJsonBytes(record) <= LIMITS.maxMetadataBytes;
 }
 
 export const filterSchema = z
