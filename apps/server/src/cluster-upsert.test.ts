@@ -2,7 +2,8 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '@conifer/core';
 import { postgresTestBackend } from '@conifer/control/testing';
-import { ClusterFixture } from './cluster-support.ts';
+import { encodeRecordFrame } from '@conifer/cluster';
+import { CLUSTER_SECRET, ClusterFixture } from './cluster-support.ts';
 import { freePort, startServer, TEST_API_KEY, type RunningServer } from './test-support.ts';
 
 /**
@@ -185,5 +186,33 @@ describe.skipIf(postgres === undefined)('upserts through a cluster gateway (Post
     const refused = await post(limitedGateway, '/vectors/upsert', body);
     expect(refused.status).toBe(429);
     expect(JSON.stringify(refused.body)).toContain('upsert');
+  });
+
+  it('refuses a records upsert that is not a whole frame (400 naming it, nothing written), and any caller without the cluster secret', async () => {
+    const index = { id: 'records-check', dimension: 2, metric: 'euclidean' };
+    const header = Buffer.from(JSON.stringify({ index, namespace: 'frames' })).toString('base64url');
+    const send = (body: Uint8Array, authorization: string) =>
+      fetch(`${writers[0]}/internal/v1/upsert-records`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/octet-stream', 'x-conifer-call': header },
+        body,
+      });
+    const whole = Buffer.concat(
+      encodeRecordFrame([
+        { id: 'a', values: [1, 2] },
+        { id: 'b', values: [3, 4] },
+      ]),
+    );
+    for (const cut of [2, whole.length - 4]) {
+      const res = await send(whole.subarray(0, cut), `Bearer ${CLUSTER_SECRET}`);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toContain('record frame');
+    }
+    const stranger = await send(whole, `Bearer ${TEST_API_KEY}`);
+    expect(stranger.status).toBe(401);
+    // Nothing of it was written: the whole frame, sent properly, is the namespace's first write.
+    const applied = await send(whole, `Bearer ${CLUSTER_SECRET}`);
+    expect(applied.status).toBe(200);
+    expect(((await applied.json()) as { result: { upsertedCount: number; lsn: number } }).result).toMatchObject({ upsertedCount: 2, lsn: 1 });
   });
 });
