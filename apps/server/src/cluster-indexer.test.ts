@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createControlPlane } from '@conifer/control';
 import { postgresTestBackend } from '@conifer/control/testing';
@@ -14,14 +15,26 @@ import { ClusterFixture, type ClusterShared } from './cluster-support.ts';
 const postgres = postgresTestBackend();
 const INDEX = 'built';
 
+/** The nice value of thread `tid` of process `pid` (field 19 of its stat line). */
+function niceness(pid: number, tid: number | string = pid): number {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+/** The nice values of every thread of process `pid`. */
+const threadNiceness = (pid: number) => readdirSync(`/proc/${pid}/task`).map((tid) => niceness(pid, tid));
+
+/** The nice value of process `pid`'s scheduling group ("/autogroup-123 nice 10"). */
+const autogroupNiceness = (pid: number) => Number(/nice\s+(-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1]);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(postgres === undefined)('cluster indexers: compactions built by other processes (PostgreSQL, local-disk store)', () => {
   const cluster = new ClusterFixture();
   afterAll(() => cluster.close());
 
-  const node = (roles: string, shared: ClusterShared, env: Record<string, string> = {}) =>
-    cluster.node(roles, shared, { CONIFER_MEMTABLE_MAX_RECORDS: '40', CONIFER_COMPACTION_TRIGGER: '2', CONIFER_GC_GRACE_MS: '0', ...env });
+  const node = (roles: string, shared: ClusterShared, env: Record<string, string> = {}, options: { detached?: boolean } = {}) =>
+    cluster.node(roles, shared, { CONIFER_MEMTABLE_MAX_RECORDS: '40', CONIFER_COMPACTION_TRIGGER: '2', CONIFER_GC_GRACE_MS: '0', ...env }, options);
 
   it('builds a writer’s compactions on indexer nodes, and finishes the job of one killed mid-job on another', async () => {
     const shared = await cluster.shared();
@@ -79,4 +92,24 @@ describe.skipIf(postgres === undefined)('cluster indexers: compactions built by 
     }
     console.log(`cluster indexers: ${done.length} jobs built by indexers; the killed one's job finished on attempt ${retried!.attempts}`);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'runs an indexer-only node at the compaction niceness, its scheduling group too when it leads its own session; a writer keeps its priority',
+    async () => {
+      const shared = await cluster.shared();
+      const env = { CONIFER_COMPACTION_NICENESS: '12' };
+      const writer = await node('writer', shared, env, { detached: true });
+      const indexer = await node('indexer', shared, env, { detached: true });
+      expect(Math.min(...threadNiceness(indexer.process.pid!))).toBeGreaterThanOrEqual(12);
+      expect(niceness(writer.process.pid!)).toBe(niceness(process.pid)); // the writer's event loop
+      if (existsSync('/proc/self/autogroup')) {
+        expect(autogroupNiceness(indexer.process.pid!)).toBe(12);
+        expect(autogroupNiceness(writer.process.pid!)).toBe(0);
+      }
+      // Inside the starter's session (the test runner's here) the shared group keeps its priority.
+      const inSession = await node('indexer', shared, env);
+      expect(Math.min(...threadNiceness(inSession.process.pid!))).toBeGreaterThanOrEqual(12);
+      if (existsSync('/proc/self/autogroup')) expect(autogroupNiceness(inSession.process.pid!)).toBe(autogroupNiceness(process.pid));
+    },
+  );
 });

@@ -33,19 +33,25 @@ export class ClusterFixture {
     return { databaseUrl: database.options.databaseUrl!, storage };
   }
 
-  /** Starts `node apps/server/src/main.ts` with `roles` on the shared database and store. */
-  async node(roles: string, shared: ClusterShared, env: Record<string, string> = {}): Promise<Child> {
+  /**
+   * Starts `node apps/server/src/main.ts` with `roles` on the shared database and store;
+   * `detached` starts it as a session of its own, as `npm run cluster` starts nodes.
+   */
+  async node(roles: string, shared: ClusterShared, env: Record<string, string> = {}, options: { detached?: boolean } = {}): Promise<Child> {
     const dataDir = await tempDataDir();
-    const child = await spawnServer({
-      CONIFER_ROLES: roles,
-      CONIFER_CLUSTER_SECRET: CLUSTER_SECRET,
-      CONIFER_DATA_DIR: dataDir,
-      CONIFER_PORT: '0',
-      CONIFER_API_KEY: TEST_API_KEY,
-      CONIFER_DATABASE_URL: shared.databaseUrl,
-      CONIFER_STORAGE: shared.storage,
-      ...env,
-    });
+    const child = await spawnServer(
+      {
+        CONIFER_ROLES: roles,
+        CONIFER_CLUSTER_SECRET: CLUSTER_SECRET,
+        CONIFER_DATA_DIR: dataDir,
+        CONIFER_PORT: '0',
+        CONIFER_API_KEY: TEST_API_KEY,
+        CONIFER_DATABASE_URL: shared.databaseUrl,
+        CONIFER_STORAGE: shared.storage,
+        ...env,
+      },
+      options,
+    );
     this.onClose(async () => {
       if (child.process.exitCode === null && child.process.signalCode === null) {
         child.process.kill('SIGCONT');

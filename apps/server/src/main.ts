@@ -1,3 +1,5 @@
+import { resolveEngineConfig } from '@conifer/engine';
+import { lowerProcessPriority, type ProcessPriority } from '@conifer/index-builder';
 import { buildServer, type ConiferServer } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -7,8 +9,17 @@ import { ConfigError, loadConfig } from './config.ts';
  */
 async function main(): Promise<void> {
   let server: ConiferServer;
+  let lowered: (ProcessPriority & { niceness: number }) | undefined;
   try {
-    server = await buildServer(loadConfig());
+    const config = loadConfig();
+    // An indexer-only node does nothing but background work: the whole process yields the CPU to
+    // writers and query nodes on the same machine (before the build, so every thread it starts
+    // inherits the priority).
+    if (config.roles.length === 1 && config.roles[0] === 'indexer') {
+      const niceness = resolveEngineConfig(config.engine).compactor.niceness;
+      lowered = { niceness, ...lowerProcessPriority(niceness) };
+    }
+    server = await buildServer(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`conifer: ${error.message}\n`);
@@ -16,6 +27,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  if (lowered) server.app.log.info(lowered, 'indexer node: the whole process runs at the compaction niceness');
   const url = await server.start();
   process.stdout.write(`Conifer listening on ${url}\n`);
 

@@ -295,7 +295,7 @@ export const SETTINGS = {
     group: 'data plane',
     ...integer(0, 19),
     defaultText: code(engine.compactor.niceness),
-    doc: "Linux nice value of the compaction threads and of V8's helper threads (garbage collection)",
+    doc: "Linux nice value of the compaction threads and of V8's helper threads (garbage collection); on a node whose only role is `indexer`, of the whole process (and of its session's scheduling group when it leads its own session)",
     tuning: 'The event loop serving requests gets a core first; `0` leaves priorities alone.',
   },
   CONIFER_COMPACTION_IDLE_MS: {

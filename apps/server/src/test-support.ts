@@ -139,10 +139,11 @@ export interface Child {
 }
 
 /** Spawns `node src/main.ts` and waits for its "listening" line. */
-export async function spawnServer(env: Record<string, string>): Promise<Child> {
+export async function spawnServer(env: Record<string, string>, options: { detached?: boolean } = {}): Promise<Child> {
   const child = spawn(process.execPath, [SERVER_MAIN], {
     env: { ...process.env, CONIFER_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let out = '';
   let err = '';

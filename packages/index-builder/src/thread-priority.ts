@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /**
@@ -53,6 +53,65 @@ export function niceV8HelperThreads(niceness: number): number {
     // A thread that ended meanwhile, or /proc not mounted: priorities stay as they are.
   }
   return changed;
+}
+
+/** What `lowerProcessPriority` changed. */
+export interface ProcessPriority {
+  /** Threads whose nice value was raised to the target. */
+  threads: number;
+  /** Whether the process's scheduling group (autogroup) got the target nice value. */
+  autogroup: boolean;
+}
+
+/**
+ * Lowers the priority of the whole process to `niceness`: every thread it has, the threads it
+ * starts later (they inherit their creator's), and — where that group is the process's own — its
+ * scheduling group. For a process that does only background work (a node whose only role is
+ * indexer), so that on a machine it shares with writers or query nodes it takes only the CPU they
+ * leave.
+ *
+ * Threads alone are not enough: Linux's autogroup scheduling puts each session's processes in one
+ * group and shares a core fairly between groups whatever the nice values of their threads, so two
+ * processes started as sessions of their own (as `npm run cluster` and the cluster benchmark start
+ * nodes) split a core evenly even when one runs at nice 10. Only the group's own nice value
+ * (`/proc/self/autogroup`) changes that. It is changed only when this process leads its session:
+ * otherwise the group is shared with the shell or supervisor that started it, whose other
+ * processes must keep their priority.
+ */
+export function lowerProcessPriority(niceness: number): ProcessPriority {
+  const changed: ProcessPriority = { threads: 0, autogroup: false };
+  if (!perThread || niceness <= 0) return changed;
+  try {
+    for (const task of readdirSync('/proc/self/task')) {
+      const tid = Number(task);
+      if (threadNiceness(tid) >= niceness) continue;
+      setPriority(tid, niceness);
+      changed.threads++;
+    }
+  } catch {
+    // A thread that ended meanwhile, or /proc not mounted: the rest keep their priorities.
+  }
+  try {
+    if (leadsOwnSession() && existsSync('/proc/self/autogroup') && autogroupNiceness() < niceness) {
+      writeFileSync('/proc/self/autogroup', String(niceness));
+      changed.autogroup = autogroupNiceness() >= niceness;
+    }
+  } catch {
+    // Autogroup scheduling compiled out or not writable: thread priorities are all there is.
+  }
+  return changed;
+}
+
+/** Whether this process is its session's leader (its session id, field 6 of its stat line, is its pid). */
+function leadsOwnSession(): boolean {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === process.pid;
+}
+
+/** The nice value of this process's autogroup ("/autogroup-123 nice 10"). */
+export function autogroupNiceness(pid: number | 'self' = 'self'): number {
+  const match = /nice\s+(-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'));
+  return match ? Number(match[1]) : 0;
 }
 
 /** A thread's name (Linux `comm`). */

@@ -126,7 +126,7 @@ export function clusterMarkdown(r: ClusterBenchResult, command: string, date = n
     'One run, one machine, the same dataset (Gaussian mixture, ids = row numbers) and the same REST load (Pinecone API, `Api-Key` header, keep-alive connections) against:',
     '',
     `- **single process**: \`node apps/server/src/main.ts\` with all roles, unpinned (both cores), as \`npm start\` runs it (PGlite, local-disk store);`,
-    `- **cluster** (parts 1, 2, 3, 5): ${topo(r.topology.main)}${r.pinned ? '' : ' — not pinned (taskset or a second CPU missing)'}; PostgreSQL (a database of its own, unpinned), a local directory as the shared store. The writers queue their compactions and ANN builds in PostgreSQL and the indexer (CPU 1, beside them) builds them;`,
+    `- **cluster** (parts 1, 2, 3, 5): ${topo(r.topology.main)}${r.pinned ? '' : ' — not pinned (taskset or a second CPU missing)'}; PostgreSQL (a database of its own, unpinned), a local directory as the shared store. The writers queue their compactions and ANN builds in PostgreSQL and the indexer (CPU 1, beside them, at the compaction niceness as every indexer-only node runs: it takes the CPU the writers leave) builds them;`,
     `- **part 4** runs on a cluster of its own on ${m.storage}: ${topo(r.topology.moves)}.`,
     '',
     `Every server: ${Object.entries(r.serverEnv)
@@ -166,6 +166,7 @@ export function clusterMarkdown(r: ClusterBenchResult, command: string, date = n
     '',
     "- A gateway forwards each REST upsert body to the owning writer unparsed, reading only its namespace near the ends of the text (ADR 0006 addendum): the parsing and validation run on the writer's core. The single process does them on the event loop that answers queries, with both cores to run on.",
     "- Ingest: the writer does all of an upsert's work (parsing, validation, log, memtable, its garbage collector's helper threads) on its one core, where the single process spreads the same work over both (about 1.24 cores at 4 in flight); making the shared work cheaper speeds the single process at least as much (reading bodies straight into float32 sped it up more than the cluster).",
+    "- The indexer's lower priority covers its scheduling group (ADR 0006 addendum): each node here is a session of its own, and Linux shares a core evenly between sessions whatever their threads' nice values. Runs before 2026-12-05 10:00Z had only the indexer's threads niced, so it took nearly as much of CPU 1 as the writer during a burst (0.52 writer, 0.4 indexer; burst writes about 23,000 vectors/s, ingest 0.79–0.91×).",
     '- A query node refreshes the replicas read in the last 30 s every 100 ms (a few store requests each: the next manifest version, the next log object); an idle one is refreshed by its next read instead.',
     '- Failover includes the new owner replaying the log since the last flush; a namespace whose owners are killed every few seconds never reaches the memtable age flush (30 s), so that tail (in brackets in part 2) grows from run to run.',
     '',
