@@ -1,5 +1,7 @@
 import type { ForwardedUpsertCall, ForwardedUpsertResult, LocalDataPlane } from '@conifer/cluster';
 import { recordsBytes } from '@conifer/api';
+import { upsertBodyBuffers } from './pinecone/body-buffers.ts';
+import type { RawBody } from './pinecone/plugin-support.ts';
 import { UPSERT_FIELDS, upsertInputOf } from './pinecone/upsert-body.ts';
 import { withWireFields } from './pinecone/errors.ts';
 
@@ -10,8 +12,8 @@ import { withWireFields } from './pinecone/errors.ts';
  * the gateway routes it again. Safety never rests on the gateway's reading: any writer may write
  * any namespace (the epoch in the store fences it); a misrouted write would only move ownership.
  */
-export async function applyForwardedUpsert(writer: LocalDataPlane, call: ForwardedUpsertCall, bytes: Uint8Array): Promise<ForwardedUpsertResult> {
-  const input = await upsertInputOf(call.indexName, bytes);
+export async function applyForwardedUpsert(writer: LocalDataPlane, call: ForwardedUpsertCall, body: RawBody): Promise<ForwardedUpsertResult> {
+  const input = await upsertBodyBuffers.withJoined(body.chunks, body.length, (bytes) => upsertInputOf(call.indexName, bytes));
   if (input.namespace !== call.namespace) return { misroutedTo: input.namespace };
   const result = await writer.upsert(call.index, input.namespace, input.records).catch((error: unknown) => {
     throw withWireFields(error, UPSERT_FIELDS);

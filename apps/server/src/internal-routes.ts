@@ -16,6 +16,8 @@ import {
   type LocalDataPlane,
 } from '@conifer/cluster';
 import { applyForwardedUpsert } from './forwarded-upsert.ts';
+import { upsertBodyBuffers } from './pinecone/body-buffers.ts';
+import { acceptRawBodies, rawBodyOf } from './pinecone/plugin-support.ts';
 
 /**
  * A record frame holds what a request of at most `LIMITS.maxRequestBytes` held, with each dense
@@ -81,10 +83,10 @@ export function registerInternalRoutes(app: FastifyInstance, deps: InternalDeps)
 
   // An upsert's body as the client sent it, forwarded by a gateway: parsed here, once.
   void app.register(async (scope) => {
-    scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    acceptRawBodies(scope, 'application/octet-stream');
     scope.post(INTERNAL_UPSERT_PATH, { bodyLimit: LIMITS.maxRequestBytes }, async (request, reply) => {
       if (!authorized(request, reply)) return reply;
-      return answer(request, reply, async () => applyForwardedUpsert(writer(), decodeForwardedCall(callHeader(request)), bodyBytes(request)));
+      return answer(request, reply, async () => applyForwardedUpsert(writer(), decodeForwardedCall(callHeader(request)), rawBodyOf(request)));
     });
 
     // Records a gateway already held (tRPC, gRPC), as a record frame: read without parsing a digit.
@@ -92,7 +94,10 @@ export function registerInternalRoutes(app: FastifyInstance, deps: InternalDeps)
       if (!authorized(request, reply)) return reply;
       return answer(request, reply, async () => {
         const call = decodeRecordsCall(callHeader(request));
-        return writer().upsert(call.index, call.namespace, decodeRecordFrame(bodyBytes(request)));
+        const body = rawBodyOf(request);
+        // The frame's reader copies everything out of the bytes (records own their values).
+        const records = await upsertBodyBuffers.withJoined(body.chunks, body.length, decodeRecordFrame);
+        return writer().upsert(call.index, call.namespace, records);
       });
     });
   });
@@ -102,11 +107,6 @@ export function registerInternalRoutes(app: FastifyInstance, deps: InternalDeps)
 function callHeader(request: FastifyRequest): string | undefined {
   const header = request.headers[FORWARDED_CALL_HEADER];
   return Array.isArray(header) ? header[0] : header;
-}
-
-/** An upsert route's body, as the octet-stream parser of its scope kept it. */
-function bodyBytes(request: FastifyRequest): Buffer {
-  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
 }
 
 function digest(secret: string): Buffer {

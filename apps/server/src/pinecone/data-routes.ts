@@ -14,6 +14,7 @@ import {
 import { listNamespacesSchema, updateRequestSchema, type NamespaceDescription, type Services } from '@conifer/api';
 import type { ReadOptions } from '@conifer/engine';
 import { UNSUPPORTED, UnimplementedError, parseWith, useDataPlaneErrors, withWireFields } from './errors.ts';
+import { upsertBodyBuffers } from './body-buffers.ts';
 import { acceptJsonBodies, acceptRawBodies, authOf, bodyOf, queryInt, queryList, queryParam, rawBodyOf, requireApiKey } from './plugin-support.ts';
 import { registerRecords } from './records-routes.ts';
 import { registerImports } from './import-routes.ts';
@@ -136,7 +137,7 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
       const upserting =
         namespace !== undefined && services.upsertBody
           ? services.upsertBody(authOf(request), { index, namespace, body: body.chunks })
-          : services.upsert(authOf(request), await upsertInputOf(index, body.bytes()));
+          : services.upsert(authOf(request), await upsertBodyBuffers.withJoined(body.chunks, body.length, (bytes) => upsertInputOf(index, bytes)));
       const result = await upserting.catch((error: unknown) => {
         // The engine names the records of a batch as the service layer does; the wire calls them vectors.
         throw withWireFields(error, UPSERT_FIELDS);

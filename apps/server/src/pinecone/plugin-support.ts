@@ -24,19 +24,16 @@ export function authOf(request: FastifyRequest): AuthContext {
   return auth;
 }
 
-/** A request body as it arrived: its chunks, joined only when someone needs it whole. */
+/**
+ * A request body as it arrived: its chunks, joined only when someone needs it whole (into a lent
+ * buffer: body-buffers.ts).
+ */
 export class RawBody {
   readonly chunks: readonly Buffer[];
   readonly length: number;
-  #joined: Buffer | undefined;
   constructor(chunks: readonly Buffer[], length: number) {
     this.chunks = chunks;
     this.length = length;
-  }
-  /** The body in one buffer. */
-  bytes(): Buffer {
-    this.#joined ??= this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
-    return this.#joined;
   }
 }
 
@@ -68,10 +65,11 @@ export function acceptJsonBodies(app: FastifyInstance): void {
  * whose routes may forward them without reading them — a cluster gateway sends an upsert's chunks
  * on to the writer as they are. The same limits as Fastify's own reading: the route's body limit
  * (checked against Content-Length first, then as bytes arrive) and a Content-Length that must match.
+ * `contentType` limits the scope to bodies of that type (others get 415).
  */
-export function acceptRawBodies(app: FastifyInstance): void {
+export function acceptRawBodies(app: FastifyInstance, contentType = '*'): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (request, payload, done) => {
+  app.addContentTypeParser(contentType, (request, payload, done) => {
     const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit;
     const declared = Number(request.headers['content-length']);
     if (declared > limit) {

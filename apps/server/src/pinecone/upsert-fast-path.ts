@@ -58,6 +58,9 @@ export function recordsOf({ namespace, floats, rows }: ReadBody): FastUpsert {
   return { namespace, records };
 }
 
+/** The reader's scratch array of values (see Reader's constructor); grows, never shrinks. */
+let scratch = new Float32Array(16);
+
 const FAIL = Symbol('fail');
 type Fail = typeof FAIL;
 
@@ -81,7 +84,7 @@ class Reader {
   readonly #b: Uint8Array;
   readonly #text: Buffer;
   #i = 0;
-  /** Every record's values, back to back; grown by doubling. */
+  /** Every record's values, back to back, in the scratch array; grown by doubling. */
   #floats: Float32Array;
   readonly #read = { end: 0, count: 0 };
   #used = 0;
@@ -89,11 +92,13 @@ class Reader {
   constructor(bytes: Uint8Array) {
     this.#b = bytes;
     this.#text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    // Sized for numbers of about sixteen bytes with their commas (what clients send for float32
-    // values), so a typical body fills it without growing or leaving much of it unused.
-    // A value takes at least 2 bytes of JSON and usually 8 or more: sized so that vectors of
-    // ordinary precision never make it grow (growing copies everything read so far).
-    this.#floats = new Float32Array(Math.max(16, bytes.length >> 3));
+    // Values are read into a scratch array kept from one body to the next (one per thread: a
+    // read never yields) and copied out at their exact length at the end, so a body allocates
+    // what it holds, not a buffer sized for the worst case. Sized for a value of 8 bytes of JSON
+    // or more (clients send float32 values in 9 to 20), so ordinary bodies never make it grow.
+    const want = Math.max(16, bytes.length >> 3);
+    if (scratch.length < want) scratch = new Float32Array(want);
+    this.#floats = scratch;
   }
 
   body(): ReadBody | Fail {
@@ -115,8 +120,8 @@ class Reader {
       }
     });
     if (read === FAIL || this.#skipWhitespaceTo() !== -1 || rows === undefined) return FAIL;
-    // The buffer has stopped growing: views of it (recordsOf) stay valid.
-    return { namespace: namespace ?? '', floats: this.#floats, rows };
+    // The records' values (views, in recordsOf) are of this copy, never of the scratch array.
+    return { namespace: namespace ?? '', floats: this.#floats.slice(0, this.#used), rows };
   }
 
   /**
@@ -222,6 +227,7 @@ class Reader {
     const bigger = new Float32Array(Math.max(atLeast, this.#floats.length * 2));
     bigger.set(this.#floats.subarray(0, this.#used));
     this.#floats = bigger;
+    scratch = bigger;
   }
 
   /** A key and its colon; the key only when it is plain (no escapes). */
