@@ -13,29 +13,21 @@ namespace {
 inline bool isSpace(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 inline bool isDigit(uint8_t c) { return c >= '0' && c <= '9'; }
 
-// The end of the JSON number starting at p (RFC 8259 grammar), or nullptr when there is none.
-const uint8_t* numberEnd(const uint8_t* p, const uint8_t* end) {
-  if (p < end && *p == '-') p++;
-  if (p >= end) return nullptr;
+// Where std::from_chars accepts more than JSON does, given that it accepted [p, end) as a number:
+// JSON wants a digit first (after an optional '-': from_chars also takes ".5", "inf", "nan"), no
+// leading zero ("01"), and a digit after a '.' ("1." and "1.e5" are numbers to from_chars). What
+// follows the '.' — digits, then an exponent whose digits from_chars requires, or stops before
+// the 'e' — needs no look: checking the characters up to the '.' is enough, and those are few.
+bool jsonGrammar(const uint8_t* p, const uint8_t* end) {
+  if (*p == '-') p++;
+  if (p >= end || !isDigit(*p)) return false;
   if (*p == '0') {
     p++;
-  } else if (*p >= '1' && *p <= '9') {
-    while (p < end && isDigit(*p)) p++;
+    if (p < end && isDigit(*p)) return false;
   } else {
-    return nullptr;
-  }
-  if (p < end && *p == '.') {
-    p++;
-    if (p >= end || !isDigit(*p)) return nullptr;
     while (p < end && isDigit(*p)) p++;
   }
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    p++;
-    if (p < end && (*p == '+' || *p == '-')) p++;
-    if (p >= end || !isDigit(*p)) return nullptr;
-    while (p < end && isDigit(*p)) p++;
-  }
-  return p;
+  return p >= end || *p != '.' || (p + 1 < end && isDigit(p[1]));
 }
 
 }  // namespace
@@ -78,16 +70,19 @@ Napi::Value readNumberArray(const Napi::CallbackInfo& info) {
   }
   for (;;) {
     while (p < end && isSpace(*p)) p++;
-    const uint8_t* numberEndAt = numberEnd(p, end);
-    if (numberEndAt == nullptr) return fail();
+    // One pass over the digits: from_chars reads the number and says where it ends, and the
+    // little it accepts beyond JSON's grammar is refused after (jsonGrammar).
     double value = 0;
-    auto parsed = std::from_chars(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(numberEndAt), value);
+    auto parsed = std::from_chars(reinterpret_cast<const char*>(p), reinterpret_cast<const char*>(end), value);
+    if (parsed.ec == std::errc::invalid_argument) return fail();
+    const auto* numberEndAt = reinterpret_cast<const uint8_t*>(parsed.ptr);
+    if (!jsonGrammar(p, numberEndAt)) return fail();
     if (parsed.ec == std::errc::result_out_of_range) {
       // Beyond double: JSON.parse gives ±Infinity (refused below) or a signed zero, as strtod
       // does (the C locale's decimal point is '.'; Node never changes LC_NUMERIC).
       const std::string token(reinterpret_cast<const char*>(p), static_cast<size_t>(numberEndAt - p));
       value = std::strtod(token.c_str(), nullptr);
-    } else if (parsed.ec != std::errc() || reinterpret_cast<const uint8_t*>(parsed.ptr) != numberEndAt) {
+    } else if (parsed.ec != std::errc()) {
       return fail();
     }
     const float single = static_cast<float>(value);

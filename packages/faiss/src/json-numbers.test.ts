@@ -75,6 +75,20 @@ describe('readNumberArray', () => {
       '[-3.5e38]',
       '[1e400]',
       '[0x10]',
+      '[1.e5]',
+      '[-01]',
+      '[00]',
+      '[-.5]',
+      '[1e+]',
+      '[1.5e]',
+      '[1.5e-]',
+      '[inf]',
+      '[-inf]',
+      '[nan]',
+      '[infinity]',
+      '[1,-]',
+      '[2.]',
+      '[- 1]',
       '1',
     ]) {
       expect(model(text).ok, text).toBe(false);
@@ -82,6 +96,21 @@ describe('readNumberArray', () => {
     }
     expect(read('[1e-400, -1e-400]').values).toEqual([0, -0]);
     expect(read('[3.4028235e38]').values).toEqual([Math.fround(3.4028235e38)]);
+  });
+
+  it('agrees with JSON.parse on arrays of anything made of number characters (fast-check)', () => {
+    // Near-misses of the grammar: what a number reader built on strtod-like parsing could accept.
+    const token = fc.stringMatching(/^[-+.eE0-9xinfa]{1,12}$/);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(space, token, space), { minLength: 1, maxLength: 6 }), (items) => {
+        const text = `[${items.map(([a, t, b]) => `${a}${t}${b}`).join(',')}]`;
+        const expected = model(text);
+        const got = read(text);
+        expect(got.outcome, text).toBe(expected.ok ? 'ok' : 'invalid');
+        if (expected.ok) expect(got.values, text).toEqual(expected.values);
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('says how many numbers there are when the output is too short', () => {
