@@ -138,7 +138,10 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
     if (roles.includes('writer')) {
       // A writer without the indexer role leaves its builds to indexer nodes.
       const remoteCompactions = directory && !roles.includes('indexer') ? new JobQueueCompactions({ jobs: control.indexJobs, directory }) : undefined;
-      engine = await createEngine({ store, config: engineConfig, logger: logger.child({ component: 'engine' }), remoteCompactions, pages });
+      // A cluster's writer reads its slabs into memory only for namespaces it is asked to read
+      // (no query node live): its compactions' outputs would otherwise take its core and memory.
+      const writerConfig = { ...engineConfig, promoteSlabs: allInOne ? ('always' as const) : ('whenRead' as const) };
+      engine = await createEngine({ store, config: writerConfig, logger: logger.child({ component: 'engine' }), remoteCompactions, pages });
     }
   } catch (error) {
     await control.close();

@@ -97,6 +97,14 @@ export interface EngineConfig {
   soleWriter: boolean;
   /** Longest a read with a `minLsn` waits for a replica to reach it before answering 503. Default 5 s. */
   minLsnWaitMs: number;
+  /**
+   * Which open namespaces get the vectors of their slabs read into memory while the budget has
+   * room: `always` (default: a single node answers every read itself), or `whenRead` — only those
+   * read in the last minute, for a cluster's writer, whose reads go to query nodes while any is
+   * live: loading the slabs its compactions produce would cost its core and its memory for
+   * nothing. A namespace read by such a writer (no query node live) is promoted as before.
+   */
+  promoteSlabs: 'always' | 'whenRead';
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -118,6 +126,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   memoryBudgetBytes: defaultMemoryBudget(),
   soleWriter: false,
   namespaceIdleMs: 600_000,
+  promoteSlabs: 'always',
 };
 
 /** Half the memory this process may use: its cgroup's limit when it has one, else the machine's. */

@@ -201,6 +201,8 @@ interface Tuning {
    * of this many bytes, or undefined: the default (small slabs held whole).
    */
   rangedPageCache: number | undefined;
+  /** A single node's promotion, or a cluster writer's (only what reads use). */
+  promoteSlabs: 'always' | 'whenRead';
 }
 // Small, random thresholds: several overlapping slabs of different levels coexist, so shadowing,
 // tombstones and newest-wins across slabs are exercised, not only the memtable.
@@ -210,6 +212,7 @@ const tuningArb: fc.Arbitrary<Tuning> = fc.record({
   maxMerge: fc.integer({ min: 2, max: 4 }),
   memoryBudgetBytes: fc.constantFrom(0, 4096, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
   rangedPageCache: fc.constantFrom(undefined, 0, SLAB_PAGE_SIZE),
+  promoteSlabs: fc.constantFrom('always' as const, 'whenRead' as const),
 });
 
 /** Namespaces trims closed, over every run: the trim commands must have closed some. */
@@ -237,6 +240,7 @@ async function runScenario(metric: Metric, tuning: Tuning, commands: Command[]):
     tickMs: 60_000,
     compaction: { trigger: tuning.trigger, maxMerge: Math.max(tuning.trigger, tuning.maxMerge) },
     memoryBudgetBytes: tuning.memoryBudgetBytes,
+    promoteSlabs: tuning.promoteSlabs,
   };
   let handle = killable(disk);
   const newEngine = () =>
@@ -458,5 +462,41 @@ describe('slabs read by range under the memory budget', () => {
     expect(roomy.memory().promoted).toBeGreaterThan(0);
     expect(await roomy.query(index, 'ns', query)).toEqual(fresh);
     await roomy.close();
+  });
+
+  it('promotes, for a cluster writer (promoteSlabs: whenRead), only the namespaces reads use', async () => {
+    const store = new MemoryObjectStore();
+    const index: IndexHandle = { id: 'idx_writer', dimension: DIM, metric: 'euclidean' };
+    const records = Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, values: [i % 7, i % 11, i % 13] }));
+    const seed = new Engine({ store, config: { tickMs: 60_000 } });
+    await seed.upsert(index, 'written', records);
+    await seed.upsert(index, 'read', records);
+    await seed.close();
+    const opened = async (promoteSlabs: 'always' | 'whenRead') => {
+      const engine = new Engine({
+        store,
+        config: { memoryBudgetBytes: Number.MAX_SAFE_INTEGER, tickMs: 60_000, promoteSlabs },
+        pages: new PageCache(0, { wholeUpTo: 0 }),
+      });
+      // Opened by a write: its slabs are offered for promotion once the write is answered.
+      await engine.upsert(index, 'written', [{ id: 'new', values: [1, 2, 3] }]);
+      await new Promise((resolve) => setImmediate(resolve));
+      engine.trimMemory();
+      return engine;
+    };
+    const always = await opened('always');
+    expect(always.memory().promoted).toBeGreaterThan(0);
+    await always.close();
+
+    const writer = await opened('whenRead');
+    expect(writer.memory().promoted).toBe(0);
+    // A read (no query node live, the writer answers it) makes the namespace worth promoting.
+    const query = { vector: records[42]!.values, topK: 3 };
+    const before = await writer.query(index, 'read', query);
+    await new Promise((resolve) => setImmediate(resolve));
+    writer.trimMemory();
+    expect(writer.memory().promoted).toBeGreaterThan(0);
+    expect(await writer.query(index, 'read', query)).toEqual(before);
+    await writer.close();
   });
 });

@@ -143,7 +143,7 @@ export class Engine implements DataPlane {
    * trim closes it while the caller uses it. Waits for a deletion of the namespace, or a trim's
    * close of it, under way.
    */
-  async #acquire(index: IndexHandle, namespace: string): Promise<{ ns: Namespace; release: () => void }> {
+  async #acquire(index: IndexHandle, namespace: string, read = false): Promise<{ ns: Namespace; release: () => void }> {
     const key = namespaceKey(index, namespace);
     for (;;) {
       this.#assertOpen();
@@ -166,7 +166,7 @@ export class Engine implements DataPlane {
           throw toClientError(err);
         }),
       );
-      const release = this.#namespaces.lease(entry);
+      const release = this.#namespaces.lease(entry, read);
       try {
         return { ns: await entry.pending, release };
       } catch (err) {
@@ -187,9 +187,9 @@ export class Engine implements DataPlane {
     await this.#namespaces.closing(key);
   }
 
-  /** Runs `use` with the namespace's engine held open. */
-  async #use<T>(index: IndexHandle, namespace: string, use: (ns: Namespace) => Promise<T> | T): Promise<T> {
-    const { ns, release } = await this.#acquire(index, namespace);
+  /** Runs `use` with the namespace's engine held open (a `read` counts for promotion: config `promoteSlabs`). */
+  async #use<T>(index: IndexHandle, namespace: string, use: (ns: Namespace) => Promise<T> | T, read = false): Promise<T> {
+    const { ns, release } = await this.#acquire(index, namespace, read);
     try {
       return await use(ns);
     } finally {
@@ -277,12 +277,17 @@ export class Engine implements DataPlane {
    * adds nothing; a `minLsn` beyond it was acknowledged by another node, which this view has not read.
    */
   #read<T>(index: IndexHandle, namespace: string, read: ReadOptions | undefined, use: (view: ReadView) => Promise<T> | T): Promise<T> {
-    return this.#use(index, namespace, (ns) => {
-      if (read?.minLsn !== undefined && ns.lastLsn < read.minLsn) {
-        throw new UnavailableError(`namespace ${displayName(namespace)} is at LSN ${ns.lastLsn} on this node, short of the ${read.minLsn} asked for; retry`);
-      }
-      return use({ snapshot: ns.snapshot(), indexedLsn: ns.lastLsn });
-    });
+    return this.#use(
+      index,
+      namespace,
+      (ns) => {
+        if (read?.minLsn !== undefined && ns.lastLsn < read.minLsn) {
+          throw new UnavailableError(`namespace ${displayName(namespace)} is at LSN ${ns.lastLsn} on this node, short of the ${read.minLsn} asked for; retry`);
+        }
+        return use({ snapshot: ns.snapshot(), indexedLsn: ns.lastLsn });
+      },
+      true,
+    );
   }
 
   query(index: IndexHandle, namespace: string, query: QueryInput, read?: ReadOptions): Promise<QueryMatches> {
@@ -543,10 +548,15 @@ export class Engine implements DataPlane {
    * far as the memory budget lets them (benchmarks measure a warm namespace with it).
    */
   warm(index: IndexHandle, namespace: string): Promise<void> {
-    return this.#use(index, namespace, async (ns) => {
-      this.#namespaces.promote();
-      await Promise.all([...ns.slabReaders()].map((reader) => reader.promotion()));
-    });
+    return this.#use(
+      index,
+      namespace,
+      async (ns) => {
+        this.#namespaces.promote();
+        await Promise.all([...ns.slabReaders()].map((reader) => reader.promotion()));
+      },
+      true,
+    );
   }
 
   /** Flushes every open namespace and stops background work. */

@@ -70,7 +70,8 @@ export class ReplicaEngine implements DataPlane {
     this.#registry = new NamespaceRegistry(this.#store);
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#pages = options.pages ?? new PageCache(pageCacheShare(this.#config.memoryBudgetBytes));
-    this.#replicas = new ResidentSet(this.#clock, trimPolicy(this.#config), (replica) => {
+    // Every use of a replica is a read: it promotes whatever it holds.
+    this.#replicas = new ResidentSet(this.#clock, trimPolicy({ ...this.#config, promoteSlabs: 'always' }), (replica) => {
       for (const reader of replica.slabReaders()) reader.stopPromotion();
       return Promise.resolve();
     });

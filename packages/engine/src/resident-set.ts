@@ -40,6 +40,8 @@ export interface ResidentEntry<T> {
   value: T | undefined;
   /** When a request last used it, by the set's clock. */
   lastUsed: number;
+  /** When a read last used it (-Infinity: never), for {@link TrimPolicy.promoteReadWithinMs}. */
+  lastRead: number;
   /** Requests using it now: a trim never closes it under them. */
   leases: number;
   /** Opened, and its slabs' vectors not yet offered for promotion (see ResidentSet.open). */
@@ -51,11 +53,20 @@ export interface TrimPolicy {
   budgetBytes: number;
   /** Close what no request used for this long; 0 closes nothing by time. */
   idleMs: number;
+  /** Promote only the slabs of what a read used within this long (undefined: whatever is open). */
+  promoteReadWithinMs?: number | undefined;
 }
 
+/** How recently a namespace must have been read for `promoteSlabs: 'whenRead'` to promote its slabs. */
+export const PROMOTE_READ_WITHIN_MS = 60_000;
+
 /** The trim policy an engine's configuration sets. */
-export function trimPolicy(config: Pick<EngineConfig, 'memoryBudgetBytes' | 'namespaceIdleMs'>): TrimPolicy {
-  return { budgetBytes: config.memoryBudgetBytes, idleMs: config.namespaceIdleMs };
+export function trimPolicy(config: Pick<EngineConfig, 'memoryBudgetBytes' | 'namespaceIdleMs'> & Partial<Pick<EngineConfig, 'promoteSlabs'>>): TrimPolicy {
+  return {
+    budgetBytes: config.memoryBudgetBytes,
+    idleMs: config.namespaceIdleMs,
+    promoteReadWithinMs: config.promoteSlabs === 'whenRead' ? PROMOTE_READ_WITHIN_MS : undefined,
+  };
 }
 
 export interface ResidentStats {
@@ -110,7 +121,7 @@ export class ResidentSet<T extends Resident> {
   /** Starts opening `key` (the caller checked it is not open); a failed open leaves the set. */
   open(key: string, opener: () => Promise<T>): ResidentEntry<T> {
     const pending = opener();
-    const entry: ResidentEntry<T> = { pending, value: undefined, lastUsed: this.#clock.now(), leases: 0, promoteWhenFree: false };
+    const entry: ResidentEntry<T> = { pending, value: undefined, lastUsed: this.#clock.now(), lastRead: -Infinity, leases: 0, promoteWhenFree: false };
     this.#entries.set(key, entry);
     pending.then(
       (value) => {
@@ -158,9 +169,10 @@ export class ResidentSet<T extends Resident> {
     entry.lastUsed = this.#clock.now();
   }
 
-  /** Marks the entry used now and holds it open until the returned release is called. */
-  lease(entry: ResidentEntry<T>): () => void {
+  /** Marks the entry used now (and read, for a `read`) and holds it open until the returned release is called. */
+  lease(entry: ResidentEntry<T>, read = false): () => void {
     entry.lastUsed = this.#clock.now();
+    if (read) entry.lastRead = entry.lastUsed;
     entry.leases++;
     let released = false;
     return () => {
@@ -251,9 +263,12 @@ export class ResidentSet<T extends Resident> {
   /** Promotes slabs of `open` (least recently used first), newest first, while `held` stays under the room. */
   #promote(open: [string, ResidentEntry<T> & { value: T }][], held: number): void {
     const room = this.#policy.budgetBytes * PROMOTE_UP_TO;
+    const within = this.#policy.promoteReadWithinMs;
+    const now = this.#clock.now();
     for (let i = open.length - 1; i >= 0 && held < room; i--) {
       const [key, entry] = open[i]!;
       if (this.#entries.get(key) !== entry) continue; // closed by the trim that called this
+      if (within !== undefined && now - entry.lastRead > within) continue;
       for (const reader of entry.value.slabReaders()) {
         if (reader.resident || !reader.sheddable || held + reader.vectorBytes > room) continue;
         held += reader.vectorBytes;
