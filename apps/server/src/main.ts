@@ -1,7 +1,7 @@
 import { resolveEngineConfig } from '@conifer/engine';
-import { lowerProcessPriority, type ProcessPriority } from '@conifer/index-builder';
 import { buildServer, type ConiferServer } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { tuneProcessForRoles, type ProcessTuning } from './process-tuning.ts';
 
 /**
  * Entry point: `node apps/server/src/main.ts`. Reads the configuration from the environment,
@@ -9,16 +9,12 @@ import { ConfigError, loadConfig } from './config.ts';
  */
 async function main(): Promise<void> {
   let server: ConiferServer;
-  let lowered: (ProcessPriority & { niceness: number }) | undefined;
+  let tuning: ProcessTuning;
   try {
     const config = loadConfig();
-    // An indexer-only node does nothing but background work: the whole process yields the CPU to
-    // writers and query nodes on the same machine (before the build, so every thread it starts
-    // inherits the priority).
-    if (config.roles.length === 1 && config.roles[0] === 'indexer') {
-      const niceness = resolveEngineConfig(config.engine).compactor.niceness;
-      lowered = { niceness, ...lowerProcessPriority(niceness) };
-    }
+    // Nodes with one job tune the whole process before the build, so every thread it starts
+    // inherits the setting (an indexer yields the CPU; a gateway collects garbage in step).
+    tuning = tuneProcessForRoles(config.roles, resolveEngineConfig(config.engine).compactor.niceness);
     server = await buildServer(config);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -27,7 +23,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (lowered) server.app.log.info(lowered, 'indexer node: the whole process runs at the compaction niceness');
+  if (tuning.kind === 'indexer')
+    server.app.log.info({ niceness: tuning.niceness, ...tuning.priority }, 'indexer node: the whole process runs at the compaction niceness');
+  if (tuning.kind === 'gateway') server.app.log.info({ v8Flag: tuning.v8Flag }, 'gateway node: memory outside the heap counts toward its collection limit');
   const url = await server.start();
   process.stdout.write(`Conifer listening on ${url}\n`);
 
