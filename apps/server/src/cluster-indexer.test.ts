@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createControlPlane } from '@conifer/control';
+import { autogroupNiceness, threadNiceness } from '@conifer/index-builder';
 import { postgresTestBackend } from '@conifer/control/testing';
 import { Conifer } from '@conifer/sdk';
 import { TEST_API_KEY } from './test-support.ts';
@@ -15,17 +16,8 @@ import { ClusterFixture, type ClusterShared } from './cluster-support.ts';
 const postgres = postgresTestBackend();
 const INDEX = 'built';
 
-/** The nice value of thread `tid` of process `pid` (field 19 of its stat line). */
-function niceness(pid: number, tid: number | string = pid): number {
-  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-}
-
 /** The nice values of every thread of process `pid`. */
-const threadNiceness = (pid: number) => readdirSync(`/proc/${pid}/task`).map((tid) => niceness(pid, tid));
-
-/** The nice value of process `pid`'s scheduling group ("/autogroup-123 nice 10"). */
-const autogroupNiceness = (pid: number) => Number(/nice\s+(-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1]);
+const threadsNiceness = (pid: number) => readdirSync(`/proc/${pid}/task`).map((tid) => threadNiceness(Number(tid), pid));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -100,15 +92,15 @@ describe.skipIf(postgres === undefined)('cluster indexers: compactions built by 
       const env = { CONIFER_COMPACTION_NICENESS: '12' };
       const writer = await node('writer', shared, env, { detached: true });
       const indexer = await node('indexer', shared, env, { detached: true });
-      expect(Math.min(...threadNiceness(indexer.process.pid!))).toBeGreaterThanOrEqual(12);
-      expect(niceness(writer.process.pid!)).toBe(niceness(process.pid)); // the writer's event loop
+      expect(Math.min(...threadsNiceness(indexer.process.pid!))).toBeGreaterThanOrEqual(12);
+      expect(threadNiceness(writer.process.pid!, writer.process.pid!)).toBe(threadNiceness(process.pid)); // the writer's event loop
       if (existsSync('/proc/self/autogroup')) {
         expect(autogroupNiceness(indexer.process.pid!)).toBe(12);
         expect(autogroupNiceness(writer.process.pid!)).toBe(0);
       }
       // Inside the starter's session (the test runner's here) the shared group keeps its priority.
       const inSession = await node('indexer', shared, env);
-      expect(Math.min(...threadNiceness(inSession.process.pid!))).toBeGreaterThanOrEqual(12);
+      expect(Math.min(...threadsNiceness(inSession.process.pid!))).toBeGreaterThanOrEqual(12);
       if (existsSync('/proc/self/autogroup')) expect(autogroupNiceness(inSession.process.pid!)).toBe(autogroupNiceness(process.pid));
     },
   );

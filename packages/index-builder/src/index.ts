@@ -4,4 +4,4 @@ export { runCompactionJob, type CompactionJob, type CompactionOutput } from './c
 export { Compactor, DEFAULT_COMPACTOR_OPTIONS, type CompactorOptions } from './compactor.ts';
 export { mergeSlabRows } from './merge.ts';
 export { nextCompaction, type ScheduledCompaction } from './schedule.ts';
-export { autogroupNiceness, lowerProcessPriority, type ProcessPriority } from './thread-priority.ts';
+export { autogroupNiceness, lowerProcessPriority, threadNiceness, type ProcessPriority } from './thread-priority.ts';

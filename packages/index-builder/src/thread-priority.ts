@@ -39,18 +39,22 @@ export function currentThreadNiceness(): number | undefined {
  * created with the process, so once is enough. Returns how many threads were changed.
  */
 export function niceV8HelperThreads(niceness: number): number {
+  return niceThreads(niceness, (tid) => tid !== process.pid && threadName(tid) === 'V8Worker');
+}
+
+/** Raises to `niceness` the nice value of this process's threads that `which` picks; how many changed. */
+function niceThreads(niceness: number, which: (tid: number) => boolean): number {
   if (!perThread || niceness <= 0) return 0;
   let changed = 0;
   try {
     for (const task of readdirSync('/proc/self/task')) {
       const tid = Number(task);
-      if (tid === process.pid || threadName(tid) !== 'V8Worker') continue;
-      if (threadNiceness(tid) >= niceness) continue;
+      if (!which(tid) || threadNiceness(tid) >= niceness) continue;
       setPriority(tid, niceness);
       changed++;
     }
   } catch {
-    // A thread that ended meanwhile, or /proc not mounted: priorities stay as they are.
+    // A thread that ended meanwhile, or /proc not mounted: the rest keep their priorities.
   }
   return changed;
 }
@@ -79,18 +83,8 @@ export interface ProcessPriority {
  * processes must keep their priority.
  */
 export function lowerProcessPriority(niceness: number): ProcessPriority {
-  const changed: ProcessPriority = { threads: 0, autogroup: false };
+  const changed: ProcessPriority = { threads: niceThreads(niceness, () => true), autogroup: false };
   if (!perThread || niceness <= 0) return changed;
-  try {
-    for (const task of readdirSync('/proc/self/task')) {
-      const tid = Number(task);
-      if (threadNiceness(tid) >= niceness) continue;
-      setPriority(tid, niceness);
-      changed.threads++;
-    }
-  } catch {
-    // A thread that ended meanwhile, or /proc not mounted: the rest keep their priorities.
-  }
   try {
     if (leadsOwnSession() && existsSync('/proc/self/autogroup') && autogroupNiceness() < niceness) {
       writeFileSync('/proc/self/autogroup', String(niceness));
@@ -104,11 +98,16 @@ export function lowerProcessPriority(niceness: number): ProcessPriority {
 
 /** Whether this process is its session's leader (its session id, field 6 of its stat line, is its pid). */
 function leadsOwnSession(): boolean {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === process.pid;
+  return Number(statFields('/proc/self/stat')[3]) === process.pid;
 }
 
-/** The nice value of this process's autogroup ("/autogroup-123 nice 10"). */
+/** The fields of a `/proc` stat line after the parenthesized name (field 3, the state, first). */
+function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The nice value of a process's autogroup (this one's by default): "/autogroup-123 nice 10". */
 export function autogroupNiceness(pid: number | 'self' = 'self'): number {
   const match = /nice\s+(-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'));
   return match ? Number(match[1]) : 0;
@@ -119,8 +118,7 @@ export function threadName(tid: number): string {
   return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
 }
 
-/** A thread's nice value, from field 19 of its stat line (after the parenthesized name). */
-export function threadNiceness(tid: number): number {
-  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+/** A thread's nice value (of this process by default), from field 19 of its stat line. */
+export function threadNiceness(tid: number, pid: number | 'self' = 'self'): number {
+  return Number(statFields(`/proc/${pid}/task/${tid}/stat`)[16]);
 }

@@ -80,7 +80,10 @@ type Key = (typeof KEYS)[number];
 const [KEY_NAMESPACE, KEY_VECTORS, KEY_ID, KEY_VALUES, KEY_METADATA] = KEYS;
 /** Each key with its bytes, by its length (no two share one), for the reader's key comparison. */
 const KEY_BY_LENGTH: ({ key: Key; bytes: Uint8Array } | undefined)[] = [];
-for (const key of KEYS) KEY_BY_LENGTH[key.length] = { key, bytes: Buffer.from(key, 'latin1') };
+for (const key of KEYS) {
+  if (KEY_BY_LENGTH[key.length]) throw new Error(`upsert reader: keys ${KEY_BY_LENGTH[key.length]!.key} and ${key} share a length`);
+  KEY_BY_LENGTH[key.length] = { key, bytes: Buffer.from(key, 'latin1') };
+}
 
 class Reader {
   readonly #b: Uint8Array;
