@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   try {
     const config = loadConfig();
     // Nodes with one job tune the whole process before the build, so every thread it starts
-    // inherits the setting (an indexer yields the CPU; a gateway collects garbage in step).
+    // inherits the setting (an indexer yields the CPU; a gateway or a writer collects garbage in step).
     tuning = tuneProcessForRoles(config.roles, resolveEngineConfig(config.engine).compactor.niceness);
     server = await buildServer(config);
   } catch (error) {
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   }
   if (tuning.kind === 'indexer')
     server.app.log.info({ niceness: tuning.niceness, ...tuning.priority }, 'indexer node: the whole process runs at the compaction niceness');
-  if (tuning.kind === 'gateway') server.app.log.info({ v8Flag: tuning.v8Flag }, 'gateway node: memory outside the heap counts toward its collection limit');
+  if (tuning.kind === 'gateway' || tuning.kind === 'writer')
+    server.app.log.info({ v8Flags: tuning.v8Flags }, `${tuning.kind} node: memory outside the heap counts toward its collection limit`);
   const url = await server.start();
   process.stdout.write(`Conifer listening on ${url}\n`);
 

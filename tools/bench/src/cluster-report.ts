@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClusterBenchResult } from './cluster-run.ts';
 import type { IsolationVariant, PhaseResult } from './cluster-isolation.ts';
 import { machine, writeSection } from './report.ts';
+import { round2 } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -87,11 +88,16 @@ export function targetChecks(r: ClusterBenchResult): TargetCheck[] {
     },
     {
       part: '5. ingest',
-      target: 'acknowledged vectors/s through the cluster gateway ≥ 0.9× the single process',
-      measured: `${r.ingestRatio}× (${n(r.cluster.ingest.vectorsPerSecond)} vs ${n(r.single.ingest.vectorsPerSecond)} vectors/s)`,
+      target: `acknowledged vectors/s through the cluster gateway ≥ 0.9× the single process (the dataset written ${r.single.ingest.passVectorsPerSecond.length} times back to back)`,
+      measured: `${r.ingestRatio}× (${n(r.cluster.ingest.vectorsPerSecond)} vs ${n(r.single.ingest.vectorsPerSecond)} vectors/s); first pass alone ${firstPassRatio(r)}×`,
       met: r.ingestRatio >= 0.9,
     },
   ];
+}
+
+/** Cluster vs single process over the first ingest pass only (the processes' first writes). */
+function firstPassRatio(r: ClusterBenchResult): number {
+  return round2(r.cluster.ingest.passVectorsPerSecond[0]! / r.single.ingest.passVectorsPerSecond[0]!);
 }
 
 function phaseRow(system: string, via: string, phase: string, p: PhaseResult): string {
@@ -160,12 +166,12 @@ export function clusterMarkdown(r: ClusterBenchResult, command: string, date = n
     `**4. Cache affinity and moves** — ${m.namespaces} namespaces of ${n(m.recordsPerNamespace)} records, each settled into a slab (${m.settleMs} ms); rendezvous winners per query node: ${JSON.stringify(m.winnersPerNode)}. After a warm-up (every namespace read 3 times, then ${(m.warmMs / 1000).toFixed(0)} s of the round-robin queries below, not measured), the query node that served each namespace (observed from the query nodes' /metrics around one query) was its rendezvous winner for ${m.servedByWinnerBefore}% of namespaces (after the death: ${m.servedByWinnerAfter}% among the survivors). Concurrency-1 queries round-robin over the namespaces: before, p50 ${ms(m.before.latency.p50)} ms / p99 ${ms(m.before.latency.p99)} ms (${m.before.errors.count} errors); SIGKILL of ${m.victim}: ${m.movedComputedPercent}% of namespaces change query node by rank, ${m.movedObservedPercent}% observed (${m.movedThoughNotOnVictim} moved that the dead node did not serve); after, over ${m.afterSlices.at(-1)!.toS} s: p50 ${ms(m.after.latency.p50)} ms / p99 ${ms(m.after.latency.p99)} ms (${m.after.errors.count} errors), by slice ${m.afterSlices.map((s) => `${s.fromS}–${s.toS} s p99 ${ms(s.p99)} ms`).join(', ')}. The first query of each moved namespace on its new node (which opens the replica there, from the store): p50 ${ms(m.firstReadAfterMoveMs.p50)} ms, max ${ms(m.firstReadAfterMoveMs.max)} ms over ${m.firstReadAfterMoveMs.count}. CPU in cores before the death: ${cpuLine(m.before)}; after: ${cpuLine(m.after)}.`,
     `Slab bytes on the query nodes (\`conifer_replica_slab_bytes_queried\`: slabs each query searched, held in memory by its replica; \`conifer_slab_cache_served_bytes\`: what the slab cache served when replicas opened or took in a new slab): warm-up ${bytes(m.slabBytes.warmUp)}; after warm-up, before the death ${bytes(m.slabBytes.before)}; after the death ${bytes(m.slabBytes.after)}. A replica keeps the slabs of its current manifest in memory and reads a slab through the cache only when it opens a namespace or installs a manifest with a new slab; a namespace that moves is opened from the store on its new node (the cache is per node).`,
     '',
-    `**5. Ingest** — the whole dataset into \`main\`, bodies of up to 1,000 records encoded before the clock starts, 4 requests in flight, same batches for both: single process ${n(r.single.ingest.vectorsPerSecond)} vectors/s, cluster (through gateway A to the owning writer) ${n(r.cluster.ingest.vectorsPerSecond)} vectors/s: ${r.ingestRatio}×. Time per upsert request (p50 / p99): single process ${ms(r.single.ingest.requestMs.p50)} / ${ms(r.single.ingest.requestMs.p99)} ms, cluster ${ms(r.cluster.ingest.requestMs.p50)} / ${ms(r.cluster.ingest.requestMs.p99)} ms.`,
+    `**5. Ingest** — the whole dataset into \`main\`, ${r.single.ingest.passVectorsPerSecond.length} times back to back (the later passes rewrite the same ids; the flushes and compactions of the earlier ones run beside them), bodies of up to 1,000 records encoded before the clock starts, 4 requests in flight, same batches for both: single process ${n(r.single.ingest.vectorsPerSecond)} vectors/s (passes: ${r.single.ingest.passVectorsPerSecond.map(n).join(', ')}), cluster (through gateway A to the owning writer) ${n(r.cluster.ingest.vectorsPerSecond)} vectors/s (passes: ${r.cluster.ingest.passVectorsPerSecond.map(n).join(', ')}): ${r.ingestRatio}×; the first pass alone ${firstPassRatio(r)}×. Time per upsert request (p50 / p99): single process ${ms(r.single.ingest.requestMs.p50)} / ${ms(r.single.ingest.requestMs.p99)} ms, cluster ${ms(r.cluster.ingest.requestMs.p50)} / ${ms(r.cluster.ingest.requestMs.p99)} ms. Runs before 2026-12-05 12:30Z wrote the dataset once (1–2 s at S, mostly processes warming up) and compared that pass.`,
     '',
     'Notes:',
     '',
     "- A gateway forwards each REST upsert body to the owning writer unparsed, reading only its namespace near the ends of the text (ADR 0006 addendum): the parsing and validation run on the writer's core. The single process does them on the event loop that answers queries, with both cores to run on.",
-    "- Ingest: the writer does all of an upsert's work (parsing, validation, log, memtable, its garbage collector's helper threads) on its one core, where the single process spreads the same work over both (about 1.24 cores at 4 in flight); making the shared work cheaper speeds the single process at least as much (reading bodies straight into float32 sped it up more than the cluster).",
+    "- Ingest: the writer does all of an upsert's work (parsing, validation, log, memtable, its garbage collector's helper threads) on its one core, where the single process spreads the same work over both (about 1.24 cores at 4 in flight); making the shared work cheaper speeds the single process at least as much (reading bodies straight into float32 sped it up more than the cluster). Since 2026-12-05 12:10Z a writer without the query role counts its buffers into its heap's collection limit (ADR 0006 addendum): its full collections, whose marking took about a third of its core's time during ingest, fell to about a third; the single process, which holds its slabs outside the heap, keeps V8's default.",
     "- The indexer's lower priority covers its scheduling group (ADR 0006 addendum): each node here is a session of its own, and Linux shares a core evenly between sessions whatever their threads' nice values. Runs before 2026-12-05 10:00Z had only the indexer's threads niced, so it took nearly as much of CPU 1 as the writer during a burst (0.52 writer, 0.4 indexer; burst writes about 23,000 vectors/s, ingest 0.79–0.91×).",
     '- A query node refreshes the replicas read in the last 30 s every 100 ms (a few store requests each: the next manifest version, the next log object); an idle one is refreshed by its next read instead.',
     '- Failover includes the new owner replaying the log since the last flush; a namespace whose owners are killed every few seconds never reaches the memtable age flush (30 s), so that tail (in brackets in part 2) grows from run to run.',
