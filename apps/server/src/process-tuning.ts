@@ -14,12 +14,12 @@ import type { NodeRole } from '@conifer/control';
 export const EXTERNAL_MEMORY_V8_FLAG = '--external-memory-accounted-in-global-limit';
 
 /**
- * With the flag above, the garbage a process lets grow before collecting is a factor of its live
- * memory, ArrayBuffers included; V8 picks that factor (up to 4×) from how fast it collects. A
- * writer's live buffers are its memtables, which can be large, so its factor is fixed at 1.5:
- * garbage up to half the live memory, not three times it.
+ * With the flag above, the garbage a process lets grow is a factor of its live memory, ArrayBuffers
+ * included; V8 picks that factor (up to 4×) from how fast it collects. A writer's live buffers are
+ * its memtables, which can be large, so its factor is fixed at 2: garbage up to its live memory,
+ * not three times it.
  */
-export const HEAP_GROWING_V8_FLAG = '--heap-growing-percent=50';
+export const HEAP_GROWING_V8_FLAG = '--heap-growing-percent=100';
 
 /** The V8 flags of each tuned kind of node. */
 export const V8_FLAGS = {
