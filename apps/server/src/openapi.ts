@@ -160,7 +160,7 @@ const denseValues: Schema = {
 };
 const metadata: Schema = {
   type: 'object',
-  description: `Flat object of strings, numbers, booleans and lists of strings; keys not empty and not starting with "$"; at most ${LIMITS.maxMetadataBytes} bytes as JSON.`,
+  description: `Flat object of strings, numbers, booleans and lists of strings; keys not empty, not starting with "$" and not "__proto__"; at most ${LIMITS.maxMetadataBytes} bytes as JSON.`,
   propertyNames: { minLength: 1, pattern: '^[^$]' },
   additionalProperties: { oneOf: [{ type: 'string' }, finiteNumber, { type: 'boolean' }, { type: 'array', items: { type: 'string' } }] },
 };
@@ -683,7 +683,7 @@ const schemas: Record<string, Schema> = {
   NamespaceFields: {
     type: 'object',
     description:
-      'Which metadata fields are indexed (filterable): `{"fields": {"genre": {"filterable": true}}}`. Field names are metadata keys: not empty, not starting with `$`, no NUL.',
+      'Which metadata fields are indexed (filterable): `{"fields": {"genre": {"filterable": true}}}`. Field names are metadata keys: not empty, not starting with `$`, not `__proto__`, no NUL.',
     required: ['fields'],
     properties: {
       fields: {

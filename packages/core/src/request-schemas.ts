@@ -10,6 +10,7 @@ import {
   namespaceSchema,
   paginationTokenSchema,
   recordIdSchema,
+  refusingProtoKey,
   sparseValuesSchema,
   STORABLE_TEXT_MESSAGE,
   vectorValuesSchema,
@@ -177,22 +178,24 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 export const namespaceFieldsSchema = z
   .object(
     {
-      fields: z
-        .record(z.string(), z.object({ filterable: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'must be an object' }), {
-          error: 'must be an object of fields',
-        })
-        .superRefine((fields, ctx) => {
-          for (const name of Object.keys(fields)) {
-            if (name.length === 0) ctx.addIssue({ code: 'custom', message: 'field names must not be empty' });
-            else if (name.startsWith('$')) ctx.addIssue({ code: 'custom', path: [name], message: "field names must not start with '$'" });
-            else if (!isStorableText(name)) ctx.addIssue({ code: 'custom', path: [name], message: `field names ${STORABLE_TEXT_MESSAGE}` });
-          }
-        }),
+      fields: refusingProtoKey(
+        z
+          .record(z.string(), z.object({ filterable: z.boolean({ error: 'must be a boolean' }).optional() }, { error: 'must be an object' }), {
+            error: 'must be an object of fields',
+          })
+          .superRefine((fields, ctx) => {
+            for (const name of Object.keys(fields)) {
+              if (name.length === 0) ctx.addIssue({ code: 'custom', message: 'field names must not be empty' });
+              else if (name.startsWith('$')) ctx.addIssue({ code: 'custom', path: [name], message: "field names must not start with '$'" });
+              else if (!isStorableText(name)) ctx.addIssue({ code: 'custom', path: [name], message: `field names ${STORABLE_TEXT_MESSAGE}` });
+            }
+          }),
+        "field names must not be '__proto__'",
+      ),
     },
     { error: 'must be an object' },
   )
   .transform(({ fields }): NamespaceMetadataSchema => ({
-    // fromEntries defines own properties, so a field named "__proto__" stays a plain key.
     fields: Object.fromEntries(
       Object.keys(fields)
         .sort(byCodeUnits)

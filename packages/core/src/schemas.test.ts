@@ -282,6 +282,13 @@ describe('upsert', () => {
       expect(failure(upsertSchema, withMetadata({ '': 'x' }))).toContain('metadata keys must not be empty');
     });
 
+    it('rejects an own __proto__ key, naming it, whatever its value (a record schema would drop it unchecked)', () => {
+      for (const text of ['{"__proto__": "x", "genre": "drama"}', '{"__proto__": {"nested": {"deep": 1}}}']) {
+        expect(failure(upsertSchema, withMetadata(JSON.parse(text)))).toBe("records[0].metadata.__proto__: metadata keys must not be '__proto__'");
+      }
+      expect(parsed(upsertSchema, withMetadata({ proto: 'x' })).records[0]!.metadata).toEqual({ proto: 'x' });
+    });
+
     it('rejects metadata that is not a flat object', () => {
       expect(failure(upsertSchema, withMetadata(['a']))).toBe('records[0].metadata: must be a flat object');
       expect(failure(upsertSchema, withMetadata('genre=drama'))).toBe('records[0].metadata: must be a flat object');
@@ -447,6 +454,9 @@ describe('names', () => {
       "schema.fields.$year: field names must not start with '$'",
     );
     expect(failure(createNamespaceSchema, create({ schema: { fields: { '': { filterable: true } } } }))).toBe('schema.fields: field names must not be empty');
+    expect(failure(createNamespaceSchema, create({ schema: JSON.parse('{"fields": {"__proto__": {"filterable": true}}}') }))).toBe(
+      "schema.fields.__proto__: field names must not be '__proto__'",
+    );
     expect(failure(createNamespaceSchema, create({ schema: { fields: { 'a\u0000': { filterable: true } } } }))).toContain('must be valid Unicode without NUL');
     expect(parsed(createNamespaceSchema, create({})).schema).toBeUndefined();
     expect(failure(createNamespaceSchema, create({ namespace: '' }))).toBe('namespace: must not be empty');

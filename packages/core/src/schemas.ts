@@ -112,7 +112,23 @@ function metadataJsonBytes(metadata: object): number {
   return json.length * 3 <= LIMITS.maxMetadataBytes ? json.length : utf8Length(json);
 }
 
-export const metadataSchema = z.record(z.string(), metadataValueSchema, { error: 'must be a flat object' }).superRefine((metadata, ctx) => {
+/**
+ * Refuses an object with an own `__proto__` key (JSON.parse and Struct decoding make one), by name.
+ * zod's records leave that key out of their output without checking its value, so a record schema
+ * alone would store such metadata without it — a write acknowledged with a field silently lost.
+ */
+export function refusingProtoKey<T extends z.ZodType>(schema: T, message: string): T {
+  // Typed as the record schema: the same input and output types (the SDK's contract is generated
+  // from them), with one more refusal.
+  return z
+    .unknown()
+    .superRefine((input, ctx) => {
+      if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) ctx.addIssue({ code: 'custom', path: ['__proto__'], message });
+    })
+    .pipe(schema) as unknown as T;
+}
+
+const metadataRecordSchema = z.record(z.string(), metadataValueSchema, { error: 'must be a flat object' }).superRefine((metadata, ctx) => {
   for (const key of Object.keys(metadata)) {
     if (key.length === 0) ctx.addIssue({ code: 'custom', path: [key], message: 'metadata keys must not be empty' });
     else if (key.startsWith('$')) ctx.addIssue({ code: 'custom', path: [key], message: "metadata keys must not start with '$'" });
@@ -121,15 +137,17 @@ export const metadataSchema = z.record(z.string(), metadataValueSchema, { error:
   if (bytes > LIMITS.maxMetadataBytes) {
     ctx.addIssue({ code: 'custom', message: `must be at most ${LIMITS.maxMetadataBytes} bytes as JSON (got ${bytes})` });
   }
-}) as unknown as z.ZodType<Metadata, Metadata>;
+});
+
+export const metadataSchema = refusingProtoKey(metadataRecordSchema, "metadata keys must not be '__proto__'") as unknown as z.ZodType<Metadata, Metadata>;
 
 /**
  * True when `value` certainly passes `metadataSchema` *and* the schema would give it back as it is
  * (same keys, same values): a shortcut for readers that check many records' metadata, such as the
  * REST upsert's fast reader, where the schema's generic machinery costs more than reading the
  * record. False says nothing: the caller then asks the schema, which stays the source of truth and
- * of the messages. An own `__proto__` key (JSON.parse makes one) always goes to the schema, whose
- * output leaves it out. A property test holds this to the schema.
+ * of the messages. An own `__proto__` key (JSON.parse makes one) always goes to the schema, which
+ * refuses it. A property test holds this to the schema.
  */
 export function isPlainValidMetadata(value: unknown): value is Metadata {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;

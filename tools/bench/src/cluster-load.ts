@@ -81,9 +81,9 @@ export class Errors {
 }
 
 /**
- * Bulk ingest of the whole dataset into `namespace`, `passes` times back to back (the second pass
- * on rewrites the same ids, which the writer logs, flushes and compacts like new ones):
- * `inFlight` requests at a time; acknowledged vectors per second over all passes and per pass.
+ * Bulk ingest of the whole dataset into `namespace`, `passes` times back to back (from the second
+ * pass on, the same ids are written again, which the writer logs, flushes and compacts like new
+ * ones): `inFlight` requests at a time; acknowledged vectors per second over all passes and per pass.
  */
 export async function ingest(
   client: JsonClient,

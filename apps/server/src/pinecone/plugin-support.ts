@@ -41,8 +41,8 @@ export class RawBody {
  * JSON bodies for the Pinecone faces: an empty body reads as `{}` (some clients send a JSON
  * content type on bodiless DELETEs) — empty, not blank: whitespace alone is not JSON — and a
  * body sent without a JSON content type (`curl -d` defaults to form encoding) is still read as
- * JSON. `JSON.parse` defines `__proto__` as an ordinary own key, so metadata may use it without
- * touching any prototype.
+ * JSON. `JSON.parse` defines `__proto__` as an ordinary own key, never a prototype (the metadata
+ * schema then refuses such a key by name).
  */
 export function acceptJsonBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();

@@ -240,6 +240,17 @@ describe('Pinecone REST API', () => {
         body: { code: 3, message: 'vectors[0].values: Vector dimension 3 does not match the dimension of the index 2', details: [] },
       });
       expect((await call('POST', `${host}/vectors/upsert`, { body: { vectors: [] } })).body.message).toBe('vectors: must hold at least 1 record');
+      // An own "__proto__" key is refused by name, not stored without it.
+      for (const raw of [
+        '{"vectors": [{"id": "p", "values": [1, 2], "metadata": {"__proto__": "x", "genre": "drama"}}]}',
+        '{"vectors": [{"id": "p", "values": [1, 2], "metadata": {"__proto__": {"a": 1}}}]}',
+      ]) {
+        expect(await call('POST', `${host}/vectors/upsert`, { raw, headers: { 'content-type': 'application/json' } })).toMatchObject({
+          status: 400,
+          body: { code: 3, message: "vectors[0].metadata.__proto__: metadata keys must not be '__proto__'" },
+        });
+      }
+      expect((await call('GET', `${host}/vectors/fetch?ids=p`)).body.vectors).toEqual({});
       expect((await call('POST', `${host}/query`, { body: { topK: 0, vector: [1, 1] } })).body).toMatchObject({ code: 3, message: 'topK: must be 1–10000' });
       expect((await call('POST', `${host}/query`, { body: { topK: 1, vector: [1, 1], sparseVector: { indices: [1], values: [1] } } })).status).toBe(400);
       expect((await call('POST', `${host}/describe_index_stats`, { body: { filter: { a: 1 } } })).status).toBe(400);

@@ -30,7 +30,8 @@ function expectSame(got: FastUpsert | undefined, want: FastUpsert | undefined): 
 }
 
 const metadata = fc.dictionary(
-  fc.oneof(fc.string({ maxLength: 6 }), fc.constant('__proto__')),
+  // Now and then an own "__proto__" key, which the schema refuses: such a body goes to the general path.
+  fc.oneof({ arbitrary: fc.string({ maxLength: 6 }), weight: 9 }, { arbitrary: fc.constant('__proto__'), weight: 1 }),
   fc.oneof(
     fc.string({ maxLength: 8 }),
     fc.double({ noNaN: true, noDefaultInfinity: true }),
