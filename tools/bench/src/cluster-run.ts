@@ -28,6 +28,7 @@ import { startServer, type ServerProcess } from './server-process.ts';
 import { BENCH_API_KEY, canPin, createDatabase, indexId, LocalCluster } from './cluster-harness.ts';
 import { defaultStaleness, readYourWrites, type ReadYourWrites, type Staleness } from './cluster-consistency.ts';
 import { failover, type FailoverResult } from './cluster-failover.ts';
+import { round2 } from './stats.ts';
 import { BURST, cpuText, ingestAndIsolation, type IsolationResult } from './cluster-isolation.ts';
 import { createIndex, encodeRows, waitSettled } from './cluster-load.ts';
 import { moves, type MovesResult } from './cluster-moves.ts';
@@ -376,7 +377,7 @@ export async function runClusterBench(options: ClusterBenchOptions): Promise<Clu
       single: singleResult,
       cluster: clusterResult,
       burstSettle,
-      ingestRatio: Math.round((clusterResult.ingest.vectorsPerSecond / singleResult.ingest.vectorsPerSecond) * 100) / 100,
+      ingestRatio: round2(clusterResult.ingest.vectorsPerSecond / singleResult.ingest.vectorsPerSecond),
       readYourWrites: ryw,
       staleness,
       failover: failed,
