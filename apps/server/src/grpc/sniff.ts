@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 
 /** The first bytes of every HTTP/2 connection (RFC 9113 §3.4); no HTTP/1.x request starts so. */
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -10,10 +9,13 @@ export const FIRST_BYTES_TIMEOUT_MS = 30_000;
 /**
  * Hands a new connection to `http2` when it opens with the HTTP/2 preface (gRPC over cleartext,
  * "prior knowledge") and to `http1` otherwise, with the bytes read to decide put back first, so
- * one port serves both the REST API and gRPC. Decides as soon as the bytes differ from the preface
+ * one port serves both the REST API and gRPC. Either way the socket itself is handed on: both of
+ * Node's parsers read what `unshift` put back before they take the socket over (an HTTP/2
+ * session feeds itself a socket's buffered bytes when it is created), so no stream sits between
+ * the connection and its parser. Decides as soon as the bytes differ from the preface
  * or the whole preface has arrived.
  */
-export function sniffProtocol(socket: Socket, handlers: { http1(socket: Socket): void; http2(connection: Duplex): void }): void {
+export function sniffProtocol(socket: Socket, handlers: { http1(socket: Socket): void; http2(socket: Socket): void }): void {
   let seen: Buffer = Buffer.alloc(0);
   const stopSniffing = () => {
     socket.removeListener('data', onData);
@@ -32,7 +34,11 @@ export function sniffProtocol(socket: Socket, handlers: { http1(socket: Socket):
       socket.resume();
     } else if (compared === HTTP2_PREFACE.length) {
       stopSniffing();
-      handlers.http2(withBytesFirst(socket, seen));
+      // Node's HTTP/2 session takes over the socket's handle and first feeds itself whatever is
+      // already buffered on the socket, so the preface read here is put back the same way.
+      socket.unshift(seen);
+      socket.setNoDelay(true);
+      handlers.http2(socket);
     }
   };
   // Before it is handed on, a connection's errors (a reset) only end it.
@@ -40,43 +46,4 @@ export function sniffProtocol(socket: Socket, handlers: { http1(socket: Socket):
   socket.on('data', onData);
   socket.on('error', onError);
   socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
-}
-
-/**
- * `socket` as a stream that first yields `first` (bytes already read from it). Node's HTTP/2
- * session reads a net.Socket's handle directly and would never see bytes put back with
- * `unshift`, so it gets this stream instead.
- */
-function withBytesFirst(socket: Socket, first: Buffer): Duplex {
-  const connection = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
-    },
-    final(callback) {
-      socket.end(callback);
-    },
-    destroy(error, callback) {
-      socket.destroy(error ?? undefined);
-      callback(error);
-    },
-  });
-  // What the HTTP/2 server and grpc-js read off a connection (peer address for logs).
-  Object.assign(connection, {
-    remoteAddress: socket.remoteAddress,
-    remotePort: socket.remotePort,
-    localAddress: socket.localAddress,
-    localPort: socket.localPort,
-  });
-  connection.push(first);
-  socket.on('data', (chunk: Buffer) => {
-    if (!connection.push(chunk)) socket.pause();
-  });
-  socket.on('end', () => connection.push(null));
-  socket.on('error', (error) => connection.destroy(error));
-  socket.on('close', () => connection.destroy());
-  socket.setNoDelay(true);
-  return connection;
 }
