@@ -9,7 +9,7 @@
 import type { Engine, IndexHandle } from '@conifer/engine';
 import { queryOf, type Dataset } from './dataset.ts';
 import { stallProbe } from './probe.ts';
-import { meanRecall, round2, runConcurrent, runWhile, slabSummary, summarize, type QueryRow } from './stats.ts';
+import { meanRecall, round2, runConcurrent, runWhile, slabSummary, splitAtStart, summarize, type QueryRow } from './stats.ts';
 
 const K = 10;
 /** Every REWRITE_EVERY-th row is rewritten: 25% of the ids, spread over every slab. */
@@ -64,14 +64,24 @@ export async function queriesDuringWrites(
   })();
 
   const got: number[][] = [];
+  // When each query started (from writeStart) and how long it ran once started: its latency less
+  // the wait for its event-loop turn, which is where the writes' own work on the loop shows.
+  const startedMs: number[] = [];
+  const runMs: number[] = [];
   // One event-loop turn per query (runWhile): else a query loop in microtasks alone starves the writer.
   const run = await runWhile(writer, async (i) => {
+    const started = performance.now();
+    startedMs.push(started - writeStart);
     got.push(await query(i));
+    runMs.push(performance.now() - started);
   });
   const writeMs = performance.now() - writeStart;
   const maxDelay = stall.stop();
   const scanned = await unindexed.stop();
   const after = await engine.describeNamespace(index, ns);
+  const lastAckMs = Math.max(...ackedMs);
+  const latencySplit = splitAtStart(startedMs, run.latencies, lastAckMs);
+  const runSplit = splitAtStart(startedMs, runMs, lastAckMs);
   const during: QueryRow = {
     system: 'conifer (engine)',
     scenario: 'during ingest+compaction',
@@ -94,6 +104,10 @@ export async function queriesDuringWrites(
         p99DuringMs: round2(during.latency.p99),
         p99Ratio: round2(during.latency.p99 / idle.latency.p99),
         eventLoopMaxDelayMs: maxDelay,
+        // The queries that started before the last upsert was acknowledged, and those after
+        // (flushes and compactions only); each with the p99 of the queries' own run time too.
+        whileAcknowledging: { ...latencySplit.before, runP99Ms: runSplit.before.p99Ms },
+        afterAcknowledged: { ...latencySplit.after, runP99Ms: runSplit.after.p99Ms },
         slabsAfter: slabSummary(after.slabs),
       },
     },

@@ -27,6 +27,28 @@ export function summarize(latenciesMs: number[], wallMs: number): LatencySummary
   };
 }
 
+/** p50 and p99 of some calls, and how many there were; zeros for none. */
+export interface WindowSummary {
+  queries: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Calls split at `boundaryMs` by when each started (`startsMs`, from the same origin): the
+ * summaries of `latenciesMs` of the calls started before it and of those started at or after it.
+ */
+export function splitAtStart(startsMs: readonly number[], latenciesMs: readonly number[], boundaryMs: number): { before: WindowSummary; after: WindowSummary } {
+  const before: number[] = [];
+  const after: number[] = [];
+  startsMs.forEach((start, i) => (start < boundaryMs ? before : after).push(latenciesMs[i]!));
+  const of = (latencies: number[]): WindowSummary => {
+    const sorted = latencies.sort((a, b) => a - b);
+    return { queries: sorted.length, p50Ms: round2(percentile(sorted, 50) || 0), p99Ms: round2(percentile(sorted, 99) || 0) };
+  };
+  return { before: of(before), after: of(after) };
+}
+
 /**
  * One turn of the event loop. A caller issues its next request only after one, as a network
  * client's next request reaches a server through I/O: a call that completes in microtasks alone
