@@ -98,6 +98,7 @@ export async function readYourWrites(ds: Dataset, options: ConsistencyOptions): 
   let next = 0;
   const started = performance.now();
   let reported = 0;
+  let done = 0;
   const cpu = cpuMeter(options.processes);
   await Promise.all(
     Array.from({ length: options.pairConcurrency }, async (_, loop) => {
@@ -112,6 +113,7 @@ export async function readYourWrites(ds: Dataset, options: ConsistencyOptions): 
           lsn = await upsertOne(gatewayA, host, namespace, id, queryOf(ds, i));
         } catch (err) {
           writeErrors.addError(err);
+          done++;
           continue;
         }
         const t1 = performance.now();
@@ -129,9 +131,11 @@ export async function readYourWrites(ds: Dataset, options: ConsistencyOptions): 
         } catch (err) {
           readErrors.addError(err);
         }
-        if (i - reported >= options.pairs / 5) {
-          reported = i;
-          log(`read-your-writes: ${i} pairs, ${found} found, ${readErrors.count} read errors (${Math.round(performance.now() - started)} ms)`);
+        // Progress by pairs finished (`i` is the pair this loop started; others are still in flight).
+        done++;
+        if (done - reported >= options.pairs / 5) {
+          reported = done;
+          log(`read-your-writes: ${done} pairs done, ${found} found, ${readErrors.count} read errors (${Math.round(performance.now() - started)} ms)`);
         }
       }
     }),
