@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FailedPreconditionError, NotFoundError, indexNameSchema, type NamespaceMetadataSchema } from '@conifer/core';
+import { FailedPreconditionError, NotFoundError, indexNameSchema, tagsSchema, type NamespaceMetadataSchema } from '@conifer/core';
 import type { ControlPlane, IndexRecord, PortRange, RestoreJob, RestoreJobStatus } from '@conifer/control';
 import type { BackupPin } from '@conifer/engine';
 import { assertCanWrite, type AuthContext } from './auth.ts';
@@ -18,7 +18,6 @@ import { paginationOf } from './pagination.ts';
  * `Failed` and its half-restored index is deleted: an index from a backup holds all of it or is gone.
  */
 
-const tagsSchema = z.record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object of strings' });
 export const createIndexFromBackupSchema = z.object({
   id: backupIdSchema,
   name: indexNameSchema,

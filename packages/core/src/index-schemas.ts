@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
 import { METRICS, VECTOR_TYPES, type Metric, type VectorType } from './metric.ts';
-import { indexNameSchema, isStorableText, STORABLE_TEXT_MESSAGE } from './schemas.ts';
+import { indexNameSchema, isStorableText, refusingProtoKey, STORABLE_TEXT_MESSAGE } from './schemas.ts';
 
 /** The schemas of control-plane requests: creating, configuring and naming an index. */
 
@@ -13,17 +13,29 @@ export const dimensionSchema = z
   .min(LIMITS.minDimension, { error: `must be ${LIMITS.minDimension}–${LIMITS.maxDimension}` })
   .max(LIMITS.maxDimension, { error: `must be at most ${LIMITS.maxDimension}` });
 
-export const tagsSchema = z.record(
-  z
-    .string()
-    .max(LIMITS.maxTagKeyLength, { error: `tag keys must be at most ${LIMITS.maxTagKeyLength} characters` })
-    .regex(/^[A-Za-z0-9_-]+$/, { error: "tag keys may contain only alphanumerics, '_' and '-'" }),
-  z
-    .string({ error: 'tag values must be strings' })
-    .max(LIMITS.maxTagValueLength, { error: `tag values must be at most ${LIMITS.maxTagValueLength} characters` })
-    .refine(isStorableText, { error: `tag values ${STORABLE_TEXT_MESSAGE}` }),
-  // zod reports a rejected key only as "Invalid key in record": surface the key schema's message.
-  { error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) },
+/**
+ * An index's tags. An own `__proto__` key (JSON.parse makes one; it passes the key pattern) is
+ * refused by name: the record schema alone would drop it, acknowledging a tag it never stored.
+ */
+export const tagsSchema = refusingProtoKey(
+  z.record(
+    z
+      .string()
+      .max(LIMITS.maxTagKeyLength, { error: `tag keys must be at most ${LIMITS.maxTagKeyLength} characters` })
+      .regex(/^[A-Za-z0-9_-]+$/, { error: "tag keys may contain only alphanumerics, '_' and '-'" }),
+    z
+      .string({ error: 'tag values must be strings' })
+      .max(LIMITS.maxTagValueLength, { error: `tag values must be at most ${LIMITS.maxTagValueLength} characters` })
+      .refine(isStorableText, { error: `tag values ${STORABLE_TEXT_MESSAGE}` }),
+    {
+      error: (issue) => {
+        // zod reports a rejected key only as "Invalid key in record": surface the key schema's message.
+        if (issue.code === 'invalid_key') return issue.issues[0]?.message;
+        return issue.code === 'invalid_type' ? 'must be an object of strings' : undefined;
+      },
+    },
+  ),
+  "tag keys must not be '__proto__'",
 );
 
 export const deletionProtectionSchema = z.enum(['enabled', 'disabled'], { error: "must be 'enabled' or 'disabled'" });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { LIMITS, type Limits } from './limits.ts';
-import { configureIndexSchema, createIndexSchema, indexShape } from './index-schemas.ts';
+import { configureIndexSchema, createIndexSchema, indexShape, tagsSchema } from './index-schemas.ts';
 import {
   createNamespaceSchema,
   deleteSchema,
@@ -416,6 +416,21 @@ describe('names', () => {
       "tags.bad key: tag keys may contain only alphanumerics, '_' and '-'",
     );
     expect(parsed(configureIndexSchema, { name: 'movies', tags: { 'team_a-1': '' } }).tags).toEqual({ 'team_a-1': '' });
+  });
+
+  it('tags must be an object of strings', () => {
+    for (const tags of ['team=search', null, ['a'], 5]) expect(failure(tagsSchema, tags)).toBe('must be an object of strings');
+    expect(failure(configureIndexSchema, { name: 'movies', tags: 'team=search' })).toBe('tags: must be an object of strings');
+    expect(failure(configureIndexSchema, { name: 'movies', tags: { team: 1 } })).toBe('tags.team: tag values must be strings');
+  });
+
+  it('tags refuse an own __proto__ key, naming it (a record schema would drop it unchecked)', () => {
+    const tags = JSON.parse('{"__proto__":"x","a":"b"}') as unknown;
+    expect(failure(tagsSchema, tags)).toBe("__proto__: tag keys must not be '__proto__'");
+    expect(failure(createIndexSchema, { name: 'movies', dimension: 8, tags })).toBe("tags.__proto__: tag keys must not be '__proto__'");
+    expect(failure(configureIndexSchema, { name: 'movies', tags })).toBe("tags.__proto__: tag keys must not be '__proto__'");
+    expect(parsed(tagsSchema, JSON.parse('{"a":"b","team":"search"}'))).toEqual({ a: 'b', team: 'search' });
+    expect(parsed(configureIndexSchema, { name: 'movies', tags: { a: 'b' } }).tags).toEqual({ a: 'b' });
   });
 
   it('namespace: absent, "" and "__default__" all name the default namespace', () => {

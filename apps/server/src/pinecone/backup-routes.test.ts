@@ -176,6 +176,19 @@ describe('backups and restore over REST', () => {
     expect(badProtection.body.error.message).toMatch(/^deletion_protection: /);
     const badIndexName = await restCall('POST', `${url}/backups/${backupId}/create-index`, { body: { name: 'Not_Valid' } });
     expect(badIndexName.body.error.message).toMatch(/^name: /);
+    // The tags an index is created with: the same rules as creating an index, an own __proto__ key (JSON.parse makes one) refused by name.
+    const protoTags = await restCall('POST', `${url}/backups/${backupId}/create-index`, {
+      body: { name: 'fine-name', tags: JSON.parse('{"__proto__":"x","a":"b"}') },
+    });
+    expect(protoTags).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_ARGUMENT', message: "tags.__proto__: tag keys must not be '__proto__'" } },
+    });
+    const badTagKey = await restCall('POST', `${url}/backups/${backupId}/create-index`, { body: { name: 'fine-name', tags: { 'bad key': 'x' } } });
+    expect(badTagKey.body.error.message).toBe("tags.bad key: tag keys may contain only alphanumerics, '_' and '-'");
+    const stringTags = await restCall('POST', `${url}/backups/${backupId}/create-index`, { body: { name: 'fine-name', tags: 'team=search' } });
+    expect(stringTags.body.error.message).toBe('tags: must be an object of strings');
+    expect((await restCall('GET', `${url}/indexes/fine-name`)).status).toBe(404);
     // A backup of an index without namespaces holds nothing, and restores to an empty index.
     expect((await restCall('GET', `${url}/backups/${backupId}`)).body).toMatchObject({ status: 'Ready', record_count: 0, namespace_count: 0 });
   });

@@ -141,6 +141,15 @@ describe('Pinecone REST API', () => {
         ['POST', '/indexes', { name: 'typed', dimension: 2, schema: [] }, 'schema: must be an object'],
         // A NUL cannot be stored in the control database: this was a 500.
         ['PATCH', `/indexes/${name}`, { tags: { team: 'a\u0000b' } }, 'tags.team: tag values must be valid Unicode without NUL characters'],
+        // JSON.parse makes an own __proto__ key, which a record schema dropped: the tag was acknowledged, not stored.
+        ['PATCH', `/indexes/${name}`, { tags: JSON.parse('{"__proto__":"x","a":"b"}') }, "tags.__proto__: tag keys must not be '__proto__'"],
+        [
+          'POST',
+          '/indexes',
+          { name: 'typed', dimension: 2, tags: JSON.parse('{"__proto__":"x","a":"b"}') },
+          "tags.__proto__: tag keys must not be '__proto__'",
+        ],
+        ['PATCH', `/indexes/${name}`, { tags: 'team=search' }, 'tags: must be an object of strings'],
       ];
       for (const [method, path, body, message] of refusals) {
         expect(await call(method, `${url}${path}`, { body })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT', message } } });
