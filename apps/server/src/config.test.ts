@@ -98,6 +98,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CONIFER_INDEX_PORTS: '5000-5100' })).toThrow(/must not hold CONIFER_PORT \(5080\)/);
     expect(() => loadConfig({ CONIFER_INDEX_HOSTS: 'hosts' })).toThrow(/CONIFER_INDEX_HOSTS: must be `ports` or `paths`/);
     expect(loadConfig({ CONIFER_MEMORY_BUDGET: '512MiB' }).engine.memoryBudgetBytes).toBe(512 * 2 ** 20);
+    // The largest slab: set alone, beside the trigger (which it must not reset), or left to the engine (a quarter of the budget).
+    expect(loadConfig({ CONIFER_MAX_SLAB_SIZE: '256MiB' }).engine.compaction).toEqual({ trigger: 4, maxMerge: 8, maxSlabBytes: 256 * 2 ** 20 });
+    expect(loadConfig({ CONIFER_MAX_SLAB_SIZE: '1GiB', CONIFER_COMPACTION_TRIGGER: '2' }).engine.compaction).toEqual({
+      trigger: 2,
+      maxMerge: 8,
+      maxSlabBytes: 2 ** 30,
+    });
+    expect(loadConfig({}).engine.compaction?.maxSlabBytes).toBeUndefined();
+    for (const bad of ['512KiB', 'big', '0'])
+      expect(() => loadConfig({ CONIFER_MAX_SLAB_SIZE: bad })).toThrow(/CONIFER_MAX_SLAB_SIZE: must be a size of at least 1MiB/);
     expect(loadConfig({ CONIFER_STORAGE_LATENCY: 's3' }).storageLatency).toEqual({ firstByteMs: { p50: 25, p99: 80 }, bytesPerSecond: 100e6 });
     expect(() => loadConfig({ CONIFER_STORAGE_LATENCY: '80/25/100' })).toThrow(/CONIFER_STORAGE_LATENCY: must be `s3` or/);
     for (const bad of ['8MiB', '3 parsecs', '-1GiB'])

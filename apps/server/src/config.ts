@@ -116,9 +116,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             },
           }
         : {}),
-      // A trigger above the default most-merged-at-once raises that cap with it.
-      ...(e.CONIFER_COMPACTION_TRIGGER !== undefined
-        ? { compaction: { trigger: e.CONIFER_COMPACTION_TRIGGER, maxMerge: Math.max(DEFAULT_ENGINE_CONFIG.compaction.maxMerge, e.CONIFER_COMPACTION_TRIGGER) } }
+      ...(e.CONIFER_COMPACTION_TRIGGER !== undefined || e.CONIFER_MAX_SLAB_SIZE !== undefined
+        ? {
+            compaction: {
+              ...DEFAULT_ENGINE_CONFIG.compaction,
+              // A trigger above the default most-merged-at-once raises that cap with it.
+              ...(e.CONIFER_COMPACTION_TRIGGER !== undefined
+                ? { trigger: e.CONIFER_COMPACTION_TRIGGER, maxMerge: Math.max(DEFAULT_ENGINE_CONFIG.compaction.maxMerge, e.CONIFER_COMPACTION_TRIGGER) }
+                : {}),
+              ...(e.CONIFER_MAX_SLAB_SIZE !== undefined ? { maxSlabBytes: e.CONIFER_MAX_SLAB_SIZE } : {}),
+            },
+          }
         : {}),
     },
   };

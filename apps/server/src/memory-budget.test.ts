@@ -34,7 +34,7 @@ function plain(text: string, name: string): number {
 
 /** What the writer's open namespaces hold, by /metrics. */
 function usedBy(text: string): number {
-  return ['memtables', 'slabs', 'fixed'].reduce((n, kind) => n + series(text, 'conifer_memory_used_bytes', `kind="${kind}",role="writer"`), 0);
+  return ['memtables', 'slabs', 'fixed', 'compactions'].reduce((n, kind) => n + series(text, 'conifer_memory_used_bytes', `kind="${kind}",role="writer"`), 0);
 }
 
 describe('memory budget (CONIFER_MEMORY_BUDGET, CONIFER_NAMESPACE_IDLE_MS)', () => {

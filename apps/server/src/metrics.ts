@@ -170,7 +170,7 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
   });
   new Gauge({
     name: 'conifer_memory_used_bytes',
-    help: 'Memory the budget covers, held now: memtables, slabs and the fixed cost of open namespaces (writer) or replicas (query), the slab cache and the page cache of slabs read by range.',
+    help: 'Memory the budget covers, held now: memtables, slabs, the fixed cost of open namespaces (writer) or replicas (query) and the working memory of compactions running here, the slab cache and the page cache of slabs read by range.',
     labelNames: ['kind', 'role'] as const,
     registers: [registry],
     collect() {
@@ -179,6 +179,7 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
         this.set({ kind: 'memtables', role }, stats.memory.memtables);
         this.set({ kind: 'slabs', role }, stats.memory.slabs);
         this.set({ kind: 'fixed', role }, stats.memory.fixed);
+        this.set({ kind: 'compactions', role }, stats.memory.compactions);
       }
       if (m.slabCacheBytes !== undefined) this.set({ kind: 'slab_cache', role: 'node' }, m.slabCacheBytes);
       this.set({ kind: 'slab_pages', role: 'node' }, m.pages.bytes);

@@ -248,6 +248,19 @@ export const SETTINGS = {
     doc: 'adjacent slabs of one level merged into one',
     tuning: 'Lower: fewer slabs to search, more rewriting.',
   },
+  CONIFER_MAX_SLAB_SIZE: {
+    env: 'CONIFER_MAX_SLAB_SIZE',
+    group: 'data plane',
+    accepts: 'a size of at least 1MiB, such as `256MiB`, `1GiB` or a number of bytes',
+    defaultText: 'a quarter of `CONIFER_MEMORY_BUDGET`',
+    doc: 'largest slab a compaction writes (the sum of the slabs it merges); slabs that cannot merge under it stay apart and queries search each',
+    tuning:
+      'A compaction holds its inputs, its output and the index it builds at once, a few times this size. Larger: fewer slabs per query in namespaces larger than it, more memory and longer merges.',
+    parse: (raw) => {
+      const bytes = parseByteSize(raw);
+      return bytes !== undefined && bytes >= MiB ? bytes : undefined;
+    },
+  } satisfies Setting<number>,
   CONIFER_GC_GRACE_MS: {
     env: 'CONIFER_GC_GRACE_MS',
     group: 'data plane',

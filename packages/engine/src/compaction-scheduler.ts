@@ -1,5 +1,6 @@
 import { failpoint, type Metric } from '@conifer/core';
 import { nextCompaction, type Compactor, type ScheduledCompaction } from '@conifer/index-builder';
+import type { SlabReader } from '@conifer/slab';
 import type { Logger } from 'pino';
 import type { EngineConfig } from './config.ts';
 import type { ManifestState } from './manifest-state.ts';
@@ -38,9 +39,20 @@ export interface CompactionSchedulerOptions {
 export class CompactionScheduler {
   readonly #options: CompactionSchedulerOptions;
   #loop: Promise<void> | undefined;
+  #workingBytes = 0;
 
   constructor(options: CompactionSchedulerOptions) {
     this.#options = options;
+  }
+
+  /** Memory the compaction running in this process holds beside the slabs, estimated (0 when none runs here). */
+  get workingBytes(): number {
+    return this.#workingBytes;
+  }
+
+  /** A compaction is running, or one is due (indexing flat slabs included). */
+  get pending(): boolean {
+    return this.#loop !== undefined || this.#next(true) !== null;
   }
 
   /** The compactions running now, if any. */
@@ -146,17 +158,45 @@ export class CompactionScheduler {
   /** Merges a compaction's inputs into one slab (in a worker thread) and stores it. */
   async #compactHere(plan: ScheduledCompaction): Promise<WrittenSlab | undefined> {
     const { manifest, compactor, config, dimension, metric, logger, name } = this.#options;
-    const output = await compactor.run({
-      inputs: await Promise.all(plan.inputs.map(async (ref) => ({ id: ref.id, bytes: await manifest.reader(ref.id)!.wholeBytes() }))),
-      dropTombstones: plan.dropTombstones,
-      dimension,
-      metric,
-      level: plan.outputLevel,
-      ann: config.ann,
-      indexAlways: plan.index,
-      donor: await manifest.annDonor(),
-    });
-    if (output.annBuild) logger.info({ namespace: name, rows: output.header?.count, ...output.annBuild }, 'built ANN index');
-    return output.header ? this.#options.slabs.write(output.bytes, output.header) : undefined;
+    this.#workingBytes = compactionWorkingBytes(plan.inputs.map((ref) => manifest.reader(ref.id)!));
+    try {
+      const output = await compactor.run({
+        inputs: await Promise.all(plan.inputs.map(async (ref) => ({ id: ref.id, bytes: await manifest.reader(ref.id)!.wholeBytes() }))),
+        dropTombstones: plan.dropTombstones,
+        dimension,
+        metric,
+        level: plan.outputLevel,
+        ann: config.ann,
+        indexAlways: plan.index,
+        donor: await manifest.annDonor(),
+      });
+      if (output.annBuild) logger.info({ namespace: name, rows: output.header?.count, ...output.annBuild }, 'built ANN index');
+      return output.header ? await this.#options.slabs.write(output.bytes, output.header) : undefined;
+    } finally {
+      this.#workingBytes = 0;
+    }
   }
+}
+
+/** Bytes a merged row holds in the worker beyond its vector (its JS row object and id string). */
+const MERGED_ROW_BYTES = 160;
+
+/**
+ * What a local compaction of `inputs` holds at its peak beside the slabs already counted: a copy
+ * of each input the reader does not hold whole as built (wholeBytes), and — the merge's output
+ * being at most as large as its inputs — its rows, the merged vectors handed to faiss and either
+ * faiss's copy of them (the index build) or the output slab (written after the index is freed).
+ */
+export function compactionWorkingBytes(inputs: readonly SlabReader[]): number {
+  let copies = 0;
+  let files = 0;
+  let vectors = 0;
+  let rows = 0;
+  for (const reader of inputs) {
+    if (!reader.holdsWholeFile) copies += reader.fileBytes;
+    files += reader.fileBytes;
+    vectors += reader.vectorBytes;
+    rows += reader.count;
+  }
+  return copies + vectors + Math.max(vectors, files) + rows * MERGED_ROW_BYTES;
 }

@@ -27,7 +27,11 @@ export interface EngineConfig {
    * many times its limit, writes wait for the flush. Default 4.
    */
   backpressureFactor: number;
-  /** Size-tiered compaction: merge `trigger` adjacent slabs of one level (at most `maxMerge`). */
+  /**
+   * Size-tiered compaction: merge `trigger` adjacent slabs of one level (at most `maxMerge`), into
+   * slabs of at most `maxSlabBytes` (default: a quarter of the memory budget, see
+   * {@link maxSlabShare}).
+   */
   compaction: CompactionPolicy;
   /**
    * ANN tier: compaction outputs with at least `minRows` rows (default 20,000) get an IVF index
@@ -137,13 +141,24 @@ export function defaultMemoryBudget(): number {
 }
 
 export function resolveEngineConfig(partial: Partial<EngineConfig> | undefined): EngineConfig {
+  const memoryBudgetBytes = partial?.memoryBudgetBytes ?? DEFAULT_ENGINE_CONFIG.memoryBudgetBytes;
   return {
     ...DEFAULT_ENGINE_CONFIG,
     ...partial,
-    compaction: { ...DEFAULT_COMPACTION_POLICY, ...partial?.compaction },
+    compaction: { ...DEFAULT_COMPACTION_POLICY, ...partial?.compaction, maxSlabBytes: partial?.compaction?.maxSlabBytes ?? maxSlabShare(memoryBudgetBytes) },
     ann: { ...DEFAULT_ANN_POLICY, ...partial?.ann },
     compactor: { ...DEFAULT_ENGINE_CONFIG.compactor, ...partial?.compactor },
   };
+}
+
+/**
+ * The largest slab a compaction writes by default: a quarter of the memory budget. A merge holds
+ * its inputs, its output and the index it builds at once, a few times the output's size, so
+ * bounding the output bounds that; and a namespace larger than the budget is kept as several
+ * slabs whose vectors can be held or read by range one slab at a time.
+ */
+export function maxSlabShare(memoryBudget: number): number {
+  return Math.floor(memoryBudget / 4);
 }
 
 /**

@@ -17,6 +17,8 @@ export function describeNamespace(state: {
   stats: NamespaceStats;
   /** The epoch this node owns the namespace at, 0 when it does not. */
   ownedEpoch: number;
+  /** Set by the namespace's writer: see NamespaceInternals.compactionDue. */
+  compactionDue?: boolean;
 }) {
   return {
     name: state.name,
@@ -41,6 +43,7 @@ export function describeNamespace(state: {
     }),
     compactions: state.stats.compactions,
     flushes: state.stats.flushes,
+    ...(state.compactionDue !== undefined ? { compactionDue: state.compactionDue } : {}),
   };
 }
 

@@ -171,7 +171,12 @@ export class Namespace {
 
   /** Memory held: memtables and the current manifest's slab readers. */
   memory(): ResidentMemory {
-    return { memtables: this.#flusher.memoryBytes(), slabs: this.#manifest.memoryBytes(), fixed: FIXED_BYTES_PER_NAMESPACE };
+    return {
+      memtables: this.#flusher.memoryBytes(),
+      slabs: this.#manifest.memoryBytes(),
+      fixed: FIXED_BYTES_PER_NAMESPACE,
+      compactions: this.#compactions.workingBytes,
+    };
   }
 
   /** The slabs whose vectors could move between memory and the store (see Resident). */
@@ -266,6 +271,7 @@ export class Namespace {
       reader: (id) => this.#manifest.reader(id),
       stats: this.stats,
       ownedEpoch: this.#fence.epoch,
+      compactionDue: this.#compactions.pending,
     });
   }
 

@@ -94,7 +94,7 @@ export class Replica {
 
   /** Memory held: the memtable and the current manifest's slab readers. */
   memory(): ResidentMemory {
-    return { memtables: this.#memtable.memoryBytes, slabs: this.#state.memoryBytes(), fixed: FIXED_BYTES_PER_NAMESPACE };
+    return { memtables: this.#memtable.memoryBytes, slabs: this.#state.memoryBytes(), fixed: FIXED_BYTES_PER_NAMESPACE, compactions: 0 };
   }
 
   /** The slabs whose vectors could move between memory and the store (see Resident). */

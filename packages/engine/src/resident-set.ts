@@ -23,6 +23,12 @@ export interface ResidentMemory {
   slabs: number;
   /** What being open costs whatever the data: the objects of its log, fence, manifest and memtable maps. */
   fixed: number;
+  /**
+   * What a compaction running in this process holds beside the slabs (copies of its inputs, the
+   * merged vectors, the index being built, the output), estimated when it starts: counted so that
+   * a merge makes room by shedding vectors rather than taking the node past its budget.
+   */
+  compactions: number;
 }
 
 /**
@@ -32,7 +38,7 @@ export interface ResidentMemory {
 export const FIXED_BYTES_PER_NAMESPACE = 6 * 1024;
 
 /** Everything a resident holds, in bytes. */
-export const residentBytes = (m: ResidentMemory): number => m.memtables + m.slabs + m.fixed;
+export const residentBytes = (m: ResidentMemory): number => m.memtables + m.slabs + m.fixed + m.compactions;
 
 export interface ResidentEntry<T> {
   readonly pending: Promise<T>;
@@ -279,7 +285,7 @@ export class ResidentSet<T extends Resident> {
   }
 
   stats(): ResidentStats {
-    const memory: ResidentMemory = { memtables: 0, slabs: 0, fixed: 0 };
+    const memory: ResidentMemory = { memtables: 0, slabs: 0, fixed: 0, compactions: 0 };
     let open = 0;
     for (const entry of this.#entries.values()) {
       if (entry.value === undefined) continue;
@@ -288,6 +294,7 @@ export class ResidentSet<T extends Resident> {
       memory.memtables += m.memtables;
       memory.slabs += m.slabs;
       memory.fixed += m.fixed;
+      memory.compactions += m.compactions;
     }
     return {
       budgetBytes: this.#policy.budgetBytes,

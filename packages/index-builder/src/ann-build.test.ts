@@ -1,7 +1,8 @@
 import { mulberry32 } from '@conifer/core';
 import { describe, expect, it } from 'vitest';
 import { CALIBRATION_MARGIN } from '@conifer/slab';
-import { buildAnn, chooseFactory, DEFAULT_ANN_POLICY, donorFits } from './ann-build.ts';
+import { FaissIndex } from '@conifer/faiss';
+import { buildAnn, chooseFactory, DEFAULT_ANN_POLICY, donorFits, exactNeighbours } from './ann-build.ts';
 
 /** Clustered vectors (so IVF has structure to learn), seeded. */
 function clustered(n: number, dim: number, seed: number): Float32Array {
@@ -39,5 +40,29 @@ describe('buildAnn', { timeout: 60_000 }, () => {
     expect(donorFits(cosine.header, chooseFactory(2_000, dim).factory, 'ip', true)).toBe(true);
     expect(donorFits(cosine.header, chooseFactory(500, dim).factory, 'ip', true)).toBe(false);
     expect(donorFits(cosine.header, chooseFactory(8000, 600).factory, 'ip', true)).toBe(false);
+  });
+});
+
+describe('exactNeighbours (the calibration’s ground truth, by chunks)', () => {
+  it.each(['l2', 'ip'] as const)('answers what one Flat index over every row answers (%s), whatever the chunk size', async (metric) => {
+    const rand = mulberry32(7);
+    const dimension = 16;
+    const data = Float32Array.from({ length: 1000 * dimension }, () => rand() * 2 - 1);
+    const queries = Float32Array.from({ length: 20 * dimension }, () => rand() * 2 - 1);
+    const flat = FaissIndex.create(dimension, 'Flat', metric);
+    try {
+      await flat.add(data);
+      const expected = (await flat.search(queries, 11)).labels;
+      for (const chunkRows of [1, 7, 100, 999, 1000, 5000]) {
+        expect(await exactNeighbours(data, dimension, metric, queries, 11, chunkRows)).toEqual(expected);
+      }
+    } finally {
+      flat.dispose();
+    }
+  });
+
+  it('pads with -1 when there are fewer rows than k', async () => {
+    const got = await exactNeighbours(Float32Array.of(0, 0, 1, 1), 2, 'l2', Float32Array.of(1, 1), 3, 1);
+    expect(Array.from(got)).toEqual([1, 0, -1]);
   });
 });

@@ -134,16 +134,14 @@ async function addAndCalibrate(
   policy: AnnPolicy,
 ): Promise<SlabAnn> {
   const nlist = nlistOf(factory);
-  const exact = FaissIndex.create(dimension, 'Flat', faissMetric);
   try {
     await index.add(data);
     const queryRows = sampleRows(count, Math.min(policy.calibrationQueries, count), 2);
     const queries = gather(data, dimension, queryRows);
-    await exact.add(data);
     const K = 10;
-    const truth = await exact.search(queries, K + 1);
+    const truth = await exactNeighbours(data, dimension, faissMetric, queries, K + 1);
     const truthSets = queryRows.map((row, q) => {
-      const labels = Array.from(truth.labels.subarray(q * (K + 1), (q + 1) * (K + 1))).filter((l) => l !== row && l !== -1);
+      const labels = Array.from(truth.subarray(q * (K + 1), (q + 1) * (K + 1))).filter((l) => l !== row && l !== -1);
       return new Set(labels.slice(0, K));
     });
     const calibration: { value: number; recall: number }[] = [];
@@ -171,8 +169,51 @@ async function addAndCalibrate(
     };
   } finally {
     index.dispose();
-    exact.dispose();
   }
+}
+
+/** Rows per exact-search chunk: bounds the calibration's copy of the vectors whatever the slab's size. */
+const EXACT_CHUNK_ROWS = 131_072;
+
+/**
+ * The k nearest rows of `data` to each query (row-major labels, -1 where fewer), by brute force
+ * over chunks of the rows: one Flat index of a chunk at a time, the chunks' answers merged. Faiss
+ * would otherwise hold a second copy of every vector beside the IVF index being calibrated.
+ */
+export async function exactNeighbours(
+  data: Float32Array,
+  dimension: number,
+  metric: FaissMetric,
+  queries: Float32Array,
+  k: number,
+  chunkRows = EXACT_CHUNK_ROWS,
+): Promise<Int32Array> {
+  const count = data.length / dimension;
+  const queryCount = queries.length / dimension;
+  const best = Array.from({ length: queryCount }, () => [] as { label: number; distance: number }[]);
+  const better = metric === 'l2' ? (a: number, b: number) => a - b : (a: number, b: number) => b - a;
+  for (let first = 0; first < count; first += chunkRows) {
+    const rows = Math.min(chunkRows, count - first);
+    const exact = FaissIndex.create(dimension, 'Flat', metric);
+    try {
+      await exact.add(data.subarray(first * dimension, (first + rows) * dimension));
+      const got = await exact.search(queries, Math.min(k, rows));
+      const kk = Math.min(k, rows);
+      for (let q = 0; q < queryCount; q++) {
+        for (let i = 0; i < kk; i++) {
+          const label = got.labels[q * kk + i]!;
+          if (label !== -1) best[q]!.push({ label: first + label, distance: got.distances[q * kk + i]! });
+        }
+        best[q]!.sort((a, b) => better(a.distance, b.distance) || a.label - b.label);
+        best[q]!.length = Math.min(best[q]!.length, k);
+      }
+    } finally {
+      exact.dispose();
+    }
+  }
+  const labels = new Int32Array(queryCount * k).fill(-1);
+  best.forEach((list, q) => list.forEach((hit, i) => (labels[q * k + i] = hit.label)));
+  return labels;
 }
 
 /** The k best of `labels` by exact distance to `query` (as faiss ranks them for the metric). */

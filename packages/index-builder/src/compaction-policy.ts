@@ -12,6 +12,12 @@ export interface CompactionPolicy {
   trigger: number;
   /** Most slabs merged at once. Default 8. */
   maxMerge: number;
+  /**
+   * Largest slab a merge may write, in bytes (the sum of its inputs' sizes): what bounds a
+   * compaction's working memory whatever the namespace's size. Slabs that cannot merge under it
+   * stay as they are; a query searches each. Undefined: no bound.
+   */
+  maxSlabBytes?: number | undefined;
 }
 
 export const DEFAULT_COMPACTION_POLICY: CompactionPolicy = { trigger: 4, maxMerge: 8 };
@@ -26,17 +32,34 @@ export interface CompactionPlan {
   dropTombstones: boolean;
 }
 
-/** The first run of at least `trigger` adjacent slabs of one level (at most `maxMerge` of them), or null. */
+/**
+ * The first run of at least `trigger` adjacent slabs of one level that has a merge to make: at most
+ * `maxMerge` adjacent slabs of the run whose sizes add up to at most `maxSlabBytes`, from the oldest
+ * start that leaves at least two; or null. Without a size bound that is the run's first `maxMerge`.
+ */
 export function planCompaction(slabs: readonly SlabRef[], policy: CompactionPolicy = DEFAULT_COMPACTION_POLICY): CompactionPlan | null {
   let runStart = 0;
   for (let i = 1; i <= slabs.length; i++) {
     if (i < slabs.length && slabs[i]!.level === slabs[runStart]!.level) continue;
-    const runLength = i - runStart;
-    if (runLength >= policy.trigger) {
-      const inputs = slabs.slice(runStart, runStart + Math.min(runLength, policy.maxMerge));
-      return { start: runStart, inputs, outputLevel: slabs[runStart]!.level + 1, dropTombstones: runStart === 0 };
+    if (i - runStart >= policy.trigger) {
+      const plan = mergeWithin(slabs, runStart, i, policy);
+      if (plan) return plan;
     }
     runStart = i;
+  }
+  return null;
+}
+
+/** The first merge within the run [start, end) that fits the policy's bounds (two slabs or more). */
+function mergeWithin(slabs: readonly SlabRef[], start: number, end: number, policy: CompactionPolicy): CompactionPlan | null {
+  const maxBytes = policy.maxSlabBytes ?? Infinity;
+  for (let first = start; first < end - 1; first++) {
+    let bytes = 0;
+    let last = first;
+    while (last < end && last - first < policy.maxMerge && bytes + slabs[last]!.bytes <= maxBytes) bytes += slabs[last++]!.bytes;
+    if (last - first >= 2) {
+      return { start: first, inputs: slabs.slice(first, last), outputLevel: slabs[first]!.level + 1, dropTombstones: first === 0 };
+    }
   }
   return null;
 }

@@ -385,6 +385,11 @@ export class SlabReader {
     return this.#vectors !== undefined;
   }
 
+  /** Whether wholeBytes() returns bytes this reader holds already (a slab held whole, or as built here) rather than a new copy. */
+  get holdsWholeFile(): boolean {
+    return !this.#body || this.#built !== undefined;
+  }
+
   /** Whether the vectors can leave memory and be read by range again (a slab opened by range). */
   get sheddable(): boolean {
     return this.#body !== undefined;

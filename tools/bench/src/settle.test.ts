@@ -35,4 +35,14 @@ describe('settle detection', () => {
     ];
     expect(settled(view({ slabs: twoL0 }), view({ slabs: twoL0 }), 2)).toBe(false);
   });
+
+  it('takes the writer’s own compactionDue over the mirror of the policy when the view has it', () => {
+    const twoL1 = [
+      { level: 1, records: 1, index: 'flat' },
+      { level: 1, records: 1, index: 'flat' },
+    ];
+    // Two slabs too large to merge under the largest-slab bound: the mirror would wait forever.
+    expect(settled(view({ slabs: twoL1, compactionDue: false }), view({ slabs: twoL1, compactionDue: false }), 2)).toBe(true);
+    expect(settled(view({ compactionDue: true }), view({ compactionDue: true }), 2)).toBe(false);
+  });
 });

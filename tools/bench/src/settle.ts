@@ -12,6 +12,8 @@ export interface InternalsView {
   slabs: { level: number; records: number; index: string }[];
   compactions: number;
   flushes: number;
+  /** The writer's own answer to "is a compaction running or due" (servers since the largest-slab bound). */
+  compactionDue?: boolean;
 }
 
 /** Mirrors the engine's planCompaction: `trigger` or more adjacent slabs of one level get merged. */
@@ -35,13 +37,16 @@ export function indexingPending(slabs: InternalsView['slabs'], dimension: number
 export function settled(previous: InternalsView | undefined, now: InternalsView, trigger: number, dimension = 0): boolean {
   return (
     previous !== undefined &&
-    !indexingPending(now.slabs, dimension) &&
     now.memtable.records === 0 &&
     now.flushedLsn >= now.writtenLsn &&
-    !compactionPending(
-      now.slabs.map((s) => s.level),
-      trigger,
-    ) &&
+    // The writer knows its policy (the largest-slab bound included); the mirror is for views without it.
+    (now.compactionDue !== undefined
+      ? !now.compactionDue
+      : !indexingPending(now.slabs, dimension) &&
+        !compactionPending(
+          now.slabs.map((s) => s.level),
+          trigger,
+        )) &&
     previous.manifestVersion === now.manifestVersion &&
     previous.compactions === now.compactions &&
     previous.flushes === now.flushes

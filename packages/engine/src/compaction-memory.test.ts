@@ -1,0 +1,73 @@
+import { ManualClock, mulberry32 } from '@conifer/core';
+import { buildSlab, PageCache, SlabReader, type SlabRow } from '@conifer/slab';
+import { describe, expect, it } from 'vitest';
+import { compactionWorkingBytes } from './compaction-scheduler.ts';
+import { resolveEngineConfig } from './config.ts';
+import { ResidentSet, type Resident, type ResidentMemory } from './resident-set.ts';
+
+const DIM = 16;
+
+async function slabBytes(count: number, seed: number): Promise<Uint8Array> {
+  const rand = mulberry32(seed);
+  const rows: SlabRow[] = Array.from({ length: count }, (_, i) => ({
+    id: `r${String(i).padStart(6, '0')}`,
+    lsn: i + 1,
+    values: Float32Array.from({ length: DIM }, () => rand()),
+    metadata: undefined,
+  }));
+  return (await buildSlab(rows, { dimension: DIM, level: 1 })).bytes;
+}
+
+/** A reader of `bytes` opened by range (every body read goes to the source). */
+function ranged(bytes: Uint8Array, key: string): Promise<SlabReader> {
+  return SlabReader.open('s', (start, end) => Promise.resolve(bytes.slice(start, Math.min(end, bytes.length))), {
+    cache: new PageCache(0, { wholeUpTo: 0 }),
+    cacheKey: key,
+  });
+}
+
+describe('the largest slab a compaction writes', () => {
+  it('is a quarter of the memory budget unless set', () => {
+    expect(resolveEngineConfig({ memoryBudgetBytes: 3 * 2 ** 30 }).compaction).toEqual({ trigger: 4, maxMerge: 8, maxSlabBytes: 768 * 2 ** 20 });
+    expect(resolveEngineConfig({ memoryBudgetBytes: 2 ** 30, compaction: { trigger: 2, maxMerge: 8, maxSlabBytes: 5 } }).compaction.maxSlabBytes).toBe(5);
+  });
+});
+
+describe('a compaction’s working memory', () => {
+  it('is estimated from its inputs: a copy of each one not held whole, the merged vectors, and faiss’s copy or the output', async () => {
+    const bytes = await slabBytes(20_000, 1);
+    const whole = await SlabReader.load('w', bytes);
+    const byRange = await ranged(bytes, 'r');
+    expect(whole.holdsWholeFile).toBe(true);
+    expect(byRange.holdsWholeFile).toBe(false);
+    const vectors = 20_000 * DIM * 4;
+    const merged = vectors + Math.max(vectors, bytes.length) + 20_000 * 160;
+    expect(compactionWorkingBytes([whole])).toBe(merged);
+    expect(compactionWorkingBytes([byRange])).toBe(merged + bytes.length);
+    expect(compactionWorkingBytes([whole, byRange])).toBe(2 * merged + bytes.length);
+  });
+
+  it('counts against the memory budget: a trim sheds promoted vectors to make room for it', async () => {
+    const reader = await ranged(await slabBytes(20_000, 2), 'p');
+    let compacting = 0;
+    const resident: Resident = {
+      memory: (): ResidentMemory => ({ memtables: 0, slabs: reader.memoryBytes, fixed: 0, compactions: compacting }),
+      busy: true, // a namespace compacting is busy: a trim never closes it, only sheds
+      slabReaders: () => [reader],
+    };
+    const clock = new ManualClock();
+    await reader.promote();
+    const promoted = reader.memoryBytes;
+    // Room for the promoted vectors, not for them and a compaction as large as the slab.
+    const set = new ResidentSet<Resident>(clock, { budgetBytes: Math.ceil(promoted / 0.8), idleMs: 0 }, () => Promise.resolve());
+    set.open('ns', () => Promise.resolve(resident));
+    await new Promise((r) => setImmediate(r));
+    set.trim();
+    expect(reader.resident).toBe(true);
+    compacting = compactionWorkingBytes([reader]);
+    set.trim();
+    expect(reader.resident).toBe(false);
+    expect(set.stats().shed).toBe(1);
+    expect(set.stats().memory.compactions).toBe(compacting);
+  });
+});
