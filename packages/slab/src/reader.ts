@@ -563,10 +563,9 @@ export class SlabReader {
       const from = i;
       const first = positions[i]!;
       const n = j - i;
+      // Straight from the cached pages into the result: no intermediate copy of the range.
       reads.push(
-        this.#body!.read(base + 4 * first * d, base + 4 * (first + n) * d).then((bytes) => {
-          data.set(floatsOf(bytes), from * d);
-        }),
+        this.#body!.readInto(base + 4 * first * d, base + 4 * (first + n) * d, new Uint8Array(data.buffer, data.byteOffset + 4 * from * d, 4 * n * d)),
       );
       i = j;
     }
@@ -758,12 +757,6 @@ export class SlabReader {
 
 /** Bytes checksummed between yields when a head is checked. */
 const CHECK_SLICE = 4 * 1024 * 1024;
-
-/** float32 values of bytes read from a store (copied when not 4-aligned). */
-function floatsOf(bytes: Uint8Array): Float32Array {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
-}
 
 /** Bytes per ranged read of a head, several at once (a bucket serves each stream at about 100 MB/s). */
 const HEAD_CHUNK = 4 * 1024 * 1024;

@@ -69,6 +69,22 @@ export class SlabBody {
     return out;
   }
 
+  /** Bytes [start, end) of the file, inside the body, copied into `into` (end − start bytes) straight from the pages. */
+  async readInto(start: number, end: number, into: Uint8Array): Promise<void> {
+    if (start < this.#start || end > this.#end || start > end) throw new RangeError(`slab ${this.#id}: [${start}, ${end}) is outside its body`);
+    if (into.length !== end - start) throw new RangeError(`slab ${this.#id}: a read of ${end - start} bytes into ${into.length}`);
+    if (start === end) return;
+    const first = this.#pageOf(start);
+    const pages = await this.pages(first, this.#pageOf(end - 1));
+    const firstStart = this.#start + first * this.#pageSize;
+    pages.forEach((page, i) => {
+      const pageStart = firstStart + i * this.#pageSize;
+      const from = Math.max(start, pageStart);
+      const to = Math.min(end, pageStart + page.length);
+      into.set(page.subarray(from - pageStart, to - pageStart), from - start);
+    });
+  }
+
   /**
    * The whole body in one new shared buffer, or in `into` (not through the page cache):
    * `PAGES_PER_READ` pages per read, `streams` reads at once, every page verified.

@@ -149,6 +149,33 @@ describe('FsObjectStore', () => {
     expect(page.objects.map((o) => o.key)).toEqual(['big/log/02490', 'big/log/02491', 'big/log/02492', 'big/log/02493', 'big/log/02494']);
   });
 
+  it('reads slabs by range through kept handles: replaced and deleted slabs read as they are now, evictions under reads in flight are safe', async () => {
+    const bytesOf = (n: number, version: number) => Uint8Array.from({ length: 4096 }, (_, i) => (i * 31 + n * 7 + version) & 0xff);
+    const key = (n: number) => `idx/ns/slabs/${String(n).padStart(4, '0')}.slab`;
+    await store.put(key(0), bytesOf(0, 0));
+    expect(await store.getRange(key(0), 100, 200)).toEqual(bytesOf(0, 0).subarray(100, 200));
+    // Replaced through this store: the next read sees the new bytes, not the kept inode's.
+    await store.put(key(0), bytesOf(0, 1));
+    expect(await store.getRange(key(0), 100, 200)).toEqual(bytesOf(0, 1).subarray(100, 200));
+    await store.delete(key(0));
+    expect(await store.getRange(key(0), 0, 10)).toBeNull();
+    await store.putIfAbsent(key(0), bytesOf(0, 2));
+    expect(await store.getRange(key(0), 4000, 5000)).toEqual(bytesOf(0, 2).subarray(4000));
+    // More slabs than handles are kept, read at random all at once: every answer right.
+    const files = 300;
+    await Promise.all(Array.from({ length: files }, (_, n) => store.put(key(n + 1), bytesOf(n + 1, 0))));
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    const reads = Array.from({ length: 3000 }, () => {
+      const n = 1 + (next() % files);
+      const start = next() % 4096;
+      const end = start + (next() % 512);
+      return { n, start, end };
+    });
+    const got = await Promise.all(reads.map((r) => store.getRange(key(r.n), r.start, r.end)));
+    reads.forEach((r, i) => expect(got[i]).toEqual(bytesOf(r.n, 0).subarray(r.start, r.end)));
+  });
+
   it('rejects a negative byte range', async () => {
     await store.put('r', utf8('abc'));
     await expect(store.getRange('r', -1, 2)).rejects.toThrow(RangeError);

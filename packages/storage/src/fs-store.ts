@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, type BigIntStats } from 'node:fs';
-import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DurableDirs, fsyncDir, fsyncParentsSync, removeAbandonedTemps, unlinkQuietly, writeDurableTemp } from './fs-durable.ts';
 import { errnoCode, toObjectStoreError } from './fs-errors.ts';
 import { acquireFileLock, DEFAULT_LOCK_STALE_MS } from './fs-lock.ts';
+import { ReadHandles } from './fs-read-handles.ts';
 import { isPossibleKeyPrefix, MAX_SEGMENT_BYTES, walkKeys } from './fs-walk.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { assertValidRange, listLimit } from './list-options.ts';
+import { isSlabKey } from './slab-cache.ts';
 import { assertValidKey, ObjectStoreError, type ListOptions, type ListPage, type ObjectBody, type ObjectMeta, type ObjectStore } from './object-store.ts';
 
 /** Temp files and lock files live here, inside the root so that rename and link stay on one file system. */
@@ -46,6 +48,8 @@ export class FsObjectStore implements ObjectStore {
   readonly #locksDir: string;
   readonly #mutex = new KeyedMutex();
   readonly #dirs: DurableDirs;
+  /** Kept open for ranged reads of immutable objects (slabs, `isSlabKey`). */
+  readonly #readHandles = new ReadHandles();
 
   constructor(rootDir: string) {
     this.root = resolve(rootDir);
@@ -78,21 +82,35 @@ export class FsObjectStore implements ObjectStore {
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
     const file = this.#pathOf(key);
     assertValidRange(start, end);
+    if (isSlabKey(key)) {
+      try {
+        return await this.#readHandles.use(
+          file,
+          async () => {
+            const handle = await openForRead(file, key);
+            if (!handle) return null;
+            const stats = await handle.stat({ bigint: true }).catch(async (err: unknown) => {
+              await handle.close();
+              throw err;
+            });
+            if (!stats.isFile()) {
+              await handle.close();
+              return null;
+            }
+            return { handle, size: Number(stats.size) };
+          },
+          (handle, size) => readRange(handle, size, start, end),
+        );
+      } catch (err) {
+        throw toObjectStoreError(err, 'getRange', key);
+      }
+    }
     const handle = await openForRead(file, key);
     if (!handle) return null;
     try {
       const stats = await handle.stat({ bigint: true });
       if (!stats.isFile()) return null;
-      const size = Number(stats.size);
-      const from = Math.min(start, size);
-      const out = new Uint8Array(Math.max(0, Math.min(end, size) - from));
-      let filled = 0;
-      while (filled < out.length) {
-        const { bytesRead } = await handle.read(out, filled, out.length - filled, from + filled);
-        if (bytesRead === 0) break; // cannot happen to an immutable file, but never spin
-        filled += bytesRead;
-      }
-      return filled === out.length ? out : out.subarray(0, filled);
+      return await readRange(handle, Number(stats.size), start, end);
     } catch (err) {
       throw toObjectStoreError(err, 'getRange', key);
     } finally {
@@ -113,6 +131,9 @@ export class FsObjectStore implements ObjectStore {
     } catch (err) {
       await unlinkQuietly(temp.path);
       throw toObjectStoreError(err, 'put', key);
+    } finally {
+      // A kept handle would go on reading the replaced inode.
+      this.#readHandles.forget(file);
     }
     await fsyncDir(dirname(file), key);
     return metaOf(key, temp.stats);
@@ -157,6 +178,8 @@ export class FsObjectStore implements ObjectStore {
     } catch (err) {
       await unlinkQuietly(temp.path);
       throw toObjectStoreError(err, 'putIfMatch', key);
+    } finally {
+      this.#readHandles.forget(file);
     }
     await fsyncDir(dirname(file), key);
     return metaOf(key, temp.stats);
@@ -174,6 +197,8 @@ export class FsObjectStore implements ObjectStore {
         // unlink(2) on a directory: EISDIR on Linux, EPERM on macOS. A directory is not an object.
         if ((code === 'EISDIR' || code === 'EPERM') && (await stat(file).catch(() => null))?.isDirectory()) return false;
         throw toObjectStoreError(err, 'delete', key);
+      } finally {
+        this.#readHandles.forget(file);
       }
     });
     if (!removed) return;
@@ -270,6 +295,19 @@ async function statFile(file: string, key: string): Promise<BigIntStats | null> 
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
     throw toObjectStoreError(err, 'head', key);
   }
+}
+
+/** Bytes [start, end) of an open file of `size` bytes (clamped to it). */
+async function readRange(handle: FileHandle, size: number, start: number, end: number): Promise<Uint8Array> {
+  const from = Math.min(start, size);
+  const out = new Uint8Array(Math.max(0, Math.min(end, size) - from));
+  let filled = 0;
+  while (filled < out.length) {
+    const { bytesRead } = await handle.read(out, filled, out.length - filled, from + filled);
+    if (bytesRead === 0) break; // cannot happen to an immutable file, but never spin
+    filled += bytesRead;
+  }
+  return filled === out.length ? out : out.subarray(0, filled);
 }
 
 async function openForRead(file: string, key: string) {
