@@ -1,7 +1,7 @@
 import { computeShadows, type SlabLayer } from '@conifer/router';
 import type { AnnDonor } from '@conifer/index-builder';
 import type { Manifest, ManifestChange, ManifestStore, SlabRef } from '@conifer/manifest';
-import { SlabReader, type PageCache } from '@conifer/slab';
+import { SlabReader, type PageCache, type RangeSource } from '@conifer/slab';
 import { ObjectStoreError, type ObjectStore } from '@conifer/storage';
 import type { WriterFence } from './fence.ts';
 import { slabKey } from './layout.ts';
@@ -35,11 +35,17 @@ export interface ManifestStateOptions {
  * How a namespace's slab readers reach their bytes: whole, or by range through the page cache
  * (`ref`, the manifest's entry, says how large the slab and its head are when it knows).
  */
+/** Ranged reads of one slab object, in place where the store can (`readRangeInto`). */
+export function slabRangeSource(store: ObjectStore, key: string): RangeSource {
+  const source: RangeSource = (start, end) => store.getRange(key, start, end);
+  if (store.readRangeInto) source.into = (start, buffers) => store.readRangeInto!(key, start, buffers);
+  return source;
+}
+
 export function openSlab(store: ObjectStore, key: string, id: string, pages: PageCache | undefined, ref: SlabRef | undefined): Promise<SlabReader> {
   // A slab small enough to hold whole is read with one plain GET (a slab cache keeps it whole).
   const small = ref !== undefined && pages !== undefined && ref.bytes <= pages.wholeUpTo;
-  if (pages && !small)
-    return SlabReader.open(id, (start, end) => store.getRange(key, start, end), { cache: pages, cacheKey: key, size: ref?.bytes, head: ref?.head });
+  if (pages && !small) return SlabReader.open(id, slabRangeSource(store, key), { cache: pages, cacheKey: key, size: ref?.bytes, head: ref?.head });
   return store.get(key).then((obj) => {
     if (!obj) throw new Error(`slab ${id} is missing`);
     return SlabReader.load(id, obj.data);

@@ -3,7 +3,7 @@ import type { Clock, RandomSource } from '@conifer/core';
 import { SlabReader, type PageCache, type SlabHeader } from '@conifer/slab';
 import { ObjectStoreError, type ObjectStore } from '@conifer/storage';
 import { newSlabId, slabKey } from './layout.ts';
-import { openSlab } from './manifest-state.ts';
+import { openSlab, slabRangeSource } from './manifest-state.ts';
 
 /** A slab this process stored, and its reader. */
 export interface WrittenSlab {
@@ -56,7 +56,7 @@ export class SlabWriter {
     const key = slabKey(this.#prefix, id);
     const pages = this.#pages;
     const reader = pages
-      ? await SlabReader.fromBuilt(id, bytes, (start, end) => this.#store.getRange(key, start, end), { cache: pages, cacheKey: key })
+      ? await SlabReader.fromBuilt(id, bytes, slabRangeSource(this.#store, key), { cache: pages, cacheKey: key })
       : await SlabReader.load(id, bytes, { verify: false });
     return { ref, reader };
   }

@@ -25,11 +25,24 @@ export interface PageCacheOptions {
   wholeUpTo?: number;
 }
 
+/** Evicted pages kept for reuse at most (a run being read takes several at once). */
+const FREE_PAGES = 256;
+
 export class PageCache {
   readonly maxBytes: number;
   readonly wholeUpTo: number;
   readonly #lru: LRUCache<string, Uint8Array> | undefined;
   readonly #counters = { hits: 0, misses: 0, refetches: 0, bytesRead: 0, evictions: 0 };
+  /**
+   * Pages in use by a read (copying out of them), by how many. An evicted page is reused for the
+   * next page read — fewer new buffers, so the garbage collector runs far less often under reads
+   * by range — but never while a read still uses it: it waits in `#evictedInUse`.
+   */
+  readonly #pins = new Map<Uint8Array, number>();
+  readonly #evictedInUse = new Set<Uint8Array>();
+  /** Evicted pages free for reuse, by size (pages are one size but each body's last). */
+  readonly #free = new Map<number, Uint8Array[]>();
+  #freeCount = 0;
 
   constructor(maxBytes: number, options: PageCacheOptions = {}) {
     this.maxBytes = maxBytes;
@@ -39,8 +52,10 @@ export class PageCache {
         ? new LRUCache<string, Uint8Array>({
             maxSize: maxBytes,
             sizeCalculation: (page) => Math.max(1, page.byteLength),
-            dispose: (_page, _key, reason) => {
+            dispose: (page, _key, reason) => {
               if (reason === 'evict') this.#counters.evictions++;
+              if (this.#pins.has(page)) this.#evictedInUse.add(page);
+              else this.#recycle(page);
             },
           })
         : undefined;
@@ -55,6 +70,41 @@ export class PageCache {
 
   set(key: string, page: Uint8Array): void {
     this.#lru?.set(key, page);
+  }
+
+  /**
+   * A buffer for a page of `size` bytes about to be read: an evicted page no read uses when one of
+   * that size is free, else a new one. Pages are the same size but a body's last.
+   */
+  take(size: number): Uint8Array {
+    const page = this.#free.get(size)?.pop();
+    if (!page) return new Uint8Array(size);
+    this.#freeCount--;
+    return page;
+  }
+
+  /** Marks a page in use: it is not reused until every pin is released. */
+  pin(page: Uint8Array): void {
+    this.#pins.set(page, (this.#pins.get(page) ?? 0) + 1);
+  }
+
+  unpin(page: Uint8Array): void {
+    const left = (this.#pins.get(page) ?? 1) - 1;
+    if (left > 0) {
+      this.#pins.set(page, left);
+      return;
+    }
+    this.#pins.delete(page);
+    if (this.#evictedInUse.delete(page)) this.#recycle(page);
+  }
+
+  #recycle(page: Uint8Array): void {
+    // Only whole buffers of the common size: a view would pin memory the cache no longer counts.
+    if (page.byteOffset !== 0 || page.byteLength !== page.buffer.byteLength || this.#freeCount >= FREE_PAGES) return;
+    const free = this.#free.get(page.byteLength);
+    if (free) free.push(page);
+    else this.#free.set(page.byteLength, [page]);
+    this.#freeCount++;
   }
 
   /** Counts bytes read from a store, and pages read twice because the first copy was corrupt. */

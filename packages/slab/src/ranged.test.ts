@@ -5,6 +5,7 @@ import { buildSlab, type SlabAnn } from './builder.ts';
 import { checksum, SLAB_PAGE_SIZE, SlabCorruptionError, type SlabRow } from './format.ts';
 import { PageCache } from './page-cache.ts';
 import { SlabReader } from './reader.ts';
+import { sortedDistinct } from './sort-positions.ts';
 import type { RangeSource } from './slab-body.ts';
 
 /** Rows with ids r00000…, some tombstones, vectors from a seeded generator. */
@@ -152,6 +153,54 @@ describe('slabs read by range', () => {
     expect(calls.n).toBe(1);
     expect(hinted.ids.at(123)).toBe(ranged.ids.at(123));
   });
+
+  it('answers concurrent gathers right while a tiny page cache evicts and reuses the pages they read', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.array(fc.nat(9_999), { minLength: 1, maxLength: 40 }), { minLength: 2, maxLength: 24 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (cachePages, lists, slowSource, inPlace) => {
+          const dim = 24;
+          const count = 10_000;
+          const { bytes } = await buildSlab(makeRows(count, dim, 11), { dimension: dim, level: 1 });
+          const whole = await SlabReader.load('w', bytes);
+          const cache = new PageCache(cachePages * SLAB_PAGE_SIZE, ALWAYS_RANGED);
+          let tick = 0;
+          // Reads completing in a scrambled order (some after a timer), so pages of one call arrive
+          // in different turns while other calls evict and reuse pages.
+          const source: RangeSource = (start, end) => {
+            const out = bytes.slice(Math.min(start, bytes.length), Math.min(end, bytes.length));
+            return slowSource && tick++ % 3 === 0 ? new Promise((r) => setTimeout(() => r(out), tick % 5)) : Promise.resolve(out);
+          };
+          // A store that reads in place (as the local disk does) fills the page buffers it is given.
+          if (inPlace)
+            source.into = async (start, buffers) => {
+              let at = start;
+              for (const buffer of buffers) {
+                const part = bytes.subarray(Math.min(at, bytes.length), Math.min(at + buffer.length, bytes.length));
+                buffer.set(part);
+                at += part.length;
+              }
+              if (slowSource && tick++ % 3 === 0) await new Promise((r) => setTimeout(r, tick % 5));
+              return at - start;
+            };
+          const ranged = await SlabReader.open('s', source, { cache, cacheKey: 'c' });
+          const gathered = await Promise.all(lists.map((rows) => ranged.gather(sortedDistinct(rows, count))));
+          lists.forEach((rows, i) => {
+            sortedDistinct(rows, count).forEach((row, k) => {
+              const expected = whole.vectorView(row);
+              if (!expected) return; // a tombstone has no vector to compare
+              const at = gathered[i]!.at[k]!;
+              expect(sameBytes(gathered[i]!.data.subarray(at * dim, (at + 1) * dim), expected)).toBe(true);
+            });
+          });
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 120_000);
 
   it('re-reads a page whose bytes arrive damaged, and never serves a page that stays damaged', async () => {
     // A fault no real store produces on demand (bytes damaged on their way): a fake source.

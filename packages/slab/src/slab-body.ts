@@ -4,7 +4,13 @@ import { sharedArray } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
 
 /** Reads bytes [start, end) of one slab file (absolute offsets); null when the object is gone. */
-export type RangeSource = (start: number, end: number) => Promise<Uint8Array | null>;
+export type RangeSource = ((start: number, end: number) => Promise<Uint8Array | null>) & {
+  /**
+   * Where the store can read in place (local disk): the file's bytes from `start` into `buffers`,
+   * each filled before the next; how many were read, or null when the object is gone.
+   */
+  into?: ((start: number, buffers: Uint8Array[]) => Promise<number | null>) | undefined;
+};
 
 /** Pages fetched by one ranged read at most (with the default page size, 8 MiB). */
 const PAGES_PER_READ = 128;
@@ -48,24 +54,10 @@ export class SlabBody {
     if (pages !== this.#crcs.length) throw new SlabCorruptionError(`slab ${this.#id}: ${this.#crcs.length} page checksums for ${pages} pages`);
   }
 
-  /** Bytes [start, end) of the file, which must lie in the body: a view of one page, or a copy. */
+  /** Bytes [start, end) of the file, which must lie in the body, in a new buffer (pages are reused once evicted). */
   async read(start: number, end: number): Promise<Uint8Array> {
-    if (start < this.#start || end > this.#end || start > end) throw new RangeError(`slab ${this.#id}: [${start}, ${end}) is outside its body`);
-    if (start === end) return new Uint8Array(0);
-    const first = this.#pageOf(start);
-    const last = this.#pageOf(end - 1);
-    const pages = await this.pages(first, last);
-    const firstStart = this.#start + first * this.#pageSize;
-    if (pages.length === 1) return pages[0]!.subarray(start - firstStart, end - firstStart);
-    const out = new Uint8Array(end - start);
-    let at = 0;
-    pages.forEach((page, i) => {
-      const pageStart = firstStart + i * this.#pageSize;
-      const from = Math.max(start, pageStart) - pageStart;
-      const to = Math.min(end, pageStart + page.length) - pageStart;
-      out.set(page.subarray(from, to), at);
-      at += to - from;
-    });
+    const out = new Uint8Array(Math.max(0, end - start));
+    await this.readInto(start, end, out);
     return out;
   }
 
@@ -76,13 +68,17 @@ export class SlabBody {
     if (start === end) return;
     const first = this.#pageOf(start);
     const pages = await this.pages(first, this.#pageOf(end - 1));
-    const firstStart = this.#start + first * this.#pageSize;
-    pages.forEach((page, i) => {
-      const pageStart = firstStart + i * this.#pageSize;
-      const from = Math.max(start, pageStart);
-      const to = Math.min(end, pageStart + page.length);
-      into.set(page.subarray(from - pageStart, to - pageStart), from - start);
-    });
+    try {
+      const firstStart = this.#start + first * this.#pageSize;
+      pages.forEach((page, i) => {
+        const pageStart = firstStart + i * this.#pageSize;
+        const from = Math.max(start, pageStart);
+        const to = Math.min(end, pageStart + page.length);
+        into.set(page.subarray(from - pageStart, to - pageStart), from - start);
+      });
+    } finally {
+      for (const page of pages) this.#cache.unpin(page);
+    }
   }
 
   /**
@@ -139,28 +135,46 @@ export class SlabBody {
     return this.#fetch(this.#end, this.#end + 4);
   }
 
-  /** Pages first..last (inclusive), verified; missing ones fetched in runs of consecutive pages. */
+  /**
+   * Pages first..last (inclusive), verified; missing ones fetched in runs of consecutive pages.
+   * Each page comes pinned (the cache does not reuse it): the caller copies out of it and unpins it.
+   */
   async pages(first: number, last: number): Promise<Uint8Array[]> {
     const found: (Uint8Array | Promise<Uint8Array>)[] = [];
+    // A fetched page is pinned as soon as it is read — in the turn its read completes, while the
+    // fetch's own pin (#readRun) still holds it — not once every page of this call is in.
+    const pinWhenRead = (pending: Promise<Uint8Array>) =>
+      pending.then((page) => {
+        this.#cache.pin(page);
+        return page;
+      });
     let runStart = -1;
     const flush = (upTo: number): void => {
       if (runStart < 0) return;
       for (let from = runStart; from < upTo; from += PAGES_PER_READ) this.#fetchRun(from, Math.min(upTo, from + PAGES_PER_READ));
-      for (let p = runStart; p < upTo; p++) found[p - first] = this.#inflight.get(p)!;
+      for (let p = runStart; p < upTo; p++) found[p - first] = pinWhenRead(this.#inflight.get(p)!);
       runStart = -1;
     };
     for (let p = first; p <= last; p++) {
       const cached = this.#cache.get(this.#key(p));
+      // Pinned now: it could be evicted and reused while this call waits for the pages it fetches.
+      if (cached) this.#cache.pin(cached);
       const pending = cached ? undefined : this.#inflight.get(p);
       if (cached || pending) {
         flush(p);
-        found[p - first] = cached ?? pending!;
+        found[p - first] = cached ?? pinWhenRead(pending!);
       } else if (runStart < 0) {
         runStart = p;
       }
     }
     flush(last + 1);
-    return Promise.all(found);
+    const settled = await Promise.allSettled(found);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const r of settled) if (r.status === 'fulfilled') this.#cache.unpin(r.value);
+      throw failed.reason;
+    }
+    return settled.map((r) => (r as PromiseFulfilledResult<Uint8Array>).value);
   }
 
   #pageOf(offset: number): number {
@@ -184,23 +198,63 @@ export class SlabBody {
   async #readRun(from: number, to: number): Promise<Uint8Array[]> {
     const start = this.#start + from * this.#pageSize;
     const end = Math.min(this.#end, this.#start + to * this.#pageSize);
-    const bytes = await this.#fetch(start, end);
     const pages: Uint8Array[] = [];
-    for (let p = from; p < to; p++) {
-      const pageStart = (p - from) * this.#pageSize;
-      let page = bytes.subarray(pageStart, Math.min(bytes.length, pageStart + this.#pageSize));
+    try {
+      const into = this.#source.into;
+      if (into) {
+        // Straight into page buffers (evicted pages reused): no buffer per read to collect.
+        const buffers = Array.from({ length: to - from }, (_, i) =>
+          this.#cache.take(Math.min(end, start + (i + 1) * this.#pageSize) - (start + i * this.#pageSize)),
+        );
+        const read = await into(start, buffers);
+        if (read === null) throw new SlabCorruptionError(`slab ${this.#id}: the object is gone`);
+        if (read !== end - start) throw new SlabCorruptionError(`slab ${this.#id}: read ${read} bytes of [${start}, ${end})`);
+        this.#cache.countRead(read);
+        await this.#keepPages(from, start, buffers, pages, true);
+      } else {
+        const bytes = await this.#fetch(start, end);
+        const views = Array.from({ length: to - from }, (_, i) => bytes.subarray(i * this.#pageSize, Math.min(bytes.length, (i + 1) * this.#pageSize)));
+        await this.#keepPages(from, start, views, pages, false);
+      }
+    } catch (err) {
+      for (const page of pages) this.#cache.unpin(page);
+      throw err;
+    }
+    setImmediate(() => {
+      for (const page of pages) this.#cache.unpin(page);
+    });
+    return pages;
+  }
+
+  /**
+   * Checks each page of a run just read (`read`: views of it, or with `owned` the page buffers
+   * themselves) and puts it in the cache, pinned, into `pages`.
+   */
+  async #keepPages(from: number, start: number, read: Uint8Array[], pages: Uint8Array[], owned: boolean): Promise<void> {
+    for (let i = 0; i < read.length; i++) {
+      const p = from + i;
+      let page = read[i]!;
       if (checksum(page) !== this.#crcs[p]) {
         // One more read of the page alone: a transfer may have been damaged on its way.
-        const pageFileStart = start + pageStart;
-        page = await this.#fetch(pageFileStart, Math.min(this.#end, pageFileStart + this.#pageSize), true);
-        if (checksum(page) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
+        const pageFileStart = start + i * this.#pageSize;
+        const again = await this.#fetch(pageFileStart, pageFileStart + page.length, true);
+        if (checksum(again) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
+        if (owned) page.set(again);
+        else page = again;
       }
-      // Own memory per page, so evicting one page frees it (a view would pin the whole run).
-      const own = pages.length === 0 && to - from === 1 && page.byteOffset === 0 && page.byteLength === page.buffer.byteLength ? page : page.slice();
+      // Own memory per page, so evicting one page frees it (a view would pin the whole run); a page
+      // the cache evicted earlier when it has one, so reads by range make little garbage.
+      let own = page;
+      if (!owned) {
+        own = this.#cache.take(page.length);
+        own.set(page);
+      }
+      // Pinned until the reads waiting for it have had it: they pin it themselves in the turn the
+      // run resolves, before #readRun's unpin (scheduled only then: a refetch here awaits).
+      this.#cache.pin(own);
       this.#cache.set(this.#key(p), own);
       pages.push(own);
     }
-    return pages;
   }
 
   async #fetch(start: number, end: number, refetch = false): Promise<Uint8Array> {

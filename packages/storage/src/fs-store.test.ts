@@ -176,6 +176,32 @@ describe('FsObjectStore', () => {
     reads.forEach((r, i) => expect(got[i]).toEqual(bytesOf(r.n, 0).subarray(r.start, r.end)));
   });
 
+  it('reads a range in place into buffers as getRange reads it, for slabs and other objects', async () => {
+    const bytes = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 13) & 0xff);
+    for (const key of ['idx/ns/slabs/a.slab', 'idx/ns/other']) {
+      await store.put(key, bytes);
+      for (const [start, sizes] of [
+        [0, [10_000]],
+        [17, [100, 1, 4000]],
+        [9_990, [4, 4, 4]],
+        [10_000, [8]],
+      ] as const) {
+        const buffers = sizes.map((n) => new Uint8Array(n));
+        const read = await store.readRangeInto(key, start, buffers);
+        const expected = await store.getRange(key, start, start + sizes.reduce((a, b) => a + b, 0));
+        expect(read).toBe(expected!.length);
+        const joined = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+        let at = 0;
+        for (const b of buffers) {
+          joined.set(b, at);
+          at += b.length;
+        }
+        expect(joined.subarray(0, read!)).toEqual(expected);
+      }
+      expect(await store.readRangeInto(`${key}-missing`, 0, [new Uint8Array(4)])).toBeNull();
+    }
+  });
+
   it('rejects a negative byte range', async () => {
     await store.put('r', utf8('abc'));
     await expect(store.getRange('r', -1, 2)).rejects.toThrow(RangeError);

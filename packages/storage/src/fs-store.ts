@@ -86,19 +86,7 @@ export class FsObjectStore implements ObjectStore {
       try {
         return await this.#readHandles.use(
           file,
-          async () => {
-            const handle = await openForRead(file, key);
-            if (!handle) return null;
-            const stats = await handle.stat({ bigint: true }).catch(async (err: unknown) => {
-              await handle.close();
-              throw err;
-            });
-            if (!stats.isFile()) {
-              await handle.close();
-              return null;
-            }
-            return { handle, size: Number(stats.size) };
-          },
+          () => this.#openSized(file, key),
           (handle, size) => readRange(handle, size, start, end),
         );
       } catch (err) {
@@ -116,6 +104,43 @@ export class FsObjectStore implements ObjectStore {
     } finally {
       await handle.close();
     }
+  }
+
+  async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
+    const file = this.#pathOf(key);
+    assertValidRange(start, start);
+    try {
+      if (isSlabKey(key))
+        return await this.#readHandles.use(
+          file,
+          () => this.#openSized(file, key),
+          (handle, size) => readInto(handle, size, start, buffers),
+        );
+      const opened = await this.#openSized(file, key);
+      if (!opened) return null;
+      try {
+        return await readInto(opened.handle, opened.size, start, buffers);
+      } finally {
+        await opened.handle.close();
+      }
+    } catch (err) {
+      throw toObjectStoreError(err, 'getRange', key);
+    }
+  }
+
+  /** The file open for reads, with its size; null when there is no such object. */
+  async #openSized(file: string, key: string): Promise<{ handle: FileHandle; size: number } | null> {
+    const handle = await openForRead(file, key);
+    if (!handle) return null;
+    try {
+      const stats = await handle.stat({ bigint: true });
+      if (stats.isFile()) return { handle, size: Number(stats.size) };
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    await handle.close();
+    return null;
   }
 
   async head(key: string): Promise<ObjectMeta | null> {
@@ -308,6 +333,35 @@ async function readRange(handle: FileHandle, size: number, start: number, end: n
     filled += bytesRead;
   }
   return filled === out.length ? out : out.subarray(0, filled);
+}
+
+/** Bytes of an open file of `size` bytes from `start` into `buffers` in order (readv); how many were read. */
+async function readInto(handle: FileHandle, size: number, start: number, buffers: Uint8Array[]): Promise<number> {
+  const want = Math.max(
+    0,
+    Math.min(
+      size - start,
+      buffers.reduce((n, b) => n + b.byteLength, 0),
+    ),
+  );
+  let done = 0;
+  while (done < want) {
+    // The buffers from where the last read stopped (a short read stops anywhere).
+    const rest: Uint8Array[] = [];
+    let skip = done;
+    for (const buffer of buffers) {
+      if (skip >= buffer.byteLength) {
+        skip -= buffer.byteLength;
+        continue;
+      }
+      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+      skip = 0;
+    }
+    const { bytesRead } = await handle.readv(rest, start + done);
+    if (bytesRead === 0) break; // cannot happen to an immutable file, but never spin
+    done += bytesRead;
+  }
+  return done;
 }
 
 async function openForRead(file: string, key: string) {

@@ -36,6 +36,12 @@ export interface ObjectStore {
   get(key: string): Promise<ObjectBody | null>;
   /** Bytes [start, end) of the object, or `null` when the key does not exist. `end` is clamped to the size. */
   getRange(key: string, start: number, end: number): Promise<Uint8Array | null>;
+  /**
+   * Optional, for stores that can read in place (local disk): the object's bytes from `start`
+   * straight into `buffers`, each filled before the next; how many bytes were read (fewer at the
+   * object's end), or `null` when the key does not exist. Spares the caller a new buffer per read.
+   */
+  readRangeInto?(key: string, start: number, buffers: Uint8Array[]): Promise<number | null>;
   /** Size and etag, or `null` when the key does not exist. */
   head(key: string): Promise<ObjectMeta | null>;
   /** Writes (creates or replaces) the object. Durable when the promise resolves. */
