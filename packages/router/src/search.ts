@@ -70,7 +70,10 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   // A deleteAll in a memtable is newer than every slab: it hides them all.
   const slabs = cleared > 0 ? [] : snapshot.slabs;
   const budget = request.exactBudget ?? DEFAULT_EXACT_BUDGET;
-  for (const layer of slabs) {
+  // Slabs are searched concurrently: what one waits for (its probed lists read by range, from
+  // local disk or a bucket) overlaps the others' reads and scans instead of adding up. The result
+  // does not depend on the order: hits are ranked by score, then id, and shadowing is per layer.
+  const searchLayer = async (layer: (typeof slabs)[number]): Promise<void> => {
     const { reader } = layer;
     const dim = reader.dimension;
     /**
@@ -91,7 +94,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     // The filter becomes the eligible rows through the slab's columnar metadata (applied before
     // ranking): a short row list when it is selective enough to scan exactly, else a bitmap.
     const { count: eligible, rows, bitset } = await eligibleRows(layer, filter, Math.floor(budget / dim));
-    if (eligible === 0) continue;
+    if (eligible === 0) return;
     const every = eligible === reader.count;
     if (rows || querySparse) {
       // A short row list (at most budget / dim rows: always the exact path), or a hybrid query,
@@ -102,7 +105,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       } else {
         scanGathered(gathered, request, eligible, request.topK, visit);
       }
-      continue;
+      return;
     }
     const allowed = bitset!; // eligibleRows sets exactly one of rows / bitset
     // Every ANN slab the index builder writes is IVF; without a layout (a flat slab, or a version
@@ -122,7 +125,8 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     } else {
       scanGathered(await reader.gather(positionsOf(reader, allowed)), request, eligible, request.topK, visit);
     }
-  }
+  };
+  await Promise.all(slabs.map(searchLayer));
 
   return top.sorted().map(toHit);
 }
