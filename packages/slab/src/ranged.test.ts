@@ -52,6 +52,23 @@ function sourceOf(bytes: Uint8Array, calls: { n: number } = { n: 0 }): RangeSour
   };
 }
 
+/** `source`, able to read in place as the local disk does (`into` fills the given buffers from `bytes`, damaged as `source` damages them). */
+function inPlace(source: RangeSource): RangeSource {
+  const withInto: RangeSource = (start, end) => source(start, end);
+  withInto.into = async (start, buffers) => {
+    const total = buffers.reduce((n, b) => n + b.length, 0);
+    const got = await source(start, start + total);
+    if (!got) return null;
+    let at = 0;
+    for (const buffer of buffers) {
+      buffer.set(got.subarray(at, Math.min(got.length, at + buffer.length)));
+      at += buffer.length;
+    }
+    return Math.min(total, got.length);
+  };
+  return withInto;
+}
+
 const ALWAYS_RANGED = { wholeUpTo: 0 };
 
 /** Byte equality of typed arrays (vitest's deep equality walks large arrays element by element). */
@@ -72,13 +89,15 @@ describe('slabs read by range', () => {
           seed: fc.integer(),
         }),
         fc.array(fc.nat(), { maxLength: 40 }),
-        async ({ count, dim, nlist, cachePages, seed }, picks) => {
+        fc.boolean(),
+        async ({ count, dim, nlist, cachePages, seed }, picks, readsInPlace) => {
           const rows = makeRows(count, dim, seed);
           const ann = nlist && count > 0 ? makeAnn(count, dim, nlist, seed) : undefined;
           const { bytes } = await buildSlab(rows, { dimension: dim, level: 1, ann });
           const whole = new SlabReader('s', bytes);
           const cache = new PageCache(cachePages * SLAB_PAGE_SIZE, ALWAYS_RANGED);
-          const ranged = await SlabReader.open('s', sourceOf(bytes), { cache, cacheKey: `k${seed}` });
+          const source = readsInPlace ? inPlace(sourceOf(bytes)) : sourceOf(bytes);
+          const ranged = await SlabReader.open('s', source, { cache, cacheKey: `k${seed}` });
           expect(ranged.resident).toBe(false);
           expect(ranged.bytes.byteLength).toBeLessThan(bytes.byteLength + 1);
           expect(ranged.vectorOrder).toBe(ann ? 'lists' : 'rows');
@@ -202,14 +221,14 @@ describe('slabs read by range', () => {
     );
   }, 120_000);
 
-  it('re-reads a page whose bytes arrive damaged, and never serves a page that stays damaged', async () => {
+  it.each([false, true])('re-reads a page whose bytes arrive damaged, and never serves a page that stays damaged (read in place: %s)', async (readsInPlace) => {
     // A fault no real store produces on demand (bytes damaged on their way): a fake source.
     const dim = 16;
     const count = 12_000;
     const { bytes, header } = await buildSlab(makeRows(count, dim, 3), { dimension: dim, level: 0 });
     const damaged = (times: number): RangeSource => {
       let left = times;
-      return (start, end) => {
+      const source: RangeSource = (start, end) => {
         const out = bytes.slice(start, end);
         if (start >= header.sections.vectors && left > 0) {
           left--;
@@ -217,6 +236,7 @@ describe('slabs read by range', () => {
         }
         return Promise.resolve(out);
       };
+      return readsInPlace ? inPlace(source) : source;
     };
     const whole = new SlabReader('s', bytes);
     const everything = Int32Array.from({ length: count }, (_, i) => i);
@@ -225,6 +245,11 @@ describe('slabs read by range', () => {
     const once = await SlabReader.open('s', damaged(1), { cache, cacheKey: 'once' });
     expect(sameBytes((await once.gather(everything)).data, whole.residentVectors)).toBe(true);
     expect(cache.stats().refetches).toBe(1);
+    // Promoted (the whole body in a few large reads): one damaged read, re-read, right.
+    const promoted = await SlabReader.open('s', damaged(1), { cache, cacheKey: 'promoted' });
+    await promoted.promote();
+    expect(sameBytes(promoted.residentVectors, whole.residentVectors)).toBe(true);
+    expect(cache.stats().refetches).toBe(2);
 
     const always = await SlabReader.open('s', damaged(Number.MAX_SAFE_INTEGER), { cache, cacheKey: 'always' });
     await expect(always.gather(everything)).rejects.toThrow(SlabCorruptionError);

@@ -406,8 +406,9 @@ export class SlabReader {
    */
   promote(): Promise<void> {
     if (this.#vectors || !this.#body || this.#promotionStopped) return Promise.resolve();
+    // From a bucket, 8 streams (each is slow); from local disk 2 leave the I/O threads to queries.
     this.#promoting ??= this.#body
-      .readAll(8, () => this.#promotionStopped)
+      .readAll(this.#body.readsInPlace ? 2 : 8, () => this.#promotionStopped)
       .then((body) => {
         this.#vectors = new Float32Array(body.buffer, body.byteOffset, this.count * this.dimension);
       })

@@ -109,7 +109,14 @@ export class SlabBody {
         if (stop?.()) throw new Error(`slab ${this.#id}: read stopped`);
         const [from, to] = runs[next++]!;
         const runStart = this.#start + from * this.#pageSize;
-        const bytes = await this.#fetch(runStart, Math.min(this.#end, this.#start + to * this.#pageSize));
+        const runEnd = Math.min(this.#end, this.#start + to * this.#pageSize);
+        if (this.#source.into && runStart >= start && runEnd <= end) {
+          // Whole pages of the range: read in place, then checked where they landed.
+          await this.#readInPlace(from, runStart, out.subarray(runStart - start, runEnd - start));
+          await yieldToEventLoop();
+          continue;
+        }
+        const bytes = await this.#fetch(runStart, runEnd);
         for (let p = from; p < to; p++) {
           const at = (p - from) * this.#pageSize;
           let page = bytes.subarray(at, Math.min(bytes.length, at + this.#pageSize));
@@ -128,6 +135,26 @@ export class SlabBody {
     };
     await Promise.all(Array.from({ length: Math.min(streams, runs.length) }, worker));
     return out;
+  }
+
+  /** Whether the store reads in place (local disk): few streams are then enough for a whole body. */
+  get readsInPlace(): boolean {
+    return this.#source.into !== undefined;
+  }
+
+  /** Pages from `from` (at file offset `runStart`) read straight into `target`, each checked (re-read once if damaged). */
+  async #readInPlace(from: number, runStart: number, target: Uint8Array): Promise<void> {
+    const read = await this.#source.into!(runStart, [target]);
+    if (read === null) throw new SlabCorruptionError(`slab ${this.#id}: the object is gone`);
+    if (read !== target.length) throw new SlabCorruptionError(`slab ${this.#id}: read ${read} bytes of [${runStart}, ${runStart + target.length})`);
+    this.#cache.countRead(read);
+    for (let at = 0, p = from; at < target.length; at += this.#pageSize, p++) {
+      const page = target.subarray(at, Math.min(target.length, at + this.#pageSize));
+      if (checksum(page) === this.#crcs[p]) continue;
+      const again = await this.#fetch(runStart + at, runStart + at + page.length, true);
+      if (checksum(again) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
+      page.set(again);
+    }
   }
 
   /** The file's last 4 bytes (its whole-file checksum), which no page covers. */
