@@ -33,7 +33,7 @@ import { startServer, processRss, type ServerProcess } from './server-process.ts
 import { freePortRange } from '@conifer/emulators';
 import { grpcIngest, grpcQueryRows } from './grpc.ts';
 import { settled, type InternalsView } from './settle.ts';
-import { meanRecall, runConcurrent, slabSummary, summarize, type QueryRow } from './stats.ts';
+import { concurrencyRows, meanRecall, runConcurrent, slabSummary, summarize, type QueryRow } from './stats.ts';
 
 type Log = (...parts: unknown[]) => void;
 
@@ -112,20 +112,15 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
     // the server's request path often enough for its JIT, as the engine rows' warm-up does.
     await runConcurrent(HTTP_WARMUP_QUERIES, 32, async (i) => void (await query(i)));
     const requests = httpQueryRequests(queries);
-    for (const concurrency of [1, 8, 32]) {
-      const got: number[][] = new Array(requests);
-      const run = await runConcurrent(requests, concurrency, async (i) => {
-        got[i] = await query(i);
-      });
-      rows.push({
-        system: 'conifer (HTTP)',
-        scenario: 'REST /query, default target',
-        concurrency,
-        recall: meanRecall(K, got, truth, ds.queryCount),
-        latency: summarize(run.latencies, run.wallMs),
-      });
-      log('http query c', concurrency, rows.at(-1));
-    }
+    rows.push(
+      ...(await concurrencyRows(
+        { system: 'conifer (HTTP)', scenario: 'REST /query, default target' },
+        requests,
+        query,
+        { k: K, ids: truth, queryCount: ds.queryCount },
+        log,
+      )),
+    );
     rows.push(...(await pinnedQueryRows(server, indexUrl, ds, truth, queries, log)));
     // The same server through gRPC: queries on the same index, ingest into one of its own.
     rows.push(...(await grpcQueryRows(indexUrl, server.apiKey, ds, truth, requests, log)));

@@ -130,6 +130,29 @@ export function recallAt(k: number, truth: ArrayLike<number>, got: ArrayLike<num
   return hits / want.size;
 }
 
+/**
+ * Rows at concurrency 1, 8 and 32 of one system: `requests` calls of `query(i)` (the ids it
+ * answered, best first) at each, recall@k against `truth` (query i is row i % queryCount).
+ */
+export async function concurrencyRows(
+  row: { system: string; scenario: string },
+  requests: number,
+  query: (i: number) => Promise<number[]>,
+  truth: { k: number; ids: Int32Array; queryCount: number },
+  log: (...parts: unknown[]) => void,
+): Promise<QueryRow[]> {
+  const rows: QueryRow[] = [];
+  for (const concurrency of [1, 8, 32]) {
+    const got: number[][] = new Array(requests);
+    const run = await runConcurrent(requests, concurrency, async (i) => {
+      got[i] = await query(i);
+    });
+    rows.push({ ...row, concurrency, recall: meanRecall(truth.k, got, truth.ids, truth.queryCount), latency: summarize(run.latencies, run.wallMs) });
+    log(`${row.system} c`, concurrency, rows.at(-1));
+  }
+  return rows;
+}
+
 /** Mean recall@k over a run: `got[i]` answered query i, whose truth is row i % queryCount of `truth` (k ids per row). */
 export function meanRecall(k: number, got: number[][], truth: Int32Array, queryCount: number): number {
   if (got.length === 0) return NaN;

@@ -31,7 +31,7 @@ import { vectorJson } from './json-body.ts';
 import { benchLanceDB, peersInstalled } from './peers.ts';
 import { machine, writeSection } from './report.ts';
 import { processRss, startServer, type ServerProcess } from './server-process.ts';
-import { meanRecall, round2, runConcurrent, summarize, type QueryRow } from './stats.ts';
+import { concurrencyRows, round2, runConcurrent, type QueryRow } from './stats.ts';
 import { GridJsonEncoder, snapToGrid } from './xl-body.ts';
 
 const K = 10;
@@ -251,23 +251,7 @@ async function queryRows(client: JsonClient, host: string, ds: Dataset, truth: I
   const query = async (i: number): Promise<number[]> =>
     ((await client.call('POST', `${host}/query`, bodies[i % bodies.length])) as { matches: { id: string }[] }).matches.map((m) => Number(m.id));
   await runConcurrent(WARMUP_QUERIES, 32, async (i) => void (await query(i)));
-  const rows: QueryRow[] = [];
-  const requests = Math.max(queries, 2_000);
-  for (const concurrency of [1, 8, 32]) {
-    const got: number[][] = new Array(requests);
-    const run = await runConcurrent(requests, concurrency, async (i) => {
-      got[i] = await query(i);
-    });
-    rows.push({
-      system: 'conifer (HTTP)',
-      scenario,
-      concurrency,
-      recall: meanRecall(K, got, truth, ds.queryCount),
-      latency: summarize(run.latencies, run.wallMs),
-    });
-    log('query c', concurrency, rows.at(-1));
-  }
-  return rows;
+  return concurrencyRows({ system: 'conifer (HTTP)', scenario }, Math.max(queries, 2_000), query, { k: K, ids: truth, queryCount: ds.queryCount }, log);
 }
 
 function markdownOf(result: XlResult): string {
