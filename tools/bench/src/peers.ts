@@ -33,6 +33,7 @@ interface LanceQuery {
   toArray(): Promise<{ id: number }[]>;
 }
 interface LanceTable {
+  add(data: unknown): Promise<unknown>;
   createIndex(column: string, options: { config: unknown }): Promise<void>;
   vectorSearch(vector: Float32Array | number[]): LanceQuery;
 }
@@ -50,17 +51,26 @@ export async function benchLanceDB(ds: Dataset, truth: Int32Array, nlist: number
     const started = performance.now();
     const db = await lancedb.connect(dir);
     const vectorType = new arrow.FixedSizeList(ds.dimension, new arrow.Field('item', new arrow.Float32(), true));
-    const vectorData = arrow.makeData({
-      type: vectorType,
-      length: ds.count,
-      nullCount: 0,
-      child: arrow.makeData({ type: new arrow.Float32(), length: ds.count * ds.dimension, data: ds.vectors }),
-    });
-    const table = new arrow.Table({
-      id: arrow.makeVector(Int32Array.from({ length: ds.count }, (_, i) => i)),
-      vector: arrow.makeVector(vectorData),
-    });
-    const lance = await db.createTable('bench', table);
+    // In batches: Arrow's JS buffers hold at most 4 GiB (10M × 128 floats is 5 GB).
+    const batchOf = (first: number, count: number) =>
+      new arrow.Table({
+        id: arrow.makeVector(Int32Array.from({ length: count }, (_, i) => first + i)),
+        vector: arrow.makeVector(
+          arrow.makeData({
+            type: vectorType,
+            length: count,
+            nullCount: 0,
+            child: arrow.makeData({
+              type: new arrow.Float32(),
+              length: count * ds.dimension,
+              data: ds.vectors.subarray(first * ds.dimension, (first + count) * ds.dimension),
+            }),
+          }),
+        ),
+      });
+    const LANCE_BATCH = 1_000_000;
+    const lance = await db.createTable('bench', batchOf(0, Math.min(LANCE_BATCH, ds.count)));
+    for (let first = LANCE_BATCH; first < ds.count; first += LANCE_BATCH) await lance.add(batchOf(first, Math.min(LANCE_BATCH, ds.count - first)));
     await lance.createIndex('vector', { config: lancedb.Index.ivfFlat({ numPartitions: nlist, distanceType: 'l2' }) });
     const buildMs = Math.round(performance.now() - started);
     log('lancedb built in', buildMs, 'ms');

@@ -180,14 +180,6 @@ export async function runXlBench(options: XlOptions): Promise<void> {
     else rmSync(dir, { recursive: true, force: true });
   }
 
-  // 6. LanceDB on the same vectors
-  if (options.peers && peersInstalled()) {
-    const nlist = 2 ** Math.round(Math.log2(Math.sqrt(count)));
-    const lance = await benchLanceDB(ds, truth, nlist, options.queries, log);
-    rows.push(...lance.rows);
-    facts['lancedbBuildMs'] = lance.buildMs;
-  }
-
   const command = `npm run bench -- --size XL${options.peers ? '' : ' --no-peers'}${options.coldStart ? '' : ' --no-cold-start'}`;
   const result = {
     size: 'XL',
@@ -199,7 +191,18 @@ export async function runXlBench(options: XlOptions): Promise<void> {
     facts,
   };
   console.log(JSON.stringify(result, null, 2));
+  // Conifer's figures are written before the peers run, so a peer's failure does not lose them.
   if (options.write) writeXlReport(result);
+
+  // 6. LanceDB on the same vectors
+  if (options.peers && peersInstalled()) {
+    const nlist = 2 ** Math.round(Math.log2(Math.sqrt(count)));
+    const lance = await benchLanceDB(ds, truth, nlist, options.queries, log);
+    rows.push(...lance.rows);
+    facts['lancedbBuildMs'] = lance.buildMs;
+    console.log(JSON.stringify(result, null, 2));
+    if (options.write) writeXlReport(result);
+  }
 }
 
 type XlResult = {
