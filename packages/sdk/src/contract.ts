@@ -240,6 +240,11 @@ export type NamespaceInternals = {
   compactions: number;
   flushes: number;
   /**
+   * A compaction is running, or one is due (a merge the policy plans, or a flat slab to index once
+   * the namespace is quiet): the namespace has not settled. Known on the namespace's writer only.
+   */
+  compactionDue?: boolean | undefined;
+  /**
    * The node's slab cache (object stores over a network), shared by every namespace; absent when
    * slabs are read straight from local disk.
    */
