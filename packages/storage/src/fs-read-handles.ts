@@ -76,9 +76,4 @@ export class ReadHandles {
   forget(file: string): void {
     this.#open.delete(file);
   }
-
-  /** Drops every kept handle. */
-  clear(): void {
-    this.#open.clear();
-  }
 }

@@ -80,46 +80,32 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
-    const file = this.#pathOf(key);
     assertValidRange(start, end);
-    if (isSlabKey(key)) {
-      try {
-        return await this.#readHandles.use(
-          file,
-          () => this.#openSized(file, key),
-          (handle, size) => readRange(handle, size, start, end),
-        );
-      } catch (err) {
-        throw toObjectStoreError(err, 'getRange', key);
-      }
-    }
-    const handle = await openForRead(file, key);
-    if (!handle) return null;
-    try {
-      const stats = await handle.stat({ bigint: true });
-      if (!stats.isFile()) return null;
-      return await readRange(handle, Number(stats.size), start, end);
-    } catch (err) {
-      throw toObjectStoreError(err, 'getRange', key);
-    } finally {
-      await handle.close();
-    }
+    return this.#readOpen(key, async (handle, size) => {
+      const from = Math.min(start, size);
+      const out = new Uint8Array(Math.max(0, Math.min(end, size) - from));
+      const read = await readInto(handle, size, from, [out]);
+      return read === out.length ? out : out.subarray(0, read);
+    });
   }
 
   async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
-    const file = this.#pathOf(key);
     assertValidRange(start, start);
+    return this.#readOpen(key, (handle, size) => readInto(handle, size, start, buffers));
+  }
+
+  /**
+   * Runs `read` on the object's file, open, with its size: through a kept handle for a slab
+   * (immutable), else opened and closed around the read; null when there is no such object.
+   */
+  async #readOpen<T>(key: string, read: (handle: FileHandle, size: number) => Promise<T>): Promise<T | null> {
+    const file = this.#pathOf(key);
     try {
-      if (isSlabKey(key))
-        return await this.#readHandles.use(
-          file,
-          () => this.#openSized(file, key),
-          (handle, size) => readInto(handle, size, start, buffers),
-        );
+      if (isSlabKey(key)) return await this.#readHandles.use(file, () => this.#openSized(file, key), read);
       const opened = await this.#openSized(file, key);
       if (!opened) return null;
       try {
-        return await readInto(opened.handle, opened.size, start, buffers);
+        return await read(opened.handle, opened.size);
       } finally {
         await opened.handle.close();
       }
@@ -320,19 +306,6 @@ async function statFile(file: string, key: string): Promise<BigIntStats | null> 
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
     throw toObjectStoreError(err, 'head', key);
   }
-}
-
-/** Bytes [start, end) of an open file of `size` bytes (clamped to it). */
-async function readRange(handle: FileHandle, size: number, start: number, end: number): Promise<Uint8Array> {
-  const from = Math.min(start, size);
-  const out = new Uint8Array(Math.max(0, Math.min(end, size) - from));
-  let filled = 0;
-  while (filled < out.length) {
-    const { bytesRead } = await handle.read(out, filled, out.length - filled, from + filled);
-    if (bytesRead === 0) break; // cannot happen to an immutable file, but never spin
-    filled += bytesRead;
-  }
-  return filled === out.length ? out : out.subarray(0, filled);
 }
 
 /** Bytes of an open file of `size` bytes from `start` into `buffers` in order (readv); how many were read. */
