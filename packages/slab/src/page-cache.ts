@@ -99,7 +99,7 @@ export class PageCache {
   }
 
   #recycle(page: Uint8Array): void {
-    // Only whole buffers of the common size: a view would pin memory the cache no longer counts.
+    // Only whole buffers: a view would pin memory (the rest of its buffer) the cache no longer counts.
     if (page.byteOffset !== 0 || page.byteLength !== page.buffer.byteLength || this.#freeCount >= FREE_PAGES) return;
     const free = this.#free.get(page.byteLength);
     if (free) free.push(page);

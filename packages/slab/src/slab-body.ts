@@ -119,11 +119,7 @@ export class SlabBody {
         const bytes = await this.#fetch(runStart, runEnd);
         for (let p = from; p < to; p++) {
           const at = (p - from) * this.#pageSize;
-          let page = bytes.subarray(at, Math.min(bytes.length, at + this.#pageSize));
-          if (checksum(page) !== this.#crcs[p]) {
-            page = await this.#fetch(runStart + at, runStart + at + page.length, true);
-            if (checksum(page) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
-          }
+          const page = await this.#checked(p, bytes.subarray(at, Math.min(bytes.length, at + this.#pageSize)), runStart + at);
           // The part of the page inside [start, end).
           const pageStart = runStart + at;
           const lo = Math.max(start, pageStart);
@@ -144,17 +140,24 @@ export class SlabBody {
 
   /** Pages from `from` (at file offset `runStart`) read straight into `target`, each checked (re-read once if damaged). */
   async #readInPlace(from: number, runStart: number, target: Uint8Array): Promise<void> {
-    const read = await this.#source.into!(runStart, [target]);
-    if (read === null) throw new SlabCorruptionError(`slab ${this.#id}: the object is gone`);
-    if (read !== target.length) throw new SlabCorruptionError(`slab ${this.#id}: read ${read} bytes of [${runStart}, ${runStart + target.length})`);
-    this.#cache.countRead(read);
+    await this.#fetchInto(runStart, [target], target.length);
     for (let at = 0, p = from; at < target.length; at += this.#pageSize, p++) {
       const page = target.subarray(at, Math.min(target.length, at + this.#pageSize));
-      if (checksum(page) === this.#crcs[p]) continue;
-      const again = await this.#fetch(runStart + at, runStart + at + page.length, true);
-      if (checksum(again) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
-      page.set(again);
+      const good = await this.#checked(p, page, runStart + at);
+      if (good !== page) page.set(good);
     }
+  }
+
+  /**
+   * Page `p` (its bytes as read, from file offset `fileStart`) if its checksum matches; else the page
+   * read once more alone — a transfer may have been damaged on its way — and if that copy fails too,
+   * a SlabCorruptionError: a damaged page is never served.
+   */
+  async #checked(p: number, page: Uint8Array, fileStart: number): Promise<Uint8Array> {
+    if (checksum(page) === this.#crcs[p]) return page;
+    const again = await this.#fetch(fileStart, fileStart + page.length, true);
+    if (checksum(again) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
+    return again;
   }
 
   /** The file's last 4 bytes (its whole-file checksum), which no page covers. */
@@ -227,16 +230,12 @@ export class SlabBody {
     const end = Math.min(this.#end, this.#start + to * this.#pageSize);
     const pages: Uint8Array[] = [];
     try {
-      const into = this.#source.into;
-      if (into) {
+      if (this.#source.into) {
         // Straight into page buffers (evicted pages reused): no buffer per read to collect.
         const buffers = Array.from({ length: to - from }, (_, i) =>
           this.#cache.take(Math.min(end, start + (i + 1) * this.#pageSize) - (start + i * this.#pageSize)),
         );
-        const read = await into(start, buffers);
-        if (read === null) throw new SlabCorruptionError(`slab ${this.#id}: the object is gone`);
-        if (read !== end - start) throw new SlabCorruptionError(`slab ${this.#id}: read ${read} bytes of [${start}, ${end})`);
-        this.#cache.countRead(read);
+        await this.#fetchInto(start, buffers, end - start);
         await this.#keepPages(from, start, buffers, pages, true);
       } else {
         const bytes = await this.#fetch(start, end);
@@ -260,28 +259,26 @@ export class SlabBody {
   async #keepPages(from: number, start: number, read: Uint8Array[], pages: Uint8Array[], owned: boolean): Promise<void> {
     for (let i = 0; i < read.length; i++) {
       const p = from + i;
-      let page = read[i]!;
-      if (checksum(page) !== this.#crcs[p]) {
-        // One more read of the page alone: a transfer may have been damaged on its way.
-        const pageFileStart = start + i * this.#pageSize;
-        const again = await this.#fetch(pageFileStart, pageFileStart + page.length, true);
-        if (checksum(again) !== this.#crcs[p]) throw new SlabCorruptionError(`slab ${this.#id}: body page ${p} fails its checksum`);
-        if (owned) page.set(again);
-        else page = again;
-      }
+      const page = read[i]!;
+      const good = await this.#checked(p, page, start + i * this.#pageSize);
       // Own memory per page, so evicting one page frees it (a view would pin the whole run); a page
       // the cache evicted earlier when it has one, so reads by range make little garbage.
-      let own = page;
-      if (!owned) {
-        own = this.#cache.take(page.length);
-        own.set(page);
-      }
+      const own = owned ? page : this.#cache.take(page.length);
+      if (good !== own) own.set(good);
       // Pinned until the reads waiting for it have had it: they pin it themselves in the turn the
       // run resolves, before #readRun's unpin (scheduled only then: a refetch here awaits).
       this.#cache.pin(own);
       this.#cache.set(this.#key(p), own);
       pages.push(own);
     }
+  }
+
+  /** `length` bytes from `start` read in place into `buffers` (the source must read in place). */
+  async #fetchInto(start: number, buffers: Uint8Array[], length: number): Promise<void> {
+    const read = await this.#source.into!(start, buffers);
+    if (read === null) throw new SlabCorruptionError(`slab ${this.#id}: the object is gone`);
+    if (read !== length) throw new SlabCorruptionError(`slab ${this.#id}: read ${read} bytes of [${start}, ${start + length})`);
+    this.#cache.countRead(read);
   }
 
   async #fetch(start: number, end: number, refetch = false): Promise<Uint8Array> {
