@@ -158,10 +158,11 @@ export class CompactionScheduler {
   /** Merges a compaction's inputs into one slab (in a worker thread) and stores it. */
   async #compactHere(plan: ScheduledCompaction): Promise<WrittenSlab | undefined> {
     const { manifest, compactor, config, dimension, metric, logger, name } = this.#options;
-    this.#workingBytes = compactionWorkingBytes(plan.inputs.map((ref) => manifest.reader(ref.id)!));
+    const readers = plan.inputs.map((ref) => manifest.reader(ref.id)!);
+    this.#workingBytes = compactionWorkingBytes(readers);
     try {
       const output = await compactor.run({
-        inputs: await Promise.all(plan.inputs.map(async (ref) => ({ id: ref.id, bytes: await manifest.reader(ref.id)!.wholeBytes() }))),
+        inputs: await Promise.all(readers.map(async (reader) => ({ id: reader.id, bytes: await reader.wholeBytes() }))),
         dropTombstones: plan.dropTombstones,
         dimension,
         metric,

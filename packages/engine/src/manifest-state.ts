@@ -31,10 +31,6 @@ export interface ManifestStateOptions {
   pages?: PageCache | undefined;
 }
 
-/**
- * How a namespace's slab readers reach their bytes: whole, or by range through the page cache
- * (`ref`, the manifest's entry, says how large the slab and its head are when it knows).
- */
 /** Ranged reads of one slab object, in place where the store can (`readRangeInto`). */
 export function slabRangeSource(store: ObjectStore, key: string): RangeSource {
   const source: RangeSource = (start, end) => store.getRange(key, start, end);
@@ -42,6 +38,10 @@ export function slabRangeSource(store: ObjectStore, key: string): RangeSource {
   return source;
 }
 
+/**
+ * How a namespace's slab readers reach their bytes: whole, or by range through the page cache
+ * (`ref`, the manifest's entry, says how large the slab and its head are when it knows).
+ */
 export function openSlab(store: ObjectStore, key: string, id: string, pages: PageCache | undefined, ref: SlabRef | undefined): Promise<SlabReader> {
   // A slab small enough to hold whole is read with one plain GET (a slab cache keeps it whole).
   const small = ref !== undefined && pages !== undefined && ref.bytes <= pages.wholeUpTo;
