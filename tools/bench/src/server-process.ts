@@ -8,6 +8,21 @@ export function startServer(options: { dataDir: string; env?: Record<string, str
   return startServerProcess({ ...options, apiKey: 'bench-admin-key-0123456789abcdef' });
 }
 
+/**
+ * The series of a server's `/metrics` whose names match `names` (a regex of metric names), each by
+ * its full name with labels, e.g. `conifer_memory_used_bytes{kind="slabs",role="writer"}`.
+ */
+export async function metricSeries(url: string, names: RegExp): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = new RegExp(`^(${names.source})(\\{[^}]*\\})? (\\S+)$`);
+  const out: Record<string, number> = {};
+  for (const row of text.split('\n')) {
+    const match = line.exec(row);
+    if (match) out[`${match[1]}${match[2] ?? ''}`] = Number(match[3]);
+  }
+  return out;
+}
+
 /** Resident set size of a process in bytes (Linux /proc), or undefined elsewhere. */
 export function processRss(pid: number): number | undefined {
   try {

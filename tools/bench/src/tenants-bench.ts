@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { mulberry32 } from '@conifer/core';
 import { JsonClient } from './http-client.ts';
 import { positiveIntArg } from './args.ts';
-import { processRss, startServer, type ServerProcess } from './server-process.ts';
+import { metricSeries, processRss, startServer, type ServerProcess } from './server-process.ts';
 import { summarize } from './stats.ts';
 
 const namespaces = positiveIntArg('--namespaces', 100_000);
@@ -68,15 +68,7 @@ function rssSampler(pid: number) {
 }
 
 /** The memory series of the server's /metrics (budget, held by kind, open and closed namespaces). */
-async function memoryMetrics(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const match = /^(conifer_memory_\w+|conifer_namespaces_\w+)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (match) out[`${match[1]}${match[2] ?? ''}`] = Number(match[3]);
-  }
-  return out;
-}
+const memoryMetrics = (url: string) => metricSeries(url, /conifer_memory_\w+|conifer_namespaces_\w+/);
 
 /** Files under `dir` (the local store's objects: this one index's), recursively. */
 async function countFiles(dir: string): Promise<number> {

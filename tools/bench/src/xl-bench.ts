@@ -30,7 +30,7 @@ import { INDEX, waitSettledOverHttp } from './http.ts';
 import { vectorJson } from './json-body.ts';
 import { benchLanceDB, peersInstalled } from './peers.ts';
 import { machine, writeSection } from './report.ts';
-import { processRss, startServer, type ServerProcess } from './server-process.ts';
+import { metricSeries, processRss, startServer, type ServerProcess } from './server-process.ts';
 import { concurrencyRows, round2, runConcurrent, type QueryRow } from './stats.ts';
 import { GridJsonEncoder, snapToGrid } from './xl-body.ts';
 
@@ -51,7 +51,6 @@ const log = (...parts: unknown[]) => console.error(`[bench XL ${new Date().toISO
 
 /** The server's RSS, sampled every 250 ms: the peak of each phase and of the whole run. */
 class RssSampler {
-  readonly #samples: { atMs: number; bytes: number }[] = [];
   readonly #timer: NodeJS.Timeout;
   #pid: number;
   #phase = 'start';
@@ -74,7 +73,6 @@ class RssSampler {
   sample(): void {
     const bytes = processRss(this.#pid);
     if (bytes === undefined) return;
-    this.#samples.push({ atMs: performance.now(), bytes });
     this.peaks.set(this.#phase, Math.max(this.peaks.get(this.#phase) ?? 0, bytes));
   }
 
@@ -89,15 +87,7 @@ class RssSampler {
 }
 
 /** The memory series of the server's /metrics (budget, held by kind, moves of slab vectors). */
-async function memoryMetrics(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const match = /^(conifer_memory_\w+|conifer_slab_vectors_moves|conifer_slab_pages_read_bytes)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (match) out[`${match[1]}${match[2] ?? ''}`] = Number(match[3]);
-  }
-  return out;
-}
+const memoryMetrics = (url: string) => metricSeries(url, /conifer_memory_\w+|conifer_slab_vectors_moves|conifer_slab_pages_read_bytes/);
 
 export async function runXlBench(options: XlOptions): Promise<void> {
   const count = Number(process.env['BENCH_XL_COUNT'] ?? 10_000_000);
