@@ -52,6 +52,17 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER): { accepts: string;
   };
 }
 
+/** A size in bytes (`512MiB`, `3GiB` or a number) of at least `minMiB` MiB; `examples` name two in the docs. */
+function byteSize(minMiB: number, examples: string): { accepts: string; parse: (raw: string) => number | undefined } {
+  return {
+    accepts: `a size of at least ${minMiB}MiB, such as ${examples} or a number of bytes`,
+    parse: (raw) => {
+      const bytes = parseByteSize(raw);
+      return bytes !== undefined && bytes >= minMiB * MiB ? bytes : undefined;
+    },
+  };
+}
+
 const text = (raw: string): string => raw;
 
 /** `CONIFER_INDEX_HOSTS`: how index hosts address the data plane. */
@@ -251,15 +262,11 @@ export const SETTINGS = {
   CONIFER_MAX_SLAB_SIZE: {
     env: 'CONIFER_MAX_SLAB_SIZE',
     group: 'data plane',
-    accepts: 'a size of at least 1MiB, such as `256MiB`, `1GiB` or a number of bytes',
+    ...byteSize(1, '`256MiB`, `1GiB`'),
     defaultText: 'a quarter of `CONIFER_MEMORY_BUDGET`',
     doc: 'largest slab a compaction writes (the sum of the slabs it merges); slabs that cannot merge under it stay apart and queries search each',
     tuning:
       'A compaction holds its inputs, its output and the index it builds at once, a few times this size. Larger: fewer slabs per query in namespaces larger than it, more memory and longer merges.',
-    parse: (raw) => {
-      const bytes = parseByteSize(raw);
-      return bytes !== undefined && bytes >= MiB ? bytes : undefined;
-    },
   } satisfies Setting<number>,
   CONIFER_GC_GRACE_MS: {
     env: 'CONIFER_GC_GRACE_MS',
@@ -329,15 +336,11 @@ export const SETTINGS = {
   CONIFER_MEMORY_BUDGET: {
     env: 'CONIFER_MEMORY_BUDGET',
     group: 'data plane',
-    accepts: 'a size of at least 16MiB, such as `512MiB`, `3GiB` or a number of bytes',
+    ...byteSize(16, '`512MiB`, `3GiB`'),
     defaultText: "half the memory the process may use (its cgroup's limit, else the machine's)",
     doc: "memory this node's open namespaces (memtables, slabs) and slab cache may hold; past it the least recently used namespaces are closed and reopened on their next request",
     tuning:
       'A closed namespace costs its next request an open from the store (manifest, slabs, log tail); a writer flushes it first. The slab cache on a cloud bucket takes an eighth of the budget (at most 256 MiB) and namespaces the rest. A namespace in use is never closed, so one larger than the budget still opens. Process overhead (code, buffers in flight) comes on top.',
-    parse: (raw) => {
-      const bytes = parseByteSize(raw);
-      return bytes !== undefined && bytes >= 16 * MiB ? bytes : undefined;
-    },
   } satisfies Setting<number>,
   CONIFER_NAMESPACE_IDLE_MS: {
     env: 'CONIFER_NAMESPACE_IDLE_MS',
