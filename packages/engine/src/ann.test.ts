@@ -121,3 +121,63 @@ describe('indexing flat slabs', () => {
     await engine.close();
   });
 });
+
+describe('several ANN slabs', () => {
+  /**
+   * Three IVF slabs of 8,000 rows. Each probes for its share of the namespace (fewer lists than
+   * recall@10 on its own would need); a query whose neighbours all sit in one slab must still get
+   * the target recall — that slab probes on once the top k shows it holds them.
+   */
+  for (const layout of ['spread', 'crowded'] as const) {
+    it(`meet the recall target when neighbours are ${layout === 'spread' ? 'spread over the slabs' : 'crowded into one slab'}`, async () => {
+      const rand = mulberry32(5);
+      const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+      const centres = Array.from({ length: 48 }, () => Array.from({ length: DIM }, () => gauss() * 4));
+      const point = (c: number) => centres[c]!.map((x) => x + gauss());
+      const perSlab = 8_000;
+      // Spread: every slab draws from every centre. Crowded: slab s holds centres 16s..16s+15 only.
+      const centreOf = (i: number) => (layout === 'spread' ? Math.floor(rand() * 48) : Math.floor(i / perSlab) * 16 + Math.floor(rand() * 16));
+      const vectors = Array.from({ length: 3 * perSlab }, (_, i) => point(centreOf(i)));
+      const queries = Array.from({ length: 60 }, () => point(Math.floor(rand() * 48)));
+      const engine = new Engine({
+        store: new MemoryObjectStore(),
+        config: {
+          memtableMaxRecords: 100_000,
+          // Slabs never merge: each flush stays a slab of its own and is indexed alone.
+          compaction: { trigger: 100, maxMerge: 2 },
+          ann: { minRows: 5_000, recallTarget: 0.95, calibrationQueries: 100 },
+          exactBudget: 0,
+          tickMs: 60_000,
+        },
+      });
+      const index = { id: `idx_${layout}`, dimension: DIM, metric: 'euclidean' as const };
+      for (let s = 0; s < 3; s++) {
+        const slice = vectors.slice(s * perSlab, (s + 1) * perSlab);
+        await engine.upsert(
+          index,
+          '',
+          slice.map((values, j) => ({ id: `r${s * perSlab + j}`, values })),
+        );
+        await engine.flush(index, '');
+      }
+      const slabs = (await engine.describeNamespace(index, '')).slabs;
+      expect(
+        slabs.map((s) => s.index.startsWith('IVF')),
+        JSON.stringify(slabs),
+      ).toEqual([true, true, true]);
+
+      let hits = 0;
+      for (const q of queries) {
+        const s = makeScorer('euclidean', Float32Array.from(q));
+        const truth = vectors
+          .map((v, i) => ({ id: `r${i}`, score: s(Float32Array.from(v), 0) }))
+          .sort(compareHits('euclidean'))
+          .slice(0, 10);
+        const got = new Set((await engine.query(index, '', { vector: q, topK: 10 })).matches.map((m) => m.id));
+        hits += truth.filter((t) => got.has(t.id)).length;
+      }
+      expect(hits / (queries.length * 10)).toBeGreaterThanOrEqual(0.95);
+      await engine.close();
+    }, 120_000);
+  }
+});

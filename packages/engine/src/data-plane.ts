@@ -42,7 +42,7 @@ export interface QueryInput {
   filter?: Filter | undefined;
   includeValues?: boolean | undefined;
   includeMetadata?: boolean | undefined;
-  /** recall@10 each ANN slab must reach for this query (speed/recall knob); default 0.95. */
+  /** recall@10 this query should reach over the namespace (speed/recall knob); default 0.95. */
   recallTarget?: number | undefined;
 }
 

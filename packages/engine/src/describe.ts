@@ -38,7 +38,7 @@ export function describeNamespace(state: {
         minLsn: s.minLsn,
         maxLsn: s.maxLsn,
         index: ann ? ann.factory : 'flat',
-        ...(ann ? { calibration: { param: ann.param, points: ann.calibration } } : {}),
+        ...(ann ? { calibration: { param: ann.param, points: ann.calibration.map(({ value, recall }) => ({ value, recall })) } } : {}),
       };
     }),
     compactions: state.stats.compactions,

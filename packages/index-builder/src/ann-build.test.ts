@@ -2,7 +2,7 @@ import { mulberry32 } from '@conifer/core';
 import { describe, expect, it } from 'vitest';
 import { CALIBRATION_MARGIN } from '@conifer/slab';
 import { FaissIndex } from '@conifer/faiss';
-import { buildAnn, chooseFactory, DEFAULT_ANN_POLICY, donorFits, exactNeighbours } from './ann-build.ts';
+import { buildAnn, chooseFactory, DEFAULT_ANN_POLICY, donorFits, exactNeighbours, knobSteps } from './ann-build.ts';
 
 /** Clustered vectors (so IVF has structure to learn), seeded. */
 function clustered(n: number, dim: number, seed: number): Float32Array {
@@ -29,6 +29,21 @@ describe('buildAnn', { timeout: 60_000 }, () => {
     expect(second.header.calibration.at(-1)!.recall).toBeGreaterThanOrEqual(policy.recallTarget + CALIBRATION_MARGIN);
   });
 
+  it('calibrates recall per rank beside recall@10, at knobs about 1.5x apart', async () => {
+    const built = await buildAnn(clustered(8000, dim, 5), 8000, dim, 'euclidean', policy);
+    const nlist = Number(/^IVF(\d+)/.exec(built.header.factory)![1]);
+    const points = built.header.calibration;
+    expect(points.map((p) => p.value)).toEqual(knobSteps(nlist).slice(0, points.length));
+    for (const point of points) {
+      expect(point.byRank).toHaveLength(10);
+      // Every sample query has ten neighbours, so recall@10 is the mean of the ranks' recalls.
+      expect(point.byRank!.reduce((a, b) => a + b, 0) / 10).toBeCloseTo(point.recall, 3);
+    }
+    // More lists never find fewer neighbours of a rank; the nearest is found most often.
+    for (let i = 1; i < points.length; i++) points[i]!.byRank!.forEach((recall, r) => expect(recall).toBeGreaterThanOrEqual(points[i - 1]!.byRank![r]!));
+    expect(points[0]!.byRank![0]!).toBeGreaterThanOrEqual(points[0]!.byRank![9]!);
+  });
+
   it('trains afresh when the donor does not fit', async () => {
     const cosine = await buildAnn(clustered(8000, dim, 3), 8000, dim, 'cosine', policy);
     const euclidean = await buildAnn(clustered(8000, dim, 4), 8000, dim, 'euclidean', policy, { header: cosine.header, bytes: cosine.donor });
@@ -40,6 +55,18 @@ describe('buildAnn', { timeout: 60_000 }, () => {
     expect(donorFits(cosine.header, chooseFactory(2_000, dim).factory, 'ip', true)).toBe(true);
     expect(donorFits(cosine.header, chooseFactory(500, dim).factory, 'ip', true)).toBe(false);
     expect(donorFits(cosine.header, chooseFactory(8000, 600).factory, 'ip', true)).toBe(false);
+  });
+});
+
+describe('knobSteps', () => {
+  it('goes 1, 2, 3, 4, 6, 8, … up to nlist', () => {
+    expect(knobSteps(1)).toEqual([1]);
+    expect(knobSteps(16)).toEqual([1, 2, 3, 4, 6, 8, 12, 16]);
+    for (const nlist of [64, 4096, 65_536]) {
+      const steps = knobSteps(nlist);
+      expect(steps.at(-1)).toBe(nlist);
+      for (let i = 1; i < steps.length; i++) expect(steps[i]! / steps[i - 1]!).toBeLessThanOrEqual(2);
+    }
   });
 });
 

@@ -1,6 +1,15 @@
 import { mulberry32, type Metric } from '@conifer/core';
 import { FaissIndex, type FaissMetric } from '@conifer/faiss';
-import { CALIBRATION_MARGIN, faissMetricOf, nlistOf, normalizeRows, yieldToEventLoop, type AnnHeader, type SlabAnn } from '@conifer/slab';
+import {
+  CALIBRATION_MARGIN,
+  faissMetricOf,
+  nlistOf,
+  normalizeRows,
+  yieldToEventLoop,
+  type AnnHeader,
+  type CalibrationPoint,
+  type SlabAnn,
+} from '@conifer/slab';
 
 // Building and calibrating the ANN index of a slab. The format it is stored in, and how queries
 // use the calibration, are @conifer/slab's `ann.ts`.
@@ -140,24 +149,31 @@ async function addAndCalibrate(
     const queries = gather(data, dimension, queryRows);
     const K = 10;
     const truth = await exactNeighbours(data, dimension, faissMetric, queries, K + 1);
-    const truthSets = queryRows.map((row, q) => {
-      const labels = Array.from(truth.subarray(q * (K + 1), (q + 1) * (K + 1))).filter((l) => l !== row && l !== -1);
-      return new Set(labels.slice(0, K));
-    });
-    const calibration: { value: number; recall: number }[] = [];
-    for (let nprobe = 1; nprobe <= nlist; nprobe *= 2) {
+    // Each query's true neighbours in rank order, its own row left out.
+    const truthLists = queryRows.map((row, q) =>
+      Array.from(truth.subarray(q * (K + 1), (q + 1) * (K + 1)))
+        .filter((l) => l !== row && l !== -1)
+        .slice(0, K),
+    );
+    const calibration: CalibrationPoint[] = [];
+    for (const nprobe of knobSteps(nlist)) {
       const kk = K * oversample + 1;
       const got = await index.search(queries, kk, { nprobe });
-      let hits = 0;
-      let total = 0;
+      const foundAt = new Float64Array(K);
+      const askedAt = new Float64Array(K);
       queryRows.forEach((row, q) => {
         const found = Array.from(got.labels.subarray(q * kk, (q + 1) * kk)).filter((l) => l !== row && l !== -1);
-        const top = rescoreTop(found, data, dimension, queries.subarray(q * dimension, (q + 1) * dimension), faissMetric, K);
-        for (const l of top) if (truthSets[q]!.has(l)) hits++;
-        total += truthSets[q]!.size;
+        const top = new Set(rescoreTop(found, data, dimension, queries.subarray(q * dimension, (q + 1) * dimension), faissMetric, K));
+        truthLists[q]!.forEach((label, rank) => {
+          askedAt[rank]!++;
+          if (top.has(label)) foundAt[rank]!++;
+        });
       });
-      const recall = total === 0 ? 1 : hits / total;
-      calibration.push({ value: nprobe, recall });
+      const asked = askedAt.reduce((a, b) => a + b, 0);
+      const recall = asked === 0 ? 1 : foundAt.reduce((a, b) => a + b, 0) / asked;
+      // Per rank: what a query of several slabs needs from each (knobForShare in @conifer/slab).
+      const byRank = Array.from(askedAt, (n, rank) => (n === 0 ? 1 : round4(foundAt[rank]! / n)));
+      calibration.push({ value: nprobe, recall, byRank });
       if (recall >= 0.995) break;
     }
     const layout = index.ivfLayout();
@@ -170,6 +186,23 @@ async function addAndCalibrate(
   } finally {
     index.dispose();
   }
+}
+
+/**
+ * The nprobe values calibrated: 1, 2, 3, 4, 6, 8, 12, … up to nlist. Steps of about 1.5× rather
+ * than doubling, so the knob a target picks is at most half again what it needs, not twice.
+ */
+export function knobSteps(nlist: number): number[] {
+  const steps: number[] = [];
+  for (let power = 1; power <= nlist; power *= 2) {
+    steps.push(power);
+    if (power >= 2 && power * 1.5 <= nlist) steps.push(power * 1.5);
+  }
+  return steps;
+}
+
+function round4(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
 }
 
 /** Rows per exact-search chunk: bounds the calibration's copy of the vectors whatever the slab's size. */

@@ -1,6 +1,16 @@
 import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metric, type SparseF32 } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
-import { exactTopRows, knobFor, normalizeRows, sortedDistinct, type Bitset, type GatheredVectors, type IvfLayout, type SlabReader } from '@conifer/slab';
+import {
+  exactTopRows,
+  knobForRanks,
+  knobForShare,
+  normalizeRows,
+  sortedDistinct,
+  type Bitset,
+  type GatheredVectors,
+  type IvfLayout,
+  type SlabReader,
+} from '@conifer/slab';
 import { eligibleRows } from './eligible.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import { searchSparseSnapshot } from './sparse-search.ts';
@@ -112,7 +122,9 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     // 1 slab whose index is still loading) the exact scan answers.
     const ivf = reader.header.ann && eligible * dim > budget ? reader.ivfLayout() : undefined;
     if (ivf) {
-      await searchIvf(reader, ivf, request, every ? undefined : allowed, eligible, visit);
+      const probe = new IvfProbe(reader, ivf, request, every ? undefined : allowed, eligible, visit);
+      probes.push(probe);
+      await probe.searchTo(knobForShare(reader.header.ann!, probe.target, reader.count / namespaceRows, request.topK));
     } else if (reader.vectorOrder === 'rows') {
       // Positions are rows: one native scan over all vectors with the bitmap.
       const data = reader.residentVectors ?? (await reader.gather(allPositions(reader.count))).data;
@@ -126,7 +138,22 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       scanGathered(await reader.gather(positionsOf(reader, allowed)), request, eligible, request.topK, visit);
     }
   };
+  // Each IVF slab first probes for its share of the namespace's rows (knobForShare), which
+  // assumes the top k spreads over slabs like their rows. Where the top k holds more of a slab's
+  // rows than the lists it probed were calibrated to find, that slab probes on until they are:
+  // neighbours crowded into one slab get the recall that slab alone would give them.
+  const namespaceRows = slabs.reduce((n, layer) => n + layer.reader.count, 0) + snapshot.memtables.reduce((n, m) => n + m.size, 0);
+  const probes: IvfProbe[] = [];
   await Promise.all(slabs.map(searchLayer));
+  for (;;) {
+    const found = new Map<SlabReader, number>();
+    for (const hit of top.sorted()) if (hit.reader) found.set(hit.reader, (found.get(hit.reader) ?? 0) + 1);
+    const further = probes
+      .map((probe) => ({ probe, knob: knobForRanks(probe.reader.header.ann!, probe.target, found.get(probe.reader) ?? 0) }))
+      .filter(({ probe, knob }) => probe.wants(knob));
+    if (further.length === 0) break;
+    await Promise.all(further.map(({ probe, knob }) => probe.searchTo(knob)));
+  }
 
   return top.sorted().map(toHit);
 }
@@ -236,49 +263,91 @@ function allPositions(count: number): Int32Array {
 /**
  * IVF search run here rather than in faiss: the query is compared with the slab's centroids, and
  * the rows of the nearest `nprobe` lists (the calibrated knob for the recall target, grown by
- * 1/selectivity under a filter) are scanned exactly from the slab's own vectors with the SIMD
- * kernels — the same lists faiss would probe, but exact distances. A version 2 slab stores each
- * list's vectors contiguously, so a probed list is one ranged read when the slab is read by range.
- * When shadowing or a filter leaves fewer than topK accepted rows, nprobe doubles.
+ * 1/selectivity under a filter) are scanned exactly from the slab's own float32 vectors with the
+ * SIMD kernels — the same lists faiss would probe, but exact distances. A version 2 slab stores
+ * each list's vectors contiguously, so a probed list is one ranged read when the slab is read by
+ * range. A probe can be taken further (`searchTo` a larger knob): only lists not yet scanned are
+ * read. When shadowing or a filter leaves fewer than topK accepted rows, nprobe doubles.
  */
-async function searchIvf(
-  reader: SlabReader,
-  ivf: IvfLayout,
-  request: SearchRequest,
-  allowed: Bitset | undefined,
-  eligible: number,
-  visit: (row: number, data: Float32Array, index: number) => boolean,
-): Promise<void> {
-  const info = reader.header.ann!;
-  const dim = reader.dimension;
-  const nlist = ivf.offsets.length - 1;
-  const target = request.recallTarget ?? info.recallTarget;
-  const contiguous = reader.vectorOrder === 'lists';
-  let nprobe = Math.min(nlist, Math.ceil(knobFor(info, target) / (eligible / reader.count)));
-  const probe = info.normalized ? normalizeRows(request.vector, dim) : request.vector;
-  const centroidMetric: Metric = info.faissMetric === 'l2' ? 'euclidean' : 'dotproduct';
-  let accepted = 0;
-  let probed = 0;
-  for (;;) {
-    // The lists not probed yet among the nearest nprobe (their rows are new to this query).
-    const lists = exactTopRows(ivf.centroids, dim, probe, nprobe, centroidMetric, undefined);
-    let size = 0;
-    for (let i = probed; i < lists.length; i++) size += ivf.offsets[lists[i]! + 1]! - ivf.offsets[lists[i]!]!;
-    const positions = new Int32Array(size);
-    let n = 0;
-    for (let i = probed; i < lists.length; i++) {
-      for (let at = ivf.offsets[lists[i]!]!, end = ivf.offsets[lists[i]! + 1]!; at < end; at++) {
-        const row = ivf.rows[at]!;
-        if (!allowed || allowed.has(row)) positions[n++] = contiguous ? at : row;
+class IvfProbe {
+  readonly reader: SlabReader;
+  /** The recall target the knobs are chosen for. */
+  readonly target: number;
+  readonly #ivf: IvfLayout;
+  readonly #request: SearchRequest;
+  readonly #allowed: Bitset | undefined;
+  readonly #eligible: number;
+  readonly #visit: (row: number, data: Float32Array, index: number) => boolean;
+  readonly #probe: Float32Array;
+  /** Lists scanned so far, and the rows they gave the top k. */
+  #nprobe = 0;
+  #accepted = 0;
+
+  constructor(
+    reader: SlabReader,
+    ivf: IvfLayout,
+    request: SearchRequest,
+    allowed: Bitset | undefined,
+    eligible: number,
+    visit: (row: number, data: Float32Array, index: number) => boolean,
+  ) {
+    const info = reader.header.ann!;
+    this.reader = reader;
+    this.target = request.recallTarget ?? info.recallTarget;
+    this.#ivf = ivf;
+    this.#request = request;
+    this.#allowed = allowed;
+    this.#eligible = eligible;
+    this.#visit = visit;
+    this.#probe = info.normalized ? normalizeRows(request.vector, reader.dimension) : request.vector;
+  }
+
+  /** Whether a calibrated `knob` would probe lists this search has not scanned yet. */
+  wants(knob: number): boolean {
+    return Math.min(this.#nlist, this.#scaled(knob)) > this.#nprobe;
+  }
+
+  /** Scans the lists among the nearest `knob` (grown under a filter) not scanned yet. */
+  async searchTo(knob: number): Promise<void> {
+    const { reader } = this;
+    const ivf = this.#ivf;
+    const request = this.#request;
+    const contiguous = reader.vectorOrder === 'lists';
+    const centroidMetric: Metric = reader.header.ann!.faissMetric === 'l2' ? 'euclidean' : 'dotproduct';
+    let nprobe = Math.max(this.#nprobe, Math.min(this.#nlist, this.#scaled(knob)));
+    for (;;) {
+      if (nprobe > this.#nprobe) {
+        // The lists not probed yet among the nearest nprobe (their rows are new to this query).
+        const lists = exactTopRows(ivf.centroids, reader.dimension, this.#probe, nprobe, centroidMetric, undefined);
+        let size = 0;
+        for (let i = this.#nprobe; i < lists.length; i++) size += ivf.offsets[lists[i]! + 1]! - ivf.offsets[lists[i]!]!;
+        const positions = new Int32Array(size);
+        let n = 0;
+        for (let i = this.#nprobe; i < lists.length; i++) {
+          for (let at = ivf.offsets[lists[i]!]!, end = ivf.offsets[lists[i]! + 1]!; at < end; at++) {
+            const row = ivf.rows[at]!;
+            if (!this.#allowed || this.#allowed.has(row)) positions[n++] = contiguous ? at : row;
+          }
+        }
+        this.#nprobe = lists.length;
+        if (n > 0) {
+          // Each list's positions are consecutive: a ranged read fetches a list as one range.
+          const gathered = await reader.gather(positions.subarray(0, n));
+          // The best topK of the new lists, whatever was accepted before: they may beat it.
+          this.#accepted += scanGathered(gathered, request, n, request.topK, this.#visit);
+        }
       }
+      if (this.#accepted >= Math.min(request.topK, this.#eligible) || this.#nprobe >= this.#nlist) return;
+      nprobe = Math.min(this.#nlist, Math.max(1, this.#nprobe) * 2);
     }
-    probed = lists.length;
-    if (n > 0) {
-      // Each list's positions are consecutive: a ranged read fetches a list as one range.
-      const gathered = await reader.gather(positions.subarray(0, n));
-      accepted += scanGathered(gathered, request, n, request.topK - accepted, visit);
-    }
-    if (accepted >= Math.min(request.topK, eligible) || nprobe >= nlist) return;
-    nprobe = Math.min(nlist, nprobe * 2);
+  }
+
+  get #nlist(): number {
+    return this.#ivf.offsets.length - 1;
+  }
+
+  /** A knob calibrated over every row, grown by 1/selectivity for the rows a filter leaves. */
+  #scaled(knob: number): number {
+    return Math.ceil(knob / (this.#eligible / this.reader.count));
   }
 }
