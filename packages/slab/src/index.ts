@@ -17,7 +17,17 @@ export { rowsFromMemtable } from './flush.ts';
 export { Bitset } from './bitset.ts';
 export { sortedDistinct } from './sort-positions.ts';
 export { MetadataIndex } from './metadata-index.ts';
-export { CALIBRATION_MARGIN, faissMetricOf, knobFor, knobForRanks, knobForShare, nlistOf, normalizeRows, type AnnHeader, type CalibrationPoint } from './ann.ts';
+export {
+  CALIBRATION_MARGIN,
+  faissMetricOf,
+  knobFor,
+  knobForRanks,
+  knobForShare,
+  nlistOf,
+  normalizeRows,
+  type AnnHeader,
+  type CalibrationPoint,
+} from './ann.ts';
 export { yieldToEventLoop } from './yield.ts';
 export { isShared, sharedArray, toShared } from './shared-bytes.ts';
 export { exactTopRows } from './exact-scan.ts';
