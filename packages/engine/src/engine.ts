@@ -317,13 +317,13 @@ export class Engine implements DataPlane {
     if (!(await this.#registry.exists(index, namespace))) {
       throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     }
-    return this.#use(index, namespace, (ns) => ({ name: namespace, recordCount: countLive(ns.snapshot()) }));
+    return this.#use(index, namespace, async (ns) => ({ name: namespace, recordCount: countLive(await ns.settledSnapshot()) }));
   }
 
   async listNamespaces(index: IndexHandle): Promise<NamespaceSummary[]> {
     const out: NamespaceSummary[] = [];
     for (const name of await this.#registry.existingNames(index)) {
-      out.push(await this.#use(index, name, (ns) => ({ name, recordCount: countLive(ns.snapshot()) })));
+      out.push(await this.#use(index, name, async (ns) => ({ name, recordCount: countLive(await ns.settledSnapshot()) })));
     }
     return out;
   }

@@ -1,4 +1,4 @@
-import { computeShadows, type SlabLayer } from '@conifer/router';
+import { computeShadows, provisionalShadows, type SlabLayer } from '@conifer/router';
 import type { AnnDonor } from '@conifer/index-builder';
 import type { Manifest, ManifestChange, ManifestStore, SlabRef } from '@conifer/manifest';
 import { SlabReader, type PageCache, type RangeSource } from '@conifer/slab';
@@ -65,6 +65,10 @@ export class ManifestState {
   #manifest: Manifest;
   #readers = new Map<string, SlabReader>();
   #layers: SlabLayer[] = [];
+  /** Whether a manifest was installed: the first one is installed with provisional shadows. */
+  #installed = false;
+  /** The background computation of the provisional layers' shadows, while it runs. */
+  #settling: Promise<void> | undefined;
 
   private constructor(options: ManifestStateOptions, manifest: Manifest) {
     this.#store = options.store;
@@ -165,9 +169,44 @@ export class ManifestState {
       }),
     );
     const newestFirst = [...manifest.slabs].reverse().map((ref) => readers.get(ref.id)!);
-    const layers = await computeShadows(newestFirst, this.#layers);
+    // Opening, the slabs' ids have never been compared: reads start on provisional layers, which
+    // check the rows they return against newer slabs, while the comparison runs in the background.
+    // Later manifests differ by a slab or a merge: computeShadows reuses what it computed.
+    const opening = !this.#installed;
+    const layers = opening ? await provisionalShadows(newestFirst) : await computeShadows(newestFirst, this.#layers);
+    this.#installed = true;
     this.#manifest = manifest;
     this.#readers = readers;
     this.#layers = layers;
+    if (layers.some((layer) => layer.unmarked)) this.#settling = this.#settle(newestFirst, layers);
+  }
+
+  /**
+   * The layers with every shadow marked: waits for the comparison of slab ids that opening the
+   * namespace started (exact record counts need it; searches do not).
+   */
+  async settledLayers(): Promise<SlabLayer[]> {
+    while (this.#layers.some((layer) => layer.unmarked)) {
+      const newestFirst = this.#layers.map((layer) => layer.reader);
+      await (this.#settling ??= this.#settle(newestFirst, this.#layers));
+    }
+    return this.#layers;
+  }
+
+  /** Computes `provisional`'s shadows and installs them, unless another manifest came first. */
+  #settle(newestFirst: SlabReader[], provisional: SlabLayer[]): Promise<void> {
+    const settling = computeShadows(newestFirst).then(
+      (layers) => {
+        if (this.#layers === provisional) this.#layers = layers;
+        if (this.#settling === settling) this.#settling = undefined;
+      },
+      (err: unknown) => {
+        // Retried by the next settledLayers(); until then reads keep checking rows one by one.
+        if (this.#settling === settling) this.#settling = undefined;
+        throw err;
+      },
+    );
+    settling.catch(() => undefined);
+    return settling;
   }
 }

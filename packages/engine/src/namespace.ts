@@ -169,6 +169,12 @@ export class Namespace {
     return { memtables: this.#flusher.memtables(), slabs: this.#manifest.layers };
   }
 
+  /** The state a read runs against, every slab's shadows marked: what exact record counts need. */
+  async settledSnapshot(): Promise<Snapshot> {
+    await this.#manifest.settledLayers();
+    return this.snapshot();
+  }
+
   /** Memory held: memtables and the current manifest's slab readers. */
   memory(): ResidentMemory {
     return {
@@ -259,7 +265,8 @@ export class Namespace {
    */
   async pin<T>(pin: (manifest: Manifest, records: number) => Promise<T>): Promise<T> {
     await this.requestFlush();
-    return this.#manifest.lock.run(() => pin(this.#manifest.current, countLive({ memtables: [], slabs: this.#manifest.layers })));
+    await this.#manifest.settledLayers();
+    return this.#manifest.lock.run(async () => pin(this.#manifest.current, countLive({ memtables: [], slabs: await this.#manifest.settledLayers() })));
   }
 
   describe() {

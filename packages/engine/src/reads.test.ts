@@ -48,6 +48,37 @@ describe('engine reads', () => {
     }
   });
 
+  it('answers a reopened namespace with overwritten and deleted ids before its slabs are compared, and counts it exactly', async () => {
+    const store = new MemoryObjectStore();
+    const first = new Engine({ store, config: { tickMs: 60_000 } });
+    // Three slabs, each overwriting or deleting some ids of the older ones.
+    await first.upsert(index, 'ns', records(0, 40));
+    await first.flush(index, 'ns');
+    await first.upsert(
+      index,
+      'ns',
+      records(20, 40).map((r) => ({ ...r, values: [1000 + r.values[0]!, 1, 2] })),
+    );
+    await first.flush(index, 'ns');
+    await first.delete(index, 'ns', { ids: ['r0', 'r25', 'r59'] });
+    await first.flush(index, 'ns');
+    await first.close();
+
+    const engine = new Engine({ store, config: { tickMs: 60_000 } });
+    try {
+      // The first reads open the namespace on provisional layers: an old version near the query
+      // (r30 at x = 30) must not come back, nor a deleted id.
+      const got = await engine.query(index, 'ns', { vector: [30, 1, 2], topK: 5 });
+      expect(got.matches.map((m) => m.id)).toEqual(['r19', 'r18', 'r17', 'r16', 'r15']);
+      const deleted = await engine.fetchByMetadata(index, 'ns', { filter: { n: { $in: [0, 25, 59, 26] } }, limit: 10 });
+      expect(deleted.records.map((r) => [r.id, r.values[0]])).toEqual([['r26', 1026]]);
+      // 60 ids written, 3 deleted.
+      expect((await engine.namespaceStats(index, 'ns')).recordCount).toBe(57);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('names the field at fault in a structured path', async () => {
     const engine = new Engine({ store: new MemoryObjectStore(), config: { tickMs: 60_000 } });
     try {

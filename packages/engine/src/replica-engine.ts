@@ -170,7 +170,7 @@ export class ReplicaEngine implements DataPlane {
   async namespaceStats(index: IndexHandle, namespace: string): Promise<NamespaceSummary> {
     if (!(await this.#registry.exists(index, namespace))) throw new NotFoundError(`Namespace ${displayName(namespace)} not found.`);
     const replica = await this.#forRead(index, namespace, false);
-    return { name: namespace, recordCount: countLive(replica.snapshot()) };
+    return { name: namespace, recordCount: countLive(await replica.settledSnapshot()) };
   }
 
   namespaceNames(index: IndexHandle): Promise<string[]> {

@@ -111,6 +111,12 @@ export class Replica {
     return { memtables: [this.#memtable], slabs: this.#state.layers };
   }
 
+  /** The state a read runs against, every slab's shadows marked: what exact record counts need. */
+  async settledSnapshot(): Promise<Snapshot> {
+    await this.#state.settledLayers();
+    return this.snapshot();
+  }
+
   /** Reads what the store has beyond this replica's state. Concurrent callers share one refresh. */
   refresh(): Promise<void> {
     this.#refreshing ??= this.#refresh().finally(() => {

@@ -1,4 +1,4 @@
-export { clearedLsn, commonRows, computeShadows, scanMemtables, type SlabLayer, type Snapshot } from './snapshot.ts';
+export { clearedLsn, commonRows, computeShadows, provisionalShadows, scanMemtables, shadowedLater, type SlabLayer, type Snapshot } from './snapshot.ts';
 export { TopK } from './top-k.ts';
 export { searchSnapshot, DEFAULT_EXACT_BUDGET, type SearchRequest, type Hit } from './search.ts';
 export { searchPostings } from './sparse-search.ts';

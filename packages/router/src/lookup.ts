@@ -1,6 +1,6 @@
 import { compileFilter, type Filter, type Metadata, type SparseF32 } from '@conifer/core';
 import type { SlabReader } from '@conifer/slab';
-import { clearedLsn, scanMemtables, type Snapshot } from './snapshot.ts';
+import { clearedLsn, scanMemtables, shadowedLater, type Snapshot } from './snapshot.ts';
 
 export interface LiveRecord {
   id: string;
@@ -49,15 +49,20 @@ export async function getRecord(snapshot: Snapshot, id: string): Promise<LiveRec
   return slabRecord(at.reader, at.row);
 }
 
-/** Exact number of live records. */
+/**
+ * Exact number of live records. Over layers whose shadows are still being computed (a namespace
+ * just opened) every row is checked against the newer slabs: correct, but slow for a large
+ * namespace, so the engine counts over complete layers.
+ */
 export function countLive(snapshot: Snapshot): number {
   const cleared = clearedLsn(snapshot);
   let count = 0;
   const inMemtables = scanMemtables(snapshot, () => count++);
-  for (const { reader, shadowed } of cleared > 0 ? [] : snapshot.slabs) {
+  for (const layer of cleared > 0 ? [] : snapshot.slabs) {
+    const { reader, shadowed } = layer;
     const { ids, flags } = reader;
     for (let row = 0; row < ids.length; row++) {
-      if (shadowed[row] !== 0 || flags[row] !== 0) continue;
+      if (shadowed[row] !== 0 || flags[row] !== 0 || shadowedLater(layer, row)) continue;
       if (inMemtables.size > 0 && inMemtables.has(ids.at(row)!)) continue;
       count++;
     }
@@ -76,12 +81,13 @@ export function matchingIds(snapshot: Snapshot, filter: Filter): string[] {
   const seen = scanMemtables(snapshot, (id, entry) => {
     if (predicate(entry.metadata)) out.push(id);
   });
-  for (const { reader, shadowed } of cleared > 0 ? [] : snapshot.slabs) {
+  for (const layer of cleared > 0 ? [] : snapshot.slabs) {
+    const { reader, shadowed } = layer;
     reader
       .metadataIndex()
       .evaluate(filter)
       .forEach((row) => {
-        if (shadowed[row] !== 0 || reader.isTombstone(row)) return;
+        if (shadowed[row] !== 0 || reader.isTombstone(row) || shadowedLater(layer, row)) return;
         const id = reader.ids.at(row)!;
         if (!seen.has(id)) out.push(id);
       });

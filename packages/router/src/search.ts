@@ -14,7 +14,7 @@ import {
 import { eligibleRows } from './eligible.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import { searchSparseSnapshot } from './sparse-search.ts';
-import { clearedLsn, effectiveFilter, scanMemtables, shadowedByMemtables, type Snapshot } from './snapshot.ts';
+import { clearedLsn, effectiveFilter, scanMemtables, shadowedByMemtables, shadowedLater, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
 export interface SearchRequest {
@@ -91,6 +91,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
      * vector is row `index` of `data` (the slab's own vectors, or what a ranged read gathered).
      */
     const visit = (row: number, data: Float32Array, index: number): boolean => {
+      if (shadowedLater(layer, row)) return false;
       const id = reader.ids.at(row)!;
       if (inMemtables(id)) return false;
       let score = dense(data, index * dim);

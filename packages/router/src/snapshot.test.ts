@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { buildSlab, SlabReader, type SlabRow } from '@conifer/slab';
 import { describe, expect, it } from 'vitest';
-import { commonRows, computeShadows, type SlabLayer } from './snapshot.ts';
+import { countLive, matchingIds } from './lookup.ts';
+import { searchSnapshot } from './search.ts';
+import { commonRows, computeShadows, provisionalShadows, shadowedLater, type SlabLayer } from './snapshot.ts';
 
 const ID_POOL = Array.from({ length: 40 }, (_, i) => `id-${String(i).padStart(2, '0')}`);
 
@@ -70,6 +72,50 @@ describe('computeShadows', () => {
     expect(third[1]).not.toBe(second[0]);
     expect([...third[2]!.shadowed]).toEqual([0, 1]);
     expect(third[2]!.liveCount).toBe(1);
+  });
+});
+
+describe('provisionalShadows', () => {
+  it('answers every read as the computed layers do, checking rows against the newer slabs', async () => {
+    const slabArb = fc
+      .uniqueArray(fc.constantFrom(...ID_POOL), { maxLength: 25 })
+      .chain((ids) => fc.record({ ids: fc.constant([...ids].sort()), tombstones: fc.array(fc.boolean(), { minLength: ids.length, maxLength: ids.length }) }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(slabArb, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.double({ min: -30, max: 30, noNaN: true }),
+        async (specs, topK, x) => {
+          const readers = await Promise.all(specs.map((s, i) => slab(`s${i}`, s.ids, s.tombstones)));
+          const computed = await computeShadows(readers);
+          const provisional = await provisionalShadows(readers);
+          // Row by row, a provisional layer's own marks plus its unmarked newer slabs are the model's shadows.
+          provisional.forEach((layer, at) => {
+            expect(layer.unmarked ?? []).toEqual(readers.slice(0, at));
+            const shadowed = Array.from({ length: layer.reader.count }, (_, row) => (shadowedLater(layer, row) ? 1 : 0));
+            expect(shadowed).toEqual(model(readers)[at]!.shadowed);
+          });
+          const computedSnapshot = { memtables: [], slabs: computed };
+          const provisionalSnapshot = { memtables: [], slabs: provisional };
+          expect(countLive(provisionalSnapshot)).toBe(countLive(computedSnapshot));
+          expect(matchingIds(provisionalSnapshot, {}).sort()).toEqual(matchingIds(computedSnapshot, {}).sort());
+          const request = { metric: 'euclidean' as const, vector: Float32Array.of(x, 1), topK };
+          const ids = async (slabs: SlabLayer[]) => (await searchSnapshot({ memtables: [], slabs }, request)).map((h) => [h.id, h.score]);
+          expect(await ids(provisional)).toEqual(await ids(computed));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('leaves computeShadows to recompute a provisional layer instead of keeping it', async () => {
+    const old = await slab('old', ['a', 'b'], [false, false]);
+    const mid = await slab('mid', ['b'], [false]);
+    const provisional = await provisionalShadows([mid, old]);
+    const computed = await computeShadows([mid, old], provisional);
+    expect(computed[1]).not.toBe(provisional[1]);
+    expect(computed[1]!.unmarked).toBeUndefined();
+    expect([...computed[1]!.shadowed]).toEqual([0, 1]);
   });
 });
 

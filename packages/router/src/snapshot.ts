@@ -18,6 +18,13 @@ export interface SlabLayer {
   live: Bitset;
   /** live.count(), cached. */
   liveCount: number;
+  /**
+   * Newer slabs whose shadowing of this one is not in `shadowed` and `live` yet: a namespace that
+   * has just opened answers its first reads while the pairwise comparison of its slabs' ids runs
+   * in the background (provisionalShadows). A read checks each row it would return against them
+   * (`shadowedLater`); a count of live rows waits for the full layers.
+   */
+  unmarked?: readonly SlabReader[] | undefined;
 }
 
 export interface Snapshot {
@@ -84,7 +91,7 @@ export async function computeShadows(readers: readonly SlabReader[], previous: r
   for (const [at, reader] of readers.entries()) {
     const newer = readers.slice(0, at);
     const kept = before.get(reader);
-    if (kept && sameReaders(kept.newer, newer)) {
+    if (kept && !kept.layer.unmarked && sameReaders(kept.newer, newer)) {
       layers.push(kept.layer);
       continue;
     }
@@ -106,6 +113,61 @@ export async function computeShadows(readers: readonly SlabReader[], previous: r
     layers.push({ reader, shadowed, live, liveCount });
   }
   return layers;
+}
+
+/**
+ * Layers for slabs (newest first) before any pair of them is compared: each marks only its own
+ * tombstones and names its newer slabs as `unmarked`. What a namespace's first reads use while
+ * computeShadows runs: comparing every pair of a large namespace's id lists takes far longer than
+ * checking the few rows a query returns against them.
+ */
+export async function provisionalShadows(readers: readonly SlabReader[]): Promise<SlabLayer[]> {
+  return Promise.all(
+    readers.map(async (reader, at) => {
+      // Shared with computeShadows' cache: never modified here (computeShadows clones it).
+      const live = await liveRowsOf(reader);
+      const layer: SlabLayer = { reader, shadowed: new Uint8Array(reader.count), live, liveCount: live.count() };
+      if (at > 0) layer.unmarked = readers.slice(0, at);
+      return layer;
+    }),
+  );
+}
+
+/**
+ * Whether a newer slab not yet marked in `layer` holds the id of its row `row` (always false once
+ * the layer is complete). Compares the ids' stored UTF-8 bytes by binary search in each newer slab.
+ */
+export function shadowedLater(layer: SlabLayer, row: number): boolean {
+  const { unmarked } = layer;
+  if (!unmarked || unmarked.length === 0) return false;
+  const own = layer.reader.idBytes();
+  const start = own.offsets[row]!;
+  const id = own.bytes.subarray(start, own.offsets[row + 1]!);
+  return unmarked.some((newer) => holdsId(newer, id));
+}
+
+function holdsId(reader: SlabReader, id: Uint8Array): boolean {
+  const { bytes, offsets } = reader.idBytes();
+  let lo = 0;
+  let hi = reader.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareBytes(bytes, offsets[mid]!, offsets[mid + 1]!, id);
+    if (c === 0) return true;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return false;
+}
+
+/** bytes[start, end) against `id`: negative when it sorts first (byte order is the ids' order). */
+function compareBytes(bytes: Uint8Array, start: number, end: number, id: Uint8Array): number {
+  const n = Math.min(end - start, id.length);
+  for (let k = 0; k < n; k++) {
+    const d = bytes[start + k]! - id[k]!;
+    if (d !== 0) return d;
+  }
+  return end - start - id.length;
 }
 
 function sameReaders(a: readonly SlabReader[], b: readonly SlabReader[]): boolean {
@@ -134,16 +196,22 @@ async function liveRowsOf(reader: SlabReader): Promise<Bitset> {
 
 const LIVE_SLICE = 65_536;
 
-/** older → newer → rows of older whose id newer also holds. Dropped with either slab. */
-const pairCache = new WeakMap<SlabReader, WeakMap<SlabReader, Uint32Array>>();
+/**
+ * older → newer → rows of older whose id newer also holds. Dropped with either slab. A promise, so
+ * that two computations at once (the background one of a namespace that just opened, and a flush's)
+ * compare a pair once.
+ */
+const pairCache = new WeakMap<SlabReader, WeakMap<SlabReader, Promise<Uint32Array>>>();
 
-async function shadowedBy(newer: SlabReader, older: SlabReader): Promise<Uint32Array> {
+function shadowedBy(newer: SlabReader, older: SlabReader): Promise<Uint32Array> {
   let byNewer = pairCache.get(older);
   if (!byNewer) pairCache.set(older, (byNewer = new WeakMap()));
   let rows = byNewer.get(newer);
   if (!rows) {
-    rows = await commonIdRows(newer, older);
+    rows = commonIdRows(newer, older);
     byNewer.set(newer, rows);
+    // A failed comparison is not kept: the next computation tries again.
+    rows.catch(() => byNewer.delete(newer));
   }
   return rows;
 }

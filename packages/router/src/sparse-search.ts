@@ -4,7 +4,7 @@ import { findTerm, type Bitset, type Postings } from '@conifer/slab';
 import { eligibleRows } from './eligible.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import type { SearchRequest } from './search.ts';
-import { clearedLsn, effectiveFilter, scanMemtables, shadowedByMemtables, type Snapshot } from './snapshot.ts';
+import { clearedLsn, effectiveFilter, scanMemtables, shadowedByMemtables, shadowedLater, type Snapshot } from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
 /**
@@ -32,6 +32,7 @@ export async function searchSparseSnapshot(snapshot: Snapshot, request: SearchRe
   for (const layer of cleared > 0 ? [] : snapshot.slabs) {
     const { reader } = layer;
     const visit = (row: number): void => {
+      if (shadowedLater(layer, row)) return;
       const id = reader.ids.at(row)!;
       if (inMemtables(id)) return;
       // Exact, as a scan would score it: the pruning's running sums add in another order.
