@@ -11,6 +11,7 @@ import {
   type IvfLayout,
   type SlabReader,
 } from '@conifer/slab';
+import { CentroidRanking } from './centroid-ranking.ts';
 import { eligibleRows } from './eligible.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import { searchSparseSnapshot } from './sparse-search.ts';
@@ -123,7 +124,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     // 1 slab whose index is still loading) the exact scan answers.
     const ivf = reader.header.ann && eligible * dim > budget ? reader.ivfLayout() : undefined;
     if (ivf) {
-      const probe = new IvfProbe(reader, ivf, request, every ? undefined : allowed, eligible, visit);
+      const probe = new IvfProbe(reader, ivf, request, every ? undefined : allowed, eligible, visit, ranking);
       probes.push(probe);
       await probe.searchTo(knobForShare(reader.header.ann!, probe.target, reader.count / namespaceRows, request.topK));
     } else if (reader.vectorOrder === 'rows') {
@@ -145,6 +146,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   // neighbours crowded into one slab get the recall that slab alone would give them.
   const namespaceRows = slabs.reduce((n, layer) => n + layer.reader.count, 0) + snapshot.memtables.reduce((n, m) => n + m.size, 0);
   const probes: IvfProbe[] = [];
+  const ranking = new CentroidRanking();
   await Promise.all(slabs.map(searchLayer));
   for (;;) {
     const found = new Map<SlabReader, number>();
@@ -280,6 +282,7 @@ class IvfProbe {
   readonly #eligible: number;
   readonly #visit: (row: number, data: Float32Array, index: number) => boolean;
   readonly #probe: Float32Array;
+  readonly #ranking: CentroidRanking;
   /** Lists scanned so far, and the rows they gave the top k. */
   #nprobe = 0;
   #accepted = 0;
@@ -291,8 +294,10 @@ class IvfProbe {
     allowed: Bitset | undefined,
     eligible: number,
     visit: (row: number, data: Float32Array, index: number) => boolean,
+    ranking: CentroidRanking,
   ) {
     const info = reader.header.ann!;
+    this.#ranking = ranking;
     this.reader = reader;
     this.target = request.recallTarget ?? info.recallTarget;
     this.#ivf = ivf;
@@ -319,7 +324,7 @@ class IvfProbe {
     for (;;) {
       if (nprobe > this.#nprobe) {
         // The lists not probed yet among the nearest nprobe (their rows are new to this query).
-        const lists = exactTopRows(ivf.centroids, reader.dimension, this.#probe, nprobe, centroidMetric, undefined);
+        const lists = this.#ranking.nearest(ivf, reader.dimension, this.#probe, centroidMetric, reader.header.ann!.normalized, nprobe);
         let size = 0;
         for (let i = this.#nprobe; i < lists.length; i++) size += ivf.offsets[lists[i]! + 1]! - ivf.offsets[lists[i]!]!;
         const positions = new Int32Array(size);

@@ -86,6 +86,10 @@ export function knobFor(header: AnnHeader, target: number): number {
  */
 export function knobForShare(header: AnnHeader, target: number, share: number, topK: number): number {
   if (share >= 1) return knobFor(header, target);
+  return remembered(header, `s${target}:${share}:${topK}`, () => shareKnob(header, target, share, topK));
+}
+
+function shareKnob(header: AnnHeader, target: number, share: number, topK: number): number {
   const ranks = header.calibration[0]?.byRank?.length ?? 0;
   const weights = new Float64Array(ranks + 1);
   // P(J >= r) for r = 1..ranks from the binomial pmf; the rest of E[J] = topK·share is ranks past the calibrated ones.
@@ -107,11 +111,34 @@ export function knobForShare(header: AnnHeader, target: number, share: number, t
  */
 export function knobForRanks(header: AnnHeader, target: number, found: number): number {
   if (found <= 0) return header.calibration[0]?.value ?? 1;
+  return remembered(header, `r${target}:${found}`, () => ranksKnob(header, target, found));
+}
+
+function ranksKnob(header: AnnHeader, target: number, found: number): number {
   const ranks = header.calibration[0]?.byRank?.length ?? 0;
   const weights = new Float64Array(ranks + 1);
   for (let r = 0; r < Math.min(found, ranks); r++) weights[r] = 1;
   weights[ranks] = Math.max(0, found - ranks);
   return knobWeighted(header, target, weights);
+}
+
+/**
+ * Knobs already chosen per slab header: every query of a namespace asks each slab the same few
+ * questions (its share changes only with the namespace's row count). Bounded: cleared when full.
+ */
+const knobs = new WeakMap<AnnHeader, Map<string, number>>();
+const KNOBS_PER_HEADER = 256;
+
+function remembered(header: AnnHeader, key: string, choose: () => number): number {
+  let byKey = knobs.get(header);
+  if (!byKey) knobs.set(header, (byKey = new Map()));
+  let knob = byKey.get(key);
+  if (knob === undefined) {
+    if (byKey.size >= KNOBS_PER_HEADER) byKey.clear();
+    knob = choose();
+    byKey.set(key, knob);
+  }
+  return knob;
 }
 
 /**
