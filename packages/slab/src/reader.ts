@@ -48,32 +48,54 @@ class LazyIds implements IdList {
   readonly length: number;
   readonly #bytes: Buffer;
   readonly #offsets: Uint32Array;
-  readonly #memo: (string | undefined)[];
-  #decoded = 0;
+  /**
+   * Decoded ids: by row in a map while few are (a query decodes a few dozen per slab), then in an
+   * array of a slot per row once many are (a compaction or a listing decodes them all). A slot per
+   * row up front cost a million-slot array per slab at every open.
+   */
+  #few: Map<number, string> | undefined = new Map();
+  #many: (string | undefined)[] | undefined;
 
   constructor(bytes: Uint8Array, offsets: Uint32Array) {
     this.length = offsets.length - 1;
     this.#bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#offsets = offsets;
-    this.#memo = new Array<string | undefined>(this.length);
   }
 
   at(row: number): string | undefined {
     if (row < 0 || row >= this.length) return undefined;
-    let id = this.#memo[row];
+    let id = this.#many ? this.#many[row] : this.#few!.get(row);
     if (id === undefined) {
       id = this.#bytes.toString('utf8', this.#offsets[row], this.#offsets[row + 1]);
-      this.#memo[row] = id;
-      this.#decoded++;
+      if (this.#many) {
+        this.#many[row] = id;
+        this.#decoded++;
+      } else {
+        this.#few!.set(row, id);
+        if (this.#few!.size > Math.max(FEW_IDS, this.length / 16)) this.#spill();
+      }
     }
     return id;
   }
 
-  /** Memory the memo holds: a slot per row, and a short string per decoded id (estimated). */
+  /** Memory the memo holds: a map entry or a slot per row, and a short string per decoded id (estimated). */
   get memoryBytes(): number {
-    return 8 * this.length + 40 * this.#decoded;
+    return this.#many ? 8 * this.length + 40 * this.#decoded : 80 * this.#few!.size;
+  }
+
+  #decoded = 0;
+
+  #spill(): void {
+    const many = new Array<string | undefined>(this.length);
+    for (const [row, id] of this.#few!) many[row] = id;
+    this.#decoded = this.#few!.size;
+    this.#many = many;
+    this.#few = undefined;
   }
 }
+
+/** Decoded ids a slab keeps in a map before it takes a slot per row. */
+const FEW_IDS = 4096;
 
 /**
  * The vectors of some positions of a slab: `data` holds them, candidate i at row `at[i]` of `data`

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSlab, encodeAll } from './builder.ts';
 import { SlabCorruptionError, type SlabRow } from './format.ts';
+import { PageCache } from './page-cache.ts';
 import { SlabReader } from './reader.ts';
+import type { RangeSource } from './slab-body.ts';
 
 const rowArb = (dim: number) =>
   fc.record({
@@ -125,4 +127,50 @@ describe('encodeAll', () => {
       { numRuns: 200 },
     );
   });
+});
+
+describe('slab ids', () => {
+  /** A slab of 300,000 short ids: a head of several MB, read in several chunks when opened by range. */
+  const count = 300_000;
+  const rows: SlabRow[] = Array.from({ length: count }, (_, i) => ({ id: `id-${i}`, lsn: i + 1, values: Float32Array.of(i), metadata: undefined }));
+  const expected = rows.map((r) => r.id).sort();
+  const built = buildSlab(rows, { dimension: 1, level: 0 });
+  const source = (bytes: Uint8Array, inPlace: boolean): RangeSource => {
+    const read: RangeSource = (start, end) => Promise.resolve(bytes.slice(start, Math.min(end, bytes.length)));
+    if (inPlace)
+      read.into = (start, buffers) => {
+        let at = start;
+        for (const buffer of buffers) {
+          buffer.set(bytes.subarray(at, Math.min(bytes.length, at + buffer.length)));
+          at += buffer.length;
+        }
+        return Promise.resolve(Math.min(bytes.length, at) - start);
+      };
+    return read;
+  };
+
+  for (const inPlace of [false, true]) {
+    it(`opened by range${inPlace ? ', read in place,' : ''} decodes ids on demand in any order, before and after it keeps a slot per row`, async () => {
+      const { bytes, header } = await built;
+      for (const head of [undefined, header.sections.head + 4]) {
+        const reader = await SlabReader.open('ids', source(bytes, inPlace), {
+          cache: new PageCache(1 << 20),
+          cacheKey: `ids-${inPlace}-${head}`,
+          size: bytes.length,
+          head,
+        });
+        expect(reader.resident).toBe(false);
+        await fc.assert(
+          fc.asyncProperty(fc.array(fc.integer({ min: 0, max: count - 1 }), { minLength: 1, maxLength: 200 }), async (asks) => {
+            for (const row of asks) expect(reader.ids.at(row)).toBe(expected[row]);
+          }),
+          { numRuns: 20 },
+        );
+        // Every row, twice: past the point where decoded ids move from a map to a slot per row.
+        for (let pass = 0; pass < 2; pass++) for (let row = count - 1; row >= 0; row -= 7) expect(reader.ids.at(row)).toBe(expected[row]);
+        for (let row = 0; row < count; row++) if (reader.ids.at(row) !== expected[row]) expect(reader.ids.at(row)).toBe(expected[row]);
+        expect(reader.ids.at(count)).toBeUndefined();
+      }
+    }, 60_000);
+  }
 });
