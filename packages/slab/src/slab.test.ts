@@ -152,7 +152,7 @@ describe('slab ids', () => {
   for (const inPlace of [false, true]) {
     it(`opened by range${inPlace ? ', read in place,' : ''} decodes ids on demand in any order, before and after it keeps a slot per row`, async () => {
       const { bytes, header } = await built;
-      for (const head of [undefined, header.sections.head + 4]) {
+      for (const head of [undefined, header.sections.head! + 4]) {
         const reader = await SlabReader.open('ids', source(bytes, inPlace), {
           cache: new PageCache(1 << 20),
           cacheKey: `ids-${inPlace}-${head}`,
