@@ -1,6 +1,7 @@
 import { compareHits, compileFilter, makeScorer, mulberry32, type Filter, type Metric } from '@conifer/core';
 import { MemoryObjectStore } from '@conifer/storage';
 import { describe, expect, it } from 'vitest';
+import type { EngineConfig } from './config.ts';
 import { Engine } from './engine.ts';
 
 /**
@@ -22,6 +23,11 @@ function dataset(seed: number, n: number) {
   });
 }
 
+/** An engine in memory whose queries always take the ANN path (`exactBudget: 0`), ticks out of the way. */
+function annEngine(config: Pick<EngineConfig, 'memtableMaxRecords' | 'compaction' | 'ann'>): Engine {
+  return new Engine({ store: new MemoryObjectStore(), config: { ...config, exactBudget: 0, tickMs: 60_000 } });
+}
+
 for (const metric of ['euclidean', 'cosine'] as const) {
   describe(`ANN slabs (${metric})`, () => {
     it('meet the recall target with and without filters', async () => {
@@ -29,15 +35,10 @@ for (const metric of ['euclidean', 'cosine'] as const) {
       const all = dataset(7, N + 40);
       const vectors = all.slice(0, N);
       const queries = all.slice(N);
-      const engine = new Engine({
-        store: new MemoryObjectStore(),
-        config: {
-          memtableMaxRecords: 8_000,
-          compaction: { trigger: 2, maxMerge: 4 },
-          ann: { minRows: 10_000, recallTarget: 0.95, calibrationQueries: 100 },
-          exactBudget: 0,
-          tickMs: 60_000,
-        },
+      const engine = annEngine({
+        memtableMaxRecords: 8_000,
+        compaction: { trigger: 2, maxMerge: 4 },
+        ann: { minRows: 10_000, recallTarget: 0.95, calibrationQueries: 100 },
       });
       const index = { id: 'idx_ann', dimension: DIM, metric: metric as Metric };
       for (let i = 0; i < N; i += 1000) {
@@ -139,16 +140,11 @@ describe('several ANN slabs', () => {
       const centreOf = (i: number) => (layout === 'spread' ? Math.floor(rand() * 48) : Math.floor(i / perSlab) * 16 + Math.floor(rand() * 16));
       const vectors = Array.from({ length: 3 * perSlab }, (_, i) => point(centreOf(i)));
       const queries = Array.from({ length: 60 }, () => point(Math.floor(rand() * 48)));
-      const engine = new Engine({
-        store: new MemoryObjectStore(),
-        config: {
-          memtableMaxRecords: 100_000,
-          // Slabs never merge: each flush stays a slab of its own and is indexed alone.
-          compaction: { trigger: 100, maxMerge: 2 },
-          ann: { minRows: 5_000, recallTarget: 0.95, calibrationQueries: 100 },
-          exactBudget: 0,
-          tickMs: 60_000,
-        },
+      // Slabs never merge: each flush stays a slab of its own and is indexed alone.
+      const engine = annEngine({
+        memtableMaxRecords: 100_000,
+        compaction: { trigger: 100, maxMerge: 2 },
+        ann: { minRows: 5_000, recallTarget: 0.95, calibrationQueries: 100 },
       });
       const index = { id: `idx_${layout}`, dimension: DIM, metric: 'euclidean' as const };
       for (let s = 0; s < 3; s++) {

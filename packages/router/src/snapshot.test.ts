@@ -13,6 +13,11 @@ async function slab(name: string, ids: readonly string[], tombstones: readonly b
   return SlabReader.load(name, bytes);
 }
 
+/** A slab's sorted ids from the pool, each a tombstone or not. */
+const slabArb = fc
+  .uniqueArray(fc.constantFrom(...ID_POOL), { maxLength: 25 })
+  .chain((ids) => fc.record({ ids: fc.constant([...ids].sort()), tombstones: fc.array(fc.boolean(), { minLength: ids.length, maxLength: ids.length }) }));
+
 /** The model: a row is shadowed when a newer slab holds its id; live when neither shadowed nor a tombstone. */
 function model(readers: readonly SlabReader[]): { shadowed: number[]; live: number[] }[] {
   const idsOf = (r: SlabReader): string[] => Array.from({ length: r.count }, (_, row) => r.ids.at(row)!);
@@ -35,9 +40,6 @@ function observed(layers: readonly SlabLayer[]): { shadowed: number[]; live: num
 
 describe('computeShadows', () => {
   it('matches the model over any sequence of manifests, reusing the previous layers', async () => {
-    const slabArb = fc
-      .uniqueArray(fc.constantFrom(...ID_POOL), { maxLength: 25 })
-      .chain((ids) => fc.record({ ids: fc.constant([...ids].sort()), tombstones: fc.array(fc.boolean(), { minLength: ids.length, maxLength: ids.length }) }));
     await fc.assert(
       fc.asyncProperty(
         fc.array(slabArb, { minLength: 1, maxLength: 6 }),
@@ -77,9 +79,6 @@ describe('computeShadows', () => {
 
 describe('provisionalShadows', () => {
   it('answers every read as the computed layers do, checking rows against the newer slabs', async () => {
-    const slabArb = fc
-      .uniqueArray(fc.constantFrom(...ID_POOL), { maxLength: 25 })
-      .chain((ids) => fc.record({ ids: fc.constant([...ids].sort()), tombstones: fc.array(fc.boolean(), { minLength: ids.length, maxLength: ids.length }) }));
     await fc.assert(
       fc.asyncProperty(
         fc.array(slabArb, { minLength: 1, maxLength: 6 }),
