@@ -20,15 +20,13 @@ export class CentroidRanking {
     const key = `${metric}:${normalized}:${quantizerKey(ivf.centroids)}`;
     const have = this.#ranked.get(key);
     if (have && (have.length >= n || have.length === nlist)) return have.subarray(0, n);
-    // Ranking a few more lists than asked costs the same scan: a later, larger nprobe reuses it.
-    const ranked = exactTopRows(ivf.centroids, dimension, probe, Math.min(nlist, Math.max(n, RANKED_AT_LEAST)), metric, undefined);
+    // Exactly the lists asked for: a larger k costs the scan measurably (a heap of k, and k results
+    // to hand back), while a further probe that needs more is rare and ranks again.
+    const ranked = exactTopRows(ivf.centroids, dimension, probe, Math.min(nlist, n), metric, undefined);
     this.#ranked.set(key, ranked);
     return ranked.subarray(0, n);
   }
 }
-
-/** Lists ranked whenever centroids are compared (unless the slab has fewer). */
-const RANKED_AT_LEAST = 64;
 
 const keys = new WeakMap<Float32Array, string>();
 

@@ -125,8 +125,10 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     const ivf = reader.header.ann && eligible * dim > budget ? reader.ivfLayout() : undefined;
     if (ivf) {
       const probe = new IvfProbe(reader, ivf, request, every ? undefined : allowed, eligible, visit, ranking);
-      probes.push(probe);
-      await probe.searchTo(knobForShare(reader.header.ann!, probe.target, reader.count / namespaceRows, request.topK));
+      const share = reader.count / namespaceRows;
+      // A slab holding every row was asked for recall@10 already: nothing to recount for it.
+      if (share < 1) probes.push(probe);
+      await probe.searchTo(knobForShare(reader.header.ann!, probe.target, share, request.topK));
     } else if (reader.vectorOrder === 'rows') {
       // Positions are rows: one native scan over all vectors with the bitmap.
       const data = reader.residentVectors ?? (await reader.gather(allPositions(reader.count))).data;
@@ -145,10 +147,11 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   // rows than the lists it probed were calibrated to find, that slab probes on until they are:
   // neighbours crowded into one slab get the recall that slab alone would give them.
   const namespaceRows = slabs.reduce((n, layer) => n + layer.reader.count, 0) + snapshot.memtables.reduce((n, m) => n + m.size, 0);
+  /** The IVF slabs asked for their share: those the top k may send further. */
   const probes: IvfProbe[] = [];
   const ranking = new CentroidRanking();
   await Promise.all(slabs.map(searchLayer));
-  for (;;) {
+  while (probes.length > 0) {
     const found = new Map<SlabReader, number>();
     for (const hit of top.sorted()) if (hit.reader) found.set(hit.reader, (found.get(hit.reader) ?? 0) + 1);
     const further = probes
