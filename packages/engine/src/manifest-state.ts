@@ -178,7 +178,7 @@ export class ManifestState {
     this.#manifest = manifest;
     this.#readers = readers;
     this.#layers = layers;
-    if (layers.some((layer) => layer.unmarked)) this.#settling = this.#settle(newestFirst, layers);
+    if (layers.some((layer) => layer.unmarked)) this.#settling = this.#settle(layers);
   }
 
   /**
@@ -186,16 +186,13 @@ export class ManifestState {
    * namespace started (exact record counts need it; searches do not).
    */
   async settledLayers(): Promise<SlabLayer[]> {
-    while (this.#layers.some((layer) => layer.unmarked)) {
-      const newestFirst = this.#layers.map((layer) => layer.reader);
-      await (this.#settling ??= this.#settle(newestFirst, this.#layers));
-    }
+    while (this.#layers.some((layer) => layer.unmarked)) await (this.#settling ??= this.#settle(this.#layers));
     return this.#layers;
   }
 
   /** Computes `provisional`'s shadows and installs them, unless another manifest came first. */
-  #settle(newestFirst: SlabReader[], provisional: SlabLayer[]): Promise<void> {
-    const settling = computeShadows(newestFirst).then(
+  #settle(provisional: SlabLayer[]): Promise<void> {
+    const settling = computeShadows(provisional.map((layer) => layer.reader)).then(
       (layers) => {
         if (this.#layers === provisional) this.#layers = layers;
         if (this.#settling === settling) this.#settling = undefined;

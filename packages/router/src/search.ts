@@ -284,7 +284,10 @@ class IvfProbe {
   readonly #allowed: Bitset | undefined;
   readonly #eligible: number;
   readonly #visit: (row: number, data: Float32Array, index: number) => boolean;
+  /** The query as the slab's centroids compare it (unit length for an index built for cosine). */
   readonly #probe: Float32Array;
+  readonly #normalized: boolean;
+  readonly #centroidMetric: Metric;
   readonly #ranking: CentroidRanking;
   /** Lists scanned so far, and the rows they gave the top k. */
   #nprobe = 0;
@@ -308,7 +311,9 @@ class IvfProbe {
     this.#allowed = allowed;
     this.#eligible = eligible;
     this.#visit = visit;
+    this.#normalized = info.normalized;
     this.#probe = info.normalized ? normalizeRows(request.vector, reader.dimension) : request.vector;
+    this.#centroidMetric = info.faissMetric === 'l2' ? 'euclidean' : 'dotproduct';
   }
 
   /** Whether a calibrated `knob` would probe lists this search has not scanned yet. */
@@ -322,12 +327,11 @@ class IvfProbe {
     const ivf = this.#ivf;
     const request = this.#request;
     const contiguous = reader.vectorOrder === 'lists';
-    const centroidMetric: Metric = reader.header.ann!.faissMetric === 'l2' ? 'euclidean' : 'dotproduct';
     let nprobe = Math.max(this.#nprobe, Math.min(this.#nlist, this.#scaled(knob)));
     for (;;) {
       if (nprobe > this.#nprobe) {
         // The lists not probed yet among the nearest nprobe (their rows are new to this query).
-        const lists = this.#ranking.nearest(ivf, reader.dimension, this.#probe, centroidMetric, reader.header.ann!.normalized, nprobe);
+        const lists = this.#ranking.nearest(ivf, reader.dimension, this.#probe, this.#centroidMetric, this.#normalized, nprobe);
         let size = 0;
         for (let i = this.#nprobe; i < lists.length; i++) size += ivf.offsets[lists[i]! + 1]! - ivf.offsets[lists[i]!]!;
         const positions = new Int32Array(size);

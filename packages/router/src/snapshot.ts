@@ -152,7 +152,7 @@ function holdsId(reader: SlabReader, id: Uint8Array): boolean {
   let hi = reader.count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareBytes(bytes, offsets[mid]!, offsets[mid + 1]!, id);
+    const c = compareStoredIds(bytes, offsets[mid]!, offsets[mid + 1]!, id, 0, id.length);
     if (c === 0) return true;
     if (c < 0) lo = mid + 1;
     else hi = mid;
@@ -160,14 +160,17 @@ function holdsId(reader: SlabReader, id: Uint8Array): boolean {
   return false;
 }
 
-/** bytes[start, end) against `id`: negative when it sorts first (byte order is the ids' order). */
-function compareBytes(bytes: Uint8Array, start: number, end: number, id: Uint8Array): number {
-  const n = Math.min(end - start, id.length);
+/**
+ * a[aStart, aEnd) against b[bStart, bEnd), two ids as a slab stores them (UTF-8; the API keeps
+ * them ASCII, so byte order is the ids' sort order): negative when a sorts first.
+ */
+function compareStoredIds(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
   for (let k = 0; k < n; k++) {
-    const d = bytes[start + k]! - id[k]!;
+    const d = a[aStart + k]! - b[bStart + k]!;
     if (d !== 0) return d;
   }
-  return end - start - id.length;
+  return aEnd - aStart - (bEnd - bStart);
 }
 
 function sameReaders(a: readonly SlabReader[], b: readonly SlabReader[]): boolean {
@@ -232,18 +235,7 @@ export async function commonIdRows(probe: SlabReader, target: SlabReader): Promi
   const sb = short.bytes;
   const so = short.offsets;
   /** long's id `j` against short's id `i`: negative when it sorts first. */
-  const compare = (j: number, i: number): number => {
-    const aStart = lo[j]!;
-    const aLength = lo[j + 1]! - aStart;
-    const bStart = so[i]!;
-    const bLength = so[i + 1]! - bStart;
-    const n = Math.min(aLength, bLength);
-    for (let k = 0; k < n; k++) {
-      const d = lb[aStart + k]! - sb[bStart + k]!;
-      if (d !== 0) return d;
-    }
-    return aLength - bLength;
-  };
+  const compare = (j: number, i: number): number => compareStoredIds(lb, lo[j]!, lo[j + 1]!, sb, so[i]!, so[i + 1]!);
   return gallopCommon(shortCount, longCount, compare, probeIsShort);
 }
 
