@@ -48,9 +48,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Dat
     await mkdir(options.dataDir, { recursive: true });
     if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await createOnWorker(options.dataDir);
   }
-  const pglite = await PGlite.create(options.dataDir);
+  const pglite = await PGlite.create(options.dataDir, { postgresqlconf: PGLITE_SETTINGS });
   return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
 }
+
+/**
+ * The embedded control plane's Postgres settings. Its tables are small (projects, indexes, keys,
+ * usage), and the default buffer pool (128 MB) is touched as it is used: in the embedded server
+ * that pool is resident memory beside the node's memory budget, which it does not count.
+ */
+const PGLITE_SETTINGS = ['shared_buffers=16MB'];
 
 /** Runs initdb for `dataDir` on a worker thread (`pglite-init-worker.ts` says why). */
 function createOnWorker(dataDir: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { ManualClock, mulberry32 } from '@conifer/core';
+import { MERGED_ROW_BYTES } from '@conifer/index-builder';
 import { buildSlab, PageCache, SlabReader, type SlabRow } from '@conifer/slab';
 import { describe, expect, it } from 'vitest';
 import { compactionWorkingBytes } from './compaction-scheduler.ts';
@@ -41,7 +42,7 @@ describe('a compaction’s working memory', () => {
     expect(whole.holdsWholeFile).toBe(true);
     expect(byRange.holdsWholeFile).toBe(false);
     const vectors = 20_000 * DIM * 4;
-    const merged = vectors + Math.max(vectors, bytes.length) + 20_000 * 160;
+    const merged = vectors + Math.max(vectors, bytes.length) + 20_000 * MERGED_ROW_BYTES;
     expect(compactionWorkingBytes([whole])).toBe(merged);
     expect(compactionWorkingBytes([byRange])).toBe(merged + bytes.length);
     expect(compactionWorkingBytes([whole, byRange])).toBe(2 * merged + bytes.length);

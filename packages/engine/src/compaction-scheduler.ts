@@ -1,5 +1,5 @@
 import { failpoint, type Metric } from '@conifer/core';
-import { nextCompaction, type Compactor, type ScheduledCompaction } from '@conifer/index-builder';
+import { MERGED_ROW_BYTES, nextCompaction, type Compactor, type ScheduledCompaction } from '@conifer/index-builder';
 import type { SlabReader } from '@conifer/slab';
 import type { Logger } from 'pino';
 import type { EngineConfig } from './config.ts';
@@ -178,9 +178,6 @@ export class CompactionScheduler {
     }
   }
 }
-
-/** Bytes a merged row holds in the worker beyond its vector (its JS row object and id string). */
-const MERGED_ROW_BYTES = 160;
 
 /**
  * What a local compaction of `inputs` holds at its peak beside the slabs already counted: a copy

@@ -1,8 +1,8 @@
 import { threadId } from 'node:worker_threads';
 import type { Metric } from '@conifer/core';
-import { buildSlab, SlabReader, type AnnHeader, type SlabHeader } from '@conifer/slab';
+import { buildSlabFrom, SlabReader, type AnnHeader, type SlabHeader } from '@conifer/slab';
 import { buildAnn, type AnnDonor, type AnnPolicy } from './ann-build.ts';
-import { mergeSlabRows } from './merge.ts';
+import { mergeSlabs } from './merge.ts';
 import { currentThreadNiceness } from './thread-priority.ts';
 
 /**
@@ -45,22 +45,24 @@ const MIN_INDEXED_ROWS = 1024;
  * (production) and on the calling thread.
  */
 export async function runCompactionJob(job: CompactionJob): Promise<CompactionOutput> {
-  const readers = await Promise.all(job.inputs.map((input) => SlabReader.load(input.id, input.bytes, { verify: false })));
-  const rows = await mergeSlabRows(readers, job.dropTombstones);
-  if (rows.length === 0) return { bytes: new Uint8Array(0), header: undefined, threadId, niceness: currentThreadNiceness() };
+  // The merge compares ids as bytes: none is decoded.
+  const readers = await Promise.all(job.inputs.map((input) => SlabReader.load(input.id, input.bytes, { verify: false, lazyIds: true })));
+  const rows = await mergeSlabs(readers, job.dropTombstones);
+  if (rows.count === 0) return { bytes: new Uint8Array(0), header: undefined, threadId, niceness: currentThreadNiceness() };
   let ann: Awaited<ReturnType<typeof buildAnn>> | undefined;
   let annBuild: CompactionOutput['annBuild'];
   // A sparse-only slab (dimension 0) has no dense part to index: its postings are its index.
-  if (job.dimension > 0 && job.level > 0 && (rows.length >= job.ann.minRows || (job.indexAlways && rows.length >= MIN_INDEXED_ROWS))) {
+  if (job.dimension > 0 && job.level > 0 && (rows.count >= job.ann.minRows || (job.indexAlways && rows.count >= MIN_INDEXED_ROWS))) {
     // Rows come out of the merge in id order, which is the slab's row order: ANN labels = rows.
-    const vectors = new Float32Array(rows.length * job.dimension);
-    rows.forEach((row, i) => {
-      if (row.values) vectors.set(row.values, i * job.dimension);
-    });
+    const vectors = new Float32Array(rows.count * job.dimension);
+    for (let i = 0; i < rows.count; i++) {
+      const values = rows.vector(i);
+      if (values) vectors.set(values, i * job.dimension);
+    }
     const started = performance.now();
-    ann = await buildAnn(vectors, rows.length, job.dimension, job.metric, job.ann, job.donor);
+    ann = await buildAnn(vectors, rows.count, job.dimension, job.metric, job.ann, job.donor);
     annBuild = { factory: ann.header.factory, calibration: ann.header.calibration, ms: Math.round(performance.now() - started), trained: ann.trained };
   }
-  const { bytes, header } = await buildSlab(rows, { dimension: job.dimension, level: job.level, ann, metadataIndex: true });
+  const { bytes, header } = await buildSlabFrom(rows, { dimension: job.dimension, level: job.level, ann, metadataIndex: true });
   return { bytes, header, annBuild, threadId, niceness: currentThreadNiceness() };
 }

@@ -1,4 +1,4 @@
-import { utf8Length } from '@conifer/core';
+import { utf8Length, type Metadata, type SparseF32 } from '@conifer/core';
 import type { AnnHeader } from './ann.ts';
 import { MetadataIndex } from './metadata-index.ts';
 import { BLOCK_SIZE, encodePostings, planPostings } from './postings.ts';
@@ -62,6 +62,78 @@ export interface SlabAnn {
 }
 
 /**
+ * One text per row, end to end as a slab stores them (ids, metadata JSON): what the builder lays
+ * out and copies. `starts[row]` is where a row's bytes begin, relative to the first.
+ */
+export interface RowTexts {
+  /** Bytes of all rows' texts. */
+  readonly length: number;
+  readonly starts: Uint32Array;
+  /** Writes every row's bytes, end to end, into `out` from `at`. */
+  writeTo(out: Uint8Array, at: number): void;
+}
+
+/**
+ * Rows in slab order (ascending id, unique) as the builder reads them, one at a time: a
+ * compaction hands the builder its merged inputs this way, ids and metadata copied as stored,
+ * rather than as an object per row (see @conifer/index-builder's merge).
+ */
+export interface SlabRowSource {
+  readonly count: number;
+  readonly ids: RowTexts;
+  /** Metadata JSON per row; empty for none (an empty object is stored as none). */
+  readonly metadataTexts: RowTexts;
+  lsn(row: number): number;
+  /** The row's vector (read, not kept), or null for a tombstone. */
+  vector(row: number): Float32Array | null;
+  sparse(row: number): SparseF32 | undefined;
+  /** The row's metadata as its stored text parses (undefined for an empty text); not kept. */
+  metadata(row: number): Metadata | undefined;
+}
+
+/** Encoded texts (see encodeAll) as RowTexts. */
+function encodedTexts(encoded: { chunks: Uint8Array[]; length: number; starts: Uint32Array }): RowTexts {
+  return {
+    length: encoded.length,
+    starts: encoded.starts,
+    writeTo(out, at) {
+      let to = at;
+      for (const chunk of encoded.chunks) {
+        out.set(chunk, to);
+        to += chunk.length;
+      }
+    },
+  };
+}
+
+/** Rows (any order) as a source: sorted, checked unique, ids and metadata encoded. */
+async function rowSource(rows: readonly SlabRow[]): Promise<SlabRowSource> {
+  const sorted = sortRows(rows);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.id === sorted[i - 1]!.id) throw new Error(`duplicate id in slab: ${sorted[i]!.id}`);
+  }
+  const count = sorted.length;
+  const idTexts: string[] = new Array(count);
+  const mdTexts: string[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const r = sorted[i]!;
+    idTexts[i] = r.id;
+    mdTexts[i] = r.metadata && Object.keys(r.metadata).length > 0 ? JSON.stringify(r.metadata) : '';
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+  }
+  return {
+    count,
+    ids: encodedTexts(encodeAll(idTexts)),
+    metadataTexts: encodedTexts(encodeAll(mdTexts)),
+    lsn: (row) => sorted[row]!.lsn,
+    vector: (row) => sorted[row]!.values,
+    sparse: (row) => sorted[row]!.sparse,
+    // Over the rows as the slab stores them: an empty metadata object is stored (and read) as none.
+    metadata: (row) => (mdTexts[row] === '' ? undefined : sorted[row]!.metadata),
+  };
+}
+
+/**
  * Serializes rows into a slab (format version 2, see format.ts). Rows may come in any order; ids
  * must be unique (the caller keeps only the newest version of each id). Returns the bytes and the
  * header that describes them. With `metadataIndex`, the slab also stores its columnar metadata
@@ -72,44 +144,40 @@ export async function buildSlab(
   rows: readonly SlabRow[],
   options: { dimension: number; level: number; ann?: SlabAnn | undefined; metadataIndex?: boolean },
 ): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
+  return buildSlabFrom(await rowSource(rows), options);
+}
+
+/** {@link buildSlab} over rows in slab order, read one at a time from `source`. */
+export async function buildSlabFrom(
+  source: SlabRowSource,
+  options: { dimension: number; level: number; ann?: SlabAnn | undefined; metadataIndex?: boolean },
+): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
   const { dimension, level, ann } = options;
-  const sorted = sortRows(rows);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.id === sorted[i - 1]!.id) throw new Error(`duplicate id in slab: ${sorted[i]!.id}`);
-  }
-  const count = sorted.length;
+  const count = source.count;
+  const idBytes = source.ids;
+  const mdBytes = source.metadataTexts;
   const nlist = ann ? ann.layout.offsets.length - 1 : 0;
   if (ann && (ann.layout.rows.length !== count || ann.layout.centroids.length !== nlist * dimension)) {
     throw new Error(`ANN layout covers ${ann.layout.rows.length} rows and ${ann.layout.centroids.length / dimension} centroids, slab has ${count} rows`);
   }
-  const idTexts: string[] = new Array(count);
-  const mdTexts: string[] = new Array(count);
-  for (let i = 0; i < count; i++) {
-    const r = sorted[i]!;
-    idTexts[i] = r.id;
-    mdTexts[i] = r.metadata && Object.keys(r.metadata).length > 0 ? JSON.stringify(r.metadata) : '';
-    if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-  }
-  const idBytes = encodeAll(idTexts);
-  const mdBytes = encodeAll(mdTexts);
-  const sparseEntries = sorted.reduce((n, r) => n + (r.sparse?.indices.length ?? 0), 0);
+  let sparseEntries = 0;
   let minLsn = Number.MAX_SAFE_INTEGER;
   let maxLsn = 0;
   let tombstones = 0;
-  for (const r of sorted) {
-    minLsn = Math.min(minLsn, r.lsn);
-    maxLsn = Math.max(maxLsn, r.lsn);
-    if (r.values === null) tombstones++;
-    else if (r.values.length !== dimension) throw new Error(`row ${r.id} has ${r.values.length} dimensions, slab has ${dimension}`);
+  for (let row = 0; row < count; row++) {
+    const lsn = source.lsn(row);
+    minLsn = Math.min(minLsn, lsn);
+    maxLsn = Math.max(maxLsn, lsn);
+    sparseEntries += source.sparse(row)?.indices.length ?? 0;
+    const values = source.vector(row);
+    if (values === null) tombstones++;
+    else if (values.length !== dimension) throw new Error(`row ${row} of the slab has ${values.length} dimensions, slab has ${dimension}`);
   }
   if (count === 0) minLsn = 0;
-  // Over the rows as the slab stores them: an empty metadata object is stored (and read) as none.
-  const mdIndex = options.metadataIndex
-    ? encodeMetadataIndex(await MetadataIndex.build(count, (row) => (mdTexts[row] === '' ? undefined : sorted[row]!.metadata)))
-    : undefined;
+  const mdIndex = options.metadataIndex ? encodeMetadataIndex(await MetadataIndex.build(count, (row) => source.metadata(row))) : undefined;
 
   // A sparse-only slab (no dense part) carries the inverted index its queries read.
-  const postings = dimension === 0 ? planPostings(count, (row) => sorted[row]!.sparse) : undefined;
+  const postings = dimension === 0 ? planPostings(count, (row) => source.sparse(row)) : undefined;
 
   // Two passes over the layout: the header's length depends on the offsets it records.
   const layout = (headerLength: number) => {
@@ -203,31 +271,24 @@ export async function buildSlab(
   const idAt = sections.ids + 4 * (count + 1);
   const mdAt = sections.metadata + 4 * (count + 1);
   for (let i = 0; i < count; i++) {
-    const row = sorted[i]!;
-    lsns[i] = row.lsn;
-    if (row.values === null) flags[i] = FLAG_TOMBSTONE;
-    else vectors.set(row.values, (positionOf ? positionOf[i]! : i) * dimension);
+    lsns[i] = source.lsn(i);
+    const values = source.vector(i);
+    if (values === null) flags[i] = FLAG_TOMBSTONE;
+    else vectors.set(values, (positionOf ? positionOf[i]! : i) * dimension);
     idOffsets[i] = idAt + idBytes.starts[i]!;
     mdOffsets[i] = mdAt + mdBytes.starts[i]!;
     spOffsets[i] = spAt;
-    if (row.sparse) {
-      spIndices.set(row.sparse.indices, spAt);
-      spValues.set(row.sparse.values, spAt);
-      spAt += row.sparse.indices.length;
+    const sparse = source.sparse(i);
+    if (sparse) {
+      spIndices.set(sparse.indices, spAt);
+      spValues.set(sparse.values, spAt);
+      spAt += sparse.indices.length;
     }
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
   }
   spOffsets[count] = spAt;
-  for (const { encoded, at } of [
-    { encoded: idBytes, at: idAt },
-    { encoded: mdBytes, at: mdAt },
-  ]) {
-    let to = at;
-    for (const chunk of encoded.chunks) {
-      out.set(chunk, to);
-      to += chunk.length;
-    }
-  }
+  idBytes.writeTo(out, idAt);
+  mdBytes.writeTo(out, mdAt);
   if (ann) {
     const { centroids, offsets, rows: listRows } = ann.layout;
     const at = sections.ivf!;
@@ -237,7 +298,7 @@ export async function buildSlab(
     out.set(ann.donor, sections.donor!);
   }
   if (mdIndex) out.set(mdIndex, sections.mdIndex!);
-  if (postings) encodePostings(out.subarray(sections.postings!, sections.postings! + postings.bytes), postings, count, (row) => sorted[row]!.sparse);
+  if (postings) encodePostings(out.subarray(sections.postings!, sections.postings! + postings.bytes), postings, count, (row) => source.sparse(row));
   idOffsets[count] = idAt + idBytes.length;
   mdOffsets[count] = mdAt + mdBytes.length;
   // Page checksums of the body, then the head's checksum (over them too), then the whole file's.

@@ -9,7 +9,7 @@ export {
   type SlabHeader,
   type SlabRow,
 } from './format.ts';
-export { buildSlab, sortRows, type SlabAnn } from './builder.ts';
+export { buildSlab, buildSlabFrom, sortRows, type RowTexts, type SlabAnn, type SlabRowSource } from './builder.ts';
 export { SlabReader, type GatheredVectors, type IdList, type LazySection } from './reader.ts';
 export { PageCache, type PageCacheOptions, type PageCacheStats } from './page-cache.ts';
 export type { RangeSource } from './slab-body.ts';

@@ -234,9 +234,10 @@ export class SlabReader {
   /**
    * Opens a slab held whole like the constructor, in slices that yield to the event loop: a
    * million-row slab takes hundreds of milliseconds to checksum and to decode its ids.
-   * `verify: false` skips the checksum, for bytes this process has just built itself.
+   * `verify: false` skips the checksum, for bytes this process has just built itself. `lazyIds`
+   * decodes ids on demand instead (a compaction compares them as bytes and decodes none).
    */
-  static async load(id: string, input: Uint8Array, options: { verify: boolean } = { verify: true }): Promise<SlabReader> {
+  static async load(id: string, input: Uint8Array, options: { verify: boolean; lazyIds?: boolean } = { verify: true }): Promise<SlabReader> {
     const header = parseHeader(id, input); // DataView and subarray: any alignment, no copy
     // Copied into shared memory (for compaction workers) and checksummed in the same slices.
     let crc = 0;
@@ -249,6 +250,7 @@ export class SlabReader {
     if (options.verify && crc !== storedChecksum(bytes, header)) throw new SlabCorruptionError(`slab ${id}: checksum mismatch`);
     const { count, sections } = header;
     const idOffsets = new Uint32Array(bytes.buffer, bytes.byteOffset + sections.ids, count + 1);
+    if (options.lazyIds) return new SlabReader(id, bytes, { ids: new LazyIds(bytes, idOffsets), header });
     const ids = new Array<string>(count);
     for (let i = 0; i < count; i++) {
       ids[i] = decoder.decode(bytes.subarray(idOffsets[i], idOffsets[i + 1]));
@@ -716,14 +718,18 @@ export class SlabReader {
 
   /** Parses a row's metadata without memoizing it (building the columnar index reads every row once). */
   #parseMetadata(row: number): Metadata | undefined {
+    const bytes = this.metadataBytes(row);
+    return bytes.length === 0 ? undefined : (JSON.parse(decoder.decode(bytes)) as Metadata);
+  }
+
+  /** The row's metadata JSON as stored (a view; empty for none), for copying into another slab. */
+  metadataBytes(row: number): Uint8Array {
     const offsets = this.#mdOffsets;
     if (!offsets) throw new Error(`slab ${this.id}: its metadata is not loaded (await load('metadata') first)`);
     const start = offsets[row]!;
-    const end = offsets[row + 1]!;
-    if (end <= start) return undefined;
+    const end = Math.max(start, offsets[row + 1]!);
     const section = this.#loaded.get('metadata');
-    const bytes = section ? section.bytes.subarray(start - section.at, end - section.at) : this.bytes.subarray(start, end);
-    return JSON.parse(decoder.decode(bytes)) as Metadata;
+    return section ? section.bytes.subarray(start - section.at, end - section.at) : this.bytes.subarray(start, end);
   }
 
   #resident(): Float32Array {
@@ -784,20 +790,29 @@ const CHECK_SLICE = 4 * 1024 * 1024;
 /** Bytes per ranged read of a head, several at once (a bucket serves each stream at about 100 MB/s). */
 const HEAD_CHUNK = 4 * 1024 * 1024;
 
-/** `have` (the file's first bytes) extended to the first `length` bytes of the file, the rest read in parallel ranges. */
+/**
+ * `have` (the file's first bytes) extended to the first `length` bytes of the file, the rest read in
+ * parallel ranges: in place where the store can (local disk), into one buffer that is not zeroed
+ * first since every byte of it is read; otherwise each range is fetched and copied in.
+ */
 async function readMore(id: string, source: RangeSource, have: Uint8Array, length: number): Promise<Uint8Array> {
   if (have.length >= length) return have.subarray(0, length);
-  const out = new Uint8Array(length);
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
   out.set(have, 0);
   const reads: Promise<void>[] = [];
+  const short = (got: number, start: number, end: number) => new SlabCorruptionError(`slab ${id}: read ${got} of the ${end - start} bytes at ${start}`);
+  const into = source.into;
   for (let start = have.length; start < length; start += HEAD_CHUNK) {
     const end = Math.min(length, start + HEAD_CHUNK);
     reads.push(
-      source(start, end).then((part) => {
-        if (!part || part.length !== end - start)
-          throw new SlabCorruptionError(`slab ${id}: read ${part?.length ?? 0} of the ${end - start} bytes at ${start}`);
-        out.set(part, start);
-      }),
+      into
+        ? into(start, [out.subarray(start, end)]).then((got) => {
+            if (got !== end - start) throw short(got ?? 0, start, end);
+          })
+        : source(start, end).then((part) => {
+            if (!part || part.length !== end - start) throw short(part?.length ?? 0, start, end);
+            out.set(part, start);
+          }),
     );
   }
   await Promise.all(reads);
