@@ -4,6 +4,8 @@
 #include "threads.h"
 
 #include <faiss/Clustering.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/invlists/InvertedLists.h>
 #include <faiss/impl/HNSW.h>
 #include <faiss/impl/IDSelector.h>
 
@@ -59,7 +61,10 @@ MutateWorker::MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kin
     : PromiseWorker(env, kind == Kind::Train ? "conifer:faiss:train" : "conifer:faiss:add"),
       state_(std::move(state)),
       kind_(kind),
-      vectors_(vectors.Data(), vectors.Data() + vectors.ElementLength()),
+      vectors_(kind == Kind::Train ? std::vector<float>(vectors.Data(), vectors.Data() + vectors.ElementLength())
+                                   : std::vector<float>()),
+      added_(kind == Kind::Add ? Napi::Persistent(vectors.As<Napi::Object>()) : Napi::ObjectReference()),
+      addedData_(kind == Kind::Add ? vectors.Data() : nullptr),
       n_(n),
       clustering_(clustering) {}
 
@@ -90,6 +95,30 @@ class ScopedClustering {
   faiss::ClusteringParameters saved_;
 };
 
+/// Adds n vectors. To an IVF index with plain array lists, the lists are first reserved at their
+/// final sizes (the vectors are assigned to lists first, as add() would): grown by doubling
+/// instead, they end up to twice the size of what they hold, beside the vectors being added.
+void addToIndex(IndexState& s, int64_t n, const float* x) {
+  auto* lists = s.ivf != nullptr ? dynamic_cast<faiss::ArrayInvertedLists*>(s.ivf->invlists) : nullptr;
+  if (lists == nullptr || n == 0) {
+    s.index->add(n, x);
+    return;
+  }
+  std::vector<faiss::Index::idx_t> assigned(static_cast<size_t>(n));
+  s.ivf->quantizer->assign(n, x, assigned.data());
+  std::vector<size_t> adding(lists->nlist, 0);
+  for (const faiss::Index::idx_t list : assigned) {
+    if (list >= 0) adding[static_cast<size_t>(list)]++;
+  }
+  for (size_t list = 0; list < lists->nlist; list++) {
+    if (adding[list] == 0) continue;
+    const size_t size = lists->ids[list].size() + adding[list];
+    lists->ids[list].reserve(size);
+    lists->codes[list].reserve(size * lists->code_size);
+  }
+  s.ivf->add_core(n, x, nullptr, assigned.data());
+}
+
 }  // namespace
 
 void MutateWorker::Execute() {
@@ -107,7 +136,7 @@ void MutateWorker::Execute() {
       if (s.index->ntotal + n_ > std::numeric_limits<int32_t>::max()) {
         throw std::length_error("an index holds at most 2^31-1 vectors (labels are int32)");
       }
-      s.index->add(n_, vectors_.data());
+      addToIndex(s, n_, addedData_);
     }
     s.refreshCounts();
   });

@@ -47,8 +47,11 @@ class PromiseWorker : public Napi::AsyncWorker {
   std::optional<std::string> failed_;
 };
 
-/// train() or add(): exclusive access, buildThreads() OpenMP threads. The input vectors are
-/// copied once (one memcpy) on the JS thread, so the caller's array may change right away.
+/// train() or add(): exclusive access, buildThreads() OpenMP threads. train() copies its input
+/// (a sample) on the JS thread, so the caller's array may change right away; add() reads its
+/// input in place (a compaction adds a million vectors: a copy would be hundreds of megabytes
+/// beside the caller's), holding a reference to the array until the promise settles, so the
+/// caller must not change it meanwhile.
 class MutateWorker : public PromiseWorker {
  public:
   enum class Kind { Train, Add };
@@ -63,7 +66,9 @@ class MutateWorker : public PromiseWorker {
  private:
   std::shared_ptr<IndexState> state_;
   Kind kind_;
-  std::vector<float> vectors_;
+  std::vector<float> vectors_;     // Train: the copied sample
+  Napi::ObjectReference added_;    // Add: keeps the caller's array alive
+  const float* addedData_ = nullptr;
   int64_t n_;
   ClusteringOptions clustering_;  // Train only; IVF only
 };

@@ -502,6 +502,29 @@ describe('ivfLayout', { timeout: 60_000 }, () => {
     index.dispose();
   });
 
+  it('holds the same lists after several add() calls (each reserving its lists, read in place from views) as after one', async () => {
+    const once = await built('IVF32,Flat', 'l2', base);
+    const parts = FaissIndex.create(D, 'IVF32,Flat', 'l2');
+    await parts.train(base);
+    // Views at offsets into one buffer, as a compaction passes its merged vectors.
+    for (const [from, to] of [
+      [0, 1],
+      [1, 1000],
+      [1000, N],
+    ] as const)
+      await parts.add(base.subarray(from * D, to * D));
+    expect(parts.ntotal).toBe(N);
+    const a = once.ivfLayout();
+    const b = parts.ivfLayout();
+    expect(b.offsets).toEqual(a.offsets);
+    // Within a list, rows keep the order they were added in: the same for both.
+    expect(b.rows).toEqual(a.rows);
+    const query = queries.subarray(0, D);
+    expect((await parts.search(query, K, { nprobe: 4 })).labels).toEqual((await once.search(query, K, { nprobe: 4 })).labels);
+    once.dispose();
+    parts.dispose();
+  });
+
   it('is a TypeError for other index types', () => {
     const flat = FaissIndex.create(D, 'Flat', 'l2');
     expect(() => flat.ivfLayout()).toThrow(TypeError);
