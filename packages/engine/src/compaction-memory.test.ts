@@ -35,17 +35,17 @@ describe('the largest slab a compaction writes', () => {
 });
 
 describe('a compaction’s working memory', () => {
-  it('is estimated from its inputs: a copy of each one not held whole, the merged vectors, and faiss’s copy or the output', async () => {
+  it('is estimated from its inputs: a copy of each one not held whole, then the merged vectors and faiss’s copy, or the output', async () => {
     const bytes = await slabBytes(20_000, 1);
     const whole = await SlabReader.load('w', bytes);
     const byRange = await ranged(bytes, 'r');
     expect(whole.holdsWholeFile).toBe(true);
     expect(byRange.holdsWholeFile).toBe(false);
     const vectors = 20_000 * DIM * 4;
-    const merged = vectors + Math.max(vectors, bytes.length) + 20_000 * MERGED_ROW_BYTES;
-    expect(compactionWorkingBytes([whole])).toBe(merged);
-    expect(compactionWorkingBytes([byRange])).toBe(merged + bytes.length);
-    expect(compactionWorkingBytes([whole, byRange])).toBe(2 * merged + bytes.length);
+    const merged = (slabs: number) => Math.max(2 * slabs * vectors, slabs * bytes.length) + slabs * 20_000 * MERGED_ROW_BYTES;
+    expect(compactionWorkingBytes([whole])).toBe(merged(1));
+    expect(compactionWorkingBytes([byRange])).toBe(merged(1) + bytes.length);
+    expect(compactionWorkingBytes([whole, byRange])).toBe(merged(2) + bytes.length);
   });
 
   it('counts against the memory budget: a trim sheds promoted vectors to make room for it', async () => {

@@ -181,9 +181,10 @@ export class CompactionScheduler {
 
 /**
  * What a local compaction of `inputs` holds at its peak beside the slabs already counted: a copy
- * of each input the reader does not hold whole as built (wholeBytes), and — the merge's output
- * being at most as large as its inputs — its rows, the merged vectors handed to faiss and either
- * faiss's copy of them (the index build) or the output slab (written after the index is freed).
+ * of each input the reader does not hold whole as built (wholeBytes), a few bytes per merged row,
+ * and — the merge's output being at most as large as its inputs — either the merged vectors handed
+ * to faiss and faiss's copy of them (the index build) or the output slab (built after both are
+ * freed and the worker's heap trimmed; see runCompactionJob).
  */
 export function compactionWorkingBytes(inputs: readonly SlabReader[]): number {
   let copies = 0;
@@ -196,5 +197,5 @@ export function compactionWorkingBytes(inputs: readonly SlabReader[]): number {
     vectors += reader.vectorBytes;
     rows += reader.count;
   }
-  return copies + vectors + Math.max(vectors, files) + rows * MERGED_ROW_BYTES;
+  return copies + Math.max(2 * vectors, files) + rows * MERGED_ROW_BYTES;
 }

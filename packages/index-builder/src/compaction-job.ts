@@ -1,5 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import type { Metric } from '@conifer/core';
+import { trimNativeHeap } from '@conifer/faiss';
 import { buildSlabFrom, SlabReader, type AnnHeader, type SlabHeader } from '@conifer/slab';
 import { buildAnn, type AnnDonor, type AnnPolicy } from './ann-build.ts';
 import { mergeSlabs } from './merge.ts';
@@ -62,6 +63,11 @@ export async function runCompactionJob(job: CompactionJob): Promise<CompactionOu
     const started = performance.now();
     ann = await buildAnn(vectors, rows.count, job.dimension, job.metric, job.ann, job.donor);
     annBuild = { factory: ann.header.factory, calibration: ann.header.calibration, ms: Math.round(performance.now() - started), trained: ann.trained };
+    // Before the output is allocated (as large as the inputs), give back what the index build held:
+    // the merged vectors, freed now rather than at this thread's next full collection, and faiss's
+    // freed lists, which glibc keeps in this thread's arena (a new output does not reuse them).
+    vectors.buffer.transfer(0);
+    trimNativeHeap();
   }
   const { bytes, header } = await buildSlabFrom(rows, { dimension: job.dimension, level: job.level, ann, metadataIndex: true });
   return { bytes, header, annBuild, threadId, niceness: currentThreadNiceness() };

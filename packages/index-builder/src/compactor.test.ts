@@ -103,6 +103,28 @@ describe('Compactor', () => {
     expect(() => new Compactor({ idleMs: 0.5 })).toThrow(/idleMs/);
   }, 30_000); // four worker starts, each loading faiss: seconds on a loaded machine
 
+  it('stops a worker as soon as a job with retireAfterBytes of input is done, not before; smaller jobs keep it', async () => {
+    const dim = 4;
+    const small: CompactionJob = {
+      inputs: [await slab('a', rows(['1', '2'], 1, dim), dim)],
+      dropTombstones: true,
+      dimension: dim,
+      metric: 'cosine',
+      level: 1,
+      ann: DEFAULT_ANN_POLICY,
+    };
+    const large: CompactionJob = { ...small, inputs: [await slab('b', rows(['1', '2', '3', '4', '5', '6'], 1, dim), dim)] };
+    const bytes = large.inputs[0]!.bytes.byteLength;
+    expect(small.inputs[0]!.bytes.byteLength).toBeLessThan(bytes);
+    const pool = compactor({ idleMs: 0, retireAfterBytes: bytes });
+    const first = await pool.run(small);
+    expect((await pool.run(small)).threadId).toBe(first.threadId);
+    const big = await pool.run(large); // retired once done: its output is still handed back whole
+    expect(big.threadId).toBe(first.threadId);
+    expect(big.header?.count).toBe(6);
+    expect((await pool.run(small)).threadId).not.toBe(first.threadId);
+  }, 30_000);
+
   it('builds and calibrates an ANN index in the worker', async () => {
     const dim = 8;
     const ids = (from: number) => Array.from({ length: 600 }, (_, i) => String(from + i).padStart(6, '0'));
