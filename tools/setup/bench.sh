@@ -22,4 +22,10 @@ if [[ " $* " == *" fashion-mnist "* ]] && ! dpkg -s dataset-fashion-mnist >/dev/
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
   }
 fi
+# The servers the benchmark starts run on jemalloc, as `npm start` runs its server (start.sh);
+# set CONIFER_BENCH_SERVER_PRELOAD empty to keep glibc's malloc.
+if [ -z "${CONIFER_BENCH_SERVER_PRELOAD+set}" ]; then
+  CONIFER_BENCH_SERVER_PRELOAD="$(ensure_jemalloc)" || true
+  export CONIFER_BENCH_SERVER_PRELOAD
+fi
 exec node --expose-gc tools/bench/src/main.ts "$@"

@@ -3,9 +3,18 @@ import { startServerProcess, type ServerProcess } from '@conifer/emulators';
 
 export type { ServerProcess };
 
+/**
+ * The library the benchmark's servers preload as their allocator (`npm run bench` sets jemalloc's,
+ * as `npm start` runs its server on it), or undefined for glibc's malloc.
+ */
+export function serverPreload(): string | undefined {
+  return process.env['CONIFER_BENCH_SERVER_PRELOAD'] || undefined;
+}
+
 /** The server as `npm start` runs it (@conifer/emulators' startServerProcess), with the bench's admin key. */
 export function startServer(options: { dataDir: string; env?: Record<string, string>; timeoutMs?: number }): Promise<ServerProcess> {
-  return startServerProcess({ ...options, apiKey: 'bench-admin-key-0123456789abcdef' });
+  const preload = serverPreload();
+  return startServerProcess({ ...options, env: { ...(preload ? { LD_PRELOAD: preload } : {}), ...options.env }, apiKey: 'bench-admin-key-0123456789abcdef' });
 }
 
 /**

@@ -30,7 +30,7 @@ import { INDEX, waitSettledOverHttp } from './http.ts';
 import { vectorJson } from './json-body.ts';
 import { benchLanceDB, peersInstalled } from './peers.ts';
 import { machine, writeSection } from './report.ts';
-import { metricSeries, processRss, startServer, type ServerProcess } from './server-process.ts';
+import { metricSeries, processRss, serverPreload, startServer, type ServerProcess } from './server-process.ts';
 import { concurrencyRows, round2, runConcurrent, type QueryRow } from './stats.ts';
 import { GridJsonEncoder, snapToGrid } from './xl-body.ts';
 
@@ -108,6 +108,7 @@ export async function runXlBench(options: XlOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'conifer-bench-xl-'));
   const env = { CONIFER_RATE_LIMITS: 'off', CONIFER_INDEX_HOSTS: 'paths', CONIFER_MEMORY_BUDGET: budget };
   facts['serverEnv'] = env;
+  facts['serverAllocator'] = serverPreload() ?? 'glibc malloc';
   let server: ServerProcess | undefined;
   let client: JsonClient | undefined;
   const start = async (more: Record<string, string> = {}) => {
@@ -253,7 +254,7 @@ function markdownOf(result: XlResult): string {
   const lines = [
     `### Synthetic XL, a namespace larger than the memory budget (${result.dataset.count.toLocaleString('en-US')} × ${result.dataset.dimension}, ${result.dataset.queries} held-out queries, k=10)`,
     '',
-    `\`${result.command}\` on ${result.machine}, ${result.at}; the server with \`CONIFER_MEMORY_BUDGET=${String(f['budget'])}\`, everything else default.`,
+    `\`${result.command}\` on ${result.machine}, ${result.at}; the server with \`CONIFER_MEMORY_BUDGET=${String(f['budget'])}\`, everything else default, on ${f['serverAllocator'] === 'glibc malloc' || f['serverAllocator'] === undefined ? "glibc's malloc" : `\`${String(f['serverAllocator'])}\` (as \`npm start\` runs it)`}.`,
     '',
     '| | measured |',
     '|---|---|',
