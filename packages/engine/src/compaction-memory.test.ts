@@ -1,9 +1,11 @@
 import { ManualClock, mulberry32 } from '@conifer/core';
+import { MemoryObjectStore } from '@conifer/storage';
 import { MERGED_ROW_BYTES } from '@conifer/index-builder';
 import { buildSlab, PageCache, SlabReader, type SlabRow } from '@conifer/slab';
 import { describe, expect, it } from 'vitest';
 import { compactionWorkingBytes } from './compaction-scheduler.ts';
 import { resolveEngineConfig } from './config.ts';
+import { Engine } from './engine.ts';
 import { ResidentSet, type Resident, type ResidentMemory } from './resident-set.ts';
 
 const DIM = 16;
@@ -70,5 +72,35 @@ describe('a compaction’s working memory', () => {
     expect(reader.resident).toBe(false);
     expect(set.stats().shed).toBe(1);
     expect(set.stats().memory.compactions).toBe(compacting);
+  });
+});
+
+describe('a compaction starting', () => {
+  it('trims at once: promoted vectors are shed before the merge reads its inputs, not at the next tick', async () => {
+    const dim = 16;
+    const rows = 2_000;
+    const random = mulberry32(5);
+    // Ticks an hour apart: any shed below is the compaction's own trim.
+    const engine = new Engine({
+      store: new MemoryObjectStore(),
+      config: { memoryBudgetBytes: 1_000_000, tickMs: 3_600_000, memtableMaxRecords: rows, compaction: { trigger: 4, maxMerge: 4, maxSlabBytes: 2 ** 30 } },
+      pages: new PageCache(0, { wholeUpTo: 0 }),
+    });
+    const index = { id: 'idx_room', dimension: dim, metric: 'euclidean' as const };
+    const batch = async (b: number) => {
+      const records = Array.from({ length: rows }, (_, i) => ({ id: `r${b}-${i}`, values: Array.from({ length: dim }, () => random() - 0.5) }));
+      await engine.upsert(index, '', records);
+      await engine.flush(index, '');
+    };
+    for (let b = 0; b < 3; b++) await batch(b); // three flat slabs, held as built: no compaction due yet
+    engine.trimMemory(); // within the budget: nothing to shed
+    const before = engine.memory();
+    expect(before.memory.slabs).toBeGreaterThan(3 * rows * dim * 4); // their vectors are in memory
+    expect(before.shed).toBe(0);
+    await batch(3); // the fourth slab: a compaction of all four, whose working memory does not fit beside them
+    while ((await engine.describeNamespace(index, '')).compactionDue) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await engine.describeNamespace(index, '')).slabs).toHaveLength(1);
+    expect(engine.memory().shed).toBeGreaterThan(0);
+    await engine.close();
   });
 });

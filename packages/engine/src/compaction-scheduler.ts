@@ -28,6 +28,12 @@ export interface CompactionSchedulerOptions {
   closing: () => boolean;
   /** After each compaction has committed (GC may follow). */
   onCompacted: () => void;
+  /**
+   * Called as a compaction starts here, once its working memory is counted and before it reads its
+   * inputs: the node's memory trim, so promoted vectors make room now rather than at the next tick,
+   * while the merge's copies are already allocated.
+   */
+  makeRoom?: (() => void) | undefined;
 }
 
 /**
@@ -160,6 +166,12 @@ export class CompactionScheduler {
     const { manifest, compactor, config, dimension, metric, logger, name } = this.#options;
     const readers = plan.inputs.map((ref) => manifest.reader(ref.id)!);
     this.#workingBytes = compactionWorkingBytes(readers);
+    if (this.#options.makeRoom) {
+      this.#options.makeRoom();
+      // A trim may have shed an input held whole: the merge then reads a copy of it.
+      this.#workingBytes = compactionWorkingBytes(readers);
+      this.#options.makeRoom();
+    }
     try {
       const output = await compactor.run({
         inputs: await Promise.all(readers.map(async (reader) => ({ id: reader.id, bytes: await reader.wholeBytes() }))),

@@ -225,6 +225,7 @@ export class Engine implements DataPlane {
       clock: this.#clock,
       random: this.#random,
       pages: this.#pages,
+      makeRoom: () => this.trimMemory(),
     });
   }
 

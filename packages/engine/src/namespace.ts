@@ -44,6 +44,8 @@ export interface NamespaceOptions {
   random: RandomSource;
   /** The process's page cache: slabs are then read by range (see ManifestStateOptions.pages). */
   pages?: PageCache | undefined;
+  /** The node's memory trim, run as a compaction here starts (see CompactionSchedulerOptions.makeRoom). */
+  makeRoom?: (() => void) | undefined;
 }
 
 /**
@@ -129,6 +131,7 @@ export class Namespace {
       indexId: options.indexId,
       prefix: options.prefix,
       onCompacted: () => this.#gc.schedule(),
+      makeRoom: options.makeRoom,
     });
     this.#flusher = new Flusher({
       ...common,
