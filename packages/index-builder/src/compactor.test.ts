@@ -20,6 +20,12 @@ async function slab(id: string, slabRows: SlabRow[], dim: number) {
   return { id, bytes: (await buildSlab(slabRows, { dimension: dim, level: 0 })).bytes };
 }
 
+/** A job merging one small slab of `ids` (dimension 4). */
+async function tinyJob(name: string, ids: string[]): Promise<CompactionJob> {
+  const dim = 4;
+  return { inputs: [await slab(name, rows(ids, 1, dim), dim)], dropTombstones: true, dimension: dim, metric: 'cosine', level: 1, ann: DEFAULT_ANN_POLICY };
+}
+
 const compactors: Compactor[] = [];
 function compactor(options: ConstructorParameters<typeof Compactor>[0] = {}): Compactor {
   const c = new Compactor(options);
@@ -76,15 +82,7 @@ describe('Compactor', () => {
   });
 
   it('stops a worker idle for idleMs and starts a new one for the next job; idleMs 0 keeps it', async () => {
-    const dim = 4;
-    const job: CompactionJob = {
-      inputs: [await slab('a', rows(['1', '2'], 1, dim), dim)],
-      dropTombstones: true,
-      dimension: dim,
-      metric: 'cosine',
-      level: 1,
-      ann: DEFAULT_ANN_POLICY,
-    };
+    const job = await tinyJob('a', ['1', '2']);
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const retiring = compactor({ idleMs: 1000 }); // long enough that a loaded CI machine still reuses it at once
     const first = await retiring.run(job);
@@ -104,16 +102,8 @@ describe('Compactor', () => {
   }, 30_000); // four worker starts, each loading faiss: seconds on a loaded machine
 
   it('stops a worker as soon as a job with retireAfterBytes of input is done, not before; smaller jobs keep it', async () => {
-    const dim = 4;
-    const small: CompactionJob = {
-      inputs: [await slab('a', rows(['1', '2'], 1, dim), dim)],
-      dropTombstones: true,
-      dimension: dim,
-      metric: 'cosine',
-      level: 1,
-      ann: DEFAULT_ANN_POLICY,
-    };
-    const large: CompactionJob = { ...small, inputs: [await slab('b', rows(['1', '2', '3', '4', '5', '6'], 1, dim), dim)] };
+    const small = await tinyJob('a', ['1', '2']);
+    const large = await tinyJob('b', ['1', '2', '3', '4', '5', '6']);
     const bytes = large.inputs[0]!.bytes.byteLength;
     expect(small.inputs[0]!.bytes.byteLength).toBeLessThan(bytes);
     const pool = compactor({ idleMs: 0, retireAfterBytes: bytes });
