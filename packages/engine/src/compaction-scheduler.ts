@@ -30,8 +30,8 @@ export interface CompactionSchedulerOptions {
   onCompacted: () => void;
   /**
    * Called as a compaction starts here, once its working memory is counted and before it reads its
-   * inputs: the node's memory trim, so promoted vectors make room now rather than at the next tick,
-   * while the merge's copies are already allocated.
+   * inputs: the node's memory trim, so promoted vectors make room now, not at the next tick when the
+   * merge's copies of its inputs are already allocated beside them.
    */
   makeRoom?: (() => void) | undefined;
 }

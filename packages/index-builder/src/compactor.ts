@@ -60,7 +60,7 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
-  /** Set by a large job: the worker stops once it has no job (see RETIRE_AFTER_BYTES). */
+  /** Set by a large job: the worker stops once it has no job (see CompactorOptions.retireAfterBytes). */
   retire?: boolean;
   /** Set while the worker has no job: stops it after `idleMs`. */
   /** Cancels the idle stop, when one is armed. */
