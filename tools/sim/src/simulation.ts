@@ -14,6 +14,7 @@
  */
 import { FAILPOINTS, ManualClock, mulberry32, setFailpointHandler } from '@conifer/core';
 import { Engine, type EngineConfig, type IndexHandle } from '@conifer/engine';
+import { DEFAULT_COMPACTOR_OPTIONS } from '@conifer/index-builder';
 import { checkCount, checkExistence, checkFetch, checkList, checkQuery, type Problem } from '@conifer/soak/checks';
 import { NamespaceModel, type Write } from '@conifer/soak/model';
 import { verifyAll } from '@conifer/soak/verify';
@@ -88,7 +89,7 @@ function engineConfig(rng: Rng): Partial<EngineConfig> {
     indexIdleMs: 1e12,
     exactBudget: 2 ** 40,
     ann: { minRows: 1e12, recallTarget: 0.95, calibrationQueries: 10 },
-    compactor: { workers: 1, buildThreads: 1, inline: true, niceness: 0, idleMs: 0 },
+    compactor: { ...DEFAULT_COMPACTOR_OPTIONS, inline: true, niceness: 0, idleMs: 0 },
   };
 }
 
