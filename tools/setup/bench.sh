@@ -22,7 +22,7 @@ if [[ " $* " == *" fashion-mnist "* ]] && ! dpkg -s dataset-fashion-mnist >/dev/
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
   }
 fi
-# The servers the benchmark starts use glibc's malloc unless CONIFER_BENCH_SERVER_PRELOAD names an
+# The servers the benchmark starts use glibc's malloc unless BENCH_SERVER_PRELOAD names an
 # allocator to preload (e.g. /usr/lib/x86_64-linux-gnu/libjemalloc.so.2, which `npm start` uses:
 # docs/operations.md, "Memory", has what it costs here).
 exec node --expose-gc tools/bench/src/main.ts "$@"

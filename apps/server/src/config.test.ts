@@ -82,7 +82,7 @@ describe('loadConfig', () => {
         indexIdleMs: 0,
         memoryBudgetBytes: 3 * 2 ** 30,
         namespaceIdleMs: 0,
-        compactor: { workers: 2, buildThreads: 3, inline: false, niceness: 0, idleMs: 60_000 },
+        compactor: { workers: 2, buildThreads: 3, inline: false, niceness: 0, idleMs: 60_000, retireAfterBytes: 64 * 1024 * 1024 },
       },
     });
   });

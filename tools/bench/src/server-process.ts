@@ -8,7 +8,7 @@ export type { ServerProcess };
  * as `npm start` runs its server on it), or undefined for glibc's malloc.
  */
 export function serverPreload(): string | undefined {
-  return process.env['CONIFER_BENCH_SERVER_PRELOAD'] || undefined;
+  return process.env['BENCH_SERVER_PRELOAD'] || undefined;
 }
 
 /** The server as `npm start` runs it (@conifer/emulators' startServerProcess), with the bench's admin key. */
