@@ -1,10 +1,8 @@
 import type { Metadata, SparseF32 } from '@conifer/core';
-import { yieldToEventLoop, type RowTexts, type SlabReader, type SlabRow, type SlabRowSource } from '@conifer/slab';
+import { compareStoredIds, yieldToEventLoop, type RowTexts, type SlabReader, type SlabRow, type SlabRowSource } from '@conifer/slab';
 
 /** Rows merged between two yields to the event loop. */
 const YIELD_EVERY = 4096;
-
-const decoder = new TextDecoder();
 
 /** Bytes a merged row costs beside its vector and texts: its input slab and row, and two text starts. */
 export const MERGED_ROW_BYTES = 1 + 4 + 4 + 4;
@@ -50,8 +48,7 @@ export class MergedRows implements SlabRowSource {
   }
 
   metadata(row: number): Metadata | undefined {
-    const bytes = this.#readers[this.#slab[row]!]!.metadataBytes(this.#row[row]!);
-    return bytes.length === 0 ? undefined : (JSON.parse(decoder.decode(bytes)) as Metadata);
+    return this.#readers[this.#slab[row]!]!.parseMetadata(this.#row[row]!);
   }
 
   /** The id of output row `row` (decoded: for tests and diagnostics, not the build). */
@@ -61,8 +58,7 @@ export class MergedRows implements SlabRowSource {
 
   /** Output row `row` as an object (tests and diagnostics). */
   row(row: number): SlabRow {
-    const sparse = this.sparse(row);
-    return { id: this.id(row), lsn: this.lsn(row), values: this.vector(row), ...(sparse ? { sparse } : {}), metadata: this.metadata(row) };
+    return this.#readers[this.#slab[row]!]!.row(this.#row[row]!);
   }
 
   /** The output rows' texts as `bytesOf` finds them in the inputs, laid end to end. */
@@ -104,12 +100,7 @@ export async function mergeSlabs(readers: readonly SlabReader[], dropTombstones:
   const compare = (a: number, b: number): number => {
     const { bytes: x, offsets: xo } = sections[a]!;
     const { bytes: y, offsets: yo } = sections[b]!;
-    let i = xo[at[a]!]!;
-    const iEnd = xo[at[a]! + 1]!;
-    let j = yo[at[b]!]!;
-    const jEnd = yo[at[b]! + 1]!;
-    for (; i < iEnd && j < jEnd; i++, j++) if (x[i] !== y[j]) return x[i]! - y[j]!;
-    return iEnd - i - (jEnd - j);
+    return compareStoredIds(x, xo[at[a]!]!, xo[at[a]! + 1]!, y, yo[at[b]!]!, yo[at[b]! + 1]!);
   };
   for (let step = 1; ; step++) {
     let min = -1;

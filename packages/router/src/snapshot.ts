@@ -1,6 +1,6 @@
 import type { Filter } from '@conifer/core';
 import type { MemEntry, Memtable } from '@conifer/memtable';
-import { Bitset, yieldToEventLoop, type IdList, type SlabReader } from '@conifer/slab';
+import { Bitset, compareStoredIds, yieldToEventLoop, type IdList, type SlabReader } from '@conifer/slab';
 
 /**
  * What one read sees: the namespace's memtables and slabs at one instant, newest first. Layers
@@ -158,19 +158,6 @@ function holdsId(reader: SlabReader, id: Uint8Array): boolean {
     else hi = mid;
   }
   return false;
-}
-
-/**
- * a[aStart, aEnd) against b[bStart, bEnd), two ids as a slab stores them (UTF-8; the API keeps
- * them ASCII, so byte order is the ids' sort order): negative when a sorts first.
- */
-function compareStoredIds(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
-  const n = Math.min(aEnd - aStart, bEnd - bStart);
-  for (let k = 0; k < n; k++) {
-    const d = a[aStart + k]! - b[bStart + k]!;
-    if (d !== 0) return d;
-  }
-  return aEnd - aStart - (bEnd - bStart);
 }
 
 function sameReaders(a: readonly SlabReader[], b: readonly SlabReader[]): boolean {

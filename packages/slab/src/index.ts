@@ -29,6 +29,7 @@ export {
   type CalibrationPoint,
 } from './ann.ts';
 export { yieldToEventLoop } from './yield.ts';
+export { compareStoredIds } from './stored-ids.ts';
 export { isShared, sharedArray, toShared } from './shared-bytes.ts';
 export { exactTopRows } from './exact-scan.ts';
 export type { IvfLayout } from '@conifer/faiss';

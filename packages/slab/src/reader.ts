@@ -613,7 +613,7 @@ export class SlabReader {
    * {@link SlabReader.metadataIndexAsync}.
    */
   metadataIndex(): MetadataIndex {
-    this.#metadataIndex ??= this.#storedMetadataIndex() ?? new MetadataIndex(this.count, (row) => this.#parseMetadata(row));
+    this.#metadataIndex ??= this.#storedMetadataIndex() ?? new MetadataIndex(this.count, (row) => this.parseMetadata(row));
     return this.#metadataIndex;
   }
 
@@ -625,7 +625,7 @@ export class SlabReader {
     await this.load(this.storesMetadataIndex ? 'mdIndex' : 'metadata');
     this.#metadataIndex ??= this.#storedMetadataIndex();
     if (this.#metadataIndex) return this.#metadataIndex;
-    this.#metadataIndexBuild ??= MetadataIndex.build(this.count, (row) => this.#parseMetadata(row)).then((index) => {
+    this.#metadataIndexBuild ??= MetadataIndex.build(this.count, (row) => this.parseMetadata(row)).then((index) => {
       this.#metadataIndex ??= index;
       return this.#metadataIndex;
     });
@@ -711,13 +711,16 @@ export class SlabReader {
     this.#metadata ??= new Array<Metadata | undefined | null>(this.count).fill(null);
     const cached = this.#metadata[row];
     if (cached !== null) return cached;
-    const parsed = this.#parseMetadata(row);
+    const parsed = this.parseMetadata(row);
     this.#metadata[row] = parsed;
     return parsed;
   }
 
-  /** Parses a row's metadata without memoizing it (building the columnar index reads every row once). */
-  #parseMetadata(row: number): Metadata | undefined {
+  /**
+   * Parses a row's metadata without memoizing it (building a columnar index, or a compaction's, reads
+   * every row once).
+   */
+  parseMetadata(row: number): Metadata | undefined {
     const bytes = this.metadataBytes(row);
     return bytes.length === 0 ? undefined : (JSON.parse(decoder.decode(bytes)) as Metadata);
   }
