@@ -93,6 +93,8 @@ describe('memory budget (CONIFER_MEMORY_BUDGET, CONIFER_NAMESPACE_IDLE_MS)', () 
     expect(series(text, 'conifer_namespaces_closed', 'role="writer",reason="budget"')).toBeGreaterThan(0);
     expect(usedBy(text)).toBeLessThanOrEqual(BUDGET);
     expect(series(text, 'conifer_memory_used_bytes', 'kind="fixed",role="writer"')).toBeGreaterThan(0);
+    // What the closes let go of is reported (0 once the collector has freed it).
+    expect(text).toMatch(/^conifer_memory_released_bytes\{role="writer"\} \d+$/m);
 
     // Quiet for longer than the idle time: every namespace closes.
     for (let wait = 0; wait < 60 && series(text, 'conifer_namespaces_open', 'role="writer"') > 0; wait++) {

@@ -186,6 +186,15 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
     },
   });
   new Gauge({
+    name: 'conifer_memory_released_bytes',
+    help: 'Memory namespaces (writer) or replicas (query) let go of — slabs a compaction replaced or a close dropped, vectors shed — that the garbage collector has not freed yet; promotions leave it room.',
+    labelNames: ['role'] as const,
+    registers: [registry],
+    collect() {
+      for (const [role, stats] of roles(memory())) this.set({ role }, stats.released);
+    },
+  });
+  new Gauge({
     name: 'conifer_slab_vectors_moves',
     help: 'Slabs read by range whose vectors the memory budget read into memory (promoted: scanned in place) or dropped again (shed: read by range), since start.',
     labelNames: ['role', 'move'] as const,

@@ -104,7 +104,8 @@ export class Indexer {
       params.inputs.map(async (id) => {
         const obj = await store.get(slabKey(params.prefix, id));
         if (!obj) throw new Error(`input slab ${id} is gone (the writer compacted it meanwhile)`);
-        return { id, bytes: obj.data };
+        // This job's own copy: a worker receives it transferred, not copied again into shared memory.
+        return { id, bytes: obj.data, owned: true };
       }),
     );
     const output = await compactor.run({

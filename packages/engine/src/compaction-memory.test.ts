@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compactionWorkingBytes } from './compaction-scheduler.ts';
 import { resolveEngineConfig } from './config.ts';
 import { Engine } from './engine.ts';
+import { ReleasedMemory } from './released-memory.ts';
 import { ResidentSet, type Resident, type ResidentMemory } from './resident-set.ts';
 
 const DIM = 16;
@@ -72,6 +73,38 @@ describe('a compaction’s working memory', () => {
     expect(reader.resident).toBe(false);
     expect(set.stats().shed).toBe(1);
     expect(set.stats().memory.compactions).toBe(compacting);
+  });
+});
+
+describe('memory let go of and not yet collected', () => {
+  it('is tracked when a trim sheds vectors, and promotions leave it room until it is collected or too old', async () => {
+    const reader = await ranged(await slabBytes(20_000, 3), 'q');
+    let compacting = 0;
+    const resident: Resident = {
+      memory: (): ResidentMemory => ({ memtables: 0, slabs: reader.memoryBytes, fixed: 0, compactions: compacting }),
+      busy: true,
+      slabReaders: () => [reader],
+    };
+    const clock = new ManualClock();
+    const released = new ReleasedMemory(clock, 1000);
+    await reader.promote();
+    const set = new ResidentSet<Resident>(clock, { budgetBytes: Math.ceil(reader.memoryBytes / 0.8), idleMs: 0 }, () => Promise.resolve(), released);
+    set.open('ns', () => Promise.resolve(resident));
+    await new Promise((r) => setImmediate(r));
+    const vectors = reader.residentVectors!;
+    compacting = compactionWorkingBytes([reader]);
+    set.trim(); // sheds: the vectors' buffer is garbage now, not yet freed
+    expect(reader.resident).toBe(false);
+    expect(set.stats().released).toBe(vectors.byteLength);
+    compacting = 0; // the compaction ended: the budget has room again…
+    set.trim();
+    await reader.promotion();
+    expect(reader.resident).toBe(false); // …but not while the shed vectors may still be in memory
+    clock.advance(1001);
+    set.trim();
+    await reader.promotion();
+    expect(reader.resident).toBe(true);
+    expect(set.stats().released).toBe(0);
   });
 });
 

@@ -31,7 +31,8 @@ export interface CompactionSchedulerOptions {
   /**
    * Called as a compaction starts here, once its working memory is counted and before it reads its
    * inputs: the node's memory trim, so promoted vectors make room now, not at the next tick when the
-   * merge's copies of its inputs are already allocated beside them.
+   * merge's copies of its inputs are already allocated beside them (and the engine collects what
+   * the trim shed: see ReleasedMemory.collect).
    */
   makeRoom?: (() => void) | undefined;
 }
@@ -94,23 +95,31 @@ export class CompactionScheduler {
       const plan = this.#next(indexFlat);
       if (!plan) return;
       const built = await this.#compact(plan);
-      failpoint('compaction:after-slab');
-      const committed = await manifest.lock
-        .run(async () => {
-          const base = manifest.current;
-          const start = base.slabs.findIndex((s) => s.id === plan.inputs[0]!.id);
-          const stillThere = start !== -1 && plan.inputs.every((ref, i) => base.slabs[start + i]?.id === ref.id);
-          // The inputs moved (a deleteAll flush dropped them): give up; GC removes the output.
-          if (!stillThere || (plan.dropTombstones && start !== 0)) return false;
-          const next = await manifest.commit(base, {
-            flushedLsn: base.flushedLsn,
-            slabs: [...base.slabs.slice(0, start), ...(built ? [built.ref] : []), ...base.slabs.slice(start + plan.inputs.length)],
-          });
-          failpoint('compaction:after-manifest');
-          await manifest.install(next, built ? new Map([[built.ref.id, built.reader]]) : new Map());
-          return true;
-        })
-        .finally(() => slabs.release(built));
+      // Until the manifest lists it, the output's reader is counted here, not among the slabs: a
+      // trim meanwhile (the commit may wait for a flush) would otherwise promote into its room.
+      this.#workingBytes = built?.reader.memoryBytes ?? 0;
+      let committed: boolean;
+      try {
+        failpoint('compaction:after-slab');
+        committed = await manifest.lock
+          .run(async () => {
+            const base = manifest.current;
+            const start = base.slabs.findIndex((s) => s.id === plan.inputs[0]!.id);
+            const stillThere = start !== -1 && plan.inputs.every((ref, i) => base.slabs[start + i]?.id === ref.id);
+            // The inputs moved (a deleteAll flush dropped them): give up; GC removes the output.
+            if (!stillThere || (plan.dropTombstones && start !== 0)) return false;
+            const next = await manifest.commit(base, {
+              flushedLsn: base.flushedLsn,
+              slabs: [...base.slabs.slice(0, start), ...(built ? [built.ref] : []), ...base.slabs.slice(start + plan.inputs.length)],
+            });
+            failpoint('compaction:after-manifest');
+            await manifest.install(next, built ? new Map([[built.ref.id, built.reader]]) : new Map());
+            return true;
+          })
+          .finally(() => slabs.release(built));
+      } finally {
+        this.#workingBytes = 0;
+      }
       if (!committed) return;
       stats.compactions++;
       this.#options.onCompacted();
@@ -174,7 +183,12 @@ export class CompactionScheduler {
     }
     try {
       const output = await compactor.run({
-        inputs: await Promise.all(readers.map(async (reader) => ({ id: reader.id, bytes: await reader.wholeBytes() }))),
+        inputs: await Promise.all(
+          readers.map(async (reader) => {
+            const { bytes, copy } = await reader.wholeBytes();
+            return { id: reader.id, bytes, owned: copy };
+          }),
+        ),
         dropTombstones: plan.dropTombstones,
         dimension,
         metric,

@@ -42,6 +42,7 @@ import { restoreNamespace } from './restore.ts';
 import { slabCacheStats } from './describe.ts';
 import { displayName, indexPrefix, namespacePrefix } from './layout.ts';
 import { Namespace } from './namespace.ts';
+import { ReleasedMemory } from './released-memory.ts';
 import { ResidentSet, trimPolicy, type ResidentStats } from './resident-set.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
 import { fetchByMetadataView, fetchView, listView, queryView, type ReadView } from './reads.ts';
@@ -88,6 +89,8 @@ export class Engine implements DataPlane {
   readonly #compactor: Compactor;
   readonly #remoteCompactions: RemoteCompactions | undefined;
   readonly #pages: PageCache;
+  /** What namespaces let go of and the collector has not freed yet: promotions leave it room. */
+  readonly #released: ReleasedMemory;
   /** Namespaces a bulk import is writing (staged or committing) in this process. */
   readonly #importing = new Set<string>();
   /** Backups pinning a namespace in this process: its deletion (or its index's) waits for them. */
@@ -100,9 +103,10 @@ export class Engine implements DataPlane {
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#registry = new NamespaceRegistry(this.#store);
     this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#released = new ReleasedMemory(this.#clock);
     this.#random = options.random ?? SYSTEM_RANDOM;
     // A trimmed namespace flushes first, so its next open replays nothing.
-    this.#namespaces = new ResidentSet(this.#clock, trimPolicy(this.#config), (ns) => ns.close({ flush: true }));
+    this.#namespaces = new ResidentSet(this.#clock, trimPolicy(this.#config), (ns) => ns.close({ flush: true }), this.#released);
     this.#compactor = new Compactor(this.#config.compactor, this.#clock);
     this.#remoteCompactions = options.remoteCompactions;
     this.#pages = options.pages ?? new PageCache(pageCacheShare(this.#config.memoryBudgetBytes));
@@ -225,7 +229,15 @@ export class Engine implements DataPlane {
       clock: this.#clock,
       random: this.#random,
       pages: this.#pages,
-      makeRoom: () => this.trimMemory(),
+      released: this.#released,
+      makeRoom: () => {
+        this.trimMemory();
+        // What the trim shed (and earlier merges dropped) leaves memory now, not after the merge.
+        const pending = this.#released.bytes;
+        const started = performance.now();
+        if (this.#released.collect())
+          this.#logger.info({ releasedBytes: pending, ms: Math.round(performance.now() - started) }, 'collected garbage before a merge');
+      },
     });
   }
 

@@ -6,6 +6,7 @@ import { ObjectStoreError, type ObjectStore } from '@conifer/storage';
 import type { WriterFence } from './fence.ts';
 import { slabKey } from './layout.ts';
 import { Mutex } from './mutex.ts';
+import type { ReleasedMemory } from './released-memory.ts';
 
 /**
  * The manifest a namespace's view is built on, the readers of the slabs it lists and their shadow
@@ -29,6 +30,8 @@ export interface ManifestStateOptions {
    * loaded whole.
    */
   pages?: PageCache | undefined;
+  /** Where the readers this state drops are tracked until collected (see ReleasedMemory). */
+  released?: ReleasedMemory | undefined;
 }
 
 /** Ranged reads of one slab object, in place where the store can (`readRangeInto`). */
@@ -62,6 +65,7 @@ export class ManifestState {
   /** Called after a takeover commit: the log's tail must be read before the next append. */
   readonly #onTakeover: () => void;
   readonly #pages: PageCache | undefined;
+  readonly #released: ReleasedMemory | undefined;
   #manifest: Manifest;
   #readers = new Map<string, SlabReader>();
   #layers: SlabLayer[] = [];
@@ -77,6 +81,7 @@ export class ManifestState {
     this.#fence = options.fence;
     this.#onTakeover = options.onTakeover;
     this.#pages = options.pages;
+    this.#released = options.released;
     this.#manifest = manifest;
   }
 
@@ -100,6 +105,14 @@ export class ManifestState {
   /** The slab readers of the current manifest. */
   readers(): Iterable<SlabReader> {
     return this.#readers.values();
+  }
+
+  /** Ends the readers' promotions and tracks their memory until collected: the namespace closed. */
+  letGo(): void {
+    for (const reader of this.#readers.values()) {
+      reader.stopPromotion();
+      this.#released?.track(reader, reader.memoryBytes);
+    }
   }
 
   /** Memory the slab readers of the current manifest hold. */
@@ -176,6 +189,7 @@ export class ManifestState {
     const layers = opening ? await provisionalShadows(newestFirst) : await computeShadows(newestFirst, this.#layers);
     this.#installed = true;
     this.#manifest = manifest;
+    for (const [id, reader] of this.#readers) if (!readers.has(id)) this.#released?.track(reader, reader.memoryBytes);
     this.#readers = readers;
     this.#layers = layers;
     if (layers.some((layer) => layer.unmarked)) this.#settling = this.#settle(layers);

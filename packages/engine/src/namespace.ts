@@ -18,6 +18,7 @@ import { GarbageCollector } from './garbage-collector.ts';
 import { applyLogEntry, type ApplyResult } from './log-apply.ts';
 import { UpdateReads } from './update-reads.ts';
 import { ManifestState } from './manifest-state.ts';
+import type { ReleasedMemory } from './released-memory.ts';
 import type { NamespaceStats } from './namespace-stats.ts';
 import { SlabWriter } from './slab-writer.ts';
 import type { RemoteCompactions } from './remote-compactions.ts';
@@ -44,6 +45,8 @@ export interface NamespaceOptions {
   random: RandomSource;
   /** The process's page cache: slabs are then read by range (see ManifestStateOptions.pages). */
   pages?: PageCache | undefined;
+  /** Where slab readers this namespace drops are tracked until collected (see ReleasedMemory). */
+  released?: ReleasedMemory | undefined;
   /** The node's memory trim, run as a compaction here starts (see CompactionSchedulerOptions.makeRoom). */
   makeRoom?: (() => void) | undefined;
 }
@@ -155,7 +158,10 @@ export class Namespace {
       (await fence.overtaken(() => latest.version)) ? fence.fencedError() : undefined,
     );
     tail.catch(() => undefined); // awaited below, unless the slabs fail to load first
-    const manifest = await ManifestState.load({ store: options.store, prefix: options.prefix, manifests, fence, onTakeover, pages: options.pages }, latest);
+    const manifest = await ManifestState.load(
+      { store: options.store, prefix: options.prefix, manifests, fence, onTakeover, pages: options.pages, released: options.released },
+      latest,
+    );
     const ns = (opened.ns = new Namespace(options, fence, manifests, manifest));
     const replayed = await ns.#log.applyTail(await tail);
     if (replayed > 0) options.logger.info({ namespace: options.name, replayed, lastLsn: ns.#log.lastLsn }, 'replayed request log');
@@ -307,6 +313,6 @@ export class Namespace {
     }
     await this.#compactions.running;
     await this.#gc.running;
-    for (const reader of this.#manifest.readers()) reader.stopPromotion();
+    this.#manifest.letGo();
   }
 }

@@ -25,6 +25,7 @@ import { displayName, namespacePrefix } from './layout.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
 import { fetchByMetadataView, fetchView, listView, queryView, type ReadView } from './reads.ts';
 import { Replica } from './replica.ts';
+import { ReleasedMemory } from './released-memory.ts';
 import { ResidentSet, trimPolicy, type ResidentStats } from './resident-set.ts';
 import { storeCall, toClientError } from './store-errors.ts';
 
@@ -58,6 +59,7 @@ export class ReplicaEngine implements DataPlane {
   readonly #replicas: ResidentSet<Replica>;
   readonly #clock: Clock;
   readonly #pages: PageCache;
+  readonly #released: ReleasedMemory;
   /** Stops the background refreshes and trims. */
   readonly #stopTimers: (() => void)[];
   #closed = false;
@@ -70,11 +72,17 @@ export class ReplicaEngine implements DataPlane {
     this.#registry = new NamespaceRegistry(this.#store);
     this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#pages = options.pages ?? new PageCache(pageCacheShare(this.#config.memoryBudgetBytes));
+    this.#released = new ReleasedMemory(this.#clock);
     // Every use of a replica is a read: it promotes whatever it holds.
-    this.#replicas = new ResidentSet(this.#clock, trimPolicy({ ...this.#config, promoteSlabs: 'always' }), (replica) => {
-      for (const reader of replica.slabReaders()) reader.stopPromotion();
-      return Promise.resolve();
-    });
+    this.#replicas = new ResidentSet(
+      this.#clock,
+      trimPolicy({ ...this.#config, promoteSlabs: 'always' }),
+      (replica) => {
+        replica.letGo();
+        return Promise.resolve();
+      },
+      this.#released,
+    );
     this.#stopTimers = [
       every(this.#clock, this.#config.replicaRefreshMs, () => this.#refreshAll()),
       every(this.#clock, this.#config.tickMs, () => this.trimMemory()),
@@ -111,9 +119,11 @@ export class ReplicaEngine implements DataPlane {
     const entry =
       this.#replicas.get(key) ??
       this.#replicas.open(key, () =>
-        Replica.open({ store: this.#store, prefix: namespacePrefix(index.id, namespace), name: namespace, pages: this.#pages }).catch((err: unknown) => {
-          throw toClientError(err);
-        }),
+        Replica.open({ store: this.#store, prefix: namespacePrefix(index.id, namespace), name: namespace, pages: this.#pages, released: this.#released }).catch(
+          (err: unknown) => {
+            throw toClientError(err);
+          },
+        ),
       );
     // A replica just opened was read now: it is not idle.
     const idle = this.#clock.now() - entry.lastUsed > this.#config.replicaIdleMs;
@@ -215,7 +225,7 @@ export class ReplicaEngine implements DataPlane {
   async close(): Promise<void> {
     this.#closed = true;
     for (const stop of this.#stopTimers) stop();
-    for (const [, replica] of this.#replicas.values()) for (const reader of replica.slabReaders()) reader.stopPromotion();
+    for (const [, replica] of this.#replicas.values()) replica.letGo();
     this.#replicas.clear();
   }
 }

@@ -12,6 +12,7 @@ import { describeNamespace } from './describe.ts';
 import { applyLogEntry } from './log-apply.ts';
 import { applyWithReads, UpdateReads } from './update-reads.ts';
 import { ManifestState } from './manifest-state.ts';
+import type { ReleasedMemory } from './released-memory.ts';
 
 /**
  * A read-only replica of one namespace, built from the object store alone — never from its
@@ -31,6 +32,8 @@ export interface ReplicaOptions {
   name: string;
   /** The process's page cache: slabs are then read by range (see ManifestStateOptions.pages). */
   pages?: PageCache | undefined;
+  /** Where slab readers this replica drops are tracked until collected (see ReleasedMemory). */
+  released?: ReleasedMemory | undefined;
 }
 
 /** Rebuilds after which a replica still behind a moving manifest reports it cannot keep up. */
@@ -72,7 +75,7 @@ export class Replica {
     // replica catches up the usual way instead.
     const tail = readLogTail(options.store, `${options.prefix}log/`, manifest.flushedLsn + 1).catch(() => undefined);
     const state = await ManifestState.load(
-      { store: options.store, prefix: options.prefix, manifests, fence, onTakeover: () => undefined, pages: options.pages },
+      { store: options.store, prefix: options.prefix, manifests, fence, onTakeover: () => undefined, pages: options.pages, released: options.released },
       manifest,
     );
     const replica = new Replica(options, manifests, state);
@@ -100,6 +103,11 @@ export class Replica {
   /** The slabs whose vectors could move between memory and the store (see Resident). */
   slabReaders(): Iterable<SlabReader> {
     return this.#state.readers();
+  }
+
+  /** Ends its slabs' promotions and tracks their memory until collected: the replica is dropped. */
+  letGo(): void {
+    this.#state.letGo();
   }
 
   /** Replicas drop without waiting for anything: they own no writes. */

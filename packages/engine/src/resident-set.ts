@@ -1,6 +1,7 @@
 import type { Clock } from '@conifer/core';
 import type { SlabReader } from '@conifer/slab';
 import type { EngineConfig } from './config.ts';
+import type { ReleasedMemory } from './released-memory.ts';
 
 /** What a resident set holds: an open namespace (writer) or replica (query node). */
 export interface Resident {
@@ -88,6 +89,8 @@ export interface ResidentStats {
   /** Slab vectors read into memory since start, and dropped again to stay within the budget. */
   promoted: number;
   shed: number;
+  /** Memory let go of (slabs dropped, vectors shed) that the collector has not freed yet: promotions leave it room. */
+  released: number;
 }
 
 /**
@@ -107,6 +110,7 @@ export class ResidentSet<T extends Resident> {
   readonly #clock: Clock;
   readonly #close: (value: T) => Promise<void>;
   readonly #policy: TrimPolicy;
+  readonly #released: ReleasedMemory | undefined;
   readonly #entries = new Map<string, ResidentEntry<T>>();
   readonly #closing = new Map<string, Promise<void>>();
   #closedIdle = 0;
@@ -114,10 +118,12 @@ export class ResidentSet<T extends Resident> {
   #promoted = 0;
   #shed = 0;
 
-  constructor(clock: Clock, policy: TrimPolicy, close: (value: T) => Promise<void>) {
+  /** `released` tracks what the set's trims and its values let go of (see ReleasedMemory). */
+  constructor(clock: Clock, policy: TrimPolicy, close: (value: T) => Promise<void>, released?: ReleasedMemory) {
     this.#clock = clock;
     this.#policy = policy;
     this.#close = close;
+    this.#released = released;
   }
 
   get(key: string): ResidentEntry<T> | undefined {
@@ -221,8 +227,12 @@ export class ResidentSet<T extends Resident> {
     for (const [, entry] of open) {
       if (held <= policy.budgetBytes) break;
       for (const reader of entry.value.slabReaders()) {
+        const vectors = reader.residentVectors;
         const freed = reader.shed();
-        if (freed > 0) this.#shed++;
+        if (freed > 0) {
+          this.#shed++;
+          this.#released?.track(vectors!.buffer, freed);
+        }
         held -= freed;
       }
     }
@@ -268,7 +278,8 @@ export class ResidentSet<T extends Resident> {
 
   /** Promotes slabs of `open` (least recently used first), newest first, while `held` stays under the room. */
   #promote(open: [string, ResidentEntry<T> & { value: T }][], held: number): void {
-    const room = this.#policy.budgetBytes * PROMOTE_UP_TO;
+    // What was let go of is still in memory until collected: promoting into its room would hold both.
+    const room = this.#policy.budgetBytes * PROMOTE_UP_TO - (this.#released?.bytes ?? 0);
     const within = this.#policy.promoteReadWithinMs;
     const now = this.#clock.now();
     for (let i = open.length - 1; i >= 0 && held < room; i--) {
@@ -304,6 +315,7 @@ export class ResidentSet<T extends Resident> {
       closedForBudget: this.#closedForBudget,
       promoted: this.#promoted,
       shed: this.#shed,
+      released: this.#released?.bytes ?? 0,
     };
   }
 }

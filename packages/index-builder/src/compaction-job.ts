@@ -11,8 +11,12 @@ import { currentThreadNiceness } from './thread-priority.ts';
  * shared with the thread that owns them (SharedArrayBuffer), never copied per job.
  */
 export interface CompactionJob {
-  /** Input slabs, oldest first. */
-  inputs: { id: string; bytes: Uint8Array }[];
+  /**
+   * Input slabs, oldest first. An `owned` input is a copy made for this job alone (a slab read by
+   * range): a worker receives it transferred rather than shared, and the job frees it as soon as
+   * the output is built — not when both threads' collectors get to it.
+   */
+  inputs: { id: string; bytes: Uint8Array; owned?: boolean | undefined }[];
   dropTombstones: boolean;
   dimension: number;
   metric: Metric;
@@ -46,6 +50,20 @@ const MIN_INDEXED_ROWS = 1024;
  * (production) and on the calling thread.
  */
 export async function runCompactionJob(job: CompactionJob): Promise<CompactionOutput> {
+  try {
+    return await mergeAndBuild(job);
+  } finally {
+    for (const input of job.inputs) if (input.owned) freeBytes(input.bytes);
+  }
+}
+
+/** Frees a byte array's memory now (its buffer detached), when it is the whole of an unshared buffer. */
+function freeBytes(bytes: Uint8Array): void {
+  const { buffer } = bytes;
+  if (buffer instanceof ArrayBuffer && !buffer.detached && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) buffer.transfer(0);
+}
+
+async function mergeAndBuild(job: CompactionJob): Promise<CompactionOutput> {
   // The merge compares ids as bytes: none is decoded.
   const readers = await Promise.all(job.inputs.map((input) => SlabReader.load(input.id, input.bytes, { verify: false, lazyIds: true })));
   const rows = await mergeSlabs(readers, job.dropTombstones);

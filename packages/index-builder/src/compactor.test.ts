@@ -143,6 +143,41 @@ describe('Compactor', () => {
     donor.dispose();
   });
 
+  it('moves an input the job owns to its worker and frees it with the job; inputs it does not own, or that share a buffer, stay the caller’s', async () => {
+    const dim = 4;
+    const a = await slab('a', rows(['1', '2', '4'], 1, dim), dim);
+    const b = await slab('b', rows(['2', '3'], 2, dim), dim);
+    const job = (inputs: CompactionJob['inputs']): CompactionJob => ({
+      inputs,
+      dropTombstones: true,
+      dimension: dim,
+      metric: 'cosine',
+      level: 1,
+      ann: DEFAULT_ANN_POLICY,
+    });
+    const expected = await runCompactionJob(job([a, b]));
+    expect(a.bytes.byteLength).toBeGreaterThan(0); // shared inputs are never taken
+    const runners: [string, (j: CompactionJob) => Promise<{ bytes: Uint8Array }>][] = [
+      ['worker', (j) => compactor().run(j)],
+      ['inline', (j) => compactor({ inline: true }).run(j)],
+    ];
+    for (const [mode, run] of runners) {
+      const owned = { id: 'a', bytes: Uint8Array.from(a.bytes), owned: true };
+      const notOwned = { id: 'b', bytes: Uint8Array.from(b.bytes) };
+      const out = await run(job([owned, notOwned]));
+      expect(Buffer.from(out.bytes).equals(Buffer.from(expected.bytes)), mode).toBe(true);
+      expect(owned.bytes.byteLength, mode).toBe(0); // detached: moved to the worker, or freed inline
+      expect(notOwned.bytes.byteLength, mode).toBe(b.bytes.byteLength);
+      // Owned, but a view of a larger buffer (a pooled read): moving it would take the rest too.
+      const pool = new Uint8Array(a.bytes.byteLength + 16);
+      pool.set(a.bytes, 16);
+      const view = { id: 'a', bytes: pool.subarray(16), owned: true };
+      const fromView = await run(job([view, notOwned]));
+      expect(Buffer.from(fromView.bytes).equals(Buffer.from(expected.bytes)), mode).toBe(true);
+      expect(pool.byteLength, mode).toBe(a.bytes.byteLength + 16);
+    }
+  });
+
   it('fails a job whose input is corrupt and keeps serving the next ones', async () => {
     const c = compactor();
     const good = await slab('a', rows(['x', 'y'], 1, 2), 2);

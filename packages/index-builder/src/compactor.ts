@@ -52,6 +52,12 @@ export const DEFAULT_COMPACTOR_OPTIONS: CompactorOptions = {
   retireAfterBytes: 64 * 1024 * 1024,
 };
 
+/** An input the job owns that fills its own unshared buffer: it moves to the worker, transferred. */
+function movable(input: CompactionJob['inputs'][number]): boolean {
+  const { buffer, byteOffset, byteLength } = input.bytes;
+  return input.owned === true && buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength;
+}
+
 interface Pending {
   resolve: (output: CompactionOutput) => void;
   reject: (err: Error) => void;
@@ -103,7 +109,8 @@ export class Compactor {
     try {
       if (this.#options.inline) return await runCompactionJob(job);
       const inputs = [];
-      for (const input of job.inputs) inputs.push({ id: input.id, bytes: await toShared(input.bytes) });
+      // A copy the job owns moves to the worker (transferred); anything else is shared, not copied per job.
+      for (const input of job.inputs) inputs.push(movable(input) ? input : { id: input.id, bytes: await toShared(input.bytes) });
       const donor = job.donor ? { header: job.donor.header, bytes: await toShared(job.donor.bytes) } : undefined;
       return await this.#send(slot, { ...job, inputs, donor });
     } finally {
@@ -147,7 +154,8 @@ export class Compactor {
     return new Promise((resolve, reject) => {
       slot.pending.set(jobId, { resolve, reject });
       const request: WorkerRequest = { jobId, job, buildThreads: this.#options.buildThreads };
-      slot.worker.postMessage(request);
+      const transfers = job.inputs.filter(movable).map((input) => input.bytes.buffer as ArrayBuffer);
+      slot.worker.postMessage(request, transfers);
     });
   }
 

@@ -132,13 +132,16 @@ describe('slabs read by range', () => {
           await ranged.promote();
           expect(ranged.resident).toBe(true);
           expect(sameBytes(ranged.residentVectors, whole.residentVectors)).toBe(true);
-          expect(sameBytes(await ranged.wholeBytes(), bytes)).toBe(true);
+          const promoted = await ranged.wholeBytes();
+          expect(promoted.copy).toBe(true);
+          expect(sameBytes(promoted.bytes, bytes)).toBe(true);
           await check();
           expect(ranged.shed()).toBe(4 * count * dim);
           expect(ranged.resident).toBe(false);
           await check();
           expect(await ranged.donorBytes()).toEqual(await whole.donorBytes());
-          expect(sameBytes(await ranged.wholeBytes(), bytes)).toBe(true);
+          expect(sameBytes((await ranged.wholeBytes()).bytes, bytes)).toBe(true);
+          expect((await whole.wholeBytes()).copy).toBe(false);
         },
       ),
       { numRuns: 40 },

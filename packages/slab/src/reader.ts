@@ -6,7 +6,7 @@ import { decodeMetadataIndex } from './metadata-index-codec.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 import type { PageCache } from './page-cache.ts';
 import { SlabBody, type RangeSource } from './slab-body.ts';
-import { copyInSlices, sharedArray, toShared } from './shared-bytes.ts';
+import { copyInSlices, toShared } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
 
 const decoder = new TextDecoder();
@@ -516,29 +516,35 @@ export class SlabReader {
   }
 
   /**
-   * The whole file, in shared memory (what a compaction reads): the bytes of a slab held whole, or
-   * as this process built it while its vectors are in memory; else the head this reader holds and
-   * the body — in memory when promoted, otherwise read in parallel ranges, every page checked.
+   * The whole file (what a compaction reads): the bytes of a slab held whole, or as this process
+   * built it while its vectors are in memory (shared memory, `copy` false); else a new copy of the
+   * head this reader holds and the body — in memory when promoted, otherwise read in parallel
+   * ranges, every page checked.
    */
-  async wholeBytes(): Promise<Uint8Array> {
-    if (!this.#body) return this.bytes;
-    if (this.#built) return this.#built;
+  async wholeBytes(): Promise<{ bytes: Uint8Array; copy: boolean }> {
+    if (!this.#body) return { bytes: this.bytes, copy: false };
+    if (this.#built) return { bytes: this.#built, copy: false };
+    return { bytes: await this.#copyWhole(this.#body), copy: true };
+  }
+
+  async #copyWhole(body: SlabBody): Promise<Uint8Array> {
     const { sections } = this.header;
-    const out = sharedArray(sections.end + 4);
+    // Unshared: the copy's one user (a compaction) may transfer it to a worker and free it there.
+    const out = new Uint8Array(new ArrayBuffer(sections.end + 4));
     await copyInSlices(out, this.bytes.subarray(0, sections.head! + 4), 0);
     const vectors = this.#vectors;
     if (vectors) {
       // The vectors from memory, the rest of the body (donor, LSNs, metadata…) from the store.
       await copyInSlices(out, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), sections.vectors);
       const rest = sections.vectors + align(vectors.byteLength, 8);
-      if (rest < sections.end) await this.#body.readRange(rest, sections.end, 8, undefined, out.subarray(rest, sections.end));
+      if (rest < sections.end) await body.readRange(rest, sections.end, 8, undefined, out.subarray(rest, sections.end));
     } else {
       // Read in place: not a second copy of the body.
-      await this.#body.readAll(8, undefined, out.subarray(sections.vectors, sections.end));
+      await body.readAll(8, undefined, out.subarray(sections.vectors, sections.end));
     }
     // Every byte was checked (the head as a whole, the body page by page): the file's own final
     // checksum is copied rather than computed again over the whole file on the event loop.
-    out.set(await this.#body.readTrailer(), sections.end);
+    out.set(await body.readTrailer(), sections.end);
     return out;
   }
 
