@@ -76,6 +76,20 @@ describe('a compaction’s working memory', () => {
   });
 });
 
+describe('a slab a merge reads in place', () => {
+  it('is not shed while the merge holds it: that would free nothing while the budget counted it freed', async () => {
+    const reader = await ranged(await slabBytes(20_000, 6), 'h');
+    await reader.promote();
+    const release = reader.hold();
+    expect(reader.shed()).toBe(0);
+    expect(reader.resident).toBe(true);
+    release();
+    release(); // twice is once
+    expect(reader.shed()).toBe(reader.vectorBytes);
+    expect(reader.resident).toBe(false);
+  });
+});
+
 describe('memory let go of and not yet collected', () => {
   it('is tracked when a trim sheds vectors, and promotions leave it room until it is collected or too old', async () => {
     const reader = await ranged(await slabBytes(20_000, 3), 'q');
@@ -105,6 +119,32 @@ describe('memory let go of and not yet collected', () => {
     await reader.promotion();
     expect(reader.resident).toBe(true);
     expect(set.stats().released).toBe(0);
+  });
+});
+
+describe('promotions while a compaction runs', () => {
+  it('leave room for the next merge as large as the running one', async () => {
+    const reader = await ranged(await slabBytes(20_000, 4), 'c');
+    const vectors = reader.vectorBytes;
+    let compacting = 0;
+    const resident: Resident = {
+      memory: (): ResidentMemory => ({ memtables: 0, slabs: reader.memoryBytes, fixed: 0, compactions: compacting }),
+      busy: true,
+      slabReaders: () => [reader],
+    };
+    // Room for the vectors beside one merge of their size, not beside two.
+    const budgetBytes = Math.ceil((reader.memoryBytes + 2.5 * vectors) / 0.85);
+    const set = new ResidentSet<Resident>(new ManualClock(), { budgetBytes, idleMs: 0 }, () => Promise.resolve());
+    compacting = vectors;
+    set.open('ns', () => Promise.resolve(resident));
+    await new Promise((r) => setImmediate(r));
+    set.trim();
+    await reader.promotion();
+    expect(reader.resident).toBe(false);
+    compacting = 0; // the chain of merges ended
+    set.trim();
+    await reader.promotion();
+    expect(reader.resident).toBe(true);
   });
 });
 

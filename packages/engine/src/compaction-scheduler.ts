@@ -181,11 +181,15 @@ export class CompactionScheduler {
       this.#workingBytes = compactionWorkingBytes(readers);
       this.#options.makeRoom();
     }
+    // Inputs the merge reads in place (shared with its worker) stay in memory until it ends: a
+    // trim shedding them meanwhile would free nothing, though the budget would count it freed.
+    const holds: (() => void)[] = [];
     try {
       const output = await compactor.run({
         inputs: await Promise.all(
           readers.map(async (reader) => {
             const { bytes, copy } = await reader.wholeBytes();
+            if (!copy) holds.push(reader.hold());
             return { id: reader.id, bytes, owned: copy };
           }),
         ),
@@ -200,6 +204,7 @@ export class CompactionScheduler {
       if (output.annBuild) logger.info({ namespace: name, rows: output.header?.count, ...output.annBuild }, 'built ANN index');
       return output.header ? await this.#options.slabs.write(output.bytes, output.header) : undefined;
     } finally {
+      for (const release of holds) release();
       this.#workingBytes = 0;
     }
   }

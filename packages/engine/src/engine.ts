@@ -43,7 +43,7 @@ import { slabCacheStats } from './describe.ts';
 import { displayName, indexPrefix, namespacePrefix } from './layout.ts';
 import { Namespace } from './namespace.ts';
 import { ReleasedMemory } from './released-memory.ts';
-import { ResidentSet, trimPolicy, type ResidentStats } from './resident-set.ts';
+import { residentBytes, ResidentSet, trimPolicy, type ResidentStats } from './resident-set.ts';
 import { namespaceKey, NamespaceRegistry } from './namespace-registry.ts';
 import { fetchByMetadataView, fetchView, listView, queryView, type ReadView } from './reads.ts';
 import { toSparse, toVector } from './records.ts';
@@ -230,15 +230,24 @@ export class Engine implements DataPlane {
       random: this.#random,
       pages: this.#pages,
       released: this.#released,
-      makeRoom: () => {
-        this.trimMemory();
-        // What the trim shed (and earlier merges dropped) leaves memory now, not after the merge.
-        const pending = this.#released.bytes;
-        const started = performance.now();
-        if (this.#released.collect())
-          this.#logger.info({ releasedBytes: pending, ms: Math.round(performance.now() - started) }, 'collected garbage before a merge');
-      },
+      makeRoom: () => this.#makeRoomForMerge(),
     });
+  }
+
+  /**
+   * A merge is about to allocate its working memory (counted already): trims, then — if what the
+   * trim shed and earlier merges dropped, still awaiting collection, would take the node past its
+   * budget beside it — collects it now rather than after the merge. With room to spare, the
+   * collection's pause is not worth it.
+   */
+  #makeRoomForMerge(): void {
+    this.trimMemory();
+    const { memory, budgetBytes } = this.#namespaces.stats();
+    const pending = this.#released.bytes;
+    if (residentBytes(memory) + pending <= budgetBytes) return;
+    const started = performance.now();
+    if (this.#released.collect())
+      this.#logger.info({ releasedBytes: pending, ms: Math.round(performance.now() - started) }, 'collected garbage before a merge');
   }
 
   async upsert(index: IndexHandle, namespace: string, records: RecordInput[]): Promise<UpsertResult> {

@@ -222,7 +222,7 @@ export class ResidentSet<T extends Resident> {
   trim(): number {
     const policy = this.#policy;
     const now = this.#clock.now();
-    const { open, held: heldAtStart } = this.#openByLastUse();
+    const { open, held: heldAtStart, compacting } = this.#openByLastUse();
     let held = heldAtStart;
     for (const [, entry] of open) {
       if (held <= policy.budgetBytes) break;
@@ -253,33 +253,42 @@ export class ResidentSet<T extends Resident> {
       this.#closing.set(key, closing);
       started++;
     }
-    this.#promote(open, held);
+    this.#promote(open, held, compacting);
     return started;
   }
 
   /** Reads the vectors of the most recently used namespaces' ranged slabs into memory while the budget has room. */
   promote(): void {
-    const { open, held } = this.#openByLastUse();
-    this.#promote(open, held);
+    const { open, held, compacting } = this.#openByLastUse();
+    this.#promote(open, held, compacting);
   }
 
   /** The open entries, least recently used first, and the memory they hold. */
-  #openByLastUse(): { open: [string, ResidentEntry<T> & { value: T }][]; held: number } {
+  #openByLastUse(): { open: [string, ResidentEntry<T> & { value: T }][]; held: number; compacting: number } {
     let held = 0;
+    let compacting = 0;
     const open: [string, ResidentEntry<T> & { value: T }][] = [];
     for (const [key, entry] of this.#entries) {
       if (entry.value === undefined) continue;
-      held += residentBytes(entry.value.memory());
+      const memory = entry.value.memory();
+      held += residentBytes(memory);
+      compacting += memory.compactions;
       open.push([key, entry as ResidentEntry<T> & { value: T }]);
     }
     open.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    return { open, held };
+    return { open, held, compacting };
   }
 
-  /** Promotes slabs of `open` (least recently used first), newest first, while `held` stays under the room. */
-  #promote(open: [string, ResidentEntry<T> & { value: T }][], held: number): void {
+  /**
+   * Promotes slabs of `open` (least recently used first), newest first, while `held` stays under
+   * the room. `compacting` (the working memory of the compactions running) is left free twice: a
+   * namespace compacting now usually has its next merge due as this one ends (a settle is a chain
+   * of them), and vectors promoted into that merge's room would only be shed as it starts — read
+   * for nothing, and garbage beside its copies until collected.
+   */
+  #promote(open: [string, ResidentEntry<T> & { value: T }][], held: number, compacting: number): void {
     // What was let go of is still in memory until collected: promoting into its room would hold both.
-    const room = this.#policy.budgetBytes * PROMOTE_UP_TO - (this.#released?.bytes ?? 0);
+    const room = this.#policy.budgetBytes * PROMOTE_UP_TO - (this.#released?.bytes ?? 0) - compacting;
     const within = this.#policy.promoteReadWithinMs;
     const now = this.#clock.now();
     for (let i = open.length - 1; i >= 0 && held < room; i--) {

@@ -148,6 +148,8 @@ export class SlabReader {
   #vectors: Float32Array | undefined;
   #promoting: Promise<void> | undefined;
   #promotionStopped = false;
+  /** Holders of this reader's bytes beside its own (see hold). */
+  #holds = 0;
   /** The file as this process built it, kept while its vectors are in memory: what a compaction reads. */
   #built: Uint8Array | undefined;
   readonly #body: SlabBody | undefined;
@@ -445,6 +447,21 @@ export class SlabReader {
     return this.#promoting?.catch(() => undefined) ?? Promise.resolve();
   }
 
+  /**
+   * Keeps the vectors in memory until the returned release is called: another thread holds the
+   * same bytes (a compaction reading this slab as built), so shedding them would free nothing
+   * while the memory budget counted them freed.
+   */
+  hold(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+    };
+  }
+
   /** Ends a promotion under way and refuses new ones: the reader is no longer in use (its namespace closed). */
   stopPromotion(): void {
     this.#promotionStopped = true;
@@ -452,10 +469,11 @@ export class SlabReader {
 
   /**
    * Drops the in-memory vectors of a slab opened by range (queries then read them by range);
-   * returns the bytes freed. Reads under way keep what they already hold.
+   * returns the bytes freed. Reads under way keep what they already hold. Nothing while held
+   * (`hold`).
    */
   shed(): number {
-    if (!this.#vectors || !this.#body) return 0;
+    if (!this.#vectors || !this.#body || this.#holds > 0) return 0;
     this.#vectors = undefined;
     this.#built = undefined;
     return this.vectorBytes;
