@@ -64,8 +64,9 @@ function freeBytes(bytes: Uint8Array): void {
 }
 
 async function mergeAndBuild(job: CompactionJob): Promise<CompactionOutput> {
-  // The merge compares ids as bytes: none is decoded.
-  const readers = await Promise.all(job.inputs.map((input) => SlabReader.load(input.id, input.bytes, { verify: false, lazyIds: true })));
+  // The merge compares ids as bytes: none is decoded. Inputs are read where they are: shared with
+  // the thread that owns them, or moved here (owned) — copied, each would be held twice.
+  const readers = await Promise.all(job.inputs.map((input) => SlabReader.load(input.id, input.bytes, { verify: false, lazyIds: true, inPlace: true })));
   const rows = await mergeSlabs(readers, job.dropTombstones);
   if (rows.count === 0) return { bytes: new Uint8Array(0), header: undefined, threadId, niceness: currentThreadNiceness() };
   let ann: Awaited<ReturnType<typeof buildAnn>> | undefined;

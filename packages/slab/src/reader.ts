@@ -6,7 +6,7 @@ import { decodeMetadataIndex } from './metadata-index-codec.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 import type { PageCache } from './page-cache.ts';
 import { SlabBody, type RangeSource } from './slab-body.ts';
-import { copyInSlices, toShared } from './shared-bytes.ts';
+import { copyInSlices, inSlices, toShared } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
 
 const decoder = new TextDecoder();
@@ -238,17 +238,21 @@ export class SlabReader {
    * million-row slab takes hundreds of milliseconds to checksum and to decode its ids.
    * `verify: false` skips the checksum, for bytes this process has just built itself. `lazyIds`
    * decodes ids on demand instead (a compaction compares them as bytes and decodes none).
+   * `inPlace` reads the input where it is, unless misaligned, rather than copying it into shared
+   * memory: for a reader only this thread uses, of bytes the caller hands over (a compaction
+   * worker's inputs — a copy would hold each of them twice for the whole merge).
    */
-  static async load(id: string, input: Uint8Array, options: { verify: boolean; lazyIds?: boolean } = { verify: true }): Promise<SlabReader> {
+  static async load(id: string, input: Uint8Array, options: { verify: boolean; lazyIds?: boolean; inPlace?: boolean } = { verify: true }): Promise<SlabReader> {
     const header = parseHeader(id, input); // DataView and subarray: any alignment, no copy
     // Copied into shared memory (for compaction workers) and checksummed in the same slices.
     let crc = 0;
     let checked = 0;
-    const bytes = await toShared(input, (slice) => {
+    const check = (slice: Uint8Array): void => {
       if (!options.verify || checked >= header.sections.end) return;
       crc = checksum(slice.subarray(0, Math.min(slice.length, header.sections.end - checked)), crc);
       checked += slice.length;
-    });
+    };
+    const bytes = options.inPlace && input.byteOffset % 8 === 0 ? await inSlices(input, check) : await toShared(input, check);
     if (options.verify && crc !== storedChecksum(bytes, header)) throw new SlabCorruptionError(`slab ${id}: checksum mismatch`);
     const { count, sections } = header;
     const idOffsets = new Uint32Array(bytes.buffer, bytes.byteOffset + sections.ids, count + 1);

@@ -30,7 +30,16 @@ const HUGE_PAGE_MIN_BYTES = 4 * 2 ** 20;
  * loop; `onSlice` sees each copied slice (the loader checksums as it copies).
  */
 export async function toShared(bytes: Uint8Array, onSlice?: (slice: Uint8Array) => void): Promise<Uint8Array> {
-  const out = isShared(bytes) ? bytes : sharedArray(bytes.byteLength);
+  return visitInSlices(bytes, isShared(bytes) ? bytes : sharedArray(bytes.byteLength), onSlice);
+}
+
+/** Hands `bytes` to `onSlice` in the slices toShared copies, yielding between them; returns `bytes`. */
+export async function inSlices(bytes: Uint8Array, onSlice?: (slice: Uint8Array) => void): Promise<Uint8Array> {
+  return visitInSlices(bytes, bytes, onSlice);
+}
+
+/** Visits `bytes` slice by slice (copying each into `out` unless it is `bytes`), yielding between slices. */
+async function visitInSlices(bytes: Uint8Array, out: Uint8Array, onSlice?: (slice: Uint8Array) => void): Promise<Uint8Array> {
   for (let at = 0; at < bytes.byteLength; at += COPY_SLICE) {
     const slice = bytes.subarray(at, Math.min(bytes.byteLength, at + COPY_SLICE));
     if (out !== bytes) out.set(slice, at);

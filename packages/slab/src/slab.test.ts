@@ -94,6 +94,30 @@ describe('slab format', () => {
     await expect(SlabReader.load('s', bytes.subarray(0, 100), { verify: false })).rejects.toThrow(SlabCorruptionError);
   });
 
+  it('reads a handed-over input in place (inPlace) rather than copying it, unless misaligned', async () => {
+    const rows: SlabRow[] = Array.from({ length: 1_000 }, (_, i) => ({ id: `id-${i}`, lsn: i + 1, values: Float32Array.from([i, 1 - i]), metadata: { i } }));
+    const built = (await buildSlab(rows, { dimension: 2, level: 1 })).bytes;
+    const owned = new Uint8Array(new ArrayBuffer(built.length));
+    owned.set(built);
+    const inPlace = await SlabReader.load('s', owned, { verify: true, inPlace: true });
+    expect(inPlace.bytes.buffer).toBe(owned.buffer); // no second copy of the input
+    const copied = await SlabReader.load('s', owned, { verify: true });
+    expect(copied.bytes.buffer).not.toBe(owned.buffer); // shared memory, for compaction workers
+    const shifted = new Uint8Array(new ArrayBuffer(built.length + 4), 4);
+    shifted.set(built);
+    const realigned = await SlabReader.load('s', shifted, { verify: true, inPlace: true });
+    expect(realigned.bytes.buffer).not.toBe(shifted.buffer);
+    for (const reader of [inPlace, copied, realigned]) {
+      expect(reader.count).toBe(1_000);
+      expect(Array.from({ length: reader.ids.length }, (_, i) => reader.ids.at(i)).sort()).toEqual(rows.map((r) => r.id).sort());
+      expect(reader.metadata(reader.find('id-7'))).toEqual({ i: 7 });
+    }
+    // The checksum is still checked in place.
+    const bad = owned.slice();
+    bad[bad.length - 10] = bad[bad.length - 10]! ^ 1;
+    await expect(SlabReader.load('s', bad, { verify: true, inPlace: true })).rejects.toThrow(/checksum mismatch/);
+  });
+
   it('rejects duplicate ids and wrong dimensions', async () => {
     const row = (id: string, dim: number): SlabRow => ({ id, lsn: 1, values: new Float32Array(dim), metadata: undefined });
     await expect(buildSlab([row('a', 2), row('a', 2)], { dimension: 2, level: 0 })).rejects.toThrow(/duplicate/);
