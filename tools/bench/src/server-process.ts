@@ -4,8 +4,9 @@ import { startServerProcess, type ServerProcess } from '@conifer/emulators';
 export type { ServerProcess };
 
 /**
- * The library the benchmark's servers preload as their allocator (`npm run bench` sets jemalloc's,
- * as `npm start` runs its server on it), or undefined for glibc's malloc.
+ * The library the benchmark's servers preload as their allocator (`BENCH_SERVER_PRELOAD`, e.g.
+ * jemalloc's, which `npm start` runs its server on), or undefined for glibc's malloc (the default:
+ * tools/setup/bench.sh says why).
  */
 export function serverPreload(): string | undefined {
   return process.env['BENCH_SERVER_PRELOAD'] || undefined;
