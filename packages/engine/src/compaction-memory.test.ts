@@ -122,6 +122,37 @@ describe('memory let go of and not yet collected', () => {
   });
 });
 
+describe('a namespace opening among many', () => {
+  it('has its own slabs promoted without a pass over every other open one', async () => {
+    let visits = 0;
+    const idle = (): Resident => ({
+      memory: (): ResidentMemory => {
+        visits++;
+        return { memtables: 0, slabs: 1024, fixed: 0, compactions: 0 };
+      },
+      busy: false,
+      slabReaders: () => [],
+    });
+    const set = new ResidentSet<Resident>(new ManualClock(), { budgetBytes: 2 ** 30, idleMs: 0 }, () => Promise.resolve());
+    for (let i = 0; i < 200; i++) set.open(`idle-${i}`, () => Promise.resolve(idle()));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const reader = await ranged(await slabBytes(2_000, 5), 'n');
+    const fresh: Resident = {
+      memory: (): ResidentMemory => ({ memtables: 0, slabs: reader.memoryBytes, fixed: 0, compactions: 0 }),
+      busy: false,
+      slabReaders: () => [reader],
+    };
+    visits = 0;
+    set.open('fresh', () => Promise.resolve(fresh));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    await reader.promotion();
+    expect(reader.resident).toBe(true);
+    expect(visits).toBe(0); // each of thousands of opens used to measure (and sort) all the others
+  });
+});
+
 describe('promotions while a compaction runs', () => {
   it('leave room for the next merge as large as the running one', async () => {
     const reader = await ranged(await slabBytes(20_000, 4), 'c');

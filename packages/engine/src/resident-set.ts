@@ -53,6 +53,8 @@ export interface ResidentEntry<T> {
   leases: number;
   /** Opened, and its slabs' vectors not yet offered for promotion (see ResidentSet.open). */
   promoteWhenFree: boolean;
+  /** Its key in the set. */
+  readonly key: string;
 }
 
 export interface TrimPolicy {
@@ -117,6 +119,13 @@ export class ResidentSet<T extends Resident> {
   #closedForBudget = 0;
   #promoted = 0;
   #shed = 0;
+  /**
+   * What the open ones held and their compactions' working memory, as of the last pass over all of
+   * them (a trim or promote), plus what opens and promotions added since: what promoting one newly
+   * opened namespace measures its room against without a pass over thousands of others.
+   */
+  #held = 0;
+  #compacting = 0;
 
   /** `released` tracks what the set's trims and its values let go of (see ReleasedMemory). */
   constructor(clock: Clock, policy: TrimPolicy, close: (value: T) => Promise<void>, released?: ReleasedMemory) {
@@ -133,7 +142,7 @@ export class ResidentSet<T extends Resident> {
   /** Starts opening `key` (the caller checked it is not open); a failed open leaves the set. */
   open(key: string, opener: () => Promise<T>): ResidentEntry<T> {
     const pending = opener();
-    const entry: ResidentEntry<T> = { pending, value: undefined, lastUsed: this.#clock.now(), lastRead: -Infinity, leases: 0, promoteWhenFree: false };
+    const entry: ResidentEntry<T> = { key, pending, value: undefined, lastUsed: this.#clock.now(), lastRead: -Infinity, leases: 0, promoteWhenFree: false };
     this.#entries.set(key, entry);
     pending.then(
       (value) => {
@@ -196,10 +205,17 @@ export class ResidentSet<T extends Resident> {
     };
   }
 
+  /**
+   * Promotes a newly opened namespace's slabs, once its requests are answered, if the budget has
+   * room. Only its own: a pass over every open namespace (sorting them all) for each of thousands
+   * of namespaces opening in turn made writing many small ones quadratic. The trim each tick still
+   * promotes across all of them.
+   */
   #promoteWhenFree(entry: ResidentEntry<T>): void {
-    if (!entry.promoteWhenFree || entry.leases > 0) return;
+    if (!entry.promoteWhenFree || entry.leases > 0 || entry.value === undefined) return;
     entry.promoteWhenFree = false;
-    this.promote();
+    this.#held += residentBytes(entry.value.memory());
+    this.#promote([[entry.key, entry as ResidentEntry<T> & { value: T }]], this.#held, this.#compacting);
   }
 
   /** The close a trim started for `key`, while it runs. */
@@ -276,6 +292,7 @@ export class ResidentSet<T extends Resident> {
       open.push([key, entry as ResidentEntry<T> & { value: T }]);
     }
     open.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    this.#compacting = compacting;
     return { open, held, compacting };
   }
 
@@ -302,6 +319,7 @@ export class ResidentSet<T extends Resident> {
         reader.promote().catch(() => undefined); // a failed read leaves it read by range
       }
     }
+    this.#held = held;
   }
 
   stats(): ResidentStats {
