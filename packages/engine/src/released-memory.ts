@@ -25,9 +25,11 @@ export class ReleasedMemory {
   readonly #maxAgeMs: number;
   readonly #pending = new Set<Pending>();
   readonly #registry = new FinalizationRegistry<Pending>((pending) => {
-    this.#pending.delete(pending);
+    if (this.#pending.delete(pending)) this.#bytes -= pending.bytes;
     this.#collected++;
   });
+  /** The sum of the pending entries' bytes: read on every promotion, so kept rather than summed. */
+  #bytes = 0;
   #collected = 0;
   /** Bytes tracked since the last forced collection. */
   #sinceCollection = 0;
@@ -43,18 +45,20 @@ export class ReleasedMemory {
     this.#sinceCollection += bytes;
     const pending: Pending = { bytes, at: this.#clock.now() };
     this.#pending.add(pending);
+    this.#bytes += bytes;
     this.#registry.register(target, pending);
   }
 
   /** Bytes let go of and not yet collected (nor older than the maximum age). */
   get bytes(): number {
+    // Entries are in the order they were tracked, so by age: the expired ones come first.
     const oldest = this.#clock.now() - this.#maxAgeMs;
-    let bytes = 0;
     for (const pending of this.#pending) {
-      if (pending.at < oldest) this.#pending.delete(pending);
-      else bytes += pending.bytes;
+      if (pending.at >= oldest) break;
+      this.#pending.delete(pending);
+      this.#bytes -= pending.bytes;
     }
-    return bytes;
+    return this.#bytes;
   }
 
   /**

@@ -57,10 +57,15 @@ export async function runCompactionJob(job: CompactionJob): Promise<CompactionOu
   }
 }
 
+/** Whether `bytes` is the whole of an unshared buffer: one that can move to a worker or be freed without taking anything else. */
+export function fillsOwnBuffer(bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> {
+  const { buffer } = bytes;
+  return buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength;
+}
+
 /** Frees a byte array's memory now (its buffer detached), when it is the whole of an unshared buffer. */
 function freeBytes(bytes: Uint8Array): void {
-  const { buffer } = bytes;
-  if (buffer instanceof ArrayBuffer && !buffer.detached && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) buffer.transfer(0);
+  if (fillsOwnBuffer(bytes) && !bytes.buffer.detached) bytes.buffer.transfer(0);
 }
 
 async function mergeAndBuild(job: CompactionJob): Promise<CompactionOutput> {

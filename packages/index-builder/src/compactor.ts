@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { SYSTEM_CLOCK, type Clock } from '@conifer/core';
 import { trimNativeHeap } from '@conifer/faiss';
 import { toShared } from '@conifer/slab';
-import { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
+import { fillsOwnBuffer, runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
 import type { WorkerReply, WorkerRequest } from './compaction-worker.ts';
 import { niceV8HelperThreads } from './thread-priority.ts';
 
@@ -54,8 +54,7 @@ export const DEFAULT_COMPACTOR_OPTIONS: CompactorOptions = {
 
 /** An input the job owns that fills its own unshared buffer: it moves to the worker, transferred. */
 function movable(input: CompactionJob['inputs'][number]): boolean {
-  const { buffer, byteOffset, byteLength } = input.bytes;
-  return input.owned === true && buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength;
+  return input.owned === true && fillsOwnBuffer(input.bytes);
 }
 
 interface Pending {
