@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { Logger } from 'pino';
 import { LIMITS } from '@conifer/core';
@@ -13,6 +13,7 @@ import { registerInternalRoutes, type InternalDeps } from './internal-routes.ts'
 import { installMetrics, type NodeMemory, type ServerMetrics } from './metrics.ts';
 import { installRetryAfter, RETRY_AFTER_SECONDS } from './retry-after.ts';
 import { openApiDocument } from './openapi.ts';
+import { lazyRequestLogger, requestLinesDisabled } from './request-logger.ts';
 import { ADMIN_PREFIX, registerAdmin } from './pinecone/admin-routes.ts';
 import { registerControlPlane } from './pinecone/control-routes.ts';
 import { DATA_PLANE_PREFIX, registerDataPlane } from './pinecone/data-routes.ts';
@@ -82,6 +83,8 @@ export function createHttpApp(deps: HttpDeps): { app: FastifyInstance; drain: Dr
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     rewriteUrl: indexPortRewrite(deps.dataPlanePrefixOf),
+    childLoggerFactory: lazyRequestLogger,
+    logController: new LogController({ disableRequestLogging: requestLinesDisabled(deps.logger) }),
   });
   installErrorHandlers(app);
   installMethodNotAllowed(app, {

@@ -63,12 +63,23 @@ export function createMetrics(options: MetricsOptions = {}): ServerMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  // Each (procedure, status) pair's series, looked up once: prom-client otherwise hashes the label
+  // object on every observation. Both label sets are bounded (route patterns, status codes).
+  const series = new Map<string, { count: () => void; time: (seconds: number) => void }>();
   return {
     registry,
     observe(procedure, status, seconds) {
-      const labels = { procedure, status: String(status) };
-      requests.inc(labels);
-      latency.observe(labels, seconds);
+      const key = `${status} ${procedure}`;
+      let pair = series.get(key);
+      if (pair === undefined) {
+        const labels = { procedure, status: String(status) };
+        const counter = requests.labels(labels);
+        const histogram = latency.labels(labels);
+        pair = { count: () => counter.inc(), time: (s) => histogram.observe(s) };
+        series.set(key, pair);
+      }
+      pair.count();
+      pair.time(seconds);
     },
   };
 }
@@ -86,7 +97,8 @@ export function installMetrics(
   },
 ): ServerMetrics {
   const metrics = createMetrics(options);
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook, not an async one: no promise per response.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url;
     let procedure: string;
     if (route === options.trpcRoute) {
@@ -96,6 +108,7 @@ export function installMetrics(
       procedure = route ?? 'unmatched';
     }
     metrics.observe(procedure, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);

@@ -141,7 +141,7 @@ export const SETTINGS = {
     accepts: `one of ${LOG_LEVELS.join(', ')}`,
     default: 'info' as LogLevel,
     defaultText: code('info'),
-    doc: 'pino level of the JSON logs on stdout',
+    doc: 'pino level of the JSON logs on stdout (`debug` and finer add two lines per HTTP request)',
     parse: (raw) => LOG_LEVELS.find((level) => level === raw),
   },
   CONIFER_API_KEY: {
