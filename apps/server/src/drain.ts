@@ -17,12 +17,14 @@ export interface Drain {
 
 export function installDrain(app: FastifyInstance): Drain {
   let draining = false;
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Callback hooks, not async ones: no promise per response.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async () => {
+  app.addHook('onResponse', (_request, _reply, done) => {
     if (draining) setImmediate(() => app.server.closeIdleConnections());
+    done();
   });
   return {
     async close() {

@@ -30,11 +30,13 @@ export function installMethodNotAllowed(
   });
   // onRequest runs before the body is read: a method Fastify would try to parse a body for (QUERY
   // without a content type) must still get 405, not a body-parsing error.
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.is404) return;
+  // A callback hook: every request passes it, and almost all of them find their route.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
     const path = request.url.split('?')[0]!;
     const allowed = app.supportedMethods.filter((method) => method !== request.method && routes.find(method as Method, path) !== null);
-    if (allowed.length === 0) return;
-    return options.send(request, reply, allowed.sort());
+    if (allowed.length === 0) return done();
+    // Answered here: the request goes no further (done is not called).
+    options.send(request, reply, allowed.sort());
   });
 }

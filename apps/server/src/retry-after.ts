@@ -13,10 +13,11 @@ export const RETRY_AFTER_SECONDS = 1;
  * adapter's `responseMeta` (http.ts), since the adapter writes past these hooks.
  */
 export function installRetryAfter(app: FastifyInstance): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // A callback hook, not an async one: no promise per response.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if ((reply.statusCode === 429 || reply.statusCode === 503) && !reply.hasHeader('retry-after')) {
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     }
-    return payload;
+    done(null, payload);
   });
 }

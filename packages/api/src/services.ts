@@ -18,6 +18,11 @@ import { RateLimiter, type RateLimits } from './rate-limits.ts';
 export interface Services extends IndexService, DataService, AdminService, ClusterService, ImportService, BackupService, RestoreService {
   /** The caller behind a raw API key, or null when the key is unknown or revoked. */
   authenticate(rawKey: string): Promise<AuthContext | null>;
+  /**
+   * The caller behind a key the control plane's cache holds, at once (no promise); undefined when
+   * {@link authenticate} must be asked.
+   */
+  authenticateCached(rawKey: string): AuthContext | undefined;
   /** The rate limiter the data operations share (its `limits` are the ones in force). */
   readonly limiter: RateLimiter;
   /**
@@ -63,6 +68,7 @@ export function createServices(deps: ServiceDeps): Services {
   const limiter = new RateLimiter(deps.rateLimits, deps.now);
   return {
     authenticate: (rawKey) => deps.control.authenticate(rawKey),
+    authenticateCached: (rawKey) => deps.control.authenticateCached(rawKey),
     limiter,
     assignMissingHostPorts: () => (deps.indexHostPorts === undefined ? Promise.resolve(0) : deps.control.indexes.assignMissingHostPorts(deps.indexHostPorts)),
     ...createIndexService(deps),

@@ -53,6 +53,29 @@ describe.each(backends())('authenticate on $name', (backend) => {
     expect(await cp.authenticate(key)).toBeNull();
   });
 
+  it('answers from the cache at once only what authenticate would answer, and leaves due last_used_at writes to it', async () => {
+    const { cp } = shared;
+    const project = await cp.projects.create(uniqueName());
+    const { key, info } = await cp.keys.create(project.id, { name: 'k', role: 'read-write' });
+    expect(cp.authenticateCached(key)).toBeUndefined(); // never read: ask authenticate
+    const auth = await cp.authenticate(key);
+    expect(cp.authenticateCached(key)).toBe(auth);
+    expect(cp.authenticateCached('cnf_' + 'x'.repeat(40))).toBeUndefined();
+    expect(cp.authenticateCached('')).toBeUndefined();
+
+    // Once its last_used_at write is due, the cache does not answer: authenticate writes it.
+    clock.advance(60_000);
+    expect(cp.authenticateCached(key)).toBeUndefined();
+    await cp.authenticate(key);
+    expect((await cp.keys.list(project.id)).find((k) => k.id === info.id)!.lastUsedAt).toBe(new Date(clock.now()).toISOString());
+    expect(cp.authenticateCached(key)).toEqual(auth);
+
+    // A revocation through this control plane applies at once.
+    await cp.keys.revoke(project.id, info.id);
+    expect(cp.authenticateCached(key)).toBeUndefined();
+    expect(await cp.authenticate(key)).toBeNull();
+  });
+
   it('writes last_used_at at most once a minute', async () => {
     const { cp } = shared;
     const project = await cp.projects.create(uniqueName());

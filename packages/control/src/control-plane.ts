@@ -46,6 +46,8 @@ export interface ControlPlane {
    * @example const auth = await cp.authenticate(req.headers['api-key']); if (!auth) throw new UnauthenticatedError();
    */
   authenticate(rawKey: string): Promise<AuthContext | null>;
+  /** {@link authenticate} answered from the cache at once, or undefined when it must be asked. */
+  authenticateCached(rawKey: string): AuthContext | undefined;
   readonly projects: ProjectStore;
   readonly keys: KeyStore;
   readonly indexes: IndexStore;
@@ -108,6 +110,7 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
   return {
     bootstrap: (bootstrapOptions) => bootstrap(db, bootstrapOptions),
     authenticate: (rawKey) => authenticator.authenticate(rawKey),
+    authenticateCached: (rawKey) => authenticator.cached(rawKey),
     projects: createProjectStore(db),
     keys: createKeyStore(db, (hash) => authenticator.invalidate(hash)),
     indexes: createIndexStore(db, { cacheTtlMs: config.indexCacheTtlMs, now, staleIfErrorMs: config.staleIfErrorMs }),
