@@ -281,7 +281,8 @@ export function vectorServiceHandlers(options: GrpcOptions): UntypedServiceImple
     const target = resolveIndex();
     if (target === undefined) throw new NoIndexError();
     const key = apiKeyFromHeaders({ 'api-key': header('api-key'), authorization: header('authorization') });
-    const auth = key === undefined ? null : await services.authenticate(key);
+    // The key cache answers at once for a key it holds; otherwise the lookup (and its promise).
+    const auth = key === undefined ? null : (services.authenticateCached(key) ?? (await services.authenticate(key)));
     if (auth === null) throw new UnauthenticatedError();
     // An index of another project is "not found", exactly as a missing one.
     if (auth.projectId !== target.projectId) throw new NotFoundError(`Index ${target.indexName} not found.`);
