@@ -57,6 +57,9 @@ export interface ResidentEntry<T> {
   readonly key: string;
 }
 
+/** An entry whose namespace has opened. */
+type OpenEntry<T> = ResidentEntry<T> & { value: T };
+
 export interface TrimPolicy {
   /** Close least recently used ones until what stays open holds at most this many bytes. */
   budgetBytes: number;
@@ -215,7 +218,7 @@ export class ResidentSet<T extends Resident> {
     if (!entry.promoteWhenFree || entry.leases > 0 || entry.value === undefined) return;
     entry.promoteWhenFree = false;
     this.#held += residentBytes(entry.value.memory());
-    this.#promote([[entry.key, entry as ResidentEntry<T> & { value: T }]], this.#held, this.#compacting);
+    this.#promote([entry as OpenEntry<T>], this.#held, this.#compacting);
   }
 
   /** The close a trim started for `key`, while it runs. */
@@ -240,7 +243,7 @@ export class ResidentSet<T extends Resident> {
     const now = this.#clock.now();
     const { open, held: heldAtStart, compacting } = this.#openByLastUse();
     let held = heldAtStart;
-    for (const [, entry] of open) {
+    for (const entry of open) {
       if (held <= policy.budgetBytes) break;
       for (const reader of entry.value.slabReaders()) {
         const vectors = reader.residentVectors;
@@ -253,7 +256,8 @@ export class ResidentSet<T extends Resident> {
       }
     }
     let started = 0;
-    for (const [key, entry] of open) {
+    for (const entry of open) {
+      const key = entry.key;
       if (entry.leases > 0 || entry.value.busy) continue;
       const idle = policy.idleMs > 0 && now - entry.lastUsed >= policy.idleMs;
       if (!idle && held <= policy.budgetBytes) break; // sorted by last use: the rest are newer
@@ -280,18 +284,18 @@ export class ResidentSet<T extends Resident> {
   }
 
   /** The open entries, least recently used first, and the memory they hold. */
-  #openByLastUse(): { open: [string, ResidentEntry<T> & { value: T }][]; held: number; compacting: number } {
+  #openByLastUse(): { open: OpenEntry<T>[]; held: number; compacting: number } {
     let held = 0;
     let compacting = 0;
-    const open: [string, ResidentEntry<T> & { value: T }][] = [];
-    for (const [key, entry] of this.#entries) {
+    const open: OpenEntry<T>[] = [];
+    for (const entry of this.#entries.values()) {
       if (entry.value === undefined) continue;
       const memory = entry.value.memory();
       held += residentBytes(memory);
       compacting += memory.compactions;
-      open.push([key, entry as ResidentEntry<T> & { value: T }]);
+      open.push(entry as OpenEntry<T>);
     }
-    open.sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    open.sort((a, b) => a.lastUsed - b.lastUsed);
     this.#compacting = compacting;
     return { open, held, compacting };
   }
@@ -303,14 +307,14 @@ export class ResidentSet<T extends Resident> {
    * of them), and vectors promoted into that merge's room would only be shed as it starts — read
    * for nothing, and garbage beside its copies until collected.
    */
-  #promote(open: [string, ResidentEntry<T> & { value: T }][], held: number, compacting: number): void {
+  #promote(open: OpenEntry<T>[], held: number, compacting: number): void {
     // What was let go of is still in memory until collected: promoting into its room would hold both.
     const room = this.#policy.budgetBytes * PROMOTE_UP_TO - (this.#released?.bytes ?? 0) - compacting;
     const within = this.#policy.promoteReadWithinMs;
     const now = this.#clock.now();
     for (let i = open.length - 1; i >= 0 && held < room; i--) {
-      const [key, entry] = open[i]!;
-      if (this.#entries.get(key) !== entry) continue; // closed by the trim that called this
+      const entry = open[i]!;
+      if (this.#entries.get(entry.key) !== entry) continue; // closed by the trim that called this
       if (within !== undefined && now - entry.lastRead > within) continue;
       for (const reader of entry.value.slabReaders()) {
         if (reader.resident || !reader.sheddable || held + reader.vectorBytes > room) continue;
