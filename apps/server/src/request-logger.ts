@@ -1,8 +1,6 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Level, Logger } from 'pino';
 
-type LevelMethod = Level | 'silent';
-
 /**
  * A request's logger, made only when something is logged. Fastify gives every request a child of
  * the server's logger (bound to its request id); pino builds a child by copying its bindings and
@@ -34,8 +32,7 @@ export class RequestLogger {
     this.#logger.level = level;
   }
 
-  #log(level: LevelMethod, args: unknown[]): void {
-    if (level === 'silent') return;
+  #log(level: Level, args: unknown[]): void {
     // Until the child exists its level is the parent's: a disabled level needs no child.
     if (this.#child === undefined && !this.#parent.isLevelEnabled(level)) return;
     (this.#logger[level] as (...a: unknown[]) => void)(...args);

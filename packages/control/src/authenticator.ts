@@ -43,10 +43,15 @@ export function createAuthenticator(
     lastUsedWrites.set(keyId, at);
   }
 
+  /** Whether `keyId`'s last_used_at was written (or read) recently enough that no write is due at `at`. */
+  function lastUsedFresh(keyId: string, at: number): boolean {
+    const last = lastUsedWrites.get(keyId);
+    return last !== undefined && at - last < config.lastUsedWriteIntervalMs;
+  }
+
   async function touch(keyId: string): Promise<void> {
     const at = now();
-    const last = lastUsedWrites.get(keyId);
-    if (last !== undefined && at - last < config.lastUsedWriteIntervalMs) return;
+    if (lastUsedFresh(keyId, at)) return;
     rememberLastUsed(keyId, at); // before the write, so concurrent requests do not all write
     try {
       await db
@@ -97,8 +102,7 @@ export function createAuthenticator(
       const at = now();
       const hit = cache.get(hashApiKey(rawKey), at);
       if (hit === undefined) return undefined;
-      const last = lastUsedWrites.get(hit.keyId);
-      return last !== undefined && at - last < config.lastUsedWriteIntervalMs ? hit : undefined;
+      return lastUsedFresh(hit.keyId, at) ? hit : undefined;
     },
 
     invalidate(keyHash) {
