@@ -86,7 +86,7 @@ describe.skipIf(postgres === undefined)('cluster indexers: compactions built by 
   });
 
   it.runIf(process.platform === 'linux')(
-    'runs an indexer-only node at the compaction niceness, its scheduling group too when it leads its own session; a writer keeps its priority',
+    'runs an indexer-only node at the compaction niceness (19 unless set), its scheduling group too when it leads its own session; a writer keeps its priority',
     async () => {
       const shared = await cluster.shared();
       const env = { CONIFER_COMPACTION_NICENESS: '12' };
@@ -98,6 +98,10 @@ describe.skipIf(postgres === undefined)('cluster indexers: compactions built by 
         expect(autogroupNiceness(indexer.process.pid!)).toBe(12);
         expect(autogroupNiceness(writer.process.pid!)).toBe(0);
       }
+      // Unless told otherwise, an indexer-only node takes the lowest priority.
+      const byDefault = await node('indexer', shared, {}, { detached: true });
+      expect(Math.min(...threadsNiceness(byDefault.process.pid!))).toBe(19);
+      if (existsSync('/proc/self/autogroup')) expect(autogroupNiceness(byDefault.process.pid!)).toBe(19);
       // Inside the starter's session (the test runner's here) the shared group keeps its priority.
       const inSession = await node('indexer', shared, env);
       expect(Math.min(...threadsNiceness(inSession.process.pid!))).toBeGreaterThanOrEqual(12);

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PINECONE_RATE_LIMITS, RateLimiter } from '@conifer/api';
+import { DEFAULT_ENGINE_CONFIG, resolveEngineConfig } from '@conifer/engine';
 import { ConfigError, loadConfig, rateLimitVariable } from './config.ts';
+import { INDEXER_ONLY_NICENESS } from './settings.ts';
 
 describe('loadConfig', () => {
   it('has documented defaults', () => {
@@ -128,6 +130,18 @@ describe('loadConfig', () => {
       indexPorts: { first: 6001, last: 6200 },
     });
     expect(() => loadConfig({ ...cluster, CONIFER_ROLES: 'writer,query', CONIFER_INDEX_HOSTS: 'ports' })).toThrow(/needs the gateway role/);
+  });
+
+  it('runs an indexer-only node at the lowest priority unless CONIFER_COMPACTION_NICENESS says otherwise; other nodes keep the compaction default', () => {
+    const cluster = { CONIFER_DATABASE_URL: 'postgres://db/conifer', CONIFER_STORAGE: 's3://bucket', CONIFER_CLUSTER_SECRET: 'cluster-secret-0123456789' };
+    const niceness = (env: Record<string, string>) => resolveEngineConfig(loadConfig(env).engine).compactor.niceness;
+    expect(niceness({ ...cluster, CONIFER_ROLES: 'indexer' })).toBe(INDEXER_ONLY_NICENESS);
+    expect(INDEXER_ONLY_NICENESS).toBe(19);
+    expect(niceness({ ...cluster, CONIFER_ROLES: 'indexer', CONIFER_COMPACTION_NICENESS: '12' })).toBe(12);
+    expect(niceness({ ...cluster, CONIFER_ROLES: 'indexer', CONIFER_COMPACTION_NICENESS: '0' })).toBe(0);
+    for (const roles of ['writer', 'writer,indexer', 'gateway,writer,query,indexer'])
+      expect(niceness({ ...cluster, CONIFER_ROLES: roles })).toBe(DEFAULT_ENGINE_CONFIG.compactor.niceness);
+    expect(niceness({})).toBe(DEFAULT_ENGINE_CONFIG.compactor.niceness);
   });
 
   it('makes a node that is not all four roles one of a cluster, which needs PostgreSQL, a shared store and the cluster secret', () => {

@@ -3,7 +3,7 @@ import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '@conifer/engine';
 import type { LatencyModel } from '@conifer/storage';
 import { NODE_ROLES, type ControlPlaneConfig, type NodeRole } from '@conifer/control';
 import { PINECONE_RATE_LIMITS, type RateLimits } from '@conifer/api';
-import { readSettings, type IndexHostsMode, type LogLevel } from './settings.ts';
+import { INDEXER_ONLY_NICENESS, readSettings, type IndexHostsMode, type LogLevel } from './settings.ts';
 
 export { LOG_LEVELS, rateLimitVariable, type LogLevel } from './settings.ts';
 
@@ -75,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const dataDir = path.resolve(e.CONIFER_DATA_DIR);
   if (!isAllInOne(e.CONIFER_ROLES)) checkClusterNode(e.CONIFER_ROLES, env, e);
   const { indexHosts, indexPorts } = indexHostsOf(e);
+  const niceness = e.CONIFER_COMPACTION_NICENESS ?? (isIndexerOnly(e.CONIFER_ROLES) ? INDEXER_ONLY_NICENESS : undefined);
   return {
     host: e.CONIFER_HOST,
     port: e.CONIFER_PORT,
@@ -104,14 +105,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.CONIFER_NAMESPACE_IDLE_MS !== undefined ? { namespaceIdleMs: e.CONIFER_NAMESPACE_IDLE_MS } : {}),
       ...(e.CONIFER_COMPACTION_WORKERS !== undefined ||
       e.CONIFER_COMPACTION_THREADS !== undefined ||
-      e.CONIFER_COMPACTION_NICENESS !== undefined ||
+      niceness !== undefined ||
       e.CONIFER_COMPACTION_IDLE_MS !== undefined
         ? {
             compactor: {
               ...DEFAULT_ENGINE_CONFIG.compactor,
               ...(e.CONIFER_COMPACTION_WORKERS !== undefined ? { workers: e.CONIFER_COMPACTION_WORKERS } : {}),
               ...(e.CONIFER_COMPACTION_THREADS !== undefined ? { buildThreads: e.CONIFER_COMPACTION_THREADS } : {}),
-              ...(e.CONIFER_COMPACTION_NICENESS !== undefined ? { niceness: e.CONIFER_COMPACTION_NICENESS } : {}),
+              ...(niceness !== undefined ? { niceness } : {}),
               ...(e.CONIFER_COMPACTION_IDLE_MS !== undefined ? { idleMs: e.CONIFER_COMPACTION_IDLE_MS } : {}),
             },
           }
@@ -156,6 +157,11 @@ function indexHostsOf(e: ReturnType<typeof readSettings>['values']): Pick<Server
     throw new ConfigError(`CONIFER_INDEX_PORTS (${range.first}-${range.last}) must not hold CONIFER_PORT (${e.CONIFER_PORT})`);
   }
   return { indexHosts: 'ports', indexPorts: range };
+}
+
+/** Whether `roles` are `indexer` alone: a node that only builds (ADR 0006). */
+export function isIndexerOnly(roles: readonly NodeRole[]): boolean {
+  return roles.length === 1 && roles[0] === 'indexer';
 }
 
 /** Whether `roles` are all four: the whole database in one process, as `npm start` runs it. */

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { lowerProcessPriority, type ProcessPriority } from '@conifer/index-builder';
 import type { NodeRole } from '@conifer/control';
+import { isIndexerOnly } from './config.ts';
 
 /**
  * V8 flag that counts memory outside the JS heap (ArrayBuffers: every chunk a socket reads) into
@@ -16,10 +17,11 @@ export const EXTERNAL_MEMORY_V8_FLAG = '--external-memory-accounted-in-global-li
 /**
  * With the flag above, the garbage a process lets grow is a factor of its live memory, ArrayBuffers
  * included; V8 picks that factor (up to 4×) from how fast it collects. A writer's live buffers are
- * its memtables, which can be large, so its factor is fixed at 2: garbage up to its live memory,
- * not three times it.
+ * its memtables, which can be large, so its factor is fixed at 3: garbage up to twice its live
+ * memory, not three times it. At 2 its helper threads' marking took about a fifth of the core that
+ * takes the writes (ADR 0006 addendum).
  */
-export const HEAP_GROWING_V8_FLAG = '--heap-growing-percent=100';
+export const HEAP_GROWING_V8_FLAG = '--heap-growing-percent=200';
 
 /** The V8 flags of each tuned kind of node. */
 export const V8_FLAGS = {
@@ -42,7 +44,7 @@ export type ProcessTuning =
  *   outside the heap, which would let its garbage grow with them, so it keeps V8's default.
  */
 export function tuneProcessForRoles(roles: readonly NodeRole[], compactionNiceness: number): ProcessTuning {
-  if (roles.length === 1 && roles[0] === 'indexer') {
+  if (isIndexerOnly(roles)) {
     return { kind: 'indexer', niceness: compactionNiceness, priority: lowerProcessPriority(compactionNiceness) };
   }
   const kind = roles.length === 1 && roles[0] === 'gateway' ? 'gateway' : roles.includes('writer') && !roles.includes('query') ? 'writer' : undefined;

@@ -41,6 +41,15 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const code = (value: string | number): string => `\`${value}\``;
+
+/**
+ * The nice value of a node whose only role is `indexer` when `CONIFER_COMPACTION_NICENESS` is not
+ * set: the lowest priority. All such a node does is background work, and a writer it shares a core
+ * with acknowledges writes only as fast as that core lets it; at the single process's 10, an indexer
+ * beside a writer at full speed still took about a tenth of their core (ADR 0006 addendum).
+ */
+export const INDEXER_ONLY_NICENESS = 19;
+
 const MiB = 2 ** 20;
 const bytes = (n: number): string => (n % MiB === 0 ? `${code(n)} (${n / MiB} MiB)` : code(n));
 const ms = (n: number): string => (n % 1000 === 0 && n > 0 ? `${code(n)} (${n / 1000} s)` : code(n));
@@ -314,7 +323,7 @@ export const SETTINGS = {
     env: 'CONIFER_COMPACTION_NICENESS',
     group: 'data plane',
     ...integer(0, 19),
-    defaultText: code(engine.compactor.niceness),
+    defaultText: `${code(engine.compactor.niceness)}; ${code(INDEXER_ONLY_NICENESS)} on a node whose only role is \`indexer\``,
     doc: "Linux nice value of the compaction threads and of V8's helper threads (garbage collection); on a node whose only role is `indexer`, of the whole process (and of its session's scheduling group when it leads its own session)",
     tuning: 'The event loop serving requests gets a core first; `0` leaves priorities alone.',
   },
