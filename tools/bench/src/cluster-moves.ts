@@ -76,6 +76,14 @@ export interface MovesResult {
   victim: string;
   movedComputedPercent: number;
   movedObservedPercent: number;
+  /**
+   * The share of {@link MOVE_SAMPLE} namespace names whose rendezvous winner was the dead node (so
+   * they move): the routing's property without the luck of a few dozen names, whose moved share is
+   * the dead node's share of them (about ±6 points at 60).
+   */
+  movedBySamplePercent: number;
+  /** Whether the namespaces that changed query node were exactly those the dead node won. */
+  movedAsRanked: boolean;
   /** Namespaces whose query node changed though the dead node did not serve them (should be 0). */
   movedThoughNotOnVictim: number;
   before: { queries: number; latency: LatencySummary; errors: ReturnType<Errors['toJSON']>; cpu: PhaseResult['cpu'] };
@@ -86,6 +94,9 @@ export interface MovesResult {
   /** Slab bytes served by the query nodes, by source, in each window (null: metric absent, i.e. local disk). */
   slabBytes: { warmUp: SlabBytes | null; before: SlabBytes | null; after: SlabBytes | null };
 }
+
+/** Namespace names whose routing is ranked (not served) for {@link MovesResult.movedBySamplePercent}. */
+export const MOVE_SAMPLE = 10_000;
 
 export async function moves(ds: Dataset, options: MovesOptions): Promise<MovesResult> {
   const { cluster, gateway, host, log } = options;
@@ -218,10 +229,14 @@ export async function moves(ds: Dataset, options: MovesOptions): Promise<MovesRe
   const winnersAfter = new Map(names.map((ns) => [ns, winnerOf(ns, survivors)]));
   const servedByWinnerAfter = names.filter((ns) => observedAfter.get(ns) === winnersAfter.get(ns)).length / names.length;
   const movedObserved = names.filter((ns) => observedAfter.get(ns) !== observedBefore.get(ns));
+  const sample = Array.from({ length: MOVE_SAMPLE }, (_, i) => `sample-${i}`);
+  const movedBySample = sample.filter((ns) => winnerOf(ns, queryNodes) === victim).length;
+  const movedSet = new Set(movedObserved);
   firstReads.sort((a, b) => a - b);
   log(
     `moves: ${movedComputed.length} of ${names.length} namespaces moved by rank, ${movedObserved.length} observed; ` +
-      `served by the rendezvous winner: ${round2(servedByWinnerBefore * 100)}% before, ${round2(servedByWinnerAfter * 100)}% after`,
+      `served by the rendezvous winner: ${round2(servedByWinnerBefore * 100)}% before, ${round2(servedByWinnerAfter * 100)}% after; ` +
+      `${movedBySample} of ${MOVE_SAMPLE} sample names ranked to the dead node`,
   );
   return {
     storage: options.storage,
@@ -236,6 +251,8 @@ export async function moves(ds: Dataset, options: MovesOptions): Promise<MovesRe
     movedComputedPercent: round2((movedComputed.length / names.length) * 100),
     movedObservedPercent: round2((movedObserved.length / names.length) * 100),
     movedThoughNotOnVictim: movedObserved.filter((ns) => observedBefore.get(ns) !== victim).length,
+    movedBySamplePercent: round2((movedBySample / MOVE_SAMPLE) * 100),
+    movedAsRanked: movedSet.size === movedComputed.length && movedComputed.every((ns) => movedSet.has(ns)),
     before,
     after,
     afterSlices,

@@ -39,6 +39,10 @@ describe.skipIf(!databaseUrl)('cluster benchmark (tiny)', () => {
     expect(r.readYourWrites.found).toBe(r.readYourWrites.pairs);
     expect(r.staleness.neverVisible).toBe(0);
     expect(r.moves.movedThoughNotOnVictim).toBe(0);
+    expect(r.moves.movedAsRanked).toBe(true);
+    // Rendezvous over 10,000 names: the dead node's share is a third, give or take a point or two.
+    expect(r.moves.movedBySamplePercent).toBeGreaterThan(30);
+    expect(r.moves.movedBySamplePercent).toBeLessThan(37);
     expect(r.moves.servedByWinnerBefore).toBe(100);
     // The report renders (its figures are not checked here).
     expect(targetChecks(r)).toHaveLength(8);
