@@ -132,7 +132,7 @@ export function clusterMarkdown(r: ClusterBenchResult, command: string, date = n
     'One run, one machine, the same dataset (Gaussian mixture, ids = row numbers) and the same REST load (Pinecone API, `Api-Key` header, keep-alive connections) against:',
     '',
     `- **single process**: \`node apps/server/src/main.ts\` with all roles, unpinned (both cores), as \`npm start\` runs it (PGlite, local-disk store);`,
-    `- **cluster** (parts 1, 2, 3, 5): ${topo(r.topology.main)}${r.pinned ? '' : ' — not pinned (taskset or a second CPU missing)'}; PostgreSQL (a database of its own, unpinned), a local directory as the shared store. The writers queue their compactions and ANN builds in PostgreSQL and the indexer (CPU 1, beside them, at the compaction niceness as every indexer-only node runs: it takes the CPU the writers leave) builds them;`,
+    `- **cluster** (parts 1, 2, 3, 5): ${topo(r.topology.main)}${r.pinned ? '' : ' — not pinned (taskset or a second CPU missing)'}; PostgreSQL (a database of its own, unpinned), a local directory as the shared store. The writers queue their compactions and ANN builds in PostgreSQL and the indexer (CPU 1, beside them, at nice 19, as every indexer-only node runs by default: it takes the CPU the writers leave) builds them;`,
     `- **part 4** runs on a cluster of its own on ${m.storage}: ${topo(r.topology.moves)}.`,
     '',
     `Every server: ${Object.entries(r.serverEnv)
