@@ -265,19 +265,36 @@ async function pinnedQueryRows(server: ServerProcess, indexUrl: string, ds: Data
   const rows: QueryRow[] = [];
   pinProcess(server.pid, '0');
   try {
-    for (const concurrency of [1, 8, 32]) {
-      const result = await runLoadGenerator(
-        { url: indexUrl, apiKey: server.apiKey, path: '/query', bodiesFile, requests: httpQueryRequests(queries), concurrency, warmup: 64 },
-        '1',
-      );
-      rows.push({
-        system: 'conifer (HTTP)',
-        scenario: 'REST /query, default target, client pinned to core 1, server to core 0',
-        concurrency,
-        recall: meanRecall(K, result.matchIds, truth, ds.queryCount),
-        latency: summarize(result.latencies, result.wallMs),
-      });
-      log('http query (pinned) c', concurrency, rows.at(-1));
+    // REST, then gRPC on the same index through the same kind of client (Node's own, bodies
+    // encoded before the clock), each concurrency in turn.
+    const ways = [
+      { protocol: 'rest', system: 'conifer (HTTP)', scenario: 'REST /query, default target, client pinned to core 1, server to core 0' },
+      { protocol: 'grpc', system: 'conifer (gRPC)', scenario: 'gRPC Query, default target, client pinned to core 1 (node:http2), server to core 0' },
+    ] as const;
+    for (const way of ways) {
+      for (const concurrency of [1, 8, 32]) {
+        const result = await runLoadGenerator(
+          {
+            url: indexUrl,
+            apiKey: server.apiKey,
+            path: '/query',
+            bodiesFile,
+            requests: httpQueryRequests(queries),
+            concurrency,
+            warmup: 64,
+            protocol: way.protocol,
+          },
+          '1',
+        );
+        rows.push({
+          system: way.system,
+          scenario: way.scenario,
+          concurrency,
+          recall: meanRecall(K, result.matchIds, truth, ds.queryCount),
+          latency: summarize(result.latencies, result.wallMs),
+        });
+        log(`${way.protocol} query (pinned) c`, concurrency, rows.at(-1));
+      }
     }
   } finally {
     pinProcess(server.pid, `0-${cpus().length - 1}`);

@@ -4,10 +4,21 @@
  * with the server for CPU. Reads its job as JSON on stdin, writes the result as JSON on stdout.
  *
  *   taskset -c 1 node tools/bench/src/load-generator.ts < job.json
+ *
+ * REST jobs go over node:http keep-alive connections (one per request in flight); gRPC jobs
+ * (Pinecone's `VectorService/Query`) over one node:http2 session, as a gRPC channel multiplexes
+ * its calls, with each message encoded and framed before the clock. Both are Node's own clients
+ * with no framework on top: a grpc-js client costs several times the CPU per call of either, so on
+ * a shared machine it measured the client more than the server.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { loadPackageDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { REPO_ROOT } from '@conifer/emulators';
 import { JsonClient } from './http-client.ts';
 import { runConcurrent } from './stats.ts';
 
@@ -22,6 +33,8 @@ export interface LoadJob {
   concurrency: number;
   /** Requests sent first and not measured (they open the keep-alive connections). */
   warmup: number;
+  /** `rest` (default): POST `path` with each body; `grpc`: `VectorService/Query` with each body's fields. */
+  protocol?: 'rest' | 'grpc';
 }
 
 export interface LoadResult {
@@ -31,14 +44,73 @@ export interface LoadResult {
   matchIds: number[][];
 }
 
-async function runJob(job: LoadJob): Promise<LoadResult> {
-  const bodies = readFileSync(job.bodiesFile, 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => Buffer.from(line));
+interface QueryAnswer {
+  matches?: { id: string }[];
+}
+
+/** Sends body i mod count (as the job's protocol says); `close` ends its connections. */
+interface Sender {
+  send(i: number): Promise<QueryAnswer>;
+  close(): void;
+}
+
+function restSender(job: LoadJob, lines: string[]): Sender {
+  const bodies = lines.map((line) => Buffer.from(line));
   const client = new JsonClient(job.url, job.apiKey);
+  return {
+    send: async (i) => (await client.call('POST', job.path, bodies[i % bodies.length])) as QueryAnswer,
+    close: () => client.close(),
+  };
+}
+
+interface QueryCodec {
+  requestSerialize(value: object): Buffer;
+  responseDeserialize(bytes: Buffer): QueryAnswer;
+}
+
+/** The proto the server serves, so requests are encoded exactly as its decoder expects. */
+const PROTO = join(REPO_ROOT, 'apps/server/src/grpc/db_data.proto');
+
+function grpcSender(job: LoadJob, lines: string[]): Sender {
+  const loaded = loadPackageDefinition(loadSync(PROTO, { longs: Number, defaults: false, oneofs: true })) as unknown as {
+    VectorService: { service: { Query: QueryCodec } };
+  };
+  const codec = loaded.VectorService.service.Query;
+  // gRPC's length-prefixed message: a compressed flag (0), the length (big-endian), the bytes.
+  const frames = lines.map((line) => {
+    const message = codec.requestSerialize(JSON.parse(line) as object);
+    const frame = Buffer.alloc(5 + message.length);
+    frame.writeUInt32BE(message.length, 1);
+    message.copy(frame, 5);
+    return frame;
+  });
+  const session = http2.connect(job.url);
+  const headers = { ':method': 'POST', ':path': '/VectorService/Query', 'content-type': 'application/grpc', te: 'trailers', 'api-key': job.apiKey };
+  const send = (i: number) =>
+    new Promise<QueryAnswer>((resolve, reject) => {
+      const stream = session.request(headers);
+      const chunks: Buffer[] = [];
+      let status: string | undefined;
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('trailers', (trailers) => (status = String(trailers['grpc-status'])));
+      stream.on('error', reject);
+      stream.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (status !== '0' || body.length < 5) return reject(new Error(`gRPC Query failed: grpc-status ${status}`));
+        resolve(codec.responseDeserialize(body.subarray(5, 5 + body.readUInt32BE(1))));
+      });
+      stream.end(frames[i % frames.length]);
+    });
+  return { send, close: () => session.close() };
+}
+
+async function runJob(job: LoadJob): Promise<LoadResult> {
+  const lines = readFileSync(job.bodiesFile, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '');
+  const sender = job.protocol === 'grpc' ? grpcSender(job, lines) : restSender(job, lines);
   try {
-    const send = async (i: number) => (await client.call('POST', job.path, bodies[i % bodies.length])) as { matches?: { id: string }[] };
+    const send = (i: number) => sender.send(i);
     await runConcurrent(job.warmup, job.concurrency, async (i) => void (await send(i)));
     const matchIds: number[][] = new Array(job.requests);
     const run = await runConcurrent(job.requests, job.concurrency, async (i) => {
@@ -47,7 +119,7 @@ async function runJob(job: LoadJob): Promise<LoadResult> {
     });
     return { latencies: run.latencies, wallMs: run.wallMs, matchIds };
   } finally {
-    client.close();
+    sender.close();
   }
 }
 
