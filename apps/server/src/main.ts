@@ -1,6 +1,7 @@
 import { resolveEngineConfig } from '@conifer/engine';
 import { buildServer, type ConiferServer } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { DataDirInUseError, lockDataDir } from './data-dir-lock.ts';
 import { tuneProcessForRoles, type ProcessTuning } from './process-tuning.ts';
 
 /**
@@ -12,12 +13,15 @@ async function main(): Promise<void> {
   let tuning: ProcessTuning;
   try {
     const config = loadConfig();
+    // One server per data directory: a second one would recover the embedded database under the first.
+    // Released as the process exits, whichever way it stops (SIGKILL leaves it for the next start to take over).
+    process.on('exit', await lockDataDir(config.dataDir));
     // Nodes with one job tune the whole process before the build, so every thread it starts
     // inherits the setting (an indexer yields the CPU; a gateway or a writer collects garbage in step).
     tuning = tuneProcessForRoles(config.roles, resolveEngineConfig(config.engine).compactor.niceness);
     server = await buildServer(config);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof DataDirInUseError) {
       process.stderr.write(`conifer: ${error.message}\n`);
       process.exit(1);
     }
