@@ -5,8 +5,9 @@
  *
  * - queries (topK 10) at concurrency 1, 8 and 32 on the index the REST rows measured, after a
  *   warm-up, as many requests as the REST rows;
- * - bulk ingest into an index of its own: 1000 records per request (with the same metadata as the
- *   REST bodies), 4 in flight, acknowledged vectors per second.
+ * - bulk ingest into an index of its own: 1000 records per request, fewer where that would pass the
+ *   request size limit (with the same metadata as the REST bodies), 4 in flight, acknowledged
+ *   vectors per second.
  *
  * Requests are encoded before the clock starts, as the REST rows' bodies are: the client sends
  * ready protobuf bytes, so the figures are the server's (a generated client encodes them itself).
@@ -14,6 +15,7 @@
 import { join } from 'node:path';
 import { Metadata, credentials, loadPackageDefinition, makeGenericClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { LIMITS } from '@conifer/core';
 import { REPO_ROOT } from '@conifer/emulators';
 import { queryOf, type Dataset } from './dataset.ts';
 import { meanRecall, runConcurrent, summarize, type QueryRow } from './stats.ts';
@@ -100,14 +102,24 @@ export async function grpcQueryRows(host: string, apiKey: string, ds: Dataset, t
   }
 }
 
+/**
+ * Records per gRPC upsert: 1000, or fewer when that many would pass the request size limit (a
+ * record is its packed float32 values plus its id, metadata and framing, under 64 bytes here), as
+ * the REST bodies are cut by bytes too: 655 at 784 dimensions.
+ */
+export function recordsPerUpsert(dimension: number): number {
+  return Math.min(RECORDS_PER_UPSERT, Math.floor(LIMITS.maxRequestBytes / (dimension * 4 + 64)));
+}
+
 /** Bulk ingest over gRPC into the (new, empty) index at `host`: acknowledged vectors per second. */
 export async function grpcIngest(host: string, apiKey: string, ds: Dataset): Promise<number> {
   const client = new RawVectorClient(host, apiKey);
   try {
     const encode = client.codecs.Upsert!.requestSerialize;
     const batches: { body: Buffer; count: number }[] = [];
-    for (let start = 0; start < ds.count; start += RECORDS_PER_UPSERT) {
-      const end = Math.min(ds.count, start + RECORDS_PER_UPSERT);
+    const perUpsert = recordsPerUpsert(ds.dimension);
+    for (let start = 0; start < ds.count; start += perUpsert) {
+      const end = Math.min(ds.count, start + perUpsert);
       const vectors = [];
       for (let row = start; row < end; row++) {
         vectors.push({
