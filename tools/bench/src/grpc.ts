@@ -29,9 +29,17 @@ const WARMUP_QUERIES = 2_000;
 /** The proto the server serves, so requests are encoded exactly as its decoder expects. */
 const PROTO = join(REPO_ROOT, 'apps/server/src/grpc/db_data.proto');
 
-interface MethodCodec {
+export interface MethodCodec {
   requestSerialize(value: object): Buffer;
   responseDeserialize(bytes: Buffer): unknown;
+}
+
+/** The encoder and decoder of each `VectorService` method, by name (`Query`, `Upsert`, …). */
+export function vectorServiceCodecs(): Record<string, MethodCodec> {
+  const loaded = loadPackageDefinition(loadSync(PROTO, { longs: Number, defaults: false, oneofs: true })) as unknown as {
+    VectorService: { service: Record<string, MethodCodec> };
+  };
+  return loaded.VectorService.service;
 }
 
 /** A client sending pre-encoded requests on one HTTP/2 connection. */
@@ -41,10 +49,7 @@ class RawVectorClient {
   readonly codecs: Record<string, MethodCodec>;
 
   constructor(host: string, apiKey: string) {
-    const loaded = loadPackageDefinition(loadSync(PROTO, { longs: Number, defaults: false, oneofs: true })) as unknown as {
-      VectorService: { service: Record<string, MethodCodec> };
-    };
-    this.codecs = loaded.VectorService.service;
+    this.codecs = vectorServiceCodecs();
     const Generic = makeGenericClientConstructor({}, 'VectorService');
     this.#client = new Generic(host.replace(/^http:\/\//, ''), credentials.createInsecure());
     this.#metadata = new Metadata();

@@ -15,10 +15,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { loadPackageDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { REPO_ROOT } from '@conifer/emulators';
+import { vectorServiceCodecs } from './grpc.ts';
 import { JsonClient } from './http-client.ts';
 import { runConcurrent } from './stats.ts';
 
@@ -63,19 +60,8 @@ function restSender(job: LoadJob, lines: string[]): Sender {
   };
 }
 
-interface QueryCodec {
-  requestSerialize(value: object): Buffer;
-  responseDeserialize(bytes: Buffer): QueryAnswer;
-}
-
-/** The proto the server serves, so requests are encoded exactly as its decoder expects. */
-const PROTO = join(REPO_ROOT, 'apps/server/src/grpc/db_data.proto');
-
 function grpcSender(job: LoadJob, lines: string[]): Sender {
-  const loaded = loadPackageDefinition(loadSync(PROTO, { longs: Number, defaults: false, oneofs: true })) as unknown as {
-    VectorService: { service: { Query: QueryCodec } };
-  };
-  const codec = loaded.VectorService.service.Query;
+  const codec = vectorServiceCodecs()['Query']!;
   // gRPC's length-prefixed message: a compressed flag (0), the length (big-endian), the bytes.
   const frames = lines.map((line) => {
     const message = codec.requestSerialize(JSON.parse(line) as object);
@@ -97,7 +83,7 @@ function grpcSender(job: LoadJob, lines: string[]): Sender {
       stream.on('end', () => {
         const body = Buffer.concat(chunks);
         if (status !== '0' || body.length < 5) return reject(new Error(`gRPC Query failed: grpc-status ${status}`));
-        resolve(codec.responseDeserialize(body.subarray(5, 5 + body.readUInt32BE(1))));
+        resolve(codec.responseDeserialize(body.subarray(5, 5 + body.readUInt32BE(1))) as QueryAnswer);
       });
       stream.end(frames[i % frames.length]);
     });
@@ -110,11 +96,10 @@ async function runJob(job: LoadJob): Promise<LoadResult> {
     .filter((line) => line !== '');
   const sender = job.protocol === 'grpc' ? grpcSender(job, lines) : restSender(job, lines);
   try {
-    const send = (i: number) => sender.send(i);
-    await runConcurrent(job.warmup, job.concurrency, async (i) => void (await send(i)));
+    await runConcurrent(job.warmup, job.concurrency, async (i) => void (await sender.send(i)));
     const matchIds: number[][] = new Array(job.requests);
     const run = await runConcurrent(job.requests, job.concurrency, async (i) => {
-      const answer = await send(i);
+      const answer = await sender.send(i);
       matchIds[i] = (answer.matches ?? []).map((m) => Number(m.id));
     });
     return { latencies: run.latencies, wallMs: run.wallMs, matchIds };
