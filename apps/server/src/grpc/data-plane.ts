@@ -4,6 +4,9 @@ import { loadSync } from '@grpc/proto-loader';
 import type { Duplex } from 'node:stream';
 import { LIMITS } from '@conifer/core';
 import { vectorServiceHandlers, type GrpcOptions } from './vector-service.ts';
+import { readUpsertRequest } from './upsert-wire.ts';
+import type { UpsertMessage } from './upsert.ts';
+import type { StructMessage } from './struct.ts';
 
 /** Pinecone's `db_data` protobuf as Conifer serves it. */
 export const DB_DATA_PROTO = fileURLToPath(new URL('./db_data.proto', import.meta.url));
@@ -17,13 +20,45 @@ export const PROTO_OPTIONS = { keepCase: false, longs: Number, enums: String, de
 
 let vectorService: ServiceDefinition | undefined;
 
-/** The `VectorService` definition, loaded once. */
+/**
+ * The `VectorService` definition, loaded once. Upsert requests are read by the wire reader first
+ * (their float32 values copied as bytes), and by the generic decoder when it declines.
+ */
 export function vectorServiceDefinition(): ServiceDefinition {
   if (vectorService === undefined) {
     const loaded = loadPackageDefinition(loadSync(DB_DATA_PROTO, PROTO_OPTIONS)) as unknown as { VectorService: { service: ServiceDefinition } };
-    vectorService = loaded.VectorService.service;
+    const generic = loaded.VectorService.service;
+    const upsert = generic['Upsert']!;
+    const decode = (bytes: Buffer) => upsert.requestDeserialize(bytes) as UpsertMessage;
+    vectorService = {
+      ...generic,
+      Upsert: { ...upsert, requestDeserialize: (bytes: Buffer) => readUpsertRequest(bytes, structDecoder(decode)) ?? decode(bytes) },
+    };
   }
   return vectorService;
+}
+
+/**
+ * Decodes a Struct's bytes with the generic decoder, as the one vector's metadata of an
+ * `UpsertRequest` made around them, so metadata decodes exactly as in a generically read request.
+ */
+function structDecoder(decode: (bytes: Buffer) => UpsertMessage): (bytes: Buffer) => StructMessage {
+  return (struct) => {
+    const vector = Buffer.concat([Buffer.of(0x1a), varint(struct.length), struct]);
+    const request = Buffer.concat([Buffer.of(0x0a), varint(vector.length), vector]);
+    return decode(request).vectors![0]!.metadata ?? {};
+  };
+}
+
+/** A non-negative integer as a protobuf varint. */
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  while (value >= 0x80) {
+    bytes.push((value & 0x7f) | 0x80);
+    value >>>= 7;
+  }
+  bytes.push(value);
+  return Buffer.from(bytes);
 }
 
 /** Accepts HTTP/2 connections already accepted by a listener and serves gRPC on them. */

@@ -40,6 +40,10 @@ describe('gRPC upsert fast path', () => {
     fc.assert(
       fc.property(request, (message) => {
         const fast = fastRecordsOf(message);
+        // The wire reader's form (values as float32) is taken and read exactly as numbers are.
+        const asRead = fastRecordsOf({ ...message, vectors: message.vectors?.map((v) => ({ ...v, values: Float32Array.from(v.values ?? []) })) });
+        expect(asRead === undefined).toBe(fast === undefined);
+        if (asRead !== undefined) expect(asRead).toStrictEqual(fast);
         let expected: ReturnType<typeof general> | InvalidArgumentError;
         try {
           expected = general(message);

@@ -1,4 +1,4 @@
-import { LIMITS, metadataSchema, namespaceSchema, type Metadata } from '@conifer/core';
+import { isPlainValidMetadata, LIMITS, metadataSchema, namespaceSchema, type Metadata } from '@conifer/core';
 import type { UpsertInput } from '@conifer/api';
 import type { RecordInput } from '@conifer/engine';
 import { upsertRequestOf } from '../pinecone/upsert-body.ts';
@@ -7,7 +7,8 @@ import { fromStruct, type StructMessage } from './struct.ts';
 /** A decoded `Vector` of an `UpsertRequest`. */
 export interface VectorMessage {
   id?: string;
-  values?: number[];
+  /** Numbers from the generic decoder; a Float32Array from the wire reader (upsert-wire.ts). */
+  values?: number[] | Float32Array;
   sparseValues?: { indices?: number[]; values?: number[] };
   metadata?: StructMessage;
 }
@@ -32,7 +33,7 @@ export function grpcUpsertInputOf(index: string, request: UpsertMessage): Upsert
   if (fast !== undefined) return { index, namespace: fast.namespace, records: fast.records };
   const vectors = (request.vectors ?? []).map((vector) => ({
     id: vector.id ?? '',
-    values: vector.values ?? [],
+    values: Array.from(vector.values ?? []),
     ...(vector.sparseValues !== undefined ? { sparseValues: { indices: vector.sparseValues.indices ?? [], values: vector.sparseValues.values ?? [] } } : {}),
     ...(vector.metadata !== undefined ? { metadata: fromStruct(vector.metadata) } : {}),
   }));
@@ -45,13 +46,14 @@ export function fastRecordsOf(request: UpsertMessage): { namespace: string; reco
   if (vectors.length === 0 || vectors.length > LIMITS.maxUpsertRecords) return undefined;
   const namespace = namespaceSchema.safeParse(request.namespace);
   if (!namespace.success) return undefined;
+  // Values the wire reader already holds as float32 are used as they are; numbers are copied.
   let total = 0;
   for (const vector of vectors) {
     const length = vector.values?.length ?? 0;
     if (length < LIMITS.minDimension || length > LIMITS.maxDimension || vector.sparseValues !== undefined) return undefined;
     const id = vector.id ?? '';
     if (id.length < LIMITS.minIdLength || id.length > LIMITS.maxIdLength || !PLAIN_ID.test(id)) return undefined;
-    total += length;
+    if (!(vector.values instanceof Float32Array)) total += length;
   }
   const floats = new Float32Array(total);
   const records: RecordInput[] = new Array(vectors.length);
@@ -59,20 +61,38 @@ export function fastRecordsOf(request: UpsertMessage): { namespace: string; reco
   for (let r = 0; r < vectors.length; r++) {
     const vector = vectors[r]!;
     const values = vector.values!;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i]!;
-      if (!Number.isFinite(value)) return undefined;
-      floats[at + i] = value;
+    let view: Float32Array;
+    if (values instanceof Float32Array) {
+      if (!allFinite(values)) return undefined;
+      view = values;
+    } else {
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isFinite(values[i]!)) return undefined;
+      }
+      view = floats.subarray(at, at + values.length);
+      view.set(values);
+      at += values.length;
     }
     let metadata: Metadata | undefined;
     if (vector.metadata !== undefined) {
-      const parsed = metadataSchema.safeParse(fromStruct(vector.metadata));
-      if (!parsed.success) return undefined;
-      metadata = parsed.data;
+      const json = fromStruct(vector.metadata);
+      if (isPlainValidMetadata(json)) {
+        metadata = json;
+      } else {
+        const parsed = metadataSchema.safeParse(json);
+        if (!parsed.success) return undefined;
+        metadata = parsed.data;
+      }
     }
-    const view = floats.subarray(at, at + values.length);
     records[r] = metadata === undefined ? { id: vector.id!, values: view } : { id: vector.id!, values: view, metadata };
-    at += values.length;
   }
   return { namespace: namespace.data, records };
+}
+
+/** No NaN or infinity among the values (a loop of its own: it sees only Float32Arrays). */
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) return false;
+  }
+  return true;
 }
