@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Indexer, JobQueueCompactions, NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
 import { Compactor } from '@conifer/index-builder';
 import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane, type NodeMemory as NodeMemorySummary } from '@conifer/control';
-import { createEngine, PageCache, pageCacheShare, ReplicaEngine, residentBytes, resolveEngineConfig, type Engine } from '@conifer/engine';
+import { createEngine, maxSlabShare, PageCache, pageCacheShare, ReplicaEngine, residentBytes, resolveEngineConfig, type Engine } from '@conifer/engine';
 import {
   DEFAULT_SLAB_CACHE_MEMORY_BYTES,
   openObjectStore,
@@ -21,11 +21,15 @@ import { ConfigError, isAllInOne, type ServerConfig } from './config.ts';
 import { withTimeout } from './health.ts';
 import { createHttpApp } from './http.ts';
 import type { NodeMemory } from './metrics.ts';
+import { namespaceShare, ProcessMemory } from './memory-share.ts';
 import { sharedUpsertParser } from './pinecone/upsert-parser.ts';
 import { createLogger } from './logger.ts';
 import { grpcEndpoint, type GrpcEndpoint } from './grpc/data-plane.ts';
 import { sniffProtocol } from './grpc/sniff.ts';
 import { IndexPorts } from './index-ports.ts';
+
+/** How often the process's own memory is read again (memory-share.ts). */
+const PROCESS_MEMORY_READING_MS = 1000;
 
 export interface BuildOptions {
   /** Logger to use instead of one built from `config.logLevel`. */
@@ -70,7 +74,7 @@ function nodeMemorySummary(m: NodeMemory): NodeMemorySummary {
   const roles = [m.writer, m.query].filter((r) => r !== undefined);
   return {
     budgetBytes: m.budgetBytes,
-    usedBytes: roles.reduce((n, r) => n + residentBytes(r.memory), (m.slabCacheBytes ?? 0) + m.pages.bytes),
+    usedBytes: roles.reduce((n, r) => n + residentBytes(r.memory), m.processBytes + (m.slabCacheBytes ?? 0) + m.pages.bytes),
     openNamespaces: roles.reduce((n, r) => n + r.open, 0),
     closedNamespaces: roles.reduce((n, r) => n + r.closedIdle + r.closedForBudget, 0),
   };
@@ -112,12 +116,31 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   // Pages of slabs read by range take their share too; both engines of the process share them.
   const pages = new PageCache(pageCacheShare(memoryBudget));
   namespaceBudget -= pages.maxBytes;
-  const engineConfig = { ...config.engine, memoryBudgetBytes: namespaceBudget, soleWriter: isAllInOne(config.roles) };
+  // The process's resident memory before its database opens: the least it will hold on its own.
+  const rssBeforeDatabase = process.memoryUsage.rss();
   const control = await createControlPlane({
     ...(config.databaseUrl !== undefined ? { databaseUrl: config.databaseUrl } : { dataDir: path.join(config.dataDir, 'control') }),
     config: config.control,
     onUsageFlushError: (err) => logger.warn({ err }, 'could not write usage counters; will retry'),
   });
+  // The budget is the process's: its own memory (the runtime, the code, the embedded database) is
+  // set aside, and the open namespaces get what is left (ADR 0012). Measured now, it still holds
+  // what starting up used; the readings below lower it as the allocator gives that back.
+  const processMemory = new ProcessMemory(process.memoryUsage.rss(), rssBeforeDatabase);
+  const share = namespaceShare(memoryBudget, namespaceBudget, processMemory.bytes);
+  if (namespaceShare(memoryBudget, namespaceBudget, rssBeforeDatabase).floored) {
+    logger.warn(
+      { budgetBytes: memoryBudget, processBytes: rssBeforeDatabase, namespaceBytes: share.bytes },
+      'CONIFER_MEMORY_BUDGET is below what the process holds on its own: its open namespaces get a quarter of the budget, and the process will use more than the budget',
+    );
+  }
+  // The largest slab stays a share of the configured budget, not of what the process leaves of it:
+  // the same data makes the same slabs whatever the process measured at start (ADR 0014).
+  const compaction = {
+    ...resolveEngineConfig(config.engine).compaction,
+    maxSlabBytes: config.engine.compaction?.maxSlabBytes ?? maxSlabShare(namespaceBudget),
+  };
+  const engineConfig = { ...config.engine, compaction, memoryBudgetBytes: share.bytes, soleWriter: isAllInOne(config.roles) };
   const roles = config.roles;
   const allInOne = isAllInOne(roles);
   const nodeId = newNodeId();
@@ -220,11 +243,24 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       : undefined;
   const nodeMemory = (): NodeMemory => ({
     budgetBytes: memoryBudget,
+    processBytes: processMemory.bytes,
     writer: engine?.memory(),
     query: replicas?.memory(),
     slabCacheBytes: slabCache?.stats().memoryBytes,
     pages: pages.stats(),
   });
+  // Every second, a quiet reading may lower the process's own memory, and so raise the namespaces' share.
+  const processMemoryTimer = setInterval(() => {
+    const m = nodeMemory();
+    const here = [m.writer, m.query].filter((r) => r !== undefined);
+    const countedBytes = here.reduce((n, r) => n + residentBytes(r.memory) + r.released, (m.slabCacheBytes ?? 0) + m.pages.bytes);
+    const quiet = here.every((r) => r.memory.compactions === 0 && r.released === 0);
+    if (!processMemory.observe({ rssBytes: process.memoryUsage.rss(), countedBytes, quiet })) return;
+    const now = namespaceShare(memoryBudget, namespaceBudget, processMemory.bytes).bytes;
+    engine?.setMemoryBudget(now);
+    replicas?.setMemoryBudget(now);
+  }, PROCESS_MEMORY_READING_MS);
+  processMemoryTimer.unref();
   const { app, drain, metrics } = createHttpApp({
     logger,
     services,
@@ -292,6 +328,7 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         await services?.stopRestores().catch((err: unknown) => logger.warn({ err }, 'could not stop the restores under way'));
         await engine?.close();
       } finally {
+        clearInterval(processMemoryTimer);
         try {
           await withTimeout(async () => heartbeat?.stop(), MEMBERSHIP_WAIT_MS).catch((err: unknown) =>
             logger.warn({ err }, 'could not leave the cluster membership'),

@@ -93,6 +93,8 @@ describe('memory budget (CONIFER_MEMORY_BUDGET, CONIFER_NAMESPACE_IDLE_MS)', () 
     expect(series(text, 'conifer_namespaces_closed', 'role="writer",reason="budget"')).toBeGreaterThan(0);
     expect(usedBy(text)).toBeLessThanOrEqual(BUDGET);
     expect(series(text, 'conifer_memory_used_bytes', 'kind="fixed",role="writer"')).toBeGreaterThan(0);
+    // The process's own memory at start is part of what the budget covers, and reported.
+    expect(series(text, 'conifer_memory_used_bytes', 'kind="process",role="node"')).toBeGreaterThan(16 * 2 ** 20);
     // What the closes let go of is reported (0 once the collector has freed it).
     expect(text).toMatch(/^conifer_memory_released_bytes\{role="writer"\} \d+$/m);
 

@@ -18,6 +18,8 @@ export interface ServerMetrics {
 export interface NodeMemory {
   /** `CONIFER_MEMORY_BUDGET` as it applies. */
   budgetBytes: number;
+  /** The process's own memory when it started (RSS before any namespace opened), set aside from the budget. */
+  processBytes: number;
   /** The writer role's open namespaces. */
   writer?: ResidentStats | undefined;
   /** The query role's replicas. */
@@ -175,7 +177,7 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
     ].filter((r): r is [string, ResidentStats] => r[1] !== undefined);
   new Gauge({
     name: 'conifer_memory_budget_bytes',
-    help: 'The memory budget (CONIFER_MEMORY_BUDGET) of open namespaces and the slab cache.',
+    help: 'The memory budget (CONIFER_MEMORY_BUDGET) of the process: its own memory at start, open namespaces, the slab cache and the page cache.',
     registers: [registry],
     collect() {
       this.set(memory().budgetBytes);
@@ -183,7 +185,7 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
   });
   new Gauge({
     name: 'conifer_memory_used_bytes',
-    help: 'Memory the budget covers, held now: memtables, slabs, the fixed cost of open namespaces (writer) or replicas (query) and the working memory of compactions running here, the slab cache and the page cache of slabs read by range.',
+    help: "Memory the budget covers, held now: the process's own memory at start (process), memtables, slabs, the fixed cost of open namespaces (writer) or replicas (query) and the working memory of compactions running here, the slab cache and the page cache of slabs read by range.",
     labelNames: ['kind', 'role'] as const,
     registers: [registry],
     collect() {
@@ -194,6 +196,7 @@ function registerMemoryMetrics(registry: Registry, memory: () => NodeMemory): vo
         this.set({ kind: 'fixed', role }, stats.memory.fixed);
         this.set({ kind: 'compactions', role }, stats.memory.compactions);
       }
+      this.set({ kind: 'process', role: 'node' }, m.processBytes);
       if (m.slabCacheBytes !== undefined) this.set({ kind: 'slab_cache', role: 'node' }, m.slabCacheBytes);
       this.set({ kind: 'slab_pages', role: 'node' }, m.pages.bytes);
     },

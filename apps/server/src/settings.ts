@@ -347,9 +347,9 @@ export const SETTINGS = {
     group: 'data plane',
     ...byteSize(16, '`512MiB`, `3GiB`'),
     defaultText: "half the memory the process may use (its cgroup's limit, else the machine's)",
-    doc: "memory this node's open namespaces (memtables, slabs) and slab cache may hold; past it the least recently used namespaces are closed and reopened on their next request",
+    doc: "memory this node's process may hold: its own (runtime, code, embedded database), its open namespaces (memtables, slabs) and its caches; past it the least recently used namespaces are closed and reopened on their next request",
     tuning:
-      'A closed namespace costs its next request an open from the store (manifest, slabs, log tail); a writer flushes it first. The slab cache on a cloud bucket takes an eighth of the budget (at most 256 MiB) and namespaces the rest. A namespace in use is never closed, so one larger than the budget still opens. Process overhead (code, buffers in flight) comes on top.',
+      "A closed namespace costs its next request an open from the store (manifest, slabs, log tail); a writer flushes it first. The page cache of slabs read by range takes an eighth of the budget (at most 1 GiB), the slab cache on a cloud bucket another eighth (at most 256 MiB), the process's own memory (measured at start, about 300 MiB with the embedded database) what it holds, and the open namespaces the rest, at least a quarter. A namespace in use is never closed, so one larger than the budget still opens. Requests in flight and a compaction's peak come on top.",
   } satisfies Setting<number>,
   CONIFER_NAMESPACE_IDLE_MS: {
     env: 'CONIFER_NAMESPACE_IDLE_MS',

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -46,7 +47,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Dat
   }
   if (options.dataDir !== undefined) {
     await mkdir(options.dataDir, { recursive: true });
-    if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await createOnWorker(options.dataDir);
+    if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await createInChildProcess(options.dataDir);
   }
   const pglite = await PGlite.create(options.dataDir, { postgresqlconf: PGLITE_SETTINGS });
   return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
@@ -59,13 +60,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Kysely<Dat
  */
 const PGLITE_SETTINGS = ['shared_buffers=16MB'];
 
-/** Runs initdb for `dataDir` on a worker thread (`pglite-init-worker.ts` says why). */
-function createOnWorker(dataDir: string): Promise<void> {
+/** Runs initdb for `dataDir` in a child process (`pglite-init.ts` says why). */
+function createInChildProcess(dataDir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./pglite-init-worker.ts', import.meta.url), { workerData: dataDir });
-    let created = false;
-    worker.once('message', () => (created = true));
-    worker.once('error', reject);
-    worker.once('exit', (code) => (created ? resolve() : reject(new Error(`creating the embedded database in ${dataDir} failed (worker exit ${code})`))));
+    const child = fork(fileURLToPath(new URL('./pglite-init.ts', import.meta.url)), [dataDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`creating the embedded database in ${dataDir} failed (exit ${code ?? signal})`)),
+    );
   });
 }

@@ -137,6 +137,11 @@ export class Engine implements DataPlane {
     return this.#namespaces.stats();
   }
 
+  /** Sets the memory budget of what is open here (`memoryBudgetBytes`), from the next trim on. */
+  setMemoryBudget(bytes: number): void {
+    this.#namespaces.setBudget(bytes);
+  }
+
   /** Refuses work once `close` has begun (the namespaces are being flushed and closed). */
   #assertOpen(): void {
     if (this.#closed) throw new UnavailableError('the data plane is shutting down');

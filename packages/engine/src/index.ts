@@ -22,7 +22,7 @@ export type {
 export { Engine, createEngine, type EngineOptions } from './engine.ts';
 export { ReplicaEngine, type ReplicaEngineOptions } from './replica-engine.ts';
 export { residentBytes, type ResidentMemory, type ResidentStats } from './resident-set.ts';
-export { DEFAULT_ENGINE_CONFIG, pageCacheShare, resolveEngineConfig, type EngineConfig } from './config.ts';
+export { DEFAULT_ENGINE_CONFIG, maxSlabShare, pageCacheShare, resolveEngineConfig, type EngineConfig } from './config.ts';
 export { PageCache, type PageCacheStats } from '@conifer/slab';
 export { encodeNamespace, decodeNamespace, slabKey } from './layout.ts';
 export { NoIndexerError, type RemoteCompactions, type RemoteCompactionJob } from './remote-compactions.ts';

@@ -99,6 +99,11 @@ export class ReplicaEngine implements DataPlane {
     return this.#replicas.stats();
   }
 
+  /** Sets the memory budget of what is open here (`memoryBudgetBytes`), from the next trim on. */
+  setMemoryBudget(bytes: number): void {
+    this.#replicas.setBudget(bytes);
+  }
+
   /** Refreshes every replica read within `replicaIdleMs`; the idle ones wait for their next read. */
   #refreshAll(): void {
     const activeSince = this.#clock.now() - this.#config.replicaIdleMs;
