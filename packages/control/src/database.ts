@@ -63,7 +63,9 @@ const PGLITE_SETTINGS = ['shared_buffers=16MB'];
 /** Runs initdb for `dataDir` in a child process (`pglite-init.ts` says why). */
 function createInChildProcess(dataDir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL('./pglite-init.ts', import.meta.url)), [dataDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // The server's runtime flags, but not its debugger: a second inspector would find the port taken.
+    const execArgv = process.execArgv.filter((flag) => !flag.startsWith('--inspect'));
+    const child = fork(fileURLToPath(new URL('./pglite-init.ts', import.meta.url)), [dataDir], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     child.once('error', reject);
     child.once('exit', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`creating the embedded database in ${dataDir} failed (exit ${code ?? signal})`)),
