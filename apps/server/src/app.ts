@@ -69,12 +69,18 @@ export interface ConiferServer {
  * const server = await buildServer(loadConfig());
  * console.log(`listening on ${await server.start()}`);
  */
+/** The node's roles that hold namespaces: its writer's, its query role's. */
+const rolesOf = (m: NodeMemory) => [m.writer, m.query].filter((r) => r !== undefined);
+
+/** What the budget counts beside the process's own memory: open namespaces and replicas, and the caches. */
+const dataBytes = (m: NodeMemory): number => rolesOf(m).reduce((n, r) => n + residentBytes(r.memory), (m.slabCacheBytes ?? 0) + m.pages.bytes);
+
 /** What a node's heartbeat says of its memory (the console's cluster page shows it). */
 function nodeMemorySummary(m: NodeMemory): NodeMemorySummary {
-  const roles = [m.writer, m.query].filter((r) => r !== undefined);
+  const roles = rolesOf(m);
   return {
     budgetBytes: m.budgetBytes,
-    usedBytes: roles.reduce((n, r) => n + residentBytes(r.memory), m.processBytes + (m.slabCacheBytes ?? 0) + m.pages.bytes),
+    usedBytes: m.processBytes + dataBytes(m),
     openNamespaces: roles.reduce((n, r) => n + r.open, 0),
     closedNamespaces: roles.reduce((n, r) => n + r.closedIdle + r.closedForBudget, 0),
   };
@@ -127,7 +133,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   // set aside, and the open namespaces get what is left (ADR 0012). Measured now, it still holds
   // what starting up used; the readings below lower it as the allocator gives that back.
   const processMemory = new ProcessMemory(process.memoryUsage.rss(), rssBeforeDatabase);
-  const share = namespaceShare(memoryBudget, namespaceBudget, processMemory.bytes);
+  const shareNow = () => namespaceShare(memoryBudget, namespaceBudget, processMemory.bytes);
+  const share = shareNow();
   if (namespaceShare(memoryBudget, namespaceBudget, rssBeforeDatabase).floored) {
     logger.warn(
       { budgetBytes: memoryBudget, processBytes: rssBeforeDatabase, namespaceBytes: share.bytes },
@@ -252,11 +259,10 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   // Every second, a quiet reading may lower the process's own memory, and so raise the namespaces' share.
   const processMemoryTimer = setInterval(() => {
     const m = nodeMemory();
-    const here = [m.writer, m.query].filter((r) => r !== undefined);
-    const countedBytes = here.reduce((n, r) => n + residentBytes(r.memory) + r.released, (m.slabCacheBytes ?? 0) + m.pages.bytes);
-    const quiet = here.every((r) => r.memory.compactions === 0 && r.released === 0);
-    if (!processMemory.observe({ rssBytes: process.memoryUsage.rss(), countedBytes, quiet })) return;
-    const now = namespaceShare(memoryBudget, namespaceBudget, processMemory.bytes).bytes;
+    // A quiet reading has nothing released awaiting collection, so the data counted is all there is.
+    const quiet = rolesOf(m).every((r) => r.memory.compactions === 0 && r.released === 0);
+    if (!processMemory.observe({ rssBytes: process.memoryUsage.rss(), countedBytes: dataBytes(m), quiet })) return;
+    const now = shareNow().bytes;
     engine?.setMemoryBudget(now);
     replicas?.setMemoryBudget(now);
   }, PROCESS_MEMORY_READING_MS);

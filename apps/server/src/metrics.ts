@@ -18,7 +18,7 @@ export interface ServerMetrics {
 export interface NodeMemory {
   /** `CONIFER_MEMORY_BUDGET` as it applies. */
   budgetBytes: number;
-  /** The process's own memory when it started (RSS before any namespace opened), set aside from the budget. */
+  /** The process's own memory, set aside from the budget (memory-share.ts: read at start, lowered by quiet readings). */
   processBytes: number;
   /** The writer role's open namespaces. */
   writer?: ResidentStats | undefined;

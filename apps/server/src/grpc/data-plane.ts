@@ -4,9 +4,8 @@ import { loadSync } from '@grpc/proto-loader';
 import type { Duplex } from 'node:stream';
 import { LIMITS } from '@conifer/core';
 import { vectorServiceHandlers, type GrpcOptions } from './vector-service.ts';
-import { readUpsertRequest } from './upsert-wire.ts';
+import { genericStructDecoder, readUpsertRequest } from './upsert-wire.ts';
 import type { UpsertMessage } from './upsert.ts';
-import type { StructMessage } from './struct.ts';
 
 /** Pinecone's `db_data` protobuf as Conifer serves it. */
 export const DB_DATA_PROTO = fileURLToPath(new URL('./db_data.proto', import.meta.url));
@@ -30,35 +29,13 @@ export function vectorServiceDefinition(): ServiceDefinition {
     const generic = loaded.VectorService.service;
     const upsert = generic['Upsert']!;
     const decode = (bytes: Buffer) => upsert.requestDeserialize(bytes) as UpsertMessage;
+    const decodeStruct = genericStructDecoder(decode);
     vectorService = {
       ...generic,
-      Upsert: { ...upsert, requestDeserialize: (bytes: Buffer) => readUpsertRequest(bytes, structDecoder(decode)) ?? decode(bytes) },
+      Upsert: { ...upsert, requestDeserialize: (bytes: Buffer) => readUpsertRequest(bytes, decodeStruct) ?? decode(bytes) },
     };
   }
   return vectorService;
-}
-
-/**
- * Decodes a Struct's bytes with the generic decoder, as the one vector's metadata of an
- * `UpsertRequest` made around them, so metadata decodes exactly as in a generically read request.
- */
-function structDecoder(decode: (bytes: Buffer) => UpsertMessage): (bytes: Buffer) => StructMessage {
-  return (struct) => {
-    const vector = Buffer.concat([Buffer.of(0x1a), varint(struct.length), struct]);
-    const request = Buffer.concat([Buffer.of(0x0a), varint(vector.length), vector]);
-    return decode(request).vectors![0]!.metadata ?? {};
-  };
-}
-
-/** A non-negative integer as a protobuf varint. */
-function varint(value: number): Buffer {
-  const bytes: number[] = [];
-  while (value >= 0x80) {
-    bytes.push((value & 0x7f) | 0x80);
-    value >>>= 7;
-  }
-  bytes.push(value);
-  return Buffer.from(bytes);
 }
 
 /** Accepts HTTP/2 connections already accepted by a listener and serves gRPC on them. */

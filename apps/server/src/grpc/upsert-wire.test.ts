@@ -5,7 +5,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { DB_DATA_PROTO, PROTO_OPTIONS, vectorServiceDefinition } from './data-plane.ts';
 import { toStruct } from './struct.ts';
 import type { UpsertMessage, VectorMessage } from './upsert.ts';
-import { readUpsertRequest } from './upsert-wire.ts';
+import { genericStructDecoder, readUpsertRequest } from './upsert-wire.ts';
 
 /** The generic protobuf codec of `Upsert`, as proto-loader makes it (the reader's reference). */
 const generic = (loadPackageDefinition(loadSync(DB_DATA_PROTO, PROTO_OPTIONS)) as unknown as { VectorService: { service: ServiceDefinition } }).VectorService
@@ -13,16 +13,7 @@ const generic = (loadPackageDefinition(loadSync(DB_DATA_PROTO, PROTO_OPTIONS)) a
 const encode = (message: UpsertMessage): Buffer => generic.requestSerialize(message);
 const decodeGeneric = (bytes: Buffer): UpsertMessage => generic.requestDeserialize(bytes) as UpsertMessage;
 /** The Struct decoder the server gives the reader. */
-const decodeStruct = (struct: Buffer) => {
-  const framed = (tag: number, body: Buffer) => Buffer.concat([Buffer.of(tag), Buffer.from(varint(body.length)), body]);
-  return decodeGeneric(framed(0x0a, framed(0x1a, struct))).vectors![0]!.metadata ?? {};
-};
-function varint(value: number): number[] {
-  const out: number[] = [];
-  for (; value >= 0x80; value >>>= 7) out.push((value & 0x7f) | 0x80);
-  out.push(value);
-  return out;
-}
+const decodeStruct = genericStructDecoder(decodeGeneric);
 
 /** A decoded request with its values as plain numbers, for comparing the two decoders. */
 const plain = (message: UpsertMessage) => ({

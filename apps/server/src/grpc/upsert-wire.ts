@@ -5,7 +5,9 @@ import type { UpsertMessage, VectorMessage } from './upsert.ts';
 /** Decodes a `google.protobuf.Struct`'s bytes as the generic decoder does. */
 export type StructDecoder = (bytes: Buffer) => StructMessage;
 
-/** Wire types (protobuf encoding): length-delimited is the only one the usual upsert holds. */
+/** Wire types (protobuf encoding): a request's fields are length-delimited, flat metadata values also varints and doubles. */
+const VARINT = 0;
+const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
 
 /** Field numbers of `UpsertRequest` and `Vector` in db_data.proto. */
@@ -22,6 +24,26 @@ interface VectorSpan {
   valuesBytes: number;
   metadataStart: number;
   metadataEnd: number;
+}
+
+/**
+ * Decodes a Struct's bytes with the generic decoder of whole requests (`decodeRequest`), as the one
+ * vector's metadata of an `UpsertRequest` made around them, so metadata decodes exactly as in a
+ * generically read request.
+ */
+export function genericStructDecoder(decodeRequest: (bytes: Buffer) => UpsertMessage): StructDecoder {
+  const framed = (tag: number, body: Buffer) => Buffer.concat([Buffer.of(tag), varintBytes(body.length), body]);
+  const vectorMetadata = (UPSERT_VECTORS << 3) | LENGTH_DELIMITED;
+  const metadataField = (VECTOR_METADATA << 3) | LENGTH_DELIMITED;
+  return (struct) => decodeRequest(framed(vectorMetadata, framed(metadataField, struct))).vectors![0]!.metadata ?? {};
+}
+
+/** A non-negative integer as a protobuf varint. */
+function varintBytes(value: number): Buffer {
+  const bytes: number[] = [];
+  for (; value >= 0x80; value >>>= 7) bytes.push((value & 0x7f) | 0x80);
+  bytes.push(value);
+  return Buffer.from(bytes);
 }
 
 /** Packed float32 values can be copied as they are only on a little-endian machine. */
@@ -99,8 +121,6 @@ const STRUCT_FIELDS = 1;
 const ENTRY_KEY = 1;
 const ENTRY_VALUE = 2;
 const LIST_VALUES = 1;
-const VARINT = 0;
-const FIXED64 = 1;
 const VALUE_NULL = (1 << 3) | VARINT;
 const VALUE_NUMBER = (2 << 3) | FIXED64;
 const VALUE_STRING = (3 << 3) | LENGTH_DELIMITED;
@@ -132,7 +152,7 @@ function readFlatStruct(bytes: Buffer): StructMessage | undefined {
 /** One `Value` holding exactly one flat kind (or, when `listAllowed`, a list of them). */
 function readFlatValue(bytes: Buffer, start: number, end: number, listAllowed: boolean): ValueMessage | undefined {
   const reader = new WireReader(bytes, start, end);
-  const tag = reader.tag();
+  const tag = reader.varint();
   let value: ValueMessage | undefined;
   if (tag === VALUE_NUMBER) {
     const number = reader.double();
@@ -229,11 +249,6 @@ class WireReader {
 
   done(): boolean {
     return this.#at >= this.#end;
-  }
-
-  /** The next field's tag (number << 3 | wire type); undefined at a malformed one. */
-  tag(): number | undefined {
-    return this.varint();
   }
 
   /** A length-delimited field's payload, after its tag. */
