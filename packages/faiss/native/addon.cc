@@ -9,6 +9,7 @@
 // exports.blasPinned   whether OpenBLAS was found and pinned to one thread
 // exports.faissVersion
 // exports.scanRows     exact top-k over rows of a caller-owned Float32Array (see scan.h)
+// exports.scanCodes    approximate top-k over SQ8 codes of a caller-owned Uint8Array (see scan.h)
 // exports.setScanKernel, exports.scanKernel   its distance kernels (sse / avx2; see kernels.h)
 // exports.readNumberArray   a JSON array of numbers into a Float32Array (see json_numbers.h)
 #include "errors.h"
@@ -103,6 +104,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("trimNativeHeap", Napi::Function::New<trimNativeHeap>(env, "trimNativeHeap"));
   exports.Set("adviseHugePages", Napi::Function::New<adviseHugePages>(env, "adviseHugePages"));
   exports.Set("scanRows", Napi::Function::New<scanRows>(env, "scanRows"));
+  exports.Set("scanCodes", Napi::Function::New<scanCodes>(env, "scanCodes"));
   exports.Set("readNumberArray", Napi::Function::New<readNumberArray>(env, "readNumberArray"));
   exports.Set("setScanKernel", Napi::Function::New<setScanKernel>(env, "setScanKernel"));
   exports.Set("scanKernel", Napi::Function::New<scanKernel>(env, "scanKernel"));

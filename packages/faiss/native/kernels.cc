@@ -238,6 +238,102 @@ CONIFER_AVX2 void innerAndNormBatchAvx2(const float* q, const float* const* rows
 }
 
 // ---------------------------------------------------------------------------------------------
+// SQ8 codes: scalar versions (the compiler vectorizes them at the x86-64-v2 baseline) and AVX2
+// versions that widen 8 codes at a time to floats.
+
+float codesL2Scalar(const float* step, const float* offset, const unsigned char* c, size_t d) {
+  float sum = 0;
+  for (size_t i = 0; i < d; ++i) {
+    const float t = step[i] * static_cast<float>(c[i]) + offset[i];
+    sum += t * t;
+  }
+  return sum;
+}
+
+float codesDotScalar(const float* w, const unsigned char* c, size_t d) {
+  float sum = 0;
+  for (size_t i = 0; i < d; ++i) sum += w[i] * static_cast<float>(c[i]);
+  return sum;
+}
+
+void codesInnerAndNormScalar(const float* q, const float* min, const float* step,
+                             const unsigned char* c, size_t d, float* ip, float* norm) {
+  float p = 0;
+  float n = 0;
+  for (size_t i = 0; i < d; ++i) {
+    const float x = min[i] + step[i] * static_cast<float>(c[i]);
+    p += q[i] * x;
+    n += x * x;
+  }
+  *ip = p;
+  *norm = n;
+}
+
+/// Eight codes at `c` as floats (an 8-byte load: the caller checked 8 bytes remain).
+CONIFER_AVX2 inline __m256 widen8(const unsigned char* c) {
+  const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(c));
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+}
+
+CONIFER_AVX2 float codesL2Avx2(const float* step, const float* offset, const unsigned char* c,
+                               size_t d) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    const __m256 t0 = _mm256_fmadd_ps(_mm256_loadu_ps(step + i), widen8(c + i), _mm256_loadu_ps(offset + i));
+    const __m256 t1 = _mm256_fmadd_ps(_mm256_loadu_ps(step + i + 8), widen8(c + i + 8), _mm256_loadu_ps(offset + i + 8));
+    a0 = _mm256_fmadd_ps(t0, t0, a0);
+    a1 = _mm256_fmadd_ps(t1, t1, a1);
+  }
+  for (; i + 8 <= d; i += 8) {
+    const __m256 t = _mm256_fmadd_ps(_mm256_loadu_ps(step + i), widen8(c + i), _mm256_loadu_ps(offset + i));
+    a0 = _mm256_fmadd_ps(t, t, a0);
+  }
+  float sum = hsum256(_mm256_add_ps(a0, a1));
+  for (; i < d; ++i) {
+    const float t = step[i] * static_cast<float>(c[i]) + offset[i];
+    sum += t * t;
+  }
+  return sum;
+}
+
+CONIFER_AVX2 float codesDotAvx2(const float* w, const unsigned char* c, size_t d) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), widen8(c + i), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), widen8(c + i + 8), a1);
+  }
+  for (; i + 8 <= d; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), widen8(c + i), a0);
+  float sum = hsum256(_mm256_add_ps(a0, a1));
+  for (; i < d; ++i) sum += w[i] * static_cast<float>(c[i]);
+  return sum;
+}
+
+CONIFER_AVX2 void codesInnerAndNormAvx2(const float* q, const float* min, const float* step,
+                                        const unsigned char* c, size_t d, float* ip, float* norm) {
+  __m256 p0 = _mm256_setzero_ps(), n0 = p0;
+  size_t i = 0;
+  for (; i + 8 <= d; i += 8) {
+    const __m256 x = _mm256_fmadd_ps(_mm256_loadu_ps(step + i), widen8(c + i), _mm256_loadu_ps(min + i));
+    p0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), x, p0);
+    n0 = _mm256_fmadd_ps(x, x, n0);
+  }
+  float p = hsum256(p0);
+  float n = hsum256(n0);
+  for (; i < d; ++i) {
+    const float x = min[i] + step[i] * static_cast<float>(c[i]);
+    p += q[i] * x;
+    n += x * x;
+  }
+  *ip = p;
+  *norm = n;
+}
+
+constexpr CodeKernels kCodesScalar{codesL2Scalar, codesDotScalar, codesInnerAndNormScalar};
+constexpr CodeKernels kCodesAvx2{codesL2Avx2, codesDotAvx2, codesInnerAndNormAvx2};
+
+// ---------------------------------------------------------------------------------------------
 // dispatch
 
 constexpr ScanKernels kSse{"sse", l2BatchSse, innerBatchSse, innerAndNormBatchSse};
@@ -263,6 +359,10 @@ const ScanKernels& detectedScanKernels() {
 const ScanKernels& activeScanKernels() {
   const ScanKernels* forced = gForced.load(std::memory_order_relaxed);
   return forced != nullptr ? *forced : detectedScanKernels();
+}
+
+const CodeKernels& activeCodeKernels() {
+  return &activeScanKernels() == &kAvx2 ? kCodesAvx2 : kCodesScalar;
 }
 
 bool setScanKernels(const std::string& name) {

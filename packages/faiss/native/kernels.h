@@ -27,6 +27,22 @@ struct ScanKernels {
                        float* norms);
 };
 
+/// Kernels over SQ8 codes (one byte per dimension; a row decodes to x[j] = min[j] + step[j]·c[j]),
+/// one row per call, no decoded copy of the row. Same dispatch as ScanKernels (the AVX2 versions
+/// while activeScanKernels() is "avx2").
+struct CodeKernels {
+  /// Σ (step[j]·c[j] + offset[j])²: with offset = min − q, |x − q|² of the decoded row.
+  float (*l2)(const float* step, const float* offset, const unsigned char* codes, size_t d);
+  /// Σ w[j]·c[j]: with w = q·step, q·x less the constant Σ q[j]·min[j].
+  float (*dot)(const float* w, const unsigned char* codes, size_t d);
+  /// ip = q·x and norm = x·x of the decoded row x = min + step·c, in one pass.
+  void (*innerAndNorm)(const float* q, const float* min, const float* step,
+                       const unsigned char* codes, size_t d, float* ip, float* norm);
+};
+
+/// The code kernels matching activeScanKernels().
+const CodeKernels& activeCodeKernels();
+
 /// The kernels scanRows uses now: chosen when the addon loads (AVX2+FMA when
 /// __builtin_cpu_supports says the CPU has both, else SSE), or forced by setScanKernels.
 const ScanKernels& activeScanKernels();

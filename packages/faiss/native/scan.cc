@@ -364,6 +364,108 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
   return result;
 }
 
+Napi::Value scanCodes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+
+  // --- validation: nothing below reads code memory until every argument has been checked.
+  Napi::Uint8Array codes = uint8Arg(info[0], "codes");
+  const int64_t d = integerArg(info[1], "dimension", 1, kMaxDimension);
+  const size_t length = codes.ElementLength();
+  if (length % static_cast<size_t>(d) != 0) {
+    throw rangeError(env, "codes.length (" + std::to_string(length) +
+                              ") must be a multiple of dimension (" + std::to_string(d) + ")");
+  }
+  const int64_t nrows = static_cast<int64_t>(length / static_cast<size_t>(d));
+  if (nrows > std::numeric_limits<int32_t>::max()) {
+    throw rangeError(env, "codes holds " + std::to_string(nrows) + " rows; at most 2^31-1");
+  }
+  Napi::Float32Array query = float32Arg(info[2], "query");
+  if (query.ElementLength() != static_cast<size_t>(d)) {
+    throw rangeError(env, "query.length (" + std::to_string(query.ElementLength()) +
+                              ") must equal dimension (" + std::to_string(d) + ")");
+  }
+  const int64_t k = integerArg(info[3], "k", 1, kMaxK);
+  const std::string metricName = stringArg(info[4], "metric");
+  if (metricName != "l2" && metricName != "ip" && metricName != "cosine") {
+    throw rangeError(env, "metric must be 'l2', 'ip' or 'cosine', got '" + metricName + "'");
+  }
+  Napi::Float32Array minArg = float32Arg(info[5], "min");
+  Napi::Float32Array stepArg = float32Arg(info[6], "step");
+  if (minArg.ElementLength() != static_cast<size_t>(d) || stepArg.ElementLength() != static_cast<size_t>(d)) {
+    throw rangeError(env, "min and step must hold dimension (" + std::to_string(d) + ") floats each");
+  }
+  const int32_t* rowList = nullptr;
+  size_t rowCount = static_cast<size_t>(nrows);
+  if (!isAbsent(info[7])) {
+    Napi::Int32Array rows = int32Arg(info[7], "rows");
+    rowList = rows.Data();
+    rowCount = rows.ElementLength();
+    for (size_t i = 0; i < rowCount; ++i) {
+      if (rowList[i] < 0 || rowList[i] >= nrows) {
+        throw rangeError(env, "rows[" + std::to_string(i) + "] = " + std::to_string(rowList[i]) +
+                                  " is out of range [0, " + std::to_string(nrows) + ")");
+      }
+    }
+  }
+
+  Napi::Float32Array distances = Napi::Float32Array::New(env, static_cast<size_t>(k));
+  Napi::Int32Array labels = Napi::Int32Array::New(env, static_cast<size_t>(k));
+  const CodeKernels& kernels = activeCodeKernels();
+  runOrThrow(env, [&] {
+    const size_t dim = static_cast<size_t>(d);
+    const uint8_t* base = codes.Data();
+    const float* q = query.Data();
+    const float* mn = minArg.Data();
+    const float* st = stepArg.Data();
+    TopK top(distances.Data(), labels.Data(), static_cast<size_t>(k));
+    const auto rowAt = [&](size_t i) -> int32_t { return rowList ? rowList[i] : static_cast<int32_t>(i); };
+    if (metricName == "l2") {
+      // |x − q|² = Σ (step·c + (min − q))².
+      std::vector<float> offset(dim);
+      for (size_t j = 0; j < dim; ++j) offset[j] = mn[j] - q[j];
+      for (size_t i = 0; i < rowCount; ++i) {
+        const int32_t row = rowAt(i);
+        top.offer(kernels.l2(st, offset.data(), base + static_cast<size_t>(row) * dim, dim), row);
+      }
+    } else if (metricName == "ip") {
+      // q·x = Σ q·min + Σ (q·step)·c.
+      std::vector<float> w(dim);
+      double constant = 0;
+      for (size_t j = 0; j < dim; ++j) {
+        w[j] = q[j] * st[j];
+        constant += static_cast<double>(q[j]) * mn[j];
+      }
+      const float c0 = static_cast<float>(constant);
+      for (size_t i = 0; i < rowCount; ++i) {
+        const int32_t row = rowAt(i);
+        top.offer(-(c0 + kernels.dot(w.data(), base + static_cast<size_t>(row) * dim, dim)), row);
+      }
+    } else {
+      double qq = 0;
+      for (size_t j = 0; j < dim; ++j) qq += static_cast<double>(q[j]) * q[j];
+      const double queryNorm = std::sqrt(qq);
+      for (size_t i = 0; i < rowCount; ++i) {
+        const int32_t row = rowAt(i);
+        float ip;
+        float norm;
+        kernels.innerAndNorm(q, mn, st, base + static_cast<size_t>(row) * dim, dim, &ip, &norm);
+        const double denom = queryNorm * std::sqrt(static_cast<double>(norm));
+        top.offer(-static_cast<float>(denom == 0 ? 0.0 : static_cast<double>(ip) / denom), row);
+      }
+    }
+    top.finish(std::numeric_limits<float>::infinity());
+    if (metricName != "l2") {
+      float* out = distances.Data();
+      for (int64_t i = 0; i < k; ++i) out[i] = -out[i];
+    }
+  });
+
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("distances", distances);
+  result.Set("labels", labels);
+  return result;
+}
+
 Napi::Value setScanKernel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string name = stringArg(info[0], "kernel");

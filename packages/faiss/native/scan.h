@@ -12,6 +12,13 @@ namespace conifer {
 /// before reading any vector memory; see scan.cc and src/scan.ts for the contract.
 Napi::Value scanRows(const Napi::CallbackInfo& info);
 
+/// scanCodes(codes, dimension, query, k, metric, min, step, rows?) -> { distances, labels }
+///
+/// Approximate top-k over SQ8 codes (a row decodes to min + step·code per dimension): the same
+/// metrics and result layout as scanRows, over the decoded rows. `rows` (optional) are code row
+/// numbers, visited as given (a repeated row may come back twice). Synchronous, in place.
+Napi::Value scanCodes(const Napi::CallbackInfo& info);
+
 /// setScanKernel('auto' | 'sse' | 'avx2') -> the kernel now in use ('sse' | 'avx2').
 /// Process-wide; for tests and measurements. RangeError for another name, or 'avx2' on a CPU
 /// without AVX2 and FMA.

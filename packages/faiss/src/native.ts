@@ -62,6 +62,17 @@ export interface NativeBinding {
     allowed: Uint8Array | undefined,
     rows: Int32Array | undefined,
   ): NativeSearchResult;
+  /** Approximate top-k over SQ8 codes, read in place (native/scan.cc); see scan.ts. */
+  scanCodes(
+    codes: Uint8Array,
+    dimension: number,
+    query: Float32Array,
+    k: number,
+    metric: 'l2' | 'ip' | 'cosine',
+    min: Float32Array,
+    step: Float32Array,
+    rows: Int32Array | undefined,
+  ): NativeSearchResult;
   /** A JSON array of numbers into a Float32Array (native/json_numbers.h); see json-numbers.ts. */
   readNumberArray(bytes: Uint8Array, start: number, out: Float32Array, outStart: number, result: Float64Array): 0 | 1 | 2;
   /** Forces scanRows' distance kernels (native/kernels.h); returns the kernel now in use. */

@@ -72,6 +72,72 @@ export function scanRows(vectors: Float32Array, dimension: number, query: Float3
 }
 
 /**
+ * Scalar quantization to 8 bits per dimension: a row's code `c` decodes to `min[j] + step[j] · c[j]`
+ * (per dimension j), so a code is within `step[j] / 2` of the value it encodes.
+ */
+export interface Sq8Params {
+  min: Float32Array;
+  step: Float32Array;
+}
+
+/**
+ * Approximate top-k of `query` over SQ8 `codes` (row-major, `dimension` bytes per row): the
+ * metrics and result layout of {@link scanRows}, computed over the decoded rows without decoding
+ * them into memory. `rows`: code row numbers to score, in any order (each must be in range; a
+ * repeated one may come back twice); every row when omitted. For candidates to rescore from the
+ * full vectors: the distances are those of the decoded rows, not of the vectors they encode.
+ * Synchronous, reading `codes` in place.
+ */
+export function scanCodes(
+  codes: Uint8Array,
+  dimension: number,
+  query: Float32Array,
+  k: number,
+  metric: ScanMetric,
+  params: Sq8Params,
+  rows?: Int32Array,
+): ScanResult {
+  return binding().scanCodes(codes, dimension, query, k, metric, params.min, params.step, rows);
+}
+
+/**
+ * Trains SQ8 on the vectors `at` returns for rows 0..count−1 (null rows are skipped): per
+ * dimension, the range of the values seen, cut in 255 steps. A dimension with one value seen (or
+ * none) gets step 0 and decodes exactly to it.
+ */
+export function trainSq8(dimension: number, count: number, at: (row: number) => Float32Array | null): Sq8Params {
+  const lo = new Float32Array(dimension).fill(Infinity);
+  const hi = new Float32Array(dimension).fill(-Infinity);
+  for (let row = 0; row < count; row++) {
+    const v = at(row);
+    if (!v) continue;
+    for (let j = 0; j < dimension; j++) {
+      const x = v[j]!;
+      if (x < lo[j]!) lo[j] = x;
+      if (x > hi[j]!) hi[j] = x;
+    }
+  }
+  const min = new Float32Array(dimension);
+  const step = new Float32Array(dimension);
+  for (let j = 0; j < dimension; j++) {
+    if (!(lo[j]! <= hi[j]!) || !Number.isFinite(lo[j]!) || !Number.isFinite(hi[j]!)) continue; // no finite value seen: decodes to 0
+    min[j] = lo[j]!;
+    step[j] = (hi[j]! - lo[j]!) / 255;
+  }
+  return { min, step };
+}
+
+/** Writes the SQ8 code of `vector` into `out` (dimension bytes). */
+export function encodeSq8(vector: Float32Array, params: Sq8Params, out: Uint8Array): void {
+  const { min, step } = params;
+  for (let j = 0; j < vector.length; j++) {
+    const s = step[j]!;
+    const c = s > 0 ? Math.round((vector[j]! - min[j]!) / s) : 0;
+    out[j] = c < 0 ? 0 : c > 255 ? 255 : c; // NaN → 0
+  }
+}
+
+/**
  * Distance kernels of {@link scanRows}: `'avx2'` (AVX2 + FMA, 8 floats per instruction) or
  * `'sse'` (4 floats, the x86-64-v2 baseline the addon is compiled for).
  */

@@ -91,10 +91,15 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
      * Scores an eligible row (live, and passing the filter) unless a memtable shadows it; its
      * vector is row `index` of `data` (the slab's own vectors, or what a ranged read gathered).
      */
-    const visit = (row: number, data: Float32Array, index: number): boolean => {
-      if (shadowedLater(layer, row)) return false;
+    /** The row's id if it is live for this query (no newer layer holds its id), else undefined. */
+    const admit = (row: number): string | undefined => {
+      if (shadowedLater(layer, row)) return undefined;
       const id = reader.ids.at(row)!;
-      if (inMemtables(id)) return false;
+      return inMemtables(id) ? undefined : id;
+    };
+    const visit = (row: number, data: Float32Array, index: number): boolean => {
+      const id = admit(row);
+      if (id === undefined) return false;
       let score = dense(data, index * dim);
       if (querySparse) {
         const rowSparse = reader.sparse(row);
@@ -124,7 +129,15 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     // 1 slab whose index is still loading) the exact scan answers.
     const ivf = reader.header.ann && eligible * dim > budget ? reader.ivfLayout() : undefined;
     if (ivf) {
-      const probe = new IvfProbe(reader, ivf, request, every ? undefined : allowed, eligible, visit, ranking);
+      // A slab with codes whose vectors are not in memory offers its probed lists' best rows by
+      // their codes; the best of all slabs are rescored from their vectors once every probe is done.
+      const offer = (row: number, position: number, score: number): boolean => {
+        const id = admit(row);
+        if (id === undefined) return false;
+        byCodes.push({ id, score, reader, row, position });
+        return true;
+      };
+      const probe = new IvfProbe(reader, ivf, request, every ? undefined : allowed, eligible, visit, ranking, offer);
       const share = reader.count / namespaceRows;
       // A slab holding every row was asked for recall@10 already: nothing to recount for it.
       if (share < 1) probes.push(probe);
@@ -150,18 +163,61 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   /** The IVF slabs asked for their share: those the top k may send further. */
   const probes: IvfProbe[] = [];
   const ranking = new CentroidRanking();
+  /** The best rows found by their codes (approximate scores), to rescore from their vectors. */
+  const byCodes = new TopK<ByCodes>(codesCandidates(request.topK), compareHits(request.metric));
   await Promise.all(slabs.map(searchLayer));
   while (probes.length > 0) {
     const found = new Map<SlabReader, number>();
-    for (const hit of top.sorted()) if (hit.reader) found.set(hit.reader, (found.get(hit.reader) ?? 0) + 1);
+    // Where the top k comes from, scored exactly or, for rows found by codes, approximately.
+    const best = [...top.sorted(), ...byCodes.sorted()].sort(compareHits(request.metric)).slice(0, request.topK);
+    for (const hit of best) if (hit.reader) found.set(hit.reader, (found.get(hit.reader) ?? 0) + 1);
     const further = probes
       .map((probe) => ({ probe, knob: knobForRanks(probe.reader.header.ann!, probe.target, found.get(probe.reader) ?? 0) }))
       .filter(({ probe, knob }) => probe.wants(knob));
     if (further.length === 0) break;
     await Promise.all(further.map(({ probe, knob }) => probe.searchTo(knob)));
   }
-
+  await rescore(byCodes.sorted(), dense, top);
   return top.sorted().map(toHit);
+}
+
+/** A row found by its code: its approximate score and where its vector is. */
+interface ByCodes {
+  id: string;
+  score: number;
+  reader: SlabReader;
+  row: number;
+  position: number;
+}
+
+/**
+ * Rows found by codes kept for rescoring: enough that the top k of their exact scores is the top
+ * k of the lists probed (a code's decoded vector is within half a quantization step of the vector
+ * per dimension, which moves a row only past near neighbours).
+ */
+export function codesCandidates(topK: number): number {
+  return 2 * (topK + EXACT_SLACK);
+}
+
+/** Scores rows found by codes from their vectors (one gather per slab, in position order) and offers them to `top`. */
+async function rescore(found: ByCodes[], dense: (data: Float32Array, offset: number) => number, top: TopK<Candidate>): Promise<void> {
+  const bySlab = new Map<SlabReader, ByCodes[]>();
+  for (const c of found) {
+    const list = bySlab.get(c.reader);
+    if (list) list.push(c);
+    else bySlab.set(c.reader, [c]);
+  }
+  await Promise.all(
+    [...bySlab].map(async ([reader, rows]) => {
+      rows.sort((a, b) => a.position - b.position);
+      const gathered = await reader.gather(Int32Array.from(rows, (c) => c.position));
+      const dim = reader.dimension;
+      rows.forEach((c, i) => {
+        const index = gathered.at[i]!;
+        top.push({ id: c.id, score: dense(gathered.data, index * dim), reader, row: c.row, vector: { data: gathered.data, index } });
+      });
+    }),
+  );
 }
 
 /**
@@ -273,7 +329,9 @@ function allPositions(count: number): Int32Array {
  * SIMD kernels — the same lists faiss would probe, but exact distances. A version 2 slab stores
  * each list's vectors contiguously, so a probed list is one ranged read when the slab is read by
  * range. A probe can be taken further (`searchTo` a larger knob): only lists not yet scanned are
- * read. When shadowing or a filter leaves fewer than topK accepted rows, nprobe doubles.
+ * read. When shadowing or a filter leaves fewer than topK accepted rows, nprobe doubles. A slab
+ * whose SQ8 codes are in memory and vectors are not scans the lists' codes instead and offers its
+ * best rows for rescoring (`offer`).
  */
 class IvfProbe {
   readonly reader: SlabReader;
@@ -284,6 +342,7 @@ class IvfProbe {
   readonly #allowed: Bitset | undefined;
   readonly #eligible: number;
   readonly #visit: (row: number, data: Float32Array, index: number) => boolean;
+  readonly #offer: (row: number, position: number, score: number) => boolean;
   /** The query as the slab's centroids compare it (unit length for an index built for cosine). */
   readonly #probe: Float32Array;
   readonly #normalized: boolean;
@@ -301,6 +360,7 @@ class IvfProbe {
     eligible: number,
     visit: (row: number, data: Float32Array, index: number) => boolean,
     ranking: CentroidRanking,
+    offer: (row: number, position: number, score: number) => boolean,
   ) {
     const info = reader.header.ann!;
     this.#ranking = ranking;
@@ -311,6 +371,7 @@ class IvfProbe {
     this.#allowed = allowed;
     this.#eligible = eligible;
     this.#visit = visit;
+    this.#offer = offer;
     this.#normalized = info.normalized;
     this.#probe = info.normalized ? normalizeRows(request.vector, reader.dimension) : request.vector;
     this.#centroidMetric = info.faissMetric === 'l2' ? 'euclidean' : 'dotproduct';
@@ -343,7 +404,17 @@ class IvfProbe {
           }
         }
         this.#nprobe = lists.length;
-        if (n > 0) {
+        if (n > 0 && contiguous && reader.codesResident && !reader.resident) {
+          // The vectors are not in memory, the codes are: the lists' codes pick the candidates,
+          // which are rescored from their vectors when the search is done. (Codes not in memory
+          // either would cost a query two rounds of reads, codes then vectors: the lists' vectors
+          // are read instead, one round.)
+          const best = await reader.topByCodes(positions.subarray(0, n), request.vector, codesCandidates(request.topK), request.metric);
+          for (let i = 0; i < best.positions.length; i++) {
+            const position = best.positions[i]!;
+            if (this.#offer(reader.rowAt(position), position, best.scores[i]!)) this.#accepted++;
+          }
+        } else if (n > 0) {
           // Each list's positions are consecutive: a ranged read fetches a list as one range.
           const gathered = await reader.gather(positions.subarray(0, n));
           // The best topK of the new lists, whatever was accepted before: they may beat it.

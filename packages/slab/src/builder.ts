@@ -5,7 +5,7 @@ import { BLOCK_SIZE, encodePostings, planPostings } from './postings.ts';
 import { encodeMetadataIndex } from './metadata-index-codec.ts';
 import { sharedArray } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
-import type { IvfLayout } from '@conifer/faiss';
+import { encodeSq8, trainSq8, type IvfLayout, type Sq8Params } from '@conifer/faiss';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SLAB_PAGE_SIZE, type SlabHeader, type SlabRow } from './format.ts';
 
 /**
@@ -176,6 +176,9 @@ export async function buildSlabFrom(
   if (count === 0) minLsn = 0;
   const mdIndex = options.metadataIndex ? encodeMetadataIndex(await MetadataIndex.build(count, (row) => source.metadata(row))) : undefined;
 
+  // An ANN slab also stores its vectors' SQ8 codes, for queries of it while its vectors are not in memory.
+  const sq8: Sq8Params | undefined = ann && dimension > 0 ? trainSq8(dimension, count, (row) => source.vector(row)) : undefined;
+
   // A sparse-only slab (no dense part) carries the inverted index its queries read.
   const postings = dimension === 0 ? planPostings(count, (row) => source.sparse(row)) : undefined;
 
@@ -188,7 +191,7 @@ export async function buildSlabFrom(
     const sparse = align(idData + idBytes.length, 4);
     // Sparse vectors take no room in a slab without any.
     let end = align(sparse + (sparseEntries > 0 ? 4 * (count + 1) + 8 * sparseEntries : 0), 8);
-    const optional: { ivf?: number; mdIndex?: number; postings?: number; donor?: number } = {};
+    const optional: { ivf?: number; mdIndex?: number; postings?: number; donor?: number; codes?: number } = {};
     if (ann) {
       optional.ivf = end;
       end = align(end + 4 * nlist * dimension + 4 * (nlist + 1) + 4 * count, 8);
@@ -203,6 +206,8 @@ export async function buildSlabFrom(
     const vectorBytes = 4 * count * dimension;
     const donorBytes = ann?.donor.length ?? 0;
     let bodyLength = align(vectorBytes, 8) + align(donorBytes, 8);
+    const codesAt = bodyLength;
+    if (sq8) bodyLength += align(count * dimension, 8);
     const lsnsAt = bodyLength;
     bodyLength += 8 * count;
     const metadataAt = bodyLength;
@@ -212,6 +217,7 @@ export async function buildSlabFrom(
     const head = pageCrcs + 4 * Math.ceil(bodyLength / SLAB_PAGE_SIZE);
     const vectors = align(head + 4, 64);
     if (ann) optional.donor = vectors + align(vectorBytes, 8);
+    if (sq8) optional.codes = vectors + codesAt;
     if (mdIndex) optional.mdIndex = vectors + mdIndexAt;
     return { lsns: vectors + lsnsAt, flags, vectors, ids, metadata: vectors + metadataAt, sparse, ...optional, pageCrcs, head, end: vectors + bodyLength };
   };
@@ -223,6 +229,7 @@ export async function buildSlabFrom(
     sparseEntries,
     ...(ann ? { ann: { ...ann.header, bytes: ann.donor.length, nlist } } : {}),
     ...(mdIndex ? { metadataIndex: { bytes: mdIndex.length } } : {}),
+    ...(sq8 ? { codes: { kind: 'sq8' as const, min: [...sq8.min], step: [...sq8.step] } } : {}),
     ...(postings ? { postings: { bytes: postings.bytes, terms: postings.terms, blockSize: BLOCK_SIZE } } : {}),
     minLsn,
     maxLsn,
@@ -250,6 +257,7 @@ export async function buildSlabFrom(
   const lsns = new Float64Array(out.buffer, sections.lsns, count);
   const flags = new Uint8Array(out.buffer, sections.flags, count);
   const vectors = new Float32Array(out.buffer, sections.vectors, count * dimension);
+  const codes = sq8 ? new Uint8Array(out.buffer, sections.codes!, count * dimension) : undefined;
   // ANN slabs store vectors in list order: the position of each row.
   const positionOf = ann ? new Uint32Array(count) : undefined;
   if (ann && positionOf) {
@@ -274,7 +282,11 @@ export async function buildSlabFrom(
     lsns[i] = source.lsn(i);
     const values = source.vector(i);
     if (values === null) flags[i] = FLAG_TOMBSTONE;
-    else vectors.set(values, (positionOf ? positionOf[i]! : i) * dimension);
+    else {
+      const at = (positionOf ? positionOf[i]! : i) * dimension;
+      vectors.set(values, at);
+      if (codes) encodeSq8(values, sq8!, codes.subarray(at, at + dimension));
+    }
     idOffsets[i] = idAt + idBytes.starts[i]!;
     mdOffsets[i] = mdAt + mdBytes.starts[i]!;
     spOffsets[i] = spAt;

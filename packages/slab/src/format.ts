@@ -24,6 +24,10 @@ import type { AnnHeader } from './ann.ts';
  *                                               for ANN slabs), pad to 8
  *   donor     optional (ANN slabs): the trained, empty faiss index (quantizer and code trainer)
  *             that a later build of the namespace may reuse instead of training; pad to 8
+ *   codes     optional (ANN slabs): u8 × count × dim, each vector's SQ8 code in the vectors' order
+ *             (header.codes has the per-dimension min and step); pad to 8. A query of a slab
+ *             whose vectors are not in memory scans the probed lists' codes (a quarter of the
+ *             bytes) and rescores the best candidates from their vectors.
  *   lsns      f64 × count                      (LSN of each row's version)
  *   metadata  mdOffsets u32 × (count + 1) | metadata bytes (JSON per row, empty = none), pad to 8
  *   mdIndex   optional: the columnar metadata index (see metadata-index-codec.ts), pad to 4
@@ -64,6 +68,11 @@ export interface SlabHeader {
   metadataIndex?: { bytes: number };
   /** The stored inverted index of a sparse-only slab: its length, term count and block size. */
   postings?: { bytes: number; terms: number; blockSize: number };
+  /**
+   * Version 2 ANN slabs written since SQ8 codes were added: the codes' quantizer (a vector's code
+   * c decodes to min[j] + step[j] · c[j]); the codes start at sections.codes. Older slabs have none.
+   */
+  codes?: { kind: 'sq8'; min: number[]; step: number[] };
   /** Version 2: bytes per body page (each has a checksum in the pageCrcs section). */
   pageSize?: number;
   /**
@@ -85,6 +94,7 @@ export interface SlabHeader {
     pageCrcs?: number;
     head?: number;
     donor?: number;
+    codes?: number;
     end: number;
   };
 }

@@ -266,6 +266,72 @@ describe('slabs read by range', () => {
     await expect(SlabReader.open('s', sourceOf(badHead), { cache, cacheKey: 'head' })).rejects.toThrow(/head checksum/);
   });
 
+  it('ANN slabs store SQ8 codes: read by range, promoted or not, they rank positions as the whole slab does, and a damaged codes page is never served', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          count: fc.integer({ min: 1, max: 2500 }),
+          dim: fc.integer({ min: 1, max: 40 }),
+          nlist: fc.integer({ min: 1, max: 12 }),
+          k: fc.integer({ min: 1, max: 30 }),
+          metric: fc.constantFrom('euclidean' as const, 'dotproduct' as const, 'cosine' as const),
+          seed: fc.integer(),
+        }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 60 }),
+        async ({ count, dim, nlist, k, metric, seed }, picks) => {
+          const rows = makeRows(count, dim, seed);
+          const { bytes, header } = await buildSlab(rows, { dimension: dim, level: 1, ann: makeAnn(count, dim, nlist, seed) });
+          expect(header.codes?.kind).toBe('sq8');
+          const whole = new SlabReader('s', bytes);
+          const ranged = await SlabReader.open('s', sourceOf(bytes), { cache: new PageCache(SLAB_PAGE_SIZE, ALWAYS_RANGED), cacheKey: `c${seed}` });
+          expect(ranged.hasCodes && ranged.codeBytes === count * dim).toBe(true);
+          // Each stored code decodes to within half a step of its row's vector (tombstones: zeros).
+          const { min, step } = header.codes!;
+          const codes = bytes.subarray(header.sections.codes!, header.sections.codes! + count * dim);
+          let off = 0; // decoding errors beyond half a step (with float rounding), summed
+          for (let p = 0; p < count; p++) {
+            const vector = whole.residentVectors!.subarray(p * dim, (p + 1) * dim);
+            if (whole.isTombstone(whole.rowAt(p))) continue;
+            for (let j = 0; j < dim; j++)
+              off += Math.max(0, Math.abs(min[j]! + step[j]! * codes[p * dim + j]! - vector[j]!) - step[j]! / 2 - 1e-5 * (1 + Math.abs(vector[j]!)));
+          }
+          expect(off).toBe(0);
+          const positions = sortedDistinct(
+            Int32Array.from(picks, (n) => n % count),
+            count,
+          );
+          const query = Float32Array.from({ length: dim }, (_, j) => Math.sin(seed + j));
+          const want = await whole.topByCodes(positions, query, k, metric);
+          expect(want.positions.length).toBe(Math.min(k, positions.length));
+          expect(await ranged.topByCodes(positions, query, k, metric)).toEqual(want);
+          await ranged.promoteCodes();
+          expect(ranged.codesResident).toBe(true);
+          expect(await ranged.topByCodes(positions, query, k, metric)).toEqual(want);
+          expect(ranged.shedCodes()).toBe(count * dim);
+          expect(ranged.codesResident).toBe(false);
+        },
+      ),
+      { numRuns: 60 },
+    );
+
+    // A fault no real store produces on demand (bytes damaged on their way): a fake source that
+    // damages every read of the codes section.
+    const count = 3000;
+    const dim = 24;
+    const { bytes, header } = await buildSlab(makeRows(count, dim, 5), { dimension: dim, level: 1, ann: makeAnn(count, dim, 4, 5) });
+    const codesAt = header.sections.codes!;
+    const damaged: RangeSource = (start, end) => {
+      const out = bytes.slice(start, end);
+      if (start <= codesAt + 100 && end > codesAt + 100) out[codesAt + 100 - start]! ^= 0x10;
+      return Promise.resolve(out);
+    };
+    const reader = await SlabReader.open('s', damaged, { cache: new PageCache(0, ALWAYS_RANGED), cacheKey: 'bad-codes' });
+    const all = Int32Array.from({ length: count }, (_, i) => i);
+    await expect(reader.topByCodes(all, new Float32Array(dim), 5, 'euclidean')).rejects.toThrow(SlabCorruptionError);
+    await expect(reader.promoteCodes()).rejects.toThrow(SlabCorruptionError);
+    expect(reader.codesResident).toBe(false);
+  }, 120_000);
+
   it('still reads version 1 slabs, whole', async () => {
     // A version 1 slab as written before: vectors in the head, no page checksums.
     const { bytes } = await buildSlab(makeRows(50, 4, 9), { dimension: 4, level: 0 });

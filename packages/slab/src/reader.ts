@@ -1,5 +1,5 @@
-import type { Metadata, SparseF32 } from '@conifer/core';
-import { FaissIndex, type IvfLayout } from '@conifer/faiss';
+import type { Metadata, Metric, SparseF32 } from '@conifer/core';
+import { FaissIndex, scanCodes, type IvfLayout, type Sq8Params } from '@conifer/faiss';
 import { MetadataIndex } from './metadata-index.ts';
 import { buildPostings, view as viewPostings, type Postings } from './postings.ts';
 import { decodeMetadataIndex } from './metadata-index-codec.ts';
@@ -146,6 +146,11 @@ export class SlabReader {
   readonly ids: IdList;
   /** Vectors in position order, while they are in memory (see residentVectors). */
   #vectors: Float32Array | undefined;
+  /** The SQ8 codes' quantizer, when the slab stores codes (header.codes). */
+  readonly #sq8: Sq8Params | undefined;
+  /** The codes in position order, while they are in memory (see promoteCodes). */
+  #codes: Uint8Array | undefined;
+  #codesPromoting: Promise<void> | undefined;
   #promoting: Promise<void> | undefined;
   #promotionStopped = false;
   /** Holders of this reader's bytes beside its own (see hold). */
@@ -197,6 +202,8 @@ export class SlabReader {
     const base = bytes.byteOffset;
     this.flags = new Uint8Array(bytes.buffer, base + sections.flags, count);
     this.#vectors = ranged ? prepared?.vectors : new Float32Array(bytes.buffer, base + sections.vectors, count * dimension);
+    this.#sq8 =
+      header.codes && sections.codes !== undefined ? { min: Float32Array.from(header.codes.min), step: Float32Array.from(header.codes.step) } : undefined;
     if (prepared?.ids) {
       this.ids = prepared.ids;
     } else {
@@ -437,10 +444,11 @@ export class SlabReader {
   promote(): Promise<void> {
     if (this.#vectors || !this.#body || this.#promotionStopped) return Promise.resolve();
     // From a bucket, 8 streams (each is slow); from local disk 2 leave the I/O threads to queries.
-    this.#promoting ??= this.#body
-      .readAll(this.#body.readsInPlace ? 2 : 8, () => this.#promotionStopped)
-      .then((body) => {
-        this.#vectors = new Float32Array(body.buffer, body.byteOffset, this.count * this.dimension);
+    const start = this.header.sections.vectors;
+    const body = this.#body;
+    this.#promoting ??= inPromotionLane(() => body.readRange(start, start + this.vectorBytes, body.readsInPlace ? 2 : 8, () => this.#promotionStopped))
+      .then((vectors) => {
+        this.#vectors = new Float32Array(vectors.buffer, vectors.byteOffset, this.count * this.dimension);
       })
       .finally(() => (this.#promoting = undefined));
     return this.#promoting;
@@ -481,6 +489,87 @@ export class SlabReader {
     this.#vectors = undefined;
     this.#built = undefined;
     return this.vectorBytes;
+  }
+
+  /** Whether the slab stores SQ8 codes of its vectors (ANN slabs written since they were added). */
+  get hasCodes(): boolean {
+    return this.#sq8 !== undefined;
+  }
+
+  /** Bytes of the codes (what promoteCodes adds to memory), 0 without codes. */
+  get codeBytes(): number {
+    return this.#sq8 ? this.count * this.dimension : 0;
+  }
+
+  /** Whether the codes of a slab opened by range are in memory. */
+  get codesResident(): boolean {
+    return this.#codes !== undefined;
+  }
+
+  /**
+   * Reads the codes of a slab opened by range into memory (verified page by page), so queries of
+   * it while its vectors are not in memory scan them in place. For a memory budget with room for
+   * them but not for the vectors; shedCodes() undoes it.
+   */
+  promoteCodes(): Promise<void> {
+    if (this.#codes || !this.#sq8 || !this.#body || this.#promotionStopped) return Promise.resolve();
+    const start = this.header.sections.codes!;
+    const body = this.#body;
+    this.#codesPromoting ??= inPromotionLane(() => body.readRange(start, start + this.codeBytes, body.readsInPlace ? 2 : 8, () => this.#promotionStopped))
+      .then((codes) => {
+        this.#codes = codes;
+      })
+      .finally(() => (this.#codesPromoting = undefined));
+    return this.#codesPromoting;
+  }
+
+  /** The codes' promotion under way, or a resolved promise (its failure leaves them read by range). */
+  codesPromotion(): Promise<void> {
+    return this.#codesPromoting?.catch(() => undefined) ?? Promise.resolve();
+  }
+
+  /** Drops the in-memory codes (queries then read them by range); returns the bytes freed. */
+  shedCodes(): number {
+    if (!this.#codes) return 0;
+    this.#codes = undefined;
+    return this.codeBytes;
+  }
+
+  /** The codes in memory (for the memory a shed lets go of), or undefined. */
+  get residentCodes(): Uint8Array | undefined {
+    return this.#codes;
+  }
+
+  /**
+   * The `k` positions among `positions` whose vectors' codes score best for `query`, best first,
+   * with their scores (the metric's: squared distance for euclidean) — approximate: the codes'
+   * decoded vectors are scored, not the vectors. The codes are scanned
+   * in place when in memory, else the ranges holding them are read (consecutive positions in one
+   * read) through the page cache. Only for a slab with codes (hasCodes).
+   */
+  async topByCodes(positions: Int32Array, query: Float32Array, k: number, metric: Metric): Promise<{ positions: Int32Array; scores: Float32Array }> {
+    const params = this.#sq8;
+    if (!params) throw new Error(`slab ${this.id} stores no codes`);
+    const d = this.dimension;
+    const native = metric === 'euclidean' ? 'l2' : metric === 'dotproduct' ? 'ip' : 'cosine';
+    const want = Math.min(k, positions.length);
+    if (want === 0) return { positions: new Int32Array(0), scores: new Float32Array(0) };
+    const resident = this.#codes ?? (this.#body ? undefined : this.bytes.subarray(this.header.sections.codes!, this.header.sections.codes! + this.codeBytes));
+    if (resident) return trimmed(scanCodes(resident, d, query, want, native, params, positions));
+    const packed = new Uint8Array(positions.length * d);
+    const base = this.header.sections.codes!;
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < positions.length;) {
+      let j = i + 1;
+      while (j < positions.length && positions[j] === positions[j - 1]! + 1) j++;
+      const first = positions[i]!;
+      reads.push(this.#body!.readInto(base + first * d, base + (first + j - i) * d, packed.subarray(i * d, j * d)));
+      i = j;
+    }
+    await Promise.all(reads);
+    const best = trimmed(scanCodes(packed, d, query, want, native, params));
+    for (let i = 0; i < best.positions.length; i++) best.positions[i] = positions[best.positions[i]!]!;
+    return best;
   }
 
   /**
@@ -713,7 +802,8 @@ export class SlabReader {
     const promoted = this.#built ? this.#built.byteLength : this.#body && (this.#vectors || this.#promoting) ? this.vectorBytes : 0;
     let sections = 0;
     for (const { bytes } of this.#loaded.values()) sections += bytes.byteLength;
-    return this.bytes.byteLength + promoted + sections + ids + ivf + builtPostings + (this.#positions?.byteLength ?? 0);
+    const codes = this.#body && (this.#codes || this.#codesPromoting) ? this.codeBytes : 0;
+    return this.bytes.byteLength + promoted + codes + sections + ids + ivf + builtPostings + (this.#positions?.byteLength ?? 0);
   }
 
   /** Bytes of the slab file. */
@@ -813,6 +903,28 @@ export class SlabReader {
     const sparse = this.sparse(row);
     return { id: this.ids.at(row)!, lsn: this.lsns[row]!, values: this.values(row), ...(sparse ? { sparse } : {}), metadata: this.metadata(row) };
   }
+}
+
+/** The promotions of this process, chained: each starts when the one before it has ended. */
+let promotions: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `read` (a promotion's reads) after every promotion queued before it. Promotions of a
+ * process read one slab at a time: a query's ranged reads then wait behind one slab's streams, not
+ * behind every open slab's (a namespace of a dozen slabs whose codes all fit would otherwise start
+ * a hundred reads at once). Reserved in the memory budget from the call on.
+ */
+function inPromotionLane<T>(read: () => Promise<T>): Promise<T> {
+  const run = promotions.then(read, read);
+  promotions = run.catch(() => undefined);
+  return run;
+}
+
+/** A scan's result without the padding (label -1) at its end. */
+function trimmed({ labels, distances }: { labels: Int32Array; distances: Float32Array }): { positions: Int32Array; scores: Float32Array } {
+  let n = labels.length;
+  while (n > 0 && labels[n - 1]! < 0) n--;
+  return { positions: labels.subarray(0, n), scores: distances.subarray(0, n) };
 }
 
 /** Bytes checksummed between yields when a head is checked. */
