@@ -1,5 +1,6 @@
 import { mulberry32, SYSTEM_CLOCK } from '@conifer/core';
-import { buildSlab, PageCache, SlabReader, type SlabAnn, type SlabRow } from '@conifer/slab';
+import { buildSlab, PageCache, SlabReader, type SlabRow } from '@conifer/slab';
+import { testAnn } from '@conifer/slab/testing';
 import { describe, expect, it } from 'vitest';
 import { ResidentSet, type Resident } from './resident-set.ts';
 
@@ -20,20 +21,12 @@ async function annSlab(name: string, seed: number): Promise<SlabReader> {
     metadata: undefined,
   }));
   const nlist = 8;
-  const offsets = Int32Array.from({ length: nlist + 1 }, (_, l) => Math.round((l * ROWS) / nlist));
-  const ann: SlabAnn = {
-    header: {
-      factory: `IVF${nlist},Flat`,
-      faissMetric: 'l2',
-      normalized: false,
-      param: 'nprobe',
-      calibration: [{ value: 1, recall: 1 }],
-      oversample: 1,
-      recallTarget: 0.95,
-    },
-    layout: { centroids: new Float32Array(nlist * DIM), offsets, rows: Int32Array.from({ length: ROWS }, (_, i) => i) },
-    donor: new Uint8Array(8),
-  };
+  const ann = testAnn(
+    ROWS,
+    DIM,
+    nlist,
+    Array.from({ length: ROWS }, (_, i) => Math.floor((i * nlist) / ROWS)),
+  );
   const { bytes } = await buildSlab(rows, { dimension: DIM, level: 1, ann });
   const source = (start: number, end: number) => Promise.resolve(bytes.slice(start, end));
   return SlabReader.open(name, source, { cache: new PageCache(0, { wholeUpTo: 0 }), cacheKey: name });

@@ -270,6 +270,60 @@ Napi::RangeError rangeError(Napi::Env env, const std::string& message) {
   return Napi::RangeError::New(env, message);
 }
 
+/// How many rows of `d` values `length` values make: a RangeError unless a whole number of rows
+/// whose numbers fit an Int32Array. `what` names the argument.
+int64_t rowCountOf(Napi::Env env, size_t length, int64_t d, const char* what) {
+  if (length % static_cast<size_t>(d) != 0) {
+    throw rangeError(env, std::string(what) + ".length (" + std::to_string(length) +
+                              ") must be a multiple of dimension (" + std::to_string(d) + ")");
+  }
+  const int64_t nrows = static_cast<int64_t>(length / static_cast<size_t>(d));
+  if (nrows > std::numeric_limits<int32_t>::max()) {
+    throw rangeError(env, std::string(what) + " holds " + std::to_string(nrows) +
+                              " rows; row numbers must fit an Int32Array (at most 2^31-1 rows)");
+  }
+  return nrows;
+}
+
+/// The query argument, checked to hold `d` floats.
+Napi::Float32Array queryArg(Napi::Env env, const Napi::Value& value, int64_t d) {
+  Napi::Float32Array query = float32Arg(value, "query");
+  if (query.ElementLength() != static_cast<size_t>(d)) {
+    throw rangeError(env, "query.length (" + std::to_string(query.ElementLength()) +
+                              ") must equal dimension (" + std::to_string(d) + ")");
+  }
+  return query;
+}
+
+ScanMetric metricArg(Napi::Env env, const Napi::Value& value) {
+  const std::string name = stringArg(value, "metric");
+  if (name == "l2") return ScanMetric::L2;
+  if (name == "ip") return ScanMetric::IP;
+  if (name == "cosine") return ScanMetric::Cosine;
+  throw rangeError(env, "metric must be 'l2', 'ip' or 'cosine', got '" + name + "'");
+}
+
+/// Explicit row numbers, each checked to lie in [0, nrows); `ascending` says whether they are
+/// strictly ascending.
+struct RowList {
+  const int32_t* rows = nullptr;
+  size_t count = 0;
+  bool ascending = true;
+};
+
+RowList rowsArg(Napi::Env env, const Napi::Value& value, int64_t nrows) {
+  Napi::Int32Array array = int32Arg(value, "rows");
+  RowList list{array.Data(), array.ElementLength(), true};
+  for (size_t i = 0; i < list.count; ++i) {
+    if (list.rows[i] < 0 || list.rows[i] >= nrows) {
+      throw rangeError(env, "rows[" + std::to_string(i) + "] = " + std::to_string(list.rows[i]) +
+                                " is out of range [0, " + std::to_string(nrows) + ")");
+    }
+    if (i > 0 && list.rows[i] <= list.rows[i - 1]) list.ascending = false;
+  }
+  return list;
+}
+
 }  // namespace
 
 Napi::Value scanRows(const Napi::CallbackInfo& info) {
@@ -278,33 +332,10 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
   // --- validation: nothing below reads vector memory until every argument has been checked.
   Napi::Float32Array vectors = float32Arg(info[0], "vectors");
   const int64_t d = integerArg(info[1], "dimension", 1, kMaxDimension);
-  const size_t length = vectors.ElementLength();
-  if (length % static_cast<size_t>(d) != 0) {
-    throw rangeError(env, "vectors.length (" + std::to_string(length) +
-                              ") must be a multiple of dimension (" + std::to_string(d) + ")");
-  }
-  const int64_t nrows = static_cast<int64_t>(length / static_cast<size_t>(d));
-  if (nrows > std::numeric_limits<int32_t>::max()) {
-    throw rangeError(env, "vectors holds " + std::to_string(nrows) +
-                              " rows; row numbers must fit an Int32Array (at most 2^31-1 rows)");
-  }
-  Napi::Float32Array query = float32Arg(info[2], "query");
-  if (query.ElementLength() != static_cast<size_t>(d)) {
-    throw rangeError(env, "query.length (" + std::to_string(query.ElementLength()) +
-                              ") must equal dimension (" + std::to_string(d) + ")");
-  }
+  const int64_t nrows = rowCountOf(env, vectors.ElementLength(), d, "vectors");
+  Napi::Float32Array query = queryArg(env, info[2], d);
   const int64_t k = integerArg(info[3], "k", 1, kMaxK);
-  const std::string metricName = stringArg(info[4], "metric");
-  ScanMetric metric;
-  if (metricName == "l2") {
-    metric = ScanMetric::L2;
-  } else if (metricName == "ip") {
-    metric = ScanMetric::IP;
-  } else if (metricName == "cosine") {
-    metric = ScanMetric::Cosine;
-  } else {
-    throw rangeError(env, "metric must be 'l2', 'ip' or 'cosine', got '" + metricName + "'");
-  }
+  const ScanMetric metric = metricArg(env, info[4]);
   const bool hasAllowed = !isAbsent(info[5]);
   const bool hasRows = !isAbsent(info[6]);
   if (hasAllowed && hasRows) {
@@ -318,21 +349,10 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
     bitmap = allowed.Data();
     bitmapBytes = allowed.ElementLength();
   }
-  const int32_t* rowList = nullptr;
-  size_t rowCount = 0;
-  bool rowsAscending = true;
-  if (hasRows) {
-    Napi::Int32Array rows = int32Arg(info[6], "rows");
-    rowList = rows.Data();
-    rowCount = rows.ElementLength();
-    for (size_t i = 0; i < rowCount; ++i) {
-      if (rowList[i] < 0 || rowList[i] >= nrows) {
-        throw rangeError(env, "rows[" + std::to_string(i) + "] = " + std::to_string(rowList[i]) +
-                                  " is out of range [0, " + std::to_string(nrows) + ")");
-      }
-      if (i > 0 && rowList[i] <= rowList[i - 1]) rowsAscending = false;
-    }
-  }
+  const RowList listed = hasRows ? rowsArg(env, info[6], nrows) : RowList{};
+  const int32_t* rowList = listed.rows;
+  const size_t rowCount = listed.count;
+  const bool rowsAscending = listed.ascending;
 
   // --- results: the heap lives in the returned arrays.
   Napi::Float32Array distances = Napi::Float32Array::New(env, static_cast<size_t>(k));
@@ -370,43 +390,19 @@ Napi::Value scanCodes(const Napi::CallbackInfo& info) {
   // --- validation: nothing below reads code memory until every argument has been checked.
   Napi::Uint8Array codes = uint8Arg(info[0], "codes");
   const int64_t d = integerArg(info[1], "dimension", 1, kMaxDimension);
-  const size_t length = codes.ElementLength();
-  if (length % static_cast<size_t>(d) != 0) {
-    throw rangeError(env, "codes.length (" + std::to_string(length) +
-                              ") must be a multiple of dimension (" + std::to_string(d) + ")");
-  }
-  const int64_t nrows = static_cast<int64_t>(length / static_cast<size_t>(d));
-  if (nrows > std::numeric_limits<int32_t>::max()) {
-    throw rangeError(env, "codes holds " + std::to_string(nrows) + " rows; at most 2^31-1");
-  }
-  Napi::Float32Array query = float32Arg(info[2], "query");
-  if (query.ElementLength() != static_cast<size_t>(d)) {
-    throw rangeError(env, "query.length (" + std::to_string(query.ElementLength()) +
-                              ") must equal dimension (" + std::to_string(d) + ")");
-  }
+  const int64_t nrows = rowCountOf(env, codes.ElementLength(), d, "codes");
+  Napi::Float32Array query = queryArg(env, info[2], d);
   const int64_t k = integerArg(info[3], "k", 1, kMaxK);
-  const std::string metricName = stringArg(info[4], "metric");
-  if (metricName != "l2" && metricName != "ip" && metricName != "cosine") {
-    throw rangeError(env, "metric must be 'l2', 'ip' or 'cosine', got '" + metricName + "'");
-  }
+  const ScanMetric metric = metricArg(env, info[4]);
   Napi::Float32Array minArg = float32Arg(info[5], "min");
   Napi::Float32Array stepArg = float32Arg(info[6], "step");
   if (minArg.ElementLength() != static_cast<size_t>(d) || stepArg.ElementLength() != static_cast<size_t>(d)) {
     throw rangeError(env, "min and step must hold dimension (" + std::to_string(d) + ") floats each");
   }
-  const int32_t* rowList = nullptr;
-  size_t rowCount = static_cast<size_t>(nrows);
-  if (!isAbsent(info[7])) {
-    Napi::Int32Array rows = int32Arg(info[7], "rows");
-    rowList = rows.Data();
-    rowCount = rows.ElementLength();
-    for (size_t i = 0; i < rowCount; ++i) {
-      if (rowList[i] < 0 || rowList[i] >= nrows) {
-        throw rangeError(env, "rows[" + std::to_string(i) + "] = " + std::to_string(rowList[i]) +
-                                  " is out of range [0, " + std::to_string(nrows) + ")");
-      }
-    }
-  }
+  const bool hasRows = !isAbsent(info[7]);
+  const RowList listed = hasRows ? rowsArg(env, info[7], nrows) : RowList{};
+  const int32_t* rowList = listed.rows;
+  const size_t rowCount = hasRows ? listed.count : static_cast<size_t>(nrows);
 
   Napi::Float32Array distances = Napi::Float32Array::New(env, static_cast<size_t>(k));
   Napi::Int32Array labels = Napi::Int32Array::New(env, static_cast<size_t>(k));
@@ -419,7 +415,7 @@ Napi::Value scanCodes(const Napi::CallbackInfo& info) {
     const float* st = stepArg.Data();
     TopK top(distances.Data(), labels.Data(), static_cast<size_t>(k));
     const auto rowAt = [&](size_t i) -> int32_t { return rowList ? rowList[i] : static_cast<int32_t>(i); };
-    if (metricName == "l2") {
+    if (metric == ScanMetric::L2) {
       // |x − q|² = Σ (step·c + (min − q))².
       std::vector<float> offset(dim);
       for (size_t j = 0; j < dim; ++j) offset[j] = mn[j] - q[j];
@@ -427,7 +423,7 @@ Napi::Value scanCodes(const Napi::CallbackInfo& info) {
         const int32_t row = rowAt(i);
         top.offer(kernels.l2(st, offset.data(), base + static_cast<size_t>(row) * dim, dim), row);
       }
-    } else if (metricName == "ip") {
+    } else if (metric == ScanMetric::IP) {
       // q·x = Σ q·min + Σ (q·step)·c.
       std::vector<float> w(dim);
       double constant = 0;
@@ -454,7 +450,7 @@ Napi::Value scanCodes(const Napi::CallbackInfo& info) {
       }
     }
     top.finish(std::numeric_limits<float>::infinity());
-    if (metricName != "l2") {
+    if (metric != ScanMetric::L2) {
       float* out = distances.Data();
       for (int64_t i = 0; i < k; ++i) out[i] = -out[i];
     }

@@ -1,6 +1,6 @@
 import { makeScorer, mulberry32, type Metric } from '@conifer/core';
 import { Memtable } from '@conifer/memtable';
-import { Bitset, buildSlab, PageCache, SlabReader, type AnnHeader, type SlabRow } from '@conifer/slab';
+import { Bitset, buildSlab, PageCache, SlabReader, type AnnHeader, type RangeSource, type SlabRow } from '@conifer/slab';
 import { describe, expect, it } from 'vitest';
 import { codesCandidates, searchSnapshot } from './search.ts';
 import type { SlabLayer } from './snapshot.ts';
@@ -65,8 +65,19 @@ function layerOf(reader: SlabReader): SlabLayer {
   return { reader, shadowed: new Uint8Array(reader.count), live: Bitset.full(reader.count), liveCount: reader.count };
 }
 
-async function rangedReader(name: string, bytes: Uint8Array): Promise<SlabReader> {
-  const source = (start: number, end: number) => Promise.resolve(bytes.slice(start, end));
+/** A slab read by range from a store a round trip away, or (`inPlace`) from a local disk, which reads into the caller's buffers. */
+async function rangedReader(name: string, bytes: Uint8Array, inPlace = false): Promise<SlabReader> {
+  const source: RangeSource = (start, end) => Promise.resolve(bytes.slice(start, end));
+  if (inPlace) {
+    source.into = (start, buffers) => {
+      let at = start;
+      for (const buffer of buffers) {
+        buffer.set(bytes.subarray(at, at + buffer.length));
+        at += buffer.length;
+      }
+      return Promise.resolve(Math.min(at, bytes.length) - start);
+    };
+  }
   return SlabReader.open(name, source, { cache: new PageCache(0, { wholeUpTo: 0 }), cacheKey: name });
 }
 
@@ -75,16 +86,20 @@ describe('slabs searched through their codes', () => {
     const built = await Promise.all([clusteredSlab('a', 1, metric), clusteredSlab('b', 2, metric), clusteredSlab('c', 3, metric)]);
     const whole = await Promise.all(built.map(({ bytes }, i) => SlabReader.load(`s${i}`, bytes)));
     const ranged = await Promise.all(built.map(({ bytes }, i) => rangedReader(`s${i}`, bytes)));
-    expect(ranged.every((r) => r.hasCodes && !r.resident && !r.codesResident)).toBe(true);
-    // Codes not in memory: the lists' vectors are read, and the answers are the exact scan's.
+    expect(ranged.every((r) => r.hasCodes && !r.resident && !r.codesResident && !r.readsNearby)).toBe(true);
+    // Codes not in memory, from a store a round trip away: the lists' vectors are read, and the
+    // answers are the exact scan's.
     const probe = { metric, vector: vectorOfFirst(built), topK: 10, exactBudget: 0 };
     const plain = await searchSnapshot({ memtables: [], slabs: ranged.map(layerOf) }, probe);
     expect(plain.map((h) => [h.id, h.score])).toEqual((await searchSnapshot({ memtables: [], slabs: whole.map(layerOf) }, probe)).map((h) => [h.id, h.score]));
     await Promise.all(ranged.map((r) => r.promoteCodes()));
     expect(ranged.every((r) => r.codesResident)).toBe(true);
-    // With the codes in memory, a query reads the vectors of its rescored candidates only.
+    // From a local disk the codes are read by range where they are not in memory.
+    const nearby = await Promise.all(built.map(({ bytes }, i) => rangedReader(`d${i}`, bytes, true)));
+    expect(nearby.every((r) => r.readsNearby && !r.codesResident)).toBe(true);
+    // Through codes, a query reads the vectors of its rescored candidates only.
     let gathered = 0;
-    for (const reader of ranged) {
+    for (const reader of [...ranged, ...nearby]) {
       const gather = reader.gather.bind(reader);
       reader.gather = (positions) => {
         gathered += positions.length;
@@ -115,7 +130,8 @@ describe('slabs searched through their codes', () => {
       const request = { metric, vector, topK: 10, exactBudget: 0 };
       const want = await searchSnapshot(snapshot(whole), request);
       gathered = 0;
-      const got = await searchSnapshot(snapshot(ranged), request);
+      const readers = q % 2 === 0 ? ranged : nearby;
+      const got = await searchSnapshot(snapshot(readers), request);
       expect(gathered).toBeLessThanOrEqual(codesCandidates(10));
       const score = makeScorer(metric, vector);
       for (const hit of got) {

@@ -330,8 +330,8 @@ function allPositions(count: number): Int32Array {
  * each list's vectors contiguously, so a probed list is one ranged read when the slab is read by
  * range. A probe can be taken further (`searchTo` a larger knob): only lists not yet scanned are
  * read. When shadowing or a filter leaves fewer than topK accepted rows, nprobe doubles. A slab
- * whose SQ8 codes are in memory and vectors are not scans the lists' codes instead and offers its
- * best rows for rescoring (`offer`).
+ * with SQ8 codes whose vectors are not in memory scans the lists' codes instead (in memory, or by
+ * range from a local disk) and offers its best rows for rescoring (`offer`).
  */
 class IvfProbe {
   readonly reader: SlabReader;
@@ -404,11 +404,11 @@ class IvfProbe {
           }
         }
         this.#nprobe = lists.length;
-        if (n > 0 && contiguous && reader.codesResident && !reader.resident) {
-          // The vectors are not in memory, the codes are: the lists' codes pick the candidates,
-          // which are rescored from their vectors when the search is done. (Codes not in memory
-          // either would cost a query two rounds of reads, codes then vectors: the lists' vectors
-          // are read instead, one round.)
+        if (n > 0 && contiguous && !reader.resident && reader.hasCodes && (reader.codesResident || reader.readsNearby)) {
+          // The vectors are not in memory: the lists' codes (a quarter of the bytes; in memory, or
+          // read from a local disk) pick the candidates, which are rescored from their vectors when
+          // the search is done. From a bucket, codes not in memory would cost the query two rounds
+          // of reads, codes then vectors: the lists' vectors are read instead, one round.
           const best = await reader.topByCodes(positions.subarray(0, n), request.vector, codesCandidates(request.topK), request.metric);
           for (let i = 0; i < best.positions.length; i++) {
             const position = best.positions[i]!;

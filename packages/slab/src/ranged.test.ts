@@ -7,6 +7,7 @@ import { PageCache } from './page-cache.ts';
 import { SlabReader } from './reader.ts';
 import { sortedDistinct } from './sort-positions.ts';
 import type { RangeSource } from './slab-body.ts';
+import { testAnn } from './testing/ann.ts';
 
 /** Rows with ids r00000…, some tombstones, vectors from a seeded generator. */
 function makeRows(count: number, dim: number, seed: number): SlabRow[] {
@@ -23,25 +24,9 @@ function makeRows(count: number, dim: number, seed: number): SlabRow[] {
 function makeAnn(count: number, dim: number, nlist: number, seed: number): SlabAnn {
   const rand = mulberry32(seed);
   const listOf = Array.from({ length: count }, () => Math.floor(rand() * nlist));
-  const offsets = new Int32Array(nlist + 1);
-  for (const l of listOf) offsets[l + 1]!++;
-  for (let l = 0; l < nlist; l++) offsets[l + 1]! += offsets[l]!;
-  const fill = offsets.slice(0, nlist);
-  const rows = new Int32Array(count);
-  listOf.forEach((l, row) => (rows[fill[l]!++] = row));
-  return {
-    header: {
-      factory: `IVF${nlist},Flat`,
-      faissMetric: 'l2',
-      normalized: false,
-      param: 'nprobe',
-      calibration: [{ value: 1, recall: 1 }],
-      oversample: 1,
-      recallTarget: 0.95,
-    },
-    layout: { centroids: Float32Array.from({ length: nlist * dim }, () => rand()), offsets, rows },
-    donor: Uint8Array.from({ length: 1 + Math.floor(rand() * 300) }, () => Math.floor(rand() * 256)),
-  };
+  const centroids = Float32Array.from({ length: nlist * dim }, () => rand());
+  const donor = Uint8Array.from({ length: 1 + Math.floor(rand() * 300) }, () => Math.floor(rand() * 256));
+  return testAnn(count, dim, nlist, listOf, { centroids, donor });
 }
 
 /** Reads of a slab held in memory, counted (what an object store's getRange returns). */

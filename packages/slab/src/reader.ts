@@ -501,6 +501,15 @@ export class SlabReader {
     return this.#sq8 ? this.count * this.dimension : 0;
   }
 
+  /**
+   * Whether a read by range costs about a local disk's read (the store reads in place), rather than
+   * a bucket's round trip: then a query may read codes and then vectors, two rounds, where it would
+   * otherwise read vectors once.
+   */
+  get readsNearby(): boolean {
+    return this.#body?.readsInPlace ?? true;
+  }
+
   /** Whether the codes of a slab opened by range are in memory. */
   get codesResident(): boolean {
     return this.#codes !== undefined;
