@@ -1,6 +1,6 @@
 import { mulberry32, SYSTEM_CLOCK } from '@conifer/core';
 import { buildSlab, PageCache, SlabReader, type SlabRow } from '@conifer/slab';
-import { testAnn } from '@conifer/slab/testing';
+import { sourceOf, testAnn } from '@conifer/slab/testing';
 import { describe, expect, it } from 'vitest';
 import { ResidentSet, type Resident } from './resident-set.ts';
 
@@ -28,8 +28,7 @@ async function annSlab(name: string, seed: number): Promise<SlabReader> {
     Array.from({ length: ROWS }, (_, i) => Math.floor((i * nlist) / ROWS)),
   );
   const { bytes } = await buildSlab(rows, { dimension: DIM, level: 1, ann });
-  const source = (start: number, end: number) => Promise.resolve(bytes.slice(start, end));
-  return SlabReader.open(name, source, { cache: new PageCache(0, { wholeUpTo: 0 }), cacheKey: name });
+  return SlabReader.open(name, sourceOf(bytes), { cache: new PageCache(0, { wholeUpTo: 0 }), cacheKey: name });
 }
 
 /** A namespace holding these slabs: what it holds is what its readers hold. */

@@ -324,6 +324,23 @@ RowList rowsArg(Napi::Env env, const Napi::Value& value, int64_t nrows) {
   return list;
 }
 
+/// Sorts the kept candidates best-first and pads them, then turns keys back into the metric's
+/// scores: larger is better for 'ip' and 'cosine', whose padding becomes -Infinity.
+void finishScores(TopK& top, ScanMetric metric, float* distances, int64_t k) {
+  top.finish(std::numeric_limits<float>::infinity());
+  if (metric != ScanMetric::L2) {
+    for (int64_t i = 0; i < k; ++i) distances[i] = -distances[i];
+  }
+}
+
+/// What a scan returns: { distances, labels }.
+Napi::Object scanResult(Napi::Env env, Napi::Float32Array distances, Napi::Int32Array labels) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("distances", distances);
+  result.Set("labels", labels);
+  return result;
+}
+
 }  // namespace
 
 Napi::Value scanRows(const Napi::CallbackInfo& info) {
@@ -370,18 +387,9 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
     } else {
       scanMetric(kernels, metric, base, q, dim, AllRows{nrows}, top);
     }
-    top.finish(std::numeric_limits<float>::infinity());
-    if (metric != ScanMetric::L2) {
-      // Back from keys to scores (larger is better); padding becomes -Infinity.
-      float* out = distances.Data();
-      for (int64_t i = 0; i < k; ++i) out[i] = -out[i];
-    }
+    finishScores(top, metric, distances.Data(), k);
   });
-
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("distances", distances);
-  result.Set("labels", labels);
-  return result;
+  return scanResult(env, distances, labels);
 }
 
 Napi::Value scanCodes(const Napi::CallbackInfo& info) {
@@ -449,17 +457,9 @@ Napi::Value scanCodes(const Napi::CallbackInfo& info) {
         top.offer(-static_cast<float>(denom == 0 ? 0.0 : static_cast<double>(ip) / denom), row);
       }
     }
-    top.finish(std::numeric_limits<float>::infinity());
-    if (metric != ScanMetric::L2) {
-      float* out = distances.Data();
-      for (int64_t i = 0; i < k; ++i) out[i] = -out[i];
-    }
+    finishScores(top, metric, distances.Data(), k);
   });
-
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("distances", distances);
-  result.Set("labels", labels);
-  return result;
+  return scanResult(env, distances, labels);
 }
 
 Napi::Value setScanKernel(const Napi::CallbackInfo& info) {

@@ -1,6 +1,7 @@
 import { makeScorer, mulberry32, type Metric } from '@conifer/core';
 import { Memtable } from '@conifer/memtable';
-import { Bitset, buildSlab, PageCache, SlabReader, type AnnHeader, type RangeSource, type SlabRow } from '@conifer/slab';
+import { Bitset, buildSlab, PageCache, SlabReader, type AnnHeader, type SlabRow } from '@conifer/slab';
+import { inPlace, sourceOf } from '@conifer/slab/testing';
 import { describe, expect, it } from 'vitest';
 import { codesCandidates, searchSnapshot } from './search.ts';
 import type { SlabLayer } from './snapshot.ts';
@@ -65,19 +66,9 @@ function layerOf(reader: SlabReader): SlabLayer {
   return { reader, shadowed: new Uint8Array(reader.count), live: Bitset.full(reader.count), liveCount: reader.count };
 }
 
-/** A slab read by range from a store a round trip away, or (`inPlace`) from a local disk, which reads into the caller's buffers. */
-async function rangedReader(name: string, bytes: Uint8Array, inPlace = false): Promise<SlabReader> {
-  const source: RangeSource = (start, end) => Promise.resolve(bytes.slice(start, end));
-  if (inPlace) {
-    source.into = (start, buffers) => {
-      let at = start;
-      for (const buffer of buffers) {
-        buffer.set(bytes.subarray(at, at + buffer.length));
-        at += buffer.length;
-      }
-      return Promise.resolve(Math.min(at, bytes.length) - start);
-    };
-  }
+/** A slab read by range from a store a round trip away, or (`nearby`) from a local disk, which reads into the caller's buffers. */
+async function rangedReader(name: string, bytes: Uint8Array, nearby = false): Promise<SlabReader> {
+  const source = nearby ? inPlace(sourceOf(bytes)) : sourceOf(bytes);
   return SlabReader.open(name, source, { cache: new PageCache(0, { wholeUpTo: 0 }), cacheKey: name });
 }
 

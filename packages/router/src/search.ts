@@ -87,16 +87,16 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   const searchLayer = async (layer: (typeof slabs)[number]): Promise<void> => {
     const { reader } = layer;
     const dim = reader.dimension;
-    /**
-     * Scores an eligible row (live, and passing the filter) unless a memtable shadows it; its
-     * vector is row `index` of `data` (the slab's own vectors, or what a ranged read gathered).
-     */
     /** The row's id if it is live for this query (no newer layer holds its id), else undefined. */
     const admit = (row: number): string | undefined => {
       if (shadowedLater(layer, row)) return undefined;
       const id = reader.ids.at(row)!;
       return inMemtables(id) ? undefined : id;
     };
+    /**
+     * Scores an eligible row (live, and passing the filter) unless a memtable shadows it; its
+     * vector is row `index` of `data` (the slab's own vectors, or what a ranged read gathered).
+     */
     const visit = (row: number, data: Float32Array, index: number): boolean => {
       const id = admit(row);
       if (id === undefined) return false;

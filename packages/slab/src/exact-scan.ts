@@ -1,5 +1,17 @@
 import type { Metric } from '@conifer/core';
-import { scanRows } from '@conifer/faiss';
+import { scanRows, type ScanMetric, type ScanResult } from '@conifer/faiss';
+
+/** The native scans' name for a metric (cosine over the stored vectors as they are). */
+export function scanMetricOf(metric: Metric): ScanMetric {
+  return metric === 'euclidean' ? 'l2' : metric === 'dotproduct' ? 'ip' : 'cosine';
+}
+
+/** A native scan's result without the padding (label -1) at its end: views, no copy. */
+export function withoutPadding({ labels, distances }: ScanResult): { labels: Int32Array; distances: Float32Array } {
+  let n = labels.length;
+  while (n > 0 && labels[n - 1]! < 0) n--;
+  return n === labels.length ? { labels, distances } : { labels: labels.subarray(0, n), distances: distances.subarray(0, n) };
+}
 
 /**
  * Exact top-k of `query` over packed rows (a slab's vectors or a memtable chunk), natively and
@@ -16,15 +28,5 @@ export function exactTopRows(
   allowed: Uint8Array | undefined,
   rows?: Int32Array,
 ): Int32Array {
-  const { labels } = scanRows(
-    vectors,
-    dimension,
-    query,
-    k,
-    metric === 'euclidean' ? 'l2' : metric === 'dotproduct' ? 'ip' : 'cosine',
-    rows ? { rows } : allowed ? { allowed } : undefined,
-  );
-  let n = labels.length;
-  while (n > 0 && labels[n - 1]! < 0) n--;
-  return n === labels.length ? labels : labels.subarray(0, n);
+  return withoutPadding(scanRows(vectors, dimension, query, k, scanMetricOf(metric), rows ? { rows } : allowed ? { allowed } : undefined)).labels;
 }

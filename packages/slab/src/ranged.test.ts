@@ -7,7 +7,7 @@ import { PageCache } from './page-cache.ts';
 import { SlabReader } from './reader.ts';
 import { sortedDistinct } from './sort-positions.ts';
 import type { RangeSource } from './slab-body.ts';
-import { testAnn } from './testing/ann.ts';
+import { inPlace, sourceOf, testAnn } from './testing/slabs.ts';
 
 /** Rows with ids r00000…, some tombstones, vectors from a seeded generator. */
 function makeRows(count: number, dim: number, seed: number): SlabRow[] {
@@ -27,31 +27,6 @@ function makeAnn(count: number, dim: number, nlist: number, seed: number): SlabA
   const centroids = Float32Array.from({ length: nlist * dim }, () => rand());
   const donor = Uint8Array.from({ length: 1 + Math.floor(rand() * 300) }, () => Math.floor(rand() * 256));
   return testAnn(count, dim, nlist, listOf, { centroids, donor });
-}
-
-/** Reads of a slab held in memory, counted (what an object store's getRange returns). */
-function sourceOf(bytes: Uint8Array, calls: { n: number } = { n: 0 }): RangeSource {
-  return (start, end) => {
-    calls.n++;
-    return Promise.resolve(bytes.slice(Math.min(start, bytes.length), Math.min(end, bytes.length)));
-  };
-}
-
-/** `source`, able to read in place as the local disk does (`into` fills the given buffers from `bytes`, damaged as `source` damages them). */
-function inPlace(source: RangeSource): RangeSource {
-  const withInto: RangeSource = (start, end) => source(start, end);
-  withInto.into = async (start, buffers) => {
-    const total = buffers.reduce((n, b) => n + b.length, 0);
-    const got = await source(start, start + total);
-    if (!got) return null;
-    let at = 0;
-    for (const buffer of buffers) {
-      buffer.set(got.subarray(at, Math.min(got.length, at + buffer.length)));
-      at += buffer.length;
-    }
-    return Math.min(total, got.length);
-  };
-  return withInto;
 }
 
 const ALWAYS_RANGED = { wholeUpTo: 0 };

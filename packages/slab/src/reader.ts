@@ -6,6 +6,7 @@ import { decodeMetadataIndex } from './metadata-index-codec.ts';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_MAGIC, SlabCorruptionError, type SlabHeader, type SlabRow } from './format.ts';
 import type { PageCache } from './page-cache.ts';
 import { SlabBody, type RangeSource } from './slab-body.ts';
+import { scanMetricOf, withoutPadding } from './exact-scan.ts';
 import { copyInSlices, inSlices, toShared } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
 
@@ -443,15 +444,21 @@ export class SlabReader {
    */
   promote(): Promise<void> {
     if (this.#vectors || !this.#body || this.#promotionStopped) return Promise.resolve();
-    // From a bucket, 8 streams (each is slow); from local disk 2 leave the I/O threads to queries.
-    const start = this.header.sections.vectors;
-    const body = this.#body;
-    this.#promoting ??= inPromotionLane(() => body.readRange(start, start + this.vectorBytes, body.readsInPlace ? 2 : 8, () => this.#promotionStopped))
+    this.#promoting ??= this.#promotionRead(this.#body, this.header.sections.vectors, this.vectorBytes)
       .then((vectors) => {
         this.#vectors = new Float32Array(vectors.buffer, vectors.byteOffset, this.count * this.dimension);
       })
       .finally(() => (this.#promoting = undefined));
     return this.#promoting;
+  }
+
+  /**
+   * A promotion's read of `length` bytes of the body from file offset `start`, every page checked,
+   * in the process's promotion lane; stopped when the reader stops promoting. From a bucket, 8
+   * streams (each is slow); from local disk 2 leave the I/O threads to queries.
+   */
+  #promotionRead(body: SlabBody, start: number, length: number): Promise<Uint8Array> {
+    return inPromotionLane(() => body.readRange(start, start + length, body.readsInPlace ? 2 : 8, () => this.#promotionStopped));
   }
 
   /** The promotion under way, or a resolved promise (its failure leaves the reader ranged). */
@@ -522,9 +529,7 @@ export class SlabReader {
    */
   promoteCodes(): Promise<void> {
     if (this.#codes || !this.#sq8 || !this.#body || this.#promotionStopped) return Promise.resolve();
-    const start = this.header.sections.codes!;
-    const body = this.#body;
-    this.#codesPromoting ??= inPromotionLane(() => body.readRange(start, start + this.codeBytes, body.readsInPlace ? 2 : 8, () => this.#promotionStopped))
+    this.#codesPromoting ??= this.#promotionRead(this.#body, this.header.sections.codes!, this.codeBytes)
       .then((codes) => {
         this.#codes = codes;
       })
@@ -560,25 +565,36 @@ export class SlabReader {
     const params = this.#sq8;
     if (!params) throw new Error(`slab ${this.id} stores no codes`);
     const d = this.dimension;
-    const native = metric === 'euclidean' ? 'l2' : metric === 'dotproduct' ? 'ip' : 'cosine';
     const want = Math.min(k, positions.length);
     if (want === 0) return { positions: new Int32Array(0), scores: new Float32Array(0) };
-    const resident = this.#codes ?? (this.#body ? undefined : this.bytes.subarray(this.header.sections.codes!, this.header.sections.codes! + this.codeBytes));
-    if (resident) return trimmed(scanCodes(resident, d, query, want, native, params, positions));
+    const at = this.header.sections.codes!;
+    const resident = this.#codes ?? (this.#body ? undefined : this.bytes.subarray(at, at + this.codeBytes));
+    if (resident) {
+      const { labels, distances } = withoutPadding(scanCodes(resident, d, query, want, scanMetricOf(metric), params, positions));
+      return { positions: labels, scores: distances };
+    }
     const packed = new Uint8Array(positions.length * d);
-    const base = this.header.sections.codes!;
+    await this.#readRuns(positions, at, d, packed);
+    const { labels, distances } = withoutPadding(scanCodes(packed, d, query, want, scanMetricOf(metric), params));
+    for (let i = 0; i < labels.length; i++) labels[i] = positions[labels[i]!]!;
+    return { positions: labels, scores: distances };
+  }
+
+  /**
+   * The rows of `rowBytes` bytes at `positions` of the body section starting at file offset `at`,
+   * packed in order into `into`: consecutive positions (IVF lists) are read as one range, straight
+   * from the cached pages.
+   */
+  async #readRuns(positions: Int32Array, at: number, rowBytes: number, into: Uint8Array): Promise<void> {
     const reads: Promise<void>[] = [];
     for (let i = 0; i < positions.length;) {
       let j = i + 1;
       while (j < positions.length && positions[j] === positions[j - 1]! + 1) j++;
       const first = positions[i]!;
-      reads.push(this.#body!.readInto(base + first * d, base + (first + j - i) * d, packed.subarray(i * d, j * d)));
+      reads.push(this.#body!.readInto(at + first * rowBytes, at + (first + j - i) * rowBytes, into.subarray(i * rowBytes, j * rowBytes)));
       i = j;
     }
     await Promise.all(reads);
-    const best = trimmed(scanCodes(packed, d, query, want, native, params));
-    for (let i = 0; i < best.positions.length; i++) best.positions[i] = positions[best.positions[i]!]!;
-    return best;
   }
 
   /**
@@ -704,23 +720,7 @@ export class SlabReader {
     const d = this.dimension;
     const data = new Float32Array(positions.length * d);
     const at = new Int32Array(positions.length);
-    const base = this.header.sections.vectors;
-    // Consecutive positions are read as one range (IVF lists are contiguous).
-    let i = 0;
-    const reads: Promise<void>[] = [];
-    while (i < positions.length) {
-      let j = i + 1;
-      while (j < positions.length && positions[j] === positions[j - 1]! + 1) j++;
-      const from = i;
-      const first = positions[i]!;
-      const n = j - i;
-      // Straight from the cached pages into the result: no intermediate copy of the range.
-      reads.push(
-        this.#body!.readInto(base + 4 * first * d, base + 4 * (first + n) * d, new Uint8Array(data.buffer, data.byteOffset + 4 * from * d, 4 * n * d)),
-      );
-      i = j;
-    }
-    await Promise.all(reads);
+    await this.#readRuns(positions, this.header.sections.vectors, 4 * d, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     for (let k = 0; k < at.length; k++) at[k] = k;
     return { data, at, rowOf: (k) => this.rowAt(positions[k]!) };
   }
@@ -927,13 +927,6 @@ function inPromotionLane<T>(read: () => Promise<T>): Promise<T> {
   const run = promotions.then(read, read);
   promotions = run.catch(() => undefined);
   return run;
-}
-
-/** A scan's result without the padding (label -1) at its end. */
-function trimmed({ labels, distances }: { labels: Int32Array; distances: Float32Array }): { positions: Int32Array; scores: Float32Array } {
-  let n = labels.length;
-  while (n > 0 && labels[n - 1]! < 0) n--;
-  return { positions: labels.subarray(0, n), scores: distances.subarray(0, n) };
 }
 
 /** Bytes checksummed between yields when a head is checked. */
