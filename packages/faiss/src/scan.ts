@@ -101,30 +101,51 @@ export function scanCodes(
 }
 
 /**
- * Trains SQ8 on the vectors `at` returns for rows 0..count−1 (null rows are skipped): per
- * dimension, the range of the values seen, cut in 255 steps. A dimension with one value seen (or
- * none) gets step 0 and decodes exactly to it.
+ * Trains SQ8 over the vectors it is given one at a time (`add`): per dimension, the range of the
+ * values seen, cut in 255 steps. A dimension with one value seen (or none) gets step 0 and decodes
+ * exactly to it. Lets a slab builder train in the pass over the rows it makes anyway.
  */
-export function trainSq8(dimension: number, count: number, at: (row: number) => Float32Array | null): Sq8Params {
-  const lo = new Float32Array(dimension).fill(Infinity);
-  const hi = new Float32Array(dimension).fill(-Infinity);
-  for (let row = 0; row < count; row++) {
-    const v = at(row);
-    if (!v) continue;
-    for (let j = 0; j < dimension; j++) {
-      const x = v[j]!;
+export class Sq8Trainer {
+  readonly #lo: Float32Array;
+  readonly #hi: Float32Array;
+
+  constructor(dimension: number) {
+    this.#lo = new Float32Array(dimension).fill(Infinity);
+    this.#hi = new Float32Array(dimension).fill(-Infinity);
+  }
+
+  add(vector: Float32Array): void {
+    const lo = this.#lo;
+    const hi = this.#hi;
+    for (let j = 0; j < lo.length; j++) {
+      const x = vector[j]!;
       if (x < lo[j]!) lo[j] = x;
       if (x > hi[j]!) hi[j] = x;
     }
   }
-  const min = new Float32Array(dimension);
-  const step = new Float32Array(dimension);
-  for (let j = 0; j < dimension; j++) {
-    if (!(lo[j]! <= hi[j]!) || !Number.isFinite(lo[j]!) || !Number.isFinite(hi[j]!)) continue; // no finite value seen: decodes to 0
-    min[j] = lo[j]!;
-    step[j] = (hi[j]! - lo[j]!) / 255;
+
+  params(): Sq8Params {
+    const lo = this.#lo;
+    const hi = this.#hi;
+    const min = new Float32Array(lo.length);
+    const step = new Float32Array(lo.length);
+    for (let j = 0; j < lo.length; j++) {
+      if (!(lo[j]! <= hi[j]!) || !Number.isFinite(lo[j]!) || !Number.isFinite(hi[j]!)) continue; // no finite value seen: decodes to 0
+      min[j] = lo[j]!;
+      step[j] = (hi[j]! - lo[j]!) / 255;
+    }
+    return { min, step };
   }
-  return { min, step };
+}
+
+/** {@link Sq8Trainer} over the vectors `at` returns for rows 0..count−1 (null rows are skipped). */
+export function trainSq8(dimension: number, count: number, at: (row: number) => Float32Array | null): Sq8Params {
+  const trainer = new Sq8Trainer(dimension);
+  for (let row = 0; row < count; row++) {
+    const v = at(row);
+    if (v) trainer.add(v);
+  }
+  return trainer.params();
 }
 
 /** Writes the SQ8 code of `vector` into `out` (dimension bytes). */

@@ -5,7 +5,7 @@ import { BLOCK_SIZE, encodePostings, planPostings } from './postings.ts';
 import { encodeMetadataIndex } from './metadata-index-codec.ts';
 import { sharedArray } from './shared-bytes.ts';
 import { yieldToEventLoop } from './yield.ts';
-import { encodeSq8, trainSq8, type IvfLayout, type Sq8Params } from '@conifer/faiss';
+import { encodeSq8, Sq8Trainer, type IvfLayout, type Sq8Params } from '@conifer/faiss';
 import { align, checksum, FLAG_TOMBSTONE, SLAB_FORMAT_VERSION, SLAB_MAGIC, SLAB_PAGE_SIZE, type SlabHeader, type SlabRow } from './format.ts';
 
 /**
@@ -164,6 +164,9 @@ export async function buildSlabFrom(
   let minLsn = Number.MAX_SAFE_INTEGER;
   let maxLsn = 0;
   let tombstones = 0;
+  // An ANN slab also stores its vectors' SQ8 codes, for queries of it while its vectors are not in
+  // memory: the quantizer is trained in this pass over the rows.
+  const trainer = ann && dimension > 0 ? new Sq8Trainer(dimension) : undefined;
   for (let row = 0; row < count; row++) {
     const lsn = source.lsn(row);
     minLsn = Math.min(minLsn, lsn);
@@ -172,12 +175,12 @@ export async function buildSlabFrom(
     const values = source.vector(row);
     if (values === null) tombstones++;
     else if (values.length !== dimension) throw new Error(`row ${row} of the slab has ${values.length} dimensions, slab has ${dimension}`);
+    else trainer?.add(values);
   }
   if (count === 0) minLsn = 0;
   const mdIndex = options.metadataIndex ? encodeMetadataIndex(await MetadataIndex.build(count, (row) => source.metadata(row))) : undefined;
 
-  // An ANN slab also stores its vectors' SQ8 codes, for queries of it while its vectors are not in memory.
-  const sq8: Sq8Params | undefined = ann && dimension > 0 ? trainSq8(dimension, count, (row) => source.vector(row)) : undefined;
+  const sq8: Sq8Params | undefined = trainer?.params();
 
   // A sparse-only slab (no dense part) carries the inverted index its queries read.
   const postings = dimension === 0 ? planPostings(count, (row) => source.sparse(row)) : undefined;
