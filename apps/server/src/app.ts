@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Indexer, JobQueueCompactions, NodeClient, NodeDirectory, RoutedDataPlane } from '@conifer/cluster';
+import { faissVersion } from '@conifer/faiss';
 import { Compactor } from '@conifer/index-builder';
 import { createControlPlane, newNodeId, NodeHeartbeat, type ControlPlane, type NodeMemory as NodeMemorySummary } from '@conifer/control';
 import { createEngine, maxSlabShare, PageCache, pageCacheShare, ReplicaEngine, residentBytes, resolveEngineConfig, type Engine } from '@conifer/engine';
@@ -122,6 +123,9 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
   // Pages of slabs read by range take their share too; both engines of the process share them.
   const pages = new PageCache(pageCacheShare(memoryBudget));
   namespaceBudget -= pages.maxBytes;
+  // The native addon (faiss, BLAS) loads now rather than inside the first query that scans: a
+  // cold query would otherwise wait for its dynamic linking.
+  logger.debug({ faiss: faissVersion() }, 'faiss addon loaded');
   // The process's resident memory before its database opens: the least it will hold on its own.
   const rssBeforeDatabase = process.memoryUsage.rss();
   const control = await createControlPlane({

@@ -38,6 +38,7 @@ export interface ManifestStateOptions {
 export function slabRangeSource(store: ObjectStore, key: string): RangeSource {
   const source: RangeSource = (start, end) => store.getRange(key, start, end);
   if (store.readRangeInto) source.into = (start, buffers) => store.readRangeInto!(key, start, buffers);
+  source.remote = store.remote === true;
   return source;
 }
 
@@ -183,8 +184,9 @@ export class ManifestState {
     );
     const newestFirst = [...manifest.slabs].reverse().map((ref) => readers.get(ref.id)!);
     // Opening, the slabs' ids have never been compared: reads start on provisional layers, which
-    // check the rows they return against newer slabs, while the comparison runs in the background.
-    // Later manifests differ by a slab or a merge: computeShadows reuses what it computed.
+    // check the rows they return against newer slabs, until the comparison the namespace starts in
+    // the background is done (compareIdsInBackground). Later manifests differ by a slab or a
+    // merge: computeShadows reuses what it computed.
     const opening = !this.#installed;
     const layers = opening ? await provisionalShadows(newestFirst) : await computeShadows(newestFirst, this.#layers);
     this.#installed = true;
@@ -192,7 +194,15 @@ export class ManifestState {
     for (const [id, reader] of this.#readers) if (!readers.has(id)) this.#released?.track(reader, reader.memoryBytes);
     this.#readers = readers;
     this.#layers = layers;
-    if (layers.some((layer) => layer.unmarked)) this.#settling = this.#settle(layers);
+  }
+
+  /**
+   * Starts comparing the slabs' ids in the background (it yields to the event loop, but takes
+   * it for most of a large namespace's first second), unless that runs or is done. Not when the
+   * namespace opens: its first query, which reads every slab's head, would wait behind it.
+   */
+  compareIdsInBackground(): void {
+    if (this.#settling === undefined && this.#layers.some((layer) => layer.unmarked)) this.#settling = this.#settle(this.#layers);
   }
 
   /**

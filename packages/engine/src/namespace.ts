@@ -199,6 +199,11 @@ export class Namespace {
     return this.#manifest.readers();
   }
 
+  /** The requests that opened it are answered: the comparison of its slabs' ids may start (see Resident). */
+  answered(): void {
+    this.#manifest.compareIdsInBackground();
+  }
+
   /**
    * A flush, compaction or collection is under way: closing now would wait for it (an ANN build
    * takes minutes), so a memory trim passes this namespace over.
@@ -230,6 +235,7 @@ export class Namespace {
    */
   tick(now: number): void {
     if (this.#closing) return;
+    this.#manifest.compareIdsInBackground();
     // Only the owner flushes and compacts: a view opened to read must not take the namespace over
     // from the writer that owns it (it would fence that writer) — unless this process is the only
     // writer there is (a single node), which then compacts what a restart left uncompacted

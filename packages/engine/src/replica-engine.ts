@@ -109,6 +109,7 @@ export class ReplicaEngine implements DataPlane {
     const activeSince = this.#clock.now() - this.#config.replicaIdleMs;
     for (const [, replica, lastRead] of this.#replicas.values()) {
       if (lastRead < activeSince) continue;
+      replica.compareIdsInBackground(); // in case no answered request started it
       replica.refresh().catch((err: unknown) => this.#logger.debug({ err, namespace: replica.name }, 'replica refresh failed; will retry'));
     }
   }

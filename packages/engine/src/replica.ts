@@ -105,6 +105,16 @@ export class Replica {
     return this.#state.readers();
   }
 
+  /** The requests that opened it are answered: the comparison of its slabs' ids may start (see Resident). */
+  answered(): void {
+    this.compareIdsInBackground();
+  }
+
+  /** Starts comparing its slabs' ids, unless that runs or is done (ManifestState.compareIdsInBackground). */
+  compareIdsInBackground(): void {
+    this.#state.compareIdsInBackground();
+  }
+
   /** Ends its slabs' promotions and tracks their memory until collected: the replica is dropped. */
   letGo(): void {
     this.#state.letGo();

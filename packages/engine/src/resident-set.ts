@@ -15,6 +15,11 @@ export interface Resident {
    * range again), before any namespace closes.
    */
   slabReaders(): Iterable<SlabReader>;
+  /**
+   * The requests that opened it are answered: background work its opening left for later (not
+   * to compete with them for the event loop) may start.
+   */
+  answered?(): void;
 }
 
 export interface ResidentMemory {
@@ -220,6 +225,7 @@ export class ResidentSet<T extends Resident> {
   #promoteWhenFree(entry: ResidentEntry<T>): void {
     if (!entry.promoteWhenFree || entry.leases > 0 || entry.value === undefined) return;
     entry.promoteWhenFree = false;
+    entry.value.answered?.();
     this.#held += residentBytes(entry.value.memory());
     this.#promote([entry as OpenEntry<T>], this.#held, this.#compacting);
   }

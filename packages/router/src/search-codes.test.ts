@@ -1,7 +1,7 @@
 import { makeScorer, mulberry32, type Metric } from '@conifer/core';
 import { Memtable } from '@conifer/memtable';
 import { Bitset, buildSlab, PageCache, SlabReader, type AnnHeader, type SlabRow } from '@conifer/slab';
-import { inPlace, sourceOf } from '@conifer/slab/testing';
+import { inPlace, remote, sourceOf } from '@conifer/slab/testing';
 import { describe, expect, it } from 'vitest';
 import { codesCandidates, searchSnapshot } from './search.ts';
 import type { SlabLayer } from './snapshot.ts';
@@ -68,7 +68,7 @@ function layerOf(reader: SlabReader): SlabLayer {
 
 /** A slab read by range from a store a round trip away, or (`nearby`) from a local disk, which reads into the caller's buffers. */
 async function rangedReader(name: string, bytes: Uint8Array, nearby = false): Promise<SlabReader> {
-  const source = nearby ? inPlace(sourceOf(bytes)) : sourceOf(bytes);
+  const source = nearby ? inPlace(sourceOf(bytes)) : remote(sourceOf(bytes));
   return SlabReader.open(name, source, { cache: new PageCache(0, { wholeUpTo: 0 }), cacheKey: name });
 }
 

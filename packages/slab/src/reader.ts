@@ -458,7 +458,7 @@ export class SlabReader {
    * streams (each is slow); from local disk 2 leave the I/O threads to queries.
    */
   #promotionRead(body: SlabBody, start: number, length: number): Promise<Uint8Array> {
-    return inPromotionLane(() => body.readRange(start, start + length, body.readsInPlace ? 2 : 8, () => this.#promotionStopped));
+    return inPromotionLane(() => body.readRange(start, start + length, body.nearby ? 2 : 8, () => this.#promotionStopped));
   }
 
   /** The promotion under way, or a resolved promise (its failure leaves the reader ranged). */
@@ -509,12 +509,12 @@ export class SlabReader {
   }
 
   /**
-   * Whether a read by range costs about a local disk's read (the store reads in place), rather than
-   * a bucket's round trip: then a query may read codes and then vectors, two rounds, where it would
-   * otherwise read vectors once.
+   * Whether a read by range costs about a local disk's read, rather than a bucket's round trip:
+   * then a query may read codes and then vectors, two rounds, where it would otherwise read
+   * vectors once.
    */
   get readsNearby(): boolean {
-    return this.#body?.readsInPlace ?? true;
+    return this.#body?.nearby ?? true;
   }
 
   /** Whether the codes of a slab opened by range are in memory. */

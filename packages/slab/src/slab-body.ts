@@ -10,6 +10,8 @@ export type RangeSource = ((start: number, end: number) => Promise<Uint8Array | 
    * each filled before the next; how many were read, or null when the object is gone.
    */
   into?: ((start: number, buffers: Uint8Array[]) => Promise<number | null>) | undefined;
+  /** A bucket (ObjectStore.remote): every read costs a round trip, however it lands. */
+  remote?: boolean | undefined;
 };
 
 /** Pages fetched by one ranged read at most (with the default page size, 8 MiB). */
@@ -133,9 +135,9 @@ export class SlabBody {
     return out;
   }
 
-  /** Whether the store reads in place (local disk): few streams are then enough for a whole body. */
-  get readsInPlace(): boolean {
-    return this.#source.into !== undefined;
+  /** Whether a read costs about a local disk's, not a bucket's round trip: few streams are then enough for a whole body. */
+  get nearby(): boolean {
+    return this.#source.remote !== true;
   }
 
   /** Pages from `from` (at file offset `runStart`) read straight into `target`, each checked (re-read once if damaged). */

@@ -10,6 +10,7 @@ import {
   normalizePrefix,
   quoteEtag,
   readBody,
+  readBodyInto,
   unquoteEtag,
   type CloudStoreOptions,
 } from './cloud-common.ts';
@@ -106,17 +107,35 @@ export class AzureBlobObjectStore implements ObjectStore, WriteTokenSupport {
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
+    return this.#range(key, start, end, 'getRange', new Uint8Array(0), readBody);
+  }
+
+  /** Bytes from `start` straight into `buffers` as they arrive (see ObjectStore.readRangeInto). */
+  async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
+    const end = start + buffers.reduce((n, b) => n + b.byteLength, 0);
+    return this.#range(key, start, end, 'readRangeInto', 0, (body) => readBodyInto(body, buffers));
+  }
+
+  /** A ranged download of [start, end) whose body `read` consumes; `empty` for an empty range of an existing blob. */
+  async #range<T>(
+    key: string,
+    start: number,
+    end: number,
+    op: string,
+    empty: T,
+    read: (body: AsyncIterable<Uint8Array> | undefined, length: number | undefined) => Promise<T>,
+  ): Promise<T | null> {
     const blob = this.#blob(key);
     assertValidRange(start, end);
-    if (end <= start) return (await this.head(key)) ? new Uint8Array(0) : null;
+    if (end <= start) return (await this.head(key)) ? empty : null;
     try {
       const res = await blob.download(start, end - start);
-      return await readBody(res.readableStreamBody as AsyncIterable<Uint8Array> | undefined, res.contentLength);
+      return await read(res.readableStreamBody as AsyncIterable<Uint8Array> | undefined, res.contentLength);
     } catch (err) {
       if (azureErrorKind(err) === 'not_found') return null;
       // 416 InvalidRange: the range starts at or past the end (or the blob is empty).
-      if ((err as { statusCode?: number }).statusCode === 416) return (await this.head(key)) ? new Uint8Array(0) : null;
-      throw this.#error(err, 'getRange', key);
+      if ((err as { statusCode?: number }).statusCode === 416) return (await this.head(key)) ? empty : null;
+      throw this.#error(err, op, key);
     }
   }
 

@@ -76,6 +76,38 @@ export async function readBody(body: AsyncIterable<Uint8Array | string> | null |
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
+/**
+ * Reads a response body into `buffers`, each filled before the next, as it arrives (the bytes are
+ * copied once, from the network's chunks to their place); returns how many arrived. A body larger
+ * than the buffers means the server did not answer the range asked for: an error, never a read
+ * cut short or spilled past the buffers.
+ */
+export async function readBodyInto(body: AsyncIterable<Uint8Array | string> | null | undefined, buffers: readonly Uint8Array[]): Promise<number> {
+  if (!body) return 0;
+  const capacity = buffers.reduce((n, b) => n + b.byteLength, 0);
+  let total = 0;
+  let index = 0;
+  let offset = 0;
+  for await (const chunk of body) {
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (total + bytes.byteLength > capacity)
+      throw new ObjectStoreError('transient', `the response body holds more than the ${capacity} bytes of the range asked for`);
+    total += bytes.byteLength;
+    while (bytes.byteLength > 0) {
+      const target = buffers[index]!;
+      const n = Math.min(bytes.byteLength, target.byteLength - offset);
+      target.set(bytes.subarray(0, n), offset);
+      bytes = bytes.subarray(n);
+      offset += n;
+      if (offset === target.byteLength) {
+        index++;
+        offset = 0;
+      }
+    }
+  }
+  return total;
+}
+
 /** Node/undici network failures: the request may or may not have reached the server. */
 const NETWORK_CODES = new Set([
   'ECONNRESET',

@@ -8,6 +8,7 @@ import {
   newWriteToken,
   normalizePrefix,
   readBody,
+  readBodyInto,
   TOKEN_METADATA_KEY,
   type CloudStoreOptions,
 } from './cloud-common.ts';
@@ -113,18 +114,29 @@ export class GcsObjectStore implements ObjectStore, WriteTokenSupport {
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
+    return this.#range(key, start, end, 'getRange', new Uint8Array(0), readBody);
+  }
+
+  /** Bytes from `start` straight into `buffers` as they arrive (see ObjectStore.readRangeInto). */
+  async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
+    const end = start + buffers.reduce((n, b) => n + b.byteLength, 0);
+    return this.#range(key, start, end, 'readRangeInto', 0, (stream) => readBodyInto(stream, buffers));
+  }
+
+  /** A ranged read of [start, end) whose stream `read` consumes; `empty` for an empty range of an existing object. */
+  async #range<T>(key: string, start: number, end: number, op: string, empty: T, read: (stream: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T | null> {
     const file = this.#file(key);
     assertValidRange(start, end);
     const meta = end <= start ? await this.head(key) : undefined;
-    if (meta !== undefined) return meta ? new Uint8Array(0) : null;
+    if (meta !== undefined) return meta ? empty : null;
     try {
       // `end` of the SDK is inclusive.
-      return (await download(file, { start, end: end - 1, validation: false })).data;
+      return await read(file.createReadStream({ start, end: end - 1, validation: false }));
     } catch (err) {
       const kind = gcsErrorKind(err);
       if (kind === 'not_found') return null;
-      if (statusOf(err) === 416) return (await this.head(key)) ? new Uint8Array(0) : null;
-      throw this.#error(err, 'getRange', key);
+      if (statusOf(err) === 416) return (await this.head(key)) ? empty : null;
+      throw this.#error(err, op, key);
     }
   }
 

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mulberry32 } from '@conifer/core';
 import {
+  readRangeIntoOf,
   hasWriteTokens,
   type ListOptions,
   type ListPage,
@@ -74,8 +75,9 @@ class LatencyStore implements ObjectStore {
     }
   }
 
+  /** A bucket, as far as callers can tell: every call costs a round trip (whatever the inner store is). */
   get remote(): boolean {
-    return this.inner.remote === true;
+    return true;
   }
 
   /** One draw of the time to first byte, in ms (Box-Muller over the seeded source). */
@@ -114,6 +116,12 @@ class LatencyStore implements ObjectStore {
     return this.#read(
       () => this.inner.getRange(key, start, end),
       (bytes) => bytes?.byteLength ?? 0,
+    );
+  }
+  readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
+    return this.#read(
+      () => readRangeIntoOf(this.inner, key, start, buffers),
+      (n) => n ?? 0,
     );
   }
   head(key: string): Promise<ObjectMeta | null> {

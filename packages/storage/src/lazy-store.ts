@@ -1,4 +1,13 @@
-import type { ListOptions, ListPage, ObjectBody, ObjectMeta, ObjectStore, TokenedMeta, WriteTokenSupport } from './object-store.ts';
+import {
+  readRangeIntoOf,
+  type ListOptions,
+  type ListPage,
+  type ObjectBody,
+  type ObjectMeta,
+  type ObjectStore,
+  type TokenedMeta,
+  type WriteTokenSupport,
+} from './object-store.ts';
 
 type TokenStore = ObjectStore & WriteTokenSupport;
 
@@ -28,6 +37,9 @@ export class LazyObjectStore implements TokenStore {
   }
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
     return (await this.resolve()).getRange(key, start, end);
+  }
+  async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
+    return readRangeIntoOf(await this.resolve(), key, start, buffers);
   }
   async head(key: string): Promise<ObjectMeta | null> {
     return (await this.resolve()).head(key);

@@ -37,9 +37,10 @@ export interface ObjectStore {
   /** Bytes [start, end) of the object, or `null` when the key does not exist. `end` is clamped to the size. */
   getRange(key: string, start: number, end: number): Promise<Uint8Array | null>;
   /**
-   * Optional, for stores that can read in place (local disk): the object's bytes from `start`
-   * straight into `buffers`, each filled before the next; how many bytes were read (fewer at the
-   * object's end), or `null` when the key does not exist. Spares the caller a new buffer per read.
+   * Optional, for stores that can read in place (local disk: pread; cloud buckets: the response
+   * body copied into place as it arrives): the object's bytes from `start` straight into
+   * `buffers`, each filled before the next; how many bytes were read (fewer at the object's end),
+   * or `null` when the key does not exist. Spares the caller a new buffer per read and a copy.
    */
   readRangeInto?(key: string, start: number, buffers: Uint8Array[]): Promise<number | null>;
   /** Size and etag, or `null` when the key does not exist. */
@@ -124,6 +125,28 @@ export async function* listAll(store: ObjectStore, prefix: string, pageSize = 10
 }
 
 /** Deletes every object under `prefix`. */
+/** Copies `bytes` into `buffers`, each filled before the next, as far as they go; returns how many were copied. */
+export function copyIntoBuffers(bytes: Uint8Array, buffers: readonly Uint8Array[]): number {
+  let at = 0;
+  for (const buffer of buffers) {
+    if (at >= bytes.byteLength) break;
+    const n = Math.min(buffer.byteLength, bytes.byteLength - at);
+    buffer.set(bytes.subarray(at, at + n));
+    at += n;
+  }
+  return at;
+}
+
+/**
+ * `store.readRangeInto` where the store has it, else its getRange copied into `buffers`: what a
+ * wrapper passes reads through to, whether or not the store beneath reads in place.
+ */
+export async function readRangeIntoOf(store: ObjectStore, key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
+  if (store.readRangeInto) return store.readRangeInto(key, start, buffers);
+  const got = await store.getRange(key, start, start + buffers.reduce((n, b) => n + b.byteLength, 0));
+  return got ? copyIntoBuffers(got, buffers) : null;
+}
+
 export async function deletePrefix(store: ObjectStore, prefix: string): Promise<number> {
   let deleted = 0;
   // Collect first: deleting while paginating could skip keys on backends that list lazily.

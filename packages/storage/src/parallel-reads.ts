@@ -1,5 +1,5 @@
 import type { ObjectBody, ObjectStore, WriteTokenSupport } from './object-store.ts';
-import { hasWriteTokens } from './object-store.ts';
+import { hasWriteTokens, readRangeIntoOf } from './object-store.ts';
 
 export interface ParallelReadOptions {
   /** Bytes per ranged GET. Default 8 MiB. */
@@ -51,6 +51,7 @@ export function withParallelReads(store: ObjectStore, options: ParallelReadOptio
   const wrapped: ObjectStore & Partial<WriteTokenSupport> = {
     get,
     getRange: (key, start, end) => store.getRange(key, start, end),
+    readRangeInto: (key, start, buffers) => readRangeIntoOf(store, key, start, buffers),
     head: (key) => store.head(key),
     put: (key, data) => store.put(key, data),
     putIfAbsent: (key, data) => store.putIfAbsent(key, data),

@@ -1,6 +1,7 @@
 import { sleep, SYSTEM_CLOCK, SYSTEM_RANDOM, type Clock, type RandomSource } from '@conifer/core';
 import { newWriteToken } from './cloud-common.ts';
 import {
+  readRangeIntoOf,
   hasWriteTokens,
   isPreconditionFailed,
   ObjectStoreError,
@@ -114,6 +115,11 @@ class RetryingStore implements RetryingObjectStore {
 
   getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
     return this.#retry('getRange', key, () => this.inner.getRange(key, start, end));
+  }
+
+  readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
+    // A failed attempt may have filled part of the buffers: the next one fills them again.
+    return this.#retry('readRangeInto', key, () => readRangeIntoOf(this.inner, key, start, buffers));
   }
 
   head(key: string): Promise<ObjectMeta | null> {

@@ -23,6 +23,7 @@ import {
   normalizePrefix,
   quoteEtag,
   readBody,
+  readBodyInto,
   splitParts,
   TOKEN_METADATA_KEY,
   unquoteEtag,
@@ -117,20 +118,38 @@ export class S3ObjectStore implements ObjectStore, WriteTokenSupport {
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
+    return this.#range(key, start, end, 'getRange', new Uint8Array(0), (body, length) => readBody(body, length));
+  }
+
+  /** Bytes from `start` straight into `buffers` as they arrive (see ObjectStore.readRangeInto). */
+  async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
+    const end = start + buffers.reduce((n, b) => n + b.byteLength, 0);
+    return this.#range(key, start, end, 'readRangeInto', 0, (body) => readBodyInto(body, buffers));
+  }
+
+  /** A ranged GET of [start, end) whose body `read` consumes; `empty` for an empty range of an existing object. */
+  async #range<T>(
+    key: string,
+    start: number,
+    end: number,
+    op: string,
+    empty: T,
+    read: (body: AsyncIterable<Uint8Array> | undefined, length: number | undefined) => Promise<T>,
+  ): Promise<T | null> {
     const full = this.#full(key);
     assertValidRange(start, end);
-    if (end <= start) return (await this.head(key)) ? new Uint8Array(0) : null;
+    if (end <= start) return (await this.head(key)) ? empty : null;
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: full, Range: `bytes=${start}-${end - 1}` }));
-      return await readBody(res.Body as AsyncIterable<Uint8Array> | undefined, res.ContentLength);
+      return await read(res.Body as AsyncIterable<Uint8Array> | undefined, res.ContentLength);
     } catch (err) {
       const kind = s3ErrorKind(err);
       if (kind === 'not_found') return null;
       // 416: the range starts at or past the end (or the object is empty).
       if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416 || (err as { name?: string }).name === 'InvalidRange') {
-        return (await this.head(key)) ? new Uint8Array(0) : null;
+        return (await this.head(key)) ? empty : null;
       }
-      throw this.#error(err, 'getRange', key);
+      throw this.#error(err, op, key);
     }
   }
 

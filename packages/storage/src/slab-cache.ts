@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
-import type { ListOptions, ListPage, ObjectBody, ObjectMeta, ObjectStore } from './object-store.ts';
+import { copyIntoBuffers, readRangeIntoOf, type ListOptions, type ListPage, type ObjectBody, type ObjectMeta, type ObjectStore } from './object-store.ts';
 
 /** Tuning of the slab cache. Every default is documented where it is defined. */
 export interface SlabCacheOptions {
@@ -217,6 +217,33 @@ export class SlabCache {
     return this.store.getRange(key, start, end);
   }
 
+  /**
+   * getRange's bytes from `start` straight into `buffers` (see ObjectStore.readRangeInto): copied
+   * from memory, read from the local disk into place, or on a miss from the store (which fills the
+   * disk tier in the background, as getRange does).
+   */
+  async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
+    const hit = this.#memory?.get(key);
+    if (hit) {
+      this.#counters.memoryHits++;
+      const read = copyIntoBuffers(hit.data.subarray(Math.min(start, hit.data.length)), buffers);
+      this.#counters.bytesFromMemory += read;
+      return read;
+    }
+    const onDisk = this.#disk?.get(key);
+    if (onDisk) {
+      const read = await readFileInto(onDisk.file, start, onDisk.size, buffers).catch(() => undefined);
+      if (read !== undefined) {
+        this.#counters.diskHits++;
+        this.#counters.bytesFromDisk += read;
+        return read;
+      }
+      this.#disk?.delete(key); // evicted and unlinked under us
+    }
+    this.#fillDisk(key);
+    return readRangeIntoOf(this.store, key, start, buffers);
+  }
+
   /** Fetches `key` whole into the disk tier in the background, unless that is under way. */
   #fillDisk(key: string): void {
     if (!this.#disk || !this.cacheable(key) || this.#filling.has(key)) return;
@@ -350,6 +377,34 @@ async function readFileRange(file: string, start: number, end: number): Promise<
   }
 }
 
+/** Bytes of a local file of `size` bytes from `start` into `buffers` (clamped to the size); how many were read. */
+async function readFileInto(file: string, start: number, size: number, buffers: Uint8Array[]): Promise<number> {
+  const handle = await open(file, 'r');
+  try {
+    let done = 0;
+    const want = Math.max(
+      0,
+      Math.min(
+        size - start,
+        buffers.reduce((n, b) => n + b.byteLength, 0),
+      ),
+    );
+    for (const buffer of buffers) {
+      let filled = 0;
+      while (filled < buffer.byteLength && done < want) {
+        const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.byteLength - filled, want - done), start + done);
+        if (bytesRead === 0) return done;
+        filled += bytesRead;
+        done += bytesRead;
+      }
+      if (done >= want) break;
+    }
+    return done;
+  } finally {
+    await handle.close();
+  }
+}
+
 export interface CachedObjectStore extends ObjectStore {
   readonly inner: ObjectStore;
   readonly cache: SlabCache;
@@ -376,6 +431,7 @@ export function withCache(store: ObjectStore, options: SlabCacheOptions & { writ
     remote: store.remote === true,
     get: (key) => (cache.cacheable(key) ? cache.get(key) : store.get(key)),
     getRange: (key, start, end) => (cache.cacheable(key) ? cache.getRange(key, start, end) : store.getRange(key, start, end)),
+    readRangeInto: (key, start, buffers) => (cache.cacheable(key) ? cache.readRangeInto(key, start, buffers) : readRangeIntoOf(store, key, start, buffers)),
     head: (key) => store.head(key),
     put: async (key, data) => written(key, data, await store.put(key, data)),
     putIfAbsent: async (key, data) => written(key, data, await store.putIfAbsent(key, data)),

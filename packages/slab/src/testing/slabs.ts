@@ -44,6 +44,12 @@ export function sourceOf(bytes: Uint8Array, calls: { n: number } = { n: 0 }): Ra
   };
 }
 
+/** `source` as a bucket's: every read a round trip away (RangeSource.remote). */
+export function remote(source: RangeSource): RangeSource {
+  source.remote = true;
+  return source;
+}
+
 /** `source`, able to read in place as the local disk does (`into` fills the given buffers with what `source` returns, damaged as it damages them). */
 export function inPlace(source: RangeSource): RangeSource {
   const withInto: RangeSource = (start, end) => source(start, end);

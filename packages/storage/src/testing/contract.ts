@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deletePrefix, listAll, ObjectStoreError, type ObjectMeta, type ObjectStore, type ObjectStoreErrorKind } from '../object-store.ts';
+import { deletePrefix, listAll, ObjectStoreError, readRangeIntoOf, type ObjectMeta, type ObjectStore, type ObjectStoreErrorKind } from '../object-store.ts';
 
 export interface ContractFixture {
   store: ObjectStore;
@@ -202,6 +202,30 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Contr
           }),
           { numRuns: 30 },
         );
+      });
+
+      it('reads in place exactly the bytes of the whole read, split across buffers anywhere (readRangeInto)', async () => {
+        // Through readRangeIntoOf: the store's own readRangeInto where it has one (local disk, the
+        // clouds, the caches), else getRange copied into place; either must match the whole read.
+        const size = 300_000;
+        const object = new Uint8Array(randomBytes(size));
+        await store.put(k('into'), object);
+        const whole = (await store.get(k('into')))!.data;
+        await fc.assert(
+          fc.asyncProperty(fc.nat({ max: size + 100 }), fc.array(fc.nat({ max: 70_000 }), { minLength: 1, maxLength: 3 }), async (start, sizes) => {
+            const buffers = sizes.map((n) => new Uint8Array(n).fill(0xa5));
+            const read = await readRangeIntoOf(store, k('into'), start, buffers);
+            const total = sizes.reduce((a, b) => a + b, 0);
+            const want = whole.subarray(Math.min(start, size), Math.min(start + total, size));
+            expect(read).toBe(want.byteLength);
+            const joined = Buffer.concat(buffers);
+            expect(joined.subarray(0, want.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength))).toBe(true);
+            // Past what was read, the buffers are as they were.
+            expect(joined.subarray(want.byteLength).every((b) => b === 0xa5)).toBe(true);
+          }),
+          { numRuns: 20 },
+        );
+        expect(await readRangeIntoOf(store, k('into-missing'), 0, [new Uint8Array(8)])).toBeNull();
       });
     });
 
