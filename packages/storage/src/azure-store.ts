@@ -10,11 +10,12 @@ import {
   normalizePrefix,
   quoteEtag,
   readBody,
+  rangedRead,
   readBodyInto,
   unquoteEtag,
   type CloudStoreOptions,
 } from './cloud-common.ts';
-import { assertValidRange, listLimit } from './list-options.ts';
+import { listLimit } from './list-options.ts';
 import { collectListPage, serverPageSize } from './list-page.ts';
 import {
   assertValidKey,
@@ -125,18 +126,16 @@ export class AzureBlobObjectStore implements ObjectStore, WriteTokenSupport {
     empty: T,
     read: (body: AsyncIterable<Uint8Array> | undefined, length: number | undefined) => Promise<T>,
   ): Promise<T | null> {
-    const blob = this.#blob(key);
-    assertValidRange(start, end);
-    if (end <= start) return (await this.head(key)) ? empty : null;
-    try {
-      const res = await blob.download(start, end - start);
-      return await read(res.readableStreamBody as AsyncIterable<Uint8Array> | undefined, res.contentLength);
-    } catch (err) {
-      if (azureErrorKind(err) === 'not_found') return null;
-      // 416 InvalidRange: the range starts at or past the end (or the blob is empty).
-      if ((err as { statusCode?: number }).statusCode === 416) return (await this.head(key)) ? empty : null;
-      throw this.#error(err, op, key);
-    }
+    return rangedRead(start, end, empty, {
+      exists: async () => (await this.head(key)) !== null,
+      request: async () => {
+        const res = await this.#blob(key).download(start, end - start);
+        return read(res.readableStreamBody as AsyncIterable<Uint8Array> | undefined, res.contentLength);
+      },
+      missing: (err) => azureErrorKind(err) === 'not_found',
+      pastEnd: (err) => (err as { statusCode?: number }).statusCode === 416,
+      fail: (err) => this.#error(err, op, key),
+    });
   }
 
   async head(key: string): Promise<ObjectMeta | null> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { assertValidRange } from './list-options.ts';
 import { ObjectStoreError, type ObjectStoreErrorKind } from './object-store.ts';
 
 /**
@@ -74,6 +75,36 @@ export async function readBody(body: AsyncIterable<Uint8Array | string> | null |
   for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   const buffer = Buffer.concat(chunks);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** How a cloud adapter makes one ranged read: its request, and how its errors read. */
+export interface RangedRequest<T> {
+  /** Whether the object exists (a HEAD). */
+  exists: () => Promise<boolean>;
+  /** The ranged request, its body consumed. */
+  request: () => Promise<T>;
+  /** The error says the object does not exist. */
+  missing: (err: unknown) => boolean;
+  /** The error says the range starts at or past the end (416; or the object is empty). */
+  pastEnd: (err: unknown) => boolean;
+  /** The store's error for anything else. */
+  fail: (err: unknown) => Error;
+}
+
+/**
+ * A ranged read of [start, end) (getRange, readRangeInto): null for a missing object, `empty` for
+ * an empty range or one past the end of an existing object, else what the request read.
+ */
+export async function rangedRead<T>(start: number, end: number, empty: T, io: RangedRequest<T>): Promise<T | null> {
+  assertValidRange(start, end);
+  if (end <= start) return (await io.exists()) ? empty : null;
+  try {
+    return await io.request();
+  } catch (err) {
+    if (io.missing(err)) return null;
+    if (io.pastEnd(err)) return (await io.exists()) ? empty : null;
+    throw io.fail(err);
+  }
 }
 
 /**

@@ -8,11 +8,12 @@ import {
   newWriteToken,
   normalizePrefix,
   readBody,
+  rangedRead,
   readBodyInto,
   TOKEN_METADATA_KEY,
   type CloudStoreOptions,
 } from './cloud-common.ts';
-import { assertValidRange, listLimit } from './list-options.ts';
+import { listLimit } from './list-options.ts';
 import { collectListPage, serverPageSize } from './list-page.ts';
 import {
   assertValidKey,
@@ -125,19 +126,14 @@ export class GcsObjectStore implements ObjectStore, WriteTokenSupport {
 
   /** A ranged read of [start, end) whose stream `read` consumes; `empty` for an empty range of an existing object. */
   async #range<T>(key: string, start: number, end: number, op: string, empty: T, read: (stream: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T | null> {
-    const file = this.#file(key);
-    assertValidRange(start, end);
-    const meta = end <= start ? await this.head(key) : undefined;
-    if (meta !== undefined) return meta ? empty : null;
-    try {
+    return rangedRead(start, end, empty, {
+      exists: async () => (await this.head(key)) !== null,
       // `end` of the SDK is inclusive.
-      return await read(file.createReadStream({ start, end: end - 1, validation: false }));
-    } catch (err) {
-      const kind = gcsErrorKind(err);
-      if (kind === 'not_found') return null;
-      if (statusOf(err) === 416) return (await this.head(key)) ? empty : null;
-      throw this.#error(err, op, key);
-    }
+      request: () => read(this.#file(key).createReadStream({ start, end: end - 1, validation: false })),
+      missing: (err) => gcsErrorKind(err) === 'not_found',
+      pastEnd: (err) => statusOf(err) === 416,
+      fail: (err) => this.#error(err, op, key),
+    });
   }
 
   async head(key: string): Promise<ObjectMeta | null> {

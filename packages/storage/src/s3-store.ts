@@ -23,13 +23,14 @@ import {
   normalizePrefix,
   quoteEtag,
   readBody,
+  rangedRead,
   readBodyInto,
   splitParts,
   TOKEN_METADATA_KEY,
   unquoteEtag,
   type CloudStoreOptions,
 } from './cloud-common.ts';
-import { assertValidRange, listLimit } from './list-options.ts';
+import { listLimit } from './list-options.ts';
 import { collectListPage, serverPageSize } from './list-page.ts';
 import {
   assertValidKey,
@@ -136,21 +137,17 @@ export class S3ObjectStore implements ObjectStore, WriteTokenSupport {
     empty: T,
     read: (body: AsyncIterable<Uint8Array> | undefined, length: number | undefined) => Promise<T>,
   ): Promise<T | null> {
-    const full = this.#full(key);
-    assertValidRange(start, end);
-    if (end <= start) return (await this.head(key)) ? empty : null;
-    try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: full, Range: `bytes=${start}-${end - 1}` }));
-      return await read(res.Body as AsyncIterable<Uint8Array> | undefined, res.ContentLength);
-    } catch (err) {
-      const kind = s3ErrorKind(err);
-      if (kind === 'not_found') return null;
-      // 416: the range starts at or past the end (or the object is empty).
-      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416 || (err as { name?: string }).name === 'InvalidRange') {
-        return (await this.head(key)) ? empty : null;
-      }
-      throw this.#error(err, op, key);
-    }
+    return rangedRead(start, end, empty, {
+      exists: async () => (await this.head(key)) !== null,
+      request: async () => {
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#full(key), Range: `bytes=${start}-${end - 1}` }));
+        return read(res.Body as AsyncIterable<Uint8Array> | undefined, res.ContentLength);
+      },
+      missing: (err) => s3ErrorKind(err) === 'not_found',
+      pastEnd: (err) =>
+        (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416 || (err as { name?: string }).name === 'InvalidRange',
+      fail: (err) => this.#error(err, op, key),
+    });
   }
 
   async head(key: string): Promise<ObjectMeta | null> {
