@@ -10,10 +10,11 @@ import {
   normalizePrefix,
   quoteEtag,
   readBody,
-  rangedRead,
-  readBodyInto,
+  rangeInto,
+  rangeOf,
   unquoteEtag,
   type CloudStoreOptions,
+  type RangedRequest,
 } from './cloud-common.ts';
 import { listLimit } from './list-options.ts';
 import { collectListPage, serverPageSize } from './list-page.ts';
@@ -108,34 +109,27 @@ export class AzureBlobObjectStore implements ObjectStore, WriteTokenSupport {
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
-    return this.#range(key, start, end, 'getRange', new Uint8Array(0), readBody);
+    return rangeOf(this.#ranged(key, 'getRange'), start, end);
   }
 
   /** Bytes from `start` straight into `buffers` as they arrive (see ObjectStore.readRangeInto). */
   async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
-    const end = start + buffers.reduce((n, b) => n + b.byteLength, 0);
-    return this.#range(key, start, end, 'readRangeInto', 0, (body) => readBodyInto(body, buffers));
+    return rangeInto(this.#ranged(key, 'readRangeInto'), start, buffers);
   }
 
-  /** A ranged download of [start, end) whose body `read` consumes; `empty` for an empty range of an existing blob. */
-  async #range<T>(
-    key: string,
-    start: number,
-    end: number,
-    op: string,
-    empty: T,
-    read: (body: AsyncIterable<Uint8Array> | undefined, length: number | undefined) => Promise<T>,
-  ): Promise<T | null> {
-    return rangedRead(start, end, empty, {
+  /** Ranged downloads of the blob (`op` names the call in errors). */
+  #ranged(key: string, op: string): RangedRequest {
+    return {
       exists: async () => (await this.head(key)) !== null,
-      request: async () => {
+      open: async (start, end) => {
         const res = await this.#blob(key).download(start, end - start);
-        return read(res.readableStreamBody as AsyncIterable<Uint8Array> | undefined, res.contentLength);
+        return { body: res.readableStreamBody as AsyncIterable<Uint8Array> | undefined, length: res.contentLength };
       },
       missing: (err) => azureErrorKind(err) === 'not_found',
+      // 416 InvalidRange: the range starts at or past the end (or the blob is empty).
       pastEnd: (err) => (err as { statusCode?: number }).statusCode === 416,
       fail: (err) => this.#error(err, op, key),
-    });
+    };
   }
 
   async head(key: string): Promise<ObjectMeta | null> {

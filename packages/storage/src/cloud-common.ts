@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { assertValidRange } from './list-options.ts';
-import { ObjectStoreError, type ObjectStoreErrorKind } from './object-store.ts';
+import { ObjectStoreError, totalBytes, type ObjectStoreErrorKind } from './object-store.ts';
 
 /**
  * What the three cloud adapters share: key prefixes, the write-token metadata key, upload
@@ -77,12 +77,12 @@ export async function readBody(body: AsyncIterable<Uint8Array | string> | null |
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-/** How a cloud adapter makes one ranged read: its request, and how its errors read. */
-export interface RangedRequest<T> {
+/** How a cloud adapter makes a ranged read: its request, and how its errors read. */
+export interface RangedRequest {
   /** Whether the object exists (a HEAD). */
   exists: () => Promise<boolean>;
-  /** The ranged request, its body consumed. */
-  request: () => Promise<T>;
+  /** The ranged request of [start, end): its response body, and the body's length when the response gives it. */
+  open: (start: number, end: number) => Promise<{ body: AsyncIterable<Uint8Array> | undefined; length?: number | undefined }>;
   /** The error says the object does not exist. */
   missing: (err: unknown) => boolean;
   /** The error says the range starts at or past the end (416; or the object is empty). */
@@ -91,15 +91,32 @@ export interface RangedRequest<T> {
   fail: (err: unknown) => Error;
 }
 
+/** A cloud adapter's getRange: the bytes [start, end) through `io` (see ObjectStore.getRange). */
+export function rangeOf(io: RangedRequest, start: number, end: number): Promise<Uint8Array | null> {
+  return ranged(io, start, end, new Uint8Array(0), (body, length) => readBody(body, length));
+}
+
+/** A cloud adapter's readRangeInto: the bytes from `start` into `buffers` through `io` (see ObjectStore.readRangeInto). */
+export function rangeInto(io: RangedRequest, start: number, buffers: Uint8Array[]): Promise<number | null> {
+  return ranged(io, start, start + totalBytes(buffers), 0, (body) => readBodyInto(body, buffers));
+}
+
 /**
- * A ranged read of [start, end) (getRange, readRangeInto): null for a missing object, `empty` for
- * an empty range or one past the end of an existing object, else what the request read.
+ * A ranged read of [start, end) whose body `read` consumes: null for a missing object, `empty`
+ * for an empty range or one past the end of an existing object.
  */
-export async function rangedRead<T>(start: number, end: number, empty: T, io: RangedRequest<T>): Promise<T | null> {
+async function ranged<T>(
+  io: RangedRequest,
+  start: number,
+  end: number,
+  empty: T,
+  read: (body: AsyncIterable<Uint8Array> | undefined, length: number | undefined) => Promise<T>,
+): Promise<T | null> {
   assertValidRange(start, end);
   if (end <= start) return (await io.exists()) ? empty : null;
   try {
-    return await io.request();
+    const { body, length } = await io.open(start, end);
+    return await read(body, length);
   } catch (err) {
     if (io.missing(err)) return null;
     if (io.pastEnd(err)) return (await io.exists()) ? empty : null;
@@ -115,7 +132,7 @@ export async function rangedRead<T>(start: number, end: number, empty: T, io: Ra
  */
 export async function readBodyInto(body: AsyncIterable<Uint8Array | string> | null | undefined, buffers: readonly Uint8Array[]): Promise<number> {
   if (!body) return 0;
-  const capacity = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const capacity = totalBytes(buffers);
   let total = 0;
   let index = 0;
   let offset = 0;

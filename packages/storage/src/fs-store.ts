@@ -6,6 +6,7 @@ import { DurableDirs, fsyncDir, fsyncParentsSync, removeAbandonedTemps, unlinkQu
 import { errnoCode, toObjectStoreError } from './fs-errors.ts';
 import { acquireFileLock, DEFAULT_LOCK_STALE_MS } from './fs-lock.ts';
 import { ReadHandles } from './fs-read-handles.ts';
+import { readInto } from './fs-read.ts';
 import { isPossibleKeyPrefix, MAX_SEGMENT_BYTES, walkKeys } from './fs-walk.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { assertValidRange, listLimit } from './list-options.ts';
@@ -306,35 +307,6 @@ async function statFile(file: string, key: string): Promise<BigIntStats | null> 
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
     throw toObjectStoreError(err, 'head', key);
   }
-}
-
-/** Bytes of an open file of `size` bytes from `start` into `buffers` in order (readv); how many were read. */
-async function readInto(handle: FileHandle, size: number, start: number, buffers: Uint8Array[]): Promise<number> {
-  const want = Math.max(
-    0,
-    Math.min(
-      size - start,
-      buffers.reduce((n, b) => n + b.byteLength, 0),
-    ),
-  );
-  let done = 0;
-  while (done < want) {
-    // The buffers from where the last read stopped (a short read stops anywhere).
-    const rest: Uint8Array[] = [];
-    let skip = done;
-    for (const buffer of buffers) {
-      if (skip >= buffer.byteLength) {
-        skip -= buffer.byteLength;
-        continue;
-      }
-      rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
-      skip = 0;
-    }
-    const { bytesRead } = await handle.readv(rest, start + done);
-    if (bytesRead === 0) break; // cannot happen to an immutable file, but never spin
-    done += bytesRead;
-  }
-  return done;
 }
 
 async function openForRead(file: string, key: string) {

@@ -8,10 +8,11 @@ import {
   newWriteToken,
   normalizePrefix,
   readBody,
-  rangedRead,
-  readBodyInto,
+  rangeInto,
+  rangeOf,
   TOKEN_METADATA_KEY,
   type CloudStoreOptions,
+  type RangedRequest,
 } from './cloud-common.ts';
 import { listLimit } from './list-options.ts';
 import { collectListPage, serverPageSize } from './list-page.ts';
@@ -115,25 +116,24 @@ export class GcsObjectStore implements ObjectStore, WriteTokenSupport {
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
-    return this.#range(key, start, end, 'getRange', new Uint8Array(0), readBody);
+    return rangeOf(this.#ranged(key, 'getRange'), start, end);
   }
 
   /** Bytes from `start` straight into `buffers` as they arrive (see ObjectStore.readRangeInto). */
   async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
-    const end = start + buffers.reduce((n, b) => n + b.byteLength, 0);
-    return this.#range(key, start, end, 'readRangeInto', 0, (stream) => readBodyInto(stream, buffers));
+    return rangeInto(this.#ranged(key, 'readRangeInto'), start, buffers);
   }
 
-  /** A ranged read of [start, end) whose stream `read` consumes; `empty` for an empty range of an existing object. */
-  async #range<T>(key: string, start: number, end: number, op: string, empty: T, read: (stream: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T | null> {
-    return rangedRead(start, end, empty, {
+  /** Ranged media downloads of the object (`op` names the call in errors). */
+  #ranged(key: string, op: string): RangedRequest {
+    return {
       exists: async () => (await this.head(key)) !== null,
-      // `end` of the SDK is inclusive.
-      request: () => read(this.#file(key).createReadStream({ start, end: end - 1, validation: false })),
+      // `end` of the SDK is inclusive; the length is not known before the body ends.
+      open: async (start, end) => ({ body: this.#file(key).createReadStream({ start, end: end - 1, validation: false }) }),
       missing: (err) => gcsErrorKind(err) === 'not_found',
       pastEnd: (err) => statusOf(err) === 416,
       fail: (err) => this.#error(err, op, key),
-    });
+    };
   }
 
   async head(key: string): Promise<ObjectMeta | null> {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mulberry32 } from '@conifer/core';
 import {
-  readRangeIntoOf,
   hasWriteTokens,
+  readRangeIntoOf,
   type ListOptions,
   type ListPage,
   type ObjectBody,

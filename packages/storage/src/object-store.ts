@@ -124,7 +124,11 @@ export async function* listAll(store: ObjectStore, prefix: string, pageSize = 10
   }
 }
 
-/** Deletes every object under `prefix`. */
+/** How many bytes `buffers` hold together. */
+export function totalBytes(buffers: readonly Uint8Array[]): number {
+  return buffers.reduce((n, b) => n + b.byteLength, 0);
+}
+
 /** Copies `bytes` into `buffers`, each filled before the next, as far as they go; returns how many were copied. */
 export function copyIntoBuffers(bytes: Uint8Array, buffers: readonly Uint8Array[]): number {
   let at = 0;
@@ -143,10 +147,11 @@ export function copyIntoBuffers(bytes: Uint8Array, buffers: readonly Uint8Array[
  */
 export async function readRangeIntoOf(store: ObjectStore, key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
   if (store.readRangeInto) return store.readRangeInto(key, start, buffers);
-  const got = await store.getRange(key, start, start + buffers.reduce((n, b) => n + b.byteLength, 0));
+  const got = await store.getRange(key, start, start + totalBytes(buffers));
   return got ? copyIntoBuffers(got, buffers) : null;
 }
 
+/** Deletes every object under `prefix`. */
 export async function deletePrefix(store: ObjectStore, prefix: string): Promise<number> {
   let deleted = 0;
   // Collect first: deleting while paginating could skip keys on backends that list lazily.

@@ -1,10 +1,10 @@
 import { sleep, SYSTEM_CLOCK, SYSTEM_RANDOM, type Clock, type RandomSource } from '@conifer/core';
 import { newWriteToken } from './cloud-common.ts';
 import {
-  readRangeIntoOf,
   hasWriteTokens,
   isPreconditionFailed,
   ObjectStoreError,
+  readRangeIntoOf,
   type ListOptions,
   type ListPage,
   type ObjectBody,

@@ -23,12 +23,13 @@ import {
   normalizePrefix,
   quoteEtag,
   readBody,
-  rangedRead,
-  readBodyInto,
+  rangeInto,
+  rangeOf,
   splitParts,
   TOKEN_METADATA_KEY,
   unquoteEtag,
   type CloudStoreOptions,
+  type RangedRequest,
 } from './cloud-common.ts';
 import { listLimit } from './list-options.ts';
 import { collectListPage, serverPageSize } from './list-page.ts';
@@ -119,35 +120,27 @@ export class S3ObjectStore implements ObjectStore, WriteTokenSupport {
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
-    return this.#range(key, start, end, 'getRange', new Uint8Array(0), (body, length) => readBody(body, length));
+    return rangeOf(this.#ranged(key, 'getRange'), start, end);
   }
 
   /** Bytes from `start` straight into `buffers` as they arrive (see ObjectStore.readRangeInto). */
   async readRangeInto(key: string, start: number, buffers: Uint8Array[]): Promise<number | null> {
-    const end = start + buffers.reduce((n, b) => n + b.byteLength, 0);
-    return this.#range(key, start, end, 'readRangeInto', 0, (body) => readBodyInto(body, buffers));
+    return rangeInto(this.#ranged(key, 'readRangeInto'), start, buffers);
   }
 
-  /** A ranged GET of [start, end) whose body `read` consumes; `empty` for an empty range of an existing object. */
-  async #range<T>(
-    key: string,
-    start: number,
-    end: number,
-    op: string,
-    empty: T,
-    read: (body: AsyncIterable<Uint8Array> | undefined, length: number | undefined) => Promise<T>,
-  ): Promise<T | null> {
-    return rangedRead(start, end, empty, {
+  /** Ranged GETs of the object (`op` names the call in errors). */
+  #ranged(key: string, op: string): RangedRequest {
+    return {
       exists: async () => (await this.head(key)) !== null,
-      request: async () => {
+      open: async (start, end) => {
         const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#full(key), Range: `bytes=${start}-${end - 1}` }));
-        return read(res.Body as AsyncIterable<Uint8Array> | undefined, res.ContentLength);
+        return { body: res.Body as AsyncIterable<Uint8Array> | undefined, length: res.ContentLength };
       },
       missing: (err) => s3ErrorKind(err) === 'not_found',
       pastEnd: (err) =>
         (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416 || (err as { name?: string }).name === 'InvalidRange',
       fail: (err) => this.#error(err, op, key),
-    });
+    };
   }
 
   async head(key: string): Promise<ObjectMeta | null> {

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
+import { readFileInto } from './fs-read.ts';
 import { copyIntoBuffers, readRangeIntoOf, type ListOptions, type ListPage, type ObjectBody, type ObjectMeta, type ObjectStore } from './object-store.ts';
 
 /** Tuning of the slab cache. Every default is documented where it is defined. */
@@ -232,7 +233,7 @@ export class SlabCache {
     }
     const onDisk = this.#disk?.get(key);
     if (onDisk) {
-      const read = await readFileInto(onDisk.file, start, onDisk.size, buffers).catch(() => undefined);
+      const read = await readFileInto(onDisk.file, onDisk.size, start, buffers).catch(() => undefined);
       if (read !== undefined) {
         this.#counters.diskHits++;
         this.#counters.bytesFromDisk += read;
@@ -360,49 +361,11 @@ export class SlabCache {
   }
 }
 
-/** Bytes [start, end) of a local file (clamped to its size). */
+/** Bytes [start, end) of a local file (the caller clamps `end` to its size). */
 async function readFileRange(file: string, start: number, end: number): Promise<Uint8Array> {
-  const handle = await open(file, 'r');
-  try {
-    const out = new Uint8Array(Math.max(0, end - start));
-    let filled = 0;
-    while (filled < out.length) {
-      const { bytesRead } = await handle.read(out, filled, out.length - filled, start + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === out.length ? out : out.subarray(0, filled);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Bytes of a local file of `size` bytes from `start` into `buffers` (clamped to the size); how many were read. */
-async function readFileInto(file: string, start: number, size: number, buffers: Uint8Array[]): Promise<number> {
-  const handle = await open(file, 'r');
-  try {
-    let done = 0;
-    const want = Math.max(
-      0,
-      Math.min(
-        size - start,
-        buffers.reduce((n, b) => n + b.byteLength, 0),
-      ),
-    );
-    for (const buffer of buffers) {
-      let filled = 0;
-      while (filled < buffer.byteLength && done < want) {
-        const { bytesRead } = await handle.read(buffer, filled, Math.min(buffer.byteLength - filled, want - done), start + done);
-        if (bytesRead === 0) return done;
-        filled += bytesRead;
-        done += bytesRead;
-      }
-      if (done >= want) break;
-    }
-    return done;
-  } finally {
-    await handle.close();
-  }
+  const out = new Uint8Array(Math.max(0, end - start));
+  const read = await readFileInto(file, end, start, [out]);
+  return read === out.length ? out : out.subarray(0, read);
 }
 
 export interface CachedObjectStore extends ObjectStore {
