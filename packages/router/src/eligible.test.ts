@@ -76,6 +76,37 @@ describe('eligibleRows', () => {
     );
   });
 
+  it('gives a broad filter as a row test when asked: the same rows, counted exactly or estimated above the list limit', async () => {
+    let tested = 0;
+    await fc.assert(
+      // Mostly one-field filters and small list limits: the filters a row test serves.
+      fc.asyncProperty(
+        slabArb,
+        fc.oneof({ arbitrary: leafArb, weight: 3 }, { arbitrary: filterArb, weight: 1 }),
+        fc.integer({ min: 0, max: 12 }),
+        async ({ metadata, live, vectors }, filter, maxRows) => {
+          fc.pre(validateFilter(filter).length === 0);
+          const layer = await layerOf(metadata, live, vectors);
+          const predicate = compileFilter(filter);
+          const want = metadata.flatMap((md, row) => (live[row] && predicate(md) ? [row] : []));
+          const got = await eligibleRows(layer, filter, maxRows, { tested: true });
+          if (!got.test) {
+            expect(got.count).toBe(want.length);
+            return;
+          }
+          tested++;
+          expect(got.rows ?? got.bitset).toBeUndefined();
+          expect(metadata.flatMap((_, row) => (got.test!.has(row) ? [row] : []))).toEqual(want);
+          if (layer.liveCount === layer.reader.count) expect(got.count).toBe(want.length);
+          else expect(got.count).toBeGreaterThan(maxRows);
+        },
+      ),
+      // About one run in twenty gets a row test: enough runs that the check below never starves.
+      { numRuns: 2000 },
+    );
+    expect(tested).toBeGreaterThan(20);
+  });
+
   it('without a filter: the live bitmap itself', async () => {
     const layer = await layerOf(
       [{ bucket: 1 }, undefined],

@@ -9,6 +9,7 @@ import {
   type Bitset,
   type GatheredVectors,
   type IvfLayout,
+  type RowTest,
   type SlabReader,
 } from '@conifer/slab';
 import { CentroidRanking } from './centroid-ranking.ts';
@@ -110,25 +111,27 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     };
     // The filter becomes the eligible rows through the slab's columnar metadata (applied before
     // ranking): a short row list when it is selective enough to scan exactly, else a bitmap.
-    const { count: eligible, rows, bitset } = await eligibleRows(layer, filter, Math.floor(budget / dim));
+    // An ANN slab may take a broad filter as a row test: its probe checks the rows it scans.
+    const maxRows = Math.floor(budget / dim);
+    const { count: eligible, rows, bitset, test } = await eligibleRows(layer, filter, maxRows, { tested: reader.header.ann !== undefined && !querySparse });
     if (eligible === 0) return;
-    const every = eligible === reader.count;
-    if (rows || querySparse) {
-      // A short row list (at most budget / dim rows: always the exact path), or a hybrid query,
-      // whose scores need every eligible row's sparse part (scanned in JavaScript).
-      const gathered = await reader.gather(positionsOf(reader, rows ?? bitset!));
+    /** Scans the eligible rows exactly, from the slab's vectors or what a ranged read gathers. */
+    const scanExactly = async (count: number, eligibleRows: Int32Array | Bitset): Promise<void> => {
+      const gathered = await reader.gather(positionsOf(reader, eligibleRows));
       if (querySparse) {
         for (const index of gathered.at) visit(gathered.rowOf(index), gathered.data, index);
       } else {
-        scanGathered(gathered, request, eligible, request.topK, visit);
+        scanGathered(gathered, request, count, request.topK, visit);
       }
-      return;
-    }
-    const allowed = bitset!; // eligibleRows sets exactly one of rows / bitset
+    };
+    // A short row list (at most budget / dim rows: always the exact path), or a hybrid query,
+    // whose scores need every eligible row's sparse part (scanned in JavaScript).
+    if (rows || querySparse) return scanExactly(eligible, rows ?? bitset!);
     // Every ANN slab the index builder writes is IVF; without a layout (a flat slab, or a version
     // 1 slab whose index is still loading) the exact scan answers.
     const ivf = reader.header.ann && eligible * dim > budget ? reader.ivfLayout() : undefined;
     if (ivf) {
+      const allowed = eligible === reader.count ? undefined : (test ?? bitset);
       // A slab with codes whose vectors are not in memory offers its probed lists' best rows by
       // their codes; the best of all slabs are rescored from their vectors once every probe is done.
       const offer = (row: number, position: number, score: number): boolean => {
@@ -137,22 +140,29 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
         byCodes.push({ id, score, reader, row, position });
         return true;
       };
-      const probe = new IvfProbe(reader, ivf, request, every ? undefined : allowed, eligible, visit, ranking, offer);
+      const probe = new IvfProbe(reader, ivf, request, allowed, eligible, visit, ranking, offer);
       const share = reader.count / namespaceRows;
       // A slab holding every row was asked for recall@10 already: nothing to recount for it.
       if (share < 1) probes.push(probe);
       await probe.searchTo(knobForShare(reader.header.ann!, probe.target, share, request.topK));
-    } else if (reader.vectorOrder === 'rows') {
+      return;
+    }
+    // The exact scans take the eligible rows as a bitmap (eligibleRows sets exactly one of rows /
+    // bitset / test); a test was for an IVF search, which this slab cannot run yet: counted exactly.
+    const exact = bitset ? { count: eligible, bitset } : await eligibleRows(layer, filter, maxRows);
+    if (exact.rows) return scanExactly(exact.count, exact.rows);
+    const allowed = exact.bitset!;
+    if (reader.vectorOrder === 'rows') {
       // Positions are rows: one native scan over all vectors with the bitmap.
       const data = reader.residentVectors ?? (await reader.gather(allPositions(reader.count))).data;
       collectTop(
-        (k) => exactTopRows(data, dim, request.vector, k, request.metric, every ? undefined : allowed.bytes),
-        eligible,
+        (k) => exactTopRows(data, dim, request.vector, k, request.metric, exact.count === reader.count ? undefined : allowed.bytes),
+        exact.count,
         request.topK,
         (row) => visit(row, data, row),
       );
     } else {
-      scanGathered(await reader.gather(positionsOf(reader, allowed)), request, eligible, request.topK, visit);
+      await scanExactly(exact.count, allowed);
     }
   };
   // Each IVF slab first probes for its share of the namespace's rows (knobForShare), which
@@ -339,7 +349,8 @@ class IvfProbe {
   readonly target: number;
   readonly #ivf: IvfLayout;
   readonly #request: SearchRequest;
-  readonly #allowed: Bitset | undefined;
+  /** The eligible rows (a bitmap, or a filter's row test); undefined when every row is. */
+  readonly #allowed: Pick<RowTest, 'has'> | undefined;
   readonly #eligible: number;
   readonly #visit: (row: number, data: Float32Array, index: number) => boolean;
   readonly #offer: (row: number, position: number, score: number) => boolean;
@@ -356,7 +367,7 @@ class IvfProbe {
     reader: SlabReader,
     ivf: IvfLayout,
     request: SearchRequest,
-    allowed: Bitset | undefined,
+    allowed: Pick<RowTest, 'has'> | undefined,
     eligible: number,
     visit: (row: number, data: Float32Array, index: number) => boolean,
     ranking: CentroidRanking,

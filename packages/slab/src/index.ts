@@ -16,7 +16,7 @@ export type { RangeSource } from './slab-body.ts';
 export { rowsFromMemtable } from './flush.ts';
 export { Bitset } from './bitset.ts';
 export { sortedDistinct } from './sort-positions.ts';
-export { MetadataIndex } from './metadata-index.ts';
+export { MetadataIndex, type RowTest } from './metadata-index.ts';
 export {
   CALIBRATION_MARGIN,
   faissMetricOf,

@@ -32,6 +32,25 @@ export interface FieldColumn {
   multiNumber: boolean;
   /** Rows holding a number, built on the first broad range over the field (see MetadataIndex). */
   numberPresent?: Bitset;
+  /**
+   * Per row, its number's place among the distinct numbers (0 without one), built on the first
+   * broad range tested row by row (MetadataIndex.rowTest); single-number columns only.
+   */
+  numberCodes?: NumberCodes;
+  /**
+   * Per row, which posting holds it (0: none), and each posting key's number; built on the
+   * first broad equality tested row by row. Null when some row is in two postings (a list).
+   */
+  valueCodes?: ValueCodes | null;
+}
+
+/** Per row, a code of its number (see FieldColumn.numberCodes). */
+export type NumberCodes = Uint8Array | Uint16Array | Uint32Array;
+
+/** A column's string / boolean values numbered: `codes[row]` is the number of the row's posting. */
+export interface ValueCodes {
+  codes: NumberCodes;
+  byKey: Map<string, number>;
 }
 
 /** A column while rows are added: plain arrays, turned into a FieldColumn by finish(). */

@@ -81,6 +81,78 @@ describe('MetadataIndex', () => {
     expect(list({ bucket: { $gte: 1 } })).toEqual(rows.flatMap((_, r) => (r % 100 >= 1 ? [r] : [])));
   });
 
+  it('rowTest counts and tests exactly the rows evaluate selects, or declines', () => {
+    // Rows mostly holding one value per field (the columns a row test serves), sometimes a list.
+    const single = fc.option(
+      fc.record(
+        { f: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.constantFrom(0.5, 'a', 'b', true)), g: fc.constantFrom('a', 'b', 'c', false) },
+        { requiredKeys: [] },
+      ),
+      { nil: undefined },
+    ) as fc.Arbitrary<Metadata | undefined>;
+    let answered = 0;
+    fc.assert(
+      fc.property(fc.array(fc.oneof({ arbitrary: single, weight: 4 }, { arbitrary: metadataArb, weight: 1 }), { maxLength: 80 }), filterArb, (rows, filter) => {
+        fc.pre(validateFilter(filter).length === 0);
+        const index = new MetadataIndex(rows.length, (r) => rows[r]);
+        const test = index.rowTest(filter);
+        if (!test) return;
+        answered++;
+        const expected = index.evaluate(filter);
+        expect(test.count).toBe(expected.count());
+        for (let row = 0; row < rows.length; row++) expect(test.has(row), `row ${row}`).toBe(expected.has(row));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(answered).toBeGreaterThan(100);
+  });
+
+  it('rowTest answers one-field ranges and equalities, and declines what it cannot test exactly', () => {
+    const rows = Array.from({ length: 1000 }, (_, r) => ({
+      bucket: r % 100,
+      tag: r % 2 === 0 ? 'even' : 'odd',
+      tags: ['x', `t${r % 3}`],
+      many: [r % 7, r % 11],
+    })) as unknown as Metadata[];
+    const index = new MetadataIndex(rows.length, (r) => rows[r]);
+    for (const filter of [
+      { bucket: { $lt: 50 } },
+      { bucket: { $gte: 10, $lte: 20 } },
+      { bucket: 7 },
+      { bucket: { $eq: 7 } },
+      { tag: 'even' },
+      { tag: { $in: ['even', 'odd', 'none'] } },
+    ] as Filter[]) {
+      const test = index.rowTest(filter);
+      expect(test, JSON.stringify(filter)).toBeDefined();
+      expect(test!.count).toBe(index.evaluate(filter).count());
+    }
+    expect(index.derivedBytes).toBeGreaterThanOrEqual(2 * rows.length); // the bucket and tag codes, a byte a row
+    // Codes of two and four bytes a row, for columns of more distinct numbers or strings.
+    for (const size of [1000, 70_000]) {
+      const wide = Array.from({ length: size }, (_, r) => ({ n: (r * 7919) % size, s: `v${r % (size / 2)}` })) as unknown as Metadata[];
+      const wideIndex = new MetadataIndex(wide.length, (r) => wide[r]);
+      for (const filter of [{ n: { $gte: 300, $lt: 700 } }, { n: { $gt: size - 5 } }, { n: 257 }, { s: { $in: ['v3', 'v300', 'v301'] } }] as Filter[]) {
+        const test = wideIndex.rowTest(filter)!;
+        const expected = wideIndex.evaluate(filter);
+        expect(test.count, JSON.stringify(filter)).toBe(expected.count());
+        for (let row = 0; row < wide.length; row++) if (test.has(row) !== expected.has(row)) expect.fail(`${JSON.stringify(filter)}: row ${row}`);
+      }
+    }
+    for (const filter of [
+      { tags: 'x' }, // rows hold lists of strings
+      { many: { $lt: 3 } }, // and of numbers
+      { bucket: { $in: [1, 2] } },
+      { bucket: { $ne: 1 } },
+      { tag: { $exists: true } },
+      { bucket: 1, tag: 'odd' },
+      { $and: [{ bucket: 1 }] },
+      { missing: 1 },
+    ] as Filter[]) {
+      expect(index.rowTest(filter), JSON.stringify(filter)).toBeUndefined();
+    }
+  });
+
   it('builds the same index asynchronously (in slices) as synchronously', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(metadataArb, { maxLength: 5000 }), filterArb, async (rows, filter) => {

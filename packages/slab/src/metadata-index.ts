@@ -1,7 +1,33 @@
 import type { Filter, FieldOps, Metadata, Primitive } from '@conifer/core';
 import { Bitset } from './bitset.ts';
-import { buildColumns, buildColumnsYielding, postingKey, rangeBounds, type FieldColumn } from './metadata-columns.ts';
+import { buildColumns, buildColumnsYielding, postingKey, rangeBounds, type FieldColumn, type NumberCodes, type ValueCodes } from './metadata-columns.ts';
 import { intersectSorted, sortUnique, unionSorted } from './sorted-rows.ts';
+
+/** The rows a filter selects, as a membership test: how many, and whether a row is one. */
+export interface RowTest {
+  readonly count: number;
+  has(row: number): boolean;
+}
+
+const RANGE_OPS = new Set(['$gt', '$gte', '$lt', '$lte']);
+
+/** A range of numbers, each bound inclusive or not. */
+interface NumberRange {
+  lo: number;
+  loIncl: boolean;
+  hi: number;
+  hiIncl: boolean;
+}
+
+const everyNumber = (): NumberRange => ({ lo: -Infinity, loIncl: true, hi: Infinity, hiIncl: true });
+
+/** Narrows `range` by one range operator (`$gt` … `$lte`) of `v`: several bounds merge into one range. */
+function narrowRange(range: NumberRange, op: string, v: number): void {
+  if (op === '$gt' && (v > range.lo || (v === range.lo && range.loIncl))) [range.lo, range.loIncl] = [v, false];
+  else if (op === '$gte' && v > range.lo) [range.lo, range.loIncl] = [v, true];
+  else if (op === '$lt' && (v < range.hi || (v === range.hi && range.hiIncl))) [range.hi, range.hiIncl] = [v, false];
+  else if (op === '$lte' && v < range.hi) [range.hi, range.hiIncl] = [v, true];
+}
 
 /**
  * Columnar metadata of one slab, built once when the slab is loaded: for every field, the rows
@@ -56,6 +82,83 @@ export class MetadataIndex {
     const rows = this.#listConjunction(filter, maxRows);
     if (rows !== null) return rows;
     return this.#everyRow(maxRows);
+  }
+
+  /**
+   * The rows `evaluate` would select as a test of one row at a time, for a search that looks at
+   * few of them (an IVF probe scans a few thousand rows of a million): a broad filter then costs
+   * O(rows scanned) instead of a bitmap of every match. Only where the test is exact and O(1): one
+   * field, with a range of numbers (`$gt` … `$lte`, merged, or `$eq` of a number) on a column whose
+   * rows hold at most one number, or `$eq` / `$in` of strings or booleans on a column whose rows
+   * hold at most one of them. Undefined otherwise (several fields, `$and` / `$or`, negations,
+   * `$exists`, lists), and the caller evaluates the bitmap. The test reads a per-row array of the
+   * column built on first use and kept (`derivedBytes`).
+   */
+  rowTest(filter: Filter): RowTest | undefined {
+    const clauses = Object.entries(filter).filter(([, value]) => value !== undefined);
+    if (clauses.length !== 1) return undefined;
+    const [field, value] = clauses[0]!;
+    if (field.startsWith('$')) return undefined;
+    const col = this.#fields.get(field);
+    if (!col) return undefined; // no row has the field: the empty bitmap costs nothing
+    // A bare value is `$eq` of it.
+    const ops = typeof value !== 'object' || value === null ? [['$eq', value]] : Object.entries(value as FieldOps);
+    if (ops.length === 1 && ops[0]![0] === '$eq') {
+      const operand = ops[0]![1] as Primitive;
+      return typeof operand === 'number' ? this.#rangeTest(col, { lo: operand, loIncl: true, hi: operand, hiIncl: true }) : this.#valueTest(col, [operand]);
+    }
+    if (ops.length === 1 && ops[0]![0] === '$in') {
+      const values = ops[0]![1] as Primitive[];
+      return values.every((v) => typeof v !== 'number') ? this.#valueTest(col, values as (string | boolean)[]) : undefined;
+    }
+    if (!ops.every(([op]) => RANGE_OPS.has(op as string))) return undefined;
+    const range = everyNumber();
+    for (const [op, operand] of ops) narrowRange(range, op as string, operand as number);
+    return this.#rangeTest(col, range);
+  }
+
+  /** Bytes of what filters built beside the stored columns (the per-row arrays of rowTest, bitmaps). */
+  get derivedBytes(): number {
+    let bytes = 0;
+    for (const col of this.#fields.values()) {
+      bytes += (col.numberPresent?.words.byteLength ?? 0) + (col.numberCodes?.byteLength ?? 0);
+      if (col.valueCodes) bytes += col.valueCodes.codes.byteLength + col.valueCodes.byKey.size * POSTING_KEY_BYTES;
+    }
+    return bytes;
+  }
+
+  #rangeTest(col: FieldColumn, { lo, loIncl, hi, hiIncl }: NumberRange): RowTest | undefined {
+    if (col.multiNumber) return undefined; // a row would not have one code
+    const [start, end] = rangeBounds(col.numbers, lo, loIncl, hi, hiIncl);
+    if (start === end) return { count: 0, has: () => false };
+    col.numberCodes ??= numberCodesOf(this.size, col.numbers, col.numberRows);
+    const codes = col.numberCodes;
+    // The codes of the range's first and last numbers, read through their rows.
+    const first = codes[col.numberRows[start]!]!;
+    const last = codes[col.numberRows[end - 1]!]!;
+    return { count: end - start, has: (row) => codes[row]! >= first && codes[row]! <= last };
+  }
+
+  #valueTest(col: FieldColumn, values: (string | boolean)[]): RowTest | undefined {
+    if (col.valueCodes === undefined) col.valueCodes = codesOfPostings(this.size, col);
+    const coded = col.valueCodes;
+    if (!coded) return undefined;
+    // Each distinct value once: its code, and its posting's rows (a row holds one value, so they add up).
+    const wanted: number[] = [];
+    let count = 0;
+    for (const key of new Set(values.map(postingKey))) {
+      const code = coded.byKey.get(key);
+      if (code === undefined) continue;
+      wanted.push(code);
+      count += col.postings.get(key)!.length;
+    }
+    const { codes } = coded;
+    if (wanted.length === 1) {
+      const code = wanted[0]!;
+      return { count, has: (row) => codes[row] === code };
+    }
+    const set = new Set(wanted);
+    return { count, has: (row) => set.has(codes[row]!) };
   }
 
   #everyRow(max: number): Int32Array | undefined {
@@ -199,20 +302,13 @@ export class MetadataIndex {
    */
   #fieldRows(field: string, ops: FieldOps, max: number): Int32Array | undefined {
     const mergeRanges = this.#fields.get(field)?.multiNumber !== true;
-    let lo = -Infinity;
-    let loIncl = true;
-    let hi = Infinity;
-    let hiIncl = true;
+    const range = everyNumber();
     let ranged = false;
     let result: Int32Array | undefined;
     for (const [op, operand] of Object.entries(ops)) {
-      if (mergeRanges && (op === '$gt' || op === '$gte' || op === '$lt' || op === '$lte')) {
-        const v = operand as number;
+      if (mergeRanges && RANGE_OPS.has(op)) {
         ranged = true;
-        if (op === '$gt' && (v > lo || (v === lo && loIncl))) [lo, loIncl] = [v, false];
-        else if (op === '$gte' && v > lo) [lo, loIncl] = [v, true];
-        else if (op === '$lt' && (v < hi || (v === hi && hiIncl))) [hi, hiIncl] = [v, false];
-        else if (op === '$lte' && v < hi) [hi, hiIncl] = [v, true];
+        narrowRange(range, op, operand as number);
         continue;
       }
       const rows = this.#opRows(field, op, operand, max);
@@ -220,7 +316,7 @@ export class MetadataIndex {
       result = result ? intersectSorted(result, rows) : rows;
     }
     if (ranged) {
-      const rows = this.#rangeRows(field, lo, loIncl, hi, hiIncl, max);
+      const rows = this.#rangeRows(field, range.lo, range.loIncl, range.hi, range.hiIncl, max);
       if (!rows) return undefined;
       result = result ? intersectSorted(result, rows) : rows;
     }
@@ -278,4 +374,48 @@ export class MetadataIndex {
     if (!col.multiNumber && (rows.length === 0 || col.numbers[start] === col.numbers[end - 1])) return rows;
     return sortUnique(rows);
   }
+}
+
+/** An estimate of a posting key's cost in a Map beside its number (key string, entry). */
+const POSTING_KEY_BYTES = 64;
+
+/** A zeroed array of `size` codes from 0 to `largest`, as narrow as they allow. */
+function codeArray(size: number, largest: number): NumberCodes {
+  return largest < 2 ** 8 ? new Uint8Array(size) : largest < 2 ** 16 ? new Uint16Array(size) : new Uint32Array(size);
+}
+
+/**
+ * Per row, its number's place among the column's distinct numbers, from 1 (0: the row holds
+ * none); as small an array as the distinct count allows, so that tests of scattered rows stay in
+ * the CPU's caches (a 0–99 field over a million rows: 1 MB instead of 4).
+ */
+function numberCodesOf(size: number, numbers: Float64Array, numberRows: Int32Array): NumberCodes {
+  let distinct = 0;
+  for (let i = 0; i < numbers.length; i++) if (i === 0 || numbers[i] !== numbers[i - 1]) distinct++;
+  const codes = codeArray(size, distinct);
+  let code = 0;
+  for (let i = 0; i < numbers.length; i++) {
+    if (i === 0 || numbers[i] !== numbers[i - 1]) code++;
+    codes[numberRows[i]!] = code;
+  }
+  return codes;
+}
+
+/**
+ * Numbers the column's postings from 1 (0: a row in none; arrays sized as for numbers); null when
+ * a row is in two of them (then no one code per row).
+ */
+function codesOfPostings(size: number, col: FieldColumn): ValueCodes | null {
+  const keys = [...col.postings.entries()];
+  const codes = codeArray(size, keys.length);
+  const byKey = new Map<string, number>();
+  for (const [key, rows] of keys) {
+    const code = byKey.size + 1;
+    byKey.set(key, code);
+    for (let i = 0; i < rows.length; i++) {
+      if (codes[rows[i]!] !== 0) return null;
+      codes[rows[i]!] = code;
+    }
+  }
+  return { codes, byKey };
 }

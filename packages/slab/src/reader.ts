@@ -800,7 +800,8 @@ export class SlabReader {
   /**
    * Memory this reader holds, roughly: the slab's bytes (whole, or the head), its decoded ids (a JS
    * string and an array slot each, estimated), the metadata memo, and what loading added beside
-   * the bytes (a version 1 IVF layout, postings built for a slab stored without them). Body pages
+   * the bytes (a version 1 IVF layout, postings built for a slab stored without them, what filters
+   * built beside its metadata index). Body pages
    * of a ranged reader are the page cache's, counted there. What a memory budget counts.
    */
   get memoryBytes(): number {
@@ -812,7 +813,8 @@ export class SlabReader {
     let sections = 0;
     for (const { bytes } of this.#loaded.values()) sections += bytes.byteLength;
     const codes = this.#body && (this.#codes || this.#codesPromoting) ? this.codeBytes : 0;
-    return this.bytes.byteLength + promoted + codes + sections + ids + ivf + builtPostings + (this.#positions?.byteLength ?? 0);
+    const derived = this.#metadataIndex?.derivedBytes ?? 0;
+    return this.bytes.byteLength + promoted + codes + sections + ids + ivf + builtPostings + derived + (this.#positions?.byteLength ?? 0);
   }
 
   /** Bytes of the slab file. */
