@@ -329,6 +329,35 @@ ClusteringOptions IndexWrap::clusteringOptions(const Napi::CallbackInfo& info,
   return options;
 }
 
+namespace {
+
+/// add()'s `lists`: an Int32Array of one entry per vector, each -1 (assign it) or a list of this
+/// IVF index. Copied, as the vectors are not: the caller may reuse it once add() returns.
+std::vector<int64_t> knownLists(const Napi::Value& value, int64_t n, const IndexState& s) {
+  Napi::Env env = value.Env();
+  const Napi::Int32Array given = int32Arg(value, "lists");
+  if (s.ivf == nullptr) {
+    throw Napi::TypeError::New(env, std::string("lists: only IVF indexes take known lists; this index is ") + s.kind());
+  }
+  if (static_cast<int64_t>(given.ElementLength()) != n) {
+    throw Napi::RangeError::New(env, "lists has " + std::to_string(given.ElementLength()) +
+                                         " entries, one per vector is " + std::to_string(n));
+  }
+  const int64_t nlist = static_cast<int64_t>(s.ivf->nlist);
+  std::vector<int64_t> lists(given.ElementLength());
+  for (size_t i = 0; i < given.ElementLength(); i++) {
+    const int64_t list = given[i];
+    if (list < -1 || list >= nlist) {
+      throw Napi::RangeError::New(env, "lists[" + std::to_string(i) + "] is " + std::to_string(list) +
+                                           ": must be -1 or a list in [0, " + std::to_string(nlist) + ")");
+    }
+    lists[i] = list;
+  }
+  return lists;
+}
+
+}  // namespace
+
 Napi::Value IndexWrap::mutate(const Napi::CallbackInfo& info, bool train) {
   Napi::Env env = info.Env();
   IndexState& s = live(env);
@@ -340,8 +369,10 @@ Napi::Value IndexWrap::mutate(const Napi::CallbackInfo& info, bool train) {
   }
   ClusteringOptions clustering;
   if (train) clustering = clusteringOptions(info, s);
+  std::vector<int64_t> lists;
+  if (!train && info.Length() > 1 && !info[1].IsUndefined()) lists = knownLists(info[1], n, s);
   const auto kind = train ? MutateWorker::Kind::Train : MutateWorker::Kind::Add;
-  auto* worker = new MutateWorker(env, state_, kind, vectors, n, clustering);
+  auto* worker = new MutateWorker(env, state_, kind, vectors, n, clustering, std::move(lists));
   Napi::Promise promise = worker->promise();
   worker->Start();
   return promise;

@@ -57,7 +57,7 @@ void PromiseWorker::OnError(const Napi::Error& error) {
 
 MutateWorker::MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
                            const Napi::Float32Array& vectors, int64_t n,
-                           ClusteringOptions clustering)
+                           ClusteringOptions clustering, std::vector<int64_t> lists)
     : PromiseWorker(env, kind == Kind::Train ? "conifer:faiss:train" : "conifer:faiss:add"),
       state_(std::move(state)),
       kind_(kind),
@@ -66,7 +66,8 @@ MutateWorker::MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kin
       added_(kind == Kind::Add ? Napi::Persistent(vectors.As<Napi::Object>()) : Napi::ObjectReference()),
       addedData_(kind == Kind::Add ? vectors.Data() : nullptr),
       n_(n),
-      clustering_(clustering) {}
+      clustering_(clustering),
+      lists_(std::move(lists)) {}
 
 namespace {
 
@@ -95,17 +96,43 @@ class ScopedClustering {
   faiss::ClusteringParameters saved_;
 };
 
+/// Assigns to lists the rows of `x` whose entry in `assigned` is -1 (the others are known
+/// already), through the quantizer: gathered into one batch, so the quantizer's BLAS path runs
+/// once over them rather than per row.
+void assignUnknown(faiss::IndexIVF& ivf, int64_t n, const float* x, std::vector<faiss::Index::idx_t>& assigned) {
+  std::vector<int64_t> unknown;
+  for (int64_t i = 0; i < n; i++) {
+    if (assigned[static_cast<size_t>(i)] < 0) unknown.push_back(i);
+  }
+  if (unknown.empty()) return;
+  const size_t d = static_cast<size_t>(ivf.d);
+  std::vector<float> batch(unknown.size() * d);
+  for (size_t j = 0; j < unknown.size(); j++) {
+    std::copy_n(x + static_cast<size_t>(unknown[j]) * d, d, batch.data() + j * d);
+  }
+  std::vector<faiss::Index::idx_t> got(unknown.size());
+  ivf.quantizer->assign(static_cast<faiss::Index::idx_t>(unknown.size()), batch.data(), got.data());
+  for (size_t j = 0; j < unknown.size(); j++) assigned[static_cast<size_t>(unknown[j])] = got[j];
+}
+
 /// Adds n vectors. To an IVF index with plain array lists, the lists are first reserved at their
 /// final sizes (the vectors are assigned to lists first, as add() would): grown by doubling
 /// instead, they end up to twice the size of what they hold, beside the vectors being added.
-void addToIndex(IndexState& s, int64_t n, const float* x) {
+/// `known` (empty, or one entry per row): a row's list when the caller knows it (a compaction's
+/// row kept from an input built on this quantizer), else -1; only the unknown rows are assigned.
+void addToIndex(IndexState& s, int64_t n, const float* x, const std::vector<int64_t>& known) {
   auto* lists = s.ivf != nullptr ? dynamic_cast<faiss::ArrayInvertedLists*>(s.ivf->invlists) : nullptr;
   if (lists == nullptr || n == 0) {
     s.index->add(n, x);
     return;
   }
-  std::vector<faiss::Index::idx_t> assigned(static_cast<size_t>(n));
-  s.ivf->quantizer->assign(n, x, assigned.data());
+  std::vector<faiss::Index::idx_t> assigned(static_cast<size_t>(n), -1);
+  if (known.empty()) {
+    s.ivf->quantizer->assign(n, x, assigned.data());
+  } else {
+    std::copy(known.begin(), known.end(), assigned.begin());
+    assignUnknown(*s.ivf, n, x, assigned);
+  }
   std::vector<size_t> adding(lists->nlist, 0);
   for (const faiss::Index::idx_t list : assigned) {
     if (list >= 0) adding[static_cast<size_t>(list)]++;
@@ -136,7 +163,7 @@ void MutateWorker::Execute() {
       if (s.index->ntotal + n_ > std::numeric_limits<int32_t>::max()) {
         throw std::length_error("an index holds at most 2^31-1 vectors (labels are int32)");
       }
-      addToIndex(s, n_, addedData_);
+      addToIndex(s, n_, addedData_, lists_);
     }
     s.refreshCounts();
   });

@@ -57,7 +57,8 @@ class MutateWorker : public PromiseWorker {
   enum class Kind { Train, Add };
 
   MutateWorker(Napi::Env env, std::shared_ptr<IndexState> state, Kind kind,
-               const Napi::Float32Array& vectors, int64_t n, ClusteringOptions clustering = {});
+               const Napi::Float32Array& vectors, int64_t n, ClusteringOptions clustering = {},
+               std::vector<int64_t> lists = {});
 
  protected:
   void Execute() override;
@@ -71,6 +72,7 @@ class MutateWorker : public PromiseWorker {
   const float* addedData_ = nullptr;
   int64_t n_;
   ClusteringOptions clustering_;  // Train only; IVF only
+  std::vector<int64_t> lists_;    // Add to an IVF index: each row's list, or -1 (assign it); empty: assign all
 };
 
 struct SearchRequest {

@@ -180,9 +180,16 @@ export class FaissIndex {
     return this.#native.train(vectors, options.minPointsPerCentroid, options.maxPointsPerCentroid, options.niter);
   }
 
-  /** Appends `vectors` (n × d, row-major) with labels ntotal, ntotal + 1, ... */
-  async add(vectors: Float32Array): Promise<void> {
-    return this.#native.add(vectors);
+  /**
+   * Appends `vectors` (n × d, row-major) with labels ntotal, ntotal + 1, ... To an IVF index,
+   * `lists` (one entry per vector) may give a vector's list where the caller knows it — it was
+   * assigned by this same quantizer before, say in a slab being merged — and -1 where it does not:
+   * only those are assigned (the quantizer's search, most of what add() costs). TypeError for
+   * `lists` on a non-IVF index; RangeError for a length other than n or an entry outside
+   * [-1, nlist).
+   */
+  async add(vectors: Float32Array, options: { lists?: Int32Array | undefined } = {}): Promise<void> {
+    return this.#native.add(vectors, options.lists);
   }
 
   /**

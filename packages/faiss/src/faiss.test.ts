@@ -456,6 +456,42 @@ describe('reconstruct, add, metadata', { timeout: 60_000 }, () => {
   }
 });
 
+describe('add with known lists', { timeout: 60_000 }, () => {
+  const { base } = clusteredSet();
+
+  it('assigns only the rows whose list is not given: the same index as assigning them all', async () => {
+    const original = await built('IVF32,Flat', 'l2', base);
+    const layout = original.ivfLayout();
+    const listOf = new Int32Array(N);
+    for (let list = 0; list < 32; list++) for (let at = layout.offsets[list]!; at < layout.offsets[list + 1]!; at++) listOf[layout.rows[at]!] = list;
+    // Every other row known, the rest left to the quantizer.
+    const known = listOf.map((list, row) => (row % 2 === 0 ? list : -1));
+    const again = FaissIndex.deserialize(original.serialize());
+    again.reset();
+    await again.add(base, { lists: known });
+    expect(sameBytes(again.serialize(), original.serialize())).toBe(true);
+  });
+
+  it('puts a row in the list it is given, nearest or not', async () => {
+    const index = await built('IVF16,Flat', 'l2', base.subarray(0, 1000 * D));
+    index.reset();
+    await index.add(base.subarray(0, 3 * D), { lists: Int32Array.of(5, 5, -1) });
+    const { offsets, rows } = index.ivfLayout();
+    expect(Array.from(rows.subarray(offsets[5]!, offsets[6]!)).slice(0, 2)).toEqual([0, 1]);
+    expect(index.ntotal).toBe(3);
+  });
+
+  it('rejects lists of the wrong length, lists outside the index, and lists for a non-IVF index', async () => {
+    const ivf = await built('IVF16,Flat', 'l2', base.subarray(0, 1000 * D));
+    const two = base.subarray(0, 2 * D);
+    await expect(ivf.add(two, { lists: Int32Array.of(1) })).rejects.toThrow(/lists has 1 entries, one per vector is 2/);
+    await expect(ivf.add(two, { lists: Int32Array.of(1, 16) })).rejects.toThrow(/lists\[1\] is 16: must be -1 or a list in \[0, 16\)/);
+    await expect(ivf.add(two, { lists: Int32Array.of(-2, 0) })).rejects.toThrow(RangeError);
+    await expect(FaissIndex.create(D, 'Flat', 'l2').add(two, { lists: Int32Array.of(0, 0) })).rejects.toThrow(TypeError);
+    expect(ivf.ntotal).toBe(1000);
+  });
+});
+
 describe('reset', { timeout: 60_000 }, () => {
   const { base, queries } = clusteredSet();
 

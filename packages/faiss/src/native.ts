@@ -30,7 +30,7 @@ export interface NativeIndex {
   readonly kind: 'flat' | 'ivf' | 'hnsw' | 'other';
   readonly disposed: boolean;
   train(vectors: Float32Array, minPointsPerCentroid: number | undefined, maxPointsPerCentroid: number | undefined, niter: number | undefined): Promise<void>;
-  add(vectors: Float32Array): Promise<void>;
+  add(vectors: Float32Array, lists?: Int32Array): Promise<void>;
   search(
     queries: Float32Array,
     k: number,

@@ -52,6 +52,12 @@ function gather(vectors: Float32Array, dimension: number, rows: number[]): Float
 }
 
 /** A trained ANN index of another slab whose coarse quantizer a new build may reuse. */
+/**
+ * Given a quantizer's centroids (nlist × d), each row's list where it is known to be that of its
+ * nearest centroid among them, -1 where it is not; undefined when no row's is.
+ */
+export type KnownLists = (centroids: Float32Array) => Int32Array | undefined;
+
 export interface AnnDonor {
   header: AnnHeader;
   /** Its serialized trained index (the donor slab's donor section; version 1 slabs: the whole index). */
@@ -83,6 +89,10 @@ export function donorFits(donor: AnnHeader, factory: string, faissMetric: FaissM
  * slab's index, trained once — when it fits (see {@link donorFits}), and trains on a 16-points-
  * per-centroid sample otherwise. The calibration then measures the recall actually reached; if a
  * reused quantizer cannot reach the target at any knob value, the index is trained afresh.
+ *
+ * Assigning every row to its nearest centroid is most of the rest (rows × nlist distances): with a
+ * reused quantizer, `knownLists` may name the list of rows that the same centroids assigned before
+ * (rows of a merged slab built on them), given those centroids; only the others are assigned.
  */
 export async function buildAnn(
   vectors: Float32Array,
@@ -91,7 +101,8 @@ export async function buildAnn(
   metric: Metric,
   policy: AnnPolicy = DEFAULT_ANN_POLICY,
   donor?: AnnDonor,
-): Promise<SlabAnn & { trained: 'donor' | 'sample' }> {
+  knownLists?: KnownLists,
+): Promise<SlabAnn & { trained: 'donor' | 'sample'; keptLists: number }> {
   const normalized = metric === 'cosine';
   let data = vectors;
   if (normalized) {
@@ -109,8 +120,10 @@ export async function buildAnn(
   if (donor && donorFits(donor.header, chosen.factory, faissMetric, normalized)) {
     const index = FaissIndex.deserialize(donor.bytes);
     index.reset();
-    const built = await addAndCalibrate(index, donor.header.factory, chosen.oversample, data, count, dimension, faissMetric, normalized, policy);
-    if (built.header.calibration.some((p) => p.recall >= wanted)) return { ...built, trained: 'donor' };
+    const lists = knownLists?.(index.ivfLayout().centroids);
+    const kept = lists ? lists.reduce((n, list) => (list >= 0 ? n + 1 : n), 0) : 0;
+    const built = await addAndCalibrate(index, donor.header.factory, chosen.oversample, data, count, dimension, faissMetric, normalized, policy, lists);
+    if (built.header.calibration.some((p) => p.recall >= wanted)) return { ...built, trained: 'donor', keptLists: kept };
   }
   const index = FaissIndex.create(dimension, chosen.factory, faissMetric);
   const nlist = nlistOf(chosen.factory);
@@ -121,7 +134,11 @@ export async function buildAnn(
     index.dispose();
     throw err;
   }
-  return { ...(await addAndCalibrate(index, chosen.factory, chosen.oversample, data, count, dimension, faissMetric, normalized, policy)), trained: 'sample' };
+  return {
+    ...(await addAndCalibrate(index, chosen.factory, chosen.oversample, data, count, dimension, faissMetric, normalized, policy)),
+    trained: 'sample',
+    keptLists: 0,
+  };
 }
 
 /**
@@ -141,10 +158,11 @@ async function addAndCalibrate(
   faissMetric: FaissMetric,
   normalized: boolean,
   policy: AnnPolicy,
+  lists?: Int32Array,
 ): Promise<SlabAnn> {
   const nlist = nlistOf(factory);
   try {
-    await index.add(data);
+    await index.add(data, { lists });
     const queryRows = sampleRows(count, Math.min(policy.calibrationQueries, count), 2);
     const queries = gather(data, dimension, queryRows);
     const K = 10;

@@ -2,8 +2,8 @@ import { threadId } from 'node:worker_threads';
 import type { Metric } from '@conifer/core';
 import { trimNativeHeap } from '@conifer/faiss';
 import { buildSlabFrom, SlabReader, type AnnHeader, type SlabHeader } from '@conifer/slab';
-import { buildAnn, type AnnDonor, type AnnPolicy } from './ann-build.ts';
-import { mergeSlabs } from './merge.ts';
+import { buildAnn, type AnnDonor, type AnnPolicy, type KnownLists } from './ann-build.ts';
+import { mergeSlabs, type MergedRows } from './merge.ts';
 import { currentThreadNiceness } from './thread-priority.ts';
 
 /**
@@ -34,7 +34,7 @@ export interface CompactionOutput {
   bytes: Uint8Array;
   header: SlabHeader | undefined;
   /** Set when an ANN index was built: what the log line reports. */
-  annBuild?: { factory: string; calibration: AnnHeader['calibration']; ms: number; trained: 'donor' | 'sample' } | undefined;
+  annBuild?: { factory: string; calibration: AnnHeader['calibration']; ms: number; trained: 'donor' | 'sample'; keptLists: number } | undefined;
   /** The thread that ran the job (diagnostics: a worker's id, 0 on the main thread). */
   threadId: number;
   /** That thread's nice value while it ran the job (diagnostics; undefined off Linux). */
@@ -85,8 +85,14 @@ async function mergeAndBuild(job: CompactionJob): Promise<CompactionOutput> {
       if (values) vectors.set(values, i * job.dimension);
     }
     const started = performance.now();
-    ann = await buildAnn(vectors, rows.count, job.dimension, job.metric, job.ann, job.donor);
-    annBuild = { factory: ann.header.factory, calibration: ann.header.calibration, ms: Math.round(performance.now() - started), trained: ann.trained };
+    ann = await buildAnn(vectors, rows.count, job.dimension, job.metric, job.ann, job.donor, listsKeptFrom(readers, rows));
+    annBuild = {
+      factory: ann.header.factory,
+      calibration: ann.header.calibration,
+      ms: Math.round(performance.now() - started),
+      trained: ann.trained,
+      keptLists: ann.keptLists,
+    };
     // Before the output is allocated (as large as the inputs), give back what the index build held:
     // the merged vectors, freed now rather than at this thread's next full collection, and faiss's
     // freed lists, which glibc keeps in this thread's arena (a new output does not reuse them).
@@ -95,4 +101,37 @@ async function mergeAndBuild(job: CompactionJob): Promise<CompactionOutput> {
   }
   const { bytes, header } = await buildSlabFrom(rows, { dimension: job.dimension, level: job.level, ann, metadataIndex: true });
   return { bytes, header, annBuild, threadId, niceness: currentThreadNiceness() };
+}
+
+/**
+ * The merged rows' lists under a quantizer, where an input slab's IVF index was built on the same
+ * centroids: its rows keep the list they are in (the nearest centroid then is the nearest now), so
+ * a merge into a slab that reuses the quantizer assigns only the rows of the other inputs.
+ */
+function listsKeptFrom(readers: readonly SlabReader[], rows: MergedRows): KnownLists {
+  return (centroids) => {
+    const listOfRow = readers.map((reader) => {
+      // A version 1 slab keeps its layout inside a whole faiss index: not worth reading for this.
+      const layout = reader.header.version === 1 ? undefined : reader.ivfLayout();
+      if (!layout || !sameFloats(layout.centroids, centroids)) return undefined;
+      const lists = new Int32Array(reader.count).fill(-1);
+      for (let list = 0; list + 1 < layout.offsets.length; list++) {
+        for (let at = layout.offsets[list]!; at < layout.offsets[list + 1]!; at++) lists[layout.rows[at]!] = list;
+      }
+      return lists;
+    });
+    if (listOfRow.every((lists) => lists === undefined)) return undefined;
+    const known = new Int32Array(rows.count);
+    for (let row = 0; row < rows.count; row++) known[row] = listOfRow[rows.inputOf(row)]?.[rows.inputRowOf(row)] ?? -1;
+    return known;
+  };
+}
+
+/** Bit-for-bit equality of two float arrays (centroids compared as stored, not within a tolerance). */
+function sameFloats(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }

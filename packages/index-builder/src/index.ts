@@ -1,4 +1,4 @@
-export { buildAnn, chooseFactory, DEFAULT_ANN_POLICY, donorFits, exactNeighbours, type AnnDonor, type AnnPolicy } from './ann-build.ts';
+export { buildAnn, chooseFactory, DEFAULT_ANN_POLICY, donorFits, exactNeighbours, type AnnDonor, type AnnPolicy, type KnownLists } from './ann-build.ts';
 export { DEFAULT_COMPACTION_POLICY, planCompaction, type CompactionPlan, type CompactionPolicy } from './compaction-policy.ts';
 export { runCompactionJob, type CompactionJob, type CompactionOutput } from './compaction-job.ts';
 export { Compactor, DEFAULT_COMPACTOR_OPTIONS, type CompactorOptions } from './compactor.ts';

@@ -35,6 +35,16 @@ export class MergedRows implements SlabRowSource {
     this.metadataTexts = this.#texts((reader, row) => readers[reader]!.metadataBytes(row));
   }
 
+  /** The input slab (its index among the merged readers) output row `row` comes from. */
+  inputOf(row: number): number {
+    return this.#slab[row]!;
+  }
+
+  /** The row of its input slab output row `row` is. */
+  inputRowOf(row: number): number {
+    return this.#row[row]!;
+  }
+
   lsn(row: number): number {
     return this.#readers[this.#slab[row]!]!.lsns[this.#row[row]!]!;
   }
