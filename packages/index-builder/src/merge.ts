@@ -4,8 +4,11 @@ import { compareStoredIds, yieldToEventLoop, type RowTexts, type SlabReader, typ
 /** Rows merged between two yields to the event loop. */
 const YIELD_EVERY = 4096;
 
-/** Bytes a merged row costs beside its vector and texts: its input slab and row, and two text starts. */
-export const MERGED_ROW_BYTES = 1 + 4 + 4 + 4;
+/**
+ * Bytes a merged row costs beside its vector and texts: its input slab and row, two text starts,
+ * and, for an index build that keeps lists, its input row's list and its own (compaction-job.ts).
+ */
+export const MERGED_ROW_BYTES = 1 + 4 + 4 + 4 + 4 + 4;
 
 /**
  * The merge of slabs as a row source for the slab builder: for each output row, which input slab
