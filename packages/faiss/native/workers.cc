@@ -97,22 +97,29 @@ class ScopedClustering {
 };
 
 /// Assigns to lists the rows of `x` whose entry in `assigned` is -1 (the others are known
-/// already), through the quantizer: gathered into one batch, so the quantizer's BLAS path runs
-/// once over them rather than per row.
+/// already), through the quantizer: gathered in batches of a few thousand rows, so its BLAS path
+/// runs over many rows at once while the copy stays a few megabytes whatever n is.
 void assignUnknown(faiss::IndexIVF& ivf, int64_t n, const float* x, std::vector<faiss::Index::idx_t>& assigned) {
-  std::vector<int64_t> unknown;
-  for (int64_t i = 0; i < n; i++) {
-    if (assigned[static_cast<size_t>(i)] < 0) unknown.push_back(i);
-  }
-  if (unknown.empty()) return;
+  constexpr size_t kBatchRows = 16384;
   const size_t d = static_cast<size_t>(ivf.d);
-  std::vector<float> batch(unknown.size() * d);
-  for (size_t j = 0; j < unknown.size(); j++) {
-    std::copy_n(x + static_cast<size_t>(unknown[j]) * d, d, batch.data() + j * d);
+  std::vector<int64_t> rows;
+  std::vector<float> batch;
+  std::vector<faiss::Index::idx_t> got;
+  auto flush = [&] {
+    if (rows.empty()) return;
+    got.resize(rows.size());
+    ivf.quantizer->assign(static_cast<faiss::Index::idx_t>(rows.size()), batch.data(), got.data());
+    for (size_t j = 0; j < rows.size(); j++) assigned[static_cast<size_t>(rows[j])] = got[j];
+    rows.clear();
+    batch.clear();
+  };
+  for (int64_t i = 0; i < n; i++) {
+    if (assigned[static_cast<size_t>(i)] >= 0) continue;
+    rows.push_back(i);
+    batch.insert(batch.end(), x + static_cast<size_t>(i) * d, x + static_cast<size_t>(i + 1) * d);
+    if (rows.size() == kBatchRows) flush();
   }
-  std::vector<faiss::Index::idx_t> got(unknown.size());
-  ivf.quantizer->assign(static_cast<faiss::Index::idx_t>(unknown.size()), batch.data(), got.data());
-  for (size_t j = 0; j < unknown.size(); j++) assigned[static_cast<size_t>(unknown[j])] = got[j];
+  flush();
 }
 
 /// Adds n vectors. To an IVF index with plain array lists, the lists are first reserved at their

@@ -456,6 +456,15 @@ describe('reconstruct, add, metadata', { timeout: 60_000 }, () => {
   }
 });
 
+/** The list an IVF index put row `row` in. */
+function listOfRow(index: FaissIndex, row: number): number {
+  const { offsets, rows } = index.ivfLayout();
+  const at = rows.indexOf(row);
+  let list = 0;
+  while (offsets[list + 1]! <= at) list++;
+  return list;
+}
+
 describe('add with known lists', { timeout: 60_000 }, () => {
   const { base } = clusteredSet();
 
@@ -470,6 +479,20 @@ describe('add with known lists', { timeout: 60_000 }, () => {
     again.reset();
     await again.add(base, { lists: known });
     expect(sameBytes(again.serialize(), original.serialize())).toBe(true);
+  });
+
+  it('assigns the unknown rows in batches: more of them than one batch holds', async () => {
+    const d = 8;
+    const many = uniformVectors(40_000, d, 11);
+    const whole = FaissIndex.create(d, 'IVF16,Flat', 'l2');
+    await whole.train(many.subarray(0, 4000 * d));
+    const empty = whole.serialize();
+    await whole.add(many);
+    const known = new Int32Array(40_000).fill(-1);
+    known[0] = listOfRow(whole, 0);
+    const batched = FaissIndex.deserialize(empty);
+    await batched.add(many, { lists: known });
+    expect(sameBytes(batched.serialize(), whole.serialize())).toBe(true);
   });
 
   it('puts a row in the list it is given, nearest or not', async () => {
