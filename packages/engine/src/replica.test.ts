@@ -108,7 +108,9 @@ describe('query replicas', () => {
     }
   });
 
-  it('matches the writer after any sequence of writes, flushes, compactions, collections and deletions', async () => {
+  // 60 random sequences of up to 40 operations: about 2 s alone, over 5 s (the default timeout)
+  // when CI runs other projects' suites beside it.
+  it('matches the writer after any sequence of writes, flushes, compactions, collections and deletions', { timeout: 30_000 }, async () => {
     const op = fc.oneof(
       fc.record({
         kind: fc.constant('upsert' as const),
