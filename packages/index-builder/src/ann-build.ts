@@ -51,13 +51,13 @@ function gather(vectors: Float32Array, dimension: number, rows: number[]): Float
   return out;
 }
 
-/** A trained ANN index of another slab whose coarse quantizer a new build may reuse. */
 /**
  * Given a quantizer's centroids (nlist × d), each row's list where it is known to be that of its
  * nearest centroid among them, -1 where it is not; undefined when no row's is.
  */
 export type KnownLists = (centroids: Float32Array) => Int32Array | undefined;
 
+/** A trained ANN index of another slab whose coarse quantizer a new build may reuse. */
 export interface AnnDonor {
   header: AnnHeader;
   /** Its serialized trained index (the donor slab's donor section; version 1 slabs: the whole index). */

@@ -129,9 +129,5 @@ function listsKeptFrom(readers: readonly SlabReader[], rows: MergedRows): KnownL
 
 /** Bit-for-bit equality of two float arrays (centroids compared as stored, not within a tolerance). */
 function sameFloats(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
