@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seedPgliteDataDir } from '@conifer/control/testing';
 import { freePort, freePortRange, REPO_ROOT, startServerProcess, type ServerProcess } from '@conifer/emulators';
 
 export { freePort, freePortRange, REPO_ROOT, type ServerProcess };
@@ -9,7 +11,14 @@ export async function tempDataDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'conifer-e2e-'));
 }
 
-/** The server as `npm start` runs it (@conifer/emulators' startServerProcess), with the e2e admin key. */
+/**
+ * The server as `npm start` runs it (@conifer/emulators' startServerProcess), with the e2e admin
+ * key. A data directory without a control database gets a copy of @conifer/control's migrated
+ * test template, which is what initdb and the migrations of a first start leave there, without
+ * their seconds of CPU (control's database.test.ts tests that first start).
+ */
 export async function startServer(options: { dataDir: string; apiKey?: string; env?: Record<string, string> }): Promise<ServerProcess> {
+  const control = join(options.dataDir, 'control');
+  if (options.env?.['CONIFER_DATABASE_URL'] === undefined && !existsSync(control)) await seedPgliteDataDir(control);
   return startServerProcess({ dataDir: options.dataDir, apiKey: options.apiKey ?? 'e2e-admin-key-0123456789', env: options.env, timeoutMs: 60_000 });
 }

@@ -2,6 +2,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControlPlane, type ControlPlane } from '@conifer/control';
+import { pgliteTemplateDump } from '@conifer/control/testing';
 import { createLogger } from './logger.ts';
 import { ADMIN_KEY_FILE, adminKeyBanner, bootstrapAdmin } from './bootstrap.ts';
 import { tempDataDir } from './test-support.ts';
@@ -11,7 +12,7 @@ describe('bootstrapAdmin', () => {
   let dataDir: string;
   const logger = createLogger('silent');
   beforeAll(async () => {
-    control = await createControlPlane();
+    control = await createControlPlane({ pgliteDump: await pgliteTemplateDump() });
     dataDir = await tempDataDir();
   });
   afterAll(async () => {

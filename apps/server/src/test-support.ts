@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 // Tests only. @conifer/sdk resolves through the workspace link; it should be a devDependency here.
 import { Conifer } from '@conifer/sdk';
+import { seedPgliteDataDir } from '@conifer/control/testing';
 import { buildServer, type BuildOptions, type ConiferServer } from './app.ts';
 import { loadConfig } from './config.ts';
 
@@ -60,9 +62,15 @@ export function tempDataDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'conifer-server-test-'));
 }
 
-/** Starts a real server in process, on a free port and a temporary data directory. */
+/**
+ * Starts a real server in process, on a free port and a temporary data directory. A temporary
+ * directory gets the embedded control plane's database as a first start leaves it, copied from
+ * @conifer/control's test template rather than made by initdb again (seconds of CPU per server;
+ * `data-dir-lock.test.ts` and control's database.test.ts start from empty directories).
+ */
 export async function startServer(env: Record<string, string> = {}, options: BuildOptions = {}): Promise<RunningServer & { stop(): Promise<void> }> {
   const dataDir = env.CONIFER_DATA_DIR ?? (await tempDataDir());
+  await seedControlDatabase({ ...env, CONIFER_DATA_DIR: dataDir });
   const config = loadConfig({ CONIFER_DATA_DIR: dataDir, CONIFER_PORT: '0', CONIFER_API_KEY: TEST_API_KEY, CONIFER_LOG_LEVEL: 'silent', ...env });
   const server = await buildServer(config, { stdout: { write: () => true }, ...options });
   const url = await server.start();
@@ -92,6 +100,13 @@ export async function startServer(env: Record<string, string> = {}, options: Bui
       if (env.CONIFER_DATA_DIR === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Copies the control-plane template into `<CONIFER_DATA_DIR>/control` when the server will run embedded PGlite and finds none there. */
+async function seedControlDatabase(env: Record<string, string>): Promise<void> {
+  const dataDir = env.CONIFER_DATA_DIR;
+  if (dataDir === undefined || env.CONIFER_DATABASE_URL !== undefined || existsSync(path.join(dataDir, 'control'))) return;
+  await seedPgliteDataDir(path.join(dataDir, 'control'));
 }
 
 /** One server for the enclosing `describe`. */
@@ -138,8 +153,12 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** Spawns `node src/main.ts` and waits for its "listening" line. */
+/**
+ * Spawns `node src/main.ts` and waits for its "listening" line. A data directory without a control
+ * database gets the template's, as `startServer` does.
+ */
 export async function spawnServer(env: Record<string, string>, options: { detached?: boolean } = {}): Promise<Child> {
+  await seedControlDatabase(env);
   const child = spawn(process.execPath, [SERVER_MAIN], {
     env: { ...process.env, CONIFER_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

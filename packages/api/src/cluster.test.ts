@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControlPlane, type ControlPlane } from '@conifer/control';
+import { pgliteTemplateDump } from '@conifer/control/testing';
 import { createEngine, type Engine, type IndexHandle, type NamespaceInternals } from '@conifer/engine';
 import { MemoryObjectStore } from '@conifer/storage';
 import type { NamespacePlacement, ServiceDataPlane } from './cluster-service.ts';
@@ -35,7 +36,7 @@ describe('cluster: nodes, index-build jobs and namespace ownership', () => {
   const placements = new Map<string, NamespacePlacement | Error>();
 
   beforeAll(async () => {
-    control = await createControlPlane();
+    control = await createControlPlane({ pgliteDump: await pgliteTemplateDump() });
     engine = await createEngine({ store: new MemoryObjectStore() });
     const { project, apiKey } = await control.bootstrap();
     adminKey = apiKey!;

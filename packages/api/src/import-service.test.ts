@@ -1,5 +1,6 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '@conifer/core';
 import { createControlPlane, type AuthContext, type ControlPlane } from '@conifer/control';
+import { pgliteTemplateDump } from '@conifer/control/testing';
 import { createEngine, encodeNamespace, type Engine } from '@conifer/engine';
 import { listAll, MemoryObjectStore, type ObjectStore } from '@conifer/storage';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -73,7 +74,7 @@ let readOnly: AuthContext;
 const sources = new Map<string, ObjectStore>();
 
 beforeAll(async () => {
-  control = await createControlPlane();
+  control = await createControlPlane({ pgliteDump: await pgliteTemplateDump() });
   engine = await createEngine({ store: engineStore, config: { tickMs: 3_600_000 } });
   const { project, apiKey } = await control.bootstrap();
   services = createServices({

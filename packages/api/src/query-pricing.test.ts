@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControlPlane, type ControlPlane } from '@conifer/control';
+import { pgliteTemplateDump } from '@conifer/control/testing';
 import { createEngine, type DataPlane, type Engine } from '@conifer/engine';
 import { MemoryObjectStore } from '@conifer/storage';
 import type { AuthContext } from './auth.ts';
@@ -19,7 +20,7 @@ describe('query pricing', () => {
   let reportedBytes = 0;
 
   beforeAll(async () => {
-    control = await createControlPlane();
+    control = await createControlPlane({ pgliteDump: await pgliteTemplateDump() });
     engine = await createEngine({ store: new MemoryObjectStore() });
     const data = new Proxy(engine, {
       get(target, key) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createControlPlane, type ControlPlane, type PortRange } from '@conifer/control';
+import { pgliteTemplateDump } from '@conifer/control/testing';
 import { createEngine, type Engine } from '@conifer/engine';
 import { MemoryObjectStore } from '@conifer/storage';
 import { createCaller } from './router.ts';
@@ -25,7 +26,7 @@ export function useStack(
 ): () => Stack {
   let stack: Stack | undefined;
   beforeAll(async () => {
-    const control = await createControlPlane();
+    const control = await createControlPlane({ pgliteDump: await pgliteTemplateDump() });
     const engine = await createEngine({ store: new MemoryObjectStore() });
     const { project, apiKey } = await control.bootstrap();
     if (apiKey === undefined) throw new Error('bootstrap created no key');

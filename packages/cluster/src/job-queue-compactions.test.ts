@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControlPlane, newNodeId, type ControlPlane } from '@conifer/control';
+import { pgliteTemplateDump } from '@conifer/control/testing';
 import { JobQueueCompactions } from './job-queue-compactions.ts';
 import type { NodeDirectory } from './node-directory.ts';
 import type { RemoteCompactionJob } from '@conifer/engine';
@@ -14,7 +15,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('JobQueueCompactions: finished jobs are removed after the retention', () => {
   let cp: ControlPlane;
   beforeAll(async () => {
-    cp = await createControlPlane();
+    cp = await createControlPlane({ pgliteDump: await pgliteTemplateDump() });
   });
   afterAll(() => cp.close());
 

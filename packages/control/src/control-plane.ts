@@ -22,6 +22,8 @@ export interface ControlPlaneOptions {
   databaseUrl?: string | undefined;
   /** Embedded PGlite persisted in this directory; in memory when neither option is given. */
   dataDir?: string | undefined;
+  /** In-memory PGlite only: start from this dump of a data directory instead of running initdb (see `openDatabase`). */
+  pgliteDump?: Blob | undefined;
   /** Overrides of the defaults in `config.ts`. */
   config?: Partial<ControlPlaneConfig> | undefined;
   /** Clock in ms since the epoch, for the auth cache, `last_used_at` and usage days. Default `Date.now`. */
@@ -95,6 +97,7 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
   const db = await openDatabase({
     databaseUrl: options.databaseUrl,
     dataDir: options.dataDir,
+    pgliteDump: options.pgliteDump,
     poolSize: config.postgresPoolSize,
   });
   try {

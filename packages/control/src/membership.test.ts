@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createControlPlane } from './control-plane.ts';
 import { newNodeId, type NodeAnnouncement } from './membership.ts';
 import { NodeHeartbeat } from './node-heartbeat.ts';
-import { backends } from './testing/backends.ts';
+import { backends, pgliteTemplateDump } from './testing/backends.ts';
 import { useControlPlane } from './testing/harness.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -111,7 +111,7 @@ describe.each(backends().filter((b) => b.sharedAccess))('membership across nodes
 });
 
 it('forgets nodes silent for longer than asked, checking on its own cadence', async () => {
-  const cp = await createControlPlane();
+  const cp = await createControlPlane({ pgliteDump: await pgliteTemplateDump() });
   const heartbeat = new NodeHeartbeat(cp.membership, node(), { everyMs: 30, forgetAfterMs: 200, forgetCheckMs: 60 });
   try {
     const dead = node();
@@ -128,7 +128,7 @@ it('forgets nodes silent for longer than asked, checking on its own cadence', as
 });
 
 it('a heartbeat that fails is reported and the timer goes on', async () => {
-  const cp = await createControlPlane();
+  const cp = await createControlPlane({ pgliteDump: await pgliteTemplateDump() });
   let failures = 0;
   let calls = 0;
   const flaky = {

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { ControlPlaneOptions } from '../control-plane.ts';
 import { BASE36_LOWER, randomString } from '../ids.ts';
+import { pgliteTemplateDump, seedPgliteDataDir } from './pglite-template.ts';
+
+export { pgliteTemplateDir, pgliteTemplateDump, seedPgliteDataDir } from './pglite-template.ts';
 
 /** Set to a PostgreSQL URL (see tools/postgres/start.sh) to also run the suites on PostgreSQL. */
 export const POSTGRES_URL_ENV = 'CONIFER_TEST_DATABASE_URL';
@@ -28,7 +31,8 @@ const pgliteMemory: Backend = {
   name: 'pglite-memory',
   persistent: false,
   sharedAccess: false,
-  create: () => Promise.resolve({ options: {}, dispose: () => Promise.resolve() }),
+  // From the migrated template (./pglite-template.ts), not a fresh initdb of its own.
+  create: async () => ({ options: { pgliteDump: await pgliteTemplateDump() }, dispose: () => Promise.resolve() }),
 };
 
 const pgliteDir: Backend = {
@@ -37,6 +41,8 @@ const pgliteDir: Backend = {
   sharedAccess: false,
   async create() {
     const dir = await mkdtemp(join(tmpdir(), 'conifer-control-'));
+    // A copy of the migrated template (./pglite-template.ts), not a fresh initdb of its own.
+    await seedPgliteDataDir(join(dir, 'data'));
     return { options: { dataDir: join(dir, 'data') }, dispose: () => rm(dir, { recursive: true, force: true }) };
   },
 };
