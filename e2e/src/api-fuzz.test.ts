@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSchemathesis } from './schemathesis.ts';
 import { REPO_ROOT, startServer, tempDataDir, type ServerProcess } from './server-process.ts';
@@ -34,7 +34,7 @@ const RUN_TIMEOUT_MS = (MAX_TIME !== undefined ? Number(MAX_TIME) + 120 : 600) *
 const CONFIG = join(REPO_ROOT, 'e2e/api-fuzz/schemathesis.toml');
 const HOOKS = join(REPO_ROOT, 'e2e/api-fuzz/conifer_hooks.py');
 /** The whole output of the last run, for when the failure message is not enough. */
-const OUTPUT_FILE = join(REPO_ROOT, 'e2e/test-results/api-fuzz-schemathesis.txt');
+const OUTPUT_FILE = join(REPO_ROOT, 'e2e/api-fuzz/test-results/schemathesis.txt');
 
 const INDEX = 'fuzz';
 const DIMENSION = 2;
@@ -156,7 +156,7 @@ describe('REST API fuzzing from the OpenAPI document (Schemathesis)', () => {
       if (MAX_TIME !== undefined) args.push('--max-time', MAX_TIME);
       const started = Date.now();
       const result = await runSchemathesis(schemathesis, args, env, workDir);
-      await mkdir(join(REPO_ROOT, 'e2e/test-results'), { recursive: true });
+      await mkdir(dirname(OUTPUT_FILE), { recursive: true });
       await writeFile(OUTPUT_FILE, result.output);
       const cases = /^\s*(\d+) generated/m.exec(result.output)?.[1] ?? '?';
       console.log(
