@@ -57,6 +57,6 @@ describe('load generator (REST and gRPC, a process of its own)', () => {
   });
 
   it('fails the job when the server refuses the calls (a wrong API key over gRPC)', async () => {
-    await expect(runLoadGenerator(job('grpc', 'not-a-key'))).rejects.toThrow(/exited with code/);
+    await expect(runLoadGenerator(job('grpc', 'not-a-key'))).rejects.toThrow(/exited with code 1: Error: gRPC Query failed: grpc-status 16 \(.+\)/);
   });
 });

@@ -77,12 +77,20 @@ function grpcSender(job: LoadJob, lines: string[]): Sender {
       const stream = session.request(headers);
       const chunks: Buffer[] = [];
       let status: string | undefined;
+      let message: string | undefined;
+      // A call refused before any message (a wrong API key) is "trailers-only": its status comes
+      // in the response headers, not in trailers.
+      const readStatus = (fields: http2.IncomingHttpHeaders) => {
+        if (fields['grpc-status'] !== undefined) status = String(fields['grpc-status']);
+        if (fields['grpc-message'] !== undefined) message = decodeURIComponent(String(fields['grpc-message']));
+      };
+      stream.on('response', readStatus);
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('trailers', (trailers) => (status = String(trailers['grpc-status'])));
+      stream.on('trailers', readStatus);
       stream.on('error', reject);
       stream.on('end', () => {
         const body = Buffer.concat(chunks);
-        if (status !== '0' || body.length < 5) return reject(new Error(`gRPC Query failed: grpc-status ${status}`));
+        if (status !== '0' || body.length < 5) return reject(new Error(`gRPC Query failed: grpc-status ${status}${message ? ` (${message})` : ''}`));
         resolve(codec.responseDeserialize(body.subarray(5, 5 + body.readUInt32BE(1))) as QueryAnswer);
       });
       stream.end(frames[i % frames.length]);
@@ -123,12 +131,16 @@ export function runLoadGenerator(job: LoadJob, cpus?: string): Promise<LoadResul
   const command = cpus === undefined ? process.execPath : 'taskset';
   const args = cpus === undefined ? [SELF] : ['-c', cpus, process.execPath, SELF];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (err += String(d)));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with code ${code}`));
+      // The child's failure, as it printed it (the error's own line, not its stack).
+      const cause = /^\w*Error: .*$/m.exec(err)?.[0] ?? err.trim().split('\n').slice(-3).join(' | ');
+      if (code !== 0) return reject(new Error(`load generator exited with code ${code}: ${cause}`));
       try {
         resolve(JSON.parse(out) as LoadResult);
       } catch (error) {
