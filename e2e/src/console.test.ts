@@ -18,7 +18,7 @@ import { REPO_ROOT, startServer, tempDataDir, type ServerProcess } from './serve
  * and deleted (after its index). Each main page is saved as a screenshot. The steps run in order and
  * share one browser page.
  */
-const SCREENSHOTS = join(REPO_ROOT, 'e2e/test-results/screenshots');
+const SCREENSHOTS = join(REPO_ROOT, 'e2e/packaged/test-results/screenshots');
 const CHROMIUM = process.env['CONIFER_CHROMIUM'] ?? '/usr/bin/chromium';
 
 let server: ServerProcess;

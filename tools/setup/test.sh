@@ -53,6 +53,6 @@ if ! npx prettier --check . --log-level warn; then
   echo "conifer: files above are not formatted; run: npm run format" >&2
   status=1
 fi
-npx nx run-many -t typecheck,lint,test,fuzz --outputStyle=stream "$@" || status=$?
+npx nx run-many -t typecheck,lint,test,packaged,fuzz --outputStyle=stream "$@" || status=$?
 node tools/setup/test-summary.mjs || status=1
 exit $status
