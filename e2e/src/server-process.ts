@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,6 @@ export async function tempDataDir(): Promise<string> {
  * their seconds of CPU (control's database.test.ts tests that first start).
  */
 export async function startServer(options: { dataDir: string; apiKey?: string; env?: Record<string, string> }): Promise<ServerProcess> {
-  const control = join(options.dataDir, 'control');
-  if (options.env?.['CONIFER_DATABASE_URL'] === undefined && !existsSync(control)) await seedPgliteDataDir(control);
+  if (options.env?.['CONIFER_DATABASE_URL'] === undefined) await seedPgliteDataDir(join(options.dataDir, 'control'));
   return startServerProcess({ dataDir: options.dataDir, apiKey: options.apiKey ?? 'e2e-admin-key-0123456789', env: options.env, timeoutMs: 60_000 });
 }

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -104,9 +103,7 @@ export async function startServer(env: Record<string, string> = {}, options: Bui
 
 /** Copies the control-plane template into `<CONIFER_DATA_DIR>/control` when the server will run embedded PGlite and finds none there. */
 async function seedControlDatabase(env: Record<string, string>): Promise<void> {
-  const dataDir = env.CONIFER_DATA_DIR;
-  if (dataDir === undefined || env.CONIFER_DATABASE_URL !== undefined || existsSync(path.join(dataDir, 'control'))) return;
-  await seedPgliteDataDir(path.join(dataDir, 'control'));
+  if (env.CONIFER_DATA_DIR !== undefined && env.CONIFER_DATABASE_URL === undefined) await seedPgliteDataDir(path.join(env.CONIFER_DATA_DIR, 'control'));
 }
 
 /** One server for the enclosing `describe`. */

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '@conifer/core';
 import { openDatabase } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
-import { pgliteTemplateDump, seedPgliteDataDir } from './testing/pglite-template.ts';
+import { pgliteTemplateDir, pgliteTemplateDump, seedPgliteDataDir } from './testing/pglite-template.ts';
 
 async function appliedMigrations(db: Awaited<ReturnType<typeof openDatabase>>): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
@@ -72,6 +72,9 @@ describe('openDatabase', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'conifer-database-test-'));
     try {
       await seedPgliteDataDir(path.join(dir, 'control'));
+      // A directory that exists is left alone (a restart's), not given a copy inside it.
+      await seedPgliteDataDir(path.join(dir, 'control'));
+      expect(existsSync(path.join(dir, 'control', path.basename(await pgliteTemplateDir())))).toBe(false);
       for (const db of [await openDatabase({ dataDir: path.join(dir, 'control') }), await openDatabase({ pgliteDump: await pgliteTemplateDump() })]) {
         try {
           expect(await appliedMigrations(db)).toEqual(Object.keys(MIGRATIONS));

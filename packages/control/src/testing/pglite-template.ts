@@ -36,10 +36,12 @@ export function pgliteTemplateDir(): Promise<string> {
 }
 
 /**
- * Makes `dataDir` (which must not exist) a copy of the template: a PGlite data directory as a first
- * start leaves it. coreutils' cp: fs.cp copies its thousand small files several times slower.
+ * Makes an absent `dataDir` a copy of the template: a PGlite data directory as a first start leaves
+ * it. A directory that exists (a restart's) is left as it is. coreutils' cp: fs.cp copies its
+ * thousand small files several times slower.
  */
 export async function seedPgliteDataDir(dataDir: string): Promise<void> {
+  if (existsSync(dataDir)) return;
   const template = await pgliteTemplateDir();
   await mkdir(path.dirname(dataDir), { recursive: true });
   await execFileAsync('cp', ['-a', template, dataDir]);
@@ -50,10 +52,20 @@ export function pgliteTemplateDump(): Promise<Blob> {
   templateDump ??= (async () => {
     const file = `${await pgliteTemplateDir()}.tar`;
     if (!existsSync(file)) {
-      const pglite = await PGlite.create({ dataDir: await pgliteTemplateDir() });
-      const dump = await pglite.dumpDataDir('none');
-      await pglite.close();
-      await publish(file, (tmp) => dump.arrayBuffer().then((bytes) => writeFile(tmp, new Uint8Array(bytes))));
+      // Dumped from a private copy: opening a database writes to its directory, and other workers
+      // may be copying the template at that moment.
+      await publish(file, async (tmp) => {
+        const copy = `${tmp}.data`;
+        try {
+          await seedPgliteDataDir(copy);
+          const pglite = await PGlite.create({ dataDir: copy });
+          const dump = await pglite.dumpDataDir('none');
+          await pglite.close();
+          await writeFile(tmp, new Uint8Array(await dump.arrayBuffer()));
+        } finally {
+          await rm(copy, { recursive: true, force: true });
+        }
+      });
     }
     return new Blob([await readFile(file)]);
   })();
