@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { startServer, tempDataDir, TEST_API_KEY, type RunningServer } from '../test-support.ts';
@@ -54,6 +55,8 @@ describe('gRPC data plane on index ports (CONIFER_INDEX_HOSTS=ports)', () => {
   afterAll(async () => {
     client?.close();
     await server?.stop();
+    // The server was given this directory, so its stop() leaves it.
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('describes each index at a port of its own, on the host name the client used', async () => {
