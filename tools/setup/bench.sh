@@ -6,8 +6,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ensure_npm_deps
 cd "$CONIFER_ROOT"
-# Peers (LanceDB, hnswlib-node) live outside the workspace: only the benchmark needs them.
-if [ ! -d tools/bench/peers/node_modules/@lancedb/lancedb ] || [ ! -d tools/bench/peers/node_modules/hnswlib-node ]; then
+# Peers (LanceDB, hnswlib-node) live outside the workspace: only the benchmark needs them, and a
+# run with --no-peers does not (the bench imports them only when it runs them).
+if [[ " $* " != *" --no-peers "* ]] && { [ ! -d tools/bench/peers/node_modules/@lancedb/lancedb ] || [ ! -d tools/bench/peers/node_modules/hnswlib-node ]; }; then
   echo "conifer: installing benchmark peers into tools/bench/peers" >&2
   (cd tools/bench/peers && npm install --no-audit --no-fund --no-package-lock --loglevel=error)
 fi
