@@ -2,7 +2,7 @@ import { mulberry32 } from '@conifer/core';
 import { describe, expect, it } from 'vitest';
 import { CALIBRATION_MARGIN } from '@conifer/slab';
 import { FaissIndex } from '@conifer/faiss';
-import { buildAnn, chooseFactory, DEFAULT_ANN_POLICY, donorFits, exactNeighbours, knobSteps } from './ann-build.ts';
+import { buildAnn, chooseFactory, DEFAULT_ANN_POLICY, donorFits, exactNeighbours, knobSteps, MIN_ROWS_PER_DONOR_LIST } from './ann-build.ts';
 
 /** Clustered vectors (so IVF has structure to learn), seeded. */
 function clustered(n: number, dim: number, seed: number): Float32Array {
@@ -48,13 +48,36 @@ describe('buildAnn', { timeout: 60_000 }, () => {
     const cosine = await buildAnn(clustered(8000, dim, 3), 8000, dim, 'cosine', policy);
     const euclidean = await buildAnn(clustered(8000, dim, 4), 8000, dim, 'euclidean', policy, { header: cosine.header, bytes: cosine.donor });
     expect(euclidean.trained).toBe('sample');
-    expect(donorFits(cosine.header, chooseFactory(8000, dim).factory, 'ip', true)).toBe(true);
+    const fits = (header: typeof cosine.header, count: number, dimension = dim) =>
+      donorFits(header, chooseFactory(count, dimension).factory, 'ip', true, count);
+    expect(fits(cosine.header, 8000)).toBe(true);
     // A donor with fewer lists than the size wants would make queries scan more rows: retrain.
     // One with up to twice as many (a smaller output) is fine.
-    expect(donorFits(cosine.header, chooseFactory(32_000, dim).factory, 'ip', true)).toBe(false);
-    expect(donorFits(cosine.header, chooseFactory(2_000, dim).factory, 'ip', true)).toBe(true);
-    expect(donorFits(cosine.header, chooseFactory(500, dim).factory, 'ip', true)).toBe(false);
-    expect(donorFits(cosine.header, chooseFactory(8000, 600).factory, 'ip', true)).toBe(false);
+    expect(fits(cosine.header, 32_000)).toBe(false);
+    expect(fits(cosine.header, 2_000)).toBe(true);
+    expect(fits(cosine.header, 500)).toBe(false);
+    expect(fits(cosine.header, 8000, 600)).toBe(false);
+    // More than twice as many while the slab keeps a few rows per list: a small slab beside a
+    // 1M-row slab's 4,096 lists (35,000 rows would get 1,024 lists of their own).
+    const large = { ...cosine.header, factory: 'IVF4096,Flat' };
+    expect(chooseFactory(35_000, dim).factory).toBe('IVF1024,Flat');
+    expect(fits(large, 35_000)).toBe(true);
+    expect(fits(large, 4096 * MIN_ROWS_PER_DONOR_LIST)).toBe(true);
+    expect(fits(large, 4096 * MIN_ROWS_PER_DONOR_LIST - 1)).toBe(false);
+  });
+
+  it('builds a small slab on the quantizer of a larger one, with more lists than its size would get, and meets the target', async () => {
+    // 40,000 rows get 1,024 lists; 4,096 rows of the same data would get 256 of their own.
+    const data = clustered(40_000, dim, 5);
+    const first = await buildAnn(data, 40_000, dim, 'euclidean', policy);
+    expect(first.header.factory).toBe('IVF1024,Flat');
+    const count = 1024 * MIN_ROWS_PER_DONOR_LIST;
+    expect(chooseFactory(count, dim).factory).toBe('IVF256,Flat');
+    const small = await buildAnn(data.slice(0, count * dim), count, dim, 'euclidean', policy, { header: first.header, bytes: first.donor });
+    expect(small.trained).toBe('donor');
+    expect(small.header.factory).toBe('IVF1024,Flat');
+    expect(small.layout.centroids).toEqual(first.layout.centroids);
+    expect(small.header.calibration.at(-1)!.recall).toBeGreaterThanOrEqual(policy.recallTarget + CALIBRATION_MARGIN);
   });
 });
 

@@ -68,17 +68,31 @@ export interface AnnDonor {
 const TRAIN_POINTS_PER_CENTROID = 16;
 
 /**
- * Whether a donor's quantizer suits a new index: same metric, normalization and code type, and at
- * least as many lists as this size would get, at most twice as many. Fewer, larger lists would make
+ * Rows per list, on average, a slab must have to take a donor with more than twice the lists its
+ * size would get: below it, the donor's centroids would weigh about as much as the slab's vectors.
+ */
+export const MIN_ROWS_PER_DONOR_LIST = 4;
+
+/**
+ * Whether a donor's quantizer suits a new index of `count` rows: same metric, normalization and
+ * code type, and at least as many lists as this size would get. Fewer, larger lists would make
  * every query scan more rows for the same recall (measured: two 500k-row slabs on a 1024-list
  * donor answered through HTTP at twice the cost of one 1M-row slab on 4096 lists), so a growing
- * namespace retrains when its slabs outgrow their quantizer and reuses it otherwise.
+ * namespace retrains when its slabs outgrow their quantizer.
+ *
+ * More lists than the size wants are fine: a query probing the small slab beside the namespace's
+ * large one ranks the shared centroids once for both (CentroidRanking) and scans a few short
+ * lists, where a quantizer of its own costs a ranking of its own; its build assigns rows instead
+ * of training; and a later merge into the large slab keeps their lists. So a donor may have up to
+ * twice the lists wanted, or more while the slab keeps {@link MIN_ROWS_PER_DONOR_LIST} rows per
+ * list (a 20,000-row slab beside a 1M-row slab's 4,096 lists, not beside a 10M-row slab's 16,384).
  */
-export function donorFits(donor: AnnHeader, factory: string, faissMetric: FaissMetric, normalized: boolean): boolean {
+export function donorFits(donor: AnnHeader, factory: string, faissMetric: FaissMetric, normalized: boolean, count: number): boolean {
   const want = nlistOf(factory);
   const have = nlistOf(donor.factory);
   const codes = (f: string) => f.slice(f.indexOf(','));
-  return donor.faissMetric === faissMetric && donor.normalized === normalized && codes(donor.factory) === codes(factory) && have >= want && have <= want * 2;
+  const lists = have >= want && (have <= want * 2 || have * MIN_ROWS_PER_DONOR_LIST <= count);
+  return donor.faissMetric === faissMetric && donor.normalized === normalized && codes(donor.factory) === codes(factory) && lists;
 }
 
 /**
@@ -117,7 +131,7 @@ export async function buildAnn(
   const faissMetric = faissMetricOf(metric);
   const chosen = chooseFactory(count, dimension);
   const wanted = Math.min(0.995, policy.recallTarget + CALIBRATION_MARGIN);
-  if (donor && donorFits(donor.header, chosen.factory, faissMetric, normalized)) {
+  if (donor && donorFits(donor.header, chosen.factory, faissMetric, normalized, count)) {
     const index = FaissIndex.deserialize(donor.bytes);
     index.reset();
     const lists = knownLists?.(index.ivfLayout().centroids);

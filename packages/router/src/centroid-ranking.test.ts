@@ -43,6 +43,23 @@ describe('CentroidRanking', () => {
     );
   });
 
+  it('ranks once for slabs that ask for a few lists more than the first one did', () => {
+    // A small slab beside a large one on the same quantizer asks for a knob a list or two apart
+    // from the large slab's; whichever asks first, the other must not rank every centroid again.
+    const ranking = new CentroidRanking();
+    const probe = Float32Array.of(0, 0, 0, 0);
+    const centroids = Float32Array.from({ length: 64 * DIM }, (_, i) => Math.floor(i / DIM) + 1);
+    const small = layout(Float32Array.from(centroids));
+    const large = layout(Float32Array.from(centroids));
+    const first = ranking.nearest(small, DIM, probe, 'euclidean', false, 6);
+    expect([...first]).toEqual([0, 1, 2, 3, 4, 5]);
+    const second = ranking.nearest(large, DIM, probe, 'euclidean', false, 7);
+    expect([...second]).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(second.buffer).toBe(first.buffer);
+    // Far more than asked first: ranked again.
+    expect(ranking.nearest(large, DIM, probe, 'euclidean', false, 40).buffer).not.toBe(first.buffer);
+  });
+
   it('ranks different centroids, or the normalized query, separately', () => {
     const ranking = new CentroidRanking();
     const probe = Float32Array.of(1, 0, 0, 0);

@@ -20,13 +20,18 @@ export class CentroidRanking {
     const key = `${metric}:${normalized}:${quantizerKey(ivf.centroids)}`;
     const have = this.#ranked.get(key);
     if (have && (have.length >= n || have.length === nlist)) return have.subarray(0, n);
-    // Exactly the lists asked for: a larger k costs the scan measurably (a heap of k, and k results
-    // to hand back), while a further probe that needs more is rare and ranks again.
-    const ranked = exactTopRows(ivf.centroids, dimension, probe, Math.min(nlist, n), metric, undefined);
+    // A few more lists than asked for: slabs sharing these centroids ask for knobs a list or two
+    // apart (their shares differ), and the first to ask must not leave the others a second
+    // ranking of every centroid. Many more would cost the scan measurably (a heap of k, and k
+    // results to hand back), while a further probe that needs more is rare and ranks again.
+    const ranked = exactTopRows(ivf.centroids, dimension, probe, Math.min(nlist, n + RANK_AHEAD), metric, undefined);
     this.#ranked.set(key, ranked);
     return ranked.subarray(0, n);
   }
 }
+
+/** Lists ranked beyond those asked for (see nearest). */
+const RANK_AHEAD = 8;
 
 const keys = new WeakMap<Float32Array, string>();
 
