@@ -69,7 +69,8 @@ const TRAIN_POINTS_PER_CENTROID = 16;
 
 /**
  * Rows per list, on average, a slab must have to take a donor with more than twice the lists its
- * size would get: below it, the donor's centroids would weigh about as much as the slab's vectors.
+ * size would get: below it, the donor's centroids (which the slab stores) would weigh more than a
+ * quarter of the slab's own vectors.
  */
 export const MIN_ROWS_PER_DONOR_LIST = 4;
 
