@@ -6,17 +6,27 @@ import {
   knobForShare,
   normalizeRows,
   sortedDistinct,
-  type Bitset,
+  Bitset,
   type GatheredVectors,
   type IvfLayout,
   type RowTest,
   type SlabReader,
 } from '@conifer/slab';
 import { CentroidRanking } from './centroid-ranking.ts';
-import { eligibleRows } from './eligible.ts';
+import { eligibleRows, type EligibleRows } from './eligible.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import { searchSparseSnapshot } from './sparse-search.ts';
-import { clearedLsn, effectiveFilter, scanMemtables, shadowedByMemtables, shadowedLater, type Snapshot } from './snapshot.ts';
+import {
+  clearedLsn,
+  effectiveFilter,
+  markedIfDone,
+  markLayer,
+  scanMemtables,
+  shadowedByMemtables,
+  shadowedLater,
+  type SlabLayer,
+  type Snapshot,
+} from './snapshot.ts';
 import { TopK } from './top-k.ts';
 
 export interface SearchRequest {
@@ -85,12 +95,19 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   // Slabs are searched concurrently: what one waits for (its probed lists read by range, from
   // local disk or a bucket) overlaps the others' reads and scans instead of adding up. The result
   // does not depend on the order: hits are ranked by score, then id, and shadowing is per layer.
-  const searchLayer = async (layer: (typeof slabs)[number]): Promise<void> => {
+  const searchLayer = async (given: SlabLayer): Promise<void> => {
+    // A provisional layer an earlier read had marked is read as marked.
+    let layer = markedIfDone(given);
     const { reader } = layer;
     const dim = reader.dimension;
+    /** Rows refused because a newer slab, not marked in this layer yet, holds their id. */
+    let refusedAsShadowed = 0;
     /** The row's id if it is live for this query (no newer layer holds its id), else undefined. */
     const admit = (row: number): string | undefined => {
-      if (shadowedLater(layer, row)) return undefined;
+      if (shadowedLater(layer, row)) {
+        refusedAsShadowed++;
+        return undefined;
+      }
       const id = reader.ids.at(row)!;
       return inMemtables(id) ? undefined : id;
     };
@@ -140,7 +157,17 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
         byCodes.push({ id, score, reader, row, position });
         return true;
       };
-      const probe = new IvfProbe(reader, ivf, request, allowed, eligible, visit, ranking, offer);
+      // On a provisional layer (a namespace that has just opened), a probe that refused rows as
+      // shadowed and still lacks its top k has the slab's shadows marked and goes on over its
+      // live rows: a slab that newer slabs rewrite whole would otherwise be scanned list by list.
+      const mark = layer.unmarked
+        ? async (): Promise<EligibleRows | undefined> => {
+            if (refusedAsShadowed === 0) return undefined;
+            layer = await markLayer(layer);
+            return eligibleRows(layer, filter, maxRows, { tested: true });
+          }
+        : undefined;
+      const probe = new IvfProbe(reader, ivf, request, allowed, eligible, visit, ranking, offer, mark);
       const share = reader.count / namespaceRows;
       // A slab holding every row was asked for recall@10 already: nothing to recount for it.
       if (share < 1) probes.push(probe);
@@ -350,8 +377,10 @@ class IvfProbe {
   readonly #ivf: IvfLayout;
   readonly #request: SearchRequest;
   /** The eligible rows (a bitmap, or a filter's row test); undefined when every row is. */
-  readonly #allowed: Pick<RowTest, 'has'> | undefined;
-  readonly #eligible: number;
+  #allowed: Pick<RowTest, 'has'> | undefined;
+  #eligible: number;
+  /** Marks a provisional layer's shadows, giving the eligible rows then (see searchLayer). */
+  #mark: (() => Promise<EligibleRows | undefined>) | undefined;
   readonly #visit: (row: number, data: Float32Array, index: number) => boolean;
   readonly #offer: (row: number, position: number, score: number) => boolean;
   /** The query as the slab's centroids compare it (unit length for an index built for cosine). */
@@ -372,8 +401,10 @@ class IvfProbe {
     visit: (row: number, data: Float32Array, index: number) => boolean,
     ranking: CentroidRanking,
     offer: (row: number, position: number, score: number) => boolean,
+    mark?: () => Promise<EligibleRows | undefined>,
   ) {
     const info = reader.header.ann!;
+    this.#mark = mark;
     this.#ranking = ranking;
     this.reader = reader;
     this.target = request.recallTarget ?? info.recallTarget;
@@ -432,9 +463,27 @@ class IvfProbe {
           this.#accepted += scanGathered(gathered, request, n, request.topK, this.#visit);
         }
       }
-      if (this.#accepted >= Math.min(request.topK, this.#eligible) || this.#nprobe >= this.#nlist) return;
-      nprobe = Math.min(this.#nlist, Math.max(1, this.#nprobe) * 2);
+      if (this.#found() || this.#nprobe >= this.#nlist) return;
+      if (this.#mark && (await this.#marked()) && this.#found()) return;
+      // Double, or go to the knob grown for the rows that marking left eligible.
+      nprobe = Math.min(this.#nlist, Math.max(this.#scaled(knob), Math.max(1, this.#nprobe) * 2));
     }
+  }
+
+  /** Whether the lists scanned gave the top k (or every eligible row). */
+  #found(): boolean {
+    return this.#accepted >= Math.min(this.#request.topK, this.#eligible);
+  }
+
+  /** Takes the eligible rows of the marked layer, if marking applies; false if it did not. */
+  async #marked(): Promise<boolean> {
+    const eligible = await this.#mark!();
+    if (!eligible) return false;
+    this.#mark = undefined;
+    this.#eligible = eligible.count;
+    const { rows, bitset, test } = eligible;
+    this.#allowed = eligible.count === this.reader.count ? undefined : (test ?? bitset ?? Bitset.fromRows(this.reader.count, rows!));
+    return true;
   }
 
   get #nlist(): number {

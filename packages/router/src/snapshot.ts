@@ -95,24 +95,60 @@ export async function computeShadows(readers: readonly SlabReader[], previous: r
       layers.push(kept.layer);
       continue;
     }
-    const shadowed = new Uint8Array(reader.count);
-    const live = (await liveRowsOf(reader)).clone();
-    let liveCount = live.count();
-    for (const over of newer) {
-      const rows = await shadowedBy(over, reader);
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        if (shadowed[row] !== 0) continue;
-        shadowed[row] = 1;
-        if (live.has(row)) {
-          live.clear(row);
-          liveCount--;
-        }
-      }
-    }
-    layers.push({ reader, shadowed, live, liveCount });
+    layers.push(await markedLayer(reader, newer));
   }
   return layers;
+}
+
+/** `reader`'s layer with the rows every slab of `newer` shadows marked. */
+async function markedLayer(reader: SlabReader, newer: readonly SlabReader[]): Promise<SlabLayer> {
+  const shadowed = new Uint8Array(reader.count);
+  const live = (await liveRowsOf(reader)).clone();
+  let liveCount = live.count();
+  for (const over of newer) {
+    const rows = await shadowedBy(over, reader);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      if (shadowed[row] !== 0) continue;
+      shadowed[row] = 1;
+      if (live.has(row)) {
+        live.clear(row);
+        liveCount--;
+      }
+    }
+  }
+  return { reader, shadowed, live, liveCount };
+}
+
+/** Provisional layer → its marked layer, computed at most once (a promise, shared by queries). */
+const marking = new WeakMap<SlabLayer, Promise<SlabLayer>>();
+/** Provisional layer → its marked layer, once computed: what later reads of the snapshot use. */
+const marked = new WeakMap<SlabLayer, SlabLayer>();
+
+/**
+ * A provisional layer with its newer slabs' shadowing marked, for a read that cannot do without:
+ * a slab that newer slabs rewrite wholly or mostly refuses nearly every row it finds as shadowed,
+ * and its probe would scan every list looking for live ones. Computed once per layer; the pair
+ * comparisons are the ones the namespace's background computation makes (shared, not repeated).
+ */
+export function markLayer(layer: SlabLayer): Promise<SlabLayer> {
+  if (!layer.unmarked) return Promise.resolve(layer);
+  let promise = marking.get(layer);
+  if (!promise) {
+    promise = markedLayer(layer.reader, layer.unmarked).then((done) => {
+      marked.set(layer, done);
+      return done;
+    });
+    marking.set(layer, promise);
+    // A failed comparison is not kept: the next read tries again.
+    promise.catch(() => marking.delete(layer));
+  }
+  return promise;
+}
+
+/** The layer as marked, if a read already had it marked (markLayer); else the layer itself. */
+export function markedIfDone(layer: SlabLayer): SlabLayer {
+  return marked.get(layer) ?? layer;
 }
 
 /**
