@@ -340,7 +340,7 @@ export const SETTINGS = {
     group: 'data plane',
     ...integer(0),
     defaultText: ms(engine.indexIdleMs),
-    doc: 'quiet time (no flush) before a flat slab too large to scan exactly gets its own ANN index',
+    doc: 'quiet time (no flush) before a flat slab too large to scan exactly that is still unindexed gets its own ANN index (a flushed one is indexed as soon as no merge is due)',
   },
   CONIFER_MEMORY_BUDGET: {
     env: 'CONIFER_MEMORY_BUDGET',

@@ -127,6 +127,31 @@ describe('indexing flat slabs', () => {
     await engine.close();
   }, 60_000);
 
+  it('indexes a flushed slab too large to scan once its flush is done, without waiting for quiet', async () => {
+    const vectors = dataset(13, 6_000);
+    const engine = new Engine({
+      store: new MemoryObjectStore(),
+      // A full memtable flushes itself; no merge is ever due, and the idle timer never fires: only
+      // indexing after the flush can give the slab its index.
+      config: { memtableMaxRecords: 6_000, exactBudget: 4096, tickMs: 60_000, indexIdleMs: 3_600_000, compaction: { trigger: 1_000_000, maxMerge: 8 } },
+    });
+    const index = { id: 'idx_flushed', dimension: DIM, metric: 'euclidean' as const };
+    await engine.upsert(
+      index,
+      '',
+      vectors.map((values, i) => ({ id: `r${i}`, values })),
+    );
+    let slabs = (await engine.describeNamespace(index, '')).slabs;
+    for (const deadline = Date.now() + 30_000; !slabs.some((s) => s.index.startsWith('IVF')) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      slabs = (await engine.describeNamespace(index, '')).slabs;
+    }
+    expect(slabs.map((s) => [s.level, s.records, s.index.startsWith('IVF')])).toEqual([[1, 6_000, true]]);
+    const got = await engine.query(index, '', { vector: vectors[42]!, topK: 1 });
+    expect(got.matches[0]?.id).toBe('r42');
+    await engine.close();
+  }, 60_000);
+
   it('leaves a flat slab that is cheap to scan as it is', async () => {
     const engine = new Engine({ store: new MemoryObjectStore(), config: { memtableMaxRecords: 100_000, tickMs: 60_000 } });
     const index = { id: 'idx_small', dimension: DIM, metric: 'euclidean' as const };

@@ -64,8 +64,9 @@ export interface EngineConfig {
   gcGraceMs: number;
   /**
    * A flat slab too large to scan exactly (rows × dimension above `exactBudget`) gets an ANN index
-   * of its own once the namespace has had no flush for this long, so the last writes before a
-   * quiet period do not stay flat. Default 2 s.
+   * of its own once its flush loop has drained and no merge is due. One left flat otherwise (a
+   * namespace reopened with flat slabs, or taken over by a sole writer) is indexed once the
+   * namespace has had no flush for this long. Default 2 s.
    */
   indexIdleMs: number;
   /** Most writes group-committed into one log object. Default: the log's `DEFAULT_MAX_BATCH_ENTRIES`. */

@@ -39,7 +39,7 @@ export class Flusher {
   /** Frozen memtables waiting to be flushed, newest first. */
   #frozen: Memtable[] = [];
   #loop: Promise<void> | undefined;
-  /** When the last flush committed (the namespace indexes flat slabs once it has been quiet). */
+  /** When the last flush committed (a namespace indexes flat slabs left unindexed once it has been quiet). */
   lastFlushAt: number;
 
   constructor(options: FlusherOptions) {

@@ -27,8 +27,8 @@ export function compactionPending(levels: readonly number[], trigger: number): b
 }
 
 /**
- * Mirrors the engine's idle indexing: a flat slab whose rows × dimension exceed the planner's
- * exact budget (2^21 floats by default) gets its own ANN index once the namespace is quiet.
+ * Mirrors the engine's indexing of flat slabs: one whose rows × dimension exceed the planner's
+ * exact budget (2^21 floats by default) gets its own ANN index once flushed (or once quiet).
  */
 export function indexingPending(slabs: InternalsView['slabs'], dimension: number, exactBudget = 2 ** 21): boolean {
   return slabs.some((s) => s.index === 'flat' && s.records * dimension > exactBudget);
