@@ -141,7 +141,11 @@ export class Namespace {
       dimension: options.dimension,
       config: options.config,
       onFlushed: () => this.#gc.schedule(),
-      onDrained: () => this.#compactions.schedule(),
+      // A flushed slab too large to scan exactly is indexed as soon as no merge is due, not when
+      // the namespace next goes quiet: until then every query scans it row by row. On the
+      // namespace's quantizer its rows keep their lists in later merges, so this moves the
+      // assignment earlier rather than adding to it.
+      onDrained: () => this.#compactions.schedule(true),
     });
   }
 
