@@ -59,7 +59,7 @@ export class CompactionScheduler {
 
   /** A compaction is running, or one is due (indexing flat slabs included). */
   get pending(): boolean {
-    return this.#loop !== undefined || this.#next(true) !== null;
+    return this.#loop !== undefined || this.#next() !== null;
   }
 
   /** The compactions running now, if any. */
@@ -67,32 +67,27 @@ export class CompactionScheduler {
     return this.#loop;
   }
 
-  /** Starts the compaction loop if a compaction is due (with `indexFlat`, indexing flat slabs counts). */
-  schedule(indexFlat = false): void {
+  /** Starts the compaction loop if a compaction is due (a merge, or indexing a flat slab too large to scan). */
+  schedule(): void {
     if (this.#options.closing() || this.#loop) return;
-    if (!this.#next(indexFlat)) return;
-    this.#loop = this.#run(indexFlat)
+    if (!this.#next()) return;
+    this.#loop = this.#run()
       .catch((err) => this.#options.logger.error({ err, namespace: this.#options.name }, 'compaction failed'))
       .finally(() => {
         this.#loop = undefined;
       });
   }
 
-  #next(indexFlat: boolean): ScheduledCompaction | null {
+  #next(): ScheduledCompaction | null {
     const { manifest, config, dimension } = this.#options;
-    return nextCompaction(
-      manifest.current,
-      (id) => manifest.reader(id),
-      { compaction: config.compaction, exactBudget: config.exactBudget, dimension },
-      indexFlat,
-    );
+    return nextCompaction(manifest.current, (id) => manifest.reader(id), { compaction: config.compaction, exactBudget: config.exactBudget, dimension });
   }
 
-  async #run(indexFlat: boolean): Promise<void> {
+  async #run(): Promise<void> {
     const { manifest, slabs, stats } = this.#options;
     for (;;) {
       if (this.#options.closing()) return;
-      const plan = this.#next(indexFlat);
+      const plan = this.#next();
       if (!plan) return;
       const built = await this.#compact(plan);
       // Until the manifest lists it, the output's reader is counted here, not among the slabs: a

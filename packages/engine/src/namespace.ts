@@ -145,7 +145,7 @@ export class Namespace {
       // the namespace next goes quiet: until then every query scans it row by row. On the
       // namespace's quantizer its rows keep their lists in later merges, so this moves the
       // assignment earlier rather than adding to it.
-      onDrained: () => this.#compactions.schedule(true),
+      onDrained: () => this.#compactions.schedule(),
     });
   }
 
@@ -252,7 +252,7 @@ export class Namespace {
       // thousands of quiet namespaces must not plan each of them every tick.
       const version = this.#manifest.current.version;
       if (version === this.#idleCheckedVersion) return;
-      this.#compactions.schedule(true);
+      this.#compactions.schedule();
       if (this.#compactions.running === undefined) this.#idleCheckedVersion = version;
     }
   }
@@ -271,7 +271,7 @@ export class Namespace {
   async settle(): Promise<void> {
     await this.requestFlush();
     await this.#compactions.running;
-    this.#compactions.schedule(true);
+    this.#compactions.schedule();
     await this.#compactions.running;
     await this.#gc.running;
   }

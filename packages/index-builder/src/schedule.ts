@@ -6,8 +6,8 @@ import { planCompaction, type CompactionPlan, type CompactionPolicy } from './co
 export type ScheduledCompaction = CompactionPlan & { index: boolean };
 
 /**
- * The next compaction of a manifest: a size-tiered merge when one is due; otherwise, with
- * `indexFlat`, the indexing of a flat slab too large to scan cheaply (the newest first). Left
+ * The next compaction of a manifest: a size-tiered merge when one is due; otherwise the indexing
+ * of a flat slab too large to scan cheaply (the newest first). Left
  * alone, a flushed slab would stay flat — tens of thousands of rows every query scans exactly —
  * until a merge takes it, which for the last flushes before a namespace goes quiet means until
  * more writes arrive.
@@ -16,11 +16,9 @@ export function nextCompaction(
   manifest: Manifest,
   reader: (id: string) => SlabReader | undefined,
   options: { compaction: CompactionPolicy; exactBudget: number; dimension: number },
-  indexFlat: boolean,
 ): ScheduledCompaction | null {
   const merge = planCompaction(manifest.slabs, options.compaction);
   if (merge) return { ...merge, index: false };
-  if (!indexFlat) return null;
   const slabs = manifest.slabs;
   for (let i = slabs.length - 1; i >= 0; i--) {
     const ref = slabs[i]!;
