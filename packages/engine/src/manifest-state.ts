@@ -216,7 +216,10 @@ export class ManifestState {
 
   /** Computes `provisional`'s shadows and installs them, unless another manifest came first. */
   #settle(provisional: SlabLayer[]): Promise<void> {
-    const settling = computeShadows(provisional.map((layer) => layer.reader)).then(
+    const settling = computeShadows(
+      provisional.map((layer) => layer.reader),
+      provisional,
+    ).then(
       (layers) => {
         if (this.#layers === provisional) this.#layers = layers;
         if (this.#settling === settling) this.#settling = undefined;

@@ -7,10 +7,9 @@ export type ScheduledCompaction = CompactionPlan & { index: boolean };
 
 /**
  * The next compaction of a manifest: a size-tiered merge when one is due; otherwise the indexing
- * of a flat slab too large to scan cheaply (the newest first). Left
- * alone, a flushed slab would stay flat — tens of thousands of rows every query scans exactly —
- * until a merge takes it, which for the last flushes before a namespace goes quiet means until
- * more writes arrive.
+ * of a flat slab too large to scan cheaply (the newest first). Left alone, a flushed slab would
+ * stay flat — tens of thousands of rows every query scans exactly — until a merge takes it, which
+ * for the last flushes before a namespace goes quiet means until more writes arrive.
  */
 export function nextCompaction(
   manifest: Manifest,

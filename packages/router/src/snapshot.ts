@@ -82,7 +82,8 @@ export function scanMemtables(snapshot: Snapshot, live: (id: string, entry: MemE
  * recomputing from every id of every slab took seconds of event-loop time per million ingested
  * rows. Slabs are immutable and sorted by id, so which rows of slab O a newer slab N shadows is a
  * fact about the pair, found by a merge of the two sorted id lists and cached for as long as both
- * slabs live. A slab whose newer slabs are the same as in `previous` keeps its layer as it was.
+ * slabs live. A slab whose newer slabs are the same as in `previous` keeps its layer as it was
+ * (a provisional one, as marked: markLayer).
  */
 export async function computeShadows(readers: readonly SlabReader[], previous: readonly SlabLayer[] = []): Promise<SlabLayer[]> {
   const before = new Map<SlabReader, { layer: SlabLayer; newer: readonly SlabReader[] }>();
@@ -91,8 +92,9 @@ export async function computeShadows(readers: readonly SlabReader[], previous: r
   for (const [at, reader] of readers.entries()) {
     const newer = readers.slice(0, at);
     const kept = before.get(reader);
-    if (kept && !kept.layer.unmarked && sameReaders(kept.newer, newer)) {
-      layers.push(kept.layer);
+    if (kept && sameReaders(kept.newer, newer)) {
+      // A provisional layer is marked once (markLayer), shared with the reads that had it marked.
+      layers.push(kept.layer.unmarked ? await markLayer(kept.layer) : kept.layer);
       continue;
     }
     layers.push(await markedLayer(reader, newer));
