@@ -22,7 +22,7 @@ function internals(writtenLsn: number): NamespaceInternals {
     manifestVersion: 2,
     writerEpoch: 1,
     owner: true,
-    memtable: { records: 0, bytes: 0 },
+    memtable: { records: 0, bytes: 0, grouped: 0 },
     slabs: [],
     compactions: 0,
     flushes: 0,

@@ -152,6 +152,63 @@ describe('indexing flat slabs', () => {
     await engine.close();
   }, 60_000);
 
+  it('groups a large memtable by the namespace quantizer and meets the recall target, before its flush and after', async () => {
+    const all = dataset(21, 16_000 + 40);
+    const queries = all.slice(16_000);
+    const engine = new Engine({
+      store: new MemoryObjectStore(),
+      // The first 9,000 rows become an IVF slab; the next 7,000 stay in the memtable (grouped by
+      // the slab's quantizer), then flush.
+      config: {
+        memtableMaxRecords: 100_000,
+        exactBudget: 0,
+        tickMs: 60_000,
+        indexIdleMs: 3_600_000,
+        compaction: { trigger: 1_000_000, maxMerge: 8 },
+        ann: { minRows: 8_000, recallTarget: 0.95, calibrationQueries: 100 },
+      },
+    });
+    const index = { id: 'idx_grouped', dimension: DIM, metric: 'euclidean' as const };
+    const upsert = (from: number, to: number) =>
+      engine.upsert(
+        index,
+        '',
+        all.slice(from, to).map((values, i) => ({ id: `r${from + i}`, values, metadata: { bucket: (from + i) % 100 } })),
+      );
+    await upsert(0, 9_000);
+    await engine.flush(index, '');
+    for (
+      const deadline = Date.now() + 30_000;
+      !(await engine.describeNamespace(index, '')).slabs.some((s) => s.index.startsWith('IVF')) && Date.now() < deadline;
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (let from = 9_000; from < 16_000; from += 1_000) await upsert(from, from + 1_000);
+    const grouped = async () => (await engine.describeNamespace(index, '')).memtable.grouped;
+    for (const deadline = Date.now() + 30_000; (await grouped()) < 7_000 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await grouped()).toBe(7_000);
+    const recall = async (filter?: Filter) => {
+      const predicate = compileFilter(filter);
+      let found = 0;
+      for (const query of queries) {
+        const score = makeScorer('euclidean', Float32Array.from(query));
+        const truth = all
+          .slice(0, 16_000)
+          .flatMap((v, i) => (predicate({ bucket: i % 100 }) ? [{ id: `r${i}`, score: score(Float32Array.from(v), 0) }] : []))
+          .sort(compareHits('euclidean'))
+          .slice(0, 10);
+        const got = new Set((await engine.query(index, '', { vector: query, topK: 10, filter })).matches.map((m) => m.id));
+        found += truth.filter((t) => got.has(t.id)).length;
+      }
+      return found / (10 * queries.length);
+    };
+    expect(await recall()).toBeGreaterThanOrEqual(0.95);
+    await engine.flush(index, '');
+    expect(await recall()).toBeGreaterThanOrEqual(0.95);
+    expect(await recall({ bucket: { $lt: 30 } })).toBeGreaterThanOrEqual(0.95);
+    await engine.close();
+  }, 60_000);
+
   it('leaves a flat slab that is cheap to scan as it is', async () => {
     const engine = new Engine({ store: new MemoryObjectStore(), config: { memtableMaxRecords: 100_000, tickMs: 60_000 } });
     const index = { id: 'idx_small', dimension: DIM, metric: 'euclidean' as const };

@@ -148,7 +148,7 @@ export interface NamespaceInternals {
   writerEpoch: number;
   /** Whether this node owns the namespace (took it over and was not fenced since). */
   owner: boolean;
-  memtable: { records: number; bytes: number };
+  memtable: { records: number; bytes: number; grouped: number };
   slabs: {
     id: string;
     level: number;

@@ -12,7 +12,8 @@ export function describeNamespace(state: {
   name: string;
   writtenLsn: number;
   manifest: Manifest;
-  memtable: { records: number; bytes: number };
+  /** `grouped`: dense rows put into groups of the quantizer's lists (scanned by group, not exactly). */
+  memtable: { records: number; bytes: number; grouped: number };
   reader: (id: string) => SlabReader | undefined;
   stats: NamespaceStats;
   /** The epoch this node owns the namespace at, 0 when it does not. */

@@ -1,6 +1,7 @@
 import { failpoint, sleep, type Clock } from '@conifer/core';
 import { Memtable } from '@conifer/memtable';
-import { buildSlab, rowsFromMemtable } from '@conifer/slab';
+import { attachRowGroups } from '@conifer/router';
+import { buildSlab, ListAssigner, rowsFromMemtable, yieldToEventLoop, type SlabReader } from '@conifer/slab';
 import type { Logger } from 'pino';
 import type { EngineConfig } from './config.ts';
 import type { ManifestState } from './manifest-state.ts';
@@ -64,9 +65,9 @@ export class Flusher {
   }
 
   /** Records and bytes held in memtables. */
-  held(): { records: number; bytes: number } {
+  held(): { records: number; bytes: number; grouped: number } {
     const all = this.memtables();
-    return { records: all.reduce((n, m) => n + m.size, 0), bytes: all.reduce((n, m) => n + m.bytes, 0) };
+    return { records: all.reduce((n, m) => n + m.size, 0), bytes: all.reduce((n, m) => n + m.bytes, 0), grouped: all.reduce((n, m) => n + m.assignedRows, 0) };
   }
 
   /** Memory the memtables hold (what a memory budget counts). */
@@ -139,6 +140,7 @@ export class Flusher {
     if (rows.length > 0) {
       const { bytes, header } = await buildSlab(rows, { dimension: this.#options.dimension, level: 0 });
       built = await this.#options.slabs.write(bytes, header);
+      await keepGroups(mem, built.reader);
     }
     failpoint('flush:after-slab');
     try {
@@ -166,4 +168,20 @@ export class Flusher {
       this.#frozen = this.#frozen.filter((m) => m !== mem);
     });
   }
+}
+
+/**
+ * Gives a flushed slab its memtable's row groups (see attachRowGroups): until the slab has its own
+ * index, queries scan the rows of the groups they probe instead of all of it.
+ */
+async function keepGroups(mem: Memtable, reader: SlabReader): Promise<void> {
+  const assigner = mem.listQuantizer;
+  if (!(assigner instanceof ListAssigner) || mem.assignedRows === 0) return;
+  const groups = new Int32Array(reader.count);
+  for (let row = 0; row < reader.count; row++) {
+    groups[row] = mem.listOf(reader.ids.at(row)!);
+    // Tens of thousands of lookups: queries must not wait behind them all.
+    if ((row & 8191) === 8191) await yieldToEventLoop();
+  }
+  attachRowGroups(reader, assigner, groups);
 }

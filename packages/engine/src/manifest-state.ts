@@ -1,7 +1,7 @@
 import { computeShadows, provisionalShadows, type SlabLayer } from '@conifer/router';
 import type { AnnDonor } from '@conifer/index-builder';
 import type { Manifest, ManifestChange, ManifestStore, SlabRef } from '@conifer/manifest';
-import { SlabReader, type PageCache, type RangeSource } from '@conifer/slab';
+import { ListAssigner, SlabReader, type PageCache, type RangeSource } from '@conifer/slab';
 import { ObjectStoreError, type ObjectStore } from '@conifer/storage';
 import type { WriterFence } from './fence.ts';
 import { slabKey } from './layout.ts';
@@ -125,6 +125,16 @@ export class ManifestState {
 
   reader(id: string): SlabReader | undefined {
     return this.#readers.get(id);
+  }
+
+  /**
+   * Puts the memtables' rows into the lists of the namespace's largest IVF slab (the quantizer its
+   * builds reuse), or undefined while it has none (or its layout is not loaded yet).
+   */
+  listAssigner(): ListAssigner | undefined {
+    let best: SlabReader | undefined;
+    for (const reader of this.#readers.values()) if (reader.header.ann && (!best || reader.count > best.count)) best = reader;
+    return best && ListAssigner.of(best.ivfLayout(), best.header.ann, best.dimension);
   }
 
   /** The largest ANN slab of the namespace: its trained quantizer can serve the next build. */

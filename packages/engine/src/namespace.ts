@@ -18,6 +18,7 @@ import { GarbageCollector } from './garbage-collector.ts';
 import { applyLogEntry, type ApplyResult } from './log-apply.ts';
 import { UpdateReads } from './update-reads.ts';
 import { ManifestState } from './manifest-state.ts';
+import { MemtableLists } from './memtable-lists.ts';
 import type { ReleasedMemory } from './released-memory.ts';
 import type { NamespaceStats } from './namespace-stats.ts';
 import { SlabWriter } from './slab-writer.ts';
@@ -75,6 +76,8 @@ export class Namespace {
   /** Vectors that update entries keep from slabs read by range, read before they apply. */
   readonly #updateReads = new UpdateReads(() => this.snapshot());
   readonly #flusher: Flusher;
+  /** The memtables' rows put into the quantizer's lists behind the writes. */
+  readonly #lists: MemtableLists;
   readonly #compactions: CompactionScheduler;
   readonly #gc: GarbageCollector;
   readonly #logger: Logger;
@@ -147,6 +150,13 @@ export class Namespace {
       // assignment earlier rather than adding to it.
       onDrained: () => this.#compactions.schedule(),
     });
+    this.#lists = new MemtableLists({
+      name: options.name,
+      logger: options.logger,
+      memtables: () => this.#flusher.memtables(),
+      assigner: () => manifest.listAssigner(),
+      closing,
+    });
   }
 
   static async open(options: NamespaceOptions): Promise<Namespace> {
@@ -206,6 +216,8 @@ export class Namespace {
   /** The requests that opened it are answered: the comparison of its slabs' ids may start (see Resident). */
   answered(): void {
     this.#manifest.compareIdsInBackground();
+    // A replayed memtable's rows, or rows written before the namespace had a quantizer.
+    this.#lists.kick();
   }
 
   /**
@@ -230,6 +242,7 @@ export class Namespace {
     await this.#flusher.backpressure();
     const appended = await this.#log.append<ApplyResult>(op);
     this.#flusher.maybeFlush();
+    this.#lists.kick();
     return appended;
   }
 
@@ -240,6 +253,8 @@ export class Namespace {
   tick(now: number): void {
     if (this.#closing) return;
     this.#manifest.compareIdsInBackground();
+    // A replayed memtable's rows, or rows written before the namespace had a quantizer.
+    this.#lists.kick();
     // Only the owner flushes and compacts: a view opened to read must not take the namespace over
     // from the writer that owns it (it would fence that writer) — unless this process is the only
     // writer there is (a single node), which then compacts what a restart left uncompacted
@@ -323,6 +338,7 @@ export class Namespace {
     }
     await this.#compactions.running;
     await this.#gc.running;
+    await this.#lists.running;
     this.#manifest.letGo();
   }
 }

@@ -10,6 +10,7 @@ import { FIXED_BYTES_PER_NAMESPACE, type ResidentMemory } from './resident-set.t
 import type { NamespaceInternals } from './data-plane.ts';
 import { describeNamespace } from './describe.ts';
 import { applyLogEntry } from './log-apply.ts';
+import { MemtableLists } from './memtable-lists.ts';
 import { applyWithReads, UpdateReads } from './update-reads.ts';
 import { ManifestState } from './manifest-state.ts';
 import type { ReleasedMemory } from './released-memory.ts';
@@ -52,6 +53,9 @@ export class Replica {
   /** Etag of the installed manifest version's object (undefined for an empty namespace). */
   #baseEtag: string | undefined;
   #refreshing: Promise<void> | undefined;
+  /** The memtable's rows put into groups of the quantizer's lists, as the writer's are. */
+  readonly #lists: MemtableLists;
+  #dropped = false;
 
   private constructor(options: ReplicaOptions, manifests: ManifestStore, state: ManifestState) {
     this.name = options.name;
@@ -61,6 +65,12 @@ export class Replica {
     this.#manifests = manifests;
     this.#state = state;
     this.#appliedLsn = state.current.flushedLsn;
+    this.#lists = new MemtableLists({
+      name: options.name,
+      memtables: () => [this.#memtable],
+      assigner: () => state.listAssigner(),
+      closing: () => this.#dropped,
+    });
   }
 
   /** Loads the newest manifest and the log after it; resolves only once the replica is complete. */
@@ -117,6 +127,7 @@ export class Replica {
 
   /** Ends its slabs' promotions and tracks their memory until collected: the replica is dropped. */
   letGo(): void {
+    this.#dropped = true;
     this.#state.letGo();
   }
 
@@ -188,7 +199,7 @@ export class Replica {
     return applyWithReads(this.#updateReads, entries, (entry) => {
       applyLogEntry(entry, this.#memtable, () => this.snapshot(), this.#updateReads);
       this.#appliedLsn = entry.lsn;
-    });
+    }).then(() => this.#lists.kick());
   }
 
   async #anyManifest(): Promise<boolean> {
@@ -201,7 +212,7 @@ export class Replica {
       name: this.name,
       writtenLsn: this.#appliedLsn,
       manifest: this.#state.current,
-      memtable: { records: this.#memtable.size, bytes: this.#memtable.bytes },
+      memtable: { records: this.#memtable.size, bytes: this.#memtable.bytes, grouped: this.#memtable.assignedRows },
       reader: (id) => this.#state.reader(id),
       stats: { flushes: 0, compactions: 0, gcDeleted: 0, flushErrors: 0 },
       ownedEpoch: 0,

@@ -51,7 +51,7 @@ export class Memtable {
   }
   /** Memory held: `bytes`, plus the room allocated in the vector arena and not yet filled. */
   get memoryBytes(): number {
-    return this.#bytes + this.#arena.allocatedBytes - this.#arena.bytes;
+    return this.#bytes + this.#arena.allocatedBytes - this.#arena.bytes + this.#arena.listBytes;
   }
   get minLsn(): number {
     return this.#minLsn;
@@ -102,6 +102,45 @@ export class Memtable {
    */
   vectorChunks(): ArenaChunk[] {
     return this.#arena.chunks();
+  }
+
+  /** The quantizer whose inverted lists the dense rows are being assigned (see `unassignedRows`), if any. */
+  get listQuantizer(): object | undefined {
+    return this.#arena.listQuantizer;
+  }
+
+  /** Dense rows with their list, live or not. */
+  get assignedRows(): number {
+    return this.#arena.assignedRows;
+  }
+
+  /**
+   * Up to `max` dense rows (slots and a copy of their vectors, in write order) that `quantizer`
+   * has not put into its lists yet; undefined when none is left. Lists are not part of the
+   * records: a frozen memtable takes them too. Another quantizer than before starts over.
+   */
+  unassignedRows(quantizer: object, max: number): { slots: Int32Array; vectors: Float32Array } | undefined {
+    return this.#arena.unassigned(quantizer, max);
+  }
+
+  /** Records the lists `quantizer` found for the rows `unassignedRows` gave. */
+  assignLists(quantizer: object, slots: Int32Array, lists: Int32Array): void {
+    this.#arena.assign(quantizer, slots, lists);
+  }
+
+  /**
+   * The dense rows a query probing `probed` lists of `quantizer` must scan: per chunk, the live
+   * rows of those lists and the live rows not assigned yet. Undefined unless the rows are being
+   * assigned by `quantizer`.
+   */
+  listCandidates(quantizer: object, probed: Int32Array): { chunk: ArenaChunk; rows: Int32Array }[] | undefined {
+    return this.#arena.candidates(quantizer, probed);
+  }
+
+  /** The list of `id`'s live dense row, or -1 (no such row, or not assigned yet). */
+  listOf(id: string): number {
+    const slot = this.#slots.get(id);
+    return slot === undefined ? -1 : this.#arena.listAt(slot);
   }
 
   put(lsn: number, id: string, values: Float32Array, metadata: Metadata | undefined, sparse?: SparseF32): void {

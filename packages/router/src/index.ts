@@ -4,3 +4,4 @@ export { searchSnapshot, DEFAULT_EXACT_BUDGET, type SearchRequest, type Hit } fr
 export { searchPostings } from './sparse-search.ts';
 export { getRecord, locateRecord, slabRecord, loadFilterSections, countLive, matchingIds, type LiveRecord, type RecordLocation } from './lookup.ts';
 export { listIds, type ListPageResult } from './list.ts';
+export { attachRowGroups } from './row-groups.ts';

@@ -1,9 +1,10 @@
 import { compareHits, compileFilter, makeScorer, sparseDot, type Filter, type Metric, type SparseF32 } from '@conifer/core';
-import type { MemEntry, Memtable } from '@conifer/memtable';
+import type { ArenaChunk, MemEntry, Memtable } from '@conifer/memtable';
 import {
   exactTopRows,
   knobForRanks,
   knobForShare,
+  ListAssigner,
   normalizeRows,
   sortedDistinct,
   Bitset,
@@ -14,6 +15,7 @@ import {
 } from '@conifer/slab';
 import { CentroidRanking } from './centroid-ranking.ts';
 import { eligibleRows, type EligibleRows } from './eligible.ts';
+import { groupedRows, probedGroups, rowGroupsOf } from './row-groups.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import { searchSparseSnapshot } from './sparse-search.ts';
 import {
@@ -78,6 +80,8 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   const predicate = filter ? compileFilter(filter) : undefined;
   const cleared = clearedLsn(snapshot);
   const inMemtables = shadowedByMemtables(snapshot);
+  const budget = request.exactBudget ?? DEFAULT_EXACT_BUDGET;
+  const ranking = new CentroidRanking();
   if (predicate || querySparse) {
     // Metadata predicates and sparse scores are evaluated per entry in JavaScript.
     scanMemtables(snapshot, (id, entry) => {
@@ -86,12 +90,11 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       top.push({ id, score: dense(entry.values, 0) + sparseScore, entry });
     });
   } else {
-    searchMemtableVectors(snapshot, request, (id, entry) => top.push({ id, score: dense(entry.values!, 0), entry }));
+    searchMemtableVectors(snapshot, request, budget, ranking, (id, entry) => top.push({ id, score: dense(entry.values!, 0), entry }));
   }
 
   // A deleteAll in a memtable is newer than every slab: it hides them all.
   const slabs = cleared > 0 ? [] : snapshot.slabs;
-  const budget = request.exactBudget ?? DEFAULT_EXACT_BUDGET;
   // Slabs are searched concurrently: what one waits for (its probed lists read by range, from
   // local disk or a bucket) overlaps the others' reads and scans instead of adding up. The result
   // does not depend on the order: hits are ranked by score, then id, and shadowing is per layer.
@@ -144,6 +147,15 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     // A short row list (at most budget / dim rows: always the exact path), or a hybrid query,
     // whose scores need every eligible row's sparse part (scanned in JavaScript).
     if (rows || querySparse) return scanExactly(eligible, rows ?? bitset!);
+    // A flat slab this process flushed from a memtable whose rows had groups: the rows of the
+    // groups the query probes, as in the memtable, until the slab has its own index.
+    const grouped = !reader.header.ann && eligible * dim > budget ? rowGroupsOf(reader) : undefined;
+    const groups = grouped && probedGroups(grouped.assigner, request.vector, request.recallTarget, ranking, eligible / reader.count);
+    if (grouped && groups) {
+      // A flat slab's eligible rows come as a bitmap (a short list was scanned above).
+      const candidates = groupedRows(grouped, groups).filter((row) => eligible === reader.count || bitset!.has(row));
+      return scanExactly(candidates.length, candidates);
+    }
     // Every ANN slab the index builder writes is IVF; without a layout (a flat slab, or a version
     // 1 slab whose index is still loading) the exact scan answers.
     const ivf = reader.header.ann && eligible * dim > budget ? reader.ivfLayout() : undefined;
@@ -199,7 +211,6 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   const namespaceRows = slabs.reduce((n, layer) => n + layer.reader.count, 0) + snapshot.memtables.reduce((n, m) => n + m.size, 0);
   /** The IVF slabs asked for their share: those the top k may send further. */
   const probes: IvfProbe[] = [];
-  const ranking = new CentroidRanking();
   /** The best rows found by their codes (approximate scores), to rescore from their vectors. */
   const byCodes = new TopK<ByCodes>(codesCandidates(request.topK), compareHits(request.metric));
   await Promise.all(slabs.map(searchLayer));
@@ -261,8 +272,19 @@ async function rescore(found: ByCodes[], dense: (data: Float32Array, offset: num
  * Dense search of the memtables through their packed vectors (native scans of each chunk's live
  * rows): newest memtable first, skipping ids a newer memtable holds, and none older than the
  * newest deleteAll. Synchronous, so it sees one LSN prefix of the active memtable.
+ *
+ * A memtable whose rows are put into groups of the namespace's IVF lists as they are written (a
+ * ListAssigner's, kept by `Memtable.listCandidates`) and that is too large to scan within the
+ * exact budget is searched by those groups: the rows of the groups of the lists the query probes
+ * (probedGroups), plus the few rows written since the last assignment.
  */
-function searchMemtableVectors(snapshot: Snapshot, request: SearchRequest, push: (id: string, entry: MemEntry) => void): void {
+function searchMemtableVectors(
+  snapshot: Snapshot,
+  request: SearchRequest,
+  budget: number,
+  ranking: CentroidRanking,
+  push: (id: string, entry: MemEntry) => void,
+): void {
   const visible: Memtable[] = [];
   for (const m of snapshot.memtables) {
     visible.push(m);
@@ -270,22 +292,35 @@ function searchMemtableVectors(snapshot: Snapshot, request: SearchRequest, push:
   }
   visible.forEach((memtable, at) => {
     const newer = visible.slice(0, at);
-    for (const chunk of memtable.vectorChunks()) {
-      if (chunk.liveCount === 0) continue;
-      const dim = chunk.vectors.length / chunk.ids.length;
-      collectTop(
-        (k) => exactTopRows(chunk.vectors, dim, request.vector, k, request.metric, chunk.live),
-        chunk.liveCount,
-        request.topK,
-        (row) => {
-          const id = chunk.ids[row]!;
-          if (newer.some((m) => m.get(id) !== undefined)) return false;
-          push(id, memtable.get(id)!);
-          return true;
-        },
-      );
+    const offer = (chunk: ArenaChunk, candidates: (k: number) => Int32Array, eligible: number): void => {
+      collectTop(candidates, eligible, request.topK, (row) => {
+        const id = chunk.ids[row]!;
+        if (newer.some((m) => m.get(id) !== undefined)) return false;
+        push(id, memtable.get(id)!);
+        return true;
+      });
+    };
+    const dim = request.vector.length;
+    const chunks = memtable.vectorChunks();
+    const live = chunks.reduce((n, chunk) => n + chunk.liveCount, 0);
+    const probed = live * dim > budget ? probedLists(memtable, request, ranking) : undefined;
+    if (probed) {
+      for (const { chunk, rows } of probed)
+        offer(chunk, (k) => exactTopRows(chunk.vectors, dim, request.vector, k, request.metric, undefined, rows), rows.length);
+      return;
+    }
+    for (const chunk of chunks) {
+      if (chunk.liveCount > 0) offer(chunk, (k) => exactTopRows(chunk.vectors, dim, request.vector, k, request.metric, chunk.live), chunk.liveCount);
     }
   });
+}
+
+/** A memtable's rows in the groups a query probes (see searchMemtableVectors), if its rows have groups. */
+function probedLists(memtable: Memtable, request: SearchRequest, ranking: CentroidRanking): { chunk: ArenaChunk; rows: Int32Array }[] | undefined {
+  const assigner = memtable.listQuantizer;
+  if (!(assigner instanceof ListAssigner)) return undefined;
+  const groups = probedGroups(assigner, request.vector, request.recallTarget, ranking);
+  return groups && memtable.listCandidates(assigner, groups);
 }
 
 /**

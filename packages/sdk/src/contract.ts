@@ -216,6 +216,8 @@ export type NamespaceInternals = {
   memtable: {
     records: number;
     bytes: number;
+    /** Dense rows put into groups of the namespace's IVF lists: queries scan them by group, not all exactly. */
+    grouped: number;
   };
   slabs: {
     id: string;

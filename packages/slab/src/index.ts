@@ -32,5 +32,6 @@ export { yieldToEventLoop } from './yield.ts';
 export { compareStoredIds } from './stored-ids.ts';
 export { isShared, sharedArray, toShared } from './shared-bytes.ts';
 export { exactTopRows } from './exact-scan.ts';
+export { ListAssigner } from './list-assigner.ts';
 export type { IvfLayout } from '@conifer/faiss';
 export { BLOCK_SIZE, buildPostings, findTerm, type Postings } from './postings.ts';

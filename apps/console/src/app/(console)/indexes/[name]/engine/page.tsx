@@ -55,7 +55,11 @@ export default async function EnginePage({ params, searchParams }: { params: Pro
               value={formatNumber(freshnessLag(internals.data.writtenLsn, internals.data.flushedLsn))}
               hint="LSNs served from the memtable"
             />
-            <Stat label="Memtable" value={formatNumber(internals.data.memtable.records)} hint={`records · ${formatBytes(internals.data.memtable.bytes)}`} />
+            <Stat
+              label="Memtable"
+              value={formatNumber(internals.data.memtable.records)}
+              hint={`records · ${formatBytes(internals.data.memtable.bytes)} · ${formatNumber(internals.data.memtable.grouped)} grouped`}
+            />
             <Stat
               label="Manifest"
               value={`v${internals.data.manifestVersion}`}
