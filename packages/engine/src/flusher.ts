@@ -181,7 +181,7 @@ async function keepGroups(mem: Memtable, reader: SlabReader): Promise<void> {
   for (let row = 0; row < reader.count; row++) {
     groups[row] = mem.listOf(reader.ids.at(row)!);
     // Tens of thousands of lookups: queries must not wait behind them all.
-    if ((row & 8191) === 8191) await yieldToEventLoop();
+    if ((row & 2047) === 2047) await yieldToEventLoop();
   }
   attachRowGroups(reader, assigner, groups);
 }

@@ -40,6 +40,10 @@ export class MemtableLists {
   /** Starts assigning the rows written since the last batch, unless that runs already. */
   kick(): void {
     if (this.#loop || this.#options.closing()) return;
+    // Every write and every tick of every open namespace comes here: a quiet or small namespace
+    // (no quantizer, or nothing new) must not start a loop each time.
+    const assigner = this.#options.assigner();
+    if (!assigner || !this.#options.memtables().some((memtable) => memtable.hasUnassigned(assigner))) return;
     this.#loop = this.#run()
       .catch((err: unknown) => {
         // Derived state only: the rows stay scanned exactly.

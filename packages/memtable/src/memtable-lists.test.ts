@@ -35,7 +35,9 @@ describe('Memtable lists', () => {
               m.delete(++lsn, String(o.id));
               live.delete(String(o.id));
             } else if (o.kind === 'assign') {
+              const pending = m.hasUnassigned(quantizer);
               const rows = m.unassignedRows(quantizer, o.max);
+              expect(rows !== undefined).toBe(pending);
               if (rows) {
                 expect(rows.slots.length).toBeLessThanOrEqual(o.max);
                 m.assignLists(

@@ -123,6 +123,11 @@ export class Memtable {
     return this.#arena.unassigned(quantizer, max);
   }
 
+  /** Whether `unassignedRows(quantizer, …)` would give rows (cheap: no copy). */
+  hasUnassigned(quantizer: object): boolean {
+    return this.#arena.hasUnassigned(quantizer);
+  }
+
   /** Records the lists `quantizer` found for the rows `unassignedRows` gave. */
   assignLists(quantizer: object, slots: Int32Array, lists: Int32Array): void {
     this.#arena.assign(quantizer, slots, lists);

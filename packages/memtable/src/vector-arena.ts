@@ -123,6 +123,12 @@ export class VectorArena {
     return this.#assignedRows;
   }
 
+  /** Whether `quantizer` has rows left to assign here (every row, for another quantizer than the current one). */
+  hasUnassigned(quantizer: object): boolean {
+    const rows = this.#chunks.reduce((n, c) => n + c.used, 0);
+    return this.#quantizer === quantizer ? this.#assignedRows < rows : rows > 0;
+  }
+
   /** Bytes the lists take: an int per row of a chunk that has lists, and the lists' slots. */
   get listBytes(): number {
     return this.#quantizer === undefined ? 0 : this.#chunks.reduce((n, c) => n + (c.lists?.byteLength ?? 0), 0) + this.#assignedRows * 8;
