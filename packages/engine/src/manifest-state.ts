@@ -128,8 +128,8 @@ export class ManifestState {
   }
 
   /**
-   * Puts the memtables' rows into the lists of the namespace's largest IVF slab (the quantizer its
-   * builds reuse), or undefined while it has none (or its layout is not loaded yet).
+   * Puts the memtables' rows into groups of the lists of the namespace's largest IVF slab (the
+   * quantizer its builds reuse), or undefined while it has none (or its layout is not loaded yet).
    */
   listAssigner(): ListAssigner | undefined {
     let best: SlabReader | undefined;

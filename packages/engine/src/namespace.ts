@@ -76,7 +76,7 @@ export class Namespace {
   /** Vectors that update entries keep from slabs read by range, read before they apply. */
   readonly #updateReads = new UpdateReads(() => this.snapshot());
   readonly #flusher: Flusher;
-  /** The memtables' rows put into the quantizer's lists behind the writes. */
+  /** The memtables' rows put into groups of the quantizer's lists behind the writes. */
   readonly #lists: MemtableLists;
   readonly #compactions: CompactionScheduler;
   readonly #gc: GarbageCollector;

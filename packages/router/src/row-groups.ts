@@ -20,7 +20,8 @@ const attached = new WeakMap<SlabReader, RowGroups>();
 
 /** Records that row r of `reader` is in group `groupOfRow[r]` of `assigner` (-1: none). */
 export function attachRowGroups(reader: SlabReader, assigner: ListAssigner, groupOfRow: Int32Array): void {
-  const groups = Math.max(0, ...groupOfRow) + 1;
+  let groups = 1;
+  for (const group of groupOfRow) if (group >= groups) groups = group + 1;
   const offsets = new Int32Array(groups + 1);
   let loose = 0;
   for (const group of groupOfRow) {
