@@ -148,7 +148,12 @@ export interface NamespaceInternals {
   writerEpoch: number;
   /** Whether this node owns the namespace (took it over and was not fenced since). */
   owner: boolean;
-  memtable: { records: number; bytes: number; grouped: number };
+  memtable: {
+    records: number;
+    bytes: number;
+    /** Dense rows put into groups of the namespace's IVF lists: queries scan them by group, not all exactly. */
+    grouped: number;
+  };
   slabs: {
     id: string;
     level: number;
