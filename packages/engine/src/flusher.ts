@@ -140,13 +140,20 @@ export class Flusher {
     if (rows.length > 0) {
       const { bytes, header } = await buildSlab(rows, { dimension: this.#options.dimension, level: 0 });
       built = await this.#options.slabs.write(bytes, header);
-      await keepGroups(mem, built.reader);
     }
     failpoint('flush:after-slab');
     try {
       await this.#commit(mem, built);
     } finally {
       this.#options.slabs.release(built);
+    }
+    // Behind the flush, not before its commit: mapping tens of thousands of rows in slices takes
+    // many event-loop turns on a busy node, and the flush loop (and the writes waiting on it for
+    // backpressure) must not wait for them. Until then queries scan the new slab exactly.
+    if (built) {
+      keepGroups(mem, built.reader).catch((err: unknown) => {
+        this.#options.logger.warn({ err, namespace: this.#options.name }, 'grouping the rows of a flushed slab failed');
+      });
     }
     this.#options.stats.flushes++;
     this.lastFlushAt = this.#options.clock.now();
@@ -181,7 +188,7 @@ async function keepGroups(mem: Memtable, reader: SlabReader): Promise<void> {
   for (let row = 0; row < reader.count; row++) {
     groups[row] = mem.listOf(reader.ids.at(row)!);
     // Tens of thousands of lookups: queries must not wait behind them all.
-    if ((row & 2047) === 2047) await yieldToEventLoop();
+    if ((row & 8191) === 8191) await yieldToEventLoop();
   }
   attachRowGroups(reader, assigner, groups);
 }
