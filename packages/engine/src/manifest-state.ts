@@ -132,17 +132,22 @@ export class ManifestState {
    * quantizer its builds reuse), or undefined while it has none (or its layout is not loaded yet).
    */
   listAssigner(): ListAssigner | undefined {
-    let best: SlabReader | undefined;
-    for (const reader of this.#readers.values()) if (reader.header.ann && (!best || reader.count > best.count)) best = reader;
+    const best = this.#largestAnnSlab();
     return best && ListAssigner.of(best.ivfLayout(), best.header.ann, best.dimension);
   }
 
   /** The largest ANN slab of the namespace: its trained quantizer can serve the next build. */
   async annDonor(): Promise<AnnDonor | undefined> {
-    let best: SlabReader | undefined;
-    for (const reader of this.#readers.values()) if (reader.header.ann && (!best || reader.count > best.count)) best = reader;
+    const best = this.#largestAnnSlab();
     const bytes = await best?.donorBytes();
     return best && bytes ? { header: best.header.ann!, bytes } : undefined;
+  }
+
+  /** The reader of the namespace's largest ANN slab, if it has one. */
+  #largestAnnSlab(): SlabReader | undefined {
+    let best: SlabReader | undefined;
+    for (const reader of this.#readers.values()) if (reader.header.ann && (!best || reader.count > best.count)) best = reader;
+    return best;
   }
 
   /**

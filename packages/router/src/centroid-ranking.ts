@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Metric } from '@conifer/core';
-import { exactTopRows, type IvfLayout } from '@conifer/slab';
+import { exactTopRows, normalizeRows, type AnnHeader, type IvfLayout } from '@conifer/slab';
 
 /**
  * One query's IVF lists ranked by centroid, once per quantizer. The slabs of a namespace are
@@ -28,6 +28,23 @@ export class CentroidRanking {
     this.#ranked.set(key, ranked);
     return ranked.subarray(0, n);
   }
+}
+
+/** A query as an index's centroids compare it: what `CentroidRanking.nearest` takes. */
+export interface CentroidQuery {
+  /** The query, scaled to unit length for an index built for cosine. */
+  probe: Float32Array;
+  metric: Metric;
+  normalized: boolean;
+}
+
+/** `query` as the centroids of an index with header `ann` compare it. */
+export function centroidQuery(ann: AnnHeader, query: Float32Array, dimension: number): CentroidQuery {
+  return {
+    probe: ann.normalized ? normalizeRows(query, dimension) : query,
+    metric: ann.faissMetric === 'l2' ? 'euclidean' : 'dotproduct',
+    normalized: ann.normalized,
+  };
 }
 
 /** Lists ranked beyond those asked for (see nearest). */

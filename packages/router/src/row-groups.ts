@@ -1,5 +1,5 @@
-import { knobFor, normalizeRows, type ListAssigner, type SlabReader } from '@conifer/slab';
-import type { CentroidRanking } from './centroid-ranking.ts';
+import { knobFor, type ListAssigner, type SlabReader } from '@conifer/slab';
+import { centroidQuery, type CentroidRanking } from './centroid-ranking.ts';
 
 /**
  * The rows of a flat slab grouped by a {@link ListAssigner}, as they were in the memtable it was
@@ -73,7 +73,7 @@ export function probedGroups(
   const { ann, layout, dimension, nlist } = assigner;
   if (query.length !== dimension) return undefined;
   const knob = Math.min(nlist, Math.ceil(knobFor(ann, recallTarget ?? ann.recallTarget) / Math.max(selectivity, 1 / nlist)));
-  const probe = ann.normalized ? normalizeRows(query, dimension) : query;
-  const lists = ranking.nearest(layout, dimension, probe, ann.faissMetric === 'l2' ? 'euclidean' : 'dotproduct', ann.normalized, knob);
+  const { probe, metric, normalized } = centroidQuery(ann, query, dimension);
+  const lists = ranking.nearest(layout, dimension, probe, metric, normalized, knob);
   return assigner.groupsOf(lists);
 }

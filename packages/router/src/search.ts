@@ -5,7 +5,6 @@ import {
   knobForRanks,
   knobForShare,
   ListAssigner,
-  normalizeRows,
   sortedDistinct,
   Bitset,
   type GatheredVectors,
@@ -13,7 +12,7 @@ import {
   type RowTest,
   type SlabReader,
 } from '@conifer/slab';
-import { CentroidRanking } from './centroid-ranking.ts';
+import { CentroidRanking, centroidQuery, type CentroidQuery } from './centroid-ranking.ts';
 import { eligibleRows, type EligibleRows } from './eligible.ts';
 import { groupedRows, probedGroups, rowGroupsOf } from './row-groups.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
@@ -303,7 +302,7 @@ function searchMemtableVectors(
     const dim = request.vector.length;
     const chunks = memtable.vectorChunks();
     const live = chunks.reduce((n, chunk) => n + chunk.liveCount, 0);
-    const probed = live * dim > budget ? probedLists(memtable, request, ranking) : undefined;
+    const probed = live * dim > budget ? rowsOfProbedGroups(memtable, request, ranking) : undefined;
     if (probed) {
       for (const { chunk, rows } of probed)
         offer(chunk, (k) => exactTopRows(chunk.vectors, dim, request.vector, k, request.metric, undefined, rows), rows.length);
@@ -316,7 +315,7 @@ function searchMemtableVectors(
 }
 
 /** A memtable's rows in the groups a query probes (see searchMemtableVectors), if its rows have groups. */
-function probedLists(memtable: Memtable, request: SearchRequest, ranking: CentroidRanking): { chunk: ArenaChunk; rows: Int32Array }[] | undefined {
+function rowsOfProbedGroups(memtable: Memtable, request: SearchRequest, ranking: CentroidRanking): { chunk: ArenaChunk; rows: Int32Array }[] | undefined {
   const assigner = memtable.listQuantizer;
   if (!(assigner instanceof ListAssigner)) return undefined;
   const groups = probedGroups(assigner, request.vector, request.recallTarget, ranking);
@@ -418,10 +417,8 @@ class IvfProbe {
   #mark: (() => Promise<EligibleRows | undefined>) | undefined;
   readonly #visit: (row: number, data: Float32Array, index: number) => boolean;
   readonly #offer: (row: number, position: number, score: number) => boolean;
-  /** The query as the slab's centroids compare it (unit length for an index built for cosine). */
-  readonly #probe: Float32Array;
-  readonly #normalized: boolean;
-  readonly #centroidMetric: Metric;
+  /** The query as the slab's centroids compare it. */
+  readonly #centroidQuery: CentroidQuery;
   readonly #ranking: CentroidRanking;
   /** Lists scanned so far, and the rows they gave the top k. */
   #nprobe = 0;
@@ -449,9 +446,7 @@ class IvfProbe {
     this.#eligible = eligible;
     this.#visit = visit;
     this.#offer = offer;
-    this.#normalized = info.normalized;
-    this.#probe = info.normalized ? normalizeRows(request.vector, reader.dimension) : request.vector;
-    this.#centroidMetric = info.faissMetric === 'l2' ? 'euclidean' : 'dotproduct';
+    this.#centroidQuery = centroidQuery(info, request.vector, reader.dimension);
   }
 
   /** Whether a calibrated `knob` would probe lists this search has not scanned yet. */
@@ -469,7 +464,8 @@ class IvfProbe {
     for (;;) {
       if (nprobe > this.#nprobe) {
         // The lists not probed yet among the nearest nprobe (their rows are new to this query).
-        const lists = this.#ranking.nearest(ivf, reader.dimension, this.#probe, this.#centroidMetric, this.#normalized, nprobe);
+        const { probe, metric, normalized } = this.#centroidQuery;
+        const lists = this.#ranking.nearest(ivf, reader.dimension, probe, metric, normalized, nprobe);
         let size = 0;
         for (let i = this.#nprobe; i < lists.length; i++) size += ivf.offsets[lists[i]! + 1]! - ivf.offsets[lists[i]!]!;
         const positions = new Int32Array(size);
