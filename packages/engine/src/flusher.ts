@@ -1,7 +1,7 @@
 import { failpoint, sleep, type Clock } from '@conifer/core';
 import { Memtable } from '@conifer/memtable';
 import { attachRowGroups } from '@conifer/router';
-import { buildSlab, ListAssigner, rowsFromMemtable, yieldToEventLoop, type SlabReader } from '@conifer/slab';
+import { buildSlab, ListAssigner, rowsFromMemtable, sortRows, type SlabReader, type SlabRow } from '@conifer/slab';
 import type { Logger } from 'pino';
 import type { EngineConfig } from './config.ts';
 import type { ManifestState } from './manifest-state.ts';
@@ -135,25 +135,19 @@ export class Flusher {
 
   /** Writes a frozen memtable as an L0 slab and commits a manifest that covers its LSNs. */
   async #flush(mem: Memtable): Promise<void> {
-    const rows = rowsFromMemtable(mem);
+    // In slab order (by id): the rows' groups below line up with the slab's rows.
+    const rows = sortRows(rowsFromMemtable(mem));
     let built: WrittenSlab | undefined;
     if (rows.length > 0) {
       const { bytes, header } = await buildSlab(rows, { dimension: this.#options.dimension, level: 0 });
       built = await this.#options.slabs.write(bytes, header);
+      keepGroups(mem, rows, built.reader);
     }
     failpoint('flush:after-slab');
     try {
       await this.#commit(mem, built);
     } finally {
       this.#options.slabs.release(built);
-    }
-    // Behind the flush, not before its commit: mapping tens of thousands of rows in slices takes
-    // many event-loop turns on a busy node, and the flush loop (and the writes waiting on it for
-    // backpressure) must not wait for them. Until then queries scan the new slab exactly.
-    if (built) {
-      keepGroups(mem, built.reader).catch((err: unknown) => {
-        this.#options.logger.warn({ err, namespace: this.#options.name }, 'grouping the rows of a flushed slab failed');
-      });
     }
     this.#options.stats.flushes++;
     this.lastFlushAt = this.#options.clock.now();
@@ -178,17 +172,17 @@ export class Flusher {
 }
 
 /**
- * Gives a flushed slab its memtable's row groups (see attachRowGroups): until the slab has its own
- * index, queries scan the rows of the groups they probe instead of all of it.
+ * Gives a flushed slab its memtable's row groups (see attachRowGroups) before the slab becomes
+ * visible, so that no query scans it whole: until it has its own index, queries scan the rows of
+ * the groups they probe. One synchronous pass of map lookups by the ids in hand (`rows`, in slab
+ * order). Mapping the slab's rows back by its stored ids instead (decoding each) took long enough
+ * to be sliced and then run behind the commit, and meanwhile the queries of a busy namespace
+ * scanned the new slab exactly.
  */
-async function keepGroups(mem: Memtable, reader: SlabReader): Promise<void> {
+function keepGroups(mem: Memtable, rows: readonly SlabRow[], reader: SlabReader): void {
   const assigner = mem.listQuantizer;
   if (!(assigner instanceof ListAssigner) || mem.assignedRows === 0) return;
-  const groups = new Int32Array(reader.count);
-  for (let row = 0; row < reader.count; row++) {
-    groups[row] = mem.listOf(reader.ids.at(row)!);
-    // Tens of thousands of lookups: queries must not wait behind them all.
-    if ((row & 8191) === 8191) await yieldToEventLoop();
-  }
+  const groups = new Int32Array(rows.length);
+  for (let row = 0; row < rows.length; row++) groups[row] = mem.listOf(rows[row]!.id);
   attachRowGroups(reader, assigner, groups);
 }

@@ -59,7 +59,9 @@ export class MemtableLists {
       const assigner = this.#options.assigner();
       if (!assigner || this.#options.closing()) return;
       let batch: { memtable: Memtable; slots: Int32Array; vectors: Float32Array } | undefined;
-      for (const memtable of this.#options.memtables()) {
+      // Oldest first: a frozen memtable is flushed next, and its slab keeps the groups its rows
+      // have by then (rows without one are scanned exactly until the slab is indexed).
+      for (const memtable of this.#options.memtables().toReversed()) {
         const rows = memtable.unassignedRows(assigner, ROWS_PER_ASSIGNMENT);
         if (rows) {
           batch = { memtable, ...rows };

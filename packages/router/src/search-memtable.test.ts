@@ -123,4 +123,31 @@ describe('searching a memtable by lists', () => {
     const even = await searchSnapshot(snapshot, { ...query, exactBudget: 0, filter: { even: true } });
     expect(even.map((h) => h.id)).toEqual(['f-0', 'f-2', 'f-4']);
   });
+
+  it('spends one exact allowance over all the layers a query searches', async () => {
+    const slab = await ivfSlab();
+    const assigner = ListAssigner.of(slab.reader.ivfLayout(), slab.reader.header.ann, 2)!;
+    // A frozen memtable of 20 grouped rows, one of them nearest the query but put into a far
+    // list (as a wrong assignment would): scanned exactly it is found, by its groups it is not.
+    const withMisplaced = new Memtable();
+    for (let i = 0; i < 19; i++) withMisplaced.put(i + 1, `o-${i}`, Float32Array.of(i + 0.6, 0), undefined);
+    withMisplaced.put(20, 'misplaced', Float32Array.of(0.1, 0), undefined);
+    const listOf = (x: number) => (x < 0.5 ? LISTS - 1 : Math.floor(x));
+    await assignAll(withMisplaced, assigner, (vectors) => Int32Array.from({ length: vectors.length / 2 }, (_, i) => listOf(vectors[2 * i]!)));
+    withMisplaced.freeze();
+    // A newer memtable of 20 grouped rows far from the query.
+    const newer = new Memtable();
+    for (let i = 0; i < 20; i++) newer.put(100 + i, `n-${i}`, Float32Array.of(60 + i, 0), undefined);
+    await assignAll(newer, assigner);
+    const floats = 20 * 2;
+    const query = { metric: 'euclidean' as const, vector: Float32Array.of(0, 0), topK: 1 };
+    // Alone, a memtable may take a quarter of the allowance exactly.
+    const alone = { memtables: [withMisplaced], slabs: [slab] };
+    expect((await searchSnapshot(alone, { ...query, exactBudget: 4 * floats })).map((h) => h.id)).toEqual(['misplaced']);
+    expect((await searchSnapshot(alone, { ...query, exactBudget: 4 * floats - 1 })).map((h) => h.id)).toEqual(['o-0']);
+    // Behind a newer memtable that took its share first, what is left is too little.
+    const both = { memtables: [newer, withMisplaced], slabs: [slab] };
+    expect((await searchSnapshot(both, { ...query, exactBudget: 4 * floats })).map((h) => h.id)).toEqual(['o-0']);
+    expect((await searchSnapshot(both, { ...query, exactBudget: 5 * floats })).map((h) => h.id)).toEqual(['misplaced']);
+  });
 });

@@ -14,6 +14,7 @@ import {
 } from '@conifer/slab';
 import { CentroidRanking, centroidQuery, type CentroidQuery } from './centroid-ranking.ts';
 import { eligibleRows, type EligibleRows } from './eligible.ts';
+import { ExactAllowance } from './exact-allowance.ts';
 import { groupedRows, probedGroups, rowGroupsOf } from './row-groups.ts';
 import { toHit, type Candidate, type Hit } from './hits.ts';
 import { searchSparseSnapshot } from './sparse-search.ts';
@@ -44,9 +45,9 @@ export interface SearchRequest {
   /** recall@10 each ANN slab must reach (default: the target its calibration was built for). */
   recallTarget?: number | undefined;
   /**
-   * Planner threshold: a slab whose eligible rows × dimension is at most this is scanned exactly
-   * natively (about the cost of one IVF search of a million rows); larger ones use their ANN index.
-   * Default 2^21.
+   * Planner threshold: eligible rows × dimension a query scans exactly natively, over all its
+   * layers (about the cost of one IVF search of a million rows; ExactAllowance). A layer that fits
+   * what is left is scanned exactly; others use their ANN index or row groups. Default 2^21.
    */
   exactBudget?: number | undefined;
 }
@@ -80,6 +81,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
   const cleared = clearedLsn(snapshot);
   const inMemtables = shadowedByMemtables(snapshot);
   const budget = request.exactBudget ?? DEFAULT_EXACT_BUDGET;
+  const allowance = new ExactAllowance(budget);
   const ranking = new CentroidRanking();
   if (predicate || querySparse) {
     // Metadata predicates and sparse scores are evaluated per entry in JavaScript.
@@ -89,7 +91,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       top.push({ id, score: dense(entry.values, 0) + sparseScore, entry });
     });
   } else {
-    searchMemtableVectors(snapshot, request, budget, ranking, (id, entry) => top.push({ id, score: dense(entry.values!, 0), entry }));
+    searchMemtableVectors(snapshot, request, allowance, ranking, (id, entry) => top.push({ id, score: dense(entry.values!, 0), entry }));
   }
 
   // A deleteAll in a memtable is newer than every slab: it hides them all.
@@ -145,11 +147,17 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     };
     // A short row list (at most budget / dim rows: always the exact path), or a hybrid query,
     // whose scores need every eligible row's sparse part (scanned in JavaScript).
-    if (rows || querySparse) return scanExactly(eligible, rows ?? bitset!);
-    // A flat slab this process flushed from a memtable whose rows had groups: the rows of the
-    // groups the query probes, as in the memtable, until the slab has its own index.
-    const grouped = !reader.header.ann && eligible * dim > budget ? rowGroupsOf(reader) : undefined;
-    const groups = grouped && probedGroups(grouped.assigner, request.vector, request.recallTarget, ranking, eligible / reader.count);
+    if (rows || querySparse) {
+      allowance.exact(eligible * dim, false);
+      return scanExactly(eligible, rows ?? bitset!);
+    }
+    // A flat slab this process flushed from a memtable whose rows had groups (searched by the
+    // rows of the groups the query probes, as in the memtable, until the slab has its own index),
+    // or an ANN slab: scanned exactly only within the query's exact allowance.
+    const grouped = reader.header.ann ? undefined : rowGroupsOf(reader);
+    const layout = reader.header.ann ? reader.ivfLayout() : undefined;
+    const exactly = allowance.exact(eligible * dim, grouped !== undefined || layout !== undefined);
+    const groups = !exactly && grouped ? probedGroups(grouped.assigner, request.vector, request.recallTarget, ranking, eligible / reader.count) : undefined;
     if (grouped && groups) {
       // A flat slab's eligible rows come as a bitmap (a short list was scanned above).
       const candidates = groupedRows(grouped, groups).filter((row) => eligible === reader.count || bitset!.has(row));
@@ -157,7 +165,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     }
     // Every ANN slab the index builder writes is IVF; without a layout (a flat slab, or a version
     // 1 slab whose index is still loading) the exact scan answers.
-    const ivf = reader.header.ann && eligible * dim > budget ? reader.ivfLayout() : undefined;
+    const ivf = exactly ? undefined : layout;
     if (ivf) {
       const allowed = eligible === reader.count ? undefined : (test ?? bitset);
       // A slab with codes whose vectors are not in memory offers its probed lists' best rows by
@@ -273,14 +281,14 @@ async function rescore(found: ByCodes[], dense: (data: Float32Array, offset: num
  * newest deleteAll. Synchronous, so it sees one LSN prefix of the active memtable.
  *
  * A memtable whose rows are put into groups of the namespace's IVF lists as they are written (a
- * ListAssigner's, kept by `Memtable.listCandidates`) and that is too large to scan within the
- * exact budget is searched by those groups: the rows of the groups of the lists the query probes
+ * ListAssigner's, kept by `Memtable.listCandidates`) and that does not fit what is left of the
+ * query's exact allowance is searched by those groups: the rows of the groups of the lists the query probes
  * (probedGroups), plus the few rows written since the last assignment.
  */
 function searchMemtableVectors(
   snapshot: Snapshot,
   request: SearchRequest,
-  budget: number,
+  allowance: ExactAllowance,
   ranking: CentroidRanking,
   push: (id: string, entry: MemEntry) => void,
 ): void {
@@ -302,7 +310,9 @@ function searchMemtableVectors(
     const dim = request.vector.length;
     const chunks = memtable.vectorChunks();
     const live = chunks.reduce((n, chunk) => n + chunk.liveCount, 0);
-    const probed = live * dim > budget ? rowsOfProbedGroups(memtable, request, ranking) : undefined;
+    const probed = allowance.exact(live * dim, memtable.listQuantizer instanceof ListAssigner, MEMTABLE_EXACT_SHARE)
+      ? undefined
+      : rowsOfProbedGroups(memtable, request, ranking);
     if (probed) {
       for (const { chunk, rows } of probed)
         offer(chunk, (k) => exactTopRows(chunk.vectors, dim, request.vector, k, request.metric, undefined, rows), rows.length);
@@ -313,6 +323,15 @@ function searchMemtableVectors(
     }
   });
 }
+
+/**
+ * The part of the exact allowance a memtable whose rows have groups may take. Its groups find its
+ * rows at the recall the query asks for (rows written since the last grouping are scanned exactly
+ * anyway); scanning a memtable of a full allowance exactly costs a query several times what its
+ * indexed search of a million rows does, and a namespace being written holds such a memtable
+ * most of the time.
+ */
+const MEMTABLE_EXACT_SHARE = 0.25;
 
 /** A memtable's rows in the groups a query probes (see searchMemtableVectors), if its rows have groups. */
 function rowsOfProbedGroups(memtable: Memtable, request: SearchRequest, ranking: CentroidRanking): { chunk: ArenaChunk; rows: Int32Array }[] | undefined {

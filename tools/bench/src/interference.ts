@@ -39,6 +39,15 @@ export async function queriesDuringWrites(
     latency: summarize(idleRun.latencies, idleRun.wallMs),
   };
 
+  // Rows 0, 4, 8, … alternately into two halves, so each half spans every slab. The upserts'
+  // records are made before the phase: making them is the load generator's work, not the engine's
+  // (a server gets them from its clients), and it would delay the queries as the writes do.
+  const halves: { id: string; values: Float32Array; metadata: { bucket: number } }[][][] = [[], []];
+  for (let r = 0; r < ds.count; r += REWRITE_EVERY) {
+    const batches = halves[(r / REWRITE_EVERY) % 2]!;
+    if (batches.length === 0 || batches.at(-1)!.length === 1000) batches.push([]);
+    batches.at(-1)!.push({ id: String(r), values: ds.vectors.subarray(r * ds.dimension, (r + 1) * ds.dimension), metadata: { bucket: ds.buckets[r]! } });
+  }
   const before = await engine.describeNamespace(index, ns);
   const stall = stallProbe();
   const unindexed = sampleUnindexedRows(engine, index, ns);
@@ -46,17 +55,9 @@ export async function queriesDuringWrites(
   /** When each half's last upsert was acknowledged: the rest of the phase is flush + compaction. */
   const ackedMs: number[] = [];
   const writer = (async () => {
-    // Rows 0, 4, 8, … alternately into two halves, so each half spans every slab.
-    const halves: number[][] = [[], []];
-    for (let r = 0; r < ds.count; r += REWRITE_EVERY) halves[(r / REWRITE_EVERY) % 2]!.push(r);
-    for (const rowsOfHalf of halves) {
-      await runConcurrent(Math.ceil(rowsOfHalf.length / 1000), 4, async (b) => {
-        const records = rowsOfHalf.slice(b * 1000, (b + 1) * 1000).map((r) => ({
-          id: String(r),
-          values: ds.vectors.subarray(r * ds.dimension, (r + 1) * ds.dimension),
-          metadata: { bucket: ds.buckets[r]! },
-        }));
-        await engine.upsert(index, ns, records);
+    for (const batches of halves) {
+      await runConcurrent(batches.length, 4, async (b) => {
+        await engine.upsert(index, ns, batches[b]!);
       });
       ackedMs.push(Math.round(performance.now() - writeStart));
       await engine.flush(index, ns);
