@@ -48,8 +48,9 @@ export interface EngineConfig {
    */
   compactor: CompactorOptions;
   /**
-   * Query planner: a slab whose eligible rows × dimension is at most this is scanned exactly
-   * instead of through its ANN index (a native scan of the eligible rows, in place). 2^21 floats:
+   * Query planner: eligible rows × dimension a query scans exactly over all its layers; a slab
+   * that fits what is left is scanned exactly instead of through its ANN index (a native scan of
+   * the eligible rows, in place; the router's ExactAllowance). 2^21 floats:
    * about the cost of an IVF search of a million-row slab, so a 1% filter on a million
    * vectors (10k rows) is scanned exactly — where IVF would have to probe ~100× more lists to find
    * enough eligible rows — and anything broader goes through the index. Default: the router's
