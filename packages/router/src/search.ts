@@ -155,8 +155,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     // rows of the groups the query probes, as in the memtable, until the slab has its own index),
     // or an ANN slab: scanned exactly only within the query's exact allowance.
     const grouped = reader.header.ann ? undefined : rowGroupsOf(reader);
-    const layout = reader.header.ann ? reader.ivfLayout() : undefined;
-    const exactly = allowance.exact(eligible * dim, grouped !== undefined || layout !== undefined);
+    const exactly = allowance.exact(eligible * dim, grouped !== undefined || reader.header.ann !== undefined);
     const groups = !exactly && grouped ? probedGroups(grouped.assigner, request.vector, request.recallTarget, ranking, eligible / reader.count) : undefined;
     if (grouped && groups) {
       // A flat slab's eligible rows come as a bitmap (a short list was scanned above).
@@ -165,7 +164,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     }
     // Every ANN slab the index builder writes is IVF; without a layout (a flat slab, or a version
     // 1 slab whose index is still loading) the exact scan answers.
-    const ivf = exactly ? undefined : layout;
+    const ivf = !exactly && reader.header.ann ? reader.ivfLayout() : undefined;
     if (ivf) {
       const allowed = eligible === reader.count ? undefined : (test ?? bitset);
       // A slab with codes whose vectors are not in memory offers its probed lists' best rows by
@@ -282,8 +281,8 @@ async function rescore(found: ByCodes[], dense: (data: Float32Array, offset: num
  *
  * A memtable whose rows are put into groups of the namespace's IVF lists as they are written (a
  * ListAssigner's, kept by `Memtable.listCandidates`) and that does not fit what is left of the
- * query's exact allowance is searched by those groups: the rows of the groups of the lists the query probes
- * (probedGroups), plus the few rows written since the last assignment.
+ * query's exact allowance is searched by those groups: the rows of the groups of the lists the
+ * query probes (probedGroups), plus the few rows written since the last assignment.
  */
 function searchMemtableVectors(
   snapshot: Snapshot,

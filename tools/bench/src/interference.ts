@@ -6,7 +6,7 @@
  * (rebuilding ANN indexes) while the queries go on. Queries and writes share one event loop, as
  * they do in the server.
  */
-import type { Engine, IndexHandle } from '@conifer/engine';
+import type { Engine, IndexHandle, RecordInput } from '@conifer/engine';
 import { queryOf, type Dataset } from './dataset.ts';
 import { stallProbe } from './probe.ts';
 import { meanRecall, round2, runConcurrent, runWhile, slabSummary, splitAtStart, summarize, type QueryRow } from './stats.ts';
@@ -46,7 +46,7 @@ export async function queriesDuringWrites(
   // Rows 0, 4, 8, … alternately into two halves, so each half spans every slab. The upserts'
   // records are made before the phase: making them is the load generator's work, not the engine's
   // (a server gets them from its clients), and it would delay the queries as the writes do.
-  const halves: { id: string; values: Float32Array; metadata: { bucket: number } }[][][] = [[], []];
+  const halves: RecordInput[][][] = [[], []];
   for (let r = 0; r < ds.count; r += REWRITE_EVERY) {
     const batches = halves[(r / REWRITE_EVERY) % 2]!;
     if (batches.length === 0 || batches.at(-1)!.length === 1000) batches.push([]);
