@@ -43,6 +43,11 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A program that exits without reading its input closes the pipe first (EPIPE): what it did
+    // is in its exit code and output, which the tests look at.
+    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') reject(err);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
