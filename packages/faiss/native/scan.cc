@@ -135,12 +135,13 @@ struct CosineKeys {
   }
 };
 
-// Row visitors: call fn(row) once for every eligible row.
+// Row visitors: call fn(row, at) once for every eligible row, whose vector is row `at` of the
+// vectors (the row itself, unless a list gives each row's position).
 struct AllRows {
   int64_t nrows;
   template <class Fn>
   void operator()(Fn&& fn) const {
-    for (int64_t row = 0; row < nrows; ++row) fn(row);
+    for (int64_t row = 0; row < nrows; ++row) fn(row, row);
   }
 };
 
@@ -158,12 +159,13 @@ struct BitmapRows {
       uint64_t word;
       std::memcpy(&word, bitmap + w * 8, sizeof word);
       while (word != 0) {
-        fn(w * 64 + __builtin_ctzll(word));
+        const int64_t row = w * 64 + __builtin_ctzll(word);
+        fn(row, row);
         word &= word - 1;
       }
     }
     for (int64_t row = words * 64; row < covered; ++row) {
-      if ((bitmap[row >> 3] >> (row & 7)) & 1) fn(row);
+      if ((bitmap[row >> 3] >> (row & 7)) & 1) fn(row, row);
     }
   }
 };
@@ -171,15 +173,18 @@ struct BitmapRows {
 /// Explicit row numbers (already range-checked), as a set: a repeated row is visited once.
 /// A strictly ascending list (a filter's rows) cannot repeat one, so it skips the `seen` bitmap:
 /// for a slab of a million rows that is a 125 KiB allocation to zero for a 10,000-row scan.
+/// `at`, when given, holds each listed row's position (at[i] for rows[i], range-checked).
 struct ListedRows {
   const int32_t* rows;
+  const uint32_t* at;
   size_t count;
   int64_t nrows;
   bool ascending;
   template <class Fn>
   void operator()(Fn&& fn) const {
+    const auto position = [&](size_t i) -> int64_t { return at ? static_cast<int64_t>(at[i]) : rows[i]; };
     if (ascending) {
-      for (size_t i = 0; i < count; ++i) fn(rows[i]);
+      for (size_t i = 0; i < count; ++i) fn(rows[i], position(i));
       return;
     }
     std::vector<uint64_t> seen(static_cast<size_t>((nrows + 63) / 64), 0);
@@ -189,7 +194,7 @@ struct ListedRows {
       const uint64_t bit = uint64_t{1} << (row & 63);
       if ((word & bit) != 0) continue;
       word |= bit;
-      fn(row);
+      fn(row, position(i));
     }
   }
 };
@@ -201,9 +206,8 @@ template <class Keys, class Visit>
 void scanWith(const float* vectors, size_t d, const Keys& keys, const Visit& visit, TopK& top) {
   const float* pointers[kBatch];
   float scores[kBatch];
-  const auto score = [&](const int32_t* rows, size_t n) {
-    for (size_t i = 0; i < n; ++i) pointers[i] = vectors + static_cast<size_t>(rows[i]) * d;
-    keys(pointers, n, scores);
+  const auto score = [&](const int32_t* rows, const float* const* at, size_t n) {
+    keys(at, n, scores);
     for (size_t i = 0; i < n; ++i) top.offer(scores[i], rows[i]);
   };
   if constexpr (std::is_same_v<Visit, AllRows>) {
@@ -211,8 +215,11 @@ void scanWith(const float* vectors, size_t d, const Keys& keys, const Visit& vis
     int32_t rows[kBatch];
     for (int64_t start = 0; start < visit.nrows; start += static_cast<int64_t>(kBatch)) {
       const size_t n = static_cast<size_t>(std::min<int64_t>(kBatch, visit.nrows - start));
-      for (size_t i = 0; i < n; ++i) rows[i] = static_cast<int32_t>(start + static_cast<int64_t>(i));
-      score(rows, n);
+      for (size_t i = 0; i < n; ++i) {
+        rows[i] = static_cast<int32_t>(start + static_cast<int64_t>(i));
+        pointers[i] = vectors + static_cast<size_t>(rows[i]) * d;
+      }
+      score(rows, pointers, n);
     }
   } else {
     // Scattered rows (a sparse subset of a large buffer) are DRAM- and TLB-miss bound: prefetch
@@ -220,27 +227,30 @@ void scanWith(const float* vectors, size_t d, const Keys& keys, const Visit& vis
     // overlap the distance work of this one. Two batches alternate: one filling, one waiting.
     const size_t rowBytes = d * sizeof(float);
     int32_t batches[2][kBatch];
+    const float* batchPointers[2][kBatch] = {};
     size_t filling = 0;
     size_t count = 0;
     bool waiting = false;
-    visit([&](int64_t row) {
-      const auto start = reinterpret_cast<uintptr_t>(vectors + static_cast<size_t>(row) * d);
+    visit([&](int64_t row, int64_t at) {
+      const float* vector = vectors + static_cast<size_t>(at) * d;
+      const auto start = reinterpret_cast<uintptr_t>(vector);
       const uintptr_t first = start & ~uintptr_t{63};
       const uintptr_t end = std::min(start + rowBytes, first + kMaxPrefetchLines * 64);
       for (uintptr_t line = first; line < end; line += 64) {
         __builtin_prefetch(reinterpret_cast<const void*>(line));
       }
+      batchPointers[filling][count] = vector;
       batches[filling][count++] = static_cast<int32_t>(row);
       if (count == kBatch) {
-        if (waiting) score(batches[filling ^ 1], kBatch);
+        if (waiting) score(batches[filling ^ 1], batchPointers[filling ^ 1], kBatch);
         waiting = true;
         filling ^= 1;
         count = 0;
       }
     });
     // Drain (the order does not matter to the result: ties go by row number).
-    if (waiting) score(batches[filling ^ 1], kBatch);
-    score(batches[filling], count);
+    if (waiting) score(batches[filling ^ 1], batchPointers[filling ^ 1], kBatch);
+    score(batches[filling], batchPointers[filling], count);
   }
 }
 
@@ -366,10 +376,31 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
     bitmap = allowed.Data();
     bitmapBytes = allowed.ElementLength();
   }
-  const RowList listed = hasRows ? rowsArg(env, info[6], nrows) : RowList{};
+  // Row → position of its vector, for vectors stored in another order than rows are numbered (a
+  // slab in list order); rows are then numbered in [0, positions.length). With rows only: each
+  // listed row's position is looked up (in one pass, so the lookups overlap) and range-checked
+  // before the scan reads any vector.
+  const bool hasPositions = !isAbsent(info[7]);
+  if (hasPositions && !hasRows) throw Napi::TypeError::New(env, "positions needs rows (row numbers)");
+  Napi::Uint32Array positions;
+  if (hasPositions) positions = uint32Arg(info[7], "positions");
+  const int64_t rowLimit = hasPositions ? static_cast<int64_t>(positions.ElementLength()) : nrows;
+  const RowList listed = hasRows ? rowsArg(env, info[6], rowLimit) : RowList{};
   const int32_t* rowList = listed.rows;
   const size_t rowCount = listed.count;
   const bool rowsAscending = listed.ascending;
+  std::vector<uint32_t> listedAt;
+  if (hasPositions) {
+    const uint32_t* table = positions.Data();
+    listedAt.resize(rowCount);
+    for (size_t i = 0; i < rowCount; ++i) listedAt[i] = table[rowList[i]];
+    for (size_t i = 0; i < rowCount; ++i) {
+      if (listedAt[i] >= static_cast<uint64_t>(nrows)) {
+        throw rangeError(env, "positions[" + std::to_string(rowList[i]) + "] = " + std::to_string(listedAt[i]) +
+                                  " is out of range [0, " + std::to_string(nrows) + ")");
+      }
+    }
+  }
 
   // --- results: the heap lives in the returned arrays.
   Napi::Float32Array distances = Napi::Float32Array::New(env, static_cast<size_t>(k));
@@ -381,7 +412,8 @@ Napi::Value scanRows(const Napi::CallbackInfo& info) {
     const size_t dim = static_cast<size_t>(d);
     TopK top(distances.Data(), labels.Data(), static_cast<size_t>(k));
     if (hasRows) {
-      scanMetric(kernels, metric, base, q, dim, ListedRows{rowList, rowCount, nrows, rowsAscending}, top);
+      const uint32_t* at = hasPositions ? listedAt.data() : nullptr;
+      scanMetric(kernels, metric, base, q, dim, ListedRows{rowList, at, rowCount, rowLimit, rowsAscending}, top);
     } else if (hasAllowed) {
       scanMetric(kernels, metric, base, q, dim, BitmapRows{bitmap, bitmapBytes, nrows}, top);
     } else {

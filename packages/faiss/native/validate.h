@@ -39,6 +39,14 @@ inline Napi::Int32Array int32Arg(const Napi::Value& value, const char* name) {
   return value.As<Napi::Int32Array>();
 }
 
+inline Napi::Uint32Array uint32Arg(const Napi::Value& value, const char* name) {
+  if (!value.IsTypedArray() ||
+      value.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be a Uint32Array");
+  }
+  return value.As<Napi::Uint32Array>();
+}
+
 /// undefined and null mean "not given".
 inline bool isAbsent(const Napi::Value& value) { return value.IsUndefined() || value.IsNull(); }
 

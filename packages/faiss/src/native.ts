@@ -61,6 +61,7 @@ export interface NativeBinding {
     metric: 'l2' | 'ip' | 'cosine',
     allowed: Uint8Array | undefined,
     rows: Int32Array | undefined,
+    positions: Uint32Array | undefined,
   ): NativeSearchResult;
   /** Approximate top-k over SQ8 codes, read in place (native/scan.cc); see scan.ts. */
   scanCodes(

@@ -235,6 +235,31 @@ describe.each(KERNELS)('%s kernels', (kernel) => {
       }),
     );
 
+    // A slab in list order: its vectors permuted, each row found through its position. Scanning
+    // rows through the table must give what scanning the same rows in row order gives.
+    it('rows through a positions table equal the same rows stored in row order', () => {
+      const permuted = input.chain((x) =>
+        fc.record({ x: fc.constant(x), order: fc.shuffledSubarray([...Array(x.n).keys()], { minLength: x.n, maxLength: x.n }) }),
+      );
+      fc.assert(
+        fc.property(permuted, ({ x: { d, n, vectors, query, k, metric, selection }, order }) => {
+          if (selection.kind !== 'rows') return;
+          // order[p] is the row stored at position p; positions[row] = p.
+          const positions = new Uint32Array(n);
+          order.forEach((row, p) => (positions[row] = p));
+          const stored = new Float32Array(n * d);
+          order.forEach((row, p) => stored.set(vectors.slice(row * d, (row + 1) * d), p * d));
+          const q = Float32Array.from(query);
+          const listed = Int32Array.from(selection.rows);
+          const got = scanRows(stored, d, q, k, metric, { rows: listed, positions });
+          const want = scanRows(Float32Array.from(vectors), d, q, k, metric, { rows: listed });
+          expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+          expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
+        }),
+        { numRuns: 500, seed: 20261207 },
+      );
+    });
+
     it('for every metric, selection and k', () => {
       fc.assert(
         fc.property(input, ({ d, n, vectors, query, k, metric, selection }) => {
@@ -616,6 +641,9 @@ describe('scanRows rejects bad arguments before reading memory', () => {
       [[vectors, d, query, 1, 'l2', rows(0, 10)], /^rows\[1\] = 10 is out of range \[0, 10\)$/],
       [[vectors, d, query, 1, 'l2', rows(-1)], /^rows\[0\] = -1 is out of range/],
       [[new Float32Array(0), d, query, 1, 'l2', rows(0)], /^rows\[0\] = 0 is out of range \[0, 0\)$/],
+      // With positions, rows are numbered by the table and each listed row's position is checked.
+      [[vectors, d, query, 1, 'l2', { ...rows(0, 3), positions: Uint32Array.of(1, 2, 3) }], /^rows\[1\] = 3 is out of range \[0, 3\)$/],
+      [[vectors, d, query, 1, 'l2', { ...rows(0, 1), positions: Uint32Array.of(0, 10) }], /^positions\[1\] = 10 is out of range \[0, 10\)$/],
     ];
     for (const [args, message] of cases) expectThrows(() => loose(...args), RangeError, message);
   });
@@ -632,6 +660,9 @@ describe('scanRows rejects bad arguments before reading memory', () => {
       [[vectors, d, query, 1, 'l2', { rows: [1] }], /^rows must be an Int32Array$/],
       [[vectors, d, query, 1, 'l2', { rows: new Uint32Array([1]) }], /^rows must be an Int32Array$/],
       [[vectors, d, query, 1, 'l2', { allowed: bitmapOf(10, [1]), ...rows(1) }], /at most one of allowed .* and rows/],
+      [[vectors, d, query, 1, 'l2', { ...rows(1), positions: Int32Array.of(0, 1) }], /^positions must be a Uint32Array$/],
+      [[vectors, d, query, 1, 'l2', { positions: Uint32Array.of(0, 1) }], /^positions needs rows/],
+      [[vectors, d, query, 1, 'l2', { allowed: bitmapOf(10, [1]), positions: Uint32Array.of(0, 1) }], /^positions needs rows/],
     ];
     for (const [args, message] of cases) expectThrows(() => loose(...args), TypeError, message);
   });

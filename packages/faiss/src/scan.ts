@@ -23,6 +23,14 @@ export interface ScanOptions {
    * scanned without the repeat check (a bitmap over every row of `vectors`), the cheapest form.
    */
   rows?: Int32Array;
+  /**
+   * Row → where its vector is: row `r`'s vector is row `positions[r]` of `vectors`, for vectors
+   * stored in another order than the rows are numbered (a slab in list order). Only with `rows`
+   * (else TypeError), which are then numbered in `[0, positions.length)`; each listed row's
+   * position must lie in `[0, vectors.length / dimension)` (else RangeError). Labels are rows.
+   * The lookup happens in the scan's own loop, so a filter's ascending rows stay ascending.
+   */
+  positions?: Uint32Array;
 }
 
 /** Best-first top-k of {@link scanRows}: both arrays have length k. */
@@ -68,7 +76,7 @@ export interface ScanResult {
  * const { labels, distances } = scanRows(slab.vectors, 128, query, 10, 'cosine', { allowed });
  */
 export function scanRows(vectors: Float32Array, dimension: number, query: Float32Array, k: number, metric: ScanMetric, options?: ScanOptions): ScanResult {
-  return binding().scanRows(vectors, dimension, query, k, metric, options?.allowed, options?.rows);
+  return binding().scanRows(vectors, dimension, query, k, metric, options?.allowed, options?.rows, options?.positions);
 }
 
 /**

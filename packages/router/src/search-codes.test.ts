@@ -23,7 +23,7 @@ interface Built {
   vectors: Map<string, Float32Array>;
 }
 
-async function clusteredSlab(name: string, seed: number, metric: Metric): Promise<Built> {
+async function clusteredSlab(name: string, seed: number, metric: Metric, metadataOf: (row: number) => SlabRow['metadata'] = () => undefined): Promise<Built> {
   const rand = mulberry32(seed);
   const centers = Array.from({ length: LISTS }, () => Float32Array.from({ length: DIM }, () => rand() * 20 - 10));
   const listOf: number[] = [];
@@ -34,7 +34,7 @@ async function clusteredSlab(name: string, seed: number, metric: Metric): Promis
       id: `${name}-${String(i).padStart(5, '0')}`,
       lsn: seed * 10_000 + i + 1,
       values: Float32Array.from(centers[list]!, (c) => c + (rand() - 0.5) * 4),
-      metadata: undefined,
+      metadata: metadataOf(i),
     };
   });
   // Rows are stored in id order, which is the order generated: list membership by row.
@@ -140,5 +140,29 @@ describe('slabs searched through their codes', () => {
     // The codes only choose the candidates: what they may miss is a row within a quantization
     // step of the tenth.
     expect(found / wanted).toBeGreaterThanOrEqual(0.99);
+  });
+});
+
+describe('a selective filter over a slab in list order', () => {
+  // Rows 0, 25, 50, …: 80 of 2,000, few enough to be scanned exactly as a row list. Their vectors
+  // are scattered over the slab's list order, so each is found through its position.
+  const bucketOf = (row: number) => row % 25;
+  it.each(['euclidean', 'dotproduct', 'cosine'] as const)('%s: the exact top 10 of the rows that pass, held whole and read by range', async (metric) => {
+    const built = await clusteredSlab('f', 7, metric, (row) => ({ bucket: bucketOf(row) }));
+    const whole = await SlabReader.load('f', built.bytes);
+    expect(whole.resident && whole.vectorOrder === 'lists').toBe(true);
+    const ranged = await rangedReader('f', built.bytes, true);
+    const passing = [...built.vectors].filter((_, row) => bucketOf(row) === 0);
+    const rand = mulberry32(5);
+    for (let q = 0; q < 20; q++) {
+      const vector = Float32Array.from({ length: DIM }, () => rand() * 20 - 10);
+      const score = makeScorer(metric, vector);
+      const better = metric === 'euclidean' ? (a: number, b: number) => a - b : (a: number, b: number) => b - a;
+      const want = passing.map(([id, values]) => [id, score(values, 0)] as const).sort((a, b) => better(a[1], b[1]) || (a[0] < b[0] ? -1 : 1));
+      for (const reader of [whole, ranged]) {
+        const got = await searchSnapshot({ memtables: [], slabs: [layerOf(reader)] }, { metric, vector, topK: 10, filter: { bucket: 0 } });
+        expect(got.map((h) => [h.id, h.score])).toEqual(want.slice(0, 10));
+      }
+    }
   });
 });

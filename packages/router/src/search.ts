@@ -138,6 +138,21 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
     if (eligible === 0) return;
     /** Scans the eligible rows exactly, from the slab's vectors or what a ranged read gathers. */
     const scanExactly = async (count: number, eligibleRows: Int32Array | Bitset): Promise<void> => {
+      const resident = reader.residentVectors;
+      if (resident && eligibleRows instanceof Int32Array && !querySparse) {
+        // In memory, a row list is scanned where its vectors are, through the slab's row →
+        // position table when it is in list order: the native scan looks the positions up, so
+        // no list of them is built here, and a filter's ascending rows need no repeat check.
+        const positions = reader.vectorOrder === 'rows' ? undefined : reader.positions();
+        const { vector, metric } = request;
+        collectTop(
+          (k) => exactTopRows(resident, dim, vector, k, metric, undefined, eligibleRows, positions),
+          Math.min(count, eligibleRows.length),
+          request.topK,
+          (row) => visit(row, resident, reader.positionOf(row)),
+        );
+        return;
+      }
       const gathered = await reader.gather(positionsOf(reader, eligibleRows));
       if (querySparse) {
         for (const index of gathered.at) visit(gathered.rowOf(index), gathered.data, index);

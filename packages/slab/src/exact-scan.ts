@@ -16,8 +16,9 @@ export function withoutPadding({ labels, distances }: ScanResult): { labels: Int
 /**
  * Exact top-k of `query` over packed rows (a slab's vectors or a memtable chunk), natively and
  * in place: row numbers of the best `k` rows whose bit is set in `allowed`, best first, without
- * padding (or among explicit `rows`). The ranking is the metric's (cosine over the stored vectors as they are); callers
- * score the returned rows themselves so every path reports identical scores.
+ * padding (or among explicit `rows`; with `positions`, row r's vector is at `positions[r]`, as in
+ * a slab stored in list order). The ranking is the metric's (cosine over the stored vectors as
+ * they are); callers score the returned rows themselves so every path reports identical scores.
  */
 export function exactTopRows(
   vectors: Float32Array,
@@ -27,6 +28,8 @@ export function exactTopRows(
   metric: Metric,
   allowed: Uint8Array | undefined,
   rows?: Int32Array,
+  positions?: Uint32Array,
 ): Int32Array {
-  return withoutPadding(scanRows(vectors, dimension, query, k, scanMetricOf(metric), rows ? { rows } : allowed ? { allowed } : undefined)).labels;
+  const options = rows ? { rows, positions } : allowed ? { allowed } : undefined;
+  return withoutPadding(scanRows(vectors, dimension, query, k, scanMetricOf(metric), options)).labels;
 }
