@@ -10,7 +10,8 @@ describe('Memtable', () => {
     m.put(1, 'a', v(1), { k: 'x' });
     m.put(2, 'a', v(2), undefined);
     m.delete(3, 'b');
-    expect(m.get('a')).toEqual({ lsn: 2, values: v(2), metadata: undefined });
+    // The second put of 'a' is the arena's second row.
+    expect(m.get('a')).toEqual({ lsn: 2, values: v(2), metadata: undefined, slot: 1 });
     expect(m.get('b')).toEqual({ lsn: 3, values: null, metadata: undefined });
     expect(m.size).toBe(2);
     expect([m.minLsn, m.maxLsn]).toEqual([1, 3]);

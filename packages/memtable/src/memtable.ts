@@ -15,6 +15,8 @@ export interface MemEntry {
   values: Float32Array | null;
   sparse?: SparseF32 | undefined;
   metadata: Metadata | undefined;
+  /** Where the memtable keeps the dense vector (its arena row), for a put; none for a tombstone. */
+  readonly slot?: number;
 }
 
 /** A memtable's entries as they were when a deleteAll at `lsn` cleared them. */
@@ -33,9 +35,8 @@ export class Memtable {
   readonly #replaced = new WeakMap<MemEntry, MemEntry>();
   /** The entries as they were just before the newest deleteAll (and so on back). */
   #beforeClear: ClearedEntries | undefined;
-  /** Dense vectors, packed for native scans; `#slots` maps an id to its live row there. */
+  /** Dense vectors, packed for native scans; each put's entry knows its row there (`slot`). */
   readonly #arena = new VectorArena();
-  readonly #slots = new Map<string, number>();
   #clearedAtLsn = 0;
   #minLsn = 0;
   #maxLsn = 0;
@@ -144,29 +145,27 @@ export class Memtable {
 
   /** The list of `id`'s live dense row, or -1 (no such row, or not assigned yet). */
   listOf(id: string): number {
-    const slot = this.#slots.get(id);
+    const slot = this.#entries.get(id)?.slot;
     return slot === undefined ? -1 : this.#arena.listAt(slot);
   }
 
+  // One lookup of the id per write: the entry it replaces carries its arena row.
   put(lsn: number, id: string, values: Float32Array, metadata: Metadata | undefined, sparse?: SparseF32): void {
     this.#checkWritable(lsn);
+    const previous = this.#entries.get(id);
     const { slot, view } = this.#arena.append(id, values);
-    this.#killSlot(id);
-    this.#slots.set(id, slot);
-    this.#set(lsn, id, sparse ? { lsn, values: view, sparse, metadata } : { lsn, values: view, metadata });
+    this.#set(lsn, id, sparse ? { lsn, values: view, sparse, metadata, slot } : { lsn, values: view, metadata, slot }, previous);
   }
 
   delete(lsn: number, id: string): void {
     this.#checkWritable(lsn);
-    this.#killSlot(id);
-    this.#set(lsn, id, { lsn, values: null, metadata: undefined });
+    this.#set(lsn, id, { lsn, values: null, metadata: undefined }, this.#entries.get(id));
   }
 
   deleteAll(lsn: number): void {
     this.#checkWritable(lsn);
     this.#beforeClear = { lsn, entries: this.#entries, older: this.#beforeClear };
     this.#entries = new Map();
-    this.#slots.clear();
     this.#arena.killAll();
     this.#bytes = 0;
     this.#clearedAtLsn = lsn;
@@ -179,10 +178,13 @@ export class Memtable {
     this.#touch(lsn);
   }
 
-  /** Records the newest version of `id` (put and delete have checked the LSN and frozen state). */
-  #set(lsn: number, id: string, entry: MemEntry): void {
-    const previous = this.#entries.get(id);
+  /**
+   * Records the newest version of `id`, replacing `previous` (put and delete have checked the LSN
+   * and frozen state); the replaced version's row is no longer live.
+   */
+  #set(lsn: number, id: string, entry: MemEntry, previous: MemEntry | undefined): void {
     if (previous) {
+      if (previous.slot !== undefined) this.#arena.kill(previous.slot);
       this.#bytes -= entryBytes(id, previous);
       this.#replaced.set(entry, previous);
     }
@@ -191,13 +193,6 @@ export class Memtable {
     // A replaced vector keeps its arena row until the flush: it still counts.
     if (previous?.values) this.#bytes += previous.values.byteLength;
     this.#touch(lsn);
-  }
-
-  #killSlot(id: string): void {
-    const slot = this.#slots.get(id);
-    if (slot === undefined) return;
-    this.#arena.kill(slot);
-    this.#slots.delete(id);
   }
 
   #checkWritable(lsn: number): void {

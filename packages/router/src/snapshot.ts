@@ -289,6 +289,7 @@ export async function commonRows(probe: IdList, target: IdList): Promise<Uint32A
 async function gallopCommon(shortCount: number, longCount: number, compare: (j: number, i: number) => number, probeIsShort: boolean): Promise<Uint32Array> {
   const found: number[] = [];
   let lo = 0;
+  let sliceStart = performance.now();
   for (let i = 0; i < shortCount && lo < longCount; i++) {
     // Gallop: find a window [lo, hi) of `long` whose end is past id i, then binary search in it.
     let step = 1;
@@ -305,9 +306,20 @@ async function gallopCommon(shortCount: number, longCount: number, compare: (j: 
       else hi = mid;
     }
     if (lo < longCount && compare(lo, i) === 0) found.push(probeIsShort ? lo : i);
-    if (i % SHADOW_SLICE === SHADOW_SLICE - 1) await yieldToEventLoop();
+    if (i % SHADOW_CHECK === SHADOW_CHECK - 1 && performance.now() - sliceStart >= SHADOW_SLICE_MS) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
   }
   return Uint32Array.from(found);
 }
 
-const SHADOW_SLICE = 4096;
+/**
+ * The walk yields once a slice has run this long: a query that arrives meanwhile waits for the
+ * slice, and slices shorter than a query's own run keep that wait out of its latency's tail. A
+ * flush's ids against a large slab take many slices (each comparison can miss the cache), so
+ * a fixed count of ids made slices of a millisecond and more on a busy node.
+ */
+const SHADOW_SLICE_MS = 0.25;
+/** Ids walked between looks at the clock. */
+const SHADOW_CHECK = 256;
