@@ -139,7 +139,9 @@ export class Flusher {
     const rows = sortRows(rowsFromMemtable(mem));
     let built: WrittenSlab | undefined;
     if (rows.length > 0) {
-      const { bytes, header } = await buildSlab(rows, { dimension: this.#options.dimension, level: 0 });
+      // Built on the event loop, and replaced by a compaction soon after: its pages are not worth
+      // the kernel compacting memory into huge ones while the flush writes them (sharedArray).
+      const { bytes, header } = await buildSlab(rows, { dimension: this.#options.dimension, level: 0, hugePages: false });
       built = await this.#options.slabs.write(bytes, header);
       keepGroups(mem, rows, built.reader);
     }

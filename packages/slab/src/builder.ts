@@ -138,11 +138,11 @@ async function rowSource(rows: readonly SlabRow[]): Promise<SlabRowSource> {
  * must be unique (the caller keeps only the newest version of each id). Returns the bytes and the
  * header that describes them. With `metadataIndex`, the slab also stores its columnar metadata
  * index (compaction outputs, built in a worker thread; flushes leave it to the first filtered
- * read).
+ * read). `hugePages: false` builds it without asking for huge pages (see sharedArray).
  */
 export async function buildSlab(
   rows: readonly SlabRow[],
-  options: { dimension: number; level: number; ann?: SlabAnn | undefined; metadataIndex?: boolean },
+  options: { dimension: number; level: number; ann?: SlabAnn | undefined; metadataIndex?: boolean; hugePages?: boolean },
 ): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
   return buildSlabFrom(await rowSource(rows), options);
 }
@@ -150,7 +150,7 @@ export async function buildSlab(
 /** {@link buildSlab} over rows in slab order, read one at a time from `source`. */
 export async function buildSlabFrom(
   source: SlabRowSource,
-  options: { dimension: number; level: number; ann?: SlabAnn | undefined; metadataIndex?: boolean },
+  options: { dimension: number; level: number; ann?: SlabAnn | undefined; metadataIndex?: boolean; hugePages?: boolean },
 ): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
   const { dimension, level, ann } = options;
   const count = source.count;
@@ -251,7 +251,7 @@ export async function buildSlabFrom(
   }
   const header = makeHeader(sections);
 
-  const out = sharedArray(sections.end + 4);
+  const out = sharedArray(sections.end + 4, { hugePages: options.hugePages ?? true });
   const view = new DataView(out.buffer);
   out.set(SLAB_MAGIC, 0);
   view.setUint32(SLAB_MAGIC.length, headerJson.length, true);

@@ -13,12 +13,14 @@ export function isShared(bytes: Uint8Array): boolean {
 
 /**
  * A zeroed, shared byte array. A large one asks for transparent huge pages before anything is
- * written to it: queries read a slab's vectors at scattered rows, where 4 KiB pages cost a TLB
- * miss per row.
+ * written to it (unless `hugePages` is false): queries read a slab's vectors at scattered rows,
+ * where 4 KiB pages cost a TLB miss per row. The first write to each huge page may wait for the
+ * kernel to compact memory into one (THP `defrag` set to `madvise`, a common default), so a buffer
+ * filled on the event loop and soon let go of is better without.
  */
-export function sharedArray(length: number): Uint8Array {
+export function sharedArray(length: number, options: { hugePages?: boolean } = {}): Uint8Array {
   const bytes = new Uint8Array(new SharedArrayBuffer(length));
-  if (length >= HUGE_PAGE_MIN_BYTES) adviseHugePages(bytes);
+  if (length >= HUGE_PAGE_MIN_BYTES && options.hugePages !== false) adviseHugePages(bytes);
   return bytes;
 }
 
