@@ -15,36 +15,30 @@ inline constexpr int64_t kMaxDimension = 65536;
 /// Largest k accepted by search() and scanRows().
 inline constexpr int64_t kMaxK = 1 << 20;
 
-inline Napi::Float32Array float32Arg(const Napi::Value& value, const char* name) {
-  if (!value.IsTypedArray() ||
-      value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be a Float32Array");
+/// A typed array of one kind (`type`), or a TypeError naming the argument and the kind (`what`).
+template <class Array>
+inline Array typedArrayArg(const Napi::Value& value, const char* name, napi_typedarray_type type,
+                           const char* what) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be " + what);
   }
-  return value.As<Napi::Float32Array>();
+  return value.As<Array>();
+}
+
+inline Napi::Float32Array float32Arg(const Napi::Value& value, const char* name) {
+  return typedArrayArg<Napi::Float32Array>(value, name, napi_float32_array, "a Float32Array");
 }
 
 inline Napi::Uint8Array uint8Arg(const Napi::Value& value, const char* name) {
-  if (!value.IsTypedArray() ||
-      value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be a Uint8Array");
-  }
-  return value.As<Napi::Uint8Array>();
+  return typedArrayArg<Napi::Uint8Array>(value, name, napi_uint8_array, "a Uint8Array");
 }
 
 inline Napi::Int32Array int32Arg(const Napi::Value& value, const char* name) {
-  if (!value.IsTypedArray() ||
-      value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be an Int32Array");
-  }
-  return value.As<Napi::Int32Array>();
+  return typedArrayArg<Napi::Int32Array>(value, name, napi_int32_array, "an Int32Array");
 }
 
 inline Napi::Uint32Array uint32Arg(const Napi::Value& value, const char* name) {
-  if (!value.IsTypedArray() ||
-      value.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be a Uint32Array");
-  }
-  return value.As<Napi::Uint32Array>();
+  return typedArrayArg<Napi::Uint32Array>(value, name, napi_uint32_array, "a Uint32Array");
 }
 
 /// undefined and null mean "not given".

@@ -28,7 +28,8 @@ export interface ScanOptions {
    * stored in another order than the rows are numbered (a slab in list order). Only with `rows`
    * (else TypeError), which are then numbered in `[0, positions.length)`; each listed row's
    * position must lie in `[0, vectors.length / dimension)` (else RangeError). Labels are rows.
-   * The lookup happens in the scan's own loop, so a filter's ascending rows stay ascending.
+   * The listed rows' positions are looked up in one pass before scoring, so a filter's ascending
+   * rows stay the cheap form (no repeat check).
    */
   positions?: Uint32Array;
 }

@@ -133,25 +133,29 @@ async function rowSource(rows: readonly SlabRow[]): Promise<SlabRowSource> {
   };
 }
 
+/** How to build a slab: see {@link buildSlab}. */
+export interface SlabBuildOptions {
+  dimension: number;
+  level: number;
+  ann?: SlabAnn | undefined;
+  metadataIndex?: boolean;
+  /** False: the slab's buffer does not ask for huge pages (see sharedArray). */
+  hugePages?: boolean;
+}
+
 /**
  * Serializes rows into a slab (format version 2, see format.ts). Rows may come in any order; ids
  * must be unique (the caller keeps only the newest version of each id). Returns the bytes and the
  * header that describes them. With `metadataIndex`, the slab also stores its columnar metadata
  * index (compaction outputs, built in a worker thread; flushes leave it to the first filtered
- * read). `hugePages: false` builds it without asking for huge pages (see sharedArray).
+ * read).
  */
-export async function buildSlab(
-  rows: readonly SlabRow[],
-  options: { dimension: number; level: number; ann?: SlabAnn | undefined; metadataIndex?: boolean; hugePages?: boolean },
-): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
+export async function buildSlab(rows: readonly SlabRow[], options: SlabBuildOptions): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
   return buildSlabFrom(await rowSource(rows), options);
 }
 
 /** {@link buildSlab} over rows in slab order, read one at a time from `source`. */
-export async function buildSlabFrom(
-  source: SlabRowSource,
-  options: { dimension: number; level: number; ann?: SlabAnn | undefined; metadataIndex?: boolean; hugePages?: boolean },
-): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
+export async function buildSlabFrom(source: SlabRowSource, options: SlabBuildOptions): Promise<{ bytes: Uint8Array; header: SlabHeader }> {
   const { dimension, level, ann } = options;
   const count = source.count;
   const idBytes = source.ids;
@@ -251,7 +255,7 @@ export async function buildSlabFrom(
   }
   const header = makeHeader(sections);
 
-  const out = sharedArray(sections.end + 4, { hugePages: options.hugePages ?? true });
+  const out = sharedArray(sections.end + 4, options);
   const view = new DataView(out.buffer);
   out.set(SLAB_MAGIC, 0);
   view.setUint32(SLAB_MAGIC.length, headerJson.length, true);
