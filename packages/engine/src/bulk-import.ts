@@ -109,7 +109,9 @@ export async function stageImport(
       throwIfAborted(signal);
       if (batch.length === 0) continue;
       const rows = rowsOf(index, batch, refs.length + 1);
-      const { bytes, header } = await buildSlab(rows, { dimension: deps.dimension, level: 0 });
+      // Written out and released, never queried from this buffer: huge pages would only make the
+      // build's first writes wait for the kernel to compact memory (as a flush's would).
+      const { bytes, header } = await buildSlab(rows, { dimension: deps.dimension, level: 0, hugePages: false });
       throwIfAborted(signal);
       const written = await writer.write(bytes, header);
       refs.push(written.ref);
