@@ -78,11 +78,10 @@ export function toFetched(record: LiveRecord): FetchedRecord {
 export function toMatch(hit: Hit, include: { values?: boolean | undefined; metadata?: boolean | undefined }): ScoredRecord {
   const metadata = include.metadata ? hit.metadata() : undefined;
   const sparse = include.values ? hit.sparse() : undefined;
-  return {
-    id: hit.id,
-    score: hit.score,
-    ...(include.values ? { values: float32ArrayToNumbers(hit.values()) } : {}),
-    ...(sparse ? { sparseValues: sparseToWire(sparse) } : {}),
-    ...(metadata ? { metadata } : {}),
-  };
+  // Fields set one by one, in this order: spreading conditional literals made objects to discard.
+  const match: ScoredRecord = { id: hit.id, score: hit.score };
+  if (include.values) match.values = float32ArrayToNumbers(hit.values());
+  if (sparse) match.sparseValues = sparseToWire(sparse);
+  if (metadata) match.metadata = metadata;
+  return match;
 }

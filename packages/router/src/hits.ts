@@ -25,17 +25,38 @@ export interface Candidate {
 }
 
 export function toHit(c: Candidate): Hit {
-  return {
-    id: c.id,
-    score: c.score,
-    slab: c.entry ? undefined : c.reader,
-    values: () => {
-      if (c.entry) return c.entry.values!;
-      if (!c.vector) return c.reader!.values(c.row!)!;
-      const d = c.reader!.dimension;
-      return c.vector.data.slice(c.vector.index * d, (c.vector.index + 1) * d);
-    },
-    sparse: () => (c.entry ? c.entry.sparse : c.reader!.sparse(c.row!)),
-    metadata: () => (c.entry ? c.entry.metadata : c.reader!.metadata(c.row!)),
-  };
+  return new CandidateHit(c);
+}
+
+/** A candidate as a Hit: reads its values, sparse values and metadata from where it lives when asked. */
+class CandidateHit implements Hit {
+  readonly id: string;
+  readonly score: number;
+  readonly slab: SlabReader | undefined;
+  readonly #c: Candidate;
+
+  constructor(c: Candidate) {
+    this.id = c.id;
+    this.score = c.score;
+    this.slab = c.entry ? undefined : c.reader;
+    this.#c = c;
+  }
+
+  values(): Float32Array {
+    const c = this.#c;
+    if (c.entry) return c.entry.values!;
+    if (!c.vector) return c.reader!.values(c.row!)!;
+    const d = c.reader!.dimension;
+    return c.vector.data.slice(c.vector.index * d, (c.vector.index + 1) * d);
+  }
+
+  sparse(): SparseF32 | undefined {
+    const c = this.#c;
+    return c.entry ? c.entry.sparse : c.reader!.sparse(c.row!);
+  }
+
+  metadata(): Metadata | undefined {
+    const c = this.#c;
+    return c.entry ? c.entry.metadata : c.reader!.metadata(c.row!);
+  }
 }

@@ -91,7 +91,10 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
       top.push({ id, score: dense(entry.values, 0) + sparseScore, entry });
     });
   } else {
-    searchMemtableVectors(snapshot, request, allowance, ranking, (id, entry) => top.push({ id, score: dense(entry.values!, 0), entry }));
+    searchMemtableVectors(snapshot, request, allowance, ranking, (id, entry) => {
+      const score = dense(entry.values!, 0);
+      if (top.admits(score, id)) top.push({ id, score, entry });
+    });
   }
 
   // A deleteAll in a memtable is newer than every slab: it hides them all.
@@ -127,7 +130,7 @@ export async function searchSnapshot(snapshot: Snapshot, request: SearchRequest)
         const rowSparse = reader.sparse(row);
         if (rowSparse) score += sparseDot(querySparse, rowSparse);
       }
-      top.push({ id, score, reader, row, vector: { data, index } });
+      if (top.admits(score, id)) top.push({ id, score, reader, row, vector: { data, index } });
       return true;
     };
     // The filter becomes the eligible rows through the slab's columnar metadata (applied before
@@ -363,17 +366,21 @@ const EXACT_SLACK = 8;
 
 function collectTop(candidates: (k: number) => Int32Array, eligible: number, topK: number, visit: (row: number) => boolean): number {
   let k = Math.min(eligible, topK);
-  const seen = new Set<number>();
+  // The rows of earlier rounds, made only for a second round: one scan's rows are distinct, and
+  // most searches take the first round's.
+  let seen: Set<number> | undefined;
   let accepted = 0;
   for (;;) {
     // A few more than k: the native scan accumulates in float32, and rows within rounding of the
     // k-th must reach the exact JavaScript scoring that decides the final order.
-    for (const row of candidates(Math.min(eligible, k + EXACT_SLACK))) {
-      if (seen.has(row)) continue;
-      seen.add(row);
+    const rows = candidates(Math.min(eligible, k + EXACT_SLACK));
+    for (const row of rows) {
+      if (seen?.has(row)) continue;
       if (visit(row)) accepted++;
     }
     if (accepted >= Math.min(topK, eligible) || k >= eligible) return accepted;
+    seen ??= new Set<number>();
+    for (const row of rows) seen.add(row);
     k = Math.min(eligible, k * 2);
   }
 }

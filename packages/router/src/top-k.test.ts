@@ -13,7 +13,12 @@ describe('TopK', () => {
         (hits, k, metric) => {
           const cmp = compareHits(metric);
           const top = new TopK(k, cmp);
-          hits.forEach((h) => top.push(h));
+          hits.forEach((h) => {
+            // admits answers what push does: whether the hit is kept.
+            const admitted = top.admits(h.score, h.id);
+            top.push(h);
+            expect(top.sorted().includes(h)).toBe(admitted);
+          });
           expect(top.sorted()).toEqual([...hits].sort(cmp).slice(0, k));
         },
       ),

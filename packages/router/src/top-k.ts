@@ -1,16 +1,36 @@
+/** What the order of hits reads. */
+export interface ScoredId {
+  score: number;
+  id: string;
+}
+
 /**
  * Keeps the k best hits seen so far in a binary heap whose root is the worst kept hit, so each
  * new candidate costs one comparison when it does not make the cut.
  */
-export class TopK<T extends { score: number; id: string }> {
+export class TopK<T extends ScoredId> {
   readonly #k: number;
-  readonly #better: (a: T, b: T) => number;
+  readonly #better: (a: ScoredId, b: ScoredId) => number;
   readonly #heap: T[] = [];
+  /** What `admits` compares, reused: asking allocates nothing. */
+  readonly #probe: ScoredId = { score: 0, id: '' };
 
-  /** `compare` orders best first (negative when a is better). */
-  constructor(k: number, compare: (a: T, b: T) => number) {
+  /** `compare` orders best first (negative when a is better), by score and id alone. */
+  constructor(k: number, compare: (a: ScoredId, b: ScoredId) => number) {
     this.#k = k;
     this.#better = compare;
+  }
+
+  /**
+   * Whether `push` would keep a hit of this score and id now. A search asks before it builds a
+   * candidate: most rows a scan offers do not make the cut, and their objects were garbage.
+   */
+  admits(score: number, id: string): boolean {
+    const heap = this.#heap;
+    if (heap.length < this.#k) return true;
+    this.#probe.score = score;
+    this.#probe.id = id;
+    return this.#better(this.#probe, heap[0]!) < 0;
   }
 
   /** Whether a hit with this score could enter (ties are decided by id in `push`). */
