@@ -8,7 +8,7 @@
  *    bodies encoded beforehand as far as memory allows;
  * 3. wait until the namespace has settled, polling the engine state the console shows (tRPC
  *    `namespaces.internals`) — see settle.ts;
- * 4. 2,000 unmeasured warm-up queries, then queries (POST {host}/query, topK 10, server's default
+ * 4. 20,000 unmeasured warm-up queries, then queries (POST {host}/query, topK 10, server's default
  *    recall target; at least 2,000 per row) at concurrency 1, 8, 32 over keep-alive connections;
  *    recall@10 against the exact ground truth;
  * 5. the same queries from a load generator in its own process pinned to core 1, the server
@@ -237,9 +237,12 @@ async function freshness(client: JsonClient, host: string, ds: Dataset): Promise
 /**
  * Queries sent, unmeasured, before the first HTTP row: the server's request path (HTTP parsing,
  * routing, validation, auth, the search, serialisation) is far more JavaScript than the engine's
- * search, and a few hundred requests leave much of it unoptimised by the JIT.
+ * search. A server pinned to one core, freshly written or restarted, took some 15,000–25,000
+ * queries to reach its steady cost per query: until then V8's background threads compile and
+ * collect on the same core, and the event loop runs code not yet optimised (docs/benchmarks.md,
+ * "How long a server warms up"). The engine rows come after thousands of queries of their own.
  */
-const HTTP_WARMUP_QUERIES = 2_000;
+const HTTP_WARMUP_QUERIES = 20_000;
 
 /**
  * Requests per HTTP row: every query of the set at least once, and at least 2,000, so a
