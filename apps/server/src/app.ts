@@ -337,6 +337,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
         await services?.stopImports().catch((err: unknown) => logger.warn({ err }, 'could not stop the imports under way'));
         await services?.stopRestores().catch((err: unknown) => logger.warn({ err }, 'could not stop the restores under way'));
         await engine?.close();
+        // Last of the data plane: the store's open files (and the slab cache's disk writes).
+        await store.close?.();
       } finally {
         clearInterval(processMemoryTimer);
         try {

@@ -66,6 +66,11 @@ export interface EngineOptions {
    * of its own of pageCacheShare(memoryBudgetBytes) bytes.
    */
   pages?: PageCache | undefined;
+  /**
+   * The engine owns `store`: `close()` closes it too (its open files). Default false: a server
+   * shares one store between its engine and other parts and closes it itself.
+   */
+  ownsStore?: boolean | undefined;
 }
 
 /**
@@ -74,6 +79,7 @@ export interface EngineOptions {
  */
 export class Engine implements DataPlane {
   readonly #store: ObjectStore;
+  readonly #ownsStore: boolean;
   readonly #config: EngineConfig;
   readonly #logger: Logger;
   /** Open namespaces, closed again by the memory budget and idle time. */
@@ -99,6 +105,7 @@ export class Engine implements DataPlane {
 
   constructor(options: EngineOptions) {
     this.#store = options.store;
+    this.#ownsStore = options.ownsStore ?? false;
     this.#config = resolveEngineConfig(options.config);
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#registry = new NamespaceRegistry(this.#store);
@@ -598,6 +605,7 @@ export class Engine implements DataPlane {
     await Promise.all(all.map((ns) => ns?.close({ flush: true })));
     this.#namespaces.clear();
     await this.#compactor.close();
+    if (this.#ownsStore) await this.#store.close?.();
   }
 
   /** Test hook: forget every open namespace without flushing, as a crash would. */

@@ -96,6 +96,9 @@ class FaultyStore implements FaultyObjectStore, FaultController {
   get remote(): boolean {
     return this.inner.remote === true;
   }
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
   readonly faults: FaultController = this;
   readonly stats: FaultStats = { calls: 0, transient: 0, throttled: 0, timeout: 0, 'lost-ack': 0, outage: 0 };
   readonly putIfAbsentWithToken?: (key: string, data: Uint8Array, token: string) => Promise<ObjectMeta>;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +175,27 @@ describe('FsObjectStore', () => {
     });
     const got = await Promise.all(reads.map((r) => store.getRange(key(r.n), r.start, r.end)));
     reads.forEach((r, i) => expect(got[i]).toEqual(bytesOf(r.n, 0).subarray(r.start, r.end)));
+  });
+
+  it('close lets go of the slab files kept open: reads in flight finish, later reads answer and keep nothing', async () => {
+    // The process's open files, from /proc (Linux); elsewhere only the store's own count is checked.
+    const openFiles = () => (process.platform === 'linux' ? readdirSync('/proc/self/fd').length : 0);
+    const bytes = (n: number) => Uint8Array.from({ length: 8192 }, (_, i) => (i * 17 + n) & 0xff);
+    const key = (n: number) => `idx/ns/slabs/${n}.slab`;
+    await Promise.all([0, 1, 2].map((n) => store.put(key(n), bytes(n))));
+    const before = openFiles();
+    for (const n of [0, 1, 2]) expect(await store.getRange(key(n), 10, 20)).toEqual(bytes(n).subarray(10, 20));
+    expect(store.keptHandles).toBe(3);
+    if (process.platform === 'linux') expect(openFiles()).toBe(before + 3);
+    const inFlight = store.getRange(key(1), 4000, 8192);
+    await store.close();
+    expect(await inFlight).toEqual(bytes(1).subarray(4000));
+    expect(store.keptHandles).toBe(0);
+    expect(await store.getRange(key(2), 100, 300)).toEqual(bytes(2).subarray(100, 300));
+    expect(store.keptHandles).toBe(0);
+    // Handles close asynchronously: wait until the count is back (or the test times out).
+    while (openFiles() > before) await new Promise((r) => setTimeout(r, 5));
+    expect(openFiles()).toBe(before);
   });
 
   it('reads a range in place into buffers as getRange reads it, for slabs and other objects', async () => {

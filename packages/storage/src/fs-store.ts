@@ -130,6 +130,16 @@ export class FsObjectStore implements ObjectStore {
     return null;
   }
 
+  /** Closes the slab files kept open for ranged reads; later reads open and close their own. */
+  async close(): Promise<void> {
+    this.#readHandles.close();
+  }
+
+  /** Slab files kept open for ranged reads (for tests). */
+  get keptHandles(): number {
+    return this.#readHandles.size;
+  }
+
   async head(key: string): Promise<ObjectMeta | null> {
     const stats = await statFile(this.#pathOf(key), key);
     return stats ? metaOf(key, stats) : null;

@@ -80,6 +80,10 @@ class LatencyStore implements ObjectStore {
     return true;
   }
 
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+
   /** One draw of the time to first byte, in ms (Box-Muller over the seeded source). */
   firstByteMs(): number {
     const u = Math.max(this.#random(), Number.MIN_VALUE);

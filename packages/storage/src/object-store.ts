@@ -60,6 +60,12 @@ export interface ObjectStore {
    * may then issue several reads at once (log replay reads ahead). Absent or false: a local store.
    */
   readonly remote?: boolean;
+  /**
+   * Optional: lets go of what the store holds open between calls (a local disk store keeps its
+   * slabs' files open for ranged reads). Its owner calls it once nothing uses the store any more;
+   * a call that comes later still works, without holding anything open after it.
+   */
+  close?(): Promise<void>;
 }
 
 /**

@@ -61,6 +61,9 @@ export function withParallelReads(store: ObjectStore, options: ParallelReadOptio
     get remote() {
       return store.remote === true;
     },
+    close: async () => {
+      await store.close?.();
+    },
   };
   if (hasWriteTokens(store)) {
     wrapped.putIfAbsentWithToken = (key, data, token) => store.putIfAbsentWithToken(key, data, token);

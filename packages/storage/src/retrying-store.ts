@@ -103,6 +103,10 @@ class RetryingStore implements RetryingObjectStore {
     return this.inner.remote === true;
   }
 
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+
   constructor(inner: ObjectStore, options: RetryOptions) {
     this.inner = inner;
     this.#options = { ...DEFAULT_RETRY_OPTIONS, ...options };

@@ -404,5 +404,10 @@ export function withCache(store: ObjectStore, options: SlabCacheOptions & { writ
       await store.delete(key);
     },
     list: (prefix: string, options?: ListOptions): Promise<ListPage> => store.list(prefix, options),
+    // The cache's own disk writes are let finish; the store beneath lets go of what it holds.
+    close: async () => {
+      await cache.close();
+      await store.close?.();
+    },
   };
 }

@@ -44,7 +44,7 @@ export async function benchEngine(
   // Trigger 2: every pair of L0 slabs is compacted, so the data reaches the ANN tier at every size.
   const config: Partial<EngineConfig> = { compaction: { trigger: 2, maxMerge: 8 } };
   facts['engineConfig'] = config;
-  const open = (with_: Partial<EngineConfig> = config) => new Engine({ store: new FsObjectStore(dir), config: with_ });
+  const open = (with_: Partial<EngineConfig> = config) => new Engine({ store: new FsObjectStore(dir), config: with_, ownsStore: true });
   let engine: Engine | undefined = open();
   const index = { id: 'idx_bench', dimension: ds.dimension, metric: 'euclidean' as const };
   const ns = '';
@@ -162,7 +162,7 @@ export async function benchEngine(
       // The same from a bucket: S3-like time to first byte and per-stream bandwidth before each
       // store call (storage's withLatency), local disk behind it; slabs read in parallel ranges
       // as the server reads them from a bucket (withParallelReads).
-      const fromBucket = () => new Engine({ store: withParallelReads(withLatency(new FsObjectStore(dir), S3_LATENCY)), config });
+      const fromBucket = () => new Engine({ store: withParallelReads(withLatency(new FsObjectStore(dir), S3_LATENCY)), config, ownsStore: true });
       facts['coldStartS3Latency'] = await coldAndWarm(fromBucket, index, ns, ds, truth, { warmQueries: Math.min(QUERIES, 200) });
       log('conifer cold start, simulated S3 latency', facts['coldStartS3Latency']);
     }
