@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,12 +178,23 @@ describe('FsObjectStore', () => {
   });
 
   it('close lets go of the slab files kept open: reads in flight finish, later reads answer and keep nothing', async () => {
-    // The process's open files, from /proc (Linux); elsewhere only the store's own count is checked.
-    const openFiles = () => (process.platform === 'linux' ? readdirSync('/proc/self/fd').length : 0);
+    // The process's open files under this store's root, from /proc (Linux; elsewhere only the
+    // store's own count is checked): other tests' files do not move the count.
+    const openFiles = () => {
+      if (process.platform !== 'linux') return 0;
+      return readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(root);
+        } catch {
+          return false; // closed meanwhile
+        }
+      }).length;
+    };
     const bytes = (n: number) => Uint8Array.from({ length: 8192 }, (_, i) => (i * 17 + n) & 0xff);
     const key = (n: number) => `idx/ns/slabs/${n}.slab`;
     await Promise.all([0, 1, 2].map((n) => store.put(key(n), bytes(n))));
     const before = openFiles();
+    expect(before).toBe(0);
     for (const n of [0, 1, 2]) expect(await store.getRange(key(n), 10, 20)).toEqual(bytes(n).subarray(10, 20));
     expect(store.keptHandles).toBe(3);
     if (process.platform === 'linux') expect(openFiles()).toBe(before + 3);
