@@ -31,7 +31,6 @@ class KeptHandle {
  */
 export class ReadHandles {
   readonly #open: LRUCache<string, Promise<KeptHandle | null>>;
-  #closed = false;
 
   constructor(max = 128) {
     this.#open = new LRUCache({
@@ -49,16 +48,6 @@ export class ReadHandles {
     opener: () => Promise<{ handle: FileHandle; size: number } | null>,
     read: (handle: FileHandle, size: number) => Promise<T>,
   ): Promise<T | null> {
-    if (this.#closed) {
-      // Closed: each read opens the file for itself and closes it after.
-      const opened = await opener();
-      if (!opened) return null;
-      try {
-        return await read(opened.handle, opened.size);
-      } finally {
-        await opened.handle.close();
-      }
-    }
     let pending = this.#open.get(file);
     if (!pending) {
       pending = opener().then((opened) => (opened ? new KeptHandle(opened.handle, opened.size) : null));
@@ -88,9 +77,8 @@ export class ReadHandles {
     this.#open.delete(file);
   }
 
-  /** Drops every kept handle (each closed once its reads in flight are done) and keeps none after. */
-  close(): void {
-    this.#closed = true;
+  /** Drops every kept handle (each closed once its reads in flight are done). */
+  clear(): void {
     this.#open.clear();
   }
 

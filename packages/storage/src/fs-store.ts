@@ -51,6 +51,8 @@ export class FsObjectStore implements ObjectStore {
   readonly #dirs: DurableDirs;
   /** Kept open for ranged reads of immutable objects (slabs, `isSlabKey`). */
   readonly #readHandles = new ReadHandles();
+  /** Set by close(): slab reads then open and close their files as other reads do. */
+  #closed = false;
 
   constructor(rootDir: string) {
     this.root = resolve(rootDir);
@@ -97,12 +99,13 @@ export class FsObjectStore implements ObjectStore {
 
   /**
    * Runs `read` on the object's file, open, with its size: through a kept handle for a slab
-   * (immutable), else opened and closed around the read; null when there is no such object.
+   * (immutable) until the store is closed, else opened and closed around the read; null when
+   * there is no such object.
    */
   async #readOpen<T>(key: string, read: (handle: FileHandle, size: number) => Promise<T>): Promise<T | null> {
     const file = this.#pathOf(key);
     try {
-      if (isSlabKey(key)) return await this.#readHandles.use(file, () => this.#openSized(file, key), read);
+      if (isSlabKey(key) && !this.#closed) return await this.#readHandles.use(file, () => this.#openSized(file, key), read);
       const opened = await this.#openSized(file, key);
       if (!opened) return null;
       try {
@@ -132,7 +135,8 @@ export class FsObjectStore implements ObjectStore {
 
   /** Closes the slab files kept open for ranged reads; later reads open and close their own. */
   async close(): Promise<void> {
-    this.#readHandles.close();
+    this.#closed = true;
+    this.#readHandles.clear();
   }
 
   /** Slab files kept open for ranged reads (for tests). */
