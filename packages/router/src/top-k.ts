@@ -33,7 +33,7 @@ export class TopK<T extends ScoredId> {
     return this.#better(this.#probe, heap[0]!) < 0;
   }
 
-  /** Whether a hit with this score could enter (ties are decided by id in `push`). */
+  /** Offers a hit: it is kept while it is among the k best offered so far (ties decided by id). */
   push(hit: T): void {
     const heap = this.#heap;
     if (heap.length < this.#k) {
