@@ -127,7 +127,7 @@ let lastMtimeMicros = 0;
  * Now, in seconds, but strictly after the previous value handed out in this process (1 µs
  * steps survive the double → timespec conversion), so that two writes never share an mtime.
  */
-function nextMtime(): number {
+export function nextMtime(): number {
   lastMtimeMicros = Math.max(Date.now() * 1000, lastMtimeMicros + 1);
   return lastMtimeMicros / 1e6;
 }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FsObjectStore } from './fs-store.ts';
+import { LinkThreads } from './fs-link-threads.ts';
+import { FsObjectStore, LINK_THREAD_MAX_BYTES } from './fs-store.ts';
 import { listAll } from './object-store.ts';
 import { objectStoreContract, rejectionKind } from './testing/contract.ts';
 
@@ -21,6 +22,13 @@ async function makeRoot(): Promise<string> {
 objectStoreContract('FsObjectStore', async () => {
   const root = await makeRoot();
   return { store: new FsObjectStore(root), cleanup: () => rm(root, { recursive: true, force: true }) };
+});
+
+// Create-if-absent writes run on write threads by default; the async path they replace stays (for
+// objects above LINK_THREAD_MAX_BYTES) and keeps the contract too.
+objectStoreContract('FsObjectStore without write threads', async () => {
+  const root = await makeRoot();
+  return { store: new FsObjectStore(root, { linkThreads: null }), cleanup: () => rm(root, { recursive: true, force: true }) };
 });
 
 describe('FsObjectStore', () => {
@@ -107,6 +115,35 @@ describe('FsObjectStore', () => {
     await store.delete('c');
     expect(text((await store.get('c/d'))?.data)).toBe('inside');
     expect(await readdir(join(root, '.tmp'))).toEqual(['locks']);
+  });
+
+  it('creates-if-absent while deletes prune the same directories, on the write threads', async () => {
+    const writes = Array.from({ length: 40 }, (_, i) => store.putIfAbsent(`churn/e/${i}`, utf8(String(i))));
+    const deletes = Array.from({ length: 40 }, async (_, i) => {
+      await store.putIfAbsent(`churn/e/tmp${i}`, utf8('t'));
+      await store.delete(`churn/e/tmp${i}`);
+    });
+    await Promise.all([...writes, ...deletes]);
+    expect((await store.list('churn/')).objects.map((o) => o.key).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `churn/e/${i}`).sort());
+    expect(await readdir(join(root, '.tmp'))).toEqual(['locks']);
+  });
+
+  it("writes objects above the write threads' limit on the async path, with the same meaning", async () => {
+    const big = new Uint8Array(LINK_THREAD_MAX_BYTES + 1).fill(3);
+    const meta = await store.putIfAbsent('big/one', big);
+    expect(meta.size).toBe(big.length);
+    expect(await store.head('big/one')).toEqual(meta);
+    expect(await rejectionKind(store.putIfAbsent('big/one', big))).toBe('precondition_failed');
+    const small = await store.putIfAbsent('big/two', utf8('small'));
+    expect(await store.head('big/two')).toEqual(small);
+  });
+
+  it('answers a write whose thread died as transient (its outcome unknown), and the next write goes on', async () => {
+    const dying = new LinkThreads(1, { workerUrl: new URL('./testing/exiting-worker.ts', import.meta.url) });
+    const broken = new FsObjectStore(root, { linkThreads: dying });
+    expect(await rejectionKind(broken.putIfAbsent('lost/1', utf8('x')))).toBe('transient');
+    expect(await rejectionKind(broken.putIfAbsent('lost/2', utf8('x')))).toBe('transient');
+    expect(await store.putIfAbsent('lost/3', utf8('y'))).toEqual(await store.head('lost/3'));
   });
 
   it('removes directories left empty by delete, and writes into them again', async () => {

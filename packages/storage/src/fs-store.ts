@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, type BigIntStats } from 'node:fs';
 import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DurableDirs, fsyncDir, fsyncParentsSync, removeAbandonedTemps, unlinkQuietly, writeDurableTemp } from './fs-durable.ts';
+import { DurableDirs, fsyncDir, fsyncParentsSync, nextMtime, removeAbandonedTemps, unlinkQuietly, writeDurableTemp } from './fs-durable.ts';
 import { errnoCode, toObjectStoreError } from './fs-errors.ts';
+import type { LinkedStats } from './fs-link-sync.ts';
+import { sharedLinkThreads, type LinkThreads } from './fs-link-threads.ts';
 import { acquireFileLock, DEFAULT_LOCK_STALE_MS } from './fs-lock.ts';
 import { ReadHandles } from './fs-read-handles.ts';
 import { readInto } from './fs-read.ts';
@@ -19,6 +21,17 @@ const LOCKS_DIR = 'locks';
 /** Attempts when a directory we just made disappears under a concurrent delete's pruning. */
 const MAX_INSTALL_ATTEMPTS = 8;
 const LIST_STAT_CONCURRENCY = 32;
+/**
+ * Create-if-absent writes up to this size run whole on a write thread (fs-link-threads.ts): the
+ * request log's objects, small slabs. Larger ones take the async path: copying them to a thread
+ * would hold the event loop for milliseconds, and their write outlasts the turns it would save.
+ */
+export const LINK_THREAD_MAX_BYTES = 16 * 1024 * 1024;
+
+export interface FsObjectStoreOptions {
+  /** Threads for create-if-absent writes; `null` keeps every write on the async path. Default: the process's shared threads. */
+  linkThreads?: LinkThreads | null;
+}
 
 /**
  * The object store on a local directory: the durability foundation of a single-node Conifer.
@@ -32,7 +45,9 @@ const LIST_STAT_CONCURRENCY = 32;
  * Conditional writes hold a per-key lock — an in-process mutex plus a lock file in `.tmp/locks/`
  * for other processes — around "check the etag, rename". Plain puts and deletes take the same lock,
  * otherwise one landing between a compare-and-swap's check and its rename would be silently undone.
- * putIfAbsent needs no lock: link(2) fails atomically when the name exists.
+ * putIfAbsent needs no lock: link(2) fails atomically when the name exists. Up to
+ * LINK_THREAD_MAX_BYTES it runs whole on a write thread, the same steps in one synchronous
+ * sequence: a log commit waits for one event-loop turn instead of one per file-system call.
  *
  * Etag: inode, size and mtime in nanoseconds. Every write makes a new inode, but inodes are reused
  * once freed, so each write also stamps a per-process strictly increasing mtime; an old etag comes
@@ -53,8 +68,10 @@ export class FsObjectStore implements ObjectStore {
   readonly #readHandles = new ReadHandles();
   /** Set by close(): slab reads then open and close their files as other reads do. */
   #closed = false;
+  readonly #linkThreads: LinkThreads | null | undefined;
 
-  constructor(rootDir: string) {
+  constructor(rootDir: string, options: FsObjectStoreOptions = {}) {
+    this.#linkThreads = options.linkThreads;
     this.root = resolve(rootDir);
     this.#tmpDir = join(this.root, TMP_DIR);
     this.#locksDir = join(this.#tmpDir, LOCKS_DIR);
@@ -167,6 +184,7 @@ export class FsObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<ObjectMeta> {
     const file = this.#pathOf(key);
+    if (data.length <= LINK_THREAD_MAX_BYTES && this.#linkThreads !== null) return this.#putIfAbsentOnThread(key, file, data);
     const temp = await writeDurableTemp(this.#tmpDir, data, key);
     try {
       await this.#install(file, key, async () => {
@@ -186,6 +204,27 @@ export class FsObjectStore implements ObjectStore {
     }
     await fsyncDir(dirname(file), key);
     return metaOf(key, temp.stats);
+  }
+
+  async #putIfAbsentOnThread(key: string, file: string, data: Uint8Array): Promise<ObjectMeta> {
+    const threads = this.#linkThreads ?? sharedLinkThreads();
+    let outcome;
+    try {
+      outcome = await threads.link({ root: this.root, tmpDir: this.#tmpDir, file, data, mtime: nextMtime() });
+    } catch (err) {
+      // The thread died with the write in hand: its outcome is unknown, as after a lost connection.
+      throw new ObjectStoreError('transient', `putIfAbsent ${key} failed: ${err instanceof Error ? err.message : String(err)}`, { key, cause: err });
+    }
+    switch (outcome.kind) {
+      case 'linked':
+        return metaOf(key, outcome.stats);
+      case 'exists':
+        throw new ObjectStoreError('precondition_failed', `object ${key} already exists`, { key });
+      case 'conflict':
+        throw conflictError(key, new Error(outcome.message));
+      case 'failed':
+        throw toObjectStoreError(Object.assign(new Error(outcome.message), { code: outcome.code }), 'putIfAbsent', key);
+    }
   }
 
   async putIfMatch(key: string, data: Uint8Array, etag: string): Promise<ObjectMeta> {
@@ -297,11 +336,11 @@ export class FsObjectStore implements ObjectStore {
   }
 }
 
-function etagOf(stats: BigIntStats): string {
+function etagOf(stats: LinkedStats): string {
   return `${stats.ino}-${stats.size}-${stats.mtimeNs}`;
 }
 
-function metaOf(key: string, stats: BigIntStats): ObjectMeta {
+function metaOf(key: string, stats: LinkedStats): ObjectMeta {
   return { key, size: Number(stats.size), etag: etagOf(stats) };
 }
 
