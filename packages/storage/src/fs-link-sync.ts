@@ -10,6 +10,9 @@ import { errnoCode } from './fs-errors.ts';
  * without an event-loop turn between them.
  */
 
+/** What a write thread posts once its script is loaded and it takes jobs. */
+export const LINK_THREAD_READY = 'ready';
+
 /** One create-if-absent, as sent to a write thread. */
 export interface LinkJob {
   /** The store's root: directories are made durable up to it. */

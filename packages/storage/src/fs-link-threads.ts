@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { LinkJob, LinkOutcome } from './fs-link-sync.ts';
+import { LINK_THREAD_READY, type LinkJob, type LinkOutcome } from './fs-link-sync.ts';
 import type { LinkReply, LinkRequest } from './fs-link-worker.ts';
 
 /**
@@ -11,9 +11,10 @@ import type { LinkReply, LinkRequest } from './fs-link-worker.ts';
  * and every write behind it waits for the commit, so that wait is the write path's latency. Here
  * the whole sequence runs on a thread and costs the loop one turn, for the answer.
  *
- * Each job goes to the thread with the fewest in hand; a thread is started when every running one
- * is busy, up to the maximum (several namespaces' logs sync in parallel, as on libuv's pool). A
- * thread that dies fails the jobs it held and is replaced by the next job.
+ * An idle thread takes the next job. When every thread is busy, one more is started (up to the
+ * maximum), but the job does not wait for it: a thread takes tens of milliseconds to start, longer
+ * than a write, so the job goes to the ready thread with the fewest in hand and the new thread
+ * takes jobs once it is up. A thread that dies fails the jobs it held and is replaced.
  */
 export class LinkThreads {
   readonly #max: number;
@@ -33,21 +34,36 @@ export class LinkThreads {
     return this.#thread().link(this.#nextId++, job);
   }
 
-  /** Threads running (for tests). */
+  /** Starts the first thread now, so that the first write does not wait for it. */
+  prestart(): void {
+    this.#prune();
+    if (this.#threads.length === 0) this.#start();
+  }
+
+  /** Threads running or starting (for tests). */
   get size(): number {
     return this.#threads.length;
   }
 
   #thread(): LinkThread {
-    for (let i = this.#threads.length - 1; i >= 0; i--) if (this.#threads[i]!.dead) this.#threads.splice(i, 1);
-    const idle = this.#threads.find((t) => t.inHand === 0);
+    this.#prune();
+    const ready = this.#threads.filter((t) => t.ready);
+    const idle = ready.find((t) => t.inHand === 0);
     if (idle) return idle;
-    if (this.#threads.length < this.#max) {
-      const started = new LinkThread(this.#workerUrl);
-      this.#threads.push(started);
-      return started;
-    }
-    return this.#threads.reduce((least, t) => (t.inHand < least.inHand ? t : least));
+    if (this.#threads.length < this.#max && this.#threads.every((t) => t.ready)) this.#start();
+    // Nothing ready yet (the first thread is starting): the job waits in the new thread's queue.
+    const candidates = ready.length > 0 ? ready : this.#threads;
+    return candidates.reduce((least, t) => (t.inHand < least.inHand ? t : least));
+  }
+
+  #start(): LinkThread {
+    const started = new LinkThread(this.#workerUrl);
+    this.#threads.push(started);
+    return started;
+  }
+
+  #prune(): void {
+    for (let i = this.#threads.length - 1; i >= 0; i--) if (this.#threads[i]!.dead) this.#threads.splice(i, 1);
   }
 }
 
@@ -55,12 +71,18 @@ class LinkThread {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (outcome: LinkOutcome) => void; reject: (error: Error) => void }>();
   dead = false;
+  /** Set once the thread has loaded its script and said so: jobs sent before then wait in its queue. */
+  ready = false;
 
   constructor(script: URL) {
     this.#worker = new Worker(script);
-    // An idle thread never keeps the process alive; one holding writes does (see #ref).
-    this.#worker.unref();
-    this.#worker.on('message', ({ id, outcome }: LinkReply) => {
+    this.#worker.on('message', (message: LinkReply | typeof LINK_THREAD_READY) => {
+      if (message === LINK_THREAD_READY) {
+        this.ready = true;
+        this.#ref();
+        return;
+      }
+      const { id, outcome } = message;
       const waiting = this.#pending.get(id);
       if (waiting === undefined) return;
       this.#pending.delete(id);
@@ -74,6 +96,9 @@ class LinkThread {
     };
     this.#worker.on('error', fail);
     this.#worker.on('exit', (code) => fail(new Error(`file-system write thread exited (code ${code})`)));
+    // An idle thread never keeps the process alive; one holding writes does (see #ref). After the
+    // listeners: adding a message listener references the thread again.
+    this.#worker.unref();
   }
 
   get inHand(): number {
@@ -98,8 +123,12 @@ class LinkThread {
   }
 }
 
-/** Threads when nothing says otherwise: as many as libuv's default pool, which the async path would use. */
-export const DEFAULT_LINK_THREADS = 4;
+/**
+ * Threads when nothing says otherwise. A namespace's log commits one object at a time, so one
+ * namespace never needs more than one; a second lets another namespace's commit (or a manifest)
+ * proceed while the first waits on its fsync. Each thread is an isolate of about 30 MiB.
+ */
+export const DEFAULT_LINK_THREADS = 2;
 
 let shared: LinkThreads | undefined;
 

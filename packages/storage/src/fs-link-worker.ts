@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { linkDurablySync, SyncDurableDirs, type LinkJob, type LinkOutcome } from './fs-link-sync.ts';
+import { LINK_THREAD_READY, linkDurablySync, SyncDurableDirs, type LinkJob, type LinkOutcome } from './fs-link-sync.ts';
 
 /*
  * A write thread of FsObjectStore (fs-link-threads.ts): runs each create-if-absent it is handed as
@@ -22,3 +22,5 @@ const dirs = new SyncDurableDirs();
 parentPort!.on('message', ({ id, job }: LinkRequest) => {
   parentPort!.postMessage({ id, outcome: linkDurablySync(job, dirs) } satisfies LinkReply);
 });
+
+parentPort!.postMessage(LINK_THREAD_READY);

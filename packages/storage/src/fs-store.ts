@@ -72,6 +72,8 @@ export class FsObjectStore implements ObjectStore {
 
   constructor(rootDir: string, options: FsObjectStoreOptions = {}) {
     this.#linkThreads = options.linkThreads;
+    // The first write should not wait for a thread to start (tens of milliseconds).
+    if (this.#linkThreads === undefined) sharedLinkThreads().prestart();
     this.root = resolve(rootDir);
     this.#tmpDir = join(this.root, TMP_DIR);
     this.#locksDir = join(this.#tmpDir, LOCKS_DIR);

@@ -2,8 +2,9 @@
  * Conifer's engine in-process over a local-disk store: ingest (batches of 1000, 4 in flight),
  * settle (flush + compaction into ANN slabs), memory per million vectors, query latency / QPS /
  * recall at concurrency 1, 8, 32 for several recall targets, filtered queries at 1/10/50/99%
- * selectivity, event-loop delay, freshness; optionally queries during ingest + compaction
- * (interference.ts) and cold vs warm start (cold-start.ts).
+ * selectivity, event-loop delay, freshness, small writes while 32 queries run
+ * (writes-under-reads.ts); optionally queries during ingest + compaction (interference.ts) and
+ * cold vs warm start (cold-start.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { queriesDuringWrites } from './interference.ts';
 import { forceGc, gcExposed, memoryPerMillion, sampleMemory } from './memory.ts';
 import { stallProbe } from './probe.ts';
 import { meanRecall, runConcurrent, slabSummary, summarize, type QueryRow } from './stats.ts';
+import { writesUnderReads } from './writes-under-reads.ts';
 
 type Log = (...parts: unknown[]) => void;
 
@@ -134,6 +136,10 @@ export async function benchEngine(
       fresh,
       fresh.reduce((a, b) => a + b, 0),
     );
+
+    // Small writes while reads keep the node busy (writes-under-reads.ts).
+    facts['writesUnderReads'] = await writesUnderReads(engine, index, ns, ds);
+    log('conifer writes under reads', facts['writesUnderReads']);
 
     if (options.interference) {
       const during = await queriesDuringWrites(engine, index, ns, ds, truth, QUERIES);

@@ -25,6 +25,9 @@ describe('benchmark smoke (size S)', () => {
     const scenarios = rows.filter((r) => r.scenario === 'target 0.95' || r.scenario.startsWith('filter'));
     expect(scenarios.map((r) => r.scenario)).toEqual(expect.arrayContaining(['target 0.95', 'filter 1%', 'filter 10%', 'filter 50%', 'filter 99%']));
     expect((facts['coldStart'] as { warmRecall: number }).warmRecall).toBeGreaterThanOrEqual(0.95);
+    const writes = facts['writesUnderReads'] as { upsertMs: { p50: number }; queriesPerSecond: number };
+    expect(writes.upsertMs.p50).toBeGreaterThan(0);
+    expect(writes.queriesPerSecond).toBeGreaterThan(0);
     for (const row of scenarios) expect(row.recall, `${row.scenario} at concurrency ${row.concurrency}`).toBeGreaterThanOrEqual(0.95);
   }, 600_000);
 });
