@@ -138,7 +138,19 @@ export async function benchEngine(
     );
 
     // Small writes while reads keep the node busy (writes-under-reads.ts).
-    facts['writesUnderReads'] = await writesUnderReads(engine, index, ns, ds);
+    const rowValues = (row: number) => ds.vectors.subarray(row * ds.dimension, (row + 1) * ds.dimension);
+    facts['writesUnderReads'] = await writesUnderReads(
+      {
+        query: (i) => engine!.query(index, ns, { vector: queryOf(ds, i), topK: K }),
+        upsert: (rows) =>
+          engine!.upsert(
+            index,
+            ns,
+            rows.map((row) => ({ id: String(row), values: rowValues(row), metadata: { bucket: ds.buckets[row]! } })),
+          ),
+      },
+      ds,
+    );
     log('conifer writes under reads', facts['writesUnderReads']);
 
     if (options.interference) {

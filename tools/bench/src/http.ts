@@ -15,7 +15,8 @@
  *    pinned to core 0, where the machine has `taskset` and two cores or more;
  * 6. the same queries, and an ingest into an index of its own, through gRPC (grpc.ts) on the
  *    index's port: the server runs with CONIFER_INDEX_HOSTS=ports, as `npm start` does;
- * 7. freshness: upsert one record, then query for it (ack → visible), 100 times.
+ * 7. freshness: upsert one record, then query for it (ack → visible), 100 times;
+ * 8. small writes while 32 queries run (writes-under-reads.ts).
  *
  * The load generator shares the machine's cores with the server: on a small machine client-side
  * JSON encoding and parsing take CPU the server would otherwise have.
@@ -34,6 +35,7 @@ import { freePortRange } from '@conifer/emulators';
 import { grpcIngest, grpcQueryRows } from './grpc.ts';
 import { settled, type InternalsView } from './settle.ts';
 import { concurrencyRows, meanRecall, runConcurrent, slabSummary, summarize, type QueryRow } from './stats.ts';
+import { writesUnderReads } from './writes-under-reads.ts';
 
 type Log = (...parts: unknown[]) => void;
 
@@ -129,6 +131,20 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
     // Last: its writes (and the server's age flush of them) would change the namespace under the queries above.
     facts['httpFreshnessAckToVisibleMs'] = await freshness(data, host, ds);
     log('http: freshness', facts['httpFreshnessAckToVisibleMs']);
+    // Small writes while 32 queries keep the server busy (writes-under-reads.ts).
+    facts['httpWritesUnderReads'] = await writesUnderReads(
+      {
+        query,
+        upsert: (records) =>
+          data!.call(
+            'POST',
+            `${host}/vectors/upsert`,
+            `{"vectors":[${records.map((row) => recordJson(String(row), ds.vectors.subarray(row * ds.dimension, (row + 1) * ds.dimension), ds.buckets[row])).join(',')}]}`,
+          ),
+      },
+      ds,
+    );
+    log('http: writes under reads', facts['httpWritesUnderReads']);
     return { rows, facts };
   } finally {
     client?.close();

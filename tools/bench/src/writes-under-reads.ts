@@ -1,5 +1,4 @@
-import type { Engine } from '@conifer/engine';
-import { queryOf, type Dataset } from './dataset.ts';
+import type { Dataset } from './dataset.ts';
 import { nextTurn, summarize, type LatencySummary } from './stats.ts';
 
 const WRITES = 200;
@@ -15,6 +14,14 @@ export interface WritesUnderReads {
   queriesPerSecond: number;
 }
 
+/** How the scenario reaches the database: in-process, or through an API. */
+export interface WritesUnderReadsTarget {
+  /** Runs query `i` (of the dataset's held-out queries, modulo their count). */
+  query(i: number): Promise<unknown>;
+  /** Upserts these dataset rows with their own values and metadata. */
+  upsert(rows: readonly number[]): Promise<unknown>;
+}
+
 /**
  * How long a small write waits on a node busy with reads: upserts of a few records, one at a time,
  * while 32 queries run without pause. Each write rewrites dataset rows with their own values and
@@ -22,14 +29,14 @@ export interface WritesUnderReads {
  * path is a chain of awaited steps (fence check, log object, confirmation), each of which waits
  * for the event loop between queries.
  */
-export async function writesUnderReads(engine: Engine, index: Parameters<Engine['query']>[0], ns: string, ds: Dataset): Promise<WritesUnderReads> {
+export async function writesUnderReads(target: WritesUnderReadsTarget, ds: Dataset): Promise<WritesUnderReads> {
   let writing = true;
   let answered = 0;
   const reads = Promise.all(
     Array.from({ length: QUERY_CONCURRENCY }, async (_, lane) => {
       for (let i = lane; writing; i += QUERY_CONCURRENCY) {
         await nextTurn();
-        await engine.query(index, ns, { vector: queryOf(ds, i % ds.queryCount), topK: 10 });
+        await target.query(i % ds.queryCount);
         answered++;
       }
     }),
@@ -38,13 +45,9 @@ export async function writesUnderReads(engine: Engine, index: Parameters<Engine[
   const started = performance.now();
   try {
     for (let w = 0; w < WRITES; w++) {
-      const records = [];
-      for (let r = w * RECORDS_PER_WRITE; r < (w + 1) * RECORDS_PER_WRITE; r++) {
-        const row = r % ds.count;
-        records.push({ id: String(row), values: ds.vectors.subarray(row * ds.dimension, (row + 1) * ds.dimension), metadata: { bucket: ds.buckets[row]! } });
-      }
+      const rows = Array.from({ length: RECORDS_PER_WRITE }, (_, r) => (w * RECORDS_PER_WRITE + r) % ds.count);
       const t = performance.now();
-      await engine.upsert(index, ns, records);
+      await target.upsert(rows);
       latencies.push(performance.now() - t);
     }
   } finally {
