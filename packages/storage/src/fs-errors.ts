@@ -7,6 +7,14 @@ export function errnoCode(err: unknown): string | undefined {
 }
 
 /**
+ * Whether a write failed because a key would be both an object and a directory of other keys
+ * ("a" and "a/b"): a segment of its path is a file, or its name is a directory.
+ */
+export function isKeyShapeClash(code: string | undefined): boolean {
+  return code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' || code === 'ENOTEMPTY';
+}
+
+/**
  * How each file-system error reads through the object-store contract. Retrying helps only with
  * resource exhaustion that passes by itself; a full disk, a read-only mount or missing permissions
  * need an operator.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, futimesSync, linkSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { errnoCode } from './fs-errors.ts';
+import { errnoCode, isKeyShapeClash } from './fs-errors.ts';
 
 /**
  * FsObjectStore's create-if-absent as one synchronous sequence, for a write thread
@@ -96,7 +96,7 @@ export function linkDurablySync(job: LinkJob, dirs: SyncDurableDirs): LinkOutcom
         break;
       } catch (err) {
         const code = errnoCode(err);
-        if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') return { kind: 'conflict', message: messageOf(err) };
+        if (isKeyShapeClash(code)) return { kind: 'conflict', message: messageOf(err) };
         if (code !== 'ENOENT' || attempt === MAX_LINK_ATTEMPTS) return failed(err);
         dirs.forget(dir);
       }

@@ -132,7 +132,7 @@ export const DEFAULT_LINK_THREADS = 2;
 
 let shared: LinkThreads | undefined;
 
-/** The process's write threads: every local store of the process shares them. Started on first use. */
+/** The process's write threads: every local store of the process shares them (the first store prestarts one). */
 export function sharedLinkThreads(): LinkThreads {
   shared ??= new LinkThreads(DEFAULT_LINK_THREADS);
   return shared;

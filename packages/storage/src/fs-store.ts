@@ -3,7 +3,7 @@ import { mkdirSync, type BigIntStats } from 'node:fs';
 import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DurableDirs, fsyncDir, fsyncParentsSync, nextMtime, removeAbandonedTemps, unlinkQuietly, writeDurableTemp } from './fs-durable.ts';
-import { errnoCode, toObjectStoreError } from './fs-errors.ts';
+import { errnoCode, isKeyShapeClash, toObjectStoreError } from './fs-errors.ts';
 import type { LinkedStats } from './fs-link-sync.ts';
 import { sharedLinkThreads, type LinkThreads } from './fs-link-threads.ts';
 import { acquireFileLock, DEFAULT_LOCK_STALE_MS } from './fs-lock.ts';
@@ -318,7 +318,7 @@ export class FsObjectStore implements ObjectStore {
         return;
       } catch (err) {
         const code = errnoCode(err);
-        if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') throw conflictError(key, err);
+        if (isKeyShapeClash(code)) throw conflictError(key, err);
         if (code !== 'ENOENT' || attempt === MAX_INSTALL_ATTEMPTS) throw err;
         this.#dirs.forget(dir);
       }

@@ -138,15 +138,14 @@ export async function benchEngine(
     );
 
     // Small writes while reads keep the node busy (writes-under-reads.ts).
-    const rowValues = (row: number) => ds.vectors.subarray(row * ds.dimension, (row + 1) * ds.dimension);
     facts['writesUnderReads'] = await writesUnderReads(
       {
         query: (i) => engine!.query(index, ns, { vector: queryOf(ds, i), topK: K }),
-        upsert: (rows) =>
+        upsert: (records) =>
           engine!.upsert(
             index,
             ns,
-            rows.map((row) => ({ id: String(row), values: rowValues(row), metadata: { bucket: ds.buckets[row]! } })),
+            records.map(({ id, values, bucket }) => ({ id, values, metadata: { bucket } })),
           ),
       },
       ds,

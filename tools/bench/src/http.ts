@@ -136,11 +136,7 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
       {
         query,
         upsert: (records) =>
-          data!.call(
-            'POST',
-            `${host}/vectors/upsert`,
-            `{"vectors":[${records.map((row) => recordJson(String(row), ds.vectors.subarray(row * ds.dimension, (row + 1) * ds.dimension), ds.buckets[row])).join(',')}]}`,
-          ),
+          data!.call('POST', `${host}/vectors/upsert`, `{"vectors":[${records.map((r) => recordJson(r.id, r.values, r.bucket)).join(',')}]}`),
       },
       ds,
     );

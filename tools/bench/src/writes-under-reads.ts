@@ -18,8 +18,15 @@ export interface WritesUnderReads {
 export interface WritesUnderReadsTarget {
   /** Runs query `i` (of the dataset's held-out queries, modulo their count). */
   query(i: number): Promise<unknown>;
-  /** Upserts these dataset rows with their own values and metadata. */
-  upsert(rows: readonly number[]): Promise<unknown>;
+  /** Upserts these records: dataset rows, each with its own values and bucket (its metadata). */
+  upsert(records: readonly RowRecord[]): Promise<unknown>;
+}
+
+/** A dataset row as the scenario writes it back. */
+export interface RowRecord {
+  id: string;
+  values: Float32Array;
+  bucket: number;
 }
 
 /**
@@ -45,9 +52,12 @@ export async function writesUnderReads(target: WritesUnderReadsTarget, ds: Datas
   const started = performance.now();
   try {
     for (let w = 0; w < WRITES; w++) {
-      const rows = Array.from({ length: RECORDS_PER_WRITE }, (_, r) => (w * RECORDS_PER_WRITE + r) % ds.count);
+      const records = Array.from({ length: RECORDS_PER_WRITE }, (_, r): RowRecord => {
+        const row = (w * RECORDS_PER_WRITE + r) % ds.count;
+        return { id: String(row), values: ds.vectors.subarray(row * ds.dimension, (row + 1) * ds.dimension), bucket: ds.buckets[row]! };
+      });
       const t = performance.now();
-      await target.upsert(rows);
+      await target.upsert(records);
       latencies.push(performance.now() - t);
     }
   } finally {
