@@ -172,8 +172,10 @@ export async function startLocalAzure(options: LocalOptions, release = 'current'
       command: process.execPath,
       args: [script, '--blobHost', '127.0.0.1', '--blobPort', String(port), ...storage, '--skipApiVersionCheck', ...telemetry, '--silent'],
       logFile: join(options.dir, `azurite-${version}.log`),
-      // Azurite answers an unauthenticated request with 4xx: it is up.
-      ready: () => httpReady(`http://127.0.0.1:${port}/${AZURITE_ACCOUNT}?comp=list`, true),
+      // Azurite answers an unauthenticated request with 4xx: it is up. Only if the answer is
+      // Azurite's own: emulators started at once can be handed the same free port, and another's
+      // answer there would pass for Azurite's while Azurite exits on EADDRINUSE (then retried).
+      ready: () => httpReady(`http://127.0.0.1:${port}/${AZURITE_ACCOUNT}?comp=list`, (res) => res.headers.get('server')?.startsWith('Azurite-Blob/') === true),
       detached: options.detached,
     }),
   );

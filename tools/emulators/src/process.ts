@@ -109,7 +109,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** True when an HTTP GET of `url` answers (any status when `anyStatus`, else 2xx). */
 /**
  * `count` consecutive ports of 127.0.0.1 free now, for a server's `CONIFER_INDEX_PORTS`: a random
  * start between 20000 and 32000, below Linux's ephemeral range, so other tests' free ports and
@@ -133,10 +132,11 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-export async function httpReady(url: string, anyStatus = false): Promise<boolean> {
+/** True when an HTTP GET of `url` answers as `accept` wants (by default, 2xx). */
+export async function httpReady(url: string, accept: (res: Response) => boolean = (res) => res.ok): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
   await res.body?.cancel();
-  return anyStatus || res.ok;
+  return accept(res);
 }
 
 export function sleep(ms: number): Promise<void> {
