@@ -167,6 +167,8 @@ export async function buildServer(config: ServerConfig, options: BuildOptions = 
       });
   // Process-wide: every app of the process shares the parser's threads.
   if (config.upsertParseThreads !== undefined) sharedUpsertParser().setThreads(config.upsertParseThreads);
+  // A node that takes writes reads upsert bodies: its parser thread loads while the node starts.
+  if (roles.includes('writer')) sharedUpsertParser().prestart();
   let engine: Engine | undefined;
   try {
     if (roles.includes('writer')) {

@@ -85,6 +85,8 @@ describe('upsert body buffers', () => {
     });
     expect(first).toBe('abcd');
     expect(buffers.kept).toBe(1);
+    // Shared memory: a parser thread is handed the body itself, not a copy.
+    expect(seen[0]).toBeInstanceOf(SharedArrayBuffer);
     // The next use gets the same buffer back; two at once get two.
     await buffers.withJoined(chunks, 4, (bytes) => void seen.push(bytes.buffer));
     expect(seen[1]).toBe(seen[0]);

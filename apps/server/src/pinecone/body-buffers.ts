@@ -8,7 +8,8 @@ import { LIMITS } from '@conifer/core';
  * full garbage collection whenever such allocations have grown by 64 MiB since the last one: for
  * a writer taking large upserts at full speed, one every few requests, each marking the whole
  * heap on the core that serves the writes. Joined into a buffer that is given back afterwards,
- * the body costs no allocation at all.
+ * the body costs no allocation at all. The buffers are shared memory: a parser thread
+ * (upsert-parser.ts) is handed the body itself, not a copy.
  *
  * A buffer is lent for one use and taken back when that use has settled, so nothing read from it
  * may keep a view of it: the upsert readers copy what they keep (strings, their own float array),
@@ -37,7 +38,8 @@ export class BodyBuffers {
   async withJoined<T>(chunks: readonly Buffer[], length: number, use: (bytes: Buffer) => Promise<T> | T): Promise<T> {
     if (chunks.length === 1) return use(chunks[0]!);
     if (length > this.#bufferBytes || chunks.length === 0) return use(Buffer.concat(chunks, length));
-    const buffer = this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#bufferBytes);
+    // Shared memory, so a parser thread reads the body where it lies rather than from a copy.
+    const buffer = this.#free.pop() ?? Buffer.from(new SharedArrayBuffer(this.#bufferBytes));
     let at = 0;
     for (const chunk of chunks) at += chunk.copy(buffer, at);
     try {

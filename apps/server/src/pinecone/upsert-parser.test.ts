@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fastUpsertOf, type FastUpsert } from './upsert-fast-path.ts';
+import { fastUpsertOf, packReadBody, readUpsertBody, unpackReadBody, type FastUpsert } from './upsert-fast-path.ts';
 import { MIN_THREAD_BODY_BYTES, UpsertParser } from './upsert-parser.ts';
 
 /**
@@ -74,9 +74,12 @@ describe('UpsertParser', () => {
   it('reads a body on a thread exactly as the fast reader reads it on the event loop', async () => {
     let read = 0;
     await fc.assert(
-      fc.asyncProperty(body(MIN_THREAD_BODY_BYTES), async (bytes) => {
+      fc.asyncProperty(body(MIN_THREAD_BODY_BYTES), fc.boolean(), async (bytes, inSharedMemory) => {
         const want = fastUpsertOf(bytes);
-        expectSame(await parser.parse(bytes), want);
+        // A lent body buffer is shared memory (body-buffers.ts): the thread reads it in place.
+        const sent = inSharedMemory ? new Uint8Array(new SharedArrayBuffer(bytes.length)) : bytes;
+        if (inSharedMemory) sent.set(bytes);
+        expectSame(await parser.parse(sent), want);
         if (want !== undefined) read++;
       }),
       { numRuns: 150, seed: 19 },
@@ -106,6 +109,56 @@ describe('UpsertParser', () => {
     expectSame(await parser.parse(small), fastUpsertOf(small));
     const [large] = fc.sample(body(MIN_THREAD_BODY_BYTES), { numRuns: 1, seed: 3 });
     expectSame(await inline.parse(large!), fastUpsertOf(large!));
+  });
+
+  it('packs a read body for the way back and unpacks it to the same rows, metadata as either form', () => {
+    const forms = { json: 0 };
+    fc.assert(
+      fc.property(body(0), (bytes) => {
+        const read = readUpsertBody(bytes);
+        if (read === undefined) return;
+        const packed = structuredClone(packReadBody(read));
+        if (packed.metadataJson !== undefined) forms.json++;
+        const back = unpackReadBody(packed);
+        expect(back.namespace).toBe(read.namespace);
+        expect(back.rows.map(({ id, start, end, metadata }) => ({ id, start, end, metadata }))).toEqual(
+          read.rows.map(({ id, start, end, metadata }) => ({ id, start, end, metadata })),
+        );
+      }),
+      { numRuns: 300, seed: 23 },
+    );
+    expect(forms.json).toBeGreaterThan(20);
+    // Metadata the schema gave back (not its text as read) travels as values.
+    const read = {
+      namespace: 'n',
+      floats: new Float32Array([1, 2, 3, 4]),
+      rows: [
+        { id: 'a', start: 0, end: 2, metadata: { k: 'v' } },
+        { id: 'b', start: 2, end: 4, metadata: undefined },
+      ],
+    };
+    const packed = structuredClone(packReadBody(read));
+    expect(packed.metadataJson).toBeUndefined();
+    expect(unpackReadBody(packed).rows).toEqual(read.rows);
+  });
+
+  it('keeps a metadata value of -0 through a thread, as the event loop reads it', async () => {
+    const text = JSON.stringify({ vectors: [{ id: 'a', values: [1, 2], metadata: { x: 0, y: 'z' } }] }).replace('"x":0', '"x":-0');
+    const bytes = bytesOf(text.padEnd(MIN_THREAD_BODY_BYTES, ' '));
+    const read = (await parser.parse(bytes))!;
+    expect(Object.is(read.records[0]!.metadata!['x'], -0)).toBe(true);
+    expectSame(read, fastUpsertOf(bytes));
+  });
+
+  it('prestarts one thread, once, and none when it has none', () => {
+    const one = new UpsertParser(1);
+    one.prestart();
+    one.prestart();
+    expect(one.started).toBe(1);
+    one.close();
+    const none = new UpsertParser(0);
+    none.prestart();
+    expect(none.started).toBe(0);
   });
 
   it('refuses a thread count outside [0, 64]', () => {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { fastUpsertOf, recordsOf, type FastUpsert, type ReadBody } from './upsert-fast-path.ts';
+import { fastUpsertOf, recordsOf, unpackReadBody, type FastUpsert, type PackedBody } from './upsert-fast-path.ts';
 
 /** A body sent to a parser thread. */
 export interface ParseRequest {
@@ -9,7 +9,7 @@ export interface ParseRequest {
 }
 
 /** A parser thread's answer: the body as read, `body: undefined` (not the fast shape), or an error. */
-export type ParseReply = { id: number; body: ReadBody | undefined; error?: undefined } | { id: number; body?: undefined; error: string };
+export type ParseReply = { id: number; body: PackedBody | undefined; error?: undefined } | { id: number; body?: undefined; error: string };
 
 /**
  * Bodies smaller than this are read on the event loop: a round trip to a thread costs about what
@@ -43,6 +43,11 @@ export class UpsertParser {
     return this.#threads;
   }
 
+  /** Threads started and not stopped. */
+  get started(): number {
+    return this.#workers.filter((w) => !w.dead).length;
+  }
+
   /** Changes how many threads read bodies; threads beyond the new count finish their bodies, then stop. */
   setThreads(threads: number): void {
     this.#threads = checkedThreads(threads);
@@ -53,7 +58,15 @@ export class UpsertParser {
   async parse(bytes: Uint8Array): Promise<FastUpsert | undefined> {
     if (this.#threads === 0 || bytes.length < MIN_THREAD_BODY_BYTES) return fastUpsertOf(bytes);
     const body = await this.#thread().parse(this.#nextId++, bytes);
-    return body === undefined ? undefined : recordsOf(body);
+    return body === undefined ? undefined : recordsOf(unpackReadBody(body));
+  }
+
+  /**
+   * Starts one thread now, when there are threads and none has started: a thread takes about a
+   * tenth of a second to load its reader, which the first large bodies after a start would wait.
+   */
+  prestart(): void {
+    if (this.#threads > 0 && this.#workers.length === 0) this.#workers.push(new ParserThread(this.#workerUrl));
   }
 
   /** Stops every thread once it has answered the bodies it holds. */
@@ -75,7 +88,7 @@ export class UpsertParser {
 /** One worker thread and the bodies it has been handed. */
 class ParserThread {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (body: ReadBody | undefined) => void; reject: (error: Error) => void }>();
+  readonly #pending = new Map<number, { resolve: (body: PackedBody | undefined) => void; reject: (error: Error) => void }>();
   #retiring = false;
   dead = false;
 
@@ -105,11 +118,12 @@ class ParserThread {
     return this.#pending.size;
   }
 
-  parse(id: number, bytes: Uint8Array): Promise<ReadBody | undefined> {
+  parse(id: number, bytes: Uint8Array): Promise<PackedBody | undefined> {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#ref();
-      // The bytes are copied to the thread (the caller keeps its body for the general path).
+      // Bytes in shared memory (a lent body buffer, body-buffers.ts) reach the thread as they
+      // are; others are copied. The caller keeps its body either way, for the general path.
       this.#worker.postMessage({ id, bytes } satisfies ParseRequest);
     });
   }
