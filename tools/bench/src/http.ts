@@ -126,8 +126,21 @@ export async function benchHttp(ds: Dataset, truth: Int32Array, options: HttpBen
     rows.push(...(await pinnedQueryRows(server, indexUrl, ds, truth, queries, log)));
     // The same server through gRPC: queries on the same index, ingest into one of its own.
     rows.push(...(await grpcQueryRows(indexUrl, server.apiKey, ds, truth, requests, log)));
+    // REST beside gRPC: the first REST ingest above went to a fresh server, gRPC's goes to one that
+    // holds that index. So REST bulk-writes once more, into an index of its own, and settles before
+    // gRPC's ingest starts: the two protocols are compared on one server in the same state.
+    const besideUrl = await createIndex(`${INDEX}-rest`);
+    const beside = new JsonClient(besideUrl, server.apiKey);
+    try {
+      const besideFacts: Record<string, unknown> = {};
+      await ingestOverHttp(beside, '', ds, besideFacts, log);
+      facts['httpIngestBesideGrpcVectorsPerSecond'] = besideFacts['httpIngestVectorsPerSecond'];
+      await waitSettledOverHttp(client, ds.dimension, besideFacts, options.settleTimeoutMs ?? 3_600_000, `${INDEX}-rest`);
+    } finally {
+      beside.close();
+    }
     facts['grpcIngestVectorsPerSecond'] = await grpcIngest(await createIndex(`${INDEX}-grpc`), server.apiKey, ds);
-    log('grpc: ingest', facts['grpcIngestVectorsPerSecond'], 'vectors/s');
+    log('grpc: ingest', facts['grpcIngestVectorsPerSecond'], 'vectors/s; REST beside it', facts['httpIngestBesideGrpcVectorsPerSecond']);
     // Last: its writes (and the server's age flush of them) would change the namespace under the queries above.
     facts['httpFreshnessAckToVisibleMs'] = await freshness(data, host, ds);
     log('http: freshness', facts['httpFreshnessAckToVisibleMs']);
@@ -207,8 +220,14 @@ export async function ingestOverHttp(client: JsonClient, host: string, ds: Datas
 }
 
 /** Polls the namespace's engine state (what the console shows) until it has settled. */
-export async function waitSettledOverHttp(client: JsonClient, dimension: number, facts: Record<string, unknown>, timeoutMs: number): Promise<void> {
-  const path = `/trpc/namespaces.internals?input=${encodeURIComponent(JSON.stringify({ index: INDEX, namespace: '' }))}`;
+export async function waitSettledOverHttp(
+  client: JsonClient,
+  dimension: number,
+  facts: Record<string, unknown>,
+  timeoutMs: number,
+  index = INDEX,
+): Promise<void> {
+  const path = `/trpc/namespaces.internals?input=${encodeURIComponent(JSON.stringify({ index, namespace: '' }))}`;
   const started = performance.now();
   let previous: InternalsView | undefined;
   for (;;) {

@@ -53,7 +53,7 @@ export function markdown(report: Report): string {
   }
   if (rows.some((r) => r.system === 'conifer (gRPC)')) {
     notes.push(
-      "- conifer (gRPC): the same server process, Pinecone's `VectorService` on the index's own port (CONIFER_INDEX_HOSTS=ports), a grpc-js client in the benchmark process sending requests encoded before the clock starts (one HTTP/2 connection; the same queries and request counts as the REST rows). grpcIngestVectorsPerSecond: the whole dataset upserted into an index of its own, 1000 records per request with the same metadata as the REST bodies, 4 in flight.",
+      "- conifer (gRPC): the same server process, Pinecone's `VectorService` on the index's own port (CONIFER_INDEX_HOSTS=ports), a grpc-js client in the benchmark process sending requests encoded before the clock starts (one HTTP/2 connection; the same queries and request counts as the REST rows). grpcIngestVectorsPerSecond: the whole dataset upserted into an index of its own, 1000 records per request with the same metadata as the REST bodies, 4 in flight; httpIngestBesideGrpcVectorsPerSecond: the same through REST into another index of its own just before (settled before gRPC's starts), on the server in the same state.",
     );
   }
   if (facts['coldStart'] !== undefined) {
