@@ -83,7 +83,8 @@ export function packReadBody({ namespace, floats, rows }: ReadBody): PackedBody 
 }
 
 export function unpackReadBody({ namespace, floats, ids, bounds, metadataJson, metadata }: PackedBody): ReadBody {
-  const idList = ids.split(ID_SEPARATOR);
+  // The bounds count the rows: no rows is an empty string, which splits into one empty id.
+  const idList = bounds.length === 0 ? [] : ids.split(ID_SEPARATOR);
   const metadataList = metadataJson !== undefined ? (JSON.parse(metadataJson) as (Metadata | null)[]) : metadata!;
   const rows = idList.map((id, i): Row => ({ id, start: bounds[2 * i]!, end: bounds[2 * i + 1]!, metadata: metadataList[i] ?? undefined }));
   return { namespace, floats, rows };

@@ -140,6 +140,7 @@ describe('UpsertParser', () => {
     const packed = structuredClone(packReadBody(read));
     expect(packed.metadataJson).toBeUndefined();
     expect(unpackReadBody(packed).rows).toEqual(read.rows);
+    expect(unpackReadBody(packReadBody({ namespace: '', floats: new Float32Array(0), rows: [] })).rows).toEqual([]);
   });
 
   it('keeps a metadata value of -0 through a thread, as the event loop reads it', async () => {
