@@ -63,7 +63,7 @@ export function markdown(report: Report): string {
   }
   if (rows.some((r) => r.scenario === 'during ingest+compaction')) {
     notes.push(
-      "- during ingest+compaction: concurrency-1 queries while 25% of the ids are re-upserted (batches of 1000, 4 in flight, two halves each followed by a flush and the compactions it triggers); `idle, just before the writes` is the same query loop on the idle namespace (the query set four times over, so its p99 is not the fifth-slowest of 500). The upserts' records are made before the phase. See duringWrites.",
+      "- during ingest+compaction: concurrency-1 queries while 25% of the ids are re-upserted (batches of 1000, 4 in flight, two halves each followed by a flush and the compactions it triggers); `idle, just before the writes` is the same query loop on the idle namespace (the query set four times over, so its p99 is not the fifth-slowest of 500). The upserts' records are made before the phase. See duringWrites (p99Ratio: the phase against idle; whileAcknowledgingP99Ratio: the queries that started before the last upsert was acknowledged against idle).",
     );
   }
   const lines = [
