@@ -6,6 +6,11 @@ export function errnoCode(err: unknown): string | undefined {
   return typeof err.code === 'string' ? err.code : undefined;
 }
 
+/** An error's message, or what a thrown non-error says. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /**
  * Whether a write failed because a key would be both an object and a directory of other keys
  * ("a" and "a/b"): a segment of its path is a file, or its name is a directory.
@@ -41,6 +46,5 @@ export function toObjectStoreError(err: unknown, action: string, key?: string): 
   if (err instanceof ObjectStoreError) return err;
   const code = errnoCode(err);
   const kind = (code && KIND_BY_CODE[code]) || 'permanent';
-  const reason = err instanceof Error ? err.message : String(err);
-  return new ObjectStoreError(kind, `${action}${key === undefined ? '' : ` ${key}`} failed: ${reason}`, { key, cause: err });
+  return new ObjectStoreError(kind, `${action}${key === undefined ? '' : ` ${key}`} failed: ${messageOf(err)}`, { key, cause: err });
 }

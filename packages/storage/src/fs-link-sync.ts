@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, futimesSync, linkSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { errnoCode, isKeyShapeClash } from './fs-errors.ts';
+import { errnoCode, isKeyShapeClash, messageOf } from './fs-errors.ts';
 
 /**
  * FsObjectStore's create-if-absent as one synchronous sequence, for a write thread
@@ -167,8 +167,4 @@ function unlinkQuietlySync(path: string): void {
 
 function failed(err: unknown): LinkOutcome {
   return { kind: 'failed', code: errnoCode(err), message: messageOf(err) };
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -3,7 +3,7 @@ import { mkdirSync, type BigIntStats } from 'node:fs';
 import { link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DurableDirs, fsyncDir, fsyncParentsSync, nextMtime, removeAbandonedTemps, unlinkQuietly, writeDurableTemp } from './fs-durable.ts';
-import { errnoCode, isKeyShapeClash, toObjectStoreError } from './fs-errors.ts';
+import { errnoCode, isKeyShapeClash, messageOf, toObjectStoreError } from './fs-errors.ts';
 import type { LinkedStats } from './fs-link-sync.ts';
 import { sharedLinkThreads, type LinkThreads } from './fs-link-threads.ts';
 import { acquireFileLock, DEFAULT_LOCK_STALE_MS } from './fs-lock.ts';
@@ -215,7 +215,7 @@ export class FsObjectStore implements ObjectStore {
       outcome = await threads.link({ root: this.root, tmpDir: this.#tmpDir, file, data, mtime: nextMtime() });
     } catch (err) {
       // The thread died with the write in hand: its outcome is unknown, as after a lost connection.
-      throw new ObjectStoreError('transient', `putIfAbsent ${key} failed: ${err instanceof Error ? err.message : String(err)}`, { key, cause: err });
+      throw new ObjectStoreError('transient', `putIfAbsent ${key} failed: ${messageOf(err)}`, { key, cause: err });
     }
     switch (outcome.kind) {
       case 'linked':
