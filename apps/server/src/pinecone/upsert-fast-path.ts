@@ -82,12 +82,12 @@ export function packReadBody({ namespace, floats, rows }: ReadBody): PackedBody 
     : { namespace, floats, ids, bounds, metadata: rows.map((r) => r.metadata) };
 }
 
-export function unpackReadBody({ namespace, floats, ids, bounds, metadataJson, metadata }: PackedBody): ReadBody {
+/** The records of a packed body, built straight from it (as {@link recordsOf} builds them from rows). */
+export function recordsOfPacked({ namespace, floats, ids, bounds, metadataJson, metadata }: PackedBody): FastUpsert {
   // The bounds count the rows: no rows is an empty string, which splits into one empty id.
   const idList = bounds.length === 0 ? [] : ids.split(ID_SEPARATOR);
   const metadataList = metadataJson !== undefined ? (JSON.parse(metadataJson) as (Metadata | null)[]) : metadata!;
-  const rows = idList.map((id, i): Row => ({ id, start: bounds[2 * i]!, end: bounds[2 * i + 1]!, metadata: metadataList[i] ?? undefined }));
-  return { namespace, floats, rows };
+  return { namespace, records: idList.map((id, i) => recordOf(id, floats.subarray(bounds[2 * i]!, bounds[2 * i + 1]!), metadataList[i] ?? undefined)) };
 }
 
 /** What {@link fastUpsertOf} reads, as rows of one float buffer; undefined where it gives up. */
@@ -98,11 +98,11 @@ export function readUpsertBody(bytes: Uint8Array): ReadBody | undefined {
 
 /** The records of a read body, their values views of its one buffer. */
 export function recordsOf({ namespace, floats, rows }: ReadBody): FastUpsert {
-  const records: RecordInput[] = rows.map((r) => {
-    const values = floats.subarray(r.start, r.end);
-    return r.metadata === undefined ? { id: r.id, values } : { id: r.id, values, metadata: r.metadata };
-  });
-  return { namespace, records };
+  return { namespace, records: rows.map((r) => recordOf(r.id, floats.subarray(r.start, r.end), r.metadata)) };
+}
+
+function recordOf(id: string, values: Float32Array, metadata: Metadata | undefined): RecordInput {
+  return metadata === undefined ? { id, values } : { id, values, metadata };
 }
 
 /** The reader's scratch array of values (see Reader's constructor); grows, never shrinks. */

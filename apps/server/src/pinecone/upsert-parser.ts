@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { fastUpsertOf, recordsOf, unpackReadBody, type FastUpsert, type PackedBody } from './upsert-fast-path.ts';
+import { fastUpsertOf, recordsOfPacked, type FastUpsert, type PackedBody } from './upsert-fast-path.ts';
 
 /** A body sent to a parser thread. */
 export interface ParseRequest {
@@ -58,7 +58,7 @@ export class UpsertParser {
   async parse(bytes: Uint8Array): Promise<FastUpsert | undefined> {
     if (this.#threads === 0 || bytes.length < MIN_THREAD_BODY_BYTES) return fastUpsertOf(bytes);
     const body = await this.#thread().parse(this.#nextId++, bytes);
-    return body === undefined ? undefined : recordsOf(unpackReadBody(body));
+    return body === undefined ? undefined : recordsOfPacked(body);
   }
 
   /**
