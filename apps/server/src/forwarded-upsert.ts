@@ -1,8 +1,7 @@
 import type { ForwardedUpsertCall, ForwardedUpsertResult, LocalDataPlane } from '@conifer/cluster';
 import { recordsBytes } from '@conifer/api';
-import { upsertBodyBuffers } from './pinecone/body-buffers.ts';
 import type { RawBody } from './pinecone/plugin-support.ts';
-import { UPSERT_FIELDS, upsertInputOf } from './pinecone/upsert-body.ts';
+import { UPSERT_FIELDS, upsertInputOfChunks } from './pinecone/upsert-body.ts';
 import { withWireFields } from './pinecone/errors.ts';
 
 /**
@@ -13,7 +12,7 @@ import { withWireFields } from './pinecone/errors.ts';
  * any namespace (the epoch in the store fences it); a misrouted write would only move ownership.
  */
 export async function applyForwardedUpsert(writer: LocalDataPlane, call: ForwardedUpsertCall, body: RawBody): Promise<ForwardedUpsertResult> {
-  const input = await upsertBodyBuffers.withJoined(body.chunks, body.length, (bytes) => upsertInputOf(call.indexName, bytes));
+  const input = await upsertInputOfChunks(call.indexName, body.chunks, body.length);
   if (input.namespace !== call.namespace) return { misroutedTo: input.namespace };
   const result = await writer.upsert(call.index, input.namespace, input.records).catch((error: unknown) => {
     throw withWireFields(error, UPSERT_FIELDS);

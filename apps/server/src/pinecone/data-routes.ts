@@ -14,11 +14,10 @@ import {
 import { listNamespacesSchema, updateRequestSchema, type NamespaceDescription, type Services } from '@conifer/api';
 import type { ReadOptions } from '@conifer/engine';
 import { UNSUPPORTED, UnimplementedError, parseWith, useDataPlaneErrors, withWireFields } from './errors.ts';
-import { upsertBodyBuffers } from './body-buffers.ts';
 import { acceptJsonBodies, acceptRawBodies, authOf, bodyOf, queryInt, queryList, queryParam, rawBodyOf, requireApiKey } from './plugin-support.ts';
 import { registerRecords } from './records-routes.ts';
 import { registerImports } from './import-routes.ts';
-import { routingNamespaceOf, UPSERT_FIELDS, upsertInputOf } from './upsert-body.ts';
+import { routingNamespaceOf, UPSERT_FIELDS, upsertInputOfChunks } from './upsert-body.ts';
 import { echoNamespace, toWireMatch, toWireStats, vectorsById, wireNamespaceName } from './wire.ts';
 
 /** Route prefix of an index's data plane; the `host` of an index points here. */
@@ -144,7 +143,7 @@ export function registerDataPlane(app: FastifyInstance, options: { services: Ser
       const upserting =
         namespace !== undefined && services.upsertBody
           ? services.upsertBody(authOf(request), { index, namespace, body: body.chunks })
-          : services.upsert(authOf(request), await upsertBodyBuffers.withJoined(body.chunks, body.length, (bytes) => upsertInputOf(index, bytes)));
+          : services.upsert(authOf(request), await upsertInputOfChunks(index, body.chunks, body.length));
       const result = await upserting.catch((error: unknown) => {
         // The engine names the records of a batch as the service layer does; the wire calls them vectors.
         throw withWireFields(error, UPSERT_FIELDS);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, namespaceSchema, upsertSchema, type UpsertRequest } from '@conifer/core';
 import { malformedJsonMessage, type UpsertInput } from '@conifer/api';
+import { upsertBodyBuffers } from './body-buffers.ts';
 import { parseWith, type FieldRenames } from './errors.ts';
 import { jsonObject } from './plugin-support.ts';
 import { topLevelFieldOfChunks } from './top-level-field.ts';
@@ -42,6 +43,18 @@ export async function upsertInputOf(index: string, bytes: Uint8Array): Promise<U
   // A large body is read on a parser thread (upsert-parser.ts), off the event loop.
   const fast = await sharedUpsertParser().parse(bytes);
   return fast ? { index, namespace: fast.namespace, records: fast.records } : upsertRequestOf(index, jsonObjectOf(bytes));
+}
+
+/**
+ * {@link upsertInputOf} for a body still in the chunks it arrived in. A large body's chunks are
+ * moved to a parser thread, which joins them there (the caller must not use them again); other
+ * bodies are joined here into a lent buffer (body-buffers.ts).
+ */
+export async function upsertInputOfChunks(index: string, chunks: readonly Buffer[], length: number): Promise<UpsertInput> {
+  const parser = sharedUpsertParser();
+  if (!parser.takesChunks(chunks, length)) return upsertBodyBuffers.withJoined(chunks, length, (bytes) => upsertInputOf(index, bytes));
+  const read = await parser.parseChunks(chunks, length);
+  return read.fast ? { index, namespace: read.fast.namespace, records: read.fast.records } : upsertRequestOf(index, jsonObjectOf(read.bytes));
 }
 
 /**

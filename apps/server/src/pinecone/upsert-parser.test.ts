@@ -96,6 +96,45 @@ describe('UpsertParser', () => {
     expect(read).toBeGreaterThan(20);
   });
 
+  it('reads a body handed over as its chunks exactly as the fast reader reads it whole, or hands it back joined', async () => {
+    let read = 0;
+    await fc.assert(
+      fc.asyncProperty(body(MIN_THREAD_BODY_BYTES), fc.array(fc.nat(), { maxLength: 6 }), async (bytes, cuts) => {
+        // Each chunk in memory of its own, as Node's HTTP parser hands a body over.
+        const at = [...new Set(cuts.map((c) => c % bytes.length))].sort((a, b) => a - b);
+        const chunks = [0, ...at].map((from, i) => bytes.slice(from, i < at.length ? at[i] : bytes.length)).filter((c) => c.length > 0);
+        expect(parser.takesChunks(chunks, bytes.length)).toBe(true);
+        const want = fastUpsertOf(bytes);
+        const got = await parser.parseChunks(chunks, bytes.length);
+        // Moved to the thread, not copied: the caller's chunks are empty now.
+        expect(chunks.every((c) => c.byteLength === 0)).toBe(true);
+        if (want === undefined) {
+          expect(got.fast).toBeUndefined();
+          expect(Buffer.compare(got.bytes!, bytes)).toBe(0);
+        } else {
+          expectSame(got.fast, want);
+          read++;
+        }
+      }),
+      { numRuns: 150, seed: 23 },
+    );
+    expect(read).toBeGreaterThan(20);
+  });
+
+  it('takes chunks only when a thread is worth it and each chunk can be moved whole', () => {
+    const [large] = fc.sample(body(MIN_THREAD_BODY_BYTES), { numRuns: 1, seed: 5 });
+    const half = Math.floor(large!.length / 2);
+    const own = () => [large!.slice(0, half), large!.slice(half)];
+    expect(parser.takesChunks(own(), large!.length)).toBe(true);
+    expect(new UpsertParser(0).takesChunks(own(), large!.length)).toBe(false);
+    expect(parser.takesChunks([bytesOf('{"vectors":[]}')], 14)).toBe(false);
+    // A view into a larger buffer (Buffer's pool, say): moving it would take the rest too.
+    expect(parser.takesChunks([large!.subarray(0, half), large!.slice(half)], large!.length)).toBe(false);
+    const shared = new Uint8Array(new SharedArrayBuffer(large!.length));
+    shared.set(large!);
+    expect(parser.takesChunks([shared], large!.length)).toBe(false);
+  });
+
   it('reads many bodies at once over its threads, each answer to its own body', async () => {
     const bodies = fc.sample(body(MIN_THREAD_BODY_BYTES), { numRuns: 24, seed: 7 });
     const answers = await Promise.all(bodies.map((bytes) => parser.parse(bytes)));

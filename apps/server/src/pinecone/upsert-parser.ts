@@ -2,14 +2,20 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fastUpsertOf, recordsOfPacked, type FastUpsert, type PackedBody } from './upsert-fast-path.ts';
 
-/** A body sent to a parser thread. */
-export interface ParseRequest {
-  id: number;
-  bytes: Uint8Array;
-}
+/**
+ * A body sent to a parser thread: whole (`bytes`), or as the chunks it arrived in (moved to the
+ * thread, which joins them).
+ */
+export type ParseRequest = { id: number; bytes: Uint8Array; chunks?: undefined } | { id: number; chunks: Uint8Array[]; length: number; bytes?: undefined };
 
-/** A parser thread's answer: the body as read, `body: undefined` (not the fast shape), or an error. */
-export type ParseReply = { id: number; body: PackedBody | undefined; error?: undefined } | { id: number; body?: undefined; error: string };
+/**
+ * A parser thread's answer: the body as read, `body: undefined` (not the fast shape: `bytes` then
+ * hands back a body that was sent as chunks, joined), or an error.
+ */
+export type ParseReply = { id: number; body: PackedBody | undefined; bytes?: Uint8Array; error?: undefined } | { id: number; body?: undefined; error: string };
+
+/** What {@link UpsertParser.parseChunks} read: the records, or the body joined for the general path. */
+export type ChunksRead = { fast: FastUpsert; bytes?: undefined } | { fast?: undefined; bytes: Uint8Array };
 
 /**
  * Bodies smaller than this are read on the event loop: a round trip to a thread costs about what
@@ -62,6 +68,27 @@ export class UpsertParser {
   }
 
   /**
+   * Whether {@link parseChunks} takes these chunks: there are threads, the body is large enough to
+   * be worth a thread, and every chunk owns its whole memory (as the chunks Node's HTTP parser
+   * hands a request's body in do), so it can be moved to a thread rather than copied.
+   */
+  takesChunks(chunks: readonly Uint8Array[], length: number): boolean {
+    return this.#threads > 0 && length >= MIN_THREAD_BODY_BYTES && chunks.every(ownsItsMemory);
+  }
+
+  /**
+   * Reads a body given as the chunks it arrived in, which are moved to a parser thread (they are
+   * empty afterwards: the caller must not use them again). The thread joins them, so the event
+   * loop does not copy the body; when the body is not of the fast shape, the joined bytes come
+   * back for the general path. Only for chunks {@link takesChunks} accepts.
+   */
+  async parseChunks(chunks: readonly Uint8Array[], length: number): Promise<ChunksRead> {
+    if (!this.takesChunks(chunks, length)) throw new RangeError('parseChunks: these chunks cannot be moved to a parser thread');
+    const reply = await this.#thread().parseChunks(this.#nextId++, chunks, length);
+    return reply.body !== undefined ? { fast: recordsOfPacked(reply.body) } : { bytes: reply.bytes! };
+  }
+
+  /**
    * Starts one thread now, when there are threads and none has started: a thread takes about a
    * tenth of a second to load its reader, which the first large bodies after a start would wait.
    */
@@ -88,7 +115,10 @@ export class UpsertParser {
 /** One worker thread and the bodies it has been handed. */
 class ParserThread {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (body: PackedBody | undefined) => void; reject: (error: Error) => void }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (reply: { body: PackedBody | undefined; bytes?: Uint8Array | undefined }) => void; reject: (error: Error) => void }
+  >();
   #retiring = false;
   dead = false;
 
@@ -102,7 +132,7 @@ class ParserThread {
       this.#pending.delete(reply.id);
       this.#ref();
       if (reply.error !== undefined) waiting.reject(new Error(`upsert parser thread: ${reply.error}`));
-      else waiting.resolve(reply.body);
+      else waiting.resolve(reply);
       if (this.#retiring && this.#pending.size === 0) void this.#worker.terminate();
     });
     const fail = (error: Error) => {
@@ -118,13 +148,25 @@ class ParserThread {
     return this.#pending.size;
   }
 
-  parse(id: number, bytes: Uint8Array): Promise<PackedBody | undefined> {
+  async parse(id: number, bytes: Uint8Array): Promise<PackedBody | undefined> {
+    // Bytes in shared memory (a lent body buffer, body-buffers.ts) reach the thread as they
+    // are; others are copied. The caller keeps its body either way, for the general path.
+    return (await this.#send({ id, bytes }, [])).body;
+  }
+
+  /** The chunks' memory is moved to the thread, not copied. */
+  parseChunks(id: number, chunks: readonly Uint8Array[], length: number): Promise<{ body: PackedBody | undefined; bytes?: Uint8Array | undefined }> {
+    return this.#send(
+      { id, chunks: [...chunks], length },
+      chunks.map((c) => c.buffer as ArrayBuffer),
+    );
+  }
+
+  #send(request: ParseRequest, transfer: ArrayBuffer[]): Promise<{ body: PackedBody | undefined; bytes?: Uint8Array | undefined }> {
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(request.id, { resolve, reject });
       this.#ref();
-      // Bytes in shared memory (a lent body buffer, body-buffers.ts) reach the thread as they
-      // are; others are copied. The caller keeps its body either way, for the general path.
-      this.#worker.postMessage({ id, bytes } satisfies ParseRequest);
+      this.#worker.postMessage(request, transfer);
     });
   }
 
@@ -138,6 +180,16 @@ class ParserThread {
     if (this.#pending.size > 0) this.#worker.ref();
     else this.#worker.unref();
   }
+}
+
+/** A plain (not shared) buffer viewed whole: moving it to a thread moves exactly this chunk. */
+function ownsItsMemory(chunk: Uint8Array): boolean {
+  return (
+    chunk.byteOffset === 0 &&
+    chunk.byteLength === chunk.buffer.byteLength &&
+    chunk.buffer instanceof ArrayBuffer &&
+    !(chunk.buffer instanceof SharedArrayBuffer)
+  );
 }
 
 function checkedThreads(threads: number): number {
