@@ -4,7 +4,7 @@ import { upsertBodyBuffers } from './body-buffers.ts';
 import { parseWith, type FieldRenames } from './errors.ts';
 import { jsonObject } from './plugin-support.ts';
 import { topLevelFieldOfChunks } from './top-level-field.ts';
-import { sharedUpsertParser } from './upsert-parser.ts';
+import { sharedUpsertParser, type ChunksRead } from './upsert-parser.ts';
 
 /**
  * A Pinecone upsert body, read the same way wherever it is read: by the REST API of the process
@@ -42,7 +42,12 @@ export function upsertRequestOf(index: string, body: Record<string, unknown>): U
 export async function upsertInputOf(index: string, bytes: Uint8Array): Promise<UpsertInput> {
   // A large body is read on a parser thread (upsert-parser.ts), off the event loop.
   const fast = await sharedUpsertParser().parse(bytes);
-  return fast ? { index, namespace: fast.namespace, records: fast.records } : upsertRequestOf(index, jsonObjectOf(bytes));
+  return inputOf(index, fast ? { fast } : { bytes });
+}
+
+/** The fast reader's records, or (where it gave up) the body read and validated the general way. */
+function inputOf(index: string, read: ChunksRead): UpsertInput {
+  return read.fast ? { index, namespace: read.fast.namespace, records: read.fast.records } : upsertRequestOf(index, jsonObjectOf(read.bytes));
 }
 
 /**
@@ -53,8 +58,7 @@ export async function upsertInputOf(index: string, bytes: Uint8Array): Promise<U
 export async function upsertInputOfChunks(index: string, chunks: readonly Buffer[], length: number): Promise<UpsertInput> {
   const parser = sharedUpsertParser();
   if (!parser.takesChunks(chunks, length)) return upsertBodyBuffers.withJoined(chunks, length, (bytes) => upsertInputOf(index, bytes));
-  const read = await parser.parseChunks(chunks, length);
-  return read.fast ? { index, namespace: read.fast.namespace, records: read.fast.records } : upsertRequestOf(index, jsonObjectOf(read.bytes));
+  return inputOf(index, await parser.parseChunks(chunks, length));
 }
 
 /**

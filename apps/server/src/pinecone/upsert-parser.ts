@@ -14,6 +14,9 @@ export type ParseRequest = { id: number; bytes: Uint8Array; chunks?: undefined }
  */
 export type ParseReply = { id: number; body: PackedBody | undefined; bytes?: Uint8Array; error?: undefined } | { id: number; body?: undefined; error: string };
 
+/** A thread's answer as its caller gets it: the packed body, or none (and the joined bytes, for chunks). */
+type ThreadAnswer = { body: PackedBody | undefined; bytes?: Uint8Array | undefined };
+
 /** What {@link UpsertParser.parseChunks} read: the records, or the body joined for the general path. */
 export type ChunksRead = { fast: FastUpsert; bytes?: undefined } | { fast?: undefined; bytes: Uint8Array };
 
@@ -115,10 +118,7 @@ export class UpsertParser {
 /** One worker thread and the bodies it has been handed. */
 class ParserThread {
   readonly #worker: Worker;
-  readonly #pending = new Map<
-    number,
-    { resolve: (reply: { body: PackedBody | undefined; bytes?: Uint8Array | undefined }) => void; reject: (error: Error) => void }
-  >();
+  readonly #pending = new Map<number, { resolve: (answer: ThreadAnswer) => void; reject: (error: Error) => void }>();
   #retiring = false;
   dead = false;
 
@@ -155,14 +155,14 @@ class ParserThread {
   }
 
   /** The chunks' memory is moved to the thread, not copied. */
-  parseChunks(id: number, chunks: readonly Uint8Array[], length: number): Promise<{ body: PackedBody | undefined; bytes?: Uint8Array | undefined }> {
+  parseChunks(id: number, chunks: readonly Uint8Array[], length: number): Promise<ThreadAnswer> {
     return this.#send(
       { id, chunks: [...chunks], length },
       chunks.map((c) => c.buffer as ArrayBuffer),
     );
   }
 
-  #send(request: ParseRequest, transfer: ArrayBuffer[]): Promise<{ body: PackedBody | undefined; bytes?: Uint8Array | undefined }> {
+  #send(request: ParseRequest, transfer: ArrayBuffer[]): Promise<ThreadAnswer> {
     return new Promise((resolve, reject) => {
       this.#pending.set(request.id, { resolve, reject });
       this.#ref();
@@ -184,12 +184,8 @@ class ParserThread {
 
 /** A plain (not shared) buffer viewed whole: moving it to a thread moves exactly this chunk. */
 function ownsItsMemory(chunk: Uint8Array): boolean {
-  return (
-    chunk.byteOffset === 0 &&
-    chunk.byteLength === chunk.buffer.byteLength &&
-    chunk.buffer instanceof ArrayBuffer &&
-    !(chunk.buffer instanceof SharedArrayBuffer)
-  );
+  // A SharedArrayBuffer is not an ArrayBuffer, and cannot be transferred.
+  return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
 }
 
 function checkedThreads(threads: number): number {
